@@ -1,0 +1,20 @@
+/**
+ * A process's local disk. Appends are buffered until `fsync`; a crash loses what was not
+ * synced (and, as a fault option in simulation, may leave a torn prefix of the last buffered
+ * append, which readers must detect with checksums). `writeFile` and `remove` are atomic and
+ * durable when their promise resolves (temp file, fsync, rename, directory fsync in real mode).
+ */
+export type DiskReadResult =
+  | { readonly ok: true; readonly data: Uint8Array | undefined }
+  | { readonly ok: false; readonly error: 'io' };
+
+export interface Disk {
+  append(path: string, data: Uint8Array): Promise<void>;
+  fsync(path: string): Promise<void>;
+  writeFile(path: string, data: Uint8Array): Promise<void>;
+  /** Current content including buffered appends; `data` is undefined for a missing file. */
+  read(path: string): Promise<DiskReadResult>;
+  remove(path: string): Promise<void>;
+  /** Paths that exist, sorted. */
+  list(prefix?: string): string[];
+}

@@ -1,0 +1,25 @@
+import type { Clock } from './clock.ts';
+import type { Disk } from './disk.ts';
+import type { Random } from './random.ts';
+import type { Trace } from './trace.ts';
+import type { Transport } from './transport.ts';
+
+/**
+ * Everything a service process gets from its host. A process never reaches past these: in
+ * simulation they are the event loop's, in real mode the operating system's.
+ */
+export interface ProcessPorts {
+  readonly name: string;
+  /** Starts at 1 and grows by one at every restart. */
+  readonly incarnation: number;
+  readonly clock: Clock;
+  readonly random: Random;
+  readonly transport: Transport;
+  readonly disk: Disk;
+  readonly trace: Trace;
+  /**
+   * Starts detached async work owned by this process (a control loop, a watch consumer). It dies
+   * with the process; an exception in it is a programmer error and fails the run.
+   */
+  spawn(task: () => Promise<unknown>): void;
+}

@@ -1,0 +1,176 @@
+import type { Disk, DiskReadResult } from '../core/ports/disk.ts';
+import type { Random } from '../core/ports/random.ts';
+import { assert } from '../core/util/assert.ts';
+import type { EventLoop, EventOwner } from './event-loop.ts';
+import type { TraceRecorder } from './trace.ts';
+
+export interface DiskOptions {
+  readonly writeLatencyUs: number;
+  readonly fsyncLatencyUs: number;
+  readonly readLatencyUs: number;
+}
+
+/** Typed fault options, off by default (TigerBeetle style: every fault has a named knob). */
+export interface DiskFaults {
+  /** On a crash, the probability that the oldest unsynced append leaves a torn prefix behind. */
+  readonly tornWriteProbability: number;
+  /** Probability that a read fails with an I/O error. */
+  readonly readErrorProbability: number;
+}
+
+export const DEFAULT_DISK: DiskOptions = {
+  writeLatencyUs: 20,
+  fsyncLatencyUs: 1_000,
+  readLatencyUs: 50,
+};
+
+export const NO_DISK_FAULTS: DiskFaults = { tornWriteProbability: 0, readErrorProbability: 0 };
+
+interface FileState {
+  /** Chunks that survive a crash (kept as chunks so an fsync costs O(synced), not O(file)). */
+  durable: Uint8Array[];
+  /** Appends since the last fsync, oldest first, each tagged with its issue number. */
+  pending: PendingAppend[];
+}
+
+interface PendingAppend {
+  readonly id: number;
+  readonly data: Uint8Array;
+}
+
+function concat(parts: readonly Uint8Array[]): Uint8Array {
+  let size = 0;
+  for (const p of parts) size += p.length;
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+/**
+ * A process's disk in simulation. It outlives the process (a restart finds what was synced),
+ * serves requests one at a time in issue order (a single queue, so an fsync waits behind the
+ * writes before it), and forgets unsynced appends on a crash.
+ */
+export class SimDisk {
+  private readonly files = new Map<string, FileState>();
+  private busyUntilUs = 0;
+  private appendsIssued = 0;
+  private faults: DiskFaults = NO_DISK_FAULTS;
+
+  constructor(
+    readonly name: string,
+    private readonly loop: EventLoop,
+    private readonly random: Random,
+    private readonly trace: TraceRecorder,
+    private readonly options: DiskOptions = DEFAULT_DISK,
+  ) {}
+
+  setFaults(faults: DiskFaults): void {
+    assert(faults.tornWriteProbability >= 0 && faults.tornWriteProbability <= 1, 'tornWriteProbability in [0,1]');
+    assert(faults.readErrorProbability >= 0 && faults.readErrorProbability <= 1, 'readErrorProbability in [0,1]');
+    this.faults = faults;
+  }
+
+  /** The Disk port for one incarnation: completions are owned, so they die with the process. */
+  port(owner: EventOwner): Disk {
+    const { writeLatencyUs, fsyncLatencyUs, readLatencyUs } = this.options;
+    return {
+      // An append reaches the page cache at once (reads see it) and is durable only after fsync.
+      append: (path, data) => {
+        this.doAppend(path, data);
+        return this.complete(owner, writeLatencyUs, () => undefined);
+      },
+      fsync: (path) => {
+        // What is synced is what was appended before the fsync was issued, and only once the
+        // fsync completes: a crash in between loses it.
+        const upToId = this.appendsIssued;
+        return this.complete(owner, fsyncLatencyUs, () => this.doSync(path, upToId));
+      },
+      writeFile: (path, data) => {
+        const copy = data.slice();
+        return this.complete(owner, writeLatencyUs + fsyncLatencyUs, () => {
+          this.files.set(path, { durable: [copy], pending: [] });
+        });
+      },
+      read: (path) => this.complete(owner, readLatencyUs, () => this.doRead(path)),
+      remove: (path) =>
+        this.complete(owner, fsyncLatencyUs, () => {
+          this.files.delete(path);
+        }),
+      list: (prefix = '') => [...this.files.keys()].filter((p) => p.startsWith(prefix)).sort(),
+    };
+  }
+
+  /** A crash: unsynced appends are lost, except a possible torn prefix of the oldest one. */
+  crash(): void {
+    for (const [path, file] of this.files) {
+      const first = file.pending[0];
+      if (first !== undefined && first.data.length > 1 && this.random.float() < this.faults.tornWriteProbability) {
+        const keep = 1 + this.random.int(first.data.length - 1);
+        file.durable.push(first.data.slice(0, keep));
+        this.trace.record(this.name, 'disk.torn-write', { path, keptBytes: keep, lostBytes: first.data.length - keep });
+      }
+      file.pending = [];
+    }
+    this.busyUntilUs = this.loop.now;
+  }
+
+  /** Disk loss: every file is gone, synced or not. */
+  wipe(): void {
+    this.files.clear();
+    this.trace.record(this.name, 'fault.disk-wipe');
+  }
+
+  /** Durable bytes of a file, for checkers and tests. */
+  durableContent(path: string): Uint8Array | undefined {
+    const file = this.files.get(path);
+    return file === undefined ? undefined : concat(file.durable);
+  }
+
+  /** Runs `effect` when the request completes, behind every request issued before it. */
+  private complete<T>(owner: EventOwner, latencyUs: number, effect: () => T): Promise<T> {
+    this.busyUntilUs = Math.max(this.busyUntilUs, this.loop.now) + latencyUs;
+    return new Promise((resolve) => {
+      this.loop.scheduleAt(
+        this.busyUntilUs,
+        () => {
+          this.loop.markSettled();
+          resolve(effect());
+        },
+        owner,
+      );
+    });
+  }
+
+  private doAppend(path: string, data: Uint8Array): void {
+    let file = this.files.get(path);
+    if (file === undefined) {
+      file = { durable: [], pending: [] };
+      this.files.set(path, file);
+    }
+    file.pending.push({ id: ++this.appendsIssued, data: data.slice() });
+  }
+
+  private doSync(path: string, upToId: number): void {
+    const file = this.files.get(path);
+    if (file === undefined) return;
+    let n = 0;
+    while (n < file.pending.length && (file.pending[n] as PendingAppend).id <= upToId) n++;
+    if (n === 0) return;
+    for (const p of file.pending.splice(0, n)) file.durable.push(p.data);
+  }
+
+  private doRead(path: string): DiskReadResult {
+    if (this.faults.readErrorProbability > 0 && this.random.float() < this.faults.readErrorProbability) {
+      this.trace.record(this.name, 'disk.read-error', { path });
+      return { ok: false, error: 'io' };
+    }
+    const file = this.files.get(path);
+    if (file === undefined) return { ok: true, data: undefined };
+    return { ok: true, data: concat([...file.durable, ...file.pending.map((p) => p.data)]) };
+  }
+}

@@ -1,0 +1,67 @@
+import { assertNever } from '../core/util/assert.ts';
+import type { LinkOptions } from './network.ts';
+import type { Simulation } from './simulation.ts';
+
+/**
+ * Faults a scenario or fuzzer can inject, as data. Each stays within what the system under
+ * test promises to tolerate: messages are lost or late, processes stop, unsynced writes vanish.
+ */
+export type Fault =
+  | { readonly kind: 'partition'; readonly groups: readonly (readonly string[])[] }
+  | { readonly kind: 'block'; readonly from: string; readonly to: string }
+  | { readonly kind: 'isolate'; readonly process: string }
+  | { readonly kind: 'heal' }
+  | { readonly kind: 'crash'; readonly process: string }
+  | { readonly kind: 'restart'; readonly process: string }
+  | { readonly kind: 'clog'; readonly process: string; readonly durationUs: number }
+  | { readonly kind: 'link'; readonly link: LinkOptions; readonly from?: string; readonly to?: string }
+  | {
+      readonly kind: 'disk-faults';
+      readonly process: string;
+      readonly tornWriteProbability: number;
+      readonly readErrorProbability: number;
+    }
+  | { readonly kind: 'wipe-disk'; readonly process: string }
+  | { readonly kind: 'clock-jump'; readonly process: string; readonly deltaUs: number }
+  | { readonly kind: 'clock-rate'; readonly process: string; readonly rate: number };
+
+export function applyFault(sim: Simulation, fault: Fault): void {
+  switch (fault.kind) {
+    case 'partition':
+      return sim.network.partition(fault.groups);
+    case 'block':
+      return sim.network.block(fault.from, fault.to);
+    case 'isolate':
+      return sim.network.isolate(fault.process);
+    case 'heal':
+      return sim.network.heal();
+    case 'crash':
+      return sim.crash(fault.process);
+    case 'restart':
+      return sim.restart(fault.process);
+    case 'clog':
+      return sim.network.clog(fault.process, fault.durationUs);
+    case 'link':
+      sim.trace.record('sim', 'fault.link', { from: fault.from ?? '*', to: fault.to ?? '*', ...fault.link });
+      if (fault.from !== undefined && fault.to !== undefined) return sim.network.setLink(fault.from, fault.to, fault.link);
+      return sim.network.setDefaultLink(fault.link);
+    case 'disk-faults':
+      sim.trace.record('sim', 'fault.disk', { ...fault });
+      return sim.process(fault.process).disk.setFaults(fault);
+    case 'wipe-disk':
+      return sim.process(fault.process).disk.wipe();
+    case 'clock-jump':
+      sim.trace.record('sim', 'fault.clock-jump', { process: fault.process, deltaUs: fault.deltaUs });
+      return sim.process(fault.process).clock.jump(fault.deltaUs);
+    case 'clock-rate':
+      sim.trace.record('sim', 'fault.clock-rate', { process: fault.process, rate: fault.rate });
+      return sim.process(fault.process).clock.setRate(fault.rate);
+    default:
+      return assertNever(fault, 'fault');
+  }
+}
+
+/** Schedules each fault at its virtual time. */
+export function scheduleFaults(sim: Simulation, faults: readonly { readonly atUs: number; readonly fault: Fault }[]): void {
+  for (const { atUs, fault } of faults) sim.at(atUs, () => applyFault(sim, fault));
+}

@@ -1,0 +1,487 @@
+import type {
+  Address,
+  CallResult,
+  ClientStream,
+  Listener,
+  ServerStream,
+  StreamHandlers,
+  Transport,
+} from '../core/ports/transport.ts';
+import type { Random } from '../core/ports/random.ts';
+import { assert, assertNever } from '../core/util/assert.ts';
+import type { EventLoop, EventOwner } from './event-loop.ts';
+import type { TraceRecorder } from './trace.ts';
+
+export type LatencyModel =
+  | { readonly kind: 'constant'; readonly us: number }
+  | { readonly kind: 'uniform'; readonly minUs: number; readonly maxUs: number }
+  /** minUs plus an exponential tail with the given mean above the minimum. */
+  | { readonly kind: 'exponential'; readonly minUs: number; readonly meanUs: number };
+
+export interface LinkOptions {
+  readonly latency: LatencyModel;
+  /** Datagrams, requests and replies are dropped; stream messages are retransmitted instead. */
+  readonly lossProbability: number;
+  /** Datagrams only: a second copy is delivered with its own latency. */
+  readonly duplicateProbability: number;
+}
+
+export interface NetworkOptions {
+  readonly link: LinkOptions;
+  /** Extra delay a lost stream segment costs (TCP retransmission timeout). */
+  readonly retransmitUs: number;
+  /** How long a client waits for a stream to open before giving up. */
+  readonly connectTimeoutUs: number;
+}
+
+export const DEFAULT_LINK: LinkOptions = {
+  latency: { kind: 'uniform', minUs: 200, maxUs: 800 },
+  lossProbability: 0,
+  duplicateProbability: 0,
+};
+
+export const DEFAULT_NETWORK: NetworkOptions = {
+  link: DEFAULT_LINK,
+  retransmitUs: 200_000,
+  connectTimeoutUs: 1_000_000,
+};
+
+export function validateLatency(model: LatencyModel): void {
+  switch (model.kind) {
+    case 'constant':
+      assert(model.us >= 0, 'latency must be non-negative');
+      return;
+    case 'uniform':
+      assert(model.minUs >= 0 && model.maxUs >= model.minUs, 'uniform latency needs 0 <= minUs <= maxUs');
+      return;
+    case 'exponential':
+      assert(model.minUs >= 0 && model.meanUs >= model.minUs, 'exponential latency needs 0 <= minUs <= meanUs');
+      return;
+    default:
+      assertNever(model, 'latency model');
+  }
+}
+
+function sampleLatency(model: LatencyModel, random: Random): number {
+  switch (model.kind) {
+    case 'constant':
+      return model.us;
+    case 'uniform':
+      return model.minUs + Math.floor(random.float() * (model.maxUs - model.minUs + 1));
+    case 'exponential':
+      return model.minUs + Math.floor(-Math.log(1 - random.float()) * (model.meanUs - model.minUs));
+    default:
+      return assertNever(model, 'latency model');
+  }
+}
+
+/** A process as the network sees it: its current incarnation and what it listens for. */
+interface NetNode {
+  readonly name: string;
+  readonly owner: EventOwner;
+  listener: Listener | null;
+  readonly streams: Set<Stream>;
+}
+
+class Stream {
+  /** 'closing': the server closed gracefully and its last messages are still in flight. */
+  state: 'open' | 'closing' | 'closed' = 'open';
+  /** Deliveries on each direction are FIFO: nothing arrives before what was sent earlier. */
+  lastToClientUs = 0;
+  lastToServerUs = 0;
+  private readonly serverCloseCallbacks: Array<(reason: string) => void> = [];
+
+  constructor(
+    readonly client: NetNode,
+    readonly clientIncarnation: number,
+    readonly server: NetNode,
+    readonly handlers: StreamHandlers,
+  ) {}
+
+  onServerClose(cb: (reason: string) => void): void {
+    this.serverCloseCallbacks.push(cb);
+  }
+
+  notifyServer(reason: string): void {
+    for (const cb of this.serverCloseCallbacks.splice(0)) cb(reason);
+  }
+}
+
+type LinkKey = string;
+const linkKey = (from: Address, to: Address): LinkKey => `${from}\u0000${to}`;
+
+/**
+ * The simulated network: latency per link drawn from a distribution, loss, duplication,
+ * reordering (from latency jitter), directed blocks for partitions of any shape, and clogging
+ * (messages held until a given time, as FoundationDB's swizzle-clogging). All randomness comes
+ * from one forked stream, so the network's draws never disturb the processes' own.
+ */
+export class Network {
+  private readonly nodes = new Map<Address, NetNode>();
+  private readonly linkOverrides = new Map<LinkKey, LinkOptions>();
+  private readonly blocked = new Set<LinkKey>();
+  private readonly clogUntilUs = new Map<string, number>();
+  private options: NetworkOptions;
+  private delivered = 0;
+  private dropped = 0;
+
+  constructor(
+    private readonly loop: EventLoop,
+    private readonly random: Random,
+    private readonly trace: TraceRecorder,
+    options: NetworkOptions = DEFAULT_NETWORK,
+  ) {
+    validateLatency(options.link.latency);
+    this.options = options;
+  }
+
+  get stats(): { readonly delivered: number; readonly dropped: number } {
+    return { delivered: this.delivered, dropped: this.dropped };
+  }
+
+  /** Attaches a fresh incarnation of a process: a new endpoint with no listener yet. */
+  attach(owner: EventOwner): Transport {
+    let node = this.nodes.get(owner.name);
+    if (node === undefined) {
+      node = { name: owner.name, owner, listener: null, streams: new Set() };
+      this.nodes.set(owner.name, node);
+    }
+    node.listener = null;
+    return new SimEndpoint(this, node, owner.incarnation);
+  }
+
+  /** Called when a process crashes: its streams break and the peers learn of it. */
+  detach(name: Address): void {
+    const node = this.nodes.get(name);
+    if (node === undefined) return;
+    node.listener = null;
+    for (const stream of [...node.streams]) this.breakStream(stream, `${name} crashed`);
+  }
+
+  setDefaultLink(link: LinkOptions): void {
+    validateLatency(link.latency);
+    this.options = { ...this.options, link };
+  }
+
+  setLink(from: Address, to: Address, link: LinkOptions): void {
+    validateLatency(link.latency);
+    this.linkOverrides.set(linkKey(from, to), link);
+  }
+
+  /** Blocks traffic from `from` to `to` only (a one-way partition). */
+  block(from: Address, to: Address): void {
+    this.blocked.add(linkKey(from, to));
+    this.trace.record('sim', 'fault.block', { from, to });
+    this.breakBlockedStreams();
+  }
+
+  /** Splits the named processes into groups that cannot reach each other (both ways). */
+  partition(groups: readonly (readonly Address[])[]): void {
+    for (let i = 0; i < groups.length; i++) {
+      for (let j = 0; j < groups.length; j++) {
+        if (i === j) continue;
+        for (const a of groups[i] ?? []) for (const b of groups[j] ?? []) this.blocked.add(linkKey(a, b));
+      }
+    }
+    this.trace.record('sim', 'fault.partition', { groups: groups.map((g) => [...g]) });
+    this.breakBlockedStreams();
+  }
+
+  /** Cuts one process off from every other known process, both ways. */
+  isolate(name: Address): void {
+    const others = [...this.nodes.keys()].filter((n) => n !== name);
+    this.partition([[name], others]);
+  }
+
+  heal(): void {
+    this.blocked.clear();
+    this.clogUntilUs.clear();
+    this.trace.record('sim', 'fault.heal');
+  }
+
+  /** Holds every message to or from `name` until `durationUs` from now (delayed, not lost). */
+  clog(name: Address, durationUs: number): void {
+    this.clogUntilUs.set(name, this.loop.now + durationUs);
+    this.trace.record('sim', 'fault.clog', { process: name, durationUs });
+  }
+
+  isBlocked(from: Address, to: Address): boolean {
+    return this.blocked.size > 0 && this.blocked.has(linkKey(from, to));
+  }
+
+  // ---- internals used by endpoints ---------------------------------------------------------
+
+  node(name: Address): NetNode | undefined {
+    return this.nodes.get(name);
+  }
+
+  private link(from: Address, to: Address): LinkOptions {
+    if (this.linkOverrides.size === 0) return this.options.link;
+    return this.linkOverrides.get(linkKey(from, to)) ?? this.options.link;
+  }
+
+  /** Arrival time of a message sent now, or -1 when it is lost. */
+  private arrival(from: Address, to: Address, reliable: boolean): number {
+    const link = this.link(from, to);
+    let delayUs = sampleLatency(link.latency, this.random);
+    if (link.lossProbability > 0 && this.random.float() < link.lossProbability) {
+      if (!reliable) return -1;
+      delayUs += this.options.retransmitUs;
+    }
+    let at = this.loop.now + delayUs;
+    if (this.clogUntilUs.size > 0) {
+      at = Math.max(at, this.clogUntilUs.get(from) ?? 0, this.clogUntilUs.get(to) ?? 0);
+    }
+    return at;
+  }
+
+  sendDatagram(from: Address, to: Address, msg: unknown): void {
+    const dest = this.nodes.get(to);
+    if (dest === undefined || !dest.owner.alive || this.isBlocked(from, to)) {
+      this.drop(from, to, msg, dest === undefined ? 'unknown' : dest.owner.alive ? 'blocked' : 'down');
+      return;
+    }
+    const copies =
+      this.link(from, to).duplicateProbability > 0 &&
+      this.random.float() < this.link(from, to).duplicateProbability
+        ? 2
+        : 1;
+    for (let i = 0; i < copies; i++) {
+      const at = this.arrival(from, to, false);
+      if (at < 0) {
+        this.drop(from, to, msg, 'lost');
+        continue;
+      }
+      this.loop.scheduleAt(at, () => this.deliverDatagram(dest, from, msg), dest.owner);
+    }
+  }
+
+  private deliverDatagram(dest: NetNode, from: Address, msg: unknown): unknown {
+    const onMessage = dest.listener?.onMessage;
+    if (onMessage === undefined) return undefined;
+    this.delivered++;
+    if (this.trace.debugEnabled) this.trace.record(dest.name, 'net.recv', { from, msg: kindOf(msg) });
+    return onMessage.call(dest.listener, from, msg);
+  }
+
+  private drop(from: Address, to: Address, msg: unknown, reason: string): void {
+    this.dropped++;
+    if (this.trace.debugEnabled) this.trace.record(from, 'net.drop', { to, msg: kindOf(msg), reason });
+  }
+
+  request<T>(client: NetNode, to: Address, req: unknown, timeoutUs: number): Promise<CallResult<T>> {
+    const from = client.name;
+    return new Promise((resolve) => {
+      let done = false;
+      const finish = (result: CallResult<T>): void => {
+        if (done) return;
+        done = true;
+        this.loop.cancel(timer);
+        this.loop.markSettled();
+        resolve(result);
+      };
+      const timer = this.loop.schedule(timeoutUs, () => finish({ kind: 'timeout' }), client.owner);
+      const server = this.nodes.get(to);
+      if (server === undefined) {
+        this.loop.schedule(0, () => finish({ kind: 'refused' }), client.owner);
+        return;
+      }
+      if (this.isBlocked(from, to)) return this.drop(from, to, req, 'blocked');
+      const at = this.arrival(from, to, false);
+      if (at < 0) return this.drop(from, to, req, 'lost');
+      this.loop.scheduleAt(
+        at,
+        () => {
+          if (!server.owner.alive || server.listener?.onRequest === undefined) {
+            // A host whose process is down answers with a reset, one hop later.
+            this.reply(to, client, () => finish({ kind: 'refused' }));
+            return undefined;
+          }
+          this.delivered++;
+          const serverIncarnation = server.owner.incarnation;
+          const answer = server.listener.onRequest(from, req);
+          const send = (body: unknown): void => {
+            if (server.owner.incarnation !== serverIncarnation || !server.owner.alive) return;
+            this.reply(to, client, () => finish({ kind: 'reply', body: body as T }));
+          };
+          if (answer instanceof Promise) return answer.then(send);
+          send(answer);
+          return undefined;
+        },
+        null,
+      );
+    });
+  }
+
+  private reply(from: Address, client: NetNode, deliver: () => void): void {
+    if (this.isBlocked(from, client.name)) return this.drop(from, client.name, 'reply', 'blocked');
+    const at = this.arrival(from, client.name, false);
+    if (at < 0) return this.drop(from, client.name, 'reply', 'lost');
+    this.loop.scheduleAt(at, deliver, client.owner);
+  }
+
+  openStream(client: NetNode, to: Address, req: unknown, handlers: StreamHandlers): ClientStream {
+    const server = this.nodes.get(to);
+    const from = client.name;
+    if (server === undefined) {
+      this.loop.schedule(0, () => handlers.onClose(`no process ${to}`), client.owner);
+      return { close() {} };
+    }
+    const stream = new Stream(client, client.owner.incarnation, server, handlers);
+    client.streams.add(stream);
+    const failOpen = (reason: string): void => {
+      if (stream.state === 'closed') return;
+      stream.state = 'closed';
+      client.streams.delete(stream);
+      handlers.onClose(reason);
+    };
+    if (this.isBlocked(from, to)) {
+      this.loop.schedule(this.options.connectTimeoutUs, () => failOpen('connect timeout'), client.owner);
+    } else {
+      const at = this.arrival(from, to, true);
+      this.loop.scheduleAt(
+        at,
+        () => {
+          if (stream.state !== 'open') return undefined;
+          if (!server.owner.alive || server.listener?.onStream === undefined) {
+            this.reply(to, client, () => failOpen(`connection refused by ${to}`));
+            return undefined;
+          }
+          server.streams.add(stream);
+          stream.lastToClientUs = this.loop.now;
+          this.delivered++;
+          return server.listener.onStream(from, req, this.serverSide(stream, server.owner.incarnation));
+        },
+        null,
+      );
+    }
+    return {
+      close: () => {
+        if (stream.state === 'closed') return;
+        stream.state = 'closed';
+        client.streams.delete(stream);
+        this.notifyServerLater(stream, 'client closed');
+      },
+    };
+  }
+
+  private serverSide(stream: Stream, serverIncarnation: number): ServerStream {
+    const network = this;
+    return {
+      get open() {
+        return stream.state === 'open';
+      },
+      send(msg) {
+        if (stream.state !== 'open') return;
+        network.toClient(stream, () => stream.handlers.onMessage(msg));
+      },
+      close() {
+        if (stream.state !== 'open') return;
+        stream.state = 'closing';
+        stream.server.streams.delete(stream);
+        network.toClient(stream, () => {
+          stream.state = 'closed';
+          stream.client.streams.delete(stream);
+          stream.handlers.onClose('closed by server');
+        });
+      },
+      onClose(cb) {
+        assert(stream.server.owner.incarnation === serverIncarnation, 'stale server stream');
+        stream.onServerClose(cb);
+      },
+    };
+  }
+
+  /** Delivers in order on the server->client direction; nothing arrives on a closed stream. */
+  private toClient(stream: Stream, deliver: () => void): void {
+    const at = Math.max(this.arrival(stream.server.name, stream.client.name, true), stream.lastToClientUs);
+    stream.lastToClientUs = at;
+    this.loop.scheduleAt(
+      at,
+      () => {
+        if (stream.state === 'closed') return;
+        this.delivered++;
+        deliver();
+      },
+      stream.client.owner,
+    );
+  }
+
+  private notifyServerLater(stream: Stream, reason: string): void {
+    const at = Math.max(this.arrival(stream.client.name, stream.server.name, true), stream.lastToServerUs);
+    stream.lastToServerUs = at;
+    this.loop.scheduleAt(
+      at,
+      () => {
+        stream.server.streams.delete(stream);
+        stream.notifyServer(reason);
+      },
+      stream.server.owner,
+    );
+  }
+
+  /** A broken connection: both ends learn of it (those still alive), neither gets more data. */
+  private breakStream(stream: Stream, reason: string): void {
+    if (stream.state === 'closed') return;
+    stream.state = 'closed';
+    stream.client.streams.delete(stream);
+    stream.server.streams.delete(stream);
+    if (this.trace.debugEnabled) {
+      this.trace.record('sim', 'net.stream-break', { client: stream.client.name, server: stream.server.name, reason });
+    }
+    this.loop.schedule(0, () => stream.handlers.onClose(reason), stream.client.owner);
+    this.loop.schedule(0, () => stream.notifyServer(reason), stream.server.owner);
+  }
+
+  private breakBlockedStreams(): void {
+    for (const node of this.nodes.values()) {
+      for (const stream of [...node.streams]) {
+        const c = stream.client.name;
+        const s = stream.server.name;
+        if (this.isBlocked(c, s) || this.isBlocked(s, c)) this.breakStream(stream, 'network partition');
+      }
+    }
+  }
+}
+
+function kindOf(msg: unknown): string {
+  if (typeof msg === 'object' && msg !== null && 'kind' in msg) return String((msg as { kind: unknown }).kind);
+  return typeof msg;
+}
+
+/** One incarnation's transport. A restarted process gets a new endpoint. */
+class SimEndpoint implements Transport {
+  constructor(
+    private readonly network: Network,
+    private readonly node: NetNode,
+    private readonly incarnation: number,
+  ) {}
+
+  get self(): Address {
+    return this.node.name;
+  }
+
+  listen(listener: Listener): void {
+    if (this.node.owner.incarnation !== this.incarnation) return;
+    this.node.listener = listener;
+  }
+
+  send(to: Address, msg: unknown): void {
+    if (!this.current()) return;
+    this.network.sendDatagram(this.node.name, to, msg);
+  }
+
+  request<T = unknown>(to: Address, req: unknown, timeoutUs: number): Promise<CallResult<T>> {
+    if (!this.current()) return new Promise(() => {});
+    return this.network.request<T>(this.node, to, req, timeoutUs);
+  }
+
+  openStream<M = unknown>(to: Address, req: unknown, handlers: StreamHandlers<M>): ClientStream {
+    if (!this.current()) return { close() {} };
+    return this.network.openStream(this.node, to, req, handlers as StreamHandlers);
+  }
+
+  private current(): boolean {
+    return this.node.owner.alive && this.node.owner.incarnation === this.incarnation;
+  }
+}

@@ -1,0 +1,67 @@
+import type { ProcessPorts } from '../core/ports/process.ts';
+import { assert } from '../core/util/assert.ts';
+import type { EventLoop, EventOwner } from './event-loop.ts';
+import type { Network } from './network.ts';
+import { ProcessClock } from './process-clock.ts';
+import type { SeededRandom } from './random.ts';
+import type { SimDisk } from './disk.ts';
+import type { TraceRecorder } from './trace.ts';
+
+/** Builds a process's volatile state from its ports; called at every (re)start. */
+export type ProcessFactory = (ports: ProcessPorts) => unknown;
+
+/**
+ * A named simulated process. Its disk and clock belong to the machine and survive crashes;
+ * everything the factory built is volatile and is dropped on a crash, together with the
+ * incarnation's pending timers, replies and deliveries.
+ */
+export class SimProcess implements EventOwner {
+  incarnation = 0;
+  alive = false;
+  instance: unknown = undefined;
+  readonly clock: ProcessClock;
+
+  constructor(
+    readonly name: string,
+    private readonly factory: ProcessFactory,
+    private readonly loop: EventLoop,
+    private readonly network: Network,
+    readonly disk: SimDisk,
+    private readonly random: SeededRandom,
+    private readonly trace: TraceRecorder,
+  ) {
+    this.clock = new ProcessClock(loop, this);
+  }
+
+  start(): void {
+    assert(!this.alive, `process ${this.name} is already running`);
+    this.incarnation++;
+    this.alive = true;
+    const incarnation = this.incarnation;
+    const transport = this.network.attach(this);
+    this.trace.record(this.name, 'process.start', { incarnation });
+    const loop = this.loop;
+    const ports: ProcessPorts = {
+      name: this.name,
+      incarnation,
+      clock: this.clock,
+      random: this.random.fork(`incarnation-${incarnation}`),
+      transport,
+      disk: this.disk.port(this),
+      trace: this.trace.forProcess(this.name),
+      spawn: (task) => {
+        loop.schedule(0, task, this);
+      },
+    };
+    this.instance = this.factory(ports);
+  }
+
+  crash(): void {
+    if (!this.alive) return;
+    this.alive = false;
+    this.instance = undefined;
+    this.network.detach(this.name);
+    this.disk.crash();
+    this.trace.record(this.name, 'process.crash', { incarnation: this.incarnation });
+  }
+}

@@ -1,0 +1,90 @@
+import { describe, expect, it } from 'vitest';
+import { EventLoop } from '../../sim/event-loop.ts';
+
+describe('EventLoop', () => {
+  it('runs events in (time, insertion) order', async () => {
+    const loop = new EventLoop();
+    const seen: string[] = [];
+    loop.schedule(20, () => seen.push('c@20'));
+    loop.schedule(10, () => seen.push('a@10'));
+    loop.schedule(10, () => seen.push('b@10'));
+    loop.schedule(0, () => seen.push('z@0'));
+    await loop.run();
+    expect(seen).toEqual(['z@0', 'a@10', 'b@10', 'c@20']);
+    expect(loop.now).toBe(20);
+  });
+
+  it('never runs a cancelled event', async () => {
+    const loop = new EventLoop();
+    const seen: number[] = [];
+    const ev = loop.schedule(5, () => seen.push(5));
+    loop.schedule(1, () => loop.cancel(ev));
+    loop.schedule(9, () => seen.push(9));
+    await loop.run();
+    expect(seen).toEqual([9]);
+  });
+
+  it('stops before events later than untilUs and leaves the clock there', async () => {
+    const loop = new EventLoop();
+    const seen: number[] = [];
+    for (const t of [10, 20, 30]) loop.schedule(t, () => seen.push(t));
+    const out = await loop.run({ untilUs: 25 });
+    expect(out.reason).toBe('until');
+    expect(seen).toEqual([10, 20]);
+    expect(loop.now).toBe(25);
+    await loop.run();
+    expect(seen).toEqual([10, 20, 30]);
+  });
+
+  it('drops events of an owner that crashed or restarted since scheduling', async () => {
+    const loop = new EventLoop();
+    const owner = { name: 'p', incarnation: 1, alive: true };
+    const seen: string[] = [];
+    loop.schedule(10, () => seen.push('old'), owner);
+    loop.schedule(5, () => {
+      owner.incarnation = 2; // restart
+      loop.schedule(10, () => seen.push('new'), owner);
+    });
+    await loop.run();
+    expect(seen).toEqual(['new']);
+  });
+
+  it('lets a promise chain settle at the virtual time of the event that resolved it', async () => {
+    const loop = new EventLoop();
+    const times: number[] = [];
+    const sleep = (us: number) =>
+      new Promise<void>((resolve) =>
+        loop.schedule(us, () => {
+          loop.markSettled();
+          resolve();
+        }),
+      );
+    loop.schedule(0, async () => {
+      await sleep(100);
+      await Promise.resolve();
+      await Promise.resolve();
+      times.push(loop.now);
+      await sleep(50);
+      times.push(loop.now);
+    });
+    loop.schedule(120, () => times.push(-loop.now));
+    await loop.run();
+    expect(times).toEqual([100, -120, 150]);
+  });
+
+  it('fails the run when async work throws', async () => {
+    const loop = new EventLoop();
+    loop.schedule(1, async () => {
+      await Promise.resolve();
+      throw new Error('boom');
+    });
+    loop.schedule(2, () => undefined);
+    await expect(loop.run()).rejects.toThrow('boom');
+  });
+
+  it('rejects negative or fractional delays', () => {
+    const loop = new EventLoop();
+    expect(() => loop.schedule(-1, () => undefined)).toThrow(/non-negative integer/);
+    expect(() => loop.schedule(1.5, () => undefined)).toThrow(/non-negative integer/);
+  });
+});

@@ -1,0 +1,226 @@
+import { describe, expect, it } from 'vitest';
+import type { ProcessPorts } from '../../core/ports/process.ts';
+import type { CallResult } from '../../core/ports/transport.ts';
+import { Simulation } from '../../sim/simulation.ts';
+import { DEFAULT_NETWORK } from '../../sim/network.ts';
+
+const constant = (us: number) => ({
+  ...DEFAULT_NETWORK,
+  link: { latency: { kind: 'constant' as const, us }, lossProbability: 0, duplicateProbability: 0 },
+});
+
+/** A process that records every datagram it receives as [time, from, msg]. */
+function recorder(log: unknown[][]) {
+  return (ports: ProcessPorts) =>
+    ports.transport.listen({ onMessage: (from, msg) => log.push([ports.clock.now(), from, msg]) });
+}
+
+describe('simulated network', () => {
+  it('delivers datagrams after the link latency', async () => {
+    const sim = new Simulation({ seed: 1, network: constant(300) });
+    const log: unknown[][] = [];
+    sim.spawnProcess('b', recorder(log));
+    sim.spawnProcess('a', (p) => p.transport.send('b', 'hi'));
+    await sim.run();
+    expect(log).toEqual([[300, 'a', 'hi']]);
+  });
+
+  it('keeps uniform latency within bounds and reorders through jitter', async () => {
+    const sim = new Simulation({ seed: 5 });
+    const log: unknown[][] = [];
+    sim.spawnProcess('b', recorder(log));
+    sim.spawnProcess('a', (p) => {
+      for (let i = 0; i < 200; i++) p.transport.send('b', i);
+    });
+    await sim.run();
+    expect(log).toHaveLength(200);
+    for (const [t] of log) {
+      expect(t as number).toBeGreaterThanOrEqual(200);
+      expect(t as number).toBeLessThanOrEqual(800);
+    }
+    const order = log.map((e) => e[2] as number);
+    expect(order).not.toEqual([...order].sort((x, y) => x - y));
+  });
+
+  it('blocks both directions of a partition, one direction of a block, and heals', async () => {
+    const sim = new Simulation({ seed: 1, network: constant(10) });
+    const logA: unknown[][] = [];
+    const logB: unknown[][] = [];
+    sim.spawnProcess('a', recorder(logA));
+    sim.spawnProcess('b', recorder(logB));
+    const send = (from: string, to: string, msg: string) => sim.network.sendDatagram(from, to, msg);
+    sim.network.partition([['a'], ['b']]);
+    send('a', 'b', 'x1');
+    send('b', 'a', 'y1');
+    sim.network.heal();
+    sim.network.block('a', 'b');
+    send('a', 'b', 'x2');
+    send('b', 'a', 'y2');
+    sim.network.heal();
+    send('a', 'b', 'x3');
+    await sim.run();
+    expect(logB.map((e) => e[2])).toEqual(['x3']);
+    expect(logA.map((e) => e[2])).toEqual(['y2']);
+    expect(sim.network.stats.dropped).toBe(3);
+  });
+
+  it('drops and duplicates datagrams at the configured rates', async () => {
+    const sim = new Simulation({
+      seed: 2,
+      network: { ...DEFAULT_NETWORK, link: { ...DEFAULT_NETWORK.link, lossProbability: 0.3, duplicateProbability: 0.2 } },
+    });
+    const log: unknown[][] = [];
+    sim.spawnProcess('b', recorder(log));
+    sim.spawnProcess('a', (p) => {
+      for (let i = 0; i < 10_000; i++) p.transport.send('b', i);
+    });
+    await sim.run();
+    // Expected deliveries: 10000 * (0.8 * 0.7 + 0.2 * 2 * 0.7) = 8400.
+    expect(log.length).toBeGreaterThan(8100);
+    expect(log.length).toBeLessThan(8700);
+  });
+
+  it('drops deliveries to a crashed process and to its earlier incarnation', async () => {
+    const sim = new Simulation({ seed: 1, network: constant(100) });
+    const log: unknown[][] = [];
+    sim.spawnProcess('b', recorder(log));
+    sim.spawnProcess('a', (p) => {
+      p.transport.send('b', 'lost-in-flight');
+      p.spawn(async () => {
+        await p.clock.sleep(200);
+        p.transport.send('b', 'after-restart');
+      });
+    });
+    sim.at(50, () => sim.crash('b'));
+    sim.at(60, () => sim.restart('b'));
+    await sim.run();
+    expect(log.map((e) => e[2])).toEqual(['after-restart']);
+    expect(sim.process('b').incarnation).toBe(2);
+  });
+
+  it('holds clogged traffic until the clog ends', async () => {
+    const sim = new Simulation({ seed: 1, network: constant(10) });
+    const log: unknown[][] = [];
+    sim.spawnProcess('b', recorder(log));
+    sim.network.clog('b', 1_000);
+    sim.spawnProcess('a', (p) => p.transport.send('b', 'late'));
+    await sim.run();
+    expect(log).toEqual([[1_000, 'a', 'late']]);
+  });
+});
+
+describe('request/response', () => {
+  async function call(setup: (sim: Simulation) => void, timeoutUs = 1_000): Promise<[number, CallResult]> {
+    const sim = new Simulation({ seed: 1, network: constant(100) });
+    sim.spawnProcess('server', (p) =>
+      p.transport.listen({
+        onRequest: async (_from, req) => {
+          await p.clock.sleep(50);
+          return `echo:${String(req)}`;
+        },
+      }),
+    );
+    let result: [number, CallResult] | undefined;
+    sim.spawnProcess('client', (p) =>
+      p.spawn(async () => {
+        const r = await p.transport.request('server', 'x', timeoutUs);
+        result = [p.clock.now(), r];
+      }),
+    );
+    setup(sim);
+    await sim.run();
+    if (result === undefined) throw new Error('no result');
+    return result;
+  }
+
+  it('replies after a round trip plus service time', async () => {
+    expect(await call(() => {})).toEqual([250, { kind: 'reply', body: 'echo:x' }]);
+  });
+
+  it('times out when the request cannot cross a partition', async () => {
+    expect(await call((sim) => sim.network.partition([['client'], ['server']]))).toEqual([1_000, { kind: 'timeout' }]);
+  });
+
+  it('times out when the reply is lost (outcome unknown)', async () => {
+    expect(await call((sim) => sim.at(120, () => sim.network.block('server', 'client')))).toEqual([
+      1_000,
+      { kind: 'timeout' },
+    ]);
+  });
+
+  it('is refused one round trip after reaching a crashed server', async () => {
+    expect(await call((sim) => sim.crash('server'))).toEqual([200, { kind: 'refused' }]);
+  });
+
+  it('never resolves for a client that crashed meanwhile', async () => {
+    const sim = new Simulation({ seed: 1, network: constant(100) });
+    sim.spawnProcess('server', (p) => p.transport.listen({ onRequest: () => 'ok' }));
+    let resumed = false;
+    sim.spawnProcess('client', (p) =>
+      p.spawn(async () => {
+        await p.transport.request('server', 'x', 1_000);
+        resumed = true;
+      }),
+    );
+    sim.at(150, () => sim.crash('client'));
+    await sim.run();
+    expect(resumed).toBe(false);
+  });
+});
+
+describe('streams', () => {
+  function setup(sim: Simulation, events: string[]) {
+    sim.spawnProcess('server', (p) =>
+      p.transport.listen({
+        onStream: (_from, _req, stream) => {
+          stream.onClose((reason) => events.push(`server-close:${reason}`));
+          p.spawn(async () => {
+            for (let i = 0; i < 20 && stream.open; i++) {
+              stream.send(i);
+              await p.clock.sleep(10);
+            }
+            stream.close();
+          });
+        },
+      }),
+    );
+    sim.spawnProcess('client', (p) =>
+      p.transport.openStream('server', 'watch', {
+        onMessage: (m) => events.push(String(m)),
+        onClose: (reason) => events.push(`close:${reason}`),
+      }),
+    );
+  }
+
+  it('delivers in order, without loss, despite jitter and loss, then closes', async () => {
+    const sim = new Simulation({
+      seed: 9,
+      network: { ...DEFAULT_NETWORK, link: { ...DEFAULT_NETWORK.link, lossProbability: 0.2 } },
+    });
+    const events: string[] = [];
+    setup(sim, events);
+    await sim.run();
+    expect(events).toEqual([...Array.from({ length: 20 }, (_, i) => String(i)), 'close:closed by server']);
+  });
+
+  it('breaks on a partition and tells both ends', async () => {
+    const sim = new Simulation({ seed: 1, network: constant(5) });
+    const events: string[] = [];
+    setup(sim, events);
+    sim.at(52, () => sim.network.partition([['client'], ['server']]));
+    await sim.run();
+    expect(events.slice(-2).sort()).toEqual(['close:network partition', 'server-close:network partition']);
+    const data = events.filter((e) => /^\d+$/.test(e)).map(Number);
+    expect(data).toEqual(Array.from({ length: data.length }, (_, i) => i));
+    expect(data.length).toBeLessThan(20);
+  });
+
+  it('breaks when the server crashes', async () => {
+    const sim = new Simulation({ seed: 1, network: constant(5) });
+    const events: string[] = [];
+    setup(sim, events);
+    sim.at(33, () => sim.crash('server'));
+    await sim.run();
+    expect(events.at(-1)).toBe('close:server crashed');
+  });
+});
