@@ -138,7 +138,6 @@ export class SimDisk {
       this.loop.scheduleAt(
         this.busyUntilUs,
         () => {
-          this.loop.markSettled();
           resolve(effect());
         },
         owner,

@@ -277,7 +277,6 @@ export class Network {
         if (done) return;
         done = true;
         this.loop.cancel(timer);
-        this.loop.markSettled();
         resolve(result);
       };
       const timer = this.loop.schedule(timeoutUs, () => finish({ kind: 'timeout' }), client.owner);

@@ -37,7 +37,6 @@ export class ProcessClock implements Clock {
       this.loop.schedule(
         this.toLoopDelay(delayUs),
         () => {
-          this.loop.markSettled();
           resolve();
         },
         this.owner,

@@ -55,7 +55,6 @@ describe('EventLoop', () => {
     const sleep = (us: number) =>
       new Promise<void>((resolve) =>
         loop.schedule(us, () => {
-          loop.markSettled();
           resolve();
         }),
       );
