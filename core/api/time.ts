@@ -1,0 +1,124 @@
+/**
+ * Virtual time <-> RFC3339 strings, by pure calendar arithmetic.
+ *
+ * Core may not read the JS clock or date objects (DESIGN.md §3), so the proleptic Gregorian
+ * conversion is done by hand (days-from-civil, H. Hinnant's algorithm). Virtual time is integer
+ * microseconds since a fixed epoch; the default epoch 2026-01-01T00:00:00Z gives plausible dates.
+ */
+import { assert } from '../util/assert.ts';
+import type { MicroTime, Time } from './meta-types.ts';
+
+export const DEFAULT_EPOCH = '2026-01-01T00:00:00Z';
+
+const US_PER_SECOND = 1_000_000;
+const SECONDS_PER_DAY = 86_400;
+
+const RFC3339 =
+  /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(?:([Zz])|([+-])(\d{2}):(\d{2}))$/;
+
+function floorDiv(a: number, b: number): number {
+  return Math.floor(a / b);
+}
+
+function daysFromCivil(y: number, m: number, d: number): number {
+  const yy = m <= 2 ? y - 1 : y;
+  const era = floorDiv(yy, 400);
+  const yoe = yy - era * 400;
+  const doy = floorDiv(153 * (m + (m > 2 ? -3 : 9)) + 2, 5) + d - 1;
+  const doe = yoe * 365 + floorDiv(yoe, 4) - floorDiv(yoe, 100) + doy;
+  return era * 146_097 + doe - 719_468;
+}
+
+function civilFromDays(z: number): [number, number, number] {
+  const zz = z + 719_468;
+  const era = floorDiv(zz, 146_097);
+  const doe = zz - era * 146_097;
+  const yoe = floorDiv(
+    doe - floorDiv(doe, 1460) + floorDiv(doe, 36_524) - floorDiv(doe, 146_096),
+    365,
+  );
+  const doy = doe - (365 * yoe + floorDiv(yoe, 4) - floorDiv(yoe, 100));
+  const mp = floorDiv(5 * doy + 2, 153);
+  const d = doy - floorDiv(153 * mp + 2, 5) + 1;
+  const m = mp < 10 ? mp + 3 : mp - 9;
+  return [yoe + era * 400 + (m <= 2 ? 1 : 0), m, d];
+}
+
+function daysInMonth(y: number, m: number): number {
+  if (m === 2) return (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0 ? 29 : 28;
+  return [4, 6, 9, 11].includes(m) ? 30 : 31;
+}
+
+/**
+ * Microseconds since 1970-01-01T00:00:00Z for an RFC3339 string, or undefined if it is not one.
+ * Fractions beyond microseconds are truncated, as Go truncates when converting to MicroTime.
+ */
+export function parseRfc3339(text: string): number | undefined {
+  const m = RFC3339.exec(text);
+  if (m === null) return undefined;
+  const [y, mo, d, h, mi, s] = [m[1], m[2], m[3], m[4], m[5], m[6]].map(Number) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
+  if (mo < 1 || mo > 12 || d < 1 || d > daysInMonth(y, mo) || h > 23 || mi > 59 || s > 59) {
+    return undefined;
+  }
+  const fracUs = Number((m[7] ?? '').padEnd(6, '0').slice(0, 6));
+  let offsetS = 0;
+  if (m[8] === undefined) {
+    const oh = Number(m[10]);
+    const om = Number(m[11]);
+    if (oh > 23 || om > 59) return undefined;
+    offsetS = (m[9] === '-' ? -1 : 1) * (oh * 3600 + om * 60);
+  }
+  const seconds = daysFromCivil(y, mo, d) * SECONDS_PER_DAY + h * 3600 + mi * 60 + s - offsetS;
+  return seconds * US_PER_SECOND + fracUs;
+}
+
+const epochCache = new Map<string, number>();
+
+function epochUnixUs(epochIso: string): number {
+  let us = epochCache.get(epochIso);
+  if (us === undefined) {
+    us = parseRfc3339(epochIso);
+    assert(us !== undefined, `epoch is not RFC3339: ${JSON.stringify(epochIso)}`);
+    epochCache.set(epochIso, us);
+  }
+  return us;
+}
+
+function pad(n: number, width: number): string {
+  return String(n).padStart(width, '0');
+}
+
+function render(unixUs: number, micro: boolean): string {
+  assert(Number.isSafeInteger(unixUs), `time is not an integer number of microseconds: ${unixUs}`);
+  const totalS = floorDiv(unixUs, US_PER_SECOND);
+  const fracUs = unixUs - totalS * US_PER_SECOND;
+  const days = floorDiv(totalS, SECONDS_PER_DAY);
+  const secOfDay = totalS - days * SECONDS_PER_DAY;
+  const [y, mo, d] = civilFromDays(days);
+  const clock = `${pad(floorDiv(secOfDay, 3600), 2)}:${pad(floorDiv(secOfDay % 3600, 60), 2)}:${pad(secOfDay % 60, 2)}`;
+  const frac = micro ? `.${pad(fracUs, 6)}` : '';
+  return `${pad(y, 4)}-${pad(mo, 2)}-${pad(d, 2)}T${clock}${frac}Z`;
+}
+
+/** metav1.Time rendering of virtual time `us`: seconds precision, truncated, UTC. */
+export function formatTime(us: number, epochIso: string = DEFAULT_EPOCH): Time {
+  return render(epochUnixUs(epochIso) + us, false);
+}
+
+/** metav1.MicroTime rendering of virtual time `us`: always six fractional digits, UTC. */
+export function formatMicroTime(us: number, epochIso: string = DEFAULT_EPOCH): MicroTime {
+  return render(epochUnixUs(epochIso) + us, true);
+}
+
+/** Inverse of formatTime/formatMicroTime: virtual microseconds, or undefined for a malformed string. */
+export function parseTime(text: string, epochIso: string = DEFAULT_EPOCH): number | undefined {
+  const unixUs = parseRfc3339(text);
+  return unixUs === undefined ? undefined : unixUs - epochUnixUs(epochIso);
+}

@@ -1,0 +1,231 @@
+/**
+ * Per-kind create and update validation, dispatched on `kind`. Upstream sources:
+ * pkg/apis/core/validation/validation.go (Node, Namespace, Event, Binding),
+ * pkg/apis/apps/validation/validation.go (ReplicaSet),
+ * pkg/apis/coordination/validation/validation.go (Lease).
+ * Validation expects defaulted objects, as the API server validates after defaulting.
+ */
+import { assertNever } from '../util/assert.ts';
+import { isLabelValue, isQualifiedName, IS_NEGATIVE_ERROR } from './content-checks.ts';
+import {
+  asGoMap,
+  child,
+  fieldDuplicate as duplicate,
+  fieldForbidden as forbidden,
+  index,
+  fieldInvalid as invalid,
+  fieldNotSupported as notSupported,
+  fieldRequired as required,
+  type FieldError,
+} from './field-error.ts';
+import type { Binding, Event, Lease, Namespace } from './cluster-types.ts';
+import {
+  nameIsDNSLabel,
+  nameIsDNSSubdomain,
+  validateImmutableField,
+  validateLabels,
+  validateLabelSelector,
+  validateObjectMeta,
+  validateObjectMetaUpdate,
+} from './meta-validation.ts';
+import type { Node } from './node-types.ts';
+import {
+  validatePod,
+  validatePodSpec,
+  validatePodUpdate,
+  validateResourceList,
+  validateTaintEffect,
+} from './pod-validation.ts';
+import type { ReplicaSet } from './replica-set-types.ts';
+import { isSelectorError, labelSelectorAsMatcher } from './selectors.ts';
+import type { KObject } from './types.ts';
+
+export function validateNode(node: Node): FieldError[] {
+  const errs = validateObjectMeta(node.metadata, false, nameIsDNSSubdomain);
+  const seen = new Set<string>();
+  (node.spec?.taints ?? []).forEach((t, i) => {
+    const p = index(child('spec', 'taints'), i);
+    if (!t.key) errs.push(required(child(p, 'key'), ''));
+    else for (const msg of isQualifiedName(t.key)) errs.push(invalid(child(p, 'key'), t.key, msg));
+    for (const msg of isLabelValue(t.value ?? ''))
+      errs.push(invalid(child(p, 'value'), t.value ?? '', msg));
+    errs.push(...validateTaintEffect(t.effect, false, child(p, 'effect')));
+    const pair = `${t.key}\u0000${t.effect}`;
+    if (seen.has(pair)) errs.push(duplicate(p, t, 'taints must be unique by key and effect pair'));
+    seen.add(pair);
+  });
+  errs.push(...validateResourceList(node.status?.capacity, child('status', 'capacity')));
+  errs.push(...validateResourceList(node.status?.allocatable, child('status', 'allocatable')));
+  return errs;
+}
+
+/** podCIDR and providerID may go from "" to a value once, never change after. */
+function validateNodeUpdate(n: Node, o: Node): FieldError[] {
+  const errs = [...validateObjectMetaUpdate(n.metadata, o.metadata), ...validateNode(n)];
+  for (const f of ['podCIDR', 'providerID'] as const) {
+    const ov = o.spec?.[f];
+    if (ov && ov !== n.spec?.[f]) {
+      errs.push(
+        forbidden(child('spec', f), `node updates may not change ${f} except from "" to valid`),
+      );
+    }
+  }
+  return errs;
+}
+
+export function validateReplicaSet(rs: ReplicaSet): FieldError[] {
+  const errs = validateObjectMeta(rs.metadata, true, nameIsDNSSubdomain);
+  const spec = rs.spec;
+  const replicas = spec?.replicas ?? 0;
+  if (replicas < 0) errs.push(invalid(child('spec', 'replicas'), replicas, IS_NEGATIVE_ERROR));
+  if ((spec?.minReadySeconds ?? 0) < 0)
+    errs.push(invalid(child('spec', 'minReadySeconds'), spec?.minReadySeconds, IS_NEGATIVE_ERROR));
+  const selPath = child('spec', 'selector');
+  const sel = spec?.selector;
+  if (sel === undefined || sel === null) {
+    errs.push(required(selPath, ''));
+  } else {
+    errs.push(...validateLabelSelector(sel, selPath));
+    if (Object.keys(sel.matchLabels ?? {}).length + (sel.matchExpressions ?? []).length === 0) {
+      errs.push(invalid(selPath, sel, 'empty selector is invalid for deployment'));
+    }
+  }
+  const matcher = labelSelectorAsMatcher(sel);
+  if (isSelectorError(matcher)) {
+    errs.push(invalid(selPath, sel, 'invalid label selector'));
+    return errs;
+  }
+  const tpl = spec?.template;
+  const tplPath = child('spec', 'template');
+  if (tpl === undefined) {
+    errs.push(required(tplPath, ''));
+    return errs;
+  }
+  const labels = tpl.metadata?.labels ?? {};
+  if (!matcher.empty && !matcher.matches(labels)) {
+    errs.push(
+      invalid(
+        child(child(tplPath, 'metadata'), 'labels'),
+        asGoMap({ ...labels }),
+        '`selector` does not match template `labels`',
+      ),
+    );
+  }
+  errs.push(...validateLabels(tpl.metadata?.labels, child(child(tplPath, 'metadata'), 'labels')));
+  errs.push(...validatePodSpec(tpl.spec, child(tplPath, 'spec')));
+  const rp = tpl.spec?.restartPolicy;
+  if (rp !== undefined && rp !== 'Always') {
+    errs.push(notSupported(child(child(tplPath, 'spec'), 'restartPolicy'), rp, ['Always']));
+  }
+  if (tpl.spec?.activeDeadlineSeconds !== undefined) {
+    errs.push(
+      invalid(
+        child(child(tplPath, 'spec'), 'activeDeadlineSeconds'),
+        tpl.spec.activeDeadlineSeconds,
+        'activeDeadlineSeconds in ReplicaSet is not Supported',
+      ),
+    );
+  }
+  return errs;
+}
+
+function validateReplicaSetUpdate(n: ReplicaSet, o: ReplicaSet): FieldError[] {
+  return [
+    ...validateObjectMetaUpdate(n.metadata, o.metadata),
+    ...validateReplicaSet(n),
+    // apps/v1 made the selector immutable (pkg/registry/apps/replicaset/strategy.go).
+    ...validateImmutableField(n.spec?.selector, o.spec?.selector, child('spec', 'selector')),
+  ];
+}
+
+export function validateLease(lease: Lease): FieldError[] {
+  const errs = validateObjectMeta(lease.metadata, true, nameIsDNSSubdomain);
+  const d = lease.spec?.leaseDurationSeconds;
+  if (d !== undefined && d <= 0)
+    errs.push(invalid(child('spec', 'leaseDurationSeconds'), d, 'must be greater than 0'));
+  const t = lease.spec?.leaseTransitions;
+  if (t !== undefined && t < 0)
+    errs.push(invalid(child('spec', 'leaseTransitions'), t, IS_NEGATIVE_ERROR));
+  return errs;
+}
+
+export function validateNamespace(ns: Namespace): FieldError[] {
+  const errs = validateObjectMeta(ns.metadata, false, nameIsDNSLabel);
+  for (const f of ns.spec?.finalizers ?? []) {
+    for (const msg of isQualifiedName(f)) errs.push(invalid(child('spec', 'finalizers'), f, msg));
+  }
+  return errs;
+}
+
+export function validateEvent(ev: Event): FieldError[] {
+  const errs = validateObjectMeta(ev.metadata, true, nameIsDNSSubdomain);
+  const io = ev.involvedObject;
+  if (io === undefined) {
+    errs.push(required('involvedObject', ''));
+    return errs;
+  }
+  // Events about cluster-scoped objects live in "default"; otherwise the namespaces must agree.
+  if (io.namespace && io.namespace !== ev.metadata.namespace) {
+    errs.push(
+      invalid(child('involvedObject', 'namespace'), io.namespace, 'does not match event.namespace'),
+    );
+  }
+  if (ev.type !== undefined && ev.type !== 'Normal' && ev.type !== 'Warning') {
+    errs.push(notSupported('type', ev.type, ['Normal', 'Warning']));
+  }
+  return errs;
+}
+
+export function validateBinding(b: Binding): FieldError[] {
+  const errs = validateObjectMeta(b.metadata, true, nameIsDNSSubdomain);
+  if (b.target?.kind && b.target.kind !== 'Node') {
+    errs.push(notSupported(child('target', 'kind'), b.target.kind, ['Node', '<empty>']));
+  }
+  if (!b.target?.name) errs.push(required(child('target', 'name'), ''));
+  return errs;
+}
+
+/** Create-time validation of any stored kind. */
+export function validateObject(obj: KObject): FieldError[] {
+  switch (obj.kind) {
+    case 'Pod':
+      return validatePod(obj);
+    case 'Node':
+      return validateNode(obj);
+    case 'ReplicaSet':
+      return validateReplicaSet(obj);
+    case 'Lease':
+      return validateLease(obj);
+    case 'Namespace':
+      return validateNamespace(obj);
+    case 'Event':
+      return validateEvent(obj);
+    case 'Binding':
+      return validateBinding(obj);
+    default:
+      return assertNever(obj, 'kind');
+  }
+}
+
+/** Update validation: the new object must be valid and immutable fields unchanged. */
+export function validateObjectUpdate(newObj: KObject, oldObj: KObject): FieldError[] {
+  if (newObj.kind !== oldObj.kind) return [invalid('kind', newObj.kind, 'field is immutable')];
+  switch (newObj.kind) {
+    case 'Pod':
+      return validatePodUpdate(newObj, oldObj as typeof newObj);
+    case 'Node':
+      return validateNodeUpdate(newObj, oldObj as typeof newObj);
+    case 'ReplicaSet':
+      return validateReplicaSetUpdate(newObj, oldObj as typeof newObj);
+    case 'Lease':
+    case 'Namespace':
+    case 'Event':
+    case 'Binding':
+      return [
+        ...validateObjectMetaUpdate(newObj.metadata, oldObj.metadata),
+        ...validateObject(newObj),
+      ];
+    default:
+      return assertNever(newObj, 'kind');
+  }
+}
