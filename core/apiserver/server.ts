@@ -1,0 +1,210 @@
+import * as errors from '../api/errors.ts';
+import type { Status } from '../api/status-types.ts';
+import type { KObject } from '../api/types.ts';
+import type { ProcessPorts } from '../ports/process.ts';
+import type { ServerStream } from '../ports/transport.ts';
+import { KvClient } from '../store/kv-client.ts';
+import { revision } from '../store/types.ts';
+import type { ApiRequest, ApiResponse, WatchFrame } from './http.ts';
+import { collectionPrefix } from './keys.ts';
+import { matches, parseSelectors, Registry, type DeleteOptions, type Selectors } from './registry.ts';
+import { parseRequest, type RequestInfo } from './request-info.ts';
+import { ObjectStorage, parseResourceVersion, type StorageEvent } from './storage.ts';
+
+export interface ApiServerOptions {
+  /** Store members, tried in order; the client follows leader hints. */
+  readonly storeMembers: readonly string[];
+  /** --etcd-compaction-interval (default 5 min); 0 disables compaction. */
+  readonly compactionIntervalUs?: number;
+}
+
+export const DEFAULT_COMPACTION_INTERVAL_US = 300_000_000;
+
+/** Namespaces every cluster has (upstream's system namespaces controller creates them). */
+export const SYSTEM_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
+
+const statusReply = (s: Status): ApiResponse => ({ status: s.code ?? 500, body: s });
+
+/**
+ * The API server process: HTTP-shaped requests over the Transport port, the generic registry
+ * over the store, and watch streams translated from store watches. It keeps no state of its
+ * own beyond open watches, so it can crash and restart freely.
+ */
+export class ApiServer {
+  private readonly kv: KvClient;
+  private readonly storage: ObjectStorage;
+  private readonly registry: Registry;
+  private requests = 0;
+
+  constructor(
+    private readonly ports: ProcessPorts,
+    options: ApiServerOptions,
+  ) {
+    this.kv = new KvClient(ports.transport, options.storeMembers);
+    this.storage = new ObjectStorage(this.kv);
+    this.registry = new Registry(this.storage, ports.clock, ports.random);
+    ports.transport.listen({
+      onRequest: (_from, req) => this.handle(req as ApiRequest),
+      onStream: (_from, req, stream) => this.watch(req as ApiRequest, stream as ServerStream<WatchFrame>),
+    });
+    ports.spawn(() => this.ensureSystemNamespaces());
+    const interval = options.compactionIntervalUs ?? DEFAULT_COMPACTION_INTERVAL_US;
+    if (interval > 0) ports.spawn(() => this.compactor(interval));
+  }
+
+  get requestsServed(): number {
+    return this.requests;
+  }
+
+  async handle(req: ApiRequest): Promise<ApiResponse> {
+    this.requests++;
+    const query = req.query ?? {};
+    const parsed = parseRequest(req.method, req.path, query);
+    if (!parsed.ok) return statusReply(errors.notFound('', parsed.message));
+    const info = parsed.info;
+    const name = info.name ?? '';
+    if (!info.resource.verbs.includes(info.verb === 'watch' ? 'watch' : info.verb)) {
+      return statusReply(errors.methodNotSupported(info.resource.resource, info.verb));
+    }
+    if (info.subresource !== undefined && !this.servesSubresource(info)) {
+      return statusReply(errors.notFound('', `the server could not find the requested resource (${req.method} ${req.path})`));
+    }
+    switch (info.verb) {
+      case 'get':
+        return this.registry.get(info, name);
+      case 'list': {
+        const sel = parseSelectors(info, query);
+        if ('code' in sel) return statusReply(sel);
+        const rv = query.resourceVersionMatch === 'Exact' ? parseResourceVersion(query.resourceVersion) : undefined;
+        if (Number.isNaN(rv)) return statusReply(errors.badRequest(`invalid resourceVersion ${JSON.stringify(query.resourceVersion)}`));
+        return this.registry.list(info, sel, rv);
+      }
+      case 'create':
+        if (info.subresource === 'binding') return this.registry.bind(info, name, req.body);
+        return this.registry.create(info, req.body);
+      case 'update':
+        return this.registry.update(info, name, req.body, info.subresource === 'status');
+      case 'patch':
+        return this.registry.patch(info, name, req.body);
+      case 'delete':
+        return this.registry.delete(info, name, deleteOptions(req));
+      case 'watch':
+        return statusReply(errors.badRequest('watch requests must be made as streams'));
+      case 'deletecollection':
+        return statusReply(errors.methodNotSupported(info.resource.resource, 'deletecollection'));
+    }
+  }
+
+  private servesSubresource(info: RequestInfo): boolean {
+    if (info.subresource === 'binding') return info.resource.kind === 'Pod' && info.verb === 'create';
+    return info.resource.subresources.includes(info.subresource as string);
+  }
+
+  /**
+   * A watch: optionally the current state as ADDED events (no resourceVersion, or "0"), then
+   * every change after the start version, filtered by the selectors with upstream's
+   * transitions (an object that stops matching is DELETED for this watcher, one that starts
+   * matching is ADDED), bookmarks on request, and 410 Expired for a compacted version.
+   */
+  private watch(req: ApiRequest, stream: ServerStream<WatchFrame>): void {
+    const query = req.query ?? {};
+    const parsed = parseRequest('GET', req.path, { ...query, watch: 'true' });
+    const fail = (s: Status): void => {
+      stream.send({ type: 'ERROR', object: s });
+      stream.close();
+    };
+    if (!parsed.ok) return fail(errors.notFound('', parsed.message));
+    const info = parsed.info;
+    const sel = parseSelectors(info, query);
+    if ('code' in sel) return fail(sel);
+    const rv = parseResourceVersion(query.resourceVersion);
+    if (Number.isNaN(rv)) return fail(errors.badRequest(`invalid resourceVersion ${JSON.stringify(query.resourceVersion)}`));
+    const prefix = collectionPrefix(info.resource.resource, info.resource.namespaced ? info.namespace : undefined);
+    const bookmarks = query.allowWatchBookmarks === 'true';
+    const timeoutSeconds = query.timeoutSeconds === undefined ? undefined : Number(query.timeoutSeconds);
+    if (timeoutSeconds !== undefined && timeoutSeconds > 0) {
+      this.ports.clock.setTimer(timeoutSeconds * 1_000_000, () => stream.close());
+    }
+    this.ports.spawn(async () => {
+      let from = rv ?? 0;
+      if (rv === undefined || rv === 0) {
+        const list = await this.storage.list<KObject>(prefix);
+        if (!list.ok) return fail(errors.serverTimeout(info.resource.resource, 'watch', 1));
+        for (const obj of list.value.items) if (matches(obj, sel)) stream.send({ type: 'ADDED', object: obj });
+        from = Number(list.value.resourceVersion);
+      }
+      if (!stream.open) return;
+      const kvWatch = this.storage.watch<KObject>(prefix, from, {
+        onEvent: (ev) => {
+          const frame = toFrame(ev, sel, info, bookmarks);
+          if (frame !== undefined) stream.send(frame);
+        },
+        onClose: (failure) => {
+          if (failure?.kind === 'compacted') return fail(errors.expired(`too old resource version: ${failure.requestedRv} (${failure.compactedRv})`));
+          stream.close();
+        },
+      });
+      stream.onClose(() => kvWatch.cancel());
+    });
+  }
+
+  /**
+   * Upstream's compactor (apiserver storage/etcd3/compact.go): every interval, compact the
+   * store to the revision it had one interval earlier, so watchers get a full interval to catch
+   * up before their start version expires.
+   */
+  private async compactor(intervalUs: number): Promise<void> {
+    let previous = 0;
+    while (true) {
+      await this.ports.clock.sleep(intervalUs);
+      const r = await this.kv.do({ kind: 'range', key: '/', rangeEnd: '\0', countOnly: true });
+      if (r.kind !== 'range') continue;
+      if (previous > 0) {
+        const c = await this.kv.do({ kind: 'compact', revision: revision(previous) });
+        if (c.kind === 'compact') this.ports.trace.emit('apiserver.compact', { revision: previous });
+      }
+      previous = r.header.revision;
+    }
+  }
+
+  private async ensureSystemNamespaces(): Promise<void> {
+    const parsed = parseRequest('POST', '/api/v1/namespaces', {});
+    if (!parsed.ok) throw new Error(parsed.message);
+    for (const name of SYSTEM_NAMESPACES) {
+      while (true) {
+        const r = await this.registry.create(parsed.info, { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
+        if (r.status === 201 || r.status === 409) break;
+        await this.ports.clock.sleep(1_000_000);
+      }
+    }
+  }
+}
+
+function toFrame(ev: StorageEvent<KObject>, sel: Selectors, info: RequestInfo, bookmarks: boolean): WatchFrame | undefined {
+  switch (ev.type) {
+    case 'progress':
+      if (!bookmarks) return undefined;
+      return {
+        type: 'BOOKMARK',
+        object: { apiVersion: info.resource.apiVersion, kind: info.resource.kind, metadata: { resourceVersion: ev.resourceVersion } },
+      };
+    case 'delete':
+      return matches(ev.previous, sel) ? { type: 'DELETED', object: ev.object } : undefined;
+    case 'put': {
+      const now = matches(ev.object, sel);
+      const before = !ev.created && ev.previous !== undefined && matches(ev.previous, sel);
+      if (now) return { type: before ? 'MODIFIED' : 'ADDED', object: ev.object };
+      return before ? { type: 'DELETED', object: ev.object } : undefined;
+    }
+  }
+}
+
+function deleteOptions(req: ApiRequest): DeleteOptions {
+  const body = (req.body ?? {}) as DeleteOptions;
+  const q = req.query?.gracePeriodSeconds;
+  const grace = q !== undefined ? Number(q) : body.gracePeriodSeconds;
+  return {
+    ...(grace === undefined || Number.isNaN(grace) ? {} : { gracePeriodSeconds: grace }),
+    ...(body.preconditions === undefined ? {} : { preconditions: body.preconditions }),
+  };
+}

@@ -1,0 +1,182 @@
+import type { KvClient, KvWatch } from '../store/kv-client.ts';
+import { prefixEnd } from './keys.ts';
+import { revision, type KeyValue, type Revision, type TxnRequestOp, type WatchEvent } from '../store/types.ts';
+
+/**
+ * The API server's view of the store (upstream k8s.io/apiserver/pkg/storage.Interface, etcd3
+ * implementation): objects as JSON under keys, resourceVersion = the key's mod revision,
+ * optimistic concurrency through txn compares. Failures are values; the registry turns them
+ * into Status objects that name the resource.
+ */
+export type StorageFailure =
+  | { readonly kind: 'not-found' }
+  | { readonly kind: 'exists' }
+  | { readonly kind: 'conflict'; readonly currentRv: string }
+  | { readonly kind: 'compacted'; readonly requestedRv: string; readonly compactedRv: number }
+  | { readonly kind: 'unavailable'; readonly reason: string };
+
+export type StorageResult<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly failure: StorageFailure };
+
+export interface StoredObject {
+  readonly metadata?: { readonly resourceVersion?: string };
+}
+
+export interface ListResult<T> {
+  readonly items: T[];
+  readonly resourceVersion: string;
+}
+
+export type StorageEvent<T> =
+  | { readonly type: 'put'; readonly object: T; readonly previous: T | undefined; readonly created: boolean }
+  | { readonly type: 'delete'; readonly object: T; readonly previous: T }
+  | { readonly type: 'progress'; readonly resourceVersion: string };
+
+export interface StorageWatchHandlers<T> {
+  onEvent(event: StorageEvent<T>): void;
+  onClose(failure: StorageFailure | undefined, reason: string): void;
+}
+
+const ok = <T>(value: T): StorageResult<T> => ({ ok: true, value });
+const fail = <T>(failure: StorageFailure): StorageResult<T> => ({ ok: false, failure });
+const unavailable = (reason: string): StorageFailure => ({ kind: 'unavailable', reason });
+
+/** Decodes a stored value and stamps the revision it was read at as its resourceVersion. */
+export function decode<T extends StoredObject>(value: string, rv: number): T {
+  const obj = JSON.parse(value) as { metadata?: Record<string, unknown> };
+  obj.metadata = { ...(obj.metadata ?? {}), resourceVersion: String(rv) };
+  return obj as T;
+}
+
+/** The stored form carries no resourceVersion: the store's revision is the version. */
+export function encode(obj: StoredObject): string {
+  const { resourceVersion: _dropped, ...metadata } = obj.metadata ?? {};
+  return JSON.stringify({ ...obj, metadata });
+}
+
+export function parseResourceVersion(rv: string | undefined): number | undefined {
+  if (rv === undefined || rv === '') return undefined;
+  return /^\d+$/.test(rv) ? Number(rv) : Number.NaN;
+}
+
+export class ObjectStorage {
+  constructor(private readonly kv: KvClient) {}
+
+  async get<T extends StoredObject>(key: string): Promise<StorageResult<T>> {
+    const r = await this.kv.do({ kind: 'range', key });
+    if (r.kind !== 'range') return fail(this.failureOf(r));
+    const kv = r.kvs[0];
+    if (kv === undefined) return fail({ kind: 'not-found' });
+    return ok(decode<T>(kv.value, kv.modRevision));
+  }
+
+  async list<T extends StoredObject>(prefix: string, atRv?: number): Promise<StorageResult<ListResult<T>>> {
+    const r = await this.kv.do({
+      kind: 'range',
+      key: prefix,
+      rangeEnd: prefixEnd(prefix),
+      ...(atRv === undefined ? {} : { revision: revision(atRv) }),
+    });
+    if (r.kind !== 'range') return fail(this.failureOf(r, atRv));
+    return ok({ items: r.kvs.map((kv) => decode<T>(kv.value, kv.modRevision)), resourceVersion: String(r.header.revision) });
+  }
+
+  async create<T extends StoredObject>(key: string, obj: T): Promise<StorageResult<T>> {
+    const r = await this.kv.do({
+      kind: 'txn',
+      compare: [{ target: 'mod', key, result: '=', value: revision(0) }],
+      success: [{ kind: 'put', key, value: encode(obj) }],
+      failure: [],
+    });
+    if (r.kind !== 'txn') return fail(this.failureOf(r));
+    if (!r.succeeded) return fail({ kind: 'exists' });
+    return ok(decode<T>(encode(obj), r.header.revision));
+  }
+
+  /**
+   * Replaces the object if its current resourceVersion is `expectedRv` (or unconditionally
+   * when `expectedRv` is undefined, for strategies that allow it); a mismatch is a conflict.
+   */
+  async update<T extends StoredObject>(key: string, obj: T, expectedRv: number | undefined): Promise<StorageResult<T>> {
+    const compare =
+      expectedRv === undefined
+        ? { target: 'mod' as const, key, result: '>' as const, value: revision(0) }
+        : { target: 'mod' as const, key, result: '=' as const, value: revision(expectedRv) };
+    const r = await this.kv.do({
+      kind: 'txn',
+      compare: [compare],
+      success: [{ kind: 'put', key, value: encode(obj) }],
+      failure: [{ kind: 'range', key }],
+    });
+    if (r.kind !== 'txn') return fail(this.failureOf(r));
+    if (!r.succeeded) return fail(this.missingOrConflict(r.responses[0]));
+    return ok(decode<T>(encode(obj), r.header.revision));
+  }
+
+  /** Deletes the object if its resourceVersion is still `expectedRv` (when given). */
+  async delete<T extends StoredObject>(key: string, expectedRv: number | undefined): Promise<StorageResult<T>> {
+    const guard =
+      expectedRv === undefined
+        ? { target: 'mod' as const, key, result: '>' as const, value: revision(0) }
+        : { target: 'mod' as const, key, result: '=' as const, value: revision(expectedRv) };
+    const del: TxnRequestOp = { kind: 'delete-range', key, prevKv: true };
+    const r = await this.kv.do({ kind: 'txn', compare: [guard], success: [del], failure: [{ kind: 'range', key }] });
+    if (r.kind !== 'txn') return fail(this.failureOf(r));
+    if (!r.succeeded) return fail(this.missingOrConflict(r.responses[0]));
+    const resp = r.responses[0];
+    const prev = resp?.kind === 'delete-range' ? resp.prevKvs?.[0] : undefined;
+    if (prev === undefined) return fail({ kind: 'not-found' });
+    return ok(decode<T>(prev.value, r.header.revision));
+  }
+
+  /** Watches every key under `prefix` for changes after `afterRv`. */
+  watch<T extends StoredObject>(prefix: string, afterRv: number, handlers: StorageWatchHandlers<T>): KvWatch {
+    return this.kv.watch(
+      { key: prefix, rangeEnd: prefixEnd(prefix), startRevision: revision(afterRv + 1), prevKv: true, progressNotify: true },
+      {
+        onEvents: (response) => {
+          for (const ev of response.events) handlers.onEvent(toStorageEvent<T>(ev));
+        },
+        onProgress: (rev) => handlers.onEvent({ type: 'progress', resourceVersion: String(rev) }),
+        onClose: (reason, error) => {
+          if (error?.reason === 'compacted') {
+            return handlers.onClose(
+              { kind: 'compacted', requestedRv: String(afterRv), compactedRv: error.compactRevision ?? 0 },
+              reason,
+            );
+          }
+          handlers.onClose(error === undefined ? undefined : unavailable(error.reason), reason);
+        },
+      },
+    );
+  }
+
+  private missingOrConflict(resp: unknown): StorageFailure {
+    const current = (resp as { kind?: string; kvs?: readonly KeyValue[] } | undefined)?.kvs?.[0];
+    if (current === undefined) return { kind: 'not-found' };
+    return { kind: 'conflict', currentRv: String(current.modRevision) };
+  }
+
+  private failureOf(r: { kind: string; reason?: string; compactRevision?: Revision }, atRv?: number): StorageFailure {
+    if (r.kind === 'unknown') return unavailable(`store request outcome unknown: ${r.reason}`);
+    if (r.reason === 'compacted') {
+      return { kind: 'compacted', requestedRv: String(atRv ?? ''), compactedRv: r.compactRevision ?? 0 };
+    }
+    return unavailable(`store error: ${r.reason ?? r.kind}`);
+  }
+}
+
+function toStorageEvent<T extends StoredObject>(ev: WatchEvent): StorageEvent<T> {
+  const previous = ev.prevKv === undefined ? undefined : decode<T>(ev.prevKv.value, ev.prevKv.modRevision);
+  if (ev.type === 'DELETE') {
+    // Upstream stamps a deleted object with the revision of the delete.
+    const prior = ev.prevKv;
+    if (prior === undefined) throw new Error(`delete event for ${ev.kv.key} without its previous value`);
+    return { type: 'delete', object: decode<T>(prior.value, ev.kv.modRevision), previous: previous as T };
+  }
+  return {
+    type: 'put',
+    object: decode<T>(ev.kv.value, ev.kv.modRevision),
+    previous,
+    created: ev.kv.createRevision === ev.kv.modRevision,
+  };
+}

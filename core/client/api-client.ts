@@ -1,0 +1,147 @@
+import * as errors from '../api/errors.ts';
+import { RESOURCES, type ResourceInfo } from '../api/resources.ts';
+import type { Status } from '../api/status-types.ts';
+import type { KList } from '../api/meta-types.ts';
+import type { Kind, KindOf, KObject } from '../api/types.ts';
+import type { ClientStream, Transport } from '../ports/transport.ts';
+import type { ApiRequest, ApiResponse, HttpMethod, WatchFrame } from '../apiserver/http.ts';
+
+export type ApiResult<T> =
+  | { readonly ok: true; readonly status: number; readonly value: T }
+  | { readonly ok: false; readonly status: number; readonly error: Status };
+
+export interface ListOptions {
+  readonly labelSelector?: string;
+  readonly fieldSelector?: string;
+}
+
+export interface WatchOptions extends ListOptions {
+  readonly resourceVersion?: string;
+  readonly allowWatchBookmarks?: boolean;
+  readonly timeoutSeconds?: number;
+}
+
+export interface WatchHandlers {
+  onFrame(frame: WatchFrame): void;
+  onClose(reason: string): void;
+}
+
+export interface ApiClientOptions {
+  readonly requestTimeoutUs: number;
+  /** Who the requests are made as (recorded by the server; authn comes later). */
+  readonly user?: string;
+}
+
+export const DEFAULT_API_CLIENT: ApiClientOptions = { requestTimeoutUs: 10_000_000 };
+
+const byKind = new Map<string, ResourceInfo>(RESOURCES.map((r) => [r.kind, r]));
+
+export function resourceOf(kind: Kind): ResourceInfo {
+  const r = byKind.get(kind);
+  if (r === undefined) throw new Error(`no resource serves kind ${kind}`);
+  return r;
+}
+
+/** REST path of a collection or object, as kubectl builds it. */
+export function resourcePath(kind: Kind, namespace: string | undefined, name?: string, subresource?: string): string {
+  const r = resourceOf(kind);
+  let path = r.group === '' ? `/api/${r.version}` : `/apis/${r.group}/${r.version}`;
+  if (r.namespaced && namespace !== undefined) path += `/namespaces/${namespace}`;
+  path += `/${r.resource}`;
+  if (name !== undefined) path += `/${name}`;
+  if (subresource !== undefined) path += `/${subresource}`;
+  return path;
+}
+
+/**
+ * A typed client over the Transport port (client-go's typed clientset, reduced to what the
+ * components need). Transport failures become Status values like an HTTP client's: a timeout
+ * is a 504 whose outcome is unknown, a refused connection a 503.
+ */
+export class ApiClient {
+  constructor(
+    private readonly transport: Transport,
+    private readonly server: string,
+    private readonly options: ApiClientOptions = DEFAULT_API_CLIENT,
+  ) {}
+
+  async request<T>(method: HttpMethod, path: string, init: { query?: Record<string, string>; body?: unknown } = {}): Promise<ApiResult<T>> {
+    const req: ApiRequest = {
+      kind: 'http',
+      method,
+      path,
+      ...(init.query === undefined ? {} : { query: init.query }),
+      ...(init.body === undefined ? {} : { body: init.body }),
+      ...(this.options.user === undefined ? {} : { user: this.options.user }),
+    };
+    const r = await this.transport.request<ApiResponse>(this.server, req, this.options.requestTimeoutUs);
+    if (r.kind === 'timeout') return { ok: false, status: 504, error: errors.timeout(`${method} ${path}: no response from the API server`) };
+    if (r.kind === 'refused') return { ok: false, status: 503, error: errors.serviceUnavailable(`${method} ${path}: connection refused`) };
+    const { status, body } = r.body;
+    if (status >= 200 && status < 300) return { ok: true, status, value: body as T };
+    return { ok: false, status, error: body as Status };
+  }
+
+  get<K extends Kind>(kind: K, namespace: string | undefined, name: string): Promise<ApiResult<KindOf<K>>> {
+    return this.request('GET', resourcePath(kind, namespace, name));
+  }
+
+  list<K extends Kind>(kind: K, namespace: string | undefined, opts: ListOptions = {}): Promise<ApiResult<KList<KindOf<K>>>> {
+    return this.request('GET', resourcePath(kind, namespace), { query: selectorQuery(opts) });
+  }
+
+  create<T extends KObject>(obj: T): Promise<ApiResult<T>> {
+    return this.request('POST', resourcePath(obj.kind, obj.metadata?.namespace), { body: obj });
+  }
+
+  update<T extends KObject>(obj: T): Promise<ApiResult<T>> {
+    return this.request('PUT', resourcePath(obj.kind, obj.metadata?.namespace, obj.metadata?.name), { body: obj });
+  }
+
+  updateStatus<T extends KObject>(obj: T): Promise<ApiResult<T>> {
+    return this.request('PUT', resourcePath(obj.kind, obj.metadata?.namespace, obj.metadata?.name, 'status'), { body: obj });
+  }
+
+  patch<K extends Kind>(kind: K, namespace: string | undefined, name: string, patch: unknown): Promise<ApiResult<KindOf<K>>> {
+    return this.request('PATCH', resourcePath(kind, namespace, name), { body: patch });
+  }
+
+  delete<K extends Kind>(
+    kind: K,
+    namespace: string | undefined,
+    name: string,
+    opts: { gracePeriodSeconds?: number; preconditions?: { uid?: string; resourceVersion?: string } } = {},
+  ): Promise<ApiResult<KindOf<K>>> {
+    return this.request('DELETE', resourcePath(kind, namespace, name), { body: { kind: 'DeleteOptions', apiVersion: 'v1', ...opts } });
+  }
+
+  bind(namespace: string, podName: string, nodeName: string): Promise<ApiResult<Status>> {
+    return this.request('POST', resourcePath('Pod', namespace, podName, 'binding'), {
+      body: {
+        apiVersion: 'v1',
+        kind: 'Binding',
+        metadata: { name: podName, namespace },
+        target: { apiVersion: 'v1', kind: 'Node', name: nodeName },
+      },
+    });
+  }
+
+  watch(kind: Kind, namespace: string | undefined, opts: WatchOptions, handlers: WatchHandlers): ClientStream {
+    const query: Record<string, string> = { ...selectorQuery(opts), watch: 'true' };
+    if (opts.resourceVersion !== undefined) query.resourceVersion = opts.resourceVersion;
+    if (opts.allowWatchBookmarks) query.allowWatchBookmarks = 'true';
+    if (opts.timeoutSeconds !== undefined) query.timeoutSeconds = String(opts.timeoutSeconds);
+    const req: ApiRequest = { kind: 'http', method: 'GET', path: resourcePath(kind, namespace), query };
+    return this.transport.openStream<WatchFrame>(this.server, req, {
+      onMessage: (frame) => handlers.onFrame(frame),
+      onClose: (reason) => handlers.onClose(reason),
+    });
+  }
+}
+
+function selectorQuery(opts: ListOptions): Record<string, string> {
+  const q: Record<string, string> = {};
+  if (opts.labelSelector) q.labelSelector = opts.labelSelector;
+  if (opts.fieldSelector) q.fieldSelector = opts.fieldSelector;
+  return q;
+}

@@ -1,0 +1,157 @@
+import { describe, expect, it } from 'vitest';
+import type { Pod } from '../../../core/api/pod-types.ts';
+import type { Status } from '../../../core/api/status-types.ts';
+import type { WatchFrame } from '../../../core/apiserver/http.ts';
+import { ApiServer } from '../../../core/apiserver/server.ts';
+import { ApiClient } from '../../../core/client/api-client.ts';
+import type { ProcessPorts } from '../../../core/ports/process.ts';
+import { KvService } from '../../../core/store/kv-service.ts';
+import { Simulation } from '../../../sim/simulation.ts';
+
+const pod = (name: string, labels: Record<string, string> = {}): Pod =>
+  ({
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, namespace: 'default', labels },
+    spec: { containers: [{ name: 'c', image: 'nginx:1.25', resources: { requests: { cpu: '100m' } } }] },
+  }) as Pod;
+
+/** A store, an API server and one client process running `script` once the server is up. */
+async function cluster(
+  script: (api: ApiClient, ports: ProcessPorts, sim: Simulation) => Promise<void>,
+  compactionIntervalUs?: number,
+) {
+  const sim = new Simulation({ seed: 1 });
+  sim.spawnProcess('etcd-0', (p) => new KvService(p));
+  sim.spawnProcess('apiserver', (p) => new ApiServer(p, { storeMembers: ['etcd-0'], compactionIntervalUs }));
+  let done = false;
+  sim.spawnProcess('client', (p) =>
+    p.spawn(async () => {
+      await p.clock.sleep(100_000);
+      await script(new ApiClient(p.transport, 'apiserver'), p, sim);
+      done = true;
+    }),
+  );
+  await sim.run({ untilUs: 60_000_000, stopWhen: () => done });
+  expect(done).toBe(true);
+  return sim;
+}
+
+describe('API server', () => {
+  it('creates, reads, lists and defaults objects', async () => {
+    await cluster(async (api) => {
+      const created = await api.create(pod('a', { app: 'web' }));
+      expect(created.ok && created.status).toBe(201);
+      if (!created.ok) return;
+      expect(created.value.metadata.uid).toMatch(/^[0-9a-f-]{36}$/);
+      expect(created.value.metadata.resourceVersion).toMatch(/^\d+$/);
+      expect(created.value.spec.restartPolicy).toBe('Always');
+      expect(created.value.spec.schedulerName).toBe('default-scheduler');
+      expect(created.value.status?.phase).toBe('Pending');
+      await api.create(pod('b', { app: 'db' }));
+      const got = await api.get('Pod', 'default', 'a');
+      expect(got.ok && got.value.metadata.name).toBe('a');
+      const list = await api.list('Pod', 'default', { labelSelector: 'app=web' });
+      expect(list.ok && list.value.items.map((p) => p.metadata.name)).toEqual(['a']);
+      const all = await api.list('Pod', undefined);
+      expect(all.ok && all.value.items.length).toBe(2);
+    });
+  });
+
+  it('refuses a stale resourceVersion with 409 Conflict and a bad object with 422 naming the field', async () => {
+    await cluster(async (api) => {
+      const created = await api.create(pod('a'));
+      if (!created.ok) throw new Error('create failed');
+      const first = await api.update({ ...created.value, metadata: { ...created.value.metadata, labels: { v: '1' } } });
+      expect(first.ok).toBe(true);
+      const stale = await api.update({ ...created.value, metadata: { ...created.value.metadata, labels: { v: '2' } } });
+      expect(stale.ok).toBe(false);
+      if (stale.ok) return;
+      expect(stale.status).toBe(409);
+      expect(stale.error.reason).toBe('Conflict');
+      expect(stale.error.message).toContain('the object has been modified');
+      const bad = await api.create({ ...pod('Bad_Name'), spec: { containers: [{ name: 'c', image: '' }] } } as Pod);
+      expect(bad.ok).toBe(false);
+      if (bad.ok) return;
+      expect(bad.status).toBe(422);
+      expect(bad.error.message).toContain('metadata.name: Invalid value: "Bad_Name"');
+      expect(bad.error.message).toContain('spec.containers[0].image: Required value');
+      const dup = await api.create(pod('a'));
+      expect(!dup.ok && dup.error.reason).toBe('AlreadyExists');
+      const missingNs = await api.create({ ...pod('x'), metadata: { name: 'x', namespace: 'nope' } } as Pod);
+      expect(!missingNs.ok && missingNs.error.message).toBe('namespaces "nope" not found');
+    });
+  });
+
+  it('binds a pod once and refuses a second binding', async () => {
+    await cluster(async (api) => {
+      await api.create(pod('a'));
+      const b1 = await api.bind('default', 'a', 'node-1');
+      expect(b1.status).toBe(201);
+      const b2 = await api.bind('default', 'a', 'node-2');
+      expect(!b2.ok && b2.error.message).toContain('pod a is already assigned to node "node-1"');
+      const got = await api.get('Pod', 'default', 'a');
+      expect(got.ok && got.value.spec.nodeName).toBe('node-1');
+      expect(got.ok && got.value.status?.conditions?.find((c) => c.type === 'PodScheduled')?.status).toBe('True');
+    });
+  });
+
+  it('deletes bound pods gracefully and unbound pods at once', async () => {
+    await cluster(async (api) => {
+      await api.create(pod('bound'));
+      await api.bind('default', 'bound', 'node-1');
+      await api.create(pod('free'));
+      const d1 = await api.delete('Pod', 'default', 'bound');
+      expect(d1.ok && d1.value.metadata.deletionTimestamp).toBeDefined();
+      expect(d1.ok && d1.value.metadata.deletionGracePeriodSeconds).toBe(30);
+      expect((await api.get('Pod', 'default', 'bound')).ok).toBe(true);
+      await api.delete('Pod', 'default', 'free');
+      expect((await api.get('Pod', 'default', 'free')).status).toBe(404);
+      const final = await api.delete('Pod', 'default', 'bound', { gracePeriodSeconds: 0 });
+      expect(final.ok).toBe(true);
+      expect((await api.get('Pod', 'default', 'bound')).status).toBe(404);
+    });
+  });
+
+  it('streams watch events from a resourceVersion, filtered by field selector', async () => {
+    await cluster(async (api, ports) => {
+      const created = await api.create(pod('a'));
+      if (!created.ok) throw new Error('create failed');
+      const frames: WatchFrame[] = [];
+      api.watch('Pod', undefined, { resourceVersion: created.value.metadata.resourceVersion, fieldSelector: 'spec.nodeName=node-1' }, {
+        onFrame: (f) => frames.push(f),
+        onClose: () => {},
+      });
+      await ports.clock.sleep(10_000);
+      await api.create(pod('b'));
+      await api.bind('default', 'b', 'node-1');
+      await api.bind('default', 'a', 'node-2');
+      await api.delete('Pod', 'default', 'b', { gracePeriodSeconds: 0 });
+      await ports.clock.sleep(10_000);
+      expect(frames.map((f) => `${f.type} ${(f.object as Pod).metadata.name}`)).toEqual(['ADDED b', 'DELETED b']);
+    });
+  });
+
+  it('compacts history and answers 410 Expired for a watch from a compacted resourceVersion', async () => {
+    await cluster(async (api, ports) => {
+      const created = await api.create(pod('a'));
+      if (!created.ok) throw new Error('create failed');
+      const oldRv = created.value.metadata.resourceVersion;
+      await api.create(pod('b'));
+      // Two compaction intervals: the first records the revision, the second compacts to it.
+      await ports.clock.sleep(2_500_000);
+      const status = await new Promise<Status>((resolve) =>
+        api.watch('Pod', undefined, { resourceVersion: oldRv }, {
+          onFrame: (f) => {
+            if (f.type === 'ERROR') resolve(f.object as Status);
+          },
+          onClose: () => {},
+        }),
+      );
+      expect(status.code).toBe(410);
+      expect(status.reason).toBe('Expired');
+      const fresh = await api.list('Pod', undefined);
+      expect(fresh.ok && fresh.value.items.length).toBe(2);
+    }, 1_000_000);
+  });
+});

@@ -1,0 +1,143 @@
+import { describe, expect, it } from 'vitest';
+import {
+  FROM_KEY,
+  KvStateMachine,
+  decodeOp,
+  encodeOp,
+  fnv1a64Hex,
+  leaseId,
+  revision,
+  type Op,
+  type WatchResponse,
+} from '../../../core/store/index.ts';
+
+const rev = revision;
+const L = leaseId(42);
+
+function history(): Op[] {
+  return [
+    { kind: 'lease-grant', id: L, ttlSeconds: 30 },
+    { kind: 'lease-grant', id: leaseId(43), ttlSeconds: 5 },
+    { kind: 'put', key: '/a', value: '1' }, // 2
+    { kind: 'put', key: '/a', value: '2' }, // 3
+    { kind: 'put', key: '/b', value: '1', lease: L }, // 4
+    { kind: 'delete-range', key: '/a' }, // 5
+    { kind: 'put', key: '/a', value: '3' }, // 6
+    {
+      kind: 'txn',
+      compare: [],
+      success: [
+        { kind: 'put', key: '/c', value: 'c' },
+        { kind: 'put', key: '/ü', value: 'unicode ✓' },
+        { kind: 'delete-range', key: '/a' },
+      ],
+      failure: [],
+    }, // 7
+    { kind: 'compact', revision: rev(4) },
+    { kind: 'put', key: '/a', value: '4', lease: L }, // 8
+    { kind: 'put', key: '/c', value: 'c2' }, // 9
+  ];
+}
+
+function build(): KvStateMachine {
+  const sm = new KvStateMachine();
+  for (const op of history()) expect(sm.apply(op).kind).not.toBe('error');
+  return sm;
+}
+
+function allKeysAt(sm: KvStateMachine, at: number): unknown {
+  return sm.apply({ kind: 'range', key: FROM_KEY, rangeEnd: FROM_KEY, revision: rev(at) });
+}
+
+function watchAll(sm: KvStateMachine, from: number): WatchResponse[] {
+  const result = sm.watch({
+    key: FROM_KEY,
+    rangeEnd: FROM_KEY,
+    startRevision: rev(from),
+    prevKv: true,
+  });
+  expect(result.kind).toBe('created');
+  return sm.drainWatchEvents();
+}
+
+describe('snapshot', () => {
+  it('round-trips revision, compaction point, keys, history and leases', () => {
+    const original = build();
+    const bytes = original.snapshot();
+    const restored = KvStateMachine.restore(bytes);
+    expect(restored.revision).toBe(9);
+    expect(restored.compactRevision).toBe(4);
+    expect(restored.snapshot()).toEqual(bytes);
+    expect(restored.hash()).toBe(original.hash());
+    expect(restored.leases()).toEqual(original.leases());
+    expect(restored.leases()).toEqual([
+      { id: 42, ttlSeconds: 30, keys: ['/a', '/b'] },
+      { id: 43, ttlSeconds: 5, keys: [] },
+    ]);
+    for (let at = 4; at <= 9; at++)
+      expect(allKeysAt(restored, at)).toEqual(allKeysAt(original, at));
+    expect(allKeysAt(restored, 3)).toMatchObject({ kind: 'error', reason: 'compacted' });
+  });
+
+  it('rebuilds the watch history above the compaction point', () => {
+    const original = build();
+    const restored = KvStateMachine.restore(original.snapshot());
+    for (const from of [5, 7, 9, 10])
+      expect(watchAll(restored, from)).toEqual(watchAll(original, from));
+    expect(watchAll(restored, 5).map((r) => r.revision)).toEqual([5, 6, 7, 8, 9]);
+  });
+
+  it('a restored store continues exactly like the original', () => {
+    const original = build();
+    const restored = KvStateMachine.restore(original.snapshot());
+    const more: Op[] = [
+      { kind: 'lease-revoke', id: L },
+      { kind: 'put', key: '/a', value: '5' },
+      { kind: 'compact', revision: rev(10) },
+      { kind: 'range', key: '/a', revision: rev(10) },
+      { kind: 'put', key: '/d', value: 'd', prevKv: true },
+    ];
+    for (const op of more) expect(restored.apply(op)).toEqual(original.apply(op));
+    expect(restored.hash()).toBe(original.hash());
+  });
+
+  it('is deterministic and sensitive to state', () => {
+    expect(build().hash()).toBe(build().hash());
+    const changed = build();
+    changed.apply({ kind: 'put', key: '/a', value: '4', lease: L }); // same value, new revision
+    expect(changed.hash()).not.toBe(build().hash());
+    const empty = new KvStateMachine();
+    expect(new TextDecoder().decode(empty.snapshot())).toBe(
+      '{"format":"ksim-mvcc/1","revision":1,"compactRevision":0,"leases":[],"keys":[]}',
+    );
+  });
+
+  it('watchers are not part of the state', () => {
+    const sm = build();
+    const before = sm.hash();
+    sm.watch({ key: '/a' });
+    expect(sm.hash()).toBe(before);
+  });
+});
+
+describe('op encoding', () => {
+  it('round-trips every op through bytes and applies the same', () => {
+    const direct = new KvStateMachine();
+    const encoded = new KvStateMachine();
+    for (const op of history()) {
+      expect(decodeOp(encodeOp(op))).toEqual(op);
+      expect(encoded.applyEncoded(encodeOp(op))).toEqual(direct.apply(op));
+    }
+    expect(encoded.hash()).toBe(direct.hash());
+  });
+});
+
+describe('fnv1a64Hex', () => {
+  it.each([
+    ['', 'cbf29ce484222325'],
+    ['a', 'af63dc4c8601ec8c'],
+    ['foobar', '85944171f73967e8'],
+  ])('%j -> %s', (input, expected) => {
+    expect(fnv1a64Hex(new TextEncoder().encode(input))).toBe(expected);
+  });
+});
