@@ -86,6 +86,8 @@ interface NetNode {
 class Stream {
   /** 'closing': the server closed gracefully and its last messages are still in flight. */
   state: 'open' | 'closing' | 'closed' = 'open';
+  /** The server accepted the stream; until then the client's connect timeout may end it. */
+  established = false;
   /** Deliveries on each direction are FIFO: nothing arrives before what was sent earlier. */
   lastToClientUs = 0;
   lastToServerUs = 0;
@@ -329,14 +331,14 @@ export class Network {
     const stream = new Stream(client, client.owner.incarnation, server, handlers);
     client.streams.add(stream);
     const failOpen = (reason: string): void => {
-      if (stream.state === 'closed') return;
+      if (stream.state === 'closed' || stream.established) return;
       stream.state = 'closed';
       client.streams.delete(stream);
       handlers.onClose(reason);
     };
-    if (this.isBlocked(from, to)) {
-      this.loop.schedule(this.options.connectTimeoutUs, () => failOpen('connect timeout'), client.owner);
-    } else {
+    // Like a TCP connect: without an answer (lost SYN, lost reset, partition) it times out.
+    this.loop.schedule(this.options.connectTimeoutUs, () => failOpen('connect timeout'), client.owner);
+    if (!this.isBlocked(from, to)) {
       const at = this.arrival(from, to, true);
       this.loop.scheduleAt(
         at,
@@ -346,6 +348,7 @@ export class Network {
             this.reply(to, client, () => failOpen(`connection refused by ${to}`));
             return undefined;
           }
+          stream.established = true;
           server.streams.add(stream);
           stream.lastToClientUs = this.loop.now;
           this.delivered++;

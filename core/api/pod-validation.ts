@@ -70,13 +70,19 @@ function isOvercommitAllowed(name: string): boolean {
   return isNativeResource(name) && !isHugePages(name);
 }
 
-function validateResourceName(name: string, path: string): FieldError[] {
+/**
+ * Resource names allowed in a node's capacity/allocatable (upstream validateResourceName with
+ * the standard resources): the container ones plus `pods`.
+ */
+export const STANDARD_NODE_RESOURCES: ReadonlySet<string> = new Set([...STANDARD_CONTAINER_RESOURCES, 'pods']);
+
+function validateResourceName(name: string, path: string, standard: ReadonlySet<string>): FieldError[] {
   const errs: FieldError[] = [];
   for (const msg of isQualifiedName(name)) errs.push(invalid(path, name, msg));
   if (errs.length > 0) return errs;
   if (!name.includes('/')) {
-    if (!STANDARD_CONTAINER_RESOURCES.has(name) && !isHugePages(name)) {
-      errs.push(invalid(path, name, 'must be a standard resource for containers'));
+    if (!standard.has(name) && !isHugePages(name)) {
+      errs.push(invalid(path, name, standard === STANDARD_CONTAINER_RESOURCES ? 'must be a standard resource for containers' : 'must be a standard resource type or fully qualified'));
     }
   } else if (!isNativeResource(name) && name.startsWith('requests.')) {
     errs.push(invalid(path, name, "doesn't follow extended resource name standard"));
@@ -103,11 +109,15 @@ function validateQuantityEntry(
   return q;
 }
 
-export function validateResourceList(list: ResourceList | undefined, path: string): FieldError[] {
+export function validateResourceList(
+  list: ResourceList | undefined,
+  path: string,
+  standard: ReadonlySet<string> = STANDARD_CONTAINER_RESOURCES,
+): FieldError[] {
   const errs: FieldError[] = [];
   for (const [name, raw] of Object.entries(list ?? {})) {
     const p = key(path, name);
-    errs.push(...validateResourceName(name, p));
+    errs.push(...validateResourceName(name, p, standard));
     validateQuantityEntry(name, raw, p, errs);
   }
   return errs;
@@ -123,13 +133,13 @@ function validateResourceRequirements(
   const limits = new Map<string, Quantity>();
   for (const [name, raw] of Object.entries(res?.limits ?? {})) {
     const p = key(limPath, name);
-    errs.push(...validateResourceName(name, p));
+    errs.push(...validateResourceName(name, p, STANDARD_CONTAINER_RESOURCES));
     const q = validateQuantityEntry(name, raw, p, errs);
     if (q !== undefined) limits.set(name, q);
   }
   for (const [name, raw] of Object.entries(res?.requests ?? {})) {
     const p = key(reqPath, name);
-    errs.push(...validateResourceName(name, p));
+    errs.push(...validateResourceName(name, p, STANDARD_CONTAINER_RESOURCES));
     const q = validateQuantityEntry(name, raw, p, errs);
     const limit = limits.get(name);
     if (q === undefined || limit === undefined) continue;

@@ -34,6 +34,7 @@ import {
   validatePodSpec,
   validatePodUpdate,
   validateResourceList,
+  STANDARD_NODE_RESOURCES,
   validateTaintEffect,
 } from './pod-validation.ts';
 import type { ReplicaSet } from './replica-set-types.ts';
@@ -54,8 +55,8 @@ export function validateNode(node: Node): FieldError[] {
     if (seen.has(pair)) errs.push(duplicate(p, t, 'taints must be unique by key and effect pair'));
     seen.add(pair);
   });
-  errs.push(...validateResourceList(node.status?.capacity, child('status', 'capacity')));
-  errs.push(...validateResourceList(node.status?.allocatable, child('status', 'allocatable')));
+  errs.push(...validateResourceList(node.status?.capacity, child('status', 'capacity'), STANDARD_NODE_RESOURCES));
+  errs.push(...validateResourceList(node.status?.allocatable, child('status', 'allocatable'), STANDARD_NODE_RESOURCES));
   return errs;
 }
 

@@ -75,7 +75,7 @@ function world(seed: number, faults: { atUs: number; fault: Fault }[], loss: num
             blockedAtSend: sim.network.isBlocked(me, other),
           });
         }
-        const r = await ports.transport.request(peer, 'ping', 10_000);
+        const r = await ports.transport.request(peer, 'ping', 5_000);
         if (r.kind === 'reply' && sim.now > HORIZON_US) obs.pongs++;
       }
     });
@@ -99,8 +99,9 @@ test.prop([fc.integer({ min: 1, max: 1_000_000 }), schedule, fc.constantFrom(0, 
     for (const [stream, data] of first.obs.streamData) {
       expect(data, `stream ${stream} must be gap-free and ordered`).toEqual(data.map((_, i) => i));
     }
-    // Four processes, each pinging every ~3 ms for 100 ms after healing.
-    expect(first.obs.pongs).toBeGreaterThan(50);
+    // Four processes, each pinging every ~3 ms for 100 ms after healing: about 130 round trips
+    // without loss; a lost request or reply costs a 5 ms timeout.
+    expect(first.obs.pongs).toBeGreaterThan(40);
 
     const second = world(seed, faults, loss);
     await second.sim.run({ untilUs: HORIZON_US + 100_000 });

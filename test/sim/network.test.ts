@@ -223,4 +223,21 @@ describe('streams', () => {
     await sim.run();
     expect(events.at(-1)).toBe('close:server crashed');
   });
+
+  it('times out a connect whose refusal is lost, so a watch can never hang', async () => {
+    const sim = new Simulation({ seed: 1, network: constant(5) });
+    const events: string[] = [];
+    sim.spawnProcess('server', () => undefined);
+    sim.crash('server');
+    // The reset from the crashed server's host cannot get back to the client.
+    sim.network.block('server', 'client');
+    sim.spawnProcess('client', (p) =>
+      p.transport.openStream('server', 'watch', {
+        onMessage: () => events.push('message'),
+        onClose: (reason) => events.push(`${p.clock.now()} ${reason}`),
+      }),
+    );
+    await sim.run();
+    expect(events).toEqual([`${DEFAULT_NETWORK.connectTimeoutUs} connect timeout`]);
+  });
 });

@@ -468,6 +468,20 @@ describe('node and lease', () => {
     ]);
   });
 
+  it('accepts pods in node capacity and allocatable, but not in container resources', () => {
+    const node: Node = {
+      apiVersion: 'v1',
+      kind: 'Node',
+      metadata: { name: 'n1' },
+      status: { capacity: { cpu: '4', memory: '8Gi', pods: '110' }, allocatable: { pods: '110', 'example.com/gpu': '2' } },
+    };
+    expect(messages(validateObject(node))).toEqual([]);
+    const badNode: Node = { ...node, status: { capacity: { widgets: '3' } } };
+    expect(messages(validateObject(badNode))).toEqual([
+      'status.capacity[widgets]: Invalid value: "widgets": must be a standard resource type or fully qualified',
+    ]);
+  });
+
   it('validates lease durations', () => {
     const lease: Lease = {
       apiVersion: 'coordination.k8s.io/v1',

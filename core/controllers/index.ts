@@ -1,0 +1,4 @@
+export * from './common/index.ts';
+export * from './manager.ts';
+export * from './node-lifecycle/index.ts';
+export * from './replicaset/index.ts';

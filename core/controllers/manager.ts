@@ -1,0 +1,91 @@
+import type { ApiClient } from '../client/api-client.ts';
+import type { ProcessPorts } from '../ports/process.ts';
+import type { Controller } from './common/controller.ts';
+import { SharedInformers } from './common/shared-informers.ts';
+import {
+  DEFAULT_NODE_LIFECYCLE,
+  NodeLifecycleController,
+  type NodeLifecycleOptions,
+} from './node-lifecycle/node-lifecycle-controller.ts';
+import { TaintEvictionController } from './node-lifecycle/taint-eviction-controller.ts';
+import {
+  DEFAULT_REPLICA_SET_CONTROLLER,
+  ReplicaSetController,
+  type ReplicaSetControllerOptions,
+} from './replicaset/replica-set-controller.ts';
+
+export type ControllerName = 'replicaset' | 'node-lifecycle' | 'taint-eviction';
+
+export const ALL_CONTROLLERS: readonly ControllerName[] = [
+  'replicaset',
+  'node-lifecycle',
+  'taint-eviction',
+];
+
+export interface ControllerManagerOptions {
+  /** Which controllers to run (--controllers); all by default. */
+  readonly controllers?: readonly ControllerName[];
+  readonly replicaSet?: Partial<ReplicaSetControllerOptions>;
+  readonly nodeLifecycle?: Partial<NodeLifecycleOptions>;
+}
+
+/**
+ * kube-controller-manager: one process running a set of controllers over shared informers, so
+ * each resource is listed and watched once however many controllers read it. Built and started
+ * in the constructor, like the other service processes; a crash drops everything and a restart
+ * rebuilds it from the API server.
+ *
+ * Leader election (a Lease in kube-system, 15 s / 10 s / 2 s) is not done yet: run one instance.
+ */
+export class ControllerManager {
+  readonly informers: SharedInformers;
+  readonly controllers: readonly Controller[];
+
+  constructor(
+    private readonly ports: ProcessPorts,
+    api: ApiClient,
+    options: ControllerManagerOptions = {},
+  ) {
+    this.informers = new SharedInformers(ports, api);
+    const enabled = new Set(options.controllers ?? ALL_CONTROLLERS);
+    const controllers: Controller[] = [];
+    for (const name of ALL_CONTROLLERS) {
+      if (!enabled.has(name)) continue;
+      controllers.push(this.build(name, api, options));
+    }
+    this.controllers = controllers;
+    this.informers.start();
+    for (const c of controllers) ports.spawn(() => c.run());
+    ports.trace.emit('controller-manager.start', { controllers: controllers.map((c) => c.name) });
+  }
+
+  controller<T extends Controller>(name: ControllerName): T | undefined {
+    return this.controllers.find((c) => c.name === name) as T | undefined;
+  }
+
+  stop(): void {
+    for (const c of this.controllers) c.stop();
+    this.informers.stop();
+  }
+
+  private build(
+    name: ControllerName,
+    api: ApiClient,
+    options: ControllerManagerOptions,
+  ): Controller {
+    switch (name) {
+      case 'replicaset':
+        return new ReplicaSetController(this.ports, api, this.informers, {
+          ...DEFAULT_REPLICA_SET_CONTROLLER,
+          ...options.replicaSet,
+        });
+      case 'node-lifecycle':
+        return new NodeLifecycleController(this.ports, api, this.informers, {
+          ...DEFAULT_NODE_LIFECYCLE,
+          ...options.nodeLifecycle,
+        });
+      case 'taint-eviction':
+        return new TaintEvictionController(this.ports, api, this.informers);
+    }
+  }
+}

@@ -1,0 +1,372 @@
+import {
+  getControllerOf,
+  isBeingDeleted,
+  keyOf,
+  newControllerRef,
+  objectKey,
+} from '../../api/meta.ts';
+import type { OwnerReference } from '../../api/meta-types.ts';
+import { isPodReady } from '../../api/pod-helpers.ts';
+import type { Pod } from '../../api/pod-types.ts';
+import type { ReplicaSet, ReplicaSetStatus } from '../../api/replica-set-types.ts';
+import { labelSelectorMatcher } from '../../api/selectors.ts';
+import { formatTime } from '../../api/time.ts';
+import type { ApiClient } from '../../client/api-client.ts';
+import type { Informer } from '../../client/informer.ts';
+import { WorkQueue } from '../../client/workqueue.ts';
+import type { ProcessPorts } from '../../ports/process.ts';
+import { isPodActive, podsToDelete } from '../common/active-pods.ts';
+import { describeFailure, outcomeUnknown } from '../common/api-errors.ts';
+import { waitForCacheSync } from '../common/cache-sync.ts';
+import type { Controller } from '../common/controller.ts';
+import { ControllerExpectations, EXPECTATIONS_TIMEOUT_US } from '../common/expectations.ts';
+import { orphanIndexKey, POD_CONTROLLER_INDEX, podControllerIndex } from '../common/pod-indexes.ts';
+import type { SharedInformers } from '../common/shared-informers.ts';
+import { SLOW_START_INITIAL_BATCH_SIZE, slowStartBatch } from '../common/slow-start.ts';
+import { claimPods } from './pod-claims.ts';
+import { podFromTemplate } from './pod-template.ts';
+import { calculateStatus, statusUnchanged } from './replica-set-status.ts';
+
+export interface ReplicaSetControllerOptions {
+  /** --concurrent-replicaset-syncs. */
+  readonly workers: number;
+  /** Most pods created or deleted by one sync (BurstReplicas). */
+  readonly burstReplicas: number;
+  readonly expectationsTimeoutUs: number;
+}
+
+export const DEFAULT_REPLICA_SET_CONTROLLER: ReplicaSetControllerOptions = {
+  workers: 5,
+  burstReplicas: 500,
+  expectationsTimeoutUs: EXPECTATIONS_TIMEOUT_US,
+};
+
+const RS_GVK = { group: 'apps', version: 'v1', kind: 'ReplicaSet' } as const;
+/** updateReplicaSetStatus retries a conflicting status write once after a fresh GET. */
+const STATUS_UPDATE_RETRIES = 1;
+
+type SyncError = string | undefined;
+
+/**
+ * The ReplicaSet controller (pkg/controller/replicaset/replica_set.go): keeps each RS's number
+ * of active pods at spec.replicas, creating from the template in slow-start batches and deleting
+ * the pods upstream's ranking picks first, and keeps the RS's status counts current. Keys are
+ * synced by `workers` workers; the queue never hands one key to two workers at once.
+ */
+export class ReplicaSetController implements Controller {
+  readonly name = 'replicaset';
+  private readonly rsInformer: Informer<'ReplicaSet'>;
+  private readonly podInformer: Informer<'Pod'>;
+  private readonly queue: WorkQueue<string>;
+  private readonly expectations: ControllerExpectations;
+
+  constructor(
+    private readonly ports: ProcessPorts,
+    private readonly api: ApiClient,
+    informers: SharedInformers,
+    private readonly options: ReplicaSetControllerOptions = DEFAULT_REPLICA_SET_CONTROLLER,
+  ) {
+    this.queue = new WorkQueue(ports.clock);
+    this.expectations = new ControllerExpectations(ports.clock, options.expectationsTimeoutUs);
+    this.rsInformer = informers.informer('ReplicaSet');
+    this.podInformer = informers.informer('Pod');
+    informers.addIndexer('Pod', undefined, POD_CONTROLLER_INDEX, podControllerIndex);
+    this.rsInformer.addEventHandler({
+      onAdd: (rs) => this.queue.add(keyOf(rs)),
+      onUpdate: (_old, rs) => this.queue.add(keyOf(rs)),
+      onDelete: (rs) => {
+        this.expectations.delete(keyOf(rs));
+        this.queue.add(keyOf(rs));
+      },
+    });
+    this.podInformer.addEventHandler({
+      onAdd: (pod) => this.podAdded(pod),
+      onUpdate: (old, pod) => this.podUpdated(old, pod),
+      onDelete: (pod) => this.podDeleted(pod),
+    });
+  }
+
+  async run(): Promise<void> {
+    await waitForCacheSync(this.ports.clock, [this.rsInformer, this.podInformer]);
+    for (let i = 0; i < this.options.workers; i++) this.ports.spawn(() => this.worker());
+  }
+
+  stop(): void {
+    this.queue.shutDown();
+  }
+
+  // ---- event handlers: record what was observed, enqueue the owners concerned ----------------
+
+  private podAdded(pod: Pod): void {
+    if (isBeingDeleted(pod)) {
+      // A restarted informer can first see a pod already terminating: it is not a new replica.
+      this.podDeleted(pod);
+      return;
+    }
+    const ref = getControllerOf(pod);
+    if (ref !== undefined) {
+      const rs = this.resolveControllerRef(pod.metadata.namespace, ref);
+      if (rs === undefined) return;
+      this.expectations.creationObserved(keyOf(rs));
+      this.queue.add(keyOf(rs));
+      return;
+    }
+    for (const rs of this.matchingReplicaSets(pod)) this.queue.add(keyOf(rs));
+  }
+
+  private podUpdated(old: Pod, cur: Pod): void {
+    if (old.metadata.resourceVersion === cur.metadata.resourceVersion) return;
+    const labelsChanged =
+      JSON.stringify(old.metadata.labels ?? {}) !== JSON.stringify(cur.metadata.labels ?? {});
+    if (isBeingDeleted(cur)) {
+      // Graceful deletion: count the pod gone as soon as it is terminating, so a replacement is
+      // created without waiting for the kubelet to finish.
+      this.podDeleted(cur);
+      if (labelsChanged) this.podDeleted(old);
+      return;
+    }
+    const curRef = getControllerOf(cur);
+    const oldRef = getControllerOf(old);
+    const refChanged = JSON.stringify(curRef) !== JSON.stringify(oldRef);
+    if (refChanged && oldRef !== undefined) {
+      const rs = this.resolveControllerRef(old.metadata.namespace, oldRef);
+      if (rs !== undefined) this.queue.add(keyOf(rs));
+    }
+    if (curRef !== undefined) {
+      const rs = this.resolveControllerRef(cur.metadata.namespace, curRef);
+      if (rs === undefined) return;
+      this.queue.add(keyOf(rs));
+      const minReadySeconds = rs.spec.minReadySeconds ?? 0;
+      // The pod will become available minReadySeconds from now, and no event will say so.
+      if (!isPodReady(old) && isPodReady(cur) && minReadySeconds > 0) {
+        this.queue.addAfter(keyOf(rs), (minReadySeconds + 1) * 1_000_000);
+      }
+      return;
+    }
+    if (labelsChanged || refChanged)
+      for (const rs of this.matchingReplicaSets(cur)) this.queue.add(keyOf(rs));
+  }
+
+  private podDeleted(pod: Pod): void {
+    const ref = getControllerOf(pod);
+    if (ref === undefined) return;
+    const rs = this.resolveControllerRef(pod.metadata.namespace, ref);
+    if (rs === undefined) return;
+    this.expectations.deletionObserved(keyOf(rs), keyOf(pod));
+    this.queue.add(keyOf(rs));
+  }
+
+  private resolveControllerRef(
+    namespace: string | undefined,
+    ref: OwnerReference,
+  ): ReplicaSet | undefined {
+    if (ref.kind !== RS_GVK.kind) return undefined;
+    const rs = this.rsInformer.get(objectKey(namespace, ref.name));
+    return rs !== undefined && rs.metadata.uid === ref.uid ? rs : undefined;
+  }
+
+  /** getPodReplicaSets: the RSs that could adopt an orphan. */
+  private matchingReplicaSets(pod: Pod): ReplicaSet[] {
+    return this.rsInformer
+      .list()
+      .filter(
+        (rs) =>
+          rs.metadata.namespace === pod.metadata.namespace &&
+          labelSelectorMatcher(rs.spec.selector).matches(pod.metadata.labels),
+      );
+  }
+
+  // ---- workers -------------------------------------------------------------------------------
+
+  private async worker(): Promise<void> {
+    while (true) {
+      const key = await this.queue.get();
+      if (key === undefined) return;
+      const error = await this.sync(key);
+      if (error === undefined) this.queue.forget(key);
+      else {
+        this.ports.trace.debug('rs.sync-error', { rs: key, error });
+        this.queue.addRateLimited(key);
+      }
+      this.queue.done(key);
+    }
+  }
+
+  private async sync(key: string): Promise<SyncError> {
+    const rs = this.rsInformer.get(key);
+    if (rs === undefined) {
+      this.expectations.delete(key);
+      return undefined;
+    }
+    if (this.expectations.needsResolution(key)) {
+      const error = await this.resolveUncertainWrites(key, rs);
+      if (error !== undefined) return error;
+    }
+    const needsSync = this.expectations.satisfied(key);
+    const matcher = labelSelectorMatcher(rs.spec.selector);
+    const controllerRef = newControllerRef(rs, RS_GVK);
+    const candidates = this.ownedOrOrphanPods(rs).filter(isPodActive);
+    const claim = await claimPods(this.api, rs, matcher, controllerRef, candidates);
+    if (claim.error !== undefined) return claim.error;
+    const active = claim.claimed;
+    let manageError: SyncError;
+    if (needsSync && !isBeingDeleted(rs))
+      manageError = await this.manageReplicas(key, rs, active, controllerRef);
+    const now = this.ports.clock.now();
+    const status = calculateStatus(rs, active, manageError, now, formatTime(now));
+    const written = await this.writeStatus(rs, status);
+    if (written !== undefined) return written;
+    const replicas = rs.spec.replicas ?? 1;
+    const minReadySeconds = rs.spec.minReadySeconds ?? 0;
+    // Last line of defence for availability, which no event announces.
+    if (
+      manageError === undefined &&
+      minReadySeconds > 0 &&
+      status.readyReplicas === replicas &&
+      status.availableReplicas !== replicas
+    ) {
+      this.queue.addAfter(key, minReadySeconds * 1_000_000);
+    }
+    return manageError;
+  }
+
+  private ownedOrOrphanPods(rs: ReplicaSet): Pod[] {
+    return [
+      ...this.podInformer.byIndex(POD_CONTROLLER_INDEX, rs.metadata.uid ?? ''),
+      ...this.podInformer.byIndex(
+        POD_CONTROLLER_INDEX,
+        orphanIndexKey(rs.metadata.namespace ?? ''),
+      ),
+    ];
+  }
+
+  private async manageReplicas(
+    key: string,
+    rs: ReplicaSet,
+    active: readonly Pod[],
+    controllerRef: OwnerReference,
+  ): Promise<SyncError> {
+    const diff = active.length - (rs.spec.replicas ?? 1);
+    if (diff < 0)
+      return this.createPods(key, rs, Math.min(-diff, this.options.burstReplicas), controllerRef);
+    if (diff > 0)
+      return this.deletePods(key, rs, active, Math.min(diff, this.options.burstReplicas));
+    return undefined;
+  }
+
+  private async createPods(
+    key: string,
+    rs: ReplicaSet,
+    count: number,
+    controllerRef: OwnerReference,
+  ): Promise<SyncError> {
+    this.expectations.expectCreations(key, count);
+    this.ports.trace.emit('rs.create-pods', { rs: key, count });
+    let unknown = 0;
+    const result = await slowStartBatch(count, SLOW_START_INITIAL_BATCH_SIZE, async () => {
+      const r = await this.api.create(podFromTemplate(rs, controllerRef));
+      if (r.ok) return undefined;
+      if (outcomeUnknown(r)) unknown++;
+      return `create pod for ${key}: ${describeFailure(r)}`;
+    });
+    // Pods never created (skipped or refused) will never be observed; timed-out ones might be.
+    for (let i = result.successes + unknown; i < count; i++)
+      this.expectations.creationObserved(key);
+    if (unknown > 0) this.expectations.markUncertain(key);
+    return result.error;
+  }
+
+  private async deletePods(
+    key: string,
+    rs: ReplicaSet,
+    active: readonly Pod[],
+    count: number,
+  ): Promise<SyncError> {
+    const victims = podsToDelete(active, this.relatedPods(rs), count, this.ports.clock.now());
+    const podKeys = victims.map(keyOf);
+    this.expectations.expectDeletions(key, podKeys);
+    this.ports.trace.emit('rs.delete-pods', { rs: key, pods: victims.map((p) => p.metadata.name) });
+    const errors = await Promise.all(
+      victims.map(async (pod): Promise<SyncError> => {
+        const r = await this.api.delete('Pod', pod.metadata.namespace, pod.metadata.name ?? '');
+        if (r.ok) return undefined;
+        if (outcomeUnknown(r)) {
+          this.expectations.markUncertain(key);
+        } else {
+          // Refused or already gone: the informer will not report this deletion for us.
+          this.expectations.deletionObserved(key, keyOf(pod));
+          if (r.status === 404) return undefined;
+        }
+        return `delete pod ${keyOf(pod)}: ${describeFailure(r)}`;
+      }),
+    );
+    return errors.find((e) => e !== undefined);
+  }
+
+  /**
+   * getIndirectlyRelatedPods: pods of every RS with the same controlling owner (a Deployment's
+   * old and new RSs), so scale-down spreads over nodes; an RS without owner relates to itself.
+   */
+  private relatedPods(rs: ReplicaSet): Pod[] {
+    const owner = getControllerOf(rs);
+    if (owner === undefined)
+      return this.podInformer.byIndex(POD_CONTROLLER_INDEX, rs.metadata.uid ?? '');
+    const siblings = this.rsInformer
+      .list()
+      .filter(
+        (o) =>
+          o.metadata.namespace === rs.metadata.namespace && getControllerOf(o)?.uid === owner.uid,
+      );
+    return siblings.flatMap((s) =>
+      this.podInformer.byIndex(POD_CONTROLLER_INDEX, s.metadata.uid ?? ''),
+    );
+  }
+
+  /**
+   * A create or delete of this RS timed out. Read the RS's pods from the API server: the cache
+   * will still report exactly the owned pods the server has and the cache lacks, and the
+   * deletions the server has done that the cache has not seen. Expect only those.
+   */
+  private async resolveUncertainWrites(key: string, rs: ReplicaSet): Promise<SyncError> {
+    const live = await this.api.list('Pod', rs.metadata.namespace, {
+      labelSelector: labelSelectorMatcher(rs.spec.selector).toString(),
+    });
+    if (!live.ok) return `resolve timed-out writes of ${key}: ${describeFailure(live)}`;
+    const liveByKey = new Map(live.value.items.map((p) => [keyOf(p), p]));
+    let pendingCreates = 0;
+    for (const pod of live.value.items) {
+      if (getControllerOf(pod)?.uid !== rs.metadata.uid) continue;
+      const cached = this.podInformer.get(keyOf(pod));
+      if (cached === undefined || cached.metadata.uid !== pod.metadata.uid) pendingCreates++;
+    }
+    this.expectations.resolve(key, pendingCreates, (podKey) => {
+      const onServer = liveByKey.get(podKey);
+      if (onServer !== undefined && !isBeingDeleted(onServer)) return false;
+      const cached = this.podInformer.get(podKey);
+      return cached !== undefined && !isBeingDeleted(cached);
+    });
+    this.ports.trace.debug('rs.expectations-resolved', { rs: key, pendingCreates });
+    return undefined;
+  }
+
+  /** updateReplicaSetStatus: write only a change, retry a conflict once on a fresh copy. */
+  private async writeStatus(rs: ReplicaSet, status: ReplicaSetStatus): Promise<SyncError> {
+    if (statusUnchanged(rs, status)) return undefined;
+    const next: ReplicaSetStatus = {
+      ...status,
+      ...(rs.metadata.generation === undefined
+        ? {}
+        : { observedGeneration: rs.metadata.generation }),
+    };
+    let current = rs;
+    for (let attempt = 0; ; attempt++) {
+      const r = await this.api.updateStatus({ ...current, status: next });
+      if (r.ok) return undefined;
+      if (attempt >= STATUS_UPDATE_RETRIES)
+        return `update status of ${keyOf(rs)}: ${describeFailure(r)}`;
+      const fresh = await this.api.get('ReplicaSet', rs.metadata.namespace, rs.metadata.name ?? '');
+      if (!fresh.ok) return `get ${keyOf(rs)}: ${describeFailure(fresh)}`;
+      current = fresh.value;
+    }
+  }
+}

@@ -1,0 +1,76 @@
+import { isPodAvailable, isPodReady } from '../../api/pod-helpers.ts';
+import type { Pod } from '../../api/pod-types.ts';
+import type {
+  ReplicaSet,
+  ReplicaSetCondition,
+  ReplicaSetStatus,
+} from '../../api/replica-set-types.ts';
+import { selectorFromSet } from '../../api/selectors.ts';
+
+export const REPLICA_FAILURE = 'ReplicaFailure';
+
+/**
+ * calculateStatus (pkg/controller/replicaset/replica_set_utils.go): counts over the RS's active
+ * pods, and the ReplicaFailure condition set when creating or deleting failed, cleared when a
+ * sync succeeds. observedGeneration is stamped by the writer, not here.
+ */
+export function calculateStatus(
+  rs: ReplicaSet,
+  activePods: readonly Pod[],
+  manageError: string | undefined,
+  nowUs: number,
+  nowIso: string,
+): ReplicaSetStatus {
+  const templateLabels = selectorFromSet(rs.spec.template?.metadata?.labels ?? {});
+  const minReadySeconds = rs.spec.minReadySeconds ?? 0;
+  let fullyLabeled = 0;
+  let ready = 0;
+  let available = 0;
+  for (const pod of activePods) {
+    if (templateLabels.matches(pod.metadata.labels)) fullyLabeled++;
+    if (!isPodReady(pod)) continue;
+    ready++;
+    if (isPodAvailable(pod, minReadySeconds, nowUs)) available++;
+  }
+  const status = rs.status;
+  let conditions = status?.conditions ?? [];
+  const failure = conditions.find((c) => c.type === REPLICA_FAILURE);
+  if (manageError !== undefined && failure === undefined) {
+    const diff = activePods.length - (rs.spec.replicas ?? 1);
+    const reason = diff < 0 ? 'FailedCreate' : diff > 0 ? 'FailedDelete' : '';
+    const cond: ReplicaSetCondition = {
+      type: REPLICA_FAILURE,
+      status: 'True',
+      lastTransitionTime: nowIso,
+      reason,
+      message: manageError,
+    };
+    conditions = [...conditions, cond];
+  } else if (manageError === undefined && failure !== undefined) {
+    conditions = conditions.filter((c) => c.type !== REPLICA_FAILURE);
+  }
+  return {
+    replicas: activePods.length,
+    fullyLabeledReplicas: fullyLabeled,
+    readyReplicas: ready,
+    availableReplicas: available,
+    ...(status?.observedGeneration === undefined
+      ? {}
+      : { observedGeneration: status.observedGeneration }),
+    ...(conditions.length === 0 ? {} : { conditions }),
+  };
+}
+
+/** updateReplicaSetStatus's early return: nothing to write. */
+export function statusUnchanged(rs: ReplicaSet, next: ReplicaSetStatus): boolean {
+  const cur = rs.status;
+  return (
+    cur !== undefined &&
+    cur.replicas === next.replicas &&
+    (cur.fullyLabeledReplicas ?? 0) === next.fullyLabeledReplicas &&
+    (cur.readyReplicas ?? 0) === next.readyReplicas &&
+    (cur.availableReplicas ?? 0) === next.availableReplicas &&
+    rs.metadata.generation === cur.observedGeneration &&
+    JSON.stringify(cur.conditions ?? []) === JSON.stringify(next.conditions ?? [])
+  );
+}
