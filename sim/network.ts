@@ -299,6 +299,7 @@ export class Network {
             return undefined;
           }
           this.delivered++;
+          if (this.trace.debugEnabled) this.trace.record(to, 'net.request', { from, msg: kindOf(req) });
           const serverIncarnation = server.owner.incarnation;
           const answer = server.listener.onRequest(from, req);
           const send = (body: unknown): void => {
@@ -403,6 +404,7 @@ export class Network {
       () => {
         if (stream.state === 'closed') return;
         this.delivered++;
+        if (this.trace.debugEnabled) this.trace.record(stream.client.name, 'net.stream-recv', { from: stream.server.name });
         deliver();
       },
       stream.client.owner,

@@ -56,8 +56,22 @@ export class ApiServer {
     return this.requests;
   }
 
+  /** Serves one request and records it in the trace (verb, resource, code, latency). */
   async handle(req: ApiRequest): Promise<ApiResponse> {
     this.requests++;
+    const startUs = this.ports.clock.now();
+    const response = await this.serve(req);
+    this.ports.trace.emit('api.request', {
+      verb: req.method,
+      path: req.path,
+      code: response.status,
+      latencyUs: this.ports.clock.now() - startUs,
+      ...(req.user === undefined ? {} : { user: req.user }),
+    });
+    return response;
+  }
+
+  private async serve(req: ApiRequest): Promise<ApiResponse> {
     const query = req.query ?? {};
     const parsed = parseRequest(req.method, req.path, query);
     if (!parsed.ok) return statusReply(errors.notFound('', parsed.message));
@@ -108,6 +122,7 @@ export class ApiServer {
    */
   private watch(req: ApiRequest, stream: ServerStream<WatchFrame>): void {
     const query = req.query ?? {};
+    this.ports.trace.emit('api.watch', { path: req.path, resourceVersion: query.resourceVersion ?? '', ...(req.user === undefined ? {} : { user: req.user }) });
     const parsed = parseRequest('GET', req.path, { ...query, watch: 'true' });
     const fail = (s: Status): void => {
       stream.send({ type: 'ERROR', object: s });

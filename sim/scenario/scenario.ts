@@ -104,7 +104,10 @@ const podExpectation = obj({
 
 const expectation = obj({
   name: opt(str),
-  /** Must hold at some check at or before this virtual time (checked every second); otherwise at the end. */
+  /**
+   * With `within`: must hold at some check at or before this virtual time (checks run every
+   * virtual second). Without: must hold at the end of the run.
+   */
   within: opt(duration),
   pods: req(podExpectation),
 });

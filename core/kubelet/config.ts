@@ -1,0 +1,149 @@
+/**
+ * Kubelet configuration with upstream's defaults (pkg/kubelet/apis/config/v1beta1/defaults.go)
+ * and the allocatable computation of the container manager
+ * (pkg/kubelet/cm/node_container_manager_linux.go GetNodeAllocatableReservation).
+ */
+import type { Taint } from '../api/node-types.ts';
+import type { ResourceList } from '../api/pod-types.ts';
+import {
+  formatQuantity,
+  mustParseQuantity,
+  quantityFromNanos,
+  sign,
+  sub,
+  ZERO_QUANTITY,
+  type Quantity,
+} from '../api/quantity.ts';
+import { RESOURCE_EPHEMERAL_STORAGE, RESOURCE_MEMORY } from '../api/resource-list.ts';
+import { assert } from '../util/assert.ts';
+import { parseCidr } from './pod-ip.ts';
+
+export interface BackoffPolicy {
+  readonly initialUs: number;
+  readonly maxUs: number;
+}
+
+/** --eviction-hard thresholds that shape allocatable (the eviction manager itself is not modelled). */
+export interface EvictionHard {
+  /** memory.available; upstream default 100Mi. */
+  readonly memoryAvailable: string;
+  /** nodefs.available in percent of capacity; upstream default 10. */
+  readonly nodefsAvailablePercent: number;
+}
+
+export interface KubeletConfig {
+  readonly nodeName: string;
+  /** Machine capacity: cpu, memory, pods, ephemeral-storage. */
+  readonly capacity: ResourceList;
+  /** --system-reserved / --kube-reserved; upstream reserves nothing by default. */
+  readonly systemReserved: ResourceList;
+  readonly kubeReserved: ResourceList;
+  readonly evictionHard: EvictionHard;
+  /** Added to kubernetes.io/hostname, kubernetes.io/os and kubernetes.io/arch. */
+  readonly labels: Readonly<Record<string, string>>;
+  /** --register-with-taints. */
+  readonly taints: readonly Taint[];
+  /** The node's pod network, e.g. "10.244.3.0/24"; pod IPs come from it. */
+  readonly podCIDR: string;
+  /** The node's InternalIP (hostIP of its pods); derived from podCIDR when not given. */
+  readonly internalIP: string;
+  readonly nodeLeaseDurationSeconds: number;
+  readonly nodeLeaseRenewIntervalUs: number;
+  /** Jitter factor on each renewal (upstream wait.JitterUntil with 0.04). */
+  readonly nodeLeaseRenewJitter: number;
+  /** How often the kubelet computes node status. */
+  readonly nodeStatusUpdateFrequencyUs: number;
+  /** How often an unchanged node status is still written (upstream 5 min with leases). */
+  readonly nodeStatusReportFrequencyUs: number;
+  /** --sync-frequency: each pod is synced at least this often. */
+  readonly podResyncIntervalUs: number;
+  /** PLEG relist period. */
+  readonly plegRelistPeriodUs: number;
+  /** CrashLoopBackOff: 10 s doubling to 5 min (pkg/kubelet/kubelet.go backOffPeriod, MaxContainerBackOff). */
+  readonly crashLoopBackoff: BackoffPolicy;
+  /** ImagePullBackOff: the same flowcontrol.Backoff parameters. */
+  readonly imagePullBackoff: BackoffPolicy;
+  readonly kubeletVersion: string;
+  readonly containerRuntimeVersion: string;
+}
+
+export type KubeletOptions = Pick<KubeletConfig, 'nodeName' | 'podCIDR'> &
+  Partial<Omit<KubeletConfig, 'nodeName' | 'podCIDR'>>;
+
+export const DEFAULT_CAPACITY: ResourceList = {
+  cpu: '4',
+  memory: '16Gi',
+  pods: '110',
+  'ephemeral-storage': '100Gi',
+};
+
+const US_PER_SECOND = 1_000_000;
+
+export function resolveKubeletConfig(options: KubeletOptions): KubeletConfig {
+  assert(options.nodeName.length > 0, 'kubelet needs a node name');
+  const cidr = parseCidr(options.podCIDR);
+  assert(cidr !== undefined, `podCIDR is not an IPv4 CIDR: ${options.podCIDR}`);
+  return {
+    systemReserved: {},
+    kubeReserved: {},
+    evictionHard: { memoryAvailable: '100Mi', nodefsAvailablePercent: 10 },
+    labels: {},
+    taints: [],
+    internalIP: defaultInternalIP(cidr.base),
+    nodeLeaseDurationSeconds: 40,
+    nodeLeaseRenewIntervalUs: 10 * US_PER_SECOND,
+    nodeLeaseRenewJitter: 0.04,
+    nodeStatusUpdateFrequencyUs: 10 * US_PER_SECOND,
+    nodeStatusReportFrequencyUs: 300 * US_PER_SECOND,
+    podResyncIntervalUs: 60 * US_PER_SECOND,
+    plegRelistPeriodUs: US_PER_SECOND,
+    crashLoopBackoff: { initialUs: 10 * US_PER_SECOND, maxUs: 300 * US_PER_SECOND },
+    imagePullBackoff: { initialUs: 10 * US_PER_SECOND, maxUs: 300 * US_PER_SECOND },
+    kubeletVersion: 'v1.31.0',
+    containerRuntimeVersion: 'ksim://0.1.0',
+    ...withoutUndefined(options),
+    capacity: { ...DEFAULT_CAPACITY, ...options.capacity },
+    nodeName: options.nodeName,
+    podCIDR: options.podCIDR,
+  } as KubeletConfig;
+}
+
+/**
+ * allocatable = capacity − kube-reserved − system-reserved − hard eviction thresholds, per
+ * resource, floored at zero. The memory threshold is absolute; nodefs is a share of capacity.
+ */
+export function nodeAllocatable(config: KubeletConfig): ResourceList {
+  const out: Record<string, string> = {};
+  for (const [name, capText] of Object.entries(config.capacity)) {
+    let q: Quantity = mustParseQuantity(capText);
+    for (const reserved of [config.kubeReserved[name], config.systemReserved[name]]) {
+      if (reserved !== undefined) q = sub(q, mustParseQuantity(reserved));
+    }
+    if (name === RESOURCE_MEMORY)
+      q = sub(q, mustParseQuantity(config.evictionHard.memoryAvailable));
+    if (name === RESOURCE_EPHEMERAL_STORAGE) {
+      const capNanos = mustParseQuantity(capText).nanos;
+      const percent = BigInt(config.evictionHard.nodefsAvailablePercent);
+      q = sub(q, quantityFromNanos((capNanos * percent) / 100n, q.format));
+    }
+    out[name] = formatQuantity(sign(q) < 0 ? ZERO_QUANTITY : q);
+  }
+  return out;
+}
+
+/**
+ * A node address that differs per pod CIDR: A.B.N.0/24 -> 172.(16 + B mod 16).N.2. Cluster
+ * wiring that knows better passes internalIP explicitly.
+ */
+function defaultInternalIP(base: number): string {
+  const b = (base >>> 16) & 0xff;
+  const n = (base >>> 8) & 0xff;
+  return `172.${16 + (b & 15)}.${n}.2`;
+}
+
+function withoutUndefined<T extends object>(o: T): Partial<T> {
+  const out: Partial<T> = {};
+  for (const [k, v] of Object.entries(o))
+    if (v !== undefined) (out as Record<string, unknown>)[k] = v;
+  return out;
+}

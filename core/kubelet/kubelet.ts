@@ -1,0 +1,222 @@
+/**
+ * The node agent: registers its Node and keeps the node lease, watches the pods bound to its
+ * node (field selector spec.nodeName), admits them against allocatable, and runs each through
+ * a per-pod worker (sync-pod.ts) against the Runtime port. Container state changes reach the
+ * workers through a PLEG relist; statuses reach the API server through the status manager.
+ *
+ * Everything is kept per pod UID and per container id, so an event costs work proportional to
+ * the pod it concerns, never to the number of pods on the node.
+ */
+import { isPodTerminal } from '../api/pod-helpers.ts';
+import type { Pod, PodStatus } from '../api/pod-types.ts';
+import { computePodQOS } from '../api/pod-helpers.ts';
+import { formatTime } from '../api/time.ts';
+import type { ApiClient } from '../client/api-client.ts';
+import { Informer } from '../client/informer.ts';
+import type { ProcessPorts } from '../ports/process.ts';
+import type { ContainerStatus as RuntimeContainer, Runtime } from '../ports/runtime.ts';
+import {
+  addUsage,
+  admitPod,
+  emptyUsage,
+  podUsage,
+  usageOf,
+  type ResourceUsage,
+} from './admission.ts';
+import {
+  nodeAllocatable,
+  resolveKubeletConfig,
+  type KubeletConfig,
+  type KubeletOptions,
+} from './config.ts';
+import { NodeLease } from './node-lease.ts';
+import { NodeStatusReporter } from './node-status.ts';
+import { parseCidr, PodIpAllocator } from './pod-ip.ts';
+import { newPodRecord, type PodRecord } from './pod-record.ts';
+import { PodWorkers } from './pod-workers.ts';
+import { Pleg } from './pleg.ts';
+import { StatusManager } from './status-manager.ts';
+import { PodSync, type SyncEnv } from './sync-pod.ts';
+
+export class Kubelet {
+  readonly config: KubeletConfig;
+  private readonly records = new Map<string, PodRecord>();
+  /** Container id -> pod UID, for PLEG events. */
+  private readonly containerOwners = new Map<string, string>();
+  private readonly used: ResourceUsage = emptyUsage();
+  private readonly allocatable: ResourceUsage;
+  private readonly informer: Informer<'Pod'>;
+  private readonly workers: PodWorkers;
+  private readonly statusManager: StatusManager;
+  private readonly pleg: Pleg;
+  private readonly podSync: PodSync;
+  private readonly nodeStatus: NodeStatusReporter;
+  private readonly lease: NodeLease;
+
+  constructor(
+    private readonly ports: ProcessPorts,
+    runtime: Runtime,
+    api: ApiClient,
+    options: KubeletOptions,
+  ) {
+    this.config = resolveKubeletConfig(options);
+    this.allocatable = usageOf(nodeAllocatable(this.config));
+    const cidr = parseCidr(this.config.podCIDR);
+    if (cidr === undefined) throw new Error(`bad podCIDR ${this.config.podCIDR}`);
+    this.workers = new PodWorkers(ports, (uid) => this.syncPod(uid));
+    this.statusManager = new StatusManager(ports, api, { onPodGone: (uid) => this.podGone(uid) });
+    this.pleg = new Pleg(ports.clock, runtime, (s, before) => this.containerChanged(s, before));
+    const env: SyncEnv = {
+      ports,
+      runtime,
+      config: this.config,
+      pleg: this.pleg,
+      statusManager: this.statusManager,
+      workers: this.workers,
+      ipam: new PodIpAllocator(cidr),
+      imageRefs: new Map(),
+      containerCreated: (id, rec) => this.containerOwners.set(id, rec.uid),
+      containerRemoved: (id) => this.containerOwners.delete(id),
+      release: (rec) => this.release(rec),
+      forget: (rec) => this.forget(rec),
+    };
+    this.podSync = new PodSync(env);
+    this.nodeStatus = new NodeStatusReporter(ports, api, this.config);
+    this.lease = new NodeLease(ports, api, this.config, () => this.nodeStatus.nodeUid);
+    this.informer = new Informer(ports, api, 'Pod', {
+      fieldSelector: `spec.nodeName=${this.config.nodeName}`,
+    });
+    this.informer.addEventHandler({
+      onAdd: (pod) => this.podAdded(pod),
+      onUpdate: (old, pod) => this.podUpdated(old, pod),
+      onDelete: (pod) => this.podDeleted(pod),
+    });
+    this.nodeStatus.start();
+    this.lease.start();
+    this.pleg.start(this.config.plegRelistPeriodUs);
+    this.informer.start();
+  }
+
+  /** Pods the kubelet currently tracks. */
+  get podCount(): number {
+    return this.records.size;
+  }
+
+  /** Requests of the admitted, active pods (cpu in millicores, memory and storage in bytes). */
+  get usage(): Readonly<ResourceUsage> {
+    return this.used;
+  }
+
+  private podAdded(pod: Pod): void {
+    const uid = pod.metadata.uid ?? '';
+    if (this.records.has(uid)) return this.podUpdated(pod, pod);
+    const rec = newPodRecord(pod);
+    this.records.set(uid, rec);
+    if (pod.metadata.deletionTimestamp === undefined && !isPodTerminal(pod)) this.admit(rec);
+    else rec.finished = isPodTerminal(pod) && pod.metadata.deletionTimestamp === undefined;
+    this.workers.update(uid);
+  }
+
+  private podUpdated(old: Pod, pod: Pod): void {
+    if (old.metadata.uid !== pod.metadata.uid) {
+      this.podDeleted(old);
+      this.podAdded(pod);
+      return;
+    }
+    const rec = this.records.get(pod.metadata.uid ?? '');
+    if (rec === undefined) return this.podAdded(pod);
+    rec.pod = pod;
+    this.statusManager.podUpdated(pod);
+    // Our own status writes come back as updates; only what someone else changed needs a sync.
+    const ours =
+      old.metadata.deletionTimestamp === pod.metadata.deletionTimestamp &&
+      old.metadata.generation === pod.metadata.generation &&
+      rec.admission !== 'rejected' &&
+      this.statusManager.isDesired(pod);
+    if (!ours) this.workers.update(rec.uid);
+  }
+
+  private podDeleted(pod: Pod): void {
+    this.podGone(pod.metadata.uid ?? '');
+  }
+
+  private podGone(uid: string): void {
+    const rec = this.records.get(uid);
+    if (rec === undefined || rec.removed) return;
+    rec.removed = true;
+    this.workers.update(uid);
+  }
+
+  /** Admission happens in arrival order, synchronously, so two pods never race for the same room. */
+  private admit(rec: PodRecord): void {
+    const request = podUsage(rec.pod);
+    const verdict = admitPod(request, this.used, this.allocatable);
+    if (!verdict.admit) {
+      rec.admission = 'rejected';
+      rec.finished = true;
+      const old = rec.pod.status ?? {};
+      const status: PodStatus = {
+        ...old,
+        phase: 'Failed',
+        reason: verdict.reason,
+        message: verdict.message,
+        qosClass: old.qosClass ?? computePodQOS(rec.pod),
+        startTime: old.startTime ?? formatTime(this.ports.clock.now()),
+      };
+      this.statusManager.setStatus(rec.pod, status);
+      rec.phase = 'Failed';
+      this.ports.trace.emit('kubelet.pod-rejected', {
+        pod: rec.key,
+        reason: verdict.reason,
+        node: this.config.nodeName,
+      });
+      this.ports.trace.emit('kubelet.pod-phase', {
+        pod: rec.key,
+        phase: 'Failed',
+        node: this.config.nodeName,
+      });
+      return;
+    }
+    rec.admission = 'admitted';
+    rec.usage = request;
+    addUsage(this.used, request, 1);
+  }
+
+  private release(rec: PodRecord): void {
+    if (rec.usage === undefined) return;
+    addUsage(this.used, rec.usage, -1);
+    rec.usage = undefined;
+  }
+
+  private forget(rec: PodRecord): void {
+    this.release(rec);
+    for (const c of rec.containers)
+      if (c.containerId !== undefined) this.containerOwners.delete(c.containerId);
+    this.records.delete(rec.uid);
+    this.statusManager.forget(rec.uid);
+    this.workers.forget(rec.uid);
+  }
+
+  private async syncPod(uid: string): Promise<void> {
+    const rec = this.records.get(uid);
+    if (rec !== undefined) await this.podSync.sync(rec);
+  }
+
+  private containerChanged(s: RuntimeContainer, before: RuntimeContainer | undefined): void {
+    const uid = this.containerOwners.get(s.id);
+    if (uid === undefined) return;
+    const rec = this.records.get(uid);
+    if (s.state === 'exited' && before?.state !== 'exited') {
+      this.ports.trace.emit('kubelet.container-exit', {
+        pod: rec?.key ?? uid,
+        container: s.name,
+        exitCode: s.exitCode ?? 0,
+        reason: s.reason ?? '',
+        // The PLEG notices up to a relist period later than the exit itself.
+        finishedAtUs: s.finishedAtUs ?? this.ports.clock.now(),
+        node: this.config.nodeName,
+      });
+    }
+    this.workers.update(uid);
+  }
+}

@@ -1,0 +1,199 @@
+/**
+ * Node registration and status (pkg/kubelet/kubelet_node_status.go): register the Node with
+ * retry and backoff — on a restart the Node exists, and its status is updated instead — then
+ * recompute the status every nodeStatusUpdateFrequency and write it when it changed or when
+ * nodeStatusReportFrequency passed since the last write (with node leases, liveness comes
+ * from the lease, so an unchanged status is only re-posted every 5 min).
+ */
+import { setCondition } from '../api/conditions.ts';
+import type { Node, NodeCondition, NodeStatus } from '../api/node-types.ts';
+import { formatTime } from '../api/time.ts';
+import type { ApiClient } from '../client/api-client.ts';
+import type { ProcessPorts } from '../ports/process.ts';
+import { uid as randomUid } from '../ports/random.ts';
+import { fnv1a64Hex } from '../store/fnv-hash.ts';
+import { nodeAllocatable, type KubeletConfig } from './config.ts';
+
+/** Upstream's registration backoff: 100 ms doubling to 7 s. */
+const REGISTER_BACKOFF_INITIAL_US = 100_000;
+const REGISTER_BACKOFF_MAX_US = 7_000_000;
+/** nodeStatusUpdateRetry. */
+const STATUS_UPDATE_RETRIES = 5;
+
+const CONDITIONS: readonly Omit<NodeCondition, 'lastHeartbeatTime' | 'lastTransitionTime'>[] = [
+  {
+    type: 'MemoryPressure',
+    status: 'False',
+    reason: 'KubeletHasSufficientMemory',
+    message: 'kubelet has sufficient memory available',
+  },
+  {
+    type: 'DiskPressure',
+    status: 'False',
+    reason: 'KubeletHasNoDiskPressure',
+    message: 'kubelet has no disk pressure',
+  },
+  {
+    type: 'PIDPressure',
+    status: 'False',
+    reason: 'KubeletHasSufficientPID',
+    message: 'kubelet has sufficient PID available',
+  },
+  {
+    type: 'Ready',
+    status: 'True',
+    reason: 'KubeletReady',
+    message: 'kubelet is posting ready status',
+  },
+];
+
+export class NodeStatusReporter {
+  private node: Node | undefined;
+  private lastReportUs = 0;
+  private lastMaterial = '';
+  private readonly bootID: string;
+  private readonly machineID: string;
+
+  constructor(
+    private readonly ports: ProcessPorts,
+    private readonly api: ApiClient,
+    private readonly config: KubeletConfig,
+  ) {
+    // The machine id is stable per node name; the boot id is new at every (re)start.
+    const name = new TextEncoder().encode(config.nodeName);
+    this.machineID =
+      fnv1a64Hex(name) + fnv1a64Hex(new TextEncoder().encode(`machine/${config.nodeName}`));
+    this.bootID = randomUid(ports.random.fork('boot'));
+  }
+
+  /** The registered Node's uid (for the lease's owner reference), once known. */
+  get nodeUid(): string | undefined {
+    return this.node?.metadata.uid;
+  }
+
+  start(): void {
+    this.ports.spawn(async () => {
+      await this.register();
+      for (;;) {
+        await this.ports.clock.sleep(this.config.nodeStatusUpdateFrequencyUs);
+        await this.updateStatus(false);
+      }
+    });
+  }
+
+  private async register(): Promise<void> {
+    let backoffUs = REGISTER_BACKOFF_INITIAL_US;
+    for (;;) {
+      const created = await this.api.create(this.initialNode());
+      if (created.ok) {
+        this.reported(created.value);
+        this.ports.trace.emit('kubelet.node-registered', {
+          node: this.config.nodeName,
+          existing: false,
+        });
+        return;
+      }
+      if (created.status === 409 && (await this.updateStatus(true))) {
+        this.ports.trace.emit('kubelet.node-registered', {
+          node: this.config.nodeName,
+          existing: true,
+        });
+        return;
+      }
+      await this.ports.clock.sleep(backoffUs);
+      backoffUs = Math.min(backoffUs * 2, REGISTER_BACKOFF_MAX_US);
+    }
+  }
+
+  /** Writes the status if due (or `force`); true once the API server has it. */
+  private async updateStatus(force: boolean): Promise<boolean> {
+    const nowUs = this.ports.clock.now();
+    for (let attempt = 0; attempt < STATUS_UPDATE_RETRIES; attempt++) {
+      if (this.node === undefined) {
+        const got = await this.api.get('Node', undefined, this.config.nodeName);
+        if (!got.ok) return false;
+        this.node = got.value;
+      }
+      const status = this.status(this.node.status, nowUs);
+      const material = JSON.stringify(materialOf(status));
+      const due = nowUs - this.lastReportUs >= this.config.nodeStatusReportFrequencyUs;
+      if (!force && !due && material === this.lastMaterial) return true;
+      const r = await this.api.updateStatus<Node>({ ...this.node, status });
+      if (r.ok) {
+        this.reported(r.value);
+        return true;
+      }
+      this.node = undefined;
+      if (r.status !== 409) return false;
+    }
+    return false;
+  }
+
+  private reported(node: Node): void {
+    this.node = node;
+    this.lastReportUs = this.ports.clock.now();
+    this.lastMaterial = JSON.stringify(materialOf(node.status ?? {}));
+  }
+
+  private initialNode(): Node {
+    const c = this.config;
+    return {
+      apiVersion: 'v1',
+      kind: 'Node',
+      metadata: {
+        name: c.nodeName,
+        labels: {
+          'kubernetes.io/arch': 'amd64',
+          'kubernetes.io/hostname': c.nodeName,
+          'kubernetes.io/os': 'linux',
+          ...c.labels,
+        },
+      },
+      spec: {
+        podCIDR: c.podCIDR,
+        podCIDRs: [c.podCIDR],
+        ...(c.taints.length > 0 ? { taints: c.taints } : {}),
+      },
+      status: this.status(undefined, this.ports.clock.now()),
+    };
+  }
+
+  private status(old: NodeStatus | undefined, nowUs: number): NodeStatus {
+    const c = this.config;
+    const nowIso = formatTime(nowUs);
+    let conditions: readonly NodeCondition[] = old?.conditions ?? [];
+    for (const cond of CONDITIONS) {
+      conditions = setCondition(conditions, { ...cond, lastHeartbeatTime: nowIso }, nowIso);
+    }
+    return {
+      ...old,
+      capacity: c.capacity,
+      allocatable: nodeAllocatable(c),
+      conditions,
+      addresses: [
+        { type: 'InternalIP', address: c.internalIP },
+        { type: 'Hostname', address: c.nodeName },
+      ],
+      nodeInfo: {
+        machineID: this.machineID,
+        systemUUID: this.machineID,
+        bootID: this.bootID,
+        kernelVersion: '6.1.0-ksim',
+        osImage: 'ksim simulated node',
+        containerRuntimeVersion: c.containerRuntimeVersion,
+        kubeletVersion: c.kubeletVersion,
+        kubeProxyVersion: c.kubeletVersion,
+        operatingSystem: 'linux',
+        architecture: 'amd64',
+      },
+    };
+  }
+}
+
+/** The status without heartbeat times: what must change for an early write. */
+function materialOf(status: NodeStatus): NodeStatus {
+  return {
+    ...status,
+    conditions: (status.conditions ?? []).map(({ lastHeartbeatTime: _, ...rest }) => rest),
+  };
+}

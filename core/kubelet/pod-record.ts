@@ -1,0 +1,115 @@
+/**
+ * What the kubelet remembers about each pod it runs, keyed by pod UID. The runtime holds the
+ * containers; this holds what the runtime cannot tell: which container instance is current,
+ * restart counts, the previous instance's end, backoffs and why a container is waiting.
+ */
+import type { Time } from '../api/meta-types.ts';
+import type {
+  Container,
+  ContainerStateTerminated,
+  ContainerStateWaiting,
+  Pod,
+  PodPhase,
+} from '../api/pod-types.ts';
+import type { ResourceUsage } from './admission.ts';
+import type { BackoffEntry } from './backoff.ts';
+import { isSidecar } from './pod-status.ts';
+
+export type ContainerRole = 'init' | 'sidecar' | 'regular';
+
+export interface ContainerRecord {
+  readonly spec: Container;
+  readonly role: ContainerRole;
+  /** The current instance in the runtime, if one was created. */
+  containerId: string | undefined;
+  restartCount: number;
+  /** An earlier instance existed (possibly before a kubelet restart): the next one is a restart. */
+  hadInstance: boolean;
+  imageRef: string | undefined;
+  lastTerminated: ContainerStateTerminated | undefined;
+  /** Why the container is not running; shown while no instance runs. */
+  waiting: ContainerStateWaiting | undefined;
+  crashBackoff: BackoffEntry | undefined;
+  pullBackoff: BackoffEntry | undefined;
+}
+
+export type Admission = 'admitted' | 'rejected' | 'not-needed';
+
+export interface PodRecord {
+  readonly uid: string;
+  /** "namespace/name", for trace records. */
+  readonly key: string;
+  pod: Pod;
+  /** Gone from the API server: tear down and forget. */
+  removed: boolean;
+  admission: Admission;
+  /** Requests counted against the node while the pod is active. */
+  usage: ResourceUsage | undefined;
+  sandboxId: string | undefined;
+  sandboxReady: boolean;
+  podIP: string | undefined;
+  /** The pod IP is held from the allocator (not host networking, not yet released). */
+  holdsIP: boolean;
+  startTime: Time | undefined;
+  readonly containers: readonly ContainerRecord[];
+  /** Last phase reported, for the pod-phase trace record. */
+  phase: PodPhase | undefined;
+  /** Containers are stopped for good: the pod is terminal or being deleted. */
+  finished: boolean;
+}
+
+/**
+ * Records for the pod's containers, seeded from the API status so that after a kubelet (or
+ * machine) restart restart counts carry on and the lost instance shows as lastState.
+ */
+export function newPodRecord(pod: Pod): PodRecord {
+  const uid = pod.metadata.uid ?? '';
+  const statuses = new Map(
+    [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])].map(
+      (s) => [s.name, s],
+    ),
+  );
+  const seed = (spec: Container, role: ContainerRole): ContainerRecord => {
+    const old = statuses.get(spec.name);
+    const hadInstance = old?.containerID !== undefined;
+    const running = old?.state?.running;
+    return {
+      spec,
+      role,
+      containerId: undefined,
+      restartCount: old?.restartCount ?? 0,
+      hadInstance,
+      imageRef: old?.imageID || undefined,
+      // A container lost with its machine: what runtimes report after a reboot.
+      lastTerminated: hadInstance
+        ? (old?.state?.terminated ?? {
+            exitCode: 255,
+            reason: 'Unknown',
+            ...(running?.startedAt === undefined ? {} : { startedAt: running.startedAt }),
+          })
+        : old?.lastState?.terminated,
+      waiting: undefined,
+      crashBackoff: undefined,
+      pullBackoff: undefined,
+    };
+  };
+  return {
+    uid,
+    key: `${pod.metadata.namespace ?? ''}/${pod.metadata.name ?? ''}`,
+    pod,
+    removed: false,
+    admission: 'not-needed',
+    usage: undefined,
+    sandboxId: undefined,
+    sandboxReady: false,
+    podIP: undefined,
+    holdsIP: false,
+    startTime: pod.status?.startTime,
+    containers: [
+      ...(pod.spec.initContainers ?? []).map((c) => seed(c, isSidecar(c) ? 'sidecar' : 'init')),
+      ...pod.spec.containers.map((c) => seed(c, 'regular')),
+    ],
+    phase: pod.status?.phase,
+    finished: false,
+  };
+}

@@ -1,0 +1,424 @@
+/**
+ * One sync of one pod (pkg/kubelet/kubelet.go SyncPod / SyncTerminatingPod and
+ * kuberuntime_manager.go SyncPod, in upstream's order): a pod gone from the API server is torn
+ * down; a pod being deleted has its containers stopped within its grace period, its terminal
+ * status written and its deletion finished; otherwise the sandbox is created, init containers
+ * run one at a time, then the containers start, with images pulled and restarts paced by
+ * CrashLoopBackOff, and the resulting status handed to the status manager.
+ */
+import type { ContainerStateTerminated, ContainerStatus, Pod, PodPhase } from '../api/pod-types.ts';
+import { defaultPullPolicy } from '../api/defaults.ts';
+import { isPodTerminal } from '../api/pod-helpers.ts';
+import { formatTime } from '../api/time.ts';
+import type { ProcessPorts } from '../ports/process.ts';
+import type { ContainerStatus as RuntimeContainer, Runtime } from '../ports/runtime.ts';
+import { backoffSinceEndsAt, backoffSinceUpdateEndsAt, nextBackoff } from './backoff.ts';
+import type { KubeletConfig } from './config.ts';
+import type { PodIpAllocator } from './pod-ip.ts';
+import type { ContainerRecord, PodRecord } from './pod-record.ts';
+import { generatePodStatus, terminalContainerStatus } from './pod-status.ts';
+import type { PodWorkers } from './pod-workers.ts';
+import type { Pleg } from './pleg.ts';
+import type { StatusManager } from './status-manager.ts';
+
+/** pkg/kubelet/kuberuntime: no container is given less than this to stop. */
+const MINIMUM_GRACE_PERIOD_US = 2_000_000;
+/** Retry of a failed sandbox or container creation (the pod worker's backOffPeriod). */
+const SYNC_ERROR_RETRY_US = 10_000_000;
+/** How long ErrImagePull shows before the next sync reports ImagePullBackOff. */
+const ERR_IMAGE_PULL_VISIBLE_US = 1_000_000;
+const DEFAULT_GRACE_SECONDS = 30;
+
+export interface SyncEnv {
+  readonly ports: ProcessPorts;
+  readonly runtime: Runtime;
+  readonly config: KubeletConfig;
+  readonly pleg: Pleg;
+  readonly statusManager: StatusManager;
+  readonly workers: PodWorkers;
+  readonly ipam: PodIpAllocator;
+  /** Image name -> the reference its last pull returned (status imageID). */
+  readonly imageRefs: Map<string, string>;
+  containerCreated(containerId: string, rec: PodRecord): void;
+  containerRemoved(containerId: string): void;
+  /** Stops counting the pod's requests against the node. */
+  release(rec: PodRecord): void;
+  /** Drops every trace of a pod that is gone. */
+  forget(rec: PodRecord): void;
+}
+
+/** A sync either finished its work or wants to run again at a virtual time. */
+type WakeAt = number | undefined;
+
+export class PodSync {
+  constructor(private readonly env: SyncEnv) {}
+
+  async sync(rec: PodRecord): Promise<void> {
+    const pod = rec.pod;
+    if (rec.removed) {
+      await this.stopAll(rec, this.graceUs(pod));
+      await this.removeSandbox(rec);
+      this.env.forget(rec);
+      return;
+    }
+    if (pod.metadata.deletionTimestamp !== undefined) {
+      await this.stopAll(rec, this.graceUs(pod));
+      this.report(rec, true);
+      this.env.statusManager.deleteWhenWritten(pod);
+      return;
+    }
+    if (rec.admission === 'rejected' || rec.finished) return;
+    if (isPodTerminal(pod)) {
+      await this.stopAll(rec, this.graceUs(pod));
+      return;
+    }
+    await this.run(rec);
+  }
+
+  private async run(rec: PodRecord): Promise<void> {
+    const env = this.env;
+    rec.startTime ??= formatTime(env.ports.clock.now());
+    this.report(rec, false);
+    let wakeAt: WakeAt;
+    if (await this.ensureSandbox(rec)) wakeAt = await this.startContainers(rec);
+    else wakeAt = env.ports.clock.now() + SYNC_ERROR_RETRY_US;
+    if (this.interrupted(rec)) return;
+    const phase = this.report(rec, false);
+    if (phase === 'Succeeded' || phase === 'Failed') {
+      await this.stopAll(rec, this.graceUs(rec.pod));
+      return;
+    }
+    if (wakeAt !== undefined)
+      env.workers.wakeAfter(rec.uid, Math.max(0, wakeAt - env.ports.clock.now()));
+    env.workers.wakeAfter(rec.uid, env.config.podResyncIntervalUs);
+  }
+
+  /** Deletion or removal arrived while a step was in progress: the next sync handles it. */
+  private interrupted(rec: PodRecord): boolean {
+    return rec.removed || rec.pod.metadata.deletionTimestamp !== undefined;
+  }
+
+  private async ensureSandbox(rec: PodRecord): Promise<boolean> {
+    if (rec.sandboxId !== undefined && rec.sandboxReady) return true;
+    const env = this.env;
+    const hostNetwork = rec.pod.spec.hostNetwork === true;
+    const ip = hostNetwork ? env.config.internalIP : env.ipam.allocate();
+    if (ip === undefined) {
+      env.ports.trace.emit('kubelet.sandbox-failed', { pod: rec.key, reason: 'no free pod IP' });
+      return false;
+    }
+    const r = await env.runtime.runPodSandbox({
+      podUid: rec.uid,
+      name: rec.pod.metadata.name ?? '',
+      namespace: rec.pod.metadata.namespace ?? '',
+    });
+    if (!r.ok || rec.removed) {
+      if (!hostNetwork) env.ipam.release(ip);
+      if (r.ok) await env.runtime.removePodSandbox(r.value.sandboxId);
+      else env.ports.trace.emit('kubelet.sandbox-failed', { pod: rec.key, reason: r.reason });
+      return false;
+    }
+    rec.sandboxId = r.value.sandboxId;
+    rec.sandboxReady = true;
+    rec.podIP = ip;
+    rec.holdsIP = !hostNetwork;
+    // A new sandbox restarts the pod from its first init container (computePodActions).
+    for (const c of rec.containers) if (c.role !== 'regular') c.containerId = undefined;
+    return true;
+  }
+
+  /**
+   * Init containers in order, each to completion (sidecars only to running) before the next;
+   * then every regular container that should run, the earliest backoff end decides the wake-up.
+   */
+  private async startContainers(rec: PodRecord): Promise<WakeAt> {
+    const policy = rec.pod.spec.restartPolicy ?? 'Always';
+    for (const c of rec.containers) {
+      if (c.role === 'regular') continue;
+      if (this.interrupted(rec)) return undefined;
+      const rt = this.current(c);
+      if (c.role === 'sidecar') {
+        if (rt?.state === 'running') continue;
+        return this.startWithBackoff(rec, c, rt);
+      }
+      if (rt?.state === 'exited' && rt.exitCode === 0) continue;
+      if (rt?.state === 'running' || rt?.state === 'created') return undefined;
+      if (rt?.state === 'exited' && policy === 'Never') return undefined;
+      return this.startWithBackoff(rec, c, rt);
+    }
+    let wakeAt: WakeAt;
+    for (const c of rec.containers) {
+      if (c.role !== 'regular') continue;
+      if (this.interrupted(rec)) return undefined;
+      const rt = this.current(c);
+      if (rt?.state === 'running' || rt?.state === 'created') continue;
+      const exitCode = rt?.state === 'exited' ? (rt.exitCode ?? 0) : this.lostExitCode(c);
+      if (exitCode !== undefined && !shouldRestart(policy, exitCode)) continue;
+      const wake = await this.startWithBackoff(rec, c, rt);
+      if (wake !== undefined) wakeAt = wakeAt === undefined ? wake : Math.min(wakeAt, wake);
+    }
+    return wakeAt;
+  }
+
+  /**
+   * The exit code of an instance that ran before a kubelet restart and is gone from the
+   * runtime: it counts as that instance's end, so Never and OnFailure do not rerun it blindly.
+   */
+  private lostExitCode(c: ContainerRecord): number | undefined {
+    return c.containerId === undefined && c.hadInstance ? c.lastTerminated?.exitCode : undefined;
+  }
+
+  /** kuberuntime doBackOff: the first restart is immediate, then 10 s, 20 s, ... 5 min. */
+  private async startWithBackoff(
+    rec: PodRecord,
+    c: ContainerRecord,
+    rt: RuntimeContainer | undefined,
+  ): Promise<WakeAt> {
+    const env = this.env;
+    if (rt?.state === 'exited') {
+      const finishedUs = rt.finishedAtUs ?? env.ports.clock.now();
+      const policy = env.config.crashLoopBackoff;
+      const endUs = backoffSinceEndsAt(c.crashBackoff, finishedUs, env.ports.clock.now(), policy);
+      if (endUs !== undefined) {
+        const delay = formatGoDuration(c.crashBackoff?.delayUs ?? 0);
+        c.waiting = {
+          reason: 'CrashLoopBackOff',
+          message: `back-off ${delay} restarting failed container=${c.spec.name} pod=${rec.pod.metadata.name}_${rec.pod.metadata.namespace}(${rec.uid})`,
+        };
+        return endUs;
+      }
+      c.crashBackoff = nextBackoff(c.crashBackoff, finishedUs, policy);
+    }
+    return this.startContainer(rec, c, rt);
+  }
+
+  private async startContainer(
+    rec: PodRecord,
+    c: ContainerRecord,
+    previous: RuntimeContainer | undefined,
+  ): Promise<WakeAt> {
+    const env = this.env;
+    const pulled = await this.ensureImage(rec, c);
+    if (pulled !== true) return pulled;
+    const sandboxId = rec.sandboxId;
+    if (sandboxId === undefined || this.interrupted(rec)) return undefined;
+    const spec = c.spec;
+    const created = await env.runtime.createContainer(sandboxId, {
+      name: spec.name,
+      image: spec.image ?? '',
+      ...(spec.command === undefined ? {} : { command: spec.command }),
+      ...(spec.args === undefined ? {} : { args: spec.args }),
+      env: Object.fromEntries(
+        (spec.env ?? []).filter((e) => e.value !== undefined).map((e) => [e.name, e.value ?? '']),
+      ),
+    });
+    if (!created.ok) {
+      c.waiting = { reason: 'CreateContainerError', message: created.message };
+      return env.ports.clock.now() + SYNC_ERROR_RETRY_US;
+    }
+    const oldId = c.containerId;
+    if (c.hadInstance) c.restartCount++;
+    if (previous?.state === 'exited') c.lastTerminated = terminatedState(previous);
+    c.hadInstance = true;
+    c.containerId = created.value.containerId;
+    env.containerCreated(created.value.containerId, rec);
+    if (oldId !== undefined) {
+      // Only the latest dead instance matters for status; drop older ones as GC would.
+      await env.runtime.removeContainer(oldId);
+      env.containerRemoved(oldId);
+    }
+    const started = await env.runtime.startContainer(created.value.containerId);
+    if (!started.ok) {
+      c.waiting = { reason: 'RunContainerError', message: started.message };
+      return undefined;
+    }
+    c.waiting = undefined;
+    env.ports.trace.emit('kubelet.container-start', {
+      pod: rec.key,
+      container: spec.name,
+      restartCount: c.restartCount,
+      node: env.config.nodeName,
+    });
+    return undefined;
+  }
+
+  /** True when the image is there; otherwise the container waits (maybe until a time). */
+  private async ensureImage(rec: PodRecord, c: ContainerRecord): Promise<true | WakeAt> {
+    const env = this.env;
+    const image = c.spec.image ?? '';
+    const pullPolicy = c.spec.imagePullPolicy ?? defaultPullPolicy(image);
+    const present = env.runtime.hasImage(image);
+    if (pullPolicy === 'Never' && !present) {
+      c.waiting = {
+        reason: 'ErrImageNeverPull',
+        message: `Container image "${image}" is not present with pull policy of Never`,
+      };
+      return undefined;
+    }
+    if (present && pullPolicy !== 'Always') {
+      c.imageRef = env.imageRefs.get(image) ?? image;
+      return true;
+    }
+    const nowUs = env.ports.clock.now();
+    const policy = env.config.imagePullBackoff;
+    const endUs = backoffSinceUpdateEndsAt(c.pullBackoff, nowUs, policy);
+    if (endUs !== undefined) {
+      c.waiting = { reason: 'ImagePullBackOff', message: `Back-off pulling image "${image}"` };
+      return endUs;
+    }
+    c.waiting ??= { reason: 'ContainerCreating' };
+    const r = await env.runtime.pullImage(image);
+    if (!r.ok) {
+      c.pullBackoff = nextBackoff(c.pullBackoff, env.ports.clock.now(), policy);
+      c.waiting = { reason: 'ErrImagePull', message: r.message };
+      env.ports.trace.emit('kubelet.image-pull-failed', {
+        pod: rec.key,
+        container: c.spec.name,
+        image,
+      });
+      return env.ports.clock.now() + ERR_IMAGE_PULL_VISIBLE_US;
+    }
+    env.imageRefs.set(image, r.value.imageRef);
+    c.imageRef = r.value.imageRef;
+    return true;
+  }
+
+  /** Stops every running container (in parallel) and the sandbox; the pod is done. */
+  private async stopAll(rec: PodRecord, graceUs: number): Promise<void> {
+    const env = this.env;
+    const stops: Promise<unknown>[] = [];
+    for (const c of rec.containers) {
+      const rt = this.current(c);
+      if (rt?.state === 'running') stops.push(env.runtime.stopContainer(rt.id, graceUs));
+    }
+    await Promise.all(stops);
+    if (rec.sandboxId !== undefined && rec.sandboxReady) {
+      await env.runtime.stopPodSandbox(rec.sandboxId);
+      rec.sandboxReady = false;
+    }
+    env.pleg.relist();
+    if (rec.holdsIP && rec.podIP !== undefined) env.ipam.release(rec.podIP);
+    rec.holdsIP = false;
+    rec.finished = true;
+    env.release(rec);
+  }
+
+  private async removeSandbox(rec: PodRecord): Promise<void> {
+    if (rec.sandboxId === undefined) return;
+    for (const c of rec.containers)
+      if (c.containerId !== undefined) this.env.containerRemoved(c.containerId);
+    await this.env.runtime.removePodSandbox(rec.sandboxId);
+    rec.sandboxId = undefined;
+  }
+
+  private graceUs(pod: Pod): number {
+    const seconds =
+      pod.metadata.deletionGracePeriodSeconds ??
+      pod.spec.terminationGracePeriodSeconds ??
+      DEFAULT_GRACE_SECONDS;
+    return Math.max(MINIMUM_GRACE_PERIOD_US, seconds * 1_000_000);
+  }
+
+  private current(c: ContainerRecord): RuntimeContainer | undefined {
+    return c.containerId === undefined ? undefined : this.env.pleg.get(c.containerId);
+  }
+
+  /** Builds the API status from the records and the runtime, hands it over, traces the phase. */
+  private report(rec: PodRecord, terminal: boolean): PodPhase {
+    const env = this.env;
+    const init: ContainerStatus[] = [];
+    const regular: ContainerStatus[] = [];
+    for (const c of rec.containers) {
+      const s = this.containerStatus(c);
+      (c.role === 'regular' ? regular : init).push(terminal ? terminalContainerStatus(s) : s);
+    }
+    const status = generatePodStatus(
+      rec.pod,
+      {
+        hostIP: env.config.internalIP,
+        podIP: rec.podIP,
+        startTime: rec.startTime,
+        sandboxReady: rec.sandboxReady,
+        initContainerStatuses: init,
+        containerStatuses: regular,
+        terminal,
+      },
+      formatTime(env.ports.clock.now()),
+    );
+    env.statusManager.setStatus(rec.pod, status);
+    const phase = status.phase ?? 'Pending';
+    if (phase !== rec.phase) {
+      rec.phase = phase;
+      env.ports.trace.emit('kubelet.pod-phase', { pod: rec.key, phase, node: env.config.nodeName });
+    }
+    return phase;
+  }
+
+  private containerStatus(c: ContainerRecord): ContainerStatus {
+    const rt = this.current(c);
+    const base = {
+      name: c.spec.name,
+      image: c.spec.image ?? '',
+      imageID: c.imageRef ?? '',
+      restartCount: c.restartCount,
+      ...(rt === undefined ? {} : { containerID: `containerd://${rt.id}` }),
+    };
+    const last = c.lastTerminated === undefined ? {} : { terminated: c.lastTerminated };
+    if (rt?.state === 'running') {
+      return {
+        ...base,
+        state: { running: { startedAt: formatTime(rt.startedAtUs ?? 0) } },
+        lastState: last,
+        ready: true,
+        started: true,
+      };
+    }
+    if (rt?.state === 'exited') {
+      const terminated = terminatedState(rt);
+      if (c.waiting !== undefined) {
+        return {
+          ...base,
+          state: { waiting: c.waiting },
+          lastState: { terminated },
+          ready: false,
+          started: false,
+        };
+      }
+      const ready = c.role === 'init' && terminated.exitCode === 0;
+      return { ...base, state: { terminated }, lastState: last, ready, started: false };
+    }
+    return {
+      ...base,
+      state: { waiting: c.waiting ?? { reason: 'ContainerCreating' } },
+      lastState: last,
+      ready: false,
+      started: false,
+    };
+  }
+}
+
+/** Always restarts; OnFailure restarts a non-zero exit; Never never. */
+function shouldRestart(policy: string, exitCode: number): boolean {
+  return policy === 'Always' || (policy === 'OnFailure' && exitCode !== 0);
+}
+
+function terminatedState(rt: RuntimeContainer): ContainerStateTerminated {
+  return {
+    exitCode: rt.exitCode ?? 0,
+    reason: rt.reason ?? (rt.exitCode === 0 ? 'Completed' : 'Error'),
+    ...(rt.startedAtUs === undefined ? {} : { startedAt: formatTime(rt.startedAtUs) }),
+    ...(rt.finishedAtUs === undefined ? {} : { finishedAt: formatTime(rt.finishedAtUs) }),
+    containerID: `containerd://${rt.id}`,
+  };
+}
+
+/** Go's time.Duration.String() for whole seconds: "10s", "1m20s", "5m0s". */
+export function formatGoDuration(us: number): string {
+  const totalS = Math.round(us / 1_000_000);
+  const h = Math.floor(totalS / 3600);
+  const m = Math.floor((totalS % 3600) / 60);
+  const s = totalS % 60;
+  if (h > 0) return `${h}h${m}m${s}s`;
+  if (m > 0) return `${m}m${s}s`;
+  return `${s}s`;
+}

@@ -1,0 +1,64 @@
+import { Command, InvalidArgumentError } from 'commander';
+import { parseDuration } from '../scenario/schema.ts';
+import { benchKernel } from './bench-command.ts';
+import { parseSeed, runCommand } from './run-command.ts';
+
+const asSeed = (v: string): number => {
+  try {
+    return parseSeed(v);
+  } catch (e) {
+    throw new InvalidArgumentError((e as Error).message);
+  }
+};
+
+const asDuration = (v: string): number => {
+  const us = parseDuration(v);
+  if (us === undefined) throw new InvalidArgumentError(`expected a duration such as 30s or 5m, got ${JSON.stringify(v)}`);
+  return us;
+};
+
+/** The composition root: each subcommand is a thin shell over a library function. */
+export async function main(argv: readonly string[], out: (s: string) => void = (s) => console.log(s)): Promise<number> {
+  let exitCode = 0;
+  const program = new Command()
+    .name('ksim')
+    .description('Deterministic discrete-event simulator of a Kubernetes-style control plane')
+    .showHelpAfterError()
+    .exitOverride();
+
+  program
+    .command('run')
+    .description('run a scenario file and print a summary')
+    .argument('<scenario>', 'scenario YAML file, e.g. scenarios/quickstart.yaml')
+    .option('--seed <n>', 'root seed (overrides spec.seed)', asSeed)
+    .option('--trace <file>', 'write the trace as JSON lines to this file')
+    .option('--trace-level <level>', 'info (components and faults) or debug (also every message)', 'info')
+    .option('--duration <d>', 'virtual time to run (overrides spec.duration)', asDuration)
+    .option('--json', 'print the report as JSON')
+    .action(async (file: string, opts: { seed?: number; trace?: string; traceLevel: string; duration?: number; json?: boolean }) => {
+      if (opts.traceLevel !== 'info' && opts.traceLevel !== 'debug') {
+        throw new InvalidArgumentError(`--trace-level must be info or debug, got ${JSON.stringify(opts.traceLevel)}`);
+      }
+      exitCode = await runCommand(file, { ...opts, traceLevel: opts.traceLevel }, out);
+    });
+
+  const bench = program.command('bench').description('benchmarks: print a table and write JSON');
+  bench
+    .command('kernel')
+    .description('event-loop timer throughput and network message throughput')
+    .option('--out <file>', 'JSON output file', 'out/bench/kernel.json')
+    .option('--seed <n>', 'root seed', asSeed)
+    .action(async (opts: { out: string; seed?: number }) => {
+      exitCode = await benchKernel(opts, out);
+    });
+
+  try {
+    await program.parseAsync([...argv]);
+  } catch (e) {
+    const code = (e as { code?: string; exitCode?: number }).code;
+    if (code === 'commander.helpDisplayed' || code === 'commander.version' || code === 'commander.help') return 0;
+    if (code !== undefined && code.startsWith('commander.')) return (e as { exitCode?: number }).exitCode ?? 2;
+    throw e;
+  }
+  return exitCode;
+}

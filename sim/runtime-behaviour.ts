@@ -1,0 +1,106 @@
+/**
+ * How a simulated container behaves once started, read from its config. A simulated container
+ * has no program to run, so ksim honours a small convention, checked in this order:
+ *
+ * 1. Environment: `KSIM_EXIT_AFTER_SECONDS=N` exits N seconds after start with
+ *    `KSIM_EXIT_CODE` (default 0); `KSIM_EXIT_CODE` alone exits right after start.
+ * 2. Command line (`command` then `args`, as the runtime joins them):
+ *    - `sleep N` exits 0 after N seconds (`sleep infinity` never exits);
+ *    - `sh -c "<script>"` (also `/bin/sh`, `bash`, `ash`) where every `;`/`&&`-separated statement
+ *      is `sleep N`, `exit C`, `true`, `false` or `echo ...`: the sleeps add up, `exit C` stops
+ *      with code C, `false` ends the script with 1 as its status, and the script ends with the
+ *      last status. A script with any other statement is treated as a long-running server.
+ * 3. Anything else (an image's default entrypoint, a server) runs until it is stopped.
+ *
+ * `KSIM_SHUTDOWN_SECONDS=N` makes the container take N seconds to exit after SIGTERM (a
+ * process that drains connections, or ignores SIGTERM when N exceeds the grace period); without
+ * it the runtime draws the shutdown time from its options.
+ */
+import type { ContainerConfig } from '../core/ports/runtime.ts';
+
+export interface ContainerBehaviour {
+  /** Exit after this long running; undefined runs until stopped. */
+  readonly exitAfterUs: number | undefined;
+  readonly exitCode: number;
+  /** Time from SIGTERM to exit; undefined lets the runtime draw it. */
+  readonly shutdownUs: number | undefined;
+}
+
+const US_PER_SECOND = 1_000_000;
+const SHELLS: ReadonlySet<string> = new Set(['sh', 'bash', 'ash', 'dash']);
+const RUNS_FOREVER = { exitAfterUs: undefined, exitCode: 0 } as const;
+
+export function containerBehaviour(config: ContainerConfig): ContainerBehaviour {
+  const shutdownUs = secondsUs(config.env?.KSIM_SHUTDOWN_SECONDS);
+  const fromEnv = envExit(config.env);
+  const exit = fromEnv ?? commandExit([...(config.command ?? []), ...(config.args ?? [])]);
+  return { ...exit, shutdownUs };
+}
+
+function envExit(
+  env: Readonly<Record<string, string>> | undefined,
+): Omit<ContainerBehaviour, 'shutdownUs'> | undefined {
+  const after = env?.KSIM_EXIT_AFTER_SECONDS;
+  const code = env?.KSIM_EXIT_CODE;
+  if (after === undefined && code === undefined) return undefined;
+  const exitCode = code === undefined ? 0 : Number.parseInt(code, 10);
+  return {
+    exitAfterUs: after === undefined ? 0 : (secondsUs(after) ?? 0),
+    exitCode: Number.isNaN(exitCode) ? 1 : exitCode,
+  };
+}
+
+function commandExit(argv: readonly string[]): Omit<ContainerBehaviour, 'shutdownUs'> {
+  const [program, ...rest] = argv;
+  if (program === undefined) return RUNS_FOREVER;
+  const base = basename(program);
+  if (base === 'sleep') return sleepExit(rest.join(' '));
+  if (SHELLS.has(base) && rest[0] === '-c' && rest[1] !== undefined) return scriptExit(rest[1]);
+  return RUNS_FOREVER;
+}
+
+function sleepExit(arg: string): Omit<ContainerBehaviour, 'shutdownUs'> {
+  const us = secondsUs(arg.trim());
+  return us === undefined ? RUNS_FOREVER : { exitAfterUs: us, exitCode: 0 };
+}
+
+/** Interprets the tiny shell subset described above; anything else is "runs forever". */
+function scriptExit(script: string): Omit<ContainerBehaviour, 'shutdownUs'> {
+  let elapsedUs = 0;
+  let status = 0;
+  for (const raw of script.split(/;|&&|\n/)) {
+    const words = raw
+      .trim()
+      .split(/\s+/)
+      .filter((w) => w.length > 0);
+    const [cmd, arg] = words;
+    if (cmd === undefined) continue;
+    if (cmd === 'sleep' && words.length === 2 && arg !== undefined) {
+      const us = secondsUs(arg);
+      if (us === undefined) return RUNS_FOREVER;
+      elapsedUs += us;
+      status = 0;
+    } else if (cmd === 'exit') {
+      const code = arg === undefined ? status : Number.parseInt(arg, 10);
+      return Number.isNaN(code) ? RUNS_FOREVER : { exitAfterUs: elapsedUs, exitCode: code };
+    } else if (cmd === 'true' || cmd === 'echo') {
+      status = 0;
+    } else if (cmd === 'false') {
+      status = 1;
+    } else {
+      return RUNS_FOREVER;
+    }
+  }
+  return { exitAfterUs: elapsedUs, exitCode: status };
+}
+
+/** Non-negative decimal seconds as integer microseconds; "infinity" and garbage are undefined. */
+function secondsUs(text: string | undefined): number | undefined {
+  if (text === undefined || !/^\d+(\.\d+)?$/.test(text)) return undefined;
+  return Math.round(Number(text) * US_PER_SECOND);
+}
+
+function basename(path: string): string {
+  const slash = path.lastIndexOf('/');
+  return slash < 0 ? path : path.slice(slash + 1);
+}

@@ -1,0 +1,239 @@
+import type { Pod } from '../../core/api/pod-types.ts';
+import type { KObject } from '../../core/api/types.ts';
+import { isSelectorError, parseSelector } from '../../core/api/selectors.ts';
+import { SYSTEM_NAMESPACES } from '../../core/apiserver/server.ts';
+import { ApiClient } from '../../core/client/api-client.ts';
+import type { ProcessPorts } from '../../core/ports/process.ts';
+import { buildCluster, type ClusterLayout } from '../cluster.ts';
+import { applyFault, type Fault } from '../faults.ts';
+import { DEFAULT_LINK, type LinkOptions } from '../network.ts';
+import { Simulation } from '../simulation.ts';
+import type { TraceLevel, TraceSink } from '../trace.ts';
+import type { Expectation, PodExpectation, Scenario, ScenarioAction, ScenarioFault } from './scenario.ts';
+
+export interface RunOptions {
+  readonly seed: number;
+  readonly traceLevel?: TraceLevel;
+  readonly traceSink?: TraceSink;
+  /** Overrides spec.duration. */
+  readonly durationUs?: number;
+}
+
+export interface ExpectationResult {
+  readonly name: string;
+  readonly passed: boolean;
+  /** Virtual time at which it first held, if it did. */
+  readonly metAtUs?: number;
+  readonly detail: string;
+}
+
+export interface PodSummary {
+  readonly name: string;
+  readonly namespace: string;
+  readonly node: string;
+  readonly phase: string;
+  readonly terminating: boolean;
+  readonly labels: Readonly<Record<string, string>>;
+}
+
+export interface RunReport {
+  readonly scenario: string;
+  readonly seed: number;
+  readonly virtualTimeUs: number;
+  readonly events: number;
+  readonly traceRecords: number;
+  readonly traceHash: string;
+  readonly pods: readonly PodSummary[];
+  readonly nodes: readonly string[];
+  readonly expectations: readonly ExpectationResult[];
+  readonly passed: boolean;
+}
+
+const CHECK_INTERVAL_US = 1_000_000;
+const RUNNER = 'ksim-runner';
+
+function linkFrom(base: LinkOptions, spec: { latency?: { min: number; max: number }; lossProbability?: number; duplicateProbability?: number }): LinkOptions {
+  return {
+    latency: spec.latency === undefined ? base.latency : { kind: 'uniform', minUs: spec.latency.min, maxUs: spec.latency.max },
+    lossProbability: spec.lossProbability ?? base.lossProbability,
+    duplicateProbability: spec.duplicateProbability ?? base.duplicateProbability,
+  };
+}
+
+export function toFault(f: ScenarioFault, currentLink: LinkOptions): Fault {
+  switch (f.kind) {
+    case 'clog':
+      return { kind: 'clog', process: f.process, durationUs: f.duration };
+    case 'link':
+      return { kind: 'link', link: linkFrom(currentLink, f), ...(f.from === undefined ? {} : { from: f.from }), ...(f.to === undefined ? {} : { to: f.to }) };
+    case 'disk-faults':
+      return { kind: 'disk-faults', process: f.process, tornWriteProbability: f.tornWriteProbability ?? 0, readErrorProbability: f.readErrorProbability ?? 0 };
+    case 'clock-jump':
+      return { kind: 'clock-jump', process: f.process, deltaUs: f.backwards ? -f.by : f.by };
+    default:
+      return f as Fault;
+  }
+}
+
+/** Builds the world a scenario describes, runs it to its end and reports what happened. */
+export async function runScenario(scenario: Scenario, options: RunOptions): Promise<RunReport> {
+  const spec = scenario.spec;
+  const link = linkFrom(DEFAULT_LINK, spec.cluster.network ?? {});
+  const sim = new Simulation({
+    seed: options.seed,
+    traceLevel: options.traceLevel ?? 'info',
+    network: { retransmitUs: 200_000, connectTimeoutUs: 1_000_000, link },
+  });
+  if (options.traceSink !== undefined) sim.trace.addSink(options.traceSink);
+  const layout = buildCluster(sim, {
+    storeMembers: spec.cluster.store?.members ?? 1,
+    nodePools: spec.cluster.nodes.map((p) => ({
+      namePrefix: p.namePrefix ?? 'node',
+      count: p.count,
+      capacity: p.capacity ?? {},
+      labels: p.labels ?? {},
+      ...(p.imagePullSeconds === undefined ? {} : { imagePullUs: Math.round(p.imagePullSeconds * 1_000_000) }),
+    })),
+  });
+  checkProcessNames(scenario, sim);
+  const durationUs = options.durationUs ?? spec.duration;
+  const results = new Map<number, ExpectationResult>();
+  let finalPods: PodSummary[] = [];
+
+  sim.spawnProcess(RUNNER, (ports) => {
+    const api = new ApiClient(ports.transport, layout.apiServer);
+    ports.spawn(async () => {
+      for (const manifest of spec.objects ?? []) await applyWithRetry(api, ports, manifest as KObject);
+    });
+    for (const action of spec.actions ?? []) {
+      sim.at(action.at, () => ports.spawn(() => perform(sim, api, ports, action, link)));
+    }
+    ports.spawn(async () => {
+      while (true) {
+        await ports.clock.sleep(CHECK_INTERVAL_US);
+        const pods = await listPods(api);
+        if (pods === undefined) continue;
+        finalPods = pods;
+        (spec.expect ?? []).forEach((e, i) => {
+          // With `within`: the first time it holds counts. Without: the state at the end counts.
+          if (e.within !== undefined && (results.get(i)?.passed || sim.now > e.within)) return;
+          results.set(i, check(e, pods, sim.now));
+        });
+      }
+    });
+  });
+
+  await sim.run({ untilUs: durationUs });
+  const expectations = (spec.expect ?? []).map((e, i) => {
+    const r = results.get(i) ?? { name: nameOf(e), passed: false, detail: 'never checked (the API was unreachable)' };
+    if (!r.passed && e.within !== undefined && durationUs > e.within) {
+      return { ...r, detail: `not met within ${e.within / 1e6}s: ${r.detail}` };
+    }
+    return r;
+  });
+  return {
+    scenario: scenario.metadata.name,
+    seed: options.seed,
+    virtualTimeUs: sim.now,
+    events: sim.loop.eventsProcessed,
+    traceRecords: sim.trace.records,
+    traceHash: sim.trace.digest(),
+    pods: finalPods,
+    nodes: layout.nodes,
+    expectations,
+    passed: expectations.every((e) => e.passed),
+  };
+}
+
+/** A fault that names a process the cluster does not have is a scenario error, not a crash. */
+function checkProcessNames(scenario: Scenario, sim: Simulation): void {
+  const known = new Set(sim.processNames());
+  known.add(RUNNER);
+  const problems: string[] = [];
+  (scenario.spec.actions ?? []).forEach((a, i) => {
+    if (a.fault === undefined) return;
+    const f = a.fault as Record<string, unknown>;
+    const names = [f.process, f.from, f.to, ...((f.groups as string[][] | undefined) ?? []).flat()].filter((n) => typeof n === 'string');
+    for (const n of names as string[]) {
+      if (!known.has(n)) problems.push(`spec.actions[${i}].fault: no process named ${JSON.stringify(n)} (processes: ${[...known].sort().join(', ')})`);
+    }
+  });
+  if (problems.length > 0) throw new Error(`invalid scenario ${scenario.metadata.name}:\n  ${problems.join('\n  ')}`);
+}
+
+/**
+ * Creates an object, retrying while the control plane is not up yet (no reply, 5xx, or a system
+ * namespace the API server has not created yet). A rejected manifest is traced, not retried.
+ */
+async function applyWithRetry(api: ApiClient, ports: ProcessPorts, manifest: KObject): Promise<void> {
+  while (true) {
+    const r = await api.create(manifest);
+    if (r.ok || r.status === 409) return;
+    const missingSystemNamespace =
+      r.status === 404 && SYSTEM_NAMESPACES.some((ns) => r.error.message === `namespaces "${ns}" not found`);
+    if (r.status < 500 && !missingSystemNamespace) {
+      ports.trace.emit('runner.apply-failed', { kind: manifest.kind, name: manifest.metadata?.name ?? '', status: r.status, message: r.error.message ?? '' });
+      return;
+    }
+    await ports.clock.sleep(1_000_000);
+  }
+}
+
+async function perform(sim: Simulation, api: ApiClient, ports: ProcessPorts, action: ScenarioAction, link: LinkOptions): Promise<void> {
+  if (action.fault !== undefined) return applyFault(sim, toFault(action.fault, link));
+  if (action.apply !== undefined) return applyWithRetry(api, ports, action.apply as KObject);
+  if (action.delete !== undefined) {
+    const d = action.delete;
+    const r = await api.delete(d.kind as KObject['kind'], d.namespace ?? 'default', d.name);
+    ports.trace.emit('runner.delete', { kind: d.kind, name: d.name, status: r.status });
+    return;
+  }
+  if (action.scale !== undefined) {
+    const s = action.scale;
+    const r = await api.patch('ReplicaSet', s.namespace ?? 'default', s.name, { spec: { replicas: s.replicas } });
+    ports.trace.emit('runner.scale', { name: s.name, replicas: s.replicas, status: r.status });
+  }
+}
+
+async function listPods(api: ApiClient): Promise<PodSummary[] | undefined> {
+  const r = await api.list('Pod', undefined);
+  if (!r.ok) return undefined;
+  return r.value.items.map((p: Pod) => ({
+    name: p.metadata.name ?? '',
+    namespace: p.metadata.namespace ?? '',
+    node: p.spec.nodeName ?? '',
+    phase: p.status?.phase ?? 'Pending',
+    terminating: p.metadata.deletionTimestamp !== undefined,
+    labels: p.metadata.labels ?? {},
+  }));
+}
+
+function nameOf(e: Expectation): string {
+  const p = e.pods;
+  return e.name ?? `${p.count} pods${p.labelSelector ? ` (${p.labelSelector})` : ''}${p.phase ? ` ${p.phase}` : ''}${p.minNodes ? ` on >= ${p.minNodes} nodes` : ''}`;
+}
+
+function check(e: Expectation, pods: readonly PodSummary[], nowUs: number): ExpectationResult {
+  const p: PodExpectation = e.pods;
+  const selector = p.labelSelector === undefined ? undefined : parseSelector(p.labelSelector);
+  if (selector !== undefined && isSelectorError(selector)) {
+    return { name: nameOf(e), passed: false, detail: `bad labelSelector: ${selector.message}` };
+  }
+  const matching = pods.filter(
+    (pod) =>
+      !pod.terminating &&
+      (p.namespace === undefined || pod.namespace === p.namespace) &&
+      (p.phase === undefined || pod.phase === p.phase) &&
+      (selector === undefined || selector.matches(pod.labels)),
+  );
+  const nodes = new Set(matching.map((m) => m.node).filter((n) => n !== ''));
+  const passed = matching.length === p.count && (p.minNodes === undefined || nodes.size >= p.minNodes);
+  return {
+    name: nameOf(e),
+    passed,
+    ...(passed ? { metAtUs: nowUs } : {}),
+    detail: `${matching.length} matching pods on ${nodes.size} nodes`,
+  };
+}
+
+export type { ClusterLayout };
