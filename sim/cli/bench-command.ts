@@ -6,6 +6,8 @@ import { table } from './format.ts';
 export interface BenchOptions {
   readonly out: string;
   readonly seed?: number;
+  /** Timer events to run; network messages are half of it. */
+  readonly events?: number;
 }
 
 /** Targets from the foundation issue; a row below its target fails the command. */
@@ -15,7 +17,11 @@ const KERNEL_TARGETS: Readonly<Record<string, number>> = {
 };
 
 export async function benchKernel(opts: BenchOptions, out: (s: string) => void): Promise<number> {
-  const rows = await runKernelBench({ ...DEFAULT_KERNEL_BENCH, ...(opts.seed === undefined ? {} : { seed: opts.seed }) });
+  const rows = await runKernelBench({
+    ...DEFAULT_KERNEL_BENCH,
+    ...(opts.seed === undefined ? {} : { seed: opts.seed }),
+    ...(opts.events === undefined ? {} : { timerEvents: opts.events, messages: Math.ceil(opts.events / 2) }),
+  });
   out(
     table(
       ['benchmark', 'events', 'wall ms', 'events/s', 'target/s', 'virtual s'],

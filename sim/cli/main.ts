@@ -48,7 +48,8 @@ export async function main(argv: readonly string[], out: (s: string) => void = (
     .description('event-loop timer throughput and network message throughput')
     .option('--out <file>', 'JSON output file', 'out/bench/kernel.json')
     .option('--seed <n>', 'root seed', asSeed)
-    .action(async (opts: { out: string; seed?: number }) => {
+    .option('--events <n>', 'timer events to run (messages: half of it)', asSeed)
+    .action(async (opts: { out: string; seed?: number; events?: number }) => {
       exitCode = await benchKernel(opts, out);
     });
 

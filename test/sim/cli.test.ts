@@ -1,0 +1,69 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { main } from '../../sim/cli/main.ts';
+
+async function ksim(...args: string[]): Promise<{ code: number; output: string }> {
+  const lines: string[] = [];
+  const code = await main(['node', 'ksim', ...args], (s) => lines.push(s));
+  return { code, output: lines.join('\n') };
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'ksim-cli-'));
+
+describe('ksim CLI', () => {
+  it('runs the quickstart, prints the summary and writes the trace as JSON lines', async () => {
+    const trace = join(dir, 'out.jsonl');
+    const { code, output } = await ksim('run', 'scenarios/quickstart.yaml', '--seed', '1', '--trace', trace);
+    expect(code).toBe(0);
+    expect(output).toMatch(/virtual time 120\.000s {2}events [\d,]+ {2}wall [\d.]+s/);
+    expect(output).toMatch(/node-1 +0 +\d/);
+    expect(output).toContain('PASS  five web pods Running');
+    const lines = readFileSync(trace, 'utf8').trim().split('\n');
+    const records = lines.map((l) => JSON.parse(l) as { t: number; p: string; k: string });
+    expect(records.length).toBeGreaterThan(100);
+    expect(records.every((r, i) => i === 0 || r.t >= (records[i - 1] as { t: number }).t)).toBe(true);
+    expect(records.some((r) => r.k === 'kubelet.pod-phase')).toBe(true);
+  });
+
+  it('reports a bad scenario with its path and line, and exits 2', async () => {
+    const bad = join(dir, 'bad.yaml');
+    writeFileSync(bad, readFileSync('scenarios/quickstart.yaml', 'utf8').replace('count: 3', 'count: -1'));
+    const { code, output } = await ksim('run', bad);
+    expect(code).toBe(2);
+    expect(output).toMatch(/line \d+: spec\.cluster\.nodes\[0\]\.count: must be >= 1, got -1/);
+    expect((await ksim('run', join(dir, 'missing.yaml'))).output).toMatch(/cannot read scenario/);
+  });
+
+  it('rejects a bad seed and a fault naming an unknown process', async () => {
+    expect((await ksim('run', 'scenarios/quickstart.yaml', '--seed', 'abc')).code).not.toBe(0);
+    const bad = join(dir, 'unknown-process.yaml');
+    writeFileSync(
+      bad,
+      readFileSync('scenarios/quickstart.yaml', 'utf8').replace('  objects:', '  actions:\n    - at: 5s\n      fault: { kind: crash, process: node-9 }\n  objects:'),
+    );
+    const { code, output } = await ksim('run', bad);
+    expect(code).toBe(2);
+    expect(output).toContain('no process named "node-9"');
+  });
+
+  it('exits 1 and prints the reproducing command when an expectation fails', async () => {
+    const strict = join(dir, 'strict.yaml');
+    writeFileSync(strict, readFileSync('scenarios/quickstart.yaml', 'utf8').replace('count: 5, minNodes: 2', 'count: 6, minNodes: 2'));
+    const { code, output } = await ksim('run', strict, '--seed', '7');
+    expect(code).toBe(1);
+    expect(output).toContain('FAIL');
+    expect(output).toContain(`reproduce: ksim run ${strict} --seed 7`);
+  });
+
+  it('benchmarks the kernel, prints a table and writes JSON', async () => {
+    const out = join(dir, 'kernel.json');
+    const { output } = await ksim('bench', 'kernel', '--events', '20000', '--out', out);
+    expect(output).toMatch(/timer events +20,000 .* events\/s/);
+    expect(output).toMatch(/network messages +\d[\d,]* .* events\/s/);
+    const json = JSON.parse(readFileSync(out, 'utf8')) as { rows: { name: string; events: number }[] };
+    expect(json.rows.map((r) => r.name)).toEqual(['timer events', 'network messages']);
+    expect(json.rows[0]?.events).toBe(20_000);
+  });
+});
