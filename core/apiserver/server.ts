@@ -1,21 +1,24 @@
 import * as errors from '../api/errors.ts';
 import type { Status } from '../api/status-types.ts';
-import type { KObject } from '../api/types.ts';
 import type { ProcessPorts } from '../ports/process.ts';
 import type { ServerStream } from '../ports/transport.ts';
 import { KvClient } from '../store/kv-client.ts';
 import { revision } from '../store/types.ts';
 import type { ApiRequest, ApiResponse, WatchFrame } from './http.ts';
 import { collectionPrefix } from './keys.ts';
-import { matches, parseSelectors, Registry, type DeleteOptions, type Selectors } from './registry.ts';
+import { parseSelectors, Registry, type DeleteOptions } from './registry.ts';
+import { WatchCache } from './watch-cache.ts';
+import type { ResourceInfo } from '../api/resources.ts';
 import { parseRequest, type RequestInfo } from './request-info.ts';
-import { ObjectStorage, parseResourceVersion, type StorageEvent } from './storage.ts';
+import { ObjectStorage, parseResourceVersion } from './storage.ts';
 
 export interface ApiServerOptions {
   /** Store members, tried in order; the client follows leader hints. */
   readonly storeMembers: readonly string[];
   /** --etcd-compaction-interval (default 5 min); 0 disables compaction. */
   readonly compactionIntervalUs?: number;
+  /** Changes per resource kept for resuming watches (DEFAULT_WATCH_CACHE_CAPACITY). */
+  readonly watchCacheCapacity?: number;
 }
 
 export const DEFAULT_COMPACTION_INTERVAL_US = 300_000_000;
@@ -34,11 +37,12 @@ export class ApiServer {
   private readonly kv: KvClient;
   private readonly storage: ObjectStorage;
   private readonly registry: Registry;
+  private readonly watchCaches = new Map<string, WatchCache>();
   private requests = 0;
 
   constructor(
     private readonly ports: ProcessPorts,
-    options: ApiServerOptions,
+    private readonly options: ApiServerOptions,
   ) {
     this.kv = new KvClient(ports.transport, options.storeMembers);
     this.storage = new ObjectStorage(this.kv);
@@ -123,44 +127,42 @@ export class ApiServer {
   private watch(req: ApiRequest, stream: ServerStream<WatchFrame>): void {
     const query = req.query ?? {};
     this.ports.trace.emit('api.watch', { path: req.path, resourceVersion: query.resourceVersion ?? '', ...(req.user === undefined ? {} : { user: req.user }) });
-    const parsed = parseRequest('GET', req.path, { ...query, watch: 'true' });
-    const fail = (s: Status): void => {
-      stream.send({ type: 'ERROR', object: s });
+    const close = (s?: Status): void => {
+      if (s !== undefined) stream.send({ type: 'ERROR', object: s });
       stream.close();
     };
-    if (!parsed.ok) return fail(errors.notFound('', parsed.message));
+    const parsed = parseRequest('GET', req.path, { ...query, watch: 'true' });
+    if (!parsed.ok) return close(errors.notFound('', parsed.message));
     const info = parsed.info;
-    const sel = parseSelectors(info, query);
-    if ('code' in sel) return fail(sel);
+    const selectors = parseSelectors(info, query);
+    if ('code' in selectors) return close(selectors);
     const rv = parseResourceVersion(query.resourceVersion);
-    if (Number.isNaN(rv)) return fail(errors.badRequest(`invalid resourceVersion ${JSON.stringify(query.resourceVersion)}`));
-    const prefix = collectionPrefix(info.resource.resource, info.resource.namespaced ? info.namespace : undefined);
-    const bookmarks = query.allowWatchBookmarks === 'true';
+    if (Number.isNaN(rv)) return close(errors.badRequest(`invalid resourceVersion ${JSON.stringify(query.resourceVersion)}`));
     const timeoutSeconds = query.timeoutSeconds === undefined ? undefined : Number(query.timeoutSeconds);
     if (timeoutSeconds !== undefined && timeoutSeconds > 0) {
       this.ports.clock.setTimer(timeoutSeconds * 1_000_000, () => stream.close());
     }
     this.ports.spawn(async () => {
-      let from = rv ?? 0;
-      if (rv === undefined || rv === 0) {
-        const list = await this.storage.list<KObject>(prefix);
-        if (!list.ok) return fail(errors.serverTimeout(info.resource.resource, 'watch', 1));
-        for (const obj of list.value.items) if (matches(obj, sel)) stream.send({ type: 'ADDED', object: obj });
-        from = Number(list.value.resourceVersion);
-      }
-      if (!stream.open) return;
-      const kvWatch = this.storage.watch<KObject>(prefix, from, {
-        onEvent: (ev) => {
-          const frame = toFrame(ev, sel, info, bookmarks);
-          if (frame !== undefined) stream.send(frame);
-        },
-        onClose: (failure) => {
-          if (failure?.kind === 'compacted') return fail(errors.expired(`too old resource version: ${failure.requestedRv} (${failure.compactedRv})`));
-          stream.close();
-        },
+      const stop = await this.cacheFor(info.resource).watch(rv, {
+        namespace: info.resource.namespaced ? info.namespace : undefined,
+        selectors,
+        bookmarks: query.allowWatchBookmarks === 'true',
+        send: (frame) => stream.send(frame),
+        close,
       });
-      stream.onClose(() => kvWatch.cancel());
+      if (stop === undefined) return;
+      if (stream.open) stream.onClose(stop);
+      else stop();
     });
+  }
+
+  private cacheFor(resource: ResourceInfo): WatchCache {
+    let cache = this.watchCaches.get(resource.resource);
+    if (cache === undefined) {
+      cache = new WatchCache(this.storage, resource, collectionPrefix(resource.resource, undefined), this.options.watchCacheCapacity);
+      this.watchCaches.set(resource.resource, cache);
+    }
+    return cache;
   }
 
   /**
@@ -191,25 +193,6 @@ export class ApiServer {
         if (r.status === 201 || r.status === 409) break;
         await this.ports.clock.sleep(1_000_000);
       }
-    }
-  }
-}
-
-function toFrame(ev: StorageEvent<KObject>, sel: Selectors, info: RequestInfo, bookmarks: boolean): WatchFrame | undefined {
-  switch (ev.type) {
-    case 'progress':
-      if (!bookmarks) return undefined;
-      return {
-        type: 'BOOKMARK',
-        object: { apiVersion: info.resource.apiVersion, kind: info.resource.kind, metadata: { resourceVersion: ev.resourceVersion } },
-      };
-    case 'delete':
-      return matches(ev.previous, sel) ? { type: 'DELETED', object: ev.object } : undefined;
-    case 'put': {
-      const now = matches(ev.object, sel);
-      const before = !ev.created && ev.previous !== undefined && matches(ev.previous, sel);
-      if (now) return { type: before ? 'MODIFIED' : 'ADDED', object: ev.object };
-      return before ? { type: 'DELETED', object: ev.object } : undefined;
     }
   }
 }

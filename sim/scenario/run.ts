@@ -3,6 +3,7 @@ import type { KObject } from '../../core/api/types.ts';
 import { isSelectorError, parseSelector } from '../../core/api/selectors.ts';
 import { SYSTEM_NAMESPACES } from '../../core/apiserver/server.ts';
 import { ApiClient } from '../../core/client/api-client.ts';
+import { Informer } from '../../core/client/informer.ts';
 import type { ProcessPorts } from '../../core/ports/process.ts';
 import { buildCluster, type ClusterLayout } from '../cluster.ts';
 import { applyFault, type Fault } from '../faults.ts';
@@ -108,19 +109,21 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
     for (const action of spec.actions ?? []) {
       sim.at(action.at, () => ports.spawn(() => perform(sim, api, ports, action, link)));
     }
-    ports.spawn(async () => {
-      while (true) {
-        await ports.clock.sleep(CHECK_INTERVAL_US);
-        const pods = await listPods(api);
-        if (pods === undefined) continue;
-        finalPods = pods;
+    // The runner observes the cluster like any client: through an informer on pods.
+    const pods = new Informer(ports, api, 'Pod');
+    pods.start();
+    const checkAll = (): void => {
+      if (pods.hasSynced) {
+        finalPods = pods.list().map(summarize);
         (spec.expect ?? []).forEach((e, i) => {
           // With `within`: the first time it holds counts. Without: the state at the end counts.
           if (e.within !== undefined && (results.get(i)?.passed || sim.now > e.within)) return;
-          results.set(i, check(e, pods, sim.now));
+          results.set(i, check(e, finalPods, sim.now));
         });
       }
-    });
+      ports.clock.setTimer(CHECK_INTERVAL_US, checkAll);
+    };
+    ports.clock.setTimer(CHECK_INTERVAL_US, checkAll);
   });
 
   await sim.run({ untilUs: durationUs });
@@ -195,17 +198,15 @@ async function perform(sim: Simulation, api: ApiClient, ports: ProcessPorts, act
   }
 }
 
-async function listPods(api: ApiClient): Promise<PodSummary[] | undefined> {
-  const r = await api.list('Pod', undefined);
-  if (!r.ok) return undefined;
-  return r.value.items.map((p: Pod) => ({
+function summarize(p: Pod): PodSummary {
+  return {
     name: p.metadata.name ?? '',
     namespace: p.metadata.namespace ?? '',
     node: p.spec.nodeName ?? '',
     phase: p.status?.phase ?? 'Pending',
     terminating: p.metadata.deletionTimestamp !== undefined,
     labels: p.metadata.labels ?? {},
-  }));
+  };
 }
 
 function nameOf(e: Expectation): string {

@@ -20,10 +20,11 @@ const pod = (name: string, labels: Record<string, string> = {}): Pod =>
 async function cluster(
   script: (api: ApiClient, ports: ProcessPorts, sim: Simulation) => Promise<void>,
   compactionIntervalUs?: number,
+  watchCacheCapacity?: number,
 ) {
   const sim = new Simulation({ seed: 1 });
   sim.spawnProcess('etcd-0', (p) => new KvService(p));
-  sim.spawnProcess('apiserver', (p) => new ApiServer(p, { storeMembers: ['etcd-0'], compactionIntervalUs }));
+  sim.spawnProcess('apiserver', (p) => new ApiServer(p, { storeMembers: ['etcd-0'], compactionIntervalUs, watchCacheCapacity }));
   let done = false;
   sim.spawnProcess('client', (p) =>
     p.spawn(async () => {
@@ -153,5 +154,64 @@ describe('API server', () => {
       const fresh = await api.list('Pod', undefined);
       expect(fresh.ok && fresh.value.items.length).toBe(2);
     }, 1_000_000);
+  });
+
+  it('resumes watches from the watch cache window and expires versions older than it', async () => {
+    await cluster(
+      async (api, ports) => {
+        const first = await api.create(pod('p0'));
+        if (!first.ok) throw new Error('create failed');
+        const rv0 = first.value.metadata.resourceVersion as string;
+        // Start the cache, then make more changes than the 3-event window holds.
+        const live: string[] = [];
+        api.watch('Pod', 'default', {}, { onFrame: (f) => live.push(`${f.type} ${(f.object as Pod).metadata.name}`), onClose: () => {} });
+        await ports.clock.sleep(10_000);
+        const rvs: string[] = [];
+        for (const name of ['p1', 'p2', 'p3', 'p4']) {
+          const r = await api.create(pod(name));
+          if (r.ok) rvs.push(r.value.metadata.resourceVersion as string);
+        }
+        await ports.clock.sleep(10_000);
+        expect(live).toEqual(['ADDED p0', 'ADDED p1', 'ADDED p2', 'ADDED p3', 'ADDED p4']);
+        const resumed: string[] = [];
+        api.watch('Pod', 'default', { resourceVersion: rvs[1] }, {
+          onFrame: (f) => resumed.push(`${f.type} ${(f.object as Pod).metadata.name}`),
+          onClose: () => {},
+        });
+        const expired: string[] = [];
+        api.watch('Pod', 'default', { resourceVersion: rv0 }, {
+          onFrame: (f) => expired.push(`${f.type} ${(f.object as Status).code ?? ''}`),
+          onClose: () => {},
+        });
+        await ports.clock.sleep(10_000);
+        expect(resumed).toEqual(['ADDED p3', 'ADDED p4']);
+        expect(expired).toEqual(['ERROR 410']);
+      },
+      0,
+      3,
+    );
+  });
+
+  it('delivers pod changes to node-pinned watchers of that node only', async () => {
+    await cluster(async (api, ports) => {
+      const seen = new Map<string, string[]>();
+      for (const node of ['n1', 'n2']) {
+        const log: string[] = [];
+        seen.set(node, log);
+        api.watch('Pod', undefined, { fieldSelector: `spec.nodeName=${node}` }, {
+          onFrame: (f) => log.push(`${f.type} ${(f.object as Pod).metadata.name}`),
+          onClose: () => {},
+        });
+      }
+      await ports.clock.sleep(10_000);
+      await api.create(pod('a'));
+      await api.bind('default', 'a', 'n1');
+      await api.create(pod('b'));
+      await api.bind('default', 'b', 'n2');
+      await api.delete('Pod', 'default', 'a', { gracePeriodSeconds: 0 });
+      await ports.clock.sleep(10_000);
+      expect(seen.get('n1')).toEqual(['ADDED a', 'DELETED a']);
+      expect(seen.get('n2')).toEqual(['ADDED b']);
+    });
   });
 });

@@ -1,0 +1,245 @@
+import * as errors from '../api/errors.ts';
+import { fieldsOf, type FieldSet } from '../api/field-selectors.ts';
+import { keyOf } from '../api/meta.ts';
+import type { Status } from '../api/status-types.ts';
+import type { KObject } from '../api/types.ts';
+import type { ResourceInfo } from '../api/resources.ts';
+import type { WatchFrame } from './http.ts';
+import type { Selectors } from './registry.ts';
+import type { ObjectStorage, StorageEvent } from './storage.ts';
+
+/** Events kept for resuming watches (upstream's default watch cache capacity is 100; we keep more). */
+export const DEFAULT_WATCH_CACHE_CAPACITY = 1_000;
+
+/** One change, decoded once and shared by every watcher. */
+interface CachedEvent {
+  readonly rv: number;
+  readonly type: 'put' | 'delete';
+  readonly created: boolean;
+  readonly object: KObject;
+  readonly previous: KObject | undefined;
+  readonly fields: FieldSet;
+  readonly previousFields: FieldSet | undefined;
+}
+
+export interface CacheWatcher {
+  readonly namespace: string | undefined;
+  readonly selectors: Selectors;
+  readonly bookmarks: boolean;
+  send(frame: WatchFrame): void;
+  /** Ends the watch; with a Status, that is sent as an ERROR frame first. */
+  close(status?: Status): void;
+}
+
+type Registered = CacheWatcher & { readonly nodeName: string | undefined };
+
+function matchesWith(obj: KObject, fields: FieldSet, sel: Selectors, namespace: string | undefined): boolean {
+  if (namespace !== undefined && obj.metadata?.namespace !== namespace) return false;
+  if (sel.labels !== undefined && !sel.labels.matches(obj.metadata?.labels)) return false;
+  if (sel.fields !== undefined && !sel.fields.matches(fields)) return false;
+  return true;
+}
+
+/**
+ * The API server's watch cache for one resource (upstream storage/cacher): a single store watch
+ * feeds every client watch, so each change is decoded once; a window of recent changes lets
+ * clients resume from a resourceVersion (one older than the window gets 410 Expired, as
+ * upstream's cacher answers); and watchers that select `spec.nodeName=<node>` are indexed by
+ * node, so a pod change reaches only its node's watchers plus the unindexed ones (upstream's
+ * pod trigger index). If the store watch breaks, every client watch ends and clients resume.
+ */
+export class WatchCache {
+  private state: 'idle' | 'starting' | 'ready' = 'idle';
+  private readonly objects = new Map<string, KObject>();
+  private readonly window: CachedEvent[] = [];
+  private windowHead = 0;
+  /** The oldest resourceVersion a watch may resume from. */
+  private windowStartRv = 0;
+  private rv = 0;
+  private readonly watchers = new Set<Registered>();
+  private readonly byNode = new Map<string, Set<Registered>>();
+  private readonly unindexed = new Set<Registered>();
+  private waiting: Array<() => void> = [];
+
+  constructor(
+    private readonly storage: ObjectStorage,
+    private readonly resource: ResourceInfo,
+    private readonly prefix: string,
+    private readonly capacity = DEFAULT_WATCH_CACHE_CAPACITY,
+  ) {}
+
+  get resourceVersion(): number {
+    return this.rv;
+  }
+
+  /**
+   * Starts a client watch: from `fromRv` (replaying the window), or with the current state as
+   * ADDED events when `fromRv` is undefined or 0. Resolves once the watcher is registered.
+   */
+  async watch(fromRv: number | undefined, watcher: CacheWatcher): Promise<(() => void) | undefined> {
+    if (!(await this.ready())) {
+      watcher.close(errors.serverTimeout(this.resource.resource, 'watch', 1));
+      return undefined;
+    }
+    if (fromRv !== undefined && fromRv !== 0 && fromRv < this.windowStartRv) {
+      watcher.close(errors.expired(`too old resource version: ${fromRv} (${this.windowStartRv})`));
+      return undefined;
+    }
+    if (fromRv === undefined || fromRv === 0) {
+      for (const obj of this.objects.values()) {
+        if (matchesWith(obj, fieldsOf(obj), watcher.selectors, watcher.namespace)) watcher.send({ type: 'ADDED', object: obj });
+      }
+    } else {
+      for (let i = this.windowHead; i < this.window.length; i++) {
+        const ev = this.window[i] as CachedEvent;
+        if (ev.rv <= fromRv) continue;
+        const frame = this.frameFor(ev, watcher);
+        if (frame !== undefined) watcher.send(frame);
+      }
+    }
+    const registered: Registered = { ...watcher, nodeName: nodeNameSelected(watcher.selectors) };
+    this.register(registered);
+    return () => this.unregister(registered);
+  }
+
+  private async ready(): Promise<boolean> {
+    if (this.isReady()) return true;
+    if (this.state === 'idle') void this.start();
+    await new Promise<void>((resolve) => this.waiting.push(resolve));
+    return this.isReady();
+  }
+
+  private isReady(): boolean {
+    return this.state === 'ready';
+  }
+
+  private async start(): Promise<void> {
+    this.state = 'starting';
+    const list = await this.storage.list<KObject>(this.prefix);
+    if (!list.ok) {
+      this.state = 'idle';
+      this.wake();
+      return;
+    }
+    this.objects.clear();
+    for (const obj of list.value.items) this.objects.set(keyOf(obj), obj);
+    this.rv = Number(list.value.resourceVersion);
+    this.windowStartRv = this.rv;
+    this.window.length = 0;
+    this.windowHead = 0;
+    this.storage.watch<KObject>(this.prefix, this.rv, {
+      onEvent: (ev) => this.onEvent(ev),
+      onClose: () => this.reset(),
+    });
+    this.state = 'ready';
+    this.wake();
+  }
+
+  private wake(): void {
+    for (const w of this.waiting.splice(0)) w();
+  }
+
+  /** The store watch broke: end every client watch (they resume) and start afresh on demand. */
+  private reset(): void {
+    this.state = 'idle';
+    for (const w of [...this.watchers]) w.close();
+    this.watchers.clear();
+    this.byNode.clear();
+    this.unindexed.clear();
+  }
+
+  private onEvent(ev: StorageEvent<KObject>): void {
+    if (ev.type === 'progress') {
+      this.rv = Math.max(this.rv, Number(ev.resourceVersion));
+      const bookmark: WatchFrame = {
+        type: 'BOOKMARK',
+        object: { apiVersion: this.resource.apiVersion, kind: this.resource.kind, metadata: { resourceVersion: ev.resourceVersion } },
+      };
+      for (const w of this.watchers) if (w.bookmarks) w.send(bookmark);
+      return;
+    }
+    const rv = Number(ev.object.metadata?.resourceVersion);
+    const cached: CachedEvent = {
+      rv,
+      type: ev.type,
+      created: ev.type === 'put' && ev.created,
+      object: ev.object,
+      previous: ev.previous,
+      fields: fieldsOf(ev.object),
+      previousFields: ev.previous === undefined ? undefined : fieldsOf(ev.previous),
+    };
+    this.rv = rv;
+    const key = keyOf(ev.object);
+    if (ev.type === 'delete') this.objects.delete(key);
+    else this.objects.set(key, ev.object);
+    this.remember(cached);
+    this.dispatch(cached);
+  }
+
+  private remember(ev: CachedEvent): void {
+    this.window.push(ev);
+    if (this.window.length - this.windowHead > this.capacity) {
+      const dropped = this.window[this.windowHead++] as CachedEvent;
+      this.windowStartRv = dropped.rv;
+      if (this.windowHead > this.capacity) {
+        this.window.splice(0, this.windowHead);
+        this.windowHead = 0;
+      }
+    }
+  }
+
+  private dispatch(ev: CachedEvent): void {
+    const send = (w: Registered): void => {
+      const frame = this.frameFor(ev, w);
+      if (frame !== undefined) w.send(frame);
+    };
+    for (const w of this.unindexed) send(w);
+    if (this.byNode.size === 0) return;
+    const node = ev.fields['spec.nodeName'];
+    const before = ev.previousFields?.['spec.nodeName'];
+    if (node) this.byNode.get(node)?.forEach(send);
+    if (before && before !== node) this.byNode.get(before)?.forEach(send);
+  }
+
+  /** Upstream's watch filtering: leaving the selection is DELETED, entering it is ADDED. */
+  private frameFor(ev: CachedEvent, w: CacheWatcher): WatchFrame | undefined {
+    const now = matchesWith(ev.object, ev.fields, w.selectors, w.namespace);
+    const before =
+      !ev.created && ev.previous !== undefined && matchesWith(ev.previous, ev.previousFields as FieldSet, w.selectors, w.namespace);
+    if (ev.type === 'delete') return before ? { type: 'DELETED', object: ev.object } : undefined;
+    if (now) return { type: before ? 'MODIFIED' : 'ADDED', object: ev.object };
+    return before ? { type: 'DELETED', object: ev.object } : undefined;
+  }
+
+  private register(w: Registered): void {
+    this.watchers.add(w);
+    if (w.nodeName === undefined) {
+      this.unindexed.add(w);
+      return;
+    }
+    let set = this.byNode.get(w.nodeName);
+    if (set === undefined) {
+      set = new Set();
+      this.byNode.set(w.nodeName, set);
+    }
+    set.add(w);
+  }
+
+  private unregister(w: Registered): void {
+    this.watchers.delete(w);
+    this.unindexed.delete(w);
+    if (w.nodeName !== undefined) {
+      const set = this.byNode.get(w.nodeName);
+      set?.delete(w);
+      if (set?.size === 0) this.byNode.delete(w.nodeName);
+    }
+  }
+}
+
+/** The node a field selector pins with `spec.nodeName=<node>` (non-empty), if any. */
+function nodeNameSelected(sel: Selectors): string | undefined {
+  for (const r of sel.fields?.requirements ?? []) {
+    if (r.field === 'spec.nodeName' && r.operator === '=' && r.value !== '') return r.value;
+  }
+  return undefined;
+}
