@@ -1,0 +1,3 @@
+export * from './cache.ts';
+export * from './node-tree.ts';
+export * from './snapshot.ts';

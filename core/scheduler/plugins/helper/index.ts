@@ -1,0 +1,3 @@
+export * from './normalize-score.ts';
+export * from './shape.ts';
+export * from './args.ts';

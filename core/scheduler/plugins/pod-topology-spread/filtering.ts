@@ -1,0 +1,156 @@
+/**
+ * PodTopologySpread's hard constraints (podtopologyspread/filtering.go): PreFilter counts
+ * matching pods per topology domain over the eligible nodes; Filter accepts a node when
+ * `matches in its domain + (1 if the pod matches itself) - global minimum <= maxSkew`, the
+ * global minimum being 0 while fewer than minDomains domains exist.
+ */
+import type { Node } from '../../../api/node-types.ts';
+import type { StateData } from '../../framework/cycle-state.ts';
+import type { NodeInfo } from '../../framework/node-info.ts';
+import type { PodInfo } from '../../framework/pod-info.ts';
+import { requiredNodeAffinity } from '../node-affinity/node-affinity.ts';
+import {
+  countKey,
+  countOnNode,
+  labelOf,
+  matchNodeInclusionPolicies,
+  nodeLabelsMatchSpreadConstraints,
+  type Constraint,
+} from './common.ts';
+
+interface CriticalPath {
+  value: string | undefined;
+  num: number;
+}
+
+/**
+ * The two domains with the fewest matches (filtering.go criticalPaths): [0] is always the
+ * minimum; [1] is not necessarily the second minimum, which suffices because preemption only
+ * removes pods from one node at a time.
+ */
+export class CriticalPaths {
+  readonly p: [CriticalPath, CriticalPath] = [
+    { value: undefined, num: Number.MAX_SAFE_INTEGER },
+    { value: undefined, num: Number.MAX_SAFE_INTEGER },
+  ];
+
+  update(value: string, num: number): void {
+    const [a, b] = this.p;
+    const existing = value === a.value ? a : value === b.value ? b : undefined;
+    if (existing !== undefined) {
+      existing.num = num;
+      if (this.p[0].num > this.p[1].num) this.p.reverse();
+      return;
+    }
+    if (num < a.num) {
+      this.p[1] = { ...a };
+      this.p[0] = { value, num };
+    } else if (num < b.num) {
+      this.p[1] = { value, num };
+    }
+  }
+
+  clone(): CriticalPaths {
+    const c = new CriticalPaths();
+    c.p[0] = { ...this.p[0] };
+    c.p[1] = { ...this.p[1] };
+    return c;
+  }
+}
+
+export class PreFilterState implements StateData {
+  constructor(
+    readonly constraints: readonly Constraint[],
+    /** topologyKey -> domain value -> matching pods. */
+    readonly matchNum: Map<string, Map<string, number>>,
+    readonly criticalPaths: Map<string, CriticalPaths>,
+    /** topologyKey -> number of eligible domains (does not change on AddPod/RemovePod). */
+    readonly domainsNum: ReadonlyMap<string, number>,
+  ) {}
+
+  clone(): PreFilterState {
+    const m = new Map<string, Map<string, number>>();
+    for (const [k, v] of this.matchNum) m.set(k, new Map(v));
+    const cp = new Map<string, CriticalPaths>();
+    for (const [k, v] of this.criticalPaths) cp.set(k, v.clone());
+    return new PreFilterState(this.constraints, m, cp, this.domainsNum);
+  }
+
+  minMatchNum(c: Constraint): number {
+    const paths = this.criticalPaths.get(c.topologyKey);
+    if (paths === undefined) return 0;
+    // Fewer eligible domains than minDomains: the global minimum counts as 0.
+    if ((this.domainsNum.get(c.topologyKey) ?? 0) < c.minDomains) return 0;
+    return paths.p[0].num;
+  }
+
+  /** AddPod/RemovePod: `updated` appears on or leaves `node`. */
+  updateWithPod(updated: PodInfo, preemptor: PodInfo, node: Node | undefined, delta: number): void {
+    if (node === undefined || updated.namespace !== preemptor.namespace) return;
+    if (!nodeLabelsMatchSpreadConstraints(node.metadata.labels, this.constraints)) return;
+    const required = requiredNodeAffinity(preemptor.pod);
+    for (const c of this.constraints) {
+      if (!c.selector.matches(updated.labels)) continue;
+      if (!matchNodeInclusionPolicies(c, preemptor.pod, node, required)) continue;
+      const v = labelOf(node.metadata.labels, c.topologyKey) as string;
+      let byValue = this.matchNum.get(c.topologyKey);
+      if (byValue === undefined) {
+        byValue = new Map();
+        this.matchNum.set(c.topologyKey, byValue);
+      }
+      const n = (byValue.get(v) ?? 0) + delta;
+      byValue.set(v, n);
+      this.criticalPaths.get(c.topologyKey)?.update(v, n);
+    }
+  }
+}
+
+export function calPreFilterState(
+  pod: PodInfo,
+  constraints: readonly Constraint[],
+  allNodes: readonly NodeInfo[],
+): PreFilterState {
+  const matchNum = new Map<string, Map<string, number>>();
+  const required = requiredNodeAffinity(pod.pod);
+  const keys = constraints.map((c) => countKey(c.selector, pod.namespace));
+  for (const ni of allNodes) {
+    const node = ni.node;
+    if (node === undefined || !nodeLabelsMatchSpreadConstraints(ni.labels, constraints)) continue;
+    for (let i = 0; i < constraints.length; i++) {
+      const c = constraints[i] as Constraint;
+      if (!matchNodeInclusionPolicies(c, pod.pod, node, required)) continue;
+      const v = labelOf(ni.labels, c.topologyKey) as string;
+      let byValue = matchNum.get(c.topologyKey);
+      if (byValue === undefined) {
+        byValue = new Map();
+        matchNum.set(c.topologyKey, byValue);
+      }
+      byValue.set(
+        v,
+        (byValue.get(v) ?? 0) + countOnNode(ni, c.selector, pod.namespace, keys[i] as string),
+      );
+    }
+  }
+  const domainsNum = new Map<string, number>();
+  const criticalPaths = new Map<string, CriticalPaths>();
+  for (const c of constraints) criticalPaths.set(c.topologyKey, new CriticalPaths());
+  for (const [key, byValue] of matchNum) {
+    domainsNum.set(key, byValue.size);
+    const paths = criticalPaths.get(key) as CriticalPaths;
+    for (const [v, n] of byValue) paths.update(v, n);
+  }
+  return new PreFilterState(constraints, matchNum, criticalPaths, domainsNum);
+}
+
+export type FilterVerdict = 'ok' | 'missingLabel' | 'skew';
+
+export function filterNode(s: PreFilterState, pod: PodInfo, ni: NodeInfo): FilterVerdict {
+  for (const c of s.constraints) {
+    const v = labelOf(ni.labels, c.topologyKey);
+    if (v === undefined) return 'missingLabel';
+    const selfMatch = c.selector.matches(pod.labels) ? 1 : 0;
+    const matches = s.matchNum.get(c.topologyKey)?.get(v) ?? 0;
+    if (matches + selfMatch - s.minMatchNum(c) > c.maxSkew) return 'skew';
+  }
+  return 'ok';
+}

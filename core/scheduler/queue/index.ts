@@ -1,0 +1,4 @@
+export * from './backoff.ts';
+export * from './heap.ts';
+export * from './nominator.ts';
+export * from './scheduling-queue.ts';
