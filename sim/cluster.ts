@@ -2,7 +2,7 @@ import { ApiServer } from '../core/apiserver/server.ts';
 import { ApiClient } from '../core/client/api-client.ts';
 import { ControllerManager } from '../core/controllers/manager.ts';
 import { Kubelet } from '../core/kubelet/kubelet.ts';
-import { SimpleScheduler } from '../core/scheduler/simple-scheduler.ts';
+import { Scheduler } from '../core/scheduler/scheduler.ts';
 import { KvService } from '../core/store/kv-service.ts';
 import { SimRuntime } from './runtime.ts';
 import type { Simulation } from './simulation.ts';
@@ -44,7 +44,7 @@ export function buildCluster(sim: Simulation, spec: ClusterSpec): ClusterLayout 
   const apiServer = 'apiserver';
   sim.spawnProcess('etcd-0', (p) => new KvService(p));
   sim.spawnProcess(apiServer, (p) => new ApiServer(p, { storeMembers: store }));
-  sim.spawnProcess('scheduler', (p) => new SimpleScheduler(p, new ApiClient(p.transport, apiServer, { requestTimeoutUs: 10_000_000, user: 'system:kube-scheduler' })));
+  sim.spawnProcess('scheduler', (p) => new Scheduler(p, new ApiClient(p.transport, apiServer, { requestTimeoutUs: 10_000_000, user: 'system:kube-scheduler' })));
   sim.spawnProcess('controller-manager', (p) => new ControllerManager(p, new ApiClient(p.transport, apiServer, { requestTimeoutUs: 10_000_000, user: 'system:kube-controller-manager' })));
   const nodes: string[] = [];
   let index = 0;

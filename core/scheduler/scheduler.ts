@@ -19,6 +19,7 @@ import { nameSuffix } from '../ports/random.ts';
 import { defaultConfiguration, type SchedulerConfiguration } from './config/load.ts';
 import type { SchedulerActions } from './framework/interface.ts';
 import type { ClusterListers } from './framework/listers.ts';
+import { InformerListers } from './informer-listers.ts';
 import type { Registry } from './framework/profile.ts';
 import {
   SchedulingEngine,
@@ -44,6 +45,8 @@ export class Scheduler {
   private readonly nodes: Informer<'Node'>;
   private wake: (() => void) | undefined;
   private stopped = false;
+  /** Informer-backed listers, when the caller did not bring its own. */
+  private listers: InformerListers | undefined;
 
   constructor(
     private readonly ports: ProcessPorts,
@@ -63,7 +66,7 @@ export class Scheduler {
         podMaxBackoffUs: config.podMaxBackoffSeconds * SECOND_US,
         podMaxInUnschedulablePodsDurationUs: 5 * 60 * SECOND_US,
       },
-      ...(opts.listers === undefined ? {} : { listers: opts.listers }),
+      listers: opts.listers ?? (this.listers = new InformerListers(ports, api)),
     });
     this.engine.queue.onReady = () => this.wake?.();
     this.nodes = new Informer(ports, api, 'Node');
@@ -89,6 +92,7 @@ export class Scheduler {
     this.stopped = true;
     this.nodes.stop();
     this.pods.stop();
+    this.listers?.stop();
     this.wake?.();
   }
 
@@ -104,7 +108,7 @@ export class Scheduler {
   /** scheduleOne in a loop; sleeps until the queue has a pod. */
   private async run(): Promise<void> {
     while (!this.stopped) {
-      if (!this.pods.hasSynced || !this.nodes.hasSynced) {
+      if (!this.pods.hasSynced || !this.nodes.hasSynced || this.listers?.hasSynced === false) {
         await this.ports.clock.sleep(100_000);
         continue;
       }
