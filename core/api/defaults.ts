@@ -182,6 +182,7 @@ export function defaultObject(obj: KObject): KObject {
     case 'Lease':
     case 'Binding':
     case 'Event':
+    case 'PodDisruptionBudget':
       return obj;
     default:
       return assertNever(obj, 'kind');

@@ -152,6 +152,7 @@ export const FIELD_LABELS: Readonly<Record<KObject['kind'], readonly string[]>> 
   ReplicaSet: [...COMMON, 'status.replicas'],
   Namespace: [...COMMON, 'status.phase'],
   Lease: [...COMMON],
+  PodDisruptionBudget: [...COMMON],
   Binding: [...COMMON],
   Event: [
     ...COMMON,
@@ -205,6 +206,7 @@ export function fieldsOf(obj: KObject): FieldSet {
       return { ...meta, 'status.phase': obj.status?.phase ?? '' };
     case 'Lease':
     case 'Binding':
+    case 'PodDisruptionBudget':
       return meta;
     case 'Event': {
       const io = obj.involvedObject;

@@ -22,3 +22,4 @@ export * from './meta.ts';
 export * from './conditions.ts';
 export * from './pod-helpers.ts';
 export * from './node-affinity.ts';
+export * from './policy-types.ts';

@@ -93,6 +93,11 @@ export const RESOURCES: readonly ResourceInfo[] = [
     subresources: ['status', 'scale'],
   }),
   row('Lease', 'coordination.k8s.io', 'leases', { namespaced: true }),
+  row('PodDisruptionBudget', 'policy', 'poddisruptionbudgets', {
+    namespaced: true,
+    shortNames: ['pdb'],
+    subresources: ['status'],
+  }),
 ];
 
 const byKind = new Map<string, ResourceInfo>(RESOURCES.map((r) => [r.kind, r]));

@@ -2,9 +2,10 @@
 import type { Binding, Event, Lease, Namespace } from './cluster-types.ts';
 import type { Node } from './node-types.ts';
 import type { Pod } from './pod-types.ts';
+import type { PodDisruptionBudget } from './policy-types.ts';
 import type { ReplicaSet } from './replica-set-types.ts';
 
-export type KObject = Pod | Node | ReplicaSet | Lease | Binding | Namespace | Event;
+export type KObject = Pod | Node | ReplicaSet | Lease | Binding | Namespace | Event | PodDisruptionBudget;
 export type Kind = KObject['kind'];
 
 /** Narrows the union by kind: `KindOf<'Pod'>` is `Pod`. */

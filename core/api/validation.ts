@@ -38,6 +38,7 @@ import {
   validateTaintEffect,
 } from './pod-validation.ts';
 import type { ReplicaSet } from './replica-set-types.ts';
+import type { PodDisruptionBudget } from './policy-types.ts';
 import { isSelectorError, labelSelectorAsMatcher } from './selectors.ts';
 import type { KObject } from './types.ts';
 
@@ -186,6 +187,29 @@ export function validateBinding(b: Binding): FieldError[] {
   return errs;
 }
 
+/** pkg/apis/policy/validation: exactly one of minAvailable/maxUnavailable, each an int >= 0 or a percentage. */
+export function validatePodDisruptionBudget(pdb: PodDisruptionBudget): FieldError[] {
+  const errs = validateObjectMeta(pdb.metadata, true, nameIsDNSSubdomain);
+  const spec = pdb.spec ?? {};
+  if (spec.minAvailable !== undefined && spec.maxUnavailable !== undefined) {
+    errs.push(invalid('spec', spec, 'minAvailable and maxUnavailable cannot be both set'));
+  }
+  for (const field of ['minAvailable', 'maxUnavailable'] as const) {
+    const v = spec[field];
+    if (v === undefined) continue;
+    const path = child('spec', field);
+    if (typeof v === 'number') {
+      if (!Number.isInteger(v) || v < 0) errs.push(invalid(path, v, 'must be greater than or equal to 0'));
+    } else if (!/^\d+%$/.test(v)) {
+      errs.push(invalid(path, v, 'a valid percent string must be a numeric string followed by an ending \'%\''));
+    } else if (Number(v.slice(0, -1)) > 100) {
+      errs.push(invalid(path, v, 'must not be greater than 100%'));
+    }
+  }
+  errs.push(...validateLabelSelector(spec.selector, child('spec', 'selector')));
+  return errs;
+}
+
 /** Create-time validation of any stored kind. */
 export function validateObject(obj: KObject): FieldError[] {
   switch (obj.kind) {
@@ -203,6 +227,8 @@ export function validateObject(obj: KObject): FieldError[] {
       return validateEvent(obj);
     case 'Binding':
       return validateBinding(obj);
+    case 'PodDisruptionBudget':
+      return validatePodDisruptionBudget(obj);
     default:
       return assertNever(obj, 'kind');
   }
@@ -222,6 +248,7 @@ export function validateObjectUpdate(newObj: KObject, oldObj: KObject): FieldErr
     case 'Namespace':
     case 'Event':
     case 'Binding':
+    case 'PodDisruptionBudget':
       return [
         ...validateObjectMetaUpdate(newObj.metadata, oldObj.metadata),
         ...validateObject(newObj),

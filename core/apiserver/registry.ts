@@ -4,11 +4,12 @@ import { parseFieldSelector, fieldsOf, isFieldSelectorError, unsupportedFieldLab
 import type { ObjectMeta } from '../api/meta-types.ts';
 import type { Pod } from '../api/pod-types.ts';
 import type { ResourceInfo } from '../api/resources.ts';
-import { isSelectorError, parseSelector, type LabelMatcher } from '../api/selectors.ts';
+import { isSelectorError, labelSelectorMatcher, parseSelector, type LabelMatcher } from '../api/selectors.ts';
 import type { Status } from '../api/status-types.ts';
 import { formatTime } from '../api/time.ts';
 import type { KObject } from '../api/types.ts';
 import type { Binding } from '../api/cluster-types.ts';
+import type { Eviction, PodDisruptionBudget } from '../api/policy-types.ts';
 import { setCondition } from '../api/conditions.ts';
 import type { Clock } from '../ports/clock.ts';
 import { nameSuffix, uid, type Random } from '../ports/random.ts';
@@ -191,6 +192,54 @@ export class Registry {
     }, { skipValidation: true });
     if (response.status !== 200) return response;
     return reply(201, errors.success());
+  }
+
+  /**
+   * POST pods/{name}/eviction (upstream pod/storage/eviction.go): a pod covered by a
+   * PodDisruptionBudget is deleted only if the budget allows a disruption, which is then
+   * recorded in the budget's status (disruptionsAllowed - 1, the pod in disruptedPods) before
+   * the delete; otherwise 429 TooManyRequests. Terminal pods are deleted without a check.
+   */
+  async evict(info: RequestInfo, name: string, body: unknown): Promise<ApiResponse> {
+    const grace = (body as Eviction | undefined)?.deleteOptions?.gracePeriodSeconds;
+    const options: DeleteOptions = grace === undefined ? {} : { gracePeriodSeconds: grace };
+    const current = await this.storage.get<Obj>(this.key(info, name));
+    if (!current.ok) return this.failure(info, name, current.failure);
+    const pod = current.value as Pod;
+    const terminal = pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed';
+    if (!terminal) {
+      const namespace = pod.metadata.namespace ?? 'default';
+      const pdbs = await this.storage.list<PodDisruptionBudget>(collectionPrefix('poddisruptionbudgets', namespace));
+      if (!pdbs.ok) return statusReply(errors.serverTimeout('pods', 'eviction', 1));
+      const covering = pdbs.value.items.filter((b) => b.spec.selector !== undefined && labelSelectorMatcher(b.spec.selector).matches(pod.metadata.labels));
+      if (covering.length > 1) {
+        return statusReply(errors.internalError('This pod has more than one PodDisruptionBudget, which the eviction subresource does not support.'));
+      }
+      const pdb = covering[0];
+      if (pdb !== undefined) {
+        const status = pdb.status ?? { disruptionsAllowed: 0, currentHealthy: 0, desiredHealthy: 0, expectedPods: 0 };
+        if (status.disruptionsAllowed <= 0 || (status.observedGeneration ?? 0) < (pdb.metadata.generation ?? 0)) {
+          return statusReply({
+            ...errors.tooManyRequests("Cannot evict pod as it would violate the pod's disruption budget.", 0),
+            details: { retryAfterSeconds: 0, causes: [{ reason: 'DisruptionBudget', message: `The disruption budget ${pdb.metadata.name ?? ''} needs ${status.desiredHealthy} healthy pods and has ${status.currentHealthy} currently` }] },
+          });
+        }
+        const updated: PodDisruptionBudget = {
+          ...pdb,
+          status: {
+            ...status,
+            disruptionsAllowed: status.disruptionsAllowed - 1,
+            disruptedPods: { ...status.disruptedPods, [name]: formatTime(this.clock.now()) },
+          },
+        };
+        const key = objectKey('poddisruptionbudgets', namespace, pdb.metadata.name ?? '');
+        const w = await this.storage.update(key, updated, Number(pdb.metadata.resourceVersion));
+        // A concurrent eviction changed the budget: the client retries, as upstream asks it to.
+        if (!w.ok) return statusReply(errors.tooManyRequests('the disruption budget changed concurrently; retry the eviction', 1));
+      }
+    }
+    const deleted = await this.delete(info, name, options);
+    return deleted.status === 200 ? reply(201, errors.success()) : deleted;
   }
 
   /**

@@ -99,6 +99,7 @@ export class ApiServer {
       }
       case 'create':
         if (info.subresource === 'binding') return this.registry.bind(info, name, req.body);
+        if (info.subresource === 'eviction') return this.registry.evict(info, name, req.body);
         return this.registry.create(info, req.body);
       case 'update':
         return this.registry.update(info, name, req.body, info.subresource === 'status');
@@ -113,9 +114,18 @@ export class ApiServer {
     }
   }
 
+  /** Subresources this server implements (the discovery table lists some it does not yet). */
   private servesSubresource(info: RequestInfo): boolean {
-    if (info.subresource === 'binding') return info.resource.kind === 'Pod' && info.verb === 'create';
-    return info.resource.subresources.includes(info.subresource as string);
+    const isPod = info.resource.kind === 'Pod';
+    switch (info.subresource) {
+      case 'binding':
+      case 'eviction':
+        return isPod && info.verb === 'create';
+      case 'status':
+        return info.resource.subresources.includes('status') && (info.verb === 'get' || info.verb === 'update' || info.verb === 'patch');
+      default:
+        return false;
+    }
   }
 
   /**

@@ -48,6 +48,11 @@ const STRATEGIES: Readonly<Record<Kind, Strategy>> = {
     prepareForCreate: (obj) => ({ ...obj, status: { phase: 'Active' } }) as KObject,
   }),
   Lease: generic(),
+  PodDisruptionBudget: generic({
+    hasStatus: true,
+    tracksGeneration: true,
+    prepareForCreate: (obj) => ({ ...obj, status: { disruptionsAllowed: 0, currentHealthy: 0, desiredHealthy: 0, expectedPods: 0 } }) as KObject,
+  }),
   Event: generic(),
   Binding: generic(),
 };

@@ -8,18 +8,20 @@ import {
   type NodeLifecycleOptions,
 } from './node-lifecycle/node-lifecycle-controller.ts';
 import { TaintEvictionController } from './node-lifecycle/taint-eviction-controller.ts';
+import { DisruptionController } from './disruption/disruption-controller.ts';
 import {
   DEFAULT_REPLICA_SET_CONTROLLER,
   ReplicaSetController,
   type ReplicaSetControllerOptions,
 } from './replicaset/replica-set-controller.ts';
 
-export type ControllerName = 'replicaset' | 'node-lifecycle' | 'taint-eviction';
+export type ControllerName = 'replicaset' | 'node-lifecycle' | 'taint-eviction' | 'disruption';
 
 export const ALL_CONTROLLERS: readonly ControllerName[] = [
   'replicaset',
   'node-lifecycle',
   'taint-eviction',
+  'disruption',
 ];
 
 export interface ControllerManagerOptions {
@@ -86,6 +88,8 @@ export class ControllerManager {
         });
       case 'taint-eviction':
         return new TaintEvictionController(this.ports, api, this.informers);
+      case 'disruption':
+        return new DisruptionController(this.ports, api, this.informers);
     }
   }
 }

@@ -9,23 +9,26 @@ import { EMPTY_CLUSTER_LISTERS, type ClusterListers, type PodDisruptionBudgetVie
 /**
  * ClusterListers backed by informers: namespace labels (for namespaceSelector in affinity
  * terms) and the selectors of the ReplicaSets that select a pod (helper.DefaultSelector's input,
- * which PodTopologySpread's default constraints spread by). Services and StatefulSets join when
- * those kinds exist; PodDisruptionBudgets likewise (none yet: preemption sees no budgets).
+ * which PodTopologySpread's default constraints spread by), and PodDisruptionBudgets, which
+ * preemption respects. Services and StatefulSets join when those kinds exist.
  */
 export class InformerListers implements ClusterListers {
   private readonly namespaces: Informer<'Namespace'>;
   private readonly replicaSets: Informer<'ReplicaSet'>;
+  private readonly budgets: Informer<'PodDisruptionBudget'>;
 
   constructor(ports: ProcessPorts, api: ApiClient) {
     this.namespaces = new Informer(ports, api, 'Namespace');
     this.replicaSets = new Informer(ports, api, 'ReplicaSet');
     this.replicaSets.addIndexer('namespace', (rs) => [rs.metadata.namespace ?? '']);
+    this.budgets = new Informer(ports, api, 'PodDisruptionBudget');
     this.namespaces.start();
     this.replicaSets.start();
+    this.budgets.start();
   }
 
   get hasSynced(): boolean {
-    return this.namespaces.hasSynced && this.replicaSets.hasSynced;
+    return this.namespaces.hasSynced && this.replicaSets.hasSynced && this.budgets.hasSynced;
   }
 
   namespaceLabels(namespace: string): Labels {
@@ -43,11 +46,17 @@ export class InformerListers implements ClusterListers {
   }
 
   podDisruptionBudgets(): readonly PodDisruptionBudgetView[] {
-    return [];
+    return this.budgets.list().map((b) => ({
+      namespace: b.metadata.namespace ?? '',
+      selector: b.spec.selector,
+      disruptionsAllowed: b.status?.disruptionsAllowed ?? 0,
+      disruptedPods: new Set(Object.keys(b.status?.disruptedPods ?? {})),
+    }));
   }
 
   stop(): void {
     this.namespaces.stop();
     this.replicaSets.stop();
+    this.budgets.stop();
   }
 }
