@@ -5,6 +5,7 @@ import { Kubelet } from '../core/kubelet/kubelet.ts';
 import { Scheduler } from '../core/scheduler/scheduler.ts';
 import { KvService } from '../core/store/kv-service.ts';
 import { SimRuntime } from './runtime.ts';
+import { StoreCluster } from './store-cluster.ts';
 import type { Simulation } from './simulation.ts';
 
 export interface NodePool {
@@ -17,6 +18,11 @@ export interface NodePool {
 
 export interface ClusterSpec {
   readonly storeMembers: number;
+  /**
+   * A single volatile store process instead of Raft members: faster, for runs that do not
+   * study the store (a crash of it loses everything).
+   */
+  readonly inMemoryStore?: boolean;
   readonly nodePools: readonly NodePool[];
 }
 
@@ -32,17 +38,21 @@ export interface ClusterLayout {
 const DEFAULT_CAPACITY: Readonly<Record<string, string>> = { cpu: '4', memory: '8Gi', pods: '110', 'ephemeral-storage': '100Gi' };
 
 /**
- * Wires a whole cluster into a simulation, one process per component: the store member(s), the
+ * Wires a whole cluster into a simulation, one process per component: the store members (Raft,
+ * each on its own disk; or one in-memory store process), the
  * API server, the scheduler, the controller manager, and one process per node (its kubelet and
  * container runtime together: crashing the process is a machine crash).
  */
 export function buildCluster(sim: Simulation, spec: ClusterSpec): ClusterLayout {
-  if (spec.storeMembers !== 1) {
-    throw new Error(`store.members: ${spec.storeMembers} is not supported yet (the Raft-replicated store is in progress); use 1`);
-  }
-  const store = ['etcd-0'];
   const apiServer = 'apiserver';
-  sim.spawnProcess('etcd-0', (p) => new KvService(p));
+  let store: readonly string[];
+  if (spec.inMemoryStore) {
+    if (spec.storeMembers !== 1) throw new Error(`an in-memory store has exactly one member, not ${spec.storeMembers}`);
+    store = ['etcd-0'];
+    sim.spawnProcess('etcd-0', (p) => new KvService(p));
+  } else {
+    store = new StoreCluster(sim, { members: spec.storeMembers }).names;
+  }
   sim.spawnProcess(apiServer, (p) => new ApiServer(p, { storeMembers: store }));
   sim.spawnProcess('scheduler', (p) => new Scheduler(p, new ApiClient(p.transport, apiServer, { requestTimeoutUs: 10_000_000, user: 'system:kube-scheduler' })));
   sim.spawnProcess('controller-manager', (p) => new ControllerManager(p, new ApiClient(p.transport, apiServer, { requestTimeoutUs: 10_000_000, user: 'system:kube-controller-manager' })));

@@ -2,7 +2,7 @@ import * as errors from '../api/errors.ts';
 import type { Status } from '../api/status-types.ts';
 import type { ProcessPorts } from '../ports/process.ts';
 import type { ServerStream } from '../ports/transport.ts';
-import { KvClient } from '../store/kv-client.ts';
+import { DEFAULT_KV_CLIENT, KvClient } from '../store/kv-client.ts';
 import { revision } from '../store/types.ts';
 import type { ApiRequest, ApiResponse, WatchFrame } from './http.ts';
 import { collectionPrefix } from './keys.ts';
@@ -44,7 +44,7 @@ export class ApiServer {
     private readonly ports: ProcessPorts,
     private readonly options: ApiServerOptions,
   ) {
-    this.kv = new KvClient(ports.transport, options.storeMembers);
+    this.kv = new KvClient(ports.transport, options.storeMembers, { ...DEFAULT_KV_CLIENT, clock: ports.clock });
     this.storage = new ObjectStorage(this.kv);
     this.registry = new Registry(this.storage, ports.clock, ports.random);
     ports.transport.listen({

@@ -158,6 +158,7 @@ export class ObjectStorage {
 
   private failureOf(r: { kind: string; reason?: string; compactRevision?: Revision }, atRv?: number): StorageFailure {
     if (r.kind === 'unknown') return unavailable(`store request outcome unknown: ${r.reason}`);
+    if (r.kind === 'not-applied') return unavailable(`store unavailable: ${r.reason}`);
     if (r.reason === 'compacted') {
       return { kind: 'compacted', requestedRv: String(atRv ?? ''), compactedRv: r.compactRevision ?? 0 };
     }

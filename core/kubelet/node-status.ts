@@ -50,7 +50,6 @@ const CONDITIONS: readonly Omit<NodeCondition, 'lastHeartbeatTime' | 'lastTransi
 export class NodeStatusReporter {
   private node: Node | undefined;
   private lastReportUs = 0;
-  private lastMaterial = '';
   private readonly bootID: string;
   private readonly machineID: string;
 
@@ -105,25 +104,27 @@ export class NodeStatusReporter {
     }
   }
 
-  /** Writes the status if due (or `force`); true once the API server has it. */
+  /**
+   * Writes the status if it differs from the Node the API server has, or if the report period
+   * passed (or `force`); true once the API server has it. Comparing with the stored Node, not
+   * with what this kubelet last wrote, is what upstream's tryUpdateNodeStatus does: another
+   * writer (the node lifecycle controller setting Ready=Unknown) is corrected at the next update.
+   */
   private async updateStatus(force: boolean): Promise<boolean> {
     const nowUs = this.ports.clock.now();
     for (let attempt = 0; attempt < STATUS_UPDATE_RETRIES; attempt++) {
-      if (this.node === undefined) {
-        const got = await this.api.get('Node', undefined, this.config.nodeName);
-        if (!got.ok) return false;
-        this.node = got.value;
-      }
+      const got = await this.api.get('Node', undefined, this.config.nodeName);
+      if (!got.ok) return false;
+      this.node = got.value;
       const status = this.status(this.node.status, nowUs);
-      const material = JSON.stringify(materialOf(status));
+      const unchanged = JSON.stringify(materialOf(status)) === JSON.stringify(materialOf(this.node.status ?? {}));
       const due = nowUs - this.lastReportUs >= this.config.nodeStatusReportFrequencyUs;
-      if (!force && !due && material === this.lastMaterial) return true;
+      if (!force && !due && unchanged) return true;
       const r = await this.api.updateStatus<Node>({ ...this.node, status });
       if (r.ok) {
         this.reported(r.value);
         return true;
       }
-      this.node = undefined;
       if (r.status !== 409) return false;
     }
     return false;
@@ -132,7 +133,6 @@ export class NodeStatusReporter {
   private reported(node: Node): void {
     this.node = node;
     this.lastReportUs = this.ports.clock.now();
-    this.lastMaterial = JSON.stringify(materialOf(node.status ?? {}));
   }
 
   private initialNode(): Node {

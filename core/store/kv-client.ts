@@ -1,3 +1,4 @@
+import type { Clock } from '../ports/clock.ts';
 import type { Transport } from '../ports/transport.ts';
 import type { KvReply, KvRequest, WatchOpen, WatchStreamMessage } from './protocol.ts';
 import type { Op, ResultOf, Revision, StoreError, WatchRequest, WatchResponse } from './types.ts';
@@ -8,7 +9,17 @@ export interface UnknownOutcome {
   readonly reason: string;
 }
 
-export type KvOutcome<O extends Op> = ResultOf<O> | UnknownOutcome;
+/**
+ * No member took the op: every attempt was refused or answered not-leader, which a member only
+ * says of an op it did not and never will apply. (Reads that got no answer are reported so
+ * too: they have no effect either way.)
+ */
+export interface NotAppliedOutcome {
+  readonly kind: 'not-applied';
+  readonly reason: string;
+}
+
+export type KvOutcome<O extends Op> = ResultOf<O> | UnknownOutcome | NotAppliedOutcome;
 
 export interface KvWatchHandlers {
   onEvents(response: WatchResponse): void;
@@ -25,9 +36,20 @@ export interface KvClientOptions {
   readonly requestTimeoutUs: number;
   /** Reads are retried on other members this many times; writes never are (see `do`). */
   readonly readRetries: number;
+  /**
+   * With a clock, a client that finds no leader (every member says not-leader without a hint,
+   * as during an election) backs off and tries again, up to `leaderWaitUs` in all.
+   */
+  readonly clock?: Clock;
+  readonly leaderWaitUs?: number;
 }
 
 export const DEFAULT_KV_CLIENT: KvClientOptions = { requestTimeoutUs: 5_000_000, readRetries: 3 };
+
+/** Back-off while waiting for a leader: 50 ms doubling to 1 s. */
+const LEADER_BACKOFF_INITIAL_US = 50_000;
+const LEADER_BACKOFF_MAX_US = 1_000_000;
+const DEFAULT_LEADER_WAIT_US = 5_000_000;
 
 /**
  * What the API server uses to reach the store. It keeps track of the member that answered last
@@ -48,18 +70,25 @@ export class KvClient {
   async do<O extends Op>(op: O): Promise<KvOutcome<O>> {
     const isRead = op.kind === 'range';
     const attempts = isRead ? this.options.readRetries + 1 : this.members.length + 1;
+    const clock = this.options.clock;
+    const waitLimitUs = this.options.leaderWaitUs ?? DEFAULT_LEADER_WAIT_US;
+    let waitedUs = 0;
+    let backoffUs = LEADER_BACKOFF_INITIAL_US;
     let lastReason = 'no attempt';
     for (let i = 0; i < attempts; i++) {
       const member = this.members[this.current % this.members.length] as string;
-      const reply = await this.transport.request<KvReply>(
-        member,
-        { kind: 'kv', op } satisfies KvRequest,
-        this.options.requestTimeoutUs,
-      );
+      const reply = await this.transport.request<KvReply>(member, { kind: 'kv', op } satisfies KvRequest, this.options.requestTimeoutUs);
       if (reply.kind === 'reply') {
         if (reply.body.kind === 'result') return reply.body.result as ResultOf<O>;
         this.follow(reply.body.leader);
         lastReason = `${member} is not the leader`;
+        const noLeaderKnown = reply.body.leader === undefined && i === attempts - 1;
+        if (noLeaderKnown && clock !== undefined && waitedUs < waitLimitUs) {
+          await clock.sleep(backoffUs);
+          waitedUs += backoffUs;
+          backoffUs = Math.min(backoffUs * 2, LEADER_BACKOFF_MAX_US);
+          i = -1;
+        }
         continue;
       }
       this.current++;
@@ -67,7 +96,7 @@ export class KvClient {
       // A write that reached a member may have been applied: do not risk applying it twice.
       if (!isRead && reply.kind === 'timeout') return { kind: 'unknown', reason: lastReason };
     }
-    return { kind: 'unknown', reason: lastReason };
+    return { kind: 'not-applied', reason: lastReason };
   }
 
   watch(request: WatchRequest, handlers: KvWatchHandlers): KvWatch {

@@ -1,6 +1,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { parseDuration } from '../scenario/schema.ts';
-import { benchKernel } from './bench-command.ts';
+import { benchKernel, benchStore } from './bench-command.ts';
+import { fuzzStoreCommand } from '../store-fuzz/fuzz-store.ts';
 import { parseSeed, runCommand } from './run-command.ts';
 
 const asSeed = (v: string): number => {
@@ -37,7 +38,9 @@ export async function main(argv: readonly string[], out: (s: string) => void = (
     .option('--json', 'print the report as JSON')
     .action(async (file: string, opts: { seed?: number; trace?: string; traceLevel: string; duration?: number; json?: boolean }) => {
       if (opts.traceLevel !== 'info' && opts.traceLevel !== 'debug') {
-        throw new InvalidArgumentError(`--trace-level must be info or debug, got ${JSON.stringify(opts.traceLevel)}`);
+        out(`ksim: --trace-level must be info or debug, got ${JSON.stringify(opts.traceLevel)}`);
+        exitCode = 2;
+        return;
       }
       exitCode = await runCommand(file, { ...opts, traceLevel: opts.traceLevel }, out);
     });
@@ -51,6 +54,41 @@ export async function main(argv: readonly string[], out: (s: string) => void = (
     .option('--events <n>', 'timer events to run (messages: half of it)', asSeed)
     .action(async (opts: { out: string; seed?: number; events?: number }) => {
       exitCode = await benchKernel(opts, out);
+    });
+
+  bench
+    .command('store')
+    .description('Raft-replicated store: committed writes and linearizable reads per wall-clock second')
+    .option('--out <file>', 'JSON output file', 'out/bench/store.json')
+    .option('--seed <n>', 'root seed', asSeed)
+    .option('--members <n>', 'store members', asSeed, 3)
+    .option('--clients <n>', 'concurrent clients', asSeed, 1_000)
+    .option('--writes <n>', 'measured writes', asSeed)
+    .option('--reads <n>', 'measured reads', asSeed)
+    .action(async (opts: { out: string; seed?: number; members: number; clients: number; writes?: number; reads?: number }) => {
+      const { out: file, ...rest } = opts;
+      const defined = Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined));
+      exitCode = await benchStore({ out: file, ...defined }, out);
+    });
+
+  const fuzz = program.command('fuzz').description('randomized fault campaigns with checkers');
+  fuzz
+    .command('store')
+    .description('Raft store under faults: invariants after every event, linearizability, watches, liveness')
+    .option('--runs <n>', 'number of runs', asSeed, 100)
+    .option('--seed <n>', 'first seed (run i uses seed + i)', asSeed, 1)
+    .option('--members <n>', '3 or 5 (default: decided by each seed)', asSeed)
+    .option('--no-shrink', 'do not shrink a failing fault schedule')
+    .action(async (opts: { runs: number; seed: number; members?: number; shrink: boolean }) => {
+      if (opts.members !== undefined && opts.members !== 3 && opts.members !== 5) {
+        out(`ksim: --members must be 3 or 5, got ${opts.members}`);
+        exitCode = 2;
+        return;
+      }
+      exitCode = await fuzzStoreCommand(
+        { runs: opts.runs, seed: opts.seed, shrink: opts.shrink, ...(opts.members === undefined ? {} : { members: opts.members }) },
+        out,
+      );
     });
 
   try {

@@ -2,7 +2,7 @@ import type { Pod } from '../../core/api/pod-types.ts';
 import type { KObject } from '../../core/api/types.ts';
 import { isSelectorError, parseSelector } from '../../core/api/selectors.ts';
 import { SYSTEM_NAMESPACES } from '../../core/apiserver/server.ts';
-import { ApiClient } from '../../core/client/api-client.ts';
+import { ApiClient, type ApiResult } from '../../core/client/api-client.ts';
 import { Informer } from '../../core/client/informer.ts';
 import type { ProcessPorts } from '../../core/ports/process.ts';
 import { buildCluster, type ClusterLayout } from '../cluster.ts';
@@ -88,6 +88,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
   if (options.traceSink !== undefined) sim.trace.addSink(options.traceSink);
   const layout = buildCluster(sim, {
     storeMembers: spec.cluster.store?.members ?? 1,
+    inMemoryStore: spec.cluster.store?.inMemory ?? false,
     nodePools: spec.cluster.nodes.map((p) => ({
       namePrefix: p.namePrefix ?? 'node',
       count: p.count,
@@ -164,21 +165,30 @@ function checkProcessNames(scenario: Scenario, sim: Simulation): void {
   if (problems.length > 0) throw new Error(`invalid scenario ${scenario.metadata.name}:\n  ${problems.join('\n  ')}`);
 }
 
+/** Whether a failed request may succeed later: no reply, overload, or a 5xx. */
+function retryable(status: number): boolean {
+  return status >= 500 || status === 429;
+}
+
 /**
- * Creates an object, retrying while the control plane is not up yet (no reply, 5xx, or a system
- * namespace the API server has not created yet). A rejected manifest is traced, not retried.
+ * Runs a request until the control plane answers it for good: retried every second while the
+ * API server or the store is unavailable, as a user repeating a kubectl command would.
  */
-async function applyWithRetry(api: ApiClient, ports: ProcessPorts, manifest: KObject): Promise<void> {
+async function untilAnswered<T>(ports: ProcessPorts, request: () => Promise<ApiResult<T>>, retryAlso: (r: ApiResult<T>) => boolean = () => false): Promise<ApiResult<T>> {
   while (true) {
-    const r = await api.create(manifest);
-    if (r.ok || r.status === 409) return;
-    const missingSystemNamespace =
-      r.status === 404 && SYSTEM_NAMESPACES.some((ns) => r.error.message === `namespaces "${ns}" not found`);
-    if (r.status < 500 && !missingSystemNamespace) {
-      ports.trace.emit('runner.apply-failed', { kind: manifest.kind, name: manifest.metadata?.name ?? '', status: r.status, message: r.error.message ?? '' });
-      return;
-    }
+    const r = await request();
+    if (r.ok || (!retryable(r.status) && !retryAlso(r))) return r;
     await ports.clock.sleep(1_000_000);
+  }
+}
+
+/** Creates an object; a system namespace not created yet by the API server is waited for. */
+async function applyWithRetry(api: ApiClient, ports: ProcessPorts, manifest: KObject): Promise<void> {
+  const missingSystemNamespace = (r: ApiResult<KObject>): boolean =>
+    !r.ok && r.status === 404 && SYSTEM_NAMESPACES.some((ns) => r.error.message === `namespaces "${ns}" not found`);
+  const r = await untilAnswered(ports, () => api.create(manifest), missingSystemNamespace);
+  if (!r.ok && r.status !== 409) {
+    ports.trace.emit('runner.apply-failed', { kind: manifest.kind, name: manifest.metadata?.name ?? '', status: r.status, message: r.error.message ?? '' });
   }
 }
 
@@ -187,13 +197,13 @@ async function perform(sim: Simulation, api: ApiClient, ports: ProcessPorts, act
   if (action.apply !== undefined) return applyWithRetry(api, ports, action.apply as KObject);
   if (action.delete !== undefined) {
     const d = action.delete;
-    const r = await api.delete(d.kind as KObject['kind'], d.namespace ?? 'default', d.name);
+    const r = await untilAnswered(ports, () => api.delete(d.kind as KObject['kind'], d.namespace ?? 'default', d.name));
     ports.trace.emit('runner.delete', { kind: d.kind, name: d.name, status: r.status });
     return;
   }
   if (action.scale !== undefined) {
     const s = action.scale;
-    const r = await api.patch('ReplicaSet', s.namespace ?? 'default', s.name, { spec: { replicas: s.replicas } });
+    const r = await untilAnswered(ports, () => api.patch('ReplicaSet', s.namespace ?? 'default', s.name, { spec: { replicas: s.replicas } }));
     ports.trace.emit('runner.scale', { name: s.name, replicas: s.replicas, status: r.status });
   }
 }

@@ -50,7 +50,7 @@ const nodePool = obj({
 });
 
 const cluster = obj({
-  store: opt(obj({ members: opt(num({ integer: true, min: 1, max: 7 })) })),
+  store: opt(obj({ members: opt(num({ integer: true, min: 1, max: 7 })), inMemory: opt(bool) })),
   network: opt(network),
   nodes: req(list(nodePool)),
 });

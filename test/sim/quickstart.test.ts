@@ -45,3 +45,19 @@ describe('node crash under packet loss', () => {
     expect(stranded.every((p) => p.terminating)).toBe(true);
   });
 });
+
+describe('store failover', () => {
+  const scenario = load('store-failover');
+
+  it.each([1, 2, 3, 4, 5, 6])('seed %i: quorum lost and regained, the scale-up goes through', async (seed) => {
+    const report = await runScenario(scenario, { seed });
+    for (const e of report.expectations) expect(e.passed, `${e.name}: ${e.detail} (seed ${seed})`).toBe(true);
+  });
+
+  it('runs on the volatile in-memory store when asked', async () => {
+    const quick = load('quickstart');
+    const inMemory = { ...quick, spec: { ...quick.spec, cluster: { ...quick.spec.cluster, store: { members: 1, inMemory: true } } } };
+    const report = await runScenario(inMemory, { seed: 1 });
+    expect(report.passed).toBe(true);
+  });
+});

@@ -1,0 +1,730 @@
+/**
+ * A Raft-replicated store member: one process hosting a RawNode and a KvStateMachine, with
+ * durability through the Disk port and everything else through the Transport port. It speaks
+ * the single-member protocol (protocol.ts) unchanged, plus lease requests (member-protocol.ts).
+ *
+ * The host loop (core/raft/README.md), run by `pump`, one Ready at a time:
+ *   1. persist: WAL append of entries then hard state, fsync when the Ready says so (a received
+ *      snapshot starts a new WAL segment instead); only then update MemoryStorage;
+ *   2. send the Ready's messages as datagrams;
+ *   3. apply the snapshot and committed entries, answer the proposals they complete, serve
+ *      ReadIndex reads whose index is applied, deliver watch events;
+ *   4. advance; take a snapshot and compact when enough entries were applied.
+ * Requests that arrive while a Ready is being persisted wait and go out together: proposals in
+ * one `proposeBatch` (one append, one MsgApp per follower), reads in one ReadIndex round.
+ *
+ * Only the leader serves KV requests (followers answer not-leader with a hint). A write is
+ * answered when its entry is applied; if another entry is applied at its index, it was never
+ * committed and is answered not-leader, which is safe to retry. A proposal whose index is never
+ * reached here (this member crashed, or a snapshot skipped it) gets no answer: the client's
+ * timeout reports it as unknown. Reads go through ReadIndex, never through the log. Watches are
+ * served by any member from its own state machine: a lagging member's stream is late, never
+ * wrong.
+ */
+import type { ProcessPorts } from '../../ports/process.ts';
+import type { ServerStream } from '../../ports/transport.ts';
+import { decodeConfChange } from '../../raft/conf-change.ts';
+import type { Message } from '../../raft/messages.ts';
+import { RawNode } from '../../raft/raw-node.ts';
+import type { Ready } from '../../raft/ready.ts';
+import { MemoryStorage } from '../../raft/storage.ts';
+import {
+  asIndex,
+  asNodeId,
+  asTerm,
+  EMPTY_DATA,
+  EMPTY_HARD_STATE,
+  NO_NODE,
+  type ConfState,
+  type Entry,
+  type HardState,
+  type Index,
+  type NodeId,
+  type ProposedEntry,
+  type RaftRole,
+  type Snapshot,
+  type Term,
+} from '../../raft/types.ts';
+import { assert, assertNever } from '../../util/assert.ts';
+import type { KvReply, WatchOpen, WatchStreamMessage } from '../protocol.ts';
+import { KvStateMachine, type KvStateMachineOptions } from '../state-machine.ts';
+import {
+  FROM_KEY,
+  leaseId,
+  type CommittedRevision,
+  type LeaseId,
+  type Op,
+  type Result,
+  type Revision,
+  type WatchId,
+} from '../types.ts';
+import { Lessor } from './lessor.ts';
+import type { MemberProbe, MemberView } from './member-probe.ts';
+import type { LeaseRequest, LeaseResult, MemberReply, MemberRequest } from './member-protocol.ts';
+import { decodeEntryOp, encodeEntryOp } from './op-codec.ts';
+import { readWal, Wal } from './wal.ts';
+
+export interface MemberPeer {
+  /** Raft id, > 0. */
+  readonly id: number;
+  /** Transport address of the member's process. */
+  readonly address: string;
+}
+
+export interface KvMemberOptions {
+  readonly id: number;
+  /** Every voter of the cluster, this member included. Fixed at bootstrap. */
+  readonly peers: readonly MemberPeer[];
+  /** Length of a Raft tick (upstream: 100 ms heartbeat interval). */
+  readonly tickUs?: number;
+  readonly electionTicks?: number;
+  readonly heartbeatTicks?: number;
+  /**
+   * Take a snapshot and compact the log after this many applied entries (etcd --snapshot-count,
+   * whose default is 100,000: a snapshot serialises the whole store with its retained history,
+   * so taking one every 10,000 entries cost ~15% of the write benchmark's CPU).
+   */
+  readonly snapshotEntries?: number;
+  /** Entries kept behind a snapshot so slightly lagging followers need no snapshot. */
+  readonly catchUpEntries?: number;
+  /** Most proposals in one Raft append. */
+  readonly maxBatchEntries?: number;
+  readonly progressIntervalUs?: number;
+  /** Directory on the Disk port. */
+  readonly dataDir?: string;
+  /** Reads of the WAL retried this many times on I/O errors at start-up. */
+  readonly readAttempts?: number;
+  readonly stateMachine?: KvStateMachineOptions;
+  /**
+   * A saved store image (a 'snapshot-save' reply) to start a new cluster from. Used only on an
+   * empty disk; every member of the new cluster must get the same bytes.
+   */
+  readonly restoreFrom?: Uint8Array;
+  readonly probe?: MemberProbe;
+}
+
+export const DEFAULT_MEMBER_TIMING = {
+  tickUs: 100_000,
+  electionTicks: 10,
+  heartbeatTicks: 1,
+  snapshotEntries: 100_000,
+  catchUpEntries: 1_000,
+  maxBatchEntries: 4_096,
+  progressIntervalUs: 1_000_000,
+  readAttempts: 20,
+} as const;
+
+type Resolve = (reply: MemberReply) => void;
+
+interface QueuedProposal {
+  readonly op: Op;
+  readonly data: Uint8Array;
+  /** Absent for the member's own proposals (lease revocations). */
+  readonly resolve: Resolve | undefined;
+}
+
+interface InflightProposal {
+  readonly term: Term;
+  readonly op: Op;
+  readonly resolve: Resolve | undefined;
+}
+
+interface QueuedRead {
+  readonly serve: () => MemberReply;
+  readonly resolve: Resolve;
+}
+
+interface ReadRound {
+  readonly ctx: string;
+  readonly reads: readonly QueuedRead[];
+  /** Set when Raft has confirmed the read point. */
+  index: Index | undefined;
+}
+
+const US_PER_SECOND = 1_000_000;
+/** Returned by spawned tasks that had nothing to wait for (no new promise to settle). */
+const SETTLED: Promise<void> = Promise.resolve();
+/** Lease ids the leader picks: positive, below 2^48, so they print and compare exactly. */
+const LEASE_ID_SPACE = 2 ** 48 - 1;
+
+export class KvMember {
+  private readonly id: NodeId;
+  private readonly addressOf = new Map<NodeId, string>();
+  private readonly voters: readonly NodeId[];
+  private readonly timing: typeof DEFAULT_MEMBER_TIMING;
+  private readonly dataDir: string;
+  private readonly probe: MemberProbe | undefined;
+
+  private started = false;
+  private node: RawNode | undefined;
+  private readonly storage = new MemoryStorage();
+  private sm: KvStateMachine;
+  private wal: Wal | undefined;
+  private confState: ConfState;
+
+  private role: RaftRole = 'follower';
+  private lead: NodeId = NO_NODE;
+  private hardState: HardState = EMPTY_HARD_STATE;
+  private applied: Index = asIndex(0);
+
+  private pumping = false;
+  private kickScheduled = false;
+  private proposals: QueuedProposal[] = [];
+  private readonly inflight = new Map<number, InflightProposal>();
+  private reads: QueuedRead[] = [];
+  private readRound: ReadRound | undefined;
+  private readSeq = 0;
+  private readonly lessor = new Lessor();
+  private readonly streams = new Map<WatchId, ServerStream<WatchStreamMessage>>();
+
+  constructor(
+    private readonly ports: ProcessPorts,
+    private readonly options: KvMemberOptions,
+  ) {
+    assert(
+      Number.isSafeInteger(options.id) && options.id > 0,
+      `member id must be a positive integer, got ${options.id}`,
+    );
+    this.id = asNodeId(options.id);
+    for (const p of options.peers) {
+      assert(!this.addressOf.has(asNodeId(p.id)), `duplicate member id ${p.id}`);
+      this.addressOf.set(asNodeId(p.id), p.address);
+    }
+    assert(this.addressOf.has(this.id), `member ${options.id} is not among its peers`);
+    this.voters = [...this.addressOf.keys()].sort((a, b) => a - b);
+    this.confState = { voters: this.voters, learners: [] };
+    this.timing = {
+      tickUs: options.tickUs ?? DEFAULT_MEMBER_TIMING.tickUs,
+      electionTicks: options.electionTicks ?? DEFAULT_MEMBER_TIMING.electionTicks,
+      heartbeatTicks: options.heartbeatTicks ?? DEFAULT_MEMBER_TIMING.heartbeatTicks,
+      snapshotEntries: options.snapshotEntries ?? DEFAULT_MEMBER_TIMING.snapshotEntries,
+      catchUpEntries: options.catchUpEntries ?? DEFAULT_MEMBER_TIMING.catchUpEntries,
+      maxBatchEntries: options.maxBatchEntries ?? DEFAULT_MEMBER_TIMING.maxBatchEntries,
+      progressIntervalUs: options.progressIntervalUs ?? DEFAULT_MEMBER_TIMING.progressIntervalUs,
+      readAttempts: options.readAttempts ?? DEFAULT_MEMBER_TIMING.readAttempts,
+    } as typeof DEFAULT_MEMBER_TIMING;
+    this.dataDir = options.dataDir ?? 'member';
+    this.probe = options.probe;
+    this.sm = new KvStateMachine(options.stateMachine);
+    ports.spawn(() => this.start());
+  }
+
+  /** A cheap read-only view for checkers and tests. */
+  inspect(): MemberView {
+    return {
+      id: this.id,
+      name: this.ports.name,
+      started: this.started,
+      role: this.role,
+      term: this.hardState.term,
+      lead: this.lead,
+      commit: this.hardState.commit,
+      applied: this.applied,
+      snapshotIndex: this.storage.snapshot().metadata.index,
+      lastIndex: this.storage.lastIndex(),
+      revision: this.sm.revision,
+    };
+  }
+
+  /** FNV hash of the applied state: equal on members that applied the same entries. */
+  stateHash(): string {
+    return this.sm.hash();
+  }
+
+  /**
+   * Every committed change from `fromRevision` on, as this member's store retains them (for
+   * checking watch streams against the committed history). Uses a private copy of the store.
+   */
+  committedHistory(fromRevision: Revision): CommittedRevision[] {
+    const copy = KvStateMachine.restore(this.sm.snapshot());
+    const created = copy.watch({
+      key: FROM_KEY,
+      rangeEnd: FROM_KEY,
+      startRevision: fromRevision,
+      prevKv: true,
+    });
+    if (created.kind === 'error') return [];
+    return copy.drainWatchEvents().map((r) => ({ revision: r.revision, events: r.events }));
+  }
+
+  // ---- start-up ------------------------------------------------------------------------------
+
+  private async start(): Promise<void> {
+    const dir = this.dataDir;
+    const read = await readWal(this.ports.disk, dir, this.timing.readAttempts);
+    let snapshot: Snapshot;
+    let hardState: HardState = EMPTY_HARD_STATE;
+    let previousSegment = 0;
+    let tornBytes = 0;
+    switch (read.kind) {
+      case 'empty':
+        snapshot = this.bootstrapSnapshot();
+        this.storage.applySnapshot(snapshot);
+        break;
+      case 'recovered': {
+        const log = read.log;
+        snapshot = log.snapshot;
+        previousSegment = log.newestSegment;
+        tornBytes = log.tornBytes;
+        this.storage.applySnapshot(snapshot);
+        for (const batch of log.entryBatches) this.storage.append(batch);
+        hardState = log.hardState;
+        break;
+      }
+      case 'unreadable':
+        throw new Error(`${this.ports.name}: cannot recover the store: ${read.reason}`);
+      default:
+        return assertNever(read, 'wal read');
+    }
+    const snapIndex = snapshot.metadata.index;
+    // A leader's snapshot may have been made durable before the hard state that follows it.
+    if (hardState.commit < snapIndex) hardState = { ...hardState, commit: snapIndex };
+    assert(
+      hardState.commit <= this.storage.lastIndex(),
+      `${this.ports.name}: recovered commit ${hardState.commit} beyond the last entry ${this.storage.lastIndex()}`,
+    );
+    this.storage.setHardState(hardState);
+    this.hardState = hardState;
+    this.restoreStateMachine(snapshot);
+    this.wal = await Wal.start(
+      this.ports.disk,
+      dir,
+      previousSegment,
+      snapshot,
+      hardState,
+      this.entriesAfter(snapIndex),
+    );
+    this.node = new RawNode({
+      id: this.id,
+      storage: this.storage,
+      random: this.ports.random.fork('raft'),
+      electionTicks: this.timing.electionTicks,
+      heartbeatTicks: this.timing.heartbeatTicks,
+      applied: snapIndex,
+      disableProposalForwarding: true,
+    });
+    this.started = true;
+    this.ports.trace.emit('store.member.start', {
+      id: this.id,
+      from: read.kind,
+      snapshotIndex: snapIndex,
+      lastIndex: this.storage.lastIndex(),
+      commit: hardState.commit,
+      term: hardState.term,
+      tornBytes,
+    });
+    this.ports.transport.listen({
+      onMessage: (_from, msg) => this.onMessage(msg as Message),
+      onRequest: (_from, req) => this.onRequest(req as MemberRequest),
+      onStream: (_from, req, stream) =>
+        this.onWatch(req as WatchOpen, stream as ServerStream<WatchStreamMessage>),
+    });
+    this.ports.clock.setTimer(this.timing.tickUs, () => this.onTick());
+    this.ports.clock.setTimer(this.timing.progressIntervalUs, () => this.onProgressTimer());
+    await this.pump();
+  }
+
+  /**
+   * Every member of a new cluster starts from the same image at index 1, term 1: an empty store,
+   * or the saved one it is restored from.
+   */
+  private bootstrapSnapshot(): Snapshot {
+    return {
+      metadata: { index: asIndex(1), term: asTerm(1), confState: this.confState },
+      data: this.options.restoreFrom ?? EMPTY_DATA,
+    };
+  }
+
+  private restoreStateMachine(snapshot: Snapshot): void {
+    const smOptions = this.options.stateMachine ?? {};
+    this.sm =
+      snapshot.data.byteLength === 0
+        ? new KvStateMachine(smOptions)
+        : KvStateMachine.restore(snapshot.data, smOptions);
+    this.confState = snapshot.metadata.confState;
+    this.applied = snapshot.metadata.index;
+    this.probe?.restored(this.id, this.applied, this.sm.revision);
+  }
+
+  private entriesAfter(index: Index): readonly Entry[] {
+    const last = this.storage.lastIndex();
+    return last > index
+      ? this.storage.entries(asIndex(index + 1), asIndex(last + 1), Infinity)
+      : [];
+  }
+
+  // ---- inputs --------------------------------------------------------------------------------
+
+  private onTick(): Promise<void> | undefined {
+    this.ports.clock.setTimer(this.timing.tickUs, () => this.onTick());
+    this.raw().tick();
+    this.expireLeases();
+    return this.pumpNow();
+  }
+
+  private onMessage(m: Message): Promise<void> | undefined {
+    if (m.to !== this.id || !this.addressOf.has(m.from)) return undefined;
+    this.raw().step(m);
+    return this.pumpNow();
+  }
+
+  private onRequest(req: MemberRequest): MemberReply | Promise<MemberReply> {
+    if (this.role !== 'leader') return this.notLeader();
+    switch (req.kind) {
+      case 'kv':
+        return req.op.kind === 'range'
+          ? this.enqueueRead(() => this.serveRange(req.op))
+          : this.enqueueWrite(req.op);
+      case 'lease-keep-alive':
+      case 'lease-time-to-live':
+        return this.enqueueRead(() => this.serveLease(req));
+      case 'snapshot-save':
+        return this.enqueueRead(() => ({
+          kind: 'snapshot',
+          revision: this.sm.revision,
+          data: this.sm.snapshot(),
+        }));
+      default:
+        return assertNever(req, 'member request');
+    }
+  }
+
+  private enqueueWrite(op: Op): Promise<MemberReply> {
+    const chosen = op.kind === 'lease-grant' && op.id === 0 ? { ...op, id: this.newLeaseId() } : op;
+    return new Promise((resolve) => {
+      this.proposals.push({ op: chosen, data: encodeEntryOp(chosen), resolve });
+      this.kick();
+    });
+  }
+
+  private enqueueRead(serve: () => MemberReply): Promise<MemberReply> {
+    return new Promise((resolve) => {
+      this.reads.push({ serve, resolve });
+      this.kick();
+    });
+  }
+
+  private onWatch(open: WatchOpen, stream: ServerStream<WatchStreamMessage>): void {
+    const created = this.sm.watch(open.request);
+    if (created.kind === 'error') {
+      stream.send({ kind: 'error', error: created });
+      stream.close();
+      return;
+    }
+    const id = created.watchId;
+    const sm = this.sm;
+    this.streams.set(id, stream);
+    stream.onClose(() => {
+      // The state machine may have been replaced by a snapshot since.
+      if (this.sm === sm) {
+        this.streams.delete(id);
+        sm.cancelWatch(id);
+      }
+    });
+    stream.send({ kind: 'created', watchId: id });
+    this.flushWatches();
+  }
+
+  private onProgressTimer(): void {
+    this.ports.clock.setTimer(this.timing.progressIntervalUs, () => this.onProgressTimer());
+    for (const p of this.sm.progress())
+      this.streams.get(p.watchId)?.send({ kind: 'progress', revision: p.revision });
+  }
+
+  // ---- the host loop -------------------------------------------------------------------------
+
+  /** Runs the loop from a request: in an event of its own, so same-time arrivals share it. */
+  private kick(): void {
+    if (this.pumping || this.kickScheduled) return;
+    this.kickScheduled = true;
+    this.ports.spawn(() => {
+      this.kickScheduled = false;
+      return this.pumpNow() ?? SETTLED;
+    });
+  }
+
+  /** Runs the loop now unless it is already running (it then picks the new input up). */
+  private pumpNow(): Promise<void> | undefined {
+    return this.pumping || !this.started ? undefined : this.pump();
+  }
+
+  private async pump(): Promise<void> {
+    const node = this.raw();
+    this.pumping = true;
+    for (;;) {
+      this.flushProposals(node);
+      this.flushReads(node);
+      if (!node.hasReady()) break;
+      const rd = node.ready();
+      const durable = this.persist(rd);
+      if (durable !== undefined) await durable;
+      this.handleReady(rd);
+      node.advance(rd);
+      for (const m of rd.messages) if (m.kind === 'MsgSnap') node.reportSnapshot(m.to, true);
+      if (this.applied - this.storage.snapshot().metadata.index >= this.timing.snapshotEntries) {
+        await this.takeSnapshot();
+      }
+    }
+    this.pumping = false;
+  }
+
+  private persist(rd: Ready): Promise<void> | undefined {
+    const wal = this.wal!;
+    if (rd.snapshot !== undefined) {
+      return wal.rotate(rd.snapshot, rd.hardState ?? this.hardState, rd.entries);
+    }
+    wal.append(rd.entries, rd.hardState);
+    return rd.mustSync ? wal.sync() : undefined;
+  }
+
+  private handleReady(rd: Ready): void {
+    const storage = this.storage;
+    if (rd.snapshot !== undefined) storage.applySnapshot(rd.snapshot);
+    if (rd.entries.length > 0) {
+      storage.append(rd.entries);
+      const first = rd.entries[0]!;
+      this.probe?.persisted(this.id, rd.entries, storage.term(asIndex(first.index - 1)));
+    }
+    if (rd.hardState !== undefined) {
+      storage.setHardState(rd.hardState);
+      this.hardState = rd.hardState;
+    }
+    if (rd.softState !== undefined) this.onSoftState(rd.softState.role, rd.softState.lead);
+    const transport = this.ports.transport;
+    for (const m of rd.messages) {
+      const to = this.addressOf.get(m.to);
+      if (to !== undefined) transport.send(to, m);
+    }
+    if (rd.snapshot !== undefined) this.installSnapshot(rd.snapshot);
+    if (rd.committedEntries.length > 0) this.applyEntries(rd.committedEntries);
+    for (const rs of rd.readStates) {
+      if (this.readRound?.ctx === rs.ctx) this.readRound.index = rs.index;
+    }
+    this.serveReads();
+    this.flushWatches();
+  }
+
+  private onSoftState(role: RaftRole, lead: NodeId): void {
+    const wasLeader = this.role === 'leader';
+    this.role = role;
+    this.lead = lead;
+    if (role === 'leader' && !wasLeader) {
+      this.lessor.promote(this.sm.leases(), this.ports.clock.now());
+      this.probe?.leaderPersisted(
+        this.id,
+        this.hardState.term,
+        (i) => this.storage.term(i),
+        this.storage.snapshot().metadata.index,
+      );
+    } else if (role !== 'leader' && wasLeader) {
+      this.lessor.demote();
+      this.failReads();
+      const queued = this.proposals;
+      this.proposals = [];
+      for (const p of queued) p.resolve?.(this.notLeader());
+    }
+    this.ports.trace.emit('store.member.role', {
+      id: this.id,
+      role,
+      lead,
+      term: this.hardState.term,
+    });
+  }
+
+  private flushProposals(node: RawNode): void {
+    while (this.proposals.length > 0) {
+      const batch =
+        this.proposals.length <= this.timing.maxBatchEntries
+          ? this.proposals
+          : this.proposals.slice(0, this.timing.maxBatchEntries);
+      this.proposals = batch === this.proposals ? [] : this.proposals.slice(batch.length);
+      const entries: ProposedEntry[] = new Array<ProposedEntry>(batch.length);
+      for (let i = 0; i < batch.length; i++) entries[i] = { type: 'normal', data: batch[i]!.data };
+      const result = node.proposeBatch(entries);
+      if (result.kind === 'appended') {
+        const first = result.index - batch.length + 1;
+        for (let i = 0; i < batch.length; i++) {
+          const p = batch[i]!;
+          this.inflight.set(first + i, { term: result.term, op: p.op, resolve: p.resolve });
+        }
+      } else {
+        // Not appended anywhere (forwarding is off): safe to retry elsewhere.
+        for (const p of batch) {
+          if (p.resolve !== undefined) p.resolve(this.notLeader());
+          else if (p.op.kind === 'lease-revoke') this.lessor.revokeDropped(p.op.id);
+        }
+      }
+    }
+  }
+
+  private flushReads(node: RawNode): void {
+    if (this.reads.length === 0 || this.readRound !== undefined) return;
+    const ctx = `${this.ports.incarnation}.${++this.readSeq}`;
+    const reads = this.reads;
+    this.reads = [];
+    const result = node.readIndex(ctx);
+    if (result.kind === 'pending') this.readRound = { ctx, reads, index: undefined };
+    else for (const r of reads) r.resolve(this.notLeader());
+  }
+
+  /** Serves the confirmed read round once its index is applied. */
+  private serveReads(): void {
+    const round = this.readRound;
+    if (round === undefined || round.index === undefined || this.applied < round.index) return;
+    this.readRound = undefined;
+    for (const r of round.reads) r.resolve(r.serve());
+  }
+
+  private failReads(): void {
+    const round = this.readRound;
+    this.readRound = undefined;
+    const queued = this.reads;
+    this.reads = [];
+    if (round !== undefined) for (const r of round.reads) r.resolve(this.notLeader());
+    for (const r of queued) r.resolve(this.notLeader());
+  }
+
+  private applyEntries(entries: readonly Entry[]): void {
+    const probe = this.probe;
+    const sm = this.sm;
+    for (let k = 0; k < entries.length; k++) {
+      const e = entries[k]!;
+      const pending = this.inflight.size > 0 ? this.inflight.get(e.index) : undefined;
+      let result: Result | undefined;
+      if (e.type === 'conf-change') {
+        this.confState = this.raw().applyConfChange(decodeConfChange(e.data));
+      } else if (e.data.byteLength > 0) {
+        const op =
+          pending !== undefined && pending.term === e.term ? pending.op : decodeEntryOp(e.data);
+        result = sm.apply(op);
+        if (op.kind === 'lease-grant' || op.kind === 'lease-revoke') this.afterLeaseOp(op, result);
+      }
+      this.applied = e.index;
+      probe?.applied(this.id, e, sm.revision, this.hardState.term);
+      if (pending !== undefined) {
+        this.inflight.delete(e.index);
+        if (pending.resolve !== undefined) {
+          pending.resolve(
+            pending.term === e.term && result !== undefined
+              ? { kind: 'result', result }
+              : this.notLeader(),
+          );
+        }
+      }
+    }
+  }
+
+  private afterLeaseOp(op: Op, result: Result): void {
+    if (op.kind === 'lease-grant' && result.kind === 'lease-grant') {
+      this.lessor.granted(result.id, result.ttlSeconds, this.ports.clock.now());
+    } else if (op.kind === 'lease-revoke') {
+      this.lessor.revoked(op.id);
+    }
+  }
+
+  /** A leader's snapshot replaced the log: rebuild the state machine from it. */
+  private installSnapshot(snapshot: Snapshot): void {
+    const index = snapshot.metadata.index;
+    for (const stream of this.streams.values()) stream.close();
+    this.streams.clear();
+    this.restoreStateMachine(snapshot);
+    for (const i of [...this.inflight.keys()]) if (i <= index) this.inflight.delete(i);
+    if (this.lessor.isPrimary) this.lessor.promote(this.sm.leases(), this.ports.clock.now());
+    this.ports.trace.emit('store.member.snapshot-installed', {
+      id: this.id,
+      index,
+      revision: this.sm.revision,
+    });
+  }
+
+  /** Snapshot of the applied state; the log keeps `catchUpEntries` behind it. */
+  private async takeSnapshot(): Promise<void> {
+    const storage = this.storage;
+    const index = this.applied;
+    storage.createSnapshot(index, this.confState, this.sm.snapshot());
+    const keepFrom = index - this.timing.catchUpEntries;
+    if (keepFrom > storage.firstIndex()) storage.compact(asIndex(keepFrom));
+    const snapshot = storage.snapshot();
+    await this.wal!.rotate(snapshot, this.hardState, this.entriesAfter(index));
+    this.ports.trace.emit('store.member.snapshot', {
+      id: this.id,
+      index,
+      revision: this.sm.revision,
+    });
+  }
+
+  private flushWatches(): void {
+    if (this.streams.size === 0) return;
+    for (const response of this.sm.drainWatchEvents()) {
+      this.streams.get(response.watchId)?.send({ kind: 'events', response });
+    }
+  }
+
+  // ---- serving -------------------------------------------------------------------------------
+
+  private serveRange(op: Op): KvReply {
+    return { kind: 'result', result: this.sm.apply(op) };
+  }
+
+  private serveLease(req: LeaseRequest): MemberReply {
+    const now = this.ports.clock.now();
+    const header = { revision: this.sm.revision };
+    const info = this.sm.leases().find((l) => l.id === req.id);
+    const notFound: LeaseResult = { kind: 'error', reason: 'lease-not-found', header };
+    if (info === undefined) return { kind: 'lease', result: notFound };
+    switch (req.kind) {
+      case 'lease-keep-alive': {
+        const ttl = this.lessor.keepAlive(req.id, now);
+        if (ttl === undefined)
+          return this.lessor.isPrimary ? { kind: 'lease', result: notFound } : this.notLeader();
+        return {
+          kind: 'lease',
+          result: { kind: 'lease-keep-alive', header, id: req.id, ttlSeconds: ttl },
+        };
+      }
+      case 'lease-time-to-live': {
+        const remainingUs = this.lessor.remainingUs(req.id, now);
+        if (remainingUs === undefined) return this.notLeader();
+        return {
+          kind: 'lease',
+          result: {
+            kind: 'lease-time-to-live',
+            header,
+            id: req.id,
+            remainingSeconds: Math.ceil(remainingUs / US_PER_SECOND),
+            grantedTtlSeconds: info.ttlSeconds,
+            keys: info.keys,
+          },
+        };
+      }
+      default:
+        return assertNever(req, 'lease request');
+    }
+  }
+
+  private expireLeases(): void {
+    for (const id of this.lessor.takeExpired(this.ports.clock.now())) {
+      const op: Op = { kind: 'lease-revoke', id };
+      this.proposals.push({ op, data: encodeEntryOp(op), resolve: undefined });
+    }
+  }
+
+  private newLeaseId(): LeaseId {
+    const taken = new Set(this.sm.leases().map((l) => l.id as number));
+    for (;;) {
+      const id = 1 + this.ports.random.int(LEASE_ID_SPACE);
+      if (!taken.has(id)) return leaseId(id);
+    }
+  }
+
+  private notLeader(): MemberReply {
+    const leader =
+      this.lead === NO_NODE || this.lead === this.id ? undefined : this.addressOf.get(this.lead);
+    return leader === undefined ? { kind: 'not-leader' } : { kind: 'not-leader', leader };
+  }
+
+  private raw(): RawNode {
+    assert(this.node !== undefined, 'raft node used before start-up');
+    return this.node;
+  }
+}

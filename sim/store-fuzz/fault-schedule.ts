@@ -1,0 +1,221 @@
+/**
+ * Fault schedules for the store fuzzer: the kernel's faults (sim/faults.ts) plus two that
+ * target whoever leads when they fire, which a schedule fixed in advance cannot name. Every
+ * fault stays within what Raft promises to tolerate: messages lost, duplicated, reordered,
+ * delayed or cut in any direction; members stopped and restarted; unsynced disk writes lost or
+ * torn on a crash. Disk loss (wipe) and clock faults are left out: a member that forgets its
+ * vote, or whose ticks stop, is outside the protocol's fault model.
+ */
+import type { Random } from '../../core/ports/random.ts';
+import { assertNever } from '../../core/util/assert.ts';
+import { applyFault, type Fault } from '../faults.ts';
+import { DEFAULT_LINK, type LinkOptions } from '../network.ts';
+import type { Simulation } from '../simulation.ts';
+import type { StoreCluster } from '../store-cluster.ts';
+
+export type StoreFault =
+  | Fault
+  /**
+   * Cuts the current leader off from every other member, both ways; the listed clients stay
+   * on its side (they can reach only the old leader, the rest only the majority).
+   */
+  | { readonly kind: 'isolate-leader'; readonly clients?: readonly string[] }
+  /** Crashes the current leader and restarts it `restartAfterUs` later. */
+  | { readonly kind: 'crash-leader'; readonly restartAfterUs: number };
+
+export interface ScheduledFault {
+  readonly atUs: number;
+  readonly fault: StoreFault;
+}
+
+export interface ScheduleShape {
+  readonly members: readonly string[];
+  readonly clients: readonly string[];
+  readonly durationUs: number;
+  readonly maxFaults: number;
+}
+
+/**
+ * A schedule drawn from `random`: 1..maxFaults faults in the first 90% of the safety phase.
+ * Most network faults are episodes that end in a heal (or a reset of the link) a while later,
+ * so histories alternate between degraded and healthy periods instead of staying down.
+ */
+export function generateSchedule(random: Random, shape: ScheduleShape): ScheduledFault[] {
+  const count = 1 + random.int(shape.maxFaults);
+  const out: ScheduledFault[] = [];
+  for (let i = 0; i < count; i++) {
+    const atUs = random.int(Math.floor(shape.durationUs * 0.9));
+    for (const f of randomFault(random, shape, atUs)) out.push(f);
+  }
+  return out.sort((a, b) => a.atUs - b.atUs);
+}
+
+/** Most network faults end: a heal (or the default link back) 0.2-3.2 s later. */
+function episode(random: Random, atUs: number, fault: StoreFault): ScheduledFault[] {
+  const start: ScheduledFault = { atUs, fault };
+  if (random.int(10) < 3) return [start];
+  const endUs = atUs + 200_000 + random.int(3_000_000);
+  const end: StoreFault =
+    fault.kind === 'link' ? { kind: 'link', link: DEFAULT_LINK } : { kind: 'heal' };
+  return [start, { atUs: endUs, fault: end }];
+}
+
+function randomFault(random: Random, shape: ScheduleShape, atUs: number): ScheduledFault[] {
+  const members = shape.members;
+  const member = (): string => members[random.int(members.length)]!;
+  const r = random.int(100);
+  if (r < 14)
+    return episode(random, atUs, {
+      kind: 'partition',
+      groups: split(random, members, shape.clients),
+    });
+  if (r < 24) {
+    const from = member();
+    const to = members.filter((m) => m !== from)[random.int(members.length - 1)]!;
+    return episode(random, atUs, { kind: 'block', from, to });
+  }
+  if (r < 34) {
+    const clients = random.int(2) === 0 ? [] : shape.clients.filter(() => random.int(2) === 0);
+    return episode(
+      random,
+      atUs,
+      clients.length === 0 ? { kind: 'isolate-leader' } : { kind: 'isolate-leader', clients },
+    );
+  }
+  if (r < 52) {
+    const process = member();
+    const downUs = 100_000 + random.int(3_000_000);
+    return [
+      { atUs, fault: { kind: 'crash', process } },
+      { atUs: atUs + downUs, fault: { kind: 'restart', process } },
+    ];
+  }
+  if (r < 60)
+    return [
+      { atUs, fault: { kind: 'crash-leader', restartAfterUs: 100_000 + random.int(3_000_000) } },
+    ];
+  if (r < 74) return episode(random, atUs, { kind: 'link', link: randomLink(random) });
+  if (r < 82)
+    return [
+      {
+        atUs,
+        fault: { kind: 'clog', process: member(), durationUs: 50_000 + random.int(2_000_000) },
+      },
+    ];
+  if (r < 94) {
+    return [
+      {
+        atUs,
+        fault: {
+          kind: 'disk-faults',
+          process: member(),
+          tornWriteProbability: 0.5 + random.float() / 2,
+          readErrorProbability: random.int(3) === 0 ? 0.2 : 0,
+        },
+      },
+    ];
+  }
+  return [{ atUs, fault: { kind: 'heal' } }];
+}
+
+/** Two sides; each client lands on a random side (so some reach only a minority). */
+function split(random: Random, members: readonly string[], clients: readonly string[]): string[][] {
+  const sides: string[][] = [[], []];
+  for (const m of members) sides[random.int(2)]!.push(m);
+  if (sides[0]!.length === 0 || sides[1]!.length === 0) {
+    sides[0] = members.slice(0, 1);
+    sides[1] = members.slice(1);
+  }
+  for (const c of clients) if (random.int(2) === 0) sides[random.int(2)]!.push(c);
+  return sides;
+}
+
+/** Loss, duplication and reordering (latency jitter wider than the gaps between messages). */
+function randomLink(random: Random): LinkOptions {
+  const maxUs = 1_000 + random.int(20_000);
+  return {
+    latency: { kind: 'uniform', minUs: 100, maxUs },
+    lossProbability: random.int(4) === 0 ? 0 : random.float() * 0.3,
+    duplicateProbability: random.float() * 0.2,
+  };
+}
+
+/** Applies one fault now (a crash-leader also schedules its victim's restart). */
+export function applyStoreFault(sim: Simulation, cluster: StoreCluster, fault: StoreFault): void {
+  switch (fault.kind) {
+    case 'isolate-leader': {
+      const leader = cluster.leader();
+      if (leader === undefined) return;
+      const withLeader = fault.clients ?? [];
+      sim.trace.record('sim', 'fault.isolate-leader', {
+        process: leader.name,
+        clients: [...withLeader],
+      });
+      const others = cluster.names.filter((n) => n !== leader.name);
+      if (withLeader.length === 0) return sim.network.partition([[leader.name], others]);
+      const rest = sim
+        .processNames()
+        .filter((n) => n !== leader.name && !withLeader.includes(n) && !others.includes(n));
+      return sim.network.partition([
+        [leader.name, ...withLeader],
+        [...others, ...rest],
+      ]);
+    }
+    case 'crash-leader': {
+      const leader = cluster.leader();
+      if (leader === undefined) return;
+      sim.trace.record('sim', 'fault.crash-leader', { process: leader.name });
+      sim.crash(leader.name);
+      sim.at(sim.now + fault.restartAfterUs, () => sim.restart(leader.name));
+      return;
+    }
+    case 'link':
+      // Per-link overrides cannot be cleared; the fuzzer only changes the default link.
+      return applyFault(sim, { kind: 'link', link: fault.link });
+    default:
+      return applyFault(sim, fault);
+  }
+}
+
+/** The liveness phase's starting point: no partitions, clogs, link or disk faults; all up. */
+export function healAll(sim: Simulation, cluster: StoreCluster): void {
+  sim.network.heal();
+  sim.network.setDefaultLink(DEFAULT_LINK);
+  for (const name of cluster.names) {
+    sim.process(name).disk.setFaults({ tornWriteProbability: 0, readErrorProbability: 0 });
+    sim.restart(name);
+  }
+}
+
+export function describeFault(f: ScheduledFault): string {
+  const fault = f.fault;
+  const at = `${(f.atUs / 1000).toFixed(1)}ms`;
+  switch (fault.kind) {
+    case 'partition':
+      return `${at} partition ${fault.groups.map((g) => `[${g.join(',')}]`).join(' | ')}`;
+    case 'block':
+      return `${at} block ${fault.from} -> ${fault.to}`;
+    case 'isolate':
+    case 'crash':
+    case 'restart':
+    case 'wipe-disk':
+      return `${at} ${fault.kind} ${fault.process}`;
+    case 'heal':
+      return `${at} ${fault.kind}`;
+    case 'isolate-leader':
+      return `${at} isolate-leader${fault.clients === undefined ? '' : ` with ${fault.clients.join(',')}`}`;
+    case 'crash-leader':
+      return `${at} crash-leader (restart after ${fault.restartAfterUs}us)`;
+    case 'clog':
+      return `${at} clog ${fault.process} for ${fault.durationUs}us`;
+    case 'link':
+      return `${at} link ${JSON.stringify(fault.link)}`;
+    case 'disk-faults':
+      return `${at} disk-faults ${fault.process} torn=${fault.tornWriteProbability.toFixed(2)} readErrors=${fault.readErrorProbability}`;
+    case 'clock-jump':
+    case 'clock-rate':
+      return `${at} ${fault.kind} ${fault.process}`;
+    default:
+      return assertNever(fault, 'store fault');
+  }
+}

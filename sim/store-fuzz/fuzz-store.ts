@@ -1,0 +1,141 @@
+/**
+ * Many store fuzz runs from one root seed (`ksim fuzz store --runs N --seed S`): run i uses seed
+ * S + i, so any failure is reproduced by its own seed alone. The first failure's schedule is
+ * shrunk greedily (drop one fault at a time while the run still fails) before it is reported,
+ * with the command line that reproduces the unshrunk run.
+ */
+import { describeFault, type ScheduledFault } from './fault-schedule.ts';
+import {
+  describeReport,
+  runStoreFuzz,
+  type StoreFuzzOptions,
+  type StoreFuzzReport,
+} from './run-store-fuzz.ts';
+
+export interface FuzzStoreOptions {
+  readonly runs: number;
+  readonly seed: number;
+  /** Default: 5 members for seeds divisible by 3, else 3 (so one seed decides). */
+  readonly members?: 3 | 5;
+  readonly durationUs?: number;
+  readonly clients?: number;
+  /** Shrink the first failing schedule (default true). */
+  readonly shrink?: boolean;
+  /** Called after every run (progress output). */
+  readonly onRun?: (report: StoreFuzzReport) => void;
+}
+
+export interface FuzzStoreFailure {
+  readonly report: StoreFuzzReport;
+  /** A smaller schedule that still fails (the original if shrinking is off or found nothing). */
+  readonly shrunkSchedule: readonly ScheduledFault[];
+  readonly command: string;
+  /** Report, shrunk schedule and reproducing command, ready to print. */
+  readonly description: string;
+}
+
+export interface FuzzStoreResult {
+  readonly runs: number;
+  readonly failures: number;
+  readonly firstFailure: FuzzStoreFailure | undefined;
+}
+
+export const DEFAULT_FUZZ_DURATION_US = 8_000_000;
+export const DEFAULT_FUZZ_CLIENTS = 4;
+const MAX_SHRINK_RUNS = 60;
+
+/** The options of run `seed` (everything but the seed has a default derived from it). */
+export function fuzzRunOptions(
+  seed: number,
+  overrides: Omit<FuzzStoreOptions, 'runs' | 'seed'> = {},
+): StoreFuzzOptions {
+  return {
+    seed,
+    members: overrides.members ?? (seed % 3 === 0 ? 5 : 3),
+    durationUs: overrides.durationUs ?? DEFAULT_FUZZ_DURATION_US,
+    clients: overrides.clients ?? DEFAULT_FUZZ_CLIENTS,
+  };
+}
+
+export function reproduceCommand(
+  seed: number,
+  options: Omit<FuzzStoreOptions, 'runs' | 'seed'> = {},
+): string {
+  const extra = [
+    options.members === undefined ? '' : ` --members ${options.members}`,
+    options.durationUs === undefined ? '' : ` --duration-us ${options.durationUs}`,
+    options.clients === undefined ? '' : ` --clients ${options.clients}`,
+  ].join('');
+  return `ksim fuzz store --seed ${seed} --runs 1${extra}`;
+}
+
+/** Runs `runs` histories; stops at the first failure. */
+export async function fuzzStore(options: FuzzStoreOptions): Promise<FuzzStoreResult> {
+  for (let i = 0; i < options.runs; i++) {
+    const seed = options.seed + i;
+    const runOptions = fuzzRunOptions(seed, options);
+    const report = await runStoreFuzz(runOptions);
+    options.onRun?.(report);
+    if (report.violations.length === 0) continue;
+    const shrunkSchedule =
+      options.shrink === false
+        ? report.schedule
+        : await shrinkSchedule(runOptions, report.schedule);
+    const command = reproduceCommand(seed, options);
+    const description = [
+      describeReport(report),
+      `  shrunk schedule (${shrunkSchedule.length} of ${report.schedule.length} faults still fail):`,
+      ...shrunkSchedule.map((f) => `    ${describeFault(f)}`),
+      `  reproduce: ${command}`,
+    ].join('\n');
+    return {
+      runs: i + 1,
+      failures: 1,
+      firstFailure: { report, shrunkSchedule, command, description },
+    };
+  }
+  return { runs: options.runs, failures: 0, firstFailure: undefined };
+}
+
+/** Greedy one-at-a-time removal, newest fault first, within a budget of runs. */
+export async function shrinkSchedule(
+  options: StoreFuzzOptions,
+  schedule: readonly ScheduledFault[],
+): Promise<readonly ScheduledFault[]> {
+  let current = schedule;
+  let budget = MAX_SHRINK_RUNS;
+  for (let i = current.length - 1; i >= 0 && budget > 0; i--) {
+    const candidate = current.filter((_, k) => k !== i);
+    budget--;
+    const report = await runStoreFuzz({ ...options, faultSchedule: candidate });
+    if (report.violations.length > 0) current = candidate;
+  }
+  return current;
+}
+
+/**
+ * `ksim fuzz store --runs N --seed S`: prints one line per run and, on a failure, the report,
+ * the shrunk schedule and the reproducing command. Returns the exit code (1 on any violation).
+ */
+export async function fuzzStoreCommand(
+  options: FuzzStoreOptions,
+  out: (line: string) => void,
+): Promise<number> {
+  const result = await fuzzStore({
+    ...options,
+    onRun: (r) => {
+      const s = r.stats;
+      out(
+        `seed ${r.seed} (${r.members} members): ${r.violations.length === 0 ? 'ok' : 'VIOLATION'} ` +
+          `ops=${s.operations} unknown=${s.unknown} faults=${r.schedule.length} liveness=${s.livenessUs ?? '-'}us linearizability=${s.linearizability}`,
+      );
+      options.onRun?.(r);
+    },
+  });
+  if (result.firstFailure !== undefined) {
+    out(result.firstFailure.description);
+    return 1;
+  }
+  out(`${result.runs} runs, no violations`);
+  return 0;
+}

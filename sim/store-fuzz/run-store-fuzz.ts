@@ -1,0 +1,286 @@
+/**
+ * One randomized faulty history of the replicated store (issue 3), built from one seed:
+ *
+ * 1. safety phase (`durationUs`): clients run a workload while the fault schedule fires; the
+ *    Raft invariant checkers run after every event and stop the run at the first violation;
+ * 2. liveness phase: heal the network, clear link and disk faults, restart every member; a new
+ *    leader must be elected and a write committed within `livenessBoundUs`;
+ * 3. settle (`settleUs`): every member must have applied the same entries (equal state hashes)
+ *    and every watcher must be caught up;
+ * 4. the client history must be linearizable and every watch stream must equal the committed
+ *    history from its start revision (gap-free, ordered, exactly once).
+ */
+import type { MemberView } from '../../core/store/member/member-probe.ts';
+import { revision } from '../../core/store/types.ts';
+import { SeededRandom } from '../random.ts';
+import { checkKvHistory } from '../check/kv-linearizability.ts';
+import { RaftInvariants } from '../check/raft-invariants.ts';
+import { checkWatchStream } from '../check/watch-history.ts';
+import { Simulation } from '../simulation.ts';
+import {
+  applyStoreFault,
+  describeFault,
+  generateSchedule,
+  healAll,
+  type ScheduledFault,
+} from './fault-schedule.ts';
+import { StoreCluster, type MemberTuning } from '../store-cluster.ts';
+import { KEY_PREFIX, Workload } from './workload.ts';
+
+export interface StoreFuzzOptions {
+  readonly seed: number;
+  readonly members: 3 | 5;
+  /** Length of the safety phase (virtual time). */
+  readonly durationUs: number;
+  readonly clients: number;
+  readonly watchers?: number;
+  /** Default: drawn from the seed. */
+  readonly faultSchedule?: readonly ScheduledFault[];
+  readonly maxFaults?: number;
+  /** After healing, a leader and a committed write within this much virtual time. */
+  readonly livenessBoundUs?: number;
+  readonly settleUs?: number;
+  readonly keys?: number;
+  readonly thinkUs?: number;
+  /** Client request timeout; short, so clients cut off from a stale leader move on quickly. */
+  readonly requestTimeoutUs?: number;
+  /** Default: small snapshot intervals drawn from the seed, so snapshots and installs happen. */
+  readonly tuning?: MemberTuning;
+}
+
+export type StoreFuzzViolationKind =
+  'raft' | 'crash' | 'liveness' | 'convergence' | 'linearizability' | 'watch';
+
+export interface StoreFuzzViolation {
+  readonly kind: StoreFuzzViolationKind;
+  readonly message: string;
+}
+
+export interface StoreFuzzStats {
+  readonly operations: number;
+  readonly completed: number;
+  readonly unknown: number;
+  /** Reads without a result and writes known not applied: left out of the history. */
+  readonly notApplied: number;
+  readonly events: number;
+  readonly watchEvents: number;
+  /** Virtual time from healing to the first committed write. */
+  readonly livenessUs: number | undefined;
+  /** Steps the linearizability search took; `linearizability` says how it ended. */
+  readonly checkerSteps: number;
+  readonly linearizability: 'ok' | 'violation' | 'inconclusive';
+}
+
+export interface StoreFuzzReport {
+  readonly seed: number;
+  readonly members: 3 | 5;
+  readonly schedule: readonly ScheduledFault[];
+  readonly violations: readonly StoreFuzzViolation[];
+  readonly stats: StoreFuzzStats;
+}
+
+/** Stated bound of the liveness phase: two election timeouts for the lease and a vote, with room. */
+export const DEFAULT_LIVENESS_BOUND_US = 10_000_000;
+export const DEFAULT_SETTLE_US = 3_000_000;
+
+export async function runStoreFuzz(options: StoreFuzzOptions): Promise<StoreFuzzReport> {
+  const seed = options.seed;
+  const sim = new Simulation({ seed });
+  const plan = SeededRandom.root(seed).fork('store-fuzz');
+  const invariants = new RaftInvariants(() => sim.now);
+  const cluster = new StoreCluster(sim, {
+    members: options.members,
+    probe: invariants,
+    tuning: options.tuning ?? defaultTuning(plan.fork('tuning')),
+  });
+  const keyCount = options.keys ?? 4;
+  const workload = new Workload(sim, cluster.names, {
+    keys: Array.from({ length: keyCount }, (_, i) => `${KEY_PREFIX}${i}`),
+    thinkUs: options.thinkUs ?? 40_000,
+    requestTimeoutUs: options.requestTimeoutUs ?? 500_000,
+    backoffUs: 200_000,
+    watchReconnectUs: 100_000,
+  });
+  const clientNames = Array.from({ length: options.clients }, (_, i) => `client-${i}`);
+  for (const name of clientNames) workload.spawnClient(name);
+  for (let i = 0; i < (options.watchers ?? 2); i++)
+    workload.spawnWatcher(`watcher-${i}`, i % 2 === 1);
+
+  const schedule =
+    options.faultSchedule ??
+    generateSchedule(plan.fork('faults'), {
+      members: cluster.names,
+      clients: clientNames,
+      durationUs: options.durationUs,
+      maxFaults: options.maxFaults ?? 8,
+    });
+  for (const f of schedule) sim.at(f.atUs, () => applyStoreFault(sim, cluster, f.fault));
+
+  const violations: StoreFuzzViolation[] = [];
+  const raftViolations = (): void => {
+    for (const v of invariants.violations)
+      violations.push({ kind: 'raft', message: `${v.kind} at ${v.atUs}us: ${v.message}` });
+  };
+  const checkEvent = (): boolean => {
+    invariants.afterEvent(cluster.views());
+    return !invariants.ok;
+  };
+  const run = async (untilUs: number, done?: () => boolean): Promise<boolean> => {
+    try {
+      await sim.run({ untilUs, stopWhen: () => checkEvent() || (done?.() ?? false) });
+      return invariants.ok;
+    } catch (e) {
+      violations.push({
+        kind: 'crash',
+        message: e instanceof Error ? (e.stack ?? e.message) : String(e),
+      });
+      return false;
+    }
+  };
+
+  let livenessUs: number | undefined;
+  let healthy = await run(options.durationUs);
+  if (healthy) {
+    const healedAt = sim.now;
+    workload.stop();
+    healAll(sim, cluster);
+    const bound = options.livenessBoundUs ?? DEFAULT_LIVENESS_BOUND_US;
+    workload.spawnProber('liveness', `${KEY_PREFIX}-live`, (at) => {
+      livenessUs = at - healedAt;
+    });
+    healthy = await run(healedAt + bound, () => livenessUs !== undefined);
+    if (healthy && livenessUs === undefined) {
+      violations.push({
+        kind: 'liveness',
+        message: `no write committed within ${bound}us of healing: ${describeViews(cluster.views())}`,
+      });
+    }
+  }
+  if (healthy && livenessUs !== undefined)
+    healthy = await run(sim.now + (options.settleUs ?? DEFAULT_SETTLE_US));
+  raftViolations();
+
+  const history = workload.finalHistory();
+  let checkerSteps = 0;
+  let linearizability: StoreFuzzStats['linearizability'] = 'inconclusive';
+  if (healthy && livenessUs !== undefined) {
+    checkConvergence(cluster, violations);
+    const result = checkKvHistory(history.operations());
+    checkerSteps = result.steps;
+    if (result.ok === true) linearizability = 'ok';
+    else if (result.ok === false) {
+      linearizability = 'violation';
+      violations.push({
+        kind: 'linearizability',
+        message: describeLinearizabilityViolation(result),
+      });
+    }
+    checkWatches(cluster, workload, violations);
+  }
+  const ops = history.operations();
+  const completed = ops.filter((o) => o.result !== undefined).length;
+  return {
+    seed,
+    members: options.members,
+    schedule,
+    violations,
+    stats: {
+      operations: ops.length,
+      completed,
+      unknown: ops.length - completed,
+      notApplied: workload.counts.notApplied,
+      events: sim.loop.eventsProcessed,
+      watchEvents: workload.watches.reduce(
+        (n, w) => n + w.received.reduce((m, r) => m + r.events.length, 0),
+        0,
+      ),
+      livenessUs,
+      checkerSteps,
+      linearizability,
+    },
+  };
+}
+
+/** Snapshots every 50-400 entries with a short catch-up tail, so installs happen under faults. */
+function defaultTuning(random: SeededRandom): MemberTuning {
+  return { snapshotEntries: 50 + random.int(350), catchUpEntries: random.int(40) };
+}
+
+function checkConvergence(cluster: StoreCluster, violations: StoreFuzzViolation[]): void {
+  const members = cluster.running();
+  const views = members.map((m) => m.inspect());
+  const applied = new Set(views.map((v) => v.applied));
+  if (
+    views.length !== cluster.names.length ||
+    views.some((v) => !v.started) ||
+    applied.size !== 1
+  ) {
+    violations.push({
+      kind: 'convergence',
+      message: `members did not converge after settling: ${describeViews(views)}`,
+    });
+    return;
+  }
+  const hashes = new Set(members.map((m) => m.stateHash()));
+  if (hashes.size !== 1) {
+    violations.push({
+      kind: 'convergence',
+      message: `members applied index ${views[0]!.applied} with different states`,
+    });
+  }
+}
+
+function checkWatches(
+  cluster: StoreCluster,
+  workload: Workload,
+  violations: StoreFuzzViolation[],
+): void {
+  const members = cluster.running();
+  const source = members.reduce((a, b) => (b.inspect().applied > a.inspect().applied ? b : a));
+  const committed = source.committedHistory(workload.watches[0]?.spec.startRevision ?? revision(1));
+  const finalRevision = source.inspect().revision;
+  for (const w of workload.watches) {
+    for (const e of w.errors) violations.push({ kind: 'watch', message: `${w.name}: ${e}` });
+    const through = w.throughRevision > 0 ? { throughRevision: revision(w.throughRevision) } : {};
+    const result = checkWatchStream(committed, w.spec, w.received, through);
+    for (const v of result.violations.slice(0, 5))
+      violations.push({ kind: 'watch', message: `${w.name}: ${v.kind}: ${v.detail}` });
+    if (w.throughRevision < finalRevision) {
+      violations.push({
+        kind: 'watch',
+        message: `${w.name} is not caught up after settling: vouched through ${w.throughRevision}, store at ${finalRevision}`,
+      });
+    }
+  }
+}
+
+function describeViews(views: readonly MemberView[]): string {
+  return views
+    .map(
+      (v) =>
+        `${v.name}: ${v.started ? v.role : 'starting'} term=${v.term} lead=${v.lead} commit=${v.commit} applied=${v.applied} last=${v.lastIndex} rev=${v.revision}`,
+    )
+    .join('; ');
+}
+
+function describeLinearizabilityViolation(result: {
+  reason: string;
+  illustration?: readonly unknown[];
+}): string {
+  const illustration =
+    result.illustration === undefined
+      ? ''
+      : `\n  illustration: ${result.illustration.map((o) => JSON.stringify(o)).join('\n    ')}`;
+  return `${result.reason}${illustration}`;
+}
+
+export function describeReport(report: StoreFuzzReport): string {
+  const lines = [
+    `seed ${report.seed}: ${report.members} members, ${report.violations.length === 0 ? 'ok' : `${report.violations.length} violation(s)`}`,
+    `  stats: ${JSON.stringify(report.stats)}`,
+    `  schedule:`,
+    ...report.schedule.map((f) => `    ${describeFault(f)}`),
+  ];
+  for (const v of report.violations) lines.push(`  ${v.kind}: ${v.message}`);
+  return lines.join('\n');
+}

@@ -1,0 +1,400 @@
+import { describe, expect, it } from 'vitest';
+import type { Pod } from '../../../../core/api/pod-types.ts';
+import { ApiServer } from '../../../../core/apiserver/server.ts';
+import { ApiClient } from '../../../../core/client/api-client.ts';
+import type { ProcessPorts } from '../../../../core/ports/process.ts';
+import { KvClient } from '../../../../core/store/kv-client.ts';
+import type {
+  LeaseReply,
+  MemberReply,
+  MemberRequest,
+} from '../../../../core/store/member/member-protocol.ts';
+import {
+  leaseId,
+  revision,
+  type LeaseId,
+  type Op,
+  type Result,
+} from '../../../../core/store/types.ts';
+import { RaftInvariants } from '../../../../sim/check/raft-invariants.ts';
+import { Simulation } from '../../../../sim/simulation.ts';
+import { StoreCluster, type MemberTuning } from '../../../../sim/store-cluster.ts';
+
+interface World {
+  readonly sim: Simulation;
+  readonly cluster: StoreCluster;
+  readonly invariants: RaftInvariants;
+  readonly traces: Record<string, unknown>[];
+  clients: number;
+}
+
+function world(seed: number, tuning: MemberTuning = {}, members = 3): World {
+  const sim = new Simulation({ seed });
+  const traces: Record<string, unknown>[] = [];
+  sim.trace.addSink((line) => {
+    if (line.includes('"store.member.')) traces.push(JSON.parse(line) as Record<string, unknown>);
+  });
+  const invariants = new RaftInvariants(() => sim.now);
+  const cluster = new StoreCluster(sim, { members, tuning, probe: invariants });
+  return { sim, cluster, invariants, traces, clients: 0 };
+}
+
+/** Runs the simulation with the invariants checked after every event until `cond` holds. */
+async function until(w: World, cond: () => boolean, limitUs = 20_000_000): Promise<void> {
+  await w.sim.run({
+    untilUs: w.sim.now + limitUs,
+    stopWhen: () => {
+      w.invariants.afterEvent(w.cluster.views());
+      return cond();
+    },
+  });
+  expect(w.invariants.violations).toEqual([]);
+  expect(cond(), `condition not met by ${w.sim.now}us`).toBe(true);
+}
+
+/** Runs `script` in a new client process until it finishes. */
+async function client<T>(
+  w: World,
+  script: (kv: KvClient, ports: ProcessPorts) => Promise<T>,
+  limitUs = 60_000_000,
+): Promise<T> {
+  let done = false;
+  let value: T | undefined;
+  w.sim.spawnProcess(`client-${w.clients++}`, (p) =>
+    p.spawn(async () => {
+      const kv = new KvClient(p.transport, w.cluster.names, {
+        requestTimeoutUs: 2_000_000,
+        readRetries: 3,
+      });
+      value = await script(kv, p);
+      done = true;
+    }),
+  );
+  await until(w, () => done, limitUs);
+  return value as T;
+}
+
+async function must(kv: KvClient, op: Op): Promise<Result> {
+  for (;;) {
+    const r = await kv.do(op);
+    if (r.kind !== 'unknown' && r.kind !== 'not-applied') return r;
+  }
+}
+
+const put = (key: string, value: string): Op => ({ kind: 'put', key, value });
+
+async function writeKeys(w: World, from: number, count: number): Promise<void> {
+  await client(w, async (kv) => {
+    for (let i = from; i < from + count; i++)
+      expect((await must(kv, put(`key${i}`, `v${i}`))).kind).toBe('put');
+  });
+}
+
+async function readKeys(w: World): Promise<string[]> {
+  return client(w, async (kv) => {
+    const r = await must(kv, { kind: 'range', key: 'key', rangeEnd: 'kez' });
+    return r.kind === 'range' ? r.kvs.map((kv) => `${kv.key}=${kv.value}`) : [];
+  });
+}
+
+function converged(w: World): boolean {
+  const views = w.cluster.views();
+  return (
+    views.length === w.cluster.names.length &&
+    views.every((v) => v.started && v.applied === views[0]!.applied)
+  );
+}
+
+function expectSameState(w: World): void {
+  expect(new Set(w.cluster.running().map((m) => m.stateHash())).size).toBe(1);
+}
+
+describe('KvMember', () => {
+  it('elects a leader, writes and reads through it, followers answer not-leader', async () => {
+    const w = world(1);
+    await until(w, () => w.cluster.leader() !== undefined);
+    const results = await client(w, async (kv) => {
+      const ops: Op[] = [
+        put('a', '1'),
+        put('b', '2'),
+        { kind: 'range', key: 'a' },
+        { kind: 'delete-range', key: 'b' },
+        { kind: 'range', key: 'a', rangeEnd: 'z' },
+      ];
+      const out: Result[] = [];
+      for (const op of ops) out.push(await must(kv, op));
+      return out;
+    });
+    expect(results.map((r) => r.kind)).toEqual(['put', 'put', 'range', 'delete-range', 'range']);
+    const last = results[4]!;
+    expect(last.kind === 'range' && last.kvs.map((kv) => `${kv.key}=${kv.value}`)).toEqual(['a=1']);
+    expect(last.header.revision).toBe(4);
+
+    const leader = w.cluster.leader()!;
+    const follower = w.cluster.names.find((n) => n !== leader.name)!;
+    const reply = await client(w, async (_kv, p) =>
+      p.transport.request(follower, { kind: 'kv', op: put('x', 'y') }, 1_000_000),
+    );
+    expect(reply).toEqual({ kind: 'reply', body: { kind: 'not-leader', leader: leader.name } });
+    await until(w, () => converged(w));
+    expectSameState(w);
+  });
+
+  it('batches concurrent writes into few Raft appends', async () => {
+    const w = world(2);
+    await until(w, () => w.cluster.leader() !== undefined);
+    await client(w, async (kv) => {
+      const results = await Promise.all(
+        Array.from({ length: 200 }, (_, i) => must(kv, put(`key${i}`, `v${i}`))),
+      );
+      expect(new Set(results.map((r) => r.header.revision)).size).toBe(200);
+    });
+    const leader = w.cluster.leader()!;
+    // 200 writes plus the leader's empty entry, in far fewer Readys than writes.
+    expect(leader.lastIndex).toBeGreaterThanOrEqual(202);
+    expect((await readKeys(w)).length).toBe(200);
+  });
+
+  it('recovers from its WAL after a crash: acknowledged writes survive a whole-cluster crash', async () => {
+    const w = world(3);
+    await until(w, () => w.cluster.leader() !== undefined);
+    await writeKeys(w, 0, 30);
+    // Crash every member at once (unsynced appends are lost), restart them all.
+    for (const n of w.cluster.names) w.sim.crash(n);
+    for (const n of w.cluster.names) w.sim.restart(n);
+    await until(w, () => w.cluster.leader() !== undefined);
+    const keys = await readKeys(w);
+    expect(keys.length).toBe(30);
+    expect(keys).toContain('key29=v29');
+    const starts = w.traces.filter((t) => t.k === 'store.member.start' && t.from === 'recovered');
+    expect(starts.length).toBe(3);
+    await until(w, () => converged(w));
+    expectSameState(w);
+  });
+
+  it('recovers a member whose disk tore its last unsynced append, which then rejoins', async () => {
+    const w = world(4);
+    await until(w, () => w.cluster.leader() !== undefined);
+    const victim = w.cluster.names.find((n) => n !== w.cluster.leader()!.name)!;
+    w.sim.process(victim).disk.setFaults({ tornWriteProbability: 1, readErrorProbability: 0 });
+    let torn = 0;
+    w.sim.trace.addSink((line) => {
+      if (line.includes('"disk.torn-write"') && line.includes(`"p":"${victim}"`)) torn++;
+    });
+    // Crash the victim while appends are in flight, repeatedly, until one tears.
+    await client(w, async (kv, p) => {
+      for (let round = 0; round < 40 && torn === 0; round++) {
+        const writes = Array.from({ length: 20 }, (_, i) => kv.do(put(`t${round}.${i}`, 'x')));
+        await p.clock.sleep(300 + p.random.int(1_500));
+        w.sim.crash(victim);
+        w.sim.restart(victim);
+        await Promise.all(writes);
+      }
+    });
+    expect(torn).toBeGreaterThan(0);
+    const tornStarts = w.traces.filter(
+      (t) => t.k === 'store.member.start' && t.p === victim && Number(t.tornBytes) > 0,
+    );
+    expect(tornStarts.length).toBeGreaterThan(0);
+    await writeKeys(w, 0, 5);
+    await until(w, () => converged(w));
+    expectSameState(w);
+  });
+
+  it('sends a snapshot to a member that lags behind the compacted log', async () => {
+    const w = world(5, { snapshotEntries: 20, catchUpEntries: 0 });
+    await until(w, () => w.cluster.leader() !== undefined);
+    const lagging = w.cluster.names.find((n) => n !== w.cluster.leader()!.name)!;
+    w.sim.network.isolate(lagging);
+    await writeKeys(w, 0, 100);
+    const leader = w.cluster.leader()!;
+    expect(leader.snapshotIndex).toBeGreaterThan(20);
+    w.sim.network.heal();
+    await until(w, () => converged(w));
+    expect(w.traces.some((t) => t.k === 'store.member.snapshot-installed' && t.p === lagging)).toBe(
+      true,
+    );
+    expectSameState(w);
+    // Snapshots survive restarts too.
+    w.sim.crash(lagging);
+    w.sim.restart(lagging);
+    await writeKeys(w, 100, 5);
+    await until(w, () => converged(w));
+    expectSameState(w);
+    expect((await readKeys(w)).length).toBe(105);
+  });
+
+  it('serves watches from any member, gap-free across a reconnect', async () => {
+    const w = world(6);
+    await until(w, () => w.cluster.leader() !== undefined);
+    const follower = w.cluster.names.find((n) => n !== w.cluster.leader()!.name)!;
+    const seen: number[] = [];
+    w.sim.spawnProcess('watcher', (p) => {
+      const kv = new KvClient(p.transport, [follower]);
+      kv.watch(
+        { key: 'key', rangeEnd: 'kez', startRevision: revision(1) },
+        {
+          onEvents: (r) => seen.push(r.revision),
+          onProgress: () => {},
+          onClose: () => {},
+        },
+      );
+    });
+    await writeKeys(w, 0, 10);
+    await until(w, () => seen.length === 10);
+    expect(seen).toEqual([2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
+  });
+
+  it('expires leases on the leader and deletes their keys, unless kept alive', async () => {
+    const w = world(7);
+    await until(w, () => w.cluster.leader() !== undefined);
+    const leaseRequest = async (p: ProcessPorts, req: MemberRequest): Promise<LeaseReply> => {
+      for (;;) {
+        const leader = w.cluster.leader();
+        if (leader !== undefined) {
+          const r = await p.transport.request<LeaseReply>(leader.name, req, 1_000_000);
+          if (r.kind === 'reply' && r.body.kind === 'lease') return r.body;
+        }
+        await p.clock.sleep(100_000);
+      }
+    };
+    const { kept, expiring } = await client(w, async (kv) => {
+      const grant = async (): Promise<LeaseId> => {
+        const r = await must(kv, { kind: 'lease-grant', id: leaseId(0), ttlSeconds: 2 });
+        expect(r.kind).toBe('lease-grant');
+        return r.kind === 'lease-grant' ? r.id : leaseId(0);
+      };
+      const kept = await grant();
+      const expiring = await grant();
+      expect(kept).not.toBe(expiring);
+      await must(kv, { kind: 'put', key: 'kept', value: '1', lease: kept });
+      await must(kv, { kind: 'put', key: 'gone1', value: '1', lease: expiring });
+      await must(kv, { kind: 'put', key: 'gone2', value: '1', lease: expiring });
+      return { kept, expiring };
+    });
+    const ttl = await client(w, async (_kv, p) => {
+      const r = await leaseRequest(p, { kind: 'lease-time-to-live', id: expiring });
+      return r.kind === 'lease' ? r.result : undefined;
+    });
+    expect(ttl).toMatchObject({
+      kind: 'lease-time-to-live',
+      grantedTtlSeconds: 2,
+      keys: ['gone1', 'gone2'],
+    });
+    await client(w, async (_kv, p) => {
+      for (let i = 0; i < 10; i++) {
+        const r = await leaseRequest(p, { kind: 'lease-keep-alive', id: kept });
+        expect(r.kind === 'lease' && r.result.kind).toBe('lease-keep-alive');
+        await p.clock.sleep(500_000);
+      }
+    });
+    const keys = await client(w, async (kv) => {
+      const r = await must(kv, { kind: 'range', key: 'a', rangeEnd: 'z' });
+      return r.kind === 'range' ? r.kvs.map((x) => x.key) : [];
+    });
+    expect(keys).toEqual(['kept']);
+    const after = await client(w, async (_kv, p) =>
+      leaseRequest(p, { kind: 'lease-keep-alive', id: expiring }),
+    );
+    expect(after.kind === 'lease' && after.result.kind === 'error' && after.result.reason).toBe(
+      'lease-not-found',
+    );
+    await until(w, () => converged(w));
+    expectSameState(w);
+  });
+
+  it('keeps a lease alive across a leader change (the new leader restarts its timer)', async () => {
+    const w = world(8);
+    await until(w, () => w.cluster.leader() !== undefined);
+    const id = await client(w, async (kv) => {
+      const r = await must(kv, { kind: 'lease-grant', id: leaseId(0), ttlSeconds: 5 });
+      const lease = r.kind === 'lease-grant' ? r.id : leaseId(0);
+      await must(kv, { kind: 'put', key: 'held', value: '1', lease });
+      return lease;
+    });
+    const old = w.cluster.leader()!;
+    w.sim.crash(old.name);
+    await until(w, () => (w.cluster.leader()?.term ?? 0) > old.term);
+    w.sim.restart(old.name);
+    // The new leader expires it a full TTL after taking over: the revoke is revision 3.
+    await until(w, () => w.cluster.running().every((m) => m.inspect().revision >= 3), 20_000_000);
+    const keys = await readKeys(w);
+    expect(keys).toEqual([]);
+    expect(id).toBeGreaterThan(0);
+  });
+
+  it('saves a snapshot and restores it into a new cluster', async () => {
+    const w = world(11);
+    await until(w, () => w.cluster.leader() !== undefined);
+    await writeKeys(w, 0, 12);
+    const saved = await client(w, async (_kv, p) => {
+      for (;;) {
+        const leader = w.cluster.leader();
+        if (leader !== undefined) {
+          const r = await p.transport.request<MemberReply>(
+            leader.name,
+            { kind: 'snapshot-save' } satisfies MemberRequest,
+            1_000_000,
+          );
+          if (r.kind === 'reply' && r.body.kind === 'snapshot') return r.body;
+        }
+        await p.clock.sleep(100_000);
+      }
+    });
+    expect(saved.revision).toBe(13);
+    const restored = new StoreCluster(w.sim, {
+      members: 3,
+      namePrefix: 'new',
+      tuning: { restoreFrom: saved.data },
+    });
+    await until(w, () => restored.leader() !== undefined);
+    const r = await client(w, async (_kv, p) => {
+      const kv = new KvClient(p.transport, restored.names);
+      await must(kv, put('key99', 'v99'));
+      return must(kv, { kind: 'range', key: 'key', rangeEnd: 'kez', countOnly: true });
+    });
+    expect(r.kind === 'range' && [r.count, r.header.revision]).toEqual([13, 14]);
+    expect(new Set(restored.running().map((m) => m.stateHash())).size).toBe(1);
+  });
+
+  it('is deterministic: the same seed gives the same trace', async () => {
+    const digests: string[] = [];
+    for (let i = 0; i < 2; i++) {
+      const w = world(9);
+      await until(w, () => w.cluster.leader() !== undefined);
+      await writeKeys(w, 0, 20);
+      digests.push(w.sim.trace.digest());
+    }
+    expect(digests[0]).toBe(digests[1]);
+  });
+
+  it('serves the API server: create and get a pod through a 3-member store', async () => {
+    const w = world(10);
+    const storeMembers = w.cluster.names;
+    w.sim.spawnProcess('apiserver', (p) => new ApiServer(p, { storeMembers }));
+    await until(w, () => w.cluster.leader() !== undefined);
+    let done = false;
+    w.sim.spawnProcess('kubectl', (p) =>
+      p.spawn(async () => {
+        const api = new ApiClient(p.transport, 'apiserver');
+        const pod = {
+          apiVersion: 'v1',
+          kind: 'Pod',
+          metadata: { name: 'web', namespace: 'default' },
+          spec: { containers: [{ name: 'c', image: 'nginx:1.25' }] },
+        } as Pod;
+        let created = await api.create(pod);
+        // The API server may still be creating the system namespaces.
+        for (let i = 0; i < 20 && !created.ok; i++) {
+          await p.clock.sleep(200_000);
+          created = await api.create(pod);
+        }
+        expect(created.ok, JSON.stringify(created)).toBe(true);
+        const got = await api.get('Pod', 'default', 'web');
+        expect(got.ok && got.value.metadata.name).toBe('web');
+        done = true;
+      }),
+    );
+    await until(w, () => done, 60_000_000);
+  });
+});
