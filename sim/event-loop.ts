@@ -70,6 +70,8 @@ export class EventLoop {
   private nowUs = 0;
   private failure: unknown = undefined;
   private eventsTotal = 0;
+  /** Cancelled events still in the heap (lazy deletion), so it can be compacted when they pile up. */
+  private cancelledInQueue = 0;
 
   get now(): number {
     return this.nowUs;
@@ -102,7 +104,14 @@ export class EventLoop {
   }
 
   cancel(ev: SimEvent): void {
+    if (ev.fn === null) return;
     ev.fn = null;
+    // Request timeouts are armed for every call and almost always cancelled: without compaction
+    // the heap would hold mostly dead entries and every operation on it would pay for them.
+    if (++this.cancelledInQueue > 4096 && this.cancelledInQueue * 2 > this.queue.size) {
+      this.queue.removeMany((e) => e.fn === null);
+      this.cancelledInQueue = 0;
+    }
   }
 
   /** Records an error raised inside async work; the running `run` rethrows it. */
@@ -139,7 +148,10 @@ export class EventLoop {
       }
       queue.poll();
       const fn = ev.fn;
-      if (fn === null) continue;
+      if (fn === null) {
+        this.cancelledInQueue--;
+        continue;
+      }
       const owner = ev.owner;
       if (owner !== null && (!owner.alive || owner.incarnation !== ev.incarnation)) continue;
       ev.fn = null;
