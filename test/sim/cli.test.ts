@@ -66,4 +66,24 @@ describe('ksim CLI', () => {
     expect(json.rows.map((r) => r.name)).toEqual(['timer events', 'network messages']);
     expect(json.rows[0]?.events).toBe(20_000);
   });
+
+  it('fuzzes the store and reports each run', async () => {
+    const { code, output } = await ksim('fuzz', 'store', '--runs', '2', '--seed', '40');
+    expect(code).toBe(0);
+    expect(output).toMatch(/seed 40 \(\d members\): ok ops=\d+/);
+    expect(output).toContain('2 runs, no violations');
+    expect((await ksim('fuzz', 'store', '--runs', '1', '--members', '4')).output).toContain('--members must be 3 or 5');
+  });
+
+  it('benchmarks the store, prints writes/s and reads/s and writes JSON', async () => {
+    const out = join(dir, 'store.json');
+    const { output } = await ksim('bench', 'store', '--clients', '50', '--writes', '2000', '--reads', '2000', '--out', out);
+    expect(output).toMatch(/^\d+ writes\/s \(2000 ops/m);
+    expect(output).toMatch(/^\d+ linearizable reads\/s \(2000 ops/m);
+    const json = JSON.parse(readFileSync(out, 'utf8')) as { rows: { name: string; ops: number }[] };
+    expect(json.rows.map((r) => [r.name, r.ops])).toEqual([
+      ['writes', 2000],
+      ['linearizable reads', 2000],
+    ]);
+  });
 });
