@@ -5,7 +5,7 @@
  */
 import { MAX_NODE_SCORE } from '../../framework/interface.ts';
 import type { ResourceSpec } from './args.ts';
-import type { Scorer } from './resource-allocation.ts';
+import { weightedMeanScorer, type Scorer } from './resource-allocation.ts';
 
 export function mostRequestedScore(requested: number, capacity: number): number {
   if (capacity === 0) return 0;
@@ -14,16 +14,5 @@ export function mostRequestedScore(requested: number, capacity: number): number 
 }
 
 export function mostResourceScorer(resources: readonly ResourceSpec[]): Scorer {
-  return (requested, allocatable) => {
-    let score = 0;
-    let weightSum = 0;
-    for (let i = 0; i < requested.length; i++) {
-      const alloc = allocatable[i] as number;
-      if (alloc === 0) continue;
-      const w = (resources[i] as ResourceSpec).weight;
-      score += mostRequestedScore(requested[i] as number, alloc) * w;
-      weightSum += w;
-    }
-    return weightSum === 0 ? 0 : Math.trunc(score / weightSum);
-  };
+  return weightedMeanScorer(resources, mostRequestedScore);
 }

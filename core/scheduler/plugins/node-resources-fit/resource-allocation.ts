@@ -19,6 +19,28 @@ import type { ResourceSpec } from './args.ts';
 /** (requested, allocatable) arrays parallel to the configured resources. */
 export type Scorer = (requested: readonly number[], allocatable: readonly number[]) => number;
 
+/**
+ * The weighted mean of a per-resource score over the resources the node has, with integer
+ * division as upstream's least/most allocated scorers do.
+ */
+export function weightedMeanScorer(
+  resources: readonly ResourceSpec[],
+  perResource: (requested: number, allocatable: number) => number,
+): Scorer {
+  return (requested, allocatable) => {
+    let score = 0;
+    let weightSum = 0;
+    for (let i = 0; i < requested.length; i++) {
+      const alloc = allocatable[i] as number;
+      if (alloc === 0) continue;
+      const w = (resources[i] as ResourceSpec).weight;
+      score += perResource(requested[i] as number, alloc) * w;
+      weightSum += w;
+    }
+    return weightSum === 0 ? 0 : Math.trunc(score / weightSum);
+  };
+}
+
 /** calculatePodResourceRequest for each configured resource. */
 export function podRequestList(
   pod: PodInfo,
