@@ -120,13 +120,16 @@ export class KvStateMachine {
   }
 }
 
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
 export function encodeOp(op: Op): Uint8Array {
-  return new TextEncoder().encode(JSON.stringify(op));
+  return encoder.encode(JSON.stringify(op));
 }
 
 /** Inverse of `encodeOp`. Entries come from our own proposers, so a bad one is a bug. */
 export function decodeOp(bytes: Uint8Array): Op {
-  const op = JSON.parse(new TextDecoder().decode(bytes)) as Op;
+  const op = JSON.parse(decoder.decode(bytes)) as Op;
   switch (op.kind) {
     case 'put':
     case 'range':

@@ -9,11 +9,10 @@
  * a new object and is simply parsed. The memo holds payloads weakly: it never keeps an entry
  * alive, and it carries nothing between members that the bytes themselves do not.
  */
-import { assertNever } from '../../util/assert.ts';
+import { decodeOp } from '../state-machine.ts';
 import type { Op } from '../types.ts';
 
 const encoder = new TextEncoder();
-const decoder = new TextDecoder();
 const decoded = new WeakMap<Uint8Array, Op>();
 
 /**
@@ -39,20 +38,10 @@ export function encodeEntryOp(op: Op): Uint8Array {
 }
 
 export function decodeEntryOp(bytes: Uint8Array): Op {
-  const known = decoded.get(bytes);
-  if (known !== undefined) return known;
-  const op = JSON.parse(decoder.decode(bytes)) as Op;
-  switch (op.kind) {
-    case 'put':
-    case 'range':
-    case 'delete-range':
-    case 'txn':
-    case 'compact':
-    case 'lease-grant':
-    case 'lease-revoke':
-      decoded.set(bytes, op);
-      return op;
-    default:
-      return assertNever(op, 'entry op');
+  let op = decoded.get(bytes);
+  if (op === undefined) {
+    op = decodeOp(bytes);
+    decoded.set(bytes, op);
   }
+  return op;
 }
