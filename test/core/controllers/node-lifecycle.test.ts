@@ -169,9 +169,6 @@ describe('node lifecycle and taint eviction', () => {
       },
       { deadlineUs: 2_000 * S },
     );
-    console.log(
-      `[node-lifecycle] after the last lease renewal: Ready=Unknown ${m.unknownUs}us, unreachable:NoSchedule ${m.noScheduleUs}us, unreachable:NoExecute ${m.noExecuteUs}us; after the NoExecute taint: tolerationSeconds=0 pod deleted ${m.zeroEvictedUs}us, default-toleration pod deleted ${m.defaultEvictedUs}us; taints removed ${m.untaintedUs}us after the kubelet came back`,
-    );
     expect(unknownReason).toBe('NodeStatusUnknown: Kubelet stopped posting node status.');
     expect(notReadyPod).toBe('False');
     expect(timeAdded).toMatch(/^2026-01-01T00:\d\d:\d\dZ$/);
@@ -265,9 +262,6 @@ describe('node lifecycle and taint eviction', () => {
       },
       { deadlineUs: 1_000 * S },
     );
-    console.log(
-      `[node-lifecycle] Ready=False posted: not-ready:NoSchedule ${m.noScheduleUs}us, not-ready:NoExecute ${m.noExecuteUs}us`,
-    );
     expect(m.noScheduleUs).toBeLessThan(100_000);
     expect(m.noExecuteUs).toBeLessThanOrEqual(5 * S + 200_000);
   });
@@ -307,9 +301,6 @@ describe('node lifecycle and taint eviction', () => {
         expect(nodes().get('node-a')?.spec?.taints).toHaveLength(1);
       },
       { deadlineUs: 1_000 * S },
-    );
-    console.log(
-      `[taint-eviction] untolerated NoExecute taint: pod deleted ${evictedUs}us after the taint was written`,
     );
     expect(evictedUs).toBeLessThan(100_000);
   });

@@ -58,6 +58,7 @@ describe('ReplicaSet controller', () => {
         '5 pods',
         1_000,
       );
+      expect(tookUs, 'well under a second of virtual time').toBeLessThanOrEqual(1_000_000);
       await ports.clock.sleep(10_000_000);
     });
     const pods = monitor.activeOf('web');
@@ -80,7 +81,6 @@ describe('ReplicaSet controller', () => {
     expect(monitor.maxActive.get('web')).toBe(5);
     expect(monitor.everSeen.get('web')?.size).toBe(5);
     expect(creates).toEqual([{ rs: 'default/web', count: 5 }]);
-    console.log(`[rs] 5 replicas observed ${tookUs}us after the ReplicaSet was created`);
   });
 
   for (const seed of [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]) {
@@ -101,25 +101,22 @@ describe('ReplicaSet controller', () => {
           100,
         );
         await ports.clock.sleep((seed % 4) * 700);
-        // While the server is down its connection refusals must not be lost: the simulated network
-        // sends them unreliably and a lost one leaves the client's watch hanging for ever (reported).
-        sim.network.setDefaultLink(DEFAULT_LINK);
         sim.crash('apiserver');
         await ports.clock.sleep(15_000_000);
         sim.restart('apiserver');
-        sim.network.setDefaultLink(lossy(0.1).link);
         convergedUs = await waitFor(
           ports,
           () => monitor.activeOf('web').length === 5,
           300_000_000,
           '5 pods',
         );
+        // Measured 0-61 s over these seeds (reflector back-off and expectation timeouts dominate).
+        expect(convergedUs, 'within 90 s of the restart').toBeLessThanOrEqual(90_000_000);
         await ports.clock.sleep(60_000_000);
       });
       expect(monitor.activeOf('web')).toHaveLength(5);
       expect(monitor.maxActive.get('web')).toBe(5);
       expect(monitor.everSeen.get('web')?.size).toBe(5);
-      console.log(`[rs] seed ${seed}: 5 replicas ${convergedUs}us after the API server restart`);
     });
   }
 
@@ -143,7 +140,7 @@ describe('ReplicaSet controller', () => {
         '8 pods',
         1_000,
       );
-      console.log(`[rs] scale 5 -> 8 observed after ${upUs}us`);
+      expect(upUs, 'scaling shows within a second').toBeLessThanOrEqual(1_000_000);
       // Bind three of the pods (as a scheduler would); the other five stay Pending and unassigned.
       bound = monitor
         .activeOf('web')
@@ -168,7 +165,7 @@ describe('ReplicaSet controller', () => {
         '3 pods',
         1_000,
       );
-      console.log(`[rs] scale 8 -> 3 observed after ${downUs}us`);
+      expect(downUs, 'scaling shows within a second').toBeLessThanOrEqual(1_000_000);
       await ports.clock.sleep(5_000_000);
       survivors = monitor
         .activeOf('web')
@@ -240,7 +237,7 @@ describe('ReplicaSet controller', () => {
         'a replacement',
         1_000,
       );
-      console.log(`[rs] replacement observed ${tookUs}us after the delete`);
+      expect(tookUs, 'well under a second of virtual time').toBeLessThanOrEqual(1_000_000);
       after = monitor.activeOf('web').map((p) => p.metadata.name ?? '');
     });
     expect(after).toHaveLength(3);
@@ -330,8 +327,5 @@ describe('ReplicaSet controller', () => {
     // minReadySeconds is 10 s; Ready times have one-second resolution, availability is strict.
     expect(availableAfterUs).toBeGreaterThan(10_000_000);
     expect(availableAfterUs).toBeLessThan(13_000_000);
-    console.log(
-      `[rs] availableReplicas reached 3 ${availableAfterUs}us after the pods became ready (minReadySeconds 10)`,
-    );
   });
 });

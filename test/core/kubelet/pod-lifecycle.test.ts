@@ -54,7 +54,6 @@ describe('kubelet pod lifecycle', () => {
       'Running',
     ]);
     expect(trace.filter((r) => r.k === 'kubelet.container-start')).toHaveLength(1);
-    console.log(`cached-image pod Running+Ready after ${elapsedUs}us`);
   });
 
   it('pulls a missing image first (2-3 s) and gives pods distinct IPs; create + bind works too', async () => {
@@ -92,7 +91,6 @@ describe('kubelet pod lifecycle', () => {
       expect(us).toBeGreaterThanOrEqual(2_000_000);
       expect(us).toBeLessThanOrEqual(4_000_000);
     }
-    console.log(`uncached-image pods Running after ${elapsed.join(', ')}us`);
   });
 
   it('rejects a pod that does not fit allocatable with OutOfcpu', async () => {
@@ -210,7 +208,6 @@ describe('kubelet pod lifecycle', () => {
       .map((r) => `${r.pod} ${r.phase}`);
     expect(phases).toContain('default/polite Succeeded');
     expect(phases).toContain('default/stubborn Failed');
-    console.log(`graceful deletion: ${JSON.stringify(measured)}`);
   });
 
   it('reports ErrImagePull then ImagePullBackOff when pulls fail', async () => {
