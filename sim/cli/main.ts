@@ -1,6 +1,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { parseDuration } from '../scenario/schema.ts';
 import { benchKernel, benchStore } from './bench-command.ts';
+import { benchSchedulerCommand } from './bench/scheduler-command.ts';
 import { fuzzStoreCommand } from '../store-fuzz/fuzz-store.ts';
 import { parseSeed, runCommand } from './run-command.ts';
 
@@ -69,6 +70,39 @@ export async function main(argv: readonly string[], out: (s: string) => void = (
       const { out: file, ...rest } = opts;
       const defined = Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined));
       exitCode = await benchStore({ out: file, ...defined }, out);
+    });
+
+  bench
+    .command('scheduler')
+    .description('scheduler_perf-format workloads: pods scheduled per wall-clock second and attempt latency')
+    .argument('<workload-file>', 'e.g. scenarios/bench/scheduler/misc/performance-config.yaml')
+    .option('--out <file>', 'JSON output file', 'out/bench/scheduler.json')
+    .option('--seed <n>', 'root seed', asSeed)
+    .option('--workload <regex>', 'only workloads whose "TestCase/Workload" matches')
+    .option('--label-filter <labels>', 'upstream label filter (default: performance)')
+    .option('--param <name=value...>', 'override a workload parameter, e.g. --param initNodes=500')
+    .action(async (file: string, opts: { out: string; seed?: number; workload?: string; labelFilter?: string; param?: string[] }) => {
+      const params: Record<string, number> = {};
+      for (const p of opts.param ?? []) {
+        const m = /^([A-Za-z_][\w]*)=(\d+)$/.exec(p);
+        if (m === null) {
+          out(`ksim: --param must look like name=integer, got ${JSON.stringify(p)}`);
+          exitCode = 2;
+          return;
+        }
+        params[m[1] as string] = Number(m[2]);
+      }
+      exitCode = await benchSchedulerCommand(
+        file,
+        {
+          out: opts.out,
+          ...(opts.seed === undefined ? {} : { seed: opts.seed }),
+          ...(opts.workload === undefined ? {} : { workload: opts.workload }),
+          ...(opts.labelFilter === undefined ? {} : { labelFilter: opts.labelFilter }),
+          ...(opts.param === undefined ? {} : { params }),
+        },
+        out,
+      );
     });
 
   const fuzz = program.command('fuzz').description('randomized fault campaigns with checkers');

@@ -1,0 +1,104 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { WorkloadFileError } from '../../scheduler-perf/workload-file.ts';
+import { table } from '../format.ts';
+import {
+  EXTRA_TARGETS,
+  FLOOR_MULTIPLE,
+  runSchedulerBench,
+  type SchedulerBenchOptions,
+  type SchedulerBenchRow,
+} from './scheduler.ts';
+
+export interface BenchSchedulerOptions extends SchedulerBenchOptions {
+  /** JSON output file; default out/bench/scheduler.json. */
+  readonly out?: string;
+}
+
+const DEFAULT_OUT = 'out/bench/scheduler.json';
+
+/**
+ * Prints one row per workload (name, `N pods/s`, the upstream floor and ksim's target, attempt
+ * latency percentiles) and writes the rows as JSON. Exit code 1 when a workload misses its
+ * target, 2 when the workload file is invalid.
+ */
+export async function benchSchedulerCommand(
+  file: string,
+  opts: BenchSchedulerOptions,
+  out: (s: string) => void,
+): Promise<number> {
+  let rows: SchedulerBenchRow[];
+  try {
+    rows = await runSchedulerBench(file, {
+      ...opts,
+      onWorkloadStart: opts.onWorkloadStart ?? ((name) => out(`running ${name} ...`)),
+    });
+  } catch (e) {
+    if (e instanceof WorkloadFileError) {
+      out(e.message);
+      return 2;
+    }
+    throw e;
+  }
+  if (rows.length === 0) {
+    out(`no workload in ${file} matches the filters (label filter defaults to "performance")`);
+    return 2;
+  }
+  out(
+    table(
+      [
+        'workload',
+        'pods',
+        'wall ms',
+        'throughput',
+        'floor',
+        'target',
+        'attempt p50 µs',
+        'p90 µs',
+        'p99 µs',
+        'virtual s',
+        'attempts/pod',
+      ],
+      rows.map((r) => [
+        r.name,
+        r.measuredPods,
+        r.wallMs,
+        `${r.podsPerSecond.toLocaleString('en-US')} pods/s`,
+        r.floor === 0 ? 'none' : r.floor,
+        r.target === 0
+          ? 'none'
+          : `${r.target.toLocaleString('en-US')} ${meets(r) ? 'ok' : 'MISSED'}`,
+        r.attemptLatencyUs.p50,
+        r.attemptLatencyUs.p90,
+        r.attemptLatencyUs.p99,
+        r.virtualSeconds,
+        r.attemptsPerPod,
+      ]),
+    ),
+  );
+  const path = opts.out ?? DEFAULT_OUT;
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(
+    path,
+    JSON.stringify(
+      {
+        benchmark: 'scheduler',
+        file,
+        node: process.version,
+        seed: opts.seed ?? 1,
+        floorMultiple: FLOOR_MULTIPLE,
+        extraTargets: EXTRA_TARGETS,
+        note: 'podsPerSecond = measured pods bound / wall seconds of the measured phase (SchedulingThroughput); featureGates are recorded, not applied',
+        rows,
+      },
+      null,
+      2,
+    ),
+  );
+  out(`wrote ${path}`);
+  return rows.every(meets) ? 0 : 1;
+}
+
+function meets(r: SchedulerBenchRow): boolean {
+  return r.target === 0 || r.podsPerSecond >= r.target;
+}
