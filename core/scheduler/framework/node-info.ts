@@ -66,7 +66,7 @@ export class NodeInfo {
 
   /** Removes the pod with this key; false when it is not on the node. */
   removePod(key: string): boolean {
-    const i = this.pods.findIndex((p) => p.key === key);
+    const i = lastIndexOfKey(this.pods, key);
     if (i < 0) return false;
     const pi = this.pods[i] as PodInfo;
     this.pods.splice(i, 1);
@@ -132,12 +132,19 @@ export class NodeInfo {
   }
 }
 
+/** From the end: the pod removed most often is the one just assumed (confirm, forget). */
+function lastIndexOfKey(list: readonly PodInfo[], key: string): number {
+  for (let i = list.length - 1; i >= 0; i--) if ((list[i] as PodInfo).key === key) return i;
+  return -1;
+}
+
 function removeByKey(list: PodInfo[], key: string): void {
-  const i = list.findIndex((p) => p.key === key);
+  const i = lastIndexOfKey(list, key);
   if (i >= 0) list.splice(i, 1);
 }
 
 function replaceAll<T>(dst: T[], src: readonly T[]): void {
-  dst.length = 0;
-  for (const x of src) dst.push(x);
+  const n = src.length;
+  if (dst.length > n) dst.length = n;
+  for (let i = 0; i < n; i++) dst[i] = src[i] as T;
 }
