@@ -86,4 +86,17 @@ describe('ksim CLI', () => {
       ['linearizable reads', 2000],
     ]);
   });
+
+  it('benchmarks scheduler_perf workloads at a reduced size', async () => {
+    const out = join(dir, 'scheduler.json');
+    const { code, output } = await ksim(
+      'bench', 'scheduler', 'scenarios/bench/scheduler/misc/performance-config.yaml',
+      '--workload', 'SchedulingBasic/5000Nodes_10000Pods', '--param', 'initNodes=50', '--param', 'initPods=20', '--param', 'measurePods=100', '--out', out,
+    );
+    expect(output).toMatch(/SchedulingBasic\/5000Nodes_10000Pods +100 .* pods\/s/);
+    const json = JSON.parse(readFileSync(out, 'utf8')) as { rows: { name: string; measuredPods: number }[] };
+    expect(json.rows.map((r) => [r.name, r.measuredPods])).toEqual([['SchedulingBasic/5000Nodes_10000Pods', 100]]);
+    expect([0, 1]).toContain(code);
+    expect((await ksim('bench', 'scheduler', 'scenarios/bench/scheduler/misc/performance-config.yaml', '--param', 'bad')).output).toContain('--param must look like name=integer');
+  });
 });
