@@ -12,6 +12,13 @@ import { termMatches, type AffinityTerm } from '../../framework/affinity-term.ts
 import type { ClusterListers } from '../../framework/listers.ts';
 import type { NodeInfo } from '../../framework/node-info.ts';
 import type { PodInfo } from '../../framework/pod-info.ts';
+import {
+  cacheable,
+  ExistingTermsAggregate,
+  plainMatcher,
+  termKey,
+  type PodCountCache,
+} from './term-cache.ts';
 import { TopologyCounts } from './topology-counts.ts';
 
 export class PreFilterState {
@@ -110,27 +117,93 @@ function addAntiAffinity(
       m.add(t.topologyKey, nodeLabels[t.topologyKey] as string, value);
 }
 
+/** Cross-cycle aggregates for PreFilter (see term-cache.ts); one per plugin instance. */
+export class FilterCaches {
+  readonly existingAnti = new ExistingTermsAggregate(
+    (p, emit) => {
+      for (const t of p.requiredAntiAffinityTerms) emit(t, 1);
+    },
+    (ni) => ni.podsWithRequiredAntiAffinity,
+  );
+  constructor(readonly counts: PodCountCache) {}
+}
+
 export function calPreFilterState(
   pod: PodInfo,
   listers: ClusterListers,
   allNodes: readonly NodeInfo[],
   nodesWithRequiredAntiAffinityPods: readonly NodeInfo[],
+  caches?: FilterCaches,
 ): PreFilterState {
   const nsLabels = listers.namespaceLabels(pod.namespace);
   const existing = new TopologyCounts();
-  for (const ni of nodesWithRequiredAntiAffinityPods)
-    for (const other of ni.podsWithRequiredAntiAffinity)
-      addAntiAffinity(existing, other.requiredAntiAffinityTerms, pod, nsLabels, ni.labels, 1);
+  if (caches !== undefined) {
+    // No such pods anywhere: nothing to add (the aggregate catches up when it next refreshes).
+    if (nodesWithRequiredAntiAffinityPods.length > 0) {
+      caches.existingAnti.refresh(allNodes);
+      caches.existingAnti.addMatching(existing, pod, nsLabels, 1);
+    }
+  } else
+    for (const ni of nodesWithRequiredAntiAffinityPods)
+      for (const other of ni.podsWithRequiredAntiAffinity)
+        addAntiAffinity(existing, other.requiredAntiAffinityTerms, pod, nsLabels, ni.labels, 1);
   const affinity = new TopologyCounts();
   const anti = new TopologyCounts();
-  if (pod.requiredAffinityTerms.length > 0 || pod.requiredAntiAffinityTerms.length > 0)
-    for (const ni of allNodes)
-      for (const other of ni.pods) {
-        const otherNs = listers.namespaceLabels(other.namespace);
-        addAffinity(affinity, pod.requiredAffinityTerms, other, otherNs, ni.labels, 1);
-        addAntiAffinity(anti, pod.requiredAntiAffinityTerms, other, otherNs, ni.labels, 1);
-      }
+  if (caches === undefined) {
+    if (pod.requiredAffinityTerms.length > 0 || pod.requiredAntiAffinityTerms.length > 0)
+      walkIncoming(pod, listers, allNodes, affinity, anti, true, pod.requiredAntiAffinityTerms);
+    return new PreFilterState(pod, nsLabels, existing, affinity, anti, listers);
+  }
+  const affTerms = pod.requiredAffinityTerms;
+  const affCached = affTerms.length > 0 && affTerms.every(cacheable);
+  if (affCached) {
+    const allKey = `all\0${affTerms.map(termKey).join('\u0003')}`;
+    const matchers = affTerms.map(plainMatcher);
+    const matchesAll = (p: PodInfo): boolean => {
+      for (const m of matchers) if (!m(p)) return false;
+      return true;
+    };
+    for (const t of affTerms) {
+      const agg = caches.counts.get(
+        `${allKey}\u0004${t.topologyKey}`,
+        t.topologyKey,
+        matchesAll,
+        allNodes,
+      );
+      affinity.addAll(t.topologyKey, agg.sums, 1);
+    }
+  }
+  const antiWalk: AffinityTerm[] = [];
+  for (const t of pod.requiredAntiAffinityTerms) {
+    if (!cacheable(t)) {
+      antiWalk.push(t);
+      continue;
+    }
+    const agg = caches.counts.get(`one\0${termKey(t)}`, t.topologyKey, plainMatcher(t), allNodes);
+    anti.addAll(t.topologyKey, agg.sums, 1);
+  }
+  const affWalk = affTerms.length > 0 && !affCached;
+  if (affWalk || antiWalk.length > 0)
+    walkIncoming(pod, listers, allNodes, affinity, anti, affWalk, antiWalk);
   return new PreFilterState(pod, nsLabels, existing, affinity, anti, listers);
+}
+
+function walkIncoming(
+  pod: PodInfo,
+  listers: ClusterListers,
+  allNodes: readonly NodeInfo[],
+  affinity: TopologyCounts,
+  anti: TopologyCounts,
+  withAffinity: boolean,
+  antiTerms: readonly AffinityTerm[],
+): void {
+  for (const ni of allNodes)
+    for (const other of ni.pods) {
+      const otherNs = listers.namespaceLabels(other.namespace);
+      if (withAffinity)
+        addAffinity(affinity, pod.requiredAffinityTerms, other, otherNs, ni.labels, 1);
+      addAntiAffinity(anti, antiTerms, other, otherNs, ni.labels, 1);
+    }
 }
 
 /**

@@ -22,12 +22,14 @@ import { INTER_POD_AFFINITY } from '../names/names.ts';
 import { DEFAULT_INTER_POD_AFFINITY_ARGS, type InterPodAffinityArgs } from './args.ts';
 import {
   calPreFilterState,
+  FilterCaches,
   PreFilterState,
   satisfyExistingPodsAntiAffinity,
   satisfyPodAffinity,
   satisfyPodAntiAffinity,
 } from './filtering.ts';
-import { calPreScoreState, normalize, PreScoreState, scoreNode } from './scoring.ts';
+import { calPreScoreState, normalize, PreScoreState, ScoreCaches, scoreNode } from './scoring.ts';
+import { PodCountCache } from './term-cache.ts';
 
 export const NAME = INTER_POD_AFFINITY;
 export const ERR_REASON_EXISTING_ANTI_AFFINITY_RULES_NOT_MATCH =
@@ -49,11 +51,16 @@ export class InterPodAffinity
 {
   readonly name = NAME;
   readonly preFilterExtensions: PreFilterExtensions;
+  private readonly filterCaches: FilterCaches;
+  private readonly scoreCaches: ScoreCaches;
 
   constructor(
     private readonly args: InterPodAffinityArgs,
     private readonly handle: Handle,
   ) {
+    const counts = new PodCountCache();
+    this.filterCaches = new FilterCaches(counts);
+    this.scoreCaches = new ScoreCaches(args, counts);
     const update = (state: CycleState, other: PodInfo, ni: NodeInfo, m: number): MaybeStatus => {
       state.read<PreFilterState>(PRE_FILTER_KEY)?.updateWithPod(other, ni.node, m);
       return undefined;
@@ -72,6 +79,7 @@ export class InterPodAffinity
       this.handle.listers,
       snap.list(),
       snap.havePodsWithRequiredAntiAffinity(),
+      this.filterCaches,
     );
     if (
       s.existingAntiAffinityCounts.isEmpty &&
@@ -102,6 +110,7 @@ export class InterPodAffinity
       this.handle.listers,
       snap.list(),
       snap.havePodsWithAffinity(),
+      this.scoreCaches,
     );
     if (s === undefined) return SKIP;
     state.write(PRE_SCORE_KEY, s);

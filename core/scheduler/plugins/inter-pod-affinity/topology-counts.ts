@@ -21,6 +21,29 @@ export class TopologyCounts {
     } else m.set(value, n);
   }
 
+  /** add(key, v, n * factor) for every entry of `sums`, whose counts are all non-zero. */
+  addAll(key: string, sums: ReadonlyMap<string, number>, factor: number): void {
+    if (sums.size === 0 || factor === 0) return;
+    const m = this.byKey.get(key);
+    if (m === undefined) {
+      // Fresh pairs: no entry can reach 0, so copy without the per-entry checks.
+      let fresh: Map<string, number>;
+      if (factor === 1) fresh = new Map(sums);
+      else {
+        fresh = new Map();
+        for (const [v, n] of sums) fresh.set(v, n * factor);
+      }
+      this.byKey.set(key, fresh);
+      return;
+    }
+    for (const [v, n] of sums) {
+      const x = (m.get(v) ?? 0) + n * factor;
+      if (x === 0) m.delete(v);
+      else m.set(v, x);
+    }
+    if (m.size === 0) this.byKey.delete(key);
+  }
+
   get(key: string, value: string): number {
     return this.byKey.get(key)?.get(value) ?? 0;
   }

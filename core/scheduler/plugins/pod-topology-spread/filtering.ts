@@ -17,6 +17,7 @@ import {
   nodeLabelsMatchSpreadConstraints,
   type Constraint,
 } from './common.ts';
+import type { DomainCache } from './domain-cache.ts';
 
 interface CriticalPath {
   value: string | undefined;
@@ -109,28 +110,56 @@ export function calPreFilterState(
   pod: PodInfo,
   constraints: readonly Constraint[],
   allNodes: readonly NodeInfo[],
+  cache?: DomainCache,
 ): PreFilterState {
   const matchNum = new Map<string, Map<string, number>>();
   const required = requiredNodeAffinity(pod.pod);
   const keys = constraints.map((c) => countKey(c.selector, pod.namespace));
-  for (const ni of allNodes) {
-    const node = ni.node;
-    if (node === undefined || !nodeLabelsMatchSpreadConstraints(ni.labels, constraints)) continue;
+  const everyNode =
+    required.selector === undefined &&
+    required.affinity === undefined &&
+    constraints.every((c) => c.nodeTaintsPolicy === 'Ignore');
+  if (cache !== undefined && everyNode && constraints.length > 0) {
+    // Inclusion policies admit every node: the counts are the cached per-domain sums.
+    const requiredKeys = [...new Set(constraints.map((c) => c.topologyKey))].sort();
+    const suffix = requiredKeys.join('\0');
     for (let i = 0; i < constraints.length; i++) {
       const c = constraints[i] as Constraint;
-      if (!matchNodeInclusionPolicies(c, pod.pod, node, required)) continue;
-      const v = labelOf(ni.labels, c.topologyKey) as string;
+      const agg = cache.get(
+        `${keys[i] as string}\u0001${c.topologyKey}\u0001${suffix}`,
+        c.topologyKey,
+        requiredKeys,
+        c.selector,
+        pod.namespace,
+        allNodes,
+      );
+      if (agg.domains.size === 0) continue;
       let byValue = matchNum.get(c.topologyKey);
       if (byValue === undefined) {
         byValue = new Map();
         matchNum.set(c.topologyKey, byValue);
       }
-      byValue.set(
-        v,
-        (byValue.get(v) ?? 0) + countOnNode(ni, c.selector, pod.namespace, keys[i] as string),
-      );
+      for (const [v, d] of agg.domains) byValue.set(v, (byValue.get(v) ?? 0) + d.count);
     }
-  }
+  } else
+    for (const ni of allNodes) {
+      const node = ni.node;
+      if (node === undefined || !nodeLabelsMatchSpreadConstraints(ni.labels, constraints)) continue;
+      for (let i = 0; i < constraints.length; i++) {
+        const c = constraints[i] as Constraint;
+        if (!matchNodeInclusionPolicies(c, pod.pod, node, required)) continue;
+        const v = labelOf(ni.labels, c.topologyKey) as string;
+        let byValue = matchNum.get(c.topologyKey);
+        if (byValue === undefined) {
+          byValue = new Map();
+          matchNum.set(c.topologyKey, byValue);
+        }
+        byValue.set(
+          v,
+          (byValue.get(v) ?? 0) + countOnNode(ni, c.selector, pod.namespace, keys[i] as string),
+        );
+      }
+    }
   const domainsNum = new Map<string, number>();
   const criticalPaths = new Map<string, CriticalPaths>();
   for (const c of constraints) criticalPaths.set(c.topologyKey, new CriticalPaths());

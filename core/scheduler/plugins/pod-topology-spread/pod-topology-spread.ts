@@ -31,6 +31,7 @@ import {
   filterConstraints,
   type Constraint,
 } from './common.ts';
+import { DomainCache } from './domain-cache.ts';
 import { calPreFilterState, filterNode, PreFilterState } from './filtering.ts';
 import { calPreScoreState, normalize, PreScoreState, scoreNode } from './scoring.ts';
 
@@ -51,6 +52,8 @@ export class PodTopologySpread
   private readonly defaults: PodTopologySpreadArgs['defaultConstraints'];
   private readonly systemDefaulted: boolean;
   readonly preFilterExtensions: PreFilterExtensions;
+  /** PreFilter's per-domain counts, kept across cycles (domain-cache.ts). */
+  private readonly domainCache = new DomainCache();
 
   constructor(
     args: PodTopologySpreadArgs,
@@ -90,7 +93,10 @@ export class PodTopologySpread
       throw e;
     }
     if (constraints.length === 0) return SKIP;
-    state.write(PRE_FILTER_KEY, calPreFilterState(pod, constraints, this.handle.snapshot.list()));
+    state.write(
+      PRE_FILTER_KEY,
+      calPreFilterState(pod, constraints, this.handle.snapshot.list(), this.domainCache),
+    );
     return undefined;
   }
 

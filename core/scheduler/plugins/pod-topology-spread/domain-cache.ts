@@ -1,0 +1,130 @@
+/**
+ * Per-domain matching-pod counts for PodTopologySpread's PreFilter, kept across cycles: each
+ * aggregate remembers, per node slot, the node object, its generation and its labels when it
+ * last looked and recounts only the slots that moved (usually the node the previous pod landed
+ * on), instead of visiting every node every cycle. Only for constraints whose node-inclusion
+ * policies admit every node, so eligibility depends on the node's labels alone.
+ */
+import type { LabelMatcher, Labels } from '../../../api/selectors.ts';
+import type { NodeInfo } from '../../framework/node-info.ts';
+import { countPodsMatchSelector } from './common.ts';
+
+export interface Domain {
+  /** Eligible nodes in the domain (the domain exists while > 0). */
+  nodes: number;
+  /** Matching pods on them. */
+  count: number;
+}
+
+export class DomainAggregate {
+  /** Domain value -> eligible nodes and matching pods. */
+  readonly domains = new Map<string, Domain>();
+  lastUse = 0;
+  private nodes: (NodeInfo | undefined)[] = [];
+  private gens: number[] = [];
+  private labels: Labels[] = [];
+  /** Domain of the slot's node, undefined when the node is not eligible. */
+  private values: (string | undefined)[] = [];
+  private counts: number[] = [];
+
+  constructor(
+    private readonly topologyKey: string,
+    /** Every constraint's topology key: a node is eligible only with all of them. */
+    private readonly requiredKeys: readonly string[],
+    private readonly selector: LabelMatcher,
+    private readonly namespace: string,
+  ) {}
+
+  refresh(list: readonly NodeInfo[]): void {
+    const n = list.length;
+    for (let i = 0; i < n; i++) {
+      const ni = list[i] as NodeInfo;
+      if (this.nodes[i] === ni && this.gens[i] === ni.generation && this.labels[i] === ni.labels)
+        continue;
+      if (i < this.nodes.length) this.drop(i);
+      this.nodes[i] = ni;
+      this.gens[i] = ni.generation;
+      this.labels[i] = ni.labels;
+      this.take(i, ni);
+    }
+    for (let i = this.nodes.length - 1; i >= n; i--) this.drop(i);
+    if (this.nodes.length > n) {
+      this.nodes.length = n;
+      this.gens.length = n;
+      this.labels.length = n;
+      this.values.length = n;
+      this.counts.length = n;
+    }
+  }
+
+  private drop(slot: number): void {
+    const v = this.values[slot];
+    if (v === undefined) return;
+    const d = this.domains.get(v) as Domain;
+    d.nodes--;
+    d.count -= this.counts[slot] ?? 0;
+    if (d.nodes === 0) this.domains.delete(v);
+    this.values[slot] = undefined;
+    this.counts[slot] = 0;
+  }
+
+  private take(slot: number, ni: NodeInfo): void {
+    const labels = ni.labels;
+    this.values[slot] = undefined;
+    this.counts[slot] = 0;
+    if (ni.node === undefined || labels === undefined) return;
+    for (const k of this.requiredKeys) if (!Object.hasOwn(labels, k)) return;
+    const v = labels[this.topologyKey] as string;
+    const c =
+      this.selector.empty || ni.pods.length === 0
+        ? 0
+        : countPodsMatchSelector(ni.pods, this.selector, this.namespace);
+    let d = this.domains.get(v);
+    if (d === undefined) {
+      d = { nodes: 0, count: 0 };
+      this.domains.set(v, d);
+    }
+    d.nodes++;
+    d.count += c;
+    this.values[slot] = v;
+    this.counts[slot] = c;
+  }
+}
+
+/** Bounded set of DomainAggregates, least recently used evicted. */
+export class DomainCache {
+  private readonly byKey = new Map<string, DomainAggregate>();
+  private clock = 0;
+
+  constructor(private readonly capacity = 64) {}
+
+  get(
+    key: string,
+    topologyKey: string,
+    requiredKeys: readonly string[],
+    selector: LabelMatcher,
+    namespace: string,
+    list: readonly NodeInfo[],
+  ): DomainAggregate {
+    let a = this.byKey.get(key);
+    if (a === undefined) {
+      if (this.byKey.size >= this.capacity) this.evict();
+      a = new DomainAggregate(topologyKey, requiredKeys, selector, namespace);
+      this.byKey.set(key, a);
+    }
+    a.lastUse = ++this.clock;
+    a.refresh(list);
+    return a;
+  }
+
+  private evict(): void {
+    let oldestKey: string | undefined;
+    let oldest = Infinity;
+    for (const [k, a] of this.byKey)
+      if (a.lastUse < oldest) {
+        oldest = a.lastUse;
+        oldestKey = k;
+      }
+    if (oldestKey !== undefined) this.byKey.delete(oldestKey);
+  }
+}
