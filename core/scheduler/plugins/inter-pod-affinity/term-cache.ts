@@ -8,6 +8,7 @@
 import type { Labels } from '../../../api/selectors.ts';
 import { termMatches, type AffinityTerm } from '../../framework/affinity-term.ts';
 import type { NodeInfo } from '../../framework/node-info.ts';
+import { PerNodeAggregate } from '../../framework/per-node-aggregate.ts';
 import type { PodInfo } from '../../framework/pod-info.ts';
 import { TopologyCounts } from './topology-counts.ts';
 
@@ -24,37 +25,6 @@ export function termKey(t: AffinityTerm): string {
     termKeys.set(t, k);
   }
   return k;
-}
-
-/** Slot bookkeeping shared by the aggregates. */
-abstract class PerNodeAggregate {
-  private nodes: (NodeInfo | undefined)[] = [];
-  private gens: number[] = [];
-  private labels: Labels[] = [];
-  lastUse = 0;
-
-  protected abstract drop(slot: number): void;
-  protected abstract take(slot: number, ni: NodeInfo): void;
-
-  refresh(list: readonly NodeInfo[]): void {
-    const n = list.length;
-    for (let i = 0; i < n; i++) {
-      const ni = list[i] as NodeInfo;
-      if (this.nodes[i] === ni && this.gens[i] === ni.generation && this.labels[i] === ni.labels)
-        continue;
-      if (i < this.nodes.length) this.drop(i);
-      this.nodes[i] = ni;
-      this.gens[i] = ni.generation;
-      this.labels[i] = ni.labels;
-      this.take(i, ni);
-    }
-    for (let i = this.nodes.length - 1; i >= n; i--) this.drop(i);
-    if (this.nodes.length > n) {
-      this.nodes.length = n;
-      this.gens.length = n;
-      this.labels.length = n;
-    }
-  }
 }
 
 function addTo(m: Map<string, number>, value: string, delta: number): void {

@@ -5,8 +5,9 @@
  * on), instead of visiting every node every cycle. Only for constraints whose node-inclusion
  * policies admit every node, so eligibility depends on the node's labels alone.
  */
-import type { LabelMatcher, Labels } from '../../../api/selectors.ts';
+import type { LabelMatcher } from '../../../api/selectors.ts';
 import type { NodeInfo } from '../../framework/node-info.ts';
+import { PerNodeAggregate } from '../../framework/per-node-aggregate.ts';
 import { countPodsMatchSelector } from './common.ts';
 
 export interface Domain {
@@ -16,13 +17,9 @@ export interface Domain {
   count: number;
 }
 
-export class DomainAggregate {
+export class DomainAggregate extends PerNodeAggregate {
   /** Domain value -> eligible nodes and matching pods. */
   readonly domains = new Map<string, Domain>();
-  lastUse = 0;
-  private nodes: (NodeInfo | undefined)[] = [];
-  private gens: number[] = [];
-  private labels: Labels[] = [];
   /** Domain of the slot's node, undefined when the node is not eligible. */
   private values: (string | undefined)[] = [];
   private counts: number[] = [];
@@ -33,31 +30,16 @@ export class DomainAggregate {
     private readonly requiredKeys: readonly string[],
     private readonly selector: LabelMatcher,
     private readonly namespace: string,
-  ) {}
-
-  refresh(list: readonly NodeInfo[]): void {
-    const n = list.length;
-    for (let i = 0; i < n; i++) {
-      const ni = list[i] as NodeInfo;
-      if (this.nodes[i] === ni && this.gens[i] === ni.generation && this.labels[i] === ni.labels)
-        continue;
-      if (i < this.nodes.length) this.drop(i);
-      this.nodes[i] = ni;
-      this.gens[i] = ni.generation;
-      this.labels[i] = ni.labels;
-      this.take(i, ni);
-    }
-    for (let i = this.nodes.length - 1; i >= n; i--) this.drop(i);
-    if (this.nodes.length > n) {
-      this.nodes.length = n;
-      this.gens.length = n;
-      this.labels.length = n;
-      this.values.length = n;
-      this.counts.length = n;
-    }
+  ) {
+    super();
   }
 
-  private drop(slot: number): void {
+  protected override truncate(n: number): void {
+    this.values.length = n;
+    this.counts.length = n;
+  }
+
+  protected drop(slot: number): void {
     const v = this.values[slot];
     if (v === undefined) return;
     const d = this.domains.get(v) as Domain;
@@ -68,7 +50,7 @@ export class DomainAggregate {
     this.counts[slot] = 0;
   }
 
-  private take(slot: number, ni: NodeInfo): void {
+  protected take(slot: number, ni: NodeInfo): void {
     const labels = ni.labels;
     this.values[slot] = undefined;
     this.counts[slot] = 0;
