@@ -42,3 +42,38 @@ export abstract class PerNodeAggregate {
     }
   }
 }
+
+/**
+ * A bounded set of aggregates by key (one per term or constraint signature), evicting the least
+ * recently used one when full, and refreshing an aggregate each time it is handed out.
+ */
+export class AggregateCache<A extends PerNodeAggregate> {
+  private readonly byKey = new Map<string, A>();
+  private clock = 0;
+
+  constructor(private readonly capacity = 64) {}
+
+  protected lookup(key: string, create: () => A, list: readonly NodeInfo[]): A {
+    let a = this.byKey.get(key);
+    if (a === undefined) {
+      if (this.byKey.size >= this.capacity) this.evict();
+      a = create();
+      this.byKey.set(key, a);
+    }
+    a.lastUse = ++this.clock;
+    a.refresh(list);
+    return a;
+  }
+
+  private evict(): void {
+    let oldestKey: string | undefined;
+    let oldest = Infinity;
+    for (const [k, a] of this.byKey) {
+      if (a.lastUse < oldest) {
+        oldest = a.lastUse;
+        oldestKey = k;
+      }
+    }
+    if (oldestKey !== undefined) this.byKey.delete(oldestKey);
+  }
+}

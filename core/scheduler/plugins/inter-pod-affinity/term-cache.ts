@@ -8,7 +8,7 @@
 import type { Labels } from '../../../api/selectors.ts';
 import { termMatches, type AffinityTerm } from '../../framework/affinity-term.ts';
 import type { NodeInfo } from '../../framework/node-info.ts';
-import { PerNodeAggregate } from '../../framework/per-node-aggregate.ts';
+import { AggregateCache, PerNodeAggregate } from '../../framework/per-node-aggregate.ts';
 import type { PodInfo } from '../../framework/pod-info.ts';
 import { TopologyCounts } from './topology-counts.ts';
 
@@ -158,38 +158,14 @@ export class ExistingTermsAggregate extends PerNodeAggregate {
 }
 
 /** Bounded set of PodCountAggregates keyed by what they count, least recently used evicted. */
-export class PodCountCache {
-  private readonly byKey = new Map<string, PodCountAggregate>();
-  private clock = 0;
-
-  constructor(private readonly capacity = 64) {}
-
+export class PodCountCache extends AggregateCache<PodCountAggregate> {
   get(
     key: string,
     topologyKey: string,
     matches: (p: PodInfo) => boolean,
     list: readonly NodeInfo[],
   ): PodCountAggregate {
-    let a = this.byKey.get(key);
-    if (a === undefined) {
-      if (this.byKey.size >= this.capacity) this.evict();
-      a = new PodCountAggregate(topologyKey, matches);
-      this.byKey.set(key, a);
-    }
-    a.lastUse = ++this.clock;
-    a.refresh(list);
-    return a;
-  }
-
-  private evict(): void {
-    let oldestKey: string | undefined;
-    let oldest = Infinity;
-    for (const [k, a] of this.byKey)
-      if (a.lastUse < oldest) {
-        oldest = a.lastUse;
-        oldestKey = k;
-      }
-    if (oldestKey !== undefined) this.byKey.delete(oldestKey);
+    return this.lookup(key, () => new PodCountAggregate(topologyKey, matches), list);
   }
 }
 

@@ -7,7 +7,7 @@
  */
 import type { LabelMatcher } from '../../../api/selectors.ts';
 import type { NodeInfo } from '../../framework/node-info.ts';
-import { PerNodeAggregate } from '../../framework/per-node-aggregate.ts';
+import { AggregateCache, PerNodeAggregate } from '../../framework/per-node-aggregate.ts';
 import { countPodsMatchSelector } from './common.ts';
 
 export interface Domain {
@@ -74,12 +74,7 @@ export class DomainAggregate extends PerNodeAggregate {
 }
 
 /** Bounded set of DomainAggregates, least recently used evicted. */
-export class DomainCache {
-  private readonly byKey = new Map<string, DomainAggregate>();
-  private clock = 0;
-
-  constructor(private readonly capacity = 64) {}
-
+export class DomainCache extends AggregateCache<DomainAggregate> {
   get(
     key: string,
     topologyKey: string,
@@ -88,25 +83,6 @@ export class DomainCache {
     namespace: string,
     list: readonly NodeInfo[],
   ): DomainAggregate {
-    let a = this.byKey.get(key);
-    if (a === undefined) {
-      if (this.byKey.size >= this.capacity) this.evict();
-      a = new DomainAggregate(topologyKey, requiredKeys, selector, namespace);
-      this.byKey.set(key, a);
-    }
-    a.lastUse = ++this.clock;
-    a.refresh(list);
-    return a;
-  }
-
-  private evict(): void {
-    let oldestKey: string | undefined;
-    let oldest = Infinity;
-    for (const [k, a] of this.byKey)
-      if (a.lastUse < oldest) {
-        oldest = a.lastUse;
-        oldestKey = k;
-      }
-    if (oldestKey !== undefined) this.byKey.delete(oldestKey);
+    return this.lookup(key, () => new DomainAggregate(topologyKey, requiredKeys, selector, namespace), list);
   }
 }
