@@ -34,6 +34,9 @@ const AMBIENT = [
   /\brandomUUID\s*\(/,
   /\bgetRandomValues\s*\(/,
   /\brandomBytes\s*\(/,
+  // The loop drains microtasks by watching promise jobs; these would slip past it.
+  /\bqueueMicrotask\s*\(/,
+  /\bprocess\.nextTick\s*\(/,
 ];
 
 /** The one documented mechanism that lets promise chains settle between events. */

@@ -81,6 +81,63 @@ describe('EventLoop', () => {
     expect(times).toEqual([100, -120, 150]);
   });
 
+  it('settles every kind of promise chain before the next event', async () => {
+    const loop = new EventLoop();
+    const seen: string[] = [];
+    const at = (us: number): Promise<void> =>
+      new Promise<void>((resolve) => loop.schedule(us, () => resolve()));
+    // An async function returning a pending promise resolves through a thenable job.
+    const returnsPromise = async (): Promise<void> => at(10);
+    loop.schedule(0, async () => {
+      await returnsPromise();
+      seen.push(`returned-promise@${loop.now}`);
+    });
+    // A hand-written thenable, resolved by an event.
+    let resolveThenable: (() => void) | undefined;
+    const thenable = {
+      then(onFulfilled: () => void): void {
+        resolveThenable = onFulfilled;
+      },
+    };
+    loop.schedule(0, async () => {
+      await thenable;
+      seen.push(`thenable@${loop.now}`);
+    });
+    loop.schedule(20, () => resolveThenable?.());
+    // A long chain: each hop queues the next only when it runs.
+    loop.schedule(30, async () => {
+      for (let i = 0; i < 500; i++) await Promise.resolve();
+      seen.push(`chain@${loop.now}`);
+    });
+    // Scheduled after the resolving events, so each runs right after one of them.
+    loop.schedule(0, () => {
+      loop.schedule(10, () => seen.push('next@10'));
+      loop.schedule(20, () => seen.push('next@20'));
+      loop.schedule(0, () => loop.schedule(30, () => seen.push('next@30')));
+    });
+    await loop.run();
+    expect(seen).toEqual([
+      'returned-promise@10',
+      'next@10',
+      'thenable@20',
+      'next@20',
+      'chain@30',
+      'next@30',
+    ]);
+  });
+
+  it('lets the host run its own macrotasks during a long run', async () => {
+    const loop = new EventLoop();
+    let hostRanAt = -1;
+    setImmediate(() => {
+      hostRanAt = loop.now;
+    });
+    for (let i = 1; i <= 20_000; i++) loop.schedule(i, () => Promise.resolve());
+    await loop.run();
+    expect(hostRanAt).toBeGreaterThan(0);
+    expect(hostRanAt).toBeLessThan(20_000);
+  });
+
   it('fails the run when async work throws', async () => {
     const loop = new EventLoop();
     loop.schedule(1, async () => {
