@@ -25,20 +25,27 @@ export interface Generation {
 }
 
 export class KeyHistory {
+  readonly key: string;
   /** Oldest first, never empty; only the last generation may be open. */
   readonly generations: Generation[];
+  /**
+   * Set while the store lists this key as one the next compaction may trim: the store keeps
+   * that list as an array and this flag, which costs less per write than a Set of keys.
+   */
+  awaitingCompaction = false;
   /** The live value, cached: range scans read it for every key they pass. */
   private live: KeyValue | null;
 
-  constructor(generations: Generation[]) {
+  constructor(key: string, generations: Generation[]) {
     assert(generations.length > 0, 'KeyHistory needs a generation');
+    this.key = key;
     this.generations = generations;
     const last = this.lastGeneration();
     this.live = last.tombstone === null ? last.versions[last.versions.length - 1]!.kv : null;
   }
 
   static created(kv: KeyValue, sub: number): KeyHistory {
-    return new KeyHistory([{ versions: [{ kv, sub }], tombstone: null }]);
+    return new KeyHistory(kv.key, [{ versions: [{ kv, sub }], tombstone: null }]);
   }
 
   /** The live value, or null when the key is deleted. */

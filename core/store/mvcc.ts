@@ -80,8 +80,13 @@ export class MvccStore {
   private index = new KeyIndex();
   private readonly leaseTable = new LeaseTable();
   private readonly log = new RevisionLog();
-  /** Keys that the next compaction may trim (written since the last one, or not yet settled). */
-  private readonly uncompacted = new Set<string>();
+  /**
+   * Keys that the next compaction may trim (written since the last one, or not yet settled),
+   * in the order they were first listed; each is flagged `awaitingCompaction`.
+   */
+  private uncompacted: KeyHistory[] = [];
+  /** The header of results at the current revision, shared (results are immutable). */
+  private currentHeader: { readonly revision: Revision } = { revision: INITIAL_REVISION };
   private readonly limits: StoreLimits;
   private readonly onCommit: ((committed: CommittedRevision) => void) | undefined;
 
@@ -99,7 +104,7 @@ export class MvccStore {
     for (const [key, history] of parts.keys) {
       const live = history.latest();
       if (live !== null && live.lease !== NO_LEASE) store.leaseTable.attach(live.lease, key);
-      if (!history.isSettled()) store.uncompacted.add(key);
+      if (!history.isSettled()) store.awaitCompaction(history);
     }
     for (const committed of rebuildLog(parts)) store.log.append(committed);
     return store;
@@ -116,7 +121,14 @@ export class MvccStore {
   put(op: PutOp): PutResult | StoreError {
     const reason = checkRequest(op) ?? this.checkPutState(op);
     if (reason !== null) return this.error(reason);
-    return this.write((batch) => this.applyPut(batch, op));
+    // The write path of `write` without its closures: puts are the hot path of every replica.
+    const batch: WriteBatch = { beginRevision: this.currentRevision, events: [] };
+    const prev = this.putKey(batch, op);
+    this.commit(batch);
+    const header = this.header();
+    return op.prevKv === true && prev !== null
+      ? { kind: 'put', header, prevKv: prev }
+      : { kind: 'put', header };
   }
 
   range(op: RangeOp): RangeResult | StoreError {
@@ -157,15 +169,18 @@ export class MvccStore {
   compact(op: CompactOp): CompactResult | StoreError {
     if (op.revision <= this.compactedRevision) return this.error('compacted');
     if (op.revision > this.currentRevision) return this.error('future-revision');
-    for (const key of this.uncompacted) {
-      const history = this.index.get(key)!;
+    const still: KeyHistory[] = [];
+    for (const history of this.uncompacted) {
       if (!history.compact(op.revision)) {
-        this.index.remove(key);
-        this.uncompacted.delete(key);
+        this.index.remove(history.key);
+        history.awaitingCompaction = false;
       } else if (history.isSettled()) {
-        this.uncompacted.delete(key);
+        history.awaitingCompaction = false;
+      } else {
+        still.push(history);
       }
     }
+    this.uncompacted = still;
     this.log.dropThrough(op.revision);
     this.compactedRevision = op.revision;
     return { kind: 'compact', header: this.header() };
@@ -210,7 +225,15 @@ export class MvccStore {
   }
 
   private header(): { readonly revision: Revision } {
-    return { revision: this.currentRevision };
+    if (this.currentHeader.revision !== this.currentRevision)
+      this.currentHeader = { revision: this.currentRevision };
+    return this.currentHeader;
+  }
+
+  private awaitCompaction(history: KeyHistory): void {
+    if (history.awaitingCompaction) return;
+    history.awaitingCompaction = true;
+    this.uncompacted.push(history);
   }
 
   private error(reason: StoreErrorReason): StoreError {
@@ -264,13 +287,17 @@ export class MvccStore {
   private write<R>(body: (batch: WriteBatch) => (header: { readonly revision: Revision }) => R): R {
     const batch: WriteBatch = { beginRevision: this.currentRevision, events: [] };
     const finish = body(batch);
-    if (batch.events.length > 0) {
-      this.currentRevision = revision(batch.beginRevision + 1);
-      const committed: CommittedRevision = { revision: this.currentRevision, events: batch.events };
-      this.log.append(committed);
-      this.onCommit?.(committed);
-    }
+    this.commit(batch);
     return finish(this.header());
+  }
+
+  /** Ends a write txn: its changes, if any, become the next revision. */
+  private commit(batch: WriteBatch): void {
+    if (batch.events.length === 0) return;
+    this.currentRevision = revision(batch.beginRevision + 1);
+    const committed: CommittedRevision = { revision: this.currentRevision, events: batch.events };
+    this.log.append(committed);
+    this.onCommit?.(committed);
   }
 
   private applyTxnRequest(batch: WriteBatch, op: TxnRequestOp): TxnResponse {
@@ -290,6 +317,15 @@ export class MvccStore {
     batch: WriteBatch,
     op: PutOp,
   ): (header: { readonly revision: Revision }) => PutResult {
+    const prev = this.putKey(batch, op);
+    return (header) =>
+      op.prevKv === true && prev !== null
+        ? { kind: 'put', header, prevKv: prev }
+        : { kind: 'put', header };
+  }
+
+  /** Writes the put into the index and the batch; returns the previous live value. */
+  private putKey(batch: WriteBatch, op: PutOp): KeyValue | null {
     const history = this.index.get(op.key);
     const prev = history?.latest() ?? null;
     const rev = revision(batch.beginRevision + 1);
@@ -302,15 +338,17 @@ export class MvccStore {
       lease: op.ignoreLease === true ? prev!.lease : (op.lease ?? NO_LEASE),
     };
     const sub = batch.events.length;
-    if (history === undefined) this.index.add(op.key, KeyHistory.created(kv, sub));
-    else history.put(kv, sub);
+    let written = history;
+    if (written === undefined) {
+      written = KeyHistory.created(kv, sub);
+      this.index.add(op.key, written);
+    } else {
+      written.put(kv, sub);
+    }
     this.moveLease(op.key, prev?.lease ?? NO_LEASE, kv.lease);
-    this.uncompacted.add(op.key);
+    this.awaitCompaction(written);
     batch.events.push(prev === null ? { type: 'PUT', kv } : { type: 'PUT', kv, prevKv: prev });
-    return (header) =>
-      op.prevKv === true && prev !== null
-        ? { kind: 'put', header, prevKv: prev }
-        : { kind: 'put', header };
+    return prev;
   }
 
   private applyDeleteRange(
@@ -335,7 +373,7 @@ export class MvccStore {
     const rev = revision(batch.beginRevision + 1);
     history.delete(rev, batch.events.length);
     this.moveLease(key, prev.lease, NO_LEASE);
-    this.uncompacted.add(key);
+    this.awaitCompaction(history);
     batch.events.push({ type: 'DELETE', kv: tombstoneKv(key, rev), prevKv: prev });
   }
 
