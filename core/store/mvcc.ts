@@ -440,17 +440,17 @@ function rebuildLog(parts: MvccSnapshotParts): CommittedRevision[] {
     byRevision.set(rev, changes);
   };
   for (const [key, history] of parts.keys) {
-    for (const gen of history.generations) {
-      gen.versions.forEach(({ kv, sub }, i) => {
-        const prevKv = gen.versions[i - 1]?.kv;
+    for (const gen of history.generations()) {
+      gen.kvs.forEach((kv, i) => {
+        const prevKv = gen.kvs[i - 1];
         add(
           kv.modRevision,
-          sub,
+          gen.subs[i]!,
           prevKv === undefined ? { type: 'PUT', kv } : { type: 'PUT', kv, prevKv },
         );
       });
       if (gen.tombstone !== null) {
-        const prevKv = gen.versions[gen.versions.length - 1]!.kv;
+        const prevKv = gen.kvs[gen.kvs.length - 1]!;
         add(gen.tombstone.revision, gen.tombstone.sub, {
           type: 'DELETE',
           kv: tombstoneKv(key, gen.tombstone.revision),

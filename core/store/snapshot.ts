@@ -41,7 +41,7 @@ export function snapshot(store: MvccStore): Uint8Array {
     leases: store.leases().map(({ id, ttlSeconds }) => [id, ttlSeconds]),
     keys: store
       .keyHistories()
-      .map(([key, history]) => [key, history.generations.map(encodeGeneration)]),
+      .map(([key, history]) => [key, history.generations().map(encodeGeneration)]),
   };
   return new TextEncoder().encode(JSON.stringify(json));
 }
@@ -66,11 +66,11 @@ export function restore(bytes: Uint8Array, options: MvccStoreOptions = {}): Mvcc
 }
 
 function encodeGeneration(gen: Generation): GenerationJson {
-  const first = gen.versions[0]!.kv;
+  const first = gen.kvs[0]!;
   return [
     first.createRevision,
     first.version,
-    gen.versions.map(({ kv, sub }) => [kv.modRevision, sub, kv.lease, kv.value]),
+    gen.kvs.map((kv, i) => [kv.modRevision, gen.subs[i]!, kv.lease, kv.value]),
     gen.tombstone === null ? null : [gen.tombstone.revision, gen.tombstone.sub],
   ];
 }
@@ -83,22 +83,26 @@ function decodeGeneration(
     isCount(createRevision) && isCount(firstVersion) && versions.length > 0,
     `snapshot: bad generation of ${key}`,
   );
+  const kvs: KeyValue[] = [];
+  const subs: number[] = [];
+  versions.forEach(([modRevision, sub, lease, value], i) => {
+    assert(
+      isCount(modRevision) && isCount(sub) && isCount(lease),
+      `snapshot: bad version of ${key}`,
+    );
+    kvs.push({
+      key,
+      value,
+      createRevision: revision(createRevision),
+      modRevision: revision(modRevision),
+      version: firstVersion + i,
+      lease: leaseId(lease),
+    });
+    subs.push(sub);
+  });
   return {
-    versions: versions.map(([modRevision, sub, lease, value], i) => {
-      assert(
-        isCount(modRevision) && isCount(sub) && isCount(lease),
-        `snapshot: bad version of ${key}`,
-      );
-      const kv: KeyValue = {
-        key,
-        value,
-        createRevision: revision(createRevision),
-        modRevision: revision(modRevision),
-        version: firstVersion + i,
-        lease: leaseId(lease),
-      };
-      return { kv, sub };
-    }),
+    kvs,
+    subs,
     tombstone: tombstone === null ? null : { revision: revision(tombstone[0]), sub: tombstone[1] },
   };
 }
