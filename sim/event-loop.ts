@@ -68,27 +68,12 @@ const EVENTS_PER_HOST_TURN = 8192;
 const yieldToHost = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /**
- * Waits until the microtask queue is empty. The queue is FIFO: when this function's own hop
- * (an `await` of a settled promise) resumes, every job queued before the hop has run. If no
- * other job ran in between, nothing is queued behind it either, so the queue is empty; else
- * the jobs that ran may have queued more, and it hops again. Core code queues microtasks only
- * through promises (the rules test forbids queueMicrotask and process.nextTick there).
- */
-async function drainMicrotasks(): Promise<void> {
-  for (;;) {
-    const before = jobs;
-    await SETTLED;
-    if (jobs - before === 1) return;
-  }
-}
-
-/**
  * The discrete-event loop: one virtual clock, events ordered by (time, sequence).
  *
  * Async code in services settles through promises, whose continuations run as microtasks. They
  * must all run before the next event, at the virtual time of the event that started them. After
  * an event that touched any promise, the loop hops through the microtask queue until it is empty
- * (`drainMicrotasks`, the one documented mechanism of DESIGN.md §3); purely synchronous events
+ * (the one documented mechanism of DESIGN.md §3); purely synchronous events
  * run back to back. Because the hooks see every promise, core code may resolve its own promises
  * (a work queue handing an item to a waiting worker) without telling the host. Draining never
  * leaves the microtask queue, so every few thousand events, with the queue empty, the loop
@@ -191,7 +176,19 @@ export class EventLoop {
       const activityBefore = activity;
       const result = fn();
       if (result instanceof Promise) result.then(undefined, (e: unknown) => this.fail(e));
-      if (activity !== activityBefore) await drainMicrotasks();
+      if (activity !== activityBefore) {
+        // Drain the microtask queue. It is FIFO: when this hop (an `await` of a settled
+        // promise) resumes, every job queued before it has run. If no other job ran in
+        // between, nothing is queued behind it either, so the queue is empty; else those jobs
+        // may have queued more, and it hops again. Core code queues microtasks only through
+        // promises (the rules test forbids queueMicrotask and process.nextTick there). Inline
+        // rather than a helper: an async call per event cost a promise and a frame.
+        for (;;) {
+          const jobsBefore = jobs;
+          await SETTLED;
+          if (jobs - jobsBefore === 1) break;
+        }
+      }
       if (++sinceHostTurn >= EVENTS_PER_HOST_TURN) {
         sinceHostTurn = 0;
         await yieldToHost();
