@@ -65,7 +65,6 @@ promiseHooks.createHook({
 const SETTLED: Promise<void> = Promise.resolve();
 /** After this many events the loop lets the host's macrotasks (I/O, signals, IPC) run once. */
 const EVENTS_PER_HOST_TURN = 8192;
-const yieldToHost = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /**
  * The discrete-event loop: one virtual clock, events ordered by (time, sequence).
@@ -135,31 +134,56 @@ export class EventLoop {
   }
 
   /** Records an error raised inside async work; the running `run` rethrows it. */
+  private readonly failHandler = (error: unknown): void => this.fail(error);
+
   fail(error: unknown): void {
     if (this.failure === undefined) this.failure = error ?? new Error('unknown failure');
   }
 
-  async run(limits: RunLimits = {}): Promise<RunOutcome> {
-    return this.runEvents(limits);
+  run(limits: RunLimits = {}): Promise<RunOutcome> {
+    return new Promise<RunOutcome>((resolve, reject) => {
+      const run: ActiveRun = {
+        untilUs: limits.untilUs ?? Number.POSITIVE_INFINITY,
+        maxEvents: limits.maxEvents ?? Number.POSITIVE_INFINITY,
+        stopWhen: limits.stopWhen,
+        eventsRun: 0,
+        sinceHostTurn: 0,
+        jobsBefore: 0,
+        resolve,
+        reject,
+        afterHop: () => this.afterHop(run),
+        proceed: () => this.proceed(run),
+      };
+      this.proceed(run);
+    });
   }
 
-  private async runEvents(limits: RunLimits): Promise<RunOutcome> {
-    const untilUs = limits.untilUs ?? Number.POSITIVE_INFINITY;
-    const maxEvents = limits.maxEvents ?? Number.POSITIVE_INFINITY;
-    const stopWhen = limits.stopWhen;
-    let eventsRun = 0;
+  /** Runs events until the run ends or an event leaves microtasks to drain. */
+  private proceed(run: ActiveRun): void {
+    try {
+      const outcome = this.runEvents(run);
+      if (outcome !== undefined) run.resolve(outcome);
+    } catch (e) {
+      run.reject(e);
+    }
+  }
+
+  /**
+   * Runs events back to back. Returns the run's outcome when it ends, or undefined after
+   * starting a hop through the microtask queue (`afterHop` then carries on).
+   */
+  private runEvents(run: ActiveRun): RunOutcome | undefined {
     const queue = this.queue;
-    let sinceHostTurn = 0;
     while (true) {
-      if (eventsRun >= maxEvents) return { reason: 'max-events', eventsRun };
+      if (run.eventsRun >= run.maxEvents) return { reason: 'max-events', eventsRun: run.eventsRun };
       const ev = queue.peek();
       if (ev === undefined) {
-        if (untilUs !== Number.POSITIVE_INFINITY) this.nowUs = Math.max(this.nowUs, untilUs);
-        return { reason: 'idle', eventsRun };
+        if (run.untilUs !== Number.POSITIVE_INFINITY) this.nowUs = Math.max(this.nowUs, run.untilUs);
+        return { reason: 'idle', eventsRun: run.eventsRun };
       }
-      if (ev.timeUs > untilUs) {
-        this.nowUs = untilUs;
-        return { reason: 'until', eventsRun };
+      if (ev.timeUs > run.untilUs) {
+        this.nowUs = run.untilUs;
+        return { reason: 'until', eventsRun: run.eventsRun };
       }
       queue.poll();
       const fn = ev.fn;
@@ -171,30 +195,78 @@ export class EventLoop {
       if (owner !== null && (!owner.alive || owner.incarnation !== ev.incarnation)) continue;
       ev.fn = null;
       this.nowUs = ev.timeUs;
-      eventsRun++;
+      run.eventsRun++;
       this.eventsTotal++;
       const activityBefore = activity;
       const result = fn();
-      if (result instanceof Promise) result.then(undefined, (e: unknown) => this.fail(e));
+      if (result instanceof Promise) result.then(undefined, this.failHandler);
       if (activity !== activityBefore) {
-        // Drain the microtask queue. It is FIFO: when this hop (an `await` of a settled
-        // promise) resumes, every job queued before it has run. If no other job ran in
-        // between, nothing is queued behind it either, so the queue is empty; else those jobs
-        // may have queued more, and it hops again. Core code queues microtasks only through
-        // promises (the rules test forbids queueMicrotask and process.nextTick there). Inline
-        // rather than a helper: an async call per event cost a promise and a frame.
-        for (;;) {
-          const jobsBefore = jobs;
-          await SETTLED;
-          if (jobs - jobsBefore === 1) break;
-        }
+        this.hop(run);
+        return undefined;
       }
-      if (++sinceHostTurn >= EVENTS_PER_HOST_TURN) {
-        sinceHostTurn = 0;
-        await yieldToHost();
+      const end = this.endEvent(run);
+      if (end !== undefined) return end;
+      if (run.sinceHostTurn === 0) {
+        setImmediate(run.proceed);
+        return undefined;
       }
-      if (this.failure !== undefined) throw this.failure;
-      if (stopWhen !== undefined && stopWhen()) return { reason: 'stopped', eventsRun };
     }
   }
+
+  /**
+   * Drains the microtask queue, one hop at a time. The queue is FIFO: when a hop (a callback
+   * on a settled promise) runs, every job queued before it has run. If no other job ran in
+   * between, nothing is queued behind it either, so the queue is empty; else those jobs may
+   * have queued more, and it hops again. Core code queues microtasks only through promises
+   * (the rules test forbids queueMicrotask and process.nextTick there). Hops are callbacks
+   * made once per run, not `await`s: an await costs a few closures and promises each time.
+   */
+  private hop(run: ActiveRun): void {
+    run.jobsBefore = jobs;
+    void SETTLED.then(run.afterHop);
+  }
+
+  private afterHop(run: ActiveRun): void {
+    if (jobs - run.jobsBefore !== 1) {
+      this.hop(run);
+      return;
+    }
+    try {
+      const end = this.endEvent(run);
+      if (end !== undefined) run.resolve(end);
+      else if (run.sinceHostTurn === 0) setImmediate(run.proceed);
+      else this.proceed(run);
+    } catch (e) {
+      run.reject(e);
+    }
+  }
+
+  /**
+   * After an event has settled: rethrows async failures, checks `stopWhen`, and counts events
+   * towards the next host turn (`run.sinceHostTurn` is 0 when one is due).
+   */
+  private endEvent(run: ActiveRun): RunOutcome | undefined {
+    if (this.failure !== undefined) throw this.failure;
+    if (run.stopWhen !== undefined && run.stopWhen()) {
+      return { reason: 'stopped', eventsRun: run.eventsRun };
+    }
+    if (++run.sinceHostTurn >= EVENTS_PER_HOST_TURN) run.sinceHostTurn = 0;
+    return undefined;
+  }
+}
+
+/** The state of one `run` call. */
+interface ActiveRun {
+  readonly untilUs: number;
+  readonly maxEvents: number;
+  readonly stopWhen: (() => boolean) | undefined;
+  eventsRun: number;
+  /** Events since the host last had a macrotask turn; 0 when one is due. */
+  sinceHostTurn: number;
+  /** `jobs` when the current hop was queued. */
+  jobsBefore: number;
+  readonly resolve: (outcome: RunOutcome) => void;
+  readonly reject: (error: unknown) => void;
+  readonly afterHop: () => void;
+  readonly proceed: () => void;
 }
