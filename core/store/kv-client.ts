@@ -1,5 +1,5 @@
 import type { Clock } from '../ports/clock.ts';
-import type { Transport } from '../ports/transport.ts';
+import type { CallResult, Transport } from '../ports/transport.ts';
 import type { KvReply, KvRequest, WatchOpen, WatchStreamMessage } from './protocol.ts';
 import type { Op, ResultOf, Revision, StoreError, WatchRequest, WatchResponse } from './types.ts';
 
@@ -67,7 +67,23 @@ export class KvClient {
     if (members.length === 0) throw new Error('KvClient needs at least one store member');
   }
 
-  async do<O extends Op>(op: O): Promise<KvOutcome<O>> {
+  do<O extends Op>(op: O): Promise<KvOutcome<O>> {
+    // The common case, a leader that answers, without the retry loop's async frame.
+    const member = this.members[this.current % this.members.length] as string;
+    return this.transport
+      .request<KvReply>(member, { kind: 'kv', op } satisfies KvRequest, this.options.requestTimeoutUs)
+      .then((reply) =>
+        reply.kind === 'reply' && reply.body.kind === 'result'
+          ? (reply.body.result as ResultOf<O>)
+          : this.retry(op, { member, reply }),
+      );
+  }
+
+  /** The attempts after the first, whose reply is `first`. */
+  private async retry<O extends Op>(
+    op: O,
+    first: { readonly member: string; readonly reply: CallResult<KvReply> },
+  ): Promise<KvOutcome<O>> {
     const isRead = op.kind === 'range';
     const attempts = isRead ? this.options.readRetries + 1 : this.members.length + 1;
     const clock = this.options.clock;
@@ -75,9 +91,17 @@ export class KvClient {
     let waitedUs = 0;
     let backoffUs = LEADER_BACKOFF_INITIAL_US;
     let lastReason = 'no attempt';
+    let answered: typeof first | undefined = first;
     for (let i = 0; i < attempts; i++) {
-      const member = this.members[this.current % this.members.length] as string;
-      const reply = await this.transport.request<KvReply>(member, { kind: 'kv', op } satisfies KvRequest, this.options.requestTimeoutUs);
+      let member: string;
+      let reply: CallResult<KvReply>;
+      if (answered !== undefined) {
+        ({ member, reply } = answered);
+        answered = undefined;
+      } else {
+        member = this.members[this.current % this.members.length] as string;
+        reply = await this.transport.request<KvReply>(member, { kind: 'kv', op } satisfies KvRequest, this.options.requestTimeoutUs);
+      }
       if (reply.kind === 'reply') {
         if (reply.body.kind === 'result') return reply.body.result as ResultOf<O>;
         this.follow(reply.body.leader);
