@@ -1,8 +1,9 @@
 #!/usr/bin/env node
-// The `ksim` command. TypeScript sources run through tsx's loader, so no build step is needed.
-import { register } from 'tsx/esm/api';
+// The `ksim` command. TypeScript sources run through the hooks in ts-loader.mjs, so no build
+// step is needed.
+import { register } from 'node:module';
 
-register();
+register('./ts-loader.mjs', import.meta.url);
 // `ksim ... | head` closes the pipe early: stop quietly, as command-line tools do.
 process.stdout.on('error', (e) => {
   if (e.code === 'EPIPE') process.exit(0);
