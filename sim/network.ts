@@ -293,7 +293,9 @@ export class Network {
       this.loop.scheduleAt(
         at,
         () => {
-          if (!server.owner.alive || server.listener?.onRequest === undefined) {
+          const listener = server.listener;
+          const answers = listener?.onCall !== undefined || listener?.onRequest !== undefined;
+          if (!server.owner.alive || listener === null || !answers) {
             // A host whose process is down answers with a reset, one hop later.
             this.reply(to, client, () => finish({ kind: 'refused' }));
             return undefined;
@@ -301,11 +303,18 @@ export class Network {
           this.delivered++;
           if (this.trace.debugEnabled) this.trace.record(to, 'net.request', { from, msg: kindOf(req) });
           const serverIncarnation = server.owner.incarnation;
-          const answer = server.listener.onRequest(from, req);
+          let replied = false;
           const send = (body: unknown): void => {
+            if (replied) return;
+            replied = true;
             if (server.owner.incarnation !== serverIncarnation || !server.owner.alive) return;
             this.reply(to, client, () => finish({ kind: 'reply', body: body as T }));
           };
+          if (listener.onCall !== undefined) {
+            listener.onCall(from, req, send);
+            return undefined;
+          }
+          const answer = listener.onRequest!(from, req);
           if (answer instanceof Promise) return answer.then(send);
           send(answer);
           return undefined;

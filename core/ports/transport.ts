@@ -40,7 +40,15 @@ export interface ServerStream<M = unknown> {
 
 export interface Listener {
   onMessage?(from: Address, msg: unknown): void;
+  /** Answers a request: the reply body, or a promise of it. */
   onRequest?(from: Address, req: unknown): unknown | Promise<unknown>;
+  /**
+   * The callback form of `onRequest`, for servers that hold many requests open and answer them
+   * later in batches (a store leader answering proposals as they commit): no promise per
+   * request. Call `reply` at most once; later calls are ignored. A listener that has `onCall`
+   * is not asked `onRequest`.
+   */
+  onCall?(from: Address, req: unknown, reply: (body: unknown) => void): void;
   onStream?(from: Address, req: unknown, stream: ServerStream): void;
 }
 

@@ -315,7 +315,7 @@ export class KvMember {
     });
     this.ports.transport.listen({
       onMessage: (_from, msg) => this.onMessage(msg as Message),
-      onRequest: (_from, req) => this.onRequest(req as MemberRequest),
+      onCall: (_from, req, reply) => this.onCall(req as MemberRequest, reply),
       onStream: (_from, req, stream) =>
         this.onWatch(req as WatchOpen, stream as ServerStream<WatchStreamMessage>),
     });
@@ -368,40 +368,36 @@ export class KvMember {
     return this.pumpNow();
   }
 
-  private onRequest(req: MemberRequest): MemberReply | Promise<MemberReply> {
-    if (this.role !== 'leader') return this.notLeader();
+  /** Answers through `reply`, at once or when the request's entry or read round completes. */
+  private onCall(req: MemberRequest, reply: Resolve): void {
+    if (this.role !== 'leader') return reply(this.notLeader());
     switch (req.kind) {
       case 'kv':
         return req.op.kind === 'range'
-          ? this.enqueueRead(() => this.serveRange(req.op))
-          : this.enqueueWrite(req.op);
+          ? this.enqueueRead(() => this.serveRange(req.op), reply)
+          : this.enqueueWrite(req.op, reply);
       case 'lease-keep-alive':
       case 'lease-time-to-live':
-        return this.enqueueRead(() => this.serveLease(req));
+        return this.enqueueRead(() => this.serveLease(req), reply);
       case 'snapshot-save':
-        return this.enqueueRead(() => ({
-          kind: 'snapshot',
-          revision: this.sm.revision,
-          data: this.sm.snapshot(),
-        }));
+        return this.enqueueRead(
+          () => ({ kind: 'snapshot', revision: this.sm.revision, data: this.sm.snapshot() }),
+          reply,
+        );
       default:
         return assertNever(req, 'member request');
     }
   }
 
-  private enqueueWrite(op: Op): Promise<MemberReply> {
+  private enqueueWrite(op: Op, resolve: Resolve): void {
     const chosen = op.kind === 'lease-grant' && op.id === 0 ? { ...op, id: this.newLeaseId() } : op;
-    return new Promise((resolve) => {
-      this.proposals.push({ op: chosen, data: encodeEntryOp(chosen), resolve });
-      this.kick();
-    });
+    this.proposals.push({ op: chosen, data: encodeEntryOp(chosen), resolve });
+    this.kick();
   }
 
-  private enqueueRead(serve: () => MemberReply): Promise<MemberReply> {
-    return new Promise((resolve) => {
-      this.reads.push({ serve, resolve });
-      this.kick();
-    });
+  private enqueueRead(serve: () => MemberReply, resolve: Resolve): void {
+    this.reads.push({ serve, resolve });
+    this.kick();
   }
 
   private onWatch(open: WatchOpen, stream: ServerStream<WatchStreamMessage>): void {
