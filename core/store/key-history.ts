@@ -141,8 +141,11 @@ function trimBefore(kvs: KeyValue[], subs: number[], rev: Revision): void {
   if (kvs[0]!.modRevision > rev) return;
   const keep = lastAtOrBelow(kvs, rev);
   if (keep > 0) {
-    kvs.splice(0, keep);
-    subs.splice(0, keep);
+    // In place: splice would allocate an array of the removed versions.
+    kvs.copyWithin(0, keep);
+    kvs.length -= keep;
+    subs.copyWithin(0, keep);
+    subs.length -= keep;
   }
 }
 
