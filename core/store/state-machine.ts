@@ -84,11 +84,6 @@ export class KvStateMachine {
     }
   }
 
-  /** Applies an op encoded by `encodeOp` (the payload of a committed Raft entry). */
-  applyEncoded(bytes: Uint8Array): Result {
-    return this.apply(decodeOp(bytes));
-  }
-
   /** Leases with their TTL and keys, for the leader's lessor to time. */
   leases(): LeaseInfo[] {
     return this.store.leases();
@@ -120,14 +115,9 @@ export class KvStateMachine {
   }
 }
 
-const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
-export function encodeOp(op: Op): Uint8Array {
-  return encoder.encode(JSON.stringify(op));
-}
-
-/** Inverse of `encodeOp`. Entries come from our own proposers, so a bad one is a bug. */
+/** Reads an op written as UTF-8 JSON. Entries come from our own proposers, so a bad one is a bug. */
 export function decodeOp(bytes: Uint8Array): Op {
   const op = JSON.parse(decoder.decode(bytes)) as Op;
   switch (op.kind) {
