@@ -105,7 +105,10 @@ export class EventLoop {
   }
 
   schedule(delayUs: number, fn: () => unknown, owner: EventOwner | null = null): SimEvent {
-    assert(Number.isInteger(delayUs) && delayUs >= 0, `delay must be a non-negative integer, got ${delayUs}`);
+    assert(
+      Number.isInteger(delayUs) && delayUs >= 0,
+      `delay must be a non-negative integer, got ${delayUs}`,
+    );
     return this.scheduleAt(this.nowUs + delayUs, fn, owner);
   }
 
@@ -178,7 +181,8 @@ export class EventLoop {
       if (run.eventsRun >= run.maxEvents) return { reason: 'max-events', eventsRun: run.eventsRun };
       const ev = queue.peek();
       if (ev === undefined) {
-        if (run.untilUs !== Number.POSITIVE_INFINITY) this.nowUs = Math.max(this.nowUs, run.untilUs);
+        if (run.untilUs !== Number.POSITIVE_INFINITY)
+          this.nowUs = Math.max(this.nowUs, run.untilUs);
         return { reason: 'idle', eventsRun: run.eventsRun };
       }
       if (ev.timeUs > run.untilUs) {

@@ -52,10 +52,16 @@ export function validateLatency(model: LatencyModel): void {
       assert(model.us >= 0, 'latency must be non-negative');
       return;
     case 'uniform':
-      assert(model.minUs >= 0 && model.maxUs >= model.minUs, 'uniform latency needs 0 <= minUs <= maxUs');
+      assert(
+        model.minUs >= 0 && model.maxUs >= model.minUs,
+        'uniform latency needs 0 <= minUs <= maxUs',
+      );
       return;
     case 'exponential':
-      assert(model.minUs >= 0 && model.meanUs >= model.minUs, 'exponential latency needs 0 <= minUs <= meanUs');
+      assert(
+        model.minUs >= 0 && model.meanUs >= model.minUs,
+        'exponential latency needs 0 <= minUs <= meanUs',
+      );
       return;
     default:
       assertNever(model, 'latency model');
@@ -182,7 +188,8 @@ export class Network {
     for (let i = 0; i < groups.length; i++) {
       for (let j = 0; j < groups.length; j++) {
         if (i === j) continue;
-        for (const a of groups[i] ?? []) for (const b of groups[j] ?? []) this.blocked.add(linkKey(a, b));
+        for (const a of groups[i] ?? [])
+          for (const b of groups[j] ?? []) this.blocked.add(linkKey(a, b));
       }
     }
     this.trace.record('sim', 'fault.partition', { groups: groups.map((g) => [...g]) });
@@ -240,7 +247,12 @@ export class Network {
   sendDatagram(from: Address, to: Address, msg: unknown): void {
     const dest = this.nodes.get(to);
     if (dest === undefined || !dest.owner.alive || this.isBlocked(from, to)) {
-      this.drop(from, to, msg, dest === undefined ? 'unknown' : dest.owner.alive ? 'blocked' : 'down');
+      this.drop(
+        from,
+        to,
+        msg,
+        dest === undefined ? 'unknown' : dest.owner.alive ? 'blocked' : 'down',
+      );
       return;
     }
     const copies =
@@ -262,16 +274,23 @@ export class Network {
     const onMessage = dest.listener?.onMessage;
     if (onMessage === undefined) return undefined;
     this.delivered++;
-    if (this.trace.debugEnabled) this.trace.record(dest.name, 'net.recv', { from, msg: kindOf(msg) });
+    if (this.trace.debugEnabled)
+      this.trace.record(dest.name, 'net.recv', { from, msg: kindOf(msg) });
     return onMessage.call(dest.listener, from, msg);
   }
 
   private drop(from: Address, to: Address, msg: unknown, reason: string): void {
     this.dropped++;
-    if (this.trace.debugEnabled) this.trace.record(from, 'net.drop', { to, msg: kindOf(msg), reason });
+    if (this.trace.debugEnabled)
+      this.trace.record(from, 'net.drop', { to, msg: kindOf(msg), reason });
   }
 
-  request<T>(client: NetNode, to: Address, req: unknown, timeoutUs: number): Promise<CallResult<T>> {
+  request<T>(
+    client: NetNode,
+    to: Address,
+    req: unknown,
+    timeoutUs: number,
+  ): Promise<CallResult<T>> {
     const from = client.name;
     return new Promise((resolve) => {
       let done = false;
@@ -301,7 +320,8 @@ export class Network {
             return undefined;
           }
           this.delivered++;
-          if (this.trace.debugEnabled) this.trace.record(to, 'net.request', { from, msg: kindOf(req) });
+          if (this.trace.debugEnabled)
+            this.trace.record(to, 'net.request', { from, msg: kindOf(req) });
           const serverIncarnation = server.owner.incarnation;
           let replied = false;
           const send = (body: unknown): void => {
@@ -347,7 +367,11 @@ export class Network {
       handlers.onClose(reason);
     };
     // Like a TCP connect: without an answer (lost SYN, lost reset, partition) it times out.
-    this.loop.schedule(this.options.connectTimeoutUs, () => failOpen('connect timeout'), client.owner);
+    this.loop.schedule(
+      this.options.connectTimeoutUs,
+      () => failOpen('connect timeout'),
+      client.owner,
+    );
     if (!this.isBlocked(from, to)) {
       const at = this.arrival(from, to, true);
       this.loop.scheduleAt(
@@ -362,7 +386,11 @@ export class Network {
           server.streams.add(stream);
           stream.lastToClientUs = this.loop.now;
           this.delivered++;
-          return server.listener.onStream(from, req, this.serverSide(stream, server.owner.incarnation));
+          return server.listener.onStream(
+            from,
+            req,
+            this.serverSide(stream, server.owner.incarnation),
+          );
         },
         null,
       );
@@ -406,14 +434,18 @@ export class Network {
 
   /** Delivers in order on the server->client direction; nothing arrives on a closed stream. */
   private toClient(stream: Stream, deliver: () => void): void {
-    const at = Math.max(this.arrival(stream.server.name, stream.client.name, true), stream.lastToClientUs);
+    const at = Math.max(
+      this.arrival(stream.server.name, stream.client.name, true),
+      stream.lastToClientUs,
+    );
     stream.lastToClientUs = at;
     this.loop.scheduleAt(
       at,
       () => {
         if (stream.state === 'closed') return;
         this.delivered++;
-        if (this.trace.debugEnabled) this.trace.record(stream.client.name, 'net.stream-recv', { from: stream.server.name });
+        if (this.trace.debugEnabled)
+          this.trace.record(stream.client.name, 'net.stream-recv', { from: stream.server.name });
         deliver();
       },
       stream.client.owner,
@@ -421,7 +453,10 @@ export class Network {
   }
 
   private notifyServerLater(stream: Stream, reason: string): void {
-    const at = Math.max(this.arrival(stream.client.name, stream.server.name, true), stream.lastToServerUs);
+    const at = Math.max(
+      this.arrival(stream.client.name, stream.server.name, true),
+      stream.lastToServerUs,
+    );
     stream.lastToServerUs = at;
     this.loop.scheduleAt(
       at,
@@ -440,7 +475,11 @@ export class Network {
     stream.client.streams.delete(stream);
     stream.server.streams.delete(stream);
     if (this.trace.debugEnabled) {
-      this.trace.record('sim', 'net.stream-break', { client: stream.client.name, server: stream.server.name, reason });
+      this.trace.record('sim', 'net.stream-break', {
+        client: stream.client.name,
+        server: stream.server.name,
+        reason,
+      });
     }
     this.loop.schedule(0, () => stream.handlers.onClose(reason), stream.client.owner);
     this.loop.schedule(0, () => stream.notifyServer(reason), stream.server.owner);
@@ -451,14 +490,16 @@ export class Network {
       for (const stream of [...node.streams]) {
         const c = stream.client.name;
         const s = stream.server.name;
-        if (this.isBlocked(c, s) || this.isBlocked(s, c)) this.breakStream(stream, 'network partition');
+        if (this.isBlocked(c, s) || this.isBlocked(s, c))
+          this.breakStream(stream, 'network partition');
       }
     }
   }
 }
 
 function kindOf(msg: unknown): string {
-  if (typeof msg === 'object' && msg !== null && 'kind' in msg) return String((msg as { kind: unknown }).kind);
+  if (typeof msg === 'object' && msg !== null && 'kind' in msg)
+    return String((msg as { kind: unknown }).kind);
   return typeof msg;
 }
 

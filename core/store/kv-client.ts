@@ -71,7 +71,11 @@ export class KvClient {
     // The common case, a leader that answers, without the retry loop's async frame.
     const member = this.members[this.current % this.members.length] as string;
     return this.transport
-      .request<KvReply>(member, { kind: 'kv', op } satisfies KvRequest, this.options.requestTimeoutUs)
+      .request<KvReply>(
+        member,
+        { kind: 'kv', op } satisfies KvRequest,
+        this.options.requestTimeoutUs,
+      )
       .then((reply) =>
         reply.kind === 'reply' && reply.body.kind === 'result'
           ? (reply.body.result as ResultOf<O>)
@@ -100,7 +104,11 @@ export class KvClient {
         answered = undefined;
       } else {
         member = this.members[this.current % this.members.length] as string;
-        reply = await this.transport.request<KvReply>(member, { kind: 'kv', op } satisfies KvRequest, this.options.requestTimeoutUs);
+        reply = await this.transport.request<KvReply>(
+          member,
+          { kind: 'kv', op } satisfies KvRequest,
+          this.options.requestTimeoutUs,
+        );
       }
       if (reply.kind === 'reply') {
         if (reply.body.kind === 'result') return reply.body.result as ResultOf<O>;

@@ -58,7 +58,10 @@ export function restore(bytes: Uint8Array, options: MvccStoreOptions = {}): Mvcc
       leases: json.leases.map(([id, ttlSeconds]) => ({ id: leaseId(id), ttlSeconds })),
       keys: json.keys.map(([key, generations]) => [
         key,
-        new KeyHistory(key, generations.map((g) => decodeGeneration(key, g))),
+        new KeyHistory(
+          key,
+          generations.map((g) => decodeGeneration(key, g)),
+        ),
       ]),
     },
     options,

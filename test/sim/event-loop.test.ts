@@ -27,8 +27,11 @@ describe('EventLoop', () => {
   it('compacts the heap when cancelled timers pile up, without losing live events', async () => {
     const loop = new EventLoop();
     const fired: number[] = [];
-    const timers = Array.from({ length: 20_000 }, (_, i) => loop.schedule(1_000 + i, () => fired.push(i)));
-    for (let i = 0; i < timers.length; i++) if (i % 10 !== 0) loop.cancel(timers[i] as (typeof timers)[number]);
+    const timers = Array.from({ length: 20_000 }, (_, i) =>
+      loop.schedule(1_000 + i, () => fired.push(i)),
+    );
+    for (let i = 0; i < timers.length; i++)
+      if (i % 10 !== 0) loop.cancel(timers[i] as (typeof timers)[number]);
     expect(loop.pending).toBeLessThan(20_000);
     await loop.run();
     expect(fired).toEqual(Array.from({ length: 2_000 }, (_, k) => k * 10));

@@ -58,14 +58,17 @@ describe('a voter stranded on an old configuration (found by the chaos property)
     compaction: false,
   };
 
-  plainTest('without PreVote, the election takes far longer than the bounded case, but ends', () => {
-    // Node 3 still has voters {1,2,3}; the others have voters {3,4}: 4 needs 3's vote, and 3
-    // only ever asks 1 and 2.
-    const cluster = new ChaosCluster(stranded);
-    cluster.runChaos();
-    expect(cluster.converge(400, { mustConverge: false }).ticks).toBeUndefined();
-    expect(cluster.converge(10_000).ticks).toBeLessThan(10_000);
-  });
+  plainTest(
+    'without PreVote, the election takes far longer than the bounded case, but ends',
+    () => {
+      // Node 3 still has voters {1,2,3}; the others have voters {3,4}: 4 needs 3's vote, and 3
+      // only ever asks 1 and 2.
+      const cluster = new ChaosCluster(stranded);
+      cluster.runChaos();
+      expect(cluster.converge(400, { mustConverge: false }).ticks).toBeUndefined();
+      expect(cluster.converge(10_000).ticks).toBeLessThan(10_000);
+    },
+  );
 });
 
 describe('raft chaos runs are deterministic', () => {
