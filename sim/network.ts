@@ -292,6 +292,10 @@ export class Network {
     timeoutUs: number,
   ): Promise<CallResult<T>> {
     const from = client.name;
+    assert(
+      Number.isInteger(timeoutUs) && timeoutUs >= 0,
+      `request timeout must be a non-negative integer, got ${timeoutUs}`,
+    );
     return new Promise((resolve) => {
       let done = false;
       const finish = (result: CallResult<T>): void => {

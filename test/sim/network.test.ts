@@ -67,7 +67,10 @@ describe('simulated network', () => {
   it('drops and duplicates datagrams at the configured rates', async () => {
     const sim = new Simulation({
       seed: 2,
-      network: { ...DEFAULT_NETWORK, link: { ...DEFAULT_NETWORK.link, lossProbability: 0.3, duplicateProbability: 0.2 } },
+      network: {
+        ...DEFAULT_NETWORK,
+        link: { ...DEFAULT_NETWORK.link, lossProbability: 0.3, duplicateProbability: 0.2 },
+      },
     });
     const log: unknown[][] = [];
     sim.spawnProcess('b', recorder(log));
@@ -110,7 +113,10 @@ describe('simulated network', () => {
 });
 
 describe('request/response', () => {
-  async function call(setup: (sim: Simulation) => void, timeoutUs = 1_000): Promise<[number, CallResult]> {
+  async function call(
+    setup: (sim: Simulation) => void,
+    timeoutUs = 1_000,
+  ): Promise<[number, CallResult]> {
     const sim = new Simulation({ seed: 1, network: constant(100) });
     sim.spawnProcess('server', (p) =>
       p.transport.listen({
@@ -138,7 +144,10 @@ describe('request/response', () => {
   });
 
   it('times out when the request cannot cross a partition', async () => {
-    expect(await call((sim) => sim.network.partition([['client'], ['server']]))).toEqual([1_000, { kind: 'timeout' }]);
+    expect(await call((sim) => sim.network.partition([['client'], ['server']]))).toEqual([
+      1_000,
+      { kind: 'timeout' },
+    ]);
   });
 
   it('times out when the reply is lost (outcome unknown)', async () => {
@@ -165,6 +174,100 @@ describe('request/response', () => {
     sim.at(150, () => sim.crash('client'));
     await sim.run();
     expect(resumed).toBe(false);
+  });
+});
+
+describe('request timeouts', () => {
+  it('times out each unanswered call at its own deadline, among thousands answered', async () => {
+    // The server answers even-numbered requests and ignores odd ones; calls are issued 7 us
+    // apart with two timeout lengths, so timers are cancelled in bulk around live ones.
+    const sim = new Simulation({ seed: 1, network: constant(100) });
+    sim.spawnProcess('server', (p) =>
+      p.transport.listen({
+        onCall: (_from, req, reply) => {
+          if ((req as number) % 2 === 0) reply(req);
+        },
+      }),
+    );
+    const outcomes = new Map<number, [number, string]>();
+    const issuedAt = new Map<number, number>();
+    const timeoutOf = (i: number): number => (i % 3 === 0 ? 50_000 : 20_000);
+    sim.spawnProcess('client', (p) => {
+      for (let i = 0; i < 5_000; i++) {
+        p.clock.setTimer(7 * i, () => {
+          issuedAt.set(i, p.clock.now());
+          void p.transport.request('server', i, timeoutOf(i)).then((r) => {
+            outcomes.set(i, [p.clock.now(), r.kind]);
+          });
+        });
+      }
+    });
+    await sim.run();
+    expect(outcomes.size).toBe(5_000);
+    for (const [i, [at, kind]] of outcomes) {
+      if (i % 2 === 0) expect([i, at, kind]).toEqual([i, issuedAt.get(i)! + 200, 'reply']);
+      else expect([i, at, kind]).toEqual([i, issuedAt.get(i)! + timeoutOf(i), 'timeout']);
+    }
+  });
+
+  it('answers a call once even if the server replies twice', async () => {
+    const run = async (replies: number): Promise<[unknown[], number]> => {
+      const sim = new Simulation({ seed: 1, network: constant(100) });
+      sim.spawnProcess('server', (p) =>
+        p.transport.listen({
+          onCall: (_from, _req, reply) => {
+            for (let i = 1; i <= replies; i++) reply(`reply ${i}`);
+          },
+        }),
+      );
+      const seen: unknown[] = [];
+      sim.spawnProcess('client', (p) =>
+        p.spawn(async () => {
+          seen.push(await p.transport.request('server', 'x', 1_000));
+        }),
+      );
+      await sim.run();
+      return [seen, sim.loop.eventsProcessed];
+    };
+    const [once, eventsOnce] = await run(1);
+    const [twice, eventsTwice] = await run(2);
+    expect(twice).toEqual([{ kind: 'reply', body: 'reply 1' }]);
+    expect(once).toEqual(twice);
+    // The second reply is not even sent: no extra delivery event.
+    expect(eventsTwice).toBe(eventsOnce);
+  });
+
+  it('drops the waiting calls of a client that restarted, and still times out the new ones', async () => {
+    const sim = new Simulation({ seed: 1, network: constant(100) });
+    sim.spawnProcess('server', (p) => p.transport.listen({ onCall: () => undefined }));
+    const outcomes: [number, string][] = [];
+    sim.spawnProcess('client', (p) =>
+      p.spawn(async () => {
+        const r = await p.transport.request('server', p.incarnation, 1_000);
+        outcomes.push([p.clock.now(), `${p.incarnation}:${r.kind}`]);
+      }),
+    );
+    sim.at(500, () => {
+      sim.crash('client');
+      sim.restart('client');
+    });
+    await sim.run();
+    expect(outcomes).toEqual([[1_500, '2:timeout']]);
+  });
+
+  it('refuses a timeout that is not a non-negative integer', async () => {
+    const sim = new Simulation({ seed: 1 });
+    sim.spawnProcess('server', (p) => p.transport.listen({ onRequest: () => 'ok' }));
+    const errors: string[] = [];
+    sim.spawnProcess('client', (p) => {
+      try {
+        void p.transport.request('server', 'x', 1.5);
+      } catch (e) {
+        errors.push((e as Error).message);
+      }
+    });
+    await sim.run();
+    expect(errors).toEqual(['request timeout must be a non-negative integer, got 1.5']);
   });
 });
 
@@ -200,7 +303,10 @@ describe('streams', () => {
     const events: string[] = [];
     setup(sim, events);
     await sim.run();
-    expect(events).toEqual([...Array.from({ length: 20 }, (_, i) => String(i)), 'close:closed by server']);
+    expect(events).toEqual([
+      ...Array.from({ length: 20 }, (_, i) => String(i)),
+      'close:closed by server',
+    ]);
   });
 
   it('breaks on a partition and tells both ends', async () => {
@@ -209,7 +315,10 @@ describe('streams', () => {
     setup(sim, events);
     sim.at(52, () => sim.network.partition([['client'], ['server']]));
     await sim.run();
-    expect(events.slice(-2).sort()).toEqual(['close:network partition', 'server-close:network partition']);
+    expect(events.slice(-2).sort()).toEqual([
+      'close:network partition',
+      'server-close:network partition',
+    ]);
     const data = events.filter((e) => /^\d+$/.test(e)).map(Number);
     expect(data).toEqual(Array.from({ length: data.length }, (_, i) => i));
     expect(data.length).toBeLessThan(20);
