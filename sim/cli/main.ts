@@ -66,10 +66,16 @@ export async function main(argv: readonly string[], out: (s: string) => void = (
     .option('--clients <n>', 'concurrent clients', asSeed, 1_000)
     .option('--writes <n>', 'measured writes', asSeed)
     .option('--reads <n>', 'measured reads', asSeed)
-    .action(async (opts: { out: string; seed?: number; members: number; clients: number; writes?: number; reads?: number }) => {
-      const { out: file, ...rest } = opts;
+    .option('--repeat <n>', 'run the benchmark n times; rows report the median run', asSeed, 1)
+    .action(async (opts: { out: string; seed?: number; members: number; clients: number; writes?: number; reads?: number; repeat: number }) => {
+      const { out: file, repeat, ...rest } = opts;
+      if (repeat < 1) {
+        out(`ksim: --repeat must be at least 1, got ${repeat}`);
+        exitCode = 2;
+        return;
+      }
       const defined = Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined));
-      exitCode = await benchStore({ out: file, ...defined }, out);
+      exitCode = await benchStore({ out: file, repeat, ...defined }, out);
     });
 
   bench

@@ -87,6 +87,23 @@ describe('ksim CLI', () => {
     ]);
   });
 
+  it('repeats the store benchmark and reports the median run with every run listed', async () => {
+    const out = join(dir, 'store-repeat.json');
+    const args = ['bench', 'store', '--clients', '20', '--writes', '500', '--reads', '500', '--out', out];
+    const { output } = await ksim(...args, '--repeat', '3');
+    expect(output).toMatch(/^\d+ writes\/s \(500 ops.*\(runs: [\d,]+, [\d,]+, [\d,]+\)$/m);
+    const json = JSON.parse(readFileSync(out, 'utf8')) as {
+      repeat: number;
+      rows: { name: string; opsPerSecond: number }[];
+      runs: { name: string; opsPerSecond: number }[][];
+    };
+    expect(json.repeat).toBe(3);
+    expect(json.runs).toHaveLength(3);
+    const writes = json.runs.map((run) => run[0]!.opsPerSecond).sort((a, b) => a - b);
+    expect(json.rows[0]!.opsPerSecond).toBe(writes[1]);
+    expect((await ksim(...args, '--repeat', '0')).output).toContain('--repeat must be at least 1, got 0');
+  });
+
   it('benchmarks scheduler_perf workloads at a reduced size', async () => {
     const out = join(dir, 'scheduler.json');
     const { code, output } = await ksim(
