@@ -3,16 +3,12 @@
  * 1..n, each a KvMember process on its own simulated disk. Shared by the fuzzer, the benchmark
  * and the tests.
  */
-import {
-  KvMember,
-  type KvMemberOptions,
-  type MemberPeer,
-} from '../core/store/member/kv-member.ts';
+import { KvMember, type KvMemberOptions, type MemberPeer } from '../core/store/member/kv-member.ts';
 import type { MemberProbe, MemberView } from '../core/store/member/member-probe.ts';
 import type { SimProcess } from './process.ts';
 import type { Simulation } from './simulation.ts';
 
-export type MemberTuning = Omit<KvMemberOptions, 'id' | 'peers' | 'probe'>;
+export type MemberTuning = Omit<KvMemberOptions, 'id' | 'peers' | 'probe' | 'join'>;
 
 export interface StoreClusterOptions {
   readonly members: number;
@@ -22,29 +18,58 @@ export interface StoreClusterOptions {
 }
 
 export class StoreCluster {
-  readonly names: readonly string[];
-  private readonly processes: readonly SimProcess[];
+  private readonly prefix: string;
+  /** Every member process ever started here (a removed member's stays, stopped or not). */
+  private readonly peers: MemberPeer[];
+  private readonly processes: SimProcess[];
 
   constructor(
     private readonly sim: Simulation,
-    options: StoreClusterOptions,
+    private readonly options: StoreClusterOptions,
   ) {
-    const prefix = options.namePrefix ?? 'etcd';
-    const peers: MemberPeer[] = Array.from({ length: options.members }, (_, i) => ({
-      id: i + 1,
-      address: `${prefix}-${i}`,
-    }));
-    this.names = peers.map((p) => p.address);
-    for (const peer of peers) {
-      const memberOptions: KvMemberOptions = {
-        ...options.tuning,
-        id: peer.id,
-        peers,
-        ...(options.probe === undefined ? {} : { probe: options.probe }),
-      };
-      sim.spawnProcess(peer.address, (ports) => new KvMember(ports, memberOptions));
+    this.prefix = options.namePrefix ?? 'etcd';
+    this.peers = Array.from({ length: options.members }, (_, i) => this.peer(i + 1));
+    for (const peer of this.peers) this.spawn(peer, this.peers, false);
+    this.processes = this.peers.map((p) => sim.process(p.address));
+  }
+
+  /** Addresses of every member started here, in id order. */
+  get names(): readonly string[] {
+    return this.peers.map((p) => p.address);
+  }
+
+  /** The id and address the next new member gets. */
+  nextPeer(): MemberPeer {
+    return this.peer(this.peers.length + 1);
+  }
+
+  /**
+   * Starts member `peer` as a new member of the running cluster (etcd's "initial-cluster-state
+   * existing"): add it with a 'member-add' request first; it then waits for the leader's
+   * snapshot.
+   */
+  join(peer: MemberPeer): void {
+    if (this.peers.some((p) => p.id === peer.id || p.address === peer.address)) {
+      throw new Error(`store cluster: member ${peer.id} (${peer.address}) already started`);
     }
-    this.processes = this.names.map((n) => sim.process(n));
+    this.peers.push(peer);
+    this.spawn(peer, this.peers, true);
+    this.processes.push(this.sim.process(peer.address));
+  }
+
+  private peer(id: number): MemberPeer {
+    return { id, address: `${this.prefix}-${id - 1}` };
+  }
+
+  private spawn(peer: MemberPeer, peers: readonly MemberPeer[], join: boolean): void {
+    const memberOptions: KvMemberOptions = {
+      ...this.options.tuning,
+      id: peer.id,
+      peers: [...peers],
+      ...(join ? { join } : {}),
+      ...(this.options.probe === undefined ? {} : { probe: this.options.probe }),
+    };
+    this.sim.spawnProcess(peer.address, (ports) => new KvMember(ports, memberOptions));
   }
 
   /** The running incarnation of a member, or undefined while it is down. */

@@ -1,5 +1,6 @@
 import type { Clock } from '../ports/clock.ts';
 import type { CallResult, Transport } from '../ports/transport.ts';
+import type { MembershipReply, MembershipRequest } from './member/member-protocol.ts';
 import type { KvReply, KvRequest, WatchOpen, WatchStreamMessage } from './protocol.ts';
 import type { Op, ResultOf, Revision, StoreError, WatchRequest, WatchResponse } from './types.ts';
 
@@ -44,6 +45,13 @@ export interface KvClientOptions {
   readonly leaderWaitUs?: number;
 }
 
+export type MembershipOutcome =
+  Exclude<MembershipReply, { readonly kind: 'not-leader' }> | UnknownOutcome | NotAppliedOutcome;
+
+function resultOf<O extends Op>(body: KvReply): ResultOf<O> | undefined {
+  return body.kind === 'result' ? (body.result as ResultOf<O>) : undefined;
+}
+
 export const DEFAULT_KV_CLIENT: KvClientOptions = { requestTimeoutUs: 5_000_000, readRetries: 3 };
 
 /** Back-off while waiting for a leader: 50 ms doubling to 1 s. */
@@ -70,48 +78,56 @@ export class KvClient {
   do<O extends Op>(op: O): Promise<KvOutcome<O>> {
     // The common case, a leader that answers, without the retry loop's async frame.
     const member = this.members[this.current % this.members.length] as string;
+    const request: KvRequest = { kind: 'kv', op };
     return this.transport
-      .request<KvReply>(
-        member,
-        { kind: 'kv', op } satisfies KvRequest,
-        this.options.requestTimeoutUs,
-      )
+      .request<KvReply>(member, request, this.options.requestTimeoutUs)
       .then((reply) =>
         reply.kind === 'reply' && reply.body.kind === 'result'
           ? (reply.body.result as ResultOf<O>)
-          : this.retry(op, { member, reply }),
+          : this.retry(request, op.kind === 'range', resultOf<O>, { member, reply }),
       );
   }
 
-  /** The attempts after the first, whose reply is `first`. */
-  private async retry<O extends Op>(
-    op: O,
-    first: { readonly member: string; readonly reply: CallResult<KvReply> },
-  ): Promise<KvOutcome<O>> {
-    const isRead = op.kind === 'range';
+  /**
+   * etcdctl member list / add / promote / remove, sent to the leader. A change whose request
+   * timed out is reported as unknown: it may have been applied.
+   */
+  membership(request: MembershipRequest): Promise<MembershipOutcome> {
+    return this.retry(request, request.kind === 'member-list', (body: MembershipReply) =>
+      body.kind === 'not-leader' ? undefined : body,
+    );
+  }
+
+  /**
+   * Sends `request` until a member answers it (`accept` returns the answer; a not-leader reply
+   * moves on to the leader it names), starting with the reply `first` when given.
+   */
+  private async retry<B extends { readonly kind: string; readonly leader?: string }, R>(
+    request: unknown,
+    isRead: boolean,
+    accept: (body: B) => R | undefined,
+    first?: { readonly member: string; readonly reply: CallResult<B> },
+  ): Promise<R | UnknownOutcome | NotAppliedOutcome> {
     const attempts = isRead ? this.options.readRetries + 1 : this.members.length + 1;
     const clock = this.options.clock;
     const waitLimitUs = this.options.leaderWaitUs ?? DEFAULT_LEADER_WAIT_US;
     let waitedUs = 0;
     let backoffUs = LEADER_BACKOFF_INITIAL_US;
     let lastReason = 'no attempt';
-    let answered: typeof first | undefined = first;
+    let answered = first;
     for (let i = 0; i < attempts; i++) {
       let member: string;
-      let reply: CallResult<KvReply>;
+      let reply: CallResult<B>;
       if (answered !== undefined) {
         ({ member, reply } = answered);
         answered = undefined;
       } else {
         member = this.members[this.current % this.members.length] as string;
-        reply = await this.transport.request<KvReply>(
-          member,
-          { kind: 'kv', op } satisfies KvRequest,
-          this.options.requestTimeoutUs,
-        );
+        reply = await this.transport.request<B>(member, request, this.options.requestTimeoutUs);
       }
       if (reply.kind === 'reply') {
-        if (reply.body.kind === 'result') return reply.body.result as ResultOf<O>;
+        const accepted = accept(reply.body);
+        if (accepted !== undefined) return accepted;
         this.follow(reply.body.leader);
         lastReason = `${member} is not the leader`;
         const noLeaderKnown = reply.body.leader === undefined && i === attempts - 1;

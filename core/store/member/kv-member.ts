@@ -23,7 +23,7 @@
  */
 import type { ProcessPorts } from '../../ports/process.ts';
 import type { ServerStream } from '../../ports/transport.ts';
-import { decodeConfChange } from '../../raft/conf-change.ts';
+import { confChange, decodeConfChange, type ConfChange } from '../../raft/conf-change.ts';
 import type { Message } from '../../raft/messages.ts';
 import { RawNode } from '../../raft/raw-node.ts';
 import type { Ready } from '../../raft/ready.ts';
@@ -34,6 +34,7 @@ import {
   asTerm,
   EMPTY_DATA,
   EMPTY_HARD_STATE,
+  EMPTY_SNAPSHOT,
   NO_NODE,
   type ConfState,
   type Entry,
@@ -60,7 +61,15 @@ import {
 } from '../types.ts';
 import { Lessor } from './lessor.ts';
 import type { MemberProbe, MemberView } from './member-probe.ts';
-import type { LeaseRequest, LeaseResult, MemberReply, MemberRequest } from './member-protocol.ts';
+import type {
+  LeaseRequest,
+  LeaseResult,
+  MemberInfo,
+  MemberReply,
+  MemberRequest,
+  MembershipRequest,
+} from './member-protocol.ts';
+import { decodeMemberSnapshot, encodeMemberSnapshot } from './member-snapshot.ts';
 import { decodeEntryOp, encodeEntryOp } from './op-codec.ts';
 import { readWal, Wal } from './wal.ts';
 
@@ -100,6 +109,12 @@ export interface KvMemberOptions {
    * empty disk; every member of the new cluster must get the same bytes.
    */
   readonly restoreFrom?: Uint8Array;
+  /**
+   * Start as a new member of a running cluster (etcd --initial-cluster-state existing): no
+   * bootstrap image, no vote until the leader has sent a snapshot that names this member. It
+   * must have been added first ('member-add'); `peers` lists the current members and this one.
+   */
+  readonly join?: boolean;
   readonly probe?: MemberProbe;
 }
 
@@ -125,8 +140,14 @@ interface QueuedProposal {
 
 interface InflightProposal {
   readonly term: Term;
-  readonly op: Op;
+  /** Undefined for a membership change. */
+  readonly op: Op | undefined;
   readonly resolve: Resolve | undefined;
+}
+
+interface QueuedConfChange {
+  readonly cc: ConfChange;
+  readonly resolve: Resolve;
 }
 
 interface QueuedRead {
@@ -142,6 +163,9 @@ interface ReadRound {
 }
 
 const US_PER_SECOND = 1_000_000;
+const EMPTY_CONF_STATE: ConfState = { voters: [], learners: [] };
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
 /** Returned by spawned tasks that had nothing to wait for (no new promise to settle). */
 const SETTLED: Promise<void> = Promise.resolve();
 /** Lease ids the leader picks: positive, below 2^48, so they print and compare exactly. */
@@ -149,8 +173,8 @@ const LEASE_ID_SPACE = 2 ** 48 - 1;
 
 export class KvMember {
   private readonly id: NodeId;
+  /** Where each member listens: from `peers`, conf-change contexts and snapshots. */
   private readonly addressOf = new Map<NodeId, string>();
-  private readonly voters: readonly NodeId[];
   private readonly timing: typeof DEFAULT_MEMBER_TIMING;
   private readonly dataDir: string;
   private readonly probe: MemberProbe | undefined;
@@ -170,6 +194,11 @@ export class KvMember {
   private pumping = false;
   private kickScheduled = false;
   private proposals: QueuedProposal[] = [];
+  /** A membership change waiting to be proposed, or proposed and not yet applied. */
+  private confChange: QueuedConfChange | undefined;
+  private confChangeIndex: Index | undefined;
+  /** Set once this member has applied its own removal: it then takes no further part. */
+  private removed = false;
   private readonly inflight = new Map<number, InflightProposal>();
   private reads: QueuedRead[] = [];
   private readRound: ReadRound | undefined;
@@ -191,8 +220,8 @@ export class KvMember {
       this.addressOf.set(asNodeId(p.id), p.address);
     }
     assert(this.addressOf.has(this.id), `member ${options.id} is not among its peers`);
-    this.voters = [...this.addressOf.keys()].sort((a, b) => a - b);
-    this.confState = { voters: this.voters, learners: [] };
+    const voters = [...this.addressOf.keys()].sort((a, b) => a - b);
+    this.confState = options.join === true ? EMPTY_CONF_STATE : { voters, learners: [] };
     this.timing = {
       tickUs: options.tickUs ?? DEFAULT_MEMBER_TIMING.tickUs,
       electionTicks: options.electionTicks ?? DEFAULT_MEMBER_TIMING.electionTicks,
@@ -224,6 +253,11 @@ export class KvMember {
       lastIndex: this.storage.lastIndex(),
       revision: this.sm.revision,
     };
+  }
+
+  /** Where this member believes each member listens, by id (for tests and tools). */
+  addressBook(): MemberPeer[] {
+    return [...this.addressOf].sort(([a], [b]) => a - b).map(([id, address]) => ({ id, address }));
   }
 
   /** FNV hash of the applied state: equal on members that applied the same entries. */
@@ -258,15 +292,20 @@ export class KvMember {
     let tornBytes = 0;
     switch (read.kind) {
       case 'empty':
-        snapshot = this.bootstrapSnapshot();
-        this.storage.applySnapshot(snapshot);
+        if (this.options.join === true) {
+          // Nothing until the leader's snapshot arrives.
+          snapshot = EMPTY_SNAPSHOT;
+        } else {
+          snapshot = this.bootstrapSnapshot();
+          this.storage.applySnapshot(snapshot);
+        }
         break;
       case 'recovered': {
         const log = read.log;
         snapshot = log.snapshot;
         previousSegment = log.newestSegment;
         tornBytes = log.tornBytes;
-        this.storage.applySnapshot(snapshot);
+        if (snapshot.metadata.index > 0) this.storage.applySnapshot(snapshot);
         for (const batch of log.entryBatches) this.storage.append(batch);
         hardState = log.hardState;
         break;
@@ -337,11 +376,20 @@ export class KvMember {
 
   private restoreStateMachine(snapshot: Snapshot): void {
     const smOptions = this.options.stateMachine ?? {};
+    const { members, store } = decodeMemberSnapshot(snapshot.data);
     this.sm =
-      snapshot.data.byteLength === 0
+      store.byteLength === 0
         ? new KvStateMachine(smOptions)
-        : KvStateMachine.restore(snapshot.data, smOptions);
-    this.confState = snapshot.metadata.confState;
+        : KvStateMachine.restore(store, smOptions);
+    if (members !== undefined) {
+      const own = this.addressOf.get(this.id)!;
+      this.addressOf.clear();
+      for (const m of members) this.addressOf.set(asNodeId(m.id), m.address);
+      if (!this.addressOf.has(this.id)) this.addressOf.set(this.id, own);
+    }
+    if (snapshot.metadata.index > 0 || this.options.join !== true) {
+      this.confState = snapshot.metadata.confState;
+    }
     this.applied = snapshot.metadata.index;
     this.probe?.restored(this.id, this.applied, this.sm.revision);
   }
@@ -356,6 +404,7 @@ export class KvMember {
   // ---- inputs --------------------------------------------------------------------------------
 
   private onTick(): Promise<void> | undefined {
+    if (this.removed) return undefined;
     this.ports.clock.setTimer(this.timing.tickUs, () => this.onTick());
     this.raw().tick();
     this.expireLeases();
@@ -363,15 +412,21 @@ export class KvMember {
   }
 
   private onMessage(m: Message): Promise<void> | undefined {
-    if (m.to !== this.id || !this.addressOf.has(m.from)) return undefined;
+    if (m.to !== this.id || this.removed || !this.addressOf.has(m.from)) return undefined;
     this.raw().step(m);
     return this.pumpNow();
   }
 
   /** Answers through `reply`, at once or when the request's entry or read round completes. */
   private onCall(req: MemberRequest, reply: Resolve): void {
-    if (this.role !== 'leader') return reply(this.notLeader());
+    if (this.role !== 'leader' || this.removed) return reply(this.notLeader());
     switch (req.kind) {
+      case 'member-list':
+        return this.enqueueRead(() => ({ kind: 'members', members: this.memberList() }), reply);
+      case 'member-add':
+      case 'member-promote':
+      case 'member-remove':
+        return this.enqueueConfChange(req, reply);
       case 'kv':
         return req.op.kind === 'range'
           ? this.enqueueRead(() => this.serveRange(req.op), reply)
@@ -392,6 +447,47 @@ export class KvMember {
   private enqueueWrite(op: Op, resolve: Resolve): void {
     const chosen = op.kind === 'lease-grant' && op.id === 0 ? { ...op, id: this.newLeaseId() } : op;
     this.proposals.push({ op: chosen, data: encodeEntryOp(chosen), resolve });
+    this.kick();
+  }
+
+  /** Checks a membership change against the current configuration and queues it. */
+  private enqueueConfChange(
+    req: Exclude<MembershipRequest, { readonly kind: 'member-list' }>,
+    resolve: Resolve,
+  ): void {
+    const refuse = (reason: string): void => resolve({ kind: 'membership-error', reason });
+    if (this.confChange !== undefined) return refuse('another membership change is in progress');
+    if (!Number.isSafeInteger(req.id) || req.id <= 0)
+      return refuse(`member id must be a positive integer, got ${req.id}`);
+    const id = asNodeId(req.id);
+    const cs = this.confState;
+    const isVoter = cs.voters.includes(id);
+    const isLearner = cs.learners.includes(id);
+    let cc: ConfChange;
+    switch (req.kind) {
+      case 'member-add': {
+        if (isVoter || isLearner) return refuse(`member ${id} already exists`);
+        if (req.address === '') return refuse('member address must not be empty');
+        const taken = [...cs.voters, ...cs.learners].find(
+          (m) => this.addressOf.get(m) === req.address,
+        );
+        if (taken !== undefined) return refuse(`address ${req.address} is member ${taken}'s`);
+        cc = confChange(req.learner ? 'add-learner' : 'add-voter', id, encoder.encode(req.address));
+        break;
+      }
+      case 'member-promote':
+        if (!isLearner) return refuse(`member ${id} is not a learner`);
+        cc = confChange('add-voter', id);
+        break;
+      case 'member-remove':
+        if (!isVoter && !isLearner) return refuse(`member ${id} does not exist`);
+        if (isVoter && cs.voters.length === 1) return refuse('cannot remove the last voter');
+        cc = confChange('remove', id);
+        break;
+      default:
+        return assertNever(req, 'membership request');
+    }
+    this.confChange = { cc, resolve };
     this.kick();
   }
 
@@ -449,6 +545,7 @@ export class KvMember {
     this.pumping = true;
     for (;;) {
       this.flushProposals(node);
+      this.flushConfChange(node);
       this.flushReads(node);
       if (!node.hasReady()) break;
       const rd = node.ready();
@@ -518,6 +615,11 @@ export class KvMember {
       const queued = this.proposals;
       this.proposals = [];
       for (const p of queued) p.resolve?.(this.notLeader());
+      const conf = this.confChange;
+      if (conf !== undefined && this.confChangeIndex === undefined) {
+        this.confChange = undefined;
+        conf.resolve(this.notLeader());
+      }
     }
     this.ports.trace.emit('store.member.role', {
       id: this.id,
@@ -550,6 +652,23 @@ export class KvMember {
           else if (p.op.kind === 'lease-revoke') this.lessor.revokeDropped(p.op.id);
         }
       }
+    }
+  }
+
+  private flushConfChange(node: RawNode): void {
+    const queued = this.confChange;
+    if (queued === undefined || this.confChangeIndex !== undefined) return;
+    const result = node.proposeConfChange(queued.cc);
+    if (result.kind === 'appended') {
+      this.confChangeIndex = result.index;
+      this.inflight.set(result.index, {
+        term: result.term,
+        op: undefined,
+        resolve: queued.resolve,
+      });
+    } else {
+      this.confChange = undefined;
+      queued.resolve(this.notLeader());
     }
   }
 
@@ -588,10 +707,10 @@ export class KvMember {
       const pending = this.inflight.size > 0 ? this.inflight.get(e.index) : undefined;
       let result: Result | undefined;
       if (e.type === 'conf-change') {
-        this.confState = this.raw().applyConfChange(decodeConfChange(e.data));
+        this.applyConfChange(decodeConfChange(e.data));
       } else if (e.data.byteLength > 0) {
         const op =
-          pending !== undefined && pending.term === e.term ? pending.op : decodeEntryOp(e.data);
+          pending?.op !== undefined && pending.term === e.term ? pending.op : decodeEntryOp(e.data);
         result = sm.apply(op);
         if (op.kind === 'lease-grant' || op.kind === 'lease-revoke') this.afterLeaseOp(op, result);
       }
@@ -599,7 +718,8 @@ export class KvMember {
       probe?.applied(this.id, e, sm.revision, this.hardState.term);
       if (pending !== undefined) {
         this.inflight.delete(e.index);
-        if (pending.resolve !== undefined) {
+        if (pending.op === undefined) this.answerConfChange(e, pending);
+        else if (pending.resolve !== undefined) {
           pending.resolve(
             pending.term === e.term && result !== undefined
               ? { kind: 'result', result }
@@ -608,6 +728,56 @@ export class KvMember {
         }
       }
     }
+  }
+
+  /** Every member applies a committed change: configuration, address book, own removal. */
+  private applyConfChange(cc: ConfChange): void {
+    if (cc.kind !== 'remove' && cc.context.byteLength > 0) {
+      this.addressOf.set(cc.nodeId, decoder.decode(cc.context));
+    }
+    this.confState = this.raw().applyConfChange(cc);
+    const members = [...this.confState.voters, ...this.confState.learners];
+    if (cc.kind === 'remove' && !members.includes(cc.nodeId)) {
+      if (cc.nodeId === this.id) this.removed = true;
+      else this.addressOf.delete(cc.nodeId);
+    }
+    this.ports.trace.emit('store.member.conf-change', {
+      id: this.id,
+      change: cc.kind,
+      member: cc.nodeId,
+      voters: this.confState.voters,
+      learners: this.confState.learners,
+    });
+  }
+
+  /** The entry at a proposed membership change's index: the change itself, or something else. */
+  private answerConfChange(e: Entry, pending: InflightProposal): void {
+    if (e.index === this.confChangeIndex) {
+      this.confChange = undefined;
+      this.confChangeIndex = undefined;
+    }
+    if (pending.resolve === undefined) return;
+    if (pending.term !== e.term) return pending.resolve(this.notLeader());
+    if (e.type !== 'conf-change') {
+      // Raft replaces a second change proposed while one is pending by an empty entry.
+      return pending.resolve({
+        kind: 'membership-error',
+        reason: 'another membership change is in progress',
+      });
+    }
+    pending.resolve({ kind: 'members', members: this.memberList() });
+  }
+
+  /** The current configuration with addresses, by id. */
+  private memberList(): MemberInfo[] {
+    const cs = this.confState;
+    return [...cs.voters, ...cs.learners]
+      .sort((a, b) => a - b)
+      .map((id) => ({
+        id,
+        address: this.addressOf.get(id) ?? '',
+        learner: cs.learners.includes(id),
+      }));
   }
 
   private afterLeaseOp(op: Op, result: Result): void {
@@ -625,6 +795,10 @@ export class KvMember {
     this.streams.clear();
     this.restoreStateMachine(snapshot);
     for (const i of [...this.inflight.keys()]) if (i <= index) this.inflight.delete(i);
+    if (this.confChangeIndex !== undefined && this.confChangeIndex <= index) {
+      this.confChange = undefined;
+      this.confChangeIndex = undefined;
+    }
     if (this.lessor.isPrimary) this.lessor.promote(this.sm.leases(), this.ports.clock.now());
     this.ports.trace.emit('store.member.snapshot-installed', {
       id: this.id,
@@ -637,7 +811,15 @@ export class KvMember {
   private async takeSnapshot(): Promise<void> {
     const storage = this.storage;
     const index = this.applied;
-    storage.createSnapshot(index, this.confState, this.sm.snapshot());
+    const members = [...this.confState.voters, ...this.confState.learners].map((id) => ({
+      id,
+      address: this.addressOf.get(id) ?? '',
+    }));
+    storage.createSnapshot(
+      index,
+      this.confState,
+      encodeMemberSnapshot(members, this.sm.snapshot()),
+    );
     const keepFrom = index - this.timing.catchUpEntries;
     if (keepFrom > storage.firstIndex()) storage.compact(asIndex(keepFrom));
     const snapshot = storage.snapshot();

@@ -32,8 +32,31 @@ export interface SnapshotSaveRequest {
   readonly kind: 'snapshot-save';
 }
 
+/**
+ * etcdctl member add / promote / remove / list. Changes are single-member Raft configuration
+ * changes proposed by the leader and answered once applied; only one may be in progress at a
+ * time. `address` is where the new member listens; start it (with `join`) after adding it.
+ */
+export type MembershipRequest =
+  | {
+      readonly kind: 'member-add';
+      readonly id: number;
+      readonly address: string;
+      /** Add as a non-voting learner, to be promoted once it has caught up. */
+      readonly learner: boolean;
+    }
+  | { readonly kind: 'member-promote'; readonly id: number }
+  | { readonly kind: 'member-remove'; readonly id: number }
+  | { readonly kind: 'member-list' };
+
+export interface MemberInfo {
+  readonly id: number;
+  readonly address: string;
+  readonly learner: boolean;
+}
+
 /** Every request a member accepts over the Transport's request/response. */
-export type MemberRequest = KvRequest | LeaseRequest | SnapshotSaveRequest;
+export type MemberRequest = KvRequest | LeaseRequest | SnapshotSaveRequest | MembershipRequest;
 
 export interface LeaseKeepAliveResult {
   readonly kind: 'lease-keep-alive';
@@ -68,4 +91,11 @@ export interface SnapshotSaveReply {
   readonly data: Uint8Array;
 }
 
-export type MemberReply = KvReply | LeaseReply | SnapshotSaveReply;
+export type MembershipReply =
+  /** The membership after the change (or now, for a list). */
+  | { readonly kind: 'members'; readonly members: readonly MemberInfo[] }
+  /** The change was refused and not made; `reason` names what is wrong. */
+  | { readonly kind: 'membership-error'; readonly reason: string }
+  | { readonly kind: 'not-leader'; readonly leader?: string };
+
+export type MemberReply = KvReply | LeaseReply | SnapshotSaveReply | MembershipReply;

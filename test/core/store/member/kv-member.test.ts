@@ -3,11 +3,12 @@ import type { Pod } from '../../../../core/api/pod-types.ts';
 import { ApiServer } from '../../../../core/apiserver/server.ts';
 import { ApiClient } from '../../../../core/client/api-client.ts';
 import type { ProcessPorts } from '../../../../core/ports/process.ts';
-import { KvClient } from '../../../../core/store/kv-client.ts';
+import { KvClient, type MembershipOutcome } from '../../../../core/store/kv-client.ts';
 import type {
   LeaseReply,
   MemberReply,
   MemberRequest,
+  MembershipRequest,
 } from '../../../../core/store/member/member-protocol.ts';
 import {
   leaseId,
@@ -396,5 +397,169 @@ describe('KvMember', () => {
       }),
     );
     await until(w, () => done, 60_000_000);
+  });
+});
+
+describe('KvMember membership changes', () => {
+  const byName = (w: World, name: string) => w.cluster.views().find((v) => v.name === name);
+  /** The members named have started and applied as far as the leader. */
+  const caughtUp = (w: World, names: readonly string[]): boolean => {
+    const leader = w.cluster.leader();
+    return (
+      leader !== undefined &&
+      names.every((n) => {
+        const v = byName(w, n);
+        return v !== undefined && v.started && v.applied === leader.applied;
+      })
+    );
+  };
+  const hashesOf = (w: World, names: readonly string[]): Set<string> =>
+    new Set(names.map((n) => w.cluster.member(n)!.stateHash()));
+
+  async function change(w: World, request: MembershipRequest): Promise<MembershipOutcome> {
+    return client(w, async (kv) => {
+      for (;;) {
+        const r = await kv.membership(request);
+        if (r.kind !== 'unknown' && r.kind !== 'not-applied') return r;
+      }
+    });
+  }
+
+  it('adds a learner that catches up from a snapshot, promotes it, then removes an old member', async () => {
+    const w = world(11, { snapshotEntries: 40, catchUpEntries: 5 });
+    await until(w, () => w.cluster.leader() !== undefined);
+    await writeKeys(w, 0, 120);
+    const before = await change(w, { kind: 'member-list' });
+    expect(before).toEqual({
+      kind: 'members',
+      members: [
+        { id: 1, address: 'etcd-0', learner: false },
+        { id: 2, address: 'etcd-1', learner: false },
+        { id: 3, address: 'etcd-2', learner: false },
+      ],
+    });
+
+    const next = w.cluster.nextPeer();
+    expect(next).toEqual({ id: 4, address: 'etcd-3' });
+    const added = await change(w, { kind: 'member-add', ...next, learner: true });
+    expect(added.kind === 'members' && added.members.at(-1)).toEqual({
+      id: 4,
+      address: 'etcd-3',
+      learner: true,
+    });
+    w.cluster.join(next);
+    await writeKeys(w, 120, 30);
+    const all = ['etcd-0', 'etcd-1', 'etcd-2', 'etcd-3'];
+    await until(w, () => caughtUp(w, all));
+    expect(
+      w.traces.some((t) => t.k === 'store.member.snapshot-installed' && t.p === 'etcd-3'),
+    ).toBe(true);
+    expect(hashesOf(w, all).size).toBe(1);
+
+    const promoted = await change(w, { kind: 'member-promote', id: 4 });
+    expect(promoted.kind === 'members' && promoted.members.every((m) => !m.learner)).toBe(true);
+    const removed = await change(w, { kind: 'member-remove', id: 1 });
+    expect(removed.kind === 'members' && removed.members.map((m) => m.id)).toEqual([2, 3, 4]);
+
+    await writeKeys(w, 150, 20);
+    expect((await readKeys(w)).length).toBe(170);
+    const remaining = ['etcd-1', 'etcd-2', 'etcd-3'];
+    await until(w, () => caughtUp(w, remaining));
+    expect(hashesOf(w, remaining).size).toBe(1);
+    // The removed member applied its own removal and stopped there.
+    const gone = byName(w, 'etcd-0')!;
+    expect(gone.role).not.toBe('leader');
+    expect(gone.applied).toBeLessThan(w.cluster.leader()!.applied);
+  });
+
+  it('removes the leader: it steps down and the others elect a new one and go on', async () => {
+    const w = world(12);
+    await until(w, () => w.cluster.leader() !== undefined);
+    await writeKeys(w, 0, 10);
+    const old = w.cluster.leader()!;
+    const r = await change(w, { kind: 'member-remove', id: old.id });
+    expect(r.kind === 'members' && r.members.map((m) => m.id)).toEqual(
+      [1, 2, 3].filter((id) => id !== old.id),
+    );
+    await until(w, () => {
+      const leader = w.cluster.leader();
+      return leader !== undefined && leader.id !== old.id;
+    });
+    await writeKeys(w, 10, 10);
+    expect((await readKeys(w)).length).toBe(20);
+    const rest = w.cluster.names.filter((n) => n !== old.name);
+    await until(w, () => caughtUp(w, rest));
+    expect(hashesOf(w, rest).size).toBe(1);
+  });
+
+  it('refuses changes that make no sense, naming what is wrong', async () => {
+    const w = world(13);
+    await until(w, () => w.cluster.leader() !== undefined);
+    const refusals = await client(w, async (kv) => {
+      const requests: MembershipRequest[] = [
+        { kind: 'member-add', id: 2, address: 'elsewhere', learner: false },
+        { kind: 'member-add', id: 7, address: 'etcd-1', learner: false },
+        { kind: 'member-add', id: 0, address: 'x', learner: true },
+        { kind: 'member-add', id: 8, address: '', learner: true },
+        { kind: 'member-promote', id: 2 },
+        { kind: 'member-remove', id: 9 },
+      ];
+      const out: string[] = [];
+      for (const request of requests) {
+        const r = await kv.membership(request);
+        out.push(r.kind === 'membership-error' ? r.reason : r.kind);
+      }
+      return out;
+    });
+    expect(refusals).toEqual([
+      'member 2 already exists',
+      "address etcd-1 is member 2's",
+      'member id must be a positive integer, got 0',
+      'member address must not be empty',
+      'member 2 is not a learner',
+      'member 9 does not exist',
+    ]);
+  });
+
+  it('an old member restarted after a snapshot knows the new member from the snapshot', async () => {
+    const w = world(14, { snapshotEntries: 30, catchUpEntries: 0 });
+    await until(w, () => w.cluster.leader() !== undefined);
+    const next = w.cluster.nextPeer();
+    expect((await change(w, { kind: 'member-add', ...next, learner: false })).kind).toBe('members');
+    w.cluster.join(next);
+    // Enough writes for every member to snapshot past the conf-change entry.
+    await writeKeys(w, 0, 100);
+    const follower = w.cluster.names.find(
+      (n) => n !== w.cluster.leader()!.name && n !== next.address,
+    )!;
+    expect(byName(w, follower)!.snapshotIndex).toBeGreaterThan(30);
+    w.sim.crash(follower);
+    w.sim.restart(follower);
+    // Its options name only the three first members; the snapshot it recovers from names all.
+    await until(w, () => w.cluster.member(follower)?.inspect().started === true);
+    expect(w.cluster.member(follower)!.addressBook()).toEqual([
+      { id: 1, address: 'etcd-0' },
+      { id: 2, address: 'etcd-1' },
+      { id: 3, address: 'etcd-2' },
+      next,
+    ]);
+    await writeKeys(w, 100, 10);
+    await until(w, () => caughtUp(w, w.cluster.names));
+    // Now make the restarted member lead: its list must carry the new member's address.
+    const lead = w.cluster.leader()!;
+    w.sim.network.isolate(lead.name);
+    await until(w, () => {
+      const l = w.cluster.leader();
+      return l !== undefined && l.name !== lead.name && l.term > lead.term;
+    });
+    w.sim.network.heal();
+    const listed = await change(w, { kind: 'member-list' });
+    expect(listed.kind === 'members' && listed.members.find((m) => m.id === next.id)).toEqual({
+      id: next.id,
+      address: next.address,
+      learner: false,
+    });
+    await writeKeys(w, 110, 10);
+    expect((await readKeys(w)).length).toBe(120);
   });
 });

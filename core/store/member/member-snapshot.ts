@@ -1,0 +1,59 @@
+/**
+ * A member's Raft snapshot data: the store image plus the address of every member the
+ * snapshot's configuration names. Addresses travel in conf-change entries (etcd puts peer URLs
+ * in the ConfChange context); once a snapshot has compacted those entries away, a member that
+ * restarts or catches up from the snapshot learns the addresses here instead.
+ *
+ * Layout: "ksm" 0x01, address-book length (u32 LE), the address book as UTF-8 JSON
+ * ([[id, address], ...] by id), then the store image. Data without the magic is a bare store
+ * image (the bootstrap image every member of a new cluster starts from).
+ */
+import type { MemberPeer } from './kv-member.ts';
+
+const MAGIC = [0x6b, 0x73, 0x6d, 0x01] as const;
+const HEADER_BYTES = MAGIC.length + 4;
+
+export function encodeMemberSnapshot(
+  members: readonly MemberPeer[],
+  store: Uint8Array,
+): Uint8Array {
+  const book = new TextEncoder().encode(
+    JSON.stringify([...members].sort((a, b) => a.id - b.id).map((m) => [m.id, m.address])),
+  );
+  const out = new Uint8Array(HEADER_BYTES + book.byteLength + store.byteLength);
+  out.set(MAGIC, 0);
+  new DataView(out.buffer).setUint32(MAGIC.length, book.byteLength, true);
+  out.set(book, HEADER_BYTES);
+  out.set(store, HEADER_BYTES + book.byteLength);
+  return out;
+}
+
+/** The address book (undefined for a bare store image) and the store image. */
+export function decodeMemberSnapshot(data: Uint8Array): {
+  readonly members: readonly MemberPeer[] | undefined;
+  readonly store: Uint8Array;
+} {
+  if (data.byteLength < HEADER_BYTES || MAGIC.some((b, i) => data[i] !== b)) {
+    return { members: undefined, store: data };
+  }
+  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  const length = view.getUint32(MAGIC.length, true);
+  const end = HEADER_BYTES + length;
+  if (end > data.byteLength) throw new Error('member snapshot: address book runs past the data');
+  const parsed = JSON.parse(new TextDecoder().decode(data.subarray(HEADER_BYTES, end))) as unknown;
+  if (
+    !Array.isArray(parsed) ||
+    !parsed.every(
+      (e) =>
+        Array.isArray(e) &&
+        e.length === 2 &&
+        Number.isSafeInteger(e[0]) &&
+        (e[0] as number) > 0 &&
+        typeof e[1] === 'string',
+    )
+  ) {
+    throw new Error('member snapshot: malformed address book');
+  }
+  const members = (parsed as [number, string][]).map(([id, address]) => ({ id, address }));
+  return { members, store: data.subarray(end) };
+}

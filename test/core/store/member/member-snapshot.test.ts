@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import {
+  decodeMemberSnapshot,
+  encodeMemberSnapshot,
+} from '../../../../core/store/member/member-snapshot.ts';
+
+describe('member snapshot data', () => {
+  const store = new TextEncoder().encode('{"format":"ksim-mvcc/1"}');
+
+  it('carries the address book, by id, in front of the store image', () => {
+    const data = encodeMemberSnapshot(
+      [
+        { id: 3, address: 'etcd-2' },
+        { id: 1, address: 'etcd-0' },
+      ],
+      store,
+    );
+    const decoded = decodeMemberSnapshot(data);
+    expect(decoded.members).toEqual([
+      { id: 1, address: 'etcd-0' },
+      { id: 3, address: 'etcd-2' },
+    ]);
+    expect(decoded.store).toEqual(store);
+  });
+
+  it('reads a bare store image (the bootstrap image) as having no address book', () => {
+    expect(decodeMemberSnapshot(store)).toEqual({ members: undefined, store });
+    expect(decodeMemberSnapshot(new Uint8Array(0)).members).toBeUndefined();
+  });
+
+  it('refuses a damaged address book', () => {
+    const data = encodeMemberSnapshot([{ id: 1, address: 'a' }], store);
+    const truncated = data.subarray(0, 10);
+    expect(() => decodeMemberSnapshot(truncated)).toThrow(/address book runs past the data/);
+    const bad = encodeMemberSnapshot([{ id: 1, address: 'a' }], store);
+    bad[9] = 0x7b; // '[[1,"a"]]' becomes '[{1,"a"]]'
+    expect(() => decodeMemberSnapshot(bad)).toThrow();
+  });
+});
