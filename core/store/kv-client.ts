@@ -66,13 +66,16 @@ const DEFAULT_LEADER_WAIT_US = 5_000_000;
  */
 export class KvClient {
   private current = 0;
+  /** The members given, plus any leader a member named that was added since. */
+  private readonly members: string[];
 
   constructor(
     private readonly transport: Transport,
-    private readonly members: readonly string[],
+    members: readonly string[],
     private readonly options: KvClientOptions = DEFAULT_KV_CLIENT,
   ) {
     if (members.length === 0) throw new Error('KvClient needs at least one store member');
+    this.members = [...members];
   }
 
   do<O extends Op>(op: O): Promise<KvOutcome<O>> {
@@ -179,8 +182,14 @@ export class KvClient {
     return { cancel: () => stream.close() };
   }
 
+  /** Moves to the leader a member named (learning it, if it joined after we started) or on. */
   private follow(leader: string | undefined): void {
-    const at = leader === undefined ? -1 : this.members.indexOf(leader);
-    this.current = at >= 0 ? at : this.current + 1;
+    if (leader === undefined) {
+      this.current++;
+      return;
+    }
+    let at = this.members.indexOf(leader);
+    if (at < 0) at = this.members.push(leader) - 1;
+    this.current = at;
   }
 }

@@ -419,7 +419,9 @@ export class KvMember {
 
   /** Answers through `reply`, at once or when the request's entry or read round completes. */
   private onCall(req: MemberRequest, reply: Resolve): void {
-    if (this.role !== 'leader' || this.removed) return reply(this.notLeader());
+    // A removed member no longer knows who leads: it names no one.
+    if (this.removed) return reply({ kind: 'not-leader' });
+    if (this.role !== 'leader') return reply(this.notLeader());
     switch (req.kind) {
       case 'member-list':
         return this.enqueueRead(() => ({ kind: 'members', members: this.memberList() }), reply);

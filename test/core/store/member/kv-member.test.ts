@@ -521,6 +521,36 @@ describe('KvMember membership changes', () => {
     ]);
   });
 
+  it('a client that knows only the first members finds a leader that joined later', async () => {
+    const w = world(15);
+    await until(w, () => w.cluster.leader() !== undefined);
+    const firstThree = [...w.cluster.names];
+    for (let i = 0; i < 2; i++) {
+      const next = w.cluster.nextPeer();
+      expect((await change(w, { kind: 'member-add', ...next, learner: false })).kind).toBe(
+        'members',
+      );
+      w.cluster.join(next);
+      await until(w, () => caughtUp(w, [next.address]));
+    }
+    for (const id of [1, 2]) {
+      expect((await change(w, { kind: 'member-remove', id })).kind).toBe('members');
+    }
+    // Cut etcd-2 off so that one of the new members leads, then let etcd-2 back as a follower.
+    w.sim.network.isolate('etcd-2');
+    await until(w, () => ['etcd-3', 'etcd-4'].includes(w.cluster.leader()?.name ?? ''));
+    w.sim.network.heal();
+    await until(w, () => byName(w, 'etcd-2')?.lead === w.cluster.leader()!.id);
+    const written = await client(w, async (_kv, p) => {
+      const kv = new KvClient(p.transport, firstThree, {
+        requestTimeoutUs: 1_000_000,
+        readRetries: 3,
+      });
+      return kv.do(put('late', 'leader'));
+    });
+    expect(written.kind).toBe('put');
+  });
+
   it('an old member restarted after a snapshot knows the new member from the snapshot', async () => {
     const w = world(14, { snapshotEntries: 30, catchUpEntries: 0 });
     await until(w, () => w.cluster.leader() !== undefined);
