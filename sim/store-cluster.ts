@@ -22,6 +22,7 @@ export class StoreCluster {
   /** Every member process ever started here (a removed member's stays, stopped or not). */
   private readonly peers: MemberPeer[];
   private readonly processes: SimProcess[];
+  private lastId: number;
 
   constructor(
     private readonly sim: Simulation,
@@ -29,6 +30,7 @@ export class StoreCluster {
   ) {
     this.prefix = options.namePrefix ?? 'etcd';
     this.peers = Array.from({ length: options.members }, (_, i) => this.peer(i + 1));
+    this.lastId = options.members;
     for (const peer of this.peers) this.spawn(peer, this.peers, false);
     this.processes = this.peers.map((p) => sim.process(p.address));
   }
@@ -38,9 +40,17 @@ export class StoreCluster {
     return this.peers.map((p) => p.address);
   }
 
-  /** The id and address the next new member gets. */
+  /** The member started here under `address`, if any. */
+  peerNamed(address: string): MemberPeer | undefined {
+    return this.peers.find((p) => p.address === address);
+  }
+
+  /**
+   * Reserves the id and address of a new member (each call a new one): add it with
+   * 'member-add', then start it with `join`.
+   */
   nextPeer(): MemberPeer {
-    return this.peer(this.peers.length + 1);
+    return this.peer(++this.lastId);
   }
 
   /**

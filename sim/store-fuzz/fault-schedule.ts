@@ -1,6 +1,7 @@
 /**
- * Fault schedules for the store fuzzer: the kernel's faults (sim/faults.ts) plus two that
- * target whoever leads when they fire, which a schedule fixed in advance cannot name. Every
+ * Fault schedules for the store fuzzer: the kernel's faults (sim/faults.ts), two that target
+ * whoever leads when they fire, which a schedule fixed in advance cannot name, and membership
+ * changes (a member replaced by a new one, as an operator would do it). Every
  * fault stays within what Raft promises to tolerate: messages lost, duplicated, reordered,
  * delayed or cut in any direction; members stopped and restarted; unsynced disk writes lost or
  * torn on a crash. Disk loss (wipe) and clock faults are left out: a member that forgets its
@@ -12,6 +13,8 @@ import { applyFault, type Fault } from '../faults.ts';
 import { DEFAULT_LINK, type LinkOptions } from '../network.ts';
 import type { Simulation } from '../simulation.ts';
 import type { StoreCluster } from '../store-cluster.ts';
+import { KvClient } from '../../core/store/kv-client.ts';
+import type { MembershipRequest } from '../../core/store/member/member-protocol.ts';
 
 export type StoreFault =
   | Fault
@@ -21,7 +24,12 @@ export type StoreFault =
    */
   | { readonly kind: 'isolate-leader'; readonly clients?: readonly string[] }
   /** Crashes the current leader and restarts it `restartAfterUs` later. */
-  | { readonly kind: 'crash-leader'; readonly restartAfterUs: number };
+  | { readonly kind: 'crash-leader'; readonly restartAfterUs: number }
+  /**
+   * A membership change, as an operator makes it: an admin client adds a new voter, starts it
+   * once the add is applied, then removes `process` (retrying each step until it is answered).
+   */
+  | { readonly kind: 'replace-member'; readonly process: string };
 
 export interface ScheduledFault {
   readonly atUs: number;
@@ -102,6 +110,7 @@ function randomFault(random: Random, shape: ScheduleShape, atUs: number): Schedu
         fault: { kind: 'clog', process: member(), durationUs: 50_000 + random.int(2_000_000) },
       },
     ];
+  if (r < 86) return [{ atUs, fault: { kind: 'replace-member', process: member() } }];
   if (r < 94) {
     return [
       {
@@ -140,6 +149,44 @@ function randomLink(random: Random): LinkOptions {
   };
 }
 
+const ADMIN_RETRY_US = 200_000;
+
+/**
+ * Starts an admin client that adds the cluster's next member as a voter, starts it, then
+ * removes `process`. Each step is retried until a member answers it: an add whose outcome was
+ * unknown is sent again and then refused as existing, which is as good as done.
+ */
+function replaceMember(sim: Simulation, cluster: StoreCluster, process: string): void {
+  const peer = cluster.nextPeer();
+  const victim = cluster.peerNamed(process);
+  sim.trace.record('sim', 'fault.replace-member', { process, by: peer.address });
+  sim.spawnProcess(`admin-${peer.id}`, (ports) =>
+    ports.spawn(async () => {
+      const kv = new KvClient(ports.transport, cluster.names, {
+        requestTimeoutUs: 500_000,
+        readRetries: 3,
+      });
+      const settle = async (request: MembershipRequest, done: string): Promise<void> => {
+        for (;;) {
+          const r = await kv.membership(request);
+          if (r.kind === 'members' || (r.kind === 'membership-error' && r.reason === done)) return;
+          await ports.clock.sleep(ADMIN_RETRY_US);
+        }
+      };
+      await settle(
+        { kind: 'member-add', ...peer, learner: false },
+        `member ${peer.id} already exists`,
+      );
+      cluster.join(peer);
+      if (victim !== undefined)
+        await settle(
+          { kind: 'member-remove', id: victim.id },
+          `member ${victim.id} does not exist`,
+        );
+    }),
+  );
+}
+
 /** Applies one fault now (a crash-leader also schedules its victim's restart). */
 export function applyStoreFault(sim: Simulation, cluster: StoreCluster, fault: StoreFault): void {
   switch (fault.kind) {
@@ -169,6 +216,8 @@ export function applyStoreFault(sim: Simulation, cluster: StoreCluster, fault: S
       sim.at(sim.now + fault.restartAfterUs, () => sim.restart(leader.name));
       return;
     }
+    case 'replace-member':
+      return replaceMember(sim, cluster, fault.process);
     case 'link':
       // Per-link overrides cannot be cleared; the fuzzer only changes the default link.
       return applyFault(sim, { kind: 'link', link: fault.link });
@@ -206,6 +255,8 @@ export function describeFault(f: ScheduledFault): string {
       return `${at} isolate-leader${fault.clients === undefined ? '' : ` with ${fault.clients.join(',')}`}`;
     case 'crash-leader':
       return `${at} crash-leader (restart after ${fault.restartAfterUs}us)`;
+    case 'replace-member':
+      return `${at} replace-member ${fault.process}`;
     case 'clog':
       return `${at} clog ${fault.process} for ${fault.durationUs}us`;
     case 'link':

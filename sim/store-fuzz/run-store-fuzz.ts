@@ -10,6 +10,7 @@
  * 4. the client history must be linearizable and every watch stream must equal the committed
  *    history from its start revision (gap-free, ordered, exactly once).
  */
+import type { KvMember } from '../../core/store/member/kv-member.ts';
 import type { MemberView } from '../../core/store/member/member-probe.ts';
 import { revision } from '../../core/store/types.ts';
 import { SeededRandom } from '../random.ts';
@@ -206,22 +207,25 @@ function defaultTuning(random: SeededRandom): MemberTuning {
   return { snapshotEntries: 50 + random.int(350), catchUpEntries: random.int(40) };
 }
 
+/**
+ * The members of the newest configuration (as applied by the member that applied most) must
+ * all have started and applied the same entries, with equal states. Members removed by a
+ * membership change are left out.
+ */
 function checkConvergence(cluster: StoreCluster, violations: StoreFuzzViolation[]): void {
-  const members = cluster.running();
-  const views = members.map((m) => m.inspect());
+  const running = cluster.running();
+  const current = currentMembers(cluster);
+  const views = current.map((m) => m.inspect());
   const applied = new Set(views.map((v) => v.applied));
-  if (
-    views.length !== cluster.names.length ||
-    views.some((v) => !v.started) ||
-    applied.size !== 1
-  ) {
+  const expected = configurationOf(cluster).length;
+  if (views.length !== expected || views.some((v) => !v.started) || applied.size !== 1) {
     violations.push({
       kind: 'convergence',
-      message: `members did not converge after settling: ${describeViews(views)}`,
+      message: `members did not converge after settling: ${describeViews(running.map((m) => m.inspect()))}`,
     });
     return;
   }
-  const hashes = new Set(members.map((m) => m.stateHash()));
+  const hashes = new Set(current.map((m) => m.stateHash()));
   if (hashes.size !== 1) {
     violations.push({
       kind: 'convergence',
@@ -230,12 +234,25 @@ function checkConvergence(cluster: StoreCluster, violations: StoreFuzzViolation[
   }
 }
 
+/** Ids in the configuration applied by the running member that applied the most. */
+function configurationOf(cluster: StoreCluster): number[] {
+  const views = cluster.running().map((m) => m.inspect());
+  const newest = views.reduce((a, b) => (b.applied > a.applied ? b : a));
+  return [...newest.voters, ...newest.learners];
+}
+
+/** The running members that belong to the newest configuration. */
+function currentMembers(cluster: StoreCluster): KvMember[] {
+  const ids = configurationOf(cluster);
+  return cluster.running().filter((m) => ids.includes(m.inspect().id));
+}
+
 function checkWatches(
   cluster: StoreCluster,
   workload: Workload,
   violations: StoreFuzzViolation[],
 ): void {
-  const members = cluster.running();
+  const members = currentMembers(cluster);
   const source = members.reduce((a, b) => (b.inspect().applied > a.inspect().applied ? b : a));
   const committed = source.committedHistory(workload.watches[0]?.spec.startRevision ?? revision(1));
   const finalRevision = source.inspect().revision;

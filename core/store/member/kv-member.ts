@@ -162,6 +162,12 @@ interface ReadRound {
   index: Index | undefined;
 }
 
+/** Sent to a member that was removed but still sends Raft messages. */
+interface MemberRemovedNotice {
+  readonly kind: 'MemberRemoved';
+  readonly member: NodeId;
+}
+
 const US_PER_SECOND = 1_000_000;
 const EMPTY_CONF_STATE: ConfState = { voters: [], learners: [] };
 const encoder = new TextEncoder();
@@ -205,6 +211,11 @@ export class KvMember {
   private readSeq = 0;
   private readonly lessor = new Lessor();
   private readonly streams = new Map<WatchId, ServerStream<WatchStreamMessage>>();
+  /**
+   * Members whose removal this member applied. One that missed its own removal (cut off when
+   * it was committed) keeps sending; it is told, as etcd's peers answer a removed member.
+   */
+  private readonly removedIds = new Set<NodeId>();
 
   constructor(
     private readonly ports: ProcessPorts,
@@ -252,6 +263,9 @@ export class KvMember {
       snapshotIndex: this.storage.snapshot().metadata.index,
       lastIndex: this.storage.lastIndex(),
       revision: this.sm.revision,
+      voters: this.confState.voters,
+      learners: this.confState.learners,
+      removed: this.removed,
     };
   }
 
@@ -353,7 +367,7 @@ export class KvMember {
       tornBytes,
     });
     this.ports.transport.listen({
-      onMessage: (_from, msg) => this.onMessage(msg as Message),
+      onMessage: (from, msg) => this.onMessage(from, msg as Message | MemberRemovedNotice),
       onCall: (_from, req, reply) => this.onCall(req as MemberRequest, reply),
       onStream: (_from, req, stream) =>
         this.onWatch(req as WatchOpen, stream as ServerStream<WatchStreamMessage>),
@@ -376,7 +390,8 @@ export class KvMember {
 
   private restoreStateMachine(snapshot: Snapshot): void {
     const smOptions = this.options.stateMachine ?? {};
-    const { members, store } = decodeMemberSnapshot(snapshot.data);
+    const { members, removed, store } = decodeMemberSnapshot(snapshot.data);
+    for (const id of removed) this.removedIds.add(asNodeId(id));
     this.sm =
       store.byteLength === 0
         ? new KvStateMachine(smOptions)
@@ -389,6 +404,16 @@ export class KvMember {
     }
     if (snapshot.metadata.index > 0 || this.options.join !== true) {
       this.confState = snapshot.metadata.confState;
+    }
+    // A member of the first configuration that a later snapshot leaves out was removed. (A
+    // joining member may get a snapshot from before it was added: it infers nothing.)
+    const cs = this.confState;
+    if (
+      this.options.join !== true &&
+      !cs.voters.includes(this.id) &&
+      !cs.learners.includes(this.id)
+    ) {
+      this.onRemoved();
     }
     this.applied = snapshot.metadata.index;
     this.probe?.restored(this.id, this.applied, this.sm.revision);
@@ -411,8 +436,21 @@ export class KvMember {
     return this.pumpNow();
   }
 
-  private onMessage(m: Message): Promise<void> | undefined {
-    if (m.to !== this.id || this.removed || !this.addressOf.has(m.from)) return undefined;
+  private onMessage(from: string, msg: Message | MemberRemovedNotice): Promise<void> | undefined {
+    if (msg.kind === 'MemberRemoved') {
+      if (msg.member === this.id && !this.removed) this.onRemoved();
+      return undefined;
+    }
+    const m = msg;
+    if (m.to !== this.id || this.removed) return undefined;
+    if (this.removedIds.has(m.from)) {
+      const notice: MemberRemovedNotice = { kind: 'MemberRemoved', member: m.from };
+      this.ports.transport.send(from, notice);
+      return undefined;
+    }
+    // A member added after this one last applied or snapshotted: a lagging member hears from it
+    // (a new leader, say) before it applies the change naming it, and must be able to answer.
+    if (!this.addressOf.has(m.from)) this.addressOf.set(m.from, from);
     this.raw().step(m);
     return this.pumpNow();
   }
@@ -499,6 +537,7 @@ export class KvMember {
   }
 
   private onWatch(open: WatchOpen, stream: ServerStream<WatchStreamMessage>): void {
+    if (this.removed) return stream.close();
     const created = this.sm.watch(open.request);
     if (created.kind === 'error') {
       stream.send({ kind: 'error', error: created });
@@ -740,8 +779,9 @@ export class KvMember {
     this.confState = this.raw().applyConfChange(cc);
     const members = [...this.confState.voters, ...this.confState.learners];
     if (cc.kind === 'remove' && !members.includes(cc.nodeId)) {
-      if (cc.nodeId === this.id) this.removed = true;
+      if (cc.nodeId === this.id) this.onRemoved();
       else this.addressOf.delete(cc.nodeId);
+      this.removedIds.add(cc.nodeId);
     }
     this.ports.trace.emit('store.member.conf-change', {
       id: this.id,
@@ -750,6 +790,13 @@ export class KvMember {
       voters: this.confState.voters,
       learners: this.confState.learners,
     });
+  }
+
+  /** This member applied its own removal: it stops, and its watchers go elsewhere. */
+  private onRemoved(): void {
+    this.removed = true;
+    for (const stream of this.streams.values()) stream.close();
+    this.streams.clear();
   }
 
   /** The entry at a proposed membership change's index: the change itself, or something else. */
@@ -820,7 +867,7 @@ export class KvMember {
     storage.createSnapshot(
       index,
       this.confState,
-      encodeMemberSnapshot(members, this.sm.snapshot()),
+      encodeMemberSnapshot(members, [...this.removedIds], this.sm.snapshot()),
     );
     const keepFrom = index - this.timing.catchUpEntries;
     if (keepFrom > storage.firstIndex()) storage.compact(asIndex(keepFrom));

@@ -22,6 +22,11 @@ export interface MemberView {
   readonly lastIndex: Index;
   /** Store revision after the last applied entry. */
   readonly revision: Revision;
+  /** The configuration as this member last applied it. */
+  readonly voters: readonly NodeId[];
+  readonly learners: readonly NodeId[];
+  /** This member applied its own removal and takes no further part. */
+  readonly removed: boolean;
 }
 
 export interface MemberProbe {

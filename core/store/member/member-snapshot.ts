@@ -5,8 +5,10 @@
  * restarts or catches up from the snapshot learns the addresses here instead.
  *
  * Layout: "ksm" 0x01, address-book length (u32 LE), the address book as UTF-8 JSON
- * ([[id, address], ...] by id), then the store image. Data without the magic is a bare store
- * image (the bootstrap image every member of a new cluster starts from).
+ * ({"members": [[id, address], ...] by id, "removed": [id, ...]}), then the store image. Data
+ * without the magic is a bare store image (the bootstrap image every member of a new cluster
+ * starts from). `removed` lists members removed so far, so that one which missed its removal
+ * can still be told after a restart.
  */
 import type { MemberPeer } from './kv-member.ts';
 
@@ -15,10 +17,14 @@ const HEADER_BYTES = MAGIC.length + 4;
 
 export function encodeMemberSnapshot(
   members: readonly MemberPeer[],
+  removed: readonly number[],
   store: Uint8Array,
 ): Uint8Array {
   const book = new TextEncoder().encode(
-    JSON.stringify([...members].sort((a, b) => a.id - b.id).map((m) => [m.id, m.address])),
+    JSON.stringify({
+      members: [...members].sort((a, b) => a.id - b.id).map((m) => [m.id, m.address]),
+      removed: [...removed].sort((a, b) => a - b),
+    }),
   );
   const out = new Uint8Array(HEADER_BYTES + book.byteLength + store.byteLength);
   out.set(MAGIC, 0);
@@ -28,32 +34,38 @@ export function encodeMemberSnapshot(
   return out;
 }
 
-/** The address book (undefined for a bare store image) and the store image. */
+/** The address book (undefined for a bare store image), removed ids, and the store image. */
 export function decodeMemberSnapshot(data: Uint8Array): {
   readonly members: readonly MemberPeer[] | undefined;
+  readonly removed: readonly number[];
   readonly store: Uint8Array;
 } {
   if (data.byteLength < HEADER_BYTES || MAGIC.some((b, i) => data[i] !== b)) {
-    return { members: undefined, store: data };
+    return { members: undefined, removed: [], store: data };
   }
   const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
   const length = view.getUint32(MAGIC.length, true);
   const end = HEADER_BYTES + length;
   if (end > data.byteLength) throw new Error('member snapshot: address book runs past the data');
-  const parsed = JSON.parse(new TextDecoder().decode(data.subarray(HEADER_BYTES, end))) as unknown;
+  const parsed = JSON.parse(new TextDecoder().decode(data.subarray(HEADER_BYTES, end))) as {
+    members?: unknown;
+    removed?: unknown;
+  };
+  const isId = (n: unknown): n is number => Number.isSafeInteger(n) && (n as number) > 0;
+  const { members, removed } = parsed;
   if (
-    !Array.isArray(parsed) ||
-    !parsed.every(
-      (e) =>
-        Array.isArray(e) &&
-        e.length === 2 &&
-        Number.isSafeInteger(e[0]) &&
-        (e[0] as number) > 0 &&
-        typeof e[1] === 'string',
-    )
+    !Array.isArray(members) ||
+    !members.every(
+      (e) => Array.isArray(e) && e.length === 2 && isId(e[0]) && typeof e[1] === 'string',
+    ) ||
+    !Array.isArray(removed) ||
+    !removed.every(isId)
   ) {
     throw new Error('member snapshot: malformed address book');
   }
-  const members = (parsed as [number, string][]).map(([id, address]) => ({ id, address }));
-  return { members, store: data.subarray(end) };
+  return {
+    members: (members as [number, string][]).map(([id, address]) => ({ id, address })),
+    removed: removed as number[],
+    store: data.subarray(end),
+  };
 }

@@ -23,6 +23,9 @@ const view = (id: number, term: number) => ({
   snapshotIndex: asIndex(0),
   lastIndex: asIndex(0),
   revision: revision(1),
+  voters: [],
+  learners: [],
+  removed: false,
 });
 
 describe('RaftInvariants', () => {

@@ -74,6 +74,10 @@ export function scheduleArbitrary(
     { weight: 8, arbitrary: episode(fc.constant({ kind: 'isolate-leader' as const }), heal) },
     { weight: 16, arbitrary: crash },
     {
+      weight: 4,
+      arbitrary: one(member.map((process) => ({ kind: 'replace-member' as const, process }))),
+    },
+    {
       weight: 8,
       arbitrary: one(later.map((d) => ({ kind: 'crash-leader' as const, restartAfterUs: d }))),
     },

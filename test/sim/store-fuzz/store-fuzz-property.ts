@@ -20,7 +20,13 @@ export function defineStoreFuzzProperty(members: 3 | 5, runsPerBatch: number): v
     test.prop([fc.integer({ min: 0, max: 2 ** 31 - 1 }), schedule], { numRuns: runsPerBatch })(
       `${members} members: random faults keep the store safe, live and linearizable (batch ${batch})`,
       async (seed, faults) => {
-        const report = await runStoreFuzz({ seed, members, durationUs: DURATION_US, clients: CLIENTS, faultSchedule: faults });
+        const report = await runStoreFuzz({
+          seed,
+          members,
+          durationUs: DURATION_US,
+          clients: CLIENTS,
+          faultSchedule: faults,
+        });
         expect(report.violations, describeReport(report)).toEqual([]);
       },
       120_000,

@@ -13,9 +13,11 @@ describe('member snapshot data', () => {
         { id: 3, address: 'etcd-2' },
         { id: 1, address: 'etcd-0' },
       ],
+      [5, 2],
       store,
     );
     const decoded = decodeMemberSnapshot(data);
+    expect(decoded.removed).toEqual([2, 5]);
     expect(decoded.members).toEqual([
       { id: 1, address: 'etcd-0' },
       { id: 3, address: 'etcd-2' },
@@ -24,16 +26,22 @@ describe('member snapshot data', () => {
   });
 
   it('reads a bare store image (the bootstrap image) as having no address book', () => {
-    expect(decodeMemberSnapshot(store)).toEqual({ members: undefined, store });
+    expect(decodeMemberSnapshot(store)).toEqual({ members: undefined, removed: [], store });
     expect(decodeMemberSnapshot(new Uint8Array(0)).members).toBeUndefined();
   });
 
   it('refuses a damaged address book', () => {
-    const data = encodeMemberSnapshot([{ id: 1, address: 'a' }], store);
+    const data = encodeMemberSnapshot([{ id: 1, address: 'a' }], [], store);
     const truncated = data.subarray(0, 10);
     expect(() => decodeMemberSnapshot(truncated)).toThrow(/address book runs past the data/);
-    const bad = encodeMemberSnapshot([{ id: 1, address: 'a' }], store);
-    bad[9] = 0x7b; // '[[1,"a"]]' becomes '[{1,"a"]]'
+    const bad = encodeMemberSnapshot([{ id: 1, address: 'a' }], [], store);
+    bad[8] = 0x5b; // '{"members":...' becomes '["members":...'
     expect(() => decodeMemberSnapshot(bad)).toThrow();
+    const wrong = new TextEncoder().encode('{"members":[[0,"a"]],"removed":[]}');
+    const framed = new Uint8Array(8 + wrong.byteLength);
+    framed.set([0x6b, 0x73, 0x6d, 0x01]);
+    new DataView(framed.buffer).setUint32(4, wrong.byteLength, true);
+    framed.set(wrong, 8);
+    expect(() => decodeMemberSnapshot(framed)).toThrow(/malformed address book/);
   });
 });
