@@ -136,9 +136,10 @@ export class EventLoop {
     }
   }
 
-  /** Records an error raised inside async work; the running `run` rethrows it. */
+  /** `fail`, made once: the rejection handler of every event that returns a promise. */
   private readonly failHandler = (error: unknown): void => this.fail(error);
 
+  /** Records an error raised inside async work; the running `run` rethrows it. */
   fail(error: unknown): void {
     if (this.failure === undefined) this.failure = error ?? new Error('unknown failure');
   }
