@@ -31,7 +31,7 @@ export class StoreCluster {
     this.prefix = options.namePrefix ?? 'etcd';
     this.peers = Array.from({ length: options.members }, (_, i) => this.peer(i + 1));
     this.lastId = options.members;
-    for (const peer of this.peers) this.spawn(peer, this.peers, false);
+    for (const peer of this.peers) this.spawn(peer, false);
     this.processes = this.peers.map((p) => sim.process(p.address));
   }
 
@@ -63,7 +63,7 @@ export class StoreCluster {
       throw new Error(`store cluster: member ${peer.id} (${peer.address}) already started`);
     }
     this.peers.push(peer);
-    this.spawn(peer, this.peers, true);
+    this.spawn(peer, true);
     this.processes.push(this.sim.process(peer.address));
   }
 
@@ -71,11 +71,12 @@ export class StoreCluster {
     return { id, address: `${this.prefix}-${id - 1}` };
   }
 
-  private spawn(peer: MemberPeer, peers: readonly MemberPeer[], join: boolean): void {
+  /** Starts `peer`, telling it about every member started so far. */
+  private spawn(peer: MemberPeer, join: boolean): void {
     const memberOptions: KvMemberOptions = {
       ...this.options.tuning,
       id: peer.id,
-      peers: [...peers],
+      peers: [...this.peers],
       ...(join ? { join } : {}),
       ...(this.options.probe === undefined ? {} : { probe: this.options.probe }),
     };

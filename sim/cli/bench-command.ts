@@ -27,16 +27,32 @@ export async function benchKernel(opts: BenchOptions, out: (s: string) => void):
   const rows = await runKernelBench({
     ...DEFAULT_KERNEL_BENCH,
     ...(opts.seed === undefined ? {} : { seed: opts.seed }),
-    ...(opts.events === undefined ? {} : { timerEvents: opts.events, messages: Math.ceil(opts.events / 2) }),
+    ...(opts.events === undefined
+      ? {}
+      : { timerEvents: opts.events, messages: Math.ceil(opts.events / 2) }),
   });
   out(
     table(
       ['benchmark', 'events', 'wall ms', 'events/s', 'target/s', 'virtual s'],
-      rows.map((r) => [r.name, r.events, r.wallMs, `${r.eventsPerSecond.toLocaleString('en-US')} events/s`, KERNEL_TARGETS[r.name] ?? 0, r.virtualSeconds]),
+      rows.map((r) => [
+        r.name,
+        r.events,
+        r.wallMs,
+        `${r.eventsPerSecond.toLocaleString('en-US')} events/s`,
+        KERNEL_TARGETS[r.name] ?? 0,
+        r.virtualSeconds,
+      ]),
     ),
   );
   mkdirSync(dirname(opts.out), { recursive: true });
-  writeFileSync(opts.out, JSON.stringify({ benchmark: 'kernel', node: process.version, rows, targets: KERNEL_TARGETS }, null, 2));
+  writeFileSync(
+    opts.out,
+    JSON.stringify(
+      { benchmark: 'kernel', node: process.version, rows, targets: KERNEL_TARGETS },
+      null,
+      2,
+    ),
+  );
   out(`wrote ${opts.out}`);
   return rows.every((r) => r.eventsPerSecond >= (KERNEL_TARGETS[r.name] ?? 0)) ? 0 : 1;
 }
@@ -55,13 +71,23 @@ export async function benchStore(
   const runs: StoreBenchRow[][] = [];
   for (let i = 0; i < repeat; i++) runs.push(await runStoreBench(rest));
   const rows = runs[0]!.map((_, i) => medianRun(runs.map((run) => run[i]!)));
-  const spread = (name: string): string => {
-    const all = runs.map((run) => run.find((r) => r.name === name)!.opsPerSecond);
-    return all.length === 1 ? '' : ` (runs: ${all.map((n) => n.toLocaleString('en-US')).join(', ')})`;
-  };
+  /** Every run's throughput of row `i`, when there was more than one run. */
+  const spread = (i: number): string =>
+    repeat === 1
+      ? ''
+      : ` (runs: ${runs.map((run) => run[i]!.opsPerSecond.toLocaleString('en-US')).join(', ')})`;
   out(
     table(
-      ['benchmark', 'ops', 'wall ms', 'throughput', 'target/s', 'p50 ms (virtual)', 'p99 ms (virtual)', 'events/op'],
+      [
+        'benchmark',
+        'ops',
+        'wall ms',
+        'throughput',
+        'target/s',
+        'p50 ms (virtual)',
+        'p99 ms (virtual)',
+        'events/op',
+      ],
       rows.map((r) => [
         r.name,
         r.ops,
@@ -74,11 +100,23 @@ export async function benchStore(
       ]),
     ),
   );
-  for (const [i, line] of describeStoreBench(rows).entries()) out(line + spread(rows[i]!.name));
+  for (const [i, line] of describeStoreBench(rows).entries()) out(line + spread(i));
   mkdirSync(dirname(file), { recursive: true });
   writeFileSync(
     file,
-    JSON.stringify({ benchmark: 'store', node: process.version, options: rest, repeat, rows, runs, targets: STORE_BENCH_TARGETS }, null, 2),
+    JSON.stringify(
+      {
+        benchmark: 'store',
+        node: process.version,
+        options: rest,
+        repeat,
+        rows,
+        runs,
+        targets: STORE_BENCH_TARGETS,
+      },
+      null,
+      2,
+    ),
   );
   out(`wrote ${file}`);
   return rows.every((r) => r.opsPerSecond >= (STORE_BENCH_TARGETS[r.name] ?? 0)) ? 0 : 1;

@@ -213,15 +213,15 @@ function defaultTuning(random: SeededRandom): MemberTuning {
  * membership change are left out.
  */
 function checkConvergence(cluster: StoreCluster, violations: StoreFuzzViolation[]): void {
-  const running = cluster.running();
-  const current = currentMembers(cluster);
+  const ids = configurationOf(cluster);
+  const current = currentMembers(cluster, ids);
   const views = current.map((m) => m.inspect());
   const applied = new Set(views.map((v) => v.applied));
-  const expected = configurationOf(cluster).length;
-  if (views.length !== expected || views.some((v) => !v.started) || applied.size !== 1) {
+  if (views.length !== ids.length || views.some((v) => !v.started) || applied.size !== 1) {
+    const all = cluster.running().map((m) => m.inspect());
     violations.push({
       kind: 'convergence',
-      message: `members did not converge after settling: ${describeViews(running.map((m) => m.inspect()))}`,
+      message: `members did not converge after settling: ${describeViews(all)}`,
     });
     return;
   }
@@ -237,13 +237,13 @@ function checkConvergence(cluster: StoreCluster, violations: StoreFuzzViolation[
 /** Ids in the configuration applied by the running member that applied the most. */
 function configurationOf(cluster: StoreCluster): number[] {
   const views = cluster.running().map((m) => m.inspect());
+  if (views.length === 0) return [];
   const newest = views.reduce((a, b) => (b.applied > a.applied ? b : a));
   return [...newest.voters, ...newest.learners];
 }
 
 /** The running members that belong to the newest configuration. */
-function currentMembers(cluster: StoreCluster): KvMember[] {
-  const ids = configurationOf(cluster);
+function currentMembers(cluster: StoreCluster, ids = configurationOf(cluster)): KvMember[] {
   return cluster.running().filter((m) => ids.includes(m.inspect().id));
 }
 

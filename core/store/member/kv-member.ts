@@ -1,7 +1,8 @@
 /**
  * A Raft-replicated store member: one process hosting a RawNode and a KvStateMachine, with
  * durability through the Disk port and everything else through the Transport port. It speaks
- * the single-member protocol (protocol.ts) unchanged, plus lease requests (member-protocol.ts).
+ * the single-member protocol (protocol.ts) unchanged, plus lease and membership requests
+ * (member-protocol.ts; membership changes are described in README.md).
  *
  * The host loop (core/raft/README.md), run by `pump`, one Ready at a time:
  *   1. persist: WAL append of entries then hard state, fsync when the Ready says so (a received
@@ -168,6 +169,11 @@ interface MemberRemovedNotice {
   readonly member: NodeId;
 }
 
+/** Voters and learners. */
+function membersOf(cs: ConfState): NodeId[] {
+  return [...cs.voters, ...cs.learners];
+}
+
 const US_PER_SECOND = 1_000_000;
 const EMPTY_CONF_STATE: ConfState = { voters: [], learners: [] };
 const encoder = new TextEncoder();
@@ -200,8 +206,9 @@ export class KvMember {
   private pumping = false;
   private kickScheduled = false;
   private proposals: QueuedProposal[] = [];
-  /** A membership change waiting to be proposed, or proposed and not yet applied. */
+  /** A membership change waiting to be proposed (one at a time, with `confChangeIndex`). */
   private confChange: QueuedConfChange | undefined;
+  /** The index of the membership change proposed and not yet applied here. */
   private confChangeIndex: Index | undefined;
   /** Set once this member has applied its own removal: it then takes no further part. */
   private removed = false;
@@ -407,12 +414,7 @@ export class KvMember {
     }
     // A member of the first configuration that a later snapshot leaves out was removed. (A
     // joining member may get a snapshot from before it was added: it infers nothing.)
-    const cs = this.confState;
-    if (
-      this.options.join !== true &&
-      !cs.voters.includes(this.id) &&
-      !cs.learners.includes(this.id)
-    ) {
+    if (this.options.join !== true && !membersOf(this.confState).includes(this.id)) {
       this.onRemoved();
     }
     this.applied = snapshot.metadata.index;
@@ -496,7 +498,8 @@ export class KvMember {
     resolve: Resolve,
   ): void {
     const refuse = (reason: string): void => resolve({ kind: 'membership-error', reason });
-    if (this.confChange !== undefined) return refuse('another membership change is in progress');
+    if (this.confChange !== undefined || this.confChangeIndex !== undefined)
+      return refuse('another membership change is in progress');
     if (!Number.isSafeInteger(req.id) || req.id <= 0)
       return refuse(`member id must be a positive integer, got ${req.id}`);
     const id = asNodeId(req.id);
@@ -508,9 +511,7 @@ export class KvMember {
       case 'member-add': {
         if (isVoter || isLearner) return refuse(`member ${id} already exists`);
         if (req.address === '') return refuse('member address must not be empty');
-        const taken = [...cs.voters, ...cs.learners].find(
-          (m) => this.addressOf.get(m) === req.address,
-        );
+        const taken = membersOf(cs).find((m) => this.addressOf.get(m) === req.address);
         if (taken !== undefined) return refuse(`address ${req.address} is member ${taken}'s`);
         cc = confChange(req.learner ? 'add-learner' : 'add-voter', id, encoder.encode(req.address));
         break;
@@ -657,10 +658,8 @@ export class KvMember {
       this.proposals = [];
       for (const p of queued) p.resolve?.(this.notLeader());
       const conf = this.confChange;
-      if (conf !== undefined && this.confChangeIndex === undefined) {
-        this.confChange = undefined;
-        conf.resolve(this.notLeader());
-      }
+      this.confChange = undefined;
+      conf?.resolve(this.notLeader());
     }
     this.ports.trace.emit('store.member.role', {
       id: this.id,
@@ -698,7 +697,8 @@ export class KvMember {
 
   private flushConfChange(node: RawNode): void {
     const queued = this.confChange;
-    if (queued === undefined || this.confChangeIndex !== undefined) return;
+    if (queued === undefined) return;
+    this.confChange = undefined;
     const result = node.proposeConfChange(queued.cc);
     if (result.kind === 'appended') {
       this.confChangeIndex = result.index;
@@ -708,7 +708,6 @@ export class KvMember {
         resolve: queued.resolve,
       });
     } else {
-      this.confChange = undefined;
       queued.resolve(this.notLeader());
     }
   }
@@ -777,8 +776,7 @@ export class KvMember {
       this.addressOf.set(cc.nodeId, decoder.decode(cc.context));
     }
     this.confState = this.raw().applyConfChange(cc);
-    const members = [...this.confState.voters, ...this.confState.learners];
-    if (cc.kind === 'remove' && !members.includes(cc.nodeId)) {
+    if (cc.kind === 'remove' && !membersOf(this.confState).includes(cc.nodeId)) {
       if (cc.nodeId === this.id) this.onRemoved();
       else this.addressOf.delete(cc.nodeId);
       this.removedIds.add(cc.nodeId);
@@ -801,10 +799,7 @@ export class KvMember {
 
   /** The entry at a proposed membership change's index: the change itself, or something else. */
   private answerConfChange(e: Entry, pending: InflightProposal): void {
-    if (e.index === this.confChangeIndex) {
-      this.confChange = undefined;
-      this.confChangeIndex = undefined;
-    }
+    this.confChangeIndex = undefined;
     if (pending.resolve === undefined) return;
     if (pending.term !== e.term) return pending.resolve(this.notLeader());
     if (e.type !== 'conf-change') {
@@ -820,7 +815,7 @@ export class KvMember {
   /** The current configuration with addresses, by id. */
   private memberList(): MemberInfo[] {
     const cs = this.confState;
-    return [...cs.voters, ...cs.learners]
+    return membersOf(cs)
       .sort((a, b) => a - b)
       .map((id) => ({
         id,
@@ -845,7 +840,6 @@ export class KvMember {
     this.restoreStateMachine(snapshot);
     for (const i of [...this.inflight.keys()]) if (i <= index) this.inflight.delete(i);
     if (this.confChangeIndex !== undefined && this.confChangeIndex <= index) {
-      this.confChange = undefined;
       this.confChangeIndex = undefined;
     }
     if (this.lessor.isPrimary) this.lessor.promote(this.sm.leases(), this.ports.clock.now());
@@ -860,14 +854,10 @@ export class KvMember {
   private async takeSnapshot(): Promise<void> {
     const storage = this.storage;
     const index = this.applied;
-    const members = [...this.confState.voters, ...this.confState.learners].map((id) => ({
-      id,
-      address: this.addressOf.get(id) ?? '',
-    }));
     storage.createSnapshot(
       index,
       this.confState,
-      encodeMemberSnapshot(members, [...this.removedIds], this.sm.snapshot()),
+      encodeMemberSnapshot(this.memberList(), [...this.removedIds], this.sm.snapshot()),
     );
     const keepFrom = index - this.timing.catchUpEntries;
     if (keepFrom > storage.firstIndex()) storage.compact(asIndex(keepFrom));
