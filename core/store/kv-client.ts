@@ -1,7 +1,13 @@
 import type { Clock } from '../ports/clock.ts';
 import type { CallResult, Transport } from '../ports/transport.ts';
 import type { MembershipReply, MembershipRequest } from './member/member-protocol.ts';
-import type { KvReply, KvRequest, WatchOpen, WatchStreamMessage } from './protocol.ts';
+import type {
+  KvReply,
+  KvRequest,
+  NotLeaderReply,
+  WatchOpen,
+  WatchStreamMessage,
+} from './protocol.ts';
 import type { Op, ResultOf, Revision, StoreError, WatchRequest, WatchResponse } from './types.ts';
 
 /** The outcome of an op that may or may not have been applied (a timeout after sending it). */
@@ -48,6 +54,10 @@ export interface KvClientOptions {
 export type MembershipOutcome =
   Exclude<MembershipReply, { readonly kind: 'not-leader' }> | UnknownOutcome | NotAppliedOutcome;
 
+function isNotLeader(body: { readonly kind: string }): body is NotLeaderReply {
+  return body.kind === 'not-leader';
+}
+
 function resultOf<O extends Op>(body: KvReply): ResultOf<O> | undefined {
   return body.kind === 'result' ? (body.result as ResultOf<O>) : undefined;
 }
@@ -66,7 +76,7 @@ const DEFAULT_LEADER_WAIT_US = 5_000_000;
  */
 export class KvClient {
   private current = 0;
-  /** The members given, plus any leader a member named that was added since. */
+  /** The members given, plus any a member named since (a leader, or a removed one's list). */
   private readonly members: string[];
 
   constructor(
@@ -105,20 +115,22 @@ export class KvClient {
    * Sends `request` until a member answers it (`accept` returns the answer; a not-leader reply
    * moves on to the leader it names), starting with the reply `first` when given.
    */
-  private async retry<B extends { readonly kind: string; readonly leader?: string }, R>(
+  private async retry<B extends { readonly kind: string }, R>(
     request: unknown,
     isRead: boolean,
     accept: (body: B) => R | undefined,
     first?: { readonly member: string; readonly reply: CallResult<B> },
   ): Promise<R | UnknownOutcome | NotAppliedOutcome> {
-    const attempts = isRead ? this.options.readRetries + 1 : this.members.length + 1;
+    // Writes try every member once (and members learned on the way).
+    const attempts = (): number =>
+      isRead ? this.options.readRetries + 1 : this.members.length + 1;
     const clock = this.options.clock;
     const waitLimitUs = this.options.leaderWaitUs ?? DEFAULT_LEADER_WAIT_US;
     let waitedUs = 0;
     let backoffUs = LEADER_BACKOFF_INITIAL_US;
     let lastReason = 'no attempt';
     let answered = first;
-    for (let i = 0; i < attempts; i++) {
+    for (let i = 0; i < attempts(); i++) {
       let member: string;
       let reply: CallResult<B>;
       if (answered !== undefined) {
@@ -131,9 +143,10 @@ export class KvClient {
       if (reply.kind === 'reply') {
         const accepted = accept(reply.body);
         if (accepted !== undefined) return accepted;
-        this.follow(reply.body.leader);
+        const notLeader: Partial<NotLeaderReply> = isNotLeader(reply.body) ? reply.body : {};
+        this.follow(notLeader.leader, notLeader.members);
         lastReason = `${member} is not the leader`;
-        const noLeaderKnown = reply.body.leader === undefined && i === attempts - 1;
+        const noLeaderKnown = notLeader.leader === undefined && i === attempts() - 1;
         if (noLeaderKnown && clock !== undefined && waitedUs < waitLimitUs) {
           await clock.sleep(backoffUs);
           waitedUs += backoffUs;
@@ -168,6 +181,9 @@ export class KvClient {
             case 'error':
               error = msg.error;
               return;
+            case 'member-removed':
+              this.learn(msg.members);
+              return;
           }
         },
         onClose: (reason) => {
@@ -182,8 +198,12 @@ export class KvClient {
     return { cancel: () => stream.close() };
   }
 
-  /** Moves to the leader a member named (learning it, if it joined after we started) or on. */
-  private follow(leader: string | undefined): void {
+  /**
+   * Moves to the leader a member named (learning it, if it joined after we started) or on,
+   * learning the members a removed member lists.
+   */
+  private follow(leader: string | undefined, members: readonly string[] | undefined): void {
+    if (members !== undefined) this.learn(members);
     if (leader === undefined) {
       this.current++;
       return;
@@ -191,5 +211,10 @@ export class KvClient {
     let at = this.members.indexOf(leader);
     if (at < 0) at = this.members.push(leader) - 1;
     this.current = at;
+  }
+
+  /** Adds members this client did not know; the ones it knows keep their places. */
+  private learn(members: readonly string[]): void {
+    for (const m of members) if (!this.members.includes(m)) this.members.push(m);
   }
 }

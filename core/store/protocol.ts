@@ -14,10 +14,18 @@ export interface KvRequest {
   readonly op: Op;
 }
 
-export type KvReply =
-  | { readonly kind: 'result'; readonly result: Result }
-  /** This member cannot serve the op now; `leader` names the member that can, when known. */
-  | { readonly kind: 'not-leader'; readonly leader?: string };
+/**
+ * This member cannot serve the request now; `leader` names the member that can, when known.
+ * A member removed from the cluster names no leader but lists the members it last knew
+ * (`members`), so that a client whose every address was replaced can still find the cluster.
+ */
+export interface NotLeaderReply {
+  readonly kind: 'not-leader';
+  readonly leader?: string;
+  readonly members?: readonly string[];
+}
+
+export type KvReply = { readonly kind: 'result'; readonly result: Result } | NotLeaderReply;
 
 /** Opens a watch stream on a store member. */
 export interface WatchOpen {
@@ -31,4 +39,9 @@ export type WatchStreamMessage =
   /** Everything up to `revision` has been sent: lets clients bookmark without changes. */
   | { readonly kind: 'progress'; readonly revision: Revision }
   /** The watch could not start (e.g. compacted); the stream closes after this. */
-  | { readonly kind: 'error'; readonly error: StoreError };
+  | { readonly kind: 'error'; readonly error: StoreError }
+  /**
+   * This member was removed from the cluster; the stream closes after this. `members` are the
+   * ones it last knew: watch again there, from the next revision.
+   */
+  | { readonly kind: 'member-removed'; readonly members: readonly string[] };

@@ -212,6 +212,8 @@ export class KvMember {
   private confChangeIndex: Index | undefined;
   /** Set once this member has applied its own removal: it then takes no further part. */
   private removed = false;
+  /** Once removed: the members it last knew, named to clients that still come here. */
+  private successors: readonly string[] = [];
   private readonly inflight = new Map<number, InflightProposal>();
   private reads: QueuedRead[] = [];
   private readRound: ReadRound | undefined;
@@ -440,16 +442,19 @@ export class KvMember {
 
   private onMessage(from: string, msg: Message | MemberRemovedNotice): Promise<void> | undefined {
     if (msg.kind === 'MemberRemoved') {
-      if (msg.member === this.id && !this.removed) this.onRemoved();
+      if (msg.member === this.id && !this.removed) this.onRemoved(from);
       return undefined;
     }
     const m = msg;
-    if (m.to !== this.id || this.removed) return undefined;
+    if (m.to !== this.id) return undefined;
+    // Told even by a member removed since: otherwise one that missed its removal while all of
+    // its configuration was replaced would hear from no one.
     if (this.removedIds.has(m.from)) {
       const notice: MemberRemovedNotice = { kind: 'MemberRemoved', member: m.from };
       this.ports.transport.send(from, notice);
       return undefined;
     }
+    if (this.removed) return undefined;
     // A member added after this one last applied or snapshotted: a lagging member hears from it
     // (a new leader, say) before it applies the change naming it, and must be able to answer.
     if (!this.addressOf.has(m.from)) this.addressOf.set(m.from, from);
@@ -459,8 +464,8 @@ export class KvMember {
 
   /** Answers through `reply`, at once or when the request's entry or read round completes. */
   private onCall(req: MemberRequest, reply: Resolve): void {
-    // A removed member no longer knows who leads: it names no one.
-    if (this.removed) return reply({ kind: 'not-leader' });
+    // A removed member no longer knows who leads: it names the members it last knew.
+    if (this.removed) return reply({ kind: 'not-leader', members: this.successors });
     if (this.role !== 'leader') return reply(this.notLeader());
     switch (req.kind) {
       case 'member-list':
@@ -538,7 +543,10 @@ export class KvMember {
   }
 
   private onWatch(open: WatchOpen, stream: ServerStream<WatchStreamMessage>): void {
-    if (this.removed) return stream.close();
+    if (this.removed) {
+      stream.send({ kind: 'member-removed', members: this.successors });
+      return stream.close();
+    }
     const created = this.sm.watch(open.request);
     if (created.kind === 'error') {
       stream.send({ kind: 'error', error: created });
@@ -790,10 +798,21 @@ export class KvMember {
     });
   }
 
-  /** This member applied its own removal: it stops, and its watchers go elsewhere. */
-  private onRemoved(): void {
+  /**
+   * This member applied its own removal, or `notifier` told it of it: it stops, and its
+   * watchers and clients go to the members it last knew (the notifier first).
+   */
+  private onRemoved(notifier?: string): void {
     this.removed = true;
-    for (const stream of this.streams.values()) stream.close();
+    const own = this.addressOf.get(this.id);
+    const known = [...this.addressOf.values()].filter((a) => a !== own);
+    this.successors =
+      notifier === undefined ? known : [notifier, ...known.filter((a) => a !== notifier)];
+    const moved: WatchStreamMessage = { kind: 'member-removed', members: this.successors };
+    for (const stream of this.streams.values()) {
+      stream.send(moved);
+      stream.close();
+    }
     this.streams.clear();
   }
 

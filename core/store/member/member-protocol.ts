@@ -8,7 +8,7 @@
  * LeaseTimeToLive), after a ReadIndex round has confirmed the leadership, so a deposed leader
  * cannot extend a lease that the new leader is about to expire.
  */
-import type { KvReply, KvRequest } from '../protocol.ts';
+import type { KvReply, KvRequest, NotLeaderReply } from '../protocol.ts';
 import type { LeaseId, ResponseHeader, Revision, StoreError } from '../types.ts';
 
 export interface LeaseKeepAliveRequest {
@@ -80,9 +80,7 @@ export interface LeaseTimeToLiveResult {
 /** 'lease-not-found' errors are StoreErrors, as the store returns them for revoke. */
 export type LeaseResult = LeaseKeepAliveResult | LeaseTimeToLiveResult | StoreError;
 
-export type LeaseReply =
-  | { readonly kind: 'lease'; readonly result: LeaseResult }
-  | { readonly kind: 'not-leader'; readonly leader?: string };
+export type LeaseReply = { readonly kind: 'lease'; readonly result: LeaseResult } | NotLeaderReply;
 
 export interface SnapshotSaveReply {
   readonly kind: 'snapshot';
@@ -96,6 +94,6 @@ export type MembershipReply =
   | { readonly kind: 'members'; readonly members: readonly MemberInfo[] }
   /** The change was refused and not made; `reason` names what is wrong. */
   | { readonly kind: 'membership-error'; readonly reason: string }
-  | { readonly kind: 'not-leader'; readonly leader?: string };
+  | NotLeaderReply;
 
 export type MemberReply = KvReply | LeaseReply | SnapshotSaveReply | MembershipReply;
