@@ -163,6 +163,9 @@ interface ReadRound {
   index: Index | undefined;
 }
 
+/** A learner within this fraction of the leader's log may be promoted (etcd's readyPercent). */
+const READY_FRACTION = 0.9;
+
 /** Sent to a member that was removed but still sends Raft messages. */
 interface MemberRemovedNotice {
   readonly kind: 'MemberRemoved';
@@ -533,8 +536,56 @@ export class KvMember {
       default:
         return assertNever(req, 'membership request');
     }
+    const risk = this.reconfigurationRisk(req, id);
+    if (risk !== undefined) return refuse(risk);
     this.confChange = { cc, resolve };
     this.kick();
+  }
+
+  /**
+   * etcd's strict reconfiguration check, on the leader: a change must leave a quorum of the
+   * new voters among the members that answered lately (since the last CheckQuorum round, and
+   * ever acknowledged an append; a member just added has not). A one-voter cluster may still
+   * add a second voter, or it could never grow. A learner is promoted only once it is in sync:
+   * within 10% of the leader's log, as etcd's readyPercent.
+   */
+  private reconfigurationRisk(
+    req: Exclude<MembershipRequest, { readonly kind: 'member-list' }>,
+    id: NodeId,
+  ): string | undefined {
+    const progress = this.raw().status().progress;
+    const isActive = (m: NodeId): boolean =>
+      m === this.id || progress.some((p) => p.id === m && p.recentActive && p.match > 0);
+    const voters = this.confState.voters;
+    const activeVoters = voters.filter(isActive).length;
+    const shortfall = (change: string, count: number, active: number): string | undefined => {
+      const quorum = Math.floor(count / 2) + 1;
+      return active >= quorum
+        ? undefined
+        : `unhealthy cluster: ${change} leaves ${count} voters, which need ${quorum} active, and ${active} would be`;
+    };
+    switch (req.kind) {
+      case 'member-add':
+        if (req.learner || voters.length === 1) return undefined;
+        return shortfall(`adding voter ${id}`, voters.length + 1, activeVoters);
+      case 'member-promote': {
+        const match = progress.find((p) => p.id === id)?.match ?? 0;
+        const last = this.storage.lastIndex();
+        if (match < last * READY_FRACTION)
+          return `member ${id} is a learner not yet in sync with the leader (at index ${match} of ${last})`;
+        return shortfall(
+          `promoting ${id}`,
+          voters.length + 1,
+          activeVoters + (isActive(id) ? 1 : 0),
+        );
+      }
+      case 'member-remove':
+        // A learner, or a voter that is down, is not part of the active quorum.
+        if (!voters.includes(id) || !isActive(id)) return undefined;
+        return shortfall(`removing ${id}`, voters.length - 1, activeVoters - 1);
+      default:
+        return assertNever(req, 'membership request');
+    }
   }
 
   private enqueueRead(serve: () => MemberReply, resolve: Resolve): void {

@@ -53,6 +53,12 @@ async function until(w: World, cond: () => boolean, limitUs = 20_000_000): Promi
   expect(cond(), `condition not met by ${w.sim.now}us`).toBe(true);
 }
 
+/** Runs the simulation for `us` with the invariants checked after every event. */
+async function idle(w: World, us: number): Promise<void> {
+  const end = w.sim.now + us;
+  await until(w, () => w.sim.now >= end, us + 1);
+}
+
 /** Runs `script` in a new client process until it finishes. */
 async function client<T>(
   w: World,
@@ -521,6 +527,47 @@ describe('KvMember membership changes', () => {
     ]);
   });
 
+  it('refuses changes that would leave too few active voters, and promoting a learner behind', async () => {
+    const w = world(17);
+    await until(w, () => w.cluster.leader() !== undefined);
+    await writeKeys(w, 0, 20);
+    const leader = w.cluster.leader()!;
+    const [down, up] = w.cluster.names.filter((n) => n !== leader.name) as [string, string];
+    const idOf = (name: string): number => w.cluster.peerNamed(name)!.id;
+    w.sim.crash(down);
+    // Two CheckQuorum rounds: the leader no longer counts the crashed member as active.
+    await idle(w, 2_500_000);
+    expect(w.cluster.leader()?.name).toBe(leader.name);
+
+    const next = w.cluster.nextPeer();
+    const refusal = (r: MembershipOutcome): string =>
+      r.kind === 'membership-error' ? r.reason : r.kind;
+    expect(refusal(await change(w, { kind: 'member-add', ...next, learner: false }))).toBe(
+      `unhealthy cluster: adding voter ${next.id} leaves 4 voters, which need 3 active, and 2 would be`,
+    );
+    expect(refusal(await change(w, { kind: 'member-remove', id: idOf(up) }))).toBe(
+      `unhealthy cluster: removing ${idOf(up)} leaves 2 voters, which need 2 active, and 1 would be`,
+    );
+    // A learner that has not started is behind: it cannot be promoted.
+    expect(refusal(await change(w, { kind: 'member-add', ...next, learner: true }))).toBe(
+      'members',
+    );
+    expect(refusal(await change(w, { kind: 'member-promote', id: next.id }))).toMatch(
+      new RegExp(
+        `^member ${next.id} is a learner not yet in sync with the leader \\(at index 0 of \\d+\\)$`,
+      ),
+    );
+    // Once started and caught up it can; the crashed member is not part of the active quorum,
+    // so removing it is allowed.
+    w.cluster.join(next);
+    await until(w, () => caughtUp(w, [next.address]));
+    await idle(w, 100_000); // its acknowledgement reaches the leader
+    expect(refusal(await change(w, { kind: 'member-promote', id: next.id }))).toBe('members');
+    expect(refusal(await change(w, { kind: 'member-remove', id: idOf(down) }))).toBe('members');
+    await writeKeys(w, 20, 5);
+    expect((await readKeys(w)).length).toBe(25);
+  });
+
   it('a client that knows only the first members finds a leader that joined later', async () => {
     const w = world(15);
     await until(w, () => w.cluster.leader() !== undefined);
@@ -612,6 +659,7 @@ describe('KvMember membership changes', () => {
   it('an old member restarted after a snapshot knows the new member from the snapshot', async () => {
     const w = world(14, { snapshotEntries: 30, catchUpEntries: 0 });
     await until(w, () => w.cluster.leader() !== undefined);
+    await idle(w, 300_000); // the followers answer the new leader: the cluster is healthy
     const next = w.cluster.nextPeer();
     expect((await change(w, { kind: 'member-add', ...next, learner: false })).kind).toBe('members');
     w.cluster.join(next);
