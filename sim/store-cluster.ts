@@ -23,6 +23,8 @@ export class StoreCluster {
   private readonly peers: MemberPeer[];
   private readonly processes: SimProcess[];
   private lastId: number;
+  /** Members whose machine is gone with its disk: never started again. */
+  private readonly lost = new Set<string>();
 
   constructor(
     private readonly sim: Simulation,
@@ -65,6 +67,22 @@ export class StoreCluster {
     this.peers.push(peer);
     this.spawn(peer, true);
     this.processes.push(this.sim.process(peer.address));
+  }
+
+  /**
+   * Member `name`'s machine is gone with its disk: it crashes, its disk is wiped, and it is
+   * never started again here. (Restarted under its old id, a member that forgot its vote and
+   * its log could help elect a leader that lacks committed entries.) Remove it from the
+   * cluster and add a new member in its place, as etcd's operators replace a failed member.
+   */
+  lose(name: string): void {
+    this.sim.crash(name);
+    this.sim.process(name).disk.wipe();
+    this.lost.add(name);
+  }
+
+  isLost(name: string): boolean {
+    return this.lost.has(name);
   }
 
   private peer(id: number): MemberPeer {

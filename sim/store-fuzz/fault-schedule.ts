@@ -1,11 +1,13 @@
 /**
  * Fault schedules for the store fuzzer: the kernel's faults (sim/faults.ts), two that target
  * whoever leads when they fire, which a schedule fixed in advance cannot name, and membership
- * changes (a member replaced by a new one, as an operator would do it). Every
- * fault stays within what Raft promises to tolerate: messages lost, duplicated, reordered,
- * delayed or cut in any direction; members stopped and restarted; unsynced disk writes lost or
- * torn on a crash. Disk loss (wipe) and clock faults are left out: a member that forgets its
- * vote, or whose ticks stop, is outside the protocol's fault model.
+ * changes as an operator makes them (a member replaced by a new one; a member whose disk is
+ * lost removed and replaced). Every fault stays within what Raft promises to tolerate: messages
+ * lost, duplicated, reordered, delayed or cut in any direction; members stopped and restarted;
+ * unsynced disk writes lost or torn on a crash; a member lost for good (at most one per
+ * history). A wiped disk under a member that restarts with its old id, and clock faults, are
+ * left out: a member that forgets its vote, or whose ticks stop, is outside the protocol's
+ * fault model.
  */
 import type { Random } from '../../core/ports/random.ts';
 import { assertNever } from '../../core/util/assert.ts';
@@ -29,7 +31,13 @@ export type StoreFault =
    * A membership change, as an operator makes it: an admin client adds a new voter, starts it
    * once the add is applied, then removes `process` (retrying each step until it is answered).
    */
-  | { readonly kind: 'replace-member'; readonly process: string };
+  | { readonly kind: 'replace-member'; readonly process: string }
+  /**
+   * `process`'s machine is gone with its disk (crashed, wiped, never restarted; later faults
+   * aimed at it do nothing). An admin client removes it, then adds a new voter in its place
+   * and starts it: etcd's procedure for replacing a failed member.
+   */
+  | { readonly kind: 'lose-member'; readonly process: string };
 
 export interface ScheduledFault {
   readonly atUs: number;
@@ -51,9 +59,15 @@ export interface ScheduleShape {
 export function generateSchedule(random: Random, shape: ScheduleShape): ScheduledFault[] {
   const count = 1 + random.int(shape.maxFaults);
   const out: ScheduledFault[] = [];
+  const latestUs = Math.floor(shape.durationUs * 0.9);
   for (let i = 0; i < count; i++) {
-    const atUs = random.int(Math.floor(shape.durationUs * 0.9));
+    const atUs = random.int(latestUs);
     for (const f of randomFault(random, shape, atUs)) out.push(f);
+  }
+  // One lost member at most: two lost before the first is replaced is a lost quorum for three.
+  if (random.int(8) === 0) {
+    const process = shape.members[random.int(shape.members.length)]!;
+    out.push({ atUs: random.int(latestUs), fault: { kind: 'lose-member', process } });
   }
   return out.sort((a, b) => a.atUs - b.atUs);
 }
@@ -152,43 +166,76 @@ function randomLink(random: Random): LinkOptions {
 const ADMIN_RETRY_US = 200_000;
 
 /**
- * Starts an admin client that adds the cluster's next member as a voter, starts it, then
- * removes `process`. Each step is retried until a member answers it: an add whose outcome was
- * unknown is sent again and then refused as existing, which is as good as done.
+ * Starts an admin client that puts the cluster's next member in place of `process`: a live
+ * member is replaced by adding the new one first and removing the old one after; a lost one is
+ * removed first (so that the quorum never counts a dead voter and one not yet started). Each
+ * step is retried until a member answers it: a change whose outcome was unknown is sent again
+ * and then refused as already made, which is as good as done. The new member is started as
+ * soon as its add may have been applied, without waiting for the confirmation.
  */
-function replaceMember(sim: Simulation, cluster: StoreCluster, process: string): void {
+function replaceMember(
+  sim: Simulation,
+  cluster: StoreCluster,
+  process: string,
+  removeFirst: boolean,
+): void {
   const peer = cluster.nextPeer();
   const victim = cluster.peerNamed(process);
-  sim.trace.record('sim', 'fault.replace-member', { process, by: peer.address });
+  sim.trace.record('sim', removeFirst ? 'fault.lose-member' : 'fault.replace-member', {
+    process,
+    by: peer.address,
+  });
   sim.spawnProcess(`admin-${peer.id}`, (ports) =>
     ports.spawn(async () => {
       const kv = new KvClient(ports.transport, cluster.names, {
         requestTimeoutUs: 500_000,
         readRetries: 3,
       });
+      let joined = false;
+      const join = (): void => {
+        if (!joined) cluster.join(peer);
+        joined = true;
+      };
       const settle = async (request: MembershipRequest, done: string): Promise<void> => {
         for (;;) {
           const r = await kv.membership(request);
           if (r.kind === 'members' || (r.kind === 'membership-error' && r.reason === done)) return;
+          // An add that may have been applied: start the new member now. If it was, the
+          // cluster may need its vote to elect the leader that would confirm the add.
+          if (r.kind === 'unknown' && request.kind === 'member-add') join();
           await ports.clock.sleep(ADMIN_RETRY_US);
         }
       };
-      await settle(
-        { kind: 'member-add', ...peer, learner: false },
-        `member ${peer.id} already exists`,
-      );
-      cluster.join(peer);
-      if (victim !== undefined)
+      const remove = async (): Promise<void> => {
+        if (victim === undefined) return;
         await settle(
           { kind: 'member-remove', id: victim.id },
           `member ${victim.id} does not exist`,
         );
+      };
+      if (removeFirst) await remove();
+      await settle(
+        { kind: 'member-add', ...peer, learner: false },
+        `member ${peer.id} already exists`,
+      );
+      join();
+      if (!removeFirst) await remove();
     }),
   );
 }
 
+/** The process a fault acts on, if it names one. */
+function targetOf(fault: StoreFault): string | undefined {
+  return 'process' in fault ? fault.process : undefined;
+}
+
 /** Applies one fault now (a crash-leader also schedules its victim's restart). */
 export function applyStoreFault(sim: Simulation, cluster: StoreCluster, fault: StoreFault): void {
+  const target = targetOf(fault);
+  if (target !== undefined && cluster.isLost(target) && fault.kind !== 'replace-member') {
+    sim.trace.record('sim', 'fault.skipped', { kind: fault.kind, process: target, why: 'lost' });
+    return;
+  }
   switch (fault.kind) {
     case 'isolate-leader': {
       const leader = cluster.leader();
@@ -213,11 +260,16 @@ export function applyStoreFault(sim: Simulation, cluster: StoreCluster, fault: S
       if (leader === undefined) return;
       sim.trace.record('sim', 'fault.crash-leader', { process: leader.name });
       sim.crash(leader.name);
-      sim.at(sim.now + fault.restartAfterUs, () => sim.restart(leader.name));
+      sim.at(sim.now + fault.restartAfterUs, () =>
+        applyStoreFault(sim, cluster, { kind: 'restart', process: leader.name }),
+      );
       return;
     }
     case 'replace-member':
-      return replaceMember(sim, cluster, fault.process);
+      return replaceMember(sim, cluster, fault.process, false);
+    case 'lose-member':
+      cluster.lose(fault.process);
+      return replaceMember(sim, cluster, fault.process, true);
     case 'link':
       // Per-link overrides cannot be cleared; the fuzzer only changes the default link.
       return applyFault(sim, { kind: 'link', link: fault.link });
@@ -231,6 +283,7 @@ export function healAll(sim: Simulation, cluster: StoreCluster): void {
   sim.network.heal();
   sim.network.setDefaultLink(DEFAULT_LINK);
   for (const name of cluster.names) {
+    if (cluster.isLost(name)) continue;
     sim.process(name).disk.setFaults({ tornWriteProbability: 0, readErrorProbability: 0 });
     sim.restart(name);
   }
@@ -256,7 +309,8 @@ export function describeFault(f: ScheduledFault): string {
     case 'crash-leader':
       return `${at} crash-leader (restart after ${fault.restartAfterUs}us)`;
     case 'replace-member':
-      return `${at} replace-member ${fault.process}`;
+    case 'lose-member':
+      return `${at} ${fault.kind} ${fault.process}`;
     case 'clog':
       return `${at} clog ${fault.process} for ${fault.durationUs}us`;
     case 'link':

@@ -104,7 +104,20 @@ export function scheduleArbitrary(
       ),
     },
   );
+  // One lost member at most: two lost before the first is replaced is a lost quorum for three.
+  const lost = fc.oneof(
+    { weight: 5, arbitrary: fc.constant(undefined) },
+    {
+      weight: 1,
+      arbitrary: fc.record({
+        atUs: at,
+        fault: member.map((process) => ({ kind: 'lose-member' as const, process })),
+      }),
+    },
+  );
   return fc
-    .array(fault, { minLength: 1, maxLength: maxFaults })
-    .map((groups) => groups.flat().sort((a, b) => a.atUs - b.atUs));
+    .tuple(fc.array(fault, { minLength: 1, maxLength: maxFaults }), lost)
+    .map(([groups, loss]) =>
+      [...groups.flat(), ...(loss === undefined ? [] : [loss])].sort((a, b) => a.atUs - b.atUs),
+    );
 }
