@@ -213,7 +213,7 @@ export class KvMember {
   private confChange: QueuedConfChange | undefined;
   /** The index of the membership change proposed and not yet applied here. */
   private confChangeIndex: Index | undefined;
-  /** Set once this member has applied its own removal: it then takes no further part. */
+  /** Set once this member has applied its own removal: it no longer ticks nor serves clients. */
   private removed = false;
   /** Once removed: the members it last knew, named to clients that still come here. */
   private successors: readonly string[] = [];
@@ -457,7 +457,11 @@ export class KvMember {
       this.ports.transport.send(from, notice);
       return undefined;
     }
-    if (this.removed) return undefined;
+    // A removed member no longer ticks (it never campaigns) nor serves clients, but still
+    // answers members that have not applied its removal yet: one that holds the removal
+    // without knowing it committed may need this member's vote to elect a leader of the old
+    // configuration, which is the only way it learns. Raft counts the vote only in that
+    // configuration, whose majorities meet the new one's, so this is safe.
     // A member added after this one last applied or snapshotted: a lagging member hears from it
     // (a new leader, say) before it applies the change naming it, and must be able to answer.
     if (!this.addressOf.has(m.from)) this.addressOf.set(m.from, from);
