@@ -431,6 +431,14 @@ describe('KvMember membership changes', () => {
     });
   }
 
+  /** Adds the next member as a voter, starts it, and waits until it has caught up. */
+  async function addVoter(w: World): Promise<void> {
+    const next = w.cluster.nextPeer();
+    expect((await change(w, { kind: 'member-add', ...next, learner: false })).kind).toBe('members');
+    w.cluster.join(next);
+    await until(w, () => caughtUp(w, [next.address]));
+  }
+
   it('adds a learner that catches up from a snapshot, promotes it, then removes an old member', async () => {
     const w = world(11, { snapshotEntries: 40, catchUpEntries: 5 });
     await until(w, () => w.cluster.leader() !== undefined);
@@ -572,14 +580,7 @@ describe('KvMember membership changes', () => {
     const w = world(15);
     await until(w, () => w.cluster.leader() !== undefined);
     const firstThree = [...w.cluster.names];
-    for (let i = 0; i < 2; i++) {
-      const next = w.cluster.nextPeer();
-      expect((await change(w, { kind: 'member-add', ...next, learner: false })).kind).toBe(
-        'members',
-      );
-      w.cluster.join(next);
-      await until(w, () => caughtUp(w, [next.address]));
-    }
+    for (let i = 0; i < 2; i++) await addVoter(w);
     for (const id of [1, 2]) {
       expect((await change(w, { kind: 'member-remove', id })).kind).toBe('members');
     }
@@ -628,14 +629,7 @@ describe('KvMember membership changes', () => {
       open();
     });
     await writeKeys(w, 0, 5);
-    for (let i = 0; i < 3; i++) {
-      const next = w.cluster.nextPeer();
-      expect((await change(w, { kind: 'member-add', ...next, learner: false })).kind).toBe(
-        'members',
-      );
-      w.cluster.join(next);
-      await until(w, () => caughtUp(w, [next.address]));
-    }
+    for (let i = 0; i < 3; i++) await addVoter(w);
     for (const id of [1, 2, 3]) {
       expect((await change(w, { kind: 'member-remove', id })).kind).toBe('members');
       await writeKeys(w, 5 * id, 5);
