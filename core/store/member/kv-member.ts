@@ -457,11 +457,12 @@ export class KvMember {
       this.ports.transport.send(from, notice);
       return undefined;
     }
-    // A removed member no longer ticks (it never campaigns) nor serves clients, but still
-    // answers members that have not applied its removal yet: one that holds the removal
-    // without knowing it committed may need this member's vote to elect a leader of the old
-    // configuration, which is the only way it learns. Raft counts the vote only in that
+    // No `removed` check: a removed member never ticks (so never campaigns) and serves no
+    // clients, but still answers members that have not applied its removal. One that holds
+    // the removal without knowing it committed may need this member's vote to elect a leader
+    // of the old configuration, its only way to learn. Raft counts the vote only in that
     // configuration, whose majorities meet the new one's, so this is safe.
+
     // A member added after this one last applied or snapshotted: a lagging member hears from it
     // (a new leader, say) before it applies the change naming it, and must be able to answer.
     if (!this.addressOf.has(m.from)) this.addressOf.set(m.from, from);
@@ -854,8 +855,8 @@ export class KvMember {
   }
 
   /**
-   * This member applied its own removal, or `notifier` told it of it: it stops, and its
-   * watchers and clients go to the members it last knew (the notifier first).
+   * This member applied its own removal, or `notifier` told it of it: it stops ticking and
+   * serving, and its watchers and clients go to the members it last knew (the notifier first).
    */
   private onRemoved(notifier?: string): void {
     this.removed = true;
