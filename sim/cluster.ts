@@ -35,7 +35,12 @@ export interface ClusterLayout {
   readonly nodes: readonly string[];
 }
 
-const DEFAULT_CAPACITY: Readonly<Record<string, string>> = { cpu: '4', memory: '8Gi', pods: '110', 'ephemeral-storage': '100Gi' };
+const DEFAULT_CAPACITY: Readonly<Record<string, string>> = {
+  cpu: '4',
+  memory: '8Gi',
+  pods: '110',
+  'ephemeral-storage': '100Gi',
+};
 
 /**
  * Wires a whole cluster into a simulation, one process per component: the store members (Raft,
@@ -47,26 +52,56 @@ export function buildCluster(sim: Simulation, spec: ClusterSpec): ClusterLayout 
   const apiServer = 'apiserver';
   let store: readonly string[];
   if (spec.inMemoryStore) {
-    if (spec.storeMembers !== 1) throw new Error(`an in-memory store has exactly one member, not ${spec.storeMembers}`);
+    if (spec.storeMembers !== 1)
+      throw new Error(`an in-memory store has exactly one member, not ${spec.storeMembers}`);
     store = ['etcd-0'];
     sim.spawnProcess('etcd-0', (p) => new KvService(p));
   } else {
     store = new StoreCluster(sim, { members: spec.storeMembers }).names;
   }
   sim.spawnProcess(apiServer, (p) => new ApiServer(p, { storeMembers: store }));
-  sim.spawnProcess('scheduler', (p) => new Scheduler(p, new ApiClient(p.transport, apiServer, { requestTimeoutUs: 10_000_000, user: 'system:kube-scheduler' })));
-  sim.spawnProcess('controller-manager', (p) => new ControllerManager(p, new ApiClient(p.transport, apiServer, { requestTimeoutUs: 10_000_000, user: 'system:kube-controller-manager' })));
+  sim.spawnProcess(
+    'scheduler',
+    (p) =>
+      new Scheduler(
+        p,
+        new ApiClient(p.transport, apiServer, {
+          requestTimeoutUs: 10_000_000,
+          user: 'system:kube-scheduler',
+        }),
+      ),
+  );
+  sim.spawnProcess(
+    'controller-manager',
+    (p) =>
+      new ControllerManager(
+        p,
+        new ApiClient(p.transport, apiServer, {
+          requestTimeoutUs: 10_000_000,
+          user: 'system:kube-controller-manager',
+        }),
+      ),
+  );
   const nodes: string[] = [];
   let index = 0;
   for (const pool of spec.nodePools) {
     for (let i = 1; i <= pool.count; i++) {
       const nodeName = `${pool.namePrefix}-${i}`;
-      if (sim.hasProcess(nodeName)) throw new Error(`two node pools produce the node name ${nodeName}; give them different namePrefix values`);
+      if (sim.hasProcess(nodeName))
+        throw new Error(
+          `two node pools produce the node name ${nodeName}; give them different namePrefix values`,
+        );
       const podCIDR = podCidrFor(index++);
       nodes.push(nodeName);
       sim.spawnProcess(nodeName, (p) => {
-        const runtime = new SimRuntime(p, pool.imagePullUs === undefined ? {} : { imagePullUs: pool.imagePullUs });
-        const api = new ApiClient(p.transport, apiServer, { requestTimeoutUs: 10_000_000, user: `system:node:${nodeName}` });
+        const runtime = new SimRuntime(
+          p,
+          pool.imagePullUs === undefined ? {} : { imagePullUs: pool.imagePullUs },
+        );
+        const api = new ApiClient(p.transport, apiServer, {
+          requestTimeoutUs: 10_000_000,
+          user: `system:node:${nodeName}`,
+        });
         return new Kubelet(p, runtime, api, {
           nodeName,
           capacity: { ...DEFAULT_CAPACITY, ...pool.capacity },
@@ -76,11 +111,20 @@ export function buildCluster(sim: Simulation, spec: ClusterSpec): ClusterLayout 
       });
     }
   }
-  return { store, apiServer, scheduler: 'scheduler', controllerManager: 'controller-manager', nodes };
+  return {
+    store,
+    apiServer,
+    scheduler: 'scheduler',
+    controllerManager: 'controller-manager',
+    nodes,
+  };
 }
 
 /** Node pod ranges: /24s carved from the cluster CIDR 10.244.0.0/14 (1024 nodes). */
 export function podCidrFor(index: number): string {
-  if (index >= 1024) throw new Error(`too many nodes with kubelets (${index + 1}): the pod network 10.244.0.0/14 has room for 1024`);
+  if (index >= 1024)
+    throw new Error(
+      `too many nodes with kubelets (${index + 1}): the pod network 10.244.0.0/14 has room for 1024`,
+    );
   return `10.${244 + (index >> 8)}.${index & 255}.0/24`;
 }

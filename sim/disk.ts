@@ -70,8 +70,14 @@ export class SimDisk {
   ) {}
 
   setFaults(faults: DiskFaults): void {
-    assert(faults.tornWriteProbability >= 0 && faults.tornWriteProbability <= 1, 'tornWriteProbability in [0,1]');
-    assert(faults.readErrorProbability >= 0 && faults.readErrorProbability <= 1, 'readErrorProbability in [0,1]');
+    assert(
+      faults.tornWriteProbability >= 0 && faults.tornWriteProbability <= 1,
+      'tornWriteProbability in [0,1]',
+    );
+    assert(
+      faults.readErrorProbability >= 0 && faults.readErrorProbability <= 1,
+      'readErrorProbability in [0,1]',
+    );
     this.faults = faults;
   }
 
@@ -109,10 +115,18 @@ export class SimDisk {
   crash(): void {
     for (const [path, file] of this.files) {
       const first = file.pending[0];
-      if (first !== undefined && first.data.length > 1 && this.random.float() < this.faults.tornWriteProbability) {
+      if (
+        first !== undefined &&
+        first.data.length > 1 &&
+        this.random.float() < this.faults.tornWriteProbability
+      ) {
         const keep = 1 + this.random.int(first.data.length - 1);
         file.durable.push(first.data.slice(0, keep));
-        this.trace.record(this.name, 'disk.torn-write', { path, keptBytes: keep, lostBytes: first.data.length - keep });
+        this.trace.record(this.name, 'disk.torn-write', {
+          path,
+          keptBytes: keep,
+          lostBytes: first.data.length - keep,
+        });
       }
       file.pending = [];
     }
@@ -164,7 +178,10 @@ export class SimDisk {
   }
 
   private doRead(path: string): DiskReadResult {
-    if (this.faults.readErrorProbability > 0 && this.random.float() < this.faults.readErrorProbability) {
+    if (
+      this.faults.readErrorProbability > 0 &&
+      this.random.float() < this.faults.readErrorProbability
+    ) {
       this.trace.record(this.name, 'disk.read-error', { path });
       return { ok: false, error: 'io' };
     }

@@ -14,7 +14,12 @@ export type Fault =
   | { readonly kind: 'crash'; readonly process: string }
   | { readonly kind: 'restart'; readonly process: string }
   | { readonly kind: 'clog'; readonly process: string; readonly durationUs: number }
-  | { readonly kind: 'link'; readonly link: LinkOptions; readonly from?: string; readonly to?: string }
+  | {
+      readonly kind: 'link';
+      readonly link: LinkOptions;
+      readonly from?: string;
+      readonly to?: string;
+    }
   | {
       readonly kind: 'disk-faults';
       readonly process: string;
@@ -42,8 +47,13 @@ export function applyFault(sim: Simulation, fault: Fault): void {
     case 'clog':
       return sim.network.clog(fault.process, fault.durationUs);
     case 'link':
-      sim.trace.record('sim', 'fault.link', { from: fault.from ?? '*', to: fault.to ?? '*', ...fault.link });
-      if (fault.from !== undefined && fault.to !== undefined) return sim.network.setLink(fault.from, fault.to, fault.link);
+      sim.trace.record('sim', 'fault.link', {
+        from: fault.from ?? '*',
+        to: fault.to ?? '*',
+        ...fault.link,
+      });
+      if (fault.from !== undefined && fault.to !== undefined)
+        return sim.network.setLink(fault.from, fault.to, fault.link);
       return sim.network.setDefaultLink(fault.link);
     case 'disk-faults':
       sim.trace.record('sim', 'fault.disk', { ...fault });
@@ -51,7 +61,10 @@ export function applyFault(sim: Simulation, fault: Fault): void {
     case 'wipe-disk':
       return sim.process(fault.process).disk.wipe();
     case 'clock-jump':
-      sim.trace.record('sim', 'fault.clock-jump', { process: fault.process, deltaUs: fault.deltaUs });
+      sim.trace.record('sim', 'fault.clock-jump', {
+        process: fault.process,
+        deltaUs: fault.deltaUs,
+      });
       return sim.process(fault.process).clock.jump(fault.deltaUs);
     case 'clock-rate':
       sim.trace.record('sim', 'fault.clock-rate', { process: fault.process, rate: fault.rate });
@@ -62,6 +75,9 @@ export function applyFault(sim: Simulation, fault: Fault): void {
 }
 
 /** Schedules each fault at its virtual time. */
-export function scheduleFaults(sim: Simulation, faults: readonly { readonly atUs: number; readonly fault: Fault }[]): void {
+export function scheduleFaults(
+  sim: Simulation,
+  faults: readonly { readonly atUs: number; readonly fault: Fault }[],
+): void {
   for (const { atUs, fault } of faults) sim.at(atUs, () => applyFault(sim, fault));
 }

@@ -32,7 +32,12 @@ export class Simulation {
     this.seed = options.seed;
     this.random = SeededRandom.root(options.seed);
     this.trace = new TraceRecorder(() => this.loop.now, options.traceLevel ?? 'info');
-    this.network = new Network(this.loop, this.random.fork('network'), this.trace, options.network ?? DEFAULT_NETWORK);
+    this.network = new Network(
+      this.loop,
+      this.random.fork('network'),
+      this.trace,
+      options.network ?? DEFAULT_NETWORK,
+    );
     this.diskOptions = options.disk ?? DEFAULT_DISK;
   }
 

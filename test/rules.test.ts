@@ -44,14 +44,18 @@ const ALLOWED_IMMEDIATE = new Set(['sim/event-loop.ts']);
 
 function importsOf(text: string): string[] {
   const out: string[] = [];
-  for (const m of text.matchAll(/(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]|import\s*\(\s*['"]([^'"]+)['"]\s*\)|import\s+['"]([^'"]+)['"]/g)) {
+  for (const m of text.matchAll(
+    /(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]|import\s*\(\s*['"]([^'"]+)['"]\s*\)|import\s+['"]([^'"]+)['"]/g,
+  )) {
     out.push((m[1] ?? m[2] ?? m[3]) as string);
   }
   return out;
 }
 
 describe('project rules', () => {
-  const coreAndSim = [...sources('core'), ...sources('sim')].filter((f) => !f.startsWith('sim/cli/'));
+  const coreAndSim = [...sources('core'), ...sources('sim')].filter(
+    (f) => !f.startsWith('sim/cli/'),
+  );
 
   it('finds the sources it checks', () => {
     expect(coreAndSim.length).toBeGreaterThan(20);
@@ -62,7 +66,8 @@ describe('project rules', () => {
     for (const file of coreAndSim) {
       const text = code(readFileSync(join(ROOT, file), 'utf8'));
       for (const re of AMBIENT) if (re.test(text)) hits.push(`${file}: ${re}`);
-      if (/\bsetImmediate\s*\(/.test(text) && !ALLOWED_IMMEDIATE.has(file)) hits.push(`${file}: setImmediate`);
+      if (/\bsetImmediate\s*\(/.test(text) && !ALLOWED_IMMEDIATE.has(file))
+        hits.push(`${file}: setImmediate`);
     }
     expect(hits).toEqual([]);
   });
@@ -87,7 +92,8 @@ describe('project rules', () => {
       for (const spec of importsOf(readFileSync(join(ROOT, file), 'utf8'))) {
         if (!spec.startsWith('.')) continue;
         const target = relative(ROOT, join(ROOT, file, '..', spec));
-        if (target.startsWith('real/') || target.startsWith('viz/')) hits.push(`${file} imports ${target}`);
+        if (target.startsWith('real/') || target.startsWith('viz/'))
+          hits.push(`${file} imports ${target}`);
       }
     }
     expect(hits).toEqual([]);
@@ -97,6 +103,9 @@ describe('project rules', () => {
     expect(AMBIENT.some((re) => re.test(code('const t = Date.now();')))).toBe(true);
     expect(AMBIENT.some((re) => re.test(code('// Date.now() in a comment')))).toBe(false);
     expect(AMBIENT.some((re) => re.test(code("const s = 'Math.random()';")))).toBe(false);
-    expect(importsOf("import { x } from 'node:fs';\nexport * from '../sim/a.ts';")).toEqual(['node:fs', '../sim/a.ts']);
+    expect(importsOf("import { x } from 'node:fs';\nexport * from '../sim/a.ts';")).toEqual([
+      'node:fs',
+      '../sim/a.ts',
+    ]);
   });
 });

@@ -74,15 +74,30 @@ function isOvercommitAllowed(name: string): boolean {
  * Resource names allowed in a node's capacity/allocatable (upstream validateResourceName with
  * the standard resources): the container ones plus `pods`.
  */
-export const STANDARD_NODE_RESOURCES: ReadonlySet<string> = new Set([...STANDARD_CONTAINER_RESOURCES, 'pods']);
+export const STANDARD_NODE_RESOURCES: ReadonlySet<string> = new Set([
+  ...STANDARD_CONTAINER_RESOURCES,
+  'pods',
+]);
 
-function validateResourceName(name: string, path: string, standard: ReadonlySet<string>): FieldError[] {
+function validateResourceName(
+  name: string,
+  path: string,
+  standard: ReadonlySet<string>,
+): FieldError[] {
   const errs: FieldError[] = [];
   for (const msg of isQualifiedName(name)) errs.push(invalid(path, name, msg));
   if (errs.length > 0) return errs;
   if (!name.includes('/')) {
     if (!standard.has(name) && !isHugePages(name)) {
-      errs.push(invalid(path, name, standard === STANDARD_CONTAINER_RESOURCES ? 'must be a standard resource for containers' : 'must be a standard resource type or fully qualified'));
+      errs.push(
+        invalid(
+          path,
+          name,
+          standard === STANDARD_CONTAINER_RESOURCES
+            ? 'must be a standard resource for containers'
+            : 'must be a standard resource type or fully qualified',
+        ),
+      );
     }
   } else if (!isNativeResource(name) && name.startsWith('requests.')) {
     errs.push(invalid(path, name, "doesn't follow extended resource name standard"));

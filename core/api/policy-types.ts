@@ -51,7 +51,11 @@ export interface Eviction {
  * intstr.GetScaledValueFromIntOrPercent: an int as is, "N%" of `total`, rounded up or down.
  * Returns undefined for a malformed value.
  */
-export function scaledValue(value: IntOrString, total: number, roundUp: boolean): number | undefined {
+export function scaledValue(
+  value: IntOrString,
+  total: number,
+  roundUp: boolean,
+): number | undefined {
   if (typeof value === 'number') return Number.isInteger(value) ? value : undefined;
   const m = /^(\d+)%$/.exec(value);
   if (m === null) return /^\d+$/.test(value) ? Number(value) : undefined;

@@ -5,7 +5,8 @@ import type { Pod } from './pod-types.ts';
 import type { PodDisruptionBudget } from './policy-types.ts';
 import type { ReplicaSet } from './replica-set-types.ts';
 
-export type KObject = Pod | Node | ReplicaSet | Lease | Binding | Namespace | Event | PodDisruptionBudget;
+export type KObject =
+  Pod | Node | ReplicaSet | Lease | Binding | Namespace | Event | PodDisruptionBudget;
 export type Kind = KObject['kind'];
 
 /** Narrows the union by kind: `KindOf<'Pod'>` is `Pod`. */

@@ -56,8 +56,20 @@ export function validateNode(node: Node): FieldError[] {
     if (seen.has(pair)) errs.push(duplicate(p, t, 'taints must be unique by key and effect pair'));
     seen.add(pair);
   });
-  errs.push(...validateResourceList(node.status?.capacity, child('status', 'capacity'), STANDARD_NODE_RESOURCES));
-  errs.push(...validateResourceList(node.status?.allocatable, child('status', 'allocatable'), STANDARD_NODE_RESOURCES));
+  errs.push(
+    ...validateResourceList(
+      node.status?.capacity,
+      child('status', 'capacity'),
+      STANDARD_NODE_RESOURCES,
+    ),
+  );
+  errs.push(
+    ...validateResourceList(
+      node.status?.allocatable,
+      child('status', 'allocatable'),
+      STANDARD_NODE_RESOURCES,
+    ),
+  );
   return errs;
 }
 
@@ -199,9 +211,16 @@ export function validatePodDisruptionBudget(pdb: PodDisruptionBudget): FieldErro
     if (v === undefined) continue;
     const path = child('spec', field);
     if (typeof v === 'number') {
-      if (!Number.isInteger(v) || v < 0) errs.push(invalid(path, v, 'must be greater than or equal to 0'));
+      if (!Number.isInteger(v) || v < 0)
+        errs.push(invalid(path, v, 'must be greater than or equal to 0'));
     } else if (!/^\d+%$/.test(v)) {
-      errs.push(invalid(path, v, 'a valid percent string must be a numeric string followed by an ending \'%\''));
+      errs.push(
+        invalid(
+          path,
+          v,
+          "a valid percent string must be a numeric string followed by an ending '%'",
+        ),
+      );
     } else if (Number(v.slice(0, -1)) > 100) {
       errs.push(invalid(path, v, 'must not be greater than 100%'));
     }

@@ -6,12 +6,16 @@
 export const REGISTRY_ROOT = '/registry/';
 
 export function objectKey(resource: string, namespace: string | undefined, name: string): string {
-  return namespace === undefined ? `${REGISTRY_ROOT}${resource}/${name}` : `${REGISTRY_ROOT}${resource}/${namespace}/${name}`;
+  return namespace === undefined
+    ? `${REGISTRY_ROOT}${resource}/${name}`
+    : `${REGISTRY_ROOT}${resource}/${namespace}/${name}`;
 }
 
 /** Prefix of a collection: all namespaces when `namespace` is undefined. */
 export function collectionPrefix(resource: string, namespace: string | undefined): string {
-  return namespace === undefined ? `${REGISTRY_ROOT}${resource}/` : `${REGISTRY_ROOT}${resource}/${namespace}/`;
+  return namespace === undefined
+    ? `${REGISTRY_ROOT}${resource}/`
+    : `${REGISTRY_ROOT}${resource}/${namespace}/`;
 }
 
 /** The smallest key greater than every key with this prefix (etcd clientv3.GetPrefixRangeEnd). */

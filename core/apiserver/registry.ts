@@ -1,10 +1,21 @@
 import { addDefaultTolerations, defaultObject } from '../api/defaults.ts';
 import * as errors from '../api/errors.ts';
-import { parseFieldSelector, fieldsOf, isFieldSelectorError, unsupportedFieldLabel, type FieldMatcher } from '../api/field-selectors.ts';
+import {
+  parseFieldSelector,
+  fieldsOf,
+  isFieldSelectorError,
+  unsupportedFieldLabel,
+  type FieldMatcher,
+} from '../api/field-selectors.ts';
 import type { ObjectMeta } from '../api/meta-types.ts';
 import type { Pod } from '../api/pod-types.ts';
 import type { ResourceInfo } from '../api/resources.ts';
-import { isSelectorError, labelSelectorMatcher, parseSelector, type LabelMatcher } from '../api/selectors.ts';
+import {
+  isSelectorError,
+  labelSelectorMatcher,
+  parseSelector,
+  type LabelMatcher,
+} from '../api/selectors.ts';
 import type { Status } from '../api/status-types.ts';
 import { formatTime } from '../api/time.ts';
 import type { KObject } from '../api/types.ts';
@@ -39,7 +50,10 @@ export interface Selectors {
 }
 
 /** Parses labelSelector/fieldSelector query parameters; a bad one is a 400 naming it. */
-export function parseSelectors(info: RequestInfo, query: Readonly<Record<string, string>>): Selectors | Status {
+export function parseSelectors(
+  info: RequestInfo,
+  query: Readonly<Record<string, string>>,
+): Selectors | Status {
   let labels: LabelMatcher | undefined;
   let fields: FieldMatcher | undefined;
   if (query.labelSelector) {
@@ -76,7 +90,11 @@ export class Registry {
   ) {}
 
   key(info: RequestInfo, name: string): string {
-    return objectKey(info.resource.resource, info.resource.namespaced ? info.namespace : undefined, name);
+    return objectKey(
+      info.resource.resource,
+      info.resource.namespaced ? info.namespace : undefined,
+      name,
+    );
   }
 
   async get(info: RequestInfo, name: string): Promise<ApiResponse> {
@@ -85,7 +103,10 @@ export class Registry {
   }
 
   async list(info: RequestInfo, sel: Selectors, atRv: number | undefined): Promise<ApiResponse> {
-    const prefix = collectionPrefix(info.resource.resource, info.resource.namespaced ? info.namespace : undefined);
+    const prefix = collectionPrefix(
+      info.resource.resource,
+      info.resource.namespaced ? info.namespace : undefined,
+    );
     const r = await this.storage.list<Obj>(prefix, atRv);
     if (!r.ok) return this.failure(info, '', r.failure);
     return reply(200, {
@@ -101,7 +122,8 @@ export class Registry {
     if ('code' in shaped) return statusReply(shaped);
     const strategy = strategyFor(info.resource.kind);
     const meta: MutableMeta = { ...shaped.metadata };
-    if (!meta.name && meta.generateName) meta.name = `${meta.generateName}${nameSuffix(this.random)}`;
+    if (!meta.name && meta.generateName)
+      meta.name = `${meta.generateName}${nameSuffix(this.random)}`;
     if (info.resource.namespaced) meta.namespace = info.namespace ?? meta.namespace ?? 'default';
     let obj = defaultObject({ ...shaped, metadata: meta } as KObject) as Obj;
     obj = strategy.prepareForCreate(obj) as Obj;
@@ -109,7 +131,9 @@ export class Registry {
     const errs = strategy.validate(obj);
     if (errs.length > 0) return statusReply(errors.invalid(obj.kind, meta.name ?? '', errs));
     if (info.resource.namespaced) {
-      const ns = await this.storage.get(objectKey('namespaces', undefined, meta.namespace as string));
+      const ns = await this.storage.get(
+        objectKey('namespaces', undefined, meta.namespace as string),
+      );
       if (!ns.ok) {
         return ns.failure.kind === 'not-found'
           ? statusReply(errors.notFound('namespaces', meta.namespace as string))
@@ -125,21 +149,47 @@ export class Registry {
     delete stamped.deletionTimestamp;
     delete stamped.deletionGracePeriodSeconds;
     if (strategy.tracksGeneration) stamped.generation = 1;
-    const r = await this.storage.create(this.key(info, stamped.name as string), { ...obj, metadata: stamped } as Obj);
+    const r = await this.storage.create(this.key(info, stamped.name as string), {
+      ...obj,
+      metadata: stamped,
+    } as Obj);
     return r.ok ? reply(201, r.value) : this.failure(info, stamped.name as string, r.failure);
   }
 
   /** PUT on the object or its status subresource. */
-  async update(info: RequestInfo, name: string, body: unknown, statusPath: boolean): Promise<ApiResponse> {
+  async update(
+    info: RequestInfo,
+    name: string,
+    body: unknown,
+    statusPath: boolean,
+  ): Promise<ApiResponse> {
     const shaped = this.checkBody(info, body, name);
     if ('code' in shaped) return statusReply(shaped);
     const requestedRv = parseResourceVersion(shaped.metadata.resourceVersion);
-    if (Number.isNaN(requestedRv)) return statusReply(errors.badRequest(`invalid resourceVersion ${JSON.stringify(shaped.metadata.resourceVersion)}`));
+    if (Number.isNaN(requestedRv))
+      return statusReply(
+        errors.badRequest(
+          `invalid resourceVersion ${JSON.stringify(shaped.metadata.resourceVersion)}`,
+        ),
+      );
     const strategy = strategyFor(info.resource.kind);
     if (requestedRv === undefined && !strategy.allowUnconditionalUpdate) {
-      return statusReply(errors.invalid(shaped.kind, name, [{ type: 'FieldValueRequired', field: 'metadata.resourceVersion', detail: 'must be specified for an update' }]));
+      return statusReply(
+        errors.invalid(shaped.kind, name, [
+          {
+            type: 'FieldValueRequired',
+            field: 'metadata.resourceVersion',
+            detail: 'must be specified for an update',
+          },
+        ]),
+      );
     }
-    return this.readModifyWrite(info, name, requestedRv, (old) => mergeForUpdate(strategy, shaped, old, statusPath) as Obj);
+    return this.readModifyWrite(
+      info,
+      name,
+      requestedRv,
+      (old) => mergeForUpdate(strategy, shaped, old, statusPath) as Obj,
+    );
   }
 
   /** JSON merge patch (RFC 7386); strategic merge patches are applied as merge patches for now. */
@@ -147,7 +197,9 @@ export class Registry {
     if (typeof body !== 'object' || body === null || Array.isArray(body)) {
       return statusReply(errors.badRequest('the patch body must be a JSON object'));
     }
-    const patchRv = parseResourceVersion((body as { metadata?: ObjectMeta }).metadata?.resourceVersion);
+    const patchRv = parseResourceVersion(
+      (body as { metadata?: ObjectMeta }).metadata?.resourceVersion,
+    );
     return this.readModifyWrite(info, name, patchRv, (old) => mergePatch(old, body) as Obj);
   }
 
@@ -178,18 +230,45 @@ export class Registry {
   async bind(info: RequestInfo, name: string, body: unknown): Promise<ApiResponse> {
     const binding = body as Binding;
     const node = binding?.target?.name;
-    if (!node) return statusReply(errors.invalid('Binding', name, [{ type: 'FieldValueRequired', field: 'target.name', detail: '' }]));
-    const response = await this.readModifyWrite(info, name, undefined, (old) => {
-      const pod = old as Pod;
-      if (pod.metadata.deletionTimestamp !== undefined) {
-        return errors.conflict('pods', name, `pod ${name} is being deleted, cannot be assigned to a host`);
-      }
-      if (pod.spec.nodeName) {
-        return errors.conflict('pods', name, `pod ${name} is already assigned to node ${JSON.stringify(pod.spec.nodeName)}`);
-      }
-      const conditions = setCondition(pod.status?.conditions ?? [], { type: 'PodScheduled', status: 'True' }, formatTime(this.clock.now()));
-      return { ...pod, spec: { ...pod.spec, nodeName: node }, status: { ...pod.status, conditions } } as Obj;
-    }, { skipValidation: true });
+    if (!node)
+      return statusReply(
+        errors.invalid('Binding', name, [
+          { type: 'FieldValueRequired', field: 'target.name', detail: '' },
+        ]),
+      );
+    const response = await this.readModifyWrite(
+      info,
+      name,
+      undefined,
+      (old) => {
+        const pod = old as Pod;
+        if (pod.metadata.deletionTimestamp !== undefined) {
+          return errors.conflict(
+            'pods',
+            name,
+            `pod ${name} is being deleted, cannot be assigned to a host`,
+          );
+        }
+        if (pod.spec.nodeName) {
+          return errors.conflict(
+            'pods',
+            name,
+            `pod ${name} is already assigned to node ${JSON.stringify(pod.spec.nodeName)}`,
+          );
+        }
+        const conditions = setCondition(
+          pod.status?.conditions ?? [],
+          { type: 'PodScheduled', status: 'True' },
+          formatTime(this.clock.now()),
+        );
+        return {
+          ...pod,
+          spec: { ...pod.spec, nodeName: node },
+          status: { ...pod.status, conditions },
+        } as Obj;
+      },
+      { skipValidation: true },
+    );
     if (response.status !== 200) return response;
     return reply(201, errors.success());
   }
@@ -209,19 +288,48 @@ export class Registry {
     const terminal = pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed';
     if (!terminal) {
       const namespace = pod.metadata.namespace ?? 'default';
-      const pdbs = await this.storage.list<PodDisruptionBudget>(collectionPrefix('poddisruptionbudgets', namespace));
+      const pdbs = await this.storage.list<PodDisruptionBudget>(
+        collectionPrefix('poddisruptionbudgets', namespace),
+      );
       if (!pdbs.ok) return statusReply(errors.serverTimeout('pods', 'eviction', 1));
-      const covering = pdbs.value.items.filter((b) => b.spec.selector !== undefined && labelSelectorMatcher(b.spec.selector).matches(pod.metadata.labels));
+      const covering = pdbs.value.items.filter(
+        (b) =>
+          b.spec.selector !== undefined &&
+          labelSelectorMatcher(b.spec.selector).matches(pod.metadata.labels),
+      );
       if (covering.length > 1) {
-        return statusReply(errors.internalError('This pod has more than one PodDisruptionBudget, which the eviction subresource does not support.'));
+        return statusReply(
+          errors.internalError(
+            'This pod has more than one PodDisruptionBudget, which the eviction subresource does not support.',
+          ),
+        );
       }
       const pdb = covering[0];
       if (pdb !== undefined) {
-        const status = pdb.status ?? { disruptionsAllowed: 0, currentHealthy: 0, desiredHealthy: 0, expectedPods: 0 };
-        if (status.disruptionsAllowed <= 0 || (status.observedGeneration ?? 0) < (pdb.metadata.generation ?? 0)) {
+        const status = pdb.status ?? {
+          disruptionsAllowed: 0,
+          currentHealthy: 0,
+          desiredHealthy: 0,
+          expectedPods: 0,
+        };
+        if (
+          status.disruptionsAllowed <= 0 ||
+          (status.observedGeneration ?? 0) < (pdb.metadata.generation ?? 0)
+        ) {
           return statusReply({
-            ...errors.tooManyRequests("Cannot evict pod as it would violate the pod's disruption budget.", 0),
-            details: { retryAfterSeconds: 0, causes: [{ reason: 'DisruptionBudget', message: `The disruption budget ${pdb.metadata.name ?? ''} needs ${status.desiredHealthy} healthy pods and has ${status.currentHealthy} currently` }] },
+            ...errors.tooManyRequests(
+              "Cannot evict pod as it would violate the pod's disruption budget.",
+              0,
+            ),
+            details: {
+              retryAfterSeconds: 0,
+              causes: [
+                {
+                  reason: 'DisruptionBudget',
+                  message: `The disruption budget ${pdb.metadata.name ?? ''} needs ${status.desiredHealthy} healthy pods and has ${status.currentHealthy} currently`,
+                },
+              ],
+            },
           });
         }
         const updated: PodDisruptionBudget = {
@@ -235,7 +343,13 @@ export class Registry {
         const key = objectKey('poddisruptionbudgets', namespace, pdb.metadata.name ?? '');
         const w = await this.storage.update(key, updated, Number(pdb.metadata.resourceVersion));
         // A concurrent eviction changed the budget: the client retries, as upstream asks it to.
-        if (!w.ok) return statusReply(errors.tooManyRequests('the disruption budget changed concurrently; retry the eviction', 1));
+        if (!w.ok)
+          return statusReply(
+            errors.tooManyRequests(
+              'the disruption budget changed concurrently; retry the eviction',
+              1,
+            ),
+          );
       }
     }
     const deleted = await this.delete(info, name, options);
@@ -261,7 +375,8 @@ export class Registry {
       if (!current.ok) return this.failure(info, name, current.failure);
       const old = current.value;
       const oldRv = Number(old.metadata.resourceVersion);
-      if (requestedRv !== undefined && requestedRv !== oldRv) return statusReply(errors.conflict(qualified(info.resource), name));
+      if (requestedRv !== undefined && requestedRv !== oldRv)
+        return statusReply(errors.conflict(qualified(info.resource), name));
       const next = transform(old);
       if ('code' in next && (next as Status).kind === 'Status') return statusReply(next as Status);
       const updated = this.preserveSystemMeta(next as Obj, old, strategy.tracksGeneration);
@@ -298,7 +413,9 @@ export class Registry {
       delete meta.deletionGracePeriodSeconds;
     }
     if (tracksGeneration) {
-      const specChanged = JSON.stringify((next as { spec?: unknown }).spec) !== JSON.stringify((old as { spec?: unknown }).spec);
+      const specChanged =
+        JSON.stringify((next as { spec?: unknown }).spec) !==
+        JSON.stringify((old as { spec?: unknown }).spec);
       meta.generation = (old.metadata.generation ?? 1) + (specChanged ? 1 : 0);
     }
     return { ...next, metadata: meta } as Obj;
@@ -315,12 +432,18 @@ export class Registry {
       const pod = obj as Pod;
       const terminal = pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed';
       // Upstream podStrategy.CheckGracefulDeleteNotAllowed: unscheduled or terminal pods go at once.
-      if (pod.spec.nodeName && !terminal) grace = options.gracePeriodSeconds ?? pod.spec.terminationGracePeriodSeconds ?? 30;
+      if (pod.spec.nodeName && !terminal)
+        grace = options.gracePeriodSeconds ?? pod.spec.terminationGracePeriodSeconds ?? 30;
     }
     if (grace === 0 && !hasFinalizers) return { action: 'delete' };
     const existingGrace = obj.metadata.deletionGracePeriodSeconds;
     // Already terminating with a grace period no longer than asked: a repeated delete changes nothing.
-    if (obj.metadata.deletionTimestamp !== undefined && existingGrace !== undefined && existingGrace <= grace) return { action: 'none' };
+    if (
+      obj.metadata.deletionTimestamp !== undefined &&
+      existingGrace !== undefined &&
+      existingGrace <= grace
+    )
+      return { action: 'none' };
     const metadata: MutableMeta = {
       ...obj.metadata,
       deletionTimestamp: formatTime(this.clock.now() + grace * 1_000_000),
@@ -336,23 +459,42 @@ export class Registry {
     }
     const b = body as Partial<Obj>;
     if (b.kind !== undefined && b.kind !== info.resource.kind) {
-      return errors.badRequest(`the object kind ${JSON.stringify(b.kind)} does not match the resource ${qualified(info.resource)} (expected ${info.resource.kind})`);
+      return errors.badRequest(
+        `the object kind ${JSON.stringify(b.kind)} does not match the resource ${qualified(info.resource)} (expected ${info.resource.kind})`,
+      );
     }
     if (b.apiVersion !== undefined && b.apiVersion !== info.resource.apiVersion) {
-      return errors.badRequest(`the apiVersion ${JSON.stringify(b.apiVersion)} is not served for ${info.resource.kind} (expected ${info.resource.apiVersion})`);
+      return errors.badRequest(
+        `the apiVersion ${JSON.stringify(b.apiVersion)} is not served for ${info.resource.kind} (expected ${info.resource.apiVersion})`,
+      );
     }
     const meta = (b.metadata ?? {}) as ObjectMeta;
     if (typeof meta !== 'object') return errors.badRequest('metadata must be an object');
-    if (info.resource.namespaced && meta.namespace !== undefined && info.namespace !== undefined && meta.namespace !== info.namespace) {
-      return errors.badRequest('the namespace of the provided object does not match the namespace sent on the request');
+    if (
+      info.resource.namespaced &&
+      meta.namespace !== undefined &&
+      info.namespace !== undefined &&
+      meta.namespace !== info.namespace
+    ) {
+      return errors.badRequest(
+        'the namespace of the provided object does not match the namespace sent on the request',
+      );
     }
     if (name !== undefined && meta.name !== undefined && meta.name !== name) {
-      return errors.badRequest(`the name of the object (${meta.name}) does not match the name on the URL (${name})`);
+      return errors.badRequest(
+        `the name of the object (${meta.name}) does not match the name on the URL (${name})`,
+      );
     }
     const metadata: MutableMeta = { ...meta };
     if (name !== undefined) metadata.name = name;
-    if (info.resource.namespaced && info.namespace !== undefined) metadata.namespace = info.namespace;
-    return { ...b, kind: info.resource.kind, apiVersion: info.resource.apiVersion, metadata } as Obj;
+    if (info.resource.namespaced && info.namespace !== undefined)
+      metadata.namespace = info.namespace;
+    return {
+      ...b,
+      kind: info.resource.kind,
+      apiVersion: info.resource.apiVersion,
+      metadata,
+    } as Obj;
   }
 
   failure(info: RequestInfo, name: string, f: StorageFailure): ApiResponse {
@@ -365,24 +507,38 @@ export class Registry {
       case 'conflict':
         return statusReply(errors.conflict(resource, name));
       case 'compacted':
-        return statusReply(errors.expired(`too old resource version: ${f.requestedRv} (${f.compactedRv})`));
+        return statusReply(
+          errors.expired(`too old resource version: ${f.requestedRv} (${f.compactedRv})`),
+        );
       case 'unavailable':
         return statusReply(errors.serverTimeout(resource, 'request', 1));
     }
   }
 }
 
-type DeletionPlan = { readonly action: 'delete' } | { readonly action: 'none' } | { readonly action: 'mark'; readonly obj: Obj };
+type DeletionPlan =
+  | { readonly action: 'delete' }
+  | { readonly action: 'none' }
+  | { readonly action: 'mark'; readonly obj: Obj };
 
 export interface DeleteOptions {
   readonly gracePeriodSeconds?: number;
   readonly preconditions?: { readonly uid?: string; readonly resourceVersion?: string };
 }
 
-function checkPreconditions(info: RequestInfo, name: string, obj: Obj, options: DeleteOptions): Status | undefined {
+function checkPreconditions(
+  info: RequestInfo,
+  name: string,
+  obj: Obj,
+  options: DeleteOptions,
+): Status | undefined {
   const p = options.preconditions;
   if (p?.uid !== undefined && p.uid !== obj.metadata.uid) {
-    return errors.conflict(qualified(info.resource), name, `Precondition failed: UID in precondition: ${p.uid}, UID in object meta: ${obj.metadata.uid ?? ''}`);
+    return errors.conflict(
+      qualified(info.resource),
+      name,
+      `Precondition failed: UID in precondition: ${p.uid}, UID in object meta: ${obj.metadata.uid ?? ''}`,
+    );
   }
   if (p?.resourceVersion !== undefined && p.resourceVersion !== obj.metadata.resourceVersion) {
     return errors.conflict(
@@ -407,7 +563,9 @@ function isReadyToDelete(obj: Obj): boolean {
 export function mergePatch(target: unknown, patch: unknown): unknown {
   if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) return patch;
   const base: Record<string, unknown> =
-    typeof target === 'object' && target !== null && !Array.isArray(target) ? { ...(target as Record<string, unknown>) } : {};
+    typeof target === 'object' && target !== null && !Array.isArray(target)
+      ? { ...(target as Record<string, unknown>) }
+      : {};
   for (const [k, v] of Object.entries(patch as Record<string, unknown>)) {
     if (v === null) delete base[k];
     else base[k] = mergePatch(base[k], v);

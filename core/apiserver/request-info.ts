@@ -7,16 +7,23 @@ export interface RequestInfo {
   readonly namespace: string | undefined;
   readonly name: string | undefined;
   readonly subresource: string | undefined;
-  readonly verb: 'get' | 'list' | 'watch' | 'create' | 'update' | 'patch' | 'delete' | 'deletecollection';
+  readonly verb:
+    'get' | 'list' | 'watch' | 'create' | 'update' | 'patch' | 'delete' | 'deletecollection';
 }
 
-export type ParseResult = { readonly ok: true; readonly info: RequestInfo } | { readonly ok: false; readonly message: string };
+export type ParseResult =
+  | { readonly ok: true; readonly info: RequestInfo }
+  | { readonly ok: false; readonly message: string };
 
 const byGroupVersionResource = new Map<string, ResourceInfo>(
   RESOURCES.map((r) => [`${r.apiVersion}|${r.resource}`, r]),
 );
 
-export function parseRequest(method: HttpMethod, path: string, query: Readonly<Record<string, string>>): ParseResult {
+export function parseRequest(
+  method: HttpMethod,
+  path: string,
+  query: Readonly<Record<string, string>>,
+): ParseResult {
   const parts = path.split('/').filter((p) => p !== '');
   let apiVersion: string;
   let rest: string[];
@@ -27,7 +34,10 @@ export function parseRequest(method: HttpMethod, path: string, query: Readonly<R
     apiVersion = `${parts[1]}/${parts[2]}`;
     rest = parts.slice(3);
   } else {
-    return { ok: false, message: `the server could not find the requested resource (path ${path})` };
+    return {
+      ok: false,
+      message: `the server could not find the requested resource (path ${path})`,
+    };
   }
   let namespace: string | undefined;
   // `namespaces/{ns}/{resource}` selects a namespaced collection; `namespaces/{ns}` alone is the
@@ -37,9 +47,15 @@ export function parseRequest(method: HttpMethod, path: string, query: Readonly<R
     rest = rest.slice(2);
   }
   const [resourceName, name, subresource, ...extra] = rest;
-  const resource = resourceName === undefined ? undefined : byGroupVersionResource.get(`${apiVersion}|${resourceName}`);
+  const resource =
+    resourceName === undefined
+      ? undefined
+      : byGroupVersionResource.get(`${apiVersion}|${resourceName}`);
   if (resource === undefined || extra.length > 0) {
-    return { ok: false, message: `the server could not find the requested resource (${method} ${path})` };
+    return {
+      ok: false,
+      message: `the server could not find the requested resource (${method} ${path})`,
+    };
   }
   if (namespace !== undefined && !resource.namespaced) {
     return { ok: false, message: `${resource.resource} is not a namespaced resource` };

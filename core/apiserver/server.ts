@@ -44,12 +44,16 @@ export class ApiServer {
     private readonly ports: ProcessPorts,
     private readonly options: ApiServerOptions,
   ) {
-    this.kv = new KvClient(ports.transport, options.storeMembers, { ...DEFAULT_KV_CLIENT, clock: ports.clock });
+    this.kv = new KvClient(ports.transport, options.storeMembers, {
+      ...DEFAULT_KV_CLIENT,
+      clock: ports.clock,
+    });
     this.storage = new ObjectStorage(this.kv);
     this.registry = new Registry(this.storage, ports.clock, ports.random);
     ports.transport.listen({
       onRequest: (_from, req) => this.handle(req as ApiRequest),
-      onStream: (_from, req, stream) => this.watch(req as ApiRequest, stream as ServerStream<WatchFrame>),
+      onStream: (_from, req, stream) =>
+        this.watch(req as ApiRequest, stream as ServerStream<WatchFrame>),
     });
     ports.spawn(() => this.ensureSystemNamespaces());
     const interval = options.compactionIntervalUs ?? DEFAULT_COMPACTION_INTERVAL_US;
@@ -85,7 +89,12 @@ export class ApiServer {
       return statusReply(errors.methodNotSupported(info.resource.resource, info.verb));
     }
     if (info.subresource !== undefined && !this.servesSubresource(info)) {
-      return statusReply(errors.notFound('', `the server could not find the requested resource (${req.method} ${req.path})`));
+      return statusReply(
+        errors.notFound(
+          '',
+          `the server could not find the requested resource (${req.method} ${req.path})`,
+        ),
+      );
     }
     switch (info.verb) {
       case 'get':
@@ -93,8 +102,14 @@ export class ApiServer {
       case 'list': {
         const sel = parseSelectors(info, query);
         if ('code' in sel) return statusReply(sel);
-        const rv = query.resourceVersionMatch === 'Exact' ? parseResourceVersion(query.resourceVersion) : undefined;
-        if (Number.isNaN(rv)) return statusReply(errors.badRequest(`invalid resourceVersion ${JSON.stringify(query.resourceVersion)}`));
+        const rv =
+          query.resourceVersionMatch === 'Exact'
+            ? parseResourceVersion(query.resourceVersion)
+            : undefined;
+        if (Number.isNaN(rv))
+          return statusReply(
+            errors.badRequest(`invalid resourceVersion ${JSON.stringify(query.resourceVersion)}`),
+          );
         return this.registry.list(info, sel, rv);
       }
       case 'create':
@@ -122,7 +137,10 @@ export class ApiServer {
       case 'eviction':
         return isPod && info.verb === 'create';
       case 'status':
-        return info.resource.subresources.includes('status') && (info.verb === 'get' || info.verb === 'update' || info.verb === 'patch');
+        return (
+          info.resource.subresources.includes('status') &&
+          (info.verb === 'get' || info.verb === 'update' || info.verb === 'patch')
+        );
       default:
         return false;
     }
@@ -136,7 +154,11 @@ export class ApiServer {
    */
   private watch(req: ApiRequest, stream: ServerStream<WatchFrame>): void {
     const query = req.query ?? {};
-    this.ports.trace.emit('api.watch', { path: req.path, resourceVersion: query.resourceVersion ?? '', ...(req.user === undefined ? {} : { user: req.user }) });
+    this.ports.trace.emit('api.watch', {
+      path: req.path,
+      resourceVersion: query.resourceVersion ?? '',
+      ...(req.user === undefined ? {} : { user: req.user }),
+    });
     const close = (s?: Status): void => {
       if (s !== undefined) stream.send({ type: 'ERROR', object: s });
       stream.close();
@@ -147,8 +169,12 @@ export class ApiServer {
     const selectors = parseSelectors(info, query);
     if ('code' in selectors) return close(selectors);
     const rv = parseResourceVersion(query.resourceVersion);
-    if (Number.isNaN(rv)) return close(errors.badRequest(`invalid resourceVersion ${JSON.stringify(query.resourceVersion)}`));
-    const timeoutSeconds = query.timeoutSeconds === undefined ? undefined : Number(query.timeoutSeconds);
+    if (Number.isNaN(rv))
+      return close(
+        errors.badRequest(`invalid resourceVersion ${JSON.stringify(query.resourceVersion)}`),
+      );
+    const timeoutSeconds =
+      query.timeoutSeconds === undefined ? undefined : Number(query.timeoutSeconds);
     if (timeoutSeconds !== undefined && timeoutSeconds > 0) {
       this.ports.clock.setTimer(timeoutSeconds * 1_000_000, () => stream.close());
     }
@@ -169,7 +195,12 @@ export class ApiServer {
   private cacheFor(resource: ResourceInfo): WatchCache {
     let cache = this.watchCaches.get(resource.resource);
     if (cache === undefined) {
-      cache = new WatchCache(this.storage, resource, collectionPrefix(resource.resource, undefined), this.options.watchCacheCapacity);
+      cache = new WatchCache(
+        this.storage,
+        resource,
+        collectionPrefix(resource.resource, undefined),
+        this.options.watchCacheCapacity,
+      );
       this.watchCaches.set(resource.resource, cache);
     }
     return cache;
@@ -188,7 +219,8 @@ export class ApiServer {
       if (r.kind !== 'range') continue;
       if (previous > 0) {
         const c = await this.kv.do({ kind: 'compact', revision: revision(previous) });
-        if (c.kind === 'compact') this.ports.trace.emit('apiserver.compact', { revision: previous });
+        if (c.kind === 'compact')
+          this.ports.trace.emit('apiserver.compact', { revision: previous });
       }
       previous = r.header.revision;
     }
@@ -199,7 +231,11 @@ export class ApiServer {
     if (!parsed.ok) throw new Error(parsed.message);
     for (const name of SYSTEM_NAMESPACES) {
       while (true) {
-        const r = await this.registry.create(parsed.info, { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
+        const r = await this.registry.create(parsed.info, {
+          apiVersion: 'v1',
+          kind: 'Namespace',
+          metadata: { name },
+        });
         if (r.status === 201 || r.status === 409) break;
         await this.ports.clock.sleep(1_000_000);
       }

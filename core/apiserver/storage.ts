@@ -1,6 +1,12 @@
 import type { KvClient, KvWatch } from '../store/kv-client.ts';
 import { prefixEnd } from './keys.ts';
-import { revision, type KeyValue, type Revision, type TxnRequestOp, type WatchEvent } from '../store/types.ts';
+import {
+  revision,
+  type KeyValue,
+  type Revision,
+  type TxnRequestOp,
+  type WatchEvent,
+} from '../store/types.ts';
 
 /**
  * The API server's view of the store (upstream k8s.io/apiserver/pkg/storage.Interface, etcd3
@@ -15,7 +21,9 @@ export type StorageFailure =
   | { readonly kind: 'compacted'; readonly requestedRv: string; readonly compactedRv: number }
   | { readonly kind: 'unavailable'; readonly reason: string };
 
-export type StorageResult<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly failure: StorageFailure };
+export type StorageResult<T> =
+  | { readonly ok: true; readonly value: T }
+  | { readonly ok: false; readonly failure: StorageFailure };
 
 export interface StoredObject {
   readonly metadata?: { readonly resourceVersion?: string };
@@ -27,7 +35,12 @@ export interface ListResult<T> {
 }
 
 export type StorageEvent<T> =
-  | { readonly type: 'put'; readonly object: T; readonly previous: T | undefined; readonly created: boolean }
+  | {
+      readonly type: 'put';
+      readonly object: T;
+      readonly previous: T | undefined;
+      readonly created: boolean;
+    }
   | { readonly type: 'delete'; readonly object: T; readonly previous: T }
   | { readonly type: 'progress'; readonly resourceVersion: string };
 
@@ -69,7 +82,10 @@ export class ObjectStorage {
     return ok(decode<T>(kv.value, kv.modRevision));
   }
 
-  async list<T extends StoredObject>(prefix: string, atRv?: number): Promise<StorageResult<ListResult<T>>> {
+  async list<T extends StoredObject>(
+    prefix: string,
+    atRv?: number,
+  ): Promise<StorageResult<ListResult<T>>> {
     const r = await this.kv.do({
       kind: 'range',
       key: prefix,
@@ -77,7 +93,10 @@ export class ObjectStorage {
       ...(atRv === undefined ? {} : { revision: revision(atRv) }),
     });
     if (r.kind !== 'range') return fail(this.failureOf(r, atRv));
-    return ok({ items: r.kvs.map((kv) => decode<T>(kv.value, kv.modRevision)), resourceVersion: String(r.header.revision) });
+    return ok({
+      items: r.kvs.map((kv) => decode<T>(kv.value, kv.modRevision)),
+      resourceVersion: String(r.header.revision),
+    });
   }
 
   async create<T extends StoredObject>(key: string, obj: T): Promise<StorageResult<T>> {
@@ -96,7 +115,11 @@ export class ObjectStorage {
    * Replaces the object if its current resourceVersion is `expectedRv` (or unconditionally
    * when `expectedRv` is undefined, for strategies that allow it); a mismatch is a conflict.
    */
-  async update<T extends StoredObject>(key: string, obj: T, expectedRv: number | undefined): Promise<StorageResult<T>> {
+  async update<T extends StoredObject>(
+    key: string,
+    obj: T,
+    expectedRv: number | undefined,
+  ): Promise<StorageResult<T>> {
     const compare =
       expectedRv === undefined
         ? { target: 'mod' as const, key, result: '>' as const, value: revision(0) }
@@ -113,13 +136,21 @@ export class ObjectStorage {
   }
 
   /** Deletes the object if its resourceVersion is still `expectedRv` (when given). */
-  async delete<T extends StoredObject>(key: string, expectedRv: number | undefined): Promise<StorageResult<T>> {
+  async delete<T extends StoredObject>(
+    key: string,
+    expectedRv: number | undefined,
+  ): Promise<StorageResult<T>> {
     const guard =
       expectedRv === undefined
         ? { target: 'mod' as const, key, result: '>' as const, value: revision(0) }
         : { target: 'mod' as const, key, result: '=' as const, value: revision(expectedRv) };
     const del: TxnRequestOp = { kind: 'delete-range', key, prevKv: true };
-    const r = await this.kv.do({ kind: 'txn', compare: [guard], success: [del], failure: [{ kind: 'range', key }] });
+    const r = await this.kv.do({
+      kind: 'txn',
+      compare: [guard],
+      success: [del],
+      failure: [{ kind: 'range', key }],
+    });
     if (r.kind !== 'txn') return fail(this.failureOf(r));
     if (!r.succeeded) return fail(this.missingOrConflict(r.responses[0]));
     const resp = r.responses[0];
@@ -129,9 +160,19 @@ export class ObjectStorage {
   }
 
   /** Watches every key under `prefix` for changes after `afterRv`. */
-  watch<T extends StoredObject>(prefix: string, afterRv: number, handlers: StorageWatchHandlers<T>): KvWatch {
+  watch<T extends StoredObject>(
+    prefix: string,
+    afterRv: number,
+    handlers: StorageWatchHandlers<T>,
+  ): KvWatch {
     return this.kv.watch(
-      { key: prefix, rangeEnd: prefixEnd(prefix), startRevision: revision(afterRv + 1), prevKv: true, progressNotify: true },
+      {
+        key: prefix,
+        rangeEnd: prefixEnd(prefix),
+        startRevision: revision(afterRv + 1),
+        prevKv: true,
+        progressNotify: true,
+      },
       {
         onEvents: (response) => {
           for (const ev of response.events) handlers.onEvent(toStorageEvent<T>(ev));
@@ -140,7 +181,11 @@ export class ObjectStorage {
         onClose: (reason, error) => {
           if (error?.reason === 'compacted') {
             return handlers.onClose(
-              { kind: 'compacted', requestedRv: String(afterRv), compactedRv: error.compactRevision ?? 0 },
+              {
+                kind: 'compacted',
+                requestedRv: String(afterRv),
+                compactedRv: error.compactRevision ?? 0,
+              },
               reason,
             );
           }
@@ -156,23 +201,36 @@ export class ObjectStorage {
     return { kind: 'conflict', currentRv: String(current.modRevision) };
   }
 
-  private failureOf(r: { kind: string; reason?: string; compactRevision?: Revision }, atRv?: number): StorageFailure {
+  private failureOf(
+    r: { kind: string; reason?: string; compactRevision?: Revision },
+    atRv?: number,
+  ): StorageFailure {
     if (r.kind === 'unknown') return unavailable(`store request outcome unknown: ${r.reason}`);
     if (r.kind === 'not-applied') return unavailable(`store unavailable: ${r.reason}`);
     if (r.reason === 'compacted') {
-      return { kind: 'compacted', requestedRv: String(atRv ?? ''), compactedRv: r.compactRevision ?? 0 };
+      return {
+        kind: 'compacted',
+        requestedRv: String(atRv ?? ''),
+        compactedRv: r.compactRevision ?? 0,
+      };
     }
     return unavailable(`store error: ${r.reason ?? r.kind}`);
   }
 }
 
 function toStorageEvent<T extends StoredObject>(ev: WatchEvent): StorageEvent<T> {
-  const previous = ev.prevKv === undefined ? undefined : decode<T>(ev.prevKv.value, ev.prevKv.modRevision);
+  const previous =
+    ev.prevKv === undefined ? undefined : decode<T>(ev.prevKv.value, ev.prevKv.modRevision);
   if (ev.type === 'DELETE') {
     // Upstream stamps a deleted object with the revision of the delete.
     const prior = ev.prevKv;
-    if (prior === undefined) throw new Error(`delete event for ${ev.kv.key} without its previous value`);
-    return { type: 'delete', object: decode<T>(prior.value, ev.kv.modRevision), previous: previous as T };
+    if (prior === undefined)
+      throw new Error(`delete event for ${ev.kv.key} without its previous value`);
+    return {
+      type: 'delete',
+      object: decode<T>(prior.value, ev.kv.modRevision),
+      previous: previous as T,
+    };
   }
   return {
     type: 'put',

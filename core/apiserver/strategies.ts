@@ -51,7 +51,11 @@ const STRATEGIES: Readonly<Record<Kind, Strategy>> = {
   PodDisruptionBudget: generic({
     hasStatus: true,
     tracksGeneration: true,
-    prepareForCreate: (obj) => ({ ...obj, status: { disruptionsAllowed: 0, currentHealthy: 0, desiredHealthy: 0, expectedPods: 0 } }) as KObject,
+    prepareForCreate: (obj) =>
+      ({
+        ...obj,
+        status: { disruptionsAllowed: 0, currentHealthy: 0, desiredHealthy: 0, expectedPods: 0 },
+      }) as KObject,
   }),
   Event: generic(),
   Binding: generic(),
@@ -65,7 +69,12 @@ export function strategyFor(kind: Kind): Strategy {
  * What an update through the main path or through /status may change: the other half is
  * copied from the stored object, as upstream's PrepareForUpdate / status PrepareForUpdate do.
  */
-export function mergeForUpdate(strategy: Strategy, incoming: KObject, old: KObject, statusPath: boolean): KObject {
+export function mergeForUpdate(
+  strategy: Strategy,
+  incoming: KObject,
+  old: KObject,
+  statusPath: boolean,
+): KObject {
   if (!strategy.hasStatus) return incoming;
   const o = old as unknown as Record<string, unknown>;
   const n = incoming as unknown as Record<string, unknown>;

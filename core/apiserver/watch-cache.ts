@@ -33,7 +33,12 @@ export interface CacheWatcher {
 
 type Registered = CacheWatcher & { readonly nodeName: string | undefined };
 
-function matchesWith(obj: KObject, fields: FieldSet, sel: Selectors, namespace: string | undefined): boolean {
+function matchesWith(
+  obj: KObject,
+  fields: FieldSet,
+  sel: Selectors,
+  namespace: string | undefined,
+): boolean {
   if (namespace !== undefined && obj.metadata?.namespace !== namespace) return false;
   if (sel.labels !== undefined && !sel.labels.matches(obj.metadata?.labels)) return false;
   if (sel.fields !== undefined && !sel.fields.matches(fields)) return false;
@@ -76,7 +81,10 @@ export class WatchCache {
    * Starts a client watch: from `fromRv` (replaying the window), or with the current state as
    * ADDED events when `fromRv` is undefined or 0. Resolves once the watcher is registered.
    */
-  async watch(fromRv: number | undefined, watcher: CacheWatcher): Promise<(() => void) | undefined> {
+  async watch(
+    fromRv: number | undefined,
+    watcher: CacheWatcher,
+  ): Promise<(() => void) | undefined> {
     if (!(await this.ready())) {
       watcher.close(errors.serverTimeout(this.resource.resource, 'watch', 1));
       return undefined;
@@ -87,7 +95,8 @@ export class WatchCache {
     }
     if (fromRv === undefined || fromRv === 0) {
       for (const obj of this.objects.values()) {
-        if (matchesWith(obj, fieldsOf(obj), watcher.selectors, watcher.namespace)) watcher.send({ type: 'ADDED', object: obj });
+        if (matchesWith(obj, fieldsOf(obj), watcher.selectors, watcher.namespace))
+          watcher.send({ type: 'ADDED', object: obj });
       }
     } else {
       for (let i = this.windowHead; i < this.window.length; i++) {
@@ -153,7 +162,11 @@ export class WatchCache {
       this.rv = Math.max(this.rv, Number(ev.resourceVersion));
       const bookmark: WatchFrame = {
         type: 'BOOKMARK',
-        object: { apiVersion: this.resource.apiVersion, kind: this.resource.kind, metadata: { resourceVersion: ev.resourceVersion } },
+        object: {
+          apiVersion: this.resource.apiVersion,
+          kind: this.resource.kind,
+          metadata: { resourceVersion: ev.resourceVersion },
+        },
       };
       for (const w of this.watchers) if (w.bookmarks) w.send(bookmark);
       return;
@@ -205,7 +218,9 @@ export class WatchCache {
   private frameFor(ev: CachedEvent, w: CacheWatcher): WatchFrame | undefined {
     const now = matchesWith(ev.object, ev.fields, w.selectors, w.namespace);
     const before =
-      !ev.created && ev.previous !== undefined && matchesWith(ev.previous, ev.previousFields as FieldSet, w.selectors, w.namespace);
+      !ev.created &&
+      ev.previous !== undefined &&
+      matchesWith(ev.previous, ev.previousFields as FieldSet, w.selectors, w.namespace);
     if (ev.type === 'delete') return before ? { type: 'DELETED', object: ev.object } : undefined;
     if (now) return { type: before ? 'MODIFIED' : 'ADDED', object: ev.object };
     return before ? { type: 'DELETED', object: ev.object } : undefined;

@@ -43,7 +43,12 @@ export function resourceOf(kind: Kind): ResourceInfo {
 }
 
 /** REST path of a collection or object, as kubectl builds it. */
-export function resourcePath(kind: Kind, namespace: string | undefined, name?: string, subresource?: string): string {
+export function resourcePath(
+  kind: Kind,
+  namespace: string | undefined,
+  name?: string,
+  subresource?: string,
+): string {
   const r = resourceOf(kind);
   let path = r.group === '' ? `/api/${r.version}` : `/apis/${r.group}/${r.version}`;
   if (r.namespaced && namespace !== undefined) path += `/namespaces/${namespace}`;
@@ -65,7 +70,11 @@ export class ApiClient {
     private readonly options: ApiClientOptions = DEFAULT_API_CLIENT,
   ) {}
 
-  async request<T>(method: HttpMethod, path: string, init: { query?: Record<string, string>; body?: unknown } = {}): Promise<ApiResult<T>> {
+  async request<T>(
+    method: HttpMethod,
+    path: string,
+    init: { query?: Record<string, string>; body?: unknown } = {},
+  ): Promise<ApiResult<T>> {
     const req: ApiRequest = {
       kind: 'http',
       method,
@@ -74,19 +83,41 @@ export class ApiClient {
       ...(init.body === undefined ? {} : { body: init.body }),
       ...(this.options.user === undefined ? {} : { user: this.options.user }),
     };
-    const r = await this.transport.request<ApiResponse>(this.server, req, this.options.requestTimeoutUs);
-    if (r.kind === 'timeout') return { ok: false, status: 504, error: errors.timeout(`${method} ${path}: no response from the API server`) };
-    if (r.kind === 'refused') return { ok: false, status: 503, error: errors.serviceUnavailable(`${method} ${path}: connection refused`) };
+    const r = await this.transport.request<ApiResponse>(
+      this.server,
+      req,
+      this.options.requestTimeoutUs,
+    );
+    if (r.kind === 'timeout')
+      return {
+        ok: false,
+        status: 504,
+        error: errors.timeout(`${method} ${path}: no response from the API server`),
+      };
+    if (r.kind === 'refused')
+      return {
+        ok: false,
+        status: 503,
+        error: errors.serviceUnavailable(`${method} ${path}: connection refused`),
+      };
     const { status, body } = r.body;
     if (status >= 200 && status < 300) return { ok: true, status, value: body as T };
     return { ok: false, status, error: body as Status };
   }
 
-  get<K extends Kind>(kind: K, namespace: string | undefined, name: string): Promise<ApiResult<KindOf<K>>> {
+  get<K extends Kind>(
+    kind: K,
+    namespace: string | undefined,
+    name: string,
+  ): Promise<ApiResult<KindOf<K>>> {
     return this.request('GET', resourcePath(kind, namespace, name));
   }
 
-  list<K extends Kind>(kind: K, namespace: string | undefined, opts: ListOptions = {}): Promise<ApiResult<KList<KindOf<K>>>> {
+  list<K extends Kind>(
+    kind: K,
+    namespace: string | undefined,
+    opts: ListOptions = {},
+  ): Promise<ApiResult<KList<KindOf<K>>>> {
     return this.request('GET', resourcePath(kind, namespace), { query: selectorQuery(opts) });
   }
 
@@ -95,14 +126,27 @@ export class ApiClient {
   }
 
   update<T extends KObject>(obj: T): Promise<ApiResult<T>> {
-    return this.request('PUT', resourcePath(obj.kind, obj.metadata?.namespace, obj.metadata?.name), { body: obj });
+    return this.request(
+      'PUT',
+      resourcePath(obj.kind, obj.metadata?.namespace, obj.metadata?.name),
+      { body: obj },
+    );
   }
 
   updateStatus<T extends KObject>(obj: T): Promise<ApiResult<T>> {
-    return this.request('PUT', resourcePath(obj.kind, obj.metadata?.namespace, obj.metadata?.name, 'status'), { body: obj });
+    return this.request(
+      'PUT',
+      resourcePath(obj.kind, obj.metadata?.namespace, obj.metadata?.name, 'status'),
+      { body: obj },
+    );
   }
 
-  patch<K extends Kind>(kind: K, namespace: string | undefined, name: string, patch: unknown): Promise<ApiResult<KindOf<K>>> {
+  patch<K extends Kind>(
+    kind: K,
+    namespace: string | undefined,
+    name: string,
+    patch: unknown,
+  ): Promise<ApiResult<KindOf<K>>> {
     return this.request('PATCH', resourcePath(kind, namespace, name), { body: patch });
   }
 
@@ -110,9 +154,14 @@ export class ApiClient {
     kind: K,
     namespace: string | undefined,
     name: string,
-    opts: { gracePeriodSeconds?: number; preconditions?: { uid?: string; resourceVersion?: string } } = {},
+    opts: {
+      gracePeriodSeconds?: number;
+      preconditions?: { uid?: string; resourceVersion?: string };
+    } = {},
   ): Promise<ApiResult<KindOf<K>>> {
-    return this.request('DELETE', resourcePath(kind, namespace, name), { body: { kind: 'DeleteOptions', apiVersion: 'v1', ...opts } });
+    return this.request('DELETE', resourcePath(kind, namespace, name), {
+      body: { kind: 'DeleteOptions', apiVersion: 'v1', ...opts },
+    });
   }
 
   bind(namespace: string, podName: string, nodeName: string): Promise<ApiResult<Status>> {
@@ -126,12 +175,22 @@ export class ApiClient {
     });
   }
 
-  watch(kind: Kind, namespace: string | undefined, opts: WatchOptions, handlers: WatchHandlers): ClientStream {
+  watch(
+    kind: Kind,
+    namespace: string | undefined,
+    opts: WatchOptions,
+    handlers: WatchHandlers,
+  ): ClientStream {
     const query: Record<string, string> = { ...selectorQuery(opts), watch: 'true' };
     if (opts.resourceVersion !== undefined) query.resourceVersion = opts.resourceVersion;
     if (opts.allowWatchBookmarks) query.allowWatchBookmarks = 'true';
     if (opts.timeoutSeconds !== undefined) query.timeoutSeconds = String(opts.timeoutSeconds);
-    const req: ApiRequest = { kind: 'http', method: 'GET', path: resourcePath(kind, namespace), query };
+    const req: ApiRequest = {
+      kind: 'http',
+      method: 'GET',
+      path: resourcePath(kind, namespace),
+      query,
+    };
     return this.transport.openStream<WatchFrame>(this.server, req, {
       onMessage: (frame) => handlers.onFrame(frame),
       onClose: (reason) => handlers.onClose(reason),

@@ -36,7 +36,10 @@ export type IndexFunc<T> = (obj: T) => readonly string[];
 export class Informer<K extends Kind> {
   private readonly cache = new Map<string, KindOf<K>>();
   private readonly handlers: EventHandlers<KindOf<K>>[] = [];
-  private readonly indexers = new Map<string, { fn: IndexFunc<KindOf<K>>; index: Map<string, Set<string>> }>();
+  private readonly indexers = new Map<
+    string,
+    { fn: IndexFunc<KindOf<K>>; index: Map<string, Set<string>> }
+  >();
   private lastRv = '';
   private synced = false;
   private backoffUs = BACKOFF_INITIAL_US;
@@ -93,7 +96,8 @@ export class Informer<K extends Kind> {
     if (resync > 0) {
       const tick = (): void => {
         if (this.stopped) return;
-        for (const obj of this.cache.values()) for (const h of this.handlers) h.onUpdate?.(obj, obj);
+        for (const obj of this.cache.values())
+          for (const h of this.handlers) h.onUpdate?.(obj, obj);
         this.ports.clock.setTimer(resync, tick);
       };
       this.ports.clock.setTimer(resync, tick);
@@ -120,7 +124,8 @@ export class Informer<K extends Kind> {
   private watch(): void {
     if (this.stopped) return;
     let expired = false;
-    const timeoutSeconds = MIN_WATCH_TIMEOUT_SECONDS + this.ports.random.int(MIN_WATCH_TIMEOUT_SECONDS);
+    const timeoutSeconds =
+      MIN_WATCH_TIMEOUT_SECONDS + this.ports.random.int(MIN_WATCH_TIMEOUT_SECONDS);
     this.stream = this.client.watch(
       this.kind,
       this.options.namespace,
@@ -182,7 +187,8 @@ export class Informer<K extends Kind> {
       this.put(key, obj);
       for (const h of this.handlers) {
         if (old === undefined) h.onAdd?.(obj);
-        else if (old.metadata?.resourceVersion !== obj.metadata?.resourceVersion) h.onUpdate?.(old, obj);
+        else if (old.metadata?.resourceVersion !== obj.metadata?.resourceVersion)
+          h.onUpdate?.(old, obj);
       }
     }
     for (const [key, obj] of [...this.cache]) {
@@ -207,7 +213,8 @@ export class Informer<K extends Kind> {
     const old = this.cache.get(key);
     if (old === undefined) return;
     this.cache.delete(key);
-    for (const { fn, index } of this.indexers.values()) for (const v of fn(old)) index.get(v)?.delete(key);
+    for (const { fn, index } of this.indexers.values())
+      for (const v of fn(old)) index.get(v)?.delete(key);
   }
 }
 

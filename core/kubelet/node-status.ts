@@ -117,7 +117,8 @@ export class NodeStatusReporter {
       if (!got.ok) return false;
       this.node = got.value;
       const status = this.status(this.node.status, nowUs);
-      const unchanged = JSON.stringify(materialOf(status)) === JSON.stringify(materialOf(this.node.status ?? {}));
+      const unchanged =
+        JSON.stringify(materialOf(status)) === JSON.stringify(materialOf(this.node.status ?? {}));
       const due = nowUs - this.lastReportUs >= this.config.nodeStatusReportFrequencyUs;
       if (!force && !due && unchanged) return true;
       const r = await this.api.updateStatus<Node>({ ...this.node, status });

@@ -4,7 +4,11 @@ import { labelSelectorMatcher, type Labels } from '../api/selectors.ts';
 import type { ApiClient } from '../client/api-client.ts';
 import { Informer } from '../client/informer.ts';
 import type { ProcessPorts } from '../ports/process.ts';
-import { EMPTY_CLUSTER_LISTERS, type ClusterListers, type PodDisruptionBudgetView } from './framework/listers.ts';
+import {
+  EMPTY_CLUSTER_LISTERS,
+  type ClusterListers,
+  type PodDisruptionBudgetView,
+} from './framework/listers.ts';
 
 /**
  * ClusterListers backed by informers: namespace labels (for namespaceSelector in affinity

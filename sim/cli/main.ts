@@ -15,12 +15,18 @@ const asSeed = (v: string): number => {
 
 const asDuration = (v: string): number => {
   const us = parseDuration(v);
-  if (us === undefined) throw new InvalidArgumentError(`expected a duration such as 30s or 5m, got ${JSON.stringify(v)}`);
+  if (us === undefined)
+    throw new InvalidArgumentError(
+      `expected a duration such as 30s or 5m, got ${JSON.stringify(v)}`,
+    );
   return us;
 };
 
 /** The composition root: each subcommand is a thin shell over a library function. */
-export async function main(argv: readonly string[], out: (s: string) => void = (s) => console.log(s)): Promise<number> {
+export async function main(
+  argv: readonly string[],
+  out: (s: string) => void = (s) => console.log(s),
+): Promise<number> {
   let exitCode = 0;
   const program = new Command()
     .name('ksim')
@@ -34,17 +40,32 @@ export async function main(argv: readonly string[], out: (s: string) => void = (
     .argument('<scenario>', 'scenario YAML file, e.g. scenarios/quickstart.yaml')
     .option('--seed <n>', 'root seed (overrides spec.seed)', asSeed)
     .option('--trace <file>', 'write the trace as JSON lines to this file')
-    .option('--trace-level <level>', 'info (components and faults) or debug (also every message)', 'info')
+    .option(
+      '--trace-level <level>',
+      'info (components and faults) or debug (also every message)',
+      'info',
+    )
     .option('--duration <d>', 'virtual time to run (overrides spec.duration)', asDuration)
     .option('--json', 'print the report as JSON')
-    .action(async (file: string, opts: { seed?: number; trace?: string; traceLevel: string; duration?: number; json?: boolean }) => {
-      if (opts.traceLevel !== 'info' && opts.traceLevel !== 'debug') {
-        out(`ksim: --trace-level must be info or debug, got ${JSON.stringify(opts.traceLevel)}`);
-        exitCode = 2;
-        return;
-      }
-      exitCode = await runCommand(file, { ...opts, traceLevel: opts.traceLevel }, out);
-    });
+    .action(
+      async (
+        file: string,
+        opts: {
+          seed?: number;
+          trace?: string;
+          traceLevel: string;
+          duration?: number;
+          json?: boolean;
+        },
+      ) => {
+        if (opts.traceLevel !== 'info' && opts.traceLevel !== 'debug') {
+          out(`ksim: --trace-level must be info or debug, got ${JSON.stringify(opts.traceLevel)}`);
+          exitCode = 2;
+          return;
+        }
+        exitCode = await runCommand(file, { ...opts, traceLevel: opts.traceLevel }, out);
+      },
+    );
 
   const bench = program.command('bench').description('benchmarks: print a table and write JSON');
   bench
@@ -59,7 +80,9 @@ export async function main(argv: readonly string[], out: (s: string) => void = (
 
   bench
     .command('store')
-    .description('Raft-replicated store: committed writes and linearizable reads per wall-clock second')
+    .description(
+      'Raft-replicated store: committed writes and linearizable reads per wall-clock second',
+    )
     .option('--out <file>', 'JSON output file', 'out/bench/store.json')
     .option('--seed <n>', 'root seed', asSeed)
     .option('--members <n>', 'store members', asSeed, 3)
@@ -67,54 +90,79 @@ export async function main(argv: readonly string[], out: (s: string) => void = (
     .option('--writes <n>', 'measured writes', asSeed)
     .option('--reads <n>', 'measured reads', asSeed)
     .option('--repeat <n>', 'run the benchmark n times; rows report the median run', asSeed, 1)
-    .action(async (opts: { out: string; seed?: number; members: number; clients: number; writes?: number; reads?: number; repeat: number }) => {
-      const { out: file, repeat, ...rest } = opts;
-      if (repeat < 1) {
-        out(`ksim: --repeat must be at least 1, got ${repeat}`);
-        exitCode = 2;
-        return;
-      }
-      const defined = Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined));
-      exitCode = await benchStore({ out: file, repeat, ...defined }, out);
-    });
+    .action(
+      async (opts: {
+        out: string;
+        seed?: number;
+        members: number;
+        clients: number;
+        writes?: number;
+        reads?: number;
+        repeat: number;
+      }) => {
+        const { out: file, repeat, ...rest } = opts;
+        if (repeat < 1) {
+          out(`ksim: --repeat must be at least 1, got ${repeat}`);
+          exitCode = 2;
+          return;
+        }
+        const defined = Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined));
+        exitCode = await benchStore({ out: file, repeat, ...defined }, out);
+      },
+    );
 
   bench
     .command('scheduler')
-    .description('scheduler_perf-format workloads: pods scheduled per wall-clock second and attempt latency')
+    .description(
+      'scheduler_perf-format workloads: pods scheduled per wall-clock second and attempt latency',
+    )
     .argument('<workload-file>', 'e.g. scenarios/bench/scheduler/misc/performance-config.yaml')
     .option('--out <file>', 'JSON output file', 'out/bench/scheduler.json')
     .option('--seed <n>', 'root seed', asSeed)
     .option('--workload <regex>', 'only workloads whose "TestCase/Workload" matches')
     .option('--label-filter <labels>', 'upstream label filter (default: performance)')
     .option('--param <name=value...>', 'override a workload parameter, e.g. --param initNodes=500')
-    .action(async (file: string, opts: { out: string; seed?: number; workload?: string; labelFilter?: string; param?: string[] }) => {
-      const params: Record<string, number> = {};
-      for (const p of opts.param ?? []) {
-        const m = /^([A-Za-z_][\w]*)=(\d+)$/.exec(p);
-        if (m === null) {
-          out(`ksim: --param must look like name=integer, got ${JSON.stringify(p)}`);
-          exitCode = 2;
-          return;
-        }
-        params[m[1] as string] = Number(m[2]);
-      }
-      exitCode = await benchSchedulerCommand(
-        file,
-        {
-          out: opts.out,
-          ...(opts.seed === undefined ? {} : { seed: opts.seed }),
-          ...(opts.workload === undefined ? {} : { workload: opts.workload }),
-          ...(opts.labelFilter === undefined ? {} : { labelFilter: opts.labelFilter }),
-          ...(opts.param === undefined ? {} : { params }),
+    .action(
+      async (
+        file: string,
+        opts: {
+          out: string;
+          seed?: number;
+          workload?: string;
+          labelFilter?: string;
+          param?: string[];
         },
-        out,
-      );
-    });
+      ) => {
+        const params: Record<string, number> = {};
+        for (const p of opts.param ?? []) {
+          const m = /^([A-Za-z_][\w]*)=(\d+)$/.exec(p);
+          if (m === null) {
+            out(`ksim: --param must look like name=integer, got ${JSON.stringify(p)}`);
+            exitCode = 2;
+            return;
+          }
+          params[m[1] as string] = Number(m[2]);
+        }
+        exitCode = await benchSchedulerCommand(
+          file,
+          {
+            out: opts.out,
+            ...(opts.seed === undefined ? {} : { seed: opts.seed }),
+            ...(opts.workload === undefined ? {} : { workload: opts.workload }),
+            ...(opts.labelFilter === undefined ? {} : { labelFilter: opts.labelFilter }),
+            ...(opts.param === undefined ? {} : { params }),
+          },
+          out,
+        );
+      },
+    );
 
   const fuzz = program.command('fuzz').description('randomized fault campaigns with checkers');
   fuzz
     .command('store')
-    .description('Raft store under faults: invariants after every event, linearizability, watches, liveness')
+    .description(
+      'Raft store under faults: invariants after every event, linearizability, watches, liveness',
+    )
     .option('--runs <n>', 'number of runs', asSeed, 100)
     .option('--seed <n>', 'first seed (run i uses seed + i)', asSeed, 1)
     .option('--members <n>', '3 or 5 (default: decided by each seed)', asSeed)
@@ -126,7 +174,12 @@ export async function main(argv: readonly string[], out: (s: string) => void = (
         return;
       }
       exitCode = await fuzzStoreCommand(
-        { runs: opts.runs, seed: opts.seed, shrink: opts.shrink, ...(opts.members === undefined ? {} : { members: opts.members }) },
+        {
+          runs: opts.runs,
+          seed: opts.seed,
+          shrink: opts.shrink,
+          ...(opts.members === undefined ? {} : { members: opts.members }),
+        },
         out,
       );
     });
@@ -135,8 +188,14 @@ export async function main(argv: readonly string[], out: (s: string) => void = (
     await program.parseAsync([...argv]);
   } catch (e) {
     const code = (e as { code?: string; exitCode?: number }).code;
-    if (code === 'commander.helpDisplayed' || code === 'commander.version' || code === 'commander.help') return 0;
-    if (code !== undefined && code.startsWith('commander.')) return (e as { exitCode?: number }).exitCode ?? 2;
+    if (
+      code === 'commander.helpDisplayed' ||
+      code === 'commander.version' ||
+      code === 'commander.help'
+    )
+      return 0;
+    if (code !== undefined && code.startsWith('commander.'))
+      return (e as { exitCode?: number }).exitCode ?? 2;
     throw e;
   }
   return exitCode;

@@ -36,7 +36,11 @@ function fileSink(path: string): { sink: TraceSink; close: () => void } {
 }
 
 /** `ksim run <scenario>`: returns the process exit code (0 = every expectation met). */
-export async function runCommand(file: string, opts: RunCommandOptions, out: (s: string) => void): Promise<number> {
+export async function runCommand(
+  file: string,
+  opts: RunCommandOptions,
+  out: (s: string) => void,
+): Promise<number> {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -103,13 +107,16 @@ function summary(r: RunReport, wallMs: number, tracePath: string | undefined): s
   if (r.expectations.length > 0) {
     lines.push('expectations');
     for (const e of r.expectations) {
-      lines.push(`  ${e.passed ? 'PASS' : 'FAIL'}  ${e.name}${e.metAtUs !== undefined ? ` (met at ${seconds(e.metAtUs)})` : ''}  ${e.detail}`);
+      lines.push(
+        `  ${e.passed ? 'PASS' : 'FAIL'}  ${e.name}${e.metAtUs !== undefined ? ` (met at ${seconds(e.metAtUs)})` : ''}  ${e.detail}`,
+      );
     }
   }
   return lines.join('\n');
 }
 
 export function parseSeed(v: string): number {
-  if (!/^\d+$/.test(v)) throw new Error(`--seed must be a non-negative integer, got ${JSON.stringify(v)}`);
+  if (!/^\d+$/.test(v))
+    throw new Error(`--seed must be a non-negative integer, got ${JSON.stringify(v)}`);
   return Number(v);
 }

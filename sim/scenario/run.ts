@@ -10,7 +10,13 @@ import { applyFault, type Fault } from '../faults.ts';
 import { DEFAULT_LINK, type LinkOptions } from '../network.ts';
 import { Simulation } from '../simulation.ts';
 import type { TraceLevel, TraceSink } from '../trace.ts';
-import type { Expectation, PodExpectation, Scenario, ScenarioAction, ScenarioFault } from './scenario.ts';
+import type {
+  Expectation,
+  PodExpectation,
+  Scenario,
+  ScenarioAction,
+  ScenarioFault,
+} from './scenario.ts';
 
 export interface RunOptions {
   readonly seed: number;
@@ -53,9 +59,19 @@ export interface RunReport {
 const CHECK_INTERVAL_US = 1_000_000;
 const RUNNER = 'ksim-runner';
 
-function linkFrom(base: LinkOptions, spec: { latency?: { min: number; max: number }; lossProbability?: number; duplicateProbability?: number }): LinkOptions {
+function linkFrom(
+  base: LinkOptions,
+  spec: {
+    latency?: { min: number; max: number };
+    lossProbability?: number;
+    duplicateProbability?: number;
+  },
+): LinkOptions {
   return {
-    latency: spec.latency === undefined ? base.latency : { kind: 'uniform', minUs: spec.latency.min, maxUs: spec.latency.max },
+    latency:
+      spec.latency === undefined
+        ? base.latency
+        : { kind: 'uniform', minUs: spec.latency.min, maxUs: spec.latency.max },
     lossProbability: spec.lossProbability ?? base.lossProbability,
     duplicateProbability: spec.duplicateProbability ?? base.duplicateProbability,
   };
@@ -66,9 +82,19 @@ export function toFault(f: ScenarioFault, currentLink: LinkOptions): Fault {
     case 'clog':
       return { kind: 'clog', process: f.process, durationUs: f.duration };
     case 'link':
-      return { kind: 'link', link: linkFrom(currentLink, f), ...(f.from === undefined ? {} : { from: f.from }), ...(f.to === undefined ? {} : { to: f.to }) };
+      return {
+        kind: 'link',
+        link: linkFrom(currentLink, f),
+        ...(f.from === undefined ? {} : { from: f.from }),
+        ...(f.to === undefined ? {} : { to: f.to }),
+      };
     case 'disk-faults':
-      return { kind: 'disk-faults', process: f.process, tornWriteProbability: f.tornWriteProbability ?? 0, readErrorProbability: f.readErrorProbability ?? 0 };
+      return {
+        kind: 'disk-faults',
+        process: f.process,
+        tornWriteProbability: f.tornWriteProbability ?? 0,
+        readErrorProbability: f.readErrorProbability ?? 0,
+      };
     case 'clock-jump':
       return { kind: 'clock-jump', process: f.process, deltaUs: f.backwards ? -f.by : f.by };
     default:
@@ -94,7 +120,9 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
       count: p.count,
       capacity: p.capacity ?? {},
       labels: p.labels ?? {},
-      ...(p.imagePullSeconds === undefined ? {} : { imagePullUs: Math.round(p.imagePullSeconds * 1_000_000) }),
+      ...(p.imagePullSeconds === undefined
+        ? {}
+        : { imagePullUs: Math.round(p.imagePullSeconds * 1_000_000) }),
     })),
   });
   checkProcessNames(scenario, sim);
@@ -105,7 +133,8 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
   sim.spawnProcess(RUNNER, (ports) => {
     const api = new ApiClient(ports.transport, layout.apiServer);
     ports.spawn(async () => {
-      for (const manifest of spec.objects ?? []) await applyWithRetry(api, ports, manifest as KObject);
+      for (const manifest of spec.objects ?? [])
+        await applyWithRetry(api, ports, manifest as KObject);
     });
     for (const action of spec.actions ?? []) {
       sim.at(action.at, () => ports.spawn(() => perform(sim, api, ports, action, link)));
@@ -129,7 +158,11 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
 
   await sim.run({ untilUs: durationUs });
   const expectations = (spec.expect ?? []).map((e, i) => {
-    const r = results.get(i) ?? { name: nameOf(e), passed: false, detail: 'never checked (the API was unreachable)' };
+    const r = results.get(i) ?? {
+      name: nameOf(e),
+      passed: false,
+      detail: 'never checked (the API was unreachable)',
+    };
     if (!r.passed && e.within !== undefined && durationUs > e.within) {
       return { ...r, detail: `not met within ${e.within / 1e6}s: ${r.detail}` };
     }
@@ -157,12 +190,21 @@ function checkProcessNames(scenario: Scenario, sim: Simulation): void {
   (scenario.spec.actions ?? []).forEach((a, i) => {
     if (a.fault === undefined) return;
     const f = a.fault as Record<string, unknown>;
-    const names = [f.process, f.from, f.to, ...((f.groups as string[][] | undefined) ?? []).flat()].filter((n) => typeof n === 'string');
+    const names = [
+      f.process,
+      f.from,
+      f.to,
+      ...((f.groups as string[][] | undefined) ?? []).flat(),
+    ].filter((n) => typeof n === 'string');
     for (const n of names as string[]) {
-      if (!known.has(n)) problems.push(`spec.actions[${i}].fault: no process named ${JSON.stringify(n)} (processes: ${[...known].sort().join(', ')})`);
+      if (!known.has(n))
+        problems.push(
+          `spec.actions[${i}].fault: no process named ${JSON.stringify(n)} (processes: ${[...known].sort().join(', ')})`,
+        );
     }
   });
-  if (problems.length > 0) throw new Error(`invalid scenario ${scenario.metadata.name}:\n  ${problems.join('\n  ')}`);
+  if (problems.length > 0)
+    throw new Error(`invalid scenario ${scenario.metadata.name}:\n  ${problems.join('\n  ')}`);
 }
 
 /** Whether a failed request may succeed later: no reply, overload, or a 5xx. */
@@ -174,7 +216,11 @@ function retryable(status: number): boolean {
  * Runs a request until the control plane answers it for good: retried every second while the
  * API server or the store is unavailable, as a user repeating a kubectl command would.
  */
-async function untilAnswered<T>(ports: ProcessPorts, request: () => Promise<ApiResult<T>>, retryAlso: (r: ApiResult<T>) => boolean = () => false): Promise<ApiResult<T>> {
+async function untilAnswered<T>(
+  ports: ProcessPorts,
+  request: () => Promise<ApiResult<T>>,
+  retryAlso: (r: ApiResult<T>) => boolean = () => false,
+): Promise<ApiResult<T>> {
   while (true) {
     const r = await request();
     if (r.ok || (!retryable(r.status) && !retryAlso(r))) return r;
@@ -183,27 +229,48 @@ async function untilAnswered<T>(ports: ProcessPorts, request: () => Promise<ApiR
 }
 
 /** Creates an object; a system namespace not created yet by the API server is waited for. */
-async function applyWithRetry(api: ApiClient, ports: ProcessPorts, manifest: KObject): Promise<void> {
+async function applyWithRetry(
+  api: ApiClient,
+  ports: ProcessPorts,
+  manifest: KObject,
+): Promise<void> {
   const missingSystemNamespace = (r: ApiResult<KObject>): boolean =>
-    !r.ok && r.status === 404 && SYSTEM_NAMESPACES.some((ns) => r.error.message === `namespaces "${ns}" not found`);
+    !r.ok &&
+    r.status === 404 &&
+    SYSTEM_NAMESPACES.some((ns) => r.error.message === `namespaces "${ns}" not found`);
   const r = await untilAnswered(ports, () => api.create(manifest), missingSystemNamespace);
   if (!r.ok && r.status !== 409) {
-    ports.trace.emit('runner.apply-failed', { kind: manifest.kind, name: manifest.metadata?.name ?? '', status: r.status, message: r.error.message ?? '' });
+    ports.trace.emit('runner.apply-failed', {
+      kind: manifest.kind,
+      name: manifest.metadata?.name ?? '',
+      status: r.status,
+      message: r.error.message ?? '',
+    });
   }
 }
 
-async function perform(sim: Simulation, api: ApiClient, ports: ProcessPorts, action: ScenarioAction, link: LinkOptions): Promise<void> {
+async function perform(
+  sim: Simulation,
+  api: ApiClient,
+  ports: ProcessPorts,
+  action: ScenarioAction,
+  link: LinkOptions,
+): Promise<void> {
   if (action.fault !== undefined) return applyFault(sim, toFault(action.fault, link));
   if (action.apply !== undefined) return applyWithRetry(api, ports, action.apply as KObject);
   if (action.delete !== undefined) {
     const d = action.delete;
-    const r = await untilAnswered(ports, () => api.delete(d.kind as KObject['kind'], d.namespace ?? 'default', d.name));
+    const r = await untilAnswered(ports, () =>
+      api.delete(d.kind as KObject['kind'], d.namespace ?? 'default', d.name),
+    );
     ports.trace.emit('runner.delete', { kind: d.kind, name: d.name, status: r.status });
     return;
   }
   if (action.scale !== undefined) {
     const s = action.scale;
-    const r = await untilAnswered(ports, () => api.patch('ReplicaSet', s.namespace ?? 'default', s.name, { spec: { replicas: s.replicas } }));
+    const r = await untilAnswered(ports, () =>
+      api.patch('ReplicaSet', s.namespace ?? 'default', s.name, { spec: { replicas: s.replicas } }),
+    );
     ports.trace.emit('runner.scale', { name: s.name, replicas: s.replicas, status: r.status });
   }
 }
@@ -221,7 +288,10 @@ function summarize(p: Pod): PodSummary {
 
 function nameOf(e: Expectation): string {
   const p = e.pods;
-  return e.name ?? `${p.count} pods${p.labelSelector ? ` (${p.labelSelector})` : ''}${p.phase ? ` ${p.phase}` : ''}${p.minNodes ? ` on >= ${p.minNodes} nodes` : ''}`;
+  return (
+    e.name ??
+    `${p.count} pods${p.labelSelector ? ` (${p.labelSelector})` : ''}${p.phase ? ` ${p.phase}` : ''}${p.minNodes ? ` on >= ${p.minNodes} nodes` : ''}`
+  );
 }
 
 function check(e: Expectation, pods: readonly PodSummary[], nowUs: number): ExpectationResult {
@@ -238,7 +308,8 @@ function check(e: Expectation, pods: readonly PodSummary[], nowUs: number): Expe
       (selector === undefined || selector.matches(pod.labels)),
   );
   const nodes = new Set(matching.map((m) => m.node).filter((n) => n !== ''));
-  const passed = matching.length === p.count && (p.minNodes === undefined || nodes.size >= p.minNodes);
+  const passed =
+    matching.length === p.count && (p.minNodes === undefined || nodes.size >= p.minNodes);
   return {
     name: nameOf(e),
     passed,

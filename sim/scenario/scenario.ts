@@ -22,7 +22,10 @@ import {
 const quantity: Schema<string> = (v, path, errors) => {
   const s = typeof v === 'number' ? String(v) : v;
   if (typeof s !== 'string' || isQuantityError(parseQuantity(s))) {
-    errors.push({ path, message: `expected a resource quantity such as 500m, 4, 8Gi, got ${JSON.stringify(v)}` });
+    errors.push({
+      path,
+      message: `expected a resource quantity such as 500m, 4, 8Gi, got ${JSON.stringify(v)}`,
+    });
     return undefined;
   }
   return s;
@@ -78,8 +81,17 @@ const fault = tagged('kind', {
     readErrorProbability: opt(probability),
   }),
   'wipe-disk': obj({ kind: req(oneOf('wipe-disk')), process: req(processName) }),
-  'clock-jump': obj({ kind: req(oneOf('clock-jump')), process: req(processName), by: req(duration), backwards: opt(bool) }),
-  'clock-rate': obj({ kind: req(oneOf('clock-rate')), process: req(processName), rate: req(num({ min: 0.001, max: 1000 })) }),
+  'clock-jump': obj({
+    kind: req(oneOf('clock-jump')),
+    process: req(processName),
+    by: req(duration),
+    backwards: opt(bool),
+  }),
+  'clock-rate': obj({
+    kind: req(oneOf('clock-rate')),
+    process: req(processName),
+    rate: req(num({ min: 0.001, max: 1000 })),
+  }),
 });
 
 const objectRef = obj({ kind: req(str), namespace: opt(str), name: req(str) });
@@ -89,7 +101,14 @@ const action = obj({
   fault: opt(fault),
   apply: opt(any),
   delete: opt(objectRef),
-  scale: opt(obj({ kind: req(oneOf('ReplicaSet')), namespace: opt(str), name: req(str), replicas: req(num({ integer: true, min: 0 })) })),
+  scale: opt(
+    obj({
+      kind: req(oneOf('ReplicaSet')),
+      namespace: opt(str),
+      name: req(str),
+      replicas: req(num({ integer: true, min: 0 })),
+    }),
+  ),
 });
 
 const podExpectation = obj({
@@ -152,7 +171,10 @@ export function parseScenario(text: string, file = '<scenario>'): Scenario {
   if (doc.errors.length > 0) {
     throw new ScenarioError(
       file,
-      doc.errors.map((e) => `line ${lineCounter.linePos(e.pos[0]).line}: YAML syntax: ${e.message.split('\n')[0]}`),
+      doc.errors.map(
+        (e) =>
+          `line ${lineCounter.linePos(e.pos[0]).line}: YAML syntax: ${e.message.split('\n')[0]}`,
+      ),
     );
   }
   const errors: SchemaError[] = [];
@@ -164,7 +186,8 @@ export function parseScenario(text: string, file = '<scenario>'): Scenario {
       file,
       errors.map((e) => {
         const node = doc.getIn(e.path, true);
-        const line = isNode(node) && node.range ? `line ${lineCounter.linePos(node.range[0]).line}: ` : '';
+        const line =
+          isNode(node) && node.range ? `line ${lineCounter.linePos(node.range[0]).line}: ` : '';
         return `${line}${formatPath(e.path)}: ${e.message}`;
       }),
     );
@@ -183,13 +206,21 @@ function checkActions(raw: unknown, errors: SchemaError[]): void {
   spec.actions.forEach((a: unknown, i: number) => {
     if (typeof a !== 'object' || a === null) return;
     const action = a as Record<string, unknown>;
-    const given = ['fault', 'apply', 'delete', 'scale'].filter((k) => action[k] !== undefined && action[k] !== null);
+    const given = ['fault', 'apply', 'delete', 'scale'].filter(
+      (k) => action[k] !== undefined && action[k] !== null,
+    );
     if (given.length !== 1) {
-      errors.push({ path: ['spec', 'actions', i], message: `an action needs exactly one of fault, apply, delete, scale (got ${given.length === 0 ? 'none' : given.join(', ')})` });
+      errors.push({
+        path: ['spec', 'actions', i],
+        message: `an action needs exactly one of fault, apply, delete, scale (got ${given.length === 0 ? 'none' : given.join(', ')})`,
+      });
     }
     const atUs = typeof action.at === 'string' ? parseDuration(action.at) : undefined;
     if (atUs !== undefined && endUs !== undefined && atUs > endUs) {
-      errors.push({ path: ['spec', 'actions', i, 'at'], message: 'is after the end of the scenario (spec.duration)' });
+      errors.push({
+        path: ['spec', 'actions', i, 'at'],
+        message: 'is after the end of the scenario (spec.duration)',
+      });
     }
   });
 }

@@ -8,9 +8,14 @@ export interface SchemaError {
   readonly message: string;
 }
 
-export type Schema<T> = (value: unknown, path: readonly (string | number)[], errors: SchemaError[]) => T | undefined;
+export type Schema<T> = (
+  value: unknown,
+  path: readonly (string | number)[],
+  errors: SchemaError[],
+) => T | undefined;
 
-const typeName = (v: unknown): string => (v === null ? 'null' : Array.isArray(v) ? 'list' : typeof v);
+const typeName = (v: unknown): string =>
+  v === null ? 'null' : Array.isArray(v) ? 'list' : typeof v;
 
 export const str: Schema<string> = (v, path, errors) => {
   if (typeof v === 'string') return v;
@@ -24,9 +29,12 @@ export function num(opts: { integer?: boolean; min?: number; max?: number } = {}
       errors.push({ path, message: `expected a number, got ${typeName(v)}` });
       return undefined;
     }
-    if (opts.integer && !Number.isInteger(v)) errors.push({ path, message: `expected an integer, got ${v}` });
-    else if (opts.min !== undefined && v < opts.min) errors.push({ path, message: `must be >= ${opts.min}, got ${v}` });
-    else if (opts.max !== undefined && v > opts.max) errors.push({ path, message: `must be <= ${opts.max}, got ${v}` });
+    if (opts.integer && !Number.isInteger(v))
+      errors.push({ path, message: `expected an integer, got ${v}` });
+    else if (opts.min !== undefined && v < opts.min)
+      errors.push({ path, message: `must be >= ${opts.min}, got ${v}` });
+    else if (opts.max !== undefined && v > opts.max)
+      errors.push({ path, message: `must be <= ${opts.max}, got ${v}` });
     else return v;
     return undefined;
   };
@@ -41,12 +49,22 @@ export const bool: Schema<boolean> = (v, path, errors) => {
 export function oneOf<T extends string>(...values: T[]): Schema<T> {
   return (v, path, errors) => {
     if (typeof v === 'string' && (values as string[]).includes(v)) return v as T;
-    errors.push({ path, message: `expected one of ${values.join(', ')}, got ${JSON.stringify(v)}` });
+    errors.push({
+      path,
+      message: `expected one of ${values.join(', ')}, got ${JSON.stringify(v)}`,
+    });
     return undefined;
   };
 }
 
-const DURATION_UNITS: Readonly<Record<string, number>> = { us: 1, µs: 1, ms: 1_000, s: 1_000_000, m: 60_000_000, h: 3_600_000_000 };
+const DURATION_UNITS: Readonly<Record<string, number>> = {
+  us: 1,
+  µs: 1,
+  ms: 1_000,
+  s: 1_000_000,
+  m: 60_000_000,
+  h: 3_600_000_000,
+};
 
 /** "250ms", "1.5s", "2m", "1h30m", "100us" -> integer microseconds. */
 export function parseDuration(text: string): number | undefined {
@@ -67,7 +85,10 @@ export function parseDuration(text: string): number | undefined {
 export const duration: Schema<number> = (v, path, errors) => {
   const us = typeof v === 'string' ? parseDuration(v) : undefined;
   if (us !== undefined) return us;
-  errors.push({ path, message: `expected a duration such as 500ms, 30s, 5m or 1h30m, got ${JSON.stringify(v)}` });
+  errors.push({
+    path,
+    message: `expected a duration such as 500ms, 30s, 5m or 1h30m, got ${JSON.stringify(v)}`,
+  });
   return undefined;
 };
 
@@ -122,7 +143,10 @@ export function obj<S extends Shape>(shape: S): Schema<Out<S>> {
     let ok = true;
     for (const key of Object.keys(input)) {
       if (!(key in shape)) {
-        errors.push({ path: [...path, key], message: `unknown field (expected one of: ${Object.keys(shape).join(', ')})` });
+        errors.push({
+          path: [...path, key],
+          message: `unknown field (expected one of: ${Object.keys(shape).join(', ')})`,
+        });
         ok = false;
       }
     }
@@ -152,7 +176,10 @@ export function tagged<V extends Record<string, Schema<unknown>>>(
     const t = typeof v === 'object' && v !== null ? (v as Record<string, unknown>)[tag] : undefined;
     const variant = typeof t === 'string' ? variants[t] : undefined;
     if (variant === undefined) {
-      errors.push({ path: [...path, tag], message: `expected one of ${Object.keys(variants).join(', ')}, got ${JSON.stringify(t)}` });
+      errors.push({
+        path: [...path, tag],
+        message: `expected one of ${Object.keys(variants).join(', ')}, got ${JSON.stringify(t)}`,
+      });
       return undefined;
     }
     return variant(v, path, errors) as never;

@@ -15,7 +15,14 @@ const dir = mkdtempSync(join(tmpdir(), 'ksim-cli-'));
 describe('ksim CLI', () => {
   it('runs the quickstart, prints the summary and writes the trace as JSON lines', async () => {
     const trace = join(dir, 'out.jsonl');
-    const { code, output } = await ksim('run', 'scenarios/quickstart.yaml', '--seed', '1', '--trace', trace);
+    const { code, output } = await ksim(
+      'run',
+      'scenarios/quickstart.yaml',
+      '--seed',
+      '1',
+      '--trace',
+      trace,
+    );
     expect(code).toBe(0);
     expect(output).toMatch(/virtual time 120\.000s {2}events [\d,]+ {2}wall [\d.]+s/);
     expect(output).toMatch(/node-1 +0 +\d/);
@@ -23,13 +30,18 @@ describe('ksim CLI', () => {
     const lines = readFileSync(trace, 'utf8').trim().split('\n');
     const records = lines.map((l) => JSON.parse(l) as { t: number; p: string; k: string });
     expect(records.length).toBeGreaterThan(100);
-    expect(records.every((r, i) => i === 0 || r.t >= (records[i - 1] as { t: number }).t)).toBe(true);
+    expect(records.every((r, i) => i === 0 || r.t >= (records[i - 1] as { t: number }).t)).toBe(
+      true,
+    );
     expect(records.some((r) => r.k === 'kubelet.pod-phase')).toBe(true);
   });
 
   it('reports a bad scenario with its path and line, and exits 2', async () => {
     const bad = join(dir, 'bad.yaml');
-    writeFileSync(bad, readFileSync('scenarios/quickstart.yaml', 'utf8').replace('count: 3', 'count: -1'));
+    writeFileSync(
+      bad,
+      readFileSync('scenarios/quickstart.yaml', 'utf8').replace('count: 3', 'count: -1'),
+    );
     const { code, output } = await ksim('run', bad);
     expect(code).toBe(2);
     expect(output).toMatch(/line \d+: spec\.cluster\.nodes\[0\]\.count: must be >= 1, got -1/);
@@ -41,7 +53,10 @@ describe('ksim CLI', () => {
     const bad = join(dir, 'unknown-process.yaml');
     writeFileSync(
       bad,
-      readFileSync('scenarios/quickstart.yaml', 'utf8').replace('  objects:', '  actions:\n    - at: 5s\n      fault: { kind: crash, process: node-9 }\n  objects:'),
+      readFileSync('scenarios/quickstart.yaml', 'utf8').replace(
+        '  objects:',
+        '  actions:\n    - at: 5s\n      fault: { kind: crash, process: node-9 }\n  objects:',
+      ),
     );
     const { code, output } = await ksim('run', bad);
     expect(code).toBe(2);
@@ -50,7 +65,13 @@ describe('ksim CLI', () => {
 
   it('exits 1 and prints the reproducing command when an expectation fails', async () => {
     const strict = join(dir, 'strict.yaml');
-    writeFileSync(strict, readFileSync('scenarios/quickstart.yaml', 'utf8').replace('count: 5, minNodes: 2', 'count: 6, minNodes: 2'));
+    writeFileSync(
+      strict,
+      readFileSync('scenarios/quickstart.yaml', 'utf8').replace(
+        'count: 5, minNodes: 2',
+        'count: 6, minNodes: 2',
+      ),
+    );
     const { code, output } = await ksim('run', strict, '--seed', '7');
     expect(code).toBe(1);
     expect(output).toContain('FAIL');
@@ -62,7 +83,9 @@ describe('ksim CLI', () => {
     const { output } = await ksim('bench', 'kernel', '--events', '20000', '--out', out);
     expect(output).toMatch(/timer events +20,000 .* events\/s/);
     expect(output).toMatch(/network messages +\d[\d,]* .* events\/s/);
-    const json = JSON.parse(readFileSync(out, 'utf8')) as { rows: { name: string; events: number }[] };
+    const json = JSON.parse(readFileSync(out, 'utf8')) as {
+      rows: { name: string; events: number }[];
+    };
     expect(json.rows.map((r) => r.name)).toEqual(['timer events', 'network messages']);
     expect(json.rows[0]?.events).toBe(20_000);
   });
@@ -72,12 +95,25 @@ describe('ksim CLI', () => {
     expect(code).toBe(0);
     expect(output).toMatch(/seed 40 \(\d members\): ok ops=\d+/);
     expect(output).toContain('2 runs, no violations');
-    expect((await ksim('fuzz', 'store', '--runs', '1', '--members', '4')).output).toContain('--members must be 3 or 5');
+    expect((await ksim('fuzz', 'store', '--runs', '1', '--members', '4')).output).toContain(
+      '--members must be 3 or 5',
+    );
   });
 
   it('benchmarks the store, prints writes/s and reads/s and writes JSON', async () => {
     const out = join(dir, 'store.json');
-    const { output } = await ksim('bench', 'store', '--clients', '50', '--writes', '2000', '--reads', '2000', '--out', out);
+    const { output } = await ksim(
+      'bench',
+      'store',
+      '--clients',
+      '50',
+      '--writes',
+      '2000',
+      '--reads',
+      '2000',
+      '--out',
+      out,
+    );
     expect(output).toMatch(/^\d+ writes\/s \(2000 ops/m);
     expect(output).toMatch(/^\d+ linearizable reads\/s \(2000 ops/m);
     const json = JSON.parse(readFileSync(out, 'utf8')) as { rows: { name: string; ops: number }[] };
@@ -89,7 +125,18 @@ describe('ksim CLI', () => {
 
   it('repeats the store benchmark and reports the median run with every run listed', async () => {
     const out = join(dir, 'store-repeat.json');
-    const args = ['bench', 'store', '--clients', '20', '--writes', '500', '--reads', '500', '--out', out];
+    const args = [
+      'bench',
+      'store',
+      '--clients',
+      '20',
+      '--writes',
+      '500',
+      '--reads',
+      '500',
+      '--out',
+      out,
+    ];
     const { output } = await ksim(...args, '--repeat', '3');
     expect(output).toMatch(/^\d+ writes\/s \(500 ops.*\(runs: [\d,]+, [\d,]+, [\d,]+\)$/m);
     const json = JSON.parse(readFileSync(out, 'utf8')) as {
@@ -101,19 +148,46 @@ describe('ksim CLI', () => {
     expect(json.runs).toHaveLength(3);
     const writes = json.runs.map((run) => run[0]!.opsPerSecond).sort((a, b) => a - b);
     expect(json.rows[0]!.opsPerSecond).toBe(writes[1]);
-    expect((await ksim(...args, '--repeat', '0')).output).toContain('--repeat must be at least 1, got 0');
+    expect((await ksim(...args, '--repeat', '0')).output).toContain(
+      '--repeat must be at least 1, got 0',
+    );
   });
 
   it('benchmarks scheduler_perf workloads at a reduced size', async () => {
     const out = join(dir, 'scheduler.json');
     const { code, output } = await ksim(
-      'bench', 'scheduler', 'scenarios/bench/scheduler/misc/performance-config.yaml',
-      '--workload', 'SchedulingBasic/5000Nodes_10000Pods', '--param', 'initNodes=50', '--param', 'initPods=20', '--param', 'measurePods=100', '--out', out,
+      'bench',
+      'scheduler',
+      'scenarios/bench/scheduler/misc/performance-config.yaml',
+      '--workload',
+      'SchedulingBasic/5000Nodes_10000Pods',
+      '--param',
+      'initNodes=50',
+      '--param',
+      'initPods=20',
+      '--param',
+      'measurePods=100',
+      '--out',
+      out,
     );
     expect(output).toMatch(/SchedulingBasic\/5000Nodes_10000Pods +100 .* pods\/s/);
-    const json = JSON.parse(readFileSync(out, 'utf8')) as { rows: { name: string; measuredPods: number }[] };
-    expect(json.rows.map((r) => [r.name, r.measuredPods])).toEqual([['SchedulingBasic/5000Nodes_10000Pods', 100]]);
+    const json = JSON.parse(readFileSync(out, 'utf8')) as {
+      rows: { name: string; measuredPods: number }[];
+    };
+    expect(json.rows.map((r) => [r.name, r.measuredPods])).toEqual([
+      ['SchedulingBasic/5000Nodes_10000Pods', 100],
+    ]);
     expect([0, 1]).toContain(code);
-    expect((await ksim('bench', 'scheduler', 'scenarios/bench/scheduler/misc/performance-config.yaml', '--param', 'bad')).output).toContain('--param must look like name=integer');
+    expect(
+      (
+        await ksim(
+          'bench',
+          'scheduler',
+          'scenarios/bench/scheduler/misc/performance-config.yaml',
+          '--param',
+          'bad',
+        )
+      ).output,
+    ).toContain('--param must look like name=integer');
   });
 });

@@ -3,7 +3,8 @@ import type { Disk } from '../../core/ports/disk.ts';
 import { Simulation } from '../../sim/simulation.ts';
 
 const bytes = (s: string) => new TextEncoder().encode(s);
-const text = (b: Uint8Array | undefined) => (b === undefined ? undefined : new TextDecoder().decode(b));
+const text = (b: Uint8Array | undefined) =>
+  b === undefined ? undefined : new TextDecoder().decode(b);
 
 /** Runs `script` in a process named "db" and returns what it recorded. */
 async function withDisk(

@@ -15,13 +15,19 @@ const fault: fc.Arbitrary<Fault> = fc.oneof(
   fc.record({ kind: fc.constant('isolate' as const), process: name }),
   fc.record({ kind: fc.constant('block' as const), from: name, to: name }),
   fc.record({ kind: fc.constant('heal' as const) }),
-  fc.record({ kind: fc.constant('clog' as const), process: name, durationUs: fc.integer({ min: 1, max: 20_000 }) }),
+  fc.record({
+    kind: fc.constant('clog' as const),
+    process: name,
+    durationUs: fc.integer({ min: 1, max: 20_000 }),
+  }),
   fc.shuffledSubarray(NAMES, { minLength: 1 }).map((g) => ({
     kind: 'partition' as const,
     groups: [g, NAMES.filter((n) => !g.includes(n))],
   })),
 );
-const schedule = fc.array(fc.record({ atUs: fc.integer({ min: 0, max: HORIZON_US }), fault }), { maxLength: 12 });
+const schedule = fc.array(fc.record({ atUs: fc.integer({ min: 0, max: HORIZON_US }), fault }), {
+  maxLength: 12,
+});
 
 interface Observations {
   violations: string[];
@@ -34,7 +40,10 @@ function world(seed: number, faults: { atUs: number; fault: Fault }[], loss: num
   const sim = new Simulation({
     seed,
     traceLevel: 'debug',
-    network: { ...DEFAULT_NETWORK, link: { ...DEFAULT_NETWORK.link, lossProbability: loss, duplicateProbability: loss } },
+    network: {
+      ...DEFAULT_NETWORK,
+      link: { ...DEFAULT_NETWORK.link, lossProbability: loss, duplicateProbability: loss },
+    },
   });
   const obs: Observations = { violations: [], streamData: new Map(), pongs: 0 };
   const factory = (ports: ProcessPorts) => {
@@ -42,7 +51,8 @@ function world(seed: number, faults: { atUs: number; fault: Fault }[], loss: num
     ports.transport.listen({
       onMessage: (from, msg) => {
         const m = msg as { destIncarnation: number; blockedAtSend: boolean };
-        if (m.destIncarnation !== ports.incarnation) obs.violations.push(`${me} got a message for another incarnation`);
+        if (m.destIncarnation !== ports.incarnation)
+          obs.violations.push(`${me} got a message for another incarnation`);
         if (m.blockedAtSend) obs.violations.push(`${from}->${me} delivered across a block`);
       },
       onRequest: () => 'pong',
@@ -90,7 +100,9 @@ function world(seed: number, faults: { atUs: number; fault: Fault }[], loss: num
   return { sim, obs };
 }
 
-test.prop([fc.integer({ min: 1, max: 1_000_000 }), schedule, fc.constantFrom(0, 0.05)], { numRuns: 60 })(
+test.prop([fc.integer({ min: 1, max: 1_000_000 }), schedule, fc.constantFrom(0, 0.05)], {
+  numRuns: 60,
+})(
   'random fault schedules keep the kernel invariants and the run deterministic',
   async (seed, faults, loss) => {
     const first = world(seed, faults, loss);

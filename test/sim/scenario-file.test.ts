@@ -40,9 +40,15 @@ describe('scenario files', () => {
       .replace('name: quickstart', 'title: quickstart');
     const got = problems(text);
     expect(got).toHaveLength(5);
-    expect(got.join('\n')).toMatch(/spec\.cluster\.nodes\[0\]\.count: expected a number, got string/);
-    expect(got.join('\n')).toMatch(/spec\.duration: expected a duration such as 500ms, 30s, 5m or 1h30m, got "2 minutes"/);
-    expect(got.join('\n')).toMatch(/spec\.cluster\.nodes\[0\]\.capacity\.memory: expected a resource quantity/);
+    expect(got.join('\n')).toMatch(
+      /spec\.cluster\.nodes\[0\]\.count: expected a number, got string/,
+    );
+    expect(got.join('\n')).toMatch(
+      /spec\.duration: expected a duration such as 500ms, 30s, 5m or 1h30m, got "2 minutes"/,
+    );
+    expect(got.join('\n')).toMatch(
+      /spec\.cluster\.nodes\[0\]\.capacity\.memory: expected a resource quantity/,
+    );
     expect(got.join('\n')).toMatch(/metadata\.title: unknown field/);
     expect(got.join('\n')).toMatch(/metadata\.name: required field is missing/);
   });
@@ -53,7 +59,9 @@ describe('scenario files', () => {
       '  actions:\n    - at: 10s\n    - at: 3m\n      fault: { kind: crash, process: node-1 }\n    - at: 5s\n      fault: { kind: explode }\n  objects:',
     );
     const got = problems(text).join('\n');
-    expect(got).toMatch(/spec\.actions\[0\]: an action needs exactly one of fault, apply, delete, scale \(got none\)/);
+    expect(got).toMatch(
+      /spec\.actions\[0\]: an action needs exactly one of fault, apply, delete, scale \(got none\)/,
+    );
     expect(got).toMatch(/spec\.actions\[1\]\.at: is after the end of the scenario/);
     expect(got).toMatch(/spec\.actions\[2\]\.fault\.kind: expected one of crash, restart/);
   });

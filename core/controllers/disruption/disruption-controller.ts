@@ -1,7 +1,11 @@
 import { getCondition, isConditionTrue, setCondition } from '../../api/conditions.ts';
 import { getControllerOf, keyOf } from '../../api/meta.ts';
 import type { Pod } from '../../api/pod-types.ts';
-import { scaledValue, type PodDisruptionBudget, type PodDisruptionBudgetStatus } from '../../api/policy-types.ts';
+import {
+  scaledValue,
+  type PodDisruptionBudget,
+  type PodDisruptionBudgetStatus,
+} from '../../api/policy-types.ts';
 import { labelSelectorMatcher } from '../../api/selectors.ts';
 import { formatTime, parseTime } from '../../api/time.ts';
 import type { ApiClient } from '../../client/api-client.ts';
@@ -52,7 +56,9 @@ export class DisruptionController implements Controller {
     this.pdbs = informers.informer('PodDisruptionBudget');
     this.pods = informers.informer('Pod');
     this.replicaSets = informers.informer('ReplicaSet');
-    informers.addIndexer('PodDisruptionBudget', undefined, 'namespace', (b) => [b.metadata.namespace ?? '']);
+    informers.addIndexer('PodDisruptionBudget', undefined, 'namespace', (b) => [
+      b.metadata.namespace ?? '',
+    ]);
     this.pdbs.addEventHandler({
       onAdd: (b) => this.queue.add(keyOf(b)),
       onUpdate: (_o, b) => this.queue.add(keyOf(b)),
@@ -79,7 +85,11 @@ export class DisruptionController implements Controller {
 
   private enqueueFor(pod: Pod): void {
     for (const b of this.pdbs.byIndex('namespace', pod.metadata.namespace ?? '')) {
-      if (b.spec.selector !== undefined && labelSelectorMatcher(b.spec.selector).matches(pod.metadata.labels)) this.queue.add(keyOf(b));
+      if (
+        b.spec.selector !== undefined &&
+        labelSelectorMatcher(b.spec.selector).matches(pod.metadata.labels)
+      )
+        this.queue.add(keyOf(b));
     }
   }
 
@@ -105,7 +115,12 @@ export class DisruptionController implements Controller {
     const r = await this.api.updateStatus({ ...pdb, status });
     if (r.ok) {
       this.queue.forget(key);
-      this.ports.trace.emit('disruption.status', { pdb: key, disruptionsAllowed: status.disruptionsAllowed, currentHealthy: status.currentHealthy, desiredHealthy: status.desiredHealthy });
+      this.ports.trace.emit('disruption.status', {
+        pdb: key,
+        disruptionsAllowed: status.disruptionsAllowed,
+        currentHealthy: status.currentHealthy,
+        desiredHealthy: status.desiredHealthy,
+      });
     } else {
       this.queue.addRateLimited(key);
     }
@@ -118,24 +133,46 @@ export class DisruptionController implements Controller {
     const pods =
       selector === undefined
         ? []
-        : this.pods.list().filter((p) => p.metadata.namespace === pdb.metadata.namespace && labelSelectorMatcher(selector).matches(p.metadata.labels));
+        : this.pods
+            .list()
+            .filter(
+              (p) =>
+                p.metadata.namespace === pdb.metadata.namespace &&
+                labelSelectorMatcher(selector).matches(p.metadata.labels),
+            );
     const disruptedPods: Record<string, string> = {};
     let recheckAfterUs: number | undefined;
     for (const [name, at] of Object.entries(pdb.status?.disruptedPods ?? {})) {
       const pod = pods.find((p) => p.metadata.name === name);
       const sinceUs = parseTime(at);
-      if (pod === undefined || pod.metadata.deletionTimestamp !== undefined || sinceUs === undefined) continue;
+      if (
+        pod === undefined ||
+        pod.metadata.deletionTimestamp !== undefined ||
+        sinceUs === undefined
+      )
+        continue;
       const leftUs = sinceUs + DELETION_TIMEOUT_US - nowUs;
       if (leftUs <= 0) continue;
       disruptedPods[name] = at;
       recheckAfterUs = Math.min(recheckAfterUs ?? leftUs, leftUs);
     }
     const currentHealthy = pods.filter(
-      (p) => p.metadata.deletionTimestamp === undefined && !(p.metadata.name! in disruptedPods) && isConditionTrue(p.status?.conditions, 'Ready'),
+      (p) =>
+        p.metadata.deletionTimestamp === undefined &&
+        !(p.metadata.name! in disruptedPods) &&
+        isConditionTrue(p.status?.conditions, 'Ready'),
     ).length;
     const expectation = this.expectation(pdb, pods);
     if (expectation === undefined) {
-      return { expectedPods: pods.length, desiredHealthy: 0, currentHealthy, disruptionsAllowed: 0, disruptedPods, reason: 'SyncFailed', recheckAfterUs };
+      return {
+        expectedPods: pods.length,
+        desiredHealthy: 0,
+        currentHealthy,
+        disruptionsAllowed: 0,
+        disruptedPods,
+        reason: 'SyncFailed',
+        recheckAfterUs,
+      };
     }
     const disruptionsAllowed = Math.max(0, currentHealthy - expectation.desiredHealthy);
     return {
@@ -153,7 +190,10 @@ export class DisruptionController implements Controller {
    * maxUnavailable needs the replicas of the pods' controllers. Undefined: cannot tell (a pod
    * without a known controller, or a malformed value), which fails safe to no disruptions.
    */
-  private expectation(pdb: PodDisruptionBudget, pods: readonly Pod[]): { expectedPods: number; desiredHealthy: number } | undefined {
+  private expectation(
+    pdb: PodDisruptionBudget,
+    pods: readonly Pod[],
+  ): { expectedPods: number; desiredHealthy: number } | undefined {
     const { minAvailable, maxUnavailable } = pdb.spec;
     if (maxUnavailable === undefined && typeof minAvailable === 'number') {
       return { expectedPods: pods.length, desiredHealthy: minAvailable };
@@ -162,7 +202,9 @@ export class DisruptionController implements Controller {
     if (expectedPods === undefined) return undefined;
     if (maxUnavailable !== undefined) {
       const unavailable = scaledValue(maxUnavailable, expectedPods, true);
-      return unavailable === undefined ? undefined : { expectedPods, desiredHealthy: Math.max(0, expectedPods - unavailable) };
+      return unavailable === undefined
+        ? undefined
+        : { expectedPods, desiredHealthy: Math.max(0, expectedPods - unavailable) };
     }
     const desired = scaledValue(minAvailable ?? 0, expectedPods, true);
     return desired === undefined ? undefined : { expectedPods, desiredHealthy: desired };

@@ -26,7 +26,8 @@ export abstract class PerNodeAggregate {
     const n = list.length;
     for (let i = 0; i < n; i++) {
       const ni = list[i] as NodeInfo;
-      if (this.nodes[i] === ni && this.gens[i] === ni.generation && this.labels[i] === ni.labels) continue;
+      if (this.nodes[i] === ni && this.gens[i] === ni.generation && this.labels[i] === ni.labels)
+        continue;
       if (i < this.nodes.length) this.drop(i);
       this.nodes[i] = ni;
       this.gens[i] = ni.generation;

@@ -52,7 +52,8 @@ async function messages(opts: KernelBenchOptions): Promise<KernelBenchRow> {
       ports.transport.listen({
         onMessage: () => ports.transport.send(names[ports.random.int(names.length)] as string, msg),
       });
-      for (let k = 0; k < 10; k++) ports.transport.send(names[ports.random.int(names.length)] as string, msg);
+      for (let k = 0; k < 10; k++)
+        ports.transport.send(names[ports.random.int(names.length)] as string, msg);
     });
   }
   const start = wallMs();
@@ -70,6 +71,8 @@ function row(name: string, events: number, elapsedMs: number, virtualUs: number)
   };
 }
 
-export async function runKernelBench(opts: KernelBenchOptions = DEFAULT_KERNEL_BENCH): Promise<KernelBenchRow[]> {
+export async function runKernelBench(
+  opts: KernelBenchOptions = DEFAULT_KERNEL_BENCH,
+): Promise<KernelBenchRow[]> {
   return [await timers(opts), await messages(opts)];
 }

@@ -473,7 +473,10 @@ describe('node and lease', () => {
       apiVersion: 'v1',
       kind: 'Node',
       metadata: { name: 'n1' },
-      status: { capacity: { cpu: '4', memory: '8Gi', pods: '110' }, allocatable: { pods: '110', 'example.com/gpu': '2' } },
+      status: {
+        capacity: { cpu: '4', memory: '8Gi', pods: '110' },
+        allocatable: { pods: '110', 'example.com/gpu': '2' },
+      },
     };
     expect(messages(validateObject(node))).toEqual([]);
     const badNode: Node = { ...node, status: { capacity: { widgets: '3' } } };

@@ -13,7 +13,9 @@ const pod = (name: string, labels: Record<string, string> = {}): Pod =>
     apiVersion: 'v1',
     kind: 'Pod',
     metadata: { name, namespace: 'default', labels },
-    spec: { containers: [{ name: 'c', image: 'nginx:1.25', resources: { requests: { cpu: '100m' } } }] },
+    spec: {
+      containers: [{ name: 'c', image: 'nginx:1.25', resources: { requests: { cpu: '100m' } } }],
+    },
   }) as Pod;
 
 /** A store, an API server and one client process running `script` once the server is up. */
@@ -24,7 +26,10 @@ async function cluster(
 ) {
   const sim = new Simulation({ seed: 1 });
   sim.spawnProcess('etcd-0', (p) => new KvService(p));
-  sim.spawnProcess('apiserver', (p) => new ApiServer(p, { storeMembers: ['etcd-0'], compactionIntervalUs, watchCacheCapacity }));
+  sim.spawnProcess(
+    'apiserver',
+    (p) => new ApiServer(p, { storeMembers: ['etcd-0'], compactionIntervalUs, watchCacheCapacity }),
+  );
   let done = false;
   sim.spawnProcess('client', (p) =>
     p.spawn(async () => {
@@ -63,15 +68,24 @@ describe('API server', () => {
     await cluster(async (api) => {
       const created = await api.create(pod('a'));
       if (!created.ok) throw new Error('create failed');
-      const first = await api.update({ ...created.value, metadata: { ...created.value.metadata, labels: { v: '1' } } });
+      const first = await api.update({
+        ...created.value,
+        metadata: { ...created.value.metadata, labels: { v: '1' } },
+      });
       expect(first.ok).toBe(true);
-      const stale = await api.update({ ...created.value, metadata: { ...created.value.metadata, labels: { v: '2' } } });
+      const stale = await api.update({
+        ...created.value,
+        metadata: { ...created.value.metadata, labels: { v: '2' } },
+      });
       expect(stale.ok).toBe(false);
       if (stale.ok) return;
       expect(stale.status).toBe(409);
       expect(stale.error.reason).toBe('Conflict');
       expect(stale.error.message).toContain('the object has been modified');
-      const bad = await api.create({ ...pod('Bad_Name'), spec: { containers: [{ name: 'c', image: '' }] } } as Pod);
+      const bad = await api.create({
+        ...pod('Bad_Name'),
+        spec: { containers: [{ name: 'c', image: '' }] },
+      } as Pod);
       expect(bad.ok).toBe(false);
       if (bad.ok) return;
       expect(bad.status).toBe(422);
@@ -79,7 +93,10 @@ describe('API server', () => {
       expect(bad.error.message).toContain('spec.containers[0].image: Required value');
       const dup = await api.create(pod('a'));
       expect(!dup.ok && dup.error.reason).toBe('AlreadyExists');
-      const missingNs = await api.create({ ...pod('x'), metadata: { name: 'x', namespace: 'nope' } } as Pod);
+      const missingNs = await api.create({
+        ...pod('x'),
+        metadata: { name: 'x', namespace: 'nope' },
+      } as Pod);
       expect(!missingNs.ok && missingNs.error.message).toBe('namespaces "nope" not found');
     });
   });
@@ -93,7 +110,9 @@ describe('API server', () => {
       expect(!b2.ok && b2.error.message).toContain('pod a is already assigned to node "node-1"');
       const got = await api.get('Pod', 'default', 'a');
       expect(got.ok && got.value.spec.nodeName).toBe('node-1');
-      expect(got.ok && got.value.status?.conditions?.find((c) => c.type === 'PodScheduled')?.status).toBe('True');
+      expect(
+        got.ok && got.value.status?.conditions?.find((c) => c.type === 'PodScheduled')?.status,
+      ).toBe('True');
     });
   });
 
@@ -119,17 +138,28 @@ describe('API server', () => {
       const created = await api.create(pod('a'));
       if (!created.ok) throw new Error('create failed');
       const frames: WatchFrame[] = [];
-      api.watch('Pod', undefined, { resourceVersion: created.value.metadata.resourceVersion, fieldSelector: 'spec.nodeName=node-1' }, {
-        onFrame: (f) => frames.push(f),
-        onClose: () => {},
-      });
+      api.watch(
+        'Pod',
+        undefined,
+        {
+          resourceVersion: created.value.metadata.resourceVersion,
+          fieldSelector: 'spec.nodeName=node-1',
+        },
+        {
+          onFrame: (f) => frames.push(f),
+          onClose: () => {},
+        },
+      );
       await ports.clock.sleep(10_000);
       await api.create(pod('b'));
       await api.bind('default', 'b', 'node-1');
       await api.bind('default', 'a', 'node-2');
       await api.delete('Pod', 'default', 'b', { gracePeriodSeconds: 0 });
       await ports.clock.sleep(10_000);
-      expect(frames.map((f) => `${f.type} ${(f.object as Pod).metadata.name}`)).toEqual(['ADDED b', 'DELETED b']);
+      expect(frames.map((f) => `${f.type} ${(f.object as Pod).metadata.name}`)).toEqual([
+        'ADDED b',
+        'DELETED b',
+      ]);
     });
   });
 
@@ -142,12 +172,17 @@ describe('API server', () => {
       // Two compaction intervals: the first records the revision, the second compacts to it.
       await ports.clock.sleep(2_500_000);
       const status = await new Promise<Status>((resolve) =>
-        api.watch('Pod', undefined, { resourceVersion: oldRv }, {
-          onFrame: (f) => {
-            if (f.type === 'ERROR') resolve(f.object as Status);
+        api.watch(
+          'Pod',
+          undefined,
+          { resourceVersion: oldRv },
+          {
+            onFrame: (f) => {
+              if (f.type === 'ERROR') resolve(f.object as Status);
+            },
+            onClose: () => {},
           },
-          onClose: () => {},
-        }),
+        ),
       );
       expect(status.code).toBe(410);
       expect(status.reason).toBe('Expired');
@@ -164,7 +199,15 @@ describe('API server', () => {
         const rv0 = first.value.metadata.resourceVersion as string;
         // Start the cache, then make more changes than the 3-event window holds.
         const live: string[] = [];
-        api.watch('Pod', 'default', {}, { onFrame: (f) => live.push(`${f.type} ${(f.object as Pod).metadata.name}`), onClose: () => {} });
+        api.watch(
+          'Pod',
+          'default',
+          {},
+          {
+            onFrame: (f) => live.push(`${f.type} ${(f.object as Pod).metadata.name}`),
+            onClose: () => {},
+          },
+        );
         await ports.clock.sleep(10_000);
         const rvs: string[] = [];
         for (const name of ['p1', 'p2', 'p3', 'p4']) {
@@ -174,15 +217,25 @@ describe('API server', () => {
         await ports.clock.sleep(10_000);
         expect(live).toEqual(['ADDED p0', 'ADDED p1', 'ADDED p2', 'ADDED p3', 'ADDED p4']);
         const resumed: string[] = [];
-        api.watch('Pod', 'default', { resourceVersion: rvs[1] }, {
-          onFrame: (f) => resumed.push(`${f.type} ${(f.object as Pod).metadata.name}`),
-          onClose: () => {},
-        });
+        api.watch(
+          'Pod',
+          'default',
+          { resourceVersion: rvs[1] },
+          {
+            onFrame: (f) => resumed.push(`${f.type} ${(f.object as Pod).metadata.name}`),
+            onClose: () => {},
+          },
+        );
         const expired: string[] = [];
-        api.watch('Pod', 'default', { resourceVersion: rv0 }, {
-          onFrame: (f) => expired.push(`${f.type} ${(f.object as Status).code ?? ''}`),
-          onClose: () => {},
-        });
+        api.watch(
+          'Pod',
+          'default',
+          { resourceVersion: rv0 },
+          {
+            onFrame: (f) => expired.push(`${f.type} ${(f.object as Status).code ?? ''}`),
+            onClose: () => {},
+          },
+        );
         await ports.clock.sleep(10_000);
         expect(resumed).toEqual(['ADDED p3', 'ADDED p4']);
         expect(expired).toEqual(['ERROR 410']);
@@ -198,10 +251,15 @@ describe('API server', () => {
       for (const node of ['n1', 'n2']) {
         const log: string[] = [];
         seen.set(node, log);
-        api.watch('Pod', undefined, { fieldSelector: `spec.nodeName=${node}` }, {
-          onFrame: (f) => log.push(`${f.type} ${(f.object as Pod).metadata.name}`),
-          onClose: () => {},
-        });
+        api.watch(
+          'Pod',
+          undefined,
+          { fieldSelector: `spec.nodeName=${node}` },
+          {
+            onFrame: (f) => log.push(`${f.type} ${(f.object as Pod).metadata.name}`),
+            onClose: () => {},
+          },
+        );
       }
       await ports.clock.sleep(10_000);
       await api.create(pod('a'));

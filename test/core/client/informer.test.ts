@@ -7,13 +7,26 @@ import { KvService } from '../../../core/store/kv-service.ts';
 import { Simulation } from '../../../sim/simulation.ts';
 
 const pod = (name: string): Pod =>
-  ({ apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'default' }, spec: { containers: [{ name: 'c', image: 'busybox:1' }] } }) as Pod;
+  ({
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, namespace: 'default' },
+    spec: { containers: [{ name: 'c', image: 'busybox:1' }] },
+  }) as Pod;
 
 describe('Informer', () => {
   it('mirrors the API through watch breaks, API server restarts and a compaction-forced relist', async () => {
     const sim = new Simulation({ seed: 3 });
     sim.spawnProcess('etcd-0', (p) => new KvService(p));
-    sim.spawnProcess('apiserver', (p) => new ApiServer(p, { storeMembers: ['etcd-0'], compactionIntervalUs: 2_000_000, watchCacheCapacity: 1 }));
+    sim.spawnProcess(
+      'apiserver',
+      (p) =>
+        new ApiServer(p, {
+          storeMembers: ['etcd-0'],
+          compactionIntervalUs: 2_000_000,
+          watchCacheCapacity: 1,
+        }),
+    );
     const events: string[] = [];
     let informer: Informer<'Pod'> | undefined;
     sim.spawnProcess('watcher', (p) => {
@@ -51,7 +64,12 @@ describe('Informer', () => {
     );
     await sim.run({ untilUs: 200_000_000, stopWhen: () => done });
     expect(done).toBe(true);
-    expect(informer?.list().map((o) => o.metadata.name).sort()).toEqual(['a', 'c', 'd']);
+    expect(
+      informer
+        ?.list()
+        .map((o) => o.metadata.name)
+        .sort(),
+    ).toEqual(['a', 'c', 'd']);
     // The changes made while the watcher was cut off reach it through a relist (its version fell
     // out of the one-event watch cache window: 410), which reports what was listed before what
     // vanished.

@@ -3,10 +3,14 @@ import { WorkQueue } from '../../../core/client/workqueue.ts';
 import { Simulation } from '../../../sim/simulation.ts';
 
 /** Runs `body` inside a simulated process and returns what it logged. */
-async function inProcess(body: (q: WorkQueue<string>, log: string[], now: () => number) => Promise<void>): Promise<string[]> {
+async function inProcess(
+  body: (q: WorkQueue<string>, log: string[], now: () => number) => Promise<void>,
+): Promise<string[]> {
   const sim = new Simulation({ seed: 1 });
   const log: string[] = [];
-  sim.spawnProcess('p', (ports) => ports.spawn(() => body(new WorkQueue(ports.clock), log, () => ports.clock.now())));
+  sim.spawnProcess('p', (ports) =>
+    ports.spawn(() => body(new WorkQueue(ports.clock), log, () => ports.clock.now())),
+  );
   await sim.run();
   return log;
 }

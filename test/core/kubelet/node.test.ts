@@ -80,21 +80,41 @@ describe('kubelet node registration and lease', () => {
     const sim = controlPlane();
     spawnNode(sim);
     await runScript(sim, async (api, ports) => {
-      const node = await waitFor(ports, 'node', async () => {
-        const r = await api.get('Node', undefined, 'node-1');
-        return r.ok ? r.value : undefined;
-      }, 5_000_000);
+      const node = await waitFor(
+        ports,
+        'node',
+        async () => {
+          const r = await api.get('Node', undefined, 'node-1');
+          return r.ok ? r.value : undefined;
+        },
+        5_000_000,
+      );
       // What the node lifecycle controller does when leases go stale (e.g. the store was down).
       const conditions = (node.status?.conditions ?? []).map((c) =>
-        c.type === 'Ready' ? { ...c, status: 'Unknown' as const, reason: 'NodeStatusUnknown', message: 'Kubelet stopped posting node status.' } : c,
+        c.type === 'Ready'
+          ? {
+              ...c,
+              status: 'Unknown' as const,
+              reason: 'NodeStatusUnknown',
+              message: 'Kubelet stopped posting node status.',
+            }
+          : c,
       );
       const written = await api.updateStatus({ ...node, status: { ...node.status, conditions } });
       expect(written.ok).toBe(true);
       const startUs = ports.clock.now();
-      await waitFor(ports, 'Ready=True again', async () => {
-        const r = await api.get('Node', undefined, 'node-1');
-        return r.ok && r.value.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True' ? true : undefined;
-      }, 30_000_000);
+      await waitFor(
+        ports,
+        'Ready=True again',
+        async () => {
+          const r = await api.get('Node', undefined, 'node-1');
+          return r.ok &&
+            r.value.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True'
+            ? true
+            : undefined;
+        },
+        30_000_000,
+      );
       // nodeStatusUpdateFrequency is 10 s: corrected at the next update, not after 5 min.
       expect(ports.clock.now() - startUs).toBeLessThanOrEqual(11_000_000);
     });

@@ -83,6 +83,10 @@ export class DomainCache extends AggregateCache<DomainAggregate> {
     namespace: string,
     list: readonly NodeInfo[],
   ): DomainAggregate {
-    return this.lookup(key, () => new DomainAggregate(topologyKey, requiredKeys, selector, namespace), list);
+    return this.lookup(
+      key,
+      () => new DomainAggregate(topologyKey, requiredKeys, selector, namespace),
+      list,
+    );
   }
 }
