@@ -52,6 +52,89 @@ function importsOf(text: string): string[] {
   return out;
 }
 
+/**
+ * What each folder of core/ may import besides itself: api <- raft/store <- apiserver <- client
+ * <- the components, with util, ports and the trace schema below everything. Components never
+ * import one another, and nothing but the cluster assembly sees them all.
+ */
+const COMPONENT_DEPS = ['util', 'ports', 'trace', 'api', 'client'];
+const CORE_LAYERS: Readonly<Record<string, readonly string[]>> = {
+  util: [],
+  trace: ['util'],
+  ports: ['util', 'trace'],
+  api: ['util', 'ports', 'trace'],
+  raft: ['util', 'ports', 'trace'],
+  store: ['util', 'ports', 'trace', 'raft'],
+  apiserver: ['util', 'ports', 'trace', 'api', 'store'],
+  client: ['util', 'ports', 'trace', 'api'],
+  scheduler: COMPONENT_DEPS,
+  controllers: COMPONENT_DEPS,
+  kubelet: COMPONENT_DEPS,
+  proxy: COMPONENT_DEPS,
+  cluster: [
+    'util',
+    'ports',
+    'trace',
+    'api',
+    'raft',
+    'store',
+    'apiserver',
+    'client',
+    'scheduler',
+    'controllers',
+    'kubelet',
+    'proxy',
+  ],
+};
+
+/** Inside core/scheduler: framework <- cache, queue, plugins <- engine, config <- the process. */
+const SCHEDULER_LAYERS: Readonly<Record<string, readonly string[]>> = {
+  framework: [],
+  cache: ['framework'],
+  queue: ['framework'],
+  plugins: ['framework'],
+  engine: ['framework', 'cache', 'queue'],
+  config: ['framework', 'plugins'],
+  // scheduler.ts and informer-listers.ts: the scheduler process, on top of everything.
+  process: ['framework', 'cache', 'queue', 'plugins', 'engine', 'config'],
+};
+
+function coreLayerOf(file: string): string | undefined {
+  return file.startsWith('core/') ? file.split('/')[1] : undefined;
+}
+
+function schedulerLayerOf(file: string): string | undefined {
+  if (!file.startsWith('core/scheduler/')) return undefined;
+  const parts = file.split('/');
+  return parts.length === 3 ? 'process' : parts[2];
+}
+
+/** Imports from `files` into a layer that `allowed` does not list for the importing layer. */
+function layerViolations(
+  files: readonly string[],
+  allowed: Readonly<Record<string, readonly string[]>>,
+  layerOf: (file: string) => string | undefined,
+): string[] {
+  const hits: string[] = [];
+  for (const file of files) {
+    const from = layerOf(file);
+    if (from === undefined) continue;
+    const permitted = allowed[from];
+    if (permitted === undefined) {
+      hits.push(`${file}: folder ${from} has no place in the layer table`);
+      continue;
+    }
+    for (const spec of importsOf(readFileSync(join(ROOT, file), 'utf8'))) {
+      if (!spec.startsWith('.')) continue;
+      const to = layerOf(relative(ROOT, join(ROOT, file, '..', spec)));
+      if (to !== undefined && to !== from && !permitted.includes(to)) {
+        hits.push(`${file} (${from}) imports ${spec} (${to})`);
+      }
+    }
+  }
+  return hits;
+}
+
 describe('project rules', () => {
   const coreAndSim = [...sources('core'), ...sources('sim')].filter(
     (f) => !f.startsWith('sim/cli/'),
@@ -86,6 +169,15 @@ describe('project rules', () => {
     expect(hits).toEqual([]);
   });
 
+  it('core/ folders import only the layers below them (DESIGN.md §1)', () => {
+    expect(layerViolations(sources('core'), CORE_LAYERS, coreLayerOf)).toEqual([]);
+  });
+
+  it("the scheduler's folders import only the folders below them", () => {
+    const files = sources('core/scheduler');
+    expect(layerViolations(files, SCHEDULER_LAYERS, schedulerLayerOf)).toEqual([]);
+  });
+
   it('sim/ outside sim/cli/ does not import real/ or viz/', () => {
     const hits: string[] = [];
     for (const file of sources('sim').filter((f) => !f.startsWith('sim/cli/'))) {
@@ -103,6 +195,9 @@ describe('project rules', () => {
     expect(AMBIENT.some((re) => re.test(code('const t = Date.now();')))).toBe(true);
     expect(AMBIENT.some((re) => re.test(code('// Date.now() in a comment')))).toBe(false);
     expect(AMBIENT.some((re) => re.test(code("const s = 'Math.random()';")))).toBe(false);
+    expect(coreLayerOf('core/kubelet/kubelet.ts')).toBe('kubelet');
+    expect(schedulerLayerOf('core/scheduler/scheduler.ts')).toBe('process');
+    expect(schedulerLayerOf('core/scheduler/plugins/node-name/node-name.ts')).toBe('plugins');
     expect(importsOf("import { x } from 'node:fs';\nexport * from '../sim/a.ts';")).toEqual([
       'node:fs',
       '../sim/a.ts',

@@ -23,3 +23,4 @@ export * from './conditions.ts';
 export * from './pod-helpers.ts';
 export * from './node-affinity.ts';
 export * from './policy-types.ts';
+export * from './http.ts';

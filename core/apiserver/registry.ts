@@ -24,7 +24,7 @@ import type { Eviction, PodDisruptionBudget } from '../api/policy-types.ts';
 import { setCondition } from '../api/conditions.ts';
 import type { Clock } from '../ports/clock.ts';
 import { nameSuffix, uid, type Random } from '../ports/random.ts';
-import type { ApiResponse } from './http.ts';
+import type { ApiResponse } from '../api/http.ts';
 import { collectionPrefix, objectKey } from './keys.ts';
 import type { RequestInfo } from './request-info.ts';
 import { ObjectStorage, parseResourceVersion, type StorageFailure } from './storage.ts';

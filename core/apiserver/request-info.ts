@@ -1,5 +1,5 @@
 import { RESOURCES, type ResourceInfo } from '../api/resources.ts';
-import type { HttpMethod } from './http.ts';
+import type { HttpMethod } from '../api/http.ts';
 
 /** What a request is about, parsed from its path as upstream's RequestInfoFactory does. */
 export interface RequestInfo {

@@ -4,7 +4,7 @@ import type { ProcessPorts } from '../ports/process.ts';
 import type { ServerStream } from '../ports/transport.ts';
 import { DEFAULT_KV_CLIENT, KvClient } from '../store/kv-client.ts';
 import { revision } from '../store/types.ts';
-import type { ApiRequest, ApiResponse, WatchFrame } from './http.ts';
+import type { ApiRequest, ApiResponse, WatchFrame } from '../api/http.ts';
 import { collectionPrefix } from './keys.ts';
 import { parseSelectors, Registry, type DeleteOptions } from './registry.ts';
 import { WatchCache } from './watch-cache.ts';

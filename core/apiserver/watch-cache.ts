@@ -4,7 +4,7 @@ import { keyOf } from '../api/meta.ts';
 import type { Status } from '../api/status-types.ts';
 import type { KObject } from '../api/types.ts';
 import type { ResourceInfo } from '../api/resources.ts';
-import type { WatchFrame } from './http.ts';
+import type { WatchFrame } from '../api/http.ts';
 import type { Selectors } from './registry.ts';
 import type { ObjectStorage, StorageEvent } from './storage.ts';
 

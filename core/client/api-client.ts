@@ -4,7 +4,7 @@ import type { Status } from '../api/status-types.ts';
 import type { KList } from '../api/meta-types.ts';
 import type { Kind, KindOf, KObject } from '../api/types.ts';
 import type { ClientStream, Transport } from '../ports/transport.ts';
-import type { ApiRequest, ApiResponse, HttpMethod, WatchFrame } from '../apiserver/http.ts';
+import type { ApiRequest, ApiResponse, HttpMethod, WatchFrame } from '../api/http.ts';
 
 export type ApiResult<T> =
   | { readonly ok: true; readonly status: number; readonly value: T }

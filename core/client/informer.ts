@@ -1,4 +1,4 @@
-import type { WatchFrame } from '../apiserver/http.ts';
+import type { WatchFrame } from '../api/http.ts';
 import { keyOf } from '../api/meta.ts';
 import type { Status } from '../api/status-types.ts';
 import type { Kind, KindOf } from '../api/types.ts';

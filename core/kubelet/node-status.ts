@@ -11,7 +11,7 @@ import { formatTime } from '../api/time.ts';
 import type { ApiClient } from '../client/api-client.ts';
 import type { ProcessPorts } from '../ports/process.ts';
 import { uid as randomUid } from '../ports/random.ts';
-import { fnv1a64Hex } from '../store/fnv-hash.ts';
+import { fnv1a64Hex } from '../util/fnv-hash.ts';
 import { nodeAllocatable, type KubeletConfig } from './config.ts';
 
 /** Upstream's registration backoff: 100 ms doubling to 7 s. */

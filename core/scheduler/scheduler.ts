@@ -25,7 +25,7 @@ import {
   SchedulingEngine,
   type AssumedDecision,
   type FailedDecision,
-} from './framework/scheduling-engine.ts';
+} from './engine/scheduling-engine.ts';
 import { Status, type MaybeStatus } from './framework/status.ts';
 import { IN_TREE_REGISTRY } from './plugins/registry.ts';
 

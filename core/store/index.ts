@@ -5,4 +5,3 @@ export * from './watch.ts';
 export * from './snapshot.ts';
 export * from './state-machine.ts';
 export * from './model.ts';
-export * from './fnv-hash.ts';

@@ -7,7 +7,7 @@
  * `drainWatchEvents()` after applying, when it wants to deliver.
  */
 import { assert, assertNever } from '../util/assert.ts';
-import { fnv1a64Hex } from './fnv-hash.ts';
+import { fnv1a64Hex } from '../util/fnv-hash.ts';
 import { MvccStore, type MvccStoreOptions } from './mvcc.ts';
 import { restore, snapshot } from './snapshot.ts';
 import type {

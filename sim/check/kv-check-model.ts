@@ -10,7 +10,7 @@
  * collision, ~2^-64 per pair, could prune an unexplored branch; accepted). Without past reads in
  * the history the past is irrelevant and is not tracked, which keeps memoisation sharper.
  */
-import { fnv1a64Hex } from '../../core/store/fnv-hash.ts';
+import { fnv1a64Hex } from '../../core/util/fnv-hash.ts';
 import { modelStateKey, initialModelState, step, type ModelState } from '../../core/store/model.ts';
 import {
   DEFAULT_STORE_LIMITS,

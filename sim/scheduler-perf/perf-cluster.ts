@@ -36,7 +36,7 @@ import {
   SchedulingEngine,
   type Decision,
   type FailedDecision,
-} from '../../core/scheduler/framework/scheduling-engine.ts';
+} from '../../core/scheduler/engine/scheduling-engine.ts';
 import { Status, type MaybeStatus } from '../../core/scheduler/framework/status.ts';
 import { VirtualClock } from './virtual-clock.ts';
 

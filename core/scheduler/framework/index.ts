@@ -14,6 +14,5 @@ export * from './profile.ts';
 export * from './queued-pod-info.ts';
 export * from './resource.ts';
 export * from './schedule-pod.ts';
-export * from './scheduling-engine.ts';
 export * from './status.ts';
 export * from './waiting-pod.ts';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Pod } from '../../../core/api/pod-types.ts';
 import type { Status } from '../../../core/api/status-types.ts';
-import type { WatchFrame } from '../../../core/apiserver/http.ts';
+import type { WatchFrame } from '../../../core/api/http.ts';
 import { ApiServer } from '../../../core/apiserver/server.ts';
 import { ApiClient } from '../../../core/client/api-client.ts';
 import type { ProcessPorts } from '../../../core/ports/process.ts';

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { numFeasibleNodesToFind } from '../../../core/scheduler/framework/schedule-pod.ts';
-import type { FailedDecision } from '../../../core/scheduler/framework/scheduling-engine.ts';
+import type { FailedDecision } from '../../../core/scheduler/engine/scheduling-engine.ts';
 import type { PodDisruptionBudgetView } from '../../../core/scheduler/framework/listers.ts';
 import { EMPTY_CLUSTER_LISTERS } from '../../../core/scheduler/framework/listers.ts';
 import { drain, makeEngine, node, pod } from './fixtures.ts';

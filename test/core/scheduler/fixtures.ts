@@ -7,7 +7,7 @@ import { loadSchedulerConfiguration } from '../../../core/scheduler/config/load.
 import {
   SchedulingEngine,
   type Decision,
-} from '../../../core/scheduler/framework/scheduling-engine.ts';
+} from '../../../core/scheduler/engine/scheduling-engine.ts';
 import type { SchedulerActions } from '../../../core/scheduler/framework/interface.ts';
 import type { ClusterListers } from '../../../core/scheduler/framework/listers.ts';
 import type { Registry } from '../../../core/scheduler/framework/profile.ts';

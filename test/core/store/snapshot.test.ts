@@ -2,12 +2,12 @@ import { describe, expect, it } from 'vitest';
 import {
   FROM_KEY,
   KvStateMachine,
-  fnv1a64Hex,
   leaseId,
   revision,
   type Op,
   type WatchResponse,
 } from '../../../core/store/index.ts';
+import { fnv1a64Hex } from '../../../core/util/fnv-hash.ts';
 import { decodeEntryOp, encodeEntryOp } from '../../../core/store/member/op-codec.ts';
 
 const rev = revision;

@@ -28,17 +28,17 @@ import {
   nodeUpdateActions,
   podUpdateActions,
   type ClusterEventWithHint,
-} from './cluster-event.ts';
-import { CycleState } from './cycle-state.ts';
-import type { FitError } from './fit-error.ts';
-import { Framework } from './framework.ts';
-import type { SchedulerActions } from './interface.ts';
-import { EMPTY_CLUSTER_LISTERS, type ClusterListers } from './listers.ts';
-import { podKey } from './pod-info.ts';
-import type { Registry, ResolvedProfile } from './profile.ts';
-import type { QueuedPodInfo } from './queued-pod-info.ts';
-import { PodScheduler, type ScheduleResult } from './schedule-pod.ts';
-import { isRejected, Status, type MaybeStatus } from './status.ts';
+} from '../framework/cluster-event.ts';
+import { CycleState } from '../framework/cycle-state.ts';
+import type { FitError } from '../framework/fit-error.ts';
+import { Framework } from '../framework/framework.ts';
+import type { SchedulerActions } from '../framework/interface.ts';
+import { EMPTY_CLUSTER_LISTERS, type ClusterListers } from '../framework/listers.ts';
+import { podKey } from '../framework/pod-info.ts';
+import type { Registry, ResolvedProfile } from '../framework/profile.ts';
+import type { QueuedPodInfo } from '../framework/queued-pod-info.ts';
+import { PodScheduler, type ScheduleResult } from '../framework/schedule-pod.ts';
+import { isRejected, Status, type MaybeStatus } from '../framework/status.ts';
 
 /** validation.NoteLengthLimit: event and condition messages are cut to this length. */
 export const NOTE_LENGTH_LIMIT = 1024;

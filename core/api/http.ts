@@ -1,6 +1,7 @@
 /**
- * The API server speaks HTTP semantics over the Transport port: the same request shape serves
- * the simulated network and, in real mode, a real HTTP listener that kubectl talks to.
+ * The API's wire shape, shared by clients and the API server: HTTP semantics over the Transport
+ * port. The same request shape serves the simulated network and, in real mode, a real HTTP
+ * listener that kubectl talks to.
  */
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
