@@ -3,7 +3,9 @@
  * 1..n, each a KvMember process on its own simulated disk. Shared by the fuzzer, the benchmark
  * and the tests.
  */
-import { KvMember, type KvMemberOptions, type MemberPeer } from '../core/store/member/kv-member.ts';
+import { storeMemberPlan } from '../core/cluster/assembly.ts';
+import { STORE_MEMBER_PREFIX, storeMemberName } from '../core/cluster/identities.ts';
+import type { KvMember, KvMemberOptions, MemberPeer } from '../core/store/member/kv-member.ts';
 import type { MemberProbe, MemberView } from '../core/store/member/member-probe.ts';
 import type { SimProcess } from './process.ts';
 import type { Simulation } from './simulation.ts';
@@ -30,7 +32,7 @@ export class StoreCluster {
     private readonly sim: Simulation,
     private readonly options: StoreClusterOptions,
   ) {
-    this.prefix = options.namePrefix ?? 'etcd';
+    this.prefix = options.namePrefix ?? STORE_MEMBER_PREFIX;
     this.peers = Array.from({ length: options.members }, (_, i) => this.peer(i + 1));
     this.lastId = options.members;
     for (const peer of this.peers) this.spawn(peer, false);
@@ -86,7 +88,7 @@ export class StoreCluster {
   }
 
   private peer(id: number): MemberPeer {
-    return { id, address: `${this.prefix}-${id - 1}` };
+    return { id, address: storeMemberName(id - 1, this.prefix) };
   }
 
   /** Starts `peer`, telling it about every member started so far. */
@@ -98,7 +100,8 @@ export class StoreCluster {
       ...(join ? { join } : {}),
       ...(this.options.probe === undefined ? {} : { probe: this.options.probe }),
     };
-    this.sim.spawnProcess(peer.address, (ports) => new KvMember(ports, memberOptions));
+    const plan = storeMemberPlan(memberOptions, peer.address);
+    this.sim.spawnProcess(plan.name, plan.start);
   }
 
   /** The running incarnation of a member, or undefined while it is down. */

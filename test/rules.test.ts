@@ -94,7 +94,7 @@ const SCHEDULER_LAYERS: Readonly<Record<string, readonly string[]>> = {
   queue: ['framework'],
   plugins: ['framework'],
   engine: ['framework', 'cache', 'queue'],
-  config: ['framework', 'plugins'],
+  config: ['framework', 'plugins', 'queue'],
   // scheduler.ts and informer-listers.ts: the scheduler process, on top of everything.
   process: ['framework', 'cache', 'queue', 'plugins', 'engine', 'config'],
 };

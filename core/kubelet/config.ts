@@ -70,9 +70,10 @@ export interface KubeletConfig {
 export type KubeletOptions = Pick<KubeletConfig, 'nodeName' | 'podCIDR'> &
   Partial<Omit<KubeletConfig, 'nodeName' | 'podCIDR'>>;
 
+/** A node's machine when nothing says otherwise (every cluster default is this one). */
 export const DEFAULT_CAPACITY: ResourceList = {
   cpu: '4',
-  memory: '16Gi',
+  memory: '8Gi',
   pods: '110',
   'ephemeral-storage': '100Gi',
 };

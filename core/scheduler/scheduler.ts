@@ -17,6 +17,11 @@ import { Informer } from '../client/informer.ts';
 import type { ProcessPorts } from '../ports/process.ts';
 import { nameSuffix } from '../ports/random.ts';
 import { defaultConfiguration, type SchedulerConfiguration } from './config/load.ts';
+import {
+  ENGINE_TICK_US,
+  queueOptionsFrom,
+  UNSCHEDULABLE_FLUSH_US,
+} from './config/engine-options.ts';
 import type { SchedulerActions } from './framework/interface.ts';
 import type { ClusterListers } from './framework/listers.ts';
 import { InformerListers } from './informer-listers.ts';
@@ -28,10 +33,6 @@ import {
 } from './engine/scheduling-engine.ts';
 import { Status, type MaybeStatus } from './framework/status.ts';
 import { IN_TREE_REGISTRY } from './plugins/registry.ts';
-
-const SECOND_US = 1_000_000;
-/** scheduling_queue.go: the leftover flush runs every 30 s. */
-const UNSCHEDULABLE_FLUSH_US = 30 * SECOND_US;
 
 export interface SchedulerOptions {
   readonly config?: SchedulerConfiguration;
@@ -61,11 +62,7 @@ export class Scheduler {
       clock: ports.clock,
       random: ports.random.fork('scheduler'),
       actions: this.actions(),
-      queue: {
-        podInitialBackoffUs: config.podInitialBackoffSeconds * SECOND_US,
-        podMaxBackoffUs: config.podMaxBackoffSeconds * SECOND_US,
-        podMaxInUnschedulablePodsDurationUs: 5 * 60 * SECOND_US,
-      },
+      queue: queueOptionsFrom(config),
       listers: opts.listers ?? (this.listers = new InformerListers(ports, api)),
     });
     this.engine.queue.onReady = () => this.wake?.();
@@ -83,7 +80,7 @@ export class Scheduler {
     });
     this.nodes.start();
     this.pods.start();
-    this.tickEvery(SECOND_US, () => this.engine.tickSecond());
+    this.tickEvery(ENGINE_TICK_US, () => this.engine.tickSecond());
     this.tickEvery(UNSCHEDULABLE_FLUSH_US, () => this.engine.tickUnschedulableFlush());
     ports.spawn(() => this.run());
   }

@@ -5,7 +5,8 @@ import { SYSTEM_NAMESPACES } from '../../core/apiserver/server.ts';
 import { ApiClient, type ApiResult } from '../../core/client/api-client.ts';
 import { Informer } from '../../core/client/informer.ts';
 import type { ProcessPorts } from '../../core/ports/process.ts';
-import { buildCluster, type ClusterLayout } from '../cluster.ts';
+import type { ClusterLayout } from '../../core/cluster/assembly.ts';
+import { buildCluster } from '../cluster.ts';
 import { applyFault, type Fault } from '../faults.ts';
 import { DEFAULT_LINK, type LinkOptions } from '../network.ts';
 import { Simulation } from '../simulation.ts';
@@ -113,8 +114,10 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
   });
   if (options.traceSink !== undefined) sim.trace.addSink(options.traceSink);
   const layout = buildCluster(sim, {
-    storeMembers: spec.cluster.store?.members ?? 1,
-    inMemoryStore: spec.cluster.store?.inMemory ?? false,
+    store: {
+      members: spec.cluster.store?.members ?? 1,
+      inMemory: spec.cluster.store?.inMemory ?? false,
+    },
     nodePools: spec.cluster.nodes.map((p) => ({
       namePrefix: p.namePrefix ?? 'node',
       count: p.count,
@@ -122,7 +125,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
       labels: p.labels ?? {},
       ...(p.imagePullSeconds === undefined
         ? {}
-        : { imagePullUs: Math.round(p.imagePullSeconds * 1_000_000) }),
+        : { machine: { imagePullUs: Math.round(p.imagePullSeconds * 1_000_000) } }),
     })),
   });
   checkProcessNames(scenario, sim);

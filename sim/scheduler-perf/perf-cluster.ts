@@ -26,6 +26,11 @@ import type { Labels } from '../../core/api/selectors.ts';
 import { formatTime } from '../../core/api/time.ts';
 import { nameSuffix, uid, type Random } from '../../core/ports/random.ts';
 import type { SchedulerConfiguration } from '../../core/scheduler/config/load.ts';
+import {
+  ENGINE_TICK_US,
+  queueOptionsFrom,
+  UNSCHEDULABLE_FLUSH_US,
+} from '../../core/scheduler/config/engine-options.ts';
 import type { SchedulerActions } from '../../core/scheduler/framework/interface.ts';
 import {
   EMPTY_CLUSTER_LISTERS,
@@ -41,8 +46,6 @@ import { Status, type MaybeStatus } from '../../core/scheduler/framework/status.
 import { VirtualClock } from './virtual-clock.ts';
 
 const SECOND_US = 1_000_000;
-/** scheduling_queue.go: the unschedulable pool's leftover flush runs every 30 s. */
-const UNSCHEDULABLE_FLUSH_US = 30 * SECOND_US;
 /** Upstream's apiserver retries generateName collisions only a few times; we need a bound. */
 const NAME_ATTEMPTS = 100;
 
@@ -97,13 +100,9 @@ export class PerfCluster {
       random: opts.random.fork('scheduler'),
       actions: this.actions(),
       listers: this.listers(),
-      queue: {
-        podInitialBackoffUs: opts.config.podInitialBackoffSeconds * SECOND_US,
-        podMaxBackoffUs: opts.config.podMaxBackoffSeconds * SECOND_US,
-        podMaxInUnschedulablePodsDurationUs: 5 * 60 * SECOND_US,
-      },
+      queue: queueOptionsFrom(opts.config),
     });
-    this.every(SECOND_US, () => this.engine.tickSecond());
+    this.every(ENGINE_TICK_US, () => this.engine.tickSecond());
     this.every(UNSCHEDULABLE_FLUSH_US, () => this.engine.tickUnschedulableFlush());
   }
 

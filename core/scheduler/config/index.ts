@@ -1,2 +1,3 @@
 export * from './defaults.ts';
 export * from './load.ts';
+export * from './engine-options.ts';

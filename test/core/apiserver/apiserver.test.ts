@@ -2,11 +2,10 @@ import { describe, expect, it } from 'vitest';
 import type { Pod } from '../../../core/api/pod-types.ts';
 import type { Status } from '../../../core/api/status-types.ts';
 import type { WatchFrame } from '../../../core/api/http.ts';
-import { ApiServer } from '../../../core/apiserver/server.ts';
 import { ApiClient } from '../../../core/client/api-client.ts';
 import type { ProcessPorts } from '../../../core/ports/process.ts';
-import { KvService } from '../../../core/store/kv-service.ts';
-import { Simulation } from '../../../sim/simulation.ts';
+import type { Simulation } from '../../../sim/simulation.ts';
+import { controlPlane } from '../../support/cluster.ts';
 
 const pod = (name: string, labels: Record<string, string> = {}): Pod =>
   ({
@@ -24,12 +23,7 @@ async function cluster(
   compactionIntervalUs?: number,
   watchCacheCapacity?: number,
 ) {
-  const sim = new Simulation({ seed: 1 });
-  sim.spawnProcess('etcd-0', (p) => new KvService(p));
-  sim.spawnProcess(
-    'apiserver',
-    (p) => new ApiServer(p, { storeMembers: ['etcd-0'], compactionIntervalUs, watchCacheCapacity }),
-  );
+  const sim = controlPlane({ seed: 1, apiServer: { compactionIntervalUs, watchCacheCapacity } });
   let done = false;
   sim.spawnProcess('client', (p) =>
     p.spawn(async () => {

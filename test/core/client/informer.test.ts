@@ -1,10 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { Pod } from '../../../core/api/pod-types.ts';
-import { ApiServer } from '../../../core/apiserver/server.ts';
 import { ApiClient } from '../../../core/client/api-client.ts';
 import { Informer } from '../../../core/client/informer.ts';
-import { KvService } from '../../../core/store/kv-service.ts';
-import { Simulation } from '../../../sim/simulation.ts';
+import { controlPlane } from '../../support/cluster.ts';
 
 const pod = (name: string): Pod =>
   ({
@@ -16,17 +14,10 @@ const pod = (name: string): Pod =>
 
 describe('Informer', () => {
   it('mirrors the API through watch breaks, API server restarts and a compaction-forced relist', async () => {
-    const sim = new Simulation({ seed: 3 });
-    sim.spawnProcess('etcd-0', (p) => new KvService(p));
-    sim.spawnProcess(
-      'apiserver',
-      (p) =>
-        new ApiServer(p, {
-          storeMembers: ['etcd-0'],
-          compactionIntervalUs: 2_000_000,
-          watchCacheCapacity: 1,
-        }),
-    );
+    const sim = controlPlane({
+      seed: 3,
+      apiServer: { compactionIntervalUs: 2_000_000, watchCacheCapacity: 1 },
+    });
     const events: string[] = [];
     let informer: Informer<'Pod'> | undefined;
     sim.spawnProcess('watcher', (p) => {

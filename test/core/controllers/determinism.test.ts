@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_LINK, DEFAULT_NETWORK } from '../../../sim/network.ts';
-import { controlPlane, runScript } from '../../support/control-plane.ts';
+import { controlPlane, runScript, startControllerManager } from '../../support/cluster.ts';
 import {
   boundPod,
   FakeKubelet,
@@ -8,7 +8,6 @@ import {
   mustUpdate,
   PodMonitor,
   replicaSet,
-  startControllerManager,
   waitFor,
 } from './harness.ts';
 

@@ -4,8 +4,8 @@ import type { PodDisruptionBudget } from '../../../core/api/policy-types.ts';
 import type { Status } from '../../../core/api/status-types.ts';
 import type { ApiClient } from '../../../core/client/api-client.ts';
 import type { ProcessPorts } from '../../../core/ports/process.ts';
-import { controlPlane, runScript } from '../../support/control-plane.ts';
-import { replicaSet, startControllerManager } from './harness.ts';
+import { controlPlane, runScript, startControllerManager } from '../../support/cluster.ts';
+import { replicaSet } from './harness.ts';
 
 const pdb = (name: string, spec: PodDisruptionBudget['spec']): PodDisruptionBudget => ({
   apiVersion: 'policy/v1',

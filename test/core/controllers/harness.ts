@@ -9,10 +9,6 @@ import type { KObject } from '../../../core/api/types.ts';
 import { ApiClient, type ApiResult } from '../../../core/client/api-client.ts';
 import { Informer } from '../../../core/client/informer.ts';
 import { isPodActive } from '../../../core/controllers/common/active-pods.ts';
-import {
-  ControllerManager,
-  type ControllerManagerOptions,
-} from '../../../core/controllers/manager.ts';
 import type { ProcessPorts } from '../../../core/ports/process.ts';
 import type { Simulation } from '../../../sim/simulation.ts';
 
@@ -35,17 +31,6 @@ export function replicaSet(
       },
     },
   };
-}
-
-export function startControllerManager(
-  sim: Simulation,
-  options: ControllerManagerOptions = {},
-  name = 'kcm',
-): void {
-  sim.spawnProcess(
-    name,
-    (p) => new ControllerManager(p, new ApiClient(p.transport, 'apiserver'), options),
-  );
 }
 
 /**

@@ -4,14 +4,13 @@ import { TAINT_NODE_NOT_READY, TAINT_NODE_UNREACHABLE } from '../../../core/api/
 import type { Node } from '../../../core/api/node-types.ts';
 import type { Pod } from '../../../core/api/pod-types.ts';
 import type { Informer } from '../../../core/client/informer.ts';
-import { controlPlane, runScript } from '../../support/control-plane.ts';
+import { controlPlane, runScript, startControllerManager } from '../../support/cluster.ts';
 import {
   boundPod,
   FakeKubelet,
   isTerminating,
   mustCreate,
   mustUpdate,
-  startControllerManager,
   waitFor,
   watchKind,
 } from './harness.ts';

@@ -5,16 +5,8 @@ import type { Pod } from '../../../core/api/pod-types.ts';
 import type { ReplicaSet } from '../../../core/api/replica-set-types.ts';
 import { formatTime } from '../../../core/api/time.ts';
 import { DEFAULT_LINK, DEFAULT_NETWORK } from '../../../sim/network.ts';
-import { controlPlane, runScript } from '../../support/control-plane.ts';
-import {
-  mustCreate,
-  mustUpdate,
-  PodMonitor,
-  replicaSet,
-  retry,
-  startControllerManager,
-  waitFor,
-} from './harness.ts';
+import { controlPlane, runScript, startControllerManager } from '../../support/cluster.ts';
+import { mustCreate, mustUpdate, PodMonitor, replicaSet, retry, waitFor } from './harness.ts';
 
 const lossy = (lossProbability: number) => ({
   ...DEFAULT_NETWORK,

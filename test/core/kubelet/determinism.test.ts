@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { controlPlane, runScript } from '../../support/control-plane.ts';
-import { pod, spawnNode } from './harness.ts';
+import { controlPlane, runScript, spawnNode } from '../../support/cluster.ts';
+import { pod } from './harness.ts';
 
 /** Two nodes, pods that run, crash, complete and get deleted, and a node crash in between. */
 async function scenario(seed: number): Promise<string> {

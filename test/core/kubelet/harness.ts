@@ -1,35 +1,8 @@
 import type { Pod } from '../../../core/api/pod-types.ts';
-import { ApiClient } from '../../../core/client/api-client.ts';
-import { Kubelet } from '../../../core/kubelet/kubelet.ts';
-import type { KubeletOptions } from '../../../core/kubelet/config.ts';
+import type { ApiClient } from '../../../core/client/api-client.ts';
 import type { ProcessPorts } from '../../../core/ports/process.ts';
-import { SimRuntime, type SimRuntimeOptions } from '../../../sim/runtime.ts';
 import type { Simulation } from '../../../sim/simulation.ts';
 import type { TraceRecord } from '../../../sim/trace.ts';
-
-export interface NodeSpec {
-  readonly name?: string;
-  readonly kubelet?: Partial<KubeletOptions>;
-  readonly runtime?: Partial<SimRuntimeOptions>;
-}
-
-/**
- * A node process: the machine's runtime and the kubelet are built in the factory, so a crash of
- * the process loses the containers, as a machine crash does.
- */
-export function spawnNode(sim: Simulation, spec: NodeSpec = {}): string {
-  const name = spec.name ?? 'node-1';
-  sim.spawnProcess(name, (p) => {
-    const runtime = new SimRuntime(p, spec.runtime);
-    const api = new ApiClient(p.transport, 'apiserver');
-    return new Kubelet(p, runtime, api, {
-      nodeName: name,
-      podCIDR: '10.244.1.0/24',
-      ...spec.kubelet,
-    });
-  });
-  return name;
-}
 
 /** Collects every trace record of the run. */
 export function recordTrace(sim: Simulation): TraceRecord[] {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseTime } from '../../../core/api/time.ts';
-import { controlPlane, runScript } from '../../support/control-plane.ts';
-import { recordTrace, spawnNode, waitFor } from './harness.ts';
+import { controlPlane, runScript, spawnNode } from '../../support/cluster.ts';
+import { recordTrace, waitFor } from './harness.ts';
 
 describe('kubelet node registration and lease', () => {
   it('registers a Ready node with allocatable and renews its lease every 10 s', async () => {

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { isConditionTrue } from '../../../core/api/conditions.ts';
 import { ipInCidr, parseCidr } from '../../../core/kubelet/pod-ip.ts';
-import { controlPlane, runScript } from '../../support/control-plane.ts';
-import { getPod, pod, podInPhase, recordTrace, spawnNode, waitFor } from './harness.ts';
+import { controlPlane, runScript, spawnNode } from '../../support/cluster.ts';
+import { getPod, pod, podInPhase, recordTrace, waitFor } from './harness.ts';
 
 const CONDITIONS = [
   'PodScheduled',

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Pod } from '../../../core/api/pod-types.ts';
-import { controlPlane, runScript } from '../../support/control-plane.ts';
-import { getPod, pod, podInPhase, recordTrace, spawnNode, waitFor } from './harness.ts';
+import { controlPlane, runScript, spawnNode } from '../../support/cluster.ts';
+import { getPod, pod, podInPhase, recordTrace, waitFor } from './harness.ts';
 
 const exiting = (
   name: string,

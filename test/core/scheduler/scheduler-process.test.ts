@@ -6,9 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Event } from '../../../core/api/cluster-types.ts';
 import type { Pod } from '../../../core/api/pod-types.ts';
-import { ApiClient } from '../../../core/client/api-client.ts';
-import { Scheduler } from '../../../core/scheduler/scheduler.ts';
-import { controlPlane, runScript } from '../../support/control-plane.ts';
+import { controlPlane, runScript, startScheduler } from '../../support/cluster.ts';
 import { node, pod } from './fixtures.ts';
 
 function strip(p: Pod): Pod {
@@ -19,7 +17,7 @@ function strip(p: Pod): Pod {
 describe('Scheduler process', () => {
   it('binds, reports failures, and preempts through the API server', async () => {
     const sim = controlPlane();
-    sim.spawnProcess('scheduler', (p) => new Scheduler(p, new ApiClient(p.transport, 'apiserver')));
+    startScheduler(sim);
     await runScript(sim, async (api, ports) => {
       for (const n of [node('a', { cpu: '2' }), node('b', { cpu: '2' })])
         expect((await api.create(n)).ok).toBe(true);

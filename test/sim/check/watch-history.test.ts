@@ -14,7 +14,6 @@ import {
   checkWatchStream,
   type ReceivedResponse,
   type WatchSpec,
-  type WatchViolationKind,
 } from '../../../sim/check/index.ts';
 
 const kv = (key: string, value: string, mod: number, create = mod, version = 1): KeyValue => ({

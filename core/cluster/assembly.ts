@@ -1,0 +1,282 @@
+/**
+ * One cluster assembly: which processes a cluster runs, under which names and identities, with
+ * which options. The simulator (sim/cluster.ts), the tests (test/support/cluster.ts) and the real
+ * host all start processes from these plans with their own ports, so what runs for real cannot
+ * drift from what is simulated. A host supplies only what differs per host: a node's machine
+ * (its container runtime).
+ *
+ * Each plan's `start` builds the process's volatile state from its ports and is called at every
+ * (re)start: whatever it builds dies with the process.
+ */
+import { ApiServer, type ApiServerOptions } from '../apiserver/server.ts';
+import { ApiClient } from '../client/api-client.ts';
+import { ControllerManager, type ControllerManagerOptions } from '../controllers/manager.ts';
+import type { KubeletOptions } from '../kubelet/config.ts';
+import { Kubelet } from '../kubelet/kubelet.ts';
+import type { ProcessPorts } from '../ports/process.ts';
+import type { Runtime } from '../ports/runtime.ts';
+import { Scheduler, type SchedulerOptions } from '../scheduler/scheduler.ts';
+import { KvService } from '../store/kv-service.ts';
+import { KvMember, type KvMemberOptions, type MemberPeer } from '../store/member/kv-member.ts';
+import {
+  API_SERVER,
+  COMPONENT_REQUEST_TIMEOUT_US,
+  CONTROLLER_MANAGER,
+  CONTROLLER_MANAGER_USER,
+  nodeUser,
+  SCHEDULER,
+  SCHEDULER_USER,
+  storeMemberName,
+} from './identities.ts';
+import {
+  checkPodNetwork,
+  DEFAULT_POD_NETWORK,
+  nodePodCIDR,
+  podNetworkFullMessage,
+  type PodNetwork,
+} from './pod-network.ts';
+
+export type ProcessRole = 'store' | 'apiserver' | 'scheduler' | 'controller-manager' | 'node';
+
+export interface ProcessPlan {
+  readonly name: string;
+  readonly role: ProcessRole;
+  readonly start: (ports: ProcessPorts) => unknown;
+}
+
+/** What a host puts under a node's kubelet. */
+export interface NodeMachine {
+  readonly runtime: Runtime;
+}
+
+/**
+ * The host's part of a node: its machine, built inside the node process so that a crash of the
+ * process loses the containers, as a machine crash does. `M` is the host's machine options.
+ */
+export interface ClusterHost<M> {
+  machine(ports: ProcessPorts, node: NodeIdentity, options: M | undefined): NodeMachine;
+}
+
+export interface NodeIdentity {
+  readonly nodeName: string;
+  readonly podCIDR: string;
+}
+
+/** Identical nodes `namePrefix-1` .. `namePrefix-count`. */
+export interface NodePool<M = unknown> {
+  readonly namePrefix: string;
+  readonly count: number;
+  /** Merged over the kubelet's DEFAULT_CAPACITY. */
+  readonly capacity?: Readonly<Record<string, string>>;
+  readonly labels?: Readonly<Record<string, string>>;
+  /** Kubelet settings beyond name, pod range, capacity and labels. */
+  readonly kubelet?: Omit<Partial<KubeletOptions>, 'nodeName' | 'podCIDR' | 'capacity' | 'labels'>;
+  /** Host-specific machine options (the simulated runtime's latencies and faults, say). */
+  readonly machine?: M;
+}
+
+export type StoreMemberTuning = Omit<KvMemberOptions, 'id' | 'peers' | 'probe' | 'join'>;
+
+export interface StoreSpec {
+  /** Raft members, each on its own disk (1-7). */
+  readonly members: number;
+  /**
+   * A single volatile store process instead of Raft members: faster, for runs that do not
+   * study the store (a crash of it loses everything).
+   */
+  readonly inMemory?: boolean;
+  readonly tuning?: StoreMemberTuning;
+}
+
+export interface ClusterSpec<M = unknown> {
+  readonly store: StoreSpec;
+  readonly apiServer?: Omit<ApiServerOptions, 'storeMembers'>;
+  /** `false`: no scheduler process. */
+  readonly scheduler?: SchedulerOptions | false;
+  /** `false`: no controller manager process. */
+  readonly controllerManager?: ControllerManagerOptions | false;
+  readonly nodePools: readonly NodePool<M>[];
+  readonly podNetwork?: PodNetwork;
+}
+
+/** Names of the processes a cluster runs, for faults and for reports. */
+export interface ClusterLayout {
+  readonly store: readonly string[];
+  readonly apiServer: string;
+  readonly scheduler: string | undefined;
+  readonly controllerManager: string | undefined;
+  readonly nodes: readonly string[];
+}
+
+export interface ClusterPlan {
+  /** In start order: store, API server, scheduler, controller manager, nodes. */
+  readonly processes: readonly ProcessPlan[];
+  readonly layout: ClusterLayout;
+}
+
+export const MAX_STORE_MEMBERS = 7;
+
+/**
+ * Plans a whole cluster. Every problem with the spec is found here, before any process starts,
+ * and reported together.
+ */
+export function planCluster<M>(spec: ClusterSpec<M>, host: ClusterHost<M>): ClusterPlan {
+  const problems = checkClusterSpec(spec);
+  if (problems.length > 0) throw new Error(`invalid cluster: ${problems.join('; ')}`);
+  const processes: ProcessPlan[] = [];
+  const store = storePlans(spec.store);
+  processes.push(...store);
+  const storeNames = store.map((p) => p.name);
+  processes.push(apiServerPlan({ ...spec.apiServer, storeMembers: storeNames }));
+  if (spec.scheduler !== false) processes.push(schedulerPlan(spec.scheduler ?? {}));
+  if (spec.controllerManager !== false) {
+    processes.push(controllerManagerPlan(spec.controllerManager ?? {}));
+  }
+  const net = spec.podNetwork ?? DEFAULT_POD_NETWORK;
+  const nodes: string[] = [];
+  for (const pool of spec.nodePools) {
+    for (let i = 1; i <= pool.count; i++) {
+      const nodeName = `${pool.namePrefix}-${i}`;
+      const identity = { nodeName, podCIDR: nodePodCIDR(net, nodes.length) };
+      processes.push(nodePlan(identity, pool, host));
+      nodes.push(nodeName);
+    }
+  }
+  return {
+    processes,
+    layout: {
+      store: storeNames,
+      apiServer: API_SERVER,
+      scheduler: spec.scheduler === false ? undefined : SCHEDULER,
+      controllerManager: spec.controllerManager === false ? undefined : CONTROLLER_MANAGER,
+      nodes,
+    },
+  };
+}
+
+/** Everything wrong with a spec, each naming the field. */
+export function checkClusterSpec<M>(spec: ClusterSpec<M>): string[] {
+  const problems: string[] = [];
+  const { members, inMemory } = spec.store;
+  if (!Number.isInteger(members) || members < 1 || members > MAX_STORE_MEMBERS) {
+    problems.push(
+      `store.members must be an integer from 1 to ${MAX_STORE_MEMBERS}, got ${members}`,
+    );
+  } else if (inMemory === true && members !== 1) {
+    problems.push(`an in-memory store has exactly one member, not ${members}`);
+  }
+  const names = new Map<string, string>();
+  const controlPlane = controlPlaneNames(spec);
+  let nodeCount = 0;
+  spec.nodePools.forEach((pool, i) => {
+    if (!Number.isInteger(pool.count) || pool.count < 0) {
+      problems.push(`nodePools[${i}].count must be a non-negative integer, got ${pool.count}`);
+      return;
+    }
+    const earlier = names.get(pool.namePrefix);
+    if (earlier !== undefined && pool.count > 0) {
+      problems.push(
+        `nodePools[${i}] and ${earlier} both name their nodes ${pool.namePrefix}-1, ...: give them different namePrefix values`,
+      );
+    }
+    if (pool.count > 0) names.set(pool.namePrefix, `nodePools[${i}]`);
+    const clash = controlPlane.find((n) => isPoolMember(n, pool.namePrefix, pool.count));
+    if (clash !== undefined) {
+      problems.push(`nodePools[${i}] would name a node ${clash}, a control-plane process`);
+    }
+    nodeCount += pool.count;
+  });
+  const net = spec.podNetwork ?? DEFAULT_POD_NETWORK;
+  const room = checkPodNetwork(net);
+  if (!room.ok) problems.push(`podNetwork: ${room.message}`);
+  else if (nodeCount > room.nodes) problems.push(podNetworkFullMessage(net, nodeCount, room.nodes));
+  return problems;
+}
+
+function controlPlaneNames<M>(spec: ClusterSpec<M>): string[] {
+  const members = spec.store.inMemory === true ? 1 : spec.store.members;
+  const store = Array.from({ length: Math.max(0, members) }, (_, i) => storeMemberName(i));
+  return [...store, API_SERVER, SCHEDULER, CONTROLLER_MANAGER];
+}
+
+function isPoolMember(name: string, prefix: string, count: number): boolean {
+  if (!name.startsWith(`${prefix}-`)) return false;
+  const suffix = name.slice(prefix.length + 1);
+  const n = Number(suffix);
+  return String(n) === suffix && n >= 1 && n <= count;
+}
+
+/** The Raft members a store of `count` members starts with: ids 1..count, names etcd-0.. */
+export function storePeers(count: number): MemberPeer[] {
+  return Array.from({ length: count }, (_, i) => ({ id: i + 1, address: storeMemberName(i) }));
+}
+
+export function storePlans(spec: StoreSpec): ProcessPlan[] {
+  if (spec.inMemory === true) return [inMemoryStorePlan(storeMemberName(0))];
+  const peers = storePeers(spec.members);
+  return peers.map((peer) => storeMemberPlan({ ...spec.tuning, id: peer.id, peers }, peer.address));
+}
+
+/** A Raft store member listening at `address`. */
+export function storeMemberPlan(options: KvMemberOptions, address: string): ProcessPlan {
+  return { name: address, role: 'store', start: (ports) => new KvMember(ports, options) };
+}
+
+export function inMemoryStorePlan(name: string): ProcessPlan {
+  return { name, role: 'store', start: (ports) => new KvService(ports) };
+}
+
+export function apiServerPlan(options: ApiServerOptions): ProcessPlan {
+  return { name: API_SERVER, role: 'apiserver', start: (ports) => new ApiServer(ports, options) };
+}
+
+export function schedulerPlan(options: SchedulerOptions, name: string = SCHEDULER): ProcessPlan {
+  return {
+    name,
+    role: 'scheduler',
+    start: (ports) => new Scheduler(ports, componentClient(ports, SCHEDULER_USER), options),
+  };
+}
+
+export function controllerManagerPlan(
+  options: ControllerManagerOptions,
+  name: string = CONTROLLER_MANAGER,
+): ProcessPlan {
+  return {
+    name,
+    role: 'controller-manager',
+    start: (ports) =>
+      new ControllerManager(ports, componentClient(ports, CONTROLLER_MANAGER_USER), options),
+  };
+}
+
+/** A node: its machine (from the host) and its kubelet in one process. */
+export function nodePlan<M>(
+  identity: NodeIdentity,
+  pool: Omit<NodePool<M>, 'namePrefix' | 'count'>,
+  host: ClusterHost<M>,
+): ProcessPlan {
+  const { nodeName, podCIDR } = identity;
+  return {
+    name: nodeName,
+    role: 'node',
+    start: (ports) => {
+      const machine = host.machine(ports, identity, pool.machine);
+      return new Kubelet(ports, machine.runtime, componentClient(ports, nodeUser(nodeName)), {
+        ...pool.kubelet,
+        nodeName,
+        podCIDR,
+        ...(pool.capacity === undefined ? {} : { capacity: pool.capacity }),
+        labels: pool.labels ?? {},
+      });
+    },
+  };
+}
+
+/** A component's client of the API server, authenticated as `user`. */
+export function componentClient(ports: ProcessPorts, user: string): ApiClient {
+  return new ApiClient(ports.transport, API_SERVER, {
+    requestTimeoutUs: COMPONENT_REQUEST_TIMEOUT_US,
+    user,
+  });
+}

@@ -1,0 +1,3 @@
+export * from './assembly.ts';
+export * from './identities.ts';
+export * from './pod-network.ts';

@@ -1,0 +1,137 @@
+import { describe, expect, it } from 'vitest';
+import {
+  checkClusterSpec,
+  planCluster,
+  type ClusterHost,
+  type ClusterSpec,
+} from '../../../core/cluster/assembly.ts';
+import { nodePodCIDR } from '../../../core/cluster/pod-network.ts';
+import { buildCluster } from '../../../sim/cluster.ts';
+import { Simulation } from '../../../sim/simulation.ts';
+
+const NO_HOST: ClusterHost<never> = {
+  machine: () => {
+    throw new Error('planning starts no machine');
+  },
+};
+
+const spec = (overrides: Partial<ClusterSpec<never>> = {}): ClusterSpec<never> => ({
+  store: { members: 3 },
+  nodePools: [{ namePrefix: 'node', count: 2 }],
+  ...overrides,
+});
+
+describe('cluster assembly', () => {
+  it('plans the processes in start order with their roles', () => {
+    const plan = planCluster(spec(), NO_HOST);
+    expect(plan.processes.map((p) => `${p.role}:${p.name}`)).toEqual([
+      'store:etcd-0',
+      'store:etcd-1',
+      'store:etcd-2',
+      'apiserver:apiserver',
+      'scheduler:scheduler',
+      'controller-manager:controller-manager',
+      'node:node-1',
+      'node:node-2',
+    ]);
+    expect(plan.layout).toEqual({
+      store: ['etcd-0', 'etcd-1', 'etcd-2'],
+      apiServer: 'apiserver',
+      scheduler: 'scheduler',
+      controllerManager: 'controller-manager',
+      nodes: ['node-1', 'node-2'],
+    });
+  });
+
+  it('leaves out the components a spec turns off, and uses one store process in memory', () => {
+    const plan = planCluster(
+      spec({ store: { members: 1, inMemory: true }, scheduler: false, controllerManager: false }),
+      NO_HOST,
+    );
+    expect(plan.processes.map((p) => p.name)).toEqual(['etcd-0', 'apiserver', 'node-1', 'node-2']);
+    expect(plan.layout.scheduler).toBeUndefined();
+  });
+
+  it.each([
+    [{ store: { members: 0 } }, 'store.members must be an integer from 1 to 7, got 0'],
+    [{ store: { members: 8 } }, 'store.members must be an integer from 1 to 7, got 8'],
+    [{ store: { members: 3, inMemory: true } }, 'an in-memory store has exactly one member, not 3'],
+    [
+      {
+        nodePools: [
+          { namePrefix: 'a', count: 1 },
+          { namePrefix: 'a', count: 2 },
+        ],
+      },
+      'nodePools[1] and nodePools[0] both name their nodes a-1',
+    ],
+    [
+      { nodePools: [{ namePrefix: 'etcd', count: 2 }] },
+      'nodePools[0] would name a node etcd-1, a control-plane process',
+    ],
+    [{ nodePools: [{ namePrefix: 'n', count: -1 }] }, 'nodePools[0].count must be'],
+    [
+      { nodePools: [{ namePrefix: 'n', count: 5000 }] },
+      '5000 nodes do not fit the pod network 10.244.0.0/14 with a /24 per node (room for 1024)',
+    ],
+    [
+      { podNetwork: { clusterCIDR: '10.0.0.0/33', nodeCIDRMaskSize: 24 } },
+      'clusterCIDR "10.0.0.0/33" is not an IPv4 CIDR',
+    ],
+    [
+      { podNetwork: { clusterCIDR: '10.0.0.0/16', nodeCIDRMaskSize: 8 } },
+      'nodeCIDRMaskSize 8 must be an integer from the cluster prefix length (16) to 30',
+    ],
+  ] as const)('refuses %j before anything starts', (overrides, message) => {
+    const problems = checkClusterSpec(spec(overrides as Partial<ClusterSpec<never>>));
+    expect(problems.join('\n')).toContain(message);
+    expect(() => planCluster(spec(overrides as Partial<ClusterSpec<never>>), NO_HOST)).toThrow(
+      message,
+    );
+  });
+
+  it('plans 5,000 nodes on a pod network with room for them', () => {
+    const plan = planCluster(
+      spec({
+        nodePools: [{ namePrefix: 'n', count: 5000 }],
+        podNetwork: { clusterCIDR: '10.0.0.0/8', nodeCIDRMaskSize: 24 },
+      }),
+      NO_HOST,
+    );
+    expect(plan.layout.nodes).toHaveLength(5000);
+  });
+
+  it.each([
+    [0, 24, '10.244.0.0/24'],
+    [1, 24, '10.244.1.0/24'],
+    [255, 24, '10.244.255.0/24'],
+    [256, 24, '10.245.0.0/24'],
+    [1023, 24, '10.247.255.0/24'],
+    [5, 26, '10.244.1.64/26'],
+  ])('node %i with /%i gets %s', (index, mask, cidr) => {
+    expect(nodePodCIDR({ clusterCIDR: '10.244.0.0/14', nodeCIDRMaskSize: mask }, index)).toBe(cidr);
+  });
+
+  it('runs what it plans: each component talks to the API server as its own identity', async () => {
+    const sim = new Simulation({ seed: 7 });
+    const users = new Set<string>();
+    const registered: string[] = [];
+    sim.trace.addSink((line) => {
+      const r = JSON.parse(line) as { k: string; p: string; user?: string };
+      if (r.k === 'api.request' && r.user !== undefined) users.add(r.user);
+      if (r.k === 'kubelet.node-registered') registered.push(r.p);
+    });
+    const layout = buildCluster(sim, {
+      store: { members: 1, inMemory: true },
+      nodePools: [{ namePrefix: 'node', count: 2, capacity: { cpu: '2' } }],
+    });
+    await sim.run({ untilUs: 30_000_000 });
+    expect([...users].sort()).toEqual([
+      'system:kube-controller-manager',
+      'system:kube-scheduler',
+      'system:node:node-1',
+      'system:node:node-2',
+    ]);
+    expect(registered).toEqual(layout.nodes);
+  });
+});

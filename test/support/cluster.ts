@@ -1,0 +1,95 @@
+/**
+ * Simulated clusters for tests, built piece by piece from the cluster assembly's plans
+ * (core/cluster), so a test runs the same processes, names and identities as `ksim run`:
+ * a control plane, then the nodes, scheduler or controller manager the test needs.
+ */
+import {
+  apiServerPlan,
+  controllerManagerPlan,
+  inMemoryStorePlan,
+  nodePlan,
+  schedulerPlan,
+  type ProcessPlan,
+} from '../../core/cluster/assembly.ts';
+import { API_SERVER, storeMemberName } from '../../core/cluster/identities.ts';
+import type { ApiServerOptions } from '../../core/apiserver/server.ts';
+import { ApiClient } from '../../core/client/api-client.ts';
+import type { ControllerManagerOptions } from '../../core/controllers/manager.ts';
+import type { KubeletOptions } from '../../core/kubelet/config.ts';
+import type { ProcessPorts } from '../../core/ports/process.ts';
+import type { SchedulerOptions } from '../../core/scheduler/scheduler.ts';
+import { SIM_HOST, type SimMachineOptions } from '../../sim/cluster.ts';
+import { Simulation, type SimulationOptions } from '../../sim/simulation.ts';
+
+export interface ControlPlaneOptions extends Partial<SimulationOptions> {
+  readonly apiServer?: Omit<ApiServerOptions, 'storeMembers'>;
+}
+
+/** A simulation with a single in-memory store ("etcd-0") and an API server ("apiserver"). */
+export function controlPlane(options: ControlPlaneOptions = {}): Simulation {
+  const { apiServer, ...simOptions } = options;
+  const sim = new Simulation({ seed: 1, ...simOptions });
+  const store = storeMemberName(0);
+  start(sim, inMemoryStorePlan(store));
+  start(sim, apiServerPlan({ ...apiServer, storeMembers: [store] }));
+  return sim;
+}
+
+export interface TestNode {
+  /** Default "node-1". */
+  readonly name?: string;
+  /** podCIDR defaults to 10.244.1.0/24. */
+  readonly kubelet?: Partial<KubeletOptions>;
+  readonly runtime?: SimMachineOptions;
+}
+
+/** A node process: its simulated machine and its kubelet, as the assembly builds every node. */
+export function spawnNode(sim: Simulation, spec: TestNode = {}): string {
+  const nodeName = spec.name ?? 'node-1';
+  const { podCIDR = '10.244.1.0/24', capacity, labels, ...kubelet } = spec.kubelet ?? {};
+  const pool = {
+    kubelet,
+    ...(capacity === undefined ? {} : { capacity }),
+    ...(labels === undefined ? {} : { labels }),
+    ...(spec.runtime === undefined ? {} : { machine: spec.runtime }),
+  };
+  start(sim, nodePlan({ nodeName, podCIDR }, pool, SIM_HOST));
+  return nodeName;
+}
+
+export function startScheduler(sim: Simulation, options: SchedulerOptions = {}, name?: string) {
+  start(sim, schedulerPlan(options, name));
+}
+
+export function startControllerManager(
+  sim: Simulation,
+  options: ControllerManagerOptions = {},
+  name?: string,
+): void {
+  start(sim, controllerManagerPlan(options, name));
+}
+
+function start(sim: Simulation, plan: ProcessPlan): void {
+  sim.spawnProcess(plan.name, plan.start);
+}
+
+/**
+ * Runs `script` in a process named `name` after the API server has had time to start, and
+ * resolves when it finishes (or the virtual deadline passes: then it throws).
+ */
+export async function runScript(
+  sim: Simulation,
+  script: (api: ApiClient, ports: ProcessPorts) => Promise<void>,
+  opts: { name?: string; deadlineUs?: number } = {},
+): Promise<void> {
+  let done = false;
+  sim.spawnProcess(opts.name ?? 'script', (p) =>
+    p.spawn(async () => {
+      await p.clock.sleep(100_000);
+      await script(new ApiClient(p.transport, API_SERVER), p);
+      done = true;
+    }),
+  );
+  await sim.run({ untilUs: sim.now + (opts.deadlineUs ?? 600_000_000), stopWhen: () => done });
+  if (!done) throw new Error(`script did not finish by virtual time ${sim.now}us`);
+}
