@@ -1,9 +1,9 @@
 /**
  * Defaulting, as pkg/apis/core/v1/defaults.go and pkg/apis/apps/v1/defaults.go apply it on decode,
  * plus what the Priority and DefaultTolerationSeconds admission plugins add to pods with no
- * PriorityClass. Every function returns a new object and leaves its input untouched.
+ * PriorityClass. Every function returns a new object and leaves its input untouched; each kind's
+ * definition (core/api/kinds) says which applies.
  */
-import { assertNever } from '../util/assert.ts';
 import type { Namespace } from './cluster-types.ts';
 import type { Node } from './node-types.ts';
 import type {
@@ -16,7 +16,6 @@ import type {
   Toleration,
 } from './pod-types.ts';
 import type { ReplicaSet } from './replica-set-types.ts';
-import type { KObject } from './types.ts';
 
 export const DEFAULT_SCHEDULER_NAME = 'default-scheduler';
 export const DEFAULT_TERMINATION_GRACE_PERIOD_SECONDS = 30;
@@ -166,25 +165,4 @@ export function defaultNamespace(ns: Namespace): Namespace {
     metadata: { ...ns.metadata, ...(labels !== undefined ? { labels } : {}) },
     status: { ...ns.status, phase: ns.status?.phase ?? 'Active' },
   };
-}
-
-/** Applies the defaulting of the object's kind. */
-export function defaultObject(obj: KObject): KObject {
-  switch (obj.kind) {
-    case 'Pod':
-      return defaultPod(obj);
-    case 'ReplicaSet':
-      return defaultReplicaSet(obj);
-    case 'Node':
-      return defaultNode(obj);
-    case 'Namespace':
-      return defaultNamespace(obj);
-    case 'Lease':
-    case 'Binding':
-    case 'Event':
-    case 'PodDisruptionBudget':
-      return obj;
-    default:
-      return assertNever(obj, 'kind');
-  }
 }

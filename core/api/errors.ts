@@ -41,8 +41,9 @@ function resourceDetails(resource: string, name?: string): StatusDetails {
   };
 }
 
-export function success(): Status {
-  return { apiVersion: 'v1', kind: 'Status', metadata: {}, status: 'Success', code: 200 };
+/** A success Status; `code` 201 for the answer to a create (a binding, an eviction). */
+export function success(code = 200): Status {
+  return { apiVersion: 'v1', kind: 'Status', metadata: {}, status: 'Success', code };
 }
 
 export function notFound(resource: string, name: string): Status {
@@ -137,6 +138,19 @@ export function methodNotSupported(resource: string, action: string): Status {
     'MethodNotAllowed',
     `${action} is not supported on resources of kind ${JSON.stringify(resource)}`,
     resourceDetails(resource),
+  );
+}
+
+/**
+ * 405 for a method the path has no route for, e.g. POST to the all-namespaces collection of a
+ * namespaced resource (the go-restful answer upstream's NewGenericServerResponse renders).
+ */
+export function methodNotAllowed(): Status {
+  return failure(
+    405,
+    'MethodNotAllowed',
+    'the server does not allow this method on the requested resource',
+    {},
   );
 }
 

@@ -1,12 +1,10 @@
 /**
- * Field selectors (staging/src/k8s.io/apimachinery/pkg/fields/selector.go) and the per-kind field
- * sets the API server can filter on (the GetAttrs/ToSelectableFields of each registry strategy).
+ * Field selectors (staging/src/k8s.io/apimachinery/pkg/fields/selector.go). The field sets each
+ * kind can be filtered on live in its definition (core/api/kinds).
  *
  * Syntax: comma-separated `field=value`, `field==value`, `field!=value`; inside values `\`, `,` and
  * `=` are escaped with a backslash. Terms are sorted, so String() is deterministic.
  */
-import type { KObject } from './types.ts';
-
 export interface FieldRequirement {
   readonly field: string;
   readonly operator: '=' | '!=';
@@ -133,97 +131,24 @@ export function parseFieldSelector(text: string): FieldMatcher | FieldSelectorEr
   return fieldMatcherFromRequirements(reqs);
 }
 
-const COMMON = ['metadata.name', 'metadata.namespace'] as const;
+/** The field labels every kind supports (upstream DefaultMetaV1FieldSelectorConversion). */
+export const OBJECT_META_FIELD_LABELS: readonly string[] = ['metadata.name', 'metadata.namespace'];
 
-/** Field labels each kind supports; others are rejected with `field label not supported: X`. */
-export const FIELD_LABELS: Readonly<Record<KObject['kind'], readonly string[]>> = {
-  Pod: [
-    ...COMMON,
-    'spec.nodeName',
-    'spec.restartPolicy',
-    'spec.schedulerName',
-    'spec.serviceAccountName',
-    'spec.hostNetwork',
-    'status.phase',
-    'status.podIP',
-    'status.nominatedNodeName',
-  ],
-  Node: [...COMMON, 'spec.unschedulable'],
-  ReplicaSet: [...COMMON, 'status.replicas'],
-  Namespace: [...COMMON, 'status.phase'],
-  Lease: [...COMMON],
-  PodDisruptionBudget: [...COMMON],
-  Binding: [...COMMON],
-  Event: [
-    ...COMMON,
-    'involvedObject.kind',
-    'involvedObject.namespace',
-    'involvedObject.name',
-    'involvedObject.uid',
-    'involvedObject.apiVersion',
-    'involvedObject.resourceVersion',
-    'involvedObject.fieldPath',
-    'reason',
-    'reportingComponent',
-    'source',
-    'type',
-  ],
-};
-
-/** The first field the selector uses that `kind` cannot filter on, if any. */
-export function unsupportedFieldLabel(kind: KObject['kind'], m: FieldMatcher): string | undefined {
-  const supported = FIELD_LABELS[kind];
+/** The first field the selector uses that is not in `supported`, if any. */
+export function unsupportedFieldLabel(
+  supported: readonly string[],
+  m: FieldMatcher,
+): string | undefined {
   return m.requirements.find((r) => !supported.includes(r.field))?.field;
 }
 
 /**
- * The selectable fields of an object. Cluster-scoped objects report metadata.namespace as ""
- * like upstream's DefaultClusterScopedAttr; booleans render as "true"/"false".
+ * The object-meta part of a field set (upstream ObjectMetaFieldsSet). Cluster-scoped objects
+ * report metadata.namespace as "" so a selector on it behaves the same for every kind.
  */
-export function fieldsOf(obj: KObject): FieldSet {
-  const meta = {
-    'metadata.name': obj.metadata.name ?? '',
-    'metadata.namespace': obj.metadata.namespace ?? '',
-  };
-  switch (obj.kind) {
-    case 'Pod':
-      return {
-        ...meta,
-        'spec.nodeName': obj.spec.nodeName ?? '',
-        'spec.restartPolicy': obj.spec.restartPolicy ?? '',
-        'spec.schedulerName': obj.spec.schedulerName ?? '',
-        'spec.serviceAccountName': obj.spec.serviceAccountName ?? '',
-        'spec.hostNetwork': String(obj.spec.hostNetwork ?? false),
-        'status.phase': obj.status?.phase ?? '',
-        'status.podIP': obj.status?.podIP ?? '',
-        'status.nominatedNodeName': obj.status?.nominatedNodeName ?? '',
-      };
-    case 'Node':
-      return { ...meta, 'spec.unschedulable': String(obj.spec?.unschedulable ?? false) };
-    case 'ReplicaSet':
-      return { ...meta, 'status.replicas': String(obj.status?.replicas ?? 0) };
-    case 'Namespace':
-      return { ...meta, 'status.phase': obj.status?.phase ?? '' };
-    case 'Lease':
-    case 'Binding':
-    case 'PodDisruptionBudget':
-      return meta;
-    case 'Event': {
-      const io = obj.involvedObject;
-      return {
-        ...meta,
-        'involvedObject.kind': io.kind ?? '',
-        'involvedObject.namespace': io.namespace ?? '',
-        'involvedObject.name': io.name ?? '',
-        'involvedObject.uid': io.uid ?? '',
-        'involvedObject.apiVersion': io.apiVersion ?? '',
-        'involvedObject.resourceVersion': io.resourceVersion ?? '',
-        'involvedObject.fieldPath': io.fieldPath ?? '',
-        reason: obj.reason ?? '',
-        reportingComponent: obj.reportingComponent ?? '',
-        source: obj.source?.component ?? '',
-        type: obj.type ?? '',
-      };
-    }
-  }
+export function objectMetaFields(meta: {
+  readonly name?: string;
+  readonly namespace?: string;
+}): FieldSet {
+  return { 'metadata.name': meta.name ?? '', 'metadata.namespace': meta.namespace ?? '' };
 }

@@ -24,3 +24,5 @@ export * from './pod-helpers.ts';
 export * from './node-affinity.ts';
 export * from './policy-types.ts';
 export * from './http.ts';
+export * from './kinds/index.ts';
+export * from './autoscaling-types.ts';

@@ -81,3 +81,9 @@ export interface KList<T> {
   readonly metadata: ListMeta;
   readonly items: readonly T[];
 }
+
+/** metav1.DeleteOptions, the members the registry honours. */
+export interface DeleteOptions {
+  readonly gracePeriodSeconds?: number;
+  readonly preconditions?: { readonly uid?: string; readonly resourceVersion?: string };
+}

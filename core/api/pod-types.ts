@@ -167,6 +167,11 @@ export interface PodSchedulingGate {
   readonly name: string;
 }
 
+/** A condition that must be True, besides the containers being ready, for the pod to be Ready. */
+export interface PodReadinessGate {
+  readonly conditionType: string;
+}
+
 export type RestartPolicy = 'Always' | 'OnFailure' | 'Never';
 export type DNSPolicy = 'ClusterFirstWithHostNet' | 'ClusterFirst' | 'Default' | 'None';
 export type PreemptionPolicy = 'PreemptLowerPriority' | 'Never';
@@ -184,6 +189,7 @@ export interface PodSpec {
   readonly affinity?: Affinity;
   readonly topologySpreadConstraints?: readonly TopologySpreadConstraint[];
   readonly schedulingGates?: readonly PodSchedulingGate[];
+  readonly readinessGates?: readonly PodReadinessGate[];
   readonly restartPolicy?: RestartPolicy;
   readonly terminationGracePeriodSeconds?: number;
   readonly activeDeadlineSeconds?: number;

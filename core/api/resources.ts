@@ -1,9 +1,11 @@
 /**
- * The discovery table: one row per served resource. The API server routes, kubectl discovery
- * (/api, /apis, /api/v1) and RBAC resource names are all derived from it, so it must agree with
- * what a real kube-apiserver reports for these resources.
+ * The discovery table: one row per served resource, read from the kind definitions
+ * (core/api/kinds). The API server routes, kubectl discovery (/api, /apis, /api/v1) and RBAC
+ * resource names are all derived from it, so it must agree with what a real kube-apiserver
+ * reports for these resources.
  */
 import { assert } from '../util/assert.ts';
+import { DEFINITIONS, definitionFor } from './kinds/index.ts';
 import type { Kind } from './types.ts';
 
 export type Verb =
@@ -28,90 +30,23 @@ export interface ResourceInfo {
   readonly subresources: readonly string[];
 }
 
-const ALL_VERBS: readonly Verb[] = [
-  'create',
-  'delete',
-  'deletecollection',
-  'get',
-  'list',
-  'patch',
-  'update',
-  'watch',
-];
-
-function row(
-  kind: Kind,
-  group: string,
-  resource: string,
-  opts: {
-    namespaced: boolean;
-    shortNames?: readonly string[];
-    categories?: readonly string[];
-    verbs?: readonly Verb[];
-    subresources?: readonly string[];
-  },
-): ResourceInfo {
-  const version = 'v1';
-  return {
-    kind,
-    group,
-    version,
-    apiVersion: group === '' ? version : `${group}/${version}`,
-    resource,
-    singular: kind.toLowerCase(),
-    namespaced: opts.namespaced,
-    shortNames: opts.shortNames ?? [],
-    categories: opts.categories ?? [],
-    listKind: `${kind}List`,
-    verbs: opts.verbs ?? ALL_VERBS,
-    subresources: opts.subresources ?? [],
-  };
-}
+/** metav1.NamespaceDefault: where a namespaced object without a namespace goes. */
+export const NAMESPACE_DEFAULT = 'default';
 
 /** Sorted by group then resource, the order discovery documents list them in. */
-export const RESOURCES: readonly ResourceInfo[] = [
-  row('Binding', '', 'bindings', { namespaced: true, verbs: ['create'] }),
-  row('Event', '', 'events', { namespaced: true, shortNames: ['ev'] }),
-  row('Namespace', '', 'namespaces', {
-    namespaced: false,
-    shortNames: ['ns'],
-    // Namespaces are deleted one by one through their finalizer; upstream serves no deletecollection.
-    verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'],
-    subresources: ['status', 'finalize'],
-  }),
-  row('Node', '', 'nodes', { namespaced: false, shortNames: ['no'], subresources: ['status'] }),
-  row('Pod', '', 'pods', {
-    namespaced: true,
-    shortNames: ['po'],
-    categories: ['all'],
-    subresources: ['status', 'binding', 'eviction'],
-  }),
-  row('ReplicaSet', 'apps', 'replicasets', {
-    namespaced: true,
-    shortNames: ['rs'],
-    categories: ['all'],
-    subresources: ['status', 'scale'],
-  }),
-  row('Lease', 'coordination.k8s.io', 'leases', { namespaced: true }),
-  row('PodDisruptionBudget', 'policy', 'poddisruptionbudgets', {
-    namespaced: true,
-    shortNames: ['pdb'],
-    subresources: ['status'],
-  }),
-];
+export const RESOURCES: readonly ResourceInfo[] = DEFINITIONS.map((d) => d.resource);
 
-const byKind = new Map<string, ResourceInfo>(RESOURCES.map((r) => [r.kind, r]));
 const byGroupResource = new Map<string, ResourceInfo>(
   RESOURCES.map((r) => [`${r.resource}.${r.group}`, r]),
 );
 
 export function resourceForKind(kind: string): ResourceInfo | undefined {
-  return byKind.get(kind);
+  return definitionFor(kind)?.resource;
 }
 
 /** For kinds the caller knows are served; crashes on anything else. */
 export function mustResourceForKind(kind: string): ResourceInfo {
-  const info = byKind.get(kind);
+  const info = definitionFor(kind)?.resource;
   assert(info !== undefined, `no resource serves kind ${JSON.stringify(kind)}`);
   return info;
 }

@@ -1,11 +1,11 @@
 /**
- * Per-kind create and update validation, dispatched on `kind`. Upstream sources:
+ * Create and update validation of the kinds without a file of their own (pods: pod-validation.ts);
+ * each kind's definition (core/api/kinds) says which applies. Upstream sources:
  * pkg/apis/core/validation/validation.go (Node, Namespace, Event, Binding),
  * pkg/apis/apps/validation/validation.go (ReplicaSet),
  * pkg/apis/coordination/validation/validation.go (Lease).
  * Validation expects defaulted objects, as the API server validates after defaulting.
  */
-import { assertNever } from '../util/assert.ts';
 import { isLabelValue, isQualifiedName, IS_NEGATIVE_ERROR } from './content-checks.ts';
 import {
   asGoMap,
@@ -30,9 +30,7 @@ import {
 } from './meta-validation.ts';
 import type { Node } from './node-types.ts';
 import {
-  validatePod,
   validatePodSpec,
-  validatePodUpdate,
   validateResourceList,
   STANDARD_NODE_RESOURCES,
   validateTaintEffect,
@@ -40,7 +38,7 @@ import {
 import type { ReplicaSet } from './replica-set-types.ts';
 import type { PodDisruptionBudget } from './policy-types.ts';
 import { isSelectorError, labelSelectorAsMatcher } from './selectors.ts';
-import type { KObject } from './types.ts';
+import type { ObjectMeta } from './meta-types.ts';
 
 export function validateNode(node: Node): FieldError[] {
   const errs = validateObjectMeta(node.metadata, false, nameIsDNSSubdomain);
@@ -74,7 +72,7 @@ export function validateNode(node: Node): FieldError[] {
 }
 
 /** podCIDR and providerID may go from "" to a value once, never change after. */
-function validateNodeUpdate(n: Node, o: Node): FieldError[] {
+export function validateNodeUpdate(n: Node, o: Node): FieldError[] {
   const errs = [...validateObjectMetaUpdate(n.metadata, o.metadata), ...validateNode(n)];
   for (const f of ['podCIDR', 'providerID'] as const) {
     const ov = o.spec?.[f];
@@ -143,7 +141,7 @@ export function validateReplicaSet(rs: ReplicaSet): FieldError[] {
   return errs;
 }
 
-function validateReplicaSetUpdate(n: ReplicaSet, o: ReplicaSet): FieldError[] {
+export function validateReplicaSetUpdate(n: ReplicaSet, o: ReplicaSet): FieldError[] {
   return [
     ...validateObjectMetaUpdate(n.metadata, o.metadata),
     ...validateReplicaSet(n),
@@ -229,50 +227,93 @@ export function validatePodDisruptionBudget(pdb: PodDisruptionBudget): FieldErro
   return errs;
 }
 
-/** Create-time validation of any stored kind. */
-export function validateObject(obj: KObject): FieldError[] {
-  switch (obj.kind) {
-    case 'Pod':
-      return validatePod(obj);
-    case 'Node':
-      return validateNode(obj);
-    case 'ReplicaSet':
-      return validateReplicaSet(obj);
-    case 'Lease':
-      return validateLease(obj);
-    case 'Namespace':
-      return validateNamespace(obj);
-    case 'Event':
-      return validateEvent(obj);
-    case 'Binding':
-      return validateBinding(obj);
-    case 'PodDisruptionBudget':
-      return validatePodDisruptionBudget(obj);
-    default:
-      return assertNever(obj, 'kind');
-  }
+/**
+ * The update validation of kinds whose only immutable fields are in metadata: the new object
+ * must be valid and its identity unchanged.
+ */
+export function validateMetaUpdateAnd<T extends { readonly metadata: ObjectMeta }>(
+  validate: (obj: T) => FieldError[],
+): (next: T, old: T) => FieldError[] {
+  return (next, old) => [
+    ...validateObjectMetaUpdate(next.metadata, old.metadata),
+    ...validate(next),
+  ];
 }
 
-/** Update validation: the new object must be valid and immutable fields unchanged. */
-export function validateObjectUpdate(newObj: KObject, oldObj: KObject): FieldError[] {
-  if (newObj.kind !== oldObj.kind) return [invalid('kind', newObj.kind, 'field is immutable')];
-  switch (newObj.kind) {
-    case 'Pod':
-      return validatePodUpdate(newObj, oldObj as typeof newObj);
-    case 'Node':
-      return validateNodeUpdate(newObj, oldObj as typeof newObj);
-    case 'ReplicaSet':
-      return validateReplicaSetUpdate(newObj, oldObj as typeof newObj);
-    case 'Lease':
-    case 'Namespace':
-    case 'Event':
-    case 'Binding':
-    case 'PodDisruptionBudget':
-      return [
-        ...validateObjectMetaUpdate(newObj.metadata, oldObj.metadata),
-        ...validateObject(newObj),
-      ];
-    default:
-      return assertNever(newObj, 'kind');
+/** ValidateReplicaSetStatusUpdate: counts are non-negative and bounded by replicas. */
+export function validateReplicaSetStatusUpdate(n: ReplicaSet, o: ReplicaSet): FieldError[] {
+  const errs = validateObjectMetaUpdate(n.metadata, o.metadata);
+  const s = n.status;
+  if (s === undefined) return errs;
+  const counts = [
+    ['replicas', s.replicas],
+    ['fullyLabeledReplicas', s.fullyLabeledReplicas],
+    ['readyReplicas', s.readyReplicas],
+    ['availableReplicas', s.availableReplicas],
+    ['observedGeneration', s.observedGeneration],
+  ] as const;
+  for (const [f, v] of counts) {
+    if (v !== undefined && v < 0) errs.push(invalid(child('status', f), v, IS_NEGATIVE_ERROR));
   }
+  const replicasMsg = 'cannot be greater than status.replicas';
+  const bounded = [
+    ['fullyLabeledReplicas', s.fullyLabeledReplicas, s.replicas, replicasMsg],
+    ['readyReplicas', s.readyReplicas, s.replicas, replicasMsg],
+    ['availableReplicas', s.availableReplicas, s.replicas, replicasMsg],
+    [
+      'availableReplicas',
+      s.availableReplicas,
+      s.readyReplicas ?? 0,
+      'cannot be greater than readyReplicas',
+    ],
+  ] as const;
+  for (const [f, v, max, msg] of bounded) {
+    if (v !== undefined && v > max) errs.push(invalid(child('status', f), v, msg));
+  }
+  return errs;
+}
+
+/** ValidateNamespaceStatusUpdate: Active while not deleted, Terminating once deleted. */
+export function validateNamespaceStatusUpdate(n: Namespace, o: Namespace): FieldError[] {
+  const errs = validateObjectMetaUpdate(n.metadata, o.metadata);
+  const phase = n.status?.phase;
+  if (n.metadata.deletionTimestamp === undefined) {
+    if (phase !== 'Active') {
+      errs.push(
+        invalid(
+          child('status', 'phase'),
+          phase,
+          "may only be 'Active' if `deletionTimestamp` is empty",
+        ),
+      );
+    }
+  } else if (phase !== 'Terminating') {
+    errs.push(
+      invalid(
+        child('status', 'phase'),
+        phase,
+        "may only be 'Terminating' if `deletionTimestamp` is not empty",
+      ),
+    );
+  }
+  return errs;
+}
+
+/** ValidatePodDisruptionBudgetStatusUpdate: the counts are non-negative. */
+export function validatePodDisruptionBudgetStatusUpdate(
+  n: PodDisruptionBudget,
+  o: PodDisruptionBudget,
+): FieldError[] {
+  const errs = validateObjectMetaUpdate(n.metadata, o.metadata);
+  const s = n.status;
+  if (s === undefined) return errs;
+  for (const f of [
+    'disruptionsAllowed',
+    'currentHealthy',
+    'desiredHealthy',
+    'expectedPods',
+  ] as const) {
+    if (s[f] < 0) errs.push(invalid(child('status', f), s[f], IS_NEGATIVE_ERROR));
+  }
+  return errs;
 }

@@ -1,23 +1,42 @@
-import { RESOURCES, type ResourceInfo } from '../api/resources.ts';
+import { definitionForPath, type ResourceDefinition } from '../api/kinds/index.ts';
+import type { ResourceInfo } from '../api/resources.ts';
 import type { HttpMethod } from '../api/http.ts';
+
+export type RequestVerb =
+  'get' | 'list' | 'watch' | 'create' | 'update' | 'patch' | 'delete' | 'deletecollection';
 
 /** What a request is about, parsed from its path as upstream's RequestInfoFactory does. */
 export interface RequestInfo {
+  readonly definition: ResourceDefinition;
+  /** The definition's discovery row. */
   readonly resource: ResourceInfo;
   readonly namespace: string | undefined;
   readonly name: string | undefined;
   readonly subresource: string | undefined;
-  readonly verb:
-    'get' | 'list' | 'watch' | 'create' | 'update' | 'patch' | 'delete' | 'deletecollection';
+  readonly verb: RequestVerb;
 }
 
 export type ParseResult =
   | { readonly ok: true; readonly info: RequestInfo }
   | { readonly ok: false; readonly message: string };
 
-const byGroupVersionResource = new Map<string, ResourceInfo>(
-  RESOURCES.map((r) => [`${r.apiVersion}|${r.resource}`, r]),
-);
+/** A request the API server makes of itself (system namespaces, an action on another object). */
+export function requestInfoFor(
+  definition: ResourceDefinition,
+  verb: RequestVerb,
+  namespace: string | undefined,
+  name?: string,
+  subresource?: string,
+): RequestInfo {
+  return {
+    definition,
+    resource: definition.resource,
+    namespace: definition.resource.namespaced ? namespace : undefined,
+    name,
+    subresource,
+    verb,
+  };
+}
 
 export function parseRequest(
   method: HttpMethod,
@@ -41,31 +60,40 @@ export function parseRequest(
   }
   let namespace: string | undefined;
   // `namespaces/{ns}/{resource}` selects a namespaced collection; `namespaces/{ns}` alone is the
-  // namespace object itself.
-  if (rest[0] === 'namespaces' && rest.length >= 3) {
+  // namespace object itself, and `namespaces/{ns}/{sub}` one of its subresources.
+  if (rest[0] === NAMESPACES && rest.length >= 3 && !isNamespaceSubresource(rest[2])) {
     namespace = rest[1];
     rest = rest.slice(2);
   }
   const [resourceName, name, subresource, ...extra] = rest;
-  const resource =
-    resourceName === undefined
-      ? undefined
-      : byGroupVersionResource.get(`${apiVersion}|${resourceName}`);
-  if (resource === undefined || extra.length > 0) {
+  const definition =
+    resourceName === undefined ? undefined : definitionForPath(apiVersion, resourceName);
+  if (definition === undefined || extra.length > 0) {
     return {
       ok: false,
       message: `the server could not find the requested resource (${method} ${path})`,
     };
   }
-  if (namespace !== undefined && !resource.namespaced) {
-    return { ok: false, message: `${resource.resource} is not a namespaced resource` };
+  if (namespace !== undefined && !definition.resource.namespaced) {
+    return { ok: false, message: `${definition.resource.resource} is not a namespaced resource` };
   }
   const watch = query.watch === 'true' || query.watch === '1';
   const verb = verbOf(method, name !== undefined, watch);
-  return { ok: true, info: { resource, namespace, name, subresource, verb } };
+  return {
+    ok: true,
+    info: { definition, resource: definition.resource, namespace, name, subresource, verb },
+  };
 }
 
-function verbOf(method: HttpMethod, named: boolean, watch: boolean): RequestInfo['verb'] {
+/** The URL segment that names namespaces, whose own subresources share the collection syntax. */
+const NAMESPACES = 'namespaces';
+
+function isNamespaceSubresource(segment: string | undefined): boolean {
+  const subresources = definitionForPath('v1', NAMESPACES)?.resource.subresources ?? [];
+  return segment !== undefined && subresources.includes(segment);
+}
+
+function verbOf(method: HttpMethod, named: boolean, watch: boolean): RequestVerb {
   switch (method) {
     case 'GET':
       return watch ? 'watch' : named ? 'get' : 'list';

@@ -5,12 +5,17 @@ import type { ServerStream } from '../ports/transport.ts';
 import { DEFAULT_KV_CLIENT, KvClient } from '../store/kv-client.ts';
 import { revision } from '../store/types.ts';
 import type { ApiRequest, ApiResponse, WatchFrame } from '../api/http.ts';
+import type { ResourceDefinition } from '../api/kinds/index.ts';
+import type { DeleteOptions } from '../api/meta-types.ts';
 import { collectionPrefix } from './keys.ts';
-import { parseSelectors, Registry, type DeleteOptions } from './registry.ts';
+import { ensureSystemNamespaces } from './namespaces.ts';
+import { Registry } from './registry/registry.ts';
+import { parseSelectors } from './registry/selectors.ts';
 import { WatchCache } from './watch-cache.ts';
-import type { ResourceInfo } from '../api/resources.ts';
 import { parseRequest, type RequestInfo } from './request-info.ts';
 import { ObjectStorage, parseResourceVersion } from './storage.ts';
+
+export { SYSTEM_NAMESPACES } from './namespaces.ts';
 
 export interface ApiServerOptions {
   /** Store members, tried in order; the client follows leader hints. */
@@ -22,9 +27,6 @@ export interface ApiServerOptions {
 }
 
 export const DEFAULT_COMPACTION_INTERVAL_US = 300_000_000;
-
-/** Namespaces every cluster has (upstream's system namespaces controller creates them). */
-export const SYSTEM_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
 
 const statusReply = (s: Status): ApiResponse => ({ status: s.code ?? 500, body: s });
 
@@ -55,7 +57,7 @@ export class ApiServer {
       onStream: (_from, req, stream) =>
         this.watch(req as ApiRequest, stream as ServerStream<WatchFrame>),
     });
-    ports.spawn(() => this.ensureSystemNamespaces());
+    ports.spawn(() => ensureSystemNamespaces(this.registry, ports.clock));
     const interval = options.compactionIntervalUs ?? DEFAULT_COMPACTION_INTERVAL_US;
     if (interval > 0) ports.spawn(() => this.compactor(interval));
   }
@@ -85,22 +87,17 @@ export class ApiServer {
     if (!parsed.ok) return statusReply(errors.notFound('', parsed.message));
     const info = parsed.info;
     const name = info.name ?? '';
-    if (!info.resource.verbs.includes(info.verb === 'watch' ? 'watch' : info.verb)) {
+    const scope = scopeError(info);
+    if (scope !== undefined) return statusReply(scope);
+    if (info.subresource !== undefined) return this.registry.subresource(info, name, req.body);
+    if (!info.resource.verbs.includes(info.verb)) {
       return statusReply(errors.methodNotSupported(info.resource.resource, info.verb));
-    }
-    if (info.subresource !== undefined && !this.servesSubresource(info)) {
-      return statusReply(
-        errors.notFound(
-          '',
-          `the server could not find the requested resource (${req.method} ${req.path})`,
-        ),
-      );
     }
     switch (info.verb) {
       case 'get':
         return this.registry.get(info, name);
       case 'list': {
-        const sel = parseSelectors(info, query);
+        const sel = parseSelectors(info.definition, query);
         if ('code' in sel) return statusReply(sel);
         const rv =
           query.resourceVersionMatch === 'Exact'
@@ -113,36 +110,20 @@ export class ApiServer {
         return this.registry.list(info, sel, rv);
       }
       case 'create':
-        if (info.subresource === 'binding') return this.registry.bind(info, name, req.body);
-        if (info.subresource === 'eviction') return this.registry.evict(info, name, req.body);
         return this.registry.create(info, req.body);
       case 'update':
-        return this.registry.update(info, name, req.body, info.subresource === 'status');
+        return this.registry.update(info, name, req.body);
       case 'patch':
         return this.registry.patch(info, name, req.body);
       case 'delete':
         return this.registry.delete(info, name, deleteOptions(req));
+      case 'deletecollection': {
+        const sel = parseSelectors(info.definition, query);
+        if ('code' in sel) return statusReply(sel);
+        return this.registry.deleteCollection(info, sel, deleteOptions(req));
+      }
       case 'watch':
         return statusReply(errors.badRequest('watch requests must be made as streams'));
-      case 'deletecollection':
-        return statusReply(errors.methodNotSupported(info.resource.resource, 'deletecollection'));
-    }
-  }
-
-  /** Subresources this server implements (the discovery table lists some it does not yet). */
-  private servesSubresource(info: RequestInfo): boolean {
-    const isPod = info.resource.kind === 'Pod';
-    switch (info.subresource) {
-      case 'binding':
-      case 'eviction':
-        return isPod && info.verb === 'create';
-      case 'status':
-        return (
-          info.resource.subresources.includes('status') &&
-          (info.verb === 'get' || info.verb === 'update' || info.verb === 'patch')
-        );
-      default:
-        return false;
     }
   }
 
@@ -166,7 +147,12 @@ export class ApiServer {
     const parsed = parseRequest('GET', req.path, { ...query, watch: 'true' });
     if (!parsed.ok) return close(errors.notFound('', parsed.message));
     const info = parsed.info;
-    const selectors = parseSelectors(info, query);
+    if (info.subresource !== undefined || scopeError(info) !== undefined) {
+      return close(
+        errors.notFound('', `the server could not find the requested resource (${req.path})`),
+      );
+    }
+    const selectors = parseSelectors(info.definition, query);
     if ('code' in selectors) return close(selectors);
     const rv = parseResourceVersion(query.resourceVersion);
     if (Number.isNaN(rv))
@@ -179,7 +165,7 @@ export class ApiServer {
       this.ports.clock.setTimer(timeoutSeconds * 1_000_000, () => stream.close());
     }
     this.ports.spawn(async () => {
-      const stop = await this.cacheFor(info.resource).watch(rv, {
+      const stop = await this.cacheFor(info.definition).watch(rv, {
         namespace: info.resource.namespaced ? info.namespace : undefined,
         selectors,
         bookmarks: query.allowWatchBookmarks === 'true',
@@ -192,16 +178,17 @@ export class ApiServer {
     });
   }
 
-  private cacheFor(resource: ResourceInfo): WatchCache {
-    let cache = this.watchCaches.get(resource.resource);
+  private cacheFor(definition: ResourceDefinition): WatchCache {
+    const resource = definition.resource.resource;
+    let cache = this.watchCaches.get(resource);
     if (cache === undefined) {
       cache = new WatchCache(
         this.storage,
-        resource,
-        collectionPrefix(resource.resource, undefined),
+        definition,
+        collectionPrefix(resource, undefined),
         this.options.watchCacheCapacity,
       );
-      this.watchCaches.set(resource.resource, cache);
+      this.watchCaches.set(resource, cache);
     }
     return cache;
   }
@@ -225,22 +212,22 @@ export class ApiServer {
       previous = r.header.revision;
     }
   }
+}
 
-  private async ensureSystemNamespaces(): Promise<void> {
-    const parsed = parseRequest('POST', '/api/v1/namespaces', {});
-    if (!parsed.ok) throw new Error(parsed.message);
-    for (const name of SYSTEM_NAMESPACES) {
-      while (true) {
-        const r = await this.registry.create(parsed.info, {
-          apiVersion: 'v1',
-          kind: 'Namespace',
-          metadata: { name },
-        });
-        if (r.status === 201 || r.status === 409) break;
-        await this.ports.clock.sleep(1_000_000);
-      }
-    }
+/**
+ * A namespaced resource has routes without a namespace only for list and watch across all
+ * namespaces: a named request there finds nothing, and a create or deletecollection there is a
+ * method the path does not allow (kube-apiserver's go-restful routes answer the same).
+ */
+function scopeError(info: RequestInfo): Status | undefined {
+  if (!info.resource.namespaced || info.namespace !== undefined) return undefined;
+  if (info.name !== undefined) {
+    return errors.notFound(
+      '',
+      `the server could not find the requested resource (${info.resource.resource}/${info.name})`,
+    );
   }
+  return info.verb === 'list' || info.verb === 'watch' ? undefined : errors.methodNotAllowed();
 }
 
 function deleteOptions(req: ApiRequest): DeleteOptions {

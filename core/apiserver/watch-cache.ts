@@ -1,11 +1,11 @@
 import * as errors from '../api/errors.ts';
-import { fieldsOf, type FieldSet } from '../api/field-selectors.ts';
+import type { FieldSet } from '../api/field-selectors.ts';
+import type { ResourceDefinition } from '../api/kinds/index.ts';
 import { keyOf } from '../api/meta.ts';
 import type { Status } from '../api/status-types.ts';
 import type { KObject } from '../api/types.ts';
-import type { ResourceInfo } from '../api/resources.ts';
 import type { WatchFrame } from '../api/http.ts';
-import type { Selectors } from './registry.ts';
+import type { Selectors } from './registry/selectors.ts';
 import type { ObjectStorage, StorageEvent } from './storage.ts';
 
 /** Events kept for resuming watches (upstream's default watch cache capacity is 100; we keep more). */
@@ -31,7 +31,7 @@ export interface CacheWatcher {
   close(status?: Status): void;
 }
 
-type Registered = CacheWatcher & { readonly nodeName: string | undefined };
+type Registered = CacheWatcher & { readonly indexValue: string | undefined };
 
 function matchesWith(
   obj: KObject,
@@ -49,8 +49,9 @@ function matchesWith(
  * The API server's watch cache for one resource (upstream storage/cacher): a single store watch
  * feeds every client watch, so each change is decoded once; a window of recent changes lets
  * clients resume from a resourceVersion (one older than the window gets 410 Expired, as
- * upstream's cacher answers); and watchers that select `spec.nodeName=<node>` are indexed by
- * node, so a pod change reaches only its node's watchers plus the unindexed ones (upstream's
+ * upstream's cacher answers); and watchers that select `<field>=<value>` on the kind's indexed
+ * field (pods: spec.nodeName) are indexed by value, so a pod change reaches only its node's
+ * watchers plus the unindexed ones (upstream's
  * pod trigger index). If the store watch breaks, every client watch ends and clients resume.
  */
 export class WatchCache {
@@ -62,13 +63,13 @@ export class WatchCache {
   private windowStartRv = 0;
   private rv = 0;
   private readonly watchers = new Set<Registered>();
-  private readonly byNode = new Map<string, Set<Registered>>();
+  private readonly byValue = new Map<string, Set<Registered>>();
   private readonly unindexed = new Set<Registered>();
   private waiting: Array<() => void> = [];
 
   constructor(
     private readonly storage: ObjectStorage,
-    private readonly resource: ResourceInfo,
+    private readonly definition: ResourceDefinition,
     private readonly prefix: string,
     private readonly capacity = DEFAULT_WATCH_CACHE_CAPACITY,
   ) {}
@@ -86,7 +87,7 @@ export class WatchCache {
     watcher: CacheWatcher,
   ): Promise<(() => void) | undefined> {
     if (!(await this.ready())) {
-      watcher.close(errors.serverTimeout(this.resource.resource, 'watch', 1));
+      watcher.close(errors.serverTimeout(this.definition.resource.resource, 'watch', 1));
       return undefined;
     }
     if (fromRv !== undefined && fromRv !== 0 && fromRv < this.windowStartRv) {
@@ -95,7 +96,7 @@ export class WatchCache {
     }
     if (fromRv === undefined || fromRv === 0) {
       for (const obj of this.objects.values()) {
-        if (matchesWith(obj, fieldsOf(obj), watcher.selectors, watcher.namespace))
+        if (matchesWith(obj, this.definition.fields(obj), watcher.selectors, watcher.namespace))
           watcher.send({ type: 'ADDED', object: obj });
       }
     } else {
@@ -106,7 +107,10 @@ export class WatchCache {
         if (frame !== undefined) watcher.send(frame);
       }
     }
-    const registered: Registered = { ...watcher, nodeName: nodeNameSelected(watcher.selectors) };
+    const registered: Registered = {
+      ...watcher,
+      indexValue: indexedValue(this.definition.indexedField, watcher.selectors),
+    };
     this.register(registered);
     return () => this.unregister(registered);
   }
@@ -153,7 +157,7 @@ export class WatchCache {
     this.state = 'idle';
     for (const w of [...this.watchers]) w.close();
     this.watchers.clear();
-    this.byNode.clear();
+    this.byValue.clear();
     this.unindexed.clear();
   }
 
@@ -163,8 +167,8 @@ export class WatchCache {
       const bookmark: WatchFrame = {
         type: 'BOOKMARK',
         object: {
-          apiVersion: this.resource.apiVersion,
-          kind: this.resource.kind,
+          apiVersion: this.definition.resource.apiVersion,
+          kind: this.definition.resource.kind,
           metadata: { resourceVersion: ev.resourceVersion },
         },
       };
@@ -178,8 +182,8 @@ export class WatchCache {
       created: ev.type === 'put' && ev.created,
       object: ev.object,
       previous: ev.previous,
-      fields: fieldsOf(ev.object),
-      previousFields: ev.previous === undefined ? undefined : fieldsOf(ev.previous),
+      fields: this.definition.fields(ev.object),
+      previousFields: ev.previous === undefined ? undefined : this.definition.fields(ev.previous),
     };
     this.rv = rv;
     const key = keyOf(ev.object);
@@ -207,11 +211,12 @@ export class WatchCache {
       if (frame !== undefined) w.send(frame);
     };
     for (const w of this.unindexed) send(w);
-    if (this.byNode.size === 0) return;
-    const node = ev.fields['spec.nodeName'];
-    const before = ev.previousFields?.['spec.nodeName'];
-    if (node) this.byNode.get(node)?.forEach(send);
-    if (before && before !== node) this.byNode.get(before)?.forEach(send);
+    const field = this.definition.indexedField;
+    if (this.byValue.size === 0 || field === undefined) return;
+    const value = ev.fields[field];
+    const before = ev.previousFields?.[field];
+    if (value) this.byValue.get(value)?.forEach(send);
+    if (before && before !== value) this.byValue.get(before)?.forEach(send);
   }
 
   /** Upstream's watch filtering: leaving the selection is DELETED, entering it is ADDED. */
@@ -228,14 +233,14 @@ export class WatchCache {
 
   private register(w: Registered): void {
     this.watchers.add(w);
-    if (w.nodeName === undefined) {
+    if (w.indexValue === undefined) {
       this.unindexed.add(w);
       return;
     }
-    let set = this.byNode.get(w.nodeName);
+    let set = this.byValue.get(w.indexValue);
     if (set === undefined) {
       set = new Set();
-      this.byNode.set(w.nodeName, set);
+      this.byValue.set(w.indexValue, set);
     }
     set.add(w);
   }
@@ -243,18 +248,19 @@ export class WatchCache {
   private unregister(w: Registered): void {
     this.watchers.delete(w);
     this.unindexed.delete(w);
-    if (w.nodeName !== undefined) {
-      const set = this.byNode.get(w.nodeName);
+    if (w.indexValue !== undefined) {
+      const set = this.byValue.get(w.indexValue);
       set?.delete(w);
-      if (set?.size === 0) this.byNode.delete(w.nodeName);
+      if (set?.size === 0) this.byValue.delete(w.indexValue);
     }
   }
 }
 
-/** The node a field selector pins with `spec.nodeName=<node>` (non-empty), if any. */
-function nodeNameSelected(sel: Selectors): string | undefined {
+/** The value a field selector pins the indexed field to with `<field>=<value>` (non-empty), if any. */
+function indexedValue(field: string | undefined, sel: Selectors): string | undefined {
+  if (field === undefined) return undefined;
   for (const r of sel.fields?.requirements ?? []) {
-    if (r.field === 'spec.nodeName' && r.operator === '=' && r.value !== '') return r.value;
+    if (r.field === field && r.operator === '=' && r.value !== '') return r.value;
   }
   return undefined;
 }

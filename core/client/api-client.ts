@@ -1,5 +1,6 @@
 import * as errors from '../api/errors.ts';
-import { RESOURCES, type ResourceInfo } from '../api/resources.ts';
+import { mustDefinitionFor, podBinding } from '../api/kinds/index.ts';
+import { NAMESPACE_DEFAULT, type ResourceInfo } from '../api/resources.ts';
 import type { Status } from '../api/status-types.ts';
 import type { KList } from '../api/meta-types.ts';
 import type { Kind, KindOf, KObject } from '../api/types.ts';
@@ -34,15 +35,15 @@ export interface ApiClientOptions {
 
 export const DEFAULT_API_CLIENT: ApiClientOptions = { requestTimeoutUs: 10_000_000 };
 
-const byKind = new Map<string, ResourceInfo>(RESOURCES.map((r) => [r.kind, r]));
-
 export function resourceOf(kind: Kind): ResourceInfo {
-  const r = byKind.get(kind);
-  if (r === undefined) throw new Error(`no resource serves kind ${kind}`);
-  return r;
+  return mustDefinitionFor(kind).resource;
 }
 
-/** REST path of a collection or object, as kubectl builds it. */
+/**
+ * REST path of a collection or object, as kubectl builds it. A namespaced collection without a
+ * namespace is the all-namespaces one (for list and watch); a named object without one is in
+ * the default namespace, as kubectl's context namespace would put it.
+ */
 export function resourcePath(
   kind: Kind,
   namespace: string | undefined,
@@ -51,7 +52,8 @@ export function resourcePath(
 ): string {
   const r = resourceOf(kind);
   let path = r.group === '' ? `/api/${r.version}` : `/apis/${r.group}/${r.version}`;
-  if (r.namespaced && namespace !== undefined) path += `/namespaces/${namespace}`;
+  const ns = name === undefined ? namespace : (namespace ?? NAMESPACE_DEFAULT);
+  if (r.namespaced && ns !== undefined) path += `/namespaces/${ns}`;
   path += `/${r.resource}`;
   if (name !== undefined) path += `/${name}`;
   if (subresource !== undefined) path += `/${subresource}`;
@@ -122,7 +124,9 @@ export class ApiClient {
   }
 
   create<T extends KObject>(obj: T): Promise<ApiResult<T>> {
-    return this.request('POST', resourcePath(obj.kind, obj.metadata?.namespace), { body: obj });
+    // A manifest without a namespace is created in the default one, as kubectl does.
+    const namespace = obj.metadata?.namespace ?? NAMESPACE_DEFAULT;
+    return this.request('POST', resourcePath(obj.kind, namespace), { body: obj });
   }
 
   update<T extends KObject>(obj: T): Promise<ApiResult<T>> {
@@ -165,13 +169,9 @@ export class ApiClient {
   }
 
   bind(namespace: string, podName: string, nodeName: string): Promise<ApiResult<Status>> {
-    return this.request('POST', resourcePath('Pod', namespace, podName, 'binding'), {
-      body: {
-        apiVersion: 'v1',
-        kind: 'Binding',
-        metadata: { name: podName, namespace },
-        target: { apiVersion: 'v1', kind: 'Node', name: nodeName },
-      },
+    const b = podBinding(namespace, podName, nodeName);
+    return this.request('POST', resourcePath(b.kind, namespace, podName, b.subresource), {
+      body: b.body,
     });
   }
 

@@ -3,12 +3,12 @@ import {
   addDefaultTolerations,
   defaultNamespace,
   defaultNode,
-  defaultObject,
   defaultPod,
   defaultPullPolicy,
   defaultReplicaSet,
   imageTag,
 } from '../../../core/api/defaults.ts';
+import { defaultObject } from '../../../core/api/kinds/index.ts';
 import type { Pod } from '../../../core/api/pod-types.ts';
 
 describe('image pull policy', () => {

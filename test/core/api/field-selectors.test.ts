@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import {
-  fieldsOf,
   isFieldSelectorError,
   parseFieldSelector,
   unsupportedFieldLabel,
   type FieldMatcher,
 } from '../../../core/api/field-selectors.ts';
 import type { Event } from '../../../core/api/cluster-types.ts';
+import { mustDefinitionFor } from '../../../core/api/kinds/index.ts';
 import type { Node } from '../../../core/api/node-types.ts';
 import type { Pod } from '../../../core/api/pod-types.ts';
 
@@ -57,7 +57,10 @@ describe('parseFieldSelector', () => {
   });
 });
 
-describe('fieldsOf + matching', () => {
+const fieldsOf = (obj: Pod | Node | Event) => mustDefinitionFor(obj.kind).fields(obj as never);
+const fieldLabels = (kind: 'Pod' | 'Node') => mustDefinitionFor(kind).fieldSelectors;
+
+describe('field sets of the kind definitions + matching', () => {
   const table: [string, boolean][] = [
     ['metadata.name=web-1', true],
     ['metadata.namespace=default,status.phase=Running', true],
@@ -103,7 +106,11 @@ describe('fieldsOf + matching', () => {
   });
 
   it('reports field labels a kind does not support', () => {
-    expect(unsupportedFieldLabel('Pod', mustParse('spec.nodeName=a,spec.foo=b'))).toBe('spec.foo');
-    expect(unsupportedFieldLabel('Node', mustParse('spec.unschedulable=false'))).toBeUndefined();
+    expect(unsupportedFieldLabel(fieldLabels('Pod'), mustParse('spec.nodeName=a,spec.foo=b'))).toBe(
+      'spec.foo',
+    );
+    expect(
+      unsupportedFieldLabel(fieldLabels('Node'), mustParse('spec.unschedulable=false')),
+    ).toBeUndefined();
   });
 });

@@ -5,7 +5,7 @@ import type { Lease, Namespace } from '../../../core/api/cluster-types.ts';
 import type { Node } from '../../../core/api/node-types.ts';
 import type { Pod, PodSpec } from '../../../core/api/pod-types.ts';
 import type { ReplicaSet } from '../../../core/api/replica-set-types.ts';
-import { validateObject, validateObjectUpdate } from '../../../core/api/validation.ts';
+import { validateObject, validateObjectUpdate } from '../../../core/api/kinds/index.ts';
 
 const SUBDOMAIN_MSG =
   "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')";

@@ -1,0 +1,161 @@
+/**
+ * The per-kind resource definition: what upstream spreads over a registry Strategy
+ * (pkg/registry/<group>/<kind>/strategy.go), the kind's REST storage (its subresources), its
+ * printer (pkg/printers/internalversion) and the struct tags of its Go type (patch strategies).
+ * The registry, the HTTP front, admission and RBAC read definitions and never switch on kind
+ * names, so adding a kind is adding one definition file to kinds/index.ts.
+ */
+import type { FieldError } from '../field-error.ts';
+import type { FieldSet } from '../field-selectors.ts';
+import type { DeleteOptions, LabelSelector } from '../meta-types.ts';
+import type { ResourceInfo, Verb } from '../resources.ts';
+import type { Status } from '../status-types.ts';
+import type { Kind, KObject } from '../types.ts';
+
+/**
+ * One kind. Behaviour is written as methods so that a `ResourceDefinition<Pod>` is usable where
+ * the registry holds a `ResourceDefinition` of any kind (methods are checked bivariantly).
+ */
+export interface ResourceDefinition<T extends KObject = KObject> {
+  /** The discovery row: what /api/v1 or /apis/<group>/<version> reports for the resource. */
+  readonly resource: ResourceInfo;
+  /** SetDefaults_* applied when a request body is decoded: on every create, update and patch. */
+  defaults(obj: T): T;
+  /** Built-in mutating admission for the main resource on create and update (no subresource). */
+  admit(obj: T): T;
+  /** PrepareForCreate: resets what a client may not set on create, such as status. */
+  prepareForCreate(obj: T): T;
+  /** Create validation of a defaulted, prepared object. */
+  validate(obj: T): FieldError[];
+  /** Update strategy of the main resource (PUT and PATCH without a subresource). */
+  readonly update: UpdateStrategy<T>;
+  /** metadata.generation starts at 1 and grows by one whenever spec changes. */
+  readonly tracksGeneration: boolean;
+  /** A PUT without metadata.resourceVersion is accepted (last writer wins) instead of refused. */
+  readonly allowUnconditionalUpdate: boolean;
+  readonly subresources: readonly SubresourceDefinition<T>[];
+  /**
+   * A resource whose objects are never stored: a create is served by a subresource of another
+   * kind, on the object the body names (upstream's legacy "bindings" resource, which is
+   * pods/binding).
+   */
+  readonly createAs?: { readonly kind: Kind; readonly subresource: string };
+  /** Server-side printing: the columns `kubectl get` shows (priority 1 only with -o wide). */
+  readonly table: readonly TableColumn<T>[];
+  /** Field labels a fieldSelector may use; others are a 400 "field label not supported". */
+  readonly fieldSelectors: readonly string[];
+  /** The selectable fields of an object (upstream GetAttrs / ToSelectableFields). */
+  fields(obj: T): FieldSet;
+  /** A field whose `field=value` selectors the watch cache indexes watchers by (pods: spec.nodeName). */
+  readonly indexedField?: string;
+  readonly deletion: DeletionRules<T>;
+  /** Strategic-merge metadata of the fields that have any: `+patchStrategy` / `+patchMergeKey`. */
+  readonly patch: readonly PatchField[];
+}
+
+/** Upstream's rest.RESTUpdateStrategy, reduced to what differs between kinds and paths. */
+export interface UpdateStrategy<T> {
+  /** What this path may change: everything else is copied from `old` (PrepareForUpdate). */
+  prepareForUpdate(next: T, old: T): T;
+  validateUpdate(next: T, old: T): FieldError[];
+}
+
+export type SubresourceDefinition<T> =
+  StrategySubresource<T> | ScaleSubresource<T> | ActionSubresource;
+
+/**
+ * The object itself, written through an update strategy of its own (status, namespaces'
+ * finalize): upstream's StatusREST and FinalizeREST are the same store with another
+ * UpdateStrategy.
+ */
+export interface StrategySubresource<T> {
+  readonly kind: 'strategy';
+  readonly name: string;
+  readonly verbs: readonly Verb[];
+  readonly strategy: UpdateStrategy<T>;
+}
+
+/** The autoscaling/v1 Scale view of a replicated object (upstream ScaleREST). */
+export interface ScaleSubresource<T> {
+  readonly kind: 'scale';
+  readonly name: 'scale';
+  readonly verbs: readonly Verb[];
+  specReplicas(obj: T): number;
+  statusReplicas(obj: T): number;
+  selector(obj: T): LabelSelector | undefined;
+  withSpecReplicas(obj: T, replicas: number): T;
+}
+
+/** A POST that acts on its object instead of storing a new one (binding, eviction). */
+export interface ActionSubresource {
+  readonly kind: 'action';
+  readonly name: string;
+  readonly verbs: readonly Verb[];
+  /** The body's type, as discovery reports it for the subresource. */
+  readonly body: { readonly group: string; readonly version: string; readonly kind: string };
+  /** Success or failure, as the HTTP answer (its code is the status code). */
+  create(ctx: ActionContext, body: unknown): Promise<Status>;
+}
+
+/**
+ * What an action may do, with the registry's semantics, on the object the request names (the
+ * subject) and on other objects. Failures come back as the Status the registry would answer.
+ */
+export interface ActionContext {
+  readonly namespace: string | undefined;
+  readonly name: string;
+  /** Virtual time, microseconds. */
+  nowUs(): number;
+  get(): Promise<KObject | Status>;
+  /**
+   * Storage-level read-modify-write of the subject (upstream GuaranteedUpdate): no strategy and
+   * no validation, retried when a concurrent writer wins.
+   */
+  guaranteedUpdate(transform: (current: KObject) => KObject | Status): Promise<KObject | Status>;
+  /** The registry's delete of the subject: graceful deletion, finalizers, preconditions. */
+  delete(options: DeleteOptions): Promise<KObject | Status>;
+  list(kind: Kind, namespace: string): Promise<readonly KObject[] | Status>;
+  /** A client's UpdateStatus of another object, conditional on its resourceVersion. */
+  updateStatus(obj: KObject): Promise<KObject | Status>;
+}
+
+export type TableCell = string | number | boolean;
+
+/** A column of upstream's server-side printing (metav1.TableColumnDefinition) and its cells. */
+export interface TableColumn<T> {
+  readonly name: string;
+  readonly type: 'string' | 'integer' | 'number' | 'boolean' | 'date';
+  readonly format?: 'name';
+  /** 0: always shown; 1: only with `-o wide`. */
+  readonly priority: 0 | 1;
+  readonly description: string;
+  /** The cell for `obj`; `nowUs` (virtual time) is what ages are measured against. */
+  cell(obj: T, nowUs: number): TableCell;
+}
+
+/** Upstream's RESTGracefulDeleteStrategy plus what holds a deletion back. */
+export interface DeletionRules<T> {
+  /**
+   * CheckGracefulDelete: the grace period a delete with `requested` (DeleteOptions'
+   * gracePeriodSeconds, if any) gets; 0 deletes at once unless finalizers hold the object.
+   */
+  gracePeriodSeconds(obj: T, requested: number | undefined): number;
+  /** Finalizers outside metadata that hold the object too (namespaces' spec.finalizers). */
+  pendingFinalizers(obj: T): readonly string[];
+  /** What else changes when the object is marked for deletion (namespaces turn Terminating). */
+  markDeleting(obj: T): T;
+}
+
+export type PatchStrategy = 'merge' | 'replace' | 'retainKeys' | 'merge,retainKeys';
+
+/**
+ * A field's strategic-merge metadata. Lists without an entry are replaced as a whole, as
+ * upstream does for `+listType=atomic` and untagged lists.
+ */
+export interface PatchField {
+  /** Dotted path from the object root; `[]` steps into list items: "spec.containers[].env". */
+  readonly path: string;
+  readonly patchStrategy: PatchStrategy;
+  /** The key that identifies list items when merging (upstream `+patchMergeKey`). */
+  readonly patchMergeKey?: string;
+}

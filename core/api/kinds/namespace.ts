@@ -1,0 +1,86 @@
+/**
+ * Namespaces (pkg/registry/core/namespace: strategy.go, storage/storage.go with FinalizeREST;
+ * printers: printNamespace).
+ *
+ * spec.finalizers hold a deleted namespace like metadata.finalizers hold any object, and only
+ * the finalize subresource may change them. Unlike upstream, creation does not add the
+ * "kubernetes" finalizer and a first delete of a namespace nothing holds removes it at once:
+ * ksim runs no namespace controller to empty and finalize namespaces.
+ */
+import type { Namespace } from '../cluster-types.ts';
+import { defaultNamespace } from '../defaults.ts';
+import { OBJECT_META_FIELD_LABELS, objectMetaFields } from '../field-selectors.ts';
+import {
+  validateMetaUpdateAnd,
+  validateNamespace,
+  validateNamespaceStatusUpdate,
+} from '../validation.ts';
+import {
+  AGE_COLUMN,
+  conditionsPatch,
+  defineResource,
+  keepSpec,
+  keepStatus,
+  NAME_COLUMN,
+  OBJECT_META_PATCH,
+  STATUS_VERBS,
+} from './common.ts';
+
+/** namespaceStrategy.PrepareForUpdate: status and spec.finalizers are other paths' to change. */
+function prepareForUpdate(next: Namespace, old: Namespace): Namespace {
+  return { ...next, spec: { ...next.spec, finalizers: old.spec?.finalizers }, status: old.status };
+}
+
+export const NAMESPACE = defineResource<Namespace>({
+  discovery: {
+    kind: 'Namespace',
+    group: '',
+    resource: 'namespaces',
+    namespaced: false,
+    shortNames: ['ns'],
+    // Namespaces are deleted one by one; upstream serves no deletecollection for them.
+    verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'],
+  },
+  defaults: defaultNamespace,
+  // namespaceStrategy.PrepareForCreate: a new namespace is Active.
+  prepareForCreate: (ns) => ({ ...ns, status: { phase: 'Active' } }),
+  validate: validateNamespace,
+  update: { prepareForUpdate, validateUpdate: validateMetaUpdateAnd(validateNamespace) },
+  subresources: [
+    {
+      kind: 'strategy',
+      name: 'status',
+      verbs: STATUS_VERBS,
+      strategy: { prepareForUpdate: keepSpec, validateUpdate: validateNamespaceStatusUpdate },
+    },
+    {
+      kind: 'strategy',
+      name: 'finalize',
+      verbs: ['update'],
+      // namespaceFinalizeStrategy: spec (its finalizers) and metadata change, status does not.
+      strategy: {
+        prepareForUpdate: keepStatus,
+        validateUpdate: validateMetaUpdateAnd(validateNamespace),
+      },
+    },
+  ],
+  table: [
+    NAME_COLUMN,
+    {
+      name: 'Status',
+      type: 'string',
+      priority: 0,
+      description: 'The status of the namespace',
+      cell: (ns) => ns.status?.phase ?? '',
+    },
+    AGE_COLUMN,
+  ],
+  fieldSelectors: [...OBJECT_META_FIELD_LABELS, 'status.phase'],
+  fields: (ns) => ({ ...objectMetaFields(ns.metadata), 'status.phase': ns.status?.phase ?? '' }),
+  deletion: {
+    gracePeriodSeconds: () => 0,
+    pendingFinalizers: (ns) => ns.spec?.finalizers ?? [],
+    markDeleting: (ns) => ({ ...ns, status: { ...ns.status, phase: 'Terminating' } }),
+  },
+  patch: [...OBJECT_META_PATCH, conditionsPatch('status.conditions')],
+});

@@ -1,0 +1,58 @@
+/**
+ * The envelope of a request body (upstream's decode plus checkName and
+ * EnsureObjectNamespaceMatchesRequestNamespace): kind and apiVersion match the path, name and
+ * namespace agree with it and are filled in from it.
+ */
+import * as errors from '../../api/errors.ts';
+import type { ObjectMeta } from '../../api/meta-types.ts';
+import { qualifiedResource } from '../../api/resources.ts';
+import type { Status } from '../../api/status-types.ts';
+import type { KObject } from '../../api/types.ts';
+import type { RequestInfo } from '../request-info.ts';
+
+type MutableMeta = { -readonly [K in keyof ObjectMeta]: ObjectMeta[K] };
+
+export function checkBody(
+  info: RequestInfo,
+  body: unknown,
+  name: string | undefined,
+): KObject | Status {
+  const r = info.resource;
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    return errors.badRequest(`the body of the request must be a ${r.kind} object`);
+  }
+  const b = body as Partial<KObject>;
+  if (b.kind !== undefined && b.kind !== r.kind) {
+    return errors.badRequest(
+      `the object kind ${JSON.stringify(b.kind)} does not match the resource ${qualifiedResource(r)} (expected ${r.kind})`,
+    );
+  }
+  if (b.apiVersion !== undefined && b.apiVersion !== r.apiVersion) {
+    return errors.badRequest(
+      `the apiVersion ${JSON.stringify(b.apiVersion)} is not served for ${r.kind} (expected ${r.apiVersion})`,
+    );
+  }
+  const meta = (b.metadata ?? {}) as ObjectMeta;
+  if (typeof meta !== 'object') return errors.badRequest('metadata must be an object');
+  if (
+    r.namespaced &&
+    meta.namespace !== undefined &&
+    info.namespace !== undefined &&
+    meta.namespace !== info.namespace
+  ) {
+    return errors.badRequest(
+      'the namespace of the provided object does not match the namespace sent on the request',
+    );
+  }
+  if (name !== undefined && meta.name !== undefined && meta.name !== name) {
+    return errors.badRequest(
+      `the name of the object (${meta.name}) does not match the name on the URL (${name})`,
+    );
+  }
+  const metadata: MutableMeta = { ...meta };
+  if (name !== undefined) metadata.name = name;
+  // The path decides the namespace; a cluster-scoped object has none.
+  if (r.namespaced) metadata.namespace = info.namespace;
+  else delete metadata.namespace;
+  return { ...b, kind: r.kind, apiVersion: r.apiVersion, metadata } as KObject;
+}

@@ -1,0 +1,49 @@
+/**
+ * create (upstream Store.Create with rest.BeforeCreate): decoding defaults, admission,
+ * PrepareForCreate, validation, the namespace's existence, then the system fields.
+ */
+import * as errors from '../../api/errors.ts';
+import type { ObjectMeta } from '../../api/meta-types.ts';
+import { qualifiedKind } from '../../api/resources.ts';
+import type { Status } from '../../api/status-types.ts';
+import { formatTime } from '../../api/time.ts';
+import type { KObject } from '../../api/types.ts';
+import { nameSuffix, uid } from '../../ports/random.ts';
+import { checkNamespaceAdmits } from '../namespaces.ts';
+import type { RequestInfo } from '../request-info.ts';
+import { checkBody } from './body.ts';
+import { keyFor, storageFailure, type RegistryContext } from './context.ts';
+
+type MutableMeta = { -readonly [K in keyof ObjectMeta]: ObjectMeta[K] };
+
+export async function createObject(
+  ctx: RegistryContext,
+  info: RequestInfo,
+  body: unknown,
+): Promise<KObject | Status> {
+  const def = info.definition;
+  const shaped = checkBody(info, body, undefined);
+  if (errors.isStatus(shaped)) return shaped;
+  const meta: MutableMeta = { ...shaped.metadata };
+  if (!meta.name && meta.generateName) meta.name = `${meta.generateName}${nameSuffix(ctx.random)}`;
+  let obj = def.defaults({ ...shaped, metadata: meta } as KObject);
+  obj = def.prepareForCreate(def.admit(obj));
+  const name = obj.metadata.name ?? '';
+  const errs = def.validate(obj);
+  if (errs.length > 0) return errors.invalid(qualifiedKind(info.resource), name, errs);
+  if (info.resource.namespaced) {
+    const refused = await checkNamespaceAdmits(ctx, info, obj.metadata.namespace ?? '', name);
+    if (refused !== undefined) return refused;
+  }
+  const stamped: MutableMeta = {
+    ...obj.metadata,
+    uid: uid(ctx.random),
+    creationTimestamp: formatTime(ctx.clock.now()),
+  };
+  delete stamped.resourceVersion;
+  delete stamped.deletionTimestamp;
+  delete stamped.deletionGracePeriodSeconds;
+  if (def.tracksGeneration) stamped.generation = 1;
+  const r = await ctx.storage.create(keyFor(info, name), { ...obj, metadata: stamped } as KObject);
+  return r.ok ? r.value : storageFailure(info, name, r.failure);
+}

@@ -1,0 +1,65 @@
+/**
+ * Requests to `{resource}/{name}/{subresource}`: the definition lists the subresources, their
+ * verbs and what serves them (another update strategy, the Scale view, or an action).
+ */
+import * as errors from '../../api/errors.ts';
+import type { StrategySubresource } from '../../api/kinds/index.ts';
+import type { ApiResponse } from '../../api/http.ts';
+import type { KObject } from '../../api/types.ts';
+import { assertNever } from '../../util/assert.ts';
+import type { RequestInfo } from '../request-info.ts';
+import { runAction } from './actions.ts';
+import { answer, statusReply, type RegistryContext } from './context.ts';
+import { patchObject } from './patch.ts';
+import { getObject } from './read.ts';
+import { serveScale } from './scale.ts';
+import { updateObject, type WritePath } from './update.ts';
+
+export async function serveSubresource(
+  ctx: RegistryContext,
+  info: RequestInfo,
+  name: string,
+  body: unknown,
+): Promise<ApiResponse> {
+  const sub = info.definition.subresources.find((s) => s.name === info.subresource);
+  if (sub === undefined) {
+    return statusReply(
+      errors.notFound(
+        '',
+        `the server could not find the requested resource (${info.resource.resource}/${info.subresource ?? ''})`,
+      ),
+    );
+  }
+  if (!sub.verbs.includes(info.verb)) return statusReply(errors.methodNotAllowed());
+  switch (sub.kind) {
+    case 'strategy':
+      return serveStrategy(ctx, info, name, body, sub);
+    case 'scale':
+      return serveScale(ctx, info, name, body, sub);
+    case 'action':
+      return statusReply(await runAction(ctx, info, name, sub, body));
+    default:
+      return assertNever(sub, 'subresource kind');
+  }
+}
+
+/** status and finalize: the object itself, written through the subresource's strategy. */
+async function serveStrategy(
+  ctx: RegistryContext,
+  info: RequestInfo,
+  name: string,
+  body: unknown,
+  sub: StrategySubresource<KObject>,
+): Promise<ApiResponse> {
+  const path: WritePath = { strategy: sub.strategy, admit: false };
+  switch (info.verb) {
+    case 'get':
+      return answer(await getObject(ctx, info, name));
+    case 'update':
+      return answer(await updateObject(ctx, info, name, body, path));
+    case 'patch':
+      return answer(await patchObject(ctx, info, name, body, path));
+    default:
+      return statusReply(errors.methodNotAllowed());
+  }
+}

@@ -1,0 +1,186 @@
+import { describe, expect, it } from 'vitest';
+import {
+  DEFINITIONS,
+  definitionForPath,
+  mustDefinitionFor,
+  type ResourceDefinition,
+} from '../../../../core/api/kinds/index.ts';
+import type { KObject } from '../../../../core/api/types.ts';
+
+const ALL = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
+
+/**
+ * What `kubectl api-resources -o wide` and the discovery documents of a Kubernetes 1.32
+ * kube-apiserver report for these resources, and the subresources ksim serves with their
+ * verbs (discovery's `<resource>/<sub>` rows).
+ */
+const KUBE_1_32 = [
+  {
+    kind: 'Binding',
+    apiVersion: 'v1',
+    resource: 'bindings',
+    namespaced: true,
+    shortNames: [],
+    categories: [],
+    verbs: ['create'],
+    subresources: {},
+  },
+  {
+    kind: 'Event',
+    apiVersion: 'v1',
+    resource: 'events',
+    namespaced: true,
+    shortNames: ['ev'],
+    categories: [],
+    verbs: ALL,
+    subresources: {},
+  },
+  {
+    kind: 'Namespace',
+    apiVersion: 'v1',
+    resource: 'namespaces',
+    namespaced: false,
+    shortNames: ['ns'],
+    categories: [],
+    verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'],
+    subresources: { status: ['get', 'patch', 'update'], finalize: ['update'] },
+  },
+  {
+    kind: 'Node',
+    apiVersion: 'v1',
+    resource: 'nodes',
+    namespaced: false,
+    shortNames: ['no'],
+    categories: [],
+    verbs: ALL,
+    subresources: { status: ['get', 'patch', 'update'] },
+  },
+  {
+    kind: 'Pod',
+    apiVersion: 'v1',
+    resource: 'pods',
+    namespaced: true,
+    shortNames: ['po'],
+    categories: ['all'],
+    verbs: ALL,
+    subresources: { status: ['get', 'patch', 'update'], binding: ['create'], eviction: ['create'] },
+  },
+  {
+    kind: 'ReplicaSet',
+    apiVersion: 'apps/v1',
+    resource: 'replicasets',
+    namespaced: true,
+    shortNames: ['rs'],
+    categories: ['all'],
+    verbs: ALL,
+    subresources: { status: ['get', 'patch', 'update'], scale: ['get', 'patch', 'update'] },
+  },
+  {
+    kind: 'Lease',
+    apiVersion: 'coordination.k8s.io/v1',
+    resource: 'leases',
+    namespaced: true,
+    shortNames: [],
+    categories: [],
+    verbs: ALL,
+    subresources: {},
+  },
+  {
+    kind: 'PodDisruptionBudget',
+    apiVersion: 'policy/v1',
+    resource: 'poddisruptionbudgets',
+    namespaced: true,
+    shortNames: ['pdb'],
+    categories: [],
+    verbs: ALL,
+    subresources: { status: ['get', 'patch', 'update'] },
+  },
+];
+
+/** A minimal object of each kind, enough for its field set. */
+function sample(def: ResourceDefinition): KObject {
+  const r = def.resource;
+  const metadata = { name: 'x', ...(r.namespaced ? { namespace: 'default' } : {}) };
+  const base = { apiVersion: r.apiVersion, kind: r.kind, metadata };
+  const extra: Record<string, unknown> = {
+    Pod: { spec: { containers: [] } },
+    ReplicaSet: { spec: { selector: {} } },
+    PodDisruptionBudget: { spec: {} },
+    Event: { involvedObject: {} },
+    Binding: { target: {} },
+  };
+  return { ...base, ...(extra[r.kind] as object) } as KObject;
+}
+
+describe('kind definitions', () => {
+  it('report the discovery rows of a Kubernetes 1.32 API server, in discovery order', () => {
+    expect(
+      DEFINITIONS.map(({ resource: r, subresources }) => ({
+        kind: r.kind,
+        apiVersion: r.apiVersion,
+        resource: r.resource,
+        namespaced: r.namespaced,
+        shortNames: r.shortNames,
+        categories: r.categories,
+        verbs: r.verbs,
+        subresources: Object.fromEntries(subresources.map((s) => [s.name, s.verbs])),
+      })),
+    ).toEqual(KUBE_1_32);
+    for (const d of DEFINITIONS) {
+      expect(d.resource.singular).toBe(d.resource.kind.toLowerCase());
+      expect(d.resource.listKind).toBe(`${d.resource.kind}List`);
+      expect(d.resource.subresources).toEqual(d.subresources.map((s) => s.name));
+      expect(definitionForPath(d.resource.apiVersion, d.resource.resource)).toBe(d);
+      expect(mustDefinitionFor(d.resource.kind)).toBe(d);
+    }
+  });
+
+  it.each(DEFINITIONS.map((d) => [d.resource.kind, d] as const))(
+    '%s: the field set of an object has exactly the supported field labels',
+    (_kind, def) => {
+      const fields = def.fields(sample(def));
+      expect(Object.keys(fields).sort()).toEqual([...def.fieldSelectors].sort());
+    },
+  );
+
+  it.each(DEFINITIONS.map((d) => [d.resource.kind, d] as const))(
+    '%s: patch metadata names distinct fields, with a merge key wherever a list merges by key',
+    (_kind, def) => {
+      const paths = def.patch.map((p) => p.path);
+      expect(new Set(paths).size).toBe(paths.length);
+      for (const p of def.patch) {
+        expect(p.path).toMatch(/^(metadata|spec|status)(\.[a-zA-Z]+(\[\])?)*$/);
+        if (p.patchStrategy === 'replace') expect(p.patchMergeKey).toBeUndefined();
+      }
+    },
+  );
+
+  it('records the upstream patch tags of the fields that have them', () => {
+    const tag = (kind: 'Pod' | 'ReplicaSet' | 'PodDisruptionBudget' | 'Node', path: string) =>
+      mustDefinitionFor(kind).patch.find((p) => p.path === path);
+    expect(tag('Pod', 'spec.containers')).toEqual({
+      path: 'spec.containers',
+      patchStrategy: 'merge',
+      patchMergeKey: 'name',
+    });
+    expect(tag('Pod', 'spec.containers[].ports')?.patchMergeKey).toBe('containerPort');
+    // Tolerations carry no tag: a patch replaces the whole list.
+    expect(tag('Pod', 'spec.tolerations')).toBeUndefined();
+    expect(tag('Pod', 'metadata.ownerReferences')?.patchMergeKey).toBe('uid');
+    expect(tag('ReplicaSet', 'spec.template.spec.containers[].env')?.patchMergeKey).toBe('name');
+    expect(tag('PodDisruptionBudget', 'spec.selector')?.patchStrategy).toBe('replace');
+    expect(tag('Node', 'status.addresses')?.patchMergeKey).toBe('type');
+  });
+
+  it('only pods are deleted gracefully, and only once scheduled and not terminal', () => {
+    const pod = mustDefinitionFor('Pod');
+    const p = sample(pod) as never;
+    const bound = { ...(p as object), spec: { containers: [], nodeName: 'n1' } } as never;
+    expect(pod.deletion.gracePeriodSeconds(p, undefined)).toBe(0);
+    expect(pod.deletion.gracePeriodSeconds(bound, 10)).toBe(10);
+    expect(pod.deletion.gracePeriodSeconds(bound, -5)).toBe(1);
+    for (const d of DEFINITIONS.filter((x) => x !== pod)) {
+      expect(d.deletion.gracePeriodSeconds(sample(d), 30)).toBe(0);
+    }
+  });
+});
