@@ -3,7 +3,6 @@ import { traceGroup, traceRecord } from '../define.ts';
 import { count } from '../fields.ts';
 
 const memberId = () => count("The member's Raft id.");
-const raftIndex = (what: string) => count(`${what} (a Raft log index).`);
 const storeRevision = () => count('The store revision of the applied state.');
 
 export const STORE_RECORDS = traceGroup(
@@ -20,9 +19,9 @@ export const STORE_RECORDS = traceGroup(
           .describe(
             '`empty`: no log on disk (a new member, or one whose disk was lost); `recovered`: state rebuilt from the log.',
           ),
-        snapshotIndex: raftIndex('Index of the snapshot it started from, 0 if none'),
-        lastIndex: raftIndex('Last entry in its log after recovery'),
-        commit: raftIndex('Commit index recovered from the hard state'),
+        snapshotIndex: count('Raft log index of the snapshot it started from (0: none).'),
+        lastIndex: count('Raft log index of its last entry after recovery.'),
+        commit: count('Commit index recovered from the hard state.'),
         term: count('Raft term recovered from the hard state.'),
         tornBytes: count(
           'Bytes of a torn final write cut off the log tail during recovery (0 when the log ended cleanly).',
@@ -59,7 +58,7 @@ export const STORE_RECORDS = traceGroup(
       doc: 'A member took a snapshot of its applied state and compacted its log behind it.',
       fields: z.strictObject({
         id: memberId(),
-        index: raftIndex('Last entry the snapshot covers'),
+        index: count('Raft log index of the last entry the snapshot covers.'),
         revision: storeRevision(),
       }),
     }),
@@ -68,7 +67,7 @@ export const STORE_RECORDS = traceGroup(
       doc: "A lagging member replaced its state with the leader's snapshot.",
       fields: z.strictObject({
         id: memberId(),
-        index: raftIndex('Last entry the snapshot covers'),
+        index: count('Raft log index of the last entry the snapshot covers.'),
         revision: storeRevision(),
       }),
     }),

@@ -5,7 +5,7 @@ import type { KubeletOptions } from '../../../core/kubelet/config.ts';
 import type { ProcessPorts } from '../../../core/ports/process.ts';
 import { SimRuntime, type SimRuntimeOptions } from '../../../sim/runtime.ts';
 import type { Simulation } from '../../../sim/simulation.ts';
-import type { TraceRecord } from '../../../sim/trace.ts';
+import { parseTraceRecord, type TraceRecord } from '../../../core/trace/index.ts';
 
 export interface NodeSpec {
   readonly name?: string;
@@ -34,7 +34,7 @@ export function spawnNode(sim: Simulation, spec: NodeSpec = {}): string {
 /** Collects every trace record of the run. */
 export function recordTrace(sim: Simulation): TraceRecord[] {
   const records: TraceRecord[] = [];
-  sim.trace.addSink((line) => records.push(JSON.parse(line) as TraceRecord));
+  sim.trace.addSink((line) => records.push(parseTraceRecord(line)));
   return records;
 }
 
