@@ -40,13 +40,22 @@ export interface TraceRecordGroup<D extends TraceRecordDefinition = TraceRecordD
 
 const KIND_PATTERN = /^[a-z][a-z0-9-]*(\.[a-z][a-z0-9-]*)+$/;
 
-/** Fields every record carries, ahead of its own. */
-function envelope<K extends string>(kind: K) {
-  return {
-    t: z.int().nonnegative().describe('Virtual time of the record, in microseconds.'),
-    p: z.string().describe('The process that emitted it, or "sim" for the simulator itself.'),
-    k: z.literal(kind).describe('The record kind.'),
-  };
+/** Fields every record carries ahead of its own. In a record's schema `k` is its kind literal. */
+export const TRACE_ENVELOPE = {
+  t: z
+    .int()
+    .nonnegative()
+    .describe('Virtual time of the record, in microseconds. Never decreases along a trace.'),
+  p: z
+    .string()
+    .describe(
+      'The process that emitted it (`etcd-0`, `apiserver`, `node-1`, ...), or `sim` for the simulator itself.',
+    ),
+  k: z.string().describe('The record kind.'),
+};
+
+function envelope(kind: string) {
+  return { ...TRACE_ENVELOPE, k: z.literal(kind).describe('The record kind.') };
 }
 
 function fieldShapes(fields: TraceFieldsSchema): readonly z.ZodRawShape[] {
@@ -58,7 +67,7 @@ function checkDefinition(kind: string, doc: string, fields: TraceFieldsSchema): 
   assert(doc.trim() !== '', `trace kind ${kind}: no doc`);
   for (const shape of fieldShapes(fields)) {
     for (const [name, schema] of Object.entries(shape)) {
-      assert(!(name in envelope(kind)), `trace kind ${kind}: field ${name} is reserved`);
+      assert(!(name in TRACE_ENVELOPE), `trace kind ${kind}: field ${name} is reserved`);
       assert(
         z.globalRegistry.get(schema)?.description,
         `trace kind ${kind}: field ${name} has no doc`,

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { TRACE_GROUPS } from './catalog.ts';
-import type { TraceRecordDefinition } from './define.ts';
+import { TRACE_ENVELOPE, type TraceRecordDefinition } from './define.ts';
 import { TRACE_HEADER_KIND, TRACE_SCHEMA_VERSION } from './version.ts';
 
 /**
@@ -120,14 +120,6 @@ function recordSection(def: TraceRecordDefinition): string[] {
   return out;
 }
 
-const ENVELOPE = [
-  '| Field | Type | Description |',
-  '| --- | --- | --- |',
-  '| `t` | `integer ≥ 0` | Virtual time of the record, in microseconds. Never decreases along a trace. |',
-  '| `p` | `string` | The process that emitted it (`etcd-0`, `apiserver`, `node-1`, ...), or `sim` for the simulator itself. |',
-  '| `k` | `string` | The record kind: one of the kinds below. |',
-];
-
 /** docs/trace.md: every record kind with its level, doc and fields. */
 export function traceMarkdown(): string {
   const out = [
@@ -139,7 +131,7 @@ export function traceMarkdown(): string {
     '',
     'A ksim trace (`ksim run --trace out.jsonl`) is JSON Lines: one record per line, in the order the simulation produced them. Every record starts with three fields, then the fields of its kind in the order the emitter wrote them:',
     '',
-    ...ENVELOPE,
+    ...fieldTable(jsonSchemaOf(z.strictObject(TRACE_ENVELOPE)) as JsonSchema),
     '',
     `The first line is a \`${TRACE_HEADER_KIND}\` record naming the schema version, the ksim version, the seed and the level. At level \`info\` (the default) a trace holds the info records; at level \`debug\` (\`--trace-level debug\`) also the debug records, among them one per network message.`,
     '',

@@ -1,6 +1,10 @@
 import { z } from 'zod';
 
-/** Field schemas that several record kinds share, so the same thing is named and typed alike. */
+/**
+ * Field schemas that several record kinds share, so the same thing is named and typed alike.
+ * Each is a function: a `.describe()` is attached to the schema instance, so every use needs its
+ * own instance to carry its own description.
+ */
 
 export const podKey = () => z.string().describe('The pod, as namespace/name.');
 

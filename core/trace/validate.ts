@@ -7,7 +7,7 @@ export type TraceCheck =
   | { readonly ok: true; readonly record: TraceRecord }
   | { readonly ok: false; readonly problem: string };
 
-function describe(value: unknown): string {
+function excerpt(value: unknown): string {
   const text = JSON.stringify(value);
   return text.length > 200 ? `${text.slice(0, 200)}...` : text;
 }
@@ -15,17 +15,17 @@ function describe(value: unknown): string {
 /** Checks one parsed line against the definition of its kind. */
 export function checkTraceRecord(value: unknown): TraceCheck {
   if (typeof value !== 'object' || value === null || Array.isArray(value))
-    return { ok: false, problem: `not an object: ${describe(value)}` };
+    return { ok: false, problem: `not an object: ${excerpt(value)}` };
   const kind = (value as { k?: unknown }).k;
-  if (typeof kind !== 'string') return { ok: false, problem: `no kind: ${describe(value)}` };
+  if (typeof kind !== 'string') return { ok: false, problem: `no kind: ${excerpt(value)}` };
   const def = TRACE_DEFINITIONS.get(kind);
-  if (def === undefined) return { ok: false, problem: `unknown kind ${kind}: ${describe(value)}` };
+  if (def === undefined) return { ok: false, problem: `unknown kind ${kind}: ${excerpt(value)}` };
   const r = def.line.safeParse(value);
   if (!r.success) {
     const why = z.prettifyError(r.error).replaceAll('\n', ' ');
     return {
       ok: false,
-      problem: `${kind} does not match its definition: ${why}: ${describe(value)}`,
+      problem: `${kind} does not match its definition: ${why}: ${excerpt(value)}`,
     };
   }
   return { ok: true, record: value as TraceRecord };

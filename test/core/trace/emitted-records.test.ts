@@ -7,7 +7,9 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Ajv2020 } from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
+import { traceJsonSchema } from '../../../core/trace/docs.ts';
 import { parseTraceRecord, TRACE_DEFINITIONS, TraceChecker } from '../../../core/trace/index.ts';
 import { DEFAULT_LINK, DEFAULT_NETWORK } from '../../../sim/network.ts';
 import { runScenario } from '../../../sim/scenario/run.ts';
@@ -34,6 +36,9 @@ const SCENARIOS = join(import.meta.dirname, '..', '..', '..', 'scenarios');
 /** Kinds seen over every run of this file. */
 const seen = new Set<string>();
 
+/** The published JSON Schema must accept the same lines, for readers in other languages. */
+const matchesJsonSchema = new Ajv2020({ strict: false }).compile(traceJsonSchema());
+
 /** A sink for one run: checks each line, collects the problems and the kinds seen. */
 function checked(): { sink: TraceSink; problems: string[] } {
   const checker = new TraceChecker();
@@ -42,6 +47,8 @@ function checked(): { sink: TraceSink; problems: string[] } {
     const r = checker.line(line);
     if (r.ok) seen.add(r.record.k);
     else if (problems.length < 20) problems.push(r.problem);
+    if (!matchesJsonSchema(JSON.parse(line)) && problems.length < 20)
+      problems.push(`not valid against docs/trace.schema.json: ${line}`);
   };
   return { sink, problems };
 }
