@@ -5,7 +5,6 @@ import type { EmittedTraceKind, TraceFieldsArgs } from '../core/trace/types.ts';
 import { TRACE_HEADER_KIND, TRACE_SCHEMA_VERSION } from '../core/trace/version.ts';
 
 export type { TraceLevel };
-export type { TraceRecord } from '../core/trace/types.ts';
 
 export type TraceSink = (line: string) => void;
 
