@@ -56,7 +56,11 @@ export function applyFault(sim: Simulation, fault: Fault): void {
         return sim.network.setLink(fault.from, fault.to, fault.link);
       return sim.network.setDefaultLink(fault.link);
     case 'disk-faults':
-      sim.trace.record('sim', 'fault.disk', { ...fault });
+      sim.trace.record('sim', 'fault.disk', {
+        process: fault.process,
+        tornWriteProbability: fault.tornWriteProbability,
+        readErrorProbability: fault.readErrorProbability,
+      });
       return sim.process(fault.process).disk.setFaults(fault);
     case 'wipe-disk':
       return sim.process(fault.process).disk.wipe();

@@ -8,6 +8,7 @@ import type {
   Transport,
 } from '../core/ports/transport.ts';
 import type { Random } from '../core/ports/random.ts';
+import type { TraceFieldsOf } from '../core/trace/types.ts';
 import { assert, assertNever } from '../core/util/assert.ts';
 import type { EventLoop, EventOwner } from './event-loop.ts';
 import type { TraceRecorder } from './trace.ts';
@@ -279,7 +280,12 @@ export class Network {
     return onMessage.call(dest.listener, from, msg);
   }
 
-  private drop(from: Address, to: Address, msg: unknown, reason: string): void {
+  private drop(
+    from: Address,
+    to: Address,
+    msg: unknown,
+    reason: TraceFieldsOf<'net.drop'>['reason'],
+  ): void {
     this.dropped++;
     if (this.trace.debugEnabled)
       this.trace.record(from, 'net.drop', { to, msg: kindOf(msg), reason });

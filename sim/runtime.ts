@@ -11,6 +11,7 @@ import type {
   SandboxConfig,
 } from '../core/ports/runtime.ts';
 import type { Trace } from '../core/ports/trace.ts';
+import type { DebugTraceKind, TraceFieldsArgs } from '../core/trace/types.ts';
 import { assert } from '../core/util/assert.ts';
 import { containerBehaviour, type ContainerBehaviour } from './runtime-behaviour.ts';
 
@@ -371,8 +372,8 @@ export class SimRuntime implements Runtime {
     return id;
   }
 
-  private debug(kind: string, fields: Record<string, unknown>): void {
-    if (this.trace.debugEnabled) this.trace.debug(kind, fields);
+  private debug<K extends DebugTraceKind>(kind: K, ...fields: TraceFieldsArgs<K>): void {
+    if (this.trace.debugEnabled) this.trace.debug(kind, ...fields);
   }
 }
 

@@ -5,12 +5,16 @@ import { DEFAULT_NETWORK, Network, type NetworkOptions } from './network.ts';
 import { SimProcess, type ProcessFactory } from './process.ts';
 import { SeededRandom } from './random.ts';
 import { TraceRecorder, type TraceLevel } from './trace.ts';
+import { checkingSink } from './trace-check.ts';
+import { KSIM_VERSION } from './version.ts';
 
 export interface SimulationOptions {
   readonly seed: number;
   readonly network?: NetworkOptions;
   readonly disk?: DiskOptions;
   readonly traceLevel?: TraceLevel;
+  /** Checks every trace record against its schema as it is written (tests; slows the run). */
+  readonly checkTrace?: boolean;
 }
 
 /**
@@ -31,7 +35,12 @@ export class Simulation {
     assert(Number.isSafeInteger(options.seed), `seed must be an integer, got ${options.seed}`);
     this.seed = options.seed;
     this.random = SeededRandom.root(options.seed);
-    this.trace = new TraceRecorder(() => this.loop.now, options.traceLevel ?? 'info');
+    this.trace = new TraceRecorder(() => this.loop.now, {
+      seed: options.seed,
+      level: options.traceLevel ?? 'info',
+      ksimVersion: KSIM_VERSION,
+    });
+    if (options.checkTrace === true) this.trace.addSink(checkingSink());
     this.network = new Network(
       this.loop,
       this.random.fork('network'),

@@ -1,15 +1,18 @@
-/**
- * Structured trace: the raw material for replay, invariants and reports. Records are
- * plain JSON-able objects; the host stamps virtual time and the emitting process.
- */
-export type TraceFields = Readonly<Record<string, unknown>>;
+import type { DebugTraceKind, InfoTraceKind, TraceFieldsArgs } from '../trace/types.ts';
 
+/**
+ * Structured trace: the raw material for replay, invariants and reports. Each record kind is
+ * defined once in core/trace/records (level, fields, documentation); the host stamps virtual
+ * time and the emitting process. An emit names its kind and passes that kind's fields, checked
+ * by the compiler, so `emit('scheduler.bind', { pod, node })` cannot drift from the schema.
+ */
 export interface Trace {
-  /** Records an event of kind `kind` (dotted, e.g. `pod.phase`). */
-  emit(kind: string, fields?: TraceFields): void;
+  /** Records an info-level event. */
+  emit<K extends InfoTraceKind>(kind: K, ...fields: TraceFieldsArgs<K>): void;
   /** False when the host would discard debug records; lets hot paths skip building them. */
   readonly debugEnabled: boolean;
-  debug(kind: string, fields?: TraceFields): void;
+  /** Records a debug-level event (dropped unless the run asked for debug records). */
+  debug<K extends DebugTraceKind>(kind: K, ...fields: TraceFieldsArgs<K>): void;
 }
 
 export const NO_TRACE: Trace = {

@@ -45,6 +45,7 @@ export async function main(
       'info (components and faults) or debug (also every message)',
       'info',
     )
+    .option('--check-trace', 'check every trace record against the trace schema (slower)')
     .option('--duration <d>', 'virtual time to run (overrides spec.duration)', asDuration)
     .option('--json', 'print the report as JSON')
     .action(
@@ -54,6 +55,7 @@ export async function main(
           seed?: number;
           trace?: string;
           traceLevel: string;
+          checkTrace?: boolean;
           duration?: number;
           json?: boolean;
         },

@@ -8,6 +8,7 @@ export interface RunCommandOptions {
   readonly seed?: number;
   readonly trace?: string;
   readonly traceLevel?: 'info' | 'debug';
+  readonly checkTrace?: boolean;
   readonly duration?: number;
   readonly json?: boolean;
 }
@@ -68,6 +69,7 @@ export async function runCommand(
       seed,
       ...(opts.traceLevel === undefined ? {} : { traceLevel: opts.traceLevel }),
       ...(trace === undefined ? {} : { traceSink: trace.sink }),
+      ...(opts.checkTrace === true ? { checkTrace: true } : {}),
       ...(opts.duration === undefined ? {} : { durationUs: opts.duration }),
     });
   } catch (e) {
@@ -78,16 +80,21 @@ export async function runCommand(
   }
   const wallMs = performance.now() - started;
   if (opts.json) out(JSON.stringify({ ...report, wallMs: Math.round(wallMs) }, null, 2));
-  else out(summary(report, wallMs, opts.trace));
+  else out(summary(report, wallMs, opts.trace, opts.checkTrace === true));
   if (!report.passed) out(`reproduce: ksim run ${file} --seed ${seed}`);
   return report.passed ? 0 : 1;
 }
 
-function summary(r: RunReport, wallMs: number, tracePath: string | undefined): string {
+function summary(
+  r: RunReport,
+  wallMs: number,
+  tracePath: string | undefined,
+  checked: boolean,
+): string {
   const lines = [
     `scenario ${r.scenario}  seed ${r.seed}`,
     `virtual time ${seconds(r.virtualTimeUs)}  events ${r.events.toLocaleString('en-US')}  wall ${(wallMs / 1000).toFixed(2)}s  (${Math.round(r.virtualTimeUs / 1000 / Math.max(wallMs, 1))}x real time)`,
-    `trace ${r.traceRecords.toLocaleString('en-US')} records  sha256 ${r.traceHash}${tracePath ? `  -> ${tracePath}` : ''}`,
+    `trace ${r.traceRecords.toLocaleString('en-US')} records${checked ? ' (checked against the schema)' : ''}  sha256 ${r.traceHash}${tracePath ? `  -> ${tracePath}` : ''}`,
     '',
   ];
   const phases = ['Pending', 'Running', 'Succeeded', 'Failed', 'Unknown', 'Terminating'];

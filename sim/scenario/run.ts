@@ -23,6 +23,8 @@ export interface RunOptions {
   readonly seed: number;
   readonly traceLevel?: TraceLevel;
   readonly traceSink?: TraceSink;
+  /** Checks every trace record against the trace schema as it is written (slower). */
+  readonly checkTrace?: boolean;
   /** Overrides spec.duration. */
   readonly durationUs?: number;
 }
@@ -110,6 +112,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
   const sim = new Simulation({
     seed: options.seed,
     traceLevel: options.traceLevel ?? 'info',
+    checkTrace: options.checkTrace ?? false,
     network: { retransmitUs: 200_000, connectTimeoutUs: 1_000_000, link },
   });
   if (options.traceSink !== undefined) sim.trace.addSink(options.traceSink);

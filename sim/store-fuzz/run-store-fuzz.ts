@@ -18,6 +18,7 @@ import { checkKvHistory } from '../check/kv-linearizability.ts';
 import { RaftInvariants } from '../check/raft-invariants.ts';
 import { checkWatchStream } from '../check/watch-history.ts';
 import { Simulation } from '../simulation.ts';
+import type { TraceLevel, TraceSink } from '../trace.ts';
 import {
   applyStoreFault,
   describeFault,
@@ -47,6 +48,9 @@ export interface StoreFuzzOptions {
   readonly requestTimeoutUs?: number;
   /** Default: small snapshot intervals drawn from the seed, so snapshots and installs happen. */
   readonly tuning?: MemberTuning;
+  readonly traceLevel?: TraceLevel;
+  /** Receives every trace line of the run (tests check them against the trace schema). */
+  readonly traceSink?: TraceSink;
 }
 
 export type StoreFuzzViolationKind =
@@ -86,7 +90,8 @@ export const DEFAULT_SETTLE_US = 3_000_000;
 
 export async function runStoreFuzz(options: StoreFuzzOptions): Promise<StoreFuzzReport> {
   const seed = options.seed;
-  const sim = new Simulation({ seed });
+  const sim = new Simulation({ seed, traceLevel: options.traceLevel ?? 'info' });
+  if (options.traceSink !== undefined) sim.trace.addSink(options.traceSink);
   const plan = SeededRandom.root(seed).fork('store-fuzz');
   const invariants = new RaftInvariants(() => sim.now);
   const cluster = new StoreCluster(sim, {

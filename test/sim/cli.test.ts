@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { TRACE_SCHEMA_VERSION, TraceChecker } from '../../core/trace/index.ts';
 import { main } from '../../sim/cli/main.ts';
 
 async function ksim(...args: string[]): Promise<{ code: number; output: string }> {
@@ -28,12 +29,24 @@ describe('ksim CLI', () => {
     expect(output).toMatch(/node-1 +0 +\d/);
     expect(output).toContain('PASS  five web pods Running');
     const lines = readFileSync(trace, 'utf8').trim().split('\n');
-    const records = lines.map((l) => JSON.parse(l) as { t: number; p: string; k: string });
+    const checker = new TraceChecker();
+    const records = lines.map((l) => checker.line(l));
+    expect(records.filter((r) => !r.ok)).toEqual([]);
     expect(records.length).toBeGreaterThan(100);
-    expect(records.every((r, i) => i === 0 || r.t >= (records[i - 1] as { t: number }).t)).toBe(
-      true,
-    );
-    expect(records.some((r) => r.k === 'kubelet.pod-phase')).toBe(true);
+    expect(records[0]).toMatchObject({
+      record: { k: 'trace.header', seed: 1, level: 'info', schemaVersion: TRACE_SCHEMA_VERSION },
+    });
+    expect(checker.kinds.get('kubelet.pod-phase')).toBeGreaterThan(0);
+  });
+
+  it('checks the trace against its schema on request, without changing it', async () => {
+    const hash = (output: string): string | undefined => /sha256 ([0-9a-f]{64})/.exec(output)?.[1];
+    const plain = await ksim('run', 'scenarios/quickstart.yaml', '--seed', '3');
+    const checked = await ksim('run', 'scenarios/quickstart.yaml', '--seed', '3', '--check-trace');
+    expect(checked.code).toBe(0);
+    expect(checked.output).toContain('records (checked against the schema)');
+    expect(hash(checked.output)).toBe(hash(plain.output));
+    expect(hash(plain.output)).toBeDefined();
   });
 
   it('reports a bad scenario with its path and line, and exits 2', async () => {

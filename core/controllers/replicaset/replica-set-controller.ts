@@ -285,7 +285,10 @@ export class ReplicaSetController implements Controller {
     const victims = podsToDelete(active, this.relatedPods(rs), count, this.ports.clock.now());
     const podKeys = victims.map(keyOf);
     this.expectations.expectDeletions(key, podKeys);
-    this.ports.trace.emit('rs.delete-pods', { rs: key, pods: victims.map((p) => p.metadata.name) });
+    this.ports.trace.emit('rs.delete-pods', {
+      rs: key,
+      pods: victims.map((p) => p.metadata.name ?? ''),
+    });
     const errors = await Promise.all(
       victims.map(async (pod): Promise<SyncError> => {
         const r = await this.api.delete('Pod', pod.metadata.namespace, pod.metadata.name ?? '');

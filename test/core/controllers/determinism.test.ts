@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { parseTraceRecord } from '../../../core/trace/index.ts';
 import { DEFAULT_LINK, DEFAULT_NETWORK } from '../../../sim/network.ts';
 import { controlPlane, runScript, startControllerManager } from '../../support/cluster.ts';
 import {
@@ -26,7 +27,7 @@ async function scenario(
   });
   startControllerManager(sim);
   const kinds = new Set<string>();
-  sim.trace.addSink((line) => kinds.add((JSON.parse(line) as { k: string }).k));
+  sim.trace.addSink((line) => kinds.add(parseTraceRecord(line).k));
   const monitor = new PodMonitor(sim);
   await runScript(
     sim,

@@ -4,6 +4,7 @@ import { getControllerOf } from '../../../core/api/meta.ts';
 import type { Pod } from '../../../core/api/pod-types.ts';
 import type { ReplicaSet } from '../../../core/api/replica-set-types.ts';
 import { formatTime } from '../../../core/api/time.ts';
+import { parseTraceRecord } from '../../../core/trace/index.ts';
 import { DEFAULT_LINK, DEFAULT_NETWORK } from '../../../sim/network.ts';
 import { controlPlane, runScript, startControllerManager } from '../../support/cluster.ts';
 import { mustCreate, mustUpdate, PodMonitor, replicaSet, retry, waitFor } from './harness.ts';
@@ -35,7 +36,7 @@ describe('ReplicaSet controller', () => {
     const monitor = new PodMonitor(sim);
     const creates: unknown[] = [];
     sim.trace.addSink((line) => {
-      const r = JSON.parse(line) as { k: string; rs?: string; count?: number };
+      const r = parseTraceRecord(line);
       if (r.k === 'rs.create-pods') creates.push({ rs: r.rs, count: r.count });
     });
     let rsUid = '';

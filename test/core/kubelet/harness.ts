@@ -2,12 +2,12 @@ import type { Pod } from '../../../core/api/pod-types.ts';
 import type { ApiClient } from '../../../core/client/api-client.ts';
 import type { ProcessPorts } from '../../../core/ports/process.ts';
 import type { Simulation } from '../../../sim/simulation.ts';
-import type { TraceRecord } from '../../../sim/trace.ts';
+import { parseTraceRecord, type TraceRecord } from '../../../core/trace/index.ts';
 
 /** Collects every trace record of the run. */
 export function recordTrace(sim: Simulation): TraceRecord[] {
   const records: TraceRecord[] = [];
-  sim.trace.addSink((line) => records.push(JSON.parse(line) as TraceRecord));
+  sim.trace.addSink((line) => records.push(parseTraceRecord(line)));
   return records;
 }
 

@@ -17,6 +17,7 @@ import {
   type Op,
   type Result,
 } from '../../../../core/store/types.ts';
+import { parseTraceRecord, type TraceRecord } from '../../../../core/trace/index.ts';
 import { RaftInvariants } from '../../../../sim/check/raft-invariants.ts';
 import { Simulation } from '../../../../sim/simulation.ts';
 import { StoreCluster, type MemberTuning } from '../../../../sim/store-cluster.ts';
@@ -25,15 +26,15 @@ interface World {
   readonly sim: Simulation;
   readonly cluster: StoreCluster;
   readonly invariants: RaftInvariants;
-  readonly traces: Record<string, unknown>[];
+  readonly traces: TraceRecord[];
   clients: number;
 }
 
 function world(seed: number, tuning: MemberTuning = {}, members = 3): World {
   const sim = new Simulation({ seed });
-  const traces: Record<string, unknown>[] = [];
+  const traces: TraceRecord[] = [];
   sim.trace.addSink((line) => {
-    if (line.includes('"store.member.')) traces.push(JSON.parse(line) as Record<string, unknown>);
+    if (line.includes('"store.member.')) traces.push(parseTraceRecord(line));
   });
   const invariants = new RaftInvariants(() => sim.now);
   const cluster = new StoreCluster(sim, { members, tuning, probe: invariants });
@@ -200,7 +201,7 @@ describe('KvMember', () => {
     });
     expect(torn).toBeGreaterThan(0);
     const tornStarts = w.traces.filter(
-      (t) => t.k === 'store.member.start' && t.p === victim && Number(t.tornBytes) > 0,
+      (t) => t.k === 'store.member.start' && t.p === victim && t.tornBytes > 0,
     );
     expect(tornStarts.length).toBeGreaterThan(0);
     await writeKeys(w, 0, 5);

@@ -1,0 +1,126 @@
+import { z } from 'zod';
+import { traceGroup, traceRecord } from '../define.ts';
+import { count, micros, nodeName, podKey } from '../fields.ts';
+
+const rsKey = () => z.string().describe('The ReplicaSet, as namespace/name.');
+const taints = (what: string) => z.array(z.string()).describe(`${what}, each as key:effect.`);
+
+export const CONTROLLER_RECORDS = traceGroup(
+  'Controllers',
+  'The controller manager (core/controllers) and its controllers: ReplicaSet, node lifecycle, taint eviction, disruption. Emitted by `controller-manager`.',
+  [
+    traceRecord('controller-manager.start', {
+      level: 'info',
+      doc: 'The controller manager started its controllers.',
+      fields: z.strictObject({
+        controllers: z.array(z.string()).describe('Names of the controllers it runs.'),
+      }),
+    }),
+    traceRecord('rs.create-pods', {
+      level: 'info',
+      doc: 'The ReplicaSet controller is creating pods for a ReplicaSet short of replicas.',
+      fields: z.strictObject({ rs: rsKey(), count: count('How many pods it creates.') }),
+    }),
+    traceRecord('rs.delete-pods', {
+      level: 'info',
+      doc: 'The ReplicaSet controller is deleting pods of a ReplicaSet over its replicas.',
+      fields: z.strictObject({
+        rs: rsKey(),
+        pods: z
+          .array(z.string())
+          .describe("Names of the pods it deletes (in the ReplicaSet's namespace)."),
+      }),
+    }),
+    traceRecord('rs.sync-error', {
+      level: 'debug',
+      doc: 'A sync of a ReplicaSet failed; it is requeued with rate limiting.',
+      fields: z.strictObject({ rs: rsKey(), error: z.string().describe('What failed.') }),
+    }),
+    traceRecord('rs.expectations-resolved', {
+      level: 'debug',
+      doc: 'After a create or delete timed out, the controller listed the pods from the API server and reset what it expects to observe.',
+      fields: z.strictObject({
+        rs: rsKey(),
+        pendingCreates: count('Pods the server has that its cache has not seen yet.'),
+      }),
+    }),
+    traceRecord('node-lifecycle.node-unknown', {
+      level: 'info',
+      doc: "The node lifecycle controller set a node's Ready condition to Unknown: the node stopped reporting for longer than the grace period.",
+      fields: z.strictObject({ node: nodeName() }),
+    }),
+    traceRecord('node-lifecycle.node-not-ready', {
+      level: 'info',
+      doc: 'A node stopped being Ready; the controller marks its pods not ready.',
+      fields: z.strictObject({
+        node: nodeName(),
+        status: z
+          .enum(['True', 'False', 'Unknown'])
+          .describe("The node's Ready condition status now."),
+      }),
+    }),
+    traceRecord('node-lifecycle.zone-state', {
+      level: 'info',
+      doc: 'A zone changed disruption state, which sets how fast its nodes are tainted. Zone `*` with FullDisruption: every node looks down, so the controller stops tainting (more likely it is cut off).',
+      fields: z.strictObject({
+        zone: z
+          .string()
+          .describe(
+            "The zone key (the node's region and zone labels, as upstream's GetZoneKey joins them; empty for nodes without them), or `*` for every zone.",
+          ),
+        state: z
+          .enum(['Initial', 'Normal', 'PartialDisruption', 'FullDisruption'])
+          .describe('Its new state.'),
+      }),
+    }),
+    traceRecord('node-lifecycle.taint', {
+      level: 'info',
+      doc: "The node lifecycle controller changed a node's NoSchedule/NoExecute taints.",
+      fields: z.strictObject({
+        node: nodeName(),
+        taints: taints("The node's taints after the change"),
+        added: taints('Taints added'),
+        removed: taints('Taints removed'),
+      }),
+    }),
+    traceRecord('node-lifecycle.taint-error', {
+      level: 'debug',
+      doc: "Writing a node's taints failed; the controller tries again at its next pass.",
+      fields: z.strictObject({ node: nodeName(), error: z.string().describe('What failed.') }),
+    }),
+    traceRecord('taint-eviction.scheduled', {
+      level: 'debug',
+      doc: 'A pod on a NoExecute-tainted node will be deleted when its toleration runs out.',
+      fields: z.strictObject({
+        pod: podKey(),
+        node: nodeName('The tainted node.'),
+        fireAtUs: micros('Virtual time at which the pod will be deleted, in microseconds.'),
+      }),
+    }),
+    traceRecord('taint-eviction.cancelled', {
+      level: 'debug',
+      doc: 'A scheduled eviction was called off (the taint went away, or the pod left the node).',
+      fields: z.strictObject({ pod: podKey() }),
+    }),
+    traceRecord('taint-eviction.delete', {
+      level: 'info',
+      doc: 'The taint eviction controller deleted a pod from a NoExecute-tainted node.',
+      fields: z.strictObject({ pod: podKey(), node: nodeName('The tainted node.') }),
+    }),
+    traceRecord('taint-eviction.delete-failed', {
+      level: 'debug',
+      doc: 'Deleting a pod from a tainted node failed after every retry; the eviction is dropped.',
+      fields: z.strictObject({ pod: podKey(), error: z.string().describe('The last failure.') }),
+    }),
+    traceRecord('disruption.status', {
+      level: 'info',
+      doc: "The disruption controller wrote a PodDisruptionBudget's status.",
+      fields: z.strictObject({
+        pdb: z.string().describe('The PodDisruptionBudget, as namespace/name.'),
+        disruptionsAllowed: count('Voluntary disruptions (evictions) allowed now.'),
+        currentHealthy: count('Healthy pods the budget covers.'),
+        desiredHealthy: count('Healthy pods the budget requires.'),
+      }),
+    }),
+  ],
+);

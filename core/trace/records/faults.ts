@@ -1,0 +1,167 @@
+import { z } from 'zod';
+import { traceGroup, traceRecord } from '../define.ts';
+import { micros, probability, processName } from '../fields.ts';
+
+const FAULT_KINDS = [
+  'partition',
+  'block',
+  'isolate',
+  'heal',
+  'crash',
+  'restart',
+  'clog',
+  'link',
+  'disk-faults',
+  'wipe-disk',
+  'clock-jump',
+  'clock-rate',
+  'isolate-leader',
+  'crash-leader',
+  'replace-member',
+  'lose-member',
+] as const;
+
+const latency = z
+  .discriminatedUnion('kind', [
+    z.strictObject({
+      kind: z.literal('constant').describe('Every message takes the same time.'),
+      us: z.int().nonnegative().describe('The latency, in microseconds.'),
+    }),
+    z.strictObject({
+      kind: z.literal('uniform').describe('Uniform between the bounds.'),
+      minUs: z.int().nonnegative().describe('Lower bound, in microseconds.'),
+      maxUs: z.int().nonnegative().describe('Upper bound, in microseconds.'),
+    }),
+    z.strictObject({
+      kind: z.literal('exponential').describe('A minimum plus an exponential tail.'),
+      minUs: z.int().nonnegative().describe('The minimum, in microseconds.'),
+      meanUs: z
+        .int()
+        .nonnegative()
+        .describe('Mean of the tail above the minimum, in microseconds.'),
+    }),
+  ])
+  .describe('One-way latency model of the link.');
+
+const member = () => processName('The store member the fault is aimed at.');
+
+export const FAULT_RECORDS = traceGroup(
+  'Faults',
+  'Faults injected by a scenario or the store fuzzer, at the moment they strike. Emitted by `sim`, except `fault.disk-wipe` (by the process whose disk is lost). Crashes and restarts appear as `process.crash` and `process.start`; `isolate` as `fault.partition`.',
+  [
+    traceRecord('fault.partition', {
+      level: 'info',
+      doc: 'The network was split into groups that cannot reach each other (both ways).',
+      fields: z.strictObject({
+        groups: z.array(z.array(z.string())).describe('The groups of process names.'),
+      }),
+    }),
+    traceRecord('fault.block', {
+      level: 'info',
+      doc: 'Traffic from one process to another is blocked (one way).',
+      fields: z.strictObject({
+        from: processName('The sender.'),
+        to: processName('The addressee.'),
+      }),
+    }),
+    traceRecord('fault.heal', {
+      level: 'info',
+      doc: 'Every partition, block and clog was lifted.',
+      fields: z.strictObject({}),
+    }),
+    traceRecord('fault.clog', {
+      level: 'info',
+      doc: 'Every message to or from a process is held (delayed, not lost) for a while.',
+      fields: z.strictObject({
+        process: processName(),
+        durationUs: micros('How long, in microseconds.'),
+      }),
+    }),
+    traceRecord('fault.link', {
+      level: 'info',
+      doc: 'The latency, loss and duplication of one link, or of every link, changed.',
+      fields: z.strictObject({
+        from: processName('The sender end of the link, `*` for every link.'),
+        to: processName('The addressee end of the link, `*` for every link.'),
+        latency,
+        lossProbability: probability(
+          'Probability that a datagram, request or reply is lost (stream messages are retransmitted instead).',
+        ),
+        duplicateProbability: probability('Probability that a datagram is delivered twice.'),
+      }),
+    }),
+    traceRecord('fault.disk', {
+      level: 'info',
+      doc: "A process's disk fault probabilities changed.",
+      fields: z.strictObject({
+        process: processName(),
+        tornWriteProbability: probability(
+          'Probability that a crash tears the first unsynced write of a file.',
+        ),
+        readErrorProbability: probability('Probability that a read fails with an I/O error.'),
+      }),
+    }),
+    traceRecord('fault.disk-wipe', {
+      level: 'info',
+      doc: "Every file on `p`'s disk is gone, synced or not (the disk was lost).",
+      fields: z.strictObject({}),
+    }),
+    traceRecord('fault.clock-jump', {
+      level: 'info',
+      doc: "What a process's clock reads jumped (timers already set still fire after their delay).",
+      fields: z.strictObject({
+        process: processName(),
+        deltaUs: micros('The jump, in microseconds; negative goes back in time.'),
+      }),
+    }),
+    traceRecord('fault.clock-rate', {
+      level: 'info',
+      doc: "A process's clock now runs fast or slow against virtual time (drift); its timers stretch alike.",
+      fields: z.strictObject({
+        process: processName(),
+        rate: z
+          .number()
+          .positive()
+          .describe('Local microseconds per virtual microsecond (1 is exact).'),
+      }),
+    }),
+    traceRecord('fault.isolate-leader', {
+      level: 'info',
+      doc: 'The store fuzzer cut the current store leader off from the other members.',
+      fields: z.strictObject({
+        process: processName('The leader.'),
+        clients: z.array(z.string()).describe('Clients left on the side of the old leader.'),
+      }),
+    }),
+    traceRecord('fault.crash-leader', {
+      level: 'info',
+      doc: 'The store fuzzer crashed the current store leader (it restarts later).',
+      fields: z.strictObject({ process: processName('The leader.') }),
+    }),
+    traceRecord('fault.replace-member', {
+      level: 'info',
+      doc: 'The store fuzzer, as an operator, adds a new member and then removes this one.',
+      fields: z.strictObject({
+        process: member(),
+        by: processName('The new member that takes its place.'),
+      }),
+    }),
+    traceRecord('fault.lose-member', {
+      level: 'info',
+      doc: "A store member's machine is gone with its disk; an operator removes it and adds a new member in its place.",
+      fields: z.strictObject({
+        process: member(),
+        by: processName('The new member that takes its place.'),
+      }),
+    }),
+    traceRecord('fault.skipped', {
+      level: 'info',
+      doc: 'A scheduled fault did nothing: the process it aims at is lost for good.',
+      fields: z.strictObject({
+        kind: z.enum(FAULT_KINDS).describe('The kind of the fault skipped.'),
+        process: processName('The lost process.'),
+        why: z.literal('lost').describe('Always `lost` today.'),
+      }),
+    }),
+  ],
+);

@@ -1,0 +1,100 @@
+import { z } from 'zod';
+import { traceGroup, traceRecord } from '../define.ts';
+import { count, micros, nodeName, podKey } from '../fields.ts';
+
+const node = () => nodeName("The kubelet's node.");
+const container = () => z.string().describe('The container name in the pod spec.');
+
+export const KUBELET_RECORDS = traceGroup(
+  'Kubelet',
+  'The node agent (core/kubelet): registration, admission, pod phases and containers. Emitted by the node process (`node-N`).',
+  [
+    traceRecord('kubelet.node-registered', {
+      level: 'info',
+      doc: 'The kubelet registered its Node object with the API server.',
+      fields: z.strictObject({
+        node: node(),
+        existing: z
+          .boolean()
+          .describe(
+            'True when the Node object already existed (a restart) and was updated instead.',
+          ),
+      }),
+    }),
+    traceRecord('kubelet.lease-renewed', {
+      level: 'debug',
+      doc: "The kubelet renewed its node's Lease (the heartbeat, every 10 s by default).",
+      fields: z.strictObject({ node: node() }),
+    }),
+    traceRecord('kubelet.pod-rejected', {
+      level: 'info',
+      doc: 'Kubelet admission refused a pod bound to its node (not enough room); the pod fails.',
+      fields: z.strictObject({
+        pod: podKey(),
+        reason: z.string().describe('The pod status reason, e.g. `OutOfcpu`.'),
+        node: node(),
+      }),
+    }),
+    traceRecord('kubelet.pod-phase', {
+      level: 'info',
+      doc: "A pod's phase as the kubelet computes it changed.",
+      fields: z.strictObject({
+        pod: podKey(),
+        phase: z
+          .enum(['Pending', 'Running', 'Succeeded', 'Failed', 'Unknown'])
+          .describe('The new phase.'),
+        node: node(),
+      }),
+    }),
+    traceRecord('kubelet.sandbox-failed', {
+      level: 'info',
+      doc: "The kubelet could not set up a pod's sandbox; it tries again at the next sync.",
+      fields: z.strictObject({
+        pod: podKey(),
+        reason: z.string().describe("Why: `no free pod IP`, or the runtime's failure reason."),
+      }),
+    }),
+    traceRecord('kubelet.image-pull-failed', {
+      level: 'info',
+      doc: 'An image pull failed; the container waits in ErrImagePull, then ImagePullBackOff.',
+      fields: z.strictObject({
+        pod: podKey(),
+        container: container(),
+        image: z.string().describe('The image reference.'),
+      }),
+    }),
+    traceRecord('kubelet.container-start', {
+      level: 'info',
+      doc: 'The kubelet started a container.',
+      fields: z.strictObject({
+        pod: podKey(),
+        container: container(),
+        restartCount: count('Restarts of this container before this start.'),
+        node: node(),
+      }),
+    }),
+    traceRecord('kubelet.container-exit', {
+      level: 'info',
+      doc: 'The kubelet saw a container exit (through the PLEG, up to a relist period after the exit).',
+      fields: z.strictObject({
+        pod: z
+          .string()
+          .describe(
+            'The pod, as namespace/name (its uid if the kubelet has already forgotten it).',
+          ),
+        container: container(),
+        exitCode: z.int().describe('The exit code.'),
+        reason: z
+          .string()
+          .describe("The runtime's reason, e.g. `Completed`, `Error`, `OOMKilled`; may be empty."),
+        finishedAtUs: micros('Virtual time at which the container exited, in microseconds.'),
+        node: node(),
+      }),
+    }),
+    traceRecord('kubelet.pod-deleted', {
+      level: 'info',
+      doc: 'A terminated pod was deleted from the API server for good (grace period 0) by its kubelet.',
+      fields: z.strictObject({ pod: podKey(), uid: z.string().describe("The pod's uid.") }),
+    }),
+  ],
+);

@@ -1,0 +1,37 @@
+import { z } from 'zod';
+import { traceGroup, traceRecord } from '../define.ts';
+
+const objectKind = () => z.string().describe('The object kind, e.g. `ReplicaSet`.');
+const objectName = () => z.string().describe('The object name.');
+const status = () => z.int().describe('The HTTP status of the final answer.');
+
+export const RUNNER_RECORDS = traceGroup(
+  'Scenario runner',
+  'The actions of a scenario file that did not simply succeed, and the deletes and scales it made (sim/scenario). Emitted by `ksim-runner`.',
+  [
+    traceRecord('runner.apply-failed', {
+      level: 'info',
+      doc: 'The API server refused an object the scenario applies (other than "already exists").',
+      fields: z.strictObject({
+        kind: objectKind(),
+        name: objectName(),
+        status: status(),
+        message: z.string().describe("The API server's message."),
+      }),
+    }),
+    traceRecord('runner.delete', {
+      level: 'info',
+      doc: 'A scenario `delete` action was answered.',
+      fields: z.strictObject({ kind: objectKind(), name: objectName(), status: status() }),
+    }),
+    traceRecord('runner.scale', {
+      level: 'info',
+      doc: 'A scenario `scale` action (a patch of spec.replicas of a ReplicaSet) was answered.',
+      fields: z.strictObject({
+        name: objectName(),
+        replicas: z.int().nonnegative().describe('The replicas asked for.'),
+        status: status(),
+      }),
+    }),
+  ],
+);

@@ -1,0 +1,286 @@
+/**
+ * Every record the system emits matches its definition in core/trace: representative runs
+ * (the shipped scenarios, a scenario that walks through the runner's actions and every fault,
+ * a store fuzz run with membership changes, kubelets with runtime faults, controllers under
+ * message loss), all at debug level, go through a TraceChecker. Then every defined kind must
+ * have been seen in some run, so a definition cannot outlive its emitter unnoticed.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import { describe, expect, it } from 'vitest';
+import { API_SERVER, CONTROLLER_MANAGER } from '../../../core/cluster/identities.ts';
+import { traceJsonSchema } from '../../../core/trace/docs.ts';
+import { parseTraceRecord, TRACE_DEFINITIONS, TraceChecker } from '../../../core/trace/index.ts';
+import { DEFAULT_LINK, DEFAULT_NETWORK } from '../../../sim/network.ts';
+import { runScenario } from '../../../sim/scenario/run.ts';
+import { parseScenario } from '../../../sim/scenario/scenario.ts';
+import { runStoreFuzz } from '../../../sim/store-fuzz/run-store-fuzz.ts';
+import type { Simulation } from '../../../sim/simulation.ts';
+import type { TraceSink } from '../../../sim/trace.ts';
+import {
+  controlPlane,
+  runScript,
+  spawnNode,
+  startControllerManager,
+} from '../../support/cluster.ts';
+import { getPod, pod, waitFor } from '../kubelet/harness.ts';
+import {
+  boundPod,
+  FakeKubelet,
+  mustCreate,
+  mustUpdate,
+  PodMonitor,
+  replicaSet,
+  waitFor as waitUntil,
+} from '../controllers/harness.ts';
+
+const S = 1_000_000;
+const SCENARIOS = join(import.meta.dirname, '..', '..', '..', 'scenarios');
+
+/** Kinds seen over every run of this file. */
+const seen = new Set<string>();
+
+/** The published JSON Schema must accept the same lines, for readers in other languages. */
+const matchesJsonSchema = new Ajv2020({ strict: false }).compile(traceJsonSchema());
+
+/** A sink for one run: checks each line, collects the problems and the kinds seen. */
+function checked(): { sink: TraceSink; problems: string[] } {
+  const checker = new TraceChecker();
+  const problems: string[] = [];
+  const sink: TraceSink = (line) => {
+    const r = checker.line(line);
+    if (r.ok) seen.add(r.record.k);
+    else if (problems.length < 20) problems.push(r.problem);
+    if (!matchesJsonSchema(JSON.parse(line)) && problems.length < 20)
+      problems.push(`not valid against docs/trace.schema.json: ${line}`);
+  };
+  return { sink, problems };
+}
+
+function watch(sim: Simulation): string[] {
+  const { sink, problems } = checked();
+  sim.trace.addSink(sink);
+  return problems;
+}
+
+/**
+ * A tour of what a scenario can do: every action and fault kind, a PodDisruptionBudget,
+ * preemption, a pod the kubelet must reject, a refused object, and a node that comes back
+ * before its pods' tolerations run out. Long enough for the API server's first compaction.
+ */
+const TOUR = `
+apiVersion: ksim.io/v1alpha1
+kind: Scenario
+metadata: { name: trace-tour }
+spec:
+  seed: 7
+  duration: 11m
+  cluster:
+    store: { members: 3 }
+    nodes:
+      - { namePrefix: node, count: 2, capacity: { cpu: '2', memory: 4Gi, pods: '110' } }
+  objects:
+    - apiVersion: apps/v1
+      kind: ReplicaSet
+      metadata: { name: web, namespace: default }
+      spec:
+        replicas: 3
+        selector: { matchLabels: { app: web } }
+        template:
+          metadata: { labels: { app: web } }
+          spec:
+            containers:
+              - { name: nginx, image: nginx:1.25, resources: { requests: { cpu: 100m } } }
+    - apiVersion: policy/v1
+      kind: PodDisruptionBudget
+      metadata: { name: web, namespace: default }
+      spec: { minAvailable: 1, selector: { matchLabels: { app: web } } }
+    - apiVersion: v1
+      kind: Pod
+      metadata: { name: no-containers, namespace: default }
+      spec: { containers: [] }
+    - apiVersion: v1
+      kind: Pod
+      metadata: { name: too-big, namespace: default }
+      spec:
+        nodeName: node-1
+        containers: [{ name: app, image: nginx:1.25, resources: { requests: { cpu: '64' } } }]
+    - apiVersion: v1
+      kind: Pod
+      metadata: { name: nowhere, namespace: default }
+      spec:
+        nodeSelector: { disk: none }
+        containers: [{ name: app, image: nginx:1.25 }]
+  actions:
+    - at: 20s
+      apply:
+        apiVersion: v1
+        kind: Pod
+        metadata: { name: filler-1, namespace: default }
+        spec:
+          priority: 0
+          containers: [{ name: app, image: nginx:1.25, resources: { requests: { cpu: 1500m } } }]
+    - at: 20s
+      apply:
+        apiVersion: v1
+        kind: Pod
+        metadata: { name: filler-2, namespace: default }
+        spec:
+          priority: 0
+          containers: [{ name: app, image: nginx:1.25, resources: { requests: { cpu: 1500m } } }]
+    - at: 30s
+      apply:
+        apiVersion: v1
+        kind: Pod
+        metadata: { name: vip, namespace: default }
+        spec:
+          priority: 1000
+          containers: [{ name: app, image: nginx:1.25, resources: { requests: { cpu: 1500m } } }]
+    - { at: 40s, delete: { kind: Pod, name: vip } }
+    - { at: 45s, scale: { kind: ReplicaSet, name: web, replicas: 2 } }
+    - { at: 50s, fault: { kind: partition, groups: [[etcd-0], [etcd-1, etcd-2]] } }
+    - { at: 52s, fault: { kind: heal } }
+    - { at: 53s, fault: { kind: block, from: node-1, to: apiserver } }
+    - { at: 54s, fault: { kind: clog, process: scheduler, duration: 1s } }
+    - { at: 55s, fault: { kind: link, lossProbability: 0.01 } }
+    - { at: 56s, fault: { kind: heal } }
+    - at: 57s
+      fault: { kind: disk-faults, process: etcd-1, tornWriteProbability: 1, readErrorProbability: 0.5 }
+    - { at: 58s, fault: { kind: crash, process: etcd-1 } }
+    - { at: 59s, fault: { kind: restart, process: etcd-1 } }
+    - { at: 60s, fault: { kind: wipe-disk, process: node-2 } }
+    - { at: 61s, fault: { kind: clock-jump, process: node-2, by: 1s } }
+    - { at: 62s, fault: { kind: clock-rate, process: node-2, rate: 1.01 } }
+    - { at: 70s, fault: { kind: crash, process: node-2 } }
+    - { at: 200s, fault: { kind: restart, process: node-2 } }
+`;
+
+describe('every emitted trace record matches its definition', () => {
+  const scenarioFiles = readdirSync(SCENARIOS)
+    .filter((f) => f.endsWith('.yaml'))
+    .sort();
+
+  it.each(scenarioFiles)('scenarios/%s at debug level', async (file) => {
+    const scenario = parseScenario(readFileSync(join(SCENARIOS, file), 'utf8'), file);
+    const { sink, problems } = checked();
+    await runScenario(scenario, {
+      seed: scenario.spec.seed ?? 1,
+      traceLevel: 'debug',
+      traceSink: sink,
+    });
+    expect(problems).toEqual([]);
+  });
+
+  it('a scenario with every action and fault kind', async () => {
+    const { sink, problems } = checked();
+    await runScenario(parseScenario(TOUR, 'tour.yaml'), {
+      seed: 7,
+      traceLevel: 'debug',
+      traceSink: sink,
+    });
+    expect(problems).toEqual([]);
+  });
+
+  it('a store fuzz run with leader faults and membership changes', async () => {
+    const { sink, problems } = checked();
+    const report = await runStoreFuzz({
+      seed: 5,
+      members: 3,
+      durationUs: 7 * S,
+      clients: 3,
+      tuning: { snapshotEntries: 20, catchUpEntries: 5 },
+      traceLevel: 'debug',
+      traceSink: sink,
+      faultSchedule: [
+        // The first leader is elected at about 1.6 s.
+        { atUs: 2_000_000, fault: { kind: 'isolate-leader', clients: ['client-0'] } },
+        { atUs: 3_000_000, fault: { kind: 'heal' } },
+        { atUs: 3_500_000, fault: { kind: 'crash-leader', restartAfterUs: 300_000 } },
+        { atUs: 4_000_000, fault: { kind: 'replace-member', process: 'etcd-0' } },
+        { atUs: 5_000_000, fault: { kind: 'lose-member', process: 'etcd-1' } },
+        { atUs: 5_100_000, fault: { kind: 'crash', process: 'etcd-1' } },
+      ],
+    });
+    expect(problems).toEqual([]);
+    expect(report.violations).toEqual([]);
+  });
+
+  it('kubelets with runtime faults and a pod CIDR with room for one pod', async () => {
+    const sim = controlPlane({ traceLevel: 'debug' });
+    const problems = watch(sim);
+    const faults = {
+      imagePullFailureProbability: 0.3,
+      containerStartFailureProbability: 0.3,
+      crashAfterStartProbability: 0.5,
+      crashWithinUs: 2 * S,
+    };
+    spawnNode(sim, { name: 'node-1', runtime: { faults } });
+    spawnNode(sim, { name: 'node-2', kubelet: { podCIDR: '10.244.2.0/30' } });
+    await runScript(sim, async (api, ports) => {
+      await ports.clock.sleep(S);
+      for (const name of ['a', 'b', 'c']) await api.create(pod(name));
+      for (const name of ['d', 'e']) await api.create(pod(name, {}, 'node-2'));
+      await ports.clock.sleep(30 * S);
+      await api.delete('Pod', 'default', 'd');
+      await waitFor(
+        ports,
+        'd gone',
+        async () => ((await getPod(api, 'd')) ? undefined : true),
+        60 * S,
+      );
+    });
+    expect(problems).toEqual([]);
+  });
+
+  it('controllers under message loss, cut off from the API server at the worst moments', async () => {
+    const sim = controlPlane({
+      seed: 21,
+      traceLevel: 'debug',
+      network: { ...DEFAULT_NETWORK, link: { ...DEFAULT_LINK, lossProbability: 0.05 } },
+    });
+    const problems = watch(sim);
+    // When the first taint eviction is due, the controller manager is cut off from the API
+    // server for two minutes: the eviction fails for good (taint-eviction.delete-failed), every
+    // node then looks down (FullDisruption), and lifting the NoExecute taints fails too
+    // (node-lifecycle.taint-error).
+    let cutAtUs: number | undefined;
+    sim.trace.addSink((line) => {
+      const r = parseTraceRecord(line);
+      if (r.k !== 'taint-eviction.scheduled' || cutAtUs !== undefined) return;
+      cutAtUs = r.fireAtUs - 1_000;
+      sim.at(cutAtUs, () => sim.network.block(CONTROLLER_MANAGER, API_SERVER));
+      sim.at(cutAtUs + 120 * S, () => sim.network.heal());
+    });
+    startControllerManager(sim);
+    const monitor = new PodMonitor(sim);
+    await runScript(
+      sim,
+      async (api, ports) => {
+        const a = new FakeKubelet(ports, 'node-a');
+        const b = new FakeKubelet(ports, 'node-b');
+        await a.register();
+        await b.register();
+        await mustCreate(ports, api, boundPod('on-b', 'node-b'));
+        await mustCreate(ports, api, replicaSet('web', 4));
+        await waitUntil(ports, () => monitor.activeOf('web').length === 4, 120 * S, '4 pods');
+        await mustUpdate(ports, api, 'ReplicaSet', 'default', 'web', (rs) => ({
+          ...rs,
+          spec: { ...rs.spec, replicas: 2 },
+        }));
+        await waitUntil(ports, () => monitor.activeOf('web').length === 2, 120 * S, '2 pods');
+        b.running = false;
+        await ports.clock.sleep(600 * S);
+      },
+      { deadlineUs: 2_000 * S },
+    );
+    expect(problems).toEqual([]);
+    expect(cutAtUs).toBeDefined();
+  });
+
+  // Needs the runs above (vitest runs a file's tests in order): run the file, not this test.
+  it('saw every defined record kind in some run above', () => {
+    const missing = [...TRACE_DEFINITIONS.keys()].filter((kind) => !seen.has(kind));
+    expect(missing, 'defined kinds no run emitted: extend a run, or drop the kind').toEqual([]);
+  });
+});
