@@ -107,7 +107,11 @@ export class SimDisk {
         this.complete(owner, fsyncLatencyUs, () => {
           this.files.delete(path);
         }),
-      list: (prefix = '') => [...this.files.keys()].filter((p) => p.startsWith(prefix)).sort(),
+      // A directory read: queued like a read, so it sees every request issued before it.
+      list: (prefix = '') =>
+        this.complete(owner, readLatencyUs, () =>
+          [...this.files.keys()].filter((p) => p.startsWith(prefix)).sort(),
+        ),
     };
   }
 

@@ -15,6 +15,9 @@ export interface Disk {
   /** Current content including buffered appends; `data` is undefined for a missing file. */
   read(path: string): Promise<DiskReadResult>;
   remove(path: string): Promise<void>;
-  /** Paths that exist, sorted. */
-  list(prefix?: string): string[];
+  /**
+   * Paths that exist under `prefix`, sorted. Asynchronous because a real host reads a
+   * directory; the answer reflects every request issued before it.
+   */
+  list(prefix?: string): Promise<readonly string[]>;
 }
