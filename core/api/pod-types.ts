@@ -169,6 +169,17 @@ export interface PodSchedulingGate {
 
 export type RestartPolicy = 'Always' | 'OnFailure' | 'Never';
 export type DNSPolicy = 'ClusterFirstWithHostNet' | 'ClusterFirst' | 'Default' | 'None';
+
+export interface PodDNSConfigOption {
+  readonly name?: string;
+  readonly value?: string;
+}
+
+export interface PodDNSConfig {
+  readonly nameservers?: readonly string[];
+  readonly searches?: readonly string[];
+  readonly options?: readonly PodDNSConfigOption[];
+}
 export type PreemptionPolicy = 'PreemptLowerPriority' | 'Never';
 
 export interface PodSpec {
@@ -190,6 +201,8 @@ export interface PodSpec {
   readonly overhead?: ResourceList;
   readonly hostNetwork?: boolean;
   readonly dnsPolicy?: DNSPolicy;
+  readonly dnsConfig?: PodDNSConfig;
+  readonly hostname?: string;
   readonly serviceAccountName?: string;
   readonly runtimeClassName?: string;
   readonly enableServiceLinks?: boolean;

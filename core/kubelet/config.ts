@@ -57,8 +57,14 @@ export interface KubeletConfig {
   readonly nodeStatusReportFrequencyUs: number;
   /** --sync-frequency: each pod is synced at least this often. */
   readonly podResyncIntervalUs: number;
-  /** PLEG relist period. */
+  /** PLEG relist period while the runtime's event stream is down. */
   readonly plegRelistPeriodUs: number;
+  /** PLEG relist period while events flow: the relist is only a safety net then. */
+  readonly plegEventedRelistPeriodUs: number;
+  /** --cluster-dns: nameservers of pods with DNS policy ClusterFirst. */
+  readonly clusterDNS: readonly string[];
+  /** --cluster-domain: the DNS domain of services, in pods' search paths. */
+  readonly clusterDomain: string;
   /** CrashLoopBackOff: 10 s doubling to 5 min (pkg/kubelet/kubelet.go backOffPeriod, MaxContainerBackOff). */
   readonly crashLoopBackoff: BackoffPolicy;
   /** ImagePullBackOff: the same flowcontrol.Backoff parameters. */
@@ -97,6 +103,10 @@ export function resolveKubeletConfig(options: KubeletOptions): KubeletConfig {
     nodeStatusReportFrequencyUs: 300 * US_PER_SECOND,
     podResyncIntervalUs: 60 * US_PER_SECOND,
     plegRelistPeriodUs: US_PER_SECOND,
+    plegEventedRelistPeriodUs: 300 * US_PER_SECOND,
+    // Upstream defaults both to empty; these are what kubeadm configures.
+    clusterDNS: ['10.96.0.10'],
+    clusterDomain: 'cluster.local',
     crashLoopBackoff: { initialUs: 10 * US_PER_SECOND, maxUs: 300 * US_PER_SECOND },
     imagePullBackoff: { initialUs: 10 * US_PER_SECOND, maxUs: 300 * US_PER_SECOND },
     kubeletVersion: 'v1.31.0',

@@ -3,6 +3,7 @@ import { ApiClient } from '../../../core/client/api-client.ts';
 import { Kubelet } from '../../../core/kubelet/kubelet.ts';
 import type { KubeletOptions } from '../../../core/kubelet/config.ts';
 import type { ProcessPorts } from '../../../core/ports/process.ts';
+import type { Runtime } from '../../../core/ports/runtime.ts';
 import { SimRuntime, type SimRuntimeOptions } from '../../../sim/runtime.ts';
 import type { Simulation } from '../../../sim/simulation.ts';
 import type { TraceRecord } from '../../../sim/trace.ts';
@@ -11,6 +12,8 @@ export interface NodeSpec {
   readonly name?: string;
   readonly kubelet?: Partial<KubeletOptions>;
   readonly runtime?: Partial<SimRuntimeOptions>;
+  /** Stands between the kubelet and the machine's runtime (to record or disturb calls). */
+  readonly wrapRuntime?: (runtime: SimRuntime, ports: ProcessPorts) => Runtime;
 }
 
 /**
@@ -20,7 +23,8 @@ export interface NodeSpec {
 export function spawnNode(sim: Simulation, spec: NodeSpec = {}): string {
   const name = spec.name ?? 'node-1';
   sim.spawnProcess(name, (p) => {
-    const runtime = new SimRuntime(p, spec.runtime);
+    const machine = new SimRuntime(p, spec.runtime);
+    const runtime = spec.wrapRuntime?.(machine, p) ?? machine;
     const api = new ApiClient(p.transport, 'apiserver');
     return new Kubelet(p, runtime, api, {
       nodeName: name,
