@@ -4,6 +4,7 @@ import { ControllerManager } from '../core/controllers/manager.ts';
 import { Kubelet } from '../core/kubelet/kubelet.ts';
 import { Scheduler } from '../core/scheduler/scheduler.ts';
 import { KvService } from '../core/store/kv-service.ts';
+import { SimNetfilter } from './netfilter.ts';
 import { SimRuntime } from './runtime.ts';
 import { StoreCluster } from './store-cluster.ts';
 import type { Simulation } from './simulation.ts';
@@ -102,12 +103,15 @@ export function buildCluster(sim: Simulation, spec: ClusterSpec): ClusterLayout 
           requestTimeoutUs: 10_000_000,
           user: `system:node:${nodeName}`,
         });
-        return new Kubelet(p, runtime, api, {
+        const kubelet = new Kubelet(p, runtime, api, {
           nodeName,
           capacity: { ...DEFAULT_CAPACITY, ...pool.capacity },
           labels: pool.labels,
           podCIDR,
         });
+        // The machine's packet filter, for kube-proxy when it comes; it dies with the machine.
+        const netfilter = new SimNetfilter(p, { localAddresses: [kubelet.config.internalIP] });
+        return { kubelet, runtime, netfilter };
       });
     }
   }
