@@ -66,9 +66,12 @@ export function podDnsConfig(pod: Pod, config: KubeletConfig): DnsConfig {
   };
 }
 
-/** A host-network pod has the node's name; any other pod its spec.hostname or its own name. */
-export function podHostname(pod: Pod, config: KubeletConfig): string {
-  if (pod.spec.hostNetwork === true) return config.nodeName;
+/**
+ * The pod's spec.hostname or its own name; empty for a host-network pod, which keeps the
+ * node's (upstream leaves the sandbox config's hostname unset then).
+ */
+export function podHostname(pod: Pod): string {
+  if (pod.spec.hostNetwork === true) return '';
   const name = pod.spec.hostname ?? pod.metadata.name ?? '';
   if (name.length <= MAX_HOSTNAME_LENGTH) return name;
   return name.slice(0, MAX_HOSTNAME_LENGTH).replace(/[-.]+$/, '');

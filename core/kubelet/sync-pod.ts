@@ -108,7 +108,7 @@ export class PodSync {
       name: pod.metadata.name ?? '',
       namespace: pod.metadata.namespace ?? '',
       attempt: rec.sandboxAttempts,
-      hostname: podHostname(pod, env.config),
+      hostname: podHostname(pod),
       hostNetwork: pod.spec.hostNetwork === true,
       dns: podDnsConfig(pod, env.config),
       portMappings: podPortMappings(pod),

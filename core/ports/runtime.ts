@@ -45,6 +45,7 @@ export interface SandboxConfig {
   readonly namespace: string;
   /** How many sandboxes the pod had before this one (CRI metadata attempt). */
   readonly attempt: number;
+  /** Empty keeps the node's hostname (host-network pods). */
   readonly hostname: string;
   /** Share the node's network namespace (pod.spec.hostNetwork) rather than get a pod IP. */
   readonly hostNetwork: boolean;

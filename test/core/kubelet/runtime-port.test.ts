@@ -152,7 +152,7 @@ describe('kubelet and the runtime port', () => {
       // ClusterFirst on the host network falls back to the node's resolver.
       expect(hostConfig).toMatchObject({
         hostNetwork: true,
-        hostname: 'node-1',
+        hostname: '',
         dns: { servers: [], searches: [], options: [] },
       });
       const webStatus = statuses.find((s) => s.name === 'web');
