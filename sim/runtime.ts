@@ -84,7 +84,6 @@ export const EXIT_CODE_START_ERROR = 128;
 
 interface SandboxRecord {
   readonly id: string;
-  readonly config: SandboxConfig;
   /** The pod IP this sandbox holds from the IPAM, until the sandbox stops. */
   heldIP: string | undefined;
   status: SandboxStatus;
@@ -120,7 +119,9 @@ const fail = <T>(reason: string, message: string): RuntimeResult<T> => ({
  * The container runtime of one simulated machine, on the event loop: CRI operations take the
  * configured virtual latencies, containers run their behaviour (runtime-behaviour.ts) and exit
  * with codes, and typed faults inject failures. Pod IPs come from the pod CIDR the kubelet
- * configures, as CNI host-local allocates them. Everything lives in memory, so a machine
+ * configures, as CNI host-local allocates them; a sandbox's DNS config and hostPorts are
+ * accepted but not acted on yet (hostPorts will become DNAT rules in the node's netfilter, as
+ * the CNI portmap plugin writes them). Everything lives in memory, so a machine
  * crash — the node process crashing, since the runtime is built inside its factory — loses
  * every container and every cached image, and the operations pending on the process's clock
  * never complete.
@@ -134,6 +135,7 @@ export class SimRuntime implements Runtime {
   private readonly clock: Clock;
   private readonly trace: Trace;
   private readonly ids: Random;
+  private readonly netns: Random;
   private readonly faultRandom: Random;
   private readonly timing: Random;
   private readonly images = new Map<string, string>();
@@ -161,6 +163,7 @@ export class SimRuntime implements Runtime {
     this.trace = machine.trace;
     const random = machine.random.fork('runtime');
     this.ids = random.fork('ids');
+    this.netns = random.fork('netns');
     this.faultRandom = random.fork('faults');
     this.timing = random.fork('timing');
     for (const image of o.preloadedImages) this.images.set(image, imageRef(image));
@@ -210,7 +213,7 @@ export class SimRuntime implements Runtime {
         ip: heldIP,
         prefixLength: ipam.cidr.prefixLength,
         gateway: ipam.gateway,
-        netnsPath: `/var/run/netns/cni-${uid(this.ids)}`,
+        netnsPath: `/var/run/netns/cni-${uid(this.netns)}`,
       };
     }
     const id = this.newId();
@@ -224,7 +227,7 @@ export class SimRuntime implements Runtime {
       createdAtUs: this.clock.now(),
       network,
     };
-    this.sandboxes.set(id, { id, config, heldIP, status });
+    this.sandboxes.set(id, { id, heldIP, status });
     this.sandboxList = undefined;
     this.debug('runtime.sandbox-run', { sandbox: id, pod: `${config.namespace}/${config.name}` });
     return ok({ sandboxId: id });
