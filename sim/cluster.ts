@@ -7,7 +7,11 @@ import {
   type ClusterHost,
   type ClusterLayout,
   type ClusterSpec,
+  type NodeIdentity,
+  type NodeMachine,
 } from '../core/cluster/assembly.ts';
+import type { ProcessPorts } from '../core/ports/process.ts';
+import { SimNetfilter } from './netfilter.ts';
 import { SimRuntime, type SimRuntimeOptions } from './runtime.ts';
 import type { Simulation } from './simulation.ts';
 
@@ -16,10 +20,29 @@ export type SimMachineOptions = Partial<SimRuntimeOptions>;
 
 export type SimClusterSpec = ClusterSpec<SimMachineOptions>;
 
-/** The simulator's machines: a SimRuntime per node process, on the process's own ports. */
-export const SIM_HOST: ClusterHost<SimMachineOptions> = {
-  machine: (ports, _node, options) => ({ runtime: new SimRuntime(ports, options) }),
-};
+/** A simulated node's machine: its container runtime and its packet filter. */
+export interface SimMachine extends NodeMachine {
+  readonly runtime: SimRuntime;
+  readonly netfilter: SimNetfilter;
+}
+
+/**
+ * Builds a node's machine on the node process's own ports, so a crash of the process loses the
+ * containers and the rules, as a machine crash does.
+ */
+export function simMachine(
+  ports: ProcessPorts,
+  node: NodeIdentity,
+  options: SimMachineOptions | undefined,
+): SimMachine {
+  return {
+    runtime: new SimRuntime(ports, options),
+    netfilter: new SimNetfilter(ports, { localAddresses: [node.internalIP] }),
+  };
+}
+
+/** The simulator as a cluster host. */
+export const SIM_HOST: ClusterHost<SimMachineOptions> = { machine: simMachine };
 
 /** Starts every process of the cluster now, in the assembly's order. */
 export function buildCluster(sim: Simulation, spec: SimClusterSpec): ClusterLayout {

@@ -107,7 +107,12 @@ export class SimDisk {
         this.complete(owner, fsyncLatencyUs, () => {
           this.files.delete(path);
         }),
-      list: (prefix = '') => [...this.files.keys()].filter((p) => p.startsWith(prefix)).sort(),
+      // Queued, so it sees every request issued before it; free of latency of its own, as a
+      // small directory's entries are in the host's metadata cache.
+      list: (prefix = '') =>
+        this.complete(owner, 0, () =>
+          [...this.files.keys()].filter((p) => p.startsWith(prefix)).sort(),
+        ),
     };
   }
 

@@ -3,20 +3,27 @@ import { assert } from '../core/util/assert.ts';
 import type { EventLoop, EventOwner, SimEvent } from './event-loop.ts';
 
 /**
- * A process's view of time. Clock faults act here: `offsetUs` shifts what `now()` reads (a
- * jump), `rate` makes the local clock run fast or slow against virtual time (drift), which also
- * stretches the process's timers. All timers are owned by the process: they die with it.
+ * A process's view of time: the run's epoch plus the loop's virtual time. Clock faults act
+ * here: `offsetUs` shifts what `now()` reads (a jump), `rate` makes the local clock run fast or
+ * slow against virtual time (drift), which also stretches the process's timers. All timers are
+ * owned by the process: they die with it.
  */
 export class ProcessClock implements Clock {
   private offsetUs = 0;
   private rate = 1;
+  /** Loop time and local (drifting, unjumped) time at the last rate change. */
   private anchorUs = 0;
-  private anchorLocalUs = 0;
+  private anchorLocalUs: number;
 
+  /** `epochUs`: what now() reads at virtual time 0, in Unix microseconds. */
   constructor(
     private readonly loop: EventLoop,
     private readonly owner: EventOwner,
-  ) {}
+    epochUs: number,
+  ) {
+    assert(Number.isSafeInteger(epochUs), `epoch must be integer microseconds, got ${epochUs}`);
+    this.anchorLocalUs = epochUs;
+  }
 
   now(): Micros {
     const elapsedUs = this.loop.now - this.anchorUs;

@@ -29,8 +29,9 @@ export class SimProcess implements EventOwner {
     readonly disk: SimDisk,
     private readonly random: SeededRandom,
     private readonly trace: TraceRecorder,
+    epochUs: number,
   ) {
-    this.clock = new ProcessClock(loop, this);
+    this.clock = new ProcessClock(loop, this, epochUs);
   }
 
   start(): void {

@@ -15,6 +15,10 @@
  * `KSIM_SHUTDOWN_SECONDS=N` makes the container take N seconds to exit after SIGTERM (a
  * process that drains connections, or ignores SIGTERM when N exceeds the grace period); without
  * it the runtime draws the shutdown time from its options.
+ *
+ * `KSIM_OOM_AFTER_SECONDS=N` makes the container outgrow its memory N seconds after start: the
+ * kernel's OOM killer ends it with 137 and the runtime reports reason OOMKilled (unless it
+ * exits on its own first).
  */
 import type { ContainerConfig } from '../core/ports/runtime.ts';
 
@@ -24,7 +28,11 @@ export interface ContainerBehaviour {
   readonly exitCode: number;
   /** Time from SIGTERM to exit; undefined lets the runtime draw it. */
   readonly shutdownUs: number | undefined;
+  /** OOM-killed after this long running; undefined never runs out of memory. */
+  readonly oomAfterUs: number | undefined;
 }
+
+type ExitBehaviour = Omit<ContainerBehaviour, 'shutdownUs' | 'oomAfterUs'>;
 
 const US_PER_SECOND = 1_000_000;
 const SHELLS: ReadonlySet<string> = new Set(['sh', 'bash', 'ash', 'dash']);
@@ -32,14 +40,13 @@ const RUNS_FOREVER = { exitAfterUs: undefined, exitCode: 0 } as const;
 
 export function containerBehaviour(config: ContainerConfig): ContainerBehaviour {
   const shutdownUs = secondsUs(config.env?.KSIM_SHUTDOWN_SECONDS);
+  const oomAfterUs = secondsUs(config.env?.KSIM_OOM_AFTER_SECONDS);
   const fromEnv = envExit(config.env);
   const exit = fromEnv ?? commandExit([...(config.command ?? []), ...(config.args ?? [])]);
-  return { ...exit, shutdownUs };
+  return { ...exit, shutdownUs, oomAfterUs };
 }
 
-function envExit(
-  env: Readonly<Record<string, string>> | undefined,
-): Omit<ContainerBehaviour, 'shutdownUs'> | undefined {
+function envExit(env: Readonly<Record<string, string>> | undefined): ExitBehaviour | undefined {
   const after = env?.KSIM_EXIT_AFTER_SECONDS;
   const code = env?.KSIM_EXIT_CODE;
   if (after === undefined && code === undefined) return undefined;
@@ -50,7 +57,7 @@ function envExit(
   };
 }
 
-function commandExit(argv: readonly string[]): Omit<ContainerBehaviour, 'shutdownUs'> {
+function commandExit(argv: readonly string[]): ExitBehaviour {
   const [program, ...rest] = argv;
   if (program === undefined) return RUNS_FOREVER;
   const base = basename(program);
@@ -59,13 +66,13 @@ function commandExit(argv: readonly string[]): Omit<ContainerBehaviour, 'shutdow
   return RUNS_FOREVER;
 }
 
-function sleepExit(arg: string): Omit<ContainerBehaviour, 'shutdownUs'> {
+function sleepExit(arg: string): ExitBehaviour {
   const us = secondsUs(arg.trim());
   return us === undefined ? RUNS_FOREVER : { exitAfterUs: us, exitCode: 0 };
 }
 
 /** Interprets the tiny shell subset described above; anything else is "runs forever". */
-function scriptExit(script: string): Omit<ContainerBehaviour, 'shutdownUs'> {
+function scriptExit(script: string): ExitBehaviour {
   let elapsedUs = 0;
   let status = 0;
   for (const raw of script.split(/;|&&|\n/)) {

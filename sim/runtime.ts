@@ -1,18 +1,27 @@
 import { createHash } from 'node:crypto';
 import type { Clock, TimerId } from '../core/ports/clock.ts';
 import type { ProcessPorts } from '../core/ports/process.ts';
-import { chance, type Random } from '../core/ports/random.ts';
+import { parseCidr } from '../core/kubelet/pod-ip.ts';
+import { chance, uid, type Random } from '../core/ports/random.ts';
 import type {
   ContainerConfig,
   ContainerState,
   ContainerStatus,
+  EventSubscription,
+  ImageStatus,
   Runtime,
+  RuntimeConfig,
+  RuntimeEvent,
+  RuntimeEventHandlers,
   RuntimeResult,
   SandboxConfig,
+  SandboxNetwork,
+  SandboxStatus,
 } from '../core/ports/runtime.ts';
 import type { Trace } from '../core/ports/trace.ts';
 import type { DebugTraceKind, TraceFieldsArgs } from '../core/trace/types.ts';
 import { assert } from '../core/util/assert.ts';
+import { PodIpAllocator } from './ipam.ts';
 import { containerBehaviour, type ContainerBehaviour } from './runtime-behaviour.ts';
 
 /** Faults a run can switch on; all default to off. Probabilities are per operation. */
@@ -76,14 +85,16 @@ export const EXIT_CODE_START_ERROR = 128;
 
 interface SandboxRecord {
   readonly id: string;
-  readonly config: SandboxConfig;
-  ready: boolean;
+  /** The pod IP this sandbox holds from the IPAM, until the sandbox stops. */
+  heldIP: string | undefined;
+  status: SandboxStatus;
 }
 
 interface ContainerRecord {
   readonly id: string;
   readonly sandboxId: string;
   readonly name: string;
+  readonly attempt: number;
   readonly image: string;
   readonly behaviour: ContainerBehaviour;
   state: ContainerState;
@@ -108,23 +119,35 @@ const fail = <T>(reason: string, message: string): RuntimeResult<T> => ({
 /**
  * The container runtime of one simulated machine, on the event loop: CRI operations take the
  * configured virtual latencies, containers run their behaviour (runtime-behaviour.ts) and exit
- * with codes, and typed faults inject failures. Everything lives in memory, so a machine
+ * with codes, and typed faults inject failures. Pod IPs come from the pod CIDR the kubelet
+ * configures, as CNI host-local allocates them; a sandbox's DNS config and hostPorts are
+ * accepted but not acted on yet (hostPorts will become DNAT rules in the node's netfilter, as
+ * the CNI portmap plugin writes them). Everything lives in memory, so a machine
  * crash — the node process crashing, since the runtime is built inside its factory — loses
  * every container and every cached image, and the operations pending on the process's clock
  * never complete.
+ *
+ * Events go to subscribers at the moment of the change. Every change happens in a timer or
+ * after a latency, never synchronously inside a call, so a handler never runs inside one; and
+ * a status read right after an event agrees with it. Queries (status, lists) take no time.
  */
 export class SimRuntime implements Runtime {
   private readonly options: SimRuntimeOptions;
   private readonly clock: Clock;
   private readonly trace: Trace;
   private readonly ids: Random;
+  private readonly netns: Random;
   private readonly faultRandom: Random;
   private readonly timing: Random;
   private readonly images = new Map<string, string>();
-  private readonly pulls = new Map<string, Promise<RuntimeResult<{ readonly imageRef: string }>>>();
+  private readonly pulls = new Map<string, Promise<RuntimeResult<ImageStatus>>>();
   private readonly sandboxes = new Map<string, SandboxRecord>();
   private readonly containers = new Map<string, ContainerRecord>();
-  private sorted: readonly ContainerStatus[] | undefined = [];
+  private readonly subscribers: RuntimeEventHandlers[] = [];
+  private ipam: PodIpAllocator | undefined;
+  /** The list answers, rebuilt only after a change (so equal answers are the same object). */
+  private containerList: RuntimeResult<readonly ContainerStatus[]> | undefined;
+  private sandboxList: RuntimeResult<readonly SandboxStatus[]> | undefined;
 
   /**
    * `machine` is the node process's ports (or just their clock, random and trace): timers die
@@ -141,16 +164,27 @@ export class SimRuntime implements Runtime {
     this.trace = machine.trace;
     const random = machine.random.fork('runtime');
     this.ids = random.fork('ids');
+    this.netns = random.fork('netns');
     this.faultRandom = random.fork('faults');
     this.timing = random.fork('timing');
     for (const image of o.preloadedImages) this.images.set(image, imageRef(image));
   }
 
-  hasImage(image: string): boolean {
-    return this.images.has(image);
+  async updateRuntimeConfig(config: RuntimeConfig): Promise<RuntimeResult<void>> {
+    const cidr = parseCidr(config.podCIDR);
+    if (cidr === undefined) return fail('InvalidArgument', `bad pod CIDR ${config.podCIDR}`);
+    // host-local keeps its allocations when the range stays; a new range starts afresh.
+    if (this.ipam?.cidr.base !== cidr.base || this.ipam.cidr.prefixLength !== cidr.prefixLength)
+      this.ipam = new PodIpAllocator(cidr);
+    return ok(undefined);
   }
 
-  pullImage(image: string): Promise<RuntimeResult<{ readonly imageRef: string }>> {
+  async imageStatus(image: string): Promise<RuntimeResult<ImageStatus | undefined>> {
+    const imageRef = this.images.get(image);
+    return ok(imageRef === undefined ? undefined : { imageRef });
+  }
+
+  pullImage(image: string): Promise<RuntimeResult<ImageStatus>> {
     const inFlight = this.pulls.get(image);
     if (inFlight !== undefined) return inFlight;
     const pull = this.doPull(image);
@@ -158,39 +192,80 @@ export class SimRuntime implements Runtime {
     return pull;
   }
 
+  /** Creates the sandbox and sets up its network: a pod IP from the IPAM and a namespace. */
   async runPodSandbox(
     config: SandboxConfig,
   ): Promise<RuntimeResult<{ readonly sandboxId: string }>> {
     await this.clock.sleep(this.options.sandboxCreateUs);
+    let network: SandboxNetwork = { kind: 'host' };
+    let heldIP: string | undefined;
+    if (!config.hostNetwork) {
+      const ipam = this.ipam;
+      if (ipam === undefined)
+        return fail('NetworkNotReady', 'network plugin not ready: no pod CIDR configured');
+      heldIP = ipam.allocate();
+      if (heldIP === undefined)
+        return fail(
+          'NetworkSetupFailed',
+          `failed to set up sandbox network: ${ipam.exhaustedMessage()}`,
+        );
+      network = {
+        kind: 'pod',
+        ip: heldIP,
+        prefixLength: ipam.cidr.prefixLength,
+        gateway: ipam.gateway,
+        netnsPath: `/var/run/netns/cni-${uid(this.netns)}`,
+      };
+    }
     const id = this.newId();
-    this.sandboxes.set(id, { id, config, ready: true });
+    const status: SandboxStatus = {
+      id,
+      podUid: config.podUid,
+      name: config.name,
+      namespace: config.namespace,
+      attempt: config.attempt,
+      state: 'ready',
+      createdAtUs: this.clock.now(),
+      network,
+    };
+    this.sandboxes.set(id, { id, heldIP, status });
+    this.sandboxList = undefined;
     this.debug('runtime.sandbox-run', { sandbox: id, pod: `${config.namespace}/${config.name}` });
     return ok({ sandboxId: id });
   }
 
-  /** Forcibly stops every process of the sandbox (CRI StopPodSandbox), then marks it not ready. */
+  async podSandboxStatus(sandboxId: string): Promise<RuntimeResult<SandboxStatus>> {
+    const sandbox = this.sandboxes.get(sandboxId);
+    if (sandbox === undefined) return fail('NotFound', `sandbox ${sandboxId} not found`);
+    return ok(sandbox.status);
+  }
+
+  /**
+   * Forcibly stops every process of the sandbox (CRI StopPodSandbox), tears its network down
+   * (the pod IP goes back to the IPAM, as CNI DEL does) and marks it not ready.
+   */
   async stopPodSandbox(sandboxId: string): Promise<RuntimeResult<void>> {
     const sandbox = this.sandboxes.get(sandboxId);
     if (sandbox === undefined) return ok(undefined);
     await this.clock.sleep(this.options.sandboxStopUs);
-    for (const c of this.containers.values()) {
-      if (c.sandboxId === sandboxId && c.state === 'running') this.exit(c, EXIT_CODE_SIGKILL);
-    }
-    sandbox.ready = false;
+    this.stopSandbox(sandbox);
     return ok(undefined);
   }
 
   async removePodSandbox(sandboxId: string): Promise<RuntimeResult<void>> {
-    if (!this.sandboxes.has(sandboxId)) return ok(undefined);
+    const sandbox = this.sandboxes.get(sandboxId);
+    if (sandbox === undefined) return ok(undefined);
     await this.clock.sleep(this.options.containerRemoveUs);
-    for (const c of [...this.containers.values()]) {
-      if (c.sandboxId !== sandboxId) continue;
-      if (c.state === 'running') this.exit(c, EXIT_CODE_SIGKILL);
-      this.containers.delete(c.id);
-    }
+    this.stopSandbox(sandbox);
+    for (const c of [...this.containers.values()]) if (c.sandboxId === sandboxId) this.remove(c);
     this.sandboxes.delete(sandboxId);
-    this.sorted = undefined;
+    this.sandboxList = undefined;
     return ok(undefined);
+  }
+
+  async listPodSandboxes(): Promise<RuntimeResult<readonly SandboxStatus[]>> {
+    this.sandboxList ??= ok(sortById([...this.sandboxes.values()].map((s) => s.status)));
+    return this.sandboxList;
   }
 
   async createContainer(
@@ -199,7 +274,7 @@ export class SimRuntime implements Runtime {
   ): Promise<RuntimeResult<{ readonly containerId: string }>> {
     await this.clock.sleep(this.options.containerCreateUs);
     const sandbox = this.sandboxes.get(sandboxId);
-    if (sandbox === undefined || !sandbox.ready) {
+    if (sandbox === undefined || sandbox.status.state !== 'ready') {
       return fail('SandboxNotReady', `sandbox ${sandboxId} is not ready`);
     }
     if (!this.images.has(config.image)) {
@@ -210,6 +285,7 @@ export class SimRuntime implements Runtime {
       id,
       sandboxId,
       name: config.name,
+      attempt: config.attempt,
       image: config.image,
       behaviour: containerBehaviour(config),
       state: 'created',
@@ -219,6 +295,7 @@ export class SimRuntime implements Runtime {
     };
     this.refresh(record);
     this.containers.set(id, record);
+    this.publish({ kind: 'container-created', container: record.status });
     return ok({ containerId: id });
   }
 
@@ -239,6 +316,7 @@ export class SimRuntime implements Runtime {
     c.startedAtUs = this.clock.now();
     this.refresh(c);
     this.scheduleSelfExit(c);
+    this.publish({ kind: 'container-started', container: c.status });
     return ok(undefined);
   }
 
@@ -271,25 +349,32 @@ export class SimRuntime implements Runtime {
     if (c === undefined) return ok(undefined);
     if (c.state === 'running') return fail('InvalidState', `container ${containerId} is running`);
     await this.clock.sleep(this.options.containerRemoveUs);
-    this.containers.delete(containerId);
-    this.sorted = undefined;
+    // Gone meanwhile, with its sandbox.
+    if (this.containers.get(containerId) !== c) return ok(undefined);
+    this.remove(c);
     return ok(undefined);
   }
 
   /**
-   * All containers, sorted by id. The array is rebuilt only after a change, so a caller may
+   * All containers, sorted by id. The answer is rebuilt only after a change, so a caller may
    * compare it by identity to skip work when nothing happened.
    */
-  listContainers(): readonly ContainerStatus[] {
-    if (this.sorted === undefined) {
-      this.sorted = [...this.containers.values()]
-        .map((c) => c.status)
-        .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-    }
-    return this.sorted;
+  async listContainers(): Promise<RuntimeResult<readonly ContainerStatus[]>> {
+    this.containerList ??= ok(sortById([...this.containers.values()].map((c) => c.status)));
+    return this.containerList;
   }
 
-  private async doPull(image: string): Promise<RuntimeResult<{ readonly imageRef: string }>> {
+  subscribeEvents(handlers: RuntimeEventHandlers): EventSubscription {
+    this.subscribers.push(handlers);
+    return {
+      close: () => {
+        const i = this.subscribers.indexOf(handlers);
+        if (i >= 0) this.subscribers.splice(i, 1);
+      },
+    };
+  }
+
+  private async doPull(image: string): Promise<RuntimeResult<ImageStatus>> {
     const o = this.options;
     const present = this.images.has(image);
     const latencyUs = present
@@ -310,23 +395,30 @@ export class SimRuntime implements Runtime {
     return ok({ imageRef: ref });
   }
 
+  /** The earliest of the container's own exit, its OOM kill and an injected crash. */
   private scheduleSelfExit(c: ContainerRecord): void {
     const faults = this.options.faults;
-    const { exitAfterUs, exitCode } = c.behaviour;
+    const { exitAfterUs, exitCode, oomAfterUs } = c.behaviour;
     let crashAtUs: number | undefined;
     if (chance(this.faultRandom, faults.crashAfterStartProbability)) {
       crashAtUs = this.faultRandom.int(Math.max(1, faults.crashWithinUs));
     }
-    if (crashAtUs !== undefined && (exitAfterUs === undefined || crashAtUs < exitAfterUs)) {
-      c.timers.push(
-        this.clock.setTimer(crashAtUs, () => {
-          this.trace.emit('runtime.fault', { fault: 'crash', container: c.name, id: c.id });
-          this.exit(c, 1);
-        }),
-      );
-    } else if (exitAfterUs !== undefined) {
-      c.timers.push(this.clock.setTimer(exitAfterUs, () => this.exit(c, exitCode)));
+    const first = (...us: (number | undefined)[]): number =>
+      Math.min(...us.map((u) => u ?? Infinity));
+    const endUs = first(exitAfterUs, oomAfterUs, crashAtUs);
+    if (endUs === Infinity) return;
+    let end: () => void;
+    if (endUs === crashAtUs && crashAtUs < first(exitAfterUs, oomAfterUs)) {
+      end = () => {
+        this.trace.emit('runtime.fault', { fault: 'crash', container: c.name, id: c.id });
+        this.exit(c, 1);
+      };
+    } else if (endUs === oomAfterUs && oomAfterUs < first(exitAfterUs)) {
+      end = () => this.exit(c, EXIT_CODE_SIGKILL, 'OOMKilled');
+    } else {
+      end = () => this.exit(c, exitCode);
     }
+    c.timers.push(this.clock.setTimer(endUs, end));
   }
 
   private exit(c: ContainerRecord, exitCode: number, reason?: string): void {
@@ -339,17 +431,43 @@ export class SimRuntime implements Runtime {
     c.reason = reason ?? (exitCode === 0 ? 'Completed' : 'Error');
     this.refresh(c);
     this.debug('runtime.container-exit', { id: c.id, exitCode });
+    this.publish({ kind: 'container-exited', container: c.status });
     const waiters = c.waiters;
     c.waiters = [];
     for (const w of waiters) w();
   }
 
-  /** Rebuilds the container's immutable status snapshot and invalidates the sorted list. */
+  private remove(c: ContainerRecord): void {
+    if (c.state === 'running') this.exit(c, EXIT_CODE_SIGKILL);
+    this.containers.delete(c.id);
+    this.containerList = undefined;
+    this.publish({ kind: 'container-removed', container: c.status });
+  }
+
+  /** Kills the sandbox's containers, frees its IP and marks it not ready (once). */
+  private stopSandbox(sandbox: SandboxRecord): void {
+    for (const c of this.containers.values()) {
+      if (c.sandboxId === sandbox.id && c.state === 'running') this.exit(c, EXIT_CODE_SIGKILL);
+    }
+    if (sandbox.heldIP !== undefined) this.ipam?.release(sandbox.heldIP);
+    sandbox.heldIP = undefined;
+    if (sandbox.status.state === 'notready') return;
+    sandbox.status = { ...sandbox.status, state: 'notready' };
+    this.sandboxList = undefined;
+    this.publish({ kind: 'sandbox-stopped', sandbox: sandbox.status });
+  }
+
+  private publish(event: RuntimeEvent): void {
+    for (const s of this.subscribers) s.onEvent(event);
+  }
+
+  /** Rebuilds the container's immutable status snapshot and invalidates the list. */
   private refresh(c: ContainerRecord): void {
     c.status = {
       id: c.id,
       sandboxId: c.sandboxId,
       name: c.name,
+      attempt: c.attempt,
       image: c.image,
       state: c.state,
       ...(c.startedAtUs === undefined ? {} : { startedAtUs: c.startedAtUs }),
@@ -357,7 +475,7 @@ export class SimRuntime implements Runtime {
       ...(c.exitCode === undefined ? {} : { exitCode: c.exitCode }),
       ...(c.reason === undefined ? {} : { reason: c.reason }),
     };
-    this.sorted = undefined;
+    this.containerList = undefined;
   }
 
   private drawShutdownUs(): number {
@@ -375,6 +493,10 @@ export class SimRuntime implements Runtime {
   private debug<K extends DebugTraceKind>(kind: K, ...fields: TraceFieldsArgs<K>): void {
     if (this.trace.debugEnabled) this.trace.debug(kind, ...fields);
   }
+}
+
+function sortById<T extends { readonly id: string }>(items: T[]): T[] {
+  return items.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }
 
 /** A content-addressed reference for an image name: "repo@sha256:<digest of the name>". */

@@ -1,5 +1,6 @@
 import { assert } from '../core/util/assert.ts';
 import { DEFAULT_DISK, SimDisk, type DiskOptions } from './disk.ts';
+import { DEFAULT_EPOCH, epochUs } from './epoch.ts';
 import { EventLoop, type RunLimits, type RunOutcome } from './event-loop.ts';
 import { DEFAULT_NETWORK, Network, type NetworkOptions } from './network.ts';
 import { SimProcess, type ProcessFactory } from './process.ts';
@@ -15,6 +16,11 @@ export interface SimulationOptions {
   readonly traceLevel?: TraceLevel;
   /** Checks every trace record against its schema as it is written (tests; slows the run). */
   readonly checkTrace?: boolean;
+  /**
+   * RFC3339 wall-clock time at which every process's clock starts (default DEFAULT_EPOCH).
+   * Only timestamps change with it: virtual time, and the trace's `t`, still count from 0.
+   */
+  readonly epoch?: string;
 }
 
 /**
@@ -28,12 +34,15 @@ export class Simulation {
   readonly random: SeededRandom;
   readonly trace: TraceRecorder;
   readonly network: Network;
+  /** The epoch in Unix microseconds: what process clocks read at virtual time 0. */
+  readonly epochUs: number;
   private readonly processes = new Map<string, SimProcess>();
   private readonly diskOptions: DiskOptions;
 
   constructor(options: SimulationOptions) {
     assert(Number.isSafeInteger(options.seed), `seed must be an integer, got ${options.seed}`);
     this.seed = options.seed;
+    this.epochUs = epochUs(options.epoch ?? DEFAULT_EPOCH);
     this.random = SeededRandom.root(options.seed);
     this.trace = new TraceRecorder(() => this.loop.now, {
       seed: options.seed,
@@ -59,7 +68,16 @@ export class Simulation {
     assert(!this.processes.has(name), `process ${name} already exists`);
     const random = this.random.fork(`process/${name}`);
     const disk = new SimDisk(name, this.loop, random.fork('disk'), this.trace, this.diskOptions);
-    const proc = new SimProcess(name, factory, this.loop, this.network, disk, random, this.trace);
+    const proc = new SimProcess(
+      name,
+      factory,
+      this.loop,
+      this.network,
+      disk,
+      random,
+      this.trace,
+      this.epochUs,
+    );
     this.processes.set(name, proc);
     proc.start();
     return proc;

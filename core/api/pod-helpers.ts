@@ -6,7 +6,7 @@ import { getCondition } from './conditions.ts';
 import type { Container, Pod, PodCondition, PodQOSClass, ResourceList } from './pod-types.ts';
 import { add, cmp, formatQuantity, mustParseQuantity, type Quantity } from './quantity.ts';
 import { RESOURCE_CPU, RESOURCE_MEMORY, resourceAmount } from './resource-list.ts';
-import { DEFAULT_EPOCH, parseTime } from './time.ts';
+import { parseTime } from './time.ts';
 
 type QuantityMap = Map<string, Quantity>;
 
@@ -145,20 +145,13 @@ export function isPodTerminal(pod: Pod): boolean {
 
 /**
  * Upstream IsPodAvailable: Ready, and (with minReadySeconds) Ready since strictly more than
- * minReadySeconds before virtual time `nowUs`.
+ * minReadySeconds before clock time `nowUs`.
  */
-export function isPodAvailable(
-  pod: Pod,
-  minReadySeconds: number,
-  nowUs: number,
-  epochIso: string = DEFAULT_EPOCH,
-): boolean {
+export function isPodAvailable(pod: Pod, minReadySeconds: number, nowUs: number): boolean {
   const ready = getPodCondition(pod, 'Ready');
   if (ready?.status !== 'True') return false;
   if (minReadySeconds === 0) return true;
   const since =
-    ready.lastTransitionTime === undefined
-      ? undefined
-      : parseTime(ready.lastTransitionTime, epochIso);
+    ready.lastTransitionTime === undefined ? undefined : parseTime(ready.lastTransitionTime);
   return since !== undefined && since + minReadySeconds * 1_000_000 < nowUs;
 }

@@ -174,6 +174,17 @@ export interface PodReadinessGate {
 
 export type RestartPolicy = 'Always' | 'OnFailure' | 'Never';
 export type DNSPolicy = 'ClusterFirstWithHostNet' | 'ClusterFirst' | 'Default' | 'None';
+
+export interface PodDNSConfigOption {
+  readonly name?: string;
+  readonly value?: string;
+}
+
+export interface PodDNSConfig {
+  readonly nameservers?: readonly string[];
+  readonly searches?: readonly string[];
+  readonly options?: readonly PodDNSConfigOption[];
+}
 export type PreemptionPolicy = 'PreemptLowerPriority' | 'Never';
 
 export interface PodSpec {
@@ -196,6 +207,8 @@ export interface PodSpec {
   readonly overhead?: ResourceList;
   readonly hostNetwork?: boolean;
   readonly dnsPolicy?: DNSPolicy;
+  readonly dnsConfig?: PodDNSConfig;
+  readonly hostname?: string;
   readonly serviceAccountName?: string;
   readonly runtimeClassName?: string;
   readonly enableServiceLinks?: boolean;

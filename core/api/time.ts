@@ -1,14 +1,14 @@
 /**
- * Virtual time <-> RFC3339 strings, by pure calendar arithmetic.
+ * Clock time <-> RFC3339 strings, by pure calendar arithmetic.
  *
  * Core may not read the JS clock or date objects (DESIGN.md §3), so the proleptic Gregorian
- * conversion is done by hand (days-from-civil, H. Hinnant's algorithm). Virtual time is integer
- * microseconds since a fixed epoch; the default epoch 2026-01-01T00:00:00Z gives plausible dates.
+ * conversion is done by hand (days-from-civil, H. Hinnant's algorithm). Times are what
+ * `Clock.now()` reads: integer microseconds since the Unix epoch, UTC, in both hosts (the
+ * simulated clocks start at the run's epoch), so a timestamp means the same in every process
+ * and no epoch needs passing around.
  */
 import { assert } from '../util/assert.ts';
 import type { MicroTime, Time } from './meta-types.ts';
-
-export const DEFAULT_EPOCH = '2026-01-01T00:00:00Z';
 
 const US_PER_SECOND = 1_000_000;
 const SECONDS_PER_DAY = 86_400;
@@ -79,18 +79,6 @@ export function parseRfc3339(text: string): number | undefined {
   return seconds * US_PER_SECOND + fracUs;
 }
 
-const epochCache = new Map<string, number>();
-
-function epochUnixUs(epochIso: string): number {
-  let us = epochCache.get(epochIso);
-  if (us === undefined) {
-    us = parseRfc3339(epochIso);
-    assert(us !== undefined, `epoch is not RFC3339: ${JSON.stringify(epochIso)}`);
-    epochCache.set(epochIso, us);
-  }
-  return us;
-}
-
 function pad(n: number, width: number): string {
   return String(n).padStart(width, '0');
 }
@@ -107,18 +95,17 @@ function render(unixUs: number, micro: boolean): string {
   return `${pad(y, 4)}-${pad(mo, 2)}-${pad(d, 2)}T${clock}${frac}Z`;
 }
 
-/** metav1.Time rendering of virtual time `us`: seconds precision, truncated, UTC. */
-export function formatTime(us: number, epochIso: string = DEFAULT_EPOCH): Time {
-  return render(epochUnixUs(epochIso) + us, false);
+/** metav1.Time rendering of Unix time `us`: seconds precision, truncated, UTC. */
+export function formatTime(us: number): Time {
+  return render(us, false);
 }
 
-/** metav1.MicroTime rendering of virtual time `us`: always six fractional digits, UTC. */
-export function formatMicroTime(us: number, epochIso: string = DEFAULT_EPOCH): MicroTime {
-  return render(epochUnixUs(epochIso) + us, true);
+/** metav1.MicroTime rendering of Unix time `us`: always six fractional digits, UTC. */
+export function formatMicroTime(us: number): MicroTime {
+  return render(us, true);
 }
 
-/** Inverse of formatTime/formatMicroTime: virtual microseconds, or undefined for a malformed string. */
-export function parseTime(text: string, epochIso: string = DEFAULT_EPOCH): number | undefined {
-  const unixUs = parseRfc3339(text);
-  return unixUs === undefined ? undefined : unixUs - epochUnixUs(epochIso);
+/** Inverse of formatTime/formatMicroTime: Unix microseconds, or undefined for a malformed string. */
+export function parseTime(text: string): number | undefined {
+  return parseRfc3339(text);
 }

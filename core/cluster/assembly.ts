@@ -3,7 +3,7 @@
  * which options. The simulator (sim/cluster.ts), the tests (test/support/cluster.ts) and the real
  * host all start processes from these plans with their own ports, so what runs for real cannot
  * drift from what is simulated. A host supplies only what differs per host: a node's machine
- * (its container runtime).
+ * (its container runtime and packet filter).
  *
  * Each plan's `start` builds the process's volatile state from its ports and is called at every
  * (re)start: whatever it builds dies with the process.
@@ -11,8 +11,9 @@
 import { ApiServer, type ApiServerOptions } from '../apiserver/server.ts';
 import { ApiClient } from '../client/api-client.ts';
 import { ControllerManager, type ControllerManagerOptions } from '../controllers/manager.ts';
-import type { KubeletOptions } from '../kubelet/config.ts';
+import { defaultInternalIP, type KubeletOptions } from '../kubelet/config.ts';
 import { Kubelet } from '../kubelet/kubelet.ts';
+import type { Netfilter } from '../ports/netfilter.ts';
 import type { ProcessPorts } from '../ports/process.ts';
 import type { Runtime } from '../ports/runtime.ts';
 import { Scheduler, type SchedulerOptions } from '../scheduler/scheduler.ts';
@@ -44,9 +45,15 @@ export interface ProcessPlan {
   readonly start: (ports: ProcessPorts) => unknown;
 }
 
-/** What a host puts under a node's kubelet. */
+/** What a host puts under a node's agents: its container runtime and its packet filter. */
 export interface NodeMachine {
   readonly runtime: Runtime;
+  readonly netfilter: Netfilter;
+}
+
+/** A node process's state: its machine and the agents running on it. */
+export interface NodeProcess extends NodeMachine {
+  readonly kubelet: Kubelet;
 }
 
 /**
@@ -60,6 +67,8 @@ export interface ClusterHost<M> {
 export interface NodeIdentity {
   readonly nodeName: string;
   readonly podCIDR: string;
+  /** The node's InternalIP (the hostIP of its pods). */
+  readonly internalIP: string;
 }
 
 /** Identical nodes `namePrefix-1` .. `namePrefix-count`. */
@@ -70,7 +79,10 @@ export interface NodePool<M = unknown> {
   readonly capacity?: Readonly<Record<string, string>>;
   readonly labels?: Readonly<Record<string, string>>;
   /** Kubelet settings beyond name, pod range, capacity and labels. */
-  readonly kubelet?: Omit<Partial<KubeletOptions>, 'nodeName' | 'podCIDR' | 'capacity' | 'labels'>;
+  readonly kubelet?: Omit<
+    Partial<KubeletOptions>,
+    'nodeName' | 'podCIDR' | 'internalIP' | 'capacity' | 'labels'
+  >;
   /** Host-specific machine options (the simulated runtime's latencies and faults, say). */
   readonly machine?: M;
 }
@@ -137,7 +149,7 @@ export function planCluster<M>(spec: ClusterSpec<M>, host: ClusterHost<M>): Clus
   for (const pool of spec.nodePools) {
     for (let i = 1; i <= pool.count; i++) {
       const nodeName = `${pool.namePrefix}-${i}`;
-      const identity = { nodeName, podCIDR: nodePodCIDR(net, nodes.length) };
+      const identity = nodeIdentity(nodeName, nodePodCIDR(net, nodes.length));
       processes.push(nodePlan(identity, pool, host));
       nodes.push(nodeName);
     }
@@ -250,25 +262,33 @@ export function controllerManagerPlan(
   };
 }
 
+/** A node's identity; its address is derived from its pod range (see defaultInternalIP). */
+export function nodeIdentity(nodeName: string, podCIDR: string): NodeIdentity {
+  return { nodeName, podCIDR, internalIP: defaultInternalIP(podCIDR) };
+}
+
 /** A node: its machine (from the host) and its kubelet in one process. */
 export function nodePlan<M>(
   identity: NodeIdentity,
   pool: Omit<NodePool<M>, 'namePrefix' | 'count'>,
   host: ClusterHost<M>,
 ): ProcessPlan {
-  const { nodeName, podCIDR } = identity;
+  const { nodeName, podCIDR, internalIP } = identity;
   return {
     name: nodeName,
     role: 'node',
-    start: (ports) => {
+    start: (ports): NodeProcess => {
       const machine = host.machine(ports, identity, pool.machine);
-      return new Kubelet(ports, machine.runtime, componentClient(ports, nodeUser(nodeName)), {
+      const api = componentClient(ports, nodeUser(nodeName));
+      const kubelet = new Kubelet(ports, machine.runtime, api, {
         ...pool.kubelet,
         nodeName,
         podCIDR,
+        internalIP,
         ...(pool.capacity === undefined ? {} : { capacity: pool.capacity }),
         labels: pool.labels ?? {},
       });
+      return { ...machine, kubelet };
     },
   };
 }

@@ -57,8 +57,14 @@ export interface KubeletConfig {
   readonly nodeStatusReportFrequencyUs: number;
   /** --sync-frequency: each pod is synced at least this often. */
   readonly podResyncIntervalUs: number;
-  /** PLEG relist period. */
+  /** PLEG relist period while the runtime's event stream is down. */
   readonly plegRelistPeriodUs: number;
+  /** PLEG relist period while events flow: the relist is only a safety net then. */
+  readonly plegEventedRelistPeriodUs: number;
+  /** --cluster-dns: nameservers of pods with DNS policy ClusterFirst. */
+  readonly clusterDNS: readonly string[];
+  /** --cluster-domain: the DNS domain of services, in pods' search paths. */
+  readonly clusterDomain: string;
   /** CrashLoopBackOff: 10 s doubling to 5 min (pkg/kubelet/kubelet.go backOffPeriod, MaxContainerBackOff). */
   readonly crashLoopBackoff: BackoffPolicy;
   /** ImagePullBackOff: the same flowcontrol.Backoff parameters. */
@@ -90,7 +96,7 @@ export function resolveKubeletConfig(options: KubeletOptions): KubeletConfig {
     evictionHard: { memoryAvailable: '100Mi', nodefsAvailablePercent: 10 },
     labels: {},
     taints: [],
-    internalIP: defaultInternalIP(cidr.base),
+    internalIP: defaultInternalIP(options.podCIDR),
     nodeLeaseDurationSeconds: 40,
     nodeLeaseRenewIntervalUs: 10 * US_PER_SECOND,
     nodeLeaseRenewJitter: 0.04,
@@ -98,6 +104,10 @@ export function resolveKubeletConfig(options: KubeletOptions): KubeletConfig {
     nodeStatusReportFrequencyUs: 300 * US_PER_SECOND,
     podResyncIntervalUs: 60 * US_PER_SECOND,
     plegRelistPeriodUs: US_PER_SECOND,
+    plegEventedRelistPeriodUs: 300 * US_PER_SECOND,
+    // Upstream defaults both to empty; these are what kubeadm configures.
+    clusterDNS: ['10.96.0.10'],
+    clusterDomain: 'cluster.local',
     crashLoopBackoff: { initialUs: 10 * US_PER_SECOND, maxUs: 300 * US_PER_SECOND },
     imagePullBackoff: { initialUs: 10 * US_PER_SECOND, maxUs: 300 * US_PER_SECOND },
     kubeletVersion: 'v1.31.0',
@@ -136,9 +146,11 @@ export function nodeAllocatable(config: KubeletConfig): ResourceList {
  * A node address that differs per pod CIDR: A.B.N.0/24 -> 172.(16 + B mod 16).N.2. Cluster
  * wiring that knows better passes internalIP explicitly.
  */
-function defaultInternalIP(base: number): string {
-  const b = (base >>> 16) & 0xff;
-  const n = (base >>> 8) & 0xff;
+export function defaultInternalIP(podCIDR: string): string {
+  const cidr = parseCidr(podCIDR);
+  assert(cidr !== undefined, `podCIDR is not an IPv4 CIDR: ${podCIDR}`);
+  const b = (cidr.base >>> 16) & 0xff;
+  const n = (cidr.base >>> 8) & 0xff;
   return `172.${16 + (b & 15)}.${n}.2`;
 }
 

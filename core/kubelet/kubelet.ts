@@ -2,7 +2,8 @@
  * The node agent: registers its Node and keeps the node lease, watches the pods bound to its
  * node (field selector spec.nodeName), admits them against allocatable, and runs each through
  * a per-pod worker (sync-pod.ts) against the Runtime port. Container state changes reach the
- * workers through a PLEG relist; statuses reach the API server through the status manager.
+ * workers through the PLEG (the runtime's events, and relists as a safety net); statuses reach
+ * the API server through the status manager.
  *
  * Everything is kept per pod UID and per container id, so an event costs work proportional to
  * the pod it concerns, never to the number of pods on the node.
@@ -14,7 +15,11 @@ import { formatTime } from '../api/time.ts';
 import type { ApiClient } from '../client/api-client.ts';
 import { Informer } from '../client/informer.ts';
 import type { ProcessPorts } from '../ports/process.ts';
-import type { ContainerStatus as RuntimeContainer, Runtime } from '../ports/runtime.ts';
+import type {
+  ContainerStatus as RuntimeContainer,
+  Runtime,
+  SandboxStatus,
+} from '../ports/runtime.ts';
 import {
   addUsage,
   admitPod,
@@ -31,7 +36,6 @@ import {
 } from './config.ts';
 import { NodeLease } from './node-lease.ts';
 import { NodeStatusReporter } from './node-status.ts';
-import { parseCidr, PodIpAllocator } from './pod-ip.ts';
 import { newPodRecord, type PodRecord } from './pod-record.ts';
 import { PodWorkers } from './pod-workers.ts';
 import { Pleg } from './pleg.ts';
@@ -61,11 +65,20 @@ export class Kubelet {
   ) {
     this.config = resolveKubeletConfig(options);
     this.allocatable = usageOf(nodeAllocatable(this.config));
-    const cidr = parseCidr(this.config.podCIDR);
-    if (cidr === undefined) throw new Error(`bad podCIDR ${this.config.podCIDR}`);
     this.workers = new PodWorkers(ports, (uid) => this.syncPod(uid));
     this.statusManager = new StatusManager(ports, api, { onPodGone: (uid) => this.podGone(uid) });
-    this.pleg = new Pleg(ports.clock, runtime, (s, before) => this.containerChanged(s, before));
+    this.pleg = new Pleg(
+      ports.clock,
+      runtime,
+      {
+        containerChanged: (s, before) => this.containerChanged(s, before),
+        sandboxStopped: (s) => this.sandboxStopped(s),
+      },
+      {
+        relistPeriodUs: this.config.plegRelistPeriodUs,
+        eventedRelistPeriodUs: this.config.plegEventedRelistPeriodUs,
+      },
+    );
     const env: SyncEnv = {
       ports,
       runtime,
@@ -73,8 +86,6 @@ export class Kubelet {
       pleg: this.pleg,
       statusManager: this.statusManager,
       workers: this.workers,
-      ipam: new PodIpAllocator(cidr),
-      imageRefs: new Map(),
       containerCreated: (id, rec) => this.containerOwners.set(id, rec.uid),
       containerRemoved: (id) => this.containerOwners.delete(id),
       release: (rec) => this.release(rec),
@@ -91,9 +102,10 @@ export class Kubelet {
       onUpdate: (old, pod) => this.podUpdated(old, pod),
       onDelete: (pod) => this.podDeleted(pod),
     });
+    ports.spawn(() => this.configureRuntime(runtime));
     this.nodeStatus.start();
     this.lease.start();
-    this.pleg.start(this.config.plegRelistPeriodUs);
+    this.pleg.start();
     this.informer.start();
   }
 
@@ -197,6 +209,18 @@ export class Kubelet {
     this.workers.forget(rec.uid);
   }
 
+  /**
+   * Hands the pod CIDR to the runtime (CRI UpdateRuntimeConfig), retrying until it takes it:
+   * until then sandboxes fail with a network that is not ready, and their pods retry.
+   */
+  private async configureRuntime(runtime: Runtime): Promise<void> {
+    for (;;) {
+      const r = await runtime.updateRuntimeConfig({ podCIDR: this.config.podCIDR });
+      if (r.ok) return;
+      await this.ports.clock.sleep(this.config.plegRelistPeriodUs);
+    }
+  }
+
   private async syncPod(uid: string): Promise<void> {
     const rec = this.records.get(uid);
     if (rec !== undefined) await this.podSync.sync(rec);
@@ -218,5 +242,13 @@ export class Kubelet {
       });
     }
     this.workers.update(uid);
+  }
+
+  /** A sandbox the kubelet did not stop itself died: the next sync creates a new one. */
+  private sandboxStopped(s: SandboxStatus): void {
+    const rec = this.records.get(s.podUid);
+    if (rec?.sandbox?.id !== s.id || !rec.sandboxReady) return;
+    rec.sandboxReady = false;
+    this.workers.update(rec.uid);
   }
 }

@@ -1,58 +1,196 @@
 /**
- * The pod lifecycle event generator (pkg/kubelet/pleg/generic.go): relists the runtime's
- * containers and reports each container whose state changed since the previous relist. The
- * kubelet relists on a period (1 s upstream) and also right before it reads a container's
- * state, so what a sync sees is never older than the runtime's truth.
+ * The pod lifecycle event generator: keeps the kubelet's view of the runtime's containers and
+ * sandboxes, and reports each container whose state changed and each sandbox that stopped.
  *
- * Relisting is cheap when nothing changed: a runtime that returns the same array while its
- * containers are unchanged (the simulated one does) is recognised by identity and skipped.
+ * Like upstream's evented PLEG (pkg/kubelet/pleg/evented.go) it follows the runtime's event
+ * stream, and like the generic PLEG (generic.go) it relists as a safety net: every 300 s while
+ * the stream is up, every second while it is down (it broke, and is resubscribed at the next
+ * relist). A relist is cheap when nothing changed: a runtime that answers with the same array
+ * while nothing changed (the simulated one does) is recognised by identity and skipped, and an
+ * event costs a map update, so neither grows with the number of pods on the node.
  */
-import type { Clock } from '../ports/clock.ts';
-import type { ContainerStatus, Runtime } from '../ports/runtime.ts';
+import type { Clock, TimerId } from '../ports/clock.ts';
+import type {
+  ContainerState,
+  ContainerStatus,
+  EventSubscription,
+  Runtime,
+  RuntimeEvent,
+  SandboxStatus,
+} from '../ports/runtime.ts';
+import { assertNever } from '../util/assert.ts';
 
-export type ContainerChange = (
-  current: ContainerStatus,
-  previous: ContainerStatus | undefined,
-) => void;
+export interface PlegHandlers {
+  containerChanged(current: ContainerStatus, previous: ContainerStatus | undefined): void;
+  sandboxStopped(sandbox: SandboxStatus): void;
+}
+
+export interface PlegPeriods {
+  /** Relist period while the event stream is down (upstream genericPlegRelistPeriod, 1 s). */
+  readonly relistPeriodUs: number;
+  /** Relist period while events flow (upstream eventedPlegRelistPeriod, 300 s). */
+  readonly eventedRelistPeriodUs: number;
+}
+
+/** A container's states only move forward; an event or list showing an older one is stale. */
+const STATE_ORDER: Readonly<Record<ContainerState, number>> = {
+  unknown: 0,
+  created: 1,
+  running: 2,
+  exited: 3,
+};
 
 export class Pleg {
-  private last: readonly ContainerStatus[] | undefined;
-  private byId = new Map<string, ContainerStatus>();
+  private readonly containers = new Map<string, ContainerStatus>();
+  private readonly sandboxes = new Map<string, SandboxStatus>();
+  private lastContainerList: readonly ContainerStatus[] | undefined;
+  private lastSandboxList: readonly SandboxStatus[] | undefined;
+  private subscription: EventSubscription | undefined;
+  /** While a relist is in flight: ids that events changed meanwhile, newer than its answer. */
+  private touched: Set<string> | undefined;
+  private running: Promise<void> | undefined;
+  private queued: Promise<void> | undefined;
+  private timer: TimerId | undefined;
 
   constructor(
     private readonly clock: Clock,
     private readonly runtime: Runtime,
-    private readonly onChange: ContainerChange,
+    private readonly handlers: PlegHandlers,
+    private readonly periods: PlegPeriods,
   ) {}
 
-  /** Relists every `periodUs` for as long as the process lives. */
-  start(periodUs: number): void {
-    const tick = (): void => {
-      this.relist();
-      this.clock.setTimer(periodUs, tick);
-    };
-    this.clock.setTimer(periodUs, tick);
+  /** Subscribes, learns what runs already, and relists for as long as the process lives. */
+  start(): void {
+    this.subscribe();
+    void this.relist();
+    this.schedule();
   }
 
-  relist(): void {
-    const list = this.runtime.listContainers();
-    if (list === this.last) return;
-    this.last = list;
-    const previous = this.byId;
-    const next = new Map<string, ContainerStatus>();
-    const changed: [ContainerStatus, ContainerStatus | undefined][] = [];
-    for (const s of list) {
-      next.set(s.id, s);
-      const before = previous.get(s.id);
-      if (before === undefined || before.state !== s.state) changed.push([s, before]);
-    }
-    this.byId = next;
-    for (const [s, before] of changed) this.onChange(s, before);
-  }
-
-  /** The container's current state, after a relist. */
+  /** The container's last known status. */
   get(containerId: string): ContainerStatus | undefined {
-    this.relist();
-    return this.byId.get(containerId);
+    return this.containers.get(containerId);
+  }
+
+  /**
+   * Reads the runtime's lists and reports what the events did not. Relists run one at a time;
+   * a call during one gets the next, which starts when it ends (at most one waits).
+   */
+  relist(): Promise<void> {
+    if (this.queued !== undefined) return this.queued;
+    if (this.running === undefined) return this.run();
+    const queued = this.running.then(() => {
+      this.queued = undefined;
+      return this.run();
+    });
+    this.queued = queued;
+    return queued;
+  }
+
+  private run(): Promise<void> {
+    const running = this.readLists().then(() => {
+      this.running = undefined;
+    });
+    this.running = running;
+    return running;
+  }
+
+  private async readLists(): Promise<void> {
+    const touched = new Set<string>();
+    this.touched = touched;
+    const [containers, sandboxes] = await Promise.all([
+      this.runtime.listContainers(),
+      this.runtime.listPodSandboxes(),
+    ]);
+    this.touched = undefined;
+    if (containers.ok && containers.value !== this.lastContainerList) {
+      this.lastContainerList = containers.value;
+      this.mergeContainers(containers.value, touched);
+    }
+    if (sandboxes.ok && sandboxes.value !== this.lastSandboxList) {
+      this.lastSandboxList = sandboxes.value;
+      this.mergeSandboxes(sandboxes.value, touched);
+    }
+  }
+
+  private schedule(): void {
+    const periodUs =
+      this.subscription === undefined
+        ? this.periods.relistPeriodUs
+        : this.periods.eventedRelistPeriodUs;
+    this.timer = this.clock.setTimer(periodUs, () => {
+      this.timer = undefined;
+      if (this.subscription === undefined) this.subscribe();
+      void this.relist();
+      this.schedule();
+    });
+  }
+
+  private subscribe(): void {
+    const subscription = this.runtime.subscribeEvents({
+      onEvent: (e) => {
+        if (this.subscription === subscription) this.onEvent(e);
+      },
+      onClose: () => {
+        if (this.subscription !== subscription) return;
+        // Events may be lost from here on: relist at the generic pace until resubscribed.
+        this.subscription = undefined;
+        if (this.timer !== undefined) this.clock.cancelTimer(this.timer);
+        this.schedule();
+      },
+    });
+    this.subscription = subscription;
+  }
+
+  private onEvent(e: RuntimeEvent): void {
+    switch (e.kind) {
+      case 'container-created':
+      case 'container-started':
+      case 'container-exited':
+        this.touched?.add(e.container.id);
+        return this.apply(e.container);
+      case 'container-removed':
+        this.touched?.add(e.container.id);
+        this.containers.delete(e.container.id);
+        return;
+      case 'sandbox-stopped':
+        this.touched?.add(e.sandbox.id);
+        return this.applySandbox(e.sandbox);
+      default:
+        return assertNever(e, 'runtime event');
+    }
+  }
+
+  private apply(s: ContainerStatus): void {
+    const before = this.containers.get(s.id);
+    if (before !== undefined && STATE_ORDER[s.state] < STATE_ORDER[before.state]) return;
+    this.containers.set(s.id, s);
+    if (before?.state !== s.state) this.handlers.containerChanged(s, before);
+  }
+
+  private applySandbox(s: SandboxStatus): void {
+    const before = this.sandboxes.get(s.id);
+    this.sandboxes.set(s.id, s);
+    if (s.state === 'notready' && before?.state !== 'notready') this.handlers.sandboxStopped(s);
+  }
+
+  /** The list is the truth for every container the events did not touch while it was read. */
+  private mergeContainers(list: readonly ContainerStatus[], touched: ReadonlySet<string>): void {
+    const listed = new Set<string>();
+    for (const s of list) {
+      listed.add(s.id);
+      if (!touched.has(s.id)) this.apply(s);
+    }
+    for (const id of [...this.containers.keys()])
+      if (!listed.has(id) && !touched.has(id)) this.containers.delete(id);
+  }
+
+  private mergeSandboxes(list: readonly SandboxStatus[], touched: ReadonlySet<string>): void {
+    const listed = new Set<string>();
+    for (const s of list) {
+      listed.add(s.id);
+      if (!touched.has(s.id)) this.applySandbox(s);
+    }
+    for (const id of [...this.sandboxes.keys()])
+      if (!listed.has(id) && !touched.has(id)) this.sandboxes.delete(id);
   }
 }

@@ -1,7 +1,6 @@
 /**
- * Pod IP allocation from the node's pod CIDR, the way CNI host-local IPAM does it: sequentially
- * from the last allocated address, wrapping around, skipping the network address, the gateway
- * (the first host, the bridge) and the broadcast address.
+ * IPv4 addresses and the node's pod CIDR. The runtime allocates pod IPs from the CIDR (CNI
+ * host-local IPAM); the kubelet validates it and derives a default node address from it.
  */
 export interface Cidr {
   /** Network address as an unsigned 32-bit integer. */
@@ -40,39 +39,4 @@ export function ipInCidr(ip: string, cidr: Cidr): boolean {
   return (
     addr !== undefined && addr >= cidr.base && addr < cidr.base + 2 ** (32 - cidr.prefixLength)
   );
-}
-
-export class PodIpAllocator {
-  private readonly used = new Set<number>();
-  private readonly first: number;
-  private readonly last: number;
-  private cursor: number;
-
-  constructor(cidr: Cidr) {
-    const size = 2 ** (32 - cidr.prefixLength);
-    this.first = cidr.base + 2;
-    this.last = cidr.base + size - 2;
-    this.cursor = this.last;
-  }
-
-  get capacity(): number {
-    return this.last - this.first + 1;
-  }
-
-  /** The next free address after the last one handed out, or undefined when all are in use. */
-  allocate(): string | undefined {
-    for (let i = 0; i < this.capacity; i++) {
-      this.cursor = this.cursor >= this.last ? this.first : this.cursor + 1;
-      if (!this.used.has(this.cursor)) {
-        this.used.add(this.cursor);
-        return formatIPv4(this.cursor);
-      }
-    }
-    return undefined;
-  }
-
-  release(ip: string): void {
-    const addr = parseIPv4(ip);
-    if (addr !== undefined) this.used.delete(addr);
-  }
 }

@@ -11,6 +11,7 @@ import type {
   Pod,
   PodPhase,
 } from '../api/pod-types.ts';
+import type { SandboxStatus } from '../ports/runtime.ts';
 import type { ResourceUsage } from './admission.ts';
 import type { BackoffEntry } from './backoff.ts';
 import { isSidecar } from './pod-status.ts';
@@ -45,11 +46,13 @@ export interface PodRecord {
   admission: Admission;
   /** Requests counted against the node while the pod is active. */
   usage: ResourceUsage | undefined;
-  sandboxId: string | undefined;
+  /** The current sandbox, as the runtime reported it once it was set up. */
+  sandbox: SandboxStatus | undefined;
   sandboxReady: boolean;
+  /** Sandboxes created for the pod so far: the next one's attempt number. */
+  sandboxAttempts: number;
+  /** The sandbox's IP, or the node's for a host-network pod. */
   podIP: string | undefined;
-  /** The pod IP is held from the allocator (not host networking, not yet released). */
-  holdsIP: boolean;
   startTime: Time | undefined;
   readonly containers: readonly ContainerRecord[];
   /** Last phase reported, for the pod-phase trace record. */
@@ -100,10 +103,10 @@ export function newPodRecord(pod: Pod): PodRecord {
     removed: false,
     admission: 'not-needed',
     usage: undefined,
-    sandboxId: undefined,
+    sandbox: undefined,
     sandboxReady: false,
+    sandboxAttempts: 0,
     podIP: undefined,
-    holdsIP: false,
     startTime: pod.status?.startTime,
     containers: [
       ...(pod.spec.initContainers ?? []).map((c) => seed(c, isSidecar(c) ? 'sidecar' : 'init')),

@@ -14,7 +14,7 @@ import type { ProcessPorts } from '../ports/process.ts';
 import type { ContainerStatus as RuntimeContainer, Runtime } from '../ports/runtime.ts';
 import { backoffSinceEndsAt, backoffSinceUpdateEndsAt, nextBackoff } from './backoff.ts';
 import type { KubeletConfig } from './config.ts';
-import type { PodIpAllocator } from './pod-ip.ts';
+import { podDnsConfig, podHostname, podPortMappings } from './pod-network.ts';
 import type { ContainerRecord, PodRecord } from './pod-record.ts';
 import { generatePodStatus, terminalContainerStatus } from './pod-status.ts';
 import type { PodWorkers } from './pod-workers.ts';
@@ -36,9 +36,6 @@ export interface SyncEnv {
   readonly pleg: Pleg;
   readonly statusManager: StatusManager;
   readonly workers: PodWorkers;
-  readonly ipam: PodIpAllocator;
-  /** Image name -> the reference its last pull returned (status imageID). */
-  readonly imageRefs: Map<string, string>;
   containerCreated(containerId: string, rec: PodRecord): void;
   containerRemoved(containerId: string): void;
   /** Stops counting the pod's requests against the node. */
@@ -98,30 +95,40 @@ export class PodSync {
     return rec.removed || rec.pod.metadata.deletionTimestamp !== undefined;
   }
 
+  /**
+   * A ready sandbox, or a new one with its network (kuberuntime createPodSandbox): the runtime
+   * allocates the pod IP and reports it, with the network namespace, in the sandbox status.
+   */
   private async ensureSandbox(rec: PodRecord): Promise<boolean> {
-    if (rec.sandboxId !== undefined && rec.sandboxReady) return true;
+    if (rec.sandbox !== undefined && rec.sandboxReady) return true;
     const env = this.env;
-    const hostNetwork = rec.pod.spec.hostNetwork === true;
-    const ip = hostNetwork ? env.config.internalIP : env.ipam.allocate();
-    if (ip === undefined) {
-      env.ports.trace.emit('kubelet.sandbox-failed', { pod: rec.key, reason: 'no free pod IP' });
-      return false;
-    }
+    const pod = rec.pod;
     const r = await env.runtime.runPodSandbox({
       podUid: rec.uid,
-      name: rec.pod.metadata.name ?? '',
-      namespace: rec.pod.metadata.namespace ?? '',
+      name: pod.metadata.name ?? '',
+      namespace: pod.metadata.namespace ?? '',
+      attempt: rec.sandboxAttempts,
+      hostname: podHostname(pod),
+      hostNetwork: pod.spec.hostNetwork === true,
+      dns: podDnsConfig(pod, env.config),
+      portMappings: podPortMappings(pod),
     });
-    if (!r.ok || rec.removed) {
-      if (!hostNetwork) env.ipam.release(ip);
-      if (r.ok) await env.runtime.removePodSandbox(r.value.sandboxId);
-      else env.ports.trace.emit('kubelet.sandbox-failed', { pod: rec.key, reason: r.reason });
+    if (!r.ok) {
+      env.ports.trace.emit('kubelet.sandbox-failed', { pod: rec.key, reason: r.reason });
       return false;
     }
-    rec.sandboxId = r.value.sandboxId;
+    rec.sandboxAttempts++;
+    const status = await env.runtime.podSandboxStatus(r.value.sandboxId);
+    if (!status.ok || rec.removed) {
+      await env.runtime.removePodSandbox(r.value.sandboxId);
+      if (!status.ok)
+        env.ports.trace.emit('kubelet.sandbox-failed', { pod: rec.key, reason: status.reason });
+      return false;
+    }
+    const network = status.value.network;
+    rec.sandbox = status.value;
     rec.sandboxReady = true;
-    rec.podIP = ip;
-    rec.holdsIP = !hostNetwork;
+    rec.podIP = network.kind === 'pod' ? network.ip : env.config.internalIP;
     // A new sandbox restarts the pod from its first init container (computePodActions).
     for (const c of rec.containers) if (c.role !== 'regular') c.containerId = undefined;
     return true;
@@ -200,11 +207,12 @@ export class PodSync {
     const env = this.env;
     const pulled = await this.ensureImage(rec, c);
     if (pulled !== true) return pulled;
-    const sandboxId = rec.sandboxId;
+    const sandboxId = rec.sandbox?.id;
     if (sandboxId === undefined || this.interrupted(rec)) return undefined;
     const spec = c.spec;
     const created = await env.runtime.createContainer(sandboxId, {
       name: spec.name,
+      attempt: c.hadInstance ? c.restartCount + 1 : c.restartCount,
       image: spec.image ?? '',
       ...(spec.command === undefined ? {} : { command: spec.command }),
       ...(spec.args === undefined ? {} : { args: spec.args }),
@@ -247,16 +255,17 @@ export class PodSync {
     const env = this.env;
     const image = c.spec.image ?? '';
     const pullPolicy = c.spec.imagePullPolicy ?? defaultPullPolicy(image);
-    const present = env.runtime.hasImage(image);
-    if (pullPolicy === 'Never' && !present) {
+    const status = await env.runtime.imageStatus(image);
+    const present = status.ok ? status.value : undefined;
+    if (pullPolicy === 'Never' && present === undefined) {
       c.waiting = {
         reason: 'ErrImageNeverPull',
         message: `Container image "${image}" is not present with pull policy of Never`,
       };
       return undefined;
     }
-    if (present && pullPolicy !== 'Always') {
-      c.imageRef = env.imageRefs.get(image) ?? image;
+    if (present !== undefined && pullPolicy !== 'Always') {
+      c.imageRef = present.imageRef;
       return true;
     }
     const nowUs = env.ports.clock.now();
@@ -278,7 +287,6 @@ export class PodSync {
       });
       return env.ports.clock.now() + ERR_IMAGE_PULL_VISIBLE_US;
     }
-    env.imageRefs.set(image, r.value.imageRef);
     c.imageRef = r.value.imageRef;
     return true;
   }
@@ -292,23 +300,22 @@ export class PodSync {
       if (rt?.state === 'running') stops.push(env.runtime.stopContainer(rt.id, graceUs));
     }
     await Promise.all(stops);
-    if (rec.sandboxId !== undefined && rec.sandboxReady) {
-      await env.runtime.stopPodSandbox(rec.sandboxId);
+    if (rec.sandbox !== undefined && rec.sandboxReady) {
+      // Not ready from now on, so the sandbox-stopped event that follows is known to be ours.
       rec.sandboxReady = false;
+      // The runtime tears the network down with the sandbox: the pod IP goes back to its IPAM.
+      await env.runtime.stopPodSandbox(rec.sandbox.id);
     }
-    env.pleg.relist();
-    if (rec.holdsIP && rec.podIP !== undefined) env.ipam.release(rec.podIP);
-    rec.holdsIP = false;
     rec.finished = true;
     env.release(rec);
   }
 
   private async removeSandbox(rec: PodRecord): Promise<void> {
-    if (rec.sandboxId === undefined) return;
+    if (rec.sandbox === undefined) return;
     for (const c of rec.containers)
       if (c.containerId !== undefined) this.env.containerRemoved(c.containerId);
-    await this.env.runtime.removePodSandbox(rec.sandboxId);
-    rec.sandboxId = undefined;
+    await this.env.runtime.removePodSandbox(rec.sandbox.id);
+    rec.sandbox = undefined;
   }
 
   private graceUs(pod: Pod): number {

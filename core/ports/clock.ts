@@ -1,8 +1,14 @@
 /**
- * Time as core sees it: integer microseconds since the start of the run.
+ * Time as core sees it: integer microseconds since the Unix epoch (1970-01-01T00:00:00Z, UTC),
+ * the clock Kubernetes timestamps are written in.
  *
- * In simulation the host's event loop owns the clock; in real mode it is the monotonic
- * wall clock. Timers fire as events of the host's loop, never re-entrantly inside a call.
+ * In real mode `now()` is the host's wall clock. In simulation every process's clock starts at
+ * the run's epoch (SimulationOptions.epoch) and advances with the event loop, unless a clock
+ * fault jumps it or makes it drift. Either way `now()` may jump, even backwards, as a wall clock
+ * does under NTP: measure a duration as a difference of readings only where a wrong answer is
+ * harmless, and wait with timers, which are relative delays and never see a jump.
+ *
+ * Timers fire as events of the host's loop, never re-entrantly inside a call.
  */
 export type Micros = number;
 
@@ -13,9 +19,9 @@ export const US_PER_SECOND = 1_000_000;
 export type TimerId = { readonly __timer: unique symbol };
 
 export interface Clock {
-  /** Current time in integer microseconds. */
+  /** Wall-clock time: integer microseconds since the Unix epoch. */
   now(): Micros;
-  /** Calls `fn` once, `delayUs` (>= 0, integer) after now. */
+  /** Calls `fn` once, `delayUs` (>= 0, integer) after now, measured on this process's clock. */
   setTimer(delayUs: Micros, fn: () => void): TimerId;
   cancelTimer(id: TimerId): void;
   /** Resolves after `delayUs`. A crashed process's sleep never resolves. */

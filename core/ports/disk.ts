@@ -3,6 +3,13 @@
  * synced (and, as a fault option in simulation, may leave a torn prefix of the last buffered
  * append, which readers must detect with checksums). `writeFile` and `remove` are atomic and
  * durable when their promise resolves (temp file, fsync, rename, directory fsync in real mode).
+ *
+ * Requests take effect in the order they were issued, whether or not the caller awaits them
+ * (the WAL appends without waiting, then fsyncs): an fsync covers every append issued before
+ * it, and a read or a listing sees every write issued before it. A real host keeps a queue per
+ * process to honour this. Only reads report failure; an append, fsync or write that fails
+ * leaves the process unable to trust its own disk, so the real host crashes the process, as
+ * etcd does when fsync fails.
  */
 export type DiskReadResult =
   | { readonly ok: true; readonly data: Uint8Array | undefined }
@@ -15,6 +22,9 @@ export interface Disk {
   /** Current content including buffered appends; `data` is undefined for a missing file. */
   read(path: string): Promise<DiskReadResult>;
   remove(path: string): Promise<void>;
-  /** Paths that exist, sorted. */
-  list(prefix?: string): string[];
+  /**
+   * Paths that exist under `prefix`, sorted. Asynchronous because a real host reads a
+   * directory; the answer reflects every request issued before it.
+   */
+  list(prefix?: string): Promise<readonly string[]>;
 }

@@ -1,19 +1,88 @@
 /**
- * A CRI-shaped container runtime (the subset the kubelet uses). Sim models latency and
- * faults; real mode talks to containerd. Expected failures are returned, not thrown.
+ * A CRI-shaped container runtime (the subset the kubelet uses; cri-api's RuntimeService and
+ * ImageService). Sim models latency and faults; real mode talks to containerd. Every call is
+ * asynchronous, as a gRPC call is; expected failures are returned, not thrown.
+ *
+ * Networking follows CRI: the kubelet hands the node's pod CIDR to the runtime once
+ * (UpdateRuntimeConfig), asks for a sandbox with or without the host's network, and reads the
+ * pod IP and network namespace the runtime's CNI set up from the sandbox status. The runtime,
+ * not the kubelet, owns IP allocation, so what it reports survives a kubelet restart.
+ *
+ * Container state changes arrive on an event stream (CRI GetContainerEvents, containerd's
+ * /tasks/* events); a consumer also relists now and then, because a stream can break.
  */
 export type RuntimeResult<T> =
   | { readonly ok: true; readonly value: T }
   | { readonly ok: false; readonly reason: string; readonly message: string };
 
+/** Node-wide settings the kubelet owns (CRI UpdateRuntimeConfig). */
+export interface RuntimeConfig {
+  /** The node's pod network, e.g. "10.244.3.0/24": the runtime's IPAM allocates from it. */
+  readonly podCIDR: string;
+}
+
+/** What the runtime writes into the sandbox's resolv.conf (CRI DNSConfig). */
+export interface DnsConfig {
+  readonly servers: readonly string[];
+  readonly searches: readonly string[];
+  readonly options: readonly string[];
+}
+
+export type PortProtocol = 'TCP' | 'UDP' | 'SCTP';
+
+/** A hostPort (CRI PortMapping): hostIP:hostPort on the node reaches the pod's containerPort. */
+export interface PortMapping {
+  readonly protocol: PortProtocol;
+  readonly containerPort: number;
+  readonly hostPort: number;
+  /** Empty for every address of the node. */
+  readonly hostIP: string;
+}
+
 export interface SandboxConfig {
   readonly podUid: string;
   readonly name: string;
   readonly namespace: string;
+  /** How many sandboxes the pod had before this one (CRI metadata attempt). */
+  readonly attempt: number;
+  /** Empty keeps the node's hostname (host-network pods). */
+  readonly hostname: string;
+  /** Share the node's network namespace (pod.spec.hostNetwork) rather than get a pod IP. */
+  readonly hostNetwork: boolean;
+  readonly dns: DnsConfig;
+  readonly portMappings: readonly PortMapping[];
+}
+
+/** The sandbox's network as the runtime set it up (CRI PodSandboxNetworkStatus, namespaces). */
+export type SandboxNetwork =
+  | { readonly kind: 'host' }
+  | {
+      readonly kind: 'pod';
+      readonly ip: string;
+      readonly prefixLength: number;
+      /** The pod's default route (the node's bridge). */
+      readonly gateway: string;
+      /** Path of the pod's network namespace, e.g. /var/run/netns/cni-<uuid>. */
+      readonly netnsPath: string;
+    };
+
+export type SandboxState = 'ready' | 'notready';
+
+export interface SandboxStatus {
+  readonly id: string;
+  readonly podUid: string;
+  readonly name: string;
+  readonly namespace: string;
+  readonly attempt: number;
+  readonly state: SandboxState;
+  readonly createdAtUs: number;
+  readonly network: SandboxNetwork;
 }
 
 export interface ContainerConfig {
   readonly name: string;
+  /** How many instances of this container ran before (CRI metadata attempt: restartCount). */
+  readonly attempt: number;
   readonly image: string;
   readonly command?: readonly string[];
   readonly args?: readonly string[];
@@ -26,26 +95,73 @@ export interface ContainerStatus {
   readonly id: string;
   readonly sandboxId: string;
   readonly name: string;
+  readonly attempt: number;
   readonly image: string;
   readonly state: ContainerState;
   readonly startedAtUs?: number;
   readonly finishedAtUs?: number;
   readonly exitCode?: number;
+  /** Why it exited: Completed, Error, OOMKilled, StartError. */
   readonly reason?: string;
 }
 
+export interface ImageStatus {
+  /** The content-addressed reference the image was pulled as (status imageID). */
+  readonly imageRef: string;
+}
+
+/**
+ * What the runtime reports as it happens. Container events carry the container's status after
+ * the change; an out-of-memory kill is a `container-exited` with reason OOMKilled.
+ */
+export type RuntimeEvent =
+  | { readonly kind: 'container-created'; readonly container: ContainerStatus }
+  | { readonly kind: 'container-started'; readonly container: ContainerStatus }
+  | { readonly kind: 'container-exited'; readonly container: ContainerStatus }
+  /** The container is gone; `container` is its last status. */
+  | { readonly kind: 'container-removed'; readonly container: ContainerStatus }
+  | { readonly kind: 'sandbox-stopped'; readonly sandbox: SandboxStatus };
+
+export interface RuntimeEventHandlers {
+  /**
+   * Called from the host's loop, never inside a runtime call. Events of one container come in
+   * the order they happened, but may arrive after a relist that already showed their effect.
+   */
+  onEvent(event: RuntimeEvent): void;
+  /** The stream broke (called once): events may have been missed. Relist, then resubscribe. */
+  onClose(reason: string): void;
+}
+
+export interface EventSubscription {
+  close(): void;
+}
+
 export interface Runtime {
-  pullImage(image: string): Promise<RuntimeResult<{ readonly imageRef: string }>>;
-  hasImage(image: string): boolean;
+  updateRuntimeConfig(config: RuntimeConfig): Promise<RuntimeResult<void>>;
+
+  pullImage(image: string): Promise<RuntimeResult<ImageStatus>>;
+  /** The image if it is on the node, undefined if not (CRI ImageStatus). */
+  imageStatus(image: string): Promise<RuntimeResult<ImageStatus | undefined>>;
+
   runPodSandbox(config: SandboxConfig): Promise<RuntimeResult<{ readonly sandboxId: string }>>;
+  podSandboxStatus(sandboxId: string): Promise<RuntimeResult<SandboxStatus>>;
+  /** Stops every container of the sandbox and tears its network down (the pod IP is freed). */
   stopPodSandbox(sandboxId: string): Promise<RuntimeResult<void>>;
   removePodSandbox(sandboxId: string): Promise<RuntimeResult<void>>;
+  /** Every sandbox, sorted by id. */
+  listPodSandboxes(): Promise<RuntimeResult<readonly SandboxStatus[]>>;
+
   createContainer(
     sandboxId: string,
     config: ContainerConfig,
   ): Promise<RuntimeResult<{ readonly containerId: string }>>;
   startContainer(containerId: string): Promise<RuntimeResult<void>>;
+  /** SIGTERM, SIGKILL after `gracePeriodUs`; resolves once the container has exited. */
   stopContainer(containerId: string, gracePeriodUs: number): Promise<RuntimeResult<void>>;
   removeContainer(containerId: string): Promise<RuntimeResult<void>>;
-  listContainers(): readonly ContainerStatus[];
+  /** Every container, sorted by id. */
+  listContainers(): Promise<RuntimeResult<readonly ContainerStatus[]>>;
+
+  /** Subscribes to the event stream, from now on (no replay of earlier events). */
+  subscribeEvents(handlers: RuntimeEventHandlers): EventSubscription;
 }

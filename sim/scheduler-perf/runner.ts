@@ -184,7 +184,7 @@ export async function runWorkload(
       attempts: cluster.stats.attempts,
       failedAttempts: cluster.stats.failures,
       preemptedPods: cluster.stats.preemptions,
-      virtualSeconds: cluster.clock.now() / 1e6,
+      virtualSeconds: cluster.clock.elapsedUs / 1e6,
       wallMs,
     },
     placementDigest: cluster.placementDigest(),

@@ -2,9 +2,11 @@
  * The benchmark's notion of time: an integer microsecond clock that moves only when the runner
  * advances it (a fixed cost per scheduling attempt, or a jump to the next timer when the
  * scheduler is idle). Timers fire in (time, insertion) order from inside `advance*`, never
- * re-entrantly inside an engine call.
+ * re-entrantly inside an engine call. Like every Clock it reads Unix microseconds, starting
+ * at an epoch; `elapsedUs` is the virtual time the benchmark has run.
  */
 import type { Clock, Micros, TimerId } from '../../core/ports/clock.ts';
+import { DEFAULT_EPOCH_US } from '../epoch.ts';
 
 interface PendingTimer {
   readonly at: Micros;
@@ -14,13 +16,22 @@ interface PendingTimer {
 }
 
 export class VirtualClock implements Clock {
-  private nowUs: Micros = 0;
+  private nowUs: Micros;
   private seq = 0;
   /** Sorted by (at, seq); the benchmark keeps only a handful of timers at a time. */
   private timers: PendingTimer[] = [];
 
+  constructor(readonly epochUs: Micros = DEFAULT_EPOCH_US) {
+    this.nowUs = epochUs;
+  }
+
   now(): Micros {
     return this.nowUs;
+  }
+
+  /** Virtual time since the clock was made. */
+  get elapsedUs(): Micros {
+    return this.nowUs - this.epochUs;
   }
 
   setTimer(delayUs: Micros, fn: () => void): TimerId {

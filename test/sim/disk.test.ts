@@ -44,6 +44,24 @@ describe('simulated disk', () => {
     expect(text(sim.process('db').disk.durableContent('wal'))).toBe('');
   });
 
+  it('lists paths under a prefix, sorted, as of every request issued before the listing', async () => {
+    let listed: readonly string[] = [];
+    let listUs = 0;
+    await withDisk(async (disk, s) => {
+      await disk.writeFile('d/b', bytes('b'));
+      void disk.writeFile('d/a', bytes('a'));
+      void disk.append('other', bytes('x'));
+      const removal = disk.remove('d/b');
+      const t0 = s.now;
+      listed = await disk.list('d/');
+      listUs = s.now - t0;
+      await removal;
+    });
+    expect(listed).toEqual(['d/a']);
+    // Queued behind the write, the append and the removal; no latency of its own.
+    expect(listUs).toBe(1_020 + 20 + 1_000);
+  });
+
   it('syncs only what was appended before the fsync was issued', async () => {
     const sim = await withDisk(async (disk, s) => {
       await disk.append('wal', bytes('1'));

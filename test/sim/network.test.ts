@@ -3,6 +3,10 @@ import type { ProcessPorts } from '../../core/ports/process.ts';
 import type { CallResult } from '../../core/ports/transport.ts';
 import { Simulation } from '../../sim/simulation.ts';
 import { DEFAULT_NETWORK } from '../../sim/network.ts';
+import { DEFAULT_EPOCH_US } from '../../sim/epoch.ts';
+
+/** Virtual time as a process reads it: its clock minus the run's epoch. */
+const elapsedUs = (p: ProcessPorts) => p.clock.now() - DEFAULT_EPOCH_US;
 
 const constant = (us: number) => ({
   ...DEFAULT_NETWORK,
@@ -12,7 +16,7 @@ const constant = (us: number) => ({
 /** A process that records every datagram it receives as [time, from, msg]. */
 function recorder(log: unknown[][]) {
   return (ports: ProcessPorts) =>
-    ports.transport.listen({ onMessage: (from, msg) => log.push([ports.clock.now(), from, msg]) });
+    ports.transport.listen({ onMessage: (from, msg) => log.push([elapsedUs(ports), from, msg]) });
 }
 
 describe('simulated network', () => {
@@ -130,7 +134,7 @@ describe('request/response', () => {
     sim.spawnProcess('client', (p) =>
       p.spawn(async () => {
         const r = await p.transport.request('server', 'x', timeoutUs);
-        result = [p.clock.now(), r];
+        result = [elapsedUs(p), r];
       }),
     );
     setup(sim);
@@ -195,9 +199,9 @@ describe('request timeouts', () => {
     sim.spawnProcess('client', (p) => {
       for (let i = 0; i < 5_000; i++) {
         p.clock.setTimer(7 * i, () => {
-          issuedAt.set(i, p.clock.now());
+          issuedAt.set(i, elapsedUs(p));
           void p.transport.request('server', i, timeoutOf(i)).then((r) => {
-            outcomes.set(i, [p.clock.now(), r.kind]);
+            outcomes.set(i, [elapsedUs(p), r.kind]);
           });
         });
       }
@@ -244,7 +248,7 @@ describe('request timeouts', () => {
     sim.spawnProcess('client', (p) =>
       p.spawn(async () => {
         const r = await p.transport.request('server', p.incarnation, 1_000);
-        outcomes.push([p.clock.now(), `${p.incarnation}:${r.kind}`]);
+        outcomes.push([elapsedUs(p), `${p.incarnation}:${r.kind}`]);
       }),
     );
     sim.at(500, () => {
@@ -343,7 +347,7 @@ describe('streams', () => {
     sim.spawnProcess('client', (p) =>
       p.transport.openStream('server', 'watch', {
         onMessage: () => events.push('message'),
-        onClose: (reason) => events.push(`${p.clock.now()} ${reason}`),
+        onClose: (reason) => events.push(`${elapsedUs(p)} ${reason}`),
       }),
     );
     await sim.run();

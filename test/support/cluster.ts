@@ -7,8 +7,10 @@ import {
   apiServerPlan,
   controllerManagerPlan,
   inMemoryStorePlan,
+  nodeIdentity,
   nodePlan,
   schedulerPlan,
+  type ClusterHost,
   type ProcessPlan,
 } from '../../core/cluster/assembly.ts';
 import { API_SERVER, storeMemberName } from '../../core/cluster/identities.ts';
@@ -17,8 +19,10 @@ import { ApiClient } from '../../core/client/api-client.ts';
 import type { ControllerManagerOptions } from '../../core/controllers/manager.ts';
 import type { KubeletOptions } from '../../core/kubelet/config.ts';
 import type { ProcessPorts } from '../../core/ports/process.ts';
+import type { Runtime } from '../../core/ports/runtime.ts';
 import type { SchedulerOptions } from '../../core/scheduler/scheduler.ts';
-import { SIM_HOST, type SimMachineOptions } from '../../sim/cluster.ts';
+import { SIM_HOST, simMachine, type SimMachineOptions } from '../../sim/cluster.ts';
+import type { SimRuntime } from '../../sim/runtime.ts';
 import { Simulation, type SimulationOptions } from '../../sim/simulation.ts';
 
 export interface ControlPlaneOptions extends Partial<SimulationOptions> {
@@ -41,19 +45,41 @@ export interface TestNode {
   /** podCIDR defaults to 10.244.1.0/24. */
   readonly kubelet?: Partial<KubeletOptions>;
   readonly runtime?: SimMachineOptions;
+  /** Stands between the kubelet and the machine's runtime (to record or disturb calls). */
+  readonly wrapRuntime?: (runtime: SimRuntime, ports: ProcessPorts) => Runtime;
 }
 
 /** A node process: its simulated machine and its kubelet, as the assembly builds every node. */
 export function spawnNode(sim: Simulation, spec: TestNode = {}): string {
   const nodeName = spec.name ?? 'node-1';
-  const { podCIDR = '10.244.1.0/24', capacity, labels, ...kubelet } = spec.kubelet ?? {};
+  const {
+    podCIDR = '10.244.1.0/24',
+    internalIP,
+    capacity,
+    labels,
+    ...kubelet
+  } = spec.kubelet ?? {};
+  const identity = nodeIdentity(nodeName, podCIDR);
   const pool = {
     kubelet,
     ...(capacity === undefined ? {} : { capacity }),
     ...(labels === undefined ? {} : { labels }),
     ...(spec.runtime === undefined ? {} : { machine: spec.runtime }),
   };
-  start(sim, nodePlan({ nodeName, podCIDR }, pool, SIM_HOST));
+  const wrap = spec.wrapRuntime;
+  const host: ClusterHost<SimMachineOptions> =
+    wrap === undefined
+      ? SIM_HOST
+      : {
+          machine: (ports, node, options) => {
+            const machine = simMachine(ports, node, options);
+            return { ...machine, runtime: wrap(machine.runtime, ports) };
+          },
+        };
+  start(
+    sim,
+    nodePlan(internalIP === undefined ? identity : { ...identity, internalIP }, pool, host),
+  );
   return nodeName;
 }
 

@@ -82,7 +82,7 @@ export class Wal {
     const next = this.seq + 1;
     await this.disk.writeFile(this.path(next), encodeRecords(records));
     this.seq = next;
-    for (const old of segmentPaths(this.disk, this.dir)) {
+    for (const old of await segmentPaths(this.disk, this.dir)) {
       if (old.seq < next) await this.disk.remove(old.path);
     }
   }
@@ -96,10 +96,9 @@ function segmentPath(dir: string, seq: number): string {
   return `${dir}/wal/${String(seq).padStart(SEGMENT_DIGITS, '0')}.wal`;
 }
 
-function segmentPaths(disk: Disk, dir: string): { seq: number; path: string }[] {
+async function segmentPaths(disk: Disk, dir: string): Promise<{ seq: number; path: string }[]> {
   const prefix = `${dir}/wal/`;
-  return disk
-    .list(prefix)
+  return (await disk.list(prefix))
     .map((path) => ({
       seq: Number(path.slice(prefix.length, prefix.length + SEGMENT_DIGITS)),
       path,
@@ -118,7 +117,7 @@ export async function readWal(
   dir: string,
   readAttempts: number,
 ): Promise<WalReadResult> {
-  const segments = segmentPaths(disk, dir);
+  const segments = await segmentPaths(disk, dir);
   if (segments.length === 0) return { kind: 'empty' };
   for (let i = segments.length - 1; i >= 0; i--) {
     const { seq, path } = segments[i]!;

@@ -94,7 +94,9 @@ export const CONTROLLER_RECORDS = traceGroup(
       fields: z.strictObject({
         pod: podKey(),
         node: nodeName('The tainted node.'),
-        fireAtUs: micros('Virtual time at which the pod will be deleted, in microseconds.'),
+        fireAtUs: micros(
+          "When the pod will be deleted, by the controller manager's clock (Unix microseconds).",
+        ),
       }),
     }),
     traceRecord('taint-eviction.cancelled', {

@@ -87,7 +87,7 @@ export const KUBELET_RECORDS = traceGroup(
         reason: z
           .string()
           .describe("The runtime's reason, e.g. `Completed`, `Error`, `OOMKilled`; may be empty."),
-        finishedAtUs: micros('Virtual time at which the container exited, in microseconds.'),
+        finishedAtUs: micros("When the container exited, by the node's clock (Unix microseconds)."),
         node: node(),
       }),
     }),

@@ -2,14 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { WorkQueue } from '../../../core/client/workqueue.ts';
 import { Simulation } from '../../../sim/simulation.ts';
 
-/** Runs `body` inside a simulated process and returns what it logged. */
+/** Runs `body` inside a simulated process and returns what it logged; `now` counts from 0. */
 async function inProcess(
   body: (q: WorkQueue<string>, log: string[], now: () => number) => Promise<void>,
 ): Promise<string[]> {
   const sim = new Simulation({ seed: 1 });
   const log: string[] = [];
   sim.spawnProcess('p', (ports) =>
-    ports.spawn(() => body(new WorkQueue(ports.clock), log, () => ports.clock.now())),
+    ports.spawn(() => body(new WorkQueue(ports.clock), log, () => ports.clock.now() - sim.epochUs)),
   );
   await sim.run();
   return log;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ContainerStatus, PodSpec } from '../../../core/api/pod-types.ts';
+import type { ContainerStatus, Pod, PodSpec } from '../../../core/api/pod-types.ts';
 import { admitPod, emptyUsage, usageOf } from '../../../core/kubelet/admission.ts';
 import {
   backoffSinceEndsAt,
@@ -7,7 +7,8 @@ import {
   nextBackoff,
 } from '../../../core/kubelet/backoff.ts';
 import { nodeAllocatable, resolveKubeletConfig } from '../../../core/kubelet/config.ts';
-import { ipInCidr, parseCidr, PodIpAllocator } from '../../../core/kubelet/pod-ip.ts';
+import { ipInCidr, parseCidr } from '../../../core/kubelet/pod-ip.ts';
+import { podDnsConfig, podHostname } from '../../../core/kubelet/pod-network.ts';
 import { getPhase } from '../../../core/kubelet/pod-status.ts';
 import { formatGoDuration } from '../../../core/kubelet/sync-pod.ts';
 
@@ -83,17 +84,10 @@ describe('backoff', () => {
   ])('formats %i us as Go does: %s', (us, text) => expect(formatGoDuration(us)).toBe(text));
 });
 
-describe('pod IPs', () => {
-  it('hands out addresses after the gateway, sequentially, reusing released ones after wrapping', () => {
+describe('pod CIDRs', () => {
+  it('parse IPv4 networks with room for a gateway and a pod', () => {
     const cidr = parseCidr('10.244.7.0/29');
-    expect(cidr).toBeDefined();
-    const ipam = new PodIpAllocator(cidr!);
-    expect(ipam.capacity).toBe(5);
-    const ips = [1, 2, 3, 4, 5].map(() => ipam.allocate());
-    expect(ips).toEqual(['10.244.7.2', '10.244.7.3', '10.244.7.4', '10.244.7.5', '10.244.7.6']);
-    expect(ipam.allocate()).toBeUndefined();
-    ipam.release('10.244.7.4');
-    expect(ipam.allocate()).toBe('10.244.7.4');
+    expect(cidr).toEqual({ base: (10 * 256 + 244) * 65536 + 7 * 256, prefixLength: 29 });
     expect(ipInCidr('10.244.7.6', cidr!)).toBe(true);
     expect(ipInCidr('10.244.8.1', cidr!)).toBe(false);
     expect(parseCidr('10.244.0.0/31')).toBeUndefined();
@@ -160,5 +154,62 @@ describe('getPhase', () => {
     const withInit: PodSpec = { ...spec('Never'), initContainers: [{ name: 'init', image: 'i' }] };
     expect(getPhase(withInit, [st('init', exited(1))], [st('c0', waiting)], false)).toBe('Failed');
     expect(getPhase(withInit, [st('init', running)], [st('c0', waiting)], false)).toBe('Pending');
+  });
+});
+
+describe('pod DNS config (GetPodDNS)', () => {
+  const config = resolveKubeletConfig({ nodeName: 'n', podCIDR: '10.244.0.0/24' });
+  const cluster = ['ns1.svc.cluster.local', 'svc.cluster.local', 'cluster.local'];
+  const host = { servers: [], searches: [], options: [] };
+  const withSpec = (spec: Partial<PodSpec>): Pod => ({
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 'p', namespace: 'ns1' },
+    spec: { containers: [], ...spec },
+  });
+  it.each<[string, Partial<PodSpec>, ReturnType<typeof podDnsConfig>]>([
+    ['ClusterFirst', {}, { servers: ['10.96.0.10'], searches: cluster, options: ['ndots:5'] }],
+    ['ClusterFirst on the host network falls back to the node', { hostNetwork: true }, host],
+    [
+      'ClusterFirstWithHostNet',
+      { hostNetwork: true, dnsPolicy: 'ClusterFirstWithHostNet' },
+      { servers: ['10.96.0.10'], searches: cluster, options: ['ndots:5'] },
+    ],
+    ['Default', { dnsPolicy: 'Default' }, host],
+    [
+      'None takes only dnsConfig, at most 3 nameservers',
+      {
+        dnsPolicy: 'None',
+        dnsConfig: {
+          nameservers: ['1.1.1.1', '8.8.8.8', '9.9.9.9', '1.0.0.1'],
+          searches: ['example.com'],
+          options: [{ name: 'edns0' }, { name: 'ndots', value: '1' }],
+        },
+      },
+      {
+        servers: ['1.1.1.1', '8.8.8.8', '9.9.9.9'],
+        searches: ['example.com'],
+        options: ['edns0', 'ndots:1'],
+      },
+    ],
+    [
+      'dnsConfig is merged into ClusterFirst, its options winning by name',
+      {
+        dnsConfig: {
+          nameservers: ['10.96.0.10'],
+          searches: ['svc.cluster.local', 'x.y'],
+          options: [{ name: 'ndots', value: '2' }],
+        },
+      },
+      { servers: ['10.96.0.10'], searches: [...cluster, 'x.y'], options: ['ndots:2'] },
+    ],
+  ])('%s', (_, spec, expected) => expect(podDnsConfig(withSpec(spec), config)).toEqual(expected));
+
+  it('names the sandbox after spec.hostname or the pod, within 63 characters', () => {
+    expect(podHostname(withSpec({ hostname: 'db-0' }))).toBe('db-0');
+    expect(podHostname(withSpec({}))).toBe('p');
+    expect(podHostname(withSpec({ hostNetwork: true }))).toBe('');
+    const long = { ...withSpec({}), metadata: { name: `${'a'.repeat(62)}-b` } };
+    expect(podHostname(long)).toBe('a'.repeat(62));
   });
 });

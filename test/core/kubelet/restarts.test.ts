@@ -54,9 +54,10 @@ describe('kubelet restarts', () => {
     });
     expect(waitingReasons).toContain('CrashLoopBackOff');
     const starts = trace.filter((r) => r.k === 'kubelet.container-start').map((r) => r.t);
+    // Trace time counts from 0; the runtime's timestamps are wall-clock time.
     const exits = trace
       .filter((r) => r.k === 'kubelet.container-exit')
-      .map((r) => r.finishedAtUs as number);
+      .map((r) => (r.finishedAtUs as number) - sim.epochUs);
     expect(
       trace.filter((r) => r.k === 'kubelet.container-start').map((r) => r.restartCount),
     ).toEqual([0, 1, 2, 3, 4]);

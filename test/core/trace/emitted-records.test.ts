@@ -248,7 +248,8 @@ describe('every emitted trace record matches its definition', () => {
     sim.trace.addSink((line) => {
       const r = parseTraceRecord(line);
       if (r.k !== 'taint-eviction.scheduled' || cutAtUs !== undefined) return;
-      cutAtUs = r.fireAtUs - 1_000;
+      // fireAtUs is the controller's clock reading (Unix µs); the cut is in virtual time.
+      cutAtUs = r.fireAtUs - sim.epochUs - 1_000;
       sim.at(cutAtUs, () => sim.network.block(CONTROLLER_MANAGER, API_SERVER));
       sim.at(cutAtUs + 120 * S, () => sim.network.heal());
     });
