@@ -57,7 +57,12 @@ export interface KubeletConfig {
   readonly nodeStatusReportFrequencyUs: number;
   /** --sync-frequency: each pod is synced at least this often. */
   readonly podResyncIntervalUs: number;
-  /** PLEG relist period while the runtime's event stream is down. */
+  /**
+   * The EventedPLEG feature gate (alpha upstream, off by default): follow the runtime's event
+   * stream instead of relisting every plegRelistPeriodUs.
+   */
+  readonly eventedPLEG: boolean;
+  /** PLEG relist period (generic PLEG), and with EventedPLEG while the event stream is down. */
   readonly plegRelistPeriodUs: number;
   /** PLEG relist period while events flow: the relist is only a safety net then. */
   readonly plegEventedRelistPeriodUs: number;
@@ -103,6 +108,7 @@ export function resolveKubeletConfig(options: KubeletOptions): KubeletConfig {
     nodeStatusUpdateFrequencyUs: 10 * US_PER_SECOND,
     nodeStatusReportFrequencyUs: 300 * US_PER_SECOND,
     podResyncIntervalUs: 60 * US_PER_SECOND,
+    eventedPLEG: false,
     plegRelistPeriodUs: US_PER_SECOND,
     plegEventedRelistPeriodUs: 300 * US_PER_SECOND,
     // Upstream defaults both to empty; these are what kubeadm configures.

@@ -75,6 +75,7 @@ export class Kubelet {
         sandboxStopped: (s) => this.sandboxStopped(s),
       },
       {
+        evented: this.config.eventedPLEG,
         relistPeriodUs: this.config.plegRelistPeriodUs,
         eventedRelistPeriodUs: this.config.plegEventedRelistPeriodUs,
       },

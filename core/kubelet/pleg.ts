@@ -2,10 +2,10 @@
  * The pod lifecycle event generator: keeps the kubelet's view of the runtime's containers and
  * sandboxes, and reports each container whose state changed and each sandbox that stopped.
  *
- * Like upstream's evented PLEG (pkg/kubelet/pleg/evented.go) it follows the runtime's event
- * stream, and like the generic PLEG (generic.go) it relists as a safety net: every 300 s while
- * the stream is up, every second while it is down (it broke, and is resubscribed at the next
- * relist). A relist is cheap when nothing changed: a runtime that answers with the same array
+ * By default it is upstream's generic PLEG (pkg/kubelet/pleg/generic.go): it relists every
+ * second. With the EventedPLEG gate (evented.go) it follows the runtime's event stream and
+ * relists only as a safety net: every 300 s while the stream is up, every second while it is
+ * down (it broke, and is resubscribed at the next relist). A relist is cheap when nothing changed: a runtime that answers with the same array
  * while nothing changed (the simulated one does) is recognised by identity and skipped, and an
  * event costs a map update, so neither grows with the number of pods on the node.
  */
@@ -25,12 +25,16 @@ export interface PlegHandlers {
   sandboxStopped(sandbox: SandboxStatus): void;
 }
 
-export interface PlegPeriods {
-  /** Relist period while the event stream is down (upstream genericPlegRelistPeriod, 1 s). */
+export interface PlegOptions {
+  /** Follow the runtime's event stream (the EventedPLEG gate). */
+  readonly evented: boolean;
+  /** Relist period without events (upstream genericPlegRelistPeriod, 1 s). */
   readonly relistPeriodUs: number;
   /** Relist period while events flow (upstream eventedPlegRelistPeriod, 300 s). */
   readonly eventedRelistPeriodUs: number;
 }
+
+const SETTLED: Promise<void> = Promise.resolve();
 
 /** A container's states only move forward; an event or list showing an older one is stale. */
 const STATE_ORDER: Readonly<Record<ContainerState, number>> = {
@@ -56,14 +60,23 @@ export class Pleg {
     private readonly clock: Clock,
     private readonly runtime: Runtime,
     private readonly handlers: PlegHandlers,
-    private readonly periods: PlegPeriods,
+    private readonly options: PlegOptions,
   ) {}
 
   /** Subscribes, learns what runs already, and relists for as long as the process lives. */
   start(): void {
-    this.subscribe();
+    if (this.options.evented) this.subscribe();
     void this.relist();
     this.schedule();
+  }
+
+  /**
+   * Brings the view up to the runtime's present before a pod sync reads it, as upstream's pod
+   * workers wait for a PLEG cache newer than their last sync (podCache.GetNewerThan). Following
+   * events, the view is current already; the generic PLEG relists.
+   */
+  refresh(): Promise<void> {
+    return this.options.evented && this.subscription !== undefined ? SETTLED : this.relist();
   }
 
   /** The container's last known status. */
@@ -115,11 +128,11 @@ export class Pleg {
   private schedule(): void {
     const periodUs =
       this.subscription === undefined
-        ? this.periods.relistPeriodUs
-        : this.periods.eventedRelistPeriodUs;
+        ? this.options.relistPeriodUs
+        : this.options.eventedRelistPeriodUs;
     this.timer = this.clock.setTimer(periodUs, () => {
       this.timer = undefined;
-      if (this.subscription === undefined) this.subscribe();
+      if (this.options.evented && this.subscription === undefined) this.subscribe();
       void this.relist();
       this.schedule();
     });

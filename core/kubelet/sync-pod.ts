@@ -51,6 +51,7 @@ export class PodSync {
   constructor(private readonly env: SyncEnv) {}
 
   async sync(rec: PodRecord): Promise<void> {
+    await this.env.pleg.refresh();
     const pod = rec.pod;
     if (rec.removed) {
       await this.stopAll(rec, this.graceUs(pod));
@@ -300,6 +301,7 @@ export class PodSync {
       if (rt?.state === 'running') stops.push(env.runtime.stopContainer(rt.id, graceUs));
     }
     await Promise.all(stops);
+    if (stops.length > 0) await env.pleg.refresh();
     if (rec.sandbox !== undefined && rec.sandboxReady) {
       // Not ready from now on, so the sandbox-stopped event that follows is known to be ours.
       rec.sandboxReady = false;

@@ -84,7 +84,7 @@ class StillClock implements Clock {
   }
 }
 
-function setup() {
+function setup(evented = true) {
   const runtime = new FakeRuntime();
   const clock = new StillClock();
   const log: string[] = [];
@@ -95,7 +95,7 @@ function setup() {
       containerChanged: (s, before) => log.push(`${s.id} ${before?.state ?? '-'}>${s.state}`),
       sandboxStopped: (s) => log.push(`sandbox ${s.id} stopped`),
     },
-    { relistPeriodUs: 1_000_000, eventedRelistPeriodUs: 300_000_000 },
+    { evented, relistPeriodUs: 1_000_000, eventedRelistPeriodUs: 300_000_000 },
   );
   return { runtime, clock, log, pleg };
 }
@@ -181,5 +181,19 @@ describe('PLEG', () => {
     // Events of the broken subscription are not applied.
     first?.onEvent({ kind: 'container-created', container: container('late', 'created') });
     expect(pleg.get('late')).toBeUndefined();
+  });
+
+  it('without the EventedPLEG gate, never subscribes and relists every second', async () => {
+    const { runtime, clock, log, pleg } = setup(false);
+    pleg.start();
+    expect(runtime.handlers).toBeUndefined();
+    expect(clock.timers.map((t) => t.delayUs)).toEqual([1_000_000]);
+    await flush();
+    runtime.containers = [container('a', 'running')];
+    clock.timers[0]?.fn();
+    await flush();
+    expect(log).toEqual(['a ->running']);
+    expect(runtime.handlers).toBeUndefined();
+    expect(clock.timers.at(-1)?.delayUs).toBe(1_000_000);
   });
 });

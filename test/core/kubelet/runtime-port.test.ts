@@ -165,10 +165,10 @@ describe('kubelet and the runtime port', () => {
     });
   });
 
-  it('notices an exit through the event stream at the moment it happens', async () => {
+  it('notices an exit through the event stream at the moment it happens (EventedPLEG)', async () => {
     const sim = controlPlane();
     const trace = recordTrace(sim);
-    spawnNode(sim, { runtime: PRELOADED });
+    spawnNode(sim, { runtime: PRELOADED, kubelet: { eventedPLEG: true } });
     await runScript(sim, async (api, ports) => {
       await ports.clock.sleep(1_000_000);
       await api.create(exitingAfter('job', 2.345678));
@@ -193,12 +193,13 @@ describe('kubelet and the runtime port', () => {
     });
   });
 
-  it('relists every second while the event stream is down, and subscribes again', async () => {
+  it('relists every second while the event stream is down, and subscribes again (EventedPLEG)', async () => {
     const sim = controlPlane();
     const trace = recordTrace(sim);
     const events = new BreakableEvents();
     spawnNode(sim, {
       runtime: PRELOADED,
+      kubelet: { eventedPLEG: true },
       wrapRuntime: (rt, ports) => {
         // The stream breaks 2.5 s into the container's 3 s: the exit happens while it is down.
         afterFirstStart(rt, ports, 2_500_000, () => events.break());
