@@ -5,6 +5,7 @@ import type { ServerStream } from '../ports/transport.ts';
 import { DEFAULT_KV_CLIENT, KvClient } from '../store/kv-client.ts';
 import { revision } from '../store/types.ts';
 import type { ApiRequest, ApiResponse, WatchFrame } from '../api/http.ts';
+import { API_PROTOCOL } from '../api/http-codec.ts';
 import { collectionPrefix } from './keys.ts';
 import { parseSelectors, Registry, type DeleteOptions } from './registry.ts';
 import { WatchCache } from './watch-cache.ts';
@@ -50,10 +51,9 @@ export class ApiServer {
     });
     this.storage = new ObjectStorage(this.kv);
     this.registry = new Registry(this.storage, ports.clock, ports.random);
-    ports.transport.listen({
-      onRequest: (_from, req) => this.handle(req as ApiRequest),
-      onStream: (_from, req, stream) =>
-        this.watch(req as ApiRequest, stream as ServerStream<WatchFrame>),
+    ports.transport.listen(API_PROTOCOL, {
+      onRequest: (_from, req) => this.handle(req),
+      onStream: (_from, req, stream) => this.watch(req, stream),
     });
     ports.spawn(() => this.ensureSystemNamespaces());
     const interval = options.compactionIntervalUs ?? DEFAULT_COMPACTION_INTERVAL_US;

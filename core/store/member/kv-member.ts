@@ -25,7 +25,6 @@
 import type { ProcessPorts } from '../../ports/process.ts';
 import type { ServerStream } from '../../ports/transport.ts';
 import { decodeConfChange, type ConfChange } from '../../raft/conf-change.ts';
-import type { Message } from '../../raft/messages.ts';
 import { RawNode } from '../../raft/raw-node.ts';
 import type { Ready } from '../../raft/ready.ts';
 import { MemoryStorage } from '../../raft/storage.ts';
@@ -43,6 +42,7 @@ import {
   type Snapshot,
 } from '../../raft/types.ts';
 import { assert, assertNever } from '../../util/assert.ts';
+import { STORE_CLIENT_PROTOCOL } from '../client-protocol.ts';
 import type { WatchOpen, WatchStreamMessage } from '../protocol.ts';
 import { KvStateMachine, type KvStateMachineOptions } from '../state-machine.ts';
 import { FROM_KEY, type CommittedRevision, type Op, type Result, type Revision } from '../types.ts';
@@ -60,9 +60,14 @@ import {
 } from './membership-check.ts';
 import { decodeEntryOp, encodeEntryOp } from './op-codec.ts';
 import { Proposals, type InflightProposal, type Resolve } from './proposals.ts';
+import {
+  STORE_PEER_PROTOCOL,
+  type MemberRemovedNotice,
+  type PeerDatagram,
+} from './peer-protocol.ts';
 import { ReadRounds } from './read-rounds.ts';
 import { Wal } from './wal.ts';
-import { WatchStreams } from './watch-streams.ts';
+import { WatchStreams } from '../watch-streams.ts';
 
 export interface MemberPeer {
   /** Raft id, > 0. */
@@ -119,12 +124,6 @@ export const DEFAULT_MEMBER_TIMING = {
   progressIntervalUs: 1_000_000,
   readAttempts: 20,
 } as const;
-
-/** Sent to a member that was removed but still sends Raft messages. */
-interface MemberRemovedNotice {
-  readonly kind: 'MemberRemoved';
-  readonly member: NodeId;
-}
 
 const EMPTY_CONF_STATE: ConfState = { voters: [], learners: [] };
 const decoder = new TextDecoder();
@@ -290,11 +289,11 @@ export class KvMember {
       term: hardState.term,
       tornBytes: recovered.tornBytes,
     });
-    this.ports.transport.listen({
-      onMessage: (from, msg) => this.onMessage(from, msg as Message | MemberRemovedNotice),
-      onCall: (_from, req, reply) => this.onCall(req as MemberRequest, reply),
-      onStream: (_from, req, stream) =>
-        this.onWatch(req as WatchOpen, stream as ServerStream<WatchStreamMessage>),
+    const transport = this.ports.transport;
+    transport.listen(STORE_PEER_PROTOCOL, { onMessage: (from, msg) => this.onMessage(from, msg) });
+    transport.listen(STORE_CLIENT_PROTOCOL, {
+      onCall: (_from, req, reply) => this.onCall(req, reply),
+      onStream: (_from, req, stream) => this.onWatch(req, stream),
     });
     this.ports.clock.setTimer(this.timing.tickUs, () => this.onTick());
     this.ports.clock.setTimer(this.timing.progressIntervalUs, () => this.onProgressTimer());
@@ -337,7 +336,7 @@ export class KvMember {
     return this.pumpNow();
   }
 
-  private onMessage(from: string, msg: Message | MemberRemovedNotice): Promise<void> | undefined {
+  private onMessage(from: string, msg: PeerDatagram): Promise<void> | undefined {
     if (msg.kind === 'MemberRemoved') {
       if (msg.member === this.id && !this.removed) this.onRemoved(from);
       return undefined;
@@ -348,7 +347,7 @@ export class KvMember {
     // its configuration was replaced would hear from no one.
     if (this.removedIds.has(m.from)) {
       const notice: MemberRemovedNotice = { kind: 'MemberRemoved', member: m.from };
-      this.ports.transport.send(from, notice);
+      this.ports.transport.send(STORE_PEER_PROTOCOL, from, notice);
       return undefined;
     }
     // No `removed` check: a removed member never ticks (so never campaigns) and serves no
@@ -504,7 +503,7 @@ export class KvMember {
     const transport = this.ports.transport;
     for (const m of rd.messages) {
       const to = this.addressOf.get(m.to);
-      if (to !== undefined) transport.send(to, m);
+      if (to !== undefined) transport.send(STORE_PEER_PROTOCOL, to, m);
     }
     if (rd.snapshot !== undefined) this.installSnapshot(rd.snapshot);
     if (rd.committedEntries.length > 0) this.applyEntries(rd.committedEntries);

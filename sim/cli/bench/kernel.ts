@@ -1,5 +1,6 @@
 import { Simulation } from '../../simulation.ts';
 import type { ProcessPorts } from '../../../core/ports/process.ts';
+import { jsonProtocol } from '../../../core/ports/transport.ts';
 
 export interface KernelBenchRow {
   readonly name: string;
@@ -42,6 +43,8 @@ async function timers(opts: KernelBenchOptions): Promise<KernelBenchRow> {
   return row('timer events', outcome.eventsRun, wallMs() - start, sim.now);
 }
 
+const PING = jsonProtocol('ping');
+
 /** Datagrams bounce between random peers through the default network model. */
 async function messages(opts: KernelBenchOptions): Promise<KernelBenchRow> {
   const sim = new Simulation({ seed: opts.seed });
@@ -49,11 +52,12 @@ async function messages(opts: KernelBenchOptions): Promise<KernelBenchRow> {
   for (const name of names) {
     sim.spawnProcess(name, (ports: ProcessPorts) => {
       const msg = { kind: 'ping' };
-      ports.transport.listen({
-        onMessage: () => ports.transport.send(names[ports.random.int(names.length)] as string, msg),
+      ports.transport.listen(PING, {
+        onMessage: () =>
+          ports.transport.send(PING, names[ports.random.int(names.length)] as string, msg),
       });
       for (let k = 0; k < 10; k++)
-        ports.transport.send(names[ports.random.int(names.length)] as string, msg);
+        ports.transport.send(PING, names[ports.random.int(names.length)] as string, msg);
     });
   }
   const start = wallMs();

@@ -1,13 +1,13 @@
 /**
- * The watch streams a member serves from its own state machine (any member serves them: a
- * lagging member's stream is late, never wrong). Each stream carries one watcher; its events
- * are sent as the state machine applies changes, its progress notifications on the member's
- * timer.
+ * The watch streams a store process serves from its state machine, one watcher per stream:
+ * events are sent as the state machine applies changes, progress notifications on the
+ * process's timer. (Any replicated member serves watches from its own state machine: a
+ * lagging member's stream is late, never wrong.)
  */
-import type { ServerStream } from '../../ports/transport.ts';
-import type { WatchOpen, WatchStreamMessage } from '../protocol.ts';
-import type { KvStateMachine } from '../state-machine.ts';
-import type { WatchId } from '../types.ts';
+import type { ServerStream } from '../ports/transport.ts';
+import type { WatchOpen, WatchStreamMessage } from './protocol.ts';
+import type { KvStateMachine } from './state-machine.ts';
+import type { WatchId } from './types.ts';
 
 export class WatchStreams {
   private readonly streams = new Map<WatchId, ServerStream<WatchStreamMessage>>();
