@@ -29,6 +29,7 @@ export class SimProcess implements EventOwner {
     readonly disk: SimDisk,
     private readonly random: SeededRandom,
     private readonly trace: TraceRecorder,
+    private readonly checkImmutability = false,
   ) {
     this.clock = new ProcessClock(loop, this);
   }
@@ -49,6 +50,7 @@ export class SimProcess implements EventOwner {
       transport,
       disk: this.disk.port(this),
       trace: this.trace.forProcess(this.name),
+      checkImmutability: this.checkImmutability,
       spawn: (task) => {
         loop.schedule(0, task, this);
       },

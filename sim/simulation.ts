@@ -5,12 +5,32 @@ import { DEFAULT_NETWORK, Network, type NetworkOptions } from './network.ts';
 import { SimProcess, type ProcessFactory } from './process.ts';
 import { SeededRandom } from './random.ts';
 import { TraceRecorder, type TraceLevel } from './trace.ts';
+import { DEFAULT_SAMPLE_EVERY, WireCheck } from './wire-check.ts';
 
 export interface SimulationOptions {
   readonly seed: number;
   readonly network?: NetworkOptions;
   readonly disk?: DiskOptions;
   readonly traceLevel?: TraceLevel;
+  /**
+   * Check mode (DESIGN.md §8): every message is deep-frozen when sent and every
+   * `wireSampleEvery`-th message of each protocol and shape is round-tripped through its codec;
+   * processes freeze the objects they share (`ProcessPorts.checkImmutability`). The trace is
+   * the same in both modes. Default: `setDefaultCheckImmutability` (off, but on in the test
+   * suite).
+   */
+  readonly checkImmutability?: boolean;
+  readonly wireSampleEvery?: number;
+}
+
+let defaultCheckImmutability = false;
+
+/**
+ * The mode of simulations that do not choose one. The test suite turns check mode on for all
+ * of them (test/support/check-mode.ts); the CLI's commands choose explicitly.
+ */
+export function setDefaultCheckImmutability(on: boolean): void {
+  defaultCheckImmutability = on;
 }
 
 /**
@@ -24,6 +44,9 @@ export class Simulation {
   readonly random: SeededRandom;
   readonly trace: TraceRecorder;
   readonly network: Network;
+  readonly checkImmutability: boolean;
+  /** Check mode's watch over the network, when on. */
+  readonly wireCheck: WireCheck | undefined;
   private readonly processes = new Map<string, SimProcess>();
   private readonly diskOptions: DiskOptions;
 
@@ -32,11 +55,16 @@ export class Simulation {
     this.seed = options.seed;
     this.random = SeededRandom.root(options.seed);
     this.trace = new TraceRecorder(() => this.loop.now, options.traceLevel ?? 'info');
+    this.checkImmutability = options.checkImmutability ?? defaultCheckImmutability;
+    this.wireCheck = this.checkImmutability
+      ? new WireCheck(options.wireSampleEvery ?? DEFAULT_SAMPLE_EVERY)
+      : undefined;
     this.network = new Network(
       this.loop,
       this.random.fork('network'),
       this.trace,
       options.network ?? DEFAULT_NETWORK,
+      this.wireCheck,
     );
     this.diskOptions = options.disk ?? DEFAULT_DISK;
   }
@@ -50,7 +78,16 @@ export class Simulation {
     assert(!this.processes.has(name), `process ${name} already exists`);
     const random = this.random.fork(`process/${name}`);
     const disk = new SimDisk(name, this.loop, random.fork('disk'), this.trace, this.diskOptions);
-    const proc = new SimProcess(name, factory, this.loop, this.network, disk, random, this.trace);
+    const proc = new SimProcess(
+      name,
+      factory,
+      this.loop,
+      this.network,
+      disk,
+      random,
+      this.trace,
+      this.checkImmutability,
+    );
     this.processes.set(name, proc);
     proc.start();
     return proc;

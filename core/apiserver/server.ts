@@ -49,7 +49,7 @@ export class ApiServer {
       ...DEFAULT_KV_CLIENT,
       clock: ports.clock,
     });
-    this.storage = new ObjectStorage(this.kv);
+    this.storage = new ObjectStorage(this.kv, ports.checkImmutability);
     this.registry = new Registry(this.storage, ports.clock, ports.random);
     ports.transport.listen(API_PROTOCOL, {
       onRequest: (_from, req) => this.handle(req),

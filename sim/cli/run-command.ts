@@ -10,6 +10,8 @@ export interface RunCommandOptions {
   readonly traceLevel?: 'info' | 'debug';
   readonly duration?: number;
   readonly json?: boolean;
+  /** Check mode: freeze every message and shared object, round-trip a sample through codecs. */
+  readonly checkImmutability?: boolean;
 }
 
 /** Buffered JSONL writer: one write per 64 KiB instead of one per record. */
@@ -69,6 +71,7 @@ export async function runCommand(
       ...(opts.traceLevel === undefined ? {} : { traceLevel: opts.traceLevel }),
       ...(trace === undefined ? {} : { traceSink: trace.sink }),
       ...(opts.duration === undefined ? {} : { durationUs: opts.duration }),
+      checkImmutability: opts.checkImmutability ?? false,
     });
   } catch (e) {
     out(`ksim: ${(e as Error).message}`);
@@ -79,7 +82,10 @@ export async function runCommand(
   const wallMs = performance.now() - started;
   if (opts.json) out(JSON.stringify({ ...report, wallMs: Math.round(wallMs) }, null, 2));
   else out(summary(report, wallMs, opts.trace));
-  if (!report.passed) out(`reproduce: ksim run ${file} --seed ${seed}`);
+  if (!report.passed)
+    out(
+      `reproduce: ksim run ${file} --seed ${seed}${opts.checkImmutability ? ' --check-immutability' : ''}`,
+    );
   return report.passed ? 0 : 1;
 }
 

@@ -24,6 +24,8 @@ export interface RunOptions {
   readonly traceSink?: TraceSink;
   /** Overrides spec.duration. */
   readonly durationUs?: number;
+  /** Check mode (SimulationOptions.checkImmutability); default: the simulation's default. */
+  readonly checkImmutability?: boolean;
 }
 
 export interface ExpectationResult {
@@ -110,6 +112,9 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
     seed: options.seed,
     traceLevel: options.traceLevel ?? 'info',
     network: { retransmitUs: 200_000, connectTimeoutUs: 1_000_000, link },
+    ...(options.checkImmutability === undefined
+      ? {}
+      : { checkImmutability: options.checkImmutability }),
   });
   if (options.traceSink !== undefined) sim.trace.addSink(options.traceSink);
   const layout = buildCluster(sim, {

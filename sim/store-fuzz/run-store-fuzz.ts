@@ -47,6 +47,8 @@ export interface StoreFuzzOptions {
   readonly requestTimeoutUs?: number;
   /** Default: small snapshot intervals drawn from the seed, so snapshots and installs happen. */
   readonly tuning?: MemberTuning;
+  /** Check mode (SimulationOptions.checkImmutability), on unless turned off. */
+  readonly checkImmutability?: boolean;
 }
 
 export type StoreFuzzViolationKind =
@@ -86,7 +88,7 @@ export const DEFAULT_SETTLE_US = 3_000_000;
 
 export async function runStoreFuzz(options: StoreFuzzOptions): Promise<StoreFuzzReport> {
   const seed = options.seed;
-  const sim = new Simulation({ seed });
+  const sim = new Simulation({ seed, checkImmutability: options.checkImmutability ?? true });
   const plan = SeededRandom.root(seed).fork('store-fuzz');
   const invariants = new RaftInvariants(() => sim.now);
   const cluster = new StoreCluster(sim, {
