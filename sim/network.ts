@@ -84,12 +84,29 @@ function sampleLatency(model: LatencyModel, random: Random): number {
   }
 }
 
+interface Role {
+  readonly protocol: string;
+  readonly listener: Listener;
+}
+
+function listenerOf(node: NetNode, protocol: Protocol): Listener | undefined {
+  const roles = node.roles;
+  for (let i = 0; i < roles.length; i++) {
+    const role = roles[i]!;
+    if (role.protocol === protocol.name) return role.listener;
+  }
+  return undefined;
+}
+
 /** A process as the network sees it: its current incarnation and what it listens for. */
 interface NetNode {
   readonly name: string;
   readonly owner: EventOwner;
-  /** By protocol name: the roles this incarnation serves. */
-  readonly listeners: Map<string, Listener>;
+  /**
+   * The roles this incarnation serves, by protocol name. A list, not a map: a process serves
+   * one or two protocols, and a scan of interned names is cheaper than hashing per message.
+   */
+  readonly roles: Role[];
   readonly streams: Set<Stream>;
 }
 
@@ -162,10 +179,10 @@ export class Network {
   attach(owner: EventOwner): Transport {
     let node = this.nodes.get(owner.name);
     if (node === undefined) {
-      node = { name: owner.name, owner, listeners: new Map(), streams: new Set() };
+      node = { name: owner.name, owner, roles: [], streams: new Set() };
       this.nodes.set(owner.name, node);
     }
-    node.listeners.clear();
+    node.roles.length = 0;
     return new SimEndpoint(this, node, owner.incarnation);
   }
 
@@ -173,7 +190,7 @@ export class Network {
   detach(name: Address): void {
     const node = this.nodes.get(name);
     if (node === undefined) return;
-    node.listeners.clear();
+    node.roles.length = 0;
     for (const stream of [...node.streams]) this.breakStream(stream, `${name} crashed`);
   }
 
@@ -293,7 +310,7 @@ export class Network {
     msg: unknown,
     verify: DeliveryCheck | undefined,
   ): unknown {
-    const listener = dest.listeners.get(protocol.name);
+    const listener = listenerOf(dest, protocol);
     const onMessage = listener?.onMessage;
     if (onMessage === undefined) return undefined;
     this.delivered++;
@@ -342,7 +359,7 @@ export class Network {
       this.loop.scheduleAt(
         at,
         () => {
-          const listener = server.listeners.get(protocol.name);
+          const listener = listenerOf(server, protocol);
           const answers = listener?.onCall !== undefined || listener?.onRequest !== undefined;
           if (!server.owner.alive || listener === undefined || !answers) {
             // A host whose process is down answers with a reset, one hop later.
@@ -420,7 +437,7 @@ export class Network {
         at,
         () => {
           if (stream.state !== 'open') return undefined;
-          const listener = server.listeners.get(protocol.name);
+          const listener = listenerOf(server, protocol);
           if (!server.owner.alive || listener?.onStream === undefined) {
             this.reply(to, client, () => failOpen(`connection refused by ${to}`));
             return undefined;
@@ -566,7 +583,11 @@ class SimEndpoint implements Transport {
 
   listen<T extends ProtocolTypes>(protocol: Protocol<T>, listener: Listener<T>): void {
     if (this.node.owner.incarnation !== this.incarnation) return;
-    this.node.listeners.set(protocol.name, listener as Listener);
+    const roles = this.node.roles;
+    const at = roles.findIndex((r) => r.protocol === protocol.name);
+    const role: Role = { protocol: protocol.name, listener: listener as Listener };
+    if (at < 0) roles.push(role);
+    else roles[at] = role;
   }
 
   send<T extends ProtocolTypes>(protocol: Protocol<T>, to: Address, msg: T['datagram']): void {

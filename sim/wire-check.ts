@@ -5,9 +5,11 @@
  * sent) and would let a codec drift from the messages it must carry. So in check mode:
  *
  * - every message is deep-frozen when it is sent, so a later mutation by either side throws;
- * - every `sampleEvery`-th message of each protocol and shape is encoded when it is sent and,
- *   when it is delivered, decoded and compared with what the receiver gets: the codec must
- *   carry it exactly, and its bytes (which cannot be frozen) must not have changed in flight.
+ * - the first message of each kind (its `kind` field) of each protocol and shape, and every
+ *   `sampleEvery`-th after it, is encoded when it is sent and, when it is delivered, decoded
+ *   and compared with what the receiver gets: the codec must carry it exactly, and its bytes
+ *   (which cannot be frozen) must not have changed in flight. Counting by kind makes sure the
+ *   rare messages (a snapshot, a membership change) are checked too.
  *
  * Sampling counts messages and draws nothing from any random stream, so check mode leaves the
  * trace exactly as the fast mode's.
@@ -19,21 +21,17 @@ import { structuralDiff } from './structural-diff.ts';
 
 export type MessageShape = 'request' | 'reply' | 'streamOpen' | 'streamMessage' | 'datagram';
 
-const SHAPES: readonly MessageShape[] = [
-  'request',
-  'reply',
-  'streamOpen',
-  'streamMessage',
-  'datagram',
-];
+type Counts = Record<MessageShape, Map<unknown, number>>;
 
 /** Run at delivery: throws when the sampled message did not survive its codec. */
 export type DeliveryCheck = () => void;
 
-export const DEFAULT_SAMPLE_EVERY = 16;
+/** Encoding is the check's main cost: one message in 32 keeps it near a third of the run. */
+export const DEFAULT_SAMPLE_EVERY = 32;
 
 export class WireCheck {
-  private readonly counts = new Map<Protocol, number[]>();
+  /** Messages sent so far, by protocol, shape and kind. */
+  private readonly counts = new Map<Protocol, Counts>();
   private sampledCount = 0;
 
   constructor(private readonly sampleEvery = DEFAULT_SAMPLE_EVERY) {}
@@ -48,12 +46,20 @@ export class WireCheck {
     deepFreeze(msg);
     let counts = this.counts.get(protocol);
     if (counts === undefined) {
-      counts = SHAPES.map(() => 0);
+      counts = {
+        request: new Map(),
+        reply: new Map(),
+        streamOpen: new Map(),
+        streamMessage: new Map(),
+        datagram: new Map(),
+      };
       this.counts.set(protocol, counts);
     }
-    const i = SHAPES.indexOf(shape);
-    const n = counts[i]!;
-    counts[i] = n + 1;
+    const byKind = counts[shape];
+    const kind =
+      typeof msg === 'object' && msg !== null ? (msg as { kind?: unknown }).kind : typeof msg;
+    const n = byKind.get(kind) ?? 0;
+    byKind.set(kind, n + 1);
     if (n % this.sampleEvery !== 0) return undefined;
     this.sampledCount++;
     const codec = protocol[shape];

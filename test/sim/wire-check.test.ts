@@ -83,15 +83,16 @@ describe('check mode', () => {
     const got: unknown[] = [];
     sim.spawnProcess('b', (p) => p.transport.listen(LOSSY, { onMessage: (_f, m) => got.push(m) }));
     sim.spawnProcess('a', (p) => {
-      // Messages 0 and 3 are sampled; only the one with tags differs after the round trip.
-      for (let i = 0; i < 3; i++) p.transport.send(LOSSY, 'b', { kind: 'plain', i });
+      // The first of each kind and every third after it are sampled: plain 0 and 3, tagged 0;
+      // only the one with tags differs after the round trip.
+      for (let i = 0; i < 5; i++) p.transport.send(LOSSY, 'b', { kind: 'plain', i });
       p.transport.send(LOSSY, 'b', { kind: 'tagged', tags: ['x'] });
     });
     await expect(sim.run()).rejects.toThrow(
       /check mode: a lossy datagram did not survive its codec \(decoded \$\.tags: missing != array\)/,
     );
-    expect(got).toHaveLength(3);
-    expect(sim.wireCheck?.sampled).toBe(2);
+    expect(got).toHaveLength(5);
+    expect(sim.wireCheck?.sampled).toBe(3);
   });
 
   it('samples by count per protocol and shape, drawing nothing from the random streams', async () => {
