@@ -9,14 +9,24 @@
  * frozen (JavaScript refuses to freeze a typed array with elements); they are left as they are.
  */
 export function deepFreeze<T>(value: T): T {
-  if (typeof value !== 'object' || value === null || Object.isFrozen(value)) return value;
-  if (ArrayBuffer.isView(value)) return value;
-  Object.freeze(value);
-  if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) deepFreeze(value[i]);
-  } else {
-    const record = value as Record<string, unknown>;
-    for (const key in record) deepFreeze(record[key]);
-  }
+  if (typeof value === 'object' && value !== null) freezeObject(value);
   return value;
+}
+
+/** Primitives are tested inline: most fields are, and a call per field would cost more. */
+function freezeObject(obj: object): void {
+  if (Object.isFrozen(obj) || ArrayBuffer.isView(obj)) return;
+  Object.freeze(obj);
+  if (Array.isArray(obj)) {
+    for (let i = 0; i < obj.length; i++) {
+      const v: unknown = obj[i];
+      if (typeof v === 'object' && v !== null) freezeObject(v);
+    }
+  } else {
+    const record = obj as Record<string, unknown>;
+    for (const key in record) {
+      const v = record[key];
+      if (typeof v === 'object' && v !== null) freezeObject(v);
+    }
+  }
 }
