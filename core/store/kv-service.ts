@@ -21,10 +21,7 @@ export class KvService {
   private readonly store = new KvStateMachine();
   private readonly watches = new WatchStreams();
 
-  constructor(
-    private readonly ports: ProcessPorts,
-    options: KvServiceOptions = DEFAULT_KV_SERVICE,
-  ) {
+  constructor(ports: ProcessPorts, options: KvServiceOptions = DEFAULT_KV_SERVICE) {
     const store = this.store;
     ports.transport.listen(STORE_CLIENT_PROTOCOL, {
       onRequest: (_from, req) => this.onRequest(req),

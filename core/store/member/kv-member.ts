@@ -166,6 +166,10 @@ export class KvMember {
    */
   private readonly removedIds = new Set<NodeId>();
   private readonly notLeaderReply = (): MemberReply => this.notLeader();
+  /** A proposal of this member's own that was not appended: a revocation is retried later. */
+  private readonly dropped = (op: Op): void => {
+    if (op.kind === 'lease-revoke') this.lessor.revokeDropped(op.id);
+  };
 
   constructor(
     private readonly ports: ProcessPorts,
@@ -459,9 +463,7 @@ export class KvMember {
     const node = this.raw();
     this.pumping = true;
     for (;;) {
-      this.proposals.flush(node, this.timing.maxBatchEntries, this.notLeaderReply, (op) => {
-        if (op.kind === 'lease-revoke') this.lessor.revokeDropped(op.id);
-      });
+      this.proposals.flush(node, this.timing.maxBatchEntries, this.notLeaderReply, this.dropped);
       this.proposals.flushConfChange(node, this.notLeaderReply);
       this.reads.flush(node, this.ports.incarnation, this.notLeaderReply);
       if (!node.hasReady()) break;
