@@ -5,3 +5,5 @@ export * from './disk.ts';
 export * from './runtime.ts';
 export * from './trace.ts';
 export * from './process.ts';
+export * from './codec.ts';
+export * from './bytes.ts';
