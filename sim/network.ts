@@ -3,6 +3,8 @@ import type {
   CallResult,
   ClientStream,
   Listener,
+  Protocol,
+  ProtocolTypes,
   ServerStream,
   StreamHandlers,
   Transport,
@@ -12,6 +14,7 @@ import type { TraceFieldsOf } from '../core/trace/types.ts';
 import { assert, assertNever } from '../core/util/assert.ts';
 import type { EventLoop, EventOwner } from './event-loop.ts';
 import type { TraceRecorder } from './trace.ts';
+import type { DeliveryCheck, WireCheck } from './wire-check.ts';
 
 export type LatencyModel =
   | { readonly kind: 'constant'; readonly us: number }
@@ -82,11 +85,29 @@ function sampleLatency(model: LatencyModel, random: Random): number {
   }
 }
 
+interface Role {
+  readonly protocol: string;
+  readonly listener: Listener;
+}
+
+function listenerOf(node: NetNode, protocol: Protocol): Listener | undefined {
+  const roles = node.roles;
+  for (let i = 0; i < roles.length; i++) {
+    const role = roles[i]!;
+    if (role.protocol === protocol.name) return role.listener;
+  }
+  return undefined;
+}
+
 /** A process as the network sees it: its current incarnation and what it listens for. */
 interface NetNode {
   readonly name: string;
   readonly owner: EventOwner;
-  listener: Listener | null;
+  /**
+   * The roles this incarnation serves, by protocol name. A list, not a map: a process serves
+   * one or two protocols, and a scan of interned names is cheaper than hashing per message.
+   */
+  readonly roles: Role[];
   readonly streams: Set<Stream>;
 }
 
@@ -104,6 +125,7 @@ class Stream {
     readonly client: NetNode,
     readonly clientIncarnation: number,
     readonly server: NetNode,
+    readonly protocol: Protocol,
     readonly handlers: StreamHandlers,
   ) {}
 
@@ -124,6 +146,11 @@ const linkKey = (from: Address, to: Address): LinkKey => `${from}\u0000${to}`;
  * reordering (from latency jitter), directed blocks for partitions of any shape, and clogging
  * (messages held until a given time, as FoundationDB's swizzle-clogging). All randomness comes
  * from one forked stream, so the network's draws never disturb the processes' own.
+ *
+ * A process listens on one or more protocols; a message reaches the listener of its protocol
+ * at the destination process. Faults and partitions apply to processes, whatever the protocol.
+ * Receivers get the sender's objects, not bytes: with a `WireCheck` (check mode) every message
+ * is frozen when sent and a sample is round-tripped through its protocol's codecs.
  */
 export class Network {
   private readonly nodes = new Map<Address, NetNode>();
@@ -139,6 +166,7 @@ export class Network {
     private readonly random: Random,
     private readonly trace: TraceRecorder,
     options: NetworkOptions = DEFAULT_NETWORK,
+    private readonly check: WireCheck | undefined = undefined,
   ) {
     validateLatency(options.link.latency);
     this.options = options;
@@ -152,10 +180,10 @@ export class Network {
   attach(owner: EventOwner): Transport {
     let node = this.nodes.get(owner.name);
     if (node === undefined) {
-      node = { name: owner.name, owner, listener: null, streams: new Set() };
+      node = { name: owner.name, owner, roles: [], streams: new Set() };
       this.nodes.set(owner.name, node);
     }
-    node.listener = null;
+    node.roles.length = 0;
     return new SimEndpoint(this, node, owner.incarnation);
   }
 
@@ -163,7 +191,7 @@ export class Network {
   detach(name: Address): void {
     const node = this.nodes.get(name);
     if (node === undefined) return;
-    node.listener = null;
+    node.roles.length = 0;
     for (const stream of [...node.streams]) this.breakStream(stream, `${name} crashed`);
   }
 
@@ -245,7 +273,8 @@ export class Network {
     return at;
   }
 
-  sendDatagram(from: Address, to: Address, msg: unknown): void {
+  sendDatagram(from: Address, to: Address, protocol: Protocol, msg: unknown): void {
+    const verify = this.check?.sent(protocol, 'datagram', msg);
     const dest = this.nodes.get(to);
     if (dest === undefined || !dest.owner.alive || this.isBlocked(from, to)) {
       this.drop(
@@ -267,17 +296,29 @@ export class Network {
         this.drop(from, to, msg, 'lost');
         continue;
       }
-      this.loop.scheduleAt(at, () => this.deliverDatagram(dest, from, msg), dest.owner);
+      this.loop.scheduleAt(
+        at,
+        () => this.deliverDatagram(dest, from, protocol, msg, verify),
+        dest.owner,
+      );
     }
   }
 
-  private deliverDatagram(dest: NetNode, from: Address, msg: unknown): unknown {
-    const onMessage = dest.listener?.onMessage;
+  private deliverDatagram(
+    dest: NetNode,
+    from: Address,
+    protocol: Protocol,
+    msg: unknown,
+    verify: DeliveryCheck | undefined,
+  ): unknown {
+    const listener = listenerOf(dest, protocol);
+    const onMessage = listener?.onMessage;
     if (onMessage === undefined) return undefined;
     this.delivered++;
+    verify?.();
     if (this.trace.debugEnabled)
       this.trace.record(dest.name, 'net.recv', { from, msg: kindOf(msg) });
-    return onMessage.call(dest.listener, from, msg);
+    return onMessage.call(listener, from, msg);
   }
 
   private drop(
@@ -293,6 +334,7 @@ export class Network {
 
   request<T>(
     client: NetNode,
+    protocol: Protocol,
     to: Address,
     req: unknown,
     timeoutUs: number,
@@ -302,6 +344,7 @@ export class Network {
       Number.isInteger(timeoutUs) && timeoutUs >= 0,
       `request timeout must be a non-negative integer, got ${timeoutUs}`,
     );
+    const verify = this.check?.sent(protocol, 'request', req);
     return new Promise((resolve) => {
       let done = false;
       const finish = (result: CallResult<T>): void => {
@@ -322,14 +365,15 @@ export class Network {
       this.loop.scheduleAt(
         at,
         () => {
-          const listener = server.listener;
+          const listener = listenerOf(server, protocol);
           const answers = listener?.onCall !== undefined || listener?.onRequest !== undefined;
-          if (!server.owner.alive || listener === null || !answers) {
+          if (!server.owner.alive || listener === undefined || !answers) {
             // A host whose process is down answers with a reset, one hop later.
             this.reply(to, client, () => finish({ kind: 'refused' }));
             return undefined;
           }
           this.delivered++;
+          verify?.();
           if (this.trace.debugEnabled)
             this.trace.record(to, 'net.request', { from, msg: kindOf(req) });
           const serverIncarnation = server.owner.incarnation;
@@ -338,7 +382,11 @@ export class Network {
             if (replied) return;
             replied = true;
             if (server.owner.incarnation !== serverIncarnation || !server.owner.alive) return;
-            this.reply(to, client, () => finish({ kind: 'reply', body: body as T }));
+            const verifyReply = this.check?.sent(protocol, 'reply', body);
+            this.reply(to, client, () => {
+              verifyReply?.();
+              finish({ kind: 'reply', body: body as T });
+            });
           };
           if (listener.onCall !== undefined) {
             listener.onCall(from, req, send);
@@ -361,14 +409,21 @@ export class Network {
     this.loop.scheduleAt(at, deliver, client.owner);
   }
 
-  openStream(client: NetNode, to: Address, req: unknown, handlers: StreamHandlers): ClientStream {
+  openStream(
+    client: NetNode,
+    protocol: Protocol,
+    to: Address,
+    req: unknown,
+    handlers: StreamHandlers,
+  ): ClientStream {
+    const verify = this.check?.sent(protocol, 'streamOpen', req);
     const server = this.nodes.get(to);
     const from = client.name;
     if (server === undefined) {
       this.loop.schedule(0, () => handlers.onClose(`no process ${to}`), client.owner);
       return { close() {} };
     }
-    const stream = new Stream(client, client.owner.incarnation, server, handlers);
+    const stream = new Stream(client, client.owner.incarnation, server, protocol, handlers);
     client.streams.add(stream);
     const failOpen = (reason: string): void => {
       if (stream.state === 'closed' || stream.established) return;
@@ -388,7 +443,8 @@ export class Network {
         at,
         () => {
           if (stream.state !== 'open') return undefined;
-          if (!server.owner.alive || server.listener?.onStream === undefined) {
+          const listener = listenerOf(server, protocol);
+          if (!server.owner.alive || listener?.onStream === undefined) {
             this.reply(to, client, () => failOpen(`connection refused by ${to}`));
             return undefined;
           }
@@ -396,11 +452,8 @@ export class Network {
           server.streams.add(stream);
           stream.lastToClientUs = this.loop.now;
           this.delivered++;
-          return server.listener.onStream(
-            from,
-            req,
-            this.serverSide(stream, server.owner.incarnation),
-          );
+          verify?.();
+          return listener.onStream(from, req, this.serverSide(stream, server.owner.incarnation));
         },
         null,
       );
@@ -423,7 +476,16 @@ export class Network {
       },
       send(msg) {
         if (stream.state !== 'open') return;
-        network.toClient(stream, () => stream.handlers.onMessage(msg));
+        const verify = network.check?.sent(stream.protocol, 'streamMessage', msg);
+        network.toClient(
+          stream,
+          verify === undefined
+            ? () => stream.handlers.onMessage(msg)
+            : () => {
+                verify();
+                stream.handlers.onMessage(msg);
+              },
+        );
       },
       close() {
         if (stream.state !== 'open') return;
@@ -525,24 +587,38 @@ class SimEndpoint implements Transport {
     return this.node.name;
   }
 
-  listen(listener: Listener): void {
+  listen<T extends ProtocolTypes>(protocol: Protocol<T>, listener: Listener<T>): void {
     if (this.node.owner.incarnation !== this.incarnation) return;
-    this.node.listener = listener;
+    const roles = this.node.roles;
+    const at = roles.findIndex((r) => r.protocol === protocol.name);
+    const role: Role = { protocol: protocol.name, listener: listener as Listener };
+    if (at < 0) roles.push(role);
+    else roles[at] = role;
   }
 
-  send(to: Address, msg: unknown): void {
+  send<T extends ProtocolTypes>(protocol: Protocol<T>, to: Address, msg: T['datagram']): void {
     if (!this.current()) return;
-    this.network.sendDatagram(this.node.name, to, msg);
+    this.network.sendDatagram(this.node.name, to, protocol, msg);
   }
 
-  request<T = unknown>(to: Address, req: unknown, timeoutUs: number): Promise<CallResult<T>> {
+  request<T extends ProtocolTypes>(
+    protocol: Protocol<T>,
+    to: Address,
+    req: T['request'],
+    timeoutUs: number,
+  ): Promise<CallResult<T['reply']>> {
     if (!this.current()) return new Promise(() => {});
-    return this.network.request<T>(this.node, to, req, timeoutUs);
+    return this.network.request<T['reply']>(this.node, protocol, to, req, timeoutUs);
   }
 
-  openStream<M = unknown>(to: Address, req: unknown, handlers: StreamHandlers<M>): ClientStream {
+  openStream<T extends ProtocolTypes>(
+    protocol: Protocol<T>,
+    to: Address,
+    req: T['open'],
+    handlers: StreamHandlers<T['stream']>,
+  ): ClientStream {
     if (!this.current()) return { close() {} };
-    return this.network.openStream(this.node, to, req, handlers as StreamHandlers);
+    return this.network.openStream(this.node, protocol, to, req, handlers as StreamHandlers);
   }
 
   private current(): boolean {

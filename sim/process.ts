@@ -30,6 +30,7 @@ export class SimProcess implements EventOwner {
     private readonly random: SeededRandom,
     private readonly trace: TraceRecorder,
     epochUs: number,
+    private readonly checkImmutability = false,
   ) {
     this.clock = new ProcessClock(loop, this, epochUs);
   }
@@ -50,6 +51,7 @@ export class SimProcess implements EventOwner {
       transport,
       disk: this.disk.port(this),
       trace: this.trace.forProcess(this.name),
+      checkImmutability: this.checkImmutability,
       spawn: (task) => {
         loop.schedule(0, task, this);
       },

@@ -8,6 +8,7 @@ import { SeededRandom } from './random.ts';
 import { TraceRecorder, type TraceLevel } from './trace.ts';
 import { checkingSink } from './trace-check.ts';
 import { KSIM_VERSION } from './version.ts';
+import { DEFAULT_SAMPLE_EVERY, WireCheck } from './wire-check.ts';
 
 export interface SimulationOptions {
   readonly seed: number;
@@ -21,6 +22,25 @@ export interface SimulationOptions {
    * Only timestamps change with it: virtual time, and the trace's `t`, still count from 0.
    */
   readonly epoch?: string;
+  /**
+   * Check mode (DESIGN.md §8): every message is deep-frozen when sent and every
+   * `wireSampleEvery`-th message of each protocol and shape is round-tripped through its codec;
+   * processes freeze the objects they share (`ProcessPorts.checkImmutability`). The trace is
+   * the same in both modes. Default: `setDefaultCheckImmutability` (off, but on in the test
+   * suite).
+   */
+  readonly checkImmutability?: boolean;
+  readonly wireSampleEvery?: number;
+}
+
+let defaultCheckImmutability = false;
+
+/**
+ * The mode of simulations that do not choose one. The test suite turns check mode on for all
+ * of them (test/support/check-mode.ts); the CLI's commands choose explicitly.
+ */
+export function setDefaultCheckImmutability(on: boolean): void {
+  defaultCheckImmutability = on;
 }
 
 /**
@@ -36,6 +56,9 @@ export class Simulation {
   readonly network: Network;
   /** The epoch in Unix microseconds: what process clocks read at virtual time 0. */
   readonly epochUs: number;
+  readonly checkImmutability: boolean;
+  /** Check mode's watch over the network, when on. */
+  readonly wireCheck: WireCheck | undefined;
   private readonly processes = new Map<string, SimProcess>();
   private readonly diskOptions: DiskOptions;
 
@@ -50,11 +73,16 @@ export class Simulation {
       ksimVersion: KSIM_VERSION,
     });
     if (options.checkTrace === true) this.trace.addSink(checkingSink());
+    this.checkImmutability = options.checkImmutability ?? defaultCheckImmutability;
+    this.wireCheck = this.checkImmutability
+      ? new WireCheck(options.wireSampleEvery ?? DEFAULT_SAMPLE_EVERY)
+      : undefined;
     this.network = new Network(
       this.loop,
       this.random.fork('network'),
       this.trace,
       options.network ?? DEFAULT_NETWORK,
+      this.wireCheck,
     );
     this.diskOptions = options.disk ?? DEFAULT_DISK;
   }
@@ -77,6 +105,7 @@ export class Simulation {
       random,
       this.trace,
       this.epochUs,
+      this.checkImmutability,
     );
     this.processes.set(name, proc);
     proc.start();

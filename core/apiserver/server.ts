@@ -7,6 +7,7 @@ import { revision } from '../store/types.ts';
 import type { ApiRequest, ApiResponse, WatchFrame } from '../api/http.ts';
 import type { ResourceDefinition } from '../api/kinds/index.ts';
 import type { DeleteOptions } from '../api/meta-types.ts';
+import { API_PROTOCOL } from '../api/http-codec.ts';
 import { collectionPrefix } from './keys.ts';
 import { ensureSystemNamespaces } from './namespaces.ts';
 import { Registry } from './registry/registry.ts';
@@ -50,12 +51,11 @@ export class ApiServer {
       ...DEFAULT_KV_CLIENT,
       clock: ports.clock,
     });
-    this.storage = new ObjectStorage(this.kv);
+    this.storage = new ObjectStorage(this.kv, ports.checkImmutability);
     this.registry = new Registry(this.storage, ports.clock, ports.random);
-    ports.transport.listen({
-      onRequest: (_from, req) => this.handle(req as ApiRequest),
-      onStream: (_from, req, stream) =>
-        this.watch(req as ApiRequest, stream as ServerStream<WatchFrame>),
+    ports.transport.listen(API_PROTOCOL, {
+      onRequest: (_from, req) => this.handle(req),
+      onStream: (_from, req, stream) => this.watch(req, stream),
     });
     ports.spawn(() => ensureSystemNamespaces(this.registry, ports.clock));
     const interval = options.compactionIntervalUs ?? DEFAULT_COMPACTION_INTERVAL_US;

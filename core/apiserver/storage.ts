@@ -1,4 +1,5 @@
 import type { KvClient, KvWatch } from '../store/kv-client.ts';
+import { DecodedObjects } from './decoded-objects.ts';
 import { prefixEnd } from './keys.ts';
 import {
   revision,
@@ -13,6 +14,9 @@ import {
  * implementation): objects as JSON under keys, resourceVersion = the key's mod revision,
  * optimistic concurrency through txn compares. Failures are values; the registry turns them
  * into Status objects that name the resource.
+ *
+ * Every object it returns or reports is shared and immutable (decoded-objects.ts): callers
+ * must copy before changing one; in check mode they are frozen, so a mutation throws.
  */
 export type StorageFailure =
   | { readonly kind: 'not-found' }
@@ -72,14 +76,27 @@ export function parseResourceVersion(rv: string | undefined): number | undefined
 }
 
 export class ObjectStorage {
-  constructor(private readonly kv: KvClient) {}
+  private readonly decoded: DecodedObjects;
+
+  /** `checkImmutability`: freeze every object handed out (ProcessPorts.checkImmutability). */
+  constructor(
+    private readonly kv: KvClient,
+    checkImmutability = false,
+  ) {
+    this.decoded = new DecodedObjects(checkImmutability);
+  }
+
+  /** The shared decoded object of `value`, stored under `key`, stamped with `rv`. */
+  private decode<T extends StoredObject>(key: string, value: string, rv: number): T {
+    return this.decoded.get(key, value, rv, () => decode<T>(value, rv));
+  }
 
   async get<T extends StoredObject>(key: string): Promise<StorageResult<T>> {
     const r = await this.kv.do({ kind: 'range', key });
     if (r.kind !== 'range') return fail(this.failureOf(r));
     const kv = r.kvs[0];
     if (kv === undefined) return fail({ kind: 'not-found' });
-    return ok(decode<T>(kv.value, kv.modRevision));
+    return ok(this.decode<T>(key, kv.value, kv.modRevision));
   }
 
   async list<T extends StoredObject>(
@@ -94,21 +111,22 @@ export class ObjectStorage {
     });
     if (r.kind !== 'range') return fail(this.failureOf(r, atRv));
     return ok({
-      items: r.kvs.map((kv) => decode<T>(kv.value, kv.modRevision)),
+      items: r.kvs.map((kv) => this.decode<T>(kv.key, kv.value, kv.modRevision)),
       resourceVersion: String(r.header.revision),
     });
   }
 
   async create<T extends StoredObject>(key: string, obj: T): Promise<StorageResult<T>> {
+    const value = encode(obj);
     const r = await this.kv.do({
       kind: 'txn',
       compare: [{ target: 'mod', key, result: '=', value: revision(0) }],
-      success: [{ kind: 'put', key, value: encode(obj) }],
+      success: [{ kind: 'put', key, value }],
       failure: [],
     });
     if (r.kind !== 'txn') return fail(this.failureOf(r));
     if (!r.succeeded) return fail({ kind: 'exists' });
-    return ok(decode<T>(encode(obj), r.header.revision));
+    return ok(this.decode<T>(key, value, r.header.revision));
   }
 
   /**
@@ -124,15 +142,16 @@ export class ObjectStorage {
       expectedRv === undefined
         ? { target: 'mod' as const, key, result: '>' as const, value: revision(0) }
         : { target: 'mod' as const, key, result: '=' as const, value: revision(expectedRv) };
+    const value = encode(obj);
     const r = await this.kv.do({
       kind: 'txn',
       compare: [compare],
-      success: [{ kind: 'put', key, value: encode(obj) }],
+      success: [{ kind: 'put', key, value }],
       failure: [{ kind: 'range', key }],
     });
     if (r.kind !== 'txn') return fail(this.failureOf(r));
     if (!r.succeeded) return fail(this.missingOrConflict(r.responses[0]));
-    return ok(decode<T>(encode(obj), r.header.revision));
+    return ok(this.decode<T>(key, value, r.header.revision));
   }
 
   /** Deletes the object if its resourceVersion is still `expectedRv` (when given). */
@@ -156,7 +175,7 @@ export class ObjectStorage {
     const resp = r.responses[0];
     const prev = resp?.kind === 'delete-range' ? resp.prevKvs?.[0] : undefined;
     if (prev === undefined) return fail({ kind: 'not-found' });
-    return ok(decode<T>(prev.value, r.header.revision));
+    return ok(this.decode<T>(key, prev.value, r.header.revision));
   }
 
   /** Watches every key under `prefix` for changes after `afterRv`. */
@@ -175,7 +194,7 @@ export class ObjectStorage {
       },
       {
         onEvents: (response) => {
-          for (const ev of response.events) handlers.onEvent(toStorageEvent<T>(ev));
+          for (const ev of response.events) handlers.onEvent(this.toStorageEvent<T>(ev));
         },
         onProgress: (rev) => handlers.onEvent({ type: 'progress', resourceVersion: String(rev) }),
         onClose: (reason, error) => {
@@ -216,26 +235,29 @@ export class ObjectStorage {
     }
     return unavailable(`store error: ${r.reason ?? r.kind}`);
   }
-}
 
-function toStorageEvent<T extends StoredObject>(ev: WatchEvent): StorageEvent<T> {
-  const previous =
-    ev.prevKv === undefined ? undefined : decode<T>(ev.prevKv.value, ev.prevKv.modRevision);
-  if (ev.type === 'DELETE') {
-    // Upstream stamps a deleted object with the revision of the delete.
-    const prior = ev.prevKv;
-    if (prior === undefined)
-      throw new Error(`delete event for ${ev.kv.key} without its previous value`);
+  private toStorageEvent<T extends StoredObject>(ev: WatchEvent): StorageEvent<T> {
+    const key = ev.kv.key;
+    const previous =
+      ev.prevKv === undefined
+        ? undefined
+        : this.decode<T>(key, ev.prevKv.value, ev.prevKv.modRevision);
+    if (ev.type === 'DELETE') {
+      // Upstream stamps a deleted object with the revision of the delete.
+      const prior = ev.prevKv;
+      if (prior === undefined)
+        throw new Error(`delete event for ${key} without its previous value`);
+      return {
+        type: 'delete',
+        object: this.decode<T>(key, prior.value, ev.kv.modRevision),
+        previous: previous as T,
+      };
+    }
     return {
-      type: 'delete',
-      object: decode<T>(prior.value, ev.kv.modRevision),
-      previous: previous as T,
+      type: 'put',
+      object: this.decode<T>(key, ev.kv.value, ev.kv.modRevision),
+      previous,
+      created: ev.kv.createRevision === ev.kv.modRevision,
     };
   }
-  return {
-    type: 'put',
-    object: decode<T>(ev.kv.value, ev.kv.modRevision),
-    previous,
-    created: ev.kv.createRevision === ev.kv.modRevision,
-  };
 }

@@ -66,6 +66,11 @@ export class WatchCache {
   private readonly byValue = new Map<string, Set<Registered>>();
   private readonly unindexed = new Set<Registered>();
   private waiting: Array<() => void> = [];
+  /**
+   * Field sets by object. Objects are immutable and shared (storage.ts), so a version's fields
+   * are computed once: an event's `previous` is the object of the key's event before it.
+   */
+  private readonly fieldSets = new WeakMap<KObject, FieldSet>();
 
   constructor(
     private readonly storage: ObjectStorage,
@@ -96,7 +101,7 @@ export class WatchCache {
     }
     if (fromRv === undefined || fromRv === 0) {
       for (const obj of this.objects.values()) {
-        if (matchesWith(obj, this.definition.fields(obj), watcher.selectors, watcher.namespace))
+        if (matchesWith(obj, this.fieldsOf(obj), watcher.selectors, watcher.namespace))
           watcher.send({ type: 'ADDED', object: obj });
       }
     } else {
@@ -182,8 +187,8 @@ export class WatchCache {
       created: ev.type === 'put' && ev.created,
       object: ev.object,
       previous: ev.previous,
-      fields: this.definition.fields(ev.object),
-      previousFields: ev.previous === undefined ? undefined : this.definition.fields(ev.previous),
+      fields: this.fieldsOf(ev.object),
+      previousFields: ev.previous === undefined ? undefined : this.fieldsOf(ev.previous),
     };
     this.rv = rv;
     const key = keyOf(ev.object);
@@ -191,6 +196,15 @@ export class WatchCache {
     else this.objects.set(key, ev.object);
     this.remember(cached);
     this.dispatch(cached);
+  }
+
+  private fieldsOf(obj: KObject): FieldSet {
+    let fields = this.fieldSets.get(obj);
+    if (fields === undefined) {
+      fields = this.definition.fields(obj);
+      this.fieldSets.set(obj, fields);
+    }
+    return fields;
   }
 
   private remember(ev: CachedEvent): void {

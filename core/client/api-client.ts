@@ -5,7 +5,8 @@ import type { Status } from '../api/status-types.ts';
 import type { KList } from '../api/meta-types.ts';
 import type { Kind, KindOf, KObject } from '../api/types.ts';
 import type { ClientStream, Transport } from '../ports/transport.ts';
-import type { ApiRequest, ApiResponse, HttpMethod, WatchFrame } from '../api/http.ts';
+import type { ApiRequest, HttpMethod, WatchFrame } from '../api/http.ts';
+import { API_PROTOCOL } from '../api/http-codec.ts';
 
 export type ApiResult<T> =
   | { readonly ok: true; readonly status: number; readonly value: T }
@@ -85,7 +86,8 @@ export class ApiClient {
       ...(init.body === undefined ? {} : { body: init.body }),
       ...(this.options.user === undefined ? {} : { user: this.options.user }),
     };
-    const r = await this.transport.request<ApiResponse>(
+    const r = await this.transport.request(
+      API_PROTOCOL,
       this.server,
       req,
       this.options.requestTimeoutUs,
@@ -191,7 +193,7 @@ export class ApiClient {
       path: resourcePath(kind, namespace),
       query,
     };
-    return this.transport.openStream<WatchFrame>(this.server, req, {
+    return this.transport.openStream(API_PROTOCOL, this.server, req, {
       onMessage: (frame) => handlers.onFrame(frame),
       onClose: (reason) => handlers.onClose(reason),
     });

@@ -4,6 +4,7 @@ import type { Status } from '../api/status-types.ts';
 import type { Kind, KindOf } from '../api/types.ts';
 import type { ProcessPorts } from '../ports/process.ts';
 import type { ClientStream } from '../ports/transport.ts';
+import { deepFreeze } from '../util/freeze.ts';
 import type { ApiClient, ListOptions } from './api-client.ts';
 
 export interface EventHandlers<T> {
@@ -31,7 +32,8 @@ export type IndexFunc<T> = (obj: T) => readonly string[];
  * A shared informer (client-go reflector + indexer + handlers): lists, then watches from the
  * list's resourceVersion; on a broken stream it re-watches from the last version it saw, and on
  * 410 Expired it relists and reconciles its cache, reporting what changed meanwhile. Handlers
- * run in event order; they must treat objects as read-only (the cache shares them).
+ * run in event order; they must treat objects as read-only (the cache shares them): in check
+ * mode (ProcessPorts.checkImmutability) cached objects are frozen, so a mutation throws.
  */
 export class Informer<K extends Kind> {
   private readonly cache = new Map<string, KindOf<K>>();
@@ -45,13 +47,16 @@ export class Informer<K extends Kind> {
   private backoffUs = BACKOFF_INITIAL_US;
   private stream: ClientStream | undefined;
   private stopped = false;
+  private readonly freeze: boolean;
 
   constructor(
     private readonly ports: ProcessPorts,
     private readonly client: ApiClient,
     readonly kind: K,
     private readonly options: InformerOptions = {},
-  ) {}
+  ) {
+    this.freeze = ports.checkImmutability;
+  }
 
   addEventHandler(handlers: EventHandlers<KindOf<K>>): void {
     this.handlers.push(handlers);
@@ -201,6 +206,7 @@ export class Informer<K extends Kind> {
   }
 
   private put(key: string, obj: KindOf<K>): void {
+    if (this.freeze) deepFreeze(obj);
     const old = this.cache.get(key);
     this.cache.set(key, obj);
     for (const { fn, index } of this.indexers.values()) {

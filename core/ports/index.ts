@@ -6,3 +6,5 @@ export * from './runtime.ts';
 export * from './netfilter.ts';
 export * from './trace.ts';
 export * from './process.ts';
+export * from './codec.ts';
+export * from './bytes.ts';

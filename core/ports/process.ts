@@ -18,6 +18,14 @@ export interface ProcessPorts {
   readonly disk: Disk;
   readonly trace: Trace;
   /**
+   * Check mode (DESIGN.md §8): the objects this process shares with others without copying
+   * (decoded store objects, the watch cache's objects, informer caches) are deep-frozen, so a
+   * mutation throws instead of corrupting what another holder sees. Off in fast mode, which
+   * shares the same objects unfrozen, and in real mode. Read it once, at construction: it
+   * never changes, and hot paths should not test it per object when it is off.
+   */
+  readonly checkImmutability: boolean;
+  /**
    * Starts detached async work owned by this process (a control loop, a watch consumer). It dies
    * with the process; an exception in it is a programmer error and fails the run.
    */

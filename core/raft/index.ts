@@ -12,3 +12,4 @@ export * from './quorum.ts';
 export * from './progress.ts';
 export * from './inflights.ts';
 export * from './entry-size.ts';
+export * from './message-codec.ts';

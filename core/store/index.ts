@@ -5,3 +5,6 @@ export * from './watch.ts';
 export * from './snapshot.ts';
 export * from './state-machine.ts';
 export * from './model.ts';
+export * from './protocol.ts';
+export * from './protocol-codec.ts';
+export * from './client-protocol.ts';

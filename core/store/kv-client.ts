@@ -1,13 +1,13 @@
 import type { Clock } from '../ports/clock.ts';
 import type { CallResult, Transport } from '../ports/transport.ts';
-import type { MembershipReply, MembershipRequest } from './member/member-protocol.ts';
+import { STORE_CLIENT_PROTOCOL } from './client-protocol.ts';
 import type {
-  KvReply,
-  KvRequest,
-  NotLeaderReply,
-  WatchOpen,
-  WatchStreamMessage,
-} from './protocol.ts';
+  MemberReply,
+  MemberRequest,
+  MembershipReply,
+  MembershipRequest,
+} from './member/member-protocol.ts';
+import type { KvRequest, NotLeaderReply } from './protocol.ts';
 import type { Op, ResultOf, Revision, StoreError, WatchRequest, WatchResponse } from './types.ts';
 
 /** The outcome of an op that may or may not have been applied (a timeout after sending it). */
@@ -54,11 +54,11 @@ export interface KvClientOptions {
 export type MembershipOutcome =
   Exclude<MembershipReply, { readonly kind: 'not-leader' }> | UnknownOutcome | NotAppliedOutcome;
 
-function isNotLeader(body: { readonly kind: string }): body is NotLeaderReply {
+function isNotLeader(body: MemberReply): body is NotLeaderReply {
   return body.kind === 'not-leader';
 }
 
-function resultOf<O extends Op>(body: KvReply): ResultOf<O> | undefined {
+function resultOf<O extends Op>(body: MemberReply): ResultOf<O> | undefined {
   return body.kind === 'result' ? (body.result as ResultOf<O>) : undefined;
 }
 
@@ -93,7 +93,7 @@ export class KvClient {
     const member = this.members[this.current % this.members.length] as string;
     const request: KvRequest = { kind: 'kv', op };
     return this.transport
-      .request<KvReply>(member, request, this.options.requestTimeoutUs)
+      .request(STORE_CLIENT_PROTOCOL, member, request, this.options.requestTimeoutUs)
       .then((reply) =>
         reply.kind === 'reply' && reply.body.kind === 'result'
           ? (reply.body.result as ResultOf<O>)
@@ -106,8 +106,8 @@ export class KvClient {
    * timed out is reported as unknown: it may have been applied.
    */
   membership(request: MembershipRequest): Promise<MembershipOutcome> {
-    return this.retry(request, request.kind === 'member-list', (body: MembershipReply) =>
-      body.kind === 'not-leader' ? undefined : body,
+    return this.retry(request, request.kind === 'member-list', (body) =>
+      body.kind === 'members' || body.kind === 'membership-error' ? body : undefined,
     );
   }
 
@@ -115,11 +115,11 @@ export class KvClient {
    * Sends `request` until a member answers it (`accept` returns the answer; a not-leader reply
    * moves on to the leader it names), starting with the reply `first` when given.
    */
-  private async retry<B extends { readonly kind: string }, R>(
-    request: unknown,
+  private async retry<R>(
+    request: MemberRequest,
     isRead: boolean,
-    accept: (body: B) => R | undefined,
-    first?: { readonly member: string; readonly reply: CallResult<B> },
+    accept: (body: MemberReply) => R | undefined,
+    first?: { readonly member: string; readonly reply: CallResult<MemberReply> },
   ): Promise<R | UnknownOutcome | NotAppliedOutcome> {
     // Writes try every member once (and members learned on the way).
     const attempts = (): number =>
@@ -132,13 +132,18 @@ export class KvClient {
     let answered = first;
     for (let i = 0; i < attempts(); i++) {
       let member: string;
-      let reply: CallResult<B>;
+      let reply: CallResult<MemberReply>;
       if (answered !== undefined) {
         ({ member, reply } = answered);
         answered = undefined;
       } else {
         member = this.members[this.current % this.members.length] as string;
-        reply = await this.transport.request<B>(member, request, this.options.requestTimeoutUs);
+        reply = await this.transport.request(
+          STORE_CLIENT_PROTOCOL,
+          member,
+          request,
+          this.options.requestTimeoutUs,
+        );
       }
       if (reply.kind === 'reply') {
         const accepted = accept(reply.body);
@@ -166,9 +171,10 @@ export class KvClient {
   watch(request: WatchRequest, handlers: KvWatchHandlers): KvWatch {
     const member = this.members[this.current % this.members.length] as string;
     let error: StoreError | undefined;
-    const stream = this.transport.openStream<WatchStreamMessage>(
+    const stream = this.transport.openStream(
+      STORE_CLIENT_PROTOCOL,
       member,
-      { kind: 'watch', request } satisfies WatchOpen,
+      { kind: 'watch', request },
       {
         onMessage: (msg) => {
           switch (msg.kind) {

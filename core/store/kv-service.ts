@@ -1,8 +1,8 @@
 import type { ProcessPorts } from '../ports/process.ts';
-import type { ServerStream } from '../ports/transport.ts';
-import type { KvReply, KvRequest, WatchOpen, WatchStreamMessage } from './protocol.ts';
+import { STORE_CLIENT_PROTOCOL } from './client-protocol.ts';
+import type { MemberReply, MemberRequest } from './member/member-protocol.ts';
 import { KvStateMachine } from './state-machine.ts';
-import type { WatchId } from './types.ts';
+import { WatchStreams } from './watch-streams.ts';
 
 export interface KvServiceOptions {
   /** How often caught-up watchers that asked for it get a progress notification. */
@@ -14,24 +14,21 @@ export const DEFAULT_KV_SERVICE: KvServiceOptions = { progressIntervalUs: 1_000_
 /**
  * A single-member store process: the MVCC state machine and its watch hub behind the Transport
  * port, volatile (a crash loses everything). The Raft-replicated member replaces it with the
- * same protocol, so clients do not change.
+ * same protocol, so clients do not change. It serves KV ops and watches only: lease,
+ * membership and snapshot requests are answered not-leader (no member here can serve them).
  */
 export class KvService {
   private readonly store = new KvStateMachine();
-  private readonly streams = new Map<WatchId, ServerStream<WatchStreamMessage>>();
+  private readonly watches = new WatchStreams();
 
-  constructor(
-    private readonly ports: ProcessPorts,
-    options: KvServiceOptions = DEFAULT_KV_SERVICE,
-  ) {
-    ports.transport.listen({
-      onRequest: (_from, req) => this.onRequest(req as KvRequest),
-      onStream: (_from, req, stream) =>
-        this.onWatch(req as WatchOpen, stream as ServerStream<WatchStreamMessage>),
+  constructor(ports: ProcessPorts, options: KvServiceOptions = DEFAULT_KV_SERVICE) {
+    const store = this.store;
+    ports.transport.listen(STORE_CLIENT_PROTOCOL, {
+      onRequest: (_from, req) => this.onRequest(req),
+      onStream: (_from, req, stream) => this.watches.open(req, stream, store, () => store),
     });
     const notify = (): void => {
-      for (const p of this.store.progress())
-        this.streams.get(p.watchId)?.send({ kind: 'progress', revision: p.revision });
+      this.watches.progress(store);
       ports.clock.setTimer(options.progressIntervalUs, notify);
     };
     ports.clock.setTimer(options.progressIntervalUs, notify);
@@ -41,32 +38,10 @@ export class KvService {
     return this.store.revision;
   }
 
-  private onRequest(req: KvRequest): KvReply {
+  private onRequest(req: MemberRequest): MemberReply {
+    if (req.kind !== 'kv') return { kind: 'not-leader' };
     const result = this.store.apply(req.op);
-    this.flushWatches();
+    this.watches.flush(this.store);
     return { kind: 'result', result };
-  }
-
-  private onWatch(open: WatchOpen, stream: ServerStream<WatchStreamMessage>): void {
-    const created = this.store.watch(open.request);
-    if (created.kind === 'error') {
-      stream.send({ kind: 'error', error: created });
-      stream.close();
-      return;
-    }
-    const id = created.watchId;
-    this.streams.set(id, stream);
-    stream.onClose(() => {
-      this.streams.delete(id);
-      this.store.cancelWatch(id);
-    });
-    stream.send({ kind: 'created', watchId: id });
-    this.flushWatches();
-  }
-
-  private flushWatches(): void {
-    for (const response of this.store.drainWatchEvents()) {
-      this.streams.get(response.watchId)?.send({ kind: 'events', response });
-    }
   }
 }

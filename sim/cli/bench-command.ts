@@ -15,6 +15,8 @@ export interface BenchOptions {
   readonly seed?: number;
   /** Timer events to run; network messages are half of it. */
   readonly events?: number;
+  /** Check mode (SimulationOptions.checkImmutability). */
+  readonly checkImmutability?: boolean;
 }
 
 /** Targets from the foundation issue; a row below its target fails the command. */
@@ -30,6 +32,7 @@ export async function benchKernel(opts: BenchOptions, out: (s: string) => void):
     ...(opts.events === undefined
       ? {}
       : { timerEvents: opts.events, messages: Math.ceil(opts.events / 2) }),
+    checkImmutability: opts.checkImmutability ?? false,
   });
   out(
     table(
@@ -48,7 +51,13 @@ export async function benchKernel(opts: BenchOptions, out: (s: string) => void):
   writeFileSync(
     opts.out,
     JSON.stringify(
-      { benchmark: 'kernel', node: process.version, rows, targets: KERNEL_TARGETS },
+      {
+        benchmark: 'kernel',
+        node: process.version,
+        checkImmutability: opts.checkImmutability ?? false,
+        rows,
+        targets: KERNEL_TARGETS,
+      },
       null,
       2,
     ),

@@ -22,6 +22,9 @@ const asDuration = (v: string): number => {
   return us;
 };
 
+const CHECK_MODE_HELP =
+  'check mode: freeze every message and shared object, and round-trip a sample of messages through their codecs (slower, same trace)';
+
 /** The composition root: each subcommand is a thin shell over a library function. */
 export async function main(
   argv: readonly string[],
@@ -48,6 +51,7 @@ export async function main(
     .option('--check-trace', 'check every trace record against the trace schema (slower)')
     .option('--duration <d>', 'virtual time to run (overrides spec.duration)', asDuration)
     .option('--json', 'print the report as JSON')
+    .option('--check-immutability', CHECK_MODE_HELP)
     .action(
       async (
         file: string,
@@ -58,6 +62,7 @@ export async function main(
           checkTrace?: boolean;
           duration?: number;
           json?: boolean;
+          checkImmutability?: boolean;
         },
       ) => {
         if (opts.traceLevel !== 'info' && opts.traceLevel !== 'debug') {
@@ -76,9 +81,17 @@ export async function main(
     .option('--out <file>', 'JSON output file', 'out/bench/kernel.json')
     .option('--seed <n>', 'root seed', asSeed)
     .option('--events <n>', 'timer events to run (messages: half of it)', asSeed)
-    .action(async (opts: { out: string; seed?: number; events?: number }) => {
-      exitCode = await benchKernel(opts, out);
-    });
+    .option('--check-immutability', CHECK_MODE_HELP)
+    .action(
+      async (opts: {
+        out: string;
+        seed?: number;
+        events?: number;
+        checkImmutability?: boolean;
+      }) => {
+        exitCode = await benchKernel(opts, out);
+      },
+    );
 
   bench
     .command('store')
@@ -92,6 +105,7 @@ export async function main(
     .option('--writes <n>', 'measured writes', asSeed)
     .option('--reads <n>', 'measured reads', asSeed)
     .option('--repeat <n>', 'run the benchmark n times; rows report the median run', asSeed, 1)
+    .option('--check-immutability', CHECK_MODE_HELP)
     .action(
       async (opts: {
         out: string;
@@ -101,6 +115,7 @@ export async function main(
         writes?: number;
         reads?: number;
         repeat: number;
+        checkImmutability?: boolean;
       }) => {
         const { out: file, repeat, ...rest } = opts;
         if (repeat < 1) {
@@ -169,22 +184,35 @@ export async function main(
     .option('--seed <n>', 'first seed (run i uses seed + i)', asSeed, 1)
     .option('--members <n>', '3 or 5 (default: decided by each seed)', asSeed)
     .option('--no-shrink', 'do not shrink a failing fault schedule')
-    .action(async (opts: { runs: number; seed: number; members?: number; shrink: boolean }) => {
-      if (opts.members !== undefined && opts.members !== 3 && opts.members !== 5) {
-        out(`ksim: --members must be 3 or 5, got ${opts.members}`);
-        exitCode = 2;
-        return;
-      }
-      exitCode = await fuzzStoreCommand(
-        {
-          runs: opts.runs,
-          seed: opts.seed,
-          shrink: opts.shrink,
-          ...(opts.members === undefined ? {} : { members: opts.members }),
-        },
-        out,
-      );
-    });
+    .option(
+      '--no-check-immutability',
+      'fast mode: share messages unfrozen and skip codec round trips (check mode is the default)',
+    )
+    .action(
+      async (opts: {
+        runs: number;
+        seed: number;
+        members?: number;
+        shrink: boolean;
+        checkImmutability: boolean;
+      }) => {
+        if (opts.members !== undefined && opts.members !== 3 && opts.members !== 5) {
+          out(`ksim: --members must be 3 or 5, got ${opts.members}`);
+          exitCode = 2;
+          return;
+        }
+        exitCode = await fuzzStoreCommand(
+          {
+            runs: opts.runs,
+            seed: opts.seed,
+            shrink: opts.shrink,
+            checkImmutability: opts.checkImmutability,
+            ...(opts.members === undefined ? {} : { members: opts.members }),
+          },
+          out,
+        );
+      },
+    );
 
   try {
     await program.parseAsync([...argv]);

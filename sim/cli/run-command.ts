@@ -11,6 +11,8 @@ export interface RunCommandOptions {
   readonly checkTrace?: boolean;
   readonly duration?: number;
   readonly json?: boolean;
+  /** Check mode: freeze every message and shared object, round-trip a sample through codecs. */
+  readonly checkImmutability?: boolean;
 }
 
 /** Buffered JSONL writer: one write per 64 KiB instead of one per record. */
@@ -71,6 +73,7 @@ export async function runCommand(
       ...(trace === undefined ? {} : { traceSink: trace.sink }),
       ...(opts.checkTrace === true ? { checkTrace: true } : {}),
       ...(opts.duration === undefined ? {} : { durationUs: opts.duration }),
+      checkImmutability: opts.checkImmutability ?? false,
     });
   } catch (e) {
     out(`ksim: ${(e as Error).message}`);
@@ -81,7 +84,10 @@ export async function runCommand(
   const wallMs = performance.now() - started;
   if (opts.json) out(JSON.stringify({ ...report, wallMs: Math.round(wallMs) }, null, 2));
   else out(summary(report, wallMs, opts.trace, opts.checkTrace === true));
-  if (!report.passed) out(`reproduce: ksim run ${file} --seed ${seed}`);
+  if (!report.passed)
+    out(
+      `reproduce: ksim run ${file} --seed ${seed}${opts.checkImmutability ? ' --check-immutability' : ''}`,
+    );
   return report.passed ? 0 : 1;
 }
 

@@ -27,6 +27,8 @@ export interface RunOptions {
   readonly checkTrace?: boolean;
   /** Overrides spec.duration. */
   readonly durationUs?: number;
+  /** Check mode (SimulationOptions.checkImmutability); default: the simulation's default. */
+  readonly checkImmutability?: boolean;
 }
 
 export interface ExpectationResult {
@@ -114,6 +116,9 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
     traceLevel: options.traceLevel ?? 'info',
     checkTrace: options.checkTrace ?? false,
     network: { retransmitUs: 200_000, connectTimeoutUs: 1_000_000, link },
+    ...(options.checkImmutability === undefined
+      ? {}
+      : { checkImmutability: options.checkImmutability }),
   });
   if (options.traceSink !== undefined) sim.trace.addSink(options.traceSink);
   const layout = buildCluster(sim, {

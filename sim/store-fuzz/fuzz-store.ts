@@ -21,6 +21,8 @@ export interface FuzzStoreOptions {
   readonly clients?: number;
   /** Shrink the first failing schedule (default true). */
   readonly shrink?: boolean;
+  /** Check mode (default true): frozen messages, codec round trips. */
+  readonly checkImmutability?: boolean;
   /** Called after every run (progress output). */
   readonly onRun?: (report: StoreFuzzReport) => void;
 }
@@ -54,6 +56,9 @@ export function fuzzRunOptions(
     members: overrides.members ?? (seed % 3 === 0 ? 5 : 3),
     durationUs: overrides.durationUs ?? DEFAULT_FUZZ_DURATION_US,
     clients: overrides.clients ?? DEFAULT_FUZZ_CLIENTS,
+    ...(overrides.checkImmutability === undefined
+      ? {}
+      : { checkImmutability: overrides.checkImmutability }),
   };
 }
 
@@ -65,6 +70,7 @@ export function reproduceCommand(
     options.members === undefined ? '' : ` --members ${options.members}`,
     options.durationUs === undefined ? '' : ` --duration-us ${options.durationUs}`,
     options.clients === undefined ? '' : ` --clients ${options.clients}`,
+    options.checkImmutability === false ? ' --no-check-immutability' : '',
   ].join('');
   return `ksim fuzz store --seed ${seed} --runs 1${extra}`;
 }

@@ -51,6 +51,8 @@ export interface StoreFuzzOptions {
   readonly traceLevel?: TraceLevel;
   /** Receives every trace line of the run (tests check them against the trace schema). */
   readonly traceSink?: TraceSink;
+  /** Check mode (SimulationOptions.checkImmutability), on unless turned off. */
+  readonly checkImmutability?: boolean;
 }
 
 export type StoreFuzzViolationKind =
@@ -90,7 +92,11 @@ export const DEFAULT_SETTLE_US = 3_000_000;
 
 export async function runStoreFuzz(options: StoreFuzzOptions): Promise<StoreFuzzReport> {
   const seed = options.seed;
-  const sim = new Simulation({ seed, traceLevel: options.traceLevel ?? 'info' });
+  const sim = new Simulation({
+    seed,
+    traceLevel: options.traceLevel ?? 'info',
+    checkImmutability: options.checkImmutability ?? true,
+  });
   if (options.traceSink !== undefined) sim.trace.addSink(options.traceSink);
   const plan = SeededRandom.root(seed).fork('store-fuzz');
   const invariants = new RaftInvariants(() => sim.now);

@@ -103,6 +103,24 @@ describe('ksim CLI', () => {
     expect(json.rows[0]?.events).toBe(20_000);
   });
 
+  it('runs in check mode on request, with the same trace as the fast mode', async () => {
+    const sha = (output: string): string | undefined => /sha256 ([0-9a-f]{64})/.exec(output)?.[1];
+    const fast = await ksim('run', 'scenarios/quickstart.yaml', '--seed', '3');
+    const checked = await ksim(
+      'run',
+      'scenarios/quickstart.yaml',
+      '--seed',
+      '3',
+      '--check-immutability',
+    );
+    expect(checked.code).toBe(0);
+    expect(sha(checked.output)).toBeDefined();
+    expect(sha(checked.output)).toBe(sha(fast.output));
+    const out = join(dir, 'kernel-checked.json');
+    await ksim('bench', 'kernel', '--events', '2000', '--out', out, '--check-immutability');
+    expect(JSON.parse(readFileSync(out, 'utf8'))).toMatchObject({ checkImmutability: true });
+  });
+
   it('fuzzes the store and reports each run', async () => {
     const { code, output } = await ksim('fuzz', 'store', '--runs', '2', '--seed', '40');
     expect(code).toBe(0);

@@ -1,9 +1,12 @@
 import { fc, test } from '@fast-check/vitest';
 import { expect } from 'vitest';
 import type { ProcessPorts } from '../../core/ports/process.ts';
+import { jsonProtocol } from '../../core/ports/transport.ts';
 import { applyFault, type Fault } from '../../sim/faults.ts';
 import { DEFAULT_NETWORK } from '../../sim/network.ts';
 import { Simulation } from '../../sim/simulation.ts';
+
+const P = jsonProtocol('test');
 
 const NAMES = ['a', 'b', 'c', 'd'];
 const HORIZON_US = 200_000;
@@ -48,7 +51,7 @@ function world(seed: number, faults: { atUs: number; fault: Fault }[], loss: num
   const obs: Observations = { violations: [], streamData: new Map(), pongs: 0 };
   const factory = (ports: ProcessPorts) => {
     const me = ports.name;
-    ports.transport.listen({
+    ports.transport.listen(P, {
       onMessage: (from, msg) => {
         const m = msg as { destIncarnation: number; blockedAtSend: boolean };
         if (m.destIncarnation !== ports.incarnation)
@@ -69,7 +72,7 @@ function world(seed: number, faults: { atUs: number; fault: Fault }[], loss: num
     const watch = (attempt: number): void => {
       const got: number[] = [];
       obs.streamData.set(`${key}/${attempt}`, got);
-      ports.transport.openStream(peer, 'watch', {
+      ports.transport.openStream(P, peer, 'watch', {
         onMessage: (m) => got.push(m as number),
         onClose: () => ports.clock.setTimer(5_000, () => watch(attempt + 1)),
       });
@@ -80,12 +83,12 @@ function world(seed: number, faults: { atUs: number; fault: Fault }[], loss: num
         await ports.clock.sleep(2_000 + ports.random.int(2_000));
         for (const other of NAMES) {
           if (other === me) continue;
-          ports.transport.send(other, {
+          ports.transport.send(P, other, {
             destIncarnation: sim.process(other).incarnation,
             blockedAtSend: sim.network.isBlocked(me, other),
           });
         }
-        const r = await ports.transport.request(peer, 'ping', 5_000);
+        const r = await ports.transport.request(P, peer, 'ping', 5_000);
         if (r.kind === 'reply' && sim.now > HORIZON_US) obs.pongs++;
       }
     });

@@ -1,12 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import type { ProcessPorts } from '../../core/ports/process.ts';
-import type { CallResult } from '../../core/ports/transport.ts';
+import { jsonProtocol, type CallResult } from '../../core/ports/transport.ts';
 import { Simulation } from '../../sim/simulation.ts';
 import { DEFAULT_NETWORK } from '../../sim/network.ts';
 import { DEFAULT_EPOCH_US } from '../../sim/epoch.ts';
 
 /** Virtual time as a process reads it: its clock minus the run's epoch. */
 const elapsedUs = (p: ProcessPorts) => p.clock.now() - DEFAULT_EPOCH_US;
+
+const P = jsonProtocol('test');
 
 const constant = (us: number) => ({
   ...DEFAULT_NETWORK,
@@ -16,7 +18,9 @@ const constant = (us: number) => ({
 /** A process that records every datagram it receives as [time, from, msg]. */
 function recorder(log: unknown[][]) {
   return (ports: ProcessPorts) =>
-    ports.transport.listen({ onMessage: (from, msg) => log.push([elapsedUs(ports), from, msg]) });
+    ports.transport.listen(P, {
+      onMessage: (from, msg) => log.push([elapsedUs(ports), from, msg]),
+    });
 }
 
 describe('simulated network', () => {
@@ -24,7 +28,7 @@ describe('simulated network', () => {
     const sim = new Simulation({ seed: 1, network: constant(300) });
     const log: unknown[][] = [];
     sim.spawnProcess('b', recorder(log));
-    sim.spawnProcess('a', (p) => p.transport.send('b', 'hi'));
+    sim.spawnProcess('a', (p) => p.transport.send(P, 'b', 'hi'));
     await sim.run();
     expect(log).toEqual([[300, 'a', 'hi']]);
   });
@@ -34,7 +38,7 @@ describe('simulated network', () => {
     const log: unknown[][] = [];
     sim.spawnProcess('b', recorder(log));
     sim.spawnProcess('a', (p) => {
-      for (let i = 0; i < 200; i++) p.transport.send('b', i);
+      for (let i = 0; i < 200; i++) p.transport.send(P, 'b', i);
     });
     await sim.run();
     expect(log).toHaveLength(200);
@@ -52,7 +56,8 @@ describe('simulated network', () => {
     const logB: unknown[][] = [];
     sim.spawnProcess('a', recorder(logA));
     sim.spawnProcess('b', recorder(logB));
-    const send = (from: string, to: string, msg: string) => sim.network.sendDatagram(from, to, msg);
+    const send = (from: string, to: string, msg: string) =>
+      sim.network.sendDatagram(from, to, P, msg);
     sim.network.partition([['a'], ['b']]);
     send('a', 'b', 'x1');
     send('b', 'a', 'y1');
@@ -79,7 +84,7 @@ describe('simulated network', () => {
     const log: unknown[][] = [];
     sim.spawnProcess('b', recorder(log));
     sim.spawnProcess('a', (p) => {
-      for (let i = 0; i < 10_000; i++) p.transport.send('b', i);
+      for (let i = 0; i < 10_000; i++) p.transport.send(P, 'b', i);
     });
     await sim.run();
     // Expected deliveries: 10000 * (0.8 * 0.7 + 0.2 * 2 * 0.7) = 8400.
@@ -92,10 +97,10 @@ describe('simulated network', () => {
     const log: unknown[][] = [];
     sim.spawnProcess('b', recorder(log));
     sim.spawnProcess('a', (p) => {
-      p.transport.send('b', 'lost-in-flight');
+      p.transport.send(P, 'b', 'lost-in-flight');
       p.spawn(async () => {
         await p.clock.sleep(200);
-        p.transport.send('b', 'after-restart');
+        p.transport.send(P, 'b', 'after-restart');
       });
     });
     sim.at(50, () => sim.crash('b'));
@@ -110,7 +115,7 @@ describe('simulated network', () => {
     const log: unknown[][] = [];
     sim.spawnProcess('b', recorder(log));
     sim.network.clog('b', 1_000);
-    sim.spawnProcess('a', (p) => p.transport.send('b', 'late'));
+    sim.spawnProcess('a', (p) => p.transport.send(P, 'b', 'late'));
     await sim.run();
     expect(log).toEqual([[1_000, 'a', 'late']]);
   });
@@ -123,7 +128,7 @@ describe('request/response', () => {
   ): Promise<[number, CallResult]> {
     const sim = new Simulation({ seed: 1, network: constant(100) });
     sim.spawnProcess('server', (p) =>
-      p.transport.listen({
+      p.transport.listen(P, {
         onRequest: async (_from, req) => {
           await p.clock.sleep(50);
           return `echo:${String(req)}`;
@@ -133,7 +138,7 @@ describe('request/response', () => {
     let result: [number, CallResult] | undefined;
     sim.spawnProcess('client', (p) =>
       p.spawn(async () => {
-        const r = await p.transport.request('server', 'x', timeoutUs);
+        const r = await p.transport.request(P, 'server', 'x', timeoutUs);
         result = [elapsedUs(p), r];
       }),
     );
@@ -167,11 +172,11 @@ describe('request/response', () => {
 
   it('never resolves for a client that crashed meanwhile', async () => {
     const sim = new Simulation({ seed: 1, network: constant(100) });
-    sim.spawnProcess('server', (p) => p.transport.listen({ onRequest: () => 'ok' }));
+    sim.spawnProcess('server', (p) => p.transport.listen(P, { onRequest: () => 'ok' }));
     let resumed = false;
     sim.spawnProcess('client', (p) =>
       p.spawn(async () => {
-        await p.transport.request('server', 'x', 1_000);
+        await p.transport.request(P, 'server', 'x', 1_000);
         resumed = true;
       }),
     );
@@ -187,7 +192,7 @@ describe('request timeouts', () => {
     // apart with two timeout lengths, so timers are cancelled in bulk around live ones.
     const sim = new Simulation({ seed: 1, network: constant(100) });
     sim.spawnProcess('server', (p) =>
-      p.transport.listen({
+      p.transport.listen(P, {
         onCall: (_from, req, reply) => {
           if ((req as number) % 2 === 0) reply(req);
         },
@@ -200,7 +205,7 @@ describe('request timeouts', () => {
       for (let i = 0; i < 5_000; i++) {
         p.clock.setTimer(7 * i, () => {
           issuedAt.set(i, elapsedUs(p));
-          void p.transport.request('server', i, timeoutOf(i)).then((r) => {
+          void p.transport.request(P, 'server', i, timeoutOf(i)).then((r) => {
             outcomes.set(i, [elapsedUs(p), r.kind]);
           });
         });
@@ -218,7 +223,7 @@ describe('request timeouts', () => {
     const run = async (replies: number): Promise<[unknown[], number]> => {
       const sim = new Simulation({ seed: 1, network: constant(100) });
       sim.spawnProcess('server', (p) =>
-        p.transport.listen({
+        p.transport.listen(P, {
           onCall: (_from, _req, reply) => {
             for (let i = 1; i <= replies; i++) reply(`reply ${i}`);
           },
@@ -227,7 +232,7 @@ describe('request timeouts', () => {
       const seen: unknown[] = [];
       sim.spawnProcess('client', (p) =>
         p.spawn(async () => {
-          seen.push(await p.transport.request('server', 'x', 1_000));
+          seen.push(await p.transport.request(P, 'server', 'x', 1_000));
         }),
       );
       await sim.run();
@@ -243,11 +248,11 @@ describe('request timeouts', () => {
 
   it('drops the waiting calls of a client that restarted, and still times out the new ones', async () => {
     const sim = new Simulation({ seed: 1, network: constant(100) });
-    sim.spawnProcess('server', (p) => p.transport.listen({ onCall: () => undefined }));
+    sim.spawnProcess('server', (p) => p.transport.listen(P, { onCall: () => undefined }));
     const outcomes: [number, string][] = [];
     sim.spawnProcess('client', (p) =>
       p.spawn(async () => {
-        const r = await p.transport.request('server', p.incarnation, 1_000);
+        const r = await p.transport.request(P, 'server', p.incarnation, 1_000);
         outcomes.push([elapsedUs(p), `${p.incarnation}:${r.kind}`]);
       }),
     );
@@ -261,11 +266,11 @@ describe('request timeouts', () => {
 
   it('refuses a timeout that is not a non-negative integer', async () => {
     const sim = new Simulation({ seed: 1 });
-    sim.spawnProcess('server', (p) => p.transport.listen({ onRequest: () => 'ok' }));
+    sim.spawnProcess('server', (p) => p.transport.listen(P, { onRequest: () => 'ok' }));
     const errors: string[] = [];
     sim.spawnProcess('client', (p) => {
       try {
-        void p.transport.request('server', 'x', 1.5);
+        void p.transport.request(P, 'server', 'x', 1.5);
       } catch (e) {
         errors.push((e as Error).message);
       }
@@ -278,7 +283,7 @@ describe('request timeouts', () => {
 describe('streams', () => {
   function setup(sim: Simulation, events: string[]) {
     sim.spawnProcess('server', (p) =>
-      p.transport.listen({
+      p.transport.listen(P, {
         onStream: (_from, _req, stream) => {
           stream.onClose((reason) => events.push(`server-close:${reason}`));
           p.spawn(async () => {
@@ -292,7 +297,7 @@ describe('streams', () => {
       }),
     );
     sim.spawnProcess('client', (p) =>
-      p.transport.openStream('server', 'watch', {
+      p.transport.openStream(P, 'server', 'watch', {
         onMessage: (m) => events.push(String(m)),
         onClose: (reason) => events.push(`close:${reason}`),
       }),
@@ -345,12 +350,69 @@ describe('streams', () => {
     // The reset from the crashed server's host cannot get back to the client.
     sim.network.block('server', 'client');
     sim.spawnProcess('client', (p) =>
-      p.transport.openStream('server', 'watch', {
+      p.transport.openStream(P, 'server', 'watch', {
         onMessage: () => events.push('message'),
         onClose: (reason) => events.push(`${elapsedUs(p)} ${reason}`),
       }),
     );
     await sim.run();
     expect(events).toEqual([`${DEFAULT_NETWORK.connectTimeoutUs} connect timeout`]);
+  });
+});
+
+describe('listener roles', () => {
+  const RAFT = jsonProtocol('raft');
+  const KV = jsonProtocol('kv');
+
+  it('delivers each message to the listener of its protocol only', async () => {
+    const sim = new Simulation({ seed: 1, network: constant(10) });
+    const got: string[] = [];
+    sim.spawnProcess('server', (p) => {
+      p.transport.listen(RAFT, { onMessage: (_f, m) => got.push(`raft:${String(m)}`) });
+      p.transport.listen(KV, {
+        onMessage: (_f, m) => got.push(`kv:${String(m)}`),
+        onRequest: (_f, req) => `kv answers ${String(req)}`,
+      });
+    });
+    const results: CallResult[] = [];
+    let streamClosed = '';
+    sim.spawnProcess('client', (p) => {
+      p.transport.send(RAFT, 'server', 'vote');
+      p.transport.send(KV, 'server', 'put');
+      p.spawn(async () => {
+        results.push(await p.transport.request(KV, 'server', 'get', 1_000));
+        // Nothing answers requests on the raft protocol, and nobody streams on either.
+        results.push(await p.transport.request(RAFT, 'server', 'get', 1_000));
+        p.transport.openStream(KV, 'server', 'watch', {
+          onMessage: () => {},
+          onClose: (reason) => (streamClosed = reason),
+        });
+      });
+    });
+    await sim.run();
+    expect(got).toEqual(['raft:vote', 'kv:put']);
+    expect(results).toEqual([{ kind: 'reply', body: 'kv answers get' }, { kind: 'refused' }]);
+    expect(streamClosed).toBe('connection refused by server');
+  });
+
+  it('forgets every role when the process crashes, until the new incarnation listens', async () => {
+    const sim = new Simulation({ seed: 1, network: constant(10) });
+    const got: unknown[] = [];
+    sim.spawnProcess('server', (p) => {
+      if (p.incarnation === 1) p.transport.listen(RAFT, { onMessage: (_f, m) => got.push(m) });
+      else p.transport.listen(KV, { onMessage: (_f, m) => got.push(m) });
+    });
+    sim.spawnProcess('client', (p) => {
+      p.clock.setTimer(100, () => {
+        p.transport.send(RAFT, 'server', 'to the old role');
+        p.transport.send(KV, 'server', 'to the new role');
+      });
+    });
+    sim.at(50, () => {
+      sim.crash('server');
+      sim.restart('server');
+    });
+    await sim.run();
+    expect(got).toEqual(['to the new role']);
   });
 });

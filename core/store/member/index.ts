@@ -6,3 +6,5 @@ export * from './wal.ts';
 export * from './wal-codec.ts';
 export * from './crc32.ts';
 export * from './op-codec.ts';
+export * from './member-protocol-codec.ts';
+export * from './peer-protocol.ts';

@@ -24,55 +24,50 @@
  */
 import type { ProcessPorts } from '../../ports/process.ts';
 import type { ServerStream } from '../../ports/transport.ts';
-import { confChange, decodeConfChange, type ConfChange } from '../../raft/conf-change.ts';
-import type { Message } from '../../raft/messages.ts';
+import { decodeConfChange, type ConfChange } from '../../raft/conf-change.ts';
 import { RawNode } from '../../raft/raw-node.ts';
 import type { Ready } from '../../raft/ready.ts';
 import { MemoryStorage } from '../../raft/storage.ts';
 import {
   asIndex,
   asNodeId,
-  asTerm,
-  EMPTY_DATA,
   EMPTY_HARD_STATE,
-  EMPTY_SNAPSHOT,
   NO_NODE,
   type ConfState,
   type Entry,
   type HardState,
   type Index,
   type NodeId,
-  type ProposedEntry,
   type RaftRole,
   type Snapshot,
-  type Term,
 } from '../../raft/types.ts';
 import { assert, assertNever } from '../../util/assert.ts';
-import type { KvReply, WatchOpen, WatchStreamMessage } from '../protocol.ts';
+import { STORE_CLIENT_PROTOCOL } from '../client-protocol.ts';
+import type { WatchOpen, WatchStreamMessage } from '../protocol.ts';
 import { KvStateMachine, type KvStateMachineOptions } from '../state-machine.ts';
-import {
-  FROM_KEY,
-  leaseId,
-  type CommittedRevision,
-  type LeaseId,
-  type Op,
-  type Result,
-  type Revision,
-  type WatchId,
-} from '../types.ts';
+import { FROM_KEY, type CommittedRevision, type Op, type Result, type Revision } from '../types.ts';
+import { newLeaseId, serveLease } from './lease-serving.ts';
 import { Lessor } from './lessor.ts';
+import { bootstrapSnapshot, entriesAfter, recoverLog } from './member-boot.ts';
 import type { MemberProbe, MemberView } from './member-probe.ts';
-import type {
-  LeaseRequest,
-  LeaseResult,
-  MemberInfo,
-  MemberReply,
-  MemberRequest,
-  MembershipRequest,
-} from './member-protocol.ts';
+import type { MemberInfo, MemberReply, MemberRequest } from './member-protocol.ts';
 import { decodeMemberSnapshot, encodeMemberSnapshot } from './member-snapshot.ts';
+import {
+  checkMembershipChange,
+  memberList,
+  membersOf,
+  type MembershipChange,
+} from './membership-check.ts';
 import { decodeEntryOp, encodeEntryOp } from './op-codec.ts';
-import { readWal, Wal } from './wal.ts';
+import { Proposals, type InflightProposal, type Resolve } from './proposals.ts';
+import {
+  STORE_PEER_PROTOCOL,
+  type MemberRemovedNotice,
+  type PeerDatagram,
+} from './peer-protocol.ts';
+import { ReadRounds } from './read-rounds.ts';
+import { Wal } from './wal.ts';
+import { WatchStreams } from '../watch-streams.ts';
 
 export interface MemberPeer {
   /** Raft id, > 0. */
@@ -130,61 +125,10 @@ export const DEFAULT_MEMBER_TIMING = {
   readAttempts: 20,
 } as const;
 
-type Resolve = (reply: MemberReply) => void;
-
-interface QueuedProposal {
-  readonly op: Op;
-  readonly data: Uint8Array;
-  /** Absent for the member's own proposals (lease revocations). */
-  readonly resolve: Resolve | undefined;
-}
-
-interface InflightProposal {
-  readonly term: Term;
-  /** Undefined for a membership change. */
-  readonly op: Op | undefined;
-  readonly resolve: Resolve | undefined;
-}
-
-interface QueuedConfChange {
-  readonly cc: ConfChange;
-  readonly resolve: Resolve;
-}
-
-interface QueuedRead {
-  readonly serve: () => MemberReply;
-  readonly resolve: Resolve;
-}
-
-interface ReadRound {
-  readonly ctx: string;
-  readonly reads: readonly QueuedRead[];
-  /** Set when Raft has confirmed the read point. */
-  index: Index | undefined;
-}
-
-/** A learner within this fraction of the leader's log may be promoted (etcd's readyPercent). */
-const READY_FRACTION = 0.9;
-
-/** Sent to a member that was removed but still sends Raft messages. */
-interface MemberRemovedNotice {
-  readonly kind: 'MemberRemoved';
-  readonly member: NodeId;
-}
-
-/** Voters and learners. */
-function membersOf(cs: ConfState): NodeId[] {
-  return [...cs.voters, ...cs.learners];
-}
-
-const US_PER_SECOND = 1_000_000;
 const EMPTY_CONF_STATE: ConfState = { voters: [], learners: [] };
-const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 /** Returned by spawned tasks that had nothing to wait for (no new promise to settle). */
 const SETTLED: Promise<void> = Promise.resolve();
-/** Lease ids the leader picks: positive, below 2^48, so they print and compare exactly. */
-const LEASE_ID_SPACE = 2 ** 48 - 1;
 
 export class KvMember {
   private readonly id: NodeId;
@@ -208,26 +152,24 @@ export class KvMember {
 
   private pumping = false;
   private kickScheduled = false;
-  private proposals: QueuedProposal[] = [];
-  /** A membership change waiting to be proposed (one at a time, with `confChangeIndex`). */
-  private confChange: QueuedConfChange | undefined;
-  /** The index of the membership change proposed and not yet applied here. */
-  private confChangeIndex: Index | undefined;
+  private readonly proposals = new Proposals();
+  private readonly reads = new ReadRounds();
+  private readonly watches = new WatchStreams();
   /** Set once this member has applied its own removal: it no longer ticks nor serves clients. */
   private removed = false;
   /** Once removed: the members it last knew, named to clients that still come here. */
   private successors: readonly string[] = [];
-  private readonly inflight = new Map<number, InflightProposal>();
-  private reads: QueuedRead[] = [];
-  private readRound: ReadRound | undefined;
-  private readSeq = 0;
   private readonly lessor = new Lessor();
-  private readonly streams = new Map<WatchId, ServerStream<WatchStreamMessage>>();
   /**
    * Members whose removal this member applied. One that missed its own removal (cut off when
    * it was committed) keeps sending; it is told, as etcd's peers answer a removed member.
    */
   private readonly removedIds = new Set<NodeId>();
+  private readonly notLeaderReply = (): MemberReply => this.notLeader();
+  /** A proposal of this member's own that was not appended: a revocation is retried later. */
+  private readonly dropped = (op: Op): void => {
+    if (op.kind === 'lease-revoke') this.lessor.revokeDropped(op.id);
+  };
 
   constructor(
     private readonly ports: ProcessPorts,
@@ -310,54 +252,27 @@ export class KvMember {
   // ---- start-up ------------------------------------------------------------------------------
 
   private async start(): Promise<void> {
-    const dir = this.dataDir;
-    const read = await readWal(this.ports.disk, dir, this.timing.readAttempts);
-    let snapshot: Snapshot;
-    let hardState: HardState = EMPTY_HARD_STATE;
-    let previousSegment = 0;
-    let tornBytes = 0;
-    switch (read.kind) {
-      case 'empty':
-        if (this.options.join === true) {
-          // Nothing until the leader's snapshot arrives.
-          snapshot = EMPTY_SNAPSHOT;
-        } else {
-          snapshot = this.bootstrapSnapshot();
-          this.storage.applySnapshot(snapshot);
-        }
-        break;
-      case 'recovered': {
-        const log = read.log;
-        snapshot = log.snapshot;
-        previousSegment = log.newestSegment;
-        tornBytes = log.tornBytes;
-        if (snapshot.metadata.index > 0) this.storage.applySnapshot(snapshot);
-        for (const batch of log.entryBatches) this.storage.append(batch);
-        hardState = log.hardState;
-        break;
-      }
-      case 'unreadable':
-        throw new Error(`${this.ports.name}: cannot recover the store: ${read.reason}`);
-      default:
-        return assertNever(read, 'wal read');
-    }
-    const snapIndex = snapshot.metadata.index;
-    // A leader's snapshot may have been made durable before the hard state that follows it.
-    if (hardState.commit < snapIndex) hardState = { ...hardState, commit: snapIndex };
-    assert(
-      hardState.commit <= this.storage.lastIndex(),
-      `${this.ports.name}: recovered commit ${hardState.commit} beyond the last entry ${this.storage.lastIndex()}`,
+    const recovered = await recoverLog(
+      this.ports.disk,
+      this.dataDir,
+      this.timing.readAttempts,
+      this.storage,
+      this.ports.name,
+      this.options.join === true
+        ? undefined
+        : bootstrapSnapshot(this.confState, this.options.restoreFrom),
     );
-    this.storage.setHardState(hardState);
+    const { snapshot, hardState } = recovered;
+    const snapIndex = snapshot.metadata.index;
     this.hardState = hardState;
     this.restoreStateMachine(snapshot);
     this.wal = await Wal.start(
       this.ports.disk,
-      dir,
-      previousSegment,
+      this.dataDir,
+      recovered.previousSegment,
       snapshot,
       hardState,
-      this.entriesAfter(snapIndex),
+      entriesAfter(this.storage, snapIndex),
     );
     this.node = new RawNode({
       id: this.id,
@@ -371,33 +286,22 @@ export class KvMember {
     this.started = true;
     this.ports.trace.emit('store.member.start', {
       id: this.id,
-      from: read.kind,
+      from: recovered.from,
       snapshotIndex: snapIndex,
       lastIndex: this.storage.lastIndex(),
       commit: hardState.commit,
       term: hardState.term,
-      tornBytes,
+      tornBytes: recovered.tornBytes,
     });
-    this.ports.transport.listen({
-      onMessage: (from, msg) => this.onMessage(from, msg as Message | MemberRemovedNotice),
-      onCall: (_from, req, reply) => this.onCall(req as MemberRequest, reply),
-      onStream: (_from, req, stream) =>
-        this.onWatch(req as WatchOpen, stream as ServerStream<WatchStreamMessage>),
+    const transport = this.ports.transport;
+    transport.listen(STORE_PEER_PROTOCOL, { onMessage: (from, msg) => this.onMessage(from, msg) });
+    transport.listen(STORE_CLIENT_PROTOCOL, {
+      onCall: (_from, req, reply) => this.onCall(req, reply),
+      onStream: (_from, req, stream) => this.onWatch(req, stream),
     });
     this.ports.clock.setTimer(this.timing.tickUs, () => this.onTick());
     this.ports.clock.setTimer(this.timing.progressIntervalUs, () => this.onProgressTimer());
     await this.pump();
-  }
-
-  /**
-   * Every member of a new cluster starts from the same image at index 1, term 1: an empty store,
-   * or the saved one it is restored from.
-   */
-  private bootstrapSnapshot(): Snapshot {
-    return {
-      metadata: { index: asIndex(1), term: asTerm(1), confState: this.confState },
-      data: this.options.restoreFrom ?? EMPTY_DATA,
-    };
   }
 
   private restoreStateMachine(snapshot: Snapshot): void {
@@ -426,13 +330,6 @@ export class KvMember {
     this.probe?.restored(this.id, this.applied, this.sm.revision);
   }
 
-  private entriesAfter(index: Index): readonly Entry[] {
-    const last = this.storage.lastIndex();
-    return last > index
-      ? this.storage.entries(asIndex(index + 1), asIndex(last + 1), Infinity)
-      : [];
-  }
-
   // ---- inputs --------------------------------------------------------------------------------
 
   private onTick(): Promise<void> | undefined {
@@ -443,7 +340,7 @@ export class KvMember {
     return this.pumpNow();
   }
 
-  private onMessage(from: string, msg: Message | MemberRemovedNotice): Promise<void> | undefined {
+  private onMessage(from: string, msg: PeerDatagram): Promise<void> | undefined {
     if (msg.kind === 'MemberRemoved') {
       if (msg.member === this.id && !this.removed) this.onRemoved(from);
       return undefined;
@@ -454,7 +351,7 @@ export class KvMember {
     // its configuration was replaced would hear from no one.
     if (this.removedIds.has(m.from)) {
       const notice: MemberRemovedNotice = { kind: 'MemberRemoved', member: m.from };
-      this.ports.transport.send(from, notice);
+      this.ports.transport.send(STORE_PEER_PROTOCOL, from, notice);
       return undefined;
     }
     // No `removed` check: a removed member never ticks (so never campaigns) and serves no
@@ -484,11 +381,14 @@ export class KvMember {
         return this.enqueueConfChange(req, reply);
       case 'kv':
         return req.op.kind === 'range'
-          ? this.enqueueRead(() => this.serveRange(req.op), reply)
+          ? this.enqueueRead(() => ({ kind: 'result', result: this.sm.apply(req.op) }), reply)
           : this.enqueueWrite(req.op, reply);
       case 'lease-keep-alive':
       case 'lease-time-to-live':
-        return this.enqueueRead(() => this.serveLease(req), reply);
+        return this.enqueueRead(
+          () => serveLease(req, this.sm, this.lessor, this.ports.clock.now(), this.notLeaderReply),
+          reply,
+        );
       case 'snapshot-save':
         return this.enqueueRead(
           () => ({ kind: 'snapshot', revision: this.sm.revision, data: this.sm.snapshot() }),
@@ -500,101 +400,32 @@ export class KvMember {
   }
 
   private enqueueWrite(op: Op, resolve: Resolve): void {
-    const chosen = op.kind === 'lease-grant' && op.id === 0 ? { ...op, id: this.newLeaseId() } : op;
-    this.proposals.push({ op: chosen, data: encodeEntryOp(chosen), resolve });
+    const chosen =
+      op.kind === 'lease-grant' && op.id === 0
+        ? { ...op, id: newLeaseId(this.sm, this.ports.random) }
+        : op;
+    this.proposals.add(chosen, encodeEntryOp(chosen), resolve);
     this.kick();
   }
 
   /** Checks a membership change against the current configuration and queues it. */
-  private enqueueConfChange(
-    req: Exclude<MembershipRequest, { readonly kind: 'member-list' }>,
-    resolve: Resolve,
-  ): void {
-    const refuse = (reason: string): void => resolve({ kind: 'membership-error', reason });
-    if (this.confChange !== undefined || this.confChangeIndex !== undefined)
-      return refuse('another membership change is in progress');
-    if (!Number.isSafeInteger(req.id) || req.id <= 0)
-      return refuse(`member id must be a positive integer, got ${req.id}`);
-    const id = asNodeId(req.id);
-    const cs = this.confState;
-    const isVoter = cs.voters.includes(id);
-    const isLearner = cs.learners.includes(id);
-    let cc: ConfChange;
-    switch (req.kind) {
-      case 'member-add': {
-        if (isVoter || isLearner) return refuse(`member ${id} already exists`);
-        if (req.address === '') return refuse('member address must not be empty');
-        const taken = membersOf(cs).find((m) => this.addressOf.get(m) === req.address);
-        if (taken !== undefined) return refuse(`address ${req.address} is member ${taken}'s`);
-        cc = confChange(req.learner ? 'add-learner' : 'add-voter', id, encoder.encode(req.address));
-        break;
-      }
-      case 'member-promote':
-        if (!isLearner) return refuse(`member ${id} is not a learner`);
-        cc = confChange('add-voter', id);
-        break;
-      case 'member-remove':
-        if (!isVoter && !isLearner) return refuse(`member ${id} does not exist`);
-        if (isVoter && cs.voters.length === 1) return refuse('cannot remove the last voter');
-        cc = confChange('remove', id);
-        break;
-      default:
-        return assertNever(req, 'membership request');
-    }
-    const risk = this.reconfigurationRisk(req, id);
-    if (risk !== undefined) return refuse(risk);
-    this.confChange = { cc, resolve };
+  private enqueueConfChange(req: MembershipChange, resolve: Resolve): void {
+    const checked = checkMembershipChange(req, {
+      self: this.id,
+      confState: this.confState,
+      addressOf: this.addressOf,
+      busy: this.proposals.confChangeBusy,
+      progress: () => this.raw().status().progress,
+      lastIndex: this.storage.lastIndex(),
+    });
+    if (checked.kind === 'refused')
+      return resolve({ kind: 'membership-error', reason: checked.reason });
+    this.proposals.addConfChange(checked.cc, resolve);
     this.kick();
   }
 
-  /**
-   * etcd's strict reconfiguration check, on the leader: a change must leave a quorum of the
-   * new voters among the members that answered lately (since the last CheckQuorum round, and
-   * ever acknowledged an append; a member just added has not). A one-voter cluster may still
-   * add a second voter, or it could never grow. A learner is promoted only once it is in sync:
-   * within 10% of the leader's log, as etcd's readyPercent.
-   */
-  private reconfigurationRisk(
-    req: Exclude<MembershipRequest, { readonly kind: 'member-list' }>,
-    id: NodeId,
-  ): string | undefined {
-    const progress = this.raw().status().progress;
-    const isActive = (m: NodeId): boolean =>
-      m === this.id || progress.some((p) => p.id === m && p.recentActive && p.match > 0);
-    const voters = this.confState.voters;
-    const activeVoters = voters.filter(isActive).length;
-    const shortfall = (change: string, count: number, active: number): string | undefined => {
-      const quorum = Math.floor(count / 2) + 1;
-      return active >= quorum
-        ? undefined
-        : `unhealthy cluster: ${change} leaves ${count} voters, which need ${quorum} active, and ${active} would be`;
-    };
-    switch (req.kind) {
-      case 'member-add':
-        if (req.learner || voters.length === 1) return undefined;
-        return shortfall(`adding voter ${id}`, voters.length + 1, activeVoters);
-      case 'member-promote': {
-        const match = progress.find((p) => p.id === id)?.match ?? 0;
-        const last = this.storage.lastIndex();
-        if (match < last * READY_FRACTION)
-          return `member ${id} is a learner not yet in sync with the leader (at index ${match} of ${last})`;
-        return shortfall(
-          `promoting ${id}`,
-          voters.length + 1,
-          activeVoters + (isActive(id) ? 1 : 0),
-        );
-      }
-      case 'member-remove':
-        // A learner, or a voter that is down, is not part of the active quorum.
-        if (!voters.includes(id) || !isActive(id)) return undefined;
-        return shortfall(`removing ${id}`, voters.length - 1, activeVoters - 1);
-      default:
-        return assertNever(req, 'membership request');
-    }
-  }
-
   private enqueueRead(serve: () => MemberReply, resolve: Resolve): void {
-    this.reads.push({ serve, resolve });
+    this.reads.add(serve, resolve);
     this.kick();
   }
 
@@ -603,30 +434,12 @@ export class KvMember {
       stream.send({ kind: 'member-removed', members: this.successors });
       return stream.close();
     }
-    const created = this.sm.watch(open.request);
-    if (created.kind === 'error') {
-      stream.send({ kind: 'error', error: created });
-      stream.close();
-      return;
-    }
-    const id = created.watchId;
-    const sm = this.sm;
-    this.streams.set(id, stream);
-    stream.onClose(() => {
-      // The state machine may have been replaced by a snapshot since.
-      if (this.sm === sm) {
-        this.streams.delete(id);
-        sm.cancelWatch(id);
-      }
-    });
-    stream.send({ kind: 'created', watchId: id });
-    this.flushWatches();
+    this.watches.open(open, stream, this.sm, () => this.sm);
   }
 
   private onProgressTimer(): void {
     this.ports.clock.setTimer(this.timing.progressIntervalUs, () => this.onProgressTimer());
-    for (const p of this.sm.progress())
-      this.streams.get(p.watchId)?.send({ kind: 'progress', revision: p.revision });
+    this.watches.progress(this.sm);
   }
 
   // ---- the host loop -------------------------------------------------------------------------
@@ -650,9 +463,9 @@ export class KvMember {
     const node = this.raw();
     this.pumping = true;
     for (;;) {
-      this.flushProposals(node);
-      this.flushConfChange(node);
-      this.flushReads(node);
+      this.proposals.flush(node, this.timing.maxBatchEntries, this.notLeaderReply, this.dropped);
+      this.proposals.flushConfChange(node, this.notLeaderReply);
+      this.reads.flush(node, this.ports.incarnation, this.notLeaderReply);
       if (!node.hasReady()) break;
       const rd = node.ready();
       const durable = this.persist(rd);
@@ -692,15 +505,13 @@ export class KvMember {
     const transport = this.ports.transport;
     for (const m of rd.messages) {
       const to = this.addressOf.get(m.to);
-      if (to !== undefined) transport.send(to, m);
+      if (to !== undefined) transport.send(STORE_PEER_PROTOCOL, to, m);
     }
     if (rd.snapshot !== undefined) this.installSnapshot(rd.snapshot);
     if (rd.committedEntries.length > 0) this.applyEntries(rd.committedEntries);
-    for (const rs of rd.readStates) {
-      if (this.readRound?.ctx === rs.ctx) this.readRound.index = rs.index;
-    }
-    this.serveReads();
-    this.flushWatches();
+    this.reads.confirm(rd.readStates);
+    this.reads.serve(this.applied);
+    this.watches.flush(this.sm);
   }
 
   private onSoftState(role: RaftRole, lead: NodeId): void {
@@ -717,13 +528,8 @@ export class KvMember {
       );
     } else if (role !== 'leader' && wasLeader) {
       this.lessor.demote();
-      this.failReads();
-      const queued = this.proposals;
-      this.proposals = [];
-      for (const p of queued) p.resolve?.(this.notLeader());
-      const conf = this.confChange;
-      this.confChange = undefined;
-      conf?.resolve(this.notLeader());
+      this.reads.fail(this.notLeaderReply);
+      this.proposals.failQueued(this.notLeaderReply);
     }
     this.ports.trace.emit('store.member.role', {
       id: this.id,
@@ -733,82 +539,12 @@ export class KvMember {
     });
   }
 
-  private flushProposals(node: RawNode): void {
-    while (this.proposals.length > 0) {
-      const batch =
-        this.proposals.length <= this.timing.maxBatchEntries
-          ? this.proposals
-          : this.proposals.slice(0, this.timing.maxBatchEntries);
-      this.proposals = batch === this.proposals ? [] : this.proposals.slice(batch.length);
-      const entries: ProposedEntry[] = new Array<ProposedEntry>(batch.length);
-      for (let i = 0; i < batch.length; i++) entries[i] = { type: 'normal', data: batch[i]!.data };
-      const result = node.proposeBatch(entries);
-      if (result.kind === 'appended') {
-        const first = result.index - batch.length + 1;
-        for (let i = 0; i < batch.length; i++) {
-          const p = batch[i]!;
-          this.inflight.set(first + i, { term: result.term, op: p.op, resolve: p.resolve });
-        }
-      } else {
-        // Not appended anywhere (forwarding is off): safe to retry elsewhere.
-        for (const p of batch) {
-          if (p.resolve !== undefined) p.resolve(this.notLeader());
-          else if (p.op.kind === 'lease-revoke') this.lessor.revokeDropped(p.op.id);
-        }
-      }
-    }
-  }
-
-  private flushConfChange(node: RawNode): void {
-    const queued = this.confChange;
-    if (queued === undefined) return;
-    this.confChange = undefined;
-    const result = node.proposeConfChange(queued.cc);
-    if (result.kind === 'appended') {
-      this.confChangeIndex = result.index;
-      this.inflight.set(result.index, {
-        term: result.term,
-        op: undefined,
-        resolve: queued.resolve,
-      });
-    } else {
-      queued.resolve(this.notLeader());
-    }
-  }
-
-  private flushReads(node: RawNode): void {
-    if (this.reads.length === 0 || this.readRound !== undefined) return;
-    const ctx = `${this.ports.incarnation}.${++this.readSeq}`;
-    const reads = this.reads;
-    this.reads = [];
-    const result = node.readIndex(ctx);
-    if (result.kind === 'pending') this.readRound = { ctx, reads, index: undefined };
-    else for (const r of reads) r.resolve(this.notLeader());
-  }
-
-  /** Serves the confirmed read round once its index is applied. */
-  private serveReads(): void {
-    const round = this.readRound;
-    if (round === undefined || round.index === undefined || this.applied < round.index) return;
-    this.readRound = undefined;
-    for (const r of round.reads) r.resolve(r.serve());
-  }
-
-  private failReads(): void {
-    const round = this.readRound;
-    this.readRound = undefined;
-    const queued = this.reads;
-    this.reads = [];
-    if (round !== undefined) for (const r of round.reads) r.resolve(this.notLeader());
-    for (const r of queued) r.resolve(this.notLeader());
-  }
-
   private applyEntries(entries: readonly Entry[]): void {
     const probe = this.probe;
     const sm = this.sm;
     for (let k = 0; k < entries.length; k++) {
       const e = entries[k]!;
-      const pending = this.inflight.size > 0 ? this.inflight.get(e.index) : undefined;
+      const pending = this.proposals.take(e.index);
       let result: Result | undefined;
       if (e.type === 'conf-change') {
         this.applyConfChange(decodeConfChange(e.data));
@@ -821,7 +557,6 @@ export class KvMember {
       this.applied = e.index;
       probe?.applied(this.id, e, sm.revision, this.hardState.term);
       if (pending !== undefined) {
-        this.inflight.delete(e.index);
         if (pending.op === undefined) this.answerConfChange(e, pending);
         else if (pending.resolve !== undefined) {
           pending.resolve(
@@ -864,17 +599,12 @@ export class KvMember {
     const known = [...this.addressOf.values()].filter((a) => a !== own);
     this.successors =
       notifier === undefined ? known : [notifier, ...known.filter((a) => a !== notifier)];
-    const moved: WatchStreamMessage = { kind: 'member-removed', members: this.successors };
-    for (const stream of this.streams.values()) {
-      stream.send(moved);
-      stream.close();
-    }
-    this.streams.clear();
+    this.watches.closeAll({ kind: 'member-removed', members: this.successors });
   }
 
   /** The entry at a proposed membership change's index: the change itself, or something else. */
   private answerConfChange(e: Entry, pending: InflightProposal): void {
-    this.confChangeIndex = undefined;
+    this.proposals.confChangeApplied();
     if (pending.resolve === undefined) return;
     if (pending.term !== e.term) return pending.resolve(this.notLeader());
     if (e.type !== 'conf-change') {
@@ -887,16 +617,8 @@ export class KvMember {
     pending.resolve({ kind: 'members', members: this.memberList() });
   }
 
-  /** The current configuration with addresses, by id. */
   private memberList(): MemberInfo[] {
-    const cs = this.confState;
-    return membersOf(cs)
-      .sort((a, b) => a - b)
-      .map((id) => ({
-        id,
-        address: this.addressOf.get(id) ?? '',
-        learner: cs.learners.includes(id),
-      }));
+    return memberList(this.confState, this.addressOf);
   }
 
   private afterLeaseOp(op: Op, result: Result): void {
@@ -910,13 +632,9 @@ export class KvMember {
   /** A leader's snapshot replaced the log: rebuild the state machine from it. */
   private installSnapshot(snapshot: Snapshot): void {
     const index = snapshot.metadata.index;
-    for (const stream of this.streams.values()) stream.close();
-    this.streams.clear();
+    this.watches.closeAll();
     this.restoreStateMachine(snapshot);
-    for (const i of [...this.inflight.keys()]) if (i <= index) this.inflight.delete(i);
-    if (this.confChangeIndex !== undefined && this.confChangeIndex <= index) {
-      this.confChangeIndex = undefined;
-    }
+    this.proposals.forgetThrough(index);
     if (this.lessor.isPrimary) this.lessor.promote(this.sm.leases(), this.ports.clock.now());
     this.ports.trace.emit('store.member.snapshot-installed', {
       id: this.id,
@@ -937,7 +655,7 @@ export class KvMember {
     const keepFrom = index - this.timing.catchUpEntries;
     if (keepFrom > storage.firstIndex()) storage.compact(asIndex(keepFrom));
     const snapshot = storage.snapshot();
-    await this.wal!.rotate(snapshot, this.hardState, this.entriesAfter(index));
+    await this.wal!.rotate(snapshot, this.hardState, entriesAfter(storage, index));
     this.ports.trace.emit('store.member.snapshot', {
       id: this.id,
       index,
@@ -945,67 +663,10 @@ export class KvMember {
     });
   }
 
-  private flushWatches(): void {
-    if (this.streams.size === 0) return;
-    for (const response of this.sm.drainWatchEvents()) {
-      this.streams.get(response.watchId)?.send({ kind: 'events', response });
-    }
-  }
-
-  // ---- serving -------------------------------------------------------------------------------
-
-  private serveRange(op: Op): KvReply {
-    return { kind: 'result', result: this.sm.apply(op) };
-  }
-
-  private serveLease(req: LeaseRequest): MemberReply {
-    const now = this.ports.clock.now();
-    const header = { revision: this.sm.revision };
-    const info = this.sm.leases().find((l) => l.id === req.id);
-    const notFound: LeaseResult = { kind: 'error', reason: 'lease-not-found', header };
-    if (info === undefined) return { kind: 'lease', result: notFound };
-    switch (req.kind) {
-      case 'lease-keep-alive': {
-        const ttl = this.lessor.keepAlive(req.id, now);
-        if (ttl === undefined)
-          return this.lessor.isPrimary ? { kind: 'lease', result: notFound } : this.notLeader();
-        return {
-          kind: 'lease',
-          result: { kind: 'lease-keep-alive', header, id: req.id, ttlSeconds: ttl },
-        };
-      }
-      case 'lease-time-to-live': {
-        const remainingUs = this.lessor.remainingUs(req.id, now);
-        if (remainingUs === undefined) return this.notLeader();
-        return {
-          kind: 'lease',
-          result: {
-            kind: 'lease-time-to-live',
-            header,
-            id: req.id,
-            remainingSeconds: Math.ceil(remainingUs / US_PER_SECOND),
-            grantedTtlSeconds: info.ttlSeconds,
-            keys: info.keys,
-          },
-        };
-      }
-      default:
-        return assertNever(req, 'lease request');
-    }
-  }
-
   private expireLeases(): void {
     for (const id of this.lessor.takeExpired(this.ports.clock.now())) {
       const op: Op = { kind: 'lease-revoke', id };
-      this.proposals.push({ op, data: encodeEntryOp(op), resolve: undefined });
-    }
-  }
-
-  private newLeaseId(): LeaseId {
-    const taken = new Set(this.sm.leases().map((l) => l.id as number));
-    for (;;) {
-      const id = 1 + this.ports.random.int(LEASE_ID_SPACE);
-      if (!taken.has(id)) return leaseId(id);
+      this.proposals.add(op, encodeEntryOp(op), undefined);
     }
   }
 

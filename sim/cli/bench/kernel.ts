@@ -1,5 +1,6 @@
 import { Simulation } from '../../simulation.ts';
 import type { ProcessPorts } from '../../../core/ports/process.ts';
+import { jsonProtocol } from '../../../core/ports/transport.ts';
 
 export interface KernelBenchRow {
   readonly name: string;
@@ -14,6 +15,8 @@ export interface KernelBenchOptions {
   readonly timerEvents: number;
   readonly messages: number;
   readonly processes: number;
+  /** Check mode (SimulationOptions.checkImmutability): measures what checking costs. */
+  readonly checkImmutability?: boolean;
 }
 
 export const DEFAULT_KERNEL_BENCH: KernelBenchOptions = {
@@ -27,8 +30,12 @@ export const DEFAULT_KERNEL_BENCH: KernelBenchOptions = {
 const wallMs = (): number => performance.now();
 
 /** Every process keeps a periodic timer going with a jittered period: pure event-loop cost. */
+function simulation(opts: KernelBenchOptions): Simulation {
+  return new Simulation({ seed: opts.seed, checkImmutability: opts.checkImmutability ?? false });
+}
+
 async function timers(opts: KernelBenchOptions): Promise<KernelBenchRow> {
-  const sim = new Simulation({ seed: opts.seed });
+  const sim = simulation(opts);
   for (let i = 0; i < opts.processes; i++) {
     sim.spawnProcess(`p${i}`, (ports: ProcessPorts) => {
       const tick = (): void => {
@@ -42,18 +49,21 @@ async function timers(opts: KernelBenchOptions): Promise<KernelBenchRow> {
   return row('timer events', outcome.eventsRun, wallMs() - start, sim.now);
 }
 
+const PING = jsonProtocol('ping');
+
 /** Datagrams bounce between random peers through the default network model. */
 async function messages(opts: KernelBenchOptions): Promise<KernelBenchRow> {
-  const sim = new Simulation({ seed: opts.seed });
+  const sim = simulation(opts);
   const names = Array.from({ length: opts.processes }, (_, i) => `p${i}`);
   for (const name of names) {
     sim.spawnProcess(name, (ports: ProcessPorts) => {
       const msg = { kind: 'ping' };
-      ports.transport.listen({
-        onMessage: () => ports.transport.send(names[ports.random.int(names.length)] as string, msg),
+      ports.transport.listen(PING, {
+        onMessage: () =>
+          ports.transport.send(PING, names[ports.random.int(names.length)] as string, msg),
       });
       for (let k = 0; k < 10; k++)
-        ports.transport.send(names[ports.random.int(names.length)] as string, msg);
+        ports.transport.send(PING, names[ports.random.int(names.length)] as string, msg);
     });
   }
   const start = wallMs();

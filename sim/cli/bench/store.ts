@@ -47,6 +47,8 @@ export interface StoreBenchOptions {
   /** Client request timeout: well above the p99, short enough not to pile up timers. */
   readonly requestTimeoutUs: number;
   readonly tuning?: MemberTuning;
+  /** Check mode (SimulationOptions.checkImmutability): measures what checking costs. */
+  readonly checkImmutability?: boolean;
 }
 
 /** Issue 3's target: committed writes per wall-clock second on the 2-core reference machine. */
@@ -222,7 +224,10 @@ export async function runStoreBench(
   options: Partial<StoreBenchOptions> = {},
 ): Promise<StoreBenchRow[]> {
   const opts: StoreBenchOptions = { ...DEFAULT_STORE_BENCH, ...options };
-  const sim = new Simulation({ seed: opts.seed });
+  const sim = new Simulation({
+    seed: opts.seed,
+    checkImmutability: opts.checkImmutability ?? false,
+  });
   const cluster = new StoreCluster(sim, {
     members: opts.members,
     ...(opts.tuning === undefined ? {} : { tuning: opts.tuning }),

@@ -4,9 +4,9 @@ import { ApiServer } from '../../../../core/apiserver/server.ts';
 import { ApiClient } from '../../../../core/client/api-client.ts';
 import type { ProcessPorts } from '../../../../core/ports/process.ts';
 import { KvClient, type MembershipOutcome } from '../../../../core/store/kv-client.ts';
+import { STORE_CLIENT_PROTOCOL } from '../../../../core/store/client-protocol.ts';
 import type {
   LeaseReply,
-  MemberReply,
   MemberRequest,
   MembershipRequest,
 } from '../../../../core/store/member/member-protocol.ts';
@@ -141,7 +141,12 @@ describe('KvMember', () => {
     const leader = w.cluster.leader()!;
     const follower = w.cluster.names.find((n) => n !== leader.name)!;
     const reply = await client(w, async (_kv, p) =>
-      p.transport.request(follower, { kind: 'kv', op: put('x', 'y') }, 1_000_000),
+      p.transport.request(
+        STORE_CLIENT_PROTOCOL,
+        follower,
+        { kind: 'kv', op: put('x', 'y') },
+        1_000_000,
+      ),
     );
     expect(reply).toEqual({ kind: 'reply', body: { kind: 'not-leader', leader: leader.name } });
     await until(w, () => converged(w));
@@ -260,7 +265,7 @@ describe('KvMember', () => {
       for (;;) {
         const leader = w.cluster.leader();
         if (leader !== undefined) {
-          const r = await p.transport.request<LeaseReply>(leader.name, req, 1_000_000);
+          const r = await p.transport.request(STORE_CLIENT_PROTOCOL, leader.name, req, 1_000_000);
           if (r.kind === 'reply' && r.body.kind === 'lease') return r.body;
         }
         await p.clock.sleep(100_000);
@@ -339,9 +344,10 @@ describe('KvMember', () => {
       for (;;) {
         const leader = w.cluster.leader();
         if (leader !== undefined) {
-          const r = await p.transport.request<MemberReply>(
+          const r = await p.transport.request(
+            STORE_CLIENT_PROTOCOL,
             leader.name,
-            { kind: 'snapshot-save' } satisfies MemberRequest,
+            { kind: 'snapshot-save' },
             1_000_000,
           );
           if (r.kind === 'reply' && r.body.kind === 'snapshot') return r.body;

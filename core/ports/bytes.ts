@@ -1,0 +1,177 @@
+/**
+ * Building blocks of the binary codecs (Raft messages, store requests and replies): a growing
+ * writer and a bounds-checked reader. Layouts are little-endian; numbers are float64 because
+ * ids, terms, indexes and revisions are JavaScript numbers (exact below 2^53), as in the WAL;
+ * strings and byte arrays are a u32 length and the bytes. A reader that runs past the end or
+ * finds a bad value throws a `CodecError` that names the message and the offset.
+ */
+import { CodecError } from './codec.ts';
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder('utf-8', { fatal: true });
+const INITIAL_BYTES = 256;
+
+export class ByteWriter {
+  private buf: Uint8Array;
+  private view: DataView;
+  private at = 0;
+
+  constructor(initialBytes = INITIAL_BYTES) {
+    this.buf = new Uint8Array(initialBytes);
+    this.view = new DataView(this.buf.buffer);
+  }
+
+  u8(n: number): void {
+    this.room(1);
+    this.buf[this.at++] = n;
+  }
+
+  u32(n: number): void {
+    this.room(4);
+    this.view.setUint32(this.at, n, true);
+    this.at += 4;
+  }
+
+  f64(n: number): void {
+    this.room(8);
+    this.view.setFloat64(this.at, n, true);
+    this.at += 8;
+  }
+
+  bool(b: boolean): void {
+    this.u8(b ? 1 : 0);
+  }
+
+  str(s: string): void {
+    // UTF-8 needs at most three bytes per UTF-16 code unit.
+    this.room(4 + s.length * 3);
+    const written = encoder.encodeInto(s, this.buf.subarray(this.at + 4)).written;
+    this.view.setUint32(this.at, written, true);
+    this.at += 4 + written;
+  }
+
+  bytes(b: Uint8Array): void {
+    this.room(4 + b.byteLength);
+    this.view.setUint32(this.at, b.byteLength, true);
+    this.buf.set(b, this.at + 4);
+    this.at += 4 + b.byteLength;
+  }
+
+  /** The bytes written so far (a view of the writer's buffer; the writer is done with). */
+  finish(): Uint8Array {
+    return this.buf.subarray(0, this.at);
+  }
+
+  private room(n: number): void {
+    if (this.at + n <= this.buf.length) return;
+    const next = new Uint8Array(Math.max(this.buf.length * 2, this.at + n));
+    next.set(this.buf.subarray(0, this.at));
+    this.buf = next;
+    this.view = new DataView(next.buffer);
+  }
+}
+
+export class ByteReader {
+  private readonly view: DataView;
+  private at = 0;
+
+  constructor(
+    private readonly buf: Uint8Array,
+    /** What is being decoded, for error messages. */
+    private readonly what: string,
+  ) {
+    this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  }
+
+  u8(): number {
+    this.need(1);
+    return this.buf[this.at++]!;
+  }
+
+  u32(): number {
+    this.need(4);
+    const n = this.view.getUint32(this.at, true);
+    this.at += 4;
+    return n;
+  }
+
+  f64(): number {
+    this.need(8);
+    const n = this.view.getFloat64(this.at, true);
+    this.at += 8;
+    return n;
+  }
+
+  bool(): boolean {
+    const b = this.u8();
+    if (b > 1) this.fail(`expected a boolean, found ${b}`);
+    return b === 1;
+  }
+
+  str(): string {
+    const n = this.u32();
+    this.need(n);
+    let s: string;
+    try {
+      s = decoder.decode(this.buf.subarray(this.at, this.at + n));
+    } catch {
+      return this.fail('string is not valid UTF-8');
+    }
+    this.at += n;
+    return s;
+  }
+
+  /** A copy: the decoded message must not share the receive buffer, which a host may reuse. */
+  bytes(): Uint8Array {
+    const n = this.u32();
+    this.need(n);
+    const b = this.buf.slice(this.at, this.at + n);
+    this.at += n;
+    return b;
+  }
+
+  /** An element count, checked against the bytes left (each element takes at least one). */
+  count(): number {
+    const n = this.u32();
+    if (n > this.buf.byteLength - this.at) this.fail(`count ${n} exceeds the bytes left`);
+    return n;
+  }
+
+  /** A one-byte tag looked up in `table`. */
+  tag<T>(table: readonly T[], what: string): T {
+    const t = this.u8();
+    const v = table[t];
+    if (v === undefined) this.fail(`unknown ${what} tag ${t}`);
+    return v as T;
+  }
+
+  /** Every byte must have been read. */
+  end(): void {
+    if (this.at !== this.buf.byteLength)
+      this.fail(`${this.buf.byteLength - this.at} bytes left over`);
+  }
+
+  fail(problem: string): never {
+    throw new CodecError(`${this.what}: ${problem} (at byte ${this.at})`);
+  }
+
+  private need(n: number): void {
+    if (this.at + n > this.buf.byteLength)
+      this.fail(`truncated: needs ${n} more bytes, ${this.buf.byteLength - this.at} left`);
+  }
+}
+
+/** Encodes with a fresh writer. */
+export function encodeWith<T>(value: T, write: (w: ByteWriter, value: T) => void): Uint8Array {
+  const w = new ByteWriter();
+  write(w, value);
+  return w.finish();
+}
+
+/** Decodes all of `bytes` with `read`; leftover bytes are an error. */
+export function decodeWith<T>(bytes: Uint8Array, what: string, read: (r: ByteReader) => T): T {
+  const r = new ByteReader(bytes, what);
+  const value = read(r);
+  r.end();
+  return value;
+}
