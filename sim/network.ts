@@ -403,9 +403,9 @@ export class Network {
   }
 
   private reply(from: Address, client: NetNode, deliver: () => void): void {
-    if (this.isBlocked(from, client.name)) return this.drop(from, client.name, 'reply', 'blocked');
+    if (this.isBlocked(from, client.name)) return this.drop(from, client.name, REPLY, 'blocked');
     const at = this.arrival(from, client.name, false);
-    if (at < 0) return this.drop(from, client.name, 'reply', 'lost');
+    if (at < 0) return this.drop(from, client.name, REPLY, 'lost');
     this.loop.scheduleAt(at, deliver, client.owner);
   }
 
@@ -568,6 +568,9 @@ export class Network {
     }
   }
 }
+
+/** Stands for a reply (or a reset) in trace records: replies carry no kind of their own. */
+const REPLY = { kind: 'reply' } as const;
 
 function kindOf(msg: unknown): string {
   if (typeof msg === 'object' && msg !== null && 'kind' in msg)

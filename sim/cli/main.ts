@@ -183,6 +183,12 @@ export async function main(
     .option('--runs <n>', 'number of runs', asSeed, 100)
     .option('--seed <n>', 'first seed (run i uses seed + i)', asSeed, 1)
     .option('--members <n>', '3 or 5 (default: decided by each seed)', asSeed)
+    .option(
+      '--duration <d>',
+      'virtual time of the faulty phase of each run (default 8s)',
+      asDuration,
+    )
+    .option('--clients <n>', 'concurrent clients of the workload (default 4)', asSeed)
     .option('--no-shrink', 'do not shrink a failing fault schedule')
     .option(
       '--no-check-immutability',
@@ -193,6 +199,8 @@ export async function main(
         runs: number;
         seed: number;
         members?: number;
+        duration?: number;
+        clients?: number;
         shrink: boolean;
         checkImmutability: boolean;
       }) => {
@@ -208,6 +216,8 @@ export async function main(
             shrink: opts.shrink,
             checkImmutability: opts.checkImmutability,
             ...(opts.members === undefined ? {} : { members: opts.members }),
+            ...(opts.duration === undefined ? {} : { durationUs: opts.duration }),
+            ...(opts.clients === undefined ? {} : { clients: opts.clients }),
           },
           out,
         );

@@ -68,7 +68,7 @@ export function reproduceCommand(
 ): string {
   const extra = [
     options.members === undefined ? '' : ` --members ${options.members}`,
-    options.durationUs === undefined ? '' : ` --duration-us ${options.durationUs}`,
+    options.durationUs === undefined ? '' : ` --duration ${options.durationUs}us`,
     options.clients === undefined ? '' : ` --clients ${options.clients}`,
     options.checkImmutability === false ? ' --no-check-immutability' : '',
   ].join('');

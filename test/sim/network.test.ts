@@ -73,6 +73,35 @@ describe('simulated network', () => {
     expect(sim.network.stats.dropped).toBe(3);
   });
 
+  it('names what it dropped in the trace: a request by its kind, a reply as a reply', async () => {
+    const sim = new Simulation({ seed: 1, network: constant(10), traceLevel: 'debug' });
+    const drops: unknown[] = [];
+    sim.trace.addSink((line) => {
+      const r = JSON.parse(line) as { k: string; msg?: string; reason?: string };
+      if (r.k === 'net.drop') drops.push([r.msg, r.reason]);
+    });
+    sim.spawnProcess('server', (p) =>
+      p.transport.listen(P, {
+        onRequest: () => {
+          sim.network.block('server', 'client');
+          return { kind: 'pong' };
+        },
+      }),
+    );
+    sim.spawnProcess('client', (p) =>
+      p.spawn(async () => {
+        await p.transport.request(P, 'server', { kind: 'ping' }, 1_000);
+        sim.network.block('client', 'server');
+        await p.transport.request(P, 'server', { kind: 'ping' }, 1_000);
+      }),
+    );
+    await sim.run();
+    expect(drops).toEqual([
+      ['reply', 'blocked'],
+      ['ping', 'blocked'],
+    ]);
+  });
+
   it('drops and duplicates datagrams at the configured rates', async () => {
     const sim = new Simulation({
       seed: 2,

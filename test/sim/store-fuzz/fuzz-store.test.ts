@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { fuzzStore, reproduceCommand } from '../../../sim/store-fuzz/fuzz-store.ts';
+import { main } from '../../../sim/cli/main.ts';
+import {
+  fuzzStore,
+  fuzzStoreCommand,
+  reproduceCommand,
+} from '../../../sim/store-fuzz/fuzz-store.ts';
 import { Simulation } from '../../../sim/simulation.ts';
 import { StoreCluster } from '../../../sim/store-cluster.ts';
 import {
@@ -187,5 +192,16 @@ describe('fuzzStore', () => {
     expect(reproduceCommand(17, { members: 5 })).toBe(
       'ksim fuzz store --seed 17 --runs 1 --members 5',
     );
+  });
+
+  it('the reproducing command runs the same history through the CLI', async () => {
+    const options = { members: 3 as const, durationUs: 1_500_000, clients: 2 };
+    const direct: string[] = [];
+    await fuzzStoreCommand({ runs: 1, seed: 23, ...options }, (s) => direct.push(s));
+    const args = reproduceCommand(23, options).split(' ');
+    expect(args).toContain('--duration');
+    const viaCli: string[] = [];
+    expect(await main(['node', ...args], (s) => viaCli.push(s))).toBe(0);
+    expect(viaCli).toEqual(direct);
   });
 });
