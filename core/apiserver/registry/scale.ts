@@ -63,7 +63,7 @@ export async function serveScale(
         name,
         undefined,
         (old) => {
-          const scale = toScale(info, sub, old);
+          const scale = toScale(sub, old);
           if (errors.isStatus(scale)) return scale;
           const patched = mergePatch(scale, body) as Partial<Scale>;
           // A resourceVersion the patch sets is a precondition on the object.
@@ -79,7 +79,7 @@ export async function serveScale(
       return statusReply(errors.methodNotAllowed());
   }
   if (errors.isStatus(r)) return statusReply(scaleNotFound(info, name, r));
-  const scale = toScale(info, sub, r);
+  const scale = toScale(sub, r);
   return errors.isStatus(scale) ? statusReply(scale) : reply(200, scale);
 }
 
@@ -90,7 +90,7 @@ function scaleNotFound(info: RequestInfo, name: string, s: Status): Status {
   return errors.notFound(qualifiedResource({ group: info.resource.group, resource }), name);
 }
 
-function toScale(info: RequestInfo, sub: ScaleSubresource<KObject>, obj: KObject): Scale | Status {
+function toScale(sub: ScaleSubresource<KObject>, obj: KObject): Scale | Status {
   const selector = labelSelectorAsMatcher(sub.selector(obj));
   if (isSelectorError(selector)) return errors.badRequest(selector.message);
   const m = obj.metadata;

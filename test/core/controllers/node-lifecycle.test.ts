@@ -223,7 +223,7 @@ describe('node lifecycle and taint eviction', () => {
     const m: Record<string, number> = {};
     await runScript(
       sim,
-      async (api, ports) => {
+      async (_api, ports) => {
         const a = new FakeKubelet(ports, 'node-a');
         const b = new FakeKubelet(ports, 'node-b');
         await a.register();
