@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Pod } from '../../../../core/api/pod-types.ts';
-import { ApiServer } from '../../../../core/apiserver/server.ts';
+import { apiServerPlan } from '../../../../core/cluster/assembly.ts';
 import { ApiClient } from '../../../../core/client/api-client.ts';
 import type { ProcessPorts } from '../../../../core/ports/process.ts';
 import { KvClient, type MembershipOutcome } from '../../../../core/store/kv-client.ts';
@@ -385,7 +385,8 @@ describe('KvMember', () => {
   it('serves the API server: create and get a pod through a 3-member store', async () => {
     const w = world(10);
     const storeMembers = w.cluster.names;
-    w.sim.spawnProcess('apiserver', (p) => new ApiServer(p, { storeMembers }));
+    const apiServer = apiServerPlan({ storeMembers });
+    w.sim.spawnProcess(apiServer.name, apiServer.start);
     await until(w, () => w.cluster.leader() !== undefined);
     let done = false;
     w.sim.spawnProcess('kubectl', (p) =>
