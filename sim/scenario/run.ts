@@ -7,6 +7,7 @@ import { Informer } from '../../core/client/informer.ts';
 import type { ProcessPorts } from '../../core/ports/process.ts';
 import type { ClusterLayout } from '../../core/cluster/assembly.ts';
 import { buildCluster } from '../cluster.ts';
+import { clusterSpecOf } from './cluster-spec.ts';
 import { applyFault, type Fault } from '../faults.ts';
 import { DEFAULT_LINK, type LinkOptions } from '../network.ts';
 import { Simulation } from '../simulation.ts';
@@ -121,21 +122,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
       : { checkImmutability: options.checkImmutability }),
   });
   if (options.traceSink !== undefined) sim.trace.addSink(options.traceSink);
-  const layout = buildCluster(sim, {
-    store: {
-      members: spec.cluster.store?.members ?? 1,
-      inMemory: spec.cluster.store?.inMemory ?? false,
-    },
-    nodePools: spec.cluster.nodes.map((p) => ({
-      namePrefix: p.namePrefix ?? 'node',
-      count: p.count,
-      capacity: p.capacity ?? {},
-      labels: p.labels ?? {},
-      ...(p.imagePullSeconds === undefined
-        ? {}
-        : { machine: { imagePullUs: Math.round(p.imagePullSeconds * 1_000_000) } }),
-    })),
-  });
+  const layout = buildCluster(sim, clusterSpecOf(spec.cluster));
   checkProcessNames(scenario, sim);
   const durationUs = options.durationUs ?? spec.duration;
   const results = new Map<number, ExpectationResult>();

@@ -18,6 +18,7 @@ import {
   type Schema,
   type SchemaError,
 } from './schema.ts';
+import { clusterProblems } from './cluster-spec.ts';
 
 const quantity: Schema<string> = (v, path, errors) => {
   const s = typeof v === 'number' ? String(v) : v;
@@ -52,9 +53,16 @@ const nodePool = obj({
   imagePullSeconds: opt(num({ min: 0 })),
 });
 
+/** --cluster-cidr and --node-cidr-mask-size: where each node's pod range comes from. */
+const podNetwork = obj({
+  clusterCIDR: req(str),
+  nodeCIDRMaskSize: opt(num({ integer: true, min: 1, max: 30 })),
+});
+
 const cluster = obj({
   store: opt(obj({ members: opt(num({ integer: true, min: 1, max: 7 })), inMemory: opt(bool) })),
   network: opt(network),
+  podNetwork: opt(podNetwork),
   nodes: req(list(nodePool)),
 });
 
@@ -181,6 +189,10 @@ export function parseScenario(text: string, file = '<scenario>'): Scenario {
   const raw: unknown = doc.toJS();
   const scenario = scenarioSchema(raw, [], errors);
   checkActions(raw, errors);
+  if (errors.length === 0 && scenario !== undefined) {
+    const cluster = clusterProblems(scenario.spec.cluster);
+    for (const message of cluster) errors.push({ path: ['spec', 'cluster'], message });
+  }
   if (errors.length > 0 || scenario === undefined) {
     throw new ScenarioError(
       file,

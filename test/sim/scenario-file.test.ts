@@ -32,6 +32,22 @@ describe('scenario files', () => {
     ]);
   });
 
+  it('checks the cluster with the assembly before anything runs: the pod network must hold every node', () => {
+    const tight = base.replace(
+      '  cluster:',
+      '  cluster:\n    podNetwork: { clusterCIDR: 10.0.0.0/24, nodeCIDRMaskSize: 26 }',
+    );
+    expect(problems(tight)).toEqual([]);
+    expect(problems(tight.replace('count: 3', 'count: 5'))).toEqual([
+      expect.stringMatching(
+        /spec\.cluster: 5 nodes do not fit the pod network 10\.0\.0\.0\/24 with a \/26 per node \(room for 4\)/,
+      ),
+    ]);
+    expect(problems(base.replace('count: 3', 'count: 1025'))).toEqual([
+      expect.stringMatching(/1025 nodes do not fit the pod network 10\.244\.0\.0\/14/),
+    ]);
+  });
+
   it('reports wrong types, bad durations and quantities, and missing fields', () => {
     const text = base
       .replace('count: 3', 'count: three')

@@ -1,0 +1,41 @@
+/**
+ * The cluster a scenario describes, in the terms of the cluster assembly (core/cluster): the
+ * scenario loader checks it with the assembly's own rules, the runner builds it.
+ */
+import { checkClusterSpec } from '../../core/cluster/assembly.ts';
+import { DEFAULT_POD_NETWORK } from '../../core/cluster/pod-network.ts';
+import type { SimClusterSpec } from '../cluster.ts';
+import type { Scenario } from './scenario.ts';
+
+const US_PER_SECOND = 1_000_000;
+
+export function clusterSpecOf(cluster: Scenario['spec']['cluster']): SimClusterSpec {
+  const net = cluster.podNetwork;
+  return {
+    store: { members: cluster.store?.members ?? 1, inMemory: cluster.store?.inMemory ?? false },
+    ...(net === undefined
+      ? {}
+      : {
+          podNetwork: {
+            clusterCIDR: net.clusterCIDR,
+            nodeCIDRMaskSize: net.nodeCIDRMaskSize ?? DEFAULT_POD_NETWORK.nodeCIDRMaskSize,
+          },
+        }),
+    nodePools: cluster.nodes.map((p) => ({
+      namePrefix: p.namePrefix ?? 'node',
+      count: p.count,
+      capacity: p.capacity ?? {},
+      labels: p.labels ?? {},
+      ...(p.imagePullSeconds === undefined
+        ? {}
+        : { machine: { imagePullUs: Math.round(p.imagePullSeconds * US_PER_SECOND) } }),
+    })),
+  };
+}
+
+/** What the assembly would refuse in this cluster; node pools are named as the file names them. */
+export function clusterProblems(cluster: Scenario['spec']['cluster']): string[] {
+  return checkClusterSpec(clusterSpecOf(cluster)).map((p) =>
+    p.replace(/nodePools\[(\d+)\]/g, 'spec.cluster.nodes[$1]'),
+  );
+}
