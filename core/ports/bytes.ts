@@ -154,14 +154,6 @@ export class ByteReader {
     return n;
   }
 
-  /** A one-byte tag looked up in `table`. */
-  tag<T>(table: readonly T[], what: string): T {
-    const t = this.u8();
-    const v = table[t];
-    if (v === undefined) this.fail(`unknown ${what} tag ${t}`);
-    return v as T;
-  }
-
   /** Every byte must have been read. */
   end(): void {
     if (this.at !== this.buf.byteLength)
