@@ -3,7 +3,8 @@
  * writer and a bounds-checked reader. Layouts are little-endian; numbers are float64 because
  * ids, terms, indexes and revisions are JavaScript numbers (exact below 2^53), as in the WAL;
  * strings and byte arrays are a u32 length and the bytes. A reader that runs past the end or
- * finds a bad value throws a `CodecError` that names the message and the offset.
+ * finds a bad value throws a `ByteCodecError` that names the message and the offset; the
+ * layouts of struct-codec.ts add the field it was reading on the way out.
  */
 import { CodecError } from './codec.ts';
 
@@ -57,9 +58,18 @@ export class ByteWriter {
     this.at += 4 + b.byteLength;
   }
 
-  /** The bytes written so far (a view of the writer's buffer; the writer is done with). */
+  /** The bytes written so far (a view of the writer's buffer, until it writes again). */
   finish(): Uint8Array {
     return this.buf.subarray(0, this.at);
+  }
+
+  /** Starts over, keeping the buffer. */
+  reset(): void {
+    this.at = 0;
+  }
+
+  get capacity(): number {
+    return this.buf.length;
   }
 
   private room(n: number): void {
@@ -74,6 +84,7 @@ export class ByteWriter {
 export class ByteReader {
   private readonly view: DataView;
   private at = 0;
+  private copy: Uint8Array | undefined;
 
   constructor(
     private readonly buf: Uint8Array,
@@ -121,11 +132,17 @@ export class ByteReader {
     return s;
   }
 
-  /** A copy: the decoded message must not share the receive buffer, which a host may reuse. */
+  /**
+   * A copy: the decoded message must not share the receive buffer, which a host may reuse. The
+   * first byte array copies the whole message and every byte array is a view of that copy:
+   * allocating an ArrayBuffer per array (64 entries of an append) cost more than the rest of
+   * decoding. As with op-codec.ts's slabs, the copy lives as long as any array on it.
+   */
   bytes(): Uint8Array {
     const n = this.u32();
     this.need(n);
-    const b = this.buf.slice(this.at, this.at + n);
+    this.copy ??= this.buf.slice();
+    const b = this.copy.subarray(this.at, this.at + n);
     this.at += n;
     return b;
   }
@@ -137,14 +154,6 @@ export class ByteReader {
     return n;
   }
 
-  /** A one-byte tag looked up in `table`. */
-  tag<T>(table: readonly T[], what: string): T {
-    const t = this.u8();
-    const v = table[t];
-    if (v === undefined) this.fail(`unknown ${what} tag ${t}`);
-    return v as T;
-  }
-
   /** Every byte must have been read. */
   end(): void {
     if (this.at !== this.buf.byteLength)
@@ -152,7 +161,7 @@ export class ByteReader {
   }
 
   fail(problem: string): never {
-    throw new CodecError(`${this.what}: ${problem} (at byte ${this.at})`);
+    throw new ByteCodecError(this.what, problem, this.at);
   }
 
   private need(n: number): void {
@@ -161,11 +170,58 @@ export class ByteReader {
   }
 }
 
-/** Encodes with a fresh writer. */
+/**
+ * A CodecError from a ByteReader: what was being decoded, the problem, the offset, and the path
+ * of fields (`MsgApp.entries[3].data`) that the enclosing layouts name as the error passes
+ * through them, so that the message reads `raft message: MsgApp.entries[3].data: truncated:
+ * needs 16 more bytes, 9 left (at byte 512)`.
+ */
+export class ByteCodecError extends CodecError {
+  // Private (#) so that the error has a CodecError's properties only, and compares equal to one.
+  readonly #what: string;
+  readonly #problem: string;
+  readonly #offset: number;
+  readonly #path: string[] = [];
+
+  constructor(what: string, problem: string, offset: number) {
+    super(`${what}: ${problem} (at byte ${offset})`);
+    this.#what = what;
+    this.#problem = problem;
+    this.#offset = offset;
+  }
+
+  /** Prefixes the path with a field name, a union variant's kind or a list index (`[3]`). */
+  within(segment: string): this {
+    this.#path.unshift(segment);
+    const path = this.#path.join('.').replaceAll('.[', '[');
+    this.message = `${this.#what}: ${path}: ${this.#problem} (at byte ${this.#offset})`;
+    return this;
+  }
+}
+
+/**
+ * The writer `encodeWith` reuses. A fresh writer would grow its buffer several times for a large
+ * message, allocating an ArrayBuffer each time (the largest cost of encoding one); this one keeps
+ * its grown buffer and the message is copied out once. Past `SCRATCH_KEEP_BYTES` (a snapshot)
+ * it is dropped rather than kept.
+ */
+let scratch: ByteWriter | undefined = new ByteWriter(64 * 1024); // a range of ~100 objects
+const SCRATCH_KEEP_BYTES = 1024 * 1024;
+
+/** Encodes `value` into a buffer of its own. */
 export function encodeWith<T>(value: T, write: (w: ByteWriter, value: T) => void): Uint8Array {
-  const w = new ByteWriter();
-  write(w, value);
-  return w.finish();
+  // Taken while in use, so that an encode from inside `write` gets a writer of its own.
+  const w = scratch ?? new ByteWriter();
+  scratch = undefined;
+  try {
+    write(w, value);
+    return w.finish().slice();
+  } finally {
+    if (w.capacity <= SCRATCH_KEEP_BYTES) {
+      w.reset();
+      scratch = w;
+    }
+  }
 }
 
 /** Decodes all of `bytes` with `read`; leftover bytes are an error. */

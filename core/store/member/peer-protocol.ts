@@ -3,10 +3,10 @@
  * was removed (one that missed its own removal keeps sending; etcd's peers answer it so). All
  * datagrams: Raft tolerates their loss, duplication and reordering.
  */
-import { decodeWith, encodeWith } from '../../ports/bytes.ts';
 import { noMessages } from '../../ports/codec.ts';
+import { binaryCodec, f64As, union } from '../../ports/struct-codec.ts';
 import type { Protocol } from '../../ports/transport.ts';
-import { readMessage, writeMessage } from '../../raft/message-codec.ts';
+import { RAFT_MESSAGE_VARIANTS } from '../../raft/message-codec.ts';
 import type { Message } from '../../raft/messages.ts';
 import { asNodeId, type NodeId } from '../../raft/types.ts';
 
@@ -17,10 +17,6 @@ export interface MemberRemovedNotice {
 }
 
 export type PeerDatagram = Message | MemberRemovedNotice;
-
-/** Tag 0 is a Raft message, 1 the notice. */
-const RAFT = 0;
-const REMOVED = 1;
 
 export const STORE_PEER_PROTOCOL: Protocol<{
   request: never;
@@ -34,23 +30,12 @@ export const STORE_PEER_PROTOCOL: Protocol<{
   reply: noMessages('store-peer replies'),
   streamOpen: noMessages('store-peer streams'),
   streamMessage: noMessages('store-peer streams'),
-  datagram: {
-    encode: (d) =>
-      encodeWith(d, (w, msg) => {
-        if (msg.kind === 'MemberRemoved') {
-          w.u8(REMOVED);
-          w.f64(msg.member);
-        } else {
-          w.u8(RAFT);
-          writeMessage(w, msg);
-        }
-      }),
-    decode: (bytes) =>
-      decodeWith(bytes, 'store peer datagram', (r): PeerDatagram => {
-        const tag = r.u8();
-        if (tag === REMOVED) return { kind: 'MemberRemoved', member: asNodeId(r.f64()) };
-        if (tag !== RAFT) r.fail(`unknown peer datagram tag ${tag}`);
-        return readMessage(r);
-      }),
-  },
+  // One tag space: a datagram that carries a Raft message is the Raft codec's encoding of it.
+  datagram: binaryCodec(
+    'store peer datagram',
+    union<PeerDatagram>('store peer datagram', 'kind', {
+      ...RAFT_MESSAGE_VARIANTS,
+      MemberRemoved: { member: f64As(asNodeId) },
+    }),
+  ),
 };
