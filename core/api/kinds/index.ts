@@ -8,6 +8,7 @@ import { fieldInvalid, type FieldError } from '../field-error.ts';
 import { IMMUTABLE_ERROR } from '../meta-validation.ts';
 import type { Kind, KindOf, KObject } from '../types.ts';
 import { BINDING } from './binding.ts';
+import { CONFIG_MAP } from './config-map.ts';
 import type { ResourceDefinition } from './definition.ts';
 import { EVENT } from './event.ts';
 import { LEASE } from './lease.ts';
@@ -24,6 +25,7 @@ export { podBinding } from './pod-binding.ts';
 /** Sorted by group then resource, the order discovery documents list them in. */
 export const DEFINITIONS: readonly ResourceDefinition[] = [
   BINDING,
+  CONFIG_MAP,
   EVENT,
   NAMESPACE,
   NODE,

@@ -26,6 +26,16 @@ const KUBE_1_32 = [
     subresources: {},
   },
   {
+    kind: 'ConfigMap',
+    apiVersion: 'v1',
+    resource: 'configmaps',
+    namespaced: true,
+    shortNames: ['cm'],
+    categories: [],
+    verbs: ALL,
+    subresources: {},
+  },
+  {
     kind: 'Event',
     apiVersion: 'v1',
     resource: 'events',
