@@ -191,6 +191,15 @@ export async function main(
     .option('--clients <n>', 'concurrent clients of the workload (default 4)', asSeed)
     .option('--no-shrink', 'do not shrink a failing fault schedule')
     .option(
+      '--strict',
+      'fail on a run whose linearizability the checker cannot decide within its budget',
+    )
+    .option(
+      '--checker-budget <steps>',
+      'model steps the linearizability checker may take per history',
+      asSeed,
+    )
+    .option(
       '--no-check-immutability',
       'fast mode: share messages unfrozen and skip codec round trips (check mode is the default)',
     )
@@ -201,6 +210,8 @@ export async function main(
         members?: number;
         duration?: number;
         clients?: number;
+        strict?: boolean;
+        checkerBudget?: number;
         shrink: boolean;
         checkImmutability: boolean;
       }) => {
@@ -218,6 +229,8 @@ export async function main(
             ...(opts.members === undefined ? {} : { members: opts.members }),
             ...(opts.duration === undefined ? {} : { durationUs: opts.duration }),
             ...(opts.clients === undefined ? {} : { clients: opts.clients }),
+            ...(opts.strict === true ? { strict: true } : {}),
+            ...(opts.checkerBudget === undefined ? {} : { checkerMaxSteps: opts.checkerBudget }),
           },
           out,
         );

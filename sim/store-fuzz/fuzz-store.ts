@@ -4,6 +4,7 @@
  * shrunk greedily (drop one fault at a time while the run still fails) before it is reported,
  * with the command line that reproduces the unshrunk run.
  */
+import { DEFAULT_MAX_STEPS } from '../check/linearizability.ts';
 import { describeFault, type ScheduledFault } from './fault-schedule.ts';
 import {
   describeReport,
@@ -23,6 +24,13 @@ export interface FuzzStoreOptions {
   readonly shrink?: boolean;
   /** Check mode (default true): frozen messages, codec round trips. */
   readonly checkImmutability?: boolean;
+  /**
+   * A run whose history the linearizability checker could not decide within its budget fails the
+   * campaign instead of being counted as inconclusive.
+   */
+  readonly strict?: boolean;
+  /** The linearizability checker's budget of model steps per history (DEFAULT_MAX_STEPS). */
+  readonly checkerMaxSteps?: number;
   /** Called after every run (progress output). */
   readonly onRun?: (report: StoreFuzzReport) => void;
 }
@@ -40,6 +48,10 @@ export interface FuzzStoreResult {
   readonly runs: number;
   readonly failures: number;
   readonly firstFailure: FuzzStoreFailure | undefined;
+  /** Runs without violations whose linearizability the checker could not decide. */
+  readonly inconclusive: number;
+  /** The most model steps the checker took on one history (its budget: DEFAULT_MAX_STEPS). */
+  readonly maxCheckerSteps: number;
 }
 
 export const DEFAULT_FUZZ_DURATION_US = 8_000_000;
@@ -59,6 +71,9 @@ export function fuzzRunOptions(
     ...(overrides.checkImmutability === undefined
       ? {}
       : { checkImmutability: overrides.checkImmutability }),
+    ...(overrides.checkerMaxSteps === undefined
+      ? {}
+      : { checkerMaxSteps: overrides.checkerMaxSteps }),
   };
 }
 
@@ -71,36 +86,59 @@ export function reproduceCommand(
     options.durationUs === undefined ? '' : ` --duration ${options.durationUs}us`,
     options.clients === undefined ? '' : ` --clients ${options.clients}`,
     options.checkImmutability === false ? ' --no-check-immutability' : '',
+    options.strict === true ? ' --strict' : '',
+    options.checkerMaxSteps === undefined ? '' : ` --checker-budget ${options.checkerMaxSteps}`,
   ].join('');
   return `ksim fuzz store --seed ${seed} --runs 1${extra}`;
 }
 
 /** Runs `runs` histories; stops at the first failure. */
 export async function fuzzStore(options: FuzzStoreOptions): Promise<FuzzStoreResult> {
+  let inconclusive = 0;
+  let maxCheckerSteps = 0;
   for (let i = 0; i < options.runs; i++) {
     const seed = options.seed + i;
     const runOptions = fuzzRunOptions(seed, options);
     const report = await runStoreFuzz(runOptions);
     options.onRun?.(report);
-    if (report.violations.length === 0) continue;
+    maxCheckerSteps = Math.max(maxCheckerSteps, report.stats.checkerSteps);
+    const undecided = report.stats.linearizability === 'inconclusive';
+    if (report.violations.length === 0 && !(undecided && options.strict === true)) {
+      if (undecided) inconclusive++;
+      continue;
+    }
     const shrunkSchedule =
-      options.shrink === false
+      options.shrink === false || report.violations.length === 0
         ? report.schedule
         : await shrinkSchedule(runOptions, report.schedule);
     const command = reproduceCommand(seed, options);
     const description = [
       describeReport(report),
-      `  shrunk schedule (${shrunkSchedule.length} of ${report.schedule.length} faults still fail):`,
-      ...shrunkSchedule.map((f) => `    ${describeFault(f)}`),
+      ...(report.violations.length === 0
+        ? [
+            `  linearizability undecided within ${options.checkerMaxSteps ?? DEFAULT_MAX_STEPS} checker steps (--strict)`,
+          ]
+        : [
+            `  shrunk schedule (${shrunkSchedule.length} of ${report.schedule.length} faults still fail):`,
+            ...shrunkSchedule.map((f) => `    ${describeFault(f)}`),
+          ]),
       `  reproduce: ${command}`,
     ].join('\n');
     return {
       runs: i + 1,
       failures: 1,
       firstFailure: { report, shrunkSchedule, command, description },
+      inconclusive,
+      maxCheckerSteps,
     };
   }
-  return { runs: options.runs, failures: 0, firstFailure: undefined };
+  return {
+    runs: options.runs,
+    failures: 0,
+    firstFailure: undefined,
+    inconclusive,
+    maxCheckerSteps,
+  };
 }
 
 /** Greedy one-at-a-time removal, newest fault first, within a budget of runs. */
@@ -142,6 +180,10 @@ export async function fuzzStoreCommand(
     out(result.firstFailure.description);
     return 1;
   }
-  out(`${result.runs} runs, no violations`);
+  out(
+    `${result.runs} runs, no violations, ${result.inconclusive} inconclusive ` +
+      `(linearizability checker steps: at most ${result.maxCheckerSteps.toLocaleString('en-US')} ` +
+      `of its budget of ${(options.checkerMaxSteps ?? DEFAULT_MAX_STEPS).toLocaleString('en-US')} per history)`,
+  );
   return 0;
 }

@@ -32,6 +32,8 @@ import { KEY_PREFIX, Workload } from './workload.ts';
 export interface StoreFuzzOptions {
   readonly seed: number;
   readonly members: 3 | 5;
+  /** The linearizability checker's budget of model steps (default DEFAULT_MAX_STEPS). */
+  readonly checkerMaxSteps?: number;
   /** Length of the safety phase (virtual time). */
   readonly durationUs: number;
   readonly clients: number;
@@ -177,7 +179,10 @@ export async function runStoreFuzz(options: StoreFuzzOptions): Promise<StoreFuzz
   let linearizability: StoreFuzzStats['linearizability'] = 'inconclusive';
   if (healthy && livenessUs !== undefined) {
     checkConvergence(cluster, violations);
-    const result = checkKvHistory(history.operations());
+    const result = checkKvHistory(
+      history.operations(),
+      options.checkerMaxSteps === undefined ? {} : { maxSteps: options.checkerMaxSteps },
+    );
     checkerSteps = result.steps;
     if (result.ok === true) linearizability = 'ok';
     else if (result.ok === false) {

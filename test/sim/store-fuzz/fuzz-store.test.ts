@@ -194,6 +194,23 @@ describe('fuzzStore', () => {
     );
   });
 
+  it('counts histories the checker cannot decide, and fails on them with --strict', async () => {
+    const options = { members: 3 as const, durationUs: 3_000_000, clients: 3, checkerMaxSteps: 2 };
+    const lenient = await fuzzStore({ runs: 2, seed: 31, ...options });
+    expect(lenient.failures).toBe(0);
+    expect(lenient.inconclusive).toBe(2);
+    const lines: string[] = [];
+    const args = reproduceCommand(31, { ...options, strict: true }).split(' ');
+    expect(await main(['node', ...args], (s) => lines.push(s))).toBe(1);
+    expect(lines.join('\n')).toContain(
+      'linearizability undecided within 2 checker steps (--strict)',
+    );
+    expect(lines.join('\n')).toContain(`reproduce: ${args.join(' ')}`);
+    const generous = await fuzzStore({ runs: 2, seed: 31, ...options, checkerMaxSteps: undefined });
+    expect(generous.inconclusive).toBe(0);
+    expect(generous.maxCheckerSteps).toBeGreaterThan(2);
+  });
+
   it('the reproducing command runs the same history through the CLI', async () => {
     const options = { members: 3 as const, durationUs: 1_500_000, clients: 2 };
     const direct: string[] = [];
