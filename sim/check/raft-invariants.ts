@@ -11,14 +11,22 @@
  *   by the applying member's term, and by log matching checking the highest such index suffices;
  * - state machine safety: no two members apply different entries at one index;
  * - revisions: every member reaches the same store revision at an index, each member applies
- *   indexes in order, and one entry advances the revision by at most one.
+ *   indexes in order, and one entry advances the revision by at most one;
+ * - linearizable reads: a read round is served only once the member has applied its read
+ *   index, and that index covers every entry any member had applied when the round started
+ *   (what ReadIndex exists for: a deposed leader answering from its own state fails this).
  */
 import type { Entry, Index, NodeId, Term } from '../../core/raft/types.ts';
 import type { MemberProbe, MemberView } from '../../core/store/member/member-probe.ts';
 import type { Revision } from '../../core/store/types.ts';
 
 export type RaftViolationKind =
-  'election-safety' | 'log-matching' | 'leader-completeness' | 'state-machine-safety' | 'revisions';
+  | 'election-safety'
+  | 'log-matching'
+  | 'leader-completeness'
+  | 'state-machine-safety'
+  | 'revisions'
+  | 'linearizable-read';
 
 export interface RaftViolation {
   readonly kind: RaftViolationKind;
@@ -54,6 +62,10 @@ export class RaftInvariants implements MemberProbe {
   /** Upper bound of a commit term -> highest index known committed with that bound. */
   private readonly committedByTermBound = new Map<number, number>();
   private readonly cursors = new Map<NodeId, MemberCursor>();
+  /** The highest index any member has applied (or restored) so far. */
+  private maxApplied = 0;
+  /** Read rounds in flight, by member and context: maxApplied when each started. */
+  private readonly readFloors = new Map<string, number>();
 
   constructor(private readonly nowUs: () => number) {}
 
@@ -133,6 +145,7 @@ export class RaftInvariants implements MemberProbe {
         );
       }
     }
+    if (entry.index > this.maxApplied) this.maxApplied = entry.index;
     const best = this.committedByTermBound.get(nodeTerm);
     if (best === undefined || entry.index > best)
       this.committedByTermBound.set(nodeTerm, entry.index);
@@ -167,6 +180,29 @@ export class RaftInvariants implements MemberProbe {
       );
     }
     this.cursors.set(member, { index, revision });
+    if (index > this.maxApplied) this.maxApplied = index;
+  }
+
+  readStarted(member: NodeId, ctx: string): void {
+    this.readFloors.set(`${member}/${ctx}`, this.maxApplied);
+  }
+
+  readServed(member: NodeId, ctx: string, readIndex: Index, applied: Index): void {
+    const key = `${member}/${ctx}`;
+    const floor = this.readFloors.get(key) ?? 0;
+    this.readFloors.delete(key);
+    if (applied < readIndex) {
+      this.flag(
+        'linearizable-read',
+        `member ${member} served read round ${ctx} at index ${readIndex} with only ${applied} applied`,
+      );
+    }
+    if (readIndex < floor) {
+      this.flag(
+        'linearizable-read',
+        `member ${member} served read round ${ctx} at index ${readIndex}, but index ${floor} was applied before the round started`,
+      );
+    }
   }
 
   private leader(member: NodeId, term: Term): void {

@@ -153,7 +153,16 @@ export class KvMember {
   private pumping = false;
   private kickScheduled = false;
   private readonly proposals = new Proposals();
-  private readonly reads = new ReadRounds();
+  private readonly reads = new ReadRounds({
+    started: (ctx) => this.probe?.readStarted(this.id, ctx),
+    served: (ctx, readIndex, applied) => {
+      assert(
+        applied >= readIndex,
+        `${this.ports.name}: serving read round ${ctx} at ${readIndex} with only ${applied} applied`,
+      );
+      this.probe?.readServed(this.id, ctx, readIndex, applied);
+    },
+  });
   private readonly watches = new WatchStreams();
   /** Set once this member has applied its own removal: it no longer ticks nor serves clients. */
   private removed = false;

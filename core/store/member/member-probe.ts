@@ -47,4 +47,8 @@ export interface MemberProbe {
   applied(member: NodeId, entry: Entry, revision: Revision, nodeTerm: Term): void;
   /** The state machine was (re)built from a snapshot at `index` (start-up or from the leader). */
   restored(member: NodeId, index: Index, revision: Revision): void;
+  /** `member` asked Raft to confirm a read point for the reads of round `ctx`. */
+  readStarted(member: NodeId, ctx: string): void;
+  /** `member` serves round `ctx` at `readIndex`, having applied up to `applied`. */
+  readServed(member: NodeId, ctx: string, readIndex: Index, applied: Index): void;
 }

@@ -21,10 +21,19 @@ interface ReadRound {
   index: Index | undefined;
 }
 
+/** What a member tells checkers about its read rounds (see MemberProbe). */
+export interface ReadRoundWatcher {
+  started(ctx: string): void;
+  /** The round `ctx` is being served at `readIndex` by a member that has applied `applied`. */
+  served(ctx: string, readIndex: Index, applied: Index): void;
+}
+
 export class ReadRounds {
   private queued: QueuedRead[] = [];
   private round: ReadRound | undefined;
   private seq = 0;
+
+  constructor(private readonly watcher?: ReadRoundWatcher) {}
 
   /** `serve` runs on the state machine once the read point is applied. */
   add(serve: () => MemberReply, resolve: Resolve): void {
@@ -41,6 +50,7 @@ export class ReadRounds {
     const ctx = `${incarnation}.${++this.seq}`;
     const reads = this.queued;
     this.queued = [];
+    this.watcher?.started(ctx);
     const result = node.readIndex(ctx);
     if (result.kind === 'pending') this.round = { ctx, reads, index: undefined };
     else for (const r of reads) r.resolve(notLeader());
@@ -58,6 +68,7 @@ export class ReadRounds {
     const round = this.round;
     if (round === undefined || round.index === undefined || applied < round.index) return;
     this.round = undefined;
+    this.watcher?.served(round.ctx, round.index, applied);
     for (const r of round.reads) r.resolve(r.serve());
   }
 

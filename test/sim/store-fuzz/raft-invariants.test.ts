@@ -78,4 +78,25 @@ describe('RaftInvariants', () => {
     c.leaderPersisted(n2, asTerm(2), () => undefined, asIndex(0));
     expect(c.violations.map((v) => v.kind)).toEqual(['leader-completeness']);
   });
+
+  it('flags a read served before its index is applied, or at an index older than what was applied when it started', () => {
+    const c = new RaftInvariants(() => 0);
+    c.applied(n1, e(2, 1, 'a'), revision(2), asTerm(1));
+    c.applied(n1, e(3, 1, 'b'), revision(3), asTerm(1));
+    c.readStarted(n1, '1.1');
+    c.readServed(n1, '1.1', asIndex(3), asIndex(3));
+    expect(c.violations).toEqual([]);
+    // A deposed leader that never learnt of index 3 answers from its own state (index 2).
+    c.readStarted(n2, '1.7');
+    c.readServed(n2, '1.7', asIndex(2), asIndex(2));
+    c.readStarted(n1, '1.2');
+    c.readServed(n1, '1.2', asIndex(4), asIndex(3));
+    expect(c.violations.map((v) => [v.kind, v.message])).toEqual([
+      [
+        'linearizable-read',
+        'member 2 served read round 1.7 at index 2, but index 3 was applied before the round started',
+      ],
+      ['linearizable-read', 'member 1 served read round 1.2 at index 4 with only 3 applied'],
+    ]);
+  });
 });
