@@ -97,6 +97,45 @@ describe('kubelet restarts', () => {
     });
   });
 
+  /**
+   * What the runtime really did, from the trace: the container starts and exits of 100 s of a
+   * container that exits 1 s after each start. Never never restarts; OnFailure restarts only
+   * after a failure; Always restarts after any exit. Each restart waits out CrashLoopBackOff:
+   * 0, 10, 20, 40 s after the exit, plus at most a PLEG period and the create/start latency.
+   */
+  it.each([
+    ['Never', 0, 1],
+    ['Never', 1, 1],
+    ['OnFailure', 0, 1],
+    ['OnFailure', 1, 5],
+    ['Always', 0, 5],
+    ['Always', 1, 5],
+  ] as const)(
+    'restartPolicy %s, exit %i: the runtime starts the container %i times in 100 s',
+    async (policy, code, startsExpected) => {
+      const sim = controlPlane();
+      const trace = recordTrace(sim);
+      spawnNode(sim, PRELOADED);
+      await runScript(sim, async (api, ports) => {
+        await ports.clock.sleep(1_000_000);
+        await api.create(exiting('c', policy, code));
+        await ports.clock.sleep(100_000_000);
+      });
+      const starts = trace.filter((r) => r.k === 'kubelet.container-start').map((r) => r.t);
+      const exits = trace
+        .filter((r) => r.k === 'kubelet.container-exit')
+        .map((r) => (r.finishedAtUs as number) - sim.epochUs);
+      expect(starts).toHaveLength(startsExpected);
+      expect(exits.length).toBeGreaterThanOrEqual(starts.length - 1);
+      const backoff = [0, 10_000_000, 20_000_000, 40_000_000];
+      for (let i = 1; i < starts.length; i++) {
+        const gap = (starts[i] as number) - (exits[i - 1] as number);
+        expect(gap).toBeGreaterThanOrEqual(backoff[i - 1] as number);
+        expect(gap).toBeLessThanOrEqual((backoff[i - 1] as number) + 1_200_000);
+      }
+    },
+  );
+
   it('restarts a failed container under OnFailure and runs init containers first', async () => {
     const sim = controlPlane();
     const trace = recordTrace(sim);
