@@ -41,9 +41,15 @@ export function replicaSet(
 export class PodMonitor {
   readonly maxActive = new Map<string, number>();
   readonly everSeen = new Map<string, Set<string>>();
+  /** Per owner, the virtual time at which its active pods first exceeded `limit`, if given. */
+  readonly firstAboveUs = new Map<string, number>();
   informer: Informer<'Pod'> | undefined;
 
-  constructor(sim: Simulation, name = 'monitor') {
+  constructor(
+    private readonly sim: Simulation,
+    name = 'monitor',
+    private readonly limit = Infinity,
+  ) {
     sim.spawnProcess(name, (p) => {
       const inf = new Informer(p, new ApiClient(p.transport, 'apiserver'), 'Pod');
       this.informer = inf;
@@ -72,6 +78,7 @@ export class PodMonitor {
     seen.add(pod.metadata.uid ?? '');
     const n = this.activeOf(owner).length;
     this.maxActive.set(owner, Math.max(this.maxActive.get(owner) ?? 0, n));
+    if (n > this.limit && !this.firstAboveUs.has(owner)) this.firstAboveUs.set(owner, this.sim.now);
   }
 }
 
