@@ -3,6 +3,7 @@ import { parseDuration } from '../scenario/schema.ts';
 import { benchKernel, benchStore } from './bench-command.ts';
 import { benchSchedulerCommand } from './bench/scheduler-command.ts';
 import { fuzzStoreCommand } from '../store-fuzz/fuzz-store.ts';
+import { DEFAULT_WORKLOAD_MIX, WORKLOAD_MIXES } from '../store-fuzz/op-mix.ts';
 import { parseSeed, runCommand } from './run-command.ts';
 
 const asSeed = (v: string): number => {
@@ -189,6 +190,10 @@ export async function main(
       asDuration,
     )
     .option('--clients <n>', 'concurrent clients of the workload (default 4)', asSeed)
+    .option(
+      '--mix <mix>',
+      `the ops clients draw: ${WORKLOAD_MIXES.join(' or ')} (default ${DEFAULT_WORKLOAD_MIX})`,
+    )
     .option('--no-shrink', 'do not shrink a failing fault schedule')
     .option(
       '--strict',
@@ -210,6 +215,7 @@ export async function main(
         members?: number;
         duration?: number;
         clients?: number;
+        mix?: string;
         strict?: boolean;
         checkerBudget?: number;
         shrink: boolean;
@@ -217,6 +223,12 @@ export async function main(
       }) => {
         if (opts.members !== undefined && opts.members !== 3 && opts.members !== 5) {
           out(`ksim: --members must be 3 or 5, got ${opts.members}`);
+          exitCode = 2;
+          return;
+        }
+        const mix = WORKLOAD_MIXES.find((m) => m === opts.mix);
+        if (opts.mix !== undefined && mix === undefined) {
+          out(`ksim: --mix must be one of ${WORKLOAD_MIXES.join(', ')}, got '${opts.mix}'`);
           exitCode = 2;
           return;
         }
@@ -229,6 +241,7 @@ export async function main(
             ...(opts.members === undefined ? {} : { members: opts.members }),
             ...(opts.duration === undefined ? {} : { durationUs: opts.duration }),
             ...(opts.clients === undefined ? {} : { clients: opts.clients }),
+            ...(mix === undefined ? {} : { mix }),
             ...(opts.strict === true ? { strict: true } : {}),
             ...(opts.checkerBudget === undefined ? {} : { checkerMaxSteps: opts.checkerBudget }),
           },

@@ -5,7 +5,9 @@
  * with the command line that reproduces the unshrunk run.
  */
 import { DEFAULT_MAX_STEPS } from '../check/linearizability.ts';
+import { addCoverage, describeCoverage, type Coverage } from './coverage.ts';
 import { describeFault, type ScheduledFault } from './fault-schedule.ts';
+import type { WorkloadMix } from './op-mix.ts';
 import {
   describeReport,
   runStoreFuzz,
@@ -20,6 +22,8 @@ export interface FuzzStoreOptions {
   readonly members?: 3 | 5;
   readonly durationUs?: number;
   readonly clients?: number;
+  /** The ops the clients draw (default 'full'). */
+  readonly mix?: WorkloadMix;
   /** Shrink the first failing schedule (default true). */
   readonly shrink?: boolean;
   /** Check mode (default true): frozen messages, codec round trips. */
@@ -52,6 +56,8 @@ export interface FuzzStoreResult {
   readonly inconclusive: number;
   /** The most model steps the checker took on one history (its budget: DEFAULT_MAX_STEPS). */
   readonly maxCheckerSteps: number;
+  /** Store paths exercised by the runs' completed operations, summed. */
+  readonly coverage: Coverage;
 }
 
 export const DEFAULT_FUZZ_DURATION_US = 8_000_000;
@@ -68,6 +74,7 @@ export function fuzzRunOptions(
     members: overrides.members ?? (seed % 3 === 0 ? 5 : 3),
     durationUs: overrides.durationUs ?? DEFAULT_FUZZ_DURATION_US,
     clients: overrides.clients ?? DEFAULT_FUZZ_CLIENTS,
+    ...(overrides.mix === undefined ? {} : { mix: overrides.mix }),
     ...(overrides.checkImmutability === undefined
       ? {}
       : { checkImmutability: overrides.checkImmutability }),
@@ -85,6 +92,7 @@ export function reproduceCommand(
     options.members === undefined ? '' : ` --members ${options.members}`,
     options.durationUs === undefined ? '' : ` --duration ${options.durationUs}us`,
     options.clients === undefined ? '' : ` --clients ${options.clients}`,
+    options.mix === undefined ? '' : ` --mix ${options.mix}`,
     options.checkImmutability === false ? ' --no-check-immutability' : '',
     options.strict === true ? ' --strict' : '',
     options.checkerMaxSteps === undefined ? '' : ` --checker-budget ${options.checkerMaxSteps}`,
@@ -96,12 +104,14 @@ export function reproduceCommand(
 export async function fuzzStore(options: FuzzStoreOptions): Promise<FuzzStoreResult> {
   let inconclusive = 0;
   let maxCheckerSteps = 0;
+  const coverage: Coverage = {};
   for (let i = 0; i < options.runs; i++) {
     const seed = options.seed + i;
     const runOptions = fuzzRunOptions(seed, options);
     const report = await runStoreFuzz(runOptions);
     options.onRun?.(report);
     maxCheckerSteps = Math.max(maxCheckerSteps, report.stats.checkerSteps);
+    addCoverage(coverage, report.coverage);
     const undecided = report.stats.linearizability === 'inconclusive';
     if (report.violations.length === 0 && !(undecided && options.strict === true)) {
       if (undecided) inconclusive++;
@@ -130,6 +140,7 @@ export async function fuzzStore(options: FuzzStoreOptions): Promise<FuzzStoreRes
       firstFailure: { report, shrunkSchedule, command, description },
       inconclusive,
       maxCheckerSteps,
+      coverage,
     };
   }
   return {
@@ -138,6 +149,7 @@ export async function fuzzStore(options: FuzzStoreOptions): Promise<FuzzStoreRes
     firstFailure: undefined,
     inconclusive,
     maxCheckerSteps,
+    coverage,
   };
 }
 
@@ -185,5 +197,6 @@ export async function fuzzStoreCommand(
       `(linearizability checker steps: at most ${result.maxCheckerSteps.toLocaleString('en-US')} ` +
       `of its budget of ${(options.checkerMaxSteps ?? DEFAULT_MAX_STEPS).toLocaleString('en-US')} per history)`,
   );
+  out(`store paths exercised: ${describeCoverage(result.coverage)}`);
   return 0;
 }

@@ -11,7 +11,7 @@
  *    history from its start revision (gap-free, ordered, exactly once).
  */
 import type { KvMember } from '../../core/store/member/kv-member.ts';
-import type { MemberView } from '../../core/store/member/member-probe.ts';
+import type { MemberProbe, MemberView } from '../../core/store/member/member-probe.ts';
 import { revision } from '../../core/store/types.ts';
 import { SeededRandom } from '../random.ts';
 import { checkKvHistory } from '../check/kv-linearizability.ts';
@@ -27,6 +27,9 @@ import {
   type ScheduledFault,
 } from './fault-schedule.ts';
 import { StoreCluster, type MemberTuning } from '../store-cluster.ts';
+import { coverageOf, type Coverage } from './coverage.ts';
+import { DEFAULT_WORKLOAD_MIX, type WorkloadMix } from './op-mix.ts';
+import { ReferenceReplica } from './reference-replica.ts';
 import { KEY_PREFIX, Workload } from './workload.ts';
 
 export interface StoreFuzzOptions {
@@ -37,6 +40,8 @@ export interface StoreFuzzOptions {
   /** Length of the safety phase (virtual time). */
   readonly durationUs: number;
   readonly clients: number;
+  /** The ops clients draw (op-mix.ts); default 'full'. */
+  readonly mix?: WorkloadMix;
   readonly watchers?: number;
   /** Default: drawn from the seed. */
   readonly faultSchedule?: readonly ScheduledFault[];
@@ -86,6 +91,8 @@ export interface StoreFuzzReport {
   readonly schedule: readonly ScheduledFault[];
   readonly violations: readonly StoreFuzzViolation[];
   readonly stats: StoreFuzzStats;
+  /** The store paths the completed operations went through. */
+  readonly coverage: Coverage;
 }
 
 /** Stated bound of the liveness phase: two election timeouts for the lease and a vote, with room. */
@@ -102,9 +109,10 @@ export async function runStoreFuzz(options: StoreFuzzOptions): Promise<StoreFuzz
   if (options.traceSink !== undefined) sim.trace.addSink(options.traceSink);
   const plan = SeededRandom.root(seed).fork('store-fuzz');
   const invariants = new RaftInvariants(() => sim.now);
+  const reference = new ReferenceReplica();
   const cluster = new StoreCluster(sim, {
     members: options.members,
-    probe: invariants,
+    probe: withReference(invariants, reference),
     tuning: options.tuning ?? defaultTuning(plan.fork('tuning')),
   });
   const keyCount = options.keys ?? 4;
@@ -114,6 +122,7 @@ export async function runStoreFuzz(options: StoreFuzzOptions): Promise<StoreFuzz
     requestTimeoutUs: options.requestTimeoutUs ?? 500_000,
     backoffUs: 200_000,
     watchReconnectUs: 100_000,
+    mix: options.mix ?? DEFAULT_WORKLOAD_MIX,
   });
   const clientNames = Array.from({ length: options.clients }, (_, i) => `client-${i}`);
   for (const name of clientNames) workload.spawnClient(name);
@@ -192,7 +201,7 @@ export async function runStoreFuzz(options: StoreFuzzOptions): Promise<StoreFuzz
         message: describeLinearizabilityViolation(result),
       });
     }
-    checkWatches(cluster, workload, violations);
+    checkWatches(cluster, reference, workload, violations);
   }
   const ops = history.operations();
   const completed = ops.filter((o) => o.result !== undefined).length;
@@ -201,6 +210,7 @@ export async function runStoreFuzz(options: StoreFuzzOptions): Promise<StoreFuzz
     members: options.members,
     schedule,
     violations,
+    coverage: coverageOf(ops, workload.serverChosenGrants),
     stats: {
       operations: ops.length,
       completed,
@@ -263,15 +273,40 @@ function currentMembers(cluster: StoreCluster, ids = configurationOf(cluster)): 
   return cluster.running().filter((m) => ids.includes(m.inspect().id));
 }
 
+/** The checkers' probe, also feeding the reference replica every applied entry. */
+function withReference(probe: MemberProbe, reference: ReferenceReplica): MemberProbe {
+  return {
+    persisted: (m, entries, prevTerm) => probe.persisted(m, entries, prevTerm),
+    leaderPersisted: (m, term, termAt, snapshotIndex) =>
+      probe.leaderPersisted(m, term, termAt, snapshotIndex),
+    applied: (m, entry, rev, nodeTerm) => {
+      reference.applied(entry);
+      probe.applied(m, entry, rev, nodeTerm);
+    },
+    restored: (m, index, rev) => probe.restored(m, index, rev),
+    readStarted: (m, ctx) => probe.readStarted(m, ctx),
+    readServed: (m, ctx, readIndex, applied) => probe.readServed(m, ctx, readIndex, applied),
+  };
+}
+
 function checkWatches(
   cluster: StoreCluster,
+  reference: ReferenceReplica,
   workload: Workload,
   violations: StoreFuzzViolation[],
 ): void {
   const members = currentMembers(cluster);
   const source = members.reduce((a, b) => (b.inspect().applied > a.inspect().applied ? b : a));
-  const committed = source.committedHistory(workload.watches[0]?.spec.startRevision ?? revision(1));
+  // The members' own history starts at their compaction point; the reference never compacts.
+  const committed = reference.committedHistory();
   const finalRevision = source.inspect().revision;
+  const referenceRevision = committed.at(-1)?.revision ?? 1;
+  if (referenceRevision !== finalRevision) {
+    violations.push({
+      kind: 'convergence',
+      message: `the committed log replayed ends at revision ${referenceRevision}, the members at ${finalRevision}`,
+    });
+  }
   for (const w of workload.watches) {
     for (const e of w.errors) violations.push({ kind: 'watch', message: `${w.name}: ${e}` });
     const through = w.throughRevision > 0 ? { throughRevision: revision(w.throughRevision) } : {};

@@ -8,19 +8,14 @@
  * as unknown; so is an operation still in flight at the end.
  */
 import type { ProcessPorts } from '../../core/ports/process.ts';
-import type { Random } from '../../core/ports/random.ts';
 import { KvClient } from '../../core/store/kv-client.ts';
-import {
-  leaseId,
-  revision,
-  type Compare,
-  type Op,
-  type Result,
-  type Revision,
-} from '../../core/store/types.ts';
+import { revision, type Op, type Result, type Revision } from '../../core/store/types.ts';
 import { History } from '../check/history.ts';
 import type { ReceivedResponse, WatchSpec } from '../check/watch-history.ts';
 import type { Simulation } from '../simulation.ts';
+import { ClientView, KEY_PREFIX, KEY_RANGE_END, nextOp, type WorkloadMix } from './op-mix.ts';
+
+export { KEY_PREFIX, KEY_RANGE_END } from './op-mix.ts';
 
 export interface WorkloadOptions {
   /** Keys the clients touch; all start with KEY_PREFIX so one range covers them. */
@@ -31,12 +26,9 @@ export interface WorkloadOptions {
   /** Pause after an op whose outcome was unknown (an election is probably under way). */
   readonly backoffUs: number;
   readonly watchReconnectUs: number;
+  /** Which ops the clients draw (op-mix.ts). */
+  readonly mix: WorkloadMix;
 }
-
-export const KEY_PREFIX = 'k';
-/** A day: leases granted by the workload never expire during a run. */
-const LONG_LEASE_TTL_SECONDS = 86_400;
-export const KEY_RANGE_END = 'l';
 
 export interface WatchRecord {
   readonly name: string;
@@ -44,6 +36,8 @@ export interface WatchRecord {
   readonly received: ReceivedResponse[];
   /** Highest revision a progress notification vouched for (0: none). */
   throughRevision: number;
+  /** The revision the watcher asks for next (it reconnects from here). */
+  next: Revision;
   readonly errors: string[];
 }
 
@@ -58,6 +52,8 @@ export class Workload {
   private readonly inFlight = new Set<InFlight>();
   /** Reads without a result, and writes known not to have been applied: not in the history. */
   readonly counts = { notApplied: 0 };
+  /** History ids of grants whose lease id the server chose (recorded with that id). */
+  readonly serverChosenGrants = new Set<number>();
   readonly watches: WatchRecord[] = [];
   private stopped = false;
   private clients = 0;
@@ -83,15 +79,27 @@ export class Workload {
       p.spawn(async () => {
         const kv = this.client(p);
         const random = p.random.fork('ops');
+        const view = new ClientView();
         // Every third client only reads: one cut off with a deposed leader keeps asking it
         // (a write would time out there and move the client on).
         const readOnly = client % 3 === 1;
+        const compactFloor = (): number => this.compactFloor();
         let seq = 0;
         while (!this.stopped) {
-          await p.clock.sleep(1 + random.int(this.options.thinkUs));
+          // A burst of large values goes out back to back.
+          if (view.burstLeft === 0) await p.clock.sleep(1 + random.int(this.options.thinkUs));
           if (this.stopped) break;
-          const op = this.randomOp(random, `c${client}.${p.incarnation}.${seq++}`, readOnly);
-          if (!(await this.call(kv, client, op))) await p.clock.sleep(this.options.backoffUs);
+          const value = `c${client}.${p.incarnation}.${seq++}`;
+          const op = nextOp(this.options.mix, random, view, {
+            keys: this.options.keys,
+            value,
+            readOnly,
+            compactFloor,
+          });
+          if (!(await this.call(kv, client, op, view))) {
+            view.burstLeft = 0;
+            await p.clock.sleep(this.options.backoffUs);
+          }
         }
       }),
     );
@@ -125,31 +133,33 @@ export class Workload {
       spec: { key: KEY_PREFIX, rangeEnd: KEY_RANGE_END, startRevision: revision(1), prevKv },
       received: [],
       throughRevision: 0,
+      next: revision(1),
       errors: [],
     };
     this.watches.push(record);
     this.sim.spawnProcess(name, (p) => {
       const kv = this.client(p);
-      let next: Revision = record.spec.startRevision;
+      record.next = record.spec.startRevision;
       const open = (): void => {
         kv.watch(
           {
             key: KEY_PREFIX,
             rangeEnd: KEY_RANGE_END,
-            startRevision: next,
+            startRevision: record.next,
             prevKv,
             progressNotify: true,
           },
           {
             onEvents: (response) => {
               record.received.push({ revision: response.revision, events: response.events });
-              next = revision(response.revision + 1);
+              record.next = revision(response.revision + 1);
             },
             onProgress: (rev) => {
               if (rev > record.throughRevision) record.throughRevision = rev;
             },
             onClose: (reason, error) => {
-              if (error !== undefined) record.errors.push(`watch from ${next} refused: ${reason}`);
+              if (error !== undefined)
+                record.errors.push(`watch from ${record.next} refused: ${reason}`);
               p.clock.setTimer(this.options.watchReconnectUs, open);
             },
           },
@@ -174,7 +184,7 @@ export class Workload {
    * a member only says of an op it did not and never will apply. Dropping them keeps the
    * linearizability search small; ops whose outcome is truly unknown stay in as unknown.
    */
-  private async call(kv: KvClient, client: number, op: Op): Promise<boolean> {
+  private async call(kv: KvClient, client: number, op: Op, view?: ClientView): Promise<boolean> {
     const call: InFlight = { client, op, callUs: this.sim.now };
     this.inFlight.add(call);
     const outcome = await kv.do(op);
@@ -184,11 +194,20 @@ export class Workload {
       return false;
     }
     if (outcome.kind === 'unknown') {
-      if (op.kind === 'range') this.counts.notApplied++;
+      // A grant whose id the server chooses, outcome unknown: nobody can name that lease, so
+      // whether it exists is invisible to every later op (up to an id collision, ~2^-46).
+      if (op.kind === 'range' || serverChosenGrant(op)) this.counts.notApplied++;
       else this.history.unknown(this.history.invoke(client, op, call.callUs));
       return false;
     }
-    this.history.complete(this.history.invoke(client, op, call.callUs), outcome, this.sim.now);
+    view?.observe(op, outcome);
+    // The server's choice of id enters the history as if the client had asked for it: the
+    // model then checks that the id was free when the grant took effect.
+    const recorded =
+      serverChosenGrant(op) && outcome.kind === 'lease-grant' ? { ...op, id: outcome.id } : op;
+    const id = this.history.invoke(client, recorded, call.callUs);
+    if (recorded !== op) this.serverChosenGrants.add(id);
+    this.history.complete(id, outcome, this.sim.now);
     return true;
   }
 
@@ -200,53 +219,16 @@ export class Workload {
   }
 
   /**
-   * Lease traffic whose outcome the history can explain: ids chosen by the client (a small
-   * shared pool, so grants collide and revokes miss), TTLs far beyond the run so the leader
-   * never expires one behind the checker's back, keys attached and deleted by revoke.
+   * The highest revision the store may be compacted to: below every watcher's next revision (a
+   * watch from at or below the compaction point is refused).
    */
-  private leaseOp(random: Random, key: string, value: string): Op {
-    const id = leaseId(1 + random.int(3));
-    switch (random.int(3)) {
-      case 0:
-        return { kind: 'lease-grant', id, ttlSeconds: LONG_LEASE_TTL_SECONDS };
-      case 1:
-        return { kind: 'put', key, value, lease: id };
-      default:
-        return { kind: 'lease-revoke', id };
-    }
+  private compactFloor(): number {
+    let floor = Number.MAX_SAFE_INTEGER;
+    for (const w of this.watches) floor = Math.min(floor, w.next - 1);
+    return floor;
   }
+}
 
-  private randomOp(random: Random, value: string, readOnly: boolean): Op {
-    const keys = this.options.keys;
-    const key = keys[random.int(keys.length)]!;
-    const other = keys[random.int(keys.length)]!;
-    if (readOnly)
-      return random.int(4) === 0
-        ? { kind: 'range', key: KEY_PREFIX, rangeEnd: KEY_RANGE_END }
-        : { kind: 'range', key };
-    const r = random.int(100);
-    if (r < 6) return this.leaseOp(random, key, value);
-    if (r < 30)
-      return { kind: 'put', key, value, ...(random.int(2) === 0 ? { prevKv: true } : {}) };
-    if (r < 52) return { kind: 'range', key };
-    if (r < 60) return { kind: 'range', key: KEY_PREFIX, rangeEnd: KEY_RANGE_END };
-    if (r < 70)
-      return { kind: 'delete-range', key, ...(random.int(2) === 0 ? { prevKv: true } : {}) };
-    const compare: Compare =
-      random.int(2) === 0
-        ? { target: 'version', key, result: random.int(2) === 0 ? '=' : '>', value: random.int(3) }
-        : { target: 'value', key, result: '!=', value: 'none' };
-    return {
-      kind: 'txn',
-      compare: [compare],
-      success:
-        other === key
-          ? [{ kind: 'put', key, value }]
-          : [
-              { kind: 'put', key: other, value },
-              { kind: 'range', key },
-            ],
-      failure: [{ kind: 'range', key }],
-    };
-  }
+function serverChosenGrant(op: Op): boolean {
+  return op.kind === 'lease-grant' && op.id === 0;
 }
