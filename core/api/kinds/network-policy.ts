@@ -23,6 +23,8 @@ import {
 } from '../field-error.ts';
 import {
   nameIsDNSSubdomain,
+  validateAnnotations,
+  validateLabels,
   validateLabelSelector,
   validateObjectMeta,
   validateObjectMetaUpdate,
@@ -189,8 +191,14 @@ export function validateNetworkPolicy(np: NetworkPolicy): FieldError[] {
   return [...validateObjectMeta(np.metadata, true, nameIsDNSSubdomain), ...validateSpec(np.spec)];
 }
 
+/** Upstream's ValidateObjectMetaUpdate also checks the new labels and annotations. */
 export function validateNetworkPolicyUpdate(np: NetworkPolicy, old: NetworkPolicy): FieldError[] {
-  return [...validateObjectMetaUpdate(np.metadata, old.metadata), ...validateSpec(np.spec)];
+  return [
+    ...validateObjectMetaUpdate(np.metadata, old.metadata),
+    ...validateLabels(np.metadata.labels, 'metadata.labels'),
+    ...validateAnnotations(np.metadata.annotations, 'metadata.annotations'),
+    ...validateSpec(np.spec),
+  ];
 }
 
 /** SetDefaults_NetworkPolicy and SetDefaults_NetworkPolicyPort. */

@@ -14,7 +14,9 @@ import {
 } from '../field-error.ts';
 import {
   nameIsDNSSubdomain,
+  validateAnnotations,
   validateImmutableField,
+  validateLabels,
   validateObjectMeta,
   validateObjectMetaUpdate,
 } from '../meta-validation.ts';
@@ -97,9 +99,16 @@ export function validatePriorityClass(pc: PriorityClass): FieldError[] {
   return errs;
 }
 
-/** Upstream validates only what an update may not change: the new object is not revalidated. */
+/**
+ * Upstream validates only what an update may not change and the new metadata (its
+ * ValidateObjectMetaUpdate includes labels and annotations): the rest is not revalidated.
+ */
 export function validatePriorityClassUpdate(pc: PriorityClass, old: PriorityClass): FieldError[] {
-  const errs = validateObjectMetaUpdate(pc.metadata, old.metadata);
+  const errs = [
+    ...validateObjectMetaUpdate(pc.metadata, old.metadata),
+    ...validateLabels(pc.metadata.labels, 'metadata.labels'),
+    ...validateAnnotations(pc.metadata.annotations, 'metadata.annotations'),
+  ];
   if ((pc.value ?? 0) !== (old.value ?? 0)) {
     errs.push(fieldForbidden('value', 'may not be changed in an update.'));
   }

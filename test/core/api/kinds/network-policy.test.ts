@@ -178,6 +178,16 @@ describe('NetworkPolicy validation (pkg/apis/networking/validation)', () => {
         ),
       ),
     ).toEqual(['metadata.name: Invalid value: "other": field is immutable']);
+    expect(
+      errors(
+        validateNetworkPolicyUpdate(
+          { ...old, metadata: { ...old.metadata, annotations: { 'bad key': 'x' } } },
+          old,
+        ),
+      ),
+    ).toEqual([
+      "metadata.annotations: Invalid value: \"bad key\": name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')",
+    ]);
   });
 
   it('prints Name, Pod-Selector ("<none>" for all pods) and Age', () => {

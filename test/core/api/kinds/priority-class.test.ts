@@ -82,6 +82,10 @@ describe('PriorityClass validation (pkg/apis/scheduling/validation)', () => {
     expect(errors(validatePriorityClassUpdate({ ...old, value: 1001 }, old))).toEqual([
       'value: Forbidden: may not be changed in an update.',
     ]);
+    const badLabel = { ...old, metadata: { name: 'high', labels: { app: 'a b' } } };
+    expect(errors(validatePriorityClassUpdate(badLabel, old))).toEqual([
+      "metadata.labels: Invalid value: \"a b\": a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345', regex used for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')",
+    ]);
     expect(errors(validatePriorityClassUpdate({ ...old, preemptionPolicy: 'Never' }, old))).toEqual(
       ['preemptionPolicy: Invalid value: "Never": field is immutable'],
     );
