@@ -188,6 +188,10 @@ describe('NetworkPolicy validation (pkg/apis/networking/validation)', () => {
     ).toEqual([
       "metadata.annotations: Invalid value: \"bad key\": name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')",
     ]);
+    const twoSlashes = { ...old, metadata: { ...old.metadata, labels: { 'a/b/c': 'x' } } };
+    expect(errors(validateNetworkPolicyUpdate(twoSlashes, old))).toEqual([
+      "metadata.labels: Invalid value: \"a/b/c\": a qualified name must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]') with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')",
+    ]);
   });
 
   it('prints Name, Pod-Selector ("<none>" for all pods) and Age', () => {
