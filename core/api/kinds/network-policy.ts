@@ -203,7 +203,8 @@ export function validateNetworkPolicyUpdate(np: NetworkPolicy, old: NetworkPolic
 
 /** SetDefaults_NetworkPolicy and SetDefaults_NetworkPolicyPort. */
 function defaultNetworkPolicy(np: NetworkPolicy): NetworkPolicy {
-  if (np.spec === undefined) return np;
+  // The spec and its podSelector are structs in Go: never absent, at worst empty.
+  const given: Spec = np.spec ?? { podSelector: {} };
   const withTcp = <R extends { readonly ports?: readonly Port[] }>(
     rules: readonly R[] | undefined,
   ) =>
@@ -215,7 +216,12 @@ function defaultNetworkPolicy(np: NetworkPolicy): NetworkPolicy {
             ports: r.ports.map((p) => (p.protocol === undefined ? { ...p, protocol: 'TCP' } : p)),
           },
     );
-  const spec = { ...np.spec, ingress: withTcp(np.spec.ingress), egress: withTcp(np.spec.egress) };
+  const spec = {
+    ...given,
+    podSelector: given.podSelector ?? {},
+    ingress: withTcp(given.ingress),
+    egress: withTcp(given.egress),
+  };
   if (spec.ingress === undefined) delete spec.ingress;
   if (spec.egress === undefined) delete spec.egress;
   if ((spec.policyTypes ?? []).length === 0) {

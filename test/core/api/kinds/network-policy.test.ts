@@ -163,6 +163,8 @@ describe('NetworkPolicy validation (pkg/apis/networking/validation)', () => {
     );
     expect(both.spec?.policyTypes).toEqual(['Ingress', 'Egress']);
     expect(both.spec?.egress?.[0]?.ports?.[0]?.protocol).toBe('UDP');
+    const bare = NETWORK_POLICY.defaults({ ...np(), spec: undefined });
+    expect(bare.spec).toEqual({ podSelector: {}, policyTypes: ['Ingress'] });
     const given = NETWORK_POLICY.defaults(np({ egress: [{}], policyTypes: ['Egress'] }));
     expect(given.spec?.policyTypes).toEqual(['Egress']);
   });
