@@ -73,6 +73,18 @@ export function asGoMap<T extends Readonly<Record<string, string>>>(m: T): T {
   return m;
 }
 
+const goLiterals = new WeakMap<object, string>();
+
+/**
+ * A bad value that Go prints with %#v as a typed literal (`[]networking.IngressRule(nil)`),
+ * rendered verbatim.
+ */
+export function goLiteral(text: string): object {
+  const v = {};
+  goLiterals.set(v, text);
+  return v;
+}
+
 /**
  * Go's rendering of a bad value: %q for strings, %v for numbers and booleans, %#v for string
  * slices and maps marked with asGoMap, JSON for anything else (Go would print the struct).
@@ -84,6 +96,8 @@ export function formatBadValue(v: unknown): string {
   if (Array.isArray(v) && v.every((x) => typeof x === 'string')) {
     return `[]string{${v.map((x) => JSON.stringify(x)).join(', ')}}`;
   }
+  const literal = typeof v === 'object' ? goLiterals.get(v) : undefined;
+  if (literal !== undefined) return literal;
   if (typeof v === 'object' && goMaps.has(v)) {
     const rec = v as Record<string, string>;
     const pairs = Object.keys(rec)

@@ -1,13 +1,31 @@
 /** The union of stored kinds, so switches over `kind` can end in assertNever. */
 import type { Binding, Event, Lease, Namespace } from './cluster-types.ts';
 import type { ConfigMap } from './kinds/config-map.ts';
+import type { Ingress } from './kinds/ingress.ts';
+import type { IngressClass } from './kinds/ingress-class.ts';
+import type { NetworkPolicy } from './kinds/network-policy.ts';
+import type { PriorityClass } from './kinds/priority-class.ts';
+import type { StorageClass } from './kinds/storage-class.ts';
 import type { Node } from './node-types.ts';
 import type { Pod } from './pod-types.ts';
 import type { PodDisruptionBudget } from './policy-types.ts';
 import type { ReplicaSet } from './replica-set-types.ts';
 
 export type KObject =
-  Pod | Node | ReplicaSet | Lease | Binding | Namespace | Event | PodDisruptionBudget | ConfigMap;
+  | Pod
+  | Node
+  | ReplicaSet
+  | Lease
+  | Binding
+  | Namespace
+  | Event
+  | PodDisruptionBudget
+  | ConfigMap
+  | PriorityClass
+  | StorageClass
+  | NetworkPolicy
+  | Ingress
+  | IngressClass;
 export type Kind = KObject['kind'];
 
 /** Narrows the union by kind: `KindOf<'Pod'>` is `Pod`. */

@@ -8,6 +8,7 @@ import type { ApiRequest, ApiResponse, WatchFrame } from '../api/http.ts';
 import type { ResourceDefinition } from '../api/kinds/index.ts';
 import type { DeleteOptions } from '../api/meta-types.ts';
 import { API_PROTOCOL } from '../api/http-codec.ts';
+import { ensureBootstrapObjects } from './bootstrap.ts';
 import { collectionPrefix } from './keys.ts';
 import { ensureSystemNamespaces } from './namespaces.ts';
 import { Registry } from './registry/registry.ts';
@@ -57,7 +58,10 @@ export class ApiServer {
       onRequest: (_from, req) => this.handle(req),
       onStream: (_from, req, stream) => this.watch(req, stream),
     });
-    ports.spawn(() => ensureSystemNamespaces(this.registry, ports.clock));
+    ports.spawn(async () => {
+      await ensureSystemNamespaces(this.registry, ports.clock);
+      await ensureBootstrapObjects(this.registry, ports.clock);
+    });
     const interval = options.compactionIntervalUs ?? DEFAULT_COMPACTION_INTERVAL_US;
     if (interval > 0) ports.spawn(() => this.compactor(interval));
   }

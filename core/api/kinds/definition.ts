@@ -51,6 +51,18 @@ export interface ResourceDefinition<T extends KObject = KObject> {
   readonly deletion: DeletionRules<T>;
   /** Strategic-merge metadata of the fields that have any: `+patchStrategy` / `+patchMergeKey`. */
   readonly patch: readonly PatchField[];
+  /**
+   * Objects the API server creates at start unless they exist, and leaves alone after that
+   * (upstream post-start hooks such as scheduling/bootstrap-system-priority-classes).
+   */
+  readonly bootstrap?: readonly T[];
+  /**
+   * Validating admission that reads the other objects of the kind, as upstream admission plugins
+   * do through a lister (Priority: one globalDefault PriorityClass). Runs after validation on a
+   * create or update of the main resource; `existing` is the collection in the object's scope
+   * before the write. The reason the write is forbidden, or undefined.
+   */
+  admitAmong?(obj: T, existing: readonly T[], operation: 'create' | 'update'): string | undefined;
 }
 
 /** Upstream's rest.RESTUpdateStrategy, reduced to what differs between kinds and paths. */

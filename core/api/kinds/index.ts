@@ -11,12 +11,17 @@ import { BINDING } from './binding.ts';
 import { CONFIG_MAP } from './config-map.ts';
 import type { ResourceDefinition } from './definition.ts';
 import { EVENT } from './event.ts';
+import { INGRESS } from './ingress.ts';
+import { INGRESS_CLASS } from './ingress-class.ts';
 import { LEASE } from './lease.ts';
 import { NAMESPACE } from './namespace.ts';
+import { NETWORK_POLICY } from './network-policy.ts';
 import { NODE } from './node.ts';
 import { POD } from './pod.ts';
 import { POD_DISRUPTION_BUDGET } from './pod-disruption-budget.ts';
+import { PRIORITY_CLASS } from './priority-class.ts';
 import { REPLICA_SET } from './replica-set.ts';
+import { STORAGE_CLASS } from './storage-class.ts';
 
 export type * from './definition.ts';
 export { humanDuration } from './duration.ts';
@@ -32,7 +37,12 @@ export const DEFINITIONS: readonly ResourceDefinition[] = [
   POD,
   REPLICA_SET,
   LEASE,
+  INGRESS_CLASS,
+  INGRESS,
+  NETWORK_POLICY,
   POD_DISRUPTION_BUDGET,
+  PRIORITY_CLASS,
+  STORAGE_CLASS,
 ];
 
 const byKind = new Map<string, ResourceDefinition>(DEFINITIONS.map((d) => [d.resource.kind, d]));

@@ -11,6 +11,7 @@ import type { KObject } from '../../api/types.ts';
 import { nameSuffix, uid } from '../../ports/random.ts';
 import { checkNamespaceAdmits } from '../namespaces.ts';
 import type { RequestInfo } from '../request-info.ts';
+import { admitAmong } from './admit-among.ts';
 import { checkBody } from './body.ts';
 import { keyFor, storageFailure, type RegistryContext } from './context.ts';
 
@@ -35,6 +36,8 @@ export async function createObject(
     const refused = await checkNamespaceAdmits(ctx, info, obj.metadata.namespace ?? '', name);
     if (refused !== undefined) return refused;
   }
+  const forbidden = await admitAmong(ctx, info, obj, 'create');
+  if (forbidden !== undefined) return forbidden;
   const stamped: MutableMeta = {
     ...obj.metadata,
     uid: uid(ctx.random),

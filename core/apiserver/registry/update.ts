@@ -11,6 +11,7 @@ import type { Status } from '../../api/status-types.ts';
 import type { KObject } from '../../api/types.ts';
 import type { RequestInfo } from '../request-info.ts';
 import { parseResourceVersion } from '../storage.ts';
+import { admitAmong } from './admit-among.ts';
 import { checkBody } from './body.ts';
 import { keyFor, MAX_INTERNAL_RETRIES, storageFailure, type RegistryContext } from './context.ts';
 import { isReadyToDelete } from './deletion.ts';
@@ -85,6 +86,8 @@ export async function guaranteedUpdate(
     const updated = prepareForUpdate(def, path, next, old);
     const errs = path.strategy.validateUpdate(updated, old);
     if (errs.length > 0) return errors.invalid(qualifiedKind(info.resource), name, errs);
+    const forbidden = path.admit ? await admitAmong(ctx, info, updated, 'update') : undefined;
+    if (forbidden !== undefined) return forbidden;
     const r = isReadyToDelete(def, updated)
       ? await ctx.storage.delete<KObject>(key, oldRv)
       : await ctx.storage.update(key, updated, oldRv);

@@ -9,7 +9,11 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
-import { API_SERVER, CONTROLLER_MANAGER } from '../../../core/cluster/identities.ts';
+import {
+  API_SERVER,
+  CONTROLLER_MANAGER,
+  storeMemberName,
+} from '../../../core/cluster/identities.ts';
 import { traceJsonSchema } from '../../../core/trace/docs.ts';
 import { parseTraceRecord, TRACE_DEFINITIONS, TraceChecker } from '../../../core/trace/index.ts';
 import { DEFAULT_LINK, DEFAULT_NETWORK } from '../../../sim/network.ts';
@@ -277,6 +281,30 @@ describe('every emitted trace record matches its definition', () => {
     );
     expect(problems).toEqual([]);
     expect(cutAtUs).toBeDefined();
+  });
+
+  it('a ReplicaSet whose pod creates time out, so the controller lists to resolve them', async () => {
+    const sim = controlPlane({ traceLevel: 'debug' });
+    const problems = watch(sim);
+    // The store holds every message for 12 s from the controller's first create on: the create
+    // outlives the controller's 10 s request timeout, and the controller then lists the pods to
+    // learn what its create did (rs.expectations-resolved).
+    let clogged = false;
+    let resolved = 0;
+    sim.trace.addSink((line) => {
+      const r = parseTraceRecord(line);
+      if (r.k === 'rs.expectations-resolved') resolved++;
+      if (r.k !== 'rs.create-pods' || clogged) return;
+      clogged = true;
+      sim.network.clog(storeMemberName(0), 12 * S);
+    });
+    startControllerManager(sim);
+    await runScript(sim, async (api, ports) => {
+      await mustCreate(ports, api, replicaSet('web', 2));
+      await ports.clock.sleep(60 * S);
+    });
+    expect(problems).toEqual([]);
+    expect(resolved).toBeGreaterThan(0);
   });
 
   // Needs the runs above (vitest runs a file's tests in order): run the file, not this test.
