@@ -73,6 +73,18 @@ export function asGoMap<T extends Readonly<Record<string, string>>>(m: T): T {
   return m;
 }
 
+const goLiterals = new WeakMap<object, string>();
+
+/**
+ * A bad value Go renders with %#v as a struct or a slice of a named type
+ * (`[]core.IPFamily{"IPv4"}`, `core.ServicePort{...}`): the rendering is given as is.
+ */
+export function goLiteral(rendered: string): object {
+  const marker = {};
+  goLiterals.set(marker, rendered);
+  return marker;
+}
+
 /**
  * Go's rendering of a bad value: %q for strings, %v for numbers and booleans, %#v for string
  * slices and maps marked with asGoMap, JSON for anything else (Go would print the struct).
@@ -84,6 +96,7 @@ export function formatBadValue(v: unknown): string {
   if (Array.isArray(v) && v.every((x) => typeof x === 'string')) {
     return `[]string{${v.map((x) => JSON.stringify(x)).join(', ')}}`;
   }
+  if (typeof v === 'object' && goLiterals.has(v)) return goLiterals.get(v) as string;
   if (typeof v === 'object' && goMaps.has(v)) {
     const rec = v as Record<string, string>;
     const pairs = Object.keys(rec)

@@ -1,13 +1,27 @@
 /** The union of stored kinds, so switches over `kind` can end in assertNever. */
 import type { Binding, Event, Lease, Namespace } from './cluster-types.ts';
 import type { ConfigMap } from './kinds/config-map.ts';
+import type { Secret } from './kinds/secret.ts';
+import type { ServiceAccount } from './kinds/service-account.ts';
+import type { Service } from './kinds/service-types.ts';
 import type { Node } from './node-types.ts';
 import type { Pod } from './pod-types.ts';
 import type { PodDisruptionBudget } from './policy-types.ts';
 import type { ReplicaSet } from './replica-set-types.ts';
 
 export type KObject =
-  Pod | Node | ReplicaSet | Lease | Binding | Namespace | Event | PodDisruptionBudget | ConfigMap;
+  | Pod
+  | Node
+  | ReplicaSet
+  | Lease
+  | Binding
+  | Namespace
+  | Event
+  | PodDisruptionBudget
+  | ConfigMap
+  | Secret
+  | Service
+  | ServiceAccount;
 export type Kind = KObject['kind'];
 
 /** Narrows the union by kind: `KindOf<'Pod'>` is `Pod`. */

@@ -51,6 +51,82 @@ export interface ResourceDefinition<T extends KObject = KObject> {
   readonly deletion: DeletionRules<T>;
   /** Strategic-merge metadata of the fields that have any: `+patchStrategy` / `+patchMergeKey`. */
   readonly patch: readonly PatchField[];
+  /**
+   * Conversion of a request body to the stored form, before defaulting (upstream's versioned ->
+   * internal conversion): a Secret's stringData is folded into data. A string is a decoding
+   * error, answered as 400 "<Kind> in version ... cannot be handled as a <Kind>: <error>".
+   */
+  decode?(obj: T): T | string;
+  /** Values the kind takes from ranges the API server keeps in the store (ClusterIPs, node ports). */
+  readonly allocation?: AllocationHooks<T>;
+  /**
+   * Objects the API server ensures at start, after the system namespaces (upstream's bootstrap
+   * controllers: the `kubernetes` Service). `ranges` maps each range name to its configured range.
+   */
+  bootstrap?(ranges: RangeConfig): readonly T[];
+}
+
+/** The configured range of every declared range, by range name. */
+export type RangeConfig = Readonly<Record<string, string>>;
+
+/**
+ * A range of values the API server hands out and keeps in the store, as upstream keeps a
+ * RangeAllocation bitmap under /registry/ranges/<name>.
+ */
+export interface RangeDeclaration {
+  /** The store record's name: "serviceips" is /registry/ranges/serviceips. */
+  readonly name: string;
+  readonly type: 'ip' | 'port';
+  /** The kube-apiserver flag that sets it, without the dashes: "service-cluster-ip-range". */
+  readonly flag: string;
+  /** The flag's default: "10.96.0.0/12", "30000-32767". */
+  readonly defaultRange: string;
+}
+
+/** Allocation from one range with upstream's allocator semantics; errors are upstream's messages. */
+export interface RangeAllocator<V> {
+  /** The range as the flag gives it, normalized ("10.96.0.0/12", "30000-32767"). */
+  readonly range: string;
+  /** Reserves `value`: undefined, or why not (not in the range, already allocated). */
+  allocate(value: V): string | undefined;
+  /** Reserves a free value chosen at random, or answers undefined when the range is full. */
+  allocateNext(): V | undefined;
+  /** Gives `value` back; releasing a value that is free or outside the range does nothing. */
+  release(value: V): void;
+}
+
+/**
+ * What allocation hooks work with: the declared ranges as they stand in the store. Nothing the
+ * hooks do is written unless the object itself is, in the same store transaction, so a crash
+ * can neither leak an allocation nor hand one out twice. A dry run writes nothing.
+ */
+export interface AllocationContext {
+  readonly dryRun: boolean;
+  ip(range: string): RangeAllocator<string>;
+  port(range: string): RangeAllocator<number>;
+}
+
+/** A value a stored object holds in one of its kind's ranges. */
+export interface HeldValue {
+  readonly range: string;
+  readonly value: string | number;
+}
+
+/**
+ * Upstream's Store.BeginCreate / BeginUpdate / AfterDelete hooks of the kinds that allocate,
+ * as pure functions of the ranges: the registry supplies the ranges and commits their new state
+ * atomically with the object.
+ */
+export interface AllocationHooks<T> {
+  readonly ranges: readonly RangeDeclaration[];
+  /** After admission, before PrepareForCreate and validation; a Status fails the create. */
+  create(ctx: AllocationContext, obj: T): T | Status;
+  /** For writes through the main resource, after admission and before the update strategy. */
+  update(ctx: AllocationContext, next: T, old: T): T | Status;
+  /** When the object leaves the store (not when it is only marked for deletion). */
+  release(ctx: AllocationContext, obj: T): void;
+  /** What a stored object holds: the ranges are rebuilt from this when they must be repaired. */
+  held(obj: T): readonly HeldValue[];
 }
 
 /** Upstream's rest.RESTUpdateStrategy, reduced to what differs between kinds and paths. */

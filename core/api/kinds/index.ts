@@ -17,6 +17,9 @@ import { NODE } from './node.ts';
 import { POD } from './pod.ts';
 import { POD_DISRUPTION_BUDGET } from './pod-disruption-budget.ts';
 import { REPLICA_SET } from './replica-set.ts';
+import { SECRET } from './secret.ts';
+import { SERVICE } from './service.ts';
+import { SERVICE_ACCOUNT } from './service-account.ts';
 
 export type * from './definition.ts';
 export { humanDuration } from './duration.ts';
@@ -30,6 +33,9 @@ export const DEFINITIONS: readonly ResourceDefinition[] = [
   NAMESPACE,
   NODE,
   POD,
+  SECRET,
+  SERVICE_ACCOUNT,
+  SERVICE,
   REPLICA_SET,
   LEASE,
   POD_DISRUPTION_BUDGET,

@@ -76,6 +76,36 @@ const KUBE_1_32 = [
     subresources: { status: ['get', 'patch', 'update'], binding: ['create'], eviction: ['create'] },
   },
   {
+    kind: 'Secret',
+    apiVersion: 'v1',
+    resource: 'secrets',
+    namespaced: true,
+    shortNames: [],
+    categories: [],
+    verbs: ALL,
+    subresources: {},
+  },
+  {
+    kind: 'ServiceAccount',
+    apiVersion: 'v1',
+    resource: 'serviceaccounts',
+    namespaced: true,
+    shortNames: ['sa'],
+    categories: [],
+    verbs: ALL,
+    subresources: {},
+  },
+  {
+    kind: 'Service',
+    apiVersion: 'v1',
+    resource: 'services',
+    namespaced: true,
+    shortNames: ['svc'],
+    categories: ['all'],
+    verbs: ALL,
+    subresources: { status: ['get', 'patch', 'update'] },
+  },
+  {
     kind: 'ReplicaSet',
     apiVersion: 'apps/v1',
     resource: 'replicasets',
@@ -159,7 +189,7 @@ describe('kind definitions', () => {
       const paths = def.patch.map((p) => p.path);
       expect(new Set(paths).size).toBe(paths.length);
       for (const p of def.patch) {
-        expect(p.path).toMatch(/^(metadata|spec|status)(\.[a-zA-Z]+(\[\])?)*$/);
+        expect(p.path).toMatch(/^[a-zA-Z]+(\[\])?(\.[a-zA-Z]+(\[\])?)*$/);
         if (p.patchStrategy === 'replace') expect(p.patchMergeKey).toBeUndefined();
       }
     },
