@@ -1,6 +1,13 @@
 /** The union of stored kinds, so switches over `kind` can end in assertNever. */
 import type { Binding, Event, Lease, Namespace } from './cluster-types.ts';
 import type { ConfigMap } from './kinds/config-map.ts';
+import type { Endpoints } from './kinds/endpoints.ts';
+import type { LimitRange } from './kinds/limit-range.ts';
+import type { PersistentVolume } from './kinds/persistent-volume.ts';
+import type { PersistentVolumeClaim } from './kinds/persistent-volume-claim.ts';
+import type { PodTemplate } from './kinds/pod-template.ts';
+import type { ReplicationController } from './kinds/replication-controller.ts';
+import type { ResourceQuota } from './kinds/resource-quota.ts';
 import type { Secret } from './kinds/secret.ts';
 import type { ServiceAccount } from './kinds/service-account.ts';
 import type { Service } from './kinds/service-types.ts';
@@ -21,7 +28,14 @@ export type KObject =
   | ConfigMap
   | Secret
   | Service
-  | ServiceAccount;
+  | ServiceAccount
+  | Endpoints
+  | LimitRange
+  | PersistentVolume
+  | PersistentVolumeClaim
+  | PodTemplate
+  | ReplicationController
+  | ResourceQuota;
 export type Kind = KObject['kind'];
 
 /** Narrows the union by kind: `KindOf<'Pod'>` is `Pod`. */

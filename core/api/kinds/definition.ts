@@ -61,20 +61,20 @@ export interface ResourceDefinition<T extends KObject = KObject> {
   readonly allocation?: AllocationHooks<T>;
   /**
    * Objects the API server ensures at start, after the system namespaces (upstream's bootstrap
-   * controllers: the `kubernetes` Service). `ranges` maps each range name to its configured range.
+   * controllers: the `kubernetes` Service), given the configured ranges.
    */
   bootstrap?(ranges: RangeConfig): readonly T[];
 }
 
-/** The configured range of every declared range, by range name. */
+/** Configured ranges by their flag ("service-cluster-ip-range"); a missing one has its default. */
 export type RangeConfig = Readonly<Record<string, string>>;
 
 /**
- * A range of values the API server hands out and keeps in the store, as upstream keeps a
- * RangeAllocation bitmap under /registry/ranges/<name>.
+ * A range of values the API server hands out to objects (upstream keeps one as a
+ * RangeAllocation bitmap under /registry/ranges/<name>).
  */
 export interface RangeDeclaration {
-  /** The store record's name: "serviceips" is /registry/ranges/serviceips. */
+  /** Upstream's store record name ("serviceips"): how hooks name the range. */
   readonly name: string;
   readonly type: 'ip' | 'port';
   /** The kube-apiserver flag that sets it, without the dashes: "service-cluster-ip-range". */
@@ -96,12 +96,10 @@ export interface RangeAllocator<V> {
 }
 
 /**
- * What allocation hooks work with: the declared ranges as they stand in the store. Nothing the
- * hooks do is written unless the object itself is, in the same store transaction, so a crash
- * can neither leak an allocation nor hand one out twice. A dry run writes nothing.
+ * What allocation hooks work with: the kind's ranges within one write. What the hooks reserve
+ * is given back if the write fails; what they release is given back only once it succeeded.
  */
 export interface AllocationContext {
-  readonly dryRun: boolean;
   ip(range: string): RangeAllocator<string>;
   port(range: string): RangeAllocator<number>;
 }
@@ -113,9 +111,10 @@ export interface HeldValue {
 }
 
 /**
- * Upstream's Store.BeginCreate / BeginUpdate / AfterDelete hooks of the kinds that allocate,
- * as pure functions of the ranges: the registry supplies the ranges and commits their new state
- * atomically with the object.
+ * Upstream's Store.BeginCreate / BeginUpdate / AfterDelete hooks of the kinds that allocate.
+ * The ranges' state is what the stored objects hold (`held`): the API server rebuilds it from
+ * them at start, as upstream's repair loop does, so a crash neither leaks a value nor hands
+ * one out twice.
  */
 export interface AllocationHooks<T> {
   readonly ranges: readonly RangeDeclaration[];

@@ -10,7 +10,14 @@ import type { Kind, KindOf, KObject } from '../types.ts';
 import { BINDING } from './binding.ts';
 import { CONFIG_MAP } from './config-map.ts';
 import type { ResourceDefinition } from './definition.ts';
+import { ENDPOINTS } from './endpoints.ts';
 import { EVENT } from './event.ts';
+import { LIMIT_RANGE } from './limit-range.ts';
+import { PERSISTENT_VOLUME } from './persistent-volume.ts';
+import { PERSISTENT_VOLUME_CLAIM } from './persistent-volume-claim.ts';
+import { POD_TEMPLATE } from './pod-template.ts';
+import { REPLICATION_CONTROLLER } from './replication-controller.ts';
+import { RESOURCE_QUOTA } from './resource-quota.ts';
 import { LEASE } from './lease.ts';
 import { NAMESPACE } from './namespace.ts';
 import { NODE } from './node.ts';
@@ -22,6 +29,7 @@ import { SERVICE } from './service.ts';
 import { SERVICE_ACCOUNT } from './service-account.ts';
 
 export type * from './definition.ts';
+export { configuredRange } from './common.ts';
 export { humanDuration } from './duration.ts';
 export { podBinding } from './pod-binding.ts';
 
@@ -29,10 +37,17 @@ export { podBinding } from './pod-binding.ts';
 export const DEFINITIONS: readonly ResourceDefinition[] = [
   BINDING,
   CONFIG_MAP,
+  ENDPOINTS,
   EVENT,
+  LIMIT_RANGE,
   NAMESPACE,
   NODE,
+  PERSISTENT_VOLUME_CLAIM,
+  PERSISTENT_VOLUME,
   POD,
+  POD_TEMPLATE,
+  REPLICATION_CONTROLLER,
+  RESOURCE_QUOTA,
   SECRET,
   SERVICE_ACCOUNT,
   SERVICE,

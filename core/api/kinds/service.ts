@@ -10,6 +10,7 @@ import { selectorFromSet } from '../selectors.ts';
 import {
   AGE_COLUMN,
   conditionsPatch,
+  configuredRange,
   defineResource,
   keepSpec,
   keepStatus,
@@ -231,7 +232,7 @@ const API_SERVER_PORT = 6443;
  * servers, not pods).
  */
 export function kubernetesService(ranges: RangeConfig): Service {
-  const cidr = parseCIDR(ranges[SERVICE_IP_RANGE.name] ?? SERVICE_IP_RANGE.defaultRange);
+  const cidr = parseCIDR(configuredRange(SERVICE_IP_RANGE, ranges));
   const first =
     cidr === undefined ? '' : formatIP({ family: cidr.family, value: cidr.network + 1n });
   return {
