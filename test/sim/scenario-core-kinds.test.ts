@@ -132,7 +132,10 @@ describe('scenario files declare core/v1 objects', () => {
     );
     expect(creates.map((r) => r.code)).toEqual(new Array(15).fill(201));
     for (const k of KINDS) {
-      expect(creates.some((r) => String(r.path).endsWith(`/${k}`)), k).toBe(true);
+      expect(
+        creates.some((r) => String(r.path).endsWith(`/${k}`)),
+        k,
+      ).toBe(true);
     }
     expect(report.passed).toBe(true);
   });

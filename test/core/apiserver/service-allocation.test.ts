@@ -120,6 +120,30 @@ describe('Service ClusterIP and NodePort allocation (upstream ipallocator / port
     });
   });
 
+  it('keeps allocated values when an update leaves them out, as kubectl replace does (patchAllocatedValues)', async () => {
+    await runScript(controlPlane(), async (api) => {
+      const np = ok(await api.create(svc('np', { type: 'NodePort' })));
+      const { clusterIP, clusterIPs: _ips, ...rest } = np.spec ?? {};
+      const replaced = ok(
+        await api.update({
+          ...np,
+          spec: { ...rest, ports: [{ port: 80, protocol: 'TCP', targetPort: 80 }] },
+        }),
+      );
+      expect(replaced.spec?.clusterIP).toBe(clusterIP);
+      expect(replaced.spec?.ports?.[0]?.nodePort).toBe(np.spec?.ports?.[0]?.nodePort);
+      const moved = await api.update({
+        ...replaced,
+        spec: { ...replaced.spec, clusterIP: '10.96.0.99', clusterIPs: ['10.96.0.99'] },
+      });
+      expect(message(moved)).toBe(
+        'Service "np" is invalid: spec.clusterIPs[0]: Invalid value: []string{"10.96.0.99"}: may not change once set',
+      );
+      // The refused update reserved nothing: the address is still free.
+      ok(await api.create(svc('other', { clusterIP: '10.96.0.99' })));
+    });
+  });
+
   it('fails with "range is full" when the range is exhausted, and releases on delete', async () => {
     // 10.0.0.0/29: .1 to .6 usable, .1 taken by the kubernetes Service.
     const sim = withRanges({ 'service-cluster-ip-range': '10.0.0.0/29' });
