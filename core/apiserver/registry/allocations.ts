@@ -135,14 +135,13 @@ export class RangeAllocations {
   private async repairLoop(): Promise<void> {
     do {
       this.repairAgain = false;
-      // No write begins during a repair; the ones under way may end while the store is read,
-      // before or after the read saw them, so they count as holding what they reserved. If one
-      // ended, what it gave up may be free: the next pass finds out.
+      // No write begins during a repair, but one under way may end while the store is read,
+      // its write landing before or after the read: then the store is read again.
       const underway = [...this.open];
       const held = await this.storedHeld();
       for (const r of this.ranges.values()) r.clear();
       for (const h of held) this.hold(h);
-      for (const txn of underway) for (const h of txn.reservations) this.hold(h);
+      for (const txn of this.open) for (const h of txn.reservations) this.hold(h);
       if (underway.some((txn) => !this.open.has(txn))) this.repairAgain = true;
       const nowUs = this.clock.now();
       while ((this.uncertain[0]?.untilUs ?? Infinity) <= nowUs) this.uncertain.shift();
