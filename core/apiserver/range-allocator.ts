@@ -15,7 +15,13 @@
  *   allocated", "provided port is not in the valid range. The range of valid ports is
  *   30000-32767".
  */
-import type { RangeAllocator, RangeDeclaration } from '../api/kinds/index.ts';
+import {
+  configuredRange,
+  DEFINITIONS,
+  type RangeAllocator,
+  type RangeConfig,
+  type RangeDeclaration,
+} from '../api/kinds/index.ts';
 import { formatCIDR, formatIP, parseCIDR, parseIP, type CIDR } from '../api/ip.ts';
 import type { Random } from '../ports/random.ts';
 
@@ -220,6 +226,9 @@ export function parsePortRange(text: string): readonly [number, number] | undefi
   return [base, size];
 }
 
+/** kube-apiserver's cap on the service range: at most 2^20 addresses (a /12 for IPv4). */
+const MAX_CIDR_BITS = 20;
+
 /** The allocator of a declared range with its configured value, or why the value is bad. */
 export function newRangeAllocator(
   decl: RangeDeclaration,
@@ -229,6 +238,10 @@ export function newRangeAllocator(
   if (decl.type === 'ip') {
     const cidr = parseCIDR(configured);
     if (cidr === undefined) return `--${decl.flag}: invalid CIDR ${JSON.stringify(configured)}`;
+    const bits = cidr.family === 'IPv4' ? 32 : 128;
+    if (bits - cidr.prefixBits > MAX_CIDR_BITS) {
+      return `specified --${decl.flag} is too large; for ${bits}-bit addresses, the mask must be >= ${bits - MAX_CIDR_BITS}`;
+    }
     return new IPRangeAllocator(cidr, random);
   }
   const ports = parsePortRange(configured);
@@ -236,4 +249,23 @@ export function newRangeAllocator(
     return `--${decl.flag}: invalid port range ${JSON.stringify(configured)}`;
   }
   return new PortRangeAllocator(ports[0], ports[1], random);
+}
+
+/** What is wrong with a range configuration: unknown flags and values that do not parse. */
+export function rangeConfigProblems(
+  config: RangeConfig,
+  definitions: readonly {
+    readonly allocation?: { readonly ranges: readonly RangeDeclaration[] };
+  }[] = DEFINITIONS,
+): string[] {
+  const decls = definitions.flatMap((d) => d.allocation?.ranges ?? []);
+  const problems = Object.keys(config)
+    .filter((flag) => !decls.some((d) => d.flag === flag))
+    .map((flag) => `unknown range flag ${JSON.stringify(flag)}`);
+  const probe = { float: () => 0, int: () => 0, fork: () => probe };
+  for (const decl of decls) {
+    const r = newRangeAllocator(decl, configuredRange(decl, config), probe);
+    if (typeof r === 'string') problems.push(r);
+  }
+  return problems;
 }

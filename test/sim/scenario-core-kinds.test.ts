@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { runScenario } from '../../sim/scenario/run.ts';
-import { parseScenario } from '../../sim/scenario/scenario.ts';
+import { parseScenario, ScenarioError } from '../../sim/scenario/scenario.ts';
 
 /** One object of every core/v1 kind a user's manifests carry, as a scenario declares them. */
 const SCENARIO = `
@@ -138,5 +138,31 @@ describe('scenario files declare core/v1 objects', () => {
       ).toBe(true);
     }
     expect(report.passed).toBe(true);
+  });
+
+  it('takes the Service ranges from spec.cluster.serviceNetwork and checks them before running', () => {
+    const withRanges = (ranges: string) =>
+      SCENARIO.replace(
+        '    store: { members: 1 }',
+        `    store: { members: 1 }\n    serviceNetwork: ${ranges}`,
+      );
+    const problems = (text: string): string[] => {
+      try {
+        parseScenario(text, 'core-kinds.yaml');
+        return [];
+      } catch (e) {
+        if (e instanceof ScenarioError) return [...e.problems];
+        throw e;
+      }
+    };
+    expect(
+      problems(withRanges('{ clusterIPRange: 10.0.0.0/16, nodePortRange: 30000-30100 }')),
+    ).toEqual([]);
+    expect(
+      problems(withRanges('{ clusterIPRange: 10.0.0.0/8, nodePortRange: 30100-30000 }')),
+    ).toEqual([
+      'line 9: spec.cluster: serviceNetwork: specified --service-cluster-ip-range is too large; for 32-bit addresses, the mask must be >= 12',
+      'line 9: spec.cluster: serviceNetwork: --service-node-port-range: invalid port range "30100-30000"',
+    ]);
   });
 });

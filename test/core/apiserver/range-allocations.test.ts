@@ -4,6 +4,7 @@ import type { KObject } from '../../../core/api/types.ts';
 import { internalError } from '../../../core/api/errors.ts';
 import { mustDefinitionFor } from '../../../core/api/kinds/index.ts';
 import { LEAK_GRACE_US, RangeAllocations } from '../../../core/apiserver/registry/allocations.ts';
+import type { IPRangeAllocator } from '../../../core/apiserver/range-allocator.ts';
 import type { ObjectStorage } from '../../../core/apiserver/storage.ts';
 import { SeededRandom } from '../../../sim/random.ts';
 
@@ -61,7 +62,7 @@ function setup() {
     { 'service-cluster-ip-range': '10.0.0.0/29' },
     [mustDefinitionFor('Service')],
   );
-  const ips = () => allocations.range('serviceips');
+  const ips = () => allocations.range('serviceips') as IPRangeAllocator;
   return { storage, clock, allocations, ips };
 }
 

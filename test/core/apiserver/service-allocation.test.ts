@@ -125,7 +125,7 @@ describe('Service ClusterIP and NodePort allocation (upstream ipallocator / port
       const np = ok(await api.create(svc('np', { type: 'NodePort' })));
       const { clusterIP, clusterIPs: _ips, ...rest } = np.spec ?? {};
       const replaced = ok(
-        await api.update({
+        await api.update<Service>({
           ...np,
           spec: { ...rest, ports: [{ port: 80, protocol: 'TCP', targetPort: 80 }] },
         }),
