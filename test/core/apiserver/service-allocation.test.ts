@@ -144,6 +144,57 @@ describe('Service ClusterIP and NodePort allocation (upstream ipallocator / port
     });
   });
 
+  it('allocates and releases on type changes: ExternalName and back, Local load balancers', async () => {
+    const sim = withRanges({
+      'service-cluster-ip-range': '10.0.0.0/29',
+      'service-node-port-range': '30000-30002',
+    });
+    await runScript(sim, async (api) => {
+      const a = ok(await api.create(svc('a', { clusterIP: '10.0.0.2' })));
+      const external = ok(
+        await api.update<Service>({
+          ...a,
+          spec: { ...a.spec, type: 'ExternalName', externalName: 'example.com' },
+        }),
+      );
+      expect(external.spec?.clusterIP).toBeUndefined();
+      expect(external.spec?.ipFamilies).toBeUndefined();
+      // The address is free again.
+      const b = ok(await api.create(svc('b', { clusterIP: '10.0.0.2' })));
+      const back = ok(
+        await api.update<Service>({
+          ...external,
+          spec: { ...external.spec, type: 'ClusterIP', externalName: undefined },
+        }),
+      );
+      expect(back.spec?.clusterIP).toMatch(/^10\.0\.0\.[3-6]$/);
+      expect(back.spec?.clusterIP).not.toBe(b.spec?.clusterIP);
+
+      // A Local load balancer takes a node port and a health check port: two of the three.
+      const lb = ok(
+        await api.create(svc('lb', { type: 'LoadBalancer', externalTrafficPolicy: 'Local' })),
+      );
+      const taken = [lb.spec?.ports?.[0]?.nodePort, lb.spec?.healthCheckNodePort];
+      expect(new Set(taken).size).toBe(2);
+      const full = await api.create(
+        svc('lb2', { type: 'LoadBalancer', externalTrafficPolicy: 'Local' }),
+      );
+      expect(message(full)).toBe(
+        'Internal error occurred: failed to allocate a HealthCheck NodePort 0: range is full',
+      );
+      // The failed create gave back the node port it had reserved: the third port is free.
+      const third = [30000, 30001, 30002].find((p) => !taken.includes(p));
+      ok(await api.create(svc('np', { type: 'NodePort', ports: [{ port: 80, nodePort: third }] })));
+      ok(await api.delete('Service', 'default', 'lb'));
+      const again = ok(
+        await api.create(svc('lb2', { type: 'LoadBalancer', externalTrafficPolicy: 'Local' })),
+      );
+      expect([again.spec?.ports?.[0]?.nodePort, again.spec?.healthCheckNodePort].sort()).toEqual(
+        [...taken].sort(),
+      );
+    });
+  });
+
   it('fails with "range is full" when the range is exhausted, and releases on delete', async () => {
     // 10.0.0.0/29: .1 to .6 usable, .1 taken by the kubernetes Service.
     const sim = withRanges({ 'service-cluster-ip-range': '10.0.0.0/29' });
