@@ -3,6 +3,7 @@
  * (staging/src/k8s.io/apimachinery/pkg/api/validation/objectmeta.go, metav1/validation).
  */
 import {
+  isDNS1035Label,
   isDNS1123Label,
   isDNS1123Subdomain,
   isLabelValue,
@@ -30,6 +31,9 @@ function maskTrailingDash(name: string): string {
 
 export const nameIsDNSSubdomain: NameValidator = (name, prefix) =>
   isDNS1123Subdomain(prefix ? maskTrailingDash(name) : name);
+
+export const nameIsDNS1035Label: NameValidator = (name, prefix) =>
+  isDNS1035Label(prefix ? maskTrailingDash(name) : name);
 
 export const nameIsDNSLabel: NameValidator = (name, prefix) =>
   isDNS1123Label(prefix ? maskTrailingDash(name) : name);

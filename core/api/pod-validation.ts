@@ -51,7 +51,7 @@ const MAX_INT32 = 2_147_483_647;
 
 // ---- resources ----------------------------------------------------------------------------------
 
-const STANDARD_CONTAINER_RESOURCES: ReadonlySet<string> = new Set([
+export const STANDARD_CONTAINER_RESOURCES: ReadonlySet<string> = new Set([
   'cpu',
   'memory',
   'ephemeral-storage',
@@ -66,7 +66,7 @@ function isHugePages(name: string): boolean {
 }
 
 /** Extended resources and huge pages cannot be overcommitted: request must equal limit. */
-function isOvercommitAllowed(name: string): boolean {
+export function isOvercommitAllowed(name: string): boolean {
   return isNativeResource(name) && !isHugePages(name);
 }
 
@@ -79,7 +79,7 @@ export const STANDARD_NODE_RESOURCES: ReadonlySet<string> = new Set([
   'pods',
 ]);
 
-function validateResourceName(
+export function validateResourceName(
   name: string,
   path: string,
   standard: ReadonlySet<string>,

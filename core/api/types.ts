@@ -6,6 +6,16 @@ import type { IngressClass } from './kinds/ingress-class.ts';
 import type { NetworkPolicy } from './kinds/network-policy.ts';
 import type { PriorityClass } from './kinds/priority-class.ts';
 import type { StorageClass } from './kinds/storage-class.ts';
+import type { Endpoints } from './kinds/endpoints.ts';
+import type { LimitRange } from './kinds/limit-range.ts';
+import type { PersistentVolume } from './kinds/persistent-volume.ts';
+import type { PersistentVolumeClaim } from './kinds/persistent-volume-claim.ts';
+import type { PodTemplate } from './kinds/pod-template.ts';
+import type { ReplicationController } from './kinds/replication-controller.ts';
+import type { ResourceQuota } from './kinds/resource-quota.ts';
+import type { Secret } from './kinds/secret.ts';
+import type { ServiceAccount } from './kinds/service-account.ts';
+import type { Service } from './kinds/service-types.ts';
 import type { Node } from './node-types.ts';
 import type { Pod } from './pod-types.ts';
 import type { PodDisruptionBudget } from './policy-types.ts';
@@ -25,7 +35,17 @@ export type KObject =
   | StorageClass
   | NetworkPolicy
   | Ingress
-  | IngressClass;
+  | IngressClass
+  | Secret
+  | Service
+  | ServiceAccount
+  | Endpoints
+  | LimitRange
+  | PersistentVolume
+  | PersistentVolumeClaim
+  | PodTemplate
+  | ReplicationController
+  | ResourceQuota;
 export type Kind = KObject['kind'];
 
 /** Narrows the union by kind: `KindOf<'Pod'>` is `Pod`. */

@@ -1,25 +1,28 @@
 /**
- * Objects every cluster starts with, from the definitions' `bootstrap` lists: upstream's
- * post-start hooks (scheduling/bootstrap-system-priority-classes, ...). Each is created unless it
- * exists, and an existing one is left as it is, as the hooks do.
+ * The objects the kinds ask the API server to ensure at start (upstream's bootstrap
+ * controllers, such as the one that keeps the `kubernetes` Service in "default"). They are
+ * created through the registry like any other object, once the system namespaces exist.
  */
-import { DEFINITIONS } from '../api/kinds/index.ts';
+import { DEFINITIONS, type RangeConfig } from '../api/kinds/index.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { Registry } from './registry/registry.ts';
 import { requestInfoFor } from './request-info.ts';
 
-/**
- * Upstream polls for 30 s and then stops the API server; ksim retries every second until the
- * store takes the object, which is the same outcome for a server that is restarted on failure.
- */
-export async function ensureBootstrapObjects(registry: Registry, clock: Clock): Promise<void> {
-  for (const definition of DEFINITIONS) {
-    for (const obj of definition.bootstrap ?? []) {
-      const info = requestInfoFor(definition, 'create', obj.metadata.namespace);
+const RETRY_US = 1_000_000;
+
+/** Creates each bootstrap object, retrying until the store takes it or already has it. */
+export async function ensureBootstrapObjects(
+  registry: Registry,
+  clock: Clock,
+  ranges: RangeConfig,
+): Promise<void> {
+  for (const def of DEFINITIONS) {
+    for (const obj of def.bootstrap?.(ranges) ?? []) {
+      const info = requestInfoFor(def, 'create', obj.metadata.namespace);
       while (true) {
         const r = await registry.create(info, obj);
         if (r.status === 201 || r.status === 409) break;
-        await clock.sleep(1_000_000);
+        await clock.sleep(RETRY_US);
       }
     }
   }

@@ -5,7 +5,7 @@ import type { ServerStream } from '../ports/transport.ts';
 import { DEFAULT_KV_CLIENT, KvClient } from '../store/kv-client.ts';
 import { revision } from '../store/types.ts';
 import type { ApiRequest, ApiResponse, WatchFrame } from '../api/http.ts';
-import type { ResourceDefinition } from '../api/kinds/index.ts';
+import type { RangeConfig, ResourceDefinition } from '../api/kinds/index.ts';
 import type { DeleteOptions } from '../api/meta-types.ts';
 import { API_PROTOCOL } from '../api/http-codec.ts';
 import { ensureBootstrapObjects } from './bootstrap.ts';
@@ -26,6 +26,12 @@ export interface ApiServerOptions {
   readonly compactionIntervalUs?: number;
   /** Changes per resource kept for resuming watches (DEFAULT_WATCH_CACHE_CAPACITY). */
   readonly watchCacheCapacity?: number;
+  /**
+   * Ranges the API server hands values out of, by kube-apiserver flag:
+   * "service-cluster-ip-range" (default 10.96.0.0/12), "service-node-port-range"
+   * (default 30000-32767).
+   */
+  readonly ranges?: RangeConfig;
 }
 
 export const DEFAULT_COMPACTION_INTERVAL_US = 300_000_000;
@@ -53,14 +59,18 @@ export class ApiServer {
       clock: ports.clock,
     });
     this.storage = new ObjectStorage(this.kv, ports.checkImmutability);
-    this.registry = new Registry(this.storage, ports.clock, ports.random);
+    const ranges = options.ranges ?? {};
+    this.registry = new Registry(this.storage, ports.clock, ports.random, ranges);
+    // Started before the first request can arrive: allocating writes wait for it.
+    const repaired = this.registry.allocations.repair();
+    ports.spawn(() => repaired);
     ports.transport.listen(API_PROTOCOL, {
       onRequest: (_from, req) => this.handle(req),
       onStream: (_from, req, stream) => this.watch(req, stream),
     });
     ports.spawn(async () => {
       await ensureSystemNamespaces(this.registry, ports.clock);
-      await ensureBootstrapObjects(this.registry, ports.clock);
+      await ensureBootstrapObjects(this.registry, ports.clock, ranges);
     });
     const interval = options.compactionIntervalUs ?? DEFAULT_COMPACTION_INTERVAL_US;
     if (interval > 0) ports.spawn(() => this.compactor(interval));

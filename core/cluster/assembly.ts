@@ -8,6 +8,7 @@
  * Each plan's `start` builds the process's volatile state from its ports and is called at every
  * (re)start: whatever it builds dies with the process.
  */
+import { rangeConfigProblems } from '../apiserver/range-allocator.ts';
 import { ApiServer, type ApiServerOptions } from '../apiserver/server.ts';
 import { ApiClient } from '../client/api-client.ts';
 import { ControllerManager, type ControllerManagerOptions } from '../controllers/manager.ts';
@@ -202,6 +203,8 @@ export function checkClusterSpec<M>(spec: ClusterSpec<M>): string[] {
   const room = checkPodNetwork(net);
   if (!room.ok) problems.push(`podNetwork: ${room.message}`);
   else if (nodeCount > room.nodes) problems.push(podNetworkFullMessage(net, nodeCount, room.nodes));
+  for (const p of rangeConfigProblems(spec.apiServer?.ranges ?? {}))
+    problems.push(`apiServer: ${p}`);
   return problems;
 }
 

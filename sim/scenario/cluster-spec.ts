@@ -11,7 +11,16 @@ const US_PER_SECOND = 1_000_000;
 
 export function clusterSpecOf(cluster: Scenario['spec']['cluster']): SimClusterSpec {
   const net = cluster.podNetwork;
+  const services = cluster.serviceNetwork;
+  const ranges: Record<string, string> = {};
+  if (services?.clusterIPRange !== undefined) {
+    ranges['service-cluster-ip-range'] = services.clusterIPRange;
+  }
+  if (services?.nodePortRange !== undefined) {
+    ranges['service-node-port-range'] = services.nodePortRange;
+  }
   return {
+    ...(Object.keys(ranges).length === 0 ? {} : { apiServer: { ranges } }),
     store: { members: cluster.store?.members ?? 1, inMemory: cluster.store?.inMemory ?? false },
     ...(net === undefined
       ? {}
@@ -36,6 +45,8 @@ export function clusterSpecOf(cluster: Scenario['spec']['cluster']): SimClusterS
 /** What the assembly would refuse in this cluster; node pools are named as the file names them. */
 export function clusterProblems(cluster: Scenario['spec']['cluster']): string[] {
   return checkClusterSpec(clusterSpecOf(cluster)).map((p) =>
-    p.replace(/nodePools\[(\d+)\]/g, 'spec.cluster.nodes[$1]'),
+    p
+      .replace(/nodePools\[(\d+)\]/g, 'spec.cluster.nodes[$1]')
+      .replace(/^apiServer: /, 'serviceNetwork: '),
   );
 }

@@ -59,10 +59,17 @@ const podNetwork = obj({
   nodeCIDRMaskSize: opt(num({ integer: true, min: 1, max: 30 })),
 });
 
+/** --service-cluster-ip-range and --service-node-port-range: where Services take values from. */
+const serviceNetwork = obj({
+  clusterIPRange: opt(str),
+  nodePortRange: opt(str),
+});
+
 const cluster = obj({
   store: opt(obj({ members: opt(num({ integer: true, min: 1, max: 7 })), inMemory: opt(bool) })),
   network: opt(network),
   podNetwork: opt(podNetwork),
+  serviceNetwork: opt(serviceNetwork),
   nodes: req(list(nodePool)),
 });
 

@@ -9,7 +9,14 @@ import type { ResourceInfo, Verb } from '../resources.ts';
 import { parseTime } from '../time.ts';
 import { validateMetaUpdateAnd } from '../validation.ts';
 import type { KObject } from '../types.ts';
-import type { DeletionRules, PatchField, ResourceDefinition, TableColumn } from './definition.ts';
+import type {
+  DeletionRules,
+  PatchField,
+  RangeConfig,
+  RangeDeclaration,
+  ResourceDefinition,
+  TableColumn,
+} from './definition.ts';
 import { humanDuration } from './duration.ts';
 
 export const ALL_VERBS: readonly Verb[] = [
@@ -177,4 +184,9 @@ export function timeSince(timestamp: string | undefined | null, nowUs: number): 
 /** A cell that prints "<none>" for an empty value, as most printers do. */
 export function orNone(value: string | undefined): string {
   return value ? value : '<none>';
+}
+
+/** The configured value of a declared range: the flag's value, or its default. */
+export function configuredRange(decl: RangeDeclaration, ranges: RangeConfig): string {
+  return ranges[decl.flag] ?? decl.defaultRange;
 }

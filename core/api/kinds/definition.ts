@@ -52,17 +52,87 @@ export interface ResourceDefinition<T extends KObject = KObject> {
   /** Strategic-merge metadata of the fields that have any: `+patchStrategy` / `+patchMergeKey`. */
   readonly patch: readonly PatchField[];
   /**
-   * Objects the API server creates at start unless they exist, and leaves alone after that
-   * (upstream post-start hooks such as scheduling/bootstrap-system-priority-classes).
-   */
-  readonly bootstrap?: readonly T[];
-  /**
    * Validating admission that reads the other objects of the kind, as upstream admission plugins
    * do through a lister (Priority: one globalDefault PriorityClass). Runs after validation on a
    * create or update of the main resource; `existing` is the collection in the object's scope
    * before the write. The reason the write is forbidden, or undefined.
    */
   admitAmong?(obj: T, existing: readonly T[], operation: 'create' | 'update'): string | undefined;
+  /**
+   * Conversion of a request body to the stored form, before defaulting (upstream's versioned ->
+   * internal conversion): a Secret's stringData is folded into data. A string is a decoding
+   * error, answered as 400 "<Kind> in version ... cannot be handled as a <Kind>: <error>".
+   */
+  decode?(obj: T): T | string;
+  /** Values the kind takes from ranges the API server keeps in the store (ClusterIPs, node ports). */
+  readonly allocation?: AllocationHooks<T>;
+  /**
+   * Objects the API server ensures at start, after the system namespaces (upstream's bootstrap
+   * controllers: the `kubernetes` Service), given the configured ranges.
+   */
+  bootstrap?(ranges: RangeConfig): readonly T[];
+}
+
+/** Configured ranges by their flag ("service-cluster-ip-range"); a missing one has its default. */
+export type RangeConfig = Readonly<Record<string, string>>;
+
+/**
+ * A range of values the API server hands out to objects (upstream keeps one as a
+ * RangeAllocation bitmap under /registry/ranges/<name>).
+ */
+export interface RangeDeclaration {
+  /** Upstream's store record name ("serviceips"): how hooks name the range. */
+  readonly name: string;
+  readonly type: 'ip' | 'port';
+  /** The kube-apiserver flag that sets it, without the dashes: "service-cluster-ip-range". */
+  readonly flag: string;
+  /** The flag's default: "10.96.0.0/12", "30000-32767". */
+  readonly defaultRange: string;
+}
+
+/** Allocation from one range with upstream's allocator semantics; errors are upstream's messages. */
+export interface RangeAllocator<V> {
+  /** The range as the flag gives it, normalized ("10.96.0.0/12", "30000-32767"). */
+  readonly range: string;
+  /** Reserves `value`: undefined, or why not (not in the range, already allocated). */
+  allocate(value: V): string | undefined;
+  /** Reserves a free value chosen at random, or answers undefined when the range is full. */
+  allocateNext(): V | undefined;
+  /** Gives `value` back; releasing a value that is free or outside the range does nothing. */
+  release(value: V): void;
+}
+
+/**
+ * What allocation hooks work with: the kind's ranges within one write. What the hooks reserve
+ * is given back if the write fails; what they release is given back only once it succeeded.
+ */
+export interface AllocationContext {
+  ip(range: string): RangeAllocator<string>;
+  port(range: string): RangeAllocator<number>;
+}
+
+/** A value a stored object holds in one of its kind's ranges. */
+export interface HeldValue {
+  readonly range: string;
+  readonly value: string | number;
+}
+
+/**
+ * Upstream's Store.BeginCreate / BeginUpdate / AfterDelete hooks of the kinds that allocate.
+ * The ranges' state is what the stored objects hold (`held`): the API server rebuilds it from
+ * them at start, as upstream's repair loop does, so a crash neither leaks a value nor hands
+ * one out twice.
+ */
+export interface AllocationHooks<T> {
+  readonly ranges: readonly RangeDeclaration[];
+  /** After admission, before PrepareForCreate and validation; a Status fails the create. */
+  create(ctx: AllocationContext, obj: T): T | Status;
+  /** For writes through the main resource, after admission and before the update strategy. */
+  update(ctx: AllocationContext, next: T, old: T): T | Status;
+  /** When the object leaves the store (not when it is only marked for deletion). */
+  release(ctx: AllocationContext, obj: T): void;
+  /** What a stored object holds: the ranges are rebuilt from this when they must be repaired. */
+  held(obj: T): readonly HeldValue[];
 }
 
 /** Upstream's rest.RESTUpdateStrategy, reduced to what differs between kinds and paths. */

@@ -10,9 +10,16 @@ import type { Kind, KindOf, KObject } from '../types.ts';
 import { BINDING } from './binding.ts';
 import { CONFIG_MAP } from './config-map.ts';
 import type { ResourceDefinition } from './definition.ts';
+import { ENDPOINTS } from './endpoints.ts';
 import { EVENT } from './event.ts';
 import { INGRESS } from './ingress.ts';
 import { INGRESS_CLASS } from './ingress-class.ts';
+import { LIMIT_RANGE } from './limit-range.ts';
+import { PERSISTENT_VOLUME } from './persistent-volume.ts';
+import { PERSISTENT_VOLUME_CLAIM } from './persistent-volume-claim.ts';
+import { POD_TEMPLATE } from './pod-template.ts';
+import { REPLICATION_CONTROLLER } from './replication-controller.ts';
+import { RESOURCE_QUOTA } from './resource-quota.ts';
 import { LEASE } from './lease.ts';
 import { NAMESPACE } from './namespace.ts';
 import { NETWORK_POLICY } from './network-policy.ts';
@@ -22,8 +29,12 @@ import { POD_DISRUPTION_BUDGET } from './pod-disruption-budget.ts';
 import { PRIORITY_CLASS } from './priority-class.ts';
 import { REPLICA_SET } from './replica-set.ts';
 import { STORAGE_CLASS } from './storage-class.ts';
+import { SECRET } from './secret.ts';
+import { SERVICE } from './service.ts';
+import { SERVICE_ACCOUNT } from './service-account.ts';
 
 export type * from './definition.ts';
+export { configuredRange } from './common.ts';
 export { humanDuration } from './duration.ts';
 export { podBinding } from './pod-binding.ts';
 
@@ -31,10 +42,20 @@ export { podBinding } from './pod-binding.ts';
 export const DEFINITIONS: readonly ResourceDefinition[] = [
   BINDING,
   CONFIG_MAP,
+  ENDPOINTS,
   EVENT,
+  LIMIT_RANGE,
   NAMESPACE,
   NODE,
+  PERSISTENT_VOLUME_CLAIM,
+  PERSISTENT_VOLUME,
   POD,
+  POD_TEMPLATE,
+  REPLICATION_CONTROLLER,
+  RESOURCE_QUOTA,
+  SECRET,
+  SERVICE_ACCOUNT,
+  SERVICE,
   REPLICA_SET,
   LEASE,
   INGRESS_CLASS,

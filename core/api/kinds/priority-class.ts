@@ -155,7 +155,7 @@ export const PRIORITY_CLASS = defineResource<PriorityClass>({
   validate: validatePriorityClass,
   update: { prepareForUpdate: (next) => next, validateUpdate: validatePriorityClassUpdate },
   admitAmong: admitGlobalDefault,
-  bootstrap: SYSTEM_PRIORITY_CLASSES,
+  bootstrap: () => SYSTEM_PRIORITY_CLASSES,
   table: [
     NAME_COLUMN,
     {

@@ -54,5 +54,18 @@ export function checkBody(
   // The path decides the namespace; a cluster-scoped object has none.
   if (r.namespaced) metadata.namespace = info.namespace;
   else delete metadata.namespace;
-  return { ...b, kind: r.kind, apiVersion: r.apiVersion, metadata } as KObject;
+  return decodeObject(info, { ...b, kind: r.kind, apiVersion: r.apiVersion, metadata } as KObject);
+}
+
+/**
+ * The kind's conversion of a decoded body to its stored form (a Secret's stringData), with the
+ * 400 the API server's decoder answers when it fails.
+ */
+export function decodeObject(info: RequestInfo, obj: KObject): KObject | Status {
+  const decoded = info.definition.decode?.(obj);
+  if (typeof decoded !== 'string') return decoded ?? obj;
+  const { kind, apiVersion } = info.resource;
+  return errors.badRequest(
+    `${kind} in version ${JSON.stringify(apiVersion.split('/').pop())} cannot be handled as a ${kind}: ${decoded}`,
+  );
 }

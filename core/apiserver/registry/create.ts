@@ -27,14 +27,30 @@ export async function createObject(
   if (errors.isStatus(shaped)) return shaped;
   const meta: MutableMeta = { ...shaped.metadata };
   if (!meta.name && meta.generateName) meta.name = `${meta.generateName}${nameSuffix(ctx.random)}`;
-  let obj = def.defaults({ ...shaped, metadata: meta } as KObject);
-  obj = def.prepareForCreate(def.admit(obj));
+  let obj = def.admit(def.defaults({ ...shaped, metadata: meta } as KObject));
+  // Upstream's BeginCreate: values from the kind's ranges, before PrepareForCreate.
+  const txn = def.allocation === undefined ? undefined : await ctx.allocations.begin();
+  if (txn !== undefined && def.allocation !== undefined) {
+    const allocated = def.allocation.create(txn, obj);
+    if (errors.isStatus(allocated)) {
+      txn.rollback();
+      return allocated;
+    }
+    obj = allocated;
+  }
+  obj = def.prepareForCreate(obj);
   const name = obj.metadata.name ?? '';
   const errs = def.validate(obj);
-  if (errs.length > 0) return errors.invalid(qualifiedKind(info.resource), name, errs);
+  if (errs.length > 0) {
+    txn?.rollback();
+    return errors.invalid(qualifiedKind(info.resource), name, errs);
+  }
   if (info.resource.namespaced) {
     const refused = await checkNamespaceAdmits(ctx, info, obj.metadata.namespace ?? '', name);
-    if (refused !== undefined) return refused;
+    if (refused !== undefined) {
+      txn?.rollback();
+      return refused;
+    }
   }
   const forbidden = await admitAmong(ctx, info, obj, 'create');
   if (forbidden !== undefined) return forbidden;
@@ -48,5 +64,6 @@ export async function createObject(
   delete stamped.deletionGracePeriodSeconds;
   if (def.tracksGeneration) stamped.generation = 1;
   const r = await ctx.storage.create(keyFor(info, name), { ...obj, metadata: stamped } as KObject);
-  return r.ok ? r.value : storageFailure(info, name, r.failure);
+  const result = r.ok ? r.value : storageFailure(info, name, r.failure);
+  return txn === undefined ? result : txn.settle(result);
 }

@@ -12,6 +12,7 @@ import { formatTime, parseTime } from '../../api/time.ts';
 import type { KObject } from '../../api/types.ts';
 import { assert } from '../../util/assert.ts';
 import type { RequestInfo } from '../request-info.ts';
+import { afterDelete } from './allocations.ts';
 import { keyFor, MAX_INTERNAL_RETRIES, storageFailure, type RegistryContext } from './context.ts';
 import { listObjects } from './read.ts';
 import type { Selectors } from './selectors.ts';
@@ -45,7 +46,9 @@ export async function deleteObject(
         ? await ctx.storage.update(key, plan.obj, rv)
         : await ctx.storage.delete<KObject>(key, rv);
     if (!r.ok && r.failure.kind === 'conflict') continue;
-    return r.ok ? r.value : storageFailure(info, name, r.failure);
+    const result = r.ok ? r.value : storageFailure(info, name, r.failure);
+    if (plan.action === 'delete') await afterDelete(ctx.allocations, info.definition, obj, result);
+    return result;
   }
   return errors.conflict(qualifiedResource(info.resource), name);
 }

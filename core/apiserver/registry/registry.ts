@@ -6,11 +6,13 @@
  */
 import type { ApiResponse } from '../../api/http.ts';
 import type { DeleteOptions } from '../../api/meta-types.ts';
+import type { RangeConfig } from '../../api/kinds/index.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { Random } from '../../ports/random.ts';
 import type { RequestInfo } from '../request-info.ts';
 import type { ObjectStorage } from '../storage.ts';
 import { createAs } from './actions.ts';
+import { RangeAllocations } from './allocations.ts';
 import { answer, statusReply, type RegistryContext } from './context.ts';
 import { createObject } from './create.ts';
 import { deleteCollection, deleteObject } from './deletion.ts';
@@ -23,8 +25,14 @@ import { mainPath, updateObject } from './update.ts';
 export class Registry {
   private readonly ctx: RegistryContext;
 
-  constructor(storage: ObjectStorage, clock: Clock, random: Random) {
-    this.ctx = { storage, clock, random };
+  constructor(storage: ObjectStorage, clock: Clock, random: Random, ranges: RangeConfig = {}) {
+    const allocations = new RangeAllocations(storage, clock, random.fork('ranges'), ranges);
+    this.ctx = { storage, clock, random, allocations };
+  }
+
+  /** The ranges allocating kinds take values from; rebuilt from the store by `repair`. */
+  get allocations(): RangeAllocations {
+    return this.ctx.allocations;
   }
 
   async get(info: RequestInfo, name: string): Promise<ApiResponse> {

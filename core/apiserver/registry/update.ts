@@ -12,7 +12,8 @@ import type { KObject } from '../../api/types.ts';
 import type { RequestInfo } from '../request-info.ts';
 import { parseResourceVersion } from '../storage.ts';
 import { admitAmong } from './admit-among.ts';
-import { checkBody } from './body.ts';
+import { afterDelete, type AllocationTxn } from './allocations.ts';
+import { checkBody, decodeObject } from './body.ts';
 import { keyFor, MAX_INTERNAL_RETRIES, storageFailure, type RegistryContext } from './context.ts';
 import { isReadyToDelete } from './deletion.ts';
 
@@ -81,18 +82,40 @@ export async function guaranteedUpdate(
     if (requestedRv !== undefined && requestedRv !== oldRv) {
       return errors.conflict(qualifiedResource(info.resource), name);
     }
-    const next = transform(old);
+    const transformed = transform(old);
+    if (errors.isStatus(transformed)) return transformed;
+    const next = decodeObject(info, transformed);
     if (errors.isStatus(next)) return next;
-    const updated = prepareForUpdate(def, path, next, old);
+    // Upstream's BeginUpdate runs for the main resource only.
+    const txn = path.admit && def.allocation ? await ctx.allocations.begin() : undefined;
+    const updated = prepareForUpdate(def, path, next, old, txn);
+    if (errors.isStatus(updated)) {
+      txn?.rollback();
+      return updated;
+    }
     const errs = path.strategy.validateUpdate(updated, old);
-    if (errs.length > 0) return errors.invalid(qualifiedKind(info.resource), name, errs);
+    if (errs.length > 0) {
+      txn?.rollback();
+      return errors.invalid(qualifiedKind(info.resource), name, errs);
+    }
     const forbidden = path.admit ? await admitAmong(ctx, info, updated, 'update') : undefined;
-    if (forbidden !== undefined) return forbidden;
-    const r = isReadyToDelete(def, updated)
+    if (forbidden !== undefined) {
+      txn?.rollback();
+      return forbidden;
+    }
+    const deleting = isReadyToDelete(def, updated);
+    if (deleting) txn?.rollback();
+    const r = deleting
       ? await ctx.storage.delete<KObject>(key, oldRv)
       : await ctx.storage.update(key, updated, oldRv);
-    if (!r.ok && r.failure.kind === 'conflict' && requestedRv === undefined) continue;
-    return r.ok ? r.value : storageFailure(info, name, r.failure);
+    if (!r.ok && r.failure.kind === 'conflict' && requestedRv === undefined) {
+      if (!deleting) txn?.rollback();
+      continue;
+    }
+    const result = r.ok ? r.value : storageFailure(info, name, r.failure);
+    if (deleting) await afterDelete(ctx.allocations, def, old, result);
+    else txn?.settle(result);
+    return result;
   }
   return errors.conflict(qualifiedResource(info.resource), name);
 }
@@ -130,9 +153,15 @@ function prepareForUpdate(
   path: WritePath,
   next: KObject,
   old: KObject,
-): KObject {
+  txn: AllocationTxn | undefined,
+): KObject | Status {
   let obj = def.defaults(next);
   if (path.admit) obj = def.admit(obj);
+  if (txn !== undefined && def.allocation !== undefined) {
+    const allocated = def.allocation.update(txn, obj, old);
+    if (errors.isStatus(allocated)) return allocated;
+    obj = allocated;
+  }
   obj = path.strategy.prepareForUpdate(obj, old);
   const o = old.metadata;
   const meta: MutableMeta = {
