@@ -11,7 +11,8 @@ export type FieldErrorType =
   | 'FieldValueNotSupported'
   | 'FieldValueDuplicate'
   | 'FieldValueForbidden'
-  | 'FieldValueTooLong';
+  | 'FieldValueTooLong'
+  | 'FieldValueTooMany';
 
 export interface FieldError {
   readonly type: FieldErrorType;
@@ -28,6 +29,7 @@ const TYPE_TEXT: Readonly<Record<FieldErrorType, string>> = {
   FieldValueDuplicate: 'Duplicate value',
   FieldValueForbidden: 'Forbidden',
   FieldValueTooLong: 'Too long',
+  FieldValueTooMany: 'Too many',
 };
 
 export function fieldRequired(field: string, detail = ''): FieldError {
@@ -62,7 +64,27 @@ export function fieldTooLong(field: string, maxBytes: number): FieldError {
   return { type: 'FieldValueTooLong', field, detail: `must have at most ${maxBytes} bytes` };
 }
 
+/** field.TooMany: a list longer than its limit (`must have at most 1000 items`). */
+export function fieldTooMany(field: string, actual: number, max: number): FieldError {
+  const detail = `must have at most ${max} ${max === 1 ? 'item' : 'items'}`;
+  return { type: 'FieldValueTooMany', field, badValue: actual, detail };
+}
+
+/** field.OmitValueType: an error whose message names no value (`Invalid value: <detail>`). */
+export const OMIT_VALUE: unique symbol = Symbol('omit value');
+
 const goMaps = new WeakSet<object>();
+const goStringers = new WeakMap<object, string>();
+
+/**
+ * A value Go prints through its String method rather than quoted or as a struct
+ * (intstr.IntOrString, resource.Quantity): `Invalid value: 25%`.
+ */
+export function asGoStringer(text: string): object {
+  const boxed = {};
+  goStringers.set(boxed, text);
+  return boxed;
+}
 
 /**
  * Marks a string record as a Go map[string]string (labels, selectors' matchLabels) so it renders
@@ -84,6 +106,8 @@ export function formatBadValue(v: unknown): string {
   if (Array.isArray(v) && v.every((x) => typeof x === 'string')) {
     return `[]string{${v.map((x) => JSON.stringify(x)).join(', ')}}`;
   }
+  const stringer = typeof v === 'object' ? goStringers.get(v) : undefined;
+  if (stringer !== undefined) return stringer;
   if (typeof v === 'object' && goMaps.has(v)) {
     const rec = v as Record<string, string>;
     const pairs = Object.keys(rec)
@@ -100,7 +124,8 @@ export function fieldErrorBody(e: FieldError): string {
   const omitsValue =
     e.type === 'FieldValueRequired' ||
     e.type === 'FieldValueForbidden' ||
-    e.type === 'FieldValueTooLong';
+    e.type === 'FieldValueTooLong' ||
+    e.badValue === OMIT_VALUE;
   const s = omitsValue ? head : `${head}: ${formatBadValue(e.badValue)}`;
   return e.detail.length > 0 ? `${s}: ${e.detail}` : s;
 }

@@ -5,9 +5,27 @@ import type { Node } from './node-types.ts';
 import type { Pod } from './pod-types.ts';
 import type { PodDisruptionBudget } from './policy-types.ts';
 import type { ReplicaSet } from './replica-set-types.ts';
+import type { ControllerRevision } from './kinds/controller-revision.ts';
+import type { DaemonSet } from './kinds/daemon-set.ts';
+import type { Deployment } from './kinds/deployment.ts';
+import type { StatefulSet } from './kinds/stateful-set.ts';
 
 export type KObject =
-  Pod | Node | ReplicaSet | Lease | Binding | Namespace | Event | PodDisruptionBudget | ConfigMap;
+  | Pod
+  | Node
+  | ReplicaSet
+  | Lease
+  | Binding
+  | Namespace
+  | Event
+  | PodDisruptionBudget
+  | ConfigMap
+  // apps, batch, autoscaling, discovery, networking, scheduling and storage kinds
+  | ControllerRevision
+  | DaemonSet
+  | Deployment
+  | StatefulSet;
+
 export type Kind = KObject['kind'];
 
 /** Narrows the union by kind: `KindOf<'Pod'>` is `Pod`. */

@@ -17,13 +17,17 @@ import { NODE } from './node.ts';
 import { POD } from './pod.ts';
 import { POD_DISRUPTION_BUDGET } from './pod-disruption-budget.ts';
 import { REPLICA_SET } from './replica-set.ts';
+import { CONTROLLER_REVISION } from './controller-revision.ts';
+import { DAEMON_SET } from './daemon-set.ts';
+import { DEPLOYMENT } from './deployment.ts';
+import { STATEFUL_SET } from './stateful-set.ts';
 
 export type * from './definition.ts';
 export { humanDuration } from './duration.ts';
 export { podBinding } from './pod-binding.ts';
 
-/** Sorted by group then resource, the order discovery documents list them in. */
-export const DEFINITIONS: readonly ResourceDefinition[] = [
+/** Every served resource, in any order: DEFINITIONS sorts them. */
+const SERVED: readonly ResourceDefinition[] = [
   BINDING,
   CONFIG_MAP,
   EVENT,
@@ -33,12 +37,43 @@ export const DEFINITIONS: readonly ResourceDefinition[] = [
   REPLICA_SET,
   LEASE,
   POD_DISRUPTION_BUDGET,
+  // apps, autoscaling, batch, discovery.k8s.io, events.k8s.io, networking.k8s.io,
+  // scheduling.k8s.io, storage.k8s.io
+  CONTROLLER_REVISION,
+  DAEMON_SET,
+  DEPLOYMENT,
+  STATEFUL_SET,
 ];
 
-const byKind = new Map<string, ResourceDefinition>(DEFINITIONS.map((d) => [d.resource.kind, d]));
+/** Sorted by group then resource, the order discovery documents list them in. */
+export const DEFINITIONS: readonly ResourceDefinition[] = [...SERVED].sort(
+  (a, b) =>
+    compare(a.resource.group, b.resource.group) ||
+    compare(a.resource.resource, b.resource.resource),
+);
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** A kind's own definition: the one that stores it, not another version's view of it. */
+const byKind = new Map<string, ResourceDefinition>(
+  DEFINITIONS.filter((d) => d.storedAs === undefined).map((d) => [d.resource.kind, d]),
+);
 const byPath = new Map<string, ResourceDefinition>(
   DEFINITIONS.map((d) => [`${d.resource.apiVersion}|${d.resource.resource}`, d]),
 );
+
+for (const d of DEFINITIONS) {
+  if (d.storedAs === undefined) continue;
+  const storage = byKind.get(d.storedAs.kind)?.resource;
+  assert(
+    storage !== undefined &&
+      storage.resource === d.resource.resource &&
+      storage.namespaced === d.resource.namespaced,
+    `${d.resource.apiVersion} ${d.resource.resource} must have the resource name and scope of the ${d.storedAs.kind} storage it is served from`,
+  );
+}
 
 export function definitionFor(kind: string): ResourceDefinition | undefined {
   return byKind.get(kind);

@@ -316,7 +316,7 @@ export class FakeKubelet {
             }
             return {
               ...c,
-              status: 'False',
+              status: 'False' as const,
               lastHeartbeatTime: iso,
               lastTransitionTime: c.status === 'False' ? c.lastTransitionTime : iso,
             };
