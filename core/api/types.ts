@@ -9,6 +9,8 @@ import type { ControllerRevision } from './kinds/controller-revision.ts';
 import type { DaemonSet } from './kinds/daemon-set.ts';
 import type { Deployment } from './kinds/deployment.ts';
 import type { StatefulSet } from './kinds/stateful-set.ts';
+import type { Job } from './kinds/job.ts';
+import type { CronJob } from './kinds/cron-job.ts';
 
 export type KObject =
   | Pod
@@ -24,7 +26,9 @@ export type KObject =
   | ControllerRevision
   | DaemonSet
   | Deployment
-  | StatefulSet;
+  | StatefulSet
+  | Job
+  | CronJob;
 
 export type Kind = KObject['kind'];
 

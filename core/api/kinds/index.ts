@@ -21,6 +21,8 @@ import { CONTROLLER_REVISION } from './controller-revision.ts';
 import { DAEMON_SET } from './daemon-set.ts';
 import { DEPLOYMENT } from './deployment.ts';
 import { STATEFUL_SET } from './stateful-set.ts';
+import { JOB } from './job.ts';
+import { CRON_JOB } from './cron-job.ts';
 
 export type * from './definition.ts';
 export { humanDuration } from './duration.ts';
@@ -43,6 +45,8 @@ const SERVED: readonly ResourceDefinition[] = [
   DAEMON_SET,
   DEPLOYMENT,
   STATEFUL_SET,
+  JOB,
+  CRON_JOB,
 ];
 
 /** Sorted by group then resource, the order discovery documents list them in. */

@@ -1,6 +1,6 @@
 /**
- * create (upstream Store.Create with rest.BeforeCreate): decoding defaults, admission,
- * PrepareForCreate, validation, the namespace's existence, then the system fields.
+ * create (upstream Store.Create with rest.BeforeCreate): the system fields, decoding defaults,
+ * admission, PrepareForCreate, validation, then the namespace's existence.
  */
 import * as errors from '../../api/errors.ts';
 import type { ObjectMeta } from '../../api/meta-types.ts';
@@ -26,6 +26,9 @@ export async function createObject(
   if (errors.isStatus(shaped)) return shaped;
   const meta: MutableMeta = { ...shaped.metadata };
   if (!meta.name && meta.generateName) meta.name = `${meta.generateName}${nameSuffix(ctx.random)}`;
+  // FillObjectMetaSystemFields runs before the strategy: a Job's generated selector names its uid.
+  meta.uid = uid(ctx.random);
+  meta.creationTimestamp = formatTime(ctx.clock.now());
   let obj = def.defaults({ ...shaped, metadata: meta } as KObject);
   obj = def.prepareForCreate(def.admit(obj));
   const name = obj.metadata.name ?? '';
@@ -37,8 +40,8 @@ export async function createObject(
   }
   const stamped: MutableMeta = {
     ...obj.metadata,
-    uid: uid(ctx.random),
-    creationTimestamp: formatTime(ctx.clock.now()),
+    uid: meta.uid,
+    creationTimestamp: meta.creationTimestamp,
   };
   delete stamped.resourceVersion;
   delete stamped.deletionTimestamp;

@@ -126,6 +126,26 @@ const KUBE_1_32 = [
     subresources: { status: ['get', 'patch', 'update'], scale: ['get', 'patch', 'update'] },
   },
   {
+    kind: 'CronJob',
+    apiVersion: 'batch/v1',
+    resource: 'cronjobs',
+    namespaced: true,
+    shortNames: ['cj'],
+    categories: ['all'],
+    verbs: ALL,
+    subresources: { status: ['get', 'patch', 'update'] },
+  },
+  {
+    kind: 'Job',
+    apiVersion: 'batch/v1',
+    resource: 'jobs',
+    namespaced: true,
+    shortNames: [],
+    categories: ['all'],
+    verbs: ALL,
+    subresources: { status: ['get', 'patch', 'update'] },
+  },
+  {
     kind: 'Lease',
     apiVersion: 'coordination.k8s.io/v1',
     resource: 'leases',
@@ -158,6 +178,7 @@ function sample(def: ResourceDefinition): KObject {
     PodDisruptionBudget: { spec: {} },
     Event: { involvedObject: {} },
     Binding: { target: {} },
+    Job: { spec: { template: { spec: { containers: [] } } } },
   };
   return { ...base, ...(extra[r.kind] as object) } as KObject;
 }
