@@ -23,6 +23,7 @@ import { DEPLOYMENT } from './deployment.ts';
 import { STATEFUL_SET } from './stateful-set.ts';
 import { JOB } from './job.ts';
 import { CRON_JOB } from './cron-job.ts';
+import { EVENTS_V1_EVENT } from './events-v1-event.ts';
 
 export type * from './definition.ts';
 export { humanDuration } from './duration.ts';
@@ -47,6 +48,7 @@ const SERVED: readonly ResourceDefinition[] = [
   STATEFUL_SET,
   JOB,
   CRON_JOB,
+  EVENTS_V1_EVENT,
 ];
 
 /** Sorted by group then resource, the order discovery documents list them in. */
