@@ -12,7 +12,8 @@ export type FieldErrorType =
   | 'FieldValueDuplicate'
   | 'FieldValueForbidden'
   | 'FieldValueTooLong'
-  | 'FieldValueTooMany';
+  | 'FieldValueTooMany'
+  | 'InternalError';
 
 export interface FieldError {
   readonly type: FieldErrorType;
@@ -30,6 +31,7 @@ const TYPE_TEXT: Readonly<Record<FieldErrorType, string>> = {
   FieldValueForbidden: 'Forbidden',
   FieldValueTooLong: 'Too long',
   FieldValueTooMany: 'Too many',
+  InternalError: 'Internal error',
 };
 
 export function fieldRequired(field: string, detail = ''): FieldError {
@@ -68,6 +70,11 @@ export function fieldTooLong(field: string, maxBytes: number): FieldError {
 export function fieldTooMany(field: string, actual: number, max: number): FieldError {
   const detail = `must have at most ${max} ${max === 1 ? 'item' : 'items'}`;
   return { type: 'FieldValueTooMany', field, badValue: actual, detail };
+}
+
+/** field.InternalError: the server's own mistake, reported at the field it concerns. */
+export function fieldInternal(field: string, detail: string): FieldError {
+  return { type: 'InternalError', field, detail };
 }
 
 /** field.OmitValueType: an error whose message names no value (`Invalid value: <detail>`). */
@@ -125,6 +132,7 @@ export function fieldErrorBody(e: FieldError): string {
     e.type === 'FieldValueRequired' ||
     e.type === 'FieldValueForbidden' ||
     e.type === 'FieldValueTooLong' ||
+    e.type === 'InternalError' ||
     e.badValue === OMIT_VALUE;
   const s = omitsValue ? head : `${head}: ${formatBadValue(e.badValue)}`;
   return e.detail.length > 0 ? `${s}: ${e.detail}` : s;

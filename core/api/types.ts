@@ -11,6 +11,8 @@ import type { Deployment } from './kinds/deployment.ts';
 import type { StatefulSet } from './kinds/stateful-set.ts';
 import type { Job } from './kinds/job.ts';
 import type { CronJob } from './kinds/cron-job.ts';
+import type { EndpointSlice } from './kinds/endpoint-slice.ts';
+import type { HorizontalPodAutoscaler } from './kinds/horizontal-pod-autoscaler.ts';
 
 export type KObject =
   | Pod
@@ -28,7 +30,9 @@ export type KObject =
   | Deployment
   | StatefulSet
   | Job
-  | CronJob;
+  | CronJob
+  | EndpointSlice
+  | HorizontalPodAutoscaler;
 
 export type Kind = KObject['kind'];
 

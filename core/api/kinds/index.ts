@@ -24,6 +24,8 @@ import { STATEFUL_SET } from './stateful-set.ts';
 import { JOB } from './job.ts';
 import { CRON_JOB } from './cron-job.ts';
 import { EVENTS_V1_EVENT } from './events-v1-event.ts';
+import { ENDPOINT_SLICE } from './endpoint-slice.ts';
+import { HORIZONTAL_POD_AUTOSCALER } from './horizontal-pod-autoscaler.ts';
 
 export type * from './definition.ts';
 export { humanDuration } from './duration.ts';
@@ -49,6 +51,8 @@ const SERVED: readonly ResourceDefinition[] = [
   JOB,
   CRON_JOB,
   EVENTS_V1_EVENT,
+  ENDPOINT_SLICE,
+  HORIZONTAL_POD_AUTOSCALER,
 ];
 
 /** Sorted by group then resource, the order discovery documents list them in. */

@@ -126,6 +126,16 @@ const KUBE_1_32 = [
     subresources: { status: ['get', 'patch', 'update'], scale: ['get', 'patch', 'update'] },
   },
   {
+    kind: 'HorizontalPodAutoscaler',
+    apiVersion: 'autoscaling/v2',
+    resource: 'horizontalpodautoscalers',
+    namespaced: true,
+    shortNames: ['hpa'],
+    categories: ['all'],
+    verbs: ALL,
+    subresources: { status: ['get', 'patch', 'update'] },
+  },
+  {
     kind: 'CronJob',
     apiVersion: 'batch/v1',
     resource: 'cronjobs',
@@ -149,6 +159,16 @@ const KUBE_1_32 = [
     kind: 'Lease',
     apiVersion: 'coordination.k8s.io/v1',
     resource: 'leases',
+    namespaced: true,
+    shortNames: [],
+    categories: [],
+    verbs: ALL,
+    subresources: {},
+  },
+  {
+    kind: 'EndpointSlice',
+    apiVersion: 'discovery.k8s.io/v1',
+    resource: 'endpointslices',
     namespaced: true,
     shortNames: [],
     categories: [],
@@ -189,6 +209,7 @@ function sample(def: ResourceDefinition): KObject {
     Event: { involvedObject: {} },
     Binding: { target: {} },
     Job: { spec: { template: { spec: { containers: [] } } } },
+    HorizontalPodAutoscaler: { spec: { scaleTargetRef: {}, maxReplicas: 1 } },
   };
   return { ...base, ...(extra[r.kind] as object) } as KObject;
 }
