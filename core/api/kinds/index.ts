@@ -85,6 +85,18 @@ for (const d of DEFINITIONS) {
   );
 }
 
+const byVersionKind = new Map<string, ResourceDefinition>(
+  DEFINITIONS.map((d) => [`${d.resource.apiVersion}|${d.resource.kind}`, d]),
+);
+
+/** The definition serving `kind` at `apiVersion`: the kind's own, or another version of it. */
+export function definitionForVersion(
+  apiVersion: string,
+  kind: string,
+): ResourceDefinition | undefined {
+  return byVersionKind.get(`${apiVersion}|${kind}`);
+}
+
 export function definitionFor(kind: string): ResourceDefinition | undefined {
   return byKind.get(kind);
 }
