@@ -12,6 +12,7 @@ import type {
 import { isDNS1123Label, isDNS1123Subdomain, isQualifiedName } from '../content-checks.ts';
 import { OBJECT_META_FIELD_LABELS, objectMetaFields } from '../field-selectors.ts';
 import {
+  asGoStringer,
   child,
   fieldDuplicate,
   fieldInvalid,
@@ -249,7 +250,9 @@ function validatePodFailurePolicyRule(
     const valuesPath = child(p, 'values');
     const values = onExit.values ?? [];
     if (values.length === 0) {
-      errs.push(fieldInvalid(valuesPath, values, 'at least one value is required'));
+      errs.push(
+        fieldInvalid(valuesPath, goInt32s(onExit.values), 'at least one value is required'),
+      );
     } else if (values.length > MAX_ON_EXIT_CODES_VALUES) {
       errs.push(fieldTooMany(valuesPath, values.length, MAX_ON_EXIT_CODES_VALUES));
     }
@@ -263,7 +266,7 @@ function validatePodFailurePolicyRule(
       else seen.add(v);
       if (j > 0 && (values[j - 1] as number) > v) ordered = false;
     }
-    if (!ordered) errs.push(fieldInvalid(valuesPath, values, 'must be ordered'));
+    if (!ordered) errs.push(fieldInvalid(valuesPath, goInt32s(values), 'must be ordered'));
   }
   const patterns = rule.onPodConditions ?? [];
   if (patterns.length > 0) {
@@ -303,6 +306,11 @@ function validatePodFailurePolicyRule(
     );
   }
   return errs;
+}
+
+/** Go's %#v of a []int32, as an error shows a list of exit codes. */
+function goInt32s(values: readonly number[] | undefined): object {
+  return asGoStringer(values === undefined ? '[]int32(nil)' : `[]int32{${values.join(', ')}}`);
 }
 
 /** Go's %q of a []string: `["Count" "FailIndex"]`. */
