@@ -18,6 +18,7 @@ import {
   fieldRequired,
   type FieldError,
 } from '../field-error.ts';
+import { validateJobSpecFields } from '../job-validation.ts';
 import type { ObjectMeta } from '../meta-types.ts';
 import {
   nameIsDNSSubdomain,
@@ -39,7 +40,7 @@ import {
   timeSince,
 } from './common.ts';
 import type { TableColumn } from './definition.ts';
-import { JOB_SELECTOR_DESCRIPTION, validateJobSpecFields, type JobSpec } from './job.ts';
+import { JOB_SELECTOR_DESCRIPTION, type JobSpec } from './job.ts';
 import { podSpecPatch } from './pod.ts';
 import { containerColumns } from './workload-columns.ts';
 

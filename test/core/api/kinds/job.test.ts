@@ -5,12 +5,12 @@ import {
   generateSelector,
   JOB,
   JOB_NAME_LABEL,
-  parseIndexes,
   validateJob,
   validateJobStatusUpdate,
   validateJobUpdate,
   type Job,
 } from '../../../../core/api/kinds/job.ts';
+import { parseIndexes } from '../../../../core/api/job-validation.ts';
 import { messages, template, withField } from './workload-fixtures.ts';
 
 const UID = '0b6c9c1e-0000-4000-8000-000000000001';
