@@ -11,7 +11,9 @@ export type FieldErrorType =
   | 'FieldValueNotSupported'
   | 'FieldValueDuplicate'
   | 'FieldValueForbidden'
-  | 'FieldValueTooLong';
+  | 'FieldValueTooLong'
+  | 'FieldValueTooMany'
+  | 'InternalError';
 
 export interface FieldError {
   readonly type: FieldErrorType;
@@ -28,6 +30,8 @@ const TYPE_TEXT: Readonly<Record<FieldErrorType, string>> = {
   FieldValueDuplicate: 'Duplicate value',
   FieldValueForbidden: 'Forbidden',
   FieldValueTooLong: 'Too long',
+  FieldValueTooMany: 'Too many',
+  InternalError: 'Internal error',
 };
 
 export function fieldRequired(field: string, detail = ''): FieldError {
@@ -62,7 +66,32 @@ export function fieldTooLong(field: string, maxBytes: number): FieldError {
   return { type: 'FieldValueTooLong', field, detail: `must have at most ${maxBytes} bytes` };
 }
 
+/** field.TooMany: a list longer than its limit (`must have at most 1000 items`). */
+export function fieldTooMany(field: string, actual: number, max: number): FieldError {
+  const detail = `must have at most ${max} ${max === 1 ? 'item' : 'items'}`;
+  return { type: 'FieldValueTooMany', field, badValue: actual, detail };
+}
+
+/** field.InternalError: the server's own mistake, reported at the field it concerns. */
+export function fieldInternal(field: string, detail: string): FieldError {
+  return { type: 'InternalError', field, detail };
+}
+
+/** field.OmitValueType: an error whose message names no value (`Invalid value: <detail>`). */
+export const OMIT_VALUE: unique symbol = Symbol('omit value');
+
 const goMaps = new WeakSet<object>();
+const goStringers = new WeakMap<object, string>();
+
+/**
+ * A value Go prints through its String method rather than quoted or as a struct
+ * (intstr.IntOrString, resource.Quantity): `Invalid value: 25%`.
+ */
+export function asGoStringer(text: string): object {
+  const boxed = {};
+  goStringers.set(boxed, text);
+  return boxed;
+}
 
 /**
  * Marks a string record as a Go map[string]string (labels, selectors' matchLabels) so it renders
@@ -98,6 +127,8 @@ export function formatBadValue(v: unknown): string {
   }
   const literal = typeof v === 'object' ? goLiterals.get(v) : undefined;
   if (literal !== undefined) return literal;
+  const stringer = typeof v === 'object' ? goStringers.get(v) : undefined;
+  if (stringer !== undefined) return stringer;
   if (typeof v === 'object' && goMaps.has(v)) {
     const rec = v as Record<string, string>;
     const pairs = Object.keys(rec)
@@ -114,7 +145,9 @@ export function fieldErrorBody(e: FieldError): string {
   const omitsValue =
     e.type === 'FieldValueRequired' ||
     e.type === 'FieldValueForbidden' ||
-    e.type === 'FieldValueTooLong';
+    e.type === 'FieldValueTooLong' ||
+    e.type === 'InternalError' ||
+    e.badValue === OMIT_VALUE;
   const s = omitsValue ? head : `${head}: ${formatBadValue(e.badValue)}`;
   return e.detail.length > 0 ? `${s}: ${e.detail}` : s;
 }

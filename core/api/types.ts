@@ -20,6 +20,14 @@ import type { Node } from './node-types.ts';
 import type { Pod } from './pod-types.ts';
 import type { PodDisruptionBudget } from './policy-types.ts';
 import type { ReplicaSet } from './replica-set-types.ts';
+import type { ControllerRevision } from './kinds/controller-revision.ts';
+import type { DaemonSet } from './kinds/daemon-set.ts';
+import type { Deployment } from './kinds/deployment.ts';
+import type { StatefulSet } from './kinds/stateful-set.ts';
+import type { Job } from './kinds/job.ts';
+import type { CronJob } from './kinds/cron-job.ts';
+import type { EndpointSlice } from './kinds/endpoint-slice.ts';
+import type { HorizontalPodAutoscaler } from './kinds/horizontal-pod-autoscaler.ts';
 
 export type KObject =
   | Pod
@@ -45,7 +53,17 @@ export type KObject =
   | PersistentVolumeClaim
   | PodTemplate
   | ReplicationController
-  | ResourceQuota;
+  | ResourceQuota
+  // apps, batch, autoscaling, discovery, networking, scheduling and storage kinds
+  | ControllerRevision
+  | DaemonSet
+  | Deployment
+  | StatefulSet
+  | Job
+  | CronJob
+  | EndpointSlice
+  | HorizontalPodAutoscaler;
+
 export type Kind = KObject['kind'];
 
 /** Narrows the union by kind: `KindOf<'Pod'>` is `Pod`. */

@@ -16,6 +16,7 @@ import { parseSelectors } from './registry/selectors.ts';
 import { WatchCache } from './watch-cache.ts';
 import { parseRequest, type RequestInfo } from './request-info.ts';
 import { ObjectStorage, parseResourceVersion } from './storage.ts';
+import { frameInVersion, responseInVersion } from './versions.ts';
 
 export { SYSTEM_NAMESPACES } from './namespaces.ts';
 
@@ -99,7 +100,14 @@ export class ApiServer {
     const query = req.query ?? {};
     const parsed = parseRequest(req.method, req.path, query);
     if (!parsed.ok) return statusReply(errors.notFound('', parsed.message));
-    const info = parsed.info;
+    return responseInVersion(parsed.info, await this.route(parsed.info, query, req));
+  }
+
+  private async route(
+    info: RequestInfo,
+    query: Readonly<Record<string, string>>,
+    req: ApiRequest,
+  ): Promise<ApiResponse> {
     const name = info.name ?? '';
     const scope = scopeError(info);
     if (scope !== undefined) return statusReply(scope);
@@ -183,7 +191,7 @@ export class ApiServer {
         namespace: info.resource.namespaced ? info.namespace : undefined,
         selectors,
         bookmarks: query.allowWatchBookmarks === 'true',
-        send: (frame) => stream.send(frame),
+        send: (frame) => stream.send(frameInVersion(info.definition, frame)),
         close,
       });
       if (stop === undefined) return;
@@ -192,9 +200,11 @@ export class ApiServer {
     });
   }
 
+  /** One cache per served resource: another version of a storage has its own over its keys. */
   private cacheFor(definition: ResourceDefinition): WatchCache {
     const resource = definition.resource.resource;
-    let cache = this.watchCaches.get(resource);
+    const served = `${definition.resource.apiVersion}|${resource}`;
+    let cache = this.watchCaches.get(served);
     if (cache === undefined) {
       cache = new WatchCache(
         this.storage,
@@ -202,7 +212,7 @@ export class ApiServer {
         collectionPrefix(resource, undefined),
         this.options.watchCacheCapacity,
       );
-      this.watchCaches.set(resource, cache);
+      this.watchCaches.set(served, cache);
     }
     return cache;
   }

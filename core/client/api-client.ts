@@ -1,5 +1,5 @@
 import * as errors from '../api/errors.ts';
-import { mustDefinitionFor, podBinding } from '../api/kinds/index.ts';
+import { definitionForVersion, mustDefinitionFor, podBinding } from '../api/kinds/index.ts';
 import { NAMESPACE_DEFAULT, type ResourceInfo } from '../api/resources.ts';
 import type { Status } from '../api/status-types.ts';
 import type { KList } from '../api/meta-types.ts';
@@ -51,7 +51,15 @@ export function resourcePath(
   name?: string,
   subresource?: string,
 ): string {
-  const r = resourceOf(kind);
+  return pathOf(resourceOf(kind), namespace, name, subresource);
+}
+
+function pathOf(
+  r: ResourceInfo,
+  namespace: string | undefined,
+  name?: string,
+  subresource?: string,
+): string {
   let path = r.group === '' ? `/api/${r.version}` : `/apis/${r.group}/${r.version}`;
   const ns = name === undefined ? namespace : (namespace ?? NAMESPACE_DEFAULT);
   if (r.namespaced && ns !== undefined) path += `/namespaces/${ns}`;
@@ -128,7 +136,9 @@ export class ApiClient {
   create<T extends KObject>(obj: T): Promise<ApiResult<T>> {
     // A manifest without a namespace is created in the default one, as kubectl does.
     const namespace = obj.metadata?.namespace ?? NAMESPACE_DEFAULT;
-    return this.request('POST', resourcePath(obj.kind, namespace), { body: obj });
+    // A manifest of another served version of its kind goes to that version (events.k8s.io/v1).
+    const served = definitionForVersion(obj.apiVersion, obj.kind)?.resource ?? resourceOf(obj.kind);
+    return this.request('POST', pathOf(served, namespace), { body: obj });
   }
 
   update<T extends KObject>(obj: T): Promise<ApiResult<T>> {

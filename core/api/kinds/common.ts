@@ -7,6 +7,7 @@ import { OBJECT_META_FIELD_LABELS, objectMetaFields } from '../field-selectors.t
 import type { ObjectMeta } from '../meta-types.ts';
 import type { ResourceInfo, Verb } from '../resources.ts';
 import { parseTime } from '../time.ts';
+import { deepEqual } from '../meta-validation.ts';
 import { validateMetaUpdateAnd } from '../validation.ts';
 import type { KObject } from '../types.ts';
 import type {
@@ -65,6 +66,7 @@ export function defineResource<T extends KObject>(spec: Spec<T>): ResourceDefini
     admit: identity,
     prepareForCreate: identity,
     tracksGeneration: false,
+    generationChanged: specChanged,
     allowUnconditionalUpdate: true,
     table: DEFAULT_TABLE,
     fieldSelectors: OBJECT_META_FIELD_LABELS,
@@ -100,6 +102,12 @@ function discoveryRow(
 
 function identity<T>(obj: T): T {
   return obj;
+}
+
+/** Upstream's default generation rule: any change of spec is a change of desired state. */
+export function specChanged<T extends KObject>(next: T, old: T): boolean {
+  const spec = (x: T): unknown => (x as { spec?: unknown }).spec;
+  return !deepEqual(spec(next), spec(old));
 }
 
 /** `obj` with `key` set to `value`, or without `key` when `value` is undefined. */

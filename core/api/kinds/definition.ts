@@ -7,7 +7,7 @@
  */
 import type { FieldError } from '../field-error.ts';
 import type { FieldSet } from '../field-selectors.ts';
-import type { DeleteOptions, LabelSelector } from '../meta-types.ts';
+import type { DeleteOptions, LabelSelector, ObjectMeta } from '../meta-types.ts';
 import type { ResourceInfo, Verb } from '../resources.ts';
 import type { Status } from '../status-types.ts';
 import type { Kind, KObject } from '../types.ts';
@@ -29,8 +29,14 @@ export interface ResourceDefinition<T extends KObject = KObject> {
   validate(obj: T): FieldError[];
   /** Update strategy of the main resource (PUT and PATCH without a subresource). */
   readonly update: UpdateStrategy<T>;
-  /** metadata.generation starts at 1 and grows by one whenever spec changes. */
+  /** metadata.generation starts at 1 and grows by one whenever `generationChanged` says so. */
   readonly tracksGeneration: boolean;
+  /**
+   * Whether an update of the main resource is a change of desired state, which moves
+   * metadata.generation on: by default a change of spec; some strategies count more (a
+   * Deployment's annotations, an EndpointSlice's endpoints and labels).
+   */
+  generationChanged(next: T, old: T): boolean;
   /** A PUT without metadata.resourceVersion is accepted (last writer wins) instead of refused. */
   readonly allowUnconditionalUpdate: boolean;
   readonly subresources: readonly SubresourceDefinition<T>[];
@@ -71,6 +77,11 @@ export interface ResourceDefinition<T extends KObject = KObject> {
    * controllers: the `kubernetes` Service), given the configured ranges.
    */
   bootstrap?(ranges: RangeConfig): readonly T[];
+  /**
+   * Served from another kind's storage: this definition's group and version are another view
+   * of that kind's objects (see StoredAs).
+   */
+  readonly storedAs?: StoredAs<T>;
 }
 
 /** Configured ranges by their flag ("service-cluster-ip-range"); a missing one has its default. */
@@ -133,6 +144,31 @@ export interface AllocationHooks<T> {
   release(ctx: AllocationContext, obj: T): void;
   /** What a stored object holds: the ranges are rebuilt from this when they must be repaired. */
   held(obj: T): readonly HeldValue[];
+}
+
+/** The envelope every served object has, whatever its version. */
+export interface VersionedObject {
+  readonly apiVersion: string;
+  readonly kind: string;
+  readonly metadata: ObjectMeta;
+}
+
+/**
+ * Upstream's several GroupVersions over one storage (events.k8s.io/v1 Events are core/v1
+ * Events): the objects live in the storage of `kind`, in its shape, and everything else the
+ * definition describes — defaulting, validation, strategies, field selection, printing — works
+ * on that shape, as upstream's strategies work on the internal type. Only what crosses the wire
+ * is converted: request bodies on the way in; objects, lists and watch events on the way out.
+ * The definition's resource must have the storage kind's resource name and scope, so both are
+ * the same keys.
+ */
+export interface StoredAs<T> {
+  /** The kind whose storage holds the objects. */
+  readonly kind: Kind;
+  /** A body of this version (its apiVersion, kind and metadata already checked) as stored. */
+  toStored(obj: VersionedObject): T;
+  /** A stored object as this version shows it. */
+  fromStored(obj: T): VersionedObject;
 }
 
 /** Upstream's rest.RESTUpdateStrategy, reduced to what differs between kinds and paths. */

@@ -32,14 +32,23 @@ import { STORAGE_CLASS } from './storage-class.ts';
 import { SECRET } from './secret.ts';
 import { SERVICE } from './service.ts';
 import { SERVICE_ACCOUNT } from './service-account.ts';
+import { CONTROLLER_REVISION } from './controller-revision.ts';
+import { DAEMON_SET } from './daemon-set.ts';
+import { DEPLOYMENT } from './deployment.ts';
+import { STATEFUL_SET } from './stateful-set.ts';
+import { JOB } from './job.ts';
+import { CRON_JOB } from './cron-job.ts';
+import { EVENTS_V1_EVENT } from './events-v1-event.ts';
+import { ENDPOINT_SLICE } from './endpoint-slice.ts';
+import { HORIZONTAL_POD_AUTOSCALER } from './horizontal-pod-autoscaler.ts';
 
 export type * from './definition.ts';
 export { configuredRange } from './common.ts';
 export { humanDuration } from './duration.ts';
 export { podBinding } from './pod-binding.ts';
 
-/** Sorted by group then resource, the order discovery documents list them in. */
-export const DEFINITIONS: readonly ResourceDefinition[] = [
+/** Every served resource, in any order: DEFINITIONS sorts them. */
+const SERVED: readonly ResourceDefinition[] = [
   BINDING,
   CONFIG_MAP,
   ENDPOINTS,
@@ -64,12 +73,60 @@ export const DEFINITIONS: readonly ResourceDefinition[] = [
   POD_DISRUPTION_BUDGET,
   PRIORITY_CLASS,
   STORAGE_CLASS,
+  // apps, autoscaling, batch, discovery.k8s.io, events.k8s.io, networking.k8s.io,
+  // scheduling.k8s.io, storage.k8s.io
+  CONTROLLER_REVISION,
+  DAEMON_SET,
+  DEPLOYMENT,
+  STATEFUL_SET,
+  JOB,
+  CRON_JOB,
+  EVENTS_V1_EVENT,
+  ENDPOINT_SLICE,
+  HORIZONTAL_POD_AUTOSCALER,
 ];
 
-const byKind = new Map<string, ResourceDefinition>(DEFINITIONS.map((d) => [d.resource.kind, d]));
+/** Sorted by group then resource, the order discovery documents list them in. */
+export const DEFINITIONS: readonly ResourceDefinition[] = [...SERVED].sort(
+  (a, b) =>
+    compare(a.resource.group, b.resource.group) ||
+    compare(a.resource.resource, b.resource.resource),
+);
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** A kind's own definition: the one that stores it, not another version's view of it. */
+const byKind = new Map<string, ResourceDefinition>(
+  DEFINITIONS.filter((d) => d.storedAs === undefined).map((d) => [d.resource.kind, d]),
+);
 const byPath = new Map<string, ResourceDefinition>(
   DEFINITIONS.map((d) => [`${d.resource.apiVersion}|${d.resource.resource}`, d]),
 );
+
+for (const d of DEFINITIONS) {
+  if (d.storedAs === undefined) continue;
+  const storage = byKind.get(d.storedAs.kind)?.resource;
+  assert(
+    storage !== undefined &&
+      storage.resource === d.resource.resource &&
+      storage.namespaced === d.resource.namespaced,
+    `${d.resource.apiVersion} ${d.resource.resource} must have the resource name and scope of the ${d.storedAs.kind} storage it is served from`,
+  );
+}
+
+const byVersionKind = new Map<string, ResourceDefinition>(
+  DEFINITIONS.map((d) => [`${d.resource.apiVersion}|${d.resource.kind}`, d]),
+);
+
+/** The definition serving `kind` at `apiVersion`: the kind's own, or another version of it. */
+export function definitionForVersion(
+  apiVersion: string,
+  kind: string,
+): ResourceDefinition | undefined {
+  return byVersionKind.get(`${apiVersion}|${kind}`);
+}
 
 export function definitionFor(kind: string): ResourceDefinition | undefined {
   return byKind.get(kind);

@@ -1,7 +1,7 @@
 /**
  * The envelope of a request body (upstream's decode plus checkName and
  * EnsureObjectNamespaceMatchesRequestNamespace): kind and apiVersion match the path, name and
- * namespace agree with it and are filled in from it.
+ * namespace agree with it and are filled in from it. The result is in the stored version.
  */
 import * as errors from '../../api/errors.ts';
 import type { ObjectMeta } from '../../api/meta-types.ts';
@@ -9,6 +9,7 @@ import { qualifiedResource } from '../../api/resources.ts';
 import type { Status } from '../../api/status-types.ts';
 import type { KObject } from '../../api/types.ts';
 import type { RequestInfo } from '../request-info.ts';
+import { bodyToStored } from '../versions.ts';
 
 type MutableMeta = { -readonly [K in keyof ObjectMeta]: ObjectMeta[K] };
 
@@ -54,7 +55,10 @@ export function checkBody(
   // The path decides the namespace; a cluster-scoped object has none.
   if (r.namespaced) metadata.namespace = info.namespace;
   else delete metadata.namespace;
-  return decodeObject(info, { ...b, kind: r.kind, apiVersion: r.apiVersion, metadata } as KObject);
+  return decodeObject(
+    info,
+    bodyToStored(info.definition, { ...b, kind: r.kind, apiVersion: r.apiVersion, metadata }),
+  );
 }
 
 /**

@@ -1,6 +1,6 @@
 /**
- * create (upstream Store.Create with rest.BeforeCreate): decoding defaults, admission,
- * PrepareForCreate, validation, the namespace's existence, then the system fields.
+ * create (upstream Store.Create with rest.BeforeCreate): the system fields, decoding defaults,
+ * admission, PrepareForCreate, validation, then the namespace's existence.
  */
 import * as errors from '../../api/errors.ts';
 import type { ObjectMeta } from '../../api/meta-types.ts';
@@ -27,6 +27,9 @@ export async function createObject(
   if (errors.isStatus(shaped)) return shaped;
   const meta: MutableMeta = { ...shaped.metadata };
   if (!meta.name && meta.generateName) meta.name = `${meta.generateName}${nameSuffix(ctx.random)}`;
+  // FillObjectMetaSystemFields runs before the strategy: a Job's generated selector names its uid.
+  meta.uid = uid(ctx.random);
+  meta.creationTimestamp = formatTime(ctx.clock.now());
   let obj = def.admit(def.defaults({ ...shaped, metadata: meta } as KObject));
   // Upstream's BeginCreate: values from the kind's ranges, before PrepareForCreate.
   const txn = def.allocation === undefined ? undefined : await ctx.allocations.begin();
@@ -53,11 +56,14 @@ export async function createObject(
     }
   }
   const forbidden = await admitAmong(ctx, info, obj, 'create');
-  if (forbidden !== undefined) return forbidden;
+  if (forbidden !== undefined) {
+    txn?.rollback();
+    return forbidden;
+  }
   const stamped: MutableMeta = {
     ...obj.metadata,
-    uid: uid(ctx.random),
-    creationTimestamp: formatTime(ctx.clock.now()),
+    uid: meta.uid,
+    creationTimestamp: meta.creationTimestamp,
   };
   delete stamped.resourceVersion;
   delete stamped.deletionTimestamp;

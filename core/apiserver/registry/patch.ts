@@ -5,6 +5,7 @@
  * kinds' strategic-merge metadata is recorded in their definitions for when they are not.
  */
 import * as errors from '../../api/errors.ts';
+import type { VersionedObject } from '../../api/kinds/index.ts';
 import type { ObjectMeta } from '../../api/meta-types.ts';
 import type { Status } from '../../api/status-types.ts';
 import type { KObject } from '../../api/types.ts';
@@ -31,9 +32,16 @@ export async function patchObject(
     info,
     name,
     patchRv,
-    (old) => mergePatch(old, patch) as KObject,
+    (old) => patchInVersion(info, old, patch),
     path,
   );
+}
+
+/** The patch applies to the object as the request's version shows it. */
+function patchInVersion(info: RequestInfo, old: KObject, patch: unknown): KObject {
+  const view = info.definition.storedAs;
+  if (view === undefined) return mergePatch(old, patch) as KObject;
+  return view.toStored(mergePatch(view.fromStored(old), patch) as VersionedObject);
 }
 
 export function isJsonObject(x: unknown): x is Record<string, unknown> {

@@ -5,7 +5,6 @@
 import * as errors from '../../api/errors.ts';
 import type { ResourceDefinition, UpdateStrategy } from '../../api/kinds/index.ts';
 import type { ObjectMeta } from '../../api/meta-types.ts';
-import { deepEqual } from '../../api/meta-validation.ts';
 import { qualifiedKind, qualifiedResource } from '../../api/resources.ts';
 import type { Status } from '../../api/status-types.ts';
 import type { KObject } from '../../api/types.ts';
@@ -175,8 +174,7 @@ function prepareForUpdate(
     generation: o.generation,
   };
   if (def.tracksGeneration) {
-    const spec = (x: KObject): unknown => (x as { spec?: unknown }).spec;
-    meta.generation = (o.generation ?? 1) + (deepEqual(spec(obj), spec(old)) ? 0 : 1);
+    meta.generation = (o.generation ?? 1) + (def.generationChanged(obj, old) ? 1 : 0);
   }
   for (const k of Object.keys(meta) as (keyof MutableMeta)[]) {
     if (meta[k] === undefined) delete meta[k];

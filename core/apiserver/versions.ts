@@ -1,0 +1,41 @@
+/**
+ * What a request of a definition served from another kind's storage (StoredAs: events.k8s.io/v1
+ * Events over the core Events) sees: the registry works on stored objects; request bodies are
+ * converted on the way in (registry/body.ts, registry/patch.ts) and everything the server
+ * answers is converted here on the way out, as upstream's codecs convert to the request's
+ * version.
+ */
+import type { ApiResponse, WatchFrame } from '../api/http.ts';
+import type { ResourceDefinition, VersionedObject } from '../api/kinds/index.ts';
+import type { KObject } from '../api/types.ts';
+import type { RequestInfo } from './request-info.ts';
+
+/** A response body (object, list or Status) in the definition's version. */
+export function bodyInVersion(def: ResourceDefinition, body: unknown): unknown {
+  const view = def.storedAs;
+  if (view === undefined || typeof body !== 'object' || body === null) return body;
+  const b = body as { kind?: unknown; items?: unknown };
+  if (b.kind === view.kind) return view.fromStored(body as KObject);
+  if (b.kind === def.resource.listKind && Array.isArray(b.items)) {
+    return { ...b, items: b.items.map((o: KObject) => view.fromStored(o)) };
+  }
+  return body;
+}
+
+export function responseInVersion(info: RequestInfo, r: ApiResponse): ApiResponse {
+  const def = info.definition;
+  return def.storedAs === undefined ? r : { ...r, body: bodyInVersion(def, r.body) };
+}
+
+/** A watch frame in the definition's version; bookmarks and errors carry no stored object. */
+export function frameInVersion(def: ResourceDefinition, frame: WatchFrame): WatchFrame {
+  if (def.storedAs === undefined || frame.type === 'BOOKMARK' || frame.type === 'ERROR') {
+    return frame;
+  }
+  return { ...frame, object: bodyInVersion(def, frame.object) };
+}
+
+/** A request body of the definition's version (envelope already checked) as stored. */
+export function bodyToStored(def: ResourceDefinition, obj: VersionedObject): KObject {
+  return def.storedAs === undefined ? (obj as KObject) : def.storedAs.toStored(obj);
+}
