@@ -286,9 +286,10 @@ describe('every emitted trace record matches its definition', () => {
   it('a ReplicaSet whose pod creates time out, so the controller lists to resolve them', async () => {
     const sim = controlPlane({ traceLevel: 'debug' });
     const problems = watch(sim);
-    // The store holds every message for 12 s from the controller's first create on: the create
-    // outlives the controller's 10 s request timeout, and the controller then lists the pods to
-    // learn what its create did (rs.expectations-resolved).
+    // The store holds every message for 30 s from the controller's first create on: the create
+    // outlives the controller's 10 s request timeout by far (so the pod cannot reach its
+    // informer first), and the controller then lists the pods to learn what its create did
+    // (rs.expectations-resolved).
     let clogged = false;
     let resolved = 0;
     sim.trace.addSink((line) => {
@@ -296,7 +297,7 @@ describe('every emitted trace record matches its definition', () => {
       if (r.k === 'rs.expectations-resolved') resolved++;
       if (r.k !== 'rs.create-pods' || clogged) return;
       clogged = true;
-      sim.network.clog(storeMemberName(0), 12 * S);
+      sim.network.clog(storeMemberName(0), 30 * S);
     });
     startControllerManager(sim);
     await runScript(sim, async (api, ports) => {
