@@ -2,6 +2,8 @@ import type { Clock } from '../ports/clock.ts';
 import type { CallResult, Transport } from '../ports/transport.ts';
 import { STORE_CLIENT_PROTOCOL } from './client-protocol.ts';
 import type {
+  LeaseRequest,
+  LeaseResult,
   MemberReply,
   MemberRequest,
   MembershipReply,
@@ -109,6 +111,14 @@ export class KvClient {
     return this.retry(request, request.kind === 'member-list', (body) =>
       body.kind === 'members' || body.kind === 'membership-error' ? body : undefined,
     );
+  }
+
+  /**
+   * etcdctl lease keep-alive / timetolive, answered by the leader's lessor. Retried like a read:
+   * renewing a lease twice is harmless.
+   */
+  lease(request: LeaseRequest): Promise<LeaseResult | UnknownOutcome | NotAppliedOutcome> {
+    return this.retry(request, true, (body) => (body.kind === 'lease' ? body.result : undefined));
   }
 
   /**

@@ -187,6 +187,9 @@ export class RaftInvariants implements MemberProbe {
     this.readFloors.set(`${member}/${ctx}`, this.maxApplied);
   }
 
+  /** Lease deadlines are checked by LeaseDeadlines (lease-deadlines.ts), not here. */
+  leaseExpiring(): void {}
+
   readServed(member: NodeId, ctx: string, readIndex: Index, applied: Index): void {
     const key = `${member}/${ctx}`;
     const floor = this.readFloors.get(key) ?? 0;

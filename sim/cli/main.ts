@@ -194,6 +194,11 @@ export async function main(
       '--mix <mix>',
       `the ops clients draw: ${WORKLOAD_MIXES.join(' or ')} (default ${DEFAULT_WORKLOAD_MIX})`,
     )
+    .option(
+      '--workers <n>',
+      'worker threads to spread the runs over; output and verdict do not depend on it (default 1)',
+      asSeed,
+    )
     .option('--no-shrink', 'do not shrink a failing fault schedule')
     .option(
       '--strict',
@@ -216,6 +221,7 @@ export async function main(
         duration?: number;
         clients?: number;
         mix?: string;
+        workers?: number;
         strict?: boolean;
         checkerBudget?: number;
         shrink: boolean;
@@ -242,6 +248,7 @@ export async function main(
             ...(opts.duration === undefined ? {} : { durationUs: opts.duration }),
             ...(opts.clients === undefined ? {} : { clients: opts.clients }),
             ...(mix === undefined ? {} : { mix }),
+            ...(opts.workers === undefined ? {} : { workers: opts.workers }),
             ...(opts.strict === true ? { strict: true } : {}),
             ...(opts.checkerBudget === undefined ? {} : { checkerMaxSteps: opts.checkerBudget }),
           },

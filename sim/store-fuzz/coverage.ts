@@ -35,6 +35,9 @@ export const COVERAGE_PATHS = [
   'lease.grant.exists',
   'lease.revoke',
   'lease.revoke.not-found',
+  // Counted by the run from the lease holder and the leaders' probes, not from the history.
+  'lease.keep-alive',
+  'lease.expired',
 ] as const;
 
 export type CoveragePath = (typeof COVERAGE_PATHS)[number];

@@ -47,6 +47,16 @@ export interface ScheduledFault {
 export interface ScheduleShape {
   readonly members: readonly string[];
   readonly clients: readonly string[];
+  /**
+   * 'kv': the first fault mix, draw for draw (its counterexamples replay unchanged). 'full':
+   * isolated leaders twice as often, nearly always with the reading clients still attached,
+   * which is when a leader serving reads it should not would be caught.
+   */
+  readonly profile: 'kv' | 'full';
+  /** Clients that only read (kept on an isolated leader's side in the full profile). */
+  readonly readers: readonly string[];
+  /** Clients of the general workload that write (one stays with the majority). */
+  readonly writers: readonly string[];
   readonly durationUs: number;
   readonly maxFaults: number;
 }
@@ -72,39 +82,76 @@ export function generateSchedule(random: Random, shape: ScheduleShape): Schedule
   return out.sort((a, b) => a.atUs - b.atUs);
 }
 
-/** Most network faults end: a heal (or the default link back) 0.2-3.2 s later. */
-function episode(random: Random, atUs: number, fault: StoreFault): ScheduledFault[] {
+/** Most network faults end: a heal (or the default link back) `minUs` to 3 s after that. */
+function episode(
+  random: Random,
+  atUs: number,
+  fault: StoreFault,
+  minUs = 200_000,
+): ScheduledFault[] {
   const start: ScheduledFault = { atUs, fault };
   if (random.int(10) < 3) return [start];
-  const endUs = atUs + 200_000 + random.int(3_000_000);
+  const endUs = atUs + minUs + random.int(3_000_000);
   const end: StoreFault =
     fault.kind === 'link' ? { kind: 'link', link: DEFAULT_LINK } : { kind: 'heal' };
   return [start, { atUs: endUs, fault: end }];
 }
 
+const ISOLATION_MIN_US = 2_000_000;
+
+/** Upper bounds of each fault's slice of 100 draws, per profile. */
+const FAULT_WEIGHTS = {
+  kv: {
+    partition: 14,
+    block: 24,
+    isolate: 34,
+    crash: 52,
+    crashLeader: 60,
+    link: 74,
+    clog: 82,
+    replace: 86,
+    disk: 94,
+  },
+  full: {
+    partition: 10,
+    block: 18,
+    isolate: 38,
+    crash: 52,
+    crashLeader: 60,
+    link: 72,
+    clog: 80,
+    replace: 84,
+    disk: 94,
+  },
+} as const;
+
 function randomFault(random: Random, shape: ScheduleShape, atUs: number): ScheduledFault[] {
   const members = shape.members;
   const member = (): string => members[random.int(members.length)]!;
+  const w = FAULT_WEIGHTS[shape.profile];
   const r = random.int(100);
-  if (r < 14)
+  if (r < w.partition)
     return episode(random, atUs, {
       kind: 'partition',
       groups: split(random, members, shape.clients),
     });
-  if (r < 24) {
+  if (r < w.block) {
     const from = member();
     const to = members.filter((m) => m !== from)[random.int(members.length - 1)]!;
     return episode(random, atUs, { kind: 'block', from, to });
   }
-  if (r < 34) {
-    const clients = random.int(2) === 0 ? [] : shape.clients.filter(() => random.int(2) === 0);
+  if (r < w.isolate) {
+    const clients = isolatedClients(random, shape);
     return episode(
       random,
       atUs,
       clients.length === 0 ? { kind: 'isolate-leader' } : { kind: 'isolate-leader', clients },
+      // Long enough for the majority to elect a leader (two election timeouts) while the old
+      // one may still think it leads.
+      shape.profile === 'full' ? ISOLATION_MIN_US : undefined,
     );
   }
-  if (r < 52) {
+  if (r < w.crash) {
     const process = member();
     const downUs = 100_000 + random.int(3_000_000);
     return [
@@ -112,20 +159,20 @@ function randomFault(random: Random, shape: ScheduleShape, atUs: number): Schedu
       { atUs: atUs + downUs, fault: { kind: 'restart', process } },
     ];
   }
-  if (r < 60)
+  if (r < w.crashLeader)
     return [
       { atUs, fault: { kind: 'crash-leader', restartAfterUs: 100_000 + random.int(3_000_000) } },
     ];
-  if (r < 74) return episode(random, atUs, { kind: 'link', link: randomLink(random) });
-  if (r < 82)
+  if (r < w.link) return episode(random, atUs, { kind: 'link', link: randomLink(random) });
+  if (r < w.clog)
     return [
       {
         atUs,
         fault: { kind: 'clog', process: member(), durationUs: 50_000 + random.int(2_000_000) },
       },
     ];
-  if (r < 86) return [{ atUs, fault: { kind: 'replace-member', process: member() } }];
-  if (r < 94) {
+  if (r < w.replace) return [{ atUs, fault: { kind: 'replace-member', process: member() } }];
+  if (r < w.disk) {
     return [
       {
         atUs,
@@ -139,6 +186,17 @@ function randomFault(random: Random, shape: ScheduleShape, atUs: number): Schedu
     ];
   }
   return [{ atUs, fault: { kind: 'heal' } }];
+}
+
+/** The clients left on an isolated leader's side. */
+function isolatedClients(random: Random, shape: ScheduleShape): string[] {
+  if (shape.profile === 'kv')
+    return random.int(2) === 0 ? [] : shape.clients.filter(() => random.int(2) === 0);
+  if (random.int(5) === 0) return [];
+  // Some writer stays with the majority: a stale read shows only against a newer write.
+  const majorityWriter = shape.writers[random.int(shape.writers.length)];
+  const others = shape.clients.filter((c) => !shape.readers.includes(c) && c !== majorityWriter);
+  return [...shape.readers, ...others.filter(() => random.int(2) === 0)];
 }
 
 /** Two sides; each client lands on a random side (so some reach only a minority). */

@@ -8,6 +8,7 @@ import { DEFAULT_MAX_STEPS } from '../check/linearizability.ts';
 import { addCoverage, describeCoverage, type Coverage } from './coverage.ts';
 import { describeFault, type ScheduledFault } from './fault-schedule.ts';
 import type { WorkloadMix } from './op-mix.ts';
+import { runInWorkers } from './run-pool.ts';
 import {
   describeReport,
   runStoreFuzz,
@@ -35,7 +36,9 @@ export interface FuzzStoreOptions {
   readonly strict?: boolean;
   /** The linearizability checker's budget of model steps per history (DEFAULT_MAX_STEPS). */
   readonly checkerMaxSteps?: number;
-  /** Called after every run (progress output). */
+  /** Worker threads to spread the runs over (default 1: this thread). */
+  readonly workers?: number;
+  /** Called after every run, in seed order (progress output). */
   readonly onRun?: (report: StoreFuzzReport) => void;
 }
 
@@ -100,15 +103,25 @@ export function reproduceCommand(
   return `ksim fuzz store --seed ${seed} --runs 1${extra}`;
 }
 
-/** Runs `runs` histories; stops at the first failure. */
+/**
+ * Runs `runs` histories (on `workers` threads when more than one); stops at the first failure
+ * in seed order, whatever the number of workers.
+ */
 export async function fuzzStore(options: FuzzStoreOptions): Promise<FuzzStoreResult> {
   let inconclusive = 0;
   let maxCheckerSteps = 0;
   const coverage: Coverage = {};
-  for (let i = 0; i < options.runs; i++) {
-    const seed = options.seed + i;
-    const runOptions = fuzzRunOptions(seed, options);
-    const report = await runStoreFuzz(runOptions);
+  const reports =
+    (options.workers ?? 1) > 1
+      ? runInWorkers(options.seed, options.runs, options.workers!, (seed) =>
+          fuzzRunOptions(seed, options),
+        )
+      : runInOrder(options.seed, options.runs, (seed) => fuzzRunOptions(seed, options));
+  let i = 0;
+  let failed: StoreFuzzReport | undefined;
+  // Leaving the loop stops the workers before any shrinking starts.
+  for await (const report of reports) {
+    i++;
     options.onRun?.(report);
     maxCheckerSteps = Math.max(maxCheckerSteps, report.stats.checkerSteps);
     addCoverage(coverage, report.coverage);
@@ -117,40 +130,52 @@ export async function fuzzStore(options: FuzzStoreOptions): Promise<FuzzStoreRes
       if (undecided) inconclusive++;
       continue;
     }
-    const shrunkSchedule =
-      options.shrink === false || report.violations.length === 0
-        ? report.schedule
-        : await shrinkSchedule(runOptions, report.schedule);
-    const command = reproduceCommand(seed, options);
-    const description = [
-      describeReport(report),
-      ...(report.violations.length === 0
-        ? [
-            `  linearizability undecided within ${options.checkerMaxSteps ?? DEFAULT_MAX_STEPS} checker steps (--strict)`,
-          ]
-        : [
-            `  shrunk schedule (${shrunkSchedule.length} of ${report.schedule.length} faults still fail):`,
-            ...shrunkSchedule.map((f) => `    ${describeFault(f)}`),
-          ]),
-      `  reproduce: ${command}`,
-    ].join('\n');
+    failed = report;
+    break;
+  }
+  if (failed === undefined)
     return {
-      runs: i + 1,
-      failures: 1,
-      firstFailure: { report, shrunkSchedule, command, description },
+      runs: options.runs,
+      failures: 0,
+      firstFailure: undefined,
       inconclusive,
       maxCheckerSteps,
       coverage,
     };
-  }
+  const report = failed;
+  const shrunkSchedule =
+    options.shrink === false || report.violations.length === 0
+      ? report.schedule
+      : await shrinkSchedule(fuzzRunOptions(report.seed, options), report.schedule);
+  const command = reproduceCommand(report.seed, options);
+  const description = [
+    describeReport(report),
+    ...(report.violations.length === 0
+      ? [
+          `  linearizability undecided within ${options.checkerMaxSteps ?? DEFAULT_MAX_STEPS} checker steps (--strict)`,
+        ]
+      : [
+          `  shrunk schedule (${shrunkSchedule.length} of ${report.schedule.length} faults still fail):`,
+          ...shrunkSchedule.map((f) => `    ${describeFault(f)}`),
+        ]),
+    `  reproduce: ${command}`,
+  ].join('\n');
   return {
-    runs: options.runs,
-    failures: 0,
-    firstFailure: undefined,
+    runs: i,
+    failures: 1,
+    firstFailure: { report, shrunkSchedule, command, description },
     inconclusive,
     maxCheckerSteps,
     coverage,
   };
+}
+
+async function* runInOrder(
+  first: number,
+  count: number,
+  options: (seed: number) => StoreFuzzOptions,
+): AsyncGenerator<StoreFuzzReport> {
+  for (let seed = first; seed < first + count; seed++) yield await runStoreFuzz(options(seed));
 }
 
 /** Greedy one-at-a-time removal, newest fault first, within a budget of runs. */

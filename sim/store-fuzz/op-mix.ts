@@ -32,6 +32,19 @@ export type WorkloadMix = 'kv' | 'full';
 export const WORKLOAD_MIXES: readonly WorkloadMix[] = ['kv', 'full'];
 export const DEFAULT_WORKLOAD_MIX: WorkloadMix = 'full';
 
+/**
+ * Whether client number `client` only reads. A reader cut off with a deposed leader keeps asking
+ * it (a write would time out there and move the client on), which is how stale reads show. The
+ * full mix has twice as many readers, and they read twice as often.
+ */
+export function isReader(mix: WorkloadMix, client: number): boolean {
+  return mix === 'kv' ? client % 3 === 1 : client % 2 === 1;
+}
+
+export function thinkUsOf(mix: WorkloadMix, reader: boolean, thinkUs: number): number {
+  return mix === 'full' && reader ? Math.max(1, Math.floor(thinkUs / 2)) : thinkUs;
+}
+
 export const KEY_PREFIX = 'k';
 export const KEY_RANGE_END = 'l';
 /** A day: leases granted by the workload never expire during a run. */

@@ -25,6 +25,17 @@ export class ReferenceReplica {
     this.highest = Math.max(this.highest, entry.index);
   }
 
+  /** Every committed lease revoke, as `id@term` (the term of its entry: who proposed it). */
+  committedRevokes(): Set<string> {
+    const out = new Set<string>();
+    for (const entry of this.entries.values()) {
+      if (entry.type !== 'normal' || entry.data.byteLength === 0) continue;
+      const op = decodeEntryOp(entry.data);
+      if (op.kind === 'lease-revoke') out.add(`${op.id}@${entry.term}`);
+    }
+    return out;
+  }
+
   /**
    * Every committed revision from revision 2 on, with previous key-values. Ops run first on a
    * replica that compacts as the members do, which decides their outcome (a txn reading below

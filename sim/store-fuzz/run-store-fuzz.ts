@@ -12,7 +12,9 @@
  */
 import type { KvMember } from '../../core/store/member/kv-member.ts';
 import type { MemberProbe, MemberView } from '../../core/store/member/member-probe.ts';
-import { revision } from '../../core/store/types.ts';
+import { revision, type LeaseId } from '../../core/store/types.ts';
+import type { Term } from '../../core/raft/types.ts';
+import { LeaseDeadlines } from '../check/lease-deadlines.ts';
 import { SeededRandom } from '../random.ts';
 import { checkKvHistory } from '../check/kv-linearizability.ts';
 import { RaftInvariants } from '../check/raft-invariants.ts';
@@ -28,7 +30,7 @@ import {
 } from './fault-schedule.ts';
 import { StoreCluster, type MemberTuning } from '../store-cluster.ts';
 import { coverageOf, type Coverage } from './coverage.ts';
-import { DEFAULT_WORKLOAD_MIX, type WorkloadMix } from './op-mix.ts';
+import { DEFAULT_WORKLOAD_MIX, isReader, type WorkloadMix } from './op-mix.ts';
 import { ReferenceReplica } from './reference-replica.ts';
 import { KEY_PREFIX, Workload } from './workload.ts';
 
@@ -37,6 +39,12 @@ export interface StoreFuzzOptions {
   readonly members: 3 | 5;
   /** The linearizability checker's budget of model steps (default DEFAULT_MAX_STEPS). */
   readonly checkerMaxSteps?: number;
+  /**
+   * Its budget for shrinking a violation to a small illustration (DEFAULT_MINIMIZE_MAX_STEPS);
+   * with past reads in the history each step is costly, so campaigns that expect violations
+   * (planted bugs) lower it.
+   */
+  readonly illustrationMaxSteps?: number;
   /** Length of the safety phase (virtual time). */
   readonly durationUs: number;
   readonly clients: number;
@@ -63,7 +71,7 @@ export interface StoreFuzzOptions {
 }
 
 export type StoreFuzzViolationKind =
-  'raft' | 'crash' | 'liveness' | 'convergence' | 'linearizability' | 'watch';
+  'raft' | 'crash' | 'liveness' | 'convergence' | 'linearizability' | 'watch' | 'lease';
 
 export interface StoreFuzzViolation {
   readonly kind: StoreFuzzViolationKind;
@@ -98,6 +106,9 @@ export interface StoreFuzzReport {
 /** Stated bound of the liveness phase: two election timeouts for the lease and a vote, with room. */
 export const DEFAULT_LIVENESS_BOUND_US = 10_000_000;
 export const DEFAULT_SETTLE_US = 3_000_000;
+/** The lease holder's lease: short, so partitions and lapses make it expire within a run. */
+const HOLDER_TTL_SECONDS = 2;
+const HOLDER_KEEP_ALIVE_US = 400_000;
 
 export async function runStoreFuzz(options: StoreFuzzOptions): Promise<StoreFuzzReport> {
   const seed = options.seed;
@@ -110,22 +121,42 @@ export async function runStoreFuzz(options: StoreFuzzOptions): Promise<StoreFuzz
   const plan = SeededRandom.root(seed).fork('store-fuzz');
   const invariants = new RaftInvariants(() => sim.now);
   const reference = new ReferenceReplica();
+  const deadlines = new LeaseDeadlines();
+  // The workload exists only once the cluster does; expiries before that cannot happen.
+  let workloadRef: Workload | undefined;
   const cluster = new StoreCluster(sim, {
     members: options.members,
-    probe: withReference(invariants, reference),
+    probe: withReference(invariants, reference, (id, term) => {
+      deadlines.expiring(id, term, sim.now);
+      workloadRef?.leaseExpiring(id);
+    }),
     tuning: options.tuning ?? defaultTuning(plan.fork('tuning')),
   });
   const keyCount = options.keys ?? 4;
+  const mix = options.mix ?? DEFAULT_WORKLOAD_MIX;
   const workload = new Workload(sim, cluster.names, {
     keys: Array.from({ length: keyCount }, (_, i) => `${KEY_PREFIX}${i}`),
     thinkUs: options.thinkUs ?? 40_000,
-    requestTimeoutUs: options.requestTimeoutUs ?? 500_000,
-    backoffUs: 200_000,
+    // The full mix's clients give up on an unreachable leader sooner and come back sooner, so
+    // writes land on a new leader while an isolated old one may still be serving.
+    requestTimeoutUs: options.requestTimeoutUs ?? (mix === 'kv' ? 500_000 : 200_000),
+    backoffUs: mix === 'kv' ? 200_000 : 50_000,
     watchReconnectUs: 100_000,
-    mix: options.mix ?? DEFAULT_WORKLOAD_MIX,
+    mix,
   });
+  workloadRef = workload;
   const clientNames = Array.from({ length: options.clients }, (_, i) => `client-${i}`);
   for (const name of clientNames) workload.spawnClient(name);
+  // The full mix adds a lease holder, which the fault schedule may cut off like any client.
+  const holderNames = mix === 'full' ? ['holder-0'] : [];
+  for (const name of holderNames)
+    workload.spawnLeaseHolder(
+      name,
+      `${KEY_PREFIX}-${name}`,
+      deadlines,
+      HOLDER_TTL_SECONDS,
+      HOLDER_KEEP_ALIVE_US,
+    );
   for (let i = 0; i < (options.watchers ?? 2); i++)
     workload.spawnWatcher(`watcher-${i}`, i % 2 === 1);
 
@@ -133,7 +164,10 @@ export async function runStoreFuzz(options: StoreFuzzOptions): Promise<StoreFuzz
     options.faultSchedule ??
     generateSchedule(plan.fork('faults'), {
       members: cluster.names,
-      clients: clientNames,
+      clients: [...clientNames, ...holderNames],
+      profile: mix,
+      readers: clientNames.filter((_, i) => isReader(mix, i)),
+      writers: clientNames.filter((_, i) => !isReader(mix, i)),
       durationUs: options.durationUs,
       maxFaults: options.maxFaults ?? 8,
     });
@@ -179,8 +213,12 @@ export async function runStoreFuzz(options: StoreFuzzOptions): Promise<StoreFuzz
       });
     }
   }
-  if (healthy && livenessUs !== undefined)
-    healthy = await run(sim.now + (options.settleUs ?? DEFAULT_SETTLE_US));
+  if (healthy && livenessUs !== undefined) {
+    // A lease holder stops renewing with the workload: let its lease run out (and the revoke
+    // reach the watchers) before the members and streams are compared.
+    const holderLeaseUs = holderNames.length > 0 ? (HOLDER_TTL_SECONDS + 1) * 1_000_000 : 0;
+    healthy = await run(sim.now + (options.settleUs ?? DEFAULT_SETTLE_US) + holderLeaseUs);
+  }
   raftViolations();
 
   const history = workload.finalHistory();
@@ -188,10 +226,12 @@ export async function runStoreFuzz(options: StoreFuzzOptions): Promise<StoreFuzz
   let linearizability: StoreFuzzStats['linearizability'] = 'inconclusive';
   if (healthy && livenessUs !== undefined) {
     checkConvergence(cluster, violations);
-    const result = checkKvHistory(
-      history.operations(),
-      options.checkerMaxSteps === undefined ? {} : { maxSteps: options.checkerMaxSteps },
-    );
+    const result = checkKvHistory(history.operations(), {
+      ...(options.checkerMaxSteps === undefined ? {} : { maxSteps: options.checkerMaxSteps }),
+      ...(options.illustrationMaxSteps === undefined
+        ? {}
+        : { minimizeMaxSteps: options.illustrationMaxSteps }),
+    });
     checkerSteps = result.steps;
     if (result.ok === true) linearizability = 'ok';
     else if (result.ok === false) {
@@ -202,6 +242,8 @@ export async function runStoreFuzz(options: StoreFuzzOptions): Promise<StoreFuzz
       });
     }
     checkWatches(cluster, reference, workload, violations);
+    for (const v of deadlines.violations(reference.committedRevokes()))
+      violations.push({ kind: 'lease', message: v.message });
   }
   const ops = history.operations();
   const completed = ops.filter((o) => o.result !== undefined).length;
@@ -210,7 +252,11 @@ export async function runStoreFuzz(options: StoreFuzzOptions): Promise<StoreFuzz
     members: options.members,
     schedule,
     violations,
-    coverage: coverageOf(ops, workload.serverChosenGrants),
+    coverage: {
+      ...coverageOf(ops, workload.serverChosenGrants),
+      'lease.keep-alive': deadlines.renewalCount,
+      'lease.expired': deadlines.expiryCount,
+    },
     stats: {
       operations: ops.length,
       completed,
@@ -273,8 +319,15 @@ function currentMembers(cluster: StoreCluster, ids = configurationOf(cluster)): 
   return cluster.running().filter((m) => ids.includes(m.inspect().id));
 }
 
-/** The checkers' probe, also feeding the reference replica every applied entry. */
-function withReference(probe: MemberProbe, reference: ReferenceReplica): MemberProbe {
+/**
+ * The checkers' probe, also feeding the reference replica every applied entry and telling the
+ * workload of every expiry revoke a leader proposes.
+ */
+function withReference(
+  probe: MemberProbe,
+  reference: ReferenceReplica,
+  onLeaseExpiring: (id: LeaseId, term: Term) => void,
+): MemberProbe {
   return {
     persisted: (m, entries, prevTerm) => probe.persisted(m, entries, prevTerm),
     leaderPersisted: (m, term, termAt, snapshotIndex) =>
@@ -286,6 +339,10 @@ function withReference(probe: MemberProbe, reference: ReferenceReplica): MemberP
     restored: (m, index, rev) => probe.restored(m, index, rev),
     readStarted: (m, ctx) => probe.readStarted(m, ctx),
     readServed: (m, ctx, readIndex, applied) => probe.readServed(m, ctx, readIndex, applied),
+    leaseExpiring: (m, id, term) => {
+      onLeaseExpiring(id, term);
+      probe.leaseExpiring(m, id, term);
+    },
   };
 }
 

@@ -9,13 +9,33 @@
  */
 import type { ProcessPorts } from '../../core/ports/process.ts';
 import { KvClient } from '../../core/store/kv-client.ts';
-import { revision, type Op, type Result, type Revision } from '../../core/store/types.ts';
+import {
+  leaseId,
+  revision,
+  type LeaseId,
+  type Op,
+  type Result,
+  type Revision,
+} from '../../core/store/types.ts';
+import type { LeaseDeadlines } from '../check/lease-deadlines.ts';
 import { History } from '../check/history.ts';
 import type { ReceivedResponse, WatchSpec } from '../check/watch-history.ts';
 import type { Simulation } from '../simulation.ts';
-import { ClientView, KEY_PREFIX, KEY_RANGE_END, nextOp, type WorkloadMix } from './op-mix.ts';
+import {
+  ClientView,
+  KEY_PREFIX,
+  KEY_RANGE_END,
+  isReader,
+  nextOp,
+  thinkUsOf,
+  type WorkloadMix,
+} from './op-mix.ts';
 
 export { KEY_PREFIX, KEY_RANGE_END } from './op-mix.ts';
+
+const US_PER_SECOND = 1_000_000;
+/** The client number history gives the leaders' lessors (their expiry revokes). */
+const LESSOR_CLIENT = -1;
 
 export interface WorkloadOptions {
   /** Keys the clients touch; all start with KEY_PREFIX so one range covers them. */
@@ -80,14 +100,13 @@ export class Workload {
         const kv = this.client(p);
         const random = p.random.fork('ops');
         const view = new ClientView();
-        // Every third client only reads: one cut off with a deposed leader keeps asking it
-        // (a write would time out there and move the client on).
-        const readOnly = client % 3 === 1;
+        const readOnly = isReader(this.options.mix, client);
+        const thinkUs = thinkUsOf(this.options.mix, readOnly, this.options.thinkUs);
         const compactFloor = (): number => this.compactFloor();
         let seq = 0;
         while (!this.stopped) {
           // A burst of large values goes out back to back.
-          if (view.burstLeft === 0) await p.clock.sleep(1 + random.int(this.options.thinkUs));
+          if (view.burstLeft === 0) await p.clock.sleep(1 + random.int(thinkUs));
           if (this.stopped) break;
           const value = `c${client}.${p.incarnation}.${seq++}`;
           const op = nextOp(this.options.mix, random, view, {
@@ -96,7 +115,7 @@ export class Workload {
             readOnly,
             compactFloor,
           });
-          if (!(await this.call(kv, client, op, view))) {
+          if ((await this.call(kv, client, op, view)) === undefined) {
             view.burstLeft = 0;
             await p.clock.sleep(this.options.backoffUs);
           }
@@ -116,7 +135,7 @@ export class Workload {
         const kv = this.client(p);
         for (let attempt = 0; ; attempt++) {
           const op: Op = { kind: 'put', key, value: `probe.${attempt}` };
-          if (await this.call(kv, client, op)) {
+          if ((await this.call(kv, client, op)) !== undefined) {
             onSuccess(this.sim.now);
             return;
           }
@@ -178,27 +197,90 @@ export class Workload {
   }
 
   /**
-   * Records one call; true when its result is known. The call is entered into the history
+   * A client that holds a short lease the way a Kubernetes component holds its lock: it grants
+   * one (the server chooses the id), puts `key` under it and keeps it alive every
+   * `keepAliveUs`. Now and then it stops renewing for two TTLs, so the lease expires; a lease
+   * found gone starts the cycle again. Every grant and renewal goes to `deadlines`.
+   */
+  spawnLeaseHolder(
+    name: string,
+    key: string,
+    deadlines: LeaseDeadlines,
+    ttlSeconds: number,
+    keepAliveUs: number,
+  ): void {
+    const client = this.clients++;
+    this.sim.spawnProcess(name, (p) =>
+      p.spawn(async () => {
+        const kv = this.client(p);
+        const random = p.random.fork('lease-holder');
+        let seq = 0;
+        while (!this.stopped) {
+          const grantUs = this.sim.now;
+          const grant: Op = { kind: 'lease-grant', id: leaseId(0), ttlSeconds };
+          const granted = await this.call(kv, client, grant);
+          if (granted?.kind !== 'lease-grant') {
+            await p.clock.sleep(this.options.backoffUs);
+            continue;
+          }
+          const id = granted.id;
+          deadlines.renewed(id, grantUs, this.sim.now, granted.ttlSeconds);
+          const value = `${name}.${p.incarnation}.${seq++}`;
+          await this.call(kv, client, { kind: 'put', key, value, lease: id });
+          for (let held = true; held && !this.stopped;) {
+            const lapse = random.int(20) === 0;
+            await p.clock.sleep(lapse ? 2 * ttlSeconds * US_PER_SECOND : keepAliveUs);
+            if (this.stopped) break;
+            const callUs = this.sim.now;
+            const renewed = await kv.lease({ kind: 'lease-keep-alive', id });
+            if (renewed.kind === 'lease-keep-alive')
+              deadlines.renewed(id, callUs, this.sim.now, renewed.ttlSeconds);
+            else if (renewed.kind === 'error') held = false;
+            else await p.clock.sleep(this.options.backoffUs);
+          }
+        }
+      }),
+    );
+  }
+
+  /**
+   * A leader proposed to revoke an expired lease: a write no client made, entered as an op of
+   * unknown outcome from its proposal on (it commits later, or never if that leader is deposed;
+   * several leaders may propose it, and all but the first then find no lease).
+   */
+  leaseExpiring(id: LeaseId): void {
+    this.history.unknown(
+      this.history.invoke(LESSOR_CLIENT, { kind: 'lease-revoke', id }, this.sim.now),
+    );
+  }
+
+  /**
+   * Records one call; its result when known. The call is entered into the history
    * when its outcome is known (with its original call time), so that outcomes known to be
    * "not applied" can be left out: every attempt was refused or answered not-leader, which
    * a member only says of an op it did not and never will apply. Dropping them keeps the
    * linearizability search small; ops whose outcome is truly unknown stay in as unknown.
    */
-  private async call(kv: KvClient, client: number, op: Op, view?: ClientView): Promise<boolean> {
+  private async call(
+    kv: KvClient,
+    client: number,
+    op: Op,
+    view?: ClientView,
+  ): Promise<Result | undefined> {
     const call: InFlight = { client, op, callUs: this.sim.now };
     this.inFlight.add(call);
     const outcome = await kv.do(op);
     this.inFlight.delete(call);
     if (outcome.kind === 'not-applied') {
       this.counts.notApplied++;
-      return false;
+      return undefined;
     }
     if (outcome.kind === 'unknown') {
       // A grant whose id the server chooses, outcome unknown: nobody can name that lease, so
       // whether it exists is invisible to every later op (up to an id collision, ~2^-46).
       if (op.kind === 'range' || serverChosenGrant(op)) this.counts.notApplied++;
       else this.history.unknown(this.history.invoke(client, op, call.callUs));
-      return false;
+      return undefined;
     }
     view?.observe(op, outcome);
     // The server's choice of id enters the history as if the client had asked for it: the
@@ -208,7 +290,7 @@ export class Workload {
     const id = this.history.invoke(client, recorded, call.callUs);
     if (recorded !== op) this.serverChosenGrants.add(id);
     this.history.complete(id, outcome, this.sim.now);
-    return true;
+    return outcome;
   }
 
   /** The history with every call still in flight as unknown: what the checkers get. */

@@ -674,6 +674,7 @@ export class KvMember {
 
   private expireLeases(): void {
     for (const id of this.lessor.takeExpired(this.ports.clock.now())) {
+      this.probe?.leaseExpiring(this.id, id, this.hardState.term);
       const op: Op = { kind: 'lease-revoke', id };
       this.proposals.add(op, encodeEntryOp(op), undefined);
     }

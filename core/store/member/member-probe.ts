@@ -5,7 +5,7 @@
  * applied, a snapshot restored). Checkers live in sim/; core only defines the interface.
  */
 import type { Entry, Index, NodeId, RaftRole, Term } from '../../raft/types.ts';
-import type { Revision } from '../types.ts';
+import type { LeaseId, Revision } from '../types.ts';
 
 export interface MemberView {
   readonly id: NodeId;
@@ -51,4 +51,9 @@ export interface MemberProbe {
   readStarted(member: NodeId, ctx: string): void;
   /** `member` serves round `ctx` at `readIndex`, having applied up to `applied`. */
   readServed(member: NodeId, ctx: string, readIndex: Index, applied: Index): void;
+  /**
+   * Leader `member` of `term` found lease `id` expired and proposes to revoke it (not a client's
+   * op); the entry, if it commits, carries `term`.
+   */
+  leaseExpiring(member: NodeId, id: LeaseId, term: Term): void;
 }

@@ -200,6 +200,17 @@ describe('fuzzStore', () => {
     expect(reproduceCommand(5, { mix: 'kv' })).toBe('ksim fuzz store --seed 5 --runs 1 --mix kv');
   });
 
+  it('--workers spreads the runs over threads; the output is the same line for line', async () => {
+    const base = ['node', 'ksim', 'fuzz', 'store', '--runs', '3', '--seed', '7'];
+    const args = [...base, '--duration', '2s', '--clients', '3'];
+    const alone: string[] = [];
+    expect(await main(args, (s) => alone.push(s))).toBe(0);
+    const spread: string[] = [];
+    expect(await main([...args, '--workers', '2'], (s) => spread.push(s))).toBe(0);
+    expect(spread).toEqual(alone);
+    expect(alone).toHaveLength(5);
+  }, 60_000);
+
   it('is deterministic: one seed, one history', async () => {
     const a = await runStoreFuzz({ seed: 42, members: 3, durationUs: 4_000_000, clients: 3 });
     const b = await runStoreFuzz({ seed: 42, members: 3, durationUs: 4_000_000, clients: 3 });
