@@ -10,13 +10,15 @@
 import type { Entry, Index } from '../../core/raft/types.ts';
 import { decodeEntryOp } from '../../core/store/member/op-codec.ts';
 import { KvStateMachine } from '../../core/store/state-machine.ts';
-import { FROM_KEY, revision, type CommittedRevision } from '../../core/store/types.ts';
+import { FROM_KEY, revision, type CommittedRevision, type Op } from '../../core/store/types.ts';
 import { assert } from '../../core/util/assert.ts';
 
 export class ReferenceReplica {
   private readonly entries = new Map<Index, Entry>();
   private lowest = Infinity;
   private highest = 0;
+  /** The store ops of the log in index order, decoded once (after the run, on first use). */
+  private decoded: readonly LoggedOp[] | undefined;
 
   applied(entry: Entry): void {
     if (this.entries.has(entry.index)) return;
@@ -28,11 +30,8 @@ export class ReferenceReplica {
   /** Every committed lease revoke, as `id@term` (the term of its entry: who proposed it). */
   committedRevokes(): Set<string> {
     const out = new Set<string>();
-    for (const entry of this.entries.values()) {
-      if (entry.type !== 'normal' || entry.data.byteLength === 0) continue;
-      const op = decodeEntryOp(entry.data);
-      if (op.kind === 'lease-revoke') out.add(`${op.id}@${entry.term}`);
-    }
+    for (const { op, term } of this.ops())
+      if (op.kind === 'lease-revoke') out.add(`${op.id}@${term}`);
     return out;
   }
 
@@ -51,6 +50,18 @@ export class ReferenceReplica {
       prevKv: true,
     });
     assert(created.kind === 'created', 'reference watch refused');
+    for (const { op, index } of this.ops()) {
+      const result = live.apply(op);
+      if (op.kind === 'compact' || result.kind === 'error') continue;
+      sm.apply(op);
+      assert(sm.revision === live.revision, `reference replicas apart at index ${index}`);
+    }
+    return sm.drainWatchEvents().map((r) => ({ revision: r.revision, events: r.events }));
+  }
+
+  private ops(): readonly LoggedOp[] {
+    if (this.decoded !== undefined) return this.decoded;
+    const out: LoggedOp[] = [];
     for (let i = this.lowest; i <= this.highest; i++) {
       const entry = this.entries.get(i as Index);
       assert(
@@ -58,12 +69,14 @@ export class ReferenceReplica {
         `no member applied index ${i} of ${this.lowest}..${this.highest}`,
       );
       if (entry.type !== 'normal' || entry.data.byteLength === 0) continue;
-      const op = decodeEntryOp(entry.data);
-      const result = live.apply(op);
-      if (op.kind === 'compact' || result.kind === 'error') continue;
-      sm.apply(op);
-      assert(sm.revision === live.revision, `reference replicas apart at index ${i}`);
+      out.push({ op: decodeEntryOp(entry.data), index: i, term: entry.term });
     }
-    return sm.drainWatchEvents().map((r) => ({ revision: r.revision, events: r.events }));
+    return (this.decoded = out);
   }
+}
+
+interface LoggedOp {
+  readonly op: Op;
+  readonly index: number;
+  readonly term: number;
 }
