@@ -29,6 +29,10 @@ export interface RegistryContext {
 export interface RequestContext extends RegistryContext {
   readonly dryRun: boolean;
   readonly options: WriteOptions;
+  /** The body as it arrived (ApiRequest.rawBody), for duplicate fields. */
+  readonly rawBody: string | undefined;
+  /** The authenticated user: the field manager when the request names none. */
+  readonly user: string | undefined;
   /** Adds a `Warning` header to the answer (upstream warning.AddWarning). */
   warn(message: string): void;
   readonly warnings: readonly string[];
@@ -38,6 +42,7 @@ export interface RequestContext extends RegistryContext {
 export function requestContext(
   base: RegistryContext,
   options: WriteOptions = DEFAULT_WRITE_OPTIONS,
+  request: { readonly rawBody?: string | undefined; readonly user?: string | undefined } = {},
 ): RequestContext {
   const warnings: string[] = [];
   return {
@@ -46,6 +51,8 @@ export function requestContext(
     random: base.random,
     dryRun: options.dryRun,
     options,
+    rawBody: request.rawBody,
+    user: request.user,
     warnings,
     // Upstream's recorder drops a warning it already holds.
     warn: (message) => {

@@ -57,6 +57,14 @@ export interface ReadOptions {
   readonly continue: string | undefined;
 }
 
+/** A quorum read of everything: what the server's own reads use. */
+export const DEFAULT_READ_OPTIONS: ReadOptions = {
+  resourceVersion: undefined,
+  resourceVersionMatch: undefined,
+  limit: 0,
+  continue: undefined,
+};
+
 const MAX_FIELD_MANAGER_LENGTH = 128;
 
 function invalid(kind: string, errs: readonly FieldError[]): Status {

@@ -12,8 +12,15 @@ import type { KObject } from '../../api/types.ts';
 import type { RequestInfo } from '../request-info.ts';
 import { parseResourceVersion } from '../storage.ts';
 import { checkBody } from './body.ts';
-import { keyFor, MAX_INTERNAL_RETRIES, storageFailure, type RegistryContext } from './context.ts';
+import {
+  keyFor,
+  MAX_INTERNAL_RETRIES,
+  storageFailure,
+  type RegistryContext,
+  type RequestContext,
+} from './context.ts';
 import { isReadyToDelete } from './deletion.ts';
+import { checkFields, trackWrite } from './fields.ts';
 
 type MutableMeta = { -readonly [K in keyof ObjectMeta]: ObjectMeta[K] };
 
@@ -22,6 +29,11 @@ export interface WritePath {
   readonly strategy: UpdateStrategy<KObject>;
   /** Built-in mutating admission runs only for the main resource. */
   readonly admit: boolean;
+  /**
+   * The transform sets managedFields itself (server-side apply), so the Update tracking of
+   * every other write is skipped.
+   */
+  readonly managed?: boolean;
 }
 
 export function mainPath(definition: ResourceDefinition): WritePath {
@@ -30,13 +42,15 @@ export function mainPath(definition: ResourceDefinition): WritePath {
 
 /** PUT of a whole object through `path`. */
 export async function updateObject(
-  ctx: RegistryContext,
+  ctx: RequestContext,
   info: RequestInfo,
   name: string,
   body: unknown,
   path: WritePath,
 ): Promise<KObject | Status> {
-  const shaped = checkBody(info, body, name);
+  const checked = checkBody(info, body, name);
+  if (errors.isStatus(checked)) return checked;
+  const shaped = checkFields(ctx, info, checked);
   if (errors.isStatus(shaped)) return shaped;
   const requestedRv = parseResourceVersion(shaped.metadata.resourceVersion);
   if (Number.isNaN(requestedRv)) {
@@ -60,10 +74,11 @@ export async function updateObject(
  * Reads, transforms, prepares and validates through `path`, and writes with the read version as
  * precondition. A conflict caused by a concurrent writer is retried unless the client pinned a
  * resourceVersion (then the 409 is the client's to handle). An update that leaves a deleted
- * object with nothing holding it deletes it (ShouldDeleteDuringUpdate).
+ * object with nothing holding it deletes it (ShouldDeleteDuringUpdate). A dry run stops before
+ * the write and answers with what would have been written.
  */
 export async function guaranteedUpdate(
-  ctx: RegistryContext,
+  ctx: RequestContext,
   info: RequestInfo,
   name: string,
   requestedRv: number | undefined,
@@ -82,9 +97,11 @@ export async function guaranteedUpdate(
     }
     const next = transform(old);
     if (errors.isStatus(next)) return next;
-    const updated = prepareForUpdate(def, path, next, old);
-    const errs = path.strategy.validateUpdate(updated, old);
+    const prepared = prepareForUpdate(def, path, next, old);
+    const errs = path.strategy.validateUpdate(prepared, old);
     if (errs.length > 0) return errors.invalid(qualifiedKind(info.resource), name, errs);
+    const updated = path.managed === true ? prepared : trackWrite(ctx, info, old, prepared);
+    if (ctx.dryRun) return updated;
     const r = isReadyToDelete(def, updated)
       ? await ctx.storage.delete<KObject>(key, oldRv)
       : await ctx.storage.update(key, updated, oldRv);
