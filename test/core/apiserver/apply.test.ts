@@ -5,7 +5,6 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { ConfigMap } from 'kubernetes-types/core/v1.d.ts';
-import type { ManagedFieldsEntry } from '../../../core/api/meta-types.ts';
 import type { ReplicaSet } from '../../../core/api/replica-set-types.ts';
 import type { ApiClient, ApiResult } from '../../../core/client/api-client.ts';
 import { ok, replicaSet, withApi } from './fixtures.ts';
@@ -33,8 +32,9 @@ function applyAs<T = ConfigMap>(
   });
 }
 
-const managers = (obj: { metadata?: { managedFields?: readonly ManagedFieldsEntry[] } }) =>
-  (obj.metadata?.managedFields ?? []).map((m) => `${m.manager}/${m.operation}`);
+const managers = (obj: {
+  metadata?: { managedFields?: readonly { manager?: string; operation?: string }[] };
+}) => (obj.metadata?.managedFields ?? []).map((m) => `${m.manager}/${m.operation}`);
 
 describe('server-side apply', () => {
   it('creates the object (201) and records the applier with its fields', async () => {
