@@ -120,6 +120,11 @@ export class WatchCache {
     return () => this.unregister(registered);
   }
 
+  /** Starts the cache ahead of its first watch; false if the store could not be listed. */
+  warm(): Promise<boolean> {
+    return this.ready();
+  }
+
   private async ready(): Promise<boolean> {
     if (this.isReady()) return true;
     if (this.state === 'idle') void this.start();
