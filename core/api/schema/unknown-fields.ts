@@ -3,6 +3,9 @@
  * every request body (the Go structs cannot hold them); fieldValidation decides whether the
  * request also fails (Strict) or carries a warning (Warn). Paths are printed as upstream's
  * strict decoder prints them: `spec.containers[0].imagee`.
+ *
+ * This walk runs on writes, so it builds nothing for a body without unknown fields: paths are
+ * spelled out only when one is found, and unchanged subtrees are returned as they are.
  */
 import { elementType, isList, isMap, structFields, type TypeCode } from './schema.ts';
 
@@ -12,21 +15,57 @@ export interface Pruned<T> {
   readonly unknown: readonly string[];
 }
 
-export function pruneUnknownFields<T>(value: T, type: TypeCode): Pruned<T> {
-  const unknown: string[] = [];
-  const pruned = prune(value, type, '', unknown) as T;
-  return { value: pruned, unknown };
+/**
+ * Where the walk is: the steps from the root (member names, map keys, list indexes), pushed
+ * and popped as it descends, and spelled out only for a report.
+ */
+class Walk {
+  readonly unknown: string[] = [];
+  private readonly steps: (string | number)[] = [];
+  private readonly keyed: boolean[] = [];
+
+  down(step: string | number, keyed: boolean): void {
+    this.steps.push(step);
+    this.keyed.push(keyed);
+  }
+
+  up(): void {
+    this.steps.pop();
+    this.keyed.pop();
+  }
+
+  report(member: string): void {
+    let out = '';
+    for (let i = 0; i < this.steps.length; i++) {
+      const s = this.steps[i] as string | number;
+      if (typeof s === 'number' || this.keyed[i]) out += `[${s}]`;
+      else out += out === '' ? s : `.${s}`;
+    }
+    this.unknown.push(out === '' ? member : `${out}.${member}`);
+  }
 }
 
-function prune(value: unknown, type: TypeCode, path: string, unknown: string[]): unknown {
-  if (typeof value !== 'object' || value === null) return value;
+export function pruneUnknownFields<T>(value: T, type: TypeCode): Pruned<T> {
+  const walk = new Walk();
+  const pruned = prune(value, type, walk) as T;
+  return { value: pruned, unknown: walk.unknown };
+}
+
+/** Types whose code is one character ("s", "x") hold nothing to check. */
+const opaque = (type: TypeCode): boolean => type.length === 1;
+
+function prune(value: unknown, type: TypeCode, walk: Walk): unknown {
+  if (typeof value !== 'object' || value === null || opaque(type)) return value;
   if (isList(type)) {
     if (!Array.isArray(value)) return value;
     const item = elementType(type);
+    if (opaque(item)) return value;
     let out: unknown[] | undefined;
     for (let i = 0; i < value.length; i++) {
-      const v = value[i];
-      const p = prune(v, item, `${path}[${i}]`, unknown);
+      const v: unknown = value[i];
+      walk.down(i, false);
+      const p = prune(v, item, walk);
+      walk.up();
       if (p !== v) (out ??= [...value])[i] = p;
     }
     return out ?? value;
@@ -36,25 +75,32 @@ function prune(value: unknown, type: TypeCode, path: string, unknown: string[]):
   let out: Record<string, unknown> | undefined;
   if (isMap(type)) {
     const valueType = elementType(type);
-    for (const k of Object.keys(obj)) {
-      const p = prune(obj[k], valueType, `${path}[${k}]`, unknown);
-      if (p !== obj[k]) (out ??= { ...obj })[k] = p;
+    if (opaque(valueType)) return value;
+    for (const k in obj) {
+      const v = obj[k];
+      walk.down(k, true);
+      const p = prune(v, valueType, walk);
+      walk.up();
+      if (p !== v) (out ??= { ...obj })[k] = p;
     }
     return out ?? value;
   }
   const fields = structFields(type);
   if (fields === undefined) return value;
-  for (const k of Object.keys(obj)) {
-    const fieldPath = path === '' ? k : `${path}.${k}`;
+  for (const k in obj) {
     const fieldType = fields[k];
     if (fieldType === undefined) {
-      unknown.push(fieldPath);
+      walk.report(k);
       out ??= { ...obj };
       delete out[k];
       continue;
     }
-    const p = prune(obj[k], fieldType, fieldPath, unknown);
-    if (p !== obj[k]) (out ??= { ...obj })[k] = p;
+    const v = obj[k];
+    if (typeof v !== 'object' || v === null || opaque(fieldType)) continue;
+    walk.down(k, false);
+    const p = prune(v, fieldType, walk);
+    walk.up();
+    if (p !== v) (out ??= { ...obj })[k] = p;
   }
   return out ?? value;
 }

@@ -4,8 +4,8 @@
  * handlers) and managedFields (the field manager that runs on every write).
  *
  * Both cost a walk of the object, so both run only when the request asks: unknown fields are
- * looked for under fieldValidation Strict and Warn (Warn is the default, as upstream's), not
- * under Ignore, where upstream's decoder drops them silently and ksim keeps them; managedFields
+ * looked for under fieldValidation Strict and Warn, not under Ignore (upstream's decoder drops
+ * them silently, ksim keeps them) nor without the parameter (options.ts says why); managedFields
  * are kept for objects someone manages (an apply, or a write that names a fieldManager), and
  * an object no one ever did stays without them.
  */
@@ -28,7 +28,7 @@ import type { RequestContext } from './context.ts';
  */
 export function checkFields<T>(ctx: RequestContext, info: RequestInfo, obj: T): T | Status {
   const mode = ctx.options.fieldValidation;
-  if (mode === 'Ignore') return obj;
+  if (mode === undefined || mode === 'Ignore') return obj;
   const type = kindType(info.resource.apiVersion, info.resource.kind);
   const pruned = type === undefined ? { value: obj, unknown: [] } : pruneUnknownFields(obj, type);
   const duplicates = ctx.rawBody === undefined ? [] : duplicateFields(ctx.rawBody);

@@ -99,9 +99,12 @@ describe('fieldValidation', () => {
     });
   });
 
-  it('Warn (the default) drops them with one warning each', async () => {
+  it('Warn drops them with one warning each', async () => {
     await withApi(async (api) => {
-      const r = await api.request<ConfigMap>('POST', CMS, { body: withUnknown });
+      const r = await api.request<ConfigMap>('POST', CMS, {
+        body: withUnknown,
+        query: { fieldValidation: 'Warn' },
+      });
       expect(r.ok && r.warnings).toEqual([
         'unknown field "metadata.bogus"',
         'unknown field "spec"',
@@ -111,13 +114,17 @@ describe('fieldValidation', () => {
     });
   });
 
-  it('Ignore neither warns nor looks', async () => {
+  it('Ignore, and a request without the parameter, neither warn nor look', async () => {
     await withApi(async (api) => {
       const r = await api.request('POST', CMS, {
         body: withUnknown,
         query: { fieldValidation: 'Ignore' },
       });
       expect(r.ok && r.warnings).toBeUndefined();
+      const plain = await api.request('POST', CMS, {
+        body: { ...withUnknown, metadata: { name: 'd' } },
+      });
+      expect(plain.ok && plain.warnings).toBeUndefined();
     });
   });
 
@@ -137,6 +144,7 @@ describe('fieldValidation', () => {
       const warn = await send(ports, {
         method: 'POST',
         path: CMS,
+        query: { fieldValidation: 'Warn' },
         body: JSON.parse(raw),
         rawBody: raw,
       });
