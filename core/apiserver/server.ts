@@ -5,7 +5,7 @@ import type { ServerStream } from '../ports/transport.ts';
 import { DEFAULT_KV_CLIENT, KvClient } from '../store/kv-client.ts';
 import { revision } from '../store/types.ts';
 import type { ApiRequest, ApiResponse, WatchFrame } from '../api/http.ts';
-import { DEFINITIONS, type ResourceDefinition } from '../api/kinds/index.ts';
+import type { ResourceDefinition } from '../api/kinds/index.ts';
 import { API_PROTOCOL } from '../api/http-codec.ts';
 import { collectionPrefix } from './keys.ts';
 import { ensureSystemNamespaces } from './namespaces.ts';
@@ -65,7 +65,6 @@ export class ApiServer {
       onStream: (_from, req, stream) => this.watch(req, stream),
     });
     ports.spawn(() => ensureSystemNamespaces(this.registry, ports.clock));
-    ports.spawn(() => this.warmWatchCaches());
     const interval = options.compactionIntervalUs ?? DEFAULT_COMPACTION_INTERVAL_US;
     if (interval > 0) ports.spawn(() => this.compactor(interval));
   }
@@ -201,18 +200,6 @@ export class ApiServer {
       if (stream.open) stream.onClose(stop);
       else stop();
     });
-  }
-
-  /**
-   * Upstream starts every resource's watch cache with the server. A cache started by its first
-   * watch would begin after that watch's resourceVersion whenever a write landed between the
-   * client's list and its watch, and answer the informer's list-then-watch with 410.
-   */
-  private async warmWatchCaches(): Promise<void> {
-    for (const def of DEFINITIONS) {
-      if (!def.resource.verbs.includes('watch')) continue;
-      while (!(await this.cacheFor(def).warm())) await this.ports.clock.sleep(1_000_000);
-    }
   }
 
   private cacheFor(definition: ResourceDefinition): WatchCache {

@@ -291,7 +291,7 @@ describe('request semantics against a sequential model', () => {
 
   // Regressions the properties found.
 
-  it('a watch from the version of a list sees a write made between the two (watch caches start with the server)', async () => {
+  it('a watch from the version of a list sees a write made between the two (a watch cache starts at the version of its first watch)', async () => {
     await runScript(controlPlane({ seed: 8 }), async (api, ports) => {
       const list = await api.request<KList<ConfigMap>>('GET', CMS);
       if (!list.ok) throw new Error('list failed');
