@@ -118,6 +118,33 @@ export function tooOldResourceVersion(requested: number, oldest: number): Status
   return expired(`too old resource version: ${requested} (${oldest})`);
 }
 
+/** 422 Invalid without field causes (upstream NewGenericServerResponse for a patch that does not apply). */
+export function unprocessable(message: string): Status {
+  return failure(422, 'Invalid', message);
+}
+
+/** 415: a body in a media type the endpoint does not take (a PATCH's Content-Type). */
+export function unsupportedMediaType(accepted: readonly string[]): Status {
+  return failure(
+    415,
+    'UnsupportedMediaType',
+    `the body of the request was in an unknown format - accepted media types include: ${accepted.join(', ')}`,
+  );
+}
+
+/** 504 for a resourceVersion the store has not reached (upstream NewTooLargeResourceVersionError). */
+export function tooLargeResourceVersion(requested: number, current: number): Status {
+  return failure(504, 'Timeout', `Too large resource version: ${requested}, current: ${current}`, {
+    causes: [
+      {
+        reason: 'ResourceVersionTooLarge',
+        message: `Too large resource version: ${requested}, current: ${current}`,
+      },
+    ],
+    retryAfterSeconds: 1,
+  });
+}
+
 export function unauthorized(message = 'Unauthorized'): Status {
   return failure(401, 'Unauthorized', message);
 }

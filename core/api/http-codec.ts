@@ -30,7 +30,7 @@ function checkRequest(v: unknown): string | undefined {
     for (const [k, q] of Object.entries(v.query))
       if (typeof q !== 'string') return `query parameter ${k} must be a string`;
   }
-  for (const field of ['contentType', 'user'] as const)
+  for (const field of ['contentType', 'rawBody', 'user'] as const)
     if (v[field] !== undefined && typeof v[field] !== 'string') return `${field} must be a string`;
   return undefined;
 }
@@ -39,6 +39,10 @@ function checkResponse(v: unknown): string | undefined {
   if (!isRecord(v)) return 'expected an object';
   if (!Number.isInteger(v.status) || (v.status as number) < 100 || (v.status as number) > 599)
     return `status must be an HTTP status code, got ${JSON.stringify(v.status)}`;
+  if (v.warnings !== undefined) {
+    if (!Array.isArray(v.warnings)) return 'warnings must be a list of strings';
+    for (const w of v.warnings) if (typeof w !== 'string') return 'warnings must be strings';
+  }
   return undefined;
 }
 

@@ -12,8 +12,16 @@ export interface ApiRequest {
   readonly path: string;
   readonly query?: Readonly<Record<string, string>>;
   readonly body?: unknown;
-  /** Content type of a PATCH body. */
+  /**
+   * Content type of a PATCH body: one of PATCH_CONTENT_TYPES (a PATCH without one is a 415, as
+   * upstream answers a request without a Content-Type header).
+   */
   readonly contentType?: string;
+  /**
+   * The body as it arrived, when the front has it (an HTTP server reading a socket). Only the
+   * raw text shows duplicate fields, which `fieldValidation` reports; `body` is its parse.
+   */
+  readonly rawBody?: string;
   /** Authenticated user name; the simulated transport trusts the caller (authn comes later). */
   readonly user?: string;
 }
@@ -21,7 +29,23 @@ export interface ApiRequest {
 export interface ApiResponse {
   readonly status: number;
   readonly body: unknown;
+  /**
+   * The `Warning` headers of the answer (RFC 7234 warn-text, as upstream's `299 - "<text>"`
+   * carries it): unknown or duplicate fields under fieldValidation=Warn, and what admission
+   * and strategies warn about.
+   */
+  readonly warnings?: readonly string[];
 }
+
+/** The media types a PATCH may carry (upstream's patch handler, for built-in kinds). */
+export const PATCH_CONTENT_TYPES = [
+  'application/json-patch+json',
+  'application/merge-patch+json',
+  'application/strategic-merge-patch+json',
+  'application/apply-patch+yaml',
+] as const;
+
+export type PatchContentType = (typeof PATCH_CONTENT_TYPES)[number];
 
 export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
 

@@ -39,6 +39,24 @@ export interface ObjectMeta {
   readonly annotations?: Readonly<Record<string, string>>;
   readonly ownerReferences?: readonly OwnerReference[];
   readonly finalizers?: readonly string[];
+  /** Who set which fields (server-side apply and every other write); see ../managed-fields. */
+  readonly managedFields?: readonly ManagedFieldsEntry[];
+}
+
+/** metav1.ManagedFieldsEntry. */
+export interface ManagedFieldsEntry {
+  readonly manager?: string;
+  readonly operation?: 'Apply' | 'Update';
+  readonly apiVersion?: string;
+  readonly time?: Time;
+  readonly fieldsType?: 'FieldsV1';
+  /** The set of fields, in upstream's FieldsV1 JSON trie ("f:spec": {"f:replicas": {}}). */
+  readonly fieldsV1?: FieldsV1;
+  readonly subresource?: string;
+}
+
+export interface FieldsV1 {
+  readonly [key: string]: FieldsV1;
 }
 
 export interface ListMeta {
@@ -82,8 +100,14 @@ export interface KList<T> {
   readonly items: readonly T[];
 }
 
+/** metav1.DeletionPropagation: what happens to an object's dependents. */
+export type PropagationPolicy = 'Orphan' | 'Background' | 'Foreground';
+
 /** metav1.DeleteOptions, the members the registry honours. */
 export interface DeleteOptions {
   readonly gracePeriodSeconds?: number;
   readonly preconditions?: { readonly uid?: string; readonly resourceVersion?: string };
+  readonly propagationPolicy?: PropagationPolicy;
+  /** Deprecated upstream in favour of propagationPolicy; true is Orphan, false Background. */
+  readonly orphanDependents?: boolean;
 }

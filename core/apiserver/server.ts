@@ -6,15 +6,22 @@ import { DEFAULT_KV_CLIENT, KvClient } from '../store/kv-client.ts';
 import { revision } from '../store/types.ts';
 import type { ApiRequest, ApiResponse, WatchFrame } from '../api/http.ts';
 import type { RangeConfig, ResourceDefinition } from '../api/kinds/index.ts';
-import type { DeleteOptions } from '../api/meta-types.ts';
 import { API_PROTOCOL } from '../api/http-codec.ts';
 import { ensureBootstrapObjects } from './bootstrap.ts';
 import { collectionPrefix } from './keys.ts';
 import { ensureSystemNamespaces } from './namespaces.ts';
 import { Registry } from './registry/registry.ts';
+import type { RequestContext } from './registry/context.ts';
+import {
+  DEFAULT_WRITE_OPTIONS,
+  parseDeleteOptions,
+  parseReadOptions,
+  parseWriteOptions,
+} from './registry/options.ts';
+import { isPatchContentType } from './registry/patch.ts';
 import { parseSelectors } from './registry/selectors.ts';
 import { WatchCache } from './watch-cache.ts';
-import { parseRequest, type RequestInfo } from './request-info.ts';
+import { parseRequest, type RequestInfo, type RequestVerb } from './request-info.ts';
 import { ObjectStorage, parseResourceVersion } from './storage.ts';
 import { frameInVersion, responseInVersion } from './versions.ts';
 
@@ -111,42 +118,59 @@ export class ApiServer {
     const name = info.name ?? '';
     const scope = scopeError(info);
     if (scope !== undefined) return statusReply(scope);
-    if (info.subresource !== undefined) return this.registry.subresource(info, name, req.body);
+    if (info.subresource !== undefined) {
+      const ctx = this.writeContext(req, info.verb);
+      if (errors.isStatus(ctx)) return statusReply(ctx);
+      return this.registry.subresource(info, name, req.body, req.contentType, ctx);
+    }
     if (!info.resource.verbs.includes(info.verb)) {
       return statusReply(errors.methodNotSupported(info.resource.resource, info.verb));
     }
     switch (info.verb) {
       case 'get':
-        return this.registry.get(info, name);
       case 'list': {
+        const read = parseReadOptions(query);
+        if (errors.isStatus(read)) return statusReply(read);
+        if (info.verb === 'get') return this.registry.get(info, name, read);
         const sel = parseSelectors(info.definition, query);
-        if ('code' in sel) return statusReply(sel);
-        const rv =
-          query.resourceVersionMatch === 'Exact'
-            ? parseResourceVersion(query.resourceVersion)
-            : undefined;
-        if (Number.isNaN(rv))
-          return statusReply(
-            errors.badRequest(`invalid resourceVersion ${JSON.stringify(query.resourceVersion)}`),
-          );
-        return this.registry.list(info, sel, rv);
+        if (errors.isStatus(sel)) return statusReply(sel);
+        return this.registry.list(info, sel, read);
       }
       case 'create':
-        return this.registry.create(info, req.body);
       case 'update':
-        return this.registry.update(info, name, req.body);
-      case 'patch':
-        return this.registry.patch(info, name, req.body);
+      case 'patch': {
+        const ctx = this.writeContext(req, info.verb);
+        if (errors.isStatus(ctx)) return statusReply(ctx);
+        if (info.verb === 'create') return this.registry.create(info, req.body, ctx);
+        if (info.verb === 'update') return this.registry.update(info, name, req.body, ctx);
+        return this.registry.patch(info, name, req.body, req.contentType, ctx);
+      }
       case 'delete':
-        return this.registry.delete(info, name, deleteOptions(req));
       case 'deletecollection': {
+        const del = parseDeleteOptions(query, req.body);
+        if (errors.isStatus(del)) return statusReply(del);
+        const ctx = this.registry.context(
+          { ...DEFAULT_WRITE_OPTIONS, dryRun: del.dryRun },
+          { user: req.user },
+        );
+        if (info.verb === 'delete') return this.registry.delete(info, name, del.options, ctx);
         const sel = parseSelectors(info.definition, query);
-        if ('code' in sel) return statusReply(sel);
-        return this.registry.deleteCollection(info, sel, deleteOptions(req));
+        if (errors.isStatus(sel)) return statusReply(sel);
+        return this.registry.deleteCollection(info, sel, del.options, ctx);
       }
       case 'watch':
         return statusReply(errors.badRequest('watch requests must be made as streams'));
     }
+  }
+
+  /** The context of a write: its query options (a 400 or 422 when they are bad). */
+  private writeContext(req: ApiRequest, verb: RequestVerb): RequestContext | Status {
+    const writeVerb = verb === 'create' || verb === 'update' || verb === 'patch' ? verb : undefined;
+    if (writeVerb === undefined) return this.registry.context(undefined, { user: req.user });
+    const patchType = isPatchContentType(req.contentType) ? req.contentType : undefined;
+    const options = parseWriteOptions(req.query ?? {}, writeVerb, patchType);
+    if (errors.isStatus(options)) return options;
+    return this.registry.context(options, { rawBody: req.rawBody, user: req.user });
   }
 
   /**
@@ -252,14 +276,4 @@ function scopeError(info: RequestInfo): Status | undefined {
     );
   }
   return info.verb === 'list' || info.verb === 'watch' ? undefined : errors.methodNotAllowed();
-}
-
-function deleteOptions(req: ApiRequest): DeleteOptions {
-  const body = (req.body ?? {}) as DeleteOptions;
-  const q = req.query?.gracePeriodSeconds;
-  const grace = q !== undefined ? Number(q) : body.gracePeriodSeconds;
-  return {
-    ...(grace === undefined || Number.isNaN(grace) ? {} : { gracePeriodSeconds: grace }),
-    ...(body.preconditions === undefined ? {} : { preconditions: body.preconditions }),
-  };
 }

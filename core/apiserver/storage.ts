@@ -35,7 +35,20 @@ export interface StoredObject {
 
 export interface ListResult<T> {
   readonly items: T[];
+  /** The store keys of `items`, in the same order (where a next page starts). */
+  readonly keys: string[];
   readonly resourceVersion: string;
+  /** `limit` cut the range short. */
+  readonly more: boolean;
+  /** Keys in the whole range, regardless of `limit`. */
+  readonly count: number;
+}
+
+/** A page of a range: from `startKey` (default the prefix), at most `limit` (0: all). */
+export interface ListPage {
+  readonly atRv?: number | undefined;
+  readonly startKey?: string | undefined;
+  readonly limit?: number | undefined;
 }
 
 export type StorageEvent<T> =
@@ -101,19 +114,31 @@ export class ObjectStorage {
 
   async list<T extends StoredObject>(
     prefix: string,
-    atRv?: number,
+    page: ListPage = {},
   ): Promise<StorageResult<ListResult<T>>> {
+    const { atRv, startKey, limit } = page;
     const r = await this.kv.do({
       kind: 'range',
-      key: prefix,
+      key: startKey ?? prefix,
       rangeEnd: prefixEnd(prefix),
       ...(atRv === undefined ? {} : { revision: revision(atRv) }),
+      ...(limit === undefined || limit === 0 ? {} : { limit }),
     });
     if (r.kind !== 'range') return fail(this.failureOf(r, atRv));
     return ok({
       items: r.kvs.map((kv) => this.decode<T>(kv.key, kv.value, kv.modRevision)),
+      keys: r.kvs.map((kv) => kv.key),
       resourceVersion: String(r.header.revision),
+      more: r.more,
+      count: r.count,
     });
+  }
+
+  /** The store's current revision (the resourceVersion a list now would have). */
+  async revision(): Promise<StorageResult<number>> {
+    const r = await this.kv.do({ kind: 'range', key: '/', rangeEnd: '\0', countOnly: true });
+    if (r.kind !== 'range') return fail(this.failureOf(r));
+    return ok(r.header.revision);
   }
 
   async create<T extends StoredObject>(key: string, obj: T): Promise<StorageResult<T>> {

@@ -91,7 +91,7 @@ export class WatchCache {
     fromRv: number | undefined,
     watcher: CacheWatcher,
   ): Promise<(() => void) | undefined> {
-    if (!(await this.ready())) {
+    if (!(await this.ready(fromRv))) {
       watcher.close(errors.serverTimeout(this.definition.resource.resource, 'watch', 1));
       return undefined;
     }
@@ -120,9 +120,9 @@ export class WatchCache {
     return () => this.unregister(registered);
   }
 
-  private async ready(): Promise<boolean> {
+  private async ready(fromRv: number | undefined): Promise<boolean> {
     if (this.isReady()) return true;
-    if (this.state === 'idle') void this.start();
+    if (this.state === 'idle') void this.start(fromRv);
     await new Promise<void>((resolve) => this.waiting.push(resolve));
     return this.isReady();
   }
@@ -131,9 +131,23 @@ export class WatchCache {
     return this.state === 'ready';
   }
 
-  private async start(): Promise<void> {
+  /**
+   * Lists and watches the store. A cache starts with its first watch (upstream's starts with
+   * the server, which costs every unwatched kind its events); that watch's version is where the
+   * cache begins, read as a snapshot at that version, so a client that listed and then watches
+   * sees every change in between. A version the store no longer has starts from the newest
+   * (and that watch gets its 410).
+   */
+  private async start(fromRv: number | undefined): Promise<void> {
     this.state = 'starting';
-    const list = await this.storage.list<KObject>(this.prefix);
+    const at = fromRv === undefined || fromRv === 0 ? undefined : fromRv;
+    let list =
+      at === undefined ? undefined : await this.storage.list<KObject>(this.prefix, { atRv: at });
+    let listRv = at;
+    if (list === undefined || !list.ok) {
+      list = await this.storage.list<KObject>(this.prefix);
+      listRv = undefined;
+    }
     if (!list.ok) {
       this.state = 'idle';
       this.wake();
@@ -141,7 +155,7 @@ export class WatchCache {
     }
     this.objects.clear();
     for (const obj of list.value.items) this.objects.set(keyOf(obj), obj);
-    this.rv = Number(list.value.resourceVersion);
+    this.rv = listRv ?? Number(list.value.resourceVersion);
     this.windowStartRv = this.rv;
     this.window.length = 0;
     this.windowHead = 0;

@@ -5,11 +5,17 @@ import type { Status } from '../api/status-types.ts';
 import type { KList } from '../api/meta-types.ts';
 import type { Kind, KindOf, KObject } from '../api/types.ts';
 import type { ClientStream, Transport } from '../ports/transport.ts';
-import type { ApiRequest, HttpMethod, WatchFrame } from '../api/http.ts';
+import type { ApiRequest, HttpMethod, PatchContentType, WatchFrame } from '../api/http.ts';
 import { API_PROTOCOL } from '../api/http-codec.ts';
 
 export type ApiResult<T> =
-  | { readonly ok: true; readonly status: number; readonly value: T }
+  | {
+      readonly ok: true;
+      readonly status: number;
+      readonly value: T;
+      /** The answer's `Warning` headers, when it has any. */
+      readonly warnings?: readonly string[];
+    }
   | { readonly ok: false; readonly status: number; readonly error: Status };
 
 export interface ListOptions {
@@ -84,14 +90,18 @@ export class ApiClient {
   async request<T>(
     method: HttpMethod,
     path: string,
-    init: { query?: Record<string, string>; body?: unknown } = {},
+    init: { query?: Record<string, string>; body?: unknown; contentType?: PatchContentType } = {},
   ): Promise<ApiResult<T>> {
+    // A PATCH is a JSON merge patch unless the caller names another type.
+    const contentType =
+      init.contentType ?? (method === 'PATCH' ? 'application/merge-patch+json' : undefined);
     const req: ApiRequest = {
       kind: 'http',
       method,
       path,
       ...(init.query === undefined ? {} : { query: init.query }),
       ...(init.body === undefined ? {} : { body: init.body }),
+      ...(contentType === undefined ? {} : { contentType }),
       ...(this.options.user === undefined ? {} : { user: this.options.user }),
     };
     const r = await this.transport.request(
@@ -112,8 +122,12 @@ export class ApiClient {
         status: 503,
         error: errors.serviceUnavailable(`${method} ${path}: connection refused`),
       };
-    const { status, body } = r.body;
-    if (status >= 200 && status < 300) return { ok: true, status, value: body as T };
+    const { status, body, warnings } = r.body;
+    if (status >= 200 && status < 300) {
+      return warnings === undefined
+        ? { ok: true, status, value: body as T }
+        : { ok: true, status, value: body as T, warnings };
+    }
     return { ok: false, status, error: body as Status };
   }
 
@@ -162,8 +176,12 @@ export class ApiClient {
     namespace: string | undefined,
     name: string,
     patch: unknown,
+    contentType: PatchContentType = 'application/merge-patch+json',
   ): Promise<ApiResult<KindOf<K>>> {
-    return this.request('PATCH', resourcePath(kind, namespace, name), { body: patch });
+    return this.request('PATCH', resourcePath(kind, namespace, name), {
+      body: patch,
+      contentType,
+    });
   }
 
   delete<K extends Kind>(

@@ -333,15 +333,20 @@ export const apiRequest: fc.Arbitrary<ApiRequest> = rec(
     query: fc.dictionary(text, text, { maxKeys: 3, noNullPrototype: true }),
     body: jsonObject,
     contentType: text,
+    rawBody: text,
     user: text,
   },
   ['kind', 'method', 'path'],
 );
 
-export const apiResponse: fc.Arbitrary<ApiResponse> = rec({
-  status: fc.integer({ min: 100, max: 599 }),
-  body: jsonObject,
-});
+export const apiResponse: fc.Arbitrary<ApiResponse> = rec(
+  {
+    status: fc.integer({ min: 100, max: 599 }),
+    body: jsonObject,
+    warnings: fc.array(text, { maxLength: 3 }),
+  },
+  ['status', 'body'],
+);
 
 export const watchFrame: fc.Arbitrary<WatchFrame> = rec({
   type: fc.constantFrom(

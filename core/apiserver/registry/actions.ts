@@ -15,14 +15,14 @@ import type { KObject } from '../../api/types.ts';
 import { assert } from '../../util/assert.ts';
 import { parseResourceVersion } from '../storage.ts';
 import { requestInfoFor, type RequestInfo } from '../request-info.ts';
-import type { RegistryContext } from './context.ts';
+import type { RequestContext } from './context.ts';
 import { deleteObject } from './deletion.ts';
 import { getObject, listObjects } from './read.ts';
 import { EVERYTHING } from './selectors.ts';
 import { guaranteedUpdate, storageUpdate } from './update.ts';
 
 export function runAction(
-  ctx: RegistryContext,
+  ctx: RequestContext,
   info: RequestInfo,
   name: string,
   sub: ActionSubresource,
@@ -36,7 +36,7 @@ export function runAction(
  * object the body names.
  */
 export async function createAs(
-  ctx: RegistryContext,
+  ctx: RequestContext,
   info: RequestInfo,
   body: unknown,
 ): Promise<Status> {
@@ -51,7 +51,7 @@ export async function createAs(
   return runAction(ctx, subject, name, sub, body);
 }
 
-function actionContext(ctx: RegistryContext, info: RequestInfo, name: string): ActionContext {
+function actionContext(ctx: RequestContext, info: RequestInfo, name: string): ActionContext {
   return {
     namespace: info.namespace,
     name,
@@ -61,7 +61,7 @@ function actionContext(ctx: RegistryContext, info: RequestInfo, name: string): A
     delete: (options) => deleteObject(ctx, info, name, options),
     list: async (kind, namespace) => {
       const listInfo = requestInfoFor(mustDefinitionFor(kind), 'list', namespace);
-      const r = await listObjects(ctx, listInfo, EVERYTHING, undefined);
+      const r = await listObjects(ctx, listInfo, EVERYTHING);
       return errors.isStatus(r) ? r : r.items;
     },
     updateStatus: (obj) => updateStatusOf(ctx, mustDefinitionFor(obj.kind), obj),
@@ -70,7 +70,7 @@ function actionContext(ctx: RegistryContext, info: RequestInfo, name: string): A
 
 /** PUT {resource}/{name}/status of `obj` at its resourceVersion. */
 function updateStatusOf(
-  ctx: RegistryContext,
+  ctx: RequestContext,
   def: ResourceDefinition,
   obj: KObject,
 ): Promise<KObject | Status> {

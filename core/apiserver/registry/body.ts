@@ -1,23 +1,25 @@
 /**
  * The envelope of a request body (upstream's decode plus checkName and
  * EnsureObjectNamespaceMatchesRequestNamespace): kind and apiVersion match the path, name and
- * namespace agree with it and are filled in from it. The result is in the stored version.
+ * namespace agree with it and are filled in from it. `checkEnvelope` answers in the request's
+ * version (what field validation reads); `storedBody` converts that to the stored version.
  */
 import * as errors from '../../api/errors.ts';
 import type { ObjectMeta } from '../../api/meta-types.ts';
 import { qualifiedResource } from '../../api/resources.ts';
 import type { Status } from '../../api/status-types.ts';
+import type { VersionedObject } from '../../api/kinds/index.ts';
 import type { KObject } from '../../api/types.ts';
 import type { RequestInfo } from '../request-info.ts';
-import { bodyToStored } from '../versions.ts';
+import { bodyToStored, bodyInVersion } from '../versions.ts';
 
 type MutableMeta = { -readonly [K in keyof ObjectMeta]: ObjectMeta[K] };
 
-export function checkBody(
+export function checkEnvelope(
   info: RequestInfo,
   body: unknown,
   name: string | undefined,
-): KObject | Status {
+): VersionedObject | Status {
   const r = info.resource;
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     return errors.badRequest(`the body of the request must be a ${r.kind} object`);
@@ -55,10 +57,17 @@ export function checkBody(
   // The path decides the namespace; a cluster-scoped object has none.
   if (r.namespaced) metadata.namespace = info.namespace;
   else delete metadata.namespace;
-  return decodeObject(
-    info,
-    bodyToStored(info.definition, { ...b, kind: r.kind, apiVersion: r.apiVersion, metadata }),
-  );
+  return { ...b, kind: r.kind, apiVersion: r.apiVersion, metadata };
+}
+
+/** A checked body (checkEnvelope) in the stored version. */
+export function storedBody(info: RequestInfo, obj: VersionedObject): KObject {
+  return bodyToStored(info.definition, obj);
+}
+
+/** A stored object as the request's version shows it (what a patch applies to). */
+export function inRequestVersion(info: RequestInfo, obj: KObject): KObject {
+  return bodyInVersion(info.definition, obj) as KObject;
 }
 
 /**

@@ -4,7 +4,7 @@
  */
 import * as errors from '../../api/errors.ts';
 import type { ObjectMeta } from '../../api/meta-types.ts';
-import { qualifiedKind } from '../../api/resources.ts';
+import { qualifiedKind, qualifiedResource } from '../../api/resources.ts';
 import type { Status } from '../../api/status-types.ts';
 import { formatTime } from '../../api/time.ts';
 import type { KObject } from '../../api/types.ts';
@@ -12,21 +12,52 @@ import { nameSuffix, uid } from '../../ports/random.ts';
 import { checkNamespaceAdmits } from '../namespaces.ts';
 import type { RequestInfo } from '../request-info.ts';
 import { admitAmong } from './admit-among.ts';
-import { checkBody } from './body.ts';
-import { keyFor, storageFailure, type RegistryContext } from './context.ts';
+import { checkEnvelope, decodeObject, storedBody } from './body.ts';
+import { keyFor, storageFailure, type RequestContext } from './context.ts';
+import { checkFields, trackWrite } from './fields.ts';
 
 type MutableMeta = { -readonly [K in keyof ObjectMeta]: ObjectMeta[K] };
 
+/**
+ * How many names a create with generateName tries before giving up (upstream's
+ * RetryGenerateName, GA in 1.32: eight attempts, then a 500 ServerTimeout).
+ */
+const GENERATE_NAME_ATTEMPTS = 8;
+
+/**
+ * Creates `body`. `managed`: the body already carries the managedFields of the write (a
+ * server-side apply that creates), so the Update tracking is skipped.
+ */
 export async function createObject(
-  ctx: RegistryContext,
+  ctx: RequestContext,
   info: RequestInfo,
   body: unknown,
+  managed = false,
+): Promise<KObject | Status> {
+  const shaped = checkEnvelope(info, body, undefined);
+  if (errors.isStatus(shaped)) return shaped;
+  const fielded = checkFields(ctx, info, shaped);
+  if (errors.isStatus(fielded)) return fielded;
+  const decoded = decodeObject(info, storedBody(info, fielded));
+  if (errors.isStatus(decoded)) return decoded;
+  const generated = !decoded.metadata.name && !!decoded.metadata.generateName;
+  for (let attempt = 0; attempt < GENERATE_NAME_ATTEMPTS; attempt++) {
+    const r = await createOnce(ctx, info, decoded, managed, generated);
+    if (!generated || !errors.hasReason(r, 'AlreadyExists')) return r;
+  }
+  return errors.serverTimeout(qualifiedResource(info.resource), 'POST', 0);
+}
+
+async function createOnce(
+  ctx: RequestContext,
+  info: RequestInfo,
+  shaped: KObject,
+  managed: boolean,
+  generated: boolean,
 ): Promise<KObject | Status> {
   const def = info.definition;
-  const shaped = checkBody(info, body, undefined);
-  if (errors.isStatus(shaped)) return shaped;
   const meta: MutableMeta = { ...shaped.metadata };
-  if (!meta.name && meta.generateName) meta.name = `${meta.generateName}${nameSuffix(ctx.random)}`;
+  if (generated) meta.name = `${meta.generateName}${nameSuffix(ctx.random)}`;
   // FillObjectMetaSystemFields runs before the strategy: a Job's generated selector names its uid.
   meta.uid = uid(ctx.random);
   meta.creationTimestamp = formatTime(ctx.clock.now());
@@ -69,7 +100,19 @@ export async function createObject(
   delete stamped.deletionTimestamp;
   delete stamped.deletionGracePeriodSeconds;
   if (def.tracksGeneration) stamped.generation = 1;
-  const r = await ctx.storage.create(keyFor(info, name), { ...obj, metadata: stamped } as KObject);
+  let created = { ...obj, metadata: stamped } as KObject;
+  if (!managed) created = trackWrite(ctx, info, undefined, created);
+  const key = keyFor(info, name);
+  if (ctx.dryRun) {
+    // Upstream's DryRunnableStorage: the existence check is all that touches the store, and
+    // the values allocated for the answer go back to their ranges.
+    txn?.rollback();
+    const existing = await ctx.storage.get<KObject>(key);
+    if (existing.ok) return errors.alreadyExists(qualifiedResource(info.resource), name);
+    if (existing.failure.kind !== 'not-found') return storageFailure(info, name, existing.failure);
+    return created;
+  }
+  const r = await ctx.storage.create(key, created);
   const result = r.ok ? r.value : storageFailure(info, name, r.failure);
   return txn === undefined ? result : txn.settle(result);
 }

@@ -1,11 +1,13 @@
 /**
  * delete and deletecollection (upstream Store.Delete with rest.BeforeDelete, and
  * Store.DeleteCollection): preconditions, graceful deletion as the kind's rules say, and
- * finalizers, which hold a deleted object until an update removes the last of them.
+ * finalizers, which hold a deleted object until an update removes the last of them. The
+ * propagation policy is recorded for the garbage collector as upstream records it: Orphan adds
+ * the `orphan` finalizer, Foreground `foregroundDeletion`, Background neither.
  */
 import * as errors from '../../api/errors.ts';
 import type { ResourceDefinition } from '../../api/kinds/index.ts';
-import type { DeleteOptions, KList } from '../../api/meta-types.ts';
+import type { DeleteOptions, KList, ObjectMeta } from '../../api/meta-types.ts';
 import { qualifiedResource } from '../../api/resources.ts';
 import type { Status } from '../../api/status-types.ts';
 import { formatTime, parseTime } from '../../api/time.ts';
@@ -13,7 +15,7 @@ import type { KObject } from '../../api/types.ts';
 import { assert } from '../../util/assert.ts';
 import type { RequestInfo } from '../request-info.ts';
 import { afterDelete } from './allocations.ts';
-import { keyFor, MAX_INTERNAL_RETRIES, storageFailure, type RegistryContext } from './context.ts';
+import { keyFor, MAX_INTERNAL_RETRIES, storageFailure, type RequestContext } from './context.ts';
 import { listObjects } from './read.ts';
 import type { Selectors } from './selectors.ts';
 
@@ -26,7 +28,7 @@ type DeletionPlan =
 
 /** Deletes, marks for deletion, or leaves alone; answers with the object as it now is. */
 export async function deleteObject(
-  ctx: RegistryContext,
+  ctx: RequestContext,
   info: RequestInfo,
   name: string,
   options: DeleteOptions,
@@ -41,6 +43,7 @@ export async function deleteObject(
     const rv = Number(obj.metadata.resourceVersion);
     const plan = deletionPlan(info.definition, obj, options, ctx.clock.now());
     if (plan.action === 'none') return obj;
+    if (ctx.dryRun) return plan.action === 'mark' ? plan.obj : obj;
     const r =
       plan.action === 'mark'
         ? await ctx.storage.update(key, plan.obj, rv)
@@ -59,12 +62,12 @@ export async function deleteObject(
  * with the list as it was read, as upstream does.
  */
 export async function deleteCollection(
-  ctx: RegistryContext,
+  ctx: RequestContext,
   info: RequestInfo,
   sel: Selectors,
   options: DeleteOptions,
 ): Promise<KList<KObject> | Status> {
-  const list = await listObjects(ctx, info, sel, undefined);
+  const list = await listObjects(ctx, info, sel);
   if (errors.isStatus(list)) return list;
   for (const item of list.items) {
     const name = item.metadata.name ?? '';
@@ -99,10 +102,15 @@ function isHeld(def: ResourceDefinition, obj: KObject): boolean {
  */
 function deletionPlan(
   def: ResourceDefinition,
-  obj: KObject,
+  stored: KObject,
   options: DeleteOptions,
   nowUs: number,
 ): DeletionPlan {
+  const gcFinalizers = finalizersForGarbageCollection(stored.metadata, options);
+  const obj =
+    gcFinalizers === undefined
+      ? stored
+      : ({ ...stored, metadata: { ...stored.metadata, finalizers: gcFinalizers } } as KObject);
   const held = isHeld(def, obj);
   const meta = obj.metadata;
   if (meta.deletionTimestamp === undefined) {
@@ -111,10 +119,13 @@ function deletionPlan(
     const marked = withDeletion(obj, nowUs + grace * US_PER_SECOND, grace);
     return { action: 'mark', obj: def.deletion.markDeleting(marked) };
   }
+  // Already deleting: a new policy still changes the finalizers (updateForGracefulDeletion...).
+  const changed: DeletionPlan =
+    gcFinalizers === undefined ? { action: 'none' } : { action: 'mark', obj };
   const pending = meta.deletionGracePeriodSeconds ?? 0;
-  if (pending === 0) return held ? { action: 'none' } : { action: 'delete' };
+  if (pending === 0) return held ? changed : { action: 'delete' };
   const requested = options.gracePeriodSeconds;
-  if (requested === undefined || requested >= pending) return { action: 'none' };
+  if (requested === undefined || requested >= pending) return changed;
   if (requested <= 0 && !held) return { action: 'delete' };
   const since = parseTime(meta.deletionTimestamp);
   assert(since !== undefined, `stored deletionTimestamp ${meta.deletionTimestamp} is malformed`);
@@ -123,15 +134,53 @@ function deletionPlan(
   return { action: 'mark', obj: withDeletion(obj, startUs + grace * US_PER_SECOND, grace) };
 }
 
+/**
+ * Marks `obj` deleted at `atUs`. The first mark bumps a tracked generation, since the
+ * object's controllers must now stop acting on it (rest.BeforeDelete, markAsDeleting).
+ */
 function withDeletion(obj: KObject, atUs: number, graceSeconds: number): KObject {
+  const meta = obj.metadata;
+  const generation = meta.generation;
+  const bump = meta.deletionTimestamp === undefined && generation !== undefined && generation > 0;
   return {
     ...obj,
     metadata: {
-      ...obj.metadata,
+      ...meta,
       deletionTimestamp: formatTime(atUs),
       deletionGracePeriodSeconds: graceSeconds,
+      ...(bump ? { generation: generation + 1 } : {}),
     },
   } as KObject;
+}
+
+export const FINALIZER_ORPHAN = 'orphan';
+export const FINALIZER_FOREGROUND = 'foregroundDeletion';
+
+/**
+ * deletionFinalizersForGarbageCollection: the finalizers `options` ask for, or undefined when
+ * they stay as they are. An explicit policy (or orphanDependents) wins over a finalizer the
+ * object already has; without either, the object's own finalizer stands (every kind here
+ * defaults to Background, upstream's default for the stable API versions).
+ */
+export function finalizersForGarbageCollection(
+  meta: ObjectMeta,
+  options: DeleteOptions,
+): readonly string[] | undefined {
+  const current = meta.finalizers ?? [];
+  let orphan = current.includes(FINALIZER_ORPHAN);
+  let foreground = current.includes(FINALIZER_FOREGROUND) && !orphan;
+  if (options.orphanDependents !== undefined) {
+    orphan = options.orphanDependents;
+    foreground = false;
+  } else if (options.propagationPolicy !== undefined) {
+    orphan = options.propagationPolicy === 'Orphan';
+    foreground = options.propagationPolicy === 'Foreground';
+  } else return undefined;
+  const next = current.filter((f) => f !== FINALIZER_ORPHAN && f !== FINALIZER_FOREGROUND);
+  if (orphan) next.push(FINALIZER_ORPHAN);
+  if (foreground) next.push(FINALIZER_FOREGROUND);
+  const same = next.length === current.length && next.every((f) => current.includes(f));
+  return same ? undefined : next;
 }
 
 function checkPreconditions(

@@ -1,33 +1,157 @@
-/** get and list (upstream Store.Get and Store.List). */
+/**
+ * get and list (upstream Store.Get and Store.List over the etcd3 storage): resourceVersion and
+ * resourceVersionMatch as upstream reads them, and list paging with limit and continue.
+ *
+ * Every read here is served by the store (ksim has no cached reads); "0" (any version) gets
+ * the newest, which any-version allows, and a whole list as the watch cache would give it.
+ */
+import * as errors from '../../api/errors.ts';
 import type { KList } from '../../api/meta-types.ts';
 import type { Status } from '../../api/status-types.ts';
 import type { KObject } from '../../api/types.ts';
 import type { RequestInfo } from '../request-info.ts';
+import { parseResourceVersion } from '../storage.ts';
+import { decodeContinue, encodeContinue } from './continue-token.ts';
 import { keyFor, prefixFor, storageFailure, type RegistryContext } from './context.ts';
+import { DEFAULT_READ_OPTIONS, type ReadOptions } from './options.ts';
 import { matches, type Selectors } from './selectors.ts';
 
 export async function getObject(
   ctx: RegistryContext,
   info: RequestInfo,
   name: string,
+  read: ReadOptions = DEFAULT_READ_OPTIONS,
 ): Promise<KObject | Status> {
+  const minRv = parseResourceVersion(read.resourceVersion);
+  if (Number.isNaN(minRv)) return invalidVersion(read.resourceVersion);
   const r = await ctx.storage.get<KObject>(keyFor(info, name));
-  return r.ok ? r.value : storageFailure(info, name, r.failure);
+  if (!r.ok) return storageFailure(info, name, r.failure);
+  const tooLarge = await checkNotOlderThan(ctx, info, minRv, r.value.metadata.resourceVersion);
+  return tooLarge ?? r.value;
 }
 
-/** The matching objects of the request's namespace (or all), at `atRv` if given. */
+function invalidVersion(rv: string | undefined): Status {
+  return errors.badRequest(`invalid resourceVersion ${JSON.stringify(rv)}`);
+}
+
+/** A read at least as new as `minRv`: the store must have reached it (a 504 otherwise). */
+async function checkNotOlderThan(
+  ctx: RegistryContext,
+  info: RequestInfo,
+  minRv: number | undefined,
+  readRv: string | undefined,
+): Promise<Status | undefined> {
+  if (minRv === undefined || minRv <= Number(readRv)) return undefined;
+  const current = await ctx.storage.revision();
+  if (!current.ok) return storageFailure(info, '', current.failure);
+  return minRv > current.value ? errors.tooLargeResourceVersion(minRv, current.value) : undefined;
+}
+
+/** Where a list reads: at a version (Exact, a continue) or the newest, and from which key. */
+interface ListPlan {
+  readonly atRv: number | undefined;
+  readonly minRv: number | undefined;
+  readonly startKey: string | undefined;
+  readonly limit: number;
+}
+
+function planList(info: RequestInfo, read: ReadOptions): ListPlan | Status {
+  const rv = parseResourceVersion(read.resourceVersion);
+  if (Number.isNaN(rv)) return invalidVersion(read.resourceVersion);
+  if (read.continue !== undefined) {
+    if (rv !== undefined && rv !== 0) {
+      return errors.badRequest('specifying resource version is not allowed when using continue');
+    }
+    const token = decodeContinue(read.continue, prefixFor(info));
+    if (errors.isStatus(token)) return token;
+    return { atRv: token.rv, minRv: undefined, startKey: token.startKey, limit: read.limit };
+  }
+  if (rv === undefined)
+    return { atRv: undefined, minRv: undefined, startKey: undefined, limit: read.limit };
+  // Any version: the whole list, as the watch cache serves it (limit ignored).
+  if (rv === 0) return { atRv: undefined, minRv: undefined, startKey: undefined, limit: 0 };
+  // A version without a match is Exact when paging (the first page pins the snapshot).
+  const exact =
+    read.resourceVersionMatch === 'Exact' ||
+    (read.resourceVersionMatch === undefined && read.limit > 0);
+  return exact
+    ? { atRv: rv, minRv: undefined, startKey: undefined, limit: read.limit }
+    : { atRv: undefined, minRv: rv, startKey: undefined, limit: read.limit };
+}
+
+/**
+ * The matching objects of the request's namespace (or all): a page of at most `limit` when
+ * asked, with a continue token for the rest that reads the same snapshot. Selectors filter
+ * inside the page, so the store is read on until the page is full or the range ends.
+ */
 export async function listObjects(
   ctx: RegistryContext,
   info: RequestInfo,
   sel: Selectors,
-  atRv: number | undefined,
+  read: ReadOptions = DEFAULT_READ_OPTIONS,
 ): Promise<KList<KObject> | Status> {
-  const r = await ctx.storage.list<KObject>(prefixFor(info), atRv);
-  if (!r.ok) return storageFailure(info, '', r.failure);
+  const plan = planList(info, read);
+  if (errors.isStatus(plan)) return plan;
+  const prefix = prefixFor(info);
+  const items: KObject[] = [];
+  let atRv = plan.atRv;
+  let startKey = plan.startKey;
+  let listRv: string | undefined;
+  let next: string | undefined;
+  let remaining: number | undefined;
+  for (;;) {
+    const want = plan.limit === 0 ? 0 : plan.limit - items.length;
+    const r = await ctx.storage.list<KObject>(prefix, { atRv, startKey, limit: want });
+    if (!r.ok) return listFailure(info, r.failure, plan, read);
+    // The snapshot of the first read is the list's version; later pages read at it.
+    listRv ??= atRv === undefined ? r.value.resourceVersion : String(atRv);
+    atRv ??= Number(listRv);
+    const page = r.value;
+    let last: string | undefined;
+    for (let i = 0; i < page.items.length; i++) {
+      const obj = page.items[i] as KObject;
+      last = page.keys[i];
+      if (matches(info.definition, obj, sel)) items.push(obj);
+    }
+    if (!page.more || last === undefined) break;
+    startKey = `${last}\0`;
+    if (items.length >= plan.limit) {
+      next = startKey;
+      // Upstream counts what is left only when nothing is filtered.
+      if (sel.labels === undefined && sel.fields === undefined) {
+        remaining = page.count - page.items.length;
+      }
+      break;
+    }
+  }
+  const tooLarge = await checkNotOlderThan(ctx, info, plan.minRv, listRv);
+  if (tooLarge !== undefined) return tooLarge;
   return {
     apiVersion: info.resource.apiVersion,
     kind: info.resource.listKind,
-    metadata: { resourceVersion: r.value.resourceVersion },
-    items: r.value.items.filter((o) => matches(info.definition, o, sel)),
+    metadata: {
+      resourceVersion: listRv,
+      ...(next === undefined ? {} : { continue: encodeContinue(Number(listRv), next, prefix) }),
+      ...(remaining === undefined ? {} : { remainingItemCount: remaining }),
+    },
+    items,
   };
+}
+
+/** A version compacted away: the list's own 410 wording, or the continue token's. */
+function listFailure(
+  info: RequestInfo,
+  failure: Parameters<typeof storageFailure>[2],
+  plan: ListPlan,
+  read: ReadOptions,
+): Status {
+  if (failure.kind !== 'compacted') return storageFailure(info, '', failure);
+  if (read.continue !== undefined) {
+    return errors.expired(
+      'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.',
+    );
+  }
+  return plan.atRv === undefined
+    ? storageFailure(info, '', failure)
+    : errors.expired('The resourceVersion for the provided list is too old.');
 }

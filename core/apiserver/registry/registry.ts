@@ -2,7 +2,8 @@
  * The generic REST registry (upstream registry/generic/registry.Store) for every resource the
  * kind definitions describe. It reads definitions only: what differs between kinds is in
  * core/api/kinds, and each verb's logic is in this folder (create, read, update, patch,
- * deletion, subresources).
+ * deletion, subresources). Each call takes the request's context (its options and warnings);
+ * without one it runs with the defaults, as the server's own requests do.
  */
 import type { ApiResponse } from '../../api/http.ts';
 import type { DeleteOptions } from '../../api/meta-types.ts';
@@ -13,9 +14,16 @@ import type { RequestInfo } from '../request-info.ts';
 import type { ObjectStorage } from '../storage.ts';
 import { createAs } from './actions.ts';
 import { RangeAllocations } from './allocations.ts';
-import { answer, statusReply, type RegistryContext } from './context.ts';
+import {
+  answer,
+  requestContext,
+  statusReply,
+  type RegistryContext,
+  type RequestContext,
+} from './context.ts';
 import { createObject } from './create.ts';
 import { deleteCollection, deleteObject } from './deletion.ts';
+import { DEFAULT_READ_OPTIONS, type ReadOptions, type WriteOptions } from './options.ts';
 import { patchObject } from './patch.ts';
 import { getObject, listObjects } from './read.ts';
 import type { Selectors } from './selectors.ts';
@@ -23,56 +31,100 @@ import { serveSubresource } from './subresources.ts';
 import { mainPath, updateObject } from './update.ts';
 
 export class Registry {
-  private readonly ctx: RegistryContext;
+  private readonly base: RegistryContext;
 
   constructor(storage: ObjectStorage, clock: Clock, random: Random, ranges: RangeConfig = {}) {
     const allocations = new RangeAllocations(storage, clock, random.fork('ranges'), ranges);
-    this.ctx = { storage, clock, random, allocations };
+    this.base = { storage, clock, random, allocations };
   }
 
   /** The ranges allocating kinds take values from; rebuilt from the store by `repair`. */
   get allocations(): RangeAllocations {
-    return this.ctx.allocations;
+    return this.base.allocations;
   }
 
-  async get(info: RequestInfo, name: string): Promise<ApiResponse> {
-    return answer(await getObject(this.ctx, info, name));
+  /** A request's context: its write options, raw body and user. */
+  context(
+    options?: WriteOptions,
+    request?: { readonly rawBody?: string | undefined; readonly user?: string | undefined },
+  ): RequestContext {
+    return requestContext(this.base, options, request);
   }
 
-  async list(info: RequestInfo, sel: Selectors, atRv: number | undefined): Promise<ApiResponse> {
-    return answer(await listObjects(this.ctx, info, sel, atRv));
+  async get(
+    info: RequestInfo,
+    name: string,
+    read: ReadOptions = DEFAULT_READ_OPTIONS,
+  ): Promise<ApiResponse> {
+    return answer(await getObject(this.base, info, name, read));
   }
 
-  async create(info: RequestInfo, body: unknown): Promise<ApiResponse> {
+  async list(
+    info: RequestInfo,
+    sel: Selectors,
+    read: ReadOptions = DEFAULT_READ_OPTIONS,
+  ): Promise<ApiResponse> {
+    return answer(await listObjects(this.base, info, sel, read));
+  }
+
+  async create(info: RequestInfo, body: unknown, ctx = this.context()): Promise<ApiResponse> {
     if (info.definition.createAs !== undefined) {
-      return statusReply(await createAs(this.ctx, info, body));
+      return statusReply(await createAs(ctx, info, body));
     }
-    return answer(await createObject(this.ctx, info, body), 201);
+    return answer(await createObject(ctx, info, body), 201, ctx);
   }
 
-  async update(info: RequestInfo, name: string, body: unknown): Promise<ApiResponse> {
-    return answer(await updateObject(this.ctx, info, name, body, mainPath(info.definition)));
+  async update(
+    info: RequestInfo,
+    name: string,
+    body: unknown,
+    ctx = this.context(),
+  ): Promise<ApiResponse> {
+    return answer(await updateObject(ctx, info, name, body, mainPath(info.definition)), 200, ctx);
   }
 
-  /** JSON merge patch (RFC 7386) of the main resource. */
-  async patch(info: RequestInfo, name: string, body: unknown): Promise<ApiResponse> {
-    return answer(await patchObject(this.ctx, info, name, body, mainPath(info.definition)));
+  /**
+   * A patch of the main resource in `contentType` (PATCH_CONTENT_TYPES). An apply that
+   * creates the object answers 201, as upstream's.
+   */
+  async patch(
+    info: RequestInfo,
+    name: string,
+    body: unknown,
+    contentType: string | undefined,
+    ctx = this.context(),
+  ): Promise<ApiResponse> {
+    const path = mainPath(info.definition);
+    const r = await patchObject(ctx, info, name, body, contentType, path);
+    return answer(r.result, r.created ? 201 : 200, ctx);
   }
 
-  async delete(info: RequestInfo, name: string, options: DeleteOptions): Promise<ApiResponse> {
-    return answer(await deleteObject(this.ctx, info, name, options));
+  async delete(
+    info: RequestInfo,
+    name: string,
+    options: DeleteOptions,
+    ctx = this.context(),
+  ): Promise<ApiResponse> {
+    return answer(await deleteObject(ctx, info, name, options), 200, ctx);
   }
 
   async deleteCollection(
     info: RequestInfo,
     sel: Selectors,
     options: DeleteOptions,
+    ctx = this.context(),
   ): Promise<ApiResponse> {
-    return answer(await deleteCollection(this.ctx, info, sel, options));
+    return answer(await deleteCollection(ctx, info, sel, options), 200, ctx);
   }
 
   /** Any verb on `{resource}/{name}/{subresource}`. */
-  subresource(info: RequestInfo, name: string, body: unknown): Promise<ApiResponse> {
-    return serveSubresource(this.ctx, info, name, body);
+  subresource(
+    info: RequestInfo,
+    name: string,
+    body: unknown,
+    contentType: string | undefined,
+    ctx = this.context(),
+  ): Promise<ApiResponse> {
+    return serveSubresource(ctx, info, name, body, contentType);
   }
 }

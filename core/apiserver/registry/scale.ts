@@ -15,18 +15,30 @@ import type { Status } from '../../api/status-types.ts';
 import type { KObject } from '../../api/types.ts';
 import type { RequestInfo } from '../request-info.ts';
 import { parseResourceVersion } from '../storage.ts';
-import { reply, statusReply, type RegistryContext } from './context.ts';
-import { isJsonObject, mergePatch } from './patch.ts';
+import {
+  applyJsonPatch,
+  isJsonObject,
+  isPatchError,
+  mergePatch,
+  PatchMeta,
+  strategicMergePatch,
+  type JsonObject,
+  type PatchError,
+} from '../../api/patch/index.ts';
+import { PATCH_CONTENT_TYPES } from '../../api/http.ts';
+import { reply, statusReply, type RequestContext } from './context.ts';
+import { isPatchContentType } from './patch.ts';
 import { getObject } from './read.ts';
 import { guaranteedUpdate, type WritePath } from './update.ts';
 
 const SCALE_KIND = 'Scale.autoscaling';
 
 export async function serveScale(
-  ctx: RegistryContext,
+  ctx: RequestContext,
   info: RequestInfo,
   name: string,
   body: unknown,
+  contentType: string | undefined,
   sub: ScaleSubresource<KObject>,
 ): Promise<ApiResponse> {
   // The replicas change goes through the main strategy; admission of the main resource does not.
@@ -54,7 +66,12 @@ export async function serveScale(
       break;
     }
     case 'patch':
-      if (!isJsonObject(body)) {
+      if (!isPatchContentType(contentType)) {
+        return statusReply(errors.unsupportedMediaType(PATCH_CONTENT_TYPES));
+      }
+      if (
+        contentType === 'application/json-patch+json' ? !Array.isArray(body) : !isJsonObject(body)
+      ) {
         return statusReply(errors.badRequest('the patch body must be a JSON object'));
       }
       r = await guaranteedUpdate(
@@ -65,7 +82,8 @@ export async function serveScale(
         (old) => {
           const scale = toScale(sub, old);
           if (errors.isStatus(scale)) return scale;
-          const patched = mergePatch(scale, body) as Partial<Scale>;
+          const patched = patchScale(scale, body, contentType);
+          if (isPatchError(patched)) return errors.unprocessable(patched.message);
           // A resourceVersion the patch sets is a precondition on the object.
           if (patched.metadata?.resourceVersion !== old.metadata.resourceVersion) {
             return errors.conflict(qualifiedResource(info.resource), name);
@@ -81,6 +99,18 @@ export async function serveScale(
   if (errors.isStatus(r)) return statusReply(scaleNotFound(info, name, r));
   const scale = toScale(sub, r);
   return errors.isStatus(scale) ? statusReply(scale) : reply(200, scale);
+}
+
+/** A Scale has no merge lists, so a strategic merge patch and an apply merge as JSON. */
+const NO_PATCH_META = new PatchMeta([]);
+
+function patchScale(scale: Scale, body: unknown, contentType: string): Partial<Scale> | PatchError {
+  let r: unknown;
+  if (contentType === 'application/json-patch+json') r = applyJsonPatch(scale, body);
+  else if (contentType === 'application/strategic-merge-patch+json') {
+    r = strategicMergePatch(scale as unknown as JsonObject, body as JsonObject, NO_PATCH_META);
+  } else r = mergePatch(scale, body);
+  return r as Partial<Scale> | PatchError;
 }
 
 /** Upstream names the subresource in its 404: `replicasets/scale.apps "web" not found`. */

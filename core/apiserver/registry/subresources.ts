@@ -9,17 +9,18 @@ import type { KObject } from '../../api/types.ts';
 import { assertNever } from '../../util/assert.ts';
 import type { RequestInfo } from '../request-info.ts';
 import { runAction } from './actions.ts';
-import { answer, statusReply, type RegistryContext } from './context.ts';
+import { answer, statusReply, type RequestContext } from './context.ts';
 import { patchObject } from './patch.ts';
 import { getObject } from './read.ts';
 import { serveScale } from './scale.ts';
 import { updateObject, type WritePath } from './update.ts';
 
 export async function serveSubresource(
-  ctx: RegistryContext,
+  ctx: RequestContext,
   info: RequestInfo,
   name: string,
   body: unknown,
+  contentType: string | undefined,
 ): Promise<ApiResponse> {
   const sub = info.definition.subresources.find((s) => s.name === info.subresource);
   if (sub === undefined) {
@@ -33,9 +34,9 @@ export async function serveSubresource(
   if (!sub.verbs.includes(info.verb)) return statusReply(errors.methodNotAllowed());
   switch (sub.kind) {
     case 'strategy':
-      return serveStrategy(ctx, info, name, body, sub);
+      return serveStrategy(ctx, info, name, body, contentType, sub);
     case 'scale':
-      return serveScale(ctx, info, name, body, sub);
+      return serveScale(ctx, info, name, body, contentType, sub);
     case 'action':
       return statusReply(await runAction(ctx, info, name, sub, body));
     default:
@@ -45,10 +46,11 @@ export async function serveSubresource(
 
 /** status and finalize: the object itself, written through the subresource's strategy. */
 async function serveStrategy(
-  ctx: RegistryContext,
+  ctx: RequestContext,
   info: RequestInfo,
   name: string,
   body: unknown,
+  contentType: string | undefined,
   sub: StrategySubresource<KObject>,
 ): Promise<ApiResponse> {
   const path: WritePath = { strategy: sub.strategy, admit: false };
@@ -56,9 +58,11 @@ async function serveStrategy(
     case 'get':
       return answer(await getObject(ctx, info, name));
     case 'update':
-      return answer(await updateObject(ctx, info, name, body, path));
-    case 'patch':
-      return answer(await patchObject(ctx, info, name, body, path));
+      return answer(await updateObject(ctx, info, name, body, path), 200, ctx);
+    case 'patch': {
+      const r = await patchObject(ctx, info, name, body, contentType, path);
+      return answer(r.result, 200, ctx);
+    }
     default:
       return statusReply(errors.methodNotAllowed());
   }

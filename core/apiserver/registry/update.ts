@@ -12,9 +12,16 @@ import type { RequestInfo } from '../request-info.ts';
 import { parseResourceVersion } from '../storage.ts';
 import { admitAmong } from './admit-among.ts';
 import { afterDelete, type AllocationTxn } from './allocations.ts';
-import { checkBody, decodeObject } from './body.ts';
-import { keyFor, MAX_INTERNAL_RETRIES, storageFailure, type RegistryContext } from './context.ts';
+import { checkEnvelope, decodeObject, storedBody } from './body.ts';
+import {
+  keyFor,
+  MAX_INTERNAL_RETRIES,
+  storageFailure,
+  type RegistryContext,
+  type RequestContext,
+} from './context.ts';
 import { isReadyToDelete } from './deletion.ts';
+import { checkFields, trackWrite } from './fields.ts';
 
 type MutableMeta = { -readonly [K in keyof ObjectMeta]: ObjectMeta[K] };
 
@@ -23,6 +30,11 @@ export interface WritePath {
   readonly strategy: UpdateStrategy<KObject>;
   /** Built-in mutating admission runs only for the main resource. */
   readonly admit: boolean;
+  /**
+   * The transform sets managedFields itself (server-side apply), so the Update tracking of
+   * every other write is skipped.
+   */
+  readonly managed?: boolean;
 }
 
 export function mainPath(definition: ResourceDefinition): WritePath {
@@ -31,14 +43,17 @@ export function mainPath(definition: ResourceDefinition): WritePath {
 
 /** PUT of a whole object through `path`. */
 export async function updateObject(
-  ctx: RegistryContext,
+  ctx: RequestContext,
   info: RequestInfo,
   name: string,
   body: unknown,
   path: WritePath,
 ): Promise<KObject | Status> {
-  const shaped = checkBody(info, body, name);
-  if (errors.isStatus(shaped)) return shaped;
+  const checked = checkEnvelope(info, body, name);
+  if (errors.isStatus(checked)) return checked;
+  const fielded = checkFields(ctx, info, checked);
+  if (errors.isStatus(fielded)) return fielded;
+  const shaped = storedBody(info, fielded);
   const requestedRv = parseResourceVersion(shaped.metadata.resourceVersion);
   if (Number.isNaN(requestedRv)) {
     return errors.badRequest(
@@ -61,10 +76,11 @@ export async function updateObject(
  * Reads, transforms, prepares and validates through `path`, and writes with the read version as
  * precondition. A conflict caused by a concurrent writer is retried unless the client pinned a
  * resourceVersion (then the 409 is the client's to handle). An update that leaves a deleted
- * object with nothing holding it deletes it (ShouldDeleteDuringUpdate).
+ * object with nothing holding it deletes it (ShouldDeleteDuringUpdate). A dry run stops before
+ * the write and answers with what would have been written.
  */
 export async function guaranteedUpdate(
-  ctx: RegistryContext,
+  ctx: RequestContext,
   info: RequestInfo,
   name: string,
   requestedRv: number | undefined,
@@ -87,20 +103,25 @@ export async function guaranteedUpdate(
     if (errors.isStatus(next)) return next;
     // Upstream's BeginUpdate runs for the main resource only.
     const txn = path.admit && def.allocation ? await ctx.allocations.begin() : undefined;
-    const updated = prepareForUpdate(def, path, next, old, txn);
-    if (errors.isStatus(updated)) {
+    const prepared = prepareForUpdate(def, path, next, old, txn);
+    if (errors.isStatus(prepared)) {
       txn?.rollback();
-      return updated;
+      return prepared;
     }
-    const errs = path.strategy.validateUpdate(updated, old);
+    const errs = path.strategy.validateUpdate(prepared, old);
     if (errs.length > 0) {
       txn?.rollback();
       return errors.invalid(qualifiedKind(info.resource), name, errs);
     }
+    const updated = path.managed === true ? prepared : trackWrite(ctx, info, old, prepared);
     const forbidden = path.admit ? await admitAmong(ctx, info, updated, 'update') : undefined;
     if (forbidden !== undefined) {
       txn?.rollback();
       return forbidden;
+    }
+    if (ctx.dryRun) {
+      txn?.rollback();
+      return updated;
     }
     const deleting = isReadyToDelete(def, updated);
     if (deleting) txn?.rollback();

@@ -119,6 +119,53 @@ describe('events.k8s.io/v1 and core/v1 Events: one storage, two representations'
     });
   });
 
+  it('checks fields and applies every patch type against the events.k8s.io/v1 shape', async () => {
+    await runScript(controlPlane(), async (api) => {
+      const strict = { fieldValidation: 'Strict' };
+      // Fields of the request's version are known, though the store holds core/v1 Events.
+      ok(await api.request('POST', V1, { body: newEvent('scheduled'), query: strict }));
+      const unknown = await api.request('POST', V1, {
+        body: { ...newEvent('odd'), message: 'core/v1 name' },
+        query: strict,
+      });
+      expect(!unknown.ok && unknown.error.message).toBe(
+        'strict decoding error: unknown field "message"',
+      );
+      const series = (count: number) => ({
+        count,
+        lastObservedTime: '2026-01-01T00:00:30.000000Z',
+      });
+      ok(
+        await api.request('PATCH', `${V1}/scheduled`, {
+          body: [{ op: 'add', path: '/series', value: series(2) }],
+          contentType: 'application/json-patch+json',
+          query: strict,
+        }),
+      );
+      ok(
+        await api.request('PATCH', `${V1}/scheduled`, {
+          body: { series: series(3) },
+          contentType: 'application/strategic-merge-patch+json',
+          query: strict,
+        }),
+      );
+      const applied = ok(
+        await api.request<EventsV1Event>('PATCH', `${V1}/scheduled`, {
+          body: { apiVersion: 'events.k8s.io/v1', kind: 'Event', series: series(4) },
+          contentType: 'application/apply-patch+yaml',
+          query: { ...strict, fieldManager: 'tester' },
+        }),
+      );
+      expect(applied.apiVersion).toBe('events.k8s.io/v1');
+      expect(applied.series?.count).toBe(4);
+      expect(applied.note).toBe('Successfully assigned default/web-1 to node-1');
+      expect(ok(await api.get('Event', 'default', 'scheduled'))).toMatchObject({
+        series: series(4),
+        message: 'Successfully assigned default/web-1 to node-1',
+      });
+    });
+  });
+
   it('a watch of events.k8s.io/v1 sees Events written through core/v1 in its own shape', async () => {
     const sim = controlPlane();
     const frames: WatchFrame[] = [];

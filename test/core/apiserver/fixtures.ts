@@ -1,6 +1,10 @@
 import type { Pod } from '../../../core/api/pod-types.ts';
 import type { ReplicaSet } from '../../../core/api/replica-set-types.ts';
 import type { ApiClient, ApiResult } from '../../../core/client/api-client.ts';
+import { API_PROTOCOL } from '../../../core/api/http-codec.ts';
+import type { ApiRequest, ApiResponse } from '../../../core/api/http.ts';
+import { API_SERVER } from '../../../core/cluster/identities.ts';
+import type { ProcessPorts } from '../../../core/ports/process.ts';
 import { controlPlane, runScript } from '../../support/cluster.ts';
 
 export const pod = (
@@ -39,4 +43,26 @@ export function ok<T>(r: ApiResult<T>): T {
 export async function withApi(script: (api: ApiClient) => Promise<void>): Promise<void> {
   const sim = controlPlane();
   await runScript(sim, script);
+}
+
+/** Sends `req` as it is (no client defaults) and returns the server's answer. */
+export async function send(
+  ports: ProcessPorts,
+  req: Omit<ApiRequest, 'kind'>,
+): Promise<ApiResponse> {
+  const r = await ports.transport.request(
+    API_PROTOCOL,
+    API_SERVER,
+    { kind: 'http', ...req },
+    10_000_000,
+  );
+  if (r.kind !== 'reply') throw new Error(`no answer: ${r.kind}`);
+  return r.body;
+}
+
+/** Runs `script` against a fresh control plane, with the script's ports for raw requests. */
+export async function withPorts(
+  script: (api: ApiClient, ports: ProcessPorts) => Promise<void>,
+): Promise<void> {
+  await runScript(controlPlane(), script);
 }

@@ -217,6 +217,43 @@ describe('Service ClusterIP and NodePort allocation (upstream ipallocator / port
     });
   });
 
+  it('a dry run answers with allocated values and gives them back', async () => {
+    // 10.0.0.0/30: only .2 is free once the kubernetes Service holds .1.
+    const sim = withRanges({ 'service-cluster-ip-range': '10.0.0.0/30' });
+    const SVCS = '/api/v1/namespaces/default/services';
+    await runScript(sim, async (api) => {
+      for (let i = 0; i < 3; i++) {
+        const dry = ok(
+          await api.request<Service>('POST', SVCS, {
+            body: svc('dry', { type: 'NodePort' }),
+            query: { dryRun: 'All' },
+          }),
+        );
+        expect(dry.spec?.clusterIP).toBe('10.0.0.2');
+        expect(dry.spec?.ports?.[0]?.nodePort).toBeGreaterThanOrEqual(30000);
+      }
+      expect((await api.get('Service', 'default', 'dry')).status).toBe(404);
+      const real = ok(await api.create(svc('real')));
+      expect(real.spec?.clusterIP).toBe('10.0.0.2');
+      // An update to NodePort in a dry run allocates a port for the answer only.
+      const toNodePort = (s: Service): Service => ({ ...s, spec: { ...s.spec, type: 'NodePort' } });
+      const dryUpdate = ok(
+        await api.request<Service>('PUT', `${SVCS}/real`, {
+          body: toNodePort(real),
+          query: { dryRun: 'All' },
+        }),
+      );
+      const port = dryUpdate.spec?.ports?.[0]?.nodePort ?? 0;
+      expect(port).toBeGreaterThanOrEqual(30000);
+      // The range has room for one Service: free it, then take the port the dry run showed.
+      ok(await api.delete('Service', 'default', 'real'));
+      const requested = ok(
+        await api.create(svc('fixed', { type: 'NodePort', ports: [{ port: 80, nodePort: port }] })),
+      );
+      expect(requested.spec?.ports?.[0]?.nodePort).toBe(port);
+    });
+  });
+
   it('rebuilds the ranges from the stored Services after an API server crash', async () => {
     const sim = withRanges({
       'service-cluster-ip-range': '10.0.0.0/28',

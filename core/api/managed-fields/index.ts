@@ -1,0 +1,3 @@
+export * from './field-manager.ts';
+export * from './field-set.ts';
+export * from './type-model.ts';

@@ -1,0 +1,3 @@
+export * from './duplicate-fields.ts';
+export * from './schema.ts';
+export * from './unknown-fields.ts';
