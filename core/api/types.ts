@@ -4,10 +4,23 @@ import type { ConfigMap } from './kinds/config-map.ts';
 import type { Node } from './node-types.ts';
 import type { Pod } from './pod-types.ts';
 import type { PodDisruptionBudget } from './policy-types.ts';
+import type { ClusterRole, ClusterRoleBinding, Role, RoleBinding } from './rbac-types.ts';
 import type { ReplicaSet } from './replica-set-types.ts';
 
 export type KObject =
-  Pod | Node | ReplicaSet | Lease | Binding | Namespace | Event | PodDisruptionBudget | ConfigMap;
+  | Pod
+  | Node
+  | ReplicaSet
+  | Lease
+  | Binding
+  | Namespace
+  | Event
+  | PodDisruptionBudget
+  | ConfigMap
+  | Role
+  | ClusterRole
+  | RoleBinding
+  | ClusterRoleBinding;
 export type Kind = KObject['kind'];
 
 /** Narrows the union by kind: `KindOf<'Pod'>` is `Pod`. */

@@ -1,9 +1,23 @@
 import { definitionForPath, type ResourceDefinition } from '../api/kinds/index.ts';
 import type { ResourceInfo } from '../api/resources.ts';
 import type { HttpMethod } from '../api/http.ts';
+import { APISERVER, type UserInfo } from './authn/user.ts';
 
 export type RequestVerb =
   'get' | 'list' | 'watch' | 'create' | 'update' | 'patch' | 'delete' | 'deletecollection';
+
+/**
+ * Who asks and how (upstream keeps these in the request's context): the authenticated user,
+ * whether the request is a dry run, and where admission's warnings go for the response.
+ */
+export interface RequestContext {
+  readonly user: UserInfo;
+  readonly dryRun: boolean;
+  warn(message: string): void;
+}
+
+/** The API server acting for itself: admission sees its user, warnings go nowhere. */
+export const SYSTEM_CONTEXT: RequestContext = { user: APISERVER, dryRun: false, warn: () => {} };
 
 /** What a request is about, parsed from its path as upstream's RequestInfoFactory does. */
 export interface RequestInfo {
@@ -14,19 +28,24 @@ export interface RequestInfo {
   readonly name: string | undefined;
   readonly subresource: string | undefined;
   readonly verb: RequestVerb;
+  readonly context: RequestContext;
 }
 
 export type ParseResult =
   | { readonly ok: true; readonly info: RequestInfo }
   | { readonly ok: false; readonly message: string };
 
-/** A request the API server makes of itself (system namespaces, an action on another object). */
+/**
+ * A request the API server makes of itself (system namespaces, an action on another object),
+ * as its own user unless `context` says on whose behalf.
+ */
 export function requestInfoFor(
   definition: ResourceDefinition,
   verb: RequestVerb,
   namespace: string | undefined,
   name?: string,
   subresource?: string,
+  context: RequestContext = SYSTEM_CONTEXT,
 ): RequestInfo {
   return {
     definition,
@@ -35,6 +54,7 @@ export function requestInfoFor(
     name,
     subresource,
     verb,
+    context,
   };
 }
 
@@ -42,6 +62,7 @@ export function parseRequest(
   method: HttpMethod,
   path: string,
   query: Readonly<Record<string, string>>,
+  context: RequestContext = SYSTEM_CONTEXT,
 ): ParseResult {
   const parts = path.split('/').filter((p) => p !== '');
   let apiVersion: string;
@@ -81,7 +102,15 @@ export function parseRequest(
   const verb = verbOf(method, name !== undefined, watch);
   return {
     ok: true,
-    info: { definition, resource: definition.resource, namespace, name, subresource, verb },
+    info: {
+      definition,
+      resource: definition.resource,
+      namespace,
+      name,
+      subresource,
+      verb,
+      context,
+    },
   };
 }
 

@@ -8,6 +8,8 @@ import { fieldInvalid, type FieldError } from '../field-error.ts';
 import { IMMUTABLE_ERROR } from '../meta-validation.ts';
 import type { Kind, KindOf, KObject } from '../types.ts';
 import { BINDING } from './binding.ts';
+import { CLUSTER_ROLE } from './cluster-role.ts';
+import { CLUSTER_ROLE_BINDING } from './cluster-role-binding.ts';
 import { CONFIG_MAP } from './config-map.ts';
 import type { ResourceDefinition } from './definition.ts';
 import { EVENT } from './event.ts';
@@ -17,6 +19,8 @@ import { NODE } from './node.ts';
 import { POD } from './pod.ts';
 import { POD_DISRUPTION_BUDGET } from './pod-disruption-budget.ts';
 import { REPLICA_SET } from './replica-set.ts';
+import { ROLE } from './role.ts';
+import { ROLE_BINDING } from './role-binding.ts';
 
 export type * from './definition.ts';
 export { humanDuration } from './duration.ts';
@@ -33,6 +37,10 @@ export const DEFINITIONS: readonly ResourceDefinition[] = [
   REPLICA_SET,
   LEASE,
   POD_DISRUPTION_BUDGET,
+  CLUSTER_ROLE_BINDING,
+  CLUSTER_ROLE,
+  ROLE_BINDING,
+  ROLE,
 ];
 
 const byKind = new Map<string, ResourceDefinition>(DEFINITIONS.map((d) => [d.resource.kind, d]));

@@ -105,6 +105,46 @@ const KUBE_1_32 = [
     verbs: ALL,
     subresources: { status: ['get', 'patch', 'update'] },
   },
+  {
+    kind: 'ClusterRoleBinding',
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    resource: 'clusterrolebindings',
+    namespaced: false,
+    shortNames: [],
+    categories: [],
+    verbs: ALL,
+    subresources: {},
+  },
+  {
+    kind: 'ClusterRole',
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    resource: 'clusterroles',
+    namespaced: false,
+    shortNames: [],
+    categories: [],
+    verbs: ALL,
+    subresources: {},
+  },
+  {
+    kind: 'RoleBinding',
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    resource: 'rolebindings',
+    namespaced: true,
+    shortNames: [],
+    categories: [],
+    verbs: ALL,
+    subresources: {},
+  },
+  {
+    kind: 'Role',
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    resource: 'roles',
+    namespaced: true,
+    shortNames: [],
+    categories: [],
+    verbs: ALL,
+    subresources: {},
+  },
 ];
 
 /** A minimal object of each kind, enough for its field set. */
@@ -118,6 +158,8 @@ function sample(def: ResourceDefinition): KObject {
     PodDisruptionBudget: { spec: {} },
     Event: { involvedObject: {} },
     Binding: { target: {} },
+    RoleBinding: { roleRef: {} },
+    ClusterRoleBinding: { roleRef: {} },
   };
   return { ...base, ...(extra[r.kind] as object) } as KObject;
 }
