@@ -14,13 +14,15 @@ export interface ApiRequest {
   readonly body?: unknown;
   /** Content type of a PATCH body. */
   readonly contentType?: string;
-  /** Authenticated user name; the simulated transport trusts the caller (authn comes later). */
-  readonly user?: string;
+  /** The Authorization header ("Bearer <token>"): the API server authenticates it. */
+  readonly authorization?: string;
 }
 
 export interface ApiResponse {
   readonly status: number;
   readonly body: unknown;
+  /** Response headers beyond the content type (Retry-After on a 429). */
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';

@@ -5,15 +5,32 @@ import type { ServerStream } from '../ports/transport.ts';
 import { DEFAULT_KV_CLIENT, KvClient } from '../store/kv-client.ts';
 import { revision } from '../store/types.ts';
 import type { ApiRequest, ApiResponse, WatchFrame } from '../api/http.ts';
-import type { ResourceDefinition } from '../api/kinds/index.ts';
+import { definitionFor, definitionForPath, type ResourceDefinition } from '../api/kinds/index.ts';
+import type { KObject } from '../api/types.ts';
 import type { DeleteOptions } from '../api/meta-types.ts';
 import { API_PROTOCOL } from '../api/http-codec.ts';
-import { collectionPrefix } from './keys.ts';
+import type { TokenObjectGetter } from './authn/service-account-token.ts';
+import { isPrivileged, type UserInfo } from './authn/user.ts';
+import { AccessControl, OPEN_ACCESS, type AccessOptions } from './authz/access-control.ts';
+import { requestAttributes } from './authz/attributes.ts';
+import { forbiddenStatus } from './authz/authorizer.ts';
+import { collectionPrefix, objectKey } from './keys.ts';
+import {
+  DEFAULT_MAX_MUTATING_REQUESTS_IN_FLIGHT,
+  DEFAULT_MAX_REQUESTS_IN_FLIGHT,
+  InFlightLimiter,
+  TOO_MANY_REQUESTS,
+} from './max-in-flight.ts';
 import { ensureSystemNamespaces } from './namespaces.ts';
 import { Registry } from './registry/registry.ts';
 import { parseSelectors } from './registry/selectors.ts';
 import { WatchCache } from './watch-cache.ts';
-import { parseRequest, type RequestInfo } from './request-info.ts';
+import {
+  parseRequest,
+  requestInfoFor,
+  type RequestContext,
+  type RequestInfo,
+} from './request-info.ts';
 import { ObjectStorage, parseResourceVersion } from './storage.ts';
 
 export { SYSTEM_NAMESPACES } from './namespaces.ts';
@@ -25,6 +42,11 @@ export interface ApiServerOptions {
   readonly compactionIntervalUs?: number;
   /** Changes per resource kept for resuming watches (DEFAULT_WATCH_CACHE_CAPACITY). */
   readonly watchCacheCapacity?: number;
+  /** Authentication and authorization (OPEN_ACCESS when absent: everyone may do anything). */
+  readonly access?: AccessOptions;
+  /** --max-requests-inflight (400) and --max-mutating-requests-inflight (200); 0: no limit. */
+  readonly maxRequestsInFlight?: number;
+  readonly maxMutatingRequestsInFlight?: number;
 }
 
 export const DEFAULT_COMPACTION_INTERVAL_US = 300_000_000;
@@ -41,6 +63,8 @@ export class ApiServer {
   private readonly storage: ObjectStorage;
   private readonly registry: Registry;
   private readonly watchCaches = new Map<string, WatchCache>();
+  private readonly access: AccessControl;
+  private readonly inFlight: InFlightLimiter;
   private requests = 0;
 
   constructor(
@@ -53,6 +77,17 @@ export class ApiServer {
     });
     this.storage = new ObjectStorage(this.kv, ports.checkImmutability);
     this.registry = new Registry(this.storage, ports.clock, ports.random);
+    this.inFlight = new InFlightLimiter(
+      options.maxRequestsInFlight ?? DEFAULT_MAX_REQUESTS_IN_FLIGHT,
+      options.maxMutatingRequestsInFlight ?? DEFAULT_MAX_MUTATING_REQUESTS_IN_FLIGHT,
+    );
+    this.access = new AccessControl(options.access ?? OPEN_ACCESS, {
+      clock: ports.clock,
+      spawn: (task) => ports.spawn(task),
+      cacheFor: (d) => this.cacheFor(d),
+      getObject: this.tokenObject,
+      ensure: (obj) => this.ensure(obj),
+    });
     ports.transport.listen(API_PROTOCOL, {
       onRequest: (_from, req) => this.handle(req),
       onStream: (_from, req, stream) => this.watch(req, stream),
@@ -66,24 +101,56 @@ export class ApiServer {
     return this.requests;
   }
 
-  /** Serves one request and records it in the trace (verb, resource, code, latency). */
+  /** Serves one request and records it in the trace (verb, resource, code, latency, user). */
   async handle(req: ApiRequest): Promise<ApiResponse> {
     this.requests++;
     const startUs = this.ports.clock.now();
-    const response = await this.serve(req);
+    const { response, user } = await this.authenticateAndServe(req);
     this.ports.trace.emit('api.request', {
       verb: req.method,
       path: req.path,
       code: response.status,
       latencyUs: this.ports.clock.now() - startUs,
-      ...(req.user === undefined ? {} : { user: req.user }),
+      ...(user === undefined ? {} : { user: user.name }),
     });
     return response;
   }
 
-  private async serve(req: ApiRequest): Promise<ApiResponse> {
+  /**
+   * The handler chain in upstream's order: authentication (401), max-in-flight (429),
+   * authorization (403, decided on the request line alone), then the request itself.
+   */
+  private async authenticateAndServe(
+    req: ApiRequest,
+  ): Promise<{ response: ApiResponse; user?: UserInfo }> {
+    const authn = await this.access.authenticate(req.authorization);
+    if (authn.kind === 'unauthorized') return { response: statusReply(errors.unauthorized()) };
+    const user = authn.user;
+    const release = isPrivileged(user) ? () => {} : this.inFlight.tryAcquire(req.method !== 'GET');
+    if (release === undefined) return { response: TOO_MANY_REQUESTS, user };
+    try {
+      const query = req.query ?? {};
+      const attributes = requestAttributes(user, req.method, req.path, query);
+      const decision = await this.access.authorize(attributes);
+      if (decision.decision !== 'allow') {
+        return { response: statusReply(forbiddenStatus(attributes, decision.reason)), user };
+      }
+      const warnings: string[] = [];
+      const context: RequestContext = {
+        user,
+        dryRun: query.dryRun === 'All',
+        warn: (message) => warnings.push(message),
+      };
+      const response = await this.serve(req, context);
+      return { response: withWarnings(response, warnings), user };
+    } finally {
+      release();
+    }
+  }
+
+  private async serve(req: ApiRequest, context: RequestContext): Promise<ApiResponse> {
     const query = req.query ?? {};
-    const parsed = parseRequest(req.method, req.path, query);
+    const parsed = parseRequest(req.method, req.path, query, context);
     if (!parsed.ok) return statusReply(errors.notFound('', parsed.message));
     const info = parsed.info;
     const name = info.name ?? '';
@@ -134,16 +201,27 @@ export class ApiServer {
    * matching is ADDED), bookmarks on request, and 410 Expired for a compacted version.
    */
   private watch(req: ApiRequest, stream: ServerStream<WatchFrame>): void {
+    this.ports.spawn(() => this.authorizedWatch(req, stream));
+  }
+
+  private async authorizedWatch(req: ApiRequest, stream: ServerStream<WatchFrame>): Promise<void> {
     const query = req.query ?? {};
-    this.ports.trace.emit('api.watch', {
-      path: req.path,
-      resourceVersion: query.resourceVersion ?? '',
-      ...(req.user === undefined ? {} : { user: req.user }),
-    });
     const close = (s?: Status): void => {
       if (s !== undefined) stream.send({ type: 'ERROR', object: s });
       stream.close();
     };
+    const authn = await this.access.authenticate(req.authorization);
+    const user = authn.kind === 'authenticated' ? authn.user : undefined;
+    this.ports.trace.emit('api.watch', {
+      path: req.path,
+      resourceVersion: query.resourceVersion ?? '',
+      ...(user === undefined ? {} : { user: user.name }),
+    });
+    if (user === undefined) return close(errors.unauthorized());
+    const attributes = requestAttributes(user, 'GET', req.path, { ...query, watch: 'true' });
+    const decision = await this.access.authorize(attributes);
+    if (decision.decision !== 'allow') return close(forbiddenStatus(attributes, decision.reason));
+    if (!stream.open) return;
     const parsed = parseRequest('GET', req.path, { ...query, watch: 'true' });
     if (!parsed.ok) return close(errors.notFound('', parsed.message));
     const info = parsed.info;
@@ -164,18 +242,33 @@ export class ApiServer {
     if (timeoutSeconds !== undefined && timeoutSeconds > 0) {
       this.ports.clock.setTimer(timeoutSeconds * 1_000_000, () => stream.close());
     }
-    this.ports.spawn(async () => {
-      const stop = await this.cacheFor(info.definition).watch(rv, {
-        namespace: info.resource.namespaced ? info.namespace : undefined,
-        selectors,
-        bookmarks: query.allowWatchBookmarks === 'true',
-        send: (frame) => stream.send(frame),
-        close,
-      });
-      if (stop === undefined) return;
-      if (stream.open) stream.onClose(stop);
-      else stop();
+    const stop = await this.cacheFor(info.definition).watch(rv, {
+      namespace: info.resource.namespaced ? info.namespace : undefined,
+      selectors,
+      bookmarks: query.allowWatchBookmarks === 'true',
+      send: (frame) => stream.send(frame),
+      close,
     });
+    if (stop === undefined) return;
+    if (stream.open) stream.onClose(stop);
+    else stop();
+  }
+
+  /** The metadata of an object a ServiceAccount token is bound to (core group only). */
+  private readonly tokenObject: TokenObjectGetter = async (resource, namespace, name) => {
+    if (definitionForPath('v1', resource) === undefined) return 'unserved';
+    const r = await this.storage.get<KObject>(objectKey(resource, namespace, name));
+    if (r.ok) return r.value.metadata;
+    return r.failure.kind === 'not-found' ? 'not-found' : 'unavailable';
+  };
+
+  /** Creates `obj` as the API server itself unless it exists; false when the store failed. */
+  private async ensure(obj: KObject): Promise<boolean> {
+    const definition = definitionFor(obj.kind);
+    if (definition === undefined) return false;
+    const info = requestInfoFor(definition, 'create', obj.metadata.namespace);
+    const r = await this.registry.create(info, obj);
+    return r.status === 201 || r.status === 409;
   }
 
   private cacheFor(definition: ResourceDefinition): WatchCache {
@@ -228,6 +321,13 @@ function scopeError(info: RequestInfo): Status | undefined {
     );
   }
   return info.verb === 'list' || info.verb === 'watch' ? undefined : errors.methodNotAllowed();
+}
+
+/** Admission's warnings as Warning headers (299, as upstream's warning recorder writes them). */
+function withWarnings(response: ApiResponse, warnings: readonly string[]): ApiResponse {
+  if (warnings.length === 0) return response;
+  const header = warnings.map((w) => `299 - ${JSON.stringify(w)}`).join(', ');
+  return { ...response, headers: { ...response.headers, Warning: header } };
 }
 
 function deleteOptions(req: ApiRequest): DeleteOptions {

@@ -333,15 +333,19 @@ export const apiRequest: fc.Arbitrary<ApiRequest> = rec(
     query: fc.dictionary(text, text, { maxKeys: 3, noNullPrototype: true }),
     body: jsonObject,
     contentType: text,
-    user: text,
+    authorization: text,
   },
   ['kind', 'method', 'path'],
 );
 
-export const apiResponse: fc.Arbitrary<ApiResponse> = rec({
-  status: fc.integer({ min: 100, max: 599 }),
-  body: jsonObject,
-});
+export const apiResponse: fc.Arbitrary<ApiResponse> = rec(
+  {
+    status: fc.integer({ min: 100, max: 599 }),
+    body: jsonObject,
+    headers: fc.dictionary(text, text, { maxKeys: 2, noNullPrototype: true }),
+  },
+  ['status', 'body'],
+);
 
 export const watchFrame: fc.Arbitrary<WatchFrame> = rec({
   type: fc.constantFrom(

@@ -51,13 +51,14 @@ export type TokenObjectResource = 'serviceaccounts' | 'pods' | 'secrets';
 
 /**
  * Reads the objects a token is bound to (upstream's ServiceAccountTokenGetter): their metadata,
- * 'not-found', or 'unavailable' when the store could not answer.
+ * 'not-found', 'unavailable' when the store could not answer, or 'unserved' when the API server
+ * does not serve the resource at all (then there is nothing to check the claim against).
  */
 export type TokenObjectGetter = (
   resource: TokenObjectResource,
   namespace: string,
   name: string,
-) => Promise<ObjectMeta | 'not-found' | 'unavailable'>;
+) => Promise<ObjectMeta | 'not-found' | 'unavailable' | 'unserved'>;
 
 export function issueServiceAccountToken(
   signer: TokenSigner,
@@ -192,6 +193,7 @@ async function checkBoundObjects(
   for (const [resource, r, what] of checks) {
     if (r === undefined) continue;
     const meta = await getObject(resource, c.namespace, r.name);
+    if (meta === 'unserved') continue;
     if (meta === 'unavailable') return `could not read ${resource} ${c.namespace}/${r.name}`;
     if (meta === 'not-found') return `${resource} ${JSON.stringify(r.name)} not found`;
     const deletedAtUs = meta.deletionTimestamp ? parseTime(meta.deletionTimestamp) : undefined;

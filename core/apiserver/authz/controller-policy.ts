@@ -213,6 +213,12 @@ const ROLES: Readonly<Record<string, readonly PolicyRule[]>> = {
     rule(['update'], [LEGACY], ['pods/finalizers']),
     eventsRule(),
   ],
+  'taint-eviction-controller': [
+    rule(['patch', 'update'], [LEGACY], ['pods/status']),
+    // The controller reads the pod fresh before it deletes it.
+    rule(['list', 'get', 'delete'], [LEGACY], ['pods']),
+    eventsRule(),
+  ],
   'ttl-after-finished-controller': [
     rule(['get', 'list', 'watch', 'delete'], [BATCH], ['jobs']),
     eventsRule(),
