@@ -6,7 +6,12 @@ import { DEFAULT_KV_CLIENT, KvClient } from '../store/kv-client.ts';
 import { revision } from '../store/types.ts';
 import type { ApiRequest, ApiResponse, WatchFrame } from '../api/http.ts';
 import { definitionFor, definitionForPath, type ResourceDefinition } from '../api/kinds/index.ts';
-import type { KObject } from '../api/types.ts';
+import type { Kind, KindOf, KObject } from '../api/types.ts';
+import { AdmissionChain } from './admission/chain.ts';
+import { AdmissionHooks } from './admission/hooks.ts';
+import type { ObjectLookups } from './admission/lookups.ts';
+import { admissionPlugins, type AdmissionOptions } from './admission/plugins.ts';
+import { keyFor, storageFailure } from './registry/context.ts';
 import type { DeleteOptions } from '../api/meta-types.ts';
 import { API_PROTOCOL } from '../api/http-codec.ts';
 import type { TokenObjectGetter } from './authn/service-account-token.ts';
@@ -47,6 +52,7 @@ export interface ApiServerOptions {
   /** --max-requests-inflight (400) and --max-mutating-requests-inflight (200); 0: no limit. */
   readonly maxRequestsInFlight?: number;
   readonly maxMutatingRequestsInFlight?: number;
+  readonly admission?: AdmissionOptions;
 }
 
 export const DEFAULT_COMPACTION_INTERVAL_US = 300_000_000;
@@ -76,7 +82,16 @@ export class ApiServer {
       clock: ports.clock,
     });
     this.storage = new ObjectStorage(this.kv, ports.checkImmutability);
-    this.registry = new Registry(this.storage, ports.clock, ports.random);
+    const lookups: ObjectLookups = {
+      get: (kind, namespace, name) => this.lookup(kind, namespace, name),
+    };
+    const hooks = options.admission?.hooks ?? new AdmissionHooks();
+    this.registry = new Registry(
+      this.storage,
+      ports.clock,
+      ports.random,
+      new AdmissionChain(admissionPlugins(lookups, hooks, options.admission)),
+    );
     this.inFlight = new InFlightLimiter(
       options.maxRequestsInFlight ?? DEFAULT_MAX_REQUESTS_IN_FLIGHT,
       options.maxMutatingRequestsInFlight ?? DEFAULT_MAX_MUTATING_REQUESTS_IN_FLIGHT,
@@ -261,6 +276,19 @@ export class ApiServer {
     if (r.ok) return r.value.metadata;
     return r.failure.kind === 'not-found' ? 'not-found' : 'unavailable';
   };
+
+  /** Admission's reads: an object by kind and name, straight from the store. */
+  private async lookup<K extends Kind>(
+    kind: K,
+    namespace: string | undefined,
+    name: string,
+  ): Promise<KindOf<K> | Status> {
+    const definition = definitionFor(kind);
+    if (definition === undefined) return errors.notFound('', `no resource serves ${kind}`);
+    const info = requestInfoFor(definition, 'get', namespace, name);
+    const r = await this.storage.get<KindOf<K>>(keyFor(info, name));
+    return r.ok ? r.value : storageFailure(info, name, r.failure);
+  }
 
   /** Creates `obj` as the API server itself unless it exists; false when the store failed. */
   private async ensure(obj: KObject): Promise<boolean> {

@@ -1,8 +1,7 @@
 /**
  * The admission chain (k8s.io/apiserver/pkg/admission/chain.go): mutating plugins in order,
- * each seeing the object the previous one left; then the storage policies that upstream's REST
- * storages apply after mutating admission (RBAC's escalation check); validating plugins run
- * later, on the object as it will be stored. Warnings are collected for the response.
+ * each seeing the object the previous one left; validating plugins run later, on the object as
+ * it will be stored. Warnings are collected for the response.
  */
 import type { Status } from '../../api/status-types.ts';
 import type { KObject } from '../../api/types.ts';
@@ -21,14 +20,8 @@ export type ValidationOutcome =
   | { readonly ok: false; readonly status: Status; readonly warnings: readonly string[] };
 
 export class AdmissionChain {
-  /**
-   * `plugins`: in upstream's plugin order; `policies`: storage-level checks that may only
-   * refuse, run after the mutating plugins.
-   */
-  constructor(
-    private readonly plugins: readonly AdmissionPlugin[],
-    private readonly policies: readonly AdmissionPlugin[] = [],
-  ) {}
+  /** `plugins`: in upstream's plugin order. */
+  constructor(private readonly plugins: readonly AdmissionPlugin[]) {}
 
   get pluginNames(): readonly string[] {
     return this.plugins.map((p) => p.name);
@@ -43,11 +36,6 @@ export class AdmissionChain {
       warnings.push(...(r.warnings ?? []));
       if (!r.allowed) return { ok: false, status: r.status, warnings };
       if (r.object !== undefined) current = { ...current, object: r.object };
-    }
-    for (const p of this.policies) {
-      if (p.admit === undefined || !p.handles(a.operation)) continue;
-      const r = await p.admit(current);
-      if (!r.allowed) return { ok: false, status: r.status, warnings };
     }
     return { ok: true, object: current.object, warnings };
   }

@@ -13,8 +13,4 @@ export interface ObjectLookups {
     namespace: string | undefined,
     name: string,
   ): Promise<KindOf<K> | Status>;
-  list<K extends Kind>(
-    kind: K,
-    namespace: string | undefined,
-  ): Promise<readonly KindOf<K>[] | Status>;
 }

@@ -8,6 +8,7 @@ import { qualifiedResource, type ResourceInfo } from '../../api/resources.ts';
 import type { Status } from '../../api/status-types.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { Random } from '../../ports/random.ts';
+import type { AdmissionChain } from '../admission/chain.ts';
 import { collectionPrefix, objectKey } from '../keys.ts';
 import type { RequestInfo } from '../request-info.ts';
 import type { ObjectStorage, StorageFailure } from '../storage.ts';
@@ -16,6 +17,7 @@ export interface RegistryContext {
   readonly storage: ObjectStorage;
   readonly clock: Clock;
   readonly random: Random;
+  readonly admission: AdmissionChain;
 }
 
 /** How many times a read-modify-write retries on a conflict it caused itself (GuaranteedUpdate). */

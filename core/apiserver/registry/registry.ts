@@ -8,6 +8,7 @@ import type { ApiResponse } from '../../api/http.ts';
 import type { DeleteOptions } from '../../api/meta-types.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { Random } from '../../ports/random.ts';
+import { AdmissionChain } from '../admission/chain.ts';
 import type { RequestInfo } from '../request-info.ts';
 import type { ObjectStorage } from '../storage.ts';
 import { createAs } from './actions.ts';
@@ -23,8 +24,13 @@ import { mainPath, updateObject } from './update.ts';
 export class Registry {
   private readonly ctx: RegistryContext;
 
-  constructor(storage: ObjectStorage, clock: Clock, random: Random) {
-    this.ctx = { storage, clock, random };
+  constructor(
+    storage: ObjectStorage,
+    clock: Clock,
+    random: Random,
+    admission: AdmissionChain = new AdmissionChain([]),
+  ) {
+    this.ctx = { storage, clock, random, admission };
   }
 
   async get(info: RequestInfo, name: string): Promise<ApiResponse> {

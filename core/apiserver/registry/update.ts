@@ -9,6 +9,7 @@ import { deepEqual } from '../../api/meta-validation.ts';
 import { qualifiedKind, qualifiedResource } from '../../api/resources.ts';
 import type { Status } from '../../api/status-types.ts';
 import type { KObject } from '../../api/types.ts';
+import { admissionAttributes } from '../admission/request-attributes.ts';
 import type { RequestInfo } from '../request-info.ts';
 import { parseResourceVersion } from '../storage.ts';
 import { checkBody } from './body.ts';
@@ -82,9 +83,17 @@ export async function guaranteedUpdate(
     }
     const next = transform(old);
     if (errors.isStatus(next)) return next;
-    const updated = prepareForUpdate(def, path, next, old);
+    const mutated = await ctx.admission.admit(admissionAttributes(info, 'UPDATE', name, next, old));
+    for (const w of mutated.warnings) info.context.warn(w);
+    if (!mutated.ok) return mutated.status;
+    const updated = prepareForUpdate(def, path, mutated.object as KObject, old);
     const errs = path.strategy.validateUpdate(updated, old);
     if (errs.length > 0) return errors.invalid(qualifiedKind(info.resource), name, errs);
+    const validated = await ctx.admission.validate(
+      admissionAttributes(info, 'UPDATE', name, updated, old),
+    );
+    for (const w of validated.warnings) info.context.warn(w);
+    if (!validated.ok) return validated.status;
     const r = isReadyToDelete(def, updated)
       ? await ctx.storage.delete<KObject>(key, oldRv)
       : await ctx.storage.update(key, updated, oldRv);

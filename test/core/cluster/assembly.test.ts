@@ -134,6 +134,6 @@ describe('cluster assembly', () => {
       'system:node:node-1',
       'system:node:node-2',
     ]);
-    expect(registered).toEqual(layout.nodes);
+    expect([...registered].sort()).toEqual(layout.nodes);
   });
 });
