@@ -1,4 +1,9 @@
 /** The union of stored kinds, so switches over `kind` can end in assertNever. */
+import type {
+  SelfSubjectAccessReview,
+  SelfSubjectRulesReview,
+  SubjectAccessReview,
+} from './access-review-types.ts';
 import type { Binding, Event, Lease, Namespace } from './cluster-types.ts';
 import type { ConfigMap } from './kinds/config-map.ts';
 import type { Node } from './node-types.ts';
@@ -20,7 +25,10 @@ export type KObject =
   | Role
   | ClusterRole
   | RoleBinding
-  | ClusterRoleBinding;
+  | ClusterRoleBinding
+  | SubjectAccessReview
+  | SelfSubjectAccessReview
+  | SelfSubjectRulesReview;
 export type Kind = KObject['kind'];
 
 /** Narrows the union by kind: `KindOf<'Pod'>` is `Pod`. */

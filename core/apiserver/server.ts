@@ -7,7 +7,10 @@ import { revision } from '../store/types.ts';
 import type { ApiRequest, ApiResponse, WatchFrame } from '../api/http.ts';
 import { definitionFor, definitionForPath, type ResourceDefinition } from '../api/kinds/index.ts';
 import type { Kind, KindOf, KObject } from '../api/types.ts';
+import { qualifiedKind } from '../api/resources.ts';
 import { AdmissionChain } from './admission/chain.ts';
+import { accessReviews, type ReviewHandler } from './authz/reviews.ts';
+import { checkBody } from './registry/body.ts';
 import { AdmissionHooks } from './admission/hooks.ts';
 import type { ObjectLookups } from './admission/lookups.ts';
 import { admissionPlugins, type AdmissionOptions } from './admission/plugins.ts';
@@ -70,6 +73,7 @@ export class ApiServer {
   private readonly registry: Registry;
   private readonly watchCaches = new Map<string, WatchCache>();
   private readonly access: AccessControl;
+  private readonly reviews: ReadonlyMap<string, ReviewHandler>;
   private readonly inFlight: InFlightLimiter;
   private requests = 0;
 
@@ -103,6 +107,7 @@ export class ApiServer {
       getObject: this.tokenObject,
       ensure: (obj) => this.ensure(obj),
     });
+    this.reviews = accessReviews(this.access);
     ports.transport.listen(API_PROTOCOL, {
       onRequest: (_from, req) => this.handle(req),
       onStream: (_from, req, stream) => this.watch(req, stream),
@@ -191,8 +196,11 @@ export class ApiServer {
           );
         return this.registry.list(info, sel, rv);
       }
-      case 'create':
+      case 'create': {
+        const review = this.reviews.get(info.resource.resource);
+        if (review !== undefined) return this.review(info, req.body, review);
         return this.registry.create(info, req.body);
+      }
       case 'update':
         return this.registry.update(info, name, req.body);
       case 'patch':
@@ -276,6 +284,22 @@ export class ApiServer {
     if (r.ok) return r.value.metadata;
     return r.failure.kind === 'not-found' ? 'not-found' : 'unavailable';
   };
+
+  /** A create the API server answers without storing anything (the access reviews). */
+  private async review(
+    info: RequestInfo,
+    body: unknown,
+    handler: ReviewHandler,
+  ): Promise<ApiResponse> {
+    const obj = checkBody(info, body, undefined);
+    if (errors.isStatus(obj)) return statusReply(obj);
+    const defaulted = info.definition.defaults(obj);
+    const errs = info.definition.validate(defaulted);
+    if (errs.length > 0) {
+      return statusReply(errors.invalid(qualifiedKind(info.resource), '', errs));
+    }
+    return { status: 201, body: await handler(info.context.user, defaulted) };
+  }
 
   /** Admission's reads: an object by kind and name, straight from the store. */
   private async lookup<K extends Kind>(

@@ -19,6 +19,9 @@ import { NODE } from './node.ts';
 import { POD } from './pod.ts';
 import { POD_DISRUPTION_BUDGET } from './pod-disruption-budget.ts';
 import { REPLICA_SET } from './replica-set.ts';
+import { SELF_SUBJECT_ACCESS_REVIEW } from './self-subject-access-review.ts';
+import { SELF_SUBJECT_RULES_REVIEW } from './self-subject-rules-review.ts';
+import { SUBJECT_ACCESS_REVIEW } from './subject-access-review.ts';
 import { ROLE } from './role.ts';
 import { ROLE_BINDING } from './role-binding.ts';
 
@@ -35,6 +38,9 @@ export const DEFINITIONS: readonly ResourceDefinition[] = [
   NODE,
   POD,
   REPLICA_SET,
+  SELF_SUBJECT_ACCESS_REVIEW,
+  SELF_SUBJECT_RULES_REVIEW,
+  SUBJECT_ACCESS_REVIEW,
   LEASE,
   POD_DISRUPTION_BUDGET,
   CLUSTER_ROLE_BINDING,

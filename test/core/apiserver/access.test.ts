@@ -200,3 +200,90 @@ describe('max in flight', () => {
     );
   });
 });
+
+describe('access reviews', () => {
+  it('answer can-i questions for oneself and for others, and list one’s rules', async () => {
+    await run({ secure: true }, async (p) => {
+      const admin = adminClient(p);
+      const { token } = issueServiceAccountToken(SIM_SIGNER, DEFAULT_SERVICE_ACCOUNT_ISSUER, {
+        namespace: 'default',
+        serviceAccount: { name: 'reader', uid: '' },
+        audiences: [DEFAULT_SERVICE_ACCOUNT_ISSUER],
+        expirationSeconds: 3600,
+        id: 'token-2',
+        nowUs: p.clock.now(),
+      });
+      const sa = withToken(p, token);
+      await admin.create({
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'RoleBinding',
+        metadata: { name: 'reader-view', namespace: 'default' },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'view' },
+        subjects: [{ kind: 'ServiceAccount', name: 'reader', namespace: 'default' }],
+      } as RoleBinding);
+      await p.clock.sleep(100_000);
+      const canI = (verb: string, namespace: string) =>
+        sa.request<{ status: { allowed: boolean } }>(
+          'POST',
+          '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews',
+          {
+            body: {
+              apiVersion: 'authorization.k8s.io/v1',
+              kind: 'SelfSubjectAccessReview',
+              spec: { resourceAttributes: { verb, resource: 'pods', namespace } },
+            },
+          },
+        );
+      const list = await canI('list', 'default');
+      expect(list.status).toBe(201);
+      expect(list.ok && list.value.status.allowed).toBe(true);
+      const del = await canI('delete', 'default');
+      expect(del.ok && del.value.status.allowed).toBe(false);
+      const elsewhere = await canI('list', 'kube-system');
+      expect(elsewhere.ok && elsewhere.value.status.allowed).toBe(false);
+
+      const sar = {
+        apiVersion: 'authorization.k8s.io/v1',
+        kind: 'SubjectAccessReview',
+        spec: {
+          user: 'system:serviceaccount:default:reader',
+          nonResourceAttributes: { verb: 'get', path: '/version' },
+          groups: ['system:authenticated'],
+        },
+      };
+      const path = '/apis/authorization.k8s.io/v1/subjectaccessreviews';
+      const asked = await admin.request<{ status: { allowed: boolean } }>('POST', path, {
+        body: sar,
+      });
+      expect(asked.ok && asked.value.status.allowed).toBe(true);
+      const notAllowedToAsk = await sa.request('POST', path, { body: sar });
+      expect(notAllowedToAsk.status).toBe(403);
+      const invalid = await admin.request('POST', path, {
+        body: { ...sar, spec: { nonResourceAttributes: { verb: 'get', path: '/' } } },
+      });
+      expect(!invalid.ok && invalid.error.message).toBe(
+        'SubjectAccessReview.authorization.k8s.io "" is invalid: spec.user: Invalid value: "": at least one of user or group must be specified',
+      );
+
+      const rules = await sa.request<{
+        status: { resourceRules: { verbs: string[]; resources: string[] }[]; incomplete: boolean };
+      }>('POST', '/apis/authorization.k8s.io/v1/selfsubjectrulesreviews', {
+        body: {
+          apiVersion: 'authorization.k8s.io/v1',
+          kind: 'SelfSubjectRulesReview',
+          spec: { namespace: 'default' },
+        },
+      });
+      expect(rules.status).toBe(201);
+      if (!rules.ok) return;
+      expect(rules.value.status.incomplete).toBe(false);
+      const podRule = rules.value.status.resourceRules.find((r) => r.resources.includes('pods'));
+      expect(podRule?.verbs).toEqual(['get', 'list', 'watch']);
+      expect(
+        rules.value.status.resourceRules.some((r) =>
+          r.resources.includes('selfsubjectaccessreviews'),
+        ),
+      ).toBe(true);
+    });
+  });
+});

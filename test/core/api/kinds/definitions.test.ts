@@ -86,6 +86,36 @@ const KUBE_1_32 = [
     subresources: { status: ['get', 'patch', 'update'], scale: ['get', 'patch', 'update'] },
   },
   {
+    kind: 'SelfSubjectAccessReview',
+    apiVersion: 'authorization.k8s.io/v1',
+    resource: 'selfsubjectaccessreviews',
+    namespaced: false,
+    shortNames: [],
+    categories: [],
+    verbs: ['create'],
+    subresources: {},
+  },
+  {
+    kind: 'SelfSubjectRulesReview',
+    apiVersion: 'authorization.k8s.io/v1',
+    resource: 'selfsubjectrulesreviews',
+    namespaced: false,
+    shortNames: [],
+    categories: [],
+    verbs: ['create'],
+    subresources: {},
+  },
+  {
+    kind: 'SubjectAccessReview',
+    apiVersion: 'authorization.k8s.io/v1',
+    resource: 'subjectaccessreviews',
+    namespaced: false,
+    shortNames: [],
+    categories: [],
+    verbs: ['create'],
+    subresources: {},
+  },
+  {
     kind: 'Lease',
     apiVersion: 'coordination.k8s.io/v1',
     resource: 'leases',
@@ -160,6 +190,9 @@ function sample(def: ResourceDefinition): KObject {
     Binding: { target: {} },
     RoleBinding: { roleRef: {} },
     ClusterRoleBinding: { roleRef: {} },
+    SubjectAccessReview: { spec: {} },
+    SelfSubjectAccessReview: { spec: {} },
+    SelfSubjectRulesReview: { spec: {} },
   };
   return { ...base, ...(extra[r.kind] as object) } as KObject;
 }
