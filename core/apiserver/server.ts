@@ -143,7 +143,8 @@ export class ApiServer {
   private async authenticateAndServe(
     req: ApiRequest,
   ): Promise<{ response: ApiResponse; user?: UserInfo }> {
-    const authn = await this.access.authenticate(req.authorization);
+    const pending = this.access.authenticate(req.authorization);
+    const authn = pending instanceof Promise ? await pending : pending;
     if (authn.kind === 'unauthorized') return { response: statusReply(errors.unauthorized()) };
     const user = authn.user;
     const release = isPrivileged(user) ? () => {} : this.inFlight.tryAcquire(req.method !== 'GET');
@@ -151,7 +152,8 @@ export class ApiServer {
     try {
       const query = req.query ?? {};
       const attributes = requestAttributes(user, req.method, req.path, query);
-      const decision = await this.access.authorize(attributes);
+      const decided = this.access.authorize(attributes);
+      const decision = decided instanceof Promise ? await decided : decided;
       if (decision.decision !== 'allow') {
         return { response: statusReply(forbiddenStatus(attributes, decision.reason)), user };
       }

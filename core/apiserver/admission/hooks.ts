@@ -51,18 +51,22 @@ export interface AdmissionHook {
 
 /** The hooks an API server calls; tests and scenarios add and remove them while it runs. */
 export class AdmissionHooks {
-  private hooks: AdmissionHook[] = [];
+  private mutating: readonly AdmissionHook[] = [];
+  private validating: readonly AdmissionHook[] = [];
 
   install(hook: AdmissionHook): void {
-    this.hooks = [...this.hooks.filter((h) => h.name !== hook.name), hook];
+    this.remove(hook.name);
+    if (hook.type === 'mutating') this.mutating = [...this.mutating, hook];
+    else this.validating = [...this.validating, hook];
   }
 
   remove(name: string): void {
-    this.hooks = this.hooks.filter((h) => h.name !== name);
+    this.mutating = this.mutating.filter((h) => h.name !== name);
+    this.validating = this.validating.filter((h) => h.name !== name);
   }
 
   of(type: AdmissionHook['type']): readonly AdmissionHook[] {
-    return this.hooks.filter((h) => h.type === type);
+    return type === 'mutating' ? this.mutating : this.validating;
   }
 }
 
@@ -92,6 +96,7 @@ async function callAll(
 ): Promise<AdmissionResult> {
   let current = a;
   const warnings: string[] = [];
+  if (hooks.length === 0) return ADMIT;
   for (const hook of hooks) {
     if (!hook.rules.some((r) => ruleMatches(r, current))) continue;
     let response: HookResponse;

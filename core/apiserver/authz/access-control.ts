@@ -18,6 +18,7 @@ import {
   type TokenObjectGetter,
 } from '../authn/service-account-token.ts';
 import type { TokenSigner } from '../authn/signer.ts';
+import { AuthenticationCache } from '../authn/token-cache.ts';
 import { tokenFileAuthenticator, type StaticToken } from '../authn/token-file.ts';
 import type { UserInfo } from '../authn/user.ts';
 import { mirrorResource } from '../cache-mirror.ts';
@@ -74,7 +75,10 @@ export class AccessControl {
   private readonly authorizers: readonly (Authorizer & RuleResolver)[];
   readonly issuer: string;
   readonly rbac: RbacAuthorizer | undefined;
+  private readonly authenticated: AuthenticationCache<RequestAuthResult>;
   private ready: Promise<void> = Promise.resolve();
+  /** The policy is in place: authorization answers without waiting. */
+  private isReady = true;
 
   constructor(
     readonly options: AccessOptions,
@@ -82,6 +86,8 @@ export class AccessControl {
   ) {
     this.issuer = options.serviceAccountIssuer ?? DEFAULT_SERVICE_ACCOUNT_ISSUER;
     const signer = options.signer;
+    const nowUs = (): number => ports.clock.now();
+    this.authenticated = new AuthenticationCache(nowUs);
     this.authenticator = new RequestAuthenticator(
       [
         ...(options.tokens === undefined ? [] : [tokenFileAuthenticator(options.tokens)]),
@@ -93,7 +99,7 @@ export class AccessControl {
                 signer,
                 issuer: this.issuer,
                 audiences: [this.issuer],
-                nowUs: () => ports.clock.now(),
+                nowUs,
                 getObject: ports.getObject,
               }),
             ]),
@@ -111,19 +117,28 @@ export class AccessControl {
     this.authorizers = [PRIVILEGED_GROUPS, new NodeAuthorizer(graph), this.rbac];
     for (const resource of RBAC_RESOURCES) this.mirror(resource, cache.handlers(resource));
     this.mirror('pods', graph.handlers);
-    this.ready = this.bootstrap(cache);
+    this.isReady = false;
+    this.ready = this.bootstrap(cache).then(() => {
+      this.isReady = true;
+    });
   }
 
-  authenticate(authorization: string | undefined): Promise<RequestAuthResult> {
-    return this.authenticator.authenticate(authorization);
+  /** Who sent `authorization` (the header); a cached answer comes back without waiting. */
+  authenticate(authorization: string | undefined): RequestAuthResult | Promise<RequestAuthResult> {
+    return this.authenticated.get(authorization ?? '', () =>
+      this.authenticator.authenticate(authorization),
+    );
   }
 
-  /** The chain's decision; privileged users never wait for the policy to be in place. */
-  async authorize(a: Attributes): Promise<AuthorizationResult> {
+  /**
+   * The chain's decision, at once when the policy is in place; until then only privileged
+   * users are answered without waiting for it.
+   */
+  authorize(a: Attributes): AuthorizationResult | Promise<AuthorizationResult> {
+    if (this.isReady) return authorizeChain(this.authorizers, a);
     const first = authorizeChain(this.authorizers.slice(0, 1), a);
     if (first.decision !== 'no-opinion') return first;
-    await this.ready;
-    return authorizeChain(this.authorizers, a);
+    return this.ready.then(() => authorizeChain(this.authorizers, a));
   }
 
   async rulesFor(user: UserInfo, namespace: string): Promise<UserRules> {

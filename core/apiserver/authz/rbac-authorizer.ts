@@ -27,24 +27,56 @@ import { ruleAllows } from './rbac-rules.ts';
 /** Called per rule, or per resolution error; returning false stops the visit. */
 type RuleVisitor = (rule: PolicyRule | undefined, error: string | undefined) => boolean;
 
+interface ResolvedRules {
+  readonly rules: readonly PolicyRule[];
+  readonly errors: readonly string[];
+}
+
+/**
+ * Users whose resolved rules are remembered, by identity: the authentication cache hands out
+ * the same user object for every request with the same credential. Past it the memo starts over.
+ */
+const MAX_MEMOIZED_USERS = 4096;
+
+/**
+ * The authorizer is on every request's path, so the rules a user holds in a namespace are
+ * resolved once and remembered until the RBAC objects change (the cache's generation).
+ */
 export class RbacAuthorizer implements Authorizer, RuleResolver {
   readonly name = 'rbac';
+  private memo = new WeakMap<UserInfo, Map<string, ResolvedRules>>();
+  private memoUsers = 0;
+  private memoGeneration = -1;
 
   constructor(private readonly cache: RbacCache) {}
 
   authorize(a: Attributes): AuthorizationResult {
-    let allowed = false;
-    const errors: string[] = [];
-    this.visitRulesFor(a.user, a.namespace, (rule, error) => {
-      if (error !== undefined) errors.push(error);
-      else if (rule !== undefined && ruleAllows(a, rule)) allowed = true;
-      return !allowed;
-    });
-    if (allowed) return ALLOW;
+    const { rules, errors } = this.resolved(a.user, a.namespace);
+    for (const rule of rules) if (ruleAllows(a, rule)) return ALLOW;
     return {
       decision: 'no-opinion',
       reason: errors.length > 0 ? `RBAC: ${aggregate(errors)}` : '',
     };
+  }
+
+  private resolved(user: UserInfo, namespace: string): ResolvedRules {
+    if (this.memoGeneration !== this.cache.generation || this.memoUsers >= MAX_MEMOIZED_USERS) {
+      this.memo = new WeakMap();
+      this.memoUsers = 0;
+      this.memoGeneration = this.cache.generation;
+    }
+    let byNamespace = this.memo.get(user);
+    if (byNamespace === undefined) {
+      byNamespace = new Map();
+      this.memo.set(user, byNamespace);
+      this.memoUsers++;
+    }
+    let r = byNamespace.get(namespace);
+    if (r === undefined) {
+      r = this.policyRulesFor(user, namespace);
+      byNamespace.set(namespace, r);
+    }
+    return r;
   }
 
   rulesFor(user: UserInfo, namespace: string): UserRules {

@@ -36,6 +36,12 @@ export class RbacCache {
   private readonly synced = new Set<Resource>();
   private waiters: Array<() => void> = [];
   private readonly listeners: Array<() => void> = [];
+  private changes = 0;
+
+  /** Grows with every change: what was computed from the cache at one value holds until the next. */
+  get generation(): number {
+    return this.changes;
+  }
 
   /** The mirror handlers of one of the four resources. */
   handlers(resource: Resource): MirrorHandlers {
@@ -196,6 +202,7 @@ export class RbacCache {
   }
 
   private changed(): void {
+    this.changes++;
     this.aggregated = new Map();
     const waiters = this.waiters;
     this.waiters = [];

@@ -66,7 +66,7 @@ export function accessReviews(access: AccessControl): ReadonlyMap<string, Review
 }
 
 async function decide(access: AccessControl, user: UserInfo, spec: AccessReviewSpec) {
-  const r = await access.authorize(attributesOf(user, spec));
+  const r = await Promise.resolve(access.authorize(attributesOf(user, spec)));
   return {
     allowed: r.decision === 'allow',
     ...(r.decision === 'deny' ? { denied: true } : {}),
