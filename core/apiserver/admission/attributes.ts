@@ -64,9 +64,9 @@ export interface AdmissionPlugin {
   readonly name: string;
   handles(operation: Operation): boolean;
   /** Mutating admission: may change the object (return it) or refuse. */
-  admit?(a: AdmissionAttributes): Promise<AdmissionResult>;
+  admit?(a: AdmissionAttributes): AdmissionResult | Promise<AdmissionResult>;
   /** Validating admission: may only refuse; an object it returns is ignored. */
-  validate?(a: AdmissionAttributes): Promise<AdmissionResult>;
+  validate?(a: AdmissionAttributes): AdmissionResult | Promise<AdmissionResult>;
 }
 
 /** admission.NewHandler: a plugin for these operations only. */

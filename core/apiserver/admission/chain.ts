@@ -19,6 +19,7 @@ export type ValidationOutcome =
   | { readonly ok: true; readonly warnings: readonly string[] }
   | { readonly ok: false; readonly status: Status; readonly warnings: readonly string[] };
 
+/** Plugins may answer at once (most do) or later; only a later answer costs a wait. */
 export class AdmissionChain {
   /** `plugins`: in upstream's plugin order. */
   constructor(private readonly plugins: readonly AdmissionPlugin[]) {}
@@ -32,7 +33,8 @@ export class AdmissionChain {
     let current = a;
     for (const p of this.plugins) {
       if (p.admit === undefined || !p.handles(a.operation)) continue;
-      const r = await p.admit(current);
+      const pending = p.admit(current);
+      const r = pending instanceof Promise ? await pending : pending;
       warnings.push(...(r.warnings ?? []));
       if (!r.allowed) return { ok: false, status: r.status, warnings };
       if (r.object !== undefined) current = { ...current, object: r.object };
@@ -44,7 +46,8 @@ export class AdmissionChain {
     const warnings: string[] = [];
     for (const p of this.plugins) {
       if (p.validate === undefined || !p.handles(a.operation)) continue;
-      const r = await p.validate(a);
+      const pending = p.validate(a);
+      const r = pending instanceof Promise ? await pending : pending;
       warnings.push(...(r.warnings ?? []));
       if (!r.allowed) return { ok: false, status: r.status, warnings };
     }

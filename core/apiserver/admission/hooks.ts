@@ -79,12 +79,18 @@ export function hookPlugins(hooks: AdmissionHooks): readonly AdmissionPlugin[] {
     {
       name: MUTATING_ADMISSION_WEBHOOK,
       handles: () => true,
-      admit: (a) => callAll(hooks.of('mutating'), a, true),
+      admit: (a) => {
+        const mutating = hooks.of('mutating');
+        return mutating.length === 0 ? ADMIT : callAll(mutating, a, true);
+      },
     },
     {
       name: VALIDATING_ADMISSION_WEBHOOK,
       handles: () => true,
-      validate: (a) => callAll(hooks.of('validating'), a, false),
+      validate: (a) => {
+        const validating = hooks.of('validating');
+        return validating.length === 0 ? ADMIT : callAll(validating, a, false);
+      },
     },
   ];
 }
@@ -96,7 +102,6 @@ async function callAll(
 ): Promise<AdmissionResult> {
   let current = a;
   const warnings: string[] = [];
-  if (hooks.length === 0) return ADMIT;
   for (const hook of hooks) {
     if (!hook.rules.some((r) => ruleMatches(r, current))) continue;
     let response: HookResponse;

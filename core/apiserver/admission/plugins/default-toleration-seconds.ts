@@ -18,7 +18,7 @@ export function defaultTolerationSeconds(
   return {
     name: DEFAULT_TOLERATION_SECONDS,
     handles: handlesOnly('CREATE', 'UPDATE'),
-    admit: async (a) => {
+    admit: (a) => {
       if (a.resource.group !== '' || a.resource.resource !== 'pods' || a.subresource !== '') {
         return ADMIT;
       }

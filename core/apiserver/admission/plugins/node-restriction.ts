@@ -28,7 +28,7 @@ export const MIRROR_POD_ANNOTATION = 'kubernetes.io/config.mirror';
 export const nodeRestriction: AdmissionPlugin = {
   name: NODE_RESTRICTION,
   handles: () => true,
-  validate: async (a) => {
+  validate: (a) => {
     const node = nodeIdentity(a.userInfo);
     if (node === undefined) return ADMIT;
     if (node === '') return refuse(a, `could not determine node from user "${a.userInfo.name}"`);
