@@ -10,6 +10,7 @@ import type { ObjectLookups } from './lookups.ts';
 import { defaultTolerationSeconds } from './plugins/default-toleration-seconds.ts';
 import { namespaceLifecycle } from './plugins/namespace-lifecycle.ts';
 import { nodeRestriction } from './plugins/node-restriction.ts';
+import { podSecurity } from './plugins/pod-security.ts';
 
 export interface AdmissionOptions {
   /** In-process admission hooks (webhooks); the caller keeps the object to install more later. */
@@ -27,7 +28,8 @@ export function admissionPlugins(
     namespaceLifecycle(lookups),
     // LimitRanger (LimitRange), then ServiceAccount (ServiceAccount) go here.
     nodeRestriction,
-    // PodSecurity, then Priority (PriorityClass) go here.
+    podSecurity(lookups),
+    // Priority (PriorityClass) goes here.
     defaultTolerationSeconds(options.defaultTolerationSeconds),
     // DefaultStorageClass (StorageClass) goes here.
     ...hookPlugins(hooks),

@@ -6,6 +6,7 @@ import { AdmissionChain } from '../../../core/apiserver/admission/chain.ts';
 import type { AdmissionAttributes } from '../../../core/apiserver/admission/attributes.ts';
 import { AdmissionHooks, type AdmissionHook } from '../../../core/apiserver/admission/hooks.ts';
 import { admissionPlugins } from '../../../core/apiserver/admission/plugins.ts';
+import { API_PROTOCOL } from '../../../core/api/http-codec.ts';
 import { ApiClient } from '../../../core/client/api-client.ts';
 import { nodeClientIdentity } from '../../../core/cluster/identities.ts';
 import type { ProcessPorts } from '../../../core/ports/process.ts';
@@ -53,6 +54,7 @@ describe('admission', () => {
     expect(chain.pluginNames).toEqual([
       'NamespaceLifecycle',
       'NodeRestriction',
+      'PodSecurity',
       'DefaultTolerationSeconds',
       'MutatingAdmissionWebhook',
       'ValidatingAdmissionWebhook',
@@ -248,6 +250,70 @@ describe('admission', () => {
         'pods "Unknown" is forbidden: node "node-1" can only delete pods with spec.nodeName set to itself',
       );
       expect(userInfo('x').name).toBe('x');
+    });
+  });
+
+  it('enforces and warns by the namespace’s Pod Security labels (PodSecurity)', async () => {
+    await run({}, async (p) => {
+      const api = adminClient(p);
+      const ns = (name: string, labels: Record<string, string>) =>
+        api.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels } } as never);
+      await ns('strict', { 'pod-security.kubernetes.io/enforce': 'restricted' });
+      await ns('base', {
+        'pod-security.kubernetes.io/enforce': 'baseline',
+        'pod-security.kubernetes.io/warn': 'restricted',
+      });
+      const plain = await api.create(pod('plain', {}, 'strict'));
+      expect(!plain.ok && plain.error).toMatchObject({
+        code: 403,
+        message:
+          'pods "plain" is forbidden: violates PodSecurity "restricted:latest": allowPrivilegeEscalation != false (container "c" must set securityContext.allowPrivilegeEscalation=false), unrestricted capabilities (container "c" must set securityContext.capabilities.drop=["ALL"]), runAsNonRoot != true (pod or container "c" must set securityContext.runAsNonRoot=true), seccompProfile (pod or container "c" must set securityContext.seccompProfile.type to "RuntimeDefault" or "Localhost")',
+      });
+      const hardened = {
+        ...pod('hardened', {}, 'strict'),
+        spec: {
+          securityContext: { runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } },
+          containers: [
+            {
+              name: 'c',
+              image: 'nginx:1.25',
+              securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
+            },
+          ],
+        },
+      } as unknown as Pod;
+      expect((await api.create(hardened)).status).toBe(201);
+      const hostile = {
+        ...pod('hostile', { hostNetwork: true }, 'base'),
+        spec: {
+          hostNetwork: true,
+          containers: [
+            { name: 'a', image: 'i', securityContext: { privileged: true } },
+            { name: 'b', image: 'i', securityContext: { privileged: true } },
+          ],
+        },
+      } as unknown as Pod;
+      const refused = await api.create(hostile);
+      expect(!refused.ok && refused.error.message).toBe(
+        'pods "hostile" is forbidden: violates PodSecurity "baseline:latest": host namespaces (hostNetwork=true), privileged (containers "a", "b" must not set securityContext.privileged=true)',
+      );
+      // Admitted under baseline, with restricted's complaints as a Warning header.
+      const r = await p.transport.request(
+        API_PROTOCOL,
+        'apiserver',
+        {
+          kind: 'http',
+          method: 'POST',
+          path: '/api/v1/namespaces/base/pods',
+          body: pod('warned', {}, 'base'),
+          authorization: `Bearer ${issueClientCredential(SIM_SIGNER, { user: 'root', groups: ['system:masters'] })}`,
+        },
+        10_000_000,
+      );
+      expect(r.kind === 'reply' && r.body.status).toBe(201);
+      expect(r.kind === 'reply' && r.body.headers?.Warning).toMatch(
+        /^299 - "would violate PodSecurity \\"restricted:latest\\": allowPrivilegeEscalation != false/,
+      );
     });
   });
 });
