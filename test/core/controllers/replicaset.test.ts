@@ -103,8 +103,9 @@ describe('ReplicaSet controller', () => {
           300_000_000,
           '5 pods',
         );
-        // Measured 0-61 s over these seeds (reflector back-off and expectation timeouts dominate).
-        expect(convergedUs, 'within 90 s of the restart').toBeLessThanOrEqual(90_000_000);
+        // Reflector back-off and expectation timeouts dominate; over seeds 1-300 main measured
+        // p90 69 s and p99 134 s (3b2afc9), and authentication moved seed 7 to 90.1 s.
+        expect(convergedUs, 'within 150 s of the restart').toBeLessThanOrEqual(150_000_000);
         await ports.clock.sleep(60_000_000);
       });
       expect(monitor.activeOf('web')).toHaveLength(5);
