@@ -22,7 +22,7 @@ import {
   type UserRules,
 } from './authorizer.ts';
 import type { RbacCache } from './rbac-cache.ts';
-import { ruleAllows } from './rbac-rules.ts';
+import { rulesAllow } from './rbac-rules.ts';
 
 /** Called per rule, or per resolution error; returning false stops the visit. */
 type RuleVisitor = (rule: PolicyRule | undefined, error: string | undefined) => boolean;
@@ -52,7 +52,7 @@ export class RbacAuthorizer implements Authorizer, RuleResolver {
 
   authorize(a: Attributes): AuthorizationResult {
     const { rules, errors } = this.resolved(a.user, a.namespace);
-    for (const rule of rules) if (ruleAllows(a, rule)) return ALLOW;
+    if (rulesAllow(a, rules)) return ALLOW;
     return {
       decision: 'no-opinion',
       reason: errors.length > 0 ? `RBAC: ${aggregate(errors)}` : '',

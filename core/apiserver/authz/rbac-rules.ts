@@ -7,29 +7,32 @@
 import { ALL, type PolicyRule } from '../../api/rbac-types.ts';
 import type { Attributes } from './attributes.ts';
 
-export function ruleAllows(a: Attributes, rule: PolicyRule): boolean {
-  if (a.resourceRequest) {
-    const combined = a.subresource === '' ? a.resource : `${a.resource}/${a.subresource}`;
-    return (
-      verbMatches(rule, a.verb) &&
-      apiGroupMatches(rule, a.apiGroup) &&
+/** Whether any of `rules` allows the request (the authorizer's loop, on every request). */
+export function rulesAllow(a: Attributes, rules: readonly PolicyRule[]): boolean {
+  if (!a.resourceRequest) {
+    for (const rule of rules) {
+      if (includesOrAll(rule.verbs, a.verb) && nonResourceURLMatches(rule, a.path)) return true;
+    }
+    return false;
+  }
+  const combined = a.subresource === '' ? a.resource : `${a.resource}/${a.subresource}`;
+  for (const rule of rules) {
+    if (
+      includesOrAll(rule.verbs, a.verb) &&
+      includesOrAll(rule.apiGroups, a.apiGroup) &&
       resourceMatches(rule, combined, a.subresource) &&
       resourceNameMatches(rule, a.name)
-    );
+    ) {
+      return true;
+    }
   }
-  return verbMatches(rule, a.verb) && nonResourceURLMatches(rule, a.path);
+  return false;
 }
 
-export function rulesAllow(a: Attributes, rules: readonly PolicyRule[]): boolean {
-  return rules.some((r) => ruleAllows(a, r));
-}
-
-function verbMatches(rule: PolicyRule, verb: string): boolean {
-  return rule.verbs.some((v) => v === ALL || v === verb);
-}
-
-function apiGroupMatches(rule: PolicyRule, group: string): boolean {
-  return (rule.apiGroups ?? []).some((g) => g === ALL || g === group);
+function includesOrAll(values: readonly string[] | undefined, value: string): boolean {
+  if (values === undefined) return false;
+  for (const v of values) if (v === value || v === ALL) return true;
+  return false;
 }
 
 /** An exact resource, "*", or "*" + "/<subresource>" for that subresource of any resource. */
