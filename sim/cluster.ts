@@ -12,6 +12,7 @@ import {
 } from '../core/cluster/assembly.ts';
 import type { ProcessPorts } from '../core/ports/process.ts';
 import { SimNetfilter } from './netfilter.ts';
+import { SIM_SIGNER } from './signer.ts';
 import { SimRuntime, type SimRuntimeOptions } from './runtime.ts';
 import type { Simulation } from './simulation.ts';
 
@@ -42,7 +43,10 @@ export function simMachine(
 }
 
 /** The simulator as a cluster host. */
-export const SIM_HOST: ClusterHost<SimMachineOptions> = { machine: simMachine };
+export const SIM_HOST: ClusterHost<SimMachineOptions> = {
+  machine: simMachine,
+  signer: SIM_SIGNER,
+};
 
 /** Starts every process of the cluster now, in the assembly's order. */
 export function buildCluster(sim: Simulation, spec: SimClusterSpec): ClusterLayout {

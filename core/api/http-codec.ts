@@ -1,6 +1,6 @@
 /**
  * The API protocol (http.ts's shapes) and its codecs: JSON, as Kubernetes speaks it. The
- * request codec carries the request line, query, user and body as one JSON document (a real
+ * request codec carries the request line, query, Authorization header and body as one JSON document (a real
  * host's HTTP front builds the same `ApiRequest` from a real request line, headers and body);
  * replies and watch frames are the JSON bodies upstream sends (`metav1.WatchEvent` per frame).
  * Decoding checks the envelope's shape, so a malformed message is refused at the edge.
@@ -30,7 +30,7 @@ function checkRequest(v: unknown): string | undefined {
     for (const [k, q] of Object.entries(v.query))
       if (typeof q !== 'string') return `query parameter ${k} must be a string`;
   }
-  for (const field of ['contentType', 'rawBody', 'user'] as const)
+  for (const field of ['contentType', 'rawBody', 'authorization'] as const)
     if (v[field] !== undefined && typeof v[field] !== 'string') return `${field} must be a string`;
   return undefined;
 }
@@ -42,6 +42,11 @@ function checkResponse(v: unknown): string | undefined {
   if (v.warnings !== undefined) {
     if (!Array.isArray(v.warnings)) return 'warnings must be a list of strings';
     for (const w of v.warnings) if (typeof w !== 'string') return 'warnings must be strings';
+  }
+  if (v.headers !== undefined) {
+    if (!isRecord(v.headers)) return 'headers must be an object of strings';
+    for (const [k, h] of Object.entries(v.headers))
+      if (typeof h !== 'string') return `header ${k} must be a string`;
   }
   return undefined;
 }

@@ -22,8 +22,8 @@ export interface ApiRequest {
    * raw text shows duplicate fields, which `fieldValidation` reports; `body` is its parse.
    */
   readonly rawBody?: string;
-  /** Authenticated user name; the simulated transport trusts the caller (authn comes later). */
-  readonly user?: string;
+  /** The Authorization header ("Bearer <token>"): the API server authenticates it. */
+  readonly authorization?: string;
 }
 
 export interface ApiResponse {
@@ -35,6 +35,8 @@ export interface ApiResponse {
    * and strategies warn about.
    */
   readonly warnings?: readonly string[];
+  /** Response headers beyond the content type (Retry-After on a 429). */
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 /** The media types a PATCH may carry (upstream's patch handler, for built-in kinds). */

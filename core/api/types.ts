@@ -1,4 +1,9 @@
 /** The union of stored kinds, so switches over `kind` can end in assertNever. */
+import type {
+  SelfSubjectAccessReview,
+  SelfSubjectRulesReview,
+  SubjectAccessReview,
+} from './access-review-types.ts';
 import type { Binding, Event, Lease, Namespace } from './cluster-types.ts';
 import type { ConfigMap } from './kinds/config-map.ts';
 import type { Ingress } from './kinds/ingress.ts';
@@ -19,6 +24,7 @@ import type { Service } from './kinds/service-types.ts';
 import type { Node } from './node-types.ts';
 import type { Pod } from './pod-types.ts';
 import type { PodDisruptionBudget } from './policy-types.ts';
+import type { ClusterRole, ClusterRoleBinding, Role, RoleBinding } from './rbac-types.ts';
 import type { ReplicaSet } from './replica-set-types.ts';
 import type { ControllerRevision } from './kinds/controller-revision.ts';
 import type { DaemonSet } from './kinds/daemon-set.ts';
@@ -62,7 +68,14 @@ export type KObject =
   | Job
   | CronJob
   | EndpointSlice
-  | HorizontalPodAutoscaler;
+  | HorizontalPodAutoscaler
+  | Role
+  | ClusterRole
+  | RoleBinding
+  | ClusterRoleBinding
+  | SubjectAccessReview
+  | SelfSubjectAccessReview
+  | SelfSubjectRulesReview;
 
 export type Kind = KObject['kind'];
 

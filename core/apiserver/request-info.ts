@@ -1,6 +1,7 @@
 import { definitionForPath, type ResourceDefinition } from '../api/kinds/index.ts';
 import type { ResourceInfo } from '../api/resources.ts';
 import type { HttpMethod } from '../api/http.ts';
+import { APISERVER, type UserInfo } from './authn/user.ts';
 
 export type RequestVerb =
   'get' | 'list' | 'watch' | 'create' | 'update' | 'patch' | 'delete' | 'deletecollection';
@@ -14,19 +15,25 @@ export interface RequestInfo {
   readonly name: string | undefined;
   readonly subresource: string | undefined;
   readonly verb: RequestVerb;
+  /** Who asks: the authenticated user (upstream keeps it in the request's context). */
+  readonly user: UserInfo;
 }
 
 export type ParseResult =
   | { readonly ok: true; readonly info: RequestInfo }
   | { readonly ok: false; readonly message: string };
 
-/** A request the API server makes of itself (system namespaces, an action on another object). */
+/**
+ * A request the API server makes of itself (system namespaces, an action on another object),
+ * as its own user unless `user` says on whose behalf.
+ */
 export function requestInfoFor(
   definition: ResourceDefinition,
   verb: RequestVerb,
   namespace: string | undefined,
   name?: string,
   subresource?: string,
+  user: UserInfo = APISERVER,
 ): RequestInfo {
   return {
     definition,
@@ -35,6 +42,7 @@ export function requestInfoFor(
     name,
     subresource,
     verb,
+    user,
   };
 }
 
@@ -42,6 +50,7 @@ export function parseRequest(
   method: HttpMethod,
   path: string,
   query: Readonly<Record<string, string>>,
+  user: UserInfo = APISERVER,
 ): ParseResult {
   const parts = path.split('/').filter((p) => p !== '');
   let apiVersion: string;
@@ -81,7 +90,15 @@ export function parseRequest(
   const verb = verbOf(method, name !== undefined, watch);
   return {
     ok: true,
-    info: { definition, resource: definition.resource, namespace, name, subresource, verb },
+    info: {
+      definition,
+      resource: definition.resource,
+      namespace,
+      name,
+      subresource,
+      verb,
+      user,
+    },
   };
 }
 

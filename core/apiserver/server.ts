@@ -5,10 +5,35 @@ import type { ServerStream } from '../ports/transport.ts';
 import { DEFAULT_KV_CLIENT, KvClient } from '../store/kv-client.ts';
 import { revision } from '../store/types.ts';
 import type { ApiRequest, ApiResponse, WatchFrame } from '../api/http.ts';
-import type { RangeConfig, ResourceDefinition } from '../api/kinds/index.ts';
+import {
+  definitionFor,
+  definitionForPath,
+  type RangeConfig,
+  type ResourceDefinition,
+} from '../api/kinds/index.ts';
+import type { Kind, KindOf, KObject } from '../api/types.ts';
+import { qualifiedKind } from '../api/resources.ts';
+import { AdmissionChain } from './admission/chain.ts';
+import { accessReviews, type ReviewHandler } from './authz/reviews.ts';
+import { checkBody } from './registry/body.ts';
+import { AdmissionHooks } from './admission/hooks.ts';
+import type { ObjectLookups } from './admission/lookups.ts';
+import { admissionPlugins, type AdmissionOptions } from './admission/plugins.ts';
+import { keyFor, storageFailure } from './registry/context.ts';
 import { API_PROTOCOL } from '../api/http-codec.ts';
+import type { TokenObjectGetter } from './authn/service-account-token.ts';
+import { isPrivileged, type UserInfo } from './authn/user.ts';
+import { AccessControl, OPEN_ACCESS, type AccessOptions } from './authz/access-control.ts';
+import { requestAttributes } from './authz/attributes.ts';
+import { forbiddenStatus } from './authz/authorizer.ts';
 import { ensureBootstrapObjects } from './bootstrap.ts';
-import { collectionPrefix } from './keys.ts';
+import { collectionPrefix, objectKey } from './keys.ts';
+import {
+  DEFAULT_MAX_MUTATING_REQUESTS_IN_FLIGHT,
+  DEFAULT_MAX_REQUESTS_IN_FLIGHT,
+  InFlightLimiter,
+  TOO_MANY_REQUESTS,
+} from './max-in-flight.ts';
 import { ensureSystemNamespaces } from './namespaces.ts';
 import { Registry } from './registry/registry.ts';
 import type { RequestContext } from './registry/context.ts';
@@ -21,7 +46,7 @@ import {
 import { isPatchContentType } from './registry/patch.ts';
 import { parseSelectors } from './registry/selectors.ts';
 import { WatchCache } from './watch-cache.ts';
-import { parseRequest, type RequestInfo, type RequestVerb } from './request-info.ts';
+import { parseRequest, requestInfoFor, type RequestInfo } from './request-info.ts';
 import { ObjectStorage, parseResourceVersion } from './storage.ts';
 import { frameInVersion, responseInVersion } from './versions.ts';
 
@@ -40,6 +65,12 @@ export interface ApiServerOptions {
    * (default 30000-32767).
    */
   readonly ranges?: RangeConfig;
+  /** Authentication and authorization (OPEN_ACCESS when absent: everyone may do anything). */
+  readonly access?: AccessOptions;
+  /** --max-requests-inflight (400) and --max-mutating-requests-inflight (200); 0: no limit. */
+  readonly maxRequestsInFlight?: number;
+  readonly maxMutatingRequestsInFlight?: number;
+  readonly admission?: AdmissionOptions;
 }
 
 export const DEFAULT_COMPACTION_INTERVAL_US = 300_000_000;
@@ -56,6 +87,9 @@ export class ApiServer {
   private readonly storage: ObjectStorage;
   private readonly registry: Registry;
   private readonly watchCaches = new Map<string, WatchCache>();
+  private readonly access: AccessControl;
+  private readonly reviews: ReadonlyMap<string, ReviewHandler>;
+  private readonly inFlight: InFlightLimiter;
   private requests = 0;
 
   constructor(
@@ -67,18 +101,36 @@ export class ApiServer {
       clock: ports.clock,
     });
     this.storage = new ObjectStorage(this.kv, ports.checkImmutability);
-    const ranges = options.ranges ?? {};
-    this.registry = new Registry(this.storage, ports.clock, ports.random, ranges);
+    const lookups: ObjectLookups = {
+      get: (kind, namespace, name) => this.lookup(kind, namespace, name),
+    };
+    const hooks = options.admission?.hooks ?? new AdmissionHooks();
+    this.registry = new Registry(this.storage, ports.clock, ports.random, {
+      ranges: options.ranges ?? {},
+      admission: new AdmissionChain(admissionPlugins(lookups, hooks, options.admission)),
+    });
     // Started before the first request can arrive: allocating writes wait for it.
     const repaired = this.registry.allocations.repair();
     ports.spawn(() => repaired);
+    this.inFlight = new InFlightLimiter(
+      options.maxRequestsInFlight ?? DEFAULT_MAX_REQUESTS_IN_FLIGHT,
+      options.maxMutatingRequestsInFlight ?? DEFAULT_MAX_MUTATING_REQUESTS_IN_FLIGHT,
+    );
+    this.access = new AccessControl(options.access ?? OPEN_ACCESS, {
+      clock: ports.clock,
+      spawn: (task) => ports.spawn(task),
+      cacheFor: (d) => this.cacheFor(d),
+      getObject: this.tokenObject,
+      ensure: (obj) => this.ensure(obj),
+    });
+    this.reviews = accessReviews(this.access);
     ports.transport.listen(API_PROTOCOL, {
       onRequest: (_from, req) => this.handle(req),
       onStream: (_from, req, stream) => this.watch(req, stream),
     });
     ports.spawn(async () => {
       await ensureSystemNamespaces(this.registry, ports.clock);
-      await ensureBootstrapObjects(this.registry, ports.clock, ranges);
+      await ensureBootstrapObjects(this.registry, ports.clock, options.ranges ?? {});
     });
     const interval = options.compactionIntervalUs ?? DEFAULT_COMPACTION_INTERVAL_US;
     if (interval > 0) ports.spawn(() => this.compactor(interval));
@@ -88,24 +140,51 @@ export class ApiServer {
     return this.requests;
   }
 
-  /** Serves one request and records it in the trace (verb, resource, code, latency). */
+  /** Serves one request and records it in the trace (verb, resource, code, latency, user). */
   async handle(req: ApiRequest): Promise<ApiResponse> {
     this.requests++;
     const startUs = this.ports.clock.now();
-    const response = await this.serve(req);
+    const { response, user } = await this.authenticateAndServe(req);
     this.ports.trace.emit('api.request', {
       verb: req.method,
       path: req.path,
       code: response.status,
       latencyUs: this.ports.clock.now() - startUs,
-      ...(req.user === undefined ? {} : { user: req.user }),
+      ...(user === undefined ? {} : { user: user.name }),
     });
     return response;
   }
 
-  private async serve(req: ApiRequest): Promise<ApiResponse> {
+  /**
+   * The handler chain in upstream's order: authentication (401), max-in-flight (429),
+   * authorization (403, decided on the request line alone), then the request itself.
+   */
+  private async authenticateAndServe(
+    req: ApiRequest,
+  ): Promise<{ response: ApiResponse; user?: UserInfo }> {
+    const pending = this.access.authenticate(req.authorization);
+    const authn = pending instanceof Promise ? await pending : pending;
+    if (authn.kind === 'unauthorized') return { response: statusReply(errors.unauthorized()) };
+    const user = authn.user;
+    const release = isPrivileged(user) ? () => {} : this.inFlight.tryAcquire(req.method !== 'GET');
+    if (release === undefined) return { response: TOO_MANY_REQUESTS, user };
+    try {
+      const query = req.query ?? {};
+      const attributes = requestAttributes(user, req.method, req.path, query);
+      const decided = this.access.authorize(attributes);
+      const decision = decided instanceof Promise ? await decided : decided;
+      if (decision.decision !== 'allow') {
+        return { response: statusReply(forbiddenStatus(attributes, decision.reason)), user };
+      }
+      return { response: await this.serve(req, user), user };
+    } finally {
+      release();
+    }
+  }
+
+  private async serve(req: ApiRequest, user: UserInfo): Promise<ApiResponse> {
     const query = req.query ?? {};
-    const parsed = parseRequest(req.method, req.path, query);
+    const parsed = parseRequest(req.method, req.path, query, user);
     if (!parsed.ok) return statusReply(errors.notFound('', parsed.message));
     return responseInVersion(parsed.info, await this.route(parsed.info, query, req));
   }
@@ -119,7 +198,7 @@ export class ApiServer {
     const scope = scopeError(info);
     if (scope !== undefined) return statusReply(scope);
     if (info.subresource !== undefined) {
-      const ctx = this.writeContext(req, info.verb);
+      const ctx = this.writeContext(req, info);
       if (errors.isStatus(ctx)) return statusReply(ctx);
       return this.registry.subresource(info, name, req.body, req.contentType, ctx);
     }
@@ -139,7 +218,10 @@ export class ApiServer {
       case 'create':
       case 'update':
       case 'patch': {
-        const ctx = this.writeContext(req, info.verb);
+        const review =
+          info.verb === 'create' ? this.reviews.get(info.resource.resource) : undefined;
+        if (review !== undefined) return this.review(info, req.body, review);
+        const ctx = this.writeContext(req, info);
         if (errors.isStatus(ctx)) return statusReply(ctx);
         if (info.verb === 'create') return this.registry.create(info, req.body, ctx);
         if (info.verb === 'update') return this.registry.update(info, name, req.body, ctx);
@@ -151,7 +233,7 @@ export class ApiServer {
         if (errors.isStatus(del)) return statusReply(del);
         const ctx = this.registry.context(
           { ...DEFAULT_WRITE_OPTIONS, dryRun: del.dryRun },
-          { user: req.user },
+          { user: info.user.name },
         );
         if (info.verb === 'delete') return this.registry.delete(info, name, del.options, ctx);
         const sel = parseSelectors(info.definition, query);
@@ -164,13 +246,14 @@ export class ApiServer {
   }
 
   /** The context of a write: its query options (a 400 or 422 when they are bad). */
-  private writeContext(req: ApiRequest, verb: RequestVerb): RequestContext | Status {
+  private writeContext(req: ApiRequest, info: RequestInfo): RequestContext | Status {
+    const { verb, user } = info;
     const writeVerb = verb === 'create' || verb === 'update' || verb === 'patch' ? verb : undefined;
-    if (writeVerb === undefined) return this.registry.context(undefined, { user: req.user });
+    if (writeVerb === undefined) return this.registry.context(undefined, { user: user.name });
     const patchType = isPatchContentType(req.contentType) ? req.contentType : undefined;
     const options = parseWriteOptions(req.query ?? {}, writeVerb, patchType);
     if (errors.isStatus(options)) return options;
-    return this.registry.context(options, { rawBody: req.rawBody, user: req.user });
+    return this.registry.context(options, { rawBody: req.rawBody, user: user.name });
   }
 
   /**
@@ -180,17 +263,28 @@ export class ApiServer {
    * matching is ADDED), bookmarks on request, and 410 Expired for a compacted version.
    */
   private watch(req: ApiRequest, stream: ServerStream<WatchFrame>): void {
+    this.ports.spawn(() => this.authorizedWatch(req, stream));
+  }
+
+  private async authorizedWatch(req: ApiRequest, stream: ServerStream<WatchFrame>): Promise<void> {
     const query = req.query ?? {};
-    this.ports.trace.emit('api.watch', {
-      path: req.path,
-      resourceVersion: query.resourceVersion ?? '',
-      ...(req.user === undefined ? {} : { user: req.user }),
-    });
     const close = (s?: Status): void => {
       if (s !== undefined) stream.send({ type: 'ERROR', object: s });
       stream.close();
     };
-    const parsed = parseRequest('GET', req.path, { ...query, watch: 'true' });
+    const authn = await this.access.authenticate(req.authorization);
+    const user = authn.kind === 'authenticated' ? authn.user : undefined;
+    this.ports.trace.emit('api.watch', {
+      path: req.path,
+      resourceVersion: query.resourceVersion ?? '',
+      ...(user === undefined ? {} : { user: user.name }),
+    });
+    if (user === undefined) return close(errors.unauthorized());
+    const attributes = requestAttributes(user, 'GET', req.path, { ...query, watch: 'true' });
+    const decision = await this.access.authorize(attributes);
+    if (decision.decision !== 'allow') return close(forbiddenStatus(attributes, decision.reason));
+    if (!stream.open) return;
+    const parsed = parseRequest('GET', req.path, { ...query, watch: 'true' }, user);
     if (!parsed.ok) return close(errors.notFound('', parsed.message));
     const info = parsed.info;
     if (info.subresource !== undefined || scopeError(info) !== undefined) {
@@ -210,18 +304,62 @@ export class ApiServer {
     if (timeoutSeconds !== undefined && timeoutSeconds > 0) {
       this.ports.clock.setTimer(timeoutSeconds * 1_000_000, () => stream.close());
     }
-    this.ports.spawn(async () => {
-      const stop = await this.cacheFor(info.definition).watch(rv, {
-        namespace: info.resource.namespaced ? info.namespace : undefined,
-        selectors,
-        bookmarks: query.allowWatchBookmarks === 'true',
-        send: (frame) => stream.send(frameInVersion(info.definition, frame)),
-        close,
-      });
-      if (stop === undefined) return;
-      if (stream.open) stream.onClose(stop);
-      else stop();
+    const stop = await this.cacheFor(info.definition).watch(rv, {
+      namespace: info.resource.namespaced ? info.namespace : undefined,
+      selectors,
+      bookmarks: query.allowWatchBookmarks === 'true',
+      send: (frame) => stream.send(frameInVersion(info.definition, frame)),
+      close,
     });
+    if (stop === undefined) return;
+    if (stream.open) stream.onClose(stop);
+    else stop();
+  }
+
+  /** The metadata of an object a ServiceAccount token is bound to (core group only). */
+  private readonly tokenObject: TokenObjectGetter = async (resource, namespace, name) => {
+    if (definitionForPath('v1', resource) === undefined) return 'unserved';
+    const r = await this.storage.get<KObject>(objectKey(resource, namespace, name));
+    if (r.ok) return r.value.metadata;
+    return r.failure.kind === 'not-found' ? 'not-found' : 'unavailable';
+  };
+
+  /** A create the API server answers without storing anything (the access reviews). */
+  private async review(
+    info: RequestInfo,
+    body: unknown,
+    handler: ReviewHandler,
+  ): Promise<ApiResponse> {
+    const obj = checkBody(info, body, undefined);
+    if (errors.isStatus(obj)) return statusReply(obj);
+    const defaulted = info.definition.defaults(obj);
+    const errs = info.definition.validate(defaulted);
+    if (errs.length > 0) {
+      return statusReply(errors.invalid(qualifiedKind(info.resource), '', errs));
+    }
+    return { status: 201, body: await handler(info.user, defaulted) };
+  }
+
+  /** Admission's reads: an object by kind and name, straight from the store. */
+  private async lookup<K extends Kind>(
+    kind: K,
+    namespace: string | undefined,
+    name: string,
+  ): Promise<KindOf<K> | Status> {
+    const definition = definitionFor(kind);
+    if (definition === undefined) return errors.notFound('', `no resource serves ${kind}`);
+    const info = requestInfoFor(definition, 'get', namespace, name);
+    const r = await this.storage.get<KindOf<K>>(keyFor(info, name));
+    return r.ok ? r.value : storageFailure(info, name, r.failure);
+  }
+
+  /** Creates `obj` as the API server itself unless it exists; false when the store failed. */
+  private async ensure(obj: KObject): Promise<boolean> {
+    const definition = definitionFor(obj.kind);
+    if (definition === undefined) return false;
+    const info = requestInfoFor(definition, 'create', obj.metadata.namespace);
+    const r = await this.registry.create(info, obj);
+    return r.status === 201 || r.status === 409;
   }
 
   /** One cache per served resource: another version of a storage has its own over its keys. */

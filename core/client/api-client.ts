@@ -4,6 +4,7 @@ import { NAMESPACE_DEFAULT, type ResourceInfo } from '../api/resources.ts';
 import type { Status } from '../api/status-types.ts';
 import type { KList } from '../api/meta-types.ts';
 import type { Kind, KindOf, KObject } from '../api/types.ts';
+import type { Clock } from '../ports/clock.ts';
 import type { ClientStream, Transport } from '../ports/transport.ts';
 import type { ApiRequest, HttpMethod, PatchContentType, WatchFrame } from '../api/http.ts';
 import { API_PROTOCOL } from '../api/http-codec.ts';
@@ -36,9 +37,17 @@ export interface WatchHandlers {
 
 export interface ApiClientOptions {
   readonly requestTimeoutUs: number;
-  /** Who the requests are made as (recorded by the server; authn comes later). */
-  readonly user?: string;
+  /** The bearer token the requests carry (a client credential or a ServiceAccount token). */
+  readonly credential?: string;
+  /**
+   * With a clock, a 429 or 5xx answer with Retry-After is retried after that many seconds, up
+   * to MAX_RETRIES times, as client-go's request does; without one it is returned as is.
+   */
+  readonly clock?: Clock;
 }
+
+/** client-go's default maxRetries for answers with Retry-After. */
+export const MAX_RETRIES = 10;
 
 export const DEFAULT_API_CLIENT: ApiClientOptions = { requestTimeoutUs: 10_000_000 };
 
@@ -102,8 +111,24 @@ export class ApiClient {
       ...(init.query === undefined ? {} : { query: init.query }),
       ...(init.body === undefined ? {} : { body: init.body }),
       ...(contentType === undefined ? {} : { contentType }),
-      ...(this.options.user === undefined ? {} : { user: this.options.user }),
+      ...this.authorization(),
     };
+    const clock = this.options.clock;
+    for (let retries = 0; ; retries++) {
+      const r = await this.send<T>(req);
+      const waitSeconds = retryAfterSeconds(r);
+      if (clock === undefined || waitSeconds === undefined || retries >= MAX_RETRIES) return r;
+      await clock.sleep(waitSeconds * 1_000_000);
+    }
+  }
+
+  private authorization(): { authorization?: string } {
+    const c = this.options.credential;
+    return c === undefined ? {} : { authorization: `Bearer ${c}` };
+  }
+
+  private async send<T>(req: ApiRequest): Promise<ApiResult<T> & { retryAfter?: string }> {
+    const { method, path } = req;
     const r = await this.transport.request(
       API_PROTOCOL,
       this.server,
@@ -122,13 +147,19 @@ export class ApiClient {
         status: 503,
         error: errors.serviceUnavailable(`${method} ${path}: connection refused`),
       };
-    const { status, body, warnings } = r.body;
+    const { status, body, warnings, headers } = r.body;
     if (status >= 200 && status < 300) {
       return warnings === undefined
         ? { ok: true, status, value: body as T }
         : { ok: true, status, value: body as T, warnings };
     }
-    return { ok: false, status, error: body as Status };
+    const retryAfter = headers?.['Retry-After'];
+    return {
+      ok: false,
+      status,
+      error: body as Status,
+      ...(retryAfter === undefined ? {} : { retryAfter }),
+    };
   }
 
   get<K extends Kind>(
@@ -220,12 +251,24 @@ export class ApiClient {
       method: 'GET',
       path: resourcePath(kind, namespace),
       query,
+      ...this.authorization(),
     };
     return this.transport.openStream(API_PROTOCOL, this.server, req, {
       onMessage: (frame) => handlers.onFrame(frame),
       onClose: (reason) => handlers.onClose(reason),
     });
   }
+}
+
+/**
+ * checkWait: the seconds a 429 or a 5xx with a Retry-After header asks the client to wait
+ * (upstream only honours whole seconds).
+ */
+function retryAfterSeconds(r: { status: number; retryAfter?: string }): number | undefined {
+  if (r.status !== 429 && (r.status < 500 || r.status > 599)) return undefined;
+  if (r.retryAfter === undefined) return undefined;
+  const seconds = Number(r.retryAfter);
+  return Number.isInteger(seconds) && seconds >= 0 ? seconds : undefined;
 }
 
 function selectorQuery(opts: ListOptions): Record<string, string> {

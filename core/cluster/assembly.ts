@@ -21,13 +21,20 @@ import { Scheduler, type SchedulerOptions } from '../scheduler/scheduler.ts';
 import { KvService } from '../store/kv-service.ts';
 import { KvMember, type KvMemberOptions, type MemberPeer } from '../store/member/kv-member.ts';
 import {
+  issueClientCredential,
+  type ClientIdentity,
+} from '../apiserver/authn/client-credential.ts';
+import type { TokenSigner } from '../apiserver/authn/signer.ts';
+import type { AccessOptions } from '../apiserver/authz/access-control.ts';
+import {
   API_SERVER,
   COMPONENT_REQUEST_TIMEOUT_US,
   CONTROLLER_MANAGER,
-  CONTROLLER_MANAGER_USER,
-  nodeUser,
+  CONTROLLER_MANAGER_IDENTITY,
+  controllerIdentity,
+  nodeClientIdentity,
   SCHEDULER,
-  SCHEDULER_USER,
+  SCHEDULER_IDENTITY,
   storeMemberName,
 } from './identities.ts';
 import {
@@ -58,11 +65,13 @@ export interface NodeProcess extends NodeMachine {
 }
 
 /**
- * The host's part of a node: its machine, built inside the node process so that a crash of the
- * process loses the containers, as a machine crash does. `M` is the host's machine options.
+ * The host's part of a cluster: a node's machine, built inside the node process so that a
+ * crash of the process loses the containers, as a machine crash does (`M` is the host's
+ * machine options); and the cluster's signing key, which core may not generate itself.
  */
 export interface ClusterHost<M> {
   machine(ports: ProcessPorts, node: NodeIdentity, options: M | undefined): NodeMachine;
+  readonly signer: TokenSigner;
 }
 
 export interface NodeIdentity {
@@ -101,9 +110,14 @@ export interface StoreSpec {
   readonly tuning?: StoreMemberTuning;
 }
 
+/** What a cluster's API server is told about access; the key comes from the host. */
+export type ClusterAccess = Omit<AccessOptions, 'signer' | 'authorization'>;
+
 export interface ClusterSpec<M = unknown> {
   readonly store: StoreSpec;
-  readonly apiServer?: Omit<ApiServerOptions, 'storeMembers'>;
+  readonly apiServer?: Omit<ApiServerOptions, 'storeMembers' | 'access'> & {
+    readonly access?: ClusterAccess;
+  };
   /** `false`: no scheduler process. */
   readonly scheduler?: SchedulerOptions | false;
   /** `false`: no controller manager process. */
@@ -140,10 +154,17 @@ export function planCluster<M>(spec: ClusterSpec<M>, host: ClusterHost<M>): Clus
   const store = storePlans(spec.store);
   processes.push(...store);
   const storeNames = store.map((p) => p.name);
-  processes.push(apiServerPlan({ ...spec.apiServer, storeMembers: storeNames }));
-  if (spec.scheduler !== false) processes.push(schedulerPlan(spec.scheduler ?? {}));
+  const signer = host.signer;
+  processes.push(
+    apiServerPlan({
+      ...spec.apiServer,
+      storeMembers: storeNames,
+      access: { ...spec.apiServer?.access, signer, authorization: 'Node,RBAC' },
+    }),
+  );
+  if (spec.scheduler !== false) processes.push(schedulerPlan(spec.scheduler ?? {}, signer));
   if (spec.controllerManager !== false) {
-    processes.push(controllerManagerPlan(spec.controllerManager ?? {}));
+    processes.push(controllerManagerPlan(spec.controllerManager ?? {}, signer));
   }
   const net = spec.podNetwork ?? DEFAULT_POD_NETWORK;
   const nodes: string[] = [];
@@ -245,23 +266,38 @@ export function apiServerPlan(options: ApiServerOptions): ProcessPlan {
   return { name: API_SERVER, role: 'apiserver', start: (ports) => new ApiServer(ports, options) };
 }
 
-export function schedulerPlan(options: SchedulerOptions, name: string = SCHEDULER): ProcessPlan {
+export function schedulerPlan(
+  options: SchedulerOptions,
+  signer: TokenSigner,
+  name: string = SCHEDULER,
+): ProcessPlan {
   return {
     name,
     role: 'scheduler',
-    start: (ports) => new Scheduler(ports, componentClient(ports, SCHEDULER_USER), options),
+    start: (ports) =>
+      new Scheduler(ports, componentClient(ports, signer, SCHEDULER_IDENTITY), options),
   };
 }
 
+/**
+ * The controller manager lists and watches as itself and each controller writes as its own
+ * service account, as kube-controller-manager does with --use-service-account-credentials.
+ */
 export function controllerManagerPlan(
   options: ControllerManagerOptions,
+  signer: TokenSigner,
   name: string = CONTROLLER_MANAGER,
 ): ProcessPlan {
   return {
     name,
     role: 'controller-manager',
     start: (ports) =>
-      new ControllerManager(ports, componentClient(ports, CONTROLLER_MANAGER_USER), options),
+      new ControllerManager(
+        ports,
+        componentClient(ports, signer, CONTROLLER_MANAGER_IDENTITY),
+        options,
+        (controller) => componentClient(ports, signer, controllerIdentity(controller)),
+      ),
   };
 }
 
@@ -282,7 +318,7 @@ export function nodePlan<M>(
     role: 'node',
     start: (ports): NodeProcess => {
       const machine = host.machine(ports, identity, pool.machine);
-      const api = componentClient(ports, nodeUser(nodeName));
+      const api = componentClient(ports, host.signer, nodeClientIdentity(nodeName));
       const kubelet = new Kubelet(ports, machine.runtime, api, {
         ...pool.kubelet,
         nodeName,
@@ -296,10 +332,18 @@ export function nodePlan<M>(
   };
 }
 
-/** A component's client of the API server, authenticated as `user`. */
-export function componentClient(ports: ProcessPorts, user: string): ApiClient {
+/**
+ * A component's client of the API server, authenticated as `identity` by a credential the
+ * cluster's key signs, and honouring Retry-After.
+ */
+export function componentClient(
+  ports: ProcessPorts,
+  signer: TokenSigner,
+  identity: ClientIdentity,
+): ApiClient {
   return new ApiClient(ports.transport, API_SERVER, {
     requestTimeoutUs: COMPONENT_REQUEST_TIMEOUT_US,
-    user,
+    credential: issueClientCredential(signer, identity),
+    clock: ports.clock,
   });
 }

@@ -2,6 +2,15 @@
  * The names and identities of the processes a cluster runs. Faults, scenarios and reports name
  * processes; the API server records who made each request. Both are decided here only.
  */
+import type { ClientIdentity } from '../apiserver/authn/client-credential.ts';
+import {
+  NODES_GROUP,
+  serviceAccountGroups,
+  serviceAccountUsername,
+  SYSTEM_PRIVILEGED_GROUP,
+} from '../apiserver/authn/user.ts';
+import type { ControllerName } from '../controllers/manager.ts';
+
 export const API_SERVER = 'apiserver';
 export const SCHEDULER = 'scheduler';
 export const CONTROLLER_MANAGER = 'controller-manager';
@@ -18,6 +27,45 @@ export const CONTROLLER_MANAGER_USER = 'system:kube-controller-manager';
 
 export function nodeUser(nodeName: string): string {
   return `system:node:${nodeName}`;
+}
+
+/**
+ * Who each component is, as the subject and organizations of the client certificate kubeadm
+ * would issue it (here a signed client credential): least privilege comes from the bootstrap
+ * RBAC policy and the Node authorizer, which know these names.
+ */
+export const SCHEDULER_IDENTITY: ClientIdentity = { user: SCHEDULER_USER, groups: [] };
+export const CONTROLLER_MANAGER_IDENTITY: ClientIdentity = {
+  user: CONTROLLER_MANAGER_USER,
+  groups: [],
+};
+/** kubeadm's admin.conf: a super-user, for the tests' and the scenario runner's client. */
+export const ADMIN_IDENTITY: ClientIdentity = {
+  user: 'kubernetes-admin',
+  groups: [SYSTEM_PRIVILEGED_GROUP],
+};
+
+export function nodeClientIdentity(nodeName: string): ClientIdentity {
+  return { user: nodeUser(nodeName), groups: [NODES_GROUP] };
+}
+
+/**
+ * The service account each controller writes as (kube-controller-manager
+ * --use-service-account-credentials): the names upstream's controller roles are bound to.
+ */
+export const CONTROLLER_SERVICE_ACCOUNTS: Readonly<Record<ControllerName, string>> = {
+  replicaset: 'replicaset-controller',
+  'node-lifecycle': 'node-controller',
+  'taint-eviction': 'taint-eviction-controller',
+  disruption: 'disruption-controller',
+};
+
+export function controllerIdentity(controller: ControllerName): ClientIdentity {
+  const namespace = 'kube-system';
+  return {
+    user: serviceAccountUsername(namespace, CONTROLLER_SERVICE_ACCOUNTS[controller]),
+    groups: serviceAccountGroups(namespace),
+  };
 }
 
 /** How long a component waits for the API server before it counts a request as unanswered. */

@@ -43,17 +43,22 @@ export class ControllerManager {
   readonly informers: SharedInformers;
   readonly controllers: readonly Controller[];
 
+  /**
+   * `api` serves the shared informers; `clientFor` gives each controller the client it writes
+   * with (its own identity), `api` when absent.
+   */
   constructor(
     private readonly ports: ProcessPorts,
     api: ApiClient,
     options: ControllerManagerOptions = {},
+    clientFor: (controller: ControllerName) => ApiClient = () => api,
   ) {
     this.informers = new SharedInformers(ports, api);
     const enabled = new Set(options.controllers ?? ALL_CONTROLLERS);
     const controllers: Controller[] = [];
     for (const name of ALL_CONTROLLERS) {
       if (!enabled.has(name)) continue;
-      controllers.push(this.build(name, api, options));
+      controllers.push(this.build(name, clientFor(name), options));
     }
     this.controllers = controllers;
     this.informers.start();

@@ -2,11 +2,13 @@ import type { Pod } from '../../core/api/pod-types.ts';
 import type { KObject } from '../../core/api/types.ts';
 import { isSelectorError, parseSelector } from '../../core/api/selectors.ts';
 import { SYSTEM_NAMESPACES } from '../../core/apiserver/server.ts';
-import { ApiClient, type ApiResult } from '../../core/client/api-client.ts';
+import { issueClientCredential } from '../../core/apiserver/authn/client-credential.ts';
+import { ADMIN_IDENTITY } from '../../core/cluster/identities.ts';
+import { ApiClient, DEFAULT_API_CLIENT, type ApiResult } from '../../core/client/api-client.ts';
 import { Informer } from '../../core/client/informer.ts';
 import type { ProcessPorts } from '../../core/ports/process.ts';
 import type { ClusterLayout } from '../../core/cluster/assembly.ts';
-import { buildCluster } from '../cluster.ts';
+import { buildCluster, SIM_HOST } from '../cluster.ts';
 import { clusterSpecOf } from './cluster-spec.ts';
 import { applyFault, type Fault } from '../faults.ts';
 import { DEFAULT_LINK, type LinkOptions } from '../network.ts';
@@ -129,7 +131,10 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
   let finalPods: PodSummary[] = [];
 
   sim.spawnProcess(RUNNER, (ports) => {
-    const api = new ApiClient(ports.transport, layout.apiServer);
+    const api = new ApiClient(ports.transport, layout.apiServer, {
+      ...DEFAULT_API_CLIENT,
+      credential: issueClientCredential(SIM_HOST.signer, ADMIN_IDENTITY),
+    });
     ports.spawn(async () => {
       for (const manifest of spec.objects ?? [])
         await applyWithRetry(api, ports, manifest as KObject);

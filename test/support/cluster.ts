@@ -13,7 +13,8 @@ import {
   type ClusterHost,
   type ProcessPlan,
 } from '../../core/cluster/assembly.ts';
-import { API_SERVER, storeMemberName } from '../../core/cluster/identities.ts';
+import { issueClientCredential } from '../../core/apiserver/authn/client-credential.ts';
+import { ADMIN_IDENTITY, API_SERVER, storeMemberName } from '../../core/cluster/identities.ts';
 import type { ApiServerOptions } from '../../core/apiserver/server.ts';
 import { ApiClient } from '../../core/client/api-client.ts';
 import type { ControllerManagerOptions } from '../../core/controllers/manager.ts';
@@ -22,21 +23,39 @@ import type { ProcessPorts } from '../../core/ports/process.ts';
 import type { Runtime } from '../../core/ports/runtime.ts';
 import type { SchedulerOptions } from '../../core/scheduler/scheduler.ts';
 import { SIM_HOST, simMachine, type SimMachineOptions } from '../../sim/cluster.ts';
+import { SIM_SIGNER } from '../../sim/signer.ts';
 import type { SimRuntime } from '../../sim/runtime.ts';
 import { Simulation, type SimulationOptions } from '../../sim/simulation.ts';
 
 export interface ControlPlaneOptions extends Partial<SimulationOptions> {
   readonly apiServer?: Omit<ApiServerOptions, 'storeMembers'>;
+  /**
+   * Authentication and Node,RBAC authorization as a cluster's API server has them. Without it
+   * the API server authenticates credentials (so the trace names components) but lets anyone,
+   * anonymous requests included, do anything.
+   */
+  readonly secure?: boolean;
 }
 
 /** A simulation with a single in-memory store ("etcd-0") and an API server ("apiserver"). */
 export function controlPlane(options: ControlPlaneOptions = {}): Simulation {
-  const { apiServer, ...simOptions } = options;
+  const { apiServer, secure, ...simOptions } = options;
   const sim = new Simulation({ seed: 1, ...simOptions });
   const store = storeMemberName(0);
   start(sim, inMemoryStorePlan(store));
-  start(sim, apiServerPlan({ ...apiServer, storeMembers: [store] }));
+  const access = secure
+    ? { signer: SIM_SIGNER, authorization: 'Node,RBAC' as const }
+    : { signer: SIM_SIGNER, anonymous: true, authorization: 'AlwaysAllow' as const };
+  start(sim, apiServerPlan({ access, ...apiServer, storeMembers: [store] }));
   return sim;
+}
+
+/** A client with kubeadm's admin credential (system:masters). */
+export function adminClient(ports: ProcessPorts): ApiClient {
+  return new ApiClient(ports.transport, API_SERVER, {
+    requestTimeoutUs: 10_000_000,
+    credential: issueClientCredential(SIM_SIGNER, ADMIN_IDENTITY),
+  });
 }
 
 export interface TestNode {
@@ -71,6 +90,7 @@ export function spawnNode(sim: Simulation, spec: TestNode = {}): string {
     wrap === undefined
       ? SIM_HOST
       : {
+          signer: SIM_HOST.signer,
           machine: (ports, node, options) => {
             const machine = simMachine(ports, node, options);
             return { ...machine, runtime: wrap(machine.runtime, ports) };
@@ -84,7 +104,7 @@ export function spawnNode(sim: Simulation, spec: TestNode = {}): string {
 }
 
 export function startScheduler(sim: Simulation, options: SchedulerOptions = {}, name?: string) {
-  start(sim, schedulerPlan(options, name));
+  start(sim, schedulerPlan(options, SIM_SIGNER, name));
 }
 
 export function startControllerManager(
@@ -92,7 +112,7 @@ export function startControllerManager(
   options: ControllerManagerOptions = {},
   name?: string,
 ): void {
-  start(sim, controllerManagerPlan(options, name));
+  start(sim, controllerManagerPlan(options, SIM_SIGNER, name));
 }
 
 function start(sim: Simulation, plan: ProcessPlan): void {
@@ -112,7 +132,7 @@ export async function runScript(
   sim.spawnProcess(opts.name ?? 'script', (p) =>
     p.spawn(async () => {
       await p.clock.sleep(100_000);
-      await script(new ApiClient(p.transport, API_SERVER), p);
+      await script(adminClient(p), p);
       done = true;
     }),
   );

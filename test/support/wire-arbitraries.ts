@@ -334,7 +334,7 @@ export const apiRequest: fc.Arbitrary<ApiRequest> = rec(
     body: jsonObject,
     contentType: text,
     rawBody: text,
-    user: text,
+    authorization: text,
   },
   ['kind', 'method', 'path'],
 );
@@ -344,6 +344,7 @@ export const apiResponse: fc.Arbitrary<ApiResponse> = rec(
     status: fc.integer({ min: 100, max: 599 }),
     body: jsonObject,
     warnings: fc.array(text, { maxLength: 3 }),
+    headers: fc.dictionary(text, text, { maxKeys: 2, noNullPrototype: true }),
   },
   ['status', 'body'],
 );

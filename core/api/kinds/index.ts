@@ -8,6 +8,8 @@ import { fieldInvalid, type FieldError } from '../field-error.ts';
 import { IMMUTABLE_ERROR } from '../meta-validation.ts';
 import type { Kind, KindOf, KObject } from '../types.ts';
 import { BINDING } from './binding.ts';
+import { CLUSTER_ROLE } from './cluster-role.ts';
+import { CLUSTER_ROLE_BINDING } from './cluster-role-binding.ts';
 import { CONFIG_MAP } from './config-map.ts';
 import type { ResourceDefinition } from './definition.ts';
 import { ENDPOINTS } from './endpoints.ts';
@@ -41,6 +43,11 @@ import { CRON_JOB } from './cron-job.ts';
 import { EVENTS_V1_EVENT } from './events-v1-event.ts';
 import { ENDPOINT_SLICE } from './endpoint-slice.ts';
 import { HORIZONTAL_POD_AUTOSCALER } from './horizontal-pod-autoscaler.ts';
+import { SELF_SUBJECT_ACCESS_REVIEW } from './self-subject-access-review.ts';
+import { SELF_SUBJECT_RULES_REVIEW } from './self-subject-rules-review.ts';
+import { SUBJECT_ACCESS_REVIEW } from './subject-access-review.ts';
+import { ROLE } from './role.ts';
+import { ROLE_BINDING } from './role-binding.ts';
 
 export type * from './definition.ts';
 export { configuredRange } from './common.ts';
@@ -66,6 +73,9 @@ const SERVED: readonly ResourceDefinition[] = [
   SERVICE_ACCOUNT,
   SERVICE,
   REPLICA_SET,
+  SELF_SUBJECT_ACCESS_REVIEW,
+  SELF_SUBJECT_RULES_REVIEW,
+  SUBJECT_ACCESS_REVIEW,
   LEASE,
   INGRESS_CLASS,
   INGRESS,
@@ -84,6 +94,10 @@ const SERVED: readonly ResourceDefinition[] = [
   EVENTS_V1_EVENT,
   ENDPOINT_SLICE,
   HORIZONTAL_POD_AUTOSCALER,
+  CLUSTER_ROLE_BINDING,
+  CLUSTER_ROLE,
+  ROLE_BINDING,
+  ROLE,
 ];
 
 /** Sorted by group then resource, the order discovery documents list them in. */

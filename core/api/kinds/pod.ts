@@ -2,7 +2,7 @@
  * Pods (pkg/registry/core/pod: strategy.go, storage/storage.go; printers: printPod; tags:
  * staging/src/k8s.io/api/core/v1/types.go).
  */
-import { addDefaultTolerations, defaultPod } from '../defaults.ts';
+import { defaultPod } from '../defaults.ts';
 import { OBJECT_META_FIELD_LABELS, objectMetaFields } from '../field-selectors.ts';
 import { validateObjectMetaUpdate } from '../meta-validation.ts';
 import { computePodQOS, isPodTerminal } from '../pod-helpers.ts';
@@ -106,8 +106,6 @@ export const POD = defineResource<Pod>({
     categories: ['all'],
   },
   defaults: defaultPod,
-  // The DefaultTolerationSeconds admission plugin (pods, create and update).
-  admit: (pod) => addDefaultTolerations(pod),
   // podStrategy.PrepareForCreate: status starts over as Pending with the pod's QoS class.
   prepareForCreate: (pod) => ({
     ...pod,

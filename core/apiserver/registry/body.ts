@@ -60,6 +60,16 @@ export function checkEnvelope(
   return { ...b, kind: r.kind, apiVersion: r.apiVersion, metadata };
 }
 
+/** checkEnvelope, then the stored version, decoded (a body no field validation reads). */
+export function checkBody(
+  info: RequestInfo,
+  body: unknown,
+  name: string | undefined,
+): KObject | Status {
+  const checked = checkEnvelope(info, body, name);
+  return errors.isStatus(checked) ? checked : decodeObject(info, storedBody(info, checked));
+}
+
 /** A checked body (checkEnvelope) in the stored version. */
 export function storedBody(info: RequestInfo, obj: VersionedObject): KObject {
   return bodyToStored(info.definition, obj);

@@ -9,6 +9,7 @@ import { qualifiedResource, type ResourceInfo } from '../../api/resources.ts';
 import type { Status } from '../../api/status-types.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { Random } from '../../ports/random.ts';
+import type { AdmissionChain } from '../admission/chain.ts';
 import { collectionPrefix, objectKey } from '../keys.ts';
 import type { RangeAllocations } from './allocations.ts';
 import type { RequestInfo } from '../request-info.ts';
@@ -21,6 +22,7 @@ export interface RegistryContext {
   readonly clock: Clock;
   readonly random: Random;
   readonly allocations: RangeAllocations;
+  readonly admission: AdmissionChain;
 }
 
 /**
@@ -52,6 +54,7 @@ export function requestContext(
     clock: base.clock,
     random: base.random,
     allocations: base.allocations,
+    admission: base.admission,
     dryRun: options.dryRun,
     options,
     rawBody: request.rawBody,

@@ -1,6 +1,7 @@
 /**
- * create (upstream Store.Create with rest.BeforeCreate): the system fields, decoding defaults,
- * admission, PrepareForCreate, validation, then the namespace's existence.
+ * create (upstream's create handler and Store.Create with rest.BeforeCreate): decoding
+ * defaults, mutating admission, the system fields, range allocation (BeginCreate),
+ * PrepareForCreate, validation, validating admission (the namespace's existence among it).
  */
 import * as errors from '../../api/errors.ts';
 import type { ObjectMeta } from '../../api/meta-types.ts';
@@ -9,7 +10,7 @@ import type { Status } from '../../api/status-types.ts';
 import { formatTime } from '../../api/time.ts';
 import type { KObject } from '../../api/types.ts';
 import { nameSuffix, uid } from '../../ports/random.ts';
-import { checkNamespaceAdmits } from '../namespaces.ts';
+import { admissionAttributes } from '../admission/request-attributes.ts';
 import type { RequestInfo } from '../request-info.ts';
 import { admitAmong } from './admit-among.ts';
 import { checkEnvelope, decodeObject, storedBody } from './body.ts';
@@ -58,10 +59,16 @@ async function createOnce(
   const def = info.definition;
   const meta: MutableMeta = { ...shaped.metadata };
   if (generated) meta.name = `${meta.generateName}${nameSuffix(ctx.random)}`;
+  const defaulted = def.defaults({ ...shaped, metadata: meta } as KObject);
+  const mutated = await ctx.admission.admit(
+    admissionAttributes(ctx, info, 'CREATE', meta.name ?? '', defaulted, undefined),
+  );
+  for (const w of mutated.warnings) ctx.warn(w);
+  if (!mutated.ok) return mutated.status;
   // FillObjectMetaSystemFields runs before the strategy: a Job's generated selector names its uid.
-  meta.uid = uid(ctx.random);
-  meta.creationTimestamp = formatTime(ctx.clock.now());
-  let obj = def.admit(def.defaults({ ...shaped, metadata: meta } as KObject));
+  const admitted = mutated.object as KObject;
+  const system = { uid: uid(ctx.random), creationTimestamp: formatTime(ctx.clock.now()) };
+  let obj = def.admit({ ...admitted, metadata: { ...admitted.metadata, ...system } } as KObject);
   // Upstream's BeginCreate: values from the kind's ranges, before PrepareForCreate.
   const txn = def.allocation === undefined ? undefined : await ctx.allocations.begin();
   if (txn !== undefined && def.allocation !== undefined) {
@@ -79,23 +86,16 @@ async function createOnce(
     txn?.rollback();
     return errors.invalid(qualifiedKind(info.resource), name, errs);
   }
-  if (info.resource.namespaced) {
-    const refused = await checkNamespaceAdmits(ctx, info, obj.metadata.namespace ?? '', name);
-    if (refused !== undefined) {
-      txn?.rollback();
-      return refused;
-    }
-  }
-  const forbidden = await admitAmong(ctx, info, obj, 'create');
+  const validated = await ctx.admission.validate(
+    admissionAttributes(ctx, info, 'CREATE', name, obj, undefined),
+  );
+  for (const w of validated.warnings) ctx.warn(w);
+  const forbidden = validated.ok ? await admitAmong(ctx, info, obj, 'create') : validated.status;
   if (forbidden !== undefined) {
     txn?.rollback();
     return forbidden;
   }
-  const stamped: MutableMeta = {
-    ...obj.metadata,
-    uid: meta.uid,
-    creationTimestamp: meta.creationTimestamp,
-  };
+  const stamped: MutableMeta = { ...obj.metadata, ...system };
   delete stamped.resourceVersion;
   delete stamped.deletionTimestamp;
   delete stamped.deletionGracePeriodSeconds;

@@ -13,6 +13,7 @@ import type { Status } from '../../api/status-types.ts';
 import { formatTime, parseTime } from '../../api/time.ts';
 import type { KObject } from '../../api/types.ts';
 import { assert } from '../../util/assert.ts';
+import { admissionAttributes } from '../admission/request-attributes.ts';
 import type { RequestInfo } from '../request-info.ts';
 import { afterDelete } from './allocations.ts';
 import { keyFor, MAX_INTERNAL_RETRIES, storageFailure, type RequestContext } from './context.ts';
@@ -40,6 +41,11 @@ export async function deleteObject(
     const obj = current.value;
     const precondition = checkPreconditions(info, name, obj, options);
     if (precondition !== undefined) return precondition;
+    const validated = await ctx.admission.validate(
+      admissionAttributes(ctx, info, 'DELETE', name, undefined, obj),
+    );
+    for (const w of validated.warnings) ctx.warn(w);
+    if (!validated.ok) return validated.status;
     const rv = Number(obj.metadata.resourceVersion);
     const plan = deletionPlan(info.definition, obj, options, ctx.clock.now());
     if (plan.action === 'none') return obj;

@@ -10,6 +10,7 @@ import type { DeleteOptions } from '../../api/meta-types.ts';
 import type { RangeConfig } from '../../api/kinds/index.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { Random } from '../../ports/random.ts';
+import { AdmissionChain } from '../admission/chain.ts';
 import type { RequestInfo } from '../request-info.ts';
 import type { ObjectStorage } from '../storage.ts';
 import { createAs } from './actions.ts';
@@ -33,9 +34,20 @@ import { mainPath, updateObject } from './update.ts';
 export class Registry {
   private readonly base: RegistryContext;
 
-  constructor(storage: ObjectStorage, clock: Clock, random: Random, ranges: RangeConfig = {}) {
-    const allocations = new RangeAllocations(storage, clock, random.fork('ranges'), ranges);
-    this.base = { storage, clock, random, allocations };
+  constructor(
+    storage: ObjectStorage,
+    clock: Clock,
+    random: Random,
+    options: { readonly ranges?: RangeConfig; readonly admission?: AdmissionChain } = {},
+  ) {
+    const allocations = new RangeAllocations(
+      storage,
+      clock,
+      random.fork('ranges'),
+      options.ranges ?? {},
+    );
+    const admission = options.admission ?? new AdmissionChain([]);
+    this.base = { storage, clock, random, allocations, admission };
   }
 
   /** The ranges allocating kinds take values from; rebuilt from the store by `repair`. */

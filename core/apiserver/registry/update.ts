@@ -8,6 +8,7 @@ import type { ObjectMeta } from '../../api/meta-types.ts';
 import { qualifiedKind, qualifiedResource } from '../../api/resources.ts';
 import type { Status } from '../../api/status-types.ts';
 import type { KObject } from '../../api/types.ts';
+import { admissionAttributes } from '../admission/request-attributes.ts';
 import type { RequestInfo } from '../request-info.ts';
 import { parseResourceVersion } from '../storage.ts';
 import { admitAmong } from './admit-among.ts';
@@ -101,9 +102,14 @@ export async function guaranteedUpdate(
     if (errors.isStatus(transformed)) return transformed;
     const next = decodeObject(info, transformed);
     if (errors.isStatus(next)) return next;
+    const mutated = await ctx.admission.admit(
+      admissionAttributes(ctx, info, 'UPDATE', name, next, old),
+    );
+    for (const w of mutated.warnings) ctx.warn(w);
+    if (!mutated.ok) return mutated.status;
     // Upstream's BeginUpdate runs for the main resource only.
     const txn = path.admit && def.allocation ? await ctx.allocations.begin() : undefined;
-    const prepared = prepareForUpdate(def, path, next, old, txn);
+    const prepared = prepareForUpdate(def, path, mutated.object as KObject, old, txn);
     if (errors.isStatus(prepared)) {
       txn?.rollback();
       return prepared;
@@ -114,7 +120,15 @@ export async function guaranteedUpdate(
       return errors.invalid(qualifiedKind(info.resource), name, errs);
     }
     const updated = path.managed === true ? prepared : trackWrite(ctx, info, old, prepared);
-    const forbidden = path.admit ? await admitAmong(ctx, info, updated, 'update') : undefined;
+    const validated = await ctx.admission.validate(
+      admissionAttributes(ctx, info, 'UPDATE', name, updated, old),
+    );
+    for (const w of validated.warnings) ctx.warn(w);
+    const forbidden = !validated.ok
+      ? validated.status
+      : path.admit
+        ? await admitAmong(ctx, info, updated, 'update')
+        : undefined;
     if (forbidden !== undefined) {
       txn?.rollback();
       return forbidden;

@@ -3,7 +3,12 @@ import { traceGroup, traceRecord } from '../define.ts';
 import { count, micros } from '../fields.ts';
 
 const user = () =>
-  z.string().optional().describe('The authenticated user, when the request named one.');
+  z
+    .string()
+    .optional()
+    .describe(
+      'The user the request was authenticated as (a component, a node, a service account, system:anonymous); absent when authentication failed (a 401).',
+    );
 
 export const APISERVER_RECORDS = traceGroup(
   'API server',

@@ -7,9 +7,11 @@ import {
 } from '../../../core/cluster/assembly.ts';
 import { nodePodCIDR } from '../../../core/cluster/pod-network.ts';
 import { buildCluster } from '../../../sim/cluster.ts';
+import { SIM_SIGNER } from '../../../sim/signer.ts';
 import { Simulation } from '../../../sim/simulation.ts';
 
 const NO_HOST: ClusterHost<never> = {
+  signer: SIM_SIGNER,
   machine: () => {
     throw new Error('planning starts no machine');
   },

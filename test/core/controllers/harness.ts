@@ -1,4 +1,7 @@
 /** Shared pieces of the controller tests: objects, a controller manager process, a pod monitor. */
+import { issueClientCredential } from '../../../core/apiserver/authn/client-credential.ts';
+import { nodeClientIdentity } from '../../../core/cluster/identities.ts';
+import { SIM_SIGNER } from '../../../sim/signer.ts';
 import { getControllerOf, isBeingDeleted } from '../../../core/api/meta.ts';
 import type { Lease } from '../../../core/api/cluster-types.ts';
 import type { Node } from '../../../core/api/node-types.ts';
@@ -266,7 +269,7 @@ export class FakeKubelet {
   ) {
     this.api = new ApiClient(ports.transport, 'apiserver', {
       requestTimeoutUs: 2_000_000,
-      user: `system:node:${nodeName}`,
+      credential: issueClientCredential(SIM_SIGNER, nodeClientIdentity(nodeName)),
     });
   }
 

@@ -1,0 +1,74 @@
+/**
+ * JSON Web Tokens in JWS compact form (header.payload.signature, base64url), signed and verified
+ * through the host's TokenSigner. Only what the API server's tokens need: no encryption, one
+ * key at a time.
+ */
+import type { TokenSigner } from './signer.ts';
+
+export type JwtClaims = Readonly<Record<string, unknown>>;
+
+export type JwtResult =
+  | { readonly ok: true; readonly claims: JwtClaims }
+  | { readonly ok: false; readonly reason: string };
+
+const utf8 = new TextEncoder();
+const fromUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+export function base64UrlEncode(text: string): string {
+  let binary = '';
+  for (const byte of utf8.encode(text)) binary += String.fromCharCode(byte);
+  return btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}
+
+/** The text a base64url string encodes, or undefined when it is not base64url of UTF-8. */
+export function base64UrlDecode(encoded: string): string | undefined {
+  if (!/^[A-Za-z0-9_-]*$/.test(encoded)) return undefined;
+  const padded = encoded.replace(/-/g, '+').replace(/_/g, '/');
+  try {
+    const binary = atob(padded + '='.repeat((4 - (padded.length % 4)) % 4));
+    return fromUtf8.decode(Uint8Array.from(binary, (c) => c.charCodeAt(0)));
+  } catch {
+    return undefined;
+  }
+}
+
+export function signJwt(signer: TokenSigner, claims: JwtClaims): string {
+  const header = base64UrlEncode(JSON.stringify({ alg: signer.algorithm, kid: signer.keyId }));
+  const payload = base64UrlEncode(JSON.stringify(claims));
+  const input = `${header}.${payload}`;
+  return `${input}.${signer.sign(input)}`;
+}
+
+/** Three dot-separated parts: what a token authenticator needs to consider a token a JWT. */
+export function looksLikeJwt(token: string): boolean {
+  return token.split('.').length === 3;
+}
+
+/** The claims of a token this signer signed, or why it is not one. */
+export function verifyJwt(signer: TokenSigner, token: string): JwtResult {
+  const parts = token.split('.');
+  if (parts.length !== 3) return { ok: false, reason: 'not a compact JWS' };
+  const [header, payload, signature] = parts as [string, string, string];
+  const headerJson = parseObject(base64UrlDecode(header));
+  if (headerJson === undefined) return { ok: false, reason: 'malformed header' };
+  if (headerJson.alg !== signer.algorithm || headerJson.kid !== signer.keyId) {
+    return { ok: false, reason: 'signed with another key' };
+  }
+  if (!signer.verify(`${header}.${payload}`, signature)) {
+    return { ok: false, reason: 'invalid signature' };
+  }
+  const claims = parseObject(base64UrlDecode(payload));
+  return claims === undefined ? { ok: false, reason: 'malformed claims' } : { ok: true, claims };
+}
+
+function parseObject(text: string | undefined): Record<string, unknown> | undefined {
+  if (text === undefined) return undefined;
+  try {
+    const v: unknown = JSON.parse(text);
+    return typeof v === 'object' && v !== null && !Array.isArray(v)
+      ? (v as Record<string, unknown>)
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,17 @@
+/**
+ * The cluster's signing key, as functions: core may not reach for node:crypto, so the host
+ * builds the signer (the simulator derives its key from the run's seed, so tokens are the same
+ * in every run of a seed; a real host generates a key) and hands it to the API server and the
+ * cluster assembly. One key signs the components' client credentials and the ServiceAccount
+ * tokens the API server mints.
+ */
+export interface TokenSigner {
+  /** The JWS "alg" header value ("HS256", "RS256"). */
+  readonly algorithm: string;
+  /** The JWS "kid" header value: names the key, so a verifier can tell tokens of other keys. */
+  readonly keyId: string;
+  /** The base64url signature of `signingInput` (a JWS's `header.payload`). */
+  sign(signingInput: string): string;
+  /** Whether `signature` is this key's signature of `signingInput`. */
+  verify(signingInput: string, signature: string): boolean;
+}
