@@ -356,7 +356,9 @@ async function crashRun(seed: number): Promise<CrashRun> {
   sim.trace.addSink((line) => {
     const r = parseTraceRecord(line);
     if (r.k === 'rs.delete-pods') deletedByController += r.pods.length;
-    if (r.k === 'rs.sync-error' && /create pod .*: 504 /.test(r.error))
+    // Unknown outcomes: the client's own timeout (504), or the API server's ServerTimeout (500)
+    // when its store requests timed out, though the store may have committed the pod (seed 103).
+    if (r.k === 'rs.sync-error' && /create pod .*: (504 |500 ServerTimeout)/.test(r.error))
       firstUnknownCreateUs ??= r.t;
   });
   startControllerManager(sim, { controllers: ['replicaset'] });
