@@ -301,7 +301,9 @@ export function storeChart(tl: Timeline, host: HTMLElement, data: ReportData): v
       );
     chart.plot
       .selectAll('text.term')
-      .data(s.roles.filter((r) => x(r[4]) - x(r[3]) > 40))
+      .data(
+        s.roles.filter((r) => Math.min(x(r[4]), tl.width) - Math.max(x(r[3]), MARGIN_LEFT) > 40),
+      )
       .join('text')
       .attr('class', 'term')
       .attr('x', (r) => Math.max(x(r[3]), MARGIN_LEFT) + 3)
