@@ -109,6 +109,14 @@ describe('ksim report of scenarios/report-demo.yaml', () => {
       expect(await view.count()).toBe(1);
       await view.screenshot({ path: join(OUT, `report-demo-${id}.png`) });
     }
+    // The top of the page down to the store: docs/report.png is a copy of it.
+    await page.evaluate('window.scrollTo(0, 0)');
+    const store = (await page.locator('#view-store').boundingBox())!;
+    await page.screenshot({
+      path: join(OUT, 'report-demo-overview.png'),
+      fullPage: true,
+      clip: { x: 0, y: 0, width: 1400, height: store.y + store.height + 8 },
+    });
     expect(errors).toEqual([]);
   });
 

@@ -384,7 +384,7 @@ export function seriesChart(
     legend
       .append('span')
       .html(
-        `<i style="background:${SERIES_COLORS[i % SERIES_COLORS.length]}"></i>${s.name}${options.total ? ` (${options.total(s)})` : ''}`,
+        `<i style="background:${colorOf(s, i)}"></i>${s.name}${options.total ? ` (${options.total(s)})` : ''}`,
       ),
   );
   tl.chart(host, height, (chart, x) => {
