@@ -60,6 +60,10 @@ describe('ksim report', () => {
       expect(b[view], view).toEqual(a[view]);
     expect(b.pods.kind).toBe('bars');
     expect(b.nodes).toEqual(['node-1', 'node-2', 'node-3']);
+    // Same trace, same file: the report holds no time of its own making.
+    const again = join(dir, 'again.html');
+    expect((await ksim('report', trace, '-o', again, '--title', 'quickstart')).code).toBe(0);
+    expect(readFileSync(again, 'utf8')).toBe(html);
     expect(b.verdicts.map((v) => v.passed)).toEqual([true]);
   });
 

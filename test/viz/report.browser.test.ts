@@ -180,6 +180,33 @@ describe('ksim report of scenarios/report-demo.yaml', () => {
     expect(await rows.count()).toBe(all);
   });
 
+  it('shows a pod and its events when the pointer is on its bar', async () => {
+    const bar = page.locator('rect.gantt-bar[data-phase=terminating]').first();
+    await bar.scrollIntoViewIfNeeded();
+    await bar.hover();
+    const tip = page.locator('.tooltip');
+    await expect.poll(() => tip.isVisible()).toBe(true);
+    const text = (await tip.textContent()) as string;
+    const evicted = of('taint-eviction.delete').map((r) => r.pod);
+    expect(evicted.some((pod) => text.includes(`${pod} on node-3`))).toBe(true);
+    expect(text).toContain('taint-eviction.delete');
+    await page.mouse.move(0, 0);
+  });
+
+  it('marks the time of an event on every time chart when its row is clicked', async () => {
+    await page.fill('#filter-reason', 'process.crash');
+    const row = page.locator('#event-table tbody tr').first();
+    expect(await row.locator('td').nth(3).textContent()).toBe('node-3');
+    await row.click();
+    const charts = await page.locator('svg.time-chart').count();
+    const cursors = page.locator('line.cursor');
+    expect(await cursors.count()).toBe(charts);
+    const xs = new Set(await cursors.evaluateAll((ls) => ls.map((l) => l.getAttribute('x1'))));
+    expect(xs.size).toBe(1);
+    expect(await page.locator('#event-table tbody tr.current').count()).toBe(1);
+    await page.fill('#filter-reason', '');
+  });
+
   it('zooms and pans every time chart together, and the event log follows the window', async () => {
     const [a0, b0] = await domainOf(page);
     const barX = () => page.locator('rect.gantt-bar').first().getAttribute('x');

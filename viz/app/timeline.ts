@@ -93,10 +93,9 @@ export class Timeline {
       .attr('y', 0)
       .attr('width', r1 - r0)
       .attr('height', height);
-    const labels = svg.append('g').attr('class', 'labels');
-    const plot = svg.append('g').attr('class', 'plot').attr('clip-path', `url(#${id})`);
-    const chart: TimeChart = { svg, plot, labels, height };
-    const surface = svg
+    // The zoom listens on the whole chart, so marks keep their hover and a wheel or drag on a
+    // mark still zooms or pans; the transparent surface under the marks catches the rest.
+    svg
       .append('rect')
       .attr('class', 'zoom-surface')
       .attr('x', r0)
@@ -104,9 +103,12 @@ export class Timeline {
       .attr('width', r1 - r0)
       .attr('height', height)
       .attr('fill', 'transparent');
-    surface.call(this.zoomer as unknown as (s: typeof surface) => void);
-    surface.property('__zoom', this.transform());
-    this.surfaces.push(surface.node() as Element);
+    const labels = svg.append('g').attr('class', 'labels');
+    const plot = svg.append('g').attr('class', 'plot').attr('clip-path', `url(#${id})`);
+    const chart: TimeChart = { svg, plot, labels, height };
+    svg.call(this.zoomer as unknown as (s: typeof svg) => void);
+    svg.property('__zoom', this.transform());
+    this.surfaces.push(svg.node() as Element);
     const d: Draw = (x) => draw(chart, x);
     this.draws.push(d);
     d(this.x);
