@@ -92,6 +92,8 @@ table { border-collapse: collapse; margin: 6px 0 10px; }
 th, td { border-bottom: 1px solid #eee; padding: 2px 8px; text-align: left; vertical-align: top; }
 tr.pass td:first-child { color: #2e7d32; font-weight: bold; }
 tr.fail td:first-child { color: #c62828; font-weight: bold; }
+.event-scroll { max-height: 70vh; overflow: auto; border: 1px solid #eee; }
+#event-table thead th { position: sticky; top: 0; background: #fff; }
 #event-table { font-family: ui-monospace, monospace; font-size: 12px; }
 #event-table tbody tr { cursor: pointer; }
 #event-table tbody tr:hover { background: #f5f5f5; }

@@ -66,7 +66,11 @@ export function eventTable(host: HTMLElement, data: ReportData, tl: Timeline): v
     .attr('type', 'checkbox')
     .property('checked', true);
   const status = h.append('p').attr('id', 'event-status');
-  const table = h.append('table').attr('id', 'event-table');
+  const table = h
+    .append('div')
+    .attr('class', 'event-scroll')
+    .append('table')
+    .attr('id', 'event-table');
   table
     .append('thead')
     .html('<tr><th>time</th><th>component</th><th>reason</th><th>object</th><th>detail</th></tr>');
