@@ -2,7 +2,7 @@
  * The report as one self-contained HTML file: the page script (viz/app, d3 included) bundled by
  * esbuild and the report data inlined as JSON, so the file opens with no network access.
  */
-import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import type { ReportData } from './model/report-data.ts';
 
@@ -11,7 +11,8 @@ let bundled: Promise<string> | undefined;
 /** viz/app bundled and minified for the browser, once per process. */
 function pageScript(): Promise<string> {
   bundled ??= build({
-    entryPoints: [join(import.meta.dirname, 'app', 'main.ts')],
+    // import.meta.dirname needs Node 20.11; the package promises 20.6.
+    entryPoints: [fileURLToPath(new URL('app/main.ts', import.meta.url))],
     bundle: true,
     minify: true,
     format: 'iife',
