@@ -67,7 +67,7 @@ function main(): void {
     'Pods per node',
     data.pods.kind === 'bars'
       ? 'One bar per pod and phase: orange bound but not yet running, green running, grey terminating. Hover a bar for the pod and its events. Shaded bands are faults.'
-      : `Heat strips: ${data.pods.rows.length} rows of consecutive nodes (${data.pods.rows[0]?.[2] ?? 1} per row); colour is running pods per node, averaged over each time bin (darker blue = more, up to ${data.pods.max}); zoom in for finer bins.`,
+      : `Heat strips: ${data.pods.rows.length} rows of consecutive nodes (${data.pods.rows[0]?.[2] ?? 1} per row); colour is running pods per node, averaged over each time bin (darker blue = more, up to ${data.pods.max}; bins are as wide as on the other charts).`,
   );
   podsChart(tl, sub(pods, 'placements'), data, (pod) => podEventIndex.get(pod) ?? []);
   seriesChart(tl, sub(pods, 'pods on nodes by phase'), data, [
