@@ -135,6 +135,31 @@ function layerViolations(
   return hits;
 }
 
+/**
+ * viz/ reads traces and nothing else (DESIGN.md §1): from core/ it may import only the trace
+ * record types (`import type` from core/trace/), and never sim/ or real/.
+ */
+function vizViolations(file: string, text: string): string[] {
+  const hits: string[] = [];
+  for (const m of text.matchAll(/(import|export)\s+(type\s+)?[^'"]*?from\s*['"]([^'"]+)['"]/g)) {
+    const spec = m[3] as string;
+    if (!spec.startsWith('.')) continue;
+    const target = relative(ROOT, join(ROOT, file, '..', spec));
+    if (target.startsWith('sim/') || target.startsWith('real/'))
+      hits.push(`${file} imports ${target}`);
+    if (target.startsWith('core/') && (!target.startsWith('core/trace/') || m[2] === undefined))
+      hits.push(
+        `${file} imports ${target}${m[2] === undefined ? ' (not a type-only import)' : ''}`,
+      );
+  }
+  for (const m of text.matchAll(/import\s*\(\s*['"]([^'"]+)['"]\s*\)|import\s+['"]([^'"]+)['"]/g)) {
+    const spec = (m[1] ?? m[2]) as string;
+    if (spec.startsWith('.') && !relative(ROOT, join(ROOT, file, '..', spec)).startsWith('viz/'))
+      hits.push(`${file} imports ${spec} for its effects`);
+  }
+  return hits;
+}
+
 describe('project rules', () => {
   const coreAndSim = [...sources('core'), ...sources('sim')].filter(
     (f) => !f.startsWith('sim/cli/'),
@@ -191,7 +216,31 @@ describe('project rules', () => {
     expect(hits).toEqual([]);
   });
 
+  it('viz/ imports from core/ only the trace record types, and nothing from sim/ or real/', () => {
+    const files = sources('viz');
+    expect(files.length).toBeGreaterThan(5);
+    expect(files.flatMap((f) => vizViolations(f, readFileSync(join(ROOT, f), 'utf8')))).toEqual([]);
+  });
+
   it('the checks catch what they are meant to catch', () => {
+    expect(
+      vizViolations(
+        'viz/model/a.ts',
+        "import type { TraceRecord } from '../../core/trace/types.ts';",
+      ),
+    ).toEqual([]);
+    expect(
+      vizViolations(
+        'viz/model/a.ts',
+        "import { TRACE_SCHEMA_VERSION } from '../../core/trace/version.ts';",
+      ),
+    ).toHaveLength(1);
+    expect(
+      vizViolations('viz/model/a.ts', "import type { Pod } from '../../core/api/pod-types.ts';"),
+    ).toHaveLength(1);
+    expect(
+      vizViolations('viz/a.ts', "import { Simulation } from '../sim/simulation.ts';"),
+    ).toHaveLength(1);
     expect(AMBIENT.some((re) => re.test(code('const t = Date.now();')))).toBe(true);
     expect(AMBIENT.some((re) => re.test(code('// Date.now() in a comment')))).toBe(false);
     expect(AMBIENT.some((re) => re.test(code("const s = 'Math.random()';")))).toBe(false);

@@ -59,6 +59,14 @@ export interface PodRecord {
   phase: PodPhase | undefined;
   /** Containers are stopped for good: the pod is terminal or being deleted. */
   finished: boolean;
+  /** When the first image pull for the pod started and the last one ended (startup latency). */
+  pullStartedUs: number | undefined;
+  pullEndedUs: number | undefined;
+  /**
+   * The pod's startup was traced (kubelet.pod-started), or must not be: as upstream's tracker,
+   * only pods no kubelet had started yet (no status.startTime) are measured.
+   */
+  startupTraced: boolean;
 }
 
 /**
@@ -114,5 +122,8 @@ export function newPodRecord(pod: Pod): PodRecord {
     ],
     phase: pod.status?.phase,
     finished: false,
+    pullStartedUs: undefined,
+    pullEndedUs: undefined,
+    startupTraced: pod.status?.startTime !== undefined,
   };
 }

@@ -9,7 +9,7 @@
 import type { ContainerStateTerminated, ContainerStatus, Pod, PodPhase } from '../api/pod-types.ts';
 import { defaultPullPolicy } from '../api/defaults.ts';
 import { isPodTerminal } from '../api/pod-helpers.ts';
-import { formatTime } from '../api/time.ts';
+import { formatTime, parseTime } from '../api/time.ts';
 import type { ProcessPorts } from '../ports/process.ts';
 import type { ContainerStatus as RuntimeContainer, Runtime } from '../ports/runtime.ts';
 import { backoffSinceEndsAt, backoffSinceUpdateEndsAt, nextBackoff } from './backoff.ts';
@@ -60,7 +60,14 @@ export class PodSync {
       return;
     }
     if (pod.metadata.deletionTimestamp !== undefined) {
-      await this.stopAll(rec, this.graceUs(pod));
+      const graceUs = this.graceUs(pod);
+      if (!rec.finished)
+        this.env.ports.trace.emit('kubelet.pod-terminating', {
+          pod: rec.key,
+          node: this.env.config.nodeName,
+          gracePeriodUs: graceUs,
+        });
+      await this.stopAll(rec, graceUs);
       this.report(rec, true);
       this.env.statusManager.deleteWhenWritten(pod);
       return;
@@ -277,7 +284,9 @@ export class PodSync {
       return endUs;
     }
     c.waiting ??= { reason: 'ContainerCreating' };
+    rec.pullStartedUs ??= nowUs;
     const r = await env.runtime.pullImage(image);
+    rec.pullEndedUs = env.ports.clock.now();
     if (!r.ok) {
       c.pullBackoff = nextBackoff(c.pullBackoff, env.ports.clock.now(), policy);
       c.waiting = { reason: 'ErrImagePull', message: r.message };
@@ -360,7 +369,29 @@ export class PodSync {
       rec.phase = phase;
       env.ports.trace.emit('kubelet.pod-phase', { pod: rec.key, phase, node: env.config.nodeName });
     }
+    if (phase === 'Running' && !rec.startupTraced && regular.every((s) => s.started === true))
+      this.traceStartup(rec);
     return phase;
+  }
+
+  /**
+   * pod_startup_latency_tracker.go: creation to all containers started, and the time spent
+   * pulling images, which the startup SLI leaves out.
+   */
+  private traceStartup(rec: PodRecord): void {
+    const env = this.env;
+    rec.startupTraced = true;
+    const nowUs = env.ports.clock.now();
+    const created = rec.pod.metadata.creationTimestamp;
+    const createdUs = created === undefined ? nowUs : (parseTime(created) ?? nowUs);
+    const { pullStartedUs, pullEndedUs } = rec;
+    env.ports.trace.emit('kubelet.pod-started', {
+      pod: rec.key,
+      node: env.config.nodeName,
+      e2eUs: nowUs - createdUs,
+      imagePullUs:
+        pullStartedUs === undefined || pullEndedUs === undefined ? 0 : pullEndedUs - pullStartedUs,
+    });
   }
 
   private containerStatus(c: ContainerRecord): ContainerStatus {

@@ -32,6 +32,7 @@ import {
   type FailedDecision,
 } from './engine/scheduling-engine.ts';
 import { Status, type MaybeStatus } from './framework/status.ts';
+import type { PendingPods } from './queue/scheduling-queue.ts';
 import { IN_TREE_REGISTRY } from './plugins/registry.ts';
 
 export interface SchedulerOptions {
@@ -48,6 +49,8 @@ export class Scheduler {
   private stopped = false;
   /** Informer-backed listers, when the caller did not bring its own. */
   private listers: InformerListers | undefined;
+  /** The queue lengths last traced. */
+  private lastQueue: PendingPods | undefined;
 
   constructor(
     private readonly ports: ProcessPorts,
@@ -80,7 +83,10 @@ export class Scheduler {
     });
     this.nodes.start();
     this.pods.start();
-    this.tickEvery(ENGINE_TICK_US, () => this.engine.tickSecond());
+    this.tickEvery(ENGINE_TICK_US, () => {
+      this.engine.tickSecond();
+      this.traceQueue();
+    });
     this.tickEvery(UNSCHEDULABLE_FLUSH_US, () => this.engine.tickUnschedulableFlush());
     ports.spawn(() => this.run());
   }
@@ -100,6 +106,27 @@ export class Scheduler {
       this.ports.clock.setTimer(periodUs, tick);
     };
     this.ports.clock.setTimer(periodUs, tick);
+  }
+
+  /** The queue's lengths, when they changed since the last sample (once a second, cheap). */
+  private traceQueue(): void {
+    const p = this.engine.queue.pending();
+    const last = this.lastQueue;
+    if (
+      last !== undefined &&
+      last.active === p.active &&
+      last.backoff === p.backoff &&
+      last.unschedulable === p.unschedulable &&
+      last.gated === p.gated
+    )
+      return;
+    this.lastQueue = p;
+    this.ports.trace.emit('scheduler.queue', {
+      active: p.active,
+      backoff: p.backoff,
+      unschedulable: p.unschedulable,
+      gated: p.gated,
+    });
   }
 
   /** scheduleOne in a loop; sleeps until the queue has a pod. */
@@ -128,7 +155,13 @@ export class Scheduler {
     const r = await this.engine.runBindingCycle(d);
     const pod = d.qpi.podInfo.pod;
     if (r.kind === 'bound') {
-      this.ports.trace.emit('scheduler.bind', { pod: keyOf(pod), node: r.nodeName });
+      const q = d.qpi;
+      this.ports.trace.emit('scheduler.bind', {
+        pod: keyOf(pod),
+        node: r.nodeName,
+        attempts: q.attempts,
+        latencyUs: this.ports.clock.now() - (q.initialAttemptTimestampUs ?? q.timestampUs),
+      });
       await this.recordEvent(
         pod,
         'Normal',

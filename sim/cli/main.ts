@@ -4,6 +4,7 @@ import { benchKernel, benchStore } from './bench-command.ts';
 import { benchSchedulerCommand } from './bench/scheduler-command.ts';
 import { fuzzStoreCommand } from '../store-fuzz/fuzz-store.ts';
 import { DEFAULT_WORKLOAD_MIX, WORKLOAD_MIXES } from '../store-fuzz/op-mix.ts';
+import { reportCommand } from './report-command.ts';
 import { parseSeed, runCommand } from './run-command.ts';
 
 const asSeed = (v: string): number => {
@@ -52,6 +53,7 @@ export async function main(
     .option('--check-trace', 'check every trace record against the trace schema (slower)')
     .option('--duration <d>', 'virtual time to run (overrides spec.duration)', asDuration)
     .option('--json', 'print the report as JSON')
+    .option('--report <file>', 'write an HTML report of the run (one self-contained file)')
     .option('--check-immutability', CHECK_MODE_HELP)
     .action(
       async (
@@ -59,6 +61,7 @@ export async function main(
         opts: {
           seed?: number;
           trace?: string;
+          report?: string;
           traceLevel: string;
           checkTrace?: boolean;
           duration?: number;
@@ -74,6 +77,16 @@ export async function main(
         exitCode = await runCommand(file, { ...opts, traceLevel: opts.traceLevel }, out);
       },
     );
+
+  program
+    .command('report')
+    .description('render a trace as one self-contained HTML report (d3 and the data inlined)')
+    .argument('<trace>', 'a trace written by ksim run --trace, e.g. out/run.jsonl')
+    .requiredOption('-o, --out <file>', 'the HTML file to write')
+    .option('--title <title>', 'the report title (default: the trace file name)')
+    .action(async (trace: string, opts: { out: string; title?: string }) => {
+      exitCode = await reportCommand(trace, opts, out);
+    });
 
   const bench = program.command('bench').description('benchmarks: print a table and write JSON');
   bench

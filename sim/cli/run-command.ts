@@ -3,6 +3,7 @@ import { parseScenario, ScenarioError } from '../scenario/scenario.ts';
 import { runScenario, type RunReport } from '../scenario/run.ts';
 import type { TraceSink } from '../trace.ts';
 import { seconds, table } from './format.ts';
+import { ReportSink } from './report-command.ts';
 
 export interface RunCommandOptions {
   readonly seed?: number;
@@ -11,6 +12,8 @@ export interface RunCommandOptions {
   readonly checkTrace?: boolean;
   readonly duration?: number;
   readonly json?: boolean;
+  /** Write an HTML report of the run to this file. */
+  readonly report?: string;
   /** Check mode: freeze every message and shared object, round-trip a sample through codecs. */
   readonly checkImmutability?: boolean;
 }
@@ -63,14 +66,22 @@ export async function runCommand(
   }
   const seed = opts.seed ?? scenario.spec.seed ?? 1;
   const trace = opts.trace === undefined ? undefined : fileSink(opts.trace);
+  const report = opts.report === undefined ? undefined : new ReportSink();
+  const sinks = [trace?.sink, report?.sink].filter((s): s is TraceSink => s !== undefined);
+  const traceSink: TraceSink | undefined =
+    sinks.length === 0
+      ? undefined
+      : sinks.length === 1
+        ? sinks[0]
+        : (line) => sinks.forEach((s) => s(line));
   // Wall time is read here, in the CLI, for the summary only; it never enters the simulation.
   const started = performance.now();
-  let report: RunReport;
+  let result: RunReport;
   try {
-    report = await runScenario(scenario, {
+    result = await runScenario(scenario, {
       seed,
       ...(opts.traceLevel === undefined ? {} : { traceLevel: opts.traceLevel }),
-      ...(trace === undefined ? {} : { traceSink: trace.sink }),
+      ...(traceSink === undefined ? {} : { traceSink }),
       ...(opts.checkTrace === true ? { checkTrace: true } : {}),
       ...(opts.duration === undefined ? {} : { durationUs: opts.duration }),
       checkImmutability: opts.checkImmutability ?? false,
@@ -82,13 +93,21 @@ export async function runCommand(
     trace?.close();
   }
   const wallMs = performance.now() - started;
-  if (opts.json) out(JSON.stringify({ ...report, wallMs: Math.round(wallMs) }, null, 2));
-  else out(summary(report, wallMs, opts.trace, opts.checkTrace === true));
-  if (!report.passed)
+  if (opts.json) out(JSON.stringify({ ...result, wallMs: Math.round(wallMs) }, null, 2));
+  else out(summary(result, wallMs, opts.trace, opts.checkTrace === true));
+  if (report !== undefined && opts.report !== undefined) {
+    const bytes = await report.write(
+      opts.report,
+      `${result.scenario} (seed ${seed})`,
+      result.virtualTimeUs,
+    );
+    if (!opts.json) out(`report ${opts.report} (${(bytes / 1_048_576).toFixed(1)} MiB)`);
+  }
+  if (!result.passed)
     out(
       `reproduce: ksim run ${file} --seed ${seed}${opts.checkImmutability ? ' --check-immutability' : ''}`,
     );
-  return report.passed ? 0 : 1;
+  return result.passed ? 0 : 1;
 }
 
 function summary(

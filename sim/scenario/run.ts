@@ -171,6 +171,14 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
     }
     return r;
   });
+  for (const e of expectations) {
+    sim.trace.record(RUNNER, 'runner.verdict', {
+      name: e.name,
+      passed: e.passed,
+      ...(e.metAtUs === undefined ? {} : { metAtUs: e.metAtUs }),
+      detail: e.detail,
+    });
+  }
   return {
     scenario: scenario.metadata.name,
     seed: options.seed,

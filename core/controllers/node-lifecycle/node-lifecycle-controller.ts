@@ -97,6 +97,8 @@ export class NodeLifecycleController implements Controller {
   private readonly zoneTainters = new Map<string, RateLimitedTimedQueue>();
   /** Nodes whose pods could not all be marked not ready (nodesToRetry). */
   private readonly podsToRetry = new Set<string>();
+  /** Nodes traced as not Ready, so their return to Ready is traced once (node-ready). */
+  private readonly tracedNotReady = new Set<string>();
   private stopped = false;
 
   constructor(
@@ -232,7 +234,10 @@ export class NodeLifecycleController implements Controller {
     const name = keyOf(node);
     await this.processTaintBaseEviction(node, observed);
     const becameNotReady = current.status !== 'True' && observed.status === 'True';
+    if (current.status === 'True' && this.tracedNotReady.delete(name))
+      this.ports.trace.emit('node-lifecycle.node-ready', { node: name });
     if (becameNotReady || (this.podsToRetry.has(name) && observed.status !== 'True')) {
+      this.tracedNotReady.add(name);
       this.ports.trace.emit('node-lifecycle.node-not-ready', {
         node: name,
         status: current.status,

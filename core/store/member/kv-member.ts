@@ -149,6 +149,8 @@ export class KvMember {
   private lead: NodeId = NO_NODE;
   private hardState: HardState = EMPTY_HARD_STATE;
   private applied: Index = asIndex(0);
+  /** Term and commit index of the last store.member.progress record. */
+  private tracedProgress = { term: 0, commit: 0 };
 
   private pumping = false;
   private kickScheduled = false;
@@ -449,6 +451,21 @@ export class KvMember {
   private onProgressTimer(): void {
     this.ports.clock.setTimer(this.timing.progressIntervalUs, () => this.onProgressTimer());
     this.watches.progress(this.sm);
+    this.traceProgress();
+  }
+
+  /** Commit progress for reports, when it moved: a record per second at most, none when idle. */
+  private traceProgress(): void {
+    const { term, commit } = this.hardState;
+    if (term === this.tracedProgress.term && commit === this.tracedProgress.commit) return;
+    this.tracedProgress = { term, commit };
+    this.ports.trace.emit('store.member.progress', {
+      id: this.id,
+      term,
+      commit,
+      applied: this.applied,
+      revision: this.sm.revision,
+    });
   }
 
   // ---- the host loop -------------------------------------------------------------------------

@@ -59,6 +59,11 @@ export const CONTROLLER_RECORDS = traceGroup(
           .describe("The node's Ready condition status now."),
       }),
     }),
+    traceRecord('node-lifecycle.node-ready', {
+      level: 'info',
+      doc: 'A node the controller had seen not Ready (`node-lifecycle.node-not-ready`) is Ready again.',
+      fields: z.strictObject({ node: nodeName() }),
+    }),
     traceRecord('node-lifecycle.zone-state', {
       level: 'info',
       doc: 'A zone changed disruption state, which sets how fast its nodes are tainted. Zone `*` with FullDisruption: every node looks down, so the controller stops tainting (more likely it is cut off).',

@@ -46,6 +46,29 @@ export const KUBELET_RECORDS = traceGroup(
         node: node(),
       }),
     }),
+    traceRecord('kubelet.pod-started', {
+      level: 'info',
+      doc: "A pod's containers are all running for the first time (upstream's pod startup latency tracker). The pod startup SLI is `e2eUs - imagePullUs`: creation to running, image pulls excluded.",
+      fields: z.strictObject({
+        pod: podKey(),
+        node: node(),
+        e2eUs: micros(
+          "From the pod's creationTimestamp (whole seconds, as Kubernetes stores it) to running, by the node's clock, in microseconds.",
+        ),
+        imagePullUs: micros(
+          'From the first image pull started to the last one finished for the pod, in microseconds (0 when no image was pulled).',
+        ),
+      }),
+    }),
+    traceRecord('kubelet.pod-terminating', {
+      level: 'info',
+      doc: "The kubelet saw a pod's deletion and stops its containers within the grace period.",
+      fields: z.strictObject({
+        pod: podKey(),
+        node: node(),
+        gracePeriodUs: micros('The grace period its containers get, in microseconds.'),
+      }),
+    }),
     traceRecord('kubelet.sandbox-failed', {
       level: 'info',
       doc: "The kubelet could not set up a pod's sandbox; it tries again at the next sync.",

@@ -7,7 +7,7 @@ const status = () => z.int().describe('The HTTP status of the final answer.');
 
 export const RUNNER_RECORDS = traceGroup(
   'Scenario runner',
-  'The actions of a scenario file that did not simply succeed, and the deletes and scales it made (sim/scenario). Emitted by `ksim-runner`.',
+  'The actions of a scenario file that did not simply succeed, the deletes and scales it made, and the verdicts of its expectations (sim/scenario). Emitted by `ksim-runner`.',
   [
     traceRecord('runner.apply-failed', {
       level: 'info',
@@ -31,6 +31,21 @@ export const RUNNER_RECORDS = traceGroup(
         name: objectName(),
         replicas: z.int().nonnegative().describe('The replicas asked for.'),
         status: status(),
+      }),
+    }),
+    traceRecord('runner.verdict', {
+      level: 'info',
+      doc: "The verdict on one of the scenario's `expect` entries, written at the end of the run in the order the scenario lists them.",
+      fields: z.strictObject({
+        name: z.string().describe('The expectation, by its name or as ksim describes it.'),
+        passed: z.boolean().describe('Whether it held.'),
+        metAtUs: z
+          .int()
+          .optional()
+          .describe(
+            'Virtual time at which it first held, in microseconds; absent when it never did.',
+          ),
+        detail: z.string().describe('What was observed, e.g. `5 matching pods on 3 nodes`.'),
       }),
     }),
   ],

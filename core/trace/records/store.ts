@@ -40,6 +40,17 @@ export const STORE_RECORDS = traceGroup(
         term: count('Its current term.'),
       }),
     }),
+    traceRecord('store.member.progress', {
+      level: 'info',
+      doc: "A member's Raft progress, sampled once a second (with the watch progress notifications) and written only when its term or commit index moved since its last record.",
+      fields: z.strictObject({
+        id: memberId(),
+        term: count('Its current term.'),
+        commit: count('Its commit index.'),
+        applied: count('Raft log index of the last entry it applied.'),
+        revision: storeRevision(),
+      }),
+    }),
     traceRecord('store.member.conf-change', {
       level: 'info',
       doc: 'A member applied a committed membership change.',

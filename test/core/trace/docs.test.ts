@@ -42,7 +42,15 @@ describe('trace documentation', () => {
 
   it('the JSON Schema accepts and rejects what the definitions do', () => {
     const matches = new Ajv2020({ strict: false }).compile(traceJsonSchema());
-    const bind = { t: 5, p: 'scheduler', k: 'scheduler.bind', pod: 'default/a', node: 'node-1' };
+    const bind = {
+      t: 5,
+      p: 'scheduler',
+      k: 'scheduler.bind',
+      pod: 'default/a',
+      node: 'node-1',
+      attempts: 2,
+      latencyUs: 1_500_000,
+    };
     const crash = {
       t: 1,
       p: 'node-1',

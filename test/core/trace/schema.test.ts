@@ -26,7 +26,15 @@ const header = (level: 'info' | 'debug' = 'info', schemaVersion = TRACE_SCHEMA_V
     level,
   });
 
-const bind = { t: 5, p: 'scheduler', k: 'scheduler.bind', pod: 'default/a', node: 'node-1' };
+const bind = {
+  t: 5,
+  p: 'scheduler',
+  k: 'scheduler.bind',
+  pod: 'default/a',
+  node: 'node-1',
+  attempts: 1,
+  latencyUs: 1_200,
+};
 
 function problem(value: unknown): string {
   const r = checkTraceRecord(value);
@@ -183,7 +191,8 @@ describe('TraceRecorder', () => {
     const sim = new Simulation({ seed: 1, checkTrace: true });
     let trace: Trace | undefined;
     sim.spawnProcess('p', (ports) => (trace = ports.trace));
-    expect(() => trace!.emit('scheduler.bind', { pod: 'a', node: 'b' })).not.toThrow();
+    const fields = { pod: 'a', node: 'b', attempts: 1, latencyUs: 0 };
+    expect(() => trace!.emit('scheduler.bind', fields)).not.toThrow();
     const untyped = trace!.emit as (kind: string, fields?: object) => void;
     expect(() => untyped('scheduler.bind', { pod: 'a' })).toThrow(
       /trace check: scheduler.bind does not match its definition/,
@@ -197,7 +206,7 @@ describe('TraceRecorder', () => {
       // @ts-expect-error a field is missing
       t.emit('scheduler.bind', { pod: 'a' });
       // @ts-expect-error an unknown field
-      t.emit('scheduler.bind', { pod: 'a', node: 'b', extra: 1 });
+      t.emit('scheduler.bind', { pod: 'a', node: 'b', attempts: 1, latencyUs: 0, extra: 1 });
       // @ts-expect-error an unknown kind
       t.emit('scheduler.bound', { pod: 'a', node: 'b' });
       // @ts-expect-error a debug kind through emit

@@ -1,0 +1,83 @@
+/**
+ * The event log: every record a person would read, one row each, with the object it is about
+ * pulled out so the table can be filtered by it. Records that are samples or per-request
+ * detail (API requests, lease renewals, progress and queue samples, network messages) are
+ * charted instead; the log is capped so that a large run stays a file a browser opens.
+ */
+import type { TraceRecord } from '../../core/trace/types.ts';
+import type { EventRow, EventsView } from './report-data.ts';
+
+export const MAX_EVENT_ROWS = 25_000;
+
+const CHARTED_ONLY = new Set([
+  'trace.header',
+  'api.request',
+  'api.watch',
+  'kubelet.lease-renewed',
+  'store.member.progress',
+  'scheduler.queue',
+]);
+
+/** Fields that name the object a record is about, in order of preference. */
+const OBJECT_FIELDS = [
+  'pod',
+  'victim',
+  'node',
+  'rs',
+  'pdb',
+  'zone',
+  'process',
+  'image',
+  'name',
+] as const;
+
+function shown(kind: string): boolean {
+  return (
+    (!CHARTED_ONLY.has(kind) && !kind.startsWith('net.') && !kind.startsWith('runtime.')) ||
+    kind === 'runtime.fault'
+  );
+}
+
+function text(v: unknown): string {
+  return typeof v === 'string' ? v : JSON.stringify(v);
+}
+
+/** The object a record is about and its remaining fields as `name=value` text. */
+export function describe(r: TraceRecord): [object: string, detail: string] {
+  const fields = r as unknown as Readonly<Record<string, unknown>>;
+  let object = '';
+  for (const f of OBJECT_FIELDS) {
+    const v = fields[f];
+    if (typeof v === 'string') {
+      object = v;
+      break;
+    }
+  }
+  if (r.k.startsWith('store.member.') && typeof fields['id'] === 'number')
+    object = `member ${fields['id']}`;
+  if (object === '' && (r.k.startsWith('process.') || r.k.startsWith('disk.'))) object = r.p;
+  const detail = Object.keys(fields)
+    .filter((k) => k !== 't' && k !== 'p' && k !== 'k' && fields[k] !== object)
+    .map((k) => `${k}=${text(fields[k])}`)
+    .join(' ');
+  return [object, detail];
+}
+
+export class EventsModel {
+  private readonly rows: EventRow[] = [];
+  private omitted = 0;
+
+  add(r: TraceRecord): void {
+    if (!shown(r.k)) return;
+    if (this.rows.length >= MAX_EVENT_ROWS) {
+      this.omitted++;
+      return;
+    }
+    const [object, detail] = describe(r);
+    this.rows.push([r.t, r.p, r.k, object, detail]);
+  }
+
+  view(): EventsView {
+    return { rows: this.rows, omitted: this.omitted };
+  }
+}

@@ -1,0 +1,102 @@
+/**
+ * Folds a trace, record by record, into the report's data (report-data.ts). One pass, memory
+ * bounded by the aggregates, so a trace of any length can be read as a stream.
+ */
+import type { TraceRecord } from '../../core/trace/types.ts';
+import { ApiModel } from './api.ts';
+import { EventsModel } from './events.ts';
+import { NodesModel } from './nodes.ts';
+import { PodsModel } from './pods.ts';
+import type { ReportData, SloRow, Verdict } from './report-data.ts';
+import { SchedulingModel } from './scheduling.ts';
+import { binningFor, formatUs } from './stats.ts';
+import { StoreModel } from './store.ts';
+import { WorkloadModel } from './workload.ts';
+
+/** sig-scalability/slos/pod_startup_latency.md: p99 of the startup SLI <= 5s. */
+const POD_STARTUP_SLO_US = 5_000_000;
+
+/** Node names in natural order (node-2 before node-10). */
+function byNaturalOrder(a: string, b: string): number {
+  return a.localeCompare(b, 'en', { numeric: true });
+}
+
+export class ReportBuilder {
+  private readonly nodes = new Set<string>();
+  private readonly pods = new PodsModel((n) => this.nodes.add(n));
+  private readonly nodeStates = new NodesModel(
+    (p) => this.nodes.has(p),
+    (n) => this.nodes.add(n),
+  );
+  private readonly store = new StoreModel();
+  private readonly api = new ApiModel();
+  private readonly scheduling = new SchedulingModel();
+  private readonly workload = new WorkloadModel();
+  private readonly events = new EventsModel();
+  private readonly verdicts: Verdict[] = [];
+  private header:
+    { seed: number; ksimVersion: string; schemaVersion: number; level: string } | undefined;
+  private records = 0;
+  private endUs = 0;
+
+  add(r: TraceRecord): void {
+    this.records++;
+    this.endUs = Math.max(this.endUs, r.t);
+    if (r.k === 'trace.header') {
+      this.header = {
+        seed: r.seed,
+        ksimVersion: r.ksimVersion,
+        schemaVersion: r.schemaVersion,
+        level: r.level,
+      };
+      return;
+    }
+    if (r.k === 'runner.verdict')
+      this.verdicts.push({ name: r.name, passed: r.passed, metAtUs: r.metAtUs, detail: r.detail });
+    this.pods.add(r);
+    this.nodeStates.add(r);
+    this.store.add(r);
+    this.api.add(r);
+    this.scheduling.add(r);
+    this.workload.add(r);
+    this.events.add(r);
+  }
+
+  /** The report data; `endUs` extends the time axis past the last record (a run's duration). */
+  finish(title: string, endUs = 0): ReportData {
+    const end = Math.max(this.endUs, endUs, 1);
+    const b = binningFor(end);
+    const nodes = [...this.nodes].sort(byNaturalOrder);
+    const h = this.header ?? { seed: 0, ksimVersion: '', schemaVersion: 0, level: '' };
+    const api = this.api.view(b);
+    const workload = this.workload.view(b);
+    const slos: SloRow[] = api.series.map((s) => ({
+      name: `API call latency, ${s.key} (${s.count.toLocaleString('en-US')} calls)`,
+      target: `p99 <= ${formatUs(s.thresholdUs)}`,
+      observed: `p99 ${formatUs(s.p99Us)}`,
+      passed: s.p99Us <= s.thresholdUs,
+    }));
+    if (workload.startup.count > 0)
+      slos.push({
+        name: `Pod startup latency, image pulls excluded (${workload.startup.count.toLocaleString('en-US')} pods)`,
+        target: `p99 <= ${formatUs(POD_STARTUP_SLO_US)}`,
+        observed: `p99 ${formatUs(workload.startup.p99Us)}`,
+        passed: workload.startup.p99Us <= POD_STARTUP_SLO_US,
+      });
+    return {
+      meta: { title, ...h, records: this.records, endUs: end },
+      nodes,
+      pods: this.pods.view(end, nodes, b),
+      podTotals: this.pods.totals(b),
+      nodeStates: this.nodeStates.view(end, nodes, b),
+      faults: this.nodeStates.faultBands(end),
+      store: this.store.view(end),
+      api,
+      scheduling: this.scheduling.view(b),
+      workload,
+      verdicts: this.verdicts,
+      slos,
+      events: this.events.view(),
+    };
+  }
+}
