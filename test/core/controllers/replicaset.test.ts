@@ -105,12 +105,17 @@ describe('ReplicaSet controller', () => {
             `${at}: more than 5 pods at ${r.firstAboveUs}us, no create timed out before`,
           );
       }
-      if (r.everSeen - 5 !== r.deletedByController)
+      // Nothing else deletes pods here, so the pods beyond five that are gone were the
+      // controller's victims; it may have chosen more (a delete of unknown outcome that did
+      // not happen, then another victim: seed 171), never fewer.
+      if (r.everSeen - 5 > r.deletedByController)
         problems.push(
-          `${at}: ${r.everSeen} pods created, ${r.deletedByController} deleted by the controller`,
+          `${at}: ${r.everSeen} pods created, ${r.deletedByController} chosen for deletion by the controller`,
         );
     }
     expect(problems).toEqual([]);
+    // The check above is only as good as its view of unknown outcomes: some runs must have them.
+    expect((await crashRuns()).some((r) => r.firstUnknownCreateUs !== undefined)).toBe(true);
   });
 
   it('under loss and an API server crash, converges to 5 pods within 15 min of the restart (200 seeds)', async () => {
@@ -350,12 +355,14 @@ async function runSequentially<T>(seeds: readonly number[], run: (seed: number) 
 }
 
 async function crashRun(seed: number): Promise<CrashRun> {
-  const sim = controlPlane({ seed, network: lossy(0.1) });
+  // Debug level: the controller's sync errors (rs.sync-error) are debug records.
+  const sim = controlPlane({ seed, network: lossy(0.1), traceLevel: 'debug' });
   let firstUnknownCreateUs: number | undefined;
-  let deletedByController = 0;
+  // Distinct pods: a delete whose answer was lost is sent again for the same pod.
+  const deletedByController = new Set<string>();
   sim.trace.addSink((line) => {
     const r = parseTraceRecord(line);
-    if (r.k === 'rs.delete-pods') deletedByController += r.pods.length;
+    if (r.k === 'rs.delete-pods') for (const pod of r.pods) deletedByController.add(pod);
     // Unknown outcomes: the client's own timeout (504), or the API server's ServerTimeout (500)
     // when its store requests timed out, though the store may have committed the pod (seed 103).
     if (r.k === 'rs.sync-error' && /create pod .*: (504 |500 ServerTimeout)/.test(r.error))
@@ -398,6 +405,6 @@ async function crashRun(seed: number): Promise<CrashRun> {
     everSeen: monitor.everSeen.get('web')?.size ?? 0,
     firstAboveUs: monitor.firstAboveUs.get('web'),
     firstUnknownCreateUs,
-    deletedByController,
+    deletedByController: deletedByController.size,
   };
 }
