@@ -5,11 +5,16 @@
  */
 import { KINDS, TYPES } from './generated.ts';
 
-/** A field's type code: "s" scalar, "x" any JSON, "[T" list of T, "{T" map of T, or a type name. */
+/**
+ * A field's type code: "s" string, "n" number, "b" boolean, "x" any JSON (or a union of
+ * scalars, as IntOrString), "[T" list of T, "{T" map of T, or a type name.
+ */
 export type TypeCode = string;
 
 export const ANY: TypeCode = 'x';
-export const SCALAR: TypeCode = 's';
+export const STRING: TypeCode = 's';
+export const NUMBER: TypeCode = 'n';
+export const BOOLEAN: TypeCode = 'b';
 
 /** The root type of `apiVersion`'s `kind`, if the declarations have it. */
 export function kindType(apiVersion: string, kind: string): TypeCode | undefined {

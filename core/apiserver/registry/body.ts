@@ -9,6 +9,7 @@ import type { ObjectMeta } from '../../api/meta-types.ts';
 import { qualifiedResource } from '../../api/resources.ts';
 import type { Status } from '../../api/status-types.ts';
 import type { VersionedObject } from '../../api/kinds/index.ts';
+import { kindType, typeError } from '../../api/schema/index.ts';
 import type { KObject } from '../../api/types.ts';
 import type { RequestInfo } from '../request-info.ts';
 import { bodyToStored, bodyInVersion } from '../versions.ts';
@@ -35,6 +36,10 @@ export function checkEnvelope(
       `the apiVersion ${JSON.stringify(b.apiVersion)} is not served for ${r.kind} (expected ${r.apiVersion})`,
     );
   }
+  // Upstream's decoder: a member of the wrong JSON type is a 400, before anything reads it.
+  const type = kindType(r.apiVersion, r.kind);
+  const wrongType = type === undefined ? undefined : typeError(body, type);
+  if (wrongType !== undefined) return cannotHandle(info, wrongType);
   const meta = (b.metadata ?? {}) as ObjectMeta;
   if (typeof meta !== 'object') return errors.badRequest('metadata must be an object');
   if (
@@ -86,9 +91,13 @@ export function inRequestVersion(info: RequestInfo, obj: KObject): KObject {
  */
 export function decodeObject(info: RequestInfo, obj: KObject): KObject | Status {
   const decoded = info.definition.decode?.(obj);
-  if (typeof decoded !== 'string') return decoded ?? obj;
+  return typeof decoded === 'string' ? cannotHandle(info, decoded) : (decoded ?? obj);
+}
+
+/** The 400 of upstream's decoder: `Pod in version "v1" cannot be handled as a Pod: <why>`. */
+function cannotHandle(info: RequestInfo, why: string): Status {
   const { kind, apiVersion } = info.resource;
   return errors.badRequest(
-    `${kind} in version ${JSON.stringify(apiVersion.split('/').pop())} cannot be handled as a ${kind}: ${decoded}`,
+    `${kind} in version ${JSON.stringify(apiVersion.split('/').pop())} cannot be handled as a ${kind}: ${why}`,
   );
 }
