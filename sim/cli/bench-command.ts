@@ -1,5 +1,12 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import {
+  APISERVER_BENCH_TARGETS,
+  DEFAULT_APISERVER_BENCH,
+  runApiServerBench,
+  type ApiServerBenchOptions,
+  type ApiServerBenchRow,
+} from './bench/apiserver.ts';
 import { runKernelBench, DEFAULT_KERNEL_BENCH } from './bench/kernel.ts';
 import {
   describeStoreBench,
@@ -135,4 +142,91 @@ export async function benchStore(
 function medianRun(rows: readonly StoreBenchRow[]): StoreBenchRow {
   const sorted = [...rows].sort((a, b) => a.opsPerSecond - b.opsPerSecond);
   return sorted[Math.floor((sorted.length - 1) / 2)]!;
+}
+
+/**
+ * `ksim bench apiserver`: requests per wall-clock second by verb over the Raft store, list
+ * sizes and watch fan-out. With `repeat` > 1 each row reports its median run and every run's
+ * throughput, as `ksim bench store` does.
+ */
+export async function benchApiServer(
+  opts: { readonly out: string; readonly repeat?: number } & Partial<ApiServerBenchOptions>,
+  out: (s: string) => void,
+): Promise<number> {
+  const { out: file, repeat = 1, ...rest } = opts;
+  for (const [name, value, min] of [
+    ['--repeat', repeat, 1],
+    ['--clients', rest.clients ?? 1, 1],
+    ['--requests', rest.requests ?? 1, 1],
+    ['--watchers', rest.watchers ?? 1, 1],
+  ] as const) {
+    if (value < min) {
+      out(`ksim: ${name} must be at least ${min}, got ${value}`);
+      return 2;
+    }
+  }
+  const runs: ApiServerBenchRow[][] = [];
+  for (let i = 0; i < repeat; i++) runs.push(await runApiServerBench(rest));
+  const first = runs[0] ?? [];
+  const rows = first.map((_, i) =>
+    medianBy(
+      runs.map((run) => run[i] as ApiServerBenchRow),
+      (r) => r.opsPerSecond,
+    ),
+  );
+  const spread = (i: number): string =>
+    repeat === 1
+      ? ''
+      : runs
+          .map((run) => (run[i] as ApiServerBenchRow).opsPerSecond.toLocaleString('en-US'))
+          .join(', ');
+  out(
+    table(
+      [
+        'benchmark',
+        'ops',
+        'wall ms',
+        'per second',
+        'target/s',
+        'p50 ms (virtual)',
+        'p99 ms (virtual)',
+        ...(repeat === 1 ? [] : ['runs']),
+      ],
+      rows.map((r, i) => [
+        r.name,
+        r.ops,
+        r.wallMs,
+        r.opsPerSecond.toLocaleString('en-US'),
+        APISERVER_BENCH_TARGETS[r.name] ?? 0,
+        (r.latencyP50Us / 1000).toFixed(2),
+        (r.latencyP99Us / 1000).toFixed(2),
+        ...(repeat === 1 ? [] : [spread(i)]),
+      ]),
+    ),
+  );
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(
+    file,
+    JSON.stringify(
+      {
+        benchmark: 'apiserver',
+        node: process.version,
+        options: { ...DEFAULT_APISERVER_BENCH, ...rest },
+        repeat,
+        rows,
+        runs,
+        targets: APISERVER_BENCH_TARGETS,
+      },
+      null,
+      2,
+    ),
+  );
+  out(`wrote ${file}`);
+  return rows.every((r) => r.opsPerSecond >= (APISERVER_BENCH_TARGETS[r.name] ?? 0)) ? 0 : 1;
+}
+
+/** The median element by `key` (the lower middle one for an even count). */
+function medianBy<T>(items: readonly T[], key: (t: T) => number): T {
+  const sorted = [...items].sort((a, b) => key(a) - key(b));
+  return sorted[Math.floor((sorted.length - 1) / 2)] as T;
 }

@@ -1,6 +1,6 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { parseDuration } from '../scenario/schema.ts';
-import { benchKernel, benchStore } from './bench-command.ts';
+import { benchApiServer, benchKernel, benchStore } from './bench-command.ts';
 import { benchSchedulerCommand } from './bench/scheduler-command.ts';
 import { fuzzStoreCommand } from '../store-fuzz/fuzz-store.ts';
 import { DEFAULT_WORKLOAD_MIX, WORKLOAD_MIXES } from '../store-fuzz/op-mix.ts';
@@ -13,6 +13,15 @@ const asSeed = (v: string): number => {
   } catch (e) {
     throw new InvalidArgumentError((e as Error).message);
   }
+};
+
+const asSizes = (v: string): number[] => {
+  const sizes = v.split(',').map((s) => Number(s));
+  if (sizes.some((n) => !Number.isInteger(n) || n < 1))
+    throw new InvalidArgumentError(
+      `expected positive integers separated by commas, got ${JSON.stringify(v)}`,
+    );
+  return sizes;
 };
 
 const asDuration = (v: string): number => {
@@ -139,6 +148,38 @@ export async function main(
         }
         const defined = Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined));
         exitCode = await benchStore({ out: file, repeat, ...defined }, out);
+      },
+    );
+
+  bench
+    .command('apiserver')
+    .description(
+      'the API server over the Raft store: requests per wall-clock second by verb, list sizes and watch fan-out',
+    )
+    .option('--out <file>', 'JSON output file', 'out/bench/apiserver.json')
+    .option('--seed <n>', 'root seed', asSeed)
+    .option('--members <n>', 'store members (0: the in-memory store)', asSeed, 3)
+    .option('--clients <n>', 'concurrent clients', asSeed)
+    .option('--requests <n>', 'requests measured per verb', asSeed)
+    .option('--watchers <n>', 'watchers in the fan-out row', asSeed)
+    .option('--list-sizes <sizes>', 'sizes of the listed collections (default 1000,10000)', asSizes)
+    .option('--repeat <n>', 'run the benchmark n times; rows report the median run', asSeed, 1)
+    .option('--check-immutability', CHECK_MODE_HELP)
+    .action(
+      async (opts: {
+        out: string;
+        seed?: number;
+        members: number;
+        clients?: number;
+        requests?: number;
+        watchers?: number;
+        listSizes?: number[];
+        repeat: number;
+        checkImmutability?: boolean;
+      }) => {
+        const { out: file, repeat, ...rest } = opts;
+        const defined = Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined));
+        exitCode = await benchApiServer({ out: file, repeat, ...defined }, out);
       },
     );
 

@@ -154,6 +154,44 @@ describe('ksim CLI', () => {
     ]);
   });
 
+  it('benchmarks the API server by verb, list size and watch fan-out, and writes JSON', async () => {
+    const out = join(dir, 'apiserver.json');
+    const { output } = await ksim(
+      'bench',
+      'apiserver',
+      '--members',
+      '0',
+      '--clients',
+      '10',
+      '--requests',
+      '200',
+      '--watchers',
+      '20',
+      '--list-sizes',
+      '50',
+      '--out',
+      out,
+    );
+    expect(output).toMatch(/^create\s+200\s/m);
+    expect(output).toMatch(/^watch fan-out \(20 watchers\)\s+4,000\s/m);
+    const json = JSON.parse(readFileSync(out, 'utf8')) as { rows: { name: string; ops: number }[] };
+    expect(json.rows.map((r) => [r.name, r.ops])).toEqual([
+      ['create', 200],
+      ['get', 200],
+      ['update', 200],
+      ['patch (json)', 200],
+      ['patch (merge)', 200],
+      ['patch (strategic)', 200],
+      ['patch (apply)', 200],
+      ['list 50', 40],
+      ['list 50 (pages of 500)', 40],
+      ['watch fan-out (20 watchers)', 4000],
+    ]);
+    const bad = await ksim('bench', 'apiserver', '--clients', '0', '--out', out);
+    expect(bad.code).toBe(2);
+    expect(bad.output).toContain('--clients must be at least 1, got 0');
+  });
+
   it('repeats the store benchmark and reports the median run with every run listed', async () => {
     const out = join(dir, 'store-repeat.json');
     const args = [
