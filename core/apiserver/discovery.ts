@@ -1,6 +1,7 @@
 /**
  * The non-resource GETs every client starts with: legacy discovery (/api, /apis, /api/v1,
- * /apis/<group>, /apis/<group>/<version>), /version and the health endpoints, built once from
+ * /apis/<group>, /apis/<group>/<version>), /version, the health endpoints and the OpenAPI v3
+ * documents (openapi.ts), built once from
  * the kind definitions (upstream: k8s.io/apiserver/pkg/endpoints/discovery and
  * pkg/server/healthz).
  *
@@ -12,19 +13,10 @@
  */
 import type { ApiResponse } from '../api/http.ts';
 import { DEFINITIONS, type ResourceDefinition } from '../api/kinds/index.ts';
+import { OPENAPI_V3_DOCUMENTS } from './openapi.ts';
+import { SERVER_VERSION } from './server-version.ts';
 
-/** What /version reports: a 1.32 server, so kubectl 1.32 sees no version skew. */
-export const SERVER_VERSION = {
-  major: '1',
-  minor: '32',
-  gitVersion: 'v1.32.0+ksim',
-  gitCommit: '0000000000000000000000000000000000000000',
-  gitTreeState: 'clean',
-  buildDate: '2026-01-01T00:00:00Z',
-  goVersion: 'go1.23.0',
-  compiler: 'gc',
-  platform: 'linux/amd64',
-} as const;
+export { SERVER_VERSION };
 
 const HEALTH_PATHS: ReadonlySet<string> = new Set(['/healthz', '/livez', '/readyz']);
 
@@ -121,6 +113,6 @@ const DOCUMENTS = buildDocuments();
 export function nonResourceResponse(path: string): ApiResponse | undefined {
   const trimmed = path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path;
   if (HEALTH_PATHS.has(trimmed)) return { status: 200, body: 'ok' };
-  const doc = DOCUMENTS.get(trimmed);
+  const doc = DOCUMENTS.get(trimmed) ?? OPENAPI_V3_DOCUMENTS.get(trimmed);
   return doc === undefined ? undefined : { status: 200, body: doc };
 }

@@ -5,6 +5,7 @@ import { benchSchedulerCommand } from './bench/scheduler-command.ts';
 import { fuzzStoreCommand } from '../store-fuzz/fuzz-store.ts';
 import { DEFAULT_WORKLOAD_MIX, WORKLOAD_MIXES } from '../store-fuzz/op-mix.ts';
 import { reportCommand } from './report-command.ts';
+import { serveCommand } from './serve-command.ts';
 import { parseSeed, runCommand } from './run-command.ts';
 
 const asSeed = (v: string): number => {
@@ -13,6 +14,22 @@ const asSeed = (v: string): number => {
   } catch (e) {
     throw new InvalidArgumentError((e as Error).message);
   }
+};
+
+const asSpeed = (v: string): number => {
+  const n = Number(v);
+  if (!(n > 0) || !Number.isFinite(n))
+    throw new InvalidArgumentError(
+      `expected a positive number such as 1, 10 or 0.5, got ${JSON.stringify(v)}`,
+    );
+  return n;
+};
+
+const asPort = (v: string): number => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 65535)
+    throw new InvalidArgumentError(`expected a TCP port (0-65535), got ${JSON.stringify(v)}`);
+  return n;
 };
 
 const asDuration = (v: string): number => {
@@ -75,6 +92,30 @@ export async function main(
           return;
         }
         exitCode = await runCommand(file, { ...opts, traceLevel: opts.traceLevel }, out);
+      },
+    );
+
+  program
+    .command('serve')
+    .description(
+      'run a scenario paced to the wall clock and serve its API over HTTP for kubectl and other clients',
+    )
+    .argument('<scenario>', 'scenario YAML file, e.g. scenarios/quickstart.yaml')
+    .option('--seed <n>', 'root seed (overrides spec.seed)', asSeed)
+    .option(
+      '--speed <x>',
+      'virtual seconds per wall second (1 = real time, 10 = ten times faster)',
+      asSpeed,
+    )
+    .option('--port <n>', 'TCP port on 127.0.0.1 (default: any free port)', asPort)
+    .option('--kubeconfig <file>', 'where to write the cluster-admin kubeconfig')
+    .option('--trace <file>', 'write the trace as JSON lines to this file')
+    .action(
+      async (
+        file: string,
+        opts: { seed?: number; speed?: number; port?: number; kubeconfig?: string; trace?: string },
+      ) => {
+        exitCode = await serveCommand(file, opts, out);
       },
     );
 
