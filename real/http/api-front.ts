@@ -160,7 +160,7 @@ export function startApiFront(
       if (refused) return;
       const translated = toApiRequest(
         { method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers },
-        Buffer.concat(chunks).toString('utf8'),
+        Buffer.concat(chunks),
       );
       if (errors.isStatus(translated)) {
         writeResponse(req, res, statusResponse(translated));

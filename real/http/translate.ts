@@ -9,6 +9,7 @@ import * as errors from '../../core/api/errors.ts';
 import type { ApiRequest, HttpMethod } from '../../core/api/http.ts';
 import { PATCH_CONTENT_TYPES } from '../../core/api/http.ts';
 import type { Status } from '../../core/api/status-types.ts';
+import { decodeProtobufBody, PROTOBUF_MEDIA_TYPE } from './protobuf.ts';
 
 const METHODS: ReadonlySet<string> = new Set(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']);
 
@@ -72,7 +73,7 @@ const isPatchType = (type: string | undefined): boolean =>
   (PATCH_CONTENT_TYPES as readonly string[]).includes(type ?? '');
 
 /** The ApiRequest of an HTTP request whose body has been read, or the Status to answer. */
-export function toApiRequest(head: HttpRequestHead, body: string): ApiRequest | Status {
+export function toApiRequest(head: HttpRequestHead, bytes: Buffer): ApiRequest | Status {
   const method = head.method.toUpperCase();
   if (!METHODS.has(method)) return errors.methodNotAllowed();
   const httpMethod = method as HttpMethod;
@@ -89,7 +90,22 @@ export function toApiRequest(head: HttpRequestHead, body: string): ApiRequest | 
     ...(accept === undefined ? {} : { accept }),
   };
   const withType = contentType === undefined ? base : { ...base, contentType };
-  if (body === '') return withType;
+  if (bytes.length === 0) return withType;
+  if (contentType === PROTOBUF_MEDIA_TYPE && httpMethod !== 'PATCH') {
+    const decoded = decodeProtobufBody(bytes);
+    if (!decoded.ok)
+      return errors.unsupportedMediaType([
+        ...BODY_TYPES,
+        `${PROTOBUF_MEDIA_TYPE} (${decoded.reason})`,
+      ]);
+    return {
+      ...base,
+      contentType: 'application/json',
+      body: decoded.object,
+      rawBody: JSON.stringify(decoded.object),
+    };
+  }
+  const body = bytes.toString('utf8');
   // A PATCH of another type is the API server's 415 to answer: it knows what it accepts.
   if (httpMethod === 'PATCH' && !isPatchType(contentType)) return withType;
   if (httpMethod !== 'PATCH' && contentType !== undefined && !BODY_TYPES.includes(contentType)) {
