@@ -110,10 +110,18 @@ export async function main(
     .option('--port <n>', 'TCP port on 127.0.0.1 (default: any free port)', asPort)
     .option('--kubeconfig <file>', 'where to write the cluster-admin kubeconfig')
     .option('--trace <file>', 'write the trace as JSON lines to this file')
+    .option('--plain-http', 'serve plain HTTP, not HTTPS (kubectl sends no token over it)')
     .action(
       async (
         file: string,
-        opts: { seed?: number; speed?: number; port?: number; kubeconfig?: string; trace?: string },
+        opts: {
+          seed?: number;
+          speed?: number;
+          port?: number;
+          kubeconfig?: string;
+          trace?: string;
+          plainHttp?: boolean;
+        },
       ) => {
         exitCode = await serveCommand(file, opts, out);
       },

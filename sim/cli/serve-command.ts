@@ -28,6 +28,11 @@ export interface ServeCommandOptions {
   readonly port?: number;
   readonly kubeconfig?: string;
   readonly trace?: string;
+  /**
+   * Serve plain HTTP instead of HTTPS (loopback only). kubectl will not send its token over
+   * it; clients that do (benchmarks, scripts) save the cost of TLS.
+   */
+  readonly plainHttp?: boolean;
 }
 
 /** The simulated process outside requests come from (it has no work of its own). */
@@ -36,12 +41,15 @@ export const FRONT_PROCESS = 'http-front';
 /**
  * A kubeconfig with one cluster (its CA), one user (its bearer token) and one current context.
  */
-export function kubeconfig(server: string, caPem: string, token: string): string {
-  const ca = Buffer.from(caPem).toString('base64');
+export function kubeconfig(server: string, caPem: string | undefined, token: string): string {
+  const cluster =
+    caPem === undefined
+      ? { server }
+      : { server, 'certificate-authority-data': Buffer.from(caPem).toString('base64') };
   return stringify({
     apiVersion: 'v1',
     kind: 'Config',
-    clusters: [{ name: 'ksim', cluster: { server, 'certificate-authority-data': ca } }],
+    clusters: [{ name: 'ksim', cluster }],
     users: [{ name: 'ksim-admin', user: { token } }],
     contexts: [{ name: 'ksim', context: { cluster: 'ksim', user: 'ksim-admin' } }],
     'current-context': 'ksim',
@@ -87,12 +95,15 @@ export async function serveCommand(
   if (transport === undefined) throw new Error('the front process did not start');
   const outside = new OutsideRequests(world.sim, transport, world.layout.apiServer);
   // HTTPS: client-go sends bearer tokens only over TLS.
-  const certificates = makeServingCertificates();
-  const front = await startApiFront(outside, { port: opts.port ?? 0, tls: certificates });
+  const certificates = opts.plainHttp === true ? undefined : makeServingCertificates();
+  const front = await startApiFront(outside, {
+    port: opts.port ?? 0,
+    ...(certificates === undefined ? {} : { tls: certificates }),
+  });
   const path = opts.kubeconfig ?? join(tmpdir(), `ksim-${front.port}.kubeconfig`);
   mkdirSync(dirname(path), { recursive: true });
   const token = issueClientCredential(SIM_HOST.signer, ADMIN_IDENTITY);
-  writeFileSync(path, kubeconfig(front.url, certificates.ca, token), { mode: 0o600 });
+  writeFileSync(path, kubeconfig(front.url, certificates?.ca, token), { mode: 0o600 });
   out(`ksim serve ${scenario.metadata.name}  seed ${seed}  speed ${speed}x`);
   out(`serving the API at ${front.url}`);
   out(`export KUBECONFIG=${path}`);
