@@ -6,6 +6,7 @@ import { fuzzStoreCommand } from '../store-fuzz/fuzz-store.ts';
 import { DEFAULT_WORKLOAD_MIX, WORKLOAD_MIXES } from '../store-fuzz/op-mix.ts';
 import { reportCommand } from './report-command.ts';
 import { serveCommand } from './serve-command.ts';
+import { httpLoad } from './bench/http-load.ts';
 import { parseSeed, runCommand } from './run-command.ts';
 
 const asSeed = (v: string): number => {
@@ -22,6 +23,13 @@ const asSpeed = (v: string): number => {
     throw new InvalidArgumentError(
       `expected a positive number such as 1, 10 or 0.5, got ${JSON.stringify(v)}`,
     );
+  return n;
+};
+
+const asCount = (v: string): number => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1)
+    throw new InvalidArgumentError(`expected a positive integer, got ${JSON.stringify(v)}`);
   return n;
 };
 
@@ -138,6 +146,25 @@ export async function main(
     });
 
   const bench = program.command('bench').description('benchmarks: print a table and write JSON');
+  bench
+    .command('http')
+    .description('GETs per second from a concurrent client against a served API (ksim serve)')
+    .requiredOption('--kubeconfig <file>', 'the kubeconfig ksim serve wrote')
+    .option('--path <path>', 'the path to GET', '/api/v1/namespaces/default')
+    .option('--connections <n>', 'keep-alive connections, one request in flight each', asCount, 64)
+    .option('--seconds <n>', 'wall-clock seconds per round', asCount, 5)
+    .option('--rounds <n>', 'rounds (the median is printed)', asCount, 3)
+    .action(
+      async (opts: {
+        kubeconfig: string;
+        path: string;
+        connections: number;
+        seconds: number;
+        rounds: number;
+      }) => {
+        exitCode = await httpLoad(opts, out);
+      },
+    );
   bench
     .command('kernel')
     .description('event-loop timer throughput and network message throughput')

@@ -93,6 +93,17 @@ export async function serveCommand(
     transport = ports.transport;
   });
   if (transport === undefined) throw new Error('the front process did not start');
+  // Outside requests have crossed a real network already: their simulated hop costs nothing.
+  for (const [from, to] of [
+    [FRONT_PROCESS, world.layout.apiServer],
+    [world.layout.apiServer, FRONT_PROCESS],
+  ] as const) {
+    world.sim.network.setLink(from, to, {
+      latency: { kind: 'constant', us: 0 },
+      lossProbability: 0,
+      duplicateProbability: 0,
+    });
+  }
   const outside = new OutsideRequests(world.sim, transport, world.layout.apiServer);
   // HTTPS: client-go sends bearer tokens only over TLS.
   const certificates = opts.plainHttp === true ? undefined : makeServingCertificates();
