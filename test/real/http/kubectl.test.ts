@@ -135,6 +135,33 @@ describe.skipIf(!existsSync(KUBECTL))('kubectl 1.32 against ksim serve', () => {
     expect(yaml).toContain('name: node-1');
   });
 
+  it('describes, selects by field across namespaces, annotates and cordons', async () => {
+    const pods = (await ok('get', 'pods', '-o', 'name')).trim().split('\n');
+    const described = await ok('describe', pods[0] ?? '');
+    expect(described).toMatch(/^Name: +web-[a-z0-9]{5}\nNamespace: +default\n/);
+    expect(described).toMatch(/Controlled By: +ReplicaSet\/web/);
+    expect(described).toMatch(/Status: +Running/);
+    const onNode = (await ok('get', 'pods', '-A', '--field-selector', 'spec.nodeName=node-1'))
+      .trim()
+      .split('\n');
+    expect(columns(onNode[0] ?? '').slice(0, 2)).toEqual(['NAMESPACE', 'NAME']);
+    const everywhere = JSON.parse(await ok('get', 'pods', '-A', '-o', 'json')) as {
+      items: { spec: { nodeName?: string } }[];
+    };
+    const expected = everywhere.items.filter((p) => p.spec.nodeName === 'node-1').length;
+    expect(onNode.length - 1).toBe(expected);
+    expect(await ok('annotate', 'replicaset', 'web', 'owner=team-a')).toBe(
+      'replicaset.apps/web annotated\n',
+    );
+    expect(await ok('get', 'rs', 'web', '-o', 'jsonpath={.metadata.annotations.owner}')).toBe(
+      'team-a',
+    );
+    expect(await ok('cordon', 'node-3')).toBe('node/node-3 cordoned\n');
+    const nodes = (await ok('get', 'nodes')).trim().split('\n').map(columns);
+    expect(nodes.find((n) => n[0] === 'node-3')?.[1]).toBe('Ready,SchedulingDisabled');
+    expect(await ok('uncordon', 'node-3')).toBe('node/node-3 uncordoned\n');
+  });
+
   it('applies a multi-document manifest: created, then configured and unchanged', async () => {
     const manifest = (value: string): string => `apiVersion: v1
 kind: ConfigMap
@@ -257,7 +284,9 @@ spec:
 
   it('deletes, and the object is gone', async () => {
     await ok('create', 'configmap', 'doomed', '--from-literal=a=1');
-    expect(await ok('delete', 'configmap', 'doomed')).toBe('configmap "doomed" deleted\n');
+    expect(await ok('delete', 'configmap', 'doomed', '--wait=true')).toBe(
+      'configmap "doomed" deleted\n',
+    );
     const r = await kubectl('get', 'configmap', 'doomed');
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('Error from server (NotFound): configmaps "doomed" not found');
