@@ -13,6 +13,7 @@ import { randomUUID } from 'node:crypto';
 import * as http from 'node:http';
 import * as https from 'node:https';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import * as errors from '../../core/api/errors.ts';
 import type { ApiRequest, ApiResponse, WatchFrame } from '../../core/api/http.ts';
@@ -39,6 +40,14 @@ export interface ApiFrontOptions {
   readonly tls?: TlsFiles;
   /** Larger bodies are refused with 413 (upstream's limit for JSON bodies is 3 MiB). */
   readonly maxBodyBytes?: number;
+  /**
+   * How long a client may take to send a request's headers (default 30 s) and whole request
+   * (default 60 s), and how long an idle keep-alive connection stays open (default 60 s):
+   * a slow or silent client loses its connection and holds nothing else up.
+   */
+  readonly headersTimeoutMs?: number;
+  readonly requestTimeoutMs?: number;
+  readonly idleTimeoutMs?: number;
 }
 
 export const DEFAULT_MAX_BODY_BYTES = 3 * 1024 * 1024;
@@ -150,8 +159,10 @@ export function startApiFront(
       if (size > maxBodyBytes) {
         refused = true;
         const r = statusResponse(errors.requestEntityTooLarge(maxBodyBytes));
+        // Answer at once and close the connection; the rest of the body is read and dropped
+        // (closing with unread data would reset the connection before the client reads the
+        // answer), bounded by the request timeout.
         writeResponse(req, res, { ...r, headers: { Connection: 'close' } });
-        req.destroy();
         return;
       }
       chunks.push(chunk);
@@ -178,17 +189,39 @@ export function startApiFront(
     req.on('error', () => res.destroy());
   };
 
+  const headersTimeoutMs = options.headersTimeoutMs ?? 30_000;
+  const requestTimeoutMs = options.requestTimeoutMs ?? 60_000;
+  const serverOptions = {
+    keepAlive: true,
+    // How often node looks for requests past their timeouts (its default is 30 s).
+    connectionsCheckingInterval: Math.min(1_000, Math.ceil(headersTimeoutMs / 4)),
+  };
   const server =
     options.tls === undefined
-      ? http.createServer({ keepAlive: true }, handle)
+      ? http.createServer(serverOptions, handle)
       : https.createServer(
-          { key: options.tls.key, cert: options.tls.cert, keepAlive: true },
+          { ...serverOptions, key: options.tls.key, cert: options.tls.cert },
           handle,
         );
-  // Idle keep-alive connections are closed after a minute; a request must arrive whole in one.
-  server.keepAliveTimeout = 60_000;
-  server.requestTimeout = 60_000;
-  server.headersTimeout = 30_000;
+  // A request node could not parse, or one past its timeouts: a Status answer, then close.
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
+    if (!socket.writable) {
+      socket.destroy();
+      return;
+    }
+    const timedOut = err.code === 'ERR_HTTP_REQUEST_TIMEOUT';
+    const status = timedOut
+      ? errors.timeout('the request did not arrive in time')
+      : errors.badRequest(`malformed HTTP request: ${err.code ?? err.message}`);
+    const body = JSON.stringify(status);
+    const reason = timedOut ? '408 Request Timeout' : '400 Bad Request';
+    socket.end(
+      `HTTP/1.1 ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  });
+  server.keepAliveTimeout = options.idleTimeoutMs ?? 60_000;
+  server.requestTimeout = requestTimeoutMs;
+  server.headersTimeout = headersTimeoutMs;
 
   return new Promise((resolve, reject) => {
     server.once('error', reject);
