@@ -4,7 +4,8 @@
  * reviews and the typed clients' protobuf bodies. Each case asserts what kubectl prints.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,6 +17,8 @@ const KUBECTL = '/usr/bin/kubectl';
 const run = promisify(execFile);
 
 let cluster: ServedCluster;
+const TRACE_DIR = mkdtempSync(join(tmpdir(), 'ksim-kubectl-trace-'));
+const TRACE = join(TRACE_DIR, 'trace.jsonl');
 
 interface Result {
   readonly code: number;
@@ -48,15 +51,41 @@ const columns = (line: string): string[] => line.trim().split(/\s{2,}/);
 describe.skipIf(!existsSync(KUBECTL))('kubectl 1.32 against ksim serve', () => {
   beforeAll(async () => {
     // Ten times real time: the quickstart's pods run within a second or two of wall time.
-    cluster = await serve('scenarios/quickstart.yaml', ['--speed', '10']);
+    cluster = await serve('scenarios/quickstart.yaml', ['--speed', '10', '--trace', TRACE]);
   });
 
   afterAll(async () => {
     const code = await cluster.stop();
     expect(code).toBe(0);
-    // A clean shutdown prints the run's summary.
+    // A clean shutdown prints the run's summary and flushes the trace, where the API server
+    // recorded kubectl's requests as any client's.
     expect(cluster.output()).toMatch(/scenario quickstart {2}seed 1/);
     expect(cluster.output()).toContain('PASS  five web pods Running');
+    const records = readFileSync(TRACE, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { k: string });
+    expect(records).toContainEqual(
+      expect.objectContaining({
+        k: 'api.request',
+        verb: 'POST',
+        path: '/api/v1/namespaces/team/configmaps',
+        code: 201,
+        user: 'kubernetes-admin',
+      }),
+    );
+    expect(records).toContainEqual(
+      expect.objectContaining({
+        k: 'api.request',
+        path: '/api/v1/namespaces/default/pods',
+        user: 'jane',
+        code: 403,
+      }),
+    );
+    expect(records).toContainEqual(
+      expect.objectContaining({ k: 'api.watch', path: '/api/v1/namespaces/watched/configmaps' }),
+    );
+    rmSync(TRACE_DIR, { recursive: true, force: true });
   });
 
   it('serves over HTTPS with the kubeconfig it wrote, as a 1.32 server', async () => {
