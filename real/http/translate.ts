@@ -33,15 +33,21 @@ export function mediaType(contentType: string | undefined): string | undefined {
   return t === '' ? undefined : t;
 }
 
-/** The path and query of a request target; the first value of a repeated parameter wins. */
-export function splitTarget(url: string): {
-  path: string;
-  query: Readonly<Record<string, string>>;
-} {
-  const u = new URL(url, 'http://front.invalid');
-  const query: Record<string, string> = {};
-  for (const [k, v] of u.searchParams) if (!(k in query)) query[k] = v;
-  return { path: decodeURIComponent(u.pathname), query };
+/**
+ * The path and query of a request target; the first value of a repeated parameter wins.
+ * Undefined for a target that is not a URL path or has a broken percent-encoding.
+ */
+export function splitTarget(
+  url: string,
+): { path: string; query: Readonly<Record<string, string>> } | undefined {
+  try {
+    const u = new URL(url, 'http://front.invalid');
+    const query: Record<string, string> = {};
+    for (const [k, v] of u.searchParams) if (!(k in query)) query[k] = v;
+    return { path: decodeURIComponent(u.pathname), query };
+  } catch {
+    return undefined;
+  }
 }
 
 /** Whether the request opens a watch (`?watch=true` or `1`, as upstream's RequestInfo reads it). */
@@ -77,7 +83,10 @@ export function toApiRequest(head: HttpRequestHead, bytes: Buffer): ApiRequest |
   const method = head.method.toUpperCase();
   if (!METHODS.has(method)) return errors.methodNotAllowed();
   const httpMethod = method as HttpMethod;
-  const { path, query } = splitTarget(head.url);
+  const target = splitTarget(head.url);
+  if (target === undefined)
+    return errors.badRequest(`malformed request target ${JSON.stringify(head.url)}`);
+  const { path, query } = target;
   const contentType = mediaType(header(head, 'content-type'));
   const authorization = header(head, 'authorization');
   const accept = header(head, 'accept');

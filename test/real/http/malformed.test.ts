@@ -81,6 +81,17 @@ describe('malformed HTTP', () => {
     expect(seen).toEqual([]);
   });
 
+  it('answers a path with a broken percent-encoding with 400', async () => {
+    const f = await start();
+    const r = await raw(
+      f,
+      'GET /api/v1/namespaces/%E0%A4%A HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n',
+    );
+    expect(statusLine(r)).toBe('HTTP/1.1 400 Bad Request');
+    expect(r).toContain('malformed request target');
+    expect(await get(f, '/api/v1/namespaces/default')).toBe(200);
+  });
+
   it('closes the connection of a request line that is not HTTP and keeps serving', async () => {
     const f = await start();
     const garbage = await raw(f, 'HELLO THERE\r\n\r\n');
