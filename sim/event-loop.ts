@@ -104,6 +104,11 @@ export class EventLoop {
     return this.queue.size;
   }
 
+  /** The time of the earliest queued event (perhaps a cancelled one), if any: a pacer's wake-up. */
+  get nextEventUs(): number | undefined {
+    return this.queue.peek()?.timeUs;
+  }
+
   schedule(delayUs: number, fn: () => unknown, owner: EventOwner | null = null): SimEvent {
     assert(
       Number.isInteger(delayUs) && delayUs >= 0,

@@ -132,6 +132,24 @@ export function unsupportedMediaType(accepted: readonly string[]): Status {
   );
 }
 
+/** 406: no representation the request's Accept header allows (upstream NewNotAcceptableError). */
+export function notAcceptable(accepted: readonly string[]): Status {
+  return failure(
+    406,
+    'NotAcceptable',
+    `only the following media types are accepted: ${accepted.join(', ')}`,
+  );
+}
+
+/** 413: a body larger than the server reads (upstream's request body limit). */
+export function requestEntityTooLarge(limitBytes: number): Status {
+  return failure(
+    413,
+    'RequestEntityTooLarge',
+    `the request body is larger than the limit of ${limitBytes} bytes`,
+  );
+}
+
 /** 504 for a resourceVersion the store has not reached (upstream NewTooLargeResourceVersionError). */
 export function tooLargeResourceVersion(requested: number, current: number): Status {
   return failure(504, 'Timeout', `Too large resource version: ${requested}, current: ${current}`, {

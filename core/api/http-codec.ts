@@ -1,6 +1,6 @@
 /**
  * The API protocol (http.ts's shapes) and its codecs: JSON, as Kubernetes speaks it. The
- * request codec carries the request line, query, Authorization header and body as one JSON document (a real
+ * request codec carries the request line, query, Authorization and Accept headers and body as one JSON document (a real
  * host's HTTP front builds the same `ApiRequest` from a real request line, headers and body);
  * replies and watch frames are the JSON bodies upstream sends (`metav1.WatchEvent` per frame).
  * Decoding checks the envelope's shape, so a malformed message is refused at the edge.
@@ -30,7 +30,7 @@ function checkRequest(v: unknown): string | undefined {
     for (const [k, q] of Object.entries(v.query))
       if (typeof q !== 'string') return `query parameter ${k} must be a string`;
   }
-  for (const field of ['contentType', 'rawBody', 'authorization'] as const)
+  for (const field of ['contentType', 'rawBody', 'authorization', 'accept'] as const)
     if (v[field] !== undefined && typeof v[field] !== 'string') return `${field} must be a string`;
   return undefined;
 }

@@ -24,6 +24,11 @@ export interface ApiRequest {
   readonly rawBody?: string;
   /** The Authorization header ("Bearer <token>"): the API server authenticates it. */
   readonly authorization?: string;
+  /**
+   * The Accept header: which representation the client wants (server-side printing as a
+   * Table, metadata only as PartialObjectMetadata, or plain JSON). Absent means plain JSON.
+   */
+  readonly accept?: string;
 }
 
 export interface ApiResponse {

@@ -48,7 +48,10 @@ import { parseSelectors } from './registry/selectors.ts';
 import { WatchCache } from './watch-cache.ts';
 import { parseRequest, requestInfoFor, type RequestInfo } from './request-info.ts';
 import { ObjectStorage, parseResourceVersion } from './storage.ts';
-import { frameInVersion, responseInVersion } from './versions.ts';
+import { responseInVersion } from './versions.ts';
+import { nonResourceResponse } from './discovery.ts';
+import { ACCEPTED_MEDIA_TYPES, negotiate } from './media-types.ts';
+import { parseIncludeObject, present, presentFrame, type Presentation } from './representation.ts';
 
 export { SYSTEM_NAMESPACES } from './namespaces.ts';
 
@@ -184,9 +187,36 @@ export class ApiServer {
 
   private async serve(req: ApiRequest, user: UserInfo): Promise<ApiResponse> {
     const query = req.query ?? {};
+    if (req.method === 'GET') {
+      const document = nonResourceResponse(req.path);
+      if (document !== undefined) {
+        return negotiate(req.accept, false)?.kind === 'json'
+          ? document
+          : statusReply(errors.notAcceptable(['application/json']));
+      }
+    }
     const parsed = parseRequest(req.method, req.path, query, user);
     if (!parsed.ok) return statusReply(errors.notFound('', parsed.message));
-    return responseInVersion(parsed.info, await this.route(parsed.info, query, req));
+    const info = parsed.info;
+    if (info.verb !== 'get' && info.verb !== 'list') {
+      return responseInVersion(info, await this.route(info, query, req));
+    }
+    const presentation = this.presentation(req, info.verb === 'list');
+    if (errors.isStatus(presentation)) return statusReply(presentation);
+    return present(info.definition, await this.route(info, query, req), presentation);
+  }
+
+  /** How a read is answered: the Accept header's representation (a 406 if none is served). */
+  private presentation(req: ApiRequest, list: boolean): Presentation | Status {
+    const representation = negotiate(req.accept, list);
+    if (representation === undefined) return errors.notAcceptable(ACCEPTED_MEDIA_TYPES);
+    const includeObject = parseIncludeObject(req.query?.includeObject);
+    if (includeObject === undefined) {
+      return errors.badRequest(
+        `invalid includeObject ${JSON.stringify(req.query?.includeObject)}: must be None, Metadata or Object`,
+      );
+    }
+    return { representation, includeObject, nowUs: this.ports.clock.now() };
   }
 
   private async route(
@@ -294,6 +324,8 @@ export class ApiServer {
     }
     const selectors = parseSelectors(info.definition, query);
     if ('code' in selectors) return close(selectors);
+    const presentation = this.presentation(req, true);
+    if (errors.isStatus(presentation)) return close(presentation);
     const rv = parseResourceVersion(query.resourceVersion);
     if (Number.isNaN(rv))
       return close(
@@ -308,7 +340,10 @@ export class ApiServer {
       namespace: info.resource.namespaced ? info.namespace : undefined,
       selectors,
       bookmarks: query.allowWatchBookmarks === 'true',
-      send: (frame) => stream.send(frameInVersion(info.definition, frame)),
+      send: (frame) =>
+        stream.send(
+          presentFrame(info.definition, frame, { ...presentation, nowUs: this.ports.clock.now() }),
+        ),
       close,
     });
     if (stop === undefined) return;

@@ -5,6 +5,8 @@ import { benchSchedulerCommand } from './bench/scheduler-command.ts';
 import { fuzzStoreCommand } from '../store-fuzz/fuzz-store.ts';
 import { DEFAULT_WORKLOAD_MIX, WORKLOAD_MIXES } from '../store-fuzz/op-mix.ts';
 import { reportCommand } from './report-command.ts';
+import { serveCommand } from './serve-command.ts';
+import { httpLoad } from './bench/http-load.ts';
 import { parseSeed, runCommand } from './run-command.ts';
 
 const asSeed = (v: string): number => {
@@ -22,6 +24,29 @@ const asSizes = (v: string): number[] => {
       `expected positive integers separated by commas, got ${JSON.stringify(v)}`,
     );
   return sizes;
+};
+
+const asSpeed = (v: string): number => {
+  const n = Number(v);
+  if (!(n > 0) || !Number.isFinite(n))
+    throw new InvalidArgumentError(
+      `expected a positive number such as 1, 10 or 0.5, got ${JSON.stringify(v)}`,
+    );
+  return n;
+};
+
+const asCount = (v: string): number => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1)
+    throw new InvalidArgumentError(`expected a positive integer, got ${JSON.stringify(v)}`);
+  return n;
+};
+
+const asPort = (v: string): number => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 65535)
+    throw new InvalidArgumentError(`expected a TCP port (0-65535), got ${JSON.stringify(v)}`);
+  return n;
 };
 
 const asDuration = (v: string): number => {
@@ -88,6 +113,38 @@ export async function main(
     );
 
   program
+    .command('serve')
+    .description(
+      'run a scenario paced to the wall clock and serve its API over HTTP for kubectl and other clients',
+    )
+    .argument('<scenario>', 'scenario YAML file, e.g. scenarios/quickstart.yaml')
+    .option('--seed <n>', 'root seed (overrides spec.seed)', asSeed)
+    .option(
+      '--speed <x>',
+      'virtual seconds per wall second (1 = real time, 10 = ten times faster)',
+      asSpeed,
+    )
+    .option('--port <n>', 'TCP port on 127.0.0.1 (default: any free port)', asPort)
+    .option('--kubeconfig <file>', 'where to write the cluster-admin kubeconfig')
+    .option('--trace <file>', 'write the trace as JSON lines to this file')
+    .option('--plain-http', 'serve plain HTTP, not HTTPS (kubectl sends no token over it)')
+    .action(
+      async (
+        file: string,
+        opts: {
+          seed?: number;
+          speed?: number;
+          port?: number;
+          kubeconfig?: string;
+          trace?: string;
+          plainHttp?: boolean;
+        },
+      ) => {
+        exitCode = await serveCommand(file, opts, out);
+      },
+    );
+
+  program
     .command('report')
     .description('render a trace as one self-contained HTML report (d3 and the data inlined)')
     .argument('<trace>', 'a trace written by ksim run --trace, e.g. out/run.jsonl')
@@ -98,6 +155,25 @@ export async function main(
     });
 
   const bench = program.command('bench').description('benchmarks: print a table and write JSON');
+  bench
+    .command('http')
+    .description('GETs per second from a concurrent client against a served API (ksim serve)')
+    .requiredOption('--kubeconfig <file>', 'the kubeconfig ksim serve wrote')
+    .option('--path <path>', 'the path to GET', '/api/v1/namespaces/default')
+    .option('--connections <n>', 'keep-alive connections, one request in flight each', asCount, 64)
+    .option('--seconds <n>', 'wall-clock seconds per round', asCount, 5)
+    .option('--rounds <n>', 'rounds (the median is printed)', asCount, 3)
+    .action(
+      async (opts: {
+        kubeconfig: string;
+        path: string;
+        connections: number;
+        seconds: number;
+        rounds: number;
+      }) => {
+        exitCode = await httpLoad(opts, out);
+      },
+    );
   bench
     .command('kernel')
     .description('event-loop timer throughput and network message throughput')

@@ -1,5 +1,5 @@
 import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
-import { parseScenario, ScenarioError } from '../scenario/scenario.ts';
+import { parseScenario, ScenarioError, type Scenario } from '../scenario/scenario.ts';
 import { runScenario, type RunReport } from '../scenario/run.ts';
 import type { TraceSink } from '../trace.ts';
 import { seconds, table } from './format.ts';
@@ -19,7 +19,7 @@ export interface RunCommandOptions {
 }
 
 /** Buffered JSONL writer: one write per 64 KiB instead of one per record. */
-function fileSink(path: string): { sink: TraceSink; close: () => void } {
+export function fileSink(path: string): { sink: TraceSink; close: () => void } {
   const fd = openSync(path, 'w');
   let buffer: string[] = [];
   let size = 0;
@@ -41,29 +41,34 @@ function fileSink(path: string): { sink: TraceSink; close: () => void } {
   };
 }
 
+/** Reads and checks a scenario file; undefined (after saying why) when it cannot be used. */
+export function loadScenario(file: string, out: (s: string) => void): Scenario | undefined {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    out(`ksim: cannot read scenario ${file}: ${(e as Error).message}`);
+    return undefined;
+  }
+  try {
+    return parseScenario(text, file);
+  } catch (e) {
+    if (e instanceof ScenarioError) {
+      out(e.message);
+      return undefined;
+    }
+    throw e;
+  }
+}
+
 /** `ksim run <scenario>`: returns the process exit code (0 = every expectation met). */
 export async function runCommand(
   file: string,
   opts: RunCommandOptions,
   out: (s: string) => void,
 ): Promise<number> {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    out(`ksim: cannot read scenario ${file}: ${(e as Error).message}`);
-    return 2;
-  }
-  let scenario;
-  try {
-    scenario = parseScenario(text, file);
-  } catch (e) {
-    if (e instanceof ScenarioError) {
-      out(e.message);
-      return 2;
-    }
-    throw e;
-  }
+  const scenario = loadScenario(file, out);
+  if (scenario === undefined) return 2;
   const seed = opts.seed ?? scenario.spec.seed ?? 1;
   const trace = opts.trace === undefined ? undefined : fileSink(opts.trace);
   const report = opts.report === undefined ? undefined : new ReportSink();
@@ -110,7 +115,7 @@ export async function runCommand(
   return result.passed ? 0 : 1;
 }
 
-function summary(
+export function summary(
   r: RunReport,
   wallMs: number,
   tracePath: string | undefined,

@@ -112,6 +112,27 @@ export function toFault(f: ScenarioFault, currentLink: LinkOptions): Fault {
 
 /** Builds the world a scenario describes, runs it to its end and reports what happened. */
 export async function runScenario(scenario: Scenario, options: RunOptions): Promise<RunReport> {
+  const world = startScenario(scenario, options);
+  await world.sim.run({ untilUs: world.durationUs });
+  return world.finish();
+}
+
+/** A scenario's world, built and started: run it as far as you like, then `finish`. */
+export interface ScenarioWorld {
+  readonly sim: Simulation;
+  readonly layout: ClusterLayout;
+  /** spec.duration, or the run's override. */
+  readonly durationUs: number;
+  /** Records the expectations' verdicts in the trace and reports the run so far. */
+  finish(): RunReport;
+}
+
+/**
+ * Builds the world a scenario describes and schedules its objects, actions and expectation
+ * checks; nothing has run yet. `ksim run` runs it to the scenario's end, `ksim serve` paces it
+ * to the wall clock until it is stopped.
+ */
+export function startScenario(scenario: Scenario, options: RunOptions): ScenarioWorld {
   const spec = scenario.spec;
   const link = linkFrom(DEFAULT_LINK, spec.cluster.network ?? {});
   const sim = new Simulation({
@@ -159,38 +180,40 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
     ports.clock.setTimer(CHECK_INTERVAL_US, checkAll);
   });
 
-  await sim.run({ untilUs: durationUs });
-  const expectations = (spec.expect ?? []).map((e, i) => {
-    const r = results.get(i) ?? {
-      name: nameOf(e),
-      passed: false,
-      detail: 'never checked (the API was unreachable)',
-    };
-    if (!r.passed && e.within !== undefined && durationUs > e.within) {
-      return { ...r, detail: `not met within ${e.within / 1e6}s: ${r.detail}` };
-    }
-    return r;
-  });
-  for (const e of expectations) {
-    sim.trace.record(RUNNER, 'runner.verdict', {
-      name: e.name,
-      passed: e.passed,
-      ...(e.metAtUs === undefined ? {} : { metAtUs: e.metAtUs }),
-      detail: e.detail,
+  const finish = (): RunReport => {
+    const expectations = (spec.expect ?? []).map((e, i) => {
+      const r = results.get(i) ?? {
+        name: nameOf(e),
+        passed: false,
+        detail: 'never checked (the API was unreachable)',
+      };
+      if (!r.passed && e.within !== undefined && durationUs > e.within) {
+        return { ...r, detail: `not met within ${e.within / 1e6}s: ${r.detail}` };
+      }
+      return r;
     });
-  }
-  return {
-    scenario: scenario.metadata.name,
-    seed: options.seed,
-    virtualTimeUs: sim.now,
-    events: sim.loop.eventsProcessed,
-    traceRecords: sim.trace.records,
-    traceHash: sim.trace.digest(),
-    pods: finalPods,
-    nodes: layout.nodes,
-    expectations,
-    passed: expectations.every((e) => e.passed),
+    for (const e of expectations) {
+      sim.trace.record(RUNNER, 'runner.verdict', {
+        name: e.name,
+        passed: e.passed,
+        ...(e.metAtUs === undefined ? {} : { metAtUs: e.metAtUs }),
+        detail: e.detail,
+      });
+    }
+    return {
+      scenario: scenario.metadata.name,
+      seed: options.seed,
+      virtualTimeUs: sim.now,
+      events: sim.loop.eventsProcessed,
+      traceRecords: sim.trace.records,
+      traceHash: sim.trace.digest(),
+      pods: finalPods,
+      nodes: layout.nodes,
+      expectations,
+      passed: expectations.every((e) => e.passed),
+    };
   };
+  return { sim, layout, durationUs, finish };
 }
 
 /** A fault that names a process the cluster does not have is a scenario error, not a crash. */

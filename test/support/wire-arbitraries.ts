@@ -335,6 +335,7 @@ export const apiRequest: fc.Arbitrary<ApiRequest> = rec(
     contentType: text,
     rawBody: text,
     authorization: text,
+    accept: text,
   },
   ['kind', 'method', 'path'],
 );

@@ -1,0 +1,141 @@
+/**
+ * `ksim serve <scenario>`: the scenario's cluster, paced to the wall clock, behind the HTTP
+ * front (real/http) on loopback, with a cluster-admin kubeconfig for kubectl and any client.
+ * Requests enter the simulation as events at the virtual time they arrive (sim/paced-run.ts)
+ * and the API server traces them as any client's; SIGINT or SIGTERM closes the listener,
+ * flushes the trace and prints the summary `ksim run` prints.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { stringify } from 'yaml';
+import { issueClientCredential } from '../../core/apiserver/authn/client-credential.ts';
+import { ADMIN_IDENTITY } from '../../core/cluster/identities.ts';
+import type { Transport } from '../../core/ports/transport.ts';
+import { startApiFront } from '../../real/http/api-front.ts';
+import { makeServingCertificates } from '../../real/http/certificates.ts';
+import { SIM_HOST } from '../cluster.ts';
+import { OutsideRequests } from '../outside-requests.ts';
+import { runPaced, type WallClock } from '../paced-run.ts';
+import { startScenario } from '../scenario/run.ts';
+import { fileSink, loadScenario, summary } from './run-command.ts';
+
+export interface ServeCommandOptions {
+  readonly seed?: number;
+  /** Virtual seconds per wall second (default 1). */
+  readonly speed?: number;
+  /** Default 0: any free port. */
+  readonly port?: number;
+  readonly kubeconfig?: string;
+  readonly trace?: string;
+  /**
+   * Serve plain HTTP instead of HTTPS (loopback only). kubectl will not send its token over
+   * it; clients that do (benchmarks, scripts) save the cost of TLS.
+   */
+  readonly plainHttp?: boolean;
+}
+
+/** The simulated process outside requests come from (it has no work of its own). */
+export const FRONT_PROCESS = 'http-front';
+
+/**
+ * A kubeconfig with one cluster (its CA), one user (its bearer token) and one current context.
+ */
+export function kubeconfig(server: string, caPem: string | undefined, token: string): string {
+  const cluster =
+    caPem === undefined
+      ? { server }
+      : { server, 'certificate-authority-data': Buffer.from(caPem).toString('base64') };
+  return stringify({
+    apiVersion: 'v1',
+    kind: 'Config',
+    clusters: [{ name: 'ksim', cluster }],
+    users: [{ name: 'ksim-admin', user: { token } }],
+    contexts: [{ name: 'ksim', context: { cluster: 'ksim', user: 'ksim-admin' } }],
+    'current-context': 'ksim',
+  });
+}
+
+/** The wall clock, here in the CLI where it may be read: it paces the run, nothing else. */
+const WALL_CLOCK: WallClock = {
+  nowMs: () => performance.now(),
+  sleep: (ms, wake) =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      void wake.then(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    }),
+};
+
+export async function serveCommand(
+  file: string,
+  opts: ServeCommandOptions,
+  out: (s: string) => void,
+): Promise<number> {
+  const scenario = loadScenario(file, out);
+  if (scenario === undefined) return 2;
+  const speed = opts.speed ?? 1;
+  if (!(speed > 0) || !Number.isFinite(speed)) {
+    out(`ksim: --speed must be a positive number, got ${speed}`);
+    return 2;
+  }
+  const seed = opts.seed ?? scenario.spec.seed ?? 1;
+  const trace = opts.trace === undefined ? undefined : fileSink(opts.trace);
+  const world = startScenario(scenario, {
+    seed,
+    checkImmutability: false,
+    ...(trace === undefined ? {} : { traceSink: trace.sink }),
+  });
+  let transport: Transport | undefined;
+  world.sim.spawnProcess(FRONT_PROCESS, (ports) => {
+    transport = ports.transport;
+  });
+  if (transport === undefined) throw new Error('the front process did not start');
+  // Outside requests have crossed a real network already: their simulated hop costs nothing.
+  for (const [from, to] of [
+    [FRONT_PROCESS, world.layout.apiServer],
+    [world.layout.apiServer, FRONT_PROCESS],
+  ] as const) {
+    world.sim.network.setLink(from, to, {
+      latency: { kind: 'constant', us: 0 },
+      lossProbability: 0,
+      duplicateProbability: 0,
+    });
+  }
+  const outside = new OutsideRequests(world.sim, transport, world.layout.apiServer);
+  // HTTPS: client-go sends bearer tokens only over TLS.
+  const certificates = opts.plainHttp === true ? undefined : makeServingCertificates();
+  const front = await startApiFront(outside, {
+    port: opts.port ?? 0,
+    ...(certificates === undefined ? {} : { tls: certificates }),
+  });
+  const path = opts.kubeconfig ?? join(tmpdir(), `ksim-${front.port}.kubeconfig`);
+  mkdirSync(dirname(path), { recursive: true });
+  const token = issueClientCredential(SIM_HOST.signer, ADMIN_IDENTITY);
+  writeFileSync(path, kubeconfig(front.url, certificates?.ca, token), { mode: 0o600 });
+  out(`ksim serve ${scenario.metadata.name}  seed ${seed}  speed ${speed}x`);
+  out(`serving the API at ${front.url}`);
+  out(`export KUBECONFIG=${path}`);
+
+  let stopping = false;
+  const stop = (): void => {
+    stopping = true;
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  const started = performance.now();
+  try {
+    await runPaced(world.sim, outside, WALL_CLOCK, { speed, stop: () => stopping });
+  } finally {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+    await front.close();
+  }
+  const report = world.finish();
+  trace?.close();
+  out('');
+  out(summary(report, performance.now() - started, opts.trace, false));
+  return 0;
+}

@@ -1,0 +1,86 @@
+/**
+ * Requests from outside a running simulation (kubectl through the HTTP front of `ksim serve`)
+ * enter it as events. They are queued as they arrive, between runs of the event loop, and the
+ * pacer admits them at the virtual time it has reached (`admit`): each becomes a request or a
+ * watch of one simulated process on the API protocol, so the network model, the API server's
+ * handler chain and its `api.request` / `api.watch` trace records treat them as any client's.
+ * Answers and watch events come back inside the loop's events and are handed to the caller's
+ * callbacks there; what the caller does with them (write to a socket) does not touch the world.
+ */
+import { API_PROTOCOL } from '../core/api/http-codec.ts';
+import type { ApiRequest, ApiResponse, WatchFrame } from '../core/api/http.ts';
+import type {
+  Address,
+  CallResult,
+  ClientStream,
+  StreamHandlers,
+  Transport,
+} from '../core/ports/transport.ts';
+import type { Simulation } from './simulation.ts';
+
+/** How long an outside request may take in virtual time before it counts as unanswered. */
+export const OUTSIDE_REQUEST_TIMEOUT_US = 60_000_000;
+
+export class OutsideRequests {
+  private inbox: (() => void)[] = [];
+  private wake: (() => void) | undefined;
+
+  constructor(
+    private readonly sim: Simulation,
+    private readonly transport: Transport,
+    private readonly apiServer: Address,
+  ) {}
+
+  /** Requests queued and not yet admitted. */
+  get waiting(): number {
+    return this.inbox.length;
+  }
+
+  request(req: ApiRequest): Promise<CallResult<ApiResponse>> {
+    return new Promise((resolve) =>
+      this.enqueue(() => {
+        void this.transport
+          .request(API_PROTOCOL, this.apiServer, req, OUTSIDE_REQUEST_TIMEOUT_US)
+          .then(resolve);
+      }),
+    );
+  }
+
+  watch(req: ApiRequest, handlers: StreamHandlers<WatchFrame>): ClientStream {
+    let stream: ClientStream | undefined;
+    let closed = false;
+    this.enqueue(() => {
+      if (!closed) stream = this.transport.openStream(API_PROTOCOL, this.apiServer, req, handlers);
+    });
+    return {
+      close: () => {
+        if (closed) return;
+        closed = true;
+        this.enqueue(() => stream?.close());
+      },
+    };
+  }
+
+  /** Schedules every queued request as an event at the current virtual time, in arrival order. */
+  admit(): number {
+    const admitted = this.inbox;
+    this.inbox = [];
+    for (const start of admitted) this.sim.at(this.sim.now, start);
+    return admitted.length;
+  }
+
+  /** Resolves when a request arrives (at once if one is waiting): the pacer's wake-up. */
+  arrival(): Promise<void> {
+    if (this.inbox.length > 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.wake = resolve;
+    });
+  }
+
+  private enqueue(start: () => void): void {
+    this.inbox.push(start);
+    const wake = this.wake;
+    this.wake = undefined;
+    wake?.();
+  }
+}

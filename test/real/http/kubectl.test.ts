@@ -1,0 +1,347 @@
+/**
+ * The installed kubectl 1.32 against `ksim serve scenarios/quickstart.yaml`: discovery, server-side
+ * printing, the output formats, client-side and server-side apply, the patch types, watch, access
+ * reviews and the typed clients' protobuf bodies. Each case asserts what kubectl prints.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { issueClientCredential } from '../../../core/apiserver/authn/client-credential.ts';
+import { SIM_SIGNER } from '../../../sim/signer.ts';
+import { serve, type ServedCluster } from './serve-process.ts';
+
+const KUBECTL = '/usr/bin/kubectl';
+const run = promisify(execFile);
+
+let cluster: ServedCluster;
+const TRACE_DIR = mkdtempSync(join(tmpdir(), 'ksim-kubectl-trace-'));
+const TRACE = join(TRACE_DIR, 'trace.jsonl');
+
+interface Result {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+async function kubectl(...args: string[]): Promise<Result> {
+  try {
+    const r = await run(KUBECTL, args, {
+      env: { PATH: process.env.PATH ?? '', HOME: cluster.home, KUBECONFIG: cluster.kubeconfig },
+      timeout: 60_000,
+    });
+    return { code: 0, stdout: r.stdout, stderr: r.stderr };
+  } catch (e) {
+    const err = e as { code?: number; stdout?: string; stderr?: string };
+    return { code: err.code ?? -1, stdout: err.stdout ?? '', stderr: err.stderr ?? '' };
+  }
+}
+
+/** kubectl that must succeed: its standard output. */
+async function ok(...args: string[]): Promise<string> {
+  const r = await kubectl(...args);
+  if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')} failed (${r.code}): ${r.stderr}`);
+  return r.stdout;
+}
+
+const columns = (line: string): string[] => line.trim().split(/\s{2,}/);
+
+describe.skipIf(!existsSync(KUBECTL))('kubectl 1.32 against ksim serve', () => {
+  beforeAll(async () => {
+    // Ten times real time: the quickstart's pods run within a second or two of wall time.
+    cluster = await serve('scenarios/quickstart.yaml', ['--speed', '10', '--trace', TRACE]);
+  });
+
+  afterAll(async () => {
+    const code = await cluster.stop();
+    expect(code).toBe(0);
+    // A clean shutdown prints the run's summary and flushes the trace, where the API server
+    // recorded kubectl's requests as any client's.
+    expect(cluster.output()).toMatch(/scenario quickstart {2}seed 1/);
+    expect(cluster.output()).toContain('PASS  five web pods Running');
+    const records = readFileSync(TRACE, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { k: string });
+    expect(records).toContainEqual(
+      expect.objectContaining({
+        k: 'api.request',
+        verb: 'POST',
+        path: '/api/v1/namespaces/team/configmaps',
+        code: 201,
+        user: 'kubernetes-admin',
+      }),
+    );
+    expect(records).toContainEqual(
+      expect.objectContaining({
+        k: 'api.request',
+        path: '/api/v1/namespaces/default/pods',
+        user: 'jane',
+        code: 403,
+      }),
+    );
+    expect(records).toContainEqual(
+      expect.objectContaining({ k: 'api.watch', path: '/api/v1/namespaces/watched/configmaps' }),
+    );
+    rmSync(TRACE_DIR, { recursive: true, force: true });
+  });
+
+  it('serves over HTTPS with the kubeconfig it wrote, as a 1.32 server', async () => {
+    expect(cluster.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+    expect(await ok('version')).toContain('Server Version: v1.32.0+ksim');
+  });
+
+  it('lists resources and versions from discovery', async () => {
+    const resources = (await ok('api-resources')).split('\n');
+    expect(columns(resources[0] ?? '')).toEqual([
+      'NAME',
+      'SHORTNAMES',
+      'APIVERSION',
+      'NAMESPACED',
+      'KIND',
+    ]);
+    const rows = resources.map(columns);
+    expect(rows).toContainEqual(['pods', 'po', 'v1', 'true', 'Pod']);
+    expect(rows).toContainEqual(['deployments', 'deploy', 'apps/v1', 'true', 'Deployment']);
+    expect(rows).toContainEqual(['nodes', 'no', 'v1', 'false', 'Node']);
+    const versions = (await ok('api-versions')).trim().split('\n');
+    expect(versions).toEqual(
+      expect.arrayContaining(['v1', 'apps/v1', 'batch/v1', 'rbac.authorization.k8s.io/v1']),
+    );
+  });
+
+  it('prints pods -o wide with the columns of a real cluster', async () => {
+    let lines: string[] = [];
+    // The scenario's ReplicaSet is created and its pods start as the simulation runs.
+    for (let i = 0; i < 100; i++) {
+      lines = (await ok('get', 'pods', '-o', 'wide')).trim().split('\n');
+      if (lines.length === 6 && lines.slice(1).every((l) => columns(l)[2] === 'Running')) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(columns(lines[0] ?? '')).toEqual([
+      'NAME',
+      'READY',
+      'STATUS',
+      'RESTARTS',
+      'AGE',
+      'IP',
+      'NODE',
+      'NOMINATED NODE',
+      'READINESS GATES',
+    ]);
+    expect(lines).toHaveLength(6);
+    for (const line of lines.slice(1)) {
+      const [name, ready, status, restarts, age, ip, node, nominated, gates] = columns(line);
+      expect(name).toMatch(/^web-[a-z0-9]{5}$/);
+      expect([ready, status, restarts, nominated, gates]).toEqual([
+        '1/1',
+        'Running',
+        '0',
+        '<none>',
+        '<none>',
+      ]);
+      expect(age).toMatch(/^\d+(s|m\d*s?)$/);
+      expect(ip).toMatch(/^10\.244\.\d+\.\d+$/);
+      expect(node).toMatch(/^node-[123]$/);
+    }
+  });
+
+  it('prints -o json, -o yaml and -o name', async () => {
+    const list = JSON.parse(await ok('get', 'pods', '-l', 'app=web', '-o', 'json')) as {
+      kind: string;
+      items: { kind: string; metadata: { labels: Record<string, string> } }[];
+    };
+    expect(list.kind).toBe('List');
+    expect(list.items).toHaveLength(5);
+    expect(list.items.every((p) => p.kind === 'Pod' && p.metadata.labels.app === 'web')).toBe(true);
+    const names = (await ok('get', 'pods', '-o', 'name')).trim().split('\n');
+    expect(names).toHaveLength(5);
+    for (const n of names) expect(n).toMatch(/^pod\/web-[a-z0-9]{5}$/);
+    const yaml = await ok('get', 'node', 'node-1', '-o', 'yaml');
+    expect(yaml).toMatch(/^apiVersion: v1\nkind: Node\n/);
+    expect(yaml).toContain('name: node-1');
+  });
+
+  it('describes, selects by field across namespaces, annotates and cordons', async () => {
+    const pods = (await ok('get', 'pods', '-o', 'name')).trim().split('\n');
+    const described = await ok('describe', pods[0] ?? '');
+    expect(described).toMatch(/^Name: +web-[a-z0-9]{5}\nNamespace: +default\n/);
+    expect(described).toMatch(/Controlled By: +ReplicaSet\/web/);
+    expect(described).toMatch(/Status: +Running/);
+    const onNode = (await ok('get', 'pods', '-A', '--field-selector', 'spec.nodeName=node-1'))
+      .trim()
+      .split('\n');
+    expect(columns(onNode[0] ?? '').slice(0, 2)).toEqual(['NAMESPACE', 'NAME']);
+    const everywhere = JSON.parse(await ok('get', 'pods', '-A', '-o', 'json')) as {
+      items: { spec: { nodeName?: string } }[];
+    };
+    const expected = everywhere.items.filter((p) => p.spec.nodeName === 'node-1').length;
+    expect(onNode.length - 1).toBe(expected);
+    expect(await ok('annotate', 'replicaset', 'web', 'owner=team-a')).toBe(
+      'replicaset.apps/web annotated\n',
+    );
+    expect(await ok('get', 'rs', 'web', '-o', 'jsonpath={.metadata.annotations.owner}')).toBe(
+      'team-a',
+    );
+    expect(await ok('cordon', 'node-3')).toBe('node/node-3 cordoned\n');
+    const nodes = (await ok('get', 'nodes')).trim().split('\n').map(columns);
+    expect(nodes.find((n) => n[0] === 'node-3')?.[1]).toBe('Ready,SchedulingDisabled');
+    expect(await ok('uncordon', 'node-3')).toBe('node/node-3 uncordoned\n');
+  });
+
+  it('applies a multi-document manifest: created, then configured and unchanged', async () => {
+    const manifest = (value: string): string => `apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: cfg
+  namespace: default
+data:
+  a: "${value}"
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: api
+  namespace: default
+spec:
+  replicas: 2
+  selector:
+    matchLabels: {app: api}
+  template:
+    metadata:
+      labels: {app: api}
+    spec:
+      containers:
+      - name: c
+        image: nginx:1.25
+`;
+    const file = join(cluster.home, 'manifest.yaml');
+    writeFileSync(file, manifest('1'));
+    expect((await ok('apply', '-f', file)).trim().split('\n')).toEqual([
+      'configmap/cfg created',
+      'deployment.apps/api created',
+    ]);
+    writeFileSync(file, manifest('2'));
+    expect((await ok('apply', '-f', file)).trim().split('\n')).toEqual([
+      'configmap/cfg configured',
+      'deployment.apps/api unchanged',
+    ]);
+    expect(await ok('get', 'configmap', 'cfg', '-o', 'jsonpath={.data.a}')).toBe('2');
+    const lastApplied = await ok(
+      'get',
+      'configmap',
+      'cfg',
+      '-o',
+      'jsonpath={.metadata.annotations.kubectl\\.kubernetes\\.io/last-applied-configuration}',
+    );
+    expect(JSON.parse(lastApplied)).toMatchObject({ data: { a: '2' } });
+
+    writeFileSync(file, manifest('3'));
+    // A server-side apply that changes a value client-side apply set conflicts, as upstream's.
+    const conflict = await kubectl('apply', '--server-side', '-f', file);
+    expect(conflict.code).toBe(1);
+    expect(conflict.stderr).toContain(
+      'Apply failed with 1 conflict: conflict with "kubectl-client-side-apply" using v1: .data.a',
+    );
+    expect(
+      (await ok('apply', '--server-side', '--force-conflicts', '-f', file)).trim().split('\n'),
+    ).toEqual(['configmap/cfg serverside-applied', 'deployment.apps/api serverside-applied']);
+    const managers = JSON.parse(
+      await ok(
+        'get',
+        'configmap',
+        'cfg',
+        '--show-managed-fields',
+        '-o',
+        'jsonpath={.metadata.managedFields}',
+      ),
+    ) as { manager: string; operation: string }[];
+    expect(managers).toContainEqual(
+      expect.objectContaining({ manager: 'kubectl', operation: 'Apply' }),
+    );
+    expect(await ok('get', 'configmap', 'cfg', '-o', 'jsonpath={.data.a}')).toBe('3');
+  });
+
+  it('patches with each patch type, labels and scales', async () => {
+    await ok('create', 'configmap', 'patched', '--from-literal=a=1');
+    expect(await ok('patch', 'configmap', 'patched', '-p', '{"data":{"b":"2"}}')).toContain(
+      'configmap/patched patched',
+    );
+    await ok('patch', 'configmap', 'patched', '--type=merge', '-p', '{"data":{"c":"3"}}');
+    await ok(
+      'patch',
+      'configmap',
+      'patched',
+      '--type=json',
+      '-p',
+      '[{"op":"remove","path":"/data/a"}]',
+    );
+    expect(JSON.parse(await ok('get', 'configmap', 'patched', '-o', 'jsonpath={.data}'))).toEqual({
+      b: '2',
+      c: '3',
+    });
+    expect(await ok('label', 'configmap', 'patched', 'env=prod')).toContain(
+      'configmap/patched labeled',
+    );
+    const labelled = (await ok('get', 'configmaps', '-l', 'env=prod')).trim().split('\n');
+    expect(labelled.map(columns)).toEqual([
+      ['NAME', 'DATA', 'AGE'],
+      ['patched', '2', expect.stringMatching(/^\d+s$/)],
+    ]);
+    expect(await ok('scale', 'replicaset', 'web', '--replicas=6')).toContain(
+      'replicaset.apps/web scaled',
+    );
+    expect(await ok('get', 'rs', 'web', '-o', 'jsonpath={.spec.replicas}')).toBe('6');
+  });
+
+  it('creates namespaces, configmaps and secrets through the typed clients (protobuf bodies)', async () => {
+    expect(await ok('create', 'namespace', 'team')).toBe('namespace/team created\n');
+    expect(await ok('create', 'configmap', 'c2', '-n', 'team', '--from-literal=x=1')).toBe(
+      'configmap/c2 created\n',
+    );
+    expect(await ok('create', 'secret', 'generic', 's1', '-n', 'team', '--from-literal=p=q')).toBe(
+      'secret/s1 created\n',
+    );
+    expect(await ok('get', 'secret', 's1', '-n', 'team', '-o', 'jsonpath={.data.p}')).toBe(
+      Buffer.from('q').toString('base64'),
+    );
+    const namespaces = (await ok('get', 'namespaces', '-o', 'name')).trim().split('\n');
+    expect(namespaces).toEqual(expect.arrayContaining(['namespace/default', 'namespace/team']));
+  });
+
+  it('deletes, and the object is gone', async () => {
+    await ok('create', 'configmap', 'doomed', '--from-literal=a=1');
+    expect(await ok('delete', 'configmap', 'doomed', '--wait=true')).toBe(
+      'configmap "doomed" deleted\n',
+    );
+    const r = await kubectl('get', 'configmap', 'doomed');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('Error from server (NotFound): configmaps "doomed" not found');
+  });
+
+  it('watches with get -w until its request timeout', async () => {
+    const watch = kubectl('get', 'configmaps', '-n', 'watched', '-w', '--request-timeout=4s');
+    await ok('create', 'namespace', 'watched');
+    // The watch starts after its list; creating after a pause lets it see the creation as an event.
+    await new Promise((r) => setTimeout(r, 1000));
+    await ok('create', 'configmap', 'seen', '-n', 'watched', '--from-literal=a=1');
+    const r = await watch;
+    const rows = r.stdout.trim().split('\n').map(columns);
+    expect(rows[0]).toEqual(['NAME', 'DATA', 'AGE']);
+    expect(rows.slice(1).map((row) => row[0])).toContain('seen');
+  });
+
+  it('answers auth can-i: yes for the admin, no for a user without roles', async () => {
+    const yes = await kubectl('auth', 'can-i', 'create', 'pods');
+    expect([yes.code, yes.stdout]).toEqual([0, 'yes\n']);
+    const token = issueClientCredential(SIM_SIGNER, { user: 'jane', groups: [] });
+    const no = await kubectl('--token', token, 'auth', 'can-i', 'create', 'pods');
+    expect([no.code, no.stdout]).toEqual([1, 'no\n']);
+    const denied = await kubectl('--token', token, 'get', 'pods');
+    expect(denied.stderr).toContain('User "jane" cannot list resource "pods"');
+    const forged = await kubectl('--token', 'not-a-token', 'get', 'pods');
+    expect(forged.stderr).toContain('You must be logged in to the server');
+  });
+});
