@@ -10,15 +10,22 @@ import {
 import { TaintEvictionController } from './node-lifecycle/taint-eviction-controller.ts';
 import { DisruptionController } from './disruption/disruption-controller.ts';
 import {
+  DEFAULT_DEPLOYMENT_CONTROLLER,
+  DeploymentController,
+  type DeploymentControllerOptions,
+} from './deployment/deployment-controller.ts';
+import {
   DEFAULT_REPLICA_SET_CONTROLLER,
   ReplicaSetController,
   type ReplicaSetControllerOptions,
 } from './replicaset/replica-set-controller.ts';
 
-export type ControllerName = 'replicaset' | 'node-lifecycle' | 'taint-eviction' | 'disruption';
+export type ControllerName =
+  'replicaset' | 'deployment' | 'node-lifecycle' | 'taint-eviction' | 'disruption';
 
 export const ALL_CONTROLLERS: readonly ControllerName[] = [
   'replicaset',
+  'deployment',
   'node-lifecycle',
   'taint-eviction',
   'disruption',
@@ -28,6 +35,7 @@ export interface ControllerManagerOptions {
   /** Which controllers to run (--controllers); all by default. */
   readonly controllers?: readonly ControllerName[];
   readonly replicaSet?: Partial<ReplicaSetControllerOptions>;
+  readonly deployment?: Partial<DeploymentControllerOptions>;
   readonly nodeLifecycle?: Partial<NodeLifecycleOptions>;
 }
 
@@ -85,6 +93,11 @@ export class ControllerManager {
         return new ReplicaSetController(this.ports, api, this.informers, {
           ...DEFAULT_REPLICA_SET_CONTROLLER,
           ...options.replicaSet,
+        });
+      case 'deployment':
+        return new DeploymentController(this.ports, api, this.informers, {
+          ...DEFAULT_DEPLOYMENT_CONTROLLER,
+          ...options.deployment,
         });
       case 'node-lifecycle':
         return new NodeLifecycleController(this.ports, api, this.informers, {

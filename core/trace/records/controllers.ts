@@ -3,11 +3,12 @@ import { traceGroup, traceRecord } from '../define.ts';
 import { count, micros, nodeName, podKey } from '../fields.ts';
 
 const rsKey = () => z.string().describe('The ReplicaSet, as namespace/name.');
+const deploymentKey = () => z.string().describe('The Deployment, as namespace/name.');
 const taints = (what: string) => z.array(z.string()).describe(`${what}, each as key:effect.`);
 
 export const CONTROLLER_RECORDS = traceGroup(
   'Controllers',
-  'The controller manager (core/controllers) and its controllers: ReplicaSet, node lifecycle, taint eviction, disruption. Emitted by `controller-manager`.',
+  'The controller manager (core/controllers) and its controllers: ReplicaSet, Deployment, node lifecycle, taint eviction, disruption. Emitted by `controller-manager`.',
   [
     traceRecord('controller-manager.start', {
       level: 'info',
@@ -42,6 +43,34 @@ export const CONTROLLER_RECORDS = traceGroup(
       fields: z.strictObject({
         rs: rsKey(),
         pendingCreates: count('Pods the server has that its cache has not seen yet.'),
+      }),
+    }),
+    traceRecord('deployment.new-replica-set', {
+      level: 'info',
+      doc: "The Deployment controller created the ReplicaSet of a Deployment's current pod template.",
+      fields: z.strictObject({
+        deployment: deploymentKey(),
+        rs: rsKey(),
+        revision: count('The revision the ReplicaSet carries.'),
+        replicas: count('The replicas it starts with.'),
+      }),
+    }),
+    traceRecord('deployment.scale', {
+      level: 'info',
+      doc: "The Deployment controller changed a ReplicaSet's replicas (a rollout step, a proportional resize, Recreate's scale to zero).",
+      fields: z.strictObject({
+        deployment: deploymentKey(),
+        rs: rsKey(),
+        from: count('Replicas before.'),
+        to: count('Replicas after.'),
+      }),
+    }),
+    traceRecord('deployment.sync-error', {
+      level: 'debug',
+      doc: 'A sync of a Deployment failed; it is requeued with rate limiting.',
+      fields: z.strictObject({
+        deployment: deploymentKey(),
+        error: z.string().describe('What failed.'),
       }),
     }),
     traceRecord('node-lifecycle.node-unknown', {

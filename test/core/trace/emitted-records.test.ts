@@ -38,6 +38,7 @@ import {
   replicaSet,
   waitFor as waitUntil,
 } from '../controllers/harness.ts';
+import { deployment, FakeKubelets, withImage } from '../controllers/workloads.ts';
 
 const S = 1_000_000;
 const SCENARIOS = join(import.meta.dirname, '..', '..', '..', 'scenarios');
@@ -306,6 +307,27 @@ describe('every emitted trace record matches its definition', () => {
     });
     expect(problems).toEqual([]);
     expect(resolved).toBeGreaterThan(0);
+  });
+
+  it('a Deployment rolled out and updated (its ReplicaSets scaled, a stale status write refused)', async () => {
+    const sim = controlPlane({ seed: 2, traceLevel: 'debug' });
+    const problems = watch(sim);
+    let syncErrors = 0;
+    sim.trace.addSink((line) => {
+      if (parseTraceRecord(line).k === 'deployment.sync-error') syncErrors++;
+    });
+    startControllerManager(sim, { controllers: ['replicaset', 'deployment'] });
+    new FakeKubelets(sim);
+    await runScript(sim, async (api, ports) => {
+      await mustCreate(ports, api, deployment('web', 4));
+      await ports.clock.sleep(20 * S);
+      await mustUpdate(ports, api, 'Deployment', 'default', 'web', (d) =>
+        withImage(d, 'nginx:1.26'),
+      );
+      await ports.clock.sleep(60 * S);
+    });
+    expect(problems).toEqual([]);
+    expect(syncErrors).toBeGreaterThan(0);
   });
 
   // Needs the runs above (vitest runs a file's tests in order): run the file, not this test.
