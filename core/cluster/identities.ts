@@ -56,6 +56,7 @@ export function nodeClientIdentity(nodeName: string): ClientIdentity {
 export const CONTROLLER_SERVICE_ACCOUNTS: Readonly<Record<ControllerName, string>> = {
   replicaset: 'replicaset-controller',
   deployment: 'deployment-controller',
+  job: 'job-controller',
   'node-lifecycle': 'node-controller',
   'taint-eviction': 'taint-eviction-controller',
   disruption: 'disruption-controller',

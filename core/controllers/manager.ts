@@ -15,17 +15,23 @@ import {
   type DeploymentControllerOptions,
 } from './deployment/deployment-controller.ts';
 import {
+  DEFAULT_JOB_CONTROLLER,
+  JobController,
+  type JobControllerOptions,
+} from './job/job-controller.ts';
+import {
   DEFAULT_REPLICA_SET_CONTROLLER,
   ReplicaSetController,
   type ReplicaSetControllerOptions,
 } from './replicaset/replica-set-controller.ts';
 
 export type ControllerName =
-  'replicaset' | 'deployment' | 'node-lifecycle' | 'taint-eviction' | 'disruption';
+  'replicaset' | 'deployment' | 'job' | 'node-lifecycle' | 'taint-eviction' | 'disruption';
 
 export const ALL_CONTROLLERS: readonly ControllerName[] = [
   'replicaset',
   'deployment',
+  'job',
   'node-lifecycle',
   'taint-eviction',
   'disruption',
@@ -36,6 +42,7 @@ export interface ControllerManagerOptions {
   readonly controllers?: readonly ControllerName[];
   readonly replicaSet?: Partial<ReplicaSetControllerOptions>;
   readonly deployment?: Partial<DeploymentControllerOptions>;
+  readonly job?: Partial<JobControllerOptions>;
   readonly nodeLifecycle?: Partial<NodeLifecycleOptions>;
 }
 
@@ -98,6 +105,11 @@ export class ControllerManager {
         return new DeploymentController(this.ports, api, this.informers, {
           ...DEFAULT_DEPLOYMENT_CONTROLLER,
           ...options.deployment,
+        });
+      case 'job':
+        return new JobController(this.ports, api, this.informers, {
+          ...DEFAULT_JOB_CONTROLLER,
+          ...options.job,
         });
       case 'node-lifecycle':
         return new NodeLifecycleController(this.ports, api, this.informers, {

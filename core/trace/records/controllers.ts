@@ -4,11 +4,12 @@ import { count, micros, nodeName, podKey } from '../fields.ts';
 
 const rsKey = () => z.string().describe('The ReplicaSet, as namespace/name.');
 const deploymentKey = () => z.string().describe('The Deployment, as namespace/name.');
+const jobKey = () => z.string().describe('The Job, as namespace/name.');
 const taints = (what: string) => z.array(z.string()).describe(`${what}, each as key:effect.`);
 
 export const CONTROLLER_RECORDS = traceGroup(
   'Controllers',
-  'The controller manager (core/controllers) and its controllers: ReplicaSet, Deployment, node lifecycle, taint eviction, disruption. Emitted by `controller-manager`.',
+  'The controller manager (core/controllers) and its controllers: ReplicaSet, Deployment, Job, node lifecycle, taint eviction, disruption. Emitted by `controller-manager`.',
   [
     traceRecord('controller-manager.start', {
       level: 'info',
@@ -72,6 +73,26 @@ export const CONTROLLER_RECORDS = traceGroup(
         deployment: deploymentKey(),
         error: z.string().describe('What failed.'),
       }),
+    }),
+    traceRecord('job.create-pods', {
+      level: 'info',
+      doc: 'The Job controller is creating pods for a Job with fewer active pods than it wants (parallelism, capped by the completions still missing).',
+      fields: z.strictObject({ job: jobKey(), count: count('How many pods it creates.') }),
+    }),
+    traceRecord('job.delete-pods', {
+      level: 'info',
+      doc: 'The Job controller is deleting active pods of a Job: beyond what it wants, suspended, failed or complete.',
+      fields: z.strictObject({
+        job: jobKey(),
+        pods: z
+          .array(z.string())
+          .describe("Names of the pods it deletes (in the Job's namespace)."),
+      }),
+    }),
+    traceRecord('job.sync-error', {
+      level: 'debug',
+      doc: 'A sync of a Job failed; it is requeued with rate limiting.',
+      fields: z.strictObject({ job: jobKey(), error: z.string().describe('What failed.') }),
     }),
     traceRecord('node-lifecycle.node-unknown', {
       level: 'info',

@@ -114,7 +114,7 @@ export class FakeKubelets {
 }
 
 /**
- * Counts the active and the available (active and Ready) pods labelled app=`app` after every
+ * Counts the active and the available (active and Ready) pods labelled `labelKey`=`app` after every
  * pod event, and keeps the extremes seen while `watching` is on.
  */
 export class RolloutMonitor {
@@ -127,6 +127,7 @@ export class RolloutMonitor {
   constructor(
     private readonly sim: Simulation,
     private readonly app: string,
+    private readonly labelKey = 'app',
   ) {
     sim.spawnProcess(`monitor-${app}`, (p) => {
       const inf = new Informer(p, adminClient(p), 'Pod');
@@ -138,7 +139,9 @@ export class RolloutMonitor {
   }
 
   pods(): Pod[] {
-    return (this.informer?.list() ?? []).filter((p) => p.metadata.labels?.['app'] === this.app);
+    return (this.informer?.list() ?? []).filter(
+      (p) => p.metadata.labels?.[this.labelKey] === this.app,
+    );
   }
 
   active(): Pod[] {

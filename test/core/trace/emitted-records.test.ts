@@ -27,6 +27,7 @@ import {
   runScript,
   spawnNode,
   startControllerManager,
+  startScheduler,
 } from '../../support/cluster.ts';
 import { getPod, pod, waitFor } from '../kubelet/harness.ts';
 import {
@@ -325,6 +326,40 @@ describe('every emitted trace record matches its definition', () => {
         withImage(d, 'nginx:1.26'),
       );
       await ports.clock.sleep(60 * S);
+    });
+    expect(problems).toEqual([]);
+    expect(syncErrors).toBeGreaterThan(0);
+  });
+
+  it('Jobs on a node: one completes, one runs past its deadline (its pods deleted)', async () => {
+    const sim = controlPlane({ seed: 3, traceLevel: 'debug' });
+    const problems = watch(sim);
+    let syncErrors = 0;
+    sim.trace.addSink((line) => {
+      if (parseTraceRecord(line).k === 'job.sync-error') syncErrors++;
+    });
+    startScheduler(sim);
+    startControllerManager(sim, { controllers: ['job'] });
+    spawnNode(sim);
+    const job = (name: string, spec: object, command: string[]) => ({
+      apiVersion: 'batch/v1' as const,
+      kind: 'Job' as const,
+      metadata: { name, namespace: 'default' },
+      spec: {
+        ...spec,
+        template: {
+          spec: {
+            restartPolicy: 'Never' as const,
+            containers: [{ name: 'work', image: 'busybox:1.36', command }],
+          },
+        },
+      },
+    });
+    await runScript(sim, async (api, ports) => {
+      await ports.clock.sleep(5 * S);
+      await mustCreate(ports, api, job('done', { completions: 3, parallelism: 3 }, ['sleep', '2']));
+      await mustCreate(ports, api, job('late', { activeDeadlineSeconds: 5 }, ['sleep', '60']));
+      await ports.clock.sleep(30 * S);
     });
     expect(problems).toEqual([]);
     expect(syncErrors).toBeGreaterThan(0);
