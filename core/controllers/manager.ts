@@ -20,18 +20,30 @@ import {
   type JobControllerOptions,
 } from './job/job-controller.ts';
 import {
+  DEFAULT_ENDPOINT_SLICE_CONTROLLER,
+  EndpointSliceController,
+  type EndpointSliceControllerOptions,
+} from './endpointslice/endpointslice-controller.ts';
+import {
   DEFAULT_REPLICA_SET_CONTROLLER,
   ReplicaSetController,
   type ReplicaSetControllerOptions,
 } from './replicaset/replica-set-controller.ts';
 
 export type ControllerName =
-  'replicaset' | 'deployment' | 'job' | 'node-lifecycle' | 'taint-eviction' | 'disruption';
+  | 'replicaset'
+  | 'deployment'
+  | 'job'
+  | 'endpointslice'
+  | 'node-lifecycle'
+  | 'taint-eviction'
+  | 'disruption';
 
 export const ALL_CONTROLLERS: readonly ControllerName[] = [
   'replicaset',
   'deployment',
   'job',
+  'endpointslice',
   'node-lifecycle',
   'taint-eviction',
   'disruption',
@@ -43,6 +55,7 @@ export interface ControllerManagerOptions {
   readonly replicaSet?: Partial<ReplicaSetControllerOptions>;
   readonly deployment?: Partial<DeploymentControllerOptions>;
   readonly job?: Partial<JobControllerOptions>;
+  readonly endpointSlice?: Partial<EndpointSliceControllerOptions>;
   readonly nodeLifecycle?: Partial<NodeLifecycleOptions>;
 }
 
@@ -110,6 +123,11 @@ export class ControllerManager {
         return new JobController(this.ports, api, this.informers, {
           ...DEFAULT_JOB_CONTROLLER,
           ...options.job,
+        });
+      case 'endpointslice':
+        return new EndpointSliceController(this.ports, api, this.informers, {
+          ...DEFAULT_ENDPOINT_SLICE_CONTROLLER,
+          ...options.endpointSlice,
         });
       case 'node-lifecycle':
         return new NodeLifecycleController(this.ports, api, this.informers, {

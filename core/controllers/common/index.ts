@@ -7,3 +7,4 @@ export * from './pod-indexes.ts';
 export * from './shared-informers.ts';
 export * from './slow-start.ts';
 export * from './events.ts';
+export * from './canonical-json.ts';

@@ -1,4 +1,5 @@
 import type { PodTemplateSpec } from '../../api/pod-types.ts';
+import { canonicalJson } from '../common/canonical-json.ts';
 
 /** apps.DefaultDeploymentUniqueLabelKey: the label that ties a ReplicaSet's pods to its template. */
 export const POD_TEMPLATE_HASH_LABEL = 'pod-template-hash';
@@ -59,20 +60,4 @@ function safeEncode(s: string): string {
   let out = '';
   for (let i = 0; i < s.length; i++) out += SAFE_ALPHABET[s.charCodeAt(i) % SAFE_ALPHABET.length];
   return out;
-}
-
-/** JSON with sorted keys, without undefined, empty objects or empty arrays. */
-export function canonicalJson(value: unknown): string {
-  return JSON.stringify(canonical(value)) ?? 'null';
-}
-
-function canonical(value: unknown): unknown {
-  if (Array.isArray(value)) return value.length === 0 ? undefined : value.map(canonical);
-  if (value === null || typeof value !== 'object') return value;
-  const out: Record<string, unknown> = {};
-  for (const k of Object.keys(value).sort()) {
-    const v = canonical((value as Record<string, unknown>)[k]);
-    if (v !== undefined) out[k] = v;
-  }
-  return Object.keys(out).length === 0 ? undefined : out;
 }

@@ -7,7 +7,7 @@
 import type { Deployment } from '../../api/kinds/deployment.ts';
 import type { ReplicaSet } from '../../api/replica-set-types.ts';
 import { parseTime } from '../../api/time.ts';
-import { canonicalJson } from './pod-template-hash.ts';
+import { canonicalJson } from '../common/canonical-json.ts';
 import {
   actualReplicaSum,
   availableReplicaSum,

@@ -5,11 +5,12 @@ import { count, micros, nodeName, podKey } from '../fields.ts';
 const rsKey = () => z.string().describe('The ReplicaSet, as namespace/name.');
 const deploymentKey = () => z.string().describe('The Deployment, as namespace/name.');
 const jobKey = () => z.string().describe('The Job, as namespace/name.');
+const serviceKey = () => z.string().describe('The Service, as namespace/name.');
 const taints = (what: string) => z.array(z.string()).describe(`${what}, each as key:effect.`);
 
 export const CONTROLLER_RECORDS = traceGroup(
   'Controllers',
-  'The controller manager (core/controllers) and its controllers: ReplicaSet, Deployment, Job, node lifecycle, taint eviction, disruption. Emitted by `controller-manager`.',
+  'The controller manager (core/controllers) and its controllers: ReplicaSet, Deployment, Job, EndpointSlice, node lifecycle, taint eviction, disruption. Emitted by `controller-manager`.',
   [
     traceRecord('controller-manager.start', {
       level: 'info',
@@ -93,6 +94,21 @@ export const CONTROLLER_RECORDS = traceGroup(
       level: 'debug',
       doc: 'A sync of a Job failed; it is requeued with rate limiting.',
       fields: z.strictObject({ job: jobKey(), error: z.string().describe('What failed.') }),
+    }),
+    traceRecord('endpointslice.sync', {
+      level: 'info',
+      doc: "The EndpointSlice controller changed a Service's EndpointSlices.",
+      fields: z.strictObject({
+        service: serviceKey(),
+        created: count('Slices created.'),
+        updated: count('Slices updated.'),
+        deleted: count('Slices deleted.'),
+      }),
+    }),
+    traceRecord('endpointslice.sync-error', {
+      level: 'debug',
+      doc: 'A sync of a Service failed (or found its slice cache behind its own writes); it is requeued with rate limiting.',
+      fields: z.strictObject({ service: serviceKey(), error: z.string().describe('What failed.') }),
     }),
     traceRecord('node-lifecycle.node-unknown', {
       level: 'info',

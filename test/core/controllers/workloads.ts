@@ -50,12 +50,13 @@ export function withImage(d: Deployment, image: string): Deployment {
   };
 }
 
-export function readyStatus(pod: Pod, nowUs: number): Pod {
+export function readyStatus(pod: Pod, nowUs: number, podIP?: string): Pod {
   const iso = formatTime(nowUs);
   return {
     ...pod,
     status: {
       ...pod.status,
+      ...(podIP === undefined ? {} : { podIP, podIPs: [{ ip: podIP }] }),
       phase: 'Running',
       conditions: [
         { type: 'PodScheduled', status: 'True', lastTransitionTime: iso },
@@ -72,6 +73,8 @@ export function readyStatus(pod: Pod, nowUs: number): Pod {
  */
 export class FakeKubelets {
   accept: (pod: Pod) => boolean = () => true;
+  /** Pods get addresses 10.244.0.1, 10.244.0.2, ... in the order they become ready. */
+  private nextIP = 1;
   private informer: Informer<'Pod'> | undefined;
 
   constructor(
@@ -109,7 +112,9 @@ export class FakeKubelets {
     await p.clock.sleep(this.delayUs);
     const cur = this.informer?.get(`${ns}/${name}`);
     if (cur === undefined || cur.metadata.uid !== pod.metadata.uid || isBeingDeleted(cur)) return;
-    await api.updateStatus(readyStatus(cur, p.clock.now()));
+    const ip = `10.244.${this.nextIP >> 8}.${this.nextIP & 255}`;
+    this.nextIP++;
+    await api.updateStatus(readyStatus(cur, p.clock.now(), ip));
   }
 }
 

@@ -310,17 +310,30 @@ describe('every emitted trace record matches its definition', () => {
     expect(resolved).toBeGreaterThan(0);
   });
 
-  it('a Deployment rolled out and updated (its ReplicaSets scaled, a stale status write refused)', async () => {
+  it('a Deployment rolled out and updated behind a Service (stale caches make syncs fail and retry)', async () => {
     const sim = controlPlane({ seed: 2, traceLevel: 'debug' });
     const problems = watch(sim);
-    let syncErrors = 0;
+    const syncErrors = { deployment: 0, endpointslice: 0 };
     sim.trace.addSink((line) => {
-      if (parseTraceRecord(line).k === 'deployment.sync-error') syncErrors++;
+      const k = parseTraceRecord(line).k;
+      if (k === 'deployment.sync-error') syncErrors.deployment++;
+      if (k === 'endpointslice.sync-error') syncErrors.endpointslice++;
     });
-    startControllerManager(sim, { controllers: ['replicaset', 'deployment'] });
+    startControllerManager(sim, { controllers: ['replicaset', 'deployment', 'endpointslice'] });
     new FakeKubelets(sim);
     await runScript(sim, async (api, ports) => {
+      await mustCreate(ports, api, {
+        apiVersion: 'v1',
+        kind: 'Service',
+        metadata: { name: 'web', namespace: 'default' },
+        spec: { selector: { app: 'web' }, ports: [{ port: 80 }] },
+      });
       await mustCreate(ports, api, deployment('web', 4));
+      // The pods become ready while the controller manager's requests cannot get through.
+      await ports.clock.sleep(1 * S);
+      sim.network.block(CONTROLLER_MANAGER, API_SERVER);
+      await ports.clock.sleep(15 * S);
+      sim.network.heal();
       await ports.clock.sleep(20 * S);
       await mustUpdate(ports, api, 'Deployment', 'default', 'web', (d) =>
         withImage(d, 'nginx:1.26'),
@@ -328,7 +341,8 @@ describe('every emitted trace record matches its definition', () => {
       await ports.clock.sleep(60 * S);
     });
     expect(problems).toEqual([]);
-    expect(syncErrors).toBeGreaterThan(0);
+    expect(syncErrors.deployment).toBeGreaterThan(0);
+    expect(syncErrors.endpointslice).toBeGreaterThan(0);
   });
 
   it('Jobs on a node: one completes, one runs past its deadline (its pods deleted)', async () => {
