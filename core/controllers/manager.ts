@@ -20,6 +20,11 @@ import {
   type JobControllerOptions,
 } from './job/job-controller.ts';
 import {
+  DEFAULT_TTL_AFTER_FINISHED,
+  TtlAfterFinishedController,
+  type TtlAfterFinishedOptions,
+} from './ttl-after-finished/ttl-after-finished-controller.ts';
+import {
   DEFAULT_ENDPOINT_SLICE_CONTROLLER,
   EndpointSliceController,
   type EndpointSliceControllerOptions,
@@ -34,6 +39,7 @@ export type ControllerName =
   | 'replicaset'
   | 'deployment'
   | 'job'
+  | 'ttl-after-finished'
   | 'endpointslice'
   | 'node-lifecycle'
   | 'taint-eviction'
@@ -43,6 +49,7 @@ export const ALL_CONTROLLERS: readonly ControllerName[] = [
   'replicaset',
   'deployment',
   'job',
+  'ttl-after-finished',
   'endpointslice',
   'node-lifecycle',
   'taint-eviction',
@@ -55,6 +62,7 @@ export interface ControllerManagerOptions {
   readonly replicaSet?: Partial<ReplicaSetControllerOptions>;
   readonly deployment?: Partial<DeploymentControllerOptions>;
   readonly job?: Partial<JobControllerOptions>;
+  readonly ttlAfterFinished?: Partial<TtlAfterFinishedOptions>;
   readonly endpointSlice?: Partial<EndpointSliceControllerOptions>;
   readonly nodeLifecycle?: Partial<NodeLifecycleOptions>;
 }
@@ -123,6 +131,11 @@ export class ControllerManager {
         return new JobController(this.ports, api, this.informers, {
           ...DEFAULT_JOB_CONTROLLER,
           ...options.job,
+        });
+      case 'ttl-after-finished':
+        return new TtlAfterFinishedController(this.ports, api, this.informers, {
+          ...DEFAULT_TTL_AFTER_FINISHED,
+          ...options.ttlAfterFinished,
         });
       case 'endpointslice':
         return new EndpointSliceController(this.ports, api, this.informers, {

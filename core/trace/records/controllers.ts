@@ -10,7 +10,7 @@ const taints = (what: string) => z.array(z.string()).describe(`${what}, each as 
 
 export const CONTROLLER_RECORDS = traceGroup(
   'Controllers',
-  'The controller manager (core/controllers) and its controllers: ReplicaSet, Deployment, Job, EndpointSlice, node lifecycle, taint eviction, disruption. Emitted by `controller-manager`.',
+  'The controller manager (core/controllers) and its controllers: ReplicaSet, Deployment, Job, TTL after finished, EndpointSlice, node lifecycle, taint eviction, disruption. Emitted by `controller-manager`.',
   [
     traceRecord('controller-manager.start', {
       level: 'info',
@@ -94,6 +94,11 @@ export const CONTROLLER_RECORDS = traceGroup(
       level: 'debug',
       doc: 'A sync of a Job failed; it is requeued with rate limiting.',
       fields: z.strictObject({ job: jobKey(), error: z.string().describe('What failed.') }),
+    }),
+    traceRecord('ttl-after-finished.delete', {
+      level: 'info',
+      doc: 'The TTL-after-finished controller deleted a Job whose ttlSecondsAfterFinished ran out (foreground: its pods go first).',
+      fields: z.strictObject({ job: jobKey() }),
     }),
     traceRecord('endpointslice.sync', {
       level: 'info',

@@ -41,7 +41,7 @@ interface World {
 function world(seed: number, name: string): World {
   const sim = controlPlane({ seed, secure: true });
   startScheduler(sim);
-  startControllerManager(sim, { controllers: ['job'] });
+  startControllerManager(sim, { controllers: ['job', 'ttl-after-finished'] });
   spawnNode(sim, { name: 'node-1', kubelet: { podCIDR: '10.244.1.0/24' } });
   spawnNode(sim, { name: 'node-2', kubelet: { podCIDR: '10.244.2.0/24' } });
   return {
@@ -230,5 +230,33 @@ describe('Job controller', () => {
     expect(j?.status?.failed ?? 0).toBe(0);
     expect(j?.status?.succeeded).toBe(2);
     expect(j?.status?.conditions?.find((c) => c.type === 'Suspended')?.reason).toBe('JobResumed');
+  });
+
+  it('ttlSecondsAfterFinished: the finished Job is deleted, foreground, once the TTL runs out', async () => {
+    const w = world(6, 'short');
+    let completeAtUs = 0;
+    let deletingAtUs = 0;
+    await runScript(w.sim, async (api, ports) => {
+      await ports.clock.sleep(5_000_000);
+      await mustCreate(ports, api, job('short', { ttlSecondsAfterFinished: 10 }, ['sleep', '1']));
+      await waitFor(
+        ports,
+        () => condition(w.jobs().get('default/short'), 'Complete') !== undefined,
+        120_000_000,
+        'Complete',
+      );
+      completeAtUs = ports.clock.now();
+      await waitFor(
+        ports,
+        () => w.jobs().get('default/short')?.metadata.deletionTimestamp !== undefined,
+        60_000_000,
+        'deleting',
+      );
+      deletingAtUs = ports.clock.now();
+    });
+    // The condition's time has whole seconds: up to a second early, never later than a poll.
+    expect(deletingAtUs - completeAtUs).toBeGreaterThanOrEqual(9_000_000);
+    expect(deletingAtUs - completeAtUs).toBeLessThanOrEqual(11_000_000);
+    expect(w.jobs().get('default/short')?.metadata.finalizers).toContain('foregroundDeletion');
   });
 });

@@ -353,7 +353,7 @@ describe('every emitted trace record matches its definition', () => {
       if (parseTraceRecord(line).k === 'job.sync-error') syncErrors++;
     });
     startScheduler(sim);
-    startControllerManager(sim, { controllers: ['job'] });
+    startControllerManager(sim, { controllers: ['job', 'ttl-after-finished'] });
     spawnNode(sim);
     const job = (name: string, spec: object, command: string[]) => ({
       apiVersion: 'batch/v1' as const,
@@ -371,7 +371,11 @@ describe('every emitted trace record matches its definition', () => {
     });
     await runScript(sim, async (api, ports) => {
       await ports.clock.sleep(5 * S);
-      await mustCreate(ports, api, job('done', { completions: 3, parallelism: 3 }, ['sleep', '2']));
+      await mustCreate(
+        ports,
+        api,
+        job('done', { completions: 3, parallelism: 3, ttlSecondsAfterFinished: 5 }, ['sleep', '2']),
+      );
       await mustCreate(ports, api, job('late', { activeDeadlineSeconds: 5 }, ['sleep', '60']));
       await ports.clock.sleep(30 * S);
     });
