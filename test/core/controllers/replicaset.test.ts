@@ -105,13 +105,16 @@ describe('ReplicaSet controller', () => {
             `${at}: more than 5 pods at ${r.firstAboveUs}us, no create timed out before`,
           );
       }
-      if (r.everSeen - 5 !== r.deletedByController)
+      // Every pod beyond five was deleted by the controller. It may have asked to delete more
+      // distinct pods than that: a delete refused or lost is followed by a delete of another
+      // pod (seed 171), and the end count above says none too many went.
+      if (r.deletedByController < r.everSeen - 5)
         problems.push(
           `${at}: ${r.everSeen} pods created, ${r.deletedByController} deleted by the controller`,
         );
     }
     expect(problems).toEqual([]);
-  });
+  }, 600_000);
 
   it('under loss and an API server crash, converges to 5 pods within 15 min of the restart (200 seeds)', async () => {
     // Measured over seeds 1-300: p50 26 s, p90 69 s, p99 134 s, then 167 s and 808 s (seed 244). The tail is
@@ -121,7 +124,7 @@ describe('ReplicaSet controller', () => {
     // controller resolves an uncertain create by listing the live pods instead of waiting.
     const slow = (await crashRuns()).filter((r) => r.convergedUs > 900_000_000);
     expect(slow.map((r) => `seed ${r.seed}: ${r.convergedUs}us`)).toEqual([]);
-  });
+  }, 600_000);
 
   it('scales up 5 -> 8 and down 8 -> 3, deleting unscheduled pods before scheduled ones', async () => {
     const sim = controlPlane({ seed: 3 });
@@ -350,12 +353,14 @@ async function runSequentially<T>(seeds: readonly number[], run: (seed: number) 
 }
 
 async function crashRun(seed: number): Promise<CrashRun> {
-  const sim = controlPlane({ seed, network: lossy(0.1) });
+  // rs.sync-error, which says a create's outcome is unknown, is a debug record.
+  const sim = controlPlane({ seed, network: lossy(0.1), traceLevel: 'debug' });
   let firstUnknownCreateUs: number | undefined;
-  let deletedByController = 0;
+  // Distinct pods: a delete that timed out is asked again in a later rs.delete-pods.
+  const deletedByController = new Set<string>();
   sim.trace.addSink((line) => {
     const r = parseTraceRecord(line);
-    if (r.k === 'rs.delete-pods') deletedByController += r.pods.length;
+    if (r.k === 'rs.delete-pods') for (const p of r.pods) deletedByController.add(p);
     // Unknown outcomes: the client's own timeout (504), or the API server's ServerTimeout (500)
     // when its store requests timed out, though the store may have committed the pod (seed 103).
     if (r.k === 'rs.sync-error' && /create pod .*: (504 |500 ServerTimeout)/.test(r.error))
@@ -398,6 +403,6 @@ async function crashRun(seed: number): Promise<CrashRun> {
     everSeen: monitor.everSeen.get('web')?.size ?? 0,
     firstAboveUs: monitor.firstAboveUs.get('web'),
     firstUnknownCreateUs,
-    deletedByController,
+    deletedByController: deletedByController.size,
   };
 }
