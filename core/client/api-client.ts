@@ -222,6 +222,7 @@ export class ApiClient {
     opts: {
       gracePeriodSeconds?: number;
       preconditions?: { uid?: string; resourceVersion?: string };
+      propagationPolicy?: 'Foreground' | 'Background' | 'Orphan';
     } = {},
   ): Promise<ApiResult<KindOf<K>>> {
     return this.request('DELETE', resourcePath(kind, namespace, name), {

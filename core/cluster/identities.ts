@@ -55,6 +55,10 @@ export function nodeClientIdentity(nodeName: string): ClientIdentity {
  */
 export const CONTROLLER_SERVICE_ACCOUNTS: Readonly<Record<ControllerName, string>> = {
   replicaset: 'replicaset-controller',
+  deployment: 'deployment-controller',
+  job: 'job-controller',
+  'ttl-after-finished': 'ttl-after-finished-controller',
+  endpointslice: 'endpointslice-controller',
   'node-lifecycle': 'node-controller',
   'taint-eviction': 'taint-eviction-controller',
   disruption: 'disruption-controller',

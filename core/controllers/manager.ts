@@ -10,15 +10,47 @@ import {
 import { TaintEvictionController } from './node-lifecycle/taint-eviction-controller.ts';
 import { DisruptionController } from './disruption/disruption-controller.ts';
 import {
+  DEFAULT_DEPLOYMENT_CONTROLLER,
+  DeploymentController,
+  type DeploymentControllerOptions,
+} from './deployment/deployment-controller.ts';
+import {
+  DEFAULT_JOB_CONTROLLER,
+  JobController,
+  type JobControllerOptions,
+} from './job/job-controller.ts';
+import {
+  DEFAULT_TTL_AFTER_FINISHED,
+  TtlAfterFinishedController,
+  type TtlAfterFinishedOptions,
+} from './ttl-after-finished/ttl-after-finished-controller.ts';
+import {
+  DEFAULT_ENDPOINT_SLICE_CONTROLLER,
+  EndpointSliceController,
+  type EndpointSliceControllerOptions,
+} from './endpointslice/endpointslice-controller.ts';
+import {
   DEFAULT_REPLICA_SET_CONTROLLER,
   ReplicaSetController,
   type ReplicaSetControllerOptions,
 } from './replicaset/replica-set-controller.ts';
 
-export type ControllerName = 'replicaset' | 'node-lifecycle' | 'taint-eviction' | 'disruption';
+export type ControllerName =
+  | 'replicaset'
+  | 'deployment'
+  | 'job'
+  | 'ttl-after-finished'
+  | 'endpointslice'
+  | 'node-lifecycle'
+  | 'taint-eviction'
+  | 'disruption';
 
 export const ALL_CONTROLLERS: readonly ControllerName[] = [
   'replicaset',
+  'deployment',
+  'job',
+  'ttl-after-finished',
+  'endpointslice',
   'node-lifecycle',
   'taint-eviction',
   'disruption',
@@ -28,6 +60,10 @@ export interface ControllerManagerOptions {
   /** Which controllers to run (--controllers); all by default. */
   readonly controllers?: readonly ControllerName[];
   readonly replicaSet?: Partial<ReplicaSetControllerOptions>;
+  readonly deployment?: Partial<DeploymentControllerOptions>;
+  readonly job?: Partial<JobControllerOptions>;
+  readonly ttlAfterFinished?: Partial<TtlAfterFinishedOptions>;
+  readonly endpointSlice?: Partial<EndpointSliceControllerOptions>;
   readonly nodeLifecycle?: Partial<NodeLifecycleOptions>;
 }
 
@@ -85,6 +121,26 @@ export class ControllerManager {
         return new ReplicaSetController(this.ports, api, this.informers, {
           ...DEFAULT_REPLICA_SET_CONTROLLER,
           ...options.replicaSet,
+        });
+      case 'deployment':
+        return new DeploymentController(this.ports, api, this.informers, {
+          ...DEFAULT_DEPLOYMENT_CONTROLLER,
+          ...options.deployment,
+        });
+      case 'job':
+        return new JobController(this.ports, api, this.informers, {
+          ...DEFAULT_JOB_CONTROLLER,
+          ...options.job,
+        });
+      case 'ttl-after-finished':
+        return new TtlAfterFinishedController(this.ports, api, this.informers, {
+          ...DEFAULT_TTL_AFTER_FINISHED,
+          ...options.ttlAfterFinished,
+        });
+      case 'endpointslice':
+        return new EndpointSliceController(this.ports, api, this.informers, {
+          ...DEFAULT_ENDPOINT_SLICE_CONTROLLER,
+          ...options.endpointSlice,
         });
       case 'node-lifecycle':
         return new NodeLifecycleController(this.ports, api, this.informers, {

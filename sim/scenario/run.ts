@@ -303,7 +303,7 @@ async function perform(
   if (action.scale !== undefined) {
     const s = action.scale;
     const r = await untilAnswered(ports, () =>
-      api.patch('ReplicaSet', s.namespace ?? 'default', s.name, { spec: { replicas: s.replicas } }),
+      api.patch(s.kind, s.namespace ?? 'default', s.name, { spec: { replicas: s.replicas } }),
     );
     ports.trace.emit('runner.scale', { name: s.name, replicas: s.replicas, status: r.status });
   }

@@ -118,7 +118,7 @@ const action = obj({
   delete: opt(objectRef),
   scale: opt(
     obj({
-      kind: req(oneOf('ReplicaSet')),
+      kind: req(oneOf('ReplicaSet', 'Deployment')),
       namespace: opt(str),
       name: req(str),
       replicas: req(num({ integer: true, min: 0 })),

@@ -60,6 +60,16 @@ describe('node crash under packet loss', () => {
   );
 });
 
+describe('a Deployment through a node crash and a resize', () => {
+  const scenario = load('deployment');
+
+  it.each([1, 2, 3, 4])('seed %i: nine pods Running on the surviving nodes', async (seed) => {
+    const report = await runScenario(scenario, { seed });
+    for (const e of report.expectations)
+      expect(e.passed, `${e.name}: ${e.detail} (seed ${seed})`).toBe(true);
+  });
+});
+
 describe('store failover', () => {
   const scenario = load('store-failover');
 

@@ -17,7 +17,7 @@ function problems(text: string): string[] {
 
 describe('scenario files', () => {
   it('accepts the shipped scenarios', () => {
-    for (const name of ['quickstart', 'node-crash', 'store-failover']) {
+    for (const name of ['quickstart', 'node-crash', 'store-failover', 'deployment']) {
       const text = readFileSync(new URL(`../../scenarios/${name}.yaml`, import.meta.url), 'utf8');
       expect(parseScenario(text).metadata.name).toBe(name);
     }

@@ -6,3 +6,5 @@ export * from './expectations.ts';
 export * from './pod-indexes.ts';
 export * from './shared-informers.ts';
 export * from './slow-start.ts';
+export * from './events.ts';
+export * from './canonical-json.ts';

@@ -3,11 +3,14 @@ import { traceGroup, traceRecord } from '../define.ts';
 import { count, micros, nodeName, podKey } from '../fields.ts';
 
 const rsKey = () => z.string().describe('The ReplicaSet, as namespace/name.');
+const deploymentKey = () => z.string().describe('The Deployment, as namespace/name.');
+const jobKey = () => z.string().describe('The Job, as namespace/name.');
+const serviceKey = () => z.string().describe('The Service, as namespace/name.');
 const taints = (what: string) => z.array(z.string()).describe(`${what}, each as key:effect.`);
 
 export const CONTROLLER_RECORDS = traceGroup(
   'Controllers',
-  'The controller manager (core/controllers) and its controllers: ReplicaSet, node lifecycle, taint eviction, disruption. Emitted by `controller-manager`.',
+  'The controller manager (core/controllers) and its controllers: ReplicaSet, Deployment, Job, TTL after finished, EndpointSlice, node lifecycle, taint eviction, disruption. Emitted by `controller-manager`.',
   [
     traceRecord('controller-manager.start', {
       level: 'info',
@@ -43,6 +46,74 @@ export const CONTROLLER_RECORDS = traceGroup(
         rs: rsKey(),
         pendingCreates: count('Pods the server has that its cache has not seen yet.'),
       }),
+    }),
+    traceRecord('deployment.new-replica-set', {
+      level: 'info',
+      doc: "The Deployment controller created the ReplicaSet of a Deployment's current pod template.",
+      fields: z.strictObject({
+        deployment: deploymentKey(),
+        rs: rsKey(),
+        revision: count('The revision the ReplicaSet carries.'),
+        replicas: count('The replicas it starts with.'),
+      }),
+    }),
+    traceRecord('deployment.scale', {
+      level: 'info',
+      doc: "The Deployment controller changed a ReplicaSet's replicas (a rollout step, a proportional resize, Recreate's scale to zero).",
+      fields: z.strictObject({
+        deployment: deploymentKey(),
+        rs: rsKey(),
+        from: count('Replicas before.'),
+        to: count('Replicas after.'),
+      }),
+    }),
+    traceRecord('deployment.sync-error', {
+      level: 'debug',
+      doc: 'A sync of a Deployment failed; it is requeued with rate limiting.',
+      fields: z.strictObject({
+        deployment: deploymentKey(),
+        error: z.string().describe('What failed.'),
+      }),
+    }),
+    traceRecord('job.create-pods', {
+      level: 'info',
+      doc: 'The Job controller is creating pods for a Job with fewer active pods than it wants (parallelism, capped by the completions still missing).',
+      fields: z.strictObject({ job: jobKey(), count: count('How many pods it creates.') }),
+    }),
+    traceRecord('job.delete-pods', {
+      level: 'info',
+      doc: 'The Job controller is deleting active pods of a Job: beyond what it wants, suspended, failed or complete.',
+      fields: z.strictObject({
+        job: jobKey(),
+        pods: z
+          .array(z.string())
+          .describe("Names of the pods it deletes (in the Job's namespace)."),
+      }),
+    }),
+    traceRecord('job.sync-error', {
+      level: 'debug',
+      doc: 'A sync of a Job failed; it is requeued with rate limiting.',
+      fields: z.strictObject({ job: jobKey(), error: z.string().describe('What failed.') }),
+    }),
+    traceRecord('ttl-after-finished.delete', {
+      level: 'info',
+      doc: 'The TTL-after-finished controller deleted a Job whose ttlSecondsAfterFinished ran out (foreground: its pods go first).',
+      fields: z.strictObject({ job: jobKey() }),
+    }),
+    traceRecord('endpointslice.sync', {
+      level: 'info',
+      doc: "The EndpointSlice controller changed a Service's EndpointSlices.",
+      fields: z.strictObject({
+        service: serviceKey(),
+        created: count('Slices created.'),
+        updated: count('Slices updated.'),
+        deleted: count('Slices deleted.'),
+      }),
+    }),
+    traceRecord('endpointslice.sync-error', {
+      level: 'debug',
+      doc: 'A sync of a Service failed (or found its slice cache behind its own writes); it is requeued with rate limiting.',
+      fields: z.strictObject({ service: serviceKey(), error: z.string().describe('What failed.') }),
     }),
     traceRecord('node-lifecycle.node-unknown', {
       level: 'info',

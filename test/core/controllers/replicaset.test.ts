@@ -116,7 +116,7 @@ describe('ReplicaSet controller', () => {
     expect(problems).toEqual([]);
     // The check above is only as good as its view of unknown outcomes: some runs must have them.
     expect((await crashRuns()).some((r) => r.firstUnknownCreateUs !== undefined)).toBe(true);
-  });
+  }, 600_000);
 
   it('under loss and an API server crash, converges to 5 pods within 15 min of the restart (200 seeds)', async () => {
     // Measured over seeds 1-300: p50 26 s, p90 69 s, p99 134 s, then 167 s and 808 s (seed 244). The tail is
@@ -126,7 +126,7 @@ describe('ReplicaSet controller', () => {
     // controller resolves an uncertain create by listing the live pods instead of waiting.
     const slow = (await crashRuns()).filter((r) => r.convergedUs > 900_000_000);
     expect(slow.map((r) => `seed ${r.seed}: ${r.convergedUs}us`)).toEqual([]);
-  });
+  }, 600_000);
 
   it('scales up 5 -> 8 and down 8 -> 3, deleting unscheduled pods before scheduled ones', async () => {
     const sim = controlPlane({ seed: 3 });

@@ -27,6 +27,7 @@ import {
   runScript,
   spawnNode,
   startControllerManager,
+  startScheduler,
 } from '../../support/cluster.ts';
 import { getPod, pod, waitFor } from '../kubelet/harness.ts';
 import {
@@ -38,6 +39,7 @@ import {
   replicaSet,
   waitFor as waitUntil,
 } from '../controllers/harness.ts';
+import { deployment, FakeKubelets, withImage } from '../controllers/workloads.ts';
 
 const S = 1_000_000;
 const SCENARIOS = join(import.meta.dirname, '..', '..', '..', 'scenarios');
@@ -306,6 +308,79 @@ describe('every emitted trace record matches its definition', () => {
     });
     expect(problems).toEqual([]);
     expect(resolved).toBeGreaterThan(0);
+  });
+
+  it('a Deployment rolled out and updated behind a Service (stale caches make syncs fail and retry)', async () => {
+    const sim = controlPlane({ seed: 2, traceLevel: 'debug' });
+    const problems = watch(sim);
+    const syncErrors = { deployment: 0, endpointslice: 0 };
+    sim.trace.addSink((line) => {
+      const k = parseTraceRecord(line).k;
+      if (k === 'deployment.sync-error') syncErrors.deployment++;
+      if (k === 'endpointslice.sync-error') syncErrors.endpointslice++;
+    });
+    startControllerManager(sim, { controllers: ['replicaset', 'deployment', 'endpointslice'] });
+    new FakeKubelets(sim);
+    await runScript(sim, async (api, ports) => {
+      await mustCreate(ports, api, {
+        apiVersion: 'v1',
+        kind: 'Service',
+        metadata: { name: 'web', namespace: 'default' },
+        spec: { selector: { app: 'web' }, ports: [{ port: 80 }] },
+      });
+      await mustCreate(ports, api, deployment('web', 4));
+      // The pods become ready while the controller manager's requests cannot get through.
+      await ports.clock.sleep(1 * S);
+      sim.network.block(CONTROLLER_MANAGER, API_SERVER);
+      await ports.clock.sleep(15 * S);
+      sim.network.heal();
+      await ports.clock.sleep(20 * S);
+      await mustUpdate(ports, api, 'Deployment', 'default', 'web', (d) =>
+        withImage(d, 'nginx:1.26'),
+      );
+      await ports.clock.sleep(60 * S);
+    });
+    expect(problems).toEqual([]);
+    expect(syncErrors.deployment).toBeGreaterThan(0);
+    expect(syncErrors.endpointslice).toBeGreaterThan(0);
+  });
+
+  it('Jobs on a node: one completes, one runs past its deadline (its pods deleted)', async () => {
+    const sim = controlPlane({ seed: 3, traceLevel: 'debug' });
+    const problems = watch(sim);
+    let syncErrors = 0;
+    sim.trace.addSink((line) => {
+      if (parseTraceRecord(line).k === 'job.sync-error') syncErrors++;
+    });
+    startScheduler(sim);
+    startControllerManager(sim, { controllers: ['job', 'ttl-after-finished'] });
+    spawnNode(sim);
+    const job = (name: string, spec: object, command: string[]) => ({
+      apiVersion: 'batch/v1' as const,
+      kind: 'Job' as const,
+      metadata: { name, namespace: 'default' },
+      spec: {
+        ...spec,
+        template: {
+          spec: {
+            restartPolicy: 'Never' as const,
+            containers: [{ name: 'work', image: 'busybox:1.36', command }],
+          },
+        },
+      },
+    });
+    await runScript(sim, async (api, ports) => {
+      await ports.clock.sleep(5 * S);
+      await mustCreate(
+        ports,
+        api,
+        job('done', { completions: 3, parallelism: 3, ttlSecondsAfterFinished: 5 }, ['sleep', '2']),
+      );
+      await mustCreate(ports, api, job('late', { activeDeadlineSeconds: 5 }, ['sleep', '60']));
+      await ports.clock.sleep(30 * S);
+    });
+    expect(problems).toEqual([]);
+    expect(syncErrors).toBeGreaterThan(0);
   });
 
   // Needs the runs above (vitest runs a file's tests in order): run the file, not this test.

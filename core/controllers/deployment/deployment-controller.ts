@@ -1,0 +1,215 @@
+import type { Deployment } from '../../api/kinds/deployment.ts';
+import {
+  getControllerOf,
+  isBeingDeleted,
+  keyOf,
+  newControllerRef,
+  objectKey,
+} from '../../api/meta.ts';
+import type { OwnerReference } from '../../api/meta-types.ts';
+import type { Pod } from '../../api/pod-types.ts';
+import type { ReplicaSet } from '../../api/replica-set-types.ts';
+import { labelSelectorMatcher } from '../../api/selectors.ts';
+import { formatTime } from '../../api/time.ts';
+import type { ApiClient } from '../../client/api-client.ts';
+import type { Informer } from '../../client/informer.ts';
+import { WorkQueue } from '../../client/workqueue.ts';
+import type { ProcessPorts } from '../../ports/process.ts';
+import { waitForCacheSync } from '../common/cache-sync.ts';
+import type { Controller } from '../common/controller.ts';
+import { EventRecorder } from '../common/events.ts';
+import { POD_CONTROLLER_INDEX, podControllerIndex } from '../common/pod-indexes.ts';
+import type { SharedInformers } from '../common/shared-informers.ts';
+import { claimReplicaSets } from './replica-set-claims.ts';
+import { DEPLOYMENT_GVK, Rollout } from './rollout.ts';
+
+export interface DeploymentControllerOptions {
+  /** --concurrent-deployment-syncs. */
+  readonly workers: number;
+}
+
+export const DEFAULT_DEPLOYMENT_CONTROLLER: DeploymentControllerOptions = { workers: 5 };
+
+/** ReplicaSets by namespace, so a Deployment finds its candidates without a full scan. */
+const RS_NAMESPACE_INDEX = 'namespace';
+
+/**
+ * The Deployment controller (pkg/controller/deployment/deployment_controller.go): watches
+ * Deployments, ReplicaSets and pods, and reconciles each Deployment's ReplicaSets toward its
+ * template with the Deployment's strategy (rollout.ts). It creates ReplicaSets and changes their
+ * replicas; the ReplicaSet controller makes the pods.
+ */
+export class DeploymentController implements Controller {
+  readonly name = 'deployment';
+  private readonly dInformer: Informer<'Deployment'>;
+  private readonly rsInformer: Informer<'ReplicaSet'>;
+  private readonly podInformer: Informer<'Pod'>;
+  private readonly queue: WorkQueue<string>;
+  private readonly events: EventRecorder;
+
+  constructor(
+    private readonly ports: ProcessPorts,
+    private readonly api: ApiClient,
+    informers: SharedInformers,
+    private readonly options: DeploymentControllerOptions = DEFAULT_DEPLOYMENT_CONTROLLER,
+  ) {
+    this.queue = new WorkQueue(ports.clock);
+    this.events = new EventRecorder(ports, api, 'deployment-controller');
+    this.dInformer = informers.informer('Deployment');
+    this.rsInformer = informers.informer('ReplicaSet');
+    this.podInformer = informers.informer('Pod');
+    informers.addIndexer('Pod', undefined, POD_CONTROLLER_INDEX, podControllerIndex);
+    informers.addIndexer('ReplicaSet', undefined, RS_NAMESPACE_INDEX, (rs) => [
+      rs.metadata.namespace ?? '',
+    ]);
+    this.dInformer.addEventHandler({
+      onAdd: (d) => this.queue.add(keyOf(d)),
+      onUpdate: (_old, d) => this.queue.add(keyOf(d)),
+      onDelete: (d) => this.queue.add(keyOf(d)),
+    });
+    this.rsInformer.addEventHandler({
+      onAdd: (rs) => this.replicaSetAdded(rs),
+      onUpdate: (old, rs) => this.replicaSetUpdated(old, rs),
+      onDelete: (rs) => this.replicaSetDeleted(rs),
+    });
+    this.podInformer.addEventHandler({ onDelete: (pod) => this.podDeleted(pod) });
+  }
+
+  async run(): Promise<void> {
+    await waitForCacheSync(this.ports.clock, [this.dInformer, this.rsInformer, this.podInformer]);
+    for (let i = 0; i < this.options.workers; i++) this.ports.spawn(() => this.worker());
+  }
+
+  stop(): void {
+    this.queue.shutDown();
+  }
+
+  // ---- event handlers ------------------------------------------------------------------------
+
+  private replicaSetAdded(rs: ReplicaSet): void {
+    if (isBeingDeleted(rs)) {
+      this.replicaSetDeleted(rs);
+      return;
+    }
+    const ref = getControllerOf(rs);
+    if (ref !== undefined) {
+      const d = this.resolveControllerRef(rs.metadata.namespace, ref);
+      if (d !== undefined) this.queue.add(keyOf(d));
+      return;
+    }
+    for (const d of this.deploymentsMatching(rs)) this.queue.add(keyOf(d));
+  }
+
+  private replicaSetUpdated(old: ReplicaSet, cur: ReplicaSet): void {
+    if (old.metadata.resourceVersion === cur.metadata.resourceVersion) return;
+    const curRef = getControllerOf(cur);
+    const oldRef = getControllerOf(old);
+    const refChanged = JSON.stringify(curRef) !== JSON.stringify(oldRef);
+    if (refChanged && oldRef !== undefined) {
+      const d = this.resolveControllerRef(old.metadata.namespace, oldRef);
+      if (d !== undefined) this.queue.add(keyOf(d));
+    }
+    if (curRef !== undefined) {
+      const d = this.resolveControllerRef(cur.metadata.namespace, curRef);
+      if (d !== undefined) this.queue.add(keyOf(d));
+      return;
+    }
+    const labelsChanged =
+      JSON.stringify(old.metadata.labels ?? {}) !== JSON.stringify(cur.metadata.labels ?? {});
+    if (labelsChanged || refChanged)
+      for (const d of this.deploymentsMatching(cur)) this.queue.add(keyOf(d));
+  }
+
+  private replicaSetDeleted(rs: ReplicaSet): void {
+    const ref = getControllerOf(rs);
+    if (ref === undefined) return;
+    const d = this.resolveControllerRef(rs.metadata.namespace, ref);
+    if (d !== undefined) this.queue.add(keyOf(d));
+  }
+
+  /** deletePod: a Recreate rollout waits for the last old pod to be gone. */
+  private podDeleted(pod: Pod): void {
+    const ref = getControllerOf(pod);
+    if (ref === undefined || ref.kind !== 'ReplicaSet') return;
+    const rs = this.rsInformer.get(objectKey(pod.metadata.namespace, ref.name));
+    if (rs === undefined || rs.metadata.uid !== ref.uid) return;
+    const dRef = getControllerOf(rs);
+    if (dRef === undefined) return;
+    const d = this.resolveControllerRef(rs.metadata.namespace, dRef);
+    if (d !== undefined && d.spec.strategy?.type === 'Recreate') this.queue.add(keyOf(d));
+  }
+
+  private resolveControllerRef(
+    namespace: string | undefined,
+    ref: OwnerReference,
+  ): Deployment | undefined {
+    if (ref.kind !== DEPLOYMENT_GVK.kind) return undefined;
+    const d = this.dInformer.get(objectKey(namespace, ref.name));
+    return d !== undefined && d.metadata.uid === ref.uid ? d : undefined;
+  }
+
+  /** getDeploymentsForReplicaSet: the Deployments that could adopt an orphan. */
+  private deploymentsMatching(rs: ReplicaSet): Deployment[] {
+    return this.dInformer.list().filter((d) => {
+      if (d.metadata.namespace !== rs.metadata.namespace) return false;
+      const m = labelSelectorMatcher(d.spec.selector);
+      return !m.empty && m.matches(rs.metadata.labels);
+    });
+  }
+
+  // ---- workers -------------------------------------------------------------------------------
+
+  private async worker(): Promise<void> {
+    while (true) {
+      const key = await this.queue.get();
+      if (key === undefined) return;
+      const { error, rollout } = await this.sync(key);
+      if (error === undefined) {
+        this.queue.forget(key);
+        const requeue = rollout?.requeue;
+        if (requeue?.kind === 'after') this.queue.addAfter(key, requeue.delayUs);
+        else if (requeue?.kind === 'rate-limited') this.queue.addRateLimited(key);
+      } else {
+        this.ports.trace.debug('deployment.sync-error', { deployment: key, error });
+        this.queue.addRateLimited(key);
+      }
+      this.queue.done(key);
+    }
+  }
+
+  /** syncDeployment. */
+  private async sync(
+    key: string,
+  ): Promise<{ error: string | undefined; rollout: Rollout | undefined }> {
+    const d = this.dInformer.get(key);
+    if (d === undefined) return { error: undefined, rollout: undefined };
+    const matcher = labelSelectorMatcher(d.spec.selector);
+    // An empty selector would select every pod of the namespace: upstream refuses to act.
+    if (matcher.empty) return { error: undefined, rollout: undefined };
+    const candidates = this.rsInformer
+      .byIndex(RS_NAMESPACE_INDEX, d.metadata.namespace ?? '')
+      .filter((rs) => {
+        const ref = getControllerOf(rs);
+        return ref === undefined || ref.uid === d.metadata.uid;
+      });
+    const controllerRef = newControllerRef(d, DEPLOYMENT_GVK);
+    const claim = await claimReplicaSets(this.api, d, matcher, controllerRef, candidates);
+    if (claim.error !== undefined) return { error: claim.error, rollout: undefined };
+    const now = this.ports.clock.now();
+    const rollout = new Rollout(
+      {
+        api: this.api,
+        events: this.events,
+        trace: this.ports.trace,
+        nowUs: now,
+        nowIso: formatTime(now),
+        cachedReplicaSet: (k) => this.rsInformer.get(k),
+        podsOf: (rs) => this.podInformer.byIndex(POD_CONTROLLER_INDEX, rs.metadata.uid ?? ''),
+      },
+      d,
+      claim.claimed,
+    );
+    const error = await rollout.run(isBeingDeleted(d));
+    return { error, rollout };
+  }
+}

@@ -1,0 +1,3 @@
+export * from './endpointslice-controller.ts';
+export * from './pod-endpoints.ts';
+export * from './slice-plan.ts';

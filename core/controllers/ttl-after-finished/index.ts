@@ -1,0 +1,1 @@
+export * from './ttl-after-finished-controller.ts';
