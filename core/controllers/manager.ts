@@ -10,18 +10,36 @@ import {
 import { TaintEvictionController } from './node-lifecycle/taint-eviction-controller.ts';
 import { DisruptionController } from './disruption/disruption-controller.ts';
 import {
+  DEFAULT_GARBAGE_COLLECTOR,
+  GarbageCollector,
+  type GarbageCollectorOptions,
+} from './garbage-collector/garbage-collector.ts';
+import {
+  DEFAULT_NAMESPACE_CONTROLLER,
+  NamespaceController,
+  type NamespaceControllerOptions,
+} from './namespace/namespace-controller.ts';
+import {
   DEFAULT_REPLICA_SET_CONTROLLER,
   ReplicaSetController,
   type ReplicaSetControllerOptions,
 } from './replicaset/replica-set-controller.ts';
 
-export type ControllerName = 'replicaset' | 'node-lifecycle' | 'taint-eviction' | 'disruption';
+export type ControllerName =
+  | 'replicaset'
+  | 'node-lifecycle'
+  | 'taint-eviction'
+  | 'disruption'
+  | 'garbagecollector'
+  | 'namespace';
 
 export const ALL_CONTROLLERS: readonly ControllerName[] = [
   'replicaset',
   'node-lifecycle',
   'taint-eviction',
   'disruption',
+  'garbagecollector',
+  'namespace',
 ];
 
 export interface ControllerManagerOptions {
@@ -29,6 +47,8 @@ export interface ControllerManagerOptions {
   readonly controllers?: readonly ControllerName[];
   readonly replicaSet?: Partial<ReplicaSetControllerOptions>;
   readonly nodeLifecycle?: Partial<NodeLifecycleOptions>;
+  readonly garbageCollector?: Partial<GarbageCollectorOptions>;
+  readonly namespace?: Partial<NamespaceControllerOptions>;
 }
 
 /**
@@ -95,6 +115,16 @@ export class ControllerManager {
         return new TaintEvictionController(this.ports, api, this.informers);
       case 'disruption':
         return new DisruptionController(this.ports, api, this.informers);
+      case 'garbagecollector':
+        return new GarbageCollector(this.ports, api, this.informers, {
+          ...DEFAULT_GARBAGE_COLLECTOR,
+          ...options.garbageCollector,
+        });
+      case 'namespace':
+        return new NamespaceController(this.ports, api, this.informers, {
+          ...DEFAULT_NAMESPACE_CONTROLLER,
+          ...options.namespace,
+        });
     }
   }
 }

@@ -14,6 +14,8 @@ import {
   CONTROLLER_MANAGER,
   storeMemberName,
 } from '../../../core/cluster/identities.ts';
+import type { ConfigMap } from '../../../core/api/kinds/config-map.ts';
+import type { OwnerReference } from '../../../core/api/meta-types.ts';
 import { traceJsonSchema } from '../../../core/trace/docs.ts';
 import { parseTraceRecord, TRACE_DEFINITIONS, TraceChecker } from '../../../core/trace/index.ts';
 import { DEFAULT_LINK, DEFAULT_NETWORK } from '../../../sim/network.ts';
@@ -306,6 +308,50 @@ describe('every emitted trace record matches its definition', () => {
     });
     expect(problems).toEqual([]);
     expect(resolved).toBeGreaterThan(0);
+  });
+
+  it('the garbage collector: each propagation policy, a dangling owner, owners out of reach', async () => {
+    const sim = controlPlane({ traceLevel: 'debug' });
+    const problems = watch(sim);
+    startControllerManager(sim, { controllers: ['garbagecollector'] });
+    await runScript(sim, async (api, ports) => {
+      const cm = (name: string, namespace: string, owners: OwnerReference[] = []) =>
+        mustCreate(ports, api, {
+          apiVersion: 'v1',
+          kind: 'ConfigMap',
+          metadata: { name, namespace, ownerReferences: owners },
+        } as ConfigMap);
+      const ref = (o: ConfigMap): OwnerReference => ({
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        name: o.metadata.name ?? '',
+        uid: o.metadata.uid ?? '',
+        blockOwnerDeletion: true,
+      });
+      await mustCreate(ports, api, {
+        apiVersion: 'v1',
+        kind: 'Namespace',
+        metadata: { name: 'b' },
+      });
+      for (const policy of ['Background', 'Foreground', 'Orphan'] as const) {
+        const owner = await cm(`owner-${policy.toLowerCase()}`, 'default');
+        await cm(`dependent-${policy.toLowerCase()}`, 'default', [ref(owner)]);
+        await ports.clock.sleep(1 * S);
+        await api.delete('ConfigMap', 'default', owner.metadata.name ?? '', {
+          propagationPolicy: policy,
+        });
+      }
+      // An owner in another namespace (gc.invalid-owner-ref), and one of a kind nobody serves,
+      // which the collector retries (gc.sync-error).
+      const here = await cm('here', 'default');
+      await ports.clock.sleep(1 * S);
+      await cm('there', 'b', [ref(here)]);
+      await cm('widget-part', 'default', [
+        { apiVersion: 'example.com/v1', kind: 'Widget', name: 'w', uid: 'w-uid' },
+      ]);
+      await ports.clock.sleep(20 * S);
+    });
+    expect(problems).toEqual([]);
   });
 
   // Needs the runs above (vitest runs a file's tests in order): run the file, not this test.
