@@ -187,6 +187,20 @@ describe('admission', () => {
     });
   });
 
+  it('refuses deleting the immortal namespaces (NamespaceLifecycle)', async () => {
+    await run({}, async (p) => {
+      const api = adminClient(p);
+      for (const name of ['default', 'kube-system', 'kube-public']) {
+        const r = await api.delete('Namespace', undefined, name);
+        expect(!r.ok && r.error).toMatchObject({
+          code: 403,
+          message: `namespaces "${name}" is forbidden: this namespace may not be deleted`,
+        });
+      }
+      expect((await api.delete('Namespace', undefined, 'kube-node-lease')).status).toBe(200);
+    });
+  });
+
   it('refuses creates in a missing or terminating namespace (NamespaceLifecycle)', async () => {
     await run({}, async (p) => {
       const api = adminClient(p);

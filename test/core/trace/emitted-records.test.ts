@@ -310,10 +310,10 @@ describe('every emitted trace record matches its definition', () => {
     expect(resolved).toBeGreaterThan(0);
   });
 
-  it('the garbage collector: each propagation policy, a dangling owner, owners out of reach', async () => {
+  it('the garbage collector and the namespace controller, with a failed namespace sync', async () => {
     const sim = controlPlane({ traceLevel: 'debug' });
     const problems = watch(sim);
-    startControllerManager(sim, { controllers: ['garbagecollector'] });
+    startControllerManager(sim, { controllers: ['garbagecollector', 'namespace'] });
     await runScript(sim, async (api, ports) => {
       const cm = (name: string, namespace: string, owners: OwnerReference[] = []) =>
         mustCreate(ports, api, {
@@ -349,7 +349,14 @@ describe('every emitted trace record matches its definition', () => {
       await cm('widget-part', 'default', [
         { apiVersion: 'example.com/v1', kind: 'Widget', name: 'w', uid: 'w-uid' },
       ]);
-      await ports.clock.sleep(20 * S);
+      // The namespace controller is cut off while it empties b: its requests time out
+      // (namespace.sync-error), and it finishes after the heal (namespace.finalized).
+      await api.delete('Namespace', undefined, 'b');
+      await ports.clock.sleep(20_000);
+      sim.network.block(CONTROLLER_MANAGER, API_SERVER);
+      await ports.clock.sleep(15 * S);
+      sim.network.heal();
+      await ports.clock.sleep(60 * S);
     });
     expect(problems).toEqual([]);
   });
