@@ -60,6 +60,7 @@ export const CONTROLLER_SERVICE_ACCOUNTS: Readonly<Record<ControllerName, string
   disruption: 'disruption-controller',
   garbagecollector: 'generic-garbage-collector',
   namespace: 'namespace-controller',
+  serviceaccount: 'service-account-controller',
 };
 
 export function controllerIdentity(controller: ControllerName): ClientIdentity {

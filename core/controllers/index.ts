@@ -4,3 +4,4 @@ export * from './manager.ts';
 export * from './namespace/index.ts';
 export * from './node-lifecycle/index.ts';
 export * from './replicaset/index.ts';
+export * from './serviceaccount/index.ts';

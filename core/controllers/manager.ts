@@ -19,6 +19,7 @@ import {
   NamespaceController,
   type NamespaceControllerOptions,
 } from './namespace/namespace-controller.ts';
+import { ServiceAccountsController } from './serviceaccount/service-accounts-controller.ts';
 import {
   DEFAULT_REPLICA_SET_CONTROLLER,
   ReplicaSetController,
@@ -31,7 +32,8 @@ export type ControllerName =
   | 'taint-eviction'
   | 'disruption'
   | 'garbagecollector'
-  | 'namespace';
+  | 'namespace'
+  | 'serviceaccount';
 
 export const ALL_CONTROLLERS: readonly ControllerName[] = [
   'replicaset',
@@ -40,6 +42,7 @@ export const ALL_CONTROLLERS: readonly ControllerName[] = [
   'disruption',
   'garbagecollector',
   'namespace',
+  'serviceaccount',
 ];
 
 export interface ControllerManagerOptions {
@@ -125,6 +128,8 @@ export class ControllerManager {
           ...DEFAULT_NAMESPACE_CONTROLLER,
           ...options.namespace,
         });
+      case 'serviceaccount':
+        return new ServiceAccountsController(this.ports, api, this.informers);
     }
   }
 }

@@ -9,8 +9,8 @@ const object = () =>
 const uid = () => z.string().describe("The object's uid.");
 
 export const OBJECT_LIFECYCLE_RECORDS = traceGroup(
-  'Garbage collection and namespaces',
-  "The controllers that end objects' lives (core/controllers): the garbage collector (owner references, propagation policies) and the namespace controller. Emitted by `controller-manager`.",
+  'Garbage collection, namespaces and service accounts',
+  "The controllers that end objects' lives (core/controllers): the garbage collector (owner references, propagation policies), the namespace controller, and the ServiceAccounts controller that gives every namespace its `default` ServiceAccount. Emitted by `controller-manager`.",
   [
     traceRecord('gc.delete', {
       level: 'info',
@@ -60,6 +60,14 @@ export const OBJECT_LIFECYCLE_RECORDS = traceGroup(
     traceRecord('namespace.sync-error', {
       level: 'debug',
       doc: 'Emptying or finalizing a deleted namespace failed; the namespace controller tries again with backoff.',
+      fields: z.strictObject({
+        namespace: z.string().describe('The namespace.'),
+        error: z.string().describe('What failed.'),
+      }),
+    }),
+    traceRecord('serviceaccount.sync-error', {
+      level: 'debug',
+      doc: "Creating a namespace's `default` ServiceAccount failed; the ServiceAccounts controller tries again with backoff.",
       fields: z.strictObject({
         namespace: z.string().describe('The namespace.'),
         error: z.string().describe('What failed.'),

@@ -310,10 +310,12 @@ describe('every emitted trace record matches its definition', () => {
     expect(resolved).toBeGreaterThan(0);
   });
 
-  it('the garbage collector and the namespace controller, with a failed namespace sync', async () => {
+  it('the garbage collector, namespace and ServiceAccounts controllers, cut off for a while', async () => {
     const sim = controlPlane({ traceLevel: 'debug' });
     const problems = watch(sim);
-    startControllerManager(sim, { controllers: ['garbagecollector', 'namespace'] });
+    startControllerManager(sim, {
+      controllers: ['garbagecollector', 'namespace', 'serviceaccount'],
+    });
     await runScript(sim, async (api, ports) => {
       const cm = (name: string, namespace: string, owners: OwnerReference[] = []) =>
         mustCreate(ports, api, {
@@ -349,9 +351,11 @@ describe('every emitted trace record matches its definition', () => {
       await cm('widget-part', 'default', [
         { apiVersion: 'example.com/v1', kind: 'Widget', name: 'w', uid: 'w-uid' },
       ]);
-      // The namespace controller is cut off while it empties b: its requests time out
-      // (namespace.sync-error), and it finishes after the heal (namespace.finalized).
+      // The controller manager is cut off while the namespace controller empties b and the
+      // ServiceAccounts controller creates c's default ServiceAccount: their requests time out
+      // (namespace.sync-error, serviceaccount.sync-error), and both finish after the heal.
       await api.delete('Namespace', undefined, 'b');
+      await api.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'c' } });
       await ports.clock.sleep(20_000);
       sim.network.block(CONTROLLER_MANAGER, API_SERVER);
       await ports.clock.sleep(15 * S);
