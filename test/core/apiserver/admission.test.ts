@@ -49,12 +49,16 @@ function hook(
 describe('admission', () => {
   it('runs upstream’s plugins in upstream’s order', () => {
     const chain = new AdmissionChain(
-      admissionPlugins({ get: async () => ({}) as never }, new AdmissionHooks()),
+      admissionPlugins(
+        { get: async () => ({}) as never, list: async () => [] },
+        new AdmissionHooks(),
+      ),
     );
     expect(chain.pluginNames).toEqual([
       'NamespaceLifecycle',
       'NodeRestriction',
       'PodSecurity',
+      'Priority',
       'DefaultTolerationSeconds',
       'MutatingAdmissionWebhook',
       'ValidatingAdmissionWebhook',
