@@ -7,6 +7,7 @@
 import type { AdmissionPlugin } from './attributes.ts';
 import { hookPlugins, type AdmissionHooks } from './hooks.ts';
 import type { ObjectLookups } from './lookups.ts';
+import { defaultStorageClass } from './plugins/default-storage-class.ts';
 import { defaultTolerationSeconds } from './plugins/default-toleration-seconds.ts';
 import { namespaceLifecycle } from './plugins/namespace-lifecycle.ts';
 import { nodeRestriction } from './plugins/node-restriction.ts';
@@ -42,7 +43,7 @@ export function admissionPlugins(
     podSecurity(lookups),
     priority(lookups),
     defaultTolerationSeconds(options.defaultTolerationSeconds),
-    // DefaultStorageClass (StorageClass) goes here.
+    defaultStorageClass(lookups),
     ...hookPlugins(hooks),
     // ResourceQuota (ResourceQuota) goes last.
   ];

@@ -60,6 +60,7 @@ describe('admission', () => {
       'PodSecurity',
       'Priority',
       'DefaultTolerationSeconds',
+      'DefaultStorageClass',
       'MutatingAdmissionWebhook',
       'ValidatingAdmissionWebhook',
     ]);
