@@ -9,6 +9,7 @@ import { hookPlugins, type AdmissionHooks } from './hooks.ts';
 import type { ObjectLookups } from './lookups.ts';
 import { defaultStorageClass } from './plugins/default-storage-class.ts';
 import { defaultTolerationSeconds } from './plugins/default-toleration-seconds.ts';
+import { limitRanger } from './plugins/limit-ranger.ts';
 import { namespaceLifecycle } from './plugins/namespace-lifecycle.ts';
 import { nodeRestriction } from './plugins/node-restriction.ts';
 import { podSecurity } from './plugins/pod-security.ts';
@@ -37,7 +38,7 @@ export function admissionPlugins(
 ): readonly AdmissionPlugin[] {
   return [
     namespaceLifecycle(lookups),
-    // LimitRanger (LimitRange) goes here.
+    limitRanger(lookups),
     ...(options.serviceAccount === true ? [serviceAccount(lookups, sleep)] : []),
     nodeRestriction,
     podSecurity(lookups),

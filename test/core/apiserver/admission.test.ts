@@ -56,6 +56,7 @@ describe('admission', () => {
     );
     expect(chain.pluginNames).toEqual([
       'NamespaceLifecycle',
+      'LimitRanger',
       'NodeRestriction',
       'PodSecurity',
       'Priority',
