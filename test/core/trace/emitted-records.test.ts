@@ -102,6 +102,10 @@ spec:
       kind: PodDisruptionBudget
       metadata: { name: web, namespace: default }
       spec: { minAvailable: 1, selector: { matchLabels: { app: web } } }
+    - apiVersion: scheduling.k8s.io/v1
+      kind: PriorityClass
+      metadata: { name: vip }
+      value: 1000
     - apiVersion: v1
       kind: Pod
       metadata: { name: no-containers, namespace: default }
@@ -125,7 +129,6 @@ spec:
         kind: Pod
         metadata: { name: filler-1, namespace: default }
         spec:
-          priority: 0
           containers: [{ name: app, image: nginx:1.25, resources: { requests: { cpu: 1500m } } }]
     - at: 20s
       apply:
@@ -133,7 +136,6 @@ spec:
         kind: Pod
         metadata: { name: filler-2, namespace: default }
         spec:
-          priority: 0
           containers: [{ name: app, image: nginx:1.25, resources: { requests: { cpu: 1500m } } }]
     - at: 30s
       apply:
@@ -141,7 +143,7 @@ spec:
         kind: Pod
         metadata: { name: vip, namespace: default }
         spec:
-          priority: 1000
+          priorityClassName: vip
           containers: [{ name: app, image: nginx:1.25, resources: { requests: { cpu: 1500m } } }]
     - { at: 40s, delete: { kind: Pod, name: vip } }
     - { at: 45s, scale: { kind: ReplicaSet, name: web, replicas: 2 } }
