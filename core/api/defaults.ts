@@ -95,20 +95,8 @@ export function defaultPodSpec(spec: PodSpec): PodSpec {
   };
 }
 
-/**
- * Admission-time priority for pods without a PriorityClass (plugin/pkg/admission/priority):
- * no global default class exists in ksim, so priority 0 and PreemptLowerPriority.
- */
-function defaultPriority(spec: PodSpec): PodSpec {
-  return {
-    ...spec,
-    priority: spec.priority ?? 0,
-    preemptionPolicy: spec.preemptionPolicy ?? 'PreemptLowerPriority',
-  };
-}
-
 export function defaultPod(pod: Pod): Pod {
-  return { ...pod, spec: defaultPriority(defaultPodSpec(pod.spec)) };
+  return { ...pod, spec: defaultPodSpec(pod.spec) };
 }
 
 function hasToleration(ts: readonly Toleration[], key: string): boolean {

@@ -68,3 +68,8 @@ export function deepCopy<T>(obj: T): Mutable<T> {
 export function isBeingDeleted(obj: HasMeta): boolean {
   return obj.metadata.deletionTimestamp !== undefined && obj.metadata.deletionTimestamp !== null;
 }
+
+/** metav1.FinalizerOrphanDependents: the garbage collector orphans the dependents first. */
+export const FINALIZER_ORPHAN = 'orphan';
+/** metav1.FinalizerDeleteDependents: the garbage collector deletes the blocking dependents first. */
+export const FINALIZER_FOREGROUND = 'foregroundDeletion';

@@ -4,7 +4,17 @@
  * Only fields some ksim component reads or writes are declared; unknown fields in user manifests
  * survive storage untouched because objects are stored as parsed JSON.
  */
+import type {
+  LocalObjectReference,
+  Volume as UpstreamVolume,
+  VolumeMount as UpstreamVolumeMount,
+} from 'kubernetes-types/core/v1.d.ts';
 import type { ConditionStatus, LabelSelector, ObjectMeta, Time } from './meta-types.ts';
+import type { DeepReadonly } from './stored.ts';
+
+/** Volumes are stored and admitted (ServiceAccount token projection); the kubelet ignores them. */
+export type Volume = DeepReadonly<UpstreamVolume>;
+export type VolumeMount = DeepReadonly<UpstreamVolumeMount>;
 
 /** Resource name -> Quantity string, e.g. `{cpu: "500m", memory: "128Mi"}`. */
 export type ResourceList = Readonly<Record<string, string>>;
@@ -79,6 +89,7 @@ export interface Container {
   readonly startupProbe?: Probe;
   readonly terminationMessagePath?: string;
   readonly terminationMessagePolicy?: TerminationMessagePolicy;
+  readonly volumeMounts?: readonly VolumeMount[];
 }
 
 export type TaintEffect = 'NoSchedule' | 'PreferNoSchedule' | 'NoExecute';
@@ -210,6 +221,9 @@ export interface PodSpec {
   readonly dnsConfig?: PodDNSConfig;
   readonly hostname?: string;
   readonly serviceAccountName?: string;
+  readonly automountServiceAccountToken?: boolean;
+  readonly imagePullSecrets?: readonly DeepReadonly<LocalObjectReference>[];
+  readonly volumes?: readonly Volume[];
   readonly runtimeClassName?: string;
   readonly enableServiceLinks?: boolean;
   /** Kept opaque: ksim does not model Linux security settings. */

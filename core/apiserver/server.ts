@@ -19,7 +19,7 @@ import { checkBody } from './registry/body.ts';
 import { AdmissionHooks } from './admission/hooks.ts';
 import type { ObjectLookups } from './admission/lookups.ts';
 import { admissionPlugins, type AdmissionOptions } from './admission/plugins.ts';
-import { keyFor, storageFailure } from './registry/context.ts';
+import { keyFor, prefixFor, storageFailure } from './registry/context.ts';
 import { API_PROTOCOL } from '../api/http-codec.ts';
 import type { TokenObjectGetter } from './authn/service-account-token.ts';
 import { isPrivileged, type UserInfo } from './authn/user.ts';
@@ -106,11 +106,14 @@ export class ApiServer {
     this.storage = new ObjectStorage(this.kv, ports.checkImmutability);
     const lookups: ObjectLookups = {
       get: (kind, namespace, name) => this.lookup(kind, namespace, name),
+      list: (kind, namespace) => this.lookupList(kind, namespace),
     };
     const hooks = options.admission?.hooks ?? new AdmissionHooks();
     this.registry = new Registry(this.storage, ports.clock, ports.random, {
       ranges: options.ranges ?? {},
-      admission: new AdmissionChain(admissionPlugins(lookups, hooks, options.admission)),
+      admission: new AdmissionChain(
+        admissionPlugins(lookups, hooks, options.admission, (us) => ports.clock.sleep(us)),
+      ),
     });
     // Started before the first request can arrive: allocating writes wait for it.
     const repaired = this.registry.allocations.repair();
@@ -386,6 +389,17 @@ export class ApiServer {
     const info = requestInfoFor(definition, 'get', namespace, name);
     const r = await this.storage.get<KindOf<K>>(keyFor(info, name));
     return r.ok ? r.value : storageFailure(info, name, r.failure);
+  }
+
+  private async lookupList<K extends Kind>(
+    kind: K,
+    namespace: string | undefined,
+  ): Promise<KindOf<K>[] | Status> {
+    const definition = definitionFor(kind);
+    if (definition === undefined) return errors.notFound('', `no resource serves ${kind}`);
+    const info = requestInfoFor(definition, 'list', namespace);
+    const r = await this.storage.list<KindOf<K>>(prefixFor(info));
+    return r.ok ? r.value.items : storageFailure(info, '', r.failure);
   }
 
   /** Creates `obj` as the API server itself unless it exists; false when the store failed. */

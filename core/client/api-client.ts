@@ -2,7 +2,7 @@ import * as errors from '../api/errors.ts';
 import { definitionForVersion, mustDefinitionFor, podBinding } from '../api/kinds/index.ts';
 import { NAMESPACE_DEFAULT, type ResourceInfo } from '../api/resources.ts';
 import type { Status } from '../api/status-types.ts';
-import type { KList } from '../api/meta-types.ts';
+import type { DeleteOptions, KList } from '../api/meta-types.ts';
 import type { Kind, KindOf, KObject } from '../api/types.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { ClientStream, Transport } from '../ports/transport.ts';
@@ -219,11 +219,7 @@ export class ApiClient {
     kind: K,
     namespace: string | undefined,
     name: string,
-    opts: {
-      gracePeriodSeconds?: number;
-      preconditions?: { uid?: string; resourceVersion?: string };
-      propagationPolicy?: 'Foreground' | 'Background' | 'Orphan';
-    } = {},
+    opts: Pick<DeleteOptions, 'gracePeriodSeconds' | 'preconditions' | 'propagationPolicy'> = {},
   ): Promise<ApiResult<KindOf<K>>> {
     return this.request('DELETE', resourcePath(kind, namespace, name), {
       body: { kind: 'DeleteOptions', apiVersion: 'v1', ...opts },

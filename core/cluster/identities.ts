@@ -62,6 +62,9 @@ export const CONTROLLER_SERVICE_ACCOUNTS: Readonly<Record<ControllerName, string
   'node-lifecycle': 'node-controller',
   'taint-eviction': 'taint-eviction-controller',
   disruption: 'disruption-controller',
+  garbagecollector: 'generic-garbage-collector',
+  namespace: 'namespace-controller',
+  serviceaccount: 'service-account-controller',
 };
 
 export function controllerIdentity(controller: ControllerName): ClientIdentity {

@@ -5,6 +5,7 @@ import { CONTROLLER_RECORDS } from './records/controllers.ts';
 import { FAULT_RECORDS } from './records/faults.ts';
 import { HEADER_RECORDS } from './records/header.ts';
 import { KUBELET_RECORDS } from './records/kubelet.ts';
+import { OBJECT_LIFECYCLE_RECORDS } from './records/object-lifecycle.ts';
 import { RUNNER_RECORDS } from './records/runner.ts';
 import { RUNTIME_RECORDS } from './records/runtime.ts';
 import { SCHEDULER_RECORDS } from './records/scheduler.ts';
@@ -18,6 +19,7 @@ export const TRACE_GROUPS = [
   APISERVER_RECORDS,
   SCHEDULER_RECORDS,
   CONTROLLER_RECORDS,
+  OBJECT_LIFECYCLE_RECORDS,
   KUBELET_RECORDS,
   RUNTIME_RECORDS,
   SIM_RECORDS,

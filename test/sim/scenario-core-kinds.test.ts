@@ -130,7 +130,11 @@ describe('scenario files declare core/v1 objects', () => {
         r.verb === 'POST' &&
         KINDS.some((k) => String(r.path).endsWith(`/${k}`)),
     );
-    expect(creates.map((r) => r.code)).toEqual(new Array(15).fill(201));
+    // The runner's creates (the ServiceAccounts controller creates default ServiceAccounts too);
+    // one that comes before the API server has made the default namespace is a 404, retried.
+    const runner = creates.filter((r) => r.user === 'kubernetes-admin');
+    expect(runner.filter((r) => r.code === 201)).toHaveLength(15);
+    expect(runner.filter((r) => r.code !== 201 && r.code !== 404)).toEqual([]);
     for (const k of KINDS) {
       expect(
         creates.some((r) => String(r.path).endsWith(`/${k}`)),

@@ -3,9 +3,9 @@
  * printers: printNamespace).
  *
  * spec.finalizers hold a deleted namespace like metadata.finalizers hold any object, and only
- * the finalize subresource may change them. Unlike upstream, creation does not add the
- * "kubernetes" finalizer and a first delete of a namespace nothing holds removes it at once:
- * ksim runs no namespace controller to empty and finalize namespaces.
+ * the finalize subresource may change them. Creation adds the "kubernetes" finalizer, which the
+ * namespace controller (core/controllers/namespace) removes once the namespace is empty: a
+ * cluster without a controller manager keeps deleted namespaces Terminating, as upstream does.
  */
 import type { Namespace } from '../cluster-types.ts';
 import { defaultNamespace } from '../defaults.ts';
@@ -31,6 +31,24 @@ function prepareForUpdate(next: Namespace, old: Namespace): Namespace {
   return { ...next, spec: { ...next.spec, finalizers: old.spec?.finalizers }, status: old.status };
 }
 
+/** v1.FinalizerKubernetes: the namespace controller's. */
+const FINALIZER_KUBERNETES = 'kubernetes';
+
+/** namespaceStrategy.PrepareForCreate: a new namespace is Active and held by "kubernetes". */
+function prepareForCreate(ns: Namespace): Namespace {
+  const finalizers = ns.spec?.finalizers ?? [];
+  return {
+    ...ns,
+    spec: {
+      ...ns.spec,
+      finalizers: finalizers.includes(FINALIZER_KUBERNETES)
+        ? finalizers
+        : [...finalizers, FINALIZER_KUBERNETES],
+    },
+    status: { phase: 'Active' },
+  };
+}
+
 export const NAMESPACE = defineResource<Namespace>({
   discovery: {
     kind: 'Namespace',
@@ -42,8 +60,7 @@ export const NAMESPACE = defineResource<Namespace>({
     verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'],
   },
   defaults: defaultNamespace,
-  // namespaceStrategy.PrepareForCreate: a new namespace is Active.
-  prepareForCreate: (ns) => ({ ...ns, status: { phase: 'Active' } }),
+  prepareForCreate,
   validate: validateNamespace,
   update: { prepareForUpdate, validateUpdate: validateMetaUpdateAnd(validateNamespace) },
   subresources: [

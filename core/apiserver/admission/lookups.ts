@@ -13,4 +13,6 @@ export interface ObjectLookups {
     namespace: string | undefined,
     name: string,
   ): Promise<KindOf<K> | Status>;
+  /** Every object of `kind` in `namespace` (all of them for a cluster-scoped kind). */
+  list<K extends Kind>(kind: K, namespace: string | undefined): Promise<KindOf<K>[] | Status>;
 }

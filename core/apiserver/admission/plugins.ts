@@ -7,31 +7,44 @@
 import type { AdmissionPlugin } from './attributes.ts';
 import { hookPlugins, type AdmissionHooks } from './hooks.ts';
 import type { ObjectLookups } from './lookups.ts';
+import { defaultStorageClass } from './plugins/default-storage-class.ts';
 import { defaultTolerationSeconds } from './plugins/default-toleration-seconds.ts';
+import { limitRanger } from './plugins/limit-ranger.ts';
 import { namespaceLifecycle } from './plugins/namespace-lifecycle.ts';
 import { nodeRestriction } from './plugins/node-restriction.ts';
 import { podSecurity } from './plugins/pod-security.ts';
+import { priority } from './plugins/priority.ts';
+import { serviceAccount } from './plugins/service-account.ts';
 
 export interface AdmissionOptions {
   /** In-process admission hooks (webhooks); the caller keeps the object to install more later. */
   readonly hooks?: AdmissionHooks;
   /** --default-not-ready-toleration-seconds and --default-unreachable-toleration-seconds. */
   readonly defaultTolerationSeconds?: number;
+  /**
+   * Runs the ServiceAccount plugin, which refuses pods whose service account does not exist.
+   * Off by default: a cluster must then run the ServiceAccounts controller (or create every
+   * namespace's `default` ServiceAccount), which not every ksim cluster and test does yet.
+   */
+  readonly serviceAccount?: boolean;
 }
 
+/** `sleep` is for plugins that wait and look again (ServiceAccount, for the default account). */
 export function admissionPlugins(
   lookups: ObjectLookups,
   hooks: AdmissionHooks,
   options: AdmissionOptions = {},
+  sleep: (us: number) => Promise<void> = async () => undefined,
 ): readonly AdmissionPlugin[] {
   return [
     namespaceLifecycle(lookups),
-    // LimitRanger (LimitRange), then ServiceAccount (ServiceAccount) go here.
+    limitRanger(lookups),
+    ...(options.serviceAccount === true ? [serviceAccount(lookups, sleep)] : []),
     nodeRestriction,
     podSecurity(lookups),
-    // Priority (PriorityClass) goes here.
+    priority(lookups),
     defaultTolerationSeconds(options.defaultTolerationSeconds),
-    // DefaultStorageClass (StorageClass) goes here.
+    defaultStorageClass(lookups),
     ...hookPlugins(hooks),
     // ResourceQuota (ResourceQuota) goes last.
   ];

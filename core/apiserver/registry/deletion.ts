@@ -6,6 +6,7 @@
  * the `orphan` finalizer, Foreground `foregroundDeletion`, Background neither.
  */
 import * as errors from '../../api/errors.ts';
+import { FINALIZER_FOREGROUND, FINALIZER_ORPHAN } from '../../api/meta.ts';
 import type { ResourceDefinition } from '../../api/kinds/index.ts';
 import type { DeleteOptions, KList, ObjectMeta } from '../../api/meta-types.ts';
 import { qualifiedResource } from '../../api/resources.ts';
@@ -159,8 +160,7 @@ function withDeletion(obj: KObject, atUs: number, graceSeconds: number): KObject
   } as KObject;
 }
 
-export const FINALIZER_ORPHAN = 'orphan';
-export const FINALIZER_FOREGROUND = 'foregroundDeletion';
+export { FINALIZER_FOREGROUND, FINALIZER_ORPHAN };
 
 /**
  * deletionFinalizersForGarbageCollection: the finalizers `options` ask for, or undefined when

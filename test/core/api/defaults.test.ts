@@ -55,8 +55,6 @@ describe('defaultPod', () => {
       schedulerName: 'default-scheduler',
       securityContext: {},
       enableServiceLinks: true,
-      priority: 0,
-      preemptionPolicy: 'PreemptLowerPriority',
     });
     expect(out.spec.containers[0]).toMatchObject({
       imagePullPolicy: 'Always',

@@ -49,13 +49,19 @@ function hook(
 describe('admission', () => {
   it('runs upstream’s plugins in upstream’s order', () => {
     const chain = new AdmissionChain(
-      admissionPlugins({ get: async () => ({}) as never }, new AdmissionHooks()),
+      admissionPlugins(
+        { get: async () => ({}) as never, list: async () => [] },
+        new AdmissionHooks(),
+      ),
     );
     expect(chain.pluginNames).toEqual([
       'NamespaceLifecycle',
+      'LimitRanger',
       'NodeRestriction',
       'PodSecurity',
+      'Priority',
       'DefaultTolerationSeconds',
+      'DefaultStorageClass',
       'MutatingAdmissionWebhook',
       'ValidatingAdmissionWebhook',
     ]);
@@ -184,6 +190,20 @@ describe('admission', () => {
       expect(ns.status).toBe(201);
       hooks.remove('deny-all.example.com');
       expect((await api.create(pod('p'))).status).toBe(201);
+    });
+  });
+
+  it('refuses deleting the immortal namespaces (NamespaceLifecycle)', async () => {
+    await run({}, async (p) => {
+      const api = adminClient(p);
+      for (const name of ['default', 'kube-system', 'kube-public']) {
+        const r = await api.delete('Namespace', undefined, name);
+        expect(!r.ok && r.error).toMatchObject({
+          code: 403,
+          message: `namespaces "${name}" is forbidden: this namespace may not be deleted`,
+        });
+      }
+      expect((await api.delete('Namespace', undefined, 'kube-node-lease')).status).toBe(200);
     });
   });
 

@@ -49,11 +49,15 @@ describe('namespaces/finalize (upstream namespace FinalizeREST)', () => {
     });
   });
 
-  it('a namespace nothing holds is deleted at once (ksim runs no namespace controller)', async () => {
+  it('a new namespace is held by the kubernetes finalizer: without a namespace controller it stays Terminating', async () => {
     await withApi(async (api) => {
-      ok(await api.create(namespace()));
-      ok(await api.delete('Namespace', undefined, 'team'));
-      expect((await api.get('Namespace', undefined, 'team')).status).toBe(404);
+      const created = ok(await api.create(namespace(['example.com/x'])));
+      expect(created.spec?.finalizers).toEqual(['example.com/x', 'kubernetes']);
+      ok(await api.create({ ...namespace(), metadata: { name: 'other' } }));
+      ok(await api.delete('Namespace', undefined, 'other'));
+      const held = ok(await api.get('Namespace', undefined, 'other'));
+      expect(held.spec?.finalizers).toEqual(['kubernetes']);
+      expect(held.status?.phase).toBe('Terminating');
     });
   });
 });

@@ -133,6 +133,8 @@ describe('cluster assembly', () => {
       'system:kube-scheduler',
       'system:node:node-1',
       'system:node:node-2',
+      // The ServiceAccounts controller creates each system namespace's default ServiceAccount.
+      'system:serviceaccount:kube-system:service-account-controller',
     ]);
     // Which node registers first is a matter of timing; that each does is the point.
     expect([...registered].sort()).toEqual(layout.nodes);

@@ -52,7 +52,23 @@ describe('Scheduler process', () => {
 
       // A high-priority pod preempts one of x/y: the victim is marked and deleted gracefully,
       // the preemptor nominated to its node.
-      expect((await api.create(strip(pod('vip', { cpu: '1', priority: 1000 })))).ok).toBe(true);
+      // Priority admission gives a pod its class's priority (and refuses one it states itself).
+      const high = await api.create({
+        apiVersion: 'scheduling.k8s.io/v1',
+        kind: 'PriorityClass',
+        metadata: { name: 'high' },
+        value: 1000,
+      });
+      expect(high.ok).toBe(true);
+      const { priority: _priority, ...vipSpec } = strip(pod('vip', { cpu: '1' })).spec;
+      expect(
+        (
+          await api.create({
+            ...strip(pod('vip', { cpu: '1' })),
+            spec: { ...vipSpec, priorityClassName: 'high' },
+          })
+        ).ok,
+      ).toBe(true);
       await ports.clock.sleep(5_000_000);
       const vip = await api.get('Pod', 'default', 'vip');
       if (!vip.ok) throw new Error('get failed');

@@ -14,6 +14,8 @@ import {
   CONTROLLER_MANAGER,
   storeMemberName,
 } from '../../../core/cluster/identities.ts';
+import type { ConfigMap } from '../../../core/api/kinds/config-map.ts';
+import type { OwnerReference } from '../../../core/api/meta-types.ts';
 import { traceJsonSchema } from '../../../core/trace/docs.ts';
 import { parseTraceRecord, TRACE_DEFINITIONS, TraceChecker } from '../../../core/trace/index.ts';
 import { DEFAULT_LINK, DEFAULT_NETWORK } from '../../../sim/network.ts';
@@ -102,6 +104,10 @@ spec:
       kind: PodDisruptionBudget
       metadata: { name: web, namespace: default }
       spec: { minAvailable: 1, selector: { matchLabels: { app: web } } }
+    - apiVersion: scheduling.k8s.io/v1
+      kind: PriorityClass
+      metadata: { name: vip }
+      value: 1000
     - apiVersion: v1
       kind: Pod
       metadata: { name: no-containers, namespace: default }
@@ -125,7 +131,6 @@ spec:
         kind: Pod
         metadata: { name: filler-1, namespace: default }
         spec:
-          priority: 0
           containers: [{ name: app, image: nginx:1.25, resources: { requests: { cpu: 1500m } } }]
     - at: 20s
       apply:
@@ -133,7 +138,6 @@ spec:
         kind: Pod
         metadata: { name: filler-2, namespace: default }
         spec:
-          priority: 0
           containers: [{ name: app, image: nginx:1.25, resources: { requests: { cpu: 1500m } } }]
     - at: 30s
       apply:
@@ -141,7 +145,7 @@ spec:
         kind: Pod
         metadata: { name: vip, namespace: default }
         spec:
-          priority: 1000
+          priorityClassName: vip
           containers: [{ name: app, image: nginx:1.25, resources: { requests: { cpu: 1500m } } }]
     - { at: 40s, delete: { kind: Pod, name: vip } }
     - { at: 45s, scale: { kind: ReplicaSet, name: web, replicas: 2 } }
@@ -381,6 +385,61 @@ describe('every emitted trace record matches its definition', () => {
     });
     expect(problems).toEqual([]);
     expect(syncErrors).toBeGreaterThan(0);
+  });
+
+  it('the garbage collector, namespace and ServiceAccounts controllers, cut off for a while', async () => {
+    const sim = controlPlane({ traceLevel: 'debug' });
+    const problems = watch(sim);
+    startControllerManager(sim, {
+      controllers: ['garbagecollector', 'namespace', 'serviceaccount'],
+    });
+    await runScript(sim, async (api, ports) => {
+      const cm = (name: string, namespace: string, owners: OwnerReference[] = []) =>
+        mustCreate(ports, api, {
+          apiVersion: 'v1',
+          kind: 'ConfigMap',
+          metadata: { name, namespace, ownerReferences: owners },
+        } as ConfigMap);
+      const ref = (o: ConfigMap): OwnerReference => ({
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        name: o.metadata.name ?? '',
+        uid: o.metadata.uid ?? '',
+        blockOwnerDeletion: true,
+      });
+      await mustCreate(ports, api, {
+        apiVersion: 'v1',
+        kind: 'Namespace',
+        metadata: { name: 'b' },
+      });
+      for (const policy of ['Background', 'Foreground', 'Orphan'] as const) {
+        const owner = await cm(`owner-${policy.toLowerCase()}`, 'default');
+        await cm(`dependent-${policy.toLowerCase()}`, 'default', [ref(owner)]);
+        await ports.clock.sleep(1 * S);
+        await api.delete('ConfigMap', 'default', owner.metadata.name ?? '', {
+          propagationPolicy: policy,
+        });
+      }
+      // An owner in another namespace (gc.invalid-owner-ref), and one of a kind nobody serves,
+      // which the collector retries (gc.sync-error).
+      const here = await cm('here', 'default');
+      await ports.clock.sleep(1 * S);
+      await cm('there', 'b', [ref(here)]);
+      await cm('widget-part', 'default', [
+        { apiVersion: 'example.com/v1', kind: 'Widget', name: 'w', uid: 'w-uid' },
+      ]);
+      // The controller manager is cut off while the namespace controller empties b and the
+      // ServiceAccounts controller creates c's default ServiceAccount: their requests time out
+      // (namespace.sync-error, serviceaccount.sync-error), and both finish after the heal.
+      await api.delete('Namespace', undefined, 'b');
+      await api.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'c' } });
+      await ports.clock.sleep(20_000);
+      sim.network.block(CONTROLLER_MANAGER, API_SERVER);
+      await ports.clock.sleep(15 * S);
+      sim.network.heal();
+      await ports.clock.sleep(60 * S);
+    });
+    expect(problems).toEqual([]);
   });
 
   // Needs the runs above (vitest runs a file's tests in order): run the file, not this test.

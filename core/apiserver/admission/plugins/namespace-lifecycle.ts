@@ -1,7 +1,7 @@
 /**
  * NamespaceLifecycle (plugin/pkg/admission/namespace/lifecycle): nothing is created in a
- * namespace that does not exist or is being deleted. (Upstream also refuses deleting the
- * system namespaces; ksim's namespace controller does not delete them either way.)
+ * namespace that does not exist or is being deleted, and the immortal namespaces (default,
+ * kube-system, kube-public) may not be deleted.
  */
 import * as errors from '../../../api/errors.ts';
 import { ADMIT, deny, forbidden, handlesOnly, type AdmissionPlugin } from '../attributes.ts';
@@ -9,14 +9,20 @@ import type { ObjectLookups } from '../lookups.ts';
 
 export const NAMESPACE_LIFECYCLE = 'NamespaceLifecycle';
 
+/** The plugin's immortalNamespaces. */
+const IMMORTAL_NAMESPACES = new Set(['default', 'kube-system', 'kube-public']);
+
 export function namespaceLifecycle(lookups: ObjectLookups): AdmissionPlugin {
   return {
     name: NAMESPACE_LIFECYCLE,
-    handles: handlesOnly('CREATE'),
+    handles: handlesOnly('CREATE', 'DELETE'),
     validate: async (a) => {
-      if (a.namespace === '' || (a.resource.group === '' && a.resource.resource === 'namespaces')) {
-        return ADMIT;
+      const isNamespace = a.resource.group === '' && a.resource.resource === 'namespaces';
+      if (a.operation === 'DELETE') {
+        if (!isNamespace || a.subresource !== '' || !IMMORTAL_NAMESPACES.has(a.name)) return ADMIT;
+        return deny(errors.forbidden('namespaces', a.name, 'this namespace may not be deleted'));
       }
+      if (a.namespace === '' || isNamespace) return ADMIT;
       const ns = await lookups.get('Namespace', undefined, a.namespace);
       if (errors.isStatus(ns)) {
         return deny(ns.code === 404 ? errors.notFound('namespaces', a.namespace) : ns);

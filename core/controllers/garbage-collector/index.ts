@@ -1,0 +1,2 @@
+export * from './garbage-collector.ts';
+export * from './graph.ts';

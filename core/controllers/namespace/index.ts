@@ -1,0 +1,2 @@
+export * from './namespace-controller.ts';
+export * from './namespaced-resources-deleter.ts';

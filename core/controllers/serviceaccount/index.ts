@@ -1,0 +1,1 @@
+export * from './service-accounts-controller.ts';

@@ -1,0 +1,103 @@
+import { describe, expect, it } from 'vitest';
+import type { LimitRange } from '../../../core/api/kinds/limit-range.ts';
+import type { Pod } from '../../../core/api/pod-types.ts';
+import { ok, withApi } from './fixtures.ts';
+
+const pod = (
+  name: string,
+  resources?: NonNullable<Pod['spec']['containers'][number]['resources']>,
+): Pod => ({
+  apiVersion: 'v1',
+  kind: 'Pod',
+  metadata: { name, namespace: 'default' },
+  spec: {
+    containers: [
+      { name: 'app', image: 'nginx:1.25', ...(resources === undefined ? {} : { resources }) },
+    ],
+  },
+});
+
+const limitRange = (
+  name: string,
+  limits: NonNullable<LimitRange['spec']>['limits'],
+): LimitRange => ({
+  apiVersion: 'v1',
+  kind: 'LimitRange',
+  metadata: { name, namespace: 'default' },
+  spec: { limits },
+});
+
+describe('LimitRanger admission', () => {
+  it('fills in container defaults and notes them in an annotation', async () => {
+    await withApi(async (api) => {
+      ok(
+        await api.create(
+          limitRange('defaults', [
+            {
+              type: 'Container',
+              default: { cpu: '500m', memory: '256Mi' },
+              defaultRequest: { cpu: '250m' },
+            },
+          ]),
+        ),
+      );
+      const bare = ok(await api.create(pod('bare')));
+      expect(bare.spec.containers[0]?.resources).toEqual({
+        limits: { cpu: '500m', memory: '256Mi' },
+        requests: { cpu: '250m' },
+      });
+      expect(bare.metadata.annotations?.['kubernetes.io/limit-ranger']).toBe(
+        'LimitRanger plugin set: cpu request for container app; cpu, memory limit for container app',
+      );
+      const own = ok(
+        await api.create(pod('own', { requests: { cpu: '100m' }, limits: { cpu: '1' } })),
+      );
+      expect(own.spec.containers[0]?.resources).toEqual({
+        limits: { cpu: '1', memory: '256Mi' },
+        requests: { cpu: '100m' },
+      });
+      expect(own.metadata.annotations?.['kubernetes.io/limit-ranger']).toBe(
+        'LimitRanger plugin set: memory limit for container app',
+      );
+    });
+  });
+
+  it('refuses containers and pods outside min and max, with upstream messages', async () => {
+    await withApi(async (api) => {
+      ok(
+        await api.create(
+          limitRange('bounds', [
+            { type: 'Container', min: { cpu: '100m' }, max: { cpu: '1' } },
+            { type: 'Pod', max: { memory: '1Gi' } },
+          ]),
+        ),
+      );
+      const small = await api.create(
+        pod('small', {
+          requests: { cpu: '50m', memory: '1Mi' },
+          limits: { cpu: '500m', memory: '1Mi' },
+        }),
+      );
+      expect(!small.ok && small.error).toMatchObject({
+        code: 403,
+        message:
+          'pods "small" is forbidden: minimum cpu usage per Container is 100m, but request is 50m',
+      });
+      const several = await api.create(
+        pod('several', { requests: { cpu: '200m' }, limits: { cpu: '2', memory: '2Gi' } }),
+      );
+      expect(!several.ok && several.error.message).toBe(
+        'pods "several" is forbidden: [maximum cpu usage per Container is 1, but limit is 2, maximum memory usage per Pod is 1Gi, but limit is 2Gi]',
+      );
+      const none = await api.create(pod('none'));
+      expect(!none.ok && none.error.message).toBe(
+        'pods "none" is forbidden: [minimum cpu usage per Container is 100m.  No request is specified, maximum cpu usage per Container is 1.  No limit is specified, maximum memory usage per Pod is 1Gi.  No limit is specified]',
+      );
+      ok(
+        await api.create(
+          pod('fits', { requests: { cpu: '200m' }, limits: { cpu: '1', memory: '512Mi' } }),
+        ),
+      );
+    });
+  });
+});
