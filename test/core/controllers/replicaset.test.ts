@@ -394,7 +394,16 @@ async function crashRun(seed: number): Promise<CrashRun> {
         1_800_000_000,
         '5 pods',
       );
+      // A create of unknown outcome can still land after that (seed 192: answered 30 s after it
+      // was sent, while the controller had already replaced it), and its deletion can take a
+      // few timeouts of its own: the end state is 5 pods once the controller has caught up.
       await ports.clock.sleep(60_000_000);
+      await waitFor(
+        ports,
+        () => monitor.activeOf('web').length === 5,
+        900_000_000,
+        '5 pods after the last stray create',
+      );
     },
     { deadlineUs: 3_000_000_000 },
   );
