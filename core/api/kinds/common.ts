@@ -16,7 +16,9 @@ import type {
   RangeConfig,
   RangeDeclaration,
   ResourceDefinition,
+  StrategySubresource,
   TableColumn,
+  UpdateStrategy,
 } from './definition.ts';
 import { humanDuration } from './duration.ts';
 
@@ -126,6 +128,21 @@ export function keepStatus<T extends KObject>(next: T, old: T): T {
 /** The /status path: spec belongs to the main path (every built-in status strategy). */
 export function keepSpec<T extends KObject>(next: T, old: T): T {
   return withMember(next, 'spec', (old as { spec?: unknown }).spec);
+}
+
+/**
+ * The status subresource of a kind (upstream's StatusREST): keeps spec, checks with
+ * `validateUpdate` (which includes the metadata rules), answers get, patch and update.
+ */
+export function statusSubresource<T extends KObject>(
+  validateUpdate: UpdateStrategy<T>['validateUpdate'],
+): StrategySubresource<T> {
+  return {
+    kind: 'strategy',
+    name: 'status',
+    verbs: STATUS_VERBS,
+    strategy: { prepareForUpdate: keepSpec, validateUpdate },
+  };
 }
 
 /** Deleted at once unless metadata.finalizers hold it: upstream's default for every kind. */

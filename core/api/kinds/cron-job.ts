@@ -31,13 +31,12 @@ import { defaultPodTemplate, validateNonnegative } from '../workload-validation.
 import {
   AGE_COLUMN,
   defineResource,
-  keepSpec,
   keepStatus,
   NAME_COLUMN,
   OBJECT_META_PATCH,
   objectMetaPatch,
-  STATUS_VERBS,
   timeSince,
+  statusSubresource,
 } from './common.ts';
 import type { TableColumn } from './definition.ts';
 import { JOB_SELECTOR_DESCRIPTION, type JobSpec } from './job.ts';
@@ -244,16 +243,8 @@ export const CRON_JOB = defineResource<CronJob>({
   update: { prepareForUpdate: keepStatus, validateUpdate: validateCronJobUpdate },
   tracksGeneration: true,
   subresources: [
-    {
-      kind: 'strategy',
-      name: 'status',
-      verbs: STATUS_VERBS,
-      // cronJobStatusStrategy validates nothing beyond the generic metadata rules.
-      strategy: {
-        prepareForUpdate: keepSpec,
-        validateUpdate: (next, old) => validateObjectMetaUpdate(next.metadata, old.metadata),
-      },
-    },
+    // cronJobStatusStrategy validates nothing beyond the generic metadata rules.
+    statusSubresource((next, old) => validateObjectMetaUpdate(next.metadata, old.metadata)),
   ],
   table: TABLE,
   patch: [

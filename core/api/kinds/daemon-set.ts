@@ -45,12 +45,11 @@ import {
   AGE_COLUMN,
   conditionsPatch,
   defineResource,
-  keepSpec,
   keepStatus,
   NAME_COLUMN,
   OBJECT_META_PATCH,
   objectMetaPatch,
-  STATUS_VERBS,
+  statusSubresource,
 } from './common.ts';
 import type { TableColumn } from './definition.ts';
 import { DEFAULT_REVISION_HISTORY_LIMIT } from './deployment.ts';
@@ -329,14 +328,7 @@ export const DAEMON_SET = defineResource<DaemonSet>({
   validate: validateDaemonSet,
   update: { prepareForUpdate, validateUpdate: validateDaemonSetUpdate },
   tracksGeneration: true,
-  subresources: [
-    {
-      kind: 'strategy',
-      name: 'status',
-      verbs: STATUS_VERBS,
-      strategy: { prepareForUpdate: keepSpec, validateUpdate: validateDaemonSetStatusUpdate },
-    },
-  ],
+  subresources: [statusSubresource(validateDaemonSetStatusUpdate)],
   table: TABLE,
   patch: [
     ...OBJECT_META_PATCH,

@@ -36,11 +36,10 @@ import {
   AGE_COLUMN,
   conditionsPatch,
   defineResource,
-  keepSpec,
   keepStatus,
   NAME_COLUMN,
   OBJECT_META_PATCH,
-  STATUS_VERBS,
+  statusSubresource,
 } from './common.ts';
 import type { TableColumn } from './definition.ts';
 
@@ -557,17 +556,7 @@ export const HORIZONTAL_POD_AUTOSCALER = defineResource<HorizontalPodAutoscaler>
   prepareForCreate: (hpa) => ({ ...hpa, status: { desiredReplicas: 0 } }),
   validate: validateHorizontalPodAutoscaler,
   update: { prepareForUpdate: keepStatus, validateUpdate: validateHorizontalPodAutoscalerUpdate },
-  subresources: [
-    {
-      kind: 'strategy',
-      name: 'status',
-      verbs: STATUS_VERBS,
-      strategy: {
-        prepareForUpdate: keepSpec,
-        validateUpdate: validateHorizontalPodAutoscalerStatusUpdate,
-      },
-    },
-  ],
+  subresources: [statusSubresource(validateHorizontalPodAutoscalerStatusUpdate)],
   table: TABLE,
   patch: [...OBJECT_META_PATCH, conditionsPatch('status.conditions')],
 });

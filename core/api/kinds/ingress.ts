@@ -38,10 +38,9 @@ import type { DeepReadonly, Stored } from '../stored.ts';
 import {
   AGE_COLUMN,
   defineResource,
-  keepSpec,
   keepStatus,
   NAME_COLUMN,
-  STATUS_VERBS,
+  statusSubresource,
 } from './common.ts';
 
 export type Ingress = Stored<UpstreamIngress>;
@@ -329,14 +328,7 @@ export const INGRESS = defineResource<Ingress>({
   validate: validateIngressCreate,
   update: { prepareForUpdate: keepStatus, validateUpdate: validateIngressUpdate },
   tracksGeneration: true,
-  subresources: [
-    {
-      kind: 'strategy',
-      name: 'status',
-      verbs: STATUS_VERBS,
-      strategy: { prepareForUpdate: keepSpec, validateUpdate: validateIngressStatusUpdate },
-    },
-  ],
+  subresources: [statusSubresource(validateIngressStatusUpdate)],
   table: [
     NAME_COLUMN,
     {

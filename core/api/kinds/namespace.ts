@@ -19,11 +19,10 @@ import {
   AGE_COLUMN,
   conditionsPatch,
   defineResource,
-  keepSpec,
   keepStatus,
   NAME_COLUMN,
   OBJECT_META_PATCH,
-  STATUS_VERBS,
+  statusSubresource,
 } from './common.ts';
 
 /** namespaceStrategy.PrepareForUpdate: status and spec.finalizers are other paths' to change. */
@@ -64,12 +63,7 @@ export const NAMESPACE = defineResource<Namespace>({
   validate: validateNamespace,
   update: { prepareForUpdate, validateUpdate: validateMetaUpdateAnd(validateNamespace) },
   subresources: [
-    {
-      kind: 'strategy',
-      name: 'status',
-      verbs: STATUS_VERBS,
-      strategy: { prepareForUpdate: keepSpec, validateUpdate: validateNamespaceStatusUpdate },
-    },
+    statusSubresource(validateNamespaceStatusUpdate),
     {
       kind: 'strategy',
       name: 'finalize',

@@ -10,11 +10,10 @@ import {
   AGE_COLUMN,
   conditionsPatch,
   defineResource,
-  keepSpec,
   keepStatus,
   NAME_COLUMN,
   OBJECT_META_PATCH,
-  STATUS_VERBS,
+  statusSubresource,
 } from './common.ts';
 import type { TableColumn } from './definition.ts';
 
@@ -117,14 +116,7 @@ export const NODE = defineResource<Node>({
   validate: validateNode,
   // nodeStrategy: the main path keeps status, nodeStatusStrategy keeps spec; both validate alike.
   update: { prepareForUpdate: keepStatus, validateUpdate: validateNodeUpdate },
-  subresources: [
-    {
-      kind: 'strategy',
-      name: 'status',
-      verbs: STATUS_VERBS,
-      strategy: { prepareForUpdate: keepSpec, validateUpdate: validateNodeUpdate },
-    },
-  ],
+  subresources: [statusSubresource(validateNodeUpdate)],
   table: TABLE,
   fieldSelectors: [...OBJECT_META_FIELD_LABELS, 'spec.unschedulable'],
   fields: (node) => ({

@@ -24,11 +24,10 @@ import {
   AGE_COLUMN,
   conditionsPatch,
   defineResource,
-  keepSpec,
   keepStatus,
   NAME_COLUMN,
   OBJECT_META_PATCH,
-  STATUS_VERBS,
+  statusSubresource,
 } from './common.ts';
 import type { TableColumn } from './definition.ts';
 import {
@@ -206,18 +205,10 @@ export const PERSISTENT_VOLUME_CLAIM = defineResource<PersistentVolumeClaim>({
   validate: validatePersistentVolumeClaim,
   update: { prepareForUpdate: keepStatus, validateUpdate: validatePersistentVolumeClaimUpdate },
   subresources: [
-    {
-      kind: 'strategy',
-      name: 'status',
-      verbs: STATUS_VERBS,
-      strategy: {
-        prepareForUpdate: keepSpec,
-        validateUpdate: (next, old) => [
-          ...validateObjectMetaUpdate(next.metadata, old.metadata),
-          ...validateStatus(next),
-        ],
-      },
-    },
+    statusSubresource((next, old) => [
+      ...validateObjectMetaUpdate(next.metadata, old.metadata),
+      ...validateStatus(next),
+    ]),
   ],
   table: TABLE,
   patch: [...OBJECT_META_PATCH, conditionsPatch('status.conditions')],

@@ -29,11 +29,10 @@ import type { Stored } from '../stored.ts';
 import {
   AGE_COLUMN,
   defineResource,
-  keepSpec,
   keepStatus,
   NAME_COLUMN,
   OBJECT_META_PATCH,
-  STATUS_VERBS,
+  statusSubresource,
 } from './common.ts';
 import type { TableColumn } from './definition.ts';
 import {
@@ -292,18 +291,10 @@ export const PERSISTENT_VOLUME = defineResource<PersistentVolume>({
   validate: validatePersistentVolume,
   update: { prepareForUpdate: keepStatus, validateUpdate: validatePersistentVolumeUpdate },
   subresources: [
-    {
-      kind: 'strategy',
-      name: 'status',
-      verbs: STATUS_VERBS,
-      strategy: {
-        prepareForUpdate: keepSpec,
-        validateUpdate: (next, old) => [
-          ...validateObjectMetaUpdate(next.metadata, old.metadata),
-          ...validateStatus(next),
-        ],
-      },
-    },
+    statusSubresource((next, old) => [
+      ...validateObjectMetaUpdate(next.metadata, old.metadata),
+      ...validateStatus(next),
+    ]),
   ],
   table: TABLE,
   patch: [...OBJECT_META_PATCH],

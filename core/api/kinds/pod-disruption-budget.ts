@@ -12,11 +12,10 @@ import {
   AGE_COLUMN,
   conditionsPatch,
   defineResource,
-  keepSpec,
   keepStatus,
   NAME_COLUMN,
   OBJECT_META_PATCH,
-  STATUS_VERBS,
+  statusSubresource,
 } from './common.ts';
 
 export const POD_DISRUPTION_BUDGET = defineResource<PodDisruptionBudget>({
@@ -38,17 +37,7 @@ export const POD_DISRUPTION_BUDGET = defineResource<PodDisruptionBudget>({
     validateUpdate: validateMetaUpdateAnd(validatePodDisruptionBudget),
   },
   tracksGeneration: true,
-  subresources: [
-    {
-      kind: 'strategy',
-      name: 'status',
-      verbs: STATUS_VERBS,
-      strategy: {
-        prepareForUpdate: keepSpec,
-        validateUpdate: validatePodDisruptionBudgetStatusUpdate,
-      },
-    },
-  ],
+  subresources: [statusSubresource(validatePodDisruptionBudgetStatusUpdate)],
   table: [
     NAME_COLUMN,
     {

@@ -15,15 +15,15 @@ import {
   AGE_COLUMN,
   conditionsPatch,
   defineResource,
-  keepSpec,
   keepStatus,
   NAME_COLUMN,
   OBJECT_META_PATCH,
   objectMetaPatch,
-  STATUS_VERBS,
+  statusSubresource,
 } from './common.ts';
 import type { TableColumn } from './definition.ts';
 import { podSpecPatch } from './pod.ts';
+import { scaleSubresource } from './replicated.ts';
 
 /** Replicas as the internal type holds them: decoding defaults a missing count to 1. */
 const specReplicas = (rs: ReplicaSet): number => rs.spec.replicas ?? 1;
@@ -101,21 +101,11 @@ export const REPLICA_SET = defineResource<ReplicaSet>({
   update: { prepareForUpdate: keepStatus, validateUpdate: validateReplicaSetUpdate },
   tracksGeneration: true,
   subresources: [
-    {
-      kind: 'strategy',
-      name: 'status',
-      verbs: STATUS_VERBS,
-      strategy: { prepareForUpdate: keepSpec, validateUpdate: validateReplicaSetStatusUpdate },
-    },
-    {
-      kind: 'scale',
-      name: 'scale',
-      verbs: ['get', 'patch', 'update'],
-      specReplicas,
-      statusReplicas: (rs) => rs.status?.replicas ?? 0,
-      selector: (rs) => rs.spec.selector,
-      withSpecReplicas: (rs, replicas) => ({ ...rs, spec: { ...rs.spec, replicas } }),
-    },
+    statusSubresource(validateReplicaSetStatusUpdate),
+    scaleSubresource<ReplicaSet>(
+      (rs) => rs.status?.replicas ?? 0,
+      (rs, replicas) => ({ ...rs, spec: { ...rs.spec, replicas } }),
+    ),
   ],
   table: TABLE,
   fieldSelectors: [...OBJECT_META_FIELD_LABELS, 'status.replicas'],

@@ -28,11 +28,10 @@ import {
   AGE_COLUMN,
   conditionsPatch,
   defineResource,
-  keepSpec,
   keepStatus,
   NAME_COLUMN,
   OBJECT_META_PATCH,
-  STATUS_VERBS,
+  statusSubresource,
 } from './common.ts';
 import type { TableColumn } from './definition.ts';
 import {
@@ -212,18 +211,10 @@ export const REPLICATION_CONTROLLER = defineResource<ReplicationController>({
   update: { prepareForUpdate: keepStatus, validateUpdate: validateReplicationControllerUpdate },
   tracksGeneration: true,
   subresources: [
-    {
-      kind: 'strategy',
-      name: 'status',
-      verbs: STATUS_VERBS,
-      strategy: {
-        prepareForUpdate: keepSpec,
-        validateUpdate: (next, old) => [
-          ...validateObjectMetaUpdate(next.metadata, old.metadata),
-          ...validateReplicationControllerStatus(next.status),
-        ],
-      },
-    },
+    statusSubresource((next, old) => [
+      ...validateObjectMetaUpdate(next.metadata, old.metadata),
+      ...validateReplicationControllerStatus(next.status),
+    ]),
     {
       kind: 'scale',
       name: 'scale',

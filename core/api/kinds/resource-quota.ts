@@ -21,10 +21,9 @@ import type { Stored } from '../stored.ts';
 import {
   AGE_COLUMN,
   defineResource,
-  keepSpec,
   keepStatus,
   NAME_COLUMN,
-  STATUS_VERBS,
+  statusSubresource,
 } from './common.ts';
 
 export type ResourceQuota = Stored<UpstreamResourceQuota>;
@@ -248,14 +247,7 @@ export const RESOURCE_QUOTA = defineResource<ResourceQuota>({
   prepareForCreate: (rq) => ({ ...rq, status: {} }),
   validate: validateResourceQuota,
   update: { prepareForUpdate: keepStatus, validateUpdate: validateResourceQuotaUpdate },
-  subresources: [
-    {
-      kind: 'strategy',
-      name: 'status',
-      verbs: STATUS_VERBS,
-      strategy: { prepareForUpdate: keepSpec, validateUpdate: validateResourceQuotaStatusUpdate },
-    },
-  ],
+  subresources: [statusSubresource(validateResourceQuotaStatusUpdate)],
   table: [
     NAME_COLUMN,
     AGE_COLUMN,

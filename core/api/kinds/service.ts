@@ -12,11 +12,10 @@ import {
   conditionsPatch,
   configuredRange,
   defineResource,
-  keepSpec,
   keepStatus,
   NAME_COLUMN,
   OBJECT_META_PATCH,
-  STATUS_VERBS,
+  statusSubresource,
 } from './common.ts';
 import type { RangeConfig, TableColumn } from './definition.ts';
 import { SERVICE_ALLOCATION, SERVICE_IP_RANGE } from './service-allocation.ts';
@@ -270,14 +269,7 @@ export const SERVICE = defineResource<Service>({
     prepareForUpdate: (next, old) => dropTypeDependentFields(keepStatus(next, old), old),
     validateUpdate: validateServiceUpdate,
   },
-  subresources: [
-    {
-      kind: 'strategy',
-      name: 'status',
-      verbs: STATUS_VERBS,
-      strategy: { prepareForUpdate: keepSpec, validateUpdate: validateServiceStatusUpdate },
-    },
-  ],
+  subresources: [statusSubresource(validateServiceStatusUpdate)],
   table: TABLE,
   fieldSelectors: [...OBJECT_META_FIELD_LABELS, 'spec.clusterIP', 'spec.type'],
   fields: (svc) => ({

@@ -52,12 +52,11 @@ import {
   AGE_COLUMN,
   conditionsPatch,
   defineResource,
-  keepSpec,
   keepStatus,
   NAME_COLUMN,
   OBJECT_META_PATCH,
   objectMetaPatch,
-  STATUS_VERBS,
+  statusSubresource,
 } from './common.ts';
 import type { TableColumn } from './definition.ts';
 import { DEFAULT_REVISION_HISTORY_LIMIT } from './deployment.ts';
@@ -417,12 +416,7 @@ export const STATEFUL_SET = defineResource<StatefulSet>({
   },
   tracksGeneration: true,
   subresources: [
-    {
-      kind: 'strategy',
-      name: 'status',
-      verbs: STATUS_VERBS,
-      strategy: { prepareForUpdate: keepSpec, validateUpdate: validateStatefulSetStatusUpdate },
-    },
+    statusSubresource(validateStatefulSetStatusUpdate),
     scaleSubresource<StatefulSet>(
       (ss) => ss.status?.replicas ?? 0,
       (ss, replicas) => ({ ...ss, spec: { ...ss.spec, replicas } }),
