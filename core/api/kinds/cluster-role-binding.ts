@@ -2,16 +2,10 @@
 import type { FieldError } from '../field-error.ts';
 import { validateObjectMeta, validateObjectMetaUpdate } from '../meta-validation.ts';
 import type { ClusterRoleBinding } from '../rbac-types.ts';
-import {
-  defaultRoleRef,
-  defaultSubjects,
-  rbacName,
-  validateRoleRef,
-  validateSubjects,
-} from '../rbac-validation.ts';
+import { rbacName, validateRoleRef, validateSubjects } from '../rbac-validation.ts';
 import { BINDING_TABLE } from './binding-columns.ts';
 import { defineResource } from './common.ts';
-import { validateRoleRefUpdate } from './role-binding.ts';
+import { defaultBinding, validateRoleRefUpdate } from './role-binding.ts';
 
 export function validateClusterRoleBinding(b: ClusterRoleBinding): FieldError[] {
   return [
@@ -28,10 +22,7 @@ export const CLUSTER_ROLE_BINDING = defineResource<ClusterRoleBinding>({
     resource: 'clusterrolebindings',
     namespaced: false,
   },
-  defaults: (b) => {
-    const subjects = defaultSubjects(b.subjects);
-    return { ...b, roleRef: defaultRoleRef(b.roleRef), ...(subjects ? { subjects } : {}) };
-  },
+  defaults: defaultBinding,
   validate: validateClusterRoleBinding,
   update: {
     prepareForUpdate: (next) => next,

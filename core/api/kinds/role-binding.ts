@@ -24,6 +24,12 @@ export function validateRoleBinding(b: RoleBinding): FieldError[] {
   ];
 }
 
+/** The defaults of a RoleBinding or ClusterRoleBinding: its roleRef's and subjects' API groups. */
+export function defaultBinding<T extends Pick<RoleBinding, 'roleRef' | 'subjects'>>(b: T): T {
+  const subjects = defaultSubjects(b.subjects);
+  return { ...b, roleRef: defaultRoleRef(b.roleRef), ...(subjects ? { subjects } : {}) };
+}
+
 /** A binding's role never changes: delete and recreate it instead. */
 export function validateRoleRefUpdate<T extends Pick<RoleBinding, 'roleRef'>>(
   next: T,
@@ -41,10 +47,7 @@ export const ROLE_BINDING = defineResource<RoleBinding>({
     resource: 'rolebindings',
     namespaced: true,
   },
-  defaults: (b) => {
-    const subjects = defaultSubjects(b.subjects);
-    return { ...b, roleRef: defaultRoleRef(b.roleRef), ...(subjects ? { subjects } : {}) };
-  },
+  defaults: defaultBinding,
   validate: validateRoleBinding,
   update: {
     prepareForUpdate: (next) => next,
