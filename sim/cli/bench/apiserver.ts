@@ -85,13 +85,12 @@ const configMap = (namespace: string, name: string, value = '0') => ({
   data: { value },
 });
 
-/** One closed-loop request: its answer, or undefined when it is not to be counted. */
+/** One closed-loop request and its answer (a failure stops the benchmark). */
 type Op = (client: number, seq: number) => Promise<ApiResult<unknown>>;
 
 interface Measure {
   readonly latencies: number[];
   done: number;
-  target: number;
   startWallMs: number;
   startVirtualUs: number;
   endWallMs: number;
@@ -164,7 +163,7 @@ class Bench {
 
   /** `target` requests of `op`, spread over the clients, closed loop. */
   async phase(name: string, target: number, op: Op): Promise<ApiServerBenchRow> {
-    const m = this.measure(target);
+    const m = this.measure();
     let next = 0;
     let failed: string | undefined;
     for (let c = 0; c < this.clients.length; c++) {
@@ -212,7 +211,7 @@ class Bench {
     let delivered = 0;
     let open = 0;
     const expected = watchers * updates;
-    const m = this.measure(expected);
+    const m = this.measure();
     const written = new Map<string, number>();
     for (let w = 0; w < watchers; w++) {
       const ports = this.ports[w % this.ports.length] as ProcessPorts;
@@ -270,11 +269,10 @@ class Bench {
     return this.clients[client % this.clients.length] as ApiClient;
   }
 
-  private measure(target: number): Measure {
+  private measure(): Measure {
     const m: Measure = {
       latencies: [],
       done: 0,
-      target,
       startWallMs: 0,
       startVirtualUs: 0,
       endWallMs: 0,
