@@ -15,7 +15,8 @@ import {
   type StoreBenchOptions,
   type StoreBenchRow,
 } from './bench/store.ts';
-import { table } from './format.ts';
+import { CliError } from './errors.ts';
+import { table, targetCell } from './format.ts';
 
 export interface BenchOptions {
   readonly out: string;
@@ -49,7 +50,7 @@ export async function benchKernel(opts: BenchOptions, out: (s: string) => void):
         r.events,
         r.wallMs,
         `${r.eventsPerSecond.toLocaleString('en-US')} events/s`,
-        KERNEL_TARGETS[r.name] ?? 0,
+        targetCell(r.eventsPerSecond, KERNEL_TARGETS[r.name]),
         r.virtualSeconds,
       ]),
     ),
@@ -109,7 +110,7 @@ export async function benchStore(
         r.ops,
         r.wallMs,
         `${r.opsPerSecond.toLocaleString('en-US')} ${r.name === 'writes' ? 'writes' : 'reads'}/s`,
-        STORE_BENCH_TARGETS[r.name] ?? 0,
+        targetCell(r.opsPerSecond, STORE_BENCH_TARGETS[r.name]),
         (r.latencyP50Us / 1000).toFixed(2),
         (r.latencyP99Us / 1000).toFixed(2),
         r.eventsPerOp,
@@ -160,10 +161,7 @@ export async function benchApiServer(
     ['--requests', rest.requests ?? 1, 1],
     ['--watchers', rest.watchers ?? 1, 1],
   ] as const) {
-    if (value < min) {
-      out(`ksim: ${name} must be at least ${min}, got ${value}`);
-      return 2;
-    }
+    if (value < min) throw new CliError(`${name} must be at least ${min}, got ${value}`);
   }
   const runs: ApiServerBenchRow[][] = [];
   for (let i = 0; i < repeat; i++) runs.push(await runApiServerBench(rest));
@@ -197,7 +195,7 @@ export async function benchApiServer(
         r.ops,
         r.wallMs,
         r.opsPerSecond.toLocaleString('en-US'),
-        APISERVER_BENCH_TARGETS[r.name] ?? 0,
+        targetCell(r.opsPerSecond, APISERVER_BENCH_TARGETS[r.name]),
         (r.latencyP50Us / 1000).toFixed(2),
         (r.latencyP99Us / 1000).toFixed(2),
         ...(repeat === 1 ? [] : [spread(i)]),

@@ -28,3 +28,12 @@ export function table(
 export function seconds(us: number): string {
   return `${(us / 1e6).toFixed(3)}s`;
 }
+
+/**
+ * A benchmark's target column: the target and whether the row meets it, "50,000 ok" or
+ * "50,000 MISSED" (a missed row makes `ksim bench` exit 1); "none" for a row without one.
+ */
+export function targetCell(value: number, target: number | undefined): string {
+  if (target === undefined || target === 0) return 'none';
+  return `${target.toLocaleString('en-US')} ${value >= target ? 'ok' : 'MISSED'}`;
+}

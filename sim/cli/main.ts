@@ -1,4 +1,6 @@
 import { Command, InvalidArgumentError } from 'commander';
+import { KSIM_VERSION } from '../version.ts';
+import { CliError, EXIT_INTERNAL, EXIT_OK, EXIT_USAGE } from './errors.ts';
 import { parseDuration } from '../scenario/schema.ts';
 import { benchApiServer, benchKernel, benchStore } from './bench-command.ts';
 import { benchSchedulerCommand } from './bench/scheduler-command.ts';
@@ -7,15 +9,37 @@ import { DEFAULT_WORKLOAD_MIX, WORKLOAD_MIXES } from '../store-fuzz/op-mix.ts';
 import { reportCommand } from './report-command.ts';
 import { serveCommand } from './serve-command.ts';
 import { httpLoad } from './bench/http-load.ts';
-import { parseSeed, runCommand } from './run-command.ts';
+import { runCommand } from './run-command.ts';
 
-const asSeed = (v: string): number => {
-  try {
-    return parseSeed(v);
-  } catch (e) {
-    throw new InvalidArgumentError((e as Error).message);
-  }
+/** A count: a positive integer (the option is named by commander's message). */
+const asCount = (v: string): number => {
+  const n = Number(v);
+  if (!/^\d+$/.test(v) || n < 1)
+    throw new InvalidArgumentError(`expected a positive integer, got ${JSON.stringify(v)}`);
+  return n;
 };
+
+/** A size that may be zero. */
+const asNonNegative = (v: string): number => {
+  if (!/^\d+$/.test(v))
+    throw new InvalidArgumentError(`expected a non-negative integer, got ${JSON.stringify(v)}`);
+  return Number(v);
+};
+
+/** One of a fixed set of words. */
+const oneOf =
+  <T extends string>(values: readonly T[]) =>
+  (v: string): T => {
+    const found = values.find((x) => x === v);
+    if (found === undefined)
+      throw new InvalidArgumentError(
+        `expected one of ${values.join(', ')}, got ${JSON.stringify(v)}`,
+      );
+    return found;
+  };
+
+/** Seeds are non-negative integers, as in scenario files. */
+const asSeed = asNonNegative;
 
 const asSizes = (v: string): number[] => {
   const sizes = v.split(',').map((s) => Number(s));
@@ -32,13 +56,6 @@ const asSpeed = (v: string): number => {
     throw new InvalidArgumentError(
       `expected a positive number such as 1, 10 or 0.5, got ${JSON.stringify(v)}`,
     );
-  return n;
-};
-
-const asCount = (v: string): number => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1)
-    throw new InvalidArgumentError(`expected a positive integer, got ${JSON.stringify(v)}`);
   return n;
 };
 
@@ -61,16 +78,36 @@ const asDuration = (v: string): number => {
 const CHECK_MODE_HELP =
   'check mode: freeze every message and shared object, and round-trip a sample of messages through their codecs (slower, same trace)';
 
-/** The composition root: each subcommand is a thin shell over a library function. */
+/** Where a command's output goes besides stdout. */
+export interface CliStreams {
+  /** Error lines: stderr. */
+  readonly err?: (s: string) => void;
+  /** A terminal for progress displays; absent when stderr is not a TTY. */
+  readonly terminal?: NodeJS.WriteStream;
+}
+
+/**
+ * The composition root: each subcommand is a thin shell over a library function. Results go
+ * to `out` (stdout), every error to `streams.err` (stderr); the exit codes are in errors.ts.
+ */
 export async function main(
   argv: readonly string[],
   out: (s: string) => void = (s) => console.log(s),
+  streams: CliStreams = {},
 ): Promise<number> {
-  let exitCode = 0;
+  const err = streams.err ?? ((s: string) => console.error(s));
+  let exitCode = EXIT_OK;
   const program = new Command()
     .name('ksim')
     .description('Deterministic discrete-event simulator of a Kubernetes-style control plane')
-    .showHelpAfterError()
+    .version(KSIM_VERSION, '-V, --version', 'print the ksim version')
+    .configureOutput({
+      writeOut: (s) => out(s.replace(/\n$/, '')),
+      writeErr: (s) => err(s.replace(/\n$/, '')),
+      // One prefix for every error line, commander's and ours.
+      outputError: (s, write) => write(s.replace(/^error: /, 'ksim: ')),
+    })
+    .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
 
   program
@@ -82,11 +119,13 @@ export async function main(
     .option(
       '--trace-level <level>',
       'info (components and faults) or debug (also every message)',
-      'info',
+      oneOf(['info', 'debug'] as const),
+      'info' as const,
     )
     .option('--check-trace', 'check every trace record against the trace schema (slower)')
     .option('--duration <d>', 'virtual time to run (overrides spec.duration)', asDuration)
-    .option('--json', 'print the report as JSON')
+    .option('--json', 'print the report as one JSON document (errors too)')
+    .option('--quiet', 'no progress display on a terminal')
     .option('--report <file>', 'write an HTML report of the run (one self-contained file)')
     .option('--check-immutability', CHECK_MODE_HELP)
     .action(
@@ -96,19 +135,22 @@ export async function main(
           seed?: number;
           trace?: string;
           report?: string;
-          traceLevel: string;
+          traceLevel: 'info' | 'debug';
           checkTrace?: boolean;
           duration?: number;
           json?: boolean;
+          quiet?: boolean;
           checkImmutability?: boolean;
         },
       ) => {
-        if (opts.traceLevel !== 'info' && opts.traceLevel !== 'debug') {
-          out(`ksim: --trace-level must be info or debug, got ${JSON.stringify(opts.traceLevel)}`);
-          exitCode = 2;
-          return;
-        }
-        exitCode = await runCommand(file, { ...opts, traceLevel: opts.traceLevel }, out);
+        exitCode = await runCommand(
+          file,
+          {
+            ...opts,
+            ...(opts.quiet || streams.terminal === undefined ? {} : { terminal: streams.terminal }),
+          },
+          out,
+        );
       },
     );
 
@@ -179,7 +221,7 @@ export async function main(
     .description('event-loop timer throughput and network message throughput')
     .option('--out <file>', 'JSON output file', 'out/bench/kernel.json')
     .option('--seed <n>', 'root seed', asSeed)
-    .option('--events <n>', 'timer events to run (messages: half of it)', asSeed)
+    .option('--events <n>', 'timer events to run (messages: half of it)', asCount)
     .option('--check-immutability', CHECK_MODE_HELP)
     .action(
       async (opts: {
@@ -199,11 +241,11 @@ export async function main(
     )
     .option('--out <file>', 'JSON output file', 'out/bench/store.json')
     .option('--seed <n>', 'root seed', asSeed)
-    .option('--members <n>', 'store members', asSeed, 3)
-    .option('--clients <n>', 'concurrent clients', asSeed, 1_000)
-    .option('--writes <n>', 'measured writes', asSeed)
-    .option('--reads <n>', 'measured reads', asSeed)
-    .option('--repeat <n>', 'run the benchmark n times; rows report the median run', asSeed, 1)
+    .option('--members <n>', 'store members', asCount, 3)
+    .option('--clients <n>', 'concurrent clients', asCount, 1_000)
+    .option('--writes <n>', 'measured writes', asCount)
+    .option('--reads <n>', 'measured reads', asCount)
+    .option('--repeat <n>', 'run the benchmark n times; rows report the median run', asCount, 1)
     .option('--check-immutability', CHECK_MODE_HELP)
     .action(
       async (opts: {
@@ -217,11 +259,6 @@ export async function main(
         checkImmutability?: boolean;
       }) => {
         const { out: file, repeat, ...rest } = opts;
-        if (repeat < 1) {
-          out(`ksim: --repeat must be at least 1, got ${repeat}`);
-          exitCode = 2;
-          return;
-        }
         const defined = Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined));
         exitCode = await benchStore({ out: file, repeat, ...defined }, out);
       },
@@ -234,12 +271,12 @@ export async function main(
     )
     .option('--out <file>', 'JSON output file', 'out/bench/apiserver.json')
     .option('--seed <n>', 'root seed', asSeed)
-    .option('--members <n>', 'store members (0: the in-memory store)', asSeed, 3)
-    .option('--clients <n>', 'concurrent clients', asSeed)
-    .option('--requests <n>', 'requests measured per verb', asSeed)
-    .option('--watchers <n>', 'watchers in the fan-out row', asSeed)
+    .option('--members <n>', 'store members (0: the in-memory store)', asNonNegative, 3)
+    .option('--clients <n>', 'concurrent clients', asCount)
+    .option('--requests <n>', 'requests measured per verb', asCount)
+    .option('--watchers <n>', 'watchers in the fan-out row', asCount)
     .option('--list-sizes <sizes>', 'sizes of the listed collections (default 1000,10000)', asSizes)
-    .option('--repeat <n>', 'run the benchmark n times; rows report the median run', asSeed, 1)
+    .option('--repeat <n>', 'run the benchmark n times; rows report the median run', asCount, 1)
     .option('--check-immutability', CHECK_MODE_HELP)
     .action(
       async (opts: {
@@ -284,11 +321,8 @@ export async function main(
         const params: Record<string, number> = {};
         for (const p of opts.param ?? []) {
           const m = /^([A-Za-z_][\w]*)=(\d+)$/.exec(p);
-          if (m === null) {
-            out(`ksim: --param must look like name=integer, got ${JSON.stringify(p)}`);
-            exitCode = 2;
-            return;
-          }
+          if (m === null)
+            throw new CliError(`--param must look like name=integer, got ${JSON.stringify(p)}`);
           params[m[1] as string] = Number(m[2]);
         }
         exitCode = await benchSchedulerCommand(
@@ -311,23 +345,26 @@ export async function main(
     .description(
       'Raft store under faults: invariants after every event, linearizability, watches, liveness',
     )
-    .option('--runs <n>', 'number of runs', asSeed, 100)
+    .option('--runs <n>', 'number of runs', asCount, 100)
     .option('--seed <n>', 'first seed (run i uses seed + i)', asSeed, 1)
-    .option('--members <n>', '3 or 5 (default: decided by each seed)', asSeed)
+    .option('--members <n>', '3 or 5 (default: decided by each seed)', (v: string) =>
+      Number(oneOf(['3', '5'] as const)(v)),
+    )
     .option(
       '--duration <d>',
       'virtual time of the faulty phase of each run (default 8s)',
       asDuration,
     )
-    .option('--clients <n>', 'concurrent clients of the workload (default 4)', asSeed)
+    .option('--clients <n>', 'concurrent clients of the workload (default 4)', asCount)
     .option(
       '--mix <mix>',
       `the ops clients draw: ${WORKLOAD_MIXES.join(' or ')} (default ${DEFAULT_WORKLOAD_MIX})`,
+      oneOf(WORKLOAD_MIXES),
     )
     .option(
       '--workers <n>',
       'worker threads to spread the runs over; output and verdict do not depend on it (default 1)',
-      asSeed,
+      asCount,
     )
     .option('--no-shrink', 'do not shrink a failing fault schedule')
     .option(
@@ -337,7 +374,7 @@ export async function main(
     .option(
       '--checker-budget <steps>',
       'model steps the linearizability checker may take per history',
-      asSeed,
+      asCount,
     )
     .option(
       '--no-check-immutability',
@@ -347,27 +384,17 @@ export async function main(
       async (opts: {
         runs: number;
         seed: number;
-        members?: number;
+        members?: 3 | 5;
         duration?: number;
         clients?: number;
-        mix?: string;
+        mix?: (typeof WORKLOAD_MIXES)[number];
         workers?: number;
         strict?: boolean;
         checkerBudget?: number;
         shrink: boolean;
         checkImmutability: boolean;
       }) => {
-        if (opts.members !== undefined && opts.members !== 3 && opts.members !== 5) {
-          out(`ksim: --members must be 3 or 5, got ${opts.members}`);
-          exitCode = 2;
-          return;
-        }
-        const mix = WORKLOAD_MIXES.find((m) => m === opts.mix);
-        if (opts.mix !== undefined && mix === undefined) {
-          out(`ksim: --mix must be one of ${WORKLOAD_MIXES.join(', ')}, got '${opts.mix}'`);
-          exitCode = 2;
-          return;
-        }
+        const mix = opts.mix;
         exitCode = await fuzzStoreCommand(
           {
             runs: opts.runs,
@@ -390,16 +417,36 @@ export async function main(
   try {
     await program.parseAsync([...argv]);
   } catch (e) {
-    const code = (e as { code?: string; exitCode?: number }).code;
-    if (
-      code === 'commander.helpDisplayed' ||
-      code === 'commander.version' ||
-      code === 'commander.help'
-    )
-      return 0;
-    if (code !== undefined && code.startsWith('commander.'))
-      return (e as { exitCode?: number }).exitCode ?? 2;
-    throw e;
+    return failed(e, argv.includes('--json'), out, err);
   }
+  return exitCode;
+}
+
+/**
+ * The exit code of a command that threw, after saying why on stderr. Commander has already
+ * printed its own usage errors; a CliError is bad input; anything else is a bug in ksim, and
+ * its stack goes with it so that it can be reported.
+ */
+function failed(
+  e: unknown,
+  json: boolean,
+  out: (s: string) => void,
+  err: (s: string) => void,
+): number {
+  const commander = (e as { code?: unknown }).code;
+  if (typeof commander === 'string' && commander.startsWith('commander.')) {
+    // --help and --version exit 0; `ksim` alone prints the help as an error. Commander has
+    // printed the message already.
+    if (((e as { exitCode?: number }).exitCode ?? EXIT_USAGE) === 0) return EXIT_OK;
+    const message = (e as Error).message.replace(/^error: /, '');
+    if (json) out(JSON.stringify({ error: { message, exitCode: EXIT_USAGE } }, null, 2));
+    return EXIT_USAGE;
+  }
+  const [message, exitCode] =
+    e instanceof CliError
+      ? [e.message, e.exitCode]
+      : [`internal error: ${(e as Error)?.stack ?? String(e)}`, EXIT_INTERNAL];
+  err(`ksim: ${message}`);
+  if (json) out(JSON.stringify({ error: { message, exitCode } }, null, 2));
   return exitCode;
 }

@@ -1,4 +1,4 @@
-import { createReadStream, writeFileSync } from 'node:fs';
+import { closeSync, createReadStream, writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { TraceRecord } from '../../core/trace/types.ts';
@@ -6,6 +6,7 @@ import { TRACE_HEADER_KIND, TRACE_SCHEMA_VERSION } from '../../core/trace/versio
 import { renderReportHtml } from '../../viz/html.ts';
 import { ReportBuilder } from '../../viz/model/report-builder.ts';
 import type { TraceSink } from '../trace.ts';
+import { CliError, fsReason, openForWriting } from './errors.ts';
 
 /**
  * Feeds trace lines to a report. The first line must be a header of the schema version this
@@ -56,15 +57,12 @@ export async function reportCommand(
       report.sink(l);
     }
   } catch (e) {
-    out(
-      `ksim: cannot read trace ${tracePath}${line > 0 ? ` (line ${line})` : ''}: ${(e as Error).message}`,
+    throw new CliError(
+      `cannot read trace ${tracePath}${line > 0 ? ` (line ${line})` : ''}: ${e instanceof Error && 'code' in e ? fsReason(e) : (e as Error).message}`,
     );
-    return 2;
   }
-  if (line === 0) {
-    out(`ksim: ${tracePath} is empty`);
-    return 2;
-  }
+  if (line === 0) throw new CliError(`${tracePath} is empty`);
+  closeSync(openForWriting(opts.out, 'report'));
   const bytes = await report.write(opts.out, opts.title ?? basename(tracePath));
   out(
     `report ${opts.out} (${(bytes / 1_048_576).toFixed(1)} MiB) from ${line.toLocaleString('en-US')} trace records`,

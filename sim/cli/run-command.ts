@@ -1,8 +1,10 @@
-import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, readFileSync, writeSync } from 'node:fs';
 import { parseScenario, ScenarioError, type Scenario } from '../scenario/scenario.ts';
 import { runScenario, type RunReport } from '../scenario/run.ts';
 import type { TraceSink } from '../trace.ts';
+import { CliError, EXIT_OK, EXIT_VERDICT, fsReason, openForWriting } from './errors.ts';
 import { seconds, table } from './format.ts';
+import { RunProgress } from './progress.ts';
 import { ReportSink } from './report-command.ts';
 
 export interface RunCommandOptions {
@@ -16,11 +18,16 @@ export interface RunCommandOptions {
   readonly report?: string;
   /** Check mode: freeze every message and shared object, round-trip a sample through codecs. */
   readonly checkImmutability?: boolean;
+  /** A terminal to draw the run's progress on (none: no progress display). */
+  readonly terminal?: NodeJS.WritableStream;
 }
 
-/** Buffered JSONL writer: one write per 64 KiB instead of one per record. */
+/**
+ * Buffered JSONL writer: one write per 64 KiB instead of one per record. The file is opened
+ * (and truncated) at once, so that a path that cannot be written fails before the run.
+ */
 export function fileSink(path: string): { sink: TraceSink; close: () => void } {
-  const fd = openSync(path, 'w');
+  const fd = openForWriting(path, 'trace');
   let buffer: string[] = [];
   let size = 0;
   const flush = (): void => {
@@ -41,22 +48,18 @@ export function fileSink(path: string): { sink: TraceSink; close: () => void } {
   };
 }
 
-/** Reads and checks a scenario file; undefined (after saying why) when it cannot be used. */
-export function loadScenario(file: string, out: (s: string) => void): Scenario | undefined {
+/** Reads and checks a scenario file; a CliError says why it cannot be used. */
+export function loadScenario(file: string): Scenario {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (e) {
-    out(`ksim: cannot read scenario ${file}: ${(e as Error).message}`);
-    return undefined;
+    throw new CliError(`cannot read scenario ${file}: ${fsReason(e)}`);
   }
   try {
     return parseScenario(text, file);
   } catch (e) {
-    if (e instanceof ScenarioError) {
-      out(e.message);
-      return undefined;
-    }
+    if (e instanceof ScenarioError) throw new CliError(e.message);
     throw e;
   }
 }
@@ -67,9 +70,10 @@ export async function runCommand(
   opts: RunCommandOptions,
   out: (s: string) => void,
 ): Promise<number> {
-  const scenario = loadScenario(file, out);
-  if (scenario === undefined) return 2;
+  const scenario = loadScenario(file);
   const seed = opts.seed ?? scenario.spec.seed ?? 1;
+  // The report is written at the end: find out now, not after the run, that it cannot be.
+  if (opts.report !== undefined) closeSync(openForWriting(opts.report, 'report'));
   const trace = opts.trace === undefined ? undefined : fileSink(opts.trace);
   const report = opts.report === undefined ? undefined : new ReportSink();
   const sinks = [trace?.sink, report?.sink].filter((s): s is TraceSink => s !== undefined);
@@ -81,6 +85,9 @@ export async function runCommand(
         : (line) => sinks.forEach((s) => s(line));
   // Wall time is read here, in the CLI, for the summary only; it never enters the simulation.
   const started = performance.now();
+  const durationUs = opts.duration ?? scenario.spec.duration;
+  const progress =
+    opts.terminal === undefined ? undefined : new RunProgress(opts.terminal, durationUs);
   let result: RunReport;
   try {
     result = await runScenario(scenario, {
@@ -89,30 +96,55 @@ export async function runCommand(
       ...(traceSink === undefined ? {} : { traceSink }),
       ...(opts.checkTrace === true ? { checkTrace: true } : {}),
       ...(opts.duration === undefined ? {} : { durationUs: opts.duration }),
+      ...(progress === undefined
+        ? {}
+        : { onProgress: (us: number, events: number) => progress.update(us, events) }),
       checkImmutability: opts.checkImmutability ?? false,
     });
   } catch (e) {
-    out(`ksim: ${(e as Error).message}`);
-    return 2;
+    // A scenario that parses but cannot be built (a fault naming a process the cluster lacks).
+    if (e instanceof ScenarioError) throw new CliError(e.message);
+    throw e;
   } finally {
+    progress?.stop();
     trace?.close();
   }
   const wallMs = performance.now() - started;
-  if (opts.json) out(JSON.stringify({ ...result, wallMs: Math.round(wallMs) }, null, 2));
-  else out(summary(result, wallMs, opts.trace, opts.checkTrace === true));
-  if (report !== undefined && opts.report !== undefined) {
-    const bytes = await report.write(
-      opts.report,
-      `${result.scenario} (seed ${seed})`,
-      result.virtualTimeUs,
-    );
-    if (!opts.json) out(`report ${opts.report} (${(bytes / 1_048_576).toFixed(1)} MiB)`);
-  }
-  if (!result.passed)
+  const reportFile =
+    report === undefined || opts.report === undefined
+      ? undefined
+      : {
+          path: opts.report,
+          bytes: await report.write(
+            opts.report,
+            `${result.scenario} (seed ${seed})`,
+            result.virtualTimeUs,
+          ),
+        };
+  const reproduce = result.passed
+    ? undefined
+    : `ksim run ${file} --seed ${seed}${opts.checkImmutability ? ' --check-immutability' : ''}`;
+  if (opts.json) {
     out(
-      `reproduce: ksim run ${file} --seed ${seed}${opts.checkImmutability ? ' --check-immutability' : ''}`,
+      JSON.stringify(
+        {
+          ...result,
+          wallMs: Math.round(wallMs),
+          ...(opts.trace === undefined ? {} : { traceFile: opts.trace }),
+          ...(reportFile === undefined ? {} : { reportFile }),
+          ...(reproduce === undefined ? {} : { reproduce }),
+        },
+        null,
+        2,
+      ),
     );
-  return result.passed ? 0 : 1;
+  } else {
+    out(summary(result, wallMs, opts.trace, opts.checkTrace === true));
+    if (reportFile !== undefined)
+      out(`report ${reportFile.path} (${(reportFile.bytes / 1_048_576).toFixed(1)} MiB)`);
+    if (reproduce !== undefined) out(`reproduce: ${reproduce}`);
+  }
+  return result.passed ? EXIT_OK : EXIT_VERDICT;
 }
 
 export function summary(
@@ -150,10 +182,4 @@ export function summary(
     }
   }
   return lines.join('\n');
-}
-
-export function parseSeed(v: string): number {
-  if (!/^\d+$/.test(v))
-    throw new Error(`--seed must be a non-negative integer, got ${JSON.stringify(v)}`);
-  return Number(v);
 }

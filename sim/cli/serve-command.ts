@@ -18,6 +18,7 @@ import { SIM_HOST } from '../cluster.ts';
 import { OutsideRequests } from '../outside-requests.ts';
 import { runPaced, type WallClock } from '../paced-run.ts';
 import { startScenario } from '../scenario/run.ts';
+import { CliError } from './errors.ts';
 import { fileSink, loadScenario, summary } from './run-command.ts';
 
 export interface ServeCommandOptions {
@@ -74,13 +75,10 @@ export async function serveCommand(
   opts: ServeCommandOptions,
   out: (s: string) => void,
 ): Promise<number> {
-  const scenario = loadScenario(file, out);
-  if (scenario === undefined) return 2;
+  const scenario = loadScenario(file);
   const speed = opts.speed ?? 1;
-  if (!(speed > 0) || !Number.isFinite(speed)) {
-    out(`ksim: --speed must be a positive number, got ${speed}`);
-    return 2;
-  }
+  if (!(speed > 0) || !Number.isFinite(speed))
+    throw new CliError(`--speed must be a positive number, got ${speed}`);
   const seed = opts.seed ?? scenario.spec.seed ?? 1;
   const trace = opts.trace === undefined ? undefined : fileSink(opts.trace);
   const world = startScenario(scenario, {
@@ -110,6 +108,12 @@ export async function serveCommand(
   const front = await startApiFront(outside, {
     port: opts.port ?? 0,
     ...(certificates === undefined ? {} : { tls: certificates }),
+  }).catch((e: NodeJS.ErrnoException) => {
+    if (e.code === 'EADDRINUSE' || e.code === 'EACCES')
+      throw new CliError(
+        `cannot listen on 127.0.0.1:${opts.port ?? 0}: ${e.code === 'EADDRINUSE' ? 'address already in use' : 'permission denied'}`,
+      );
+    throw e;
   });
   const path = opts.kubeconfig ?? join(tmpdir(), `ksim-${front.port}.kubeconfig`);
   mkdirSync(dirname(path), { recursive: true });

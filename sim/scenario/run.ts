@@ -14,12 +14,13 @@ import { applyFault, type Fault } from '../faults.ts';
 import { DEFAULT_LINK, type LinkOptions } from '../network.ts';
 import { Simulation } from '../simulation.ts';
 import type { TraceLevel, TraceSink } from '../trace.ts';
-import type {
-  Expectation,
-  PodExpectation,
-  Scenario,
-  ScenarioAction,
-  ScenarioFault,
+import {
+  ScenarioError,
+  type Expectation,
+  type PodExpectation,
+  type Scenario,
+  type ScenarioAction,
+  type ScenarioFault,
 } from './scenario.ts';
 
 export interface RunOptions {
@@ -32,6 +33,13 @@ export interface RunOptions {
   readonly durationUs?: number;
   /** Check mode (SimulationOptions.checkImmutability); default: the simulation's default. */
   readonly checkImmutability?: boolean;
+  /**
+   * Called every `progressEvents` events with the virtual time reached and the events run so
+   * far (the CLI's progress display). The run is the same with or without it.
+   */
+  readonly onProgress?: (virtualUs: number, events: number) => void;
+  /** Default 20,000 events: a few milliseconds of wall time on this machine. */
+  readonly progressEvents?: number;
 }
 
 export interface ExpectationResult {
@@ -113,7 +121,20 @@ export function toFault(f: ScenarioFault, currentLink: LinkOptions): Fault {
 /** Builds the world a scenario describes, runs it to its end and reports what happened. */
 export async function runScenario(scenario: Scenario, options: RunOptions): Promise<RunReport> {
   const world = startScenario(scenario, options);
-  await world.sim.run({ untilUs: world.durationUs });
+  const onProgress = options.onProgress;
+  if (onProgress === undefined) await world.sim.run({ untilUs: world.durationUs });
+  else {
+    // Stopping after a number of events and carrying on runs the same events in the same order.
+    while (
+      (
+        await world.sim.run({
+          untilUs: world.durationUs,
+          maxEvents: options.progressEvents ?? 20_000,
+        })
+      ).reason === 'max-events'
+    )
+      onProgress(world.sim.now, world.sim.loop.eventsProcessed);
+  }
   return world.finish();
 }
 
@@ -237,8 +258,7 @@ function checkProcessNames(scenario: Scenario, sim: Simulation): void {
         );
     }
   });
-  if (problems.length > 0)
-    throw new Error(`invalid scenario ${scenario.metadata.name}:\n  ${problems.join('\n  ')}`);
+  if (problems.length > 0) throw new ScenarioError(scenario.metadata.name, problems);
 }
 
 /** Whether a failed request may succeed later: no reply, overload, or a 5xx. */

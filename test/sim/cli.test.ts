@@ -5,10 +5,14 @@ import { describe, expect, it } from 'vitest';
 import { TRACE_SCHEMA_VERSION, TraceChecker } from '../../core/trace/index.ts';
 import { main } from '../../sim/cli/main.ts';
 
-async function ksim(...args: string[]): Promise<{ code: number; output: string }> {
+/** Runs the CLI: `output` is what it wrote to stdout, `errors` what it wrote to stderr. */
+async function ksim(...args: string[]): Promise<{ code: number; output: string; errors: string }> {
   const lines: string[] = [];
-  const code = await main(['node', 'ksim', ...args], (s) => lines.push(s));
-  return { code, output: lines.join('\n') };
+  const errors: string[] = [];
+  const code = await main(['node', 'ksim', ...args], (s) => lines.push(s), {
+    err: (s) => errors.push(s),
+  });
+  return { code, output: lines.join('\n'), errors: errors.join('\n') };
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'ksim-cli-'));
@@ -55,14 +59,21 @@ describe('ksim CLI', () => {
       bad,
       readFileSync('scenarios/quickstart.yaml', 'utf8').replace('count: 3', 'count: -1'),
     );
-    const { code, output } = await ksim('run', bad);
+    const { code, output, errors } = await ksim('run', bad);
     expect(code).toBe(2);
-    expect(output).toMatch(/line \d+: spec\.cluster\.nodes\[0\]\.count: must be >= 1, got -1/);
-    expect((await ksim('run', join(dir, 'missing.yaml'))).output).toMatch(/cannot read scenario/);
+    expect(output).toBe('');
+    expect(errors).toMatch(/line \d+: spec\.cluster\.nodes\[0\]\.count: must be >= 1, got -1/);
+    expect((await ksim('run', join(dir, 'missing.yaml'))).errors).toBe(
+      `ksim: cannot read scenario ${join(dir, 'missing.yaml')}: no such file or directory`,
+    );
   });
 
   it('rejects a bad seed and a fault naming an unknown process', async () => {
-    expect((await ksim('run', 'scenarios/quickstart.yaml', '--seed', 'abc')).code).not.toBe(0);
+    const seed = await ksim('run', 'scenarios/quickstart.yaml', '--seed', 'abc');
+    expect(seed.code).toBe(2);
+    expect(seed.errors).toContain(
+      `ksim: option '--seed <n>' argument 'abc' is invalid. expected a non-negative integer, got "abc"`,
+    );
     const bad = join(dir, 'unknown-process.yaml');
     writeFileSync(
       bad,
@@ -71,9 +82,9 @@ describe('ksim CLI', () => {
         '  actions:\n    - at: 5s\n      fault: { kind: crash, process: node-9 }\n  objects:',
       ),
     );
-    const { code, output } = await ksim('run', bad);
+    const { code, errors } = await ksim('run', bad);
     expect(code).toBe(2);
-    expect(output).toContain('no process named "node-9"');
+    expect(errors).toContain('no process named "node-9"');
   });
 
   it('exits 1 and prints the reproducing command when an expectation fails', async () => {
@@ -126,8 +137,8 @@ describe('ksim CLI', () => {
     expect(code).toBe(0);
     expect(output).toMatch(/seed 40 \(\d members\): ok ops=\d+/);
     expect(output).toContain('2 runs, no violations');
-    expect((await ksim('fuzz', 'store', '--runs', '1', '--members', '4')).output).toContain(
-      '--members must be 3 or 5',
+    expect((await ksim('fuzz', 'store', '--runs', '1', '--members', '4')).errors).toContain(
+      `option '--members <n>' argument '4' is invalid. expected one of 3, 5, got "4"`,
     );
   });
 
@@ -189,7 +200,9 @@ describe('ksim CLI', () => {
     ]);
     const bad = await ksim('bench', 'apiserver', '--clients', '0', '--out', out);
     expect(bad.code).toBe(2);
-    expect(bad.output).toContain('--clients must be at least 1, got 0');
+    expect(bad.errors).toContain(
+      `option '--clients <n>' argument '0' is invalid. expected a positive integer, got "0"`,
+    );
   });
 
   it('repeats the store benchmark and reports the median run with every run listed', async () => {
@@ -217,8 +230,8 @@ describe('ksim CLI', () => {
     expect(json.runs).toHaveLength(3);
     const writes = json.runs.map((run) => run[0]!.opsPerSecond).sort((a, b) => a - b);
     expect(json.rows[0]!.opsPerSecond).toBe(writes[1]);
-    expect((await ksim(...args, '--repeat', '0')).output).toContain(
-      '--repeat must be at least 1, got 0',
+    expect((await ksim(...args, '--repeat', '0')).errors).toContain(
+      `option '--repeat <n>' argument '0' is invalid. expected a positive integer, got "0"`,
     );
   });
 
@@ -256,7 +269,7 @@ describe('ksim CLI', () => {
           '--param',
           'bad',
         )
-      ).output,
-    ).toContain('--param must look like name=integer');
+      ).errors,
+    ).toBe('ksim: --param must look like name=integer, got "bad"');
   });
 });

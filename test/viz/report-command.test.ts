@@ -7,10 +7,14 @@ import { TRACE_SCHEMA_VERSION } from '../../core/trace/version.ts';
 import { main } from '../../sim/cli/main.ts';
 import type { ReportData } from '../../viz/model/report-data.ts';
 
-async function ksim(...args: string[]): Promise<{ code: number; output: string }> {
+/** Runs the CLI: `output` is what it wrote to stdout, `errors` what it wrote to stderr. */
+async function ksim(...args: string[]): Promise<{ code: number; output: string; errors: string }> {
   const lines: string[] = [];
-  const code = await main(['node', 'ksim', ...args], (s) => lines.push(s));
-  return { code, output: lines.join('\n') };
+  const errors: string[] = [];
+  const code = await main(['node', 'ksim', ...args], (s) => lines.push(s), {
+    err: (s) => errors.push(s),
+  });
+  return { code, output: lines.join('\n'), errors: errors.join('\n') };
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'ksim-report-'));
@@ -81,9 +85,11 @@ describe('ksim report', () => {
     writeFileSync(old, `${JSON.stringify(header)}\n`);
     const r = await ksim('report', old, '-o', join(dir, 'old.html'));
     expect(r.code).toBe(2);
-    expect(r.output).toContain(`the trace has schema version ${TRACE_SCHEMA_VERSION - 1}`);
+    expect(r.errors).toContain(`the trace has schema version ${TRACE_SCHEMA_VERSION - 1}`);
     const missing = await ksim('report', join(dir, 'nope.jsonl'), '-o', join(dir, 'nope.html'));
     expect(missing.code).toBe(2);
-    expect(missing.output).toContain('cannot read trace');
+    expect(missing.errors).toBe(
+      `ksim: cannot read trace ${join(dir, 'nope.jsonl')}: no such file or directory`,
+    );
   });
 });

@@ -1,7 +1,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { WorkloadFileError } from '../../scheduler-perf/workload-file.ts';
-import { table } from '../format.ts';
+import { CliError } from '../errors.ts';
+import { table, targetCell } from '../format.ts';
 import {
   EXTRA_TARGETS,
   FLOOR_MULTIPLE,
@@ -34,16 +35,13 @@ export async function benchSchedulerCommand(
       onWorkloadStart: opts.onWorkloadStart ?? ((name) => out(`running ${name} ...`)),
     });
   } catch (e) {
-    if (e instanceof WorkloadFileError) {
-      out(e.message);
-      return 2;
-    }
+    if (e instanceof WorkloadFileError) throw new CliError(e.message);
     throw e;
   }
-  if (rows.length === 0) {
-    out(`no workload in ${file} matches the filters (label filter defaults to "performance")`);
-    return 2;
-  }
+  if (rows.length === 0)
+    throw new CliError(
+      `no workload in ${file} matches the filters (label filter defaults to "performance")`,
+    );
   out(
     table(
       [
@@ -65,9 +63,7 @@ export async function benchSchedulerCommand(
         r.wallMs,
         `${r.podsPerSecond.toLocaleString('en-US')} pods/s`,
         r.floor === 0 ? 'none' : r.floor,
-        r.target === 0
-          ? 'none'
-          : `${r.target.toLocaleString('en-US')} ${meets(r) ? 'ok' : 'MISSED'}`,
+        targetCell(r.podsPerSecond, r.target),
         r.attemptLatencyUs.p50,
         r.attemptLatencyUs.p90,
         r.attemptLatencyUs.p99,

@@ -10,6 +10,7 @@ import {
   type RunOptions,
 } from '../../scheduler-perf/runner.ts';
 import type { ParamValue } from '../../scheduler-perf/workload-file.ts';
+import { CliError } from '../errors.ts';
 
 /** ksim's target is this multiple of upstream's CI floor (the workload's `threshold`). */
 export const FLOOR_MULTIPLE = 3;
@@ -71,7 +72,7 @@ export async function runSchedulerBench(
     seed: options.seed ?? 1,
     now: wallMs,
     labelFilter: options.labelFilter ?? (options.workload === undefined ? 'performance' : ''),
-    ...(options.workload === undefined ? {} : { nameFilter: new RegExp(options.workload) }),
+    ...(options.workload === undefined ? {} : { nameFilter: workloadFilter(options.workload) }),
     ...(overrides === undefined
       ? {}
       : {
@@ -112,4 +113,13 @@ export async function runSchedulerBench(
       placementDigest: r.placementDigest,
     };
   });
+}
+
+/** The --workload regular expression, or a one-line error saying why it is not one. */
+function workloadFilter(source: string): RegExp {
+  try {
+    return new RegExp(source);
+  } catch (e) {
+    throw new CliError(`--workload: not a regular expression: ${(e as Error).message}`);
+  }
 }

@@ -1,6 +1,6 @@
 /**
  * Hand-run timing of the store checker (not a test; tests never assert on wall time):
- *   npx tsx test/sim/check/perf-kv-check.ts
+ *   node --import ./sim/cli/register.mjs test/sim/check/perf-kv-check.ts
  * 1,000 operations over 10 keys from 8 clients, with and without unknown outcomes, in both modes,
  * plus one certain violation (a read of a value never written) with shrinking.
  */

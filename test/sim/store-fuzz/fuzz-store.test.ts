@@ -194,9 +194,15 @@ describe('fuzzStore', () => {
 
   it('--mix names an op mix; anything else is refused', async () => {
     const lines: string[] = [];
+    const errors: string[] = [];
     const args = ['fuzz', 'store', '--runs', '1', '--mix', 'everything'];
-    expect(await main(['node', 'ksim', ...args], (s) => lines.push(s))).toBe(2);
-    expect(lines).toEqual(["ksim: --mix must be one of kv, full, got 'everything'"]);
+    expect(
+      await main(['node', 'ksim', ...args], (s) => lines.push(s), { err: (s) => errors.push(s) }),
+    ).toBe(2);
+    expect(lines).toEqual([]);
+    expect(errors[0]).toBe(
+      `ksim: option '--mix <mix>' argument 'everything' is invalid. expected one of kv, full, got "everything"`,
+    );
     expect(reproduceCommand(5, { mix: 'kv' })).toBe('ksim fuzz store --seed 5 --runs 1 --mix kv');
   });
 
