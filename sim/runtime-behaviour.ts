@@ -7,7 +7,8 @@
  * 2. Command line (`command` then `args`, as the runtime joins them):
  *    - `sleep N` exits 0 after N seconds (`sleep infinity` never exits);
  *    - `sh -c "<script>"` (also `/bin/sh`, `bash`, `ash`) where every `;`/`&&`-separated statement
- *      is `sleep N`, `exit C`, `true`, `false` or `echo ...`: the sleeps add up, `exit C` stops
+ *      is `sleep N`, `exit C`, `false` or a command that prints and ends at once (`true`,
+ *      `echo`, `date`, `printf`, `hostname`, `env`, ...): the sleeps add up, `exit C` stops
  *      with code C, `false` ends the script with 1 as its status, and the script ends with the
  *      last status. A script with any other statement is treated as a long-running server.
  * 3. Anything else (an image's default entrypoint, a server) runs until it is stopped.
@@ -37,6 +38,23 @@ type ExitBehaviour = Omit<ContainerBehaviour, 'shutdownUs' | 'oomAfterUs'>;
 const US_PER_SECOND = 1_000_000;
 const SHELLS: ReadonlySet<string> = new Set(['sh', 'bash', 'ash', 'dash']);
 const RUNS_FOREVER = { exitAfterUs: undefined, exitCode: 0 } as const;
+/**
+ * Commands that print something and exit 0 at once, such as the `date; echo Hello` of the
+ * Kubernetes documentation's CronJob example.
+ */
+const INSTANT_COMMANDS: ReadonlySet<string> = new Set([
+  'true',
+  'echo',
+  'date',
+  'printf',
+  'hostname',
+  'env',
+  'printenv',
+  'pwd',
+  'uname',
+  'whoami',
+  'id',
+]);
 
 export function containerBehaviour(config: ContainerConfig): ContainerBehaviour {
   const shutdownUs = secondsUs(config.env?.KSIM_SHUTDOWN_SECONDS);
@@ -90,7 +108,7 @@ function scriptExit(script: string): ExitBehaviour {
     } else if (cmd === 'exit') {
       const code = arg === undefined ? status : Number.parseInt(arg, 10);
       return Number.isNaN(code) ? RUNS_FOREVER : { exitAfterUs: elapsedUs, exitCode: code };
-    } else if (cmd === 'true' || cmd === 'echo') {
+    } else if (INSTANT_COMMANDS.has(basename(cmd))) {
       status = 0;
     } else if (cmd === 'false') {
       status = 1;

@@ -452,6 +452,9 @@ describe('containerBehaviour', () => {
     [{ command: ['sleep', 'infinity'] }, undefined, 0],
     [{ command: ['sh', '-c', 'sleep 2 && exit 4'] }, 2_000_000, 4],
     [{ command: ['bash', '-c', 'echo start; false'] }, 0, 1],
+    // The Kubernetes documentation's CronJob example ("Running Automated Tasks with a CronJob").
+    [{ command: ['/bin/sh', '-c', 'date; echo Hello from the Kubernetes cluster'] }, 0, 0],
+    [{ command: ['sh', '-c', '/bin/date && sleep 3'] }, 3_000_000, 0],
     [{ command: ['sh', '-c', 'while true; do sleep 1; done'] }, undefined, 0],
     [{ command: ['nginx', '-g', 'daemon off;'] }, undefined, 0],
     [{ env: { KSIM_EXIT_CODE: '2' } }, 0, 2],
