@@ -6,6 +6,7 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createServer } from 'node:net';
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../sim/cli/main.ts';
@@ -78,6 +79,27 @@ describe('usage errors exit 2, name the option at fault and go to stderr', () =>
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
     expect(r.stderr.split('\n')[0]).toBe(firstLine);
+  });
+
+  it('ksim serve on a port in use says so in one line', async () => {
+    const busy = createServer();
+    await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
+    const port = (busy.address() as { port: number }).port;
+    try {
+      const r = await ksim([
+        'serve',
+        QUICKSTART,
+        '--port',
+        String(port),
+        '--plain-http',
+        '--kubeconfig',
+        join(dir, 'busy.kubeconfig'),
+      ]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toBe(`ksim: cannot listen on 127.0.0.1:${port}: address already in use`);
+    } finally {
+      busy.close();
+    }
   });
 
   it('ksim with no command prints its help on stderr and exits 2; --help exits 0', async () => {
