@@ -7,6 +7,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { CliError } from '../../../sim/cli/errors.ts';
 import { benchSchedulerCommand } from '../../../sim/cli/bench/scheduler-command.ts';
 import { loadWorkloadFile } from '../../../sim/scheduler-perf/load.ts';
 import { runWorkloadFile, type WorkloadResult } from '../../../sim/scheduler-perf/runner.ts';
@@ -181,10 +182,9 @@ describe('ksim bench scheduler (library command)', () => {
       bad,
       '- name: X\n  workloadTemplate: [{opcode: explode}]\n  workloads: [{name: w}]\n',
     );
-    const out: string[] = [];
-    expect(await benchSchedulerCommand(bad, { out: join(dir, 'x.json') }, (s) => out.push(s))).toBe(
-      2,
-    );
-    expect(out.join('\n')).toContain('workloadTemplate[0].opcode: unknown opcode "explode"');
+    const refused = benchSchedulerCommand(bad, { out: join(dir, 'x.json') }, () => {});
+    await expect(refused).rejects.toThrow(CliError);
+    await expect(refused).rejects.toMatchObject({ exitCode: 2 });
+    await expect(refused).rejects.toThrow('workloadTemplate[0].opcode: unknown opcode "explode"');
   });
 });
