@@ -84,7 +84,7 @@ describe('fuzzStore', () => {
       const result = await fuzzStore({ runs: 100, seed: root });
       expect(result.failures, result.firstFailure?.description).toBe(0);
       expect(result.runs).toBe(100);
-    }, 120_000);
+    }, 400_000);
   }
 
   it('replaces a member whose disk is lost, through a partition', async () => {
