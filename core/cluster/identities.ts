@@ -57,6 +57,7 @@ export const CONTROLLER_SERVICE_ACCOUNTS: Readonly<Record<ControllerName, string
   replicaset: 'replicaset-controller',
   deployment: 'deployment-controller',
   job: 'job-controller',
+  cronjob: 'cronjob-controller',
   'ttl-after-finished': 'ttl-after-finished-controller',
   endpointslice: 'endpointslice-controller',
   'node-lifecycle': 'node-controller',

@@ -1,4 +1,5 @@
 export * from './common/index.ts';
+export * from './cronjob/index.ts';
 export * from './deployment/index.ts';
 export * from './endpointslice/index.ts';
 export * from './garbage-collector/index.ts';

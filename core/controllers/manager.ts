@@ -20,6 +20,11 @@ import {
   type JobControllerOptions,
 } from './job/job-controller.ts';
 import {
+  CronJobController,
+  DEFAULT_CRON_JOB_CONTROLLER,
+  type CronJobControllerOptions,
+} from './cronjob/cronjob-controller.ts';
+import {
   DEFAULT_TTL_AFTER_FINISHED,
   TtlAfterFinishedController,
   type TtlAfterFinishedOptions,
@@ -50,6 +55,7 @@ export type ControllerName =
   | 'replicaset'
   | 'deployment'
   | 'job'
+  | 'cronjob'
   | 'ttl-after-finished'
   | 'endpointslice'
   | 'node-lifecycle'
@@ -64,6 +70,7 @@ export const ALL_CONTROLLERS: readonly ControllerName[] = [
   'replicaset',
   'deployment',
   'job',
+  'cronjob',
   'ttl-after-finished',
   'endpointslice',
   'node-lifecycle',
@@ -91,6 +98,7 @@ export interface ControllerManagerOptions {
   readonly replicaSet?: Partial<ReplicaSetControllerOptions>;
   readonly deployment?: Partial<DeploymentControllerOptions>;
   readonly job?: Partial<JobControllerOptions>;
+  readonly cronJob?: Partial<CronJobControllerOptions>;
   readonly ttlAfterFinished?: Partial<TtlAfterFinishedOptions>;
   readonly endpointSlice?: Partial<EndpointSliceControllerOptions>;
   readonly nodeLifecycle?: Partial<NodeLifecycleOptions>;
@@ -162,6 +170,11 @@ export class ControllerManager {
         return new JobController(this.ports, api, this.informers, {
           ...DEFAULT_JOB_CONTROLLER,
           ...options.job,
+        });
+      case 'cronjob':
+        return new CronJobController(this.ports, api, this.informers, {
+          ...DEFAULT_CRON_JOB_CONTROLLER,
+          ...options.cronJob,
         });
       case 'ttl-after-finished':
         return new TtlAfterFinishedController(this.ports, api, this.informers, {

@@ -5,12 +5,13 @@ import { count, micros, nodeName, podKey } from '../fields.ts';
 const rsKey = () => z.string().describe('The ReplicaSet, as namespace/name.');
 const deploymentKey = () => z.string().describe('The Deployment, as namespace/name.');
 const jobKey = () => z.string().describe('The Job, as namespace/name.');
+const cronJobKey = () => z.string().describe('The CronJob, as namespace/name.');
 const serviceKey = () => z.string().describe('The Service, as namespace/name.');
 const taints = (what: string) => z.array(z.string()).describe(`${what}, each as key:effect.`);
 
 export const CONTROLLER_RECORDS = traceGroup(
   'Controllers',
-  'The controller manager (core/controllers) and its controllers: ReplicaSet, Deployment, Job, TTL after finished, EndpointSlice, node lifecycle, taint eviction, disruption. Emitted by `controller-manager`.',
+  'The controller manager (core/controllers) and its controllers: ReplicaSet, Deployment, Job, CronJob, TTL after finished, EndpointSlice, node lifecycle, taint eviction, disruption. Emitted by `controller-manager`.',
   [
     traceRecord('controller-manager.start', {
       level: 'info',
@@ -99,6 +100,26 @@ export const CONTROLLER_RECORDS = traceGroup(
       level: 'info',
       doc: 'The TTL-after-finished controller deleted a Job whose ttlSecondsAfterFinished ran out (foreground: its pods go first).',
       fields: z.strictObject({ job: jobKey() }),
+    }),
+    traceRecord('cronjob.create-job', {
+      level: 'info',
+      doc: "The CronJob controller created the Job of one activation of a CronJob's schedule.",
+      fields: z.strictObject({
+        cronJob: cronJobKey(),
+        job: jobKey(),
+        scheduledUs: z
+          .int()
+          .nonnegative()
+          .describe(
+            "The activation it runs, by the controller manager's clock (Unix microseconds).",
+          ),
+        lateUs: micros('How long after the activation the Job was created, in microseconds.'),
+      }),
+    }),
+    traceRecord('cronjob.sync-error', {
+      level: 'debug',
+      doc: 'A sync of a CronJob failed; it is requeued with rate limiting.',
+      fields: z.strictObject({ cronJob: cronJobKey(), error: z.string().describe('What failed.') }),
     }),
     traceRecord('endpointslice.sync', {
       level: 'info',

@@ -17,6 +17,7 @@ import {
 import type { ConfigMap } from '../../../core/api/kinds/config-map.ts';
 import type { OwnerReference } from '../../../core/api/meta-types.ts';
 import { traceJsonSchema } from '../../../core/trace/docs.ts';
+import type { CronJob } from '../../../core/api/kinds/cron-job.ts';
 import { parseTraceRecord, TRACE_DEFINITIONS, TraceChecker } from '../../../core/trace/index.ts';
 import { DEFAULT_LINK, DEFAULT_NETWORK } from '../../../sim/network.ts';
 import { runScenario } from '../../../sim/scenario/run.ts';
@@ -349,15 +350,21 @@ describe('every emitted trace record matches its definition', () => {
     expect(syncErrors.endpointslice).toBeGreaterThan(0);
   });
 
-  it('Jobs on a node: one completes, one runs past its deadline (its pods deleted)', async () => {
+  it('Jobs on a node: one completes, one runs past its deadline (its pods deleted), a CronJob starts one late', async () => {
     const sim = controlPlane({ seed: 3, traceLevel: 'debug' });
     const problems = watch(sim);
     let syncErrors = 0;
+    let cronSyncErrors = 0;
     sim.trace.addSink((line) => {
-      if (parseTraceRecord(line).k === 'job.sync-error') syncErrors++;
+      const k = parseTraceRecord(line).k;
+      if (k === 'job.sync-error') syncErrors++;
+      if (k === 'cronjob.sync-error') cronSyncErrors++;
     });
     startScheduler(sim);
-    startControllerManager(sim, { controllers: ['job', 'ttl-after-finished'] });
+    startControllerManager(sim, { controllers: ['job', 'ttl-after-finished', 'cronjob'] });
+    // The CronJob's first activation (60 s) finds the API server unreachable for a while.
+    sim.at(59 * S, () => sim.network.block('controller-manager', 'apiserver'));
+    sim.at(66 * S, () => sim.network.heal());
     spawnNode(sim);
     const job = (name: string, spec: object, command: string[]) => ({
       apiVersion: 'batch/v1' as const,
@@ -381,10 +388,17 @@ describe('every emitted trace record matches its definition', () => {
         job('done', { completions: 3, parallelism: 3, ttlSecondsAfterFinished: 5 }, ['sleep', '2']),
       );
       await mustCreate(ports, api, job('late', { activeDeadlineSeconds: 5 }, ['sleep', '60']));
-      await ports.clock.sleep(30 * S);
+      await mustCreate(ports, api, {
+        apiVersion: 'batch/v1',
+        kind: 'CronJob',
+        metadata: { name: 'minutely', namespace: 'default' },
+        spec: { schedule: '* * * * *', jobTemplate: job('t', {}, ['sleep', '1']) },
+      } as unknown as CronJob);
+      await ports.clock.sleep(75 * S);
     });
     expect(problems).toEqual([]);
     expect(syncErrors).toBeGreaterThan(0);
+    expect(cronSyncErrors).toBeGreaterThan(0);
   });
 
   it('the garbage collector, namespace and ServiceAccounts controllers, cut off for a while', async () => {

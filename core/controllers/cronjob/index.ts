@@ -1,0 +1,2 @@
+export * from './cronjob-controller.ts';
+export * from './schedule.ts';
