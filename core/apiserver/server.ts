@@ -301,9 +301,15 @@ export class ApiServer {
 
   private async authorizedWatch(req: ApiRequest, stream: ServerStream<WatchFrame>): Promise<void> {
     const query = req.query ?? {};
+    /** Unregisters the watch from its cache; set once it is registered. */
+    let stop: (() => void) | undefined;
+    // A stream's onClose runs only when the client goes or the stream breaks, so every close the
+    // server makes itself (timeoutSeconds, a 410, the cache restarting) unregisters here; a
+    // registration left behind would cost every later event of the kind a send to nobody.
     const close = (s?: Status): void => {
       if (s !== undefined) stream.send({ type: 'ERROR', object: s });
       stream.close();
+      stop?.();
     };
     const authn = await this.access.authenticate(req.authorization);
     const user = authn.kind === 'authenticated' ? authn.user : undefined;
@@ -337,9 +343,9 @@ export class ApiServer {
     const timeoutSeconds =
       query.timeoutSeconds === undefined ? undefined : Number(query.timeoutSeconds);
     if (timeoutSeconds !== undefined && timeoutSeconds > 0) {
-      this.ports.clock.setTimer(timeoutSeconds * 1_000_000, () => stream.close());
+      this.ports.clock.setTimer(timeoutSeconds * 1_000_000, () => close());
     }
-    const stop = await this.cacheFor(info.definition).watch(rv, {
+    stop = await this.cacheFor(info.definition).watch(rv, {
       namespace: info.resource.namespaced ? info.namespace : undefined,
       selectors,
       bookmarks: query.allowWatchBookmarks === 'true',
@@ -350,8 +356,13 @@ export class ApiServer {
       close,
     });
     if (stop === undefined) return;
-    if (stream.open) stream.onClose(stop);
+    if (stream.open) stream.onClose(() => stop?.());
     else stop();
+  }
+
+  /** apiserver_registered_watchers: the watches registered with the watch caches, by resource. */
+  registeredWatchers(): ReadonlyMap<string, number> {
+    return new Map([...this.watchCaches].map(([resource, cache]) => [resource, cache.watching]));
   }
 
   /** The metadata of an object a ServiceAccount token is bound to (core group only). */

@@ -83,6 +83,11 @@ export class WatchCache {
     return this.rv;
   }
 
+  /** How many client watches are registered. */
+  get watching(): number {
+    return this.watchers.size;
+  }
+
   /**
    * Starts a client watch: from `fromRv` (replaying the window), or with the current state as
    * ADDED events when `fromRv` is undefined or 0. Resolves once the watcher is registered.

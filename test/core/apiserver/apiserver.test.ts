@@ -5,6 +5,7 @@ import type { WatchFrame } from '../../../core/api/http.ts';
 import { ApiClient } from '../../../core/client/api-client.ts';
 import type { ProcessPorts } from '../../../core/ports/process.ts';
 import type { Simulation } from '../../../sim/simulation.ts';
+import type { ApiServer } from '../../../core/apiserver/server.ts';
 import { controlPlane } from '../../support/cluster.ts';
 
 const pod = (name: string, labels: Record<string, string> = {}): Pod =>
@@ -155,6 +156,37 @@ describe('API server', () => {
         'DELETED b',
       ]);
     });
+  });
+
+  it('unregisters a watch the server ends (timeoutSeconds), so re-watching does not pile up watchers', async () => {
+    const registered: number[] = [];
+    let closes = 0;
+    let events = 0;
+    await cluster(async (api, ports, sim) => {
+      const server = sim.process('apiserver').instance as ApiServer;
+      const pods = (): number => server.registeredWatchers().get('v1|pods') ?? 0;
+      // An informer's loop: watch with a timeout, and watch again when the server ends it.
+      for (let round = 0; round < 5; round++) {
+        let ended = false;
+        api.watch(
+          'Pod',
+          undefined,
+          { timeoutSeconds: 2 },
+          { onFrame: () => events++, onClose: () => ((ended = true), closes++) },
+        );
+        await ports.clock.sleep(1_000_000);
+        registered.push(pods());
+        await api.create(pod(`p${round}`));
+        while (!ended) await ports.clock.sleep(100_000);
+      }
+      await ports.clock.sleep(100_000);
+      registered.push(pods());
+    });
+    expect(closes).toBe(5);
+    // Each watch sees the pods created before it (ADDED, as a watch without a version does)
+    // and its own round's create: 1 + 2 + 3 + 4 + 5.
+    expect(events).toBe(15);
+    expect(registered).toEqual([1, 1, 1, 1, 1, 0]);
   });
 
   it('compacts history and answers 410 Expired for a watch from a compacted resourceVersion', async () => {
