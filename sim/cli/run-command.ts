@@ -1,6 +1,6 @@
 import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { parseScenario, ScenarioError, type Scenario } from '../scenario/scenario.ts';
-import { runScenario, type RunReport } from '../scenario/run.ts';
+import { runScenario, type NodeSummary, type RunReport } from '../scenario/run.ts';
 import type { TraceSink } from '../trace.ts';
 import { seconds, table } from './format.ts';
 import { ReportSink } from './report-command.ts';
@@ -16,6 +16,10 @@ export interface RunCommandOptions {
   readonly report?: string;
   /** Check mode: freeze every message and shared object, round-trip a sample through codecs. */
   readonly checkImmutability?: boolean;
+  /** List every pod in the summary (phase, node, restarts). */
+  readonly pods?: boolean;
+  /** Plain manifest files or directories to create after spec.objects. */
+  readonly objects?: readonly string[];
 }
 
 /** Buffered JSONL writer: one write per 64 KiB instead of one per record. */
@@ -42,7 +46,11 @@ export function fileSink(path: string): { sink: TraceSink; close: () => void } {
 }
 
 /** Reads and checks a scenario file; undefined (after saying why) when it cannot be used. */
-export function loadScenario(file: string, out: (s: string) => void): Scenario | undefined {
+export function loadScenario(
+  file: string,
+  out: (s: string) => void,
+  objectFiles: readonly string[] = [],
+): Scenario | undefined {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -51,7 +59,7 @@ export function loadScenario(file: string, out: (s: string) => void): Scenario |
     return undefined;
   }
   try {
-    return parseScenario(text, file);
+    return parseScenario(text, file, { objectFiles });
   } catch (e) {
     if (e instanceof ScenarioError) {
       out(e.message);
@@ -67,7 +75,7 @@ export async function runCommand(
   opts: RunCommandOptions,
   out: (s: string) => void,
 ): Promise<number> {
-  const scenario = loadScenario(file, out);
+  const scenario = loadScenario(file, out, opts.objects);
   if (scenario === undefined) return 2;
   const seed = opts.seed ?? scenario.spec.seed ?? 1;
   const trace = opts.trace === undefined ? undefined : fileSink(opts.trace);
@@ -99,7 +107,7 @@ export async function runCommand(
   }
   const wallMs = performance.now() - started;
   if (opts.json) out(JSON.stringify({ ...result, wallMs: Math.round(wallMs) }, null, 2));
-  else out(summary(result, wallMs, opts.trace, opts.checkTrace === true));
+  else out(summary(result, wallMs, opts.trace, opts.checkTrace === true, opts.pods === true));
   if (report !== undefined && opts.report !== undefined) {
     const bytes = await report.write(
       opts.report,
@@ -120,6 +128,7 @@ export function summary(
   wallMs: number,
   tracePath: string | undefined,
   checked: boolean,
+  listPods = false,
 ): string {
   const lines = [
     `scenario ${r.scenario}  seed ${r.seed}`,
@@ -129,7 +138,7 @@ export function summary(
   ];
   const phases = ['Pending', 'Running', 'Succeeded', 'Failed', 'Unknown', 'Terminating'];
   const byNode = new Map<string, Map<string, number>>();
-  for (const node of [...r.nodes, '<unscheduled>']) byNode.set(node, new Map());
+  for (const node of [...r.nodes.map((n) => n.name), '<unscheduled>']) byNode.set(node, new Map());
   for (const p of r.pods) {
     const node = p.node === '' ? '<unscheduled>' : p.node;
     const m = byNode.get(node) ?? new Map<string, number>();
@@ -137,10 +146,43 @@ export function summary(
     const phase = p.terminating ? 'Terminating' : p.phase;
     m.set(phase, (m.get(phase) ?? 0) + 1);
   }
+  const nodes = new Map(r.nodes.map((n) => [n.name, n]));
   const rows = [...byNode]
     .filter(([node, m]) => node !== '<unscheduled>' || m.size > 0)
-    .map(([node, m]) => [node, ...phases.map((ph) => m.get(ph) ?? 0)]);
-  lines.push('pods per node and phase', table(['node', ...phases], rows), '');
+    .map(([node, m]) => {
+      const n = nodes.get(node);
+      return [
+        node,
+        ...phases.map((ph) => m.get(ph) ?? 0),
+        n === undefined ? '' : nodeStatus(n),
+        n === undefined || n.taints.length === 0 ? '' : n.taints.join(','),
+      ];
+    });
+  lines.push(
+    'pods per node and phase, node status',
+    table(['node', ...phases, 'status', 'taints'], rows),
+    '',
+  );
+  if (listPods) {
+    const pods = [...r.pods]
+      .sort((a, b) => (a.namespace + '/' + a.name < b.namespace + '/' + b.name ? -1 : 1))
+      .map((p) => [
+        `${p.namespace}/${p.name}`,
+        p.terminating ? 'Terminating' : p.phase,
+        p.node === '' ? '<none>' : p.node,
+        p.restarts,
+      ]);
+    lines.push('pods', table(['pod', 'phase', 'node', 'restarts'], pods), '');
+  }
+  if (r.rejections.length > 0) {
+    lines.push('refused by the API server');
+    for (const x of r.rejections) {
+      lines.push(
+        `  ${seconds(x.atUs)}  ${x.action} ${x.target} (${x.source}): ${x.status} ${x.message}`,
+      );
+    }
+    lines.push('');
+  }
   if (r.expectations.length > 0) {
     lines.push('expectations');
     for (const e of r.expectations) {
@@ -150,6 +192,12 @@ export function summary(
     }
   }
   return lines.join('\n');
+}
+
+/** kubectl get nodes' STATUS: Ready or NotReady, and SchedulingDisabled when cordoned. */
+function nodeStatus(n: NodeSummary): string {
+  const ready = n.ready === 'True' ? 'Ready' : n.ready === 'False' ? 'NotReady' : 'Unknown';
+  return n.unschedulable ? `${ready},SchedulingDisabled` : ready;
 }
 
 export function parseSeed(v: string): number {

@@ -57,7 +57,7 @@ describe('ksim CLI', () => {
     );
     const { code, output } = await ksim('run', bad);
     expect(code).toBe(2);
-    expect(output).toMatch(/line \d+: spec\.cluster\.nodes\[0\]\.count: must be >= 1, got -1/);
+    expect(output).toMatch(/bad\.yaml:\d+: spec\.cluster\.nodes\[0\]\.count: must be >= 1, got -1/);
     expect((await ksim('run', join(dir, 'missing.yaml'))).output).toMatch(/cannot read scenario/);
   });
 

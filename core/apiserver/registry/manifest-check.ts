@@ -5,16 +5,28 @@
  * `fieldValidation=Strict` and `kubectl apply --validate=strict`), the kind's decoding
  * (decodeObject), defaulting, the kind's built-in admission, PrepareForCreate and validation.
  *
- * What needs a running cluster is left to the request: admission plugins (quota, limit ranges,
- * the namespace's existence), range allocation (a Service's cluster IP) and conflicts with
- * stored objects. Scenario files use this to refuse a bad manifest before any simulation runs.
+ * Range allocation (a Service's cluster IP, node ports) runs on empty ranges of the configured
+ * size, so a value outside its range is found but not one another object holds. What needs a
+ * running cluster is left to the request: admission plugins (quota, limit ranges, the
+ * namespace's existence) and conflicts with stored objects. Scenario files use this to refuse a bad manifest before any simulation runs.
  */
-import { DEFINITIONS, definitionFor, definitionForVersion } from '../../api/kinds/index.ts';
+import {
+  configuredRange,
+  DEFINITIONS,
+  definitionFor,
+  definitionForVersion,
+  type AllocationContext,
+  type RangeConfig,
+  type ResourceDefinition,
+} from '../../api/kinds/index.ts';
 import { fieldErrorBody, type FieldErrorType } from '../../api/field-error.ts';
 import * as errors from '../../api/errors.ts';
 import { NAMESPACE_DEFAULT } from '../../api/resources.ts';
 import { kindType, typeErrorAt } from '../../api/schema/index.ts';
 import type { KObject } from '../../api/types.ts';
+import type { Random } from '../../ports/random.ts';
+import { assert } from '../../util/assert.ts';
+import { newRangeAllocator } from '../range-allocator.ts';
 import { requestInfoFor } from '../request-info.ts';
 import { checkEnvelope, decodeObject, storedBody } from './body.ts';
 import { unknownFields } from './fields.ts';
@@ -34,7 +46,10 @@ const PLACEHOLDER_TIME = '2026-01-01T00:00:00Z';
 const PLACEHOLDER_SUFFIX = 'bcdfg';
 
 /** Every problem a create of `manifest` would be refused for before it reaches the store. */
-export function checkManifest(manifest: unknown): ManifestProblem[] {
+export function checkManifest(
+  manifest: unknown,
+  options: { readonly ranges?: RangeConfig } = {},
+): ManifestProblem[] {
   if (typeof manifest !== 'object' || manifest === null || Array.isArray(manifest)) {
     return [{ field: [], message: 'a manifest must be a mapping with apiVersion, kind, metadata' }];
   }
@@ -59,23 +74,52 @@ export function checkManifest(manifest: unknown): ManifestProblem[] {
   }
   const decoded = decodeObject(info, storedBody(info, shaped));
   if (errors.isStatus(decoded)) return [{ field: [], message: decoded.message ?? '' }];
-  return validationProblems(decoded);
+  return validationProblems(decoded, options.ranges ?? {});
 }
 
 /** The create's defaulting, built-in admission, PrepareForCreate and validation (create.ts). */
-function validationProblems(decoded: KObject): ManifestProblem[] {
+function validationProblems(decoded: KObject, ranges: RangeConfig): ManifestProblem[] {
   const def = definitionFor(decoded.kind);
   if (def === undefined) return [];
   const meta = decoded.metadata;
   const name = meta.name || (meta.generateName ? `${meta.generateName}${PLACEHOLDER_SUFFIX}` : '');
   const defaulted = def.defaults({ ...decoded, metadata: { ...meta, ...(name ? { name } : {}) } });
   const system = { uid: PLACEHOLDER_UID, creationTimestamp: PLACEHOLDER_TIME };
-  const admitted = def.admit({ ...defaulted, metadata: { ...defaulted.metadata, ...system } });
-  return def.validate(def.prepareForCreate(admitted)).map((e) => ({
+  let obj = def.admit({ ...defaulted, metadata: { ...defaulted.metadata, ...system } });
+  if (def.allocation !== undefined) {
+    const allocated = def.allocation.create(emptyRanges(def, ranges), obj);
+    if (errors.isStatus(allocated)) {
+      const causes = allocated.details?.causes ?? [];
+      return causes.length === 0
+        ? [{ field: [], message: allocated.message ?? '' }]
+        : causes.map((c) => ({ field: fieldSteps(c.field ?? ''), message: c.message ?? '' }));
+    }
+    obj = allocated;
+  }
+  return def.validate(def.prepareForCreate(obj)).map((e) => ({
     field: fieldSteps(e.field),
     message: fieldErrorBody(e),
     type: e.type,
   }));
+}
+
+/** A check takes the first free value of a range: which one does not matter. */
+const FIRST: Random = { float: () => 0, int: () => 0, fork: () => FIRST };
+
+/** The kind's ranges, configured as the cluster's and holding nothing. */
+function emptyRanges(def: ResourceDefinition, ranges: RangeConfig): AllocationContext {
+  const allocators = new Map(
+    (def.allocation?.ranges ?? []).map((decl) => [
+      decl.name,
+      newRangeAllocator(decl, configuredRange(decl, ranges), FIRST),
+    ]),
+  );
+  const get = (name: string) => {
+    const a = allocators.get(name);
+    assert(a !== undefined && typeof a !== 'string', `range ${name}: ${String(a)}`);
+    return a;
+  };
+  return { ip: (n) => get(n) as never, port: (n) => get(n) as never };
 }
 
 const KIND = 'kind';
