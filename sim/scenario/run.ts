@@ -13,12 +13,7 @@ import { applyFault, type Fault } from '../faults.ts';
 import { DEFAULT_LINK, type LinkOptions } from '../network.ts';
 import { Simulation } from '../simulation.ts';
 import type { TraceLevel, TraceSink } from '../trace.ts';
-import type {
-  Expectation,
-  PodExpectation,
-  Scenario,
-  ScenarioFault,
-} from './scenario.ts';
+import type { Expectation, PodExpectation, Scenario, ScenarioFault } from './scenario.ts';
 
 export interface RunOptions {
   readonly seed: number;

@@ -47,7 +47,7 @@ export const RUNNER_RECORDS = traceGroup(
     }),
     traceRecord('runner.evict', {
       level: 'info',
-      doc: "An eviction a scenario `drain` asked for was answered (pods/eviction). A 429 means a PodDisruptionBudget holds the pod back: the drain asks again 5 s later, as kubectl drain does.",
+      doc: 'An eviction a scenario `drain` asked for was answered (pods/eviction). A 429 means a PodDisruptionBudget holds the pod back: the drain asks again 5 s later, as kubectl drain does.',
       fields: z.strictObject({
         pod: z.string().describe('The pod, as namespace/name.'),
         node: z.string().describe('The node being drained.'),
