@@ -295,7 +295,7 @@ async function remove(ctx: ActionContext, a: ScenarioAction): Promise<void> {
 }
 
 /** Pods drain leaves alone: a DaemonSet's (as --ignore-daemonsets) and mirror pods. */
-function drainSkips(p: Pod): boolean {
+export function drainSkips(p: Pod): boolean {
   const daemon = (p.metadata.ownerReferences ?? []).some(
     (o) => o.controller === true && o.kind === 'DaemonSet',
   );
