@@ -29,10 +29,12 @@ export class YamlSource {
 
   /**
    * `file:line: path` of `path`, or of its nearest ancestor the document holds (a missing
-   * field is reported where its parent is written). `shown` is the path as printed.
+   * field is reported where its parent is written). `shown` is the path as printed, if any.
    */
   at(path: readonly (string | number)[], shown: readonly (string | number)[] = path): string {
-    return `${this.location(path)}: ${formatPath(shown)}`;
+    return shown.length === 0
+      ? this.location(path)
+      : `${this.location(path)}: ${formatPath(shown)}`;
   }
 
   /** `file:line` of `path` or of its nearest ancestor in the document. */

@@ -63,6 +63,21 @@ const CASES: readonly { name: string; manifest: unknown; problems: readonly unkn
     ],
   },
   {
+    name: 'a Pod with a malformed quantity: a decoding error (crashed the QoS class of PrepareForCreate)',
+    manifest: {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'p' },
+      spec: { containers: [{ name: 'c', image: 'x', resources: { limits: { memory: '1.5.5' } } }] },
+    },
+    problems: [
+      {
+        field: [],
+        message: `Pod in version "v1" cannot be handled as a Pod: quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'`,
+      },
+    ],
+  },
+  {
     name: 'a Pod without a spec (crashed the API server: defaulting read spec.hostNetwork)',
     manifest: { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' } },
     problems: [
