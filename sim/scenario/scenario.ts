@@ -449,9 +449,7 @@ const keyOf = (o: {
 
 /**
  * Reads the manifests the scenario names and checks each as the API server would check its
- * create. An `apply` of an object that exists by then (created earlier in the scenario, or a
- * node of the cluster) updates only the fields it sets, so there only the problems of fields
- * it sets count.
+ * create, then the actions that name nodes or carry patches.
  */
 function resolveManifests(
   raw: RawScenario,
@@ -468,9 +466,9 @@ function resolveManifests(
     problems.push(...read.problems.map((p) => `--objects ${f}: ${p}`));
     objects.push(...read.manifests);
   }
+  // Objects that exist by the time of each apply: the cluster's nodes, then in scenario order.
   const known = new Map<string, string>();
-  for (const name of nodeNames(raw.spec.cluster))
-    known.set(`Node//${name}`, 'a node of the cluster');
+  for (const name of nodeNames(raw.spec.cluster)) known.set(nodeKey(name), 'a node of the cluster');
   const ranges = clusterSpecOf(raw.spec.cluster).apiServer?.ranges ?? {};
   for (const m of objects) {
     problems.push(...manifestProblems(m, false, ranges));
@@ -480,7 +478,35 @@ function resolveManifests(
     if (earlier !== undefined) problems.push(`${m.at([])}: the same object as ${earlier}`);
     else known.set(key, m.source);
   }
-  const actions: ScenarioAction[] = [];
+  const applied = resolveApplies(raw, source, r, known, ranges, problems);
+  const nodes = [...known.keys()]
+    .filter((k) => k.startsWith(NODE_KEY))
+    .map((k) => k.slice(NODE_KEY.length));
+  const actions = (raw.spec.actions ?? []).map((a, i): ScenarioAction => {
+    problems.push(...actionProblems(a, i, source, nodes));
+    const { apply: _, ...rest } = a;
+    const manifests = applied.get(i);
+    const at = source.location(['spec', 'actions', i]);
+    return { ...rest, ...(manifests === undefined ? {} : { apply: manifests }), source: at };
+  });
+  return { scenario: { ...raw, spec: { ...raw.spec, objects, actions } }, problems };
+}
+
+const NODE_KEY = 'Node//';
+const nodeKey = (name: string): string => `${NODE_KEY}${name}`;
+
+/**
+ * The manifests of each apply, checked in the order the applies run. An apply of an object
+ * that exists by then updates only the fields it sets, so only their problems count there.
+ */
+function resolveApplies(
+  raw: RawScenario,
+  source: YamlSource,
+  r: Resolution,
+  known: Map<string, string>,
+  ranges: RangeConfig,
+  problems: string[],
+): Map<number, Manifest[]> {
   const order = (raw.spec.actions ?? [])
     .map((a, i) => ({ a, i }))
     .sort((x, y) => x.a.at - y.a.at || x.i - y.i);
@@ -501,24 +527,25 @@ function resolveManifests(
     }
     applied.set(i, manifests);
   }
-  const nodes = new Set(
-    [...known.keys()].filter((k) => k.startsWith('Node//')).map((k) => k.slice(6)),
-  );
-  (raw.spec.actions ?? []).forEach((a, i) => {
-    const at = source.location(['spec', 'actions', i]);
-    const node = a.cordon?.node ?? a.uncordon?.node ?? a.drain?.node ?? a.taint?.node;
-    if (node !== undefined && !nodes.has(node)) {
-      problems.push(
-        `${source.at(['spec', 'actions', i])}: no node named ${JSON.stringify(node)} (nodes: ${[...nodes].join(', ')})`,
-      );
-    }
-    if (a.patch !== undefined) problems.push(...patchShapeProblems(a.patch, source, i));
-    const { apply: _, ...rest } = a;
-    const manifests = applied.get(i);
-    actions.push({ ...rest, ...(manifests === undefined ? {} : { apply: manifests }), source: at });
-  });
-  const spec = { ...raw.spec, objects, actions };
-  return { scenario: { ...raw, spec }, problems };
+  return applied;
+}
+
+/** An action's node must exist; a patch must have its type's shape. */
+function actionProblems(
+  a: RawAction,
+  i: number,
+  source: YamlSource,
+  nodes: readonly string[],
+): string[] {
+  const problems: string[] = [];
+  const node = a.cordon?.node ?? a.uncordon?.node ?? a.drain?.node ?? a.taint?.node;
+  if (node !== undefined && !nodes.includes(node)) {
+    problems.push(
+      `${source.at(['spec', 'actions', i])}: no node named ${JSON.stringify(node)} (nodes: ${nodes.join(', ')})`,
+    );
+  }
+  if (a.patch !== undefined) problems.push(...patchShapeProblems(a.patch, source, i));
+  return problems;
 }
 
 /** checkManifest's problems of `m`; for an existing object, those of the fields it sets. */

@@ -17,9 +17,9 @@ function problems(text: string): string[] {
 
 describe('scenario files', () => {
   it('accepts the shipped scenarios', () => {
-    for (const name of ['quickstart', 'node-crash', 'store-failover', 'deployment']) {
-      const text = readFileSync(new URL(`../../scenarios/${name}.yaml`, import.meta.url), 'utf8');
-      expect(parseScenario(text).metadata.name).toBe(name);
+    for (const name of ['quickstart', 'node-crash', 'store-failover', 'deployment', 'drain']) {
+      const path = new URL(`../../scenarios/${name}.yaml`, import.meta.url).pathname;
+      expect(parseScenario(readFileSync(path, 'utf8'), path).metadata.name).toBe(name);
     }
     expect(parseScenario(base).spec.duration).toBe(120_000_000);
   });
