@@ -137,6 +137,8 @@ describe('scenario actions on objects', () => {
         spec: { unschedulable: true }
     - at: 10s
       apply:${DEPLOYMENT.replace(/\n {4}/g, '\n      ').replace('- apiVersion', '  apiVersion')}
+    # Another manager owns spec.replicas now: the next apply takes it back (force).
+    - { at: 30s, scale: { kind: Deployment, name: web, replicas: 3 } }
     - at: 50s
       apply:${DEPLOYMENT.replace(/\n {4}/g, '\n      ')
         .replace('- apiVersion', '  apiVersion')
