@@ -95,8 +95,12 @@ export function defaultPodSpec(spec: PodSpec): PodSpec {
   };
 }
 
+/**
+ * A body without `spec` decodes, in upstream's Go types, to the zero PodSpec (a struct, not a
+ * pointer), which defaulting fills in and validation then refuses for its missing containers.
+ */
 export function defaultPod(pod: Pod): Pod {
-  return { ...pod, spec: defaultPodSpec(pod.spec) };
+  return { ...pod, spec: defaultPodSpec(pod.spec ?? ({} as PodSpec)) };
 }
 
 function hasToleration(ts: readonly Toleration[], key: string): boolean {
@@ -123,17 +127,19 @@ export function addDefaultTolerations(
   return { ...pod, spec: { ...pod.spec, tolerations: [...existing, ...added] } };
 }
 
+/** A missing spec or template's spec is Go's zero value, as for a Pod (defaultPod). */
 export function defaultReplicaSet(rs: ReplicaSet): ReplicaSet {
-  const template = rs.spec.template;
+  const spec: Partial<ReplicaSet['spec']> = rs.spec ?? {};
+  const template = spec.template;
   return {
     ...rs,
     spec: {
-      ...rs.spec,
-      replicas: rs.spec.replicas ?? 1,
+      ...spec,
+      replicas: spec.replicas ?? 1,
       ...(template !== undefined
-        ? { template: { ...template, spec: defaultPodSpec(template.spec) } }
+        ? { template: { ...template, spec: defaultPodSpec(template.spec ?? ({} as PodSpec)) } }
         : {}),
-    },
+    } as ReplicaSet['spec'],
   };
 }
 

@@ -174,6 +174,8 @@ export function defaultSubjects(
 }
 
 /** SetDefaults_RoleBinding / ClusterRoleBinding: the roleRef's group. */
-export function defaultRoleRef(ref: RoleRef): RoleRef {
+/** A missing roleRef is Go's zero RoleRef (a struct, not a pointer): empty strings. */
+export function defaultRoleRef(given: RoleRef | undefined): RoleRef {
+  const ref = given ?? { apiGroup: '', kind: '', name: '' };
   return ref.apiGroup === '' ? { ...ref, apiGroup: RBAC_GROUP } : ref;
 }

@@ -186,6 +186,21 @@ export class ApiClient {
     return this.request('POST', pathOf(served, namespace), { body: obj });
   }
 
+  /**
+   * Server-side apply of `obj` as `fieldManager` (`kubectl apply --server-side`, with
+   * `--force-conflicts` when `force`): creates it, or sets the fields it sets. Unknown fields
+   * are refused (fieldValidation=Strict).
+   */
+  apply<T extends KObject>(obj: T, fieldManager: string, force = false): Promise<ApiResult<T>> {
+    const served = definitionForVersion(obj.apiVersion, obj.kind)?.resource ?? resourceOf(obj.kind);
+    const path = pathOf(served, obj.metadata?.namespace ?? NAMESPACE_DEFAULT, obj.metadata?.name);
+    return this.request('PATCH', path, {
+      body: obj,
+      contentType: 'application/apply-patch+yaml',
+      query: { fieldManager, fieldValidation: 'Strict', ...(force ? { force: 'true' } : {}) },
+    });
+  }
+
   update<T extends KObject>(obj: T): Promise<ApiResult<T>> {
     return this.request(
       'PUT',

@@ -43,6 +43,8 @@ export interface KubeletConfig {
   readonly labels: Readonly<Record<string, string>>;
   /** --register-with-taints. */
   readonly taints: readonly Taint[];
+  /** --register-schedulable (deprecated upstream, still served): false registers it cordoned. */
+  readonly registerSchedulable: boolean;
   /** The node's pod network, e.g. "10.244.3.0/24"; pod IPs come from it. */
   readonly podCIDR: string;
   /** The node's InternalIP (hostIP of its pods); derived from podCIDR when not given. */
@@ -101,6 +103,7 @@ export function resolveKubeletConfig(options: KubeletOptions): KubeletConfig {
     evictionHard: { memoryAvailable: '100Mi', nodefsAvailablePercent: 10 },
     labels: {},
     taints: [],
+    registerSchedulable: true,
     internalIP: defaultInternalIP(options.podCIDR),
     nodeLeaseDurationSeconds: 40,
     nodeLeaseRenewIntervalUs: 10 * US_PER_SECOND,

@@ -154,6 +154,7 @@ export class NodeStatusReporter {
         podCIDR: c.podCIDR,
         podCIDRs: [c.podCIDR],
         ...(c.taints.length > 0 ? { taints: c.taints } : {}),
+        ...(c.registerSchedulable ? {} : { unschedulable: true }),
       },
       status: this.status(undefined, this.ports.clock.now()),
     };

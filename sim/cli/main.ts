@@ -128,11 +128,19 @@ export async function main(
     .option('--quiet', 'no progress display on a terminal')
     .option('--report <file>', 'write an HTML report of the run (one self-contained file)')
     .option('--check-immutability', CHECK_MODE_HELP)
+    .option('--pods', 'list every pod in the summary: phase, node, restarts')
+    .option(
+      '--objects <file>',
+      'also create the manifests of this file or directory (repeatable)',
+      (v: string, prev: string[] = []) => [...prev, v],
+    )
     .action(
       async (
         file: string,
         opts: {
           seed?: number;
+          pods?: boolean;
+          objects?: string[];
           trace?: string;
           report?: string;
           traceLevel: 'info' | 'debug';

@@ -1,6 +1,6 @@
 import { closeSync, readFileSync, writeSync } from 'node:fs';
 import { parseScenario, ScenarioError, type Scenario } from '../scenario/scenario.ts';
-import { runScenario, type RunReport } from '../scenario/run.ts';
+import { runScenario, type NodeSummary, type RunReport } from '../scenario/run.ts';
 import type { TraceSink } from '../trace.ts';
 import { CliError, EXIT_OK, EXIT_VERDICT, fsReason, openForWriting } from './errors.ts';
 import { seconds, table } from './format.ts';
@@ -20,6 +20,10 @@ export interface RunCommandOptions {
   readonly checkImmutability?: boolean;
   /** A terminal to draw the run's progress on (none: no progress display). */
   readonly terminal?: NodeJS.WritableStream;
+  /** List every pod in the summary (phase, node, restarts). */
+  readonly pods?: boolean;
+  /** Plain manifest files or directories to create after spec.objects. */
+  readonly objects?: readonly string[];
 }
 
 /**
@@ -48,8 +52,8 @@ export function fileSink(path: string): { sink: TraceSink; close: () => void } {
   };
 }
 
-/** Reads and checks a scenario file; a CliError says why it cannot be used. */
-export function loadScenario(file: string): Scenario {
+/** Reads and checks a scenario file (and plain manifest files); a CliError says why it cannot be used. */
+export function loadScenario(file: string, objectFiles: readonly string[] = []): Scenario {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -57,7 +61,7 @@ export function loadScenario(file: string): Scenario {
     throw new CliError(`cannot read scenario ${file}: ${fsReason(e)}`);
   }
   try {
-    return parseScenario(text, file);
+    return parseScenario(text, file, { objectFiles });
   } catch (e) {
     if (e instanceof ScenarioError) throw new CliError(e.message);
     throw e;
@@ -70,7 +74,7 @@ export async function runCommand(
   opts: RunCommandOptions,
   out: (s: string) => void,
 ): Promise<number> {
-  const scenario = loadScenario(file);
+  const scenario = loadScenario(file, opts.objects);
   const seed = opts.seed ?? scenario.spec.seed ?? 1;
   // The report is written at the end: find out now, not after the run, that it cannot be.
   if (opts.report !== undefined) closeSync(openForWriting(opts.report, 'report'));
@@ -123,7 +127,7 @@ export async function runCommand(
         };
   const reproduce = result.passed
     ? undefined
-    : `ksim run ${file} --seed ${seed}${opts.checkImmutability ? ' --check-immutability' : ''}`;
+    : `ksim run ${file} --seed ${seed}${(opts.objects ?? []).map((f) => ` --objects ${f}`).join('')}${opts.checkImmutability ? ' --check-immutability' : ''}`;
   if (opts.json) {
     out(
       JSON.stringify(
@@ -139,7 +143,7 @@ export async function runCommand(
       ),
     );
   } else {
-    out(summary(result, wallMs, opts.trace, opts.checkTrace === true));
+    out(summary(result, wallMs, opts.trace, opts.checkTrace === true, opts.pods === true));
     if (reportFile !== undefined)
       out(`report ${reportFile.path} (${(reportFile.bytes / 1_048_576).toFixed(1)} MiB)`);
     if (reproduce !== undefined) out(`reproduce: ${reproduce}`);
@@ -152,6 +156,7 @@ export function summary(
   wallMs: number,
   tracePath: string | undefined,
   checked: boolean,
+  listPods = false,
 ): string {
   const lines = [
     `scenario ${r.scenario}  seed ${r.seed}`,
@@ -161,7 +166,7 @@ export function summary(
   ];
   const phases = ['Pending', 'Running', 'Succeeded', 'Failed', 'Unknown', 'Terminating'];
   const byNode = new Map<string, Map<string, number>>();
-  for (const node of [...r.nodes, '<unscheduled>']) byNode.set(node, new Map());
+  for (const node of [...r.nodes.map((n) => n.name), '<unscheduled>']) byNode.set(node, new Map());
   for (const p of r.pods) {
     const node = p.node === '' ? '<unscheduled>' : p.node;
     const m = byNode.get(node) ?? new Map<string, number>();
@@ -169,10 +174,43 @@ export function summary(
     const phase = p.terminating ? 'Terminating' : p.phase;
     m.set(phase, (m.get(phase) ?? 0) + 1);
   }
+  const nodes = new Map(r.nodes.map((n) => [n.name, n]));
   const rows = [...byNode]
     .filter(([node, m]) => node !== '<unscheduled>' || m.size > 0)
-    .map(([node, m]) => [node, ...phases.map((ph) => m.get(ph) ?? 0)]);
-  lines.push('pods per node and phase', table(['node', ...phases], rows), '');
+    .map(([node, m]) => {
+      const n = nodes.get(node);
+      return [
+        node,
+        ...phases.map((ph) => m.get(ph) ?? 0),
+        n === undefined ? '' : nodeStatus(n),
+        n === undefined || n.taints.length === 0 ? '' : n.taints.join(','),
+      ];
+    });
+  lines.push(
+    'pods per node and phase, node status',
+    table(['node', ...phases, 'status', 'taints'], rows),
+    '',
+  );
+  if (listPods) {
+    const pods = [...r.pods]
+      .sort((a, b) => (a.namespace + '/' + a.name < b.namespace + '/' + b.name ? -1 : 1))
+      .map((p) => [
+        `${p.namespace}/${p.name}`,
+        p.terminating ? 'Terminating' : p.phase,
+        p.node === '' ? '<none>' : p.node,
+        p.restarts,
+      ]);
+    lines.push('pods', table(['pod', 'phase', 'node', 'restarts'], pods), '');
+  }
+  if (r.rejections.length > 0) {
+    lines.push('refused by the API server');
+    for (const x of r.rejections) {
+      lines.push(
+        `  ${seconds(x.atUs)}  ${x.action} ${x.target} (${x.source}): ${x.status} ${x.message}`,
+      );
+    }
+    lines.push('');
+  }
   if (r.expectations.length > 0) {
     lines.push('expectations');
     for (const e of r.expectations) {
@@ -182,4 +220,9 @@ export function summary(
     }
   }
   return lines.join('\n');
+}
+/** kubectl get nodes' STATUS: Ready or NotReady, and SchedulingDisabled when cordoned. */
+function nodeStatus(n: NodeSummary): string {
+  const ready = n.ready === 'True' ? 'Ready' : n.ready === 'False' ? 'NotReady' : 'Unknown';
+  return n.unschedulable ? `${ready},SchedulingDisabled` : ready;
 }

@@ -38,8 +38,23 @@ export function clusterSpecOf(cluster: Scenario['spec']['cluster']): SimClusterS
       ...(p.imagePullSeconds === undefined
         ? {}
         : { machine: { imagePullUs: Math.round(p.imagePullSeconds * US_PER_SECOND) } }),
+      ...(p.taints === undefined && p.unschedulable === undefined
+        ? {}
+        : {
+            kubelet: {
+              ...(p.taints === undefined ? {} : { taints: p.taints }),
+              ...(p.unschedulable === undefined ? {} : { registerSchedulable: !p.unschedulable }),
+            },
+          }),
     })),
   };
+}
+
+/** The names of the cluster's nodes, pool by pool (`<namePrefix>-1` ...). */
+export function nodeNames(cluster: Scenario['spec']['cluster']): string[] {
+  return cluster.nodes.flatMap((p) =>
+    Array.from({ length: p.count }, (_, i) => `${p.namePrefix ?? 'node'}-${i + 1}`),
+  );
 }
 
 /** What the assembly would refuse in this cluster; node pools are named as the file names them. */

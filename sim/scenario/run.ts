@@ -1,12 +1,11 @@
+import type { Node } from '../../core/api/node-types.ts';
 import type { Pod } from '../../core/api/pod-types.ts';
-import type { KObject } from '../../core/api/types.ts';
 import { isSelectorError, parseSelector } from '../../core/api/selectors.ts';
-import { SYSTEM_NAMESPACES } from '../../core/apiserver/server.ts';
 import { issueClientCredential } from '../../core/apiserver/authn/client-credential.ts';
 import { ADMIN_IDENTITY } from '../../core/cluster/identities.ts';
-import { ApiClient, DEFAULT_API_CLIENT, type ApiResult } from '../../core/client/api-client.ts';
+import { ApiClient, DEFAULT_API_CLIENT } from '../../core/client/api-client.ts';
 import { Informer } from '../../core/client/informer.ts';
-import type { ProcessPorts } from '../../core/ports/process.ts';
+import { createObject, performAction, type ActionContext, type Rejection } from './actions.ts';
 import type { ClusterLayout } from '../../core/cluster/assembly.ts';
 import { buildCluster, SIM_HOST } from '../cluster.ts';
 import { clusterSpecOf } from './cluster-spec.ts';
@@ -19,7 +18,6 @@ import {
   type Expectation,
   type PodExpectation,
   type Scenario,
-  type ScenarioAction,
   type ScenarioFault,
 } from './scenario.ts';
 
@@ -57,7 +55,22 @@ export interface PodSummary {
   readonly phase: string;
   readonly terminating: boolean;
   readonly labels: Readonly<Record<string, string>>;
+  /** Container restarts, summed over the pod's containers (kubectl get pods' RESTARTS). */
+  readonly restarts: number;
 }
+
+/** A node as `kubectl get nodes` shows it. */
+export interface NodeSummary {
+  readonly name: string;
+  /** The Ready condition's status: True, False or Unknown (no status yet: Unknown). */
+  readonly ready: 'True' | 'False' | 'Unknown';
+  /** Cordoned: spec.unschedulable. */
+  readonly unschedulable: boolean;
+  /** spec.taints as `key=value:Effect`. */
+  readonly taints: readonly string[];
+}
+
+export type { Rejection };
 
 export interface RunReport {
   readonly scenario: string;
@@ -67,7 +80,10 @@ export interface RunReport {
   readonly traceRecords: number;
   readonly traceHash: string;
   readonly pods: readonly PodSummary[];
-  readonly nodes: readonly string[];
+  /** The cluster's nodes at the end, as last observed (planned nodes that never registered: Unknown). */
+  readonly nodes: readonly NodeSummary[];
+  /** What the API server refused for good: objects, applies and other actions. */
+  readonly rejections: readonly Rejection[];
   readonly expectations: readonly ExpectationResult[];
   readonly passed: boolean;
 }
@@ -171,23 +187,38 @@ export function startScenario(scenario: Scenario, options: RunOptions): Scenario
   const durationUs = options.durationUs ?? spec.duration;
   const results = new Map<number, ExpectationResult>();
   let finalPods: PodSummary[] = [];
+  let finalNodes: NodeSummary[] = layout.nodes.map(unknownNode);
+  const rejections: Rejection[] = [];
 
   sim.spawnProcess(RUNNER, (ports) => {
     const api = new ApiClient(ports.transport, layout.apiServer, {
       ...DEFAULT_API_CLIENT,
       credential: issueClientCredential(SIM_HOST.signer, ADMIN_IDENTITY),
     });
+    const ctx: ActionContext = {
+      api,
+      ports,
+      reject: (r) => rejections.push({ atUs: sim.now, ...r }),
+    };
     ports.spawn(async () => {
-      for (const manifest of spec.objects ?? [])
-        await applyWithRetry(api, ports, manifest as KObject);
+      for (const manifest of spec.objects) await createObject(ctx, manifest);
     });
-    for (const action of spec.actions ?? []) {
-      sim.at(action.at, () => ports.spawn(() => perform(sim, api, ports, action, link)));
+    for (const action of spec.actions) {
+      sim.at(action.at, () =>
+        ports.spawn(async () =>
+          action.fault === undefined
+            ? performAction(ctx, action)
+            : applyFault(sim, toFault(action.fault, link)),
+        ),
+      );
     }
-    // The runner observes the cluster like any client: through an informer on pods.
+    // The runner observes the cluster like any client: through informers on pods and nodes.
     const pods = new Informer(ports, api, 'Pod');
     pods.start();
+    const nodes = new Informer(ports, api, 'Node');
+    nodes.start();
     const checkAll = (): void => {
+      if (nodes.hasSynced) finalNodes = nodeSummaries(layout.nodes, nodes.list());
       if (pods.hasSynced) {
         finalPods = pods.list().map(summarize);
         (spec.expect ?? []).forEach((e, i) => {
@@ -229,7 +260,8 @@ export function startScenario(scenario: Scenario, options: RunOptions): Scenario
       traceRecords: sim.trace.records,
       traceHash: sim.trace.digest(),
       pods: finalPods,
-      nodes: layout.nodes,
+      nodes: finalNodes,
+      rejections: [...rejections],
       expectations,
       passed: expectations.every((e) => e.passed),
     };
@@ -261,74 +293,6 @@ function checkProcessNames(scenario: Scenario, sim: Simulation): void {
   if (problems.length > 0) throw new ScenarioError(scenario.metadata.name, problems);
 }
 
-/** Whether a failed request may succeed later: no reply, overload, or a 5xx. */
-function retryable(status: number): boolean {
-  return status >= 500 || status === 429;
-}
-
-/**
- * Runs a request until the control plane answers it for good: retried every second while the
- * API server or the store is unavailable, as a user repeating a kubectl command would.
- */
-async function untilAnswered<T>(
-  ports: ProcessPorts,
-  request: () => Promise<ApiResult<T>>,
-  retryAlso: (r: ApiResult<T>) => boolean = () => false,
-): Promise<ApiResult<T>> {
-  while (true) {
-    const r = await request();
-    if (r.ok || (!retryable(r.status) && !retryAlso(r))) return r;
-    await ports.clock.sleep(1_000_000);
-  }
-}
-
-/** Creates an object; a system namespace not created yet by the API server is waited for. */
-async function applyWithRetry(
-  api: ApiClient,
-  ports: ProcessPorts,
-  manifest: KObject,
-): Promise<void> {
-  const missingSystemNamespace = (r: ApiResult<KObject>): boolean =>
-    !r.ok &&
-    r.status === 404 &&
-    SYSTEM_NAMESPACES.some((ns) => r.error.message === `namespaces "${ns}" not found`);
-  const r = await untilAnswered(ports, () => api.create(manifest), missingSystemNamespace);
-  if (!r.ok && r.status !== 409) {
-    ports.trace.emit('runner.apply-failed', {
-      kind: manifest.kind,
-      name: manifest.metadata?.name ?? '',
-      status: r.status,
-      message: r.error.message ?? '',
-    });
-  }
-}
-
-async function perform(
-  sim: Simulation,
-  api: ApiClient,
-  ports: ProcessPorts,
-  action: ScenarioAction,
-  link: LinkOptions,
-): Promise<void> {
-  if (action.fault !== undefined) return applyFault(sim, toFault(action.fault, link));
-  if (action.apply !== undefined) return applyWithRetry(api, ports, action.apply as KObject);
-  if (action.delete !== undefined) {
-    const d = action.delete;
-    const r = await untilAnswered(ports, () =>
-      api.delete(d.kind as KObject['kind'], d.namespace ?? 'default', d.name),
-    );
-    ports.trace.emit('runner.delete', { kind: d.kind, name: d.name, status: r.status });
-    return;
-  }
-  if (action.scale !== undefined) {
-    const s = action.scale;
-    const r = await untilAnswered(ports, () =>
-      api.patch(s.kind, s.namespace ?? 'default', s.name, { spec: { replicas: s.replicas } }),
-    );
-    ports.trace.emit('runner.scale', { name: s.name, replicas: s.replicas, status: r.status });
-  }
-}
-
 function summarize(p: Pod): PodSummary {
   return {
     name: p.metadata.name ?? '',
@@ -337,7 +301,31 @@ function summarize(p: Pod): PodSummary {
     phase: p.status?.phase ?? 'Pending',
     terminating: p.metadata.deletionTimestamp !== undefined,
     labels: p.metadata.labels ?? {},
+    restarts: (p.status?.containerStatuses ?? []).reduce((n, c) => n + (c.restartCount ?? 0), 0),
   };
+}
+
+function unknownNode(name: string): NodeSummary {
+  return { name, ready: 'Unknown', unschedulable: false, taints: [] };
+}
+
+/** The planned nodes in their order, then any other Node objects by name. */
+function nodeSummaries(planned: readonly string[], observed: readonly Node[]): NodeSummary[] {
+  const byName = new Map(observed.map((n) => [n.metadata.name ?? '', n]));
+  const others = [...byName.keys()].filter((n) => !planned.includes(n)).sort();
+  return [...planned, ...others].map((name) => {
+    const n = byName.get(name);
+    if (n === undefined) return unknownNode(name);
+    const ready = n.status?.conditions?.find((c) => c.type === 'Ready')?.status;
+    return {
+      name,
+      ready: ready === 'True' || ready === 'False' ? ready : 'Unknown',
+      unschedulable: n.spec?.unschedulable === true,
+      taints: (n.spec?.taints ?? []).map(
+        (t) => `${t.key}${t.value ? `=${t.value}` : ''}:${t.effect}`,
+      ),
+    };
+  });
 }
 
 function nameOf(e: Expectation): string {

@@ -62,7 +62,7 @@ describe('ksim CLI', () => {
     const { code, output, errors } = await ksim('run', bad);
     expect(code).toBe(2);
     expect(output).toBe('');
-    expect(errors).toMatch(/line \d+: spec\.cluster\.nodes\[0\]\.count: must be >= 1, got -1/);
+    expect(errors).toMatch(/bad\.yaml:\d+: spec\.cluster\.nodes\[0\]\.count: must be >= 1, got -1/);
     expect((await ksim('run', join(dir, 'missing.yaml'))).errors).toBe(
       `ksim: cannot read scenario ${join(dir, 'missing.yaml')}: no such file or directory`,
     );

@@ -165,8 +165,8 @@ describe('scenario files declare core/v1 objects', () => {
     expect(
       problems(withRanges('{ clusterIPRange: 10.0.0.0/8, nodePortRange: 30100-30000 }')),
     ).toEqual([
-      'line 9: spec.cluster: serviceNetwork: specified --service-cluster-ip-range is too large; for 32-bit addresses, the mask must be >= 12',
-      'line 9: spec.cluster: serviceNetwork: --service-node-port-range: invalid port range "30100-30000"',
+      'core-kinds.yaml:9: spec.cluster: serviceNetwork: specified --service-cluster-ip-range is too large; for 32-bit addresses, the mask must be >= 12',
+      'core-kinds.yaml:9: spec.cluster: serviceNetwork: --service-node-port-range: invalid port range "30100-30000"',
     ]);
   });
 });

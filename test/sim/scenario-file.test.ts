@@ -17,9 +17,9 @@ function problems(text: string): string[] {
 
 describe('scenario files', () => {
   it('accepts the shipped scenarios', () => {
-    for (const name of ['quickstart', 'node-crash', 'store-failover', 'deployment']) {
-      const text = readFileSync(new URL(`../../scenarios/${name}.yaml`, import.meta.url), 'utf8');
-      expect(parseScenario(text).metadata.name).toBe(name);
+    for (const name of ['quickstart', 'node-crash', 'store-failover', 'deployment', 'drain']) {
+      const path = new URL(`../../scenarios/${name}.yaml`, import.meta.url).pathname;
+      expect(parseScenario(readFileSync(path, 'utf8'), path).metadata.name).toBe(name);
     }
     expect(parseScenario(base).spec.duration).toBe(120_000_000);
   });
@@ -28,7 +28,7 @@ describe('scenario files', () => {
     const text = base.replace('count: 3', 'count: 3\n        cpus: 4');
     const line = text.split('\n').findIndex((l) => l.includes('cpus: 4')) + 1;
     expect(problems(text)).toEqual([
-      `line ${line}: spec.cluster.nodes[0].cpus: unknown field (expected one of: namePrefix, count, capacity, labels, imagePullSeconds)`,
+      `test.yaml:${line}: spec.cluster.nodes[0].cpus: unknown field (expected one of: namePrefix, count, capacity, labels, imagePullSeconds, taints, unschedulable)`,
     ]);
   });
 
@@ -76,14 +76,14 @@ describe('scenario files', () => {
     );
     const got = problems(text).join('\n');
     expect(got).toMatch(
-      /spec\.actions\[0\]: an action needs exactly one of fault, apply, delete, scale \(got none\)/,
+      /spec\.actions\[0\]: an action needs exactly one of fault, apply, delete, scale, patch, cordon, uncordon, drain, taint, label, restart \(got none\)/,
     );
     expect(got).toMatch(/spec\.actions\[1\]\.at: is after the end of the scenario/);
     expect(got).toMatch(/spec\.actions\[2\]\.fault\.kind: expected one of crash, restart/);
   });
 
   it('reports YAML syntax errors with a line', () => {
-    expect(problems('spec: [unclosed')[0]).toMatch(/^line 1: YAML syntax/);
+    expect(problems('spec: [unclosed')[0]).toMatch(/^test\.yaml:1: YAML syntax/);
   });
 
   it('parses durations', () => {

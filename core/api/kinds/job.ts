@@ -76,7 +76,8 @@ export function defaultJob(job: Job): Job {
           },
     ),
   };
-  const template = defaultPodTemplate(spec.template);
+  // The template is a struct in upstream's JobSpec, not a pointer: missing, it is the zero one.
+  const template = defaultPodTemplate(spec.template ?? ({} as PodTemplateSpec));
   const templateLabels = spec.template?.metadata?.labels;
   const labels = job.metadata.labels;
   return {

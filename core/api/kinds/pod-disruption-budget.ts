@@ -26,6 +26,8 @@ export const POD_DISRUPTION_BUDGET = defineResource<PodDisruptionBudget>({
     namespaced: true,
     shortNames: ['pdb'],
   },
+  // A missing spec decodes to Go's zero PodDisruptionBudgetSpec, which is valid: it selects nothing.
+  defaults: (pdb) => (pdb.spec === undefined ? { ...pdb, spec: {} } : pdb),
   // podDisruptionBudgetStrategy.PrepareForCreate: status starts empty.
   prepareForCreate: (pdb) => ({
     ...pdb,

@@ -3,6 +3,7 @@
  * staging/src/k8s.io/api/core/v1/types.go).
  */
 import { defaultPod } from '../defaults.ts';
+import { isQuantityError, parseQuantity } from '../quantity.ts';
 import { OBJECT_META_FIELD_LABELS, objectMetaFields } from '../field-selectors.ts';
 import { validateObjectMetaUpdate } from '../meta-validation.ts';
 import { computePodQOS, isPodTerminal } from '../pod-helpers.ts';
@@ -96,6 +97,24 @@ const FIELD_LABELS = [
   'status.nominatedNodeName',
 ];
 
+/**
+ * Upstream decodes every resource quantity into a resource.Quantity as it reads the body, so a
+ * malformed one is a 400 before defaulting; everything after (the QoS class PrepareForCreate
+ * computes, the scheduler) may then parse them without a check.
+ */
+function decodePod(pod: Pod): Pod | string {
+  const spec = pod.spec ?? {};
+  for (const c of [...(spec.initContainers ?? []), ...(spec.containers ?? [])]) {
+    for (const list of [c.resources?.requests, c.resources?.limits]) {
+      for (const value of Object.values(list ?? {})) {
+        const q = parseQuantity(value);
+        if (isQuantityError(q)) return q.reason;
+      }
+    }
+  }
+  return pod;
+}
+
 export const POD = defineResource<Pod>({
   discovery: {
     kind: 'Pod',
@@ -106,6 +125,7 @@ export const POD = defineResource<Pod>({
     categories: ['all'],
   },
   defaults: defaultPod,
+  decode: decodePod,
   // podStrategy.PrepareForCreate: status starts over as Pending with the pod's QoS class.
   prepareForCreate: (pod) => ({
     ...pod,

@@ -13,12 +13,25 @@ import { elementType, isList, isMap, structFields, type TypeCode } from './schem
 
 /** The first type error in `value` read as `type`, or undefined when there is none. */
 export function typeError(value: unknown, type: TypeCode): string | undefined {
+  return typeErrorAt(value, type)?.message;
+}
+
+/**
+ * The first type error and where it is: `steps` from the root, list indexes and map keys
+ * included, for a reader that points at the offending line of a file.
+ */
+export function typeErrorAt(
+  value: unknown,
+  type: TypeCode,
+): { readonly message: string; readonly steps: readonly (string | number)[] } | undefined {
   const found = check(value, type, type);
   if (found === undefined) return undefined;
   const what = `cannot unmarshal ${jsonKind(found.value)} into`;
-  return found.path.length === 0
-    ? `json: ${what} Go value of type ${goType(found.type)}`
-    : `json: ${what} Go struct field ${shortName(found.owner)}.${found.path.join('.')} of type ${goType(found.type)}`;
+  const message =
+    found.path.length === 0
+      ? `json: ${what} Go value of type ${goType(found.type)}`
+      : `json: ${what} Go struct field ${shortName(found.owner)}.${found.path.join('.')} of type ${goType(found.type)}`;
+  return { message, steps: found.steps };
 }
 
 interface Found {
@@ -28,6 +41,8 @@ interface Found {
   readonly owner: TypeCode;
   /** JSON member names from the root, without list indexes or map keys (as Go prints them). */
   readonly path: string[];
+  /** Every step from the root: member names, list indexes and map keys. */
+  readonly steps: (string | number)[];
 }
 
 function check(value: unknown, type: TypeCode, owner: TypeCode): Found | undefined {
@@ -36,35 +51,41 @@ function check(value: unknown, type: TypeCode, owner: TypeCode): Found | undefin
     case 'x':
       return undefined;
     case 's':
-      return typeof value === 'string' ? undefined : { value, type, owner, path: [] };
+      return typeof value === 'string' ? undefined : { value, type, owner, path: [], steps: [] };
     case 'n':
-      return typeof value === 'number' ? undefined : { value, type, owner, path: [] };
+      return typeof value === 'number' ? undefined : { value, type, owner, path: [], steps: [] };
     case 'b':
-      return typeof value === 'boolean' ? undefined : { value, type, owner, path: [] };
+      return typeof value === 'boolean' ? undefined : { value, type, owner, path: [], steps: [] };
   }
   if (isList(type)) {
-    if (!Array.isArray(value)) return { value, type, owner, path: [] };
+    if (!Array.isArray(value)) return { value, type, owner, path: [], steps: [] };
     const item = elementType(type);
-    for (const v of value) {
-      const found = check(v, item, owner);
-      if (found !== undefined) return found;
+    for (let i = 0; i < value.length; i++) {
+      const found = check(value[i], item, owner);
+      if (found !== undefined) {
+        found.steps.unshift(i);
+        return found;
+      }
     }
     return undefined;
   }
   const isObject = typeof value === 'object' && !Array.isArray(value);
   if (isMap(type)) {
-    if (!isObject) return { value, type, owner, path: [] };
+    if (!isObject) return { value, type, owner, path: [], steps: [] };
     const valueType = elementType(type);
     const obj = value as Record<string, unknown>;
     for (const k in obj) {
       const found = check(obj[k], valueType, owner);
-      if (found !== undefined) return found;
+      if (found !== undefined) {
+        found.steps.unshift(k);
+        return found;
+      }
     }
     return undefined;
   }
   const fields = structFields(type);
   if (fields === undefined) return undefined;
-  if (!isObject) return { value, type, owner, path: [] };
+  if (!isObject) return { value, type, owner, path: [], steps: [] };
   const obj = value as Record<string, unknown>;
   for (const k in obj) {
     const fieldType = fields[k];
@@ -72,6 +93,7 @@ function check(value: unknown, type: TypeCode, owner: TypeCode): Found | undefin
     const found = check(obj[k], fieldType, type);
     if (found !== undefined) {
       found.path.unshift(k);
+      found.steps.unshift(k);
       return found;
     }
   }

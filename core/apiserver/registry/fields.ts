@@ -14,7 +14,12 @@ import type { ResourceDefinition } from '../../api/kinds/index.ts';
 import { trackUpdate, type TypeModel, type Writer } from '../../api/managed-fields/index.ts';
 import type { ObjectMeta } from '../../api/meta-types.ts';
 import { patchMetaOf, type JsonObject } from '../../api/patch/index.ts';
-import { duplicateFields, kindType, pruneUnknownFields } from '../../api/schema/index.ts';
+import {
+  duplicateFields,
+  kindType,
+  pruneUnknownFields,
+  type Pruned,
+} from '../../api/schema/index.ts';
 import type { Status } from '../../api/status-types.ts';
 import { formatTime } from '../../api/time.ts';
 import type { KObject } from '../../api/types.ts';
@@ -29,8 +34,7 @@ import type { RequestContext } from './context.ts';
 export function checkFields<T>(ctx: RequestContext, info: RequestInfo, obj: T): T | Status {
   const mode = ctx.options.fieldValidation;
   if (mode === undefined || mode === 'Ignore') return obj;
-  const type = kindType(info.resource.apiVersion, info.resource.kind);
-  const pruned = type === undefined ? { value: obj, unknown: [] } : pruneUnknownFields(obj, type);
+  const pruned = unknownFields(info, obj);
   const duplicates = ctx.rawBody === undefined ? [] : duplicateFields(ctx.rawBody);
   if (pruned.unknown.length === 0 && duplicates.length === 0) return obj;
   const problems = [
@@ -40,6 +44,12 @@ export function checkFields<T>(ctx: RequestContext, info: RequestInfo, obj: T): 
   if (mode === 'Strict') return errors.badRequest(`strict decoding error: ${problems.join(', ')}`);
   for (const p of problems) ctx.warn(p);
   return pruned.value;
+}
+
+/** `obj` without the fields its kind does not declare, and their paths (`spec.replica`). */
+export function unknownFields<T>(info: RequestInfo, obj: T): Pruned<T> {
+  const type = kindType(info.resource.apiVersion, info.resource.kind);
+  return type === undefined ? { value: obj, unknown: [] } : pruneUnknownFields(obj, type);
 }
 
 const models = new WeakMap<ResourceDefinition, TypeModel>();

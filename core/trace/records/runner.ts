@@ -33,6 +33,28 @@ export const RUNNER_RECORDS = traceGroup(
         status: status(),
       }),
     }),
+    traceRecord('runner.action', {
+      level: 'info',
+      doc: 'A scenario action on an object was answered: `apply` (server-side, field manager `ksim`), `patch`, `cordon`, `uncordon`, `drain` (its cordon), `taint`, `label` or `restart` (as kubectl rollout restart).',
+      fields: z.strictObject({
+        action: z.string().describe('The action, as the scenario names it.'),
+        kind: objectKind(),
+        namespace: z.string().describe('The namespace; empty for a cluster-scoped object.'),
+        name: objectName(),
+        status: status(),
+        message: z.string().optional().describe("The API server's message, when it refused."),
+      }),
+    }),
+    traceRecord('runner.evict', {
+      level: 'info',
+      doc: 'An eviction a scenario `drain` asked for was answered (pods/eviction). A 429 means a PodDisruptionBudget holds the pod back: the drain asks again 5 s later, as kubectl drain does.',
+      fields: z.strictObject({
+        pod: z.string().describe('The pod, as namespace/name.'),
+        node: z.string().describe('The node being drained.'),
+        status: status(),
+        message: z.string().optional().describe("The API server's message, when it refused."),
+      }),
+    }),
     traceRecord('runner.verdict', {
       level: 'info',
       doc: "The verdict on one of the scenario's `expect` entries, written at the end of the run in the order the scenario lists them.",

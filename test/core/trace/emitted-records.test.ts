@@ -111,8 +111,8 @@ spec:
       value: 1000
     - apiVersion: v1
       kind: Pod
-      metadata: { name: no-containers, namespace: default }
-      spec: { containers: [] }
+      metadata: { name: lost, namespace: missing }
+      spec: { containers: [{ name: app, image: nginx:1.25 }] }
     - apiVersion: v1
       kind: Pod
       metadata: { name: too-big, namespace: default }
@@ -163,6 +163,13 @@ spec:
     - { at: 60s, fault: { kind: wipe-disk, process: node-2 } }
     - { at: 61s, fault: { kind: clock-jump, process: node-2, by: 1s } }
     - { at: 62s, fault: { kind: clock-rate, process: node-2, rate: 1.01 } }
+    - { at: 63s, cordon: { node: node-1 } }
+    - { at: 63s, uncordon: { node: node-1 } }
+    - { at: 64s, taint: { node: node-1, add: ['team=a:PreferNoSchedule'] } }
+    - { at: 64s, label: { kind: Node, name: node-1, set: { zone: a } } }
+    - at: 65s
+      patch: { kind: ReplicaSet, name: web, type: merge, patch: { metadata: { annotations: { a: b } } } }
+    - { at: 66s, drain: { node: node-1 } }
     - { at: 70s, fault: { kind: crash, process: node-2 } }
     - { at: 200s, fault: { kind: restart, process: node-2 } }
 `;
@@ -173,7 +180,8 @@ describe('every emitted trace record matches its definition', () => {
     .sort();
 
   it.each(scenarioFiles)('scenarios/%s at debug level', async (file) => {
-    const scenario = parseScenario(readFileSync(join(SCENARIOS, file), 'utf8'), file);
+    const path = join(SCENARIOS, file);
+    const scenario = parseScenario(readFileSync(path, 'utf8'), path);
     const { sink, problems } = checked();
     await runScenario(scenario, {
       seed: scenario.spec.seed ?? 1,
