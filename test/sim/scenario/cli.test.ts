@@ -9,10 +9,14 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../../sim/cli/main.ts';
 
-async function ksim(...args: string[]): Promise<{ code: number; output: string }> {
+/** Runs the CLI: `output` is what it wrote to stdout, `errors` what it wrote to stderr. */
+async function ksim(...args: string[]): Promise<{ code: number; output: string; errors: string }> {
   const lines: string[] = [];
-  const code = await main(['node', 'ksim', ...args], (s) => lines.push(s));
-  return { code, output: lines.join('\n') };
+  const errors: string[] = [];
+  const code = await main(['node', 'ksim', ...args], (s) => lines.push(s), {
+    err: (s) => errors.push(s),
+  });
+  return { code, output: lines.join('\n'), errors: errors.join('\n') };
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'ksim-cli-manifests-'));
@@ -44,17 +48,18 @@ describe('ksim run with manifests', () => {
       scenario,
       `${SCENARIO}  objects:\n    - file: bad-pod.yaml\n    - { kind: Pod }\n`,
     );
-    const { code, output } = await ksim('run', scenario);
+    const { code, output, errors } = await ksim('run', scenario);
     expect(code).toBe(2);
-    expect(output).toContain(`${scenario}: invalid scenario`);
+    expect(output).toBe('');
+    expect(errors).toContain(`ksim: ${scenario}: invalid scenario`);
     // Upstream's decoder refuses a malformed quantity before anything reads the pod (a 400).
-    expect(output).toContain(
+    expect(errors).toContain(
       `bad-pod.yaml:10: Pod in version "v1" cannot be handled as a Pod: quantities must match the regular expression`,
     );
-    expect(output).toContain(
+    expect(errors).toContain(
       `${scenario}:10: spec.objects[1].apiVersion: apiVersion is required (Pod is served as v1)`,
     );
-    expect(output).not.toMatch(/virtual time/);
+    expect(errors).not.toMatch(/virtual time/);
   });
 
   it('adds plain manifests with --objects, and lists pods and node state', async () => {
@@ -85,6 +90,6 @@ describe('ksim run with manifests', () => {
 
     const bad = await ksim('run', scenario, '--objects', join(dir, 'bad-pod.yaml'));
     expect(bad.code).toBe(2);
-    expect(bad.output).toMatch(/bad-pod\.yaml:10: Pod in version "v1" cannot be handled/);
+    expect(bad.errors).toMatch(/bad-pod\.yaml:10: Pod in version "v1" cannot be handled/);
   });
 });
