@@ -17,10 +17,10 @@ import { WorkQueue } from '../../client/workqueue.ts';
 import type { ProcessPorts } from '../../ports/process.ts';
 import { waitForCacheSync } from '../common/cache-sync.ts';
 import type { Controller } from '../common/controller.ts';
+import { claimObjects } from '../common/controller-ref-manager.ts';
 import { EventRecorder } from '../common/events.ts';
 import { POD_CONTROLLER_INDEX, podControllerIndex } from '../common/pod-indexes.ts';
 import type { SharedInformers } from '../common/shared-informers.ts';
-import { claimReplicaSets } from './replica-set-claims.ts';
 import { DEPLOYMENT_GVK, Rollout } from './rollout.ts';
 
 export interface DeploymentControllerOptions {
@@ -193,7 +193,7 @@ export class DeploymentController implements Controller {
         return ref === undefined || ref.uid === d.metadata.uid;
       });
     const controllerRef = newControllerRef(d, DEPLOYMENT_GVK);
-    const claim = await claimReplicaSets(this.api, d, matcher, controllerRef, candidates);
+    const claim = await claimObjects(this.api, d, 'ReplicaSet', matcher, controllerRef, candidates);
     if (claim.error !== undefined) return { error: claim.error, rollout: undefined };
     const now = this.ports.clock.now();
     const rollout = new Rollout(

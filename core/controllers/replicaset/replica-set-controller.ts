@@ -19,12 +19,12 @@ import { isPodActive, podsToDelete } from '../common/active-pods.ts';
 import { describeFailure, outcomeUnknown } from '../common/api-errors.ts';
 import { waitForCacheSync } from '../common/cache-sync.ts';
 import type { Controller } from '../common/controller.ts';
+import { claimObjects } from '../common/controller-ref-manager.ts';
+import { podFromTemplate } from '../common/pod-template.ts';
 import { ControllerExpectations, EXPECTATIONS_TIMEOUT_US } from '../common/expectations.ts';
 import { orphanIndexKey, POD_CONTROLLER_INDEX, podControllerIndex } from '../common/pod-indexes.ts';
 import type { SharedInformers } from '../common/shared-informers.ts';
 import { SLOW_START_INITIAL_BATCH_SIZE, slowStartBatch } from '../common/slow-start.ts';
-import { claimPods } from './pod-claims.ts';
-import { podFromTemplate } from './pod-template.ts';
 import { calculateStatus, statusUnchanged } from './replica-set-status.ts';
 
 export interface ReplicaSetControllerOptions {
@@ -206,7 +206,7 @@ export class ReplicaSetController implements Controller {
     const matcher = labelSelectorMatcher(rs.spec.selector);
     const controllerRef = newControllerRef(rs, RS_GVK);
     const candidates = this.ownedOrOrphanPods(rs).filter(isPodActive);
-    const claim = await claimPods(this.api, rs, matcher, controllerRef, candidates);
+    const claim = await claimObjects(this.api, rs, 'Pod', matcher, controllerRef, candidates);
     if (claim.error !== undefined) return claim.error;
     const active = claim.claimed;
     let manageError: SyncError;
@@ -264,7 +264,9 @@ export class ReplicaSetController implements Controller {
     this.ports.trace.emit('rs.create-pods', { rs: key, count });
     let unknown = 0;
     const result = await slowStartBatch(count, SLOW_START_INITIAL_BATCH_SIZE, async () => {
-      const r = await this.api.create(podFromTemplate(rs, controllerRef));
+      const r = await this.api.create(
+        podFromTemplate(rs.spec.template, rs.metadata, controllerRef),
+      );
       if (r.ok) return undefined;
       if (outcomeUnknown(r)) unknown++;
       return `create pod for ${key}: ${describeFailure(r)}`;
