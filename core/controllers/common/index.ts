@@ -11,3 +11,4 @@ export * from './canonical-json.ts';
 export * from './controller-ref-manager.ts';
 export * from './hash.ts';
 export * from './pod-template.ts';
+export * from './worker.ts';

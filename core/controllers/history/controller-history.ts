@@ -4,6 +4,7 @@
  * ControllerRevision owned by it, named after a hash of its data and numbered in order of use.
  */
 import type { ControllerRevision } from '../../api/kinds/controller-revision.ts';
+import type { PodTemplateSpec } from '../../api/pod-types.ts';
 import { newControllerRef, type GroupVersionKind, type HasMeta } from '../../api/meta.ts';
 import { parseTime } from '../../api/time.ts';
 import { canonicalJson } from '../common/canonical-json.ts';
@@ -95,4 +96,21 @@ export function findEqualRevisions(
 export function nextRevision(sorted: readonly ControllerRevision[]): number {
   const last = sorted.at(-1);
   return last === undefined ? 1 : last.revision + 1;
+}
+
+/**
+ * getPatch of both controllers: a revision's data is the template as a strategic-merge patch
+ * that replaces the template whole, so applying it needs no merge.
+ */
+export function templateRevisionData(template: PodTemplateSpec | undefined): object {
+  return { spec: { template: { ...template, $patch: 'replace' } } };
+}
+
+/** The template a revision's data holds (ApplyRevision of that patch). */
+export function revisionTemplate(revision: ControllerRevision): PodTemplateSpec | undefined {
+  const data = revision.data as { spec?: { template?: PodTemplateSpec & { $patch?: string } } };
+  const patched = data.spec?.template;
+  if (patched === undefined) return undefined;
+  const { $patch: _replace, ...template } = patched;
+  return template;
 }

@@ -19,6 +19,7 @@ import { isPodActive, podsToDelete } from '../common/active-pods.ts';
 import { describeFailure, outcomeUnknown } from '../common/api-errors.ts';
 import { waitForCacheSync } from '../common/cache-sync.ts';
 import type { Controller } from '../common/controller.ts';
+import { runWorker } from '../common/worker.ts';
 import { claimObjects } from '../common/controller-ref-manager.ts';
 import { podFromTemplate } from '../common/pod-template.ts';
 import { ControllerExpectations, EXPECTATIONS_TIMEOUT_US } from '../common/expectations.ts';
@@ -88,7 +89,14 @@ export class ReplicaSetController implements Controller {
 
   async run(): Promise<void> {
     await waitForCacheSync(this.ports.clock, [this.rsInformer, this.podInformer]);
-    for (let i = 0; i < this.options.workers; i++) this.ports.spawn(() => this.worker());
+    for (let i = 0; i < this.options.workers; i++)
+      this.ports.spawn(() =>
+        runWorker(
+          this.queue,
+          (key) => this.sync(key),
+          (key, error) => this.ports.trace.debug('rs.sync-error', { rs: key, error }),
+        ),
+      );
   }
 
   stop(): void {
@@ -177,20 +185,6 @@ export class ReplicaSetController implements Controller {
   }
 
   // ---- workers -------------------------------------------------------------------------------
-
-  private async worker(): Promise<void> {
-    while (true) {
-      const key = await this.queue.get();
-      if (key === undefined) return;
-      const error = await this.sync(key);
-      if (error === undefined) this.queue.forget(key);
-      else {
-        this.ports.trace.debug('rs.sync-error', { rs: key, error });
-        this.queue.addRateLimited(key);
-      }
-      this.queue.done(key);
-    }
-  }
 
   private async sync(key: string): Promise<SyncError> {
     const rs = this.rsInformer.get(key);
