@@ -12,3 +12,4 @@ export * from './controller-ref-manager.ts';
 export * from './hash.ts';
 export * from './pod-template.ts';
 export * from './worker.ts';
+export * from './owner-lookup.ts';

@@ -1,11 +1,5 @@
 import type { DaemonSet } from '../../api/kinds/daemon-set.ts';
-import {
-  getControllerOf,
-  isBeingDeleted,
-  keyOf,
-  newControllerRef,
-  objectKey,
-} from '../../api/meta.ts';
+import { getControllerOf, isBeingDeleted, keyOf, newControllerRef } from '../../api/meta.ts';
 import type { OwnerReference } from '../../api/meta-types.ts';
 import type { Node } from '../../api/node-types.ts';
 import { isPodReady } from '../../api/pod-helpers.ts';
@@ -23,10 +17,10 @@ import { EventRecorder } from '../common/events.ts';
 import { ControllerExpectations, EXPECTATIONS_TIMEOUT_US } from '../common/expectations.ts';
 import {
   controllerIndex,
-  orphanIndexKey,
   POD_CONTROLLER_INDEX,
   podControllerIndex,
 } from '../common/pod-indexes.ts';
+import { ownedOrOrphans, ownersSelecting, resolveControllerRef } from '../common/owner-lookup.ts';
 import { podFromTemplate } from '../common/pod-template.ts';
 import type { SharedInformers } from '../common/shared-informers.ts';
 import { SLOW_START_INITIAL_BATCH_SIZE, slowStartBatch } from '../common/slow-start.ts';
@@ -152,10 +146,15 @@ export class DaemonSetController implements Controller {
     }
     const ref = getControllerOf(pod);
     if (ref === undefined) {
-      for (const ds of this.matching(pod)) this.queue.add(keyOf(ds));
+      for (const ds of ownersSelecting(this.dsInformer, pod)) this.queue.add(keyOf(ds));
       return;
     }
-    const ds = this.resolveControllerRef(pod.metadata.namespace, ref);
+    const ds = resolveControllerRef(
+      this.dsInformer,
+      DAEMON_SET_GVK.kind,
+      pod.metadata.namespace,
+      ref,
+    );
     if (ds === undefined) return;
     this.expectations.creationObserved(keyOf(ds));
     this.queue.add(keyOf(ds));
@@ -170,14 +169,24 @@ export class DaemonSetController implements Controller {
     const oldRef = getControllerOf(old);
     const curRef = getControllerOf(cur);
     if (oldRef !== undefined && oldRef.uid !== curRef?.uid) {
-      const prev = this.resolveControllerRef(old.metadata.namespace, oldRef);
+      const prev = resolveControllerRef(
+        this.dsInformer,
+        DAEMON_SET_GVK.kind,
+        old.metadata.namespace,
+        oldRef,
+      );
       if (prev !== undefined) this.queue.add(keyOf(prev));
     }
     if (curRef === undefined) {
-      for (const ds of this.matching(cur)) this.queue.add(keyOf(ds));
+      for (const ds of ownersSelecting(this.dsInformer, cur)) this.queue.add(keyOf(ds));
       return;
     }
-    const ds = this.resolveControllerRef(cur.metadata.namespace, curRef);
+    const ds = resolveControllerRef(
+      this.dsInformer,
+      DAEMON_SET_GVK.kind,
+      cur.metadata.namespace,
+      curRef,
+    );
     if (ds === undefined) return;
     this.queue.add(keyOf(ds));
     const minReadySeconds = ds.spec.minReadySeconds ?? 0;
@@ -188,28 +197,15 @@ export class DaemonSetController implements Controller {
   private podDeleted(pod: Pod): void {
     const ref = getControllerOf(pod);
     if (ref === undefined) return;
-    const ds = this.resolveControllerRef(pod.metadata.namespace, ref);
+    const ds = resolveControllerRef(
+      this.dsInformer,
+      DAEMON_SET_GVK.kind,
+      pod.metadata.namespace,
+      ref,
+    );
     if (ds === undefined) return;
     this.expectations.deletionObserved(keyOf(ds), keyOf(pod));
     this.queue.add(keyOf(ds));
-  }
-
-  private resolveControllerRef(
-    namespace: string | undefined,
-    ref: OwnerReference,
-  ): DaemonSet | undefined {
-    if (ref.kind !== DAEMON_SET_GVK.kind) return undefined;
-    const ds = this.dsInformer.get(objectKey(namespace, ref.name));
-    return ds !== undefined && ds.metadata.uid === ref.uid ? ds : undefined;
-  }
-
-  /** getDaemonSetsForPod: the DaemonSets that could adopt an orphan. */
-  private matching(pod: Pod): DaemonSet[] {
-    return this.dsInformer.list().filter((ds) => {
-      if (ds.metadata.namespace !== pod.metadata.namespace) return false;
-      const m = labelSelectorMatcher(ds.spec.selector);
-      return !m.empty && m.matches(pod.metadata.labels);
-    });
   }
 
   // ---- sync ----------------------------------------------------------------------------------
@@ -241,7 +237,7 @@ export class DaemonSetController implements Controller {
       'ControllerRevision',
       matcher,
       ref,
-      this.ownedOrOrphans(this.revisionInformer, ds),
+      ownedOrOrphans(this.revisionInformer, ds),
     );
     if (revisions.error !== undefined) return revisions.error;
     const history = await constructHistory(this.api, ds, revisions.claimed);
@@ -255,7 +251,7 @@ export class DaemonSetController implements Controller {
       'Pod',
       matcher,
       ref,
-      this.ownedOrOrphans(this.podInformer, ds),
+      ownedOrOrphans(this.podInformer, ds),
     );
     if (pods.error !== undefined) return pods.error;
     const manageError = await this.manage(key, ds, nodes, pods.claimed, hash);
@@ -280,16 +276,6 @@ export class DaemonSetController implements Controller {
     return this.nodeInformer
       .list()
       .sort((a, b) => ((a.metadata.name ?? '') < (b.metadata.name ?? '') ? -1 : 1));
-  }
-
-  private ownedOrOrphans<K extends 'Pod' | 'ControllerRevision'>(
-    informer: Informer<K>,
-    ds: DaemonSet,
-  ) {
-    return [
-      ...informer.byIndex(POD_CONTROLLER_INDEX, ds.metadata.uid ?? ''),
-      ...informer.byIndex(POD_CONTROLLER_INDEX, orphanIndexKey(ds.metadata.namespace ?? '')),
-    ];
   }
 
   /**
@@ -434,7 +420,7 @@ export class DaemonSetController implements Controller {
     hash: string,
     updateObservedGeneration: boolean,
   ): Promise<SyncError> {
-    const pods = this.ownedOrOrphans(this.podInformer, ds).filter(
+    const pods = ownedOrOrphans(this.podInformer, ds).filter(
       (p) => getControllerOf(p)?.uid === ds.metadata.uid,
     );
     const nowUs = this.ports.clock.now();

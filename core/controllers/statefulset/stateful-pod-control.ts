@@ -8,7 +8,7 @@ import type { PersistentVolumeClaim } from '../../api/kinds/persistent-volume-cl
 import type { StatefulSet } from '../../api/kinds/stateful-set.ts';
 import { isBeingDeleted, keyOf } from '../../api/meta.ts';
 import type { Pod } from '../../api/pod-types.ts';
-import type { ApiClient } from '../../client/api-client.ts';
+import type { ApiClient, ApiResult } from '../../client/api-client.ts';
 import type { Trace } from '../../ports/trace.ts';
 import { describeFailure } from '../common/api-errors.ts';
 import type { EventRecorder } from '../common/events.ts';
@@ -46,24 +46,7 @@ export class StatefulPodControl {
       ordinal: getOrdinal(pod),
       revision: podRevision(pod) ?? '',
     });
-    const r = await this.api.create(pod);
-    if (r.ok) {
-      this.podEvent(
-        set,
-        'Normal',
-        'SuccessfulCreate',
-        `create Pod ${name} in StatefulSet ${set.metadata.name} successful`,
-      );
-      return undefined;
-    }
-    const error = describeFailure(r);
-    this.podEvent(
-      set,
-      'Warning',
-      'FailedCreate',
-      `create Pod ${name} in StatefulSet ${set.metadata.name} failed error: ${error}`,
-    );
-    return `create pod ${name}: ${error}`;
+    return this.report(set, 'create', name, await this.api.create(pod));
   }
 
   /** UpdateStatefulPod: put back the pod's identity, storage and its claims' owners. */
@@ -72,24 +55,7 @@ export class StatefulPodControl {
     if (claims !== undefined) return claims;
     const fixed = withIdentityAndStorage(set, pod);
     if (JSON.stringify(fixed) === JSON.stringify(pod)) return undefined;
-    const r = await this.api.update(fixed);
-    const name = pod.metadata.name ?? '';
-    if (r.ok) {
-      this.podEvent(
-        set,
-        'Normal',
-        'SuccessfulUpdate',
-        `update Pod ${name} in StatefulSet ${set.metadata.name} successful`,
-      );
-      return undefined;
-    }
-    this.podEvent(
-      set,
-      'Warning',
-      'FailedUpdate',
-      `update Pod ${name} in StatefulSet ${set.metadata.name} failed error: ${describeFailure(r)}`,
-    );
-    return `update pod ${name}: ${describeFailure(r)}`;
+    return this.report(set, 'update', pod.metadata.name ?? '', await this.api.update(fixed));
   }
 
   /** DeleteStatefulPod; a pod already gone counts as deleted. */
@@ -99,22 +65,8 @@ export class StatefulPodControl {
     const r = await this.api.delete('Pod', pod.metadata.namespace, name, {
       preconditions: { uid: pod.metadata.uid ?? '' },
     });
-    if (r.ok || r.status === 404) {
-      this.podEvent(
-        set,
-        'Normal',
-        'SuccessfulDelete',
-        `delete Pod ${name} in StatefulSet ${set.metadata.name} successful`,
-      );
-      return undefined;
-    }
-    this.podEvent(
-      set,
-      'Warning',
-      'FailedDelete',
-      `delete Pod ${name} in StatefulSet ${set.metadata.name} failed error: ${describeFailure(r)}`,
-    );
-    return `delete pod ${name}: ${describeFailure(r)}`;
+    // A pod already gone counts as deleted.
+    return this.report(set, 'delete', name, r.ok || r.status !== 404 ? r : { ok: true });
   }
 
   /**
@@ -189,6 +141,27 @@ export class StatefulPodControl {
       return `create claim ${name}: ${error}`;
     }
     return undefined;
+  }
+
+  /**
+   * recordPodEvent: "<verb> Pod <name> in StatefulSet <set> successful" (Normal, Successful<Verb>)
+   * or "... failed error: <why>" (Warning, Failed<Verb>); the failure is returned.
+   */
+  private report(
+    set: StatefulSet,
+    verb: 'create' | 'update' | 'delete',
+    name: string,
+    r: { readonly ok: true } | Extract<ApiResult<unknown>, { ok: false }>,
+  ): Failure {
+    const Verb = `${verb[0]?.toUpperCase() ?? ''}${verb.slice(1)}`;
+    const what = `${verb} Pod ${name} in StatefulSet ${set.metadata.name}`;
+    if (r.ok) {
+      this.podEvent(set, 'Normal', `Successful${Verb}`, `${what} successful`);
+      return undefined;
+    }
+    const error = describeFailure(r);
+    this.podEvent(set, 'Warning', `Failed${Verb}`, `${what} failed error: ${error}`);
+    return `${verb} pod ${name}: ${error}`;
   }
 
   private podEvent(

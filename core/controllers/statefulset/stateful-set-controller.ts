@@ -1,6 +1,5 @@
 import type { StatefulSet } from '../../api/kinds/stateful-set.ts';
-import { getControllerOf, keyOf, newControllerRef, objectKey } from '../../api/meta.ts';
-import type { OwnerReference } from '../../api/meta-types.ts';
+import { getControllerOf, keyOf, newControllerRef } from '../../api/meta.ts';
 import { isPodReady } from '../../api/pod-helpers.ts';
 import type { Pod } from '../../api/pod-types.ts';
 import { labelSelectorMatcher } from '../../api/selectors.ts';
@@ -13,9 +12,9 @@ import { waitForCacheSync } from '../common/cache-sync.ts';
 import type { Controller } from '../common/controller.ts';
 import { claimObjects } from '../common/controller-ref-manager.ts';
 import { EventRecorder } from '../common/events.ts';
+import { ownedOrOrphans, ownersSelecting, resolveControllerRef } from '../common/owner-lookup.ts';
 import {
   controllerIndex,
-  orphanIndexKey,
   POD_CONTROLLER_INDEX,
   podControllerIndex,
 } from '../common/pod-indexes.ts';
@@ -110,11 +109,16 @@ export class StatefulSetController implements Controller {
   private podChanged(pod: Pod): void {
     const ref = getControllerOf(pod);
     if (ref !== undefined) {
-      const set = this.resolveControllerRef(pod.metadata.namespace, ref);
+      const set = resolveControllerRef(
+        this.setInformer,
+        STATEFUL_SET_GVK.kind,
+        pod.metadata.namespace,
+        ref,
+      );
       if (set !== undefined) this.queue.add(keyOf(set));
       return;
     }
-    for (const set of this.setsMatching(pod)) this.queue.add(keyOf(set));
+    for (const set of ownersSelecting(this.setInformer, pod)) this.queue.add(keyOf(set));
   }
 
   private podUpdated(old: Pod, cur: Pod): void {
@@ -124,29 +128,18 @@ export class StatefulSetController implements Controller {
     this.podChanged(cur);
     const ref = getControllerOf(cur);
     const set =
-      ref === undefined ? undefined : this.resolveControllerRef(cur.metadata.namespace, ref);
+      ref === undefined
+        ? undefined
+        : resolveControllerRef(
+            this.setInformer,
+            STATEFUL_SET_GVK.kind,
+            cur.metadata.namespace,
+            ref,
+          );
     const minReadySeconds = set?.spec.minReadySeconds ?? 0;
     // The pod becomes available minReadySeconds from now, and no event will say so.
     if (set !== undefined && !isPodReady(old) && isPodReady(cur) && minReadySeconds > 0)
       this.queue.addAfter(keyOf(set), (minReadySeconds + 1) * 1_000_000);
-  }
-
-  private resolveControllerRef(
-    namespace: string | undefined,
-    ref: OwnerReference,
-  ): StatefulSet | undefined {
-    if (ref.kind !== STATEFUL_SET_GVK.kind) return undefined;
-    const set = this.setInformer.get(objectKey(namespace, ref.name));
-    return set !== undefined && set.metadata.uid === ref.uid ? set : undefined;
-  }
-
-  /** getPodStatefulSets: the sets that could adopt an orphan. */
-  private setsMatching(pod: Pod): StatefulSet[] {
-    return this.setInformer.list().filter((set) => {
-      if (set.metadata.namespace !== pod.metadata.namespace) return false;
-      const m = labelSelectorMatcher(set.spec.selector);
-      return !m.empty && m.matches(pod.metadata.labels);
-    });
   }
 
   // ---- sync ----------------------------------------------------------------------------------
@@ -158,15 +151,13 @@ export class StatefulSetController implements Controller {
     const matcher = labelSelectorMatcher(set.spec.selector);
     if (matcher.empty) return undefined;
     const ref = newControllerRef(set, STATEFUL_SET_GVK);
-    const ns = set.metadata.namespace ?? '';
-    const uid = set.metadata.uid ?? '';
     const podClaim = await claimObjects(
       this.api,
       set,
       'Pod',
       matcher,
       ref,
-      this.ownedOrOrphans(this.podInformer, uid, ns).filter((p) => isMemberOf(set, p)),
+      ownedOrOrphans(this.podInformer, set).filter((p) => isMemberOf(set, p)),
     );
     if (podClaim.error !== undefined) return podClaim.error;
     const revisionClaim = await claimObjects(
@@ -175,7 +166,7 @@ export class StatefulSetController implements Controller {
       'ControllerRevision',
       matcher,
       ref,
-      this.ownedOrOrphans(this.revisionInformer, uid, ns),
+      ownedOrOrphans(this.revisionInformer, set),
     );
     if (revisionClaim.error !== undefined) return revisionClaim.error;
     const control = new StatefulSetControl(this.api, this.podControl, this.ports.clock.now());
@@ -188,17 +179,6 @@ export class StatefulSetController implements Controller {
         this.queue.addAfter(key, minReadySeconds * 1_000_000);
     }
     return outcome.error;
-  }
-
-  private ownedOrOrphans<K extends 'Pod' | 'ControllerRevision'>(
-    informer: Informer<K>,
-    uid: string,
-    namespace: string,
-  ) {
-    return [
-      ...informer.byIndex(POD_CONTROLLER_INDEX, uid),
-      ...informer.byIndex(POD_CONTROLLER_INDEX, orphanIndexKey(namespace)),
-    ];
   }
 
   /** updateStatefulSetStatus: write only a change, retry a conflict once on a fresh copy. */
