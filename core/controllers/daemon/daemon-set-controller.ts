@@ -139,6 +139,10 @@ export class DaemonSetController implements Controller {
     for (const ds of this.dsInformer.list()) this.queue.add(keyOf(ds));
   }
 
+  private owner(pod: Pod, ref: OwnerReference): DaemonSet | undefined {
+    return resolveControllerRef(this.dsInformer, DAEMON_SET_GVK.kind, pod.metadata.namespace, ref);
+  }
+
   private podAdded(pod: Pod): void {
     if (isBeingDeleted(pod)) {
       this.podDeleted(pod);
@@ -149,12 +153,7 @@ export class DaemonSetController implements Controller {
       for (const ds of ownersSelecting(this.dsInformer, pod)) this.queue.add(keyOf(ds));
       return;
     }
-    const ds = resolveControllerRef(
-      this.dsInformer,
-      DAEMON_SET_GVK.kind,
-      pod.metadata.namespace,
-      ref,
-    );
+    const ds = this.owner(pod, ref);
     if (ds === undefined) return;
     this.expectations.creationObserved(keyOf(ds));
     this.queue.add(keyOf(ds));
@@ -169,24 +168,14 @@ export class DaemonSetController implements Controller {
     const oldRef = getControllerOf(old);
     const curRef = getControllerOf(cur);
     if (oldRef !== undefined && oldRef.uid !== curRef?.uid) {
-      const prev = resolveControllerRef(
-        this.dsInformer,
-        DAEMON_SET_GVK.kind,
-        old.metadata.namespace,
-        oldRef,
-      );
+      const prev = this.owner(old, oldRef);
       if (prev !== undefined) this.queue.add(keyOf(prev));
     }
     if (curRef === undefined) {
       for (const ds of ownersSelecting(this.dsInformer, cur)) this.queue.add(keyOf(ds));
       return;
     }
-    const ds = resolveControllerRef(
-      this.dsInformer,
-      DAEMON_SET_GVK.kind,
-      cur.metadata.namespace,
-      curRef,
-    );
+    const ds = this.owner(cur, curRef);
     if (ds === undefined) return;
     this.queue.add(keyOf(ds));
     const minReadySeconds = ds.spec.minReadySeconds ?? 0;
@@ -197,12 +186,7 @@ export class DaemonSetController implements Controller {
   private podDeleted(pod: Pod): void {
     const ref = getControllerOf(pod);
     if (ref === undefined) return;
-    const ds = resolveControllerRef(
-      this.dsInformer,
-      DAEMON_SET_GVK.kind,
-      pod.metadata.namespace,
-      ref,
-    );
+    const ds = this.owner(pod, ref);
     if (ds === undefined) return;
     this.expectations.deletionObserved(keyOf(ds), keyOf(pod));
     this.queue.add(keyOf(ds));
