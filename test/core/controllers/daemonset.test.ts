@@ -74,6 +74,7 @@ function world(seed = 3) {
     deletes,
     monitor: new RolloutMonitor(sim, 'agent'),
     sets: watchKindAsAdmin(sim, 'DaemonSet', 'watch-daemonsets'),
+    events: watchKindAsAdmin(sim, 'Event', 'watch-events'),
   };
 }
 
@@ -116,6 +117,18 @@ describe('DaemonSet controller', () => {
       await waitFor(ports, () => statusOf(w)?.numberAvailable === 3, 30_000_000, 'status');
     });
     expect(w.creates.flat().sort()).toEqual(['node-1', 'node-2', 'node-3']);
+    const created = w
+      .events()
+      .list()
+      .filter((e) => e.source?.component === 'daemonset-controller')
+      .map((e) => `${e.reason}: ${e.message}`)
+      .sort();
+    expect(created).toEqual(
+      w.monitor
+        .pods()
+        .map((p) => `SuccessfulCreate: Created pod: ${p.metadata.name}`)
+        .sort(),
+    );
     for (const pod of w.monitor.pods()) {
       const terms =
         pod.spec.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution

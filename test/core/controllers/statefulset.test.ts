@@ -39,6 +39,7 @@ function world(set: StatefulSet, controllers: ControllerName[] = ['statefulset']
     sets: watchKindAsAdmin(sim, 'StatefulSet', 'watch-sets'),
     claims: watchKindAsAdmin(sim, 'PersistentVolumeClaim', 'watch-claims'),
     revisions: watchKindAsAdmin(sim, 'ControllerRevision', 'watch-revisions'),
+    events: watchKindAsAdmin(sim, 'Event', 'watch-events'),
   };
 }
 
@@ -102,6 +103,15 @@ describe('StatefulSet controller', () => {
       observedGeneration: 1,
     });
     expect(status?.currentRevision).toMatch(/^web-[a-z0-9]+$/);
+    const events = w
+      .events()
+      .list()
+      .filter((e) => e.source?.component === 'statefulset-controller')
+      .map((e) => `${e.reason}: ${e.message}`)
+      .sort();
+    expect(events).toEqual(
+      [0, 1, 2].map((i) => `SuccessfulCreate: create Pod web-${i} in StatefulSet web successful`),
+    );
     expect(
       w.monitor
         .pods()
