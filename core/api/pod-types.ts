@@ -220,6 +220,8 @@ export interface PodSpec {
   readonly dnsPolicy?: DNSPolicy;
   readonly dnsConfig?: PodDNSConfig;
   readonly hostname?: string;
+  /** With hostname, the pod's DNS name `<hostname>.<subdomain>.<namespace>.svc` (a headless Service). */
+  readonly subdomain?: string;
   readonly serviceAccountName?: string;
   readonly automountServiceAccountToken?: boolean;
   readonly imagePullSecrets?: readonly DeepReadonly<LocalObjectReference>[];

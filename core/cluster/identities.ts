@@ -56,6 +56,8 @@ export function nodeClientIdentity(nodeName: string): ClientIdentity {
 export const CONTROLLER_SERVICE_ACCOUNTS: Readonly<Record<ControllerName, string>> = {
   replicaset: 'replicaset-controller',
   deployment: 'deployment-controller',
+  statefulset: 'statefulset-controller',
+  daemonset: 'daemon-set-controller',
   job: 'job-controller',
   cronjob: 'cronjob-controller',
   'ttl-after-finished': 'ttl-after-finished-controller',

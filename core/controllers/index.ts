@@ -1,5 +1,6 @@
 export * from './common/index.ts';
 export * from './cronjob/index.ts';
+export * from './daemon/index.ts';
 export * from './deployment/index.ts';
 export * from './endpointslice/index.ts';
 export * from './garbage-collector/index.ts';
@@ -10,3 +11,5 @@ export * from './ttl-after-finished/index.ts';
 export * from './node-lifecycle/index.ts';
 export * from './replicaset/index.ts';
 export * from './serviceaccount/index.ts';
+export * from './statefulset/index.ts';
+export * from './history/index.ts';

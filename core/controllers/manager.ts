@@ -15,6 +15,16 @@ import {
   type DeploymentControllerOptions,
 } from './deployment/deployment-controller.ts';
 import {
+  DEFAULT_STATEFUL_SET_CONTROLLER,
+  StatefulSetController,
+  type StatefulSetControllerOptions,
+} from './statefulset/stateful-set-controller.ts';
+import {
+  DEFAULT_DAEMON_SET_CONTROLLER,
+  DaemonSetController,
+  type DaemonSetControllerOptions,
+} from './daemon/daemon-set-controller.ts';
+import {
   DEFAULT_JOB_CONTROLLER,
   JobController,
   type JobControllerOptions,
@@ -54,6 +64,8 @@ import {
 export type ControllerName =
   | 'replicaset'
   | 'deployment'
+  | 'statefulset'
+  | 'daemonset'
   | 'job'
   | 'cronjob'
   | 'ttl-after-finished'
@@ -69,6 +81,8 @@ export type ControllerName =
 export const ALL_CONTROLLERS: readonly ControllerName[] = [
   'replicaset',
   'deployment',
+  'statefulset',
+  'daemonset',
   'job',
   'cronjob',
   'ttl-after-finished',
@@ -97,6 +111,8 @@ export interface ControllerManagerOptions {
   readonly controllers?: readonly ControllerName[];
   readonly replicaSet?: Partial<ReplicaSetControllerOptions>;
   readonly deployment?: Partial<DeploymentControllerOptions>;
+  readonly statefulSet?: Partial<StatefulSetControllerOptions>;
+  readonly daemonSet?: Partial<DaemonSetControllerOptions>;
   readonly job?: Partial<JobControllerOptions>;
   readonly cronJob?: Partial<CronJobControllerOptions>;
   readonly ttlAfterFinished?: Partial<TtlAfterFinishedOptions>;
@@ -165,6 +181,16 @@ export class ControllerManager {
         return new DeploymentController(this.ports, api, this.informers, {
           ...DEFAULT_DEPLOYMENT_CONTROLLER,
           ...options.deployment,
+        });
+      case 'statefulset':
+        return new StatefulSetController(this.ports, api, this.informers, {
+          ...DEFAULT_STATEFUL_SET_CONTROLLER,
+          ...options.statefulSet,
+        });
+      case 'daemonset':
+        return new DaemonSetController(this.ports, api, this.informers, {
+          ...DEFAULT_DAEMON_SET_CONTROLLER,
+          ...options.daemonSet,
         });
       case 'job':
         return new JobController(this.ports, api, this.informers, {

@@ -73,6 +73,17 @@ export class ControllerExpectations {
     });
   }
 
+  /** SetExpectations: creations and deletions at once (the DaemonSet controller does both). */
+  expect(key: string, adds: number, podKeys: readonly string[]): void {
+    this.records.set(key, {
+      add: adds,
+      del: podKeys.length,
+      deleteKeys: new Set(podKeys),
+      setAtUs: this.clock.now(),
+      uncertain: false,
+    });
+  }
+
   creationObserved(key: string): void {
     const e = this.records.get(key);
     if (e !== undefined) e.add--;

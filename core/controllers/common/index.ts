@@ -8,3 +8,8 @@ export * from './shared-informers.ts';
 export * from './slow-start.ts';
 export * from './events.ts';
 export * from './canonical-json.ts';
+export * from './controller-ref-manager.ts';
+export * from './hash.ts';
+export * from './pod-template.ts';
+export * from './worker.ts';
+export * from './owner-lookup.ts';

@@ -1,4 +1,5 @@
 import { getControllerOf } from '../../api/meta.ts';
+import type { HasMeta } from '../../api/meta.ts';
 import type { Pod } from '../../api/pod-types.ts';
 
 /**
@@ -9,8 +10,13 @@ import type { Pod } from '../../api/pod-types.ts';
 export const POD_CONTROLLER_INDEX = 'controllerUID';
 
 export function podControllerIndex(pod: Pod): readonly string[] {
-  const ref = getControllerOf(pod);
-  return [ref === undefined ? orphanIndexKey(pod.metadata.namespace ?? '') : ref.uid];
+  return controllerIndex(pod);
+}
+
+/** The same index for any kind with controllers (ControllerRevisions of StatefulSets and DaemonSets). */
+export function controllerIndex(obj: HasMeta): readonly string[] {
+  const ref = getControllerOf(obj);
+  return [ref === undefined ? orphanIndexKey(obj.metadata.namespace ?? '') : ref.uid];
 }
 
 export function orphanIndexKey(namespace: string): string {

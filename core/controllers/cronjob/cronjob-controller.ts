@@ -19,6 +19,7 @@ import { describeFailure } from '../common/api-errors.ts';
 import { waitForCacheSync } from '../common/cache-sync.ts';
 import type { Controller } from '../common/controller.ts';
 import { EventRecorder } from '../common/events.ts';
+import { runWorker } from '../common/worker.ts';
 import type { SharedInformers } from '../common/shared-informers.ts';
 import { isFinished } from '../job/job-status.ts';
 import {
@@ -151,26 +152,24 @@ export class CronJobController implements Controller {
     if (delayUs !== undefined) this.queue.addAfter(keyOf(cj), Math.max(0, delayUs));
   }
 
-  private async worker(): Promise<void> {
-    while (true) {
-      const key = await this.queue.get();
-      if (key === undefined) return;
-      const result = await this.sync(key);
-      switch (result.kind) {
-        case 'error':
-          this.ports.trace.debug('cronjob.sync-error', { cronJob: key, error: result.message });
-          this.queue.addRateLimited(key);
-          break;
-        case 'requeue-after':
-          this.queue.forget(key);
-          this.queue.addAfter(key, Math.max(0, result.delayUs));
-          break;
-        case 'done':
-          this.queue.forget(key);
-          break;
-      }
-      this.queue.done(key);
-    }
+  private worker(): Promise<void> {
+    return runWorker(
+      this.queue,
+      async (key) => {
+        const result = await this.sync(key);
+        switch (result.kind) {
+          case 'error':
+            return result.message;
+          case 'requeue-after':
+            // The next activation: forgotten backoff, then a plain delay.
+            this.queue.addAfter(key, Math.max(0, result.delayUs));
+            return undefined;
+          case 'done':
+            return undefined;
+        }
+      },
+      (key, error) => this.ports.trace.debug('cronjob.sync-error', { cronJob: key, error }),
+    );
   }
 
   private async sync(key: string): Promise<SyncResult> {

@@ -1,4 +1,3 @@
-import type { Deployment } from '../../api/kinds/deployment.ts';
 import {
   getControllerOf,
   isBeingDeleted,
@@ -6,7 +5,6 @@ import {
   newControllerRef,
   objectKey,
 } from '../../api/meta.ts';
-import type { OwnerReference } from '../../api/meta-types.ts';
 import type { Pod } from '../../api/pod-types.ts';
 import type { ReplicaSet } from '../../api/replica-set-types.ts';
 import { labelSelectorMatcher } from '../../api/selectors.ts';
@@ -17,10 +15,11 @@ import { WorkQueue } from '../../client/workqueue.ts';
 import type { ProcessPorts } from '../../ports/process.ts';
 import { waitForCacheSync } from '../common/cache-sync.ts';
 import type { Controller } from '../common/controller.ts';
+import { claimObjects } from '../common/controller-ref-manager.ts';
 import { EventRecorder } from '../common/events.ts';
+import { ownersSelecting, resolveControllerRef } from '../common/owner-lookup.ts';
 import { POD_CONTROLLER_INDEX, podControllerIndex } from '../common/pod-indexes.ts';
 import type { SharedInformers } from '../common/shared-informers.ts';
-import { claimReplicaSets } from './replica-set-claims.ts';
 import { DEPLOYMENT_GVK, Rollout } from './rollout.ts';
 
 export interface DeploymentControllerOptions {
@@ -93,11 +92,16 @@ export class DeploymentController implements Controller {
     }
     const ref = getControllerOf(rs);
     if (ref !== undefined) {
-      const d = this.resolveControllerRef(rs.metadata.namespace, ref);
+      const d = resolveControllerRef(
+        this.dInformer,
+        DEPLOYMENT_GVK.kind,
+        rs.metadata.namespace,
+        ref,
+      );
       if (d !== undefined) this.queue.add(keyOf(d));
       return;
     }
-    for (const d of this.deploymentsMatching(rs)) this.queue.add(keyOf(d));
+    for (const d of ownersSelecting(this.dInformer, rs)) this.queue.add(keyOf(d));
   }
 
   private replicaSetUpdated(old: ReplicaSet, cur: ReplicaSet): void {
@@ -106,24 +110,34 @@ export class DeploymentController implements Controller {
     const oldRef = getControllerOf(old);
     const refChanged = JSON.stringify(curRef) !== JSON.stringify(oldRef);
     if (refChanged && oldRef !== undefined) {
-      const d = this.resolveControllerRef(old.metadata.namespace, oldRef);
+      const d = resolveControllerRef(
+        this.dInformer,
+        DEPLOYMENT_GVK.kind,
+        old.metadata.namespace,
+        oldRef,
+      );
       if (d !== undefined) this.queue.add(keyOf(d));
     }
     if (curRef !== undefined) {
-      const d = this.resolveControllerRef(cur.metadata.namespace, curRef);
+      const d = resolveControllerRef(
+        this.dInformer,
+        DEPLOYMENT_GVK.kind,
+        cur.metadata.namespace,
+        curRef,
+      );
       if (d !== undefined) this.queue.add(keyOf(d));
       return;
     }
     const labelsChanged =
       JSON.stringify(old.metadata.labels ?? {}) !== JSON.stringify(cur.metadata.labels ?? {});
     if (labelsChanged || refChanged)
-      for (const d of this.deploymentsMatching(cur)) this.queue.add(keyOf(d));
+      for (const d of ownersSelecting(this.dInformer, cur)) this.queue.add(keyOf(d));
   }
 
   private replicaSetDeleted(rs: ReplicaSet): void {
     const ref = getControllerOf(rs);
     if (ref === undefined) return;
-    const d = this.resolveControllerRef(rs.metadata.namespace, ref);
+    const d = resolveControllerRef(this.dInformer, DEPLOYMENT_GVK.kind, rs.metadata.namespace, ref);
     if (d !== undefined) this.queue.add(keyOf(d));
   }
 
@@ -135,26 +149,13 @@ export class DeploymentController implements Controller {
     if (rs === undefined || rs.metadata.uid !== ref.uid) return;
     const dRef = getControllerOf(rs);
     if (dRef === undefined) return;
-    const d = this.resolveControllerRef(rs.metadata.namespace, dRef);
+    const d = resolveControllerRef(
+      this.dInformer,
+      DEPLOYMENT_GVK.kind,
+      rs.metadata.namespace,
+      dRef,
+    );
     if (d !== undefined && d.spec.strategy?.type === 'Recreate') this.queue.add(keyOf(d));
-  }
-
-  private resolveControllerRef(
-    namespace: string | undefined,
-    ref: OwnerReference,
-  ): Deployment | undefined {
-    if (ref.kind !== DEPLOYMENT_GVK.kind) return undefined;
-    const d = this.dInformer.get(objectKey(namespace, ref.name));
-    return d !== undefined && d.metadata.uid === ref.uid ? d : undefined;
-  }
-
-  /** getDeploymentsForReplicaSet: the Deployments that could adopt an orphan. */
-  private deploymentsMatching(rs: ReplicaSet): Deployment[] {
-    return this.dInformer.list().filter((d) => {
-      if (d.metadata.namespace !== rs.metadata.namespace) return false;
-      const m = labelSelectorMatcher(d.spec.selector);
-      return !m.empty && m.matches(rs.metadata.labels);
-    });
   }
 
   // ---- workers -------------------------------------------------------------------------------
@@ -193,7 +194,7 @@ export class DeploymentController implements Controller {
         return ref === undefined || ref.uid === d.metadata.uid;
       });
     const controllerRef = newControllerRef(d, DEPLOYMENT_GVK);
-    const claim = await claimReplicaSets(this.api, d, matcher, controllerRef, candidates);
+    const claim = await claimObjects(this.api, d, 'ReplicaSet', matcher, controllerRef, candidates);
     if (claim.error !== undefined) return { error: claim.error, rollout: undefined };
     const now = this.ports.clock.now();
     const rollout = new Rollout(

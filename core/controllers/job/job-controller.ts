@@ -16,6 +16,7 @@ import type { ProcessPorts } from '../../ports/process.ts';
 import { describeFailure } from '../common/api-errors.ts';
 import { waitForCacheSync } from '../common/cache-sync.ts';
 import type { Controller } from '../common/controller.ts';
+import { runWorker } from '../common/worker.ts';
 import { EventRecorder } from '../common/events.ts';
 import { ControllerExpectations, EXPECTATIONS_TIMEOUT_US } from '../common/expectations.ts';
 import { POD_CONTROLLER_INDEX, podControllerIndex } from '../common/pod-indexes.ts';
@@ -97,7 +98,14 @@ export class JobController implements Controller {
 
   async run(): Promise<void> {
     await waitForCacheSync(this.ports.clock, [this.jobInformer, this.podInformer]);
-    for (let i = 0; i < this.options.workers; i++) this.ports.spawn(() => this.worker());
+    for (let i = 0; i < this.options.workers; i++)
+      this.ports.spawn(() =>
+        runWorker(
+          this.queue,
+          (key) => this.sync(key),
+          (key, error) => this.ports.trace.debug('job.sync-error', { job: key, error }),
+        ),
+      );
   }
 
   stop(): void {
@@ -158,20 +166,6 @@ export class JobController implements Controller {
   }
 
   // ---- workers -------------------------------------------------------------------------------
-
-  private async worker(): Promise<void> {
-    while (true) {
-      const key = await this.queue.get();
-      if (key === undefined) return;
-      const error = await this.sync(key);
-      if (error === undefined) this.queue.forget(key);
-      else {
-        this.ports.trace.debug('job.sync-error', { job: key, error });
-        this.queue.addRateLimited(key);
-      }
-      this.queue.done(key);
-    }
-  }
 
   /** syncJob. */
   private async sync(key: string): Promise<SyncError> {

@@ -1,10 +1,4 @@
-import {
-  getControllerOf,
-  isBeingDeleted,
-  keyOf,
-  newControllerRef,
-  objectKey,
-} from '../../api/meta.ts';
+import { getControllerOf, isBeingDeleted, keyOf, newControllerRef } from '../../api/meta.ts';
 import type { OwnerReference } from '../../api/meta-types.ts';
 import { isPodReady } from '../../api/pod-helpers.ts';
 import type { Pod } from '../../api/pod-types.ts';
@@ -19,12 +13,14 @@ import { isPodActive, podsToDelete } from '../common/active-pods.ts';
 import { describeFailure, outcomeUnknown } from '../common/api-errors.ts';
 import { waitForCacheSync } from '../common/cache-sync.ts';
 import type { Controller } from '../common/controller.ts';
+import { runWorker } from '../common/worker.ts';
+import { claimObjects } from '../common/controller-ref-manager.ts';
+import { ownedOrOrphans, ownersSelecting, resolveControllerRef } from '../common/owner-lookup.ts';
+import { podFromTemplate } from '../common/pod-template.ts';
 import { ControllerExpectations, EXPECTATIONS_TIMEOUT_US } from '../common/expectations.ts';
-import { orphanIndexKey, POD_CONTROLLER_INDEX, podControllerIndex } from '../common/pod-indexes.ts';
+import { POD_CONTROLLER_INDEX, podControllerIndex } from '../common/pod-indexes.ts';
 import type { SharedInformers } from '../common/shared-informers.ts';
 import { SLOW_START_INITIAL_BATCH_SIZE, slowStartBatch } from '../common/slow-start.ts';
-import { claimPods } from './pod-claims.ts';
-import { podFromTemplate } from './pod-template.ts';
 import { calculateStatus, statusUnchanged } from './replica-set-status.ts';
 
 export interface ReplicaSetControllerOptions {
@@ -88,7 +84,14 @@ export class ReplicaSetController implements Controller {
 
   async run(): Promise<void> {
     await waitForCacheSync(this.ports.clock, [this.rsInformer, this.podInformer]);
-    for (let i = 0; i < this.options.workers; i++) this.ports.spawn(() => this.worker());
+    for (let i = 0; i < this.options.workers; i++)
+      this.ports.spawn(() =>
+        runWorker(
+          this.queue,
+          (key) => this.sync(key),
+          (key, error) => this.ports.trace.debug('rs.sync-error', { rs: key, error }),
+        ),
+      );
   }
 
   stop(): void {
@@ -105,13 +108,13 @@ export class ReplicaSetController implements Controller {
     }
     const ref = getControllerOf(pod);
     if (ref !== undefined) {
-      const rs = this.resolveControllerRef(pod.metadata.namespace, ref);
+      const rs = resolveControllerRef(this.rsInformer, RS_GVK.kind, pod.metadata.namespace, ref);
       if (rs === undefined) return;
       this.expectations.creationObserved(keyOf(rs));
       this.queue.add(keyOf(rs));
       return;
     }
-    for (const rs of this.matchingReplicaSets(pod)) this.queue.add(keyOf(rs));
+    for (const rs of ownersSelecting(this.rsInformer, pod)) this.queue.add(keyOf(rs));
   }
 
   private podUpdated(old: Pod, cur: Pod): void {
@@ -129,11 +132,11 @@ export class ReplicaSetController implements Controller {
     const oldRef = getControllerOf(old);
     const refChanged = JSON.stringify(curRef) !== JSON.stringify(oldRef);
     if (refChanged && oldRef !== undefined) {
-      const rs = this.resolveControllerRef(old.metadata.namespace, oldRef);
+      const rs = resolveControllerRef(this.rsInformer, RS_GVK.kind, old.metadata.namespace, oldRef);
       if (rs !== undefined) this.queue.add(keyOf(rs));
     }
     if (curRef !== undefined) {
-      const rs = this.resolveControllerRef(cur.metadata.namespace, curRef);
+      const rs = resolveControllerRef(this.rsInformer, RS_GVK.kind, cur.metadata.namespace, curRef);
       if (rs === undefined) return;
       this.queue.add(keyOf(rs));
       const minReadySeconds = rs.spec.minReadySeconds ?? 0;
@@ -144,53 +147,19 @@ export class ReplicaSetController implements Controller {
       return;
     }
     if (labelsChanged || refChanged)
-      for (const rs of this.matchingReplicaSets(cur)) this.queue.add(keyOf(rs));
+      for (const rs of ownersSelecting(this.rsInformer, cur)) this.queue.add(keyOf(rs));
   }
 
   private podDeleted(pod: Pod): void {
     const ref = getControllerOf(pod);
     if (ref === undefined) return;
-    const rs = this.resolveControllerRef(pod.metadata.namespace, ref);
+    const rs = resolveControllerRef(this.rsInformer, RS_GVK.kind, pod.metadata.namespace, ref);
     if (rs === undefined) return;
     this.expectations.deletionObserved(keyOf(rs), keyOf(pod));
     this.queue.add(keyOf(rs));
   }
 
-  private resolveControllerRef(
-    namespace: string | undefined,
-    ref: OwnerReference,
-  ): ReplicaSet | undefined {
-    if (ref.kind !== RS_GVK.kind) return undefined;
-    const rs = this.rsInformer.get(objectKey(namespace, ref.name));
-    return rs !== undefined && rs.metadata.uid === ref.uid ? rs : undefined;
-  }
-
-  /** getPodReplicaSets: the RSs that could adopt an orphan. */
-  private matchingReplicaSets(pod: Pod): ReplicaSet[] {
-    return this.rsInformer
-      .list()
-      .filter(
-        (rs) =>
-          rs.metadata.namespace === pod.metadata.namespace &&
-          labelSelectorMatcher(rs.spec.selector).matches(pod.metadata.labels),
-      );
-  }
-
   // ---- workers -------------------------------------------------------------------------------
-
-  private async worker(): Promise<void> {
-    while (true) {
-      const key = await this.queue.get();
-      if (key === undefined) return;
-      const error = await this.sync(key);
-      if (error === undefined) this.queue.forget(key);
-      else {
-        this.ports.trace.debug('rs.sync-error', { rs: key, error });
-        this.queue.addRateLimited(key);
-      }
-      this.queue.done(key);
-    }
-  }
 
   private async sync(key: string): Promise<SyncError> {
     const rs = this.rsInformer.get(key);
@@ -205,8 +174,8 @@ export class ReplicaSetController implements Controller {
     const needsSync = this.expectations.satisfied(key);
     const matcher = labelSelectorMatcher(rs.spec.selector);
     const controllerRef = newControllerRef(rs, RS_GVK);
-    const candidates = this.ownedOrOrphanPods(rs).filter(isPodActive);
-    const claim = await claimPods(this.api, rs, matcher, controllerRef, candidates);
+    const candidates = ownedOrOrphans(this.podInformer, rs).filter(isPodActive);
+    const claim = await claimObjects(this.api, rs, 'Pod', matcher, controllerRef, candidates);
     if (claim.error !== undefined) return claim.error;
     const active = claim.claimed;
     let manageError: SyncError;
@@ -228,16 +197,6 @@ export class ReplicaSetController implements Controller {
       this.queue.addAfter(key, minReadySeconds * 1_000_000);
     }
     return manageError;
-  }
-
-  private ownedOrOrphanPods(rs: ReplicaSet): Pod[] {
-    return [
-      ...this.podInformer.byIndex(POD_CONTROLLER_INDEX, rs.metadata.uid ?? ''),
-      ...this.podInformer.byIndex(
-        POD_CONTROLLER_INDEX,
-        orphanIndexKey(rs.metadata.namespace ?? ''),
-      ),
-    ];
   }
 
   private async manageReplicas(
@@ -264,7 +223,9 @@ export class ReplicaSetController implements Controller {
     this.ports.trace.emit('rs.create-pods', { rs: key, count });
     let unknown = 0;
     const result = await slowStartBatch(count, SLOW_START_INITIAL_BATCH_SIZE, async () => {
-      const r = await this.api.create(podFromTemplate(rs, controllerRef));
+      const r = await this.api.create(
+        podFromTemplate(rs.spec.template, rs.metadata, controllerRef),
+      );
       if (r.ok) return undefined;
       if (outcomeUnknown(r)) unknown++;
       return `create pod for ${key}: ${describeFailure(r)}`;

@@ -4,6 +4,8 @@ import { count, micros, nodeName, podKey } from '../fields.ts';
 
 const rsKey = () => z.string().describe('The ReplicaSet, as namespace/name.');
 const deploymentKey = () => z.string().describe('The Deployment, as namespace/name.');
+const statefulSetKey = () => z.string().describe('The StatefulSet, as namespace/name.');
+const daemonSetKey = () => z.string().describe('The DaemonSet, as namespace/name.');
 const jobKey = () => z.string().describe('The Job, as namespace/name.');
 const cronJobKey = () => z.string().describe('The CronJob, as namespace/name.');
 const serviceKey = () => z.string().describe('The Service, as namespace/name.');
@@ -11,7 +13,7 @@ const taints = (what: string) => z.array(z.string()).describe(`${what}, each as 
 
 export const CONTROLLER_RECORDS = traceGroup(
   'Controllers',
-  'The controller manager (core/controllers) and its controllers: ReplicaSet, Deployment, Job, CronJob, TTL after finished, EndpointSlice, node lifecycle, taint eviction, disruption. Emitted by `controller-manager`.',
+  'The controller manager (core/controllers) and its controllers: ReplicaSet, Deployment, StatefulSet, DaemonSet, Job, CronJob, TTL after finished, EndpointSlice, node lifecycle, taint eviction, disruption. Emitted by `controller-manager`.',
   [
     traceRecord('controller-manager.start', {
       level: 'info',
@@ -95,6 +97,59 @@ export const CONTROLLER_RECORDS = traceGroup(
       level: 'debug',
       doc: 'A sync of a Job failed; it is requeued with rate limiting.',
       fields: z.strictObject({ job: jobKey(), error: z.string().describe('What failed.') }),
+    }),
+    traceRecord('statefulset.create-pod', {
+      level: 'info',
+      doc: 'The StatefulSet controller is creating the pod of one ordinal (its claims first, when the set has claim templates).',
+      fields: z.strictObject({
+        statefulset: statefulSetKey(),
+        pod: z.string().describe("The pod's name, `<set>-<ordinal>` (in the set's namespace)."),
+        ordinal: count('The ordinal.'),
+        revision: z.string().describe('The ControllerRevision the pod is made from.'),
+      }),
+    }),
+    traceRecord('statefulset.delete-pod', {
+      level: 'info',
+      doc: 'The StatefulSet controller is deleting a pod: one beyond the replicas (scale-down, highest ordinal first), one of an old revision (rolling update, highest ordinal first), or one that finished and will be made again.',
+      fields: z.strictObject({
+        statefulset: statefulSetKey(),
+        pod: z.string().describe("The pod's name (in the set's namespace)."),
+        reason: z.enum(['scale-down', 'update', 'finished']).describe('Why it goes.'),
+      }),
+    }),
+    traceRecord('statefulset.sync-error', {
+      level: 'debug',
+      doc: 'A sync of a StatefulSet failed; it is requeued with rate limiting.',
+      fields: z.strictObject({
+        statefulset: statefulSetKey(),
+        error: z.string().describe('What failed.'),
+      }),
+    }),
+    traceRecord('daemonset.create-pods', {
+      level: 'info',
+      doc: 'The DaemonSet controller is creating daemon pods for nodes that should run one and have none; each pod carries a required node affinity on its node name, and the scheduler binds it.',
+      fields: z.strictObject({
+        daemonset: daemonSetKey(),
+        nodes: z.array(nodeName('A node.')).describe('The nodes the pods are for.'),
+      }),
+    }),
+    traceRecord('daemonset.delete-pods', {
+      level: 'info',
+      doc: 'The DaemonSet controller is deleting daemon pods: on nodes that should no longer run one, extra or finished pods, or old pods a rolling update replaces.',
+      fields: z.strictObject({
+        daemonset: daemonSetKey(),
+        pods: z
+          .array(z.string())
+          .describe("Names of the pods it deletes (in the DaemonSet's namespace)."),
+      }),
+    }),
+    traceRecord('daemonset.sync-error', {
+      level: 'debug',
+      doc: 'A sync of a DaemonSet failed; it is requeued with rate limiting.',
+      fields: z.strictObject({
+        daemonset: daemonSetKey(),
+        error: z.string().describe('What failed.'),
+      }),
     }),
     traceRecord('ttl-after-finished.delete', {
       level: 'info',

@@ -409,6 +409,68 @@ describe('every emitted trace record matches its definition', () => {
     expect(cronSyncErrors).toBeGreaterThan(0);
   });
 
+  it('a StatefulSet and a DaemonSet on two nodes, scaled down and updated, cut off for a while', async () => {
+    const sim = controlPlane({ seed: 4, traceLevel: 'debug' });
+    const problems = watch(sim);
+    const syncErrors = { statefulset: 0, daemonset: 0 };
+    const cut = new Set<string>();
+    sim.trace.addSink((line) => {
+      const r = parseTraceRecord(line);
+      if (r.k === 'statefulset.sync-error') syncErrors.statefulset++;
+      if (r.k === 'daemonset.sync-error') syncErrors.daemonset++;
+      // Each controller's first create goes out and is lost: its sync fails and retries.
+      if ((r.k === 'statefulset.create-pod' || r.k === 'daemonset.create-pods') && !cut.has(r.k)) {
+        cut.add(r.k);
+        sim.network.block(CONTROLLER_MANAGER, API_SERVER);
+        sim.at(sim.now + 15 * S, () => sim.network.heal());
+      }
+    });
+    startScheduler(sim);
+    startControllerManager(sim, { controllers: ['statefulset', 'daemonset'] });
+    spawnNode(sim, { name: 'node-1', kubelet: { podCIDR: '10.244.1.0/24' } });
+    spawnNode(sim, { name: 'node-2', kubelet: { podCIDR: '10.244.2.0/24' } });
+    const template = (app: string, image: string) => ({
+      metadata: { labels: { app } },
+      spec: { containers: [{ name: 'c', image }] },
+    });
+    await runScript(sim, async (api, ports) => {
+      await ports.clock.sleep(5 * S);
+      await mustCreate(ports, api, {
+        apiVersion: 'apps/v1',
+        kind: 'StatefulSet',
+        metadata: { name: 'db', namespace: 'default' },
+        spec: {
+          replicas: 2,
+          serviceName: 'db',
+          selector: { matchLabels: { app: 'db' } },
+          template: template('db', 'nginx:1.25'),
+        },
+      });
+      await mustCreate(ports, api, {
+        apiVersion: 'apps/v1',
+        kind: 'DaemonSet',
+        metadata: { name: 'agent', namespace: 'default' },
+        spec: {
+          selector: { matchLabels: { app: 'agent' } },
+          template: template('agent', 'busybox:1.36'),
+        },
+      });
+      await ports.clock.sleep(60 * S);
+      await mustUpdate(ports, api, 'StatefulSet', 'default', 'db', (ss) => ({
+        ...ss,
+        spec: { ...ss.spec, replicas: 1 },
+      }));
+      await mustUpdate(ports, api, 'DaemonSet', 'default', 'agent', (ds) => ({
+        ...ds,
+        spec: { ...ds.spec, template: template('agent', 'busybox:1.37') },
+      }));
+      await ports.clock.sleep(60 * S);
+    });
+    expect(problems).toEqual([]);
+    expect(syncErrors.statefulset).toBeGreaterThan(0);
+    expect(syncErrors.daemonset).toBeGreaterThan(0);
+  });
+
   it('the garbage collector, namespace and ServiceAccounts controllers, cut off for a while', async () => {
     const sim = controlPlane({ traceLevel: 'debug' });
     const problems = watch(sim);

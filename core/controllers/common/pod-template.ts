@@ -1,20 +1,22 @@
 import type { OwnerReference } from '../../api/meta-types.ts';
-import type { Pod } from '../../api/pod-types.ts';
-import type { ReplicaSet } from '../../api/replica-set-types.ts';
+import type { Pod, PodTemplateSpec } from '../../api/pod-types.ts';
 
 /**
  * GetPodFromTemplate (pkg/controller/controller_utils.go): labels, annotations and finalizers
  * from the template, generateName `<owner>-`, the controller reference, the template's spec.
  */
-export function podFromTemplate(rs: ReplicaSet, controllerRef: OwnerReference): Pod {
-  const template = rs.spec.template;
+export function podFromTemplate(
+  template: PodTemplateSpec | undefined,
+  owner: { readonly name?: string; readonly namespace?: string },
+  controllerRef: OwnerReference,
+): Pod {
   const meta = template?.metadata;
   return {
     apiVersion: 'v1',
     kind: 'Pod',
     metadata: {
-      generateName: `${rs.metadata.name ?? ''}-`,
-      namespace: rs.metadata.namespace ?? 'default',
+      generateName: `${owner.name ?? ''}-`,
+      namespace: owner.namespace ?? 'default',
       ...(meta?.labels === undefined ? {} : { labels: { ...meta.labels } }),
       ...(meta?.annotations === undefined ? {} : { annotations: { ...meta.annotations } }),
       ...(meta?.finalizers === undefined ? {} : { finalizers: [...meta.finalizers] }),

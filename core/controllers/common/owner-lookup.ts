@@ -1,0 +1,53 @@
+import { objectKey, type HasMeta } from '../../api/meta.ts';
+import type { LabelSelector, OwnerReference } from '../../api/meta-types.ts';
+import { labelSelectorMatcher } from '../../api/selectors.ts';
+import { orphanIndexKey, POD_CONTROLLER_INDEX } from './pod-indexes.ts';
+
+/** An owner kind's cache as these helpers read it: objects with a label selector. */
+interface OwnerCache<T extends HasMeta & { readonly spec: { readonly selector?: LabelSelector } }> {
+  get(key: string): T | undefined;
+  list(): T[];
+}
+
+/**
+ * resolveControllerRef, as every controller has it: the cached owner a controller reference
+ * names, if it is of `kind` and still the same object (same UID).
+ */
+export function resolveControllerRef<
+  T extends HasMeta & { readonly spec: { readonly selector?: LabelSelector } },
+>(
+  cache: OwnerCache<T>,
+  kind: string,
+  namespace: string | undefined,
+  ref: OwnerReference,
+): T | undefined {
+  if (ref.kind !== kind) return undefined;
+  const owner = cache.get(objectKey(namespace, ref.name));
+  return owner !== undefined && owner.metadata.uid === ref.uid ? owner : undefined;
+}
+
+/**
+ * The owners of the object's namespace whose selector matches its labels: who could adopt an
+ * orphan (getPodReplicaSets, getPodStatefulSets, getDaemonSetsForPod, ...). An empty selector
+ * would select everything and is never a match.
+ */
+export function ownersSelecting<
+  T extends HasMeta & { readonly spec: { readonly selector?: LabelSelector } },
+>(cache: OwnerCache<T>, obj: HasMeta): T[] {
+  return cache.list().filter((owner) => {
+    if (owner.metadata.namespace !== obj.metadata.namespace) return false;
+    const m = labelSelectorMatcher(owner.spec.selector);
+    return !m.empty && m.matches(obj.metadata.labels);
+  });
+}
+
+/** The objects an owner controls and the orphans of its namespace, from the controller index. */
+export function ownedOrOrphans<T>(
+  cache: { byIndex(name: string, value: string): T[] },
+  owner: HasMeta,
+): T[] {
+  return [
+    ...cache.byIndex(POD_CONTROLLER_INDEX, owner.metadata.uid ?? ''),
+    ...cache.byIndex(POD_CONTROLLER_INDEX, orphanIndexKey(owner.metadata.namespace ?? '')),
+  ];
+}

@@ -1,0 +1,2 @@
+export * from './controller-history.ts';
+export * from './revision-client.ts';
