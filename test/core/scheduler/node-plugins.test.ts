@@ -332,6 +332,17 @@ describe('ImageLocality', () => {
     expect(scores(pl, pod('p', { image: 'redis' }), nodes).raw).toEqual([0, 0, 0]);
   });
 
+  // Go's Container.Image is a string, so upstream reads `image: null` as "" (no image state
+  // matches it); there is no upstream case, only this consequence to keep.
+  it('scores a container with image: null as holding nothing', () => {
+    const p = pod('p');
+    const nullImage = {
+      ...p,
+      spec: { ...p.spec, containers: [{ name: 'c', image: null as unknown as string }] },
+    };
+    expect(scores(pl, nullImage, nodes).raw).toEqual([0, 0, 0]);
+  });
+
   it('normalizes image names like upstream', () => {
     expect(ImageLocality.calculatePriority(2000 * MB, 1)).toBe(100);
     expect(ImageLocality.calculatePriority(10 * MB, 1)).toBe(0);
