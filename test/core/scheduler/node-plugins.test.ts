@@ -170,6 +170,49 @@ describe('NodeAffinity', () => {
       zoneA,
       REJECT,
     ],
+    // node_affinity_test.go TestNodeAffinity "Pod with an invalid value in Affinity term won't be
+    // scheduled onto the node": the bad value fails its term, even under NotIn.
+    [
+      'invalid value in a NotIn requirement',
+      {
+        affinity: {
+          nodeAffinity: {
+            requiredDuringSchedulingIgnoredDuringExecution: {
+              nodeSelectorTerms: [
+                {
+                  matchExpressions: [
+                    {
+                      key: 'zone',
+                      operator: 'NotIn' as const,
+                      values: ['invalid value: ___@#$%^'],
+                    },
+                  ],
+                },
+              ],
+            },
+          },
+        },
+      },
+      zoneA,
+      REJECT,
+    ],
+    [
+      'invalid key fails the term, a valid term still matches',
+      {
+        affinity: {
+          nodeAffinity: {
+            requiredDuringSchedulingIgnoredDuringExecution: {
+              nodeSelectorTerms: [
+                { matchExpressions: [{ key: 'bad key', operator: 'Exists' as const }] },
+                { matchExpressions: [{ key: 'zone', operator: 'In' as const, values: ['z1'] }] },
+              ],
+            },
+          },
+        },
+      },
+      zoneA,
+      'ok',
+    ],
   ])('%s', (_n, spec, n, want) => {
     expect(verdict(runFilter(pl, pod('p', { spec }), nodeInfo(n)))).toBe(want);
   });

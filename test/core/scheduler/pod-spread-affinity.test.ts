@@ -161,6 +161,40 @@ describe('PodTopologySpread filter', () => {
     );
   });
 
+  // The node-inclusion policy uses NodeAffinity's matcher (common.go, nodeaffinity.go
+  // GetRequiredNodeAffinity), so the invalid-value case of node_affinity_test.go TestNodeAffinity
+  // ("Pod with an invalid value in Affinity term won't be scheduled onto the node") holds here
+  // too: no node is counted, so no domain exceeds the skew.
+  it('a node-affinity term with an invalid value includes no node when counting', () => {
+    const ns = nodes();
+    const pl = PTS.New(undefined, handleFor(ns));
+    const p = pod('p', {
+      labels: web,
+      spec: {
+        affinity: {
+          nodeAffinity: {
+            requiredDuringSchedulingIgnoredDuringExecution: {
+              nodeSelectorTerms: [
+                {
+                  matchExpressions: [
+                    {
+                      key: 'topology.kubernetes.io/zone',
+                      operator: 'NotIn',
+                      values: ['invalid value: ___@#$%^'],
+                    },
+                  ],
+                },
+              ],
+            },
+          },
+        },
+        topologySpreadConstraints: [spread({})],
+      },
+    });
+    // Were the term to match every node, z2 would be 2 + 1 - 1 = 2 > 1 as in the first case.
+    expect(filterAll(pl, p, ns)).toEqual(['ok', 'ok', 'ok']);
+  });
+
   it('skips pods without hard constraints', () => {
     const ns = nodes();
     expect(filterAll(PTS.New(undefined, handleFor(ns)), pod('p'), ns)).toEqual([
