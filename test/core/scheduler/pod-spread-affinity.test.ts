@@ -229,7 +229,7 @@ describe('PodTopologySpread scoring', () => {
     ];
     const listers: ClusterListers = {
       ...EMPTY_CLUSTER_LISTERS,
-      ownerSelectors: () => [{ matchLabels: web }],
+      defaultSelectors: () => [{ matchLabels: web }],
     };
     const pl = PTS.New(undefined, handleFor(ns, listers));
     // hostname (maxSkew 3, weight ln(2 + 2)): n1 2 * 1.386 + 2 = 4.77, n2 2
