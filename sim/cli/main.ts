@@ -4,6 +4,7 @@ import { benchApiServer, benchKernel, benchStore } from './bench-command.ts';
 import { benchSchedulerCommand } from './bench/scheduler-command.ts';
 import { fuzzStoreCommand } from '../store-fuzz/fuzz-store.ts';
 import { DEFAULT_WORKLOAD_MIX, WORKLOAD_MIXES } from '../store-fuzz/op-mix.ts';
+import { collectNames, explainCommand } from './explain-command.ts';
 import { reportCommand } from './report-command.ts';
 import { serveCommand } from './serve-command.ts';
 import { httpLoad } from './bench/http-load.ts';
@@ -89,6 +90,11 @@ export async function main(
     .option('--json', 'print the report as JSON')
     .option('--report <file>', 'write an HTML report of the run (one self-contained file)')
     .option('--check-immutability', CHECK_MODE_HELP)
+    .option(
+      '--explain <pods>',
+      'record why each scheduling attempt of these pods chose its node (names or namespace/name; repeat or comma-separate), at any trace level; read it with ksim explain',
+      collectNames,
+    )
     .action(
       async (
         file: string,
@@ -96,6 +102,7 @@ export async function main(
           seed?: number;
           trace?: string;
           report?: string;
+          explain?: string[];
           traceLevel: string;
           checkTrace?: boolean;
           duration?: number;
@@ -143,6 +150,20 @@ export async function main(
         exitCode = await serveCommand(file, opts, out);
       },
     );
+
+  program
+    .command('explain')
+    .description(
+      'print why each scheduling attempt of a pod chose its node (filter verdicts, scores)',
+    )
+    .argument(
+      '<trace>',
+      'a trace written by ksim run --trace with --trace-level debug or --explain',
+    )
+    .argument('<pod>', 'the pod, by name or as namespace/name')
+    .action(async (trace: string, pod: string) => {
+      exitCode = await explainCommand(trace, pod, out);
+    });
 
   program
     .command('report')

@@ -16,6 +16,8 @@ export interface RunCommandOptions {
   readonly report?: string;
   /** Check mode: freeze every message and shared object, round-trip a sample through codecs. */
   readonly checkImmutability?: boolean;
+  /** Pods whose scheduling attempts the trace explains, at any trace level. */
+  readonly explain?: readonly string[];
 }
 
 /** Buffered JSONL writer: one write per 64 KiB instead of one per record. */
@@ -90,6 +92,7 @@ export async function runCommand(
       ...(opts.checkTrace === true ? { checkTrace: true } : {}),
       ...(opts.duration === undefined ? {} : { durationUs: opts.duration }),
       checkImmutability: opts.checkImmutability ?? false,
+      ...(opts.explain === undefined ? {} : { explain: opts.explain }),
     });
   } catch (e) {
     out(`ksim: ${(e as Error).message}`);

@@ -32,6 +32,8 @@ export interface RunOptions {
   readonly durationUs?: number;
   /** Check mode (SimulationOptions.checkImmutability); default: the simulation's default. */
   readonly checkImmutability?: boolean;
+  /** Pods whose scheduling attempts the trace explains (SchedulerOptions.explain). */
+  readonly explain?: readonly string[];
 }
 
 export interface ExpectationResult {
@@ -145,7 +147,10 @@ export function startScenario(scenario: Scenario, options: RunOptions): Scenario
       : { checkImmutability: options.checkImmutability }),
   });
   if (options.traceSink !== undefined) sim.trace.addSink(options.traceSink);
-  const layout = buildCluster(sim, clusterSpecOf(spec.cluster));
+  const layout = buildCluster(sim, {
+    ...clusterSpecOf(spec.cluster),
+    ...(options.explain === undefined ? {} : { scheduler: { explain: options.explain } }),
+  });
   checkProcessNames(scenario, sim);
   const durationUs = options.durationUs ?? spec.duration;
   const results = new Map<number, ExpectationResult>();
