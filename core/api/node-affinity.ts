@@ -19,6 +19,7 @@ import {
   type LabelMatcher,
   type Operator,
   type Requirement,
+  validateRequirement,
 } from './selectors.ts';
 
 export function toleratesTaint(t: Toleration, taint: Taint): boolean {
@@ -59,7 +60,17 @@ const OPS: Readonly<Record<string, Operator>> = {
   Lt: 'lt',
 };
 
-/** undefined for a requirement upstream would reject, which then makes its term match nothing. */
+/**
+ * undefined for a requirement upstream would reject, which then makes its term match nothing.
+ * Label expressions also go through labels.NewRequirement's checks (nodeaffinity.go
+ * nodeSelectorRequirementsAsSelector), so `NotIn: ["a b"]` fails the term rather than matching
+ * every node; field expressions (metadata.name) are not label values and skip them.
+ */
+function toLabelRequirement(r: NodeSelectorRequirement): Requirement | undefined {
+  const req = toRequirement(r);
+  return req === undefined || validateRequirement(req).length > 0 ? undefined : req;
+}
+
 function toRequirement(r: NodeSelectorRequirement): Requirement | undefined {
   const operator = Object.hasOwn(OPS, r.operator) ? OPS[r.operator] : undefined;
   if (operator === undefined) return undefined;
@@ -85,7 +96,7 @@ function compileTerm(term: NodeSelectorTerm): CompiledTerm | undefined {
   const fields = term.matchFields ?? [];
   // An empty term selects no nodes.
   if (exprs.length === 0 && fields.length === 0) return undefined;
-  const labelReqs = exprs.map(toRequirement);
+  const labelReqs = exprs.map(toLabelRequirement);
   const fieldReqs = fields.map((f) =>
     f.key === 'metadata.name' &&
     (f.operator === 'In' || f.operator === 'NotIn') &&

@@ -174,7 +174,8 @@ function invalid(field: string, value: string, errs: readonly string[]): string 
   return `${field}: Invalid value: ${JSON.stringify(value)}: ${errs.join('; ')}`;
 }
 
-function validateRequirement(r: Requirement): string[] {
+/** labels.NewRequirement's checks: the key, the values' count for the operator, each value. */
+export function validateRequirement(r: Requirement): string[] {
   const errs: string[] = [];
   const keyErrs = isQualifiedName(r.key);
   if (keyErrs.length > 0) errs.push(invalid('key', r.key, keyErrs));

@@ -1,6 +1,8 @@
 import type { Namespace } from '../api/cluster-types.ts';
+import { getControllerOf, objectKey } from '../api/meta.ts';
 import type { LabelSelector } from '../api/meta-types.ts';
-import { labelSelectorMatcher, type Labels } from '../api/selectors.ts';
+import type { Pod } from '../api/pod-types.ts';
+import { selectorFromSet, type Labels } from '../api/selectors.ts';
 import type { ApiClient } from '../client/api-client.ts';
 import { Informer } from '../client/informer.ts';
 import type { ProcessPorts } from '../ports/process.ts';
@@ -12,27 +14,40 @@ import {
 
 /**
  * ClusterListers backed by informers: namespace labels (for namespaceSelector in affinity
- * terms) and the selectors of the ReplicaSets that select a pod (helper.DefaultSelector's input,
- * which PodTopologySpread's default constraints spread by), and PodDisruptionBudgets, which
- * preemption respects. Services and StatefulSets join when those kinds exist.
+ * terms); Services, ReplicationControllers, ReplicaSets and StatefulSets, whose selectors make
+ * helper.DefaultSelector (which PodTopologySpread's default constraints spread by); and
+ * PodDisruptionBudgets, which preemption respects.
  */
 export class InformerListers implements ClusterListers {
   private readonly namespaces: Informer<'Namespace'>;
+  private readonly services: Informer<'Service'>;
+  private readonly replicationControllers: Informer<'ReplicationController'>;
   private readonly replicaSets: Informer<'ReplicaSet'>;
+  private readonly statefulSets: Informer<'StatefulSet'>;
   private readonly budgets: Informer<'PodDisruptionBudget'>;
+  private readonly all: readonly { hasSynced: boolean; start(): void; stop(): void }[];
 
   constructor(ports: ProcessPorts, api: ApiClient) {
     this.namespaces = new Informer(ports, api, 'Namespace');
+    this.services = new Informer(ports, api, 'Service');
+    this.services.addIndexer('namespace', (s) => [s.metadata.namespace ?? '']);
+    this.replicationControllers = new Informer(ports, api, 'ReplicationController');
     this.replicaSets = new Informer(ports, api, 'ReplicaSet');
-    this.replicaSets.addIndexer('namespace', (rs) => [rs.metadata.namespace ?? '']);
+    this.statefulSets = new Informer(ports, api, 'StatefulSet');
     this.budgets = new Informer(ports, api, 'PodDisruptionBudget');
-    this.namespaces.start();
-    this.replicaSets.start();
-    this.budgets.start();
+    this.all = [
+      this.namespaces,
+      this.services,
+      this.replicationControllers,
+      this.replicaSets,
+      this.statefulSets,
+      this.budgets,
+    ];
+    for (const i of this.all) i.start();
   }
 
   get hasSynced(): boolean {
-    return this.namespaces.hasSynced && this.replicaSets.hasSynced && this.budgets.hasSynced;
+    return this.all.every((i) => i.hasSynced);
   }
 
   namespaceLabels(namespace: string): Labels {
@@ -40,11 +55,35 @@ export class InformerListers implements ClusterListers {
     return ns?.metadata.labels ?? EMPTY_CLUSTER_LISTERS.namespaceLabels(namespace);
   }
 
-  ownerSelectors(namespace: string, podLabels: Labels): readonly LabelSelector[] {
+  defaultSelectors(pod: Pod): readonly LabelSelector[] {
+    const namespace = pod.metadata.namespace ?? '';
     const out: LabelSelector[] = [];
-    for (const rs of this.replicaSets.byIndex('namespace', namespace)) {
-      const selector = rs.spec.selector;
-      if (labelSelectorMatcher(selector).matches(podLabels)) out.push(selector);
+    for (const svc of this.services.byIndex('namespace', namespace)) {
+      const selector = svc.spec?.selector;
+      // GetPodServices: a Service without a selector selects nothing, not everything.
+      if (selector === undefined || selector === null) continue;
+      if (selectorFromSet(selector).matches(pod.metadata.labels))
+        out.push({ matchLabels: selector });
+    }
+    const owner = getControllerOf(pod);
+    if (owner === undefined) return out;
+    const key = objectKey(namespace, owner.name);
+    switch (`${owner.apiVersion}/${owner.kind}`) {
+      case 'v1/ReplicationController': {
+        const selector = this.replicationControllers.get(key)?.spec?.selector;
+        if (selector !== undefined && selector !== null) out.push({ matchLabels: selector });
+        break;
+      }
+      case 'apps/v1/ReplicaSet': {
+        const rs = this.replicaSets.get(key);
+        if (rs !== undefined) out.push(rs.spec.selector);
+        break;
+      }
+      case 'apps/v1/StatefulSet': {
+        const ss = this.statefulSets.get(key);
+        if (ss !== undefined) out.push(ss.spec.selector);
+        break;
+      }
     }
     return out;
   }
@@ -59,8 +98,6 @@ export class InformerListers implements ClusterListers {
   }
 
   stop(): void {
-    this.namespaces.stop();
-    this.replicaSets.stop();
-    this.budgets.stop();
+    for (const i of this.all) i.stop();
   }
 }

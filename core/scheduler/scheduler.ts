@@ -22,6 +22,7 @@ import {
   queueOptionsFrom,
   UNSCHEDULABLE_FLUSH_US,
 } from './config/engine-options.ts';
+import type { AttemptExplanation, Explainer } from './framework/explain.ts';
 import type { SchedulerActions } from './framework/interface.ts';
 import type { ClusterListers } from './framework/listers.ts';
 import { InformerListers } from './informer-listers.ts';
@@ -39,6 +40,26 @@ export interface SchedulerOptions {
   readonly config?: SchedulerConfiguration;
   readonly registry?: Registry;
   readonly listers?: ClusterListers;
+  /**
+   * Pods (by name, or as namespace/name) whose scheduling attempts are explained in the trace
+   * (`scheduler.explain`) at any trace level. Without it, every attempt is explained when the
+   * trace keeps debug records, and none otherwise.
+   */
+  readonly explain?: readonly string[];
+}
+
+function explainerFor(
+  ports: ProcessPorts,
+  pods: readonly string[] | undefined,
+): { explainer?: Explainer } {
+  const record = (e: AttemptExplanation): void => ports.trace.emit('scheduler.explain', e);
+  if (pods !== undefined && pods.length > 0) {
+    const named = new Set(pods);
+    return {
+      explainer: { wants: (ns, name) => named.has(name) || named.has(`${ns}/${name}`), record },
+    };
+  }
+  return ports.trace.debugEnabled ? { explainer: { wants: () => true, record } } : {};
 }
 
 export class Scheduler {
@@ -67,6 +88,7 @@ export class Scheduler {
       actions: this.actions(),
       queue: queueOptionsFrom(config),
       listers: opts.listers ?? (this.listers = new InformerListers(ports, api)),
+      ...explainerFor(ports, opts.explain),
     });
     this.engine.queue.onReady = () => this.wake?.();
     this.nodes = new Informer(ports, api, 'Node');

@@ -6,6 +6,7 @@ import { benchApiServer, benchKernel, benchStore } from './bench-command.ts';
 import { benchSchedulerCommand } from './bench/scheduler-command.ts';
 import { fuzzStoreCommand } from '../store-fuzz/fuzz-store.ts';
 import { DEFAULT_WORKLOAD_MIX, WORKLOAD_MIXES } from '../store-fuzz/op-mix.ts';
+import { collectNames, explainCommand } from './explain-command.ts';
 import { reportCommand } from './report-command.ts';
 import { serveCommand } from './serve-command.ts';
 import { httpLoad } from './bench/http-load.ts';
@@ -134,6 +135,11 @@ export async function main(
       'also create the manifests of this file or directory (repeatable)',
       (v: string, prev: string[] = []) => [...prev, v],
     )
+    .option(
+      '--explain <pods>',
+      'record why each scheduling attempt of these pods chose its node (names or namespace/name; repeat or comma-separate), at any trace level; read it with ksim explain',
+      collectNames,
+    )
     .action(
       async (
         file: string,
@@ -143,6 +149,7 @@ export async function main(
           objects?: string[];
           trace?: string;
           report?: string;
+          explain?: string[];
           traceLevel: 'info' | 'debug';
           checkTrace?: boolean;
           duration?: number;
@@ -193,6 +200,20 @@ export async function main(
         exitCode = await serveCommand(file, opts, out);
       },
     );
+
+  program
+    .command('explain')
+    .description(
+      'print why each scheduling attempt of a pod chose its node (filter verdicts, scores)',
+    )
+    .argument(
+      '<trace>',
+      'a trace written by ksim run --trace with --trace-level debug or --explain',
+    )
+    .argument('<pod>', 'the pod, by name or as namespace/name')
+    .action(async (trace: string, pod: string) => {
+      exitCode = await explainCommand(trace, pod, out);
+    });
 
   program
     .command('report')

@@ -24,6 +24,8 @@ export interface RunCommandOptions {
   readonly pods?: boolean;
   /** Plain manifest files or directories to create after spec.objects. */
   readonly objects?: readonly string[];
+  /** Pods whose scheduling attempts the trace explains, at any trace level. */
+  readonly explain?: readonly string[];
 }
 
 /**
@@ -104,6 +106,7 @@ export async function runCommand(
         ? {}
         : { onProgress: (us: number, events: number) => progress.update(us, events) }),
       checkImmutability: opts.checkImmutability ?? false,
+      ...(opts.explain === undefined ? {} : { explain: opts.explain }),
     });
   } catch (e) {
     // A scenario that parses but cannot be built (a fault naming a process the cluster lacks).

@@ -38,6 +38,8 @@ export interface RunOptions {
   readonly onProgress?: (virtualUs: number, events: number) => void;
   /** Default 20,000 events: a few milliseconds of wall time on this machine. */
   readonly progressEvents?: number;
+  /** Pods whose scheduling attempts the trace explains (SchedulerOptions.explain). */
+  readonly explain?: readonly string[];
 }
 
 export interface ExpectationResult {
@@ -182,7 +184,10 @@ export function startScenario(scenario: Scenario, options: RunOptions): Scenario
       : { checkImmutability: options.checkImmutability }),
   });
   if (options.traceSink !== undefined) sim.trace.addSink(options.traceSink);
-  const layout = buildCluster(sim, clusterSpecOf(spec.cluster));
+  const layout = buildCluster(sim, {
+    ...clusterSpecOf(spec.cluster),
+    ...(options.explain === undefined ? {} : { scheduler: { explain: options.explain } }),
+  });
   checkProcessNames(scenario, sim);
   const durationUs = options.durationUs ?? spec.duration;
   const results = new Map<number, ExpectationResult>();

@@ -30,6 +30,7 @@ import {
   type ClusterEventWithHint,
 } from '../framework/cluster-event.ts';
 import { CycleState } from '../framework/cycle-state.ts';
+import { ExplainCollector, type ExplainedOutcome, type Explainer } from '../framework/explain.ts';
 import type { FitError } from '../framework/fit-error.ts';
 import { Framework } from '../framework/framework.ts';
 import type { SchedulerActions } from '../framework/interface.ts';
@@ -50,6 +51,8 @@ export interface EngineOptions {
   readonly random: Random;
   readonly actions: SchedulerActions;
   readonly listers?: ClusterListers;
+  /** Which attempts to explain, and where explanations go; none when absent. */
+  readonly explainer?: Explainer;
   readonly queue?: QueueOptions;
   readonly cache?: CacheOptions;
 }
@@ -97,9 +100,11 @@ export class SchedulingEngine {
   readonly frameworks = new Map<string, Framework>();
   private readonly algorithm: PodScheduler;
   private readonly clock: Clock;
+  private readonly explainer: Explainer | undefined;
 
   constructor(opts: EngineOptions) {
     this.clock = opts.clock;
+    this.explainer = opts.explainer;
     this.cache = new SchedulerCache(opts.cache);
     const listers = opts.listers ?? EMPTY_CLUSTER_LISTERS;
     const nominatorRef: { q?: SchedulingQueue } = {};
@@ -283,10 +288,31 @@ export class SchedulingEngine {
       this.queue.done(qpi.key);
       return { kind: 'skipped', qpi };
     }
+    // Looked up once per attempt: unexplained attempts pass no collector down.
+    const explainer = this.explainer;
+    const pi = qpi.podInfo;
+    const explain =
+      explainer !== undefined && explainer.wants(pi.namespace, pi.name)
+        ? new ExplainCollector()
+        : undefined;
+    const d = this.schedulingCycle(qpi, fwk, explain);
+    if (explain !== undefined)
+      explainer?.record(
+        explain.finish(`${pi.namespace}/${pi.name}`, qpi.attempts, explainedOutcome(d)),
+      );
+    return d;
+  }
+
+  private schedulingCycle(
+    qpi: QueuedPodInfo,
+    fwk: Framework,
+    explain: ExplainCollector | undefined,
+  ): AssumedDecision | FailedDecision {
+    const pod = qpi.podInfo.pod;
     const podSchedulingCycle = this.queue.schedulingCycle;
     this.cache.updateSnapshot(this.snapshot);
     const state = new CycleState();
-    const outcome = this.algorithm.schedulePod(fwk, state, qpi.podInfo);
+    const outcome = this.algorithm.schedulePod(fwk, state, qpi.podInfo, explain);
     switch (outcome.kind) {
       case 'noNodes':
         return this.fail(fwk, qpi, podSchedulingCycle, outcome.status, undefined, '');
@@ -388,6 +414,12 @@ export class SchedulingEngine {
   pending(): ReturnType<SchedulingQueue['pending']> {
     return this.queue.pending();
   }
+}
+
+function explainedOutcome(d: AssumedDecision | FailedDecision): ExplainedOutcome {
+  return d.kind === 'assumed'
+    ? { kind: 'Scheduled', node: d.result.suggestedHost }
+    : { kind: d.reason, node: undefined, message: d.message };
 }
 
 function isAssigned(pod: Pod): boolean {

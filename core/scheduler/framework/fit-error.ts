@@ -1,7 +1,7 @@
 /**
  * Why a pod fits nowhere, and the message users see in the PodScheduled condition and the
  * FailedScheduling event (pkg/scheduler/framework/types.go Diagnosis, FitError.Error):
- * "0/5 nodes are available: 2 Insufficient cpu, 3 node(s) had untolerated taint {k: v}."
+ * "0/5 nodes are available: 2 Insufficient cpu, 3 node(s) had untolerated taint(s)."
  */
 import { NodeToStatus } from './node-to-status.ts';
 import type { Status } from './status.ts';

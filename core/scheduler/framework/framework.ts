@@ -8,6 +8,7 @@ import type { Random } from '../../ports/random.ts';
 import { assert } from '../../util/assert.ts';
 import type { ClusterEventWithHint } from './cluster-event.ts';
 import type { CycleState } from './cycle-state.ts';
+import type { ExplainCollector } from './explain.ts';
 import type { Handle, PodNominator } from './handle.ts';
 import {
   MAX_NODE_SCORE,
@@ -165,13 +166,18 @@ export class Framework implements Handle {
 
   // ---- scheduling cycle ----------------------------------------------------------------------
 
-  runPreFilterPlugins(state: CycleState, pod: PodInfo): PreFilterOutcomeInternal {
+  runPreFilterPlugins(
+    state: CycleState,
+    pod: PodInfo,
+    explain?: ExplainCollector,
+  ): PreFilterOutcomeInternal {
     let nodeNames: Set<string> | undefined;
     const withNodes: string[] = [];
     const rejected = new Set<string>();
     let returnStatus: MaybeStatus;
     for (const pl of this.preFilterPlugins) {
       const r = pl.preFilter(state, pod);
+      explain?.preFilterResult(pl.name, r);
       if (r instanceof PreFilterResult) {
         withNodes.push(pl.name);
         nodeNames =
@@ -347,12 +353,14 @@ export class Framework implements Handle {
   /**
    * Adds each plugin's normalized, weighted score into `totals` (parallel to `nodes`).
    * Scores outside [0, MAX_NODE_SCORE] after normalization are an error, as upstream.
+   * With a collector, each plugin's raw and normalized scores are copied into it.
    */
   runScorePlugins(
     state: CycleState,
     pod: PodInfo,
     nodes: readonly NodeInfo[],
     totals: number[],
+    explain?: ExplainCollector,
   ): MaybeStatus {
     const n = nodes.length;
     const maxScore = MAX_NODE_SCORE;
@@ -362,6 +370,7 @@ export class Framework implements Handle {
       if (state.skipScorePlugins.has(plugin.name)) continue;
       if (plugin.scoreAll !== undefined) plugin.scoreAll(state, pod, nodes, scores);
       else for (let i = 0; i < n; i++) scores[i] = plugin.score(state, pod, nodes[i] as NodeInfo);
+      const raw = explain === undefined ? undefined : scores.slice(0, n);
       if (plugin.normalizeScore !== undefined) {
         const s = plugin.normalizeScore(state, pod, nodes, scores);
         if (s !== undefined && s.code !== 'Success')
@@ -377,6 +386,7 @@ export class Framework implements Handle {
           ).withPlugin(plugin.name);
         totals[i] = (totals[i] as number) + sc * weight;
       }
+      if (raw !== undefined) explain?.pluginScores(plugin.name, weight, raw, scores);
     }
     return undefined;
   }

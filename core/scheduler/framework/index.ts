@@ -1,6 +1,7 @@
 export * from './affinity-term.ts';
 export * from './cluster-event.ts';
 export * from './cycle-state.ts';
+export * from './explain.ts';
 export * from './fit-error.ts';
 export * from './framework.ts';
 export * from './handle.ts';

@@ -4,6 +4,7 @@
  */
 import type { Labels } from '../../api/selectors.ts';
 import type { LabelSelector } from '../../api/meta-types.ts';
+import type { Pod } from '../../api/pod-types.ts';
 import type { NodeInfo } from './node-info.ts';
 
 export interface NodeInfoLister {
@@ -33,10 +34,12 @@ export interface ClusterListers {
   /** Labels of a namespace, for namespaceSelector in pod affinity terms. */
   namespaceLabels(namespace: string): Labels;
   /**
-   * Label selectors of the Services, ReplicaSets, ... that select the pod
-   * (helper.DefaultSelector input for PodTopologySpread's default constraints).
+   * helper.DefaultSelector's parts (plugins/helper/spread.go), ANDed by the caller: the selectors
+   * of the pod's namespace's Services that select it, and that of its controller when it is a
+   * ReplicationController, ReplicaSet or StatefulSet. PodTopologySpread's default constraints
+   * spread by them.
    */
-  ownerSelectors(namespace: string, podLabels: Labels): readonly LabelSelector[];
+  defaultSelectors(pod: Pod): readonly LabelSelector[];
   podDisruptionBudgets(): readonly PodDisruptionBudgetView[];
 }
 
@@ -52,6 +55,6 @@ export const EMPTY_CLUSTER_LISTERS: ClusterListers = {
     }
     return l;
   },
-  ownerSelectors: () => [],
+  defaultSelectors: () => [],
   podDisruptionBudgets: () => [],
 };

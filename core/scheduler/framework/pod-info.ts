@@ -82,42 +82,43 @@ function compute(pod: Pod): PodInfo {
     requests.addNamed(name, amount);
   const nonZero = nonZeroRequests(pod);
   const aff = pod.spec.affinity;
-  let parseError: string | undefined;
-  let terms: Pick<
-    PodInfo,
-    | 'requiredAffinityTerms'
-    | 'requiredAntiAffinityTerms'
-    | 'preferredAffinityTerms'
-    | 'preferredAntiAffinityTerms'
-  > = {
-    requiredAffinityTerms: [],
-    requiredAntiAffinityTerms: [],
-    preferredAffinityTerms: [],
-    preferredAntiAffinityTerms: [],
+  // Each group parses on its own and names itself in the error, as NewPodInfo's aggregate does
+  // ("requiredAffinityTerms: ..."), so one bad term does not hide another group's.
+  const parseErrors: string[] = [];
+  const parsed = <T>(group: string, parse: () => T[]): T[] => {
+    try {
+      return parse();
+    } catch (e) {
+      if (!(e instanceof TermParseError)) throw e;
+      parseErrors.push(`${group}: ${e.message}`);
+      return [];
+    }
   };
-  try {
-    terms = {
-      requiredAffinityTerms: newAffinityTerms(
-        pod,
-        aff?.podAffinity?.requiredDuringSchedulingIgnoredDuringExecution,
-      ),
-      requiredAntiAffinityTerms: newAffinityTerms(
-        pod,
-        aff?.podAntiAffinity?.requiredDuringSchedulingIgnoredDuringExecution,
-      ),
-      preferredAffinityTerms: newWeightedAffinityTerms(
+  const terms = {
+    requiredAffinityTerms: parsed('requiredAffinityTerms', () =>
+      newAffinityTerms(pod, aff?.podAffinity?.requiredDuringSchedulingIgnoredDuringExecution),
+    ),
+    requiredAntiAffinityTerms: parsed('requiredAntiAffinityTerms', () =>
+      newAffinityTerms(pod, aff?.podAntiAffinity?.requiredDuringSchedulingIgnoredDuringExecution),
+    ),
+    preferredAffinityTerms: parsed('preferredAffinityTerms', () =>
+      newWeightedAffinityTerms(
         pod,
         aff?.podAffinity?.preferredDuringSchedulingIgnoredDuringExecution,
       ),
-      preferredAntiAffinityTerms: newWeightedAffinityTerms(
+    ),
+    preferredAntiAffinityTerms: parsed('preferredAntiAffinityTerms', () =>
+      newWeightedAffinityTerms(
         pod,
         aff?.podAntiAffinity?.preferredDuringSchedulingIgnoredDuringExecution,
       ),
-    };
-  } catch (e) {
-    if (!(e instanceof TermParseError)) throw e;
-    parseError = `parsing pod: ${e.message}`;
-  }
+    ),
+  };
+  // utilerrors.NewAggregate's text: one error as is, several in brackets.
+  const parseError =
+    parseErrors.length === 0
+      ? undefined
+      : `parsing pod: ${parseErrors.length === 1 ? parseErrors[0] : `[${parseErrors.join(', ')}]`}`;
   return {
     pod,
     key: podKey(pod),
@@ -135,8 +136,10 @@ function compute(pod: Pod): PodInfo {
     hasRequiredAntiAffinity: terms.requiredAntiAffinityTerms.length > 0,
     parseError,
     images: [...(pod.spec.initContainers ?? []), ...pod.spec.containers]
-      .filter((c) => c.image !== undefined && c.image !== '')
-      .map((c) => normalizedImageName(c.image as string)),
+      // A manifest may carry `image: null`; like an absent or empty image it names nothing.
+      .flatMap((c) =>
+        typeof c.image === 'string' && c.image !== '' ? [normalizedImageName(c.image)] : [],
+      ),
   };
 }
 

@@ -9,6 +9,7 @@
  */
 import type { Random } from '../../ports/random.ts';
 import type { CycleState } from './cycle-state.ts';
+import type { ExplainCollector } from './explain.ts';
 import { FitError, newDiagnosis, NO_NODE_AVAILABLE_MSG, type Diagnosis } from './fit-error.ts';
 import type { Framework } from './framework.ts';
 import type { NodeInfoLister } from './listers.ts';
@@ -63,31 +64,47 @@ export class PodScheduler {
     private readonly snapshot: NodeInfoLister,
   ) {}
 
-  schedulePod(fwk: Framework, state: CycleState, pod: PodInfo): ScheduleOutcome {
+  /** With a collector, what the attempt saw is also handed to it (see explain.ts). */
+  schedulePod(
+    fwk: Framework,
+    state: CycleState,
+    pod: PodInfo,
+    explain?: ExplainCollector,
+  ): ScheduleOutcome {
     const allNodes = this.snapshot.list();
+    if (explain !== undefined) explain.nodes = allNodes.length;
     if (allNodes.length === 0)
       return { kind: 'noNodes', status: Status.unresolvable(NO_NODE_AVAILABLE_MSG) };
     const diagnosis = newDiagnosis();
-    const found = this.findNodesThatFitPod(fwk, state, pod, diagnosis);
+    const found = this.findNodesThatFitPod(fwk, state, pod, diagnosis, explain);
     if (found instanceof Status) return { kind: 'error', status: found };
     const feasible = found;
+    explain?.filterResults(feasible, diagnosis.nodeToStatus);
     if (feasible.length === 0)
       return { kind: 'unschedulable', fitError: new FitError(allNodes.length, diagnosis) };
-    if (feasible.length === 1)
+    if (feasible.length === 1) {
+      const host = (feasible[0] as NodeInfo).name;
+      if (explain !== undefined) explain.chosen = host;
       return {
         kind: 'scheduled',
         result: {
-          suggestedHost: (feasible[0] as NodeInfo).name,
+          suggestedHost: host,
           evaluatedNodes: 1 + diagnosis.nodeToStatus.size,
           feasibleNodes: 1,
         },
       };
-    const totals = this.prioritizeNodes(fwk, state, pod, feasible);
+    }
+    const totals = this.prioritizeNodes(fwk, state, pod, feasible, explain);
     if (totals instanceof Status) return { kind: 'error', status: totals };
+    const best = this.selectHost(totals);
+    if (explain !== undefined) {
+      explain.ranking(feasible, totals, best);
+      explain.chosen = (feasible[best] as NodeInfo).name;
+    }
     return {
       kind: 'scheduled',
       result: {
-        suggestedHost: (feasible[this.selectHost(totals)] as NodeInfo).name,
+        suggestedHost: (feasible[best] as NodeInfo).name,
         evaluatedNodes: feasible.length + diagnosis.nodeToStatus.size,
         feasibleNodes: feasible.length,
       },
@@ -100,9 +117,10 @@ export class PodScheduler {
     state: CycleState,
     pod: PodInfo,
     diagnosis: Diagnosis,
+    explain?: ExplainCollector,
   ): NodeInfo[] | Status {
     const allNodes = this.snapshot.list();
-    const pre = fwk.runPreFilterPlugins(state, pod);
+    const pre = fwk.runPreFilterPlugins(state, pod, explain);
     for (const p of pre.unschedulablePlugins) diagnosis.unschedulablePlugins.add(p);
     if (pre.status !== undefined && pre.status.code !== 'Success') {
       if (!isRejected(pre.status)) return pre.status;
@@ -188,12 +206,13 @@ export class PodScheduler {
     state: CycleState,
     pod: PodInfo,
     nodes: readonly NodeInfo[],
+    explain?: ExplainCollector,
   ): number[] | Status {
     const totals = new Array<number>(nodes.length).fill(0);
     if (!fwk.hasScorePlugins()) return totals.fill(1);
     const pre = fwk.runPreScorePlugins(state, pod, nodes);
     if (pre !== undefined) return pre;
-    const s = fwk.runScorePlugins(state, pod, nodes, totals);
+    const s = fwk.runScorePlugins(state, pod, nodes, totals, explain);
     if (s !== undefined) return s;
     return totals;
   }

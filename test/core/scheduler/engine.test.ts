@@ -76,19 +76,22 @@ describe('scheduling cycle', () => {
 
   it("reports failures in upstream's form", async () => {
     const t = makeEngine();
-    t.engine.onNodeAdd(node('a', { cpu: '1' }));
-    t.engine.onNodeAdd(node('b', { cpu: '1' }));
+    t.engine.onNodeAdd(node('a', { cpu: '2' }));
+    t.engine.onNodeAdd(node('b', { cpu: '2' }));
+    t.engine.onPodAdd(pod('a1', { cpu: '1', nodeName: 'a' }));
+    t.engine.onPodAdd(pod('b1', { cpu: '1', nodeName: 'b' }));
     for (const n of ['c', 'd', 'e'])
       t.engine.onNodeAdd(
-        node(n, { taints: [{ key: 'dedicated', value: 'infra', effect: 'NoSchedule' }] }),
+        node(n, { taints: [{ key: 'dedicated', value: n, effect: 'NoSchedule' }] }),
       );
     t.engine.onPodAdd(pod('p', { cpu: '2' }));
     const [d] = await drain(t);
     expect(d?.kind).toBe('failed');
     const f = d as FailedDecision;
     expect(f.reason).toBe('Unschedulable');
+    // Three different taints, one reason (taint_toleration.go ErrReasonNotMatch).
     expect(f.message).toBe(
-      '0/5 nodes are available: 2 Insufficient cpu, 3 node(s) had untolerated taint {dedicated: infra}. ' +
+      '0/5 nodes are available: 2 Insufficient cpu, 3 node(s) had untolerated taint(s). ' +
         'preemption: 0/5 nodes are available: 2 No preemption victims found for incoming pod, 3 Preemption is not helpful for scheduling.',
     );
     expect([...(f.fitError?.diagnosis.unschedulablePlugins ?? [])].sort()).toEqual([
@@ -226,6 +229,18 @@ describe('preemption', () => {
     const [d] = await drain(t);
     expect(d?.kind === 'failed' && d.message).toBe(
       '0/2 nodes are available: 2 Insufficient cpu. preemption: 0/2 nodes are available: 2 No preemption victims found for incoming pod.',
+    );
+    expect(t.actions.preempted).toEqual([]);
+  });
+
+  // fit_test.go TestEnoughRequests's "exceeds allocatable" cases answer UnschedulableAndUnresolvable,
+  // and preemption.go nodesWherePreemptionMightHelp leaves such nodes out: no victims are sought.
+  it('does not look for victims where the request exceeds allocatable', async () => {
+    const t = cluster();
+    t.engine.onPodAdd(pod('huge', { cpu: '9', priority: 10 }));
+    const [d] = await drain(t);
+    expect(d?.kind === 'failed' && d.message).toBe(
+      '0/2 nodes are available: 2 Insufficient cpu. preemption: 0/2 nodes are available: 2 Preemption is not helpful for scheduling.',
     );
     expect(t.actions.preempted).toEqual([]);
   });

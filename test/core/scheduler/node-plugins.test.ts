@@ -170,6 +170,49 @@ describe('NodeAffinity', () => {
       zoneA,
       REJECT,
     ],
+    // node_affinity_test.go TestNodeAffinity "Pod with an invalid value in Affinity term won't be
+    // scheduled onto the node": the bad value fails its term, even under NotIn.
+    [
+      'invalid value in a NotIn requirement',
+      {
+        affinity: {
+          nodeAffinity: {
+            requiredDuringSchedulingIgnoredDuringExecution: {
+              nodeSelectorTerms: [
+                {
+                  matchExpressions: [
+                    {
+                      key: 'zone',
+                      operator: 'NotIn' as const,
+                      values: ['invalid value: ___@#$%^'],
+                    },
+                  ],
+                },
+              ],
+            },
+          },
+        },
+      },
+      zoneA,
+      REJECT,
+    ],
+    [
+      'invalid key fails the term, a valid term still matches',
+      {
+        affinity: {
+          nodeAffinity: {
+            requiredDuringSchedulingIgnoredDuringExecution: {
+              nodeSelectorTerms: [
+                { matchExpressions: [{ key: 'bad key', operator: 'Exists' as const }] },
+                { matchExpressions: [{ key: 'zone', operator: 'In' as const, values: ['z1'] }] },
+              ],
+            },
+          },
+        },
+      },
+      zoneA,
+      'ok',
+    ],
   ])('%s', (_n, spec, n, want) => {
     expect(verdict(runFilter(pl, pod('p', { spec }), nodeInfo(n)))).toBe(want);
   });
@@ -256,11 +299,9 @@ describe('TaintToleration', () => {
     taints: [{ key: 'dedicated', value: 'infra', effect: 'NoSchedule' }],
   });
   it.each([
-    [
-      'untolerated',
-      pod('p'),
-      'UnschedulableAndUnresolvable: node(s) had untolerated taint {dedicated: infra}',
-    ],
+    // taint_toleration_test.go TestTaintTolerationFilter "A pod having no tolerations can't be
+    // scheduled onto a node with nonempty taints": one reason for every taint.
+    ['untolerated', pod('p'), 'UnschedulableAndUnresolvable: node(s) had untolerated taint(s)'],
     [
       'Equal toleration',
       pod('p', {
@@ -273,7 +314,7 @@ describe('TaintToleration', () => {
     [
       'wrong value',
       pod('p', { tolerations: [{ key: 'dedicated', operator: 'Equal', value: 'x' }] }),
-      'UnschedulableAndUnresolvable: node(s) had untolerated taint {dedicated: infra}',
+      'UnschedulableAndUnresolvable: node(s) had untolerated taint(s)',
     ],
     ['Exists without key', pod('p', { tolerations: [{ operator: 'Exists' }] }), 'ok'],
   ])('%s', (_n, p, want) => {
@@ -332,6 +373,17 @@ describe('ImageLocality', () => {
     // 500 MiB * 2/3 = 349525333; 100 * (349525333 - 23 MiB) / (1000 MiB - 23 MiB) = 31.76 -> 31
     expect(scores(pl, pod('p', { image: 'nginx:1.25' }), nodes).raw).toEqual([31, 31, 0]);
     expect(scores(pl, pod('p', { image: 'redis' }), nodes).raw).toEqual([0, 0, 0]);
+  });
+
+  // Go's Container.Image is a string, so upstream reads `image: null` as "" (no image state
+  // matches it); there is no upstream case, only this consequence to keep.
+  it('scores a container with image: null as holding nothing', () => {
+    const p = pod('p');
+    const nullImage = {
+      ...p,
+      spec: { ...p.spec, containers: [{ name: 'c', image: null as unknown as string }] },
+    };
+    expect(scores(pl, nullImage, nodes).raw).toEqual([0, 0, 0]);
   });
 
   it('normalizes image names like upstream', () => {

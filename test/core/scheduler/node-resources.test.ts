@@ -17,6 +17,36 @@ function fitFilter(p: ReturnType<typeof pod>, ni: NodeInfo, args: unknown = unde
   return [...(pl.filter(state, pi, ni)?.reasons ?? [])];
 }
 
+function fitStatus(p: ReturnType<typeof pod>, ni: NodeInfo) {
+  const pl = Fit.New(undefined);
+  const state = new CycleState();
+  const pi = podInfoOf(p);
+  pl.preFilter(state, pi);
+  return pl.filter(state, pi, ni);
+}
+
+/** The pod with one init container (a sidecar when `restartAlways`) requesting `requests`. */
+function withInit(
+  p: ReturnType<typeof pod>,
+  requests: Record<string, string>,
+  restartAlways: boolean,
+): ReturnType<typeof pod> {
+  return {
+    ...p,
+    spec: {
+      ...p.spec,
+      initContainers: [
+        {
+          name: 'init',
+          image: 'busybox',
+          resources: { requests },
+          ...(restartAlways ? { restartPolicy: 'Always' } : {}),
+        },
+      ],
+    },
+  };
+}
+
 function unwrap<T>(r: { args: T } | { errors: string[] }): T {
   if ('errors' in r) throw new Error(r.errors.join('; '));
   return r.args;
@@ -89,6 +119,70 @@ describe('NodeResourcesFit filter', () => {
     ],
   ])('%s', (_name, p, ni, want) => {
     expect(fitFilter(p, ni)).toEqual(want);
+  });
+
+  // fit_test.go TestEnoughRequests: the cases whose wantStatus is UnschedulableAndUnresolvable
+  // ("due to container scalar resources, hugepages, init container ... exceeds allocatable")
+  // and their Unschedulable neighbours, where only what is free falls short.
+  it.each([
+    ['cpu above allocatable', pod('p', { cpu: '5' }), [], 'UnschedulableAndUnresolvable'],
+    ['cpu above what is free', pod('p', { cpu: '1' }), used, 'Unschedulable'],
+    ['memory above allocatable', pod('p', { memory: '9Gi' }), [], 'UnschedulableAndUnresolvable'],
+    [
+      'one resource above allocatable decides for all',
+      pod('p', { cpu: '1', memory: '9Gi' }),
+      used,
+      'UnschedulableAndUnresolvable',
+    ],
+    [
+      'ephemeral-storage above allocatable',
+      pod('p', { requests: { 'ephemeral-storage': '20Gi' } }),
+      [],
+      'UnschedulableAndUnresolvable',
+    ],
+    [
+      'extended resource the node does not have',
+      pod('p', { requests: { 'example.com/fpga': '1' } }),
+      [],
+      'UnschedulableAndUnresolvable',
+    ],
+    [
+      'extended resource above what is free',
+      pod('p', { requests: { 'example.com/gpu': '1' } }),
+      [pod('g', { requests: { 'example.com/gpu': '2' }, nodeName: 'n' })],
+      'Unschedulable',
+    ],
+    [
+      'hugepages above allocatable',
+      pod('p', { requests: { 'hugepages-2Mi': '4Mi', memory: '4Mi' } }),
+      [],
+      'UnschedulableAndUnresolvable',
+    ],
+    [
+      'init container above allocatable',
+      withInit(pod('p', { cpu: '1' }), { cpu: '6' }, false),
+      [],
+      'UnschedulableAndUnresolvable',
+    ],
+    [
+      'sidecar above allocatable',
+      withInit(pod('p', { cpu: '1' }), { cpu: '4' }, true),
+      [],
+      'UnschedulableAndUnresolvable',
+    ],
+    [
+      'too many pods stays resolvable',
+      pod('p'),
+      [pod('a', { nodeName: 'n' }), pod('b', { nodeName: 'n' })],
+      'Unschedulable',
+    ],
+  ])('%s -> %s', (_name, p, bound, code) => {
+    const n = node('n', {
+      pods: '2',
+      ephemeral: '10Gi',
+      extra: { 'example.com/gpu': '2', 'hugepages-2Mi': '2Mi' },
+    });
+    expect(fitStatus(p, nodeInfo(n, bound))?.code).toBe(code);
   });
 
   it('ignores extended resources by name and by group', () => {

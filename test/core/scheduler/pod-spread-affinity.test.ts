@@ -161,6 +161,40 @@ describe('PodTopologySpread filter', () => {
     );
   });
 
+  // The node-inclusion policy uses NodeAffinity's matcher (common.go, nodeaffinity.go
+  // GetRequiredNodeAffinity), so the invalid-value case of node_affinity_test.go TestNodeAffinity
+  // ("Pod with an invalid value in Affinity term won't be scheduled onto the node") holds here
+  // too: no node is counted, so no domain exceeds the skew.
+  it('a node-affinity term with an invalid value includes no node when counting', () => {
+    const ns = nodes();
+    const pl = PTS.New(undefined, handleFor(ns));
+    const p = pod('p', {
+      labels: web,
+      spec: {
+        affinity: {
+          nodeAffinity: {
+            requiredDuringSchedulingIgnoredDuringExecution: {
+              nodeSelectorTerms: [
+                {
+                  matchExpressions: [
+                    {
+                      key: 'topology.kubernetes.io/zone',
+                      operator: 'NotIn',
+                      values: ['invalid value: ___@#$%^'],
+                    },
+                  ],
+                },
+              ],
+            },
+          },
+        },
+        topologySpreadConstraints: [spread({})],
+      },
+    });
+    // Were the term to match every node, z2 would be 2 + 1 - 1 = 2 > 1 as in the first case.
+    expect(filterAll(pl, p, ns)).toEqual(['ok', 'ok', 'ok']);
+  });
+
   it('skips pods without hard constraints', () => {
     const ns = nodes();
     expect(filterAll(PTS.New(undefined, handleFor(ns)), pod('p'), ns)).toEqual([
@@ -195,7 +229,7 @@ describe('PodTopologySpread scoring', () => {
     ];
     const listers: ClusterListers = {
       ...EMPTY_CLUSTER_LISTERS,
-      ownerSelectors: () => [{ matchLabels: web }],
+      defaultSelectors: () => [{ matchLabels: web }],
     };
     const pl = PTS.New(undefined, handleFor(ns, listers));
     // hostname (maxSkew 3, weight ln(2 + 2)): n1 2 * 1.386 + 2 = 4.77, n2 2
@@ -323,6 +357,54 @@ describe('InterPodAffinity filter', () => {
       "node(s) didn't match pod affinity rules",
       "node(s) didn't match pod affinity rules",
     ]);
+  });
+
+  // filtering_test.go TestRequiredAffinitySingleNode "PodAffinity fails PreFilter with an invalid
+  // affinity label syntax" and "PodAntiAffinity fails PreFilter with an invalid antiaffinity
+  // label syntax" (both put the bad value in a required affinity term).
+  const BAD_VALUE = `values[0][service]: Invalid value: "{{.bad-value.}}": a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345', regex used for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')`;
+  const inTerm = (values: string[], topologyKey: string): PodAffinityTerm => ({
+    labelSelector: { matchExpressions: [{ key: 'service', operator: 'In', values }] },
+    topologyKey,
+  });
+  it.each([
+    [
+      'bad value in the first term',
+      [inTerm(['{{.bad-value.}}'], 'region'), inTerm(['a', 'b'], 'node')],
+    ],
+    [
+      'bad value in the second term',
+      [inTerm(['foo'], 'region'), inTerm(['{{.bad-value.}}'], 'node')],
+    ],
+  ])('an unparsable selector is unresolvable at PreFilter: %s', (_name, terms) => {
+    const ns = nodes();
+    const pl = IPA.New(undefined, handleFor(ns));
+    const p = pod('p', {
+      labels: web,
+      spec: {
+        affinity: { podAffinity: { requiredDuringSchedulingIgnoredDuringExecution: terms } },
+      },
+    });
+    const s = pl.preFilter(new CycleState(), podInfoOf(p));
+    expect(s?.code).toBe('UnschedulableAndUnresolvable');
+    expect(s?.message()).toBe(`parsing pod: requiredAffinityTerms: ${BAD_VALUE}`);
+  });
+
+  it('names every group whose selector does not parse', () => {
+    const bad = inTerm(['{{.bad-value.}}'], 'node');
+    const p = pod('p', {
+      spec: {
+        affinity: {
+          podAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [bad] },
+          podAntiAffinity: {
+            preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 1, podAffinityTerm: bad }],
+          },
+        },
+      },
+    });
+    expect(podInfoOf(p).parseError).toBe(
+      `parsing pod: [requiredAffinityTerms: ${BAD_VALUE}, preferredAntiAffinityTerms: ${BAD_VALUE}]`,
+    );
   });
 
   it('skips pods without required terms when no existing pod has anti-affinity', () => {

@@ -72,7 +72,8 @@ export class InterPodAffinity
   }
 
   preFilter(state: CycleState, pod: PodInfo): MaybeStatus {
-    if (pod.parseError !== undefined) return Status.error(pod.parseError);
+    // A selector that does not parse will not parse on any node, nor after any cluster event.
+    if (pod.parseError !== undefined) return Status.unresolvable(pod.parseError).withPlugin(NAME);
     const snap = this.handle.snapshot;
     const s = calPreFilterState(
       pod,

@@ -1,7 +1,8 @@
 /**
  * NodeResourcesFit (pkg/scheduler/framework/plugins/noderesources/fit.go):
  * - Filter: pod count first ("Too many pods"), then cpu, memory, ephemeral-storage and each
- *   requested scalar resource ("Insufficient <name>"), every shortfall reported;
+ *   requested scalar resource ("Insufficient <name>"), every shortfall reported; a request above
+ *   the node's allocatable outright makes it UnschedulableAndUnresolvable (preemption cannot help);
  * - Score: LeastAllocated (default), MostAllocated or RequestedToCapacityRatio.
  */
 import type { Node } from '../../../api/node-types.ts';
@@ -42,6 +43,11 @@ export interface InsufficientResource {
   readonly requested: number;
   readonly used: number;
   readonly capacity: number;
+  /**
+   * The request exceeds the node's allocatable outright: evicting pods cannot make room, so
+   * the Filter answers UnschedulableAndUnresolvable and preemption skips the node.
+   */
+  readonly unresolvable: boolean;
 }
 
 interface PreFilterState extends StateData {
@@ -72,6 +78,7 @@ export function fitsRequest(
       requested: 1,
       used: nodeInfo.pods.length,
       capacity: alloc.allowedPodNumber,
+      unresolvable: false,
     });
   if (req.isZero()) return out;
   if (req.milliCPU > 0 && req.milliCPU > alloc.milliCPU - used.milliCPU)
@@ -81,6 +88,7 @@ export function fitsRequest(
       requested: req.milliCPU,
       used: used.milliCPU,
       capacity: alloc.milliCPU,
+      unresolvable: req.milliCPU > alloc.milliCPU,
     });
   if (req.memory > 0 && req.memory > alloc.memory - used.memory)
     out.push({
@@ -89,6 +97,7 @@ export function fitsRequest(
       requested: req.memory,
       used: used.memory,
       capacity: alloc.memory,
+      unresolvable: req.memory > alloc.memory,
     });
   if (
     req.ephemeralStorage > 0 &&
@@ -100,6 +109,7 @@ export function fitsRequest(
       requested: req.ephemeralStorage,
       used: used.ephemeralStorage,
       capacity: alloc.ephemeralStorage,
+      unresolvable: req.ephemeralStorage > alloc.ephemeralStorage,
     });
   if (req.scalar !== undefined)
     for (const [name, q] of req.scalar) {
@@ -115,6 +125,7 @@ export function fitsRequest(
           requested: q,
           used: used.getScalar(name),
           capacity: alloc.getScalar(name),
+          unresolvable: q > alloc.getScalar(name),
         });
     }
   return out;
@@ -195,10 +206,13 @@ export class Fit
 
   private statusFor(insufficient: readonly InsufficientResource[]): Status {
     const reasons = insufficient.map((r) => r.reason);
-    const key = reasons.join('\n');
+    const unresolvable = insufficient.some((r) => r.unresolvable);
+    const key = (unresolvable ? 'U\n' : 'u\n') + reasons.join('\n');
     let s = this.statuses.get(key);
     if (s === undefined) {
-      s = Status.unschedulable(...reasons).withPlugin(NAME);
+      s = (
+        unresolvable ? Status.unresolvable(...reasons) : Status.unschedulable(...reasons)
+      ).withPlugin(NAME);
       if (this.statuses.size < 1024) this.statuses.set(key, s);
     }
     return s;

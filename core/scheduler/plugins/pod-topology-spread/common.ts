@@ -95,7 +95,8 @@ function parse(sel: LabelSelector | undefined): LabelMatcher {
 
 /**
  * buildDefaultConstraints: the profile's default constraints, all with the selector made of
- * the pod's owners' selectors (helper.DefaultSelector); none when nothing selects the pod.
+ * the selectors of the pod's Services and controller (helper.DefaultSelector); none when
+ * nothing selects the pod.
  */
 export function buildDefaultConstraints(
   defaults: readonly TopologySpreadConstraint[],
@@ -106,7 +107,7 @@ export function buildDefaultConstraints(
   const constraints = filterConstraints(defaults, pod.labels, action);
   if (constraints.length === 0) return [];
   const reqs: Requirement[] = [];
-  for (const sel of listers.ownerSelectors(pod.namespace, pod.labels)) {
+  for (const sel of listers.defaultSelectors(pod.pod)) {
     const m = labelSelectorAsMatcher(sel);
     if (!isSelectorError(m) && !m.nothing) reqs.push(...m.requirements);
   }

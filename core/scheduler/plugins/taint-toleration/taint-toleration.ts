@@ -24,9 +24,12 @@ import { TAINT_TOLERATION } from '../names/names.ts';
 export const NAME = TAINT_TOLERATION;
 const PRE_SCORE_KEY = `PreScore${NAME}`;
 
-export function errReasonUntolerated(taint: Taint): string {
-  return `node(s) had untolerated taint {${taint.key}: ${taint.value ?? ''}}`;
-}
+/**
+ * One reason for every untolerated taint (upstream's ErrReasonNotMatch), so FailedScheduling
+ * messages count all tainted nodes together instead of one entry per taint key and value.
+ */
+export const ERR_REASON_NOT_MATCH = 'node(s) had untolerated taint(s)';
+const UNTOLERATED: Status = Status.unresolvable(ERR_REASON_NOT_MATCH).withPlugin(NAME);
 
 function isDoNotSchedule(t: Taint): boolean {
   return t.effect === 'NoSchedule' || t.effect === 'NoExecute';
@@ -62,8 +65,7 @@ export class TaintToleration
     const taints = nodeInfo.hardTaints;
     if (taints.length === 0) return undefined;
     const taint = findUntoleratedTaint(taints, pod.tolerations, isDoNotSchedule);
-    if (taint === undefined) return undefined;
-    return Status.unresolvable(errReasonUntolerated(taint)).withPlugin(NAME);
+    return taint === undefined ? undefined : UNTOLERATED;
   }
 
   preScore(state: CycleState, pod: PodInfo, nodes: readonly NodeInfo[]): MaybeStatus {
