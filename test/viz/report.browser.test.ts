@@ -121,12 +121,13 @@ describe('ksim report of scenarios/report-demo.yaml', () => {
   });
 
   it('draws one Gantt bar per pod phase on a node', async () => {
-    // Each web pod is bound (pending), then running; the two pods of node-3 are evicted after
-    // its crash and stay terminating (their kubelet is down); too-big is never bound.
+    // Each web pod is bound (pending), then running; the pods of node-3 are evicted after its
+    // crash and stay terminating (their kubelet is down), each replaced by a new pod bound
+    // elsewhere: nine web pods plus one per eviction. too-big is never bound.
     const bound = new Set(of('scheduler.bind').map((r) => r.pod));
     const evicted = new Set(of('taint-eviction.delete').map((r) => r.pod));
-    expect(bound.size).toBe(11);
-    expect(evicted.size).toBe(2);
+    expect(evicted.size).toBeGreaterThan(0);
+    expect(bound.size).toBe(9 + evicted.size);
     expect(await page.locator('rect.gantt-bar').count()).toBe(2 * bound.size + evicted.size);
     expect(await page.locator('rect.gantt-bar[data-phase=terminating]').count()).toBe(evicted.size);
     expect(bound.has('default/too-big')).toBe(false);

@@ -160,21 +160,23 @@ describe('CronJob controller', () => {
         api,
         cronJob('slow', { concurrencyPolicy: 'Forbid' }, ['sleep', '150']),
       );
-      await ports.clock.sleep(6 * 60 * S);
+      await ports.clock.sleep(6 * 60 * S + 30 * S);
     });
     expect(forbid.maxUnfinished()).toBe(1);
     // The first Job runs from minute 1 to about 3:33, so minutes 2 and 3 find it running. Like
     // upstream, skipping does not move lastScheduleTime: once the Job finishes, the most recent
-    // missed activation (minute 3) starts late, and minute 4 finds that one running.
-    expect(forbid.created.map((c) => c.scheduledUs)).toEqual([minute(1), minute(3)]);
+    // missed activation (minute 3) starts late; that Job runs past minutes 4, 5 and 6, and
+    // minute 6 starts late in turn when it ends.
+    expect(forbid.created.map((c) => c.scheduledUs)).toEqual([minute(1), minute(3), minute(6)]);
     expect(forbid.created[1]!.lateUs).toBeGreaterThan(30 * S);
+    expect(forbid.created[2]!.lateUs).toBeGreaterThan(0);
     expect(reasons(forbid)).toContain('JobAlreadyActive');
 
     const allow = world(2);
     await runScript(allow.sim, async (api, ports) => {
       allow.jobs();
       await mustCreate(ports, api, cronJob('slow', {}, ['sleep', '150']));
-      await ports.clock.sleep(6 * 60 * S);
+      await ports.clock.sleep(6 * 60 * S + 30 * S);
     });
     expect(allow.created).toHaveLength(6);
     expect(allow.maxUnfinished()).toBe(3);
