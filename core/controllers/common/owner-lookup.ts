@@ -13,10 +13,8 @@ interface OwnerCache<T extends HasMeta & { readonly spec: { readonly selector?: 
  * resolveControllerRef, as every controller has it: the cached owner a controller reference
  * names, if it is of `kind` and still the same object (same UID).
  */
-export function resolveControllerRef<
-  T extends HasMeta & { readonly spec: { readonly selector?: LabelSelector } },
->(
-  cache: OwnerCache<T>,
+export function resolveControllerRef<T extends HasMeta>(
+  cache: { get(key: string): T | undefined },
   kind: string,
   namespace: string | undefined,
   ref: OwnerReference,

@@ -19,11 +19,12 @@ import { describeFailure } from '../common/api-errors.ts';
 import { waitForCacheSync } from '../common/cache-sync.ts';
 import type { Controller } from '../common/controller.ts';
 import { EventRecorder } from '../common/events.ts';
+import { resolveControllerRef } from '../common/owner-lookup.ts';
 import { runWorker } from '../common/worker.ts';
 import type { SharedInformers } from '../common/shared-informers.ts';
-import { isFinished } from '../job/job-status.ts';
 import {
   formatInZone,
+  formatRfc1123z,
   mostRecentScheduleTime,
   nextScheduleDelayUs,
   parseSchedule,
@@ -119,12 +120,12 @@ export class CronJobController implements Controller {
     this.queue.shutDown();
   }
 
-  /** resolveControllerRef: the CronJob a Job's controller reference names, if it is that one. */
+  /** The CronJob a Job's controller reference names, if it is that one. */
   private ownerOf(job: Job): CronJob | undefined {
     const ref = getControllerOf(job);
-    if (ref?.kind !== CRON_JOB_GVK.kind) return undefined;
-    const cj = this.cronJobInformer.get(objectKey(job.metadata.namespace, ref.name));
-    return cj?.metadata.uid === ref.uid ? cj : undefined;
+    return ref === undefined
+      ? undefined
+      : resolveControllerRef(this.cronJobInformer, CRON_JOB_GVK.kind, job.metadata.namespace, ref);
   }
 
   /**
@@ -176,8 +177,7 @@ export class CronJobController implements Controller {
     const cached = this.cronJobInformer.get(key);
     if (cached === undefined) return DONE;
     const jobs = this.jobInformer.byIndex(JOBS_BY_CRON_JOB, key);
-    const cronJob = deepCopy(cached) as CronJob;
-    const cleaned = await this.cleanupFinishedJobs(cronJob, jobs);
+    const cleaned = await this.cleanupFinishedJobs(cached, jobs);
     const synced = await this.syncCronJob(cleaned.cronJob, jobs);
     if (cleaned.statusChanged || synced.statusChanged) {
       const r = await this.api.updateStatus<CronJob>(synced.cronJob);
@@ -216,7 +216,7 @@ export class CronJobController implements Controller {
         );
         if (!fresh.ok) return this.failed(cronJob, statusChanged, `get: ${describeFailure(fresh)}`);
         if (fresh.value.status?.active?.some((r) => r.uid === job.metadata.uid)) {
-          cronJob = deepCopy(fresh.value) as CronJob;
+          cronJob = fresh.value;
           continue;
         }
         this.events.event(
@@ -344,7 +344,7 @@ export class CronJobController implements Controller {
         CRON_JOB_GVK,
         'Warning',
         'MissSchedule',
-        `Missed scheduled time to start a job: ${rfc1123z(scheduledUs)}`,
+        `Missed scheduled time to start a job: ${formatRfc1123z(scheduledUs)}`,
       );
       return settled(requeue());
     }
@@ -501,11 +501,10 @@ export class CronJobController implements Controller {
 
 /** getFinishedStatus: Complete or Failed once a finished condition is true. */
 function finishedType(job: Job): 'Complete' | 'Failed' | undefined {
-  if (!isFinished(job)) return undefined;
   const c = job.status?.conditions?.find(
     (c) => (c.type === 'Complete' || c.type === 'Failed') && c.status === 'True',
   );
-  return c?.type === 'Complete' ? 'Complete' : 'Failed';
+  return c === undefined ? undefined : (c.type as 'Complete' | 'Failed');
 }
 
 /** byJobStartTime: started Jobs first, oldest first, names breaking ties. */
@@ -566,26 +565,4 @@ function referenceTo(job: Job): ObjectReference {
     apiVersion: 'batch/v1',
     resourceVersion: job.metadata.resourceVersion,
   };
-}
-
-/** Go's time.RFC1123Z of a UTC time: "Mon, 02 Jan 2006 15:04:05 +0000". */
-function rfc1123z(us: number): string {
-  const d = new Date(Math.floor(us / 1000));
-  const pad = (n: number): string => String(n).padStart(2, '0');
-  const days = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
-  const months = [
-    'Jan',
-    'Feb',
-    'Mar',
-    'Apr',
-    'May',
-    'Jun',
-    'Jul',
-    'Aug',
-    'Sep',
-    'Oct',
-    'Nov',
-    'Dec',
-  ];
-  return `${days[d.getUTCDay()]}, ${pad(d.getUTCDate())} ${months[d.getUTCMonth()]} ${d.getUTCFullYear()} ${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())} +0000`;
 }

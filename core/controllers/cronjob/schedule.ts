@@ -7,6 +7,7 @@
 import { Cron } from 'croner';
 import type { CronJob } from '../../api/kinds/cron-job.ts';
 import { timeZoneLoadError } from '../../api/cron-schedule.ts';
+import { formatTime, parseRfc3339 } from '../../api/time.ts';
 
 const US_PER_SECOND = 1_000_000;
 
@@ -64,9 +65,11 @@ export function parseSchedule(cronJob: CronJob): ParsedSchedule {
       ok: true,
       zone,
       schedule: {
+        // croner takes and returns instants; both come from the virtual clock (an RFC 3339
+        // string in, whole seconds suffice: activations fall on whole seconds).
         next: (afterUs) => {
-          const d = cron.nextRun(new Date(Math.floor(afterUs / 1000)));
-          return d === null ? undefined : d.getTime() * 1000;
+          const next = cron.nextRun(formatTime(afterUs));
+          return next === null ? undefined : next.getTime() * 1000;
         },
       },
     };
@@ -203,15 +206,27 @@ export function formatInZone(us: number, zone: string): string {
       minute: '2-digit',
       second: '2-digit',
     })
-      .formatToParts(new Date(seconds))
+      .formatToParts(seconds)
       .map((p) => [p.type, p.value]),
   ) as Record<string, string>;
   const wall = `${parts.year}-${parts.month}-${parts.day}T${parts.hour}:${parts.minute}:${parts.second}`;
-  const offsetMin = Math.round((Date.parse(`${wall}Z`) - seconds) / 60_000);
+  const offsetMin = Math.round(((parseRfc3339(`${wall}Z`) ?? 0) / 1000 - seconds) / 60_000);
   if (offsetMin === 0) return `${wall}Z`;
   const sign = offsetMin < 0 ? '-' : '+';
   const abs = Math.abs(offsetMin);
   const hh = String(Math.floor(abs / 60)).padStart(2, '0');
   const mm = String(abs % 60).padStart(2, '0');
   return `${wall}${sign}${hh}:${mm}`;
+}
+
+const WEEKDAYS = ['Thu', 'Fri', 'Sat', 'Sun', 'Mon', 'Tue', 'Wed'];
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/** Go's time.RFC1123Z of a UTC time: "Mon, 02 Jan 2006 15:04:05 +0000". */
+export function formatRfc1123z(us: number): string {
+  const [date, clock] = formatTime(us).slice(0, -1).split('T') as [string, string];
+  const [y, mo, d] = date.split('-') as [string, string, string];
+  // 1970-01-01 was a Thursday.
+  const weekday = WEEKDAYS[((Math.floor(us / 86_400_000_000) % 7) + 7) % 7];
+  return `${weekday}, ${d} ${MONTHS[Number(mo) - 1]} ${y} ${clock} +0000`;
 }

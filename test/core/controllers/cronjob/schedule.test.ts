@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import type { CronJob } from '../../../../core/api/kinds/cron-job.ts';
 import {
   formatInZone,
+  formatRfc1123z,
   mostRecentScheduleTime,
   nextScheduleDelayUs,
   NEXT_SCHEDULE_DELTA_US,
@@ -273,5 +274,15 @@ describe('formatInZone (Go time.Format(time.RFC3339) of a time in a zone)', () =
     [Date.parse('2016-01-19T10:00:00Z') * 1000, 'Europe/London', '2016-01-19T10:00:00Z'],
   ])('%i in %s', (us, zone, text) => {
     expect(formatInZone(us, zone)).toBe(text);
+  });
+});
+
+describe('formatRfc1123z (Go time.Format(time.RFC1123Z) in UTC)', () => {
+  it.each([
+    [TOP_US, 'Thu, 19 May 2016 10:00:00 +0000'],
+    [Date.parse('2026-01-04T23:59:59Z') * 1000, 'Sun, 04 Jan 2026 23:59:59 +0000'],
+    [Date.parse('1969-12-31T12:00:00Z') * 1000, 'Wed, 31 Dec 1969 12:00:00 +0000'],
+  ])('%i', (us, text) => {
+    expect(formatRfc1123z(us)).toBe(text);
   });
 });
