@@ -31,34 +31,63 @@ function isSidecar(c: Container): boolean {
 
 /**
  * Sum of regular containers and sidecars, raised to what the init phase needs (each init container
- * runs alongside the sidecars started before it), plus overhead. Pod-level `spec.resources` and
- * in-place resize status are not modelled.
+ * runs alongside the sidecars started before it), plus overhead: for requests every overhead
+ * entry, for limits only those the containers already limit (PodRequests and PodLimits).
+ * Pod-level `spec.resources` and in-place resize status are not modelled.
  */
-function podRequestQuantities(pod: Pod): QuantityMap {
-  const reqs: QuantityMap = new Map();
-  for (const c of pod.spec.containers) addInto(reqs, c.resources?.requests);
+function podResourceQuantities(
+  pod: Pod,
+  field: 'requests' | 'limits',
+  withOverhead = true,
+): QuantityMap {
+  const total: QuantityMap = new Map();
+  for (const c of pod.spec.containers) addInto(total, c.resources?.[field]);
   const sidecars: QuantityMap = new Map();
   const initPeak: QuantityMap = new Map();
   for (const c of pod.spec.initContainers ?? []) {
     if (isSidecar(c)) {
-      addInto(reqs, c.resources?.requests);
-      addInto(sidecars, c.resources?.requests);
+      addInto(total, c.resources?.[field]);
+      addInto(sidecars, c.resources?.[field]);
       maxInto(initPeak, sidecars);
     } else {
       const combined: QuantityMap = new Map(sidecars);
-      addInto(combined, c.resources?.requests);
+      addInto(combined, c.resources?.[field]);
       maxInto(initPeak, combined);
     }
   }
-  maxInto(reqs, initPeak);
-  addInto(reqs, pod.spec.overhead);
-  return reqs;
+  maxInto(total, initPeak);
+  if (!withOverhead) return total;
+  if (field === 'requests') addInto(total, pod.spec.overhead);
+  else {
+    for (const [name, s] of Object.entries(pod.spec.overhead ?? {})) {
+      const limit = total.get(name);
+      if (limit !== undefined) total.set(name, add(limit, mustParseQuantity(s)));
+    }
+  }
+  return total;
+}
+
+/**
+ * What the pod's containers request or limit together, without overhead (LimitRanger's own
+ * podRequests and podLimits, which constrain what the user wrote).
+ */
+export function containerTotals(pod: Pod, field: 'requests' | 'limits'): ResourceList {
+  const out: Record<string, string> = {};
+  for (const [name, q] of podResourceQuantities(pod, field, false)) out[name] = formatQuantity(q);
+  return out;
+}
+
+/** Effective limits (PodLimits) as a ResourceList of canonical quantity strings. */
+export function podLimits(pod: Pod): ResourceList {
+  const out: Record<string, string> = {};
+  for (const [name, q] of podResourceQuantities(pod, 'limits')) out[name] = formatQuantity(q);
+  return out;
 }
 
 /** Effective requests as a ResourceList of canonical quantity strings. */
 export function podRequests(pod: Pod): ResourceList {
   const out: Record<string, string> = {};
-  for (const [name, q] of podRequestQuantities(pod)) out[name] = formatQuantity(q);
+  for (const [name, q] of podResourceQuantities(pod, 'requests')) out[name] = formatQuantity(q);
   return out;
 }
 
@@ -72,7 +101,7 @@ export function podRequestsMillis(pod: Pod): Readonly<Record<string, number>> {
   let r = requestNumbers.get(pod);
   if (r === undefined) {
     const out: Record<string, number> = {};
-    for (const [name, q] of podRequestQuantities(pod))
+    for (const [name, q] of podResourceQuantities(pod, 'requests'))
       out[name] = resourceAmount(name, formatQuantity(q));
     r = Object.freeze(out);
     requestNumbers.set(pod, r);

@@ -52,6 +52,7 @@ import { responseInVersion } from './versions.ts';
 import { nonResourceResponse } from './discovery.ts';
 import { ACCEPTED_MEDIA_TYPES, negotiate } from './media-types.ts';
 import { parseIncludeObject, present, presentFrame, type Presentation } from './representation.ts';
+import { QuotaCache } from './admission/plugins/resource-quota-cache.ts';
 
 export { SYSTEM_NAMESPACES } from './namespaces.ts';
 
@@ -109,10 +110,20 @@ export class ApiServer {
       list: (kind, namespace) => this.lookupList(kind, namespace),
     };
     const hooks = options.admission?.hooks ?? new AdmissionHooks();
+    const quotas = new QuotaCache({
+      clock: ports.clock,
+      spawn: (task) => ports.spawn(task),
+      cacheFor: (d) => this.cacheFor(d),
+      lookups,
+      updateStatus: (obj) => this.updateStatusAsServer(obj),
+    });
     this.registry = new Registry(this.storage, ports.clock, ports.random, {
       ranges: options.ranges ?? {},
       admission: new AdmissionChain(
-        admissionPlugins(lookups, hooks, options.admission, (us) => ports.clock.sleep(us)),
+        admissionPlugins(lookups, hooks, options.admission, (us) => ports.clock.sleep(us), {
+          access: quotas,
+          now: () => ports.clock.now(),
+        }),
       ),
     });
     // Started before the first request can arrive: allocating writes wait for it.
@@ -411,6 +422,16 @@ export class ApiServer {
     const info = requestInfoFor(definition, 'list', namespace);
     const r = await this.storage.list<KindOf<K>>(prefixFor(info));
     return r.ok ? r.value.items : storageFailure(info, '', r.failure);
+  }
+
+  /** A status update as the API server itself (admission's quota charges). */
+  private async updateStatusAsServer(obj: KObject): Promise<KObject | Status> {
+    const definition = definitionFor(obj.kind);
+    if (definition === undefined) return errors.notFound('', `no resource serves ${obj.kind}`);
+    const name = obj.metadata.name ?? '';
+    const info = requestInfoFor(definition, 'update', obj.metadata.namespace, name, 'status');
+    const r = await this.registry.subresource(info, name, obj, 'application/json');
+    return r.status === 200 ? (r.body as KObject) : (r.body as Status);
   }
 
   /** Creates `obj` as the API server itself unless it exists; false when the store failed. */

@@ -68,6 +68,7 @@ export const CONTROLLER_SERVICE_ACCOUNTS: Readonly<Record<ControllerName, string
   garbagecollector: 'generic-garbage-collector',
   namespace: 'namespace-controller',
   serviceaccount: 'service-account-controller',
+  resourcequota: 'resourcequota-controller',
 };
 
 export function controllerIdentity(controller: ControllerName): ClientIdentity {

@@ -54,6 +54,11 @@ import {
   NamespaceController,
   type NamespaceControllerOptions,
 } from './namespace/namespace-controller.ts';
+import {
+  DEFAULT_RESOURCE_QUOTA_CONTROLLER,
+  ResourceQuotaController,
+  type ResourceQuotaControllerOptions,
+} from './resourcequota/resource-quota-controller.ts';
 import { ServiceAccountsController } from './serviceaccount/service-accounts-controller.ts';
 import {
   DEFAULT_REPLICA_SET_CONTROLLER,
@@ -75,7 +80,8 @@ export type ControllerName =
   | 'disruption'
   | 'garbagecollector'
   | 'namespace'
-  | 'serviceaccount';
+  | 'serviceaccount'
+  | 'resourcequota';
 
 /** Every controller this controller manager can run. */
 export const ALL_CONTROLLERS: readonly ControllerName[] = [
@@ -93,6 +99,7 @@ export const ALL_CONTROLLERS: readonly ControllerName[] = [
   'garbagecollector',
   'namespace',
   'serviceaccount',
+  'resourcequota',
 ];
 
 /**
@@ -117,6 +124,7 @@ export interface ControllerManagerOptions {
   readonly nodeLifecycle?: Partial<NodeLifecycleOptions>;
   readonly garbageCollector?: Partial<GarbageCollectorOptions>;
   readonly namespace?: Partial<NamespaceControllerOptions>;
+  readonly resourceQuota?: Partial<ResourceQuotaControllerOptions>;
 }
 
 /**
@@ -230,6 +238,11 @@ export class ControllerManager {
         });
       case 'serviceaccount':
         return new ServiceAccountsController(this.ports, api, this.informers);
+      case 'resourcequota':
+        return new ResourceQuotaController(this.ports, api, this.informers, {
+          ...DEFAULT_RESOURCE_QUOTA_CONTROLLER,
+          ...options.resourceQuota,
+        });
     }
   }
 }

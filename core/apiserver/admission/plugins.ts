@@ -14,6 +14,7 @@ import { namespaceLifecycle } from './plugins/namespace-lifecycle.ts';
 import { nodeRestriction } from './plugins/node-restriction.ts';
 import { podSecurity } from './plugins/pod-security.ts';
 import { priority } from './plugins/priority.ts';
+import { resourceQuota, type QuotaAccess } from './plugins/resource-quota.ts';
 import { serviceAccount } from './plugins/service-account.ts';
 
 export interface AdmissionOptions {
@@ -29,12 +30,16 @@ export interface AdmissionOptions {
   readonly serviceAccount?: boolean;
 }
 
-/** `sleep` is for plugins that wait and look again (ServiceAccount, for the default account). */
+/**
+ * `sleep` is for plugins that wait and look again (ServiceAccount, for the default account);
+ * `quotas` is where ResourceQuota reads and charges quotas (the plugin is left out without it).
+ */
 export function admissionPlugins(
   lookups: ObjectLookups,
   hooks: AdmissionHooks,
   options: AdmissionOptions = {},
   sleep: (us: number) => Promise<void> = async () => undefined,
+  quotas?: { readonly access: QuotaAccess; now(): number },
 ): readonly AdmissionPlugin[] {
   return [
     namespaceLifecycle(lookups),
@@ -46,6 +51,6 @@ export function admissionPlugins(
     defaultTolerationSeconds(options.defaultTolerationSeconds),
     defaultStorageClass(lookups),
     ...hookPlugins(hooks),
-    // ResourceQuota (ResourceQuota) goes last.
+    ...(quotas === undefined ? [] : [resourceQuota(quotas.access, () => quotas.now())]),
   ];
 }

@@ -13,7 +13,7 @@ const taints = (what: string) => z.array(z.string()).describe(`${what}, each as 
 
 export const CONTROLLER_RECORDS = traceGroup(
   'Controllers',
-  'The controller manager (core/controllers) and its controllers: ReplicaSet, Deployment, StatefulSet, DaemonSet, Job, CronJob, TTL after finished, EndpointSlice, node lifecycle, taint eviction, disruption. Emitted by `controller-manager`.',
+  'The controller manager (core/controllers) and its controllers: ReplicaSet, Deployment, StatefulSet, DaemonSet, Job, CronJob, TTL after finished, resource quota, EndpointSlice, node lifecycle, taint eviction, disruption. Emitted by `controller-manager`.',
   [
     traceRecord('controller-manager.start', {
       level: 'info',
@@ -148,6 +148,24 @@ export const CONTROLLER_RECORDS = traceGroup(
       doc: 'A sync of a DaemonSet failed; it is requeued with rate limiting.',
       fields: z.strictObject({
         daemonset: daemonSetKey(),
+        error: z.string().describe('What failed.'),
+      }),
+    }),
+    traceRecord('resourcequota.usage', {
+      level: 'info',
+      doc: "The resource quota controller stored a ResourceQuota's recounted status: hard from its spec, used counted from the namespace's objects (admission's own charges are not recorded here).",
+      fields: z.strictObject({
+        quota: z.string().describe('The ResourceQuota, as namespace/name.'),
+        used: z
+          .record(z.string(), z.string())
+          .describe('status.used: each resource name with its quantity.'),
+      }),
+    }),
+    traceRecord('resourcequota.sync-error', {
+      level: 'debug',
+      doc: 'A sync of a ResourceQuota failed; it is requeued with rate limiting.',
+      fields: z.strictObject({
+        quota: z.string().describe('The ResourceQuota, as namespace/name.'),
         error: z.string().describe('What failed.'),
       }),
     }),

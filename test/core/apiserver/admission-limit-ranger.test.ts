@@ -100,4 +100,76 @@ describe('LimitRanger admission', () => {
       );
     });
   });
+
+  it('refuses a limit too far above the request (maxLimitRequestRatio), per container and pod', async () => {
+    await withApi(async (api) => {
+      ok(
+        await api.create(
+          limitRange('ratio', [
+            { type: 'Container', maxLimitRequestRatio: { cpu: '2' } },
+            { type: 'Pod', maxLimitRequestRatio: { memory: '1500m' } },
+          ]),
+        ),
+      );
+      const wide = await api.create(
+        pod('wide', {
+          requests: { cpu: '300m', memory: '1Gi' },
+          limits: { cpu: '1', memory: '1Gi' },
+        }),
+      );
+      expect(!wide.ok && wide.error.message).toBe(
+        'pods "wide" is forbidden: cpu max limit to request ratio per Container is 2, but provided ratio is 3.333333',
+      );
+      const noRequest = await api.create(pod('no-request', { limits: { cpu: '1' } }));
+      expect(!noRequest.ok && noRequest.error.message).toBe(
+        // The cpu request defaults to the limit (ratio 1); memory has neither.
+        'pods "no-request" is forbidden: memory max limit to request ratio per Pod is 1500m, but no request is specified or request is 0',
+      );
+      const memory = await api.create(
+        pod('memory', {
+          requests: { cpu: '500m', memory: '1Gi' },
+          limits: { cpu: '1', memory: '2Gi' },
+        }),
+      );
+      expect(!memory.ok && memory.error.message).toBe(
+        'pods "memory" is forbidden: memory max limit to request ratio per Pod is 1500m, but provided ratio is 2.000000',
+      );
+      ok(
+        await api.create(
+          pod('fits', {
+            requests: { cpu: '500m', memory: '1Gi' },
+            limits: { cpu: '1', memory: '1536Mi' },
+          }),
+        ),
+      );
+    });
+  });
+
+  it("checks a claim's storage request against PersistentVolumeClaim min and max", async () => {
+    await withApi(async (api) => {
+      ok(
+        await api.create(
+          limitRange('storage', [
+            { type: 'PersistentVolumeClaim', min: { storage: '1Gi' }, max: { storage: '10Gi' } },
+          ]),
+        ),
+      );
+      const claim = (name: string, storage: string) =>
+        ({
+          apiVersion: 'v1',
+          kind: 'PersistentVolumeClaim',
+          metadata: { name, namespace: 'default' },
+          spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage } } },
+        }) as const;
+      const tiny = await api.create(claim('tiny', '100Mi'));
+      expect(!tiny.ok && tiny.error.message).toBe(
+        'persistentvolumeclaims "tiny" is forbidden: minimum storage usage per PersistentVolumeClaim is 1Gi, but request is 100Mi',
+      );
+      const huge = await api.create(claim('huge', '20Gi'));
+      expect(!huge.ok && huge.error.message).toBe(
+        'persistentvolumeclaims "huge" is forbidden: maximum storage usage per PersistentVolumeClaim is 10Gi, but request is 20Gi',
+      );
+      ok(await api.create(claim('fits', '5Gi')));
+    });
+  });
 });

@@ -7,13 +7,14 @@
  */
 import * as errors from '../../../api/errors.ts';
 import type { LimitRange } from '../../../api/kinds/limit-range.ts';
+import { containerTotals } from '../../../api/pod-helpers.ts';
 import type { Container, Pod, ResourceList } from '../../../api/pod-types.ts';
 import {
-  add,
   cmp,
-  formatQuantity,
   isQuantityError,
+  milliValueBig,
   parseQuantity,
+  valueBig,
   type Quantity,
 } from '../../../api/quantity.ts';
 import { ADMIT, deny, forbidden, handlesOnly, type AdmissionPlugin } from '../attributes.ts';
@@ -27,13 +28,19 @@ type Item = NonNullable<LimitRange['spec']>['limits'][number];
 export function limitRanger(lookups: ObjectLookups): AdmissionPlugin {
   const rangesOf = async (a: { namespace: string }) => lookups.list('LimitRange', a.namespace);
   const isPodCreate = (a: Parameters<NonNullable<AdmissionPlugin['admit']>>[0]): boolean =>
+    a.operation === 'CREATE' &&
     a.resource.group === '' &&
     a.resource.resource === 'pods' &&
     a.subresource === '' &&
     a.object?.kind === 'Pod';
+  const isClaimWrite = (a: Parameters<NonNullable<AdmissionPlugin['admit']>>[0]): boolean =>
+    a.resource.group === '' &&
+    a.resource.resource === 'persistentvolumeclaims' &&
+    a.subresource === '' &&
+    a.object !== undefined;
   return {
     name: LIMIT_RANGER,
-    handles: handlesOnly('CREATE'),
+    handles: handlesOnly('CREATE', 'UPDATE'),
     admit: async (a) => {
       if (!isPodCreate(a)) return ADMIT;
       const ranges = await rangesOf(a);
@@ -43,11 +50,18 @@ export function limitRanger(lookups: ObjectLookups): AdmissionPlugin {
       return { allowed: true, object: pod };
     },
     validate: async (a) => {
-      if (!isPodCreate(a)) return ADMIT;
+      const claim = isClaimWrite(a);
+      if (!claim && !isPodCreate(a)) return ADMIT;
       const ranges = await rangesOf(a);
       if (errors.isStatus(ranges)) return deny(ranges);
       const problems: string[] = [];
-      for (const range of ranges) problems.push(...violations(range, a.object as Pod));
+      for (const range of ranges) {
+        problems.push(
+          ...(claim
+            ? claimViolations(range, a.object as Claim, a.oldObject as Claim | undefined)
+            : violations(range, a.object as Pod)),
+        );
+      }
       const unique = [...new Set(problems)];
       if (unique.length === 0) return ADMIT;
       // utilerrors.Aggregate: one error as is, several in brackets.
@@ -121,7 +135,51 @@ function violations(range: LimitRange, pod: Pod): string[] {
         out.push(...checkItem(item, 'Container', c.resources?.requests, c.resources?.limits));
       }
     } else if (item.type === 'Pod') {
-      out.push(...checkItem(item, 'Pod', podTotal(pod, 'requests'), podTotal(pod, 'limits')));
+      out.push(
+        ...checkItem(item, 'Pod', containerTotals(pod, 'requests'), containerTotals(pod, 'limits')),
+      );
+    }
+  }
+  return out;
+}
+
+interface Claim {
+  readonly spec?: { readonly resources?: { readonly requests?: ResourceList } };
+}
+
+/**
+ * PersistentVolumeClaimValidateLimitFunc: the claim's requests against PersistentVolumeClaim
+ * min and max (limits are not user input for claims); on an update, a request the stored claim
+ * already holds is not checked again.
+ */
+function claimViolations(range: LimitRange, claim: Claim, old: Claim | undefined): string[] {
+  const requests = claim.spec?.resources?.requests;
+  const oldRequests = old?.spec?.resources?.requests;
+  const unchanged = (resource: string): boolean => {
+    const req = requests?.[resource];
+    const was = oldRequests?.[resource];
+    return req !== undefined && was !== undefined && !less(req, was) && !less(was, req);
+  };
+  const out: string[] = [];
+  for (const item of range.spec?.limits ?? []) {
+    if (item.type !== 'PersistentVolumeClaim') continue;
+    for (const [resource, enforced] of Object.entries(item.min ?? {})) {
+      if (unchanged(resource)) continue;
+      const problem = minConstraint(item.type, resource, enforced, requests, undefined);
+      if (problem !== undefined) out.push(problem);
+    }
+    for (const [resource, enforced] of Object.entries(item.max ?? {})) {
+      if (unchanged(resource)) continue;
+      const req = requests?.[resource];
+      if (req === undefined) {
+        out.push(
+          `maximum ${resource} usage per ${item.type} is ${enforced}.  No request is specified`,
+        );
+      } else if (less(enforced, req)) {
+        out.push(
+          `maximum ${resource} usage per ${item.type} is ${enforced}, but request is ${req}`,
+        );
+      }
     }
   }
   return out;
@@ -142,7 +200,48 @@ function checkItem(
     const problem = maxConstraint(limitType, resource, enforced, requests, limits);
     if (problem !== undefined) out.push(problem);
   }
+  for (const [resource, enforced] of Object.entries(item.maxLimitRequestRatio ?? {})) {
+    const problem = ratioConstraint(limitType, resource, enforced, requests, limits);
+    if (problem !== undefined) out.push(problem);
+  }
   return out;
+}
+
+/** Quantities past this many milli-units compare in whole units (resource.MaxMilliValue). */
+const MAX_MILLI_VALUE = (1n << 63n) / 1000n;
+
+/**
+ * limitRequestRatioConstraint: limit over request may not exceed the enforced ratio, compared
+ * in milli-units where none overflows (requestLimitEnforcedValues); the ratio is printed with
+ * six decimals, as Go's %f.
+ */
+function ratioConstraint(
+  limitType: string,
+  resource: string,
+  enforced: string,
+  requests: ResourceList | undefined,
+  limits: ResourceList | undefined,
+): string | undefined {
+  const req = quantity(requests?.[resource] ?? '');
+  const lim = quantity(limits?.[resource] ?? '');
+  const max = quantity(enforced);
+  if (max === undefined) return undefined;
+  const prefix = `${resource} max limit to request ratio per ${limitType} is ${enforced}`;
+  const units = (q: Quantity) => valueBig(q);
+  const precise = [req, lim, max].every((q) => q === undefined || units(q) <= MAX_MILLI_VALUE);
+  const scaled = (q: Quantity) => (precise ? milliValueBig(q) : valueBig(q));
+  if (req === undefined || scaled(req) === 0n) {
+    return `${prefix}, but no request is specified or request is 0`;
+  }
+  if (lim === undefined || scaled(lim) === 0n) {
+    return `${prefix}, but no limit is specified or limit is 0`;
+  }
+  const observed = Number(scaled(lim)) / Number(scaled(req));
+  const allowed =
+    units(max) <= MAX_MILLI_VALUE ? Number(milliValueBig(max)) : Number(valueBig(max));
+  const compared = units(max) <= MAX_MILLI_VALUE ? observed * 1000 : observed;
+  if (compared <= allowed) return undefined;
+  return `${prefix}, but provided ratio is ${observed.toFixed(6)}`;
 }
 
 function minConstraint(
@@ -190,28 +289,4 @@ function less(a: string, b: string): boolean {
 function quantity(s: string): Quantity | undefined {
   const q = parseQuantity(s);
   return isQuantityError(q) ? undefined : q;
-}
-
-/**
- * The pod's effective requests or limits: the containers' sum, or an init container's own
- * amount where that is larger (init containers run one at a time, before the others).
- */
-function podTotal(pod: Pod, field: 'requests' | 'limits'): ResourceList {
-  const total = new Map<string, Quantity>();
-  for (const c of pod.spec.containers) {
-    for (const [k, v] of Object.entries(c.resources?.[field] ?? {})) {
-      const q = quantity(v);
-      if (q === undefined) continue;
-      const sum = total.get(k);
-      total.set(k, sum === undefined ? q : add(sum, q));
-    }
-  }
-  for (const c of pod.spec.initContainers ?? []) {
-    for (const [k, v] of Object.entries(c.resources?.[field] ?? {})) {
-      const q = quantity(v);
-      const current = total.get(k);
-      if (q !== undefined && (current === undefined || cmp(q, current) > 0)) total.set(k, q);
-    }
-  }
-  return Object.fromEntries([...total].map(([k, q]) => [k, formatQuantity(q)]));
 }

@@ -1,0 +1,1 @@
+export * from './resource-quota-controller.ts';
