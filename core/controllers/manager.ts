@@ -1,4 +1,10 @@
 import type { ApiClient } from '../client/api-client.ts';
+import {
+  candidateIdentity,
+  DEFAULT_LEADER_ELECTION,
+  LeaderElector,
+  type LeaderElectionOptions,
+} from '../client/leader-election.ts';
 import type { ProcessPorts } from '../ports/process.ts';
 import type { Controller } from './common/controller.ts';
 import { SharedInformers } from './common/shared-informers.ts';
@@ -125,19 +131,22 @@ export interface ControllerManagerOptions {
   readonly garbageCollector?: Partial<GarbageCollectorOptions>;
   readonly namespace?: Partial<NamespaceControllerOptions>;
   readonly resourceQuota?: Partial<ResourceQuotaControllerOptions>;
+  /** --leader-elect: true with upstream's timings, or some of them changed. */
+  readonly leaderElection?: boolean | Partial<LeaderElectionOptions>;
 }
 
 /**
  * kube-controller-manager: one process running a set of controllers over shared informers, so
  * each resource is listed and watched once however many controllers read it. Built and started
  * in the constructor, like the other service processes; a crash drops everything and a restart
- * rebuilds it from the API server.
- *
- * Leader election (a Lease in kube-system, 15 s / 10 s / 2 s) is not done yet: run one instance.
+ * rebuilds it from the API server. With leader election (the kube-system/kube-controller-manager
+ * Lease, 15 s / 10 s / 2 s) only the leader runs controllers: a standby takes over within the
+ * lease duration once the leader stops renewing, and a leader that cannot renew within the
+ * renew deadline stops everything and campaigns again (upstream's process exits and is
+ * restarted).
  */
 export class ControllerManager {
-  readonly informers: SharedInformers;
-  readonly controllers: readonly Controller[];
+  private running: { informers: SharedInformers; controllers: readonly Controller[] } | undefined;
 
   /**
    * `api` serves the shared informers; `clientFor` gives each controller the client it writes
@@ -149,17 +158,49 @@ export class ControllerManager {
     options: ControllerManagerOptions = {},
     clientFor: (controller: ControllerName) => ApiClient = () => api,
   ) {
-    this.informers = new SharedInformers(ports, api);
+    const start = (): void => {
+      this.running = this.startControllers(api, options, clientFor);
+    };
+    const election = options.leaderElection;
+    if (election === undefined || election === false) {
+      start();
+      return;
+    }
+    const elector = new LeaderElector(ports, api, candidateIdentity(ports), {
+      ...DEFAULT_LEADER_ELECTION,
+      name: 'kube-controller-manager',
+      ...(election === true ? {} : election),
+    });
+    ports.spawn(() => elector.run(start, () => this.stop()));
+  }
+
+  /** The shared informers of the current term (none while not leading). */
+  get informers(): SharedInformers | undefined {
+    return this.running?.informers;
+  }
+
+  get controllers(): readonly Controller[] {
+    return this.running?.controllers ?? [];
+  }
+
+  private startControllers(
+    api: ApiClient,
+    options: ControllerManagerOptions,
+    clientFor: (controller: ControllerName) => ApiClient,
+  ): { informers: SharedInformers; controllers: readonly Controller[] } {
+    const informers = new SharedInformers(this.ports, api);
     const enabled = new Set(options.controllers ?? DEFAULT_CONTROLLERS);
     const controllers: Controller[] = [];
     for (const name of ALL_CONTROLLERS) {
       if (!enabled.has(name)) continue;
-      controllers.push(this.build(name, clientFor(name), options));
+      controllers.push(this.build(name, clientFor(name), options, informers));
     }
-    this.controllers = controllers;
-    this.informers.start();
-    for (const c of controllers) ports.spawn(() => c.run());
-    ports.trace.emit('controller-manager.start', { controllers: controllers.map((c) => c.name) });
+    informers.start();
+    for (const c of controllers) this.ports.spawn(() => c.run());
+    this.ports.trace.emit('controller-manager.start', {
+      controllers: controllers.map((c) => c.name),
+    });
+    return { informers, controllers };
   }
 
   controller<T extends Controller>(name: ControllerName): T | undefined {
@@ -167,79 +208,83 @@ export class ControllerManager {
   }
 
   stop(): void {
-    for (const c of this.controllers) c.stop();
-    this.informers.stop();
+    const running = this.running;
+    this.running = undefined;
+    if (running === undefined) return;
+    for (const c of running.controllers) c.stop();
+    running.informers.stop();
   }
 
   private build(
     name: ControllerName,
     api: ApiClient,
     options: ControllerManagerOptions,
+    informers: SharedInformers,
   ): Controller {
     switch (name) {
       case 'replicaset':
-        return new ReplicaSetController(this.ports, api, this.informers, {
+        return new ReplicaSetController(this.ports, api, informers, {
           ...DEFAULT_REPLICA_SET_CONTROLLER,
           ...options.replicaSet,
         });
       case 'deployment':
-        return new DeploymentController(this.ports, api, this.informers, {
+        return new DeploymentController(this.ports, api, informers, {
           ...DEFAULT_DEPLOYMENT_CONTROLLER,
           ...options.deployment,
         });
       case 'statefulset':
-        return new StatefulSetController(this.ports, api, this.informers, {
+        return new StatefulSetController(this.ports, api, informers, {
           ...DEFAULT_STATEFUL_SET_CONTROLLER,
           ...options.statefulSet,
         });
       case 'daemonset':
-        return new DaemonSetController(this.ports, api, this.informers, {
+        return new DaemonSetController(this.ports, api, informers, {
           ...DEFAULT_DAEMON_SET_CONTROLLER,
           ...options.daemonSet,
         });
       case 'job':
-        return new JobController(this.ports, api, this.informers, {
+        return new JobController(this.ports, api, informers, {
           ...DEFAULT_JOB_CONTROLLER,
           ...options.job,
         });
       case 'cronjob':
-        return new CronJobController(this.ports, api, this.informers, {
+        return new CronJobController(this.ports, api, informers, {
           ...DEFAULT_CRON_JOB_CONTROLLER,
           ...options.cronJob,
         });
       case 'ttl-after-finished':
-        return new TtlAfterFinishedController(this.ports, api, this.informers, {
+        return new TtlAfterFinishedController(this.ports, api, informers, {
           ...DEFAULT_TTL_AFTER_FINISHED,
           ...options.ttlAfterFinished,
         });
       case 'endpointslice':
-        return new EndpointSliceController(this.ports, api, this.informers, {
+        return new EndpointSliceController(this.ports, api, informers, {
           ...DEFAULT_ENDPOINT_SLICE_CONTROLLER,
           ...options.endpointSlice,
         });
       case 'node-lifecycle':
-        return new NodeLifecycleController(this.ports, api, this.informers, {
+        return new NodeLifecycleController(this.ports, api, informers, {
           ...DEFAULT_NODE_LIFECYCLE,
           ...options.nodeLifecycle,
         });
       case 'taint-eviction':
-        return new TaintEvictionController(this.ports, api, this.informers);
+        return new TaintEvictionController(this.ports, api, informers);
       case 'disruption':
-        return new DisruptionController(this.ports, api, this.informers);
+        return new DisruptionController(this.ports, api, informers);
       case 'garbagecollector':
-        return new GarbageCollector(this.ports, api, this.informers, {
+        return new GarbageCollector(this.ports, api, informers, {
           ...DEFAULT_GARBAGE_COLLECTOR,
           ...options.garbageCollector,
         });
       case 'namespace':
-        return new NamespaceController(this.ports, api, this.informers, {
+        return new NamespaceController(this.ports, api, informers, {
           ...DEFAULT_NAMESPACE_CONTROLLER,
           ...options.namespace,
         });
       case 'serviceaccount':
-        return new ServiceAccountsController(this.ports, api, this.informers);
+        return new ServiceAccountsController(this.ports, api, informers);
       case 'resourcequota':
-        return new ResourceQuotaController(this.ports, api, this.informers, {
+        return new ResourceQuotaController(this.ports, api, informers, {
           ...DEFAULT_RESOURCE_QUOTA_CONTROLLER,
           ...options.resourceQuota,
         });

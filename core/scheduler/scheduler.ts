@@ -14,6 +14,12 @@ import { keyOf } from '../api/meta.ts';
 import { formatMicroTime, formatTime } from '../api/time.ts';
 import type { ApiClient } from '../client/api-client.ts';
 import { Informer } from '../client/informer.ts';
+import {
+  candidateIdentity,
+  DEFAULT_LEADER_ELECTION,
+  LeaderElector,
+  type LeaderElectionOptions,
+} from '../client/leader-election.ts';
 import type { ProcessPorts } from '../ports/process.ts';
 import { nameSuffix } from '../ports/random.ts';
 import { defaultConfiguration, type SchedulerConfiguration } from './config/load.ts';
@@ -46,6 +52,12 @@ export interface SchedulerOptions {
    * trace keeps debug records, and none otherwise.
    */
   readonly explain?: readonly string[];
+  /**
+   * --leader-elect (the kube-system/kube-scheduler Lease): informers run on a standby too, so its
+   * cache is warm; only the leader schedules. A leader that cannot renew stops scheduling (pods
+   * already assumed finish their binding) and campaigns again.
+   */
+  readonly leaderElection?: boolean | Partial<LeaderElectionOptions>;
 }
 
 function explainerFor(
@@ -68,6 +80,9 @@ export class Scheduler {
   private readonly nodes: Informer<'Node'>;
   private wake: (() => void) | undefined;
   private stopped = false;
+  /** Whether this instance may schedule: always without leader election. */
+  private leading = true;
+  private wakeLeader: (() => void) | undefined;
   /** Informer-backed listers, when the caller did not bring its own. */
   private listers: InformerListers | undefined;
   /** The queue lengths last traced. */
@@ -110,6 +125,26 @@ export class Scheduler {
       this.traceQueue();
     });
     this.tickEvery(UNSCHEDULABLE_FLUSH_US, () => this.engine.tickUnschedulableFlush());
+    const election = opts.leaderElection;
+    if (election !== undefined && election !== false) {
+      this.leading = false;
+      const elector = new LeaderElector(ports, api, candidateIdentity(ports), {
+        ...DEFAULT_LEADER_ELECTION,
+        name: 'kube-scheduler',
+        ...(election === true ? {} : election),
+      });
+      ports.spawn(() =>
+        elector.run(
+          () => {
+            this.leading = true;
+            this.wakeLeader?.();
+          },
+          () => {
+            this.leading = false;
+          },
+        ),
+      );
+    }
     ports.spawn(() => this.run());
   }
 
@@ -154,6 +189,13 @@ export class Scheduler {
   /** scheduleOne in a loop; sleeps until the queue has a pod. */
   private async run(): Promise<void> {
     while (!this.stopped) {
+      if (!this.leading) {
+        await new Promise<void>((resolve) => {
+          this.wakeLeader = resolve;
+        });
+        this.wakeLeader = undefined;
+        continue;
+      }
       if (!this.pods.hasSynced || !this.nodes.hasSynced || this.listers?.hasSynced === false) {
         await this.ports.clock.sleep(100_000);
         continue;

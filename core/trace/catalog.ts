@@ -5,6 +5,7 @@ import { CONTROLLER_RECORDS } from './records/controllers.ts';
 import { FAULT_RECORDS } from './records/faults.ts';
 import { HEADER_RECORDS } from './records/header.ts';
 import { KUBELET_RECORDS } from './records/kubelet.ts';
+import { LEADER_ELECTION_RECORDS } from './records/leader-election.ts';
 import { OBJECT_LIFECYCLE_RECORDS } from './records/object-lifecycle.ts';
 import { RUNNER_RECORDS } from './records/runner.ts';
 import { RUNTIME_RECORDS } from './records/runtime.ts';
@@ -19,6 +20,7 @@ export const TRACE_GROUPS = [
   APISERVER_RECORDS,
   SCHEDULER_RECORDS,
   CONTROLLER_RECORDS,
+  LEADER_ELECTION_RECORDS,
   OBJECT_LIFECYCLE_RECORDS,
   KUBELET_RECORDS,
   RUNTIME_RECORDS,

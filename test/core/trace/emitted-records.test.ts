@@ -563,6 +563,26 @@ describe('every emitted trace record matches its definition', () => {
     expect(syncErrors).toBeGreaterThan(0);
   });
 
+  it('two controller managers under leader election, the leader cut off for a while', async () => {
+    const sim = controlPlane({ traceLevel: 'debug' });
+    const problems = watch(sim);
+    startControllerManager(sim, { controllers: ['replicaset'], leaderElection: true }, 'kcm-a');
+    startControllerManager(sim, { controllers: ['replicaset'], leaderElection: true }, 'kcm-b');
+    let leader: string | undefined;
+    sim.trace.addSink((line) => {
+      const r = parseTraceRecord(line);
+      if (r.k === 'leader-election.acquired' && leader === undefined) leader = r.p;
+    });
+    await runScript(sim, async (_api, ports) => {
+      await ports.clock.sleep(5 * S);
+      sim.network.block(leader ?? '', API_SERVER);
+      await ports.clock.sleep(30 * S);
+      sim.network.heal();
+      await ports.clock.sleep(10 * S);
+    });
+    expect(problems).toEqual([]);
+  });
+
   // Needs the runs above (vitest runs a file's tests in order): run the file, not this test.
   it('saw every defined record kind in some run above', () => {
     const missing = [...TRACE_DEFINITIONS.keys()].filter((kind) => !seen.has(kind));
