@@ -69,6 +69,7 @@ export const CONTROLLER_SERVICE_ACCOUNTS: Readonly<Record<ControllerName, string
   namespace: 'namespace-controller',
   serviceaccount: 'service-account-controller',
   resourcequota: 'resourcequota-controller',
+  podgc: 'pod-garbage-collector',
 };
 
 export function controllerIdentity(controller: ControllerName): ClientIdentity {

@@ -60,6 +60,7 @@ import {
   NamespaceController,
   type NamespaceControllerOptions,
 } from './namespace/namespace-controller.ts';
+import { DEFAULT_POD_GC, PodGcController, type PodGcOptions } from './podgc/pod-gc-controller.ts';
 import {
   DEFAULT_RESOURCE_QUOTA_CONTROLLER,
   ResourceQuotaController,
@@ -87,7 +88,8 @@ export type ControllerName =
   | 'garbagecollector'
   | 'namespace'
   | 'serviceaccount'
-  | 'resourcequota';
+  | 'resourcequota'
+  | 'podgc';
 
 /** Every controller this controller manager can run. */
 export const ALL_CONTROLLERS: readonly ControllerName[] = [
@@ -106,6 +108,7 @@ export const ALL_CONTROLLERS: readonly ControllerName[] = [
   'namespace',
   'serviceaccount',
   'resourcequota',
+  'podgc',
 ];
 
 /**
@@ -131,6 +134,7 @@ export interface ControllerManagerOptions {
   readonly garbageCollector?: Partial<GarbageCollectorOptions>;
   readonly namespace?: Partial<NamespaceControllerOptions>;
   readonly resourceQuota?: Partial<ResourceQuotaControllerOptions>;
+  readonly podGc?: Partial<PodGcOptions>;
   /** --leader-elect: true with upstream's timings, or some of them changed. */
   readonly leaderElection?: boolean | Partial<LeaderElectionOptions>;
 }
@@ -283,6 +287,11 @@ export class ControllerManager {
         });
       case 'serviceaccount':
         return new ServiceAccountsController(this.ports, api, informers);
+      case 'podgc':
+        return new PodGcController(this.ports, api, informers, {
+          ...DEFAULT_POD_GC,
+          ...options.podGc,
+        });
       case 'resourcequota':
         return new ResourceQuotaController(this.ports, api, informers, {
           ...DEFAULT_RESOURCE_QUOTA_CONTROLLER,

@@ -13,7 +13,7 @@ const taints = (what: string) => z.array(z.string()).describe(`${what}, each as 
 
 export const CONTROLLER_RECORDS = traceGroup(
   'Controllers',
-  'The controller manager (core/controllers) and its controllers: ReplicaSet, Deployment, StatefulSet, DaemonSet, Job, CronJob, TTL after finished, resource quota, EndpointSlice, node lifecycle, taint eviction, disruption. Emitted by `controller-manager`.',
+  'The controller manager (core/controllers) and its controllers: ReplicaSet, Deployment, StatefulSet, DaemonSet, Job, CronJob, TTL after finished, resource quota, pod GC, EndpointSlice, node lifecycle, taint eviction, disruption. Emitted by `controller-manager`.',
   [
     traceRecord('controller-manager.start', {
       level: 'info',
@@ -150,6 +150,23 @@ export const CONTROLLER_RECORDS = traceGroup(
         daemonset: daemonSetKey(),
         error: z.string().describe('What failed.'),
       }),
+    }),
+    traceRecord('podgc.delete', {
+      level: 'info',
+      doc: 'The pod garbage collector deleted a pod with a zero grace period (marked Failed first unless it had finished).',
+      fields: z.strictObject({
+        pod: podKey(),
+        reason: z
+          .enum(['terminated', 'orphaned', 'unscheduled-terminating', 'out-of-service'])
+          .describe(
+            'Why: terminated (finished pods over the threshold), orphaned (its node is gone), unscheduled-terminating (deleted before it was scheduled), out-of-service (terminating on a NotReady node tainted out-of-service).',
+          ),
+      }),
+    }),
+    traceRecord('podgc.error', {
+      level: 'debug',
+      doc: 'The pod garbage collector could not mark a pod Failed or delete it; the next pass (20 s) tries again.',
+      fields: z.strictObject({ pod: podKey(), error: z.string().describe('What failed.') }),
     }),
     traceRecord('resourcequota.usage', {
       level: 'info',

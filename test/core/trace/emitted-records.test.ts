@@ -583,6 +583,30 @@ describe('every emitted trace record matches its definition', () => {
     expect(problems).toEqual([]);
   });
 
+  it('the pod garbage collector cut off while it deletes finished pods', async () => {
+    const sim = controlPlane({ traceLevel: 'debug' });
+    const problems = watch(sim);
+    startControllerManager(sim, { controllers: ['podgc'], podGc: { terminatedPodThreshold: 1 } });
+    await runScript(sim, async (api, ports) => {
+      for (const name of ['done-1', 'done-2', 'done-3']) {
+        const created = await mustCreate(ports, api, {
+          apiVersion: 'v1',
+          kind: 'Pod',
+          metadata: { name, namespace: 'default' },
+          spec: { containers: [{ name: 'c', image: 'busybox' }] },
+        });
+        await api.updateStatus({ ...created, status: { phase: 'Succeeded' } });
+      }
+      // A pass falls inside the cut (passes are 20 s apart): its deletes fail (podgc.error);
+      // the next one after the heal deletes them (podgc.delete).
+      sim.network.block(CONTROLLER_MANAGER, API_SERVER);
+      await ports.clock.sleep(25 * S);
+      sim.network.heal();
+      await ports.clock.sleep(30 * S);
+    });
+    expect(problems).toEqual([]);
+  });
+
   // Needs the runs above (vitest runs a file's tests in order): run the file, not this test.
   it('saw every defined record kind in some run above', () => {
     const missing = [...TRACE_DEFINITIONS.keys()].filter((kind) => !seen.has(kind));

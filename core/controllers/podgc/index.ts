@@ -1,0 +1,1 @@
+export * from './pod-gc-controller.ts';
