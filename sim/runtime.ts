@@ -1,13 +1,21 @@
 import { createHash } from 'node:crypto';
 import type { Clock, TimerId } from '../core/ports/clock.ts';
 import type { ProcessPorts } from '../core/ports/process.ts';
-import { parseCidr } from '../core/kubelet/pod-ip.ts';
+import { parseCidr, parseIPv4 } from '../core/kubelet/pod-ip.ts';
 import { chance, uid, type Random } from '../core/ports/random.ts';
+import type {
+  GrpcHealthAnswer,
+  HttpGetAnswer,
+  HttpGetRequest,
+  ProbeNetwork,
+  TcpConnectAnswer,
+} from '../core/ports/probe-network.ts';
 import type {
   ContainerConfig,
   ContainerState,
   ContainerStatus,
   EventSubscription,
+  ExecSyncResult,
   ImageStatus,
   Runtime,
   RuntimeConfig,
@@ -23,6 +31,13 @@ import type { DebugTraceKind, TraceFieldsArgs } from '../core/trace/types.ts';
 import { assert } from '../core/util/assert.ts';
 import { PodIpAllocator } from './ipam.ts';
 import { containerBehaviour, type ContainerBehaviour } from './runtime-behaviour.ts';
+import {
+  execCommand,
+  healthBehaviour,
+  listening,
+  unhealthy,
+  type HealthBehaviour,
+} from './container-health.ts';
 
 /** Faults a run can switch on; all default to off. Probabilities are per operation. */
 export interface SimRuntimeFaults {
@@ -97,6 +112,7 @@ interface ContainerRecord {
   readonly attempt: number;
   readonly image: string;
   readonly behaviour: ContainerBehaviour;
+  readonly health: HealthBehaviour;
   state: ContainerState;
   startedAtUs?: number;
   finishedAtUs?: number;
@@ -131,7 +147,7 @@ const fail = <T>(reason: string, message: string): RuntimeResult<T> => ({
  * after a latency, never synchronously inside a call, so a handler never runs inside one; and
  * a status read right after an event agrees with it. Queries (status, lists) take no time.
  */
-export class SimRuntime implements Runtime {
+export class SimRuntime implements Runtime, ProbeNetwork {
   private readonly options: SimRuntimeOptions;
   private readonly clock: Clock;
   private readonly trace: Trace;
@@ -288,6 +304,7 @@ export class SimRuntime implements Runtime {
       attempt: config.attempt,
       image: config.image,
       behaviour: containerBehaviour(config),
+      health: healthBehaviour(config),
       state: 'created',
       timers: [],
       waiters: [],
@@ -364,6 +381,48 @@ export class SimRuntime implements Runtime {
     return this.containerList;
   }
 
+  /** Runs the command as the container's behaviour model says (container-health.ts). */
+  async execSync(
+    containerId: string,
+    command: readonly string[],
+    timeoutUs: number,
+  ): Promise<RuntimeResult<ExecSyncResult>> {
+    const c = this.containers.get(containerId);
+    if (c?.state !== 'running') return fail('NotFound', `container ${containerId} is not running`);
+    const outcome = execCommand(c.health, command, this.sinceStartUs(c));
+    if (outcome.durationUs > timeoutUs) {
+      await this.clock.sleep(timeoutUs);
+      return fail('DeadlineExceeded', `command "${command.join(' ')}" timed out`);
+    }
+    await this.clock.sleep(outcome.durationUs);
+    if (c.state !== 'running') return fail('Unknown', `container ${containerId} exited`);
+    return ok({ exitCode: outcome.exitCode, output: outcome.output });
+  }
+
+  async httpGet(request: HttpGetRequest, timeoutUs: number): Promise<HttpGetAnswer> {
+    return this.dial(request.host, request.port, timeoutUs, (c) =>
+      unhealthy(c.health, request.path, this.sinceStartUs(c))
+        ? { kind: 'response', statusCode: 500, body: 'unhealthy' }
+        : { kind: 'response', statusCode: 200, body: 'ok' },
+    );
+  }
+
+  async tcpConnect(host: string, port: number, timeoutUs: number): Promise<TcpConnectAnswer> {
+    return this.dial(host, port, timeoutUs, () => ({ kind: 'connected' }));
+  }
+
+  async grpcHealthCheck(
+    host: string,
+    port: number,
+    service: string,
+    timeoutUs: number,
+  ): Promise<GrpcHealthAnswer> {
+    return this.dial(host, port, timeoutUs, (c) => ({
+      kind: 'status',
+      status: unhealthy(c.health, service, this.sinceStartUs(c)) ? 'NOT_SERVING' : 'SERVING',
+    }));
+  }
+
   subscribeEvents(handlers: RuntimeEventHandlers): EventSubscription {
     this.subscribers.push(handlers);
     return {
@@ -372,6 +431,67 @@ export class SimRuntime implements Runtime {
         if (i >= 0) this.subscribers.splice(i, 1);
       },
     };
+  }
+
+  /**
+   * A connection from the node to host:port: the running container of a ready sandbox with
+   * that IP (or of a host-network sandbox) that listens on the port answers after its latency;
+   * a port nobody listens on refuses; an address that is not on this machine never answers.
+   */
+  private async dial<A>(
+    host: string,
+    port: number,
+    timeoutUs: number,
+    answer: (c: ContainerRecord) => A,
+  ): Promise<A | { readonly kind: 'refused' } | { readonly kind: 'timeout' }> {
+    const target = this.listener(host, port);
+    if (target === 'unreachable') {
+      await this.clock.sleep(timeoutUs);
+      return { kind: 'timeout' };
+    }
+    if (target === undefined) return { kind: 'refused' };
+    const latencyUs = target.health.latencyUs;
+    if (latencyUs > timeoutUs) {
+      await this.clock.sleep(timeoutUs);
+      return { kind: 'timeout' };
+    }
+    await this.clock.sleep(latencyUs);
+    if (target.state !== 'running') return { kind: 'refused' };
+    return answer(target);
+  }
+
+  private listener(host: string, port: number): ContainerRecord | undefined | 'unreachable' {
+    let hostNetwork = true;
+    const sandboxes = new Set<string>();
+    for (const s of this.sandboxes.values()) {
+      if (s.status.state !== 'ready') continue;
+      if (s.status.network.kind === 'pod' && s.status.network.ip === host) {
+        hostNetwork = false;
+        sandboxes.clear();
+        sandboxes.add(s.id);
+        break;
+      }
+      if (s.status.network.kind === 'host') sandboxes.add(s.id);
+    }
+    if (hostNetwork && this.ipam?.cidr !== undefined && this.inPodRange(host)) return 'unreachable';
+    for (const c of this.containers.values()) {
+      if (c.state === 'running' && sandboxes.has(c.sandboxId)) {
+        if (listening(c.health, port, this.sinceStartUs(c))) return c;
+      }
+    }
+    return undefined;
+  }
+
+  /** An address of this node's pod range that no sandbox holds: nothing answers there. */
+  private inPodRange(host: string): boolean {
+    const cidr = this.ipam?.cidr;
+    const ip = parseIPv4(host);
+    if (cidr === undefined || ip === undefined) return false;
+    return ip >= cidr.base && ip < cidr.base + 2 ** (32 - cidr.prefixLength);
+  }
+
+  private sinceStartUs(c: ContainerRecord): number {
+    return this.clock.now() - (c.startedAtUs ?? this.clock.now());
   }
 
   private async doPull(image: string): Promise<RuntimeResult<ImageStatus>> {

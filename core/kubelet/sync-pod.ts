@@ -11,9 +11,15 @@ import { defaultPullPolicy } from '../api/defaults.ts';
 import { isPodTerminal } from '../api/pod-helpers.ts';
 import { formatTime, parseTime } from '../api/time.ts';
 import type { ProcessPorts } from '../ports/process.ts';
-import type { ContainerStatus as RuntimeContainer, Runtime } from '../ports/runtime.ts';
+import {
+  CONTAINER_PORTS_ANNOTATION,
+  type ContainerStatus as RuntimeContainer,
+  type Runtime,
+} from '../ports/runtime.ts';
 import { backoffSinceEndsAt, backoffSinceUpdateEndsAt, nextBackoff } from './backoff.ts';
 import type { KubeletConfig } from './config.ts';
+import type { KubeletEvents } from './events.ts';
+import type { ProberManager } from './prober/prober-manager.ts';
 import { podDnsConfig, podHostname, podPortMappings } from './pod-network.ts';
 import type { ContainerRecord, PodRecord } from './pod-record.ts';
 import { generatePodStatus, terminalContainerStatus } from './pod-status.ts';
@@ -32,6 +38,8 @@ const DEFAULT_GRACE_SECONDS = 30;
 export interface SyncEnv {
   readonly ports: ProcessPorts;
   readonly runtime: Runtime;
+  readonly prober: ProberManager;
+  readonly events: KubeletEvents;
   readonly config: KubeletConfig;
   readonly pleg: Pleg;
   readonly statusManager: StatusManager;
@@ -46,6 +54,12 @@ export interface SyncEnv {
 
 /** A sync either finished its work or wants to run again at a virtual time. */
 type WakeAt = number | undefined;
+
+export type KillReason = 'LivenessProbe' | 'StartupProbe' | 'FailedPostStartHook';
+
+function earliest(a: WakeAt, b: WakeAt): WakeAt {
+  return a === undefined ? b : b === undefined ? a : Math.min(a, b);
+}
 
 export class PodSync {
   constructor(private readonly env: SyncEnv) {}
@@ -148,31 +162,105 @@ export class PodSync {
    */
   private async startContainers(rec: PodRecord): Promise<WakeAt> {
     const policy = rec.pod.spec.restartPolicy ?? 'Always';
+    // Once the regular containers have been started, a sidecar restarts beside them.
+    const initialized = rec.containers.some((c) => c.role === 'regular' && c.hadInstance);
+    let wakeAt: WakeAt;
     for (const c of rec.containers) {
       if (c.role === 'regular') continue;
       if (this.interrupted(rec)) return undefined;
-      const rt = this.current(c);
+      let rt = this.current(c);
       if (c.role === 'sidecar') {
-        if (rt?.state === 'running') continue;
-        return this.startWithBackoff(rec, c, rt);
+        if (rt?.state === 'running') {
+          if (!(await this.killOnFailedProbe(rec, c, rt))) {
+            // Each sidecar must be started (its startup probe passed) before the next container.
+            if (!initialized && !this.isStarted(rec, c, rt)) return undefined;
+            continue;
+          }
+          rt = this.current(c);
+        }
+        if (rt?.state === 'created') return undefined;
+        const wake = await this.startWithBackoff(rec, c, rt);
+        if (!initialized) return wake;
+        wakeAt = earliest(wakeAt, wake);
+        continue;
       }
       if (rt?.state === 'exited' && rt.exitCode === 0) continue;
       if (rt?.state === 'running' || rt?.state === 'created') return undefined;
       if (rt?.state === 'exited' && policy === 'Never') return undefined;
       return this.startWithBackoff(rec, c, rt);
     }
-    let wakeAt: WakeAt;
     for (const c of rec.containers) {
       if (c.role !== 'regular') continue;
       if (this.interrupted(rec)) return undefined;
-      const rt = this.current(c);
-      if (rt?.state === 'running' || rt?.state === 'created') continue;
-      const exitCode = rt?.state === 'exited' ? (rt.exitCode ?? 0) : this.lostExitCode(c);
-      if (exitCode !== undefined && !shouldRestart(policy, exitCode)) continue;
-      const wake = await this.startWithBackoff(rec, c, rt);
-      if (wake !== undefined) wakeAt = wakeAt === undefined ? wake : Math.min(wakeAt, wake);
+      let rt = this.current(c);
+      if (rt?.state === 'created') continue;
+      if (rt?.state === 'running') {
+        if (!(await this.killOnFailedProbe(rec, c, rt))) continue;
+        // computePodActions: a container killed for a probe restarts unless the policy is Never.
+        if (policy === 'Never') continue;
+        rt = this.current(c);
+      } else {
+        const exitCode = rt?.state === 'exited' ? (rt.exitCode ?? 0) : this.lostExitCode(c);
+        if (exitCode !== undefined && !shouldRestart(policy, exitCode)) continue;
+      }
+      wakeAt = earliest(wakeAt, await this.startWithBackoff(rec, c, rt));
     }
     return wakeAt;
+  }
+
+  /**
+   * Kills a running instance that failed its liveness or startup probe (kuberuntime
+   * computePodActions, killContainer), with the probe's terminationGracePeriodSeconds if it
+   * sets one; true when it was killed.
+   */
+  private async killOnFailedProbe(
+    rec: PodRecord,
+    c: ContainerRecord,
+    rt: RuntimeContainer,
+  ): Promise<boolean> {
+    const failed = this.env.prober.failedProbe(rt.id);
+    if (failed === undefined) return false;
+    const probeGrace = this.env.prober.spec(
+      rec.uid,
+      c.spec.name,
+      failed,
+    )?.terminationGracePeriodSeconds;
+    const restarts = (rec.pod.spec.restartPolicy ?? 'Always') !== 'Never' || c.role === 'sidecar';
+    const message = `Container ${c.spec.name} failed ${failed} probe${restarts ? ', will be restarted' : ''}`;
+    const reason: KillReason = failed === 'liveness' ? 'LivenessProbe' : 'StartupProbe';
+    const graceUs =
+      probeGrace === undefined ? this.graceUs(rec.pod) : this.secondsGraceUs(probeGrace);
+    await this.killContainer(rec, c, rt, graceUs, reason, message);
+    return true;
+  }
+
+  /** killContainer of a live pod: the Killing Event, then SIGTERM and SIGKILL after the grace. */
+  private async killContainer(
+    rec: PodRecord,
+    c: ContainerRecord,
+    rt: RuntimeContainer,
+    graceUs: number,
+    reason: KillReason,
+    message: string,
+  ): Promise<void> {
+    const env = this.env;
+    env.events.container(rec.pod, c.spec.name, c.role !== 'regular', 'Normal', 'Killing', message);
+    env.ports.trace.emit('kubelet.container-kill', {
+      pod: rec.key,
+      container: c.spec.name,
+      reason,
+      gracePeriodUs: graceUs,
+      node: env.config.nodeName,
+    });
+    await env.runtime.stopContainer(rt.id, graceUs);
+    await env.pleg.refresh();
+  }
+
+  private isStarted(rec: PodRecord, c: ContainerRecord, rt: RuntimeContainer | undefined): boolean {
+    return (
+      rt !== undefined &&
+      this.env.prober.isStarted(rec.uid, c.spec.name, rt.id, rt.state === 'running')
+    );
   }
 
   /**
@@ -227,6 +315,9 @@ export class PodSync {
       env: Object.fromEntries(
         (spec.env ?? []).filter((e) => e.value !== undefined).map((e) => [e.name, e.value ?? '']),
       ),
+      ...((spec.ports?.length ?? 0) === 0
+        ? {}
+        : { annotations: { [CONTAINER_PORTS_ANNOTATION]: JSON.stringify(spec.ports) } }),
     });
     if (!created.ok) {
       c.waiting = { reason: 'CreateContainerError', message: created.message };
@@ -301,16 +392,31 @@ export class PodSync {
     return true;
   }
 
-  /** Stops every running container (in parallel) and the sandbox; the pod is done. */
+  /**
+   * Stops every running container and the sandbox; the pod is done. The regular containers stop
+   * together first, then the sidecars one by one in reverse order (killContainersWithSyncResult
+   * with sidecars), all within the one grace period.
+   */
   private async stopAll(rec: PodRecord, graceUs: number): Promise<void> {
     const env = this.env;
+    const deadlineUs = env.ports.clock.now() + graceUs;
     const stops: Promise<unknown>[] = [];
     for (const c of rec.containers) {
       const rt = this.current(c);
-      if (rt?.state === 'running') stops.push(env.runtime.stopContainer(rt.id, graceUs));
+      if (c.role === 'regular' && rt?.state === 'running')
+        stops.push(env.runtime.stopContainer(rt.id, graceUs));
     }
     await Promise.all(stops);
-    if (stops.length > 0) await env.pleg.refresh();
+    let stopped = stops.length > 0;
+    for (const c of [...rec.containers].reverse()) {
+      const rt = this.current(c);
+      if (c.role !== 'sidecar' || rt?.state !== 'running') continue;
+      const leftUs = Math.max(MINIMUM_GRACE_PERIOD_US, deadlineUs - env.ports.clock.now());
+      await env.runtime.stopContainer(rt.id, leftUs);
+      stopped = true;
+    }
+    if (stopped) await env.pleg.refresh();
+    env.prober.removePod(rec.uid);
     if (rec.sandbox !== undefined && rec.sandboxReady) {
       // Not ready from now on, so the sandbox-stopped event that follows is known to be ours.
       rec.sandboxReady = false;
@@ -330,10 +436,14 @@ export class PodSync {
   }
 
   private graceUs(pod: Pod): number {
-    const seconds =
+    return this.secondsGraceUs(
       pod.metadata.deletionGracePeriodSeconds ??
-      pod.spec.terminationGracePeriodSeconds ??
-      DEFAULT_GRACE_SECONDS;
+        pod.spec.terminationGracePeriodSeconds ??
+        DEFAULT_GRACE_SECONDS,
+    );
+  }
+
+  private secondsGraceUs(seconds: number): number {
     return Math.max(MINIMUM_GRACE_PERIOD_US, seconds * 1_000_000);
   }
 
@@ -347,7 +457,7 @@ export class PodSync {
     const init: ContainerStatus[] = [];
     const regular: ContainerStatus[] = [];
     for (const c of rec.containers) {
-      const s = this.containerStatus(c);
+      const s = this.containerStatus(rec, c);
       (c.role === 'regular' ? regular : init).push(terminal ? terminalContainerStatus(s) : s);
     }
     const status = generatePodStatus(
@@ -394,7 +504,7 @@ export class PodSync {
     });
   }
 
-  private containerStatus(c: ContainerRecord): ContainerStatus {
+  private containerStatus(rec: PodRecord, c: ContainerRecord): ContainerStatus {
     const rt = this.current(c);
     const base = {
       name: c.spec.name,
@@ -405,12 +515,13 @@ export class PodSync {
     };
     const last = c.lastTerminated === undefined ? {} : { terminated: c.lastTerminated };
     if (rt?.state === 'running') {
+      const started = this.isStarted(rec, c, rt);
       return {
         ...base,
         state: { running: { startedAt: formatTime(rt.startedAtUs ?? 0) } },
         lastState: last,
-        ready: true,
-        started: true,
+        ready: this.env.prober.isReady(rec.uid, c.spec.name, rt.id, started),
+        started,
       };
     }
     if (rt?.state === 'exited') {

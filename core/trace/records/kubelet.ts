@@ -114,6 +114,31 @@ export const KUBELET_RECORDS = traceGroup(
         node: node(),
       }),
     }),
+    traceRecord('kubelet.probe-result', {
+      level: 'info',
+      doc: "A probe changed the result the kubelet holds for a container instance (after its success or failure threshold): readiness drives the container's `ready` and the pod's Ready condition, a liveness or startup failure gets the container killed and restarted.",
+      fields: z.strictObject({
+        pod: podKey(),
+        container: container(),
+        probe: z.enum(['startup', 'liveness', 'readiness']).describe('Which probe.'),
+        result: z.enum(['success', 'failure']).describe('The new result.'),
+        output: z
+          .string()
+          .describe("The last probe's output, worded as upstream's probers (empty on success)."),
+        node: node(),
+      }),
+    }),
+    traceRecord('kubelet.container-kill', {
+      level: 'info',
+      doc: 'The kubelet killed a running container of a live pod (upstream\'s "Killing" Event): it failed its liveness or startup probe, or its postStart hook.',
+      fields: z.strictObject({
+        pod: podKey(),
+        container: container(),
+        reason: z.enum(['LivenessProbe', 'StartupProbe', 'FailedPostStartHook']).describe('Why.'),
+        gracePeriodUs: micros('The grace period the container gets, in microseconds.'),
+        node: node(),
+      }),
+    }),
     traceRecord('kubelet.pod-deleted', {
       level: 'info',
       doc: 'A terminated pod was deleted from the API server for good (grace period 0) by its kubelet.',
