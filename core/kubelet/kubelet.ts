@@ -130,6 +130,7 @@ export class Kubelet {
       ports,
       runtime,
       prober: this.prober,
+      probeNetwork: probes,
       events: this.events,
       config: this.config,
       pleg: this.pleg,

@@ -19,7 +19,10 @@ import {
 import { backoffSinceEndsAt, backoffSinceUpdateEndsAt, nextBackoff } from './backoff.ts';
 import type { KubeletConfig } from './config.ts';
 import type { KubeletEvents } from './events.ts';
+import { runHook, type HookName } from './lifecycle-hooks.ts';
+import type { LifecycleHandler } from '../api/pod-types.ts';
 import type { ProberManager } from './prober/prober-manager.ts';
+import type { ProbeNetwork } from '../ports/probe-network.ts';
 import { podDnsConfig, podHostname, podPortMappings } from './pod-network.ts';
 import type { ContainerRecord, PodRecord } from './pod-record.ts';
 import { generatePodStatus, terminalContainerStatus } from './pod-status.ts';
@@ -34,11 +37,14 @@ const SYNC_ERROR_RETRY_US = 10_000_000;
 /** How long ErrImagePull shows before the next sync reports ImagePullBackOff. */
 const ERR_IMAGE_PULL_VISIBLE_US = 1_000_000;
 const DEFAULT_GRACE_SECONDS = 30;
+/** A postStart hook has no timeout upstream; this only keeps the number finite. */
+const NO_HOOK_TIMEOUT_US = 24 * 3600 * 1_000_000;
 
 export interface SyncEnv {
   readonly ports: ProcessPorts;
   readonly runtime: Runtime;
   readonly prober: ProberManager;
+  readonly probeNetwork: ProbeNetwork;
   readonly events: KubeletEvents;
   readonly config: KubeletConfig;
   readonly pleg: Pleg;
@@ -252,8 +258,65 @@ export class PodSync {
       gracePeriodUs: graceUs,
       node: env.config.nodeName,
     });
-    await env.runtime.stopContainer(rt.id, graceUs);
+    await this.stopContainer(rec, c, rt, graceUs);
     await env.pleg.refresh();
+  }
+
+  /**
+   * killContainer's stop: the preStop hook first, given the grace period as its timeout; what it
+   * took (in whole seconds, as upstream counts) comes out of the grace period SIGTERM then gets,
+   * never below the 2 s minimum.
+   */
+  private async stopContainer(
+    rec: PodRecord,
+    c: ContainerRecord,
+    rt: RuntimeContainer,
+    graceUs: number,
+  ): Promise<void> {
+    const env = this.env;
+    const preStop = c.spec.lifecycle?.preStop;
+    let leftUs = graceUs;
+    if (preStop !== undefined && graceUs > 0) {
+      const startUs = env.ports.clock.now();
+      const ok = await this.runHook(rec, c, rt, 'preStop', preStop, graceUs);
+      if (!ok.ok)
+        env.events.container(
+          rec.pod,
+          c.spec.name,
+          c.role !== 'regular',
+          'Warning',
+          'FailedPreStopHook',
+          ok.message,
+        );
+      const elapsedS = Math.floor((env.ports.clock.now() - startUs) / 1_000_000);
+      leftUs = Math.max(MINIMUM_GRACE_PERIOD_US, graceUs - elapsedS * 1_000_000);
+    }
+    await env.runtime.stopContainer(rt.id, leftUs);
+  }
+
+  private async runHook(
+    rec: PodRecord,
+    c: ContainerRecord,
+    rt: RuntimeContainer,
+    hook: HookName,
+    handler: LifecycleHandler,
+    timeoutUs: number,
+  ): Promise<{ ok: true } | { ok: false; message: string }> {
+    const env = this.env;
+    const startUs = env.ports.clock.now();
+    const target = { pod: rec.pod, container: c.spec, containerId: rt.id, podIP: rec.podIP };
+    const network = { runtime: env.runtime, network: env.probeNetwork };
+    const outcome = await runHook(network, env.ports.clock, target, handler, timeoutUs);
+    env.ports.trace.emit('kubelet.hook', {
+      pod: rec.key,
+      container: c.spec.name,
+      hook,
+      ok: outcome.ok,
+      durationUs: env.ports.clock.now() - startUs,
+      message: outcome.ok ? '' : outcome.message,
+      node: env.config.nodeName,
+    });
+    return outcome;
   }
 
   private isStarted(rec: PodRecord, c: ContainerRecord, rt: RuntimeContainer | undefined): boolean {
@@ -346,7 +409,43 @@ export class PodSync {
       restartCount: c.restartCount,
       node: env.config.nodeName,
     });
+    const postStart = spec.lifecycle?.postStart;
+    if (postStart !== undefined) await this.postStart(rec, c, postStart);
     return undefined;
+  }
+
+  /**
+   * startContainer's postStart: the pod's sync waits for it; if it fails the container is
+   * killed (FailedPostStartHook) and the restart policy decides what follows.
+   */
+  private async postStart(
+    rec: PodRecord,
+    c: ContainerRecord,
+    handler: LifecycleHandler,
+  ): Promise<void> {
+    await this.env.pleg.refresh();
+    const rt = this.current(c);
+    if (rt?.state !== 'running') return;
+    const outcome = await this.runHook(rec, c, rt, 'postStart', handler, NO_HOOK_TIMEOUT_US);
+    if (outcome.ok || this.interrupted(rec)) return;
+    this.env.events.container(
+      rec.pod,
+      c.spec.name,
+      c.role !== 'regular',
+      'Warning',
+      'FailedPostStartHook',
+      outcome.message,
+    );
+    const now = this.current(c);
+    if (now?.state === 'running')
+      await this.killContainer(
+        rec,
+        c,
+        now,
+        this.graceUs(rec.pod),
+        'FailedPostStartHook',
+        'FailedPostStartHook',
+      );
   }
 
   /** True when the image is there; otherwise the container waits (maybe until a time). */
@@ -404,7 +503,7 @@ export class PodSync {
     for (const c of rec.containers) {
       const rt = this.current(c);
       if (c.role === 'regular' && rt?.state === 'running')
-        stops.push(env.runtime.stopContainer(rt.id, graceUs));
+        stops.push(this.stopContainer(rec, c, rt, graceUs));
     }
     await Promise.all(stops);
     let stopped = stops.length > 0;
@@ -412,7 +511,7 @@ export class PodSync {
       const rt = this.current(c);
       if (c.role !== 'sidecar' || rt?.state !== 'running') continue;
       const leftUs = Math.max(MINIMUM_GRACE_PERIOD_US, deadlineUs - env.ports.clock.now());
-      await env.runtime.stopContainer(rt.id, leftUs);
+      await this.stopContainer(rec, c, rt, leftUs);
       stopped = true;
     }
     if (stopped) await env.pleg.refresh();

@@ -139,6 +139,19 @@ export const KUBELET_RECORDS = traceGroup(
         node: node(),
       }),
     }),
+    traceRecord('kubelet.hook', {
+      level: 'info',
+      doc: "A container's postStart or preStop hook ran. A failed postStart hook gets the container killed; a preStop hook's time comes out of the grace period.",
+      fields: z.strictObject({
+        pod: podKey(),
+        container: container(),
+        hook: z.enum(['postStart', 'preStop']).describe('Which hook.'),
+        ok: z.boolean().describe('Whether it succeeded.'),
+        durationUs: micros('How long it ran, in microseconds.'),
+        message: z.string().describe("Upstream's failure message (empty on success)."),
+        node: node(),
+      }),
+    }),
     traceRecord('kubelet.pod-deleted', {
       level: 'info',
       doc: 'A terminated pod was deleted from the API server for good (grace period 0) by its kubelet.',

@@ -440,3 +440,106 @@ describe('kubelet probes', () => {
     expect(new Set(offsets).size).toBeGreaterThan(1);
   });
 });
+
+describe('kubelet lifecycle hooks', () => {
+  it('runs preStop before SIGTERM and takes its time out of the grace period', async () => {
+    const sim = controlPlane();
+    const trace = recordTrace(sim);
+    spawnNode(sim, PRELOADED);
+    await runScript(sim, async (api, ports) => {
+      await ports.clock.sleep(S);
+      await api.create(
+        server(
+          'drain',
+          // Ignores SIGTERM: only the SIGKILL at the end of the grace period ends it.
+          { KSIM_SHUTDOWN_SECONDS: '100' },
+          { lifecycle: { preStop: { sleep: { seconds: 5 } } } },
+          { terminationGracePeriodSeconds: 12 },
+        ),
+      );
+      await ports.clock.sleep(5 * S);
+      await api.delete('Pod', 'default', 'drain');
+      await ports.clock.sleep(20 * S);
+    });
+    const hooks = records(trace, 'kubelet.hook', 'drain');
+    expect(hooks.map((h) => [h.hook, h.ok, h.durationUs])).toEqual([['preStop', true, 5 * S]]);
+    const terminating = records(trace, 'kubelet.pod-terminating', 'drain')[0]?.t as number;
+    const exit = records(trace, 'kubelet.container-exit', 'drain')[0];
+    // 5 s of hook, then SIGTERM with the 7 s left: killed 12 s after the deletion was seen.
+    expect((exit?.finishedAtUs as number) - sim.epochUs - terminating).toBe(12 * S);
+    expect(exit?.exitCode).toBe(137);
+    expect((hooks[0]?.t as number) - terminating).toBe(5 * S);
+  });
+
+  it('a failing preStop hook is an Event and the container still stops', async () => {
+    const sim = controlPlane();
+    const trace = recordTrace(sim);
+    spawnNode(sim, PRELOADED);
+    let events: Event[] = [];
+    await runScript(sim, async (api, ports) => {
+      await ports.clock.sleep(S);
+      await api.create(
+        server(
+          'bad-stop',
+          {},
+          { lifecycle: { preStop: { httpGet: { path: '/drain', port: 9000 } } } },
+        ),
+      );
+      await ports.clock.sleep(5 * S);
+      await api.delete('Pod', 'default', 'bad-stop');
+      await ports.clock.sleep(5 * S);
+      events = await eventsOf(api, 'bad-stop');
+      expect(await getPod(api, 'bad-stop')).toBeUndefined();
+    });
+    expect(records(trace, 'kubelet.hook', 'bad-stop').map((h) => h.ok)).toEqual([false]);
+    const failed = events.filter((e) => e.reason === 'FailedPreStopHook');
+    expect(failed).toHaveLength(1);
+    expect(failed[0]?.message).toMatch(
+      /^HTTP lifecycle hook \(\/drain\) for Container "app" in Pod "bad-stop_default\([0-9a-f-]+\)" failed - error: Get "http:\/\/10\.244\.1\.\d+:9000\/drain": dial tcp 10\.244\.1\.\d+:9000: connect: connection refused$/,
+    );
+  });
+
+  it('kills a container whose postStart hook fails and restarts it with backoff', async () => {
+    const sim = controlPlane();
+    const trace = recordTrace(sim);
+    spawnNode(sim, PRELOADED);
+    let events: Event[] = [];
+    await runScript(sim, async (api, ports) => {
+      await ports.clock.sleep(S);
+      await api.create(
+        server(
+          'bad-start',
+          { KSIM_FILES: '/etc/config' },
+          {
+            lifecycle: {
+              postStart: { exec: { command: ['sh', '-c', 'sleep 2 && cat /etc/missing'] } },
+            },
+          },
+          { terminationGracePeriodSeconds: 3 },
+        ),
+      );
+      await ports.clock.sleep(30 * S);
+      events = await eventsOf(api, 'bad-start');
+      const s = (await getPod(api, 'bad-start'))?.status?.containerStatuses?.[0];
+      expect(s?.restartCount).toBeGreaterThanOrEqual(1);
+    });
+    const starts = records(trace, 'kubelet.container-start', 'bad-start');
+    const hooks = records(trace, 'kubelet.hook', 'bad-start');
+    const kills = records(trace, 'kubelet.container-kill', 'bad-start');
+    expect(hooks[0]).toMatchObject({ hook: 'postStart', ok: false });
+    // The hook's 2 s sleep, plus the exec's answer time.
+    expect(hooks[0]?.durationUs).toBeGreaterThanOrEqual(2 * S);
+    expect(hooks[0]?.durationUs).toBeLessThan(2 * S + 10_000);
+    expect(kills[0]).toMatchObject({ reason: 'FailedPostStartHook', gracePeriodUs: 3 * S });
+    expect(kills[0]?.t).toBe(hooks[0]?.t);
+    expect((kills[0]?.t as number) - (starts[0]?.t as number)).toBe(hooks[0]?.durationUs);
+    expect(starts.length).toBeGreaterThanOrEqual(2);
+    const failed = events.filter((e) => e.reason === 'FailedPostStartHook');
+    expect(failed[0]?.message).toMatch(
+      /^Exec lifecycle hook \(\[sh -c sleep 2 && cat \/etc\/missing\]\) for Container "app" in Pod "bad-start_default\([0-9a-f-]+\)" failed - error: command 'sh -c sleep 2 && cat \/etc\/missing' exited with 1: cat: \/etc\/missing: No such file or directory\n, message: "cat: \/etc\/missing: No such file or directory\\n"$/,
+    );
+    expect(events.filter((e) => e.reason === 'Killing').map((e) => e.message)).toContain(
+      'FailedPostStartHook',
+    );
+  });
+});
