@@ -83,7 +83,14 @@ export function getPhase(
   }
   const restartPolicy = spec.restartPolicy ?? 'Always';
   if (failedInitialization > 0 && restartPolicy === 'Never') return 'Failed';
-  if (pendingInitialization > 0 || waiting > 0) {
+  // A sidecar restarting after the regular containers have run does not make the pod Pending
+  // again (HasAnyRegularContainerStarted).
+  const regularStarted = statuses.some(
+    (s) =>
+      spec.containers.some((c) => c.name === s.name) &&
+      (s.state?.running !== undefined || s.state?.terminated !== undefined),
+  );
+  if ((pendingInitialization > 0 && !regularStarted) || waiting > 0) {
     return podIsTerminal ? 'Failed' : 'Pending';
   }
   if (running > 0 && unknown === 0) return 'Running';

@@ -110,7 +110,10 @@ export class PodSync {
     if (this.interrupted(rec)) return;
     const phase = this.report(rec, false);
     if (phase === 'Succeeded' || phase === 'Failed') {
+      const sidecars = rec.containers.some((c) => c.role === 'sidecar');
       await this.stopAll(rec, this.graceUs(rec.pod));
+      // The sidecars ran on after the main containers ended: report them stopped.
+      if (sidecars) this.report(rec, true);
       return;
     }
     if (wakeAt !== undefined)
