@@ -13,6 +13,8 @@ import type {
 import type {
   ContainerConfig,
   ContainerState,
+  ContainerResources,
+  ContainerStats,
   ContainerStatus,
   EventSubscription,
   ExecSyncResult,
@@ -31,6 +33,7 @@ import type { DebugTraceKind, TraceFieldsArgs } from '../core/trace/types.ts';
 import { assert } from '../core/util/assert.ts';
 import { PodIpAllocator } from './ipam.ts';
 import { containerBehaviour, type ContainerBehaviour } from './runtime-behaviour.ts';
+import { Usage } from './usage-model.ts';
 import {
   execCommand,
   healthBehaviour,
@@ -113,6 +116,9 @@ interface ContainerRecord {
   readonly image: string;
   readonly behaviour: ContainerBehaviour;
   readonly health: HealthBehaviour;
+  readonly limits: ContainerResources;
+  cpu: Usage | undefined;
+  memory: Usage | undefined;
   state: ContainerState;
   startedAtUs?: number;
   finishedAtUs?: number;
@@ -155,6 +161,8 @@ export class SimRuntime implements Runtime, ProbeNetwork {
   private readonly netns: Random;
   private readonly faultRandom: Random;
   private readonly timing: Random;
+  /** Each container's own stream (crashes, random walks) is a fork of this by container id. */
+  private readonly behaviourRandom: Random;
   private readonly images = new Map<string, string>();
   private readonly pulls = new Map<string, Promise<RuntimeResult<ImageStatus>>>();
   private readonly sandboxes = new Map<string, SandboxRecord>();
@@ -183,6 +191,7 @@ export class SimRuntime implements Runtime, ProbeNetwork {
     this.netns = random.fork('netns');
     this.faultRandom = random.fork('faults');
     this.timing = random.fork('timing');
+    this.behaviourRandom = random.fork('behaviour');
     for (const image of o.preloadedImages) this.images.set(image, imageRef(image));
   }
 
@@ -305,6 +314,9 @@ export class SimRuntime implements Runtime, ProbeNetwork {
       image: config.image,
       behaviour: containerBehaviour(config),
       health: healthBehaviour(config),
+      limits: config.resources ?? {},
+      cpu: undefined,
+      memory: undefined,
       state: 'created',
       timers: [],
       waiters: [],
@@ -379,6 +391,26 @@ export class SimRuntime implements Runtime, ProbeNetwork {
   async listContainers(): Promise<RuntimeResult<readonly ContainerStatus[]>> {
     this.containerList ??= ok(sortById([...this.containers.values()].map((c) => c.status)));
     return this.containerList;
+  }
+
+  /**
+   * What each running container uses now (usage-model.ts); CPU is throttled at its limit.
+   * Containers that declare no use report none.
+   */
+  async listContainerStats(): Promise<RuntimeResult<readonly ContainerStats[]>> {
+    const stats: ContainerStats[] = [];
+    for (const c of this.containers.values()) {
+      if (c.state !== 'running') continue;
+      const since = this.sinceStartUs(c);
+      const cpu = Math.round(c.cpu?.at(since) ?? 0);
+      const cap = c.limits.cpuLimitMillicores;
+      stats.push({
+        id: c.id,
+        cpuMillicores: cap === undefined ? cpu : Math.min(cap, cpu),
+        memoryWorkingSetBytes: Math.round(c.memory?.at(since) ?? 0),
+      });
+    }
+    return ok(sortById(stats));
   }
 
   /** Runs the command as the container's behaviour model says (container-health.ts). */
@@ -515,13 +547,23 @@ export class SimRuntime implements Runtime, ProbeNetwork {
     return ok({ imageRef: ref });
   }
 
-  /** The earliest of the container's own exit, its OOM kill and an injected crash. */
+  /**
+   * The earliest of the container's own exit, its OOM kill (declared, or its memory use
+   * crossing its limit), an injected crash and a crash its behaviour draws.
+   */
   private scheduleSelfExit(c: ContainerRecord): void {
     const faults = this.options.faults;
-    const { exitAfterUs, exitCode, oomAfterUs } = c.behaviour;
-    let crashAtUs: number | undefined;
+    const { exitAfterUs, exitCode } = c.behaviour;
+    const own = this.behaviourRandom.fork(c.id);
+    c.cpu = c.behaviour.cpu === undefined ? undefined : new Usage(c.behaviour.cpu, own.fork('cpu'));
+    c.memory =
+      c.behaviour.memory === undefined
+        ? undefined
+        : new Usage(c.behaviour.memory, own.fork('memory'));
+    const oomAfterUs = earliestOf(c.behaviour.oomAfterUs, this.memoryCrossing(c));
+    let crashAtUs = behaviourCrash(c.behaviour, own.fork('crash'));
     if (chance(this.faultRandom, faults.crashAfterStartProbability)) {
-      crashAtUs = this.faultRandom.int(Math.max(1, faults.crashWithinUs));
+      crashAtUs = earliestOf(crashAtUs, this.faultRandom.int(Math.max(1, faults.crashWithinUs)));
     }
     const first = (...us: (number | undefined)[]): number =>
       Math.min(...us.map((u) => u ?? Infinity));
@@ -530,7 +572,8 @@ export class SimRuntime implements Runtime, ProbeNetwork {
     let end: () => void;
     if (endUs === crashAtUs && crashAtUs < first(exitAfterUs, oomAfterUs)) {
       end = () => {
-        this.trace.emit('runtime.fault', { fault: 'crash', container: c.name, id: c.id });
+        if (c.behaviour.crashProbability === 0)
+          this.trace.emit('runtime.fault', { fault: 'crash', container: c.name, id: c.id });
         this.exit(c, 1);
       };
     } else if (endUs === oomAfterUs && oomAfterUs < first(exitAfterUs)) {
@@ -539,6 +582,13 @@ export class SimRuntime implements Runtime, ProbeNetwork {
       end = () => this.exit(c, exitCode);
     }
     c.timers.push(this.clock.setTimer(endUs, end));
+  }
+
+  /** When the container's memory use first exceeds its limit (a walk is looked at a day ahead). */
+  private memoryCrossing(c: ContainerRecord): number | undefined {
+    const limit = c.limits.memoryLimitBytes;
+    if (limit === undefined || c.memory === undefined) return undefined;
+    return c.memory.firstAbove(limit, 0, MEMORY_HORIZON_US);
   }
 
   private exit(c: ContainerRecord, exitCode: number, reason?: string): void {
@@ -613,6 +663,24 @@ export class SimRuntime implements Runtime, ProbeNetwork {
   private debug<K extends DebugTraceKind>(kind: K, ...fields: TraceFieldsArgs<K>): void {
     if (this.trace.debugEnabled) this.trace.debug(kind, ...fields);
   }
+}
+
+const MEMORY_HORIZON_US = 24 * 3600 * 1_000_000;
+
+function earliestOf(a: number | undefined, b: number | undefined): number | undefined {
+  return a === undefined ? b : b === undefined ? a : Math.min(a, b);
+}
+
+/**
+ * A crash with probability p in each interval: the number of intervals survived is geometric,
+ * so one draw gives the crash time (at the end of the fatal interval).
+ */
+function behaviourCrash(b: ContainerBehaviour, random: Random): number | undefined {
+  const p = b.crashProbability;
+  if (p <= 0) return undefined;
+  if (p >= 1) return b.crashIntervalUs;
+  const intervals = Math.max(1, Math.ceil(Math.log(1 - random.float()) / Math.log(1 - p)));
+  return intervals * b.crashIntervalUs;
 }
 
 function sortById<T extends { readonly id: string }>(items: T[]): T[] {

@@ -36,6 +36,7 @@ import {
   type KubeletOptions,
 } from './config.ts';
 import { KubeletEvents } from './events.ts';
+import { summarizeUsage, type NodeUsage } from './resource-usage.ts';
 import { NodeLease } from './node-lease.ts';
 import { PROBE_TYPE_NAMES } from './prober/probe-spec.ts';
 import { ProberManager } from './prober/prober-manager.ts';
@@ -67,7 +68,7 @@ export class Kubelet {
   /** `probes` is the node's network as the kubelet's probes and hooks reach pods through it. */
   constructor(
     private readonly ports: ProcessPorts,
-    runtime: Runtime,
+    private readonly runtime: Runtime,
     api: ApiClient,
     options: KubeletOptions,
     probes: ProbeNetwork,
@@ -162,6 +163,22 @@ export class Kubelet {
   /** Pods the kubelet currently tracks. */
   get podCount(): number {
     return this.records.size;
+  }
+
+  /**
+   * What the node's pods use now, per container, pod and node (from the runtime's container
+   * stats); undefined when the runtime cannot say.
+   */
+  async resourceUsage(): Promise<NodeUsage | undefined> {
+    const stats = await this.runtime.listContainerStats();
+    if (!stats.ok) return undefined;
+    return summarizeUsage(this.config.nodeName, stats.value, (id) => {
+      const rec = this.records.get(this.containerOwners.get(id) ?? '');
+      const c = rec?.containers.find((x) => x.containerId === id);
+      return rec === undefined || c === undefined
+        ? undefined
+        : { uid: rec.uid, pod: rec.key, container: c.spec.name };
+    });
   }
 
   /** Requests of the admitted, active pods (cpu in millicores, memory and storage in bytes). */

@@ -11,8 +11,11 @@ import { defaultPullPolicy } from '../api/defaults.ts';
 import { isPodTerminal } from '../api/pod-helpers.ts';
 import { formatTime, parseTime } from '../api/time.ts';
 import type { ProcessPorts } from '../ports/process.ts';
+import { RESOURCE_CPU, RESOURCE_MEMORY, resourceAmount } from '../api/resource-list.ts';
+import type { ResourceList } from '../api/pod-types.ts';
 import {
   CONTAINER_PORTS_ANNOTATION,
+  type ContainerResources,
   type ContainerStatus as RuntimeContainer,
   type Runtime,
 } from '../ports/runtime.ts';
@@ -384,6 +387,7 @@ export class PodSync {
       ...((spec.ports?.length ?? 0) === 0
         ? {}
         : { annotations: { [CONTAINER_PORTS_ANNOTATION]: JSON.stringify(spec.ports) } }),
+      ...containerResources(spec.resources?.limits),
     });
     if (!created.ok) {
       c.waiting = { reason: 'CreateContainerError', message: created.message };
@@ -648,6 +652,23 @@ export class PodSync {
       started: false,
     };
   }
+}
+
+/** The limits the runtime enforces (cgroup CPU quota, memory limit), when there are any. */
+function containerResources(
+  limits: ResourceList | undefined,
+): { resources: ContainerResources } | Record<string, never> {
+  const cpu = limits?.[RESOURCE_CPU];
+  const memory = limits?.[RESOURCE_MEMORY];
+  if (cpu === undefined && memory === undefined) return {};
+  return {
+    resources: {
+      ...(cpu === undefined ? {} : { cpuLimitMillicores: resourceAmount(RESOURCE_CPU, cpu) }),
+      ...(memory === undefined
+        ? {}
+        : { memoryLimitBytes: resourceAmount(RESOURCE_MEMORY, memory) }),
+    },
+  };
 }
 
 /** Always restarts; OnFailure restarts a non-zero exit; Never never. */
