@@ -407,7 +407,8 @@ export class SimRuntime implements Runtime, ProbeNetwork {
       stats.push({
         id: c.id,
         cpuMillicores: cap === undefined ? cpu : Math.min(cap, cpu),
-        memoryWorkingSetBytes: Math.round(c.memory?.at(since) ?? 0),
+        // Memory comes in 4 KiB pages.
+        memoryWorkingSetBytes: Math.round((c.memory?.at(since) ?? 0) / PAGE_BYTES) * PAGE_BYTES,
       });
     }
     return ok(sortById(stats));
@@ -666,6 +667,7 @@ export class SimRuntime implements Runtime, ProbeNetwork {
 }
 
 const MEMORY_HORIZON_US = 24 * 3600 * 1_000_000;
+const PAGE_BYTES = 4096;
 
 function earliestOf(a: number | undefined, b: number | undefined): number | undefined {
   return a === undefined ? b : b === undefined ? a : Math.min(a, b);

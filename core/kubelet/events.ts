@@ -32,11 +32,27 @@ export class KubeletEvents {
     this.names = ports.random.fork('events');
   }
 
+  /** An Event about the pod as a whole. */
+  pod(pod: Pod, type: EventType, reason: string, message: string): void {
+    this.write(pod, undefined, type, reason, message);
+  }
+
   /** An Event about one container of the pod (fieldPath spec.containers{name}). */
   container(
     pod: Pod,
     container: string,
     initContainer: boolean,
+    type: EventType,
+    reason: string,
+    message: string,
+  ): void {
+    const fieldPath = `spec.${initContainer ? 'initContainers' : 'containers'}{${container}}`;
+    this.write(pod, fieldPath, type, reason, message);
+  }
+
+  private write(
+    pod: Pod,
+    fieldPath: string | undefined,
     type: EventType,
     reason: string,
     message: string,
@@ -54,7 +70,7 @@ export class KubeletEvents {
         namespace,
         name,
         uid: pod.metadata.uid ?? '',
-        fieldPath: `spec.${initContainer ? 'initContainers' : 'containers'}{${container}}`,
+        ...(fieldPath === undefined ? {} : { fieldPath }),
       },
       reason,
       message,

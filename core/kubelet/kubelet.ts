@@ -35,6 +35,7 @@ import {
   type KubeletConfig,
   type KubeletOptions,
 } from './config.ts';
+import { EvictionManager } from './eviction/eviction-manager.ts';
 import { KubeletEvents } from './events.ts';
 import { summarizeUsage, type NodeUsage } from './resource-usage.ts';
 import { NodeLease } from './node-lease.ts';
@@ -64,6 +65,7 @@ export class Kubelet {
   private readonly lease: NodeLease;
   private readonly prober: ProberManager;
   private readonly events: KubeletEvents;
+  private readonly eviction: EvictionManager;
 
   /** `probes` is the node's network as the kubelet's probes and hooks reach pods through it. */
   constructor(
@@ -143,7 +145,25 @@ export class Kubelet {
       forget: (rec) => this.forget(rec),
     };
     this.podSync = new PodSync(env);
-    this.nodeStatus = new NodeStatusReporter(ports, api, this.config);
+    this.eviction = new EvictionManager(ports, this.config, {
+      usage: () => this.resourceUsage(),
+      activePods: () =>
+        [...this.records.values()].filter(
+          (r) =>
+            r.admission === 'admitted' &&
+            !r.finished &&
+            !r.removed &&
+            r.evicted === undefined &&
+            r.pod.metadata.deletionTimestamp === undefined,
+        ),
+      evict: (uid, message) => this.evict(uid, message),
+    });
+    this.nodeStatus = new NodeStatusReporter(
+      ports,
+      api,
+      this.config,
+      () => this.eviction.memoryPressure,
+    );
     this.lease = new NodeLease(ports, api, this.config, () => this.nodeStatus.nodeUid);
     this.informer = new Informer(ports, api, 'Pod', {
       fieldSelector: `spec.nodeName=${this.config.nodeName}`,
@@ -155,6 +175,7 @@ export class Kubelet {
     });
     ports.spawn(() => this.configureRuntime(runtime));
     this.nodeStatus.start();
+    this.eviction.start();
     this.lease.start();
     this.pleg.start();
     this.informer.start();
@@ -288,6 +309,20 @@ export class Kubelet {
       if (r.ok) return;
       await this.ports.clock.sleep(this.config.plegRelistPeriodUs);
     }
+  }
+
+  /** eviction_manager.go evictPod: the Evicted Event, then the pod's worker kills and fails it. */
+  private evict(uid: string, message: string): void {
+    const rec = this.records.get(uid);
+    if (rec === undefined) return;
+    rec.evicted = message;
+    this.ports.trace.emit('kubelet.pod-evicted', {
+      pod: rec.key,
+      node: this.config.nodeName,
+      message,
+    });
+    this.events.pod(rec.pod, 'Warning', 'Evicted', message);
+    this.workers.update(uid);
   }
 
   /** What a probe worker sees of its container: the current instance as the PLEG knows it. */

@@ -6,7 +6,14 @@
  * run one at a time, then the containers start, with images pulled and restarts paced by
  * CrashLoopBackOff, and the resulting status handed to the status manager.
  */
-import type { ContainerStateTerminated, ContainerStatus, Pod, PodPhase } from '../api/pod-types.ts';
+import type {
+  ContainerStateTerminated,
+  ContainerStatus,
+  Pod,
+  PodPhase,
+  PodStatus,
+} from '../api/pod-types.ts';
+import { setCondition } from '../api/conditions.ts';
 import { defaultPullPolicy } from '../api/defaults.ts';
 import { isPodTerminal } from '../api/pod-helpers.ts';
 import { formatTime, parseTime } from '../api/time.ts';
@@ -93,6 +100,12 @@ export class PodSync {
       await this.stopAll(rec, graceUs);
       this.report(rec, true);
       this.env.statusManager.deleteWhenWritten(pod);
+      return;
+    }
+    if (rec.evicted !== undefined && !rec.finished) {
+      // Hard eviction: immediateEvictionGracePeriodSeconds, raised to the runtime's minimum.
+      await this.stopAll(rec, this.secondsGraceUs(1));
+      this.report(rec, true);
       return;
     }
     if (rec.admission === 'rejected' || rec.finished) return;
@@ -579,8 +592,9 @@ export class PodSync {
       },
       formatTime(env.ports.clock.now()),
     );
-    env.statusManager.setStatus(rec.pod, status);
-    const phase = status.phase ?? 'Pending';
+    const final = rec.evicted === undefined ? status : evictedStatus(status, rec.evicted, env);
+    env.statusManager.setStatus(rec.pod, final);
+    const phase = final.phase ?? 'Pending';
     if (phase !== rec.phase) {
       rec.phase = phase;
       env.ports.trace.emit('kubelet.pod-phase', { pod: rec.key, phase, node: env.config.nodeName });
@@ -652,6 +666,25 @@ export class PodSync {
       started: false,
     };
   }
+}
+
+/**
+ * An evicted pod's status (eviction_manager.go evictPod): Failed with reason Evicted, and the
+ * DisruptionTarget condition saying the kubelet ended it.
+ */
+function evictedStatus(status: PodStatus, message: string, env: SyncEnv): PodStatus {
+  const nowIso = formatTime(env.ports.clock.now());
+  return {
+    ...status,
+    phase: 'Failed',
+    reason: 'Evicted',
+    message,
+    conditions: setCondition(
+      status.conditions ?? [],
+      { type: 'DisruptionTarget', status: 'True', reason: 'TerminationByKubelet', message },
+      nowIso,
+    ),
+  };
 }
 
 /** The limits the runtime enforces (cgroup CPU quota, memory limit), when there are any. */

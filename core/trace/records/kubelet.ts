@@ -152,6 +152,29 @@ export const KUBELET_RECORDS = traceGroup(
         node: node(),
       }),
     }),
+    traceRecord('kubelet.node-pressure', {
+      level: 'info',
+      doc: "The eviction manager's view of a node condition changed: MemoryPressure while memory.available is below the hard threshold, and for the pressure transition period (5 min) after.",
+      fields: z.strictObject({
+        node: node(),
+        condition: z.enum(['MemoryPressure']).describe('The node condition.'),
+        status: z.boolean().describe('Whether the node is under pressure now.'),
+        availableBytes: z
+          .number()
+          .describe(
+            'memory.available when observed: capacity minus the working set of the pods, in bytes.',
+          ),
+      }),
+    }),
+    traceRecord('kubelet.pod-evicted', {
+      level: 'info',
+      doc: 'The eviction manager evicted a pod to reclaim a resource: its containers are killed and it fails with reason Evicted.',
+      fields: z.strictObject({
+        pod: podKey(),
+        node: node(),
+        message: z.string().describe("The pod status message, upstream's eviction message."),
+      }),
+    }),
     traceRecord('kubelet.pod-deleted', {
       level: 'info',
       doc: 'A terminated pod was deleted from the API server for good (grace period 0) by its kubelet.',
