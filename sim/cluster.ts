@@ -36,9 +36,11 @@ export function simMachine(
   node: NodeIdentity,
   options: SimMachineOptions | undefined,
 ): SimMachine {
+  const runtime = new SimRuntime(ports, options);
   return {
-    runtime: new SimRuntime(ports, options),
+    runtime,
     netfilter: new SimNetfilter(ports, { localAddresses: [node.internalIP] }),
+    probes: runtime,
   };
 }
 

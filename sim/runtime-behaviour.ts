@@ -19,11 +19,24 @@
  *
  * `KSIM_OOM_AFTER_SECONDS=N` makes the container outgrow its memory N seconds after start: the
  * kernel's OOM killer ends it with 137 and the runtime reports reason OOMKilled (unless it
- * exits on its own first).
+ * exits on its own first). `KSIM_MEMORY` (usage-model.ts) above the container's memory limit
+ * does the same at the moment it crosses the limit.
+ *
+ * `KSIM_CRASH_PROBABILITY=p` (with `KSIM_CRASH_INTERVAL_SECONDS=N`, default 60): in each N
+ * seconds of running the container crashes (exit 1) with probability p, drawn from the
+ * container's seeded stream. `KSIM_CPU` and `KSIM_MEMORY` declare its use over time.
  */
 import type { ContainerConfig } from '../core/ports/runtime.ts';
+import { parseUsage, type UsagePattern } from './usage-model.ts';
 
 export interface ContainerBehaviour {
+  /** `KSIM_CRASH_PROBABILITY`: the chance to crash (exit 1) in each interval of running. */
+  readonly crashProbability: number;
+  /** `KSIM_CRASH_INTERVAL_SECONDS` (default 60). */
+  readonly crashIntervalUs: number;
+  /** `KSIM_CPU` and `KSIM_MEMORY` (usage-model.ts). */
+  readonly cpu: UsagePattern | undefined;
+  readonly memory: UsagePattern | undefined;
   /** Exit after this long running; undefined runs until stopped. */
   readonly exitAfterUs: number | undefined;
   readonly exitCode: number;
@@ -33,7 +46,7 @@ export interface ContainerBehaviour {
   readonly oomAfterUs: number | undefined;
 }
 
-type ExitBehaviour = Omit<ContainerBehaviour, 'shutdownUs' | 'oomAfterUs'>;
+type ExitBehaviour = Pick<ContainerBehaviour, 'exitAfterUs' | 'exitCode'>;
 
 const US_PER_SECOND = 1_000_000;
 const SHELLS: ReadonlySet<string> = new Set(['sh', 'bash', 'ash', 'dash']);
@@ -61,7 +74,16 @@ export function containerBehaviour(config: ContainerConfig): ContainerBehaviour 
   const oomAfterUs = secondsUs(config.env?.KSIM_OOM_AFTER_SECONDS);
   const fromEnv = envExit(config.env);
   const exit = fromEnv ?? commandExit([...(config.command ?? []), ...(config.args ?? [])]);
-  return { ...exit, shutdownUs, oomAfterUs };
+  const probability = Number(config.env?.KSIM_CRASH_PROBABILITY ?? 0);
+  return {
+    ...exit,
+    shutdownUs,
+    oomAfterUs,
+    crashProbability: probability > 0 && probability <= 1 ? probability : 0,
+    crashIntervalUs: secondsUs(config.env?.KSIM_CRASH_INTERVAL_SECONDS) || 60 * US_PER_SECOND,
+    cpu: parseUsage(config.env?.KSIM_CPU, 'millicores'),
+    memory: parseUsage(config.env?.KSIM_MEMORY, 'bytes'),
+  };
 }
 
 function envExit(env: Readonly<Record<string, string>> | undefined): ExitBehaviour | undefined {

@@ -1,13 +1,23 @@
 import { createHash } from 'node:crypto';
 import type { Clock, TimerId } from '../core/ports/clock.ts';
 import type { ProcessPorts } from '../core/ports/process.ts';
-import { parseCidr } from '../core/kubelet/pod-ip.ts';
+import { parseCidr, parseIPv4 } from '../core/kubelet/pod-ip.ts';
 import { chance, uid, type Random } from '../core/ports/random.ts';
+import type {
+  GrpcHealthAnswer,
+  HttpGetAnswer,
+  HttpGetRequest,
+  ProbeNetwork,
+  TcpConnectAnswer,
+} from '../core/ports/probe-network.ts';
 import type {
   ContainerConfig,
   ContainerState,
+  ContainerResources,
+  ContainerStats,
   ContainerStatus,
   EventSubscription,
+  ExecSyncResult,
   ImageStatus,
   Runtime,
   RuntimeConfig,
@@ -23,6 +33,14 @@ import type { DebugTraceKind, TraceFieldsArgs } from '../core/trace/types.ts';
 import { assert } from '../core/util/assert.ts';
 import { PodIpAllocator } from './ipam.ts';
 import { containerBehaviour, type ContainerBehaviour } from './runtime-behaviour.ts';
+import { Usage } from './usage-model.ts';
+import {
+  execCommand,
+  healthBehaviour,
+  listening,
+  unhealthy,
+  type HealthBehaviour,
+} from './container-health.ts';
 
 /** Faults a run can switch on; all default to off. Probabilities are per operation. */
 export interface SimRuntimeFaults {
@@ -97,6 +115,10 @@ interface ContainerRecord {
   readonly attempt: number;
   readonly image: string;
   readonly behaviour: ContainerBehaviour;
+  readonly health: HealthBehaviour;
+  readonly limits: ContainerResources;
+  cpu: Usage | undefined;
+  memory: Usage | undefined;
   state: ContainerState;
   startedAtUs?: number;
   finishedAtUs?: number;
@@ -131,7 +153,7 @@ const fail = <T>(reason: string, message: string): RuntimeResult<T> => ({
  * after a latency, never synchronously inside a call, so a handler never runs inside one; and
  * a status read right after an event agrees with it. Queries (status, lists) take no time.
  */
-export class SimRuntime implements Runtime {
+export class SimRuntime implements Runtime, ProbeNetwork {
   private readonly options: SimRuntimeOptions;
   private readonly clock: Clock;
   private readonly trace: Trace;
@@ -139,6 +161,8 @@ export class SimRuntime implements Runtime {
   private readonly netns: Random;
   private readonly faultRandom: Random;
   private readonly timing: Random;
+  /** Each container's own stream (crashes, random walks) is a fork of this by container id. */
+  private readonly behaviourRandom: Random;
   private readonly images = new Map<string, string>();
   private readonly pulls = new Map<string, Promise<RuntimeResult<ImageStatus>>>();
   private readonly sandboxes = new Map<string, SandboxRecord>();
@@ -167,6 +191,7 @@ export class SimRuntime implements Runtime {
     this.netns = random.fork('netns');
     this.faultRandom = random.fork('faults');
     this.timing = random.fork('timing');
+    this.behaviourRandom = random.fork('behaviour');
     for (const image of o.preloadedImages) this.images.set(image, imageRef(image));
   }
 
@@ -288,6 +313,10 @@ export class SimRuntime implements Runtime {
       attempt: config.attempt,
       image: config.image,
       behaviour: containerBehaviour(config),
+      health: healthBehaviour(config),
+      limits: config.resources ?? {},
+      cpu: undefined,
+      memory: undefined,
       state: 'created',
       timers: [],
       waiters: [],
@@ -364,6 +393,69 @@ export class SimRuntime implements Runtime {
     return this.containerList;
   }
 
+  /**
+   * What each running container uses now (usage-model.ts); CPU is throttled at its limit.
+   * Containers that declare no use report none.
+   */
+  async listContainerStats(): Promise<RuntimeResult<readonly ContainerStats[]>> {
+    const stats: ContainerStats[] = [];
+    for (const c of this.containers.values()) {
+      if (c.state !== 'running') continue;
+      const since = this.sinceStartUs(c);
+      const cpu = Math.round(c.cpu?.at(since) ?? 0);
+      const cap = c.limits.cpuLimitMillicores;
+      stats.push({
+        id: c.id,
+        cpuMillicores: cap === undefined ? cpu : Math.min(cap, cpu),
+        // Memory comes in 4 KiB pages.
+        memoryWorkingSetBytes: Math.round((c.memory?.at(since) ?? 0) / PAGE_BYTES) * PAGE_BYTES,
+      });
+    }
+    return ok(sortById(stats));
+  }
+
+  /** Runs the command as the container's behaviour model says (container-health.ts). */
+  async execSync(
+    containerId: string,
+    command: readonly string[],
+    timeoutUs: number,
+  ): Promise<RuntimeResult<ExecSyncResult>> {
+    const c = this.containers.get(containerId);
+    if (c?.state !== 'running') return fail('NotFound', `container ${containerId} is not running`);
+    const outcome = execCommand(c.health, command, this.sinceStartUs(c));
+    if (outcome.durationUs > timeoutUs) {
+      await this.clock.sleep(timeoutUs);
+      return fail('DeadlineExceeded', `command "${command.join(' ')}" timed out`);
+    }
+    await this.clock.sleep(outcome.durationUs);
+    if (c.state !== 'running') return fail('Unknown', `container ${containerId} exited`);
+    return ok({ exitCode: outcome.exitCode, output: outcome.output });
+  }
+
+  async httpGet(request: HttpGetRequest, timeoutUs: number): Promise<HttpGetAnswer> {
+    return this.dial(request.host, request.port, timeoutUs, (c) =>
+      unhealthy(c.health, request.path, this.sinceStartUs(c))
+        ? { kind: 'response', statusCode: 500, body: 'unhealthy' }
+        : { kind: 'response', statusCode: 200, body: 'ok' },
+    );
+  }
+
+  async tcpConnect(host: string, port: number, timeoutUs: number): Promise<TcpConnectAnswer> {
+    return this.dial(host, port, timeoutUs, () => ({ kind: 'connected' }));
+  }
+
+  async grpcHealthCheck(
+    host: string,
+    port: number,
+    service: string,
+    timeoutUs: number,
+  ): Promise<GrpcHealthAnswer> {
+    return this.dial(host, port, timeoutUs, (c) => ({
+      kind: 'status',
+      status: unhealthy(c.health, service, this.sinceStartUs(c)) ? 'NOT_SERVING' : 'SERVING',
+    }));
+  }
+
   subscribeEvents(handlers: RuntimeEventHandlers): EventSubscription {
     this.subscribers.push(handlers);
     return {
@@ -372,6 +464,67 @@ export class SimRuntime implements Runtime {
         if (i >= 0) this.subscribers.splice(i, 1);
       },
     };
+  }
+
+  /**
+   * A connection from the node to host:port: the running container of a ready sandbox with
+   * that IP (or of a host-network sandbox) that listens on the port answers after its latency;
+   * a port nobody listens on refuses; an address that is not on this machine never answers.
+   */
+  private async dial<A>(
+    host: string,
+    port: number,
+    timeoutUs: number,
+    answer: (c: ContainerRecord) => A,
+  ): Promise<A | { readonly kind: 'refused' } | { readonly kind: 'timeout' }> {
+    const target = this.listener(host, port);
+    if (target === 'unreachable') {
+      await this.clock.sleep(timeoutUs);
+      return { kind: 'timeout' };
+    }
+    if (target === undefined) return { kind: 'refused' };
+    const latencyUs = target.health.latencyUs;
+    if (latencyUs > timeoutUs) {
+      await this.clock.sleep(timeoutUs);
+      return { kind: 'timeout' };
+    }
+    await this.clock.sleep(latencyUs);
+    if (target.state !== 'running') return { kind: 'refused' };
+    return answer(target);
+  }
+
+  private listener(host: string, port: number): ContainerRecord | undefined | 'unreachable' {
+    let hostNetwork = true;
+    const sandboxes = new Set<string>();
+    for (const s of this.sandboxes.values()) {
+      if (s.status.state !== 'ready') continue;
+      if (s.status.network.kind === 'pod' && s.status.network.ip === host) {
+        hostNetwork = false;
+        sandboxes.clear();
+        sandboxes.add(s.id);
+        break;
+      }
+      if (s.status.network.kind === 'host') sandboxes.add(s.id);
+    }
+    if (hostNetwork && this.ipam?.cidr !== undefined && this.inPodRange(host)) return 'unreachable';
+    for (const c of this.containers.values()) {
+      if (c.state === 'running' && sandboxes.has(c.sandboxId)) {
+        if (listening(c.health, port, this.sinceStartUs(c))) return c;
+      }
+    }
+    return undefined;
+  }
+
+  /** An address of this node's pod range that no sandbox holds: nothing answers there. */
+  private inPodRange(host: string): boolean {
+    const cidr = this.ipam?.cidr;
+    const ip = parseIPv4(host);
+    if (cidr === undefined || ip === undefined) return false;
+    return ip >= cidr.base && ip < cidr.base + 2 ** (32 - cidr.prefixLength);
+  }
+
+  private sinceStartUs(c: ContainerRecord): number {
+    return this.clock.now() - (c.startedAtUs ?? this.clock.now());
   }
 
   private async doPull(image: string): Promise<RuntimeResult<ImageStatus>> {
@@ -395,13 +548,23 @@ export class SimRuntime implements Runtime {
     return ok({ imageRef: ref });
   }
 
-  /** The earliest of the container's own exit, its OOM kill and an injected crash. */
+  /**
+   * The earliest of the container's own exit, its OOM kill (declared, or its memory use
+   * crossing its limit), an injected crash and a crash its behaviour draws.
+   */
   private scheduleSelfExit(c: ContainerRecord): void {
     const faults = this.options.faults;
-    const { exitAfterUs, exitCode, oomAfterUs } = c.behaviour;
-    let crashAtUs: number | undefined;
+    const { exitAfterUs, exitCode } = c.behaviour;
+    const own = this.behaviourRandom.fork(c.id);
+    c.cpu = c.behaviour.cpu === undefined ? undefined : new Usage(c.behaviour.cpu, own.fork('cpu'));
+    c.memory =
+      c.behaviour.memory === undefined
+        ? undefined
+        : new Usage(c.behaviour.memory, own.fork('memory'));
+    const oomAfterUs = earliestOf(c.behaviour.oomAfterUs, this.memoryCrossing(c));
+    let crashAtUs = behaviourCrash(c.behaviour, own.fork('crash'));
     if (chance(this.faultRandom, faults.crashAfterStartProbability)) {
-      crashAtUs = this.faultRandom.int(Math.max(1, faults.crashWithinUs));
+      crashAtUs = earliestOf(crashAtUs, this.faultRandom.int(Math.max(1, faults.crashWithinUs)));
     }
     const first = (...us: (number | undefined)[]): number =>
       Math.min(...us.map((u) => u ?? Infinity));
@@ -410,7 +573,8 @@ export class SimRuntime implements Runtime {
     let end: () => void;
     if (endUs === crashAtUs && crashAtUs < first(exitAfterUs, oomAfterUs)) {
       end = () => {
-        this.trace.emit('runtime.fault', { fault: 'crash', container: c.name, id: c.id });
+        if (c.behaviour.crashProbability === 0)
+          this.trace.emit('runtime.fault', { fault: 'crash', container: c.name, id: c.id });
         this.exit(c, 1);
       };
     } else if (endUs === oomAfterUs && oomAfterUs < first(exitAfterUs)) {
@@ -419,6 +583,13 @@ export class SimRuntime implements Runtime {
       end = () => this.exit(c, exitCode);
     }
     c.timers.push(this.clock.setTimer(endUs, end));
+  }
+
+  /** When the container's memory use first exceeds its limit (a walk is looked at a day ahead). */
+  private memoryCrossing(c: ContainerRecord): number | undefined {
+    const limit = c.limits.memoryLimitBytes;
+    if (limit === undefined || c.memory === undefined) return undefined;
+    return c.memory.firstAbove(limit, 0, MEMORY_HORIZON_US);
   }
 
   private exit(c: ContainerRecord, exitCode: number, reason?: string): void {
@@ -493,6 +664,25 @@ export class SimRuntime implements Runtime {
   private debug<K extends DebugTraceKind>(kind: K, ...fields: TraceFieldsArgs<K>): void {
     if (this.trace.debugEnabled) this.trace.debug(kind, ...fields);
   }
+}
+
+const MEMORY_HORIZON_US = 24 * 3600 * 1_000_000;
+const PAGE_BYTES = 4096;
+
+function earliestOf(a: number | undefined, b: number | undefined): number | undefined {
+  return a === undefined ? b : b === undefined ? a : Math.min(a, b);
+}
+
+/**
+ * A crash with probability p in each interval: the number of intervals survived is geometric,
+ * so one draw gives the crash time (at the end of the fatal interval).
+ */
+function behaviourCrash(b: ContainerBehaviour, random: Random): number | undefined {
+  const p = b.crashProbability;
+  if (p <= 0) return undefined;
+  if (p >= 1) return b.crashIntervalUs;
+  const intervals = Math.max(1, Math.ceil(Math.log(1 - random.float()) / Math.log(1 - p)));
+  return intervals * b.crashIntervalUs;
 }
 
 function sortById<T extends { readonly id: string }>(items: T[]): T[] {

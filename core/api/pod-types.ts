@@ -45,11 +45,17 @@ export interface ExecAction {
   readonly command?: readonly string[];
 }
 
+export interface HTTPHeader {
+  readonly name: string;
+  readonly value: string;
+}
+
 export interface HTTPGetAction {
   readonly path?: string;
   readonly port: number | string;
   readonly host?: string;
   readonly scheme?: 'HTTP' | 'HTTPS';
+  readonly httpHeaders?: readonly HTTPHeader[];
 }
 
 export interface TCPSocketAction {
@@ -57,10 +63,34 @@ export interface TCPSocketAction {
   readonly host?: string;
 }
 
+export interface GRPCAction {
+  readonly port: number;
+  /** The service name of the gRPC health check; empty asks about the server as a whole. */
+  readonly service?: string;
+}
+
+export interface SleepAction {
+  readonly seconds: number;
+}
+
+/** A lifecycle hook's action: exactly one of these. */
+export interface LifecycleHandler {
+  readonly exec?: ExecAction;
+  readonly httpGet?: HTTPGetAction;
+  readonly tcpSocket?: TCPSocketAction;
+  readonly sleep?: SleepAction;
+}
+
+export interface Lifecycle {
+  readonly postStart?: LifecycleHandler;
+  readonly preStop?: LifecycleHandler;
+}
+
 export interface Probe {
   readonly exec?: ExecAction;
   readonly httpGet?: HTTPGetAction;
   readonly tcpSocket?: TCPSocketAction;
+  readonly grpc?: GRPCAction;
   readonly initialDelaySeconds?: number;
   readonly timeoutSeconds?: number;
   readonly periodSeconds?: number;
@@ -87,6 +117,7 @@ export interface Container {
   readonly livenessProbe?: Probe;
   readonly readinessProbe?: Probe;
   readonly startupProbe?: Probe;
+  readonly lifecycle?: Lifecycle;
   readonly terminationMessagePath?: string;
   readonly terminationMessagePolicy?: TerminationMessagePolicy;
   readonly volumeMounts?: readonly VolumeMount[];

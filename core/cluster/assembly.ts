@@ -16,6 +16,7 @@ import { defaultInternalIP, type KubeletOptions } from '../kubelet/config.ts';
 import { Kubelet } from '../kubelet/kubelet.ts';
 import type { Netfilter } from '../ports/netfilter.ts';
 import type { ProcessPorts } from '../ports/process.ts';
+import type { ProbeNetwork } from '../ports/probe-network.ts';
 import type { Runtime } from '../ports/runtime.ts';
 import { Scheduler, type SchedulerOptions } from '../scheduler/scheduler.ts';
 import { KvService } from '../store/kv-service.ts';
@@ -53,10 +54,14 @@ export interface ProcessPlan {
   readonly start: (ports: ProcessPorts) => unknown;
 }
 
-/** What a host puts under a node's agents: its container runtime and its packet filter. */
+/**
+ * What a host puts under a node's agents: its container runtime, its packet filter, and the
+ * node's network as probes reach its pods.
+ */
 export interface NodeMachine {
   readonly runtime: Runtime;
   readonly netfilter: Netfilter;
+  readonly probes: ProbeNetwork;
 }
 
 /** A node process's state: its machine and the agents running on it. */
@@ -319,14 +324,20 @@ export function nodePlan<M>(
     start: (ports): NodeProcess => {
       const machine = host.machine(ports, identity, pool.machine);
       const api = componentClient(ports, host.signer, nodeClientIdentity(nodeName));
-      const kubelet = new Kubelet(ports, machine.runtime, api, {
-        ...pool.kubelet,
-        nodeName,
-        podCIDR,
-        internalIP,
-        ...(pool.capacity === undefined ? {} : { capacity: pool.capacity }),
-        labels: pool.labels ?? {},
-      });
+      const kubelet = new Kubelet(
+        ports,
+        machine.runtime,
+        api,
+        {
+          ...pool.kubelet,
+          nodeName,
+          podCIDR,
+          internalIP,
+          ...(pool.capacity === undefined ? {} : { capacity: pool.capacity }),
+          labels: pool.labels ?? {},
+        },
+        machine.probes,
+      );
       return { ...machine, kubelet };
     },
   };

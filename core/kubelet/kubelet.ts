@@ -14,6 +14,7 @@ import { computePodQOS } from '../api/pod-helpers.ts';
 import { formatTime } from '../api/time.ts';
 import type { ApiClient } from '../client/api-client.ts';
 import { Informer } from '../client/informer.ts';
+import type { ProbeNetwork } from '../ports/probe-network.ts';
 import type { ProcessPorts } from '../ports/process.ts';
 import type {
   ContainerStatus as RuntimeContainer,
@@ -34,7 +35,13 @@ import {
   type KubeletConfig,
   type KubeletOptions,
 } from './config.ts';
+import { EvictionManager } from './eviction/eviction-manager.ts';
+import { KubeletEvents } from './events.ts';
+import { summarizeUsage, type NodeUsage } from './resource-usage.ts';
 import { NodeLease } from './node-lease.ts';
+import { PROBE_TYPE_NAMES } from './prober/probe-spec.ts';
+import { ProberManager } from './prober/prober-manager.ts';
+import type { ProbeView } from './prober/worker.ts';
 import { NodeStatusReporter } from './node-status.ts';
 import { newPodRecord, type PodRecord } from './pod-record.ts';
 import { PodWorkers } from './pod-workers.ts';
@@ -56,12 +63,17 @@ export class Kubelet {
   private readonly podSync: PodSync;
   private readonly nodeStatus: NodeStatusReporter;
   private readonly lease: NodeLease;
+  private readonly prober: ProberManager;
+  private readonly events: KubeletEvents;
+  private readonly eviction: EvictionManager;
 
+  /** `probes` is the node's network as the kubelet's probes and hooks reach pods through it. */
   constructor(
     private readonly ports: ProcessPorts,
-    runtime: Runtime,
+    private readonly runtime: Runtime,
     api: ApiClient,
     options: KubeletOptions,
+    probes: ProbeNetwork,
   ) {
     this.config = resolveKubeletConfig(options);
     this.allocatable = usageOf(nodeAllocatable(this.config));
@@ -80,9 +92,49 @@ export class Kubelet {
         eventedRelistPeriodUs: this.config.plegEventedRelistPeriodUs,
       },
     );
+    this.events = new KubeletEvents(ports, api, this.config.nodeName);
+    this.prober = new ProberManager(
+      {
+        clock: ports.clock,
+        view: (uid, name) => this.probeView(uid, name),
+        podIP: (uid) => this.records.get(uid)?.podIP,
+        resultChanged: (uid) => this.workers.update(uid),
+        resultTraced: (uid, container, probe, result, output) => {
+          if (result === 'unknown') return;
+          this.ports.trace.emit('kubelet.probe-result', {
+            pod: this.records.get(uid)?.key ?? uid,
+            container,
+            probe,
+            result,
+            output: result === 'success' ? '' : output,
+            node: this.config.nodeName,
+          });
+        },
+        probeFailed: (uid, container, type, output, errored) => {
+          const rec = this.records.get(uid);
+          if (rec === undefined) return;
+          const what = errored ? 'errored' : 'failed';
+          const init = !rec.pod.spec.containers.some((c) => c.name === container.name);
+          this.events.container(
+            rec.pod,
+            container.name,
+            init,
+            'Warning',
+            'Unhealthy',
+            `${PROBE_TYPE_NAMES[type]} probe ${what}: ${output}`,
+          );
+        },
+      },
+      { runtime, network: probes },
+      ports.random.fork('prober'),
+      (task) => ports.spawn(task),
+    );
     const env: SyncEnv = {
       ports,
       runtime,
+      prober: this.prober,
+      probeNetwork: probes,
+      events: this.events,
       config: this.config,
       pleg: this.pleg,
       statusManager: this.statusManager,
@@ -93,7 +145,25 @@ export class Kubelet {
       forget: (rec) => this.forget(rec),
     };
     this.podSync = new PodSync(env);
-    this.nodeStatus = new NodeStatusReporter(ports, api, this.config);
+    this.eviction = new EvictionManager(ports, this.config, {
+      usage: () => this.resourceUsage(),
+      activePods: () =>
+        [...this.records.values()].filter(
+          (r) =>
+            r.admission === 'admitted' &&
+            !r.finished &&
+            !r.removed &&
+            r.evicted === undefined &&
+            r.pod.metadata.deletionTimestamp === undefined,
+        ),
+      evict: (uid, message) => this.evict(uid, message),
+    });
+    this.nodeStatus = new NodeStatusReporter(
+      ports,
+      api,
+      this.config,
+      () => this.eviction.memoryPressure,
+    );
     this.lease = new NodeLease(ports, api, this.config, () => this.nodeStatus.nodeUid);
     this.informer = new Informer(ports, api, 'Pod', {
       fieldSelector: `spec.nodeName=${this.config.nodeName}`,
@@ -105,6 +175,7 @@ export class Kubelet {
     });
     ports.spawn(() => this.configureRuntime(runtime));
     this.nodeStatus.start();
+    this.eviction.start();
     this.lease.start();
     this.pleg.start();
     this.informer.start();
@@ -113,6 +184,22 @@ export class Kubelet {
   /** Pods the kubelet currently tracks. */
   get podCount(): number {
     return this.records.size;
+  }
+
+  /**
+   * What the node's pods use now, per container, pod and node (from the runtime's container
+   * stats); undefined when the runtime cannot say.
+   */
+  async resourceUsage(): Promise<NodeUsage | undefined> {
+    const stats = await this.runtime.listContainerStats();
+    if (!stats.ok) return undefined;
+    return summarizeUsage(this.config.nodeName, stats.value, (id) => {
+      const rec = this.records.get(this.containerOwners.get(id) ?? '');
+      const c = rec?.containers.find((x) => x.containerId === id);
+      return rec === undefined || c === undefined
+        ? undefined
+        : { uid: rec.uid, pod: rec.key, container: c.spec.name };
+    });
   }
 
   /** Requests of the admitted, active pods (cpu in millicores, memory and storage in bytes). */
@@ -193,6 +280,7 @@ export class Kubelet {
     rec.admission = 'admitted';
     rec.usage = request;
     addUsage(this.used, request, 1);
+    this.prober.addPod(rec.uid, rec.pod);
   }
 
   private release(rec: PodRecord): void {
@@ -203,6 +291,7 @@ export class Kubelet {
 
   private forget(rec: PodRecord): void {
     this.release(rec);
+    this.prober.removePod(rec.uid);
     for (const c of rec.containers)
       if (c.containerId !== undefined) this.containerOwners.delete(c.containerId);
     this.records.delete(rec.uid);
@@ -220,6 +309,36 @@ export class Kubelet {
       if (r.ok) return;
       await this.ports.clock.sleep(this.config.plegRelistPeriodUs);
     }
+  }
+
+  /** eviction_manager.go evictPod: the Evicted Event, then the pod's worker kills and fails it. */
+  private evict(uid: string, message: string): void {
+    const rec = this.records.get(uid);
+    if (rec === undefined) return;
+    rec.evicted = message;
+    this.ports.trace.emit('kubelet.pod-evicted', {
+      pod: rec.key,
+      node: this.config.nodeName,
+      message,
+    });
+    this.events.pod(rec.pod, 'Warning', 'Evicted', message);
+    this.workers.update(uid);
+  }
+
+  /** What a probe worker sees of its container: the current instance as the PLEG knows it. */
+  private probeView(uid: string, name: string): ProbeView | undefined {
+    const rec = this.records.get(uid);
+    const c = rec?.containers.find((x) => x.spec.name === name);
+    if (rec === undefined || c === undefined) return undefined;
+    const rt = c.containerId === undefined ? undefined : this.pleg.get(c.containerId);
+    return {
+      podTerminal: rec.finished || rec.phase === 'Succeeded' || rec.phase === 'Failed',
+      deleting: rec.pod.metadata.deletionTimestamp !== undefined || rec.removed,
+      restartPolicy: rec.pod.spec.restartPolicy ?? 'Always',
+      instance:
+        rt === undefined ? undefined : { id: rt.id, state: rt.state, startedAtUs: rt.startedAtUs },
+      started: rt !== undefined && this.prober.isStarted(uid, name, rt.id, rt.state === 'running'),
+    };
   }
 
   private async syncPod(uid: string): Promise<void> {

@@ -47,6 +47,13 @@ const CONDITIONS: readonly Omit<NodeCondition, 'lastHeartbeatTime' | 'lastTransi
   },
 ];
 
+const MEMORY_PRESSURE = {
+  type: 'MemoryPressure',
+  status: 'True',
+  reason: 'KubeletHasInsufficientMemory',
+  message: 'kubelet has insufficient memory available',
+} as const;
+
 export class NodeStatusReporter {
   private node: Node | undefined;
   private lastReportUs = 0;
@@ -57,6 +64,8 @@ export class NodeStatusReporter {
     private readonly ports: ProcessPorts,
     private readonly api: ApiClient,
     private readonly config: KubeletConfig,
+    /** The eviction manager's MemoryPressure. */
+    private readonly memoryPressure: () => boolean = () => false,
   ) {
     // The machine id is stable per node name; the boot id is new at every (re)start.
     const name = new TextEncoder().encode(config.nodeName);
@@ -165,7 +174,9 @@ export class NodeStatusReporter {
     const nowIso = formatTime(nowUs);
     let conditions: readonly NodeCondition[] = old?.conditions ?? [];
     for (const cond of CONDITIONS) {
-      conditions = setCondition(conditions, { ...cond, lastHeartbeatTime: nowIso }, nowIso);
+      const actual =
+        cond.type === 'MemoryPressure' && this.memoryPressure() ? MEMORY_PRESSURE : cond;
+      conditions = setCondition(conditions, { ...actual, lastHeartbeatTime: nowIso }, nowIso);
     }
     return {
       ...old,

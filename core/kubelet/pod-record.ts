@@ -67,6 +67,8 @@ export interface PodRecord {
    * only pods no kubelet had started yet (no status.startTime) are measured.
    */
   startupTraced: boolean;
+  /** The eviction manager evicted the pod, with this message: stop it and fail it. */
+  evicted: string | undefined;
 }
 
 /**
@@ -125,5 +127,6 @@ export function newPodRecord(pod: Pod): PodRecord {
     pullStartedUs: undefined,
     pullEndedUs: undefined,
     startupTraced: pod.status?.startTime !== undefined,
+    evicted: undefined,
   };
 }

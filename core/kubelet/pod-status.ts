@@ -83,7 +83,14 @@ export function getPhase(
   }
   const restartPolicy = spec.restartPolicy ?? 'Always';
   if (failedInitialization > 0 && restartPolicy === 'Never') return 'Failed';
-  if (pendingInitialization > 0 || waiting > 0) {
+  // A sidecar restarting after the regular containers have run does not make the pod Pending
+  // again (HasAnyRegularContainerStarted).
+  const regularStarted = statuses.some(
+    (s) =>
+      spec.containers.some((c) => c.name === s.name) &&
+      (s.state?.running !== undefined || s.state?.terminated !== undefined),
+  );
+  if ((pendingInitialization > 0 && !regularStarted) || waiting > 0) {
     return podIsTerminal ? 'Failed' : 'Pending';
   }
   if (running > 0 && unknown === 0) return 'Running';
@@ -152,7 +159,37 @@ function kubeletConditions(pod: Pod, input: PodStatusInput, phase: PodPhase): Po
       message: `containers with unready status: [${names.join(' ')}]`,
     };
   };
-  return [sandbox, initialized, ready('ContainersReady'), ready('Ready')];
+  const containersReady = ready('ContainersReady');
+  const podReady =
+    containersReady.status === 'True' ? readinessGatesCondition(pod) : ready('Ready');
+  return [sandbox, initialized, containersReady, podReady];
+}
+
+/**
+ * generate.go GeneratePodReadyCondition once the containers are ready: every readiness gate's
+ * condition (set by someone else on the pod's status) must be True.
+ */
+function readinessGatesCondition(pod: Pod): PodCondition {
+  const conditions = pod.status?.conditions ?? [];
+  const unready: string[] = [];
+  for (const gate of pod.spec.readinessGates ?? []) {
+    const c = conditions.find((x) => x.type === gate.conditionType);
+    if (c === undefined)
+      unready.push(
+        `corresponding condition of pod readiness gate "${gate.conditionType}" does not exist.`,
+      );
+    else if (c.status !== 'True')
+      unready.push(
+        `the status of pod readiness gate "${gate.conditionType}" is not "True", but ${c.status}`,
+      );
+  }
+  if (unready.length === 0) return { type: 'Ready', status: 'True' };
+  return {
+    type: 'Ready',
+    status: 'False',
+    reason: 'ReadinessGatesNotReady',
+    message: unready.join(', '),
+  };
 }
 
 /**

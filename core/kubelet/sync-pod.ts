@@ -6,14 +6,33 @@
  * run one at a time, then the containers start, with images pulled and restarts paced by
  * CrashLoopBackOff, and the resulting status handed to the status manager.
  */
-import type { ContainerStateTerminated, ContainerStatus, Pod, PodPhase } from '../api/pod-types.ts';
+import type {
+  ContainerStateTerminated,
+  ContainerStatus,
+  Pod,
+  PodPhase,
+  PodStatus,
+} from '../api/pod-types.ts';
+import { setCondition } from '../api/conditions.ts';
 import { defaultPullPolicy } from '../api/defaults.ts';
 import { isPodTerminal } from '../api/pod-helpers.ts';
 import { formatTime, parseTime } from '../api/time.ts';
 import type { ProcessPorts } from '../ports/process.ts';
-import type { ContainerStatus as RuntimeContainer, Runtime } from '../ports/runtime.ts';
+import { RESOURCE_CPU, RESOURCE_MEMORY, resourceAmount } from '../api/resource-list.ts';
+import type { ResourceList } from '../api/pod-types.ts';
+import {
+  CONTAINER_PORTS_ANNOTATION,
+  type ContainerResources,
+  type ContainerStatus as RuntimeContainer,
+  type Runtime,
+} from '../ports/runtime.ts';
 import { backoffSinceEndsAt, backoffSinceUpdateEndsAt, nextBackoff } from './backoff.ts';
 import type { KubeletConfig } from './config.ts';
+import type { KubeletEvents } from './events.ts';
+import { runHook, type HookName } from './lifecycle-hooks.ts';
+import type { LifecycleHandler } from '../api/pod-types.ts';
+import type { ProberManager } from './prober/prober-manager.ts';
+import type { ProbeNetwork } from '../ports/probe-network.ts';
 import { podDnsConfig, podHostname, podPortMappings } from './pod-network.ts';
 import type { ContainerRecord, PodRecord } from './pod-record.ts';
 import { generatePodStatus, terminalContainerStatus } from './pod-status.ts';
@@ -28,10 +47,15 @@ const SYNC_ERROR_RETRY_US = 10_000_000;
 /** How long ErrImagePull shows before the next sync reports ImagePullBackOff. */
 const ERR_IMAGE_PULL_VISIBLE_US = 1_000_000;
 const DEFAULT_GRACE_SECONDS = 30;
+/** A postStart hook has no timeout upstream; this only keeps the number finite. */
+const NO_HOOK_TIMEOUT_US = 24 * 3600 * 1_000_000;
 
 export interface SyncEnv {
   readonly ports: ProcessPorts;
   readonly runtime: Runtime;
+  readonly prober: ProberManager;
+  readonly probeNetwork: ProbeNetwork;
+  readonly events: KubeletEvents;
   readonly config: KubeletConfig;
   readonly pleg: Pleg;
   readonly statusManager: StatusManager;
@@ -46,6 +70,12 @@ export interface SyncEnv {
 
 /** A sync either finished its work or wants to run again at a virtual time. */
 type WakeAt = number | undefined;
+
+export type KillReason = 'LivenessProbe' | 'StartupProbe' | 'FailedPostStartHook';
+
+function earliest(a: WakeAt, b: WakeAt): WakeAt {
+  return a === undefined ? b : b === undefined ? a : Math.min(a, b);
+}
 
 export class PodSync {
   constructor(private readonly env: SyncEnv) {}
@@ -72,6 +102,12 @@ export class PodSync {
       this.env.statusManager.deleteWhenWritten(pod);
       return;
     }
+    if (rec.evicted !== undefined && !rec.finished) {
+      // Hard eviction: immediateEvictionGracePeriodSeconds, raised to the runtime's minimum.
+      await this.stopAll(rec, this.secondsGraceUs(1));
+      this.report(rec, true);
+      return;
+    }
     if (rec.admission === 'rejected' || rec.finished) return;
     if (isPodTerminal(pod)) {
       await this.stopAll(rec, this.graceUs(pod));
@@ -90,7 +126,10 @@ export class PodSync {
     if (this.interrupted(rec)) return;
     const phase = this.report(rec, false);
     if (phase === 'Succeeded' || phase === 'Failed') {
+      const sidecars = rec.containers.some((c) => c.role === 'sidecar');
       await this.stopAll(rec, this.graceUs(rec.pod));
+      // The sidecars ran on after the main containers ended: report them stopped.
+      if (sidecars) this.report(rec, true);
       return;
     }
     if (wakeAt !== undefined)
@@ -148,31 +187,162 @@ export class PodSync {
    */
   private async startContainers(rec: PodRecord): Promise<WakeAt> {
     const policy = rec.pod.spec.restartPolicy ?? 'Always';
+    // Once the regular containers have been started, a sidecar restarts beside them.
+    const initialized = rec.containers.some((c) => c.role === 'regular' && c.hadInstance);
+    let wakeAt: WakeAt;
     for (const c of rec.containers) {
       if (c.role === 'regular') continue;
       if (this.interrupted(rec)) return undefined;
-      const rt = this.current(c);
+      let rt = this.current(c);
       if (c.role === 'sidecar') {
-        if (rt?.state === 'running') continue;
-        return this.startWithBackoff(rec, c, rt);
+        if (rt?.state === 'running') {
+          if (!(await this.killOnFailedProbe(rec, c, rt))) {
+            // Each sidecar must be started (its startup probe passed) before the next container.
+            if (!initialized && !this.isStarted(rec, c, rt)) return undefined;
+            continue;
+          }
+          rt = this.current(c);
+        }
+        if (rt?.state === 'created') return undefined;
+        const wake = await this.startWithBackoff(rec, c, rt);
+        if (!initialized) return wake;
+        wakeAt = earliest(wakeAt, wake);
+        continue;
       }
       if (rt?.state === 'exited' && rt.exitCode === 0) continue;
       if (rt?.state === 'running' || rt?.state === 'created') return undefined;
       if (rt?.state === 'exited' && policy === 'Never') return undefined;
       return this.startWithBackoff(rec, c, rt);
     }
-    let wakeAt: WakeAt;
     for (const c of rec.containers) {
       if (c.role !== 'regular') continue;
       if (this.interrupted(rec)) return undefined;
-      const rt = this.current(c);
-      if (rt?.state === 'running' || rt?.state === 'created') continue;
-      const exitCode = rt?.state === 'exited' ? (rt.exitCode ?? 0) : this.lostExitCode(c);
-      if (exitCode !== undefined && !shouldRestart(policy, exitCode)) continue;
-      const wake = await this.startWithBackoff(rec, c, rt);
-      if (wake !== undefined) wakeAt = wakeAt === undefined ? wake : Math.min(wakeAt, wake);
+      let rt = this.current(c);
+      if (rt?.state === 'created') continue;
+      if (rt?.state === 'running') {
+        if (!(await this.killOnFailedProbe(rec, c, rt))) continue;
+        // computePodActions: a container killed for a probe restarts unless the policy is Never.
+        if (policy === 'Never') continue;
+        rt = this.current(c);
+      } else {
+        const exitCode = rt?.state === 'exited' ? (rt.exitCode ?? 0) : this.lostExitCode(c);
+        if (exitCode !== undefined && !shouldRestart(policy, exitCode)) continue;
+      }
+      wakeAt = earliest(wakeAt, await this.startWithBackoff(rec, c, rt));
     }
     return wakeAt;
+  }
+
+  /**
+   * Kills a running instance that failed its liveness or startup probe (kuberuntime
+   * computePodActions, killContainer), with the probe's terminationGracePeriodSeconds if it
+   * sets one; true when it was killed.
+   */
+  private async killOnFailedProbe(
+    rec: PodRecord,
+    c: ContainerRecord,
+    rt: RuntimeContainer,
+  ): Promise<boolean> {
+    const failed = this.env.prober.failedProbe(rt.id);
+    if (failed === undefined) return false;
+    const probeGrace = this.env.prober.spec(
+      rec.uid,
+      c.spec.name,
+      failed,
+    )?.terminationGracePeriodSeconds;
+    const restarts = (rec.pod.spec.restartPolicy ?? 'Always') !== 'Never' || c.role === 'sidecar';
+    const message = `Container ${c.spec.name} failed ${failed} probe${restarts ? ', will be restarted' : ''}`;
+    const reason: KillReason = failed === 'liveness' ? 'LivenessProbe' : 'StartupProbe';
+    const graceUs =
+      probeGrace === undefined ? this.graceUs(rec.pod) : this.secondsGraceUs(probeGrace);
+    await this.killContainer(rec, c, rt, graceUs, reason, message);
+    return true;
+  }
+
+  /** killContainer of a live pod: the Killing Event, then SIGTERM and SIGKILL after the grace. */
+  private async killContainer(
+    rec: PodRecord,
+    c: ContainerRecord,
+    rt: RuntimeContainer,
+    graceUs: number,
+    reason: KillReason,
+    message: string,
+  ): Promise<void> {
+    const env = this.env;
+    env.events.container(rec.pod, c.spec.name, c.role !== 'regular', 'Normal', 'Killing', message);
+    env.ports.trace.emit('kubelet.container-kill', {
+      pod: rec.key,
+      container: c.spec.name,
+      reason,
+      gracePeriodUs: graceUs,
+      node: env.config.nodeName,
+    });
+    await this.stopContainer(rec, c, rt, graceUs);
+    await env.pleg.refresh();
+  }
+
+  /**
+   * killContainer's stop: the preStop hook first, given the grace period as its timeout; what it
+   * took (in whole seconds, as upstream counts) comes out of the grace period SIGTERM then gets,
+   * never below the 2 s minimum.
+   */
+  private async stopContainer(
+    rec: PodRecord,
+    c: ContainerRecord,
+    rt: RuntimeContainer,
+    graceUs: number,
+  ): Promise<void> {
+    const env = this.env;
+    const preStop = c.spec.lifecycle?.preStop;
+    let leftUs = graceUs;
+    if (preStop !== undefined && graceUs > 0) {
+      const startUs = env.ports.clock.now();
+      const ok = await this.runHook(rec, c, rt, 'preStop', preStop, graceUs);
+      if (!ok.ok)
+        env.events.container(
+          rec.pod,
+          c.spec.name,
+          c.role !== 'regular',
+          'Warning',
+          'FailedPreStopHook',
+          ok.message,
+        );
+      const elapsedS = Math.floor((env.ports.clock.now() - startUs) / 1_000_000);
+      leftUs = Math.max(MINIMUM_GRACE_PERIOD_US, graceUs - elapsedS * 1_000_000);
+    }
+    await env.runtime.stopContainer(rt.id, leftUs);
+  }
+
+  private async runHook(
+    rec: PodRecord,
+    c: ContainerRecord,
+    rt: RuntimeContainer,
+    hook: HookName,
+    handler: LifecycleHandler,
+    timeoutUs: number,
+  ): Promise<{ ok: true } | { ok: false; message: string }> {
+    const env = this.env;
+    const startUs = env.ports.clock.now();
+    const target = { pod: rec.pod, container: c.spec, containerId: rt.id, podIP: rec.podIP };
+    const network = { runtime: env.runtime, network: env.probeNetwork };
+    const outcome = await runHook(network, env.ports.clock, target, handler, timeoutUs);
+    env.ports.trace.emit('kubelet.hook', {
+      pod: rec.key,
+      container: c.spec.name,
+      hook,
+      ok: outcome.ok,
+      durationUs: env.ports.clock.now() - startUs,
+      message: outcome.ok ? '' : outcome.message,
+      node: env.config.nodeName,
+    });
+    return outcome;
+  }
+
+  private isStarted(rec: PodRecord, c: ContainerRecord, rt: RuntimeContainer | undefined): boolean {
+    return (
+      rt !== undefined &&
+      this.env.prober.isStarted(rec.uid, c.spec.name, rt.id, rt.state === 'running')
+    );
   }
 
   /**
@@ -227,6 +397,10 @@ export class PodSync {
       env: Object.fromEntries(
         (spec.env ?? []).filter((e) => e.value !== undefined).map((e) => [e.name, e.value ?? '']),
       ),
+      ...((spec.ports?.length ?? 0) === 0
+        ? {}
+        : { annotations: { [CONTAINER_PORTS_ANNOTATION]: JSON.stringify(spec.ports) } }),
+      ...containerResources(spec.resources?.limits),
     });
     if (!created.ok) {
       c.waiting = { reason: 'CreateContainerError', message: created.message };
@@ -255,7 +429,43 @@ export class PodSync {
       restartCount: c.restartCount,
       node: env.config.nodeName,
     });
+    const postStart = spec.lifecycle?.postStart;
+    if (postStart !== undefined) await this.postStart(rec, c, postStart);
     return undefined;
+  }
+
+  /**
+   * startContainer's postStart: the pod's sync waits for it; if it fails the container is
+   * killed (FailedPostStartHook) and the restart policy decides what follows.
+   */
+  private async postStart(
+    rec: PodRecord,
+    c: ContainerRecord,
+    handler: LifecycleHandler,
+  ): Promise<void> {
+    await this.env.pleg.refresh();
+    const rt = this.current(c);
+    if (rt?.state !== 'running') return;
+    const outcome = await this.runHook(rec, c, rt, 'postStart', handler, NO_HOOK_TIMEOUT_US);
+    if (outcome.ok || this.interrupted(rec)) return;
+    this.env.events.container(
+      rec.pod,
+      c.spec.name,
+      c.role !== 'regular',
+      'Warning',
+      'FailedPostStartHook',
+      outcome.message,
+    );
+    const now = this.current(c);
+    if (now?.state === 'running')
+      await this.killContainer(
+        rec,
+        c,
+        now,
+        this.graceUs(rec.pod),
+        'FailedPostStartHook',
+        'FailedPostStartHook',
+      );
   }
 
   /** True when the image is there; otherwise the container waits (maybe until a time). */
@@ -301,16 +511,31 @@ export class PodSync {
     return true;
   }
 
-  /** Stops every running container (in parallel) and the sandbox; the pod is done. */
+  /**
+   * Stops every running container and the sandbox; the pod is done. The regular containers stop
+   * together first, then the sidecars one by one in reverse order (killContainersWithSyncResult
+   * with sidecars), all within the one grace period.
+   */
   private async stopAll(rec: PodRecord, graceUs: number): Promise<void> {
     const env = this.env;
+    const deadlineUs = env.ports.clock.now() + graceUs;
     const stops: Promise<unknown>[] = [];
     for (const c of rec.containers) {
       const rt = this.current(c);
-      if (rt?.state === 'running') stops.push(env.runtime.stopContainer(rt.id, graceUs));
+      if (c.role === 'regular' && rt?.state === 'running')
+        stops.push(this.stopContainer(rec, c, rt, graceUs));
     }
     await Promise.all(stops);
-    if (stops.length > 0) await env.pleg.refresh();
+    let stopped = stops.length > 0;
+    for (const c of [...rec.containers].reverse()) {
+      const rt = this.current(c);
+      if (c.role !== 'sidecar' || rt?.state !== 'running') continue;
+      const leftUs = Math.max(MINIMUM_GRACE_PERIOD_US, deadlineUs - env.ports.clock.now());
+      await this.stopContainer(rec, c, rt, leftUs);
+      stopped = true;
+    }
+    if (stopped) await env.pleg.refresh();
+    env.prober.removePod(rec.uid);
     if (rec.sandbox !== undefined && rec.sandboxReady) {
       // Not ready from now on, so the sandbox-stopped event that follows is known to be ours.
       rec.sandboxReady = false;
@@ -330,10 +555,14 @@ export class PodSync {
   }
 
   private graceUs(pod: Pod): number {
-    const seconds =
+    return this.secondsGraceUs(
       pod.metadata.deletionGracePeriodSeconds ??
-      pod.spec.terminationGracePeriodSeconds ??
-      DEFAULT_GRACE_SECONDS;
+        pod.spec.terminationGracePeriodSeconds ??
+        DEFAULT_GRACE_SECONDS,
+    );
+  }
+
+  private secondsGraceUs(seconds: number): number {
     return Math.max(MINIMUM_GRACE_PERIOD_US, seconds * 1_000_000);
   }
 
@@ -347,7 +576,7 @@ export class PodSync {
     const init: ContainerStatus[] = [];
     const regular: ContainerStatus[] = [];
     for (const c of rec.containers) {
-      const s = this.containerStatus(c);
+      const s = this.containerStatus(rec, c);
       (c.role === 'regular' ? regular : init).push(terminal ? terminalContainerStatus(s) : s);
     }
     const status = generatePodStatus(
@@ -363,8 +592,9 @@ export class PodSync {
       },
       formatTime(env.ports.clock.now()),
     );
-    env.statusManager.setStatus(rec.pod, status);
-    const phase = status.phase ?? 'Pending';
+    const final = rec.evicted === undefined ? status : evictedStatus(status, rec.evicted, env);
+    env.statusManager.setStatus(rec.pod, final);
+    const phase = final.phase ?? 'Pending';
     if (phase !== rec.phase) {
       rec.phase = phase;
       env.ports.trace.emit('kubelet.pod-phase', { pod: rec.key, phase, node: env.config.nodeName });
@@ -394,7 +624,7 @@ export class PodSync {
     });
   }
 
-  private containerStatus(c: ContainerRecord): ContainerStatus {
+  private containerStatus(rec: PodRecord, c: ContainerRecord): ContainerStatus {
     const rt = this.current(c);
     const base = {
       name: c.spec.name,
@@ -405,12 +635,13 @@ export class PodSync {
     };
     const last = c.lastTerminated === undefined ? {} : { terminated: c.lastTerminated };
     if (rt?.state === 'running') {
+      const started = this.isStarted(rec, c, rt);
       return {
         ...base,
         state: { running: { startedAt: formatTime(rt.startedAtUs ?? 0) } },
         lastState: last,
-        ready: true,
-        started: true,
+        ready: this.env.prober.isReady(rec.uid, c.spec.name, rt.id, started),
+        started,
       };
     }
     if (rt?.state === 'exited') {
@@ -435,6 +666,42 @@ export class PodSync {
       started: false,
     };
   }
+}
+
+/**
+ * An evicted pod's status (eviction_manager.go evictPod): Failed with reason Evicted, and the
+ * DisruptionTarget condition saying the kubelet ended it.
+ */
+function evictedStatus(status: PodStatus, message: string, env: SyncEnv): PodStatus {
+  const nowIso = formatTime(env.ports.clock.now());
+  return {
+    ...status,
+    phase: 'Failed',
+    reason: 'Evicted',
+    message,
+    conditions: setCondition(
+      status.conditions ?? [],
+      { type: 'DisruptionTarget', status: 'True', reason: 'TerminationByKubelet', message },
+      nowIso,
+    ),
+  };
+}
+
+/** The limits the runtime enforces (cgroup CPU quota, memory limit), when there are any. */
+function containerResources(
+  limits: ResourceList | undefined,
+): { resources: ContainerResources } | Record<string, never> {
+  const cpu = limits?.[RESOURCE_CPU];
+  const memory = limits?.[RESOURCE_MEMORY];
+  if (cpu === undefined && memory === undefined) return {};
+  return {
+    resources: {
+      ...(cpu === undefined ? {} : { cpuLimitMillicores: resourceAmount(RESOURCE_CPU, cpu) }),
+      ...(memory === undefined
+        ? {}
+        : { memoryLimitBytes: resourceAmount(RESOURCE_MEMORY, memory) }),
+    },
+  };
 }
 
 /** Always restarts; OnFailure restarts a non-zero exit; Never never. */

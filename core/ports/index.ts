@@ -8,3 +8,4 @@ export * from './trace.ts';
 export * from './process.ts';
 export * from './codec.ts';
 export * from './bytes.ts';
+export * from './probe-network.ts';

@@ -87,6 +87,37 @@ export interface ContainerConfig {
   readonly command?: readonly string[];
   readonly args?: readonly string[];
   readonly env?: Readonly<Record<string, string>>;
+  /**
+   * CRI container annotations. The kubelet writes upstream's (kuberuntime labels.go), among
+   * them `io.kubernetes.container.ports`: the container's declared ports as JSON.
+   */
+  readonly annotations?: Readonly<Record<string, string>>;
+  /** The container's limits (CRI LinuxContainerResources), from resources.limits. */
+  readonly resources?: ContainerResources;
+}
+
+export interface ContainerResources {
+  /** CPU the container may use (the CFS quota), in millicores. */
+  readonly cpuLimitMillicores?: number;
+  /** Memory beyond this gets the container OOM-killed (memory_limit_in_bytes). */
+  readonly memoryLimitBytes?: number;
+}
+
+/** A running container's resource use now (CRI ContainerStats, cAdvisor's working set). */
+export interface ContainerStats {
+  readonly id: string;
+  readonly cpuMillicores: number;
+  readonly memoryWorkingSetBytes: number;
+}
+
+/** The annotation the kubelet puts a container's declared ports in (JSON of ContainerPort[]). */
+export const CONTAINER_PORTS_ANNOTATION = 'io.kubernetes.container.ports';
+
+/** What a command run inside a container ended with (CRI ExecSyncResponse). */
+export interface ExecSyncResult {
+  readonly exitCode: number;
+  /** Standard output and error, as the probe's output shows them. */
+  readonly output: string;
 }
 
 export type ContainerState = 'created' | 'running' | 'exited' | 'unknown';
@@ -161,6 +192,17 @@ export interface Runtime {
   removeContainer(containerId: string): Promise<RuntimeResult<void>>;
   /** Every container, sorted by id. */
   listContainers(): Promise<RuntimeResult<readonly ContainerStatus[]>>;
+  /** Resource use of every running container, sorted by id (CRI ListContainerStats). */
+  listContainerStats(): Promise<RuntimeResult<readonly ContainerStats[]>>;
+  /**
+   * Runs `command` in a running container and waits for it (CRI ExecSync). A command still
+   * running after `timeoutUs` fails with reason DeadlineExceeded.
+   */
+  execSync(
+    containerId: string,
+    command: readonly string[],
+    timeoutUs: number,
+  ): Promise<RuntimeResult<ExecSyncResult>>;
 
   /** Subscribes to the event stream, from now on (no replay of earlier events). */
   subscribeEvents(handlers: RuntimeEventHandlers): EventSubscription;

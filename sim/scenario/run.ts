@@ -59,6 +59,8 @@ export interface PodSummary {
   readonly labels: Readonly<Record<string, string>>;
   /** Container restarts, summed over the pod's containers (kubectl get pods' RESTARTS). */
   readonly restarts: number;
+  /** The pod's Ready condition is True. */
+  readonly ready: boolean;
 }
 
 /** A node as `kubectl get nodes` shows it. */
@@ -307,6 +309,7 @@ function summarize(p: Pod): PodSummary {
     terminating: p.metadata.deletionTimestamp !== undefined,
     labels: p.metadata.labels ?? {},
     restarts: (p.status?.containerStatuses ?? []).reduce((n, c) => n + (c.restartCount ?? 0), 0),
+    ready: p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false,
   };
 }
 
@@ -337,7 +340,7 @@ function nameOf(e: Expectation): string {
   const p = e.pods;
   return (
     e.name ??
-    `${p.count} pods${p.labelSelector ? ` (${p.labelSelector})` : ''}${p.phase ? ` ${p.phase}` : ''}${p.minNodes ? ` on >= ${p.minNodes} nodes` : ''}`
+    `${p.count} pods${p.labelSelector ? ` (${p.labelSelector})` : ''}${p.phase ? ` ${p.phase}` : ''}${p.ready === undefined ? '' : p.ready ? ' ready' : ' not ready'}${p.minRestarts ? ` restarted >= ${p.minRestarts} times` : ''}${p.minNodes ? ` on >= ${p.minNodes} nodes` : ''}`
   );
 }
 
@@ -352,6 +355,8 @@ function check(e: Expectation, pods: readonly PodSummary[], nowUs: number): Expe
       !pod.terminating &&
       (p.namespace === undefined || pod.namespace === p.namespace) &&
       (p.phase === undefined || pod.phase === p.phase) &&
+      (p.ready === undefined || pod.ready === p.ready) &&
+      (p.minRestarts === undefined || pod.restarts >= p.minRestarts) &&
       (selector === undefined || selector.matches(pod.labels)),
   );
   const nodes = new Set(matching.map((m) => m.node).filter((n) => n !== ''));

@@ -261,6 +261,10 @@ const podExpectation = obj({
   count: req(num({ integer: true, min: 0 })),
   /** At least this many distinct nodes run them. */
   minNodes: opt(num({ integer: true, min: 0 })),
+  /** Only pods whose Ready condition is (true) or is not (false) True count. */
+  ready: opt(bool),
+  /** Only pods whose containers restarted at least this many times in all count. */
+  minRestarts: opt(num({ integer: true, min: 0 })),
 });
 
 const expectation = obj({

@@ -114,6 +114,67 @@ export const KUBELET_RECORDS = traceGroup(
         node: node(),
       }),
     }),
+    traceRecord('kubelet.probe-result', {
+      level: 'info',
+      doc: "A probe changed the result the kubelet holds for a container instance (after its success or failure threshold): readiness drives the container's `ready` and the pod's Ready condition, a liveness or startup failure gets the container killed and restarted.",
+      fields: z.strictObject({
+        pod: podKey(),
+        container: container(),
+        probe: z.enum(['startup', 'liveness', 'readiness']).describe('Which probe.'),
+        result: z.enum(['success', 'failure']).describe('The new result.'),
+        output: z
+          .string()
+          .describe("The last probe's output, worded as upstream's probers (empty on success)."),
+        node: node(),
+      }),
+    }),
+    traceRecord('kubelet.container-kill', {
+      level: 'info',
+      doc: 'The kubelet killed a running container of a live pod (upstream\'s "Killing" Event): it failed its liveness or startup probe, or its postStart hook.',
+      fields: z.strictObject({
+        pod: podKey(),
+        container: container(),
+        reason: z.enum(['LivenessProbe', 'StartupProbe', 'FailedPostStartHook']).describe('Why.'),
+        gracePeriodUs: micros('The grace period the container gets, in microseconds.'),
+        node: node(),
+      }),
+    }),
+    traceRecord('kubelet.hook', {
+      level: 'info',
+      doc: "A container's postStart or preStop hook ran. A failed postStart hook gets the container killed; a preStop hook's time comes out of the grace period.",
+      fields: z.strictObject({
+        pod: podKey(),
+        container: container(),
+        hook: z.enum(['postStart', 'preStop']).describe('Which hook.'),
+        ok: z.boolean().describe('Whether it succeeded.'),
+        durationUs: micros('How long it ran, in microseconds.'),
+        message: z.string().describe("Upstream's failure message (empty on success)."),
+        node: node(),
+      }),
+    }),
+    traceRecord('kubelet.node-pressure', {
+      level: 'info',
+      doc: "The eviction manager's view of a node condition changed: MemoryPressure while memory.available is below the hard threshold, and for the pressure transition period (5 min) after.",
+      fields: z.strictObject({
+        node: node(),
+        condition: z.enum(['MemoryPressure']).describe('The node condition.'),
+        status: z.boolean().describe('Whether the node is under pressure now.'),
+        availableBytes: z
+          .number()
+          .describe(
+            'memory.available when observed: capacity minus the working set of the pods, in bytes.',
+          ),
+      }),
+    }),
+    traceRecord('kubelet.pod-evicted', {
+      level: 'info',
+      doc: 'The eviction manager evicted a pod to reclaim a resource: its containers are killed and it fails with reason Evicted.',
+      fields: z.strictObject({
+        pod: podKey(),
+        node: node(),
+        message: z.string().describe("The pod status message, upstream's eviction message."),
+      }),
+    }),
     traceRecord('kubelet.pod-deleted', {
       level: 'info',
       doc: 'A terminated pod was deleted from the API server for good (grace period 0) by its kubelet.',
