@@ -15,6 +15,7 @@ import { ControllerManager, type ControllerManagerOptions } from '../controllers
 import { defaultInternalIP, type KubeletOptions } from '../kubelet/config.ts';
 import { Kubelet } from '../kubelet/kubelet.ts';
 import type { Netfilter } from '../ports/netfilter.ts';
+import { KubeProxy, type KubeProxyOptions } from '../proxy/kube-proxy.ts';
 import type { ProcessPorts } from '../ports/process.ts';
 import type { Runtime } from '../ports/runtime.ts';
 import { Scheduler, type SchedulerOptions } from '../scheduler/scheduler.ts';
@@ -32,6 +33,7 @@ import {
   CONTROLLER_MANAGER,
   CONTROLLER_MANAGER_IDENTITY,
   controllerIdentity,
+  KUBE_PROXY_IDENTITY,
   nodeClientIdentity,
   SCHEDULER,
   SCHEDULER_IDENTITY,
@@ -62,6 +64,8 @@ export interface NodeMachine {
 /** A node process's state: its machine and the agents running on it. */
 export interface NodeProcess extends NodeMachine {
   readonly kubelet: Kubelet;
+  /** Undefined when the pool runs no kube-proxy (`proxy: false`). */
+  readonly proxy: KubeProxy | undefined;
 }
 
 /**
@@ -95,6 +99,8 @@ export interface NodePool<M = unknown> {
   >;
   /** Host-specific machine options (the simulated runtime's latencies and faults, say). */
   readonly machine?: M;
+  /** kube-proxy settings beyond node name and IP; false runs none on these nodes. */
+  readonly proxy?: Omit<KubeProxyOptions, 'nodeName' | 'nodeIP'> | false;
 }
 
 export type StoreMemberTuning = Omit<KvMemberOptions, 'id' | 'peers' | 'probe' | 'join'>;
@@ -172,7 +178,7 @@ export function planCluster<M>(spec: ClusterSpec<M>, host: ClusterHost<M>): Clus
     for (let i = 1; i <= pool.count; i++) {
       const nodeName = `${pool.namePrefix}-${i}`;
       const identity = nodeIdentity(nodeName, nodePodCIDR(net, nodes.length));
-      processes.push(nodePlan(identity, pool, host));
+      processes.push(nodePlan(identity, pool, host, net.clusterCIDR));
       nodes.push(nodeName);
     }
   }
@@ -306,11 +312,16 @@ export function nodeIdentity(nodeName: string, podCIDR: string): NodeIdentity {
   return { nodeName, podCIDR, internalIP: defaultInternalIP(podCIDR) };
 }
 
-/** A node: its machine (from the host) and its kubelet in one process. */
+/**
+ * A node: its machine (from the host), its kubelet and its kube-proxy in one process, so a
+ * crash restarts both agents on a machine that lost its containers and rules.
+ * `clusterCIDR` is kube-proxy's --cluster-cidr (traffic from outside it is masqueraded).
+ */
 export function nodePlan<M>(
   identity: NodeIdentity,
   pool: Omit<NodePool<M>, 'namePrefix' | 'count'>,
   host: ClusterHost<M>,
+  clusterCIDR: string = DEFAULT_POD_NETWORK.clusterCIDR,
 ): ProcessPlan {
   const { nodeName, podCIDR, internalIP } = identity;
   return {
@@ -327,7 +338,21 @@ export function nodePlan<M>(
         ...(pool.capacity === undefined ? {} : { capacity: pool.capacity }),
         labels: pool.labels ?? {},
       });
-      return { ...machine, kubelet };
+      const proxy =
+        pool.proxy === false
+          ? undefined
+          : new KubeProxy(
+              ports,
+              machine.netfilter,
+              componentClient(ports, host.signer, KUBE_PROXY_IDENTITY),
+              {
+                clusterCIDR,
+                ...pool.proxy,
+                nodeName,
+                nodeIP: internalIP,
+              },
+            );
+      return { ...machine, kubelet, proxy };
     },
   };
 }

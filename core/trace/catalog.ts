@@ -6,6 +6,7 @@ import { FAULT_RECORDS } from './records/faults.ts';
 import { HEADER_RECORDS } from './records/header.ts';
 import { KUBELET_RECORDS } from './records/kubelet.ts';
 import { OBJECT_LIFECYCLE_RECORDS } from './records/object-lifecycle.ts';
+import { PROXY_RECORDS } from './records/proxy.ts';
 import { RUNNER_RECORDS } from './records/runner.ts';
 import { RUNTIME_RECORDS } from './records/runtime.ts';
 import { SCHEDULER_RECORDS } from './records/scheduler.ts';
@@ -21,6 +22,7 @@ export const TRACE_GROUPS = [
   CONTROLLER_RECORDS,
   OBJECT_LIFECYCLE_RECORDS,
   KUBELET_RECORDS,
+  PROXY_RECORDS,
   RUNTIME_RECORDS,
   SIM_RECORDS,
   FAULT_RECORDS,

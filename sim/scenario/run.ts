@@ -40,6 +40,8 @@ export interface RunOptions {
   readonly progressEvents?: number;
   /** Pods whose scheduling attempts the trace explains (SchedulerOptions.explain). */
   readonly explain?: readonly string[];
+  /** Called when the run reaches its end, before the report (to read the world's final state). */
+  readonly atEnd?: (world: ScenarioWorld) => void;
 }
 
 export interface ExpectationResult {
@@ -153,6 +155,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
     )
       onProgress(world.sim.now, world.sim.loop.eventsProcessed);
   }
+  options.atEnd?.(world);
   return world.finish();
 }
 
