@@ -247,6 +247,26 @@ export function summary(
     }
     lines.push('');
   }
+  if (r.traffic.length > 0) {
+    const rows = r.traffic.map((t) => [
+      t.name,
+      t.service,
+      String(t.requests),
+      String(t.ok),
+      Object.entries(t.errors)
+        .map(([k, n]) => `${k} ${n}`)
+        .join(', ') || '-',
+      Object.entries(t.backends)
+        .sort(([a], [b]) => (a < b ? -1 : 1))
+        .map(([pod, n]) => `${pod.split('/')[1]} ${n}`)
+        .join(', ') || '-',
+    ]);
+    lines.push(
+      'service traffic',
+      table(['traffic', 'service', 'requests', 'ok', 'errors', 'per backend'], rows),
+      '',
+    );
+  }
   if (r.expectations.length > 0) {
     lines.push('expectations');
     for (const e of r.expectations) {
