@@ -342,7 +342,7 @@ export function nodePlan<M>(
         pool.proxy === false
           ? undefined
           : new KubeProxy(
-              ports,
+              forkRandom(ports, 'kube-proxy'),
               machine.netfilter,
               componentClient(ports, host.signer, KUBE_PROXY_IDENTITY),
               {
@@ -354,6 +354,24 @@ export function nodePlan<M>(
             );
       return { ...machine, kubelet, proxy };
     },
+  };
+}
+
+/**
+ * The same ports with the random stream forked, for a second agent in a process: its draws
+ * (informers' watch timeouts and backoffs) then leave the first agent's stream as it was.
+ */
+function forkRandom(ports: ProcessPorts, label: string): ProcessPorts {
+  return {
+    name: ports.name,
+    incarnation: ports.incarnation,
+    clock: ports.clock,
+    random: ports.random.fork(label),
+    transport: ports.transport,
+    disk: ports.disk,
+    trace: ports.trace,
+    checkImmutability: ports.checkImmutability,
+    spawn: (task) => ports.spawn(task),
   };
 }
 
