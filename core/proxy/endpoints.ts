@@ -6,6 +6,7 @@
  * each port's list sorted by "ip:port" so that equal state gives equal rules.
  */
 import type { EndpointSlice } from '../api/kinds/endpoint-slice.ts';
+import { endpointChainName } from './hash.ts';
 import { parseIpv4 } from './ipv4.ts';
 import { servicePortKey, servicePortName, type Protocol } from './service-port.ts';
 
@@ -19,6 +20,8 @@ export interface EndpointInfo {
   readonly terminating: boolean;
   /** On this node (the slice's nodeName is the proxier's node). */
   readonly isLocal: boolean;
+  /** Its KUBE-SEP chain, hashed once per slice change as upstream's endpointInfo caches it. */
+  readonly chainName: string;
 }
 
 export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
@@ -44,17 +47,20 @@ export function endpointsOfSlices(
     for (const port of slice.ports ?? []) {
       if (port.port === undefined || port.port === 0) continue;
       const protocol = (port.protocol ?? 'TCP').toLowerCase() as Protocol;
-      const key = servicePortKey(servicePortName(namespace, service, port.name ?? ''), protocol);
+      const name = servicePortName(namespace, service, port.name ?? '');
+      const key = servicePortKey(name, protocol);
       let set = byPort.get(key);
       if (set === undefined) byPort.set(key, (set = new Map()));
       for (const ep of slice.endpoints) {
         const ip = ep.addresses[0];
         if (ip === undefined || parseIpv4(ip) === undefined) continue;
         const isLocal = ep.nodeName !== undefined && ep.nodeName === nodeName;
+        const endpoint = `${ip}:${port.port}`;
         const info: EndpointInfo = {
           ip,
           port: port.port,
-          endpoint: `${ip}:${port.port}`,
+          endpoint,
+          chainName: endpointChainName(name, protocol, endpoint),
           ready: ep.conditions?.ready !== false,
           serving: ep.conditions?.serving !== false,
           terminating: ep.conditions?.terminating === true,

@@ -10,7 +10,6 @@
  */
 import { categorizeEndpoints } from './topology.ts';
 import type { EndpointInfo } from './endpoints.ts';
-import { endpointChainName } from './hash.ts';
 import { cidrContains, formatIpv4Cidr, parseIpv4 } from './ipv4.ts';
 import {
   externallyAccessible as externallyAccessibleOf,
@@ -339,7 +338,7 @@ export function buildRules(
 
     // The per-endpoint chains.
     for (const ep of allReachableEndpoints) {
-      const chain = endpointChainName(name, protocol, ep.endpoint);
+      const chain = ep.chainName;
       natChains.push(own(chainLine(chain)));
       activeNatChains.add(chain);
       const args = `-A ${chain}${comment(name)}`;
@@ -385,7 +384,7 @@ function serviceToEndpointRules(
   comment: (text: string) => string,
 ): string[] {
   const out: string[] = [];
-  const sepOf = (ep: EndpointInfo) => endpointChainName(svc.name, svc.protocol, ep.endpoint);
+  const sepOf = (ep: EndpointInfo) => ep.chainName;
   if (svc.stickyMaxAgeSeconds !== undefined) {
     for (const ep of endpoints) {
       const sep = sepOf(ep);
