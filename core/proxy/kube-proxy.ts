@@ -26,6 +26,7 @@ import {
   buildRules,
   DEFAULT_MASQUERADE_MARK,
   isServiceChainName,
+  LARGE_CLUSTER_ENDPOINTS_THRESHOLD,
   renderRules,
   type ProxierConfig,
 } from './rules.ts';
@@ -65,6 +66,7 @@ export class KubeProxy {
   private initialized = false;
   private needFullSync = true;
   private lastFullSyncUs: Micros = 0;
+  private lastCleanupUs: Micros = 0;
   private rendered: string | undefined;
   private nodeLabels = '';
   private readonly syncPeriodUs: Micros;
@@ -192,7 +194,11 @@ export class KubeProxy {
     for (const byPort of this.endpointsByService.values())
       for (const [k, eps] of byPort) endpoints.set(k, eps);
     const rules = buildRules(this.config, ports, endpoints);
-    const stale = await this.staleChains(rules.activeNatChains);
+    // iptables-save is costly on a large node: there upstream looks for stale chains only once
+    // per syncPeriod (stale chains are unreferenced, so harmless meanwhile).
+    const large = rules.endpointCount > LARGE_CLUSTER_ENDPOINTS_THRESHOLD;
+    const cleanup = !large || now - this.lastCleanupUs > this.syncPeriodUs;
+    const stale = cleanup ? await this.staleChains(rules.activeNatChains) : [];
     const text = renderRules(rules, {
       ...(full ? {} : { services: changed }),
       staleChains: stale,
@@ -220,6 +226,7 @@ export class KubeProxy {
     if (this.ports.trace.debugEnabled)
       this.ports.trace.debug('proxy.rules', { node: this.options.nodeName, rules: fullText });
     this.rendered = fullText;
+    if (cleanup) this.lastCleanupUs = now;
     this.needFullSync = false;
     if (full) this.lastFullSyncUs = now;
   }

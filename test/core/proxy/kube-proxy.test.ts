@@ -89,6 +89,23 @@ describe('kube-proxy', () => {
     expect(node(sim).proxy?.lastRenderedRules).toContain('10.244.1.19:8080');
   });
 
+  it('deletes the chains of a Service that lost its endpoints, and rejects its traffic', async () => {
+    const { sim } = cluster();
+    await runScript(sim, async (api, ports) => {
+      await mustCreate(api, web());
+      await mustCreate(api, webSlice(['10.244.1.5']));
+      await ports.clock.sleep(3_000_000);
+      const nat = await (node(sim).netfilter as SimNetfilter).save('nat');
+      expect(nat.ok && /:KUBE-SEP-\w+ /.test(nat.value)).toBe(true);
+      const r = await api.delete('EndpointSlice', 'default', 'web-1');
+      expect(r.ok).toBe(true);
+      await ports.clock.sleep(3_000_000);
+    });
+    const nat = await (node(sim).netfilter as SimNetfilter).save('nat');
+    expect(nat.ok && /KUBE-(SVC|SEP)-/.test(nat.value)).toBe(false);
+    expect(node(sim).proxy?.lastRenderedRules).toContain('"default/web:http has no endpoints"');
+  });
+
   it('re-renders identical rules after its node process crashes and restarts', async () => {
     const { sim } = cluster();
     await runScript(sim, async (api, ports) => {
