@@ -4,7 +4,7 @@
  * per minInterval, holding `burst` tokens); a sync also happens maxInterval after the last one;
  * `retryAfter` schedules one sooner after a failure. The function is async here (it waits on the
  * Netfilter port), so a request during a run is remembered and served when the run ends: runs
- * never overlap.
+ * never overlap. It lives as long as its process: a crash drops its timer with the others.
  */
 import type { Clock, Micros, TimerId } from '../ports/clock.ts';
 import { assert } from '../util/assert.ts';
@@ -23,7 +23,6 @@ export class SyncRunner {
   private timerDueUs = Infinity;
   private running = false;
   private requested = false;
-  private stopped = false;
 
   constructor(
     private readonly clock: Clock,
@@ -40,15 +39,8 @@ export class SyncRunner {
     this.schedule(this.options.maxIntervalUs);
   }
 
-  stop(): void {
-    this.stopped = true;
-    if (this.timer !== undefined) this.clock.cancelTimer(this.timer);
-    this.timer = undefined;
-  }
-
   /** Asks for a run as soon as the rate limit allows. */
   run(): void {
-    if (this.stopped) return;
     if (this.running) {
       this.requested = true;
       return;
@@ -84,7 +76,7 @@ export class SyncRunner {
     } finally {
       this.running = false;
     }
-    if (this.requested && !this.stopped) this.tryRun();
+    if (this.requested) this.tryRun();
   }
 
   private refill(): void {
@@ -96,7 +88,6 @@ export class SyncRunner {
 
   /** Arms the timer for `delayUs` from now unless it is already due sooner. */
   private schedule(delayUs: Micros): void {
-    if (this.stopped) return;
     const due = this.clock.now() + delayUs;
     if (due >= this.timerDueUs) return;
     if (this.timer !== undefined) this.clock.cancelTimer(this.timer);
