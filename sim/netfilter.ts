@@ -10,10 +10,18 @@ import type {
   NetfilterTable,
   RulePosition,
 } from '../core/ports/netfilter.ts';
+import type { Clock } from '../core/ports/clock.ts';
 import type { ProcessPorts } from '../core/ports/process.ts';
 import type { Random } from '../core/ports/random.ts';
 import { assert } from '../core/util/assert.ts';
-import { evaluate, type Hook, type Packet, type Verdict } from './netfilter/evaluate.ts';
+import { ConnectionTable, type Flow } from './netfilter/conntrack.ts';
+import {
+  evaluate,
+  type Hook,
+  type Packet,
+  type RecentLists,
+  type Verdict,
+} from './netfilter/evaluate.ts';
 import { parseIpv4 } from './netfilter/ipv4.ts';
 import { restore } from './netfilter/restore.ts';
 import { parseRule } from './netfilter/rule-parser.ts';
@@ -23,6 +31,18 @@ import { TableEdit } from './netfilter/table-edit.ts';
 import { tokenize } from './netfilter/tokenize.ts';
 
 export type { Hook, Packet, Verdict } from './netfilter/evaluate.ts';
+export type { Flow } from './netfilter/conntrack.ts';
+
+/** What became of a connection's first packet, or of a later one. */
+export type Connection =
+  | { readonly kind: 'established'; readonly verdict: Verdict }
+  | { readonly kind: 'new'; readonly verdict: Verdict }
+  /** nf_conntrack_max reached: the kernel drops the new flow. */
+  | { readonly kind: 'table-full' };
+
+/** Ephemeral source ports (net.ipv4.ip_local_port_range). */
+const EPHEMERAL_FIRST = 32_768;
+const EPHEMERAL_COUNT = 60_999 - 32_768 + 1;
 
 export interface SimNetfilterOptions {
   /** The machine's own addresses (-m addrtype LOCAL); the first is the one MASQUERADE uses. */
@@ -34,13 +54,24 @@ const ok = <T>(value: T): NetfilterResult<T> => ({ ok: true, value });
 export class SimNetfilter implements Netfilter {
   private ruleset: Ruleset = emptyRuleset();
   private readonly random: Random;
+  private readonly clock: Pick<Clock, 'now'>;
   private readonly localAddresses: readonly string[];
+  private readonly recent: RecentLists = new Map();
+  private readonly conntrack = new ConnectionTable();
+  private nextPort = 0;
 
-  /** `machine`: the node process's ports; -m statistic draws from their own fork. */
-  constructor(machine: Pick<ProcessPorts, 'random'>, options: SimNetfilterOptions) {
+  /**
+   * `machine`: the node process's ports; -m statistic draws from their own fork, -m recent and
+   * conntrack timeouts read their clock.
+   */
+  constructor(
+    machine: Pick<ProcessPorts, 'random'> & { readonly clock: Pick<Clock, 'now'> },
+    options: SimNetfilterOptions,
+  ) {
     for (const a of options.localAddresses)
       assert(parseIpv4(a) !== undefined, `local address ${a} is not IPv4`);
     this.random = machine.random.fork('netfilter');
+    this.clock = machine.clock;
     this.localAddresses = options.localAddresses;
   }
 
@@ -84,7 +115,10 @@ export class SimNetfilter implements Netfilter {
     return ok(save(table, this.table(table)));
   }
 
-  /** What the rules do to `packet` entering at `hook`, as of now. */
+  /**
+   * What the rules do to `packet` entering at `hook`, as of now, as the first packet of a
+   * connection (conntrack is not consulted; -m recent lists are).
+   */
   evaluate(packet: Packet, hook: Hook): Verdict {
     return evaluate(
       this.ruleset,
@@ -92,7 +126,38 @@ export class SimNetfilter implements Netfilter {
       this.random,
       packet,
       hook,
+      { recent: this.recent, nowUs: this.clock.now() },
     );
+  }
+
+  /**
+   * A packet of the flow through conntrack: an established flow keeps its first packet's
+   * verdict; a new one walks the rules and, if accepted, is remembered.
+   */
+  connect(flow: Flow, hook: Hook): Connection {
+    const nowUs = this.clock.now();
+    const known = this.conntrack.lookup(flow, nowUs);
+    if (known !== undefined) return { kind: 'established', verdict: known };
+    const verdict = this.evaluate(flow, hook);
+    if (verdict.kind === 'accept' && !this.conntrack.insert(flow, verdict, nowUs))
+      return { kind: 'table-full' };
+    return { kind: 'new', verdict };
+  }
+
+  /** The flow ended (FIN/RST seen): its conntrack entry goes. */
+  close(flow: Flow): void {
+    this.conntrack.close(flow);
+  }
+
+  /** A fresh ephemeral source port for a connection a caller opens, in a fixed cycle. */
+  ephemeralPort(): number {
+    const port = EPHEMERAL_FIRST + (this.nextPort % EPHEMERAL_COUNT);
+    this.nextPort++;
+    return port;
+  }
+
+  get connections(): number {
+    return this.conntrack.size;
   }
 
   private table(name: NetfilterTable): Table {

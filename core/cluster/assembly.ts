@@ -15,6 +15,7 @@ import { ControllerManager, type ControllerManagerOptions } from '../controllers
 import { defaultInternalIP, type KubeletOptions } from '../kubelet/config.ts';
 import { Kubelet } from '../kubelet/kubelet.ts';
 import type { Netfilter } from '../ports/netfilter.ts';
+import { KubeProxy, type KubeProxyOptions } from '../proxy/kube-proxy.ts';
 import type { ProcessPorts } from '../ports/process.ts';
 import type { ProbeNetwork } from '../ports/probe-network.ts';
 import type { Runtime } from '../ports/runtime.ts';
@@ -33,6 +34,7 @@ import {
   CONTROLLER_MANAGER,
   CONTROLLER_MANAGER_IDENTITY,
   controllerIdentity,
+  KUBE_PROXY_IDENTITY,
   nodeClientIdentity,
   SCHEDULER,
   SCHEDULER_IDENTITY,
@@ -67,6 +69,8 @@ export interface NodeMachine {
 /** A node process's state: its machine and the agents running on it. */
 export interface NodeProcess extends NodeMachine {
   readonly kubelet: Kubelet;
+  /** Undefined when the pool runs no kube-proxy (`proxy: false`). */
+  readonly proxy: KubeProxy | undefined;
 }
 
 /**
@@ -100,6 +104,8 @@ export interface NodePool<M = unknown> {
   >;
   /** Host-specific machine options (the simulated runtime's latencies and faults, say). */
   readonly machine?: M;
+  /** kube-proxy settings beyond node name and IP; false runs none on these nodes. */
+  readonly proxy?: Omit<KubeProxyOptions, 'nodeName' | 'nodeIP'> | false;
 }
 
 export type StoreMemberTuning = Omit<KvMemberOptions, 'id' | 'peers' | 'probe' | 'join'>;
@@ -177,7 +183,7 @@ export function planCluster<M>(spec: ClusterSpec<M>, host: ClusterHost<M>): Clus
     for (let i = 1; i <= pool.count; i++) {
       const nodeName = `${pool.namePrefix}-${i}`;
       const identity = nodeIdentity(nodeName, nodePodCIDR(net, nodes.length));
-      processes.push(nodePlan(identity, pool, host));
+      processes.push(nodePlan(identity, pool, host, net.clusterCIDR));
       nodes.push(nodeName);
     }
   }
@@ -311,11 +317,16 @@ export function nodeIdentity(nodeName: string, podCIDR: string): NodeIdentity {
   return { nodeName, podCIDR, internalIP: defaultInternalIP(podCIDR) };
 }
 
-/** A node: its machine (from the host) and its kubelet in one process. */
+/**
+ * A node: its machine (from the host), its kubelet and its kube-proxy in one process, so a
+ * crash restarts both agents on a machine that lost its containers and rules.
+ * `clusterCIDR` is kube-proxy's --cluster-cidr (traffic from outside it is masqueraded).
+ */
 export function nodePlan<M>(
   identity: NodeIdentity,
   pool: Omit<NodePool<M>, 'namePrefix' | 'count'>,
   host: ClusterHost<M>,
+  clusterCIDR: string = DEFAULT_POD_NETWORK.clusterCIDR,
 ): ProcessPlan {
   const { nodeName, podCIDR, internalIP } = identity;
   return {
@@ -338,8 +349,40 @@ export function nodePlan<M>(
         },
         machine.probes,
       );
-      return { ...machine, kubelet };
+      const proxy =
+        pool.proxy === false
+          ? undefined
+          : new KubeProxy(
+              forkRandom(ports, 'kube-proxy'),
+              machine.netfilter,
+              componentClient(ports, host.signer, KUBE_PROXY_IDENTITY),
+              {
+                clusterCIDR,
+                ...pool.proxy,
+                nodeName,
+                nodeIP: internalIP,
+              },
+            );
+      return { ...machine, kubelet, proxy };
     },
+  };
+}
+
+/**
+ * The same ports with the random stream forked, for a second agent in a process: its draws
+ * (informers' watch timeouts and backoffs) then leave the first agent's stream as it was.
+ */
+function forkRandom(ports: ProcessPorts, label: string): ProcessPorts {
+  return {
+    name: ports.name,
+    incarnation: ports.incarnation,
+    clock: ports.clock,
+    random: ports.random.fork(label),
+    transport: ports.transport,
+    disk: ports.disk,
+    trace: ports.trace,
+    checkImmutability: ports.checkImmutability,
+    spawn: (task) => ports.spawn(task),
   };
 }
 

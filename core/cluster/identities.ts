@@ -45,6 +45,9 @@ export const ADMIN_IDENTITY: ClientIdentity = {
   groups: [SYSTEM_PRIVILEGED_GROUP],
 };
 
+/** kube-proxy's kubeconfig user, bound to system:node-proxier by the bootstrap policy. */
+export const KUBE_PROXY_IDENTITY: ClientIdentity = { user: 'system:kube-proxy', groups: [] };
+
 export function nodeClientIdentity(nodeName: string): ClientIdentity {
   return { user: nodeUser(nodeName), groups: [NODES_GROUP] };
 }

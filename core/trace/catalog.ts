@@ -7,6 +7,7 @@ import { HEADER_RECORDS } from './records/header.ts';
 import { KUBELET_RECORDS } from './records/kubelet.ts';
 import { LEADER_ELECTION_RECORDS } from './records/leader-election.ts';
 import { OBJECT_LIFECYCLE_RECORDS } from './records/object-lifecycle.ts';
+import { PROXY_RECORDS } from './records/proxy.ts';
 import { RUNNER_RECORDS } from './records/runner.ts';
 import { RUNTIME_RECORDS } from './records/runtime.ts';
 import { SCHEDULER_RECORDS } from './records/scheduler.ts';
@@ -23,6 +24,7 @@ export const TRACE_GROUPS = [
   LEADER_ELECTION_RECORDS,
   OBJECT_LIFECYCLE_RECORDS,
   KUBELET_RECORDS,
+  PROXY_RECORDS,
   RUNTIME_RECORDS,
   SIM_RECORDS,
   FAULT_RECORDS,

@@ -91,6 +91,17 @@ export interface CliStreams {
  * The composition root: each subcommand is a thin shell over a library function. Results go
  * to `out` (stdout), every error to `streams.err` (stderr); the exit codes are in errors.ts.
  */
+/** --dump-rules NODE FILE: commander gives the two words as one variadic option. */
+function dumpRulesArgs(values: readonly string[]): { node: string; file: string } {
+  const [node, file] = values;
+  if (values.length !== 2 || node === undefined || file === undefined) {
+    throw new CliError(
+      `--dump-rules takes a node and a file (--dump-rules node-1 rules.txt), got ${values.length} value(s)`,
+    );
+  }
+  return { node, file };
+}
+
 export async function main(
   argv: readonly string[],
   out: (s: string) => void = (s) => console.log(s),
@@ -131,6 +142,10 @@ export async function main(
     .option('--check-immutability', CHECK_MODE_HELP)
     .option('--pods', 'list every pod in the summary: phase, node, restarts')
     .option(
+      '--dump-rules <node-and-file...>',
+      "write the node's last kube-proxy ruleset (iptables-restore text) to the file",
+    )
+    .option(
       '--objects <file>',
       'also create the manifests of this file or directory (repeatable)',
       (v: string, prev: string[] = []) => [...prev, v],
@@ -156,12 +171,15 @@ export async function main(
           json?: boolean;
           quiet?: boolean;
           checkImmutability?: boolean;
+          dumpRules?: string[];
         },
       ) => {
+        const { dumpRules, ...rest } = opts;
         exitCode = await runCommand(
           file,
           {
-            ...opts,
+            ...rest,
+            ...(dumpRules === undefined ? {} : { dumpRules: dumpRulesArgs(dumpRules) }),
             ...(opts.quiet || streams.terminal === undefined ? {} : { terminal: streams.terminal }),
           },
           out,

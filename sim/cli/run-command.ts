@@ -1,6 +1,12 @@
-import { closeSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
+import type { NodeProcess } from '../../core/cluster/assembly.ts';
 import { parseScenario, ScenarioError, type Scenario } from '../scenario/scenario.ts';
-import { runScenario, type NodeSummary, type RunReport } from '../scenario/run.ts';
+import {
+  runScenario,
+  type NodeSummary,
+  type RunReport,
+  type ScenarioWorld,
+} from '../scenario/run.ts';
 import type { TraceSink } from '../trace.ts';
 import { CliError, EXIT_OK, EXIT_VERDICT, fsReason, openForWriting } from './errors.ts';
 import { seconds, table } from './format.ts';
@@ -26,6 +32,8 @@ export interface RunCommandOptions {
   readonly objects?: readonly string[];
   /** Pods whose scheduling attempts the trace explains, at any trace level. */
   readonly explain?: readonly string[];
+  /** Write this node's last rendered kube-proxy ruleset (iptables-restore text) to a file. */
+  readonly dumpRules?: { readonly node: string; readonly file: string };
 }
 
 /**
@@ -70,6 +78,27 @@ export function loadScenario(file: string, objectFiles: readonly string[] = []):
   }
 }
 
+/** --dump-rules: the node's kube-proxy's last full ruleset, as iptables-restore text. */
+function dumpRules(world: ScenarioWorld, dump: { readonly node: string; readonly file: string }) {
+  if (!world.layout.nodes.includes(dump.node)) {
+    throw new CliError(
+      `--dump-rules: no node ${dump.node} in this cluster (nodes: ${world.layout.nodes.join(', ')})`,
+    );
+  }
+  const node = world.sim.process(dump.node).instance as NodeProcess | undefined;
+  const rules = node?.proxy?.lastRenderedRules;
+  if (rules === undefined) {
+    throw new CliError(
+      `--dump-rules: ${dump.node} has no kube-proxy rules (no kube-proxy, or none synced by the end of the run)`,
+    );
+  }
+  try {
+    writeFileSync(dump.file, rules);
+  } catch (e) {
+    throw new CliError(`cannot write rules dump ${dump.file}: ${fsReason(e)}`);
+  }
+}
+
 /** `ksim run <scenario>`: returns the process exit code (0 = every expectation met). */
 export async function runCommand(
   file: string,
@@ -80,6 +109,7 @@ export async function runCommand(
   const seed = opts.seed ?? scenario.spec.seed ?? 1;
   // The report is written at the end: find out now, not after the run, that it cannot be.
   if (opts.report !== undefined) closeSync(openForWriting(opts.report, 'report'));
+  if (opts.dumpRules !== undefined) closeSync(openForWriting(opts.dumpRules.file, 'rules dump'));
   const trace = opts.trace === undefined ? undefined : fileSink(opts.trace);
   const report = opts.report === undefined ? undefined : new ReportSink();
   const sinks = [trace?.sink, report?.sink].filter((s): s is TraceSink => s !== undefined);
@@ -107,6 +137,9 @@ export async function runCommand(
         : { onProgress: (us: number, events: number) => progress.update(us, events) }),
       checkImmutability: opts.checkImmutability ?? false,
       ...(opts.explain === undefined ? {} : { explain: opts.explain }),
+      ...(opts.dumpRules === undefined
+        ? {}
+        : { atEnd: (world: ScenarioWorld) => dumpRules(world, opts.dumpRules!) }),
     });
   } catch (e) {
     // A scenario that parses but cannot be built (a fault naming a process the cluster lacks).
@@ -213,6 +246,26 @@ export function summary(
       );
     }
     lines.push('');
+  }
+  if (r.traffic.length > 0) {
+    const rows = r.traffic.map((t) => [
+      t.name,
+      t.service,
+      String(t.requests),
+      String(t.ok),
+      Object.entries(t.errors)
+        .map(([k, n]) => `${k} ${n}`)
+        .join(', ') || '-',
+      Object.entries(t.backends)
+        .sort(([a], [b]) => (a < b ? -1 : 1))
+        .map(([pod, n]) => `${pod.split('/')[1]} ${n}`)
+        .join(', ') || '-',
+    ]);
+    lines.push(
+      'service traffic',
+      table(['traffic', 'service', 'requests', 'ok', 'errors', 'per backend'], rows),
+      '',
+    );
   }
   if (r.expectations.length > 0) {
     lines.push('expectations');

@@ -4,9 +4,8 @@
  *
  * A packet is the first of its connection (conntrack state NEW) unless it says otherwise. Only a
  * NEW packet sees the nat table: later packets of a connection reuse the first one's
- * translation, which the caller applies. Conntrack and session affinity (-m recent) will sit on
- * top of this: a connection table that remembers each first packet's verdict, translates later
- * packets and hands them in as ESTABLISHED.
+ * translation, which the connection table (conntrack.ts) applies. -m recent lists (session
+ * affinity) live in the machine's `RecentLists`, stamped with the machine's clock.
  *
  * The hooks, in order:
  * - PREROUTING (a packet arriving from a pod or another node): nat PREROUTING, then filter INPUT
@@ -59,6 +58,17 @@ export interface Host {
   readonly localAddresses: readonly string[];
 }
 
+/** -m recent's lists: list name -> source address -> last time it was set, in microseconds. */
+export type RecentLists = Map<string, Map<number, number>>;
+
+/** What a walk may change besides the packet: the recent lists, as of `nowUs`. */
+export interface WalkState {
+  readonly recent: RecentLists;
+  readonly nowUs: number;
+}
+
+const NO_STATE = (): WalkState => ({ recent: new Map(), nowUs: 0 });
+
 /** Mutable packet state during one walk. */
 interface Walk {
   src: number;
@@ -86,6 +96,7 @@ export function evaluate(
   random: Random,
   packet: Packet,
   hook: Hook,
+  state: WalkState = NO_STATE(),
 ): Verdict {
   const local = new Set(host.localAddresses.map((a) => parseIpv4(a) as number));
   const isLocal = (addr: number) => local.has(addr) || cidrContains(LOOPBACK, addr);
@@ -116,6 +127,7 @@ export function evaluate(
     random,
     isLocal,
     masqueradeTo: parseIpv4(host.localAddresses[0] ?? ''),
+    state,
   };
   for (const [table, chain] of steps) {
     const v = walkTable(ctx, table, chain, w);
@@ -137,6 +149,7 @@ interface Ctx {
   readonly random: Random;
   isLocal(addr: number): boolean;
   readonly masqueradeTo: number | undefined;
+  readonly state: WalkState;
 }
 
 function accepted(packet: Packet, w: Walk): Verdict {
@@ -274,7 +287,26 @@ function matchOne(ctx: Ctx, m: Match, w: Walk): boolean {
       );
     case 'conntrack':
       return m.states.some((s) => w.ctStates.has(s)) !== m.negate;
+    case 'recent':
+      return recent(ctx.state, m, w.src) !== m.negate;
   }
+}
+
+/** xt_recent on the source address. */
+function recent(state: WalkState, m: Extract<Match, { kind: 'recent' }>, src: number): boolean {
+  let list = state.recent.get(m.name);
+  if (m.mode === 'set') {
+    if (list === undefined) state.recent.set(m.name, (list = new Map()));
+    list.set(src, state.nowUs);
+    return true;
+  }
+  if (list === undefined) return false;
+  const maxAgeUs = m.seconds === undefined ? undefined : m.seconds * 1_000_000;
+  if (m.reap && maxAgeUs !== undefined) {
+    for (const [addr, seenUs] of [...list]) if (state.nowUs - seenUs > maxAgeUs) list.delete(addr);
+  }
+  const seenUs = list.get(src);
+  return seenUs !== undefined && (maxAgeUs === undefined || state.nowUs - seenUs <= maxAgeUs);
 }
 
 function inRange(

@@ -21,7 +21,14 @@ const CT_STATES: readonly CtState[] = [
 ];
 const PROTOCOLS: readonly IpProtocol[] = ['tcp', 'udp', 'sctp', 'icmp'];
 const PORT_PROTOCOLS: readonly string[] = ['tcp', 'udp', 'sctp'];
-const MODULES: readonly string[] = ['comment', 'statistic', 'mark', 'addrtype', 'conntrack'];
+const MODULES: readonly string[] = [
+  'comment',
+  'statistic',
+  'mark',
+  'addrtype',
+  'conntrack',
+  'recent',
+];
 /** Targets of the kernel (everything else after -j is a chain), with the table they need. */
 const TARGET_TABLES: Readonly<Record<string, NetfilterTable | undefined>> = {
   ACCEPT: undefined,
@@ -58,7 +65,7 @@ export interface RuleContext {
 class RuleBuilder {
   readonly ipMatches: Match[] = [];
   /** Module matches in load order; the multi-option ones hold their place until finished. */
-  readonly moduleMatches: (Match | 'ports' | 'statistic' | 'addrtype')[] = [];
+  readonly moduleMatches: (Match | 'ports' | 'statistic' | 'addrtype' | 'recent')[] = [];
   protocol: IpProtocol | undefined;
   protocolNegated = false;
   module: string | undefined;
@@ -73,6 +80,9 @@ class RuleBuilder {
     | undefined;
   statistic: { mode?: string; probability?: number; negate: boolean } | undefined;
   addrtype: { srcLocal?: boolean; dstLocal?: boolean } | undefined;
+  recent:
+    | { name?: string; mode?: 'set' | 'rcheck'; seconds?: number; reap: boolean; negate: boolean }
+    | undefined;
   targetName: string | undefined;
   targetOptions = new Map<string, string>();
   flags = new Set<string>();
@@ -104,7 +114,15 @@ function fail(error: string): ParsedRule {
 }
 
 /** Options that take no value. */
-const FLAG_OPTIONS: ReadonlySet<string> = new Set(['--random', '--random-fully', '--persistent']);
+const FLAG_OPTIONS: ReadonlySet<string> = new Set([
+  '--random',
+  '--random-fully',
+  '--persistent',
+  '--set',
+  '--rcheck',
+  '--reap',
+  '--rsource',
+]);
 
 /** Applies one option; an error message if it is not acceptable. */
 function applyOption(
@@ -151,6 +169,11 @@ function applyOption(
         if (b.addrtype !== undefined) return 'match "addrtype" given twice';
         b.addrtype = {};
         b.moduleMatches.push('addrtype');
+      }
+      if (value === 'recent') {
+        if (b.recent !== undefined) return 'match "recent" given twice';
+        b.recent = { reap: false, negate: false };
+        b.moduleMatches.push('recent');
       }
       return undefined;
     case '-j':
@@ -257,8 +280,47 @@ function moduleOption(
       b.moduleMatches.push({ kind: 'conntrack', states: states as CtState[], negate });
       return undefined;
     }
+    case '--name':
+    case '--set':
+    case '--rcheck':
+    case '--seconds':
+    case '--reap':
+    case '--rsource':
+      return recentOption(b, opt, value, negate);
     default:
       return `unknown option "${opt}"`;
+  }
+}
+
+function recentOption(
+  b: RuleBuilder,
+  opt: string,
+  value: string | undefined,
+  negate: boolean,
+): string | undefined {
+  const r = b.recent;
+  if (r === undefined) return `unknown option "${opt}" (it needs -m recent)`;
+  switch (opt) {
+    case '--name':
+      if (!/^[\w.-]{1,200}$/.test(value ?? '')) return `bad recent list name "${value}"`;
+      r.name = value;
+      return undefined;
+    case '--set':
+    case '--rcheck':
+      if (r.mode !== undefined) return 'recent: only one of --set and --rcheck';
+      r.mode = opt === '--set' ? 'set' : 'rcheck';
+      r.negate = negate;
+      return undefined;
+    case '--seconds': {
+      if (!/^\d+$/.test(value ?? '')) return `recent: bad --seconds "${value}"`;
+      r.seconds = Number(value);
+      return undefined;
+    }
+    case '--reap':
+      r.reap = true;
+      return undefined;
+    default:
+      return undefined;
   }
 }
 
@@ -302,6 +364,13 @@ function finish(b: RuleBuilder, ctx: RuleContext): ParsedRule {
     b.addrtype.dstLocal === undefined
   )
     return fail('-m addrtype needs --src-type or --dst-type');
+  if (b.recent !== undefined) {
+    const r = b.recent;
+    if (r.mode === undefined) return fail('-m recent needs --set or --rcheck');
+    if (r.mode === 'set' && (r.seconds !== undefined || r.reap))
+      return fail('recent: --seconds and --reap need --rcheck');
+    if (r.reap && r.seconds === undefined) return fail('recent: --reap needs --seconds');
+  }
   const modules = b.moduleMatches.map((m) => (typeof m === 'string' ? placeholder(b, m) : m));
   const target = parseTarget(b, ctx);
   if (typeof target === 'string') return fail(target);
@@ -310,7 +379,7 @@ function finish(b: RuleBuilder, ctx: RuleContext): ParsedRule {
 }
 
 /** The match a module's options built up, at the place the module was loaded. */
-function placeholder(b: RuleBuilder, m: 'ports' | 'statistic' | 'addrtype'): Match {
+function placeholder(b: RuleBuilder, m: 'ports' | 'statistic' | 'addrtype' | 'recent'): Match {
   if (m === 'ports') {
     const p = b.ports as NonNullable<RuleBuilder['ports']>;
     return {
@@ -325,6 +394,17 @@ function placeholder(b: RuleBuilder, m: 'ports' | 'statistic' | 'addrtype'): Mat
   if (m === 'statistic') {
     const st = b.statistic as NonNullable<RuleBuilder['statistic']>;
     return { kind: 'statistic', probability: st.probability as number, negate: st.negate };
+  }
+  if (m === 'recent') {
+    const r = b.recent as NonNullable<RuleBuilder['recent']>;
+    return {
+      kind: 'recent',
+      name: r.name ?? 'DEFAULT',
+      mode: r.mode as 'set' | 'rcheck',
+      seconds: r.seconds,
+      reap: r.reap,
+      negate: r.negate,
+    };
   }
   const a = b.addrtype as NonNullable<RuleBuilder['addrtype']>;
   return { kind: 'addrtype', srcLocal: a.srcLocal, dstLocal: a.dstLocal };
@@ -484,6 +564,13 @@ function renderMatch(m: Match): string {
       ].join(' ');
     case 'conntrack':
       return `-m conntrack ${not(m.negate)}--ctstate ${m.states.join(',')}`;
+    case 'recent':
+      return [
+        `-m recent ${not(m.negate)}--${m.mode}`,
+        ...(m.seconds === undefined ? [] : [`--seconds ${m.seconds}`]),
+        ...(m.reap ? ['--reap'] : []),
+        `--name ${m.name} --mask 255.255.255.255 --rsource`,
+      ].join(' ');
   }
 }
 

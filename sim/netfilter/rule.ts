@@ -40,7 +40,20 @@ export type Match =
       readonly srcLocal: boolean | undefined;
       readonly dstLocal: boolean | undefined;
     }
-  | { readonly kind: 'conntrack'; readonly states: readonly CtState[]; readonly negate: boolean };
+  | { readonly kind: 'conntrack'; readonly states: readonly CtState[]; readonly negate: boolean }
+  /**
+   * -m recent on the source address (--rsource, the default, with the full mask): `set`
+   * records it in the list and matches; `rcheck` matches when it is in the list, seen within
+   * `seconds` if given; `reap` drops the list's entries older than `seconds` as it checks.
+   */
+  | {
+      readonly kind: 'recent';
+      readonly name: string;
+      readonly mode: 'set' | 'rcheck';
+      readonly seconds: number | undefined;
+      readonly reap: boolean;
+      readonly negate: boolean;
+    };
 
 export type Target =
   /** No -j: the rule only counts packets, and the walk goes on. */

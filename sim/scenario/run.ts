@@ -6,9 +6,10 @@ import { ADMIN_IDENTITY } from '../../core/cluster/identities.ts';
 import { ApiClient, DEFAULT_API_CLIENT } from '../../core/client/api-client.ts';
 import { Informer } from '../../core/client/informer.ts';
 import { createObject, performAction, type ActionContext, type Rejection } from './actions.ts';
-import type { ClusterLayout } from '../../core/cluster/assembly.ts';
+import type { ClusterLayout, NodeProcess } from '../../core/cluster/assembly.ts';
 import { buildCluster, SIM_HOST } from '../cluster.ts';
 import { clusterSpecOf } from './cluster-spec.ts';
+import { TrafficGenerator, type TrafficReport, type TrafficView } from './traffic.ts';
 import { applyFault, type Fault } from '../faults.ts';
 import { DEFAULT_LINK, type LinkOptions } from '../network.ts';
 import { Simulation } from '../simulation.ts';
@@ -40,6 +41,8 @@ export interface RunOptions {
   readonly progressEvents?: number;
   /** Pods whose scheduling attempts the trace explains (SchedulerOptions.explain). */
   readonly explain?: readonly string[];
+  /** Called when the run reaches its end, before the report (to read the world's final state). */
+  readonly atEnd?: (world: ScenarioWorld) => void;
 }
 
 export interface ExpectationResult {
@@ -89,6 +92,8 @@ export interface RunReport {
   /** What the API server refused for good: objects, applies and other actions. */
   readonly rejections: readonly Rejection[];
   readonly expectations: readonly ExpectationResult[];
+  /** Per spec.traffic generator: requests, successes, errors by kind, successes per backend. */
+  readonly traffic: readonly TrafficReport[];
   readonly passed: boolean;
 }
 
@@ -155,6 +160,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
     )
       onProgress(world.sim.now, world.sim.loop.eventsProcessed);
   }
+  options.atEnd?.(world);
   return world.finish();
 }
 
@@ -191,6 +197,8 @@ export function startScenario(scenario: Scenario, options: RunOptions): Scenario
     ...(options.explain === undefined ? {} : { scheduler: { explain: options.explain } }),
   });
   checkProcessNames(scenario, sim);
+  checkTrafficNodes(scenario, layout.nodes);
+  const generators: TrafficGenerator[] = [];
   const durationUs = options.durationUs ?? spec.duration;
   const results = new Map<number, ExpectationResult>();
   let finalPods: PodSummary[] = [];
@@ -224,6 +232,28 @@ export function startScenario(scenario: Scenario, options: RunOptions): Scenario
     pods.start();
     const nodes = new Informer(ports, api, 'Node');
     nodes.start();
+    if ((spec.traffic ?? []).length > 0) {
+      const services = new Informer(ports, api, 'Service');
+      services.start();
+      const view: TrafficView = {
+        service: (namespace, name) => services.get(`${namespace}/${name}`),
+        pods: () => pods.list(),
+      };
+      (spec.traffic ?? []).forEach((t, i) => {
+        const config = (sim.process(t.from.node).instance as NodeProcess).kubelet.config;
+        const g = new TrafficGenerator(
+          sim,
+          t,
+          i,
+          ports.random.fork(`traffic-${i}`),
+          view,
+          config.internalIP,
+          config.podCIDR,
+        );
+        generators.push(g);
+        g.start(durationUs);
+      });
+    }
     const checkAll = (): void => {
       if (nodes.hasSynced) finalNodes = nodeSummaries(layout.nodes, nodes.list());
       if (pods.hasSynced) {
@@ -270,10 +300,28 @@ export function startScenario(scenario: Scenario, options: RunOptions): Scenario
       nodes: finalNodes,
       rejections: [...rejections],
       expectations,
+      traffic: generators.map((g) => g.report()),
       passed: expectations.every((e) => e.passed),
     };
   };
   return { sim, layout, durationUs, finish };
+}
+
+/** Traffic from or to a node the cluster does not have is a scenario error. */
+function checkTrafficNodes(scenario: Scenario, nodes: readonly string[]): void {
+  const problems: string[] = [];
+  (scenario.spec.traffic ?? []).forEach((t, i) => {
+    for (const [field, n] of [
+      ['from.node', t.from.node],
+      ['to.nodePortOn', t.to.nodePortOn],
+    ] as const) {
+      if (n !== undefined && !nodes.includes(n))
+        problems.push(
+          `spec.traffic[${i}].${field}: no node named ${JSON.stringify(n)} (nodes: ${nodes.join(', ')})`,
+        );
+    }
+  });
+  if (problems.length > 0) throw new ScenarioError(scenario.metadata.name, problems);
 }
 
 /** A fault that names a process the cluster does not have is a scenario error, not a crash. */

@@ -277,6 +277,30 @@ const expectation = obj({
   pods: req(podExpectation),
 });
 
+/**
+ * A service traffic generator: requests at `rate` per second (evenly spaced, or a Poisson
+ * process) from a pod on `from.node` (or the node itself with hostNetwork) to a Service's
+ * cluster IP and port, or to its node port on `to.nodePortOn`, routed by that node's rules.
+ */
+const trafficSpec = obj({
+  name: opt(str),
+  from: req(obj({ node: req(str), hostNetwork: opt(bool) })),
+  to: req(
+    obj({
+      /** namespace/name, or a name in default. */
+      service: req(str),
+      /** The Service port (default: its first). */
+      port: opt(num({ integer: true, min: 1, max: 65535 })),
+      /** Send to this node's address at the port's nodePort instead of the cluster IP. */
+      nodePortOn: opt(str),
+    }),
+  ),
+  rate: req(num({ min: 0.001, max: 10_000 })),
+  arrival: opt(oneOf('constant', 'poisson')),
+  start: opt(duration),
+  stop: opt(duration),
+});
+
 const scenarioSchema = obj({
   apiVersion: req(oneOf('ksim.io/v1alpha1')),
   kind: req(oneOf('Scenario')),
@@ -289,6 +313,7 @@ const scenarioSchema = obj({
       objects: opt(list(any)),
       actions: opt(list(action)),
       expect: opt(list(expectation)),
+      traffic: opt(list(trafficSpec)),
     }),
   ),
 });
@@ -314,6 +339,7 @@ export type Scenario = Omit<RawScenario, 'spec'> & {
 export type ScenarioFault = Defined<typeof fault>;
 export type PodExpectation = Defined<typeof podExpectation>;
 export type Expectation = Defined<typeof expectation>;
+export type TrafficSpec = Defined<typeof trafficSpec>;
 export type { Manifest };
 
 export class ScenarioError extends Error {

@@ -11,6 +11,7 @@ import {
   nodePlan,
   schedulerPlan,
   type ClusterHost,
+  type NodePool,
   type ProcessPlan,
 } from '../../core/cluster/assembly.ts';
 import { issueClientCredential } from '../../core/apiserver/authn/client-credential.ts';
@@ -66,6 +67,8 @@ export interface TestNode {
   readonly runtime?: SimMachineOptions;
   /** Stands between the kubelet and the machine's runtime (to record or disturb calls). */
   readonly wrapRuntime?: (runtime: SimRuntime, ports: ProcessPorts) => Runtime;
+  /** kube-proxy settings, or false for a node without one. */
+  readonly proxy?: NodePool['proxy'];
 }
 
 /** A node process: its simulated machine and its kubelet, as the assembly builds every node. */
@@ -84,6 +87,7 @@ export function spawnNode(sim: Simulation, spec: TestNode = {}): string {
     ...(capacity === undefined ? {} : { capacity }),
     ...(labels === undefined ? {} : { labels }),
     ...(spec.runtime === undefined ? {} : { machine: spec.runtime }),
+    ...(spec.proxy === undefined ? {} : { proxy: spec.proxy }),
   };
   const wrap = spec.wrapRuntime;
   const host: ClusterHost<SimMachineOptions> =

@@ -130,6 +130,8 @@ describe('cluster assembly', () => {
     await sim.run({ untilUs: 30_000_000 });
     expect([...users].sort()).toEqual([
       'system:kube-controller-manager',
+      // Every node's kube-proxy, bound to system:node-proxier.
+      'system:kube-proxy',
       'system:kube-scheduler',
       'system:node:node-1',
       'system:node:node-2',

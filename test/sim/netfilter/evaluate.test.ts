@@ -4,7 +4,10 @@ import { SeededRandom } from '../../../sim/random.ts';
 import { NODE_IP, programKubeProxy } from './kube-proxy-rules.ts';
 
 async function node(seed = 1): Promise<SimNetfilter> {
-  const nf = new SimNetfilter({ random: SeededRandom.root(seed) }, { localAddresses: [NODE_IP] });
+  const nf = new SimNetfilter(
+    { random: SeededRandom.root(seed), clock: { now: () => 0 } },
+    { localAddresses: [NODE_IP] },
+  );
   await programKubeProxy(nf);
   return nf;
 }

@@ -5,7 +5,10 @@ import { SeededRandom } from '../../../sim/random.ts';
 import { KUBE_PROXY_RULES, NODE_IP, programKubeProxy } from './kube-proxy-rules.ts';
 
 function fresh(): SimNetfilter {
-  return new SimNetfilter({ random: SeededRandom.root(1) }, { localAddresses: [NODE_IP] });
+  return new SimNetfilter(
+    { random: SeededRandom.root(1), clock: { now: () => 0 } },
+    { localAddresses: [NODE_IP] },
+  );
 }
 
 async function saved(nf: SimNetfilter, table: NetfilterTable): Promise<string> {
@@ -238,10 +241,16 @@ describe('netfilter restore (iptables-restore --noflush)', () => {
       /statistic mode "nth" is not simulated/,
     ],
     [
-      'session affinity (for a later issue)',
-      '*nat\n:KUBE-A - [0:0]\n-A KUBE-A -m recent --name KUBE-A --rcheck --seconds 10800 --reap -j ACCEPT\nCOMMIT',
+      'a recent update (kube-proxy only sets and checks)',
+      '*nat\n:KUBE-A - [0:0]\n-A KUBE-A -m recent --name KUBE-A --update --seconds 60 -j ACCEPT\nCOMMIT',
       3,
-      /match "recent" is not simulated/,
+      /unknown option "--update"/,
+    ],
+    [
+      'a recent reap without seconds',
+      '*nat\n:KUBE-A - [0:0]\n-A KUBE-A -m recent --name KUBE-A --rcheck --reap -j ACCEPT\nCOMMIT',
+      3,
+      /--reap needs --seconds/,
     ],
     [
       'a bad mark',

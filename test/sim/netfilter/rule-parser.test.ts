@@ -57,7 +57,7 @@ describe('rule specs in iptables-save form', () => {
 describe('MARK and -m mark', () => {
   it('set, clear and test mark bits as the kernel does', async () => {
     const nf = new SimNetfilter(
-      { random: SeededRandom.root(1) },
+      { random: SeededRandom.root(1), clock: { now: () => 0 } },
       { localAddresses: ['192.168.0.2'] },
     );
     const r = await nf.restore(
