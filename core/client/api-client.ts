@@ -1,5 +1,10 @@
 import * as errors from '../api/errors.ts';
-import { definitionForVersion, mustDefinitionFor, podBinding } from '../api/kinds/index.ts';
+import {
+  definitionFor,
+  definitionForVersion,
+  mustDefinitionFor,
+  podBinding,
+} from '../api/kinds/index.ts';
 import { NAMESPACE_DEFAULT, type ResourceInfo } from '../api/resources.ts';
 import type { Status } from '../api/status-types.ts';
 import type { DeleteOptions, KList } from '../api/meta-types.ts';
@@ -50,6 +55,28 @@ export interface ApiClientOptions {
 export const MAX_RETRIES = 10;
 
 export const DEFAULT_API_CLIENT: ApiClientOptions = { requestTimeoutUs: 10_000_000 };
+
+/**
+ * A built-in kind written with a version its group does not serve: sent to the kind's own
+ * resource, whose answer says which versions are.
+ */
+function builtinOfGroup(obj: { readonly apiVersion: string; readonly kind: string }) {
+  const own = definitionFor(obj.kind)?.resource;
+  const slash = obj.apiVersion.indexOf('/');
+  const group = slash < 0 ? '' : obj.apiVersion.slice(0, slash);
+  return own !== undefined && own.group === group ? own : undefined;
+}
+
+/** metav1.APIResource, as a discovery document lists it. */
+interface DiscoveryRow {
+  readonly name: string;
+  readonly singularName?: string;
+  readonly namespaced: boolean;
+  readonly kind: string;
+  readonly verbs?: readonly ResourceInfo['verbs'][number][];
+  readonly shortNames?: readonly string[];
+  readonly categories?: readonly string[];
+}
 
 export function resourceOf(kind: Kind): ResourceInfo {
   return mustDefinitionFor(kind).resource;
@@ -178,12 +205,65 @@ export class ApiClient {
     return this.request('GET', resourcePath(kind, namespace), { query: selectorQuery(opts) });
   }
 
-  create<T extends KObject>(obj: T): Promise<ApiResult<T>> {
+  async create<T extends KObject>(obj: T): Promise<ApiResult<T>> {
     // A manifest without a namespace is created in the default one, as kubectl does.
     const namespace = obj.metadata?.namespace ?? NAMESPACE_DEFAULT;
-    // A manifest of another served version of its kind goes to that version (events.k8s.io/v1).
-    const served = definitionForVersion(obj.apiVersion, obj.kind)?.resource ?? resourceOf(obj.kind);
-    return this.request('POST', pathOf(served, namespace), { body: obj });
+    const served = await this.mapping(obj);
+    if (!served.ok) return served;
+    return this.request('POST', pathOf(served.value, namespace), { body: obj });
+  }
+
+  /**
+   * The resource a manifest is written to: a built-in kind's own (or another served version of
+   * it, events.k8s.io/v1), else what discovery of its group version reports, as kubectl's
+   * RESTMapper finds custom resources. A kind discovery does not list is a 404 with kubectl's
+   * "no matches for kind" message.
+   */
+  async mapping(obj: {
+    readonly apiVersion: string;
+    readonly kind: string;
+  }): Promise<ApiResult<ResourceInfo>> {
+    const builtin = definitionForVersion(obj.apiVersion, obj.kind)?.resource ?? builtinOfGroup(obj);
+    if (builtin !== undefined) return { ok: true, status: 200, value: builtin };
+    const documentPath = obj.apiVersion.includes('/')
+      ? `/apis/${obj.apiVersion}`
+      : `/api/${obj.apiVersion}`;
+    const doc = await this.request<{ resources?: readonly DiscoveryRow[] }>('GET', documentPath);
+    if (!doc.ok && doc.status !== 404) return doc;
+    const row = doc.ok
+      ? doc.value.resources?.find((r) => r.kind === obj.kind && !r.name.includes('/'))
+      : undefined;
+    if (row === undefined) {
+      const message = `no matches for kind ${JSON.stringify(obj.kind)} in version ${JSON.stringify(obj.apiVersion)}`;
+      const error: Status = {
+        apiVersion: 'v1',
+        kind: 'Status',
+        metadata: {},
+        status: 'Failure',
+        message,
+        reason: 'NotFound',
+        code: 404,
+      };
+      return { ok: false, status: 404, error };
+    }
+    const slash = obj.apiVersion.indexOf('/');
+    const group = slash < 0 ? '' : obj.apiVersion.slice(0, slash);
+    const version = obj.apiVersion.slice(slash + 1);
+    const value: ResourceInfo = {
+      kind: obj.kind as Kind,
+      group,
+      version,
+      apiVersion: obj.apiVersion,
+      resource: row.name,
+      singular: row.singularName ?? '',
+      namespaced: row.namespaced,
+      shortNames: row.shortNames ?? [],
+      categories: row.categories ?? [],
+      listKind: `${obj.kind}List`,
+      verbs: row.verbs ?? [],
+      subresources: [],
+    };
+    return { ok: true, status: 200, value };
   }
 
   /**
@@ -191,9 +271,18 @@ export class ApiClient {
    * `--force-conflicts` when `force`): creates it, or sets the fields it sets. Unknown fields
    * are refused (fieldValidation=Strict).
    */
-  apply<T extends KObject>(obj: T, fieldManager: string, force = false): Promise<ApiResult<T>> {
-    const served = definitionForVersion(obj.apiVersion, obj.kind)?.resource ?? resourceOf(obj.kind);
-    const path = pathOf(served, obj.metadata?.namespace ?? NAMESPACE_DEFAULT, obj.metadata?.name);
+  async apply<T extends KObject>(
+    obj: T,
+    fieldManager: string,
+    force = false,
+  ): Promise<ApiResult<T>> {
+    const served = await this.mapping(obj);
+    if (!served.ok) return served;
+    const path = pathOf(
+      served.value,
+      obj.metadata?.namespace ?? NAMESPACE_DEFAULT,
+      obj.metadata?.name,
+    );
     return this.request('PATCH', path, {
       body: obj,
       contentType: 'application/apply-patch+yaml',

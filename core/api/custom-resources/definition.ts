@@ -56,6 +56,14 @@ const CUSTOM_PATCH_TYPES: readonly PatchContentType[] = [
 /** An instance, as the registry handles it: any JSON object with the envelope. */
 type Instance = KObject;
 
+/**
+ * What `crd` (a defaulted, valid manifest) serves once its names are accepted and it is
+ * Established, as the API server's controllers will make it when nothing conflicts.
+ */
+export function definitionsOnceEstablished(crd: CustomResourceDefinition): ResourceDefinition[] {
+  return customResourceDefinitions({ ...crd, status: { acceptedNames: crd.spec.names } });
+}
+
 /** Every served version's definition, or none when the CRD is not Established. */
 export function customResourceDefinitions(crd: CustomResourceDefinition): ResourceDefinition[] {
   const accepted = crd.status?.acceptedNames;
@@ -110,6 +118,10 @@ function versionDefinition(
     resource,
     storageResource: `${group}/${names.plural}`,
     patchTypes: CUSTOM_PATCH_TYPES,
+    unknownFields: (obj) => {
+      const r = prune(obj, schema);
+      return { value: r.value as Instance, unknown: r.pruned };
+    },
     defaults: decode,
     admit: identity,
     // strategy.go PrepareForCreate: with a status subresource, status is not the creator's.

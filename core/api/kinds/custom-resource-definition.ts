@@ -31,6 +31,7 @@ import type { DeepReadonly, Stored } from '../stored.ts';
 import { validateCrdSchema } from '../custom-resources/structural.ts';
 import type { Schema } from '../custom-resources/schema.ts';
 import { validateJsonPath } from '../custom-resources/json-path.ts';
+import { definitionsOnceEstablished } from '../custom-resources/definition.ts';
 import { formatTime } from '../time.ts';
 import { conditionsPatch, defineResource, keepSpec, keepStatus, STATUS_VERBS } from './common.ts';
 
@@ -310,6 +311,7 @@ export const CUSTOM_RESOURCE_DEFINITION = defineResource<CustomResourceDefinitio
   update: { prepareForUpdate: keepStatus, validateUpdate: validateCrdUpdate },
   tracksGeneration: true,
   generationChanged: crdSpecChanged,
+  serves: (crd) => definitionsOnceEstablished(defaultCrd(crd)),
   subresources: [
     {
       kind: 'strategy',

@@ -93,6 +93,17 @@ export interface ResourceDefinition<T extends KObject = KObject> {
    * struct tags, so upstream answers a custom resource's with 415.
    */
   readonly patchTypes?: readonly PatchContentType[];
+  /**
+   * The fields of `obj` its schema does not declare, and `obj` without them, for kinds whose
+   * schema is not a built-in type (custom resources: their structural schema's pruning).
+   */
+  unknownFields?(obj: T): { readonly value: T; readonly unknown: readonly string[] };
+  /**
+   * The resources an object of this kind adds to the API once created and accepted (a
+   * CustomResourceDefinition's served versions): what a check of manifests without a cluster
+   * (scenario files) must know of later manifests of the same file.
+   */
+  serves?(obj: T): readonly ResourceDefinition[];
 }
 
 /** Configured ranges by their flag ("service-cluster-ip-range"); a missing one has its default. */

@@ -213,6 +213,15 @@ describe('custom resources', () => {
         'spec.size: Invalid value: 11: spec.size in body should be less than or equal to 10',
       );
 
+      const strict = await api.request('POST', WIDGETS, {
+        body: widget('s', { size: 1, unknown: 1 }),
+        query: { fieldValidation: 'Strict' },
+      });
+      expect(strict.status).toBe(400);
+      expect(!strict.ok && strict.error.message).toBe(
+        'strict decoding error: unknown field "spec.unknown"',
+      );
+
       const got = ok(await api.request<Widget>('GET', `${WIDGETS}/a`));
       expect(got.spec.size).toBe(3);
       const list = ok(await api.request<KList<Widget>>('GET', WIDGETS));
