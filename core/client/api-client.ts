@@ -1,5 +1,6 @@
 import * as errors from '../api/errors.ts';
 import {
+  DEFINITIONS,
   definitionFor,
   definitionForVersion,
   mustDefinitionFor,
@@ -67,6 +68,28 @@ function builtinOfGroup(obj: { readonly apiVersion: string; readonly kind: strin
   return own !== undefined && own.group === group ? own : undefined;
 }
 
+/** The groups built-in kinds are served from; discovery of the others finds custom resources. */
+const BUILTIN_GROUPS: ReadonlySet<string> = new Set(DEFINITIONS.map((d) => d.resource.group));
+
+/** A discovery row of `apiVersion` as the resource the client addresses. */
+function resourceInfoOf(apiVersion: string, row: DiscoveryRow): ResourceInfo {
+  const slash = apiVersion.indexOf('/');
+  return {
+    kind: row.kind as Kind,
+    group: slash < 0 ? '' : apiVersion.slice(0, slash),
+    version: apiVersion.slice(slash + 1),
+    apiVersion,
+    resource: row.name,
+    singular: row.singularName ?? '',
+    namespaced: row.namespaced,
+    shortNames: row.shortNames ?? [],
+    categories: row.categories ?? [],
+    listKind: `${row.kind}List`,
+    verbs: row.verbs ?? [],
+    subresources: [],
+  };
+}
+
 /** metav1.APIResource, as a discovery document lists it. */
 interface DiscoveryRow {
   readonly name: string;
@@ -96,7 +119,8 @@ export function resourcePath(
   return pathOf(resourceOf(kind), namespace, name, subresource);
 }
 
-function pathOf(
+/** The REST path of a collection or object of any resource (see resourcePath). */
+export function pathOf(
   r: ResourceInfo,
   namespace: string | undefined,
   name?: string,
@@ -194,7 +218,12 @@ export class ApiClient {
     namespace: string | undefined,
     name: string,
   ): Promise<ApiResult<KindOf<K>>> {
-    return this.request('GET', resourcePath(kind, namespace, name));
+    return this.getAt(resourceOf(kind), namespace, name);
+  }
+
+  /** A get of any served resource, built-in or custom (see `discoverCustomResources`). */
+  getAt<T>(resource: ResourceInfo, namespace: string | undefined, name: string) {
+    return this.request<T>('GET', pathOf(resource, namespace, name));
   }
 
   list<K extends Kind>(
@@ -202,7 +231,15 @@ export class ApiClient {
     namespace: string | undefined,
     opts: ListOptions = {},
   ): Promise<ApiResult<KList<KindOf<K>>>> {
-    return this.request('GET', resourcePath(kind, namespace), { query: selectorQuery(opts) });
+    return this.listAt(resourceOf(kind), namespace, opts);
+  }
+
+  listAt<T>(
+    resource: ResourceInfo,
+    namespace: string | undefined,
+    opts: ListOptions = {},
+  ): Promise<ApiResult<KList<T>>> {
+    return this.request('GET', pathOf(resource, namespace), { query: selectorQuery(opts) });
   }
 
   async create<T extends KObject>(obj: T): Promise<ApiResult<T>> {
@@ -246,24 +283,7 @@ export class ApiClient {
       };
       return { ok: false, status: 404, error };
     }
-    const slash = obj.apiVersion.indexOf('/');
-    const group = slash < 0 ? '' : obj.apiVersion.slice(0, slash);
-    const version = obj.apiVersion.slice(slash + 1);
-    const value: ResourceInfo = {
-      kind: obj.kind as Kind,
-      group,
-      version,
-      apiVersion: obj.apiVersion,
-      resource: row.name,
-      singular: row.singularName ?? '',
-      namespaced: row.namespaced,
-      shortNames: row.shortNames ?? [],
-      categories: row.categories ?? [],
-      listKind: `${obj.kind}List`,
-      verbs: row.verbs ?? [],
-      subresources: [],
-    };
-    return { ok: true, status: 200, value };
+    return { ok: true, status: 200, value: resourceInfoOf(obj.apiVersion, row) };
   }
 
   /**
@@ -313,10 +333,17 @@ export class ApiClient {
     patch: unknown,
     contentType: PatchContentType = 'application/merge-patch+json',
   ): Promise<ApiResult<KindOf<K>>> {
-    return this.request('PATCH', resourcePath(kind, namespace, name), {
-      body: patch,
-      contentType,
-    });
+    return this.patchAt(resourceOf(kind), namespace, name, patch, contentType);
+  }
+
+  patchAt<T>(
+    resource: ResourceInfo,
+    namespace: string | undefined,
+    name: string,
+    patch: unknown,
+    contentType: PatchContentType = 'application/merge-patch+json',
+  ): Promise<ApiResult<T>> {
+    return this.request('PATCH', pathOf(resource, namespace, name), { body: patch, contentType });
   }
 
   delete<K extends Kind>(
@@ -325,9 +352,43 @@ export class ApiClient {
     name: string,
     opts: Pick<DeleteOptions, 'gracePeriodSeconds' | 'preconditions' | 'propagationPolicy'> = {},
   ): Promise<ApiResult<KindOf<K>>> {
-    return this.request('DELETE', resourcePath(kind, namespace, name), {
+    return this.deleteAt(resourceOf(kind), namespace, name, opts);
+  }
+
+  deleteAt<T>(
+    resource: ResourceInfo,
+    namespace: string | undefined,
+    name: string,
+    opts: Pick<DeleteOptions, 'gracePeriodSeconds' | 'preconditions' | 'propagationPolicy'> = {},
+  ): Promise<ApiResult<T>> {
+    return this.request('DELETE', pathOf(resource, namespace, name), {
       body: { kind: 'DeleteOptions', apiVersion: 'v1', ...opts },
     });
+  }
+
+  /**
+   * The resources discovery lists in the groups no built-in kind is served from: the custom
+   * resources, as upstream's controllers find them (discovery's ServerPreferredResources).
+   */
+  async discoverCustomResources(): Promise<ApiResult<ResourceInfo[]>> {
+    const groups = await this.request<{
+      groups?: readonly { name: string; preferredVersion?: { groupVersion: string } }[];
+    }>('GET', '/apis');
+    if (!groups.ok) return groups;
+    const found: ResourceInfo[] = [];
+    for (const g of groups.value.groups ?? []) {
+      const gv = g.preferredVersion?.groupVersion;
+      if (gv === undefined || BUILTIN_GROUPS.has(g.name)) continue;
+      const doc = await this.request<{ resources?: readonly DiscoveryRow[] }>('GET', `/apis/${gv}`);
+      if (!doc.ok) {
+        if (doc.status === 404) continue;
+        return doc;
+      }
+      for (const row of doc.value.resources ?? []) {
+        if (!row.name.includes('/')) found.push(resourceInfoOf(gv, row));
+      }
+    }
+    return { ok: true, status: 200, value: found };
   }
 
   bind(namespace: string, podName: string, nodeName: string): Promise<ApiResult<Status>> {
@@ -343,6 +404,15 @@ export class ApiClient {
     opts: WatchOptions,
     handlers: WatchHandlers,
   ): ClientStream {
+    return this.watchAt(resourceOf(kind), namespace, opts, handlers);
+  }
+
+  watchAt(
+    resource: ResourceInfo,
+    namespace: string | undefined,
+    opts: WatchOptions,
+    handlers: WatchHandlers,
+  ): ClientStream {
     const query: Record<string, string> = { ...selectorQuery(opts), watch: 'true' };
     if (opts.resourceVersion !== undefined) query.resourceVersion = opts.resourceVersion;
     if (opts.allowWatchBookmarks) query.allowWatchBookmarks = 'true';
@@ -350,7 +420,7 @@ export class ApiClient {
     const req: ApiRequest = {
       kind: 'http',
       method: 'GET',
-      path: resourcePath(kind, namespace),
+      path: pathOf(resource, namespace),
       query,
       ...this.authorization(),
     };
