@@ -105,7 +105,11 @@ function versionDefinition(
     shortNames: names.shortNames ?? [],
     categories: names.categories ?? [],
     listKind: names.listKind ?? `${names.kind}List`,
-    verbs: ALL_VERBS,
+    // crdHandler: no new instances once the CRD is being deleted (its instances are going).
+    verbs:
+      crd.metadata.deletionTimestamp === undefined
+        ? ALL_VERBS
+        : ALL_VERBS.filter((verb) => verb !== 'create'),
     subresources: subresources.map((s) => s.name),
   };
   const decode = (obj: Instance): Instance =>
@@ -146,7 +150,7 @@ function versionDefinition(
     deletion: plainDeletion<Instance>(),
     patch: OBJECT_META_PATCH,
     ...(storageApiVersion === undefined
-      ? {}
+      ? { onRead: (obj: Instance) => applyDefaults(obj, schema) as Instance }
       : {
           storedAs: {
             kind,

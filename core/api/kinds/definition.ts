@@ -104,6 +104,12 @@ export interface ResourceDefinition<T extends KObject = KObject> {
    * (scenario files) must know of later manifests of the same file.
    */
   serves?(obj: T): readonly ResourceDefinition[];
+  /**
+   * What reading a stored object of this version does before it is served: a custom
+   * resource's schema defaults, which upstream's decoder applies to what it reads from storage,
+   * so a default added to a CRD later shows in objects stored before.
+   */
+  onRead?(obj: T): T;
 }
 
 /** Configured ranges by their flag ("service-cluster-ip-range"); a missing one has its default. */

@@ -313,3 +313,82 @@ describe('custom resources, further', () => {
     });
   });
 });
+
+describe('a CRD being deleted', () => {
+  it("refuses new instances and waits for its instances' own finalizers", async () => {
+    await withPorts(async (api, ports) => {
+      await establish(api);
+      ok(
+        await api.request('POST', WIDGETS, {
+          body: {
+            ...widget('held', { size: 1 }),
+            metadata: { name: 'held', finalizers: ['example.com/hold'] },
+          },
+        }),
+      );
+      ok(await api.request('DELETE', `${CRDS}/widgets.example.com`));
+      await ports.clock.sleep(2_000_000);
+      const held = ok(
+        await api.request<Widget & { metadata: { deletionTimestamp?: string } }>(
+          'GET',
+          `${WIDGETS}/held`,
+        ),
+      );
+      expect(held.metadata.deletionTimestamp).toBeDefined();
+      const late = await api.request('POST', WIDGETS, { body: widget('late', { size: 1 }) });
+      expect(late.status).toBe(405);
+      expect((await api.request('GET', `${CRDS}/widgets.example.com`)).status).toBe(200);
+      ok(
+        await api.request('PATCH', `${WIDGETS}/held`, {
+          body: { metadata: { finalizers: null } },
+        }),
+      );
+      await ports.clock.sleep(3_000_000);
+      expect((await api.request('GET', `${CRDS}/widgets.example.com`)).status).toBe(404);
+    });
+  });
+});
+
+describe('a CRD changed while served', () => {
+  it('applies a default added later to objects stored before, on read', async () => {
+    await withPorts(async (api, ports) => {
+      const crd = await establish(api);
+      ok(await api.request('POST', WIDGETS, { body: widget('old', { size: 1 }) }));
+      const v = crd.spec.versions[0]!;
+      const schema = v.schema!.openAPIV3Schema!;
+      const spec = schema.properties!.spec!;
+      const changed = {
+        ...crd,
+        spec: {
+          ...crd.spec,
+          versions: [
+            {
+              ...v,
+              schema: {
+                openAPIV3Schema: {
+                  ...schema,
+                  properties: {
+                    ...schema.properties,
+                    spec: {
+                      ...spec,
+                      properties: {
+                        ...spec.properties,
+                        level: { type: 'string', default: 'high' },
+                      },
+                    },
+                  },
+                },
+              },
+            },
+          ],
+        },
+      };
+      ok(await api.request('PUT', `${CRDS}/widgets.example.com`, { body: changed }));
+      await ports.clock.sleep(100_000);
+      const read = ok(await api.request<Widget>('GET', `${WIDGETS}/old`));
+      expect(read.spec.level).toBe('high');
+      const list = ok(await api.request<{ items: Widget[] }>('GET', WIDGETS));
+      expect(list.items[0]?.spec.level).toBe('high');
+    });
+  });
+});
