@@ -53,6 +53,8 @@ export class CustomResources {
   private readonly queue: string[] = [];
   private working = false;
   private readonly cleaning = new Set<string>();
+  /** What each served CRD was served from, so a change elsewhere (conditions) rebuilds nothing. */
+  private readonly servedFrom = new Map<string, string>();
 
   constructor(private readonly ports: CustomResourcePorts) {}
 
@@ -105,8 +107,17 @@ export class CustomResources {
 
   /** Serves what an Established CRD defines; nothing for one that is not (or is gone). */
   private serve(name: string, crd: CustomResourceDefinition | undefined): void {
+    const established = crd !== undefined && isEstablished(crd);
+    // A rebuilt definition is a new resource to the watch caches, whose watches end: only
+    // what the definitions are made of counts.
+    const from = established
+      ? JSON.stringify([crd.spec, crd.status?.acceptedNames, crd.metadata.deletionTimestamp])
+      : '';
+    if ((this.servedFrom.get(name) ?? '') === from) return;
+    if (from === '') this.servedFrom.delete(name);
+    else this.servedFrom.set(name, from);
     const before = this.ports.catalog.group(name);
-    const next = crd !== undefined && isEstablished(crd) ? customResourceDefinitions(crd) : [];
+    const next = established ? customResourceDefinitions(crd) : [];
     if (before.length === 0 && next.length === 0) return;
     this.ports.catalog.set(name, next);
     this.ports.onChange(before);
