@@ -324,7 +324,7 @@ describe('every emitted trace record matches its definition', () => {
   });
 
   it('a Deployment rolled out and updated behind a Service (stale caches make syncs fail and retry)', async () => {
-    const sim = controlPlane({ seed: 2, traceLevel: 'debug' });
+    const sim = controlPlane({ seed: 3, traceLevel: 'debug' });
     const problems = watch(sim);
     const syncErrors = { deployment: 0, endpointslice: 0 };
     sim.trace.addSink((line) => {
