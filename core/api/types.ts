@@ -34,6 +34,7 @@ import type { Job } from './kinds/job.ts';
 import type { CronJob } from './kinds/cron-job.ts';
 import type { EndpointSlice } from './kinds/endpoint-slice.ts';
 import type { HorizontalPodAutoscaler } from './kinds/horizontal-pod-autoscaler.ts';
+import type { CustomResourceDefinition } from './kinds/custom-resource-definition.ts';
 
 export type KObject =
   | Pod
@@ -75,7 +76,8 @@ export type KObject =
   | ClusterRoleBinding
   | SubjectAccessReview
   | SelfSubjectAccessReview
-  | SelfSubjectRulesReview;
+  | SelfSubjectRulesReview
+  | CustomResourceDefinition;
 
 export type Kind = KObject['kind'];
 

@@ -1,8 +1,8 @@
 /**
  * The non-resource GETs every client starts with: legacy discovery (/api, /apis, /api/v1,
  * /apis/<group>, /apis/<group>/<version>), /version, the health endpoints and the OpenAPI v3
- * documents (openapi.ts), built once from
- * the kind definitions (upstream: k8s.io/apiserver/pkg/endpoints/discovery and
+ * documents (openapi.ts), built from
+ * the API server's catalog of definitions whenever it changed (upstream: k8s.io/apiserver/pkg/endpoints/discovery and
  * pkg/server/healthz).
  *
  * Aggregated discovery (apidiscovery.k8s.io/v2) is not served: client-go's discovery client,
@@ -12,8 +12,12 @@
  * legacy form only costs a client one request per group version.
  */
 import type { ApiResponse } from '../api/http.ts';
-import { DEFINITIONS, type ResourceDefinition } from '../api/kinds/index.ts';
-import { OPENAPI_V3_DOCUMENTS } from './openapi.ts';
+import {
+  BUILTIN_CATALOG,
+  type DefinitionCatalog,
+  type ResourceDefinition,
+} from '../api/kinds/index.ts';
+import { openApiDocuments } from './openapi.ts';
 import { SERVER_VERSION } from './server-version.ts';
 
 export { SERVER_VERSION };
@@ -69,10 +73,10 @@ interface ApiGroup {
   readonly preferredVersion: GroupVersion;
 }
 
-/** Every document, by path; built once, as the definitions never change while running. */
-function buildDocuments(): ReadonlyMap<string, unknown> {
+/** Every document of `definitions` (discovery and OpenAPI), by path. */
+function buildDocuments(definitions: readonly ResourceDefinition[]): ReadonlyMap<string, unknown> {
   const byGroupVersion = new Map<string, ResourceDefinition[]>();
-  for (const d of DEFINITIONS) {
+  for (const d of definitions) {
     const list = byGroupVersion.get(d.resource.apiVersion) ?? [];
     list.push(d);
     byGroupVersion.set(d.resource.apiVersion, list);
@@ -104,15 +108,35 @@ function buildDocuments(): ReadonlyMap<string, unknown> {
   docs.set('/api', { kind: 'APIVersions', versions: coreVersions, serverAddressByClientCIDRs: [] });
   docs.set('/apis', { kind: 'APIGroupList', apiVersion: 'v1', groups: apiGroups });
   docs.set('/version', SERVER_VERSION);
+  for (const [path, doc] of openApiDocuments(definitions)) docs.set(path, doc);
   return docs;
 }
 
-const DOCUMENTS = buildDocuments();
+/**
+ * The documents of each catalog as of its generation: rebuilt on the first request after the
+ * served set changed (a CustomResourceDefinition became Established or went away), so the
+ * request path pays a Map lookup, as it did when the documents were built once.
+ */
+const documents = new WeakMap<
+  DefinitionCatalog,
+  { readonly generation: number; readonly docs: ReadonlyMap<string, unknown> }
+>();
+
+function documentsOf(catalog: DefinitionCatalog): ReadonlyMap<string, unknown> {
+  const cached = documents.get(catalog);
+  if (cached !== undefined && cached.generation === catalog.generation) return cached.docs;
+  const docs = buildDocuments(catalog.all);
+  documents.set(catalog, { generation: catalog.generation, docs });
+  return docs;
+}
 
 /** The answer to a non-resource GET, or undefined when the path names resources. */
-export function nonResourceResponse(path: string): ApiResponse | undefined {
+export function nonResourceResponse(
+  path: string,
+  catalog: DefinitionCatalog = BUILTIN_CATALOG,
+): ApiResponse | undefined {
   const trimmed = path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path;
   if (HEALTH_PATHS.has(trimmed)) return { status: 200, body: 'ok' };
-  const doc = DOCUMENTS.get(trimmed) ?? OPENAPI_V3_DOCUMENTS.get(trimmed);
+  const doc = documentsOf(catalog).get(trimmed);
   return doc === undefined ? undefined : { status: 200, body: doc };
 }

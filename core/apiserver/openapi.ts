@@ -11,7 +11,6 @@
  * validation) are not served yet.
  */
 import type { ResourceDefinition } from '../api/kinds/index.ts';
-import { DEFINITIONS } from '../api/kinds/index.ts';
 import { SERVER_VERSION } from './server-version.ts';
 
 const ROOT_PATH = '/openapi/v3';
@@ -59,9 +58,12 @@ function fnv1a(text: string): string {
   return h.toString(16).padStart(8, '0');
 }
 
-function buildDocuments(): ReadonlyMap<string, unknown> {
+/** The OpenAPI v3 documents of `definitions`, by URL path. */
+export function openApiDocuments(
+  definitions: readonly ResourceDefinition[],
+): ReadonlyMap<string, unknown> {
   const byKey = new Map<string, ResourceDefinition[]>();
-  for (const d of DEFINITIONS) {
+  for (const d of definitions) {
     const list = byKey.get(documentKey(d)) ?? [];
     list.push(d);
     byKey.set(documentKey(d), list);
@@ -85,6 +87,3 @@ function buildDocuments(): ReadonlyMap<string, unknown> {
   docs.set(ROOT_PATH, { paths: root });
   return docs;
 }
-
-/** The OpenAPI v3 documents by URL path. */
-export const OPENAPI_V3_DOCUMENTS: ReadonlyMap<string, unknown> = buildDocuments();

@@ -1,4 +1,8 @@
-import { definitionForPath, type ResourceDefinition } from '../api/kinds/index.ts';
+import {
+  BUILTIN_CATALOG,
+  type DefinitionCatalog,
+  type ResourceDefinition,
+} from '../api/kinds/index.ts';
 import type { ResourceInfo } from '../api/resources.ts';
 import type { HttpMethod } from '../api/http.ts';
 import { APISERVER, type UserInfo } from './authn/user.ts';
@@ -51,6 +55,7 @@ export function parseRequest(
   path: string,
   query: Readonly<Record<string, string>>,
   user: UserInfo = APISERVER,
+  catalog: DefinitionCatalog = BUILTIN_CATALOG,
 ): ParseResult {
   const parts = path.split('/').filter((p) => p !== '');
   let apiVersion: string;
@@ -70,13 +75,13 @@ export function parseRequest(
   let namespace: string | undefined;
   // `namespaces/{ns}/{resource}` selects a namespaced collection; `namespaces/{ns}` alone is the
   // namespace object itself, and `namespaces/{ns}/{sub}` one of its subresources.
-  if (rest[0] === NAMESPACES && rest.length >= 3 && !isNamespaceSubresource(rest[2])) {
+  if (rest[0] === NAMESPACES && rest.length >= 3 && !isNamespaceSubresource(catalog, rest[2])) {
     namespace = rest[1];
     rest = rest.slice(2);
   }
   const [resourceName, name, subresource, ...extra] = rest;
   const definition =
-    resourceName === undefined ? undefined : definitionForPath(apiVersion, resourceName);
+    resourceName === undefined ? undefined : catalog.forPath(apiVersion, resourceName);
   if (definition === undefined || extra.length > 0) {
     return {
       ok: false,
@@ -105,8 +110,8 @@ export function parseRequest(
 /** The URL segment that names namespaces, whose own subresources share the collection syntax. */
 const NAMESPACES = 'namespaces';
 
-function isNamespaceSubresource(segment: string | undefined): boolean {
-  const subresources = definitionForPath('v1', NAMESPACES)?.resource.subresources ?? [];
+function isNamespaceSubresource(catalog: DefinitionCatalog, segment: string | undefined): boolean {
+  const subresources = catalog.forPath('v1', NAMESPACES)?.resource.subresources ?? [];
   return segment !== undefined && subresources.includes(segment);
 }
 

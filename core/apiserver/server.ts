@@ -6,11 +6,14 @@ import { DEFAULT_KV_CLIENT, KvClient } from '../store/kv-client.ts';
 import { revision } from '../store/types.ts';
 import type { ApiRequest, ApiResponse, WatchFrame } from '../api/http.ts';
 import {
+  DefinitionCatalog,
+  DEFINITIONS,
   definitionFor,
   definitionForPath,
   type RangeConfig,
   type ResourceDefinition,
 } from '../api/kinds/index.ts';
+import { CustomResources } from './apiextensions/custom-resources.ts';
 import type { Kind, KindOf, KObject } from '../api/types.ts';
 import { qualifiedKind } from '../api/resources.ts';
 import { AdmissionChain } from './admission/chain.ts';
@@ -19,7 +22,7 @@ import { checkBody } from './registry/body.ts';
 import { AdmissionHooks } from './admission/hooks.ts';
 import type { ObjectLookups } from './admission/lookups.ts';
 import { admissionPlugins, type AdmissionOptions } from './admission/plugins.ts';
-import { keyFor, prefixFor, storageFailure } from './registry/context.ts';
+import { keyFor, prefixFor, storageFailure, storageResourceOf } from './registry/context.ts';
 import { API_PROTOCOL } from '../api/http-codec.ts';
 import type { TokenObjectGetter } from './authn/service-account-token.ts';
 import { isPrivileged, type UserInfo } from './authn/user.ts';
@@ -79,6 +82,9 @@ export interface ApiServerOptions {
 
 export const DEFAULT_COMPACTION_INTERVAL_US = 300_000_000;
 
+/** How long the watches of a resource that stopped being served live on (see `unserved`). */
+const STORAGE_TEARDOWN_GRACE_US = 1_000_000;
+
 const statusReply = (s: Status): ApiResponse => ({ status: s.code ?? 500, body: s });
 
 /**
@@ -94,6 +100,8 @@ export class ApiServer {
   private readonly access: AccessControl;
   private readonly reviews: ReadonlyMap<string, ReviewHandler>;
   private readonly inFlight: InFlightLimiter;
+  /** What this server serves: the built-in kinds and the Established custom resources. */
+  private readonly catalog = new DefinitionCatalog(DEFINITIONS);
   private requests = 0;
 
   constructor(
@@ -145,6 +153,14 @@ export class ApiServer {
       onRequest: (_from, req) => this.handle(req),
       onStream: (_from, req, stream) => this.watch(req, stream),
     });
+    new CustomResources({
+      clock: ports.clock,
+      storage: this.storage,
+      registry: this.registry,
+      catalog: this.catalog,
+      spawn: (task) => ports.spawn(task),
+      onChange: (removed) => this.unserved(removed),
+    }).start();
     ports.spawn(async () => {
       await ensureSystemNamespaces(this.registry, ports.clock);
       await ensureBootstrapObjects(this.registry, ports.clock, options.ranges ?? {});
@@ -202,14 +218,14 @@ export class ApiServer {
   private async serve(req: ApiRequest, user: UserInfo): Promise<ApiResponse> {
     const query = req.query ?? {};
     if (req.method === 'GET') {
-      const document = nonResourceResponse(req.path);
+      const document = nonResourceResponse(req.path, this.catalog);
       if (document !== undefined) {
         return negotiate(req.accept, false)?.kind === 'json'
           ? document
           : statusReply(errors.notAcceptable(['application/json']));
       }
     }
-    const parsed = parseRequest(req.method, req.path, query, user);
+    const parsed = parseRequest(req.method, req.path, query, user, this.catalog);
     if (!parsed.ok) return statusReply(errors.notFound('', parsed.message));
     const info = parsed.info;
     if (info.verb !== 'get' && info.verb !== 'list') {
@@ -334,7 +350,7 @@ export class ApiServer {
     const decision = await this.access.authorize(attributes);
     if (decision.decision !== 'allow') return close(forbiddenStatus(attributes, decision.reason));
     if (!stream.open) return;
-    const parsed = parseRequest('GET', req.path, { ...query, watch: 'true' }, user);
+    const parsed = parseRequest('GET', req.path, { ...query, watch: 'true' }, user, this.catalog);
     if (!parsed.ok) return close(errors.notFound('', parsed.message));
     const info = parsed.info;
     if (info.subresource !== undefined || scopeError(info) !== undefined) {
@@ -443,21 +459,47 @@ export class ApiServer {
     return r.status === 201 || r.status === 409;
   }
 
-  /** One cache per served resource: another version of a storage has its own over its keys. */
+  /**
+   * One cache per served resource: another version of a storage has its own over its keys. A
+   * resource served by a new definition (a CustomResourceDefinition changed) gets a new cache.
+   */
   private cacheFor(definition: ResourceDefinition): WatchCache {
     const resource = definition.resource.resource;
     const served = `${definition.resource.apiVersion}|${resource}`;
     let cache = this.watchCaches.get(served);
+    if (cache !== undefined && cache.definition !== definition) {
+      cache.stop();
+      cache = undefined;
+    }
     if (cache === undefined) {
       cache = new WatchCache(
         this.storage,
         definition,
-        collectionPrefix(resource, undefined),
+        collectionPrefix(storageResourceOf(definition), undefined),
         this.options.watchCacheCapacity,
       );
       this.watchCaches.set(served, cache);
     }
     return cache;
+  }
+
+  /**
+   * Definitions no longer served (as they were): their watches end, as upstream's crdHandler
+   * tears a custom resource's storage down once its requests had time to finish, so a watch
+   * still gets the deletions of the instances that went just before their CRD.
+   */
+  private unserved(removed: readonly ResourceDefinition[]): void {
+    for (const d of removed) {
+      const served = `${d.resource.apiVersion}|${d.resource.resource}`;
+      const cache = this.watchCaches.get(served);
+      if (cache?.definition !== d) continue;
+      this.ports.spawn(async () => {
+        await this.ports.clock.sleep(STORAGE_TEARDOWN_GRACE_US);
+        if (this.watchCaches.get(served) !== cache) return;
+        cache.stop();
+        this.watchCaches.delete(served);
+      });
+    }
   }
 
   /**

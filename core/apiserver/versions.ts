@@ -10,26 +10,37 @@ import type { ResourceDefinition, VersionedObject } from '../api/kinds/index.ts'
 import type { KObject } from '../api/types.ts';
 import type { RequestInfo } from './request-info.ts';
 
+/**
+ * Whether the definition serves stored objects as they are: neither another version's view
+ * nor a read conversion (a custom resource's defaults, applied on every read as upstream's
+ * decoder applies them to what it reads from storage).
+ */
+export function isStoredForm(def: ResourceDefinition): boolean {
+  return def.storedAs === undefined && def.onRead === undefined;
+}
+
 /** A response body (object, list or Status) in the definition's version. */
 export function bodyInVersion(def: ResourceDefinition, body: unknown): unknown {
+  if (isStoredForm(def) || typeof body !== 'object' || body === null) return body;
   const view = def.storedAs;
-  if (view === undefined || typeof body !== 'object' || body === null) return body;
+  const read = (o: KObject): unknown =>
+    view !== undefined ? view.fromStored(o) : (def.onRead?.(o) ?? o);
   const b = body as { kind?: unknown; items?: unknown };
-  if (b.kind === view.kind) return view.fromStored(body as KObject);
+  if (b.kind === (view?.kind ?? def.resource.kind)) return read(body as KObject);
   if (b.kind === def.resource.listKind && Array.isArray(b.items)) {
-    return { ...b, items: b.items.map((o: KObject) => view.fromStored(o)) };
+    return { ...b, items: b.items.map((o: KObject) => read(o)) };
   }
   return body;
 }
 
 export function responseInVersion(info: RequestInfo, r: ApiResponse): ApiResponse {
   const def = info.definition;
-  return def.storedAs === undefined ? r : { ...r, body: bodyInVersion(def, r.body) };
+  return isStoredForm(def) ? r : { ...r, body: bodyInVersion(def, r.body) };
 }
 
 /** A watch frame in the definition's version; bookmarks and errors carry no stored object. */
 export function frameInVersion(def: ResourceDefinition, frame: WatchFrame): WatchFrame {
-  if (def.storedAs === undefined || frame.type === 'BOOKMARK' || frame.type === 'ERROR') {
+  if (isStoredForm(def) || frame.type === 'BOOKMARK' || frame.type === 'ERROR') {
     return frame;
   }
   return { ...frame, object: bodyInVersion(def, frame.object) };

@@ -66,6 +66,7 @@ export class WatchCache {
   private readonly byValue = new Map<string, Set<Registered>>();
   private readonly unindexed = new Set<Registered>();
   private waiting: Array<() => void> = [];
+  private storeWatch: { cancel(): void } | undefined;
   /**
    * Field sets by object. Objects are immutable and shared (storage.ts), so a version's fields
    * are computed once: an event's `previous` is the object of the key's event before it.
@@ -74,7 +75,7 @@ export class WatchCache {
 
   constructor(
     private readonly storage: ObjectStorage,
-    private readonly definition: ResourceDefinition,
+    readonly definition: ResourceDefinition,
     private readonly prefix: string,
     private readonly capacity = DEFAULT_WATCH_CACHE_CAPACITY,
   ) {}
@@ -164,7 +165,7 @@ export class WatchCache {
     this.windowStartRv = this.rv;
     this.window.length = 0;
     this.windowHead = 0;
-    this.storage.watch<KObject>(this.prefix, this.rv, {
+    this.storeWatch = this.storage.watch<KObject>(this.prefix, this.rv, {
       onEvent: (ev) => this.onEvent(ev),
       onClose: () => this.reset(),
     });
@@ -174,6 +175,16 @@ export class WatchCache {
 
   private wake(): void {
     for (const w of this.waiting.splice(0)) w();
+  }
+
+  /**
+   * The resource is no longer served (its CustomResourceDefinition went away or changed): the
+   * store watch ends and so does every client watch.
+   */
+  stop(): void {
+    this.storeWatch?.cancel();
+    this.storeWatch = undefined;
+    this.reset();
   }
 
   /** The store watch broke: end every client watch (they resume) and start afresh on demand. */

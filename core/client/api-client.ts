@@ -1,5 +1,11 @@
 import * as errors from '../api/errors.ts';
-import { definitionForVersion, mustDefinitionFor, podBinding } from '../api/kinds/index.ts';
+import {
+  DEFINITIONS,
+  definitionFor,
+  definitionForVersion,
+  mustDefinitionFor,
+  podBinding,
+} from '../api/kinds/index.ts';
 import { NAMESPACE_DEFAULT, type ResourceInfo } from '../api/resources.ts';
 import type { Status } from '../api/status-types.ts';
 import type { DeleteOptions, KList } from '../api/meta-types.ts';
@@ -51,6 +57,50 @@ export const MAX_RETRIES = 10;
 
 export const DEFAULT_API_CLIENT: ApiClientOptions = { requestTimeoutUs: 10_000_000 };
 
+/**
+ * A built-in kind written with a version its group does not serve: sent to the kind's own
+ * resource, whose answer says which versions are.
+ */
+function builtinOfGroup(obj: { readonly apiVersion: string; readonly kind: string }) {
+  const own = definitionFor(obj.kind)?.resource;
+  const slash = obj.apiVersion.indexOf('/');
+  const group = slash < 0 ? '' : obj.apiVersion.slice(0, slash);
+  return own !== undefined && own.group === group ? own : undefined;
+}
+
+/** The groups built-in kinds are served from; discovery of the others finds custom resources. */
+const BUILTIN_GROUPS: ReadonlySet<string> = new Set(DEFINITIONS.map((d) => d.resource.group));
+
+/** A discovery row of `apiVersion` as the resource the client addresses. */
+function resourceInfoOf(apiVersion: string, row: DiscoveryRow): ResourceInfo {
+  const slash = apiVersion.indexOf('/');
+  return {
+    kind: row.kind as Kind,
+    group: slash < 0 ? '' : apiVersion.slice(0, slash),
+    version: apiVersion.slice(slash + 1),
+    apiVersion,
+    resource: row.name,
+    singular: row.singularName ?? '',
+    namespaced: row.namespaced,
+    shortNames: row.shortNames ?? [],
+    categories: row.categories ?? [],
+    listKind: `${row.kind}List`,
+    verbs: row.verbs ?? [],
+    subresources: [],
+  };
+}
+
+/** metav1.APIResource, as a discovery document lists it. */
+interface DiscoveryRow {
+  readonly name: string;
+  readonly singularName?: string;
+  readonly namespaced: boolean;
+  readonly kind: string;
+  readonly verbs?: readonly ResourceInfo['verbs'][number][];
+  readonly shortNames?: readonly string[];
+  readonly categories?: readonly string[];
+}
+
 export function resourceOf(kind: Kind): ResourceInfo {
   return mustDefinitionFor(kind).resource;
 }
@@ -69,7 +119,8 @@ export function resourcePath(
   return pathOf(resourceOf(kind), namespace, name, subresource);
 }
 
-function pathOf(
+/** The REST path of a collection or object of any resource (see resourcePath). */
+export function pathOf(
   r: ResourceInfo,
   namespace: string | undefined,
   name?: string,
@@ -167,7 +218,12 @@ export class ApiClient {
     namespace: string | undefined,
     name: string,
   ): Promise<ApiResult<KindOf<K>>> {
-    return this.request('GET', resourcePath(kind, namespace, name));
+    return this.getAt(resourceOf(kind), namespace, name);
+  }
+
+  /** A get of any served resource, built-in or custom (see `discoverCustomResources`). */
+  getAt<T>(resource: ResourceInfo, namespace: string | undefined, name: string) {
+    return this.request<T>('GET', pathOf(resource, namespace, name));
   }
 
   list<K extends Kind>(
@@ -175,15 +231,59 @@ export class ApiClient {
     namespace: string | undefined,
     opts: ListOptions = {},
   ): Promise<ApiResult<KList<KindOf<K>>>> {
-    return this.request('GET', resourcePath(kind, namespace), { query: selectorQuery(opts) });
+    return this.listAt(resourceOf(kind), namespace, opts);
   }
 
-  create<T extends KObject>(obj: T): Promise<ApiResult<T>> {
+  listAt<T>(
+    resource: ResourceInfo,
+    namespace: string | undefined,
+    opts: ListOptions = {},
+  ): Promise<ApiResult<KList<T>>> {
+    return this.request('GET', pathOf(resource, namespace), { query: selectorQuery(opts) });
+  }
+
+  async create<T extends KObject>(obj: T): Promise<ApiResult<T>> {
     // A manifest without a namespace is created in the default one, as kubectl does.
     const namespace = obj.metadata?.namespace ?? NAMESPACE_DEFAULT;
-    // A manifest of another served version of its kind goes to that version (events.k8s.io/v1).
-    const served = definitionForVersion(obj.apiVersion, obj.kind)?.resource ?? resourceOf(obj.kind);
-    return this.request('POST', pathOf(served, namespace), { body: obj });
+    const served = await this.mapping(obj);
+    if (!served.ok) return served;
+    return this.request('POST', pathOf(served.value, namespace), { body: obj });
+  }
+
+  /**
+   * The resource a manifest is written to: a built-in kind's own (or another served version of
+   * it, events.k8s.io/v1), else what discovery of its group version reports, as kubectl's
+   * RESTMapper finds custom resources. A kind discovery does not list is a 404 with kubectl's
+   * "no matches for kind" message.
+   */
+  async mapping(obj: {
+    readonly apiVersion: string;
+    readonly kind: string;
+  }): Promise<ApiResult<ResourceInfo>> {
+    const builtin = definitionForVersion(obj.apiVersion, obj.kind)?.resource ?? builtinOfGroup(obj);
+    if (builtin !== undefined) return { ok: true, status: 200, value: builtin };
+    const documentPath = obj.apiVersion.includes('/')
+      ? `/apis/${obj.apiVersion}`
+      : `/api/${obj.apiVersion}`;
+    const doc = await this.request<{ resources?: readonly DiscoveryRow[] }>('GET', documentPath);
+    if (!doc.ok && doc.status !== 404) return doc;
+    const row = doc.ok
+      ? doc.value.resources?.find((r) => r.kind === obj.kind && !r.name.includes('/'))
+      : undefined;
+    if (row === undefined) {
+      const message = `no matches for kind ${JSON.stringify(obj.kind)} in version ${JSON.stringify(obj.apiVersion)}`;
+      const error: Status = {
+        apiVersion: 'v1',
+        kind: 'Status',
+        metadata: {},
+        status: 'Failure',
+        message,
+        reason: 'NotFound',
+        code: 404,
+      };
+      return { ok: false, status: 404, error };
+    }
+    return { ok: true, status: 200, value: resourceInfoOf(obj.apiVersion, row) };
   }
 
   /**
@@ -191,9 +291,18 @@ export class ApiClient {
    * `--force-conflicts` when `force`): creates it, or sets the fields it sets. Unknown fields
    * are refused (fieldValidation=Strict).
    */
-  apply<T extends KObject>(obj: T, fieldManager: string, force = false): Promise<ApiResult<T>> {
-    const served = definitionForVersion(obj.apiVersion, obj.kind)?.resource ?? resourceOf(obj.kind);
-    const path = pathOf(served, obj.metadata?.namespace ?? NAMESPACE_DEFAULT, obj.metadata?.name);
+  async apply<T extends KObject>(
+    obj: T,
+    fieldManager: string,
+    force = false,
+  ): Promise<ApiResult<T>> {
+    const served = await this.mapping(obj);
+    if (!served.ok) return served;
+    const path = pathOf(
+      served.value,
+      obj.metadata?.namespace ?? NAMESPACE_DEFAULT,
+      obj.metadata?.name,
+    );
     return this.request('PATCH', path, {
       body: obj,
       contentType: 'application/apply-patch+yaml',
@@ -224,10 +333,17 @@ export class ApiClient {
     patch: unknown,
     contentType: PatchContentType = 'application/merge-patch+json',
   ): Promise<ApiResult<KindOf<K>>> {
-    return this.request('PATCH', resourcePath(kind, namespace, name), {
-      body: patch,
-      contentType,
-    });
+    return this.patchAt(resourceOf(kind), namespace, name, patch, contentType);
+  }
+
+  patchAt<T>(
+    resource: ResourceInfo,
+    namespace: string | undefined,
+    name: string,
+    patch: unknown,
+    contentType: PatchContentType = 'application/merge-patch+json',
+  ): Promise<ApiResult<T>> {
+    return this.request('PATCH', pathOf(resource, namespace, name), { body: patch, contentType });
   }
 
   delete<K extends Kind>(
@@ -236,9 +352,43 @@ export class ApiClient {
     name: string,
     opts: Pick<DeleteOptions, 'gracePeriodSeconds' | 'preconditions' | 'propagationPolicy'> = {},
   ): Promise<ApiResult<KindOf<K>>> {
-    return this.request('DELETE', resourcePath(kind, namespace, name), {
+    return this.deleteAt(resourceOf(kind), namespace, name, opts);
+  }
+
+  deleteAt<T>(
+    resource: ResourceInfo,
+    namespace: string | undefined,
+    name: string,
+    opts: Pick<DeleteOptions, 'gracePeriodSeconds' | 'preconditions' | 'propagationPolicy'> = {},
+  ): Promise<ApiResult<T>> {
+    return this.request('DELETE', pathOf(resource, namespace, name), {
       body: { kind: 'DeleteOptions', apiVersion: 'v1', ...opts },
     });
+  }
+
+  /**
+   * The resources discovery lists in the groups no built-in kind is served from: the custom
+   * resources, as upstream's controllers find them (discovery's ServerPreferredResources).
+   */
+  async discoverCustomResources(): Promise<ApiResult<ResourceInfo[]>> {
+    const groups = await this.request<{
+      groups?: readonly { name: string; preferredVersion?: { groupVersion: string } }[];
+    }>('GET', '/apis');
+    if (!groups.ok) return groups;
+    const found: ResourceInfo[] = [];
+    for (const g of groups.value.groups ?? []) {
+      const gv = g.preferredVersion?.groupVersion;
+      if (gv === undefined || BUILTIN_GROUPS.has(g.name)) continue;
+      const doc = await this.request<{ resources?: readonly DiscoveryRow[] }>('GET', `/apis/${gv}`);
+      if (!doc.ok) {
+        if (doc.status === 404) continue;
+        return doc;
+      }
+      for (const row of doc.value.resources ?? []) {
+        if (!row.name.includes('/')) found.push(resourceInfoOf(gv, row));
+      }
+    }
+    return { ok: true, status: 200, value: found };
   }
 
   bind(namespace: string, podName: string, nodeName: string): Promise<ApiResult<Status>> {
@@ -254,6 +404,15 @@ export class ApiClient {
     opts: WatchOptions,
     handlers: WatchHandlers,
   ): ClientStream {
+    return this.watchAt(resourceOf(kind), namespace, opts, handlers);
+  }
+
+  watchAt(
+    resource: ResourceInfo,
+    namespace: string | undefined,
+    opts: WatchOptions,
+    handlers: WatchHandlers,
+  ): ClientStream {
     const query: Record<string, string> = { ...selectorQuery(opts), watch: 'true' };
     if (opts.resourceVersion !== undefined) query.resourceVersion = opts.resourceVersion;
     if (opts.allowWatchBookmarks) query.allowWatchBookmarks = 'true';
@@ -261,7 +420,7 @@ export class ApiClient {
     const req: ApiRequest = {
       kind: 'http',
       method: 'GET',
-      path: resourcePath(kind, namespace),
+      path: pathOf(resource, namespace),
       query,
       ...this.authorization(),
     };

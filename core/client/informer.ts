@@ -5,7 +5,8 @@ import type { Kind, KindOf } from '../api/types.ts';
 import type { ProcessPorts } from '../ports/process.ts';
 import type { ClientStream } from '../ports/transport.ts';
 import { deepFreeze } from '../util/freeze.ts';
-import type { ApiClient, ListOptions } from './api-client.ts';
+import { resourceOf, type ApiClient, type ListOptions } from './api-client.ts';
+import type { ResourceInfo } from '../api/resources.ts';
 
 export interface EventHandlers<T> {
   onAdd?(obj: T): void;
@@ -16,6 +17,11 @@ export interface EventHandlers<T> {
 
 export interface InformerOptions extends ListOptions {
   readonly namespace?: string;
+  /**
+   * The resource to list and watch when it is not the kind's built-in one (a custom resource
+   * found through discovery).
+   */
+  readonly resource?: ResourceInfo;
   /** Periodic onUpdate(obj, obj) for every cached object; 0 disables (client-go resyncPeriod). */
   readonly resyncUs?: number;
 }
@@ -116,7 +122,8 @@ export class Informer<K extends Kind> {
 
   private async listAndWatch(): Promise<void> {
     while (!this.stopped) {
-      const r = await this.client.list(this.kind, this.options.namespace, this.options);
+      const resource = this.options.resource ?? resourceOf(this.kind);
+      const r = await this.client.listAt<KindOf<K>>(resource, this.options.namespace, this.options);
       if (r.ok) {
         this.replace(r.value.items as KindOf<K>[], r.value.metadata.resourceVersion ?? '');
         this.watch();
@@ -131,8 +138,8 @@ export class Informer<K extends Kind> {
     let expired = false;
     const timeoutSeconds =
       MIN_WATCH_TIMEOUT_SECONDS + this.ports.random.int(MIN_WATCH_TIMEOUT_SECONDS);
-    this.stream = this.client.watch(
-      this.kind,
+    this.stream = this.client.watchAt(
+      this.options.resource ?? resourceOf(this.kind),
       this.options.namespace,
       { ...this.options, resourceVersion: this.lastRv, allowWatchBookmarks: true, timeoutSeconds },
       {

@@ -73,11 +73,16 @@ async function untilAnswered<T>(
   }
 }
 
-/** A system namespace the API server has not created yet: wait for it. */
-const missingSystemNamespace = (r: ApiResult<unknown>): boolean =>
+/**
+ * A system namespace the API server has not created yet, or a custom resource whose
+ * CustomResourceDefinition (earlier in the scenario, so checked at load) the API server has not
+ * Established yet: wait for it.
+ */
+const notYetThere = (r: ApiResult<unknown>): boolean =>
   !r.ok &&
   r.status === 404 &&
-  SYSTEM_NAMESPACES.some((ns) => r.error.message === `namespaces "${ns}" not found`);
+  (SYSTEM_NAMESPACES.some((ns) => r.error.message === `namespaces "${ns}" not found`) ||
+    (r.error.message ?? '').startsWith('no matches for kind '));
 
 function targetOf(kind: string, namespace: string | undefined, name: string): string {
   const namespaced = definitionFor(kind)?.resource.namespaced ?? true;
@@ -90,7 +95,7 @@ const namespaceOf = (kind: string, namespace: string | undefined): string =>
 /** Creates one of spec.objects. */
 export async function createObject(ctx: ActionContext, m: Manifest): Promise<void> {
   const o = m.object;
-  const r = await untilAnswered(ctx.ports, () => ctx.api.create(o), missingSystemNamespace);
+  const r = await untilAnswered(ctx.ports, () => ctx.api.create(o), notYetThere);
   // A 409 after a retry is the earlier attempt's create, whose answer was lost.
   if (r.ok || (r.status === 409 && r.retried)) return;
   const message = r.error.message ?? '';
@@ -190,7 +195,7 @@ async function apply(ctx: ActionContext, m: Manifest): Promise<void> {
   const r = await untilAnswered(
     ctx.ports,
     () => ctx.api.apply(o, FIELD_MANAGER, true),
-    missingSystemNamespace,
+    notYetThere,
   );
   const name = o.metadata?.name ?? '';
   traced(ctx, 'apply', o.kind, o.metadata?.namespace, name, r);

@@ -1,9 +1,14 @@
 import { dirname } from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import { isLabelValue, isQualifiedName } from '../../core/api/content-checks.ts';
-import { definitionFor, DEFINITIONS, type RangeConfig } from '../../core/api/kinds/index.ts';
+import {
+  DefinitionCatalog,
+  definitionFor,
+  DEFINITIONS,
+  type RangeConfig,
+} from '../../core/api/kinds/index.ts';
 import { isQuantityError, parseQuantity } from '../../core/api/quantity.ts';
-import { checkManifest } from '../../core/apiserver/registry/manifest-check.ts';
+import { checkManifest, learnManifest } from '../../core/apiserver/registry/manifest-check.ts';
 import {
   any,
   bool,
@@ -500,15 +505,20 @@ function resolveManifests(
   const known = new Map<string, string>();
   for (const name of nodeNames(raw.spec.cluster)) known.set(nodeKey(name), 'a node of the cluster');
   const ranges = clusterSpecOf(raw.spec.cluster).apiServer?.ranges ?? {};
+  // Custom resources a CustomResourceDefinition of the file declares are served to the
+  // manifests after it, as they will be once the API server has Established it.
+  const catalog = new DefinitionCatalog(DEFINITIONS);
   for (const m of objects) {
-    problems.push(...manifestProblems(m, false, ranges));
+    const found = manifestProblems(m, false, ranges, catalog);
+    problems.push(...found);
+    if (found.length === 0) learnManifest(catalog, m.object);
     const key = keyOf(m.object);
     if (key === undefined) continue;
     const earlier = known.get(key);
     if (earlier !== undefined) problems.push(`${m.at([])}: the same object as ${earlier}`);
     else known.set(key, m.source);
   }
-  const applied = resolveApplies(raw, source, r, known, ranges, problems);
+  const applied = resolveApplies(raw, source, r, known, ranges, catalog, problems);
   const nodes = [...known.keys()]
     .filter((k) => k.startsWith(NODE_KEY))
     .map((k) => k.slice(NODE_KEY.length));
@@ -535,6 +545,7 @@ function resolveApplies(
   r: Resolution,
   known: Map<string, string>,
   ranges: RangeConfig,
+  catalog: DefinitionCatalog,
   problems: string[],
 ): Map<number, Manifest[]> {
   const order = (raw.spec.actions ?? [])
@@ -552,7 +563,9 @@ function resolveApplies(
         );
         continue;
       }
-      problems.push(...manifestProblems(m, known.has(key), ranges));
+      const found = manifestProblems(m, known.has(key), ranges, catalog);
+      problems.push(...found);
+      if (found.length === 0) learnManifest(catalog, m.object);
       if (!known.has(key)) known.set(key, m.source);
     }
     applied.set(i, manifests);
@@ -579,8 +592,13 @@ function actionProblems(
 }
 
 /** checkManifest's problems of `m`; for an existing object, those of the fields it sets. */
-function manifestProblems(m: Manifest, exists: boolean, ranges: RangeConfig): string[] {
-  return checkManifest(m.object, { ranges })
+function manifestProblems(
+  m: Manifest,
+  exists: boolean,
+  ranges: RangeConfig,
+  catalog: DefinitionCatalog,
+): string[] {
+  return checkManifest(m.object, { ranges, catalog })
     .filter((p) => !exists || (p.type !== 'FieldValueRequired' && sets(m.object, p.field)))
     .map((p) => `${m.at(p.field)}: ${p.message}`);
 }

@@ -6,6 +6,7 @@
  * names, so adding a kind is adding one definition file to kinds/index.ts.
  */
 import type { FieldError } from '../field-error.ts';
+import type { PatchContentType } from '../http.ts';
 import type { FieldSet } from '../field-selectors.ts';
 import type { DeleteOptions, LabelSelector, ObjectMeta } from '../meta-types.ts';
 import type { ResourceInfo, Verb } from '../resources.ts';
@@ -82,6 +83,33 @@ export interface ResourceDefinition<T extends KObject = KObject> {
    * of that kind's objects (see StoredAs).
    */
   readonly storedAs?: StoredAs<T>;
+  /**
+   * The store folder of the objects when it is not the resource name: custom resources live
+   * under `<group>/<plural>`, as upstream keeps them, so they never share a built-in's keys.
+   */
+  readonly storageResource?: string;
+  /**
+   * The patch content types served, when not all four: strategic merge needs the Go types'
+   * struct tags, so upstream answers a custom resource's with 415.
+   */
+  readonly patchTypes?: readonly PatchContentType[];
+  /**
+   * The fields of `obj` its schema does not declare, and `obj` without them, for kinds whose
+   * schema is not a built-in type (custom resources: their structural schema's pruning).
+   */
+  unknownFields?(obj: T): { readonly value: T; readonly unknown: readonly string[] };
+  /**
+   * The resources an object of this kind adds to the API once created and accepted (a
+   * CustomResourceDefinition's served versions): what a check of manifests without a cluster
+   * (scenario files) must know of later manifests of the same file.
+   */
+  serves?(obj: T): readonly ResourceDefinition[];
+  /**
+   * What reading a stored object of this version does before it is served: a custom
+   * resource's schema defaults, which upstream's decoder applies to what it reads from storage,
+   * so a default added to a CRD later shows in objects stored before.
+   */
+  onRead?(obj: T): T;
 }
 
 /** Configured ranges by their flag ("service-cluster-ip-range"); a missing one has its default. */

@@ -1,7 +1,8 @@
 /**
- * Every kind ksim serves, and the lookups over them. To add a kind, write its definition file
- * and list it here: the registry, the API server, the client paths and the discovery table all
- * follow.
+ * Every built-in kind ksim serves, and the lookups over them. To add a kind, write its
+ * definition file and list it here: the registry, the API server, the client paths and the
+ * discovery table all follow. Custom resources are served by each API server's own catalog
+ * (catalog.ts), which starts from these.
  */
 import { assert } from '../../util/assert.ts';
 import { fieldInvalid, type FieldError } from '../field-error.ts';
@@ -12,6 +13,7 @@ import { CLUSTER_ROLE } from './cluster-role.ts';
 import { CLUSTER_ROLE_BINDING } from './cluster-role-binding.ts';
 import { CONFIG_MAP } from './config-map.ts';
 import type { ResourceDefinition } from './definition.ts';
+import { DefinitionCatalog } from './catalog.ts';
 import { ENDPOINTS } from './endpoints.ts';
 import { EVENT } from './event.ts';
 import { INGRESS } from './ingress.ts';
@@ -48,8 +50,10 @@ import { SELF_SUBJECT_RULES_REVIEW } from './self-subject-rules-review.ts';
 import { SUBJECT_ACCESS_REVIEW } from './subject-access-review.ts';
 import { ROLE } from './role.ts';
 import { ROLE_BINDING } from './role-binding.ts';
+import { CUSTOM_RESOURCE_DEFINITION } from './custom-resource-definition.ts';
 
 export type * from './definition.ts';
+export { DefinitionCatalog } from './catalog.ts';
 export { configuredRange } from './common.ts';
 export { humanDuration } from './duration.ts';
 export { podBinding } from './pod-binding.ts';
@@ -98,67 +102,40 @@ const SERVED: readonly ResourceDefinition[] = [
   CLUSTER_ROLE,
   ROLE_BINDING,
   ROLE,
+  CUSTOM_RESOURCE_DEFINITION,
 ];
 
-/** Sorted by group then resource, the order discovery documents list them in. */
-export const DEFINITIONS: readonly ResourceDefinition[] = [...SERVED].sort(
-  (a, b) =>
-    compare(a.resource.group, b.resource.group) ||
-    compare(a.resource.resource, b.resource.resource),
-);
+/** The built-in kinds: what every API server serves before any custom resource. */
+export const BUILTIN_CATALOG = new DefinitionCatalog(SERVED);
 
-function compare(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
+/** The built-in definitions, sorted by group then resource (discovery's order). */
+export const DEFINITIONS: readonly ResourceDefinition[] = BUILTIN_CATALOG.all;
 
-/** A kind's own definition: the one that stores it, not another version's view of it. */
-const byKind = new Map<string, ResourceDefinition>(
-  DEFINITIONS.filter((d) => d.storedAs === undefined).map((d) => [d.resource.kind, d]),
-);
-const byPath = new Map<string, ResourceDefinition>(
-  DEFINITIONS.map((d) => [`${d.resource.apiVersion}|${d.resource.resource}`, d]),
-);
-
-for (const d of DEFINITIONS) {
-  if (d.storedAs === undefined) continue;
-  const storage = byKind.get(d.storedAs.kind)?.resource;
-  assert(
-    storage !== undefined &&
-      storage.resource === d.resource.resource &&
-      storage.namespaced === d.resource.namespaced,
-    `${d.resource.apiVersion} ${d.resource.resource} must have the resource name and scope of the ${d.storedAs.kind} storage it is served from`,
-  );
-}
-
-const byVersionKind = new Map<string, ResourceDefinition>(
-  DEFINITIONS.map((d) => [`${d.resource.apiVersion}|${d.resource.kind}`, d]),
-);
-
-/** The definition serving `kind` at `apiVersion`: the kind's own, or another version of it. */
+/** The built-in definition serving `kind` at `apiVersion`: the kind's own, or another version. */
 export function definitionForVersion(
   apiVersion: string,
   kind: string,
 ): ResourceDefinition | undefined {
-  return byVersionKind.get(`${apiVersion}|${kind}`);
+  return BUILTIN_CATALOG.forVersion(apiVersion, kind);
 }
 
 export function definitionFor(kind: string): ResourceDefinition | undefined {
-  return byKind.get(kind);
+  return BUILTIN_CATALOG.forKind(kind);
 }
 
 /** For kinds the caller knows are served; crashes on anything else. */
 export function mustDefinitionFor<K extends Kind>(kind: K): ResourceDefinition<KindOf<K>> {
-  const d = byKind.get(kind);
+  const d = BUILTIN_CATALOG.forKind(kind);
   assert(d !== undefined, `no resource serves kind ${JSON.stringify(kind)}`);
   return d as unknown as ResourceDefinition<KindOf<K>>;
 }
 
-/** The resource a URL names: "apps/v1" and "replicasets". */
+/** The built-in resource a URL names: "apps/v1" and "replicasets". */
 export function definitionForPath(
   apiVersion: string,
   resource: string,
 ): ResourceDefinition | undefined {
-  return byPath.get(`${apiVersion}|${resource}`);
+  return BUILTIN_CATALOG.forPath(apiVersion, resource);
 }
 
 /** Defaulting of any kind, as the API server applies it to a decoded body. */

@@ -10,6 +10,7 @@ import type { Status } from '../../api/status-types.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { Random } from '../../ports/random.ts';
 import type { AdmissionChain } from '../admission/chain.ts';
+import type { ResourceDefinition } from '../../api/kinds/index.ts';
 import { collectionPrefix, objectKey } from '../keys.ts';
 import type { RangeAllocations } from './allocations.ts';
 import type { RequestInfo } from '../request-info.ts';
@@ -91,11 +92,23 @@ export function answer<T>(r: T | Status, okCode = 200, ctx?: RequestContext): Ap
 }
 
 export function keyFor(info: RequestInfo, name: string): string {
-  return objectKey(info.resource.resource, scopeOf(info.resource, info.namespace), name);
+  return objectKey(
+    storageResourceOf(info.definition),
+    scopeOf(info.resource, info.namespace),
+    name,
+  );
 }
 
 export function prefixFor(info: RequestInfo): string {
-  return collectionPrefix(info.resource.resource, scopeOf(info.resource, info.namespace));
+  return collectionPrefix(
+    storageResourceOf(info.definition),
+    scopeOf(info.resource, info.namespace),
+  );
+}
+
+/** The store folder of a definition's objects. */
+export function storageResourceOf(def: ResourceDefinition): string {
+  return def.storageResource ?? def.resource.resource;
 }
 
 function scopeOf(resource: ResourceInfo, namespace: string | undefined): string | undefined {

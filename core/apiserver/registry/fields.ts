@@ -48,6 +48,8 @@ export function checkFields<T>(ctx: RequestContext, info: RequestInfo, obj: T): 
 
 /** `obj` without the fields its kind does not declare, and their paths (`spec.replica`). */
 export function unknownFields<T>(info: RequestInfo, obj: T): Pruned<T> {
+  const own = info.definition.unknownFields?.(obj as never);
+  if (own !== undefined) return { value: own.value as T, unknown: [...own.unknown] };
   const type = kindType(info.resource.apiVersion, info.resource.kind);
   return type === undefined ? { value: obj, unknown: [] } : pruneUnknownFields(obj, type);
 }

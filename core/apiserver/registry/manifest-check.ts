@@ -11,11 +11,10 @@
  * namespace's existence) and conflicts with stored objects. Scenario files use this to refuse a bad manifest before any simulation runs.
  */
 import {
+  BUILTIN_CATALOG,
   configuredRange,
-  DEFINITIONS,
-  definitionFor,
-  definitionForVersion,
   type AllocationContext,
+  type DefinitionCatalog,
   type RangeConfig,
   type ResourceDefinition,
 } from '../../api/kinds/index.ts';
@@ -48,15 +47,25 @@ const PLACEHOLDER_SUFFIX = 'bcdfg';
 /** Every problem a create of `manifest` would be refused for before it reaches the store. */
 export function checkManifest(
   manifest: unknown,
-  options: { readonly ranges?: RangeConfig } = {},
+  options: {
+    readonly ranges?: RangeConfig;
+    /** What is served: the built-in kinds, plus custom resources declared earlier. */
+    readonly catalog?: DefinitionCatalog;
+  } = {},
 ): ManifestProblem[] {
   if (typeof manifest !== 'object' || manifest === null || Array.isArray(manifest)) {
     return [{ field: [], message: 'a manifest must be a mapping with apiVersion, kind, metadata' }];
   }
+  const catalog = options.catalog ?? BUILTIN_CATALOG;
   const m = manifest as { apiVersion?: unknown; kind?: unknown; metadata?: unknown };
-  const served = servedDefinition(m.apiVersion, m.kind);
+  const served = servedDefinition(catalog, m.apiVersion, m.kind);
   if (typeof served === 'string')
-    return [{ field: served === KIND ? ['kind'] : ['apiVersion'], message: servedMessage(m) }];
+    return [
+      {
+        field: served === KIND ? ['kind'] : ['apiVersion'],
+        message: servedMessage(catalog, m),
+      },
+    ];
   const metadata = (typeof m.metadata === 'object' && m.metadata !== null ? m.metadata : {}) as {
     namespace?: unknown;
   };
@@ -74,12 +83,29 @@ export function checkManifest(
   }
   const decoded = decodeObject(info, storedBody(info, shaped));
   if (errors.isStatus(decoded)) return [{ field: [], message: decoded.message ?? '' }];
-  return validationProblems(decoded, options.ranges ?? {});
+  return validationProblems(catalog, decoded, options.ranges ?? {});
+}
+
+/**
+ * What a valid manifest adds to `catalog` once created (a CustomResourceDefinition's versions),
+ * so that later manifests of the same file may be its instances.
+ */
+export function learnManifest(catalog: DefinitionCatalog, manifest: unknown): void {
+  const m = manifest as { apiVersion?: unknown; kind?: unknown; metadata?: { name?: unknown } };
+  const served = servedDefinition(catalog, m.apiVersion, m.kind);
+  if (typeof served === 'string' || served.serves === undefined) return;
+  const name = m.metadata?.name;
+  if (typeof name !== 'string') return;
+  catalog.set(name, served.serves(manifest as KObject));
 }
 
 /** The create's defaulting, built-in admission, PrepareForCreate and validation (create.ts). */
-function validationProblems(decoded: KObject, ranges: RangeConfig): ManifestProblem[] {
-  const def = definitionFor(decoded.kind);
+function validationProblems(
+  catalog: DefinitionCatalog,
+  decoded: KObject,
+  ranges: RangeConfig,
+): ManifestProblem[] {
+  const def = catalog.forKind(decoded.kind);
   if (def === undefined) return [];
   const meta = decoded.metadata;
   const name = meta.name || (meta.generateName ? `${meta.generateName}${PLACEHOLDER_SUFFIX}` : '');
@@ -125,25 +151,28 @@ function emptyRanges(def: ResourceDefinition, ranges: RangeConfig): AllocationCo
 const KIND = 'kind';
 const VERSION = 'apiVersion';
 
-function servedDefinition(apiVersion: unknown, kind: unknown) {
-  if (typeof kind !== 'string' || definitionFor(kind) === undefined) return KIND;
-  const d = typeof apiVersion === 'string' ? definitionForVersion(apiVersion, kind) : undefined;
+function servedDefinition(catalog: DefinitionCatalog, apiVersion: unknown, kind: unknown) {
+  if (typeof kind !== 'string' || catalog.all.every((d) => d.resource.kind !== kind)) return KIND;
+  const d = typeof apiVersion === 'string' ? catalog.forVersion(apiVersion, kind) : undefined;
   return d ?? VERSION;
 }
 
 /** Why the kind or version is not served, with what is. */
-function servedMessage(m: { apiVersion?: unknown; kind?: unknown }): string {
+function servedMessage(
+  catalog: DefinitionCatalog,
+  m: { apiVersion?: unknown; kind?: unknown },
+): string {
   const kind = typeof m.kind === 'string' ? m.kind : undefined;
-  const versions = DEFINITIONS.filter((d) => d.resource.kind === kind).map(
-    (d) => d.resource.apiVersion,
-  );
+  const versions = catalog.all
+    .filter((d) => d.resource.kind === kind)
+    .map((d) => d.resource.apiVersion);
   if (kind !== undefined && versions.length > 0 && typeof m.apiVersion !== 'string') {
     return `apiVersion is required (${kind} is served as ${versions.join(', ')})`;
   }
   if (kind !== undefined && versions.length > 0) {
     return `${JSON.stringify(m.apiVersion)} is not a served version of ${kind} (served: ${versions.join(', ')})`;
   }
-  const kinds = [...new Set(DEFINITIONS.map((d) => d.resource.kind))].sort();
+  const kinds = [...new Set(catalog.all.map((d) => d.resource.kind))].sort();
   const what = kind === undefined ? 'a manifest needs a kind' : `kind ${kind} is not served`;
   return `${what} (served kinds: ${kinds.join(', ')})`;
 }

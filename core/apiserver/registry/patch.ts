@@ -69,8 +69,9 @@ export async function patchObject(
   path: WritePath,
 ): Promise<PatchOutcome> {
   const updated = (result: KObject | Status): PatchOutcome => ({ result, created: false });
-  if (!isPatchContentType(contentType)) {
-    return updated(errors.unsupportedMediaType(PATCH_CONTENT_TYPES));
+  const served = info.definition.patchTypes ?? PATCH_CONTENT_TYPES;
+  if (!isPatchContentType(contentType) || !served.includes(contentType)) {
+    return updated(errors.unsupportedMediaType(served));
   }
   switch (contentType) {
     case 'application/json-patch+json':

@@ -19,7 +19,15 @@ import { describeFailure } from '../common/api-errors.ts';
 import { waitForCacheSync } from '../common/cache-sync.ts';
 import type { Controller } from '../common/controller.ts';
 import type { SharedInformers } from '../common/shared-informers.ts';
-import { deletableResources, resolveReferenceKind } from './deletable-resources.ts';
+import {
+  customKey,
+  deletableResources,
+  isDeletable,
+  resolveReferenceKind,
+  type ResolvedKind,
+} from './deletable-resources.ts';
+import { Informer as ResourceInformer } from '../../client/informer.ts';
+import type { ResourceInfo } from '../../api/resources.ts';
 import { GraphBuilder, hasFinalizer } from './graph-builder.ts';
 import { describeIdentity, type GraphNode, type ObjectIdentity } from './graph.ts';
 
@@ -36,6 +44,10 @@ const FINALIZER_RETRY_INITIAL_US = 10_000;
 const FINALIZER_RETRY_FACTOR = 5;
 
 const STRATEGIC_MERGE: PatchContentType = 'application/strategic-merge-patch+json';
+const MERGE: PatchContentType = 'application/merge-patch+json';
+
+/** How often discovery is read again for custom resources to monitor (upstream's 30 s resync). */
+const DISCOVERY_RESYNC_US = 30_000_000;
 
 type Outcome =
   | { readonly kind: 'done' }
@@ -64,6 +76,9 @@ export class GarbageCollector implements Controller {
   private readonly attemptToDelete: WorkQueue<GraphNode>;
   private readonly attemptToOrphan: WorkQueue<GraphNode>;
   private readonly monitors: Informer<Kind>[] = [];
+  /** Custom resources found through discovery, by apiVersion and kind, and their monitors. */
+  private readonly customResources = new Map<string, ResourceInfo>();
+  private readonly customMonitors = new Map<string, Informer<Kind>>();
 
   constructor(
     private readonly ports: ProcessPorts,
@@ -84,39 +99,78 @@ export class GarbageCollector implements Controller {
         }),
     });
     for (const def of deletableResources()) {
-      const { apiVersion, kind } = def.resource;
-      const identity = (obj: KObject): ObjectIdentity => ({
-        apiVersion,
-        kind,
-        name: obj.metadata.name ?? '',
-        uid: obj.metadata.uid ?? '',
-        namespace: obj.metadata.namespace ?? '',
-      });
-      const inf = informers.informer(kind);
-      inf.addEventHandler({
-        onAdd: (obj) =>
-          this.graph.process({
-            kind: 'observed',
-            identity: identity(obj),
-            meta: obj.metadata,
-            oldMeta: undefined,
-          }),
-        onUpdate: (old, obj) =>
-          this.graph.process({
-            kind: 'observed',
-            identity: identity(obj),
-            meta: obj.metadata,
-            oldMeta: old.metadata,
-          }),
-        onDelete: (obj) =>
-          this.graph.process({ kind: 'deleted', identity: identity(obj), virtual: false }),
-      });
+      const inf = informers.informer(def.resource.kind);
+      this.monitor(inf, def.resource.apiVersion, def.resource.kind);
       this.monitors.push(inf);
     }
   }
 
+  /** Feeds the graph with the events of `inf`, whose objects are `apiVersion` `kind`. */
+  private monitor(inf: Informer<Kind>, apiVersion: string, kind: string): void {
+    const identity = (obj: KObject): ObjectIdentity => ({
+      apiVersion,
+      kind,
+      name: obj.metadata.name ?? '',
+      uid: obj.metadata.uid ?? '',
+      namespace: obj.metadata.namespace ?? '',
+    });
+    inf.addEventHandler({
+      onAdd: (obj) =>
+        this.graph.process({
+          kind: 'observed',
+          identity: identity(obj),
+          meta: obj.metadata,
+          oldMeta: undefined,
+        }),
+      onUpdate: (old, obj) =>
+        this.graph.process({
+          kind: 'observed',
+          identity: identity(obj),
+          meta: obj.metadata,
+          oldMeta: old.metadata,
+        }),
+      onDelete: (obj) =>
+        this.graph.process({ kind: 'deleted', identity: identity(obj), virtual: false }),
+    });
+  }
+
+  /**
+   * garbagecollector.go Sync: the custom resources discovery lists are monitored from when
+   * they appear, and no longer once they are gone.
+   */
+  private async syncCustomMonitors(): Promise<void> {
+    while (true) {
+      const found = await this.api.discoverCustomResources();
+      if (found.ok) {
+        const now = new Map(
+          found.value.filter(isDeletable).map((r) => [customKey(r.apiVersion, r.kind), r]),
+        );
+        for (const [key, inf] of [...this.customMonitors]) {
+          if (now.has(key)) continue;
+          inf.stop();
+          this.customMonitors.delete(key);
+          this.customResources.delete(key);
+        }
+        for (const [key, r] of now) {
+          this.customResources.set(key, r);
+          if (this.customMonitors.has(key)) continue;
+          const inf = new ResourceInformer(this.ports, this.api, r.kind, { resource: r });
+          this.monitor(inf, r.apiVersion, r.kind);
+          this.customMonitors.set(key, inf);
+          inf.start();
+        }
+      }
+      await this.ports.clock.sleep(DISCOVERY_RESYNC_US);
+    }
+  }
+
+  private resolve(apiVersion: string, kind: string): ResolvedKind | undefined {
+    return resolveReferenceKind(apiVersion, kind, this.customResources);
+  }
+
   async run(): Promise<void> {
     await waitForCacheSync(this.ports.clock, this.monitors);
+    this.ports.spawn(() => this.syncCustomMonitors());
     for (let i = 0; i < this.options.workers; i++) {
       this.ports.spawn(() => this.deleteWorker());
       this.ports.spawn(() => this.orphanWorker());
@@ -124,6 +178,7 @@ export class GarbageCollector implements Controller {
   }
 
   stop(): void {
+    for (const inf of this.customMonitors.values()) inf.stop();
     this.attemptToDelete.shutDown();
     this.attemptToOrphan.shutDown();
   }
@@ -287,7 +342,7 @@ export class GarbageCollector implements Controller {
     if (absent.has({ ...coordinates, namespace: '' })) return { kind: 'dangling' };
     if (absent.has({ ...coordinates, namespace: item.identity.namespace }))
       return { kind: 'dangling' };
-    const resolved = resolveReferenceKind(ref.apiVersion, ref.kind);
+    const resolved = this.resolve(ref.apiVersion, ref.kind);
     // Maybe a kind not served yet: retried, as upstream retries a REST mapping error.
     if (resolved === undefined) return unknownKind({ ...coordinates, namespace: '' });
     if (item.identity.namespace === '' && resolved.namespaced)
@@ -306,20 +361,20 @@ export class GarbageCollector implements Controller {
   }
 
   private async getObject(id: ObjectIdentity): Promise<Lookup> {
-    const resolved = resolveReferenceKind(id.apiVersion, id.kind);
+    const resolved = this.resolve(id.apiVersion, id.kind);
     if (resolved === undefined) return unknownKind(id);
     // A namespaced kind named without a namespace (by a cluster-scoped dependent) is nowhere.
     if (resolved.namespaced && id.namespace === '') return { kind: 'absent' };
-    const r = await this.api.get(resolved.kind, namespaceOf(resolved, id), id.name);
+    const r = await this.api.getAt<KObject>(resolved.resource, namespaceOf(resolved, id), id.name);
     if (r.ok) return { kind: 'found', obj: r.value };
     if (r.status === 404) return { kind: 'absent' };
     return { kind: 'error', message: `get ${describeIdentity(id)}: ${describeFailure(r)}` };
   }
 
   private async deleteObject(id: ObjectIdentity, policy: PropagationPolicy): Promise<Outcome> {
-    const resolved = resolveReferenceKind(id.apiVersion, id.kind);
+    const resolved = this.resolve(id.apiVersion, id.kind);
     if (resolved === undefined) return unknownKind(id);
-    const r = await this.api.delete(resolved.kind, namespaceOf(resolved, id), id.name, {
+    const r = await this.api.deleteAt(resolved.resource, namespaceOf(resolved, id), id.name, {
       preconditions: { uid: id.uid },
       propagationPolicy: policy,
     });
@@ -347,7 +402,11 @@ export class GarbageCollector implements Controller {
         uid: item.identity.uid,
       },
     };
-    return this.patchObject(item.identity, patch, true);
+    // Custom resources take no strategic merge patch: the references left, as a merge patch
+    // (upstream's jsonMergePatcher for a 415).
+    const kept = item.owners.filter((o) => !ownerUids.includes(o.uid));
+    const merge = { metadata: { ownerReferences: kept, uid: item.identity.uid } };
+    return this.patchObject(item.identity, patch, true, merge);
   }
 
   /** Makes every blocking reference of `item` non-blocking. */
@@ -355,10 +414,14 @@ export class GarbageCollector implements Controller {
     const refs = item.owners
       .filter((o) => o.blockOwnerDeletion === true)
       .map((o) => ({ ...o, blockOwnerDeletion: false }));
+    const unblocked = item.owners.map((o) =>
+      o.blockOwnerDeletion === true ? { ...o, blockOwnerDeletion: false } : o,
+    );
     return this.patchObject(
       item.identity,
       { metadata: { ownerReferences: refs, uid: item.identity.uid } },
       false,
+      { metadata: { ownerReferences: unblocked, uid: item.identity.uid } },
     );
   }
 
@@ -366,8 +429,10 @@ export class GarbageCollector implements Controller {
     id: ObjectIdentity,
     patch: unknown,
     goneIsFine: boolean,
+    mergePatch: unknown,
   ): Promise<Outcome> {
-    const r = await this.patchAt(id, patch, STRATEGIC_MERGE);
+    const custom = this.resolve(id.apiVersion, id.kind)?.custom === true;
+    const r = await this.patchAt(id, custom ? mergePatch : patch, custom ? MERGE : STRATEGIC_MERGE);
     if (r === undefined) return unknownKind(id);
     if (r.ok || (goneIsFine && r.status === 404)) return DONE;
     return failure(`patch ${describeIdentity(id)}`, r);
@@ -378,9 +443,15 @@ export class GarbageCollector implements Controller {
     patch: unknown,
     contentType: PatchContentType,
   ): Promise<ApiResult<KObject> | undefined> {
-    const resolved = resolveReferenceKind(id.apiVersion, id.kind);
+    const resolved = this.resolve(id.apiVersion, id.kind);
     if (resolved === undefined) return undefined;
-    return this.api.patch(resolved.kind, namespaceOf(resolved, id), id.name, patch, contentType);
+    return this.api.patchAt(
+      resolved.resource,
+      namespaceOf(resolved, id),
+      id.name,
+      patch,
+      contentType,
+    );
   }
 
   /**

@@ -11,7 +11,8 @@ import type { KList } from '../../api/meta-types.ts';
 import type { Pod } from '../../api/pod-types.ts';
 import { parseTime } from '../../api/time.ts';
 import type { KObject } from '../../api/types.ts';
-import { resourcePath, type ApiClient } from '../../client/api-client.ts';
+import { pathOf, resourcePath, type ApiClient } from '../../client/api-client.ts';
+import type { ResourceInfo } from '../../api/resources.ts';
 import { describeFailure } from '../common/api-errors.ts';
 
 /** v1.FinalizerKubernetes: the finalizer this controller owns. */
@@ -76,8 +77,13 @@ export class NamespacedResourcesDeleter {
     const deletedAtUs = parseTime(ns.metadata.deletionTimestamp ?? '') ?? this.nowUs();
     let estimate = 0;
     const errors: string[] = [];
-    for (const def of namespacedDeletableResources()) {
-      const r = await this.deleteAllOf(def, name, deletedAtUs);
+    const resources = namespacedDeletableResources().map((d) => d.resource);
+    // Custom resources are found through discovery, as upstream finds every resource.
+    const custom = await this.api.discoverCustomResources();
+    if (custom.ok) resources.push(...custom.value.filter(isNamespacedDeletable));
+    else errors.push(`discover custom resources: ${describeFailure(custom)}`);
+    for (const resource of resources) {
+      const r = await this.deleteAllOf(resource, name, deletedAtUs);
       if (r.kind === 'error') errors.push(r.message);
       else estimate = Math.max(estimate, r.estimateSeconds);
     }
@@ -88,21 +94,23 @@ export class NamespacedResourcesDeleter {
 
   /** deleteAllContentForGroupVersionResource. */
   private async deleteAllOf(
-    def: ResourceDefinition,
+    def: ResourceInfo,
     namespace: string,
     deletedAtUs: number,
   ): Promise<{ kind: 'ok'; estimateSeconds: number } | { kind: 'error'; message: string }> {
-    const kind = def.resource.kind;
-    const before = await this.api.list(kind, namespace);
+    const kind = def.kind;
+    const before = await this.api.listAt<KObject>(def, namespace);
+    // A resource gone meanwhile (its CustomResourceDefinition deleted) has nothing left.
+    if (!before.ok && before.status === 404) return { kind: 'ok', estimateSeconds: 0 };
     if (!before.ok) return { kind: 'error', message: listFailure(def, namespace, before) };
     if (before.value.items.length === 0) return { kind: 'ok', estimateSeconds: 0 };
     let estimate =
       kind === 'Pod' ? this.podEstimateSeconds(before.value.items as Pod[], deletedAtUs) : 0;
-    const deleting = def.resource.verbs.includes('deletecollection')
+    const deleting = def.verbs.includes('deletecollection')
       ? await this.deleteCollection(def, namespace)
       : await this.deleteEach(def, before.value.items);
     if (deleting !== undefined) return { kind: 'error', message: deleting };
-    const after = await this.api.list(kind, namespace);
+    const after = await this.api.listAt<KObject>(def, namespace);
     if (!after.ok) return { kind: 'error', message: listFailure(def, namespace, after) };
     const left = after.value.items;
     if (left.length > 0 && estimate === 0) {
@@ -110,7 +118,7 @@ export class NamespacedResourcesDeleter {
       if (!left.some((o) => (o.metadata.finalizers?.length ?? 0) > 0)) {
         return {
           kind: 'error',
-          message: `unexpected items still remain in namespace: ${namespace} for ${def.resource.resource}`,
+          message: `unexpected items still remain in namespace: ${namespace} for ${def.resource}`,
         };
       }
       estimate = FINALIZER_ESTIMATE_SECONDS;
@@ -119,31 +127,26 @@ export class NamespacedResourcesDeleter {
   }
 
   private async deleteCollection(
-    def: ResourceDefinition,
+    def: ResourceInfo,
     namespace: string,
   ): Promise<string | undefined> {
-    const r = await this.api.request<KList<KObject>>(
-      'DELETE',
-      resourcePath(def.resource.kind, namespace),
-      { body: { kind: 'DeleteOptions', apiVersion: 'v1', propagationPolicy: 'Background' } },
-    );
+    const r = await this.api.request<KList<KObject>>('DELETE', pathOf(def, namespace), {
+      body: { kind: 'DeleteOptions', apiVersion: 'v1', propagationPolicy: 'Background' },
+    });
     if (r.ok || r.status === 404) return undefined;
-    return `deletecollection ${def.resource.resource} in ${namespace}: ${describeFailure(r)}`;
+    return `deletecollection ${def.resource} in ${namespace}: ${describeFailure(r)}`;
   }
 
   private async deleteEach(
-    def: ResourceDefinition,
+    def: ResourceInfo,
     items: readonly KObject[],
   ): Promise<string | undefined> {
     for (const item of items) {
-      const r = await this.api.delete(
-        def.resource.kind,
-        item.metadata.namespace,
-        item.metadata.name ?? '',
-        { propagationPolicy: 'Background' },
-      );
+      const r = await this.api.deleteAt(def, item.metadata.namespace, item.metadata.name ?? '', {
+        propagationPolicy: 'Background',
+      });
       if (!r.ok && r.status !== 404) {
-        return `delete ${def.resource.resource} ${item.metadata.name}: ${describeFailure(r)}`;
+        return `delete ${def.resource} ${item.metadata.name}: ${describeFailure(r)}`;
       }
     }
     return undefined;
@@ -184,9 +187,13 @@ export class NamespacedResourcesDeleter {
 }
 
 function listFailure(
-  def: ResourceDefinition,
+  def: ResourceInfo,
   namespace: string,
   r: Parameters<typeof describeFailure>[0],
 ): string {
-  return `list ${def.resource.resource} in ${namespace}: ${describeFailure(r)}`;
+  return `list ${def.resource} in ${namespace}: ${describeFailure(r)}`;
+}
+
+function isNamespacedDeletable(r: ResourceInfo): boolean {
+  return r.namespaced && r.verbs.includes('list') && r.verbs.includes('delete');
 }

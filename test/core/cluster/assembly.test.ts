@@ -135,6 +135,8 @@ describe('cluster assembly', () => {
       'system:kube-scheduler',
       'system:node:node-1',
       'system:node:node-2',
+      // The garbage collector reads discovery for custom resources to monitor.
+      'system:serviceaccount:kube-system:generic-garbage-collector',
       // The ServiceAccounts controller creates each system namespace's default ServiceAccount.
       'system:serviceaccount:kube-system:service-account-controller',
     ]);

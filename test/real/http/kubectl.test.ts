@@ -264,6 +264,88 @@ spec:
     expect(await ok('get', 'configmap', 'cfg', '-o', 'jsonpath={.data.a}')).toBe('3');
   });
 
+  it('applies a CustomResourceDefinition, waits for it, and serves its custom resources', async () => {
+    const crd = `apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: crontabs.stable.example.com
+spec:
+  group: stable.example.com
+  scope: Namespaced
+  names: {plural: crontabs, singular: crontab, kind: CronTab, shortNames: [ct]}
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    additionalPrinterColumns:
+    - {name: Spec, type: string, jsonPath: .spec.cronSpec}
+    - {name: Replicas, type: integer, jsonPath: .spec.replicas}
+    schema:
+      openAPIV3Schema:
+        type: object
+        properties:
+          spec:
+            type: object
+            properties:
+              cronSpec: {type: string}
+              replicas: {type: integer, default: 1}
+`;
+    const instance = (spec: string): string => `apiVersion: stable.example.com/v1
+kind: CronTab
+metadata: {name: my-cron, namespace: default}
+spec:
+  cronSpec: "${spec}"
+`;
+    const crdFile = join(cluster.home, 'crd.yaml');
+    const crFile = join(cluster.home, 'cr.yaml');
+    writeFileSync(crdFile, crd);
+    expect((await ok('apply', '-f', crdFile)).trim()).toBe(
+      'customresourcedefinition.apiextensions.k8s.io/crontabs.stable.example.com created',
+    );
+    expect(
+      (
+        await ok('wait', '--for', 'condition=established', 'crd/crontabs.stable.example.com')
+      ).trim(),
+    ).toBe(
+      'customresourcedefinition.apiextensions.k8s.io/crontabs.stable.example.com condition met',
+    );
+    writeFileSync(crFile, instance('* * * * */5'));
+    expect((await ok('apply', '-f', crFile)).trim()).toBe(
+      'crontab.stable.example.com/my-cron created',
+    );
+    writeFileSync(crFile, instance('*/10 * * * *'));
+    expect((await ok('apply', '-f', crFile)).trim()).toBe(
+      'crontab.stable.example.com/my-cron configured',
+    );
+    const rows = (await ok('get', 'ct')).trim().split('\n').map(columns);
+    expect(rows).toEqual([
+      ['NAME', 'SPEC', 'REPLICAS'],
+      ['my-cron', '*/10 * * * *', '1'],
+    ]);
+    // kubectl patch's default, a strategic merge patch, is refused for a custom resource.
+    const smp = await kubectl('patch', 'ct', 'my-cron', '-p', '{"spec":{"replicas":2}}');
+    expect(smp.code).toBe(1);
+    expect(smp.stderr.trim()).toBe(
+      'error: application/strategic-merge-patch+json is not supported by stable.example.com/v1, Kind=CronTab: the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml',
+    );
+    const bogus = await kubectl(
+      'patch',
+      'ct',
+      'my-cron',
+      '--type',
+      'merge',
+      '-p',
+      '{"spec":{"replicas":"many"}}',
+    );
+    expect(bogus.code).toBe(1);
+    expect(bogus.stderr).toContain(
+      'The CronTab "my-cron" is invalid: spec.replicas: Invalid value: "string": spec.replicas in body must be of type integer: "string"',
+    );
+    expect((await ok('delete', '-f', crdFile)).trim()).toBe(
+      'customresourcedefinition.apiextensions.k8s.io "crontabs.stable.example.com" deleted',
+    );
+  });
+
   it('patches with each patch type, labels and scales', async () => {
     await ok('create', 'configmap', 'patched', '--from-literal=a=1');
     expect(await ok('patch', 'configmap', 'patched', '-p', '{"data":{"b":"2"}}')).toContain(

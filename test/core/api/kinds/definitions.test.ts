@@ -176,6 +176,16 @@ const KUBE_1_32 = [
     subresources: { status: ['get', 'patch', 'update'] },
   },
   {
+    kind: 'CustomResourceDefinition',
+    apiVersion: 'apiextensions.k8s.io/v1',
+    resource: 'customresourcedefinitions',
+    namespaced: false,
+    shortNames: ['crd', 'crds'],
+    categories: ['api-extensions'],
+    verbs: ALL,
+    subresources: { status: ['get', 'patch', 'update'] },
+  },
+  {
     kind: 'ControllerRevision',
     apiVersion: 'apps/v1',
     resource: 'controllerrevisions',
