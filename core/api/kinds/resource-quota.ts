@@ -29,7 +29,18 @@ import {
 export type ResourceQuota = Stored<UpstreamResourceQuota>;
 type ResourceList = Readonly<Record<string, string>>;
 
-const COMPUTE = ['cpu', 'memory', 'requests.cpu', 'requests.memory', 'limits.cpu', 'limits.memory'];
+/**
+ * The compute resources (helper's computeResources); a quota on any of them also makes every
+ * container of a pod state it (the quota evaluator's validationSet).
+ */
+export const COMPUTE_QUOTA_RESOURCES: readonly string[] = [
+  'cpu',
+  'memory',
+  'requests.cpu',
+  'requests.memory',
+  'limits.cpu',
+  'limits.memory',
+];
 
 /** helper.standardResources: what validateResourceName accepts without a domain. */
 export const STANDARD_RESOURCES: ReadonlySet<string> = new Set([
@@ -57,7 +68,7 @@ export const STANDARD_RESOURCES: ReadonlySet<string> = new Set([
 
 /** helper.standardQuotaResources. */
 const STANDARD_QUOTA_RESOURCES: ReadonlySet<string> = new Set([
-  ...COMPUTE,
+  ...COMPUTE_QUOTA_RESOURCES,
   'ephemeral-storage',
   'requests.ephemeral-storage',
   'limits.ephemeral-storage',
@@ -144,7 +155,7 @@ function scopeFitsResource(scope: string, resource: string): boolean {
     case 'NotBestEffort':
     case 'PriorityClass':
     case 'CrossNamespacePodAffinity':
-      return resource === 'pods' || COMPUTE.includes(resource);
+      return resource === 'pods' || COMPUTE_QUOTA_RESOURCES.includes(resource);
     case 'BestEffort':
       return resource === 'pods';
     default:

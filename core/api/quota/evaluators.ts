@@ -7,7 +7,7 @@
  * every other resource is counted as objects (`count/<resource>.<group>`, and the legacy names
  * `configmaps`, `secrets`, `replicationcontrollers`, `resourcequotas`).
  */
-import type { ResourceQuota } from '../kinds/resource-quota.ts';
+import { COMPUTE_QUOTA_RESOURCES, type ResourceQuota } from '../kinds/resource-quota.ts';
 import { computePodQOS, podLimits, podRequests } from '../pod-helpers.ts';
 import type { Container, Pod } from '../pod-types.ts';
 import { mustParseQuantity, newQuantity, type Quantity } from '../quantity.ts';
@@ -159,14 +159,7 @@ const POD_RESOURCES: ReadonlySet<string> = new Set([
 const POD_RESOURCE_PREFIXES = ['hugepages-', 'requests.hugepages-'];
 
 /** validationSet: a quota on these makes every container state them (an upstream wart kept). */
-const REQUIRED_BY_QUOTA: ReadonlySet<string> = new Set([
-  'cpu',
-  'memory',
-  'requests.cpu',
-  'requests.memory',
-  'limits.cpu',
-  'limits.memory',
-]);
+const REQUIRED_BY_QUOTA: ReadonlySet<string> = new Set(COMPUTE_QUOTA_RESOURCES);
 
 /** helper.IsNativeResource: no domain, or a kubernetes.io domain. */
 function isNativeResource(name: string): boolean {

@@ -1,3 +1,4 @@
+import { getCondition } from '../../api/conditions.ts';
 import type { Node } from '../../api/node-types.ts';
 import { isBeingDeleted, keyOf } from '../../api/meta.ts';
 import type { Pod, PodCondition } from '../../api/pod-types.ts';
@@ -177,5 +178,5 @@ export class PodGcController implements Controller {
 }
 
 function isReady(node: Node): boolean {
-  return (node.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
+  return getCondition(node.status?.conditions, 'Ready')?.status === 'True';
 }

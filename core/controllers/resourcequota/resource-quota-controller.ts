@@ -8,6 +8,7 @@ import {
   type QuotaEvaluator,
 } from '../../api/quota/evaluators.ts';
 import { add, equal, fromList, mask, toList } from '../../api/quota/resource-lists.ts';
+import type { Pod } from '../../api/pod-types.ts';
 import type { Kind, KObject } from '../../api/types.ts';
 import type { ApiClient } from '../../client/api-client.ts';
 import type { Informer } from '../../client/informer.ts';
@@ -149,7 +150,7 @@ export class ResourceQuotaController implements Controller {
     const now = this.ports.clock.now();
     switch (`${e.resource}.${e.group}`) {
       case 'pods.':
-        return podCountsForQuota(old as never, now) && !podCountsForQuota(obj as never, now);
+        return podCountsForQuota(old as Pod, now) && !podCountsForQuota(obj as Pod, now);
       case 'services.':
         return quotaServiceType(old) !== quotaServiceType(obj);
       case 'persistentvolumeclaims.':

@@ -6,12 +6,10 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { sortIptablesRules } from './sort-rules.ts';
-import { render, TEST_NODE_NAME, testService, testSlice } from './upstream-fixtures.ts';
+import { p80, render, TEST_NODE_NAME, testService, testSlice } from './upstream-fixtures.ts';
 
 const golden = (name: string) =>
   readFileSync(new URL(`testdata/${name}.rules`, import.meta.url), 'utf8');
-
-const p80 = (extra: object = {}) => [{ name: 'p80', port: 80, protocol: 'TCP', ...extra }];
 
 describe('the rendered rules equal upstream proxier_test.go', () => {
   it('TestOverallIPTablesRules (without the nfacct counters the simulated kernel lacks)', () => {

@@ -17,6 +17,9 @@ import { servicePorts } from '../../../core/proxy/service-port.ts';
 
 export const TEST_NODE_NAME = 'test-node';
 
+/** Upstream's port "p80": TCP 80, with whatever else a test sets (nodePort, targetPort). */
+export const p80 = (extra: object = {}) => [{ name: 'p80', port: 80, protocol: 'TCP', ...extra }];
+
 export const FAKE_PROXIER_CONFIG: ProxierConfig = {
   nodeIP: '192.168.0.2',
   clusterCIDR: '10.0.0.0/8',

@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { routeConnection, type ServiceConnection } from '../../../sim/netfilter/route.ts';
 import {
+  p80,
   FAKE_PROXIER_CONFIG,
   render,
   testService,
@@ -14,8 +15,6 @@ import {
 import { programNode } from './program-node.ts';
 
 const NODE_IP = FAKE_PROXIER_CONFIG.nodeIP;
-
-const p80 = (extra: object = {}) => [{ name: 'p80', port: 80, protocol: 'TCP', ...extra }];
 
 const services = [
   testService('ns1', 'svc1', { clusterIP: '172.30.0.41', ports: p80() }),

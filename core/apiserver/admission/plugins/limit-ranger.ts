@@ -227,8 +227,8 @@ function ratioConstraint(
   const max = quantity(enforced);
   if (max === undefined) return undefined;
   const prefix = `${resource} max limit to request ratio per ${limitType} is ${enforced}`;
-  const units = (q: Quantity) => valueBig(q);
-  const precise = [req, lim, max].every((q) => q === undefined || units(q) <= MAX_MILLI_VALUE);
+  const fitsMilli = (q: Quantity | undefined) => q === undefined || valueBig(q) <= MAX_MILLI_VALUE;
+  const precise = fitsMilli(req) && fitsMilli(lim) && fitsMilli(max);
   const scaled = (q: Quantity) => (precise ? milliValueBig(q) : valueBig(q));
   if (req === undefined || scaled(req) === 0n) {
     return `${prefix}, but no request is specified or request is 0`;
@@ -237,9 +237,10 @@ function ratioConstraint(
     return `${prefix}, but no limit is specified or limit is 0`;
   }
   const observed = Number(scaled(lim)) / Number(scaled(req));
-  const allowed =
-    units(max) <= MAX_MILLI_VALUE ? Number(milliValueBig(max)) : Number(valueBig(max));
-  const compared = units(max) <= MAX_MILLI_VALUE ? observed * 1000 : observed;
+  // The ratio against the enforced value, in milli-units when the enforced value allows.
+  const maxInMilli = fitsMilli(max);
+  const allowed = Number(maxInMilli ? milliValueBig(max) : valueBig(max));
+  const compared = maxInMilli ? observed * 1000 : observed;
   if (compared <= allowed) return undefined;
   return `${prefix}, but provided ratio is ${observed.toFixed(6)}`;
 }
