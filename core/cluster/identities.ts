@@ -58,6 +58,7 @@ export function nodeClientIdentity(nodeName: string): ClientIdentity {
  */
 export const CONTROLLER_SERVICE_ACCOUNTS: Readonly<Record<ControllerName, string>> = {
   replicaset: 'replicaset-controller',
+  replicationcontroller: 'replication-controller',
   deployment: 'deployment-controller',
   statefulset: 'statefulset-controller',
   daemonset: 'daemon-set-controller',

@@ -72,9 +72,11 @@ import {
   ReplicaSetController,
   type ReplicaSetControllerOptions,
 } from './replicaset/replica-set-controller.ts';
+import { REPLICATION_CONTROLLER } from './replicaset/replicated-kind.ts';
 
 export type ControllerName =
   | 'replicaset'
+  | 'replicationcontroller'
   | 'deployment'
   | 'statefulset'
   | 'daemonset'
@@ -94,6 +96,7 @@ export type ControllerName =
 /** Every controller this controller manager can run. */
 export const ALL_CONTROLLERS: readonly ControllerName[] = [
   'replicaset',
+  'replicationcontroller',
   'deployment',
   'statefulset',
   'daemonset',
@@ -231,6 +234,15 @@ export class ControllerManager {
           ...DEFAULT_REPLICA_SET_CONTROLLER,
           ...options.replicaSet,
         });
+      case 'replicationcontroller':
+        // --concurrent-rc-syncs and the burst are the ReplicaSet controller's settings upstream.
+        return new ReplicaSetController(
+          this.ports,
+          api,
+          informers,
+          { ...DEFAULT_REPLICA_SET_CONTROLLER, ...options.replicaSet },
+          REPLICATION_CONTROLLER,
+        );
       case 'deployment':
         return new DeploymentController(this.ports, api, informers, {
           ...DEFAULT_DEPLOYMENT_CONTROLLER,

@@ -2,7 +2,7 @@ import { getControllerOf, isBeingDeleted, keyOf, newControllerRef } from '../../
 import type { OwnerReference } from '../../api/meta-types.ts';
 import { isPodReady } from '../../api/pod-helpers.ts';
 import type { Pod } from '../../api/pod-types.ts';
-import type { ReplicaSet, ReplicaSetStatus } from '../../api/replica-set-types.ts';
+import type { ReplicaSetStatus } from '../../api/replica-set-types.ts';
 import { labelSelectorMatcher } from '../../api/selectors.ts';
 import { formatTime } from '../../api/time.ts';
 import type { ApiClient } from '../../client/api-client.ts';
@@ -15,13 +15,23 @@ import { waitForCacheSync } from '../common/cache-sync.ts';
 import type { Controller } from '../common/controller.ts';
 import { runWorker } from '../common/worker.ts';
 import { claimObjects } from '../common/controller-ref-manager.ts';
-import { ownedOrOrphans, ownersSelecting, resolveControllerRef } from '../common/owner-lookup.ts';
+import { ownedOrOrphans, resolveControllerRef } from '../common/owner-lookup.ts';
 import { podFromTemplate } from '../common/pod-template.ts';
 import { ControllerExpectations, EXPECTATIONS_TIMEOUT_US } from '../common/expectations.ts';
 import { POD_CONTROLLER_INDEX, podControllerIndex } from '../common/pod-indexes.ts';
 import type { SharedInformers } from '../common/shared-informers.ts';
 import { SLOW_START_INITIAL_BATCH_SIZE, slowStartBatch } from '../common/slow-start.ts';
 import { calculateStatus, statusUnchanged } from './replica-set-status.ts';
+import {
+  REPLICA_SET,
+  replicatedSpec,
+  replicatedStatus,
+  withReplicatedStatus,
+  type Replicated,
+  type ReplicatedKind,
+  type ReplicatedKindName,
+  type ReplicatedSpec,
+} from './replicated-kind.ts';
 
 export interface ReplicaSetControllerOptions {
   /** --concurrent-replicaset-syncs. */
@@ -37,7 +47,6 @@ export const DEFAULT_REPLICA_SET_CONTROLLER: ReplicaSetControllerOptions = {
   expectationsTimeoutUs: EXPECTATIONS_TIMEOUT_US,
 };
 
-const RS_GVK = { group: 'apps', version: 'v1', kind: 'ReplicaSet' } as const;
 /** updateReplicaSetStatus retries a conflicting status write once after a fresh GET. */
 const STATUS_UPDATE_RETRIES = 1;
 
@@ -47,11 +56,12 @@ type SyncError = string | undefined;
  * The ReplicaSet controller (pkg/controller/replicaset/replica_set.go): keeps each RS's number
  * of active pods at spec.replicas, creating from the template in slow-start batches and deleting
  * the pods upstream's ranking picks first, and keeps the RS's status counts current. Keys are
- * synced by `workers` workers; the queue never hands one key to two workers at once.
+ * synced by `workers` workers; the queue never hands one key to two workers at once. The same
+ * controller manages ReplicationControllers (pkg/controller/replication), given that kind.
  */
 export class ReplicaSetController implements Controller {
-  readonly name = 'replicaset';
-  private readonly rsInformer: Informer<'ReplicaSet'>;
+  readonly name: string;
+  private readonly rsInformer: Informer<ReplicatedKindName>;
   private readonly podInformer: Informer<'Pod'>;
   private readonly queue: WorkQueue<string>;
   private readonly expectations: ControllerExpectations;
@@ -61,10 +71,12 @@ export class ReplicaSetController implements Controller {
     private readonly api: ApiClient,
     informers: SharedInformers,
     private readonly options: ReplicaSetControllerOptions = DEFAULT_REPLICA_SET_CONTROLLER,
+    private readonly kind: ReplicatedKind = REPLICA_SET,
   ) {
+    this.name = kind.controllerName;
     this.queue = new WorkQueue(ports.clock);
     this.expectations = new ControllerExpectations(ports.clock, options.expectationsTimeoutUs);
-    this.rsInformer = informers.informer('ReplicaSet');
+    this.rsInformer = informers.informer(kind.gvk.kind);
     this.podInformer = informers.informer('Pod');
     informers.addIndexer('Pod', undefined, POD_CONTROLLER_INDEX, podControllerIndex);
     this.rsInformer.addEventHandler({
@@ -89,7 +101,7 @@ export class ReplicaSetController implements Controller {
         runWorker(
           this.queue,
           (key) => this.sync(key),
-          (key, error) => this.ports.trace.debug('rs.sync-error', { rs: key, error }),
+          (key, error) => this.kind.traceSyncError(this.ports.trace, key, error),
         ),
       );
   }
@@ -108,13 +120,18 @@ export class ReplicaSetController implements Controller {
     }
     const ref = getControllerOf(pod);
     if (ref !== undefined) {
-      const rs = resolveControllerRef(this.rsInformer, RS_GVK.kind, pod.metadata.namespace, ref);
+      const rs = resolveControllerRef(
+        this.rsInformer,
+        this.kind.gvk.kind,
+        pod.metadata.namespace,
+        ref,
+      );
       if (rs === undefined) return;
       this.expectations.creationObserved(keyOf(rs));
       this.queue.add(keyOf(rs));
       return;
     }
-    for (const rs of ownersSelecting(this.rsInformer, pod)) this.queue.add(keyOf(rs));
+    for (const rs of this.ownersSelecting(pod)) this.queue.add(keyOf(rs));
   }
 
   private podUpdated(old: Pod, cur: Pod): void {
@@ -132,14 +149,24 @@ export class ReplicaSetController implements Controller {
     const oldRef = getControllerOf(old);
     const refChanged = JSON.stringify(curRef) !== JSON.stringify(oldRef);
     if (refChanged && oldRef !== undefined) {
-      const rs = resolveControllerRef(this.rsInformer, RS_GVK.kind, old.metadata.namespace, oldRef);
+      const rs = resolveControllerRef(
+        this.rsInformer,
+        this.kind.gvk.kind,
+        old.metadata.namespace,
+        oldRef,
+      );
       if (rs !== undefined) this.queue.add(keyOf(rs));
     }
     if (curRef !== undefined) {
-      const rs = resolveControllerRef(this.rsInformer, RS_GVK.kind, cur.metadata.namespace, curRef);
+      const rs = resolveControllerRef(
+        this.rsInformer,
+        this.kind.gvk.kind,
+        cur.metadata.namespace,
+        curRef,
+      );
       if (rs === undefined) return;
       this.queue.add(keyOf(rs));
-      const minReadySeconds = rs.spec.minReadySeconds ?? 0;
+      const minReadySeconds = replicatedSpec(rs).minReadySeconds;
       // The pod will become available minReadySeconds from now, and no event will say so.
       if (!isPodReady(old) && isPodReady(cur) && minReadySeconds > 0) {
         this.queue.addAfter(keyOf(rs), (minReadySeconds + 1) * 1_000_000);
@@ -147,13 +174,18 @@ export class ReplicaSetController implements Controller {
       return;
     }
     if (labelsChanged || refChanged)
-      for (const rs of ownersSelecting(this.rsInformer, cur)) this.queue.add(keyOf(rs));
+      for (const rs of this.ownersSelecting(cur)) this.queue.add(keyOf(rs));
   }
 
   private podDeleted(pod: Pod): void {
     const ref = getControllerOf(pod);
     if (ref === undefined) return;
-    const rs = resolveControllerRef(this.rsInformer, RS_GVK.kind, pod.metadata.namespace, ref);
+    const rs = resolveControllerRef(
+      this.rsInformer,
+      this.kind.gvk.kind,
+      pod.metadata.namespace,
+      ref,
+    );
     if (rs === undefined) return;
     this.expectations.deletionObserved(keyOf(rs), keyOf(pod));
     this.queue.add(keyOf(rs));
@@ -172,21 +204,22 @@ export class ReplicaSetController implements Controller {
       if (error !== undefined) return error;
     }
     const needsSync = this.expectations.satisfied(key);
-    const matcher = labelSelectorMatcher(rs.spec.selector);
-    const controllerRef = newControllerRef(rs, RS_GVK);
+    const spec = replicatedSpec(rs);
+    const matcher = labelSelectorMatcher(spec.selector);
+    const controllerRef = newControllerRef(rs, this.kind.gvk);
     const candidates = ownedOrOrphans(this.podInformer, rs).filter(isPodActive);
     const claim = await claimObjects(this.api, rs, 'Pod', matcher, controllerRef, candidates);
     if (claim.error !== undefined) return claim.error;
     const active = claim.claimed;
     let manageError: SyncError;
     if (needsSync && !isBeingDeleted(rs))
-      manageError = await this.manageReplicas(key, rs, active, controllerRef);
+      manageError = await this.manageReplicas(key, rs, spec, active, controllerRef);
     const now = this.ports.clock.now();
-    const status = calculateStatus(rs, active, manageError, now, formatTime(now));
+    const current = replicatedStatus(rs);
+    const status = calculateStatus(spec, current, active, manageError, now, formatTime(now));
     const written = await this.writeStatus(rs, status);
     if (written !== undefined) return written;
-    const replicas = rs.spec.replicas ?? 1;
-    const minReadySeconds = rs.spec.minReadySeconds ?? 0;
+    const { replicas, minReadySeconds } = spec;
     // Last line of defence for availability, which no event announces.
     if (
       manageError === undefined &&
@@ -201,13 +234,20 @@ export class ReplicaSetController implements Controller {
 
   private async manageReplicas(
     key: string,
-    rs: ReplicaSet,
+    rs: Replicated,
+    spec: ReplicatedSpec,
     active: readonly Pod[],
     controllerRef: OwnerReference,
   ): Promise<SyncError> {
-    const diff = active.length - (rs.spec.replicas ?? 1);
+    const diff = active.length - spec.replicas;
     if (diff < 0)
-      return this.createPods(key, rs, Math.min(-diff, this.options.burstReplicas), controllerRef);
+      return this.createPods(
+        key,
+        rs,
+        spec,
+        Math.min(-diff, this.options.burstReplicas),
+        controllerRef,
+      );
     if (diff > 0)
       return this.deletePods(key, rs, active, Math.min(diff, this.options.burstReplicas));
     return undefined;
@@ -215,17 +255,16 @@ export class ReplicaSetController implements Controller {
 
   private async createPods(
     key: string,
-    rs: ReplicaSet,
+    rs: Replicated,
+    spec: ReplicatedSpec,
     count: number,
     controllerRef: OwnerReference,
   ): Promise<SyncError> {
     this.expectations.expectCreations(key, count);
-    this.ports.trace.emit('rs.create-pods', { rs: key, count });
+    this.kind.traceCreatePods(this.ports.trace, key, count);
     let unknown = 0;
     const result = await slowStartBatch(count, SLOW_START_INITIAL_BATCH_SIZE, async () => {
-      const r = await this.api.create(
-        podFromTemplate(rs.spec.template, rs.metadata, controllerRef),
-      );
+      const r = await this.api.create(podFromTemplate(spec.template, rs.metadata, controllerRef));
       if (r.ok) return undefined;
       if (outcomeUnknown(r)) unknown++;
       return `create pod for ${key}: ${describeFailure(r)}`;
@@ -239,17 +278,18 @@ export class ReplicaSetController implements Controller {
 
   private async deletePods(
     key: string,
-    rs: ReplicaSet,
+    rs: Replicated,
     active: readonly Pod[],
     count: number,
   ): Promise<SyncError> {
     const victims = podsToDelete(active, this.relatedPods(rs), count, this.ports.clock.now());
     const podKeys = victims.map(keyOf);
     this.expectations.expectDeletions(key, podKeys);
-    this.ports.trace.emit('rs.delete-pods', {
-      rs: key,
-      pods: victims.map((p) => p.metadata.name ?? ''),
-    });
+    this.kind.traceDeletePods(
+      this.ports.trace,
+      key,
+      victims.map((p) => p.metadata.name ?? ''),
+    );
     const errors = await Promise.all(
       victims.map(async (pod): Promise<SyncError> => {
         const r = await this.api.delete('Pod', pod.metadata.namespace, pod.metadata.name ?? '');
@@ -267,11 +307,20 @@ export class ReplicaSetController implements Controller {
     return errors.find((e) => e !== undefined);
   }
 
+  /** getPodReplicaSets: the owners of the pod's namespace whose selector matches its labels. */
+  private ownersSelecting(pod: Pod): Replicated[] {
+    return this.rsInformer.list().filter((owner) => {
+      if (owner.metadata.namespace !== pod.metadata.namespace) return false;
+      const m = labelSelectorMatcher(replicatedSpec(owner).selector);
+      return !m.empty && m.matches(pod.metadata.labels);
+    });
+  }
+
   /**
    * getIndirectlyRelatedPods: pods of every RS with the same controlling owner (a Deployment's
    * old and new RSs), so scale-down spreads over nodes; an RS without owner relates to itself.
    */
-  private relatedPods(rs: ReplicaSet): Pod[] {
+  private relatedPods(rs: Replicated): Pod[] {
     const owner = getControllerOf(rs);
     if (owner === undefined)
       return this.podInformer.byIndex(POD_CONTROLLER_INDEX, rs.metadata.uid ?? '');
@@ -291,9 +340,9 @@ export class ReplicaSetController implements Controller {
    * will still report exactly the owned pods the server has and the cache lacks, and the
    * deletions the server has done that the cache has not seen. Expect only those.
    */
-  private async resolveUncertainWrites(key: string, rs: ReplicaSet): Promise<SyncError> {
+  private async resolveUncertainWrites(key: string, rs: Replicated): Promise<SyncError> {
     const live = await this.api.list('Pod', rs.metadata.namespace, {
-      labelSelector: labelSelectorMatcher(rs.spec.selector).toString(),
+      labelSelector: labelSelectorMatcher(replicatedSpec(rs).selector).toString(),
     });
     if (!live.ok) return `resolve timed-out writes of ${key}: ${describeFailure(live)}`;
     const liveByKey = new Map(live.value.items.map((p) => [keyOf(p), p]));
@@ -309,13 +358,13 @@ export class ReplicaSetController implements Controller {
       const cached = this.podInformer.get(podKey);
       return cached !== undefined && !isBeingDeleted(cached);
     });
-    this.ports.trace.debug('rs.expectations-resolved', { rs: key, pendingCreates });
+    this.kind.traceResolved(this.ports.trace, key, pendingCreates);
     return undefined;
   }
 
   /** updateReplicaSetStatus: write only a change, retry a conflict once on a fresh copy. */
-  private async writeStatus(rs: ReplicaSet, status: ReplicaSetStatus): Promise<SyncError> {
-    if (statusUnchanged(rs, status)) return undefined;
+  private async writeStatus(rs: Replicated, status: ReplicaSetStatus): Promise<SyncError> {
+    if (statusUnchanged(replicatedStatus(rs), rs.metadata.generation, status)) return undefined;
     const next: ReplicaSetStatus = {
       ...status,
       ...(rs.metadata.generation === undefined
@@ -324,11 +373,15 @@ export class ReplicaSetController implements Controller {
     };
     let current = rs;
     for (let attempt = 0; ; attempt++) {
-      const r = await this.api.updateStatus({ ...current, status: next });
+      const r = await this.api.updateStatus(withReplicatedStatus(current, next));
       if (r.ok) return undefined;
       if (attempt >= STATUS_UPDATE_RETRIES)
         return `update status of ${keyOf(rs)}: ${describeFailure(r)}`;
-      const fresh = await this.api.get('ReplicaSet', rs.metadata.namespace, rs.metadata.name ?? '');
+      const fresh = await this.api.get(
+        this.kind.gvk.kind,
+        rs.metadata.namespace,
+        rs.metadata.name ?? '',
+      );
       if (!fresh.ok) return `get ${keyOf(rs)}: ${describeFailure(fresh)}`;
       current = fresh.value;
     }

@@ -1,28 +1,26 @@
 import { isPodAvailable, isPodReady } from '../../api/pod-helpers.ts';
 import type { Pod } from '../../api/pod-types.ts';
-import type {
-  ReplicaSet,
-  ReplicaSetCondition,
-  ReplicaSetStatus,
-} from '../../api/replica-set-types.ts';
+import type { ReplicaSetCondition, ReplicaSetStatus } from '../../api/replica-set-types.ts';
 import { selectorFromSet } from '../../api/selectors.ts';
+import type { ReplicatedSpec } from './replicated-kind.ts';
 
 export const REPLICA_FAILURE = 'ReplicaFailure';
 
 /**
- * calculateStatus (pkg/controller/replicaset/replica_set_utils.go): counts over the RS's active
+ * calculateStatus (pkg/controller/replicaset/replica_set_utils.go): counts over the active
  * pods, and the ReplicaFailure condition set when creating or deleting failed, cleared when a
  * sync succeeds. observedGeneration is stamped by the writer, not here.
  */
 export function calculateStatus(
-  rs: ReplicaSet,
+  spec: ReplicatedSpec,
+  status: ReplicaSetStatus | undefined,
   activePods: readonly Pod[],
   manageError: string | undefined,
   nowUs: number,
   nowIso: string,
 ): ReplicaSetStatus {
-  const templateLabels = selectorFromSet(rs.spec.template?.metadata?.labels ?? {});
-  const minReadySeconds = rs.spec.minReadySeconds ?? 0;
+  const templateLabels = selectorFromSet(spec.template?.metadata?.labels ?? {});
+  const minReadySeconds = spec.minReadySeconds;
   let fullyLabeled = 0;
   let ready = 0;
   let available = 0;
@@ -32,11 +30,10 @@ export function calculateStatus(
     ready++;
     if (isPodAvailable(pod, minReadySeconds, nowUs)) available++;
   }
-  const status = rs.status;
   let conditions = status?.conditions ?? [];
   const failure = conditions.find((c) => c.type === REPLICA_FAILURE);
   if (manageError !== undefined && failure === undefined) {
-    const diff = activePods.length - (rs.spec.replicas ?? 1);
+    const diff = activePods.length - spec.replicas;
     const reason = diff < 0 ? 'FailedCreate' : diff > 0 ? 'FailedDelete' : '';
     const cond: ReplicaSetCondition = {
       type: REPLICA_FAILURE,
@@ -62,15 +59,18 @@ export function calculateStatus(
 }
 
 /** updateReplicaSetStatus's early return: nothing to write. */
-export function statusUnchanged(rs: ReplicaSet, next: ReplicaSetStatus): boolean {
-  const cur = rs.status;
+export function statusUnchanged(
+  cur: ReplicaSetStatus | undefined,
+  generation: number | undefined,
+  next: ReplicaSetStatus,
+): boolean {
   return (
     cur !== undefined &&
     cur.replicas === next.replicas &&
     (cur.fullyLabeledReplicas ?? 0) === next.fullyLabeledReplicas &&
     (cur.readyReplicas ?? 0) === next.readyReplicas &&
     (cur.availableReplicas ?? 0) === next.availableReplicas &&
-    rs.metadata.generation === cur.observedGeneration &&
+    generation === cur.observedGeneration &&
     JSON.stringify(cur.conditions ?? []) === JSON.stringify(next.conditions ?? [])
   );
 }

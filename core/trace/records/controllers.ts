@@ -3,6 +3,7 @@ import { traceGroup, traceRecord } from '../define.ts';
 import { count, micros, nodeName, podKey } from '../fields.ts';
 
 const rsKey = () => z.string().describe('The ReplicaSet, as namespace/name.');
+const rcKey = () => z.string().describe('The ReplicationController, as namespace/name.');
 const deploymentKey = () => z.string().describe('The Deployment, as namespace/name.');
 const statefulSetKey = () => z.string().describe('The StatefulSet, as namespace/name.');
 const daemonSetKey = () => z.string().describe('The DaemonSet, as namespace/name.');
@@ -13,7 +14,7 @@ const taints = (what: string) => z.array(z.string()).describe(`${what}, each as 
 
 export const CONTROLLER_RECORDS = traceGroup(
   'Controllers',
-  'The controller manager (core/controllers) and its controllers: ReplicaSet, Deployment, StatefulSet, DaemonSet, Job, CronJob, TTL after finished, resource quota, pod GC, EndpointSlice, node lifecycle, taint eviction, disruption. Emitted by `controller-manager`.',
+  'The controller manager (core/controllers) and its controllers: ReplicaSet, ReplicationController, Deployment, StatefulSet, DaemonSet, Job, CronJob, TTL after finished, resource quota, pod GC, EndpointSlice, node lifecycle, taint eviction, disruption. Emitted by `controller-manager`.',
   [
     traceRecord('controller-manager.start', {
       level: 'info',
@@ -47,6 +48,34 @@ export const CONTROLLER_RECORDS = traceGroup(
       doc: 'After a create or delete timed out, the controller listed the pods from the API server and reset what it expects to observe.',
       fields: z.strictObject({
         rs: rsKey(),
+        pendingCreates: count('Pods the server has that its cache has not seen yet.'),
+      }),
+    }),
+    traceRecord('rc.create-pods', {
+      level: 'info',
+      doc: 'The ReplicationController controller (the ReplicaSet logic) is creating pods for a ReplicationController short of replicas.',
+      fields: z.strictObject({ rc: rcKey(), count: count('How many pods it creates.') }),
+    }),
+    traceRecord('rc.delete-pods', {
+      level: 'info',
+      doc: 'The ReplicationController controller is deleting pods of a ReplicationController over its replicas.',
+      fields: z.strictObject({
+        rc: rcKey(),
+        pods: z
+          .array(z.string())
+          .describe("Names of the pods it deletes (in the ReplicationController's namespace)."),
+      }),
+    }),
+    traceRecord('rc.sync-error', {
+      level: 'debug',
+      doc: 'A sync of a ReplicationController failed; it is requeued with rate limiting.',
+      fields: z.strictObject({ rc: rcKey(), error: z.string().describe('What failed.') }),
+    }),
+    traceRecord('rc.expectations-resolved', {
+      level: 'debug',
+      doc: 'After a create or delete for a ReplicationController timed out, the controller listed the pods from the API server and reset what it expects to observe.',
+      fields: z.strictObject({
+        rc: rcKey(),
         pendingCreates: count('Pods the server has that its cache has not seen yet.'),
       }),
     }),

@@ -7,6 +7,7 @@ import type { Lease } from '../../../core/api/cluster-types.ts';
 import type { Node } from '../../../core/api/node-types.ts';
 import type { Pod } from '../../../core/api/pod-types.ts';
 import type { ReplicaSet } from '../../../core/api/replica-set-types.ts';
+import type { ReplicationController } from '../../../core/api/kinds/replication-controller.ts';
 import { formatMicroTime, formatTime } from '../../../core/api/time.ts';
 import type { KObject } from '../../../core/api/types.ts';
 import { ApiClient, type ApiResult } from '../../../core/client/api-client.ts';
@@ -28,6 +29,23 @@ export function replicaSet(
       replicas,
       ...extra,
       selector: { matchLabels: { app: name } },
+      template: {
+        metadata: { labels: { app: name, tier: 'web' } },
+        spec: { containers: [{ name: 'c', image: 'nginx:1.25' }] },
+      },
+    },
+  };
+}
+
+/** The ReplicationController twin of `replicaSet`: a map selector, the same template. */
+export function replicationController(name: string, replicas: number): ReplicationController {
+  return {
+    apiVersion: 'v1',
+    kind: 'ReplicationController',
+    metadata: { name, namespace: 'default' },
+    spec: {
+      replicas,
+      selector: { app: name },
       template: {
         metadata: { labels: { app: name, tier: 'web' } },
         spec: { containers: [{ name: 'c', image: 'nginx:1.25' }] },

@@ -40,6 +40,7 @@ import {
   mustUpdate,
   PodMonitor,
   replicaSet,
+  replicationController,
   waitFor as waitUntil,
 } from '../controllers/harness.ts';
 import { deployment, FakeKubelets, withImage } from '../controllers/workloads.ts';
@@ -321,6 +322,30 @@ describe('every emitted trace record matches its definition', () => {
     });
     expect(problems).toEqual([]);
     expect(resolved).toBeGreaterThan(0);
+  });
+
+  it('a ReplicationController whose pod creates time out, then scaled down', async () => {
+    const sim = controlPlane({ traceLevel: 'debug' });
+    const problems = watch(sim);
+    // As the ReplicaSet run above, for the ReplicationController's own records.
+    let clogged = false;
+    sim.trace.addSink((line) => {
+      const r = parseTraceRecord(line);
+      if (r.k !== 'rc.create-pods' || clogged) return;
+      clogged = true;
+      sim.network.clog(storeMemberName(0), 30 * S);
+    });
+    startControllerManager(sim, { controllers: ['replicationcontroller'] });
+    await runScript(sim, async (api, ports) => {
+      await mustCreate(ports, api, replicationController('web', 2));
+      await ports.clock.sleep(60 * S);
+      await mustUpdate(ports, api, 'ReplicationController', 'default', 'web', (rc) => ({
+        ...rc,
+        spec: { ...rc.spec, replicas: 0 },
+      }));
+      await ports.clock.sleep(10 * S);
+    });
+    expect(problems).toEqual([]);
   });
 
   it('a Deployment rolled out and updated behind a Service (stale caches make syncs fail and retry)', async () => {
