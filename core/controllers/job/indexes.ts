@@ -61,3 +61,27 @@ export function firstPendingIndexes(
     if (!completed.has(i) && !active.has(i)) out.push(i);
   return out;
 }
+
+/** batch.JobIndexFailureCountAnnotation: failures of the pod's index before this pod. */
+export const INDEX_FAILURE_COUNT_ANNOTATION = 'batch.kubernetes.io/job-index-failure-count';
+/** batch.JobIndexIgnoredFailureCountAnnotation: failures an Ignore rule left uncounted. */
+export const INDEX_IGNORED_FAILURE_COUNT_ANNOTATION =
+  'batch.kubernetes.io/job-index-ignored-failure-count';
+
+const INT32_MAX = 2147483647;
+
+/** parseInt32 of an annotation: 0 when absent, unparsable, negative or beyond int32. */
+export function annotationCount(pod: Pod, key: string): number {
+  const v = pod.metadata.annotations?.[key];
+  if (v === undefined || !/^\d+$/.test(v)) return 0;
+  const n = Number(v);
+  return n > INT32_MAX ? 0 : n;
+}
+
+/** getIndexAbsoluteFailureCount: counted and ignored failures of the pod's index. */
+export function indexAbsoluteFailureCount(pod: Pod): number {
+  return (
+    annotationCount(pod, INDEX_FAILURE_COUNT_ANNOTATION) +
+    annotationCount(pod, INDEX_IGNORED_FAILURE_COUNT_ANNOTATION)
+  );
+}

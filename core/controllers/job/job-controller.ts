@@ -23,6 +23,15 @@ import { POD_CONTROLLER_INDEX, podControllerIndex } from '../common/pod-indexes.
 import type { SharedInformers } from '../common/shared-informers.ts';
 import { SLOW_START_INITIAL_BATCH_SIZE, slowStartBatch } from '../common/slow-start.ts';
 import { type BackoffRecord, NO_BACKOFF, nextBackoff, remainingBackoffUs } from './backoff.ts';
+import {
+  hasBackoffLimitPerIndex,
+  indexFailureAnnotations,
+  isIndexFailed,
+  podsWithDelayedDeletion,
+  remainingIndexBackoffUs,
+} from './backoff-per-index.ts';
+import { matchPodFailurePolicy } from './pod-failure-policy.ts';
+import { matchSuccessPolicy } from './success-policy.ts';
 import { completionIndex, firstPendingIndexes, formatIndexes, parseIndexes } from './indexes.ts';
 import { hasTrackingFinalizer, JOB_TRACKING_FINALIZER, podForJob, podOutcome } from './job-pods.ts';
 import {
@@ -175,7 +184,7 @@ export class JobController implements Controller {
       this.backoff.delete(key);
       return undefined;
     }
-    const pods = this.podInformer.byIndex(POD_CONTROLLER_INDEX, job.metadata.uid ?? '');
+    const pods = this.podsOf(job);
     if (isFinished(job)) return this.removeFinalizers(pods.filter(hasTrackingFinalizer));
     const counted = await this.trackFinishedPods(key, job, pods);
     if (typeof counted === 'string') return counted;
@@ -198,28 +207,54 @@ export class JobController implements Controller {
     const indexed = job.spec.completionMode === 'Indexed';
     const completions = job.spec.completions ?? 0;
     const completed = parseIndexes(status.completedIndexes, completions);
+    const perIndex = hasBackoffLimitPerIndex(job);
+    const failedIndexes = parseIndexes(status.failedIndexes ?? '', completions);
+    let delayed = new Map<number, Pod>();
+    if (perIndex) {
+      // calculateFailedIndexes, then the delayed pods of the indexes still open.
+      for (const pod of pods) {
+        const ix = completionIndex(pod);
+        if (ix === undefined || ix >= completions || !hasTrackingFinalizer(pod)) continue;
+        if (podOutcome(pod, job) === 'failed' && isIndexFailed(job, pod)) failedIndexes.add(ix);
+      }
+      delayed = this.delayedDeletions(job, pods, completed, failedIndexes);
+    }
+    const policy = job.spec.podFailurePolicy;
     let newlySucceeded = 0;
     let newlyFailed = 0;
+    /** Failed pods an Ignore rule matched: released without being counted. */
+    const ignored = new Set<string>();
     for (const pod of pods) {
       const uid = pod.metadata.uid ?? '';
       if (!hasTrackingFinalizer(pod) || this.finalizerRemoved.has(uid)) continue;
       if (uncountedSucceeded.has(uid) || uncountedFailed.has(uid)) continue;
       const outcome = podOutcome(pod, job);
+      const ix = completionIndex(pod);
       if (outcome === 'succeeded') {
         uncountedSucceeded.add(uid);
         newlySucceeded++;
-        const ix = completionIndex(pod);
         if (indexed && ix !== undefined && ix < completions) completed.add(ix);
       } else if (outcome === 'failed') {
-        uncountedFailed.add(uid);
-        newlyFailed++;
+        if (indexed && (ix === undefined || ix >= completions)) continue;
+        // The index's last failure waits for its replacement, which copies its counts.
+        if (ix !== undefined && delayed.get(ix)?.metadata.uid === uid) continue;
+        if (matchPodFailurePolicy(policy, pod).countFailed) {
+          uncountedFailed.add(uid);
+          newlyFailed++;
+        } else {
+          ignored.add(uid);
+        }
       }
     }
     let current = job;
-    if (newlySucceeded + newlyFailed > 0) {
+    const failedIndexesText = perIndex ? formatIndexes(failedIndexes) : undefined;
+    if (
+      newlySucceeded + newlyFailed + ignored.size > 0 ||
+      failedIndexesText !== status.failedIndexes
+    ) {
       const now = this.ports.clock.now();
       const prev = this.backoff.get(key) ?? NO_BACKOFF;
-      this.backoff.set(key, nextBackoff(prev, newlySucceeded, newlyFailed, now));
+      this.backoff.set(key, nextBackoff(prev, newlySucceeded, newlyFailed + ignored.size, now));
       const w = await this.writeStatus(current, {
         ...status,
         uncountedTerminatedPods: {
@@ -229,15 +264,18 @@ export class JobController implements Controller {
         ...(indexed
           ? { completedIndexes: formatIndexes(completed), succeeded: completed.size }
           : {}),
+        ...(failedIndexesText === undefined ? {} : { failedIndexes: failedIndexesText }),
       });
       if (typeof w === 'string') return w;
       current = w;
     }
-    const holding = pods.filter(
-      (p) =>
+    const holding = pods.filter((p) => {
+      const uid = p.metadata.uid ?? '';
+      return (
         hasTrackingFinalizer(p) &&
-        (uncountedSucceeded.has(p.metadata.uid ?? '') || uncountedFailed.has(p.metadata.uid ?? '')),
-    );
+        (uncountedSucceeded.has(uid) || uncountedFailed.has(uid) || ignored.has(uid))
+      );
+    });
     const removed = await this.removeFinalizers(holding);
     if (removed !== undefined) return removed;
     // Whatever no longer holds the finalizer moves from uncounted into the counts.
@@ -293,10 +331,16 @@ export class JobController implements Controller {
     const suspended = job.spec.suspend === true;
     let status: JobStatus = { ...s };
     if (!suspended && status.startTime === undefined) status = { ...status, startTime: nowIso };
-    let finished = failureTargetOf(status, nowIso);
+    // Decided before: a SuccessCriteriaMet or FailureTarget stays the outcome while the pods
+    // wind down.
+    let success = successCriteriaOf(status);
+    let finished = success === undefined ? failureTargetOf(status, nowIso) : undefined;
+    const failJob = success === undefined ? failJobMessage(job, pods) : undefined;
     const backoffLimit = job.spec.backoffLimit ?? 6;
-    if (finished !== undefined) {
-      // Decided before: a FailureTarget stays the outcome while the pods wind down.
+    if (success !== undefined || finished !== undefined) {
+      // Already decided.
+    } else if (failJob !== undefined) {
+      finished = failedCondition('PodFailurePolicy', failJob, nowIso);
     } else if (
       (newlyFailed > 0 && failed > backoffLimit) ||
       pastBackoffLimitOnFailure(job, active)
@@ -313,6 +357,36 @@ export class JobController implements Controller {
         nowIso,
       );
     }
+    if (indexed && success === undefined && finished === undefined) {
+      const completions = job.spec.completions ?? 0;
+      const completedIndexes = parseIndexes(status.completedIndexes, completions);
+      if (hasBackoffLimitPerIndex(job)) {
+        const failedCount = parseIndexes(status.failedIndexes ?? '', completions).size;
+        const maxFailed = job.spec.maxFailedIndexes;
+        if (maxFailed !== undefined && failedCount > maxFailed)
+          finished = failedCondition(
+            'MaxFailedIndexesExceeded',
+            'Job has exceeded the specified maximal number of failed indexes',
+            nowIso,
+          );
+        else if (failedCount > 0 && failedCount + completedIndexes.size >= completions)
+          finished = failedCondition('FailedIndexes', 'Job has failed indexes', nowIso);
+      }
+      const matched =
+        finished === undefined
+          ? matchSuccessPolicy(job.spec.successPolicy, completions, completedIndexes)
+          : undefined;
+      if (matched !== undefined) success = { reason: 'SuccessPolicy', message: matched };
+    }
+    if (
+      success === undefined &&
+      finished === undefined &&
+      succeededEnough(job, succeeded, status, active.length)
+    )
+      success = {
+        reason: 'CompletionsReached',
+        message: 'Reached expected number of succeeded pods',
+      };
     // The terminal condition waits until every pod is counted and none is still terminating.
     const settled =
       (uncounted?.succeeded?.length ?? 0) + (uncounted?.failed?.length ?? 0) === 0 &&
@@ -327,13 +401,10 @@ export class JobController implements Controller {
         status = setJobCondition(status, finished, nowIso);
         this.events.event(job, JOB_GVK, 'Warning', finished.reason ?? '', finished.message ?? '');
       }
-    } else if (
-      isConditionTrue(status, 'SuccessCriteriaMet') ||
-      succeededEnough(job, succeeded, status, active.length)
-    ) {
+    } else if (success !== undefined) {
       manageError = await this.deletePods(key, job, active);
       active = [];
-      const done = completeCondition(nowIso);
+      const done = completeCondition(success, nowIso);
       status = setJobCondition(status, { ...done, type: 'SuccessCriteriaMet' }, nowIso);
       if (settled && manageError === undefined) {
         status = { ...setJobCondition(status, done, nowIso), completionTime: nowIso };
@@ -406,28 +477,78 @@ export class JobController implements Controller {
       return { error, active: active.filter((p) => !toDelete.includes(p)) };
     }
     if (active.length >= want) return { error: undefined, active };
-    const waitUs = remainingBackoffUs(this.backoff.get(key) ?? NO_BACKOFF, nowUs);
+    const perIndex = hasBackoffLimitPerIndex(job);
+    // With backoffLimitPerIndex every index waits out its own backoff instead.
+    const waitUs = perIndex ? 0 : remainingBackoffUs(this.backoff.get(key) ?? NO_BACKOFF, nowUs);
     if (waitUs > 0) {
       this.queue.addAfter(key, waitUs);
       return { error: undefined, active };
     }
     let count = Math.min(want - active.length, this.options.maxPodCreateDeletePerSync);
     let indexes: (number | undefined)[] = Array.from({ length: count }, () => undefined);
+    let replaced = new Map<number, Pod>();
     if (indexed) {
-      const completed = parseIndexes(job.status?.completedIndexes, completions ?? 0);
+      const n = completions ?? 0;
+      const taken = parseIndexes(job.status?.completedIndexes, n);
+      for (const ix of parseIndexes(job.status?.failedIndexes ?? '', n)) taken.add(ix);
       const held = new Set(active.map(completionIndex).filter((i) => i !== undefined));
-      indexes = firstPendingIndexes(completed, held, count, completions ?? 0);
+      indexes = firstPendingIndexes(taken, held, count, n);
+      if (perIndex) {
+        replaced = this.delayedDeletions(
+          job,
+          this.podsOf(job),
+          parseIndexes(job.status?.completedIndexes, n),
+          parseIndexes(job.status?.failedIndexes ?? '', n),
+        );
+        let soonestUs = Infinity;
+        indexes = indexes.filter((ix) => {
+          const waitIx = remainingIndexBackoffUs(replaced.get(ix as number), nowUs);
+          if (waitIx > 0) soonestUs = Math.min(soonestUs, waitIx);
+          return waitIx === 0;
+        });
+        if (soonestUs !== Infinity) this.queue.addAfter(key, soonestUs);
+      }
       count = indexes.length;
     }
     if (count === 0) return { error: undefined, active };
-    const error = await this.createPods(key, job, indexes);
+    const error = await this.createPods(key, job, indexes, perIndex ? replaced : undefined);
     return { error, active };
   }
 
-  /** Pods of an Indexed Job whose index is completed, out of range, or held by another pod. */
+  private podsOf(job: Job): Pod[] {
+    return this.podInformer.byIndex(POD_CONTROLLER_INDEX, job.metadata.uid ?? '');
+  }
+
+  /** The last failed pod of each index still to be replaced (backoffLimitPerIndex). */
+  private delayedDeletions(
+    job: Job,
+    pods: readonly Pod[],
+    done: ReadonlySet<number>,
+    failed: ReadonlySet<number>,
+  ): Map<number, Pod> {
+    const running = new Set<number>();
+    const failedPods: Pod[] = [];
+    for (const pod of pods) {
+      const outcome = podOutcome(pod, job);
+      const ix = completionIndex(pod);
+      if (outcome === 'active' && ix !== undefined) running.add(ix);
+      if (outcome === 'failed') failedPods.push(pod);
+    }
+    return podsWithDelayedDeletion(
+      job,
+      failedPods,
+      (ix) => done.has(ix) || failed.has(ix) || running.has(ix),
+    );
+  }
+
+  /**
+   * Pods of an Indexed Job whose index is completed, failed (backoffLimitPerIndex), out of
+   * range, or held by another pod.
+   */
   private redundantIndexed(job: Job, active: readonly Pod[]): Pod[] {
     const completions = job.spec.completions ?? 0;
     const completed = parseIndexes(job.status?.completedIndexes, completions);
+    for (const ix of parseIndexes(job.status?.failedIndexes ?? '', completions)) completed.add(ix);
     const seen = new Set<number>();
     const out: Pod[] = [];
     for (const pod of [...active].sort(byCreation)) {
@@ -442,6 +563,8 @@ export class JobController implements Controller {
     key: string,
     job: Job,
     indexes: readonly (number | undefined)[],
+    /** With backoffLimitPerIndex: the failed pod each index's new pod replaces. */
+    replaced: ReadonlyMap<number, Pod> | undefined,
   ): Promise<SyncError> {
     const controllerRef: OwnerReference = newControllerRef(job, JOB_GVK);
     this.expectations.expectCreations(key, indexes.length);
@@ -449,7 +572,11 @@ export class JobController implements Controller {
     let next = 0;
     const result = await slowStartBatch(indexes.length, SLOW_START_INITIAL_BATCH_SIZE, async () => {
       const index = indexes[next++];
-      const r = await this.api.create(podForJob(job, controllerRef, index));
+      const counts =
+        replaced === undefined || index === undefined
+          ? undefined
+          : indexFailureAnnotations(job, replaced.get(index));
+      const r = await this.api.create(podForJob(job, controllerRef, index, counts));
       if (r.ok) return undefined;
       return `create pod for ${key}: ${describeFailure(r)}`;
     });
@@ -536,15 +663,39 @@ function failedCondition(reason: string, message: string, nowIso: string): JobCo
   };
 }
 
-function completeCondition(nowIso: string): JobCondition {
+interface SuccessReason {
+  readonly reason: string;
+  readonly message: string;
+}
+
+/** Complete, with the reason SuccessCriteriaMet gave (CompletionsReached or SuccessPolicy). */
+function completeCondition(why: SuccessReason, nowIso: string): JobCondition {
   return {
     type: 'Complete',
     status: 'True',
-    reason: 'CompletionsReached',
-    message: 'Reached expected number of succeeded pods',
+    reason: why.reason,
+    message: why.message,
     lastProbeTime: nowIso,
     lastTransitionTime: nowIso,
   };
+}
+
+/** A SuccessCriteriaMet already recorded: its reason carries over to Complete. */
+function successCriteriaOf(status: JobStatus): SuccessReason | undefined {
+  const c = status.conditions?.find((x) => x.type === 'SuccessCriteriaMet' && x.status === 'True');
+  return c === undefined ? undefined : { reason: c.reason ?? '', message: c.message ?? '' };
+}
+
+/** getFailJobMessage: the message of the first failed pod a FailJob rule matches. */
+function failJobMessage(job: Job, pods: readonly Pod[]): string | undefined {
+  const policy = job.spec.podFailurePolicy;
+  if (policy === undefined) return undefined;
+  for (const pod of pods) {
+    if (podOutcome(pod, job) !== 'failed') continue;
+    const m = matchPodFailurePolicy(policy, pod).failJobMessage;
+    if (m !== undefined) return m;
+  }
+  return undefined;
 }
 
 /** Suspended True (JobSuspended) while suspended; False (JobResumed) and a new startTime after. */
@@ -615,10 +766,6 @@ function succeededEnough(job: Job, succeeded: number, status: JobStatus, active:
     return parseIndexes(status.completedIndexes, completions ?? 0).size >= (completions ?? 0);
   if (completions === undefined) return succeeded > 0 && active === 0;
   return succeeded >= completions;
-}
-
-function isConditionTrue(status: JobStatus, type: string): boolean {
-  return status.conditions?.some((c) => c.type === type && c.status === 'True') === true;
 }
 
 /** A FailureTarget already recorded, as the Failed condition it leads to. */

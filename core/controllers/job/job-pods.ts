@@ -31,7 +31,13 @@ export function podOutcome(pod: Pod, job: Job): PodOutcome {
  * finalizer, and for an Indexed Job its index as annotation and label, the hostname
  * `<job>-<index>` and JOB_COMPLETION_INDEX in every container.
  */
-export function podForJob(job: Job, controllerRef: OwnerReference, index: number | undefined) {
+export function podForJob(
+  job: Job,
+  controllerRef: OwnerReference,
+  index: number | undefined,
+  /** backoffLimitPerIndex: the index's failure counts so far (addIndexFailureCountAnnotation). */
+  failureCounts: Readonly<Record<string, string>> = {},
+) {
   const meta = job.spec.template.metadata;
   const name = job.metadata.name ?? '';
   const indexed: Record<string, string> =
@@ -61,7 +67,7 @@ export function podForJob(job: Job, controllerRef: OwnerReference, index: number
       generateName: index === undefined ? `${name}-` : `${name}-${index}-`,
       namespace: job.metadata.namespace ?? 'default',
       labels: { ...meta?.labels, ...indexed },
-      annotations: { ...meta?.annotations, ...indexed },
+      annotations: { ...meta?.annotations, ...indexed, ...failureCounts },
       finalizers: [...(meta?.finalizers ?? []), JOB_TRACKING_FINALIZER],
       ownerReferences: [controllerRef],
     },

@@ -1,59 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import type { Job } from '../../../core/api/kinds/job.ts';
-import { JOB_NAME_LABEL } from '../../../core/api/kinds/job.ts';
 import { parseTime } from '../../../core/api/time.ts';
 import { JOB_TRACKING_FINALIZER } from '../../../core/controllers/job/job-pods.ts';
-import type { Simulation } from '../../../sim/simulation.ts';
-import {
-  controlPlane,
-  runScript,
-  spawnNode,
-  startControllerManager,
-  startScheduler,
-} from '../../support/cluster.ts';
+import { runScript } from '../../support/cluster.ts';
 import { mustCreate, mustUpdate, waitFor } from './harness.ts';
-import { RolloutMonitor, watchKindAsAdmin } from './workloads.ts';
-
-function job(name: string, spec: Partial<Job['spec']>, command: string[]): Job {
-  return {
-    apiVersion: 'batch/v1',
-    kind: 'Job',
-    metadata: { name, namespace: 'default' },
-    spec: {
-      template: {
-        spec: {
-          restartPolicy: 'Never',
-          containers: [{ name: 'work', image: 'busybox:1.36', command }],
-        },
-      },
-      ...spec,
-    },
-  };
-}
-
-interface World {
-  readonly sim: Simulation;
-  readonly monitor: RolloutMonitor;
-  readonly jobs: () => { get(key: string): Job | undefined };
-}
-
-/** RBAC on, a scheduler, two nodes with real (simulated) kubelets. */
-function world(seed: number, name: string): World {
-  const sim = controlPlane({ seed, secure: true });
-  startScheduler(sim);
-  startControllerManager(sim, { controllers: ['job', 'ttl-after-finished'] });
-  spawnNode(sim, { name: 'node-1', kubelet: { podCIDR: '10.244.1.0/24' } });
-  spawnNode(sim, { name: 'node-2', kubelet: { podCIDR: '10.244.2.0/24' } });
-  return {
-    sim,
-    monitor: new RolloutMonitor(sim, name, JOB_NAME_LABEL),
-    jobs: watchKindAsAdmin(sim, 'Job', 'watch-jobs'),
-  };
-}
-
-function condition(j: Job | undefined, type: string) {
-  return j?.status?.conditions?.find((c) => c.type === type && c.status === 'True');
-}
+import { condition, job, world } from './job-harness.ts';
 
 describe('Job controller', () => {
   it('runs completions pods, never more than parallelism at once, and completes', async () => {
