@@ -66,6 +66,7 @@ export const CONTROLLER_SERVICE_ACCOUNTS: Readonly<Record<ControllerName, string
   cronjob: 'cronjob-controller',
   'ttl-after-finished': 'ttl-after-finished-controller',
   endpointslice: 'endpointslice-controller',
+  endpoint: 'endpoint-controller',
   'node-lifecycle': 'node-controller',
   'taint-eviction': 'taint-eviction-controller',
   disruption: 'disruption-controller',

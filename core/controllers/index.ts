@@ -2,6 +2,7 @@ export * from './common/index.ts';
 export * from './cronjob/index.ts';
 export * from './daemon/index.ts';
 export * from './deployment/index.ts';
+export * from './endpoint/index.ts';
 export * from './endpointslice/index.ts';
 export * from './garbage-collector/index.ts';
 export * from './job/index.ts';

@@ -73,6 +73,11 @@ import {
   type ReplicaSetControllerOptions,
 } from './replicaset/replica-set-controller.ts';
 import { REPLICATION_CONTROLLER } from './replicaset/replicated-kind.ts';
+import {
+  DEFAULT_ENDPOINTS_CONTROLLER,
+  EndpointsController,
+  type EndpointsControllerOptions,
+} from './endpoint/endpoints-controller.ts';
 
 export type ControllerName =
   | 'replicaset'
@@ -84,6 +89,7 @@ export type ControllerName =
   | 'cronjob'
   | 'ttl-after-finished'
   | 'endpointslice'
+  | 'endpoint'
   | 'node-lifecycle'
   | 'taint-eviction'
   | 'disruption'
@@ -104,6 +110,7 @@ export const ALL_CONTROLLERS: readonly ControllerName[] = [
   'cronjob',
   'ttl-after-finished',
   'endpointslice',
+  'endpoint',
   'node-lifecycle',
   'taint-eviction',
   'disruption',
@@ -133,6 +140,7 @@ export interface ControllerManagerOptions {
   readonly cronJob?: Partial<CronJobControllerOptions>;
   readonly ttlAfterFinished?: Partial<TtlAfterFinishedOptions>;
   readonly endpointSlice?: Partial<EndpointSliceControllerOptions>;
+  readonly endpoints?: Partial<EndpointsControllerOptions>;
   readonly nodeLifecycle?: Partial<NodeLifecycleOptions>;
   readonly garbageCollector?: Partial<GarbageCollectorOptions>;
   readonly namespace?: Partial<NamespaceControllerOptions>;
@@ -277,6 +285,11 @@ export class ControllerManager {
         return new EndpointSliceController(this.ports, api, informers, {
           ...DEFAULT_ENDPOINT_SLICE_CONTROLLER,
           ...options.endpointSlice,
+        });
+      case 'endpoint':
+        return new EndpointsController(this.ports, api, informers, {
+          ...DEFAULT_ENDPOINTS_CONTROLLER,
+          ...options.endpoints,
         });
       case 'node-lifecycle':
         return new NodeLifecycleController(this.ports, api, informers, {

@@ -14,7 +14,7 @@ const taints = (what: string) => z.array(z.string()).describe(`${what}, each as 
 
 export const CONTROLLER_RECORDS = traceGroup(
   'Controllers',
-  'The controller manager (core/controllers) and its controllers: ReplicaSet, ReplicationController, Deployment, StatefulSet, DaemonSet, Job, CronJob, TTL after finished, resource quota, pod GC, EndpointSlice, node lifecycle, taint eviction, disruption. Emitted by `controller-manager`.',
+  'The controller manager (core/controllers) and its controllers: ReplicaSet, ReplicationController, Deployment, StatefulSet, DaemonSet, Job, CronJob, TTL after finished, resource quota, pod GC, EndpointSlice, Endpoints, node lifecycle, taint eviction, disruption. Emitted by `controller-manager`.',
   [
     traceRecord('controller-manager.start', {
       level: 'info',
@@ -253,6 +253,21 @@ export const CONTROLLER_RECORDS = traceGroup(
     traceRecord('endpointslice.sync-error', {
       level: 'debug',
       doc: 'A sync of a Service failed (or found its slice cache behind its own writes); it is requeued with rate limiting.',
+      fields: z.strictObject({ service: serviceKey(), error: z.string().describe('What failed.') }),
+    }),
+    traceRecord('endpoints.sync', {
+      level: 'info',
+      doc: "The Endpoints controller wrote a Service's Endpoints object, or deleted the Endpoints of a Service that is gone.",
+      fields: z.strictObject({
+        service: serviceKey(),
+        action: z.enum(['created', 'updated', 'deleted']).describe('What it did to the object.'),
+        ready: count('Addresses listed as ready, over all subsets.'),
+        notReady: count('Addresses listed as not ready, over all subsets.'),
+      }),
+    }),
+    traceRecord('endpoints.sync-error', {
+      level: 'debug',
+      doc: 'A sync of a Service by the Endpoints controller failed; it is requeued with rate limiting.',
       fields: z.strictObject({ service: serviceKey(), error: z.string().describe('What failed.') }),
     }),
     traceRecord('node-lifecycle.node-unknown', {

@@ -351,13 +351,16 @@ describe('every emitted trace record matches its definition', () => {
   it('a Deployment rolled out and updated behind a Service (stale caches make syncs fail and retry)', async () => {
     const sim = controlPlane({ seed: 3, traceLevel: 'debug' });
     const problems = watch(sim);
-    const syncErrors = { deployment: 0, endpointslice: 0 };
+    const syncErrors = { deployment: 0, endpointslice: 0, endpoints: 0 };
     sim.trace.addSink((line) => {
       const k = parseTraceRecord(line).k;
       if (k === 'deployment.sync-error') syncErrors.deployment++;
       if (k === 'endpointslice.sync-error') syncErrors.endpointslice++;
+      if (k === 'endpoints.sync-error') syncErrors.endpoints++;
     });
-    startControllerManager(sim, { controllers: ['replicaset', 'deployment', 'endpointslice'] });
+    startControllerManager(sim, {
+      controllers: ['replicaset', 'deployment', 'endpointslice', 'endpoint'],
+    });
     new FakeKubelets(sim);
     await runScript(sim, async (api, ports) => {
       await mustCreate(ports, api, {
@@ -381,6 +384,7 @@ describe('every emitted trace record matches its definition', () => {
     expect(problems).toEqual([]);
     expect(syncErrors.deployment).toBeGreaterThan(0);
     expect(syncErrors.endpointslice).toBeGreaterThan(0);
+    expect(syncErrors.endpoints).toBeGreaterThan(0);
   });
 
   it('Jobs on a node: one completes, one runs past its deadline (its pods deleted), a CronJob starts one late', async () => {
