@@ -31,6 +31,11 @@ export class ProcessClock implements Clock {
     return this.anchorLocalUs + localUs + this.offsetUs;
   }
 
+  /** The local clock without its jumps: drift moves it, a jump does not. */
+  monotonicNow(): Micros {
+    return this.now() - this.offsetUs;
+  }
+
   setTimer(delayUs: Micros, fn: () => void): TimerId {
     return this.loop.schedule(this.toLoopDelay(delayUs), fn, this.owner) as unknown as TimerId;
   }

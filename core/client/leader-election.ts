@@ -4,7 +4,8 @@
  * the lease every retry period (jittered by 1.2); the holder renews it every retry period and
  * gives up leadership when it has not renewed for the renew deadline; another candidate takes
  * the lease only once it has seen the same record unchanged for the lease duration, by its own
- * clock (client-go's observedTime), so a holder whose renewals stop is replaced after 15 s.
+ * monotonic clock (client-go's observedTime), so a holder whose renewals stop is replaced after
+ * 15 s, whatever the candidates' wall clocks read.
  */
 import type { Lease } from '../api/cluster-types.ts';
 import { formatMicroTime } from '../api/time.ts';
@@ -44,7 +45,11 @@ interface Observed {
   /** The record as last seen (or written), its raw form to notice changes. */
   readonly spec: NonNullable<Lease['spec']>;
   readonly raw: string;
-  /** When this candidate saw it change, by its own clock. */
+  /**
+   * When this candidate saw it change, on its monotonic clock (client-go's observedTime is a
+   * time.Time whose monotonic reading time.Since uses): a jump of the wall clock must not make
+   * a lease look expired early.
+   */
   readonly atUs: number;
 }
 
@@ -102,7 +107,7 @@ export class LeaderElector {
   private async renewWhileLeading(): Promise<void> {
     for (;;) {
       await this.ports.clock.sleep(this.options.retryPeriodUs);
-      const deadlineUs = this.ports.clock.now() + this.options.renewDeadlineUs;
+      const deadlineUs = this.ports.clock.monotonicNow() + this.options.renewDeadlineUs;
       let expired = false;
       const deadline = this.ports.clock
         .sleep(this.options.renewDeadlineUs)
@@ -110,7 +115,7 @@ export class LeaderElector {
       for (;;) {
         const renewed = await Promise.race([this.tryAcquireOrRenew(), deadline.then(() => false)]);
         if (renewed && !expired) break;
-        if (expired || this.ports.clock.now() >= deadlineUs) return;
+        if (expired || this.ports.clock.monotonicNow() >= deadlineUs) return;
         await Promise.race([this.ports.clock.sleep(this.options.retryPeriodUs), deadline]);
         if (expired) return;
       }
@@ -118,17 +123,20 @@ export class LeaderElector {
   }
 
   /** The lease is held by whoever the observed record names until it goes unchanged too long. */
-  private leaseValid(nowUs: number): boolean {
+  private leaseValid(): boolean {
     const o = this.observed;
     if (o === undefined) return false;
-    return o.atUs + (o.spec.leaseDurationSeconds ?? 0) * 1_000_000 > nowUs;
+    return (
+      o.atUs + (o.spec.leaseDurationSeconds ?? 0) * 1_000_000 > this.ports.clock.monotonicNow()
+    );
   }
 
   private observe(lease: Lease): void {
     const spec = lease.spec ?? {};
     const raw = JSON.stringify(spec);
     this.lease = lease;
-    if (this.observed?.raw !== raw) this.observed = { spec, raw, atUs: this.ports.clock.now() };
+    if (this.observed?.raw !== raw)
+      this.observed = { spec, raw, atUs: this.ports.clock.monotonicNow() };
   }
 
   private async tryAcquireOrRenew(): Promise<boolean> {
@@ -141,7 +149,7 @@ export class LeaderElector {
       renewTime: now,
     };
     // 1. The leader's fast path: update the record it last saw.
-    if (this.isLeader && this.leaseValid(nowUs) && this.lease !== undefined) {
+    if (this.isLeader && this.leaseValid() && this.lease !== undefined) {
       const previous = this.observed!.spec;
       const r = await this.api.update(
         this.withSpec(this.lease, {
@@ -172,7 +180,7 @@ export class LeaderElector {
     // 3. Someone else holds an unexpired lease: wait.
     this.observe(got.value);
     const held = (this.observed!.spec.holderIdentity ?? '') !== '';
-    if (held && this.leaseValid(this.ports.clock.now()) && !this.isLeader) return false;
+    if (held && this.leaseValid() && !this.isLeader) return false;
     // 4. Take it over (or renew it, as the leader, on the slow path).
     const old = this.observed!.spec;
     const spec = this.isLeader

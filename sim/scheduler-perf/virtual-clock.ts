@@ -34,6 +34,12 @@ export class VirtualClock implements Clock {
     return this.nowUs - this.epochUs;
   }
 
+  /** Never jumps: the same reading as now(). */
+
+  monotonicNow(): number {
+    return this.now();
+  }
+
   setTimer(delayUs: Micros, fn: () => void): TimerId {
     if (!(delayUs >= 0) || !Number.isInteger(delayUs))
       throw new Error(`setTimer: delay must be a non-negative integer, got ${delayUs}`);

@@ -71,6 +71,11 @@ class StillClock implements Clock {
   now(): number {
     return 0;
   }
+  /** Never jumps: the same reading as now(). */
+  monotonicNow(): number {
+    return this.now();
+  }
+
   setTimer(delayUs: number, fn: () => void): TimerId {
     this.timers.push({ delayUs, fn });
     return this.timers.length as unknown as TimerId;

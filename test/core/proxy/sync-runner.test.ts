@@ -9,6 +9,11 @@ class ManualClock implements Clock {
   now() {
     return this.nowUs;
   }
+  /** Never jumps: the same reading as now(). */
+  monotonicNow(): number {
+    return this.now();
+  }
+
   setTimer(delayUs: number, fn: () => void): TimerId {
     const id = {} as TimerId;
     this.timers.push({ at: this.nowUs + delayUs, fn, id });

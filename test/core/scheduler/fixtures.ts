@@ -25,6 +25,12 @@ export class ManualClock implements Clock {
     return this.nowUs;
   }
 
+  /** Never jumps: the same reading as now(). */
+
+  monotonicNow(): number {
+    return this.now();
+  }
+
   setTimer(delayUs: number, fn: () => void): TimerId {
     const id = { seq: this.seq } as unknown as TimerId;
     this.timers.push({ at: this.nowUs + delayUs, fn, id, seq: this.seq++ });
