@@ -83,6 +83,7 @@ export const CONTROLLER_SERVICE_ACCOUNTS: Readonly<Record<ControllerName, string
   serviceaccount: 'service-account-controller',
   resourcequota: 'resourcequota-controller',
   podgc: 'pod-garbage-collector',
+  horizontalpodautoscaling: 'horizontal-pod-autoscaler',
 };
 
 export function controllerIdentity(controller: ControllerName): ClientIdentity {
