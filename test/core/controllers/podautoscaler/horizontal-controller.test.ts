@@ -141,6 +141,39 @@ describe('HorizontalPodAutoscaler controller', () => {
     ]);
   });
 
+  it('follows spec.behavior: one pod a minute up, AverageValue targets', async () => {
+    const { sim, trace } = cluster();
+    await runScript(
+      sim,
+      async (api, ports) => {
+        await api.create(web('400m'));
+        await api.create(
+          hpa({
+            metrics: [
+              {
+                type: 'Resource',
+                resource: { name: 'cpu', target: { type: 'AverageValue', averageValue: '100m' } },
+              },
+            ],
+            behavior: {
+              scaleUp: { policies: [{ type: 'Pods', value: 1, periodSeconds: 60 }] },
+            },
+          }),
+        );
+        await ports.clock.sleep(200 * S);
+      },
+      { deadlineUs: 300 * S },
+    );
+    const r = rescales(trace);
+    expect(r.map((x) => [x.from, x.to])).toEqual([
+      [2, 3],
+      [3, 4],
+      [4, 5],
+    ]);
+    // Each step waits for the previous one to leave the policy's 60 s period.
+    for (let i = 1; i < r.length; i++) expect(r[i]!.t - r[i - 1]!.t).toBeGreaterThanOrEqual(60 * S);
+  });
+
   it('reports a missing target and metrics it cannot compute in its conditions', async () => {
     const { sim } = cluster();
     await runScript(sim, async (api, ports) => {
