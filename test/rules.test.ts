@@ -71,6 +71,7 @@ const CORE_LAYERS: Readonly<Record<string, readonly string[]>> = {
   controllers: COMPONENT_DEPS,
   kubelet: COMPONENT_DEPS,
   proxy: COMPONENT_DEPS,
+  'metrics-server': COMPONENT_DEPS,
   cluster: [
     'util',
     'ports',
@@ -84,6 +85,7 @@ const CORE_LAYERS: Readonly<Record<string, readonly string[]>> = {
     'controllers',
     'kubelet',
     'proxy',
+    'metrics-server',
   ],
 };
 

@@ -67,7 +67,7 @@ interface GroupVersion {
   readonly version: string;
 }
 
-interface ApiGroup {
+export interface ApiGroup {
   readonly name: string;
   readonly versions: readonly GroupVersion[];
   readonly preferredVersion: GroupVersion;
@@ -130,13 +130,27 @@ function documentsOf(catalog: DefinitionCatalog): ReadonlyMap<string, unknown> {
   return docs;
 }
 
-/** The answer to a non-resource GET, or undefined when the path names resources. */
+/**
+ * The answer to a non-resource GET, or undefined when the path names resources. `aggregated`
+ * are the groups other processes serve: /apis lists them after the built-in ones (as
+ * kube-aggregator merges APIService groups) and /apis/<group> describes each; their group
+ * versions' documents come from their servers.
+ */
 export function nonResourceResponse(
   path: string,
   catalog: DefinitionCatalog = BUILTIN_CATALOG,
+  aggregated: readonly ApiGroup[] = [],
 ): ApiResponse | undefined {
   const trimmed = path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path;
   if (HEALTH_PATHS.has(trimmed)) return { status: 200, body: 'ok' };
   const doc = documentsOf(catalog).get(trimmed);
+  if (aggregated.length > 0 && trimmed === '/apis') {
+    const list = doc as { readonly groups: readonly ApiGroup[] };
+    return { status: 200, body: { ...list, groups: [...list.groups, ...aggregated] } };
+  }
+  const group = aggregated.find((g) => trimmed === `/apis/${g.name}`);
+  if (doc === undefined && group !== undefined) {
+    return { status: 200, body: { kind: 'APIGroup', apiVersion: 'v1', ...group } };
+  }
   return doc === undefined ? undefined : { status: 200, body: doc };
 }

@@ -56,6 +56,10 @@ import { nonResourceResponse } from './discovery.ts';
 import { ACCEPTED_MEDIA_TYPES, negotiate } from './media-types.ts';
 import { parseIncludeObject, present, presentFrame, type Presentation } from './representation.ts';
 import { QuotaCache } from './admission/plugins/resource-quota-cache.ts';
+import type { AggregatedApi } from '../api/aggregation.ts';
+import { FRONT_PROXY_USER } from '../api/aggregation.ts';
+import { Aggregator } from './aggregator.ts';
+import { issueClientCredential } from './authn/client-credential.ts';
 
 export { SYSTEM_NAMESPACES } from './namespaces.ts';
 
@@ -78,6 +82,8 @@ export interface ApiServerOptions {
   readonly maxRequestsInFlight?: number;
   readonly maxMutatingRequestsInFlight?: number;
   readonly admission?: AdmissionOptions;
+  /** APIs other processes serve, which this server proxies to them (kube-aggregator). */
+  readonly aggregated?: readonly AggregatedApi[];
 }
 
 export const DEFAULT_COMPACTION_INTERVAL_US = 300_000_000;
@@ -102,6 +108,7 @@ export class ApiServer {
   private readonly inFlight: InFlightLimiter;
   /** What this server serves: the built-in kinds and the Established custom resources. */
   private readonly catalog = new DefinitionCatalog(DEFINITIONS);
+  private readonly aggregator: Aggregator;
   private requests = 0;
 
   constructor(
@@ -149,6 +156,14 @@ export class ApiServer {
       ensure: (obj) => this.ensure(obj),
     });
     this.reviews = accessReviews(this.access);
+    const signer = options.access?.signer;
+    this.aggregator = new Aggregator(
+      ports.transport,
+      options.aggregated ?? [],
+      signer === undefined
+        ? undefined
+        : issueClientCredential(signer, { user: FRONT_PROXY_USER, groups: [] }),
+    );
     ports.transport.listen(API_PROTOCOL, {
       onRequest: (_from, req) => this.handle(req),
       onStream: (_from, req, stream) => this.watch(req, stream),
@@ -218,13 +233,15 @@ export class ApiServer {
   private async serve(req: ApiRequest, user: UserInfo): Promise<ApiResponse> {
     const query = req.query ?? {};
     if (req.method === 'GET') {
-      const document = nonResourceResponse(req.path, this.catalog);
+      const document = nonResourceResponse(req.path, this.catalog, this.aggregator.groups());
       if (document !== undefined) {
         return negotiate(req.accept, false)?.kind === 'json'
           ? document
           : statusReply(errors.notAcceptable(['application/json']));
       }
     }
+    const aggregated = this.aggregator.find(req.path);
+    if (aggregated !== undefined) return this.aggregator.proxy(aggregated, req);
     const parsed = parseRequest(req.method, req.path, query, user, this.catalog);
     if (!parsed.ok) return statusReply(errors.notFound('', parsed.message));
     const info = parsed.info;

@@ -23,9 +23,15 @@ import { Scheduler, type SchedulerOptions } from '../scheduler/scheduler.ts';
 import { KvService } from '../store/kv-service.ts';
 import { KvMember, type KvMemberOptions, type MemberPeer } from '../store/member/kv-member.ts';
 import {
+  clientCredentialAuthenticator,
   issueClientCredential,
   type ClientIdentity,
 } from '../apiserver/authn/client-credential.ts';
+import type { AggregatedApi } from '../api/aggregation.ts';
+import { ALL_AUTHENTICATED } from '../apiserver/authn/user.ts';
+import type { RequestAuthenticator } from '../api/kubelet-protocol.ts';
+import { METRICS_GROUP, METRICS_VERSION } from '../api/metrics-types.ts';
+import { MetricsServer, type MetricsServerOptions } from '../metrics-server/metrics-server.ts';
 import type { TokenSigner } from '../apiserver/authn/signer.ts';
 import type { AccessOptions } from '../apiserver/authz/access-control.ts';
 import {
@@ -35,6 +41,8 @@ import {
   CONTROLLER_MANAGER_IDENTITY,
   controllerIdentity,
   KUBE_PROXY_IDENTITY,
+  METRICS_SERVER,
+  METRICS_SERVER_IDENTITY,
   nodeClientIdentity,
   SCHEDULER,
   SCHEDULER_IDENTITY,
@@ -48,7 +56,8 @@ import {
   type PodNetwork,
 } from './pod-network.ts';
 
-export type ProcessRole = 'store' | 'apiserver' | 'scheduler' | 'controller-manager' | 'node';
+export type ProcessRole =
+  'store' | 'apiserver' | 'scheduler' | 'controller-manager' | 'metrics-server' | 'node';
 
 export interface ProcessPlan {
   readonly name: string;
@@ -133,6 +142,11 @@ export interface ClusterSpec<M = unknown> {
   readonly scheduler?: SchedulerOptions | false;
   /** `false`: no controller manager process. */
   readonly controllerManager?: ControllerManagerOptions | false;
+  /**
+   * `false`: no metrics-server (and no metrics.k8s.io). By default one runs wherever a
+   * controller manager does, since the HorizontalPodAutoscaler controller reads it.
+   */
+  readonly metricsServer?: Partial<MetricsServerOptions> | false;
   readonly nodePools: readonly NodePool<M>[];
   readonly podNetwork?: PodNetwork;
 }
@@ -143,11 +157,12 @@ export interface ClusterLayout {
   readonly apiServer: string;
   readonly scheduler: string | undefined;
   readonly controllerManager: string | undefined;
+  readonly metricsServer: string | undefined;
   readonly nodes: readonly string[];
 }
 
 export interface ClusterPlan {
-  /** In start order: store, API server, scheduler, controller manager, nodes. */
+  /** In start order: store, API server, scheduler, controller manager, metrics-server, nodes. */
   readonly processes: readonly ProcessPlan[];
   readonly layout: ClusterLayout;
 }
@@ -166,17 +181,20 @@ export function planCluster<M>(spec: ClusterSpec<M>, host: ClusterHost<M>): Clus
   processes.push(...store);
   const storeNames = store.map((p) => p.name);
   const signer = host.signer;
+  const metrics = metricsServerOptions(spec);
   processes.push(
     apiServerPlan({
       ...spec.apiServer,
       storeMembers: storeNames,
       access: { ...spec.apiServer?.access, signer, authorization: 'Node,RBAC' },
+      ...(metrics === false ? {} : { aggregated: [METRICS_API] }),
     }),
   );
   if (spec.scheduler !== false) processes.push(schedulerPlan(spec.scheduler ?? {}, signer));
   if (spec.controllerManager !== false) {
     processes.push(controllerManagerPlan(spec.controllerManager ?? {}, signer));
   }
+  if (metrics !== false) processes.push(metricsServerPlan(metrics, signer));
   const net = spec.podNetwork ?? DEFAULT_POD_NETWORK;
   const nodes: string[] = [];
   for (const pool of spec.nodePools) {
@@ -194,6 +212,7 @@ export function planCluster<M>(spec: ClusterSpec<M>, host: ClusterHost<M>): Clus
       apiServer: API_SERVER,
       scheduler: spec.scheduler === false ? undefined : SCHEDULER,
       controllerManager: spec.controllerManager === false ? undefined : CONTROLLER_MANAGER,
+      metricsServer: metrics === false ? undefined : METRICS_SERVER,
       nodes,
     },
   };
@@ -243,7 +262,7 @@ export function checkClusterSpec<M>(spec: ClusterSpec<M>): string[] {
 function controlPlaneNames<M>(spec: ClusterSpec<M>): string[] {
   const members = spec.store.inMemory === true ? 1 : spec.store.members;
   const store = Array.from({ length: Math.max(0, members) }, (_, i) => storeMemberName(i));
-  return [...store, API_SERVER, SCHEDULER, CONTROLLER_MANAGER];
+  return [...store, API_SERVER, SCHEDULER, CONTROLLER_MANAGER, METRICS_SERVER];
 }
 
 function isPoolMember(name: string, prefix: string, count: number): boolean {
@@ -312,6 +331,59 @@ export function controllerManagerPlan(
   };
 }
 
+function metricsServerOptions<M>(spec: ClusterSpec<M>): Partial<MetricsServerOptions> | false {
+  if (spec.metricsServer !== undefined) return spec.metricsServer;
+  return spec.controllerManager === false ? false : {};
+}
+
+/** The group metrics-server serves, as its APIService registers it with the aggregator. */
+export const METRICS_API: AggregatedApi = {
+  group: METRICS_GROUP,
+  version: METRICS_VERSION,
+  service: METRICS_SERVER,
+};
+
+/**
+ * metrics-server: its informers read as its own ServiceAccount, it presents that identity to
+ * the kubelets, and it checks the aggregator's front-proxy credential with the cluster's key.
+ */
+export function metricsServerPlan(
+  options: Partial<MetricsServerOptions>,
+  signer: TokenSigner,
+  name: string = METRICS_SERVER,
+): ProcessPlan {
+  return {
+    name,
+    role: 'metrics-server',
+    start: (ports) =>
+      new MetricsServer(
+        ports,
+        componentClient(ports, signer, METRICS_SERVER_IDENTITY),
+        {
+          kubeletToken: issueClientCredential(signer, METRICS_SERVER_IDENTITY),
+          authenticate: credentialAuthenticator(signer),
+        },
+        options,
+      ),
+  };
+}
+
+/**
+ * Checks a bearer token against the cluster's key, as a server outside the API server does with
+ * the cluster's client CA (kubelet --client-ca-file, metrics-server --requestheader-client-ca-file).
+ */
+export function credentialAuthenticator(signer: TokenSigner): RequestAuthenticator {
+  const authenticator = clientCredentialAuthenticator(signer);
+  return async (authorization) => {
+    const token = authorization?.startsWith('Bearer ') ? authorization.slice(7) : undefined;
+    if (token === undefined) return undefined;
+    const r = await authenticator.authenticateToken(token);
+    if (r.kind !== 'authenticated') return undefined;
+    const groups = r.user.groups.filter((g) => g !== ALL_AUTHENTICATED);
+    return { user: r.user.name, groups: [...groups, ALL_AUTHENTICATED] };
+  };
+}
+
 /** A node's identity; its address is derived from its pod range (see defaultInternalIP). */
 export function nodeIdentity(nodeName: string, podCIDR: string): NodeIdentity {
   return { nodeName, podCIDR, internalIP: defaultInternalIP(podCIDR) };
@@ -348,6 +420,7 @@ export function nodePlan<M>(
           labels: pool.labels ?? {},
         },
         machine.probes,
+        credentialAuthenticator(host.signer),
       );
       const proxy =
         pool.proxy === false

@@ -14,6 +14,7 @@ import type { ControllerName } from '../controllers/manager.ts';
 export const API_SERVER = 'apiserver';
 export const SCHEDULER = 'scheduler';
 export const CONTROLLER_MANAGER = 'controller-manager';
+export const METRICS_SERVER = 'metrics-server';
 export const STORE_MEMBER_PREFIX = 'etcd';
 
 /** Store members are `etcd-0`, `etcd-1`, ...; member `i` has Raft id `i + 1`. */
@@ -43,6 +44,15 @@ export const CONTROLLER_MANAGER_IDENTITY: ClientIdentity = {
 export const ADMIN_IDENTITY: ClientIdentity = {
   user: 'kubernetes-admin',
   groups: [SYSTEM_PRIVILEGED_GROUP],
+};
+
+/**
+ * metrics-server runs as the kube-system/metrics-server ServiceAccount of its manifest, which
+ * binds it to system:metrics-server (nodes/metrics, and nodes and pods to list and watch).
+ */
+export const METRICS_SERVER_IDENTITY: ClientIdentity = {
+  user: serviceAccountUsername('kube-system', 'metrics-server'),
+  groups: serviceAccountGroups('kube-system'),
 };
 
 /** kube-proxy's kubeconfig user, bound to system:node-proxier by the bootstrap policy. */
@@ -75,6 +85,7 @@ export const CONTROLLER_SERVICE_ACCOUNTS: Readonly<Record<ControllerName, string
   serviceaccount: 'service-account-controller',
   resourcequota: 'resourcequota-controller',
   podgc: 'pod-garbage-collector',
+  horizontalpodautoscaling: 'horizontal-pod-autoscaler',
 };
 
 export function controllerIdentity(controller: ControllerName): ClientIdentity {

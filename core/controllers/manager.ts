@@ -68,6 +68,11 @@ import {
 } from './resourcequota/resource-quota-controller.ts';
 import { ServiceAccountsController } from './serviceaccount/service-accounts-controller.ts';
 import {
+  DEFAULT_HORIZONTAL_CONTROLLER,
+  HorizontalController,
+  type HorizontalControllerOptions,
+} from './podautoscaler/horizontal-controller.ts';
+import {
   DEFAULT_REPLICA_SET_CONTROLLER,
   ReplicaSetController,
   type ReplicaSetControllerOptions,
@@ -97,7 +102,8 @@ export type ControllerName =
   | 'namespace'
   | 'serviceaccount'
   | 'resourcequota'
-  | 'podgc';
+  | 'podgc'
+  | 'horizontalpodautoscaling';
 
 /** Every controller this controller manager can run. */
 export const ALL_CONTROLLERS: readonly ControllerName[] = [
@@ -119,6 +125,7 @@ export const ALL_CONTROLLERS: readonly ControllerName[] = [
   'serviceaccount',
   'resourcequota',
   'podgc',
+  'horizontalpodautoscaling',
 ];
 
 /**
@@ -146,6 +153,7 @@ export interface ControllerManagerOptions {
   readonly namespace?: Partial<NamespaceControllerOptions>;
   readonly resourceQuota?: Partial<ResourceQuotaControllerOptions>;
   readonly podGc?: Partial<PodGcOptions>;
+  readonly horizontalPodAutoscaler?: Partial<HorizontalControllerOptions>;
   /** --leader-elect: true with upstream's timings, or some of them changed. */
   readonly leaderElection?: boolean | Partial<LeaderElectionOptions>;
 }
@@ -316,6 +324,11 @@ export class ControllerManager {
         return new PodGcController(this.ports, api, informers, {
           ...DEFAULT_POD_GC,
           ...options.podGc,
+        });
+      case 'horizontalpodautoscaling':
+        return new HorizontalController(this.ports, api, informers, {
+          ...DEFAULT_HORIZONTAL_CONTROLLER,
+          ...options.horizontalPodAutoscaler,
         });
       case 'resourcequota':
         return new ResourceQuotaController(this.ports, api, informers, {

@@ -48,6 +48,8 @@ import { PodWorkers } from './pod-workers.ts';
 import { Pleg } from './pleg.ts';
 import { StatusManager } from './status-manager.ts';
 import { PodSync, type SyncEnv } from './sync-pod.ts';
+import { KubeletServer } from './server.ts';
+import type { RequestAuthenticator } from '../api/kubelet-protocol.ts';
 
 export class Kubelet {
   readonly config: KubeletConfig;
@@ -67,13 +69,18 @@ export class Kubelet {
   private readonly events: KubeletEvents;
   private readonly eviction: EvictionManager;
 
-  /** `probes` is the node's network as the kubelet's probes and hooks reach pods through it. */
+  /**
+   * `probes` is the node's network as the kubelet's probes and hooks reach pods through it;
+   * `authenticate` checks the credentials of callers of the kubelet's server, which runs only
+   * when it is given.
+   */
   constructor(
     private readonly ports: ProcessPorts,
     private readonly runtime: Runtime,
     api: ApiClient,
     options: KubeletOptions,
     probes: ProbeNetwork,
+    authenticate?: RequestAuthenticator,
   ) {
     this.config = resolveKubeletConfig(options);
     this.allocatable = usageOf(nodeAllocatable(this.config));
@@ -174,6 +181,13 @@ export class Kubelet {
       onDelete: (pod) => this.podDeleted(pod),
     });
     ports.spawn(() => this.configureRuntime(runtime));
+    if (authenticate !== undefined) {
+      new KubeletServer(ports, api, {
+        nodeName: this.config.nodeName,
+        usage: () => this.resourceUsage(),
+        authenticate,
+      });
+    }
     this.nodeStatus.start();
     this.eviction.start();
     this.lease.start();

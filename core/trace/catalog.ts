@@ -5,6 +5,7 @@ import { CONTROLLER_RECORDS } from './records/controllers.ts';
 import { FAULT_RECORDS } from './records/faults.ts';
 import { HEADER_RECORDS } from './records/header.ts';
 import { KUBELET_RECORDS } from './records/kubelet.ts';
+import { METRICS_RECORDS } from './records/metrics.ts';
 import { LEADER_ELECTION_RECORDS } from './records/leader-election.ts';
 import { OBJECT_LIFECYCLE_RECORDS } from './records/object-lifecycle.ts';
 import { PROXY_RECORDS } from './records/proxy.ts';
@@ -24,6 +25,7 @@ export const TRACE_GROUPS = [
   LEADER_ELECTION_RECORDS,
   OBJECT_LIFECYCLE_RECORDS,
   KUBELET_RECORDS,
+  METRICS_RECORDS,
   PROXY_RECORDS,
   RUNTIME_RECORDS,
   SIM_RECORDS,

@@ -7,6 +7,7 @@ import {
   apiServerPlan,
   controllerManagerPlan,
   inMemoryStorePlan,
+  metricsServerPlan,
   nodeIdentity,
   nodePlan,
   schedulerPlan,
@@ -20,6 +21,7 @@ import type { ApiServerOptions } from '../../core/apiserver/server.ts';
 import { ApiClient } from '../../core/client/api-client.ts';
 import type { ControllerManagerOptions } from '../../core/controllers/manager.ts';
 import type { KubeletOptions } from '../../core/kubelet/config.ts';
+import type { MetricsServerOptions } from '../../core/metrics-server/metrics-server.ts';
 import type { ProcessPorts } from '../../core/ports/process.ts';
 import type { Runtime } from '../../core/ports/runtime.ts';
 import type { SchedulerOptions } from '../../core/scheduler/scheduler.ts';
@@ -117,6 +119,17 @@ export function startControllerManager(
   name?: string,
 ): void {
   start(sim, controllerManagerPlan(options, SIM_SIGNER, name));
+}
+
+/**
+ * metrics-server; the control plane must aggregate its API
+ * (`controlPlane({ apiServer: { aggregated: [METRICS_API] } })`) for clients to reach it.
+ */
+export function startMetricsServer(
+  sim: Simulation,
+  options: Partial<MetricsServerOptions> = {},
+): void {
+  start(sim, metricsServerPlan(options, SIM_SIGNER));
 }
 
 function start(sim: Simulation, plan: ProcessPlan): void {

@@ -335,6 +335,21 @@ const BOOTSTRAP_CLUSTER_ROLES: readonly ClusterRole[] = [
     rule(['get', 'list', 'watch', 'patch', 'update'], [LEGACY], ['persistentvolumeclaims']),
   ]),
   aggregatedClusterRole('view', AGGREGATE_TO_VIEW, { [AGGREGATE_TO_EDIT]: 'true' }),
+  // The roles metrics-server's manifest installs (the cluster assembly runs it by default):
+  // what it reads, and metrics.k8s.io for whoever may view, edit or administer a namespace.
+  clusterRole('system:metrics-server', [
+    rule(['get'], [LEGACY], ['nodes/metrics']),
+    rule(['get', 'list', 'watch'], [LEGACY], ['pods', 'nodes']),
+  ]),
+  clusterRole(
+    'system:aggregated-metrics-reader',
+    [rule(['get', 'list', 'watch'], ['metrics.k8s.io'], ['pods', 'nodes'])],
+    {
+      [AGGREGATE_TO_VIEW]: 'true',
+      [AGGREGATE_TO_EDIT]: 'true',
+      [AGGREGATE_TO_ADMIN]: 'true',
+    },
+  ),
 ];
 
 const BOOTSTRAP_CLUSTER_ROLE_BINDINGS: readonly ClusterRoleBinding[] = [
@@ -354,6 +369,7 @@ const BOOTSTRAP_CLUSTER_ROLE_BINDINGS: readonly ClusterRoleBinding[] = [
   clusterRoleBinding('system:service-account-issuer-discovery', [
     group(ALL_SERVICE_ACCOUNTS_GROUP),
   ]),
+  clusterRoleBinding('system:metrics-server', [serviceAccount('kube-system', 'metrics-server')]),
   // The Node authorizer grants nodes this role; upstream keeps the binding without subjects.
   clusterRoleBinding('system:node', []),
 ];

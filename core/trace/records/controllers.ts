@@ -14,7 +14,7 @@ const taints = (what: string) => z.array(z.string()).describe(`${what}, each as 
 
 export const CONTROLLER_RECORDS = traceGroup(
   'Controllers',
-  'The controller manager (core/controllers) and its controllers: ReplicaSet, ReplicationController, Deployment, StatefulSet, DaemonSet, Job, CronJob, TTL after finished, resource quota, pod GC, EndpointSlice, Endpoints, node lifecycle, taint eviction, disruption. Emitted by `controller-manager`.',
+  'The controller manager (core/controllers) and its controllers: ReplicaSet, ReplicationController, Deployment, StatefulSet, DaemonSet, Job, CronJob, TTL after finished, resource quota, pod GC, EndpointSlice, Endpoints, node lifecycle, taint eviction, disruption, horizontal pod autoscaler. Emitted by `controller-manager`.',
   [
     traceRecord('controller-manager.start', {
       level: 'info',
@@ -344,6 +344,17 @@ export const CONTROLLER_RECORDS = traceGroup(
       level: 'debug',
       doc: 'Deleting a pod from a tainted node failed after every retry; the eviction is dropped.',
       fields: z.strictObject({ pod: podKey(), error: z.string().describe('The last failure.') }),
+    }),
+    traceRecord('hpa.rescale', {
+      level: 'info',
+      doc: "The HorizontalPodAutoscaler controller set its target's replicas through the scale subresource.",
+      fields: z.strictObject({
+        hpa: z.string().describe('The HorizontalPodAutoscaler, as namespace/name.'),
+        target: z.string().describe('The scale target, as Kind/name.'),
+        from: count('Replicas before.'),
+        to: count('Replicas after.'),
+        reason: z.string().describe('Why, as the SuccessfulRescale Event says.'),
+      }),
     }),
     traceRecord('disruption.status', {
       level: 'info',

@@ -33,6 +33,7 @@ describe('cluster assembly', () => {
       'apiserver:apiserver',
       'scheduler:scheduler',
       'controller-manager:controller-manager',
+      'metrics-server:metrics-server',
       'node:node-1',
       'node:node-2',
     ]);
@@ -41,6 +42,7 @@ describe('cluster assembly', () => {
       apiServer: 'apiserver',
       scheduler: 'scheduler',
       controllerManager: 'controller-manager',
+      metricsServer: 'metrics-server',
       nodes: ['node-1', 'node-2'],
     });
   });
@@ -52,6 +54,7 @@ describe('cluster assembly', () => {
     );
     expect(plan.processes.map((p) => p.name)).toEqual(['etcd-0', 'apiserver', 'node-1', 'node-2']);
     expect(plan.layout.scheduler).toBeUndefined();
+    expect(plan.layout.metricsServer).toBeUndefined();
   });
 
   it.each([
@@ -137,6 +140,8 @@ describe('cluster assembly', () => {
       'system:node:node-2',
       // The garbage collector reads discovery for custom resources to monitor.
       'system:serviceaccount:kube-system:generic-garbage-collector',
+      // metrics-server's informers list nodes and pods.
+      'system:serviceaccount:kube-system:metrics-server',
       // The ServiceAccounts controller creates each system namespace's default ServiceAccount.
       'system:serviceaccount:kube-system:service-account-controller',
     ]);

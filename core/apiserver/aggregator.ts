@@ -1,0 +1,71 @@
+/**
+ * kube-aggregator's proxy (staging/src/k8s.io/kube-aggregator/pkg/apiserver/handler_proxy.go):
+ * requests under /apis/<group>/<version> of an aggregated API go, once the API server has
+ * authenticated and authorized them, to the process that serves it, with the aggregator's own
+ * front-proxy credential; /apis and /apis/<group> list the group. A backend that does not
+ * answer is a 503, as upstream's "the server is currently unable to handle the request".
+ */
+import type { AggregatedApi } from '../api/aggregation.ts';
+import * as errors from '../api/errors.ts';
+import { API_PROTOCOL } from '../api/http-codec.ts';
+import type { ApiRequest, ApiResponse } from '../api/http.ts';
+import type { Transport } from '../ports/transport.ts';
+
+/** How long the proxy waits for a backend (upstream's proxy has no shorter deadline). */
+export const AGGREGATED_REQUEST_TIMEOUT_US = 10_000_000;
+
+/** One group of the /apis list (metav1.APIGroup). */
+export interface AggregatedGroup {
+  readonly name: string;
+  readonly versions: readonly { readonly groupVersion: string; readonly version: string }[];
+  readonly preferredVersion: { readonly groupVersion: string; readonly version: string };
+}
+
+export class Aggregator {
+  constructor(
+    private readonly transport: Transport,
+    readonly apis: readonly AggregatedApi[],
+    /** The front-proxy credential (a bearer token); undefined when the cluster has no key. */
+    private readonly credential: string | undefined,
+  ) {}
+
+  /** The aggregated API a path belongs to. */
+  find(path: string): AggregatedApi | undefined {
+    return this.apis.find((a) => {
+      const prefix = `/apis/${a.group}/${a.version}`;
+      return path === prefix || path.startsWith(`${prefix}/`);
+    });
+  }
+
+  /** The APIGroup entries /apis lists for the aggregated groups. */
+  groups(): AggregatedGroup[] {
+    const byGroup = new Map<string, AggregatedGroup['versions'][number][]>();
+    for (const a of this.apis) {
+      const versions = byGroup.get(a.group) ?? [];
+      versions.push({ groupVersion: `${a.group}/${a.version}`, version: a.version });
+      byGroup.set(a.group, versions);
+    }
+    return [...byGroup].map(([name, versions]) => ({
+      name,
+      versions,
+      preferredVersion: versions[0] as AggregatedGroup['versions'][number],
+    }));
+  }
+
+  async proxy(api: AggregatedApi, req: ApiRequest): Promise<ApiResponse> {
+    const { authorization: _user, rawBody: _raw, ...rest } = req;
+    const forwarded: ApiRequest = {
+      ...rest,
+      ...(this.credential === undefined ? {} : { authorization: `Bearer ${this.credential}` }),
+    };
+    const r = await this.transport.request(
+      API_PROTOCOL,
+      api.service,
+      forwarded,
+      AGGREGATED_REQUEST_TIMEOUT_US,
+    );
+    if (r.kind === 'reply') return r.body;
+    const s = errors.serviceUnavailable('the server is currently unable to handle the request');
+    return { status: 503, body: s };
+  }
+}

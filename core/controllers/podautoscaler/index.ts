@@ -1,0 +1,4 @@
+export * from './horizontal-controller.ts';
+export * from './replica-calculator.ts';
+export * from './normalize.ts';
+export * from './metrics-client.ts';

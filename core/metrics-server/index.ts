@@ -1,0 +1,3 @@
+export * from './metrics-server.ts';
+export * from './metrics-api.ts';
+export * from './storage.ts';
