@@ -1,0 +1,67 @@
+/**
+ * One node's real runtime for a test file: a private containerd with the busybox image, a
+ * bridge with a fresh name and a pod CIDR, and the runtime on them. `tearDown` removes all of
+ * it, and whatever a failed test left: sandboxes, namespaces, veths, the bridge, the daemon's
+ * files.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startContainerd, type Containerd } from '../../../real/containerd/daemon.ts';
+import { importBusyboxImage } from '../../../real/image/import.ts';
+import { NETNS_DIR, PodNetwork } from '../../../real/network/pod-network.ts';
+import { runCommand } from '../../../real/os/command.ts';
+import { ContainerdRuntime } from '../../../real/runtime/containerd-runtime.ts';
+
+export interface RuntimeFixture {
+  readonly runtime: ContainerdRuntime;
+  readonly daemon: Containerd;
+  readonly network: PodNetwork;
+  readonly podCIDR: string;
+  tearDown(): Promise<void>;
+}
+
+export async function startRuntimeFixture(): Promise<RuntimeFixture> {
+  const tag = randomBytes(3).toString('hex');
+  const dir = mkdtempSync(join(tmpdir(), 'ksim-runtime-'));
+  // 10.250.0.0/16 is kept for tests; the third octet varies so parallel files do not collide.
+  const podCIDR = `10.250.${randomBytes(1)[0] ?? 0}.0/24`;
+  const prefix = `kt${tag}`;
+  const network = new PodNetwork({ bridge: `ktbr${tag}`, prefix });
+  let daemon: Containerd | undefined;
+  let runtime: ContainerdRuntime | undefined;
+  const tearDown = async (): Promise<void> => {
+    if (runtime !== undefined) {
+      const sandboxes = await runtime.listPodSandboxes();
+      for (const s of sandboxes.ok ? sandboxes.value : []) await runtime.removePodSandbox(s.id);
+      runtime.close();
+    }
+    await daemon?.stop();
+    for (const name of readdirSafe(NETNS_DIR)) {
+      if (name.startsWith(prefix)) await runCommand('ip', ['netns', 'delete', name]);
+    }
+    await network.tearDown();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    daemon = await startContainerd({ dir: join(dir, 'containerd') });
+    const imported = await importBusyboxImage(daemon.ctr);
+    if (!imported.ok) throw new Error(imported.message);
+    runtime = await ContainerdRuntime.start({ ctr: daemon.ctr, network, dir: join(dir, 'pods') });
+    const configured = await runtime.updateRuntimeConfig({ podCIDR });
+    if (!configured.ok) throw new Error(configured.message);
+    return { runtime, daemon, network, podCIDR, tearDown };
+  } catch (e) {
+    await tearDown();
+    throw e;
+  }
+}
+
+function readdirSafe(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
+}
