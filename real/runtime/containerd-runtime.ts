@@ -176,7 +176,8 @@ export class ContainerdRuntime implements Runtime {
         if (c === undefined || event.processId !== event.containerId) return;
         c.state = 'exited';
         c.exitCode = event.exitStatus;
-        c.finishedAtUs = event.exitedAtUs || this.nowUs();
+        // The runtime's clock, not containerd's timestamp: every time it reports is on one clock.
+        c.finishedAtUs = this.nowUs();
         c.reason = c.oomKilled ? 'OOMKilled' : event.exitStatus === 0 ? 'Completed' : 'Error';
         for (const w of c.exitWaiters.splice(0)) w();
         this.emit({ kind: 'container-exited', container: this.status(c) });

@@ -1,3 +1,4 @@
+import { existsSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type {
   ContainerConfig,
@@ -176,6 +177,26 @@ describe.skipIf(unavailable !== undefined)('the containerd runtime (as root)', (
     expect((await statusOf(runtime(), containerId))?.state).toBe('running');
     const stats = must(await runtime().listContainerStats()).find((s) => s.id === containerId);
     expect(stats?.memoryWorkingSetBytes).toBeGreaterThan(0);
+  });
+
+  it('limits become the cgroup limits of the container (memory limit, CFS quota)', async () => {
+    const { containerId } = await runPod(runtime(), 'limited', {
+      command: ['sleep', '600'],
+      resources: { cpuLimitMillicores: 250, memoryLimitBytes: 48 * 1024 * 1024 },
+    });
+    // runc's cgroupfs manager puts a container at /<containerd namespace>/<id>.
+    const path = `${fx!.daemon.namespace}/${containerId}`;
+    const read = (file: string): string => readFileSync(file, 'utf8').trim();
+    if (existsSync('/sys/fs/cgroup/memory')) {
+      expect(read(`/sys/fs/cgroup/memory/${path}/memory.limit_in_bytes`)).toBe(
+        String(48 * 1024 * 1024),
+      );
+      expect(read(`/sys/fs/cgroup/cpu/${path}/cpu.cfs_quota_us`)).toBe('25000');
+      expect(read(`/sys/fs/cgroup/cpu/${path}/cpu.cfs_period_us`)).toBe('100000');
+    } else {
+      expect(read(`/sys/fs/cgroup/${path}/memory.max`)).toBe(String(48 * 1024 * 1024));
+      expect(read(`/sys/fs/cgroup/${path}/cpu.max`)).toBe('25000 100000');
+    }
   });
 
   it('a container past its memory limit ends OOMKilled', async () => {

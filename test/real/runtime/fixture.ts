@@ -22,11 +22,10 @@ export interface RuntimeFixture {
   tearDown(): Promise<void>;
 }
 
-export async function startRuntimeFixture(): Promise<RuntimeFixture> {
+export async function startRuntimeFixture(nowUs?: () => number): Promise<RuntimeFixture> {
   const tag = randomBytes(3).toString('hex');
   const dir = mkdtempSync(join(tmpdir(), 'ksim-runtime-'));
-  // 10.250.0.0/16 is kept for tests; the third octet varies so parallel files do not collide.
-  const podCIDR = `10.250.${randomBytes(1)[0] ?? 0}.0/24`;
+  const podCIDR = await freePodCIDR();
   const prefix = `kt${tag}`;
   const network = new PodNetwork({ bridge: `ktbr${tag}`, prefix });
   let daemon: Containerd | undefined;
@@ -48,13 +47,30 @@ export async function startRuntimeFixture(): Promise<RuntimeFixture> {
     daemon = await startContainerd({ dir: join(dir, 'containerd') });
     const imported = await importBusyboxImage(daemon.ctr);
     if (!imported.ok) throw new Error(imported.message);
-    runtime = await ContainerdRuntime.start({ ctr: daemon.ctr, network, dir: join(dir, 'pods') });
+    runtime = await ContainerdRuntime.start({
+      ctr: daemon.ctr,
+      network,
+      dir: join(dir, 'pods'),
+      ...(nowUs === undefined ? {} : { nowUs }),
+    });
     const configured = await runtime.updateRuntimeConfig({ podCIDR });
     if (!configured.ok) throw new Error(configured.message);
     return { runtime, daemon, network, podCIDR, tearDown };
   } catch (e) {
     await tearDown();
     throw e;
+  }
+}
+
+/**
+ * 10.250.0.0/16 is kept for tests; each fixture takes a /24 no route of this namespace uses
+ * yet, so test files running side by side get bridges on different networks.
+ */
+async function freePodCIDR(): Promise<string> {
+  const routes = (await runCommand('ip', ['-4', 'route', 'show'])).stdout;
+  for (;;) {
+    const cidr = `10.250.${randomBytes(1)[0] ?? 0}.0/24`;
+    if (!routes.includes(cidr)) return cidr;
   }
 }
 
