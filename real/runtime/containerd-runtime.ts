@@ -461,9 +461,14 @@ export class ContainerdRuntime implements Runtime {
     const timeoutMs = Math.max(1, Math.ceil(timeoutUs / 1000));
     const ctr = this.options.ctr;
     // `tasks exec` stops reading flags at the container id (unlike `containers create`).
-    const r = await ctr.run(['tasks', 'exec', '--exec-id', execId, containerId, ...command], {
-      timeoutMs,
-    });
+    // The stdio FIFOs live under the runtime's directory: a killed ctr leaves them behind.
+    const fifoDir = join(this.options.dir, 'fifo');
+    const r = await ctr.run(
+      ['tasks', 'exec', '--fifo-dir', fifoDir, '--exec-id', execId, containerId, ...command],
+      {
+        timeoutMs,
+      },
+    );
     if (r.timedOut) {
       await ctr.run(['tasks', 'kill', '--exec-id', execId, '--signal', 'SIGKILL', containerId]);
       return fail('DeadlineExceeded', `command "${command.join(' ')}" timed out`);
