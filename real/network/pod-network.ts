@@ -138,6 +138,11 @@ export class PodNetwork {
     };
   }
 
+  /** Marks an address taken by a pod made before this process started. */
+  reserve(ip: string): void {
+    this.allocator?.reserve(ip);
+  }
+
   /** Removes the pod's namespace (which takes the veth pair with it) and frees its IP. */
   async detach(attachment: PodAttachment): Promise<void> {
     await this.detachNamed(attachment.netns, attachment.hostVeth);

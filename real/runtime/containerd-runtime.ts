@@ -19,7 +19,6 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type {
   ContainerConfig,
-  ContainerState,
   ContainerStats,
   ContainerStatus,
   EventSubscription,
@@ -37,6 +36,14 @@ import { ctrError, isNotFound, type Ctr } from '../containerd/ctr.ts';
 import { parseEventLine, type ContainerdEvent } from '../containerd/events.ts';
 import type { PodAttachment, PodNetwork } from '../network/pod-network.ts';
 import { readCgroupSample } from './cgroup-stats.ts';
+import {
+  forgetContainer,
+  loadPods,
+  saveContainer,
+  saveSandbox,
+  type SavedContainer,
+  type SavedSandbox,
+} from './runtime-state.ts';
 
 export interface ContainerdRuntimeOptions {
   readonly ctr: Ctr;
@@ -49,33 +56,16 @@ export interface ContainerdRuntimeOptions {
 
 /** CFS period runc uses by default; a CPU limit is a quota per period. */
 const CPU_PERIOD_US = 100_000;
+/** containerd's CRI plugin reports a container whose task vanished as exit 255, "Unknown". */
+const UNKNOWN_EXIT_CODE = 255;
 /** How long a SIGKILLed container may take to be reported exited before stop gives up. */
 const KILL_WAIT_MS = 10_000;
 const CTR_TIMEOUT_MS = 30_000;
 
-interface SandboxRecord {
-  readonly id: string;
-  readonly config: SandboxConfig;
-  readonly createdAtUs: number;
-  readonly dir: string;
-  state: 'ready' | 'notready';
-  attachment: PodAttachment | undefined;
-  /** The network as reported; kept after stop, as CRI keeps the last status. */
-  readonly network: SandboxStatus['network'];
-}
+type SandboxRecord = SavedSandbox;
 
-interface ContainerRecord {
-  readonly id: string;
-  readonly sandboxId: string;
-  readonly config: ContainerConfig;
-  readonly logPath: string;
-  state: ContainerState;
+interface ContainerRecord extends SavedContainer {
   pid: number | undefined;
-  startedAtUs: number | undefined;
-  finishedAtUs: number | undefined;
-  exitCode: number | undefined;
-  oomKilled: boolean;
-  reason: string | undefined;
   exitWaiters: (() => void)[];
   cpuSample: { readonly usageNs: number; readonly atUs: number } | undefined;
 }
@@ -104,7 +94,64 @@ export class ContainerdRuntime implements Runtime {
     const runtime = new ContainerdRuntime(options);
     mkdirSync(options.dir, { recursive: true });
     await runtime.subscribeContainerd();
+    await runtime.recover();
     return runtime;
+  }
+
+  /**
+   * Reloads the sandboxes and containers an earlier runtime on the same directory saved, and
+   * settles what happened while no runtime watched, as containerd's CRI plugin does on restart
+   * (pkg/cri/server/restart.go): a task that stopped is deleted for its exit status; a task
+   * that vanished is exit 255, reason Unknown. Called after subscribing, so nothing is missed.
+   */
+  private async recover(): Promise<void> {
+    const pods = loadPods(this.options.dir);
+    if (pods.length === 0) return;
+    const tasks = await this.taskTable();
+    for (const { sandbox, containers } of pods) {
+      this.sandboxes.set(sandbox.id, sandbox);
+      for (const saved of containers) {
+        const c: ContainerRecord = {
+          ...saved,
+          pid: undefined,
+          exitWaiters: [],
+          cpuSample: undefined,
+        };
+        this.containers.set(c.id, c);
+        const task = tasks.get(c.id);
+        if (task?.status === 'RUNNING') {
+          c.state = 'running';
+          c.pid = task.pid;
+        } else if (c.state !== 'exited' && task?.status === 'STOPPED') {
+          const deleted = await this.options.ctr.run(['tasks', 'delete', c.id]);
+          const exitCode = deletedExitCode(deleted.stderr, c.id);
+          this.settleExit(c, exitCode, exitCode === 0 ? 'Completed' : 'Error');
+        } else if (c.state === 'running') {
+          this.settleExit(c, UNKNOWN_EXIT_CODE, 'Unknown');
+        }
+        saveContainer(sandbox.dir, c);
+      }
+    }
+  }
+
+  private settleExit(c: ContainerRecord, exitCode: number, reason: string): void {
+    c.state = 'exited';
+    c.exitCode = exitCode;
+    c.reason = reason;
+    c.finishedAtUs = this.nowUs();
+  }
+
+  /** `ctr tasks ls`: id -> pid and status (RUNNING, STOPPED, CREATED ...). */
+  private async taskTable(): Promise<Map<string, { pid: number; status: string }>> {
+    const r = await this.options.ctr.run(['tasks', 'ls'], { timeoutMs: CTR_TIMEOUT_MS });
+    const table = new Map<string, { pid: number; status: string }>();
+    for (const line of r.stdout.split('\n').slice(1)) {
+      const [id, pid, status] = line.trim().split(/\s+/);
+      if (id !== undefined && id !== '' && status !== undefined) {
+        table.set(id, { pid: Number(pid), status });
+      }
+    }
+    return table;
   }
 
   /**
@@ -179,6 +226,7 @@ export class ContainerdRuntime implements Runtime {
         // The runtime's clock, not containerd's timestamp: every time it reports is on one clock.
         c.finishedAtUs = this.nowUs();
         c.reason = c.oomKilled ? 'OOMKilled' : event.exitStatus === 0 ? 'Completed' : 'Error';
+        this.save(c);
         for (const w of c.exitWaiters.splice(0)) w();
         this.emit({ kind: 'container-exited', container: this.status(c) });
         return;
@@ -202,7 +250,12 @@ export class ContainerdRuntime implements Runtime {
 
   async updateRuntimeConfig(config: RuntimeConfig): Promise<RuntimeResult<void>> {
     const r = await this.options.network.configure(config.podCIDR);
-    return r.ok ? ok(undefined) : fail('InvalidArgument', r.message);
+    if (!r.ok) return fail('InvalidArgument', r.message);
+    // Sandboxes an earlier runtime made keep their addresses.
+    for (const s of this.sandboxes.values()) {
+      if (s.attachment !== undefined) this.options.network.reserve(s.attachment.ip);
+    }
+    return ok(undefined);
   }
 
   async pullImage(image: string): Promise<RuntimeResult<ImageStatus>> {
@@ -250,7 +303,7 @@ export class ContainerdRuntime implements Runtime {
     }
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, 'resolv.conf'), resolvConf(config));
-    this.sandboxes.set(id, {
+    const sandbox: SandboxRecord = {
       id,
       config,
       createdAtUs: this.nowUs(),
@@ -258,7 +311,9 @@ export class ContainerdRuntime implements Runtime {
       state: 'ready',
       attachment,
       network,
-    });
+    };
+    saveSandbox(sandbox);
+    this.sandboxes.set(id, sandbox);
     return ok({ sandboxId: id });
   }
 
@@ -280,6 +335,7 @@ export class ContainerdRuntime implements Runtime {
       s.state = 'notready';
       this.emit({ kind: 'sandbox-stopped', sandbox: sandboxStatus(s) });
     }
+    saveSandbox(s);
     return ok(undefined);
   }
 
@@ -337,6 +393,7 @@ export class ContainerdRuntime implements Runtime {
       cpuSample: undefined,
     };
     this.containers.set(id, c);
+    this.save(c);
     this.emit({ kind: 'container-created', container: this.status(c) });
     return ok({ containerId: id });
   }
@@ -358,6 +415,7 @@ export class ContainerdRuntime implements Runtime {
       c.exitCode = 128;
       c.reason = 'StartError';
       c.finishedAtUs = this.nowUs();
+      this.save(c);
       await this.options.ctr.run(['tasks', 'delete', '--force', containerId]);
       this.emit({ kind: 'container-exited', container: this.status(c) });
       return fail('StartError', ctrError(r));
@@ -365,6 +423,7 @@ export class ContainerdRuntime implements Runtime {
     c.startedAtUs = startedAtUs;
     // The exit event may already have come (a command that ends at once).
     if (c.state === 'created') c.state = 'running';
+    this.save(c);
     this.emit({ kind: 'container-started', container: this.status(c) });
     return ok(undefined);
   }
@@ -408,8 +467,7 @@ export class ContainerdRuntime implements Runtime {
     if (c.state === 'running') return fail('InvalidState', `container ${containerId} is running`);
     const ctr = this.options.ctr;
     const task = await ctr.run(['tasks', 'delete', containerId], { timeoutMs: CTR_TIMEOUT_MS });
-    // `tasks delete` exits with the task's exit status when it is not zero.
-    if (task.code !== 0 && !isNotFound(task) && task.stderr.trim() !== '') {
+    if (task.code !== 0 && !isNotFound(task)) {
       return fail('Unknown', ctrError(task));
     }
     const container = await ctr.run(['containers', 'delete', containerId], {
@@ -417,6 +475,8 @@ export class ContainerdRuntime implements Runtime {
     });
     if (container.code !== 0 && !isNotFound(container)) return fail('Unknown', ctrError(container));
     rmSync(c.logPath, { force: true });
+    const sandbox = this.sandboxes.get(c.sandboxId);
+    if (sandbox !== undefined) forgetContainer(sandbox.dir, c.id);
     this.containers.delete(containerId);
     this.emit({ kind: 'container-removed', container: this.status(c) });
     return ok(undefined);
@@ -478,6 +538,11 @@ export class ContainerdRuntime implements Runtime {
     return ok({ exitCode: r.code, output: r.stdout + r.stderr });
   }
 
+  private save(c: ContainerRecord): void {
+    const sandbox = this.sandboxes.get(c.sandboxId);
+    if (sandbox !== undefined) saveContainer(sandbox.dir, c);
+  }
+
   private status(c: ContainerRecord): ContainerStatus {
     return {
       id: c.id,
@@ -497,6 +562,16 @@ export class ContainerdRuntime implements Runtime {
   logPath(containerId: string): string | undefined {
     return this.containers.get(containerId)?.logPath;
   }
+}
+
+/**
+ * The exit status `ctr tasks delete` learned. ctr exits 0 either way and logs a non-zero
+ * status as a warning, `task <id> exit with non-zero exit code <n>` (cmd/ctr/commands/tasks/
+ * delete.go); no warning means 0. (The gRPC Delete call returns it as a field.)
+ */
+export function deletedExitCode(stderr: string, id: string): number {
+  const m = new RegExp(`task ${id} exit with non-zero exit code (\\d+)`).exec(stderr);
+  return m?.[1] === undefined ? 0 : Number(m[1]);
 }
 
 function sandboxStatus(s: SandboxRecord): SandboxStatus {

@@ -237,4 +237,36 @@ describe.skipIf(unavailable !== undefined)('the containerd runtime (as root)', (
     );
     expect(ip).not.toBe('');
   });
+  it('a restarted runtime finds its pods, and what their containers did while it was away', async () => {
+    const before = runtime();
+    const keeps = await runPod(before, 'keeps', { command: ['sleep', '600'] });
+    const ends = await runPod(before, 'ends', { command: ['sh', '-c', 'sleep 0.3; exit 5'] });
+    // No runtime watches while the container exits.
+    fx!.runtime.close();
+    await new Promise((r) => setTimeout(r, 1_000));
+    const after = await fx!.restart();
+    expect(after).not.toBe(before);
+    const sandboxes = must(await after.listPodSandboxes());
+    const ipOf = (id: string): string | undefined => {
+      const n = sandboxes.find((s) => s.id === id)?.network;
+      return n?.kind === 'pod' ? n.ip : undefined;
+    };
+    expect(ipOf(keeps.sandboxId)).toBe(keeps.ip);
+    expect(ipOf(ends.sandboxId)).toBe(ends.ip);
+    expect(await statusOf(after, keeps.containerId)).toMatchObject({ state: 'running' });
+    expect(await statusOf(after, ends.containerId)).toMatchObject({
+      state: 'exited',
+      exitCode: 5,
+      reason: 'Error',
+    });
+    // The new runtime hands out no address a recovered pod holds.
+    const fresh = await runPod(after, 'fresh', { command: ['sleep', '600'] });
+    expect([keeps.ip, ends.ip]).not.toContain(fresh.ip);
+    // Its event stream sees the recovered container's exit.
+    must(await after.stopContainer(keeps.containerId, 0));
+    expect(await statusOf(after, keeps.containerId)).toMatchObject({
+      state: 'exited',
+      exitCode: 137,
+    });
+  });
 });

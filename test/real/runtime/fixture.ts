@@ -15,10 +15,14 @@ import { runCommand } from '../../../real/os/command.ts';
 import { ContainerdRuntime } from '../../../real/runtime/containerd-runtime.ts';
 
 export interface RuntimeFixture {
+  /** The current runtime (a new one after `restart`). */
   readonly runtime: ContainerdRuntime;
   readonly daemon: Containerd;
   readonly network: PodNetwork;
   readonly podCIDR: string;
+  /** Closes the runtime and starts another on the same containerd and directory, as a node
+   * agent's restart does. */
+  restart(): Promise<ContainerdRuntime>;
   tearDown(): Promise<void>;
 }
 
@@ -27,9 +31,20 @@ export async function startRuntimeFixture(nowUs?: () => number): Promise<Runtime
   const dir = mkdtempSync(join(tmpdir(), 'ksim-runtime-'));
   const podCIDR = await freePodCIDR();
   const prefix = `kt${tag}`;
-  const network = new PodNetwork({ bridge: `ktbr${tag}`, prefix });
+  let network = new PodNetwork({ bridge: `ktbr${tag}`, prefix });
   let daemon: Containerd | undefined;
   let runtime: ContainerdRuntime | undefined;
+  const startRuntime = async (d: Containerd): Promise<ContainerdRuntime> => {
+    const r = await ContainerdRuntime.start({
+      ctr: d.ctr,
+      network,
+      dir: join(dir, 'pods'),
+      ...(nowUs === undefined ? {} : { nowUs }),
+    });
+    const configured = await r.updateRuntimeConfig({ podCIDR });
+    if (!configured.ok) throw new Error(configured.message);
+    return r;
+  };
   const tearDown = async (): Promise<void> => {
     if (runtime !== undefined) {
       const sandboxes = await runtime.listPodSandboxes();
@@ -47,15 +62,27 @@ export async function startRuntimeFixture(nowUs?: () => number): Promise<Runtime
     daemon = await startContainerd({ dir: join(dir, 'containerd') });
     const imported = await importBusyboxImage(daemon.ctr);
     if (!imported.ok) throw new Error(imported.message);
-    runtime = await ContainerdRuntime.start({
-      ctr: daemon.ctr,
-      network,
-      dir: join(dir, 'pods'),
-      ...(nowUs === undefined ? {} : { nowUs }),
-    });
-    const configured = await runtime.updateRuntimeConfig({ podCIDR });
-    if (!configured.ok) throw new Error(configured.message);
-    return { runtime, daemon, network, podCIDR, tearDown };
+    runtime = await startRuntime(daemon);
+    const d = daemon;
+    return {
+      get runtime() {
+        return runtime!;
+      },
+      daemon: d,
+      get network() {
+        return network;
+      },
+      podCIDR,
+      restart: async () => {
+        runtime?.close();
+        runtime = undefined;
+        // A new process has a new network object: it knows the bridge only by name.
+        network = new PodNetwork(network.options);
+        runtime = await startRuntime(d);
+        return runtime;
+      },
+      tearDown,
+    };
   } catch (e) {
     await tearDown();
     throw e;

@@ -8,6 +8,7 @@ import { buildBusyboxImage, busyboxLayer } from '../../../real/image/oci-image.t
 import { IpAllocator } from '../../../real/network/ip-allocator.ts';
 import { formatIpv4, parseIpv4Cidr } from '../../../real/network/ipv4-cidr.ts';
 import { cgroupPaths } from '../../../real/runtime/cgroup-stats.ts';
+import { deletedExitCode } from '../../../real/runtime/containerd-runtime.ts';
 import { decodeHealthResponse, encodeHealthRequest } from '../../../real/runtime/probe-network.ts';
 
 describe('IPv4 CIDRs', () => {
@@ -157,5 +158,15 @@ describe('/proc/<pid>/cgroup', () => {
     expect(paths.get('cpuacct')).toBe('/ksim-1/c1');
     expect(paths.get('cpu')).toBe('/ksim-1/c1');
     expect(paths.get('')).toBe('/');
+  });
+});
+
+describe('ctr tasks delete', () => {
+  it('reads the exit status from its warning, and no warning as 0', () => {
+    const stderr =
+      'time="2026-12-06T23:54:44Z" level=warning msg="task c1 exit with non-zero exit code 137"\n';
+    expect(deletedExitCode(stderr, 'c1')).toBe(137);
+    expect(deletedExitCode(stderr, 'c2')).toBe(0);
+    expect(deletedExitCode('', 'c1')).toBe(0);
   });
 });
