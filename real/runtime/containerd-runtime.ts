@@ -61,6 +61,7 @@ const UNKNOWN_EXIT_CODE = 255;
 /** How long a SIGKILLed container may take to be reported exited before stop gives up. */
 const KILL_WAIT_MS = 10_000;
 const CTR_TIMEOUT_MS = 30_000;
+const RESUBSCRIBE_DELAY_MS = 500;
 
 type SandboxRecord = SavedSandbox;
 
@@ -84,6 +85,7 @@ export class ContainerdRuntime implements Runtime {
   private readonly nowUs: () => number;
   private events: ChildProcessWithoutNullStreams | undefined;
   private closed = false;
+  private resubscribing = false;
 
   private constructor(private readonly options: ContainerdRuntimeOptions) {
     this.nowUs = options.nowUs ?? (() => Date.now() * 1000);
@@ -118,27 +120,43 @@ export class ContainerdRuntime implements Runtime {
           cpuSample: undefined,
         };
         this.containers.set(c.id, c);
-        const task = tasks.get(c.id);
-        if (task?.status === 'RUNNING') {
-          c.state = 'running';
-          c.pid = task.pid;
-        } else if (c.state !== 'exited' && task?.status === 'STOPPED') {
-          const deleted = await this.options.ctr.run(['tasks', 'delete', c.id]);
-          const exitCode = deletedExitCode(deleted.stderr, c.id);
-          this.settleExit(c, exitCode, exitCode === 0 ? 'Completed' : 'Error');
-        } else if (c.state === 'running') {
-          this.settleExit(c, UNKNOWN_EXIT_CODE, 'Unknown');
-        }
-        saveContainer(sandbox.dir, c);
+        await this.settleFromTask(c, tasks.get(c.id));
       }
     }
   }
 
-  private settleExit(c: ContainerRecord, exitCode: number, reason: string): void {
+  /**
+   * Brings a container's state in line with its task as containerd lists it, for times the
+   * event stream was not there to say (a restart, a broken stream).
+   */
+  private async settleFromTask(
+    c: ContainerRecord,
+    task: { readonly pid: number; readonly status: string } | undefined,
+  ): Promise<void> {
+    if (c.state === 'exited') return;
+    if (task?.status === 'RUNNING') {
+      c.state = 'running';
+      c.pid = task.pid;
+      this.save(c);
+    } else if (task?.status === 'STOPPED') {
+      const deleted = await this.options.ctr.run(['tasks', 'delete', c.id]);
+      const exitCode = deletedExitCode(deleted.stderr, c.id);
+      this.markExited(c, exitCode, exitReason(exitCode));
+    } else if (c.state === 'running') {
+      this.markExited(c, UNKNOWN_EXIT_CODE, 'Unknown');
+    }
+  }
+
+  private markExited(c: ContainerRecord, exitCode: number, reason: string): void {
+    if (c.state === 'exited') return;
     c.state = 'exited';
     c.exitCode = exitCode;
     c.reason = reason;
+    // The runtime's clock, not containerd's timestamp: every time it reports is on one clock.
     c.finishedAtUs = this.nowUs();
+    this.save(c);
+    for (const w of c.exitWaiters.splice(0)) w();
+    this.emit({ kind: 'container-exited', container: this.status(c) });
   }
 
   /** `ctr tasks ls`: id -> pid and status (RUNNING, STOPPED, CREATED ...). */
@@ -181,10 +199,10 @@ export class ContainerdRuntime implements Runtime {
       });
       child.once('exit', () => {
         if (!ready) reject(new Error('ctr events exited before subscribing'));
-        this.onStreamLost();
+        else this.onStreamLost();
       });
       const labelWhenListening = async (): Promise<void> => {
-        while (!ready && !this.closed) {
+        while (!ready && !this.closed && child.exitCode === null && child.signalCode === null) {
           await ctr.run(['namespaces', 'label', ctr.namespace, marker]);
           await new Promise((r) => setTimeout(r, 100));
         }
@@ -193,10 +211,38 @@ export class ContainerdRuntime implements Runtime {
     });
   }
 
+  /**
+   * The stream broke (containerd restarted, ctr died): subscribers hear so and relist, and the
+   * runtime subscribes again, then settles the containers whose exit it may have missed.
+   */
   private onStreamLost(): void {
-    if (this.closed) return;
+    if (this.closed || this.resubscribing) return;
     for (const s of [...this.subscribers]) s.onClose('containerd event stream ended');
     this.subscribers.clear();
+    this.resubscribing = true;
+    void this.resubscribe();
+  }
+
+  private async resubscribe(): Promise<void> {
+    while (!this.closed) {
+      try {
+        await this.subscribeContainerd();
+        break;
+      } catch {
+        await new Promise((r) => setTimeout(r, RESUBSCRIBE_DELAY_MS));
+      }
+    }
+    this.resubscribing = false;
+    if (this.closed) return;
+    const tasks = await this.taskTable();
+    for (const c of [...this.containers.values()]) {
+      if (c.state === 'running') await this.settleFromTask(c, tasks.get(c.id));
+    }
+  }
+
+  /** The `ctr events` process's id, while it runs. */
+  get eventStreamPid(): number | undefined {
+    return this.events?.exitCode === null ? this.events.pid : undefined;
   }
 
   /** Stops the event stream (the runtime's containers keep running). */
@@ -221,14 +267,8 @@ export class ContainerdRuntime implements Runtime {
         const c = this.containers.get(event.containerId);
         // An exec'd process ending is not the container ending.
         if (c === undefined || event.processId !== event.containerId) return;
-        c.state = 'exited';
-        c.exitCode = event.exitStatus;
-        // The runtime's clock, not containerd's timestamp: every time it reports is on one clock.
-        c.finishedAtUs = this.nowUs();
-        c.reason = c.oomKilled ? 'OOMKilled' : event.exitStatus === 0 ? 'Completed' : 'Error';
-        this.save(c);
-        for (const w of c.exitWaiters.splice(0)) w();
-        this.emit({ kind: 'container-exited', container: this.status(c) });
+        const reason = c.oomKilled ? 'OOMKilled' : exitReason(event.exitStatus);
+        this.markExited(c, event.exitStatus, reason);
         return;
       }
       case 'other':
@@ -572,6 +612,10 @@ export class ContainerdRuntime implements Runtime {
 export function deletedExitCode(stderr: string, id: string): number {
   const m = new RegExp(`task ${id} exit with non-zero exit code (\\d+)`).exec(stderr);
   return m?.[1] === undefined ? 0 : Number(m[1]);
+}
+
+function exitReason(exitCode: number): string {
+  return exitCode === 0 ? 'Completed' : 'Error';
 }
 
 function sandboxStatus(s: SandboxRecord): SandboxStatus {

@@ -68,6 +68,19 @@ function exitOf(runtime: Runtime, containerId: string): Promise<ContainerStatus>
   });
 }
 
+/** Polls the container list until the container has exited (10 s at most). */
+async function exitedStatus(
+  runtime: Runtime,
+  containerId: string,
+): Promise<ContainerStatus | undefined> {
+  for (let i = 0; i < 100; i++) {
+    const status = await statusOf(runtime, containerId);
+    if (status?.state === 'exited') return status;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return statusOf(runtime, containerId);
+}
+
 async function statusOf(
   runtime: Runtime,
   containerId: string,
@@ -237,6 +250,25 @@ describe.skipIf(unavailable !== undefined)('the containerd runtime (as root)', (
     );
     expect(ip).not.toBe('');
   });
+  it('a broken event stream is reported, replaced, and the exits it missed are settled', async () => {
+    const rt = fx!.runtime;
+    const closed: string[] = [];
+    rt.subscribeEvents({ onEvent: () => {}, onClose: (reason) => closed.push(reason) });
+    const ends = await runPod(rt, 'missed', { command: ['sh', '-c', 'sleep 0.3; exit 6'] });
+    const pid = rt.eventStreamPid;
+    expect(pid).toBeDefined();
+    process.kill(pid!, 'SIGKILL');
+    // The exit happens while no stream is there (or just as the new one starts).
+    expect(await exitedStatus(rt, ends.containerId)).toMatchObject({ exitCode: 6 });
+    expect(closed).toEqual(['containerd event stream ended']);
+    expect(rt.eventStreamPid).not.toBe(pid);
+    // The new stream reports exits again.
+    const next = await runPod(rt, 'after-break', { command: ['sleep', '600'] });
+    const exited = exitOf(rt, next.containerId);
+    must(await rt.stopContainer(next.containerId, 0));
+    expect(await exited).toMatchObject({ exitCode: 137, reason: 'Error' });
+  });
+
   it('a restarted runtime finds its pods, and what their containers did while it was away', async () => {
     const before = runtime();
     const keeps = await runPod(before, 'keeps', { command: ['sleep', '600'] });
