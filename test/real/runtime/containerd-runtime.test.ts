@@ -130,20 +130,23 @@ describe.skipIf(unavailable !== undefined)('the containerd runtime (as root)', (
     expect((await statusOf(runtime(), containerId))?.state).toBe('running');
   });
 
-  it('a container that exits 3 reports exit code 3 and reason Error', async () => {
+  it('a container that exits 3 reports exit code 3 and reason Error, its output in its log', async () => {
     const { sandboxId } = must(await runtime().runPodSandbox(sandboxConfig('exits')));
     const { containerId } = must(
       await runtime().createContainer(sandboxId, {
         name: 'main',
         attempt: 0,
         image: LOCAL_IMAGE,
-        command: ['sh', '-c', 'sleep 0.2; exit 3'],
+        command: ['sh', '-c', 'echo to-the-log; echo err-too >&2; sleep 0.2; exit 3'],
       }),
     );
     const exited = exitOf(runtime(), containerId);
     must(await runtime().startContainer(containerId));
     expect(await exited).toMatchObject({ state: 'exited', exitCode: 3, reason: 'Error' });
     expect(await statusOf(runtime(), containerId)).toMatchObject({ exitCode: 3, reason: 'Error' });
+    // Output goes to the container's log file (what `kubectl logs` will read).
+    const log = readFileSync(fx!.runtime.logPath(containerId) ?? '', 'utf8');
+    expect(log.split('\n').sort()).toEqual(['', 'err-too', 'to-the-log']);
     must(await runtime().removeContainer(containerId));
     expect(await statusOf(runtime(), containerId)).toBeUndefined();
   });
@@ -250,6 +253,27 @@ describe.skipIf(unavailable !== undefined)('the containerd runtime (as root)', (
     );
     expect(ip).not.toBe('');
   });
+  it('a host-network sandbox shares the node namespace: no pod IP, the node bridge in view', async () => {
+    const { sandboxId } = must(
+      await runtime().runPodSandbox({ ...sandboxConfig('host'), hostNetwork: true }),
+    );
+    expect(must(await runtime().podSandboxStatus(sandboxId)).network).toEqual({ kind: 'host' });
+    const { containerId } = must(
+      await runtime().createContainer(sandboxId, {
+        name: 'main',
+        attempt: 0,
+        image: LOCAL_IMAGE,
+        command: ['sleep', '600'],
+      }),
+    );
+    must(await runtime().startContainer(containerId));
+    const devices = must(
+      await runtime().execSync(containerId, ['cat', '/proc/net/dev'], 5_000_000),
+    );
+    expect(devices.output).toContain(fx!.network.options.bridge);
+    must(await runtime().removePodSandbox(sandboxId));
+  });
+
   it('a broken event stream is reported, replaced, and the exits it missed are settled', async () => {
     const rt = fx!.runtime;
     const closed: string[] = [];

@@ -6,12 +6,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Pod } from '../../../core/api/pod-types.ts';
 import { API_SERVER } from '../../../core/cluster/identities.ts';
+import type { ProbeNetwork } from '../../../core/ports/probe-network.ts';
 import type { Transport } from '../../../core/ports/transport.ts';
 import { LOCAL_IMAGE } from '../../../real/image/oci-image.ts';
 import { HostProbeNetwork } from '../../../real/runtime/probe-network.ts';
 import { OutsideRequests } from '../../../sim/outside-requests.ts';
 import { runPaced, type WallClock } from '../../../sim/paced-run.ts';
-import { adminClient, controlPlane, spawnNode } from '../../support/cluster.ts';
+import { nodeIdentity, nodePlan, type ClusterHost } from '../../../core/cluster/assembly.ts';
+import { SIM_HOST, simMachine, type SimMachineOptions } from '../../../sim/cluster.ts';
+import { adminClient, controlPlane } from '../../support/cluster.ts';
 import { startRuntimeFixture, type RuntimeFixture } from './fixture.ts';
 import { realRuntimeUnavailable } from './host.ts';
 
@@ -29,7 +32,7 @@ const WALL: WallClock = {
     }),
 };
 
-/** How long (wall time) the pod may take to be Running. */
+/** How long (wall time) the pod may take to be Running and Ready. */
 const RUNNING_WITHIN_MS = 30_000;
 
 describe.skipIf(unavailable !== undefined)('the kubelet on containerd (as root)', () => {
@@ -45,16 +48,32 @@ describe.skipIf(unavailable !== undefined)('the kubelet on containerd (as root)'
     await fx?.tearDown();
   });
 
-  it('runs a pod: Running, with the pod IP of a real namespace that answers HTTP', async () => {
+  it('runs a pod: Running and Ready through real probes, with the pod IP of a real namespace', async () => {
     const sim = controlPlane();
-    spawnNode(sim, {
-      name: 'node-1',
-      kubelet: { podCIDR: fx!.podCIDR },
-      wrapRuntime: (_simulated, ports) => {
-        kubeletNowUs = () => ports.clock.now();
-        return fx!.runtime;
+    // Real probes, counting the answers the kubelet got over the pod network.
+    const real = new HostProbeNetwork();
+    const httpAnswers: number[] = [];
+    const probes: ProbeNetwork = {
+      httpGet: async (request, timeoutUs) => {
+        const answer = await real.httpGet(request, timeoutUs);
+        if (answer.kind === 'response') httpAnswers.push(answer.statusCode);
+        return answer;
       },
-    });
+      tcpConnect: (host, port, timeoutUs) => real.tcpConnect(host, port, timeoutUs),
+      grpcHealthCheck: (host, port, service, timeoutUs) =>
+        real.grpcHealthCheck(host, port, service, timeoutUs),
+    };
+    // The node's machine: the simulated one's packet filter, the real runtime and real probes.
+    const host: ClusterHost<SimMachineOptions> = {
+      signer: SIM_HOST.signer,
+      machine: (ports, node, options) => {
+        kubeletNowUs = () => ports.clock.now();
+        const simulated = simMachine(ports, node, options);
+        return { ...simulated, runtime: fx!.runtime, probes };
+      },
+    };
+    const plan = nodePlan(nodeIdentity('node-1', fx!.podCIDR), {}, host);
+    sim.spawnProcess(plan.name, plan.start);
     const manifest: Pod = {
       apiVersion: 'v1',
       kind: 'Pod',
@@ -71,6 +90,10 @@ describe.skipIf(unavailable !== undefined)('the kubelet on containerd (as root)'
               'echo real > /var/www/index.html && exec httpd -f -p 8080 -h /var/www',
             ],
             resources: { limits: { cpu: '200m', memory: '64Mi' } },
+            ports: [{ containerPort: 8080 }],
+            // Readiness over HTTP from the node, liveness as a task exec in the container.
+            readinessProbe: { httpGet: { path: '/', port: 8080 }, periodSeconds: 1 },
+            livenessProbe: { exec: { command: ['cat', '/var/www/index.html'] }, periodSeconds: 1 },
           },
         ],
       },
@@ -88,7 +111,10 @@ describe.skipIf(unavailable !== undefined)('the kubelet on containerd (as root)'
           if (!created.ok) throw new Error(`create: ${JSON.stringify(created)}`);
           for (;;) {
             const got = await api.get('Pod', 'default', 'web');
-            if (got.ok && got.value.status?.phase === 'Running' && got.value.status.podIP) {
+            const ready = got.ok
+              ? got.value.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True'
+              : false;
+            if (got.ok && got.value.status?.phase === 'Running' && ready) {
               running = got.value;
               return;
             }
@@ -110,6 +136,7 @@ describe.skipIf(unavailable !== undefined)('the kubelet on containerd (as root)'
     });
     expect(failure).toBeUndefined();
     expect(running?.status?.phase).toBe('Running');
+    expect(httpAnswers).toContain(200);
     const ip = running?.status?.podIP ?? '';
     const sandboxes = await fx!.runtime.listPodSandboxes();
     const sandbox = sandboxes.ok ? sandboxes.value.find((s) => s.name === 'web') : undefined;
