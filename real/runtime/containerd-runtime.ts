@@ -9,7 +9,10 @@
  * Container state comes from containerd's event stream (one `ctr events`): a task's exit event
  * carries its exit status, an OOM event before it makes the reason OOMKilled, as containerd's
  * own CRI plugin decides. The stream is subscribed before the runtime is handed out, so no
- * event of a container it made is missed.
+ * event of a container it made is missed; when it breaks, the runtime subscribes again and
+ * settles what it missed from containerd's task list. Sandboxes and containers are saved
+ * beside their files (runtime-state.ts), so a runtime restarted on the same directory finds
+ * its pods, as the port promises ("what it reports survives a kubelet restart").
  */
 import assert from 'node:assert/strict';
 import { type ChildProcessWithoutNullStreams } from 'node:child_process';
@@ -48,7 +51,7 @@ import {
 export interface ContainerdRuntimeOptions {
   readonly ctr: Ctr;
   readonly network: PodNetwork;
-  /** Sandbox files: container logs, resolv.conf. Removed with each sandbox. */
+  /** Sandbox files: saved state, container logs, resolv.conf. Removed with each sandbox. */
   readonly dir: string;
   /** Unix microseconds; the wall clock unless a test gives another. */
   readonly nowUs?: () => number;
