@@ -11,6 +11,7 @@ import { reportCommand } from './report-command.ts';
 import { serveCommand } from './serve-command.ts';
 import { httpLoad } from './bench/http-load.ts';
 import { runCommand } from './run-command.ts';
+import { realImageBuildCommand } from './real-image-command.ts';
 
 /** A count: a positive integer (the option is named by commander's message). */
 const asCount = (v: string): number => {
@@ -241,6 +242,19 @@ export async function main(
     .option('--title <title>', 'the report title (default: the trace file name)')
     .action(async (trace: string, opts: { out: string; title?: string }) => {
       exitCode = await reportCommand(trace, opts, out);
+    });
+
+  const real = program.command('real').description('real mode: run ksim on this host');
+  real
+    .command('image')
+    .description('the local image real-mode pods run')
+    .command('build')
+    .description(`build the busybox-static OCI image (ksim.local/busybox:1): write it, import it`)
+    .option('--out <file>', 'write the OCI archive to this file')
+    .option('--address <socket>', 'import it into the containerd at this socket')
+    .option('--namespace <ns>', 'the containerd namespace to import into (default: default)')
+    .action(async (opts: { out?: string; address?: string; namespace?: string }) => {
+      exitCode = await realImageBuildCommand(opts, out);
     });
 
   const bench = program.command('bench').description('benchmarks: print a table and write JSON');
