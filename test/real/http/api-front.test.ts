@@ -205,7 +205,7 @@ describe('the HTTP front', () => {
     const f = front;
     const lines: string[] = [];
     let statusCode = 0;
-    const done = new Promise<void>((resolve) => {
+    const done = new Promise<void>((resolve, reject) => {
       const req = httpRequest(`${f.url}/api/v1/pods?watch=true&resourceVersion=5`, (res) => {
         statusCode = res.statusCode ?? 0;
         res.setEncoding('utf8');
@@ -218,6 +218,7 @@ describe('the HTTP front', () => {
         });
         res.on('end', resolve);
       });
+      req.on('error', reject);
       req.end();
     });
     while (b.watches.length === 0) await new Promise((r) => setTimeout(r, 5));
@@ -243,6 +244,8 @@ describe('the HTTP front', () => {
 
     // A client that goes away closes the stream it opened.
     const gone = httpRequest(`${f.url}/api/v1/pods?watch=1`);
+    // Destroying it below fails it with "socket hang up" (ECONNRESET): expected, not an error.
+    gone.on('error', () => {});
     gone.end();
     while (b.watches.length < 2) await new Promise((r) => setTimeout(r, 5));
     gone.destroy();
