@@ -37,7 +37,10 @@ export interface HostProcessOptions {
 export interface HostProcess {
   readonly ports: ProcessPorts;
   readonly seed: number;
-  /** Flushes the trace and closes the files (a clean stop; SIGKILL skips it, by design). */
+  /**
+   * Stops its timers, flushes the trace and closes the files (a clean stop; SIGKILL skips it,
+   * by design). Close the transport first.
+   */
   close(): Promise<void>;
 }
 
@@ -92,6 +95,7 @@ export function hostProcess(options: HostProcessOptions): HostProcess {
     ports,
     seed,
     close: async () => {
+      clock.stop();
       await disk.close();
       jsonl?.close();
     },

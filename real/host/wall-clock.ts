@@ -16,6 +16,10 @@ interface WallTimer {
  * so that none fires early; a timer fires as its own macrotask, never inside the caller.
  */
 export class WallClock implements Clock {
+  /** Pending timers, so that `stop` can drop them. */
+  private readonly pending = new Set<WallTimer>();
+  private stopped = false;
+
   now(): Micros {
     return Math.floor((performance.timeOrigin + performance.now()) * 1_000);
   }
@@ -26,6 +30,8 @@ export class WallClock implements Clock {
       `timer delay must be a non-negative integer, got ${delayUs}`,
     );
     const timer: WallTimer = { handle: undefined };
+    if (this.stopped) return timer as unknown as TimerId;
+    this.pending.add(timer);
     const deadlineUs = this.now() + delayUs;
     const arm = (remainingUs: number): void => {
       const delayMs = Math.min(Math.ceil(remainingUs / 1_000), MAX_TIMEOUT_MS);
@@ -34,6 +40,7 @@ export class WallClock implements Clock {
         if (delayMs === MAX_TIMEOUT_MS && leftUs > 0) arm(leftUs);
         else {
           timer.handle = undefined;
+          this.pending.delete(timer);
           fn();
         }
       }, delayMs);
@@ -46,6 +53,17 @@ export class WallClock implements Clock {
     const timer = id as unknown as WallTimer;
     if (timer.handle !== undefined) clearTimeout(timer.handle);
     timer.handle = undefined;
+    this.pending.delete(timer);
+  }
+
+  /**
+   * The process is stopping: pending timers never fire and new ones are never armed (so its
+   * sleeps never resolve), as a crashed process's in simulation, and Node's loop can end.
+   */
+  stop(): void {
+    this.stopped = true;
+    for (const timer of this.pending) clearTimeout(timer.handle);
+    this.pending.clear();
   }
 
   sleep(delayUs: Micros): Promise<void> {

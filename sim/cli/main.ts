@@ -10,6 +10,7 @@ import { collectNames, explainCommand } from './explain-command.ts';
 import { reportCommand } from './report-command.ts';
 import { serveCommand } from './serve-command.ts';
 import { httpLoad } from './bench/http-load.ts';
+import { realStoreCommand } from './real-store-command.ts';
 import { runCommand } from './run-command.ts';
 
 /** A count: a positive integer (the option is named by commander's message). */
@@ -380,6 +381,58 @@ export async function main(
             ...(opts.workload === undefined ? {} : { workload: opts.workload }),
             ...(opts.labelFilter === undefined ? {} : { labelFilter: opts.labelFilter }),
             ...(opts.param === undefined ? {} : { params }),
+          },
+          out,
+        );
+      },
+    );
+
+  const real = program
+    .command('real')
+    .description("real mode: ksim's core on the host (wall clock, TCP, files with fsync)");
+  real
+    .command('store')
+    .description('run one Raft store member as this process; start one per --peers entry')
+    .requiredOption('--name <name>', "this member's name in --peers")
+    .requiredOption('--data-dir <dir>', 'where its WAL and snapshots live (made if missing)')
+    .requiredOption('--listen <host:port>', 'the address to listen on')
+    .requiredOption(
+      '--peers <list>',
+      'every member as name=host:port, comma-separated, the same list on every member',
+    )
+    .option('--seed <n>', 'root seed (default: drawn from the OS and printed)', asSeed)
+    .option('--tick <d>', 'Raft tick; elections take 10 ticks (default 100ms)', asDuration)
+    .option('--trace <file>', 'append the trace as JSON lines to this file')
+    .option(
+      '--trace-level <level>',
+      'info or debug',
+      oneOf(['info', 'debug'] as const),
+      'info' as const,
+    )
+    .option('--check-trace', 'check every trace record against the trace schema (slower)')
+    .action(
+      async (opts: {
+        name: string;
+        dataDir: string;
+        listen: string;
+        peers: string;
+        seed?: number;
+        tick?: number;
+        trace?: string;
+        traceLevel: 'info' | 'debug';
+        checkTrace?: boolean;
+      }) => {
+        exitCode = await realStoreCommand(
+          {
+            name: opts.name,
+            dataDir: opts.dataDir,
+            listen: opts.listen,
+            peers: opts.peers,
+            traceLevel: opts.traceLevel,
+            ...(opts.seed === undefined ? {} : { seed: opts.seed }),
+            ...(opts.tick === undefined ? {} : { tickUs: opts.tick }),
+            ...(opts.trace === undefined ? {} : { trace: opts.trace }),
+            ...(opts.checkTrace === true ? { checkTrace: true } : {}),
           },
           out,
         );

@@ -49,6 +49,16 @@ describe('WallClock', () => {
     expect(lateUs).toBeGreaterThanOrEqual(20_000);
   });
 
+  it('drops pending timers and arms no new ones once stopped', async () => {
+    const clock = new WallClock();
+    const fired: string[] = [];
+    clock.setTimer(1_000, () => fired.push('pending'));
+    clock.stop();
+    clock.setTimer(0, () => fired.push('new'));
+    await new WallClock().sleep(20_000);
+    expect(fired).toEqual([]);
+  });
+
   it('refuses a delay that is not a non-negative integer', () => {
     expect(() => new WallClock().setTimer(-1, () => {})).toThrow(/non-negative integer/);
     expect(() => new WallClock().setTimer(0.5, () => {})).toThrow(/non-negative integer/);
