@@ -10,6 +10,7 @@ import { collectNames, explainCommand } from './explain-command.ts';
 import { reportCommand } from './report-command.ts';
 import { serveCommand } from './serve-command.ts';
 import { httpLoad } from './bench/http-load.ts';
+import { benchRealStore } from './bench/real-store.ts';
 import { realStoreCommand } from './real-store-command.ts';
 import { runCommand } from './run-command.ts';
 
@@ -287,28 +288,45 @@ export async function main(
     .description(
       'Raft-replicated store: committed writes and linearizable reads per wall-clock second',
     )
-    .option('--out <file>', 'JSON output file', 'out/bench/store.json')
+    .option('--out <file>', 'JSON output file (default out/bench/store.json, store-real.json)')
     .option('--seed <n>', 'root seed', asSeed)
     .option('--members <n>', 'store members', asCount, 3)
-    .option('--clients <n>', 'concurrent clients', asCount, 1_000)
+    .option('--clients <n>', 'concurrent clients (default 1000; 256 with --real)', asCount)
+    .option(
+      '--real',
+      'three `ksim real store` processes over loopback TCP with fsynced WALs, wall-clock latency',
+    )
     .option('--writes <n>', 'measured writes', asCount)
     .option('--reads <n>', 'measured reads', asCount)
     .option('--repeat <n>', 'run the benchmark n times; rows report the median run', asCount, 1)
     .option('--check-immutability', CHECK_MODE_HELP)
     .action(
       async (opts: {
-        out: string;
+        out?: string;
         seed?: number;
         members: number;
-        clients: number;
+        clients?: number;
         writes?: number;
         reads?: number;
         repeat: number;
         checkImmutability?: boolean;
+        real?: boolean;
       }) => {
-        const { out: file, repeat, ...rest } = opts;
+        const { out: file, repeat, real: isReal, ...rest } = opts;
         const defined = Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined));
-        exitCode = await benchStore({ out: file, repeat, ...defined }, out);
+        if (isReal === true) {
+          if (opts.members !== 3) throw new CliError('--real runs 3 members');
+          const { members: _members, checkImmutability: _check, ...real } = defined;
+          exitCode = await benchRealStore(
+            { out: file ?? 'out/bench/store-real.json', repeat, ...real },
+            out,
+          );
+          return;
+        }
+        exitCode = await benchStore(
+          { out: file ?? 'out/bench/store.json', repeat, ...defined },
+          out,
+        );
       },
     );
 

@@ -7,7 +7,7 @@ import { HostRandom } from '../../../real/host/host-random.ts';
 import { TcpTransport } from '../../../real/host/tcp-transport.ts';
 import { WallClock } from '../../../real/host/wall-clock.ts';
 import { tempDir } from '../../support/temp-dir.ts';
-import { freePort, StoreProcesses } from './store-process.ts';
+import { freePort, StoreProcesses } from '../../../sim/cli/real-store-processes.ts';
 
 const clock = new WallClock();
 /** KSIM_SEED=N reproduces a failing run's kill moments. */

@@ -1,12 +1,13 @@
 /**
- * Store members as OS processes for the real-mode tests: `ksim real store` children on free
- * loopback ports, each with its own data directory, stopped with SIGKILL (a crash) or SIGTERM.
+ * Store members as OS processes, for `ksim bench store --real` and the real-mode tests:
+ * `ksim real store` children on free loopback ports, each with its own data directory,
+ * stopped with SIGTERM or killed with SIGKILL (a crash).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 
-const BIN = new URL('../../../sim/cli/bin.mjs', import.meta.url).pathname;
+const BIN = new URL('./bin.mjs', import.meta.url).pathname;
 
 /** A port the OS just gave out and took back: free unless another process grabs it meanwhile. */
 export async function freePort(): Promise<number> {
@@ -100,6 +101,14 @@ export class StoreProcesses {
   /** Kills every member still running (afterEach, also when the test failed). */
   async killAll(): Promise<void> {
     for (const name of [...this.running.keys()]) await this.kill(name);
+  }
+
+  /** SIGTERM to every member still running: each closes its files and exits. */
+  async stopAll(): Promise<void> {
+    const members = [...this.running.values()];
+    this.running.clear();
+    for (const m of members) m.child.kill('SIGTERM');
+    await Promise.all(members.map((m) => m.exited));
   }
 
   /** What every process printed, the running ones included. */
