@@ -51,13 +51,19 @@ export interface HostProcess {
  * says of real mode.
  */
 export function hostProcess(options: HostProcessOptions): HostProcess {
-  const fatal = options.fatal ?? exitOnFatal;
+  const exit = options.fatal ?? exitOnFatal;
+  // Declared below; the trace's last lines are flushed before the process ends.
+  let jsonl: JsonlTrace | undefined;
+  const fatal: Fatal = (message) => {
+    jsonl?.flush();
+    exit(message);
+  };
   const seed = options.seed ?? HostRandom.cryptoSeed();
   const clock = new WallClock();
   const disk = new FileDisk(options.dataDir, (what, error) =>
     fatal(`process ${options.name}: disk ${what} failed: ${describe(error)}`),
   );
-  const jsonl =
+  jsonl =
     options.trace === undefined
       ? undefined
       : new JsonlTrace({

@@ -38,6 +38,13 @@ export const CLIENT_CLOSED = 'client closed';
 export const CONNECTION_LOST = 'connection lost';
 export const CONNECT_TIMEOUT = 'connect timeout';
 
+/**
+ * TCP keepalive on every connection: a peer host that vanished without a reset (power loss,
+ * a partition) is detected by the kernel, which breaks the connection, so its streams close
+ * and its calls end instead of hanging.
+ */
+const KEEPALIVE_DELAY_MS = 5_000;
+
 function delayMs(us: number): number {
   return Math.ceil(us / 1_000);
 }
@@ -160,7 +167,13 @@ export class TcpTransport implements Transport {
       this.self,
       to,
       protocol,
-      createConnection({ host: address.host, port: address.port, noDelay: true }),
+      createConnection({
+        host: address.host,
+        port: address.port,
+        noDelay: true,
+        keepAlive: true,
+        keepAliveInitialDelay: KEEPALIVE_DELAY_MS,
+      }),
       this.options,
       () => {
         if (this.connections.get(key) === conn) this.connections.delete(key);
@@ -174,6 +187,7 @@ export class TcpTransport implements Transport {
 
   private accept(socket: Socket): void {
     socket.setNoDelay(true);
+    socket.setKeepAlive(true, KEEPALIVE_DELAY_MS);
     this.accepted.add(socket);
     new ServerConnection(
       socket,

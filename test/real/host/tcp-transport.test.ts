@@ -9,6 +9,7 @@ import { hostProcess, type HostProcess } from '../../../real/host/host-process.t
 import { TcpTransport } from '../../../real/host/tcp-transport.ts';
 import { WallClock } from '../../../real/host/wall-clock.ts';
 import { tempDir } from '../../support/temp-dir.ts';
+import { transportContract } from '../../support/transport-contract.ts';
 
 const ECHO = jsonProtocol('echo');
 const OTHER = jsonProtocol('other');
@@ -41,6 +42,16 @@ function until(condition: () => boolean, what: string, limitMs = 10_000): Promis
     poll();
   });
 }
+
+transportContract('TCP', async (names, script) => {
+  const all = await transports(...names);
+  const byName = new Map(names.map((n, i) => [n, all[i]!]));
+  await script({
+    transport: (name) => byName.get(name)!,
+    sleep: (us) => clock.sleep(us),
+    crash: (name) => byName.get(name)!.close(),
+  });
+});
 
 describe('TcpTransport requests', () => {
   it('answers through onRequest (sync or async) and onCall, naming the caller', async () => {
@@ -116,41 +127,6 @@ describe('TcpTransport datagrams and streams', () => {
     a!.send(ECHO, 'nobody', 'lost');
     await until(() => got.length === 500, 'datagrams');
     expect(got).toEqual(Array.from({ length: 500 }, (_, i) => ['a', i]));
-  });
-
-  it('streams messages in order until the server closes; the server hears a client close', async () => {
-    const [a, b] = await transports('a', 'b');
-    const serverStreams: ServerStream[] = [];
-    const serverHeard: string[] = [];
-    b!.listen(ECHO, {
-      onStream: (_from, req, stream) => {
-        serverStreams.push(stream);
-        stream.onClose((r) => serverHeard.push(r));
-        for (let i = 0; i < (req as number); i++) stream.send(i);
-      },
-    });
-    const got: unknown[] = [];
-    const closes: string[] = [];
-    a!.openStream(ECHO, 'b', 100, {
-      onMessage: (m) => got.push(m),
-      onClose: (r) => closes.push(r),
-    });
-    await until(() => got.length === 100, 'stream messages');
-    serverStreams[0]!.close();
-    expect(serverStreams[0]!.open).toBe(false);
-    await until(() => closes.length === 1, 'close');
-    expect(got).toEqual(Array.from({ length: 100 }, (_, i) => i));
-    expect(closes).toEqual(['closed by server']);
-
-    const second = a!.openStream(ECHO, 'b', 1, {
-      onMessage: () => {},
-      onClose: (r) => closes.push(r),
-    });
-    await until(() => serverStreams.length === 2, 'second stream');
-    second.close();
-    await until(() => serverHeard.length === 1, 'client close');
-    expect(serverHeard).toEqual(['client closed']);
-    expect(closes).toEqual(['closed by server']);
   });
 
   it('closes a stream with a reason when the connection drops mid-stream, on both ends', async () => {
