@@ -37,7 +37,11 @@ export class FileDisk implements Disk {
   constructor(
     readonly root: string,
     private readonly onFailure: DiskFailure,
-  ) {}
+  ) {
+    // A process killed inside writeFile leaves its temporary file: the first request removes
+    // such leftovers (the target file itself is whole, old or new).
+    void this.write(`clean ${root}`, () => this.removeLeftovers(''));
+  }
 
   append(path: string, data: Uint8Array): Promise<void> {
     const copy = data.slice();
@@ -189,6 +193,21 @@ export class FileDisk implements Disk {
       } finally {
         await handle.close();
       }
+    }
+  }
+
+  private async removeLeftovers(rel: string): Promise<void> {
+    let entries;
+    try {
+      entries = await readdir(join(this.root, rel), { withFileTypes: true });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw e;
+    }
+    for (const entry of entries) {
+      const path = join(rel, entry.name);
+      if (entry.isDirectory()) await this.removeLeftovers(path);
+      else if (entry.name.endsWith(TEMP_SUFFIX)) await unlink(join(this.root, path));
     }
   }
 

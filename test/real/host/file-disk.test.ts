@@ -36,7 +36,7 @@ describe('FileDisk', () => {
     expect(readdirSync(join(root, 'm', 'snap'))).toEqual(['1.snap']);
   });
 
-  it('finds what an earlier process made durable, and ignores a crash-left temporary file', async () => {
+  it('finds what an earlier process made durable, and removes a crash-left temporary file', async () => {
     const first = freshDisk();
     await first.disk.append('wal', new TextEncoder().encode('synced'));
     await first.disk.fsync('wal');
@@ -45,6 +45,7 @@ describe('FileDisk', () => {
     const r = await again.read('wal');
     expect(r.ok && new TextDecoder().decode(r.data)).toBe('synced');
     expect(await again.list()).toEqual(['wal']);
+    expect(readdirSync(first.root)).toEqual(['wal']);
     await again.close();
     await first.disk.close();
   });
