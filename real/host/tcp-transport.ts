@@ -11,8 +11,10 @@ import type {
   Transport,
 } from '../../core/ports/transport.ts';
 import { assert } from '../../core/util/assert.ts';
+import type { TimerId } from '../../core/ports/clock.ts';
 import type { AddressBook } from './address-book.ts';
 import { encodeFrame, FRAME, FrameReader, type Frame, type FrameType } from './frames.ts';
+import { WallClock } from './wall-clock.ts';
 
 export interface TcpTransportOptions {
   /** A connect that gets no answer in this long fails (a stream closes with 'connect timeout'). */
@@ -45,9 +47,8 @@ export const CONNECT_TIMEOUT = 'connect timeout';
  */
 const KEEPALIVE_DELAY_MS = 5_000;
 
-function delayMs(us: number): number {
-  return Math.ceil(us / 1_000);
-}
+/** Deadlines on the wall clock, never early (WallClock re-arms a timer Node fires early). */
+const TIMERS = new WallClock();
 
 /**
  * The Transport port over TCP: every process listens on one port (its address book entry) and
@@ -226,7 +227,7 @@ interface Served {
 
 interface PendingCall {
   readonly resolve: (result: CallResult) => void;
-  readonly timer: ReturnType<typeof setTimeout>;
+  readonly timer: TimerId;
 }
 
 /** The client end of one (server, protocol) connection. */
@@ -237,7 +238,7 @@ class ClientConnection {
   private nextId = 1;
   private connected = false;
   private dead = false;
-  private readonly connectTimer: ReturnType<typeof setTimeout>;
+  private readonly connectTimer: TimerId;
 
   constructor(
     from: Address,
@@ -254,13 +255,10 @@ class ClientConnection {
       0,
       encoder.encode(JSON.stringify({ from, protocol: protocol.name })),
     );
-    this.connectTimer = setTimeout(
-      () => this.fail(CONNECT_TIMEOUT),
-      delayMs(options.connectTimeoutUs),
-    );
+    this.connectTimer = TIMERS.setTimer(options.connectTimeoutUs, () => this.fail(CONNECT_TIMEOUT));
     socket.once('connect', () => {
       this.connected = true;
-      clearTimeout(this.connectTimer);
+      TIMERS.cancelTimer(this.connectTimer);
     });
     const reader = new FrameReader();
     socket.on('data', (chunk: Buffer) => {
@@ -289,10 +287,10 @@ class ClientConnection {
   call(bytes: Uint8Array, timeoutUs: number): Promise<CallResult> {
     const id = this.id();
     return new Promise((resolve) => {
-      const timer = setTimeout(() => {
+      const timer = TIMERS.setTimer(timeoutUs, () => {
         this.calls.delete(id);
         resolve({ kind: 'timeout' });
-      }, delayMs(timeoutUs));
+      });
       this.calls.set(id, { resolve, timer });
       this.writer.write(FRAME.request, id, bytes);
     });
@@ -326,7 +324,7 @@ class ClientConnection {
         const call = this.calls.get(frame.id);
         if (call === undefined) return;
         this.calls.delete(frame.id);
-        clearTimeout(call.timer);
+        TIMERS.cancelTimer(call.timer);
         if (frame.type === FRAME.refused) return call.resolve({ kind: 'refused' });
         let body: unknown;
         try {
@@ -365,14 +363,14 @@ class ClientConnection {
   private fail(reason: string): void {
     if (this.dead) return;
     this.dead = true;
-    clearTimeout(this.connectTimer);
+    TIMERS.cancelTimer(this.connectTimer);
     this.forget();
     this.socket.destroy();
     // Nothing was delivered on a connection that never opened; on one that broke, a request
     // may have been served, so its outcome is unknown.
     const result: CallResult = this.connected ? { kind: 'timeout' } : { kind: 'refused' };
     for (const call of this.calls.values()) {
-      clearTimeout(call.timer);
+      TIMERS.cancelTimer(call.timer);
       call.resolve(result);
     }
     this.calls.clear();

@@ -13,7 +13,7 @@ interface WallTimer {
  * anchored at the wall time the process started (performance.timeOrigin), so it has
  * microsecond resolution and never runs backwards within a process, as core code measuring a
  * difference of readings would like. Timers are setTimeout, rounded up to whole milliseconds
- * so that none fires early; a timer fires as its own macrotask, never inside the caller.
+ * and re-armed for the remainder if Node fires them before their deadline, so none fires early; a timer fires as its own macrotask, never inside the caller.
  */
 export class WallClock implements Clock {
   /** Pending timers, so that `stop` can drop them. */
@@ -37,7 +37,10 @@ export class WallClock implements Clock {
       const delayMs = Math.min(Math.ceil(remainingUs / 1_000), MAX_TIMEOUT_MS);
       timer.handle = setTimeout(() => {
         const leftUs = deadlineUs - this.now();
-        if (delayMs === MAX_TIMEOUT_MS && leftUs > 0) arm(leftUs);
+        // Node measures timers from the loop's cached time, which lags while a tick runs, so a
+        // timer can fire early by the wall clock; and long delays are chained. Either way,
+        // wait for the rest.
+        if (leftUs > 0) arm(leftUs);
         else {
           timer.handle = undefined;
           this.pending.delete(timer);
