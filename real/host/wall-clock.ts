@@ -37,9 +37,9 @@ export class WallClock implements Clock {
       const delayMs = Math.min(Math.ceil(remainingUs / 1_000), MAX_TIMEOUT_MS);
       timer.handle = setTimeout(() => {
         const leftUs = deadlineUs - this.now();
-        // Node measures timers from the loop's cached time, which lags while a tick runs, so a
-        // timer can fire early by the wall clock; and long delays are chained. Either way,
-        // wait for the rest.
+        // Node counts timers on a clock truncated to whole milliseconds, so a timer can fire
+        // up to a millisecond before its deadline on this one; and long delays are chained.
+        // Either way, wait for the rest.
         if (leftUs > 0) arm(leftUs);
         else {
           timer.handle = undefined;

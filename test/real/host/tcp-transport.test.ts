@@ -88,6 +88,8 @@ describe('TcpTransport requests', () => {
     const result = await a!.request(ECHO, 'b', 'x', 30_000);
     expect(result).toEqual({ kind: 'timeout' });
     expect(clock.now() - startUs).toBeGreaterThanOrEqual(30_000);
+    // Under load the request may reach the server only after the client gave up on it.
+    await until(() => held.length === 1, 'the request to arrive');
     held[0]!('late');
     // The connection still serves later calls.
     b!.listen(ECHO, { onRequest: () => 'ok' });
