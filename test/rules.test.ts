@@ -218,6 +218,19 @@ describe('project rules', () => {
     expect(hits).toEqual([]);
   });
 
+  it('real/ imports only core/, real/ and node/npm modules, never sim/ or viz/', () => {
+    const hits: string[] = [];
+    for (const file of sources('real')) {
+      for (const spec of importsOf(readFileSync(join(ROOT, file), 'utf8'))) {
+        if (!spec.startsWith('.')) continue;
+        const target = relative(ROOT, join(ROOT, file, '..', spec));
+        if (target.startsWith('sim/') || target.startsWith('viz/'))
+          hits.push(`${file} imports ${target}`);
+      }
+    }
+    expect(hits).toEqual([]);
+  });
+
   it('viz/ imports from core/ only the trace record types, and nothing from sim/ or real/', () => {
     const files = sources('viz');
     expect(files.length).toBeGreaterThan(5);

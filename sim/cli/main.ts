@@ -10,6 +10,8 @@ import { collectNames, explainCommand } from './explain-command.ts';
 import { reportCommand } from './report-command.ts';
 import { serveCommand } from './serve-command.ts';
 import { httpLoad } from './bench/http-load.ts';
+import { benchRealStore } from './bench/real-store.ts';
+import { realStoreCommand } from './real-store-command.ts';
 import { runCommand } from './run-command.ts';
 import { realImageBuildCommand } from './real-image-command.ts';
 
@@ -244,7 +246,11 @@ export async function main(
       exitCode = await reportCommand(trace, opts, out);
     });
 
-  const real = program.command('real').description('real mode: run ksim on this host');
+  const real = program
+    .command('real')
+    .description(
+      "real mode: ksim's core on this host (wall clock, TCP, files with fsync, containerd)",
+    );
   real
     .command('image')
     .description('the local image real-mode pods run')
@@ -300,28 +306,45 @@ export async function main(
     .description(
       'Raft-replicated store: committed writes and linearizable reads per wall-clock second',
     )
-    .option('--out <file>', 'JSON output file', 'out/bench/store.json')
+    .option('--out <file>', 'JSON output file (default out/bench/store.json, store-real.json)')
     .option('--seed <n>', 'root seed', asSeed)
     .option('--members <n>', 'store members', asCount, 3)
-    .option('--clients <n>', 'concurrent clients', asCount, 1_000)
+    .option('--clients <n>', 'concurrent clients (default 1000; 256 with --real)', asCount)
+    .option(
+      '--real',
+      'three `ksim real store` processes over loopback TCP with fsynced WALs, wall-clock latency',
+    )
     .option('--writes <n>', 'measured writes', asCount)
     .option('--reads <n>', 'measured reads', asCount)
     .option('--repeat <n>', 'run the benchmark n times; rows report the median run', asCount, 1)
     .option('--check-immutability', CHECK_MODE_HELP)
     .action(
       async (opts: {
-        out: string;
+        out?: string;
         seed?: number;
         members: number;
-        clients: number;
+        clients?: number;
         writes?: number;
         reads?: number;
         repeat: number;
         checkImmutability?: boolean;
+        real?: boolean;
       }) => {
-        const { out: file, repeat, ...rest } = opts;
+        const { out: file, repeat, real: isReal, ...rest } = opts;
         const defined = Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined));
-        exitCode = await benchStore({ out: file, repeat, ...defined }, out);
+        if (isReal === true) {
+          if (opts.members !== 3) throw new CliError('--real runs 3 members');
+          const { members: _members, checkImmutability: _check, ...real } = defined;
+          exitCode = await benchRealStore(
+            { out: file ?? 'out/bench/store-real.json', repeat, ...real },
+            out,
+          );
+          return;
+        }
+        exitCode = await benchStore(
+          { out: file ?? 'out/bench/store.json', repeat, ...defined },
+          out,
+        );
       },
     );
 
@@ -394,6 +417,55 @@ export async function main(
             ...(opts.workload === undefined ? {} : { workload: opts.workload }),
             ...(opts.labelFilter === undefined ? {} : { labelFilter: opts.labelFilter }),
             ...(opts.param === undefined ? {} : { params }),
+          },
+          out,
+        );
+      },
+    );
+
+  real
+    .command('store')
+    .description('run one Raft store member as this process; start one per --peers entry')
+    .requiredOption('--name <name>', "this member's name in --peers")
+    .requiredOption('--data-dir <dir>', 'where its WAL and snapshots live (made if missing)')
+    .requiredOption('--listen <host:port>', 'the address to listen on')
+    .requiredOption(
+      '--peers <list>',
+      'every member as name=host:port, comma-separated, the same list on every member',
+    )
+    .option('--seed <n>', 'root seed (default: drawn from the OS and printed)', asSeed)
+    .option('--tick <d>', 'Raft tick; elections take 10 ticks (default 100ms)', asDuration)
+    .option('--trace <file>', 'append the trace as JSON lines to this file')
+    .option(
+      '--trace-level <level>',
+      'info or debug',
+      oneOf(['info', 'debug'] as const),
+      'info' as const,
+    )
+    .option('--check-trace', 'check every trace record against the trace schema (slower)')
+    .action(
+      async (opts: {
+        name: string;
+        dataDir: string;
+        listen: string;
+        peers: string;
+        seed?: number;
+        tick?: number;
+        trace?: string;
+        traceLevel: 'info' | 'debug';
+        checkTrace?: boolean;
+      }) => {
+        exitCode = await realStoreCommand(
+          {
+            name: opts.name,
+            dataDir: opts.dataDir,
+            listen: opts.listen,
+            peers: opts.peers,
+            traceLevel: opts.traceLevel,
+            ...(opts.seed === undefined ? {} : { seed: opts.seed }),
+            ...(opts.tick === undefined ? {} : { tickUs: opts.tick }),
+            ...(opts.trace === undefined ? {} : { trace: opts.trace }),
+            ...(opts.checkTrace === true ? { checkTrace: true } : {}),
           },
           out,
         );

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Disk } from '../../core/ports/disk.ts';
 import { Simulation } from '../../sim/simulation.ts';
+import { diskContract } from '../support/disk-contract.ts';
 
 const bytes = (s: string) => new TextEncoder().encode(s);
 const text = (b: Uint8Array | undefined) =>
@@ -17,6 +18,10 @@ async function withDisk(
   await sim.run();
   return sim;
 }
+
+diskContract('simulated', async (script) => {
+  await withDisk((disk) => script(disk));
+});
 
 describe('simulated disk', () => {
   it('reads back buffered appends before fsync, and keeps only synced data after a crash', async () => {

@@ -4,6 +4,7 @@ import { jsonProtocol, type CallResult } from '../../core/ports/transport.ts';
 import { Simulation } from '../../sim/simulation.ts';
 import { DEFAULT_NETWORK } from '../../sim/network.ts';
 import { DEFAULT_EPOCH_US } from '../../sim/epoch.ts';
+import { transportContract } from '../support/transport-contract.ts';
 
 /** Virtual time as a process reads it: its clock minus the run's epoch. */
 const elapsedUs = (p: ProcessPorts) => p.clock.now() - DEFAULT_EPOCH_US;
@@ -16,6 +17,30 @@ const constant = (us: number) => ({
 });
 
 /** A process that records every datagram it receives as [time, from, msg]. */
+transportContract('simulated', async (names, script) => {
+  const sim = new Simulation({ seed: 5 });
+  const ports = new Map<string, ProcessPorts>();
+  for (const name of names) sim.spawnProcess(name, (p) => void ports.set(name, p));
+  let outcome: { ok: true } | { ok: false; error: unknown } | undefined;
+  sim.spawnProcess('contract-driver', (p) =>
+    p.spawn(async () => {
+      try {
+        await script({
+          transport: (name) => ports.get(name)!.transport,
+          sleep: (us) => p.clock.sleep(us),
+          crash: async (name) => sim.crash(name),
+        });
+        outcome = { ok: true };
+      } catch (error) {
+        outcome = { ok: false, error };
+      }
+    }),
+  );
+  await sim.run();
+  if (outcome?.ok === false) throw outcome.error;
+  expect(outcome).toEqual({ ok: true });
+});
+
 function recorder(log: unknown[][]) {
   return (ports: ProcessPorts) =>
     ports.transport.listen(P, {

@@ -1,0 +1,221 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { CodecError, JSON_VALUE_CODEC } from '../../../core/ports/codec.ts';
+import { jsonProtocol, type Protocol, type ServerStream } from '../../../core/ports/transport.ts';
+import { KvClient } from '../../../core/store/kv-client.ts';
+import { KvMember, type MemberPeer } from '../../../core/store/member/kv-member.ts';
+import type { AddressBook } from '../../../real/host/address-book.ts';
+import { parseAddressBook } from '../../../real/host/address-book.ts';
+import { hostProcess, type HostProcess } from '../../../real/host/host-process.ts';
+import { TcpTransport } from '../../../real/host/tcp-transport.ts';
+import { WallClock } from '../../../real/host/wall-clock.ts';
+import { tempDir } from '../../support/temp-dir.ts';
+import { transportContract } from '../../support/transport-contract.ts';
+
+const ECHO = jsonProtocol('echo');
+const OTHER = jsonProtocol('other');
+const clock = new WallClock();
+
+const cleanups: Array<() => unknown> = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+/** Transports for `names`, each listening on a free loopback port, sharing one book. */
+async function transports(...names: string[]): Promise<TcpTransport[]> {
+  const book: AddressBook = new Map(names.map((n) => [n, { host: '127.0.0.1', port: 0 }]));
+  const out = names.map((n) => new TcpTransport(n, book));
+  for (const t of out) {
+    cleanups.push(() => t.close());
+    await t.start();
+  }
+  return out;
+}
+
+function until(condition: () => boolean, what: string, limitMs = 10_000): Promise<void> {
+  const deadline = Date.now() + limitMs;
+  return new Promise((resolve, reject) => {
+    const poll = (): void => {
+      if (condition()) resolve();
+      else if (Date.now() > deadline) reject(new Error(`timed out waiting for ${what}`));
+      else setTimeout(poll, 5);
+    };
+    poll();
+  });
+}
+
+transportContract('TCP', async (names, script) => {
+  const all = await transports(...names);
+  const byName = new Map(names.map((n, i) => [n, all[i]!]));
+  await script({
+    transport: (name) => byName.get(name)!,
+    sleep: (us) => clock.sleep(us),
+    crash: (name) => byName.get(name)!.close(),
+  });
+});
+
+describe('TcpTransport requests', () => {
+  it('answers through onRequest (sync or async) and onCall, naming the caller', async () => {
+    const [a, b] = await transports('a', 'b');
+    b!.listen(ECHO, { onRequest: async (from, req) => ({ from, req }) });
+    b!.listen(OTHER, { onCall: (from, req, reply) => setTimeout(() => reply([from, req]), 1) });
+    expect(await a!.request(ECHO, 'b', 'hi', 1_000_000)).toEqual({
+      kind: 'reply',
+      body: { from: 'a', req: 'hi' },
+    });
+    const many = await Promise.all(
+      Array.from({ length: 200 }, (_, i) => a!.request(OTHER, 'b', i, 1_000_000)),
+    );
+    expect(many).toEqual(
+      Array.from({ length: 200 }, (_, i) => ({ kind: 'reply', body: ['a', i] })),
+    );
+  });
+
+  it('is refused for an unknown name, a port nobody listens on, and a protocol not served', async () => {
+    const [a, b, gone] = await transports('a', 'b', 'gone');
+    await gone!.close();
+    b!.listen(ECHO, { onMessage: () => {} });
+    expect(await a!.request(ECHO, 'nobody', 1, 1_000_000)).toEqual({ kind: 'refused' });
+    expect(await a!.request(ECHO, 'gone', 1, 1_000_000)).toEqual({ kind: 'refused' });
+    expect(await a!.request(ECHO, 'b', 1, 1_000_000)).toEqual({ kind: 'refused' });
+    expect(await a!.request(OTHER, 'b', 1, 1_000_000)).toEqual({ kind: 'refused' });
+  });
+
+  it('times out on the wall clock when no reply comes, and ignores a late one', async () => {
+    const [a, b] = await transports('a', 'b');
+    const held: Array<(body: unknown) => void> = [];
+    b!.listen(ECHO, { onCall: (_from, _req, reply) => held.push(reply) });
+    const startUs = clock.now();
+    const result = await a!.request(ECHO, 'b', 'x', 30_000);
+    expect(result).toEqual({ kind: 'timeout' });
+    expect(clock.now() - startUs).toBeGreaterThanOrEqual(30_000);
+    // Under load the request may reach the server only after the client gave up on it.
+    await until(() => held.length === 1, 'the request to arrive');
+    held[0]!('late');
+    // The connection still serves later calls.
+    b!.listen(ECHO, { onRequest: () => 'ok' });
+    expect(await a!.request(ECHO, 'b', 'y', 1_000_000)).toEqual({ kind: 'reply', body: 'ok' });
+  });
+
+  it('reports a request whose connection breaks after sending as timeout (outcome unknown)', async () => {
+    const [a, b] = await transports('a', 'b');
+    b!.listen(ECHO, { onCall: () => void b!.close() });
+    expect(await a!.request(ECHO, 'b', 'x', 5_000_000)).toEqual({ kind: 'timeout' });
+  });
+
+  it('refuses a request whose bytes the server codec rejects, without calling the listener', async () => {
+    const [a, b] = await transports('a', 'b');
+    const picky: Protocol = {
+      ...ECHO,
+      request: {
+        encode: JSON_VALUE_CODEC.encode,
+        decode: () => {
+          throw new CodecError('no');
+        },
+      },
+    };
+    let called = false;
+    b!.listen(picky, { onRequest: () => (called = true) });
+    expect(await a!.request(ECHO, 'b', 1, 1_000_000)).toEqual({ kind: 'refused' });
+    expect(called).toBe(false);
+  });
+});
+
+describe('TcpTransport datagrams and streams', () => {
+  it('delivers datagrams in order on a connection, naming the sender', async () => {
+    const [a, b] = await transports('a', 'b');
+    const got: unknown[] = [];
+    b!.listen(ECHO, { onMessage: (from, msg) => got.push([from, msg]) });
+    for (let i = 0; i < 500; i++) a!.send(ECHO, 'b', i);
+    a!.send(ECHO, 'nobody', 'lost');
+    await until(() => got.length === 500, 'datagrams');
+    expect(got).toEqual(Array.from({ length: 500 }, (_, i) => ['a', i]));
+  });
+
+  it('closes a stream with a reason when the connection drops mid-stream, on both ends', async () => {
+    const [a, b] = await transports('a', 'b');
+    const serverHeard: string[] = [];
+    let server: ServerStream | undefined;
+    b!.listen(ECHO, {
+      onStream: (_from, _req, stream) => {
+        server = stream;
+        stream.onClose((r) => serverHeard.push(r));
+        stream.send('first');
+      },
+    });
+    const got: unknown[] = [];
+    const closes: string[] = [];
+    a!.openStream(ECHO, 'b', 0, { onMessage: (m) => got.push(m), onClose: (r) => closes.push(r) });
+    await until(() => got.length === 1, 'first message');
+    await a!.close();
+    await until(() => closes.length === 1 && serverHeard.length === 1, 'both ends');
+    expect(closes).toEqual(['connection lost']);
+    expect(serverHeard).toEqual(['connection lost']);
+    expect(server!.open).toBe(false);
+  });
+
+  it('refuses a stream nobody serves, with the reasons the simulated network gives', async () => {
+    const [a, , gone] = await transports('a', 'b', 'gone');
+    await gone!.close();
+    const closes: string[] = [];
+    const handlers = { onMessage: () => {}, onClose: (r: string) => closes.push(r) };
+    a!.openStream(ECHO, 'b', 0, handlers);
+    a!.openStream(ECHO, 'gone', 0, handlers);
+    a!.openStream(ECHO, 'nobody', 0, handlers);
+    await until(() => closes.length === 3, 'three refusals');
+    expect([...closes].sort()).toEqual([
+      'connection refused by b',
+      'connection refused by gone',
+      'no process nobody',
+    ]);
+  });
+});
+
+describe('TcpTransport carrying the store', () => {
+  it('runs a three-member Raft store and a client over loopback TCP', async () => {
+    const names = ['etcd-0', 'etcd-1', 'etcd-2'];
+    const book = parseAddressBook(names.map((n) => `${n}=127.0.0.1:0`).join(',')) as AddressBook;
+    const peers: MemberPeer[] = names.map((address, i) => ({ id: i + 1, address }));
+    const hosts: HostProcess[] = [];
+    for (const [i, name] of names.entries()) {
+      const transport = new TcpTransport(name, book);
+      cleanups.push(() => transport.close());
+      await transport.start();
+      const dir = tempDir('tcp-store');
+      cleanups.push(() => dir.remove());
+      const host = hostProcess({ name, seed: i, dataDir: dir.path, transport });
+      cleanups.push(() => host.close());
+      hosts.push(host);
+    }
+    const members = hosts.map(
+      (h, i) => new KvMember(h.ports, { id: i + 1, peers, tickUs: 20_000 }),
+    );
+    const clientTransport = new TcpTransport('client', book);
+    cleanups.push(() => clientTransport.close());
+    const client = new KvClient(clientTransport, names, {
+      requestTimeoutUs: 2_000_000,
+      readRetries: 3,
+      clock,
+      leaderWaitUs: 10_000_000,
+    });
+    // Until the members have read their disks and elected a leader, writes are refused.
+    let first = await client.do({ kind: 'put', key: 'k0', value: 'v0' });
+    while (first.kind === 'not-applied') {
+      await clock.sleep(50_000);
+      first = await client.do({ kind: 'put', key: 'k0', value: 'v0' });
+    }
+    expect(first.kind).toBe('put');
+    for (let i = 1; i < 20; i++) {
+      const r = await client.do({ kind: 'put', key: `k${i}`, value: `v${i}` });
+      expect(r.kind).toBe('put');
+    }
+    const range = await client.do({ kind: 'range', key: 'k', rangeEnd: 'l' });
+    expect(range.kind === 'range' && range.kvs.map((kv) => kv.value).sort()).toEqual(
+      Array.from({ length: 20 }, (_, i) => `v${i}`).sort(),
+    );
+    await until(
+      () => members.every((m) => m.inspect().applied === members[0]!.inspect().applied),
+      'followers to catch up',
+    );
+    expect(new Set(members.map((m) => m.stateHash())).size).toBe(1);
+  });
+});
