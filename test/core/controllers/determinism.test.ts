@@ -55,10 +55,11 @@ async function scenario(
 describe('determinism', () => {
   it('gives the same trace for the same seed and a different one for another seed', async () => {
     // A seed whose run shows every record kind below: under 5% loss some seeds lose the reply
-    // to the status write that marks the node Unknown, and the record with it.
-    const first = await scenario(22);
-    const again = await scenario(22);
-    const other = await scenario(23);
+    // to the status write that marks the node Unknown, and the record with it (seed 22 did
+    // until the Endpoints, ReplicationController and HPA controllers joined the default set).
+    const first = await scenario(26);
+    const again = await scenario(26);
+    const other = await scenario(27);
     expect(again).toEqual(first);
     expect(other.digest).not.toBe(first.digest);
     expect(first.kinds).toEqual(
