@@ -77,6 +77,7 @@ export const CONTROLLER_SERVICE_ACCOUNTS: Readonly<Record<ControllerName, string
   'ttl-after-finished': 'ttl-after-finished-controller',
   endpointslice: 'endpointslice-controller',
   endpoint: 'endpoint-controller',
+  endpointslicemirroring: 'endpointslicemirroring-controller',
   'node-lifecycle': 'node-controller',
   'taint-eviction': 'taint-eviction-controller',
   disruption: 'disruption-controller',

@@ -4,6 +4,7 @@ export * from './daemon/index.ts';
 export * from './deployment/index.ts';
 export * from './endpoint/index.ts';
 export * from './endpointslice/index.ts';
+export * from './endpointslicemirroring/index.ts';
 export * from './garbage-collector/index.ts';
 export * from './job/index.ts';
 export * from './manager.ts';

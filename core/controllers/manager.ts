@@ -78,6 +78,7 @@ import {
   type ReplicaSetControllerOptions,
 } from './replicaset/replica-set-controller.ts';
 import { REPLICATION_CONTROLLER } from './replicaset/replicated-kind.ts';
+import { EndpointSliceMirroringController } from './endpointslicemirroring/mirroring-controller.ts';
 import {
   DEFAULT_ENDPOINTS_CONTROLLER,
   EndpointsController,
@@ -95,6 +96,7 @@ export type ControllerName =
   | 'ttl-after-finished'
   | 'endpointslice'
   | 'endpoint'
+  | 'endpointslicemirroring'
   | 'node-lifecycle'
   | 'taint-eviction'
   | 'disruption'
@@ -117,6 +119,7 @@ export const ALL_CONTROLLERS: readonly ControllerName[] = [
   'ttl-after-finished',
   'endpointslice',
   'endpoint',
+  'endpointslicemirroring',
   'node-lifecycle',
   'taint-eviction',
   'disruption',
@@ -299,6 +302,8 @@ export class ControllerManager {
           ...DEFAULT_ENDPOINTS_CONTROLLER,
           ...options.endpoints,
         });
+      case 'endpointslicemirroring':
+        return new EndpointSliceMirroringController(this.ports, api, informers);
       case 'node-lifecycle':
         return new NodeLifecycleController(this.ports, api, informers, {
           ...DEFAULT_NODE_LIFECYCLE,

@@ -204,3 +204,97 @@ describe('Endpoints controller', () => {
     });
   });
 });
+
+describe('EndpointSlice mirroring controller', () => {
+  it("mirrors a selector-less Service's Endpoints into slices, follows them, and stops on skip-mirror", async () => {
+    const sim = controlPlane({ seed: 5, secure: true });
+    startControllerManager(sim, { controllers: ['endpointslicemirroring'] });
+    const slices = watchKindAsAdmin(sim, 'EndpointSlice', 'watch-slices');
+    const mirrored = () =>
+      slices()
+        .list()
+        .filter((s) => s.metadata.labels?.['kubernetes.io/service-name'] === 'external');
+    const manual: Endpoints = {
+      apiVersion: 'v1',
+      kind: 'Endpoints',
+      metadata: { name: 'external', namespace: 'default', labels: { team: 'db' } },
+      subsets: [
+        {
+          addresses: [{ ip: '192.0.2.10' }],
+          notReadyAddresses: [{ ip: '192.0.2.11' }],
+          ports: [{ name: 'pg', port: 5432, protocol: 'TCP' }],
+        },
+      ],
+    };
+    await runScript(sim, async (api, ports) => {
+      await mustCreate(ports, api, service('external', 'unused', { selector: {} }));
+      const ep = await mustCreate(ports, api, manual);
+      await waitFor(ports, () => mirrored().length === 1, 30 * S, 'a mirrored slice');
+      const [slice] = mirrored();
+      expect(slice?.metadata.labels).toEqual({
+        team: 'db',
+        'kubernetes.io/service-name': 'external',
+        'endpointslice.kubernetes.io/managed-by': 'endpointslicemirroring-controller.k8s.io',
+      });
+      expect(slice?.metadata.ownerReferences?.[0]).toMatchObject({
+        kind: 'Endpoints',
+        name: 'external',
+        uid: ep.metadata.uid,
+      });
+      expect(slice?.ports).toEqual([{ name: 'pg', port: 5432, protocol: 'TCP' }]);
+      expect(slice?.endpoints.map((e) => [e.addresses[0], e.conditions?.ready])).toEqual([
+        ['192.0.2.10', true],
+        ['192.0.2.11', false],
+      ]);
+      // The user edits the Endpoints: the slice follows.
+      await retry(ports, async () => {
+        const cur = await api.get('Endpoints', 'default', 'external');
+        if (!cur.ok) return cur;
+        return api.update({
+          ...cur.value,
+          subsets: [{ addresses: [{ ip: '192.0.2.12' }], ports: [{ name: 'pg', port: 5432 }] }],
+        });
+      });
+      await waitFor(
+        ports,
+        () =>
+          mirrored()[0]
+            ?.endpoints.map((e) => e.addresses[0])
+            .join() === '192.0.2.12',
+        30 * S,
+        'the slice follows',
+      );
+      expect(mirrored()).toHaveLength(1);
+      // skip-mirror: the mirrored slices go.
+      await retry(ports, async () => {
+        const cur = await api.get('Endpoints', 'default', 'external');
+        if (!cur.ok) return cur;
+        return api.update({
+          ...cur.value,
+          metadata: {
+            ...cur.value.metadata,
+            labels: { 'endpointslice.kubernetes.io/skip-mirror': 'true' },
+          },
+        });
+      });
+      await waitFor(ports, () => mirrored().length === 0, 30 * S, 'no mirrored slice');
+    });
+  });
+
+  it('does not mirror the Endpoints of a Service with a selector', async () => {
+    const sim = controlPlane({ seed: 6, secure: true });
+    startControllerManager(sim, { controllers: ['endpointslicemirroring'] });
+    const slices = watchKindAsAdmin(sim, 'EndpointSlice', 'watch-slices');
+    await runScript(sim, async (api, ports) => {
+      await mustCreate(ports, api, service('web', 'web'));
+      await mustCreate(ports, api, {
+        apiVersion: 'v1',
+        kind: 'Endpoints',
+        metadata: { name: 'web', namespace: 'default' },
+        subsets: [{ addresses: [{ ip: '192.0.2.20' }], ports: [{ port: 80 }] }],
+      } satisfies Endpoints);
+      await ports.clock.sleep(20 * S);
+      expect(slices().list()).toEqual([]);
+    });
+  });
+});
