@@ -3,7 +3,6 @@ import type { Service } from '../../api/kinds/service-types.ts';
 import { keyOf } from '../../api/meta.ts';
 import { isPodReady, isPodTerminal } from '../../api/pod-helpers.ts';
 import type { Pod } from '../../api/pod-types.ts';
-import { selectorFromSet } from '../../api/selectors.ts';
 import type { ApiClient } from '../../client/api-client.ts';
 import type { Informer } from '../../client/informer.ts';
 import { WorkQueue } from '../../client/workqueue.ts';
@@ -11,6 +10,14 @@ import type { ProcessPorts } from '../../ports/process.ts';
 import { describeFailure } from '../common/api-errors.ts';
 import { waitForCacheSync } from '../common/cache-sync.ts';
 import type { Controller } from '../common/controller.ts';
+import {
+  HEADLESS_LABEL,
+  hasSelector,
+  indexPodsByNamespace,
+  isHeadless,
+  selectedPods,
+  servicesOfPodChange,
+} from '../common/service-pods.ts';
 import type { SharedInformers } from '../common/shared-informers.ts';
 import { runWorker } from '../common/worker.ts';
 import { type AddressType, endpointPorts, podAddresses } from '../endpointslice/pod-endpoints.ts';
@@ -30,10 +37,8 @@ export interface EndpointsControllerOptions {
 
 export const DEFAULT_ENDPOINTS_CONTROLLER: EndpointsControllerOptions = { workers: 5 };
 
-const HEADLESS_LABEL = 'service.kubernetes.io/headless';
 /** resourcelock.LeaderElectionRecordAnnotationKey: Endpoints that are a leader lock, not a Service's. */
 const LEADER_ANNOTATION = 'control-plane.alpha.kubernetes.io/leader';
-const POD_NAMESPACE_INDEX = 'namespace';
 
 type SyncError = string | undefined;
 
@@ -63,9 +68,7 @@ export class EndpointsController implements Controller {
     this.serviceInformer = informers.informer('Service');
     this.podInformer = informers.informer('Pod');
     this.endpointsInformer = informers.informer('Endpoints');
-    informers.addIndexer('Pod', undefined, POD_NAMESPACE_INDEX, (p) => [
-      p.metadata.namespace ?? '',
-    ]);
+    indexPodsByNamespace(informers);
     this.serviceInformer.addEventHandler({
       onAdd: (s) => this.queue.add(keyOf(s)),
       onUpdate: (_o, s) => this.queue.add(keyOf(s)),
@@ -111,17 +114,8 @@ export class EndpointsController implements Controller {
       if (ep.metadata.annotations?.[LEADER_ANNOTATION] === undefined) this.queue.add(keyOf(ep));
   }
 
-  /** getPodServiceMemberships, before and after the change. */
   private podChanged(pod: Pod, old: Pod | undefined): void {
-    if (old !== undefined && old.metadata.resourceVersion === pod.metadata.resourceVersion) return;
-    for (const s of this.serviceInformer.list()) {
-      if (s.metadata.namespace !== pod.metadata.namespace) continue;
-      const selector = s.spec?.selector;
-      if (selector === undefined || Object.keys(selector).length === 0) continue;
-      const m = selectorFromSet(selector);
-      if (m.matches(pod.metadata.labels) || (old !== undefined && m.matches(old.metadata.labels)))
-        this.queue.add(keyOf(s));
-    }
+    for (const key of servicesOfPodChange(this.serviceInformer, pod, old)) this.queue.add(key);
   }
 
   /** syncService. */
@@ -144,13 +138,8 @@ export class EndpointsController implements Controller {
       });
       return undefined;
     }
-    const selector = service.spec?.selector;
-    if (selector === undefined || Object.keys(selector).length === 0) return undefined;
-    const matcher = selectorFromSet(selector);
-    const pods = this.podInformer
-      .byIndex(POD_NAMESPACE_INDEX, service.metadata.namespace ?? '')
-      .filter((p) => matcher.matches(p.metadata.labels));
-    let subsets = repackSubsets(desiredSubsets(service, pods));
+    if (!hasSelector(service)) return undefined;
+    let subsets = repackSubsets(desiredSubsets(service, selectedPods(this.podInformer, service)));
     const truncated = truncateSubsets(subsets);
     if (truncated !== undefined) subsets = truncated;
     const labels = endpointsLabels(service);
@@ -164,12 +153,13 @@ export class EndpointsController implements Controller {
       sameMap(current.metadata.annotations, annotations)
     )
       return undefined;
+    const { annotations: _replaced, ...meta } = current?.metadata ?? {};
     const next: Endpoints = {
       apiVersion: 'v1',
       kind: 'Endpoints',
       ...current,
       metadata: {
-        ...current?.metadata,
+        ...meta,
         name: service.metadata.name ?? '',
         namespace: service.metadata.namespace ?? 'default',
         labels,
@@ -177,10 +167,6 @@ export class EndpointsController implements Controller {
       },
       subsets,
     };
-    if (Object.keys(annotations).length === 0 && next.metadata.annotations !== undefined) {
-      const { annotations: _dropped, ...meta } = next.metadata;
-      (next as { metadata: typeof meta }).metadata = meta;
-    }
     const r = current === undefined ? await this.api.create(next) : await this.api.update(next);
     if (!r.ok) {
       // Created by someone else meanwhile, or our cache is behind: try again on a fresh view.
@@ -271,8 +257,7 @@ function primaryFamily(service: Service): AddressType {
 /** The Service's labels, with the headless mark exactly when the Service has no cluster IP. */
 function endpointsLabels(service: Service): Record<string, string> {
   const labels: Record<string, string> = { ...service.metadata.labels };
-  const ip = service.spec?.clusterIP;
-  if (ip === undefined || ip === '' || ip === 'None') labels[HEADLESS_LABEL] = '';
+  if (isHeadless(service)) labels[HEADLESS_LABEL] = '';
   else delete labels[HEADLESS_LABEL];
   return labels;
 }

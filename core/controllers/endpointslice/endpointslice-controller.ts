@@ -2,7 +2,6 @@ import type { EndpointSlice } from '../../api/kinds/endpoint-slice.ts';
 import type { Service } from '../../api/kinds/service-types.ts';
 import { keyOf, newControllerRef, objectKey } from '../../api/meta.ts';
 import type { Pod } from '../../api/pod-types.ts';
-import { selectorFromSet } from '../../api/selectors.ts';
 import type { ApiClient } from '../../client/api-client.ts';
 import type { Informer } from '../../client/informer.ts';
 import { WorkQueue } from '../../client/workqueue.ts';
@@ -10,7 +9,15 @@ import type { ProcessPorts } from '../../ports/process.ts';
 import { describeFailure } from '../common/api-errors.ts';
 import { waitForCacheSync } from '../common/cache-sync.ts';
 import type { Controller } from '../common/controller.ts';
+import {
+  HEADLESS_LABEL,
+  indexPodsByNamespace,
+  isHeadless,
+  selectedPods,
+  servicesOfPodChange,
+} from '../common/service-pods.ts';
 import type { SharedInformers } from '../common/shared-informers.ts';
+import { runWorker } from '../common/worker.ts';
 import {
   type AddressType,
   endpointPorts,
@@ -36,10 +43,7 @@ export const DEFAULT_ENDPOINT_SLICE_CONTROLLER: EndpointSliceControllerOptions =
 export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
 export const MANAGED_BY_LABEL = 'endpointslice.kubernetes.io/managed-by';
 export const CONTROLLER_NAME = 'endpointslice-controller.k8s.io';
-const HEADLESS_LABEL = 'service.kubernetes.io/headless';
 const SERVICE_GVK = { group: '', version: 'v1', kind: 'Service' } as const;
-/** Pods by namespace, so a Service finds its candidates without a full scan. */
-const POD_NAMESPACE_INDEX = 'namespace';
 const ZONE_LABEL = 'topology.kubernetes.io/zone';
 
 type SyncError = string | undefined;
@@ -71,9 +75,7 @@ export class EndpointSliceController implements Controller {
     this.podInformer = informers.informer('Pod');
     this.sliceInformer = informers.informer('EndpointSlice');
     this.nodeInformer = informers.informer('Node');
-    informers.addIndexer('Pod', undefined, POD_NAMESPACE_INDEX, (p) => [
-      p.metadata.namespace ?? '',
-    ]);
+    indexPodsByNamespace(informers);
     this.serviceInformer.addEventHandler({
       onAdd: (s) => this.queue.add(keyOf(s)),
       onUpdate: (_o, s) => this.queue.add(keyOf(s)),
@@ -105,38 +107,23 @@ export class EndpointSliceController implements Controller {
       this.sliceInformer,
       this.nodeInformer,
     ]);
-    for (let i = 0; i < this.options.workers; i++) this.ports.spawn(() => this.worker());
+    for (let i = 0; i < this.options.workers; i++)
+      this.ports.spawn(() =>
+        runWorker(
+          this.queue,
+          (key) => this.sync(key),
+          (key, error) =>
+            this.ports.trace.debug('endpointslice.sync-error', { service: key, error }),
+        ),
+      );
   }
 
   stop(): void {
     this.queue.shutDown();
   }
 
-  /** GetPodServiceMemberships: the Services selecting the pod now or before the change. */
   private podChanged(pod: Pod, old: Pod | undefined): void {
-    if (old !== undefined && old.metadata.resourceVersion === pod.metadata.resourceVersion) return;
-    for (const s of this.serviceInformer.list()) {
-      if (s.metadata.namespace !== pod.metadata.namespace) continue;
-      const selector = s.spec?.selector;
-      if (selector === undefined || Object.keys(selector).length === 0) continue;
-      const m = selectorFromSet(selector);
-      if (m.matches(pod.metadata.labels) || (old !== undefined && m.matches(old.metadata.labels)))
-        this.queue.add(keyOf(s));
-    }
-  }
-
-  private async worker(): Promise<void> {
-    while (true) {
-      const key = await this.queue.get();
-      if (key === undefined) return;
-      const error = await this.sync(key);
-      if (error === undefined) this.queue.forget(key);
-      else {
-        this.ports.trace.debug('endpointslice.sync-error', { service: key, error });
-        this.queue.addRateLimited(key);
-      }
-      this.queue.done(key);
-    }
+    for (const key of servicesOfPodChange(this.serviceInformer, pod, old)) this.queue.add(key);
   }
 
   private async sync(key: string): Promise<SyncError> {
@@ -157,10 +144,7 @@ export class EndpointSliceController implements Controller {
     // Our own recent writes not in the cache yet: acting now would duplicate them.
     if (this.tracker.stale(key, slices))
       return `EndpointSlice informer cache is out of date for ${key}`;
-    const matcher = selectorFromSet(selector);
-    const pods = this.podInformer
-      .byIndex(POD_NAMESPACE_INDEX, service.metadata.namespace ?? '')
-      .filter((p) => matcher.matches(p.metadata.labels) && podBelongsInSlices(p));
+    const pods = selectedPods(this.podInformer, service).filter(podBelongsInSlices);
     const errors: string[] = [];
     for (const addressType of addressTypes(service)) {
       const desired = this.desiredGroups(service, pods, addressType);
@@ -279,8 +263,7 @@ export function sliceLabels(service: Service): Record<string, string> {
   const labels: Record<string, string> = {};
   for (const [k, v] of Object.entries(service.metadata.labels ?? {}))
     if (k !== SERVICE_NAME_LABEL && k !== MANAGED_BY_LABEL && k !== HEADLESS_LABEL) labels[k] = v;
-  const ip = service.spec?.clusterIP;
-  if (ip === undefined || ip === '' || ip === 'None') labels[HEADLESS_LABEL] = '';
+  if (isHeadless(service)) labels[HEADLESS_LABEL] = '';
   labels[SERVICE_NAME_LABEL] = service.metadata.name ?? '';
   labels[MANAGED_BY_LABEL] = CONTROLLER_NAME;
   return labels;

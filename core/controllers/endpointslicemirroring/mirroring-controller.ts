@@ -8,6 +8,7 @@ import type { ProcessPorts } from '../../ports/process.ts';
 import { describeFailure } from '../common/api-errors.ts';
 import { waitForCacheSync } from '../common/cache-sync.ts';
 import type { Controller } from '../common/controller.ts';
+import { hasSelector } from '../common/service-pods.ts';
 import type { SharedInformers } from '../common/shared-informers.ts';
 import { runWorker } from '../common/worker.ts';
 import { MANAGED_BY_LABEL, SERVICE_NAME_LABEL } from '../endpointslice/endpointslice-controller.ts';
@@ -116,11 +117,10 @@ export class EndpointSliceMirroringController implements Controller {
     // Our own recent writes not in the cache yet: acting now would duplicate them.
     if (this.tracker.stale(key, mirrored))
       return `EndpointSlice informer cache is out of date for ${key}`;
-    const selector = service?.spec?.selector;
     const wanted =
       endpoints !== undefined &&
       service !== undefined &&
-      (selector === undefined || Object.keys(selector).length === 0) &&
+      !hasSelector(service) &&
       endpoints.metadata.labels?.[SKIP_MIRROR_LABEL] !== 'true';
     if (!wanted) {
       for (const s of mirrored) {
