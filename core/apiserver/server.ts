@@ -140,6 +140,8 @@ export class ApiServer {
           now: () => ports.clock.now(),
         }),
       ),
+      // The access control is built below; a write can only arrive once it is.
+      guard: (a) => this.access.checkWrite(a),
     });
     // Started before the first request can arrive: allocating writes wait for it.
     const repaired = this.registry.allocations.repair();

@@ -23,7 +23,10 @@ import { tokenFileAuthenticator, type StaticToken } from '../authn/token-file.ts
 import type { UserInfo } from '../authn/user.ts';
 import { mirrorResource } from '../cache-mirror.ts';
 import type { WatchCache } from '../watch-cache.ts';
+import type { Status } from '../../api/status-types.ts';
+import type { AdmissionAttributes } from '../admission/attributes.ts';
 import type { Attributes } from './attributes.ts';
+import { checkEscalation, isEscalationChecked } from './escalation.ts';
 import {
   ALLOW,
   authorizeChain,
@@ -139,6 +142,15 @@ export class AccessControl {
     const first = authorizeChain(this.authorizers.slice(0, 1), a);
     if (first.decision !== 'no-opinion') return first;
     return this.ready.then(() => authorizeChain(this.authorizers, a));
+  }
+
+  /** RBAC's escalation check of a role or binding write (the registry's WriteGuard). */
+  checkWrite(a: AdmissionAttributes): Status | undefined | Promise<Status | undefined> {
+    const rbac = this.rbac;
+    if (rbac === undefined || !isEscalationChecked(a)) return undefined;
+    return this.ready.then(() =>
+      checkEscalation({ rbac, authorize: (attrs) => this.authorize(attrs) }, a),
+    );
   }
 
   async rulesFor(user: UserInfo, namespace: string): Promise<UserRules> {

@@ -9,6 +9,7 @@ import { qualifiedResource, type ResourceInfo } from '../../api/resources.ts';
 import type { Status } from '../../api/status-types.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { Random } from '../../ports/random.ts';
+import type { AdmissionAttributes } from '../admission/attributes.ts';
 import type { AdmissionChain } from '../admission/chain.ts';
 import type { ResourceDefinition } from '../../api/kinds/index.ts';
 import { collectionPrefix, objectKey } from '../keys.ts';
@@ -24,7 +25,19 @@ export interface RegistryContext {
   readonly random: Random;
   readonly allocations: RangeAllocations;
   readonly admission: AdmissionChain;
+  readonly guard: WriteGuard;
 }
+
+/**
+ * What a kind's storage checks before a create or update, after mutating admission and before
+ * validation (upstream's policy-based RBAC storage, the escalation check): undefined, or the
+ * Status that refuses the write. `a.object` is the object as mutating admission left it.
+ */
+export type WriteGuard = (
+  a: AdmissionAttributes,
+) => Status | undefined | Promise<Status | undefined>;
+
+export const ALLOW_WRITES: WriteGuard = () => undefined;
 
 /**
  * One request's context, passed to every step of its verb. Hooks that act outside the object
@@ -56,6 +69,7 @@ export function requestContext(
     random: base.random,
     allocations: base.allocations,
     admission: base.admission,
+    guard: base.guard,
     dryRun: options.dryRun,
     options,
     rawBody: request.rawBody,

@@ -65,6 +65,11 @@ async function createOnce(
   );
   for (const w of mutated.warnings) ctx.warn(w);
   if (!mutated.ok) return mutated.status;
+  const guarded = ctx.guard(
+    admissionAttributes(ctx, info, 'CREATE', meta.name ?? '', mutated.object, undefined),
+  );
+  const refused = guarded instanceof Promise ? await guarded : guarded;
+  if (refused !== undefined) return refused;
   // FillObjectMetaSystemFields runs before the strategy: a Job's generated selector names its uid.
   const admitted = mutated.object as KObject;
   const system = { uid: uid(ctx.random), creationTimestamp: formatTime(ctx.clock.now()) };

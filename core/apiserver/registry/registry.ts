@@ -16,11 +16,13 @@ import type { ObjectStorage } from '../storage.ts';
 import { createAs } from './actions.ts';
 import { RangeAllocations } from './allocations.ts';
 import {
+  ALLOW_WRITES,
   answer,
   requestContext,
   statusReply,
   type RegistryContext,
   type RequestContext,
+  type WriteGuard,
 } from './context.ts';
 import { createObject } from './create.ts';
 import { deleteCollection, deleteObject } from './deletion.ts';
@@ -38,7 +40,11 @@ export class Registry {
     storage: ObjectStorage,
     clock: Clock,
     random: Random,
-    options: { readonly ranges?: RangeConfig; readonly admission?: AdmissionChain } = {},
+    options: {
+      readonly ranges?: RangeConfig;
+      readonly admission?: AdmissionChain;
+      readonly guard?: WriteGuard;
+    } = {},
   ) {
     const allocations = new RangeAllocations(
       storage,
@@ -47,7 +53,8 @@ export class Registry {
       options.ranges ?? {},
     );
     const admission = options.admission ?? new AdmissionChain([]);
-    this.base = { storage, clock, random, allocations, admission };
+    const guard = options.guard ?? ALLOW_WRITES;
+    this.base = { storage, clock, random, allocations, admission, guard };
   }
 
   /** The ranges allocating kinds take values from; rebuilt from the store by `repair`. */

@@ -107,6 +107,9 @@ export async function guaranteedUpdate(
     );
     for (const w of mutated.warnings) ctx.warn(w);
     if (!mutated.ok) return mutated.status;
+    const guarded = ctx.guard(admissionAttributes(ctx, info, 'UPDATE', name, mutated.object, old));
+    const refused = guarded instanceof Promise ? await guarded : guarded;
+    if (refused !== undefined) return refused;
     // Upstream's BeginUpdate runs for the main resource only.
     const txn = path.admit && def.allocation ? await ctx.allocations.begin() : undefined;
     const prepared = prepareForUpdate(def, path, mutated.object as KObject, old, txn);
