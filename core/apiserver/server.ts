@@ -24,8 +24,12 @@ import type { ObjectLookups } from './admission/lookups.ts';
 import { admissionPlugins, type AdmissionOptions } from './admission/plugins.ts';
 import { keyFor, prefixFor, storageFailure, storageResourceOf } from './registry/context.ts';
 import { API_PROTOCOL } from '../api/http-codec.ts';
-import type { TokenObjectGetter } from './authn/service-account-token.ts';
+import {
+  DEFAULT_SERVICE_ACCOUNT_ISSUER,
+  type TokenObjectGetter,
+} from './authn/service-account-token.ts';
 import { isPrivileged, type UserInfo } from './authn/user.ts';
+import { tokenIssuer } from './authn/token-issuer.ts';
 import { AccessControl, OPEN_ACCESS, type AccessOptions } from './authz/access-control.ts';
 import { requestAttributes } from './authz/attributes.ts';
 import { forbiddenStatus } from './authz/authorizer.ts';
@@ -142,6 +146,18 @@ export class ApiServer {
       ),
       // The access control is built below; a write can only arrive once it is.
       guard: (a) => this.access.checkWrite(a),
+      tokens:
+        options.access?.signer === undefined
+          ? undefined
+          : tokenIssuer(
+              {
+                signer: options.access.signer,
+                issuer: options.access.serviceAccountIssuer ?? DEFAULT_SERVICE_ACCOUNT_ISSUER,
+                maxExpirationSeconds: options.access.maxTokenExpirationSeconds,
+                extendExpiration: options.access.extendTokenExpiration,
+              },
+              ports.random,
+            ),
     });
     // Started before the first request can arrive: allocating writes wait for it.
     const repaired = this.registry.allocations.repair();
@@ -414,7 +430,8 @@ export class ApiServer {
   /** The metadata of an object a ServiceAccount token is bound to (core group only). */
   private readonly tokenObject: TokenObjectGetter = async (resource, namespace, name) => {
     if (definitionForPath('v1', resource) === undefined) return 'unserved';
-    const r = await this.storage.get<KObject>(objectKey(resource, namespace, name));
+    const key = objectKey(resource, namespace === '' ? undefined : namespace, name);
+    const r = await this.storage.get<KObject>(key);
     if (r.ok) return r.value.metadata;
     return r.failure.kind === 'not-found' ? 'not-found' : 'unavailable';
   };

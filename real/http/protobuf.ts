@@ -133,12 +133,31 @@ const SELF_SUBJECT_RULES_REVIEW: MessageSchema = {
   2: field('spec', { message: { 1: field('namespace', 'string') } }),
 };
 
+const TOKEN_REQUEST: MessageSchema = {
+  1: METADATA,
+  2: field('spec', {
+    message: {
+      1: field('audiences', 'string', true),
+      3: field('boundObjectRef', {
+        message: {
+          1: field('kind', 'string'),
+          2: field('apiVersion', 'string'),
+          3: field('name', 'string'),
+          4: field('uid', 'string'),
+        },
+      }),
+      4: field('expirationSeconds', 'int'),
+    },
+  }),
+};
+
 /** The kinds whose protobuf bodies the front reads, by "apiVersion/kind". */
 const SCHEMAS: ReadonlyMap<string, MessageSchema> = new Map([
   ['v1/ConfigMap', CONFIG_MAP],
   ['v1/Secret', SECRET],
   ['v1/Namespace', NAMESPACE],
   ['v1/ServiceAccount', SERVICE_ACCOUNT],
+  ['authentication.k8s.io/v1/TokenRequest', TOKEN_REQUEST],
   ['authorization.k8s.io/v1/SelfSubjectAccessReview', SELF_SUBJECT_ACCESS_REVIEW],
   ['authorization.k8s.io/v1/SelfSubjectRulesReview', SELF_SUBJECT_RULES_REVIEW],
 ]);

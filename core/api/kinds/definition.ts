@@ -239,8 +239,11 @@ export interface ActionSubresource {
   readonly verbs: readonly Verb[];
   /** The body's type, as discovery reports it for the subresource. */
   readonly body: { readonly group: string; readonly version: string; readonly kind: string };
-  /** Success or failure, as the HTTP answer (its code is the status code). */
-  create(ctx: ActionContext, body: unknown): Promise<Status>;
+  /**
+   * Success or failure as a Status (its code is the status code), or the object the action
+   * answers with (201), as the token subresource answers with its TokenRequest.
+   */
+  create(ctx: ActionContext, body: unknown): Promise<Status | KObject>;
 }
 
 /**
@@ -263,6 +266,45 @@ export interface ActionContext {
   list(kind: Kind, namespace: string): Promise<readonly KObject[] | Status>;
   /** A client's UpdateStatus of another object, conditional on its resourceVersion. */
   updateStatus(obj: KObject): Promise<KObject | Status>;
+  /** A read of another object (a 404 Status when it does not exist). */
+  getOther(kind: Kind, namespace: string | undefined, name: string): Promise<KObject | Status>;
+  /** Adds a `Warning` header to the answer. */
+  warn(message: string): void;
+  /** The API server's ServiceAccount token issuer; undefined when it signs no tokens. */
+  readonly tokens: TokenIssuer | undefined;
+}
+
+/**
+ * What the API server signs ServiceAccount tokens with (upstream's TokenGenerator and the
+ * token flags): the token subresource asks it for a token with these claims.
+ */
+export interface TokenIssuer {
+  /** --api-audiences: a request naming no audience gets these. */
+  readonly audiences: readonly string[];
+  /** --service-account-max-token-expiration in seconds; 0: no maximum. */
+  readonly maxExpirationSeconds: number;
+  /** --service-account-extend-token-expiration. */
+  readonly extendExpiration: boolean;
+  issue(claims: BoundTokenClaims): string;
+}
+
+export interface BoundObjectClaim {
+  readonly name: string;
+  readonly uid: string;
+}
+
+export interface BoundTokenClaims {
+  readonly namespace: string;
+  readonly serviceAccount: BoundObjectClaim;
+  readonly audiences: readonly string[];
+  readonly expirationSeconds: number;
+  /** The token stays valid after this, but a client using it is warned (extended tokens). */
+  readonly warnAfterSeconds?: number;
+  readonly pod?: BoundObjectClaim;
+  readonly secret?: BoundObjectClaim;
+  /** A pod-bound token names the pod's node (uid "" when the node is gone). */
+  readonly node?: BoundObjectClaim;
+  readonly nowUs: number;
 }
 
 export type TableCell = string | number | boolean;

@@ -1,13 +1,14 @@
 /**
  * ServiceAccounts (pkg/apis/core/validation/validation.go ValidateServiceAccount /
  * ValidateServiceAccountUpdate: only the object's metadata; pkg/registry/core/serviceaccount;
- * printers: printServiceAccount; tags: `secrets` merge on name). Token minting (the token
- * subresource) belongs to authentication, not to the object.
+ * printers: printServiceAccount; tags: `secrets` merge on name), and the token subresource
+ * (service-account-token.ts), which signs with the API server's TokenIssuer.
  */
 import type { ServiceAccount as UpstreamServiceAccount } from 'kubernetes-types/core/v1.d.ts';
 import type { FieldError } from '../field-error.ts';
 import { nameIsDNSSubdomain, validateObjectMeta } from '../meta-validation.ts';
 import type { Stored } from '../stored.ts';
+import { requestToken } from './service-account-token.ts';
 import { AGE_COLUMN, defineResource, NAME_COLUMN, OBJECT_META_PATCH } from './common.ts';
 
 export type ServiceAccount = Stored<UpstreamServiceAccount>;
@@ -25,6 +26,15 @@ export const SERVICE_ACCOUNT = defineResource<ServiceAccount>({
     shortNames: ['sa'],
   },
   validate: validateServiceAccount,
+  subresources: [
+    {
+      kind: 'action',
+      name: 'token',
+      verbs: ['create'],
+      body: { group: 'authentication.k8s.io', version: 'v1', kind: 'TokenRequest' },
+      create: requestToken,
+    },
+  ],
   table: [
     NAME_COLUMN,
     {

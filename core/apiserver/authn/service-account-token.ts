@@ -21,6 +21,8 @@ const US_PER_SECOND = 1_000_000;
 
 export const POD_NAME_EXTRA = 'authentication.kubernetes.io/pod-name';
 export const POD_UID_EXTRA = 'authentication.kubernetes.io/pod-uid';
+export const NODE_NAME_EXTRA = 'authentication.kubernetes.io/node-name';
+export const NODE_UID_EXTRA = 'authentication.kubernetes.io/node-uid';
 export const CREDENTIAL_ID_EXTRA = 'authentication.kubernetes.io/credential-id';
 
 export interface ObjectRef {
@@ -36,6 +38,10 @@ export interface ServiceAccountTokenRequest {
   /** The object whose deletion invalidates the token. */
   readonly boundPod?: ObjectRef;
   readonly boundSecret?: ObjectRef;
+  /** A node-bound token, or a pod-bound one naming its pod's node (uid "" when it is gone). */
+  readonly boundNode?: ObjectRef;
+  /** An extended token's warnafter claim: clients using it after this are warned. */
+  readonly warnAfterSeconds?: number;
   /** The token's id (jti), unique per token. */
   readonly id: string;
   readonly nowUs: number;
@@ -47,7 +53,7 @@ export interface IssuedToken {
 }
 
 /** The resources a token's claims refer to. */
-export type TokenObjectResource = 'serviceaccounts' | 'pods' | 'secrets';
+export type TokenObjectResource = 'serviceaccounts' | 'pods' | 'secrets' | 'nodes';
 
 /**
  * Reads the objects a token is bound to (upstream's ServiceAccountTokenGetter): their metadata,
@@ -72,6 +78,8 @@ export function issueServiceAccountToken(
     serviceaccount: { name: req.serviceAccount.name, uid: req.serviceAccount.uid },
     ...(req.boundPod === undefined ? {} : { pod: { ...req.boundPod } }),
     ...(req.boundSecret === undefined ? {} : { secret: { ...req.boundSecret } }),
+    ...(req.boundNode === undefined ? {} : { node: { ...req.boundNode } }),
+    ...(req.warnAfterSeconds === undefined ? {} : { warnafter: now + req.warnAfterSeconds }),
   };
   const claims: JwtClaims = {
     aud: req.audiences,
@@ -131,6 +139,7 @@ interface ServiceAccountClaims {
   readonly serviceAccount: ObjectRef;
   readonly pod: ObjectRef | undefined;
   readonly secret: ObjectRef | undefined;
+  readonly node: ObjectRef | undefined;
 }
 
 function parseClaims(c: JwtClaims): ServiceAccountClaims | string {
@@ -156,6 +165,7 @@ function parseClaims(c: JwtClaims): ServiceAccountClaims | string {
     serviceAccount: sa,
     pod: ref(k.pod),
     secret: ref(k.secret),
+    node: ref(k.node),
   };
 }
 
@@ -189,10 +199,12 @@ async function checkBoundObjects(
     ['serviceaccounts', c.serviceAccount, 'service account'],
     ['pods', c.pod, 'pod'],
     ['secrets', c.secret, 'secret'],
+    // A pod-bound token names its pod's node for information only; a node-bound one is checked.
+    ['nodes', c.pod === undefined ? c.node : undefined, 'node'],
   ];
   for (const [resource, r, what] of checks) {
     if (r === undefined) continue;
-    const meta = await getObject(resource, c.namespace, r.name);
+    const meta = await getObject(resource, resource === 'nodes' ? '' : c.namespace, r.name);
     if (meta === 'unserved') continue;
     if (meta === 'unavailable') return `could not read ${resource} ${c.namespace}/${r.name}`;
     if (meta === 'not-found') return `${resource} ${JSON.stringify(r.name)} not found`;
@@ -213,6 +225,10 @@ function userOf(c: ServiceAccountClaims): UserInfo {
   if (c.pod !== undefined) {
     extra[POD_NAME_EXTRA] = [c.pod.name];
     extra[POD_UID_EXTRA] = [c.pod.uid];
+  }
+  if (c.node !== undefined) {
+    extra[NODE_NAME_EXTRA] = [c.node.name];
+    if (c.node.uid !== '') extra[NODE_UID_EXTRA] = [c.node.uid];
   }
   if (c.jti !== '') extra[CREDENTIAL_ID_EXTRA] = [`JTI=${c.jti}`];
   return {

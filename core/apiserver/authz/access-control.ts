@@ -55,6 +55,10 @@ export interface AccessOptions {
   readonly authorization?: AuthorizationMode;
   /** --service-account-issuer (also the one audience, --api-audiences' default). */
   readonly serviceAccountIssuer?: string;
+  /** --service-account-max-token-expiration in seconds (default 0: none). */
+  readonly maxTokenExpirationSeconds?: number;
+  /** --service-account-extend-token-expiration (default true). */
+  readonly extendTokenExpiration?: boolean;
 }
 
 /**

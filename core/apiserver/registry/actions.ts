@@ -27,7 +27,7 @@ export function runAction(
   name: string,
   sub: ActionSubresource,
   body: unknown,
-): Promise<Status> {
+): Promise<Status | KObject> {
   return sub.create(actionContext(ctx, info, name), body);
 }
 
@@ -39,7 +39,7 @@ export async function createAs(
   ctx: RequestContext,
   info: RequestInfo,
   body: unknown,
-): Promise<Status> {
+): Promise<Status | KObject> {
   const target = info.definition.createAs;
   assert(target !== undefined, `${info.resource.resource} stores its objects`);
   const def = mustDefinitionFor(target.kind);
@@ -65,6 +65,18 @@ function actionContext(ctx: RequestContext, info: RequestInfo, name: string): Ac
       return errors.isStatus(r) ? r : r.items;
     },
     updateStatus: (obj) => updateStatusOf(ctx, mustDefinitionFor(obj.kind), obj),
+    getOther: (kind, namespace, otherName) => {
+      const def = mustDefinitionFor(kind);
+      const getInfo = requestInfoFor(
+        def,
+        'get',
+        def.resource.namespaced ? namespace : undefined,
+        otherName,
+      );
+      return getObject(ctx, getInfo, otherName);
+    },
+    warn: (message) => ctx.warn(message),
+    tokens: ctx.tokens,
   };
 }
 

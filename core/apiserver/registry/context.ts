@@ -11,7 +11,7 @@ import type { Clock } from '../../ports/clock.ts';
 import type { Random } from '../../ports/random.ts';
 import type { AdmissionAttributes } from '../admission/attributes.ts';
 import type { AdmissionChain } from '../admission/chain.ts';
-import type { ResourceDefinition } from '../../api/kinds/index.ts';
+import type { ResourceDefinition, TokenIssuer } from '../../api/kinds/index.ts';
 import { collectionPrefix, objectKey } from '../keys.ts';
 import type { RangeAllocations } from './allocations.ts';
 import type { RequestInfo } from '../request-info.ts';
@@ -26,6 +26,8 @@ export interface RegistryContext {
   readonly allocations: RangeAllocations;
   readonly admission: AdmissionChain;
   readonly guard: WriteGuard;
+  /** What the token subresource signs with; undefined when the server signs no tokens. */
+  readonly tokens: TokenIssuer | undefined;
 }
 
 /**
@@ -70,6 +72,7 @@ export function requestContext(
     allocations: base.allocations,
     admission: base.admission,
     guard: base.guard,
+    tokens: base.tokens,
     dryRun: options.dryRun,
     options,
     rawBody: request.rawBody,

@@ -5,9 +5,10 @@
  * deletion, subresources). Each call takes the request's context (its options and warnings);
  * without one it runs with the defaults, as the server's own requests do.
  */
+import * as errors from '../../api/errors.ts';
 import type { ApiResponse } from '../../api/http.ts';
 import type { DeleteOptions } from '../../api/meta-types.ts';
-import type { RangeConfig } from '../../api/kinds/index.ts';
+import type { RangeConfig, TokenIssuer } from '../../api/kinds/index.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { Random } from '../../ports/random.ts';
 import { AdmissionChain } from '../admission/chain.ts';
@@ -44,6 +45,7 @@ export class Registry {
       readonly ranges?: RangeConfig;
       readonly admission?: AdmissionChain;
       readonly guard?: WriteGuard;
+      readonly tokens?: TokenIssuer;
     } = {},
   ) {
     const allocations = new RangeAllocations(
@@ -54,7 +56,7 @@ export class Registry {
     );
     const admission = options.admission ?? new AdmissionChain([]);
     const guard = options.guard ?? ALLOW_WRITES;
-    this.base = { storage, clock, random, allocations, admission, guard };
+    this.base = { storage, clock, random, allocations, admission, guard, tokens: options.tokens };
   }
 
   /** The ranges allocating kinds take values from; rebuilt from the store by `repair`. */
@@ -88,7 +90,8 @@ export class Registry {
 
   async create(info: RequestInfo, body: unknown, ctx = this.context()): Promise<ApiResponse> {
     if (info.definition.createAs !== undefined) {
-      return statusReply(await createAs(ctx, info, body));
+      const r = await createAs(ctx, info, body);
+      return errors.isStatus(r) ? statusReply(r) : answer(r, 201, ctx);
     }
     return answer(await createObject(ctx, info, body), 201, ctx);
   }

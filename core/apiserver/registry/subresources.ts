@@ -37,8 +37,10 @@ export async function serveSubresource(
       return serveStrategy(ctx, info, name, body, contentType, sub);
     case 'scale':
       return serveScale(ctx, info, name, body, contentType, sub);
-    case 'action':
-      return statusReply(await runAction(ctx, info, name, sub, body));
+    case 'action': {
+      const r = await runAction(ctx, info, name, sub, body);
+      return errors.isStatus(r) ? statusReply(r) : answer(r, 201, ctx);
+    }
     default:
       return assertNever(sub, 'subresource kind');
   }

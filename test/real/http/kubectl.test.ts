@@ -393,6 +393,20 @@ spec:
     expect(namespaces).toEqual(expect.arrayContaining(['namespace/default', 'namespace/team']));
   });
 
+  it('creates a token for a service account (the token subresource, a protobuf body)', async () => {
+    expect(await ok('create', 'serviceaccount', 'builder', '-n', 'team')).toBe(
+      'serviceaccount/builder created\n',
+    );
+    const token = (
+      await ok('create', 'token', 'builder', '-n', 'team', '--duration=20m', '--audience=ksim')
+    ).trim();
+    const payload = JSON.parse(
+      Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8'),
+    ) as { sub: string; aud: string[]; exp: number; iat: number };
+    expect(payload).toMatchObject({ sub: 'system:serviceaccount:team:builder', aud: ['ksim'] });
+    expect(payload.exp - payload.iat).toBe(1200);
+  });
+
   it('deletes, and the object is gone', async () => {
     await ok('create', 'configmap', 'doomed', '--from-literal=a=1');
     expect(await ok('delete', 'configmap', 'doomed', '--wait=true')).toBe(

@@ -163,7 +163,7 @@ const KUBE_1_32 = [
     shortNames: ['sa'],
     categories: [],
     verbs: ALL,
-    subresources: {},
+    subresources: { token: ['create'] },
   },
   {
     kind: 'Service',
