@@ -205,6 +205,14 @@ export function internalError(cause: string): Status {
   });
 }
 
+/**
+ * What the API server answers for an error that is not a Status (ErrorToAPIStatus's default):
+ * 500 with reason Unknown ("") and the error's text.
+ */
+export function unclassified(message: string): Status {
+  return failure(500, '', message);
+}
+
 /** 504 Timeout (upstream NewTimeoutError). */
 export function timeout(message: string, retryAfterSeconds = 0): Status {
   return failure(504, 'Timeout', `Timeout: ${message}`, { retryAfterSeconds });

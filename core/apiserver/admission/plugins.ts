@@ -14,7 +14,7 @@ import { namespaceLifecycle } from './plugins/namespace-lifecycle.ts';
 import { nodeRestriction } from './plugins/node-restriction.ts';
 import { podSecurity } from './plugins/pod-security.ts';
 import { priority } from './plugins/priority.ts';
-import { resourceQuota, type QuotaAccess } from './plugins/resource-quota.ts';
+import { resourceQuota, type LimitedResource, type QuotaAccess } from './plugins/resource-quota.ts';
 import { serviceAccount } from './plugins/service-account.ts';
 
 export interface AdmissionOptions {
@@ -28,6 +28,8 @@ export interface AdmissionOptions {
    * namespace's `default` ServiceAccount), which not every ksim cluster and test does yet.
    */
   readonly serviceAccount?: boolean;
+  /** The ResourceQuota plugin's configuration (ResourceQuotaConfiguration). */
+  readonly resourceQuota?: { readonly limitedResources?: readonly LimitedResource[] };
 }
 
 /**
@@ -51,6 +53,14 @@ export function admissionPlugins(
     defaultTolerationSeconds(options.defaultTolerationSeconds),
     defaultStorageClass(lookups),
     ...hookPlugins(hooks),
-    ...(quotas === undefined ? [] : [resourceQuota(quotas.access, () => quotas.now())]),
+    ...(quotas === undefined
+      ? []
+      : [
+          resourceQuota(
+            quotas.access,
+            () => quotas.now(),
+            options.resourceQuota?.limitedResources ?? [],
+          ),
+        ]),
   ];
 }

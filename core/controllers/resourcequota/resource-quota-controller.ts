@@ -1,4 +1,4 @@
-import { resourceFor } from '../../api/resources.ts';
+import { resourceFor, type ResourceInfo } from '../../api/resources.ts';
 import type { ResourceQuota } from '../../api/kinds/resource-quota.ts';
 import { keyOf } from '../../api/meta.ts';
 import {
@@ -11,7 +11,7 @@ import { add, equal, fromList, mask, toList } from '../../api/quota/resource-lis
 import type { Pod } from '../../api/pod-types.ts';
 import type { Kind, KObject } from '../../api/types.ts';
 import type { ApiClient } from '../../client/api-client.ts';
-import type { Informer } from '../../client/informer.ts';
+import { Informer } from '../../client/informer.ts';
 import { WorkQueue } from '../../client/workqueue.ts';
 import type { ProcessPorts } from '../../ports/process.ts';
 import { describeFailure } from '../common/api-errors.ts';
@@ -34,6 +34,9 @@ export const DEFAULT_RESOURCE_QUOTA_CONTROLLER: ResourceQuotaControllerOptions =
 
 const NAMESPACE_INDEX = 'namespace';
 const byNamespace = (obj: KObject): readonly string[] => [obj.metadata.namespace ?? ''];
+
+/** How often discovery is read again while a quota names a resource nobody serves yet. */
+const DISCOVERY_RESYNC_US = 30_000_000;
 
 /** A resource whose objects the controller counts: its evaluator and its informer. */
 interface Monitor {
@@ -58,6 +61,10 @@ export class ResourceQuotaController implements Controller {
   /** Quotas that have no usage yet or whose spec changed: synced before the others. */
   private readonly missingUsageQueue: WorkQueue<string>;
   private readonly monitors = new Map<string, Monitor>();
+  /** Custom resources discovery lists, by `<resource>.<group>`. */
+  private readonly customResources = new Map<string, ResourceInfo>();
+  /** A quota names a `count/` resource that is not built in: discovery is being read. */
+  private discovering = false;
   private running = true;
 
   constructor(
@@ -118,19 +125,24 @@ export class ResourceQuotaController implements Controller {
     (needsCount ? this.missingUsageQueue : this.queue).add(key);
   }
 
+  /** A namespaced resource the server serves: built in, or a custom resource discovered. */
+  private servedResource(group: string, resource: string): ResourceInfo | undefined {
+    const info = resourceFor(group, resource) ?? this.customResources.get(`${resource}.${group}`);
+    return info?.namespaced === true ? info : undefined;
+  }
+
   /** Starts counting every resource the quota names that is not counted yet. */
   private watchResourcesOf(q: ResourceQuota): void {
     const names = Object.keys(q.spec?.hard ?? {});
-    for (const evaluator of quotaEvaluators(names, (group, resource) => {
-      const info = resourceFor(group, resource);
-      return info !== undefined && info.namespaced;
-    })) {
+    if (names.some((n) => this.isUnknownCount(n))) this.discoverCustomResources();
+    const served = (group: string, resource: string): boolean =>
+      this.servedResource(group, resource) !== undefined;
+    for (const evaluator of quotaEvaluators(names, served)) {
       const id = `${evaluator.resource}.${evaluator.group}`;
       if (this.monitors.has(id)) continue;
-      const info = resourceFor(evaluator.group, evaluator.resource);
+      const info = this.servedResource(evaluator.group, evaluator.resource);
       if (info === undefined) continue;
-      const informer = this.informers.informer(info.kind) as Informer<Kind>;
-      this.informers.addIndexer(info.kind, undefined, NAMESPACE_INDEX, byNamespace);
+      const informer = this.informerFor(info);
       informer.addEventHandler({
         onUpdate: (old, obj) => {
           if (this.freesUsage(evaluator, old, obj)) this.replenish(evaluator, obj);
@@ -138,8 +150,57 @@ export class ResourceQuotaController implements Controller {
         onDelete: (obj) => this.replenish(evaluator, obj),
       });
       this.monitors.set(id, { evaluator, informer });
-      this.informers.start();
+      if (resourceFor(info.group, info.resource) === undefined) informer.start();
+      else this.informers.start();
     }
+  }
+
+  /**
+   * A built-in kind's shared informer, or an informer of its own for a custom resource (the
+   * shared factory knows built-in kinds only), indexed by namespace either way.
+   */
+  private informerFor(info: ResourceInfo): Informer<Kind> {
+    if (resourceFor(info.group, info.resource) !== undefined) {
+      this.informers.addIndexer(info.kind, undefined, NAMESPACE_INDEX, byNamespace);
+      return this.informers.informer(info.kind) as Informer<Kind>;
+    }
+    const informer = new Informer(this.ports, this.api, info.kind, { resource: info });
+    informer.addIndexer(NAMESPACE_INDEX, byNamespace);
+    return informer;
+  }
+
+  /** `count/<resource>.<group>` of a resource that is neither built in nor discovered yet. */
+  private isUnknownCount(name: string): boolean {
+    if (!name.startsWith('count/')) return false;
+    const qualified = name.slice('count/'.length);
+    const dot = qualified.indexOf('.');
+    if (dot < 0) return false;
+    return this.servedResource(qualified.slice(dot + 1), qualified.slice(0, dot)) === undefined;
+  }
+
+  /**
+   * Upstream's QuotaMonitor follows discovery for every resource; here discovery is read only
+   * while some quota names a `count/` resource that is not served yet (its CRD may come later),
+   * every 30 s, and each quota naming one is recounted once it appears.
+   */
+  private discoverCustomResources(): void {
+    if (this.discovering) return;
+    this.discovering = true;
+    this.ports.spawn(async () => {
+      while (this.running) {
+        const found = await this.api.discoverCustomResources();
+        if (found.ok) {
+          for (const r of found.value) this.customResources.set(`${r.resource}.${r.group}`, r);
+          for (const q of this.quotaInformer.list()) this.addQuota(q);
+        }
+        const waiting = this.quotaInformer
+          .list()
+          .some((q) => Object.keys(q.spec?.hard ?? {}).some((n) => this.isUnknownCount(n)));
+        if (!waiting) break;
+        await this.ports.clock.sleep(DISCOVERY_RESYNC_US);
+      }
+      this.discovering = false;
+    });
   }
 
   /**

@@ -10,6 +10,7 @@ import type { ProcessPorts } from '../../../core/ports/process.ts';
 import { SIM_SIGNER } from '../../../sim/signer.ts';
 import type { Simulation } from '../../../sim/simulation.ts';
 import { controlPlane, runScript, startControllerManager } from '../../support/cluster.ts';
+import { establish, widgetCrd } from '../apiserver/custom-resource-fixtures.ts';
 import { waitFor } from './harness.ts';
 
 const S = 1_000_000;
@@ -156,6 +157,102 @@ describe('ResourceQuota: admission and the quota controller', () => {
         hard: { 'count/pods': '9', pods: '5' },
         used: { 'count/pods': '2', pods: '1' },
       });
+    });
+  });
+
+  it('counts custom resources, including ones whose CRD comes after the quota', async () => {
+    const sim = controlPlane({ secure: true });
+    startControllerManager(sim, { controllers: ['resourcequota'] });
+    const records = usageRecords(sim);
+    await runScript(sim, async (api, ports) => {
+      const widgets = '/apis/example.com/v1/namespaces/default/widgets';
+      const widget = (name: string) => ({
+        apiVersion: 'example.com/v1',
+        kind: 'Widget',
+        metadata: { name, namespace: 'default' },
+        spec: { size: 1 },
+      });
+      // The quota names widgets before anything serves them.
+      expect((await api.create(quota('w', { 'count/widgets.example.com': '2' }))).ok).toBe(true);
+      await establish(api, widgetCrd());
+      // Until discovery is read again (within 30 s) the controller cannot count them.
+      const early = await api.request('POST', widgets, { body: widget('early') });
+      expect(message(early)).toBe(
+        '403 widgets.example.com "early" is forbidden: status unknown for quota: w, resources: count/widgets.example.com',
+      );
+      await ports.clock.sleep(31 * S);
+      for (const name of ['a', 'b']) {
+        expect((await api.request('POST', widgets, { body: widget(name) })).status).toBe(201);
+      }
+      const third = await api.request('POST', widgets, { body: widget('c') });
+      expect(message(third)).toBe(
+        '403 widgets.example.com "c" is forbidden: exceeded quota: w, requested: count/widgets.example.com=1, used: count/widgets.example.com=2, limited: count/widgets.example.com=2',
+      );
+      // The controller counts from its informer and gives back what a deletion frees.
+      expect((await api.request('DELETE', `${widgets}/a`)).ok).toBe(true);
+      await ports.clock.sleep(2 * S);
+      expect(await usedOf(api, 'w')).toEqual({ 'count/widgets.example.com': '1' });
+      expect((await api.request('POST', widgets, { body: widget('c') })).status).toBe(201);
+    });
+    expect(records.some((r) => r.used['count/widgets.example.com'] === '1')).toBe(true);
+  });
+
+  it('requires a covering quota for limited resources, even where no quota exists', async () => {
+    const sim = controlPlane({
+      secure: true,
+      apiServer: {
+        admission: {
+          resourceQuota: {
+            limitedResources: [
+              { resource: 'pods', matchContains: ['requests.cpu'] },
+              {
+                resource: 'pods',
+                matchScopes: [{ scopeName: 'PriorityClass', operator: 'In', values: ['high'] }],
+              },
+            ],
+          },
+        },
+      },
+    });
+    startControllerManager(sim, { controllers: ['resourcequota'] });
+    await runScript(sim, async (api, ports) => {
+      expect(message(await api.create(pod('plain')))).toBe('created');
+      expect(message(await api.create(pod('cpu', '100m')))).toBe(
+        '403 pods "cpu" is forbidden: insufficient quota to consume: requests.cpu',
+      );
+      expect((await api.create(quota('compute', { 'requests.cpu': '1' }))).ok).toBe(true);
+      await counted(api, ports, 'compute');
+      expect(message(await api.create(pod('cpu', '100m')))).toBe('created');
+
+      const high = {
+        apiVersion: 'scheduling.k8s.io/v1',
+        kind: 'PriorityClass',
+        metadata: { name: 'high' },
+        value: 1000,
+      } as unknown as KObject;
+      expect((await api.create(high)).ok).toBe(true);
+      const important = {
+        ...pod('important', '100m'),
+        spec: { ...pod('important', '100m').spec, priorityClassName: 'high' },
+      };
+      const refused = await api.create(important);
+      expect(!refused.ok && refused.error).toMatchObject({
+        code: 500,
+        reason: '',
+        message: 'insufficient quota to match these scopes: [{PriorityClass In [high]}]',
+      });
+      const scoped = {
+        ...quota('high-pods', { pods: '5' }),
+        spec: {
+          hard: { pods: '5' },
+          scopeSelector: {
+            matchExpressions: [{ scopeName: 'PriorityClass', operator: 'In', values: ['high'] }],
+          },
+        },
+      } as ResourceQuota;
+      expect((await api.create(scoped)).ok).toBe(true);
+      await counted(api, ports, 'high-pods');
+      expect(message(await api.create(important))).toBe('created');
     });
   });
 

@@ -16,6 +16,8 @@ import {
   type QuotaEvaluator,
   evaluatorFor,
   quotaMatches,
+  quotaScopes,
+  type ScopeRequirement,
 } from '../../../api/quota/evaluators.ts';
 import {
   add,
@@ -26,7 +28,9 @@ import {
   mask,
   prettyPrint,
   toList,
+  type Usage,
 } from '../../../api/quota/resource-lists.ts';
+import { sign } from '../../../api/quantity.ts';
 import type { Status } from '../../../api/status-types.ts';
 import type { KObject } from '../../../api/types.ts';
 import {
@@ -53,10 +57,26 @@ export interface QuotaAccess {
   updateStatus(quota: ResourceQuota): Promise<ResourceQuota | Status>;
 }
 
+/**
+ * The plugin's configuration file's limitedResources (ResourceQuotaConfiguration): writes of
+ * the resource that consume a resource name containing one of `matchContains`, or that fall in
+ * one of `matchScopes`, need a quota covering it, even where no quota exists.
+ */
+export interface LimitedResource {
+  readonly apiGroup?: string;
+  readonly resource: string;
+  readonly matchContains?: readonly string[];
+  readonly matchScopes?: readonly ScopeRequirement[];
+}
+
 /** checkAttributes' retries of conflicting status updates. */
 const RETRIES = 3;
 
-export function resourceQuota(access: QuotaAccess, now: () => number): AdmissionPlugin {
+export function resourceQuota(
+  access: QuotaAccess,
+  now: () => number,
+  limited: readonly LimitedResource[] = [],
+): AdmissionPlugin {
   // One check at a time per namespace: the admission plugin's work queue keyed by namespace.
   const tails = new Map<string, Promise<unknown>>();
   const serialize = <T>(namespace: string, task: () => Promise<T>): Promise<T> => {
@@ -81,9 +101,10 @@ export function resourceQuota(access: QuotaAccess, now: () => number): Admission
       if (a.operation !== 'CREATE' && a.operation !== 'UPDATE') return ADMIT;
       const evaluator = evaluatorFor(a.resource.group, a.resource.resource);
       if (!evaluator.handles(a.operation, a.subresource)) return ADMIT;
-      // Most namespaces have no quota: their writes are admitted at once.
-      if (access.hasNone(a.namespace) === true) return ADMIT;
-      return serialize(a.namespace, () => admit(access, now, evaluator, a));
+      // Most namespaces have no quota: their writes are admitted at once, unless some
+      // consumption must be covered by a quota.
+      if (limited.length === 0 && access.hasNone(a.namespace) === true) return ADMIT;
+      return serialize(a.namespace, () => admit(access, now, evaluator, a, limited));
     },
   };
 }
@@ -93,12 +114,13 @@ async function admit(
   now: () => number,
   evaluator: QuotaEvaluator,
   a: AdmissionAttributes,
+  limited: readonly LimitedResource[],
 ): Promise<AdmissionResult> {
   const listed = await access.quotas(a.namespace);
   if (errors.isStatus(listed)) return deny(listed);
   let quotas = listed;
   for (let attempt = 0; ; attempt++) {
-    const checked = charge(quotas, a, evaluator, now());
+    const checked = charge(quotas, a, evaluator, now(), attempt === 0 ? limited : []);
     if (checked.kind === 'denied') return deny(checked.status);
     if (a.dryRun || checked.changed.length === 0) return ADMIT;
     const conflicted: ResourceQuota[] = [];
@@ -129,18 +151,35 @@ type Charge =
   /** The quotas whose usage the write changes, with the new usage in status.used. */
   | { readonly kind: 'charged'; readonly changed: readonly ResourceQuota[] };
 
-/** CheckRequest: the write's usage against every quota it falls under. */
+/**
+ * CheckRequest: the write's usage against every quota it falls under, and the consumption the
+ * limited resources say a quota must cover (checked on the first attempt; a retry re-checks
+ * only the quotas whose update conflicted).
+ */
 function charge(
   quotas: readonly ResourceQuota[],
   a: AdmissionAttributes,
   evaluator: QuotaEvaluator,
   nowUs: number,
+  limited: readonly LimitedResource[],
 ): Charge {
   const obj = a.object as KObject;
+  const limitedScopes = limited.flatMap((l) =>
+    (l.matchScopes ?? []).filter((s) => evaluator.matchesScope(s, obj)),
+  );
+  const limitedHere = limited.filter(
+    (l) => (l.apiGroup ?? '') === a.resource.group && l.resource === a.resource.resource,
+  );
+  const limitedNames =
+    limitedHere.length === 0 ? [] : limitedByDefault(evaluator.usage(obj, nowUs), limitedHere);
+  const covered = new Set<string>();
+  const coveredScopes: ScopeRequirement[] = [];
   const pertinent: ResourceQuota[] = [];
   for (const q of quotas) {
+    coveredScopes.push(...quotaScopes(q).filter((s) => evaluator.matchesScope(s, obj)));
     if (!quotaMatches(q, obj, evaluator)) continue;
     const restricted = evaluator.matchingResources(Object.keys(q.status?.hard ?? {}));
+    for (const r of restricted) covered.add(r);
     const problem = evaluator.constraints(restricted, obj);
     if (problem !== undefined) return denied(a, `failed quota: ${q.metadata.name}: ${problem}`);
     const used = q.status?.used ?? {};
@@ -152,7 +191,9 @@ function charge(
     }
     pertinent.push(q);
   }
-  if (pertinent.length === 0) return { kind: 'charged', changed: [] };
+  if (pertinent.length === 0 && limitedNames.length === 0 && limitedScopes.length === 0) {
+    return { kind: 'charged', changed: [] };
+  }
   if (a.operation === 'UPDATE' && a.oldObject === undefined) {
     return denied(a, 'unable to get previous usage since prior version of object was not found');
   }
@@ -161,6 +202,24 @@ function charge(
     return denied(a, `quota usage is negative for resource(s): ${delta.names.join(',')}`);
   }
   if (isZero(delta.usage)) return { kind: 'charged', changed: [] };
+  const uncovered = [...new Set(limitedNames.filter((n) => !covered.has(n)))].sort();
+  if (uncovered.length > 0) {
+    return denied(a, `insufficient quota to consume: ${uncovered.join(',')}`);
+  }
+  // UncoveredQuotaScopes: a limited scope is covered by a matching quota scope of its name.
+  const uncoveredScopes = limitedScopes.filter(
+    (s) => !coveredScopes.some((c) => c.scopeName === s.scopeName),
+  );
+  if (uncoveredScopes.length > 0) {
+    // Upstream returns this one as a plain error, which the API server answers with a 500.
+    return {
+      kind: 'denied',
+      status: errors.unclassified(
+        `insufficient quota to match these scopes: [${uncoveredScopes.map(goScope).join(' ')}]`,
+      ),
+    };
+  }
+  if (pertinent.length === 0) return { kind: 'charged', changed: [] };
   const changed: ResourceQuota[] = [];
   for (const q of pertinent) {
     const hard = fromList(q.status?.hard);
@@ -183,4 +242,21 @@ function charge(
 
 function denied(a: AdmissionAttributes, message: string): Charge {
   return { kind: 'denied', status: forbidden(a, message) };
+}
+
+/** limitedByDefault: the consumed resource names some limited resource's matchContains names. */
+function limitedByDefault(usage: Usage, limited: readonly LimitedResource[]): string[] {
+  const out: string[] = [];
+  for (const l of limited) {
+    for (const [name, value] of usage) {
+      if (sign(value) <= 0) continue;
+      if ((l.matchContains ?? []).some((m) => name.includes(m))) out.push(name);
+    }
+  }
+  return out;
+}
+
+/** Go's %v of a ScopedResourceSelectorRequirement: `{PriorityClass In [high]}`. */
+function goScope(s: ScopeRequirement): string {
+  return `{${s.scopeName} ${s.operator} [${(s.values ?? []).join(' ')}]}`;
 }
