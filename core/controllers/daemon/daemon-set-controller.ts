@@ -32,7 +32,7 @@ import {
   type DaemonSetStatus,
   planNodes,
   podsByNode,
-  rollingUpdateDeletions,
+  planRollingUpdate,
 } from './daemon-set-plan.ts';
 import { DAEMON_SET_GVK, daemonPodTemplate, nodeNameAffinity } from './daemon-set-util.ts';
 import { FailedPodBackoff } from './failed-pod-backoff.ts';
@@ -241,14 +241,14 @@ export class DaemonSetController implements Controller {
     const manageError = await this.manage(key, ds, nodes, pods.claimed, hash);
     if (manageError !== undefined) return manageError;
     if (this.expectations.satisfied(key) && ds.spec.updateStrategy?.type !== 'OnDelete') {
-      const victims = rollingUpdateDeletions(
+      const rolling = planRollingUpdate(
         ds,
         nodes,
         podsByNode(pods.claimed),
         hash,
         this.ports.clock.now(),
       );
-      const rollError = await this.syncNodes(key, ds, [], victims, hash);
+      const rollError = await this.syncNodes(key, ds, rolling.create, rolling.delete, hash);
       if (rollError !== undefined) return rollError;
     }
     const cleanup = await cleanupHistory(this.api, ds, history.old, pods.claimed);
@@ -273,8 +273,8 @@ export class DaemonSetController implements Controller {
     pods: readonly Pod[],
     hash: string,
   ): Promise<SyncError> {
-    const plan = planNodes(ds, nodes, podsByNode(pods));
     const nowUs = this.ports.clock.now();
+    const plan = planNodes(ds, nodes, podsByNode(pods), hash, nowUs);
     const held = new Set<Pod>();
     for (const pod of plan.failed) {
       const backoffKey = `${key}/${pod.spec.nodeName ?? ''}`;

@@ -41,16 +41,21 @@ export interface NodePlan {
 }
 
 /**
- * manage's per-node decision (podsShouldBeOnNode, without surge): a node that should run the
- * pod and has none gets one; on a node that may keep it, finished pods go and of several live
- * ones only the oldest stays; a node that may not keep it loses all of them. Pods whose node no
- * longer exists and that were never scheduled are deleted too (getUnscheduledPodsWithoutNode).
+ * manage's per-node decision (podsShouldBeOnNode): a node that should run the pod and has none
+ * gets one; on a node that may keep it, finished pods go and of several live ones only the
+ * oldest stays (with maxSurge: the oldest updated and the oldest old pod may both stay, while the
+ * old one is ready and the updated one not yet available); a node that may not keep it loses all
+ * of them. Pods whose node no longer exists and that were never scheduled are deleted too
+ * (getUnscheduledPodsWithoutNode).
  */
 export function planNodes(
   ds: DaemonSet,
   nodes: readonly Node[],
   byNode: ReadonlyMap<string, readonly Pod[]>,
+  hash: string,
+  nowUs: number,
 ): NodePlan {
+  const surge = allowsSurge(ds);
   const create: string[] = [];
   const del: Pod[] = [];
   const failed: Pod[] = [];
@@ -76,7 +81,8 @@ export function planNodes(
       else running.push(pod);
     }
     running.sort(compareByCreationAndPhase);
-    del.push(...running.slice(1));
+    if (!surge) del.push(...running.slice(1));
+    else if (running.length > 1) del.push(...surgeExcess(ds, running, hash, nowUs));
   }
   const known = new Set(nodes.map((n) => n.metadata.name ?? ''));
   for (const [node, pods] of byNode) {
@@ -87,27 +93,75 @@ export function planNodes(
 }
 
 /**
- * rollingUpdate without surge (update.go): count the desired nodes whose pod is missing,
+ * With surge, of a node's running pods (oldest first) the oldest updated and the oldest old pod
+ * stay; the old one goes too once it is not ready, or once the updated one is available.
+ */
+function surgeExcess(ds: DaemonSet, running: readonly Pod[], hash: string, nowUs: number): Pod[] {
+  const generation = templateGenerationOf(ds);
+  const excess: Pod[] = [];
+  let oldestNew: Pod | undefined;
+  let oldestOld: Pod | undefined;
+  for (const pod of running) {
+    if (isPodUpdated(pod, hash, generation)) {
+      if (oldestNew === undefined) oldestNew = pod;
+      else excess.push(pod);
+    } else if (oldestOld === undefined) oldestOld = pod;
+    else excess.push(pod);
+  }
+  if (oldestNew !== undefined && oldestOld !== undefined) {
+    if (!isPodReady(oldestOld)) excess.push(oldestOld);
+    else if (isPodAvailable(oldestNew, ds.spec.minReadySeconds ?? 0, nowUs)) excess.push(oldestOld);
+  }
+  return excess;
+}
+
+/** What a rolling update step does: old pods to delete, nodes to give an updated pod. */
+export interface RollingPlan {
+  readonly delete: Pod[];
+  readonly create: string[];
+}
+
+/**
+ * rollingUpdate (update.go): without surge, count the desired nodes whose pod is missing,
  * doubled, or updated but not yet available as unavailable; old pods that are not available are
  * replaced at once; available old pods are replaced while fewer than maxUnavailable are
- * unavailable. Returns the old pods to delete (manage makes their replacements).
+ * unavailable, and manage makes their replacements. With maxSurge, updated pods are created
+ * beside old ones (at once where the old one is unavailable, else up to maxSurge at a time) and
+ * an old pod is deleted once its node's updated pod is available.
  */
-export function rollingUpdateDeletions(
+export function planRollingUpdate(
   ds: DaemonSet,
   nodes: readonly Node[],
   byNode: ReadonlyMap<string, readonly Pod[]>,
   hash: string,
   nowUs: number,
-): Pod[] {
-  const minReadySeconds = ds.spec.minReadySeconds ?? 0;
+): RollingPlan {
   const desired = new Map<string, readonly Pod[]>(byNode);
+  const shouldRun = new Map<string, boolean>();
   let desiredCount = 0;
   for (const node of nodes) {
-    if (!nodeShouldRunDaemonPod(node, ds).shouldRun) continue;
-    desiredCount++;
     const name = node.metadata.name ?? '';
+    const run = nodeShouldRunDaemonPod(node, ds).shouldRun;
+    shouldRun.set(name, run);
+    if (!run) continue;
+    desiredCount++;
     if (!desired.has(name)) desired.set(name, []);
   }
+  const maxSurge = surgeCount(ds, desiredCount);
+  if (maxSurge > 0) {
+    return surgingUpdate(ds, byNode, shouldRun, desiredCount, maxSurge, hash, nowUs);
+  }
+  return { delete: replacementsWithoutSurge(ds, desired, desiredCount, hash, nowUs), create: [] };
+}
+
+function replacementsWithoutSurge(
+  ds: DaemonSet,
+  desired: ReadonlyMap<string, readonly Pod[]>,
+  desiredCount: number,
+  hash: string,
+  nowUs: number,
+): Pod[] {
+  const minReadySeconds = ds.spec.minReadySeconds ?? 0;
   const maxUnavailable = maxUnavailableOf(ds, desiredCount);
   let unavailable = 0;
   const replaceNow: Pod[] = [];
@@ -130,6 +184,74 @@ export function rollingUpdateDeletions(
   }
   const room = Math.min(Math.max(0, maxUnavailable - unavailable), candidates.length);
   return [...replaceNow, ...candidates.slice(0, room)];
+}
+
+/**
+ * rollingUpdate's surge half. Nodes are taken in name order (upstream walks a Go map), so which
+ * candidates surge first is deterministic. A node whose old pod no longer fits the DaemonSet's
+ * scheduling constraints keeps it until enough pods elsewhere are available.
+ */
+function surgingUpdate(
+  ds: DaemonSet,
+  byNode: ReadonlyMap<string, readonly Pod[]>,
+  shouldRun: ReadonlyMap<string, boolean>,
+  desiredCount: number,
+  maxSurge: number,
+  hash: string,
+  nowUs: number,
+): RollingPlan {
+  const minReadySeconds = ds.spec.minReadySeconds ?? 0;
+  const oldToDelete: Pod[] = [];
+  const shouldNotRunToDelete: Pod[] = [];
+  const allowedNew: string[] = [];
+  const candidateNew: string[] = [];
+  let numSurge = 0;
+  let numAvailable = 0;
+  for (const [node, pods] of byNode) {
+    const found = updatedAndOld(pods, hash, ds);
+    if (found === undefined) {
+      // manage prunes the extra pods first; the node counts as surging meanwhile.
+      numSurge++;
+      continue;
+    }
+    const { updated, old } = found;
+    const counted = old ?? updated;
+    if (counted !== undefined && isPodAvailable(counted, minReadySeconds, nowUs)) numAvailable++;
+    if (old === undefined) continue;
+    const fits = shouldRun.get(node) === true;
+    if (updated === undefined) {
+      if (!isPodAvailable(old, minReadySeconds, nowUs)) {
+        if (fits) allowedNew.push(node);
+        else oldToDelete.push(old);
+      } else if (!fits) {
+        shouldNotRunToDelete.push(old);
+      } else if (numSurge < maxSurge) {
+        candidateNew.push(node);
+      }
+    } else if (!isPodAvailable(updated, minReadySeconds, nowUs)) {
+      numSurge++;
+    } else {
+      oldToDelete.push(old);
+    }
+  }
+  // Pods on nodes the DaemonSet left go only once as many pods elsewhere are available.
+  const deletable = Math.min(numAvailable - desiredCount, shouldNotRunToDelete.length);
+  if (deletable > 0) oldToDelete.push(...shouldNotRunToDelete.slice(0, deletable));
+  const remaining = Math.min(Math.max(0, maxSurge - numSurge), candidateNew.length);
+  return { delete: oldToDelete, create: [...allowedNew, ...candidateNew.slice(0, remaining)] };
+}
+
+/** util.SurgeCount: maxSurge of a RollingUpdate that sets it, else 0. */
+export function surgeCount(ds: DaemonSet, desiredCount: number): number {
+  const strategy = ds.spec.updateStrategy;
+  const maxSurge = strategy?.rollingUpdate?.maxSurge;
+  if ((strategy?.type ?? 'RollingUpdate') !== 'RollingUpdate' || maxSurge === undefined) return 0;
+  return scaledValue(maxSurge, desiredCount, true) ?? 0;
+}
+
+/** util.AllowsSurge. */
+export function allowsSurge(ds: DaemonSet): boolean {
+  return surgeCount(ds, 1) !== 0;
 }
 
 /**
@@ -164,8 +286,9 @@ function updatedAndOld(
 export function maxUnavailableOf(ds: DaemonSet, desiredCount: number): number {
   const rolling = ds.spec.updateStrategy?.rollingUpdate;
   const unavailable = scaledValue(rolling?.maxUnavailable ?? 1, desiredCount, true) ?? 1;
-  const surge = scaledValue(rolling?.maxSurge ?? 0, desiredCount, true) ?? 0;
-  return unavailable === 0 && surge === 0 ? 1 : unavailable;
+  return desiredCount > 0 && unavailable === 0 && surgeCount(ds, desiredCount) === 0
+    ? 1
+    : unavailable;
 }
 
 /**

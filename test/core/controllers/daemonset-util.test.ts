@@ -10,7 +10,7 @@ import {
   maxUnavailableOf,
   planNodes,
   podsByNode,
-  rollingUpdateDeletions,
+  planRollingUpdate,
 } from '../../../core/controllers/daemon/daemon-set-plan.ts';
 import {
   daemonPodTolerations,
@@ -228,9 +228,114 @@ describe('manage: podsShouldBeOnNode', () => {
       pod('c-1', 'c', 'h', true),
       pod('d-1', 'd', 'h', true),
     ];
-    const plan = planNodes(set, nodes, podsByNode(pods));
+    const plan = planNodes(set, nodes, podsByNode(pods), 'h', 0);
     expect(plan.create).toEqual(['a']);
     expect(plan.delete.map((p) => p.metadata.name).sort()).toEqual(['b-new', 'd-1']);
+  });
+});
+
+describe('manage with maxSurge: two pods on a node while the new one comes up', () => {
+  const set = ds(
+    {},
+    {
+      updateStrategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } },
+    },
+  );
+  const nodes = [node('a')];
+  const later = '2026-01-01T00:00:05Z';
+  it.each([
+    ['old ready, new not ready: both stay', true, false, []],
+    ['old not ready: it goes', false, false, ['old']],
+    ['new available: the old one goes', true, true, ['old']],
+  ] as const)('%s', (_case, oldReady, newReady, want) => {
+    const pods = [pod('old', 'a', 'h0', oldReady), pod('new', 'a', 'h1', newReady, later)];
+    const plan = planNodes(set, nodes, podsByNode(pods), 'h1', 0);
+    expect(plan.delete.map((p) => p.metadata.name)).toEqual(want);
+    expect(plan.create).toEqual([]);
+  });
+  it('without surge the younger pod goes whatever its revision', () => {
+    const pods = [pod('old', 'a', 'h0', true), pod('new', 'a', 'h1', false, later)];
+    expect(
+      planNodes(ds(), nodes, podsByNode(pods), 'h1', 0).delete.map((p) => p.metadata.name),
+    ).toEqual(['new']);
+  });
+});
+
+describe('rollingUpdate with maxSurge (TestDaemonSetUpdatesPodsWithMaxSurge, TestUpdateWithSurge)', () => {
+  const nodes = ['a', 'b', 'c', 'd'].map((n) => node(n));
+  const surging = (maxSurge: number | string) =>
+    ds(
+      {},
+      { updateStrategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge, maxUnavailable: 0 } } },
+    );
+  const names = (plan: { delete: readonly Pod[]; create: readonly string[] }) => ({
+    delete: plan.delete.map((p) => p.metadata.name),
+    create: plan.create,
+  });
+  it('creates up to maxSurge updated pods beside available old ones, deleting nothing', () => {
+    const pods = nodes.map((n) =>
+      pod(`old-${n.metadata.name}`, n.metadata.name ?? '', 'old', true),
+    );
+    expect(names(planRollingUpdate(surging(1), nodes, podsByNode(pods), 'new', 0))).toEqual({
+      delete: [],
+      create: ['a'],
+    });
+    expect(names(planRollingUpdate(surging('50%'), nodes, podsByNode(pods), 'new', 0))).toEqual({
+      delete: [],
+      create: ['a', 'b'],
+    });
+  });
+  it('waits while a surged pod is not available, then deletes the old pod and surges on', () => {
+    const base = ['b', 'c', 'd'].map((n) => pod(`old-${n}`, n, 'old', true));
+    const waiting = [pod('old-a', 'a', 'old', true), pod('new-a', 'a', 'new', false), ...base];
+    expect(names(planRollingUpdate(surging(1), nodes, podsByNode(waiting), 'new', 0))).toEqual({
+      delete: [],
+      create: [],
+    });
+    const ready = [pod('old-a', 'a', 'old', true), pod('new-a', 'a', 'new', true), ...base];
+    expect(names(planRollingUpdate(surging(1), nodes, podsByNode(ready), 'new', 0))).toEqual({
+      delete: ['old-a'],
+      create: ['b'],
+    });
+  });
+  it('replaces an unavailable old pod at once, beyond maxSurge', () => {
+    const pods = [
+      pod('old-a', 'a', 'old', true),
+      pod('old-b', 'b', 'old', false),
+      pod('old-c', 'c', 'old', true),
+      pod('old-d', 'd', 'old', true),
+    ];
+    expect(names(planRollingUpdate(surging(1), nodes, podsByNode(pods), 'new', 0))).toEqual({
+      delete: [],
+      create: ['b', 'a'],
+    });
+  });
+  it('keeps a pod on a node the set left until enough pods elsewhere are available', () => {
+    const set = ds(
+      { nodeSelector: { run: 'yes' } },
+      {
+        updateStrategy: {
+          type: 'RollingUpdate',
+          rollingUpdate: { maxSurge: 1, maxUnavailable: 0 },
+        },
+      },
+    );
+    const labelled = [node('a'), node('b', { run: 'yes' })];
+    const moving = [pod('old-a', 'a', 'new', true), pod('old-a2', 'a', 'old', true)];
+    // a holds an updated and an old pod but may no longer run one; b has none yet.
+    expect(names(planRollingUpdate(set, labelled, podsByNode(moving), 'new', 0)).delete).toEqual([
+      'old-a2',
+    ]);
+    const leftBehind = [pod('old-a', 'a', 'old', true)];
+    expect(names(planRollingUpdate(set, labelled, podsByNode(leftBehind), 'new', 0))).toEqual({
+      delete: [],
+      create: [],
+    });
+    const arrived = [pod('old-a', 'a', 'old', true), pod('new-b', 'b', 'new', true)];
+    expect(names(planRollingUpdate(set, labelled, podsByNode(arrived), 'new', 0))).toEqual({
+      delete: ['old-a'],
+      create: [],
+    });
   });
 });
 
@@ -249,8 +354,9 @@ describe('rollingUpdate (TestDaemonSetUpdatesPods, TestGetUnavailableNumbers)', 
     const pods = nodes.map((n, i) =>
       pod(`p-${n.metadata.name}`, n.metadata.name ?? '', 'old', ready[i] ?? true),
     );
-    const victims = rollingUpdateDeletions(set, nodes, podsByNode(pods), 'new', 0);
-    expect(victims.map((p) => p.spec.nodeName)).toEqual(want);
+    const plan = planRollingUpdate(set, nodes, podsByNode(pods), 'new', 0);
+    expect(plan.delete.map((p) => p.spec.nodeName)).toEqual(want);
+    expect(plan.create).toEqual([]);
   });
   it('an updated pod not yet available uses up the budget', () => {
     const set = ds(
@@ -263,7 +369,10 @@ describe('rollingUpdate (TestDaemonSetUpdatesPods, TestGetUnavailableNumbers)', 
       pod('p-c', 'c', 'old', true),
       pod('p-d', 'd', 'old', true),
     ];
-    expect(rollingUpdateDeletions(set, nodes, podsByNode(pods), 'new', 0)).toEqual([]);
+    expect(planRollingUpdate(set, nodes, podsByNode(pods), 'new', 0)).toEqual({
+      delete: [],
+      create: [],
+    });
   });
   it.each([
     ['both zero: one', 0, 0, 10, 1],

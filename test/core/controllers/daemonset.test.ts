@@ -63,15 +63,24 @@ function world(seed = 3) {
   startControllerManager(sim, { controllers: ['daemonset'] });
   const creates: string[][] = [];
   const deletes: string[][] = [];
+  /** Creates and deletes in the order they happened. */
+  const steps: string[] = [];
   sim.trace.addSink((line) => {
     const r = parseTraceRecord(line);
-    if (r.k === 'daemonset.create-pods') creates.push([...r.nodes]);
-    if (r.k === 'daemonset.delete-pods') deletes.push([...r.pods]);
+    if (r.k === 'daemonset.create-pods') {
+      creates.push([...r.nodes]);
+      steps.push(`create ${r.nodes.join(',')}`);
+    }
+    if (r.k === 'daemonset.delete-pods') {
+      deletes.push([...r.pods]);
+      steps.push(`delete ${r.pods.length}`);
+    }
   });
   return {
     sim,
     creates,
     deletes,
+    steps,
     monitor: new RolloutMonitor(sim, 'agent'),
     sets: watchKindAsAdmin(sim, 'DaemonSet', 'watch-daemonsets'),
     events: watchKindAsAdmin(sim, 'Event', 'watch-events'),
@@ -247,5 +256,45 @@ describe('DaemonSet controller', () => {
     // One old pod deleted per step, never two nodes without a ready pod at once.
     expect(w.deletes.map((d) => d.length)).toEqual([1, 1, 1]);
     expect(w.monitor.minAvailable).toBeGreaterThanOrEqual(2);
+  });
+
+  it('RollingUpdate with maxSurge 1 and maxUnavailable 0 starts each new pod beside the old one', async () => {
+    nextSubnet = 1;
+    const w = world();
+    const nodes = ['node-1', 'node-2', 'node-3'];
+    for (const n of nodes) addNode(w.sim, n);
+    const image = () => w.monitor.active().map((p) => p.spec.containers[0]?.image);
+    await runScript(w.sim, async (api, ports) => {
+      await ports.clock.sleep(5_000_000);
+      const strategy = {
+        type: 'RollingUpdate',
+        rollingUpdate: { maxSurge: 1, maxUnavailable: 0 },
+      } as const;
+      await mustCreate(ports, api, daemonSet('agent', { updateStrategy: strategy }));
+      await waitFor(ports, () => onNodes(w, nodes), 120_000_000, 'pods');
+      w.monitor.watching = true;
+      await mustUpdate(ports, api, 'DaemonSet', 'default', 'agent', (ds) =>
+        withDsImage(ds, 'busybox:1.37'),
+      );
+      await waitFor(
+        ports,
+        () => onNodes(w, nodes) && image().every((i) => i === 'busybox:1.37'),
+        300_000_000,
+        'rolled out',
+      );
+      await waitFor(ports, () => statusOf(w)?.updatedNumberScheduled === 3, 30_000_000, 'status');
+    });
+    // Each node got its new pod while the old one still ran (the create comes before the
+    // delete), one node at a time, and no node was ever without an available pod.
+    expect(w.steps).toEqual([
+      'create node-1,node-2,node-3',
+      'create node-1',
+      'delete 1',
+      'create node-2',
+      'delete 1',
+      'create node-3',
+      'delete 1',
+    ]);
+    expect(w.monitor.minAvailable).toBe(3);
   });
 });
