@@ -105,6 +105,15 @@ export function formatMicroTime(us: number): MicroTime {
   return render(us, true);
 }
 
+/**
+ * Go's time.RFC3339Nano rendering of Unix time `us`, UTC: the fraction without trailing zeros,
+ * none at all on a whole second.
+ */
+export function formatRfc3339Nano(us: number): string {
+  const micro = render(us, true);
+  return micro.replace(/\.?0+Z$/, 'Z');
+}
+
 /** Inverse of formatTime/formatMicroTime: Unix microseconds, or undefined for a malformed string. */
 export function parseTime(text: string): number | undefined {
   return parseRfc3339(text);

@@ -1,6 +1,7 @@
 import type { Endpoints } from '../../api/kinds/endpoints.ts';
 import type { Service } from '../../api/kinds/service-types.ts';
 import { keyOf } from '../../api/meta.ts';
+import { formatRfc3339Nano } from '../../api/time.ts';
 import { isPodReady, isPodTerminal } from '../../api/pod-helpers.ts';
 import type { Pod } from '../../api/pod-types.ts';
 import type { ApiClient } from '../../client/api-client.ts';
@@ -19,6 +20,10 @@ import {
   servicesOfPodChange,
 } from '../common/service-pods.ts';
 import type { SharedInformers } from '../common/shared-informers.ts';
+import {
+  LAST_CHANGE_TRIGGER_TIME_ANNOTATION,
+  TriggerTimeTracker,
+} from '../common/trigger-time-tracker.ts';
 import { runWorker } from '../common/worker.ts';
 import { type AddressType, endpointPorts, podAddresses } from '../endpointslice/pod-endpoints.ts';
 import {
@@ -57,6 +62,7 @@ export class EndpointsController implements Controller {
   private readonly podInformer: Informer<'Pod'>;
   private readonly endpointsInformer: Informer<'Endpoints'>;
   private readonly queue: WorkQueue<string>;
+  private readonly triggerTimes = new TriggerTimeTracker();
 
   constructor(
     private readonly ports: ProcessPorts,
@@ -123,6 +129,8 @@ export class EndpointsController implements Controller {
     const service = this.serviceInformer.get(key);
     const current = this.endpointsInformer.get(key);
     if (service === undefined) {
+      const [namespace = '', name = ''] = key.split('/');
+      this.triggerTimes.deleteService(namespace, name);
       if (current === undefined) return undefined;
       const r = await this.api.delete(
         'Endpoints',
@@ -139,20 +147,27 @@ export class EndpointsController implements Controller {
       return undefined;
     }
     if (!hasSelector(service)) return undefined;
-    let subsets = repackSubsets(desiredSubsets(service, selectedPods(this.podInformer, service)));
+    const pods = selectedPods(this.podInformer, service);
+    const triggerTime = this.triggerTimes.compute(service.metadata.namespace ?? '', service, pods);
+    let subsets = repackSubsets(desiredSubsets(service, pods));
     const truncated = truncateSubsets(subsets);
     if (truncated !== undefined) subsets = truncated;
     const labels = endpointsLabels(service);
-    const annotations = { ...current?.metadata.annotations };
-    if (truncated !== undefined) annotations[OVER_CAPACITY_ANNOTATION] = 'truncated';
-    else delete annotations[OVER_CAPACITY_ANNOTATION];
+    const overCapacity = truncated === undefined ? undefined : 'truncated';
+    // Upstream's check: the trigger time alone never causes a write.
     if (
       current !== undefined &&
       JSON.stringify(repackSubsets(current.subsets ?? [])) === JSON.stringify(subsets) &&
       sameMap(current.metadata.labels, labels) &&
-      sameMap(current.metadata.annotations, annotations)
+      current.metadata.annotations?.[OVER_CAPACITY_ANNOTATION] === overCapacity
     )
       return undefined;
+    const annotations = { ...current?.metadata.annotations };
+    if (overCapacity !== undefined) annotations[OVER_CAPACITY_ANNOTATION] = overCapacity;
+    else delete annotations[OVER_CAPACITY_ANNOTATION];
+    if (triggerTime !== undefined) {
+      annotations[LAST_CHANGE_TRIGGER_TIME_ANNOTATION] = formatRfc3339Nano(triggerTime);
+    } else delete annotations[LAST_CHANGE_TRIGGER_TIME_ANNOTATION];
     const { annotations: _replaced, ...meta } = current?.metadata ?? {};
     const next: Endpoints = {
       apiVersion: 'v1',

@@ -2,6 +2,7 @@ import type { EndpointSlice } from '../../api/kinds/endpoint-slice.ts';
 import type { Service } from '../../api/kinds/service-types.ts';
 import { keyOf, newControllerRef, objectKey } from '../../api/meta.ts';
 import type { Pod } from '../../api/pod-types.ts';
+import { formatRfc3339Nano } from '../../api/time.ts';
 import type { ApiClient } from '../../client/api-client.ts';
 import type { Informer } from '../../client/informer.ts';
 import { WorkQueue } from '../../client/workqueue.ts';
@@ -17,6 +18,10 @@ import {
   servicesOfPodChange,
 } from '../common/service-pods.ts';
 import type { SharedInformers } from '../common/shared-informers.ts';
+import {
+  LAST_CHANGE_TRIGGER_TIME_ANNOTATION,
+  TriggerTimeTracker,
+} from '../common/trigger-time-tracker.ts';
 import { runWorker } from '../common/worker.ts';
 import {
   type AddressType,
@@ -63,6 +68,7 @@ export class EndpointSliceController implements Controller {
   private readonly nodeInformer: Informer<'Node'>;
   private readonly queue: WorkQueue<string>;
   private readonly tracker = new SliceTracker();
+  private readonly triggerTimes = new TriggerTimeTracker();
 
   constructor(
     private readonly ports: ProcessPorts,
@@ -129,7 +135,11 @@ export class EndpointSliceController implements Controller {
   private async sync(key: string): Promise<SyncError> {
     const service = this.serviceInformer.get(key);
     // A deleted Service's slices go with it (their owner reference); nothing to do here.
-    if (service === undefined) return undefined;
+    if (service === undefined) {
+      const [namespace = '', name = ''] = key.split('/');
+      this.triggerTimes.deleteService(namespace, name);
+      return undefined;
+    }
     const selector = service.spec?.selector;
     if (selector === undefined || Object.keys(selector).length === 0) return undefined;
     if (service.spec?.type === 'ExternalName') return undefined;
@@ -144,7 +154,14 @@ export class EndpointSliceController implements Controller {
     // Our own recent writes not in the cache yet: acting now would duplicate them.
     if (this.tracker.stale(key, slices))
       return `EndpointSlice informer cache is out of date for ${key}`;
-    const pods = selectedPods(this.podInformer, service).filter(podBelongsInSlices);
+    const selected = selectedPods(this.podInformer, service);
+    // Computed on every sync, a no-op one included, so the tracker's state stays current.
+    const triggerTime = this.triggerTimes.compute(
+      service.metadata.namespace ?? '',
+      service,
+      selected,
+    );
+    const pods = selected.filter(podBelongsInSlices);
     const errors: string[] = [];
     for (const addressType of addressTypes(service)) {
       const desired = this.desiredGroups(service, pods, addressType);
@@ -156,7 +173,7 @@ export class EndpointSliceController implements Controller {
         addressType,
         this.options.maxEndpointsPerSlice,
       );
-      const e = await this.apply(key, service, addressType, plan);
+      const e = await this.apply(key, service, addressType, plan, triggerTime);
       if (e !== undefined) errors.push(e);
     }
     // Slices of an address type the Service no longer has.
@@ -204,13 +221,14 @@ export class EndpointSliceController implements Controller {
     service: Service,
     addressType: AddressType,
     plan: ReturnType<typeof planSlices>,
+    triggerTime: number | undefined,
   ): Promise<SyncError> {
     for (const s of plan.delete) {
       const e = await this.deleteSlice(key, s);
       if (e !== undefined) return e;
     }
     for (const s of plan.update) {
-      const r = await this.api.update<EndpointSlice>(s);
+      const r = await this.api.update<EndpointSlice>(withTriggerTime(s, triggerTime));
       if (!r.ok) return `update EndpointSlice ${keyOf(s)}: ${describeFailure(r)}`;
       this.tracker.written(key, r.value);
     }
@@ -228,7 +246,7 @@ export class EndpointSliceController implements Controller {
         endpoints: [...c.endpoints],
         ports: [...c.ports],
       };
-      const r = await this.api.create(slice);
+      const r = await this.api.create(withTriggerTime(slice, triggerTime));
       if (!r.ok) return `create EndpointSlice for ${key}: ${describeFailure(r)}`;
       this.tracker.written(key, r.value);
     }
@@ -273,4 +291,18 @@ function serviceOfSlice(slice: EndpointSlice): string | undefined {
   if (slice.metadata.labels?.[MANAGED_BY_LABEL] !== CONTROLLER_NAME) return undefined;
   const name = slice.metadata.labels[SERVICE_NAME_LABEL];
   return name === undefined ? undefined : objectKey(slice.metadata.namespace, name);
+}
+
+/** addTriggerTimeAnnotation: the slice as written, with the trigger time or without any. */
+function withTriggerTime(slice: EndpointSlice, triggerTime: number | undefined): EndpointSlice {
+  const { [LAST_CHANGE_TRIGGER_TIME_ANNOTATION]: _old, ...rest } = slice.metadata.annotations ?? {};
+  const annotations =
+    triggerTime === undefined
+      ? rest
+      : { ...rest, [LAST_CHANGE_TRIGGER_TIME_ANNOTATION]: formatRfc3339Nano(triggerTime) };
+  const { annotations: _replaced, ...meta } = slice.metadata;
+  return {
+    ...slice,
+    metadata: { ...meta, ...(Object.keys(annotations).length === 0 ? {} : { annotations }) },
+  };
 }

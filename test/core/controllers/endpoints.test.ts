@@ -12,6 +12,8 @@ import { mustCreate, retry, waitFor } from './harness.ts';
 import { runningPod, service } from './service-harness.ts';
 import { watchKindAsAdmin } from './workloads.ts';
 
+import { formatTime } from '../../../core/api/time.ts';
+
 const S = 1_000_000;
 
 const addr = (ip: string, uid = ip) => ({
@@ -140,6 +142,36 @@ describe('Endpoints controller', () => {
       'updated 0/1',
       'deleted 0/0',
     ]);
+  });
+
+  it('annotates the change that triggered each write: the Service’s creation, then a Ready transition', async () => {
+    const sim = controlPlane({ seed: 2, secure: true });
+    startControllerManager(sim, { controllers: ['endpoint', 'endpointslice'] });
+    const endpoints = watchKindAsAdmin(sim, 'Endpoints', 'watch-endpoints');
+    const slices = watchKindAsAdmin(sim, 'EndpointSlice', 'watch-slices');
+    const trigger = (o: { metadata: { annotations?: Record<string, string> } } | undefined) =>
+      o?.metadata.annotations?.['endpoints.kubernetes.io/last-change-trigger-time'];
+    const slice = () => slices().list()[0];
+    await runScript(sim, async (api, ports) => {
+      const created = await mustCreate(ports, api, service('web', 'web'));
+      await waitFor(ports, () => endpoints().get('default/web') !== undefined, 30 * S, 'Endpoints');
+      await waitFor(ports, () => slice() !== undefined, 30 * S, 'slice');
+      expect(trigger(endpoints().get('default/web'))).toBe(created.metadata.creationTimestamp);
+      expect(trigger(slice())).toBe(created.metadata.creationTimestamp);
+      await ports.clock.sleep(7 * S);
+      const readyAt = formatTime(ports.clock.now());
+      await runningPod(ports, api, 'a', 'web', '10.244.1.2', true);
+      await waitFor(
+        ports,
+        () => (endpoints().get('default/web')?.subsets ?? []).length === 1,
+        30 * S,
+        'an address',
+      );
+      await waitFor(ports, () => (slice()?.endpoints ?? []).length === 1, 30 * S, 'an endpoint');
+      expect(readyAt).not.toBe(created.metadata.creationTimestamp);
+      expect(trigger(endpoints().get('default/web'))).toBe(readyAt);
+      expect(trigger(slice())).toBe(readyAt);
+    });
   });
 
   it('a headless Service: the headless label, and not-ready pods published when asked', async () => {
