@@ -16,7 +16,7 @@ import { startApiFront } from '../../real/http/api-front.ts';
 import { makeServingCertificates } from '../../real/http/certificates.ts';
 import { SIM_HOST } from '../cluster.ts';
 import { OutsideRequests } from '../outside-requests.ts';
-import { runPaced, type WallClock } from '../paced-run.ts';
+import { Pacing, runPaced, type WallClock } from '../paced-run.ts';
 import { startScenario } from '../scenario/run.ts';
 import { CliError } from './errors.ts';
 import { fileSink, loadScenario, summary } from './run-command.ts';
@@ -77,7 +77,7 @@ export async function serveCommand(
 ): Promise<number> {
   const scenario = loadScenario(file);
   const speed = opts.speed ?? 1;
-  if (!(speed > 0) || !Number.isFinite(speed))
+  if (!Pacing.validSpeed(speed))
     throw new CliError(`--speed must be a positive number, got ${speed}`);
   const seed = opts.seed ?? scenario.spec.seed ?? 1;
   const trace = opts.trace === undefined ? undefined : fileSink(opts.trace);
@@ -131,7 +131,8 @@ export async function serveCommand(
   process.once('SIGTERM', stop);
   const started = performance.now();
   try {
-    await runPaced(world.sim, outside, WALL_CLOCK, { speed, stop: () => stopping });
+    const pacing = new Pacing(WALL_CLOCK, () => world.sim.now, speed);
+    await runPaced(world.sim, outside, WALL_CLOCK, { pacing, stop: () => stopping });
   } finally {
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
