@@ -97,7 +97,10 @@ export class Pacing {
 }
 
 export interface PacedRunOptions {
-  readonly pacing: Pacing;
+  /** Virtual seconds per wall second, fixed (default 1); ignored when `pacing` is given. */
+  readonly speed?: number;
+  /** A pace the caller changes while the run goes on. */
+  readonly pacing?: Pacing;
   /** Checked between steps: true ends the run. */
   readonly stop: () => boolean;
 }
@@ -111,7 +114,7 @@ export async function runPaced(
   wall: WallClock,
   options: PacedRunOptions,
 ): Promise<void> {
-  const { pacing } = options;
+  const pacing = options.pacing ?? new Pacing(wall, () => sim.now, options.speed ?? 1);
   while (!options.stop()) {
     const target = pacing.targetUs();
     if (target > sim.now) await sim.run({ untilUs: target });
