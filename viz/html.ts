@@ -57,6 +57,7 @@ async function page(dataScript: string, liveBar: string): Promise<string> {
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="icon" href="data:,">
 <title>ksim report</title>
 <style>${CSS}</style>
 </head>
