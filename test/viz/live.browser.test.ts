@@ -136,7 +136,7 @@ describe('the live view of ksim serve', () => {
     expect(await page.getAttribute('#live-bar button.active', 'data-speed')).toBe('10');
   });
 
-  it('keeps the zoomed window across updates, and follows the run when nothing is zoomed', async () => {
+  it('keeps the zoomed window and the event filter across updates, and follows the run when nothing is zoomed', async () => {
     const [, wholeEnd] = await domainOf();
     await until(async () => (await domainOf())[1] > wholeEnd, 'the axis grows with the run');
     const surface = page.locator('#view-store .zoom-surface');
@@ -147,9 +147,22 @@ describe('the live view of ksim serve', () => {
     await page.waitForTimeout(200);
     const zoomed = await domainOf();
     expect(zoomed[0]).toBeGreaterThan(0);
+    // The whole log, not the zoomed window: the scheduler bound pods at 10s.
+    await page.uncheck('#filter-window');
+    await page.fill('#filter-component', 'scheduler');
     const n = await updates();
     await until(async () => (await updates()) >= n + 2, 'two more reports are drawn');
     expect(await domainOf()).toEqual(zoomed);
+    // The event log's filter stayed, and the redrawn table applies it.
+    expect(await page.inputValue('#filter-component')).toBe('scheduler');
+    expect(await page.isChecked('#filter-window')).toBe(false);
+    const components = await page
+      .locator('#event-table tbody tr td:nth-child(2)')
+      .evaluateAll((tds) => tds.map((td) => td.textContent));
+    expect(components.length).toBeGreaterThan(0);
+    expect(new Set(components)).toEqual(new Set(['scheduler']));
+    await page.fill('#filter-component', '');
+    await page.check('#filter-window');
     // The scale-up at 60s has placed nine web pods by now, or will soon at 10x.
     await until(async () => (await serverStatus()).virtualUs > 70 * S, 'the scale-up is past');
     await page.click('#reset-zoom');
