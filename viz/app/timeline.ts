@@ -77,11 +77,12 @@ export class Timeline {
     this.redraw();
   }
 
-  /** The whole run is in view (nothing zoomed or panned). */
+  /** The whole run is in view (nothing zoomed or panned; a zoom back out may be off by a hair). */
   get whole(): boolean {
     const [a, b] = this.domain;
     const [a0, b0] = this.x0.domain() as [number, number];
-    return a <= a0 && b >= b0;
+    const slack = (b0 - a0) * 1e-6;
+    return a <= a0 + slack && b >= b0 - slack;
   }
 
   /** The visible domain, in virtual microseconds. */
