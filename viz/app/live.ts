@@ -100,8 +100,13 @@ export function startLive(config: LiveConfig): void {
     select('#live-error').text('');
     showStatus(JSON.parse((e as MessageEvent<string>).data) as LiveStatus);
   });
-  events.addEventListener('report', (e) => {
-    const data = JSON.parse((e as MessageEvent<string>).data) as ReportData;
+  // Reports that arrive while the page is busy drawing (a large run, a slow machine) are not
+  // drawn one after another: the next frame draws the latest and the others are dropped.
+  let latest: string | undefined;
+  const draw = (): void => {
+    if (latest === undefined) return;
+    const data = JSON.parse(latest) as ReportData;
+    latest = undefined;
     const k = keep(tl);
     tl = drawReport(data, {
       live: true,
@@ -110,6 +115,10 @@ export function startLive(config: LiveConfig): void {
     });
     restore(k);
     select(document.body).attr('data-updates', ++updates);
+  };
+  events.addEventListener('report', (e) => {
+    if (latest === undefined) requestAnimationFrame(draw);
+    latest = (e as MessageEvent<string>).data;
   });
   // EventSource reconnects by itself; say so meanwhile.
   events.addEventListener('error', () =>
