@@ -193,7 +193,7 @@ export async function main(
   program
     .command('serve')
     .description(
-      'run a scenario paced to the wall clock and serve its API over HTTP for kubectl and other clients',
+      'run a scenario paced to the wall clock and serve its API over HTTP for kubectl and other clients, with a live report at /ui',
     )
     .argument('<scenario>', 'scenario YAML file, e.g. scenarios/quickstart.yaml')
     .option('--seed <n>', 'root seed (overrides spec.seed)', asSeed)
