@@ -50,6 +50,12 @@ export function renderLiveHtml(config: LiveConfig): Promise<string> {
   );
 }
 
+/**
+ * Served pages declare an empty icon: the browser's /favicon.ico would go to the API and come
+ * back 401. A report file has no link of any kind (it must be self-contained) and needs none.
+ */
+const LIVE_ICON = '<link rel="icon" href="data:,">';
+
 async function page(dataScript: string, liveBar: string): Promise<string> {
   const script = await pageScript();
   return `<!doctype html>
@@ -57,7 +63,7 @@ async function page(dataScript: string, liveBar: string): Promise<string> {
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<link rel="icon" href="data:,">
+${liveBar === '' ? '' : LIVE_ICON}
 <title>ksim report</title>
 <style>${CSS}</style>
 </head>
