@@ -206,6 +206,7 @@ export async function main(
     .option('--kubeconfig <file>', 'where to write the cluster-admin kubeconfig')
     .option('--trace <file>', 'write the trace as JSON lines to this file')
     .option('--plain-http', 'serve plain HTTP, not HTTPS (kubectl sends no token over it)')
+    .option('--paused', 'start with the virtual clock paused (resume it from the live view at /ui)')
     .action(
       async (
         file: string,
@@ -216,6 +217,7 @@ export async function main(
           kubeconfig?: string;
           trace?: string;
           plainHttp?: boolean;
+          paused?: boolean;
         },
       ) => {
         exitCode = await serveCommand(file, opts, out);

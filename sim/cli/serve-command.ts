@@ -41,6 +41,8 @@ export interface ServeCommandOptions {
    * it; clients that do (benchmarks, scripts) save the cost of TLS.
    */
   readonly plainHttp?: boolean;
+  /** Start with the virtual clock paused (the live view at /ui resumes it). */
+  readonly paused?: boolean;
 }
 
 /** The simulated process outside requests come from (it has no work of its own). */
@@ -138,6 +140,7 @@ export async function serveCommand(
   // HTTPS: client-go sends bearer tokens only over TLS.
   const certificates = opts.plainHttp === true ? undefined : makeServingCertificates();
   const pacing = new Pacing(WALL_CLOCK, () => world.sim.now, speed);
+  if (opts.paused === true) pacing.pause();
   const live = new LiveView({
     snapshot: () => liveReport.builder.finish(scenario.metadata.name, world.sim.now),
     status: () => ({ virtualUs: world.sim.now, ...pacing.state, records: world.sim.trace.records }),
@@ -158,7 +161,9 @@ export async function serveCommand(
   mkdirSync(dirname(path), { recursive: true });
   const token = issueClientCredential(SIM_HOST.signer, ADMIN_IDENTITY);
   writeFileSync(path, kubeconfig(front.url, certificates?.ca, token), { mode: 0o600 });
-  out(`ksim serve ${scenario.metadata.name}  seed ${seed}  speed ${speed}x`);
+  out(
+    `ksim serve ${scenario.metadata.name}  seed ${seed}  speed ${speed}x${opts.paused === true ? '  paused' : ''}`,
+  );
   out(`serving the API at ${front.url}`);
   out(`export KUBECONFIG=${path}`);
   out(`live view at ${front.url}/ui`);

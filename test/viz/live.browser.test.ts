@@ -29,7 +29,8 @@ beforeAll(async () => {
   expect(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install -y chromium`).toBe(true);
   mkdirSync(OUT, { recursive: true });
   [server, browser] = await Promise.all([
-    serve(join(ROOT, 'scenarios', 'report-demo.yaml'), ['--speed', '1']),
+    // Held still until the page is open, so the test sees the first pods start.
+    serve(join(ROOT, 'scenarios', 'report-demo.yaml'), ['--speed', '1', '--paused']),
     chromium.launch({
       executablePath: CHROMIUM,
       args: [
@@ -46,8 +47,6 @@ beforeAll(async () => {
     ignoreHTTPSErrors: true,
     viewport: { width: 1400, height: 900 },
   });
-  // Held still until the page is open, so the test sees the first pods start.
-  await control({ action: 'pause' });
   page = await context.newPage();
   page.on('pageerror', (e) => errors.push(String(e)));
   page.on('console', (m) => {
@@ -96,8 +95,8 @@ describe('the live view of ksim serve', () => {
   it('opens at /ui with the control bar and the report of the run so far', async () => {
     expect(await page.locator('#live-bar button.live-speed').count()).toBe(5);
     expect(await page.getAttribute('#live-clock', 'data-paused')).toBe('true');
-    // The workload is created at 10s of virtual time: nothing has started yet.
-    expect(await shownUs()).toBeLessThan(10 * S);
+    // Started paused: the virtual clock has not moved.
+    expect(await shownUs()).toBe(0);
     expect(await bars()).toBe(0);
   });
 
@@ -127,6 +126,12 @@ describe('the live view of ksim serve', () => {
   });
 
   it('changes the speed, and the server reports the new speed', async () => {
+    // Another client's change reaches the open page.
+    expect((await control({ action: 'speed', speed: 2 })).speed).toBe(2);
+    await until(
+      async () => (await page.getAttribute('#live-clock', 'data-speed')) === '2',
+      'the page shows 2x set elsewhere',
+    );
     await page.click('#live-bar button.live-speed[data-speed="10"]');
     await until(
       async () => (await page.getAttribute('#live-clock', 'data-speed')) === '10',
