@@ -1,10 +1,11 @@
 /**
  * The report as one self-contained HTML file: the page script (viz/app, d3 included) bundled by
- * esbuild and the report data inlined as JSON, so the file opens with no network access.
+ * esbuild and the report data inlined as JSON, so the file opens with no network access. The
+ * live view (live.ts) serves the same page with a control bar and no data: it receives them.
  */
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
-import type { ReportData } from './model/report-data.ts';
+import type { LiveConfig, ReportData } from './model/report-data.ts';
 
 let bundled: Promise<string> | undefined;
 
@@ -36,13 +37,33 @@ function inlineScript(code: string): string {
   return code.replace(/<\/script/gi, '<\\/script');
 }
 
-export async function renderReportHtml(data: ReportData): Promise<string> {
+export function renderReportHtml(data: ReportData): Promise<string> {
+  return page(`<script id="report-data" type="application/json">${inlineJson(data)}</script>`, '');
+}
+
+/** The same page with no data inlined: it receives reports as the simulation runs. */
+export function renderLiveHtml(config: LiveConfig): Promise<string> {
+  const bar = `<div id="live-bar"><b>live</b> <span id="live-clock">connecting...</span> <button id="live-pause" type="button">pause</button> <button id="live-resume" type="button">resume</button> <span class="speeds">speed ${config.speeds.map((x) => `<button class="live-speed" type="button" data-speed="${x}">${x}×</button>`).join(' ')}</span> <span id="live-error"></span></div>`;
+  return page(
+    `<script id="live-config" type="application/json">${inlineJson(config)}</script>`,
+    bar,
+  );
+}
+
+/**
+ * Served pages declare an empty icon: the browser's /favicon.ico would go to the API and come
+ * back 401. A report file has no link of any kind (it must be self-contained) and needs none.
+ */
+const LIVE_ICON = '<link rel="icon" href="data:,">';
+
+async function page(dataScript: string, liveBar: string): Promise<string> {
   const script = await pageScript();
   return `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
+${liveBar === '' ? '' : LIVE_ICON}
 <title>ksim report</title>
 <style>${CSS}</style>
 </head>
@@ -52,9 +73,9 @@ export async function renderReportHtml(data: ReportData): Promise<string> {
 <p id="meta"></p>
 <nav><a href="#view-verdicts">verdicts</a> <a href="#view-pods">pods</a> <a href="#view-nodes">nodes</a> <a href="#view-store">store</a> <a href="#view-api">API</a> <a href="#view-scheduling">scheduling</a> <a href="#view-workload">startup</a> <a href="#view-events">events</a></nav>
 </header>
-<div id="axis-bar"><div id="axis"></div><p class="hint">Time charts share this axis: wheel to zoom, drag to pan. <button id="reset-zoom" type="button">reset zoom</button></p></div>
+<div id="axis-bar">${liveBar}<div id="axis"></div><p class="hint">Time charts share this axis: wheel to zoom, drag to pan. <button id="reset-zoom" type="button">reset zoom</button></p></div>
 <main id="views"></main>
-<script id="report-data" type="application/json">${inlineJson(data)}</script>
+${dataScript}
 <script>${inlineScript(script)}</script>
 </body>
 </html>
@@ -68,6 +89,11 @@ header p { margin: 0 0 4px; color: #555; }
 nav a { margin-right: 10px; }
 #axis-bar { position: sticky; top: 0; background: #fff; z-index: 2; border-bottom: 1px solid #ddd; }
 #axis-bar .hint { margin: 0 0 4px; color: #666; font-size: 12px; }
+#live-bar { padding: 6px 0; border-bottom: 1px solid #eee; }
+#live-bar b { color: #c62828; margin-right: 6px; }
+#live-bar button.active { background: #1e88e5; color: #fff; }
+#live-clock { display: inline-block; min-width: 260px; font-family: ui-monospace, monospace; }
+#live-error { color: #c62828; }
 section.view { margin-top: 18px; }
 section.view h2 { font-size: 16px; margin: 8px 0 2px; }
 .sub h3 { font-size: 13px; margin: 8px 0 2px; color: #444; }

@@ -48,6 +48,11 @@ export interface ApiFrontOptions {
   readonly headersTimeoutMs?: number;
   readonly requestTimeoutMs?: number;
   readonly idleTimeoutMs?: number;
+  /**
+   * Routes beside the API (the live view of `ksim serve` at /ui): sees each request first and
+   * returns true when it answered it; the API never serves the paths it takes.
+   */
+  readonly extraRoutes?: (req: http.IncomingMessage, res: http.ServerResponse) => boolean;
 }
 
 export const DEFAULT_MAX_BODY_BYTES = 3 * 1024 * 1024;
@@ -150,6 +155,7 @@ export function startApiFront(
   };
 
   const handle = (req: http.IncomingMessage, res: http.ServerResponse): void => {
+    if (options.extraRoutes?.(req, res) === true) return;
     const chunks: Buffer[] = [];
     let size = 0;
     let refused = false;

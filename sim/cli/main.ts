@@ -193,7 +193,7 @@ export async function main(
   program
     .command('serve')
     .description(
-      'run a scenario paced to the wall clock and serve its API over HTTP for kubectl and other clients',
+      'run a scenario paced to the wall clock and serve its API over HTTP for kubectl and other clients, with a live report at /ui',
     )
     .argument('<scenario>', 'scenario YAML file, e.g. scenarios/quickstart.yaml')
     .option('--seed <n>', 'root seed (overrides spec.seed)', asSeed)
@@ -206,6 +206,7 @@ export async function main(
     .option('--kubeconfig <file>', 'where to write the cluster-admin kubeconfig')
     .option('--trace <file>', 'write the trace as JSON lines to this file')
     .option('--plain-http', 'serve plain HTTP, not HTTPS (kubectl sends no token over it)')
+    .option('--paused', 'start with the virtual clock paused (resume it from the live view at /ui)')
     .action(
       async (
         file: string,
@@ -216,6 +217,7 @@ export async function main(
           kubeconfig?: string;
           trace?: string;
           plainHttp?: boolean;
+          paused?: boolean;
         },
       ) => {
         exitCode = await serveCommand(file, opts, out);

@@ -13,8 +13,12 @@ import { CliError, fsReason, openForWriting } from './errors.ts';
  * ksim writes: viz/ reads records by their typed shape and trusts it.
  */
 export class ReportSink {
-  readonly builder = new ReportBuilder();
+  readonly builder: ReportBuilder;
   private lines = 0;
+
+  constructor(options: ConstructorParameters<typeof ReportBuilder>[0] = {}) {
+    this.builder = new ReportBuilder(options);
+  }
 
   readonly sink: TraceSink = (line) => {
     if (line === '') return;

@@ -4,6 +4,10 @@
  * Requests enter the simulation as events at the virtual time they arrive (sim/paced-run.ts)
  * and the API server traces them as any client's; SIGINT or SIGTERM closes the listener,
  * flushes the trace and prints the summary `ksim run` prints.
+ *
+ * The same listener serves the live view at /ui (viz/live.ts): the trace is also folded into a
+ * report as it is written, and the page receives a snapshot of it every wall second, with
+ * controls that pause, resume and change the speed of the pacing.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,14 +15,17 @@ import { dirname, join } from 'node:path';
 import { stringify } from 'yaml';
 import { issueClientCredential } from '../../core/apiserver/authn/client-credential.ts';
 import { ADMIN_IDENTITY } from '../../core/cluster/identities.ts';
+import { assertNever } from '../../core/util/assert.ts';
 import type { Transport } from '../../core/ports/transport.ts';
 import { startApiFront } from '../../real/http/api-front.ts';
+import { LIVE_REPORT, LiveView, type LiveControl } from '../../viz/live.ts';
 import { makeServingCertificates } from '../../real/http/certificates.ts';
 import { SIM_HOST } from '../cluster.ts';
 import { OutsideRequests } from '../outside-requests.ts';
-import { runPaced, type WallClock } from '../paced-run.ts';
+import { Pacing, runPaced, type WallClock } from '../paced-run.ts';
 import { startScenario } from '../scenario/run.ts';
 import { CliError } from './errors.ts';
+import { ReportSink } from './report-command.ts';
 import { fileSink, loadScenario, summary } from './run-command.ts';
 
 export interface ServeCommandOptions {
@@ -34,6 +41,8 @@ export interface ServeCommandOptions {
    * it; clients that do (benchmarks, scripts) save the cost of TLS.
    */
   readonly plainHttp?: boolean;
+  /** Start with the virtual clock paused (the live view at /ui resumes it). */
+  readonly paused?: boolean;
 }
 
 /** The simulated process outside requests come from (it has no work of its own). */
@@ -70,6 +79,26 @@ const WALL_CLOCK: WallClock = {
     }),
 };
 
+/** The live view receives an update every wall second. */
+const PUBLISH_INTERVAL_MS = 1_000;
+
+function applyControl(pacing: Pacing, c: LiveControl): string | undefined {
+  switch (c.action) {
+    case 'pause':
+      pacing.pause();
+      return undefined;
+    case 'resume':
+      pacing.resume();
+      return undefined;
+    case 'speed':
+      if (!Pacing.validSpeed(c.speed)) return `speed must be a positive number, got ${c.speed}`;
+      pacing.setSpeed(c.speed);
+      return undefined;
+    default:
+      return assertNever(c);
+  }
+}
+
 export async function serveCommand(
   file: string,
   opts: ServeCommandOptions,
@@ -77,14 +106,19 @@ export async function serveCommand(
 ): Promise<number> {
   const scenario = loadScenario(file);
   const speed = opts.speed ?? 1;
-  if (!(speed > 0) || !Number.isFinite(speed))
+  if (!Pacing.validSpeed(speed))
     throw new CliError(`--speed must be a positive number, got ${speed}`);
   const seed = opts.seed ?? scenario.spec.seed ?? 1;
   const trace = opts.trace === undefined ? undefined : fileSink(opts.trace);
+  // The live view's report, fed the same lines as the trace file.
+  const liveReport = new ReportSink(LIVE_REPORT);
   const world = startScenario(scenario, {
     seed,
     checkImmutability: false,
-    ...(trace === undefined ? {} : { traceSink: trace.sink }),
+    traceSink: (line) => {
+      trace?.sink(line);
+      liveReport.sink(line);
+    },
   });
   let transport: Transport | undefined;
   world.sim.spawnProcess(FRONT_PROCESS, (ports) => {
@@ -105,9 +139,17 @@ export async function serveCommand(
   const outside = new OutsideRequests(world.sim, transport, world.layout.apiServer);
   // HTTPS: client-go sends bearer tokens only over TLS.
   const certificates = opts.plainHttp === true ? undefined : makeServingCertificates();
+  const pacing = new Pacing(WALL_CLOCK, () => world.sim.now, speed);
+  if (opts.paused === true) pacing.pause();
+  const live = new LiveView({
+    snapshot: () => liveReport.builder.finish(scenario.metadata.name, world.sim.now),
+    status: () => ({ virtualUs: world.sim.now, ...pacing.state, records: world.sim.trace.records }),
+    control: (c) => applyControl(pacing, c),
+  });
   const front = await startApiFront(outside, {
     port: opts.port ?? 0,
     ...(certificates === undefined ? {} : { tls: certificates }),
+    extraRoutes: (req, res) => live.handle(req, res),
   }).catch((e: NodeJS.ErrnoException) => {
     if (e.code === 'EADDRINUSE' || e.code === 'EACCES')
       throw new CliError(
@@ -119,9 +161,12 @@ export async function serveCommand(
   mkdirSync(dirname(path), { recursive: true });
   const token = issueClientCredential(SIM_HOST.signer, ADMIN_IDENTITY);
   writeFileSync(path, kubeconfig(front.url, certificates?.ca, token), { mode: 0o600 });
-  out(`ksim serve ${scenario.metadata.name}  seed ${seed}  speed ${speed}x`);
+  out(
+    `ksim serve ${scenario.metadata.name}  seed ${seed}  speed ${speed}x${opts.paused === true ? '  paused' : ''}`,
+  );
   out(`serving the API at ${front.url}`);
   out(`export KUBECONFIG=${path}`);
+  out(`live view at ${front.url}/ui`);
 
   let stopping = false;
   const stop = (): void => {
@@ -130,11 +175,14 @@ export async function serveCommand(
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   const started = performance.now();
+  const publishing = setInterval(() => live.publish(), PUBLISH_INTERVAL_MS);
   try {
-    await runPaced(world.sim, outside, WALL_CLOCK, { speed, stop: () => stopping });
+    await runPaced(world.sim, outside, WALL_CLOCK, { pacing, stop: () => stopping });
   } finally {
+    clearInterval(publishing);
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
+    live.close();
     await front.close();
   }
   const report = world.finish();

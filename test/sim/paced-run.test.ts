@@ -3,7 +3,7 @@ import type { ApiResponse, WatchFrame } from '../../core/api/http.ts';
 import { API_SERVER } from '../../core/cluster/identities.ts';
 import type { CallResult, Transport } from '../../core/ports/transport.ts';
 import { OutsideRequests } from '../../sim/outside-requests.ts';
-import { runPaced, type WallClock } from '../../sim/paced-run.ts';
+import { Pacing, runPaced, type WallClock } from '../../sim/paced-run.ts';
 import { controlPlane } from '../support/cluster.ts';
 
 interface Arrival {
@@ -11,12 +11,24 @@ interface Arrival {
   readonly name: string;
 }
 
+/** A change of pacing at a wall time (as the live view's controls make them). */
+interface Control {
+  readonly atMs: number;
+  readonly apply: (pacing: Pacing) => void;
+}
+
 /**
  * A control plane served to outside requests that arrive at the given wall times, under a
  * wall clock the test moves (it jumps to each sleep's end or the next arrival). Returns the
- * answers by name, the virtual times of the checks, and the trace hash.
+ * answers by name, the virtual times of the checks, the trace hash, and the virtual time reached
+ * at each wall time the pacer woke at. Controls apply at their wall times, between steps.
  */
-async function paced(speed: number, arrivals: readonly Arrival[]) {
+async function paced(
+  speed: number,
+  arrivals: readonly Arrival[],
+  controls: readonly Control[] = [],
+  endMs = 3000,
+) {
   const sim = controlPlane({ seed: 7 });
   let transport: Transport | undefined;
   sim.spawnProcess('outside', (ports) => {
@@ -27,7 +39,9 @@ async function paced(speed: number, arrivals: readonly Arrival[]) {
   const frames: WatchFrame[] = [];
   let wallMs = 0;
   let pending = [...arrivals];
+  let pendingControls = [...controls];
   let aheadOfWall = 0;
+  const samples: { wallMs: number; us: number }[] = [];
   const arrive = (a: Arrival): void => {
     const body = {
       apiVersion: 'v1',
@@ -45,16 +59,27 @@ async function paced(speed: number, arrivals: readonly Arrival[]) {
         answers.set(a.name, { status: r.kind === 'reply' ? r.body.status : 0, atUs: sim.now });
       });
   };
+  let pacing: Pacing | undefined;
   const wall: WallClock = {
     nowMs: () => wallMs,
     sleep: async (ms) => {
-      const next = pending[0];
-      wallMs = next !== undefined && next.atMs < wallMs + ms ? next.atMs : wallMs + ms;
+      // The virtual time the pacer reached by this wall time, before the wall clock moves on.
+      samples.push({ wallMs, us: sim.now });
+      const wakeAt = Math.min(
+        wallMs + ms,
+        pending[0]?.atMs ?? Infinity,
+        pendingControls[0]?.atMs ?? Infinity,
+      );
+      wallMs = Math.max(wallMs, wakeAt);
       while (pending[0] !== undefined && pending[0].atMs <= wallMs) {
         arrive(pending[0]);
         pending = pending.slice(1);
       }
-      if (sim.now > wallMs * 1000 * speed) aheadOfWall++;
+      while (pendingControls[0] !== undefined && pendingControls[0].atMs <= wallMs) {
+        pendingControls[0].apply(pacing!);
+        pendingControls = pendingControls.slice(1);
+      }
+      if (controls.length === 0 && sim.now > wallMs * 1000 * speed) aheadOfWall++;
     },
   };
   outside.watch(
@@ -66,11 +91,12 @@ async function paced(speed: number, arrivals: readonly Arrival[]) {
     },
     { onMessage: (f) => frames.push(f), onClose: () => {} },
   );
+  pacing = new Pacing(wall, () => sim.now, speed);
   await runPaced(sim, outside, wall, {
-    speed,
-    stop: () => wallMs >= 3000 && pending.length === 0 && answers.size === arrivals.length,
+    pacing,
+    stop: () => wallMs >= endMs && pending.length === 0 && answers.size === arrivals.length,
   });
-  return { answers, frames, aheadOfWall, endUs: sim.now, hash: sim.trace.digest() };
+  return { answers, frames, aheadOfWall, samples, endUs: sim.now, hash: sim.trace.digest() };
 }
 
 const ARRIVALS: readonly Arrival[] = [
@@ -109,5 +135,51 @@ describe('a simulation paced to the wall clock', () => {
       ARRIVALS.map((a) => ({ ...a, atMs: a.atMs + 200 })),
     );
     expect(later.hash).not.toBe(first.hash);
+  });
+
+  it('pauses, resumes and changes speed with the virtual clock continuous across changes', async () => {
+    // 0-1 s at 1x, 1-2 s at 10x, paused 2-3 s, 3-4 s at 10x, then 4-5 s at 0.5x.
+    const controls: Control[] = [
+      { atMs: 1000, apply: (p) => p.setSpeed(10) },
+      { atMs: 2000, apply: (p) => p.pause() },
+      { atMs: 3000, apply: (p) => p.resume() },
+      { atMs: 4000, apply: (p) => p.setSpeed(0.5) },
+    ];
+    const r = await paced(1, [], controls, 5000);
+    const at = (ms: number) => r.samples.filter((s) => s.wallMs === ms).map((s) => s.us);
+    // The speed in force from a wall time on (controls apply as the wall clock reaches them).
+    const speedAt = (ms: number) =>
+      ms < 1000 ? 1 : ms < 2000 ? 10 : ms < 3000 ? 0 : ms < 4000 ? 10 : 0.5;
+    let previous = { wallMs: 0, us: 0 };
+    for (const s of r.samples) {
+      expect(s.us).toBeGreaterThanOrEqual(previous.us);
+      expect(s.us - previous.us).toBeLessThanOrEqual(
+        // 1 µs for rounding: wall times are fractional milliseconds.
+        (s.wallMs - previous.wallMs) * 1000 * speedAt(previous.wallMs) + 1,
+      );
+      previous = s;
+    }
+    // Paused: the clock stands still for the wall second, at the time reached at the pause.
+    const paused = r.samples.filter((s) => s.wallMs >= 2000 && s.wallMs <= 3000).map((s) => s.us);
+    expect(paused.length).toBeGreaterThan(10);
+    expect(new Set(paused).size).toBe(1);
+    // Each wall second ran at its speed; a change re-anchors at the virtual time reached, which
+    // may trail the pace by one sleep (50 ms of wall time) at the speed before it.
+    const reached = [...[1000, 2000, 3000, 4000].map((ms) => Math.max(...at(ms))), r.endUs];
+    const expected = [1, 11, 11, 21, 21.5].map((s) => s * 1_000_000);
+    reached.forEach((us, i) => {
+      expect(us).toBeLessThanOrEqual(expected[i]!);
+      expect(us).toBeGreaterThanOrEqual(expected[i]! - 50_000 * 10 * (i + 1));
+    });
+  });
+
+  it('refuses speeds that are not positive and finite', () => {
+    const wall: WallClock = { nowMs: () => 0, sleep: async () => {} };
+    const pacing = new Pacing(wall, () => 0, 1);
+    for (const bad of [0, -1, Number.NaN, Infinity]) {
+      expect(() => pacing.setSpeed(bad)).toThrow(RangeError);
+      expect(() => new Pacing(wall, () => 0, bad)).toThrow(RangeError);
+    }
+    expect(pacing.state).toEqual({ speed: 1, paused: false });
   });
 });

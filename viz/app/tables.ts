@@ -7,12 +7,16 @@ import type { Timeline } from './timeline.ts';
 /** Rows drawn at once; the count of the others is shown. */
 const MAX_ROWS_SHOWN = 500;
 
-export function verdictTable(host: HTMLElement, data: ReportData): void {
+/** `noVerdicts`: what to say when there are none (default: the scenario states none). */
+export function verdictTable(host: HTMLElement, data: ReportData, noVerdicts?: string): void {
   const h = select(host);
   if (data.verdicts.length === 0)
     h.append('p')
       .attr('class', 'empty')
-      .text('The scenario states no expectations (or the trace is not from a scenario run).');
+      .text(
+        noVerdicts ??
+          'The scenario states no expectations (or the trace is not from a scenario run).',
+      );
   else {
     const t = h.append('table').attr('id', 'verdicts');
     t.append('thead').html(
@@ -92,7 +96,7 @@ export function eventTable(host: HTMLElement, data: ReportData, tl: Timeline): v
     );
     const shown = matches.slice(0, MAX_ROWS_SHOWN);
     status.text(
-      `${matches.length.toLocaleString('en-US')} of ${data.events.rows.length.toLocaleString('en-US')} events match${matches.length > shown.length ? `; the first ${shown.length} are shown` : ''}${data.events.omitted > 0 ? `. The log holds the first ${data.events.rows.length.toLocaleString('en-US')} events of the trace; ${data.events.omitted.toLocaleString('en-US')} more are in the trace file` : ''}. Click a row to mark its time on every chart.`,
+      `${matches.length.toLocaleString('en-US')} of ${data.events.rows.length.toLocaleString('en-US')} events match${matches.length > shown.length ? `; the first ${shown.length} are shown` : ''}${data.events.omitted > 0 ? `. The log holds the ${data.events.keeps} ${data.events.rows.length.toLocaleString('en-US')} events of the trace; ${data.events.omitted.toLocaleString('en-US')} ${data.events.keeps === 'first' ? 'more are in the trace file' : 'earlier ones are in the trace (ksim serve --trace)'}` : ''}. Click a row to mark its time on every chart.`,
     );
     body
       .selectAll<HTMLTableRowElement, EventRow>('tr')

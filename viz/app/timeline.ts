@@ -40,7 +40,15 @@ export class Timeline {
   private cursorUs: number | undefined;
   private clipId = 0;
 
-  constructor(axisHost: HTMLElement, endUs: number) {
+  /**
+   * `keep`: the visible window and cursor to start with (the live view redraws the page every
+   * second and keeps what the user zoomed to); by default the whole run.
+   */
+  constructor(
+    axisHost: HTMLElement,
+    endUs: number,
+    keep: { readonly domain?: readonly [number, number]; readonly cursor?: number } = {},
+  ) {
     this.width = Math.max(640, axisHost.clientWidth);
     this.x0 = scaleLinear()
       .domain([0, endUs])
@@ -64,7 +72,17 @@ export class Timeline {
       .attr('width', this.width)
       .attr('height', 28);
     this.axis.append('g').attr('class', 'axis').attr('transform', 'translate(0,24)');
+    this.cursorUs = keep.cursor;
+    if (keep.domain !== undefined) this.x = this.transformFor(...keep.domain).rescaleX(this.x0);
     this.redraw();
+  }
+
+  /** The whole run is in view (nothing zoomed or panned; a zoom back out may be off by a hair). */
+  get whole(): boolean {
+    const [a, b] = this.domain;
+    const [a0, b0] = this.x0.domain() as [number, number];
+    const slack = (b0 - a0) * 1e-6;
+    return a <= a0 + slack && b >= b0 - slack;
   }
 
   /** The visible domain, in virtual microseconds. */
@@ -117,10 +135,13 @@ export class Timeline {
 
   /** Shows [a, b] (microseconds) in every chart. */
   setDomain(a: number, b: number): void {
+    this.apply(this.transformFor(a, b));
+  }
+
+  private transformFor(a: number, b: number): ZoomTransform {
     const [r0, r1] = this.x0.range() as [number, number];
     const k = (r1 - r0) / Math.max(1, this.x0(b) - this.x0(a));
-    const t = zoomIdentity.translate(r0 - k * this.x0(a), 0).scale(k);
-    this.apply(t);
+    return zoomIdentity.translate(r0 - k * this.x0(a), 0).scale(k);
   }
 
   reset(): void {
@@ -148,10 +169,7 @@ export class Timeline {
   }
 
   private transform(): ZoomTransform {
-    const [r0] = this.x0.range() as [number, number];
-    const [a, b] = this.x.domain() as [number, number];
-    const k = (this.x0.range()[1]! - r0) / Math.max(1, this.x0(b) - this.x0(a));
-    return zoomIdentity.translate(r0 - k * this.x0(a), 0).scale(k);
+    return this.transformFor(...this.domain);
   }
 
   private apply(t: ZoomTransform): void {

@@ -63,21 +63,33 @@ export function describe(r: TraceRecord): [object: string, detail: string] {
   return [object, detail];
 }
 
+/**
+ * Which rows the capped log keeps: a report of a finished trace keeps the first (how the run
+ * began is read top down), the live view of a running one the latest (what is happening now).
+ */
+export type EventsKept = 'first' | 'latest';
+
 export class EventsModel {
-  private readonly rows: EventRow[] = [];
-  private omitted = 0;
+  /** With 'latest', up to twice the cap, trimmed in halves so each record costs O(1). */
+  private rows: EventRow[] = [];
+  private seen = 0;
+
+  constructor(
+    private readonly keeps: EventsKept = 'first',
+    private readonly maxRows = MAX_EVENT_ROWS,
+  ) {}
 
   add(r: TraceRecord): void {
     if (!shown(r.k)) return;
-    if (this.rows.length >= MAX_EVENT_ROWS) {
-      this.omitted++;
-      return;
-    }
+    this.seen++;
+    if (this.keeps === 'first' && this.rows.length >= this.maxRows) return;
+    if (this.rows.length >= 2 * this.maxRows) this.rows = this.rows.slice(this.maxRows);
     const [object, detail] = describe(r);
     this.rows.push([r.t, r.p, r.k, object, detail]);
   }
 
   view(): EventsView {
-    return { rows: this.rows, omitted: this.omitted };
+    const rows = this.rows.slice(-this.maxRows);
+    return { rows, omitted: this.seen - rows.length, keeps: this.keeps };
   }
 }

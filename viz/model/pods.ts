@@ -111,12 +111,13 @@ export class PodsModel {
   }
 
   view(endUs: number, nodes: readonly string[], b: Binning): PodsView {
+    // Decided before copying: the live view takes a snapshot every second of a large run.
+    if (nodes.length > MAX_BAR_NODES || this.segments.length + this.placements.size > MAX_BARS)
+      return this.heat(endUs, nodes, b);
     const segments = [...this.segments];
     for (const p of this.placements.values())
       segments.push([p.pod, p.node, p.phase, p.since, endUs]);
-    if (nodes.length <= MAX_BAR_NODES && segments.length <= MAX_BARS)
-      return this.bars(segments, nodes);
-    return this.heat(endUs, nodes, b);
+    return this.bars(segments, nodes);
   }
 
   private bars(
@@ -183,11 +184,14 @@ function addTimeWeighted(
   let value = 0;
   let t = 0;
   const advance = (to: number): void => {
+    if (value === 0) {
+      t = Math.max(t, to);
+      return;
+    }
     while (t < to) {
       const bin = Math.floor(t / widthUs);
       const binEnd = Math.min(to, (bin + 1) * widthUs);
-      if (value !== 0 && bin < sums.length)
-        sums[bin] = (sums[bin] as number) + (value * (binEnd - t)) / widthUs;
+      if (bin < sums.length) sums[bin] = (sums[bin] as number) + (value * (binEnd - t)) / widthUs;
       t = binEnd;
     }
   };

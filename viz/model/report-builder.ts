@@ -4,7 +4,7 @@
  */
 import type { TraceRecord } from '../../core/trace/types.ts';
 import { ApiModel } from './api.ts';
-import { EventsModel } from './events.ts';
+import { EventsModel, type EventsKept } from './events.ts';
 import { NodesModel } from './nodes.ts';
 import { PodsModel } from './pods.ts';
 import type { ReportData, SloRow, Verdict } from './report-data.ts';
@@ -32,12 +32,20 @@ export class ReportBuilder {
   private readonly api = new ApiModel();
   private readonly scheduling = new SchedulingModel();
   private readonly workload = new WorkloadModel();
-  private readonly events = new EventsModel();
+  private readonly events: EventsModel;
   private readonly verdicts: Verdict[] = [];
   private header:
     { seed: number; ksimVersion: string; schemaVersion: number; level: string } | undefined;
   private records = 0;
   private endUs = 0;
+
+  /**
+   * `events`: which rows the capped event log keeps, and `maxEventRows` how many (default
+   * 25,000). The live view keeps the latest 5,000: it sends the whole report every second.
+   */
+  constructor(options: { readonly events?: EventsKept; readonly maxEventRows?: number } = {}) {
+    this.events = new EventsModel(options.events, options.maxEventRows);
+  }
 
   add(r: TraceRecord): void {
     this.records++;
@@ -62,7 +70,11 @@ export class ReportBuilder {
     this.events.add(r);
   }
 
-  /** The report data; `endUs` extends the time axis past the last record (a run's duration). */
+  /**
+   * The report data; `endUs` extends the time axis past the last record (a run's duration).
+   * A snapshot: call it as often as you like while records keep coming (the live view does,
+   * every second); what it returns shares nothing that later records change.
+   */
   finish(title: string, endUs = 0): ReportData {
     const end = Math.max(this.endUs, endUs, 1);
     const b = binningFor(end);
@@ -94,7 +106,7 @@ export class ReportBuilder {
       api,
       scheduling: this.scheduling.view(b),
       workload,
-      verdicts: this.verdicts,
+      verdicts: this.verdicts.slice(),
       slos,
       events: this.events.view(),
     };

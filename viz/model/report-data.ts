@@ -208,6 +208,8 @@ export interface EventsView {
   readonly rows: readonly EventRow[];
   /** Rows the cap left out. */
   readonly omitted: number;
+  /** Whether the rows are the first of the trace or the latest (live view). */
+  readonly keeps: 'first' | 'latest';
 }
 
 export interface ReportMeta {
@@ -234,4 +236,22 @@ export interface ReportData {
   readonly verdicts: readonly Verdict[];
   readonly slos: readonly SloRow[];
   readonly events: EventsView;
+}
+
+/** The live view of `ksim serve` (viz/live.ts): where the page listens and sends controls. */
+export interface LiveConfig {
+  readonly events: string;
+  readonly control: string;
+  /** The speeds the page offers, virtual seconds per wall second. */
+  readonly speeds: readonly number[];
+}
+
+/** The running simulation's pacing, sent with every update and after every control. */
+export interface LiveStatus {
+  /** The virtual time the simulation has reached. */
+  readonly virtualUs: number;
+  readonly speed: number;
+  readonly paused: boolean;
+  /** Trace records so far: a report is sent again only when this changed. */
+  readonly records: number;
 }

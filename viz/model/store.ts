@@ -105,10 +105,10 @@ export class StoreModel {
     return {
       members: members.map((m) => ({ id: m.id, process: m.process })),
       roles,
-      leaderChanges: this.leaderChanges,
-      elections: this.elections,
+      leaderChanges: this.leaderChanges.slice(),
+      elections: this.elections.slice(),
       progress: members.map((m) => downsample(m.progress, MAX_PROGRESS_POINTS)),
-      confChanges: this.confChanges,
+      confChanges: this.confChanges.slice(),
     };
   }
 }

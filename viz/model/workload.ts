@@ -56,7 +56,7 @@ export class WorkloadModel {
         .sort((x, y) => y[1] - x[1] || (x[0] < y[0] ? -1 : 1))
         .slice(0, TOP_RESTARTS),
       evictions: this.evictions.bins(b),
-      evictionList: this.evictionList,
+      evictionList: this.evictionList.slice(),
       evictionsTotal: this.evictions.total,
       rejected: this.rejected,
     };
