@@ -84,6 +84,7 @@ export const CONTROLLER_SERVICE_ACCOUNTS: Readonly<Record<ControllerName, string
   garbagecollector: 'generic-garbage-collector',
   namespace: 'namespace-controller',
   serviceaccount: 'service-account-controller',
+  'root-ca-cert-publisher': 'root-ca-cert-publisher',
   resourcequota: 'resourcequota-controller',
   podgc: 'pod-garbage-collector',
   horizontalpodautoscaling: 'horizontal-pod-autoscaler',

@@ -66,6 +66,7 @@ import {
   ResourceQuotaController,
   type ResourceQuotaControllerOptions,
 } from './resourcequota/resource-quota-controller.ts';
+import { RootCaCertPublisher } from './rootcacertpublisher/publisher.ts';
 import { ServiceAccountsController } from './serviceaccount/service-accounts-controller.ts';
 import {
   DEFAULT_HORIZONTAL_CONTROLLER,
@@ -103,6 +104,7 @@ export type ControllerName =
   | 'garbagecollector'
   | 'namespace'
   | 'serviceaccount'
+  | 'root-ca-cert-publisher'
   | 'resourcequota'
   | 'podgc'
   | 'horizontalpodautoscaling';
@@ -126,6 +128,7 @@ export const ALL_CONTROLLERS: readonly ControllerName[] = [
   'garbagecollector',
   'namespace',
   'serviceaccount',
+  'root-ca-cert-publisher',
   'resourcequota',
   'podgc',
   'horizontalpodautoscaling',
@@ -157,6 +160,11 @@ export interface ControllerManagerOptions {
   readonly resourceQuota?: Partial<ResourceQuotaControllerOptions>;
   readonly podGc?: Partial<PodGcOptions>;
   readonly horizontalPodAutoscaler?: Partial<HorizontalControllerOptions>;
+  /**
+   * The API server's CA bundle (PEM) the root CA publisher puts in every namespace
+   * (--root-ca-file); without one that controller does not run.
+   */
+  readonly rootCA?: string;
   /** --leader-elect: true with upstream's timings, or some of them changed. */
   readonly leaderElection?: boolean | Partial<LeaderElectionOptions>;
 }
@@ -219,7 +227,8 @@ export class ControllerManager {
     const controllers: Controller[] = [];
     for (const name of ALL_CONTROLLERS) {
       if (!enabled.has(name)) continue;
-      controllers.push(this.build(name, clientFor(name), options, informers));
+      const controller = this.build(name, clientFor(name), options, informers);
+      if (controller !== undefined) controllers.push(controller);
     }
     informers.start();
     for (const c of controllers) this.ports.spawn(() => c.run());
@@ -246,7 +255,7 @@ export class ControllerManager {
     api: ApiClient,
     options: ControllerManagerOptions,
     informers: SharedInformers,
-  ): Controller {
+  ): Controller | undefined {
     switch (name) {
       case 'replicaset':
         return new ReplicaSetController(this.ports, api, informers, {
@@ -325,6 +334,10 @@ export class ControllerManager {
         });
       case 'serviceaccount':
         return new ServiceAccountsController(this.ports, api, informers);
+      case 'root-ca-cert-publisher':
+        return options.rootCA === undefined
+          ? undefined
+          : new RootCaCertPublisher(this.ports, api, informers, options.rootCA);
       case 'podgc':
         return new PodGcController(this.ports, api, informers, {
           ...DEFAULT_POD_GC,

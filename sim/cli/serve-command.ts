@@ -112,8 +112,11 @@ export async function serveCommand(
   const trace = opts.trace === undefined ? undefined : fileSink(opts.trace);
   // The live view's report, fed the same lines as the trace file.
   const liveReport = new ReportSink(LIVE_REPORT);
+  // HTTPS: client-go sends bearer tokens only over TLS. Pods find the CA in kube-root-ca.crt.
+  const certificates = opts.plainHttp === true ? undefined : makeServingCertificates();
   const world = startScenario(scenario, {
     seed,
+    ...(certificates === undefined ? {} : { rootCA: certificates.ca }),
     checkImmutability: false,
     traceSink: (line) => {
       trace?.sink(line);
@@ -137,8 +140,6 @@ export async function serveCommand(
     });
   }
   const outside = new OutsideRequests(world.sim, transport, world.layout.apiServer);
-  // HTTPS: client-go sends bearer tokens only over TLS.
-  const certificates = opts.plainHttp === true ? undefined : makeServingCertificates();
   const pacing = new Pacing(WALL_CLOCK, () => world.sim.now, speed);
   if (opts.paused === true) pacing.pause();
   const live = new LiveView({

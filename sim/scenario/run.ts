@@ -43,6 +43,8 @@ export interface RunOptions {
   readonly explain?: readonly string[];
   /** Called when the run reaches its end, before the report (to read the world's final state). */
   readonly atEnd?: (world: ScenarioWorld) => void;
+  /** The API server's CA bundle (`ksim serve`'s), which the root CA publisher puts in namespaces. */
+  readonly rootCA?: string;
 }
 
 export interface ExpectationResult {
@@ -195,6 +197,7 @@ export function startScenario(scenario: Scenario, options: RunOptions): Scenario
   const layout = buildCluster(sim, {
     ...clusterSpecOf(spec.cluster),
     ...(options.explain === undefined ? {} : { scheduler: { explain: options.explain } }),
+    ...(options.rootCA === undefined ? {} : { controllerManager: { rootCA: options.rootCA } }),
   });
   checkProcessNames(scenario, sim);
   checkTrafficNodes(scenario, layout.nodes);

@@ -73,5 +73,13 @@ export const OBJECT_LIFECYCLE_RECORDS = traceGroup(
         error: z.string().describe('What failed.'),
       }),
     }),
+    traceRecord('root-ca-cert-publisher.sync-error', {
+      level: 'debug',
+      doc: "Writing a namespace's `kube-root-ca.crt` ConfigMap failed; the root CA publisher tries again with backoff.",
+      fields: z.strictObject({
+        namespace: z.string().describe('The namespace.'),
+        error: z.string().describe('What failed.'),
+      }),
+    }),
   ],
 );

@@ -8,6 +8,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
+import type { ResourceQuota } from '../../../core/api/kinds/resource-quota.ts';
 import { describe, expect, it } from 'vitest';
 import {
   API_SERVER,
@@ -500,11 +501,12 @@ describe('every emitted trace record matches its definition', () => {
     expect(syncErrors.daemonset).toBeGreaterThan(0);
   });
 
-  it('the garbage collector, namespace and ServiceAccounts controllers, cut off for a while', async () => {
+  it('the garbage collector, namespace, ServiceAccounts and root CA controllers, cut off for a while', async () => {
     const sim = controlPlane({ traceLevel: 'debug' });
     const problems = watch(sim);
     startControllerManager(sim, {
-      controllers: ['garbagecollector', 'namespace', 'serviceaccount'],
+      controllers: ['garbagecollector', 'namespace', 'serviceaccount', 'root-ca-cert-publisher'],
+      rootCA: '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n',
     });
     await runScript(sim, async (api, ports) => {
       const cm = (name: string, namespace: string, owners: OwnerReference[] = []) =>
@@ -543,11 +545,26 @@ describe('every emitted trace record matches its definition', () => {
       ]);
       // The controller manager is cut off while the namespace controller empties b and the
       // ServiceAccounts controller creates c's default ServiceAccount: their requests time out
-      // (namespace.sync-error, serviceaccount.sync-error), and both finish after the heal.
+      // (namespace.sync-error, serviceaccount.sync-error, root-ca-cert-publisher.sync-error), and
+      // all finish after the heal.
       await api.delete('Namespace', undefined, 'b');
       await api.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'c' } });
       await ports.clock.sleep(20_000);
       sim.network.block(CONTROLLER_MANAGER, API_SERVER);
+      // A namespace whose quota refuses ConfigMaps: the root CA publisher's create fails there
+      // (root-ca-cert-publisher.sync-error) and is retried.
+      // (No quota controller runs here: the quota's status is written as it would.)
+      await api.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'q' } });
+      const quota = await mustCreate(ports, api, {
+        apiVersion: 'v1',
+        kind: 'ResourceQuota',
+        metadata: { name: 'no-configmaps', namespace: 'q' },
+        spec: { hard: { 'count/configmaps': '0' } },
+      } as ResourceQuota);
+      await api.updateStatus({
+        ...quota,
+        status: { hard: { 'count/configmaps': '0' }, used: { 'count/configmaps': '0' } },
+      });
       await ports.clock.sleep(15 * S);
       sim.network.heal();
       await ports.clock.sleep(60 * S);

@@ -407,6 +407,22 @@ spec:
     expect(payload.exp - payload.iat).toBe(1200);
   });
 
+  it('finds the served CA in every namespace (the root CA publisher)', async () => {
+    const ca = await ok(
+      'get',
+      'configmap',
+      'kube-root-ca.crt',
+      '-n',
+      'team',
+      '-o',
+      'jsonpath={.data.ca\\.crt}',
+    );
+    expect(ca).toContain('-----BEGIN CERTIFICATE-----');
+    const config = readFileSync(cluster.kubeconfig, 'utf8');
+    const served = /certificate-authority-data: (\S+)/.exec(config)?.[1] ?? '';
+    expect(Buffer.from(served, 'base64').toString('utf8').trim()).toBe(ca.trim());
+  });
+
   it('deletes, and the object is gone', async () => {
     await ok('create', 'configmap', 'doomed', '--from-literal=a=1');
     expect(await ok('delete', 'configmap', 'doomed', '--wait=true')).toBe(

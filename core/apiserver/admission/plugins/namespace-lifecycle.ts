@@ -12,6 +12,9 @@ export const NAMESPACE_LIFECYCLE = 'NamespaceLifecycle';
 /** The plugin's immortalNamespaces. */
 const IMMORTAL_NAMESPACES = new Set(['default', 'kube-system', 'kube-public']);
 
+/** v1.NamespaceTerminatingCause. */
+export const NAMESPACE_TERMINATING_CAUSE = 'NamespaceTerminating';
+
 export function namespaceLifecycle(lookups: ObjectLookups): AdmissionPlugin {
   return {
     name: NAMESPACE_LIFECYCLE,
@@ -28,12 +31,21 @@ export function namespaceLifecycle(lookups: ObjectLookups): AdmissionPlugin {
         return deny(ns.code === 404 ? errors.notFound('namespaces', a.namespace) : ns);
       }
       if (ns.metadata.deletionTimestamp !== undefined || ns.status?.phase === 'Terminating') {
-        return deny(
-          forbidden(
-            a,
-            `unable to create new content in namespace ${a.namespace} because it is being terminated`,
-          ),
+        const refused = forbidden(
+          a,
+          `unable to create new content in namespace ${a.namespace} because it is being terminated`,
         );
+        // The NamespaceTerminating cause lets controllers tell this refusal from others.
+        const cause = {
+          reason: NAMESPACE_TERMINATING_CAUSE,
+          message: `namespace ${a.namespace} is being terminated`,
+          field: 'metadata.namespace',
+        };
+        const details = refused.details ?? {};
+        return deny({
+          ...refused,
+          details: { ...details, causes: [...(details.causes ?? []), cause] },
+        });
       }
       return ADMIT;
     },
