@@ -44,10 +44,12 @@ import {
   METRICS_SERVER,
   METRICS_SERVER_IDENTITY,
   nodeClientIdentity,
+  replicaNames,
   SCHEDULER,
   SCHEDULER_IDENTITY,
   storeMemberName,
 } from './identities.ts';
+import { balancedPorts } from './api-balancer.ts';
 import {
   checkPodNetwork,
   DEFAULT_POD_NETWORK,
@@ -130,6 +132,21 @@ export interface StoreSpec {
   readonly tuning?: StoreMemberTuning;
 }
 
+/**
+ * How many of each control-plane component run. One of a kind keeps its plain name
+ * (`apiserver`, `scheduler`, `controller-manager`); several are numbered (`scheduler-0`, ...).
+ * Several schedulers or controller managers run with leader election, so one acts and the
+ * others stand by; several API servers serve the same store, and every other process reaches
+ * them through a client-side load balancer (api-balancer.ts) at the one API address.
+ */
+export interface ControlPlaneReplicas {
+  readonly apiServers?: number;
+  readonly schedulers?: number;
+  readonly controllerManagers?: number;
+}
+
+export const MAX_CONTROL_PLANE_REPLICAS = 7;
+
 /** What a cluster's API server is told about access; the key comes from the host. */
 export type ClusterAccess = Omit<AccessOptions, 'signer' | 'authorization'>;
 
@@ -149,14 +166,23 @@ export interface ClusterSpec<M = unknown> {
   readonly metricsServer?: Partial<MetricsServerOptions> | false;
   readonly nodePools: readonly NodePool<M>[];
   readonly podNetwork?: PodNetwork;
+  /** Default: one of each. */
+  readonly controlPlane?: ControlPlaneReplicas;
 }
 
 /** Names of the processes a cluster runs, for faults and for reports. */
 export interface ClusterLayout {
   readonly store: readonly string[];
+  /** The address clients use for the API: with several API servers, the first of them. */
   readonly apiServer: string;
+  /** Every API server process. */
+  readonly apiServers: readonly string[];
+  /** The first scheduler, if any. */
   readonly scheduler: string | undefined;
+  readonly schedulers: readonly string[];
+  /** The first controller manager, if any. */
   readonly controllerManager: string | undefined;
+  readonly controllerManagers: readonly string[];
   readonly metricsServer: string | undefined;
   readonly nodes: readonly string[];
 }
@@ -182,17 +208,24 @@ export function planCluster<M>(spec: ClusterSpec<M>, host: ClusterHost<M>): Clus
   const storeNames = store.map((p) => p.name);
   const signer = host.signer;
   const metrics = metricsServerOptions(spec);
-  processes.push(
-    apiServerPlan({
-      ...spec.apiServer,
-      storeMembers: storeNames,
-      access: { ...spec.apiServer?.access, signer, authorization: 'Node,RBAC' },
-      ...(metrics === false ? {} : { aggregated: [METRICS_API] }),
-    }),
-  );
-  if (spec.scheduler !== false) processes.push(schedulerPlan(spec.scheduler ?? {}, signer));
-  if (spec.controllerManager !== false) {
-    processes.push(controllerManagerPlan(spec.controllerManager ?? {}, signer));
+  const names = controlPlaneProcessNames(spec);
+  const apiServer = {
+    ...spec.apiServer,
+    storeMembers: storeNames,
+    access: { ...spec.apiServer?.access, signer, authorization: 'Node,RBAC' as const },
+    ...(metrics === false ? {} : { aggregated: [METRICS_API] }),
+  };
+  for (const name of names.apiServers) processes.push(apiServerPlan(apiServer, name));
+  const standby = { leaderElection: true };
+  const scheduler = spec.scheduler === false ? {} : (spec.scheduler ?? {});
+  for (const name of names.schedulers) {
+    const options = names.schedulers.length > 1 ? { ...standby, ...scheduler } : scheduler;
+    processes.push(schedulerPlan(options, signer, name));
+  }
+  const manager = spec.controllerManager === false ? {} : (spec.controllerManager ?? {});
+  for (const name of names.controllerManagers) {
+    const options = names.controllerManagers.length > 1 ? { ...standby, ...manager } : manager;
+    processes.push(controllerManagerPlan(options, signer, name));
   }
   if (metrics !== false) processes.push(metricsServerPlan(metrics, signer));
   const net = spec.podNetwork ?? DEFAULT_POD_NETWORK;
@@ -206,16 +239,50 @@ export function planCluster<M>(spec: ClusterSpec<M>, host: ClusterHost<M>): Clus
     }
   }
   return {
-    processes,
+    processes: behindBalancer(processes, names.apiServers),
     layout: {
       store: storeNames,
-      apiServer: API_SERVER,
-      scheduler: spec.scheduler === false ? undefined : SCHEDULER,
-      controllerManager: spec.controllerManager === false ? undefined : CONTROLLER_MANAGER,
+      apiServer: names.apiServers[0] as string,
+      apiServers: names.apiServers,
+      scheduler: names.schedulers[0],
+      schedulers: names.schedulers,
+      controllerManager: names.controllerManagers[0],
+      controllerManagers: names.controllerManagers,
       metricsServer: metrics === false ? undefined : METRICS_SERVER,
       nodes,
     },
   };
+}
+
+/** The control plane's process names, by kind. */
+function controlPlaneProcessNames<M>(spec: ClusterSpec<M>): {
+  apiServers: string[];
+  schedulers: string[];
+  controllerManagers: string[];
+} {
+  const replicas = spec.controlPlane ?? {};
+  return {
+    apiServers: replicaNames(API_SERVER, replicas.apiServers ?? 1),
+    schedulers: spec.scheduler === false ? [] : replicaNames(SCHEDULER, replicas.schedulers ?? 1),
+    controllerManagers:
+      spec.controllerManager === false
+        ? []
+        : replicaNames(CONTROLLER_MANAGER, replicas.controllerManagers ?? 1),
+  };
+}
+
+/**
+ * With several API servers, every process but the store members and the API servers reaches
+ * the API through the load balancer at the one API address (API_SERVER), as components do
+ * through a control-plane endpoint. One API server is that address itself.
+ */
+function behindBalancer(plans: ProcessPlan[], apiServers: readonly string[]): ProcessPlan[] {
+  if (apiServers.length <= 1) return plans;
+  return plans.map((p) =>
+    p.role === 'store' || p.role === 'apiserver'
+      ? p
+      : { ...p, start: (ports) => p.start(balancedPorts(ports, API_SERVER, apiServers)) },
+  );
 }
 
 /** Everything wrong with a spec, each naming the field. */
@@ -228,6 +295,13 @@ export function checkClusterSpec<M>(spec: ClusterSpec<M>): string[] {
     );
   } else if (inMemory === true && members !== 1) {
     problems.push(`an in-memory store has exactly one member, not ${members}`);
+  }
+  for (const [field, count] of Object.entries(spec.controlPlane ?? {})) {
+    if (!Number.isInteger(count) || count < 1 || count > MAX_CONTROL_PLANE_REPLICAS) {
+      problems.push(
+        `controlPlane.${field} must be an integer from 1 to ${MAX_CONTROL_PLANE_REPLICAS}, got ${count}`,
+      );
+    }
   }
   const names = new Map<string, string>();
   const controlPlane = controlPlaneNames(spec);
@@ -262,7 +336,21 @@ export function checkClusterSpec<M>(spec: ClusterSpec<M>): string[] {
 function controlPlaneNames<M>(spec: ClusterSpec<M>): string[] {
   const members = spec.store.inMemory === true ? 1 : spec.store.members;
   const store = Array.from({ length: Math.max(0, members) }, (_, i) => storeMemberName(i));
-  return [...store, API_SERVER, SCHEDULER, CONTROLLER_MANAGER, METRICS_SERVER];
+  const replicas = spec.controlPlane ?? {};
+  const counted = (base: string, count: number | undefined): string[] =>
+    Number.isInteger(count ?? 1) && (count ?? 1) >= 1 ? replicaNames(base, count ?? 1) : [];
+  return [
+    ...store,
+    ...new Set([
+      API_SERVER,
+      SCHEDULER,
+      CONTROLLER_MANAGER,
+      ...counted(API_SERVER, replicas.apiServers),
+      ...counted(SCHEDULER, replicas.schedulers),
+      ...counted(CONTROLLER_MANAGER, replicas.controllerManagers),
+    ]),
+    METRICS_SERVER,
+  ];
 }
 
 function isPoolMember(name: string, prefix: string, count: number): boolean {
@@ -292,8 +380,8 @@ export function inMemoryStorePlan(name: string): ProcessPlan {
   return { name, role: 'store', start: (ports) => new KvService(ports) };
 }
 
-export function apiServerPlan(options: ApiServerOptions): ProcessPlan {
-  return { name: API_SERVER, role: 'apiserver', start: (ports) => new ApiServer(ports, options) };
+export function apiServerPlan(options: ApiServerOptions, name: string = API_SERVER): ProcessPlan {
+  return { name, role: 'apiserver', start: (ports) => new ApiServer(ports, options) };
 }
 
 export function schedulerPlan(

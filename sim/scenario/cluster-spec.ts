@@ -22,6 +22,7 @@ export function clusterSpecOf(cluster: Scenario['spec']['cluster']): SimClusterS
   return {
     ...(Object.keys(ranges).length === 0 ? {} : { apiServer: { ranges } }),
     store: { members: cluster.store?.members ?? 1, inMemory: cluster.store?.inMemory ?? false },
+    ...(cluster.controlPlane === undefined ? {} : { controlPlane: cluster.controlPlane }),
     ...(net === undefined
       ? {}
       : {

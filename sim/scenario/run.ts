@@ -2,7 +2,8 @@ import type { Node } from '../../core/api/node-types.ts';
 import type { Pod } from '../../core/api/pod-types.ts';
 import { isSelectorError, parseSelector } from '../../core/api/selectors.ts';
 import { issueClientCredential } from '../../core/apiserver/authn/client-credential.ts';
-import { ADMIN_IDENTITY } from '../../core/cluster/identities.ts';
+import { ApiServerBalancer } from '../../core/cluster/api-balancer.ts';
+import { ADMIN_IDENTITY, API_SERVER } from '../../core/cluster/identities.ts';
 import { ApiClient, DEFAULT_API_CLIENT } from '../../core/client/api-client.ts';
 import { Informer } from '../../core/client/informer.ts';
 import { createObject, performAction, type ActionContext, type Rejection } from './actions.ts';
@@ -206,10 +207,19 @@ export function startScenario(scenario: Scenario, options: RunOptions): Scenario
   const rejections: Rejection[] = [];
 
   sim.spawnProcess(RUNNER, (ports) => {
-    const api = new ApiClient(ports.transport, layout.apiServer, {
-      ...DEFAULT_API_CLIENT,
-      credential: issueClientCredential(SIM_HOST.signer, ADMIN_IDENTITY),
-    });
+    // With several API servers the runner, like every client, goes through the load balancer.
+    const transport =
+      layout.apiServers.length > 1
+        ? new ApiServerBalancer(ports.transport, API_SERVER, layout.apiServers)
+        : ports.transport;
+    const api = new ApiClient(
+      transport,
+      layout.apiServers.length > 1 ? API_SERVER : layout.apiServer,
+      {
+        ...DEFAULT_API_CLIENT,
+        credential: issueClientCredential(SIM_HOST.signer, ADMIN_IDENTITY),
+      },
+    );
     const ctx: ActionContext = {
       api,
       ports,

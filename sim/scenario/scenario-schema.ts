@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { isLabelValue, isQualifiedName } from '../../core/api/content-checks.ts';
 import { definitionFor, DEFINITIONS } from '../../core/api/kinds/index.ts';
 import { isQuantityError, parseQuantity } from '../../core/api/quantity.ts';
+import { MAX_CONTROL_PLANE_REPLICAS } from '../../core/cluster/assembly.ts';
 import { duration, obj } from './schema.ts';
 
 const str = z.string();
@@ -153,6 +154,8 @@ const serviceNetwork = obj({
   nodePortRange: str.optional().describe('--service-node-port-range: where node ports come from'),
 }).describe('Where Services take values from');
 
+const replicas = int.min(1).max(MAX_CONTROL_PLANE_REPLICAS).optional();
+
 const cluster = obj({
   store: obj({
     members: int
@@ -166,6 +169,19 @@ const cluster = obj({
   })
     .optional()
     .describe('The etcd-like store'),
+  controlPlane: obj({
+    apiServers: replicas.describe(
+      'API servers apiserver-0 ... over the same store, reached through a client-side load balancer (default 1: apiserver)',
+    ),
+    schedulers: replicas.describe(
+      'Schedulers scheduler-0 ...; several run with leader election, one acting (default 1: scheduler)',
+    ),
+    controllerManagers: replicas.describe(
+      'Controller managers controller-manager-0 ...; several run with leader election, one acting (default 1: controller-manager)',
+    ),
+  })
+    .optional()
+    .describe('How many of each control-plane component run'),
   network: network.optional(),
   podNetwork: podNetwork.optional(),
   serviceNetwork: serviceNetwork.optional(),
