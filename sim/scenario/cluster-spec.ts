@@ -2,9 +2,10 @@
  * The cluster a scenario describes, in the terms of the cluster assembly (core/cluster): the
  * scenario loader checks it with the assembly's own rules, the runner builds it.
  */
-import { checkClusterSpec } from '../../core/cluster/assembly.ts';
+import { checkClusterSpec, planCluster } from '../../core/cluster/assembly.ts';
+import { API_SERVER } from '../../core/cluster/identities.ts';
 import { DEFAULT_POD_NETWORK } from '../../core/cluster/pod-network.ts';
-import type { SimClusterSpec } from '../cluster.ts';
+import { SIM_HOST, type SimClusterSpec } from '../cluster.ts';
 import type { Scenario } from './scenario.ts';
 
 const US_PER_SECOND = 1_000_000;
@@ -65,4 +66,15 @@ export function clusterProblems(cluster: Scenario['spec']['cluster']): string[] 
       .replace(/nodePools\[(\d+)\]/g, 'spec.cluster.nodes[$1]')
       .replace(/^apiServer: /, 'serviceNetwork: '),
   );
+}
+
+/**
+ * The names of every process the cluster starts, and the API address (a valid cluster only).
+ * Nothing starts: the assembly only plans.
+ */
+export function processNames(cluster: Scenario['spec']['cluster']): string[] {
+  return [
+    API_SERVER,
+    ...planCluster(clusterSpecOf(cluster), SIM_HOST).processes.map((p) => p.name),
+  ];
 }

@@ -10,6 +10,7 @@ import { createObject, performAction, type ActionContext, type Rejection } from 
 import type { ClusterLayout, NodeProcess } from '../../core/cluster/assembly.ts';
 import { buildCluster, SIM_HOST } from '../cluster.ts';
 import { clusterSpecOf } from './cluster-spec.ts';
+import { StoreMembers } from './membership.ts';
 import { TrafficGenerator, type TrafficReport, type TrafficView } from './traffic.ts';
 import { applyFault, type Fault } from '../faults.ts';
 import { DEFAULT_LINK, type LinkOptions } from '../network.ts';
@@ -20,6 +21,7 @@ import {
   type Expectation,
   type PodExpectation,
   type Scenario,
+  type ScenarioAction,
   type ScenarioFault,
 } from './scenario.ts';
 
@@ -197,6 +199,7 @@ export function startScenario(scenario: Scenario, options: RunOptions): Scenario
     ...clusterSpecOf(spec.cluster),
     ...(options.explain === undefined ? {} : { scheduler: { explain: options.explain } }),
   });
+  const members = new StoreMembers(sim, spec.cluster.store?.members ?? 1);
   checkProcessNames(scenario, sim);
   checkTrafficNodes(scenario, layout.nodes);
   const generators: TrafficGenerator[] = [];
@@ -220,6 +223,20 @@ export function startScenario(scenario: Scenario, options: RunOptions): Scenario
         credential: issueClientCredential(SIM_HOST.signer, ADMIN_IDENTITY),
       },
     );
+    const changeMembership = async (c: ActionContext, a: ScenarioAction): Promise<void> => {
+      const change = a.membership;
+      if (change === undefined) return;
+      const refused = await members.change(c.ports, change);
+      if (refused === undefined) return;
+      const name = change.kind === 'replace' ? change.by.address : change.peer.address;
+      c.reject({
+        action: `member ${change.kind}`,
+        target: `store member ${name}`,
+        source: a.source,
+        status: 0,
+        message: refused,
+      });
+    };
     const ctx: ActionContext = {
       api,
       ports,
@@ -230,11 +247,11 @@ export function startScenario(scenario: Scenario, options: RunOptions): Scenario
     });
     for (const action of spec.actions) {
       sim.at(action.at, () =>
-        ports.spawn(async () =>
-          action.fault === undefined
-            ? performAction(ctx, action)
-            : applyFault(sim, toFault(action.fault, link)),
-        ),
+        ports.spawn(async () => {
+          if (action.fault !== undefined) return applyFault(sim, toFault(action.fault, link));
+          if (action.membership !== undefined) return changeMembership(ctx, action);
+          return performAction(ctx, action);
+        }),
       );
     }
     // The runner observes the cluster like any client: through informers on pods and nodes.
@@ -338,6 +355,12 @@ function checkTrafficNodes(scenario: Scenario, nodes: readonly string[]): void {
 function checkProcessNames(scenario: Scenario, sim: Simulation): void {
   const known = new Set(sim.processNames());
   known.add(RUNNER);
+  // Store members a membership change starts during the run.
+  for (const a of scenario.spec.actions) {
+    const m = a.membership;
+    if (m?.kind === 'add') known.add(m.peer.address);
+    if (m?.kind === 'replace') known.add(m.by.address);
+  }
   const problems: string[] = [];
   (scenario.spec.actions ?? []).forEach((a, i) => {
     if (a.fault === undefined) return;

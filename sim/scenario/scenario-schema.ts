@@ -295,6 +295,33 @@ const scaleAction = obj({
   replicas: int.min(0),
 }).describe('kubectl scale');
 
+const memberName = str.describe('A store member: etcd-0 ..., or one an earlier add named');
+
+/**
+ * A store membership change, as an operator makes it with etcdctl member add / promote /
+ * remove (the store fuzzer's machinery): a new member is started as soon as it is added.
+ */
+const memberAction = z
+  .discriminatedUnion('kind', [
+    obj({
+      kind: z.literal('add'),
+      name: str.describe("The new member's process name (not taken by any process)"),
+      learner: bool
+        .optional()
+        .describe('Add as a non-voting learner, promoted later (etcdctl member add --learner)'),
+    }).describe('etcdctl member add, then the new member starts and catches up from the leader'),
+    obj({ kind: z.literal('promote'), name: memberName }).describe(
+      'etcdctl member promote: a learner becomes a voter once it is in sync',
+    ),
+    obj({ kind: z.literal('remove'), name: memberName }).describe('etcdctl member remove'),
+    obj({
+      kind: z.literal('replace'),
+      name: memberName,
+      by: str.describe("The new member's process name"),
+    }).describe('Adds a new voter, starts it, then removes the old member'),
+  ])
+  .describe('A store membership change: add, promote, remove or replace');
+
 /** The effects an action may have; it has exactly one. */
 export const ACTION_EFFECTS = [
   'fault',
@@ -308,6 +335,7 @@ export const ACTION_EFFECTS = [
   'taint',
   'label',
   'restart',
+  'member',
 ] as const;
 
 const action = obj({
@@ -326,6 +354,7 @@ const action = obj({
   label: labelAction.optional(),
   restart: restartAction.optional(),
   scale: scaleAction.optional(),
+  member: memberAction.optional(),
 }).describe(`At a virtual time, exactly one of ${ACTION_EFFECTS.join(', ')}`);
 
 const podExpectation = obj({
@@ -400,6 +429,7 @@ export type ScenarioFault = z.output<typeof fault>;
 export type PodExpectation = z.output<typeof podExpectation>;
 export type Expectation = z.output<typeof expectation>;
 export type TrafficSpec = z.output<typeof trafficSpec>;
+export type MemberAction = z.output<typeof memberAction>;
 
 /** The JSON Schema (2020-12) of scenario files, as `ksim schema` prints it. */
 export function scenarioJsonSchema(): Record<string, unknown> {

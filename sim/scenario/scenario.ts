@@ -18,7 +18,8 @@ import {
   type TaintSpec,
   type TrafficSpec,
 } from './scenario-schema.ts';
-import { clusterProblems, clusterSpecOf, nodeNames } from './cluster-spec.ts';
+import { planMembership, type MembershipChange, type MembershipPlan } from './membership.ts';
+import { clusterProblems, clusterSpecOf, nodeNames, processNames } from './cluster-spec.ts';
 import { readManifests, YamlSource, type Manifest } from './manifests.ts';
 
 type RawAction = NonNullable<RawScenario['spec']['actions']>[number];
@@ -26,6 +27,8 @@ type RawAction = NonNullable<RawScenario['spec']['actions']>[number];
 /** An action, its `apply` resolved to the manifests it applies (a file may hold several). */
 export type ScenarioAction = Omit<RawAction, 'apply'> & {
   readonly apply?: readonly Manifest[];
+  /** A `member` action with its members' Raft ids resolved. */
+  readonly membership?: MembershipChange;
   /** Where the action is written, for messages during the run. */
   readonly source: string;
 };
@@ -84,9 +87,15 @@ export function parseScenario(
   const errors: SchemaError[] = checked.ok ? [] : checked.errors;
   const scenario = checked.ok ? checked.value : undefined;
   checkActions(raw, errors);
+  let membership: MembershipPlan | undefined;
   if (errors.length === 0 && scenario !== undefined) {
     const cluster = clusterProblems(scenario.spec.cluster);
     for (const message of cluster) errors.push({ path: ['spec', 'cluster'], message });
+    if (cluster.length === 0) {
+      membership = planMembership(scenario.spec, processNames(scenario.spec.cluster));
+      for (const [i, message] of membership.problems)
+        errors.push({ path: ['spec', 'actions', i, 'member'], message });
+    }
   }
   if (errors.length > 0 || scenario === undefined) {
     throw new ScenarioError(
@@ -100,7 +109,13 @@ export function parseScenario(
     objectFiles: options.objectFiles ?? [],
   });
   if (resolved.problems.length > 0) throw new ScenarioError(file, resolved.problems);
-  return resolved.scenario;
+  const changes = membership?.changes ?? new Map<number, MembershipChange>();
+  const spec = resolved.scenario.spec;
+  const actions = spec.actions.map((a, i) => {
+    const change = changes.get(i);
+    return change === undefined ? a : { ...a, membership: change };
+  });
+  return { ...resolved.scenario, spec: { ...spec, actions } };
 }
 
 /**

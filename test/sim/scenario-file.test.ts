@@ -76,7 +76,7 @@ describe('scenario files', () => {
     );
     const got = problems(text).join('\n');
     expect(got).toMatch(
-      /spec\.actions\[0\]: an action needs exactly one of fault, apply, delete, scale, patch, cordon, uncordon, drain, taint, label, restart \(got none\)/,
+      /spec\.actions\[0\]: an action needs exactly one of fault, apply, delete, scale, patch, cordon, uncordon, drain, taint, label, restart, member \(got none\)/,
     );
     expect(got).toMatch(/spec\.actions\[1\]\.at: is after the end of the scenario/);
     expect(got).toMatch(/spec\.actions\[2\]\.fault\.kind: expected one of crash, restart/);
