@@ -108,6 +108,11 @@ export interface NodePool<M = unknown> {
   /** Merged over the kubelet's DEFAULT_CAPACITY. */
   readonly capacity?: Readonly<Record<string, string>>;
   readonly labels?: Readonly<Record<string, string>>;
+  /**
+   * Labels of single nodes, merged over `labels`: entry i for node `namePrefix-(i+1)` (zones
+   * or instance types that vary across a pool).
+   */
+  readonly nodeLabels?: readonly Readonly<Record<string, string>>[];
   /** Kubelet settings beyond name, pod range, capacity and labels. */
   readonly kubelet?: Omit<
     Partial<KubeletOptions>,
@@ -234,7 +239,9 @@ export function planCluster<M>(spec: ClusterSpec<M>, host: ClusterHost<M>): Clus
     for (let i = 1; i <= pool.count; i++) {
       const nodeName = `${pool.namePrefix}-${i}`;
       const identity = nodeIdentity(nodeName, nodePodCIDR(net, nodes.length));
-      processes.push(nodePlan(identity, pool, host, net.clusterCIDR));
+      const own = pool.nodeLabels?.[i - 1];
+      const node = own === undefined ? pool : { ...pool, labels: { ...pool.labels, ...own } };
+      processes.push(nodePlan(identity, node, host, net.clusterCIDR));
       nodes.push(nodeName);
     }
   }

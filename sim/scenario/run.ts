@@ -9,7 +9,8 @@ import { Informer } from '../../core/client/informer.ts';
 import { createObject, performAction, type ActionContext, type Rejection } from './actions.ts';
 import type { ClusterLayout, NodeProcess } from '../../core/cluster/assembly.ts';
 import { buildCluster, SIM_HOST } from '../cluster.ts';
-import { clusterSpecOf } from './cluster-spec.ts';
+import { clusterSpecOf, groupMembers } from './cluster-spec.ts';
+import { assert } from '../../core/util/assert.ts';
 import { StoreMembers } from './membership.ts';
 import { TrafficGenerator, type TrafficReport, type TrafficView } from './traffic.ts';
 import { applyFault, type Fault } from '../faults.ts';
@@ -199,6 +200,7 @@ export function startScenario(scenario: Scenario, options: RunOptions): Scenario
     ...clusterSpecOf(spec.cluster),
     ...(options.explain === undefined ? {} : { scheduler: { explain: options.explain } }),
   });
+  setGroupLinks(sim, spec.cluster, link);
   const members = new StoreMembers(sim, spec.cluster.store?.members ?? 1);
   checkProcessNames(scenario, sim);
   checkTrafficNodes(scenario, layout.nodes);
@@ -332,6 +334,32 @@ export function startScenario(scenario: Scenario, options: RunOptions): Scenario
     };
   };
   return { sim, layout, durationUs, finish };
+}
+
+/**
+ * spec.cluster.network.between: the link of every pair of processes across (or within) two
+ * groups, both ways, over the default link; a later entry wins.
+ */
+function setGroupLinks(
+  sim: Simulation,
+  cluster: Scenario['spec']['cluster'],
+  base: LinkOptions,
+): void {
+  for (const between of cluster.network?.between ?? []) {
+    const link = linkFrom(base, between);
+    const [a = [], b = []] = between.groups.map((g) => {
+      const members = groupMembers(cluster, g);
+      assert(typeof members !== 'string', `checked at load: ${String(members)}`);
+      return members;
+    });
+    for (const from of a) {
+      for (const to of b) {
+        if (from === to) continue;
+        sim.network.setLink(from, to, link);
+        sim.network.setLink(to, from, link);
+      }
+    }
+  }
 }
 
 /** Traffic from or to a node the cluster does not have is a scenario error. */

@@ -100,13 +100,57 @@ const latency = obj({
   max: duration.describe('Longest delivery time'),
 }).describe('Uniform latency in [min, max]');
 
+const processGroup = str.describe(
+  "control-plane (store, API servers, schedulers, controller managers, metrics-server), a node pool's namePrefix, or label=value (the nodes with that label)",
+);
+
+/** The link between two groups of processes (a zone and another, say), both ways. */
+const groupLink = obj({
+  groups: z
+    .array(processGroup)
+    .min(2)
+    .max(2)
+    .describe('Two groups; the same one twice sets the links within it'),
+  latency: latency.optional(),
+  lossProbability: probability.optional(),
+  duplicateProbability: probability.optional(),
+}).describe('The link model between two groups of processes, both ways (cross-zone latency)');
+
 const network = obj({
   latency: latency.optional(),
   lossProbability: probability.optional().describe('Each message is lost with this probability'),
   duplicateProbability: probability
     .optional()
     .describe('Each message is delivered twice with this probability'),
-}).describe('The default link model between processes');
+  between: z
+    .array(groupLink)
+    .optional()
+    .describe('Links between groups of processes, over the default; a later entry wins'),
+}).describe('The default link model between processes, and between groups of them');
+
+/**
+ * A label's value on a pool's nodes: the same on every node, taken in turn from a list, or
+ * spread by weight (smooth weighted round robin, so any prefix of the pool is as close to the
+ * weights as whole nodes allow).
+ */
+const labelValue = z.union(
+  [
+    str,
+    obj({ roundRobin: z.array(str).min(1).describe('Node i takes value i mod n') }),
+    obj({
+      weighted: z
+        .record(z.string(), z.number().int().min(1))
+        .refine((w) => Object.keys(w).length > 0, { error: 'needs at least one value' })
+        .describe('Values and their whole-number weights'),
+    }),
+  ],
+  {
+    error: (iss) =>
+      iss.code === 'invalid_union' && iss.input !== undefined
+        ? `expected a label value, {roundRobin: [a, b]} or {weighted: {a: 2, b: 1}}, got ${JSON.stringify(iss.input)}`
+        : undefined,
+  },
+);
 
 const nodePool = obj({
   namePrefix: str
@@ -117,7 +161,12 @@ const nodePool = obj({
     .record(z.string(), quantity)
     .optional()
     .describe("Merged over the kubelet's default capacity: cpu, memory, pods, ..."),
-  labels: z.record(z.string(), str).optional().describe("Labels of the pool's Node objects"),
+  labels: z
+    .record(z.string(), labelValue)
+    .optional()
+    .describe(
+      "Labels of the pool's Node objects: a value, or values spread over the nodes ({roundRobin: [a, b, c]} or {weighted: {a: 2, b: 1}})",
+    ),
   imagePullSeconds: z
     .number()
     .min(0)
@@ -430,6 +479,8 @@ export type PodExpectation = z.output<typeof podExpectation>;
 export type Expectation = z.output<typeof expectation>;
 export type TrafficSpec = z.output<typeof trafficSpec>;
 export type MemberAction = z.output<typeof memberAction>;
+export type LabelValue = z.output<typeof labelValue>;
+export type GroupLink = z.output<typeof groupLink>;
 
 /** The JSON Schema (2020-12) of scenario files, as `ksim schema` prints it. */
 export function scenarioJsonSchema(): Record<string, unknown> {

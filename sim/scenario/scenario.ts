@@ -19,7 +19,13 @@ import {
   type TrafficSpec,
 } from './scenario-schema.ts';
 import { planMembership, type MembershipChange, type MembershipPlan } from './membership.ts';
-import { clusterProblems, clusterSpecOf, nodeNames, processNames } from './cluster-spec.ts';
+import {
+  clusterProblems,
+  clusterSpecOf,
+  groupMembers,
+  nodeNames,
+  processNames,
+} from './cluster-spec.ts';
 import { readManifests, YamlSource, type Manifest } from './manifests.ts';
 
 type RawAction = NonNullable<RawScenario['spec']['actions']>[number];
@@ -92,6 +98,15 @@ export function parseScenario(
     const cluster = clusterProblems(scenario.spec.cluster);
     for (const message of cluster) errors.push({ path: ['spec', 'cluster'], message });
     if (cluster.length === 0) {
+      (scenario.spec.cluster.network?.between ?? []).forEach((link, i) =>
+        link.groups.forEach((group, j) => {
+          const members = groupMembers(scenario.spec.cluster, group);
+          if (typeof members === 'string') {
+            const path = ['spec', 'cluster', 'network', 'between', i, 'groups', j];
+            errors.push({ path, message: members });
+          }
+        }),
+      );
       membership = planMembership(scenario.spec, processNames(scenario.spec.cluster));
       for (const [i, message] of membership.problems)
         errors.push({ path: ['spec', 'actions', i, 'member'], message });

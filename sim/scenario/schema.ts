@@ -35,6 +35,8 @@ function issueMessage(iss: z.core.$ZodRawIssue): string | undefined {
       return `expected ${expected}, got ${typeName(input)}`;
     }
     case 'too_small':
+      if (iss.origin === 'array' && Array.isArray(input))
+        return `needs at least ${iss.minimum} ${iss.minimum === 1 ? 'item' : 'items'}, got ${input.length}`;
       if (iss.origin !== 'number') return undefined;
       return `must be ${iss.inclusive === false ? '>' : '>='} ${iss.minimum}, got ${String(input)}`;
     case 'too_big':
