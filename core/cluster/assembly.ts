@@ -178,7 +178,10 @@ export interface ClusterSpec<M = unknown> {
 /** Names of the processes a cluster runs, for faults and for reports. */
 export interface ClusterLayout {
   readonly store: readonly string[];
-  /** The address clients use for the API: with several API servers, the first of them. */
+  /**
+   * The API server of a client that does not balance (`ksim serve`'s HTTP front): with several,
+   * the first. Cluster processes reach several through the load balancer at API_SERVER.
+   */
   readonly apiServer: string;
   /** Every API server process. */
   readonly apiServers: readonly string[];
@@ -221,6 +224,7 @@ export function planCluster<M>(spec: ClusterSpec<M>, host: ClusterHost<M>): Clus
     ...(metrics === false ? {} : { aggregated: [METRICS_API] }),
   };
   for (const name of names.apiServers) processes.push(apiServerPlan(apiServer, name));
+  // Several of a component: one acts, the others stand by (their options may tune the election).
   const standby = { leaderElection: true };
   const scheduler = spec.scheduler === false ? {} : (spec.scheduler ?? {});
   for (const name of names.schedulers) {
