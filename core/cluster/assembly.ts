@@ -44,10 +44,12 @@ import {
   METRICS_SERVER,
   METRICS_SERVER_IDENTITY,
   nodeClientIdentity,
+  replicaNames,
   SCHEDULER,
   SCHEDULER_IDENTITY,
   storeMemberName,
 } from './identities.ts';
+import { balancedPorts } from './api-balancer.ts';
 import {
   checkPodNetwork,
   DEFAULT_POD_NETWORK,
@@ -106,6 +108,11 @@ export interface NodePool<M = unknown> {
   /** Merged over the kubelet's DEFAULT_CAPACITY. */
   readonly capacity?: Readonly<Record<string, string>>;
   readonly labels?: Readonly<Record<string, string>>;
+  /**
+   * Labels of single nodes, merged over `labels`: entry i for node `namePrefix-(i+1)` (zones
+   * or instance types that vary across a pool).
+   */
+  readonly nodeLabels?: readonly Readonly<Record<string, string>>[];
   /** Kubelet settings beyond name, pod range, capacity and labels. */
   readonly kubelet?: Omit<
     Partial<KubeletOptions>,
@@ -130,6 +137,21 @@ export interface StoreSpec {
   readonly tuning?: StoreMemberTuning;
 }
 
+/**
+ * How many of each control-plane component run. One of a kind keeps its plain name
+ * (`apiserver`, `scheduler`, `controller-manager`); several are numbered (`scheduler-0`, ...).
+ * Several schedulers or controller managers run with leader election, so one acts and the
+ * others stand by; several API servers serve the same store, and every other process reaches
+ * them through a client-side load balancer (api-balancer.ts) at the one API address.
+ */
+export interface ControlPlaneReplicas {
+  readonly apiServers?: number;
+  readonly schedulers?: number;
+  readonly controllerManagers?: number;
+}
+
+export const MAX_CONTROL_PLANE_REPLICAS = 7;
+
 /** What a cluster's API server is told about access; the key comes from the host. */
 export type ClusterAccess = Omit<AccessOptions, 'signer' | 'authorization'>;
 
@@ -149,14 +171,26 @@ export interface ClusterSpec<M = unknown> {
   readonly metricsServer?: Partial<MetricsServerOptions> | false;
   readonly nodePools: readonly NodePool<M>[];
   readonly podNetwork?: PodNetwork;
+  /** Default: one of each. */
+  readonly controlPlane?: ControlPlaneReplicas;
 }
 
 /** Names of the processes a cluster runs, for faults and for reports. */
 export interface ClusterLayout {
   readonly store: readonly string[];
+  /**
+   * The API server of a client that does not balance (`ksim serve`'s HTTP front): with several,
+   * the first. Cluster processes reach several through the load balancer at API_SERVER.
+   */
   readonly apiServer: string;
+  /** Every API server process. */
+  readonly apiServers: readonly string[];
+  /** The first scheduler, if any. */
   readonly scheduler: string | undefined;
+  readonly schedulers: readonly string[];
+  /** The first controller manager, if any. */
   readonly controllerManager: string | undefined;
+  readonly controllerManagers: readonly string[];
   readonly metricsServer: string | undefined;
   readonly nodes: readonly string[];
 }
@@ -182,17 +216,25 @@ export function planCluster<M>(spec: ClusterSpec<M>, host: ClusterHost<M>): Clus
   const storeNames = store.map((p) => p.name);
   const signer = host.signer;
   const metrics = metricsServerOptions(spec);
-  processes.push(
-    apiServerPlan({
-      ...spec.apiServer,
-      storeMembers: storeNames,
-      access: { ...spec.apiServer?.access, signer, authorization: 'Node,RBAC' },
-      ...(metrics === false ? {} : { aggregated: [METRICS_API] }),
-    }),
-  );
-  if (spec.scheduler !== false) processes.push(schedulerPlan(spec.scheduler ?? {}, signer));
-  if (spec.controllerManager !== false) {
-    processes.push(controllerManagerPlan(spec.controllerManager ?? {}, signer));
+  const names = controlPlaneProcessNames(spec);
+  const apiServer = {
+    ...spec.apiServer,
+    storeMembers: storeNames,
+    access: { ...spec.apiServer?.access, signer, authorization: 'Node,RBAC' as const },
+    ...(metrics === false ? {} : { aggregated: [METRICS_API] }),
+  };
+  for (const name of names.apiServers) processes.push(apiServerPlan(apiServer, name));
+  // Several of a component: one acts, the others stand by (their options may tune the election).
+  const standby = { leaderElection: true };
+  const scheduler = spec.scheduler === false ? {} : (spec.scheduler ?? {});
+  for (const name of names.schedulers) {
+    const options = names.schedulers.length > 1 ? { ...standby, ...scheduler } : scheduler;
+    processes.push(schedulerPlan(options, signer, name));
+  }
+  const manager = spec.controllerManager === false ? {} : (spec.controllerManager ?? {});
+  for (const name of names.controllerManagers) {
+    const options = names.controllerManagers.length > 1 ? { ...standby, ...manager } : manager;
+    processes.push(controllerManagerPlan(options, signer, name));
   }
   if (metrics !== false) processes.push(metricsServerPlan(metrics, signer));
   const net = spec.podNetwork ?? DEFAULT_POD_NETWORK;
@@ -201,21 +243,57 @@ export function planCluster<M>(spec: ClusterSpec<M>, host: ClusterHost<M>): Clus
     for (let i = 1; i <= pool.count; i++) {
       const nodeName = `${pool.namePrefix}-${i}`;
       const identity = nodeIdentity(nodeName, nodePodCIDR(net, nodes.length));
-      processes.push(nodePlan(identity, pool, host, net.clusterCIDR));
+      const own = pool.nodeLabels?.[i - 1];
+      const node = own === undefined ? pool : { ...pool, labels: { ...pool.labels, ...own } };
+      processes.push(nodePlan(identity, node, host, net.clusterCIDR));
       nodes.push(nodeName);
     }
   }
   return {
-    processes,
+    processes: behindBalancer(processes, names.apiServers),
     layout: {
       store: storeNames,
-      apiServer: API_SERVER,
-      scheduler: spec.scheduler === false ? undefined : SCHEDULER,
-      controllerManager: spec.controllerManager === false ? undefined : CONTROLLER_MANAGER,
+      apiServer: names.apiServers[0] as string,
+      apiServers: names.apiServers,
+      scheduler: names.schedulers[0],
+      schedulers: names.schedulers,
+      controllerManager: names.controllerManagers[0],
+      controllerManagers: names.controllerManagers,
       metricsServer: metrics === false ? undefined : METRICS_SERVER,
       nodes,
     },
   };
+}
+
+/** The control plane's process names, by kind. */
+function controlPlaneProcessNames<M>(spec: ClusterSpec<M>): {
+  apiServers: string[];
+  schedulers: string[];
+  controllerManagers: string[];
+} {
+  const replicas = spec.controlPlane ?? {};
+  return {
+    apiServers: replicaNames(API_SERVER, replicas.apiServers ?? 1),
+    schedulers: spec.scheduler === false ? [] : replicaNames(SCHEDULER, replicas.schedulers ?? 1),
+    controllerManagers:
+      spec.controllerManager === false
+        ? []
+        : replicaNames(CONTROLLER_MANAGER, replicas.controllerManagers ?? 1),
+  };
+}
+
+/**
+ * With several API servers, every process but the store members and the API servers reaches
+ * the API through the load balancer at the one API address (API_SERVER), as components do
+ * through a control-plane endpoint. One API server is that address itself.
+ */
+function behindBalancer(plans: ProcessPlan[], apiServers: readonly string[]): ProcessPlan[] {
+  if (apiServers.length <= 1) return plans;
+  return plans.map((p) =>
+    p.role === 'store' || p.role === 'apiserver'
+      ? p
+      : { ...p, start: (ports) => p.start(balancedPorts(ports, API_SERVER, apiServers)) },
+  );
 }
 
 /** Everything wrong with a spec, each naming the field. */
@@ -228,6 +306,13 @@ export function checkClusterSpec<M>(spec: ClusterSpec<M>): string[] {
     );
   } else if (inMemory === true && members !== 1) {
     problems.push(`an in-memory store has exactly one member, not ${members}`);
+  }
+  for (const [field, count] of Object.entries(spec.controlPlane ?? {})) {
+    if (!Number.isInteger(count) || count < 1 || count > MAX_CONTROL_PLANE_REPLICAS) {
+      problems.push(
+        `controlPlane.${field} must be an integer from 1 to ${MAX_CONTROL_PLANE_REPLICAS}, got ${count}`,
+      );
+    }
   }
   const names = new Map<string, string>();
   const controlPlane = controlPlaneNames(spec);
@@ -262,7 +347,21 @@ export function checkClusterSpec<M>(spec: ClusterSpec<M>): string[] {
 function controlPlaneNames<M>(spec: ClusterSpec<M>): string[] {
   const members = spec.store.inMemory === true ? 1 : spec.store.members;
   const store = Array.from({ length: Math.max(0, members) }, (_, i) => storeMemberName(i));
-  return [...store, API_SERVER, SCHEDULER, CONTROLLER_MANAGER, METRICS_SERVER];
+  const replicas = spec.controlPlane ?? {};
+  const counted = (base: string, count: number | undefined): string[] =>
+    Number.isInteger(count ?? 1) && (count ?? 1) >= 1 ? replicaNames(base, count ?? 1) : [];
+  return [
+    ...store,
+    ...new Set([
+      API_SERVER,
+      SCHEDULER,
+      CONTROLLER_MANAGER,
+      ...counted(API_SERVER, replicas.apiServers),
+      ...counted(SCHEDULER, replicas.schedulers),
+      ...counted(CONTROLLER_MANAGER, replicas.controllerManagers),
+    ]),
+    METRICS_SERVER,
+  ];
 }
 
 function isPoolMember(name: string, prefix: string, count: number): boolean {
@@ -292,8 +391,8 @@ export function inMemoryStorePlan(name: string): ProcessPlan {
   return { name, role: 'store', start: (ports) => new KvService(ports) };
 }
 
-export function apiServerPlan(options: ApiServerOptions): ProcessPlan {
-  return { name: API_SERVER, role: 'apiserver', start: (ports) => new ApiServer(ports, options) };
+export function apiServerPlan(options: ApiServerOptions, name: string = API_SERVER): ProcessPlan {
+  return { name, role: 'apiserver', start: (ports) => new ApiServer(ports, options) };
 }
 
 export function schedulerPlan(

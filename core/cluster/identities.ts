@@ -22,6 +22,14 @@ export function storeMemberName(index: number, prefix: string = STORE_MEMBER_PRE
   return `${prefix}-${index}`;
 }
 
+/**
+ * The processes of a component run `count` times: its plain name for one (so one-of-a-kind
+ * clusters keep their names), `<base>-0` ... `<base>-<count-1>` for several.
+ */
+export function replicaNames(base: string, count: number): string[] {
+  return count === 1 ? [base] : Array.from({ length: count }, (_, i) => `${base}-${i}`);
+}
+
 /** The user names upstream's components authenticate as. */
 export const SCHEDULER_USER = 'system:kube-scheduler';
 export const CONTROLLER_MANAGER_USER = 'system:kube-controller-manager';

@@ -13,6 +13,7 @@ import { httpLoad } from './bench/http-load.ts';
 import { benchRealStore } from './bench/real-store.ts';
 import { realStoreCommand } from './real-store-command.ts';
 import { runCommand } from './run-command.ts';
+import { schemaCommand } from './schema-command.ts';
 import { realImageBuildCommand } from './real-image-command.ts';
 
 /** A count: a positive integer (the option is named by commander's message). */
@@ -246,6 +247,15 @@ export async function main(
     .option('--title <title>', 'the report title (default: the trace file name)')
     .action(async (trace: string, opts: { out: string; title?: string }) => {
       exitCode = await reportCommand(trace, opts, out);
+    });
+
+  program
+    .command('schema')
+    .description(
+      'print the JSON Schema of scenario files (for editors: scenarios/scenario.schema.json)',
+    )
+    .action(() => {
+      exitCode = schemaCommand(out);
     });
 
   const real = program

@@ -29,6 +29,7 @@ export interface Rejection {
   readonly target: string;
   /** Where the scenario asks for it: `file:line`. */
   readonly source: string;
+  /** The HTTP status of the final answer; 0 for a store membership change (not HTTP). */
   readonly status: number;
   readonly message: string;
 }

@@ -2,9 +2,11 @@
  * The cluster a scenario describes, in the terms of the cluster assembly (core/cluster): the
  * scenario loader checks it with the assembly's own rules, the runner builds it.
  */
-import { checkClusterSpec } from '../../core/cluster/assembly.ts';
+import { checkClusterSpec, planCluster } from '../../core/cluster/assembly.ts';
+import { API_SERVER } from '../../core/cluster/identities.ts';
 import { DEFAULT_POD_NETWORK } from '../../core/cluster/pod-network.ts';
-import type { SimClusterSpec } from '../cluster.ts';
+import { SIM_HOST, type SimClusterSpec } from '../cluster.ts';
+import type { LabelValue } from './scenario-schema.ts';
 import type { Scenario } from './scenario.ts';
 
 const US_PER_SECOND = 1_000_000;
@@ -22,6 +24,7 @@ export function clusterSpecOf(cluster: Scenario['spec']['cluster']): SimClusterS
   return {
     ...(Object.keys(ranges).length === 0 ? {} : { apiServer: { ranges } }),
     store: { members: cluster.store?.members ?? 1, inMemory: cluster.store?.inMemory ?? false },
+    ...(cluster.controlPlane === undefined ? {} : { controlPlane: cluster.controlPlane }),
     ...(net === undefined
       ? {}
       : {
@@ -34,7 +37,7 @@ export function clusterSpecOf(cluster: Scenario['spec']['cluster']): SimClusterS
       namePrefix: p.namePrefix ?? 'node',
       count: p.count,
       capacity: p.capacity ?? {},
-      labels: p.labels ?? {},
+      ...poolLabels(p.labels ?? {}, p.count),
       ...(p.imagePullSeconds === undefined
         ? {}
         : { machine: { imagePullUs: Math.round(p.imagePullSeconds * US_PER_SECOND) } }),
@@ -64,4 +67,110 @@ export function clusterProblems(cluster: Scenario['spec']['cluster']): string[] 
       .replace(/nodePools\[(\d+)\]/g, 'spec.cluster.nodes[$1]')
       .replace(/^apiServer: /, 'serviceNetwork: '),
   );
+}
+
+/**
+ * The names of every process the cluster starts, and the API address (a valid cluster only).
+ * Nothing starts: the assembly only plans.
+ */
+export function processNames(cluster: Scenario['spec']['cluster']): string[] {
+  return [...new Set([API_SERVER, ...plannedProcesses(cluster)])];
+}
+
+/** The processes the assembly plans for the cluster, in start order. */
+function plannedProcesses(cluster: Scenario['spec']['cluster']): string[] {
+  return planCluster(clusterSpecOf(cluster), SIM_HOST).processes.map((p) => p.name);
+}
+
+/**
+ * A pool's labels as the assembly takes them: those every node has, and per node those that
+ * vary (roundRobin or weighted).
+ */
+function poolLabels(
+  labels: Readonly<Record<string, LabelValue>>,
+  count: number,
+): { labels: Record<string, string>; nodeLabels?: Record<string, string>[] } {
+  const fixed: Record<string, string> = {};
+  const varying: [string, string[]][] = [];
+  for (const [key, v] of Object.entries(labels)) {
+    if (typeof v === 'string') fixed[key] = v;
+    else if ('roundRobin' in v)
+      varying.push([
+        key,
+        Array.from({ length: count }, (_, i) => v.roundRobin[i % v.roundRobin.length] as string),
+      ]);
+    else varying.push([key, weightedSequence(v.weighted, count)]);
+  }
+  if (varying.length === 0) return { labels: fixed };
+  const nodeLabels = Array.from({ length: count }, (_, i) =>
+    Object.fromEntries(varying.map(([key, values]) => [key, values[i] as string])),
+  );
+  return { labels: fixed, nodeLabels };
+}
+
+/**
+ * `count` values by smooth weighted round robin (nginx's): each turn every value gains its
+ * weight, the value with the most is taken and pays the total. Deterministic, and interleaved:
+ * weights {a: 2, b: 1} give a, b, a, a, b, a, ...
+ */
+export function weightedSequence(
+  weights: Readonly<Record<string, number>>,
+  count: number,
+): string[] {
+  const entries = Object.entries(weights);
+  const total = entries.reduce((n, [, w]) => n + w, 0);
+  const current = entries.map(() => 0);
+  const out: string[] = [];
+  for (let i = 0; i < count; i++) {
+    let best = 0;
+    entries.forEach(([, w], j) => {
+      current[j] = (current[j] as number) + w;
+      if ((current[j] as number) > (current[best] as number)) best = j;
+    });
+    current[best] = (current[best] as number) - total;
+    out.push((entries[best] as [string, number])[0]);
+  }
+  return out;
+}
+
+/** Every node's labels, as the assembly gives them to its kubelet. */
+function nodeLabels(cluster: Scenario['spec']['cluster']): Map<string, Record<string, string>> {
+  const out = new Map<string, Record<string, string>>();
+  const names = nodeNames(cluster);
+  let n = 0;
+  for (const pool of clusterSpecOf(cluster).nodePools) {
+    for (let i = 0; i < pool.count; i++) {
+      out.set(names[n++] as string, { ...pool.labels, ...pool.nodeLabels?.[i] });
+    }
+  }
+  return out;
+}
+
+export const CONTROL_PLANE_GROUP = 'control-plane';
+
+/**
+ * The processes of a group of spec.cluster.network.between: the control plane, a node pool by
+ * its namePrefix, or the nodes with a label (`key=value`); a message when it names none.
+ */
+export function groupMembers(
+  cluster: Scenario['spec']['cluster'],
+  group: string,
+): string[] | string {
+  const nodes = nodeLabels(cluster);
+  if (group === CONTROL_PLANE_GROUP) {
+    return plannedProcesses(cluster).filter((n) => !nodes.has(n));
+  }
+  const pool = cluster.nodes.find((p) => (p.namePrefix ?? 'node') === group);
+  if (pool !== undefined) {
+    return Array.from({ length: pool.count }, (_, i) => `${group}-${i + 1}`);
+  }
+  const eq = group.indexOf('=');
+  if (eq > 0) {
+    const [key, value] = [group.slice(0, eq), group.slice(eq + 1)];
+    const found = [...nodes].filter(([, l]) => l[key] === value).map(([n]) => n);
+    if (found.length > 0) return found;
+    return `no node has the label ${group}`;
+  }
+  const pools = cluster.nodes.map((p) => p.namePrefix ?? 'node').join(', ');
+  return `no group named ${JSON.stringify(group)} (${CONTROL_PLANE_GROUP}, a node pool: ${pools}, or label=value)`;
 }

@@ -2,13 +2,16 @@ import type { Node } from '../../core/api/node-types.ts';
 import type { Pod } from '../../core/api/pod-types.ts';
 import { isSelectorError, parseSelector } from '../../core/api/selectors.ts';
 import { issueClientCredential } from '../../core/apiserver/authn/client-credential.ts';
-import { ADMIN_IDENTITY } from '../../core/cluster/identities.ts';
+import { ApiServerBalancer } from '../../core/cluster/api-balancer.ts';
+import { ADMIN_IDENTITY, API_SERVER } from '../../core/cluster/identities.ts';
 import { ApiClient, DEFAULT_API_CLIENT } from '../../core/client/api-client.ts';
 import { Informer } from '../../core/client/informer.ts';
 import { createObject, performAction, type ActionContext, type Rejection } from './actions.ts';
 import type { ClusterLayout, NodeProcess } from '../../core/cluster/assembly.ts';
 import { buildCluster, SIM_HOST } from '../cluster.ts';
-import { clusterSpecOf } from './cluster-spec.ts';
+import { clusterSpecOf, groupMembers } from './cluster-spec.ts';
+import { assert } from '../../core/util/assert.ts';
+import { StoreMembers } from './membership.ts';
 import { TrafficGenerator, type TrafficReport, type TrafficView } from './traffic.ts';
 import { applyFault, type Fault } from '../faults.ts';
 import { DEFAULT_LINK, type LinkOptions } from '../network.ts';
@@ -19,6 +22,7 @@ import {
   type Expectation,
   type PodExpectation,
   type Scenario,
+  type ScenarioAction,
   type ScenarioFault,
 } from './scenario.ts';
 
@@ -199,6 +203,8 @@ export function startScenario(scenario: Scenario, options: RunOptions): Scenario
     ...(options.explain === undefined ? {} : { scheduler: { explain: options.explain } }),
     ...(options.rootCA === undefined ? {} : { controllerManager: { rootCA: options.rootCA } }),
   });
+  setGroupLinks(sim, spec.cluster, link);
+  const members = new StoreMembers(sim, spec.cluster.store?.members ?? 1);
   checkProcessNames(scenario, sim);
   checkTrafficNodes(scenario, layout.nodes);
   const generators: TrafficGenerator[] = [];
@@ -209,10 +215,33 @@ export function startScenario(scenario: Scenario, options: RunOptions): Scenario
   const rejections: Rejection[] = [];
 
   sim.spawnProcess(RUNNER, (ports) => {
-    const api = new ApiClient(ports.transport, layout.apiServer, {
-      ...DEFAULT_API_CLIENT,
-      credential: issueClientCredential(SIM_HOST.signer, ADMIN_IDENTITY),
-    });
+    // With several API servers the runner, like every client, goes through the load balancer.
+    const transport =
+      layout.apiServers.length > 1
+        ? new ApiServerBalancer(ports.transport, API_SERVER, layout.apiServers)
+        : ports.transport;
+    const api = new ApiClient(
+      transport,
+      layout.apiServers.length > 1 ? API_SERVER : layout.apiServer,
+      {
+        ...DEFAULT_API_CLIENT,
+        credential: issueClientCredential(SIM_HOST.signer, ADMIN_IDENTITY),
+      },
+    );
+    const changeMembership = async (c: ActionContext, a: ScenarioAction): Promise<void> => {
+      const change = a.membership;
+      if (change === undefined) return;
+      const refused = await members.change(c.ports, change);
+      if (refused === undefined) return;
+      const name = change.kind === 'replace' ? change.by.address : change.peer.address;
+      c.reject({
+        action: `member ${change.kind}`,
+        target: `store member ${name}`,
+        source: a.source,
+        status: 0,
+        message: refused,
+      });
+    };
     const ctx: ActionContext = {
       api,
       ports,
@@ -223,11 +252,11 @@ export function startScenario(scenario: Scenario, options: RunOptions): Scenario
     });
     for (const action of spec.actions) {
       sim.at(action.at, () =>
-        ports.spawn(async () =>
-          action.fault === undefined
-            ? performAction(ctx, action)
-            : applyFault(sim, toFault(action.fault, link)),
-        ),
+        ports.spawn(async () => {
+          if (action.fault !== undefined) return applyFault(sim, toFault(action.fault, link));
+          if (action.membership !== undefined) return changeMembership(ctx, action);
+          return performAction(ctx, action);
+        }),
       );
     }
     // The runner observes the cluster like any client: through informers on pods and nodes.
@@ -310,6 +339,32 @@ export function startScenario(scenario: Scenario, options: RunOptions): Scenario
   return { sim, layout, durationUs, finish };
 }
 
+/**
+ * spec.cluster.network.between: the link of every pair of processes across (or within) two
+ * groups, both ways, over the default link; a later entry wins.
+ */
+function setGroupLinks(
+  sim: Simulation,
+  cluster: Scenario['spec']['cluster'],
+  base: LinkOptions,
+): void {
+  for (const between of cluster.network?.between ?? []) {
+    const link = linkFrom(base, between);
+    const [a = [], b = []] = between.groups.map((g) => {
+      const members = groupMembers(cluster, g);
+      assert(typeof members !== 'string', `checked at load: ${String(members)}`);
+      return members;
+    });
+    for (const from of a) {
+      for (const to of b) {
+        if (from === to) continue;
+        sim.network.setLink(from, to, link);
+        sim.network.setLink(to, from, link);
+      }
+    }
+  }
+}
+
 /** Traffic from or to a node the cluster does not have is a scenario error. */
 function checkTrafficNodes(scenario: Scenario, nodes: readonly string[]): void {
   const problems: string[] = [];
@@ -331,6 +386,12 @@ function checkTrafficNodes(scenario: Scenario, nodes: readonly string[]): void {
 function checkProcessNames(scenario: Scenario, sim: Simulation): void {
   const known = new Set(sim.processNames());
   known.add(RUNNER);
+  // Store members a membership change starts during the run.
+  for (const a of scenario.spec.actions) {
+    const m = a.membership;
+    if (m?.kind === 'add') known.add(m.peer.address);
+    if (m?.kind === 'replace') known.add(m.by.address);
+  }
   const problems: string[] = [];
   (scenario.spec.actions ?? []).forEach((a, i) => {
     if (a.fault === undefined) return;

@@ -1,335 +1,40 @@
 import { dirname } from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
-import { isLabelValue, isQualifiedName } from '../../core/api/content-checks.ts';
 import {
-  DefinitionCatalog,
   definitionFor,
+  DefinitionCatalog,
   DEFINITIONS,
   type RangeConfig,
 } from '../../core/api/kinds/index.ts';
-import { isQuantityError, parseQuantity } from '../../core/api/quantity.ts';
 import { checkManifest, learnManifest } from '../../core/apiserver/registry/manifest-check.ts';
+import { parseDuration, validate, type SchemaError } from './schema.ts';
 import {
-  any,
-  bool,
-  duration,
-  list,
-  mapOf,
-  num,
-  obj,
-  oneOf,
-  opt,
-  parseDuration,
-  req,
-  str,
-  tagged,
-  type Schema,
-  type SchemaError,
-} from './schema.ts';
-import { clusterProblems, clusterSpecOf, nodeNames } from './cluster-spec.ts';
+  ACTION_EFFECTS,
+  scenarioSchema,
+  type Expectation,
+  type PodExpectation,
+  type RawScenario,
+  type ScenarioFault,
+  type TaintSpec,
+  type TrafficSpec,
+} from './scenario-schema.ts';
+import { planMembership, type MembershipChange, type MembershipPlan } from './membership.ts';
+import {
+  clusterProblems,
+  clusterSpecOf,
+  groupMembers,
+  nodeNames,
+  processNames,
+} from './cluster-spec.ts';
 import { readManifests, YamlSource, type Manifest } from './manifests.ts';
 
-const quantity: Schema<string> = (v, path, errors) => {
-  const s = typeof v === 'number' ? String(v) : v;
-  if (typeof s !== 'string' || isQuantityError(parseQuantity(s))) {
-    errors.push({
-      path,
-      message: `expected a resource quantity such as 500m, 4, 8Gi, got ${JSON.stringify(v)}`,
-    });
-    return undefined;
-  }
-  return s;
-};
-
-const probability = num({ min: 0, max: 1 });
-
-const TAINT_EFFECTS = ['NoSchedule', 'PreferNoSchedule', 'NoExecute'] as const;
-type TaintEffect = (typeof TAINT_EFFECTS)[number];
-const taintEffect = oneOf(...TAINT_EFFECTS);
-
-const taintKey: Schema<string> = (v, path, errors) => {
-  const key = str(v, path, errors);
-  if (key === undefined) return undefined;
-  const bad = isQualifiedName(key);
-  if (bad.length === 0) return key;
-  errors.push({ path, message: `invalid taint key ${JSON.stringify(key)}: ${bad.join('; ')}` });
-  return undefined;
-};
-
-export interface TaintSpec {
-  readonly key: string;
-  readonly value?: string;
-  readonly effect?: TaintEffect;
-}
-
-/**
- * A taint as kubectl taint writes it: `key=value:Effect` or `key:Effect` to add; to remove,
- * also `key` alone (every effect).
- */
-function taintText(effectRequired: boolean): Schema<TaintSpec> {
-  return (v, path, errors) => {
-    const text = str(v, path, errors);
-    if (text === undefined) return undefined;
-    const m = /^([^=:]+)(?:=([^:]*))?(?::(.*))?$/.exec(text);
-    const fail = (why: string): undefined => {
-      errors.push({ path, message: `${why} in ${JSON.stringify(text)}` });
-      return undefined;
-    };
-    if (m === null) return fail('expected key=value:Effect');
-    const [, key = '', value, effect] = m;
-    if (isQualifiedName(key).length > 0) return fail(`invalid taint key ${JSON.stringify(key)}`);
-    if (value !== undefined && isLabelValue(value).length > 0)
-      return fail(`invalid taint value ${JSON.stringify(value)}`);
-    if (effect === undefined && effectRequired)
-      return fail(`a taint needs an effect (${TAINT_EFFECTS.join(', ')})`);
-    if (effect !== undefined && !(TAINT_EFFECTS as readonly string[]).includes(effect))
-      return fail(
-        `unknown effect ${JSON.stringify(effect)} (expected ${TAINT_EFFECTS.join(', ')})`,
-      );
-    return {
-      key,
-      ...(value === undefined ? {} : { value }),
-      ...(effect === undefined ? {} : { effect: effect as TaintEffect }),
-    };
-  };
-}
-
-/** A kind the API server serves; the error lists those it does. */
-const servedKind: Schema<string> = (v, path, errors) => {
-  const kind = str(v, path, errors);
-  if (kind === undefined || definitionFor(kind) !== undefined) return kind;
-  const kinds = [...new Set(DEFINITIONS.map((d) => d.resource.kind))].sort();
-  errors.push({ path, message: `kind ${kind} is not served (served kinds: ${kinds.join(', ')})` });
-  return undefined;
-};
-const processName = str;
-
-const latency = obj({ min: req(duration), max: req(duration) });
-
-const network = obj({
-  latency: opt(latency),
-  lossProbability: opt(probability),
-  duplicateProbability: opt(probability),
-});
-
-const nodePool = obj({
-  /** Nodes are named `<namePrefix>-1` … `<namePrefix>-<count>`. */
-  namePrefix: opt(str),
-  count: req(num({ integer: true, min: 1, max: 100_000 })),
-  capacity: opt(mapOf(quantity)),
-  labels: opt(mapOf(str)),
-  /** Seconds to pull an image the node does not have yet. */
-  imagePullSeconds: opt(num({ min: 0 })),
-  /** The kubelet's --register-with-taints: node.spec.taints from the start. */
-  taints: opt(list(obj({ key: req(taintKey), value: opt(str), effect: req(taintEffect) }))),
-  /** Registered cordoned (the kubelet's --register-schedulable=false). */
-  unschedulable: opt(bool),
-});
-
-/** --cluster-cidr and --node-cidr-mask-size: where each node's pod range comes from. */
-const podNetwork = obj({
-  clusterCIDR: req(str),
-  nodeCIDRMaskSize: opt(num({ integer: true, min: 1, max: 30 })),
-});
-
-/** --service-cluster-ip-range and --service-node-port-range: where Services take values from. */
-const serviceNetwork = obj({
-  clusterIPRange: opt(str),
-  nodePortRange: opt(str),
-});
-
-const cluster = obj({
-  store: opt(obj({ members: opt(num({ integer: true, min: 1, max: 7 })), inMemory: opt(bool) })),
-  network: opt(network),
-  podNetwork: opt(podNetwork),
-  serviceNetwork: opt(serviceNetwork),
-  nodes: req(list(nodePool)),
-});
-
-const fault = tagged('kind', {
-  crash: obj({ kind: req(oneOf('crash')), process: req(processName) }),
-  restart: obj({ kind: req(oneOf('restart')), process: req(processName) }),
-  isolate: obj({ kind: req(oneOf('isolate')), process: req(processName) }),
-  partition: obj({ kind: req(oneOf('partition')), groups: req(list(list(processName))) }),
-  block: obj({ kind: req(oneOf('block')), from: req(processName), to: req(processName) }),
-  heal: obj({ kind: req(oneOf('heal')) }),
-  clog: obj({ kind: req(oneOf('clog')), process: req(processName), duration: req(duration) }),
-  link: obj({
-    kind: req(oneOf('link')),
-    from: opt(processName),
-    to: opt(processName),
-    latency: opt(latency),
-    lossProbability: opt(probability),
-    duplicateProbability: opt(probability),
-  }),
-  'disk-faults': obj({
-    kind: req(oneOf('disk-faults')),
-    process: req(processName),
-    tornWriteProbability: opt(probability),
-    readErrorProbability: opt(probability),
-  }),
-  'wipe-disk': obj({ kind: req(oneOf('wipe-disk')), process: req(processName) }),
-  'clock-jump': obj({
-    kind: req(oneOf('clock-jump')),
-    process: req(processName),
-    by: req(duration),
-    backwards: opt(bool),
-  }),
-  'clock-rate': obj({
-    kind: req(oneOf('clock-rate')),
-    process: req(processName),
-    rate: req(num({ min: 0.001, max: 1000 })),
-  }),
-});
-
-const deleteAction = obj({
-  kind: req(servedKind),
-  namespace: opt(str),
-  name: req(str),
-  propagationPolicy: opt(oneOf('Foreground', 'Background', 'Orphan')),
-  gracePeriodSeconds: opt(num({ integer: true, min: 0 })),
-});
-
-const patchAction = obj({
-  kind: req(servedKind),
-  namespace: opt(str),
-  name: req(str),
-  /** As `kubectl patch --type`: strategic (the default), merge or json. */
-  type: opt(oneOf('strategic', 'merge', 'json')),
-  patch: req(any),
-});
-
-const nodeAction = obj({ node: req(str) });
-
-const taintAction = obj({
-  node: req(str),
-  add: opt(list(taintText(true))),
-  remove: opt(list(taintText(false))),
-});
-
-const labelAction = obj({
-  kind: req(servedKind),
-  namespace: opt(str),
-  name: req(str),
-  set: opt(mapOf(str)),
-  remove: opt(list(str)),
-});
-
-const restartAction = obj({
-  kind: req(oneOf('Deployment', 'DaemonSet', 'StatefulSet')),
-  namespace: opt(str),
-  name: req(str),
-});
-
-/** The effects an action may have; it has exactly one. */
-const ACTION_EFFECTS = [
-  'fault',
-  'apply',
-  'delete',
-  'scale',
-  'patch',
-  'cordon',
-  'uncordon',
-  'drain',
-  'taint',
-  'label',
-  'restart',
-] as const;
-
-const action = obj({
-  at: req(duration),
-  fault: opt(fault),
-  apply: opt(any),
-  delete: opt(deleteAction),
-  patch: opt(patchAction),
-  cordon: opt(nodeAction),
-  uncordon: opt(nodeAction),
-  drain: opt(nodeAction),
-  taint: opt(taintAction),
-  label: opt(labelAction),
-  restart: opt(restartAction),
-  scale: opt(
-    obj({
-      kind: req(oneOf('ReplicaSet', 'Deployment')),
-      namespace: opt(str),
-      name: req(str),
-      replicas: req(num({ integer: true, min: 0 })),
-    }),
-  ),
-});
-
-const podExpectation = obj({
-  namespace: opt(str),
-  labelSelector: opt(str),
-  phase: opt(oneOf('Pending', 'Running', 'Succeeded', 'Failed', 'Unknown')),
-  /** Exactly this many pods match (not counting pods being deleted). */
-  count: req(num({ integer: true, min: 0 })),
-  /** At least this many distinct nodes run them. */
-  minNodes: opt(num({ integer: true, min: 0 })),
-  /** Only pods whose Ready condition is (true) or is not (false) True count. */
-  ready: opt(bool),
-  /** Only pods whose containers restarted at least this many times in all count. */
-  minRestarts: opt(num({ integer: true, min: 0 })),
-});
-
-const expectation = obj({
-  name: opt(str),
-  /**
-   * With `within`: must hold at some check at or before this virtual time (checks run every
-   * virtual second). Without: must hold at the end of the run.
-   */
-  within: opt(duration),
-  pods: req(podExpectation),
-});
-
-/**
- * A service traffic generator: requests at `rate` per second (evenly spaced, or a Poisson
- * process) from a pod on `from.node` (or the node itself with hostNetwork) to a Service's
- * cluster IP and port, or to its node port on `to.nodePortOn`, routed by that node's rules.
- */
-const trafficSpec = obj({
-  name: opt(str),
-  from: req(obj({ node: req(str), hostNetwork: opt(bool) })),
-  to: req(
-    obj({
-      /** namespace/name, or a name in default. */
-      service: req(str),
-      /** The Service port (default: its first). */
-      port: opt(num({ integer: true, min: 1, max: 65535 })),
-      /** Send to this node's address at the port's nodePort instead of the cluster IP. */
-      nodePortOn: opt(str),
-    }),
-  ),
-  rate: req(num({ min: 0.001, max: 10_000 })),
-  arrival: opt(oneOf('constant', 'poisson')),
-  start: opt(duration),
-  stop: opt(duration),
-});
-
-const scenarioSchema = obj({
-  apiVersion: req(oneOf('ksim.io/v1alpha1')),
-  kind: req(oneOf('Scenario')),
-  metadata: req(obj({ name: req(str), description: opt(str) })),
-  spec: req(
-    obj({
-      seed: opt(num({ integer: true, min: 0 })),
-      duration: req(duration),
-      cluster: req(cluster),
-      objects: opt(list(any)),
-      actions: opt(list(action)),
-      expect: opt(list(expectation)),
-      traffic: opt(list(trafficSpec)),
-    }),
-  ),
-});
-
-type Defined<T> = T extends Schema<infer U> ? U : never;
-type RawScenario = Defined<typeof scenarioSchema>;
 type RawAction = NonNullable<RawScenario['spec']['actions']>[number];
 
 /** An action, its `apply` resolved to the manifests it applies (a file may hold several). */
 export type ScenarioAction = Omit<RawAction, 'apply'> & {
   readonly apply?: readonly Manifest[];
+  /** A `member` action with its members' Raft ids resolved. */
+  readonly membership?: MembershipChange;
   /** Where the action is written, for messages during the run. */
   readonly source: string;
 };
@@ -341,11 +46,7 @@ export type Scenario = Omit<RawScenario, 'spec'> & {
     readonly actions: readonly ScenarioAction[];
   };
 };
-export type ScenarioFault = Defined<typeof fault>;
-export type PodExpectation = Defined<typeof podExpectation>;
-export type Expectation = Defined<typeof expectation>;
-export type TrafficSpec = Defined<typeof trafficSpec>;
-export type { Manifest };
+export type { Expectation, Manifest, PodExpectation, ScenarioFault, TaintSpec, TrafficSpec };
 
 export class ScenarioError extends Error {
   override name = 'ScenarioError';
@@ -387,13 +88,29 @@ export function parseScenario(
     );
   }
   const source = new YamlSource(file, doc, lineCounter);
-  const errors: SchemaError[] = [];
   const raw: unknown = doc.toJS();
-  const scenario = scenarioSchema(raw, [], errors);
+  const checked = validate(scenarioSchema, raw);
+  const errors: SchemaError[] = checked.ok ? [] : checked.errors;
+  const scenario = checked.ok ? checked.value : undefined;
   checkActions(raw, errors);
+  let membership: MembershipPlan | undefined;
   if (errors.length === 0 && scenario !== undefined) {
     const cluster = clusterProblems(scenario.spec.cluster);
     for (const message of cluster) errors.push({ path: ['spec', 'cluster'], message });
+    if (cluster.length === 0) {
+      (scenario.spec.cluster.network?.between ?? []).forEach((link, i) =>
+        link.groups.forEach((group, j) => {
+          const members = groupMembers(scenario.spec.cluster, group);
+          if (typeof members === 'string') {
+            const path = ['spec', 'cluster', 'network', 'between', i, 'groups', j];
+            errors.push({ path, message: members });
+          }
+        }),
+      );
+      membership = planMembership(scenario.spec, processNames(scenario.spec.cluster));
+      for (const [i, message] of membership.problems)
+        errors.push({ path: ['spec', 'actions', i, 'member'], message });
+    }
   }
   if (errors.length > 0 || scenario === undefined) {
     throw new ScenarioError(
@@ -407,7 +124,13 @@ export function parseScenario(
     objectFiles: options.objectFiles ?? [],
   });
   if (resolved.problems.length > 0) throw new ScenarioError(file, resolved.problems);
-  return resolved.scenario;
+  const changes = membership?.changes ?? new Map<number, MembershipChange>();
+  const spec = resolved.scenario.spec;
+  const actions = spec.actions.map((a, i) => {
+    const change = changes.get(i);
+    return change === undefined ? a : { ...a, membership: change };
+  });
+  return { ...resolved.scenario, spec: { ...spec, actions } };
 }
 
 /**

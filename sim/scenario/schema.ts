@@ -1,60 +1,97 @@
 /**
- * A small schema language for scenario files: each node checks one value, converts it (a
- * duration string becomes microseconds) and reports errors with the path in the file, so a
- * typo says where it is instead of surfacing as a stack trace deep in a run.
+ * The building blocks of the scenario file's zod schema, and zod's issues in the words of
+ * scenario errors: each names the path in the file and says what was expected and what was
+ * there, so a typo says where it is instead of surfacing as a stack trace deep in a run.
  */
+import { z } from 'zod';
+
 export interface SchemaError {
   readonly path: readonly (string | number)[];
   readonly message: string;
 }
 
-export type Schema<T> = (
-  value: unknown,
-  path: readonly (string | number)[],
-  errors: SchemaError[],
-) => T | undefined;
-
 const typeName = (v: unknown): string =>
   v === null ? 'null' : Array.isArray(v) ? 'list' : typeof v;
 
-export const str: Schema<string> = (v, path, errors) => {
-  if (typeof v === 'string') return v;
-  errors.push({ path, message: `expected a string, got ${typeName(v)}` });
-  return undefined;
+const EXPECTED: Readonly<Record<string, string>> = {
+  string: 'a string',
+  number: 'a number',
+  int: 'an integer',
+  boolean: 'true or false',
+  array: 'a list',
+  object: 'a mapping',
+  record: 'a mapping',
 };
 
-export function num(opts: { integer?: boolean; min?: number; max?: number } = {}): Schema<number> {
-  return (v, path, errors) => {
-    if (typeof v !== 'number' || Number.isNaN(v)) {
-      errors.push({ path, message: `expected a number, got ${typeName(v)}` });
-      return undefined;
+/** A message for one of zod's issues; undefined keeps zod's own. */
+function issueMessage(iss: z.core.$ZodRawIssue): string | undefined {
+  const input: unknown = iss.input;
+  switch (iss.code) {
+    case 'invalid_type': {
+      if (input === undefined) return 'required field is missing';
+      const expected = EXPECTED[iss.expected] ?? iss.expected;
+      if (iss.expected === 'int' && typeof input === 'number')
+        return `expected an integer, got ${input}`;
+      return `expected ${expected}, got ${typeName(input)}`;
     }
-    if (opts.integer && !Number.isInteger(v))
-      errors.push({ path, message: `expected an integer, got ${v}` });
-    else if (opts.min !== undefined && v < opts.min)
-      errors.push({ path, message: `must be >= ${opts.min}, got ${v}` });
-    else if (opts.max !== undefined && v > opts.max)
-      errors.push({ path, message: `must be <= ${opts.max}, got ${v}` });
-    else return v;
-    return undefined;
-  };
+    case 'too_small':
+      if (iss.origin === 'array' && Array.isArray(input))
+        return `needs at least ${iss.minimum} ${iss.minimum === 1 ? 'item' : 'items'}, got ${input.length}`;
+      if (iss.origin !== 'number') return undefined;
+      return `must be ${iss.inclusive === false ? '>' : '>='} ${iss.minimum}, got ${String(input)}`;
+    case 'too_big':
+      if (iss.origin !== 'number') return undefined;
+      return `must be ${iss.inclusive === false ? '<' : '<='} ${iss.maximum}, got ${String(input)}`;
+    case 'invalid_value':
+      return `expected one of ${iss.values.map(String).join(', ')}, got ${JSON.stringify(input)}`;
+    case 'invalid_union': {
+      const tag = (iss as { discriminator?: string }).discriminator;
+      const options = (iss as { options?: readonly unknown[] }).options;
+      if (tag === undefined || options === undefined) return undefined;
+      const got = typeof input === 'object' && input !== null ? (input as never)[tag] : undefined;
+      return `expected one of ${options.map(String).join(', ')}, got ${JSON.stringify(got)}`;
+    }
+    default:
+      return undefined;
+  }
 }
 
-export const bool: Schema<boolean> = (v, path, errors) => {
-  if (typeof v === 'boolean') return v;
-  errors.push({ path, message: `expected true or false, got ${typeName(v)}` });
-  return undefined;
-};
+/**
+ * Checks `value` against `schema`: the converted value, or every problem found. An unknown
+ * field is one problem at its own path, listing the fields its mapping has.
+ */
+export function validate<T extends z.ZodType>(
+  schema: T,
+  value: unknown,
+): { ok: true; value: z.output<T> } | { ok: false; errors: SchemaError[] } {
+  const r = schema.safeParse(value, { reportInput: true, error: issueMessage });
+  if (r.success) return { ok: true, value: r.data };
+  const errors: SchemaError[] = [];
+  for (const issue of r.error.issues) {
+    const path = issue.path.map((p) => (typeof p === 'number' ? p : String(p)));
+    if (issue.code === 'unrecognized_keys') {
+      for (const key of issue.keys) errors.push({ path: [...path, key], message: issue.message });
+    } else errors.push({ path, message: issue.message });
+  }
+  return { ok: false, errors };
+}
 
-export function oneOf<T extends string>(...values: T[]): Schema<T> {
-  return (v, path, errors) => {
-    if (typeof v === 'string' && (values as string[]).includes(v)) return v as T;
-    errors.push({
-      path,
-      message: `expected one of ${values.join(', ')}, got ${JSON.stringify(v)}`,
-    });
-    return undefined;
-  };
+/**
+ * A message from a schema's own error function for values of the wrong type, leaving a missing
+ * value to the generic "required field is missing".
+ */
+const unlessMissing =
+  (message: (input: unknown) => string) =>
+  (iss: { input?: unknown }): string | undefined =>
+    iss.input === undefined ? undefined : message(iss.input);
+
+/** A mapping with known fields; an unknown field is an error that lists the known ones. */
+export function obj<S extends z.core.$ZodLooseShape>(shape: S) {
+  const known = Object.keys(shape).join(', ');
+  return z.strictObject(shape, {
+    error: (iss) =>
+      iss.code === 'unrecognized_keys' ? `unknown field (expected one of: ${known})` : undefined,
+  });
 }
 
 const DURATION_UNITS: Readonly<Record<string, number>> = {
@@ -65,6 +102,9 @@ const DURATION_UNITS: Readonly<Record<string, number>> = {
   m: 60_000_000,
   h: 3_600_000_000,
 };
+
+/** What parseDuration reads, for the JSON Schema. */
+const DURATION_PATTERN = /^(\d+(\.\d+)?(us|µs|ms|s|m|h))+$/;
 
 /** "250ms", "1.5s", "2m", "1h30m", "100us" -> integer microseconds. */
 export function parseDuration(text: string): number | undefined {
@@ -82,109 +122,16 @@ export function parseDuration(text: string): number | undefined {
   return Math.round(total);
 }
 
-export const duration: Schema<number> = (v, path, errors) => {
-  const us = typeof v === 'string' ? parseDuration(v) : undefined;
-  if (us !== undefined) return us;
-  errors.push({
-    path,
-    message: `expected a duration such as 500ms, 30s, 5m or 1h30m, got ${JSON.stringify(v)}`,
-  });
-  return undefined;
-};
+const durationMessage = unlessMissing(
+  (v) => `expected a duration such as 500ms, 30s, 5m or 1h30m, got ${JSON.stringify(v)}`,
+);
 
-export const any: Schema<unknown> = (v) => v;
-
-export function list<T>(item: Schema<T>): Schema<T[]> {
-  return (v, path, errors) => {
-    if (!Array.isArray(v)) {
-      errors.push({ path, message: `expected a list, got ${typeName(v)}` });
-      return undefined;
-    }
-    const out: T[] = [];
-    v.forEach((x, i) => {
-      const r = item(x, [...path, i], errors);
-      if (r !== undefined) out.push(r);
-    });
-    return out;
-  };
-}
-
-export function mapOf<T>(value: Schema<T>): Schema<Record<string, T>> {
-  return (v, path, errors) => {
-    if (typeof v !== 'object' || v === null || Array.isArray(v)) {
-      errors.push({ path, message: `expected a mapping, got ${typeName(v)}` });
-      return undefined;
-    }
-    const out: Record<string, T> = {};
-    for (const [k, x] of Object.entries(v)) {
-      const r = value(x, [...path, k], errors);
-      if (r !== undefined) out[k] = r;
-    }
-    return out;
-  };
-}
-
-type Field<T> = { readonly schema: Schema<T>; readonly required: boolean };
-export const req = <T>(schema: Schema<T>): Field<T> => ({ schema, required: true });
-export const opt = <T>(schema: Schema<T>): Field<T | undefined> => ({ schema, required: false });
-
-type Shape = Record<string, Field<unknown>>;
-type Out<S extends Shape> = { [K in keyof S]: S[K] extends Field<infer T> ? T : never };
-
-/** A mapping with known fields; unknown fields are errors that list the known ones. */
-export function obj<S extends Shape>(shape: S): Schema<Out<S>> {
-  return (v, path, errors) => {
-    if (typeof v !== 'object' || v === null || Array.isArray(v)) {
-      errors.push({ path, message: `expected a mapping, got ${typeName(v)}` });
-      return undefined;
-    }
-    const input = v as Record<string, unknown>;
-    const out: Record<string, unknown> = {};
-    let ok = true;
-    for (const key of Object.keys(input)) {
-      if (!(key in shape)) {
-        errors.push({
-          path: [...path, key],
-          message: `unknown field (expected one of: ${Object.keys(shape).join(', ')})`,
-        });
-        ok = false;
-      }
-    }
-    for (const [key, field] of Object.entries(shape)) {
-      if (input[key] === undefined || input[key] === null) {
-        if (field.required) {
-          errors.push({ path: [...path, key], message: 'required field is missing' });
-          ok = false;
-        }
-        continue;
-      }
-      const before = errors.length;
-      const r = field.schema(input[key], [...path, key], errors);
-      if (errors.length > before) ok = false;
-      else out[key] = r;
-    }
-    return ok ? (out as Out<S>) : undefined;
-  };
-}
-
-/** A mapping tagged by `kind`, each kind with its own fields. */
-export function tagged<V extends Record<string, Schema<unknown>>>(
-  tag: string,
-  variants: V,
-): Schema<{ [K in keyof V]: V[K] extends Schema<infer T> ? T : never }[keyof V]> {
-  return (v, path, errors) => {
-    const t = typeof v === 'object' && v !== null ? (v as Record<string, unknown>)[tag] : undefined;
-    const variant = typeof t === 'string' ? variants[t] : undefined;
-    if (variant === undefined) {
-      errors.push({
-        path: [...path, tag],
-        message: `expected one of ${Object.keys(variants).join(', ')}, got ${JSON.stringify(t)}`,
-      });
-      return undefined;
-    }
-    return variant(v, path, errors) as never;
-  };
-}
+/** A duration as text ("1h30m"), converted to integer microseconds. */
+export const duration = z
+  .string({ error: durationMessage })
+  .regex(DURATION_PATTERN, { error: durationMessage })
+  .transform((s) => parseDuration(s) as number)
+  .meta({ description: 'A duration: 100us, 250ms, 1.5s, 2m, 1h30m' });
 
 export function formatPath(path: readonly (string | number)[]): string {
   let s = '';

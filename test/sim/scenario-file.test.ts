@@ -76,10 +76,27 @@ describe('scenario files', () => {
     );
     const got = problems(text).join('\n');
     expect(got).toMatch(
-      /spec\.actions\[0\]: an action needs exactly one of fault, apply, delete, scale, patch, cordon, uncordon, drain, taint, label, restart \(got none\)/,
+      /spec\.actions\[0\]: an action needs exactly one of fault, apply, delete, scale, patch, cordon, uncordon, drain, taint, label, restart, member \(got none\)/,
     );
     expect(got).toMatch(/spec\.actions\[1\]\.at: is after the end of the scenario/);
     expect(got).toMatch(/spec\.actions\[2\]\.fault\.kind: expected one of crash, restart/);
+  });
+
+  it('words ranges, integers, enums and a fault without its process plainly', () => {
+    const text = base
+      .replace('count: 3', 'count: 0')
+      .replace('phase: Running', 'phase: Runing')
+      .replace(
+        '  objects:',
+        '  actions:\n    - { at: 5s, fault: { kind: crash } }\n    - { at: 6s, scale: { kind: Deployment, name: web, replicas: 1.5 } }\n  objects:',
+      );
+    const got = problems(text).join('\n');
+    expect(got).toMatch(/spec\.cluster\.nodes\[0\]\.count: must be >= 1, got 0/);
+    expect(got).toMatch(
+      /spec\.expect\[0\]\.pods\.phase: expected one of Pending, Running, Succeeded, Failed, Unknown, got "Runing"/,
+    );
+    expect(got).toMatch(/spec\.actions\[0\]\.fault\.process: required field is missing/);
+    expect(got).toMatch(/spec\.actions\[1\]\.scale\.replicas: expected an integer, got 1\.5/);
   });
 
   it('reports YAML syntax errors with a line', () => {

@@ -40,8 +40,11 @@ describe('cluster assembly', () => {
     expect(plan.layout).toEqual({
       store: ['etcd-0', 'etcd-1', 'etcd-2'],
       apiServer: 'apiserver',
+      apiServers: ['apiserver'],
       scheduler: 'scheduler',
+      schedulers: ['scheduler'],
       controllerManager: 'controller-manager',
+      controllerManagers: ['controller-manager'],
       metricsServer: 'metrics-server',
       nodes: ['node-1', 'node-2'],
     });

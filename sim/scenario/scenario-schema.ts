@@ -1,0 +1,494 @@
+/**
+ * The scenario file's language as a zod schema: what the loader checks (converting durations to
+ * microseconds) and, through z.toJSONSchema, the JSON Schema editors read (`ksim schema`,
+ * scenarios/scenario.schema.json). The descriptions are the help an editor shows.
+ */
+import { z } from 'zod';
+import { isLabelValue, isQualifiedName } from '../../core/api/content-checks.ts';
+import { definitionFor, DEFINITIONS } from '../../core/api/kinds/index.ts';
+import { isQuantityError, parseQuantity } from '../../core/api/quantity.ts';
+import { MAX_CONTROL_PLANE_REPLICAS } from '../../core/cluster/assembly.ts';
+import { duration, obj } from './schema.ts';
+
+const str = z.string();
+const int = z.number().int();
+const bool = z.boolean();
+const probability = z.number().min(0).max(1).describe('A probability from 0 to 1');
+
+const quantityMessage = (v: unknown): string =>
+  `expected a resource quantity such as 500m, 4, 8Gi, got ${JSON.stringify(v)}`;
+
+/** A resource quantity, written as a string or a number; kept as the string. */
+const quantity = z
+  .union([z.string(), z.number()], {
+    error: (iss) => (iss.input === undefined ? undefined : quantityMessage(iss.input)),
+  })
+  .refine((v) => !isQuantityError(parseQuantity(String(v))), {
+    error: (iss) => quantityMessage(iss.input),
+  })
+  .transform((v) => String(v))
+  .describe('A resource quantity: 500m, 4, 8Gi');
+
+const TAINT_EFFECTS = ['NoSchedule', 'PreferNoSchedule', 'NoExecute'] as const;
+type TaintEffect = (typeof TAINT_EFFECTS)[number];
+
+const taintKey = str.superRefine((key, ctx) => {
+  const bad = isQualifiedName(key);
+  if (bad.length > 0)
+    ctx.addIssue({
+      code: 'custom',
+      message: `invalid taint key ${JSON.stringify(key)}: ${bad.join('; ')}`,
+    });
+});
+
+export interface TaintSpec {
+  readonly key: string;
+  readonly value?: string;
+  readonly effect?: TaintEffect;
+}
+
+/**
+ * A taint as kubectl taint writes it: `key=value:Effect` or `key:Effect` to add; to remove,
+ * also `key` alone (every effect).
+ */
+function taintText(effectRequired: boolean) {
+  return str.transform((text, ctx): TaintSpec => {
+    const m = /^([^=:]+)(?:=([^:]*))?(?::(.*))?$/.exec(text);
+    const fail = (why: string): never => {
+      ctx.issues.push({
+        code: 'custom',
+        message: `${why} in ${JSON.stringify(text)}`,
+        input: text,
+      });
+      return z.NEVER;
+    };
+    if (m === null) return fail('expected key=value:Effect');
+    const [, key = '', value, effect] = m;
+    if (isQualifiedName(key).length > 0) return fail(`invalid taint key ${JSON.stringify(key)}`);
+    if (value !== undefined && isLabelValue(value).length > 0)
+      return fail(`invalid taint value ${JSON.stringify(value)}`);
+    if (effect === undefined && effectRequired)
+      return fail(`a taint needs an effect (${TAINT_EFFECTS.join(', ')})`);
+    if (effect !== undefined && !(TAINT_EFFECTS as readonly string[]).includes(effect))
+      return fail(
+        `unknown effect ${JSON.stringify(effect)} (expected ${TAINT_EFFECTS.join(', ')})`,
+      );
+    return {
+      key,
+      ...(value === undefined ? {} : { value }),
+      ...(effect === undefined ? {} : { effect: effect as TaintEffect }),
+    };
+  });
+}
+
+/** A kind the API server serves; the error lists those it does. */
+const servedKind = str
+  .refine((kind) => definitionFor(kind) !== undefined, {
+    error: (iss) => {
+      const kinds = [...new Set(DEFINITIONS.map((d) => d.resource.kind))].sort();
+      return `kind ${String(iss.input)} is not served (served kinds: ${kinds.join(', ')})`;
+    },
+  })
+  .describe('A kind the API server serves (Deployment, ConfigMap, Node, ...)');
+
+const processName = str.describe(
+  'A process: etcd-N, apiserver, scheduler, controller-manager, metrics-server, or a node',
+);
+
+const latency = obj({
+  min: duration.describe('Shortest delivery time'),
+  max: duration.describe('Longest delivery time'),
+}).describe('Uniform latency in [min, max]');
+
+const processGroup = str.describe(
+  "control-plane (store, API servers, schedulers, controller managers, metrics-server), a node pool's namePrefix, or label=value (the nodes with that label)",
+);
+
+/** The link between two groups of processes (a zone and another, say), both ways. */
+const groupLink = obj({
+  groups: z
+    .array(processGroup)
+    .min(2)
+    .max(2)
+    .describe('Two groups; the same one twice sets the links within it'),
+  latency: latency.optional(),
+  lossProbability: probability.optional(),
+  duplicateProbability: probability.optional(),
+}).describe('The link model between two groups of processes, both ways (cross-zone latency)');
+
+const network = obj({
+  latency: latency.optional(),
+  lossProbability: probability.optional().describe('Each message is lost with this probability'),
+  duplicateProbability: probability
+    .optional()
+    .describe('Each message is delivered twice with this probability'),
+  between: z
+    .array(groupLink)
+    .optional()
+    .describe('Links between groups of processes, over the default; a later entry wins'),
+}).describe('The default link model between processes, and between groups of them');
+
+/**
+ * A label's value on a pool's nodes: the same on every node, taken in turn from a list, or
+ * spread by weight (smooth weighted round robin, so any prefix of the pool is as close to the
+ * weights as whole nodes allow).
+ */
+const labelValue = z.union(
+  [
+    str,
+    obj({ roundRobin: z.array(str).min(1).describe('Node i takes value i mod n') }),
+    obj({
+      weighted: z
+        .record(z.string(), z.number().int().min(1))
+        .refine((w) => Object.keys(w).length > 0, { error: 'needs at least one value' })
+        .describe('Values and their whole-number weights'),
+    }),
+  ],
+  {
+    error: (iss) =>
+      iss.code === 'invalid_union' && iss.input !== undefined
+        ? `expected a label value, {roundRobin: [a, b]} or {weighted: {a: 2, b: 1}}, got ${JSON.stringify(iss.input)}`
+        : undefined,
+  },
+);
+
+const nodePool = obj({
+  namePrefix: str
+    .optional()
+    .describe('Nodes are named <namePrefix>-1 ... <namePrefix>-<count> (default: node)'),
+  count: int.min(1).max(100_000).describe('How many nodes the pool has'),
+  capacity: z
+    .record(z.string(), quantity)
+    .optional()
+    .describe("Merged over the kubelet's default capacity: cpu, memory, pods, ..."),
+  labels: z
+    .record(z.string(), labelValue)
+    .optional()
+    .describe(
+      "Labels of the pool's Node objects: a value, or values spread over the nodes ({roundRobin: [a, b, c]} or {weighted: {a: 2, b: 1}})",
+    ),
+  imagePullSeconds: z
+    .number()
+    .min(0)
+    .optional()
+    .describe('Seconds to pull an image the node does not have yet'),
+  taints: z
+    .array(
+      obj({
+        key: taintKey,
+        value: str.optional(),
+        effect: z.enum(TAINT_EFFECTS),
+      }),
+    )
+    .optional()
+    .describe("The kubelet's --register-with-taints: node.spec.taints from the start"),
+  unschedulable: bool
+    .optional()
+    .describe("Registered cordoned (the kubelet's --register-schedulable=false)"),
+}).describe('A pool of identical nodes');
+
+const podNetwork = obj({
+  clusterCIDR: str.describe('--cluster-cidr: the range pod addresses come from'),
+  nodeCIDRMaskSize: int
+    .min(1)
+    .max(30)
+    .optional()
+    .describe("--node-cidr-mask-size: the size of each node's pod range (default 24)"),
+}).describe("Where each node's pod range comes from (default 10.244.0.0/14, /24 per node)");
+
+const serviceNetwork = obj({
+  clusterIPRange: str
+    .optional()
+    .describe('--service-cluster-ip-range: where cluster IPs come from'),
+  nodePortRange: str.optional().describe('--service-node-port-range: where node ports come from'),
+}).describe('Where Services take values from');
+
+const replicas = int.min(1).max(MAX_CONTROL_PLANE_REPLICAS).optional();
+
+const cluster = obj({
+  store: obj({
+    members: int
+      .min(1)
+      .max(7)
+      .optional()
+      .describe('Raft members etcd-0 ... etcd-N-1, each with its own disk (default 1)'),
+    inMemory: bool
+      .optional()
+      .describe('One volatile store process instead of Raft members (a crash loses everything)'),
+  })
+    .optional()
+    .describe('The etcd-like store'),
+  controlPlane: obj({
+    apiServers: replicas.describe(
+      'API servers apiserver-0 ... over the same store, reached through a client-side load balancer (default 1: apiserver)',
+    ),
+    schedulers: replicas.describe(
+      'Schedulers scheduler-0 ...; several run with leader election, one acting (default 1: scheduler)',
+    ),
+    controllerManagers: replicas.describe(
+      'Controller managers controller-manager-0 ...; several run with leader election, one acting (default 1: controller-manager)',
+    ),
+  })
+    .optional()
+    .describe('How many of each control-plane component run'),
+  network: network.optional(),
+  podNetwork: podNetwork.optional(),
+  serviceNetwork: serviceNetwork.optional(),
+  nodes: z.array(nodePool).describe('Pools of nodes, named pool by pool'),
+}).describe('The cluster to build');
+
+const fault = z
+  .discriminatedUnion('kind', [
+    obj({ kind: z.literal('crash'), process: processName }).describe(
+      'The process stops, losing memory, timers, connections and unsynced writes, until restart',
+    ),
+    obj({ kind: z.literal('restart'), process: processName }).describe(
+      'A crashed process starts again from what its disk kept',
+    ),
+    obj({ kind: z.literal('isolate'), process: processName }).describe(
+      'Every message to or from the process is dropped until heal',
+    ),
+    obj({
+      kind: z.literal('partition'),
+      groups: z.array(z.array(processName)).describe('Groups of process names'),
+    }).describe('Messages between different groups are dropped until heal'),
+    obj({ kind: z.literal('block'), from: processName, to: processName }).describe(
+      'Messages from one process to another are dropped (one direction) until heal',
+    ),
+    obj({ kind: z.literal('heal') }).describe('Ends every isolate, partition, block and clog'),
+    obj({
+      kind: z.literal('clog'),
+      process: processName,
+      duration: duration.describe('How long messages are held'),
+    }).describe('Messages to and from the process are held (delayed, not lost)'),
+    obj({
+      kind: z.literal('link'),
+      from: processName.optional(),
+      to: processName.optional(),
+      latency: latency.optional(),
+      lossProbability: probability.optional(),
+      duplicateProbability: probability.optional(),
+    }).describe('Sets the link model between two processes (or the default without from and to)'),
+    obj({
+      kind: z.literal('disk-faults'),
+      process: processName,
+      tornWriteProbability: probability.optional(),
+      readErrorProbability: probability.optional(),
+    }).describe('Torn writes at a later crash and failing reads, with these probabilities'),
+    obj({ kind: z.literal('wipe-disk'), process: processName }).describe(
+      "Every file on the process's disk is gone",
+    ),
+    obj({
+      kind: z.literal('clock-jump'),
+      process: processName,
+      by: duration,
+      backwards: bool.optional(),
+    }).describe("The process's clock jumps by `by`"),
+    obj({
+      kind: z.literal('clock-rate'),
+      process: processName,
+      rate: z.number().min(0.001).max(1000),
+    }).describe("The process's clock runs `rate` times as fast as virtual time"),
+  ])
+  .describe('A fault: crash, restart, isolate, partition, block, heal, clog, link, ...');
+
+const namespace = str.optional().describe('Default: default (ignored for cluster-scoped kinds)');
+
+const deleteAction = obj({
+  kind: servedKind,
+  namespace,
+  name: str,
+  propagationPolicy: z.enum(['Foreground', 'Background', 'Orphan']).optional(),
+  gracePeriodSeconds: int.min(0).optional(),
+}).describe('kubectl delete');
+
+const patchAction = obj({
+  kind: servedKind,
+  namespace,
+  name: str,
+  type: z
+    .enum(['strategic', 'merge', 'json'])
+    .optional()
+    .describe('As kubectl patch --type: strategic (the default), merge or json'),
+  patch: z
+    .unknown()
+    .describe('A mapping of the fields to change, or for json a list of operations'),
+}).describe('kubectl patch');
+
+const nodeAction = obj({ node: str.describe("The node's name") });
+
+const taintAction = obj({
+  node: str,
+  add: z.array(taintText(true)).optional().describe('key=value:Effect or key:Effect'),
+  remove: z.array(taintText(false)).optional().describe('key, or key:Effect'),
+}).describe('kubectl taint');
+
+const labelAction = obj({
+  kind: servedKind,
+  namespace,
+  name: str,
+  set: z.record(z.string(), str).optional(),
+  remove: z.array(str).optional(),
+}).describe('kubectl label');
+
+const restartAction = obj({
+  kind: z.enum(['Deployment', 'DaemonSet', 'StatefulSet']),
+  namespace,
+  name: str,
+}).describe('kubectl rollout restart');
+
+const scaleAction = obj({
+  kind: z.enum(['ReplicaSet', 'Deployment']),
+  namespace,
+  name: str,
+  replicas: int.min(0),
+}).describe('kubectl scale');
+
+const memberName = str.describe('A store member: etcd-0 ..., or one an earlier add named');
+
+/**
+ * A store membership change, as an operator makes it with etcdctl member add / promote /
+ * remove (the store fuzzer's machinery): a new member is started as soon as it is added.
+ */
+const memberAction = z
+  .discriminatedUnion('kind', [
+    obj({
+      kind: z.literal('add'),
+      name: str.describe("The new member's process name (not taken by any process)"),
+      learner: bool
+        .optional()
+        .describe('Add as a non-voting learner, promoted later (etcdctl member add --learner)'),
+    }).describe('etcdctl member add, then the new member starts and catches up from the leader'),
+    obj({ kind: z.literal('promote'), name: memberName }).describe(
+      'etcdctl member promote: a learner becomes a voter once it is in sync',
+    ),
+    obj({ kind: z.literal('remove'), name: memberName }).describe('etcdctl member remove'),
+    obj({
+      kind: z.literal('replace'),
+      name: memberName,
+      by: str.describe("The new member's process name"),
+    }).describe('Adds a new voter, starts it, then removes the old member'),
+  ])
+  .describe('A store membership change: add, promote, remove or replace');
+
+/** The effects an action may have; it has exactly one. */
+export const ACTION_EFFECTS = [
+  'fault',
+  'apply',
+  'delete',
+  'scale',
+  'patch',
+  'cordon',
+  'uncordon',
+  'drain',
+  'taint',
+  'label',
+  'restart',
+  'member',
+] as const;
+
+const action = obj({
+  at: duration.describe('Virtual time of the action'),
+  fault: fault.optional(),
+  apply: z
+    .unknown()
+    .optional()
+    .describe('A manifest, or {file: path}: kubectl apply --server-side --force-conflicts'),
+  delete: deleteAction.optional(),
+  patch: patchAction.optional(),
+  cordon: nodeAction.optional().describe('kubectl cordon'),
+  uncordon: nodeAction.optional().describe('kubectl uncordon'),
+  drain: nodeAction.optional().describe('kubectl drain (evictions honour disruption budgets)'),
+  taint: taintAction.optional(),
+  label: labelAction.optional(),
+  restart: restartAction.optional(),
+  scale: scaleAction.optional(),
+  member: memberAction.optional(),
+}).describe(`At a virtual time, exactly one of ${ACTION_EFFECTS.join(', ')}`);
+
+const podExpectation = obj({
+  namespace: str.optional(),
+  labelSelector: str.optional().describe('A label selector: app=web,tier!=db'),
+  phase: z.enum(['Pending', 'Running', 'Succeeded', 'Failed', 'Unknown']).optional(),
+  count: int.min(0).describe('Exactly this many pods match (not counting pods being deleted)'),
+  minNodes: int.min(0).optional().describe('At least this many distinct nodes run them'),
+  ready: bool
+    .optional()
+    .describe('Only pods whose Ready condition is (true) or is not (false) True count'),
+  minRestarts: int
+    .min(0)
+    .optional()
+    .describe('Only pods whose containers restarted at least this many times in all count'),
+});
+
+const expectation = obj({
+  name: str.optional(),
+  within: duration
+    .optional()
+    .describe(
+      'Must hold at some check at or before this virtual time (checks run every virtual second); without it, at the end of the run',
+    ),
+  pods: podExpectation,
+});
+
+const trafficSpec = obj({
+  name: str.optional(),
+  from: obj({
+    node: str,
+    hostNetwork: bool.optional().describe('Send from the node itself instead of a pod on it'),
+  }),
+  to: obj({
+    service: str.describe('namespace/name, or a name in default'),
+    port: int.min(1).max(65535).optional().describe('The Service port (default: its first)'),
+    nodePortOn: str
+      .optional()
+      .describe("Send to this node's address at the port's nodePort instead of the cluster IP"),
+  }),
+  rate: z.number().min(0.001).max(10_000).describe('Requests per second'),
+  arrival: z.enum(['constant', 'poisson']).optional(),
+  start: duration.optional(),
+  stop: duration.optional(),
+}).describe(
+  "Requests from a pod on a node (or the node) to a Service, routed by that node's kube-proxy rules",
+);
+
+export const scenarioSchema = obj({
+  apiVersion: z.literal('ksim.io/v1alpha1'),
+  kind: z.literal('Scenario'),
+  metadata: obj({ name: str, description: str.optional() }),
+  spec: obj({
+    seed: int.min(0).optional().describe('Default root seed; ksim run --seed overrides it'),
+    duration: duration.describe('Virtual time to run'),
+    cluster,
+    objects: z
+      .array(z.unknown())
+      .optional()
+      .describe('Kubernetes manifests (or {file: path}) created at the start, in order'),
+    actions: z.array(action).optional(),
+    expect: z
+      .array(expectation)
+      .optional()
+      .describe('Expectations on pods, checked every virtual second'),
+    traffic: z.array(trafficSpec).optional(),
+  }),
+}).describe('A ksim scenario: a cluster, a workload, actions and faults, and expectations');
+
+export type RawScenario = z.output<typeof scenarioSchema>;
+export type ScenarioFault = z.output<typeof fault>;
+export type PodExpectation = z.output<typeof podExpectation>;
+export type Expectation = z.output<typeof expectation>;
+export type TrafficSpec = z.output<typeof trafficSpec>;
+export type MemberAction = z.output<typeof memberAction>;
+export type LabelValue = z.output<typeof labelValue>;
+export type GroupLink = z.output<typeof groupLink>;
+
+/** The JSON Schema (2020-12) of scenario files, as `ksim schema` prints it. */
+export function scenarioJsonSchema(): Record<string, unknown> {
+  return {
+    ...(z.toJSONSchema(scenarioSchema, { io: 'input', unrepresentable: 'any' }) as Record<
+      string,
+      unknown
+    >),
+    title: 'ksim scenario',
+  };
+}
