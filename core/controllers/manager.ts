@@ -84,6 +84,13 @@ import {
   EndpointsController,
   type EndpointsControllerOptions,
 } from './endpoint/endpoints-controller.ts';
+import {
+  DEFAULT_PERSISTENT_VOLUME_CONTROLLER,
+  PersistentVolumeController,
+  type PersistentVolumeControllerOptions,
+} from './volume/persistentvolume/pv-controller.ts';
+import { PvcProtectionController } from './volume/protection/pvc-protection-controller.ts';
+import { PvProtectionController } from './volume/protection/pv-protection-controller.ts';
 
 export type ControllerName =
   | 'replicaset'
@@ -105,7 +112,10 @@ export type ControllerName =
   | 'serviceaccount'
   | 'resourcequota'
   | 'podgc'
-  | 'horizontalpodautoscaling';
+  | 'horizontalpodautoscaling'
+  | 'persistentvolume-binder'
+  | 'pvc-protection'
+  | 'pv-protection';
 
 /** Every controller this controller manager can run. */
 export const ALL_CONTROLLERS: readonly ControllerName[] = [
@@ -129,6 +139,9 @@ export const ALL_CONTROLLERS: readonly ControllerName[] = [
   'resourcequota',
   'podgc',
   'horizontalpodautoscaling',
+  'persistentvolume-binder',
+  'pvc-protection',
+  'pv-protection',
 ];
 
 /**
@@ -157,6 +170,7 @@ export interface ControllerManagerOptions {
   readonly resourceQuota?: Partial<ResourceQuotaControllerOptions>;
   readonly podGc?: Partial<PodGcOptions>;
   readonly horizontalPodAutoscaler?: Partial<HorizontalControllerOptions>;
+  readonly persistentVolume?: Partial<PersistentVolumeControllerOptions>;
   /** --leader-elect: true with upstream's timings, or some of them changed. */
   readonly leaderElection?: boolean | Partial<LeaderElectionOptions>;
 }
@@ -335,6 +349,15 @@ export class ControllerManager {
           ...DEFAULT_HORIZONTAL_CONTROLLER,
           ...options.horizontalPodAutoscaler,
         });
+      case 'persistentvolume-binder':
+        return new PersistentVolumeController(this.ports, api, informers, {
+          ...DEFAULT_PERSISTENT_VOLUME_CONTROLLER,
+          ...options.persistentVolume,
+        });
+      case 'pvc-protection':
+        return new PvcProtectionController(this.ports, api, informers);
+      case 'pv-protection':
+        return new PvProtectionController(this.ports, api, informers);
       case 'resourcequota':
         return new ResourceQuotaController(this.ports, api, informers, {
           ...DEFAULT_RESOURCE_QUOTA_CONTROLLER,
