@@ -4,6 +4,8 @@
  * it once) and nodes as NodeInfo. `undefined` in place of a Status means Success.
  */
 import type { Pod } from '../../api/pod-types.ts';
+import type { PersistentVolume } from '../../api/kinds/persistent-volume.ts';
+import type { PersistentVolumeClaim } from '../../api/kinds/persistent-volume-claim.ts';
 import type { ClusterEventWithHint } from './cluster-event.ts';
 import type { CycleState } from './cycle-state.ts';
 import type { NodeInfo } from './node-info.ts';
@@ -144,6 +146,11 @@ export interface SchedulerActions {
   preemptVictim(preemptor: Pod, victim: Pod, nodeName: string): void;
   /** Clears status.nominatedNodeName of a pod nominated elsewhere; fire and forget. */
   clearNominatedNodeName(pod: Pod): void;
+  /**
+   * VolumeBinding's PreBind writes: a volume's claimRef, a claim's selected-node annotation
+   * (an update at the object's resourceVersion). Absent where no API server is behind.
+   */
+  updateVolumeObject?(obj: PersistentVolume | PersistentVolumeClaim): Promise<MaybeStatus>;
 }
 
 export type { Status };
