@@ -238,17 +238,21 @@ export class VolumeBinding
     const clock = this.handle.clock;
     const deadlineUs = clock.now() + BIND_TIMEOUT_US;
     const provisioned = new Set(chosen.provisions.map((c) => c.metadata.name ?? ''));
+    // A claim's annotation counts as reset only once the cache has shown it: right after the
+    // write the cache may not have caught up yet.
+    const annotated = new Set<string>();
     const namespace = pod.metadata.namespace ?? '';
     while (true) {
       let waiting = false;
       for (const name of podClaimNames(pod)) {
         const claim = listers.claim(namespace, name);
         if (claim === undefined) return Status.error(`pvc "${namespace}/${name}" was deleted`);
-        if (
-          provisioned.has(name) &&
-          claim.metadata.annotations?.[ANN_SELECTED_NODE] === undefined
-        ) {
-          return Status.error(`selectedNode annotation reset for PVC "${name}"`);
+        if (provisioned.has(name) && !fullyBound(claim)) {
+          const has = claim.metadata.annotations?.[ANN_SELECTED_NODE] !== undefined;
+          if (has) annotated.add(name);
+          else if (annotated.has(name)) {
+            return Status.error(`selectedNode annotation reset for PVC "${name}"`);
+          }
         }
         if (!fullyBound(claim)) waiting = true;
       }
