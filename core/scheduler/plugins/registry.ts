@@ -19,6 +19,7 @@ import * as PrioritySort from './priority-sort/index.ts';
 import * as SchedulingGates from './scheduling-gates/index.ts';
 import * as TaintToleration from './taint-toleration/index.ts';
 import * as VolumeBinding from './volume-binding/index.ts';
+import * as VolumeRestrictions from './volume-restrictions/index.ts';
 
 function entry(
   points: readonly ExtensionPoint[],
@@ -82,7 +83,7 @@ export const IN_TREE_REGISTRY: Registry = new Map<string, RegistryEntry>([
     }),
   ],
   [names.DEFAULT_BINDER, entry(['bind'], (a, h) => DefaultBinder.New(a, h))],
-  [names.VOLUME_RESTRICTIONS, inert],
+  [names.VOLUME_RESTRICTIONS, entry(['preFilter'], (a, h) => VolumeRestrictions.New(a, h))],
   [names.NODE_VOLUME_LIMITS, inert],
   [
     names.VOLUME_BINDING,

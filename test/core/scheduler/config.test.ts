@@ -42,6 +42,7 @@ describe('default configuration', () => {
       'NodeAffinity',
       'NodePorts',
       'NodeResourcesFit',
+      'VolumeRestrictions',
       'VolumeBinding',
       'PodTopologySpread',
       'InterPodAffinity',
@@ -158,9 +159,9 @@ describe('profiles', () => {
 
   it('accepts the upstream volume plugins ksim does not model and ignores them', () => {
     const p = ok({
-      profiles: [{ plugins: { filter: { enabled: [{ name: 'VolumeRestrictions' }] } } }],
+      profiles: [{ plugins: { filter: { enabled: [{ name: 'NodeVolumeLimits' }] } } }],
     }).profiles[0];
-    expect(p?.points.filter).not.toContain('VolumeRestrictions');
+    expect(p?.points.filter).not.toContain('NodeVolumeLimits');
   });
 
   it('runs VolumeBinding at its extension points in the default profile', () => {

@@ -11,6 +11,7 @@ import {
   ERR_REASON_NODE_CONFLICT,
   ERR_UNBOUND_IMMEDIATE,
 } from '../../../core/scheduler/plugins/volume-binding/volume-binding.ts';
+import { ERR_REASON_READ_WRITE_ONCE_POD_CONFLICT } from '../../../core/scheduler/plugins/volume-restrictions/volume-restrictions.ts';
 import {
   controlPlane,
   runScript,
@@ -168,5 +169,23 @@ describe('VolumeBinding', () => {
     expect(mounts.map((e) => e.message)).toEqual([
       'Unable to attach or mount volumes: unmounted volumes=[v0], unattached volumes=[v0]: timed out waiting for the condition',
     ]);
+  });
+
+  it('VolumeRestrictions: a ReadWriteOncePod claim serves one pod; the next waits until it goes', async () => {
+    const c = cluster();
+    await runScript(c.sim, async (api, ports) => {
+      await mustCreate(ports, api, volume('pv', '1Gi', { modes: ['ReadWriteOncePod'] }));
+      await mustCreate(ports, api, claim('solo', '1Gi', { modes: ['ReadWriteOncePod'] }));
+      await mustCreate(ports, api, podWith('first', ['solo']));
+      await waitFor(ports, () => c.running('first'), 2 * MINUTE_US, 'first running');
+      await mustCreate(ports, api, podWith('second', ['solo']));
+      await ports.clock.sleep(5_000_000);
+      const cond = c.pod('second')?.status?.conditions?.find((x) => x.type === 'PodScheduled');
+      expect(cond?.message).toBe(
+        `0/2 nodes are available: ${ERR_REASON_READ_WRITE_ONCE_POD_CONFLICT}. preemption: 0/2 nodes are available: 2 Preemption is not helpful for scheduling.`,
+      );
+      await api.delete('Pod', 'default', 'first');
+      await waitFor(ports, () => c.running('second'), 2 * MINUTE_US, 'second running');
+    });
   });
 });
