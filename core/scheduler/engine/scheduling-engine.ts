@@ -362,7 +362,7 @@ export class SchedulingEngine {
     // Awaits only when there is something to wait for: most pods go straight to Bind.
     let s: MaybeStatus =
       fwk.getWaitingPod(pi.key) === undefined ? undefined : await fwk.waitOnPermit(pi);
-    if (s === undefined && fwk.preBindPlugins.length > 0)
+    if (s === undefined && fwk.preBindPlugins.length > 0 && fwk.preBindNeeded(state, pi, host))
       s = await fwk.runPreBindPlugins(state, pi, host);
     if (s === undefined) {
       s = await fwk.runBindPlugins(state, pi, host);

@@ -121,6 +121,11 @@ export interface PermitPlugin extends Plugin {
 }
 
 export interface PreBindPlugin extends Plugin {
+  /**
+   * PreBindPreFlight: Skip when PreBind has nothing to do for this pod, so a binding cycle in
+   * which no plugin needs PreBind goes straight to Bind (no await). Absent: always needed.
+   */
+  preBindPreFlight?(state: CycleState, pod: PodInfo, nodeName: string): MaybeStatus;
   preBind(state: CycleState, pod: PodInfo, nodeName: string): Promise<MaybeStatus>;
 }
 

@@ -94,8 +94,9 @@ export class VolumeBinding
 
   preFilter(state: CycleState, pod: PodInfo): MaybeStatus {
     const listers = this.listers;
+    if (listers === undefined || pod.pod.spec.volumes === undefined) return SKIP;
     const names = podClaimNames(pod.pod);
-    if (listers === undefined || names.length === 0) return SKIP;
+    if (names.length === 0) return SKIP;
     const bound: PersistentVolumeClaim[] = [];
     const toBind: PersistentVolumeClaim[] = [];
     let immediate = false;
@@ -195,6 +196,12 @@ export class VolumeBinding
       const name = b.volume.metadata.name ?? '';
       if (this.assumedVolumes.get(name) === claimKey(b.claim)) this.assumedVolumes.delete(name);
     }
+  }
+
+  /** Only pods with claims still to bind wait in PreBind. */
+  preBindPreFlight(state: CycleState): MaybeStatus {
+    const s = state.read<VolumeState>(STATE_KEY);
+    return s === undefined || s.toBind.length === 0 ? SKIP : undefined;
   }
 
   /** BindPodVolumes: write the bindings, then wait for the PV binder to complete them. */

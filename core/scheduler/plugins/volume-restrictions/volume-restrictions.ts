@@ -28,8 +28,9 @@ export class VolumeRestrictions implements PreFilterPlugin, EnqueueExtensions {
 
   preFilter(_state: CycleState, pod: PodInfo): MaybeStatus {
     const listers = this.handle.listers.volumes;
+    if (listers === undefined || pod.pod.spec.volumes === undefined) return SKIP;
     const names = podClaimNames(pod.pod);
-    if (listers === undefined || names.length === 0) return SKIP;
+    if (names.length === 0) return SKIP;
     const exclusive = names.filter((n) =>
       (listers.claim(pod.namespace, n)?.spec?.accessModes ?? []).includes('ReadWriteOncePod'),
     );
