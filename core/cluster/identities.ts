@@ -96,6 +96,9 @@ export const CONTROLLER_SERVICE_ACCOUNTS: Readonly<Record<ControllerName, string
   resourcequota: 'resourcequota-controller',
   podgc: 'pod-garbage-collector',
   horizontalpodautoscaling: 'horizontal-pod-autoscaler',
+  'persistentvolume-binder': 'persistent-volume-binder',
+  'pvc-protection': 'pvc-protection-controller',
+  'pv-protection': 'pv-protection-controller',
 };
 
 export function controllerIdentity(controller: ControllerName): ClientIdentity {

@@ -15,3 +15,4 @@ export * from './replicaset/index.ts';
 export * from './serviceaccount/index.ts';
 export * from './statefulset/index.ts';
 export * from './history/index.ts';
+export * from './volume/index.ts';

@@ -85,6 +85,13 @@ import {
   EndpointsController,
   type EndpointsControllerOptions,
 } from './endpoint/endpoints-controller.ts';
+import {
+  DEFAULT_PERSISTENT_VOLUME_CONTROLLER,
+  PersistentVolumeController,
+  type PersistentVolumeControllerOptions,
+} from './volume/persistentvolume/pv-controller.ts';
+import { PvcProtectionController } from './volume/protection/pvc-protection-controller.ts';
+import { PvProtectionController } from './volume/protection/pv-protection-controller.ts';
 
 export type ControllerName =
   | 'replicaset'
@@ -107,7 +114,10 @@ export type ControllerName =
   | 'root-ca-cert-publisher'
   | 'resourcequota'
   | 'podgc'
-  | 'horizontalpodautoscaling';
+  | 'horizontalpodautoscaling'
+  | 'persistentvolume-binder'
+  | 'pvc-protection'
+  | 'pv-protection';
 
 /** Every controller this controller manager can run. */
 export const ALL_CONTROLLERS: readonly ControllerName[] = [
@@ -132,6 +142,9 @@ export const ALL_CONTROLLERS: readonly ControllerName[] = [
   'resourcequota',
   'podgc',
   'horizontalpodautoscaling',
+  'persistentvolume-binder',
+  'pvc-protection',
+  'pv-protection',
 ];
 
 /**
@@ -165,6 +178,7 @@ export interface ControllerManagerOptions {
    * (--root-ca-file); without one that controller does not run.
    */
   readonly rootCA?: string;
+  readonly persistentVolume?: Partial<PersistentVolumeControllerOptions>;
   /** --leader-elect: true with upstream's timings, or some of them changed. */
   readonly leaderElection?: boolean | Partial<LeaderElectionOptions>;
 }
@@ -348,6 +362,15 @@ export class ControllerManager {
           ...DEFAULT_HORIZONTAL_CONTROLLER,
           ...options.horizontalPodAutoscaler,
         });
+      case 'persistentvolume-binder':
+        return new PersistentVolumeController(this.ports, api, informers, {
+          ...DEFAULT_PERSISTENT_VOLUME_CONTROLLER,
+          ...options.persistentVolume,
+        });
+      case 'pvc-protection':
+        return new PvcProtectionController(this.ports, api, informers);
+      case 'pv-protection':
+        return new PvProtectionController(this.ports, api, informers);
       case 'resourcequota':
         return new ResourceQuotaController(this.ports, api, informers, {
           ...DEFAULT_RESOURCE_QUOTA_CONTROLLER,

@@ -150,6 +150,17 @@ export class Kubelet {
       containerRemoved: (id) => this.containerOwners.delete(id),
       release: (rec) => this.release(rec),
       forget: (rec) => this.forget(rec),
+      unboundClaims: async (pod) => {
+        const out: string[] = [];
+        for (const v of pod.spec.volumes ?? []) {
+          const name = v.persistentVolumeClaim?.claimName;
+          if (!name) continue;
+          const r = await api.get('PersistentVolumeClaim', pod.metadata.namespace, name);
+          if (!r.ok || r.value.status?.phase !== 'Bound' || !r.value.spec?.volumeName)
+            out.push(v.name);
+        }
+        return out;
+      },
     };
     this.podSync = new PodSync(env);
     this.eviction = new EvictionManager(ports, this.config, {

@@ -69,6 +69,12 @@ export interface PodRecord {
   startupTraced: boolean;
   /** The eviction manager evicted the pod, with this message: stop it and fail it. */
   evicted: string | undefined;
+  /**
+   * The volume manager's wait for the pod's claims: since when it waits (undefined: not yet
+   * waiting, or done), and whether every claim was seen Bound.
+   */
+  volumesWaitSinceUs: number | undefined;
+  volumesReady: boolean;
 }
 
 /**
@@ -116,6 +122,8 @@ export function newPodRecord(pod: Pod): PodRecord {
     sandbox: undefined,
     sandboxReady: false,
     sandboxAttempts: 0,
+    volumesWaitSinceUs: undefined,
+    volumesReady: false,
     podIP: undefined,
     startTime: pod.status?.startTime,
     containers: [

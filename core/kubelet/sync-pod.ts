@@ -40,6 +40,10 @@ import type { PodWorkers } from './pod-workers.ts';
 import type { Pleg } from './pleg.ts';
 import type { StatusManager } from './status-manager.ts';
 
+/** volumemanager podAttachAndMountTimeout: a wait longer than this is reported as FailedMount. */
+const ATTACH_AND_MOUNT_TIMEOUT_US = 123_000_000;
+/** How often a pod waiting for its claims looks again. */
+const VOLUME_RETRY_US = 1_000_000;
 /** pkg/kubelet/kuberuntime: no container is given less than this to stop. */
 const MINIMUM_GRACE_PERIOD_US = 2_000_000;
 /** Retry of a failed sandbox or container creation (the pod worker's backOffPeriod). */
@@ -66,6 +70,8 @@ export interface SyncEnv {
   release(rec: PodRecord): void;
   /** Drops every trace of a pod that is gone. */
   forget(rec: PodRecord): void;
+  /** The pod's PersistentVolumeClaims that are not Bound (as the API server has them now). */
+  unboundClaims(pod: Pod): Promise<readonly string[]>;
 }
 
 /** A sync either finished its work or wants to run again at a virtual time. */
@@ -120,6 +126,7 @@ export class PodSync {
     const env = this.env;
     rec.startTime ??= formatTime(env.ports.clock.now());
     this.report(rec, false);
+    if (!(await this.volumesReady(rec))) return;
     let wakeAt: WakeAt;
     if (await this.ensureSandbox(rec)) wakeAt = await this.startContainers(rec);
     else wakeAt = env.ports.clock.now() + SYNC_ERROR_RETRY_US;
@@ -135,6 +142,38 @@ export class PodSync {
     if (wakeAt !== undefined)
       env.workers.wakeAfter(rec.uid, Math.max(0, wakeAt - env.ports.clock.now()));
     env.workers.wakeAfter(rec.uid, env.config.podResyncIntervalUs);
+  }
+
+  /**
+   * The volume manager's WaitForAttachAndMount, for what ksim models of volumes: a pod with
+   * claims starts once all of them are Bound. Until then it is looked at again every second,
+   * and each 2m3s of waiting is reported as a FailedMount Event, as upstream's timeout is.
+   */
+  private async volumesReady(rec: PodRecord): Promise<boolean> {
+    if (rec.volumesReady || (rec.pod.spec.volumes ?? []).every((v) => !v.persistentVolumeClaim))
+      return true;
+    const env = this.env;
+    const unbound = await env.unboundClaims(rec.pod);
+    if (this.interrupted(rec)) return false;
+    const now = env.ports.clock.now();
+    if (unbound.length === 0) {
+      rec.volumesReady = true;
+      rec.volumesWaitSinceUs = undefined;
+      return true;
+    }
+    rec.volumesWaitSinceUs ??= now;
+    if (now - rec.volumesWaitSinceUs >= ATTACH_AND_MOUNT_TIMEOUT_US) {
+      rec.volumesWaitSinceUs = now;
+      const names = unbound.join(' ');
+      env.events.pod(
+        rec.pod,
+        'Warning',
+        'FailedMount',
+        `Unable to attach or mount volumes: unmounted volumes=[${names}], unattached volumes=[${names}]: timed out waiting for the condition`,
+      );
+    }
+    env.workers.wakeAfter(rec.uid, VOLUME_RETRY_US);
+    return false;
   }
 
   /** Deletion or removal arrived while a step was in progress: the next sync handles it. */

@@ -6,11 +6,21 @@ import { selectorFromSet, type Labels } from '../api/selectors.ts';
 import type { ApiClient } from '../client/api-client.ts';
 import { Informer } from '../client/informer.ts';
 import type { ProcessPorts } from '../ports/process.ts';
+import { ActionType, type OtherEventResource } from './framework/cluster-event.ts';
 import {
   EMPTY_CLUSTER_LISTERS,
   type ClusterListers,
   type PodDisruptionBudgetView,
+  type VolumeListers,
 } from './framework/listers.ts';
+
+/** An object of a kind plugins registered for changed (the engine's onOtherEvent). */
+export type OtherEventSink = (
+  resource: OtherEventResource,
+  actionType: number,
+  oldObj: unknown,
+  newObj: unknown,
+) => void;
 
 /**
  * ClusterListers backed by informers: namespace labels (for namespaceSelector in affinity
@@ -25,9 +35,13 @@ export class InformerListers implements ClusterListers {
   private readonly replicaSets: Informer<'ReplicaSet'>;
   private readonly statefulSets: Informer<'StatefulSet'>;
   private readonly budgets: Informer<'PodDisruptionBudget'>;
+  private readonly claims: Informer<'PersistentVolumeClaim'>;
+  private readonly persistentVolumes: Informer<'PersistentVolume'>;
+  private readonly storageClasses: Informer<'StorageClass'>;
+  readonly volumes: VolumeListers;
   private readonly all: readonly { hasSynced: boolean; start(): void; stop(): void }[];
 
-  constructor(ports: ProcessPorts, api: ApiClient) {
+  constructor(ports: ProcessPorts, api: ApiClient, onEvent: OtherEventSink = () => undefined) {
     this.namespaces = new Informer(ports, api, 'Namespace');
     this.services = new Informer(ports, api, 'Service');
     this.services.addIndexer('namespace', (s) => [s.metadata.namespace ?? '']);
@@ -35,6 +49,24 @@ export class InformerListers implements ClusterListers {
     this.replicaSets = new Informer(ports, api, 'ReplicaSet');
     this.statefulSets = new Informer(ports, api, 'StatefulSet');
     this.budgets = new Informer(ports, api, 'PodDisruptionBudget');
+    this.claims = new Informer(ports, api, 'PersistentVolumeClaim');
+    this.persistentVolumes = new Informer(ports, api, 'PersistentVolume');
+    this.storageClasses = new Informer(ports, api, 'StorageClass');
+    const forward = (resource: OtherEventResource) => ({
+      onAdd: (o: unknown) => onEvent(resource, ActionType.Add, undefined, o),
+      onUpdate: (o: unknown, n: unknown) => onEvent(resource, ActionType.UpdateOther, o, n),
+      onDelete: (o: unknown) => onEvent(resource, ActionType.Delete, o, undefined),
+    });
+    this.claims.addEventHandler(forward('PersistentVolumeClaim'));
+    this.persistentVolumes.addEventHandler(forward('PersistentVolume'));
+    this.storageClasses.addEventHandler(forward('StorageClass'));
+    const { claims, persistentVolumes, storageClasses } = this;
+    this.volumes = {
+      claim: (namespace, name) => claims.get(objectKey(namespace, name)),
+      volume: (name) => persistentVolumes.get(name),
+      volumes: () => persistentVolumes.list(),
+      storageClass: (name) => storageClasses.get(name),
+    };
     this.all = [
       this.namespaces,
       this.services,
@@ -42,6 +74,9 @@ export class InformerListers implements ClusterListers {
       this.replicaSets,
       this.statefulSets,
       this.budgets,
+      this.claims,
+      this.persistentVolumes,
+      this.storageClasses,
     ];
     for (const i of this.all) i.start();
   }

@@ -102,7 +102,11 @@ export class Scheduler {
       random: ports.random.fork('scheduler'),
       actions: this.actions(),
       queue: queueOptionsFrom(config),
-      listers: opts.listers ?? (this.listers = new InformerListers(ports, api)),
+      listers:
+        opts.listers ??
+        (this.listers = new InformerListers(ports, api, (resource, action, o, n) =>
+          this.engine.onOtherEvent(resource, action, o, n),
+        )),
       ...explainerFor(ports, opts.explain),
     });
     this.engine.queue.onReady = () => this.wake?.();
@@ -318,6 +322,14 @@ export class Scheduler {
       },
       preemptVictim: (preemptor: Pod, victim: Pod, nodeName: string): void => {
         this.ports.spawn(() => this.preempt(preemptor, victim, nodeName));
+      },
+      updateVolumeObject: async (obj): Promise<MaybeStatus> => {
+        const r = await this.api.update(obj);
+        return r.ok
+          ? undefined
+          : Status.error(
+              `updating ${obj.kind} ${obj.metadata.name ?? ''}: ${r.status} ${r.error.message ?? ''}`,
+            );
       },
       clearNominatedNodeName: (pod: Pod): void => {
         this.ports.spawn(async () => {

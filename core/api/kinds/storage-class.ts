@@ -1,8 +1,8 @@
 /**
  * StorageClasses of storage.k8s.io/v1 (pkg/apis/storage/validation/validation.go
  * ValidateStorageClass / ValidateStorageClassUpdate, pkg/apis/storage/v1/defaults.go,
- * pkg/registry/storage/storageclass/strategy.go; printers: printStorageClass). Stored and
- * validated only: no provisioner acts on them.
+ * pkg/registry/storage/storageclass/strategy.go; printers: printStorageClass). The PV binder
+ * provisions for classes naming ksim's simulated provisioner (core/api/volume-binding.ts).
  */
 import type { TopologySelectorTerm } from 'kubernetes-types/core/v1.d.ts';
 import type { StorageClass as UpstreamStorageClass } from 'kubernetes-types/storage/v1.d.ts';

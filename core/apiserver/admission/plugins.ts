@@ -16,6 +16,7 @@ import { podSecurity } from './plugins/pod-security.ts';
 import { priority } from './plugins/priority.ts';
 import { resourceQuota, type LimitedResource, type QuotaAccess } from './plugins/resource-quota.ts';
 import { serviceAccount } from './plugins/service-account.ts';
+import { storageObjectInUseProtection } from './plugins/storage-object-in-use-protection.ts';
 
 export interface AdmissionOptions {
   /** In-process admission hooks (webhooks); the caller keeps the object to install more later. */
@@ -52,6 +53,7 @@ export function admissionPlugins(
     priority(lookups),
     defaultTolerationSeconds(options.defaultTolerationSeconds),
     defaultStorageClass(lookups),
+    storageObjectInUseProtection,
     ...hookPlugins(hooks),
     ...(quotas === undefined
       ? []

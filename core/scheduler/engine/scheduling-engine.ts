@@ -12,6 +12,7 @@
  */
 import type { Node } from '../../api/node-types.ts';
 import type { Pod } from '../../api/pod-types.ts';
+import type { OtherEventResource } from '../framework/cluster-event.ts';
 import { DEFAULT_SCHEDULER_NAME } from '../../api/defaults.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { Random } from '../../ports/random.ts';
@@ -248,7 +249,7 @@ export class SchedulingEngine {
 
   /** Another object a plugin registered for changed (PodDisruptionBudget, Namespace, ...). */
   onOtherEvent(
-    resource: 'PodDisruptionBudget' | 'Namespace',
+    resource: OtherEventResource,
     actionType: number,
     oldObj: unknown,
     newObj: unknown,
@@ -361,7 +362,7 @@ export class SchedulingEngine {
     // Awaits only when there is something to wait for: most pods go straight to Bind.
     let s: MaybeStatus =
       fwk.getWaitingPod(pi.key) === undefined ? undefined : await fwk.waitOnPermit(pi);
-    if (s === undefined && fwk.preBindPlugins.length > 0)
+    if (s === undefined && fwk.preBindPlugins.length > 0 && fwk.preBindNeeded(state, pi, host))
       s = await fwk.runPreBindPlugins(state, pi, host);
     if (s === undefined) {
       s = await fwk.runBindPlugins(state, pi, host);

@@ -8,7 +8,21 @@ import type { Node } from '../../api/node-types.ts';
 import type { Pod } from '../../api/pod-types.ts';
 
 export type EventResource =
-  'Node' | 'AssignedPod' | 'UnscheduledPod' | 'PodDisruptionBudget' | 'Namespace' | 'WildCard';
+  | 'Node'
+  | 'AssignedPod'
+  | 'UnscheduledPod'
+  | 'PodDisruptionBudget'
+  | 'Namespace'
+  | 'PersistentVolumeClaim'
+  | 'PersistentVolume'
+  | 'StorageClass'
+  | 'WildCard';
+
+/** Resources whose events reach the queue through SchedulingEngine.onOtherEvent. */
+export type OtherEventResource = Exclude<
+  EventResource,
+  'Node' | 'AssignedPod' | 'UnscheduledPod' | 'WildCard'
+>;
 
 /** Bit flags, as upstream's ActionType. */
 export const ActionType = {

@@ -449,6 +449,13 @@ export class Framework implements Handle {
     return true;
   }
 
+  /** RunPreBindPreFlights: whether some PreBind plugin has work for this pod. */
+  preBindNeeded(state: CycleState, pod: PodInfo, nodeName: string): boolean {
+    return this.preBindPlugins.some(
+      (pl) => pl.preBindPreFlight?.(state, pod, nodeName)?.code !== 'Skip',
+    );
+  }
+
   async runPreBindPlugins(state: CycleState, pod: PodInfo, nodeName: string): Promise<MaybeStatus> {
     for (const pl of this.preBindPlugins) {
       const s = await pl.preBind(state, pod, nodeName);

@@ -4,6 +4,8 @@
  * it once) and nodes as NodeInfo. `undefined` in place of a Status means Success.
  */
 import type { Pod } from '../../api/pod-types.ts';
+import type { PersistentVolume } from '../../api/kinds/persistent-volume.ts';
+import type { PersistentVolumeClaim } from '../../api/kinds/persistent-volume-claim.ts';
 import type { ClusterEventWithHint } from './cluster-event.ts';
 import type { CycleState } from './cycle-state.ts';
 import type { NodeInfo } from './node-info.ts';
@@ -119,6 +121,11 @@ export interface PermitPlugin extends Plugin {
 }
 
 export interface PreBindPlugin extends Plugin {
+  /**
+   * PreBindPreFlight: Skip when PreBind has nothing to do for this pod, so a binding cycle in
+   * which no plugin needs PreBind goes straight to Bind (no await). Absent: always needed.
+   */
+  preBindPreFlight?(state: CycleState, pod: PodInfo, nodeName: string): MaybeStatus;
   preBind(state: CycleState, pod: PodInfo, nodeName: string): Promise<MaybeStatus>;
 }
 
@@ -144,6 +151,11 @@ export interface SchedulerActions {
   preemptVictim(preemptor: Pod, victim: Pod, nodeName: string): void;
   /** Clears status.nominatedNodeName of a pod nominated elsewhere; fire and forget. */
   clearNominatedNodeName(pod: Pod): void;
+  /**
+   * VolumeBinding's PreBind writes: a volume's claimRef, a claim's selected-node annotation
+   * (an update at the object's resourceVersion). Absent where no API server is behind.
+   */
+  updateVolumeObject?(obj: PersistentVolume | PersistentVolumeClaim): Promise<MaybeStatus>;
 }
 
 export type { Status };

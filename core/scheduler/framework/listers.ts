@@ -5,6 +5,9 @@
 import type { Labels } from '../../api/selectors.ts';
 import type { LabelSelector } from '../../api/meta-types.ts';
 import type { Pod } from '../../api/pod-types.ts';
+import type { PersistentVolume } from '../../api/kinds/persistent-volume.ts';
+import type { PersistentVolumeClaim } from '../../api/kinds/persistent-volume-claim.ts';
+import type { StorageClass } from '../../api/kinds/storage-class.ts';
 import type { NodeInfo } from './node-info.ts';
 
 export interface NodeInfoLister {
@@ -41,6 +44,19 @@ export interface ClusterListers {
    */
   defaultSelectors(pod: Pod): readonly LabelSelector[];
   podDisruptionBudgets(): readonly PodDisruptionBudgetView[];
+  /**
+   * Claims, volumes and classes for VolumeBinding. Absent (a scheduler without their
+   * informers, as the benchmark's), VolumeBinding steps aside and pods schedule as if their
+   * claims were bound.
+   */
+  readonly volumes?: VolumeListers;
+}
+
+export interface VolumeListers {
+  claim(namespace: string, name: string): PersistentVolumeClaim | undefined;
+  volume(name: string): PersistentVolume | undefined;
+  volumes(): readonly PersistentVolume[];
+  storageClass(name: string): StorageClass | undefined;
 }
 
 const defaultNamespaceLabels = new Map<string, Labels>();

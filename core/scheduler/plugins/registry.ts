@@ -18,6 +18,8 @@ import * as PodTopologySpread from './pod-topology-spread/index.ts';
 import * as PrioritySort from './priority-sort/index.ts';
 import * as SchedulingGates from './scheduling-gates/index.ts';
 import * as TaintToleration from './taint-toleration/index.ts';
+import * as VolumeBinding from './volume-binding/index.ts';
+import * as VolumeRestrictions from './volume-restrictions/index.ts';
 
 function entry(
   points: readonly ExtensionPoint[],
@@ -27,7 +29,7 @@ function entry(
   return { points, factory, ...args };
 }
 
-/** Accepted in configurations for compatibility; ksim models no volumes or devices, so they never act. */
+/** Accepted in configurations for compatibility; plugins for what ksim does not model never act. */
 const inert: RegistryEntry = entry([], () => ({ name: 'inert' }));
 
 export const IN_TREE_REGISTRY: Registry = new Map<string, RegistryEntry>([
@@ -81,9 +83,12 @@ export const IN_TREE_REGISTRY: Registry = new Map<string, RegistryEntry>([
     }),
   ],
   [names.DEFAULT_BINDER, entry(['bind'], (a, h) => DefaultBinder.New(a, h))],
-  [names.VOLUME_RESTRICTIONS, inert],
+  [names.VOLUME_RESTRICTIONS, entry(['preFilter'], (a, h) => VolumeRestrictions.New(a, h))],
   [names.NODE_VOLUME_LIMITS, inert],
-  [names.VOLUME_BINDING, inert],
+  [
+    names.VOLUME_BINDING,
+    entry(['preFilter', 'filter', 'reserve', 'preBind'], (a, h) => VolumeBinding.New(a, h)),
+  ],
   [names.VOLUME_ZONE, inert],
   [names.DYNAMIC_RESOURCES, inert],
 ]);

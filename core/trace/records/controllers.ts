@@ -14,7 +14,7 @@ const taints = (what: string) => z.array(z.string()).describe(`${what}, each as 
 
 export const CONTROLLER_RECORDS = traceGroup(
   'Controllers',
-  'The controller manager (core/controllers) and its controllers: ReplicaSet, ReplicationController, Deployment, StatefulSet, DaemonSet, Job, CronJob, TTL after finished, resource quota, pod GC, EndpointSlice, Endpoints, node lifecycle, taint eviction, disruption, horizontal pod autoscaler. Emitted by `controller-manager`.',
+  'The controller manager (core/controllers) and its controllers: ReplicaSet, ReplicationController, Deployment, StatefulSet, DaemonSet, Job, CronJob, TTL after finished, resource quota, pod GC, EndpointSlice, Endpoints, node lifecycle, taint eviction, disruption, horizontal pod autoscaler, PersistentVolume binder, PVC and PV protection. Emitted by `controller-manager`.',
   [
     traceRecord('controller-manager.start', {
       level: 'info',
@@ -364,6 +364,54 @@ export const CONTROLLER_RECORDS = traceGroup(
         disruptionsAllowed: count('Voluntary disruptions (evictions) allowed now.'),
         currentHealthy: count('Healthy pods the budget covers.'),
         desiredHealthy: count('Healthy pods the budget requires.'),
+      }),
+    }),
+    traceRecord('pv.bind', {
+      level: 'info',
+      doc: 'The PersistentVolume binder finished binding a claim to a volume: both sides written, the claim Bound.',
+      fields: z.strictObject({
+        claim: z.string().describe('The PersistentVolumeClaim, as namespace/name.'),
+        volume: z.string().describe('The PersistentVolume.'),
+      }),
+    }),
+    traceRecord('pv.provision', {
+      level: 'info',
+      doc: "The PersistentVolume binder created a volume for a claim with ksim's simulated provisioner (ksim.io/simulated).",
+      fields: z.strictObject({
+        claim: z.string().describe('The PersistentVolumeClaim, as namespace/name.'),
+        volume: z.string().describe('The new PersistentVolume (pvc-<claim uid>).'),
+        storageClass: z.string().describe("The claim's StorageClass."),
+        node: z
+          .string()
+          .describe('The node the scheduler selected (WaitForFirstConsumer), or "" for Immediate.'),
+      }),
+    }),
+    traceRecord('pv.reclaim', {
+      level: 'info',
+      doc: 'The claim of a bound volume is gone: the PersistentVolume binder released the volume and applied its reclaim policy.',
+      fields: z.strictObject({
+        volume: z.string().describe('The PersistentVolume.'),
+        claim: z.string().describe('The claim it was bound to, as namespace/name.'),
+        policy: z.enum(['Retain', 'Delete', 'Recycle']).describe('persistentVolumeReclaimPolicy.'),
+        outcome: z
+          .enum(['retained', 'deleted', 'failed'])
+          .describe('Released and kept; deleted; or Failed (Recycle has no recycler).'),
+      }),
+    }),
+    traceRecord('pv.sync-error', {
+      level: 'debug',
+      doc: 'A sync of the PersistentVolume binder failed; the key is requeued with rate limiting.',
+      fields: z.strictObject({
+        object: z.string().describe('Kind and key of the claim or volume.'),
+        error: z.string().describe('What failed.'),
+      }),
+    }),
+    traceRecord('pv-protection.remove-finalizer', {
+      level: 'info',
+      doc: 'The PVC or PV protection controller removed its finalizer from an object being deleted that nothing uses any more.',
+      fields: z.strictObject({
+        kind: z.enum(['PersistentVolumeClaim', 'PersistentVolume']).describe('Which kind.'),
+        object: z.string().describe('The claim (namespace/name) or volume (name).'),
       }),
     }),
   ],

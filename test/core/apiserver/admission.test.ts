@@ -62,6 +62,7 @@ describe('admission', () => {
       'Priority',
       'DefaultTolerationSeconds',
       'DefaultStorageClass',
+      'StorageObjectInUseProtection',
       'MutatingAdmissionWebhook',
       'ValidatingAdmissionWebhook',
     ]);

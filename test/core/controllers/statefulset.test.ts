@@ -245,7 +245,8 @@ describe('StatefulSet controller', () => {
         },
       ],
     });
-    const w = world(set, ['statefulset', 'garbagecollector']);
+    // Claims carry the pvc-protection finalizer: its controller lets a deleted one go.
+    const w = world(set, ['statefulset', 'garbagecollector', 'pvc-protection']);
     const claimNames = () =>
       w
         .claims()

@@ -42,6 +42,8 @@ describe('default configuration', () => {
       'NodeAffinity',
       'NodePorts',
       'NodeResourcesFit',
+      'VolumeRestrictions',
+      'VolumeBinding',
       'PodTopologySpread',
       'InterPodAffinity',
     ]);
@@ -52,6 +54,7 @@ describe('default configuration', () => {
       'NodeAffinity',
       'NodePorts',
       'NodeResourcesFit',
+      'VolumeBinding',
       'PodTopologySpread',
       'InterPodAffinity',
     ]);
@@ -65,6 +68,8 @@ describe('default configuration', () => {
       'NodeResourcesBalancedAllocation',
       'ImageLocality',
     ]);
+    expect(p?.points.reserve).toEqual(['VolumeBinding']);
+    expect(p?.points.preBind).toEqual(['VolumeBinding']);
     expect(p?.points.bind).toEqual(['DefaultBinder']);
   });
 
@@ -149,13 +154,20 @@ describe('profiles', () => {
   it('disables everything at a point with "*"', () => {
     const p = ok({ profiles: [{ plugins: { score: { disabled: [{ name: '*' }] } } }] }).profiles[0];
     expect(p?.points.score).toEqual([]);
-    expect(p?.points.filter.length).toBe(8);
+    expect(p?.points.filter.length).toBe(9);
   });
 
-  it('accepts upstream volume plugins and ignores them', () => {
-    const p = ok({ profiles: [{ plugins: { filter: { enabled: [{ name: 'VolumeBinding' }] } } }] })
-      .profiles[0];
-    expect(p?.points.filter).not.toContain('VolumeBinding');
+  it('accepts the upstream volume plugins ksim does not model and ignores them', () => {
+    const p = ok({
+      profiles: [{ plugins: { filter: { enabled: [{ name: 'NodeVolumeLimits' }] } } }],
+    }).profiles[0];
+    expect(p?.points.filter).not.toContain('NodeVolumeLimits');
+  });
+
+  it('runs VolumeBinding at its extension points in the default profile', () => {
+    const p = ok({}).profiles[0];
+    for (const point of ['preFilter', 'filter', 'reserve', 'preBind'] as const)
+      expect(p?.points[point]).toContain('VolumeBinding');
   });
 });
 
