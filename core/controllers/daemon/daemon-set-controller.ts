@@ -241,10 +241,13 @@ export class DaemonSetController implements Controller {
     const manageError = await this.manage(key, ds, nodes, pods.claimed, hash);
     if (manageError !== undefined) return manageError;
     if (this.expectations.satisfied(key) && ds.spec.updateStrategy?.type !== 'OnDelete') {
+      // As upstream's rollingUpdate lists the pods again: manage's deletions, once observed,
+      // show as terminating (the list claimed above would have them deleted twice).
+      const current = pods.claimed.flatMap((p) => this.podInformer.get(keyOf(p)) ?? []);
       const rolling = planRollingUpdate(
         ds,
         nodes,
-        podsByNode(pods.claimed),
+        podsByNode(current),
         hash,
         this.ports.clock.now(),
       );
