@@ -19,6 +19,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
+import { runCommand } from '../os/command.ts';
 import { Ctr } from './ctr.ts';
 
 export const CONTAINERD_BINARY = 'containerd';
@@ -136,7 +137,32 @@ async function stopContainerd(
     }
   }
   removeNamespaceState(namespace);
+  await unmountUnder(dir);
   rmSync(dir, { recursive: true, force: true });
+}
+
+/**
+ * Unmounts whatever is mounted under `dir` (a container's rootfs a task left mounted when it
+ * was being made or removed as the daemon stopped), deepest first and lazily, so the
+ * directory can be removed.
+ */
+export async function unmountUnder(dir: string): Promise<void> {
+  let table: string;
+  try {
+    table = readFileSync('/proc/self/mountinfo', 'utf8');
+  } catch {
+    return;
+  }
+  const prefix = dir.endsWith('/') ? dir : `${dir}/`;
+  const points = lines(table)
+    .map((l) =>
+      (l.split(' ')[4] ?? '').replace(/\\(\d{3})/g, (_, o: string) =>
+        String.fromCharCode(parseInt(o, 8)),
+      ),
+    )
+    .filter((p) => p.startsWith(prefix))
+    .sort((a, b) => b.length - a.length);
+  for (const point of points) await runCommand('umount', ['-l', point]);
 }
 
 /**

@@ -55,7 +55,7 @@ import {
   tearDownNodeNetwork,
 } from '../../real/cluster/node-network.ts';
 import { readSigner, writeSigningKey } from '../../real/cluster/signer.ts';
-import { removeNamespaceState } from '../../real/containerd/daemon.ts';
+import { removeNamespaceState, unmountUnder } from '../../real/containerd/daemon.ts';
 import { makeServingCertificates } from '../../real/http/certificates.ts';
 import { NETNS_DIR } from '../../real/network/pod-network.ts';
 import { CliError, EXIT_INTERNAL, EXIT_OK, EXIT_VERDICT, fsReason } from './errors.ts';
@@ -525,6 +525,7 @@ async function tearDown(dir: string, config: Config): Promise<number> {
       signal(daemon, 'SIGKILL');
     for (const shim of processesWith('-namespace', containerdNamespace)) signal(shim, 'SIGKILL');
     removeNamespaceState(containerdNamespace);
+    await unmountUnder(paths.containerd(node));
   }
   await tearDownNodeNetwork(config);
   for (const node of nodeNames(config)) {

@@ -106,8 +106,10 @@ export async function realProcessCommand(
   rmSync(paths.ready(name), { force: true });
   await front?.close();
   await transport.close();
-  await node?.close();
+  // The clock stops first: no timer of the kubelet fires again to restart a container the
+  // machine's tear-down is killing.
   await hp.close();
+  await node?.close();
   out(`${name} stopped`);
   return 0;
 }

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readClusterConfig, type RealClusterConfig } from '../../../real/cluster/cluster-config.ts';
+import { clusterStatus } from '../../../sim/cli/real-cluster-command.ts';
 import { NETNS_DIR } from '../../../real/network/pod-network.ts';
 import { realNetfilterUnavailable } from '../netfilter/host.ts';
 import { freePort, ksim, KUBECTL, run, type Result } from './ksim.ts';
@@ -117,12 +118,7 @@ describe.skipIf(unavailable !== undefined)('kubectl against ksim real up (as roo
   }, 90_000);
 
   it('runs a Deployment behind a ClusterIP, and removes its containers when it is deleted', async () => {
-    const status = await ksim(['real', 'status', '--dir', dir, '--json']);
-    expect(status.code, status.stdout).toBe(0);
-    const report = JSON.parse(status.stdout) as {
-      healthy: boolean;
-      processes: { name: string; alive: boolean; ready: boolean }[];
-    };
+    const report = await clusterStatus(dir);
     expect(report.processes.map((p) => p.name)).toEqual([
       'etcd-0',
       'apiserver',
@@ -131,7 +127,8 @@ describe.skipIf(unavailable !== undefined)('kubectl against ksim real up (as roo
       'metrics-server',
       'node-1',
     ]);
-    expect(report.healthy).toBe(true);
+    expect(report.api.ready).toBe(true);
+    expect(report.processes.every((p) => p.alive && p.ready)).toBe(true);
 
     const again = await ksim(['real', 'up', '--dir', dir]);
     expect(again.code).toBe(2);
