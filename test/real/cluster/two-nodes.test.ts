@@ -3,9 +3,10 @@
  * both node namespaces, and a ClusterIP that, asked from node-2's namespace, is answered by
  * pods on both nodes (kube-proxy's DNAT, then the route to the other node's pod range over the
  * cluster bridge). A store member killed with SIGKILL does not stop the API: the other two
- * still form a quorum.
+ * still form a quorum. A node agent killed with SIGKILL leaves containers running, and down
+ * removes them all the same.
  */
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -102,7 +103,11 @@ describe.skipIf(unavailable !== undefined)(
       const c = config;
       const left = c === undefined ? [] : readdirSafe(NETNS_DIR).filter((n) => n.includes(c.tag));
       const ps = await run('ps', ['-eo', 'args']);
+      const mounts = readFileSync('/proc/self/mountinfo', 'utf8');
+      const cgroups = c === undefined ? [] : leftCgroups(`ksim-${c.tag}-`);
       rmSync(dir, { recursive: true, force: true });
+      expect(mounts).not.toContain(dir);
+      expect(cgroups).toEqual([]);
       expect(down.code, down.stderr).toBe(0);
       expect(left).toEqual([]);
       expect(ps.stdout.split('\n').filter((l) => l.includes(dir))).toEqual([]);
@@ -156,9 +161,25 @@ describe.skipIf(unavailable !== undefined)(
       const lines: string[] = [];
       expect(await realStatusCommand({ dir }, (l) => lines.push(l))).toBe(1);
       expect(lines.join('\n')).toMatch(/etcd-2\s+store\s+\d+\s+dead/);
+
+      // A node agent killed outright leaves its containerd, shims, containers and mounts
+      // running: down must remove them too (checked in afterAll).
+      const agent = report.processes.find((p) => p.name === 'node-2')!;
+      process.kill(agent.pid!, 'SIGKILL');
     });
   },
 );
+
+/** cgroup directories named after the cluster's containerd namespaces (v1 and v2 layouts). */
+function leftCgroups(prefix: string): string[] {
+  const root = '/sys/fs/cgroup';
+  const dirs = [root, ...readdirSafe(root).map((c) => join(root, c))];
+  return dirs.flatMap((d) =>
+    readdirSafe(d)
+      .filter((n) => n.startsWith(prefix))
+      .map((n) => join(d, n)),
+  );
+}
 
 function readdirSafe(path: string): string[] {
   try {
