@@ -34,6 +34,13 @@ export interface RealClusterConfig {
   readonly book: Readonly<Record<string, string>>;
   /** Node name -> the `ip netns` name of its namespace. */
   readonly nodeNetns: Readonly<Record<string, string>>;
+  /** The plan's processes, in start order. */
+  readonly processes: readonly ClusterProcess[];
+}
+
+export interface ClusterProcess {
+  readonly name: string;
+  readonly role: string;
 }
 
 /** The cluster the assembly plans: M store members, the control plane, N nodes `node-i`. */

@@ -17,60 +17,38 @@
  * containers, runc state and cgroups, pod and node namespaces, the bridge, and the cluster's
  * state in D. Logs and traces stay.
  */
-import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import {
-  closeSync,
-  existsSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
-import * as https from 'node:https';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import { issueClientCredential } from '../../core/apiserver/authn/client-credential.ts';
-import { planCluster, MAX_STORE_MEMBERS } from '../../core/cluster/assembly.ts';
+import { MAX_STORE_MEMBERS } from '../../core/cluster/assembly.ts';
 import { ADMIN_IDENTITY } from '../../core/cluster/identities.ts';
 import {
   clusterPaths,
-  nodeAddresses,
-  nodeNames,
-  nodeRuntimeNames,
   readClusterConfig,
-  realClusterSpec,
   type RealClusterConfig,
 } from '../../real/cluster/cluster-config.ts';
+import { isClusterProcess, readPid } from '../../real/cluster/cluster-processes.ts';
 import {
-  isClusterProcess,
-  processesWith,
-  readPid,
-  signal,
-} from '../../real/cluster/cluster-processes.ts';
-import {
-  hostRoutes,
-  setUpNodeNetwork,
-  tearDownNodeNetwork,
-} from '../../real/cluster/node-network.ts';
+  clusterStatus,
+  planRealCluster,
+  startClusterProcess,
+  tearDownCluster,
+  waitUntilUp,
+  type ClusterStatus,
+} from '../../real/cluster/lifecycle.ts';
+import { setUpNodeNetwork } from '../../real/cluster/node-network.ts';
 import { readSigner, writeSigningKey } from '../../real/cluster/signer.ts';
-import { removeNamespaceState, unmountUnder } from '../../real/containerd/daemon.ts';
 import { makeServingCertificates } from '../../real/http/certificates.ts';
-import { NETNS_DIR } from '../../real/network/pod-network.ts';
 import { CliError, EXIT_INTERNAL, EXIT_OK, EXIT_VERDICT, fsReason } from './errors.ts';
 import { table } from './format.ts';
 import { kubeconfig } from './serve-command.ts';
 
+/** The command `ksim real up` starts each process with (this CLI). */
 const BIN = new URL('./bin.mjs', import.meta.url).pathname;
 
 export const MAX_REAL_NODES = 16;
 export const DEFAULT_HTTPS_PORT = 6443;
-/** Where a node agent listens inside its namespace (the kubelet's port upstream). */
-const NODE_PORT = 10250;
-const UP_TIMEOUT_MS = 120_000;
-const STOP_GRACE_MS = 20_000;
-const POLL_MS = 200;
 
 const NEEDED_BINARIES = [
   'containerd',
@@ -88,13 +66,6 @@ export interface RealUpOptions {
   readonly storeMembers?: number;
   readonly port?: number;
 }
-
-interface ProcessEntry {
-  readonly name: string;
-  readonly role: string;
-}
-
-type Config = RealClusterConfig & { readonly processes: readonly ProcessEntry[] };
 
 export async function realUpCommand(
   options: RealUpOptions,
@@ -122,7 +93,9 @@ export async function realUpCommand(
   } catch (e) {
     throw new CliError(`cannot make the cluster directory ${dir}: ${fsReason(e)}`);
   }
-  const config = await decideCluster(nodes, members, port);
+  const config = await planRealCluster(nodes, members, port);
+  if (config === undefined)
+    throw new CliError('no free address range for the cluster: every 172.16-31 /16 is routed');
   const paths = clusterPaths(dir);
   try {
     writeSigningKey(paths.signingKey);
@@ -143,11 +116,11 @@ export async function realUpCommand(
     );
     writeFileSync(paths.config, `${JSON.stringify(config, null, 2)}\n`);
     await setUpNodeNetwork(config);
-    for (const p of config.processes) startProcess(dir, config, p);
+    for (const p of config.processes) startClusterProcess(BIN, dir, config, p);
     await waitUntilUp(dir, config);
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e);
-    await tearDown(dir, config);
+    await tearDownCluster(dir, config);
     throw new CliError(
       `the cluster did not come up, and what was started is removed: ${message}`,
       EXIT_INTERNAL,
@@ -176,9 +149,9 @@ function checkHost(): void {
 }
 
 function refuseExisting(dir: string): void {
-  let config: Config | undefined;
+  let config: RealClusterConfig | undefined;
   try {
-    config = readClusterConfig(dir) as Config | undefined;
+    config = readClusterConfig(dir);
   } catch (e) {
     throw new CliError(
       `${clusterPaths(dir).config}: ${e instanceof Error ? e.message : String(e)}`,
@@ -210,241 +183,17 @@ function checkPortFree(port: number): Promise<void> {
   });
 }
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
-  const port = (server.address() as { port: number }).port;
-  await new Promise<void>((ok) => server.close(() => ok()));
-  return port;
-}
-
-/**
- * Picks the cluster's names and addresses: pods in 10.B.0.0/16 (a /24 per node), node
- * InternalIPs 172.(16+B%16).i.2 as the assembly derives them, and the bridge at .255.1 of that
- * /16 — with B such that the host routes neither range already (another cluster, Docker).
- */
-async function decideCluster(nodes: number, members: number, port: number): Promise<Config> {
-  const routes = await hostRoutes();
-  let b: number | undefined;
-  for (const candidate of shuffled(range(200, 256))) {
-    const net = `172.${16 + (candidate & 15)}.`;
-    if (!routes.includes(net) && !routes.includes(`10.${candidate}.`)) {
-      b = candidate;
-      break;
-    }
-  }
-  if (b === undefined)
-    throw new CliError('no free address range for the cluster: every 172.16-31 /16 is routed');
-  const tag = randomBytes(3).toString('hex');
-  const podNetwork = { clusterCIDR: `10.${b}.0.0/16`, nodeCIDRMaskSize: 24 };
-  const bridgeAddress = `172.${16 + (b & 15)}.255.1`;
-  const base = {
-    version: 1 as const,
-    tag,
-    storeMembers: members,
-    nodes,
-    httpsPort: port,
-    podNetwork,
-  };
-  const names = nodeNames({ nodes });
-  const plan = planCluster(
-    realClusterSpec({
-      ...base,
-      bridge: '',
-      bridgeAddress,
-      bridgePrefixLength: 16,
-      book: {},
-      nodeNetns: {},
-    }),
-    {
-      signer: { algorithm: 'none', keyId: 'plan', sign: () => '', verify: () => false },
-      machine: () => {
-        throw new Error('planning only');
-      },
-    },
-  );
-  const book: Record<string, string> = {};
-  for (const p of plan.processes) {
-    if (p.role === 'node') {
-      book[p.name] = `${nodeAddresses(podNetwork, names.indexOf(p.name)).internalIP}:${NODE_PORT}`;
-    } else {
-      // The API server listens on the bridge, where node agents reach it; the rest on loopback.
-      const host = p.role === 'apiserver' ? bridgeAddress : '127.0.0.1';
-      book[p.name] = `${host}:${await freePort()}`;
-    }
-  }
-  return {
-    ...base,
-    bridge: `kb${tag}`,
-    bridgeAddress,
-    bridgePrefixLength: 16,
-    book,
-    nodeNetns: Object.fromEntries(names.map((n) => [n, `ksim-${tag}-${n}`])),
-    processes: plan.processes.map((p) => ({ name: p.name, role: p.role })),
-  };
-}
-
-function range(from: number, to: number): number[] {
-  return Array.from({ length: to - from }, (_, i) => from + i);
-}
-
-function shuffled<T>(items: T[]): T[] {
-  const out = [...items];
-  for (let i = out.length - 1; i > 0; i--) {
-    const j = randomBytes(1)[0]! % (i + 1);
-    [out[i], out[j]] = [out[j]!, out[i]!];
-  }
-  return out;
-}
-
-function startProcess(dir: string, config: Config, p: ProcessEntry): void {
-  const paths = clusterPaths(dir);
-  const args = [BIN, 'real', 'process', '--dir', dir, '--name', p.name];
-  const netns = config.nodeNetns[p.name];
-  // nsenter switches only the network namespace (ip netns exec would also remount /sys,
-  // hiding the cgroup tree runc needs) and then execs, so the pid stays the process's.
-  const [file, argv] =
-    netns === undefined
-      ? [process.execPath, args]
-      : ['nsenter', [`--net=${NETNS_DIR}/${netns}`, '--', process.execPath, ...args]];
-  const log = openSync(paths.log(p.name), 'a');
-  const child = spawn(file, argv, { detached: true, stdio: ['ignore', log, log] });
-  closeSync(log);
-  child.unref();
-  writeFileSync(paths.pid(p.name), String(child.pid));
-}
-
-async function waitUntilUp(dir: string, config: Config): Promise<void> {
-  const paths = clusterPaths(dir);
-  const deadline = Date.now() + UP_TIMEOUT_MS;
-  const failure = (why: string): Error => new Error(`${why}\n${logTails(dir, config)}`);
-  for (;;) {
-    const dead = config.processes.filter((p) => !isClusterProcess(readPid(paths.pid(p.name)), dir));
-    if (dead.length > 0) throw failure(`${dead.map((p) => p.name).join(', ')} exited`);
-    if (config.processes.every((p) => existsSync(paths.ready(p.name)))) break;
-    if (Date.now() > deadline) throw failure('processes not ready in time');
-    await sleep(POLL_MS);
-  }
-  for (;;) {
-    const readyNodes = await readyNodeCount(dir, config);
-    if (readyNodes === config.nodes) return;
-    if (Date.now() > deadline)
-      throw failure(`${readyNodes ?? 0} of ${config.nodes} nodes Ready in time`);
-    await sleep(POLL_MS * 2);
-  }
-}
-
-/** GET on the cluster's API as its admin; undefined when it does not answer. */
-export function apiGet(
-  dir: string,
-  config: RealClusterConfig,
-  path: string,
-): Promise<{ status: number; body: string } | undefined> {
-  const paths = clusterPaths(dir);
-  let ca: string;
-  let token: string;
-  try {
-    ca = readFileSync(paths.ca, 'utf8');
-    token = issueClientCredential(
-      readSigner(paths.signingKey, `ksim-${config.tag}`),
-      ADMIN_IDENTITY,
-    );
-  } catch {
-    return Promise.resolve(undefined);
-  }
-  return new Promise((done) => {
-    const req = https.get(
-      {
-        host: '127.0.0.1',
-        port: config.httpsPort,
-        path,
-        ca,
-        headers: { Authorization: `Bearer ${token}` },
-        timeout: 3_000,
-      },
-      (res) => {
-        let body = '';
-        res.on('data', (d: Buffer) => (body += d.toString()));
-        res.on('end', () => done({ status: res.statusCode ?? 0, body }));
-        res.on('error', () => done(undefined));
-      },
-    );
-    req.on('timeout', () => req.destroy());
-    req.on('error', () => done(undefined));
-  });
-}
-
-async function readyNodeCount(dir: string, config: RealClusterConfig): Promise<number | undefined> {
-  const r = await apiGet(dir, config, '/api/v1/nodes');
-  if (r === undefined || r.status !== 200) return undefined;
-  const list = JSON.parse(r.body) as {
-    items: { status?: { conditions?: { type: string; status: string }[] } }[];
-  };
-  return list.items.filter((n) =>
-    n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
-  ).length;
-}
-
-function logTails(dir: string, config: Config): string {
-  const paths = clusterPaths(dir);
-  return config.processes
-    .map((p) => {
-      let text = '';
-      try {
-        text = readFileSync(paths.log(p.name), 'utf8');
-      } catch {
-        text = '(no log)';
-      }
-      const tail = text.trim().split('\n').slice(-6).join('\n  ');
-      return `--- ${p.name} (${paths.log(p.name)}):\n  ${tail}`;
-    })
-    .join('\n');
-}
-
-export interface ProcessStatus {
-  readonly name: string;
-  readonly role: string;
-  readonly pid: number | null;
-  readonly alive: boolean;
-  readonly address: string;
-  readonly ready: boolean;
-}
-
-export interface ClusterStatus {
-  readonly dir: string;
-  readonly api: { readonly url: string; readonly ready: boolean };
-  readonly processes: readonly ProcessStatus[];
-}
-
-export async function clusterStatus(dirOption: string): Promise<ClusterStatus> {
+/** Each process of the cluster in `dir` (the library function behind `ksim real status`). */
+export function realClusterStatus(dirOption: string): Promise<ClusterStatus> {
   const dir = resolve(dirOption);
-  const config = readConfig(dir);
-  const paths = clusterPaths(dir);
-  const processes = config.processes.map((p): ProcessStatus => {
-    const pid = readPid(paths.pid(p.name)) ?? null;
-    const alive = isClusterProcess(pid ?? undefined, dir);
-    return {
-      name: p.name,
-      role: p.role,
-      pid,
-      alive,
-      address: config.book[p.name] ?? '',
-      ready: alive && existsSync(paths.ready(p.name)),
-    };
-  });
-  const readyz = await apiGet(dir, config, '/readyz');
-  return {
-    dir,
-    api: { url: `https://127.0.0.1:${config.httpsPort}`, ready: readyz?.status === 200 },
-    processes,
-  };
+  return clusterStatus(dir, readConfig(dir));
 }
 
 export async function realStatusCommand(
   options: { readonly dir: string; readonly json?: boolean },
   out: (s: string) => void,
 ): Promise<number> {
-  const status = await clusterStatus(options.dir);
+  const status = await realClusterStatus(options.dir);
   const healthy = status.api.ready && status.processes.every((p) => p.alive && p.ready);
   if (options.json === true) {
     out(JSON.stringify({ ...status, healthy }, null, 2));
@@ -467,10 +216,10 @@ export async function realStatusCommand(
   return healthy ? EXIT_OK : EXIT_VERDICT;
 }
 
-function readConfig(dir: string): Config {
-  let config: Config | undefined;
+function readConfig(dir: string): RealClusterConfig {
+  let config: RealClusterConfig | undefined;
   try {
-    config = readClusterConfig(dir) as Config | undefined;
+    config = readClusterConfig(dir);
   } catch (e) {
     throw new CliError(
       `${clusterPaths(dir).config}: ${e instanceof Error ? e.message : String(e)}`,
@@ -487,66 +236,9 @@ export async function realDownCommand(
 ): Promise<number> {
   const dir = resolve(options.dir);
   const config = readConfig(dir);
-  const stopped = await tearDown(dir, config);
+  const stopped = await tearDownCluster(dir, config);
   out(
     `cluster in ${dir} is down: ${stopped} processes stopped; namespaces, bridge, containerd state and pods removed (logs and traces kept)`,
   );
   return EXIT_OK;
-}
-
-/**
- * Stops every process and removes everything the cluster made outside D/logs and D/traces.
- * Node agents stop first, so each removes its own pods while it can; then the control plane.
- */
-async function tearDown(dir: string, config: Config): Promise<number> {
-  const paths = clusterPaths(dir);
-  const nodes = config.processes.filter((p) => p.role === 'node');
-  const rest = config.processes.filter((p) => p.role !== 'node').reverse();
-  let stopped = 0;
-  for (const group of [nodes, rest]) {
-    const pids = group
-      .map((p) => readPid(paths.pid(p.name)))
-      .filter((pid): pid is number => isClusterProcess(pid, dir));
-    for (const pid of pids) signal(pid, 'SIGTERM');
-    const deadline = Date.now() + STOP_GRACE_MS;
-    while (pids.some((pid) => isClusterProcess(pid, dir)) && Date.now() < deadline)
-      await sleep(POLL_MS);
-    for (const pid of pids) if (isClusterProcess(pid, dir)) signal(pid, 'SIGKILL');
-    stopped += pids.length;
-  }
-  // What a killed node agent could not remove: its containerd, the shims, the containers.
-  for (const node of nodeNames(config)) {
-    const { containerdNamespace } = nodeRuntimeNames(config, node);
-    const daemon = readPid(paths.containerdPid(node));
-    if (
-      daemon !== undefined &&
-      (readFileSafe(`/proc/${daemon}/cmdline`) ?? '').includes(paths.containerd(node))
-    )
-      signal(daemon, 'SIGKILL');
-    for (const shim of processesWith('-namespace', containerdNamespace)) signal(shim, 'SIGKILL');
-    removeNamespaceState(containerdNamespace);
-    await unmountUnder(paths.containerd(node));
-  }
-  await tearDownNodeNetwork(config);
-  for (const node of nodeNames(config)) {
-    // A second pass: cgroups whose processes were still dying on the first.
-    removeNamespaceState(nodeRuntimeNames(config, node).containerdNamespace);
-  }
-  for (const sub of ['c', 'pods', 'data', 'run', 'pki'])
-    rmSync(`${dir}/${sub}`, { recursive: true, force: true });
-  rmSync(paths.kubeconfig, { force: true });
-  rmSync(paths.config, { force: true });
-  return stopped;
-}
-
-function readFileSafe(path: string): string | undefined {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch {
-    return undefined;
-  }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((ok) => setTimeout(ok, ms));
 }

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readClusterConfig, type RealClusterConfig } from '../../../real/cluster/cluster-config.ts';
-import { clusterStatus } from '../../../sim/cli/real-cluster-command.ts';
+import { realClusterStatus } from '../../../sim/cli/real-cluster-command.ts';
 import { NETNS_DIR } from '../../../real/network/pod-network.ts';
 import { realNetfilterUnavailable } from '../netfilter/host.ts';
 import { freePort, ksim, KUBECTL, run, type Result } from './ksim.ts';
@@ -118,7 +118,7 @@ describe.skipIf(unavailable !== undefined)('kubectl against ksim real up (as roo
   }, 90_000);
 
   it('runs a Deployment behind a ClusterIP, and removes its containers when it is deleted', async () => {
-    const report = await clusterStatus(dir);
+    const report = await realClusterStatus(dir);
     expect(report.processes.map((p) => p.name)).toEqual([
       'etcd-0',
       'apiserver',

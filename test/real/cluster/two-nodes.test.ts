@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readClusterConfig, type RealClusterConfig } from '../../../real/cluster/cluster-config.ts';
-import { clusterStatus, realStatusCommand } from '../../../sim/cli/real-cluster-command.ts';
+import { realClusterStatus, realStatusCommand } from '../../../sim/cli/real-cluster-command.ts';
 import { NETNS_DIR } from '../../../real/network/pod-network.ts';
 import { realNetfilterUnavailable } from '../netfilter/host.ts';
 import { freePort, ksim, KUBECTL, run, type Result } from './ksim.ts';
@@ -148,7 +148,7 @@ describe.skipIf(unavailable !== undefined)(
         return answeredBy.size === 2 ? true : undefined;
       });
 
-      const report = await clusterStatus(dir);
+      const report = await realClusterStatus(dir);
       const member = report.processes.find((p) => p.name === 'etcd-2')!;
       expect(member.alive).toBe(true);
       process.kill(member.pid!, 'SIGKILL');
