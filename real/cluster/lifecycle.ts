@@ -6,7 +6,15 @@
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import * as https from 'node:https';
 import { createServer } from 'node:net';
 import { issueClientCredential } from '../../core/apiserver/authn/client-credential.ts';
@@ -45,10 +53,12 @@ async function freePort(): Promise<number> {
 /**
  * Picks the cluster's names and addresses: pods in 10.B.0.0/16 (a /24 per node), node
  * InternalIPs 172.(16+B%16).i.2 as the assembly derives them, and the bridge at .255.1 of that
- * /16 — with B such that the host routes neither range already (another cluster, Docker).
- * Undefined when every such range is taken.
+ * /16 — with B such that the host routes neither range already (another cluster, Docker)
+ * and no other cluster has claimed it (two `up`s at once see the same routes). Undefined when
+ * every such range is taken.
  */
 export async function planRealCluster(
+  dir: string,
   nodes: number,
   members: number,
   port: number,
@@ -57,7 +67,8 @@ export async function planRealCluster(
   let b: number | undefined;
   for (const candidate of shuffled(range(200, 256))) {
     const net = `172.${16 + (candidate & 15)}.`;
-    if (!routes.includes(net) && !routes.includes(`10.${candidate}.`)) {
+    if (routes.includes(net) || routes.includes(`10.${candidate}.`)) continue;
+    if (claimRange(16 + (candidate & 15), dir)) {
       b = candidate;
       break;
     }
@@ -111,6 +122,42 @@ export async function planRealCluster(
     nodeNetns: Object.fromEntries(names.map((n) => [n, `ksim-${tag}-${n}`])),
     processes: plan.processes.map((p) => ({ name: p.name, role: p.role })),
   };
+}
+
+/**
+ * Host-wide claims of the 172.N.0.0/16 ranges, one file per range naming the cluster directory
+ * that holds it; a claim whose directory has no cluster any more is stale and taken over.
+ */
+export const RANGE_CLAIMS_DIR = '/run/ksim-real/ranges';
+
+function claimRange(second: number, dir: string): boolean {
+  try {
+    mkdirSync(RANGE_CLAIMS_DIR, { recursive: true });
+  } catch (e) {
+    // Not root: no cluster can start here anyway; planning goes by the routes alone.
+    if ((e as NodeJS.ErrnoException).code === 'EACCES') return true;
+    throw e;
+  }
+  const path = `${RANGE_CLAIMS_DIR}/172.${second}`;
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      writeFileSync(path, dir, { flag: 'wx' });
+      return true;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+    const holder = readFileSafe(path);
+    if (holder === undefined || holder === dir || existsSync(clusterPaths(holder).config)) {
+      return holder === dir;
+    }
+    rmSync(path, { force: true });
+  }
+  return false;
+}
+
+export function releaseRange(config: RealClusterConfig, dir: string): void {
+  const path = `${RANGE_CLAIMS_DIR}/172.${config.bridgeAddress.split('.')[1]}`;
+  if (readFileSafe(path) === dir) rmSync(path, { force: true });
 }
 
 function range(from: number, to: number): number[] {
@@ -329,6 +376,7 @@ export async function tearDownCluster(dir: string, config: RealClusterConfig): P
     rmSync(`${dir}/${sub}`, { recursive: true, force: true });
   rmSync(paths.kubeconfig, { force: true });
   rmSync(paths.config, { force: true });
+  releaseRange(config, dir);
   return stopped;
 }
 

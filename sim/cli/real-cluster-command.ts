@@ -93,11 +93,13 @@ export async function realUpCommand(
   } catch (e) {
     throw new CliError(`cannot make the cluster directory ${dir}: ${fsReason(e)}`);
   }
-  const config = await planRealCluster(nodes, members, port);
+  const config = await planRealCluster(dir, nodes, members, port);
   if (config === undefined)
     throw new CliError('no free address range for the cluster: every 172.16-31 /16 is routed');
   const paths = clusterPaths(dir);
   try {
+    // First: the file also makes this cluster's claim on its address range hold.
+    writeFileSync(paths.config, `${JSON.stringify(config, null, 2)}\n`);
     writeSigningKey(paths.signingKey);
     const certificates = makeServingCertificates();
     writeFileSync(paths.ca, certificates.ca);
@@ -114,7 +116,6 @@ export async function realUpCommand(
         mode: 0o600,
       },
     );
-    writeFileSync(paths.config, `${JSON.stringify(config, null, 2)}\n`);
     await setUpNodeNetwork(config);
     for (const p of config.processes) startClusterProcess(BIN, dir, config, p);
     await waitUntilUp(dir, config);

@@ -3,21 +3,33 @@
  * gets an address (node agents on their InternalIP, the API server on the bridge where nodes
  * reach it, the rest on loopback), node namespaces and runtime names unique to the cluster.
  */
-import { describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
 import { defaultInternalIP } from '../../../core/kubelet/config.ts';
 import {
   nodeAddresses,
   nodeRuntimeNames,
   realClusterSpec,
+  type RealClusterConfig,
 } from '../../../real/cluster/cluster-config.ts';
-import { planRealCluster } from '../../../real/cluster/lifecycle.ts';
+import { planRealCluster, releaseRange } from '../../../real/cluster/lifecycle.ts';
 import { uplinkName } from '../../../real/cluster/node-network.ts';
 
 describe('planRealCluster', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ksim-plan-'));
+  const planned: RealClusterConfig[] = [];
+  afterAll(() => {
+    for (const c of planned) releaseRange(c, dir);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
   it('gives every planned process an address the others can reach', async () => {
-    const config = await planRealCluster(2, 3, 16443);
+    const config = await planRealCluster(dir, 2, 3, 16443);
     expect(config).toBeDefined();
     const c = config!;
+    planned.push(c);
     expect(c.processes).toEqual([
       { name: 'etcd-0', role: 'store' },
       { name: 'etcd-1', role: 'store' },
@@ -58,7 +70,8 @@ describe('planRealCluster', () => {
   });
 
   it('names interfaces within Linux limits (15 bytes)', async () => {
-    const c = (await planRealCluster(16, 1, 16443))!;
+    const c = (await planRealCluster(dir, 16, 1, 16443))!;
+    planned.push(c);
     expect(c.bridge.length).toBeLessThanOrEqual(15);
     for (let i = 0; i < 16; i++) expect(uplinkName(c, i).length).toBeLessThanOrEqual(15);
   });
