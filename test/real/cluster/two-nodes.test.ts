@@ -2,9 +2,9 @@
  * `ksim real up --nodes 2 --store-members 3` with kubectl: four busybox httpd pods spread over
  * both node namespaces, and a ClusterIP that, asked from node-2's namespace, is answered by
  * pods on both nodes (kube-proxy's DNAT, then the route to the other node's pod range over the
- * cluster bridge). A store member killed with SIGKILL does not stop the API: the other two
- * still form a quorum. A node agent killed with SIGKILL leaves containers running, and down
- * removes them all the same.
+ * cluster bridge), and node-1's NodePort answers node-2 too. A store member killed with
+ * SIGKILL does not stop the API: the other two still form a quorum. A node agent killed with
+ * SIGKILL leaves containers running, and down removes them all the same.
  */
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -46,6 +46,7 @@ kind: Service
 metadata:
   name: web
 spec:
+  type: NodePort
   selector: {app: web}
   ports:
   - port: 80
@@ -147,6 +148,26 @@ describe.skipIf(unavailable !== undefined)(
         if (r.code === 0 && node !== undefined) answeredBy.add(node);
         return answeredBy.size === 2 ? true : undefined;
       });
+
+      // The NodePort of node-1's address, asked from node-2's namespace.
+      const nodePort = (
+        await kubectl('get', 'service', 'web', '-o', 'jsonpath={.spec.ports[0].nodePort}')
+      ).stdout.trim();
+      const node1 = (
+        await kubectl('get', 'node', 'node-1', '-o', 'jsonpath={.status.addresses[0].address}')
+      ).stdout.trim();
+      const viaNodePort = await run('ip', [
+        'netns',
+        'exec',
+        netns,
+        'curl',
+        '-s',
+        '--max-time',
+        '3',
+        `http://${node1}:${nodePort}/`,
+      ]);
+      expect(viaNodePort.code, viaNodePort.stderr).toBe(0);
+      expect(nodeOf.has(viaNodePort.stdout.trim())).toBe(true);
 
       const report = await realClusterStatus(dir);
       const member = report.processes.find((p) => p.name === 'etcd-2')!;
