@@ -4,7 +4,7 @@
  * process, and removing everything it made. `dir` is always an absolute path: processes find
  * their cluster by it, and `down` recognises them by it in their command lines.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import {
   closeSync,
@@ -175,14 +175,16 @@ function shuffled<T>(items: T[]): T[] {
 
 /**
  * Starts one `ksim real process` (the command `bin` runs) for process `p`, detached, its
- * output in its log and its pid in D/run; a node's inside its namespace.
+ * output in its log and its pid in D/run; a node's inside its namespace. The child is returned
+ * so its starter can tell when it exits (its command line names the cluster only once nsenter
+ * has exec'd, so the pid alone cannot tell a starting process from a dead one).
  */
 export function startClusterProcess(
   bin: string,
   dir: string,
   config: RealClusterConfig,
   p: ClusterProcess,
-): void {
+): ChildProcess {
   const paths = clusterPaths(dir);
   const args = [bin, 'real', 'process', '--dir', dir, '--name', p.name];
   const netns = config.nodeNetns[p.name];
@@ -195,8 +197,11 @@ export function startClusterProcess(
   const log = openSync(paths.log(p.name), 'a');
   const child = spawn(file, argv, { detached: true, stdio: ['ignore', log, log] });
   closeSync(log);
+  // A command that could not start has no pid; waitUntilUp reports it as exited.
+  child.on('error', () => {});
   child.unref();
   writeFileSync(paths.pid(p.name), String(child.pid));
+  return child;
 }
 
 /**
@@ -206,13 +211,19 @@ export function startClusterProcess(
 export async function waitUntilUp(
   dir: string,
   config: RealClusterConfig,
+  children: ReadonlyMap<string, ChildProcess>,
   timeoutMs: number = UP_TIMEOUT_MS,
 ): Promise<void> {
   const paths = clusterPaths(dir);
   const deadline = Date.now() + timeoutMs;
   const failure = (why: string): Error => new Error(`${why}\n${logTails(dir, config)}`);
+  const exited = (name: string): boolean => {
+    const child = children.get(name);
+    if (child === undefined || child.pid === undefined) return true;
+    return child.exitCode !== null || child.signalCode !== null;
+  };
   for (;;) {
-    const dead = config.processes.filter((p) => !isClusterProcess(readPid(paths.pid(p.name)), dir));
+    const dead = config.processes.filter((p) => exited(p.name));
     if (dead.length > 0) throw failure(`${dead.map((p) => p.name).join(', ')} exited`);
     if (config.processes.every((p) => existsSync(paths.ready(p.name)))) break;
     if (Date.now() > deadline) throw failure('processes not ready in time');

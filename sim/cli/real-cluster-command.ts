@@ -17,6 +17,7 @@
  * containers, runc state and cgroups, pod and node namespaces, the bridge, and the cluster's
  * state in D. Logs and traces stay.
  */
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
@@ -33,6 +34,7 @@ import {
   clusterStatus,
   planRealCluster,
   startClusterProcess,
+  STOP_GRACE_MS,
   tearDownCluster,
   waitUntilUp,
   type ClusterStatus,
@@ -97,6 +99,7 @@ export async function realUpCommand(
   if (config === undefined)
     throw new CliError('no free address range for the cluster: every 172.16-31 /16 is routed');
   const paths = clusterPaths(dir);
+  const children = new Map<string, ChildProcess>();
   try {
     // First: the file also makes this cluster's claim on its address range hold.
     writeFileSync(paths.config, `${JSON.stringify(config, null, 2)}\n`);
@@ -117,10 +120,13 @@ export async function realUpCommand(
       },
     );
     await setUpNodeNetwork(config);
-    for (const p of config.processes) startClusterProcess(BIN, dir, config, p);
-    await waitUntilUp(dir, config);
+    for (const p of config.processes)
+      children.set(p.name, startClusterProcess(BIN, dir, config, p));
+    await waitUntilUp(dir, config, children);
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e);
+    // Through their handles first: a child that has not exec'd yet is not recognisable by pid.
+    await stopChildren([...children.values()]);
     await tearDownCluster(dir, config);
     throw new CliError(
       `the cluster did not come up, and what was started is removed: ${message}`,
@@ -135,6 +141,23 @@ export async function realUpCommand(
   out(`try: kubectl --kubeconfig ${paths.kubeconfig} get nodes`);
   out(`stop: ksim real down --dir ${dir}`);
   return EXIT_OK;
+}
+
+/** SIGTERM, then SIGKILL after the grace period, to children this process started. */
+async function stopChildren(children: readonly ChildProcess[]): Promise<void> {
+  const running = children.filter(
+    (c) => c.pid !== undefined && c.exitCode === null && c.signalCode === null,
+  );
+  const exited = running.map((c) => new Promise<void>((ok) => c.once('exit', () => ok())));
+  for (const c of running) c.kill('SIGTERM');
+  let timer: NodeJS.Timeout | undefined;
+  const graceOver = new Promise<'timeout'>((ok) => {
+    timer = setTimeout(() => ok('timeout'), STOP_GRACE_MS);
+  });
+  if ((await Promise.race([Promise.all(exited), graceOver])) === 'timeout') {
+    for (const c of running) c.kill('SIGKILL');
+  }
+  clearTimeout(timer);
 }
 
 function checkHost(): void {
