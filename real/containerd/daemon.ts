@@ -19,6 +19,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
+import { runCommand } from '../os/command.ts';
 import { Ctr } from './ctr.ts';
 
 export const CONTAINERD_BINARY = 'containerd';
@@ -37,6 +38,8 @@ export interface Containerd {
   readonly address: string;
   readonly namespace: string;
   readonly ctr: Ctr;
+  /** The daemon's process id (its shims are its children only until it dies). */
+  readonly pid: number;
   /** Kills every task, removes every container and image, stops the daemon, removes its files. */
   stop(): Promise<void>;
 }
@@ -109,6 +112,7 @@ export async function startContainerd(options: ContainerdOptions): Promise<Conta
     address,
     namespace,
     ctr,
+    pid: child.pid!,
     stop: () => stopContainerd(child, exited, ctr, dir, namespace),
   };
 }
@@ -132,9 +136,42 @@ async function stopContainerd(
       await exited;
     }
   }
+  removeNamespaceState(namespace);
+  await unmountUnder(dir);
+  rmSync(dir, { recursive: true, force: true });
+}
+
+/**
+ * Unmounts whatever is mounted under `dir` (a container's rootfs a task left mounted when it
+ * was being made or removed as the daemon stopped), deepest first and lazily, so the
+ * directory can be removed.
+ */
+export async function unmountUnder(dir: string): Promise<void> {
+  let table: string;
+  try {
+    table = readFileSync('/proc/self/mountinfo', 'utf8');
+  } catch {
+    return;
+  }
+  const prefix = dir.endsWith('/') ? dir : `${dir}/`;
+  const points = lines(table)
+    .map((l) =>
+      (l.split(' ')[4] ?? '').replace(/\\(\d{3})/g, (_, o: string) =>
+        String.fromCharCode(parseInt(o, 8)),
+      ),
+    )
+    .filter((p) => p.startsWith(prefix))
+    .sort((a, b) => b.length - a.length);
+  for (const point of points) await runCommand('umount', ['-l', point]);
+}
+
+/**
+ * What a namespace leaves outside the daemon's directory: runc's state and the cgroups. For a
+ * daemon that died without stop(): its containers' processes are killed through their cgroups.
+ */
+export function removeNamespaceState(namespace: string): void {
   rmSync(join('/run/containerd/runc', namespace), { recursive: true, force: true });
   removeCgroups(namespace);
-  rmSync(dir, { recursive: true, force: true });
 }
 
 /** Shims outlive their daemon: every task is killed and deleted before containerd stops. */
@@ -156,11 +193,31 @@ function removeCgroups(namespace: string): void {
   for (const controller of readdirSync(root)) candidates.push(join(root, controller, namespace));
   for (const path of candidates) {
     if (!existsSync(path)) continue;
+    for (const child of readdirSync(path, { withFileTypes: true })) {
+      if (child.isDirectory()) killCgroup(join(path, child.name));
+    }
     // Children first: a cgroup directory is removed with rmdir, never recursively.
     for (const child of readdirSync(path, { withFileTypes: true })) {
       if (child.isDirectory()) tryRmdir(join(path, child.name));
     }
     tryRmdir(path);
+  }
+}
+
+/** SIGKILLs every process left in a cgroup (a container whose shim is gone). */
+function killCgroup(path: string): void {
+  let pids: string;
+  try {
+    pids = readFileSync(join(path, 'cgroup.procs'), 'utf8');
+  } catch {
+    return;
+  }
+  for (const pid of lines(pids)) {
+    try {
+      process.kill(Number(pid), 'SIGKILL');
+    } catch {
+      // Gone already.
+    }
   }
 }
 

@@ -12,6 +12,8 @@ import { serveCommand } from './serve-command.ts';
 import { httpLoad } from './bench/http-load.ts';
 import { benchRealStore } from './bench/real-store.ts';
 import { realStoreCommand } from './real-store-command.ts';
+import { realDownCommand, realStatusCommand, realUpCommand } from './real-cluster-command.ts';
+import { realProcessCommand } from './real-process-command.ts';
 import { runCommand } from './run-command.ts';
 import { schemaCommand } from './schema-command.ts';
 import { realImageBuildCommand } from './real-image-command.ts';
@@ -483,6 +485,42 @@ export async function main(
         );
       },
     );
+
+  real
+    .command('up')
+    .description(
+      'start a whole cluster as processes on this host (root): store, control plane, nodes',
+    )
+    .requiredOption('--dir <dir>', 'the cluster directory: state, pids, logs, traces, kubeconfig')
+    .option('--nodes <n>', 'nodes, each its own network namespace and containerd', asCount, 1)
+    .option('--store-members <n>', 'Raft store members, each its own process', asCount, 1)
+    .option('--port <n>', 'the HTTPS API port on 127.0.0.1', asCount, 6443)
+    .action(async (opts: { dir: string; nodes: number; storeMembers: number; port: number }) => {
+      exitCode = await realUpCommand(opts, out);
+    });
+  real
+    .command('status')
+    .description('each process of a real cluster: alive or dead, pid, address, ready')
+    .requiredOption('--dir <dir>', 'the cluster directory ksim real up made')
+    .option('--json', 'print one JSON document')
+    .action(async (opts: { dir: string; json?: boolean }) => {
+      exitCode = await realStatusCommand(opts, out);
+    });
+  real
+    .command('down')
+    .description('stop a real cluster and remove its namespaces, bridge, containers and state')
+    .requiredOption('--dir <dir>', 'the cluster directory ksim real up made')
+    .action(async (opts: { dir: string }) => {
+      exitCode = await realDownCommand(opts, out);
+    });
+  real
+    .command('process')
+    .description('one process of a real cluster (what ksim real up starts)')
+    .requiredOption('--dir <dir>', 'the cluster directory')
+    .requiredOption('--name <name>', 'the process: etcd-0, apiserver, scheduler, ..., node-1')
+    .action(async (opts: { dir: string; name: string }) => {
+      exitCode = await realProcessCommand(opts, out);
+    });
 
   const fuzz = program.command('fuzz').description('randomized fault campaigns with checkers');
   fuzz

@@ -1,0 +1,118 @@
+/**
+ * A real cluster's plan on disk (`<dir>/cluster.json`): what `ksim real up` decided once — its
+ * size, its addresses, its network — so every process it starts, `status` and `down` read the
+ * same facts. The processes themselves come from the one cluster assembly (core/cluster):
+ * `realClusterSpec` turns this file into the ClusterSpec the simulator would run.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ClusterSpec } from '../../core/cluster/assembly.ts';
+import { nodePodCIDR, type PodNetwork } from '../../core/cluster/pod-network.ts';
+import { defaultInternalIP } from '../../core/kubelet/config.ts';
+import { parseHostPort, type AddressBook } from '../host/address-book.ts';
+
+export const CLUSTER_FILE = 'cluster.json';
+/** The API server's default service-cluster-ip-range (core/apiserver/server.ts). */
+export const SERVICE_CIDR = '10.96.0.0/12';
+/** The pod bridge inside every node's namespace (node namespaces never share it). */
+export const NODE_POD_BRIDGE = 'cbr0';
+
+export interface RealClusterConfig {
+  readonly version: 1;
+  /** Six hex digits naming everything of this cluster outside its directory. */
+  readonly tag: string;
+  readonly storeMembers: number;
+  readonly nodes: number;
+  /** The HTTPS front on 127.0.0.1. */
+  readonly httpsPort: number;
+  readonly podNetwork: PodNetwork;
+  /** The host's bridge joining the node namespaces, holding `bridgeAddress/bridgePrefixLength`. */
+  readonly bridge: string;
+  readonly bridgeAddress: string;
+  readonly bridgePrefixLength: number;
+  /** Every process's transport address, `name -> host:port`. */
+  readonly book: Readonly<Record<string, string>>;
+  /** Node name -> the `ip netns` name of its namespace. */
+  readonly nodeNetns: Readonly<Record<string, string>>;
+  /** The plan's processes, in start order. */
+  readonly processes: readonly ClusterProcess[];
+}
+
+export interface ClusterProcess {
+  readonly name: string;
+  readonly role: string;
+}
+
+/** The cluster the assembly plans: M store members, the control plane, N nodes `node-i`. */
+export function realClusterSpec(config: RealClusterConfig): ClusterSpec<undefined> {
+  return {
+    store: { members: config.storeMembers },
+    podNetwork: config.podNetwork,
+    nodePools: [{ namePrefix: 'node', count: config.nodes }],
+  };
+}
+
+export function nodeNames(config: Pick<RealClusterConfig, 'nodes'>): string[] {
+  return Array.from({ length: config.nodes }, (_, i) => `node-${i + 1}`);
+}
+
+/** Node `index` (from 0): its pod range and its InternalIP, as the assembly derives them. */
+export function nodeAddresses(
+  net: PodNetwork,
+  index: number,
+): { readonly podCIDR: string; readonly internalIP: string } {
+  const podCIDR = nodePodCIDR(net, index);
+  return { podCIDR, internalIP: defaultInternalIP(podCIDR) };
+}
+
+/** Where things live in a cluster's directory. */
+export function clusterPaths(dir: string) {
+  return {
+    config: join(dir, CLUSTER_FILE),
+    signingKey: join(dir, 'pki', 'signing.key'),
+    ca: join(dir, 'pki', 'ca.crt'),
+    cert: join(dir, 'pki', 'apiserver.crt'),
+    key: join(dir, 'pki', 'apiserver.key'),
+    kubeconfig: join(dir, 'admin.kubeconfig'),
+    log: (name: string) => join(dir, 'logs', `${name}.log`),
+    trace: (name: string) => join(dir, 'traces', `${name}.jsonl`),
+    data: (name: string) => join(dir, 'data', name),
+    pid: (name: string) => join(dir, 'run', `${name}.pid`),
+    ready: (name: string) => join(dir, 'run', `${name}.ready`),
+    containerdPid: (name: string) => join(dir, 'run', `${name}.containerd.pid`),
+    // Short: containerd's socket path must fit a sockaddr_un (108 bytes).
+    containerd: (name: string) => join(dir, 'c', name),
+    pods: (name: string) => join(dir, 'pods', name),
+  };
+}
+
+export function readClusterConfig(dir: string): RealClusterConfig | undefined {
+  let text: string;
+  try {
+    text = readFileSync(clusterPaths(dir).config, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const config = JSON.parse(text) as RealClusterConfig;
+  if (config.version !== 1) throw new Error(`${CLUSTER_FILE}: unknown version ${config.version}`);
+  return config;
+}
+
+export function addressBook(config: RealClusterConfig): AddressBook {
+  const book: AddressBook = new Map();
+  for (const [name, text] of Object.entries(config.book)) {
+    const address = parseHostPort(text);
+    if (typeof address === 'string') throw new Error(`${CLUSTER_FILE}: ${name}: ${address}`);
+    book.set(name, address);
+  }
+  return book;
+}
+
+/** containerd namespace and pod-namespace prefix of a node: unique on the host. */
+export function nodeRuntimeNames(config: RealClusterConfig, node: string) {
+  const index = node.slice('node-'.length);
+  return {
+    containerdNamespace: `ksim-${config.tag}-${node}`,
+    podPrefix: `k${config.tag}${index}p`,
+  };
+}

@@ -1,0 +1,404 @@
+/**
+ * A real cluster's life on this host, for `ksim real up | status | down`: deciding its
+ * addresses, starting its processes detached, waiting until it serves, reporting each
+ * process, and removing everything it made. `dir` is always an absolute path: processes find
+ * their cluster by it, and `down` recognises them by it in their command lines.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import * as https from 'node:https';
+import { createServer } from 'node:net';
+import { issueClientCredential } from '../../core/apiserver/authn/client-credential.ts';
+import { planCluster } from '../../core/cluster/assembly.ts';
+import { ADMIN_IDENTITY } from '../../core/cluster/identities.ts';
+import { removeNamespaceState, unmountUnder } from '../containerd/daemon.ts';
+import { NETNS_DIR } from '../network/pod-network.ts';
+import {
+  clusterPaths,
+  nodeAddresses,
+  nodeNames,
+  nodeRuntimeNames,
+  realClusterSpec,
+  type ClusterProcess,
+  type RealClusterConfig,
+} from './cluster-config.ts';
+import { isClusterProcess, processesWith, readPid, signal } from './cluster-processes.ts';
+import { hostRoutes, tearDownNodeNetwork } from './node-network.ts';
+import { readSigner } from './signer.ts';
+
+/** Where a node agent listens inside its namespace (the kubelet's port upstream). */
+const NODE_PORT = 10250;
+const UP_TIMEOUT_MS = 120_000;
+/** How long a process may take to stop on SIGTERM before it is killed. */
+export const STOP_GRACE_MS = 20_000;
+const POLL_MS = 200;
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+  const port = (server.address() as { port: number }).port;
+  await new Promise<void>((ok) => server.close(() => ok()));
+  return port;
+}
+
+/**
+ * Picks the cluster's names and addresses: pods in 10.B.0.0/16 (a /24 per node), node
+ * InternalIPs 172.(16+B%16).i.2 as the assembly derives them, and the bridge at .255.1 of that
+ * /16 — with B such that the host routes neither range already (another cluster, Docker)
+ * and no other cluster has claimed it (two `up`s at once see the same routes). Undefined when
+ * every such range is taken.
+ */
+export async function planRealCluster(
+  dir: string,
+  nodes: number,
+  members: number,
+  port: number,
+): Promise<RealClusterConfig | undefined> {
+  const routes = await hostRoutes();
+  let b: number | undefined;
+  for (const candidate of shuffled(range(200, 256))) {
+    const net = `172.${16 + (candidate & 15)}.`;
+    if (routes.includes(net) || routes.includes(`10.${candidate}.`)) continue;
+    if (claimRange(16 + (candidate & 15), dir)) {
+      b = candidate;
+      break;
+    }
+  }
+  if (b === undefined) return undefined;
+  const tag = randomBytes(3).toString('hex');
+  const podNetwork = { clusterCIDR: `10.${b}.0.0/16`, nodeCIDRMaskSize: 24 };
+  const bridgeAddress = `172.${16 + (b & 15)}.255.1`;
+  const base = {
+    version: 1 as const,
+    tag,
+    storeMembers: members,
+    nodes,
+    httpsPort: port,
+    podNetwork,
+  };
+  const names = nodeNames({ nodes });
+  const plan = planCluster(
+    realClusterSpec({
+      ...base,
+      bridge: '',
+      bridgeAddress,
+      bridgePrefixLength: 16,
+      book: {},
+      nodeNetns: {},
+      processes: [],
+    }),
+    {
+      signer: { algorithm: 'none', keyId: 'plan', sign: () => '', verify: () => false },
+      machine: () => {
+        throw new Error('planning only');
+      },
+    },
+  );
+  const book: Record<string, string> = {};
+  for (const p of plan.processes) {
+    if (p.role === 'node') {
+      book[p.name] = `${nodeAddresses(podNetwork, names.indexOf(p.name)).internalIP}:${NODE_PORT}`;
+    } else {
+      // The API server listens on the bridge, where node agents reach it; the rest on loopback.
+      const host = p.role === 'apiserver' ? bridgeAddress : '127.0.0.1';
+      book[p.name] = `${host}:${await freePort()}`;
+    }
+  }
+  return {
+    ...base,
+    bridge: `kb${tag}`,
+    bridgeAddress,
+    bridgePrefixLength: 16,
+    book,
+    nodeNetns: Object.fromEntries(names.map((n) => [n, `ksim-${tag}-${n}`])),
+    processes: plan.processes.map((p) => ({ name: p.name, role: p.role })),
+  };
+}
+
+/**
+ * Host-wide claims of the 172.N.0.0/16 ranges, one file per range naming the cluster directory
+ * that holds it; a claim whose directory has no cluster any more is stale and taken over.
+ */
+export const RANGE_CLAIMS_DIR = '/run/ksim-real/ranges';
+
+function claimRange(second: number, dir: string): boolean {
+  try {
+    mkdirSync(RANGE_CLAIMS_DIR, { recursive: true });
+  } catch (e) {
+    // Not root: no cluster can start here anyway; planning goes by the routes alone.
+    if ((e as NodeJS.ErrnoException).code === 'EACCES') return true;
+    throw e;
+  }
+  const path = `${RANGE_CLAIMS_DIR}/172.${second}`;
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      writeFileSync(path, dir, { flag: 'wx' });
+      return true;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+    const holder = readFileSafe(path);
+    if (holder === undefined || holder === dir || existsSync(clusterPaths(holder).config)) {
+      return holder === dir;
+    }
+    rmSync(path, { force: true });
+  }
+  return false;
+}
+
+export function releaseRange(config: RealClusterConfig, dir: string): void {
+  const path = `${RANGE_CLAIMS_DIR}/172.${config.bridgeAddress.split('.')[1]}`;
+  if (readFileSafe(path) === dir) rmSync(path, { force: true });
+}
+
+function range(from: number, to: number): number[] {
+  return Array.from({ length: to - from }, (_, i) => from + i);
+}
+
+function shuffled<T>(items: T[]): T[] {
+  const out = [...items];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = randomBytes(1)[0]! % (i + 1);
+    [out[i], out[j]] = [out[j]!, out[i]!];
+  }
+  return out;
+}
+
+/**
+ * Starts one `ksim real process` (the command `bin` runs) for process `p`, detached, its
+ * output in its log and its pid in D/run; a node's inside its namespace. The child is returned
+ * so its starter can tell when it exits (its command line names the cluster only once nsenter
+ * has exec'd, so the pid alone cannot tell a starting process from a dead one).
+ */
+export function startClusterProcess(
+  bin: string,
+  dir: string,
+  config: RealClusterConfig,
+  p: ClusterProcess,
+): ChildProcess {
+  const paths = clusterPaths(dir);
+  const args = [bin, 'real', 'process', '--dir', dir, '--name', p.name];
+  const netns = config.nodeNetns[p.name];
+  // nsenter switches only the network namespace (ip netns exec would also remount /sys,
+  // hiding the cgroup tree runc needs) and then execs, so the pid stays the process's.
+  const [file, argv] =
+    netns === undefined
+      ? [process.execPath, args]
+      : ['nsenter', [`--net=${NETNS_DIR}/${netns}`, '--', process.execPath, ...args]];
+  const log = openSync(paths.log(p.name), 'a');
+  const child = spawn(file, argv, { detached: true, stdio: ['ignore', log, log] });
+  closeSync(log);
+  // A command that could not start has no pid; waitUntilUp reports it as exited.
+  child.on('error', () => {});
+  child.unref();
+  writeFileSync(paths.pid(p.name), String(child.pid));
+  return child;
+}
+
+/**
+ * Waits until every process wrote its ready file, then until the API lists every node Ready;
+ * throws, with the tail of every log, when a process exits or the time is up.
+ */
+export async function waitUntilUp(
+  dir: string,
+  config: RealClusterConfig,
+  children: ReadonlyMap<string, ChildProcess>,
+  timeoutMs: number = UP_TIMEOUT_MS,
+): Promise<void> {
+  const paths = clusterPaths(dir);
+  const deadline = Date.now() + timeoutMs;
+  const failure = (why: string): Error => new Error(`${why}\n${logTails(dir, config)}`);
+  const exited = (name: string): boolean => {
+    const child = children.get(name);
+    if (child === undefined || child.pid === undefined) return true;
+    return child.exitCode !== null || child.signalCode !== null;
+  };
+  for (;;) {
+    const dead = config.processes.filter((p) => exited(p.name));
+    if (dead.length > 0) throw failure(`${dead.map((p) => p.name).join(', ')} exited`);
+    if (config.processes.every((p) => existsSync(paths.ready(p.name)))) break;
+    if (Date.now() > deadline) throw failure('processes not ready in time');
+    await sleep(POLL_MS);
+  }
+  for (;;) {
+    const readyNodes = await readyNodeCount(dir, config);
+    if (readyNodes === config.nodes) return;
+    if (Date.now() > deadline)
+      throw failure(`${readyNodes ?? 0} of ${config.nodes} nodes Ready in time`);
+    await sleep(POLL_MS * 2);
+  }
+}
+
+/** GET on the cluster's API as its admin; undefined when it does not answer. */
+export function apiGet(
+  dir: string,
+  config: RealClusterConfig,
+  path: string,
+): Promise<{ status: number; body: string } | undefined> {
+  const paths = clusterPaths(dir);
+  let ca: string;
+  let token: string;
+  try {
+    ca = readFileSync(paths.ca, 'utf8');
+    token = issueClientCredential(
+      readSigner(paths.signingKey, `ksim-${config.tag}`),
+      ADMIN_IDENTITY,
+    );
+  } catch {
+    return Promise.resolve(undefined);
+  }
+  return new Promise((done) => {
+    const req = https.get(
+      {
+        host: '127.0.0.1',
+        port: config.httpsPort,
+        path,
+        ca,
+        headers: { Authorization: `Bearer ${token}` },
+        timeout: 3_000,
+      },
+      (res) => {
+        let body = '';
+        res.on('data', (d: Buffer) => (body += d.toString()));
+        res.on('end', () => done({ status: res.statusCode ?? 0, body }));
+        res.on('error', () => done(undefined));
+      },
+    );
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => done(undefined));
+  });
+}
+
+async function readyNodeCount(dir: string, config: RealClusterConfig): Promise<number | undefined> {
+  const r = await apiGet(dir, config, '/api/v1/nodes');
+  if (r === undefined || r.status !== 200) return undefined;
+  const list = JSON.parse(r.body) as {
+    items: { status?: { conditions?: { type: string; status: string }[] } }[];
+  };
+  return list.items.filter((n) =>
+    n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
+  ).length;
+}
+
+function logTails(dir: string, config: RealClusterConfig): string {
+  const paths = clusterPaths(dir);
+  return config.processes
+    .map((p) => {
+      let text = '';
+      try {
+        text = readFileSync(paths.log(p.name), 'utf8');
+      } catch {
+        text = '(no log)';
+      }
+      const tail = text.trim().split('\n').slice(-6).join('\n  ');
+      return `--- ${p.name} (${paths.log(p.name)}):\n  ${tail}`;
+    })
+    .join('\n');
+}
+
+export interface ProcessStatus {
+  readonly name: string;
+  readonly role: string;
+  readonly pid: number | null;
+  readonly alive: boolean;
+  readonly address: string;
+  readonly ready: boolean;
+}
+
+export interface ClusterStatus {
+  readonly dir: string;
+  readonly api: { readonly url: string; readonly ready: boolean };
+  readonly processes: readonly ProcessStatus[];
+}
+
+export async function clusterStatus(
+  dir: string,
+  config: RealClusterConfig,
+): Promise<ClusterStatus> {
+  const paths = clusterPaths(dir);
+  const processes = config.processes.map((p): ProcessStatus => {
+    const pid = readPid(paths.pid(p.name)) ?? null;
+    const alive = isClusterProcess(pid ?? undefined, dir);
+    return {
+      name: p.name,
+      role: p.role,
+      pid,
+      alive,
+      address: config.book[p.name] ?? '',
+      ready: alive && existsSync(paths.ready(p.name)),
+    };
+  });
+  const readyz = await apiGet(dir, config, '/readyz');
+  return {
+    dir,
+    api: { url: `https://127.0.0.1:${config.httpsPort}`, ready: readyz?.status === 200 },
+    processes,
+  };
+}
+
+/**
+ * Stops every process and removes everything the cluster made outside D/logs and D/traces.
+ * Node agents stop first, so each removes its own pods while it can; then the control plane.
+ */
+export async function tearDownCluster(dir: string, config: RealClusterConfig): Promise<number> {
+  const paths = clusterPaths(dir);
+  const nodes = config.processes.filter((p) => p.role === 'node');
+  const rest = config.processes.filter((p) => p.role !== 'node').reverse();
+  let stopped = 0;
+  for (const group of [nodes, rest]) {
+    const pids = group
+      .map((p) => readPid(paths.pid(p.name)))
+      .filter((pid): pid is number => isClusterProcess(pid, dir));
+    for (const pid of pids) signal(pid, 'SIGTERM');
+    const deadline = Date.now() + STOP_GRACE_MS;
+    while (pids.some((pid) => isClusterProcess(pid, dir)) && Date.now() < deadline)
+      await sleep(POLL_MS);
+    for (const pid of pids) if (isClusterProcess(pid, dir)) signal(pid, 'SIGKILL');
+    stopped += pids.length;
+  }
+  // What a killed node agent could not remove: its containerd, the shims, the containers.
+  for (const node of nodeNames(config)) {
+    const { containerdNamespace } = nodeRuntimeNames(config, node);
+    const daemon = readPid(paths.containerdPid(node));
+    if (
+      daemon !== undefined &&
+      (readFileSafe(`/proc/${daemon}/cmdline`) ?? '').includes(paths.containerd(node))
+    )
+      signal(daemon, 'SIGKILL');
+    for (const shim of processesWith('-namespace', containerdNamespace)) signal(shim, 'SIGKILL');
+    removeNamespaceState(containerdNamespace);
+    await unmountUnder(paths.containerd(node));
+  }
+  await tearDownNodeNetwork(config);
+  for (const node of nodeNames(config)) {
+    // A second pass: cgroups whose processes were still dying on the first.
+    removeNamespaceState(nodeRuntimeNames(config, node).containerdNamespace);
+  }
+  for (const sub of ['c', 'pods', 'data', 'run', 'pki'])
+    rmSync(`${dir}/${sub}`, { recursive: true, force: true });
+  rmSync(paths.kubeconfig, { force: true });
+  rmSync(paths.config, { force: true });
+  releaseRange(config, dir);
+  return stopped;
+}
+
+function readFileSafe(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((ok) => setTimeout(ok, ms));
+}

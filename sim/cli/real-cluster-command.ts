@@ -1,0 +1,268 @@
+/**
+ * `ksim real up | status | down --dir D`: a whole cluster as real processes on this host.
+ *
+ * `up` decides the cluster once (D/cluster.json: size, addresses, network), makes its
+ * certificates, signing key and admin kubeconfig, builds the node namespaces on a bridge
+ * (real/cluster/node-network.ts), then starts one detached `ksim real process` per process of
+ * the plan the simulator would run — store members, API server (with the HTTPS front on
+ * 127.0.0.1), scheduler, controller manager, metrics-server, and one node agent (kubelet on its
+ * own containerd + kube-proxy on its namespace's iptables) inside each node namespace — and
+ * waits until the API answers and every node is Ready. Logs and traces go to D/logs and
+ * D/traces. Components reach the API server over the framed-TCP transport (API_PROTOCOL), the
+ * way they reach it in simulation, so no core code learns HTTP; kubectl and other clients use
+ * the HTTPS front.
+ *
+ * `down` stops the processes (SIGTERM: a node agent removes its pods and containerd; SIGKILL
+ * after a grace period), then removes whatever a killed process left: containerd's shims and
+ * containers, runc state and cgroups, pod and node namespaces, the bridge, and the cluster's
+ * state in D. Logs and traces stay.
+ */
+import type { ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { resolve } from 'node:path';
+import { issueClientCredential } from '../../core/apiserver/authn/client-credential.ts';
+import { MAX_STORE_MEMBERS } from '../../core/cluster/assembly.ts';
+import { ADMIN_IDENTITY } from '../../core/cluster/identities.ts';
+import {
+  clusterPaths,
+  readClusterConfig,
+  type RealClusterConfig,
+} from '../../real/cluster/cluster-config.ts';
+import { isClusterProcess, readPid } from '../../real/cluster/cluster-processes.ts';
+import {
+  clusterStatus,
+  planRealCluster,
+  startClusterProcess,
+  STOP_GRACE_MS,
+  tearDownCluster,
+  waitUntilUp,
+  type ClusterStatus,
+} from '../../real/cluster/lifecycle.ts';
+import { setUpNodeNetwork } from '../../real/cluster/node-network.ts';
+import { readSigner, writeSigningKey } from '../../real/cluster/signer.ts';
+import { makeServingCertificates } from '../../real/http/certificates.ts';
+import { CliError, EXIT_INTERNAL, EXIT_OK, EXIT_VERDICT, fsReason } from './errors.ts';
+import { table } from './format.ts';
+import { kubeconfig } from './serve-command.ts';
+
+/** The command `ksim real up` starts each process with (this CLI). */
+const BIN = new URL('./bin.mjs', import.meta.url).pathname;
+
+export const MAX_REAL_NODES = 16;
+export const DEFAULT_HTTPS_PORT = 6443;
+
+const NEEDED_BINARIES = [
+  'containerd',
+  'ctr',
+  'runc',
+  'ip',
+  'iptables-restore',
+  'nsenter',
+  'openssl',
+];
+
+export interface RealUpOptions {
+  readonly dir: string;
+  readonly nodes?: number;
+  readonly storeMembers?: number;
+  readonly port?: number;
+}
+
+export async function realUpCommand(
+  options: RealUpOptions,
+  out: (s: string) => void,
+): Promise<number> {
+  const dir = resolve(options.dir);
+  const nodes = options.nodes ?? 1;
+  const members = options.storeMembers ?? 1;
+  const port = options.port ?? DEFAULT_HTTPS_PORT;
+  if (!Number.isInteger(nodes) || nodes < 1 || nodes > MAX_REAL_NODES)
+    throw new CliError(`--nodes must be an integer from 1 to ${MAX_REAL_NODES}, got ${nodes}`);
+  if (!Number.isInteger(members) || members < 1 || members > MAX_STORE_MEMBERS)
+    throw new CliError(
+      `--store-members must be an integer from 1 to ${MAX_STORE_MEMBERS}, got ${members}`,
+    );
+  if (!Number.isInteger(port) || port < 1 || port > 65_535)
+    throw new CliError(`--port must be a port number (1-65535), got ${port}`);
+  checkHost();
+  refuseExisting(dir);
+  await checkPortFree(port);
+  try {
+    mkdirSync(dir, { recursive: true });
+    for (const sub of ['pki', 'logs', 'traces', 'run', 'data'])
+      mkdirSync(`${dir}/${sub}`, { recursive: true });
+  } catch (e) {
+    throw new CliError(`cannot make the cluster directory ${dir}: ${fsReason(e)}`);
+  }
+  const config = await planRealCluster(dir, nodes, members, port);
+  if (config === undefined)
+    throw new CliError('no free address range for the cluster: every 172.16-31 /16 is routed');
+  const paths = clusterPaths(dir);
+  const children = new Map<string, ChildProcess>();
+  try {
+    // First: the file also makes this cluster's claim on its address range hold.
+    writeFileSync(paths.config, `${JSON.stringify(config, null, 2)}\n`);
+    writeSigningKey(paths.signingKey);
+    const certificates = makeServingCertificates();
+    writeFileSync(paths.ca, certificates.ca);
+    writeFileSync(paths.cert, certificates.cert);
+    writeFileSync(paths.key, certificates.key, { mode: 0o600 });
+    const token = issueClientCredential(
+      readSigner(paths.signingKey, `ksim-${config.tag}`),
+      ADMIN_IDENTITY,
+    );
+    writeFileSync(
+      paths.kubeconfig,
+      kubeconfig(`https://127.0.0.1:${port}`, certificates.ca, token),
+      {
+        mode: 0o600,
+      },
+    );
+    await setUpNodeNetwork(config);
+    for (const p of config.processes)
+      children.set(p.name, startClusterProcess(BIN, dir, config, p));
+    await waitUntilUp(dir, config, children);
+  } catch (e) {
+    const message = e instanceof Error ? e.message : String(e);
+    // Through their handles first: a child that has not exec'd yet is not recognisable by pid.
+    await stopChildren([...children.values()]);
+    await tearDownCluster(dir, config);
+    throw new CliError(
+      `the cluster did not come up, and what was started is removed: ${message}`,
+      EXIT_INTERNAL,
+    );
+  }
+  out(
+    `cluster up in ${dir}: ${members} store member${members === 1 ? '' : 's'}, ${nodes} node${nodes === 1 ? '' : 's'}`,
+  );
+  out(`API at https://127.0.0.1:${port}`);
+  out(`kubeconfig: ${paths.kubeconfig}`);
+  out(`try: kubectl --kubeconfig ${paths.kubeconfig} get nodes`);
+  out(`stop: ksim real down --dir ${dir}`);
+  return EXIT_OK;
+}
+
+/** SIGTERM, then SIGKILL after the grace period, to children this process started. */
+async function stopChildren(children: readonly ChildProcess[]): Promise<void> {
+  const running = children.filter(
+    (c) => c.pid !== undefined && c.exitCode === null && c.signalCode === null,
+  );
+  const exited = running.map((c) => new Promise<void>((ok) => c.once('exit', () => ok())));
+  for (const c of running) c.kill('SIGTERM');
+  let timer: NodeJS.Timeout | undefined;
+  const graceOver = new Promise<'timeout'>((ok) => {
+    timer = setTimeout(() => ok('timeout'), STOP_GRACE_MS);
+  });
+  if ((await Promise.race([Promise.all(exited), graceOver])) === 'timeout') {
+    for (const c of running) c.kill('SIGKILL');
+  }
+  clearTimeout(timer);
+}
+
+function checkHost(): void {
+  if (process.platform !== 'linux') throw new CliError('ksim real up runs on Linux');
+  if (process.getuid?.() !== 0)
+    throw new CliError('ksim real up needs root (network namespaces, containerd, iptables)');
+  const path = (process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin').split(':');
+  const missing = NEEDED_BINARIES.filter((b) => !path.some((d) => existsSync(`${d}/${b}`)));
+  if (missing.length > 0)
+    throw new CliError(
+      `missing commands: ${missing.join(', ')} (Debian: apt-get install containerd runc iproute2 iptables util-linux openssl)`,
+    );
+}
+
+function refuseExisting(dir: string): void {
+  let config: RealClusterConfig | undefined;
+  try {
+    config = readClusterConfig(dir);
+  } catch (e) {
+    throw new CliError(
+      `${clusterPaths(dir).config}: ${e instanceof Error ? e.message : String(e)}`,
+    );
+  }
+  if (config === undefined) return;
+  const paths = clusterPaths(dir);
+  const running = config.processes.filter((p) => isClusterProcess(readPid(paths.pid(p.name)), dir));
+  if (running.length > 0)
+    throw new CliError(
+      `a cluster is already running in ${dir} (${running.length} processes); ksim real down --dir ${dir} stops it`,
+    );
+  throw new CliError(
+    `${dir} holds a stopped cluster's state; ksim real down --dir ${dir} removes it first`,
+  );
+}
+
+function checkPortFree(port: number): Promise<void> {
+  return new Promise((ok, fail) => {
+    const server = createServer();
+    server.once('error', (e: NodeJS.ErrnoException) =>
+      fail(
+        new CliError(
+          `cannot use port ${port} on 127.0.0.1: ${e.code === 'EADDRINUSE' ? 'address already in use' : e.message}`,
+        ),
+      ),
+    );
+    server.listen(port, '127.0.0.1', () => server.close(() => ok()));
+  });
+}
+
+/** Each process of the cluster in `dir` (the library function behind `ksim real status`). */
+export function realClusterStatus(dirOption: string): Promise<ClusterStatus> {
+  const dir = resolve(dirOption);
+  return clusterStatus(dir, readConfig(dir));
+}
+
+export async function realStatusCommand(
+  options: { readonly dir: string; readonly json?: boolean },
+  out: (s: string) => void,
+): Promise<number> {
+  const status = await realClusterStatus(options.dir);
+  const healthy = status.api.ready && status.processes.every((p) => p.alive && p.ready);
+  if (options.json === true) {
+    out(JSON.stringify({ ...status, healthy }, null, 2));
+  } else {
+    out(
+      table(
+        ['PROCESS', 'ROLE', 'PID', 'STATE', 'ADDRESS', 'READY'],
+        status.processes.map((p) => [
+          p.name,
+          p.role,
+          p.pid === null ? '-' : String(p.pid),
+          p.alive ? 'alive' : 'dead',
+          p.address,
+          p.ready ? 'yes' : 'no',
+        ]),
+      ),
+    );
+    out(`API ${status.api.url}: ${status.api.ready ? 'ready' : 'not answering'}`);
+  }
+  return healthy ? EXIT_OK : EXIT_VERDICT;
+}
+
+function readConfig(dir: string): RealClusterConfig {
+  let config: RealClusterConfig | undefined;
+  try {
+    config = readClusterConfig(dir);
+  } catch (e) {
+    throw new CliError(
+      `${clusterPaths(dir).config}: ${e instanceof Error ? e.message : String(e)}`,
+    );
+  }
+  if (config === undefined)
+    throw new CliError(`no cluster in ${dir} (ksim real up --dir ${dir} makes one)`);
+  return config;
+}
+
+export async function realDownCommand(
+  options: { readonly dir: string },
+  out: (s: string) => void,
+): Promise<number> {
+  const dir = resolve(options.dir);
+  const config = readConfig(dir);
+  const stopped = await tearDownCluster(dir, config);
+  out(
+    `cluster in ${dir} is down: ${stopped} processes stopped; namespaces, bridge, containerd state and pods removed (logs and traces kept)`,
+  );
+  return EXIT_OK;
+}

@@ -1,0 +1,115 @@
+/**
+ * `ksim real process --dir D --name NAME`: one process of a real cluster, as `ksim real up`
+ * starts it. The process is planned by the one cluster assembly (core/cluster) from the
+ * cluster's file, exactly as the simulator plans it, and started on the host's ports: wall
+ * clock, files under D/data/NAME, a JSONL trace, the framed-TCP transport at its address-book
+ * entry. A node process (started inside its node's network namespace) first builds its machine:
+ * its own containerd, the Runtime on it, the Netfilter on the namespace's iptables. The API
+ * server process also serves the HTTPS front on 127.0.0.1, passing requests to itself over the
+ * transport. When it is up the process writes D/run/NAME.ready; SIGTERM stops it cleanly (a
+ * node removes its pods, containerd and pod bridge).
+ */
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { planCluster, type ClusterHost, type NodeMachine } from '../../core/cluster/assembly.ts';
+import { API_SERVER } from '../../core/cluster/identities.ts';
+import {
+  addressBook,
+  clusterPaths,
+  NODE_POD_BRIDGE,
+  nodeRuntimeNames,
+  readClusterConfig,
+  realClusterSpec,
+} from '../../real/cluster/cluster-config.ts';
+import { startNodeMachine, type RealNodeMachine } from '../../real/cluster/node-machine.ts';
+import { readSigner } from '../../real/cluster/signer.ts';
+import { transportBackend } from '../../real/cluster/transport-backend.ts';
+import { formatHostPort } from '../../real/host/address-book.ts';
+import { hostProcess } from '../../real/host/host-process.ts';
+import { TcpTransport } from '../../real/host/tcp-transport.ts';
+import { startApiFront, type ApiFront } from '../../real/http/api-front.ts';
+import { KSIM_VERSION } from '../version.ts';
+import { CliError } from './errors.ts';
+
+export interface RealProcessOptions {
+  readonly dir: string;
+  readonly name: string;
+}
+
+export async function realProcessCommand(
+  options: RealProcessOptions,
+  out: (s: string) => void,
+): Promise<number> {
+  const config = readClusterConfig(options.dir);
+  if (config === undefined)
+    throw new CliError(`no cluster in ${options.dir} (ksim real up makes one)`);
+  const paths = clusterPaths(options.dir);
+  const signer = readSigner(paths.signingKey, `ksim-${config.tag}`);
+  let machine: NodeMachine | undefined;
+  const host: ClusterHost<undefined> = {
+    signer,
+    machine: () => {
+      if (machine === undefined)
+        throw new Error('the node machine is built before the node starts');
+      return machine;
+    },
+  };
+  const plan = planCluster(realClusterSpec(config), host);
+  const process_ = plan.processes.find((p) => p.name === options.name);
+  if (process_ === undefined) {
+    const names = plan.processes.map((p) => p.name).join(', ');
+    throw new CliError(`--name ${options.name} is not a process of this cluster (${names})`);
+  }
+  const name = process_.name;
+  const book = addressBook(config);
+  const transport = new TcpTransport(name, book);
+  await transport.start();
+  let node: RealNodeMachine | undefined;
+  if (process_.role === 'node') {
+    const names = nodeRuntimeNames(config, name);
+    node = await startNodeMachine({
+      containerdDir: paths.containerd(name),
+      containerdNamespace: names.containerdNamespace,
+      podsDir: paths.pods(name),
+      podBridge: NODE_POD_BRIDGE,
+      podPrefix: names.podPrefix,
+    });
+    writeFileSync(paths.containerdPid(name), String(node.containerd.pid));
+    machine = node.machine;
+  }
+  mkdirSync(paths.data(name), { recursive: true });
+  const hp = hostProcess({
+    name,
+    dataDir: paths.data(name),
+    transport,
+    trace: { path: paths.trace(name), level: 'info', ksimVersion: KSIM_VERSION },
+  });
+  process_.start(hp.ports);
+  let front: ApiFront | undefined;
+  if (name === API_SERVER) {
+    front = await startApiFront(transportBackend(transport, API_SERVER), {
+      port: config.httpsPort,
+      tls: { key: readFileSync(paths.key, 'utf8'), cert: readFileSync(paths.cert, 'utf8') },
+    });
+  }
+  const address = formatHostPort(book.get(name)!);
+  writeFileSync(
+    paths.ready(name),
+    JSON.stringify({ pid: process.pid, address, ...(front ? { url: front.url } : {}) }),
+  );
+  out(
+    `${name} (${process_.role}) at ${address}${front ? `, API at ${front.url}` : ''}  seed ${hp.seed}`,
+  );
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  rmSync(paths.ready(name), { force: true });
+  await front?.close();
+  await transport.close();
+  // The clock stops first: no timer of the kubelet fires again to restart a container the
+  // machine's tear-down is killing.
+  await hp.close();
+  await node?.close();
+  out(`${name} stopped`);
+  return 0;
+}

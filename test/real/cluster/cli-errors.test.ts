@@ -1,0 +1,60 @@
+/** `ksim real up | status | down`: bad input ends with a clear message and exit code 2. */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { main } from '../../../sim/cli/main.ts';
+
+async function ksim(...args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await main(['node', 'ksim', ...args], (s) => out.push(s), {
+    err: (s) => err.push(s),
+  });
+  return { code, out: out.join('\n'), err: err.join('\n') };
+}
+
+describe('ksim real up/status/down input errors', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ksim-real-cli-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it.each([
+    [['--nodes', '17'], '--nodes must be an integer from 1 to 16, got 17'],
+    [['--store-members', '8'], '--store-members must be an integer from 1 to 7, got 8'],
+    [['--port', '70000'], '--port must be a port number (1-65535), got 70000'],
+  ])('up %j', async (args, message) => {
+    const r = await ksim('real', 'up', '--dir', join(dir, 'c1'), ...args);
+    expect(r.code).toBe(2);
+    expect(r.err).toBe(`ksim: ${message}`);
+  });
+
+  // As root only: the root check comes before the port's.
+  it.skipIf(process.getuid?.() !== 0)('up refuses a port in use', async () => {
+    const server: Server = createServer();
+    await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+    const port = (server.address() as { port: number }).port;
+    try {
+      const r = await ksim('real', 'up', '--dir', join(dir, 'c2'), '--port', String(port));
+      expect(r.code).toBe(2);
+      expect(r.err).toBe(`ksim: cannot use port ${port} on 127.0.0.1: address already in use`);
+    } finally {
+      server.close();
+    }
+  });
+
+  it('status and down name a directory without a cluster', async () => {
+    for (const command of ['status', 'down']) {
+      const r = await ksim('real', command, '--dir', dir);
+      expect(r.code).toBe(2);
+      expect(r.err).toBe(`ksim: no cluster in ${dir} (ksim real up --dir ${dir} makes one)`);
+    }
+  });
+
+  it('status --json prints one error document', async () => {
+    const r = await ksim('real', 'status', '--dir', dir, '--json');
+    expect(JSON.parse(r.out)).toEqual({
+      error: { message: `no cluster in ${dir} (ksim real up --dir ${dir} makes one)`, exitCode: 2 },
+    });
+  });
+});

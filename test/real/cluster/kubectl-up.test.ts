@@ -1,0 +1,188 @@
+/**
+ * kubectl 1.32 against `ksim real up`: one store member and one node as real processes. A
+ * Deployment of two busybox httpd pods and a ClusterIP Service are applied; the pods run as
+ * containerd tasks with pod IPs, a connection from the node's namespace to the ClusterIP
+ * reaches them through kube-proxy's iptables rules, deleting the Deployment removes the tasks,
+ * and `ksim real down` leaves no process, namespace or bridge behind.
+ */
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readClusterConfig, type RealClusterConfig } from '../../../real/cluster/cluster-config.ts';
+import { realClusterStatus } from '../../../sim/cli/real-cluster-command.ts';
+import { NETNS_DIR } from '../../../real/network/pod-network.ts';
+import { realNetfilterUnavailable } from '../netfilter/host.ts';
+import { freePort, ksim, KUBECTL, run, type Result } from './ksim.ts';
+
+const unavailable =
+  realNetfilterUnavailable() ?? (existsSync(KUBECTL) ? undefined : `no kubectl at ${KUBECTL}`);
+if (unavailable !== undefined) console.warn(`real cluster test skipped: ${unavailable}`);
+
+const MANIFEST = `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  replicas: 2
+  selector:
+    matchLabels: {app: web}
+  template:
+    metadata:
+      labels: {app: web}
+    spec:
+      terminationGracePeriodSeconds: 1
+      containers:
+      - name: httpd
+        image: ksim.local/busybox:1
+        command: ["sh", "-c", "echo hello from ksim > /var/www/index.html && exec httpd -f -p 8080 -h /var/www"]
+        ports:
+        - containerPort: 8080
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: web
+spec:
+  selector: {app: web}
+  ports:
+  - port: 80
+    targetPort: 8080
+`;
+
+interface PodList {
+  items: { status?: { phase?: string; podIP?: string } }[];
+}
+
+async function until<T>(
+  what: string,
+  timeoutMs: number,
+  probe: () => Promise<T | undefined>,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((ok) => setTimeout(ok, 500));
+  }
+}
+
+describe.skipIf(unavailable !== undefined)('kubectl against ksim real up (as root)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ksim-up-'));
+  let config: RealClusterConfig | undefined;
+  let downResult: Result | undefined;
+  const kubectl = (...args: string[]): Promise<Result> =>
+    run(KUBECTL, args, {
+      env: { PATH: process.env.PATH ?? '', HOME: dir, KUBECONFIG: join(dir, 'admin.kubeconfig') },
+    });
+  const tasks = async (): Promise<string[]> => {
+    const c = config!;
+    const r = await run('ctr', [
+      '--address',
+      join(dir, 'c', 'node-1', 'containerd.sock'),
+      '--namespace',
+      `ksim-${c.tag}-node-1`,
+      'tasks',
+      'ls',
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    return r.stdout
+      .split('\n')
+      .slice(1)
+      .filter((l) => l.trim() !== '');
+  };
+
+  beforeAll(async () => {
+    const port = await freePort();
+    const up = await ksim(['real', 'up', '--dir', dir, '--port', String(port)]);
+    config = readClusterConfig(dir);
+    expect(up.code, up.stderr).toBe(0);
+    expect(up.stdout).toContain(`kubeconfig: ${join(dir, 'admin.kubeconfig')}`);
+  }, 180_000);
+
+  afterAll(async () => {
+    downResult = await ksim(['real', 'down', '--dir', dir], 60_000);
+    const c = config;
+    const left = c === undefined ? [] : readdirSafe(NETNS_DIR).filter((n) => n.includes(c.tag));
+    rmSync(dir, { recursive: true, force: true });
+    // Reported here, after the directory is gone, so a failure still cleans up.
+    expect(downResult.code, downResult.stderr).toBe(0);
+    expect(left).toEqual([]);
+    if (c !== undefined) {
+      const links = await run('ip', ['-o', 'link', 'show']);
+      expect(links.stdout).not.toContain(c.bridge);
+    }
+    const ps = await run('ps', ['-eo', 'args']);
+    expect(ps.stdout.split('\n').filter((l) => l.includes(dir))).toEqual([]);
+  }, 90_000);
+
+  it('runs a Deployment behind a ClusterIP, and removes its containers when it is deleted', async () => {
+    const report = await realClusterStatus(dir);
+    expect(report.processes.map((p) => p.name)).toEqual([
+      'etcd-0',
+      'apiserver',
+      'scheduler',
+      'controller-manager',
+      'metrics-server',
+      'node-1',
+    ]);
+    expect(report.api.ready).toBe(true);
+    expect(report.processes.every((p) => p.alive && p.ready)).toBe(true);
+
+    const again = await ksim(['real', 'up', '--dir', dir]);
+    expect(again.code).toBe(2);
+    expect(again.stderr).toContain(`a cluster is already running in ${dir}`);
+
+    const nodes = await kubectl('get', 'nodes');
+    expect(nodes.stdout).toMatch(/node-1\s+Ready/);
+
+    const manifest = join(dir, 'web.yaml');
+    writeFileSync(manifest, MANIFEST);
+    const applied = await kubectl('apply', '-f', manifest);
+    expect(applied.code, applied.stderr).toBe(0);
+    const pods = await until('two Running pods with IPs', 45_000, async () => {
+      const r = await kubectl('get', 'pods', '-l', 'app=web', '-o', 'json');
+      const list = JSON.parse(r.stdout) as PodList;
+      const running = list.items.filter((p) => p.status?.phase === 'Running' && p.status.podIP);
+      return running.length === 2 ? running : undefined;
+    });
+    const ips = pods.map((p) => p.status!.podIP!);
+    const wide = await kubectl('get', 'pods', '-o', 'wide');
+    for (const ip of ips) expect(wide.stdout).toContain(ip);
+    expect((await tasks()).filter((l) => l.includes('RUNNING'))).toHaveLength(2);
+
+    const svc = await kubectl('get', 'service', 'web', '-o', 'jsonpath={.spec.clusterIP}');
+    const clusterIP = svc.stdout.trim();
+    expect(clusterIP).toMatch(/^10\.(9[6-9]|10[0-9]|11[01])\./);
+    const netns = config!.nodeNetns['node-1']!;
+    const answer = await until('an answer through the ClusterIP', 30_000, async () => {
+      const r = await run('ip', [
+        'netns',
+        'exec',
+        netns,
+        'curl',
+        '-s',
+        '--max-time',
+        '2',
+        `http://${clusterIP}/`,
+      ]);
+      return r.code === 0 && r.stdout !== '' ? r.stdout : undefined;
+    });
+    expect(answer).toBe('hello from ksim\n');
+
+    const deleted = await kubectl('delete', 'deployment', 'web');
+    expect(deleted.code, deleted.stderr).toBe(0);
+    await until('the tasks to be gone', 45_000, async () =>
+      (await tasks()).length === 0 ? true : undefined,
+    );
+  });
+});
+
+function readdirSafe(path: string): string[] {
+  try {
+    return readdirSync(path);
+  } catch {
+    return [];
+  }
+}

@@ -1,0 +1,211 @@
+/**
+ * `ksim real up --nodes 2 --store-members 3` with kubectl: four busybox httpd pods spread over
+ * both node namespaces, and a ClusterIP that, asked from node-2's namespace, is answered by
+ * pods on both nodes (kube-proxy's DNAT, then the route to the other node's pod range over the
+ * cluster bridge), and node-1's NodePort answers node-2 too. A store member killed with
+ * SIGKILL does not stop the API: the other two still form a quorum. A node agent killed with
+ * SIGKILL leaves containers running, and down removes them all the same.
+ */
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readClusterConfig, type RealClusterConfig } from '../../../real/cluster/cluster-config.ts';
+import { realClusterStatus, realStatusCommand } from '../../../sim/cli/real-cluster-command.ts';
+import { NETNS_DIR } from '../../../real/network/pod-network.ts';
+import { realNetfilterUnavailable } from '../netfilter/host.ts';
+import { freePort, ksim, KUBECTL, run, type Result } from './ksim.ts';
+
+const unavailable =
+  realNetfilterUnavailable() ?? (existsSync(KUBECTL) ? undefined : `no kubectl at ${KUBECTL}`);
+if (unavailable !== undefined) console.warn(`real cluster test skipped: ${unavailable}`);
+
+// Each pod answers with its own address (busybox ip; the image has no downward API to lean on).
+const MANIFEST = `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  replicas: 4
+  selector:
+    matchLabels: {app: web}
+  template:
+    metadata:
+      labels: {app: web}
+    spec:
+      terminationGracePeriodSeconds: 1
+      containers:
+      - name: httpd
+        image: ksim.local/busybox:1
+        command: ["sh", "-c", "set -- $(ip -4 -o addr show dev eth0) && echo \${4%/*} > /var/www/index.html && exec httpd -f -p 8080 -h /var/www"]
+        ports:
+        - containerPort: 8080
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: web
+spec:
+  type: NodePort
+  selector: {app: web}
+  ports:
+  - port: 80
+    targetPort: 8080
+`;
+
+interface PodList {
+  items: { spec?: { nodeName?: string }; status?: { phase?: string; podIP?: string } }[];
+}
+
+async function until<T>(
+  what: string,
+  timeoutMs: number,
+  probe: () => Promise<T | undefined>,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((ok) => setTimeout(ok, 500));
+  }
+}
+
+describe.skipIf(unavailable !== undefined)(
+  'ksim real up with two nodes and three store members (as root)',
+  () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ksim-up2-'));
+    let config: RealClusterConfig | undefined;
+    const kubectl = (...args: string[]): Promise<Result> =>
+      run(KUBECTL, args, {
+        env: { PATH: process.env.PATH ?? '', HOME: dir, KUBECONFIG: join(dir, 'admin.kubeconfig') },
+      });
+
+    beforeAll(async () => {
+      const port = await freePort();
+      const up = await ksim([
+        'real',
+        'up',
+        '--dir',
+        dir,
+        '--port',
+        String(port),
+        '--nodes',
+        '2',
+        '--store-members',
+        '3',
+      ]);
+      config = readClusterConfig(dir);
+      expect(up.code, up.stderr).toBe(0);
+    }, 180_000);
+
+    afterAll(async () => {
+      const down = await ksim(['real', 'down', '--dir', dir], 60_000);
+      const c = config;
+      const left = c === undefined ? [] : readdirSafe(NETNS_DIR).filter((n) => n.includes(c.tag));
+      const ps = await run('ps', ['-eo', 'args']);
+      const mounts = readFileSync('/proc/self/mountinfo', 'utf8');
+      const cgroups = c === undefined ? [] : leftCgroups(`ksim-${c.tag}-`);
+      rmSync(dir, { recursive: true, force: true });
+      expect(mounts).not.toContain(dir);
+      expect(cgroups).toEqual([]);
+      expect(down.code, down.stderr).toBe(0);
+      expect(left).toEqual([]);
+      expect(ps.stdout.split('\n').filter((l) => l.includes(dir))).toEqual([]);
+    }, 90_000);
+
+    it('serves a ClusterIP from pods on both nodes, and survives a store member killed', async () => {
+      const manifest = join(dir, 'web.yaml');
+      writeFileSync(manifest, MANIFEST);
+      const applied = await kubectl('apply', '-f', manifest);
+      expect(applied.code, applied.stderr).toBe(0);
+      const pods = await until('four Running pods', 60_000, async () => {
+        const r = await kubectl('get', 'pods', '-l', 'app=web', '-o', 'json');
+        const list = JSON.parse(r.stdout) as PodList;
+        const running = list.items.filter((p) => p.status?.phase === 'Running' && p.status.podIP);
+        return running.length === 4 ? running : undefined;
+      });
+      const nodeOf = new Map(pods.map((p) => [p.status!.podIP!, p.spec!.nodeName!]));
+      expect(new Set(nodeOf.values())).toEqual(new Set(['node-1', 'node-2']));
+
+      const clusterIP = (
+        await kubectl('get', 'service', 'web', '-o', 'jsonpath={.spec.clusterIP}')
+      ).stdout.trim();
+      const netns = config!.nodeNetns['node-2']!;
+      const answeredBy = new Set<string>();
+      await until('answers from pods on both nodes', 40_000, async () => {
+        const r = await run('ip', [
+          'netns',
+          'exec',
+          netns,
+          'curl',
+          '-s',
+          '--max-time',
+          '2',
+          `http://${clusterIP}/`,
+        ]);
+        const node = nodeOf.get(r.stdout.trim());
+        if (r.code === 0 && node !== undefined) answeredBy.add(node);
+        return answeredBy.size === 2 ? true : undefined;
+      });
+
+      // The NodePort of node-1's address, asked from node-2's namespace.
+      const nodePort = (
+        await kubectl('get', 'service', 'web', '-o', 'jsonpath={.spec.ports[0].nodePort}')
+      ).stdout.trim();
+      const node1 = (
+        await kubectl('get', 'node', 'node-1', '-o', 'jsonpath={.status.addresses[0].address}')
+      ).stdout.trim();
+      const viaNodePort = await run('ip', [
+        'netns',
+        'exec',
+        netns,
+        'curl',
+        '-s',
+        '--max-time',
+        '3',
+        `http://${node1}:${nodePort}/`,
+      ]);
+      expect(viaNodePort.code, viaNodePort.stderr).toBe(0);
+      expect(nodeOf.has(viaNodePort.stdout.trim())).toBe(true);
+
+      const report = await realClusterStatus(dir);
+      const member = report.processes.find((p) => p.name === 'etcd-2')!;
+      expect(member.alive).toBe(true);
+      process.kill(member.pid!, 'SIGKILL');
+      await until('a write after etcd-2 was killed', 30_000, async () => {
+        const r = await kubectl('create', 'configmap', 'after-kill', '--from-literal=k=v');
+        return r.code === 0 ? true : undefined;
+      });
+      const got = await kubectl('get', 'configmap', 'after-kill', '-o', 'jsonpath={.data.k}');
+      expect(got.stdout).toBe('v');
+      const lines: string[] = [];
+      expect(await realStatusCommand({ dir }, (l) => lines.push(l))).toBe(1);
+      expect(lines.join('\n')).toMatch(/etcd-2\s+store\s+\d+\s+dead/);
+
+      // A node agent killed outright leaves its containerd, shims, containers and mounts
+      // running: down must remove them too (checked in afterAll).
+      const agent = report.processes.find((p) => p.name === 'node-2')!;
+      process.kill(agent.pid!, 'SIGKILL');
+    });
+  },
+);
+
+/** cgroup directories named after the cluster's containerd namespaces (v1 and v2 layouts). */
+function leftCgroups(prefix: string): string[] {
+  const root = '/sys/fs/cgroup';
+  const dirs = [root, ...readdirSafe(root).map((c) => join(root, c))];
+  return dirs.flatMap((d) =>
+    readdirSafe(d)
+      .filter((n) => n.startsWith(prefix))
+      .map((n) => join(d, n)),
+  );
+}
+
+function readdirSafe(path: string): string[] {
+  try {
+    return readdirSync(path);
+  } catch {
+    return [];
+  }
+}
