@@ -7,6 +7,13 @@ import {
   type ApiServerBenchOptions,
   type ApiServerBenchRow,
 } from './bench/apiserver.ts';
+import {
+  CONTROLLERS_WALL_TARGET_S,
+  DEFAULT_CONTROLLERS_BENCH,
+  runControllersBench,
+  type ControllersBenchOptions,
+  type ControllersBenchRow,
+} from './bench/controllers.ts';
 import { runKernelBench, DEFAULT_KERNEL_BENCH } from './bench/kernel.ts';
 import {
   describeStoreBench,
@@ -227,4 +234,91 @@ export async function benchApiServer(
 function medianBy<T>(items: readonly T[], key: (t: T) => number): T {
   const sorted = [...items].sort((a, b) => key(a) - key(b));
   return sorted[Math.floor((sorted.length - 1) / 2)] as T;
+}
+
+/**
+ * `ksim bench controllers`: a Deployment, a Job and a DaemonSet, each on a fresh simulated
+ * cluster, timed from creation to their goal. With `repeat` > 1 each row reports its median run
+ * and every run's wall seconds, as `ksim bench store` does. Exit code 1 when a workload misses its
+ * goal or the Deployment misses its wall-clock target.
+ */
+export async function benchControllers(
+  opts: { readonly out: string; readonly repeat?: number } & Partial<ControllersBenchOptions>,
+  out: (s: string) => void,
+): Promise<number> {
+  const { out: file, repeat = 1, ...rest } = opts;
+  if (repeat < 1) throw new CliError(`--repeat must be at least 1, got ${repeat}`);
+  const options: ControllersBenchOptions = { ...DEFAULT_CONTROLLERS_BENCH, ...rest };
+  out(
+    options.raft
+      ? 'store: 3-member Raft store'
+      : 'store: the in-memory store (--raft for the 3-member Raft store)',
+  );
+  const runs: ControllersBenchRow[][] = [];
+  for (let i = 0; i < repeat; i++) runs.push(await runControllersBench(options));
+  const first = runs[0] ?? [];
+  const rows = first.map((_, i) =>
+    medianBy(
+      runs.map((run) => run[i] as ControllersBenchRow),
+      (r) => r.wallSeconds,
+    ),
+  );
+  const spread = (i: number): string =>
+    runs.map((run) => (run[i] as ControllersBenchRow).wallSeconds.toFixed(1)).join(', ');
+  out(
+    table(
+      [
+        'workload',
+        'nodes',
+        'objects',
+        'observed',
+        'virtual s',
+        'wall s',
+        'objects/s (wall)',
+        'target',
+        ...(repeat === 1 ? [] : ['runs (wall s)']),
+      ],
+      rows.map((r, i) => [
+        r.name,
+        r.nodes,
+        r.objects,
+        r.done ? r.observed : `${r.observed} (goal not reached)`,
+        r.virtualSeconds.toFixed(1),
+        r.wallSeconds.toFixed(1),
+        `${r.objectsPerSecond.toLocaleString('en-US')} objects/s`,
+        wallTargetCell(r),
+        ...(repeat === 1 ? [] : [spread(i)]),
+      ]),
+    ),
+  );
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(
+    file,
+    JSON.stringify(
+      {
+        benchmark: 'controllers',
+        node: process.version,
+        store: options.raft ? 'raft-3' : 'in-memory',
+        options,
+        repeat,
+        note: 'wall and virtual seconds from the workload creation (all nodes Ready) to all pods Running (Deployment, DaemonSet) or the Job Complete; objects/s = objects / wall seconds',
+        rows,
+        runs,
+        targetsWallSeconds: CONTROLLERS_WALL_TARGET_S,
+      },
+      null,
+      2,
+    ),
+  );
+  out(`wrote ${file}`);
+  return rows.every(
+    (r) => r.done && (r.targetWallSeconds === undefined || r.wallSeconds <= r.targetWallSeconds),
+  )
+    ? 0
+    : 1;
+}
+
+function wallTargetCell(r: ControllersBenchRow): string {
+  if (r.targetWallSeconds === undefined) return 'none';
+  return `<= ${r.targetWallSeconds} s wall ${r.done && r.wallSeconds <= r.targetWallSeconds ? 'ok' : 'MISSED'}`;
 }

@@ -2,8 +2,9 @@ import { Command, InvalidArgumentError } from 'commander';
 import { KSIM_VERSION } from '../version.ts';
 import { CliError, EXIT_INTERNAL, EXIT_OK, EXIT_USAGE } from './errors.ts';
 import { parseDuration } from '../scenario/schema.ts';
-import { benchApiServer, benchKernel, benchStore } from './bench-command.ts';
+import { benchApiServer, benchControllers, benchKernel, benchStore } from './bench-command.ts';
 import { benchSchedulerCommand } from './bench/scheduler-command.ts';
+import { CONTROLLERS_WORKLOADS, type ControllersWorkload } from './bench/controllers.ts';
 import { fuzzStoreCommand } from '../store-fuzz/fuzz-store.ts';
 import { DEFAULT_WORKLOAD_MIX, WORKLOAD_MIXES } from '../store-fuzz/op-mix.ts';
 import { collectNames, explainCommand } from './explain-command.ts';
@@ -391,6 +392,50 @@ export async function main(
         const { out: file, repeat, ...rest } = opts;
         const defined = Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined));
         exitCode = await benchApiServer({ out: file, repeat, ...defined }, out);
+      },
+    );
+
+  bench
+    .command('controllers')
+    .description(
+      'a Deployment, a Job and a DaemonSet on simulated clusters: objects per wall-clock second until all Running or Complete',
+    )
+    .option('--out <file>', 'JSON output file', 'out/bench/controllers.json')
+    .option('--seed <n>', 'root seed', asSeed)
+    .option('--only <workload>', 'run one workload: deployment, job or daemonset')
+    .option('--replicas <n>', 'Deployment replicas and Job completions (default 10000)', asCount)
+    .option('--nodes <n>', 'nodes under the Deployment and the Job (default 1000)', asCount)
+    .option('--daemon-nodes <n>', 'nodes under the DaemonSet (default 5000)', asCount)
+    .option('--raft', 'the 3-member Raft store instead of the in-memory store')
+    .option('--repeat <n>', 'run the benchmark n times; rows report the median run', asCount, 1)
+    .action(
+      async (opts: {
+        out: string;
+        seed?: number;
+        only?: string;
+        replicas?: number;
+        nodes?: number;
+        daemonNodes?: number;
+        raft?: boolean;
+        repeat: number;
+      }) => {
+        const { out: file, repeat, only, raft, ...rest } = opts;
+        if (only !== undefined && !CONTROLLERS_WORKLOADS.includes(only as ControllersWorkload)) {
+          throw new CliError(
+            `--only must be one of ${CONTROLLERS_WORKLOADS.join(', ')}, got ${JSON.stringify(only)}`,
+          );
+        }
+        const defined = Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined));
+        exitCode = await benchControllers(
+          {
+            out: file,
+            repeat,
+            raft: raft === true,
+            ...(only === undefined ? {} : { only: only as ControllersWorkload }),
+            ...defined,
+          },
+          out,
+        );
       },
     );
 

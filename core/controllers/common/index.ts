@@ -13,3 +13,4 @@ export * from './hash.ts';
 export * from './pod-template.ts';
 export * from './worker.ts';
 export * from './owner-lookup.ts';
+export * from './equality.ts';

@@ -11,6 +11,7 @@ import { WorkQueue } from '../../client/workqueue.ts';
 import type { ProcessPorts } from '../../ports/process.ts';
 import { describeFailure, outcomeUnknown } from '../common/api-errors.ts';
 import { waitForCacheSync } from '../common/cache-sync.ts';
+import { sameLabels } from '../common/equality.ts';
 import type { Controller } from '../common/controller.ts';
 import { claimObjects } from '../common/controller-ref-manager.ts';
 import { EventRecorder } from '../common/events.ts';
@@ -460,7 +461,7 @@ function statusChanged(ds: DaemonSet, next: DaemonSetStatus): boolean {
  */
 function nodeChangeMatters(old: Node, cur: Node): boolean {
   return (
-    JSON.stringify(old.metadata.labels ?? {}) !== JSON.stringify(cur.metadata.labels ?? {}) ||
+    !sameLabels(old.metadata.labels, cur.metadata.labels) ||
     JSON.stringify(old.spec?.taints ?? []) !== JSON.stringify(cur.spec?.taints ?? []) ||
     (old.spec?.unschedulable ?? false) !== (cur.spec?.unschedulable ?? false)
   );

@@ -14,6 +14,7 @@ import { describeFailure, outcomeUnknown } from '../common/api-errors.ts';
 import { waitForCacheSync } from '../common/cache-sync.ts';
 import type { Controller } from '../common/controller.ts';
 import { runWorker } from '../common/worker.ts';
+import { sameControllerRef, sameLabels } from '../common/equality.ts';
 import { claimObjects } from '../common/controller-ref-manager.ts';
 import { ownedOrOrphans, resolveControllerRef } from '../common/owner-lookup.ts';
 import { podFromTemplate } from '../common/pod-template.ts';
@@ -136,8 +137,7 @@ export class ReplicaSetController implements Controller {
 
   private podUpdated(old: Pod, cur: Pod): void {
     if (old.metadata.resourceVersion === cur.metadata.resourceVersion) return;
-    const labelsChanged =
-      JSON.stringify(old.metadata.labels ?? {}) !== JSON.stringify(cur.metadata.labels ?? {});
+    const labelsChanged = !sameLabels(old.metadata.labels, cur.metadata.labels);
     if (isBeingDeleted(cur)) {
       // Graceful deletion: count the pod gone as soon as it is terminating, so a replacement is
       // created without waiting for the kubelet to finish.
@@ -147,7 +147,7 @@ export class ReplicaSetController implements Controller {
     }
     const curRef = getControllerOf(cur);
     const oldRef = getControllerOf(old);
-    const refChanged = JSON.stringify(curRef) !== JSON.stringify(oldRef);
+    const refChanged = !sameControllerRef(curRef, oldRef);
     if (refChanged && oldRef !== undefined) {
       const rs = resolveControllerRef(
         this.rsInformer,

@@ -1,0 +1,107 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import {
+  DEFAULT_CONTROLLERS_BENCH,
+  runControllersBench,
+  type ControllersWorkload,
+} from '../../sim/cli/bench/controllers.ts';
+import { main } from '../../sim/cli/main.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'ksim-bench-controllers-'));
+
+async function ksim(...args: string[]): Promise<{ code: number; output: string }> {
+  const lines: string[] = [];
+  const code = await main(['node', 'ksim', ...args], (s) => lines.push(s), { err: () => {} });
+  return { code, output: lines.join('\n') };
+}
+
+/** Pods whose last phase in the trace (kubelet.pod-phase) is `phase`. */
+function podsInPhase(lines: readonly string[], phase: string): number {
+  const last = new Map<string, string>();
+  for (const line of lines) {
+    const r = JSON.parse(line) as { k?: string; pod?: string; phase?: string };
+    if (r.k === 'kubelet.pod-phase' && r.pod !== undefined) last.set(r.pod, r.phase ?? '');
+  }
+  return [...last.values()].filter((p) => p === phase).length;
+}
+
+describe('ksim bench controllers', () => {
+  it('prints a row per workload and writes JSON whose counts the cluster reached', async () => {
+    const out = join(dir, 'controllers.json');
+    const { code, output } = await ksim(
+      'bench',
+      'controllers',
+      '--replicas',
+      '200',
+      '--nodes',
+      '20',
+      '--daemon-nodes',
+      '20',
+      '--out',
+      out,
+    );
+    expect(output).toContain('the in-memory store');
+    for (const w of ['deployment', 'job', 'daemonset'])
+      expect(output).toMatch(new RegExp(`^${w} `, 'm'));
+    expect(output).toContain('objects/s');
+    const json = JSON.parse(readFileSync(out, 'utf8')) as {
+      benchmark: string;
+      store: string;
+      rows: {
+        name: string;
+        nodes: number;
+        objects: number;
+        observed: number;
+        done: boolean;
+        virtualSeconds: number;
+        wallSeconds: number;
+        objectsPerSecond: number;
+        targetWallSeconds?: number;
+      }[];
+    };
+    expect(json.benchmark).toBe('controllers');
+    expect(json.store).toBe('in-memory');
+    expect(json.rows.map((r) => [r.name, r.nodes, r.objects, r.observed, r.done])).toEqual([
+      ['deployment', 20, 200, 200, true],
+      ['job', 20, 200, 200, true],
+      ['daemonset', 20, 20, 20, true],
+    ]);
+    for (const r of json.rows) {
+      expect(r.virtualSeconds).toBeGreaterThan(0);
+      expect(typeof r.wallSeconds).toBe('number');
+      expect(typeof r.objectsPerSecond).toBe('number');
+    }
+    expect(json.rows[0]!.targetWallSeconds).toBe(20);
+    // Exit 0 or 1 depends on the wall clock (the Deployment's 20 s target), never on 2 or 3.
+    expect([0, 1]).toContain(code);
+  }, 300_000);
+
+  it('stops at the goal: the pods the kubelets ran, counted from the trace', async () => {
+    const lines = new Map<ControllersWorkload, string[]>();
+    const rows = await runControllersBench({
+      ...DEFAULT_CONTROLLERS_BENCH,
+      replicas: 60,
+      nodes: 6,
+      daemonNodes: 7,
+      traceSink: (w, line) => {
+        if (!line.includes('"k":"kubelet.pod-phase"')) return;
+        lines.set(w, [...(lines.get(w) ?? []), line]);
+      },
+    });
+    expect(rows.map((r) => [r.name, r.observed, r.done])).toEqual([
+      ['deployment', 60, true],
+      ['job', 60, true],
+      ['daemonset', 7, true],
+    ]);
+    expect(podsInPhase(lines.get('deployment') ?? [], 'Running')).toBe(60);
+    expect(podsInPhase(lines.get('job') ?? [], 'Succeeded')).toBe(60);
+    expect(podsInPhase(lines.get('daemonset') ?? [], 'Running')).toBe(7);
+  }, 300_000);
+
+  it('refuses an unknown workload with exit code 2', async () => {
+    const { code } = await ksim('bench', 'controllers', '--only', 'statefulset');
+    expect(code).toBe(2);
+  });
+});
