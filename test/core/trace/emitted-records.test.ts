@@ -440,10 +440,11 @@ describe('every emitted trace record matches its definition', () => {
   });
 
   it('a StatefulSet and a DaemonSet on two nodes, scaled down and updated, cut off for a while', async () => {
-    // Seed 6: with the scheduler's volume informers (timing moved), seeds 4 and 5 show the
-    // StatefulSet controller creating db-0 into 409 AlreadyExists for the rest of the run (its
-    // pod informer never sees the db-0 whose create reply the cut lost), so the scale-down
-    // (statefulset.delete-pod) never comes. Reported; not a volumes matter.
+    // Seed 6: at seeds 4 and 5 the controller manager's pod watch, reopened with client-go's
+    // backoff (0.8 s doubling to 30 s), tries again 0.1 s before the second cut heals, times out
+    // and waits another 28 s; meanwhile the StatefulSet controller creates db-0 into 409s (its
+    // cache lacks the db-0 whose create reply the cut lost) and the run ends before the
+    // scale-down (statefulset.delete-pod) this test needs to see.
     const sim = controlPlane({ seed: 6, traceLevel: 'debug' });
     const problems = watch(sim);
     const syncErrors = { statefulset: 0, daemonset: 0 };
