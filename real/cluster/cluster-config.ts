@@ -44,11 +44,19 @@ export interface ClusterProcess {
 }
 
 /** The cluster the assembly plans: M store members, the control plane, N nodes `node-i`. */
-export function realClusterSpec(config: RealClusterConfig): ClusterSpec<undefined> {
+/**
+ * The cluster's plan. `rootCA`: the API server's CA bundle, which the controller manager's root
+ * CA publisher puts in every namespace (absent while `up` only plans the processes).
+ */
+export function realClusterSpec(
+  config: RealClusterConfig,
+  rootCA?: string,
+): ClusterSpec<undefined> {
   return {
     store: { members: config.storeMembers },
     podNetwork: config.podNetwork,
     nodePools: [{ namePrefix: 'node', count: config.nodes }],
+    ...(rootCA === undefined ? {} : { controllerManager: { rootCA } }),
   };
 }
 

@@ -9,7 +9,7 @@
  * transport. When it is up the process writes D/run/NAME.ready; SIGTERM stops it cleanly (a
  * node removes its pods, containerd and pod bridge).
  */
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { planCluster, type ClusterHost, type NodeMachine } from '../../core/cluster/assembly.ts';
 import { API_SERVER } from '../../core/cluster/identities.ts';
 import {
@@ -53,7 +53,8 @@ export async function realProcessCommand(
       return machine;
     },
   };
-  const plan = planCluster(realClusterSpec(config), host);
+  const rootCA = existsSync(paths.ca) ? readFileSync(paths.ca, 'utf8') : undefined;
+  const plan = planCluster(realClusterSpec(config, rootCA), host);
   const process_ = plan.processes.find((p) => p.name === options.name);
   if (process_ === undefined) {
     const names = plan.processes.map((p) => p.name).join(', ');

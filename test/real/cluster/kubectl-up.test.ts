@@ -5,7 +5,7 @@
  * reaches them through kube-proxy's iptables rules, deleting the Deployment removes the tasks,
  * and `ksim real down` leaves no process, namespace or bridge behind.
  */
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -136,6 +136,18 @@ describe.skipIf(unavailable !== undefined)('kubectl against ksim real up (as roo
 
     const nodes = await kubectl('get', 'nodes');
     expect(nodes.stdout).toMatch(/node-1\s+Ready/);
+    // The root CA publisher puts the served CA in every namespace.
+    const bundle = await until('kube-root-ca.crt in default', 30_000, async () => {
+      const r = await kubectl(
+        'get',
+        'configmap',
+        'kube-root-ca.crt',
+        '-o',
+        'jsonpath={.data.ca\\.crt}',
+      );
+      return r.code === 0 && r.stdout.includes('BEGIN CERTIFICATE') ? r.stdout : undefined;
+    });
+    expect(bundle.trim()).toBe(readFileSync(join(dir, 'pki', 'ca.crt'), 'utf8').trim());
 
     const manifest = join(dir, 'web.yaml');
     writeFileSync(manifest, MANIFEST);
