@@ -93,46 +93,48 @@ export async function checkEscalation(
 }
 
 /** RoleEscalationAuthorized: the `escalate` verb on the role being written (by its URL name). */
-async function roleEscalationAuthorized(
+function roleEscalationAuthorized(
   ports: EscalationPorts,
   a: AdmissionAttributes,
 ): Promise<boolean> {
-  const r = await ports.authorize({
-    user: a.userInfo,
-    verb: 'escalate',
-    resourceRequest: true,
-    path: '',
-    namespace: a.namespace,
-    apiGroup: RBAC_GROUP,
-    apiVersion: '*',
-    resource: a.resource.resource,
-    subresource: '',
-    // The request's name: a create's URL names none.
-    name: a.operation === 'CREATE' ? '' : a.name,
-    fieldSelector: [],
-  });
-  return r.decision === 'allow';
+  // A create's URL names no object.
+  const name = a.operation === 'CREATE' ? '' : a.name;
+  return allowed(ports, a.userInfo, 'escalate', a.namespace, RBAC_GROUP, a.resource.resource, name);
 }
 
 /** BindingAuthorized: the `bind` verb on the referenced role, in the binding's namespace. */
-async function bindingAuthorized(
+function bindingAuthorized(
   ports: EscalationPorts,
   user: UserInfo,
   ref: RoleRef,
   namespace: string,
 ): Promise<boolean> {
-  if (ref.kind !== 'Role' && ref.kind !== 'ClusterRole') return false;
+  if (ref.kind !== 'Role' && ref.kind !== 'ClusterRole') return Promise.resolve(false);
+  const resource = ref.kind === 'Role' ? 'roles' : 'clusterroles';
+  return allowed(ports, user, 'bind', namespace, ref.apiGroup, resource, ref.name);
+}
+
+/** Whether the authorizer chain allows `verb` on the named resource object. */
+async function allowed(
+  ports: EscalationPorts,
+  user: UserInfo,
+  verb: string,
+  namespace: string,
+  apiGroup: string,
+  resource: string,
+  name: string,
+): Promise<boolean> {
   const r = await ports.authorize({
     user,
-    verb: 'bind',
+    verb,
     resourceRequest: true,
     path: '',
     namespace,
-    apiGroup: ref.apiGroup,
-    apiVersion: '',
-    resource: ref.kind === 'Role' ? 'roles' : 'clusterroles',
+    apiGroup,
+    apiVersion: '*',
+    resource,
     subresource: '',
-    name: ref.name,
+    name,
     fieldSelector: [],
   });
   return r.decision === 'allow';

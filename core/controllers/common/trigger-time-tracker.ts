@@ -6,6 +6,7 @@
  * Ready transition, the Service's creation) that changed since the Service's previous sync, or
  * the Service's creation on its first sync.
  */
+import { keyOf } from '../../api/meta.ts';
 import { parseTime } from '../../api/time.ts';
 import type { Pod } from '../../api/pod-types.ts';
 import type { Service } from '../../api/kinds/service-types.ts';
@@ -25,8 +26,8 @@ export class TriggerTimeTracker {
    * ComputeEndpointLastChangeTriggerTime: the time to export (Unix microseconds), or undefined
    * when the annotation should be cleared. Records the sync's state for the next one.
    */
-  compute(namespace: string, service: Service, pods: readonly Pod[]): number | undefined {
-    const key = `${namespace}/${service.metadata.name ?? ''}`;
+  compute(service: Service, pods: readonly Pod[]): number | undefined {
+    const key = keyOf(service);
     const state = this.states.get(key);
     let minChanged: number | undefined;
     const podTriggerTimes = new Map<string, number>();
@@ -50,9 +51,9 @@ export class TriggerTimeTracker {
     return state === undefined ? serviceTime : minChanged;
   }
 
-  /** DeleteService. */
-  deleteService(namespace: string, name: string): void {
-    this.states.delete(`${namespace}/${name}`);
+  /** DeleteService, by the Service's key (`namespace/name`). */
+  deleteService(key: string): void {
+    this.states.delete(key);
   }
 }
 

@@ -129,8 +129,7 @@ export class EndpointsController implements Controller {
     const service = this.serviceInformer.get(key);
     const current = this.endpointsInformer.get(key);
     if (service === undefined) {
-      const [namespace = '', name = ''] = key.split('/');
-      this.triggerTimes.deleteService(namespace, name);
+      this.triggerTimes.deleteService(key);
       if (current === undefined) return undefined;
       const r = await this.api.delete(
         'Endpoints',
@@ -148,7 +147,7 @@ export class EndpointsController implements Controller {
     }
     if (!hasSelector(service)) return undefined;
     const pods = selectedPods(this.podInformer, service);
-    const triggerTime = this.triggerTimes.compute(service.metadata.namespace ?? '', service, pods);
+    const triggerTime = this.triggerTimes.compute(service, pods);
     let subsets = repackSubsets(desiredSubsets(service, pods));
     const truncated = truncateSubsets(subsets);
     if (truncated !== undefined) subsets = truncated;

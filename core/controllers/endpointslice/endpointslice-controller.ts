@@ -136,8 +136,7 @@ export class EndpointSliceController implements Controller {
     const service = this.serviceInformer.get(key);
     // A deleted Service's slices go with it (their owner reference); nothing to do here.
     if (service === undefined) {
-      const [namespace = '', name = ''] = key.split('/');
-      this.triggerTimes.deleteService(namespace, name);
+      this.triggerTimes.deleteService(key);
       return undefined;
     }
     const selector = service.spec?.selector;
@@ -156,11 +155,7 @@ export class EndpointSliceController implements Controller {
       return `EndpointSlice informer cache is out of date for ${key}`;
     const selected = selectedPods(this.podInformer, service);
     // Computed on every sync, a no-op one included, so the tracker's state stays current.
-    const triggerTime = this.triggerTimes.compute(
-      service.metadata.namespace ?? '',
-      service,
-      selected,
-    );
+    const triggerTime = this.triggerTimes.compute(service, selected);
     const pods = selected.filter(podBelongsInSlices);
     const errors: string[] = [];
     for (const addressType of addressTypes(service)) {
