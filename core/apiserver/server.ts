@@ -1,3 +1,4 @@
+import { featureGates } from '../api/feature-gates.ts';
 import * as errors from '../api/errors.ts';
 import type { Status } from '../api/status-types.ts';
 import type { ProcessPorts } from '../ports/process.ts';
@@ -88,6 +89,8 @@ export interface ApiServerOptions {
   readonly admission?: AdmissionOptions;
   /** APIs other processes serve, which this server proxies to them (kube-aggregator). */
   readonly aggregated?: readonly AggregatedApi[];
+  /** --feature-gates (checked with featureGateProblems by whoever builds the options). */
+  readonly featureGates?: Readonly<Record<string, boolean>>;
 }
 
 export const DEFAULT_COMPACTION_INTERVAL_US = 300_000_000;
@@ -146,6 +149,7 @@ export class ApiServer {
       ),
       // The access control is built below; a write can only arrive once it is.
       guard: (a) => this.access.checkWrite(a),
+      featureGates: featureGates(options.featureGates),
       tokens:
         options.access?.signer === undefined
           ? undefined

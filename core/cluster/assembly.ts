@@ -8,6 +8,7 @@
  * Each plan's `start` builds the process's volatile state from its ports and is called at every
  * (re)start: whatever it builds dies with the process.
  */
+import { featureGateProblems } from '../api/feature-gates.ts';
 import { rangeConfigProblems } from '../apiserver/range-allocator.ts';
 import { ApiServer, type ApiServerOptions } from '../apiserver/server.ts';
 import { ApiClient } from '../client/api-client.ts';
@@ -173,6 +174,11 @@ export interface ClusterSpec<M = unknown> {
   readonly podNetwork?: PodNetwork;
   /** Default: one of each. */
   readonly controlPlane?: ControlPlaneReplicas;
+  /**
+   * --feature-gates of every control-plane component (API servers and controller managers read
+   * the gates ksim models); a component's own featureGates option wins.
+   */
+  readonly featureGates?: Readonly<Record<string, boolean>>;
 }
 
 /** Names of the processes a cluster runs, for faults and for reports. */
@@ -217,7 +223,9 @@ export function planCluster<M>(spec: ClusterSpec<M>, host: ClusterHost<M>): Clus
   const signer = host.signer;
   const metrics = metricsServerOptions(spec);
   const names = controlPlaneProcessNames(spec);
+  const gates = spec.featureGates === undefined ? {} : { featureGates: spec.featureGates };
   const apiServer = {
+    ...gates,
     ...spec.apiServer,
     storeMembers: storeNames,
     access: { ...spec.apiServer?.access, signer, authorization: 'Node,RBAC' as const },
@@ -231,7 +239,7 @@ export function planCluster<M>(spec: ClusterSpec<M>, host: ClusterHost<M>): Clus
     const options = names.schedulers.length > 1 ? { ...standby, ...scheduler } : scheduler;
     processes.push(schedulerPlan(options, signer, name));
   }
-  const manager = spec.controllerManager === false ? {} : (spec.controllerManager ?? {});
+  const manager = { ...gates, ...(spec.controllerManager || {}) };
   for (const name of names.controllerManagers) {
     const options = names.controllerManagers.length > 1 ? { ...standby, ...manager } : manager;
     processes.push(controllerManagerPlan(options, signer, name));
@@ -341,6 +349,14 @@ export function checkClusterSpec<M>(spec: ClusterSpec<M>): string[] {
   else if (nodeCount > room.nodes) problems.push(podNetworkFullMessage(net, nodeCount, room.nodes));
   for (const p of rangeConfigProblems(spec.apiServer?.ranges ?? {}))
     problems.push(`apiServer: ${p}`);
+  const settings: [string, Readonly<Record<string, boolean>> | undefined][] = [
+    ['featureGates', spec.featureGates],
+    ['apiServer.featureGates', spec.apiServer?.featureGates],
+    ['controllerManager.featureGates', (spec.controllerManager || undefined)?.featureGates],
+  ];
+  for (const [field, gates] of settings) {
+    for (const p of featureGateProblems(gates ?? {})) problems.push(`${field}: ${p}`);
+  }
   return problems;
 }
 

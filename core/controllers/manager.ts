@@ -1,3 +1,4 @@
+import { featureGates } from '../api/feature-gates.ts';
 import type { ApiClient } from '../client/api-client.ts';
 import {
   candidateIdentity,
@@ -181,6 +182,8 @@ export interface ControllerManagerOptions {
   readonly persistentVolume?: Partial<PersistentVolumeControllerOptions>;
   /** --leader-elect: true with upstream's timings, or some of them changed. */
   readonly leaderElection?: boolean | Partial<LeaderElectionOptions>;
+  /** --feature-gates (checked with featureGateProblems by whoever builds the options). */
+  readonly featureGates?: Readonly<Record<string, boolean>>;
 }
 
 /**
@@ -291,10 +294,13 @@ export class ControllerManager {
           ...options.deployment,
         });
       case 'statefulset':
-        return new StatefulSetController(this.ports, api, informers, {
-          ...DEFAULT_STATEFUL_SET_CONTROLLER,
-          ...options.statefulSet,
-        });
+        return new StatefulSetController(
+          this.ports,
+          api,
+          informers,
+          { ...DEFAULT_STATEFUL_SET_CONTROLLER, ...options.statefulSet },
+          featureGates(options.featureGates),
+        );
       case 'daemonset':
         return new DaemonSetController(this.ports, api, informers, {
           ...DEFAULT_DAEMON_SET_CONTROLLER,

@@ -25,6 +25,7 @@ export function clusterSpecOf(cluster: Scenario['spec']['cluster']): SimClusterS
     ...(Object.keys(ranges).length === 0 ? {} : { apiServer: { ranges } }),
     store: { members: cluster.store?.members ?? 1, inMemory: cluster.store?.inMemory ?? false },
     ...(cluster.controlPlane === undefined ? {} : { controlPlane: cluster.controlPlane }),
+    ...(cluster.featureGates === undefined ? {} : { featureGates: featureGatesOf(cluster) }),
     ...(net === undefined
       ? {}
       : {
@@ -51,6 +52,14 @@ export function clusterSpecOf(cluster: Scenario['spec']['cluster']): SimClusterS
           }),
     })),
   };
+}
+
+function featureGatesOf(cluster: Scenario['spec']['cluster']): Record<string, boolean> {
+  const settings: Record<string, boolean> = {};
+  for (const [name, on] of Object.entries(cluster.featureGates ?? {})) {
+    if (on !== undefined) settings[name] = on;
+  }
+  return settings;
 }
 
 /** The names of the cluster's nodes, pool by pool (`<namePrefix>-1` ...). */

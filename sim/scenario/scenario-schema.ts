@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { isLabelValue, isQualifiedName } from '../../core/api/content-checks.ts';
+import { KNOWN_FEATURE_GATES } from '../../core/api/feature-gates.ts';
 import { definitionFor, DEFINITIONS } from '../../core/api/kinds/index.ts';
 import { isQuantityError, parseQuantity } from '../../core/api/quantity.ts';
 import { MAX_CONTROL_PLANE_REPLICAS } from '../../core/cluster/assembly.ts';
@@ -205,6 +206,17 @@ const serviceNetwork = obj({
 
 const replicas = int.min(1).max(MAX_CONTROL_PLANE_REPLICAS).optional();
 
+const featureGateSettings = obj(
+  Object.fromEntries(
+    Object.entries(KNOWN_FEATURE_GATES).map(([name, gate]) => [
+      name,
+      bool
+        .optional()
+        .describe(`${gate.stage}, default ${String(gate.default)} in 1.32: ${gate.description}`),
+    ]),
+  ),
+).describe('--feature-gates of the API servers and controller managers (the gates ksim models)');
+
 const cluster = obj({
   store: obj({
     members: int
@@ -231,6 +243,7 @@ const cluster = obj({
   })
     .optional()
     .describe('How many of each control-plane component run'),
+  featureGates: featureGateSettings.optional(),
   network: network.optional(),
   podNetwork: podNetwork.optional(),
   serviceNetwork: serviceNetwork.optional(),

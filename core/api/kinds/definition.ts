@@ -5,6 +5,7 @@
  * The registry, the HTTP front, admission and RBAC read definitions and never switch on kind
  * names, so adding a kind is adding one definition file to kinds/index.ts.
  */
+import type { FeatureGates } from '../feature-gates.ts';
 import type { FieldError } from '../field-error.ts';
 import type { PatchContentType } from '../http.ts';
 import type { FieldSet } from '../field-selectors.ts';
@@ -24,8 +25,11 @@ export interface ResourceDefinition<T extends KObject = KObject> {
   defaults(obj: T): T;
   /** Built-in mutating admission for the main resource on create and update (no subresource). */
   admit(obj: T): T;
-  /** PrepareForCreate: resets what a client may not set on create, such as status. */
-  prepareForCreate(obj: T): T;
+  /**
+   * PrepareForCreate: resets what a client may not set on create, such as status, and drops
+   * fields whose feature gate is off on this server.
+   */
+  prepareForCreate(obj: T, gates: FeatureGates): T;
   /** Create validation of a defaulted, prepared object. */
   validate(obj: T): FieldError[];
   /** Update strategy of the main resource (PUT and PATCH without a subresource). */
@@ -201,8 +205,11 @@ export interface StoredAs<T> {
 
 /** Upstream's rest.RESTUpdateStrategy, reduced to what differs between kinds and paths. */
 export interface UpdateStrategy<T> {
-  /** What this path may change: everything else is copied from `old` (PrepareForUpdate). */
-  prepareForUpdate(next: T, old: T): T;
+  /**
+   * What this path may change: everything else is copied from `old` (PrepareForUpdate); fields
+   * whose feature gate is off are dropped unless `old` already uses them.
+   */
+  prepareForUpdate(next: T, old: T, gates: FeatureGates): T;
   validateUpdate(next: T, old: T): FieldError[];
 }
 

@@ -8,6 +8,7 @@
  * serviceName must be a DNS label (1.33, kubernetes#130233, ratcheting: a stored invalid name
  * may stay) and each volumeClaimTemplate must be a claim the controller can create.
  */
+import type { FeatureGates } from '../feature-gates.ts';
 import type {
   StatefulSet as UpstreamStatefulSet,
   StatefulSetSpec as UpstreamStatefulSetSpec,
@@ -142,11 +143,17 @@ function defaultClaimTemplate(c: ClaimTemplate): ClaimTemplate {
 
 /**
  * dropStatefulSetDisabledFields: rollingUpdate.maxUnavailable needs the MaxUnavailableStatefulSet
- * gate, alpha and off in 1.32, so it is dropped unless the stored object already uses it.
+ * gate (alpha, off by default in 1.32), so without it the field is dropped unless the stored
+ * object already uses it.
  */
-function dropMaxUnavailable(ss: StatefulSet, old: StatefulSet | undefined): StatefulSet {
+function dropMaxUnavailable(
+  ss: StatefulSet,
+  old: StatefulSet | undefined,
+  gates: FeatureGates,
+): StatefulSet {
   const rolling = ss.spec?.updateStrategy?.rollingUpdate;
   if (rolling?.maxUnavailable === undefined) return ss;
+  if (gates.enabled('MaxUnavailableStatefulSet')) return ss;
   if (old?.spec?.updateStrategy?.rollingUpdate?.maxUnavailable !== undefined) return ss;
   const { maxUnavailable: _dropped, ...kept } = rolling;
   return {
@@ -405,13 +412,13 @@ export const STATEFUL_SET = defineResource<StatefulSet>({
   defaults: defaultStatefulSet,
   // statefulSetStrategy.PrepareForCreate: status starts empty (replicas and availableReplicas
   // are not omitempty).
-  prepareForCreate: (ss) => ({
-    ...dropMaxUnavailable(ss, undefined),
+  prepareForCreate: (ss, gates) => ({
+    ...dropMaxUnavailable(ss, undefined, gates),
     status: { replicas: 0, availableReplicas: 0 },
   }),
   validate: validateStatefulSet,
   update: {
-    prepareForUpdate: (next, old) => keepStatus(dropMaxUnavailable(next, old), old),
+    prepareForUpdate: (next, old, gates) => keepStatus(dropMaxUnavailable(next, old, gates), old),
     validateUpdate: validateStatefulSetUpdate,
   },
   tracksGeneration: true,

@@ -3,6 +3,7 @@
  * validation and manager, warnings), the storage keys of a resource, and the Status each
  * storage failure becomes.
  */
+import type { FeatureGates } from '../../api/feature-gates.ts';
 import * as errors from '../../api/errors.ts';
 import type { ApiResponse } from '../../api/http.ts';
 import { qualifiedResource, type ResourceInfo } from '../../api/resources.ts';
@@ -28,6 +29,8 @@ export interface RegistryContext {
   readonly guard: WriteGuard;
   /** What the token subresource signs with; undefined when the server signs no tokens. */
   readonly tokens: TokenIssuer | undefined;
+  /** The server's --feature-gates: kinds drop the fields of gates that are off. */
+  readonly featureGates: FeatureGates;
 }
 
 /**
@@ -73,6 +76,7 @@ export function requestContext(
     admission: base.admission,
     guard: base.guard,
     tokens: base.tokens,
+    featureGates: base.featureGates,
     dryRun: options.dryRun,
     options,
     rawBody: request.rawBody,

@@ -10,6 +10,7 @@
  * running cluster is left to the request: admission plugins (quota, limit ranges, the
  * namespace's existence) and conflicts with stored objects. Scenario files use this to refuse a bad manifest before any simulation runs.
  */
+import { DEFAULT_FEATURE_GATES } from '../../api/feature-gates.ts';
 import {
   BUILTIN_CATALOG,
   configuredRange,
@@ -122,7 +123,7 @@ function validationProblems(
     }
     obj = allocated;
   }
-  return def.validate(def.prepareForCreate(obj)).map((e) => ({
+  return def.validate(def.prepareForCreate(obj, DEFAULT_FEATURE_GATES)).map((e) => ({
     field: fieldSteps(e.field),
     message: fieldErrorBody(e),
     type: e.type,

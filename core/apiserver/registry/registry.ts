@@ -5,6 +5,7 @@
  * deletion, subresources). Each call takes the request's context (its options and warnings);
  * without one it runs with the defaults, as the server's own requests do.
  */
+import { DEFAULT_FEATURE_GATES, type FeatureGates } from '../../api/feature-gates.ts';
 import * as errors from '../../api/errors.ts';
 import type { ApiResponse } from '../../api/http.ts';
 import type { DeleteOptions } from '../../api/meta-types.ts';
@@ -46,6 +47,7 @@ export class Registry {
       readonly admission?: AdmissionChain;
       readonly guard?: WriteGuard;
       readonly tokens?: TokenIssuer;
+      readonly featureGates?: FeatureGates;
     } = {},
   ) {
     const allocations = new RangeAllocations(
@@ -56,7 +58,16 @@ export class Registry {
     );
     const admission = options.admission ?? new AdmissionChain([]);
     const guard = options.guard ?? ALLOW_WRITES;
-    this.base = { storage, clock, random, allocations, admission, guard, tokens: options.tokens };
+    this.base = {
+      storage,
+      clock,
+      random,
+      allocations,
+      admission,
+      guard,
+      tokens: options.tokens,
+      featureGates: options.featureGates ?? DEFAULT_FEATURE_GATES,
+    };
   }
 
   /** The ranges allocating kinds take values from; rebuilt from the store by `repair`. */

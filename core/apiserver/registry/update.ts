@@ -112,7 +112,7 @@ export async function guaranteedUpdate(
     if (refused !== undefined) return refused;
     // Upstream's BeginUpdate runs for the main resource only.
     const txn = path.admit && def.allocation ? await ctx.allocations.begin() : undefined;
-    const prepared = prepareForUpdate(def, path, mutated.object as KObject, old, txn);
+    const prepared = prepareForUpdate(ctx, def, path, mutated.object as KObject, old, txn);
     if (errors.isStatus(prepared)) {
       txn?.rollback();
       return prepared;
@@ -186,6 +186,7 @@ export async function storageUpdate(
  * generation, which grows by one when spec changed for kinds that track it.
  */
 function prepareForUpdate(
+  ctx: RequestContext,
   def: ResourceDefinition,
   path: WritePath,
   next: KObject,
@@ -199,7 +200,7 @@ function prepareForUpdate(
     if (errors.isStatus(allocated)) return allocated;
     obj = allocated;
   }
-  obj = path.strategy.prepareForUpdate(obj, old);
+  obj = path.strategy.prepareForUpdate(obj, old, ctx.featureGates);
   const o = old.metadata;
   const meta: MutableMeta = {
     ...obj.metadata,

@@ -9,7 +9,9 @@
 import type { ControllerRevision } from '../../api/kinds/controller-revision.ts';
 import type { StatefulSet } from '../../api/kinds/stateful-set.ts';
 import { isBeingDeleted } from '../../api/meta.ts';
+import { isPodAvailable } from '../../api/pod-helpers.ts';
 import type { Pod } from '../../api/pod-types.ts';
+import { scaledValue } from '../../api/policy-types.ts';
 import type { ApiClient } from '../../client/api-client.ts';
 import { slowStartBatch, SLOW_START_INITIAL_BATCH_SIZE } from '../common/slow-start.ts';
 import {
@@ -77,6 +79,8 @@ export class StatefulSetControl {
     private readonly api: ApiClient,
     private readonly podControl: StatefulPodControl,
     private readonly nowUs: number,
+    /** The MaxUnavailableStatefulSet feature gate. */
+    private readonly maxUnavailableGate: boolean = false,
   ) {}
 
   /** UpdateStatefulSet: revisions, pods, then history truncation. */
@@ -255,7 +259,7 @@ export class StatefulSetControl {
   /**
    * The RollingUpdate strategy: from the highest index down to the partition, delete the first
    * pod not at the update revision (it is made again at that revision), or stop at the first
-   * unhealthy pod. One pod at a time (maxUnavailable is an alpha feature, off by default).
+   * unhealthy pod. One pod at a time, unless the MaxUnavailableStatefulSet gate is on.
    */
   private async rollingUpdate(
     set: StatefulSet,
@@ -263,6 +267,7 @@ export class StatefulSetControl {
     update: ControllerRevision,
   ): Promise<Failure> {
     const partition = set.spec.updateStrategy?.rollingUpdate?.partition ?? 0;
+    if (this.maxUnavailableGate) return this.rollingUpdateWithinBudget(set, replicas, update);
     for (let target = replicas.length - 1; target >= partition; target--) {
       const pod = replicas[target];
       if (pod === undefined) continue;
@@ -270,6 +275,37 @@ export class StatefulSetControl {
         return this.podControl.deletePod(set, pod, 'update');
       }
       if (!isHealthy(pod)) return undefined;
+    }
+    return undefined;
+  }
+
+  /**
+   * updateStatefulSetAfterInvariantEstablished (the MaxUnavailableStatefulSet gate): every pod
+   * in range that is unavailable or terminating counts against maxUnavailable (default 1, a
+   * percentage of replicas rounded down, never below 1); while budget remains, pods of an old
+   * revision are deleted from the highest ordinal down to the partition, several at once.
+   */
+  private async rollingUpdateWithinBudget(
+    set: StatefulSet,
+    replicas: readonly Pod[],
+    update: ControllerRevision,
+  ): Promise<Failure> {
+    const rolling = set.spec.updateStrategy?.rollingUpdate;
+    const partition = rolling?.partition ?? 0;
+    const scaled = scaledValue(rolling?.maxUnavailable ?? 1, set.spec.replicas ?? 1, false);
+    const maxUnavailable = Math.max(1, scaled ?? 1);
+    const minReadySeconds = set.spec.minReadySeconds ?? 0;
+    const unavailable = replicas.filter(
+      (p) => isTerminating(p) || !isPodAvailable(p, minReadySeconds, this.nowUs),
+    ).length;
+    let budget = maxUnavailable - unavailable;
+    for (let target = replicas.length - 1; target >= partition && budget > 0; target--) {
+      const pod = replicas[target];
+      if (pod === undefined) continue;
+      if (podRevision(pod) === update.metadata.name || isTerminating(pod)) continue;
+      const error = await this.podControl.deletePod(set, pod, 'update');
+      if (error !== undefined) return error;
+      budget--;
     }
     return undefined;
   }

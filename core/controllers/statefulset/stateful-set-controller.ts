@@ -1,3 +1,4 @@
+import { DEFAULT_FEATURE_GATES, type FeatureGates } from '../../api/feature-gates.ts';
 import type { StatefulSet } from '../../api/kinds/stateful-set.ts';
 import { getControllerOf, keyOf, newControllerRef } from '../../api/meta.ts';
 import { isPodReady } from '../../api/pod-helpers.ts';
@@ -55,6 +56,7 @@ export class StatefulSetController implements Controller {
     private readonly api: ApiClient,
     informers: SharedInformers,
     private readonly options: StatefulSetControllerOptions = DEFAULT_STATEFUL_SET_CONTROLLER,
+    private readonly gates: FeatureGates = DEFAULT_FEATURE_GATES,
   ) {
     this.queue = new WorkQueue(ports.clock);
     this.setInformer = informers.informer('StatefulSet');
@@ -169,7 +171,12 @@ export class StatefulSetController implements Controller {
       ownedOrOrphans(this.revisionInformer, set),
     );
     if (revisionClaim.error !== undefined) return revisionClaim.error;
-    const control = new StatefulSetControl(this.api, this.podControl, this.ports.clock.now());
+    const control = new StatefulSetControl(
+      this.api,
+      this.podControl,
+      this.ports.clock.now(),
+      this.gates.enabled('MaxUnavailableStatefulSet'),
+    );
     const outcome = await control.sync(set, podClaim.claimed, revisionClaim.claimed);
     if (outcome.status !== undefined) {
       const written = await this.writeStatus(set, outcome.status);

@@ -21,9 +21,13 @@ interface PodWrite {
 }
 
 /** A secure control plane, fake kubelets (ready 2 s after creation), the set's writes traced. */
-function world(set: StatefulSet, controllers: ControllerName[] = ['statefulset']) {
-  const sim = controlPlane({ seed: 7, secure: true });
-  startControllerManager(sim, { controllers });
+function world(
+  set: StatefulSet,
+  controllers: ControllerName[] = ['statefulset'],
+  featureGates: Record<string, boolean> = {},
+) {
+  const sim = controlPlane({ seed: 7, secure: true, apiServer: { featureGates } });
+  startControllerManager(sim, { controllers, featureGates });
   const writes: PodWrite[] = [];
   sim.trace.addSink((line) => {
     const r = parseTraceRecord(line);
@@ -199,6 +203,57 @@ describe('StatefulSet controller', () => {
     expect(updates).toEqual(['web-3', 'web-2', 'web-1', 'web-0']);
     expect(Object.values(images(w))).toEqual(Array(4).fill('nginx:1.26'));
     expect(w.monitor.violations).toEqual([]);
+  });
+
+  describe('rollingUpdate.maxUnavailable (the MaxUnavailableStatefulSet gate)', () => {
+    const rollOut = async (gates: Record<string, boolean>) => {
+      const set = statefulSet('web', 5, {
+        updateStrategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: '40%' } },
+      });
+      const w = world(set, ['statefulset'], gates);
+      let stored: StatefulSet | undefined;
+      await runScript(w.sim, async (api, ports) => {
+        stored = await mustCreate(ports, api, set);
+        await waitFor(ports, () => settled(w, 5), 120_000_000, '5 ready');
+        const before = w.sets().get('default/web')?.status?.currentRevision;
+        await mustUpdate(ports, api, 'StatefulSet', 'default', 'web', (s) =>
+          withSetImage(s, 'nginx:1.26'),
+        );
+        await waitFor(
+          ports,
+          () => settled(w, 5) && w.sets().get('default/web')?.status?.currentRevision !== before,
+          240_000_000,
+          'rolled out',
+        );
+      });
+      expect(Object.values(images(w))).toEqual(Array(5).fill('nginx:1.26'));
+      expect(w.monitor.violations).toEqual([]);
+      // Deletions for the update, in rounds: the ones made before the next pod was created.
+      const rounds: string[][] = [];
+      let round: string[] = [];
+      for (const x of w.writes.slice(5)) {
+        if (x.op === 'delete') round.push(x.pod);
+        else if (round.length > 0) {
+          rounds.push(round);
+          round = [];
+        }
+      }
+      return { stored, rounds };
+    };
+
+    it('on: 40% of 5 replicas lets two pods be replaced at once, highest ordinals first', async () => {
+      const { stored, rounds } = await rollOut({ MaxUnavailableStatefulSet: true });
+      expect(stored?.spec.updateStrategy?.rollingUpdate?.maxUnavailable).toBe('40%');
+      expect(rounds[0]).toEqual(['web-4', 'web-3']);
+      expect(rounds.flat().sort()).toEqual(['web-0', 'web-1', 'web-2', 'web-3', 'web-4']);
+      expect(Math.max(...rounds.map((r) => r.length))).toBe(2);
+    });
+
+    it('off (the default): the API server drops the field and pods go one at a time', async () => {
+      const { stored, rounds } = await rollOut({});
+      expect(stored?.spec.updateStrategy?.rollingUpdate).toEqual({ partition: 0 });
+      expect(rounds).toEqual([['web-4'], ['web-3'], ['web-2'], ['web-1'], ['web-0']]);
+    });
   });
 
   it('OnDelete: a template change replaces only the pods the user deletes', async () => {

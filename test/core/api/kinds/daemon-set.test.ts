@@ -1,3 +1,4 @@
+import { DEFAULT_FEATURE_GATES } from '../../../../core/api/feature-gates.ts';
 import { describe, expect, it } from 'vitest';
 import {
   DAEMON_SET,
@@ -63,14 +64,15 @@ describe('DaemonSet', () => {
   });
 
   it('moves the template generation annotation on when the template changes', () => {
-    const created = DAEMON_SET.prepareForCreate(ds);
+    const created = DAEMON_SET.prepareForCreate(ds, DEFAULT_FEATURE_GATES);
     expect(created.metadata.annotations?.[TEMPLATE_GENERATION_ANNOTATION]).toBe('1');
     const changed = withField(created, 'spec.template.metadata.labels', { app: 'agent', v: '2' });
-    const updated = DAEMON_SET.update.prepareForUpdate(changed, created);
+    const updated = DAEMON_SET.update.prepareForUpdate(changed, created, DEFAULT_FEATURE_GATES);
     expect(updated.metadata.annotations?.[TEMPLATE_GENERATION_ANNOTATION]).toBe('2');
     const same = DAEMON_SET.update.prepareForUpdate(
       withField(created, 'spec.minReadySeconds', 5),
       created,
+      DEFAULT_FEATURE_GATES,
     );
     expect(same.metadata.annotations?.[TEMPLATE_GENERATION_ANNOTATION]).toBe('1');
   });

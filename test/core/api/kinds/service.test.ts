@@ -1,3 +1,4 @@
+import { DEFAULT_FEATURE_GATES } from '../../../../core/api/feature-gates.ts';
 import { describe, expect, it } from 'vitest';
 import { formatFieldError, type FieldError } from '../../../../core/api/field-error.ts';
 import { defaultService, SERVICE, type Service } from '../../../../core/api/kinds/service.ts';
@@ -230,7 +231,7 @@ describe('Service updates', () => {
   it('drops what only the old type used when the type changes (dropTypeDependentFields)', () => {
     const np = stored({ type: 'NodePort' });
     const next = { ...np, spec: { ...np.spec, type: 'ClusterIP' } };
-    const prepared = SERVICE.update.prepareForUpdate(next, np);
+    const prepared = SERVICE.update.prepareForUpdate(next, np, DEFAULT_FEATURE_GATES);
     expect(prepared.spec?.ports?.[0]?.nodePort).toBeUndefined();
     expect(prepared.spec?.externalTrafficPolicy).toBeUndefined();
     expect(messages(validateServiceUpdate(prepared, np))).toEqual([]);

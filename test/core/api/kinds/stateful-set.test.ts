@@ -1,3 +1,8 @@
+import {
+  DEFAULT_FEATURE_GATES,
+  featureGateProblems,
+  featureGates,
+} from '../../../../core/api/feature-gates.ts';
 import { describe, expect, it } from 'vitest';
 import {
   defaultStatefulSet,
@@ -71,6 +76,20 @@ describe('StatefulSet', () => {
     ],
   ] as const)('validates %s', (_name, fields, expected) => {
     expect(messages(validateStatefulSet(apply(fields)))).toEqual(expected);
+  });
+
+  it('keeps rollingUpdate.maxUnavailable only with the MaxUnavailableStatefulSet gate, or when already stored', () => {
+    const withMax = apply({ 'spec.updateStrategy.rollingUpdate.maxUnavailable': 2 });
+    const maxOf = (s: StatefulSet) => s.spec.updateStrategy?.rollingUpdate?.maxUnavailable;
+    const on = featureGates({ MaxUnavailableStatefulSet: true });
+    expect(maxOf(STATEFUL_SET.prepareForCreate(withMax, DEFAULT_FEATURE_GATES))).toBeUndefined();
+    expect(maxOf(STATEFUL_SET.prepareForCreate(withMax, on))).toBe(2);
+    const prepare = STATEFUL_SET.update.prepareForUpdate;
+    expect(maxOf(prepare(withMax, sts, DEFAULT_FEATURE_GATES))).toBeUndefined();
+    expect(maxOf(prepare(withMax, withMax, DEFAULT_FEATURE_GATES))).toBe(2);
+    expect(featureGateProblems({ MaxUnavailableStatefulSet: true, NoSuchGate: true })).toEqual([
+      'unrecognized feature gate: NoSuchGate',
+    ]);
   });
 
   it('forbids updates of fields other than the updatable ones', () => {

@@ -3,6 +3,7 @@
  * resource's update keeps the stored status, the status subresource's keeps the stored spec.
  * Runs over all definitions, so a kind added later is checked too.
  */
+import { DEFAULT_FEATURE_GATES } from '../../../../core/api/feature-gates.ts';
 import { describe, expect, it } from 'vitest';
 import { DEFINITIONS, type StrategySubresource } from '../../../../core/api/kinds/index.ts';
 import type { KObject } from '../../../../core/api/types.ts';
@@ -35,7 +36,7 @@ describe('status subresource strategies', () => {
       const { apiVersion } = def.resource;
       const old = object(kind, apiVersion, 'old');
       const next = object(kind, apiVersion, 'new');
-      const main = def.update.prepareForUpdate(next, old);
+      const main = def.update.prepareForUpdate(next, old, DEFAULT_FEATURE_GATES);
       // A Service that is not of type LoadBalancer also has its load balancer status cleared
       // (upstream's dropTypeDependentFields), whatever the old status held.
       const expected =
@@ -44,7 +45,11 @@ describe('status subresource strategies', () => {
           : part(old, 'status');
       expect(part(main, 'status')).toEqual(expected);
       expect(part(main, 'spec')).toEqual(part(next, 'spec'));
-      const status = (sub as StrategySubresource<KObject>).strategy.prepareForUpdate(next, old);
+      const status = (sub as StrategySubresource<KObject>).strategy.prepareForUpdate(
+        next,
+        old,
+        DEFAULT_FEATURE_GATES,
+      );
       expect(part(status, 'spec')).toEqual(part(old, 'spec'));
       expect(part(status, 'status')).toEqual(part(next, 'status'));
     },
