@@ -1,4 +1,5 @@
 import { defineStoreFuzzProperty } from './store-fuzz-property.ts';
 
-// 4 batches x 80 = 320 faulty histories of a 5-member store.
-defineStoreFuzzProperty(5, 80);
+// 4 batches x 40 = 160 faulty histories of a 5-member store per run of the suite (fast-check
+// draws new seeds each time); larger campaigns: `ksim fuzz store --members 5 --runs N`.
+defineStoreFuzzProperty(5, 40);
