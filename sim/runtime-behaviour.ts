@@ -24,7 +24,10 @@
  *
  * `KSIM_CRASH_PROBABILITY=p` (with `KSIM_CRASH_INTERVAL_SECONDS=N`, default 60): in each N
  * seconds of running the container crashes (exit 1) with probability p, drawn from the
- * container's seeded stream. `KSIM_CPU` and `KSIM_MEMORY` declare its use over time.
+ * container's seeded stream. `KSIM_CPU` and `KSIM_MEMORY` declare its use over time, and so do
+ * `KSIM_DISK` (bytes written to its writable layer and logs, which the eviction manager's
+ * nodefs.available counts) and `KSIM_PROCESSES` (processes it runs, for pid.available; 1 when
+ * not declared).
  */
 import type { ContainerConfig } from '../core/ports/runtime.ts';
 import { parseUsage, type UsagePattern } from './usage-model.ts';
@@ -37,6 +40,9 @@ export interface ContainerBehaviour {
   /** `KSIM_CPU` and `KSIM_MEMORY` (usage-model.ts). */
   readonly cpu: UsagePattern | undefined;
   readonly memory: UsagePattern | undefined;
+  /** `KSIM_DISK` and `KSIM_PROCESSES` (usage-model.ts). */
+  readonly disk: UsagePattern | undefined;
+  readonly processes: UsagePattern | undefined;
   /** Exit after this long running; undefined runs until stopped. */
   readonly exitAfterUs: number | undefined;
   readonly exitCode: number;
@@ -83,6 +89,8 @@ export function containerBehaviour(config: ContainerConfig): ContainerBehaviour 
     crashIntervalUs: secondsUs(config.env?.KSIM_CRASH_INTERVAL_SECONDS) || 60 * US_PER_SECOND,
     cpu: parseUsage(config.env?.KSIM_CPU, 'millicores'),
     memory: parseUsage(config.env?.KSIM_MEMORY, 'bytes'),
+    disk: parseUsage(config.env?.KSIM_DISK, 'bytes'),
+    processes: parseUsage(config.env?.KSIM_PROCESSES, 'count'),
   };
 }
 

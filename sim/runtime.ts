@@ -119,6 +119,8 @@ interface ContainerRecord {
   readonly limits: ContainerResources;
   cpu: Usage | undefined;
   memory: Usage | undefined;
+  disk: Usage | undefined;
+  processes: Usage | undefined;
   state: ContainerState;
   startedAtUs?: number;
   finishedAtUs?: number;
@@ -317,6 +319,8 @@ export class SimRuntime implements Runtime, ProbeNetwork {
       limits: config.resources ?? {},
       cpu: undefined,
       memory: undefined,
+      disk: undefined,
+      processes: undefined,
       state: 'created',
       timers: [],
       waiters: [],
@@ -409,6 +413,8 @@ export class SimRuntime implements Runtime, ProbeNetwork {
         cpuMillicores: cap === undefined ? cpu : Math.min(cap, cpu),
         // Memory comes in 4 KiB pages.
         memoryWorkingSetBytes: Math.round((c.memory?.at(since) ?? 0) / PAGE_BYTES) * PAGE_BYTES,
+        rootfsBytes: Math.round(c.disk?.at(since) ?? 0),
+        processes: Math.max(1, Math.round(c.processes?.at(since) ?? 1)),
       });
     }
     return ok(sortById(stats));
@@ -561,6 +567,12 @@ export class SimRuntime implements Runtime, ProbeNetwork {
       c.behaviour.memory === undefined
         ? undefined
         : new Usage(c.behaviour.memory, own.fork('memory'));
+    c.disk =
+      c.behaviour.disk === undefined ? undefined : new Usage(c.behaviour.disk, own.fork('disk'));
+    c.processes =
+      c.behaviour.processes === undefined
+        ? undefined
+        : new Usage(c.behaviour.processes, own.fork('processes'));
     const oomAfterUs = earliestOf(c.behaviour.oomAfterUs, this.memoryCrossing(c));
     let crashAtUs = behaviourCrash(c.behaviour, own.fork('crash'));
     if (chance(this.faultRandom, faults.crashAfterStartProbability)) {

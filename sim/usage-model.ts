@@ -9,7 +9,8 @@
  * - `walk:64Mi..512Mi/10s`: a random walk from the low value, one step per duration, each step
  *   uniform within ±10 % of the range, kept within it (drawn from the container's seeded stream).
  *
- * CPU is in millicores, memory in bytes; times are since the container's start.
+ * CPU is in millicores, memory and disk in bytes, processes a count; times are since the
+ * container's start.
  */
 import { isQuantityError, milliValue, parseQuantity, value } from '../core/api/quantity.ts';
 import type { Random } from '../core/ports/random.ts';
@@ -25,7 +26,7 @@ export type UsagePattern =
     }
   | { readonly kind: 'walk'; readonly low: number; readonly high: number; readonly stepUs: number };
 
-export type Unit = 'millicores' | 'bytes';
+export type Unit = 'millicores' | 'bytes' | 'count';
 
 /** The pattern, or undefined when the text does not parse (then the container uses nothing). */
 export function parseUsage(text: string | undefined, unit: Unit): UsagePattern | undefined {

@@ -3,6 +3,7 @@
  * and the allocatable computation of the container manager
  * (pkg/kubelet/cm/node_container_manager_linux.go GetNodeAllocatableReservation).
  */
+import type { Signal } from './eviction/signals.ts';
 import type { Taint } from '../api/node-types.ts';
 import type { ResourceList } from '../api/pod-types.ts';
 import {
@@ -23,13 +24,17 @@ export interface BackoffPolicy {
   readonly maxUs: number;
 }
 
-/** --eviction-hard thresholds that shape allocatable (the eviction manager itself is not modelled). */
-export interface EvictionHard {
-  /** memory.available; upstream default 100Mi. */
-  readonly memoryAvailable: string;
-  /** nodefs.available in percent of capacity; upstream default 10. */
-  readonly nodefsAvailablePercent: number;
-}
+/** Eviction thresholds by signal, as a KubeletConfiguration map: "100Mi", "10%". */
+export type EvictionThresholds = Readonly<Partial<Record<Signal, string>>>;
+
+/** evictionHard's default on Linux (1.32). */
+export const DEFAULT_EVICTION_HARD: EvictionThresholds = {
+  'memory.available': '100Mi',
+  'nodefs.available': '10%',
+  'nodefs.inodesFree': '5%',
+  'imagefs.available': '15%',
+  'imagefs.inodesFree': '5%',
+};
 
 export interface KubeletConfig {
   readonly nodeName: string;
@@ -38,7 +43,20 @@ export interface KubeletConfig {
   /** --system-reserved / --kube-reserved; upstream reserves nothing by default. */
   readonly systemReserved: ResourceList;
   readonly kubeReserved: ResourceList;
-  readonly evictionHard: EvictionHard;
+  /** --eviction-hard (setting it replaces the whole default map, as upstream). */
+  readonly evictionHard: EvictionThresholds;
+  /** --eviction-soft; each needs a grace period. Upstream sets none by default. */
+  readonly evictionSoft: EvictionThresholds;
+  /** --eviction-soft-grace-period, by signal. */
+  readonly evictionSoftGracePeriodUs: Readonly<Partial<Record<Signal, number>>>;
+  /** --eviction-minimum-reclaim, by signal. */
+  readonly evictionMinimumReclaim: EvictionThresholds;
+  /** --eviction-max-pod-grace-period: the most a soft eviction waits for a pod (default 0). */
+  readonly evictionMaxPodGracePeriodSeconds: number;
+  /** --eviction-pressure-transition-period (5 min). */
+  readonly evictionPressureTransitionPeriodUs: number;
+  /** How many process ids the node has (kernel.pid_max): pid.available's capacity. */
+  readonly pidMax: number;
   /** Added to kubernetes.io/hostname, kubernetes.io/os and kubernetes.io/arch. */
   readonly labels: Readonly<Record<string, string>>;
   /** --register-with-taints. */
@@ -100,7 +118,13 @@ export function resolveKubeletConfig(options: KubeletOptions): KubeletConfig {
   return {
     systemReserved: {},
     kubeReserved: {},
-    evictionHard: { memoryAvailable: '100Mi', nodefsAvailablePercent: 10 },
+    evictionHard: DEFAULT_EVICTION_HARD,
+    evictionSoft: {},
+    evictionSoftGracePeriodUs: {},
+    evictionMinimumReclaim: {},
+    evictionMaxPodGracePeriodSeconds: 0,
+    evictionPressureTransitionPeriodUs: 300 * US_PER_SECOND,
+    pidMax: 4_194_304,
     labels: {},
     taints: [],
     registerSchedulable: true,
@@ -129,8 +153,9 @@ export function resolveKubeletConfig(options: KubeletOptions): KubeletConfig {
 }
 
 /**
- * allocatable = capacity − kube-reserved − system-reserved − hard eviction thresholds, per
- * resource, floored at zero. The memory threshold is absolute; nodefs is a share of capacity.
+ * allocatable = capacity − kube-reserved − system-reserved − the hard eviction threshold of
+ * memory.available (memory) and nodefs.available (ephemeral storage), each absolute or a share
+ * of capacity, floored at zero.
  */
 export function nodeAllocatable(config: KubeletConfig): ResourceList {
   const out: Record<string, string> = {};
@@ -139,12 +164,21 @@ export function nodeAllocatable(config: KubeletConfig): ResourceList {
     for (const reserved of [config.kubeReserved[name], config.systemReserved[name]]) {
       if (reserved !== undefined) q = sub(q, mustParseQuantity(reserved));
     }
-    if (name === RESOURCE_MEMORY)
-      q = sub(q, mustParseQuantity(config.evictionHard.memoryAvailable));
-    if (name === RESOURCE_EPHEMERAL_STORAGE) {
+    const signal =
+      name === RESOURCE_MEMORY
+        ? 'memory.available'
+        : name === RESOURCE_EPHEMERAL_STORAGE
+          ? 'nodefs.available'
+          : undefined;
+    const threshold = signal === undefined ? undefined : config.evictionHard[signal];
+    if (threshold !== undefined) {
       const capNanos = mustParseQuantity(capText).nanos;
-      const percent = BigInt(config.evictionHard.nodefsAvailablePercent);
-      q = sub(q, quantityFromNanos((capNanos * percent) / 100n, q.format));
+      const percent = /^(\d+(?:\.\d+)?)%$/.exec(threshold.trim());
+      const nanos =
+        percent === null
+          ? mustParseQuantity(threshold).nanos
+          : (capNanos * BigInt(Math.round(Number(percent[1]) * 1000))) / 100_000n;
+      q = sub(q, quantityFromNanos(nanos, q.format));
     }
     out[name] = formatQuantity(sign(q) < 0 ? ZERO_QUANTITY : q);
   }

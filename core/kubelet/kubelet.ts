@@ -174,13 +174,10 @@ export class Kubelet {
             r.evicted === undefined &&
             r.pod.metadata.deletionTimestamp === undefined,
         ),
-      evict: (uid, message) => this.evict(uid, message),
+      evict: (uid, message, graceSeconds) => this.evict(uid, message, graceSeconds),
     });
-    this.nodeStatus = new NodeStatusReporter(
-      ports,
-      api,
-      this.config,
-      () => this.eviction.memoryPressure,
+    this.nodeStatus = new NodeStatusReporter(ports, api, this.config, (condition) =>
+      this.eviction.under(condition),
     );
     this.lease = new NodeLease(ports, api, this.config, () => this.nodeStatus.nodeUid);
     this.informer = new Informer(ports, api, 'Pod', {
@@ -337,14 +334,16 @@ export class Kubelet {
   }
 
   /** eviction_manager.go evictPod: the Evicted Event, then the pod's worker kills and fails it. */
-  private evict(uid: string, message: string): void {
+  private evict(uid: string, message: string, gracePeriodSeconds: number): void {
     const rec = this.records.get(uid);
     if (rec === undefined) return;
     rec.evicted = message;
+    rec.evictionGracePeriodSeconds = gracePeriodSeconds;
     this.ports.trace.emit('kubelet.pod-evicted', {
       pod: rec.key,
       node: this.config.nodeName,
       message,
+      gracePeriodUs: gracePeriodSeconds * 1_000_000,
     });
     this.events.pod(rec.pod, 'Warning', 'Evicted', message);
     this.workers.update(uid);

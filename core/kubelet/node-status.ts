@@ -5,6 +5,7 @@
  * nodeStatusReportFrequency passed since the last write (with node leases, liveness comes
  * from the lease, so an unchanged status is only re-posted every 5 min).
  */
+import type { PressureCondition } from './eviction/signals.ts';
 import { setCondition } from '../api/conditions.ts';
 import type { Node, NodeCondition, NodeStatus } from '../api/node-types.ts';
 import { formatTime } from '../api/time.ts';
@@ -47,12 +48,27 @@ const CONDITIONS: readonly Omit<NodeCondition, 'lastHeartbeatTime' | 'lastTransi
   },
 ];
 
-const MEMORY_PRESSURE = {
-  type: 'MemoryPressure',
-  status: 'True',
-  reason: 'KubeletHasInsufficientMemory',
-  message: 'kubelet has insufficient memory available',
-} as const;
+/** The conditions the eviction manager turns on (setNodeMemory/Disk/PIDPressureCondition). */
+const PRESSURE: Readonly<Partial<Record<PressureCondition, (typeof CONDITIONS)[number]>>> = {
+  MemoryPressure: {
+    type: 'MemoryPressure',
+    status: 'True',
+    reason: 'KubeletHasInsufficientMemory',
+    message: 'kubelet has insufficient memory available',
+  },
+  DiskPressure: {
+    type: 'DiskPressure',
+    status: 'True',
+    reason: 'KubeletHasDiskPressure',
+    message: 'kubelet has disk pressure',
+  },
+  PIDPressure: {
+    type: 'PIDPressure',
+    status: 'True',
+    reason: 'KubeletHasInsufficientPID',
+    message: 'kubelet has insufficient PID available',
+  },
+};
 
 export class NodeStatusReporter {
   private node: Node | undefined;
@@ -64,8 +80,8 @@ export class NodeStatusReporter {
     private readonly ports: ProcessPorts,
     private readonly api: ApiClient,
     private readonly config: KubeletConfig,
-    /** The eviction manager's MemoryPressure. */
-    private readonly memoryPressure: () => boolean = () => false,
+    /** The eviction manager's pressure conditions. */
+    private readonly pressure: (condition: PressureCondition) => boolean = () => false,
   ) {
     // The machine id is stable per node name; the boot id is new at every (re)start.
     const name = new TextEncoder().encode(config.nodeName);
@@ -174,8 +190,9 @@ export class NodeStatusReporter {
     const nowIso = formatTime(nowUs);
     let conditions: readonly NodeCondition[] = old?.conditions ?? [];
     for (const cond of CONDITIONS) {
+      const pressed = PRESSURE[cond.type as PressureCondition];
       const actual =
-        cond.type === 'MemoryPressure' && this.memoryPressure() ? MEMORY_PRESSURE : cond;
+        pressed !== undefined && this.pressure(cond.type as PressureCondition) ? pressed : cond;
       conditions = setCondition(conditions, { ...actual, lastHeartbeatTime: nowIso }, nowIso);
     }
     return {

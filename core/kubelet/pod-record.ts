@@ -69,6 +69,8 @@ export interface PodRecord {
   startupTraced: boolean;
   /** The eviction manager evicted the pod, with this message: stop it and fail it. */
   evicted: string | undefined;
+  /** What the eviction gives the pod to stop: 1 s for a hard threshold, more for a soft one. */
+  evictionGracePeriodSeconds: number;
   /**
    * The volume manager's wait for the pod's claims: since when it waits (undefined: not yet
    * waiting, or done), and whether every claim was seen Bound.
@@ -136,5 +138,6 @@ export function newPodRecord(pod: Pod): PodRecord {
     pullEndedUs: undefined,
     startupTraced: pod.status?.startTime !== undefined,
     evicted: undefined,
+    evictionGracePeriodSeconds: 0,
   };
 }

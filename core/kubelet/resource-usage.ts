@@ -9,6 +9,9 @@ export interface ContainerUsage {
   readonly name: string;
   readonly cpuMillicores: number;
   readonly memoryBytes: number;
+  /** Writable layer and logs (0 when the runtime does not say). */
+  readonly rootfsBytes: number;
+  readonly processes: number;
 }
 
 export interface PodUsage {
@@ -17,6 +20,8 @@ export interface PodUsage {
   readonly uid: string;
   readonly cpuMillicores: number;
   readonly memoryBytes: number;
+  readonly rootfsBytes: number;
+  readonly processes: number;
   readonly containers: readonly ContainerUsage[];
 }
 
@@ -24,6 +29,10 @@ export interface NodeUsage {
   readonly node: string;
   readonly cpuMillicores: number;
   readonly memoryBytes: number;
+  readonly rootfsBytes: number;
+  readonly processes: number;
+  /** Whether the runtime reported disk and process use for every container. */
+  readonly reports: { readonly rootfs: boolean; readonly processes: boolean };
   /** Sorted by pod key. */
   readonly pods: readonly PodUsage[];
 }
@@ -41,6 +50,8 @@ export function summarizeUsage(
   ownerOf: (containerId: string) => StatsOwner | undefined,
 ): NodeUsage {
   const pods = new Map<string, { pod: string; uid: string; containers: ContainerUsage[] }>();
+  let rootfs = true;
+  let processes = true;
   for (const s of stats) {
     const owner = ownerOf(s.id);
     if (owner === undefined) continue;
@@ -49,10 +60,14 @@ export function summarizeUsage(
       p = { pod: owner.pod, uid: owner.uid, containers: [] };
       pods.set(owner.uid, p);
     }
+    rootfs &&= s.rootfsBytes !== undefined;
+    processes &&= s.processes !== undefined;
     p.containers.push({
       name: owner.container,
       cpuMillicores: s.cpuMillicores,
       memoryBytes: s.memoryWorkingSetBytes,
+      rootfsBytes: s.rootfsBytes ?? 0,
+      processes: s.processes ?? 0,
     });
   }
   const summaries: PodUsage[] = [...pods.values()]
@@ -61,12 +76,17 @@ export function summarizeUsage(
       containers: p.containers.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
       cpuMillicores: p.containers.reduce((n, c) => n + c.cpuMillicores, 0),
       memoryBytes: p.containers.reduce((n, c) => n + c.memoryBytes, 0),
+      rootfsBytes: p.containers.reduce((n, c) => n + c.rootfsBytes, 0),
+      processes: p.containers.reduce((n, c) => n + c.processes, 0),
     }))
     .sort((a, b) => (a.pod < b.pod ? -1 : a.pod > b.pod ? 1 : a.uid < b.uid ? -1 : 1));
   return {
     node,
     cpuMillicores: summaries.reduce((n, p) => n + p.cpuMillicores, 0),
     memoryBytes: summaries.reduce((n, p) => n + p.memoryBytes, 0),
+    rootfsBytes: summaries.reduce((n, p) => n + p.rootfsBytes, 0),
+    processes: summaries.reduce((n, p) => n + p.processes, 0),
+    reports: { rootfs, processes },
     pods: summaries,
   };
 }

@@ -109,8 +109,9 @@ export class PodSync {
       return;
     }
     if (rec.evicted !== undefined && !rec.finished) {
-      // Hard eviction: immediateEvictionGracePeriodSeconds, raised to the runtime's minimum.
-      await this.stopAll(rec, this.secondsGraceUs(1));
+      // immediateEvictionGracePeriodSeconds for a hard threshold; a soft one's grace period;
+      // raised to the runtime's minimum.
+      await this.stopAll(rec, this.secondsGraceUs(rec.evictionGracePeriodSeconds));
       this.report(rec, true);
       return;
     }

@@ -108,6 +108,10 @@ export interface ContainerStats {
   readonly id: string;
   readonly cpuMillicores: number;
   readonly memoryWorkingSetBytes: number;
+  /** The writable layer and logs, in bytes (CRI's writable_layer); undefined when unknown. */
+  readonly rootfsBytes?: number;
+  /** Processes in the container (the pids cgroup); undefined when unknown. */
+  readonly processes?: number;
 }
 
 /** The annotation the kubelet puts a container's declared ports in (JSON of ContainerPort[]). */

@@ -2,6 +2,7 @@
  * The cluster a scenario describes, in the terms of the cluster assembly (core/cluster): the
  * scenario loader checks it with the assembly's own rules, the runner builds it.
  */
+import type { KubeletOptions } from '../../core/kubelet/config.ts';
 import { checkClusterSpec, planCluster } from '../../core/cluster/assembly.ts';
 import { API_SERVER } from '../../core/cluster/identities.ts';
 import { DEFAULT_POD_NETWORK } from '../../core/cluster/pod-network.ts';
@@ -42,16 +43,36 @@ export function clusterSpecOf(cluster: Scenario['spec']['cluster']): SimClusterS
       ...(p.imagePullSeconds === undefined
         ? {}
         : { machine: { imagePullUs: Math.round(p.imagePullSeconds * US_PER_SECOND) } }),
-      ...(p.taints === undefined && p.unschedulable === undefined
+      ...(p.taints === undefined && p.unschedulable === undefined && p.kubeletConfig === undefined
         ? {}
         : {
             kubelet: {
               ...(p.taints === undefined ? {} : { taints: p.taints }),
               ...(p.unschedulable === undefined ? {} : { registerSchedulable: !p.unschedulable }),
+              ...kubeletOptionsOf(p.kubeletConfig),
             },
           }),
     })),
   };
+}
+
+type PoolKubeletConfig = Scenario['spec']['cluster']['nodes'][number]['kubeletConfig'];
+
+/** A pool's KubeletConfiguration fields as the kubelet's options. */
+function kubeletOptionsOf(c: PoolKubeletConfig): Partial<KubeletOptions> {
+  if (c === undefined) return {};
+  const out: { -readonly [K in keyof KubeletOptions]?: KubeletOptions[K] } = {};
+  if (c.evictionHard !== undefined) out.evictionHard = c.evictionHard;
+  if (c.evictionSoft !== undefined) out.evictionSoft = c.evictionSoft;
+  if (c.evictionSoftGracePeriod !== undefined)
+    out.evictionSoftGracePeriodUs = c.evictionSoftGracePeriod;
+  if (c.evictionMinimumReclaim !== undefined) out.evictionMinimumReclaim = c.evictionMinimumReclaim;
+  if (c.evictionMaxPodGracePeriod !== undefined)
+    out.evictionMaxPodGracePeriodSeconds = c.evictionMaxPodGracePeriod;
+  if (c.evictionPressureTransitionPeriod !== undefined)
+    out.evictionPressureTransitionPeriodUs = c.evictionPressureTransitionPeriod;
+  if (c.pidMax !== undefined) out.pidMax = c.pidMax;
+  return out;
 }
 
 function featureGatesOf(cluster: Scenario['spec']['cluster']): Record<string, boolean> {

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { isLabelValue, isQualifiedName } from '../../core/api/content-checks.ts';
 import { KNOWN_FEATURE_GATES } from '../../core/api/feature-gates.ts';
+import { SIGNALS } from '../../core/kubelet/eviction/signals.ts';
 import { definitionFor, DEFINITIONS } from '../../core/api/kinds/index.ts';
 import { isQuantityError, parseQuantity } from '../../core/api/quantity.ts';
 import { MAX_CONTROL_PLANE_REPLICAS } from '../../core/cluster/assembly.ts';
@@ -153,6 +154,47 @@ const labelValue = z.union(
   },
 );
 
+const signal = z.enum(SIGNALS);
+const thresholdText = str.refine((t) => /^\s*(\d+(\.\d+)?%|[0-9.]+[A-Za-z]*)\s*$/.test(t), {
+  error: (iss) =>
+    `expected a quantity such as 100Mi or a percentage such as 10%, got ${JSON.stringify(iss.input)}`,
+});
+const thresholds = (what: string) =>
+  z.partialRecord(signal, thresholdText).optional().describe(what);
+
+const kubeletConfig = obj({
+  evictionHard: thresholds(
+    'Hard eviction thresholds by signal (replaces the default memory.available<100Mi, nodefs.available<10%, imagefs.available<15%, inodesFree<5%)',
+  ),
+  evictionSoft: thresholds('Soft eviction thresholds by signal; each needs a grace period'),
+  evictionSoftGracePeriod: z
+    .partialRecord(signal, duration)
+    .optional()
+    .describe('How long a soft threshold must be met before the kubelet evicts'),
+  evictionMinimumReclaim: thresholds(
+    'Once a threshold is met, it stays met until this much more than the threshold is free',
+  ),
+  evictionMaxPodGracePeriod: int
+    .min(0)
+    .optional()
+    .describe("Seconds a soft eviction gives a pod at most (default 0; the pod's own if lower)"),
+  evictionPressureTransitionPeriod: duration
+    .optional()
+    .describe('How long a pressure condition stays after its threshold was last met (5m)'),
+  pidMax: int.min(1).optional().describe("The node's process id limit (kernel.pid_max, 4194304)"),
+})
+  .superRefine((c, ctx) => {
+    for (const s of Object.keys(c.evictionSoft ?? {})) {
+      if (c.evictionSoftGracePeriod?.[s as keyof typeof c.evictionSoftGracePeriod] === undefined)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['evictionSoftGracePeriod'],
+          message: `grace period must be specified for the soft eviction threshold ${s}`,
+        });
+    }
+  })
+  .describe("Kubelet configuration of the pool's nodes (KubeletConfiguration field names)");
+
 const nodePool = obj({
   namePrefix: str
     .optional()
@@ -173,6 +215,7 @@ const nodePool = obj({
     .min(0)
     .optional()
     .describe('Seconds to pull an image the node does not have yet'),
+  kubeletConfig: kubeletConfig.optional(),
   taints: z
     .array(
       obj({

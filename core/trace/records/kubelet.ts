@@ -154,15 +154,27 @@ export const KUBELET_RECORDS = traceGroup(
     }),
     traceRecord('kubelet.node-pressure', {
       level: 'info',
-      doc: "The eviction manager's view of a node condition changed: MemoryPressure while memory.available is below the hard threshold, and for the pressure transition period (5 min) after.",
+      doc: "The eviction manager's view of a node condition changed: MemoryPressure, DiskPressure or PIDPressure while a hard threshold of its signals is met (a soft one once met for its grace period), and for the pressure transition period (5 min) after.",
       fields: z.strictObject({
         node: node(),
-        condition: z.enum(['MemoryPressure']).describe('The node condition.'),
+        condition: z
+          .enum(['MemoryPressure', 'DiskPressure', 'PIDPressure'])
+          .describe('The node condition.'),
         status: z.boolean().describe('Whether the node is under pressure now.'),
-        availableBytes: z
+        signal: z
+          .enum([
+            'memory.available',
+            'nodefs.available',
+            'nodefs.inodesFree',
+            'imagefs.available',
+            'imagefs.inodesFree',
+            'pid.available',
+          ])
+          .describe('The eviction signal behind the condition.'),
+        available: z
           .number()
           .describe(
-            'memory.available when observed: capacity minus the working set of the pods, in bytes.',
+            "The signal's observation then: bytes of memory (capacity minus the pods' working set) or of the node filesystem (capacity minus writable layers and logs), or process ids left.",
           ),
       }),
     }),
@@ -173,6 +185,9 @@ export const KUBELET_RECORDS = traceGroup(
         pod: podKey(),
         node: node(),
         message: z.string().describe("The pod status message, upstream's eviction message."),
+        gracePeriodUs: micros(
+          'The grace period the eviction gives the pod: 1 s for a hard threshold; for a soft one the smaller of evictionMaxPodGracePeriod and its own.',
+        ),
       }),
     }),
     traceRecord('kubelet.pod-deleted', {
