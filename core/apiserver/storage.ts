@@ -1,6 +1,7 @@
 import type { KvClient, KvWatch } from '../store/kv-client.ts';
 import { DecodedObjects } from './decoded-objects.ts';
 import { prefixEnd } from './keys.ts';
+import { isPlainJson } from './plain-json.ts';
 import {
   revision,
   type KeyValue,
@@ -77,10 +78,29 @@ export function decode<T extends StoredObject>(value: string, rv: number): T {
   return obj as T;
 }
 
-/** The stored form carries no resourceVersion: the store's revision is the version. */
-export function encode(obj: StoredObject): string {
+/** A value to write, and how to make its decoded object without parsing it back. */
+interface Encoded {
+  readonly value: string;
+  /** The decoded object stamped with `rv`, or undefined when only parsing `value` gives it. */
+  readonly decoded: ((rv: number) => StoredObject) | undefined;
+}
+
+/**
+ * Encodes `obj` without its resourceVersion (the store's revision is the version). When the
+ * result is plain JSON already (plain-json.ts), the decoded object is that same shape with the
+ * metadata restamped, members in the order parsing would give, sharing the rest with `obj`:
+ * stored objects are immutable (frozen in check mode), so sharing is safe, and it saves parsing
+ * back every object the API server writes.
+ */
+function encodeForWrite(obj: StoredObject): Encoded {
   const { resourceVersion: _dropped, ...metadata } = obj.metadata ?? {};
-  return JSON.stringify({ ...obj, metadata });
+  const stored = { ...obj, metadata };
+  const value = JSON.stringify(stored);
+  if (!isPlainJson(stored)) return { value, decoded: undefined };
+  return {
+    value,
+    decoded: (rv) => ({ ...stored, metadata: { ...metadata, resourceVersion: String(rv) } }),
+  };
 }
 
 export function parseResourceVersion(rv: string | undefined): number | undefined {
@@ -102,6 +122,13 @@ export class ObjectStorage {
   /** The shared decoded object of `value`, stored under `key`, stamped with `rv`. */
   private decode<T extends StoredObject>(key: string, value: string, rv: number): T {
     return this.decoded.get(key, value, rv, () => decode<T>(value, rv));
+  }
+
+  /** The shared decoded object of a value this server has just written. */
+  private written<T extends StoredObject>(key: string, enc: Encoded, rv: number): T {
+    const make = enc.decoded;
+    if (make === undefined) return this.decode<T>(key, enc.value, rv);
+    return this.decoded.get(key, enc.value, rv, () => make(rv) as T);
   }
 
   async get<T extends StoredObject>(key: string): Promise<StorageResult<T>> {
@@ -142,16 +169,16 @@ export class ObjectStorage {
   }
 
   async create<T extends StoredObject>(key: string, obj: T): Promise<StorageResult<T>> {
-    const value = encode(obj);
+    const enc = encodeForWrite(obj);
     const r = await this.kv.do({
       kind: 'txn',
       compare: [{ target: 'mod', key, result: '=', value: revision(0) }],
-      success: [{ kind: 'put', key, value }],
+      success: [{ kind: 'put', key, value: enc.value }],
       failure: [],
     });
     if (r.kind !== 'txn') return fail(this.failureOf(r));
     if (!r.succeeded) return fail({ kind: 'exists' });
-    return ok(this.decode<T>(key, value, r.header.revision));
+    return ok(this.written<T>(key, enc, r.header.revision));
   }
 
   /**
@@ -167,16 +194,16 @@ export class ObjectStorage {
       expectedRv === undefined
         ? { target: 'mod' as const, key, result: '>' as const, value: revision(0) }
         : { target: 'mod' as const, key, result: '=' as const, value: revision(expectedRv) };
-    const value = encode(obj);
+    const enc = encodeForWrite(obj);
     const r = await this.kv.do({
       kind: 'txn',
       compare: [compare],
-      success: [{ kind: 'put', key, value }],
+      success: [{ kind: 'put', key, value: enc.value }],
       failure: [{ kind: 'range', key }],
     });
     if (r.kind !== 'txn') return fail(this.failureOf(r));
     if (!r.succeeded) return fail(this.missingOrConflict(r.responses[0]));
-    return ok(this.decode<T>(key, value, r.header.revision));
+    return ok(this.written<T>(key, enc, r.header.revision));
   }
 
   /** Deletes the object if its resourceVersion is still `expectedRv` (when given). */
