@@ -7,6 +7,7 @@ import * as errors from '../../api/errors.ts';
 import type { ApiResponse } from '../../api/http.ts';
 import { qualifiedResource, type ResourceInfo } from '../../api/resources.ts';
 import type { Status } from '../../api/status-types.ts';
+import type { KObject } from '../../api/types.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { Random } from '../../ports/random.ts';
 import type { AdmissionAttributes } from '../admission/attributes.ts';
@@ -28,7 +29,18 @@ export interface RegistryContext {
   readonly guard: WriteGuard;
   /** What the token subresource signs with; undefined when the server signs no tokens. */
   readonly tokens: TokenIssuer | undefined;
+  readonly cached: CachedObjects;
 }
+
+/**
+ * The object a read-modify-write may start from instead of reading the store (upstream's
+ * Cacher.GuaranteedUpdate passes the watch cache's copy down as the suggested current state):
+ * the watch cache's, which is never newer than the store but may be older. Undefined when the
+ * resource has no running cache or the cache does not hold the object.
+ */
+export type CachedObjects = (info: RequestInfo, name: string) => KObject | undefined;
+
+export const NO_CACHED_OBJECTS: CachedObjects = () => undefined;
 
 /**
  * What a kind's storage checks before a create or update, after mutating admission and before
@@ -73,6 +85,7 @@ export function requestContext(
     admission: base.admission,
     guard: base.guard,
     tokens: base.tokens,
+    cached: base.cached,
     dryRun: options.dryRun,
     options,
     rawBody: request.rawBody,

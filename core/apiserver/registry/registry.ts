@@ -19,8 +19,10 @@ import { RangeAllocations } from './allocations.ts';
 import {
   ALLOW_WRITES,
   answer,
+  NO_CACHED_OBJECTS,
   requestContext,
   statusReply,
+  type CachedObjects,
   type RegistryContext,
   type RequestContext,
   type WriteGuard,
@@ -46,6 +48,7 @@ export class Registry {
       readonly admission?: AdmissionChain;
       readonly guard?: WriteGuard;
       readonly tokens?: TokenIssuer;
+      readonly cached?: CachedObjects;
     } = {},
   ) {
     const allocations = new RangeAllocations(
@@ -56,7 +59,16 @@ export class Registry {
     );
     const admission = options.admission ?? new AdmissionChain([]);
     const guard = options.guard ?? ALLOW_WRITES;
-    this.base = { storage, clock, random, allocations, admission, guard, tokens: options.tokens };
+    this.base = {
+      storage,
+      clock,
+      random,
+      allocations,
+      admission,
+      guard,
+      tokens: options.tokens,
+      cached: options.cached ?? NO_CACHED_OBJECTS,
+    };
   }
 
   /** The ranges allocating kinds take values from; rebuilt from the store by `repair`. */
