@@ -1,4 +1,4 @@
-import type { KvClient, KvWatch } from '../store/kv-client.ts';
+import type { KvClient, KvOutcome, KvWatch } from '../store/kv-client.ts';
 import { DecodedObjects } from './decoded-objects.ts';
 import { prefixEnd } from './keys.ts';
 import { isPlainJson } from './plain-json.ts';
@@ -6,6 +6,7 @@ import {
   revision,
   type KeyValue,
   type Revision,
+  type TxnOp,
   type TxnRequestOp,
   type WatchEvent,
 } from '../store/types.ts';
@@ -110,6 +111,11 @@ export function parseResourceVersion(rv: string | undefined): number | undefined
 
 export class ObjectStorage {
   private readonly decoded: DecodedObjects;
+  /**
+   * This server's writes in flight, by key: the store's watch event for a write may arrive
+   * before the write's response, and should find its object made rather than parse it.
+   */
+  private readonly writing = new Map<string, Encoded>();
 
   /** `checkImmutability`: freeze every object handed out (ProcessPorts.checkImmutability). */
   constructor(
@@ -121,7 +127,22 @@ export class ObjectStorage {
 
   /** The shared decoded object of `value`, stored under `key`, stamped with `rv`. */
   private decode<T extends StoredObject>(key: string, value: string, rv: number): T {
-    return this.decoded.get(key, value, rv, () => decode<T>(value, rv));
+    return this.decoded.get(key, value, rv, () => {
+      const w = this.writing.get(key);
+      return w?.decoded !== undefined && w.value === value
+        ? (w.decoded(rv) as T)
+        : decode<T>(value, rv);
+    });
+  }
+
+  /** Sends a write of `enc` under `key`, known to `decode` until its answer is back. */
+  private async write(key: string, enc: Encoded, op: TxnOp): Promise<KvOutcome<TxnOp>> {
+    this.writing.set(key, enc);
+    try {
+      return await this.kv.do(op);
+    } finally {
+      if (this.writing.get(key) === enc) this.writing.delete(key);
+    }
   }
 
   /** The shared decoded object of a value this server has just written. */
@@ -170,7 +191,7 @@ export class ObjectStorage {
 
   async create<T extends StoredObject>(key: string, obj: T): Promise<StorageResult<T>> {
     const enc = encodeForWrite(obj);
-    const r = await this.kv.do({
+    const r = await this.write(key, enc, {
       kind: 'txn',
       compare: [{ target: 'mod', key, result: '=', value: revision(0) }],
       success: [{ kind: 'put', key, value: enc.value }],
@@ -195,7 +216,7 @@ export class ObjectStorage {
         ? { target: 'mod' as const, key, result: '>' as const, value: revision(0) }
         : { target: 'mod' as const, key, result: '=' as const, value: revision(expectedRv) };
     const enc = encodeForWrite(obj);
-    const r = await this.kv.do({
+    const r = await this.write(key, enc, {
       kind: 'txn',
       compare: [compare],
       success: [{ kind: 'put', key, value: enc.value }],
