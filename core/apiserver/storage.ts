@@ -1,10 +1,12 @@
-import type { KvClient, KvWatch } from '../store/kv-client.ts';
+import type { KvClient, KvOutcome, KvWatch } from '../store/kv-client.ts';
 import { DecodedObjects } from './decoded-objects.ts';
 import { prefixEnd } from './keys.ts';
+import { isPlainJson } from './plain-json.ts';
 import {
   revision,
   type KeyValue,
   type Revision,
+  type TxnOp,
   type TxnRequestOp,
   type WatchEvent,
 } from '../store/types.ts';
@@ -77,10 +79,29 @@ export function decode<T extends StoredObject>(value: string, rv: number): T {
   return obj as T;
 }
 
-/** The stored form carries no resourceVersion: the store's revision is the version. */
-export function encode(obj: StoredObject): string {
+/** A value to write, and how to make its decoded object without parsing it back. */
+interface Encoded {
+  readonly value: string;
+  /** The decoded object stamped with `rv`, or undefined when only parsing `value` gives it. */
+  readonly decoded: ((rv: number) => StoredObject) | undefined;
+}
+
+/**
+ * Encodes `obj` without its resourceVersion (the store's revision is the version). When the
+ * result is plain JSON already (plain-json.ts), the decoded object is that same shape with the
+ * metadata restamped, members in the order parsing would give, sharing the rest with `obj`:
+ * stored objects are immutable (frozen in check mode), so sharing is safe, and it saves parsing
+ * back every object the API server writes.
+ */
+function encodeForWrite(obj: StoredObject): Encoded {
   const { resourceVersion: _dropped, ...metadata } = obj.metadata ?? {};
-  return JSON.stringify({ ...obj, metadata });
+  const stored = { ...obj, metadata };
+  const value = JSON.stringify(stored);
+  if (!isPlainJson(stored)) return { value, decoded: undefined };
+  return {
+    value,
+    decoded: (rv) => ({ ...stored, metadata: { ...metadata, resourceVersion: String(rv) } }),
+  };
 }
 
 export function parseResourceVersion(rv: string | undefined): number | undefined {
@@ -90,6 +111,11 @@ export function parseResourceVersion(rv: string | undefined): number | undefined
 
 export class ObjectStorage {
   private readonly decoded: DecodedObjects;
+  /**
+   * This server's writes in flight, by key: the store's watch event for a write may arrive
+   * before the write's response, and should find its object made rather than parse it.
+   */
+  private readonly writing = new Map<string, Encoded>();
 
   /** `checkImmutability`: freeze every object handed out (ProcessPorts.checkImmutability). */
   constructor(
@@ -101,7 +127,29 @@ export class ObjectStorage {
 
   /** The shared decoded object of `value`, stored under `key`, stamped with `rv`. */
   private decode<T extends StoredObject>(key: string, value: string, rv: number): T {
-    return this.decoded.get(key, value, rv, () => decode<T>(value, rv));
+    return this.decoded.get(key, value, rv, () => {
+      const w = this.writing.get(key);
+      return w?.decoded !== undefined && w.value === value
+        ? (w.decoded(rv) as T)
+        : decode<T>(value, rv);
+    });
+  }
+
+  /** Sends a write of `enc` under `key`, known to `decode` until its answer is back. */
+  private async write(key: string, enc: Encoded, op: TxnOp): Promise<KvOutcome<TxnOp>> {
+    this.writing.set(key, enc);
+    try {
+      return await this.kv.do(op);
+    } finally {
+      if (this.writing.get(key) === enc) this.writing.delete(key);
+    }
+  }
+
+  /** The shared decoded object of a value this server has just written. */
+  private written<T extends StoredObject>(key: string, enc: Encoded, rv: number): T {
+    const make = enc.decoded;
+    if (make === undefined) return this.decode<T>(key, enc.value, rv);
+    return this.decoded.get(key, enc.value, rv, () => make(rv) as T);
   }
 
   async get<T extends StoredObject>(key: string): Promise<StorageResult<T>> {
@@ -142,16 +190,16 @@ export class ObjectStorage {
   }
 
   async create<T extends StoredObject>(key: string, obj: T): Promise<StorageResult<T>> {
-    const value = encode(obj);
-    const r = await this.kv.do({
+    const enc = encodeForWrite(obj);
+    const r = await this.write(key, enc, {
       kind: 'txn',
       compare: [{ target: 'mod', key, result: '=', value: revision(0) }],
-      success: [{ kind: 'put', key, value }],
+      success: [{ kind: 'put', key, value: enc.value }],
       failure: [],
     });
     if (r.kind !== 'txn') return fail(this.failureOf(r));
     if (!r.succeeded) return fail({ kind: 'exists' });
-    return ok(this.decode<T>(key, value, r.header.revision));
+    return ok(this.written<T>(key, enc, r.header.revision));
   }
 
   /**
@@ -167,16 +215,16 @@ export class ObjectStorage {
       expectedRv === undefined
         ? { target: 'mod' as const, key, result: '>' as const, value: revision(0) }
         : { target: 'mod' as const, key, result: '=' as const, value: revision(expectedRv) };
-    const value = encode(obj);
-    const r = await this.kv.do({
+    const enc = encodeForWrite(obj);
+    const r = await this.write(key, enc, {
       kind: 'txn',
       compare: [compare],
-      success: [{ kind: 'put', key, value }],
+      success: [{ kind: 'put', key, value: enc.value }],
       failure: [{ kind: 'range', key }],
     });
     if (r.kind !== 'txn') return fail(this.failureOf(r));
     if (!r.succeeded) return fail(this.missingOrConflict(r.responses[0]));
-    return ok(this.decode<T>(key, value, r.header.revision));
+    return ok(this.written<T>(key, enc, r.header.revision));
   }
 
   /** Deletes the object if its resourceVersion is still `expectedRv` (when given). */

@@ -1,14 +1,17 @@
 /**
- * Per-domain matching-pod counts for PodTopologySpread's PreFilter, kept across cycles: each
- * aggregate remembers, per node slot, the node object, its generation and its labels when it
- * last looked and recounts only the slots that moved (usually the node the previous pod landed
- * on), instead of visiting every node every cycle. Only for constraints whose node-inclusion
- * policies admit every node, so eligibility depends on the node's labels alone.
+ * Per-domain matching-pod counts for PodTopologySpread's PreFilter and PreScore, kept across
+ * cycles: each aggregate remembers, per node slot, the node object, its generation and its
+ * labels when it last looked and recounts only the slots that moved (usually the node the
+ * previous pod landed on), instead of visiting every node every cycle. Only for constraints
+ * whose node-inclusion policies admit every node, so eligibility depends on the node's labels
+ * alone: a node is eligible when it carries every one of `requiredKeys`. With no required keys
+ * (PreScore under the system default constraints) every node is, and a node without the
+ * topology label counts in the domain "" as scoring.go's `node.Labels[key]` reads it.
  */
 import type { LabelMatcher } from '../../../api/selectors.ts';
 import type { NodeInfo } from '../../framework/node-info.ts';
 import { AggregateCache, PerNodeAggregate } from '../../framework/per-node-aggregate.ts';
-import { countPodsMatchSelector } from './common.ts';
+import { countPodsMatchSelector, labelOf } from './common.ts';
 
 export interface Domain {
   /** Eligible nodes in the domain (the domain exists while > 0). */
@@ -54,9 +57,12 @@ export class DomainAggregate extends PerNodeAggregate {
     const labels = ni.labels;
     this.values[slot] = undefined;
     this.counts[slot] = 0;
-    if (ni.node === undefined || labels === undefined) return;
-    for (const k of this.requiredKeys) if (!Object.hasOwn(labels, k)) return;
-    const v = labels[this.topologyKey] as string;
+    if (ni.node === undefined) return;
+    if (this.requiredKeys.length > 0) {
+      if (labels === undefined) return;
+      for (const k of this.requiredKeys) if (!Object.hasOwn(labels, k)) return;
+    }
+    const v = labelOf(labels, this.topologyKey) ?? '';
     const c =
       this.selector.empty || ni.pods.length === 0
         ? 0

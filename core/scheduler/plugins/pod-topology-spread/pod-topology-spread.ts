@@ -52,7 +52,7 @@ export class PodTopologySpread
   private readonly defaults: PodTopologySpreadArgs['defaultConstraints'];
   private readonly systemDefaulted: boolean;
   readonly preFilterExtensions: PreFilterExtensions;
-  /** PreFilter's per-domain counts, kept across cycles (domain-cache.ts). */
+  /** PreFilter's and PreScore's per-domain counts, kept across cycles (domain-cache.ts). */
   private readonly domainCache = new DomainCache();
 
   constructor(
@@ -130,7 +130,10 @@ export class PodTopologySpread
     // hostname spreading from the system defaults.
     const requireAll =
       (pod.pod.spec.topologySpreadConstraints ?? []).length > 0 || !this.systemDefaulted;
-    state.write(PRE_SCORE_KEY, calPreScoreState(pod, constraints, nodes, all, requireAll));
+    state.write(
+      PRE_SCORE_KEY,
+      calPreScoreState(pod, constraints, nodes, all, requireAll, this.domainCache),
+    );
     return undefined;
   }
 

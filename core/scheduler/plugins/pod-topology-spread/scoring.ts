@@ -10,6 +10,7 @@ import type { NodeInfo } from '../../framework/node-info.ts';
 import type { PodInfo } from '../../framework/pod-info.ts';
 import { requiredNodeAffinity } from '../node-affinity/node-affinity.ts';
 import { LABEL_HOSTNAME } from './args.ts';
+import type { DomainCache } from './domain-cache.ts';
 import {
   countKey,
   countOnNode,
@@ -47,6 +48,7 @@ export function calPreScoreState(
   filteredNodes: readonly NodeInfo[],
   allNodes: readonly NodeInfo[],
   requireAllTopologies: boolean,
+  cache?: DomainCache,
 ): PreScoreState {
   const ignored = new Set<string>();
   const counts = constraints.map(() => new Map<string, number>());
@@ -56,15 +58,16 @@ export function calPreScoreState(
       ignored.add(ni.name);
       continue;
     }
-    constraints.forEach((c, i) => {
-      if (c.topologyKey === LABEL_HOSTNAME) return;
+    for (let i = 0; i < constraints.length; i++) {
+      const c = constraints[i] as Constraint;
+      if (c.topologyKey === LABEL_HOSTNAME) continue;
       const v = labelOf(ni.labels, c.topologyKey) ?? '';
       const m = counts[i] as Map<string, number>;
       if (!m.has(v)) {
         m.set(v, 0);
         sizes[i] = (sizes[i] as number) + 1;
       }
-    });
+    }
   }
   const weights = constraints.map((c, i) =>
     topologyNormalizingWeight(
@@ -73,21 +76,55 @@ export function calPreScoreState(
   );
   const required = requiredNodeAffinity(pod.pod);
   const keys = constraints.map((c) => countKey(c.selector, pod.namespace));
-  for (const ni of allNodes) {
-    const node = ni.node;
-    if (node === undefined) continue;
-    if (requireAllTopologies && !nodeLabelsMatchSpreadConstraints(ni.labels, constraints)) continue;
+  // Constraints whose inclusion policies admit every node read the cached per-domain sums;
+  // the rest count node by node.
+  const admitsEvery = (c: Constraint): boolean =>
+    c.nodeTaintsPolicy === 'Ignore' &&
+    (c.nodeAffinityPolicy === 'Ignore' ||
+      (required.selector === undefined && required.affinity === undefined));
+  const cached = constraints.map(
+    (c) => cache !== undefined && c.topologyKey !== LABEL_HOSTNAME && admitsEvery(c),
+  );
+  if (cached.includes(true)) {
+    const requiredKeys = requireAllTopologies
+      ? [...new Set(constraints.map((c) => c.topologyKey))].sort()
+      : [];
+    const suffix = requiredKeys.join('\0');
     for (let i = 0; i < constraints.length; i++) {
+      if (cached[i] !== true) continue;
       const c = constraints[i] as Constraint;
-      // Hostname domains are counted per node in Score.
-      if (c.topologyKey === LABEL_HOSTNAME) continue;
       const m = counts[i] as Map<string, number>;
-      const v = labelOf(ni.labels, c.topologyKey) ?? '';
-      const cur = m.get(v);
-      // Only domains of candidate nodes matter.
-      if (cur === undefined) continue;
-      if (!matchNodeInclusionPolicies(c, pod.pod, node, required)) continue;
-      m.set(v, cur + countOnNode(ni, c.selector, pod.namespace, keys[i] as string));
+      if (m.size === 0) continue;
+      const agg = (cache as DomainCache).get(
+        `${keys[i] as string}\u0001${c.topologyKey}\u0001${suffix}`,
+        c.topologyKey,
+        requiredKeys,
+        c.selector,
+        pod.namespace,
+        allNodes,
+      );
+      for (const v of m.keys()) m.set(v, agg.domains.get(v)?.count ?? 0);
+    }
+  }
+  if (cached.includes(false)) {
+    for (const ni of allNodes) {
+      const node = ni.node;
+      if (node === undefined) continue;
+      if (requireAllTopologies && !nodeLabelsMatchSpreadConstraints(ni.labels, constraints))
+        continue;
+      for (let i = 0; i < constraints.length; i++) {
+        if (cached[i] === true) continue;
+        const c = constraints[i] as Constraint;
+        // Hostname domains are counted per node in Score.
+        if (c.topologyKey === LABEL_HOSTNAME) continue;
+        const m = counts[i] as Map<string, number>;
+        const v = labelOf(ni.labels, c.topologyKey) ?? '';
+        const cur = m.get(v);
+        // Only domains of candidate nodes matter.
+        if (cur === undefined) continue;
+        if (!matchNodeInclusionPolicies(c, pod.pod, node, required)) continue;
+        m.set(v, cur + countOnNode(ni, c.selector, pod.namespace, keys[i] as string));
+      }
     }
   }
   return new PreScoreState(constraints, ignored, counts, weights, keys);
