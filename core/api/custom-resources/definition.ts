@@ -27,7 +27,7 @@ import {
 } from '../kinds/common.ts';
 import type { CustomResourceDefinition } from '../kinds/custom-resource-definition.ts';
 import { OBJECT_META_FIELD_LABELS, objectMetaFields } from '../field-selectors.ts';
-import type { FieldError } from '../field-error.ts';
+import { fieldInvalid, type FieldError } from '../field-error.ts';
 import type { LabelSelector, ObjectMeta } from '../meta-types.ts';
 import {
   deepEqual,
@@ -42,6 +42,7 @@ import { evaluate, parseJsonPath, setAt, type Step } from './json-path.ts';
 import { prune } from './prune.ts';
 import type { Schema } from './schema.ts';
 import { compileValidator, type InstanceValidator } from './validator.ts';
+import { compileRules, validateRules, type RuleNode } from './cel/rules.ts';
 
 type Version = CustomResourceDefinition['spec']['versions'][number];
 type Column = NonNullable<Version['additionalPrinterColumns']>[number];
@@ -86,7 +87,7 @@ function versionDefinition(
   const apiVersion = `${group}/${v.name}`;
   const namespaced = crd.spec.scope === 'Namespaced';
   const schema = (v.schema?.openAPIV3Schema ?? { type: 'object' }) as Schema;
-  const validator = compileValidator(schema);
+  const validator = checker(compileValidator(schema), compileRules(schema, '').root);
   const hasStatus = v.subresources?.status !== undefined;
   const scale = scaleSubresource(v);
   const subresources: SubresourceDefinition<Instance>[] = [
@@ -116,7 +117,7 @@ function versionDefinition(
     applyDefaults(prune(obj, schema).value, schema) as Instance;
   const validate = (obj: Instance): FieldError[] => [
     ...validateObjectMeta(obj.metadata, namespaced, nameIsDNSSubdomain),
-    ...validator(obj),
+    ...validator(obj, undefined),
   ];
   return {
     resource,
@@ -135,7 +136,7 @@ function versionDefinition(
       prepareForUpdate: (next, old) => (hasStatus ? withStatusOf(next, old) : next),
       validateUpdate: (next, old) => [
         ...validateObjectMetaUpdate(next.metadata, old.metadata),
-        ...validator(next),
+        ...validator(next, old),
       ],
     },
     tracksGeneration: true,
@@ -162,6 +163,36 @@ function versionDefinition(
   };
 }
 
+/** Schema validation, then the CEL rules (with the old object on an update). */
+type Checker = (obj: Instance, old: Instance | undefined) => FieldError[];
+
+function checker(schema: InstanceValidator, rules: RuleNode | undefined): Checker {
+  return (obj, old) => {
+    const errs = schema(obj);
+    if (rules === undefined) return errs;
+    // strategy.go: rules are not run on an object whose shape is already wrong.
+    if (errs.some(blocksRules)) return [...errs, RULES_NOT_CHECKED];
+    return [...errs, ...validateRules(rules, obj, old)];
+  };
+}
+
+/** strategy.go hasBlockingErr: type, required, enum and size violations. */
+function blocksRules(e: FieldError): boolean {
+  return (
+    e.type === 'FieldValueNotSupported' ||
+    e.type === 'FieldValueRequired' ||
+    e.type === 'FieldValueTooLong' ||
+    e.type === 'FieldValueTooMany' ||
+    (e.type === 'FieldValueInvalid' && e.detail.includes(' must be of type '))
+  );
+}
+
+const RULES_NOT_CHECKED = fieldInvalid(
+  '<nil>',
+  null,
+  'some validation rules were not checked because the object was invalid; correct the existing errors to complete validation',
+);
+
 function identity<T>(x: T): T {
   return x;
 }
@@ -186,7 +217,7 @@ function withStatusOf(next: Instance, old: Instance): Instance {
 }
 
 /** status_strategy.go: the old object with the new status (and the new managedFields). */
-function statusSubresource(validator: InstanceValidator): StrategySubresource<Instance> {
+function statusSubresource(validator: Checker): StrategySubresource<Instance> {
   return {
     kind: 'strategy',
     name: 'status',
@@ -205,7 +236,7 @@ function statusSubresource(validator: InstanceValidator): StrategySubresource<In
       },
       validateUpdate: (next, old) => [
         ...validateObjectMetaUpdate(next.metadata, old.metadata),
-        ...validator(next),
+        ...validator(next, old),
       ],
     },
   };

@@ -31,6 +31,7 @@ import type { DeepReadonly, Stored } from '../stored.ts';
 import { validateCrdSchema } from '../custom-resources/structural.ts';
 import type { Schema } from '../custom-resources/schema.ts';
 import { validateJsonPath } from '../custom-resources/json-path.ts';
+import { compileRules } from '../custom-resources/cel/rules.ts';
 import { definitionsOnceEstablished } from '../custom-resources/definition.ts';
 import { formatTime } from '../time.ts';
 import { conditionsPatch, defineResource, keepSpec, keepStatus, STATUS_VERBS } from './common.ts';
@@ -129,7 +130,12 @@ function validateVersion(v: CrdVersion, path: string): FieldError[] {
   const schema = v.schema?.openAPIV3Schema as Schema | undefined;
   const schemaPath = child(child(path, 'schema'), 'openAPIV3Schema');
   if (schema === undefined) errs.push(fieldRequired(schemaPath, 'schemas are required'));
-  else errs.push(...validateCrdSchema(schema, schemaPath));
+  else {
+    const structural = validateCrdSchema(schema, schemaPath);
+    errs.push(...structural);
+    // Rules are typed by the schema, so they are compiled only against a structural one.
+    if (structural.length === 0) errs.push(...compileRules(schema, schemaPath).errors);
+  }
   const scale = v.subresources?.scale;
   if (scale !== undefined) {
     const scalePath = child(child(path, 'subresources'), 'scale');
