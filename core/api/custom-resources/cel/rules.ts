@@ -12,7 +12,7 @@
  * optional.
  *
  * Not modelled: cost estimation and runtime cost budgets (cel-js does not count cost), and
- * validation ratcheting (an unchanged value failing a new rule is refused, not warned about).
+ * the warning upstream gives for a ratcheted rule (validateRules).
  */
 import { Optional, type Environment, type ParseResult } from '@marcbachmann/cel-js';
 import {
@@ -27,6 +27,7 @@ import {
   key,
   type FieldError,
 } from '../../field-error.ts';
+import { deepEqual } from '../../meta-validation.ts';
 import { isObject, type Schema, type ValidationRule } from '../schema.ts';
 import { DeclTypes, celTypeName, toCel, type DeclType } from './decl-types.ts';
 import { baseEnvironment, functionNames } from './library.ts';
@@ -447,12 +448,19 @@ function normalizedFieldPath(fieldPath: string | undefined): string {
 
 /**
  * The rule errors of an instance (`old` for an update): upstream's Validator.Validate with
- * the root at a nil field path.
+ * the root at a nil field path. Validation ratcheting (CRDValidationRatcheting, on by default
+ * since 1.30): a rule that does not name oldSelf and fails on a value the update left as it
+ * was (or inside an unchanged value that cannot be correlated, such as a list that is not a
+ * map) does not fail the update; upstream warns about it, ksim says nothing.
  */
 export function validateRules(root: RuleNode, obj: unknown, old: unknown): FieldError[] {
   const errs: FieldError[] = [];
-  validateNode(root, '', obj, old, errs);
+  validateNode(root, '', obj, old, unchanged(obj, old), errs);
   return errs;
+}
+
+function unchanged(v: unknown, old: unknown): boolean {
+  return old !== undefined && deepEqual(v, old);
 }
 
 function validateNode(
@@ -460,32 +468,38 @@ function validateNode(
   path: string,
   v: unknown,
   old: unknown,
+  same: boolean,
   errs: FieldError[],
 ): void {
   if (v === undefined || v === null) return;
-  if (n.rules.length > 0) evaluateRules(n, path, v, old, errs);
+  if (n.rules.length > 0) evaluateRules(n, path, v, old, same, errs);
   if (Array.isArray(v)) {
     const items = n.items;
     if (items === undefined) return;
-    v.forEach((item, i) =>
-      validateNode(items, index(path, i), item, correlatedItem(n, item, old), errs),
-    );
+    v.forEach((item, i) => {
+      if (n.listMapKeys === undefined) {
+        validateNode(items, index(path, i), item, undefined, same, errs);
+        return;
+      }
+      const oldItem = correlatedItem(n.listMapKeys, item, old);
+      validateNode(items, index(path, i), item, oldItem, unchanged(item, oldItem), errs);
+    });
     return;
   }
   if (!isObject(v)) return;
   const oldMap = isObject(old) ? old : undefined;
   for (const [k, value] of Object.entries(v)) {
-    const sub = n.properties.get(k);
-    if (sub !== undefined) validateNode(sub, child(path, k), value, oldMap?.[k], errs);
-    else if (n.additionalProperties !== undefined)
-      validateNode(n.additionalProperties, key(path, k), value, oldMap?.[k], errs);
+    const sub = n.properties.get(k) ?? n.additionalProperties;
+    if (sub === undefined) continue;
+    const p = n.properties.has(k) ? child(path, k) : key(path, k);
+    const oldValue = oldMap?.[k];
+    validateNode(sub, p, value, oldValue, unchanged(value, oldValue), errs);
   }
 }
 
 /** The old list's item with the same map keys (listType=map), or nothing to compare with. */
-function correlatedItem(n: RuleNode, item: unknown, old: unknown): unknown {
-  const keys = n.listMapKeys;
-  if (keys === undefined || !Array.isArray(old) || !isObject(item)) return undefined;
+function correlatedItem(keys: readonly string[], item: unknown, old: unknown): unknown {
+  if (!Array.isArray(old) || !isObject(item)) return undefined;
   return old.find((o) => isObject(o) && keys.every((k) => o[k] === item[k]));
 }
 
@@ -494,6 +508,7 @@ function evaluateRules(
   path: string,
   v: unknown,
   old: unknown,
+  same: boolean,
   errs: FieldError[],
 ): void {
   const at = path === '' ? ROOT_PATH : path;
@@ -523,7 +538,7 @@ function evaluateRules(
       );
       continue;
     }
-    if (result === true) continue;
+    if (result === true || (same && !c.usesOldSelf)) continue;
     const target = c.fieldPath === '' ? at : path === '' ? c.fieldPath : child(path, c.fieldPath);
     const detail = messageOf(c, { self, oldSelf }) ?? ruleMessageOrDefault(c.rule);
     errs.push(errorForReason(target, n.schemaType, detail, c.rule.reason));

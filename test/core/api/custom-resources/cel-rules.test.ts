@@ -282,4 +282,39 @@ describe('CEL validation rules', () => {
       ],
     );
   });
+
+  it('ratchets: a rule without oldSelf failing on a value the update left alone does not fail it', () => {
+    const schema: Schema = {
+      type: 'object',
+      properties: {
+        a: { type: 'string', 'x-kubernetes-validations': [{ rule: "self != 'bad'" }] },
+        b: { type: 'string' },
+        tags: {
+          type: 'array',
+          items: { type: 'string', 'x-kubernetes-validations': [{ rule: "self != 'bad'" }] },
+        },
+        frozen: {
+          type: 'string',
+          'x-kubernetes-validations': [{ rule: "self == oldSelf && self != 'bad'" }],
+        },
+      },
+    };
+    const root = compileRules(schema, '').root!;
+    const run = (obj: unknown, old?: unknown): string[] =>
+      validateRules(root, obj, old).map(formatFieldError);
+    const old = { a: 'bad', b: 'x', tags: ['bad'], frozen: 'bad' };
+    // A transition rule is never ratcheted.
+    expect(run({ ...old, b: 'y' }, old)).toEqual([
+      `frozen: Invalid value: "string": failed rule: self == oldSelf && self != 'bad'`,
+    ]);
+    const { frozen: _f, ...rest } = old;
+    expect(run({ ...rest, b: 'y' }, rest)).toEqual([]);
+    expect(run({ ...rest, a: 'bad', tags: ['bad', 'ok'] }, rest)).toEqual([
+      `tags[0]: Invalid value: "string": failed rule: self != 'bad'`,
+    ]);
+    expect(run(rest)).toEqual([
+      `a: Invalid value: "string": failed rule: self != 'bad'`,
+      `tags[0]: Invalid value: "string": failed rule: self != 'bad'`,
+    ]);
+  });
 });
