@@ -138,7 +138,7 @@ describe('x-kubernetes-validations', () => {
         'x-kubernetes-validations': [
           { rule: 'self.spec.colour == "red"' },
           { rule: 'self.spec.size' },
-          { rule: 'quantity(self.spec.size) > 1' },
+          { rule: 'url(self.spec.name).getHost() == "a"' },
         ],
       };
       const r = await api.request('POST', CRDS, {
@@ -155,7 +155,7 @@ describe('x-kubernetes-validations', () => {
       );
       expect(m).toContain(`${at}[1].rule: Invalid value: `);
       expect(m).toContain('cel expression must evaluate to a bool');
-      expect(m).toContain("undeclared reference to 'quantity' (in container '')");
+      expect(m).toContain("undeclared reference to 'url' (in container '')");
     });
   });
 });

@@ -7,13 +7,15 @@
  *   upperAscii, split, substring, trim and join are cel-js's own);
  * - Kubernetes' list library (pkg/cel/library/lists.go): isSorted, sum, min, max, indexOf,
  *   lastIndexOf;
- * - Kubernetes' regex library (pkg/cel/library/regex.go): find, findAll.
- * Not supported: the url, quantity, ip/cidr, authz and format libraries and the sets
+ * - Kubernetes' regex library (pkg/cel/library/regex.go): find, findAll;
+ * - Kubernetes' quantity library (quantity-library.ts).
+ * Not supported: the url, ip/cidr, authz and format libraries and the sets
  * extension; a rule calling them is refused at CRD write time as calling an unknown function.
  * Regular expressions are JavaScript's, not RE2.
  */
 import { Environment } from '@marcbachmann/cel-js';
 import { celEqual } from './decl-types.ts';
+import { registerQuantityLibrary } from './quantity-library.ts';
 
 const COMPARABLE = ['int', 'uint', 'double', 'string', 'bool'] as const;
 
@@ -106,7 +108,7 @@ export function baseEnvironment(): Environment {
       .registerFunction(`list<${t}>.min(): ${t}`, (l: unknown[]) => extremum(l, -1, 'min'))
       .registerFunction(`list<${t}>.max(): ${t}`, (l: unknown[]) => extremum(l, 1, 'max'));
   }
-  return env;
+  return registerQuantityLibrary(env);
 }
 
 /** The functions an environment knows, by name, so an unknown one is reported as upstream does. */

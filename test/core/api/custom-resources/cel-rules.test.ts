@@ -317,4 +317,26 @@ describe('CEL validation rules', () => {
       `tags[0]: Invalid value: "string": failed rule: self != 'bad'`,
     ]);
   });
+
+  it('supports the Kubernetes quantity library', () => {
+    const schema: Schema = {
+      type: 'object',
+      properties: { req: { type: 'string' }, lim: { type: 'string' } },
+      'x-kubernetes-validations': [
+        { rule: 'isQuantity(self.req) && isQuantity(self.lim)', message: 'not quantities' },
+        {
+          rule: 'quantity(self.req).isLessThan(quantity(self.lim)) || quantity(self.req) == quantity(self.lim)',
+          message: 'request above limit',
+        },
+        { rule: "quantity(self.lim).add(1).compareTo(quantity('1Gi')) <= 0 && !isQuantity('1x')" },
+      ],
+    };
+    expect(crd(schema)).toEqual([]);
+    const root = compileRules(schema, '').root!;
+    const run = (obj: unknown): string[] =>
+      validateRules(root, obj, undefined).map((e) => e.detail);
+    expect(run({ req: '500Mi', lim: '0.5Gi' })).toEqual([]);
+    expect(run({ req: '600Mi', lim: '512Mi' })).toEqual(['request above limit']);
+    expect(run({ req: 'lots', lim: '1' })[0]).toBe('not quantities');
+  });
 });
