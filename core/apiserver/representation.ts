@@ -10,7 +10,7 @@ import type { ResourceDefinition } from '../api/kinds/index.ts';
 import type { ListMeta, ObjectMeta } from '../api/meta-types.ts';
 import type { KObject } from '../api/types.ts';
 import type { MetaVersion, Representation } from './media-types.ts';
-import { bodyInVersion, isStoredForm, frameInVersion } from './versions.ts';
+import { bodyInVersion, isStoredForm, frameInVersion, responseBodyInVersion } from './versions.ts';
 
 /** metav1.IncludeObjectPolicy: what each table row carries besides its cells. */
 export type IncludeObject = 'None' | 'Metadata' | 'Object';
@@ -74,7 +74,7 @@ export function present(
 }
 
 function inVersion(def: ResourceDefinition, r: ApiResponse): ApiResponse {
-  return isStoredForm(def) ? r : { ...r, body: bodyInVersion(def, r.body) };
+  return isStoredForm(def) ? r : responseBodyInVersion(def, r);
 }
 
 /** A watch event in the negotiated representation (tables of one row, as upstream sends). */

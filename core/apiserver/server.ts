@@ -21,6 +21,7 @@ import { AdmissionChain } from './admission/chain.ts';
 import { accessReviews, type ReviewHandler } from './authz/reviews.ts';
 import { checkBody } from './registry/body.ts';
 import { AdmissionHooks } from './admission/hooks.ts';
+import type { ConversionHooks } from '../api/custom-resources/conversion.ts';
 import type { ObjectLookups } from './admission/lookups.ts';
 import { admissionPlugins, type AdmissionOptions } from './admission/plugins.ts';
 import { keyFor, prefixFor, storageFailure, storageResourceOf } from './registry/context.ts';
@@ -87,6 +88,8 @@ export interface ApiServerOptions {
   readonly maxRequestsInFlight?: number;
   readonly maxMutatingRequestsInFlight?: number;
   readonly admission?: AdmissionOptions;
+  /** In-process conversion webhooks for CRDs with conversion strategy Webhook. */
+  readonly conversionHooks?: ConversionHooks;
   /** APIs other processes serve, which this server proxies to them (kube-aggregator). */
   readonly aggregated?: readonly AggregatedApi[];
   /** --feature-gates (checked with featureGateProblems by whoever builds the options). */
@@ -196,6 +199,7 @@ export class ApiServer {
       storage: this.storage,
       registry: this.registry,
       catalog: this.catalog,
+      conversionHooks: options.conversionHooks,
       spawn: (task) => ports.spawn(task),
       onChange: (removed) => this.unserved(removed),
     }).start();

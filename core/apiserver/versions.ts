@@ -9,6 +9,7 @@ import type { ApiResponse, WatchFrame } from '../api/http.ts';
 import type { ResourceDefinition, VersionedObject } from '../api/kinds/index.ts';
 import type { KObject } from '../api/types.ts';
 import type { RequestInfo } from './request-info.ts';
+import { isStatus } from '../api/errors.ts';
 
 /**
  * Whether the definition serves stored objects as they are: neither another version's view
@@ -28,14 +29,23 @@ export function bodyInVersion(def: ResourceDefinition, body: unknown): unknown {
   const b = body as { kind?: unknown; items?: unknown };
   if (b.kind === (view?.kind ?? def.resource.kind)) return read(body as KObject);
   if (b.kind === def.resource.listKind && Array.isArray(b.items)) {
-    return { ...b, items: b.items.map((o: KObject) => read(o)) };
+    const items = b.items.map((o: KObject) => read(o));
+    // A view that cannot convert an object (a failing conversion webhook) fails the list.
+    return items.find(isStatus) ?? { ...b, items };
   }
   return body;
 }
 
 export function responseInVersion(info: RequestInfo, r: ApiResponse): ApiResponse {
-  const def = info.definition;
-  return isStoredForm(def) ? r : { ...r, body: bodyInVersion(def, r.body) };
+  return isStoredForm(info.definition) ? r : responseBodyInVersion(info.definition, r);
+}
+
+/** The response with its body in the definition's version, or the Status of a failed conversion. */
+export function responseBodyInVersion(def: ResourceDefinition, r: ApiResponse): ApiResponse {
+  const body = bodyInVersion(def, r.body);
+  return isStatus(body) && !isStatus(r.body)
+    ? { ...r, status: body.code ?? 500, body }
+    : { ...r, body };
 }
 
 /** A watch frame in the definition's version; bookmarks and errors carry no stored object. */
@@ -43,7 +53,8 @@ export function frameInVersion(def: ResourceDefinition, frame: WatchFrame): Watc
   if (isStoredForm(def) || frame.type === 'BOOKMARK' || frame.type === 'ERROR') {
     return frame;
   }
-  return { ...frame, object: bodyInVersion(def, frame.object) };
+  const object = bodyInVersion(def, frame.object);
+  return isStatus(object) ? { type: 'ERROR', object } : { ...frame, object };
 }
 
 /** A request body of the definition's version (envelope already checked) as stored. */

@@ -11,6 +11,7 @@ import {
   nodeIdentity,
   nodePlan,
   schedulerPlan,
+  storePlans,
   type ClusterHost,
   type NodePool,
   type ProcessPlan,
@@ -38,18 +39,26 @@ export interface ControlPlaneOptions extends Partial<SimulationOptions> {
    * anonymous requests included, do anything.
    */
   readonly secure?: boolean;
+  /** Raft store members ("etcd-0".."etcd-N-1") instead of the single in-memory store. */
+  readonly storeMembers?: number;
 }
 
-/** A simulation with a single in-memory store ("etcd-0") and an API server ("apiserver"). */
+/**
+ * A simulation with a single in-memory store ("etcd-0", or `storeMembers` Raft members) and
+ * an API server ("apiserver").
+ */
 export function controlPlane(options: ControlPlaneOptions = {}): Simulation {
-  const { apiServer, secure, ...simOptions } = options;
+  const { apiServer, secure, storeMembers, ...simOptions } = options;
   const sim = new Simulation({ seed: 1, ...simOptions });
-  const store = storeMemberName(0);
-  start(sim, inMemoryStorePlan(store));
+  const stores =
+    storeMembers === undefined
+      ? [inMemoryStorePlan(storeMemberName(0))]
+      : storePlans({ members: storeMembers });
+  for (const plan of stores) start(sim, plan);
   const access = secure
     ? { signer: SIM_SIGNER, authorization: 'Node,RBAC' as const }
     : { signer: SIM_SIGNER, anonymous: true, authorization: 'AlwaysAllow' as const };
-  start(sim, apiServerPlan({ access, ...apiServer, storeMembers: [store] }));
+  start(sim, apiServerPlan({ access, ...apiServer, storeMembers: stores.map((p) => p.name) }));
   return sim;
 }
 

@@ -1,7 +1,8 @@
 /**
  * The definitions an Established CustomResourceDefinition serves: one per served version, over
- * one storage (the storage version's; the others are views of it, as upstream's "None"
- * conversion only rewrites apiVersion). What upstream's customresource registry
+ * one storage (the storage version's; the others are views of it: with conversion strategy
+ * None only apiVersion is rewritten, with Webhook the CRD's conversion hook converts bodies on
+ * the way in and objects, lists and watch events on the way out; see conversion.ts). What upstream's customresource registry
  * (pkg/registry/customresource: strategy.go, status_strategy.go, validator.go,
  * tableconvertor) does for every custom resource is here, read from the CRD: pruning and
  * defaults on decode, schema validation, generation, the status and scale subresources, and
@@ -27,7 +28,7 @@ import {
 } from '../kinds/common.ts';
 import type { CustomResourceDefinition } from '../kinds/custom-resource-definition.ts';
 import { OBJECT_META_FIELD_LABELS, objectMetaFields } from '../field-selectors.ts';
-import type { FieldError } from '../field-error.ts';
+import { fieldInvalid, type FieldError } from '../field-error.ts';
 import type { LabelSelector, ObjectMeta } from '../meta-types.ts';
 import {
   deepEqual,
@@ -42,6 +43,14 @@ import { evaluate, parseJsonPath, setAt, type Step } from './json-path.ts';
 import { prune } from './prune.ts';
 import type { Schema } from './schema.ts';
 import { compileValidator, type InstanceValidator } from './validator.ts';
+import { compileRules, validateRules, type RuleNode } from './cel/rules.ts';
+import {
+  convertByWebhook,
+  hookName,
+  type ConversionHooks,
+  type CustomObject,
+} from './conversion.ts';
+import * as errors from '../errors.ts';
 
 type Version = CustomResourceDefinition['spec']['versions'][number];
 type Column = NonNullable<Version['additionalPrinterColumns']>[number];
@@ -64,29 +73,49 @@ export function definitionsOnceEstablished(crd: CustomResourceDefinition): Resou
   return customResourceDefinitions({ ...crd, status: { acceptedNames: crd.spec.names } });
 }
 
-/** Every served version's definition, or none when the CRD is not Established. */
-export function customResourceDefinitions(crd: CustomResourceDefinition): ResourceDefinition[] {
+/**
+ * Every served version's definition, or none when the CRD is not Established. `hooks` are
+ * the conversion hooks a CRD with strategy Webhook is converted through.
+ */
+export function customResourceDefinitions(
+  crd: CustomResourceDefinition,
+  hooks?: ConversionHooks,
+): ResourceDefinition[] {
   const accepted = crd.status?.acceptedNames;
   const storage = crd.spec.versions.find((v) => v.storage);
   if (accepted === undefined || storage === undefined) return [];
-  const group = crd.spec.group;
-  const storageApiVersion = `${group}/${storage.name}`;
   return crd.spec.versions
     .filter((v) => v.served)
-    .map((v) => versionDefinition(crd, v, v === storage ? undefined : storageApiVersion));
+    .map((v) => versionDefinition(crd, v, storage, hooks));
+}
+
+function schemaOf(v: Version): Schema {
+  return (v.schema?.openAPIV3Schema ?? { type: 'object' }) as Schema;
+}
+
+/** Pruning and defaults, what upstream's decoder does to an object of the schema's version. */
+function decoderOf(schema: Schema): (obj: Instance) => Instance {
+  return (obj) => applyDefaults(prune(obj, schema).value, schema) as Instance;
 }
 
 function versionDefinition(
   crd: CustomResourceDefinition,
   v: Version,
-  storageApiVersion: string | undefined,
+  storage: Version,
+  hooks: ConversionHooks | undefined,
 ): ResourceDefinition {
   const names = crd.status?.acceptedNames ?? crd.spec.names;
   const group = crd.spec.group;
   const apiVersion = `${group}/${v.name}`;
+  const storageApiVersion = `${group}/${storage.name}`;
   const namespaced = crd.spec.scope === 'Namespaced';
-  const schema = (v.schema?.openAPIV3Schema ?? { type: 'object' }) as Schema;
-  const validator = compileValidator(schema);
+  const isStorage = v === storage;
+  const webhook = !isStorage && crd.spec.conversion?.strategy === 'Webhook';
+  const schema = schemaOf(v);
+  // The registry works on stored objects: a webhook-converted version's are in the storage
+  // version's shape, so they are defaulted and validated by that version's schema.
+  const storedSchema = webhook ? schemaOf(storage) : schema;
+  const validator = checker(compileValidator(storedSchema), compileRules(storedSchema, '').root);
   const hasStatus = v.subresources?.status !== undefined;
   const scale = scaleSubresource(v);
   const subresources: SubresourceDefinition<Instance>[] = [
@@ -112,12 +141,12 @@ function versionDefinition(
         : ALL_VERBS.filter((verb) => verb !== 'create'),
     subresources: subresources.map((s) => s.name),
   };
-  const decode = (obj: Instance): Instance =>
-    applyDefaults(prune(obj, schema).value, schema) as Instance;
+  const decode = decoderOf(schema);
   const validate = (obj: Instance): FieldError[] => [
     ...validateObjectMeta(obj.metadata, namespaced, nameIsDNSSubdomain),
-    ...validator(obj),
+    ...validator(obj, undefined),
   ];
+  const webhookName = hookName(crd.spec.conversion);
   return {
     resource,
     storageResource: `${group}/${names.plural}`,
@@ -126,7 +155,7 @@ function versionDefinition(
       const r = prune(obj, schema);
       return { value: r.value as Instance, unknown: r.pruned };
     },
-    defaults: decode,
+    defaults: decoderOf(storedSchema),
     admit: identity,
     // strategy.go PrepareForCreate: with a status subresource, status is not the creator's.
     prepareForCreate: (obj) => (hasStatus ? without(obj, 'status') : obj),
@@ -135,7 +164,7 @@ function versionDefinition(
       prepareForUpdate: (next, old) => (hasStatus ? withStatusOf(next, old) : next),
       validateUpdate: (next, old) => [
         ...validateObjectMetaUpdate(next.metadata, old.metadata),
-        ...validator(next),
+        ...validator(next, old),
       ],
     },
     tracksGeneration: true,
@@ -149,18 +178,71 @@ function versionDefinition(
     fields: (obj) => objectMetaFields(obj.metadata),
     deletion: plainDeletion<Instance>(),
     patch: OBJECT_META_PATCH,
-    ...(storageApiVersion === undefined
+    ...(isStorage
       ? { onRead: (obj: Instance) => applyDefaults(obj, schema) as Instance }
-      : {
-          storedAs: {
-            kind,
-            toStored: (obj: VersionedObject) =>
-              ({ ...obj, apiVersion: storageApiVersion }) as Instance,
-            fromStored: (obj: Instance) => decode({ ...obj, apiVersion } as Instance),
-          },
-        }),
+      : webhook
+        ? {
+            // A body keeps its version until decoded: decoding converts it through the
+            // webhook, and a failed conversion is the decoder's error.
+            decode: (obj: Instance): Instance | string => {
+              if (obj.apiVersion === storageApiVersion) return obj;
+              const r = convertByWebhook(
+                hooks,
+                webhookName,
+                decode(obj) as CustomObject,
+                storageApiVersion,
+              );
+              return r.ok ? (r.object as Instance) : r.error;
+            },
+            storedAs: {
+              kind,
+              toStored: (obj: VersionedObject) => obj as Instance,
+              fromStored: (obj: Instance): VersionedObject => {
+                const r = convertByWebhook(hooks, webhookName, obj as CustomObject, apiVersion);
+                return r.ok ? decode(r.object as Instance) : errors.internalError(r.error);
+              },
+            },
+          }
+        : {
+            storedAs: {
+              kind,
+              toStored: (obj: VersionedObject) =>
+                ({ ...obj, apiVersion: storageApiVersion }) as Instance,
+              fromStored: (obj: Instance) => decode({ ...obj, apiVersion } as Instance),
+            },
+          }),
   };
 }
+
+/** Schema validation, then the CEL rules (with the old object on an update). */
+type Checker = (obj: Instance, old: Instance | undefined) => FieldError[];
+
+function checker(schema: InstanceValidator, rules: RuleNode | undefined): Checker {
+  return (obj, old) => {
+    const errs = schema(obj);
+    if (rules === undefined) return errs;
+    // strategy.go: rules are not run on an object whose shape is already wrong.
+    if (errs.some(blocksRules)) return [...errs, RULES_NOT_CHECKED];
+    return [...errs, ...validateRules(rules, obj, old)];
+  };
+}
+
+/** strategy.go hasBlockingErr: type, required, enum and size violations. */
+function blocksRules(e: FieldError): boolean {
+  return (
+    e.type === 'FieldValueNotSupported' ||
+    e.type === 'FieldValueRequired' ||
+    e.type === 'FieldValueTooLong' ||
+    e.type === 'FieldValueTooMany' ||
+    (e.type === 'FieldValueInvalid' && e.detail.includes(' must be of type '))
+  );
+}
+
+const RULES_NOT_CHECKED = fieldInvalid(
+  '<nil>',
+  null,
+  'some validation rules were not checked because the object was invalid; correct the existing errors to complete validation',
+);
 
 function identity<T>(x: T): T {
   return x;
@@ -186,7 +268,7 @@ function withStatusOf(next: Instance, old: Instance): Instance {
 }
 
 /** status_strategy.go: the old object with the new status (and the new managedFields). */
-function statusSubresource(validator: InstanceValidator): StrategySubresource<Instance> {
+function statusSubresource(validator: Checker): StrategySubresource<Instance> {
   return {
     kind: 'strategy',
     name: 'status',
@@ -205,7 +287,7 @@ function statusSubresource(validator: InstanceValidator): StrategySubresource<In
       },
       validateUpdate: (next, old) => [
         ...validateObjectMetaUpdate(next.metadata, old.metadata),
-        ...validator(next),
+        ...validator(next, old),
       ],
     },
   };

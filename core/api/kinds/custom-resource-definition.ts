@@ -31,6 +31,7 @@ import type { DeepReadonly, Stored } from '../stored.ts';
 import { validateCrdSchema } from '../custom-resources/structural.ts';
 import type { Schema } from '../custom-resources/schema.ts';
 import { validateJsonPath } from '../custom-resources/json-path.ts';
+import { compileRules } from '../custom-resources/cel/rules.ts';
 import { definitionsOnceEstablished } from '../custom-resources/definition.ts';
 import { formatTime } from '../time.ts';
 import { conditionsPatch, defineResource, keepSpec, keepStatus, STATUS_VERBS } from './common.ts';
@@ -129,7 +130,12 @@ function validateVersion(v: CrdVersion, path: string): FieldError[] {
   const schema = v.schema?.openAPIV3Schema as Schema | undefined;
   const schemaPath = child(child(path, 'schema'), 'openAPIV3Schema');
   if (schema === undefined) errs.push(fieldRequired(schemaPath, 'schemas are required'));
-  else errs.push(...validateCrdSchema(schema, schemaPath));
+  else {
+    const structural = validateCrdSchema(schema, schemaPath);
+    errs.push(...structural);
+    // Rules are typed by the schema, so they are compiled only against a structural one.
+    if (structural.length === 0) errs.push(...compileRules(schema, schemaPath).errors);
+  }
   const scale = v.subresources?.scale;
   if (scale !== undefined) {
     const scalePath = child(child(path, 'subresources'), 'scale');
@@ -222,14 +228,7 @@ function validateSpec(crd: CustomResourceDefinition): FieldError[] {
   if ((names?.kind ?? '') === '') errs.push(fieldRequired('spec.names.kind'));
   if ((names?.listKind ?? '') === '') errs.push(fieldRequired('spec.names.listKind'));
   errs.push(...validateNames(names, 'spec.names'));
-  const strategy = spec.conversion?.strategy ?? 'None';
-  if (strategy !== 'None') {
-    errs.push(
-      strategy === 'Webhook'
-        ? fieldForbidden('spec.conversion.strategy', 'ksim serves no conversion webhooks')
-        : fieldNotSupported('spec.conversion.strategy', strategy, ['None', 'Webhook']),
-    );
-  }
+  errs.push(...validateConversion(spec.conversion));
   if (spec.preserveUnknownFields === true) {
     errs.push(
       fieldInvalid(
@@ -239,6 +238,67 @@ function validateSpec(crd: CustomResourceDefinition): FieldError[] {
       ),
     );
   }
+  return errs;
+}
+
+const CONVERSION_REVIEW_VERSIONS = ['v1', 'v1beta1'];
+
+/**
+ * ValidateCustomResourceConversion, at the internal type's paths (webhookClientConfig).
+ * Webhooks are in-process conversion hooks named by the clientConfig (conversion.ts).
+ */
+function validateConversion(
+  conversion: CustomResourceDefinition['spec']['conversion'],
+): FieldError[] {
+  if (conversion === undefined) return [];
+  const path = 'spec.conversion';
+  const strategy = conversion.strategy ?? 'None';
+  const config = conversion.webhook?.clientConfig;
+  const reviewVersions = conversion.webhook?.conversionReviewVersions ?? [];
+  if (strategy !== 'None' && strategy !== 'Webhook')
+    return [fieldNotSupported(child(path, 'strategy'), strategy, ['None', 'Webhook'])];
+  if (strategy === 'None') {
+    const errs: FieldError[] = [];
+    if (config !== undefined)
+      errs.push(
+        fieldForbidden(
+          child(path, 'webhookClientConfig'),
+          'should not be set when strategy is not set to Webhook',
+        ),
+      );
+    if (reviewVersions.length > 0)
+      errs.push(
+        fieldForbidden(
+          child(path, 'conversionReviewVersions'),
+          'should not be set when strategy is not set to Webhook',
+        ),
+      );
+    return errs;
+  }
+  const errs: FieldError[] = [];
+  const configPath = child(path, 'webhookClientConfig');
+  if (config === undefined)
+    errs.push(fieldRequired(configPath, 'required when strategy is set to Webhook'));
+  else if ((config.url === undefined) === (config.service === undefined))
+    errs.push(fieldRequired(configPath, 'exactly one of url or service is required'));
+  else if (config.service !== undefined) {
+    const servicePath = child(configPath, 'service');
+    if ((config.service.name ?? '') === '')
+      errs.push(fieldRequired(child(servicePath, 'name'), 'service name is required'));
+    if ((config.service.namespace ?? '') === '')
+      errs.push(fieldRequired(child(servicePath, 'namespace'), 'service namespace is required'));
+  }
+  const versionsPath = child(path, 'conversionReviewVersions');
+  if (reviewVersions.length === 0)
+    errs.push(fieldRequired(versionsPath, 'must contain at least one value'));
+  else if (!reviewVersions.some((v) => CONVERSION_REVIEW_VERSIONS.includes(v)))
+    errs.push(
+      fieldInvalid(
+        versionsPath,
+        reviewVersions,
+        `must include at least one of ${CONVERSION_REVIEW_VERSIONS.join(', ')}`,
+      ),
+    );
   return errs;
 }
 

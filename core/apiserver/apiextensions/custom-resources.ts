@@ -14,6 +14,7 @@
  */
 import * as errors from '../../api/errors.ts';
 import { customResourceDefinitions } from '../../api/custom-resources/definition.ts';
+import type { ConversionHooks } from '../../api/custom-resources/conversion.ts';
 import {
   CUSTOM_RESOURCE_CLEANUP_FINALIZER,
   CUSTOM_RESOURCE_DEFINITION,
@@ -41,6 +42,8 @@ export interface CustomResourcePorts {
   readonly storage: ObjectStorage;
   readonly registry: Registry;
   readonly catalog: DefinitionCatalog;
+  /** The conversion hooks CRDs with strategy Webhook convert through. */
+  readonly conversionHooks?: ConversionHooks;
   spawn(task: () => Promise<void>): void;
   /** After the served set changed: `removed` are definitions no longer served. */
   onChange(removed: readonly ResourceDefinition[]): void;
@@ -117,7 +120,7 @@ export class CustomResources {
     if (from === '') this.servedFrom.delete(name);
     else this.servedFrom.set(name, from);
     const before = this.ports.catalog.group(name);
-    const next = established ? customResourceDefinitions(crd) : [];
+    const next = established ? customResourceDefinitions(crd, this.ports.conversionHooks) : [];
     if (before.length === 0 && next.length === 0) return;
     this.ports.catalog.set(name, next);
     this.ports.onChange(before);

@@ -61,16 +61,19 @@ export async function updateObject(
       `invalid resourceVersion ${JSON.stringify(shaped.metadata.resourceVersion)}`,
     );
   }
-  if (requestedRv === undefined && !info.definition.allowUnconditionalUpdate) {
-    return errors.invalid(qualifiedKind(info.resource), name, [
-      {
-        type: 'FieldValueRequired',
-        field: 'metadata.resourceVersion',
-        detail: 'must be specified for an update',
-      },
-    ]);
-  }
-  return guaranteedUpdate(ctx, info, name, requestedRv, () => shaped, path);
+  // store.go Update: a missing object is a 404 before a missing resourceVersion is a 422.
+  const unconditional = requestedRv === undefined && !info.definition.allowUnconditionalUpdate;
+  const transform = (): KObject | Status =>
+    unconditional
+      ? errors.invalid(qualifiedKind(info.resource), name, [
+          {
+            type: 'FieldValueRequired',
+            field: 'metadata.resourceVersion',
+            detail: 'must be specified for an update',
+          },
+        ])
+      : shaped;
+  return guaranteedUpdate(ctx, info, name, requestedRv, transform, path);
 }
 
 /**

@@ -14,6 +14,7 @@ import type { OwnerReference, PropagationPolicy } from '../../../core/api/meta-t
 import type { ConfigMap } from '../../../core/api/kinds/config-map.ts';
 import { ApiClient } from '../../../core/client/api-client.ts';
 import { Informer } from '../../../core/client/informer.ts';
+import { storeMemberName } from '../../../core/cluster/identities.ts';
 import { DEFAULT_LINK } from '../../../sim/network.ts';
 import { controlPlane, runScript, startControllerManager } from '../../support/cluster.ts';
 import { mustCreate, retry, waitFor } from './harness.ts';
@@ -26,6 +27,12 @@ interface Spec {
   readonly policy: PropagationPolicy;
   /** Controller-manager crashes: when (after the first delete) and for how long. */
   readonly crashes: readonly { readonly atUs: number; readonly downUs: number }[];
+  /** Crashes of members of a 3-member Raft store (none: one in-memory store). */
+  readonly storeCrashes?: readonly {
+    readonly member: number;
+    readonly atUs: number;
+    readonly downUs: number;
+  }[];
   readonly seed: number;
 }
 
@@ -99,7 +106,10 @@ async function run(s: Spec): Promise<void> {
   // the test's client gave up on (10 s) can still be applied by the API server after its own
   // store retries, after the test deleted the object: seed 145886 saw cm-4 come back that way
   // 15 s late, which is a zombie of the test's own retry, not the garbage collector's doing.
-  const sim = controlPlane({ seed: s.seed });
+  const sim = controlPlane({
+    seed: s.seed,
+    ...(s.storeCrashes === undefined ? {} : { storeMembers: 3 }),
+  });
   startControllerManager(sim, { controllers: ['garbagecollector'] });
   const violations: string[] = [];
   let monitor: Informer<'ConfigMap'> | undefined;
@@ -176,6 +186,15 @@ async function run(s: Spec): Promise<void> {
         });
         lastFaultUs = Math.max(lastFaultUs, start + atUs + downUs);
       }
+      for (const { member, atUs, downUs } of s.storeCrashes ?? []) {
+        ports.spawn(async () => {
+          await ports.clock.sleep(atUs);
+          sim.crash(storeMemberName(member));
+          await ports.clock.sleep(downUs);
+          sim.restart(storeMemberName(member));
+        });
+        lastFaultUs = Math.max(lastFaultUs, start + atUs + downUs);
+      }
       for (const i of s.deleted) {
         const r = await retry(ports, () =>
           api.delete('ConfigMap', 'default', name(i), { propagationPolicy: s.policy }),
@@ -203,6 +222,28 @@ const RUNS = 100;
 describe('garbage collector under controller-manager crashes and 5% message loss', () => {
   it(`keeps orphans, leaves no dependent of a deleted owner, runs finalizers first (${RUNS} runs)`, async () => {
     await fc.assert(fc.asyncProperty(spec, run), { numRuns: RUNS });
+  }, 600_000);
+});
+
+/**
+ * The same promises when the store is 3 Raft members that crash too (losing what they had not
+ * synced, electing new leaders), with the controller manager's crashes and the message loss.
+ */
+const withStoreFaults: fc.Arbitrary<Spec> = fc
+  .tuple(
+    spec,
+    fc.array(fc.record({ member: fc.nat(2), atUs: fc.nat(3_000_000), downUs: fc.nat(5_000_000) }), {
+      minLength: 1,
+      maxLength: 2,
+    }),
+  )
+  .map(([s, storeCrashes]) => ({ ...s, storeCrashes }));
+
+const STORE_FAULT_RUNS = 40;
+
+describe('garbage collector under store member crashes as well', () => {
+  it(`keeps its promises over a 3-member store whose members crash (${STORE_FAULT_RUNS} runs)`, async () => {
+    await fc.assert(fc.asyncProperty(withStoreFaults, run), { numRuns: STORE_FAULT_RUNS });
   }, 600_000);
 });
 
