@@ -56,6 +56,7 @@ const TALKERS = `apiVersion: v1
 kind: Pod
 metadata:
   name: talker
+  labels: {app: talker}
 spec:
   terminationGracePeriodSeconds: 1
   containers:
@@ -73,6 +74,17 @@ spec:
   - name: app
     image: ksim.local/busybox:1
     command: ["sh", "-c", "echo crashed at $(date +%s); sleep 2; exit 1"]
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: talker-udp
+spec:
+  selector: {app: talker}
+  ports:
+  - port: 53
+    protocol: UDP
+    targetPort: 5353
 `;
 
 interface PodList {
@@ -215,7 +227,7 @@ describe.skipIf(unavailable !== undefined)('kubectl against ksim real up (as roo
     );
   });
 
-  it('kubectl logs reads CRI log files and kubectl exec runs task execs', async () => {
+  it('kubectl logs reads CRI log files, kubectl exec runs task execs, stale UDP conntrack goes', async () => {
     const manifest = join(dir, 'talkers.yaml');
     writeFileSync(manifest, TALKERS);
     const applied = await kubectl('apply', '-f', manifest);
@@ -252,8 +264,41 @@ describe.skipIf(unavailable !== undefined)('kubectl against ksim real up (as roo
       return r.code === 0 && r.stdout.startsWith('crashed at') ? r.stdout : undefined;
     });
     expect(previous).toMatch(/^crashed at \d+\n$/);
+
+    // A UDP flow to the Service's ClusterIP from the node's namespace: conntrack remembers its
+    // DNAT to the pod; once the pod (the endpoint) is gone kube-proxy deletes that entry, which
+    // otherwise would live on for nf_conntrack_udp_timeout (30 s) after the last packet.
+    const netns = config!.nodeNetns['node-1']!;
+    const clusterIP = (
+      await kubectl('get', 'service', 'talker-udp', '-o', 'jsonpath={.spec.clusterIP}')
+    ).stdout.trim();
+    const podIP = (
+      await kubectl('get', 'pod', 'talker', '-o', 'jsonpath={.status.podIP}')
+    ).stdout.trim();
+    const entries = async (): Promise<string[]> => {
+      const r = await run('ip', [
+        'netns',
+        'exec',
+        netns,
+        'conntrack',
+        '-L',
+        '-p',
+        'udp',
+        '--orig-dst',
+        clusterIP,
+      ]);
+      return r.stdout.split('\n').filter((l) => l.includes(`src=${podIP} `));
+    };
+    await until('a conntrack entry DNATed to the pod', 30_000, async () => {
+      await run('ip', ['netns', 'exec', netns, 'bash', '-c', `echo x > /dev/udp/${clusterIP}/53`]);
+      return (await entries()).length > 0 ? true : undefined;
+    });
     const deleted = await kubectl('delete', 'pod', 'talker', 'crasher');
     expect(deleted.code, deleted.stderr).toBe(0);
+    await until('kube-proxy to delete the stale entry', 25_000, async () =>
+      (await entries()).length === 0 ? true : undefined,
+    );
+    expect((await kubectl('delete', 'service', 'talker-udp')).code).toBe(0);
   });
 });
 
