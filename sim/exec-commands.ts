@@ -8,7 +8,8 @@
  *   `cat FILE` / `ls FILE` / `test -f|-e FILE` of the files `KSIM_FILES` declares
  *   (container-health.ts; they are empty).
  * - `sh -c "<script>"` (also bash, ash, dash): statements separated by `;`, `&&` and `||`,
- *   each one of the above or `exit N`; a statement naming anything else prints
+ *   each one of the above or `exit N`, its output sent to stderr by `>&2`; a statement naming
+ *   anything else prints
  *   `sh: X: not found` on stderr with status 127, as busybox's shell does.
  * - Any other program is not in the image: the exec fails as runc fails it (`exec: "X":
  *   executable file not found in $PATH`), which kubectl reports as an internal error.
@@ -77,7 +78,9 @@ function script(world: ExecWorld, text: string, run: Run): void {
   const parts = text.split(/(;|&&|\|\||\n)/);
   let op = ';';
   for (let i = 0; i < parts.length && !run.exited; i += 2) {
-    const words = shellWords((parts[i] ?? '').trim());
+    const all = shellWords((parts[i] ?? '').trim());
+    const toStderr = all.some((w) => w === '>&2' || w === '1>&2');
+    const words = all.filter((w) => w !== '>&2' && w !== '1>&2');
     const runIt = op === ';' || op === '\n' || (op === '&&') === (run.status === 0);
     op = parts[i + 1] ?? ';';
     const [cmd, ...args] = words;
@@ -88,9 +91,14 @@ function script(world: ExecWorld, text: string, run: Run): void {
       run.exited = true;
       return;
     }
+    const stdoutBefore = run.stdout.length;
     if (!builtin(world, basename(cmd), args, run)) {
       run.stderr += `sh: ${cmd}: not found\n`;
       run.status = EXIT_NOT_FOUND;
+    }
+    if (toStderr) {
+      run.stderr += run.stdout.slice(stdoutBefore);
+      run.stdout = run.stdout.slice(0, stdoutBefore);
     }
   }
 }

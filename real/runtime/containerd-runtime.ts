@@ -3,8 +3,9 @@
  * bridge (real/network), not a pause container: nothing in ksim needs the sandbox to be a
  * process, and a namespace is what the pause container exists to hold open. Containers are
  * containerd containers whose tasks join that namespace, with the container's limits as cgroup
- * limits; their logs go to files under `dir` through the shim (log URI), so no client holds
- * their output pipes.
+ * limits; their output goes through containerd's binary log driver (cri-log-driver.mjs, run by
+ * the shim) into CRI-format log files under `dir`, so no client holds their output pipes and
+ * the kubelet reads stdout and stderr lines with their times (readContainerLog).
  *
  * Container state comes from containerd's event stream (one `ctr events`): a task's exit event
  * carries its exit status, an OOM event before it makes the reason OOMKilled, as containerd's
@@ -641,7 +642,7 @@ export class ContainerdRuntime implements Runtime {
     };
   }
 
-  /** Where a container's output goes (what `kubectl logs` will read). */
+  /** Where a container's output goes (the CRI log file `kubectl logs` reads). */
   logPath(containerId: string): string | undefined {
     return this.containers.get(containerId)?.logPath;
   }
