@@ -5,6 +5,7 @@
  * process's factory, so a machine crash starts it again empty, as a reboot does.
  */
 import type {
+  ConntrackFilter,
   Netfilter,
   NetfilterResult,
   NetfilterTable,
@@ -113,6 +114,10 @@ export class SimNetfilter implements Netfilter {
 
   async save(table: NetfilterTable): Promise<NetfilterResult<string>> {
     return ok(save(table, this.table(table)));
+  }
+
+  async deleteConntrack(filter: ConntrackFilter): Promise<NetfilterResult<number>> {
+    return ok(this.conntrack.delete(filter));
   }
 
   /**

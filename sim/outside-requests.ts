@@ -9,10 +9,13 @@
  */
 import { API_PROTOCOL } from '../core/api/http-codec.ts';
 import type { ApiRequest, ApiResponse, WatchFrame } from '../core/api/http.ts';
+import { API_STREAM_PROTOCOL, type StreamFrame } from '../core/api/node-stream.ts';
 import type {
   Address,
   CallResult,
   ClientStream,
+  Protocol,
+  ProtocolTypes,
   StreamHandlers,
   Transport,
 } from '../core/ports/transport.ts';
@@ -47,10 +50,23 @@ export class OutsideRequests {
   }
 
   watch(req: ApiRequest, handlers: StreamHandlers<WatchFrame>): ClientStream {
+    return this.open(API_PROTOCOL, req, handlers);
+  }
+
+  /** pods/log and pods/exec, relayed as the API server streams them. */
+  stream(req: ApiRequest, handlers: StreamHandlers<StreamFrame>): ClientStream {
+    return this.open(API_STREAM_PROTOCOL, req, handlers);
+  }
+
+  private open<T extends ProtocolTypes>(
+    protocol: Protocol<T>,
+    req: T['open'],
+    handlers: StreamHandlers<T['stream']>,
+  ): ClientStream {
     let stream: ClientStream | undefined;
     let closed = false;
     this.enqueue(() => {
-      if (!closed) stream = this.transport.openStream(API_PROTOCOL, this.apiServer, req, handlers);
+      if (!closed) stream = this.transport.openStream(protocol, this.apiServer, req, handlers);
     });
     return {
       close: () => {

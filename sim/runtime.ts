@@ -17,8 +17,10 @@ import type {
   ContainerStats,
   ContainerStatus,
   EventSubscription,
+  ExecResult,
   ExecSyncResult,
   ImageStatus,
+  LogChunk,
   Runtime,
   RuntimeConfig,
   RuntimeEvent,
@@ -34,6 +36,8 @@ import { assert } from '../core/util/assert.ts';
 import { PodIpAllocator } from './ipam.ts';
 import { containerBehaviour, type ContainerBehaviour } from './runtime-behaviour.ts';
 import { Usage } from './usage-model.ts';
+import { ContainerLog, logModel, type LogModel } from './container-log.ts';
+import { execInContainer } from './exec-commands.ts';
 import {
   execCommand,
   healthBehaviour,
@@ -116,6 +120,10 @@ interface ContainerRecord {
   readonly image: string;
   readonly behaviour: ContainerBehaviour;
   readonly health: HealthBehaviour;
+  readonly config: ContainerConfig;
+  readonly logModel: LogModel;
+  /** What it wrote, from its start on (container-log.ts). */
+  log: ContainerLog | undefined;
   readonly limits: ContainerResources;
   cpu: Usage | undefined;
   memory: Usage | undefined;
@@ -316,6 +324,9 @@ export class SimRuntime implements Runtime, ProbeNetwork {
       image: config.image,
       behaviour: containerBehaviour(config),
       health: healthBehaviour(config),
+      config,
+      logModel: logModel(config),
+      log: undefined,
       limits: config.resources ?? {},
       cpu: undefined,
       memory: undefined,
@@ -347,6 +358,11 @@ export class SimRuntime implements Runtime, ProbeNetwork {
     }
     c.state = 'running';
     c.startedAtUs = this.clock.now();
+    c.log = new ContainerLog(
+      c.logModel,
+      c.startedAtUs,
+      this.behaviourRandom.fork(c.id).fork('log'),
+    );
     this.refresh(c);
     this.scheduleSelfExit(c);
     this.publish({ kind: 'container-started', container: c.status });
@@ -436,6 +452,49 @@ export class SimRuntime implements Runtime, ProbeNetwork {
     await this.clock.sleep(outcome.durationUs);
     if (c.state !== 'running') return fail('Unknown', `container ${containerId} exited`);
     return ok({ exitCode: outcome.exitCode, output: outcome.output });
+  }
+
+  /** Runs a user's command as exec-commands.ts models it. */
+  async exec(
+    containerId: string,
+    command: readonly string[],
+    timeoutUs: number,
+  ): Promise<RuntimeResult<ExecResult>> {
+    const c = this.containers.get(containerId);
+    if (c?.state !== 'running') return fail('NotFound', `container ${containerId} is not running`);
+    const sandbox = this.sandboxes.get(c.sandboxId);
+    const answer = execInContainer(
+      {
+        config: c.config,
+        health: c.health,
+        hostname: sandbox?.status.name ?? '',
+        sinceStartUs: this.sinceStartUs(c),
+      },
+      command,
+    );
+    await this.clock.sleep(c.health.latencyUs);
+    if (answer.kind === 'not-found') return fail('ExecError', answer.message);
+    if (answer.durationUs > timeoutUs) {
+      await this.clock.sleep(timeoutUs);
+      return fail('DeadlineExceeded', `command "${command.join(' ')}" timed out`);
+    }
+    await this.clock.sleep(answer.durationUs);
+    if (c.state !== 'running') return fail('Unknown', `container ${containerId} exited`);
+    return ok(answer.result);
+  }
+
+  /** The lines the container wrote so far (container-log.ts); read lazily, up to now. */
+  async readContainerLog(containerId: string, cursor: number): Promise<RuntimeResult<LogChunk>> {
+    const c = this.containers.get(containerId);
+    if (c === undefined) return fail('NotFound', `container ${containerId} not found`);
+    if (c.log === undefined) return ok({ lines: [], cursor, ended: c.state === 'exited' });
+    const untilUs = c.state === 'exited' ? (c.finishedAtUs ?? this.clock.now()) : this.clock.now();
+    const read = c.log.read(cursor, untilUs);
+    return ok({
+      lines: read.lines,
+      cursor: read.cursor,
+      ended: c.state === 'exited' && c.log.drained(read.cursor),
+    });
   }
 
   async httpGet(request: HttpGetRequest, timeoutUs: number): Promise<HttpGetAnswer> {

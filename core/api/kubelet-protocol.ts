@@ -1,12 +1,19 @@
 /**
- * The kubelet's server (port 10250 upstream), reduced to what metrics-server reads of it: the
- * resource metrics of the node and its pods (upstream's /metrics/resource, as the summary API
- * computes them). A request carries the caller's bearer token; the kubelet authenticates it
+ * The kubelet's server (port 10250 upstream), reduced to what metrics-server reads of it (the
+ * resource metrics of the node and its pods, upstream's /metrics/resource, as the summary API
+ * computes them) and the container logs and exec streams the API server proxies
+ * (node-stream.ts). A request carries the caller's bearer token; the kubelet authenticates it
  * against the cluster's client CA and authorizes `get nodes/metrics` with a SubjectAccessReview,
  * as kubelet --authentication-token-webhook / --authorization-mode=Webhook do.
  */
 import { isRecord, jsonCodec, noMessages, type Codec } from '../ports/codec.ts';
 import type { Protocol } from '../ports/transport.ts';
+import {
+  KUBELET_STREAM_REQUEST_CODEC,
+  STREAM_FRAME_CODEC,
+  type KubeletStreamRequest,
+  type StreamFrame,
+} from './node-stream.ts';
 
 export interface ResourceMetricsRequest {
   readonly kind: 'resource-metrics';
@@ -96,8 +103,9 @@ export const KUBELET_REPLY_CODEC: Codec<KubeletReply> = jsonCodec('kubelet reply
 export interface KubeletTypes {
   readonly request: ResourceMetricsRequest;
   readonly reply: KubeletReply;
-  readonly open: never;
-  readonly stream: never;
+  /** Container logs and exec (node-stream.ts), which the API server proxies. */
+  readonly open: KubeletStreamRequest;
+  readonly stream: StreamFrame;
   readonly datagram: never;
 }
 
@@ -105,10 +113,19 @@ export const KUBELET_PROTOCOL: Protocol<KubeletTypes> = {
   name: 'kubelet',
   request: RESOURCE_METRICS_REQUEST_CODEC,
   reply: KUBELET_REPLY_CODEC,
-  streamOpen: noMessages('kubelet streams'),
-  streamMessage: noMessages('kubelet streams'),
+  streamOpen: KUBELET_STREAM_REQUEST_CODEC,
+  streamMessage: STREAM_FRAME_CODEC,
   datagram: noMessages('kubelet datagrams'),
 };
+
+/**
+ * Who the API server is to kubelets when it proxies logs and exec (kubeadm's
+ * apiserver-kubelet-client certificate, whose organization is system:masters).
+ */
+export const KUBE_APISERVER_KUBELET_CLIENT = {
+  user: 'kube-apiserver-kubelet-client',
+  groups: ['system:masters'],
+} as const;
 
 /** Who presented a credential, as a server outside the API server learns it. */
 export interface RequestUser {

@@ -56,6 +56,7 @@ function resourceRows(d: ResourceDefinition): ApiResourceRow[] {
       case 'scale':
         return { ...base, group: 'autoscaling', version: 'v1', kind: 'Scale', verbs: s.verbs };
       case 'action':
+      case 'node-stream':
         return { ...base, ...s.body, verbs: s.verbs };
     }
   });

@@ -66,6 +66,9 @@ import type { AggregatedApi } from '../api/aggregation.ts';
 import { FRONT_PROXY_USER } from '../api/aggregation.ts';
 import { Aggregator } from './aggregator.ts';
 import { issueClientCredential } from './authn/client-credential.ts';
+import { API_STREAM_PROTOCOL } from '../api/node-stream.ts';
+import { proxyNodeStream } from './node-stream-proxy.ts';
+import { KUBE_APISERVER_KUBELET_CLIENT } from '../api/kubelet-protocol.ts';
 
 export { SYSTEM_NAMESPACES } from './namespaces.ts';
 
@@ -193,6 +196,20 @@ export class ApiServer {
     ports.transport.listen(API_PROTOCOL, {
       onRequest: (_from, req) => this.handle(req),
       onStream: (_from, req, stream) => this.watch(req, stream),
+    });
+    const nodeStreams = {
+      ports,
+      access: this.access,
+      catalog: this.catalog,
+      object: (info: RequestInfo, name: string) => this.objectOf(info, name),
+      kubeletCredential:
+        signer === undefined
+          ? undefined
+          : issueClientCredential(signer, KUBE_APISERVER_KUBELET_CLIENT),
+    };
+    ports.transport.listen(API_STREAM_PROTOCOL, {
+      onStream: (_from, req, stream) =>
+        ports.spawn(() => proxyNodeStream(nodeStreams, req, stream)),
     });
     new CustomResources({
       clock: ports.clock,
@@ -471,6 +488,11 @@ export class ApiServer {
     if (definition === undefined) return errors.notFound('', `no resource serves ${kind}`);
     const info = requestInfoFor(definition, 'get', namespace, name);
     const r = await this.storage.get<KindOf<K>>(keyFor(info, name));
+    return r.ok ? r.value : storageFailure(info, name, r.failure);
+  }
+
+  private async objectOf(info: RequestInfo, name: string): Promise<KObject | Status> {
+    const r = await this.storage.get<KObject>(keyFor(info, name));
     return r.ok ? r.value : storageFailure(info, name, r.failure);
   }
 

@@ -49,6 +49,7 @@ import { Pleg } from './pleg.ts';
 import { StatusManager } from './status-manager.ts';
 import { PodSync, type SyncEnv } from './sync-pod.ts';
 import { KubeletServer } from './server.ts';
+import { streamTarget } from './stream-target.ts';
 import type { RequestAuthenticator } from '../api/kubelet-protocol.ts';
 
 export class Kubelet {
@@ -194,6 +195,9 @@ export class Kubelet {
         nodeName: this.config.nodeName,
         usage: () => this.resourceUsage(),
         authenticate,
+        runtime,
+        container: (req, previous) =>
+          streamTarget(this.records.get(req.uid), req, previous, (id) => this.pleg.get(id)),
       });
     }
     this.nodeStatus.start();
@@ -314,8 +318,10 @@ export class Kubelet {
   private forget(rec: PodRecord): void {
     this.release(rec);
     this.prober.removePod(rec.uid);
-    for (const c of rec.containers)
+    for (const c of rec.containers) {
       if (c.containerId !== undefined) this.containerOwners.delete(c.containerId);
+      if (c.previousId !== undefined) this.containerOwners.delete(c.previousId);
+    }
     this.records.delete(rec.uid);
     this.statusManager.forget(rec.uid);
     this.workers.forget(rec.uid);

@@ -23,6 +23,11 @@ export interface ContainerRecord {
   readonly role: ContainerRole;
   /** The current instance in the runtime, if one was created. */
   containerId: string | undefined;
+  /**
+   * The instance before the current one, kept (exited) for `kubectl logs --previous`, as
+   * upstream's container GC keeps the latest dead container of each pod container.
+   */
+  previousId: string | undefined;
   restartCount: number;
   /** An earlier instance existed (possibly before a kubelet restart): the next one is a restart. */
   hadInstance: boolean;
@@ -98,6 +103,7 @@ export function newPodRecord(pod: Pod): PodRecord {
       spec,
       role,
       containerId: undefined,
+      previousId: undefined,
       restartCount: old?.restartCount ?? 0,
       hadInstance,
       imageRef: old?.imageID || undefined,

@@ -1,10 +1,20 @@
 /**
  * The kubelet's server (pkg/kubelet/server/server.go), reduced to the resource metrics that
- * metrics-server scrapes. Every request is authenticated (the cluster's client CA, as kubelet
- * --client-ca-file) and authorized as `get nodes/metrics` on this node by a SubjectAccessReview
- * to the API server (--authorization-mode=Webhook), whose answers are cached for upstream's
- * --authorization-webhook-cache-authorized-ttl (5 min) and -unauthorized-ttl (30 s).
+ * metrics-server scrapes and the container logs and exec streams the API server proxies. Every
+ * request is authenticated (the cluster's client CA, as kubelet --client-ca-file) and
+ * authorized on this node by a SubjectAccessReview to the API server
+ * (--authorization-mode=Webhook) — `get nodes/metrics`, and as upstream's auth.go maps the
+ * other paths, `get nodes/proxy` for /containerLogs and `create nodes/proxy` for /exec — whose
+ * answers are cached for upstream's --authorization-webhook-cache-authorized-ttl (5 min) and
+ * -unauthorized-ttl (30 s).
  */
+import * as errors from '../api/errors.ts';
+import { refusal, type KubeletStreamRequest, type StreamFrame } from '../api/node-stream.ts';
+import type { Status } from '../api/status-types.ts';
+import type { ServerStream } from '../ports/transport.ts';
+import type { Runtime } from '../ports/runtime.ts';
+import { streamLog } from './container-logs.ts';
+import { runExec } from './container-exec.ts';
 import type { SubjectAccessReview } from '../api/access-review-types.ts';
 import {
   KUBELET_PROTOCOL,
@@ -16,6 +26,7 @@ import {
 import type { ApiClient } from '../client/api-client.ts';
 import type { ProcessPorts } from '../ports/process.ts';
 import type { NodeUsage } from './resource-usage.ts';
+import { assertNever } from '../util/assert.ts';
 
 export const AUTHORIZED_TTL_US = 300_000_000;
 export const UNAUTHORIZED_TTL_US = 30_000_000;
@@ -24,6 +35,12 @@ export interface KubeletServerEnv {
   readonly nodeName: string;
   readonly usage: () => Promise<NodeUsage | undefined>;
   readonly authenticate: RequestAuthenticator;
+  readonly runtime: Runtime;
+  /**
+   * The runtime container a log or exec request reaches (the previous instance for `previous`),
+   * or why there is none, in upstream's words (validateContainerLogStatus).
+   */
+  readonly container: (req: KubeletStreamRequest, previous: boolean) => string | Status;
 }
 
 export class KubeletServer {
@@ -37,13 +54,52 @@ export class KubeletServer {
   ) {
     ports.transport.listen(KUBELET_PROTOCOL, {
       onRequest: (_from, req) => this.resourceMetrics(req.authorization),
+      onStream: (_from, req, stream) => ports.spawn(() => this.containerStream(req, stream)),
     });
+  }
+
+  private async containerStream(
+    req: KubeletStreamRequest,
+    stream: ServerStream<StreamFrame>,
+  ): Promise<void> {
+    const refused = await this.admitStream(req);
+    if (errors.isStatus(refused)) {
+      stream.send(refusal(refused));
+      stream.close();
+      return;
+    }
+    switch (req.kind) {
+      case 'container-logs':
+        await streamLog(this.ports.clock, this.env.runtime, refused, req.options, stream);
+        break;
+      case 'exec':
+        await runExec(this.env.runtime, refused, req.command, stream);
+        break;
+      default:
+        assertNever(req, 'kubelet stream request');
+    }
+    stream.close();
+  }
+
+  /** The container id the stream reads, once its caller is known and allowed. */
+  private async admitStream(req: KubeletStreamRequest): Promise<string | Status> {
+    const user = await this.env.authenticate(req.authorization);
+    if (user === undefined) return errors.unauthorized();
+    const verb = req.kind === 'exec' ? 'create' : 'get';
+    if (!(await this.authorized(user, verb, 'proxy'))) {
+      return errors.forbidden(
+        'nodes',
+        this.env.nodeName,
+        `User "${user.user}" cannot ${verb} resource "nodes/proxy" in API group "" at the cluster scope`,
+      );
+    }
+    return this.env.container(req, req.kind === 'container-logs' && req.options.previous);
   }
 
   private async resourceMetrics(authorization: string | undefined): Promise<KubeletReply> {
     const user = await this.env.authenticate(authorization);
     if (user === undefined) return { kind: 'error', code: 401, message: 'Unauthorized' };
-    if (!(await this.authorized(user))) {
+    if (!(await this.authorized(user, 'get', 'metrics'))) {
       return {
         kind: 'error',
         code: 403,
@@ -72,8 +128,12 @@ export class KubeletServer {
     };
   }
 
-  private async authorized(user: RequestUser): Promise<boolean> {
-    const key = `${user.user}|${user.groups.join(',')}`;
+  private async authorized(
+    user: RequestUser,
+    verb: 'get' | 'create',
+    subresource: 'metrics' | 'proxy',
+  ): Promise<boolean> {
+    const key = `${verb}|${subresource}|${user.user}|${user.groups.join(',')}`;
     const now = this.ports.clock.now();
     const cached = this.decisions.get(key);
     if (cached !== undefined && cached.untilUs > now) return cached.allowed;
@@ -85,9 +145,9 @@ export class KubeletServer {
         user: user.user,
         groups: [...user.groups],
         resourceAttributes: {
-          verb: 'get',
+          verb,
           resource: 'nodes',
-          subresource: 'metrics',
+          subresource,
           name: this.env.nodeName,
         },
       },

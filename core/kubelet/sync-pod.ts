@@ -452,10 +452,12 @@ export class PodSync {
     c.hadInstance = true;
     c.containerId = created.value.containerId;
     env.containerCreated(created.value.containerId, rec);
-    if (oldId !== undefined) {
-      // Only the latest dead instance matters for status; drop older ones as GC would.
-      await env.runtime.removeContainer(oldId);
-      env.containerRemoved(oldId);
+    // The latest dead instance stays for `logs --previous`; older ones go, as GC would.
+    const staleId = c.previousId;
+    c.previousId = oldId;
+    if (staleId !== undefined) {
+      await env.runtime.removeContainer(staleId);
+      env.containerRemoved(staleId);
     }
     const started = await env.runtime.startContainer(created.value.containerId);
     if (!started.ok) {
@@ -588,8 +590,11 @@ export class PodSync {
 
   private async removeSandbox(rec: PodRecord): Promise<void> {
     if (rec.sandbox === undefined) return;
-    for (const c of rec.containers)
+    for (const c of rec.containers) {
       if (c.containerId !== undefined) this.env.containerRemoved(c.containerId);
+      if (c.previousId !== undefined) this.env.containerRemoved(c.previousId);
+      c.previousId = undefined;
+    }
     await this.env.runtime.removePodSandbox(rec.sandbox.id);
     rec.sandbox = undefined;
   }

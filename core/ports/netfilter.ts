@@ -28,6 +28,21 @@ export type NetfilterResult<T = void> =
 
 export type RulePosition = 'prepend' | 'append';
 
+/**
+ * Which connection-tracking entries to delete (`conntrack -D` with these filters; every given
+ * field must match). kube-proxy deletes the entries of UDP flows whose backend or ClusterIP
+ * went away, which would otherwise keep sending a flow's packets to the old address.
+ */
+export interface ConntrackFilter {
+  readonly protocol: 'TCP' | 'UDP' | 'SCTP';
+  /** --orig-dst: the destination of the flow's first packet (a ClusterIP). */
+  readonly originalDst?: string;
+  /** --dst-nat: the address the flow was DNAT'ed to (an endpoint). */
+  readonly dnatTo?: string;
+  /** --dport: the original destination port (a NodePort). */
+  readonly originalDstPort?: number;
+}
+
 export interface Netfilter {
   /** Applies an iptables-restore text with --noflush semantics, all or nothing. */
   restore(rules: string): Promise<NetfilterResult>;
@@ -46,4 +61,6 @@ export interface Netfilter {
   ): Promise<NetfilterResult<boolean>>;
   /** The table in iptables-save format (chains, then rules, then COMMIT). */
   save(table: NetfilterTable): Promise<NetfilterResult<string>>;
+  /** Deletes the conntrack entries the filter matches; `value` is how many there were. */
+  deleteConntrack(filter: ConntrackFilter): Promise<NetfilterResult<number>>;
 }

@@ -124,6 +124,29 @@ export interface ExecSyncResult {
   readonly output: string;
 }
 
+/** What a user's exec ended with (CRI Exec, its streams collected): separate output streams. */
+export interface ExecResult {
+  readonly exitCode: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** One line a container wrote (a CRI log file's line: time, stream, text without newline). */
+export interface LogLine {
+  readonly timeUs: number;
+  readonly stream: 'stdout' | 'stderr';
+  readonly text: string;
+}
+
+/** Lines of a container's log after a cursor, and the cursor after them. */
+export interface LogChunk {
+  readonly lines: readonly LogLine[];
+  /** Where the next read starts (opaque to the caller; 0 is the start of the log). */
+  readonly cursor: number;
+  /** The container has exited and every line it wrote was read: nothing comes after. */
+  readonly ended: boolean;
+}
+
 export type ContainerState = 'created' | 'running' | 'exited' | 'unknown';
 
 export interface ContainerStatus {
@@ -207,6 +230,24 @@ export interface Runtime {
     command: readonly string[],
     timeoutUs: number,
   ): Promise<RuntimeResult<ExecSyncResult>>;
+
+  /**
+   * Runs `command` in a running container for a user (CRI Exec, kubectl exec), its output
+   * collected. A program that cannot be started fails with reason ExecError and the runtime's
+   * message (an executable not found); a command still running after `timeoutUs` fails with
+   * DeadlineExceeded.
+   */
+  exec(
+    containerId: string,
+    command: readonly string[],
+    timeoutUs: number,
+  ): Promise<RuntimeResult<ExecResult>>;
+
+  /**
+   * What the container wrote from `cursor` on (the kubelet reads the CRI log file the runtime
+   * writes). Kept while the container exists, exited or not; NotFound after removeContainer.
+   */
+  readContainerLog(containerId: string, cursor: number): Promise<RuntimeResult<LogChunk>>;
 
   /** Subscribes to the event stream, from now on (no replay of earlier events). */
   subscribeEvents(handlers: RuntimeEventHandlers): EventSubscription;

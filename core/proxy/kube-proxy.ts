@@ -33,6 +33,8 @@ import {
 import { servicePorts, type ServicePortInfo } from './service-port.ts';
 import { SyncRunner } from './sync-runner.ts';
 
+import { conntrackState, staleConntrack, type ConntrackState } from './conntrack-cleanup.ts';
+
 export interface KubeProxyOptions extends Partial<ProxierConfig> {
   readonly nodeName: string;
   readonly nodeIP: string;
@@ -69,6 +71,8 @@ export class KubeProxy {
   private lastCleanupUs: Micros = 0;
   private rendered: string | undefined;
   private nodeLabels = '';
+  /** The UDP service ports as of the last successful sync (conntrack-cleanup.ts). */
+  private tracked: ConntrackState = new Map();
   private readonly syncPeriodUs: Micros;
 
   constructor(
@@ -226,9 +230,20 @@ export class KubeProxy {
     if (this.ports.trace.debugEnabled)
       this.ports.trace.debug('proxy.rules', { node: this.options.nodeName, rules: fullText });
     this.rendered = fullText;
+    await this.flushConntrack(conntrackState(ports, endpoints));
     if (cleanup) this.lastCleanupUs = now;
     this.needFullSync = false;
     if (full) this.lastFullSyncUs = now;
+  }
+
+  /**
+   * Deletes the conntrack entries the rules just made stale. Upstream logs a failed deletion
+   * and goes on; the entries then time out as the kernel's do.
+   */
+  private async flushConntrack(next: ConntrackState): Promise<void> {
+    for (const filter of staleConntrack(this.tracked, next))
+      await this.netfilter.deleteConntrack(filter);
+    this.tracked = next;
   }
 
   /** The changes are consumed: only a full sync can recover, after syncPeriod as upstream. */

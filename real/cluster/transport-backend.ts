@@ -3,6 +3,7 @@
  * Transport, as every component reaches it, so the front adds no second path into the server.
  */
 import { API_PROTOCOL } from '../../core/api/http-codec.ts';
+import { API_STREAM_PROTOCOL } from '../../core/api/node-stream.ts';
 import type { Address, Transport } from '../../core/ports/transport.ts';
 import type { ApiBackend } from '../http/api-front.ts';
 
@@ -13,5 +14,6 @@ export function transportBackend(transport: Transport, apiServer: Address): ApiB
   return {
     request: (req) => transport.request(API_PROTOCOL, apiServer, req, FRONT_REQUEST_TIMEOUT_US),
     watch: (req, handlers) => transport.openStream(API_PROTOCOL, apiServer, req, handlers),
+    stream: (req, handlers) => transport.openStream(API_STREAM_PROTOCOL, apiServer, req, handlers),
   };
 }

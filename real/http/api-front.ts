@@ -18,13 +18,23 @@ import { gzipSync } from 'node:zlib';
 import * as errors from '../../core/api/errors.ts';
 import type { ApiRequest, ApiResponse, WatchFrame } from '../../core/api/http.ts';
 import type { Status } from '../../core/api/status-types.ts';
+import type { StreamFrame } from '../../core/api/node-stream.ts';
 import type { CallResult, ClientStream, StreamHandlers } from '../../core/ports/transport.ts';
+import {
+  execWebSocketServer,
+  nodeStreamKind,
+  serveExecWithoutUpgrade,
+  serveLog,
+  upgradeExec,
+} from './node-streams.ts';
 import { isWatch, toApiRequest } from './translate.ts';
 
 /** Where the front sends what it receives: the API server, by whatever way the host reaches it. */
 export interface ApiBackend {
   request(req: ApiRequest): Promise<CallResult<ApiResponse>>;
   watch(req: ApiRequest, handlers: StreamHandlers<WatchFrame>): ClientStream;
+  /** pods/log and pods/exec (node-stream.ts); without it they are not found. */
+  stream?(req: ApiRequest, handlers: StreamHandlers<StreamFrame>): ClientStream;
 }
 
 export interface TlsFiles {
@@ -119,6 +129,7 @@ export function startApiFront(
   options: ApiFrontOptions = {},
 ): Promise<ApiFront> {
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const streams = backend.stream?.bind(backend);
   const openWatches = new Set<{ stop(): void }>();
 
   const serveWatch = (req: ApiRequest, res: http.ServerResponse): void => {
@@ -187,6 +198,13 @@ export function startApiFront(
         serveWatch(translated, res);
         return;
       }
+      const streamKind = nodeStreamKind(translated.path);
+      if (streams !== undefined && streamKind !== undefined) {
+        const answer = (r: ApiResponse): void => writeResponse(req, res, r);
+        if (streamKind === 'log') serveLog(streams, translated, res, answer);
+        else serveExecWithoutUpgrade(streams, translated, answer);
+        return;
+      }
       backend.request(translated).then(
         (r) => writeResponse(req, res, failedCall(r)),
         (e: unknown) => writeResponse(req, res, statusResponse(errors.internalError(String(e)))),
@@ -224,6 +242,23 @@ export function startApiFront(
     socket.end(
       `HTTP/1.1 ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
     );
+  });
+  // WebSocket upgrades: pods/exec only (node-streams.ts); anything else is refused.
+  const wss = execWebSocketServer();
+  server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+    const translated = toApiRequest(
+      { method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers },
+      Buffer.alloc(0),
+    );
+    if (
+      streams === undefined ||
+      errors.isStatus(translated) ||
+      nodeStreamKind(translated.path) !== 'exec'
+    ) {
+      socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
+    upgradeExec(wss, streams, translated, req, socket, head);
   });
   server.keepAliveTimeout = options.idleTimeoutMs ?? 60_000;
   server.requestTimeout = requestTimeoutMs;

@@ -6,6 +6,7 @@
  */
 import { parse as parseYaml } from 'yaml';
 import * as errors from '../../core/api/errors.ts';
+import { COMMAND_SEPARATOR } from '../../core/api/kinds/pod-streams.ts';
 import type { ApiRequest, HttpMethod } from '../../core/api/http.ts';
 import { PATCH_CONTENT_TYPES } from '../../core/api/http.ts';
 import type { Status } from '../../core/api/status-types.ts';
@@ -34,7 +35,8 @@ export function mediaType(contentType: string | undefined): string | undefined {
 }
 
 /**
- * The path and query of a request target; the first value of a repeated parameter wins.
+ * The path and query of a request target; the first value of a repeated parameter wins, but
+ * for `command` (pods/exec), whose values are joined with COMMAND_SEPARATOR.
  * Undefined for a target that is not a URL path or has a broken percent-encoding.
  */
 export function splitTarget(
@@ -44,6 +46,9 @@ export function splitTarget(
     const u = new URL(url, 'http://front.invalid');
     const query: Record<string, string> = {};
     for (const [k, v] of u.searchParams) if (!(k in query)) query[k] = v;
+    // exec's argv is the one repeated parameter the API reads in full.
+    const command = u.searchParams.getAll('command');
+    if (command.length > 1) query.command = command.join(COMMAND_SEPARATOR);
     return { path: decodeURIComponent(u.pathname), query };
   } catch {
     return undefined;

@@ -7,6 +7,7 @@
  * inside its node's namespace).
  */
 import type {
+  ConntrackFilter,
   Netfilter,
   NetfilterResult,
   NetfilterTable,
@@ -18,6 +19,7 @@ import { splitRuleSpec } from './rule-spec.ts';
 export const IPTABLES = 'iptables';
 export const IPTABLES_RESTORE = 'iptables-restore';
 export const IPTABLES_SAVE = 'iptables-save';
+export const CONNTRACK = 'conntrack';
 
 /** iptables' exit code when a -C finds no such rule (or a -L no such chain). */
 const NOT_FOUND_EXIT = 1;
@@ -77,12 +79,33 @@ export class HostNetfilter implements Netfilter {
     return { ok: true, value: text };
   }
 
+  /**
+   * `conntrack -D` with the filter's options, as upstream's pkg/proxy/conntrack runs it; a
+   * filter that matches nothing is not a failure (conntrack exits 1 and says "0 flow entries").
+   */
+  async deleteConntrack(filter: ConntrackFilter): Promise<NetfilterResult<number>> {
+    const args = conntrackArgs(filter);
+    const r = await this.run(CONNTRACK, args);
+    const m = /(\d+) flow entries have been deleted/.exec(r.stderr);
+    if (m !== null) return { ok: true, value: Number(m[1]) };
+    return failure(`conntrack ${args.join(' ')}`, r);
+  }
+
   private run(file: string, args: readonly string[], input?: string): Promise<CommandResult> {
     const netns = this.options.netns;
     const options = { timeoutMs: COMMAND_TIMEOUT_MS, ...(input === undefined ? {} : { input }) };
     if (netns === undefined) return runCommand(file, args, options);
     return runCommand('ip', ['netns', 'exec', netns, file, ...args], options);
   }
+}
+
+/** conntrack's arguments for a deletion: the protocol first, as --dport needs it. */
+export function conntrackArgs(f: ConntrackFilter): string[] {
+  const args = ['-D', '-p', f.protocol.toLowerCase()];
+  if (f.originalDst !== undefined) args.push('--orig-dst', f.originalDst);
+  if (f.originalDstPort !== undefined) args.push('--dport', String(f.originalDstPort));
+  if (f.dnatTo !== undefined) args.push('--dst-nat', f.dnatTo);
+  return args;
 }
 
 function failure<T>(what: string, r: CommandResult): NetfilterResult<T> {

@@ -3,8 +3,9 @@
  * bridge (real/network), not a pause container: nothing in ksim needs the sandbox to be a
  * process, and a namespace is what the pause container exists to hold open. Containers are
  * containerd containers whose tasks join that namespace, with the container's limits as cgroup
- * limits; their logs go to files under `dir` through the shim (log URI), so no client holds
- * their output pipes.
+ * limits; their output goes through containerd's binary log driver (cri-log-driver.mjs, run by
+ * the shim) into CRI-format log files under `dir`, so no client holds their output pipes and
+ * the kubelet reads stdout and stderr lines with their times (readContainerLog).
  *
  * Container state comes from containerd's event stream (one `ctr events`): a task's exit event
  * carries its exit status, an OOM event before it makes the reason OOMKilled, as containerd's
@@ -25,8 +26,10 @@ import type {
   ContainerStats,
   ContainerStatus,
   EventSubscription,
+  ExecResult,
   ExecSyncResult,
   ImageStatus,
+  LogChunk,
   Runtime,
   RuntimeConfig,
   RuntimeEvent,
@@ -39,6 +42,7 @@ import { ctrError, isNotFound, type Ctr } from '../containerd/ctr.ts';
 import { parseEventLine, type ContainerdEvent } from '../containerd/events.ts';
 import type { PodAttachment, PodNetwork } from '../network/pod-network.ts';
 import { readCgroupSample } from './cgroup-stats.ts';
+import { readCriLog } from './cri-log.ts';
 import {
   forgetContainer,
   loadPods,
@@ -449,7 +453,7 @@ export class ContainerdRuntime implements Runtime {
     }
     const startedAtUs = this.nowUs();
     const r = await this.options.ctr.run(
-      ['tasks', 'start', '--detach', '--log-uri', `file://${c.logPath}`, containerId],
+      ['tasks', 'start', '--detach', '--log-uri', logDriverUri(c.logPath), containerId],
       { timeoutMs: CTR_TIMEOUT_MS },
     );
     if (r.code !== 0) {
@@ -557,9 +561,25 @@ export class ContainerdRuntime implements Runtime {
     command: readonly string[],
     timeoutUs: number,
   ): Promise<RuntimeResult<ExecSyncResult>> {
+    const r = await this.taskExec(containerId, command, timeoutUs);
+    if (!r.ok) return r;
+    const { code, stdout, stderr } = r.value;
+    // ctr's own failures (no such task, no such binary) print `ctr: ...`; the command's don't.
+    if (code !== 0 && stderr.startsWith('ctr: ')) {
+      return fail('Unknown', ctrError({ code, stdout, stderr, timedOut: false }));
+    }
+    return ok({ exitCode: code, output: stdout + stderr });
+  }
+
+  /** `ctr tasks exec` of `command` in a running container, killed after `timeoutUs`. */
+  private async taskExec(
+    containerId: string,
+    command: readonly string[],
+    timeoutUs: number,
+  ): Promise<RuntimeResult<{ code: number; stdout: string; stderr: string }>> {
     const c = this.containers.get(containerId);
     if (c?.state !== 'running') return fail('NotFound', `container ${containerId} is not running`);
-    assert(command.length > 0, 'execSync needs a command');
+    assert(command.length > 0, 'exec needs a command');
     const execId = `exec-${randomBytes(6).toString('hex')}`;
     const timeoutMs = Math.max(1, Math.ceil(timeoutUs / 1000));
     const ctr = this.options.ctr;
@@ -576,9 +596,30 @@ export class ContainerdRuntime implements Runtime {
       await ctr.run(['tasks', 'kill', '--exec-id', execId, '--signal', 'SIGKILL', containerId]);
       return fail('DeadlineExceeded', `command "${command.join(' ')}" timed out`);
     }
-    // ctr's own failures (no such task, no such binary) print `ctr: ...`; the command's don't.
-    if (r.code !== 0 && r.stderr.startsWith('ctr: ')) return fail('Unknown', ctrError(r));
-    return ok({ exitCode: r.code, output: r.stdout + r.stderr });
+    return ok({ code: r.code, stdout: r.stdout, stderr: r.stderr });
+  }
+
+  async exec(
+    containerId: string,
+    command: readonly string[],
+    timeoutUs: number,
+  ): Promise<RuntimeResult<ExecResult>> {
+    const r = await this.taskExec(containerId, command, timeoutUs);
+    if (!r.ok) return r;
+    const { code, stdout, stderr } = r.value;
+    // runc's failure to start the program (not found, not executable): no exit code of its own.
+    if (code !== 0 && stderr.startsWith('ctr: ')) {
+      return fail('ExecError', ctrError({ code, stdout, stderr, timedOut: false }));
+    }
+    return ok({ exitCode: code, stdout, stderr });
+  }
+
+  async readContainerLog(containerId: string, cursor: number): Promise<RuntimeResult<LogChunk>> {
+    const c = this.containers.get(containerId);
+    if (c === undefined) return fail('NotFound', `container ${containerId} not found`);
+    const read = readCriLog(c.logPath, cursor);
+    const ended = c.state === 'exited' && read.lines.length === 0;
+    return ok({ lines: read.lines, cursor: read.offset, ended });
   }
 
   private save(c: ContainerRecord): void {
@@ -601,10 +642,22 @@ export class ContainerdRuntime implements Runtime {
     };
   }
 
-  /** Where a container's output goes (what `kubectl logs` will read). */
+  /** Where a container's output goes (the CRI log file `kubectl logs` reads). */
   logPath(containerId: string): string | undefined {
     return this.containers.get(containerId)?.logPath;
   }
+}
+
+/** The driver that writes a task's output as a CRI log file (cri-log-driver.mjs). */
+const LOG_DRIVER = new URL('./cri-log-driver.mjs', import.meta.url).pathname;
+
+/**
+ * The log URI of a task: containerd's binary logging, with the CRI log driver run by this
+ * node binary (`binary://<node>?<driver>=<log path>`: the shim passes the query's key and
+ * value as its arguments).
+ */
+export function logDriverUri(logPath: string): string {
+  return `binary://${process.execPath}?${encodeURIComponent(LOG_DRIVER)}=${encodeURIComponent(logPath)}`;
 }
 
 /**

@@ -6,8 +6,10 @@
  *
  * Entries expire as the kernel's do (TCP established 5 days, UDP 120 s after the last packet)
  * or when the caller closes the flow; the table holds at most `maxEntries` (nf_conntrack_max),
- * and a new flow that finds it full is dropped, as the kernel drops it.
+ * and a new flow that finds it full is dropped, as the kernel drops it. kube-proxy deletes
+ * entries that its rule changes made stale (conntrack -D), as on a real node.
  */
+import type { ConntrackFilter } from '../../core/ports/netfilter.ts';
 import type { Packet, Verdict } from './evaluate.ts';
 
 /** nf_conntrack_max on a node with a few GiB of memory. */
@@ -26,6 +28,7 @@ export interface Flow {
 }
 
 interface Entry {
+  readonly flow: Flow;
   readonly verdict: Verdict;
   expiresUs: number;
 }
@@ -60,7 +63,7 @@ export class ConnectionTable {
   insert(flow: Flow, verdict: Verdict, nowUs: number): boolean {
     if (this.entries.size >= this.maxEntries) this.expire(nowUs);
     if (this.entries.size >= this.maxEntries) return false;
-    this.entries.set(flowKey(flow), { verdict, expiresUs: nowUs + timeoutUs(flow) });
+    this.entries.set(flowKey(flow), { flow, verdict, expiresUs: nowUs + timeoutUs(flow) });
     return true;
   }
 
@@ -68,9 +71,28 @@ export class ConnectionTable {
     this.entries.delete(flowKey(flow));
   }
 
+  /** Deletes the entries `filter` matches (conntrack -D); how many there were. */
+  delete(filter: ConntrackFilter): number {
+    let n = 0;
+    for (const [k, e] of this.entries) {
+      if (!matches(e, filter)) continue;
+      this.entries.delete(k);
+      n++;
+    }
+    return n;
+  }
+
   private expire(nowUs: number): void {
     for (const [k, e] of this.entries) if (e.expiresUs <= nowUs) this.entries.delete(k);
   }
+}
+
+function matches(e: Entry, f: ConntrackFilter): boolean {
+  if (e.flow.protocol !== f.protocol.toLowerCase()) return false;
+  if (f.originalDst !== undefined && e.flow.dst !== f.originalDst) return false;
+  if (f.originalDstPort !== undefined && e.flow.dport !== f.originalDstPort) return false;
+  if (f.dnatTo === undefined) return true;
+  return e.verdict.kind === 'accept' && e.verdict.dnat && e.verdict.packet.dst === f.dnatTo;
 }
 
 function timeoutUs(flow: Flow): number {

@@ -13,6 +13,7 @@ import type { DeleteOptions, LabelSelector, ObjectMeta } from '../meta-types.ts'
 import type { ResourceInfo, Verb } from '../resources.ts';
 import type { Status } from '../status-types.ts';
 import type { Kind, KObject } from '../types.ts';
+import type { KubeletStreamRequest } from '../node-stream.ts';
 
 /**
  * One kind. Behaviour is written as methods so that a `ResourceDefinition<Pod>` is usable where
@@ -214,7 +215,7 @@ export interface UpdateStrategy<T> {
 }
 
 export type SubresourceDefinition<T> =
-  StrategySubresource<T> | ScaleSubresource<T> | ActionSubresource;
+  StrategySubresource<T> | ScaleSubresource<T> | ActionSubresource | NodeStreamSubresource<T>;
 
 /**
  * The object itself, written through an update strategy of its own (status, namespaces'
@@ -237,6 +238,33 @@ export interface ScaleSubresource<T> {
   statusReplicas(obj: T): number;
   selector(obj: T): LabelSelector | undefined;
   withSpecReplicas(obj: T, replicas: number): T;
+}
+
+/**
+ * A stream the object's node serves and the API server proxies (pods/log, pods/exec: upstream's
+ * LogREST and ExecREST with their LogLocation / ExecLocation). Requested only as a stream
+ * (node-stream.ts); a plain request is a 400.
+ */
+export interface NodeStreamSubresource<T> {
+  readonly kind: 'node-stream';
+  readonly name: string;
+  readonly verbs: readonly Verb[];
+  /** The options type discovery reports (PodLogOptions is served as the object's kind). */
+  readonly body: { readonly group: string; readonly version: string; readonly kind: string };
+  /**
+   * Verbs beyond the request's own that the requester must also be allowed (pods/exec asks
+   * `create` of a WebSocket GET, as upstream's AuthorizePodWebsocketUpgradeCreatePermission).
+   */
+  readonly alsoRequires: readonly Verb[];
+  /**
+   * Where the request goes: the node and what to ask its kubelet, `undefined` for an object on
+   * no node yet (an empty answer, as upstream's nil location), or the Status to refuse with.
+   */
+  locate(
+    obj: T,
+    query: Readonly<Record<string, string>>,
+    nowUs: number,
+  ): { readonly node: string; readonly request: KubeletStreamRequest } | undefined | Status;
 }
 
 /** A POST that acts on its object instead of storing a new one (binding, eviction). */

@@ -19,6 +19,7 @@ import {
 import type { DeletionRules, PatchField, UpdateStrategy } from './definition.ts';
 import { BINDING_SUBRESOURCE, bindPod } from './pod-binding.ts';
 import { evictPod } from './pod-eviction.ts';
+import { POD_EXEC_SUBRESOURCE, POD_LOG_SUBRESOURCE } from './pod-streams.ts';
 import { POD_TABLE } from './pod-table.ts';
 
 /**
@@ -150,6 +151,8 @@ export const POD = defineResource<Pod>({
       body: { group: 'policy', version: 'v1', kind: 'Eviction' },
       create: evictPod,
     },
+    POD_LOG_SUBRESOURCE,
+    POD_EXEC_SUBRESOURCE,
   ],
   table: POD_TABLE,
   fieldSelectors: FIELD_LABELS,

@@ -41,6 +41,10 @@ export async function serveSubresource(
       const r = await runAction(ctx, info, name, sub, body);
       return errors.isStatus(r) ? statusReply(r) : answer(r, 201, ctx);
     }
+    case 'node-stream':
+      return statusReply(
+        errors.badRequest(`${info.resource.resource}/${sub.name} must be requested as a stream`),
+      );
     default:
       return assertNever(sub, 'subresource kind');
   }

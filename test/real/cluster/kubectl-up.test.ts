@@ -3,7 +3,9 @@
  * Deployment of two busybox httpd pods and a ClusterIP Service are applied; the pods run as
  * containerd tasks with pod IPs, a connection from the node's namespace to the ClusterIP
  * reaches them through kube-proxy's iptables rules, deleting the Deployment removes the tasks,
- * and `ksim real down` leaves no process, namespace or bridge behind.
+ * `kubectl logs` reads the containers' CRI log files (-f, --previous, --tail, --timestamps,
+ * -c) and `kubectl exec` runs commands as containerd task execs, and `ksim real down` leaves
+ * no process, namespace or bridge behind.
  */
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -48,6 +50,41 @@ spec:
   ports:
   - port: 80
     targetPort: 8080
+`;
+
+const TALKERS = `apiVersion: v1
+kind: Pod
+metadata:
+  name: talker
+  labels: {app: talker}
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: app
+    image: ksim.local/busybox:1
+    command: ["sh", "-c", "echo hello; sleep 0.5; echo to-stderr >&2; sleep 0.5; echo world; exec sleep 3600"]
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: crasher
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: app
+    image: ksim.local/busybox:1
+    command: ["sh", "-c", "echo crashed at $(date +%s); sleep 2; exit 1"]
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: talker-udp
+spec:
+  selector: {app: talker}
+  ports:
+  - port: 53
+    protocol: UDP
+    targetPort: 5353
 `;
 
 interface PodList {
@@ -188,6 +225,80 @@ describe.skipIf(unavailable !== undefined)('kubectl against ksim real up (as roo
     await until('the tasks to be gone', 45_000, async () =>
       (await tasks()).length === 0 ? true : undefined,
     );
+  });
+
+  it('kubectl logs reads CRI log files, kubectl exec runs task execs, stale UDP conntrack goes', async () => {
+    const manifest = join(dir, 'talkers.yaml');
+    writeFileSync(manifest, TALKERS);
+    const applied = await kubectl('apply', '-f', manifest);
+    expect(applied.code, applied.stderr).toBe(0);
+    const logs = await until('both lines of talker', 45_000, async () => {
+      const r = await kubectl('logs', 'talker');
+      return r.code === 0 && r.stdout.includes('world') ? r.stdout : undefined;
+    });
+    // stdout and stderr interleave in the order written (apart in time: two pipes race).
+    expect(logs).toBe('hello\nto-stderr\nworld\n');
+    expect((await kubectl('logs', 'talker', '-c', 'app', '--tail', '1')).stdout).toBe('world\n');
+    const stamped = (await kubectl('logs', 'talker', '--timestamps')).stdout.trimEnd().split('\n');
+    expect(stamped).toHaveLength(3);
+    expect(stamped[0]).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z hello$/);
+    const none = await kubectl('logs', 'talker', '--previous');
+    expect(none.stderr).toContain('previous terminated container "app" in pod "talker" not found');
+
+    const hi = await kubectl('exec', 'talker', '--', 'echo', 'hi');
+    expect(hi.code, hi.stderr).toBe(0);
+    expect(hi.stdout).toBe('hi\n');
+    const three = await kubectl('exec', 'talker', '--', 'sh', '-c', 'echo oops >&2; exit 3');
+    expect(three.code).toBe(3);
+    expect(three.stderr).toContain('oops');
+    const missing = await kubectl('exec', 'talker', '--', 'no-such-program');
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain('executable file not found');
+
+    // -f on a live container streams until the client goes: read its first lines, then stop.
+    const followed = await kubectl('logs', '-f', 'talker', '--request-timeout=3s');
+    expect(followed.stdout).toBe('hello\nto-stderr\nworld\n');
+
+    const previous = await until('a previous instance of crasher', 60_000, async () => {
+      const r = await kubectl('logs', 'crasher', '--previous');
+      return r.code === 0 && r.stdout.startsWith('crashed at') ? r.stdout : undefined;
+    });
+    expect(previous).toMatch(/^crashed at \d+\n$/);
+
+    // A UDP flow to the Service's ClusterIP from the node's namespace: conntrack remembers its
+    // DNAT to the pod; once the pod (the endpoint) is gone kube-proxy deletes that entry, which
+    // otherwise would live on for nf_conntrack_udp_timeout (30 s) after the last packet.
+    const netns = config!.nodeNetns['node-1']!;
+    const clusterIP = (
+      await kubectl('get', 'service', 'talker-udp', '-o', 'jsonpath={.spec.clusterIP}')
+    ).stdout.trim();
+    const podIP = (
+      await kubectl('get', 'pod', 'talker', '-o', 'jsonpath={.status.podIP}')
+    ).stdout.trim();
+    const entries = async (): Promise<string[]> => {
+      const r = await run('ip', [
+        'netns',
+        'exec',
+        netns,
+        'conntrack',
+        '-L',
+        '-p',
+        'udp',
+        '--orig-dst',
+        clusterIP,
+      ]);
+      return r.stdout.split('\n').filter((l) => l.includes(`src=${podIP} `));
+    };
+    await until('a conntrack entry DNATed to the pod', 30_000, async () => {
+      await run('ip', ['netns', 'exec', netns, 'bash', '-c', `echo x > /dev/udp/${clusterIP}/53`]);
+      return (await entries()).length > 0 ? true : undefined;
+    });
+    const deleted = await kubectl('delete', 'pod', 'talker', 'crasher');
+    expect(deleted.code, deleted.stderr).toBe(0);
+    await until('kube-proxy to delete the stale entry', 25_000, async () =>
+      (await entries()).length === 0 ? true : undefined,
+    );
+    expect((await kubectl('delete', 'service', 'talker-udp')).code).toBe(0);
   });
 });
 

@@ -144,10 +144,19 @@ describe.skipIf(unavailable !== undefined)('the containerd runtime (as root)', (
     must(await runtime().startContainer(containerId));
     expect(await exited).toMatchObject({ state: 'exited', exitCode: 3, reason: 'Error' });
     expect(await statusOf(runtime(), containerId)).toMatchObject({ exitCode: 3, reason: 'Error' });
-    // Output goes to the container's log file (what `kubectl logs` will read).
+    // Output goes to the container's log file in CRI format (what `kubectl logs` reads).
     const log = readFileSync(fx!.runtime.logPath(containerId) ?? '', 'utf8');
-    expect(log.split('\n').sort()).toEqual(['', 'err-too', 'to-the-log']);
+    const fileLines = log.trimEnd().split('\n');
+    for (const l of fileLines) expect(l).toMatch(/^\d{4}-\d\d-\d\dT[\d:.]+Z (stdout|stderr) F /);
+    const chunk = must(await runtime().readContainerLog(containerId, 0));
+    expect(chunk.lines.map((l) => `${l.stream} ${l.text}`).sort()).toEqual([
+      'stderr err-too',
+      'stdout to-the-log',
+    ]);
+    const rest = must(await runtime().readContainerLog(containerId, chunk.cursor));
+    expect(rest).toMatchObject({ lines: [], ended: true });
     must(await runtime().removeContainer(containerId));
+    expect((await runtime().readContainerLog(containerId, 0)).ok).toBe(false);
     expect(await statusOf(runtime(), containerId)).toBeUndefined();
   });
 
@@ -197,6 +206,22 @@ describe.skipIf(unavailable !== undefined)('the containerd runtime (as root)', (
     expect((await statusOf(runtime(), containerId))?.state).toBe('running');
     const stats = must(await runtime().listContainerStats()).find((s) => s.id === containerId);
     expect(stats?.memoryWorkingSetBytes).toBeGreaterThan(0);
+  });
+
+  it('exec separates stdout and stderr, and a program not in the image is an ExecError', async () => {
+    const { containerId } = await runPod(runtime(), 'exec2', { command: ['sleep', '600'] });
+    expect(
+      must(
+        await runtime().exec(
+          containerId,
+          ['sh', '-c', 'echo out; echo err >&2; sleep 0.2; exit 5'],
+          5_000_000,
+        ),
+      ),
+    ).toEqual({ exitCode: 5, stdout: 'out\n', stderr: 'err\n' });
+    const missing = await runtime().exec(containerId, ['no-such-program'], 5_000_000);
+    expect(missing).toMatchObject({ ok: false, reason: 'ExecError' });
+    expect(!missing.ok && missing.message).toContain('executable file not found');
   });
 
   it('limits become the cgroup limits of the container (memory limit, CFS quota)', async () => {

@@ -1,0 +1,228 @@
+/**
+ * pods/log and pods/exec over HTTP, as kube-apiserver serves them to kubectl: a log is a
+ * `text/plain` chunked body that grows while a follow lasts; an exec is a WebSocket upgrade
+ * speaking the channel protocol (v5.channel.k8s.io, or v4: every binary message starts with its
+ * channel — 1 stdout, 2 stderr, 3 the error channel's Status, 4 resize from the client — and
+ * the server closes after the Status). kubectl 1.32 tries the WebSocket first and falls back to
+ * SPDY when the upgrade fails; SPDY is not served, so a refused exec answers the fallback with
+ * the refusal's Status (kubectl prints it) and an allowed one with a 400 that says so.
+ *
+ * Stdin is not carried (the port's exec has none): `kubectl exec` without `-i` works.
+ */
+import type * as http from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import * as errors from '../../core/api/errors.ts';
+import type { ApiRequest, ApiResponse } from '../../core/api/http.ts';
+import type { StreamFrame } from '../../core/api/node-stream.ts';
+import type { ClientStream, StreamHandlers } from '../../core/ports/transport.ts';
+
+/** Opens a streaming request on the API server (API_STREAM_PROTOCOL). */
+export type OpenNodeStream = (
+  req: ApiRequest,
+  handlers: StreamHandlers<StreamFrame>,
+) => ClientStream;
+
+export const EXEC_PROTOCOLS = ['v5.channel.k8s.io', 'v4.channel.k8s.io'] as const;
+
+const CHANNEL = { stdout: 1, stderr: 2, error: 3 } as const;
+
+/** Upstream's streaming subresources of pods, by the last segments of the path. */
+export function nodeStreamKind(path: string): 'log' | 'exec' | undefined {
+  const m = /^\/api\/v1\/namespaces\/[^/]+\/pods\/[^/]+\/(log|exec)$/.exec(path);
+  return m?.[1] as 'log' | 'exec' | undefined;
+}
+
+type WriteAnswer = (r: ApiResponse) => void;
+
+/** A log: the refusal as a Status, or 200 and the text as it comes. */
+export function serveLog(
+  open: OpenNodeStream,
+  req: ApiRequest,
+  res: http.ServerResponse,
+  answer: WriteAnswer,
+): void {
+  let started = false;
+  let done = false;
+  const finish = (): void => {
+    if (done) return;
+    done = true;
+    if (!started) answer(closedEarly());
+    else res.end();
+  };
+  const stream = open(req, {
+    onMessage: (frame) => {
+      if (done) return;
+      switch (frame.kind) {
+        case 'start':
+          started = true;
+          res.writeHead(200, {
+            'Content-Type': 'text/plain',
+            'Cache-Control': 'no-cache, private',
+            'Transfer-Encoding': 'chunked',
+          });
+          res.flushHeaders();
+          return;
+        case 'data':
+          res.write(frame.data);
+          return;
+        case 'error':
+          if (!started) {
+            done = true;
+            answer(frame.response);
+          }
+          return;
+        case 'end':
+          return;
+      }
+    },
+    onClose: finish,
+  });
+  res.on('close', () => {
+    done = true;
+    stream.close();
+  });
+}
+
+/** An exec that did not upgrade (SPDY, or a plain request): its refusal, or why it cannot run. */
+export function serveExecWithoutUpgrade(
+  open: OpenNodeStream,
+  req: ApiRequest,
+  answer: WriteAnswer,
+): void {
+  let done = false;
+  const stream = open(req, {
+    onMessage: (frame) => {
+      if (done) return;
+      done = true;
+      stream.close();
+      if (frame.kind === 'error') answer(frame.response);
+      else answer(statusAnswer(errors.badRequest(SPDY_UNSUPPORTED)));
+    },
+    onClose: () => {
+      if (done) return;
+      done = true;
+      answer(closedEarly());
+    },
+  });
+}
+
+const SPDY_UNSUPPORTED =
+  'exec is served over WebSocket (v5.channel.k8s.io) only; SPDY/3.1 upgrades are not supported';
+
+/**
+ * Upgrades an exec to a WebSocket once the API server accepted it; a refusal is written as an
+ * HTTP answer on the socket (kubectl then tries SPDY, gets the same refusal and prints it).
+ */
+export function upgradeExec(
+  wss: WebSocketServer,
+  open: OpenNodeStream,
+  apiReq: ApiRequest,
+  req: http.IncomingMessage,
+  socket: Duplex,
+  head: Buffer,
+): void {
+  let ws: WebSocket | undefined;
+  let refused = false;
+  const pending: StreamFrame[] = [];
+  const send = (frame: StreamFrame): void => {
+    if (ws === undefined) {
+      pending.push(frame);
+      return;
+    }
+    sendFrame(ws, frame);
+  };
+  const stream = open(apiReq, {
+    onMessage: (frame) => {
+      if (refused) return;
+      if (frame.kind === 'error' && ws === undefined) {
+        refused = true;
+        writeRawAnswer(socket, frame.response);
+        return;
+      }
+      if (frame.kind === 'start' && ws === undefined) {
+        wss.handleUpgrade(req, socket, head, (upgraded) => {
+          ws = upgraded;
+          upgraded.on('close', () => stream.close());
+          upgraded.on('error', () => stream.close());
+          for (const f of pending.splice(0)) sendFrame(upgraded, f);
+        });
+        return;
+      }
+      send(frame);
+    },
+    onClose: () => {
+      if (refused) return;
+      if (ws === undefined && pending.length === 0) {
+        writeRawAnswer(socket, closedEarly());
+        return;
+      }
+      const close = (): void => ws?.close(1000);
+      if (ws === undefined) pending.push({ kind: 'start' });
+      close();
+    },
+  });
+  socket.on('error', () => stream.close());
+}
+
+function sendFrame(ws: WebSocket, frame: StreamFrame): void {
+  switch (frame.kind) {
+    case 'data':
+      ws.send(Buffer.concat([Buffer.from([CHANNEL[frame.channel]]), Buffer.from(frame.data)]));
+      return;
+    case 'end':
+      ws.send(
+        Buffer.concat([Buffer.from([CHANNEL.error]), Buffer.from(JSON.stringify(frame.status))]),
+      );
+      ws.close(1000);
+      return;
+    case 'error': {
+      const body = JSON.stringify(frame.response.body);
+      ws.send(Buffer.concat([Buffer.from([CHANNEL.error]), Buffer.from(body)]));
+      ws.close(1000);
+      return;
+    }
+    case 'start':
+      return;
+  }
+}
+
+function statusAnswer(s: ReturnType<typeof errors.badRequest>): ApiResponse {
+  return { status: s.code ?? 500, body: s };
+}
+
+function closedEarly(): ApiResponse {
+  return statusAnswer(errors.serviceUnavailable('the API server closed the stream'));
+}
+
+const REASONS: Readonly<Record<number, string>> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  422: 'Unprocessable Entity',
+  500: 'Internal Server Error',
+  503: 'Service Unavailable',
+};
+
+/** An HTTP answer written on a socket that was not upgraded, then closed. */
+function writeRawAnswer(socket: Duplex, r: ApiResponse): void {
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const body = JSON.stringify(r.body);
+  socket.end(
+    `HTTP/1.1 ${r.status} ${REASONS[r.status] ?? 'Error'}\r\nContent-Type: application/json\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
+}
+
+/** A WebSocket server for exec upgrades: it picks the newest channel protocol the client offers. */
+export function execWebSocketServer(): WebSocketServer {
+  return new WebSocketServer({
+    noServer: true,
+    handleProtocols: (offered) => EXEC_PROTOCOLS.find((p) => offered.has(p)) ?? false,
+  });
+}
