@@ -1,9 +1,8 @@
 /**
  * The non-resource GETs every client starts with: legacy discovery (/api, /apis, /api/v1,
- * /apis/<group>, /apis/<group>/<version>), /version, the health endpoints and the OpenAPI v3
- * documents (openapi.ts), built from
- * the API server's catalog of definitions whenever it changed (upstream: k8s.io/apiserver/pkg/endpoints/discovery and
- * pkg/server/healthz).
+ * /apis/<group>, /apis/<group>/<version>), /version, the health endpoints and the OpenAPI
+ * documents (openapi.ts), built from the API server's catalog of definitions whenever it
+ * changed (upstream: k8s.io/apiserver/pkg/endpoints/discovery and pkg/server/healthz).
  *
  * Aggregated discovery (apidiscovery.k8s.io/v2) is not served: client-go's discovery client,
  * which kubectl 1.32 uses, asks for it first with plain `application/json` as the last choice
@@ -17,7 +16,7 @@ import {
   type DefinitionCatalog,
   type ResourceDefinition,
 } from '../api/kinds/index.ts';
-import { openApiDocuments } from './openapi.ts';
+import { isOpenApiPath, openApiDocument } from './openapi.ts';
 import { SERVER_VERSION } from './server-version.ts';
 
 export { SERVER_VERSION };
@@ -108,7 +107,6 @@ function buildDocuments(definitions: readonly ResourceDefinition[]): ReadonlyMap
   docs.set('/api', { kind: 'APIVersions', versions: coreVersions, serverAddressByClientCIDRs: [] });
   docs.set('/apis', { kind: 'APIGroupList', apiVersion: 'v1', groups: apiGroups });
   docs.set('/version', SERVER_VERSION);
-  for (const [path, doc] of openApiDocuments(definitions)) docs.set(path, doc);
   return docs;
 }
 
@@ -143,6 +141,10 @@ export function nonResourceResponse(
 ): ApiResponse | undefined {
   const trimmed = path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path;
   if (HEALTH_PATHS.has(trimmed)) return { status: 200, body: 'ok' };
+  if (isOpenApiPath(trimmed)) {
+    const document = openApiDocument(trimmed, catalog);
+    return document === undefined ? undefined : { status: 200, body: document };
+  }
   const doc = documentsOf(catalog).get(trimmed);
   if (aggregated.length > 0 && trimmed === '/apis') {
     const list = doc as { readonly groups: readonly ApiGroup[] };

@@ -16,9 +16,11 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import * as errors from '../../core/api/errors.ts';
+import { isOpenApiPath } from '../../core/apiserver/openapi.ts';
 import type { ApiRequest, ApiResponse, WatchFrame } from '../../core/api/http.ts';
 import type { Status } from '../../core/api/status-types.ts';
 import type { CallResult, ClientStream, StreamHandlers } from '../../core/ports/transport.ts';
+import { DocumentCache, matchesETag } from './document-cache.ts';
 import { isWatch, toApiRequest } from './translate.ts';
 
 /** Where the front sends what it receives: the API server, by whatever way the host reaches it. */
@@ -89,6 +91,36 @@ function failedCall(r: CallResult<ApiResponse>): ApiResponse {
   }
 }
 
+const acceptsGzip = (req: http.IncomingMessage): boolean =>
+  /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''));
+
+/** An OpenAPI document: encoded once, with its ETag, and a 304 for a client that has it. */
+function writeDocument(
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  body: object,
+  documents: DocumentCache,
+): void {
+  const doc = documents.of(body);
+  const headers: Record<string, string> = {
+    'Content-Type': 'application/json',
+    'Cache-Control': 'no-cache, private',
+    ETag: doc.etag,
+    Vary: 'Accept-Encoding',
+    'Audit-Id': randomUUID(),
+  };
+  if (matchesETag(req.headers['if-none-match'], doc.etag)) {
+    res.writeHead(304, headers);
+    res.end();
+    return;
+  }
+  const payload = acceptsGzip(req) ? doc.gzip() : doc.json;
+  if (payload !== doc.json) headers['Content-Encoding'] = 'gzip';
+  headers['Content-Length'] = String(payload.length);
+  res.writeHead(200, headers);
+  res.end(payload);
+}
+
 /** Writes one answer: the body as JSON (plain text for health checks), gzip if asked and large. */
 function writeResponse(req: http.IncomingMessage, res: http.ServerResponse, r: ApiResponse): void {
   const text = typeof r.body === 'string' ? r.body : JSON.stringify(r.body);
@@ -102,10 +134,7 @@ function writeResponse(req: http.IncomingMessage, res: http.ServerResponse, r: A
     headers.Warning = r.warnings.map(warningHeader);
   }
   let payload: Buffer = Buffer.from(text);
-  if (
-    payload.length >= GZIP_THRESHOLD_BYTES &&
-    /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''))
-  ) {
+  if (payload.length >= GZIP_THRESHOLD_BYTES && acceptsGzip(req)) {
     payload = gzipSync(payload);
     headers['Content-Encoding'] = 'gzip';
   }
@@ -120,6 +149,7 @@ export function startApiFront(
 ): Promise<ApiFront> {
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const openWatches = new Set<{ stop(): void }>();
+  const documents = new DocumentCache();
 
   const serveWatch = (req: ApiRequest, res: http.ServerResponse): void => {
     res.writeHead(200, {
@@ -187,8 +217,19 @@ export function startApiFront(
         serveWatch(translated, res);
         return;
       }
+      const document = translated.method === 'GET' && isOpenApiPath(translated.path);
       backend.request(translated).then(
-        (r) => writeResponse(req, res, failedCall(r)),
+        (r) => {
+          const answer = failedCall(r);
+          if (
+            document &&
+            answer.status === 200 &&
+            typeof answer.body === 'object' &&
+            answer.body !== null
+          )
+            writeDocument(req, res, answer.body, documents);
+          else writeResponse(req, res, answer);
+        },
         (e: unknown) => writeResponse(req, res, statusResponse(errors.internalError(String(e)))),
       );
     });

@@ -192,6 +192,34 @@ describe('the HTTP front', () => {
     expect(JSON.parse(plain.body.toString()).items).toHaveLength(4000);
   });
 
+  it('encodes an OpenAPI document once, with an ETag a client revalidates against (304)', async () => {
+    const doc = { openapi: '3.0.0', components: { schemas: { big: 'x'.repeat(200_000) } } };
+    const b = backend((req) =>
+      reply(
+        req.path === '/openapi/v3/api/v1'
+          ? { status: 200, body: doc }
+          : { status: 200, body: { kind: 'APIVersions' } },
+      ),
+    );
+    front = await startApiFront(b.backend);
+    const first = await call(front, 'GET', '/openapi/v3/api/v1?hash=AB', {
+      'accept-encoding': 'gzip',
+    });
+    expect(first.status).toBe(200);
+    expect(first.headers['content-encoding']).toBe('gzip');
+    expect(JSON.parse(gunzipSync(first.body).toString())).toEqual(doc);
+    const etag = first.headers.etag as string;
+    expect(etag).toMatch(/^"[0-9A-F]{32}"$/);
+    const plain = await call(front, 'GET', '/openapi/v3/api/v1');
+    expect([plain.headers.etag, JSON.parse(plain.body.toString())]).toEqual([etag, doc]);
+    const cached = await call(front, 'GET', '/openapi/v3/api/v1', { 'if-none-match': etag });
+    expect([cached.status, cached.body.length, cached.headers.etag]).toEqual([304, 0, etag]);
+    const stale = await call(front, 'GET', '/openapi/v3/api/v1', { 'if-none-match': '"OLD"' });
+    expect(stale.status).toBe(200);
+    // Only OpenAPI documents are served this way.
+    expect((await call(front, 'GET', '/api')).headers.etag).toBeUndefined();
+  });
+
   it('turns an unanswered or refused call into 504 and 503 Status answers', async () => {
     const b = backend((req) => (req.path === '/slow' ? { kind: 'timeout' } : { kind: 'refused' }));
     front = await startApiFront(b.backend);

@@ -283,11 +283,13 @@ spec:
     schema:
       openAPIV3Schema:
         type: object
+        description: A CronTab runs a command on a schedule.
         properties:
           spec:
             type: object
+            required: [cronSpec]
             properties:
-              cronSpec: {type: string}
+              cronSpec: {type: string, description: The schedule in cron format.}
               replicas: {type: integer, default: 1}
 `;
     const instance = (spec: string): string => `apiVersion: stable.example.com/v1
@@ -317,6 +319,28 @@ spec:
     expect((await ok('apply', '-f', crFile)).trim()).toBe(
       'crontab.stable.example.com/my-cron configured',
     );
+    // explain reads the CRD's schema from /openapi/v3/apis/stable.example.com/v1.
+    expect(await ok('explain', 'crontab.spec')).toBe(`GROUP:      stable.example.com
+KIND:       CronTab
+VERSION:    v1
+
+FIELD: spec <Object>
+
+
+DESCRIPTION:
+    <empty>
+FIELDS:
+  cronSpec\t<string> -required-
+    The schedule in cron format.
+
+  replicas\t<integer>
+    <no description>
+
+
+`);
+    expect(await ok('explain', 'ct')).toContain(
+      'DESCRIPTION:\n    A CronTab runs a command on a schedule.\n',
+    );
     const rows = (await ok('get', 'ct')).trim().split('\n').map(columns);
     expect(rows).toEqual([
       ['NAME', 'SPEC', 'REPLICAS'],
@@ -343,6 +367,90 @@ spec:
     );
     expect((await ok('delete', '-f', crdFile)).trim()).toBe(
       'customresourcedefinition.apiextensions.k8s.io "crontabs.stable.example.com" deleted',
+    );
+  });
+
+  it('explains built-in kinds from the OpenAPI v3 schemas', async () => {
+    const containers = await ok('explain', 'pod.spec.containers');
+    expect(containers).toMatch(
+      /^KIND: {7}Pod\nVERSION: {4}v1\n\nFIELD: containers <\[\]Container>\n\n\nDESCRIPTION:\n {4}List of containers belonging to the pod\./,
+    );
+    expect(containers).toContain(
+      '\n  name\t<string> -required-\n    Name of the container specified as a DNS_LABEL.',
+    );
+    expect(containers).toContain('\n  env\t<[]EnvVar>\n');
+    expect(containers).toContain('\n  resources\t<ResourceRequirements>\n');
+    expect(await ok('explain', 'pod.spec.containers.resources.limits')).toContain(
+      'FIELD: limits <map[string]Quantity>',
+    );
+    const rolling = await ok('explain', 'deployment.spec.strategy.rollingUpdate');
+    expect(rolling).toMatch(/^GROUP: {6}apps\nKIND: {7}Deployment\nVERSION: {4}v1\n/);
+    expect(rolling).toContain('\n  maxSurge\t<IntOrString>\n    The maximum number of pods');
+    const service = await ok('explain', 'service.spec.ports');
+    expect(service).toContain('FIELD: ports <[]ServicePort>');
+    expect(service).toContain('\n  port\t<integer> -required-\n');
+    const recursive = await ok('explain', 'service', '--recursive');
+    expect(recursive).toMatch(
+      /\n {2}spec\t<ServiceSpec>\n {4}allocateLoadBalancerNodePorts\t<boolean>\n/,
+    );
+  });
+
+  it('validates fields strictly: an unknown field is refused, or a warning with --validate=warn', async () => {
+    const manifest = `apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: strict
+  namespace: default
+  labells: {a: b}
+data: {a: "1"}
+`;
+    const file = join(cluster.home, 'strict.yaml');
+    writeFileSync(file, manifest);
+    const refused = await kubectl('apply', '--validate=strict', '-f', file);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr.trim()).toBe(
+      `Error from server (BadRequest): error when creating "${file}": strict decoding error: unknown field "metadata.labells"`,
+    );
+    const warned = await kubectl('apply', '--validate=warn', '-f', file);
+    expect([warned.code, warned.stdout, warned.stderr]).toEqual([
+      0,
+      'configmap/strict created\n',
+      'Warning: unknown field "metadata.labells"\n',
+    ]);
+  });
+
+  it('edits with an EDITOR script: the change is patched, an unknown field refused', async () => {
+    const editor = (name: string, sed: string): string => {
+      const path = join(cluster.home, name);
+      writeFileSync(path, `#!/bin/sh\nsed -i '${sed}' "$1"\n`, { mode: 0o755 });
+      return path;
+    };
+    await ok('create', 'configmap', 'edited', '--from-literal=k=before');
+    const edit = async (script: string): Promise<Result> => {
+      try {
+        const r = await run(KUBECTL, ['edit', 'configmap', 'edited'], {
+          env: {
+            PATH: process.env.PATH ?? '',
+            HOME: cluster.home,
+            KUBECONFIG: cluster.kubeconfig,
+            EDITOR: script,
+          },
+          timeout: 60_000,
+        });
+        return { code: 0, stdout: r.stdout, stderr: r.stderr };
+      } catch (e) {
+        const err = e as { code?: number; stdout?: string; stderr?: string };
+        return { code: err.code ?? -1, stdout: err.stdout ?? '', stderr: err.stderr ?? '' };
+      }
+    };
+    expect((await edit(editor('change.sh', 's/k: before/k: after/'))).stdout).toBe(
+      'configmap/edited edited\n',
+    );
+    expect(await ok('get', 'configmap', 'edited', '-o', 'jsonpath={.data.k}')).toBe('after');
+    const bogus = await edit(editor('bogus.sh', 's/^data:/bogus: 1\\ndata:/'));
+    expect(bogus.code).toBe(1);
+    expect(bogus.stderr).toContain(
+      'error: configmaps "edited" could not be patched: strict decoding error: unknown field "bogus"',
     );
   });
 
