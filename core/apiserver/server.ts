@@ -251,12 +251,13 @@ export class ApiServer {
   private async serve(req: ApiRequest, user: UserInfo): Promise<ApiResponse> {
     const query = req.query ?? {};
     if (req.method === 'GET') {
-      const document = nonResourceResponse(req.path, this.catalog, this.aggregator.groups());
-      if (document !== undefined) {
-        return negotiate(req.accept, false)?.kind === 'json'
-          ? document
-          : statusReply(errors.notAcceptable(['application/json']));
-      }
+      const groups = this.aggregator.groups();
+      const remote =
+        groups.length > 0 && req.path === '/apis'
+          ? await this.aggregator.resourceLists()
+          : undefined;
+      const document = nonResourceResponse(req.path, this.catalog, groups, req.accept, remote);
+      if (document !== undefined) return document;
     }
     const aggregated = this.aggregator.find(req.path);
     if (aggregated !== undefined) return this.aggregator.proxy(aggregated, req);

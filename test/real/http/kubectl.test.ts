@@ -106,6 +106,22 @@ describe.skipIf(!existsSync(KUBECTL))('kubectl 1.32 against ksim serve', () => {
     expect(rows).toContainEqual(['pods', 'po', 'v1', 'true', 'Pod']);
     expect(rows).toContainEqual(['deployments', 'deploy', 'apps/v1', 'true', 'Deployment']);
     expect(rows).toContainEqual(['nodes', 'no', 'v1', 'false', 'Node']);
+    // Aggregated discovery: the whole API in two requests, the metrics group included.
+    const traced = await kubectl(
+      'api-resources',
+      '--cache-dir',
+      join(cluster.home, 'fresh'),
+      '-v=6',
+    );
+    expect(traced.code).toBe(0);
+    const gets = [...traced.stderr.matchAll(/GET https:\/\/[^/]+(\/[^? ]*)/g)].map((m) => m[1]);
+    expect(gets).toEqual(['/api', '/apis']);
+    expect(traced.stdout.split('\n').map(columns)).toContainEqual([
+      'nodes',
+      'metrics.k8s.io/v1beta1',
+      'false',
+      'NodeMetrics',
+    ]);
     const versions = (await ok('api-versions')).trim().split('\n');
     expect(versions).toEqual(
       expect.arrayContaining(['v1', 'apps/v1', 'batch/v1', 'rbac.authorization.k8s.io/v1']),
