@@ -62,6 +62,7 @@ import { parseIncludeObject, present, presentFrame, type Presentation } from './
 import { QuotaCache } from './admission/plugins/resource-quota-cache.ts';
 import type { AggregatedApi } from '../api/aggregation.ts';
 import { FRONT_PROXY_USER } from '../api/aggregation.ts';
+import { aggregatedAccepted } from './aggregated-discovery.ts';
 import { Aggregator } from './aggregator.ts';
 import { issueClientCredential } from './authn/client-credential.ts';
 
@@ -253,7 +254,7 @@ export class ApiServer {
     if (req.method === 'GET') {
       const groups = this.aggregator.groups();
       const remote =
-        groups.length > 0 && req.path === '/apis'
+        groups.length > 0 && req.path === '/apis' && aggregatedAccepted(req.accept) !== undefined
           ? await this.aggregator.resourceLists()
           : undefined;
       const document = nonResourceResponse(req.path, this.catalog, groups, req.accept, remote);
