@@ -14,12 +14,14 @@ import * as http from 'node:http';
 import * as https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
+import type { TLSSocket } from 'node:tls';
 import { gzipSync } from 'node:zlib';
 import * as errors from '../../core/api/errors.ts';
 import { isOpenApiPath } from '../../core/apiserver/openapi.ts';
 import type { ApiRequest, ApiResponse, WatchFrame } from '../../core/api/http.ts';
 import type { Status } from '../../core/api/status-types.ts';
 import type { CallResult, ClientStream, StreamHandlers } from '../../core/ports/transport.ts';
+import { ClientCertificates, type CertificateCredential } from './client-certificates.ts';
 import { DocumentCache, matchesETag } from './document-cache.ts';
 import { isWatch, toApiRequest } from './translate.ts';
 
@@ -32,6 +34,11 @@ export interface ApiBackend {
 export interface TlsFiles {
   readonly key: string;
   readonly cert: string;
+  /**
+   * Client certificates signed by `clientCA` (PEM) authenticate as their subject, through
+   * `credential` (client-certificates.ts); clients without one use bearer tokens.
+   */
+  readonly clientAuth?: { readonly clientCA: string; readonly credential: CertificateCredential };
 }
 
 export interface ApiFrontOptions {
@@ -150,6 +157,9 @@ export function startApiFront(
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const openWatches = new Set<{ stop(): void }>();
   const documents = new DocumentCache();
+  const clientAuth = options.tls?.clientAuth;
+  const certificates =
+    clientAuth === undefined ? undefined : new ClientCertificates(clientAuth.credential);
 
   const serveWatch = (req: ApiRequest, res: http.ServerResponse): void => {
     res.writeHead(200, {
@@ -205,10 +215,14 @@ export function startApiFront(
     });
     req.on('end', () => {
       if (refused) return;
-      const translated = toApiRequest(
+      const parsed = toApiRequest(
         { method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers },
         Buffer.concat(chunks),
       );
+      const translated =
+        certificates === undefined || errors.isStatus(parsed)
+          ? parsed
+          : certificates.authenticate(req.socket as TLSSocket, parsed);
       if (errors.isStatus(translated)) {
         writeResponse(req, res, statusResponse(translated));
         return;
@@ -247,7 +261,16 @@ export function startApiFront(
     options.tls === undefined
       ? http.createServer(serverOptions, handle)
       : https.createServer(
-          { ...serverOptions, key: options.tls.key, cert: options.tls.cert },
+          {
+            ...serverOptions,
+            key: options.tls.key,
+            cert: options.tls.cert,
+            // Ask for a certificate, but take clients without one (tokens) or with one that
+            // does not verify (then a token or a 401): the handler decides, as upstream's does.
+            ...(clientAuth === undefined
+              ? {}
+              : { ca: clientAuth.clientCA, requestCert: true, rejectUnauthorized: false }),
+          },
           handle,
         );
   // A request node could not parse, or one past its timeouts: a Status answer, then close.

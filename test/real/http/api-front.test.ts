@@ -1,9 +1,15 @@
 import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { gunzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ApiRequest, ApiResponse, WatchFrame } from '../../../core/api/http.ts';
 import type { CallResult, StreamHandlers } from '../../../core/ports/transport.ts';
 import { startApiFront, type ApiBackend, type ApiFront } from '../../../real/http/api-front.ts';
+import {
+  makeServingCertificates,
+  signClientCertificate,
+  type ClientCertificate,
+} from '../../../real/http/certificates.ts';
 
 interface Reply {
   readonly status: number;
@@ -279,5 +285,51 @@ describe('the HTTP front', () => {
     gone.destroy();
     while (b.watches[1]?.closed !== true) await new Promise((r) => setTimeout(r, 5));
     expect(front.watches).toBe(0);
+  });
+
+  it('authenticates a client certificate its CA signed as CN and O, and refuses another with 401', async () => {
+    const pki = makeServingCertificates();
+    const b = backend(() => reply({ status: 200, body: { kind: 'Status' } }));
+    front = await startApiFront(b.backend, {
+      tls: {
+        ...pki,
+        clientAuth: {
+          clientCA: pki.ca,
+          credential: (s) => `Bearer as:${s.user}:${s.groups.join('+')}`,
+        },
+      },
+    });
+    const url = front.url;
+    const get = (client?: ClientCertificate, token?: string): Promise<number> =>
+      new Promise((resolve, reject) => {
+        const req = httpsRequest(
+          `${url}/api`,
+          {
+            ca: pki.ca,
+            ...(client ?? {}),
+            headers: token === undefined ? {} : { authorization: `Bearer ${token}` },
+          },
+          (res) => {
+            res.resume();
+            res.on('end', () => resolve(res.statusCode ?? 0));
+          },
+        );
+        req.on('error', reject);
+        req.end();
+      });
+    const signed = signClientCertificate(pki, { user: 'ann', groups: ['dev', 'ops'] });
+    expect(await get(signed, 'ignored')).toBe(200);
+    expect(b.seen.at(-1)?.authorization).toBe('Bearer as:ann:dev+ops');
+    // No certificate: the token goes through as it came.
+    expect(await get(undefined, 'tok')).toBe(200);
+    expect(b.seen.at(-1)?.authorization).toBe('Bearer tok');
+    // A certificate another CA signed authenticates nobody: 401 without a token, the token
+    // with one (upstream's union authenticator).
+    const rogue = signClientCertificate(makeServingCertificates(), { user: 'ann', groups: [] });
+    const seen = b.seen.length;
+    expect(await get(rogue)).toBe(401);
+    expect(b.seen.length).toBe(seen);
+    expect(await get(rogue, 'tok')).toBe(200);
+    expect(b.seen.at(-1)?.authorization).toBe('Bearer tok');
   });
 });

@@ -3,7 +3,7 @@
  * printing, the output formats, client-side and server-side apply, the patch types, watch, access
  * reviews and the typed clients' protobuf bodies. Each case asserts what kubectl prints.
  */
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +11,8 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { issueClientCredential } from '../../../core/apiserver/authn/client-credential.ts';
 import { SIM_SIGNER } from '../../../sim/signer.ts';
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
+import { makeServingCertificates, signClientCertificate } from '../../../real/http/certificates.ts';
 import { serve, type ServedCluster } from './serve-process.ts';
 
 const KUBECTL = '/usr/bin/kubectl';
@@ -572,12 +574,55 @@ data: {a: "1"}
   it('answers auth can-i: yes for the admin, no for a user without roles', async () => {
     const yes = await kubectl('auth', 'can-i', 'create', 'pods');
     expect([yes.code, yes.stdout]).toEqual([0, 'yes\n']);
+    // A bearer token (a kubeconfig without the admin's certificate, which would win).
     const token = issueClientCredential(SIM_SIGNER, { user: 'jane', groups: [] });
-    const no = await kubectl('--token', token, 'auth', 'can-i', 'create', 'pods');
+    const jane = kubeconfigAs('jane', { token });
+    const no = await kubectl('--kubeconfig', jane, 'auth', 'can-i', 'create', 'pods');
     expect([no.code, no.stdout]).toEqual([1, 'no\n']);
-    const denied = await kubectl('--token', token, 'get', 'pods');
+    const denied = await kubectl('--kubeconfig', jane, 'get', 'pods');
     expect(denied.stderr).toContain('User "jane" cannot list resource "pods"');
-    const forged = await kubectl('--token', 'not-a-token', 'get', 'pods');
-    expect(forged.stderr).toContain('You must be logged in to the server');
+    const forged = kubeconfigAs('forged', { token: 'not-a-token' });
+    expect((await kubectl('--kubeconfig', forged, 'get', 'pods')).stderr).toContain(
+      'You must be logged in to the server',
+    );
+  });
+
+  it('authenticates the kubeconfig by its client certificate, and refuses one the CA did not sign', async () => {
+    const config = parseYaml(readFileSync(cluster.kubeconfig, 'utf8')) as {
+      users: { user: Record<string, string> }[];
+    };
+    expect(Object.keys(config.users[0]?.user ?? {}).sort()).toEqual([
+      'client-certificate-data',
+      'client-key-data',
+    ]);
+    const cert = Buffer.from(config.users[0]?.user['client-certificate-data'] ?? '', 'base64');
+    const subject = execFileSync('openssl', ['x509', '-noout', '-subject', '-nameopt', 'RFC2253'], {
+      input: cert,
+    });
+    expect(subject.toString().trim()).toBe('subject=O=system:masters,CN=kubernetes-admin');
+    // The same subject from a CA of its own: not the front's, so nobody.
+    const other = makeServingCertificates();
+    const rogue = signClientCertificate(other, {
+      user: 'kubernetes-admin',
+      groups: ['system:masters'],
+    });
+    const base64 = (pem: string): string => Buffer.from(pem).toString('base64');
+    const unsigned = kubeconfigAs('rogue', {
+      'client-certificate-data': base64(rogue.cert),
+      'client-key-data': base64(rogue.key),
+    });
+    const refused = await kubectl('--kubeconfig', unsigned, 'get', 'pods');
+    expect(refused.code).toBe(1);
+    expect(refused.stderr.trim()).toBe('error: You must be logged in to the server (Unauthorized)');
   });
 });
+
+/** A kubeconfig of the served cluster with `user` as its only user, in the test's directory. */
+function kubeconfigAs(name: string, user: Record<string, string>): string {
+  const config = parseYaml(readFileSync(cluster.kubeconfig, 'utf8')) as {
+    users: { name: string; user: Record<string, string> }[];
+  };
+  const path = join(cluster.home, `${name}.kubeconfig`);
+  writeFileSync(path, stringifyYaml({ ...config, users: [{ name: 'ksim-admin', user }] }));
+  return path;
+}
