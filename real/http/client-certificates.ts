@@ -26,8 +26,19 @@ const MAX_REMEMBERED = 1024;
 const names = (v: string | string[] | undefined): string[] =>
   v === undefined ? [] : Array.isArray(v) ? v : [v];
 
+/** What a connection's certificate authenticates: nothing to add, its credential, or nobody. */
+type Outcome =
+  | { readonly kind: 'none' }
+  | { readonly kind: 'as'; readonly authorization: string }
+  | { readonly kind: 'nobody' };
+
+const NONE: Outcome = { kind: 'none' };
+const NOBODY: Outcome = { kind: 'nobody' };
+
 export class ClientCertificates {
   private readonly remembered = new Map<string, string>();
+  /** A connection's certificate does not change: each is read once, not per request. */
+  private readonly connections = new WeakMap<TLSSocket, Outcome>();
 
   constructor(private readonly credential: CertificateCredential) {}
 
@@ -36,20 +47,33 @@ export class ClientCertificates {
    * credential of a verified certificate, as it was without a certificate, or a 401.
    */
   authenticate(socket: TLSSocket, req: ApiRequest): ApiRequest | Status {
-    const peer: PeerCertificate | undefined = socket.getPeerCertificate();
-    if (peer === undefined || Object.keys(peer).length === 0) return req;
-    if (!socket.authorized) {
-      if (req.authorization !== undefined) return req;
-      return errors.unauthorized();
+    let outcome = this.connections.get(socket);
+    if (outcome === undefined) {
+      outcome = this.outcome(socket);
+      this.connections.set(socket, outcome);
     }
+    switch (outcome.kind) {
+      case 'none':
+        return req;
+      case 'as':
+        return { ...req, authorization: outcome.authorization };
+      case 'nobody':
+        return req.authorization === undefined ? errors.unauthorized() : req;
+    }
+  }
+
+  private outcome(socket: TLSSocket): Outcome {
+    const peer: PeerCertificate | undefined = socket.getPeerCertificate();
+    if (peer === undefined || Object.keys(peer).length === 0) return NONE;
+    if (!socket.authorized) return NOBODY;
     let authorization = this.remembered.get(peer.fingerprint256);
     if (authorization === undefined) {
       const [user] = names(peer.subject.CN);
-      if (user === undefined || user === '') return errors.unauthorized();
+      if (user === undefined || user === '') return NOBODY;
       authorization = this.credential({ user, groups: names(peer.subject.O) });
       if (this.remembered.size >= MAX_REMEMBERED) this.remembered.clear();
       this.remembered.set(peer.fingerprint256, authorization);
     }
-    return { ...req, authorization };
+    return { kind: 'as', authorization };
   }
 }
