@@ -52,6 +52,24 @@ export class Aggregator {
     }));
   }
 
+  /**
+   * Each aggregated group version's discovery document (its APIResourceList), asked of its
+   * server once and kept (upstream's discovery manager keeps them fresh; these APIs do not
+   * change while they run); undefined while one does not answer, so /apis stays legacy.
+   */
+  async resourceLists(): Promise<ReadonlyMap<string, unknown> | undefined> {
+    for (const a of this.apis) {
+      const gv = `${a.group}/${a.version}`;
+      if (this.discovered.has(gv)) continue;
+      const r = await this.proxy(a, { kind: 'http', method: 'GET', path: `/apis/${gv}` });
+      if (r.status !== 200) return undefined;
+      this.discovered.set(gv, r.body);
+    }
+    return this.discovered;
+  }
+
+  private readonly discovered = new Map<string, unknown>();
+
   async proxy(api: AggregatedApi, req: ApiRequest): Promise<ApiResponse> {
     const { authorization: _user, rawBody: _raw, ...rest } = req;
     const forwarded: ApiRequest = {

@@ -1,15 +1,14 @@
 /**
  * The non-resource GETs every client starts with: legacy discovery (/api, /apis, /api/v1,
- * /apis/<group>, /apis/<group>/<version>), /version, the health endpoints and the OpenAPI v3
- * documents (openapi.ts), built from
- * the API server's catalog of definitions whenever it changed (upstream: k8s.io/apiserver/pkg/endpoints/discovery and
- * pkg/server/healthz).
+ * /apis/<group>, /apis/<group>/<version>), /version, the health endpoints and the OpenAPI
+ * documents (openapi.ts), built from the API server's catalog of definitions whenever it
+ * changed (upstream: k8s.io/apiserver/pkg/endpoints/discovery and pkg/server/healthz).
  *
- * Aggregated discovery (apidiscovery.k8s.io/v2) is not served: client-go's discovery client,
- * which kubectl 1.32 uses, asks for it first with plain `application/json` as the last choice
- * of its Accept header, and reads the answer as the legacy documents whenever its Content-Type
- * is not the aggregated one (discovery_client.go, downloadLegacy / downloadAPIs). Serving the
- * legacy form only costs a client one request per group version.
+ * /api and /apis answer in the aggregated form (aggregated-discovery.ts) when the Accept header
+ * asks for it first, as client-go's does. The aggregated groups' resources are known to their
+ * servers only: /apis includes them once each has answered its discovery (`remote`) and stays
+ * legacy until then, since a version listed without its resources would be "stale" to
+ * client-go, which would report the group as failed.
  */
 import type { ApiResponse } from '../api/http.ts';
 import {
@@ -17,7 +16,16 @@ import {
   type DefinitionCatalog,
   type ResourceDefinition,
 } from '../api/kinds/index.ts';
-import { openApiDocuments } from './openapi.ts';
+import * as errors from '../api/errors.ts';
+import {
+  aggregatedAccepted,
+  aggregatedDiscovery,
+  aggregatedMediaType,
+  remoteGroupDiscovery,
+  type DiscoveryVersion,
+} from './aggregated-discovery.ts';
+import { negotiate } from './media-types.ts';
+import { isOpenApiPath, openApiDocument } from './openapi.ts';
 import { SERVER_VERSION } from './server-version.ts';
 
 export { SERVER_VERSION };
@@ -105,13 +113,28 @@ function buildDocuments(definitions: readonly ResourceDefinition[]): ReadonlyMap
   }));
   for (const g of apiGroups)
     docs.set(`/apis/${g.name}`, { kind: 'APIGroup', apiVersion: 'v1', ...g });
+  const core = new Map<string, Map<string, readonly ResourceDefinition[]>>();
+  const named = new Map<string, Map<string, readonly ResourceDefinition[]>>();
+  for (const defs of byGroupVersion.values()) {
+    const { group, version } = (defs[0] as ResourceDefinition).resource;
+    const into = group === '' ? core : named;
+    const versions = into.get(group) ?? new Map<string, readonly ResourceDefinition[]>();
+    versions.set(version, defs);
+    into.set(group, versions);
+  }
+  for (const v of ['v2', 'v2beta1'] as const) {
+    docs.set(aggregatedKey('/api', v), aggregatedDiscovery(core, v));
+    docs.set(aggregatedKey('/apis', v), aggregatedDiscovery(named, v));
+  }
   const coreVersions = [...byGroupVersion.keys()].filter((v) => !v.includes('/'));
   docs.set('/api', { kind: 'APIVersions', versions: coreVersions, serverAddressByClientCIDRs: [] });
   docs.set('/apis', { kind: 'APIGroupList', apiVersion: 'v1', groups: apiGroups });
   docs.set('/version', SERVER_VERSION);
-  for (const [path, doc] of openApiDocuments(definitions)) docs.set(path, doc);
   return docs;
 }
+
+/** Where the documents hold the aggregated form of /api or /apis. */
+const aggregatedKey = (path: string, v: DiscoveryVersion): string => `${path}#${v}`;
 
 /**
  * The documents of each catalog as of its generation: rebuilt on the first request after the
@@ -135,15 +158,53 @@ function documentsOf(catalog: DefinitionCatalog): ReadonlyMap<string, unknown> {
  * The answer to a non-resource GET, or undefined when the path names resources. `aggregated`
  * are the groups other processes serve: /apis lists them after the built-in ones (as
  * kube-aggregator merges APIService groups) and /apis/<group> describes each; their group
- * versions' documents come from their servers.
+ * versions' documents come from their servers. `accept` picks the aggregated or legacy form of
+ * /api and /apis; a client that takes neither JSON form gets a 406.
  */
 export function nonResourceResponse(
   path: string,
   catalog: DefinitionCatalog = BUILTIN_CATALOG,
   aggregated: readonly ApiGroup[] = [],
+  accept?: string,
+  remote?: ReadonlyMap<string, unknown>,
 ): ApiResponse | undefined {
   const trimmed = path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path;
+  const wanted = aggregatedAccepted(accept);
+  if (wanted !== undefined && (trimmed === '/api' || trimmed === '/apis')) {
+    let body = documentsOf(catalog).get(aggregatedKey(trimmed, wanted));
+    if (trimmed === '/apis' && aggregated.length > 0) {
+      body = remote === undefined ? undefined : withRemoteGroups(body, aggregated, remote);
+    }
+    if (body !== undefined) {
+      return { status: 200, body, headers: { 'Content-Type': aggregatedMediaType(wanted) } };
+    }
+  }
+  const legacy = legacyResponse(trimmed, catalog, aggregated);
+  if (legacy === undefined || negotiate(accept, false)?.kind === 'json') return legacy;
+  const refused = errors.notAcceptable(['application/json']);
+  return { status: refused.code ?? 406, body: refused };
+}
+
+/** The aggregated /apis with the aggregated groups after the built-in ones, as the legacy list. */
+function withRemoteGroups(
+  list: unknown,
+  aggregated: readonly ApiGroup[],
+  remote: ReadonlyMap<string, unknown>,
+): unknown {
+  const l = list as { readonly items: readonly unknown[] };
+  return { ...l, items: [...l.items, ...aggregated.map((g) => remoteGroupDiscovery(g, remote))] };
+}
+
+function legacyResponse(
+  trimmed: string,
+  catalog: DefinitionCatalog,
+  aggregated: readonly ApiGroup[],
+): ApiResponse | undefined {
   if (HEALTH_PATHS.has(trimmed)) return { status: 200, body: 'ok' };
+  if (isOpenApiPath(trimmed)) {
+    const document = openApiDocument(trimmed, catalog);
+    return document === undefined ? undefined : { status: 200, body: document };
+  }
   const doc = documentsOf(catalog).get(trimmed);
   if (aggregated.length > 0 && trimmed === '/apis') {
     const list = doc as { readonly groups: readonly ApiGroup[] };

@@ -64,6 +64,7 @@ import { parseIncludeObject, present, presentFrame, type Presentation } from './
 import { QuotaCache } from './admission/plugins/resource-quota-cache.ts';
 import type { AggregatedApi } from '../api/aggregation.ts';
 import { FRONT_PROXY_USER } from '../api/aggregation.ts';
+import { aggregatedAccepted } from './aggregated-discovery.ts';
 import { Aggregator } from './aggregator.ts';
 import { issueClientCredential } from './authn/client-credential.ts';
 import { API_STREAM_PROTOCOL } from '../api/node-stream.ts';
@@ -277,12 +278,13 @@ export class ApiServer {
   private async serve(req: ApiRequest, user: UserInfo): Promise<ApiResponse> {
     const query = req.query ?? {};
     if (req.method === 'GET') {
-      const document = nonResourceResponse(req.path, this.catalog, this.aggregator.groups());
-      if (document !== undefined) {
-        return negotiate(req.accept, false)?.kind === 'json'
-          ? document
-          : statusReply(errors.notAcceptable(['application/json']));
-      }
+      const groups = this.aggregator.groups();
+      const remote =
+        groups.length > 0 && req.path === '/apis' && aggregatedAccepted(req.accept) !== undefined
+          ? await this.aggregator.resourceLists()
+          : undefined;
+      const document = nonResourceResponse(req.path, this.catalog, groups, req.accept, remote);
+      if (document !== undefined) return document;
     }
     const aggregated = this.aggregator.find(req.path);
     if (aggregated !== undefined) return this.aggregator.proxy(aggregated, req);

@@ -14,8 +14,10 @@ import * as http from 'node:http';
 import * as https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
+import type { TLSSocket } from 'node:tls';
 import { gzipSync } from 'node:zlib';
 import * as errors from '../../core/api/errors.ts';
+import { isOpenApiPath } from '../../core/apiserver/openapi.ts';
 import type { ApiRequest, ApiResponse, WatchFrame } from '../../core/api/http.ts';
 import type { Status } from '../../core/api/status-types.ts';
 import type { StreamFrame } from '../../core/api/node-stream.ts';
@@ -27,6 +29,8 @@ import {
   serveLog,
   upgradeExec,
 } from './node-streams.ts';
+import { ClientCertificates, type CertificateCredential } from './client-certificates.ts';
+import { DocumentCache, matchesETag } from './document-cache.ts';
 import { isWatch, toApiRequest } from './translate.ts';
 
 /** Where the front sends what it receives: the API server, by whatever way the host reaches it. */
@@ -40,6 +44,11 @@ export interface ApiBackend {
 export interface TlsFiles {
   readonly key: string;
   readonly cert: string;
+  /**
+   * Client certificates signed by `clientCA` (PEM) authenticate as their subject, through
+   * `credential` (client-certificates.ts); clients without one use bearer tokens.
+   */
+  readonly clientAuth?: { readonly clientCA: string; readonly credential: CertificateCredential };
 }
 
 export interface ApiFrontOptions {
@@ -99,6 +108,36 @@ function failedCall(r: CallResult<ApiResponse>): ApiResponse {
   }
 }
 
+const acceptsGzip = (req: http.IncomingMessage): boolean =>
+  /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''));
+
+/** An OpenAPI document: encoded once, with its ETag, and a 304 for a client that has it. */
+function writeDocument(
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  body: object,
+  documents: DocumentCache,
+): void {
+  const doc = documents.of(body);
+  const headers: Record<string, string> = {
+    'Content-Type': 'application/json',
+    'Cache-Control': 'no-cache, private',
+    ETag: doc.etag,
+    Vary: 'Accept-Encoding',
+    'Audit-Id': randomUUID(),
+  };
+  if (matchesETag(req.headers['if-none-match'], doc.etag)) {
+    res.writeHead(304, headers);
+    res.end();
+    return;
+  }
+  const payload = acceptsGzip(req) ? doc.gzip() : doc.json;
+  if (payload !== doc.json) headers['Content-Encoding'] = 'gzip';
+  headers['Content-Length'] = String(payload.length);
+  res.writeHead(200, headers);
+  res.end(payload);
+}
+
 /** Writes one answer: the body as JSON (plain text for health checks), gzip if asked and large. */
 function writeResponse(req: http.IncomingMessage, res: http.ServerResponse, r: ApiResponse): void {
   const text = typeof r.body === 'string' ? r.body : JSON.stringify(r.body);
@@ -112,10 +151,7 @@ function writeResponse(req: http.IncomingMessage, res: http.ServerResponse, r: A
     headers.Warning = r.warnings.map(warningHeader);
   }
   let payload: Buffer = Buffer.from(text);
-  if (
-    payload.length >= GZIP_THRESHOLD_BYTES &&
-    /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''))
-  ) {
+  if (payload.length >= GZIP_THRESHOLD_BYTES && acceptsGzip(req)) {
     payload = gzipSync(payload);
     headers['Content-Encoding'] = 'gzip';
   }
@@ -131,6 +167,10 @@ export function startApiFront(
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const streams = backend.stream?.bind(backend);
   const openWatches = new Set<{ stop(): void }>();
+  const documents = new DocumentCache();
+  const clientAuth = options.tls?.clientAuth;
+  const certificates =
+    clientAuth === undefined ? undefined : new ClientCertificates(clientAuth.credential);
 
   const serveWatch = (req: ApiRequest, res: http.ServerResponse): void => {
     res.writeHead(200, {
@@ -186,10 +226,14 @@ export function startApiFront(
     });
     req.on('end', () => {
       if (refused) return;
-      const translated = toApiRequest(
+      const parsed = toApiRequest(
         { method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers },
         Buffer.concat(chunks),
       );
+      const translated =
+        certificates === undefined || errors.isStatus(parsed)
+          ? parsed
+          : certificates.authenticate(req.socket as TLSSocket, parsed);
       if (errors.isStatus(translated)) {
         writeResponse(req, res, statusResponse(translated));
         return;
@@ -205,8 +249,19 @@ export function startApiFront(
         else serveExecWithoutUpgrade(streams, translated, answer);
         return;
       }
+      const document = translated.method === 'GET' && isOpenApiPath(translated.path);
       backend.request(translated).then(
-        (r) => writeResponse(req, res, failedCall(r)),
+        (r) => {
+          const answer = failedCall(r);
+          if (
+            document &&
+            answer.status === 200 &&
+            typeof answer.body === 'object' &&
+            answer.body !== null
+          )
+            writeDocument(req, res, answer.body, documents);
+          else writeResponse(req, res, answer);
+        },
         (e: unknown) => writeResponse(req, res, statusResponse(errors.internalError(String(e)))),
       );
     });
@@ -224,7 +279,16 @@ export function startApiFront(
     options.tls === undefined
       ? http.createServer(serverOptions, handle)
       : https.createServer(
-          { ...serverOptions, key: options.tls.key, cert: options.tls.cert },
+          {
+            ...serverOptions,
+            key: options.tls.key,
+            cert: options.tls.cert,
+            // Ask for a certificate, but take clients without one (tokens) or with one that
+            // does not verify (then a token or a 401): the handler decides, as upstream's does.
+            ...(clientAuth === undefined
+              ? {}
+              : { ca: clientAuth.clientCA, requestCert: true, rejectUnauthorized: false }),
+          },
           handle,
         );
   // A request node could not parse, or one past its timeouts: a Status answer, then close.
@@ -246,10 +310,19 @@ export function startApiFront(
   // WebSocket upgrades: pods/exec only (node-streams.ts); anything else is refused.
   const wss = execWebSocketServer();
   server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
-    const translated = toApiRequest(
+    const parsed = toApiRequest(
       { method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers },
       Buffer.alloc(0),
     );
+    // The same authentication as any request: a client certificate maps to its credential.
+    const translated =
+      certificates === undefined || errors.isStatus(parsed)
+        ? parsed
+        : certificates.authenticate(req.socket as TLSSocket, parsed);
+    if (errors.isStatus(translated) && translated.code === 401) {
+      socket.end('HTTP/1.1 401 Unauthorized\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
     if (
       streams === undefined ||
       errors.isStatus(translated) ||

@@ -1,7 +1,9 @@
 /**
  * A certificate authority and a server certificate for the HTTP front, made at start with the
  * `openssl` command (no hand-written crypto). client-go sends bearer tokens only over TLS, so
- * kubectl needs HTTPS; the kubeconfig carries the CA so it verifies the server.
+ * kubectl needs HTTPS; the kubeconfig carries the CA so it verifies the server. The same CA
+ * signs client certificates (upstream's --client-ca-file): the subject's CN is the user and
+ * each O a group, as the x509 authenticator reads them.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -15,18 +17,82 @@ export interface ServingCertificates {
   readonly cert: string;
   /** PEM: the server's private key. */
   readonly key: string;
+  /** PEM: the CA's private key, which signs client certificates. */
+  readonly caKey: string;
+}
+
+/** A client certificate and its key (PEM). */
+export interface ClientCertificate {
+  readonly cert: string;
+  readonly key: string;
+}
+
+/** What a client certificate names: CN the user, each O a group. */
+export interface CertificateSubject {
+  readonly user: string;
+  readonly groups: readonly string[];
 }
 
 const VALID_DAYS = '365';
 const EC_KEY = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
 
-export function makeServingCertificates(): ServingCertificates {
+function openssl(args: readonly string[]): void {
+  execFileSync('openssl', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+}
+
+/** Runs `make` in a fresh directory that is removed afterwards. */
+function inTempDir<T>(make: (at: (name: string) => string) => T): T {
   const dir = mkdtempSync(join(tmpdir(), 'ksim-certs-'));
-  const at = (name: string): string => join(dir, name);
-  const openssl = (args: readonly string[]): void => {
-    execFileSync('openssl', args, { stdio: ['ignore', 'ignore', 'pipe'] });
-  };
   try {
+    return make((name) => join(dir, name));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** An openssl -subj value; `/` and `\\` in a name are escaped. */
+function subjectArg(s: CertificateSubject): string {
+  const esc = (v: string): string => v.replace(/[\\/]/g, (c) => `\\${c}`);
+  return `/CN=${esc(s.user)}${s.groups.map((g) => `/O=${esc(g)}`).join('')}`;
+}
+
+/** A client certificate for `subject`, signed by `ca` (for TLS client authentication). */
+export function signClientCertificate(
+  ca: Pick<ServingCertificates, 'ca' | 'caKey'>,
+  subject: CertificateSubject,
+): ClientCertificate {
+  return inTempDir((at) => {
+    writeFileSync(at('ca.crt'), ca.ca);
+    writeFileSync(at('ca.key'), ca.caKey, { mode: 0o600 });
+    const csr = ['-keyout', at('client.key'), '-out', at('client.csr')];
+    openssl(['req', ...EC_KEY, ...csr, '-subj', subjectArg(subject)]);
+    writeFileSync(at('client.ext'), 'extendedKeyUsage=clientAuth\nkeyUsage=digitalSignature\n');
+    openssl([
+      'x509',
+      '-req',
+      '-in',
+      at('client.csr'),
+      '-CA',
+      at('ca.crt'),
+      '-CAkey',
+      at('ca.key'),
+      '-CAcreateserial',
+      '-out',
+      at('client.crt'),
+      '-days',
+      VALID_DAYS,
+      '-extfile',
+      at('client.ext'),
+    ]);
+    return {
+      cert: readFileSync(at('client.crt'), 'utf8'),
+      key: readFileSync(at('client.key'), 'utf8'),
+    };
+  });
+}
+
+export function makeServingCertificates(): ServingCertificates {
+  return inTempDir((at) => {
     openssl([
       'req',
       '-x509',
@@ -75,8 +141,7 @@ export function makeServingCertificates(): ServingCertificates {
       ca: readFileSync(at('ca.crt'), 'utf8'),
       cert: readFileSync(at('server.crt'), 'utf8'),
       key: readFileSync(at('server.key'), 'utf8'),
+      caKey: readFileSync(at('ca.key'), 'utf8'),
     };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 }

@@ -19,7 +19,11 @@ import { assertNever } from '../../core/util/assert.ts';
 import type { Transport } from '../../core/ports/transport.ts';
 import { startApiFront } from '../../real/http/api-front.ts';
 import { LIVE_REPORT, LiveView, type LiveControl } from '../../viz/live.ts';
-import { makeServingCertificates } from '../../real/http/certificates.ts';
+import {
+  makeServingCertificates,
+  signClientCertificate,
+  type ClientCertificate,
+} from '../../real/http/certificates.ts';
 import { SIM_HOST } from '../cluster.ts';
 import { OutsideRequests } from '../outside-requests.ts';
 import { Pacing, runPaced, type WallClock } from '../paced-run.ts';
@@ -49,18 +53,31 @@ export interface ServeCommandOptions {
 export const FRONT_PROCESS = 'http-front';
 
 /**
- * A kubeconfig with one cluster (its CA), one user (its bearer token) and one current context.
+ * A kubeconfig with one cluster (its CA), one user (a bearer token or a client certificate)
+ * and one current context.
  */
-export function kubeconfig(server: string, caPem: string | undefined, token: string): string {
+export function kubeconfig(
+  server: string,
+  caPem: string | undefined,
+  credential: string | ClientCertificate,
+): string {
   const cluster =
     caPem === undefined
       ? { server }
       : { server, 'certificate-authority-data': Buffer.from(caPem).toString('base64') };
+  const base64 = (pem: string): string => Buffer.from(pem).toString('base64');
+  const user =
+    typeof credential === 'string'
+      ? { token: credential }
+      : {
+          'client-certificate-data': base64(credential.cert),
+          'client-key-data': base64(credential.key),
+        };
   return stringify({
     apiVersion: 'v1',
     kind: 'Config',
     clusters: [{ name: 'ksim', cluster }],
-    users: [{ name: 'ksim-admin', user: { token } }],
+    users: [{ name: 'ksim-admin', user }],
     contexts: [{ name: 'ksim', context: { cluster: 'ksim', user: 'ksim-admin' } }],
     'current-context': 'ksim',
   });
@@ -147,9 +164,15 @@ export async function serveCommand(
     status: () => ({ virtualUs: world.sim.now, ...pacing.state, records: world.sim.trace.records }),
     control: (c) => applyControl(pacing, c),
   });
+  // A client certificate the CA signed is the user it names, as the cluster's own client
+  // credentials are: the front hands the API server one of those for it.
+  const credential = (subject: { user: string; groups: readonly string[] }): string =>
+    `Bearer ${issueClientCredential(SIM_HOST.signer, subject)}`;
   const front = await startApiFront(outside, {
     port: opts.port ?? 0,
-    ...(certificates === undefined ? {} : { tls: certificates }),
+    ...(certificates === undefined
+      ? {}
+      : { tls: { ...certificates, clientAuth: { clientCA: certificates.ca, credential } } }),
     extraRoutes: (req, res) => live.handle(req, res),
   }).catch((e: NodeJS.ErrnoException) => {
     if (e.code === 'EADDRINUSE' || e.code === 'EACCES')
@@ -160,8 +183,12 @@ export async function serveCommand(
   });
   const path = opts.kubeconfig ?? join(tmpdir(), `ksim-${front.port}.kubeconfig`);
   mkdirSync(dirname(path), { recursive: true });
-  const token = issueClientCredential(SIM_HOST.signer, ADMIN_IDENTITY);
-  writeFileSync(path, kubeconfig(front.url, certificates?.ca, token), { mode: 0o600 });
+  // The admin's client certificate over HTTPS (kubeadm's admin.conf); a token over plain HTTP.
+  const admin =
+    certificates === undefined
+      ? issueClientCredential(SIM_HOST.signer, ADMIN_IDENTITY)
+      : signClientCertificate(certificates, ADMIN_IDENTITY);
+  writeFileSync(path, kubeconfig(front.url, certificates?.ca, admin), { mode: 0o600 });
   out(
     `ksim serve ${scenario.metadata.name}  seed ${seed}  speed ${speed}x${opts.paused === true ? '  paused' : ''}`,
   );

@@ -151,6 +151,7 @@ function versionDefinition(
     resource,
     storageResource: `${group}/${names.plural}`,
     patchTypes: CUSTOM_PATCH_TYPES,
+    openApiSchema: schema,
     unknownFields: (obj) => {
       const r = prune(obj, schema);
       return { value: r.value as Instance, unknown: r.pruned };

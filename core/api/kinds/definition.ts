@@ -104,6 +104,11 @@ export interface ResourceDefinition<T extends KObject = KObject> {
    */
   unknownFields?(obj: T): { readonly value: T; readonly unknown: readonly string[] };
   /**
+   * The object's OpenAPI v3 schema, for kinds whose schema is not a built-in type (a custom
+   * resource's openAPIV3Schema), as /openapi/v3 publishes it.
+   */
+  readonly openApiSchema?: unknown;
+  /**
    * The resources an object of this kind adds to the API once created and accepted (a
    * CustomResourceDefinition's served versions): what a check of manifests without a cluster
    * (scenario files) must know of later manifests of the same file.

@@ -28,27 +28,43 @@ interface Target {
   readonly url: URL;
   readonly ca: Buffer | undefined;
   readonly token: string | undefined;
+  /** A client certificate and key (PEM), when the kubeconfig's user has them. */
+  readonly cert: Buffer | undefined;
+  readonly key: Buffer | undefined;
 }
 
 function target(kubeconfig: string): Target {
   const config = parse(readFileSync(kubeconfig, 'utf8')) as {
     clusters: { cluster: { server: string; 'certificate-authority-data'?: string } }[];
-    users?: { user: { token?: string } }[];
+    users?: {
+      user: { token?: string; 'client-certificate-data'?: string; 'client-key-data'?: string };
+    }[];
   };
   const cluster = config.clusters[0]?.cluster;
   if (cluster === undefined) throw new Error(`${kubeconfig} names no cluster`);
   const ca = cluster['certificate-authority-data'];
+  const user = config.users?.[0]?.user;
+  const decoded = (v: string | undefined): Buffer | undefined =>
+    v === undefined ? undefined : Buffer.from(v, 'base64');
   return {
     url: new URL(cluster.server),
-    ca: ca === undefined ? undefined : Buffer.from(ca, 'base64'),
-    token: config.users?.[0]?.user.token,
+    ca: decoded(ca),
+    token: user?.token,
+    cert: decoded(user?.['client-certificate-data']),
+    key: decoded(user?.['client-key-data']),
   };
 }
 
 async function round(t: Target, options: HttpLoadOptions): Promise<HttpLoadRound> {
   const secure = t.url.protocol === 'https:';
   const agent = secure
-    ? new https.Agent({ keepAlive: true, maxSockets: options.connections, ca: t.ca })
+    ? new https.Agent({
+        keepAlive: true,
+        maxSockets: options.connections,
+        ca: t.ca,
+        cert: t.cert,
+        key: t.key,
+      })
     : new http.Agent({ keepAlive: true, maxSockets: options.connections });
   const get = secure ? https.get : http.get;
   const headers = {

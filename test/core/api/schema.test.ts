@@ -6,13 +6,19 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { duplicateFields, kindType, pruneUnknownFields } from '../../../core/api/schema/index.ts';
-import { generateSchema, OUTPUT } from '../../support/gen-schema.ts';
+import { DOCS_OUTPUT, generateDocs, generateSchema, OUTPUT } from '../../support/gen-schema.ts';
 
 describe('generated schema', () => {
   it('is what the generator writes from kubernetes-types', async () => {
     const generated = await generateSchema();
     if (process.env['KSIM_REWRITE'] === '1') writeFileSync(OUTPUT, generated);
     else expect(readFileSync(OUTPUT, 'utf8')).toBe(generated);
+  }, 60_000);
+
+  it("carries the declarations' descriptions, required members and aliases", async () => {
+    const generated = await generateDocs();
+    if (process.env['KSIM_REWRITE'] === '1') writeFileSync(DOCS_OUTPUT, generated);
+    else expect(readFileSync(DOCS_OUTPUT, 'utf8')).toBe(generated);
   }, 60_000);
 });
 

@@ -101,8 +101,136 @@ describe('content negotiation', () => {
   });
 });
 
+describe('aggregated discovery', () => {
+  interface Discovered {
+    metadata: { name: string };
+    versions: {
+      version: string;
+      freshness: string;
+      resources: {
+        resource: string;
+        responseKind: object;
+        scope: string;
+        singularResource: string;
+        verbs: string[];
+        shortNames?: string[];
+        categories?: string[];
+        subresources?: { subresource: string; responseKind: object; verbs: string[] }[];
+      }[];
+    }[];
+  }
+  const items = (path: string): Discovered[] =>
+    (
+      nonResourceResponse(path, undefined, [], KUBECTL_DISCOVERY_ACCEPT)?.body as {
+        items: Discovered[];
+      }
+    ).items;
+
+  it('lists the core group under /api with every resource and its subresources nested', () => {
+    const [core, ...rest] = items('/api');
+    expect(rest).toEqual([]);
+    expect(core?.metadata.name).toBe('');
+    expect(core?.versions.map((v) => [v.version, v.freshness])).toEqual([['v1', 'Current']]);
+    const pods = core?.versions[0]?.resources.find((r) => r.resource === 'pods');
+    expect(pods).toMatchObject({
+      responseKind: { group: '', version: 'v1', kind: 'Pod' },
+      scope: 'Namespaced',
+      singularResource: 'pod',
+      shortNames: ['po'],
+      categories: ['all'],
+    });
+    expect(pods?.subresources?.map((s) => s.subresource)).toEqual(
+      expect.arrayContaining(['status', 'binding', 'eviction']),
+    );
+    expect(pods?.subresources?.find((s) => s.subresource === 'eviction')?.responseKind).toEqual({
+      group: 'policy',
+      version: 'v1',
+      kind: 'Eviction',
+    });
+    const nodes = core?.versions[0]?.resources.find((r) => r.resource === 'nodes');
+    expect(nodes?.scope).toBe('Cluster');
+  });
+
+  it('lists the named groups under /apis, as the legacy documents do', () => {
+    const groups = items('/apis');
+    const legacy = nonResourceResponse('/apis')?.body as { groups: { name: string }[] };
+    expect(groups.map((g) => g.metadata.name)).toEqual(legacy.groups.map((g) => g.name));
+    const deployments = groups
+      .find((g) => g.metadata.name === 'apps')
+      ?.versions[0]?.resources.find((r) => r.resource === 'deployments');
+    expect(deployments?.subresources).toContainEqual({
+      subresource: 'scale',
+      responseKind: { group: 'autoscaling', version: 'v1', kind: 'Scale' },
+      verbs: ['get', 'patch', 'update'],
+    });
+  });
+
+  it("adds the aggregated groups to /apis from their servers' discovery, legacy until they answered", () => {
+    const metrics = {
+      name: 'metrics.k8s.io',
+      versions: [{ groupVersion: 'metrics.k8s.io/v1beta1', version: 'v1beta1' }],
+      preferredVersion: { groupVersion: 'metrics.k8s.io/v1beta1', version: 'v1beta1' },
+    };
+    const unanswered = nonResourceResponse('/apis', undefined, [metrics], KUBECTL_DISCOVERY_ACCEPT);
+    expect(unanswered?.body).toMatchObject({ kind: 'APIGroupList' });
+    const remote = new Map([
+      [
+        'metrics.k8s.io/v1beta1',
+        {
+          kind: 'APIResourceList',
+          groupVersion: 'metrics.k8s.io/v1beta1',
+          resources: [
+            {
+              name: 'nodes',
+              singularName: '',
+              namespaced: false,
+              kind: 'NodeMetrics',
+              verbs: ['get', 'list'],
+            },
+            {
+              name: 'pods',
+              singularName: '',
+              namespaced: true,
+              kind: 'PodMetrics',
+              verbs: ['get', 'list'],
+            },
+          ],
+        },
+      ],
+    ]);
+    const r = nonResourceResponse('/apis', undefined, [metrics], KUBECTL_DISCOVERY_ACCEPT, remote);
+    const list = r?.body as { kind: string; items: Discovered[] };
+    expect(list.kind).toBe('APIGroupDiscoveryList');
+    expect(list.items.at(-1)).toEqual({
+      metadata: { name: 'metrics.k8s.io', creationTimestamp: null },
+      versions: [
+        {
+          version: 'v1beta1',
+          freshness: 'Current',
+          resources: [
+            {
+              resource: 'nodes',
+              responseKind: { group: 'metrics.k8s.io', version: 'v1beta1', kind: 'NodeMetrics' },
+              scope: 'Cluster',
+              singularResource: '',
+              verbs: ['get', 'list'],
+            },
+            {
+              resource: 'pods',
+              responseKind: { group: 'metrics.k8s.io', version: 'v1beta1', kind: 'PodMetrics' },
+              scope: 'Namespaced',
+              singularResource: '',
+              verbs: ['get', 'list'],
+            },
+          ],
+        },
+      ],
+    });
+  });
+});
+
 describe('the API server answers non-resource paths and representations', () => {
-  it('serves discovery over the API protocol, and 406 when only aggregated discovery will do', async () => {
+  it('serves aggregated discovery to a client that asks for it first, legacy to one that asks for JSON', async () => {
     await withPorts(async (_api, ports) => {
       const r = await send(ports, {
         method: 'GET',
@@ -110,14 +238,33 @@ describe('the API server answers non-resource paths and representations', () => 
         accept: KUBECTL_DISCOVERY_ACCEPT,
       });
       expect(r.status).toBe(200);
-      expect(r.body).toMatchObject({ kind: 'APIGroupList' });
-      const aggregatedOnly = await send(ports, {
+      expect(r.headers?.['Content-Type']).toBe(
+        'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList',
+      );
+      expect(r.body).toMatchObject({
+        kind: 'APIGroupDiscoveryList',
+        apiVersion: 'apidiscovery.k8s.io/v2',
+      });
+      const legacy = await send(ports, {
         method: 'GET',
         path: '/apis',
-        accept: 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList',
+        accept: 'application/json',
       });
-      expect(aggregatedOnly.status).toBe(406);
-      expect(aggregatedOnly.body).toMatchObject({ reason: 'NotAcceptable' });
+      expect(legacy.body).toMatchObject({ kind: 'APIGroupList' });
+      expect(legacy.headers).toBeUndefined();
+      const beta = await send(ports, {
+        method: 'GET',
+        path: '/api',
+        accept: 'application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList',
+      });
+      expect(beta.body).toMatchObject({ apiVersion: 'apidiscovery.k8s.io/v2beta1' });
+      const protobufOnly = await send(ports, {
+        method: 'GET',
+        path: '/apis',
+        accept: 'application/vnd.kubernetes.protobuf',
+      });
+      expect(protobufOnly.status).toBe(406);
+      expect(protobufOnly.body).toMatchObject({ reason: 'NotAcceptable' });
     });
   });
 

@@ -1,9 +1,15 @@
 import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { gunzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ApiRequest, ApiResponse, WatchFrame } from '../../../core/api/http.ts';
 import type { CallResult, StreamHandlers } from '../../../core/ports/transport.ts';
 import { startApiFront, type ApiBackend, type ApiFront } from '../../../real/http/api-front.ts';
+import {
+  makeServingCertificates,
+  signClientCertificate,
+  type ClientCertificate,
+} from '../../../real/http/certificates.ts';
 
 interface Reply {
   readonly status: number;
@@ -192,6 +198,34 @@ describe('the HTTP front', () => {
     expect(JSON.parse(plain.body.toString()).items).toHaveLength(4000);
   });
 
+  it('encodes an OpenAPI document once, with an ETag a client revalidates against (304)', async () => {
+    const doc = { openapi: '3.0.0', components: { schemas: { big: 'x'.repeat(200_000) } } };
+    const b = backend((req) =>
+      reply(
+        req.path === '/openapi/v3/api/v1'
+          ? { status: 200, body: doc }
+          : { status: 200, body: { kind: 'APIVersions' } },
+      ),
+    );
+    front = await startApiFront(b.backend);
+    const first = await call(front, 'GET', '/openapi/v3/api/v1?hash=AB', {
+      'accept-encoding': 'gzip',
+    });
+    expect(first.status).toBe(200);
+    expect(first.headers['content-encoding']).toBe('gzip');
+    expect(JSON.parse(gunzipSync(first.body).toString())).toEqual(doc);
+    const etag = first.headers.etag as string;
+    expect(etag).toMatch(/^"[0-9A-F]{32}"$/);
+    const plain = await call(front, 'GET', '/openapi/v3/api/v1');
+    expect([plain.headers.etag, JSON.parse(plain.body.toString())]).toEqual([etag, doc]);
+    const cached = await call(front, 'GET', '/openapi/v3/api/v1', { 'if-none-match': etag });
+    expect([cached.status, cached.body.length, cached.headers.etag]).toEqual([304, 0, etag]);
+    const stale = await call(front, 'GET', '/openapi/v3/api/v1', { 'if-none-match': '"OLD"' });
+    expect(stale.status).toBe(200);
+    // Only OpenAPI documents are served this way.
+    expect((await call(front, 'GET', '/api')).headers.etag).toBeUndefined();
+  });
+
   it('turns an unanswered or refused call into 504 and 503 Status answers', async () => {
     const b = backend((req) => (req.path === '/slow' ? { kind: 'timeout' } : { kind: 'refused' }));
     front = await startApiFront(b.backend);
@@ -251,5 +285,51 @@ describe('the HTTP front', () => {
     gone.destroy();
     while (b.watches[1]?.closed !== true) await new Promise((r) => setTimeout(r, 5));
     expect(front.watches).toBe(0);
+  });
+
+  it('authenticates a client certificate its CA signed as CN and O, and refuses another with 401', async () => {
+    const pki = makeServingCertificates();
+    const b = backend(() => reply({ status: 200, body: { kind: 'Status' } }));
+    front = await startApiFront(b.backend, {
+      tls: {
+        ...pki,
+        clientAuth: {
+          clientCA: pki.ca,
+          credential: (s) => `Bearer as:${s.user}:${s.groups.join('+')}`,
+        },
+      },
+    });
+    const url = front.url;
+    const get = (client?: ClientCertificate, token?: string): Promise<number> =>
+      new Promise((resolve, reject) => {
+        const req = httpsRequest(
+          `${url}/api`,
+          {
+            ca: pki.ca,
+            ...(client ?? {}),
+            headers: token === undefined ? {} : { authorization: `Bearer ${token}` },
+          },
+          (res) => {
+            res.resume();
+            res.on('end', () => resolve(res.statusCode ?? 0));
+          },
+        );
+        req.on('error', reject);
+        req.end();
+      });
+    const signed = signClientCertificate(pki, { user: 'ann', groups: ['dev', 'ops'] });
+    expect(await get(signed, 'ignored')).toBe(200);
+    expect(b.seen.at(-1)?.authorization).toBe('Bearer as:ann:dev+ops');
+    // No certificate: the token goes through as it came.
+    expect(await get(undefined, 'tok')).toBe(200);
+    expect(b.seen.at(-1)?.authorization).toBe('Bearer tok');
+    // A certificate another CA signed authenticates nobody: 401 without a token, the token
+    // with one (upstream's union authenticator).
+    const rogue = signClientCertificate(makeServingCertificates(), { user: 'ann', groups: [] });
+    const seen = b.seen.length;
+    expect(await get(rogue)).toBe(401);
+    expect(b.seen.length).toBe(seen);
+    expect(await get(rogue, 'tok')).toBe(200);
+    expect(b.seen.at(-1)?.authorization).toBe('Bearer tok');
   });
 });

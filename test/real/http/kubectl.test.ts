@@ -3,7 +3,7 @@
  * printing, the output formats, client-side and server-side apply, the patch types, watch, access
  * reviews and the typed clients' protobuf bodies. Each case asserts what kubectl prints.
  */
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +11,8 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { issueClientCredential } from '../../../core/apiserver/authn/client-credential.ts';
 import { SIM_SIGNER } from '../../../sim/signer.ts';
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
+import { makeServingCertificates, signClientCertificate } from '../../../real/http/certificates.ts';
 import { serve, type ServedCluster } from './serve-process.ts';
 
 const KUBECTL = '/usr/bin/kubectl';
@@ -106,6 +108,22 @@ describe.skipIf(!existsSync(KUBECTL))('kubectl 1.32 against ksim serve', () => {
     expect(rows).toContainEqual(['pods', 'po', 'v1', 'true', 'Pod']);
     expect(rows).toContainEqual(['deployments', 'deploy', 'apps/v1', 'true', 'Deployment']);
     expect(rows).toContainEqual(['nodes', 'no', 'v1', 'false', 'Node']);
+    // Aggregated discovery: the whole API in two requests, the metrics group included.
+    const traced = await kubectl(
+      'api-resources',
+      '--cache-dir',
+      join(cluster.home, 'fresh'),
+      '-v=6',
+    );
+    expect(traced.code).toBe(0);
+    const gets = [...traced.stderr.matchAll(/GET https:\/\/[^/]+(\/[^? ]*)/g)].map((m) => m[1]);
+    expect(gets).toEqual(['/api', '/apis']);
+    expect(traced.stdout.split('\n').map(columns)).toContainEqual([
+      'nodes',
+      'metrics.k8s.io/v1beta1',
+      'false',
+      'NodeMetrics',
+    ]);
     const versions = (await ok('api-versions')).trim().split('\n');
     expect(versions).toEqual(
       expect.arrayContaining(['v1', 'apps/v1', 'batch/v1', 'rbac.authorization.k8s.io/v1']),
@@ -283,11 +301,13 @@ spec:
     schema:
       openAPIV3Schema:
         type: object
+        description: A CronTab runs a command on a schedule.
         properties:
           spec:
             type: object
+            required: [cronSpec]
             properties:
-              cronSpec: {type: string}
+              cronSpec: {type: string, description: The schedule in cron format.}
               replicas: {type: integer, default: 1}
 `;
     const instance = (spec: string): string => `apiVersion: stable.example.com/v1
@@ -317,6 +337,28 @@ spec:
     expect((await ok('apply', '-f', crFile)).trim()).toBe(
       'crontab.stable.example.com/my-cron configured',
     );
+    // explain reads the CRD's schema from /openapi/v3/apis/stable.example.com/v1.
+    expect(await ok('explain', 'crontab.spec')).toBe(`GROUP:      stable.example.com
+KIND:       CronTab
+VERSION:    v1
+
+FIELD: spec <Object>
+
+
+DESCRIPTION:
+    <empty>
+FIELDS:
+  cronSpec\t<string> -required-
+    The schedule in cron format.
+
+  replicas\t<integer>
+    <no description>
+
+
+`);
+    expect(await ok('explain', 'ct')).toContain(
+      'DESCRIPTION:\n    A CronTab runs a command on a schedule.\n',
+    );
     const rows = (await ok('get', 'ct')).trim().split('\n').map(columns);
     expect(rows).toEqual([
       ['NAME', 'SPEC', 'REPLICAS'],
@@ -343,6 +385,90 @@ spec:
     );
     expect((await ok('delete', '-f', crdFile)).trim()).toBe(
       'customresourcedefinition.apiextensions.k8s.io "crontabs.stable.example.com" deleted',
+    );
+  });
+
+  it('explains built-in kinds from the OpenAPI v3 schemas', async () => {
+    const containers = await ok('explain', 'pod.spec.containers');
+    expect(containers).toMatch(
+      /^KIND: {7}Pod\nVERSION: {4}v1\n\nFIELD: containers <\[\]Container>\n\n\nDESCRIPTION:\n {4}List of containers belonging to the pod\./,
+    );
+    expect(containers).toContain(
+      '\n  name\t<string> -required-\n    Name of the container specified as a DNS_LABEL.',
+    );
+    expect(containers).toContain('\n  env\t<[]EnvVar>\n');
+    expect(containers).toContain('\n  resources\t<ResourceRequirements>\n');
+    expect(await ok('explain', 'pod.spec.containers.resources.limits')).toContain(
+      'FIELD: limits <map[string]Quantity>',
+    );
+    const rolling = await ok('explain', 'deployment.spec.strategy.rollingUpdate');
+    expect(rolling).toMatch(/^GROUP: {6}apps\nKIND: {7}Deployment\nVERSION: {4}v1\n/);
+    expect(rolling).toContain('\n  maxSurge\t<IntOrString>\n    The maximum number of pods');
+    const service = await ok('explain', 'service.spec.ports');
+    expect(service).toContain('FIELD: ports <[]ServicePort>');
+    expect(service).toContain('\n  port\t<integer> -required-\n');
+    const recursive = await ok('explain', 'service', '--recursive');
+    expect(recursive).toMatch(
+      /\n {2}spec\t<ServiceSpec>\n {4}allocateLoadBalancerNodePorts\t<boolean>\n/,
+    );
+  });
+
+  it('validates fields strictly: an unknown field is refused, or a warning with --validate=warn', async () => {
+    const manifest = `apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: strict
+  namespace: default
+  labells: {a: b}
+data: {a: "1"}
+`;
+    const file = join(cluster.home, 'strict.yaml');
+    writeFileSync(file, manifest);
+    const refused = await kubectl('apply', '--validate=strict', '-f', file);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr.trim()).toBe(
+      `Error from server (BadRequest): error when creating "${file}": strict decoding error: unknown field "metadata.labells"`,
+    );
+    const warned = await kubectl('apply', '--validate=warn', '-f', file);
+    expect([warned.code, warned.stdout, warned.stderr]).toEqual([
+      0,
+      'configmap/strict created\n',
+      'Warning: unknown field "metadata.labells"\n',
+    ]);
+  });
+
+  it('edits with an EDITOR script: the change is patched, an unknown field refused', async () => {
+    const editor = (name: string, sed: string): string => {
+      const path = join(cluster.home, name);
+      writeFileSync(path, `#!/bin/sh\nsed -i '${sed}' "$1"\n`, { mode: 0o755 });
+      return path;
+    };
+    await ok('create', 'configmap', 'edited', '--from-literal=k=before');
+    const edit = async (script: string): Promise<Result> => {
+      try {
+        const r = await run(KUBECTL, ['edit', 'configmap', 'edited'], {
+          env: {
+            PATH: process.env.PATH ?? '',
+            HOME: cluster.home,
+            KUBECONFIG: cluster.kubeconfig,
+            EDITOR: script,
+          },
+          timeout: 60_000,
+        });
+        return { code: 0, stdout: r.stdout, stderr: r.stderr };
+      } catch (e) {
+        const err = e as { code?: number; stdout?: string; stderr?: string };
+        return { code: err.code ?? -1, stdout: err.stdout ?? '', stderr: err.stderr ?? '' };
+      }
+    };
+    expect((await edit(editor('change.sh', 's/k: before/k: after/'))).stdout).toBe(
+      'configmap/edited edited\n',
+    );
+    expect(await ok('get', 'configmap', 'edited', '-o', 'jsonpath={.data.k}')).toBe('after');
+    const bogus = await edit(editor('bogus.sh', 's/^data:/bogus: 1\\ndata:/'));
+    expect(bogus.code).toBe(1);
+    expect(bogus.stderr).toContain(
+      'error: configmaps "edited" could not be patched: strict decoding error: unknown field "bogus"',
     );
   });
 
@@ -448,12 +574,55 @@ spec:
   it('answers auth can-i: yes for the admin, no for a user without roles', async () => {
     const yes = await kubectl('auth', 'can-i', 'create', 'pods');
     expect([yes.code, yes.stdout]).toEqual([0, 'yes\n']);
+    // A bearer token (a kubeconfig without the admin's certificate, which would win).
     const token = issueClientCredential(SIM_SIGNER, { user: 'jane', groups: [] });
-    const no = await kubectl('--token', token, 'auth', 'can-i', 'create', 'pods');
+    const jane = kubeconfigAs('jane', { token });
+    const no = await kubectl('--kubeconfig', jane, 'auth', 'can-i', 'create', 'pods');
     expect([no.code, no.stdout]).toEqual([1, 'no\n']);
-    const denied = await kubectl('--token', token, 'get', 'pods');
+    const denied = await kubectl('--kubeconfig', jane, 'get', 'pods');
     expect(denied.stderr).toContain('User "jane" cannot list resource "pods"');
-    const forged = await kubectl('--token', 'not-a-token', 'get', 'pods');
-    expect(forged.stderr).toContain('You must be logged in to the server');
+    const forged = kubeconfigAs('forged', { token: 'not-a-token' });
+    expect((await kubectl('--kubeconfig', forged, 'get', 'pods')).stderr).toContain(
+      'You must be logged in to the server',
+    );
+  });
+
+  it('authenticates the kubeconfig by its client certificate, and refuses one the CA did not sign', async () => {
+    const config = parseYaml(readFileSync(cluster.kubeconfig, 'utf8')) as {
+      users: { user: Record<string, string> }[];
+    };
+    expect(Object.keys(config.users[0]?.user ?? {}).sort()).toEqual([
+      'client-certificate-data',
+      'client-key-data',
+    ]);
+    const cert = Buffer.from(config.users[0]?.user['client-certificate-data'] ?? '', 'base64');
+    const subject = execFileSync('openssl', ['x509', '-noout', '-subject', '-nameopt', 'RFC2253'], {
+      input: cert,
+    });
+    expect(subject.toString().trim()).toBe('subject=O=system:masters,CN=kubernetes-admin');
+    // The same subject from a CA of its own: not the front's, so nobody.
+    const other = makeServingCertificates();
+    const rogue = signClientCertificate(other, {
+      user: 'kubernetes-admin',
+      groups: ['system:masters'],
+    });
+    const base64 = (pem: string): string => Buffer.from(pem).toString('base64');
+    const unsigned = kubeconfigAs('rogue', {
+      'client-certificate-data': base64(rogue.cert),
+      'client-key-data': base64(rogue.key),
+    });
+    const refused = await kubectl('--kubeconfig', unsigned, 'get', 'pods');
+    expect(refused.code).toBe(1);
+    expect(refused.stderr.trim()).toBe('error: You must be logged in to the server (Unauthorized)');
   });
 });
+
+/** A kubeconfig of the served cluster with `user` as its only user, in the test's directory. */
+function kubeconfigAs(name: string, user: Record<string, string>): string {
+  const config = parseYaml(readFileSync(cluster.kubeconfig, 'utf8')) as {
+    users: { name: string; user: Record<string, string> }[];
+  };
+  const path = join(cluster.home, `${name}.kubeconfig`);
+  writeFileSync(path, stringifyYaml({ ...config, users: [{ name: 'ksim-admin', user }] }));
+  return path;
+}
