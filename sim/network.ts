@@ -72,7 +72,7 @@ export function validateLatency(model: LatencyModel): void {
   }
 }
 
-function sampleLatency(model: LatencyModel, random: Random): number {
+export function sampleLatency(model: LatencyModel, random: Random): number {
   switch (model.kind) {
     case 'constant':
       return model.us;
@@ -259,10 +259,15 @@ export class Network {
   }
 
   /** Arrival time of a message sent now, or -1 when it is lost. */
-  private arrival(from: Address, to: Address, reliable: boolean): number {
+  private arrival(
+    from: Address,
+    to: Address,
+    reliable: boolean,
+    random: Random = this.random,
+  ): number {
     const link = this.link(from, to);
-    let delayUs = sampleLatency(link.latency, this.random);
-    if (link.lossProbability > 0 && this.random.float() < link.lossProbability) {
+    let delayUs = sampleLatency(link.latency, random);
+    if (link.lossProbability > 0 && random.float() < link.lossProbability) {
       if (!reliable) return -1;
       delayUs += this.options.retransmitUs;
     }
@@ -271,6 +276,22 @@ export class Network {
       at = Math.max(at, this.clogUntilUs.get(from) ?? 0, this.clogUntilUs.get(to) ?? 0);
     }
     return at;
+  }
+
+  /**
+   * One packet of simulated service traffic (sim/traffic) from machine `from` to machine `to`:
+   * the link's latency, loss (a lost TCP segment costs a retransmission, as on a stream),
+   * partitions and clogging apply. `deliver` runs on arrival when `to` is up then; otherwise, or
+   * across a partition, the packet is gone and the sender hears nothing. The draws come from
+   * the caller's stream, so traffic does not shift the draws of the cluster's own messages.
+   */
+  carry(from: Address, to: Address, random: Random, deliver: () => void): void {
+    const dest = this.nodes.get(to);
+    if (dest === undefined || this.isBlocked(from, to)) return;
+    const at = this.arrival(from, to, true, random);
+    this.loop.scheduleAt(at, () => {
+      if (dest.owner.alive && !this.isBlocked(from, to)) deliver();
+    });
   }
 
   sendDatagram(from: Address, to: Address, protocol: Protocol, msg: unknown): void {

@@ -7,12 +7,14 @@ import { ADMIN_IDENTITY, API_SERVER } from '../../core/cluster/identities.ts';
 import { ApiClient, DEFAULT_API_CLIENT } from '../../core/client/api-client.ts';
 import { Informer } from '../../core/client/informer.ts';
 import { createObject, performAction, type ActionContext, type Rejection } from './actions.ts';
-import type { ClusterLayout, NodeProcess } from '../../core/cluster/assembly.ts';
+import type { ClusterLayout } from '../../core/cluster/assembly.ts';
 import { buildCluster, SIM_HOST } from '../cluster.ts';
 import { clusterSpecOf, groupMembers } from './cluster-spec.ts';
 import { assert } from '../../core/util/assert.ts';
 import { StoreMembers } from './membership.ts';
 import { TrafficGenerator, type TrafficReport, type TrafficView } from './traffic.ts';
+import { Machines } from '../traffic/machines.ts';
+import { TrafficRecorder } from '../traffic/recorder.ts';
 import { applyFault, type Fault } from '../faults.ts';
 import { DEFAULT_LINK, type LinkOptions } from '../network.ts';
 import { Simulation } from '../simulation.ts';
@@ -100,6 +102,8 @@ export interface RunReport {
   readonly expectations: readonly ExpectationResult[];
   /** Per spec.traffic generator: requests, successes, errors by kind, successes per backend. */
   readonly traffic: readonly TrafficReport[];
+  /** The same per Service (generators to one Service added up), sorted by Service. */
+  readonly services: readonly TrafficReport[];
   readonly passed: boolean;
 }
 
@@ -208,6 +212,7 @@ export function startScenario(scenario: Scenario, options: RunOptions): Scenario
   checkProcessNames(scenario, sim);
   checkTrafficNodes(scenario, layout.nodes);
   const generators: TrafficGenerator[] = [];
+  const recorder = new TrafficRecorder();
   const durationUs = options.durationUs ?? spec.duration;
   const results = new Map<number, ExpectationResult>();
   let finalPods: PodSummary[] = [];
@@ -269,18 +274,17 @@ export function startScenario(scenario: Scenario, options: RunOptions): Scenario
       services.start();
       const view: TrafficView = {
         service: (namespace, name) => services.get(`${namespace}/${name}`),
-        pods: () => pods.list(),
       };
+      const machines = new Machines(sim, layout.nodes);
       (spec.traffic ?? []).forEach((t, i) => {
-        const config = (sim.process(t.from.node).instance as NodeProcess).kubelet.config;
         const g = new TrafficGenerator(
           sim,
           t,
           i,
           ports.random.fork(`traffic-${i}`),
           view,
-          config.internalIP,
-          config.podCIDR,
+          machines,
+          recorder,
         );
         generators.push(g);
         g.start(durationUs);
@@ -333,6 +337,7 @@ export function startScenario(scenario: Scenario, options: RunOptions): Scenario
       rejections: [...rejections],
       expectations,
       traffic: generators.map((g) => g.report()),
+      services: recorder.reports(),
       passed: expectations.every((e) => e.passed),
     };
   };

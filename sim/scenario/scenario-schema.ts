@@ -448,6 +448,9 @@ const trafficSpec = obj({
   arrival: z.enum(['constant', 'poisson']).optional(),
   start: duration.optional(),
   stop: duration.optional(),
+  timeout: duration
+    .optional()
+    .describe('How long the client waits for an answer before it gives up (default 5s)'),
 }).describe(
   "Requests from a pod on a node (or the node) to a Service, routed by that node's kube-proxy rules",
 );

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { runScenario } from '../../../sim/scenario/run.ts';
 import { parseScenario, ScenarioError } from '../../../sim/scenario/scenario.ts';
 
-const scenario = (traffic: string, replicas = 2) => `
+const scenario = (traffic: string, replicas = 2, env = '[]', actions = '[]') => `
 apiVersion: ksim.io/v1alpha1
 kind: Scenario
 metadata: { name: traffic }
@@ -32,7 +32,8 @@ spec:
         selector: { matchLabels: { app: web } }
         template:
           metadata: { labels: { app: web } }
-          spec: { containers: [{ name: web, image: nginx:1.25 }] }
+          spec: { containers: [{ name: web, image: nginx:1.25, ports: [{ containerPort: 80 }], env: ${env} }] }
+  actions: ${actions}
   traffic:
 ${traffic}
 `;
@@ -49,11 +50,17 @@ describe('service traffic generators', () => {
     );
     const report = await runScenario(s, { seed: 3 });
     const [ip, np, empty] = report.traffic;
-    expect(ip).toMatchObject({ service: 'default/web', requests: 200, ok: 200, errors: {} });
+    // The last request, sent at the end of the run, is still in flight.
+    expect(ip).toMatchObject({ service: 'default/web', requests: 199, ok: 199, errors: {} });
+    expect(ip?.latencyP50Us).toBeGreaterThan(1_000);
     expect(Object.keys(ip?.backends ?? {})).toHaveLength(2);
     expect(np?.requests).toBeGreaterThan(150);
     expect(np?.ok).toBe(np?.requests);
-    expect(empty).toMatchObject({ requests: 40, ok: 0, errors: { refused: 40 } });
+    expect(empty).toMatchObject({ requests: 40, ok: 0, errors: { 'no-endpoints': 40 } });
+    expect(report.services.map((r) => [r.service, r.requests])).toEqual([
+      ['default/empty', 40],
+      ['default/web', 199 + (np?.requests ?? 0)],
+    ]);
   });
 
   it('sends the same requests to the same pods at the same seed', async () => {
@@ -76,5 +83,51 @@ describe('service traffic generators', () => {
     await expect(runScenario(s, { seed: 1 })).rejects.toThrow(
       /spec.traffic\[0\].from.node: no node named "node-9"/,
     );
+  });
+
+  const run = async (traffic: string, env: string, actions = '[]') =>
+    (await runScenario(parseScenario(scenario(traffic, 2, env, actions), 't.yaml'), { seed: 3 }))
+      .traffic[0]!;
+  const web = '    - { from: { node: node-1 }, to: { service: web }, rate: 20, start: 20s }';
+
+  it("answers after the backend's response time", async () => {
+    const t = await run(web, "[{ name: KSIM_RESPONSE_MS, value: '30-50' }]");
+    expect(t.ok).toBe(t.requests);
+    expect(t.latencyP50Us).toBeGreaterThanOrEqual(30_000);
+    expect(t.latencyP99Us).toBeLessThanOrEqual(52_000);
+    expect(t.latencyP99Us).toBeGreaterThan(t.latencyP50Us);
+  });
+
+  it('is refused where nothing listens on the target port', async () => {
+    const t = await run(
+      web.replace('service: web', 'service: web, port: 80'),
+      "[{ name: KSIM_LISTEN_AFTER_SECONDS, value: '1000' }]",
+    );
+    expect(t).toMatchObject({ ok: 0, errors: { refused: t.requests } });
+  });
+
+  it('counts server errors at the declared rate', async () => {
+    const t = await run(web, "[{ name: KSIM_ERROR_RATE, value: '0.25' }]");
+    expect(t.errors['server-error']).toBeGreaterThan(t.requests * 0.15);
+    expect(t.errors['server-error']).toBeLessThan(t.requests * 0.35);
+    expect(t.ok + (t.errors['server-error'] ?? 0)).toBe(t.requests);
+  });
+
+  it('is reset when the backend dies mid-request', async () => {
+    const t = await run(
+      web,
+      "[{ name: KSIM_RESPONSE_MS, value: '400' }, { name: KSIM_CRASH_PROBABILITY, value: '1' }, { name: KSIM_CRASH_INTERVAL_SECONDS, value: '3' }]",
+    );
+    expect(t.errors.reset).toBeGreaterThan(0);
+  });
+
+  it("times out across a partition, after the client's timeout", async () => {
+    const t = await run(
+      web.replace('start: 20s', 'start: 20s, timeout: 2s'),
+      '[]',
+      '[{ at: 25s, fault: { kind: partition, groups: [[node-1], [node-2]] } }, { at: 30s, fault: { kind: heal } }]',
+    );
+    expect(t.errors.timeout).toBeGreaterThan(0);
+    expect(t.latencyP99Us).toBeLessThan(2_000_000);
   });
 });

@@ -1,0 +1,41 @@
+/**
+ * What one request of simulated service traffic ends with, as the client sees it.
+ *
+ * - refused: a backend was reached but nothing listens on the port (RST);
+ * - timeout: no answer within the client's timeout (dropped, lost, partitioned, sent to an
+ *   address nobody holds, a backend machine that died);
+ * - no-endpoints: the Service has no endpoints: kube-proxy's REJECT rule answered;
+ * - reset: the backend container died while it handled the request;
+ * - server-error: the backend answered with an error (its `KSIM_ERROR_RATE`);
+ * - node-down: the client's node is down (or crashed while it waited);
+ * - no-service: the named Service or port does not exist (in the runner's view);
+ * - nxdomain: cluster DNS does not know the name.
+ */
+export const TRAFFIC_ERRORS = [
+  'refused',
+  'timeout',
+  'no-endpoints',
+  'reset',
+  'server-error',
+  'node-down',
+  'no-service',
+  'nxdomain',
+] as const;
+
+export type TrafficError = (typeof TRAFFIC_ERRORS)[number];
+
+export type Outcome =
+  | {
+      readonly kind: 'ok';
+      /** The backend pod, namespace/name, and its uid. */
+      readonly pod: string;
+      readonly podUid: string;
+    }
+  | { readonly kind: TrafficError };
+
+/** A finished request: its outcome and how long the client waited for it. */
+export interface Completed {
+  readonly outcome: Outcome;
+  readonly startUs: number;
+  readonly latencyUs: number;
+}
