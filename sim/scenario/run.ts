@@ -5,7 +5,7 @@ import { issueClientCredential } from '../../core/apiserver/authn/client-credent
 import { ApiServerBalancer } from '../../core/cluster/api-balancer.ts';
 import { ADMIN_IDENTITY, API_SERVER } from '../../core/cluster/identities.ts';
 import { ApiClient, DEFAULT_API_CLIENT } from '../../core/client/api-client.ts';
-import { Informer } from '../../core/client/informer.ts';
+import { Informer, type EventHandlers } from '../../core/client/informer.ts';
 import { createObject, performAction, type ActionContext, type Rejection } from './actions.ts';
 import type { ClusterLayout } from '../../core/cluster/assembly.ts';
 import { buildCluster, SIM_HOST } from '../cluster.ts';
@@ -13,6 +13,7 @@ import { clusterSpecOf, groupMembers } from './cluster-spec.ts';
 import { assert } from '../../core/util/assert.ts';
 import { StoreMembers } from './membership.ts';
 import { TrafficGenerator, type TrafficReport, type TrafficView } from './traffic.ts';
+import { ClusterDns } from '../traffic/dns.ts';
 import { Machines } from '../traffic/machines.ts';
 import { TrafficRecorder } from '../traffic/recorder.ts';
 import { applyFault, type Fault } from '../faults.ts';
@@ -272,8 +273,15 @@ export function startScenario(scenario: Scenario, options: RunOptions): Scenario
     if ((spec.traffic ?? []).length > 0) {
       const services = new Informer(ports, api, 'Service');
       services.start();
+      const slices = new Informer(ports, api, 'EndpointSlice');
+      const delayUs = spec.dns?.propagationDelay ?? 0;
+      const dns = new ClusterDns((fn) => sim.at(sim.now + delayUs, fn));
+      services.addEventHandler(dnsFeed((k, s) => dns.service(k, s)));
+      slices.addEventHandler(dnsFeed((k, s) => dns.slice(k, s)));
+      slices.start();
       const view: TrafficView = {
         service: (namespace, name) => services.get(`${namespace}/${name}`),
+        dns,
       };
       const machines = new Machines(sim, layout.nodes);
       (spec.traffic ?? []).forEach((t, i) => {
@@ -368,6 +376,18 @@ function setGroupLinks(
       }
     }
   }
+}
+
+/** Informer handlers that pass every change, keyed namespace/name, to cluster DNS. */
+function dnsFeed<T extends { metadata: { namespace?: string; name?: string } }>(
+  change: (key: string, obj: T | undefined) => void,
+): EventHandlers<T> {
+  const key = (o: T): string => `${o.metadata.namespace ?? ''}/${o.metadata.name ?? ''}`;
+  return {
+    onAdd: (o) => change(key(o), o),
+    onUpdate: (_, o) => change(key(o), o),
+    onDelete: (o) => change(key(o), undefined),
+  };
 }
 
 /** Traffic from or to a node the cluster does not have is a scenario error. */

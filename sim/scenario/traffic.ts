@@ -7,9 +7,10 @@
  * per Service (sim/traffic/recorder.ts).
  */
 import type { Service } from '../../core/api/kinds/service-types.ts';
-import type { Random } from '../../core/ports/random.ts';
+import { pick, type Random } from '../../core/ports/random.ts';
 import type { Simulation } from '../simulation.ts';
 import { TrafficClient, type Destination } from '../traffic/client.ts';
+import type { ClusterDns } from '../traffic/dns.ts';
 import type { Machines } from '../traffic/machines.ts';
 import type { Completed, TrafficError } from '../traffic/outcome.ts';
 import type { TrafficRecorder } from '../traffic/recorder.ts';
@@ -24,12 +25,11 @@ export const DEFAULT_CLIENT_TIMEOUT_US = 5_000_000;
 /** What a generator reads of the cluster at each request: the runner's informer caches. */
 export interface TrafficView {
   service(namespace: string, name: string): Service | undefined;
+  readonly dns: ClusterDns;
 }
 
 export class TrafficGenerator {
   private readonly stats: TrafficStats;
-  private readonly namespace: string;
-  private readonly serviceName: string;
   private readonly client: TrafficClient;
 
   constructor(
@@ -41,15 +41,7 @@ export class TrafficGenerator {
     private readonly machines: Machines,
     private readonly recorder: TrafficRecorder,
   ) {
-    const [ns, name] = spec.to.service.includes('/')
-      ? spec.to.service.split('/', 2)
-      : ['default', spec.to.service];
-    this.namespace = ns ?? 'default';
-    this.serviceName = name ?? '';
-    this.stats = new TrafficStats(
-      spec.name ?? `traffic-${index}`,
-      `${this.namespace}/${this.serviceName}`,
-    );
+    this.stats = new TrafficStats(spec.name ?? `traffic-${index}`, this.target());
     const podCIDR = machines.podCIDR(spec.from.node);
     const hostNetwork = spec.from.hostNetwork ?? false;
     this.client = new TrafficClient(machines, random.fork('client'), {
@@ -79,6 +71,13 @@ export class TrafficGenerator {
     return this.stats.report();
   }
 
+  /** namespace/name of the target Service, or the DNS name as written. */
+  private target(): string {
+    const { service, name } = this.spec.to;
+    if (service === undefined) return name ?? '';
+    return service.includes('/') ? service : `default/${service}`;
+  }
+
   private gapUs(): number {
     const meanUs = 1_000_000 / this.spec.rate;
     if (this.spec.arrival !== 'poisson') return Math.max(1, Math.round(meanUs));
@@ -86,28 +85,76 @@ export class TrafficGenerator {
   }
 
   private request(): void {
+    const to = this.destination();
+    const service = to.service ?? this.stats.service;
     const done = (c: Completed): void => {
       this.stats.add(c);
-      this.recorder.add(this.stats.service, c);
+      this.recorder.add(service, c);
     };
-    const to = this.destination();
-    if (typeof to === 'string')
-      return done({ outcome: { kind: to }, startUs: this.sim.now, latencyUs: 0 });
-    this.client.send(to, done);
+    if (to.kind === 'error') {
+      return done({ outcome: { kind: to.error }, startUs: this.sim.now, latencyUs: 0 });
+    }
+    this.client.send(to.destination, done);
   }
 
-  private destination(): Destination | TrafficError {
-    const svc = this.view.service(this.namespace, this.serviceName);
-    const ports = svc?.spec?.ports ?? [];
-    const port =
-      this.spec.to.port === undefined ? ports[0] : ports.find((p) => p.port === this.spec.to.port);
-    if (svc === undefined || port === undefined) return 'no-service';
-    const protocol = (port.protocol ?? 'TCP').toLowerCase() as Destination['protocol'];
+  private destination(): Target {
+    if (this.spec.to.name !== undefined) return this.byName(this.spec.to.name);
+    const [namespace, name] = this.stats.service.split('/', 2) as [string, string];
+    const svc = this.view.service(namespace, name);
+    const service = this.stats.service;
+    const port = this.servicePort(svc);
+    if (svc === undefined || port === undefined) return { kind: 'error', error: 'no-service' };
+    const protocol = protocolOf(port);
     const via = this.spec.to.nodePortOn;
-    if (via === undefined) return { ip: svc.spec?.clusterIP ?? '', port: port.port, protocol };
-    if (port.nodePort === undefined) return 'no-service';
-    return { ip: this.machines.internalIPs.get(via) ?? '', port: port.nodePort, protocol, via };
+    if (via === undefined) {
+      const ip = svc.spec?.clusterIP ?? '';
+      return { kind: 'send', service, destination: { ip, port: port.port, protocol } };
+    }
+    if (port.nodePort === undefined) return { kind: 'error', error: 'no-service' };
+    const ip = this.machines.internalIPs.get(via) ?? '';
+    return { kind: 'send', service, destination: { ip, port: port.nodePort, protocol, via } };
   }
+
+  private byName(name: string): Target {
+    const r = this.view.dns.resolve(name, this.spec.from.namespace ?? 'default');
+    if (r.kind === 'nxdomain') return { kind: 'error', error: 'nxdomain' };
+    if (r.kind === 'no-endpoints')
+      return { kind: 'error', service: r.service, error: 'no-endpoints' };
+    const port = this.servicePort(r.svc);
+    if (port === undefined) return { kind: 'error', service: r.service, error: 'no-service' };
+    // CoreDNS shuffles the records (its loadbalance plugin); the client takes the first.
+    const ip = r.addresses.length === 1 ? r.addresses[0]! : pick(this.random, r.addresses);
+    const onPod = r.headless ? (this.spec.to.port ?? targetPortOf(port)) : port.port;
+    return {
+      kind: 'send',
+      service: r.service,
+      destination: { ip, port: onPod, protocol: protocolOf(port) },
+    };
+  }
+
+  /** The generator's port of the Service: by number (a headless target: by target port too). */
+  private servicePort(svc: Service | undefined): ServicePort | undefined {
+    const ports = svc?.spec?.ports ?? [];
+    const want = this.spec.to.port;
+    if (want === undefined) return ports[0];
+    const headless = svc?.spec?.clusterIP === 'None';
+    return ports.find((p) => p.port === want || (headless && targetPortOf(p) === want));
+  }
+}
+
+type Target =
+  | { readonly kind: 'send'; readonly service: string; readonly destination: Destination }
+  | { readonly kind: 'error'; readonly service?: string; readonly error: TrafficError };
+
+type ServicePort = NonNullable<NonNullable<Service['spec']>['ports']>[number];
+
+function protocolOf(port: ServicePort): Destination['protocol'] {
+  return (port.protocol ?? 'TCP').toLowerCase() as Destination['protocol'];
+}
+
+/** A numeric target port, or the port itself (a named target port needs the pod's spec). */
+function targetPortOf(port: ServicePort): number {
+  return typeof port.targetPort === 'number' ? port.targetPort : port.port;
 }
 
 function lastHost(cidr: string): string {

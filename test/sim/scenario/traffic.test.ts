@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { runScenario } from '../../../sim/scenario/run.ts';
 import { parseScenario, ScenarioError } from '../../../sim/scenario/scenario.ts';
 
-const scenario = (traffic: string, replicas = 2, env = '[]', actions = '[]') => `
+const scenario = (traffic: string, replicas = 2, env = '[]', actions = '[]', dns = '') => `
 apiVersion: ksim.io/v1alpha1
 kind: Scenario
 metadata: { name: traffic }
@@ -24,6 +24,10 @@ spec:
       kind: Service
       metadata: { name: empty, namespace: default }
       spec: { selector: { app: nobody }, ports: [{ port: 80 }] }
+    - apiVersion: v1
+      kind: Service
+      metadata: { name: web-pods, namespace: default }
+      spec: { clusterIP: None, selector: { app: web }, ports: [{ port: 80 }] }
     - apiVersion: apps/v1
       kind: Deployment
       metadata: { name: web, namespace: default }
@@ -36,6 +40,7 @@ spec:
   actions: ${actions}
   traffic:
 ${traffic}
+${dns}
 `;
 
 describe('service traffic generators', () => {
@@ -129,5 +134,54 @@ describe('service traffic generators', () => {
     );
     expect(t.errors.timeout).toBeGreaterThan(0);
     expect(t.latencyP99Us).toBeLessThan(2_000_000);
+  });
+
+  it('resolves names through cluster DNS: services, headless pods, NXDOMAIN', async () => {
+    const report = await runScenario(
+      parseScenario(
+        scenario(`
+    - { name: short, from: { node: node-1 }, to: { name: web }, rate: 10, start: 20s }
+    - { name: fqdn, from: { node: node-2, namespace: kube-system }, to: { name: web.default.svc.cluster.local }, rate: 10, start: 20s }
+    - { name: headless, from: { node: node-1 }, to: { name: web-pods, port: 80 }, rate: 10, start: 20s }
+    - { name: missing, from: { node: node-1, namespace: kube-system }, to: { name: web }, rate: 10, start: 20s }
+`),
+        't.yaml',
+      ),
+      { seed: 3 },
+    );
+    const [short, fqdn, headless, missing] = report.traffic;
+    expect(short).toMatchObject({ service: 'web', errors: {} });
+    expect(short?.ok).toBeGreaterThan(190);
+    expect(fqdn?.ok).toBe(fqdn?.requests);
+    expect(headless?.ok).toBe(headless?.requests);
+    expect(Object.keys(headless?.backends ?? {})).toHaveLength(2);
+    // From kube-system, "web" searches kube-system.svc.cluster.local first and finds nothing.
+    expect(missing).toMatchObject({ ok: 0, errors: { nxdomain: 200 } });
+    expect(report.services.map((r) => r.service)).toEqual([
+      'default/web',
+      'default/web-pods',
+      'web',
+    ]);
+  });
+
+  it('answers from what DNS has seen after its propagation delay', async () => {
+    const report = await runScenario(
+      parseScenario(
+        scenario(
+          '    - { from: { node: node-1 }, to: { name: web }, rate: 10, start: 20s }',
+          2,
+          '[]',
+          '[]',
+          '  dns: { propagationDelay: 30s }',
+        ),
+        't.yaml',
+      ),
+      { seed: 3 },
+    );
+    const t = report.traffic[0]!;
+    // The Service, made at the start, is in DNS answers from about 31s on.
+    expect(t.errors.nxdomain).toBeGreaterThan(100);
+    expect(t.errors.nxdomain).toBeLessThan(120);
+    expect(t.ok + (t.errors.nxdomain ?? 0)).toBe(t.requests);
   });
 });
