@@ -16,6 +16,7 @@ import { TrafficGenerator, type TrafficReport, type TrafficView } from './traffi
 import { ClusterDns } from '../traffic/dns.ts';
 import { Machines } from '../traffic/machines.ts';
 import { TrafficRecorder } from '../traffic/recorder.ts';
+import { TrafficWindows } from '../traffic/window.ts';
 import { applyFault, type Fault } from '../faults.ts';
 import { DEFAULT_LINK, type LinkOptions } from '../network.ts';
 import { Simulation } from '../simulation.ts';
@@ -213,7 +214,8 @@ export function startScenario(scenario: Scenario, options: RunOptions): Scenario
   checkProcessNames(scenario, sim);
   checkTrafficNodes(scenario, layout.nodes);
   const generators: TrafficGenerator[] = [];
-  const recorder = new TrafficRecorder();
+  const windows = new TrafficWindows(sim);
+  const recorder = new TrafficRecorder(windows);
   const durationUs = options.durationUs ?? spec.duration;
   const results = new Map<number, ExpectationResult>();
   let finalPods: PodSummary[] = [];
@@ -284,6 +286,7 @@ export function startScenario(scenario: Scenario, options: RunOptions): Scenario
         dns,
       };
       const machines = new Machines(sim, layout.nodes);
+      windows.start(durationUs);
       (spec.traffic ?? []).forEach((t, i) => {
         const g = new TrafficGenerator(
           sim,
@@ -314,6 +317,7 @@ export function startScenario(scenario: Scenario, options: RunOptions): Scenario
   });
 
   const finish = (): RunReport => {
+    if (generators.length > 0) windows.flush();
     const expectations = (spec.expect ?? []).map((e, i) => {
       const r = results.get(i) ?? {
         name: nameOf(e),

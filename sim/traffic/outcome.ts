@@ -1,3 +1,5 @@
+import { TRAFFIC_ERROR_KINDS } from '../../core/trace/records/traffic.ts';
+
 /**
  * What one request of simulated service traffic ends with, as the client sees it.
  *
@@ -11,16 +13,7 @@
  * - no-service: the named Service or port does not exist (in the runner's view);
  * - nxdomain: cluster DNS does not know the name.
  */
-export const TRAFFIC_ERRORS = [
-  'refused',
-  'timeout',
-  'no-endpoints',
-  'reset',
-  'server-error',
-  'node-down',
-  'no-service',
-  'nxdomain',
-] as const;
+export const TRAFFIC_ERRORS = TRAFFIC_ERROR_KINDS;
 
 export type TrafficError = (typeof TRAFFIC_ERRORS)[number];
 

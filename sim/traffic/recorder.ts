@@ -4,11 +4,15 @@
  */
 import type { Completed } from './outcome.ts';
 import { TrafficStats, type TrafficReport } from './stats.ts';
+import type { TrafficWindows } from './window.ts';
 
 export class TrafficRecorder {
   private readonly services = new Map<string, TrafficStats>();
 
+  constructor(private readonly windows: TrafficWindows | undefined = undefined) {}
+
   add(service: string, c: Completed): void {
+    this.windows?.add(service, c);
     let stats = this.services.get(service);
     if (stats === undefined) {
       stats = new TrafficStats(service, service);

@@ -184,4 +184,43 @@ describe('service traffic generators', () => {
     expect(t.errors.nxdomain).toBeLessThan(120);
     expect(t.ok + (t.errors.nxdomain ?? 0)).toBe(t.requests);
   });
+
+  it('records per Service and virtual second in the trace, adding up to the report', async () => {
+    const lines: string[] = [];
+    const report = await runScenario(
+      parseScenario(
+        scenario(`
+    - { from: { node: node-1 }, to: { service: web }, rate: 50, arrival: poisson, start: 20s }
+    - { from: { node: node-2 }, to: { service: empty }, rate: 2, start: 30s }
+`),
+        't.yaml',
+      ),
+      { seed: 3, traceSink: (l) => lines.push(l), checkTrace: true },
+    );
+    type Window = {
+      k: string;
+      service: string;
+      windowStartUs: number;
+      windowUs: number;
+      requests: number;
+      ok: number;
+      backends: Record<string, number>;
+    };
+    const windows = lines
+      .map((l) => JSON.parse(l) as Window)
+      .filter((r) => r.k === 'traffic.window');
+    for (const svc of report.services) {
+      const mine = windows.filter((w) => w.service === svc.service);
+      expect(mine.reduce((n, w) => n + w.requests, 0)).toBe(svc.requests);
+      expect(mine.reduce((n, w) => n + w.ok, 0)).toBe(svc.ok);
+    }
+    const web = windows.filter((w) => w.service === 'default/web');
+    expect(web.length).toBeGreaterThanOrEqual(19);
+    expect(web.every((w) => w.windowUs === 1_000_000 && w.windowStartUs % 1_000_000 === 0)).toBe(
+      true,
+    );
+    // About 50 a second, spread over both pods.
+    expect(web[5]?.requests).toBeGreaterThan(25);
+    expect(Object.keys(web[5]?.backends ?? {})).toHaveLength(2);
+  });
 });
