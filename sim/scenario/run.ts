@@ -15,6 +15,7 @@ import { StoreMembers } from './membership.ts';
 import { TrafficGenerator, type TrafficReport, type TrafficView } from './traffic.ts';
 import { ClusterDns } from '../traffic/dns.ts';
 import { Machines } from '../traffic/machines.ts';
+import type { Completed } from '../traffic/outcome.ts';
 import { TrafficRecorder } from '../traffic/recorder.ts';
 import { TrafficWindows } from '../traffic/window.ts';
 import { applyFault, type Fault } from '../faults.ts';
@@ -53,6 +54,8 @@ export interface RunOptions {
   readonly atEnd?: (world: ScenarioWorld) => void;
   /** The API server's CA bundle (`ksim serve`'s), which the root CA publisher puts in namespaces. */
   readonly rootCA?: string;
+  /** Sees every finished request of the traffic generators, with its Service (for checkers). */
+  readonly onRequest?: (service: string, request: Completed) => void;
 }
 
 export interface ExpectationResult {
@@ -215,7 +218,7 @@ export function startScenario(scenario: Scenario, options: RunOptions): Scenario
   checkTrafficNodes(scenario, layout.nodes);
   const generators: TrafficGenerator[] = [];
   const windows = new TrafficWindows(sim);
-  const recorder = new TrafficRecorder(windows);
+  const recorder = new TrafficRecorder(windows, options.onRequest);
   const durationUs = options.durationUs ?? spec.duration;
   const results = new Map<number, ExpectationResult>();
   let finalPods: PodSummary[] = [];

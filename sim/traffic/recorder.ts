@@ -9,10 +9,14 @@ import type { TrafficWindows } from './window.ts';
 export class TrafficRecorder {
   private readonly services = new Map<string, TrafficStats>();
 
-  constructor(private readonly windows: TrafficWindows | undefined = undefined) {}
+  constructor(
+    private readonly windows: TrafficWindows | undefined = undefined,
+    private readonly observer: ((service: string, c: Completed) => void) | undefined = undefined,
+  ) {}
 
   add(service: string, c: Completed): void {
     this.windows?.add(service, c);
+    this.observer?.(service, c);
     let stats = this.services.get(service);
     if (stats === undefined) {
       stats = new TrafficStats(service, service);
