@@ -1,4 +1,4 @@
-import { TRAFFIC_ERROR_KINDS } from '../../core/trace/records/traffic.ts';
+import type { TRAFFIC_ERROR_KINDS } from '../../core/trace/records/traffic.ts';
 
 /**
  * What one request of simulated service traffic ends with, as the client sees it.
@@ -13,9 +13,7 @@ import { TRAFFIC_ERROR_KINDS } from '../../core/trace/records/traffic.ts';
  * - no-service: the named Service or port does not exist (in the runner's view);
  * - nxdomain: cluster DNS does not know the name.
  */
-export const TRAFFIC_ERRORS = TRAFFIC_ERROR_KINDS;
-
-export type TrafficError = (typeof TRAFFIC_ERRORS)[number];
+export type TrafficError = (typeof TRAFFIC_ERROR_KINDS)[number];
 
 export type Outcome =
   | {

@@ -41,10 +41,6 @@ export class TrafficStats {
     } else this.errors[o.kind] = (this.errors[o.kind] ?? 0) + 1;
   }
 
-  get empty(): boolean {
-    return this.requests === 0;
-  }
-
   /** Nearest-rank percentile of the successful requests' latencies. */
   percentileUs(p: number): number {
     return percentile(this.latenciesUs, p);
