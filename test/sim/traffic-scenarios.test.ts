@@ -2,7 +2,8 @@
  * The service traffic properties of issue 12 on whole clusters: a rolling update done right
  * fails no request and one without readiness probes or preStop fails some (the scenarios under
  * scenarios/); once kube-proxy's rules converge every request lands on a ready, non-terminating
- * endpoint of its Service; and the iptables statistic-mode split over n endpoints is uniform
+ * endpoint of its Service (or, with none ready, a terminating one that still serves, as
+ * upstream's fallback does); and the iptables statistic-mode split over n endpoints is uniform
  * (chi-squared at p = 0.001).
  */
 import { readFileSync } from 'node:fs';
@@ -102,9 +103,10 @@ describe('where requests land', () => {
       ),
       fc.integer({ min: 1, max: 1_000 }),
     ],
-    { numRuns: 4 },
+    // Scaling to zero leaves only terminating endpoints: the fallback case.
+    { numRuns: 4, examples: [[[{ atS: 22, replicas: 0 }], 1]] },
   )(
-    'once the rules converge, only on ready, non-terminating endpoints of the Service',
+    'once the rules converge, only on ready, non-terminating endpoints of the Service (or serving terminating ones when none is ready)',
     async (scales, seed) => {
       const actions = `[${scales.map((a) => `{ at: ${a.atS}s, scale: { kind: Deployment, name: web, replicas: ${a.replicas} } }`).join(', ')}]`;
       const text = cluster(
@@ -117,9 +119,9 @@ describe('where requests land', () => {
         if (c.outcome.kind === 'ok') landings.push({ atUs: c.startUs, pod: c.outcome.pod });
       };
       const world = startScenario(parseScenario(text, 't.yaml'), { seed, onRequest });
-      // The test's own watch on the Service's EndpointSlices: when each pod was a ready,
-      // non-terminating endpoint.
-      const ready = new Map<string, { fromUs: number; toUs?: number }[]>();
+      // The test's own watch on the Service's EndpointSlices: when each pod was an endpoint
+      // requests may go to.
+      const eligible = new Map<string, { fromUs: number; toUs?: number }[]>();
       world.sim.spawnProcess('endpoint-observer', (ports) => {
         const api = new ApiClient(ports.transport, world.layout.apiServer, {
           ...DEFAULT_API_CLIENT,
@@ -127,24 +129,31 @@ describe('where requests land', () => {
         });
         const slices = new Informer(ports, api, 'EndpointSlice');
         const update = (): void => {
-          const now = new Set<string>();
+          const ready = new Set<string>();
+          const serving = new Set<string>();
           for (const s of slices.list() as EndpointSlice[]) {
             if (s.metadata.labels?.['kubernetes.io/service-name'] !== 'web') continue;
             for (const e of s.endpoints ?? []) {
-              if (e.conditions?.ready === false || e.conditions?.terminating === true) continue;
-              if (e.targetRef?.name !== undefined) now.add(`default/${e.targetRef.name}`);
+              if (e.targetRef?.name === undefined) continue;
+              const pod = `default/${e.targetRef.name}`;
+              if (e.conditions?.terminating === true) {
+                if (e.conditions.serving !== false) serving.add(pod);
+              } else if (e.conditions?.ready !== false) ready.add(pod);
             }
           }
-          for (const [pod, spans] of ready) {
+          // Upstream's terminating-endpoint fallback (KEP-1669): with no ready endpoint left,
+          // kube-proxy sends requests to the terminating ones that still serve.
+          const now = ready.size > 0 ? ready : serving;
+          for (const [pod, spans] of eligible) {
             const last = spans[spans.length - 1]!;
             if (last.toUs === undefined && !now.has(pod)) last.toUs = ports.clock.now();
           }
           for (const pod of now) {
-            const spans = ready.get(pod) ?? [];
+            const spans = eligible.get(pod) ?? [];
             const last = spans[spans.length - 1];
             if (last === undefined || last.toUs !== undefined)
               spans.push({ fromUs: ports.clock.now() });
-            ready.set(pod, spans);
+            eligible.set(pod, spans);
           }
         };
         slices.addEventHandler({ onAdd: update, onUpdate: update, onDelete: update });
@@ -155,7 +164,7 @@ describe('where requests land', () => {
       expect(landings.length).toBe(report.traffic[0]!.ok);
       const stray = landings.filter(({ atUs, pod }) => {
         // The observer's clock reads Unix microseconds from the run's epoch.
-        return !(ready.get(pod) ?? []).some(
+        return !(eligible.get(pod) ?? []).some(
           (s) =>
             s.fromUs - DEFAULT_EPOCH_US <= atUs + SKEW_US &&
             (s.toUs === undefined || s.toUs - DEFAULT_EPOCH_US >= atUs - CONVERGE_US),
