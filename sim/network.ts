@@ -259,15 +259,10 @@ export class Network {
   }
 
   /** Arrival time of a message sent now, or -1 when it is lost. */
-  private arrival(
-    from: Address,
-    to: Address,
-    reliable: boolean,
-    random: Random = this.random,
-  ): number {
+  private arrival(from: Address, to: Address, reliable: boolean): number {
     const link = this.link(from, to);
-    let delayUs = sampleLatency(link.latency, random);
-    if (link.lossProbability > 0 && random.float() < link.lossProbability) {
+    let delayUs = sampleLatency(link.latency, this.random);
+    if (link.lossProbability > 0 && this.random.float() < link.lossProbability) {
       if (!reliable) return -1;
       delayUs += this.options.retransmitUs;
     }
@@ -288,7 +283,13 @@ export class Network {
   carry(from: Address, to: Address, random: Random, deliver: () => void): void {
     const dest = this.nodes.get(to);
     if (dest === undefined || this.isBlocked(from, to)) return;
-    const at = this.arrival(from, to, true, random);
+    const link = this.link(from, to);
+    let delayUs = sampleLatency(link.latency, random);
+    if (link.lossProbability > 0 && random.float() < link.lossProbability)
+      delayUs += this.options.retransmitUs;
+    let at = this.loop.now + delayUs;
+    if (this.clogUntilUs.size > 0)
+      at = Math.max(at, this.clogUntilUs.get(from) ?? 0, this.clogUntilUs.get(to) ?? 0);
     this.loop.scheduleAt(at, () => {
       if (dest.owner.alive && !this.isBlocked(from, to)) deliver();
     });
