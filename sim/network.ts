@@ -72,7 +72,7 @@ export function validateLatency(model: LatencyModel): void {
   }
 }
 
-function sampleLatency(model: LatencyModel, random: Random): number {
+export function sampleLatency(model: LatencyModel, random: Random): number {
   switch (model.kind) {
     case 'constant':
       return model.us;
@@ -271,6 +271,28 @@ export class Network {
       at = Math.max(at, this.clogUntilUs.get(from) ?? 0, this.clogUntilUs.get(to) ?? 0);
     }
     return at;
+  }
+
+  /**
+   * One packet of simulated service traffic (sim/traffic) from machine `from` to machine `to`:
+   * the link's latency, loss (a lost TCP segment costs a retransmission, as on a stream),
+   * partitions and clogging apply. `deliver` runs on arrival when `to` is up then; otherwise, or
+   * across a partition, the packet is gone and the sender hears nothing. The draws come from
+   * the caller's stream, so traffic does not shift the draws of the cluster's own messages.
+   */
+  carry(from: Address, to: Address, random: Random, deliver: () => void): void {
+    const dest = this.nodes.get(to);
+    if (dest === undefined || this.isBlocked(from, to)) return;
+    const link = this.link(from, to);
+    let delayUs = sampleLatency(link.latency, random);
+    if (link.lossProbability > 0 && random.float() < link.lossProbability)
+      delayUs += this.options.retransmitUs;
+    let at = this.loop.now + delayUs;
+    if (this.clogUntilUs.size > 0)
+      at = Math.max(at, this.clogUntilUs.get(from) ?? 0, this.clogUntilUs.get(to) ?? 0);
+    this.loop.scheduleAt(at, () => {
+      if (dest.owner.alive && !this.isBlocked(from, to)) deliver();
+    });
   }
 
   sendDatagram(from: Address, to: Address, protocol: Protocol, msg: unknown): void {

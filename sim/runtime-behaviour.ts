@@ -28,8 +28,17 @@
  * `KSIM_DISK` (bytes written to its writable layer and logs, which the eviction manager's
  * nodefs.available counts) and `KSIM_PROCESSES` (processes it runs, for pid.available; 1 when
  * not declared).
+ *
+ * Serving service traffic (sim/traffic): a container accepts connections on the ports it
+ * listens on (container-health.ts: its declared `ports`, `KSIM_LISTEN_PORTS`, from
+ * `KSIM_LISTEN_AFTER_SECONDS` on) until it gets SIGTERM, when it closes its listener as a
+ * server shutting down does. `KSIM_RESPONSE_MS` is the time it takes to answer a request:
+ * `5` (always 5 ms), `2-10` (uniform between 2 and 10 ms) or `2~8` (at least 2 ms, with an
+ * exponential tail and a mean of 8 ms); default 1 ms. `KSIM_ERROR_RATE=p` answers a request
+ * with a server error (HTTP 5xx) with probability p.
  */
 import type { ContainerConfig } from '../core/ports/runtime.ts';
+import type { LatencyModel } from './network.ts';
 import { parseUsage, type UsagePattern } from './usage-model.ts';
 
 export interface ContainerBehaviour {
@@ -50,6 +59,10 @@ export interface ContainerBehaviour {
   readonly shutdownUs: number | undefined;
   /** OOM-killed after this long running; undefined never runs out of memory. */
   readonly oomAfterUs: number | undefined;
+  /** `KSIM_RESPONSE_MS`: how long answering one request of service traffic takes. */
+  readonly response: LatencyModel;
+  /** `KSIM_ERROR_RATE`: the chance that a request gets a server error. */
+  readonly errorRate: number;
 }
 
 type ExitBehaviour = Pick<ContainerBehaviour, 'exitAfterUs' | 'exitCode'>;
@@ -81,6 +94,7 @@ export function containerBehaviour(config: ContainerConfig): ContainerBehaviour 
   const fromEnv = envExit(config.env);
   const exit = fromEnv ?? commandExit([...(config.command ?? []), ...(config.args ?? [])]);
   const probability = Number(config.env?.KSIM_CRASH_PROBABILITY ?? 0);
+  const errorRate = Number(config.env?.KSIM_ERROR_RATE ?? 0);
   return {
     ...exit,
     shutdownUs,
@@ -91,7 +105,24 @@ export function containerBehaviour(config: ContainerConfig): ContainerBehaviour 
     memory: parseUsage(config.env?.KSIM_MEMORY, 'bytes'),
     disk: parseUsage(config.env?.KSIM_DISK, 'bytes'),
     processes: parseUsage(config.env?.KSIM_PROCESSES, 'count'),
+    response: responseLatency(config.env?.KSIM_RESPONSE_MS),
+    errorRate: errorRate > 0 && errorRate <= 1 ? errorRate : 0,
   };
+}
+
+const DEFAULT_RESPONSE: LatencyModel = { kind: 'constant', us: 1_000 };
+
+/** `KSIM_RESPONSE_MS`: `N`, `MIN-MAX` or `MIN~MEAN` milliseconds; anything else the default. */
+export function responseLatency(text: string | undefined): LatencyModel {
+  const m = /^(\d+(?:\.\d+)?)(?:([-~])(\d+(?:\.\d+)?))?$/.exec(text?.trim() ?? '');
+  if (m === null) return DEFAULT_RESPONSE;
+  const first = Math.round(Number(m[1]) * 1_000);
+  const second = m[3] === undefined ? undefined : Math.round(Number(m[3]) * 1_000);
+  if (second === undefined) return { kind: 'constant', us: first };
+  if (second < first) return DEFAULT_RESPONSE;
+  return m[2] === '-'
+    ? { kind: 'uniform', minUs: first, maxUs: second }
+    : { kind: 'exponential', minUs: first, meanUs: second };
 }
 
 function envExit(env: Readonly<Record<string, string>> | undefined): ExitBehaviour | undefined {

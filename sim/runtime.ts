@@ -105,6 +105,15 @@ export const EXIT_CODE_SIGKILL = 137;
 /** What containerd reports for a task that failed to start. */
 export const EXIT_CODE_START_ERROR = 128;
 
+/** The container that accepted a connection of service traffic, and the pod it belongs to. */
+export interface ServingContainer {
+  readonly containerId: string;
+  /** namespace/name. */
+  readonly pod: string;
+  readonly podUid: string;
+  readonly behaviour: ContainerBehaviour;
+}
+
 interface SandboxRecord {
   readonly id: string;
   /** The pod IP this sandbox holds from the IPAM, until the sandbox stops. */
@@ -529,6 +538,32 @@ export class SimRuntime implements Runtime, ProbeNetwork {
         if (i >= 0) this.subscribers.splice(i, 1);
       },
     };
+  }
+
+  /**
+   * Who accepts a connection of service traffic (sim/traffic) to host:port now: the running
+   * container that listens there, unless it got SIGTERM (a server closes its listener when told
+   * to stop; a preStop hook runs before that). 'refused': the address is a sandbox's but nothing
+   * listens on the port; 'unreachable': no sandbox of this machine holds the address.
+   */
+  accept(host: string, port: number): ServingContainer | 'refused' | 'unreachable' {
+    const target = this.listener(host, port);
+    if (target === 'unreachable') return 'unreachable';
+    if (target === undefined || target.killAtUs !== undefined) return 'refused';
+    const sandbox = this.sandboxes.get(target.sandboxId);
+    assert(sandbox !== undefined, `container ${target.id} outlived its sandbox`);
+    const s = sandbox.status;
+    return {
+      containerId: target.id,
+      pod: `${s.namespace}/${s.name}`,
+      podUid: s.podUid,
+      behaviour: target.behaviour,
+    };
+  }
+
+  /** The container still runs: an answer it computes can go out. */
+  isRunning(containerId: string): boolean {
+    return this.containers.get(containerId)?.state === 'running';
   }
 
   /**

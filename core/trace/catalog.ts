@@ -10,6 +10,7 @@ import { LEADER_ELECTION_RECORDS } from './records/leader-election.ts';
 import { OBJECT_LIFECYCLE_RECORDS } from './records/object-lifecycle.ts';
 import { PROXY_RECORDS } from './records/proxy.ts';
 import { RUNNER_RECORDS } from './records/runner.ts';
+import { TRAFFIC_RECORDS } from './records/traffic.ts';
 import { RUNTIME_RECORDS } from './records/runtime.ts';
 import { SCHEDULER_RECORDS } from './records/scheduler.ts';
 import { SIM_RECORDS } from './records/sim.ts';
@@ -31,6 +32,7 @@ export const TRACE_GROUPS = [
   SIM_RECORDS,
   FAULT_RECORDS,
   RUNNER_RECORDS,
+  TRAFFIC_RECORDS,
 ] as const;
 
 /** The union of every record definition: the types in types.ts are computed from it. */

@@ -253,6 +253,7 @@ export function summary(
       t.service,
       String(t.requests),
       String(t.ok),
+      t.ok > 0 ? `${ms(t.latencyP50Us)} / ${ms(t.latencyP99Us)}` : '-',
       Object.entries(t.errors)
         .map(([k, n]) => `${k} ${n}`)
         .join(', ') || '-',
@@ -263,7 +264,7 @@ export function summary(
     ]);
     lines.push(
       'service traffic',
-      table(['traffic', 'service', 'requests', 'ok', 'errors', 'per backend'], rows),
+      table(['traffic', 'service', 'requests', 'ok', 'p50 / p99', 'errors', 'per backend'], rows),
       '',
     );
   }
@@ -281,4 +282,8 @@ export function summary(
 function nodeStatus(n: NodeSummary): string {
   const ready = n.ready === 'True' ? 'Ready' : n.ready === 'False' ? 'NotReady' : 'Unknown';
   return n.unschedulable ? `${ready},SchedulingDisabled` : ready;
+}
+
+function ms(us: number): string {
+  return `${(us / 1_000).toFixed(1)}ms`;
 }

@@ -5,14 +5,19 @@ import { issueClientCredential } from '../../core/apiserver/authn/client-credent
 import { ApiServerBalancer } from '../../core/cluster/api-balancer.ts';
 import { ADMIN_IDENTITY, API_SERVER } from '../../core/cluster/identities.ts';
 import { ApiClient, DEFAULT_API_CLIENT } from '../../core/client/api-client.ts';
-import { Informer } from '../../core/client/informer.ts';
+import { Informer, type EventHandlers } from '../../core/client/informer.ts';
 import { createObject, performAction, type ActionContext, type Rejection } from './actions.ts';
-import type { ClusterLayout, NodeProcess } from '../../core/cluster/assembly.ts';
+import type { ClusterLayout } from '../../core/cluster/assembly.ts';
 import { buildCluster, SIM_HOST } from '../cluster.ts';
 import { clusterSpecOf, groupMembers } from './cluster-spec.ts';
 import { assert } from '../../core/util/assert.ts';
 import { StoreMembers } from './membership.ts';
 import { TrafficGenerator, type TrafficReport, type TrafficView } from './traffic.ts';
+import { ClusterDns } from '../traffic/dns.ts';
+import { Machines } from '../traffic/machines.ts';
+import type { Completed } from '../traffic/outcome.ts';
+import { TrafficRecorder } from '../traffic/recorder.ts';
+import { TrafficWindows } from '../traffic/window.ts';
 import { applyFault, type Fault } from '../faults.ts';
 import { DEFAULT_LINK, type LinkOptions } from '../network.ts';
 import { Simulation } from '../simulation.ts';
@@ -49,6 +54,8 @@ export interface RunOptions {
   readonly atEnd?: (world: ScenarioWorld) => void;
   /** The API server's CA bundle (`ksim serve`'s), which the root CA publisher puts in namespaces. */
   readonly rootCA?: string;
+  /** Sees every finished request of the traffic generators, with its Service (for checkers). */
+  readonly onRequest?: (service: string, request: Completed) => void;
 }
 
 export interface ExpectationResult {
@@ -100,6 +107,8 @@ export interface RunReport {
   readonly expectations: readonly ExpectationResult[];
   /** Per spec.traffic generator: requests, successes, errors by kind, successes per backend. */
   readonly traffic: readonly TrafficReport[];
+  /** The same per Service (generators to one Service added up), sorted by Service. */
+  readonly services: readonly TrafficReport[];
   readonly passed: boolean;
 }
 
@@ -208,6 +217,8 @@ export function startScenario(scenario: Scenario, options: RunOptions): Scenario
   checkProcessNames(scenario, sim);
   checkTrafficNodes(scenario, layout.nodes);
   const generators: TrafficGenerator[] = [];
+  const windows = new TrafficWindows(sim);
+  const recorder = new TrafficRecorder(windows, options.onRequest);
   const durationUs = options.durationUs ?? spec.duration;
   const results = new Map<number, ExpectationResult>();
   let finalPods: PodSummary[] = [];
@@ -267,20 +278,27 @@ export function startScenario(scenario: Scenario, options: RunOptions): Scenario
     if ((spec.traffic ?? []).length > 0) {
       const services = new Informer(ports, api, 'Service');
       services.start();
+      const slices = new Informer(ports, api, 'EndpointSlice');
+      const delayUs = spec.dns?.propagationDelay ?? 0;
+      const dns = new ClusterDns((fn) => sim.at(sim.now + delayUs, fn));
+      services.addEventHandler(dnsFeed((k, s) => dns.service(k, s)));
+      slices.addEventHandler(dnsFeed((k, s) => dns.slice(k, s)));
+      slices.start();
       const view: TrafficView = {
         service: (namespace, name) => services.get(`${namespace}/${name}`),
-        pods: () => pods.list(),
+        dns,
       };
+      const machines = new Machines(sim, layout.nodes);
+      windows.start(durationUs);
       (spec.traffic ?? []).forEach((t, i) => {
-        const config = (sim.process(t.from.node).instance as NodeProcess).kubelet.config;
         const g = new TrafficGenerator(
           sim,
           t,
           i,
           ports.random.fork(`traffic-${i}`),
           view,
-          config.internalIP,
-          config.podCIDR,
+          machines,
+          recorder,
         );
         generators.push(g);
         g.start(durationUs);
@@ -302,6 +320,7 @@ export function startScenario(scenario: Scenario, options: RunOptions): Scenario
   });
 
   const finish = (): RunReport => {
+    if (generators.length > 0) windows.flush();
     const expectations = (spec.expect ?? []).map((e, i) => {
       const r = results.get(i) ?? {
         name: nameOf(e),
@@ -333,6 +352,7 @@ export function startScenario(scenario: Scenario, options: RunOptions): Scenario
       rejections: [...rejections],
       expectations,
       traffic: generators.map((g) => g.report()),
+      services: recorder.reports(),
       passed: expectations.every((e) => e.passed),
     };
   };
@@ -363,6 +383,18 @@ function setGroupLinks(
       }
     }
   }
+}
+
+/** Informer handlers that pass every change, keyed namespace/name, to cluster DNS. */
+function dnsFeed<T extends { metadata: { namespace?: string; name?: string } }>(
+  change: (key: string, obj: T | undefined) => void,
+): EventHandlers<T> {
+  const key = (o: T): string => `${o.metadata.namespace ?? ''}/${o.metadata.name ?? ''}`;
+  return {
+    onAdd: (o) => change(key(o), o),
+    onUpdate: (_, o) => change(key(o), o),
+    onDelete: (o) => change(key(o), undefined),
+  };
 }
 
 /** Traffic from or to a node the cluster does not have is a scenario error. */

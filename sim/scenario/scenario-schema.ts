@@ -492,18 +492,41 @@ const trafficSpec = obj({
   from: obj({
     node: str,
     hostNetwork: bool.optional().describe('Send from the node itself instead of a pod on it'),
+    namespace: str
+      .optional()
+      .describe("The client pod's namespace, whose search path DNS names go through (default)"),
   }),
   to: obj({
-    service: str.describe('namespace/name, or a name in default'),
-    port: int.min(1).max(65535).optional().describe('The Service port (default: its first)'),
+    service: str.optional().describe('namespace/name, or a name in default'),
+    name: str
+      .optional()
+      .describe(
+        'A DNS name instead of a Service (svc, svc.ns, svc.ns.svc.cluster.local, a headless pod name), resolved by cluster DNS',
+      ),
+    port: int
+      .min(1)
+      .max(65535)
+      .optional()
+      .describe(
+        "The Service port (default: its first); to a headless Service's pods, the port on the pod (default: the first port's target port)",
+      ),
     nodePortOn: str
       .optional()
       .describe("Send to this node's address at the port's nodePort instead of the cluster IP"),
-  }),
+  })
+    .refine((to) => (to.service === undefined) !== (to.name === undefined), {
+      error: 'needs exactly one of service and name',
+    })
+    .refine((to) => to.nodePortOn === undefined || to.service !== undefined, {
+      error: 'nodePortOn needs a service',
+    }),
   rate: z.number().min(0.001).max(10_000).describe('Requests per second'),
   arrival: z.enum(['constant', 'poisson']).optional(),
   start: duration.optional(),
   stop: duration.optional(),
+  timeout: duration
+    .optional()
+    .describe('How long the client waits for an answer before it gives up (default 5s)'),
 }).describe(
   "Requests from a pod on a node (or the node) to a Service, routed by that node's kube-proxy rules",
 );
@@ -526,6 +549,15 @@ export const scenarioSchema = obj({
       .optional()
       .describe('Expectations on pods, checked every virtual second'),
     traffic: z.array(trafficSpec).optional(),
+    dns: obj({
+      propagationDelay: duration
+        .optional()
+        .describe(
+          "How long a change to Services and EndpointSlices takes to reach DNS answers after the runner's watch sees it (default 0s)",
+        ),
+    })
+      .optional()
+      .describe('Cluster DNS as traffic generators resolve names'),
   }),
 }).describe('A ksim scenario: a cluster, a workload, actions and faults, and expectations');
 

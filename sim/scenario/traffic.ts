@@ -1,67 +1,56 @@
 /**
  * Simulated service traffic: each generator of spec.traffic sends requests from a pod on a
- * node (or the node itself) to a Service, and the node's own packet filter, as kube-proxy
- * programmed it, decides where each goes (sim/netfilter/route.ts). A request succeeds when it
- * lands on a Running pod that is not being deleted; otherwise it fails the way a client would
- * see it: refused (the Service has no endpoints: REJECT), timeout (dropped, or sent to an
- * address no live pod has), not-running (a pod that is not Running), node-down (the client's
- * node process is down), no-service (unknown Service or port, or its rules not programmed yet).
- *
- * Each request is one connection, closed at once, so conntrack does not grow with the run.
+ * node (or the node itself) to a Service, at a constant or Poisson rate. Each request is a
+ * connection that the node's own packet filter, as kube-proxy programmed it, sends to a
+ * backend (sim/netfilter/route.ts), over the simulated network, answered by the backend
+ * container's behaviour model (sim/traffic/client.ts). Outcomes are counted per generator and
+ * per Service (sim/traffic/recorder.ts).
  */
 import type { Service } from '../../core/api/kinds/service-types.ts';
-import type { Pod } from '../../core/api/pod-types.ts';
-import type { NodeProcess } from '../../core/cluster/assembly.ts';
-import type { Random } from '../../core/ports/random.ts';
-import type { SimNetfilter } from '../netfilter.ts';
-import { routeConnection } from '../netfilter/route.ts';
+import { pick, type Random } from '../../core/ports/random.ts';
 import type { Simulation } from '../simulation.ts';
+import { TrafficClient, type Destination } from '../traffic/client.ts';
+import type { ClusterDns } from '../traffic/dns.ts';
+import type { Machines } from '../traffic/machines.ts';
+import type { Completed, TrafficError } from '../traffic/outcome.ts';
+import type { TrafficRecorder } from '../traffic/recorder.ts';
+import { TrafficStats, type TrafficReport } from '../traffic/stats.ts';
 import type { TrafficSpec } from './scenario.ts';
 
-export type TrafficError = 'refused' | 'timeout' | 'not-running' | 'node-down' | 'no-service';
+export type { TrafficReport, TrafficError };
 
-export interface TrafficReport {
-  readonly name: string;
-  /** namespace/name of the Service. */
-  readonly service: string;
-  readonly requests: number;
-  readonly ok: number;
-  readonly errors: Readonly<Partial<Record<TrafficError, number>>>;
-  /** Successful requests per backend pod (namespace/name). */
-  readonly backends: Readonly<Record<string, number>>;
-}
+/** How long a client waits for an answer unless the generator says otherwise. */
+export const DEFAULT_CLIENT_TIMEOUT_US = 5_000_000;
 
 /** What a generator reads of the cluster at each request: the runner's informer caches. */
 export interface TrafficView {
   service(namespace: string, name: string): Service | undefined;
-  pods(): readonly Pod[];
+  readonly dns: ClusterDns;
 }
 
 export class TrafficGenerator {
-  private requests = 0;
-  private ok = 0;
-  private readonly errors: Partial<Record<TrafficError, number>> = {};
-  private readonly backends: Record<string, number> = {};
-  private readonly namespace: string;
-  private readonly serviceName: string;
-  private readonly clientIP: string;
+  private readonly stats: TrafficStats;
+  private readonly client: TrafficClient;
 
   constructor(
     private readonly sim: Simulation,
     private readonly spec: TrafficSpec,
-    private readonly index: number,
+    index: number,
     private readonly random: Random,
     private readonly view: TrafficView,
-    nodeInternalIP: string,
-    podCIDR: string,
+    private readonly machines: Machines,
+    private readonly recorder: TrafficRecorder,
   ) {
-    const [ns, name] = spec.to.service.includes('/')
-      ? spec.to.service.split('/', 2)
-      : ['default', spec.to.service];
-    this.namespace = ns ?? 'default';
-    this.serviceName = name ?? '';
-    // A client pod's address: the last host address of the node's pod range.
-    this.clientIP = spec.from.hostNetwork ? nodeInternalIP : lastHost(podCIDR);
+    this.stats = new TrafficStats(spec.name ?? `traffic-${index}`, this.target());
+    const podCIDR = machines.podCIDR(spec.from.node);
+    const hostNetwork = spec.from.hostNetwork ?? false;
+    this.client = new TrafficClient(machines, random.fork('client'), {
+      node: spec.from.node,
+      // A client pod's address: the last host address of the node's pod range.
+      ip: hostNetwork ? (machines.internalIPs.get(spec.from.node) ?? '') : lastHost(podCIDR),
+      hostNetwork,
+      timeoutUs: spec.timeout ?? DEFAULT_CLIENT_TIMEOUT_US,
+    });
   }
 
   /** Schedules the requests on the simulation's loop, from start to stop (or the end). */
@@ -79,14 +68,14 @@ export class TrafficGenerator {
   }
 
   report(): TrafficReport {
-    return {
-      name: this.spec.name ?? `traffic-${this.index}`,
-      service: `${this.namespace}/${this.serviceName}`,
-      requests: this.requests,
-      ok: this.ok,
-      errors: { ...this.errors },
-      backends: { ...this.backends },
-    };
+    return this.stats.report();
+  }
+
+  /** namespace/name of the target Service, or the DNS name as written. */
+  private target(): string {
+    const { service, name } = this.spec.to;
+    if (service === undefined) return name ?? '';
+    return service.includes('/') ? service : `default/${service}`;
   }
 
   private gapUs(): number {
@@ -96,58 +85,76 @@ export class TrafficGenerator {
   }
 
   private request(): void {
-    this.requests++;
-    const outcome = this.send();
-    if (outcome.kind === 'ok') {
-      this.ok++;
-      this.backends[outcome.pod] = (this.backends[outcome.pod] ?? 0) + 1;
-    } else this.errors[outcome.kind] = (this.errors[outcome.kind] ?? 0) + 1;
+    const to = this.destination();
+    const service = to.service ?? this.stats.service;
+    const done = (c: Completed): void => {
+      this.stats.add(c);
+      this.recorder.add(service, c);
+    };
+    if (to.kind === 'error') {
+      return done({ outcome: { kind: to.error }, startUs: this.sim.now, latencyUs: 0 });
+    }
+    this.client.send(to.destination, done);
   }
 
-  private send(): { kind: 'ok'; pod: string } | { kind: TrafficError } {
-    const client = this.sim.process(this.spec.from.node);
-    if (!client.alive) return { kind: 'node-down' };
-    const svc = this.view.service(this.namespace, this.serviceName);
-    const ports = svc?.spec?.ports ?? [];
-    const port =
-      this.spec.to.port === undefined ? ports[0] : ports.find((p) => p.port === this.spec.to.port);
-    if (svc === undefined || port === undefined) return { kind: 'no-service' };
-    // To a cluster IP the client's own node translates the connection; to a node port the
-    // packet crosses the network and the target node's PREROUTING translates it.
-    let router = client;
-    let from: 'pod' | 'host' = this.spec.from.hostNetwork ? 'host' : 'pod';
-    let dst = svc.spec?.clusterIP ?? '';
-    let dport = port.port;
-    if (this.spec.to.nodePortOn !== undefined) {
-      if (port.nodePort === undefined) return { kind: 'no-service' };
-      router = this.sim.process(this.spec.to.nodePortOn);
-      if (!router.alive) return { kind: 'timeout' };
-      dst = (router.instance as NodeProcess).kubelet.config.internalIP;
-      dport = port.nodePort;
-      from = 'pod';
+  private destination(): Target {
+    if (this.spec.to.name !== undefined) return this.byName(this.spec.to.name);
+    const [namespace, name] = this.stats.service.split('/', 2) as [string, string];
+    const svc = this.view.service(namespace, name);
+    const service = this.stats.service;
+    const port = this.servicePort(svc);
+    if (svc === undefined || port === undefined) return { kind: 'error', error: 'no-service' };
+    const protocol = protocolOf(port);
+    const via = this.spec.to.nodePortOn;
+    if (via === undefined) {
+      const ip = svc.spec?.clusterIP ?? '';
+      return { kind: 'send', service, destination: { ip, port: port.port, protocol } };
     }
-    const nf = (router.instance as NodeProcess).netfilter as SimNetfilter;
-    const protocol = (port.protocol ?? 'TCP').toLowerCase() as 'tcp' | 'udp' | 'sctp';
-    const r = routeConnection(nf, { src: this.clientIP, dst, dport, protocol, from });
-    switch (r.kind) {
-      case 'dnat': {
-        nf.close({ protocol, src: this.clientIP, sport: r.sport, dst, dport });
-        const pod = this.view.pods().find((p) => p.status?.podIP === r.ip);
-        if (pod === undefined) return { kind: 'timeout' };
-        if (pod.status?.phase !== 'Running' || pod.metadata.deletionTimestamp !== undefined)
-          return { kind: 'not-running' };
-        return { kind: 'ok', pod: `${pod.metadata.namespace}/${pod.metadata.name}` };
-      }
-      case 'direct':
-        nf.close({ protocol, src: this.clientIP, sport: r.sport, dst, dport });
-        return { kind: 'no-service' };
-      case 'reject':
-        return { kind: 'refused' };
-      case 'drop':
-      case 'table-full':
-        return { kind: 'timeout' };
-    }
+    if (port.nodePort === undefined) return { kind: 'error', error: 'no-service' };
+    const ip = this.machines.internalIPs.get(via) ?? '';
+    return { kind: 'send', service, destination: { ip, port: port.nodePort, protocol, via } };
   }
+
+  private byName(name: string): Target {
+    const r = this.view.dns.resolve(name, this.spec.from.namespace ?? 'default');
+    if (r.kind === 'nxdomain') return { kind: 'error', error: 'nxdomain' };
+    if (r.kind === 'no-endpoints')
+      return { kind: 'error', service: r.service, error: 'no-endpoints' };
+    const port = this.servicePort(r.svc);
+    if (port === undefined) return { kind: 'error', service: r.service, error: 'no-service' };
+    // CoreDNS shuffles the records (its loadbalance plugin); the client takes the first.
+    const ip = r.addresses.length === 1 ? r.addresses[0]! : pick(this.random, r.addresses);
+    const onPod = r.headless ? (this.spec.to.port ?? targetPortOf(port)) : port.port;
+    return {
+      kind: 'send',
+      service: r.service,
+      destination: { ip, port: onPod, protocol: protocolOf(port) },
+    };
+  }
+
+  /** The generator's port of the Service: by number (a headless target: by target port too). */
+  private servicePort(svc: Service | undefined): ServicePort | undefined {
+    const ports = svc?.spec?.ports ?? [];
+    const want = this.spec.to.port;
+    if (want === undefined) return ports[0];
+    const headless = svc?.spec?.clusterIP === 'None';
+    return ports.find((p) => p.port === want || (headless && targetPortOf(p) === want));
+  }
+}
+
+type Target =
+  | { readonly kind: 'send'; readonly service: string; readonly destination: Destination }
+  | { readonly kind: 'error'; readonly service?: string; readonly error: TrafficError };
+
+type ServicePort = NonNullable<NonNullable<Service['spec']>['ports']>[number];
+
+function protocolOf(port: ServicePort): Destination['protocol'] {
+  return (port.protocol ?? 'TCP').toLowerCase() as Destination['protocol'];
+}
+
+/** A numeric target port, or the port itself (a named target port needs the pod's spec). */
+function targetPortOf(port: ServicePort): number {
+  return typeof port.targetPort === 'number' ? port.targetPort : port.port;
 }
 
 function lastHost(cidr: string): string {

@@ -322,3 +322,61 @@ describe('the report builder', () => {
     ]);
   });
 });
+
+describe('service traffic', () => {
+  const window = (
+    t: number,
+    service: string,
+    requests: number,
+    ok: number,
+    errors: Record<string, number>,
+    backends: Record<string, number>,
+  ): TraceRecord =>
+    rec({
+      t: t + S,
+      p: 'ksim-traffic',
+      k: 'traffic.window',
+      service,
+      windowStartUs: t,
+      windowUs: S,
+      requests,
+      ok,
+      errors,
+      ...(ok > 0
+        ? { latencyP50Us: 900, latencyP99Us: 1_500 + t / 1_000, latencyMaxUs: 3_000 }
+        : {}),
+      backends,
+    });
+
+  it('has no view without traffic records', () => {
+    expect(new ReportBuilder().finish('t', 10 * S).traffic).toBeUndefined();
+  });
+
+  it('bins requests and errors per Service and adds up the backends', () => {
+    const b = new ReportBuilder();
+    b.add(
+      window(0, 'default/web', 10, 9, { refused: 1 }, { 'default/web-a': 5, 'default/web-b': 4 }),
+    );
+    b.add(
+      window(S, 'default/web', 12, 10, { timeout: 2 }, { 'default/web-a': 4, 'default/web-c': 6 }),
+    );
+    b.add(window(S, 'nope', 3, 0, { nxdomain: 3 }, {}));
+    const traffic = b.finish('t', 10 * S).traffic ?? [];
+    expect(traffic.map((t) => [t.service, t.total, t.ok])).toEqual([
+      ['default/web', 22, 19],
+      ['nope', 3, 0],
+    ]);
+    const web = traffic[0]!;
+    expect(web.requests.values.slice(0, 3)).toEqual([10, 12, 0]);
+    expect(web.errors.map((e) => [e.name, e.total, e.values.slice(0, 2)])).toEqual([
+      ['refused', 1, [1, 0]],
+      ['timeout', 2, [0, 2]],
+    ]);
+    expect(web.backends).toEqual([
+      ['default/web-a', 9],
+      ['default/web-b', 4],
+      ['default/web-c', 6],
+    ]);
+    expect(web.worstP99Us).toBe(2_500);
+  });
+});

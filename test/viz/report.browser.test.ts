@@ -109,6 +109,8 @@ describe('ksim report of scenarios/report-demo.yaml', () => {
       expect(await view.count()).toBe(1);
       await view.screenshot({ path: join(OUT, `report-demo-${id}.png`) });
     }
+    // Its trace has no service traffic, so there is no traffic view.
+    expect(await page.locator('#view-traffic').count()).toBe(0);
     // The top of the page down to the store: docs/report.png is a copy of it.
     await page.evaluate('window.scrollTo(0, 0)');
     const store = (await page.locator('#view-store').boundingBox())!;
@@ -235,6 +237,54 @@ describe('ksim report of scenarios/report-demo.yaml', () => {
     await page.screenshot({ path: join(OUT, 'report-demo-zoomed.png') });
     await page.click('#reset-zoom');
     expect(await domainOf(page)).toEqual([0, 480 * S]);
+  });
+});
+
+describe('ksim report of scenarios/service-traffic.yaml', () => {
+  let windows: Extract<TraceRecord, { k: 'traffic.window' }>[];
+  let page: Page;
+  let errors: string[];
+
+  beforeAll(async () => {
+    const file = join(ROOT, 'scenarios', 'service-traffic.yaml');
+    const scenario = parseScenario(readFileSync(file, 'utf8'), file);
+    const lines: string[] = [];
+    const report = new ReportSink();
+    const run = await runScenario(scenario, {
+      seed: scenario.spec.seed ?? 1,
+      traceSink: (l) => {
+        lines.push(l);
+        report.sink(l);
+      },
+    });
+    windows = lines
+      .map((l) => JSON.parse(l) as TraceRecord)
+      .filter((r): r is Extract<TraceRecord, { k: 'traffic.window' }> => r.k === 'traffic.window');
+    const html = join(OUT, 'service-traffic.html');
+    await report.write(html, 'service-traffic', run.virtualTimeUs);
+    ({ page, errors } = await open(html));
+  });
+
+  it("draws requests per second and each backend's share of a Service", async () => {
+    const view = page.locator('#view-traffic');
+    expect(await view.count()).toBe(1);
+    await view.screenshot({ path: join(OUT, 'service-traffic-traffic.png') });
+    const web = page.locator('#view-traffic [data-service="default/web"]');
+    expect(await web.count()).toBe(1);
+    expect(await web.locator('path.series[data-name=requests]').count()).toBe(1);
+    // Six backends after the scale-up, with the successful requests of the trace between them.
+    const shares = await web
+      .locator('rect.share')
+      .evaluateAll((rs) =>
+        rs.map((r) => [r.getAttribute('data-name'), Number(r.getAttribute('data-count'))] as const),
+      );
+    const backends = new Map<string, number>();
+    for (const w of windows)
+      for (const [pod, n] of Object.entries(w.backends))
+        backends.set(pod, (backends.get(pod) ?? 0) + n);
+    expect(shares).toHaveLength(6);
+    expect(shares).toEqual([...backends].sort(([a], [b]) => (a < b ? -1 : 1)));
+    expect(errors).toEqual([]);
   });
 });
 

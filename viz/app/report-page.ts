@@ -6,7 +6,8 @@
 import { select } from 'd3';
 import type { ReportData } from '../model/report-data.ts';
 import { cdfChart, histogramChart } from './dist-charts.ts';
-import { escapeHtml, formatTime } from './format.ts';
+import { escapeHtml, formatLatency, formatTime } from './format.ts';
+import { shareBar } from './share-bar.ts';
 import { eventTable, verdictTable } from './tables.ts';
 import {
   named,
@@ -173,6 +174,29 @@ export function drawReport(data: ReportData, options: DrawOptions = {}): Timelin
           .map(([t, p, why]) => `${formatTime(t)} ${p} (${why})`)
           .join('; ')}${wl.evictionsTotal > 20 ? ' ...' : ''}`,
       );
+
+  if (data.traffic !== undefined) {
+    const traffic = section(
+      'view-traffic',
+      'Service traffic',
+      "Requests of the scenario's traffic generators per Service: requests and failures by kind per second (counted in the second they finished), and the share of each backend pod in the successful requests.",
+    );
+    for (const t of data.traffic) {
+      const host = sub(
+        traffic,
+        `${t.service}: ${t.total.toLocaleString('en-US')} requests, ${t.ok.toLocaleString('en-US')} ok, worst p99 in a second ${formatLatency(t.worstP99Us)}`,
+      );
+      host.setAttribute('data-service', t.service);
+      seriesChart(
+        tl,
+        host,
+        data,
+        [{ name: 'requests', ...t.requests }, ...named(t.errors, t.requests.widthUs)],
+        { perSecond: true, total: (s) => String(s.values.reduce((a, b) => a + b, 0)) },
+      );
+      shareBar(host, t.backends, 'successful requests');
+    }
+  }
 
   eventTable(section('view-events', 'Event log', ''), data, tl);
   select(document.body).attr('data-ready', 'true');

@@ -11,6 +11,7 @@ import type { ReportData, SloRow, Verdict } from './report-data.ts';
 import { SchedulingModel } from './scheduling.ts';
 import { binningFor, formatUs } from './stats.ts';
 import { StoreModel } from './store.ts';
+import { TrafficModel } from './traffic.ts';
 import { WorkloadModel } from './workload.ts';
 
 /** sig-scalability/slos/pod_startup_latency.md: p99 of the startup SLI <= 5s. */
@@ -32,6 +33,7 @@ export class ReportBuilder {
   private readonly api = new ApiModel();
   private readonly scheduling = new SchedulingModel();
   private readonly workload = new WorkloadModel();
+  private readonly traffic = new TrafficModel();
   private readonly events: EventsModel;
   private readonly verdicts: Verdict[] = [];
   private header:
@@ -67,6 +69,7 @@ export class ReportBuilder {
     this.api.add(r);
     this.scheduling.add(r);
     this.workload.add(r);
+    this.traffic.add(r);
     this.events.add(r);
   }
 
@@ -82,6 +85,7 @@ export class ReportBuilder {
     const h = this.header ?? { seed: 0, ksimVersion: '', schemaVersion: 0, level: '' };
     const api = this.api.view(b);
     const workload = this.workload.view(b);
+    const traffic = this.traffic.view(b);
     const slos: SloRow[] = api.series.map((s) => ({
       name: `API call latency, ${s.key} (${s.count.toLocaleString('en-US')} calls)`,
       target: `p99 <= ${formatUs(s.thresholdUs)}`,
@@ -106,6 +110,7 @@ export class ReportBuilder {
       api,
       scheduling: this.scheduling.view(b),
       workload,
+      ...(traffic === undefined ? {} : { traffic }),
       verdicts: this.verdicts.slice(),
       slos,
       events: this.events.view(),

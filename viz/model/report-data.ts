@@ -146,6 +146,22 @@ export interface ApiView {
   readonly total: number;
 }
 
+/** Requests to one Service (traffic.window records). */
+export interface ServiceTrafficView {
+  /** namespace/name, or a DNS name that did not resolve. */
+  readonly service: string;
+  readonly total: number;
+  readonly ok: number;
+  /** Requests per bin (by the window they finished in). */
+  readonly requests: Bins;
+  /** Failed requests per bin, one series per error kind that occurred. */
+  readonly errors: readonly NamedBins[];
+  /** Successful requests per backend pod over the run, sorted by pod. */
+  readonly backends: readonly (readonly [pod: string, requests: number])[];
+  /** The highest per-window p99 latency of successful requests. */
+  readonly worstP99Us: number;
+}
+
 /** Histogram over log-spaced buckets: counts[i] are values in (bounds[i-1], bounds[i]]. */
 export interface Histogram {
   readonly boundsUs: readonly number[];
@@ -233,6 +249,8 @@ export interface ReportData {
   readonly api: ApiView;
   readonly scheduling: SchedulingView;
   readonly workload: WorkloadView;
+  /** Present only when the trace has service traffic. */
+  readonly traffic?: readonly ServiceTrafficView[];
   readonly verdicts: readonly Verdict[];
   readonly slos: readonly SloRow[];
   readonly events: EventsView;

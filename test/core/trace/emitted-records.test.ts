@@ -2,8 +2,9 @@
  * Every record the system emits matches its definition in core/trace: representative runs
  * (the shipped scenarios, a scenario that walks through the runner's actions and every fault,
  * a store fuzz run with membership changes, kubelets with runtime faults, controllers under
- * message loss), all at debug level, go through a TraceChecker. Then every defined kind must
- * have been seen in some run, so a definition cannot outlive its emitter unnoticed.
+ * message loss; scenarios/service-traffic.yaml emits traffic.window), all at debug level, go
+ * through a TraceChecker. Then every defined kind must have been seen in some run, so a
+ * definition cannot outlive its emitter unnoticed.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
