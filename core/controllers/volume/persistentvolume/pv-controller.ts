@@ -565,11 +565,22 @@ export class PersistentVolumeController implements Controller {
 
   /**
    * deleteVolumeOperation: ksim has no storage behind a volume, so deleting one is deleting
-   * its object; volumes an external provisioner made are left to it.
+   * its object; volumes an external provisioner made are left to it. As upstream, the volume is
+   * read afresh first: the informer's copy may predate this controller's own earlier delete
+   * (a finalizer keeps the object), and deleting it again would reclaim it twice.
    */
-  private async deleteVolume(volume: PersistentVolume, claim: string): Promise<SyncError> {
+  private async deleteVolume(cached: PersistentVolume, claim: string): Promise<SyncError> {
+    const fresh = await this.api.get('PersistentVolume', undefined, cached.metadata.name ?? '');
+    if (!fresh.ok) {
+      if (fresh.status === 404) return undefined;
+      return `read volume ${keyOf(cached)}: ${describeFailure(fresh)}`;
+    }
+    const volume = fresh.value;
     const by = volume.metadata.annotations?.[ANN_PROVISIONED_BY];
     if (isBeingDeleted(volume) || (by !== undefined && by !== SIMULATED_PROVISIONER)) {
+      return undefined;
+    }
+    if (volume.metadata.uid !== cached.metadata.uid || volume.status?.phase !== 'Released') {
       return undefined;
     }
     const r = await this.api.delete('PersistentVolume', undefined, volume.metadata.name ?? '', {

@@ -113,7 +113,13 @@ const KUBE_1_32 = [
     shortNames: ['po'],
     categories: ['all'],
     verbs: ALL,
-    subresources: { status: ['get', 'patch', 'update'], binding: ['create'], eviction: ['create'] },
+    subresources: {
+      status: ['get', 'patch', 'update'],
+      binding: ['create'],
+      eviction: ['create'],
+      exec: ['create', 'get'],
+      log: ['get'],
+    },
   },
   {
     kind: 'PodTemplate',
