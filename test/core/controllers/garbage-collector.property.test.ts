@@ -258,3 +258,36 @@ describe('garbage collector regressions', () => {
     });
   }, 120_000);
 });
+
+describe('garbage collector regressions', () => {
+  // Found by the property (seed -2079864015) when updates started from the watch cache's copy
+  // (reverted): cm-6, deleted in the foreground through its owners, went while cm-7 still
+  // blocked it.
+  it('a foreground chain under a controller-manager crash deletes the blocking dependent first', async () => {
+    await run({
+      owners: [
+        [],
+        [],
+        [
+          { index: 1, block: true },
+          { index: 0, block: false },
+        ],
+        [{ index: 0, block: true }],
+        [],
+        [],
+        [
+          { index: 1, block: false },
+          { index: 5, block: false },
+        ],
+        [{ index: 6, block: true }],
+        [],
+        [{ index: 5, block: true }],
+        [],
+      ],
+      deleted: [5, 4, 8, 10, 0, 1],
+      policy: 'Foreground',
+      crashes: [{ atUs: 70241, downUs: 2094921 }],
+      seed: 2,
+    } as unknown as Spec);
+  }, 120_000);
+});
