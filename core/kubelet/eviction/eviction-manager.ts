@@ -13,7 +13,11 @@
  */
 import type { Pod } from '../../api/pod-types.ts';
 import { formatQuantity, quantityFromNanos } from '../../api/quantity.ts';
-import { RESOURCE_EPHEMERAL_STORAGE, RESOURCE_MEMORY } from '../../api/resource-list.ts';
+import {
+  RESOURCE_EPHEMERAL_STORAGE,
+  RESOURCE_MEMORY,
+  resourceAmount,
+} from '../../api/resource-list.ts';
 import type { ProcessPorts } from '../../ports/process.ts';
 import { assertNever } from '../../util/assert.ts';
 import type { KubeletConfig } from '../config.ts';
@@ -201,9 +205,7 @@ function observe(config: KubeletConfig, usage: NodeUsage): Map<Signal, Observati
 
 function capacityOf(config: KubeletConfig, resource: string): number | undefined {
   const text = config.capacity[resource];
-  if (text === undefined) return undefined;
-  const v = parseThresholdValue('memory.available', text);
-  return typeof v === 'string' || v.kind !== 'quantity' ? undefined : v.amount;
+  return text === undefined ? undefined : resourceAmount(resource, text);
 }
 
 function rank(signal: Signal, candidates: readonly EvictionCandidate[]): EvictionCandidate[] {
