@@ -56,6 +56,36 @@ function subjectArg(s: CertificateSubject): string {
   return `/CN=${esc(s.user)}${s.groups.map((g) => `/O=${esc(g)}`).join('')}`;
 }
 
+/**
+ * A key and a certificate for `subj`, signed by the CA whose files are at `at('ca.crt')` and
+ * `at('ca.key')`, with the x509v3 extensions `ext` (one per line).
+ */
+function issueCertificate(
+  at: (name: string) => string,
+  name: string,
+  subj: string,
+  ext: string,
+): { readonly cert: string; readonly key: string } {
+  const [key, csr, crt, extFile] = ['key', 'csr', 'crt', 'ext'].map((x) => at(`${name}.${x}`));
+  openssl(['req', ...EC_KEY, '-keyout', key, '-out', csr, '-subj', subj]);
+  writeFileSync(extFile, ext);
+  const ca = ['-CA', at('ca.crt'), '-CAkey', at('ca.key'), '-CAcreateserial'];
+  openssl([
+    'x509',
+    '-req',
+    '-in',
+    csr,
+    ...ca,
+    '-out',
+    crt,
+    '-days',
+    VALID_DAYS,
+    '-extfile',
+    extFile,
+  ]);
+  return { cert: readFileSync(crt, 'utf8'), key: readFileSync(key, 'utf8') };
+}
+
 /** A client certificate for `subject`, signed by `ca` (for TLS client authentication). */
 export function signClientCertificate(
   ca: Pick<ServingCertificates, 'ca' | 'caKey'>,
@@ -64,30 +94,8 @@ export function signClientCertificate(
   return inTempDir((at) => {
     writeFileSync(at('ca.crt'), ca.ca);
     writeFileSync(at('ca.key'), ca.caKey, { mode: 0o600 });
-    const csr = ['-keyout', at('client.key'), '-out', at('client.csr')];
-    openssl(['req', ...EC_KEY, ...csr, '-subj', subjectArg(subject)]);
-    writeFileSync(at('client.ext'), 'extendedKeyUsage=clientAuth\nkeyUsage=digitalSignature\n');
-    openssl([
-      'x509',
-      '-req',
-      '-in',
-      at('client.csr'),
-      '-CA',
-      at('ca.crt'),
-      '-CAkey',
-      at('ca.key'),
-      '-CAcreateserial',
-      '-out',
-      at('client.crt'),
-      '-days',
-      VALID_DAYS,
-      '-extfile',
-      at('client.ext'),
-    ]);
-    return {
-      cert: readFileSync(at('client.crt'), 'utf8'),
-      key: readFileSync(at('client.key'), 'utf8'),
-    };
+    const ext = 'extendedKeyUsage=clientAuth\nkeyUsage=digitalSignature\n';
+    return issueCertificate(at, 'client', subjectArg(subject), ext);
   });
 }
 
@@ -106,41 +114,16 @@ export function makeServingCertificates(): ServingCertificates {
       '-subj',
       '/CN=ksim-ca',
     ]);
-    openssl([
-      'req',
-      ...EC_KEY,
-      '-keyout',
-      at('server.key'),
-      '-out',
-      at('server.csr'),
-      '-subj',
+    const server = issueCertificate(
+      at,
+      'server',
       '/CN=kube-apiserver',
-    ]);
-    writeFileSync(
-      at('server.ext'),
       'subjectAltName=IP:127.0.0.1,IP:::1,DNS:localhost\nextendedKeyUsage=serverAuth\n',
     );
-    openssl([
-      'x509',
-      '-req',
-      '-in',
-      at('server.csr'),
-      '-CA',
-      at('ca.crt'),
-      '-CAkey',
-      at('ca.key'),
-      '-CAcreateserial',
-      '-out',
-      at('server.crt'),
-      '-days',
-      VALID_DAYS,
-      '-extfile',
-      at('server.ext'),
-    ]);
     return {
       ca: readFileSync(at('ca.crt'), 'utf8'),
-      cert: readFileSync(at('server.crt'), 'utf8'),
-      key: readFileSync(at('server.key'), 'utf8'),
+      cert: server.cert,
+      key: server.key,
       caKey: readFileSync(at('ca.key'), 'utf8'),
     };
   });
