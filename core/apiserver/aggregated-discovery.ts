@@ -6,7 +6,8 @@
  * (kubectl 1.32) asks for it and reads the answer by its Content-Type; a client that asks for
  * plain JSON gets the legacy documents.
  */
-import type { ResourceDefinition } from '../api/kinds/index.ts';
+import { subresourceKind, type ResourceDefinition } from '../api/kinds/index.ts';
+import type { GroupVersionKind } from '../api/meta.ts';
 
 export type DiscoveryVersion = 'v2' | 'v2beta1';
 
@@ -39,32 +40,15 @@ export function aggregatedAccepted(accept: string | undefined): DiscoveryVersion
   return undefined;
 }
 
-interface Gvk {
-  readonly group: string;
-  readonly version: string;
-  readonly kind: string;
-}
-
 /** apidiscovery.k8s.io APIResourceDiscovery: a resource with its subresources nested. */
 function resourceDiscovery(d: ResourceDefinition): unknown {
   const r = d.resource;
-  const own: Gvk = { group: r.group, version: r.version, kind: r.kind };
-  const subresources = d.subresources.map((s) => {
-    let responseKind: Gvk;
-    switch (s.kind) {
-      case 'strategy':
-        responseKind = own;
-        break;
-      case 'scale':
-        responseKind = { group: 'autoscaling', version: 'v1', kind: 'Scale' };
-        break;
-      case 'action':
-      case 'node-stream':
-        responseKind = s.body;
-        break;
-    }
-    return { subresource: s.name, responseKind, verbs: s.verbs };
-  });
+  const own = { group: r.group, version: r.version, kind: r.kind };
+  const subresources = d.subresources.map((s) => ({
+    subresource: s.name,
+    responseKind: subresourceKind(own, s),
+    verbs: s.verbs,
+  }));
   return {
     resource: r.resource,
     responseKind: own,
@@ -142,7 +126,7 @@ export function remoteGroupDiscovery(
 }
 
 function fromLegacyRows(group: string, version: string, rows: readonly LegacyRow[]): unknown[] {
-  const kindOf = (r: LegacyRow): Gvk => ({
+  const kindOf = (r: LegacyRow): GroupVersionKind => ({
     group: r.group ?? group,
     version: r.version ?? version,
     kind: r.kind,

@@ -13,6 +13,7 @@
 import type { ApiResponse } from '../api/http.ts';
 import {
   BUILTIN_CATALOG,
+  subresourceKind,
   type DefinitionCatalog,
   type ResourceDefinition,
 } from '../api/kinds/index.ts';
@@ -58,15 +59,9 @@ function resourceRows(d: ResourceDefinition): ApiResourceRow[] {
   };
   const subresources = d.subresources.map((s): ApiResourceRow => {
     const base = { name: `${r.resource}/${s.name}`, singularName: '', namespaced: r.namespaced };
-    switch (s.kind) {
-      case 'strategy':
-        return { ...base, kind: r.kind, verbs: s.verbs };
-      case 'scale':
-        return { ...base, group: 'autoscaling', version: 'v1', kind: 'Scale', verbs: s.verbs };
-      case 'action':
-      case 'node-stream':
-        return { ...base, ...s.body, verbs: s.verbs };
-    }
+    // A subresource answering with the resource's own kind leaves group and version out.
+    if (s.kind === 'strategy') return { ...base, kind: r.kind, verbs: s.verbs };
+    return { ...base, ...subresourceKind(r, s), verbs: s.verbs };
   });
   return [main, ...subresources];
 }

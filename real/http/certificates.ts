@@ -66,7 +66,8 @@ function issueCertificate(
   subj: string,
   ext: string,
 ): { readonly cert: string; readonly key: string } {
-  const [key, csr, crt, extFile] = ['key', 'csr', 'crt', 'ext'].map((x) => at(`${name}.${x}`));
+  const file = (suffix: string): string => at(`${name}.${suffix}`);
+  const [key, csr, crt, extFile] = [file('key'), file('csr'), file('crt'), file('ext')] as const;
   openssl(['req', ...EC_KEY, '-keyout', key, '-out', csr, '-subj', subj]);
   writeFileSync(extFile, ext);
   const ca = ['-CA', at('ca.crt'), '-CAkey', at('ca.key'), '-CAcreateserial'];

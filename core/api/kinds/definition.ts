@@ -9,6 +9,7 @@ import type { FeatureGates } from '../feature-gates.ts';
 import type { FieldError } from '../field-error.ts';
 import type { PatchContentType } from '../http.ts';
 import type { FieldSet } from '../field-selectors.ts';
+import type { GroupVersionKind } from '../meta.ts';
 import type { DeleteOptions, LabelSelector, ObjectMeta } from '../meta-types.ts';
 import type { ResourceInfo, Verb } from '../resources.ts';
 import type { Status } from '../status-types.ts';
@@ -284,6 +285,27 @@ export interface ActionSubresource {
    * answers with (201), as the token subresource answers with its TokenRequest.
    */
   create(ctx: ActionContext, body: unknown): Promise<Status | KObject>;
+}
+
+const SCALE_KIND: GroupVersionKind = { group: 'autoscaling', version: 'v1', kind: 'Scale' };
+
+/**
+ * The kind a subresource answers with, as discovery reports it: the object's own for status and
+ * finalize, autoscaling/v1 Scale, or the body an action or stream declares.
+ */
+export function subresourceKind<T>(
+  own: GroupVersionKind,
+  sub: SubresourceDefinition<T>,
+): GroupVersionKind {
+  switch (sub.kind) {
+    case 'strategy':
+      return own;
+    case 'scale':
+      return SCALE_KIND;
+    case 'action':
+    case 'node-stream':
+      return sub.body;
+  }
 }
 
 /**

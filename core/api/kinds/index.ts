@@ -53,6 +53,7 @@ import { ROLE_BINDING } from './role-binding.ts';
 import { CUSTOM_RESOURCE_DEFINITION } from './custom-resource-definition.ts';
 
 export type * from './definition.ts';
+export { subresourceKind } from './definition.ts';
 export { DefinitionCatalog } from './catalog.ts';
 export { configuredRange } from './common.ts';
 export { humanDuration } from './duration.ts';
