@@ -251,7 +251,13 @@ export function sloTable(v: SloVerdict): string {
     r.samples.toLocaleString('en-US'),
     sloValue(r, r.value),
     r.threshold === undefined ? '-' : `${r.comparison} ${sloValue(r, r.threshold)}`,
-    r.value === undefined ? 'no samples' : r.threshold === undefined ? '' : r.passed ? 'ok' : 'MISSED',
+    r.value === undefined
+      ? 'no samples'
+      : r.threshold === undefined
+        ? ''
+        : r.passed
+          ? 'ok'
+          : 'MISSED',
     r.note ?? '',
   ]);
   const since = v.fromUs > 0 ? `, measured from ${seconds(v.fromUs)}` : '';

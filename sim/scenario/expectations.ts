@@ -139,7 +139,12 @@ class ExpectationWatch extends Watch {
     }
     if (m.kind === 'eventually') {
       if (this.metAtUs !== undefined)
-        return { name: this.name, passed: true, metAtUs: this.metAtUs, detail: this.last?.detail ?? '' };
+        return {
+          name: this.name,
+          passed: true,
+          metAtUs: this.metAtUs,
+          detail: this.last?.detail ?? '',
+        };
       const ev = this.done ? this.last : at();
       if (ev === undefined) return this.unchecked();
       const bound =
@@ -158,7 +163,11 @@ class ExpectationWatch extends Watch {
       };
     }
     if (endUs < m.fromUs)
-      return { name: this.name, passed: false, detail: `its window starts after the end of the run` };
+      return {
+        name: this.name,
+        passed: false,
+        detail: `its window starts after the end of the run`,
+      };
     if (!this.checked) return this.unchecked();
     return { name: this.name, passed: true, detail: this.last?.detail ?? '' };
   }
@@ -316,17 +325,25 @@ export class ScenarioWatch {
 function modeOf(e: Expectation): { mode: Mode; predicate: Predicate } {
   if (e.eventually !== undefined) {
     const { within, ...predicate } = e.eventually;
-    return { mode: { kind: 'eventually', ...(within === undefined ? {} : { withinUs: within }) }, predicate };
+    return {
+      mode: { kind: 'eventually', ...(within === undefined ? {} : { withinUs: within }) },
+      predicate,
+    };
   }
   if (e.always !== undefined || e.never !== undefined) {
     const kind = e.always !== undefined ? 'always' : 'never';
     const { from, until, ...predicate } = (e.always ?? e.never)!;
-    const mode: Mode = { kind, fromUs: from ?? 0, ...(until === undefined ? {} : { untilUs: until }) };
+    const mode: Mode = {
+      kind,
+      fromUs: from ?? 0,
+      ...(until === undefined ? {} : { untilUs: until }),
+    };
     return { mode, predicate };
   }
   assert(e.pods !== undefined, 'an expectation has exactly one form (checked at load)');
   // The first form: with `within` it is `eventually`; without, the state at the end counts.
-  const mode: Mode = e.within === undefined ? { kind: 'at-end' } : { kind: 'eventually', withinUs: e.within };
+  const mode: Mode =
+    e.within === undefined ? { kind: 'at-end' } : { kind: 'eventually', withinUs: e.within };
   return { mode, predicate: { pods: e.pods } };
 }
 

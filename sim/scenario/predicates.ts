@@ -7,7 +7,11 @@
 import { JSONPath } from 'jsonpath-plus';
 import { objectKey } from '../../core/api/meta.ts';
 import type { Pod } from '../../core/api/pod-types.ts';
-import { isSelectorError, parseSelector, type Selector } from '../../core/api/selectors.ts';
+import {
+  isSelectorError,
+  parseSelector,
+  type LabelMatcher as Selector,
+} from '../../core/api/selectors.ts';
 import { definitionFor } from '../../core/api/kinds/index.ts';
 import type { KObject } from '../../core/api/types.ts';
 import { assert } from '../../core/util/assert.ts';
@@ -97,8 +101,7 @@ function selectorOf(text: string | undefined): Selector | undefined {
   return s;
 }
 
-const isNamespaced = (kind: string): boolean =>
-  definitionFor(kind)?.resource.namespaced ?? true;
+const isNamespaced = (kind: string): boolean => definitionFor(kind)?.resource.namespaced ?? true;
 
 function conditionKey(c: ConditionPredicate): string {
   return objectKey(isNamespaced(c.kind) ? (c.namespace ?? 'default') : undefined, c.name);
@@ -123,7 +126,12 @@ abstract class MatchingSet<T extends KObject> implements LivePredicate {
   protected abstract matches(obj: T): boolean;
   abstract evaluate(view: ObjectView): Evaluation;
 
-  observe(kind: string, key: string, _before: KObject | undefined, now: KObject | undefined): void {
+  observe(
+    _kind: string,
+    key: string,
+    _before: KObject | undefined,
+    now: KObject | undefined,
+  ): void {
     this.leave(key);
     if (now !== undefined && now.metadata.deletionTimestamp === undefined && this.matches(now as T))
       this.enter(key, now as T);
@@ -254,7 +262,10 @@ class ConditionState implements LivePredicate {
       ?.conditions;
     const found = conditions?.find((x) => x.type === this.c.condition);
     if (found === undefined)
-      return { holds: false, detail: `${this.c.kind} ${this.key} has no ${this.c.condition} condition` };
+      return {
+        holds: false,
+        detail: `${this.c.kind} ${this.key} has no ${this.c.condition} condition`,
+      };
     const holds =
       found.status === (this.c.status ?? 'True') &&
       (this.c.reason === undefined || found.reason === this.c.reason);
@@ -283,7 +294,12 @@ class JsonPathState implements LivePredicate {
   evaluate(view: ObjectView): Evaluation {
     const json = this.target(view);
     if (json === undefined) return { holds: false, detail: `${this.j.kind} ${this.key} not found` };
-    const values = JSONPath({ path: this.j.path, json, eval: 'safe', wrap: true }) as unknown[];
+    let values: unknown[];
+    try {
+      values = JSONPath({ path: this.j.path, json, eval: 'safe', wrap: true }) as unknown[];
+    } catch (e) {
+      return { holds: false, detail: `JSONPath ${this.j.path} failed: ${(e as Error).message}` };
+    }
     const shown = values.slice(0, MAX_LISTED).map((v) => JSON.stringify(v) ?? 'undefined');
     const detail =
       values.length === 0
@@ -307,7 +323,10 @@ class JsonPathState implements LivePredicate {
 }
 
 /** The predicate's test on one value found by its path. */
-export function passes(j: Pick<JsonPathPredicate, 'equals' | 'matches' | 'atLeast' | 'atMost'>, v: unknown): boolean {
+export function passes(
+  j: Pick<JsonPathPredicate, 'equals' | 'matches' | 'atLeast' | 'atMost'>,
+  v: unknown,
+): boolean {
   if (j.equals !== undefined) return textOf(v) === textOf(j.equals);
   if (j.matches !== undefined) return new RegExp(j.matches).test(textOf(v));
   if (typeof v !== 'number') return false;

@@ -24,11 +24,7 @@ import { applyFault, type Fault } from '../faults.ts';
 import { DEFAULT_LINK, type LinkOptions } from '../network.ts';
 import { Simulation } from '../simulation.ts';
 import type { TraceLevel, TraceSink } from '../trace.ts';
-import {
-  ScenarioWatch,
-  type ExpectationResult,
-  type WhenResult,
-} from './expectations.ts';
+import { ScenarioWatch, type ExpectationResult, type WhenResult } from './expectations.ts';
 import type { ObjectView } from './predicates.ts';
 import {
   ScenarioError,

@@ -113,7 +113,11 @@ export class SloCollector {
     const api = Object.keys(API_LATENCY_THRESHOLDS_US)
       .filter((key) => this.latencies.has(key))
       .map((key) =>
-        p99Result(`API call latency ${key}`, this.latencies.get(key)!, apiThreshold(key, thresholds)),
+        p99Result(
+          `API call latency ${key}`,
+          this.latencies.get(key)!,
+          apiThreshold(key, thresholds),
+        ),
       );
     return [
       ...api,
