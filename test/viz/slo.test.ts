@@ -1,6 +1,7 @@
 /** The SLOs read off trace records: p99 per API class, pod startup without pulls, throughput. */
 import { describe, expect, it } from 'vitest';
 import type { TraceRecord } from '../../core/trace/types.ts';
+import { ReportBuilder } from '../../viz/model/report-builder.ts';
 import { SloCollector, type SloResult } from '../../viz/model/slo.ts';
 
 const S = 1_000_000;
@@ -157,5 +158,40 @@ describe('scheduling throughput', () => {
     const c = new SloCollector();
     for (let i = 0; i < 3; i++) c.add(bind(5 * S));
     expect(byName(c.results(), 'scheduling throughput').value).toBe(3);
+  });
+});
+
+describe('the HTML report reads the same SLOs and verdicts', () => {
+  it('SLO rows with a threshold and samples, and where an always/never was violated', () => {
+    const b = new ReportBuilder();
+    b.add(request(1, 'GET', '/api/v1/pods', 2 * S));
+    b.add(started(2, 6 * S, 4 * S));
+    b.add(bind(3));
+    b.add({
+      t: 4,
+      p: 'ksim-runner',
+      k: 'runner.verdict',
+      name: 'never fails',
+      passed: false,
+      violatedAtUs: 3,
+      objects: ['Pod/default/a'],
+      detail: 'violated: 1 matching pods on 1 nodes',
+    } as TraceRecord);
+    const d = b.finish('t');
+    expect(d.slos).toEqual([
+      {
+        name: 'API call latency, LIST cluster (1 calls)',
+        target: 'p99 <= 30.00s',
+        observed: 'p99 2.00s',
+        passed: true,
+      },
+      {
+        name: 'Pod startup latency, image pulls excluded (1 pods)',
+        target: 'p99 <= 5.00s',
+        observed: 'p99 2.00s',
+        passed: true,
+      },
+    ]);
+    expect(d.verdicts[0]).toMatchObject({ violatedAtUs: 3, objects: ['Pod/default/a'] });
   });
 });

@@ -52,6 +52,9 @@ export interface SloThresholds {
 }
 
 export interface SloResult {
+  readonly slo: 'api-call-latency' | 'pod-startup-latency' | 'scheduling-throughput';
+  /** API call latency: the class (GET, LIST namespace, LIST cluster, POST, ...). */
+  readonly scope?: string;
   /** e.g. `API call latency GET`, `pod startup latency`, `scheduling throughput`. */
   readonly name: string;
   /** What is measured: `p99` of a latency, or `average` pods per second. */
@@ -112,20 +115,25 @@ export class SloCollector {
   results(thresholds: SloThresholds = {}): SloResult[] {
     const api = Object.keys(API_LATENCY_THRESHOLDS_US)
       .filter((key) => this.latencies.has(key))
-      .map((key) =>
-        p99Result(
+      .map((key) => ({
+        slo: 'api-call-latency' as const,
+        scope: key,
+        ...p99Result(
           `API call latency ${key}`,
           this.latencies.get(key)!,
           apiThreshold(key, thresholds),
         ),
-      );
+      }));
     return [
       ...api,
-      p99Result(
-        'pod startup latency',
-        this.startups,
-        thresholds.podStartupUs ?? POD_STARTUP_THRESHOLD_US,
-      ),
+      {
+        slo: 'pod-startup-latency',
+        ...p99Result(
+          'pod startup latency',
+          this.startups,
+          thresholds.podStartupUs ?? POD_STARTUP_THRESHOLD_US,
+        ),
+      },
       this.throughput(thresholds.schedulingThroughput),
     ];
   }
@@ -136,6 +144,7 @@ export class SloCollector {
     const value = this.binds === 0 ? undefined : (this.binds * S) / Math.max(spanUs, S);
     const peak = Math.max(0, ...this.bindsPerSecond.values());
     return {
+      slo: 'scheduling-throughput',
       name: 'scheduling throughput',
       measure: 'average',
       unit: 'pods/s',
@@ -158,7 +167,11 @@ function apiThreshold(key: string, t: SloThresholds): number {
   return o.mutatingUs ?? upstream;
 }
 
-function p99Result(name: string, values: number[], threshold: number): SloResult {
+function p99Result(
+  name: string,
+  values: number[],
+  threshold: number,
+): Omit<SloResult, 'slo' | 'scope'> {
   const sorted = values.sort((a, b) => a - b);
   const value = sorted.length === 0 ? undefined : quantile(sorted, 0.99);
   return {
