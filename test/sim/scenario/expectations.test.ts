@@ -4,6 +4,7 @@
  * cross-checked against what the trace says happened: the kubelet's phase changes, the runner's
  * scale, the moment a condition was met.
  */
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { runScenario, type RunReport } from '../../../sim/scenario/run.ts';
 import { parseScenario, ScenarioError } from '../../../sim/scenario/scenario.ts';
@@ -321,4 +322,20 @@ describe('expectations and conditional actions in a run', () => {
     const end = await verdict('one web pod at the end');
     expect(end).toMatchObject({ passed: true, metAtUs: 80_000_000 });
   });
+});
+
+describe('determinism with conditional actions and watched kinds', () => {
+  it('same seed, same trace; another seed, another trace', async () => {
+    const text = readFileSync('scenarios/expectations.yaml', 'utf8');
+    const hash = async (seed: number) =>
+      (
+        await runScenario(parseScenario(text, 'scenarios/expectations.yaml'), {
+          seed,
+          traceLevel: 'debug',
+        })
+      ).traceHash;
+    const [a, b, c] = [await hash(4), await hash(4), await hash(5)];
+    expect(a).toBe(b);
+    expect(c).not.toBe(a);
+  }, 120_000);
 });
