@@ -1,7 +1,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import type { Trace } from '../core/ports/trace.ts';
 import type { TraceLevel } from '../core/trace/define.ts';
-import type { EmittedTraceKind, TraceFieldsArgs } from '../core/trace/types.ts';
+import type { EmittedTraceKind, TraceFieldsArgs, TraceRecord } from '../core/trace/types.ts';
 import { TRACE_HEADER_KIND, TRACE_SCHEMA_VERSION } from '../core/trace/version.ts';
 
 export type { TraceLevel };
@@ -26,6 +26,7 @@ export class TraceRecorder {
   readonly level: TraceLevel;
   private readonly hash: Hash = createHash('sha256');
   private readonly sinks: TraceSink[] = [];
+  private readonly observers: ((record: TraceRecord) => void)[] = [];
   private readonly headerLine: string;
   private count = 0;
   private digestValue: string | undefined;
@@ -60,6 +61,14 @@ export class TraceRecorder {
   addSink(sink: TraceSink): void {
     this.sinks.push(sink);
     sink(this.headerLine);
+  }
+
+  /**
+   * The observer sees every record from now on as an object, before it is written (readers in
+   * the same process, such as the SLO collector, need not parse lines). It must not change it.
+   */
+  addObserver(observer: (record: TraceRecord) => void): void {
+    this.observers.push(observer);
   }
 
   /**
@@ -98,6 +107,7 @@ export class TraceRecorder {
       const f = fields as Readonly<Record<string, unknown>>;
       for (const key in f) rec[key] = f[key];
     }
+    for (const observe of this.observers) observe(rec as unknown as TraceRecord);
     this.write(JSON.stringify(rec));
   }
 

@@ -12,6 +12,8 @@ import { CliError, EXIT_OK, EXIT_VERDICT, fsReason, openForWriting } from './err
 import { seconds, table } from './format.ts';
 import { RunProgress } from './progress.ts';
 import { ReportSink } from './report-command.ts';
+import { SloCollector, type SloResult, type SloThresholds } from '../../viz/model/slo.ts';
+import type { Slos } from '../scenario/scenario.ts';
 
 export interface RunCommandOptions {
   readonly seed?: number;
@@ -124,10 +126,12 @@ export async function runCommand(
   const durationUs = opts.duration ?? scenario.spec.duration;
   const progress =
     opts.terminal === undefined ? undefined : new RunProgress(opts.terminal, durationUs);
+  const slo = new SloCollector(scenario.spec.slos?.from ?? 0);
   let result: RunReport;
   try {
     result = await runScenario(scenario, {
       seed,
+      traceObserver: (r) => slo.add(r),
       ...(opts.traceLevel === undefined ? {} : { traceLevel: opts.traceLevel }),
       ...(traceSink === undefined ? {} : { traceSink }),
       ...(opts.checkTrace === true ? { checkTrace: true } : {}),
@@ -150,6 +154,8 @@ export async function runCommand(
     trace?.close();
   }
   const wallMs = performance.now() - started;
+  const slos = sloVerdict(slo, scenario.spec.slos);
+  const passed = result.passed && slos.passed;
   const reportFile =
     report === undefined || opts.report === undefined
       ? undefined
@@ -161,7 +167,7 @@ export async function runCommand(
             result.virtualTimeUs,
           ),
         };
-  const reproduce = result.passed
+  const reproduce = passed
     ? undefined
     : `ksim run ${file} --seed ${seed}${(opts.objects ?? []).map((f) => ` --objects ${f}`).join('')}${opts.checkImmutability ? ' --check-immutability' : ''}`;
   if (opts.json) {
@@ -169,6 +175,8 @@ export async function runCommand(
       JSON.stringify(
         {
           ...result,
+          passed,
+          slos,
           wallMs: Math.round(wallMs),
           ...(opts.trace === undefined ? {} : { traceFile: opts.trace }),
           ...(reportFile === undefined ? {} : { reportFile }),
@@ -180,11 +188,87 @@ export async function runCommand(
     );
   } else {
     out(summary(result, wallMs, opts.trace, opts.checkTrace === true, opts.pods === true));
+    out(sloTable(slos));
+    out(
+      opts.trace === undefined
+        ? 'trace: not written (--trace FILE writes it)'
+        : `trace: ${opts.trace}`,
+    );
     if (reportFile !== undefined)
       out(`report ${reportFile.path} (${(reportFile.bytes / 1_048_576).toFixed(1)} MiB)`);
     if (reproduce !== undefined) out(`reproduce: ${reproduce}`);
   }
-  return result.passed ? EXIT_OK : EXIT_VERDICT;
+  return passed ? EXIT_OK : EXIT_VERDICT;
+}
+
+/** The run's SLOs against the scenario's thresholds; they fail the run only when enforced. */
+export interface SloVerdict {
+  readonly enforced: boolean;
+  /** Records before this virtual time are left out (spec.slos.from). */
+  readonly fromUs: number;
+  /** False only when enforced and an SLO is missed. */
+  readonly passed: boolean;
+  readonly results: readonly SloResult[];
+}
+
+export function sloVerdict(collector: SloCollector, spec: Slos | undefined): SloVerdict {
+  const results = collector.results(thresholdsOf(spec));
+  const enforced = spec?.enforce === true;
+  return {
+    enforced,
+    fromUs: spec?.from ?? 0,
+    passed: !enforced || results.every((r) => r.passed),
+    results,
+  };
+}
+
+function thresholdsOf(spec: Slos | undefined): SloThresholds {
+  const api = spec?.apiCallLatency;
+  const opt = <K extends string>(k: K, v: number | undefined) =>
+    v === undefined ? {} : ({ [k]: v } as Record<K, number>);
+  return {
+    apiCallLatency: {
+      ...opt('mutatingUs', api?.mutating),
+      ...opt('getUs', api?.get),
+      ...opt('listNamespaceUs', api?.listNamespace),
+      ...opt('listClusterUs', api?.listCluster),
+    },
+    ...opt('podStartupUs', spec?.podStartup),
+    ...opt('schedulingThroughput', spec?.schedulingThroughput),
+  };
+}
+
+function sloValue(r: SloResult, v: number | undefined): string {
+  if (v === undefined) return '-';
+  if (r.unit === 'pods/s') return `${v.toFixed(1)} pods/s`;
+  return v < 1_000_000 ? ms(v) : seconds(v);
+}
+
+export function sloTable(v: SloVerdict): string {
+  const rows = v.results.map((r) => [
+    r.name,
+    r.measure,
+    r.samples.toLocaleString('en-US'),
+    sloValue(r, r.value),
+    r.threshold === undefined ? '-' : `${r.comparison} ${sloValue(r, r.threshold)}`,
+    r.value === undefined
+      ? 'no samples'
+      : r.threshold === undefined
+        ? ''
+        : r.passed
+          ? 'ok'
+          : 'MISSED',
+    r.note ?? '',
+  ]);
+  const since = v.fromUs > 0 ? `, measured from ${seconds(v.fromUs)}` : '';
+  const heading = v.enforced
+    ? `SLOs (enforced: a missed SLO fails the run${since})`
+    : `SLOs (reported; spec.slos.enforce makes a missed one fail the run${since})`;
+  return [
+    heading,
+    table(['slo', 'measure', 'samples', 'value', 'threshold', 'verdict', 'note'], rows),
+    '',
+  ].join('\n');
 }
 
 export function summary(
@@ -270,14 +354,33 @@ export function summary(
   }
   if (r.expectations.length > 0) {
     lines.push('expectations');
-    for (const e of r.expectations) {
+    for (const e of r.expectations) lines.push(`  ${verdictLine(e)}`);
+    lines.push('');
+  }
+  if (r.conditionalActions.length > 0) {
+    lines.push('conditional actions');
+    for (const a of r.conditionalActions) {
       lines.push(
-        `  ${e.passed ? 'PASS' : 'FAIL'}  ${e.name}${e.metAtUs !== undefined ? ` (met at ${seconds(e.metAtUs)})` : ''}  ${e.detail}`,
+        a.firedAtUs === undefined
+          ? `  NEVER FIRED  ${a.source}  when ${a.condition}${a.detail ? `  (last seen: ${a.detail})` : ''}`
+          : `  fired at ${seconds(a.firedAtUs)}  ${a.source}  when ${a.condition}`,
       );
     }
+    lines.push('');
   }
   return lines.join('\n');
 }
+function verdictLine(e: RunReport['expectations'][number]): string {
+  const label = e.disabled === true ? 'OFF ' : e.passed ? 'PASS' : 'FAIL';
+  const when =
+    e.metAtUs !== undefined
+      ? ` (met at ${seconds(e.metAtUs)})`
+      : e.violatedAtUs !== undefined
+        ? ` (violated at ${seconds(e.violatedAtUs)} by ${(e.objects ?? []).join(', ')})`
+        : '';
+  return `${label}  ${e.name}${when}  ${e.detail}`;
+}
+
 /** kubectl get nodes' STATUS: Ready or NotReady, and SchedulingDisabled when cordoned. */
 function nodeStatus(n: NodeSummary): string {
   const ready = n.ready === 'True' ? 'Ready' : n.ready === 'False' ? 'NotReady' : 'Unknown';

@@ -41,7 +41,8 @@ export function planMembership(
   const changes = new Map<number, MembershipChange>();
   const problems: [number, string][] = [];
   const order = (spec.actions ?? [])
-    .map((a, i) => ({ member: a.member, at: a.at, i }))
+    // A member action fires at its `at` (the schema refuses `when` on one): planned in time order.
+    .map((a, i) => ({ member: a.member, at: a.at ?? 0, i }))
     .filter((a): a is { member: MemberAction; at: number; i: number } => a.member !== undefined)
     .sort((x, y) => x.at - y.at || x.i - y.i);
   if (order.length === 0) return { changes, problems };

@@ -1,6 +1,8 @@
 import type { Node } from '../../core/api/node-types.ts';
 import type { Pod } from '../../core/api/pod-types.ts';
-import { isSelectorError, parseSelector } from '../../core/api/selectors.ts';
+import { keyOf } from '../../core/api/meta.ts';
+import type { Kind, KObject } from '../../core/api/types.ts';
+import type { TraceRecord } from '../../core/trace/types.ts';
 import { issueClientCredential } from '../../core/apiserver/authn/client-credential.ts';
 import { ApiServerBalancer } from '../../core/cluster/api-balancer.ts';
 import { ADMIN_IDENTITY, API_SERVER } from '../../core/cluster/identities.ts';
@@ -22,10 +24,10 @@ import { applyFault, type Fault } from '../faults.ts';
 import { DEFAULT_LINK, type LinkOptions } from '../network.ts';
 import { Simulation } from '../simulation.ts';
 import type { TraceLevel, TraceSink } from '../trace.ts';
+import { ScenarioWatch, type ExpectationResult, type WhenResult } from './expectations.ts';
+import type { ObjectView } from './predicates.ts';
 import {
   ScenarioError,
-  type Expectation,
-  type PodExpectation,
   type Scenario,
   type ScenarioAction,
   type ScenarioFault,
@@ -56,14 +58,16 @@ export interface RunOptions {
   readonly rootCA?: string;
   /** Sees every finished request of the traffic generators, with its Service (for checkers). */
   readonly onRequest?: (service: string, request: Completed) => void;
+  /** Sees every trace record as it is written (the SLO collector: works without a trace file). */
+  readonly traceObserver?: (record: TraceRecord) => void;
 }
 
-export interface ExpectationResult {
-  readonly name: string;
-  readonly passed: boolean;
-  /** Virtual time at which it first held, if it did. */
-  readonly metAtUs?: number;
-  readonly detail: string;
+export type { ExpectationResult, WhenResult };
+
+/** A conditional action (`when`) and whether, and when, it fired. */
+export interface ConditionalActionReport extends WhenResult {
+  /** Where the action is written. */
+  readonly source: string;
 }
 
 export interface PodSummary {
@@ -105,6 +109,8 @@ export interface RunReport {
   /** What the API server refused for good: objects, applies and other actions. */
   readonly rejections: readonly Rejection[];
   readonly expectations: readonly ExpectationResult[];
+  /** The actions with `when`, in the scenario's order: when each fired, or that it never did. */
+  readonly conditionalActions: readonly ConditionalActionReport[];
   /** Per spec.traffic generator: requests, successes, errors by kind, successes per backend. */
   readonly traffic: readonly TrafficReport[];
   /** The same per Service (generators to one Service added up), sorted by Service. */
@@ -112,7 +118,6 @@ export interface RunReport {
   readonly passed: boolean;
 }
 
-const CHECK_INTERVAL_US = 1_000_000;
 const RUNNER = 'ksim-runner';
 
 function linkFrom(
@@ -207,6 +212,7 @@ export function startScenario(scenario: Scenario, options: RunOptions): Scenario
       : { checkImmutability: options.checkImmutability }),
   });
   if (options.traceSink !== undefined) sim.trace.addSink(options.traceSink);
+  if (options.traceObserver !== undefined) sim.trace.addObserver(options.traceObserver);
   const layout = buildCluster(sim, {
     ...clusterSpecOf(spec.cluster),
     ...(options.explain === undefined ? {} : { scheduler: { explain: options.explain } }),
@@ -220,10 +226,22 @@ export function startScenario(scenario: Scenario, options: RunOptions): Scenario
   const windows = new TrafficWindows(sim);
   const recorder = new TrafficRecorder(windows, options.onRequest);
   const durationUs = options.durationUs ?? spec.duration;
-  const results = new Map<number, ExpectationResult>();
-  let finalPods: PodSummary[] = [];
-  let finalNodes: NodeSummary[] = layout.nodes.map(unknownNode);
   const rejections: Rejection[] = [];
+  // The runner's informers by kind: pods and nodes always (the summary), the kinds predicates read.
+  const informers = new Map<string, Informer<Kind>>();
+  const view: ObjectView = {
+    get: (kind, key) => informers.get(kind)?.get(key),
+    list: (kind) => informers.get(kind)?.list() ?? [],
+  };
+  const watch = new ScenarioWatch({
+    view,
+    now: () => sim.now,
+    at: (t, fn) => sim.at(Math.max(t, sim.now), fn),
+    soon: (fn) => sim.at(sim.now, fn),
+    synced: () => [...informers.values()].every((i) => i.hasSynced),
+  });
+  for (const e of spec.expect ?? []) watch.expect(e);
+  const conditional = spec.actions.filter((a) => a.when !== undefined);
 
   sim.spawnProcess(RUNNER, (ports) => {
     // With several API servers the runner, like every client, goes through the load balancer.
@@ -261,20 +279,32 @@ export function startScenario(scenario: Scenario, options: RunOptions): Scenario
     ports.spawn(async () => {
       for (const manifest of spec.objects) await createObject(ctx, manifest);
     });
+    const perform = (action: ScenarioAction): void =>
+      ports.spawn(async () => {
+        if (action.fault !== undefined) return applyFault(sim, toFault(action.fault, link));
+        if (action.membership !== undefined) return changeMembership(ctx, action);
+        return performAction(ctx, action);
+      });
     for (const action of spec.actions) {
-      sim.at(action.at, () =>
-        ports.spawn(async () => {
-          if (action.fault !== undefined) return applyFault(sim, toFault(action.fault, link));
-          if (action.membership !== undefined) return changeMembership(ctx, action);
-          return performAction(ctx, action);
-        }),
-      );
+      if (action.when === undefined) {
+        sim.at(action.at ?? 0, () => perform(action));
+        continue;
+      }
+      watch.when(action.when, action.at ?? action.after ?? 0, () => {
+        sim.trace.record(RUNNER, 'runner.condition-met', { action: action.source });
+        perform(action);
+      });
     }
-    // The runner observes the cluster like any client: through informers on pods and nodes.
-    const pods = new Informer(ports, api, 'Pod');
-    pods.start();
-    const nodes = new Informer(ports, api, 'Node');
-    nodes.start();
+    // The runner observes the cluster like any client: through informers, on pods and nodes
+    // and on the kinds its predicates read, whose changes it passes to the watch.
+    for (const kind of ['Pod', 'Node', ...watch.kinds()]) {
+      if (informers.has(kind)) continue;
+      const informer = new Informer(ports, api, kind as Kind);
+      informer.addEventHandler(watchFeed(kind, watch));
+      informers.set(kind, informer);
+      informer.start();
+    }
+    watch.start();
     if ((spec.traffic ?? []).length > 0) {
       const services = new Informer(ports, api, 'Service');
       services.start();
@@ -284,7 +314,7 @@ export function startScenario(scenario: Scenario, options: RunOptions): Scenario
       services.addEventHandler(dnsFeed((k, s) => dns.service(k, s)));
       slices.addEventHandler(dnsFeed((k, s) => dns.slice(k, s)));
       slices.start();
-      const view: TrafficView = {
+      const trafficView: TrafficView = {
         service: (namespace, name) => services.get(`${namespace}/${name}`),
         dns,
       };
@@ -296,7 +326,7 @@ export function startScenario(scenario: Scenario, options: RunOptions): Scenario
           t,
           i,
           ports.random.fork(`traffic-${i}`),
-          view,
+          trafficView,
           machines,
           recorder,
         );
@@ -304,42 +334,27 @@ export function startScenario(scenario: Scenario, options: RunOptions): Scenario
         g.start(durationUs);
       });
     }
-    const checkAll = (): void => {
-      if (nodes.hasSynced) finalNodes = nodeSummaries(layout.nodes, nodes.list());
-      if (pods.hasSynced) {
-        finalPods = pods.list().map(summarize);
-        (spec.expect ?? []).forEach((e, i) => {
-          // With `within`: the first time it holds counts. Without: the state at the end counts.
-          if (e.within !== undefined && (results.get(i)?.passed || sim.now > e.within)) return;
-          results.set(i, check(e, finalPods, sim.now));
-        });
-      }
-      ports.clock.setTimer(CHECK_INTERVAL_US, checkAll);
-    };
-    ports.clock.setTimer(CHECK_INTERVAL_US, checkAll);
   });
 
   const finish = (): RunReport => {
     if (generators.length > 0) windows.flush();
-    const expectations = (spec.expect ?? []).map((e, i) => {
-      const r = results.get(i) ?? {
-        name: nameOf(e),
-        passed: false,
-        detail: 'never checked (the API was unreachable)',
-      };
-      if (!r.passed && e.within !== undefined && durationUs > e.within) {
-        return { ...r, detail: `not met within ${e.within / 1e6}s: ${r.detail}` };
-      }
-      return r;
-    });
+    const expectations = watch.results();
     for (const e of expectations) {
       sim.trace.record(RUNNER, 'runner.verdict', {
         name: e.name,
         passed: e.passed,
         ...(e.metAtUs === undefined ? {} : { metAtUs: e.metAtUs }),
+        ...(e.violatedAtUs === undefined ? {} : { violatedAtUs: e.violatedAtUs }),
+        ...(e.objects === undefined ? {} : { objects: [...e.objects] }),
+        ...(e.disabled === true ? { disabled: true } : {}),
         detail: e.detail,
       });
     }
+    const conditionalActions = watch
+      .whenResults()
+      .map((w, i) => ({ source: conditional[i]?.source ?? '', ...w }));
+    const pods = informers.get('Pod');
+    const nodes = informers.get('Node');
     return {
       scenario: scenario.metadata.name,
       seed: options.seed,
@@ -347,10 +362,14 @@ export function startScenario(scenario: Scenario, options: RunOptions): Scenario
       events: sim.loop.eventsProcessed,
       traceRecords: sim.trace.records,
       traceHash: sim.trace.digest(),
-      pods: finalPods,
-      nodes: finalNodes,
+      pods: ((pods?.list() ?? []) as Pod[]).map(summarize),
+      nodes:
+        nodes?.hasSynced === true
+          ? nodeSummaries(layout.nodes, nodes.list() as Node[])
+          : layout.nodes.map(unknownNode),
       rejections: [...rejections],
       expectations,
+      conditionalActions,
       traffic: generators.map((g) => g.report()),
       services: recorder.reports(),
       passed: expectations.every((e) => e.passed),
@@ -383,6 +402,15 @@ function setGroupLinks(
       }
     }
   }
+}
+
+/** Informer handlers that pass every change of a kind to the scenario's watch. */
+function watchFeed(kind: string, watch: ScenarioWatch): EventHandlers<KObject> {
+  return {
+    onAdd: (o) => watch.change(kind, keyOf(o), undefined, o),
+    onUpdate: (old, o) => watch.change(kind, keyOf(o), old, o),
+    onDelete: (o) => watch.change(kind, keyOf(o), o, undefined),
+  };
 }
 
 /** Informer handlers that pass every change, keyed namespace/name, to cluster DNS. */
@@ -478,40 +506,6 @@ function nodeSummaries(planned: readonly string[], observed: readonly Node[]): N
       ),
     };
   });
-}
-
-function nameOf(e: Expectation): string {
-  const p = e.pods;
-  return (
-    e.name ??
-    `${p.count} pods${p.labelSelector ? ` (${p.labelSelector})` : ''}${p.phase ? ` ${p.phase}` : ''}${p.ready === undefined ? '' : p.ready ? ' ready' : ' not ready'}${p.minRestarts ? ` restarted >= ${p.minRestarts} times` : ''}${p.minNodes ? ` on >= ${p.minNodes} nodes` : ''}`
-  );
-}
-
-function check(e: Expectation, pods: readonly PodSummary[], nowUs: number): ExpectationResult {
-  const p: PodExpectation = e.pods;
-  const selector = p.labelSelector === undefined ? undefined : parseSelector(p.labelSelector);
-  if (selector !== undefined && isSelectorError(selector)) {
-    return { name: nameOf(e), passed: false, detail: `bad labelSelector: ${selector.message}` };
-  }
-  const matching = pods.filter(
-    (pod) =>
-      !pod.terminating &&
-      (p.namespace === undefined || pod.namespace === p.namespace) &&
-      (p.phase === undefined || pod.phase === p.phase) &&
-      (p.ready === undefined || pod.ready === p.ready) &&
-      (p.minRestarts === undefined || pod.restarts >= p.minRestarts) &&
-      (selector === undefined || selector.matches(pod.labels)),
-  );
-  const nodes = new Set(matching.map((m) => m.node).filter((n) => n !== ''));
-  const passed =
-    matching.length === p.count && (p.minNodes === undefined || nodes.size >= p.minNodes);
-  return {
-    name: nameOf(e),
-    passed,
-    ...(passed ? { metAtUs: nowUs } : {}),
-    detail: `${matching.length} matching pods on ${nodes.size} nodes`,
-  };
 }
 
 export type { ClusterLayout };

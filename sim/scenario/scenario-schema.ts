@@ -11,6 +11,13 @@ import { definitionFor, DEFINITIONS } from '../../core/api/kinds/index.ts';
 import { isQuantityError, parseQuantity } from '../../core/api/quantity.ts';
 import { MAX_CONTROL_PLANE_REPLICAS } from '../../core/cluster/assembly.ts';
 import { duration, obj } from './schema.ts';
+import {
+  alwaysSchema,
+  eventuallySchema,
+  neverSchema,
+  podsPredicate,
+  predicateSchema,
+} from './predicate-schema.ts';
 
 const str = z.string();
 const int = z.number().int();
@@ -444,7 +451,13 @@ export const ACTION_EFFECTS = [
 ] as const;
 
 const action = obj({
-  at: duration.describe('Virtual time of the action'),
+  at: duration
+    .optional()
+    .describe('Virtual time of the action (with when: the earliest time it may fire)'),
+  when: predicateSchema
+    .optional()
+    .describe('Fire once, the first time this predicate holds (not before at or after)'),
+  after: duration.optional().describe('With when: the earliest virtual time it may fire'),
   fault: fault.optional(),
   apply: z
     .unknown()
@@ -460,32 +473,92 @@ const action = obj({
   restart: restartAction.optional(),
   scale: scaleAction.optional(),
   member: memberAction.optional(),
-}).describe(`At a virtual time, exactly one of ${ACTION_EFFECTS.join(', ')}`);
+})
+  .superRefine((a, ctx) => {
+    if (a.at === undefined && a.when === undefined)
+      ctx.addIssue({ code: 'custom', message: 'an action needs at or when' });
+    if (a.after !== undefined && a.when === undefined)
+      ctx.addIssue({ code: 'custom', path: ['after'], message: 'after goes with when' });
+    if (a.when !== undefined && a.member !== undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['when'],
+        message: 'a member action needs at: membership changes are planned in time order',
+      });
+    if (a.after !== undefined && a.at !== undefined)
+      ctx.addIssue({ code: 'custom', path: ['after'], message: 'give at or after, not both' });
+  })
+  .describe(
+    `At a virtual time, or when a predicate holds: exactly one of ${ACTION_EFFECTS.join(', ')}`,
+  );
 
-const podExpectation = obj({
-  namespace: str.optional(),
-  labelSelector: str.optional().describe('A label selector: app=web,tier!=db'),
-  phase: z.enum(['Pending', 'Running', 'Succeeded', 'Failed', 'Unknown']).optional(),
-  count: int.min(0).describe('Exactly this many pods match (not counting pods being deleted)'),
-  minNodes: int.min(0).optional().describe('At least this many distinct nodes run them'),
-  ready: bool
-    .optional()
-    .describe('Only pods whose Ready condition is (true) or is not (false) True count'),
-  minRestarts: int
-    .min(0)
-    .optional()
-    .describe('Only pods whose containers restarted at least this many times in all count'),
-});
-
+/**
+ * An expectation: `eventually`, `always` or `never` a predicate; or the first form, `pods` with
+ * an optional `within` (which is `eventually`; without `within`, the state at the end counts).
+ */
 const expectation = obj({
   name: str.optional(),
+  enabled: bool
+    .optional()
+    .describe('false switches the expectation off: it is reported as disabled, not evaluated'),
+  eventually: eventuallySchema.optional(),
+  always: alwaysSchema.optional(),
+  never: neverSchema.optional(),
   within: duration
     .optional()
     .describe(
-      'Must hold at some check at or before this virtual time (checks run every virtual second); without it, at the end of the run',
+      'With pods: must hold at some moment at or before this virtual time; without it, at the end of the run',
     ),
-  pods: podExpectation,
-});
+  pods: podsPredicate
+    .optional()
+    .describe('The first form of an expectation: pods, with an optional within'),
+})
+  .superRefine((e, ctx) => {
+    const given = EXPECTATION_FORMS.filter((k) => e[k] !== undefined);
+    if (given.length !== 1)
+      ctx.addIssue({
+        code: 'custom',
+        message: `an expectation needs exactly one of ${EXPECTATION_FORMS.join(', ')} (got ${given.length === 0 ? 'none' : given.join(', ')})`,
+      });
+    else if (e.within !== undefined && e.pods === undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['within'],
+        message: 'within goes with pods; with eventually, write eventually.within',
+      });
+  })
+  .describe('An expectation on the cluster, with its verdict in the run summary');
+
+const EXPECTATION_FORMS = ['eventually', 'always', 'never', 'pods'] as const;
+
+/**
+ * Thresholds of the SLOs `ksim run` reports; by default upstream's (kubernetes/community
+ * sig-scalability/slos). With enforce, an SLO missed fails the run (exit code 1).
+ */
+const slos = obj({
+  enforce: bool.optional().describe('A missed SLO fails the run, as a failed expectation does'),
+  from: duration
+    .optional()
+    .describe(
+      "Measure from this virtual time (default 0); the cluster's start-up, while requests wait for the store's first leader, is usually left out",
+    ),
+  apiCallLatency: obj({
+    mutating: duration.optional().describe('p99 of POST, PUT, PATCH, DELETE (default 1s)'),
+    get: duration.optional().describe('p99 of single-object reads (default 1s)'),
+    listNamespace: duration.optional().describe('p99 of namespace-scoped lists (default 5s)'),
+    listCluster: duration.optional().describe('p99 of cluster-scoped lists (default 30s)'),
+  })
+    .optional()
+    .describe('API call latency thresholds (p99 per verb and scope)'),
+  podStartup: duration
+    .optional()
+    .describe('p99 of pod startup latency, image pulls excluded (default 5s)'),
+  schedulingThroughput: z
+    .number()
+    .min(0)
+    .optional()
+    .describe('Least average pods bound per second, first to last binding (default: none)'),
+}).describe('SLO thresholds, and whether a missed SLO fails the run');
 
 const trafficSpec = obj({
   name: str.optional(),
@@ -547,7 +620,10 @@ export const scenarioSchema = obj({
     expect: z
       .array(expectation)
       .optional()
-      .describe('Expectations on pods, checked every virtual second'),
+      .describe(
+        'Expectations: eventually / always / never a predicate, evaluated whenever the objects it reads change',
+      ),
+    slos: slos.optional(),
     traffic: z.array(trafficSpec).optional(),
     dns: obj({
       propagationDelay: duration
@@ -563,7 +639,7 @@ export const scenarioSchema = obj({
 
 export type RawScenario = z.output<typeof scenarioSchema>;
 export type ScenarioFault = z.output<typeof fault>;
-export type PodExpectation = z.output<typeof podExpectation>;
+export type Slos = z.output<typeof slos>;
 export type Expectation = z.output<typeof expectation>;
 export type TrafficSpec = z.output<typeof trafficSpec>;
 export type MemberAction = z.output<typeof memberAction>;

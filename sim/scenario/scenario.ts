@@ -12,8 +12,8 @@ import {
   ACTION_EFFECTS,
   scenarioSchema,
   type Expectation,
-  type PodExpectation,
   type RawScenario,
+  type Slos,
   type ScenarioFault,
   type TaintSpec,
   type TrafficSpec,
@@ -46,7 +46,7 @@ export type Scenario = Omit<RawScenario, 'spec'> & {
     readonly actions: readonly ScenarioAction[];
   };
 };
-export type { Expectation, Manifest, PodExpectation, ScenarioFault, TaintSpec, TrafficSpec };
+export type { Expectation, Manifest, ScenarioFault, Slos, TaintSpec, TrafficSpec };
 
 export class ScenarioError extends Error {
   override name = 'ScenarioError';
@@ -151,12 +151,15 @@ function checkActions(raw: unknown, errors: SchemaError[]): void {
         message: `an action needs exactly one of ${ACTION_EFFECTS.join(', ')} (got ${given.length === 0 ? 'none' : given.join(', ')})`,
       });
     }
-    const atUs = typeof action.at === 'string' ? parseDuration(action.at) : undefined;
-    if (atUs !== undefined && endUs !== undefined && atUs > endUs) {
-      errors.push({
-        path: ['spec', 'actions', i, 'at'],
-        message: 'is after the end of the scenario (spec.duration)',
-      });
+    for (const field of ['at', 'after']) {
+      const v = action[field];
+      const us = typeof v === 'string' ? parseDuration(v) : undefined;
+      if (us !== undefined && endUs !== undefined && us > endUs) {
+        errors.push({
+          path: ['spec', 'actions', i, field],
+          message: 'is after the end of the scenario (spec.duration)',
+        });
+      }
     }
   });
 }
@@ -273,7 +276,7 @@ function resolveApplies(
 ): Map<number, Manifest[]> {
   const order = (raw.spec.actions ?? [])
     .map((a, i) => ({ a, i }))
-    .sort((x, y) => x.a.at - y.a.at || x.i - y.i);
+    .sort((x, y) => earliest(x.a) - earliest(y.a) || x.i - y.i);
   const applied = new Map<number, Manifest[]>();
   for (const { a, i } of order) {
     if (a.apply === undefined) continue;
@@ -294,6 +297,11 @@ function resolveApplies(
     applied.set(i, manifests);
   }
   return applied;
+}
+
+/** The earliest virtual time an action may run: its `at`, or a conditional action's `after`. */
+function earliest(a: RawAction): number {
+  return a.at ?? a.after ?? 0;
 }
 
 /** An action's node must exist; a patch must have its type's shape. */

@@ -1,6 +1,6 @@
 /** Verdicts, SLOs and the event log, whose rows follow the time window and set the cursor. */
 import { select } from 'd3';
-import type { EventRow, ReportData } from '../model/report-data.ts';
+import type { EventRow, ReportData, Verdict } from '../model/report-data.ts';
 import { formatTime } from './format.ts';
 import type { Timeline } from './timeline.ts';
 
@@ -20,7 +20,7 @@ export function verdictTable(host: HTMLElement, data: ReportData, noVerdicts?: s
   else {
     const t = h.append('table').attr('id', 'verdicts');
     t.append('thead').html(
-      '<tr><th></th><th>expectation</th><th>met at</th><th>observed</th></tr>',
+      '<tr><th></th><th>expectation</th><th>met / violated at</th><th>observed</th></tr>',
     );
     const rows = t
       .append('tbody')
@@ -30,7 +30,7 @@ export function verdictTable(host: HTMLElement, data: ReportData, noVerdicts?: s
       .attr('class', (v) => (v.passed ? 'pass' : 'fail'));
     rows.append('td').text((v) => (v.passed ? 'PASS' : 'FAIL'));
     rows.append('td').text((v) => v.name);
-    rows.append('td').text((v) => (v.metAtUs === undefined ? '' : formatTime(v.metAtUs)));
+    rows.append('td').text((v) => verdictTime(v));
     rows.append('td').text((v) => v.detail);
   }
   const s = h.append('table').attr('id', 'slos');
@@ -117,4 +117,11 @@ export function eventTable(host: HTMLElement, data: ReportData, tl: Timeline): v
   windowOnly.on('change', render);
   tl.onChange(render);
   render();
+}
+
+/** When an expectation was met, or first violated and by which objects. */
+function verdictTime(v: Verdict): string {
+  if (v.metAtUs !== undefined) return formatTime(v.metAtUs);
+  if (v.violatedAtUs === undefined) return '';
+  return `violated at ${formatTime(v.violatedAtUs)} by ${(v.objects ?? []).join(', ')}`;
 }

@@ -6,29 +6,12 @@
  */
 import type { TraceRecord } from '../../core/trace/types.ts';
 import type { ApiView, LatencySeries } from './report-data.ts';
+import { API_LATENCY_THRESHOLDS_US as THRESHOLDS_US, requestClass } from './slo.ts';
 import { cdfSamples, Counter, quantile, type Binning } from './stats.ts';
 
 const S = 1_000_000;
-const THRESHOLDS_US: Readonly<Record<string, number>> = {
-  GET: S,
-  'LIST namespace': 5 * S,
-  'LIST cluster': 30 * S,
-  POST: S,
-  PUT: S,
-  PATCH: S,
-  DELETE: S,
-};
 
-/** The SLO class of a request: mutating verbs by verb, reads by scope. */
-export function requestClass(verb: string, path: string): string {
-  if (verb !== 'GET') return verb;
-  const parts = path.split('/').filter((p) => p !== '');
-  // /api/v1/... or /apis/<group>/<version>/...
-  const rest = parts[0] === 'api' ? parts.slice(2) : parts.slice(3);
-  if (rest[0] === 'namespaces' && rest.length >= 3)
-    return rest.length === 3 ? 'LIST namespace' : 'GET';
-  return rest.length <= 1 ? 'LIST cluster' : 'GET';
-}
+export { requestClass };
 
 const CODES: readonly (readonly [string, (code: number) => boolean])[] = [
   ['409 Conflict', (c) => c === 409],

@@ -9,13 +9,29 @@ import { NodesModel } from './nodes.ts';
 import { PodsModel } from './pods.ts';
 import type { ReportData, SloRow, Verdict } from './report-data.ts';
 import { SchedulingModel } from './scheduling.ts';
+import { SloCollector, type SloResult } from './slo.ts';
 import { binningFor, formatUs } from './stats.ts';
 import { StoreModel } from './store.ts';
 import { TrafficModel } from './traffic.ts';
 import { WorkloadModel } from './workload.ts';
 
-/** sig-scalability/slos/pod_startup_latency.md: p99 of the startup SLI <= 5s. */
-const POD_STARTUP_SLO_US = 5_000_000;
+/** The report's row of an SLO with a threshold and samples (`ksim run` prints the same). */
+function sloRow(r: SloResult): SloRow[] {
+  if (r.value === undefined || r.threshold === undefined || r.slo === 'scheduling-throughput')
+    return [];
+  const n = r.samples.toLocaleString('en-US');
+  return [
+    {
+      name:
+        r.slo === 'api-call-latency'
+          ? `API call latency, ${r.scope ?? ''} (${n} calls)`
+          : `Pod startup latency, image pulls excluded (${n} pods)`,
+      target: `p99 <= ${formatUs(r.threshold)}`,
+      observed: `p99 ${formatUs(r.value)}`,
+      passed: r.passed,
+    },
+  ];
+}
 
 /** Node names in natural order (node-2 before node-10). */
 function byNaturalOrder(a: string, b: string): number {
@@ -34,6 +50,7 @@ export class ReportBuilder {
   private readonly scheduling = new SchedulingModel();
   private readonly workload = new WorkloadModel();
   private readonly traffic = new TrafficModel();
+  private readonly slo = new SloCollector();
   private readonly events: EventsModel;
   private readonly verdicts: Verdict[] = [];
   private header:
@@ -62,7 +79,14 @@ export class ReportBuilder {
       return;
     }
     if (r.k === 'runner.verdict')
-      this.verdicts.push({ name: r.name, passed: r.passed, metAtUs: r.metAtUs, detail: r.detail });
+      this.verdicts.push({
+        name: r.name,
+        passed: r.passed,
+        metAtUs: r.metAtUs,
+        ...(r.violatedAtUs === undefined ? {} : { violatedAtUs: r.violatedAtUs }),
+        ...(r.objects === undefined ? {} : { objects: r.objects }),
+        detail: r.detail,
+      });
     this.pods.add(r);
     this.nodeStates.add(r);
     this.store.add(r);
@@ -70,6 +94,7 @@ export class ReportBuilder {
     this.scheduling.add(r);
     this.workload.add(r);
     this.traffic.add(r);
+    this.slo.add(r);
     this.events.add(r);
   }
 
@@ -86,19 +111,7 @@ export class ReportBuilder {
     const api = this.api.view(b);
     const workload = this.workload.view(b);
     const traffic = this.traffic.view(b);
-    const slos: SloRow[] = api.series.map((s) => ({
-      name: `API call latency, ${s.key} (${s.count.toLocaleString('en-US')} calls)`,
-      target: `p99 <= ${formatUs(s.thresholdUs)}`,
-      observed: `p99 ${formatUs(s.p99Us)}`,
-      passed: s.p99Us <= s.thresholdUs,
-    }));
-    if (workload.startup.count > 0)
-      slos.push({
-        name: `Pod startup latency, image pulls excluded (${workload.startup.count.toLocaleString('en-US')} pods)`,
-        target: `p99 <= ${formatUs(POD_STARTUP_SLO_US)}`,
-        observed: `p99 ${formatUs(workload.startup.p99Us)}`,
-        passed: workload.startup.p99Us <= POD_STARTUP_SLO_US,
-      });
+    const slos = this.slo.results().flatMap(sloRow);
     return {
       meta: { title, ...h, records: this.records, endUs: end },
       nodes,

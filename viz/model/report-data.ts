@@ -201,6 +201,9 @@ export interface Verdict {
   readonly name: string;
   readonly passed: boolean;
   readonly metAtUs: number | undefined;
+  /** always / never: the first violation, and the objects whose change made it. */
+  readonly violatedAtUs?: number;
+  readonly objects?: readonly string[];
   readonly detail: string;
 }
 

@@ -55,6 +55,13 @@ export const RUNNER_RECORDS = traceGroup(
         message: z.string().optional().describe("The API server's message, when it refused."),
       }),
     }),
+    traceRecord('runner.condition-met', {
+      level: 'info',
+      doc: "A conditional action's `when` predicate held (at or after its `at`/`after`): the action starts now.",
+      fields: z.strictObject({
+        action: z.string().describe('Where the action is written in the scenario (file:line).'),
+      }),
+    }),
     traceRecord('runner.verdict', {
       level: 'info',
       doc: "The verdict on one of the scenario's `expect` entries, written at the end of the run in the order the scenario lists them.",
@@ -65,8 +72,22 @@ export const RUNNER_RECORDS = traceGroup(
           .int()
           .optional()
           .describe(
-            'Virtual time at which it first held, in microseconds; absent when it never did.',
+            'eventually (and `pods` expectations): virtual time at which it first held, in microseconds; absent when it never did.',
           ),
+        violatedAtUs: z
+          .int()
+          .optional()
+          .describe('always / never: virtual time of the first violation, in microseconds.'),
+        objects: z
+          .array(z.string())
+          .optional()
+          .describe(
+            'always / never, when violated: the objects (Kind/namespace/name) whose change made the violation, at most 10.',
+          ),
+        disabled: z
+          .boolean()
+          .optional()
+          .describe('The expectation was switched off (`enabled: false`) and not evaluated.'),
         detail: z.string().describe('What was observed, e.g. `5 matching pods on 3 nodes`.'),
       }),
     }),
