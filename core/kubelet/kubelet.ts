@@ -36,6 +36,14 @@ import {
   type KubeletOptions,
 } from './config.ts';
 import { EvictionManager } from './eviction/eviction-manager.ts';
+import {
+  IMAGE_GC_PERIOD_US,
+  ImageGCManager,
+  type ImageFsStats,
+} from './images/image-gc-manager.ts';
+import { nodeStatusImages } from './images/node-images.ts';
+import type { ContainerImage } from '../api/node-types.ts';
+import { RESOURCE_EPHEMERAL_STORAGE, resourceAmount } from '../api/resource-list.ts';
 import { KubeletEvents } from './events.ts';
 import { summarizeUsage, type NodeUsage } from './resource-usage.ts';
 import { NodeLease } from './node-lease.ts';
@@ -51,6 +59,9 @@ import { PodSync, type SyncEnv } from './sync-pod.ts';
 import { KubeletServer } from './server.ts';
 import { streamTarget } from './stream-target.ts';
 import type { RequestAuthenticator } from '../api/kubelet-protocol.ts';
+
+/** How often the image cache behind status.images is refreshed (image_gc_manager.go). */
+const IMAGE_CACHE_REFRESH_US = 30_000_000;
 
 export class Kubelet {
   readonly config: KubeletConfig;
@@ -69,6 +80,9 @@ export class Kubelet {
   private readonly prober: ProberManager;
   private readonly events: KubeletEvents;
   private readonly eviction: EvictionManager;
+  private readonly imageGC: ImageGCManager;
+  /** status.images as of the last image cache refresh (every 30 s). */
+  private nodeImages: readonly ContainerImage[] = [];
 
   /**
    * `probes` is the node's network as the kubelet's probes and hooks reach pods through it;
@@ -164,8 +178,37 @@ export class Kubelet {
       },
     };
     this.podSync = new PodSync(env);
+    this.imageGC = new ImageGCManager(
+      ports,
+      runtime,
+      {
+        highThresholdPercent: this.config.imageGCHighThresholdPercent,
+        lowThresholdPercent: this.config.imageGCLowThresholdPercent,
+        minAgeUs: this.config.imageMinimumGCAgeUs,
+        maxAgeUs: this.config.imageMaximumGCAgeUs,
+      },
+      {
+        imageFsStats: () => this.imageFsStats(),
+        removed: (image, trigger) =>
+          this.ports.trace.emit('kubelet.image-removed', {
+            node: this.config.nodeName,
+            image: image.id,
+            names: [...image.repoDigests, ...image.repoTags],
+            sizeBytes: image.sizeBytes,
+            trigger,
+          }),
+        warn: (reason, message) => this.events.node('Warning', reason, message),
+      },
+    );
     this.eviction = new EvictionManager(ports, this.config, {
       usage: () => this.resourceUsage(),
+      imageFs: async () => {
+        const r = await this.runtime.imageFsInfo();
+        return r.ok ? r.value : undefined;
+      },
+      reclaimDisk: async () => {
+        await this.imageGC.deleteUnusedImages();
+      },
       activePods: () =>
         [...this.records.values()].filter(
           (r) =>
@@ -177,8 +220,12 @@ export class Kubelet {
         ),
       evict: (uid, message, graceSeconds) => this.evict(uid, message, graceSeconds),
     });
-    this.nodeStatus = new NodeStatusReporter(ports, api, this.config, (condition) =>
-      this.eviction.under(condition),
+    this.nodeStatus = new NodeStatusReporter(
+      ports,
+      api,
+      this.config,
+      (condition) => this.eviction.under(condition),
+      () => this.nodeImages,
     );
     this.lease = new NodeLease(ports, api, this.config, () => this.nodeStatus.nodeUid);
     this.informer = new Informer(ports, api, 'Pod', {
@@ -200,6 +247,8 @@ export class Kubelet {
           streamTarget(this.records.get(req.uid), req, previous, (id) => this.pleg.get(id)),
       });
     }
+    ports.spawn(() => this.refreshImageCache());
+    if (this.config.imageGCHighThresholdPercent < 100) ports.spawn(() => this.collectImages());
     this.nodeStatus.start();
     this.eviction.start();
     this.lease.start();
@@ -226,6 +275,44 @@ export class Kubelet {
         ? undefined
         : { uid: rec.uid, pod: rec.key, container: c.spec.name };
     });
+  }
+
+  /**
+   * The image filesystem as image GC sees it: the node's ephemeral storage, of which the
+   * images and the containers' writable layers and logs take their share (one filesystem).
+   */
+  private async imageFsStats(): Promise<ImageFsStats | undefined> {
+    const text = this.config.capacity[RESOURCE_EPHEMERAL_STORAGE];
+    const images = await this.runtime.imageFsInfo();
+    if (text === undefined || !images.ok) return undefined;
+    const capacityBytes = resourceAmount(RESOURCE_EPHEMERAL_STORAGE, text);
+    const usage = await this.resourceUsage();
+    const used = images.value.usedBytes + (usage?.rootfsBytes ?? 0);
+    return { capacityBytes, availableBytes: capacityBytes - used };
+  }
+
+  /**
+   * StartGarbageCollection's image loop: a collection every ImageGCPeriod (the first at
+   * start); a failure twice in a row is an ImageGCFailed Event, as upstream only reports
+   * repeated failures (the first may be stats not yet initialised).
+   */
+  private async collectImages(): Promise<void> {
+    let failedBefore = false;
+    for (;;) {
+      const error = await this.imageGC.garbageCollect();
+      if (error !== undefined && failedBefore) this.events.node('Warning', 'ImageGCFailed', error);
+      failedBefore = error !== undefined;
+      await this.ports.clock.sleep(IMAGE_GC_PERIOD_US);
+    }
+  }
+
+  /** The image manager's cache for node status, refreshed every 30 s. */
+  private async refreshImageCache(): Promise<void> {
+    for (;;) {
+      const images = await this.runtime.listImages();
+      if (images.ok) this.nodeImages = nodeStatusImages(images.value);
+      await this.ports.clock.sleep(IMAGE_CACHE_REFRESH_US);
+    }
   }
 
   /** Requests of the admitted, active pods (cpu in millicores, memory and storage in bytes). */

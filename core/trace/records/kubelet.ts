@@ -190,6 +190,21 @@ export const KUBELET_RECORDS = traceGroup(
         ),
       }),
     }),
+    traceRecord('kubelet.image-removed', {
+      level: 'info',
+      doc: "The kubelet's image garbage collection removed an unused image: the periodic collection (every 5 min, while the image filesystem is at or above imageGCHighThresholdPercent, down to imageGCLowThresholdPercent) or the eviction manager reclaiming disk before it evicts pods.",
+      fields: z.strictObject({
+        node: node(),
+        image: z.string().describe("The image's id."),
+        names: z.array(z.string()).describe('The names the image had (digests, then tags).'),
+        sizeBytes: count('Bytes the image took on the image filesystem.'),
+        trigger: z
+          .enum(['gc', 'eviction'])
+          .describe(
+            '`gc`: the periodic collection over the high threshold; `eviction`: the eviction manager under DiskPressure (every unused image old enough goes).',
+          ),
+      }),
+    }),
     traceRecord('kubelet.pod-deleted', {
       level: 'info',
       doc: 'A terminated pod was deleted from the API server for good (grace period 0) by its kubelet.',
