@@ -174,7 +174,7 @@ export const KUBELET_RECORDS = traceGroup(
         available: z
           .number()
           .describe(
-            "The signal's observation then: bytes of memory (capacity minus the pods' working set) or of the node filesystem (capacity minus writable layers and logs), or process ids left.",
+            "The signal's observation then: bytes of memory (capacity minus the pods' working set) or of the node filesystem (capacity minus writable layers, logs and images), inodes left, or process ids left.",
           ),
       }),
     }),
