@@ -5,7 +5,7 @@
  */
 import type { Signal } from './eviction/signals.ts';
 import type { Taint } from '../api/node-types.ts';
-import type { ResourceList } from '../api/pod-types.ts';
+import type { Pod, ResourceList } from '../api/pod-types.ts';
 import {
   formatQuantity,
   mustParseQuantity,
@@ -70,6 +70,8 @@ export interface KubeletConfig {
   readonly imageMinimumGCAgeUs: number;
   /** imageMaximumGCAge (0, off): images unused for longer are collected whatever the usage. */
   readonly imageMaximumGCAgeUs: number;
+  /** Static pod manifests (staticPodPath's pods): run without the API server, mirrored there. */
+  readonly staticPods: readonly Pod[];
   /** Added to kubernetes.io/hostname, kubernetes.io/os and kubernetes.io/arch. */
   readonly labels: Readonly<Record<string, string>>;
   /** --register-with-taints. */
@@ -138,6 +140,7 @@ export function resolveKubeletConfig(options: KubeletOptions): KubeletConfig {
     evictionMaxPodGracePeriodSeconds: 0,
     evictionPressureTransitionPeriodUs: 300 * US_PER_SECOND,
     pidMax: 4_194_304,
+    staticPods: [],
     fsInodes: undefined,
     imageGCHighThresholdPercent: 85,
     imageGCLowThresholdPercent: 80,

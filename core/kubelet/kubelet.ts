@@ -57,6 +57,7 @@ import { Pleg } from './pleg.ts';
 import { StatusManager } from './status-manager.ts';
 import { PodSync, type SyncEnv } from './sync-pod.ts';
 import { KubeletServer } from './server.ts';
+import { isMirrorPod, isMirrorPodOf, mirrorPodFor, staticPod } from './static-pods.ts';
 import { streamTarget } from './stream-target.ts';
 import type { RequestAuthenticator } from '../api/kubelet-protocol.ts';
 
@@ -81,6 +82,14 @@ export class Kubelet {
   private readonly events: KubeletEvents;
   private readonly eviction: EvictionManager;
   private readonly imageGC: ImageGCManager;
+  /** UIDs of the static pods (the kubelet's own configuration's pods). */
+  private readonly staticUids = new Set<string>();
+  /** Static pod UID by "namespace/name". */
+  private readonly staticByKey = new Map<string, string>();
+  /** The mirror pods the API server has for this node, by "namespace/name". */
+  private readonly mirrors = new Map<string, Pod>();
+  /** What each static pod's status is, for a mirror pod created later. */
+  private readonly staticStatus = new Map<string, PodStatus>();
   /** status.images as of the last image cache refresh (every 30 s). */
   private nodeImages: readonly ContainerImage[] = [];
 
@@ -92,7 +101,7 @@ export class Kubelet {
   constructor(
     private readonly ports: ProcessPorts,
     private readonly runtime: Runtime,
-    api: ApiClient,
+    private readonly api: ApiClient,
     options: KubeletOptions,
     probes: ProbeNetwork,
     authenticate?: RequestAuthenticator,
@@ -159,7 +168,10 @@ export class Kubelet {
       events: this.events,
       config: this.config,
       pleg: this.pleg,
-      statusManager: this.statusManager,
+      statusManager: {
+        setStatus: (pod, status) => this.setStatus(pod, status),
+        deleteWhenWritten: (pod) => this.statusManager.deleteWhenWritten(pod),
+      },
       workers: this.workers,
       containerCreated: (id, rec) => this.containerOwners.set(id, rec.uid),
       containerRemoved: (id) => this.containerOwners.delete(id),
@@ -232,10 +244,11 @@ export class Kubelet {
       fieldSelector: `spec.nodeName=${this.config.nodeName}`,
     });
     this.informer.addEventHandler({
-      onAdd: (pod) => this.podAdded(pod),
-      onUpdate: (old, pod) => this.podUpdated(old, pod),
-      onDelete: (pod) => this.podDeleted(pod),
+      onAdd: (pod) => (isMirrorPod(pod) ? this.mirrorSeen(pod) : this.podAdded(pod)),
+      onUpdate: (old, pod) => (isMirrorPod(pod) ? this.mirrorSeen(pod) : this.podUpdated(old, pod)),
+      onDelete: (pod) => (isMirrorPod(pod) ? this.mirrorGone(pod) : this.podDeleted(pod)),
     });
+    for (const manifest of this.config.staticPods) this.addStaticPod(manifest);
     ports.spawn(() => this.configureRuntime(runtime));
     if (authenticate !== undefined) {
       new KubeletServer(ports, api, {
@@ -460,7 +473,115 @@ export class Kubelet {
 
   private async syncPod(uid: string): Promise<void> {
     const rec = this.records.get(uid);
-    if (rec !== undefined) await this.podSync.sync(rec);
+    if (rec === undefined) return;
+    await this.podSync.sync(rec);
+    // After the pod's own sync, so an API server that does not answer never delays the pod.
+    if (this.staticUids.has(uid)) await this.syncMirror(rec);
+  }
+
+  /**
+   * A static pod runs from the kubelet's configuration alone: admitted and synced at once,
+   * whether or not the API server answers.
+   */
+  private addStaticPod(manifest: Pod): void {
+    const pod = staticPod(manifest, this.config.nodeName, formatTime(this.ports.clock.now()));
+    const rec = newPodRecord(pod);
+    this.staticUids.add(rec.uid);
+    this.staticByKey.set(rec.key, rec.uid);
+    this.records.set(rec.uid, rec);
+    this.admit(rec);
+    this.workers.update(rec.uid);
+  }
+
+  /**
+   * syncPod's mirror pod step: a mirror that is being deleted or has another hash is deleted;
+   * a missing one is created once the Node is registered (its UID owns the mirror). A failure
+   * (the API server down) is retried at the next sync.
+   */
+  private async syncMirror(rec: PodRecord): Promise<void> {
+    let mirror = this.mirrors.get(rec.key);
+    if (
+      mirror !== undefined &&
+      (mirror.metadata.deletionTimestamp !== undefined || !isMirrorPodOf(mirror, rec.pod))
+    ) {
+      await this.deleteMirror(mirror);
+      mirror = undefined;
+    }
+    if (mirror !== undefined) return;
+    const nodeUid = this.nodeStatus.nodeUid;
+    if (nodeUid === undefined) return;
+    const created = await this.api.create(
+      mirrorPodFor(rec.pod, { name: this.config.nodeName, uid: nodeUid }),
+    );
+    if (!created.ok) return;
+    this.ports.trace.emit('kubelet.mirror-pod', {
+      pod: rec.key,
+      node: this.config.nodeName,
+      action: 'created',
+    });
+    this.mirrorSeen(created.value);
+  }
+
+  /** DeleteMirrorPod: grace 0, only that instance (UID precondition). */
+  private async deleteMirror(mirror: Pod): Promise<void> {
+    const key = `${mirror.metadata.namespace ?? ''}/${mirror.metadata.name ?? ''}`;
+    const r = await this.api.delete('Pod', mirror.metadata.namespace, mirror.metadata.name ?? '', {
+      gracePeriodSeconds: 0,
+      preconditions: { uid: mirror.metadata.uid ?? '' },
+    });
+    if (!r.ok && r.status !== 404 && r.status !== 409) return;
+    this.ports.trace.emit('kubelet.mirror-pod', {
+      pod: key,
+      node: this.config.nodeName,
+      action: 'deleted',
+    });
+    this.mirrorGone(mirror);
+  }
+
+  /**
+   * A mirror pod of this node, as the API server has it: its static pod's status goes there; a
+   * mirror with no static pod of this kubelet is an orphan and deleted (deleteOrphanedMirrorPods).
+   */
+  private mirrorSeen(mirror: Pod): void {
+    const key = `${mirror.metadata.namespace ?? ''}/${mirror.metadata.name ?? ''}`;
+    const known = this.mirrors.get(key);
+    if (
+      known !== undefined &&
+      known.metadata.uid === mirror.metadata.uid &&
+      Number(mirror.metadata.resourceVersion) < Number(known.metadata.resourceVersion)
+    )
+      return;
+    this.mirrors.set(key, mirror);
+    this.statusManager.podUpdated(mirror);
+    const uid = this.staticByKey.get(key);
+    if (uid === undefined) {
+      this.ports.spawn(() => this.deleteMirror(mirror));
+      return;
+    }
+    const status = this.staticStatus.get(uid);
+    const healthy = mirror.metadata.deletionTimestamp === undefined;
+    if (healthy && status !== undefined) this.statusManager.setStatus(mirror, status);
+    if (!healthy || !this.statusManager.isDesired(mirror)) this.workers.update(uid);
+  }
+
+  private mirrorGone(mirror: Pod): void {
+    const key = `${mirror.metadata.namespace ?? ''}/${mirror.metadata.name ?? ''}`;
+    if (this.mirrors.get(key)?.metadata.uid !== mirror.metadata.uid) return;
+    this.mirrors.delete(key);
+    this.statusManager.forget(mirror.metadata.uid ?? '');
+    const uid = this.staticByKey.get(key);
+    if (uid !== undefined) this.workers.update(uid);
+  }
+
+  /** The status manager's input: a static pod's status goes to its mirror pod, if any. */
+  private setStatus(pod: Pod, status: PodStatus): void {
+    const uid = pod.metadata.uid ?? '';
+    if (!this.staticUids.has(uid)) return this.statusManager.setStatus(pod, status);
+    this.staticStatus.set(uid, status);
+    const rec = this.records.get(uid);
+    const mirror = rec === undefined ? undefined : this.mirrors.get(rec.key);
+    if (mirror !== undefined && mirror.metadata.deletionTimestamp === undefined)
+      this.statusManager.setStatus(mirror, status);
   }
 
   private containerChanged(s: RuntimeContainer, before: RuntimeContainer | undefined): void {

@@ -205,6 +205,15 @@ export const KUBELET_RECORDS = traceGroup(
           ),
       }),
     }),
+    traceRecord('kubelet.mirror-pod', {
+      level: 'info',
+      doc: "The kubelet created or deleted the mirror pod of a static pod (a pod of its own configuration): created when missing, deleted (and created again at a later sync) when it is being deleted or no longer matches the static pod's hash, or when no static pod of the node has its name.",
+      fields: z.strictObject({
+        pod: podKey(),
+        node: node(),
+        action: z.enum(['created', 'deleted']).describe('What the kubelet did.'),
+      }),
+    }),
     traceRecord('kubelet.pod-deleted', {
       level: 'info',
       doc: 'A terminated pod was deleted from the API server for good (grace period 0) by its kubelet.',
