@@ -2,6 +2,7 @@
  * The cluster a scenario describes, in the terms of the cluster assembly (core/cluster): the
  * scenario loader checks it with the assembly's own rules, the runner builds it.
  */
+import type { Pod } from '../../core/api/pod-types.ts';
 import type { KubeletOptions } from '../../core/kubelet/config.ts';
 import { checkClusterSpec, planCluster } from '../../core/cluster/assembly.ts';
 import { API_SERVER } from '../../core/cluster/identities.ts';
@@ -45,10 +46,13 @@ export function clusterSpecOf(cluster: Scenario['spec']['cluster']): SimClusterS
       ...(p.taints === undefined &&
       p.unschedulable === undefined &&
       p.kubeletConfig === undefined &&
-      p.inodes === undefined
+      p.inodes === undefined &&
+      p.staticPods === undefined
         ? {}
         : {
             kubelet: {
+              // The loader has read each entry's file and checked it as a Pod.
+              ...(p.staticPods === undefined ? {} : { staticPods: p.staticPods as Pod[] }),
               ...(p.taints === undefined ? {} : { taints: p.taints }),
               ...(p.inodes === undefined ? {} : { fsInodes: p.inodes }),
               ...(p.unschedulable === undefined ? {} : { registerSchedulable: !p.unschedulable }),

@@ -248,6 +248,12 @@ const nodePool = obj({
     .min(1)
     .optional()
     .describe("Inodes of the nodes' filesystem (default: one per 16Ki of ephemeral-storage)"),
+  staticPods: z
+    .array(z.unknown())
+    .optional()
+    .describe(
+      "Pod manifests (or {file: path}) the pool's kubelets run on their own, as from a staticPodPath: named <name>-<node>, running without the API server, shown there as mirror pods",
+    ),
   kubeletConfig: kubeletConfig.optional(),
   taints: z
     .array(
