@@ -282,7 +282,7 @@ function evictionMessage(
 ): string {
   const resource = SIGNAL_RESOURCE[threshold.signal];
   const bytes = resource === RESOURCE_MEMORY || resource === RESOURCE_EPHEMERAL_STORAGE;
-  const show = (n: number): string => (bytes ? bytesText(n) : String(Math.max(0, n)));
+  const show = (n: number): string => (bytes ? bytesText(n) : countText(n));
   let message = `The node was low on resource: ${resource}. `;
   if (observed !== undefined) {
     const quantity =
@@ -301,6 +301,12 @@ function evictionMessage(
       message += `Container ${c.name} was using ${bytesText(used)}, request is ${bytesText(request)}, has larger consumption of ${resource}. `;
   }
   return message;
+}
+
+/** Inodes and pids are DecimalSI quantities upstream: 5000 shows as 5k. */
+function countText(n: number): string {
+  const v = BigInt(Math.max(0, Math.round(n)));
+  return formatQuantity(quantityFromNanos(v * 1_000_000_000n, 'DecimalSI'));
 }
 
 function bytesText(bytes: number): string {

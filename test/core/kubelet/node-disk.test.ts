@@ -155,7 +155,7 @@ describe('inode signals', () => {
       await api.create(consumer('calm', 'nginx:1.25', { KSIM_INODES: '500' }));
       await ports.clock.sleep(90 * S);
       expect((await getPod(api, 'scatter'))?.status?.message).toMatch(
-        /^The node was low on resource: inodes\. Threshold quantity: 5000, available: \d+\. $/,
+        /^The node was low on resource: inodes\. Threshold quantity: 5k, available: \d+(\.\d+)?k?\. $/,
       );
       expect((await getPod(api, 'calm'))?.status?.phase).toBe('Running');
     });
