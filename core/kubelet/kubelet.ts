@@ -57,7 +57,8 @@ import { Pleg } from './pleg.ts';
 import { StatusManager } from './status-manager.ts';
 import { PodSync, type SyncEnv } from './sync-pod.ts';
 import { KubeletServer } from './server.ts';
-import { isMirrorPod, isMirrorPodOf, mirrorPodFor, staticPod } from './static-pods.ts';
+import { MirrorPods } from './mirror-pods.ts';
+import { isMirrorPod, staticPod } from './static-pods.ts';
 import { streamTarget } from './stream-target.ts';
 import type { RequestAuthenticator } from '../api/kubelet-protocol.ts';
 
@@ -84,12 +85,7 @@ export class Kubelet {
   private readonly imageGC: ImageGCManager;
   /** UIDs of the static pods (the kubelet's own configuration's pods). */
   private readonly staticUids = new Set<string>();
-  /** Static pod UID by "namespace/name". */
-  private readonly staticByKey = new Map<string, string>();
-  /** The mirror pods the API server has for this node, by "namespace/name". */
-  private readonly mirrors = new Map<string, Pod>();
-  /** What each static pod's status is, for a mirror pod created later. */
-  private readonly staticStatus = new Map<string, PodStatus>();
+  private readonly mirrorPods: MirrorPods;
   /** status.images as of the last image cache refresh (every 30 s). */
   private nodeImages: readonly ContainerImage[] = [];
 
@@ -101,7 +97,7 @@ export class Kubelet {
   constructor(
     private readonly ports: ProcessPorts,
     private readonly runtime: Runtime,
-    private readonly api: ApiClient,
+    api: ApiClient,
     options: KubeletOptions,
     probes: ProbeNetwork,
     authenticate?: RequestAuthenticator,
@@ -169,7 +165,11 @@ export class Kubelet {
       config: this.config,
       pleg: this.pleg,
       statusManager: {
-        setStatus: (pod, status) => this.setStatus(pod, status),
+        // A static pod's status goes to its mirror pod.
+        setStatus: (pod, status) =>
+          this.staticUids.has(pod.metadata.uid ?? '')
+            ? this.mirrorPods.setStatus(pod, status)
+            : this.statusManager.setStatus(pod, status),
         deleteWhenWritten: (pod) => this.statusManager.deleteWhenWritten(pod),
       },
       workers: this.workers,
@@ -240,13 +240,19 @@ export class Kubelet {
       () => this.nodeImages,
     );
     this.lease = new NodeLease(ports, api, this.config, () => this.nodeStatus.nodeUid);
+    this.mirrorPods = new MirrorPods(ports, api, this.statusManager, {
+      nodeName: this.config.nodeName,
+      nodeUid: () => this.nodeStatus.nodeUid,
+      wake: (uid) => this.workers.update(uid),
+    });
     this.informer = new Informer(ports, api, 'Pod', {
       fieldSelector: `spec.nodeName=${this.config.nodeName}`,
     });
     this.informer.addEventHandler({
-      onAdd: (pod) => (isMirrorPod(pod) ? this.mirrorSeen(pod) : this.podAdded(pod)),
-      onUpdate: (old, pod) => (isMirrorPod(pod) ? this.mirrorSeen(pod) : this.podUpdated(old, pod)),
-      onDelete: (pod) => (isMirrorPod(pod) ? this.mirrorGone(pod) : this.podDeleted(pod)),
+      onAdd: (pod) => (isMirrorPod(pod) ? this.mirrorPods.seen(pod) : this.podAdded(pod)),
+      onUpdate: (old, pod) =>
+        isMirrorPod(pod) ? this.mirrorPods.seen(pod) : this.podUpdated(old, pod),
+      onDelete: (pod) => (isMirrorPod(pod) ? this.mirrorPods.gone(pod) : this.podDeleted(pod)),
     });
     for (const manifest of this.config.staticPods) this.addStaticPod(manifest);
     ports.spawn(() => this.configureRuntime(runtime));
@@ -476,7 +482,7 @@ export class Kubelet {
     if (rec === undefined) return;
     await this.podSync.sync(rec);
     // After the pod's own sync, so an API server that does not answer never delays the pod.
-    if (this.staticUids.has(uid)) await this.syncMirror(rec);
+    if (this.staticUids.has(uid)) await this.mirrorPods.sync(rec.pod);
   }
 
   /**
@@ -487,101 +493,10 @@ export class Kubelet {
     const pod = staticPod(manifest, this.config.nodeName, formatTime(this.ports.clock.now()));
     const rec = newPodRecord(pod);
     this.staticUids.add(rec.uid);
-    this.staticByKey.set(rec.key, rec.uid);
+    this.mirrorPods.addStatic(pod);
     this.records.set(rec.uid, rec);
     this.admit(rec);
     this.workers.update(rec.uid);
-  }
-
-  /**
-   * syncPod's mirror pod step: a mirror that is being deleted or has another hash is deleted;
-   * a missing one is created once the Node is registered (its UID owns the mirror). A failure
-   * (the API server down) is retried at the next sync.
-   */
-  private async syncMirror(rec: PodRecord): Promise<void> {
-    let mirror = this.mirrors.get(rec.key);
-    if (
-      mirror !== undefined &&
-      (mirror.metadata.deletionTimestamp !== undefined || !isMirrorPodOf(mirror, rec.pod))
-    ) {
-      await this.deleteMirror(mirror);
-      mirror = undefined;
-    }
-    if (mirror !== undefined) return;
-    const nodeUid = this.nodeStatus.nodeUid;
-    if (nodeUid === undefined) return;
-    const created = await this.api.create(
-      mirrorPodFor(rec.pod, { name: this.config.nodeName, uid: nodeUid }),
-    );
-    if (!created.ok) return;
-    this.ports.trace.emit('kubelet.mirror-pod', {
-      pod: rec.key,
-      node: this.config.nodeName,
-      action: 'created',
-    });
-    this.mirrorSeen(created.value);
-  }
-
-  /** DeleteMirrorPod: grace 0, only that instance (UID precondition). */
-  private async deleteMirror(mirror: Pod): Promise<void> {
-    const key = `${mirror.metadata.namespace ?? ''}/${mirror.metadata.name ?? ''}`;
-    const r = await this.api.delete('Pod', mirror.metadata.namespace, mirror.metadata.name ?? '', {
-      gracePeriodSeconds: 0,
-      preconditions: { uid: mirror.metadata.uid ?? '' },
-    });
-    if (!r.ok && r.status !== 404 && r.status !== 409) return;
-    this.ports.trace.emit('kubelet.mirror-pod', {
-      pod: key,
-      node: this.config.nodeName,
-      action: 'deleted',
-    });
-    this.mirrorGone(mirror);
-  }
-
-  /**
-   * A mirror pod of this node, as the API server has it: its static pod's status goes there; a
-   * mirror with no static pod of this kubelet is an orphan and deleted (deleteOrphanedMirrorPods).
-   */
-  private mirrorSeen(mirror: Pod): void {
-    const key = `${mirror.metadata.namespace ?? ''}/${mirror.metadata.name ?? ''}`;
-    const known = this.mirrors.get(key);
-    if (
-      known !== undefined &&
-      known.metadata.uid === mirror.metadata.uid &&
-      Number(mirror.metadata.resourceVersion) < Number(known.metadata.resourceVersion)
-    )
-      return;
-    this.mirrors.set(key, mirror);
-    this.statusManager.podUpdated(mirror);
-    const uid = this.staticByKey.get(key);
-    if (uid === undefined) {
-      this.ports.spawn(() => this.deleteMirror(mirror));
-      return;
-    }
-    const status = this.staticStatus.get(uid);
-    const healthy = mirror.metadata.deletionTimestamp === undefined;
-    if (healthy && status !== undefined) this.statusManager.setStatus(mirror, status);
-    if (!healthy || !this.statusManager.isDesired(mirror)) this.workers.update(uid);
-  }
-
-  private mirrorGone(mirror: Pod): void {
-    const key = `${mirror.metadata.namespace ?? ''}/${mirror.metadata.name ?? ''}`;
-    if (this.mirrors.get(key)?.metadata.uid !== mirror.metadata.uid) return;
-    this.mirrors.delete(key);
-    this.statusManager.forget(mirror.metadata.uid ?? '');
-    const uid = this.staticByKey.get(key);
-    if (uid !== undefined) this.workers.update(uid);
-  }
-
-  /** The status manager's input: a static pod's status goes to its mirror pod, if any. */
-  private setStatus(pod: Pod, status: PodStatus): void {
-    const uid = pod.metadata.uid ?? '';
-    if (!this.staticUids.has(uid)) return this.statusManager.setStatus(pod, status);
-    this.staticStatus.set(uid, status);
-    const rec = this.records.get(uid);
-    const mirror = rec === undefined ? undefined : this.mirrors.get(rec.key);
-    if (mirror !== undefined && mirror.metadata.deletionTimestamp === undefined)
-      this.statusManager.setStatus(mirror, status);
   }
 
   private containerChanged(s: RuntimeContainer, before: RuntimeContainer | undefined): void {
