@@ -26,8 +26,9 @@
  * seconds of running the container crashes (exit 1) with probability p, drawn from the
  * container's seeded stream. `KSIM_CPU` and `KSIM_MEMORY` declare its use over time, and so do
  * `KSIM_DISK` (bytes written to its writable layer and logs, which the eviction manager's
- * nodefs.available counts) and `KSIM_PROCESSES` (processes it runs, for pid.available; 1 when
- * not declared).
+ * nodefs.available counts), `KSIM_INODES` (inodes its writable layer and logs hold, for
+ * nodefs.inodesFree; 0 when not declared) and `KSIM_PROCESSES` (processes it runs, for
+ * pid.available; 1 when not declared).
  *
  * Serving service traffic (sim/traffic): a container accepts connections on the ports it
  * listens on (container-health.ts: its declared `ports`, `KSIM_LISTEN_PORTS`, from
@@ -49,8 +50,9 @@ export interface ContainerBehaviour {
   /** `KSIM_CPU` and `KSIM_MEMORY` (usage-model.ts). */
   readonly cpu: UsagePattern | undefined;
   readonly memory: UsagePattern | undefined;
-  /** `KSIM_DISK` and `KSIM_PROCESSES` (usage-model.ts). */
+  /** `KSIM_DISK`, `KSIM_INODES` and `KSIM_PROCESSES` (usage-model.ts). */
   readonly disk: UsagePattern | undefined;
+  readonly inodes: UsagePattern | undefined;
   readonly processes: UsagePattern | undefined;
   /** Exit after this long running; undefined runs until stopped. */
   readonly exitAfterUs: number | undefined;
@@ -104,6 +106,7 @@ export function containerBehaviour(config: ContainerConfig): ContainerBehaviour 
     cpu: parseUsage(config.env?.KSIM_CPU, 'millicores'),
     memory: parseUsage(config.env?.KSIM_MEMORY, 'bytes'),
     disk: parseUsage(config.env?.KSIM_DISK, 'bytes'),
+    inodes: parseUsage(config.env?.KSIM_INODES, 'count'),
     processes: parseUsage(config.env?.KSIM_PROCESSES, 'count'),
     response: responseLatency(config.env?.KSIM_RESPONSE_MS),
     errorRate: errorRate > 0 && errorRate <= 1 ? errorRate : 0,

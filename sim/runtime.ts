@@ -19,6 +19,8 @@ import type {
   EventSubscription,
   ExecResult,
   ExecSyncResult,
+  FilesystemUsage,
+  ImageInfo,
   ImageStatus,
   LogChunk,
   Runtime,
@@ -73,6 +75,13 @@ export interface SimRuntimeOptions {
   readonly shutdownMaxUs: number;
   /** Images on the machine from the start (a node image's preloaded set). */
   readonly preloadedImages: readonly string[];
+  /**
+   * Bytes each image takes on the image filesystem, by image name as pods name it; an image
+   * not listed takes `defaultImageSizeBytes`. Images count against the node's disk (nodefs and
+   * imagefs are one filesystem here), so image garbage collection has something to free.
+   */
+  readonly imageSizesBytes: Readonly<Record<string, number>>;
+  readonly defaultImageSizeBytes: number;
   readonly faults: SimRuntimeFaults;
 }
 
@@ -95,6 +104,9 @@ export const DEFAULT_SIM_RUNTIME: SimRuntimeOptions = {
   shutdownMinUs: 0,
   shutdownMaxUs: 500_000,
   preloadedImages: [],
+  imageSizesBytes: {},
+  // Zero keeps images out of the disk accounting unless a scenario sizes them.
+  defaultImageSizeBytes: 0,
   faults: NO_RUNTIME_FAULTS,
 };
 
@@ -137,6 +149,7 @@ interface ContainerRecord {
   cpu: Usage | undefined;
   memory: Usage | undefined;
   disk: Usage | undefined;
+  inodes: Usage | undefined;
   processes: Usage | undefined;
   state: ContainerState;
   startedAtUs?: number;
@@ -182,7 +195,8 @@ export class SimRuntime implements Runtime, ProbeNetwork {
   private readonly timing: Random;
   /** Each container's own stream (crashes, random walks) is a fork of this by container id. */
   private readonly behaviourRandom: Random;
-  private readonly images = new Map<string, string>();
+  /** Images on the machine by the name they were pulled as. */
+  private readonly images = new Map<string, ImageInfo>();
   private readonly pulls = new Map<string, Promise<RuntimeResult<ImageStatus>>>();
   private readonly sandboxes = new Map<string, SandboxRecord>();
   private readonly containers = new Map<string, ContainerRecord>();
@@ -211,7 +225,7 @@ export class SimRuntime implements Runtime, ProbeNetwork {
     this.faultRandom = random.fork('faults');
     this.timing = random.fork('timing');
     this.behaviourRandom = random.fork('behaviour');
-    for (const image of o.preloadedImages) this.images.set(image, imageRef(image));
+    for (const image of o.preloadedImages) this.addImage(image);
   }
 
   async updateRuntimeConfig(config: RuntimeConfig): Promise<RuntimeResult<void>> {
@@ -224,8 +238,30 @@ export class SimRuntime implements Runtime, ProbeNetwork {
   }
 
   async imageStatus(image: string): Promise<RuntimeResult<ImageStatus | undefined>> {
-    const imageRef = this.images.get(image);
-    return ok(imageRef === undefined ? undefined : { imageRef });
+    const info = this.images.get(image);
+    return ok(info === undefined ? undefined : { imageRef: imageRef(image) });
+  }
+
+  async listImages(): Promise<RuntimeResult<readonly ImageInfo[]>> {
+    return ok(sortById([...this.images.values()]));
+  }
+
+  /**
+   * Removes the image (by id or name) after the remove latency. Containers already created
+   * from it keep running, as a snapshot outlives its image; new ones fail with ImageNotFound.
+   */
+  async removeImage(image: string): Promise<RuntimeResult<void>> {
+    const name = this.imageName(image);
+    if (name === undefined) return ok(undefined);
+    await this.clock.sleep(this.options.containerRemoveUs);
+    this.images.delete(name);
+    return ok(undefined);
+  }
+
+  async imageFsInfo(): Promise<RuntimeResult<FilesystemUsage>> {
+    let usedBytes = 0;
+    for (const i of this.images.values()) usedBytes += i.sizeBytes;
+    return ok({ usedBytes });
   }
 
   pullImage(image: string): Promise<RuntimeResult<ImageStatus>> {
@@ -340,6 +376,7 @@ export class SimRuntime implements Runtime, ProbeNetwork {
       cpu: undefined,
       memory: undefined,
       disk: undefined,
+      inodes: undefined,
       processes: undefined,
       state: 'created',
       timers: [],
@@ -439,6 +476,7 @@ export class SimRuntime implements Runtime, ProbeNetwork {
         // Memory comes in 4 KiB pages.
         memoryWorkingSetBytes: Math.round((c.memory?.at(since) ?? 0) / PAGE_BYTES) * PAGE_BYTES,
         rootfsBytes: Math.round(c.disk?.at(since) ?? 0),
+        inodesUsed: Math.round(c.inodes?.at(since) ?? 0),
         processes: Math.max(1, Math.round(c.processes?.at(since) ?? 1)),
       });
     }
@@ -623,6 +661,26 @@ export class SimRuntime implements Runtime, ProbeNetwork {
     return ip >= cidr.base && ip < cidr.base + 2 ** (32 - cidr.prefixLength);
   }
 
+  private addImage(image: string): void {
+    const o = this.options;
+    const ref = imageRef(image);
+    this.images.set(image, {
+      id: `sha256:${ref.slice(ref.lastIndexOf(':') + 1)}`,
+      repoTags: image.includes('@') ? [] : [image],
+      repoDigests: [ref],
+      sizeBytes: o.imageSizesBytes[image] ?? o.defaultImageSizeBytes,
+      pinned: false,
+    });
+  }
+
+  /** The name an image id, name or digest reference was pulled as. */
+  private imageName(image: string): string | undefined {
+    if (this.images.has(image)) return image;
+    for (const [name, info] of this.images)
+      if (info.id === image || info.repoDigests.includes(image)) return name;
+    return undefined;
+  }
+
   private sinceStartUs(c: ContainerRecord): number {
     return this.clock.now() - (c.startedAtUs ?? this.clock.now());
   }
@@ -642,10 +700,9 @@ export class SimRuntime implements Runtime, ProbeNetwork {
         `failed to pull and unpack image "${image}": injected pull failure`,
       );
     }
-    const ref = imageRef(image);
-    this.images.set(image, ref);
+    if (!this.images.has(image)) this.addImage(image);
     this.debug('runtime.image-pulled', { image, latencyUs });
-    return ok({ imageRef: ref });
+    return ok({ imageRef: imageRef(image) });
   }
 
   /**
@@ -663,6 +720,10 @@ export class SimRuntime implements Runtime, ProbeNetwork {
         : new Usage(c.behaviour.memory, own.fork('memory'));
     c.disk =
       c.behaviour.disk === undefined ? undefined : new Usage(c.behaviour.disk, own.fork('disk'));
+    c.inodes =
+      c.behaviour.inodes === undefined
+        ? undefined
+        : new Usage(c.behaviour.inodes, own.fork('inodes'));
     c.processes =
       c.behaviour.processes === undefined
         ? undefined

@@ -5,7 +5,7 @@
  */
 import type { Signal } from './eviction/signals.ts';
 import type { Taint } from '../api/node-types.ts';
-import type { ResourceList } from '../api/pod-types.ts';
+import type { Pod, ResourceList } from '../api/pod-types.ts';
 import {
   formatQuantity,
   mustParseQuantity,
@@ -57,6 +57,21 @@ export interface KubeletConfig {
   readonly evictionPressureTransitionPeriodUs: number;
   /** How many process ids the node has (kernel.pid_max): pid.available's capacity. */
   readonly pidMax: number;
+  /**
+   * Inodes of the node's filesystem (nodefs.inodesFree's capacity); undefined: one per 16 KiB
+   * of ephemeral-storage capacity, mkfs.ext4's default inode ratio.
+   */
+  readonly fsInodes: number | undefined;
+  /** imageGCHighThresholdPercent (85): image GC starts at this image filesystem usage; 100 turns it off. */
+  readonly imageGCHighThresholdPercent: number;
+  /** imageGCLowThresholdPercent (80): image GC frees down to this usage. */
+  readonly imageGCLowThresholdPercent: number;
+  /** imageMinimumGCAge (2 min): images younger than this are never collected. */
+  readonly imageMinimumGCAgeUs: number;
+  /** imageMaximumGCAge (0, off): images unused for longer are collected whatever the usage. */
+  readonly imageMaximumGCAgeUs: number;
+  /** Static pod manifests (staticPodPath's pods): run without the API server, mirrored there. */
+  readonly staticPods: readonly Pod[];
   /** Added to kubernetes.io/hostname, kubernetes.io/os and kubernetes.io/arch. */
   readonly labels: Readonly<Record<string, string>>;
   /** --register-with-taints. */
@@ -115,7 +130,7 @@ export function resolveKubeletConfig(options: KubeletOptions): KubeletConfig {
   assert(options.nodeName.length > 0, 'kubelet needs a node name');
   const cidr = parseCidr(options.podCIDR);
   assert(cidr !== undefined, `podCIDR is not an IPv4 CIDR: ${options.podCIDR}`);
-  return {
+  const config = {
     systemReserved: {},
     kubeReserved: {},
     evictionHard: DEFAULT_EVICTION_HARD,
@@ -125,6 +140,12 @@ export function resolveKubeletConfig(options: KubeletOptions): KubeletConfig {
     evictionMaxPodGracePeriodSeconds: 0,
     evictionPressureTransitionPeriodUs: 300 * US_PER_SECOND,
     pidMax: 4_194_304,
+    staticPods: [],
+    fsInodes: undefined,
+    imageGCHighThresholdPercent: 85,
+    imageGCLowThresholdPercent: 80,
+    imageMinimumGCAgeUs: 120 * US_PER_SECOND,
+    imageMaximumGCAgeUs: 0,
     labels: {},
     taints: [],
     registerSchedulable: true,
@@ -150,6 +171,35 @@ export function resolveKubeletConfig(options: KubeletOptions): KubeletConfig {
     nodeName: options.nodeName,
     podCIDR: options.podCIDR,
   } as KubeletConfig;
+  const problem = imageGCProblem(config);
+  assert(problem === undefined, problem ?? '');
+  return config;
+}
+
+/** What upstream's validation refuses in the image GC settings (validation.go). */
+export function imageGCProblem(
+  c: Pick<KubeletConfig, 'imageGCHighThresholdPercent' | 'imageGCLowThresholdPercent'>,
+): string | undefined {
+  const high = c.imageGCHighThresholdPercent;
+  const low = c.imageGCLowThresholdPercent;
+  if (!(high >= 0 && high <= 100))
+    return `imageGCHighThresholdPercent (--image-gc-high-threshold) ${high} must be between 0 and 100, inclusive`;
+  if (!(low >= 0 && low <= 100))
+    return `imageGCLowThresholdPercent (--image-gc-low-threshold) ${low} must be between 0 and 100, inclusive`;
+  if (low >= high)
+    return `imageGCLowThresholdPercent (--image-gc-low-threshold) ${low} must be less than imageGCHighThresholdPercent (--image-gc-high-threshold) ${high}`;
+  return undefined;
+}
+
+/** mkfs.ext4's default bytes-per-inode ratio. */
+const BYTES_PER_INODE = 16_384;
+
+/** nodefs.inodesFree's capacity: fsInodes, or one inode per 16 KiB of ephemeral storage. */
+export function fsInodeCapacity(config: KubeletConfig): number | undefined {
+  if (config.fsInodes !== undefined) return config.fsInodes;
+  const text = config.capacity[RESOURCE_EPHEMERAL_STORAGE];
+  if (text === undefined) return undefined;
+  return Math.floor(Number(mustParseQuantity(text).nanos / 1_000_000_000n) / BYTES_PER_INODE);
 }
 
 /**

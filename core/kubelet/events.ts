@@ -4,6 +4,7 @@
  * write fails, as upstream's broadcaster eventually does; no aggregation of repeats.
  */
 import type { Event } from '../api/cluster-types.ts';
+import type { ObjectReference } from '../api/meta-types.ts';
 import type { Pod } from '../api/pod-types.ts';
 import { formatTime } from '../api/time.ts';
 import type { ApiClient } from '../client/api-client.ts';
@@ -37,6 +38,21 @@ export class KubeletEvents {
     this.write(pod, undefined, type, reason, message);
   }
 
+  /**
+   * An Event about the node itself (FreeDiskSpaceFailed, ImageGCFailed). Upstream's node
+   * reference has the node's name as its uid and no namespace, so the Event lands in default.
+   */
+  node(type: EventType, reason: string, message: string): void {
+    this.create(
+      'default',
+      this.nodeName,
+      { kind: 'Node', name: this.nodeName, uid: this.nodeName },
+      type,
+      reason,
+      message,
+    );
+  }
+
   /** An Event about one container of the pod (fieldPath spec.containers{name}). */
   container(
     pod: Pod,
@@ -57,21 +73,33 @@ export class KubeletEvents {
     reason: string,
     message: string,
   ): void {
-    const now = formatTime(this.ports.clock.now());
     const name = pod.metadata.name ?? '';
     const namespace = pod.metadata.namespace ?? 'default';
+    const involved: ObjectReference = {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      namespace,
+      name,
+      uid: pod.metadata.uid ?? '',
+      ...(fieldPath === undefined ? {} : { fieldPath }),
+    };
+    this.create(namespace, name, involved, type, reason, message);
+  }
+
+  private create(
+    namespace: string,
+    name: string,
+    involvedObject: ObjectReference,
+    type: EventType,
+    reason: string,
+    message: string,
+  ): void {
+    const now = formatTime(this.ports.clock.now());
     const ev: Event = {
       apiVersion: 'v1',
       kind: 'Event',
       metadata: { name: `${name}.${nameSuffix(this.names, 10)}`, namespace },
-      involvedObject: {
-        apiVersion: 'v1',
-        kind: 'Pod',
-        namespace,
-        name,
-        uid: pod.metadata.uid ?? '',
-        ...(fieldPath === undefined ? {} : { fieldPath }),
-      },
+      involvedObject,
       reason,
       message,
       type,

@@ -36,6 +36,14 @@ import {
   type KubeletOptions,
 } from './config.ts';
 import { EvictionManager } from './eviction/eviction-manager.ts';
+import {
+  IMAGE_GC_PERIOD_US,
+  ImageGCManager,
+  type ImageFsStats,
+} from './images/image-gc-manager.ts';
+import { nodeStatusImages } from './images/node-images.ts';
+import type { ContainerImage } from '../api/node-types.ts';
+import { RESOURCE_EPHEMERAL_STORAGE, resourceAmount } from '../api/resource-list.ts';
 import { KubeletEvents } from './events.ts';
 import { summarizeUsage, type NodeUsage } from './resource-usage.ts';
 import { NodeLease } from './node-lease.ts';
@@ -49,8 +57,13 @@ import { Pleg } from './pleg.ts';
 import { StatusManager } from './status-manager.ts';
 import { PodSync, type SyncEnv } from './sync-pod.ts';
 import { KubeletServer } from './server.ts';
+import { MirrorPods } from './mirror-pods.ts';
+import { isMirrorPod, staticPod } from './static-pods.ts';
 import { streamTarget } from './stream-target.ts';
 import type { RequestAuthenticator } from '../api/kubelet-protocol.ts';
+
+/** How often the image cache behind status.images is refreshed (image_gc_manager.go). */
+const IMAGE_CACHE_REFRESH_US = 30_000_000;
 
 export class Kubelet {
   readonly config: KubeletConfig;
@@ -69,6 +82,12 @@ export class Kubelet {
   private readonly prober: ProberManager;
   private readonly events: KubeletEvents;
   private readonly eviction: EvictionManager;
+  private readonly imageGC: ImageGCManager;
+  /** UIDs of the static pods (the kubelet's own configuration's pods). */
+  private readonly staticUids = new Set<string>();
+  private readonly mirrorPods: MirrorPods;
+  /** status.images as of the last image cache refresh (every 30 s). */
+  private nodeImages: readonly ContainerImage[] = [];
 
   /**
    * `probes` is the node's network as the kubelet's probes and hooks reach pods through it;
@@ -145,7 +164,14 @@ export class Kubelet {
       events: this.events,
       config: this.config,
       pleg: this.pleg,
-      statusManager: this.statusManager,
+      statusManager: {
+        // A static pod's status goes to its mirror pod.
+        setStatus: (pod, status) =>
+          this.staticUids.has(pod.metadata.uid ?? '')
+            ? this.mirrorPods.setStatus(pod, status)
+            : this.statusManager.setStatus(pod, status),
+        deleteWhenWritten: (pod) => this.statusManager.deleteWhenWritten(pod),
+      },
       workers: this.workers,
       containerCreated: (id, rec) => this.containerOwners.set(id, rec.uid),
       containerRemoved: (id) => this.containerOwners.delete(id),
@@ -164,8 +190,37 @@ export class Kubelet {
       },
     };
     this.podSync = new PodSync(env);
+    this.imageGC = new ImageGCManager(
+      ports,
+      runtime,
+      {
+        highThresholdPercent: this.config.imageGCHighThresholdPercent,
+        lowThresholdPercent: this.config.imageGCLowThresholdPercent,
+        minAgeUs: this.config.imageMinimumGCAgeUs,
+        maxAgeUs: this.config.imageMaximumGCAgeUs,
+      },
+      {
+        imageFsStats: () => this.imageFsStats(),
+        removed: (image, trigger) =>
+          this.ports.trace.emit('kubelet.image-removed', {
+            node: this.config.nodeName,
+            image: image.id,
+            names: [...image.repoDigests, ...image.repoTags],
+            sizeBytes: image.sizeBytes,
+            trigger,
+          }),
+        warn: (reason, message) => this.events.node('Warning', reason, message),
+      },
+    );
     this.eviction = new EvictionManager(ports, this.config, {
       usage: () => this.resourceUsage(),
+      imageFs: async () => {
+        const r = await this.runtime.imageFsInfo();
+        return r.ok ? r.value : undefined;
+      },
+      reclaimDisk: async () => {
+        await this.imageGC.deleteUnusedImages();
+      },
       activePods: () =>
         [...this.records.values()].filter(
           (r) =>
@@ -177,18 +232,29 @@ export class Kubelet {
         ),
       evict: (uid, message, graceSeconds) => this.evict(uid, message, graceSeconds),
     });
-    this.nodeStatus = new NodeStatusReporter(ports, api, this.config, (condition) =>
-      this.eviction.under(condition),
+    this.nodeStatus = new NodeStatusReporter(
+      ports,
+      api,
+      this.config,
+      (condition) => this.eviction.under(condition),
+      () => this.nodeImages,
     );
     this.lease = new NodeLease(ports, api, this.config, () => this.nodeStatus.nodeUid);
+    this.mirrorPods = new MirrorPods(ports, api, this.statusManager, {
+      nodeName: this.config.nodeName,
+      nodeUid: () => this.nodeStatus.nodeUid,
+      wake: (uid) => this.workers.update(uid),
+    });
     this.informer = new Informer(ports, api, 'Pod', {
       fieldSelector: `spec.nodeName=${this.config.nodeName}`,
     });
     this.informer.addEventHandler({
-      onAdd: (pod) => this.podAdded(pod),
-      onUpdate: (old, pod) => this.podUpdated(old, pod),
-      onDelete: (pod) => this.podDeleted(pod),
+      onAdd: (pod) => (isMirrorPod(pod) ? this.mirrorPods.seen(pod) : this.podAdded(pod)),
+      onUpdate: (old, pod) =>
+        isMirrorPod(pod) ? this.mirrorPods.seen(pod) : this.podUpdated(old, pod),
+      onDelete: (pod) => (isMirrorPod(pod) ? this.mirrorPods.gone(pod) : this.podDeleted(pod)),
     });
+    for (const manifest of this.config.staticPods) this.addStaticPod(manifest);
     ports.spawn(() => this.configureRuntime(runtime));
     if (authenticate !== undefined) {
       new KubeletServer(ports, api, {
@@ -200,6 +266,8 @@ export class Kubelet {
           streamTarget(this.records.get(req.uid), req, previous, (id) => this.pleg.get(id)),
       });
     }
+    ports.spawn(() => this.refreshImageCache());
+    if (this.config.imageGCHighThresholdPercent < 100) ports.spawn(() => this.collectImages());
     this.nodeStatus.start();
     this.eviction.start();
     this.lease.start();
@@ -226,6 +294,44 @@ export class Kubelet {
         ? undefined
         : { uid: rec.uid, pod: rec.key, container: c.spec.name };
     });
+  }
+
+  /**
+   * The image filesystem as image GC sees it: the node's ephemeral storage, of which the
+   * images and the containers' writable layers and logs take their share (one filesystem).
+   */
+  private async imageFsStats(): Promise<ImageFsStats | undefined> {
+    const text = this.config.capacity[RESOURCE_EPHEMERAL_STORAGE];
+    const images = await this.runtime.imageFsInfo();
+    if (text === undefined || !images.ok) return undefined;
+    const capacityBytes = resourceAmount(RESOURCE_EPHEMERAL_STORAGE, text);
+    const usage = await this.resourceUsage();
+    const used = images.value.usedBytes + (usage?.rootfsBytes ?? 0);
+    return { capacityBytes, availableBytes: capacityBytes - used };
+  }
+
+  /**
+   * StartGarbageCollection's image loop: a collection every ImageGCPeriod (the first at
+   * start); a failure twice in a row is an ImageGCFailed Event, as upstream only reports
+   * repeated failures (the first may be stats not yet initialised).
+   */
+  private async collectImages(): Promise<void> {
+    let failedBefore = false;
+    for (;;) {
+      const error = await this.imageGC.garbageCollect();
+      if (error !== undefined && failedBefore) this.events.node('Warning', 'ImageGCFailed', error);
+      failedBefore = error !== undefined;
+      await this.ports.clock.sleep(IMAGE_GC_PERIOD_US);
+    }
+  }
+
+  /** The image manager's cache for node status, refreshed every 30 s. */
+  private async refreshImageCache(): Promise<void> {
+    for (;;) {
+      const images = await this.runtime.listImages();
+      if (images.ok) this.nodeImages = nodeStatusImages(images.value);
+      await this.ports.clock.sleep(IMAGE_CACHE_REFRESH_US);
+    }
   }
 
   /** Requests of the admitted, active pods (cpu in millicores, memory and storage in bytes). */
@@ -373,7 +479,24 @@ export class Kubelet {
 
   private async syncPod(uid: string): Promise<void> {
     const rec = this.records.get(uid);
-    if (rec !== undefined) await this.podSync.sync(rec);
+    if (rec === undefined) return;
+    await this.podSync.sync(rec);
+    // After the pod's own sync, so an API server that does not answer never delays the pod.
+    if (this.staticUids.has(uid)) await this.mirrorPods.sync(rec.pod);
+  }
+
+  /**
+   * A static pod runs from the kubelet's configuration alone: admitted and synced at once,
+   * whether or not the API server answers.
+   */
+  private addStaticPod(manifest: Pod): void {
+    const pod = staticPod(manifest, this.config.nodeName, formatTime(this.ports.clock.now()));
+    const rec = newPodRecord(pod);
+    this.staticUids.add(rec.uid);
+    this.mirrorPods.addStatic(pod);
+    this.records.set(rec.uid, rec);
+    this.admit(rec);
+    this.workers.update(rec.uid);
   }
 
   private containerChanged(s: RuntimeContainer, before: RuntimeContainer | undefined): void {

@@ -7,7 +7,7 @@
  */
 import type { PressureCondition } from './eviction/signals.ts';
 import { setCondition } from '../api/conditions.ts';
-import type { Node, NodeCondition, NodeStatus } from '../api/node-types.ts';
+import type { ContainerImage, Node, NodeCondition, NodeStatus } from '../api/node-types.ts';
 import { formatTime } from '../api/time.ts';
 import type { ApiClient } from '../client/api-client.ts';
 import type { ProcessPorts } from '../ports/process.ts';
@@ -82,6 +82,8 @@ export class NodeStatusReporter {
     private readonly config: KubeletConfig,
     /** The eviction manager's pressure conditions. */
     private readonly pressure: (condition: PressureCondition) => boolean = () => false,
+    /** The node's images as status.images lists them (nodeStatusImages). */
+    private readonly images: () => readonly ContainerImage[] = () => [],
   ) {
     // The machine id is stable per node name; the boot id is new at every (re)start.
     const name = new TextEncoder().encode(config.nodeName);
@@ -195,8 +197,11 @@ export class NodeStatusReporter {
         pressed !== undefined && this.pressure(cond.type as PressureCondition) ? pressed : cond;
       conditions = setCondition(conditions, { ...actual, lastHeartbeatTime: nowIso }, nowIso);
     }
+    const { images: _, ...kept } = old ?? {};
+    const images = this.images();
     return {
-      ...old,
+      ...kept,
+      ...(images.length === 0 ? {} : { images }),
       capacity: c.capacity,
       allocatable: nodeAllocatable(c),
       conditions,

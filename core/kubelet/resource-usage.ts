@@ -11,6 +11,8 @@ export interface ContainerUsage {
   readonly memoryBytes: number;
   /** Writable layer and logs (0 when the runtime does not say). */
   readonly rootfsBytes: number;
+  /** Inodes of the writable layer and logs (0 when the runtime does not say). */
+  readonly inodesUsed: number;
   readonly processes: number;
 }
 
@@ -21,6 +23,7 @@ export interface PodUsage {
   readonly cpuMillicores: number;
   readonly memoryBytes: number;
   readonly rootfsBytes: number;
+  readonly inodesUsed: number;
   readonly processes: number;
   readonly containers: readonly ContainerUsage[];
 }
@@ -30,9 +33,14 @@ export interface NodeUsage {
   readonly cpuMillicores: number;
   readonly memoryBytes: number;
   readonly rootfsBytes: number;
+  readonly inodesUsed: number;
   readonly processes: number;
-  /** Whether the runtime reported disk and process use for every container. */
-  readonly reports: { readonly rootfs: boolean; readonly processes: boolean };
+  /** Whether the runtime reported disk, inode and process use for every container. */
+  readonly reports: {
+    readonly rootfs: boolean;
+    readonly inodes: boolean;
+    readonly processes: boolean;
+  };
   /** Sorted by pod key. */
   readonly pods: readonly PodUsage[];
 }
@@ -52,6 +60,7 @@ export function summarizeUsage(
   const pods = new Map<string, { pod: string; uid: string; containers: ContainerUsage[] }>();
   let rootfs = true;
   let processes = true;
+  let inodes = true;
   for (const s of stats) {
     const owner = ownerOf(s.id);
     if (owner === undefined) continue;
@@ -62,11 +71,13 @@ export function summarizeUsage(
     }
     rootfs &&= s.rootfsBytes !== undefined;
     processes &&= s.processes !== undefined;
+    inodes &&= s.inodesUsed !== undefined;
     p.containers.push({
       name: owner.container,
       cpuMillicores: s.cpuMillicores,
       memoryBytes: s.memoryWorkingSetBytes,
       rootfsBytes: s.rootfsBytes ?? 0,
+      inodesUsed: s.inodesUsed ?? 0,
       processes: s.processes ?? 0,
     });
   }
@@ -77,6 +88,7 @@ export function summarizeUsage(
       cpuMillicores: p.containers.reduce((n, c) => n + c.cpuMillicores, 0),
       memoryBytes: p.containers.reduce((n, c) => n + c.memoryBytes, 0),
       rootfsBytes: p.containers.reduce((n, c) => n + c.rootfsBytes, 0),
+      inodesUsed: p.containers.reduce((n, c) => n + c.inodesUsed, 0),
       processes: p.containers.reduce((n, c) => n + c.processes, 0),
     }))
     .sort((a, b) => (a.pod < b.pod ? -1 : a.pod > b.pod ? 1 : a.uid < b.uid ? -1 : 1));
@@ -85,8 +97,9 @@ export function summarizeUsage(
     cpuMillicores: summaries.reduce((n, p) => n + p.cpuMillicores, 0),
     memoryBytes: summaries.reduce((n, p) => n + p.memoryBytes, 0),
     rootfsBytes: summaries.reduce((n, p) => n + p.rootfsBytes, 0),
+    inodesUsed: summaries.reduce((n, p) => n + p.inodesUsed, 0),
     processes: summaries.reduce((n, p) => n + p.processes, 0),
-    reports: { rootfs, processes },
+    reports: { rootfs, inodes, processes },
     pods: summaries,
   };
 }

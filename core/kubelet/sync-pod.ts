@@ -62,7 +62,8 @@ export interface SyncEnv {
   readonly events: KubeletEvents;
   readonly config: KubeletConfig;
   readonly pleg: Pleg;
-  readonly statusManager: StatusManager;
+  /** The status manager, or the kubelet's front of it (static pods' statuses go to mirrors). */
+  readonly statusManager: Pick<StatusManager, 'setStatus' | 'deleteWhenWritten'>;
   readonly workers: PodWorkers;
   containerCreated(containerId: string, rec: PodRecord): void;
   containerRemoved(containerId: string): void;

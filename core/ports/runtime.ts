@@ -112,6 +112,8 @@ export interface ContainerStats {
   readonly rootfsBytes?: number;
   /** Processes in the container (the pids cgroup); undefined when unknown. */
   readonly processes?: number;
+  /** Inodes the writable layer and logs hold (CRI's writable_layer inodes_used); undefined when unknown. */
+  readonly inodesUsed?: number;
 }
 
 /** The annotation the kubelet puts a container's declared ports in (JSON of ContainerPort[]). */
@@ -168,6 +170,28 @@ export interface ImageStatus {
   readonly imageRef: string;
 }
 
+/** An image on the node (CRI Image): what ListImages reports of it. */
+export interface ImageInfo {
+  /** The image's id (CRI Image.id): what RemoveImage takes. */
+  readonly id: string;
+  /** Names it was pulled as ("busybox:1.36"), sorted. */
+  readonly repoTags: readonly string[];
+  /** Content-addressed names ("busybox@sha256:..."), sorted. */
+  readonly repoDigests: readonly string[];
+  /** Bytes of the image on the image filesystem (CRI Image.size). */
+  readonly sizeBytes: number;
+  /** The runtime asks the kubelet never to garbage-collect it (CRI Image.pinned). */
+  readonly pinned: boolean;
+}
+
+/** What the image filesystem holds (CRI FilesystemUsage of ImageFsInfo). */
+export interface FilesystemUsage {
+  /** Bytes the images take. */
+  readonly usedBytes: number;
+  /** Inodes the images take; undefined when unknown. */
+  readonly inodesUsed?: number;
+}
+
 /**
  * What the runtime reports as it happens. Container events carry the container's status after
  * the change; an out-of-memory kill is a `container-exited` with reason OOMKilled.
@@ -200,6 +224,16 @@ export interface Runtime {
   pullImage(image: string): Promise<RuntimeResult<ImageStatus>>;
   /** The image if it is on the node, undefined if not (CRI ImageStatus). */
   imageStatus(image: string): Promise<RuntimeResult<ImageStatus | undefined>>;
+
+  /** Every image on the node, sorted by id (CRI ListImages). */
+  listImages(): Promise<RuntimeResult<readonly ImageInfo[]>>;
+  /**
+   * Removes the image by id or name (CRI RemoveImage); an image that is not there is removed
+   * already. A container that uses it keeps running (its rootfs is its own snapshot).
+   */
+  removeImage(image: string): Promise<RuntimeResult<void>>;
+  /** What the images take on the image filesystem (CRI ImageFsInfo). */
+  imageFsInfo(): Promise<RuntimeResult<FilesystemUsage>>;
 
   runPodSandbox(config: SandboxConfig): Promise<RuntimeResult<{ readonly sandboxId: string }>>;
   podSandboxStatus(sandboxId: string): Promise<RuntimeResult<SandboxStatus>>;

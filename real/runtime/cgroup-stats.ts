@@ -1,7 +1,7 @@
 /**
  * A container's resource use from its cgroups, the numbers cAdvisor reports: CPU as usage time
  * (differenced by the caller into millicores) and memory as the working set, usage less the
- * inactive file cache. The cgroup is found through the container's init process, so it works
+ * inactive file cache, and the processes it runs (pids.current of the pids controller). The cgroup is found through the container's init process, so it works
  * wherever runc placed it (cgroup v1 hierarchies or the v2 unified tree).
  */
 import { readFileSync } from 'node:fs';
@@ -12,6 +12,8 @@ const CGROUP_ROOT = '/sys/fs/cgroup';
 export interface CgroupSample {
   readonly cpuUsageNs: number;
   readonly memoryWorkingSetBytes: number;
+  /** Processes (tasks) in the cgroup; undefined where the pids controller is not mounted. */
+  readonly processes: number | undefined;
 }
 
 export function readCgroupSample(pid: number): CgroupSample | undefined {
@@ -46,9 +48,11 @@ function readV1(paths: Map<string, string>): CgroupSample {
     readFileSync(join(memory, 'memory.stat'), 'utf8'),
     'total_inactive_file',
   );
+  const pids = paths.get('pids');
   return {
     cpuUsageNs: Number(readFileSync(join(cpu, 'cpuacct.usage'), 'utf8')),
     memoryWorkingSetBytes: Math.max(0, usage - inactive),
+    processes: pids === undefined ? undefined : readCount(join(CGROUP_ROOT, 'pids', pids)),
   };
 }
 
@@ -58,7 +62,16 @@ function readV2(dir: string): CgroupSample {
   return {
     cpuUsageNs: statField(readFileSync(join(dir, 'cpu.stat'), 'utf8'), 'usage_usec') * 1000,
     memoryWorkingSetBytes: Math.max(0, usage - inactive),
+    processes: readCount(dir),
   };
+}
+
+function readCount(dir: string): number | undefined {
+  try {
+    return Number(readFileSync(join(dir, 'pids.current'), 'utf8'));
+  } catch {
+    return undefined;
+  }
 }
 
 function statField(text: string, name: string): number {

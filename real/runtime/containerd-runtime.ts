@@ -18,7 +18,7 @@
 import assert from 'node:assert/strict';
 import { type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type {
@@ -28,6 +28,8 @@ import type {
   EventSubscription,
   ExecResult,
   ExecSyncResult,
+  FilesystemUsage,
+  ImageInfo,
   ImageStatus,
   LogChunk,
   Runtime,
@@ -41,7 +43,9 @@ import type {
 import { ctrError, isNotFound, type Ctr } from '../containerd/ctr.ts';
 import { parseEventLine, type ContainerdEvent } from '../containerd/events.ts';
 import type { PodAttachment, PodNetwork } from '../network/pod-network.ts';
+import { parseImageList, parseSnapshotUsage, upperDirOf } from '../containerd/images.ts';
 import { readCgroupSample } from './cgroup-stats.ts';
+import { diskUsage } from './disk-usage.ts';
 import { readCriLog } from './cri-log.ts';
 import {
   forgetContainer,
@@ -76,6 +80,8 @@ interface ContainerRecord extends SavedContainer {
   pid: number | undefined;
   exitWaiters: (() => void)[];
   cpuSample: { readonly usageNs: number; readonly atUs: number } | undefined;
+  /** The writable layer's directory (its snapshot's overlay upperdir), once looked up. */
+  upperDir: string | undefined;
 }
 
 const ok = <T>(value: T): RuntimeResult<T> => ({ ok: true, value });
@@ -125,6 +131,7 @@ export class ContainerdRuntime implements Runtime {
           pid: undefined,
           exitWaiters: [],
           cpuSample: undefined,
+          upperDir: undefined,
         };
         this.containers.set(c.id, c);
         await this.settleFromTask(c, tasks.get(c.id));
@@ -326,6 +333,58 @@ export class ContainerdRuntime implements Runtime {
     return ok(undefined);
   }
 
+  async listImages(): Promise<RuntimeResult<readonly ImageInfo[]>> {
+    const r = await this.options.ctr.run(['images', 'ls'], { timeoutMs: CTR_TIMEOUT_MS });
+    if (r.code !== 0) return fail('Unknown', ctrError(r));
+    return ok(parseImageList(r.stdout));
+  }
+
+  /**
+   * Removes every name of the image (by id, tag or digest name) and waits for containerd's
+   * garbage collection to free its content and snapshots (`ctr images rm --sync`).
+   */
+  async removeImage(image: string): Promise<RuntimeResult<void>> {
+    const images = await this.listImages();
+    if (!images.ok) return images;
+    const target = images.value.find(
+      (i) => i.id === image || i.repoTags.includes(image) || i.repoDigests.includes(image),
+    );
+    if (target === undefined) return ok(undefined);
+    const refs = await this.options.ctr.run(['images', 'ls', '-q'], { timeoutMs: CTR_TIMEOUT_MS });
+    if (refs.code !== 0) return fail('Unknown', ctrError(refs));
+    const names = refs.stdout
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((n) => target.repoTags.includes(n) || target.repoDigests.includes(n));
+    if (names.length === 0) return ok(undefined);
+    const r = await this.options.ctr.run(['images', 'rm', '--sync', ...names], {
+      timeoutMs: CTR_TIMEOUT_MS,
+    });
+    if (r.code !== 0 && !isNotFound(r)) return fail('Unknown', ctrError(r));
+    return ok(undefined);
+  }
+
+  /**
+   * The images' content (their sizes as `ctr images ls` counts them) and their unpacked,
+   * committed snapshots; the containers' active snapshots are their writable layers, counted
+   * in their stats instead.
+   */
+  async imageFsInfo(): Promise<RuntimeResult<FilesystemUsage>> {
+    const images = await this.listImages();
+    if (!images.ok) return images;
+    const r = await this.options.ctr.run(['snapshots', 'usage'], { timeoutMs: CTR_TIMEOUT_MS });
+    if (r.code !== 0) return fail('Unknown', ctrError(r));
+    const active = new Set(this.containers.keys());
+    let usedBytes = images.value.reduce((n, i) => n + i.sizeBytes, 0);
+    let inodesUsed = 0;
+    for (const s of parseSnapshotUsage(r.stdout)) {
+      if (active.has(s.key)) continue;
+      usedBytes += s.sizeBytes;
+      inodesUsed += s.inodes;
+    }
+    return ok({ usedBytes, inodesUsed });
+  }
+
   async runPodSandbox(
     config: SandboxConfig,
   ): Promise<RuntimeResult<{ readonly sandboxId: string }>> {
@@ -438,6 +497,7 @@ export class ContainerdRuntime implements Runtime {
       reason: undefined,
       exitWaiters: [],
       cpuSample: undefined,
+      upperDir: undefined,
     };
     this.containers.set(id, c);
     this.save(c);
@@ -547,13 +607,42 @@ export class ContainerdRuntime implements Runtime {
         previous === undefined || elapsedUs <= 0
           ? 0
           : Math.round(((sample.cpuUsageNs - previous.usageNs) / 1000 / elapsedUs) * 1000);
+      const disk = await this.writableLayerUsage(c);
       out.push({
         id: c.id,
         cpuMillicores: Math.max(0, cpuMillicores),
         memoryWorkingSetBytes: sample.memoryWorkingSetBytes,
+        ...(disk === undefined ? {} : { rootfsBytes: disk.bytes, inodesUsed: disk.inodes }),
+        ...(sample.processes === undefined ? {} : { processes: sample.processes }),
       });
     }
     return ok(sortedById(out));
+  }
+
+  /**
+   * The container's writable layer (its snapshot's upperdir, walked as containerd's
+   * fs.DiskUsage does) plus its log file: what the kubelet counts as its ephemeral storage.
+   */
+  private async writableLayerUsage(
+    c: ContainerRecord,
+  ): Promise<{ bytes: number; inodes: number } | undefined> {
+    if (c.upperDir === undefined) {
+      // The snapshot key is the container id (ctr containers create).
+      const r = await this.options.ctr.run(['snapshots', 'mounts', '/', c.id], {
+        timeoutMs: CTR_TIMEOUT_MS,
+      });
+      c.upperDir = r.code === 0 ? upperDirOf(r.stdout) : undefined;
+      if (c.upperDir === undefined) return undefined;
+    }
+    const layer = diskUsage(c.upperDir);
+    if (layer === undefined) return undefined;
+    let logBytes = 0;
+    try {
+      logBytes = statSync(c.logPath).blocks * 512;
+    } catch {
+      // No output yet: no log file.
+    }
+    return { bytes: layer.bytes + logBytes, inodes: layer.inodes + (logBytes > 0 ? 1 : 0) };
   }
 
   async execSync(

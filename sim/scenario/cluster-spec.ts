@@ -2,11 +2,13 @@
  * The cluster a scenario describes, in the terms of the cluster assembly (core/cluster): the
  * scenario loader checks it with the assembly's own rules, the runner builds it.
  */
+import type { Pod } from '../../core/api/pod-types.ts';
 import type { KubeletOptions } from '../../core/kubelet/config.ts';
 import { checkClusterSpec, planCluster } from '../../core/cluster/assembly.ts';
 import { API_SERVER } from '../../core/cluster/identities.ts';
 import { DEFAULT_POD_NETWORK } from '../../core/cluster/pod-network.ts';
-import { SIM_HOST, type SimClusterSpec } from '../cluster.ts';
+import { mustParseQuantity, value } from '../../core/api/quantity.ts';
+import { SIM_HOST, type SimClusterSpec, type SimMachineOptions } from '../cluster.ts';
 import type { LabelValue } from './scenario-schema.ts';
 import type { Scenario } from './scenario.ts';
 
@@ -40,14 +42,19 @@ export function clusterSpecOf(cluster: Scenario['spec']['cluster']): SimClusterS
       count: p.count,
       capacity: p.capacity ?? {},
       ...poolLabels(p.labels ?? {}, p.count),
-      ...(p.imagePullSeconds === undefined
-        ? {}
-        : { machine: { imagePullUs: Math.round(p.imagePullSeconds * US_PER_SECOND) } }),
-      ...(p.taints === undefined && p.unschedulable === undefined && p.kubeletConfig === undefined
+      ...machineOf(p),
+      ...(p.taints === undefined &&
+      p.unschedulable === undefined &&
+      p.kubeletConfig === undefined &&
+      p.inodes === undefined &&
+      p.staticPods === undefined
         ? {}
         : {
             kubelet: {
+              // The loader has read each entry's file and checked it as a Pod.
+              ...(p.staticPods === undefined ? {} : { staticPods: p.staticPods as Pod[] }),
               ...(p.taints === undefined ? {} : { taints: p.taints }),
+              ...(p.inodes === undefined ? {} : { fsInodes: p.inodes }),
               ...(p.unschedulable === undefined ? {} : { registerSchedulable: !p.unschedulable }),
               ...kubeletOptionsOf(p.kubeletConfig),
             },
@@ -56,7 +63,25 @@ export function clusterSpecOf(cluster: Scenario['spec']['cluster']): SimClusterS
   };
 }
 
-type PoolKubeletConfig = Scenario['spec']['cluster']['nodes'][number]['kubeletConfig'];
+type Pool = Scenario['spec']['cluster']['nodes'][number];
+type PoolKubeletConfig = Pool['kubeletConfig'];
+
+/** A pool's machine: image pull time and image sizes ('*' sizes every image not named). */
+function machineOf(p: Pool): { machine?: SimMachineOptions } {
+  const machine: { -readonly [K in keyof SimMachineOptions]: SimMachineOptions[K] } = {};
+  if (p.imagePullSeconds !== undefined)
+    machine.imagePullUs = Math.round(p.imagePullSeconds * US_PER_SECOND);
+  if (p.imageSizes !== undefined) {
+    const sizes: Record<string, number> = {};
+    for (const [image, text] of Object.entries(p.imageSizes)) {
+      const bytes = Math.round(value(mustParseQuantity(text)));
+      if (image === '*') machine.defaultImageSizeBytes = bytes;
+      else sizes[image] = bytes;
+    }
+    machine.imageSizesBytes = sizes;
+  }
+  return Object.keys(machine).length === 0 ? {} : { machine };
+}
 
 /** A pool's KubeletConfiguration fields as the kubelet's options. */
 function kubeletOptionsOf(c: PoolKubeletConfig): Partial<KubeletOptions> {
@@ -72,6 +97,12 @@ function kubeletOptionsOf(c: PoolKubeletConfig): Partial<KubeletOptions> {
   if (c.evictionPressureTransitionPeriod !== undefined)
     out.evictionPressureTransitionPeriodUs = c.evictionPressureTransitionPeriod;
   if (c.pidMax !== undefined) out.pidMax = c.pidMax;
+  if (c.imageGCHighThresholdPercent !== undefined)
+    out.imageGCHighThresholdPercent = c.imageGCHighThresholdPercent;
+  if (c.imageGCLowThresholdPercent !== undefined)
+    out.imageGCLowThresholdPercent = c.imageGCLowThresholdPercent;
+  if (c.imageMinimumGCAge !== undefined) out.imageMinimumGCAgeUs = c.imageMinimumGCAge;
+  if (c.imageMaximumGCAge !== undefined) out.imageMaximumGCAgeUs = c.imageMaximumGCAge;
   return out;
 }
 

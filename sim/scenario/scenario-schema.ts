@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { isLabelValue, isQualifiedName } from '../../core/api/content-checks.ts';
 import { KNOWN_FEATURE_GATES } from '../../core/api/feature-gates.ts';
+import { imageGCProblem } from '../../core/kubelet/config.ts';
 import { SIGNALS } from '../../core/kubelet/eviction/signals.ts';
 import { definitionFor, DEFINITIONS } from '../../core/api/kinds/index.ts';
 import { isQuantityError, parseQuantity } from '../../core/api/quantity.ts';
@@ -189,8 +190,30 @@ const kubeletConfig = obj({
     .optional()
     .describe('How long a pressure condition stays after its threshold was last met (5m)'),
   pidMax: int.min(1).optional().describe("The node's process id limit (kernel.pid_max, 4194304)"),
+  imageGCHighThresholdPercent: int
+    .min(0)
+    .max(100)
+    .optional()
+    .describe('Image GC starts when the image filesystem is this full (85); 100 turns it off'),
+  imageGCLowThresholdPercent: int
+    .min(0)
+    .max(100)
+    .optional()
+    .describe('Image GC frees down to this usage (80); below the high threshold'),
+  imageMinimumGCAge: duration
+    .optional()
+    .describe('Images younger than this are never garbage-collected (2m)'),
+  imageMaximumGCAge: duration
+    .optional()
+    .describe('Images unused for longer are garbage-collected whatever the usage (default off)'),
 })
   .superRefine((c, ctx) => {
+    const problem = imageGCProblem({
+      imageGCHighThresholdPercent: c.imageGCHighThresholdPercent ?? 85,
+      imageGCLowThresholdPercent: c.imageGCLowThresholdPercent ?? 80,
+    });
+    if (problem !== undefined)
+      ctx.addIssue({ code: 'custom', path: ['imageGCLowThresholdPercent'], message: problem });
     for (const s of Object.keys(c.evictionSoft ?? {})) {
       if (c.evictionSoftGracePeriod?.[s as keyof typeof c.evictionSoftGracePeriod] === undefined)
         ctx.addIssue({
@@ -222,6 +245,22 @@ const nodePool = obj({
     .min(0)
     .optional()
     .describe('Seconds to pull an image the node does not have yet'),
+  imageSizes: z
+    .record(z.string(), quantity)
+    .optional()
+    .describe(
+      "Bytes each image takes on the nodes' disk, by image name as pods name it; '*' for any other image (default 0, images take no room)",
+    ),
+  inodes: int
+    .min(1)
+    .optional()
+    .describe("Inodes of the nodes' filesystem (default: one per 16Ki of ephemeral-storage)"),
+  staticPods: z
+    .array(z.unknown())
+    .optional()
+    .describe(
+      "Pod manifests (or {file: path}) the pool's kubelets run on their own, as from a staticPodPath: named <name>-<node>, running without the API server, shown there as mirror pods",
+    ),
   kubeletConfig: kubeletConfig.optional(),
   taints: z
     .array(

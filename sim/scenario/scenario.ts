@@ -244,6 +244,7 @@ function resolveManifests(
     if (earlier !== undefined) problems.push(`${m.at([])}: the same object as ${earlier}`);
     else known.set(key, m.source);
   }
+  const cluster = resolveStaticPods(raw, source, r, ranges, catalog, problems);
   const applied = resolveApplies(raw, source, r, known, ranges, catalog, problems);
   const nodes = [...known.keys()]
     .filter((k) => k.startsWith(NODE_KEY))
@@ -255,7 +256,40 @@ function resolveManifests(
     const at = source.location(['spec', 'actions', i]);
     return { ...rest, ...(manifests === undefined ? {} : { apply: manifests }), source: at };
   });
-  return { scenario: { ...raw, spec: { ...raw.spec, objects, actions } }, problems };
+  return { scenario: { ...raw, spec: { ...raw.spec, cluster, objects, actions } }, problems };
+}
+
+/**
+ * Each pool's static pods read from their files and checked as Pods: the cluster with every
+ * `staticPods` entry a Pod manifest.
+ */
+function resolveStaticPods(
+  raw: RawScenario,
+  source: YamlSource,
+  r: Resolution,
+  ranges: RangeConfig,
+  catalog: DefinitionCatalog,
+  problems: string[],
+): RawScenario['spec']['cluster'] {
+  const nodes = raw.spec.cluster.nodes.map((pool, i) => {
+    if (pool.staticPods === undefined) return pool;
+    const pods: unknown[] = [];
+    pool.staticPods.forEach((v, j) => {
+      const root = ['spec', 'cluster', 'nodes', i, 'staticPods', j];
+      for (const m of manifestsOf(v, root, source, r, problems)) {
+        const { apiVersion, kind } = m.object as { apiVersion?: unknown; kind?: unknown };
+        if (apiVersion !== 'v1' || kind !== 'Pod') {
+          problems.push(`${m.at([])}: a static pod must be a v1 Pod, not ${String(kind)}`);
+          continue;
+        }
+        const found = manifestProblems(m, false, ranges, catalog);
+        problems.push(...found);
+        if (found.length === 0) pods.push(m.object);
+      }
+    });
+    return { ...pool, staticPods: pods };
+  });
+  return { ...raw.spec.cluster, nodes };
 }
 
 const NODE_KEY = 'Node//';

@@ -9,7 +9,10 @@
  *   and the condition stays on for the pressure transition period (5 min) after it was last met;
  * - while a threshold acts, one pod is evicted per period: the first threshold by eviction
  *   priority (memory first) picks the ranking, with upstream's message; a hard threshold kills at
- *   once (1 s), a soft one gives min(evictionMaxPodGracePeriod, the pod's own grace period).
+ *   once (1 s), a soft one gives min(evictionMaxPodGracePeriod, the pod's own grace period);
+ * - before evicting for a disk signal, node-level resources are reclaimed first
+ *   (reclaimNodeLevelResources): every unused image goes; if the signals, observed again, then
+ *   meet no threshold (minimum reclaim included), no pod is evicted.
  */
 import type { Pod } from '../../api/pod-types.ts';
 import { formatQuantity, quantityFromNanos } from '../../api/quantity.ts';
@@ -19,11 +22,13 @@ import {
   resourceAmount,
 } from '../../api/resource-list.ts';
 import type { ProcessPorts } from '../../ports/process.ts';
+import type { FilesystemUsage } from '../../ports/runtime.ts';
 import { assertNever } from '../../util/assert.ts';
-import type { KubeletConfig } from '../config.ts';
+import { fsInodeCapacity, type KubeletConfig } from '../config.ts';
 import type { NodeUsage, PodUsage } from '../resource-usage.ts';
 import {
   rankDiskPressure,
+  rankInodePressure,
   rankMemoryPressure,
   rankPidPressure,
   resourceRequest,
@@ -53,6 +58,10 @@ const IMMEDIATE_EVICTION_GRACE_PERIOD_SECONDS = 1;
 
 export interface EvictionHost {
   usage(): Promise<NodeUsage | undefined>;
+  /** What the images take (CRI ImageFsInfo); undefined when the runtime cannot say. */
+  imageFs(): Promise<FilesystemUsage | undefined>;
+  /** Node-level reclaim for disk signals: removes every unused image old enough. */
+  reclaimDisk(): Promise<void>;
   /** The pods the kubelet runs and could evict (admitted, not terminal, not being deleted). */
   activePods(): readonly { readonly uid: string; readonly pod: Pod }[];
   evict(uid: string, message: string, gracePeriodSeconds: number): void;
@@ -91,9 +100,9 @@ export class EvictionManager {
   }
 
   async synchronize(): Promise<void> {
-    const usage = await this.host.usage();
-    if (usage === undefined) return;
-    const observations = observe(this.config, usage);
+    const seen = await this.observe();
+    if (seen === undefined) return;
+    const { usage, observations } = seen;
     const nowUs = this.ports.clock.now();
     const met = mergeThresholds(
       thresholdsMet(this.thresholds, observations, false),
@@ -128,7 +137,28 @@ export class EvictionManager {
     }
     const target = byEvictionPriority(acting)[0];
     if (target === undefined) return;
+    if (SIGNAL_CONDITION[target.signal] === 'DiskPressure' && (await this.reclaimDisk())) return;
     this.evictOne(target, observations, usage);
+  }
+
+  private async observe(): Promise<
+    { usage: NodeUsage; observations: Map<Signal, Observation> } | undefined
+  > {
+    const usage = await this.host.usage();
+    if (usage === undefined) return undefined;
+    const imageFs = await this.host.imageFs();
+    return { usage, observations: observe(this.config, usage, imageFs) };
+  }
+
+  /**
+   * reclaimNodeLevelResources for a disk signal: true when, after removing unused images, no
+   * threshold (hard or soft, minimum reclaim included, grace periods ignored) is met any more.
+   */
+  private async reclaimDisk(): Promise<boolean> {
+    await this.host.reclaimDisk();
+    const seen = await this.observe();
+    if (seen === undefined) return false;
+    return thresholdsMet(this.thresholds, seen.observations, true).length === 0;
   }
 
   private evictOne(target: Threshold, observations: Observations, usage: NodeUsage): void {
@@ -182,18 +212,33 @@ export function evictionThresholds(config: KubeletConfig): Threshold[] {
   return out;
 }
 
-/** makeSignalObservations: what the node has available of each signal it can observe. */
-function observe(config: KubeletConfig, usage: NodeUsage): Map<Signal, Observation> {
+/**
+ * makeSignalObservations: what the node has available of each signal it can observe. There is
+ * no dedicated image filesystem: imagefs is nodefs (as upstream treats a shared device), and
+ * it holds the containers' writable layers and logs and the images.
+ */
+export function observe(
+  config: KubeletConfig,
+  usage: NodeUsage,
+  imageFs: FilesystemUsage | undefined,
+): Map<Signal, Observation> {
   const out = new Map<Signal, Observation>();
   const memory = capacityOf(config, RESOURCE_MEMORY);
   if (memory !== undefined)
     out.set('memory.available', { available: memory - usage.memoryBytes, capacity: memory });
   const disk = capacityOf(config, RESOURCE_EPHEMERAL_STORAGE);
   if (disk !== undefined && usage.reports.rootfs) {
-    // No dedicated image filesystem: imagefs is nodefs, as upstream treats a shared device.
-    const fs = { available: disk - usage.rootfsBytes, capacity: disk };
+    const used = usage.rootfsBytes + (imageFs?.usedBytes ?? 0);
+    const fs = { available: disk - used, capacity: disk };
     out.set('nodefs.available', fs);
     out.set('imagefs.available', fs);
+  }
+  const inodes = fsInodeCapacity(config);
+  if (inodes !== undefined && usage.reports.inodes) {
+    const used = usage.inodesUsed + (imageFs?.inodesUsed ?? 0);
+    const fs = { available: inodes - used, capacity: inodes };
+    out.set('nodefs.inodesFree', fs);
+    out.set('imagefs.inodesFree', fs);
   }
   if (usage.reports.processes)
     out.set('pid.available', {
@@ -214,9 +259,10 @@ function rank(signal: Signal, candidates: readonly EvictionCandidate[]): Evictio
       return rankMemoryPressure(candidates);
     case 'nodefs.available':
     case 'imagefs.available':
+      return rankDiskPressure(candidates);
     case 'nodefs.inodesFree':
     case 'imagefs.inodesFree':
-      return rankDiskPressure(candidates);
+      return rankInodePressure(candidates);
     case 'pid.available':
       return rankPidPressure(candidates);
     default:
@@ -236,7 +282,7 @@ function evictionMessage(
 ): string {
   const resource = SIGNAL_RESOURCE[threshold.signal];
   const bytes = resource === RESOURCE_MEMORY || resource === RESOURCE_EPHEMERAL_STORAGE;
-  const show = (n: number): string => (bytes ? bytesText(n) : String(Math.max(0, n)));
+  const show = (n: number): string => (bytes ? bytesText(n) : countText(n));
   let message = `The node was low on resource: ${resource}. `;
   if (observed !== undefined) {
     const quantity =
@@ -255,6 +301,12 @@ function evictionMessage(
       message += `Container ${c.name} was using ${bytesText(used)}, request is ${bytesText(request)}, has larger consumption of ${resource}. `;
   }
   return message;
+}
+
+/** Inodes and pids are DecimalSI quantities upstream: 5000 shows as 5k. */
+function countText(n: number): string {
+  const v = BigInt(Math.max(0, Math.round(n)));
+  return formatQuantity(quantityFromNanos(v * 1_000_000_000n, 'DecimalSI'));
 }
 
 function bytesText(bytes: number): string {

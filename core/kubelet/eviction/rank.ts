@@ -4,6 +4,8 @@
  *   (rankDiskPressureFunc: orderedBy(exceedDiskRequests, priority, disk)): pods using more than
  *   they request before those within their requests, then lower priority first, then the larger
  *   use above the request first;
+ * - inodes (rankDiskPressureFunc with resourceInodes): the same order on inodes; no pod
+ *   requests inodes, so every pod using any exceeds its request;
  * - process ids (rankPIDPressure: orderedBy(priority, process)): lower priority first, then the
  *   pod with more processes.
  */
@@ -48,6 +50,13 @@ export function rankDiskPressure(candidates: readonly EvictionCandidate[]): Evic
       0,
     );
     return { exceeds: used > request, above: used - request };
+  });
+}
+
+export function rankInodePressure(candidates: readonly EvictionCandidate[]): EvictionCandidate[] {
+  return rankByRequest(candidates, (c) => {
+    const used = c.usage?.inodesUsed ?? 0;
+    return { exceeds: used > 0, above: used };
   });
 }
 

@@ -3,10 +3,10 @@
  * eviction manager observes on the node, the thresholds a KubeletConfiguration sets on those
  * observations (`memory.available<100Mi`, `nodefs.available<10%`), and which thresholds are met.
  *
- * ksim observes memory.available, nodefs.available, imagefs.available (the same filesystem:
- * ksim's nodes have no dedicated image filesystem, as upstream treats a shared one) and
- * pid.available. The inode signals have no observation, so, as upstream does for a signal it
- * cannot observe, their thresholds are never met.
+ * ksim observes memory.available, nodefs.available and imagefs.available, nodefs.inodesFree
+ * and imagefs.inodesFree (one filesystem: ksim's nodes have no dedicated image filesystem, as
+ * upstream treats a shared one) and pid.available. A signal the runtime gives no input for
+ * has no observation, so, as upstream, its thresholds are never met.
  */
 import { isQuantityError, parseQuantity, value } from '../../api/quantity.ts';
 

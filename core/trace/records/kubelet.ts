@@ -174,7 +174,7 @@ export const KUBELET_RECORDS = traceGroup(
         available: z
           .number()
           .describe(
-            "The signal's observation then: bytes of memory (capacity minus the pods' working set) or of the node filesystem (capacity minus writable layers and logs), or process ids left.",
+            "The signal's observation then: bytes of memory (capacity minus the pods' working set) or of the node filesystem (capacity minus writable layers, logs and images), inodes left, or process ids left.",
           ),
       }),
     }),
@@ -188,6 +188,30 @@ export const KUBELET_RECORDS = traceGroup(
         gracePeriodUs: micros(
           'The grace period the eviction gives the pod: 1 s for a hard threshold; for a soft one the smaller of evictionMaxPodGracePeriod and its own.',
         ),
+      }),
+    }),
+    traceRecord('kubelet.image-removed', {
+      level: 'info',
+      doc: "The kubelet's image garbage collection removed an unused image: the periodic collection (every 5 min, while the image filesystem is at or above imageGCHighThresholdPercent, down to imageGCLowThresholdPercent) or the eviction manager reclaiming disk before it evicts pods.",
+      fields: z.strictObject({
+        node: node(),
+        image: z.string().describe("The image's id."),
+        names: z.array(z.string()).describe('The names the image had (digests, then tags).'),
+        sizeBytes: count('Bytes the image took on the image filesystem.'),
+        trigger: z
+          .enum(['gc', 'eviction'])
+          .describe(
+            '`gc`: the periodic collection over the high threshold; `eviction`: the eviction manager under DiskPressure (every unused image old enough goes).',
+          ),
+      }),
+    }),
+    traceRecord('kubelet.mirror-pod', {
+      level: 'info',
+      doc: "The kubelet created or deleted the mirror pod of a static pod (a pod of its own configuration): created when missing, deleted (and created again at a later sync) when it is being deleted or no longer matches the static pod's hash, or when no static pod of the node has its name.",
+      fields: z.strictObject({
+        pod: podKey(),
+        node: node(),
+        action: z.enum(['created', 'deleted']).describe('What the kubelet did.'),
       }),
     }),
     traceRecord('kubelet.pod-deleted', {

@@ -354,4 +354,53 @@ describe.skipIf(unavailable !== undefined)('the containerd runtime (as root)', (
       exitCode: 137,
     });
   });
+
+  it("reports a container's writable layer (bytes, inodes) and processes for the eviction signals", async () => {
+    const rt = runtime();
+    const { containerId } = await runPod(rt, 'writes', {
+      command: [
+        'sh',
+        '-c',
+        'dd if=/dev/zero of=/blob bs=1048576 count=8; mkdir /d; touch /d/a /d/b; sleep 600 & sleep 600 & wait',
+      ],
+    });
+    let stats: Awaited<ReturnType<Runtime['listContainerStats']>> | undefined;
+    for (let i = 0; i < 100; i++) {
+      stats = await rt.listContainerStats();
+      const s = stats.ok ? stats.value.find((x) => x.id === containerId) : undefined;
+      if ((s?.rootfsBytes ?? 0) >= 8 * 1048576 && (s?.processes ?? 0) >= 3) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const s = must(stats!).find((x) => x.id === containerId);
+    expect(s?.rootfsBytes).toBeGreaterThanOrEqual(8 * 1048576);
+    expect(s?.rootfsBytes).toBeLessThan(9 * 1048576);
+    // The upper dir, /blob, /d, /d/a, /d/b (and /tmp or the like a shell may make).
+    expect(s?.inodesUsed).toBeGreaterThanOrEqual(5);
+    // sh (waiting) and its two sleeps.
+    expect(s?.processes).toBe(3);
+    must(await rt.stopContainer(containerId, 0));
+  });
+
+  // Last: it removes the image the other cases run.
+  it('lists images with their sizes, reports the image filesystem, and removes an image', async () => {
+    const rt = runtime();
+    const images = must(await rt.listImages());
+    const local = images.find((i) => i.repoTags.includes(LOCAL_IMAGE));
+    expect(local?.id).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(local?.repoDigests).toContain(`${LOCAL_IMAGE.split(':')[0]}@${local?.id}`);
+    // busybox-static: between 1 and 3 MiB of content.
+    expect(local?.sizeBytes).toBeGreaterThan(1024 ** 2);
+    expect(local?.sizeBytes).toBeLessThan(3 * 1024 ** 2);
+    const before = must(await rt.imageFsInfo());
+    // The content plus its unpacked snapshot.
+    expect(before.usedBytes).toBeGreaterThan(2 * (local?.sizeBytes ?? 0) * 0.9);
+    expect(before.inodesUsed).toBeGreaterThan(10);
+    must(await rt.removeImage(local?.id ?? ''));
+    expect(must(await rt.listImages()).find((i) => i.id === local?.id)).toBeUndefined();
+    expect(must(await rt.imageStatus(LOCAL_IMAGE))).toBeUndefined();
+    const after = must(await rt.imageFsInfo());
+    expect(after.usedBytes).toBeLessThan(before.usedBytes);
+    // Removing what is gone is done already.
+    must(await rt.removeImage(local?.id ?? ''));
+  });
 });

@@ -4,6 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseEventLine, timestampUs } from '../../../real/containerd/events.ts';
+import {
+  parseCtrBytes,
+  parseImageList,
+  parseSnapshotUsage,
+  upperDirOf,
+} from '../../../real/containerd/images.ts';
 import { buildBusyboxImage, busyboxLayer } from '../../../real/image/oci-image.ts';
 import { IpAllocator } from '../../../real/network/ip-allocator.ts';
 import { formatIpv4, parseIpv4Cidr } from '../../../real/network/ipv4-cidr.ts';
@@ -168,5 +174,64 @@ describe('ctr tasks delete', () => {
     expect(deletedExitCode(stderr, 'c1')).toBe(137);
     expect(deletedExitCode(stderr, 'c2')).toBe(0);
     expect(deletedExitCode('', 'c1')).toBe(0);
+  });
+});
+
+describe("ctr's image and snapshot listings", () => {
+  it.each([
+    ['1.9 MiB', Math.round(1.9 * 1024 ** 2)],
+    ['4.0 KiB', 4096],
+    ['512 B', 512],
+    ['2.5 GiB', Math.round(2.5 * 1024 ** 3)],
+    ['2.001MB', undefined],
+    ['lots', undefined],
+  ])('%s is %s bytes', (text, bytes) => {
+    expect(parseCtrBytes(text)).toBe(bytes);
+  });
+
+  it('groups the refs of one digest into one image, tags and digest names apart', () => {
+    const d1 = `sha256:${'a'.repeat(64)}`;
+    const d2 = `sha256:${'b'.repeat(64)}`;
+    const out = [
+      'REF                      TYPE                                       DIGEST  SIZE    PLATFORMS   LABELS',
+      `ksim.local/busybox:1     application/vnd.oci.image.manifest.v1+json ${d1} 1.9 MiB linux/amd64 -`,
+      `ksim.local/busybox:other application/vnd.oci.image.manifest.v1+json ${d1} 1.9 MiB linux/amd64 -`,
+      `registry:5000/app@${d2}  application/vnd.oci.image.manifest.v1+json ${d2} 512 B   linux/amd64 -`,
+      '',
+    ].join('\n');
+    expect(parseImageList(out)).toEqual([
+      {
+        id: d1,
+        repoTags: ['ksim.local/busybox:1', 'ksim.local/busybox:other'],
+        repoDigests: [`ksim.local/busybox@${d1}`],
+        sizeBytes: Math.round(1.9 * 1024 ** 2),
+        pinned: false,
+      },
+      {
+        id: d2,
+        repoTags: [],
+        repoDigests: [`registry:5000/app@${d2}`],
+        sizeBytes: 512,
+        pinned: false,
+      },
+    ]);
+  });
+
+  it('reads snapshot usage and the writable layer of a mount command', () => {
+    const usage = [
+      'KEY                                                                     SIZE    INODES',
+      'c1                                                                      4.0 KiB 1',
+      `sha256:${'c'.repeat(64)} 1.9 MiB 36`,
+    ].join('\n');
+    expect(parseSnapshotUsage(usage)).toEqual([
+      { key: 'c1', sizeBytes: 4096, inodes: 1 },
+      { key: `sha256:${'c'.repeat(64)}`, sizeBytes: Math.round(1.9 * 1024 ** 2), inodes: 36 },
+    ]);
+    expect(
+      upperDirOf(
+        'mount -t overlay overlay /x -o index=off,workdir=/r/snapshots/2/work,upperdir=/r/snapshots/2/fs,lowerdir=/r/snapshots/1/fs',
+      ),
+    ).toBe('/r/snapshots/2/fs');
+    expect(upperDirOf('mount -t bind /r/snapshots/2/fs /x -o rbind')).toBeUndefined();
   });
 });

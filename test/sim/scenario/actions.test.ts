@@ -69,19 +69,19 @@ describe('scenario actions on objects', () => {
   it('drain cordons, evicts through pods/eviction, holds back what the PDB protects, and the pods run elsewhere', async () => {
     const { report, trace } = await run(
       scenario(
-        `      - { count: 1 }
+        `      - count: 1
+        # Its mirror pod, static-agent-node-1, is what drain must leave.
+        staticPods:
+          - apiVersion: v1
+            kind: Pod
+            metadata: { name: static-agent }
+            spec: { containers: [{ name: agent, image: busybox:1.36 }] }
       - { namePrefix: spare, count: 2, unschedulable: true }`,
         `  objects:${DEPLOYMENT}
     - apiVersion: policy/v1
       kind: PodDisruptionBudget
       metadata: { name: web }
       spec: { minAvailable: 4, selector: { matchLabels: { app: web } } }
-    - apiVersion: v1
-      kind: Pod
-      metadata:
-        name: static-agent
-        annotations: { kubernetes.io/config.mirror: mirror }
-      spec: { nodeName: node-1, containers: [{ name: agent, image: busybox:1.36 }] }
   actions:
     # Every web pod starts on node-1: the spare nodes register cordoned.
     - { at: 40s, uncordon: { node: spare-1 } }
@@ -104,7 +104,7 @@ describe('scenario actions on objects', () => {
       expect.stringMatching(/would violate the pod's disruption budget/),
     );
     // The mirror pod stays: drain skips it.
-    expect(evictions.filter((r) => r.pod === 'default/static-agent')).toEqual([]);
+    expect(evictions.filter((r) => r.pod === 'default/static-agent-node-1')).toEqual([]);
     expect(onNode(report, 'node-1', 'static-agent')).toHaveLength(1);
     expect(trace.filter((r) => r.k === 'runner.action').map((r) => [r.action, r.status])).toEqual([
       ['uncordon', 200],
