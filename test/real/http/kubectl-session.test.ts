@@ -48,7 +48,7 @@ const records = (file: string): TraceRecord[] =>
     .map((l) => JSON.parse(l) as TraceRecord);
 
 describe.skipIf(!existsSync(KUBECTL))('a kubectl session, recorded and replayed', () => {
-  it('replays to the served trace; a changed body to another', async () => {
+  it('replays to the served trace; a changed body to another', { timeout: 300_000 }, async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ksim-session-'));
     const served = join(dir, 'served.jsonl');
     const session = join(dir, 'session.jsonl');

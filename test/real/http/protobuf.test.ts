@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { DEFINITIONS } from '../../../core/api/kinds/index.ts';
 import { decodeProtobufBody, goDuration, protobufKind } from '../../../real/http/protobuf.ts';
 
 /** The protobuf wire format, enough to write the messages kubectl sends. */
@@ -324,6 +325,13 @@ describe('protobuf request bodies', () => {
     for (const [apiVersion, kind] of kinds) {
       expect(protobufKind(apiVersion, kind)?.name, `${apiVersion} ${kind}`).toBe(kind);
     }
+  });
+
+  it('has a schema for every kind the API server serves but CRDs (apiextensions is not k8s.io/api)', () => {
+    const missing = DEFINITIONS.map((d) => d.resource)
+      .filter((r) => protobufKind(r.apiVersion, r.kind) === undefined)
+      .map((r) => `${r.apiVersion} ${r.kind}`);
+    expect(missing).toEqual(['apiextensions.k8s.io/v1 CustomResourceDefinition']);
   });
 
   it('formats durations as Go does', () => {
