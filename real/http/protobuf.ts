@@ -83,7 +83,7 @@ type Decoded = Record<string, unknown>;
 
 /** int64 fields decode as Long objects (protobufjs uses the `long` package when present). */
 function toNumber(v: unknown): unknown {
-  if (typeof v === 'object' && v !== null && 'low' in v && 'high' in v) {
+  if (typeof v === 'object' && v !== null && 'toNumber' in v && typeof v.toNumber === 'function') {
     return (v as { toNumber(): number }).toNumber();
   }
   return v;

@@ -187,7 +187,7 @@ export async function serveCommand(
       liveReport.sink(line);
     },
   });
-  const record = opts.record === undefined ? undefined : fileSink(opts.record);
+  const record = opts.record === undefined ? undefined : fileSink(opts.record, 'session');
   const session =
     record === undefined
       ? undefined

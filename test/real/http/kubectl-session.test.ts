@@ -118,5 +118,10 @@ describe.skipIf(!existsSync(KUBECTL))('a kubectl session, recorded and replayed'
     await replay(changedSession, changedTrace);
     expect(sha256(changedTrace)).not.toBe(sha256(served));
     expect(patched(changedTrace)?.code).toBe(404);
+
+    // A session is replayed only into the scenario it was served from.
+    await expect(
+      replaySessionCommand('scenarios/node-crash.yaml', session, {}, () => {}),
+    ).rejects.toThrow(`${session} was recorded serving scenario quickstart, not node-crash`);
   });
 });
