@@ -10,6 +10,7 @@ import { DEFAULT_WORKLOAD_MIX, WORKLOAD_MIXES } from '../store-fuzz/op-mix.ts';
 import { collectNames, explainCommand } from './explain-command.ts';
 import { reportCommand } from './report-command.ts';
 import { serveCommand } from './serve-command.ts';
+import { replaySessionCommand } from './replay-session-command.ts';
 import { httpLoad } from './bench/http-load.ts';
 import { benchRealStore } from './bench/real-store.ts';
 import { realStoreCommand } from './real-store-command.ts';
@@ -211,6 +212,10 @@ export async function main(
     .option('--trace <file>', 'write the trace as JSON lines to this file')
     .option('--plain-http', 'serve plain HTTP, not HTTPS (kubectl sends no token over it)')
     .option('--paused', 'start with the virtual clock paused (resume it from the live view at /ui)')
+    .option(
+      '--record <file>',
+      'write the session (each outside request, watch open and close, at its virtual time) for ksim replay-session',
+    )
     .action(
       async (
         file: string,
@@ -222,11 +227,24 @@ export async function main(
           trace?: string;
           plainHttp?: boolean;
           paused?: boolean;
+          record?: string;
         },
       ) => {
         exitCode = await serveCommand(file, opts, out);
       },
     );
+
+  program
+    .command('replay-session')
+    .description(
+      'rerun a session ksim serve --record wrote, without pacing: the same trace as the served run',
+    )
+    .argument('<scenario>', 'the scenario the session was served from')
+    .argument('<session>', 'the session file (JSON lines)')
+    .option('--trace <file>', 'write the trace as JSON lines to this file')
+    .action(async (file: string, session: string, opts: { trace?: string }) => {
+      exitCode = await replaySessionCommand(file, session, opts, out);
+    });
 
   program
     .command('explain')

@@ -42,8 +42,8 @@ export interface RunCommandOptions {
  * Buffered JSONL writer: one write per 64 KiB instead of one per record. The file is opened
  * (and truncated) at once, so that a path that cannot be written fails before the run.
  */
-export function fileSink(path: string): { sink: TraceSink; close: () => void } {
-  const fd = openForWriting(path, 'trace');
+export function fileSink(path: string, what = 'trace'): { sink: TraceSink; close: () => void } {
+  const fd = openForWriting(path, what);
   let buffer: string[] = [];
   let size = 0;
   const flush = (): void => {

@@ -8,6 +8,9 @@
  * The same listener serves the live view at /ui (viz/live.ts): the trace is also folded into a
  * report as it is written, and the page receives a snapshot of it every wall second, with
  * controls that pause, resume and change the speed of the pacing.
+ *
+ * `--record FILE` writes the session: every request, watch open and close as admitted into the
+ * world, at its virtual time (sim/served-session.ts); `ksim replay-session` reruns it.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -27,7 +30,9 @@ import {
 import { SIM_HOST } from '../cluster.ts';
 import { OutsideRequests } from '../outside-requests.ts';
 import { Pacing, runPaced, type WallClock } from '../paced-run.ts';
-import { startScenario } from '../scenario/run.ts';
+import { startScenario, type ScenarioWorld } from '../scenario/run.ts';
+import type { Scenario } from '../scenario/scenario.ts';
+import { SessionWriter } from '../served-session.ts';
 import { CliError } from './errors.ts';
 import { ReportSink } from './report-command.ts';
 import { fileSink, loadScenario, summary } from './run-command.ts';
@@ -47,6 +52,8 @@ export interface ServeCommandOptions {
   readonly plainHttp?: boolean;
   /** Start with the virtual clock paused (the live view at /ui resumes it). */
   readonly paused?: boolean;
+  /** Write the session (what came in from outside, when) to this file, for replay-session. */
+  readonly record?: string;
 }
 
 /** The simulated process outside requests come from (it has no work of its own). */
@@ -116,29 +123,27 @@ function applyControl(pacing: Pacing, c: LiveControl): string | undefined {
   }
 }
 
-export async function serveCommand(
-  file: string,
-  opts: ServeCommandOptions,
-  out: (s: string) => void,
-): Promise<number> {
-  const scenario = loadScenario(file);
-  const speed = opts.speed ?? 1;
-  if (!Pacing.validSpeed(speed))
-    throw new CliError(`--speed must be a positive number, got ${speed}`);
-  const seed = opts.seed ?? scenario.spec.seed ?? 1;
-  const trace = opts.trace === undefined ? undefined : fileSink(opts.trace);
-  // The live view's report, fed the same lines as the trace file.
-  const liveReport = new ReportSink(LIVE_REPORT);
-  // HTTPS: client-go sends bearer tokens only over TLS. Pods find the CA in kube-root-ca.crt.
-  const certificates = opts.plainHttp === true ? undefined : makeServingCertificates();
+export interface ServedWorldOptions {
+  readonly seed: number;
+  readonly rootCA?: string;
+  readonly traceSink: (line: string) => void;
+}
+
+export interface ServedWorld {
+  readonly world: ScenarioWorld;
+  readonly outside: OutsideRequests;
+}
+
+/**
+ * The world `ksim serve` serves, and the entry of outside requests into it; replay-session
+ * builds the same, so both must come from here.
+ */
+export function startServedWorld(scenario: Scenario, opts: ServedWorldOptions): ServedWorld {
   const world = startScenario(scenario, {
-    seed,
-    ...(certificates === undefined ? {} : { rootCA: certificates.ca }),
+    seed: opts.seed,
+    ...(opts.rootCA === undefined ? {} : { rootCA: opts.rootCA }),
     checkImmutability: false,
-    traceSink: (line) => {
-      trace?.sink(line);
-      liveReport.sink(line);
-    },
+    traceSink: opts.traceSink,
   });
   let transport: Transport | undefined;
   world.sim.spawnProcess(FRONT_PROCESS, (ports) => {
@@ -156,7 +161,45 @@ export async function serveCommand(
       duplicateProbability: 0,
     });
   }
-  const outside = new OutsideRequests(world.sim, transport, world.layout.apiServer);
+  return { world, outside: new OutsideRequests(world.sim, transport, world.layout.apiServer) };
+}
+
+export async function serveCommand(
+  file: string,
+  opts: ServeCommandOptions,
+  out: (s: string) => void,
+): Promise<number> {
+  const scenario = loadScenario(file);
+  const speed = opts.speed ?? 1;
+  if (!Pacing.validSpeed(speed))
+    throw new CliError(`--speed must be a positive number, got ${speed}`);
+  const seed = opts.seed ?? scenario.spec.seed ?? 1;
+  const trace = opts.trace === undefined ? undefined : fileSink(opts.trace);
+  // The live view's report, fed the same lines as the trace file.
+  const liveReport = new ReportSink(LIVE_REPORT);
+  // HTTPS: client-go sends bearer tokens only over TLS. Pods find the CA in kube-root-ca.crt.
+  const certificates = opts.plainHttp === true ? undefined : makeServingCertificates();
+  const { world, outside } = startServedWorld(scenario, {
+    seed,
+    ...(certificates === undefined ? {} : { rootCA: certificates.ca }),
+    traceSink: (line) => {
+      trace?.sink(line);
+      liveReport.sink(line);
+    },
+  });
+  const record = opts.record === undefined ? undefined : fileSink(opts.record, 'session');
+  const session =
+    record === undefined
+      ? undefined
+      : new SessionWriter(
+          {
+            scenario: scenario.metadata.name,
+            seed,
+            ...(certificates === undefined ? {} : { rootCA: certificates.ca }),
+          },
+          record.sink,
+        );
+  if (session !== undefined) outside.record((at, batch, a) => session.admitted(at, batch, a));
   const pacing = new Pacing(WALL_CLOCK, () => world.sim.now, speed);
   if (opts.paused === true) pacing.pause();
   const live = new LiveView({
@@ -213,6 +256,8 @@ export async function serveCommand(
     live.close();
     await front.close();
   }
+  session?.end(world.sim.now);
+  record?.close();
   const report = world.finish();
   trace?.close();
   out('');
