@@ -207,7 +207,7 @@ const STORE_ERRORS: readonly (readonly [string, StoreErrorReason])[] = [
 /** Failures etcd reports for a request it never proposed. */
 const NOT_TAKEN = ['no leader', 'too many requests', 'not capable', 'not supported'];
 
-/** Our Op, on an etcd client; `read` answers whether the op writes nothing. */
+/** Whether `op` writes nothing: only such an op may be retried. */
 const isRead = (op: Op): boolean =>
   op.kind === 'range' ||
   (op.kind === 'txn' && [...op.success, ...op.failure].every((o) => o.kind === 'range'));
