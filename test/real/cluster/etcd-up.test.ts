@@ -3,7 +3,8 @@
  * starts no store member of its own, its API server keeps its objects in etcd (the keys are
  * there), a Deployment's pods run, and neither a kill -9 of the etcd leader nor a kill -9 of the
  * API server (restarted as a supervisor would) loses an acknowledged object: the lists before
- * and after are equal.
+ * and after are equal; a kill -9 of the scheduler (restarted too) does not stop a new replica
+ * from being placed and run.
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -82,7 +83,7 @@ describe.skipIf(unavailable !== undefined)('ksim real up --store etcd:// (as roo
       .sort();
   };
 
-  it('runs a Deployment on etcd and loses nothing to a kill -9 of the etcd leader or the API server', async () => {
+  it('runs a Deployment on etcd and loses nothing to a kill -9 of the etcd leader, the API server or the scheduler', async () => {
     const report = await realClusterStatus(cluster.dir);
     expect(report.processes.map((p) => p.name)).toEqual([
       'apiserver',
@@ -125,18 +126,7 @@ describe.skipIf(unavailable !== undefined)('ksim real up --store etcd:// (as roo
     });
 
     // kill -9 of the API server, restarted as a supervisor would.
-    const api = report.processes.find((p) => p.name === 'apiserver')!;
-    const current = (await realClusterStatus(cluster.dir)).processes.find(
-      (p) => p.name === 'apiserver',
-    )!;
-    expect(current.alive).toBe(true);
-    process.kill(current.pid!, 'SIGKILL');
-    await until('the API server to die', 10_000, async () =>
-      (await realClusterStatus(cluster.dir)).processes.find((p) => p.name === api.name)!.alive
-        ? undefined
-        : true,
-    );
-    startClusterProcess(BIN, cluster.dir, cluster.config!, { name: api.name, role: api.role });
+    await killAndRestart(cluster, 'apiserver');
     const after = await until('the restarted API server to list', 60_000, async () => {
       const r = await kubectl('get', 'configmap', 'after-leader-kill', '-o', 'jsonpath={.data.k}');
       return r.code === 0 && r.stdout === 'v' ? objects() : undefined;
@@ -144,28 +134,48 @@ describe.skipIf(unavailable !== undefined)('ksim real up --store etcd:// (as roo
     expect(after.filter((o) => !o.startsWith('ConfigMap default/after-leader-kill'))).toEqual(
       before,
     );
+
+    // kill -9 of the scheduler, restarted: a third replica is placed and runs.
+    await killAndRestart(cluster, 'scheduler');
+    const scaled = await kubectl('scale', 'deployment', 'web', '--replicas=3');
+    expect(scaled.code, scaled.stderr).toBe(0);
+    await until('three Running pods after the scheduler restarted', 90_000, async () => {
+      const r = await kubectl('get', 'pods', '-l', 'app=web', '-o', 'json');
+      const running = (JSON.parse(r.stdout) as Listed).items.filter(
+        (p) => p.status?.phase === 'Running',
+      );
+      return running.length === 3 ? true : undefined;
+    });
   });
 });
 
-/** The member etcd reports as leader, asked of every endpoint still answering. */
+/** SIGKILL to the cluster process `name`, then a new one started as `up` starts it. */
+async function killAndRestart(cluster: RealCluster, name: string): Promise<void> {
+  const status = async () =>
+    (await realClusterStatus(cluster.dir)).processes.find((p) => p.name === name)!;
+  const current = await status();
+  expect(current.alive).toBe(true);
+  process.kill(current.pid!, 'SIGKILL');
+  await until(`${name} to die`, 10_000, async () => ((await status()).alive ? undefined : true));
+  startClusterProcess(BIN, cluster.dir, cluster.config!, { name, role: current.role });
+}
+
+/**
+ * The member etcd reports as leader. etcdctl's simple output is read rather than its JSON: the
+ * member ids are uint64s, which JSON.parse would round.
+ */
 async function etcdLeader(etcd: TestEtcd): Promise<string> {
   const r = await run('etcdctl', [
     `--endpoints=${etcd.etcd.endpoints.join(',')}`,
     'endpoint',
     'status',
-    '-w',
-    'json',
   ]);
   expect(r.code, r.stderr).toBe(0);
-  const statuses = JSON.parse(r.stdout) as {
-    Endpoint: string;
-    Status: { header: { member_id: number }; leader: number };
-  }[];
-  const leader = statuses.find((s) => s.Status.header.member_id === s.Status.leader);
-  if (leader === undefined) throw new Error(`no leader in ${r.stdout}`);
-  const name = etcd.etcd.names.find(
-    (n) => etcd.etcd.endpoint(n) === leader.Endpoint.replace(/^http:\/\//, ''),
-  );
-  if (name === undefined) throw new Error(`leader ${leader.Endpoint} is not one of ours`);
+  // "http://127.0.0.1:PORT, MEMBER-ID, VERSION, DB SIZE, IS LEADER, ..."
+  const line = r.stdout.split('\n').find((l) => l.split(', ')[4] === 'true');
+  if (line === undefined) throw new Error(`no leader in ${r.stdout}`);
+  const endpoint = line.split(', ')[0]!.replace(/^http:\/\//, '');
+  const name = etcd.etcd.names.find((n) => etcd.etcd.endpoint(n) === endpoint);
+  if (name === undefined) throw new Error(`leader ${endpoint} is not one of ours`);
   return name;
 }
