@@ -3,7 +3,7 @@ import * as errors from '../api/errors.ts';
 import type { Status } from '../api/status-types.ts';
 import type { ProcessPorts } from '../ports/process.ts';
 import type { ServerStream } from '../ports/transport.ts';
-import { DEFAULT_KV_CLIENT, KvClient } from '../store/kv-client.ts';
+import { DEFAULT_KV_CLIENT, KvClient, type StoreClient } from '../store/kv-client.ts';
 import { revision } from '../store/types.ts';
 import type { ApiRequest, ApiResponse, WatchFrame } from '../api/http.ts';
 import {
@@ -76,6 +76,11 @@ export { SYSTEM_NAMESPACES } from './namespaces.ts';
 export interface ApiServerOptions {
   /** Store members, tried in order; the client follows leader hints. */
   readonly storeMembers: readonly string[];
+  /**
+   * The store client, from the composition root (real mode's etcd adapter); by default a
+   * KvClient over the transport to `storeMembers`.
+   */
+  readonly storeClient?: (ports: ProcessPorts) => StoreClient;
   /** --etcd-compaction-interval (default 5 min); 0 disables compaction. */
   readonly compactionIntervalUs?: number;
   /** Changes per resource kept for resuming watches (DEFAULT_WATCH_CACHE_CAPACITY). */
@@ -113,7 +118,7 @@ const statusReply = (s: Status): ApiResponse => ({ status: s.code ?? 500, body: 
  * own beyond open watches, so it can crash and restart freely.
  */
 export class ApiServer {
-  private readonly kv: KvClient;
+  private readonly kv: StoreClient;
   private readonly storage: ObjectStorage;
   private readonly registry: Registry;
   private readonly watchCaches = new Map<string, WatchCache>();
@@ -129,10 +134,12 @@ export class ApiServer {
     private readonly ports: ProcessPorts,
     private readonly options: ApiServerOptions,
   ) {
-    this.kv = new KvClient(ports.transport, options.storeMembers, {
-      ...DEFAULT_KV_CLIENT,
-      clock: ports.clock,
-    });
+    this.kv =
+      options.storeClient?.(ports) ??
+      new KvClient(ports.transport, options.storeMembers, {
+        ...DEFAULT_KV_CLIENT,
+        clock: ports.clock,
+      });
     this.storage = new ObjectStorage(this.kv, ports.checkImmutability);
     const lookups: ObjectLookups = {
       get: (kind, namespace, name) => this.lookup(kind, namespace, name),

@@ -1,4 +1,4 @@
-import type { KvClient, KvOutcome, KvWatch } from '../store/kv-client.ts';
+import type { KvOutcome, KvWatch, StoreClient } from '../store/kv-client.ts';
 import { DecodedObjects } from './decoded-objects.ts';
 import { prefixEnd } from './keys.ts';
 import { isPlainJson } from './plain-json.ts';
@@ -119,7 +119,7 @@ export class ObjectStorage {
 
   /** `checkImmutability`: freeze every object handed out (ProcessPorts.checkImmutability). */
   constructor(
-    private readonly kv: KvClient,
+    private readonly kv: StoreClient,
     checkImmutability = false,
   ) {
     this.decoded = new DecodedObjects(checkImmutability);

@@ -41,6 +41,17 @@ export interface KvWatch {
   cancel(): void;
 }
 
+/**
+ * What the API server needs of a store: ops with their outcomes, and watches. KvClient speaks
+ * the built-in store's protocol; real/etcd/etcd-kv.ts speaks etcd's. Either way a write whose
+ * outcome is not known is reported as unknown, never as failed, and a watch the store refuses
+ * ends with its StoreError (compacted: the API server answers 410).
+ */
+export interface StoreClient {
+  do<O extends Op>(op: O): Promise<KvOutcome<O>>;
+  watch(request: WatchRequest, handlers: KvWatchHandlers): KvWatch;
+}
+
 export interface KvClientOptions {
   readonly requestTimeoutUs: number;
   /** Reads are retried on other members this many times; writes never are (see `do`). */
@@ -76,7 +87,7 @@ const DEFAULT_LEADER_WAIT_US = 5_000_000;
  * and moves on when a member says it is not the leader. A write whose request timed out is
  * reported as unknown, never as failed: it may have been committed.
  */
-export class KvClient {
+export class KvClient implements StoreClient {
   private current = 0;
   /** The members given, plus any a member named since (a leader, or a removed one's list). */
   private readonly members: string[];

@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ClusterSpec } from '../../core/cluster/assembly.ts';
+import type { StoreClient } from '../../core/store/kv-client.ts';
 import { nodePodCIDR, type PodNetwork } from '../../core/cluster/pod-network.ts';
 import { defaultInternalIP } from '../../core/kubelet/config.ts';
 import { parseHostPort, type AddressBook } from '../host/address-book.ts';
@@ -22,6 +23,11 @@ export interface RealClusterConfig {
   /** Six hex digits naming everything of this cluster outside its directory. */
   readonly tag: string;
   readonly storeMembers: number;
+  /**
+   * `--store etcd://...`: the client endpoints (`host:port`) of an etcd the API server uses
+   * instead of the built-in store; the cluster then starts no store member.
+   */
+  readonly etcd?: readonly string[];
   readonly nodes: number;
   /** The HTTPS front on 127.0.0.1. */
   readonly httpsPort: number;
@@ -43,17 +49,20 @@ export interface ClusterProcess {
   readonly role: string;
 }
 
-/** The cluster the assembly plans: M store members, the control plane, N nodes `node-i`. */
 /**
- * The cluster's plan. `rootCA`: the API server's CA bundle, which the controller manager's root
- * CA publisher puts in every namespace (absent while `up` only plans the processes).
+ * The cluster the assembly plans: M store members, the control plane, N nodes `node-i`.
+ * `rootCA`: the API server's CA bundle, which the controller manager's root CA publisher puts in
+ * every namespace (absent while `up` only plans the processes). `storeClient`: the API server's
+ * store client when the cluster runs on etcd (the planned store members are then not started).
  */
 export function realClusterSpec(
   config: RealClusterConfig,
   rootCA?: string,
+  storeClient?: () => StoreClient,
 ): ClusterSpec<undefined> {
   return {
     store: { members: config.storeMembers },
+    ...(storeClient === undefined ? {} : { apiServer: { storeClient } }),
     podNetwork: config.podNetwork,
     nodePools: [{ namePrefix: 'node', count: config.nodes }],
     ...(rootCA === undefined ? {} : { controllerManager: { rootCA } }),

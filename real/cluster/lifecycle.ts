@@ -62,6 +62,7 @@ export async function planRealCluster(
   nodes: number,
   members: number,
   port: number,
+  etcd?: readonly string[],
 ): Promise<RealClusterConfig | undefined> {
   const routes = await hostRoutes();
   let b: number | undefined;
@@ -81,6 +82,7 @@ export async function planRealCluster(
     version: 1 as const,
     tag,
     storeMembers: members,
+    ...(etcd === undefined ? {} : { etcd }),
     nodes,
     httpsPort: port,
     podNetwork,
@@ -103,8 +105,10 @@ export async function planRealCluster(
       },
     },
   );
+  // On etcd the plan's store members are not started: the API server talks to etcd itself.
+  const processes = plan.processes.filter((p) => etcd === undefined || p.role !== 'store');
   const book: Record<string, string> = {};
-  for (const p of plan.processes) {
+  for (const p of processes) {
     if (p.role === 'node') {
       book[p.name] = `${nodeAddresses(podNetwork, names.indexOf(p.name)).internalIP}:${NODE_PORT}`;
     } else {
@@ -120,7 +124,7 @@ export async function planRealCluster(
     bridgePrefixLength: 16,
     book,
     nodeNetns: Object.fromEntries(names.map((n) => [n, `ksim-${tag}-${n}`])),
-    processes: plan.processes.map((p) => ({ name: p.name, role: p.role })),
+    processes: processes.map((p) => ({ name: p.name, role: p.role })),
   };
 }
 

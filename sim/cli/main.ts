@@ -347,6 +347,10 @@ export async function main(
       '--real',
       'three `ksim real store` processes over loopback TCP with fsynced WALs, wall-clock latency',
     )
+    .option(
+      '--etcd',
+      'with --real: also three etcd 3.4 processes under the same workload, and the ratio',
+    )
     .option('--writes <n>', 'measured writes', asCount)
     .option('--reads <n>', 'measured reads', asCount)
     .option('--repeat <n>', 'run the benchmark n times; rows report the median run', asCount, 1)
@@ -362,14 +366,21 @@ export async function main(
         repeat: number;
         checkImmutability?: boolean;
         real?: boolean;
+        etcd?: boolean;
       }) => {
-        const { out: file, repeat, real: isReal, ...rest } = opts;
+        const { out: file, repeat, real: isReal, etcd, ...rest } = opts;
         const defined = Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined));
+        if (etcd === true && isReal !== true) throw new CliError('--etcd needs --real');
         if (isReal === true) {
           if (opts.members !== 3) throw new CliError('--real runs 3 members');
           const { members: _members, checkImmutability: _check, ...real } = defined;
           exitCode = await benchRealStore(
-            { out: file ?? 'out/bench/store-real.json', repeat, ...real },
+            {
+              out: file ?? 'out/bench/store-real.json',
+              repeat,
+              ...(etcd === true ? { etcd } : {}),
+              ...real,
+            },
             out,
           );
           return;
@@ -556,11 +567,23 @@ export async function main(
     )
     .requiredOption('--dir <dir>', 'the cluster directory: state, pids, logs, traces, kubeconfig')
     .option('--nodes <n>', 'nodes, each its own network namespace and containerd', asCount, 1)
-    .option('--store-members <n>', 'Raft store members, each its own process', asCount, 1)
+    .option('--store-members <n>', 'Raft store members, each its own process (default 1)', asCount)
+    .option(
+      '--store <url>',
+      'etcd://HOST:PORT[,HOST:PORT...]: an etcd v3 cluster (3.4+) instead of the built-in store',
+    )
     .option('--port <n>', 'the HTTPS API port on 127.0.0.1', asCount, 6443)
-    .action(async (opts: { dir: string; nodes: number; storeMembers: number; port: number }) => {
-      exitCode = await realUpCommand(opts, out);
-    });
+    .action(
+      async (opts: {
+        dir: string;
+        nodes: number;
+        storeMembers?: number;
+        store?: string;
+        port: number;
+      }) => {
+        exitCode = await realUpCommand(opts, out);
+      },
+    );
   real
     .command('status')
     .description('each process of a real cluster: alive or dead, pid, address, ready')

@@ -4,7 +4,8 @@
  * `up` decides the cluster once (D/cluster.json: size, addresses, network), makes its
  * certificates, signing key and admin kubeconfig, builds the node namespaces on a bridge
  * (real/cluster/node-network.ts), then starts one detached `ksim real process` per process of
- * the plan the simulator would run — store members, API server (with the HTTPS front on
+ * the plan the simulator would run — store members (none with `--store etcd://...`: the API
+ * server then keeps its objects in that etcd), API server (with the HTTPS front on
  * 127.0.0.1), scheduler, controller manager, metrics-server, and one node agent (kubelet on its
  * own containerd + kube-proxy on its namespace's iptables) inside each node namespace — and
  * waits until the API answers and every node is Ready. Logs and traces go to D/logs and
@@ -40,6 +41,7 @@ import {
   type ClusterStatus,
 } from '../../real/cluster/lifecycle.ts';
 import { setUpNodeNetwork } from '../../real/cluster/node-network.ts';
+import { EtcdKv, parseEtcdUrl } from '../../real/etcd/etcd-kv.ts';
 import { readSigner, writeSigningKey } from '../../real/cluster/signer.ts';
 import { makeServingCertificates } from '../../real/http/certificates.ts';
 import { CliError, EXIT_INTERNAL, EXIT_OK, EXIT_VERDICT, fsReason } from './errors.ts';
@@ -66,6 +68,8 @@ export interface RealUpOptions {
   readonly dir: string;
   readonly nodes?: number;
   readonly storeMembers?: number;
+  /** `etcd://HOST:PORT[,HOST:PORT...]`: run the API server on this etcd, no store members. */
+  readonly store?: string;
   readonly port?: number;
 }
 
@@ -85,7 +89,12 @@ export async function realUpCommand(
     );
   if (!Number.isInteger(port) || port < 1 || port > 65_535)
     throw new CliError(`--port must be a port number (1-65535), got ${port}`);
+  const etcd = options.store === undefined ? undefined : parseEtcdUrl(options.store);
+  if (typeof etcd === 'string') throw new CliError(etcd);
+  if (etcd !== undefined && options.storeMembers !== undefined)
+    throw new CliError('--store-members and --store exclude each other: etcd has its own members');
   checkHost();
+  if (etcd !== undefined) await checkEtcd(etcd);
   refuseExisting(dir);
   await checkPortFree(port);
   try {
@@ -95,7 +104,7 @@ export async function realUpCommand(
   } catch (e) {
     throw new CliError(`cannot make the cluster directory ${dir}: ${fsReason(e)}`);
   }
-  const config = await planRealCluster(dir, nodes, members, port);
+  const config = await planRealCluster(dir, nodes, members, port, etcd);
   if (config === undefined)
     throw new CliError('no free address range for the cluster: every 172.16-31 /16 is routed');
   const paths = clusterPaths(dir);
@@ -133,14 +142,28 @@ export async function realUpCommand(
       EXIT_INTERNAL,
     );
   }
-  out(
-    `cluster up in ${dir}: ${members} store member${members === 1 ? '' : 's'}, ${nodes} node${nodes === 1 ? '' : 's'}`,
-  );
+  const store =
+    etcd === undefined
+      ? `${members} store member${members === 1 ? '' : 's'}`
+      : `on etcd at ${etcd.join(',')}`;
+  out(`cluster up in ${dir}: ${store}, ${nodes} node${nodes === 1 ? '' : 's'}`);
   out(`API at https://127.0.0.1:${port}`);
   out(`kubeconfig: ${paths.kubeconfig}`);
   out(`try: kubectl --kubeconfig ${paths.kubeconfig} get nodes`);
   out(`stop: ksim real down --dir ${dir}`);
   return EXIT_OK;
+}
+
+/** Refuses an etcd that does not answer a read, before anything of the cluster is made. */
+async function checkEtcd(endpoints: readonly string[]): Promise<void> {
+  const kv = new EtcdKv({ endpoints, requestTimeoutMs: 3_000, readRetries: 1 });
+  try {
+    const r = await kv.do({ kind: 'range', key: '/', rangeEnd: '\0', countOnly: true });
+    if (r.kind !== 'range')
+      throw new CliError(`--store: etcd at ${endpoints.join(',')} does not answer: ${r.reason}`);
+  } finally {
+    kv.close();
+  }
 }
 
 /** SIGTERM, then SIGKILL after the grace period, to children this process started. */

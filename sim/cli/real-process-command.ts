@@ -23,6 +23,7 @@ import {
 import { startNodeMachine, type RealNodeMachine } from '../../real/cluster/node-machine.ts';
 import { readSigner } from '../../real/cluster/signer.ts';
 import { transportBackend } from '../../real/cluster/transport-backend.ts';
+import { EtcdKv } from '../../real/etcd/etcd-kv.ts';
 import { formatHostPort } from '../../real/host/address-book.ts';
 import { hostProcess } from '../../real/host/host-process.ts';
 import { TcpTransport } from '../../real/host/tcp-transport.ts';
@@ -54,7 +55,12 @@ export async function realProcessCommand(
     },
   };
   const rootCA = existsSync(paths.ca) ? readFileSync(paths.ca, 'utf8') : undefined;
-  const plan = planCluster(realClusterSpec(config, rootCA), host);
+  // On etcd, the API server's store client is the etcd adapter (closed when the process stops).
+  let etcd: EtcdKv | undefined;
+  const endpoints = config.etcd;
+  const storeClient =
+    endpoints === undefined ? undefined : () => (etcd = new EtcdKv({ endpoints }));
+  const plan = planCluster(realClusterSpec(config, rootCA, storeClient), host);
   const process_ = plan.processes.find((p) => p.name === options.name);
   if (process_ === undefined) {
     const names = plan.processes.map((p) => p.name).join(', ');
@@ -110,6 +116,7 @@ export async function realProcessCommand(
   // The clock stops first: no timer of the kubelet fires again to restart a container the
   // machine's tear-down is killing.
   await hp.close();
+  etcd?.close();
   await node?.close();
   out(`${name} stopped`);
   return 0;

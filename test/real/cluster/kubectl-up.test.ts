@@ -7,18 +7,14 @@
  * -c) and `kubectl exec` runs commands as containerd task execs, and `ksim real down` leaves
  * no process, namespace or bridge behind.
  */
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readClusterConfig, type RealClusterConfig } from '../../../real/cluster/cluster-config.ts';
 import { realClusterStatus } from '../../../sim/cli/real-cluster-command.ts';
-import { NETNS_DIR } from '../../../real/network/pod-network.ts';
-import { realNetfilterUnavailable } from '../netfilter/host.ts';
-import { freePort, ksim, KUBECTL, run, type Result } from './ksim.ts';
+import { ksim, run } from './ksim.ts';
+import { RealCluster, realClusterUnavailable, until } from './real-cluster.ts';
 
-const unavailable =
-  realNetfilterUnavailable() ?? (existsSync(KUBECTL) ? undefined : `no kubectl at ${KUBECTL}`);
+const unavailable = realClusterUnavailable();
 if (unavailable !== undefined) console.warn(`real cluster test skipped: ${unavailable}`);
 
 const MANIFEST = `apiVersion: apps/v1
@@ -91,30 +87,12 @@ interface PodList {
   items: { status?: { phase?: string; podIP?: string } }[];
 }
 
-async function until<T>(
-  what: string,
-  timeoutMs: number,
-  probe: () => Promise<T | undefined>,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((ok) => setTimeout(ok, 500));
-  }
-}
-
 describe.skipIf(unavailable !== undefined)('kubectl against ksim real up (as root)', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'ksim-up-'));
-  let config: RealClusterConfig | undefined;
-  let downResult: Result | undefined;
-  const kubectl = (...args: string[]): Promise<Result> =>
-    run(KUBECTL, args, {
-      env: { PATH: process.env.PATH ?? '', HOME: dir, KUBECONFIG: join(dir, 'admin.kubeconfig') },
-    });
+  const cluster = new RealCluster('ksim-up-');
+  const dir = cluster.dir;
+  const kubectl = (...args: string[]) => cluster.kubectl(...args);
   const tasks = async (): Promise<string[]> => {
-    const c = config!;
+    const c = cluster.config!;
     const r = await run('ctr', [
       '--address',
       join(dir, 'c', 'node-1', 'containerd.sock'),
@@ -131,28 +109,12 @@ describe.skipIf(unavailable !== undefined)('kubectl against ksim real up (as roo
   };
 
   beforeAll(async () => {
-    const port = await freePort();
-    const up = await ksim(['real', 'up', '--dir', dir, '--port', String(port)]);
-    config = readClusterConfig(dir);
+    const up = await cluster.up();
     expect(up.code, up.stderr).toBe(0);
     expect(up.stdout).toContain(`kubeconfig: ${join(dir, 'admin.kubeconfig')}`);
   }, 180_000);
 
-  afterAll(async () => {
-    downResult = await ksim(['real', 'down', '--dir', dir], 60_000);
-    const c = config;
-    const left = c === undefined ? [] : readdirSafe(NETNS_DIR).filter((n) => n.includes(c.tag));
-    rmSync(dir, { recursive: true, force: true });
-    // Reported here, after the directory is gone, so a failure still cleans up.
-    expect(downResult.code, downResult.stderr).toBe(0);
-    expect(left).toEqual([]);
-    if (c !== undefined) {
-      const links = await run('ip', ['-o', 'link', 'show']);
-      expect(links.stdout).not.toContain(c.bridge);
-    }
-    const ps = await run('ps', ['-eo', 'args']);
-    expect(ps.stdout.split('\n').filter((l) => l.includes(dir))).toEqual([]);
-  }, 90_000);
+  afterAll(() => cluster.down(), 90_000);
 
   it('runs a Deployment behind a ClusterIP, and removes its containers when it is deleted', async () => {
     const report = await realClusterStatus(dir);
@@ -204,7 +166,7 @@ describe.skipIf(unavailable !== undefined)('kubectl against ksim real up (as roo
     const svc = await kubectl('get', 'service', 'web', '-o', 'jsonpath={.spec.clusterIP}');
     const clusterIP = svc.stdout.trim();
     expect(clusterIP).toMatch(/^10\.(9[6-9]|10[0-9]|11[01])\./);
-    const netns = config!.nodeNetns['node-1']!;
+    const netns = cluster.config!.nodeNetns['node-1']!;
     const answer = await until('an answer through the ClusterIP', 30_000, async () => {
       const r = await run('ip', [
         'netns',
@@ -268,7 +230,7 @@ describe.skipIf(unavailable !== undefined)('kubectl against ksim real up (as roo
     // A UDP flow to the Service's ClusterIP from the node's namespace: conntrack remembers its
     // DNAT to the pod; once the pod (the endpoint) is gone kube-proxy deletes that entry, which
     // otherwise would live on for nf_conntrack_udp_timeout (30 s) after the last packet.
-    const netns = config!.nodeNetns['node-1']!;
+    const netns = cluster.config!.nodeNetns['node-1']!;
     const clusterIP = (
       await kubectl('get', 'service', 'talker-udp', '-o', 'jsonpath={.spec.clusterIP}')
     ).stdout.trim();
@@ -301,11 +263,3 @@ describe.skipIf(unavailable !== undefined)('kubectl against ksim real up (as roo
     expect((await kubectl('delete', 'service', 'talker-udp')).code).toBe(0);
   });
 });
-
-function readdirSafe(path: string): string[] {
-  try {
-    return readdirSync(path);
-  } catch {
-    return [];
-  }
-}

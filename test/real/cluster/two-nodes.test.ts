@@ -6,18 +6,14 @@
  * SIGKILL does not stop the API: the other two still form a quorum. A node agent killed with
  * SIGKILL leaves containers running, and down removes them all the same.
  */
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readClusterConfig, type RealClusterConfig } from '../../../real/cluster/cluster-config.ts';
 import { realClusterStatus, realStatusCommand } from '../../../sim/cli/real-cluster-command.ts';
-import { NETNS_DIR } from '../../../real/network/pod-network.ts';
-import { realNetfilterUnavailable } from '../netfilter/host.ts';
-import { freePort, ksim, KUBECTL, run, type Result } from './ksim.ts';
+import { run } from './ksim.ts';
+import { RealCluster, realClusterUnavailable, until } from './real-cluster.ts';
 
-const unavailable =
-  realNetfilterUnavailable() ?? (existsSync(KUBECTL) ? undefined : `no kubectl at ${KUBECTL}`);
+const unavailable = realClusterUnavailable();
 if (unavailable !== undefined) console.warn(`real cluster test skipped: ${unavailable}`);
 
 // Each pod answers with its own address (busybox ip; the image has no downward API to lean on).
@@ -57,62 +53,19 @@ interface PodList {
   items: { spec?: { nodeName?: string }; status?: { phase?: string; podIP?: string } }[];
 }
 
-async function until<T>(
-  what: string,
-  timeoutMs: number,
-  probe: () => Promise<T | undefined>,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((ok) => setTimeout(ok, 500));
-  }
-}
-
 describe.skipIf(unavailable !== undefined)(
   'ksim real up with two nodes and three store members (as root)',
   () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ksim-up2-'));
-    let config: RealClusterConfig | undefined;
-    const kubectl = (...args: string[]): Promise<Result> =>
-      run(KUBECTL, args, {
-        env: { PATH: process.env.PATH ?? '', HOME: dir, KUBECONFIG: join(dir, 'admin.kubeconfig') },
-      });
+    const cluster = new RealCluster('ksim-up2-');
+    const dir = cluster.dir;
+    const kubectl = (...args: string[]) => cluster.kubectl(...args);
 
     beforeAll(async () => {
-      const port = await freePort();
-      const up = await ksim([
-        'real',
-        'up',
-        '--dir',
-        dir,
-        '--port',
-        String(port),
-        '--nodes',
-        '2',
-        '--store-members',
-        '3',
-      ]);
-      config = readClusterConfig(dir);
+      const up = await cluster.up(['--nodes', '2', '--store-members', '3']);
       expect(up.code, up.stderr).toBe(0);
     }, 180_000);
 
-    afterAll(async () => {
-      const down = await ksim(['real', 'down', '--dir', dir], 60_000);
-      const c = config;
-      const left = c === undefined ? [] : readdirSafe(NETNS_DIR).filter((n) => n.includes(c.tag));
-      const ps = await run('ps', ['-eo', 'args']);
-      const mounts = readFileSync('/proc/self/mountinfo', 'utf8');
-      const cgroups = c === undefined ? [] : leftCgroups(`ksim-${c.tag}-`);
-      rmSync(dir, { recursive: true, force: true });
-      expect(mounts).not.toContain(dir);
-      expect(cgroups).toEqual([]);
-      expect(down.code, down.stderr).toBe(0);
-      expect(left).toEqual([]);
-      expect(ps.stdout.split('\n').filter((l) => l.includes(dir))).toEqual([]);
-    }, 90_000);
+    afterAll(() => cluster.down(), 90_000);
 
     it('serves a ClusterIP from pods on both nodes, and survives a store member killed', async () => {
       const manifest = join(dir, 'web.yaml');
@@ -131,7 +84,7 @@ describe.skipIf(unavailable !== undefined)(
       const clusterIP = (
         await kubectl('get', 'service', 'web', '-o', 'jsonpath={.spec.clusterIP}')
       ).stdout.trim();
-      const netns = config!.nodeNetns['node-2']!;
+      const netns = cluster.config!.nodeNetns['node-2']!;
       const answeredBy = new Set<string>();
       await until('answers from pods on both nodes', 40_000, async () => {
         const r = await run('ip', [
@@ -190,22 +143,3 @@ describe.skipIf(unavailable !== undefined)(
     });
   },
 );
-
-/** cgroup directories named after the cluster's containerd namespaces (v1 and v2 layouts). */
-function leftCgroups(prefix: string): string[] {
-  const root = '/sys/fs/cgroup';
-  const dirs = [root, ...readdirSafe(root).map((c) => join(root, c))];
-  return dirs.flatMap((d) =>
-    readdirSafe(d)
-      .filter((n) => n.startsWith(prefix))
-      .map((n) => join(d, n)),
-  );
-}
-
-function readdirSafe(path: string): string[] {
-  try {
-    return readdirSync(path);
-  } catch {
-    return [];
-  }
-}
