@@ -126,9 +126,11 @@ function readRows(
   return rows;
 }
 
-function done<T>(rows: T[], problems: readonly string[]): T[] {
+function done<T>(rows: T[], file: string, problems: readonly string[]): T[] {
   if (problems.length === 0) return rows;
-  const shown = problems.slice(0, MAX_PROBLEMS);
+  // In line order: rows with the wrong number of cells are found before the others are read.
+  const line = (p: string): number => Number(/^:(\d+):/.exec(p.slice(file.length))?.[1] ?? 0);
+  const shown = [...problems].sort((a, b) => line(a) - line(b)).slice(0, MAX_PROBLEMS);
   if (problems.length > MAX_PROBLEMS) shown.push(`... and ${problems.length - MAX_PROBLEMS} more`);
   throw new TraceCsvError(shown);
 }
@@ -165,7 +167,7 @@ export function parseNodeCsv(text: string, file: string): TraceNode[] {
       model,
     });
   }
-  return done(nodes, problems);
+  return done(nodes, file, problems);
 }
 
 /** A pod list: `openb_pod_list_default.csv` and the other samples. */
@@ -206,7 +208,7 @@ export function parsePodCsv(text: string, file: string): TracePod[] {
       line: row.line,
     });
   }
-  return done(pods, problems);
+  return done(pods, file, problems);
 }
 
 /**
