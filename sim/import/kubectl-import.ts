@@ -265,6 +265,12 @@ function clean(o: Obj): Obj {
   const meta = { ...(metadata as Obj) };
   for (const f of METADATA_SET_BY_SERVER) delete meta[f];
   const out: Obj = { apiVersion, kind, metadata: meta, ...rest };
+  // kubectl prints a pod template's unset creationTimestamp as null.
+  const template = (rest.spec as { template?: { metadata?: Obj } } | undefined)?.template;
+  if (template?.metadata?.creationTimestamp === null) {
+    const { creationTimestamp: _unset, ...templateMeta } = template.metadata;
+    out.spec = { ...(rest.spec as Obj), template: { ...template, metadata: templateMeta } };
+  }
   if (o.kind === 'Pod') return cleanPod(out);
   if (o.kind === 'Service') return cleanService(out);
   if (o.kind === 'Job') return cleanJob(out);
@@ -301,7 +307,8 @@ function cleanPod(o: Obj): Obj {
   if (meta.annotations !== undefined) {
     const annotations = { ...meta.annotations };
     for (const a of MIRROR_ANNOTATIONS) delete annotations[a];
-    (o.metadata as Obj).annotations = annotations;
+    if (Object.keys(annotations).length === 0) delete (o.metadata as Obj).annotations;
+    else (o.metadata as Obj).annotations = annotations;
   }
   type Container = { volumeMounts?: { name: string }[] };
   const spec = { ...(o.spec as Obj) } as Obj & {
@@ -314,12 +321,12 @@ function cleanPod(o: Obj): Obj {
   );
   if (tokens.size > 0) {
     spec.volumes = (spec.volumes ?? []).filter((v) => !tokens.has(v.name));
-    const unmount = (c: Container): Container => ({
-      ...c,
-      ...(c.volumeMounts === undefined
-        ? {}
-        : { volumeMounts: c.volumeMounts.filter((m) => !tokens.has(m.name)) }),
-    });
+    if (spec.volumes.length === 0) delete spec.volumes;
+    const unmount = (c: Container): Container => {
+      const { volumeMounts, ...rest } = c;
+      const kept = (volumeMounts ?? []).filter((m) => !tokens.has(m.name));
+      return kept.length === 0 ? rest : { ...rest, volumeMounts: kept };
+    };
     if (spec.containers !== undefined) spec.containers = spec.containers.map(unmount);
     if (spec.initContainers !== undefined) spec.initContainers = spec.initContainers.map(unmount);
   }
