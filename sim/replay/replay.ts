@@ -151,7 +151,8 @@ export async function runReplay(
   for (let t = 0; t < world.durationUs;) {
     t = Math.min(t + stepUs, world.durationUs);
     await world.sim.run({ untilUs: t });
-    observer.sample(t);
+    // Before the first task nothing is allocated: no samples while the nodes register.
+    if (t >= REPLAY_START_US) observer.sample(t);
     options.onProgress?.(t, world.sim.loop.eventsProcessed);
     if (observer.allPlaced) stop = 'all-placed';
     else if (observer.fullAfter(options.fullAfter)) stop = 'full';
