@@ -11,8 +11,8 @@
  * - a GPU-sharing task (one GPU, m < 1000 thousandths of it) requests `ksim.io/gpu-milli: m`;
  * - gpu_spec (allowed GPU types) is a required node affinity `ksim.io/gpu-model In (...)`.
  * What this cannot express: which GPU of a node a share lands on. The scheduler checks the
- * node's total thousandths, so two 600-thousandths tasks fit a 1-GPU-free-per-device node with
- * 2 x 500 free: the per-GPU fragmentation the paper studies is invisible to it.
+ * node's total thousandths, so a node with two GPUs each 500 free accepts a 600 task that no
+ * single GPU could hold: the per-GPU fragmentation the paper studies is invisible to it.
  */
 import type { TraceNode, TracePod } from './alibaba-csv.ts';
 import type { TimedPod } from './time-mapping.ts';
