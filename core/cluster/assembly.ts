@@ -8,6 +8,7 @@
  * Each plan's `start` builds the process's volatile state from its ports and is called at every
  * (re)start: whatever it builds dies with the process.
  */
+import { isDNS1123Subdomain } from '../api/content-checks.ts';
 import { featureGateProblems } from '../api/feature-gates.ts';
 import { rangeConfigProblems } from '../apiserver/range-allocator.ts';
 import { ApiServer, type ApiServerOptions } from '../apiserver/server.ts';
@@ -102,10 +103,15 @@ export interface NodeIdentity {
   readonly internalIP: string;
 }
 
-/** Identical nodes `namePrefix-1` .. `namePrefix-count`. */
+/** Identical nodes `namePrefix-1` .. `namePrefix-count`, or named one by one (`names`). */
 export interface NodePool<M = unknown> {
   readonly namePrefix: string;
   readonly count: number;
+  /**
+   * The nodes' own names, `count` of them, instead of `namePrefix-i`: a cluster recreated from
+   * a real one (ksim import) or from a trace keeps the names its pods are bound to.
+   */
+  readonly names?: readonly string[];
   /** Merged over the kubelet's DEFAULT_CAPACITY. */
   readonly capacity?: Readonly<Record<string, string>>;
   readonly labels?: Readonly<Record<string, string>>;
@@ -248,8 +254,9 @@ export function planCluster<M>(spec: ClusterSpec<M>, host: ClusterHost<M>): Clus
   const net = spec.podNetwork ?? DEFAULT_POD_NETWORK;
   const nodes: string[] = [];
   for (const pool of spec.nodePools) {
+    const poolNames = poolNodeNames(pool);
     for (let i = 1; i <= pool.count; i++) {
-      const nodeName = `${pool.namePrefix}-${i}`;
+      const nodeName = poolNames[i - 1] as string;
       const identity = nodeIdentity(nodeName, nodePodCIDR(net, nodes.length));
       const own = pool.nodeLabels?.[i - 1];
       const node = own === undefined ? pool : { ...pool, labels: { ...pool.labels, ...own } };
@@ -323,11 +330,17 @@ export function checkClusterSpec<M>(spec: ClusterSpec<M>): string[] {
     }
   }
   const names = new Map<string, string>();
+  const named = new Map<string, string>();
   const controlPlane = controlPlaneNames(spec);
   let nodeCount = 0;
   spec.nodePools.forEach((pool, i) => {
     if (!Number.isInteger(pool.count) || pool.count < 0) {
       problems.push(`nodePools[${i}].count must be a non-negative integer, got ${pool.count}`);
+      return;
+    }
+    if (pool.names !== undefined) {
+      problems.push(...namedPoolProblems(pool.names, pool.count, i, named, controlPlane));
+      nodeCount += pool.count;
       return;
     }
     const earlier = names.get(pool.namePrefix);
@@ -343,6 +356,13 @@ export function checkClusterSpec<M>(spec: ClusterSpec<M>): string[] {
     }
     nodeCount += pool.count;
   });
+  for (const [name, at] of named) {
+    const pool = spec.nodePools.find(
+      (p) => p.names === undefined && isPoolMember(name, p.namePrefix, p.count),
+    );
+    if (pool !== undefined)
+      problems.push(`${at}: node ${name} is also in the pool ${pool.namePrefix}`);
+  }
   const net = spec.podNetwork ?? DEFAULT_POD_NETWORK;
   const room = checkPodNetwork(net);
   if (!room.ok) problems.push(`podNetwork: ${room.message}`);
@@ -378,6 +398,41 @@ function controlPlaneNames<M>(spec: ClusterSpec<M>): string[] {
     ]),
     METRICS_SERVER,
   ];
+}
+
+/** A pool's node names, in order: its own `names`, or `namePrefix-1` .. `namePrefix-count`. */
+export function poolNodeNames(pool: Pick<NodePool, 'namePrefix' | 'count' | 'names'>): string[] {
+  if (pool.names !== undefined) return [...pool.names];
+  return Array.from({ length: pool.count }, (_, i) => `${pool.namePrefix}-${i + 1}`);
+}
+
+/**
+ * A pool of named nodes: one name per node, each a DNS subdomain (a Node's name), none used
+ * twice across such pools, none a control-plane process. `seen` collects names across pools.
+ */
+function namedPoolProblems(
+  poolNames: readonly string[],
+  count: number,
+  i: number,
+  seen: Map<string, string>,
+  controlPlane: readonly string[],
+): string[] {
+  const problems: string[] = [];
+  if (poolNames.length !== count) {
+    problems.push(`nodePools[${i}] has ${poolNames.length} names for ${count} nodes`);
+  }
+  poolNames.forEach((name, j) => {
+    const at = `nodePools[${i}].names[${j}]`;
+    const bad = isDNS1123Subdomain(name);
+    if (bad.length > 0) {
+      problems.push(`${at}: ${JSON.stringify(name)} is not a valid node name: ${bad.join('; ')}`);
+    } else if (controlPlane.includes(name)) {
+      problems.push(`${at}: ${name} is a control-plane process`);
+    } else if (seen.has(name)) {
+      problems.push(`${at}: node ${name} is named twice (also ${String(seen.get(name))})`);
+    } else seen.set(name, at);
+  });
+  return problems;
 }
 
 function isPoolMember(name: string, prefix: string, count: number): boolean {
@@ -511,7 +566,7 @@ export function nodeIdentity(nodeName: string, podCIDR: string): NodeIdentity {
  */
 export function nodePlan<M>(
   identity: NodeIdentity,
-  pool: Omit<NodePool<M>, 'namePrefix' | 'count'>,
+  pool: Omit<NodePool<M>, 'namePrefix' | 'count' | 'names'>,
   host: ClusterHost<M>,
   clusterCIDR: string = DEFAULT_POD_NETWORK.clusterCIDR,
 ): ProcessPlan {

@@ -17,6 +17,8 @@ import { realStoreCommand } from './real-store-command.ts';
 import { realDownCommand, realStatusCommand, realUpCommand } from './real-cluster-command.ts';
 import { realProcessCommand } from './real-process-command.ts';
 import { runCommand } from './run-command.ts';
+import { registerReplayCommand } from './replay-command.ts';
+import { registerImportCommand } from './import-command.ts';
 import { schemaCommand } from './schema-command.ts';
 import { realImageBuildCommand } from './real-image-command.ts';
 
@@ -278,6 +280,9 @@ export async function main(
     .action(() => {
       exitCode = schemaCommand(out);
     });
+
+  registerReplayCommand(program, out, streams.terminal, (code) => (exitCode = code));
+  registerImportCommand(program, out, err, (code) => (exitCode = code));
 
   const real = program
     .command('real')

@@ -4,7 +4,7 @@
  */
 import type { Pod } from '../../core/api/pod-types.ts';
 import type { KubeletOptions } from '../../core/kubelet/config.ts';
-import { checkClusterSpec, planCluster } from '../../core/cluster/assembly.ts';
+import { checkClusterSpec, planCluster, poolNodeNames } from '../../core/cluster/assembly.ts';
 import { API_SERVER } from '../../core/cluster/identities.ts';
 import { DEFAULT_POD_NETWORK } from '../../core/cluster/pod-network.ts';
 import { mustParseQuantity, value } from '../../core/api/quantity.ts';
@@ -39,9 +39,10 @@ export function clusterSpecOf(cluster: Scenario['spec']['cluster']): SimClusterS
         }),
     nodePools: cluster.nodes.map((p) => ({
       namePrefix: p.namePrefix ?? 'node',
-      count: p.count,
+      count: poolSize(p),
+      ...(p.names === undefined ? {} : { names: p.names }),
       capacity: p.capacity ?? {},
-      ...poolLabels(p.labels ?? {}, p.count),
+      ...poolLabels(p.labels ?? {}, poolSize(p)),
       ...machineOf(p),
       ...(p.taints === undefined &&
       p.unschedulable === undefined &&
@@ -114,11 +115,22 @@ function featureGatesOf(cluster: Scenario['spec']['cluster']): Record<string, bo
   return settings;
 }
 
-/** The names of the cluster's nodes, pool by pool (`<namePrefix>-1` ...). */
+type ScenarioPool = Scenario['spec']['cluster']['nodes'][number];
+
+/** How many nodes a pool has: its count, or as many as it names (the schema requires one). */
+export function poolSize(p: ScenarioPool): number {
+  return p.count ?? p.names?.length ?? 0;
+}
+
+/** A pool's node names: its `names`, or `<namePrefix>-1` ... */
+function namesOf(p: ScenarioPool): string[] {
+  const pool = { namePrefix: p.namePrefix ?? 'node', count: poolSize(p) };
+  return poolNodeNames(p.names === undefined ? pool : { ...pool, names: p.names });
+}
+
+/** The names of the cluster's nodes, pool by pool (`<namePrefix>-1` ..., or a pool's names). */
 export function nodeNames(cluster: Scenario['spec']['cluster']): string[] {
-  return cluster.nodes.flatMap((p) =>
-    Array.from({ length: p.count }, (_, i) => `${p.namePrefix ?? 'node'}-${i + 1}`),
-  );
+  return cluster.nodes.flatMap(namesOf);
 }
 
 /** What the assembly would refuse in this cluster; node pools are named as the file names them. */
@@ -222,9 +234,7 @@ export function groupMembers(
     return plannedProcesses(cluster).filter((n) => !nodes.has(n));
   }
   const pool = cluster.nodes.find((p) => (p.namePrefix ?? 'node') === group);
-  if (pool !== undefined) {
-    return Array.from({ length: pool.count }, (_, i) => `${group}-${i + 1}`);
-  }
+  if (pool !== undefined) return namesOf(pool);
   const eq = group.indexOf('=');
   if (eq > 0) {
     const [key, value] = [group.slice(0, eq), group.slice(eq + 1)];

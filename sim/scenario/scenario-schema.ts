@@ -229,7 +229,19 @@ const nodePool = obj({
   namePrefix: str
     .optional()
     .describe('Nodes are named <namePrefix>-1 ... <namePrefix>-<count> (default: node)'),
-  count: int.min(1).max(100_000).describe('How many nodes the pool has'),
+  count: int
+    .min(1)
+    .max(100_000)
+    .optional()
+    .describe('How many nodes the pool has (default: as many as names)'),
+  names: z
+    .array(str)
+    .min(1)
+    .max(100_000)
+    .optional()
+    .describe(
+      "The nodes' own names, one per node, instead of <namePrefix>-1 ...: a cluster imported from a real one or from a trace keeps the names its pods are bound to",
+    ),
   capacity: z
     .record(z.string(), quantity)
     .optional()
@@ -275,7 +287,14 @@ const nodePool = obj({
   unschedulable: bool
     .optional()
     .describe("Registered cordoned (the kubelet's --register-schedulable=false)"),
-}).describe('A pool of identical nodes');
+})
+  .refine((p) => p.count !== undefined || p.names !== undefined, {
+    error: 'a pool needs count or names',
+  })
+  .refine((p) => p.count === undefined || p.names === undefined || p.count === p.names.length, {
+    error: 'count must equal the number of names',
+  })
+  .describe('A pool of identical nodes');
 
 const podNetwork = obj({
   clusterCIDR: str.describe('--cluster-cidr: the range pod addresses come from'),

@@ -1,0 +1,111 @@
+/** `ksim replay alibaba-gpu` and `ksim import` through the CLI's composition root. */
+import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { main } from '../../../sim/cli/main.ts';
+import { parseScenario } from '../../../sim/scenario/scenario.ts';
+
+const DIR = new URL('../../fixtures/alibaba-gpu/', import.meta.url).pathname;
+const KUBECTL = new URL('../../fixtures/import/kubectl-get-all.yaml', import.meta.url).pathname;
+
+async function ksim(...args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await main(['node', 'ksim', ...args], (s) => out.push(s), {
+    err: (s) => err.push(s),
+  });
+  return { code, out: out.join('\n'), err: err.join('\n') };
+}
+
+describe('ksim replay alibaba-gpu', () => {
+  it('prints the summary as JSON: outcome, reasons, pending times, samples', async () => {
+    const r = await ksim(
+      'replay',
+      'alibaba-gpu',
+      DIR,
+      '--rate',
+      '2',
+      '--full-after',
+      '3',
+      '--json',
+    );
+    expect(r.code).toBe(0);
+    const s = JSON.parse(r.out);
+    expect(s).toMatchObject({ stop: 'full', nodes: 3, tasks: 6, scheduled: 3, unschedulable: 3 });
+    expect(s.samples.length).toBeGreaterThan(0);
+    expect(Object.keys(s.pendingSeconds)).toEqual(['p50', 'p90', 'p99']);
+  });
+
+  it('writes the scenario with --emit-scenario, and ksim run accepts it', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'ksim-replay-')), 'trace.yaml');
+    const r = await ksim(
+      'replay',
+      'alibaba-gpu',
+      DIR,
+      '--time-scale',
+      '100',
+      '--nodes',
+      '2',
+      '--limit',
+      '3',
+      '--emit-scenario',
+      file,
+    );
+    expect(r).toMatchObject({ code: 0, err: '' });
+    expect(r.out).toContain('2 nodes, 3 tasks');
+    const scenario = parseScenario(readFileSync(file, 'utf8'), file);
+    expect(scenario.spec.cluster.nodes.flatMap((p) => p.names ?? [])).toEqual([
+      'openb-node-0000',
+      'openb-node-0001',
+    ]);
+  });
+
+  it('refuses bad input with exit code 2 and says where', async () => {
+    const both = await ksim('replay', 'alibaba-gpu', DIR, '--rate', '2', '--time-scale', '10');
+    expect(both.code).toBe(2);
+    expect(both.err).toContain('--time-scale and --rate exclude each other');
+    const dir = mkdtempSync(join(tmpdir(), 'ksim-replay-'));
+    copyFileSync(
+      join(DIR, 'openb_node_list_all_node.csv'),
+      join(dir, 'openb_node_list_all_node.csv'),
+    );
+    writeFileSync(
+      join(dir, 'openb_pod_list_default.csv'),
+      'name,cpu_milli,memory_mib,num_gpu,gpu_milli\nopenb-pod-0000,1000,x,0,0\n',
+    );
+    const bad = await ksim('replay', 'alibaba-gpu', dir, '--emit-scenario', join(dir, 'o.yaml'));
+    expect(bad.code).toBe(2);
+    expect(bad.err).toContain(
+      `${join(dir, 'openb_pod_list_default.csv')}:2: memory_mib: expected a whole number`,
+    );
+    const sample = await ksim('replay', 'alibaba-gpu', DIR, '--pods', 'gpu');
+    expect(sample.code).toBe(2);
+    expect(sample.err).toContain(
+      'expected one of default, cpu050, gpushare100, gpuspec33, multigpu50',
+    );
+  });
+});
+
+describe('ksim import', () => {
+  it('writes a scenario that ksim run accepts and lists what it skipped', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'ksim-import-')), 'cluster.yaml');
+    const r = await ksim('import', KUBECTL, '-o', file, '--duration', '30s');
+    expect(r.code).toBe(0);
+    expect(r.out).toContain(`imported 3 nodes in 2 pools, 9 objects; skipped 9 -> ${file}`);
+    expect(r.out).toContain('skipped Event shop/');
+    expect(parseScenario(readFileSync(file, 'utf8'), file).spec.duration).toBe(30_000_000);
+  });
+
+  it('prints the scenario on stdout and the notes on stderr without -o', async () => {
+    const r = await ksim('import', KUBECTL);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^# Imported by ksim import/);
+    expect(r.err).toContain('imported 3 nodes');
+    const missing = await ksim('import', '/nonexistent/x.yaml');
+    expect(missing).toMatchObject({
+      code: 2,
+      err: 'ksim: cannot read /nonexistent/x.yaml: no such file or directory',
+    });
+  });
+});
