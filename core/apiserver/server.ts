@@ -148,6 +148,7 @@ export class ApiServer {
     });
     this.registry = new Registry(this.storage, ports.clock, ports.random, {
       ranges: options.ranges ?? {},
+      cached: (info, name) => this.cachedObject(info, name),
       admission: new AdmissionChain(
         admissionPlugins(lookups, hooks, options.admission, (us) => ports.clock.sleep(us), {
           access: quotas,
@@ -525,6 +526,14 @@ export class ApiServer {
     const info = requestInfoFor(definition, 'create', obj.metadata.namespace);
     const r = await this.registry.create(info, obj);
     return r.status === 201 || r.status === 409;
+  }
+
+  /** The watch cache's copy of an object, when its resource's cache runs (never starts one). */
+  private cachedObject(info: RequestInfo, name: string): KObject | undefined {
+    const d = info.definition;
+    const cache = this.watchCaches.get(`${d.resource.apiVersion}|${d.resource.resource}`);
+    if (cache === undefined || cache.definition !== d) return undefined;
+    return cache.current(info.namespace, name);
   }
 
   /**
