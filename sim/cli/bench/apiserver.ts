@@ -52,7 +52,19 @@ export interface ApiServerBenchOptions {
   /** Updates the watch phase's writer makes (each delivered to every watcher). */
   readonly watchUpdates: number;
   readonly checkImmutability?: boolean;
+  /** The phases to run and report (default all); `get` reads what `create` made, so runs it. */
+  readonly only?: readonly ApiServerBenchPhase[];
 }
+
+export const APISERVER_BENCH_PHASES = [
+  'create',
+  'get',
+  'update',
+  'patch',
+  'list',
+  'watch',
+] as const;
+export type ApiServerBenchPhase = (typeof APISERVER_BENCH_PHASES)[number];
 
 export const DEFAULT_APISERVER_BENCH: ApiServerBenchOptions = {
   seed: 1,
@@ -335,33 +347,53 @@ export async function runApiServerBench(
   sim.spawnProcess(server.name, server.start);
   const bench = new Bench(sim, opts);
   await bench.start();
+  const chosen = new Set<ApiServerBenchPhase>(opts.only ?? APISERVER_BENCH_PHASES);
   const rows: ApiServerBenchRow[] = [];
   const n = opts.requests;
-  rows.push(
-    await bench.phase('create', n, (c, seq) =>
+  if (chosen.has('create') || chosen.has('get')) {
+    const created = await bench.phase('create', n, (c, seq) =>
       bench.api(c).create(configMap(NS, `cm-${seq}`) as never),
-    ),
-  );
-  rows.push(
-    await bench.phase('get', n, (c, seq) =>
-      bench.api(c).request('GET', `${CMS}/cm-${(seq * 7919) % n}`),
-    ),
-  );
+    );
+    if (chosen.has('create')) rows.push(created);
+  }
+  if (chosen.has('get')) {
+    rows.push(
+      await bench.phase('get', n, (c, seq) =>
+        bench.api(c).request('GET', `${CMS}/cm-${(seq * 7919) % n}`),
+      ),
+    );
+  }
+  if (chosen.has('update') || chosen.has('patch')) rows.push(...(await writes(bench, n, chosen)));
+  if (chosen.has('list')) rows.push(...(await lists(bench, opts)));
+  if (chosen.has('watch')) rows.push(await bench.watchFanOut(opts.watchers, opts.watchUpdates));
+  return rows;
+}
+
+/** PUTs pinned to the version each client last saw, then each patch type. */
+async function writes(
+  bench: Bench,
+  n: number,
+  chosen: ReadonlySet<ApiServerBenchPhase>,
+): Promise<ApiServerBenchRow[]> {
+  const rows: ApiServerBenchRow[] = [];
   const rvs = await bench.own('own');
-  rows.push(
-    await bench.phase('update', n, async (c, seq) => {
-      const r = await bench
-        .api(c)
-        .request<{ metadata: { resourceVersion?: string } }>('PUT', `${CMS}/own-${c}`, {
-          body: {
-            ...configMap(NS, `own-${c}`, String(seq)),
-            metadata: { name: `own-${c}`, namespace: NS, resourceVersion: rvs[c] },
-          },
-        });
-      if (r.ok) rvs[c] = r.value.metadata.resourceVersion ?? '';
-      return r;
-    }),
-  );
+  if (chosen.has('update')) {
+    rows.push(
+      await bench.phase('update', n, async (c, seq) => {
+        const r = await bench
+          .api(c)
+          .request<{ metadata: { resourceVersion?: string } }>('PUT', `${CMS}/own-${c}`, {
+            body: {
+              ...configMap(NS, `own-${c}`, String(seq)),
+              metadata: { name: `own-${c}`, namespace: NS, resourceVersion: rvs[c] },
+            },
+          });
+        if (r.ok) rvs[c] = r.value.metadata.resourceVersion ?? '';
+        return r;
+      }),
+    );
+  }
+  if (!chosen.has('patch')) return rows;
   for (const p of PATCHES) {
     rows.push(
       await bench.phase(p.name, n, (c, seq) =>
@@ -375,6 +407,12 @@ export async function runApiServerBench(
       ),
     );
   }
+  return rows;
+}
+
+/** Each collection size listed whole and in pages of 500. */
+async function lists(bench: Bench, opts: ApiServerBenchOptions): Promise<ApiServerBenchRow[]> {
+  const rows: ApiServerBenchRow[] = [];
   for (const size of opts.listSizes) {
     const namespace = listNamespace(size);
     await bench.fill(namespace, size);
@@ -402,6 +440,5 @@ export async function runApiServerBench(
       ),
     );
   }
-  rows.push(await bench.watchFanOut(opts.watchers, opts.watchUpdates));
   return rows;
 }
