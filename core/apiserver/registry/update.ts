@@ -10,7 +10,7 @@ import type { Status } from '../../api/status-types.ts';
 import type { KObject } from '../../api/types.ts';
 import { admissionAttributes } from '../admission/request-attributes.ts';
 import type { RequestInfo } from '../request-info.ts';
-import { parseResourceVersion } from '../storage.ts';
+import { parseResourceVersion, type StorageFailure } from '../storage.ts';
 import { admitAmong } from './admit-among.ts';
 import { afterDelete, type AllocationTxn } from './allocations.ts';
 import { checkEnvelope, decodeObject, storedBody } from './body.ts';
@@ -89,6 +89,9 @@ export async function updateObject(
  * validation, a conflicting write) sends the request back to the store for the live object:
  * only what the live object gives is answered. A cached version newer than the pinned one is a
  * conflict for certain, since the cache never runs ahead of the store. Dry runs read the store.
+ * A write that loses its compare gets the current object back from its txn's failure branch,
+ * and the next attempt starts from that, as upstream's etcd3 store does (origStateIsCurrent),
+ * without another read.
  */
 export async function guaranteedUpdate(
   ctx: RequestContext,
@@ -100,18 +103,12 @@ export async function guaranteedUpdate(
 ): Promise<KObject | Status> {
   const def = info.definition;
   const key = keyFor(info, name);
-  let suggested = ctx.dryRun ? undefined : ctx.cached(info, name);
+  let known = ctx.dryRun ? undefined : cachedState(ctx, info, name);
   for (let attempt = 0; attempt < MAX_INTERNAL_RETRIES; attempt++) {
-    const live = suggested === undefined;
-    let old: KObject;
-    if (suggested !== undefined) {
-      old = suggested;
-      suggested = undefined;
-    } else {
-      const current = await ctx.storage.get<KObject>(key);
-      if (!current.ok) return storageFailure(info, name, current.failure);
-      old = current.value;
-    }
+    const state = known ?? (await liveState(ctx, key));
+    known = undefined;
+    if ('failure' in state) return storageFailure(info, name, state.failure);
+    const { object: old, live } = state;
     const oldRv = Number(old.metadata.resourceVersion);
     if (requestedRv !== undefined && requestedRv !== oldRv) {
       if (!live && requestedRv > oldRv) continue;
@@ -134,6 +131,7 @@ export async function guaranteedUpdate(
       : await ctx.storage.update(key, updated, oldRv);
     if (!r.ok && r.failure.kind === 'conflict' && (requestedRv === undefined || !live)) {
       if (!deleting) txn?.rollback();
+      known = conflictState(r.failure);
       continue;
     }
     const result = r.ok ? r.value : storageFailure(info, name, r.failure);
@@ -142,6 +140,39 @@ export async function guaranteedUpdate(
     return result;
   }
   return errors.conflict(qualifiedResource(info.resource), name);
+}
+
+/**
+ * What a read-modify-write attempt starts from: `live` when the store gave it (a read, or the
+ * current object a conflicting write's txn read back, as upstream's origStateIsCurrent), not
+ * when it is the watch cache's copy, which may be stale.
+ */
+interface KnownState {
+  readonly object: KObject;
+  readonly live: boolean;
+}
+
+function cachedState(
+  ctx: RegistryContext,
+  info: RequestInfo,
+  name: string,
+): KnownState | undefined {
+  const object = ctx.cached(info, name);
+  return object === undefined ? undefined : { object, live: false };
+}
+
+async function liveState(
+  ctx: RegistryContext,
+  key: string,
+): Promise<KnownState | { readonly failure: StorageFailure }> {
+  const read = await ctx.storage.get<KObject>(key);
+  return read.ok ? { object: read.value, live: true } : { failure: read.failure };
+}
+
+/** The object a conflicting write found, when the store sent it back: the next attempt's. */
+function conflictState(failure: StorageFailure): KnownState | undefined {
+  if (failure.kind !== 'conflict' || failure.current === undefined) return undefined;
+  return { object: failure.current as KObject, live: true };
 }
 
 type PreparedWrite =
@@ -219,25 +250,22 @@ export async function storageUpdate(
   transform: (current: KObject) => KObject | Status,
 ): Promise<KObject | Status> {
   const key = keyFor(info, name);
-  let suggested = ctx.cached(info, name);
+  let known = cachedState(ctx, info, name);
   for (let attempt = 0; attempt < MAX_INTERNAL_RETRIES; attempt++) {
-    const live = suggested === undefined;
-    let current: KObject;
-    if (suggested !== undefined) {
-      current = suggested;
-      suggested = undefined;
-    } else {
-      const read = await ctx.storage.get<KObject>(key);
-      if (!read.ok) return storageFailure(info, name, read.failure);
-      current = read.value;
-    }
+    const state = known ?? (await liveState(ctx, key));
+    known = undefined;
+    if ('failure' in state) return storageFailure(info, name, state.failure);
+    const { object: current, live } = state;
     const next = transform(current);
     if (errors.isStatus(next)) {
       if (!live) continue;
       return next;
     }
     const r = await ctx.storage.update(key, next, Number(current.metadata.resourceVersion));
-    if (!r.ok && r.failure.kind === 'conflict') continue;
+    if (!r.ok && r.failure.kind === 'conflict') {
+      known = conflictState(r.failure);
+      continue;
+    }
     return r.ok ? r.value : storageFailure(info, name, r.failure);
   }
   return errors.conflict(qualifiedResource(info.resource), name);

@@ -85,4 +85,34 @@ describe('read-modify-write from the watch cache', () => {
       expect(current.metadata.labels).toEqual({ step: '29' });
     });
   });
+
+  it('a write that loses to a newer version retries from what its txn read back, not a new read', async () => {
+    // Jittery links, so the cache often still holds the version before the last patch.
+    const sim = controlPlane({
+      traceLevel: 'debug',
+      network: {
+        ...DEFAULT_NETWORK,
+        link: { ...DEFAULT_NETWORK.link, latency: { kind: 'uniform', minUs: 100, maxUs: 40_000 } },
+      },
+    });
+    const lines: string[] = [];
+    sim.trace.addSink((l) => lines.push(l));
+    const costs: number[] = [];
+    await runScript(sim, async (api, ports) => {
+      ok(await api.create(pod('p')));
+      new Informer(ports, api, 'Pod').start();
+      await ports.clock.sleep(1_000_000);
+      for (let i = 0; i < 30; i++) {
+        const before = storeRequests(lines);
+        ok(await api.patch('Pod', 'default', 'p', { metadata: { labels: { step: String(i) } } }));
+        costs.push(storeRequests(lines) - before);
+      }
+      const final = ok(await api.get('Pod', 'default', 'p'));
+      expect(final.metadata.labels).toEqual({ step: '29' });
+    });
+    // One txn from a current cached copy; from a stale one a failed txn, then one from the
+    // object it read back: never a read in between.
+    expect(costs.every((c) => c === 1 || c === 2)).toBe(true);
+    expect(costs.filter((c) => c === 2).length).toBeGreaterThan(0);
+  });
 });
