@@ -112,6 +112,12 @@ const STORAGE_TEARDOWN_GRACE_US = 1_000_000;
 
 const statusReply = (s: Status): ApiResponse => ({ status: s.code ?? 500, body: s });
 
+/** What a privileged request, exempt from max-in-flight, releases: nothing. */
+const NO_RELEASE = (): void => {};
+
+/** The query of a request without one, shared: frozen, so a handler that writes to it throws. */
+const NO_QUERY: Readonly<Record<string, string>> = Object.freeze({});
+
 /**
  * The API server process: HTTP-shaped requests over the Transport port, the generic registry
  * over the store, and watch streams translated from store watches. It keeps no state of its
@@ -155,6 +161,7 @@ export class ApiServer {
     });
     this.registry = new Registry(this.storage, ports.clock, ports.random, {
       ranges: options.ranges ?? {},
+      cached: (info, name) => this.cachedObject(info, name),
       admission: new AdmissionChain(
         admissionPlugins(lookups, hooks, options.admission, (us) => ports.clock.sleep(us), {
           access: quotas,
@@ -265,10 +272,12 @@ export class ApiServer {
     const authn = pending instanceof Promise ? await pending : pending;
     if (authn.kind === 'unauthorized') return { response: statusReply(errors.unauthorized()) };
     const user = authn.user;
-    const release = isPrivileged(user) ? () => {} : this.inFlight.tryAcquire(req.method !== 'GET');
+    const release = isPrivileged(user)
+      ? NO_RELEASE
+      : this.inFlight.tryAcquire(req.method !== 'GET');
     if (release === undefined) return { response: TOO_MANY_REQUESTS, user };
     try {
-      const query = req.query ?? {};
+      const query = req.query ?? NO_QUERY;
       const attributes = requestAttributes(user, req.method, req.path, query);
       const decided = this.access.authorize(attributes);
       const decision = decided instanceof Promise ? await decided : decided;
@@ -282,7 +291,7 @@ export class ApiServer {
   }
 
   private async serve(req: ApiRequest, user: UserInfo): Promise<ApiResponse> {
-    const query = req.query ?? {};
+    const query = req.query ?? NO_QUERY;
     if (req.method === 'GET') {
       const groups = this.aggregator.groups();
       const remote =
@@ -380,7 +389,7 @@ export class ApiServer {
     const writeVerb = verb === 'create' || verb === 'update' || verb === 'patch' ? verb : undefined;
     if (writeVerb === undefined) return this.registry.context(undefined, { user: user.name });
     const patchType = isPatchContentType(req.contentType) ? req.contentType : undefined;
-    const options = parseWriteOptions(req.query ?? {}, writeVerb, patchType);
+    const options = parseWriteOptions(req.query ?? NO_QUERY, writeVerb, patchType);
     if (errors.isStatus(options)) return options;
     return this.registry.context(options, { rawBody: req.rawBody, user: user.name });
   }
@@ -396,7 +405,7 @@ export class ApiServer {
   }
 
   private async authorizedWatch(req: ApiRequest, stream: ServerStream<WatchFrame>): Promise<void> {
-    const query = req.query ?? {};
+    const query = req.query ?? NO_QUERY;
     /** Unregisters the watch from its cache; set once it is registered. */
     let stop: (() => void) | undefined;
     // A stream's onClose runs only when the client goes or the stream breaks, so every close the
@@ -532,6 +541,14 @@ export class ApiServer {
     const info = requestInfoFor(definition, 'create', obj.metadata.namespace);
     const r = await this.registry.create(info, obj);
     return r.status === 201 || r.status === 409;
+  }
+
+  /** The watch cache's copy of an object, when its resource's cache runs (never starts one). */
+  private cachedObject(info: RequestInfo, name: string): KObject | undefined {
+    const d = info.definition;
+    const cache = this.watchCaches.get(`${d.resource.apiVersion}|${d.resource.resource}`);
+    if (cache === undefined || cache.definition !== d) return undefined;
+    return cache.current(info.namespace, name);
   }
 
   /**

@@ -23,7 +23,15 @@ import {
 export type StorageFailure =
   | { readonly kind: 'not-found' }
   | { readonly kind: 'exists' }
-  | { readonly kind: 'conflict'; readonly currentRv: string }
+  | {
+      readonly kind: 'conflict';
+      readonly currentRv: string;
+      /**
+       * The object as the failed write's txn read it (its failure branch reads the key, as
+       * upstream's etcd3 store does), so a read-modify-write can retry from it without a read.
+       */
+      readonly current?: StoredObject;
+    }
   | { readonly kind: 'compacted'; readonly requestedRv: string; readonly compactedRv: number }
   | { readonly kind: 'unavailable'; readonly reason: string };
 
@@ -223,7 +231,7 @@ export class ObjectStorage {
       failure: [{ kind: 'range', key }],
     });
     if (r.kind !== 'txn') return fail(this.failureOf(r));
-    if (!r.succeeded) return fail(this.missingOrConflict(r.responses[0]));
+    if (!r.succeeded) return fail(this.missingOrConflict(key, r.responses[0]));
     return ok(this.written<T>(key, enc, r.header.revision));
   }
 
@@ -244,7 +252,7 @@ export class ObjectStorage {
       failure: [{ kind: 'range', key }],
     });
     if (r.kind !== 'txn') return fail(this.failureOf(r));
-    if (!r.succeeded) return fail(this.missingOrConflict(r.responses[0]));
+    if (!r.succeeded) return fail(this.missingOrConflict(key, r.responses[0]));
     const resp = r.responses[0];
     const prev = resp?.kind === 'delete-range' ? resp.prevKvs?.[0] : undefined;
     if (prev === undefined) return fail({ kind: 'not-found' });
@@ -287,10 +295,14 @@ export class ObjectStorage {
     );
   }
 
-  private missingOrConflict(resp: unknown): StorageFailure {
+  private missingOrConflict(key: string, resp: unknown): StorageFailure {
     const current = (resp as { kind?: string; kvs?: readonly KeyValue[] } | undefined)?.kvs?.[0];
     if (current === undefined) return { kind: 'not-found' };
-    return { kind: 'conflict', currentRv: String(current.modRevision) };
+    return {
+      kind: 'conflict',
+      currentRv: String(current.modRevision),
+      current: this.decode(key, current.value, current.modRevision),
+    };
   }
 
   private failureOf(

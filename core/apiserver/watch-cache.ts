@@ -1,7 +1,7 @@
 import * as errors from '../api/errors.ts';
 import type { FieldSet } from '../api/field-selectors.ts';
 import type { ResourceDefinition } from '../api/kinds/index.ts';
-import { keyOf } from '../api/meta.ts';
+import { keyOf, objectKey } from '../api/meta.ts';
 import type { Status } from '../api/status-types.ts';
 import type { KObject } from '../api/types.ts';
 import type { WatchFrame } from '../api/http.ts';
@@ -82,6 +82,14 @@ export class WatchCache {
 
   get resourceVersion(): number {
     return this.rv;
+  }
+
+  /**
+   * The object as of the cache's resourceVersion, while the cache runs: never newer than the
+   * store, perhaps older (the event of a write may still be on its way).
+   */
+  current(namespace: string | undefined, name: string): KObject | undefined {
+    return this.state === 'ready' ? this.objects.get(objectKey(namespace, name)) : undefined;
   }
 
   /** How many client watches are registered. */

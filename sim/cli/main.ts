@@ -5,6 +5,7 @@ import { parseDuration } from '../scenario/schema.ts';
 import { benchApiServer, benchControllers, benchKernel, benchStore } from './bench-command.ts';
 import { benchSchedulerCommand } from './bench/scheduler-command.ts';
 import { CONTROLLERS_WORKLOADS, type ControllersWorkload } from './bench/controllers.ts';
+import { APISERVER_BENCH_PHASES, type ApiServerBenchPhase } from './bench/apiserver.ts';
 import { fuzzStoreCommand } from '../store-fuzz/fuzz-store.ts';
 import { DEFAULT_WORKLOAD_MIX, WORKLOAD_MIXES } from '../store-fuzz/op-mix.ts';
 import { collectNames, explainCommand } from './explain-command.ts';
@@ -59,6 +60,16 @@ const asSizes = (v: string): number[] => {
       `expected positive integers separated by commas, got ${JSON.stringify(v)}`,
     );
   return sizes;
+};
+
+const asApiServerPhases = (v: string): ApiServerBenchPhase[] => {
+  const phases = v.split(',');
+  const unknown = phases.filter((p) => !(APISERVER_BENCH_PHASES as readonly string[]).includes(p));
+  if (unknown.length > 0 || phases.length === 0)
+    throw new InvalidArgumentError(
+      `expected phases from ${APISERVER_BENCH_PHASES.join(', ')} separated by commas, got ${JSON.stringify(v)}`,
+    );
+  return phases as ApiServerBenchPhase[];
 };
 
 const asSpeed = (v: string): number => {
@@ -409,6 +420,11 @@ export async function main(
     .option('--requests <n>', 'requests measured per verb', asCount)
     .option('--watchers <n>', 'watchers in the fan-out row', asCount)
     .option('--list-sizes <sizes>', 'sizes of the listed collections (default 1000,10000)', asSizes)
+    .option(
+      '--only <phases>',
+      `comma-separated phases to run: ${APISERVER_BENCH_PHASES.join(', ')} (default all)`,
+      asApiServerPhases,
+    )
     .option('--repeat <n>', 'run the benchmark n times; rows report the median run', asCount, 1)
     .option('--check-immutability', CHECK_MODE_HELP)
     .action(
@@ -420,6 +436,7 @@ export async function main(
         requests?: number;
         watchers?: number;
         listSizes?: number[];
+        only?: ApiServerBenchPhase[];
         repeat: number;
         checkImmutability?: boolean;
       }) => {

@@ -35,9 +35,11 @@ export class AdmissionChain {
       if (p.admit === undefined || !p.handles(a.operation)) continue;
       const pending = p.admit(current);
       const r = pending instanceof Promise ? await pending : pending;
-      warnings.push(...(r.warnings ?? []));
+      if (r.warnings !== undefined && r.warnings.length > 0) warnings.push(...r.warnings);
       if (!r.allowed) return { ok: false, status: r.status, warnings };
-      if (r.object !== undefined) current = { ...current, object: r.object };
+      if (r.object !== undefined && r.object !== current.object) {
+        current = { ...current, object: r.object };
+      }
     }
     return { ok: true, object: current.object, warnings };
   }
@@ -48,7 +50,7 @@ export class AdmissionChain {
       if (p.validate === undefined || !p.handles(a.operation)) continue;
       const pending = p.validate(a);
       const r = pending instanceof Promise ? await pending : pending;
-      warnings.push(...(r.warnings ?? []));
+      if (r.warnings !== undefined && r.warnings.length > 0) warnings.push(...r.warnings);
       if (!r.allowed) return { ok: false, status: r.status, warnings };
     }
     return { ok: true, warnings };

@@ -8,6 +8,7 @@ import * as errors from '../../api/errors.ts';
 import type { ApiResponse } from '../../api/http.ts';
 import { qualifiedResource, type ResourceInfo } from '../../api/resources.ts';
 import type { Status } from '../../api/status-types.ts';
+import type { KObject } from '../../api/types.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { Random } from '../../ports/random.ts';
 import type { AdmissionAttributes } from '../admission/attributes.ts';
@@ -31,7 +32,18 @@ export interface RegistryContext {
   readonly tokens: TokenIssuer | undefined;
   /** The server's --feature-gates: kinds drop the fields of gates that are off. */
   readonly featureGates: FeatureGates;
+  readonly cached: CachedObjects;
 }
+
+/**
+ * The object a read-modify-write may start from instead of reading the store (upstream's
+ * Cacher.GuaranteedUpdate passes the watch cache's copy down as the suggested current state):
+ * the watch cache's, which is never newer than the store but may be older. Undefined when the
+ * resource has no running cache or the cache does not hold the object.
+ */
+export type CachedObjects = (info: RequestInfo, name: string) => KObject | undefined;
+
+export const NO_CACHED_OBJECTS: CachedObjects = () => undefined;
 
 /**
  * What a kind's storage checks before a create or update, after mutating admission and before
@@ -77,6 +89,7 @@ export function requestContext(
     guard: base.guard,
     tokens: base.tokens,
     featureGates: base.featureGates,
+    cached: base.cached,
     dryRun: options.dryRun,
     options,
     rawBody: request.rawBody,

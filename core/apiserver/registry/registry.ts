@@ -20,8 +20,10 @@ import { RangeAllocations } from './allocations.ts';
 import {
   ALLOW_WRITES,
   answer,
+  NO_CACHED_OBJECTS,
   requestContext,
   statusReply,
+  type CachedObjects,
   type RegistryContext,
   type RequestContext,
   type WriteGuard,
@@ -48,6 +50,7 @@ export class Registry {
       readonly guard?: WriteGuard;
       readonly tokens?: TokenIssuer;
       readonly featureGates?: FeatureGates;
+      readonly cached?: CachedObjects;
     } = {},
   ) {
     const allocations = new RangeAllocations(
@@ -67,6 +70,7 @@ export class Registry {
       guard,
       tokens: options.tokens,
       featureGates: options.featureGates ?? DEFAULT_FEATURE_GATES,
+      cached: options.cached ?? NO_CACHED_OBJECTS,
     };
   }
 

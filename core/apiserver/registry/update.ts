@@ -10,7 +10,7 @@ import type { Status } from '../../api/status-types.ts';
 import type { KObject } from '../../api/types.ts';
 import { admissionAttributes } from '../admission/request-attributes.ts';
 import type { RequestInfo } from '../request-info.ts';
-import { parseResourceVersion } from '../storage.ts';
+import { parseResourceVersion, type StorageFailure } from '../storage.ts';
 import { admitAmong } from './admit-among.ts';
 import { afterDelete, type AllocationTxn } from './allocations.ts';
 import { checkEnvelope, decodeObject, storedBody } from './body.ts';
@@ -82,6 +82,16 @@ export async function updateObject(
  * resourceVersion (then the 409 is the client's to handle). An update that leaves a deleted
  * object with nothing holding it deletes it (ShouldDeleteDuringUpdate). A dry run stops before
  * the write and answers with what would have been written.
+ *
+ * The first attempt starts from the watch cache's copy when there is one, as upstream's
+ * Cacher.GuaranteedUpdate does, which saves a store read per write. That copy may be stale, so
+ * any failure computed from it (a version older than the pinned one, a refused transform or
+ * validation, a conflicting write) sends the request back to the store for the live object:
+ * only what the live object gives is answered. A cached version newer than the pinned one is a
+ * conflict for certain, since the cache never runs ahead of the store. Dry runs read the store.
+ * A write that loses its compare gets the current object back from its txn's failure branch,
+ * and the next attempt starts from that, as upstream's etcd3 store does (origStateIsCurrent),
+ * without another read.
  */
 export async function guaranteedUpdate(
   ctx: RequestContext,
@@ -93,52 +103,23 @@ export async function guaranteedUpdate(
 ): Promise<KObject | Status> {
   const def = info.definition;
   const key = keyFor(info, name);
+  let known = ctx.dryRun ? undefined : cachedState(ctx, info, name);
   for (let attempt = 0; attempt < MAX_INTERNAL_RETRIES; attempt++) {
-    const current = await ctx.storage.get<KObject>(key);
-    if (!current.ok) return storageFailure(info, name, current.failure);
-    const old = current.value;
+    const state = known ?? (await liveState(ctx, key));
+    known = undefined;
+    if ('failure' in state) return storageFailure(info, name, state.failure);
+    const { object: old, live } = state;
     const oldRv = Number(old.metadata.resourceVersion);
     if (requestedRv !== undefined && requestedRv !== oldRv) {
+      if (!live && requestedRv > oldRv) continue;
       return errors.conflict(qualifiedResource(info.resource), name);
     }
-    const transformed = transform(old);
-    if (errors.isStatus(transformed)) return transformed;
-    const next = decodeObject(info, transformed);
-    if (errors.isStatus(next)) return next;
-    const mutated = await ctx.admission.admit(
-      admissionAttributes(ctx, info, 'UPDATE', name, next, old),
-    );
-    for (const w of mutated.warnings) ctx.warn(w);
-    if (!mutated.ok) return mutated.status;
-    const guarded = ctx.guard(admissionAttributes(ctx, info, 'UPDATE', name, mutated.object, old));
-    const refused = guarded instanceof Promise ? await guarded : guarded;
-    if (refused !== undefined) return refused;
-    // Upstream's BeginUpdate runs for the main resource only.
-    const txn = path.admit && def.allocation ? await ctx.allocations.begin() : undefined;
-    const prepared = prepareForUpdate(ctx, def, path, mutated.object as KObject, old, txn);
-    if (errors.isStatus(prepared)) {
-      txn?.rollback();
-      return prepared;
+    const prepared = await prepareWrite(ctx, info, name, transform, path, old);
+    if (prepared.kind === 'refused') {
+      if (!live) continue;
+      return prepared.status;
     }
-    const errs = path.strategy.validateUpdate(prepared, old);
-    if (errs.length > 0) {
-      txn?.rollback();
-      return errors.invalid(qualifiedKind(info.resource), name, errs);
-    }
-    const updated = path.managed === true ? prepared : trackWrite(ctx, info, old, prepared);
-    const validated = await ctx.admission.validate(
-      admissionAttributes(ctx, info, 'UPDATE', name, updated, old),
-    );
-    for (const w of validated.warnings) ctx.warn(w);
-    const forbidden = !validated.ok
-      ? validated.status
-      : path.admit
-        ? await admitAmong(ctx, info, updated, 'update')
-        : undefined;
-    if (forbidden !== undefined) {
-      txn?.rollback();
-      return forbidden;
-    }
+    const { updated, txn } = prepared;
     if (ctx.dryRun) {
       txn?.rollback();
       return updated;
@@ -148,8 +129,9 @@ export async function guaranteedUpdate(
     const r = deleting
       ? await ctx.storage.delete<KObject>(key, oldRv)
       : await ctx.storage.update(key, updated, oldRv);
-    if (!r.ok && r.failure.kind === 'conflict' && requestedRv === undefined) {
+    if (!r.ok && r.failure.kind === 'conflict' && (requestedRv === undefined || !live)) {
       if (!deleting) txn?.rollback();
+      known = conflictState(r.failure);
       continue;
     }
     const result = r.ok ? r.value : storageFailure(info, name, r.failure);
@@ -161,8 +143,105 @@ export async function guaranteedUpdate(
 }
 
 /**
+ * What a read-modify-write attempt starts from: `live` when the store gave it (a read, or the
+ * current object a conflicting write's txn read back, as upstream's origStateIsCurrent), not
+ * when it is the watch cache's copy, which may be stale.
+ */
+interface KnownState {
+  readonly object: KObject;
+  readonly live: boolean;
+}
+
+function cachedState(
+  ctx: RegistryContext,
+  info: RequestInfo,
+  name: string,
+): KnownState | undefined {
+  const object = ctx.cached(info, name);
+  return object === undefined ? undefined : { object, live: false };
+}
+
+async function liveState(
+  ctx: RegistryContext,
+  key: string,
+): Promise<KnownState | { readonly failure: StorageFailure }> {
+  const read = await ctx.storage.get<KObject>(key);
+  return read.ok ? { object: read.value, live: true } : { failure: read.failure };
+}
+
+/** The object a conflicting write found, when the store sent it back: the next attempt's. */
+function conflictState(failure: StorageFailure): KnownState | undefined {
+  if (failure.kind !== 'conflict' || failure.current === undefined) return undefined;
+  return { object: failure.current as KObject, live: true };
+}
+
+type PreparedWrite =
+  | { readonly kind: 'refused'; readonly status: Status }
+  | {
+      readonly kind: 'ready';
+      readonly updated: KObject;
+      readonly txn: AllocationTxn | undefined;
+    };
+
+/**
+ * One attempt's object to write, from `old`: transformed, decoded, admitted (mutating), guarded,
+ * prepared, validated, tracked and admitted (validating); or the Status that refuses it.
+ */
+async function prepareWrite(
+  ctx: RequestContext,
+  info: RequestInfo,
+  name: string,
+  transform: (old: KObject) => KObject | Status,
+  path: WritePath,
+  old: KObject,
+): Promise<PreparedWrite> {
+  const def = info.definition;
+  const refused = (status: Status): PreparedWrite => ({ kind: 'refused', status });
+  const transformed = transform(old);
+  if (errors.isStatus(transformed)) return refused(transformed);
+  const next = decodeObject(info, transformed);
+  if (errors.isStatus(next)) return refused(next);
+  const mutated = await ctx.admission.admit(
+    admissionAttributes(ctx, info, 'UPDATE', name, next, old),
+  );
+  for (const w of mutated.warnings) ctx.warn(w);
+  if (!mutated.ok) return refused(mutated.status);
+  const guarded = ctx.guard(admissionAttributes(ctx, info, 'UPDATE', name, mutated.object, old));
+  const guard = guarded instanceof Promise ? await guarded : guarded;
+  if (guard !== undefined) return refused(guard);
+  // Upstream's BeginUpdate runs for the main resource only.
+  const txn = path.admit && def.allocation ? await ctx.allocations.begin() : undefined;
+  const prepared = prepareForUpdate(ctx, def, path, mutated.object as KObject, old, txn);
+  if (errors.isStatus(prepared)) {
+    txn?.rollback();
+    return refused(prepared);
+  }
+  const errs = path.strategy.validateUpdate(prepared, old);
+  if (errs.length > 0) {
+    txn?.rollback();
+    return refused(errors.invalid(qualifiedKind(info.resource), name, errs));
+  }
+  const updated = path.managed === true ? prepared : trackWrite(ctx, info, old, prepared);
+  const validated = await ctx.admission.validate(
+    admissionAttributes(ctx, info, 'UPDATE', name, updated, old),
+  );
+  for (const w of validated.warnings) ctx.warn(w);
+  const forbidden = !validated.ok
+    ? validated.status
+    : path.admit
+      ? await admitAmong(ctx, info, updated, 'update')
+      : undefined;
+  if (forbidden !== undefined) {
+    txn?.rollback();
+    return refused(forbidden);
+  }
+  return { kind: 'ready', updated, txn };
+}
+
+/**
  * A system write of the subject (upstream's storage-level GuaranteedUpdate, as pod binding
- * uses it): no defaulting, strategy or validation, retried on conflicts.
+ * uses it): no defaulting, strategy or validation, retried on conflicts. Like guaranteedUpdate
+ * it starts from the watch cache's copy and answers a failure only from the live object.
  */
 export async function storageUpdate(
   ctx: RegistryContext,
@@ -171,13 +250,22 @@ export async function storageUpdate(
   transform: (current: KObject) => KObject | Status,
 ): Promise<KObject | Status> {
   const key = keyFor(info, name);
+  let known = cachedState(ctx, info, name);
   for (let attempt = 0; attempt < MAX_INTERNAL_RETRIES; attempt++) {
-    const current = await ctx.storage.get<KObject>(key);
-    if (!current.ok) return storageFailure(info, name, current.failure);
-    const next = transform(current.value);
-    if (errors.isStatus(next)) return next;
-    const r = await ctx.storage.update(key, next, Number(current.value.metadata.resourceVersion));
-    if (!r.ok && r.failure.kind === 'conflict') continue;
+    const state = known ?? (await liveState(ctx, key));
+    known = undefined;
+    if ('failure' in state) return storageFailure(info, name, state.failure);
+    const { object: current, live } = state;
+    const next = transform(current);
+    if (errors.isStatus(next)) {
+      if (!live) continue;
+      return next;
+    }
+    const r = await ctx.storage.update(key, next, Number(current.metadata.resourceVersion));
+    if (!r.ok && r.failure.kind === 'conflict') {
+      known = conflictState(r.failure);
+      continue;
+    }
     return r.ok ? r.value : storageFailure(info, name, r.failure);
   }
   return errors.conflict(qualifiedResource(info.resource), name);

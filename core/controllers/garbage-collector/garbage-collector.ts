@@ -8,6 +8,7 @@
  * of an owner with the orphan finalizer before removing that finalizer.
  */
 import { FINALIZER_FOREGROUND, FINALIZER_ORPHAN } from '../../api/meta.ts';
+import { deepEqual } from '../../api/meta-validation.ts';
 import type { OwnerReference, PropagationPolicy } from '../../api/meta-types.ts';
 import type { Kind, KObject } from '../../api/types.ts';
 import type { PatchContentType } from '../../api/http.ts';
@@ -273,9 +274,9 @@ export class GarbageCollector implements Controller {
         break;
       }
       // Deleted in the foreground, so it waits for its own dependents in turn.
-      return this.deleteObject(item.identity, 'Foreground');
+      return this.deleteObject(item.identity, 'Foreground', latest.obj);
     }
-    return this.deleteObject(item.identity, deletionPolicy(latest.obj));
+    return this.deleteObject(item.identity, deletionPolicy(latest.obj), latest.obj);
   }
 
   /** An owner deleting in the foreground: done once no blocking dependent is left. */
@@ -371,14 +372,50 @@ export class GarbageCollector implements Controller {
     return { kind: 'error', message: `get ${describeIdentity(id)}: ${describeFailure(r)}` };
   }
 
-  private async deleteObject(id: ObjectIdentity, policy: PropagationPolicy): Promise<Outcome> {
+  /**
+   * Deletes the object the decision was made from: pinned to the resourceVersion read, as
+   * upstream's deleteObject is. On a conflict the object is read again; when what the decision
+   * rested on is unchanged the delete goes again without the pin (upstream retries when the
+   * owner references are the same), otherwise the item is retried and decided afresh.
+   */
+  private async deleteObject(
+    id: ObjectIdentity,
+    policy: PropagationPolicy,
+    read: KObject,
+  ): Promise<Outcome> {
+    const pinned = await this.deleteAt(id, policy, read.metadata.resourceVersion);
+    if (pinned === undefined) return unknownKind(id);
+    if (pinned.ok) return this.deleted(id, policy);
+    if (pinned.status !== 409) return failure(`delete ${describeIdentity(id)}`, pinned);
+    const live = await this.getObject(id);
+    if (live.kind === 'error') return live;
+    if (live.kind === 'absent' || live.obj.metadata.uid !== id.uid) return DONE;
+    if (!sameDecision(read, live.obj)) {
+      return {
+        kind: 'error',
+        message: `delete ${describeIdentity(id)}: changed since read, to be decided again`,
+      };
+    }
+    const r = await this.deleteAt(id, policy, undefined);
+    if (r === undefined) return unknownKind(id);
+    if (!r.ok) return failure(`delete ${describeIdentity(id)}`, r);
+    return this.deleted(id, policy);
+  }
+
+  private async deleteAt(
+    id: ObjectIdentity,
+    policy: PropagationPolicy,
+    resourceVersion: string | undefined,
+  ): Promise<ApiResult<KObject> | undefined> {
     const resolved = this.resolve(id.apiVersion, id.kind);
-    if (resolved === undefined) return unknownKind(id);
-    const r = await this.api.deleteAt(resolved.resource, namespaceOf(resolved, id), id.name, {
-      preconditions: { uid: id.uid },
+    if (resolved === undefined) return undefined;
+    return this.api.deleteAt(resolved.resource, namespaceOf(resolved, id), id.name, {
+      preconditions: { uid: id.uid, ...(resourceVersion === undefined ? {} : { resourceVersion }) },
       propagationPolicy: policy,
     });
-    if (!r.ok) return failure(`delete ${describeIdentity(id)}`, r);
+  }
+
+  private deleted(id: ObjectIdentity, policy: PropagationPolicy): Outcome {
     this.ports.trace.emit('gc.delete', {
       object: describeIdentity(id),
       uid: id.uid,
@@ -488,6 +525,25 @@ export class GarbageCollector implements Controller {
   private syncError(node: GraphNode, error: string): void {
     this.ports.trace.debug('gc.sync-error', { object: describeIdentity(node.identity), error });
   }
+}
+
+/**
+ * Whether `live` gives the delete decision made from `read` the same inputs: its owner
+ * references, whether it is being deleted, and the finalizers that choose the propagation
+ * policy. Upstream compares only the owner references; the rest matters as well, because a
+ * delete whose propagation policy differs from the one the object is being deleted with
+ * replaces that policy: a background delete decided before the collector's own foreground
+ * delete (sent earlier, timed out at the client, applied late) landed would drop the
+ * foregroundDeletion finalizer and remove the object while its blocking dependents remain.
+ */
+function sameDecision(read: KObject, live: KObject): boolean {
+  const a = read.metadata;
+  const b = live.metadata;
+  return (
+    deepEqual(a.ownerReferences ?? [], b.ownerReferences ?? []) &&
+    (a.deletionTimestamp === undefined) === (b.deletionTimestamp === undefined) &&
+    deletionPolicy(read) === deletionPolicy(live)
+  );
 }
 
 /** With no solid owner and none waiting, the object goes as its own finalizers ask. */

@@ -14,8 +14,9 @@
  *   a row counts events delivered to watchers.
  *
  * Rows report requests (or delivered events) per wall-clock second, the simulator's throughput,
- * and the virtual-time latency p50/p99 the clients saw, the modelled system's latency. Wall time
- * is read here only (performance.now); it never flows into the simulation.
+ * and the virtual-time latency p50/p99 the clients saw, the modelled system's latency, and the
+ * process CPU time per request (steadier than throughput on a shared machine). Wall and CPU time
+ * are read here only (performance.now, process.cpuUsage); they never flow into the simulation.
  */
 import { apiServerPlan, storePlans } from '../../../core/cluster/assembly.ts';
 import { issueClientCredential } from '../../../core/apiserver/authn/client-credential.ts';
@@ -32,6 +33,11 @@ export interface ApiServerBenchRow {
   readonly ops: number;
   readonly wallMs: number;
   readonly opsPerSecond: number;
+  /**
+   * Process CPU time (user and system) per request, in microseconds: on a shared machine a
+   * steadier measure than wall-clock throughput, which counts the time other work held the CPU.
+   */
+  readonly cpuUsPerOp: number;
   readonly latencyP50Us: number;
   readonly latencyP99Us: number;
   readonly virtualSeconds: number;
@@ -52,7 +58,19 @@ export interface ApiServerBenchOptions {
   /** Updates the watch phase's writer makes (each delivered to every watcher). */
   readonly watchUpdates: number;
   readonly checkImmutability?: boolean;
+  /** The phases to run and report (default all); `get` reads what `create` made, so runs it. */
+  readonly only?: readonly ApiServerBenchPhase[];
 }
+
+export const APISERVER_BENCH_PHASES = [
+  'create',
+  'get',
+  'update',
+  'patch',
+  'list',
+  'watch',
+] as const;
+export type ApiServerBenchPhase = (typeof APISERVER_BENCH_PHASES)[number];
 
 export const DEFAULT_APISERVER_BENCH: ApiServerBenchOptions = {
   seed: 1,
@@ -73,6 +91,12 @@ export const APISERVER_BENCH_TARGETS: Readonly<Record<string, number>> = {
 
 const wallMs = (): number => performance.now();
 
+/** Process CPU time so far, user and system, in microseconds. */
+const cpuUs = (): number => {
+  const { user, system } = process.cpuUsage();
+  return user + system;
+};
+
 const NS = 'bench';
 const CMS = `/api/v1/namespaces/${NS}/configmaps`;
 const WATCHED = 'watched';
@@ -92,8 +116,10 @@ interface Measure {
   readonly latencies: number[];
   done: number;
   startWallMs: number;
+  startCpuUs: number;
   startVirtualUs: number;
   endWallMs: number;
+  endCpuUs: number;
   endVirtualUs: number;
 }
 
@@ -110,6 +136,7 @@ function rowOf(name: string, m: Measure, ops = m.done): ApiServerBenchRow {
     ops,
     wallMs: Math.round(elapsedMs),
     opsPerSecond: Math.round(ops / (elapsedMs / 1000)),
+    cpuUsPerOp: Math.round((m.endCpuUs - m.startCpuUs) / Math.max(ops, 1)),
     latencyP50Us: percentile(sorted, 50),
     latencyP99Us: percentile(sorted, 99),
     virtualSeconds: (m.endVirtualUs - m.startVirtualUs) / 1e6,
@@ -274,8 +301,10 @@ class Bench {
       latencies: [],
       done: 0,
       startWallMs: 0,
+      startCpuUs: 0,
       startVirtualUs: 0,
       endWallMs: 0,
+      endCpuUs: 0,
       endVirtualUs: 0,
     };
     this.begin(m);
@@ -284,11 +313,13 @@ class Bench {
 
   private begin(m: Measure): void {
     m.startWallMs = wallMs();
+    m.startCpuUs = cpuUs();
     m.startVirtualUs = this.sim.now;
   }
 
   private finish(m: Measure): void {
     m.endWallMs = wallMs();
+    m.endCpuUs = cpuUs();
     m.endVirtualUs = this.sim.now;
   }
 }
@@ -335,33 +366,53 @@ export async function runApiServerBench(
   sim.spawnProcess(server.name, server.start);
   const bench = new Bench(sim, opts);
   await bench.start();
+  const chosen = new Set<ApiServerBenchPhase>(opts.only ?? APISERVER_BENCH_PHASES);
   const rows: ApiServerBenchRow[] = [];
   const n = opts.requests;
-  rows.push(
-    await bench.phase('create', n, (c, seq) =>
+  if (chosen.has('create') || chosen.has('get')) {
+    const created = await bench.phase('create', n, (c, seq) =>
       bench.api(c).create(configMap(NS, `cm-${seq}`) as never),
-    ),
-  );
-  rows.push(
-    await bench.phase('get', n, (c, seq) =>
-      bench.api(c).request('GET', `${CMS}/cm-${(seq * 7919) % n}`),
-    ),
-  );
+    );
+    if (chosen.has('create')) rows.push(created);
+  }
+  if (chosen.has('get')) {
+    rows.push(
+      await bench.phase('get', n, (c, seq) =>
+        bench.api(c).request('GET', `${CMS}/cm-${(seq * 7919) % n}`),
+      ),
+    );
+  }
+  if (chosen.has('update') || chosen.has('patch')) rows.push(...(await writes(bench, n, chosen)));
+  if (chosen.has('list')) rows.push(...(await lists(bench, opts)));
+  if (chosen.has('watch')) rows.push(await bench.watchFanOut(opts.watchers, opts.watchUpdates));
+  return rows;
+}
+
+/** PUTs pinned to the version each client last saw, then each patch type. */
+async function writes(
+  bench: Bench,
+  n: number,
+  chosen: ReadonlySet<ApiServerBenchPhase>,
+): Promise<ApiServerBenchRow[]> {
+  const rows: ApiServerBenchRow[] = [];
   const rvs = await bench.own('own');
-  rows.push(
-    await bench.phase('update', n, async (c, seq) => {
-      const r = await bench
-        .api(c)
-        .request<{ metadata: { resourceVersion?: string } }>('PUT', `${CMS}/own-${c}`, {
-          body: {
-            ...configMap(NS, `own-${c}`, String(seq)),
-            metadata: { name: `own-${c}`, namespace: NS, resourceVersion: rvs[c] },
-          },
-        });
-      if (r.ok) rvs[c] = r.value.metadata.resourceVersion ?? '';
-      return r;
-    }),
-  );
+  if (chosen.has('update')) {
+    rows.push(
+      await bench.phase('update', n, async (c, seq) => {
+        const r = await bench
+          .api(c)
+          .request<{ metadata: { resourceVersion?: string } }>('PUT', `${CMS}/own-${c}`, {
+            body: {
+              ...configMap(NS, `own-${c}`, String(seq)),
+              metadata: { name: `own-${c}`, namespace: NS, resourceVersion: rvs[c] },
+            },
+          });
+        if (r.ok) rvs[c] = r.value.metadata.resourceVersion ?? '';
+        return r;
+      }),
+    );
+  }
+  if (!chosen.has('patch')) return rows;
   for (const p of PATCHES) {
     rows.push(
       await bench.phase(p.name, n, (c, seq) =>
@@ -375,6 +426,12 @@ export async function runApiServerBench(
       ),
     );
   }
+  return rows;
+}
+
+/** Each collection size listed whole and in pages of 500. */
+async function lists(bench: Bench, opts: ApiServerBenchOptions): Promise<ApiServerBenchRow[]> {
+  const rows: ApiServerBenchRow[] = [];
   for (const size of opts.listSizes) {
     const namespace = listNamespace(size);
     await bench.fill(namespace, size);
@@ -402,6 +459,5 @@ export async function runApiServerBench(
       ),
     );
   }
-  rows.push(await bench.watchFanOut(opts.watchers, opts.watchUpdates));
   return rows;
 }

@@ -35,6 +35,17 @@ describe('decoded objects', () => {
     expect(objects.get('/k', '{"a":2}', 5, () => ({ a: 2 }))).toEqual({ a: 2 });
   });
 
+  it("keep a key's newest version and the one before it, the previous of its next event", () => {
+    const objects = new DecodedObjects(false);
+    const v5 = objects.get('/k', 'v5', 5, () => ({ v: 5 }));
+    const v6 = objects.get('/k', 'v6', 6, () => ({ v: 6 }));
+    expect(objects.get('/k', 'v5', 5, () => ({ v: 5 }))).toBe(v5);
+    expect(objects.get('/k', 'v6', 6, () => ({ v: 6 }))).toBe(v6);
+    objects.get('/k', 'v7', 7, () => ({ v: 7 }));
+    expect(objects.get('/k', 'v6', 6, () => ({ v: 6 }))).toBe(v6);
+    expect(objects.get('/k', 'v5', 5, () => ({ v: 5 }))).not.toBe(v5);
+  });
+
   it('forget the oldest beyond their capacity', () => {
     const objects = new DecodedObjects(false, 2);
     const a = objects.get('/a', 'a', 1, () => ({ a: 1 }));

@@ -260,9 +260,12 @@ describe('garbage collector regressions', () => {
 });
 
 describe('garbage collector regressions', () => {
-  // Found by the property (seed -2079864015) when updates started from the watch cache's copy
-  // (reverted): cm-6, deleted in the foreground through its owners, went while cm-7 still
-  // blocked it.
+  // Found by the property (seed -2079864015) when updates started from the watch cache's copy,
+  // which only moved the message losses: the collector's foreground delete of cm-6 timed out at
+  // the client (two lost store replies) but was still running in the API server; the retry read
+  // cm-6 before that delete landed, with cm-1 now gone decided on a background delete, and that
+  // delete, arriving after the foreground one, replaced its finalizer: cm-6 went while cm-7
+  // still blocked it. The collector's delete is now pinned to the version it decided from.
   it('a foreground chain under a controller-manager crash deletes the blocking dependent first', async () => {
     await run({
       owners: [
