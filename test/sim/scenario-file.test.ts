@@ -28,7 +28,7 @@ describe('scenario files', () => {
     const text = base.replace('count: 3', 'count: 3\n        cpus: 4');
     const line = text.split('\n').findIndex((l) => l.includes('cpus: 4')) + 1;
     expect(problems(text)).toEqual([
-      `test.yaml:${line}: spec.cluster.nodes[0].cpus: unknown field (expected one of: namePrefix, count, capacity, labels, imagePullSeconds, kubeletConfig, taints, unschedulable)`,
+      `test.yaml:${line}: spec.cluster.nodes[0].cpus: unknown field (expected one of: namePrefix, count, names, capacity, labels, imagePullSeconds, imageSizes, inodes, staticPods, kubeletConfig, taints, unschedulable)`,
     ]);
   });
 
