@@ -8,6 +8,17 @@ export type { TraceLevel };
 
 export type TraceSink = (line: string) => void;
 
+/**
+ * Sees every record as data before it is serialized (the invariant checkers): cheaper than a
+ * sink, which would have to parse the line back. It must not change the fields.
+ */
+export type TraceObserver = (
+  atUs: number,
+  process: string,
+  kind: string,
+  fields: Readonly<Record<string, unknown>> | undefined,
+) => void;
+
 /** What the header of a trace names besides the schema version. */
 export interface TraceHeaderInfo {
   readonly seed: number;
@@ -26,6 +37,7 @@ export class TraceRecorder {
   readonly level: TraceLevel;
   private readonly hash: Hash = createHash('sha256');
   private readonly sinks: TraceSink[] = [];
+  private readonly observers: TraceObserver[] = [];
   private readonly headerLine: string;
   private count = 0;
   private digestValue: string | undefined;
@@ -71,6 +83,11 @@ export class TraceRecorder {
     this.line(process, kind, fields);
   }
 
+  /** The observer sees every record from now on (not the header). */
+  observe(observer: TraceObserver): void {
+    this.observers.push(observer);
+  }
+
   /** Hex SHA-256 of all lines so far; finalises the hash (call once, at the end of a run). */
   digest(): string {
     this.digestValue ??= this.hash.digest('hex');
@@ -93,12 +110,12 @@ export class TraceRecorder {
   }
 
   private line(process: string, kind: string, fields: unknown): void {
-    const rec: Record<string, unknown> = { t: this.clock(), p: process, k: kind };
-    if (fields !== undefined) {
-      const f = fields as Readonly<Record<string, unknown>>;
-      for (const key in f) rec[key] = f[key];
-    }
+    const t = this.clock();
+    const rec: Record<string, unknown> = { t, p: process, k: kind };
+    const f = fields as Readonly<Record<string, unknown>> | undefined;
+    if (f !== undefined) for (const key in f) rec[key] = f[key];
     this.write(JSON.stringify(rec));
+    for (const observer of this.observers) observer(t, process, kind, f);
   }
 
   private write(line: string): void {

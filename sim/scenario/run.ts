@@ -19,6 +19,7 @@ import type { Completed } from '../traffic/outcome.ts';
 import { TrafficRecorder } from '../traffic/recorder.ts';
 import { TrafficWindows } from '../traffic/window.ts';
 import { applyFault, type Fault } from '../faults.ts';
+import { ClusterInvariants, type InvariantResult } from '../invariants/cluster-invariants.ts';
 import { DEFAULT_LINK, type LinkOptions } from '../network.ts';
 import { Simulation } from '../simulation.ts';
 import type { TraceLevel, TraceSink } from '../trace.ts';
@@ -105,6 +106,8 @@ export interface RunReport {
   /** What the API server refused for good: objects, applies and other actions. */
   readonly rejections: readonly Rejection[];
   readonly expectations: readonly ExpectationResult[];
+  /** Every always-on invariant (sim/invariants): on or off, and how often it was broken. */
+  readonly invariants: readonly InvariantResult[];
   /** Per spec.traffic generator: requests, successes, errors by kind, successes per backend. */
   readonly traffic: readonly TrafficReport[];
   /** The same per Service (generators to one Service added up), sorted by Service. */
@@ -207,8 +210,11 @@ export function startScenario(scenario: Scenario, options: RunOptions): Scenario
       : { checkImmutability: options.checkImmutability }),
   });
   if (options.traceSink !== undefined) sim.trace.addSink(options.traceSink);
+  const invariants = new ClusterInvariants(sim, { enabled: spec.invariants ?? {} });
+  const clusterSpec = clusterSpecOf(spec.cluster);
   const layout = buildCluster(sim, {
-    ...clusterSpecOf(spec.cluster),
+    ...clusterSpec,
+    store: { ...clusterSpec.store, probe: invariants.probe },
     ...(options.explain === undefined ? {} : { scheduler: { explain: options.explain } }),
     ...(options.rootCA === undefined ? {} : { controllerManager: { rootCA: options.rootCA } }),
   });
@@ -332,6 +338,7 @@ export function startScenario(scenario: Scenario, options: RunOptions): Scenario
       }
       return r;
     });
+    const verdicts = invariants.finish();
     for (const e of expectations) {
       sim.trace.record(RUNNER, 'runner.verdict', {
         name: e.name,
@@ -351,9 +358,10 @@ export function startScenario(scenario: Scenario, options: RunOptions): Scenario
       nodes: finalNodes,
       rejections: [...rejections],
       expectations,
+      invariants: verdicts,
       traffic: generators.map((g) => g.report()),
       services: recorder.reports(),
-      passed: expectations.every((e) => e.passed),
+      passed: expectations.every((e) => e.passed) && verdicts.every((v) => v.violations === 0),
     };
   };
   return { sim, layout, durationUs, finish };
