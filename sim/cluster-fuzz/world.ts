@@ -1,7 +1,7 @@
 /**
  * A whole simulated world drawn from one seed, as TigerBeetle's VOPR draws one: the cluster's
  * shape (store members, control-plane replicas, nodes and their capacity), a workload of
- * ReplicaSets that are scaled and deleted, and a fault schedule (crashes, isolations, clogs,
+ * ReplicaSets (each behind a Service) that are scaled and deleted, and a fault schedule (crashes, isolations, clogs,
  * packet loss) over a safety phase; then a heal of everything and a liveness phase at whose end
  * every ReplicaSet must have exactly its replicas Running.
  *
@@ -43,6 +43,16 @@ export interface WorldReplicaSet {
   readonly deleteAtS?: number;
 }
 
+/**
+ * A ResourceQuota on the pods of the namespace, deleted at `liftAtS`: until then the
+ * ReplicaSets' creates beyond `pods` are refused, a failure path the controllers must recover
+ * from once it is lifted.
+ */
+export interface WorldQuota {
+  readonly pods: number;
+  readonly liftAtS: number;
+}
+
 /** What a seed draws; `scenarioOf` turns it into the scenario document. */
 export interface World {
   readonly storeMembers: 1 | 3;
@@ -52,6 +62,7 @@ export interface World {
   readonly nodeCpuMillis: number;
   readonly replicaSets: readonly WorldReplicaSet[];
   readonly faults: readonly WorldFault[];
+  readonly quota?: WorldQuota;
   /** The safety phase, in virtual seconds; the heal comes at its end. */
   readonly safetyS: number;
   /** The liveness phase: convergence is required by its end. */
@@ -152,8 +163,9 @@ export function worldArbitrary(b: WorldBounds = DEFAULT_WORLD_BOUNDS): fc.Arbitr
           }),
         }) as fc.Arbitrary<typeof shape & { faults: WorldFault[] }>,
     )
-    .map((w) => ({
+    .map(({ quota, ...w }) => ({
       ...w,
+      ...(quota === undefined ? {} : { quota }),
       nodeCpuMillis: roomyCpu(w.replicaSets, w.nodes),
       safetyS: b.safetyS,
       livenessS: b.livenessS,
@@ -190,6 +202,11 @@ export function scenarioOf(w: World, name = 'fuzz-world'): Record<string, unknow
         },
       });
   });
+  if (w.quota !== undefined)
+    actions.push({
+      at: at(w.quota.liftAtS),
+      delete: { kind: 'ResourceQuota', namespace: 'default', name: 'pods' },
+    });
   const crashed = new Set<string>();
   for (const f of w.faults) actions.push(...faultActions(f, w.safetyS, crashed));
   // The heal: every network fault ends, the link is the default again, every crashed process
@@ -221,7 +238,10 @@ export function scenarioOf(w: World, name = 'fuzz-world'): Record<string, unknow
           },
         ],
       },
-      objects: w.replicaSets.map((rs, i) => replicaSet(rsName(i), rs)),
+      objects: [
+        ...(w.quota === undefined ? [] : [podQuota(w.quota.pods)]),
+        ...w.replicaSets.flatMap((rs, i) => [replicaSet(rsName(i), rs), service(rsName(i))]),
+      ],
       actions,
       expect: w.replicaSets.map((rs, i) => {
         const want = rs.deleteAtS !== undefined ? 0 : (rs.scaleTo ?? rs.replicas);
@@ -282,6 +302,25 @@ function faultActions(
         ...(endS < safetyS ? [{ at: at(endS), fault: { kind: 'link', lossProbability: 0 } }] : []),
       ];
   }
+}
+
+function podQuota(pods: number): Record<string, unknown> {
+  return {
+    apiVersion: 'v1',
+    kind: 'ResourceQuota',
+    metadata: { name: 'pods', namespace: 'default' },
+    spec: { hard: { pods: String(pods) } },
+  };
+}
+
+/** A ClusterIP Service over a ReplicaSet's pods: kube-proxy on every node routes to them. */
+function service(name: string): Record<string, unknown> {
+  return {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name, namespace: 'default' },
+    spec: { selector: { app: name }, ports: [{ port: 80, targetPort: 80 }] },
+  };
 }
 
 function replicaSet(name: string, rs: WorldReplicaSet): Record<string, unknown> {

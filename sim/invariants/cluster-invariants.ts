@@ -10,6 +10,7 @@
  * violation is recorded.
  */
 import type { Pod } from '../../core/api/pod-types.ts';
+import type { NodeProcess } from '../../core/cluster/assembly.ts';
 import { podRequestsMillis } from '../../core/api/pod-helpers.ts';
 import { resourceListToMillis } from '../../core/api/resource-list.ts';
 import type { Entry, Index, NodeId, Term } from '../../core/raft/types.ts';
@@ -39,9 +40,14 @@ export interface ClusterInvariantsOptions {
   readonly enabled?: Readonly<Partial<Record<string, boolean>>>;
   /** How long a dependent may outlive its last owner (default 60 s). */
   readonly ownerBoundUs?: number;
+  /** The cluster's node processes, whose kube-proxy rules are checked at the end. */
+  readonly nodes?: readonly string[];
 }
 
 export const DEFAULT_OWNER_BOUND_US = 60_000_000;
+/** How long a node's rules may still route to a pod that is gone. */
+export const ENDPOINT_BOUND_US = 30_000_000;
+const DNAT_TARGET = /--to-destination (\d+\.\d+\.\d+\.\d+):\d+/g;
 /** Recorded per invariant; the rest are only counted. */
 const MAX_RECORDED = 10;
 
@@ -71,6 +77,10 @@ export class ClusterInvariants {
   private readonly lastState = new Map<string, CommittedObject>();
   private readonly leaders = new Map<string, Map<string, string>>();
   private readonly ownerBoundUs: number;
+  private readonly nodes: readonly string[];
+  /** Pod IPs in use now (by pod uid), and when each pod of a released IP went. */
+  private readonly podIPs = new Map<string, string>();
+  private readonly ipGoneAtUs = new Map<string, number>();
 
   constructor(
     private readonly sim: Simulation,
@@ -79,6 +89,7 @@ export class ClusterInvariants {
     const enabled = options.enabled ?? {};
     this.on = new Set(INVARIANT_NAMES.filter((n) => enabled[n] !== false));
     this.ownerBoundUs = options.ownerBoundUs ?? DEFAULT_OWNER_BOUND_US;
+    this.nodes = options.nodes ?? [];
     this.raft = new RaftInvariants(() => sim.now);
     this.probe = this.makeProbe();
     this.objects.onChange((c) => this.objectChanged(c));
@@ -92,6 +103,7 @@ export class ClusterInvariants {
   /** End-of-run checks; then every invariant's verdict. */
   finish(): InvariantResult[] {
     this.checkOwnersOutlived();
+    this.checkProxyEndpoints();
     return INVARIANT_NAMES.map((name) => {
       const first = this.firsts.get(name);
       return {
@@ -190,6 +202,13 @@ export class ClusterInvariants {
       // Pods created already bound did not go through a scheduler: counted, not blamed.
       if (before !== undefined) this.checkNodeFits(node, after!);
     }
+    const ip = after?.status?.podIP;
+    if (ip !== undefined && ip !== '') this.podIPs.set(ip, uid);
+    const oldIP = before?.status?.podIP;
+    if (oldIP !== undefined && oldIP !== ip && this.podIPs.get(oldIP) === uid) {
+      this.podIPs.delete(oldIP);
+      this.ipGoneAtUs.set(oldIP, this.sim.now);
+    }
     const phase = after?.status?.phase;
     if (after === undefined || phase === 'Succeeded' || phase === 'Failed') this.bound.delete(uid);
   }
@@ -262,6 +281,29 @@ export class ClusterInvariants {
           `the garbage collector deleted ${object} while its owner ${ref.kind} ${ref.name} (uid ${ref.uid}) is live`,
         );
         return;
+      }
+    }
+  }
+
+  /** Every DNAT target of a live node's last rules is a pod's IP, or was until recently. */
+  private checkProxyEndpoints(): void {
+    if (!this.on.has('service-live-endpoints')) return;
+    const now = this.sim.now;
+    for (const node of this.nodes) {
+      if (!this.sim.hasProcess(node)) continue;
+      const process = this.sim.process(node);
+      if (!process.alive) continue;
+      const rules = (process.instance as NodeProcess | undefined)?.proxy?.lastRenderedRules;
+      if (rules === undefined) continue;
+      for (const m of rules.matchAll(DNAT_TARGET)) {
+        const ip = m[1]!;
+        if (this.podIPs.has(ip)) continue;
+        const goneAt = this.ipGoneAtUs.get(ip);
+        if (goneAt !== undefined && now - goneAt <= ENDPOINT_BOUND_US) continue;
+        this.flag(
+          'service-live-endpoints',
+          `${node}'s kube-proxy routes to ${m[0].slice('--to-destination '.length)}, the IP of no pod${goneAt === undefined ? '' : ` since ${Math.round((now - goneAt) / 1e6)}s`}`,
+        );
       }
     }
   }

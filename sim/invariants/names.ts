@@ -13,6 +13,8 @@ export const INVARIANT_DOCS = {
     'At most one acting leader per leader-election Lease at any virtual time: from a leader-election.acquired record until its leader-election.lost or its process crashes.',
   'owner-outlived':
     "At the end of a run, no object has outlived all of its owners (by uid) by more than the garbage collector's bound (60 s).",
+  'service-live-endpoints':
+    "At the end of a run, every running node's kube-proxy rules route only to pods that exist, or that went less than 30 s ago (a node's proxy learns of a deletion through its watch).",
   'gc-live-owner':
     'The garbage collector never deletes an object that still has a live owner (one that exists and is not being deleted).',
 } as const;

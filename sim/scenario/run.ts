@@ -210,8 +210,13 @@ export function startScenario(scenario: Scenario, options: RunOptions): Scenario
       : { checkImmutability: options.checkImmutability }),
   });
   if (options.traceSink !== undefined) sim.trace.addSink(options.traceSink);
-  const invariants = new ClusterInvariants(sim, { enabled: spec.invariants ?? {} });
   const clusterSpec = clusterSpecOf(spec.cluster);
+  const invariants = new ClusterInvariants(sim, {
+    enabled: spec.invariants ?? {},
+    nodes: clusterSpec.nodePools.flatMap((p) =>
+      Array.from({ length: p.count }, (_, i) => `${p.namePrefix}-${i + 1}`),
+    ),
+  });
   const layout = buildCluster(sim, {
     ...clusterSpec,
     store: { ...clusterSpec.store, probe: invariants.probe },
