@@ -102,14 +102,23 @@ export function faultableProcesses(
   ];
 }
 
-function faultArbitrary(processes: readonly string[], safetyS: number): fc.Arbitrary<WorldFault> {
-  const process = fc.constantFrom(...processes);
+/**
+ * A fault on the process at `target` (an index into faultableProcesses, taken modulo its
+ * length): drawn without knowing the cluster's shape, so fast-check shrinks faults and shape
+ * independently.
+ */
+type DrawnFault =
+  | (Omit<Extract<WorldFault, { process: string }>, 'process'> & { readonly target: number })
+  | Extract<WorldFault, { kind: 'loss' }>;
+
+function faultArbitrary(safetyS: number): fc.Arbitrary<DrawnFault> {
+  const target = fc.nat({ max: 63 });
   const atS = fc.integer({ min: 1, max: safetyS - 1 });
   const forS = fc.integer({ min: 1, max: 30 });
   return fc.oneof(
-    fc.record({ kind: fc.constant('crash' as const), process, atS, forS }),
-    fc.record({ kind: fc.constant('isolate' as const), process, atS, forS }),
-    fc.record({ kind: fc.constant('clog' as const), process, atS, forS }),
+    fc.record({ kind: fc.constant('crash' as const), target, atS, forS }),
+    fc.record({ kind: fc.constant('isolate' as const), target, atS, forS }),
+    fc.record({ kind: fc.constant('clog' as const), target, atS, forS }),
     fc.record({
       kind: fc.constant('loss' as const),
       probability: fc.constantFrom(0.05, 0.1, 0.2, 0.3),
@@ -119,19 +128,34 @@ function faultArbitrary(processes: readonly string[], safetyS: number): fc.Arbit
   );
 }
 
+function resolveFault(f: DrawnFault, processes: readonly string[]): WorldFault {
+  if (f.kind === 'loss') return f;
+  const { target, ...rest } = f;
+  return { ...rest, process: processes[target % processes.length]! };
+}
+
+/** `undefined` `without` times in `without + with`: shrinks towards undefined. */
+function sometimes<T>(without: number, withWeight: number, arb: fc.Arbitrary<T>) {
+  return fc.oneof(
+    { arbitrary: fc.constant(undefined), weight: without },
+    { arbitrary: arb, weight: withWeight },
+  );
+}
+
 function replicaSetArbitrary(b: WorldBounds): fc.Arbitrary<WorldReplicaSet> {
   return fc
     .record({
       replicas: fc.integer({ min: 1, max: b.maxReplicas }),
       cpuMillis: fc.constantFrom(100, 200, 250, 500),
-      scale: fc.option(
+      scale: sometimes(
+        1,
+        1,
         fc.record({
           to: fc.integer({ min: 0, max: b.maxReplicas }),
           atS: fc.integer({ min: 5, max: b.safetyS - 1 }),
         }),
-        { nil: undefined },
       ),
-      deleteAtS: fc.option(fc.integer({ min: 5, max: b.safetyS - 1 }), { nil: undefined }),
+      deleteAtS: sometimes(3, 1, fc.integer({ min: 5, max: b.safetyS - 1 })),
     })
     .map(({ replicas, cpuMillis, scale, deleteAtS }) => ({
       replicas,
@@ -153,18 +177,19 @@ export function worldArbitrary(b: WorldBounds = DEFAULT_WORLD_BOUNDS): fc.Arbitr
       controllerManagers: fc.integer({ min: 1, max: 2 }),
       nodes: fc.integer({ min: 1, max: b.maxNodes }),
       replicaSets: fc.array(replicaSetArbitrary(b), { minLength: 1, maxLength: b.maxReplicaSets }),
-    })
-    .chain(
-      (shape) =>
+      faults: fc.array(faultArbitrary(b.safetyS), { maxLength: b.maxFaults }),
+      quota: sometimes(
+        1,
+        2,
         fc.record({
-          ...Object.fromEntries(Object.entries(shape).map(([k, v]) => [k, fc.constant(v)])),
-          faults: fc.array(faultArbitrary(faultableProcesses(shape), b.safetyS), {
-            maxLength: b.maxFaults,
-          }),
-        }) as fc.Arbitrary<typeof shape & { faults: WorldFault[] }>,
-    )
-    .map(({ quota, ...w }) => ({
+          pods: fc.integer({ min: 0, max: 1 }),
+          liftAtS: fc.integer({ min: 5, max: Math.max(5, b.safetyS - 10) }),
+        }),
+      ),
+    })
+    .map(({ quota, faults, ...w }) => ({
       ...w,
+      faults: faults.map((f) => resolveFault(f, faultableProcesses(w))),
       ...(quota === undefined ? {} : { quota }),
       nodeCpuMillis: roomyCpu(w.replicaSets, w.nodes),
       safetyS: b.safetyS,
@@ -176,6 +201,16 @@ export function worldArbitrary(b: WorldBounds = DEFAULT_WORLD_BOUNDS): fc.Arbitr
 function roomyCpu(sets: readonly WorldReplicaSet[], nodes: number): number {
   const demand = sets.reduce((n, s) => n + Math.max(s.replicas, s.scaleTo ?? 0) * s.cpuMillis, 0);
   return Math.max(2000, Math.ceil((2 * demand) / nodes / 1000) * 1000);
+}
+
+/**
+ * Pods per node: just enough for the largest number of pods the ReplicaSets can ask for at
+ * once, so that the scheduler fills nodes to their pod limit (pods are all the same size there:
+ * nothing fragments, a correct scheduler always fits them).
+ */
+function tightPods(sets: readonly WorldReplicaSet[], nodes: number): number {
+  const most = sets.reduce((n, s) => n + Math.max(s.replicas, s.scaleTo ?? 0), 0);
+  return Math.max(1, Math.ceil(most / nodes));
 }
 
 const rsName = (i: number): string => `rs-${i}`;
@@ -234,7 +269,11 @@ export function scenarioOf(w: World, name = 'fuzz-world'): Record<string, unknow
           {
             namePrefix: 'node',
             count: w.nodes,
-            capacity: { cpu: `${w.nodeCpuMillis}m`, memory: '16Gi', pods: '110' },
+            capacity: {
+              cpu: `${w.nodeCpuMillis}m`,
+              memory: '16Gi',
+              pods: String(tightPods(w.replicaSets, w.nodes)),
+            },
           },
         ],
       },

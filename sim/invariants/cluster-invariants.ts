@@ -45,6 +45,23 @@ export interface ClusterInvariantsOptions {
 }
 
 export const DEFAULT_OWNER_BOUND_US = 60_000_000;
+/** The invariants that read the committed objects. */
+const OBJECT_INVARIANTS: readonly InvariantName[] = [
+  'pod-bound-once',
+  'node-overcommit',
+  'owner-outlived',
+  'service-live-endpoints',
+  'gc-live-owner',
+];
+const NO_PROBE: MemberProbe = {
+  persisted: () => {},
+  leaderPersisted: () => {},
+  applied: () => {},
+  restored: () => {},
+  readStarted: () => {},
+  readServed: () => {},
+  leaseExpiring: () => {},
+};
 /** How long a node's rules may still route to a pod that is gone. */
 export const ENDPOINT_BOUND_US = 30_000_000;
 const DNAT_TARGET = /--to-destination (\d+\.\d+\.\d+\.\d+):\d+/g;
@@ -125,8 +142,9 @@ export class ClusterInvariants {
   }
 
   private makeProbe(): MemberProbe {
-    const raft = this.raft;
-    const objects = this.objects;
+    // Off invariants cost nothing: the Raft checker and the object replay run only for those on.
+    const raft = this.on.has('raft-safety') ? this.raft : NO_PROBE;
+    const objects = OBJECT_INVARIANTS.some((n) => this.on.has(n)) ? this.objects : undefined;
     const check = (): void => this.raftViolations();
     return {
       persisted: (m: NodeId, entries: readonly Entry[], prevTerm: Term | undefined) => {
@@ -145,7 +163,7 @@ export class ClusterInvariants {
       applied: (m: NodeId, entry: Entry, rev: Revision, nodeTerm: Term) => {
         raft.applied(m, entry, rev, nodeTerm);
         check();
-        objects.applied(entry);
+        objects?.applied(entry);
       },
       restored: (m: NodeId, index: Index, rev: Revision) => {
         raft.restored(m, index, rev);

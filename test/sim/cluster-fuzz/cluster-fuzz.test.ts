@@ -4,7 +4,7 @@
  * failing world (a planted bug) is shrunk by fast-check into a scenario file whose `ksim run`
  * reproduces the failure with the reported trace hash.
  */
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -16,21 +16,10 @@ import {
   type FuzzClusterResult,
 } from '../../../sim/cluster-fuzz/fuzz-cluster.ts';
 import { runWorld, worldOf, worldYaml } from '../../../sim/cluster-fuzz/run-world.ts';
-import type { WorldBounds } from '../../../sim/cluster-fuzz/world.ts';
 import { runScenario } from '../../../sim/scenario/run.ts';
 import { parseScenario } from '../../../sim/scenario/scenario.ts';
 import { main } from '../../../sim/cli/main.ts';
-import { plantClusterBug } from './planted-bugs.ts';
-
-/** Small worlds, so a test runs a few of them in seconds. */
-export const TEST_BOUNDS: WorldBounds = {
-  maxNodes: 3,
-  maxReplicaSets: 2,
-  maxReplicas: 4,
-  maxFaults: 4,
-  safetyS: 40,
-  livenessS: 80,
-};
+import { plantClusterBug, TEST_BOUNDS } from './planted-bugs.ts';
 
 describe('cluster fuzz worlds', () => {
   it('a seed draws one world; seeds draw different worlds; every world is a valid scenario', () => {
@@ -135,5 +124,51 @@ describe('a failing world', () => {
     const code = await main(['node', 'ksim', 'run', file, '--seed', '4'], (s) => lines.push(s));
     expect(code).toBe(1);
     expect(lines.join('\n')).toMatch(/FAIL {2}service-live-endpoints/);
+  }, 600_000);
+});
+
+describe('ksim fuzz cluster and ksim fuzz merge', () => {
+  it('shards of a campaign, as --json, merge into the whole campaign', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ksim-shards-'));
+    const files: string[] = [];
+    for (const k of [0, 1]) {
+      const lines: string[] = [];
+      const code = await main(
+        [
+          'node',
+          'ksim',
+          'fuzz',
+          'cluster',
+          '--runs',
+          '2',
+          '--seed',
+          '4',
+          '--shard',
+          `${k}/2`,
+          '--json',
+        ],
+        (s) => lines.push(s),
+      );
+      expect(code).toBe(0);
+      const result = JSON.parse(lines.join('\n')) as FuzzClusterResult;
+      expect(result.shard).toEqual({ index: k, count: 2 });
+      expect(result.reports.map((r) => r.seed)).toEqual([4 + k]);
+      const file = join(dir, `shard-${k}.json`);
+      writeFileSync(file, lines.join('\n'));
+      files.push(file);
+    }
+    const lines: string[] = [];
+    expect(await main(['node', 'ksim', 'fuzz', 'merge', ...files], (s) => lines.push(s))).toBe(0);
+    const text = lines.join('\n');
+    expect(text).toContain('ksim fuzz cluster: seeds 4..5');
+    expect(text).toMatch(/^ +2 +2 +0 +0 +0 +0 /m);
+    const bad: string[] = [];
+    const errs: string[] = [];
+    expect(
+      await main(['node', 'ksim', 'fuzz', 'merge', files[0]!, files[0]!], (s) => bad.push(s), {
+        err: (s) => errs.push(s),
+      }),
+    ).toBe(2);
+    expect(errs.join('\n')).toContain('shard 0/2 is given twice');
   }, 600_000);
 });

@@ -18,17 +18,23 @@ import {
 import { ReplicaSetController } from '../../../core/controllers/replicaset/replica-set-controller.ts';
 import type { EndpointInfo } from '../../../core/proxy/endpoints.ts';
 import { KubeProxy } from '../../../core/proxy/kube-proxy.ts';
-import { RaftLog } from '../../../core/raft/log.ts';
-import type { Index } from '../../../core/raft/types.ts';
 import type { ProcessPorts } from '../../../core/ports/process.ts';
+import type { WorldBounds } from '../../../sim/cluster-fuzz/world.ts';
 import { replace, type Method } from '../store-fuzz/planted-bugs.ts';
 
-export type ClusterBug =
-  | 'rs-expectations-kept-on-failed-create'
-  | 'proxy-keeps-removed-endpoint'
-  | 'raft-commits-old-term';
+/** Small worlds, so a test runs a few of them in seconds. */
+export const TEST_BOUNDS: WorldBounds = {
+  maxNodes: 3,
+  maxReplicaSets: 2,
+  maxReplicas: 4,
+  maxFaults: 4,
+  safetyS: 40,
+  livenessS: 80,
+};
 
-/** The world-level bugs `ksim fuzz cluster` must find (the Raft one is the store mode's). */
+export type ClusterBug = 'rs-expectations-kept-on-failed-create' | 'proxy-keeps-removed-endpoint';
+
+/** The bugs `ksim fuzz cluster` must find. */
 export const CLUSTER_BUGS: readonly ClusterBug[] = [
   'rs-expectations-kept-on-failed-create',
   'proxy-keeps-removed-endpoint',
@@ -100,19 +106,6 @@ export function plantClusterBug(bug: ClusterBug): () => void {
               }
               this.endpointsByService.set(service, now);
             }
-          } as Method,
-      );
-    // The leader commits an entry of an older term once a majority holds it (Figure 8 of the
-    // Raft paper): a later leader without it overwrites a committed entry.
-    case 'raft-commits-old-term':
-      return replace(
-        RaftLog.prototype,
-        'maybeCommit',
-        () =>
-          function (this: { committed: Index; commitTo(i: Index): void }, index: Index) {
-            if (index <= this.committed) return false;
-            this.commitTo(index);
-            return true;
           } as Method,
       );
   }
