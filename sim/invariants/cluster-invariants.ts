@@ -88,7 +88,7 @@ export class ClusterInvariants {
   /** Every object uid that exists now, and when each deleted one went. */
   private readonly live = new Map<string, CommittedObject>();
   private readonly goneAtUs = new Map<string, number>();
-  /** Objects with owners, by uid, with the time they were created. */
+  /** Objects with owners, by uid, with the time they first had one. */
   private readonly dependents = new Map<string, { key: string; createdAtUs: number }>();
   /** Last committed state of objects by uid, kept after deletion for the GC check. */
   private readonly lastState = new Map<string, CommittedObject>();
@@ -192,7 +192,8 @@ export class ClusterInvariants {
     if (c.after !== undefined) {
       this.live.set(uid, c.after);
       this.lastState.set(uid, c.after);
-      if (c.before === undefined && (c.after.metadata.ownerReferences ?? []).length > 0)
+      // Owners may come with the object or later (a controller adopting an orphan).
+      if (!this.dependents.has(uid) && (c.after.metadata.ownerReferences ?? []).length > 0)
         this.dependents.set(uid, { key: c.key, createdAtUs: this.sim.now });
     } else {
       this.live.delete(uid);
