@@ -8,6 +8,7 @@ import { SingleBar } from 'cli-progress';
 import {
   fuzzCluster,
   mergeResults,
+  shardSeeds,
   tally,
   type FuzzClusterOptions,
   type FuzzClusterResult,
@@ -41,12 +42,13 @@ export async function fuzzClusterCommand(
           synchronousUpdate: true,
         });
   const { json: _, terminal: __, ...campaign } = options;
+  const total = shardSeeds(options.seed, options.runs, options.shard ?? { index: 0, count: 1 });
+  bar?.start(total.length, 0, { rate: '-', failed: 0 });
   const result = await fuzzCluster({
     ...campaign,
-    onRun: (report, done, total) => {
+    onRun: (report, done) => {
       if (report.verdict !== 'ok') failed++;
       const rate = done / ((performance.now() - startedMs) / 1000);
-      if (done === 1) bar?.start(total, 0, { rate: '-', failed: 0 });
       bar?.update(done, { rate: rate.toFixed(2), failed });
     },
   });
