@@ -32,10 +32,14 @@ export const TEST_BOUNDS: WorldBounds = {
   livenessS: 80,
 };
 
-export type ClusterBug = 'rs-expectations-kept-on-failed-create' | 'proxy-keeps-removed-endpoint';
+export type ClusterBug =
+  | 'rs-expectations-kept-on-failed-create'
+  | 'proxy-keeps-removed-endpoint'
+  | 'state-shared-across-runs';
 
 /** The bugs `ksim fuzz cluster` must find. */
 export const CLUSTER_BUGS: readonly ClusterBug[] = [
+  'state-shared-across-runs',
   'rs-expectations-kept-on-failed-create',
   'proxy-keeps-removed-endpoint',
 ];
@@ -55,6 +59,21 @@ interface KubeProxyInternals {
 
 export function plantClusterBug(bug: ClusterBug): () => void {
   switch (bug) {
+    // Module-level state that outlives a run (a cache keyed by nothing, a counter): every
+    // other createPods waits a second longer, counted across runs, so the same seed runs
+    // differently the second time. Only the run-twice check can see it.
+    case 'state-shared-across-runs': {
+      let calls = 0;
+      return replace(
+        ReplicaSetController.prototype,
+        'createPods',
+        (original) =>
+          async function (this: ReplicaSetControllerInternals, ...args: unknown[]) {
+            if (++calls % 2 === 0) await this.ports.clock.sleep(1_000_000);
+            return original.call(this, ...(args as never[]));
+          } as Method,
+      );
+    }
     // createPods without lowering the expectations for the creates that failed: the
     // ReplicaSet waits for pods that will never be observed, and creates nothing more until
     // its expectations expire (5 minutes).
