@@ -19,7 +19,11 @@ export const PLANTED_BUGS: readonly PlantedBug[] = [
 export type Method = (this: unknown, ...args: never[]) => unknown;
 
 /** Replaces method `name` of `proto` with `make(original)`; the result puts it back. */
-export function replace(proto: object, name: string, make: (original: Method) => Method): () => void {
+export function replace(
+  proto: object,
+  name: string,
+  make: (original: Method) => Method,
+): () => void {
   const target = proto as Record<string, Method>;
   const original = target[name];
   if (original === undefined) throw new Error(`no method ${name} to plant a bug in`);
