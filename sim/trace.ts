@@ -8,6 +8,13 @@ export type { TraceLevel };
 
 export type TraceSink = (line: string) => void;
 
+/**
+ * Sees every record as data, right after it is written (the invariant checkers, the SLO
+ * collector): cheaper than a sink, which would have to parse the line back. It must not change
+ * the record; a record it makes in turn comes after this one.
+ */
+export type TraceObserver = (record: TraceRecord) => void;
+
 /** What the header of a trace names besides the schema version. */
 export interface TraceHeaderInfo {
   readonly seed: number;
@@ -26,7 +33,7 @@ export class TraceRecorder {
   readonly level: TraceLevel;
   private readonly hash: Hash = createHash('sha256');
   private readonly sinks: TraceSink[] = [];
-  private readonly observers: ((record: TraceRecord) => void)[] = [];
+  private readonly observers: TraceObserver[] = [];
   private readonly headerLine: string;
   private count = 0;
   private digestValue: string | undefined;
@@ -64,20 +71,17 @@ export class TraceRecorder {
   }
 
   /**
-   * The observer sees every record from now on as an object, before it is written (readers in
-   * the same process, such as the SLO collector, need not parse lines). It must not change it.
-   */
-  addObserver(observer: (record: TraceRecord) => void): void {
-    this.observers.push(observer);
-  }
-
-  /**
    * Records an event of the simulator itself, or of a process seen from outside (its start,
    * its crash, its messages). Callers check `debugEnabled` before recording a debug kind.
    */
   record<K extends EmittedTraceKind>(process: string, kind: K, ...fields: TraceFieldsArgs<K>): void;
   record(process: string, kind: string, fields?: unknown): void {
     this.line(process, kind, fields);
+  }
+
+  /** The observer sees every record from now on (not the header). */
+  observe(observer: TraceObserver): void {
+    this.observers.push(observer);
   }
 
   /** Hex SHA-256 of all lines so far; finalises the hash (call once, at the end of a run). */
@@ -107,8 +111,8 @@ export class TraceRecorder {
       const f = fields as Readonly<Record<string, unknown>>;
       for (const key in f) rec[key] = f[key];
     }
-    for (const observe of this.observers) observe(rec as unknown as TraceRecord);
     this.write(JSON.stringify(rec));
+    for (const observer of this.observers) observer(rec as unknown as TraceRecord);
   }
 
   private write(line: string): void {

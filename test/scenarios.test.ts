@@ -1,6 +1,6 @@
 /**
  * Every example scenario under scenarios/ (README points users at them) runs to its end with
- * each of its expectations met, at its own seed.
+ * each of its expectations met and every always-on invariant holding, at its own seed.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -25,6 +25,7 @@ describe('example scenarios', () => {
       const report = await runScenario(scenario, { seed: scenario.spec.seed ?? 1 });
       expect(report.expectations.length).toBeGreaterThan(0);
       expect(report.expectations.filter((e) => !e.passed)).toEqual([]);
+      expect(report.invariants.filter((v) => v.violations > 0)).toEqual([]);
     },
     120_000,
   );

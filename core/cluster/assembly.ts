@@ -24,6 +24,7 @@ import type { Runtime } from '../ports/runtime.ts';
 import { Scheduler, type SchedulerOptions } from '../scheduler/scheduler.ts';
 import { KvService } from '../store/kv-service.ts';
 import { KvMember, type KvMemberOptions, type MemberPeer } from '../store/member/kv-member.ts';
+import type { MemberProbe } from '../store/member/member-probe.ts';
 import {
   clientCredentialAuthenticator,
   issueClientCredential,
@@ -142,6 +143,8 @@ export interface StoreSpec {
    */
   readonly inMemory?: boolean;
   readonly tuning?: StoreMemberTuning;
+  /** Every member reports to it (the host's checkers: Raft safety, the committed objects). */
+  readonly probe?: MemberProbe;
 }
 
 /**
@@ -450,7 +453,10 @@ export function storePeers(count: number): MemberPeer[] {
 export function storePlans(spec: StoreSpec): ProcessPlan[] {
   if (spec.inMemory === true) return [inMemoryStorePlan(storeMemberName(0))];
   const peers = storePeers(spec.members);
-  return peers.map((peer) => storeMemberPlan({ ...spec.tuning, id: peer.id, peers }, peer.address));
+  const probe = spec.probe === undefined ? {} : { probe: spec.probe };
+  return peers.map((peer) =>
+    storeMemberPlan({ ...spec.tuning, ...probe, id: peer.id, peers }, peer.address),
+  );
 }
 
 /** A Raft store member listening at `address`. */

@@ -4,6 +4,7 @@ import { APISERVER_RECORDS } from './records/apiserver.ts';
 import { CONTROLLER_RECORDS } from './records/controllers.ts';
 import { FAULT_RECORDS } from './records/faults.ts';
 import { HEADER_RECORDS } from './records/header.ts';
+import { INVARIANT_RECORDS } from './records/invariants.ts';
 import { KUBELET_RECORDS } from './records/kubelet.ts';
 import { METRICS_RECORDS } from './records/metrics.ts';
 import { LEADER_ELECTION_RECORDS } from './records/leader-election.ts';
@@ -33,6 +34,7 @@ export const TRACE_GROUPS = [
   FAULT_RECORDS,
   RUNNER_RECORDS,
   TRAFFIC_RECORDS,
+  INVARIANT_RECORDS,
 ] as const;
 
 /** The union of every record definition: the types in types.ts are computed from it. */

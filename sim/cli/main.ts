@@ -7,6 +7,8 @@ import { benchSchedulerCommand } from './bench/scheduler-command.ts';
 import { CONTROLLERS_WORKLOADS, type ControllersWorkload } from './bench/controllers.ts';
 import { APISERVER_BENCH_PHASES, type ApiServerBenchPhase } from './bench/apiserver.ts';
 import { fuzzStoreCommand } from '../store-fuzz/fuzz-store.ts';
+import { parseShard, type Shard } from '../cluster-fuzz/fuzz-cluster.ts';
+import { fuzzClusterCommand, fuzzMergeCommand } from './fuzz-cluster-command.ts';
 import { DEFAULT_WORKLOAD_MIX, WORKLOAD_MIXES } from '../store-fuzz/op-mix.ts';
 import { collectNames, explainCommand } from './explain-command.ts';
 import { reportCommand } from './report-command.ts';
@@ -49,6 +51,13 @@ const oneOf =
       );
     return found;
   };
+
+/** `--shard K/N`. */
+const asShard = (v: string): Shard => {
+  const shard = parseShard(v);
+  if (typeof shard === 'string') throw new InvalidArgumentError(shard);
+  return shard;
+};
 
 /** Seeds are non-negative integers, as in scenario files. */
 const asSeed = asNonNegative;
@@ -704,6 +713,65 @@ export async function main(
         );
       },
     );
+
+  fuzz
+    .command('cluster')
+    .description(
+      'whole-cluster worlds drawn from seeds: invariants under faults, heal, convergence, determinism; failures shrunk to scenario files',
+    )
+    .option('--runs <n>', 'number of worlds (world i uses seed + i)', asCount, 20)
+    .option('--seed <n>', 'first seed', asSeed, 1)
+    .option(
+      '--workers <n>',
+      'worker threads to spread the worlds over; output and verdict do not depend on it (default 1)',
+      asCount,
+    )
+    .option(
+      '--shard <K/N>',
+      'run only the worlds i with i mod N = K (K from 0, as an Indexed Job completion index)',
+      asShard,
+    )
+    .option('--out <dir>', 'write failing worlds (and the shrunk one) there as scenario files')
+    .option('--no-shrink', 'do not shrink the first failing world')
+    .option('--shrink-budget <n>', 'worlds shrinking may run (default 40)', asCount)
+    .option('--json', 'print the result document (what ksim fuzz merge reads)')
+    .option('--quiet', 'no progress bar on a terminal')
+    .action(
+      async (opts: {
+        runs: number;
+        seed: number;
+        workers?: number;
+        shard?: Shard;
+        out?: string;
+        shrink: boolean;
+        shrinkBudget?: number;
+        json?: boolean;
+        quiet?: boolean;
+      }) => {
+        exitCode = await fuzzClusterCommand(
+          {
+            runs: opts.runs,
+            seed: opts.seed,
+            shrink: opts.shrink,
+            ...(opts.workers === undefined ? {} : { workers: opts.workers }),
+            ...(opts.shard === undefined ? {} : { shard: opts.shard }),
+            ...(opts.out === undefined ? {} : { outDir: opts.out }),
+            ...(opts.shrinkBudget === undefined ? {} : { shrinkBudget: opts.shrinkBudget }),
+            ...(opts.json === true ? { json: true } : {}),
+            ...(opts.quiet || streams.terminal === undefined ? {} : { terminal: streams.terminal }),
+          },
+          out,
+        );
+      },
+    );
+  fuzz
+    .command('merge')
+    .description("combine the --json results of a campaign's shards into one")
+    .argument('<results...>', 'JSON files written by ksim fuzz cluster --shard K/N --json')
+    .option('--json', 'print the merged result document')
+    .action((files: string[], opts: { json?: boolean }) => {
+      exitCode = fuzzMergeCommand(files, opts, out);
+    });
 
   try {
     await program.parseAsync([...argv]);

@@ -352,6 +352,13 @@ export function summary(
       '',
     );
   }
+  const broken = r.invariants.filter((v) => v.violations > 0);
+  const off = r.invariants.filter((v) => !v.enabled).map((v) => v.name);
+  lines.push(
+    `invariants: ${broken.length === 0 ? 'all held' : `${broken.length} broken`}${off.length > 0 ? ` (off: ${off.join(', ')})` : ''}`,
+  );
+  for (const v of broken)
+    lines.push(`  FAIL  ${v.name} (${v.violations} violation(s)): ${v.first ?? ''}`);
   if (r.expectations.length > 0) {
     lines.push('expectations');
     for (const e of r.expectations) lines.push(`  ${verdictLine(e)}`);

@@ -9,7 +9,7 @@ import { ADMIN_IDENTITY, API_SERVER } from '../../core/cluster/identities.ts';
 import { ApiClient, DEFAULT_API_CLIENT } from '../../core/client/api-client.ts';
 import { Informer, type EventHandlers } from '../../core/client/informer.ts';
 import { createObject, performAction, type ActionContext, type Rejection } from './actions.ts';
-import type { ClusterLayout } from '../../core/cluster/assembly.ts';
+import { poolNodeNames, type ClusterLayout } from '../../core/cluster/assembly.ts';
 import { buildCluster, SIM_HOST } from '../cluster.ts';
 import { clusterSpecOf, groupMembers } from './cluster-spec.ts';
 import { assert } from '../../core/util/assert.ts';
@@ -21,6 +21,7 @@ import type { Completed } from '../traffic/outcome.ts';
 import { TrafficRecorder } from '../traffic/recorder.ts';
 import { TrafficWindows } from '../traffic/window.ts';
 import { applyFault, type Fault } from '../faults.ts';
+import { ClusterInvariants, type InvariantResult } from '../invariants/cluster-invariants.ts';
 import { DEFAULT_LINK, type LinkOptions } from '../network.ts';
 import { Simulation } from '../simulation.ts';
 import type { TraceLevel, TraceSink } from '../trace.ts';
@@ -111,6 +112,8 @@ export interface RunReport {
   readonly expectations: readonly ExpectationResult[];
   /** The actions with `when`, in the scenario's order: when each fired, or that it never did. */
   readonly conditionalActions: readonly ConditionalActionReport[];
+  /** Every always-on invariant (sim/invariants): on or off, and how often it was broken. */
+  readonly invariants: readonly InvariantResult[];
   /** Per spec.traffic generator: requests, successes, errors by kind, successes per backend. */
   readonly traffic: readonly TrafficReport[];
   /** The same per Service (generators to one Service added up), sorted by Service. */
@@ -212,9 +215,15 @@ export function startScenario(scenario: Scenario, options: RunOptions): Scenario
       : { checkImmutability: options.checkImmutability }),
   });
   if (options.traceSink !== undefined) sim.trace.addSink(options.traceSink);
-  if (options.traceObserver !== undefined) sim.trace.addObserver(options.traceObserver);
+  if (options.traceObserver !== undefined) sim.trace.observe(options.traceObserver);
+  const clusterSpec = clusterSpecOf(spec.cluster);
+  const invariants = new ClusterInvariants(sim, {
+    enabled: spec.invariants ?? {},
+    nodes: clusterSpec.nodePools.flatMap(poolNodeNames),
+  });
   const layout = buildCluster(sim, {
-    ...clusterSpecOf(spec.cluster),
+    ...clusterSpec,
+    store: { ...clusterSpec.store, probe: invariants.probe },
     ...(options.explain === undefined ? {} : { scheduler: { explain: options.explain } }),
     ...(options.rootCA === undefined ? {} : { controllerManager: { rootCA: options.rootCA } }),
   });
@@ -339,6 +348,7 @@ export function startScenario(scenario: Scenario, options: RunOptions): Scenario
   const finish = (): RunReport => {
     if (generators.length > 0) windows.flush();
     const expectations = watch.results();
+    const verdicts = invariants.finish();
     for (const e of expectations) {
       sim.trace.record(RUNNER, 'runner.verdict', {
         name: e.name,
@@ -370,9 +380,10 @@ export function startScenario(scenario: Scenario, options: RunOptions): Scenario
       rejections: [...rejections],
       expectations,
       conditionalActions,
+      invariants: verdicts,
       traffic: generators.map((g) => g.report()),
       services: recorder.reports(),
-      passed: expectations.every((e) => e.passed),
+      passed: expectations.every((e) => e.passed) && verdicts.every((v) => v.violations === 0),
     };
   };
   return { sim, layout, durationUs, finish };

@@ -3,6 +3,7 @@
  * microseconds) and, through z.toJSONSchema, the JSON Schema editors read (`ksim schema`,
  * scenarios/scenario.schema.json). The descriptions are the help an editor shows.
  */
+import { INVARIANT_DOCS } from '../invariants/names.ts';
 import { z } from 'zod';
 import { isLabelValue, isQualifiedName } from '../../core/api/content-checks.ts';
 import { KNOWN_FEATURE_GATES } from '../../core/api/feature-gates.ts';
@@ -662,6 +663,16 @@ const trafficSpec = obj({
   "Requests from a pod on a node (or the node) to a Service, routed by that node's kube-proxy rules",
 );
 
+/** One switch per always-on invariant (sim/invariants/names.ts), documented with it. */
+const invariantSwitches = obj(
+  Object.fromEntries(
+    Object.entries(INVARIANT_DOCS).map(([name, doc]) => [
+      name,
+      bool.optional().describe(`default true: ${doc}`),
+    ]),
+  ),
+);
+
 export const scenarioSchema = obj({
   apiVersion: z.literal('ksim.io/v1alpha1'),
   kind: z.literal('Scenario'),
@@ -682,6 +693,11 @@ export const scenarioSchema = obj({
         'Expectations: eventually / always / never a predicate, evaluated whenever the objects it reads change',
       ),
     slos: slos.optional(),
+    invariants: invariantSwitches
+      .optional()
+      .describe(
+        'The always-on invariants, checked during the run; a broken one fails it. `name: false` turns one off',
+      ),
     traffic: z.array(trafficSpec).optional(),
     dns: obj({
       propagationDelay: duration

@@ -1,12 +1,19 @@
-/** The body of a fuzz worker thread: one run per message, its report sent back. */
+/** The body of a fuzz worker thread: one run per message (of either fuzz mode), its report sent back. */
 import { parentPort } from 'node:worker_threads';
-import type { RunReply, RunRequest } from './run-pool.ts';
+import { runWorld, worldOf } from '../cluster-fuzz/run-world.ts';
+import type { FuzzModes, RunReply, RunRequest } from './run-pool.ts';
 import { runStoreFuzz } from './run-store-fuzz.ts';
+
+function run(request: RunRequest): Promise<FuzzModes[RunRequest['mode']]['report']> {
+  if (request.mode === 'store') return runStoreFuzz(request.options);
+  const { seed, ...options } = request.options;
+  return runWorld(worldOf(seed, options.bounds), seed, options);
+}
 
 const port = parentPort;
 if (port === null) throw new Error('fuzz-worker-main.ts runs only in a worker thread');
 port.on('message', (request: RunRequest) => {
-  runStoreFuzz(request.options).then(
+  run(request).then(
     (report) => port.postMessage({ kind: 'report', report } satisfies RunReply),
     (e: unknown) =>
       port.postMessage({

@@ -16,9 +16,14 @@ export const PLANTED_BUGS: readonly PlantedBug[] = [
   'compaction-off-by-one',
 ];
 
-type Method = (this: unknown, ...args: never[]) => unknown;
+export type Method = (this: unknown, ...args: never[]) => unknown;
 
-function replace(proto: object, name: string, make: (original: Method) => Method): () => void {
+/** Replaces method `name` of `proto` with `make(original)`; the result puts it back. */
+export function replace(
+  proto: object,
+  name: string,
+  make: (original: Method) => Method,
+): () => void {
   const target = proto as Record<string, Method>;
   const original = target[name];
   if (original === undefined) throw new Error(`no method ${name} to plant a bug in`);

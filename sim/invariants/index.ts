@@ -1,0 +1,3 @@
+export * from './names.ts';
+export * from './committed-objects.ts';
+export * from './cluster-invariants.ts';

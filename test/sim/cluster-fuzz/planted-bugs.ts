@@ -1,0 +1,131 @@
+/**
+ * Known bugs planted into the cluster for one run, to measure how many seeds `ksim fuzz
+ * cluster` takes to catch each (issue 17). Like the store fuzzer's (../store-fuzz/
+ * planted-bugs.ts, whose `replace` they use), each replaces one method on a prototype and
+ * returns the function that puts it back: only tests plant them, nothing in core/ knows of
+ * them, and they never reach a normal run or a worker thread.
+ */
+import type { ReplicaSet } from '../../../core/api/replica-set-types.ts';
+import type { OwnerReference } from '../../../core/api/meta-types.ts';
+import type { ApiClient } from '../../../core/client/api-client.ts';
+import { describeFailure, outcomeUnknown } from '../../../core/controllers/common/api-errors.ts';
+import type { ControllerExpectations } from '../../../core/controllers/common/expectations.ts';
+import { podFromTemplate } from '../../../core/controllers/common/pod-template.ts';
+import {
+  SLOW_START_INITIAL_BATCH_SIZE,
+  slowStartBatch,
+} from '../../../core/controllers/common/slow-start.ts';
+import { ReplicaSetController } from '../../../core/controllers/replicaset/replica-set-controller.ts';
+import type { EndpointInfo } from '../../../core/proxy/endpoints.ts';
+import { KubeProxy } from '../../../core/proxy/kube-proxy.ts';
+import type { ProcessPorts } from '../../../core/ports/process.ts';
+import type { WorldBounds } from '../../../sim/cluster-fuzz/world.ts';
+import { replace, type Method } from '../store-fuzz/planted-bugs.ts';
+
+/** Small worlds, so a test runs a few of them in seconds. */
+export const TEST_BOUNDS: WorldBounds = {
+  maxNodes: 3,
+  maxReplicaSets: 2,
+  maxReplicas: 4,
+  maxFaults: 4,
+  safetyS: 40,
+  livenessS: 80,
+};
+
+export type ClusterBug =
+  | 'rs-expectations-kept-on-failed-create'
+  | 'proxy-keeps-removed-endpoint'
+  | 'state-shared-across-runs';
+
+/** The bugs `ksim fuzz cluster` must find. */
+export const CLUSTER_BUGS: readonly ClusterBug[] = [
+  'state-shared-across-runs',
+  'rs-expectations-kept-on-failed-create',
+  'proxy-keeps-removed-endpoint',
+];
+
+interface ReplicaSetControllerInternals {
+  readonly api: ApiClient;
+  readonly ports: ProcessPorts;
+  readonly expectations: ControllerExpectations;
+  readonly kind: {
+    traceCreatePods(trace: ProcessPorts['trace'], key: string, count: number): void;
+  };
+}
+
+interface KubeProxyInternals {
+  readonly endpointsByService: Map<string, Map<string, EndpointInfo[]>>;
+}
+
+export function plantClusterBug(bug: ClusterBug): () => void {
+  switch (bug) {
+    // Module-level state that outlives a run (a cache keyed by nothing, a counter): every
+    // other createPods waits a second longer, counted across runs, so the same seed runs
+    // differently the second time. Only the run-twice check can see it.
+    case 'state-shared-across-runs': {
+      let calls = 0;
+      return replace(
+        ReplicaSetController.prototype,
+        'createPods',
+        (original) =>
+          async function (this: ReplicaSetControllerInternals, ...args: unknown[]) {
+            if (++calls % 2 === 0) await this.ports.clock.sleep(1_000_000);
+            return original.call(this, ...(args as never[]));
+          } as Method,
+      );
+    }
+    // createPods without lowering the expectations for the creates that failed: the
+    // ReplicaSet waits for pods that will never be observed, and creates nothing more until
+    // its expectations expire (5 minutes).
+    case 'rs-expectations-kept-on-failed-create':
+      return replace(
+        ReplicaSetController.prototype,
+        'createPods',
+        () =>
+          async function (
+            this: ReplicaSetControllerInternals,
+            key: string,
+            rs: ReplicaSet,
+            spec: ReplicaSet['spec'],
+            count: number,
+            controllerRef: OwnerReference,
+          ) {
+            this.expectations.expectCreations(key, count);
+            this.kind.traceCreatePods(this.ports.trace, key, count);
+            let unknown = 0;
+            const result = await slowStartBatch(count, SLOW_START_INITIAL_BATCH_SIZE, async () => {
+              const r = await this.api.create(
+                podFromTemplate(spec.template, rs.metadata, controllerRef),
+              );
+              if (r.ok) return undefined;
+              if (outcomeUnknown(r)) unknown++;
+              return `create pod for ${key}: ${describeFailure(r)}`;
+            });
+            if (unknown > 0) this.expectations.markUncertain(key);
+            return result.error;
+          } as Method,
+      );
+    // A slice change adds endpoints but never removes one: deleted pods stay in the rules.
+    case 'proxy-keeps-removed-endpoint':
+      return replace(
+        KubeProxy.prototype,
+        'sliceChanged',
+        (original) =>
+          function (this: KubeProxyInternals, ...args: unknown[]) {
+            const kept = new Map<string, Map<string, EndpointInfo[]>>();
+            for (const [service, ports] of this.endpointsByService)
+              kept.set(service, new Map(ports));
+            original.call(this, ...(args as never[]));
+            for (const [service, ports] of kept) {
+              const now = this.endpointsByService.get(service) ?? new Map<string, EndpointInfo[]>();
+              for (const [port, old] of ports) {
+                const current = now.get(port) ?? [];
+                const seen = new Set(current.map((e) => e.endpoint));
+                now.set(port, [...current, ...old.filter((e) => !seen.has(e.endpoint))]);
+              }
+              this.endpointsByService.set(service, now);
+            }
+          } as Method,
+      );
+  }
+}
