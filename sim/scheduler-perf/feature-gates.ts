@@ -25,6 +25,11 @@ export const ENGINE_GATES: Readonly<Record<string, EngineGate>> = {
     state: true,
     behaviour: "preemption's victim deletions leave the scheduling cycle (fire and forget)",
   },
+  SchedulerAsyncAPICalls: {
+    state: true,
+    behaviour:
+      "the scheduler's status patches, nominations and victim deletions are applied after its cycle, not inside it",
+  },
   NodeInclusionPolicyInPodTopologySpread: {
     state: true,
     behaviour: 'PodTopologySpread honours nodeAffinityPolicy and nodeTaintsPolicy',
