@@ -17,7 +17,7 @@ import {
   nodeLabelsMatchSpreadConstraints,
   type Constraint,
 } from './common.ts';
-import type { DomainCache } from './domain-cache.ts';
+import { admission, type DomainCache } from './domain-cache.ts';
 
 interface CriticalPath {
   value: string | undefined;
@@ -115,12 +115,8 @@ export function calPreFilterState(
   const matchNum = new Map<string, Map<string, number>>();
   const required = requiredNodeAffinity(pod.pod);
   const keys = constraints.map((c) => countKey(c.selector, pod.namespace));
-  const everyNode =
-    required.selector === undefined &&
-    required.affinity === undefined &&
-    constraints.every((c) => c.nodeTaintsPolicy === 'Ignore');
-  if (cache !== undefined && everyNode && constraints.length > 0) {
-    // Inclusion policies admit every node: the counts are the cached per-domain sums.
+  if (cache !== undefined && constraints.length > 0) {
+    // The counts are the cached per-domain sums over the nodes each constraint admits.
     const requiredKeys = [...new Set(constraints.map((c) => c.topologyKey))].sort();
     const suffix = requiredKeys.join('\0');
     for (let i = 0; i < constraints.length; i++) {
@@ -131,15 +127,13 @@ export function calPreFilterState(
         requiredKeys,
         c.selector,
         pod.namespace,
+        admission(c, pod.pod, required),
         allNodes,
       );
       if (agg.domains.size === 0) continue;
-      let byValue = matchNum.get(c.topologyKey);
-      if (byValue === undefined) {
-        byValue = new Map();
-        matchNum.set(c.topologyKey, byValue);
-      }
-      for (const [v, d] of agg.domains) byValue.set(v, (byValue.get(v) ?? 0) + d.count);
+      const byValue = matchNum.get(c.topologyKey);
+      if (byValue === undefined) matchNum.set(c.topologyKey, new Map(agg.counts));
+      else for (const [v, n] of agg.counts) byValue.set(v, (byValue.get(v) ?? 0) + n);
     }
   } else
     for (const ni of allNodes) {
