@@ -166,6 +166,14 @@ test.prop(
       expect(sorted(cached.matchNum)).toEqual(sorted(plain.matchNum));
       expect([...cached.domainsNum].sort()).toEqual([...plain.domainsNum].sort());
       for (const c of parsed) expect(cached.minMatchNum(c)).toBe(plain.minMatchNum(c));
+      // AddPod on the cycle's state (as with nominated pods) must not reach the cache.
+      const first = nodes[0] as NodeInfo;
+      const added = podInfoOf(
+        pod(`added-${cycle}`, { labels: { app: 'web' }, nodeName: first.name }),
+      );
+      cached.updateWithPod(added, pi, first.node, 1);
+      const again = calPreFilterState(pi, parsed, nodes, cache);
+      expect(sorted(again.matchNum)).toEqual(sorted(plain.matchNum));
     });
   },
 );
