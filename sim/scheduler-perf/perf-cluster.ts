@@ -12,17 +12,23 @@
  *   status.nominatedNodeName);
  * - preemption marks each victim DisruptionTarget and deletes it: at once when it has no grace
  *   period (or is unbound), else after its grace period in virtual time, as a kubelet would
- *   confirm it.
+ *   confirm it; a pod with finalizers keeps its deletionTimestamp and stays, as nothing here
+ *   removes finalizers;
+ * - a pod created with scheduling gates gets PodScheduled=False/SchedulingGated, as the API
+ *   server's pod strategy sets it (so a barrier on attempted pods counts it);
+ * - Services are held for PodTopologySpread's default constraints (helper.DefaultSelector).
  *
  * Effects the engine requests while inside scheduleOne are queued and applied after it returns,
  * so engine calls never nest.
  */
 import type { Namespace } from '../../core/api/cluster-types.ts';
 import { setCondition } from '../../core/api/conditions.ts';
+import { defaultService, type Service } from '../../core/api/kinds/service.ts';
 import { defaultNamespace, defaultNode, defaultPod } from '../../core/api/defaults.ts';
+import type { LabelSelector } from '../../core/api/meta-types.ts';
 import type { Node } from '../../core/api/node-types.ts';
 import type { Pod, PodCondition } from '../../core/api/pod-types.ts';
-import type { Labels } from '../../core/api/selectors.ts';
+import { selectorFromSet, type Labels } from '../../core/api/selectors.ts';
 import { formatTime } from '../../core/api/time.ts';
 import { nameSuffix, uid, type Random } from '../../core/ports/random.ts';
 import type { SchedulerConfiguration } from '../../core/scheduler/config/load.ts';
@@ -31,6 +37,7 @@ import {
   queueOptionsFrom,
   UNSCHEDULABLE_FLUSH_US,
 } from '../../core/scheduler/config/engine-options.ts';
+import { ActionType } from '../../core/scheduler/framework/cluster-event.ts';
 import type { SchedulerActions } from '../../core/scheduler/framework/interface.ts';
 import {
   EMPTY_CLUSTER_LISTERS,
@@ -77,6 +84,8 @@ export class PerfCluster {
   /** namespace -> name -> pod. */
   private readonly pods = new Map<string, Map<string, Pod>>();
   private readonly namespaces = new Map<string, Namespace>();
+  /** namespace -> name -> service. */
+  private readonly services = new Map<string, Map<string, Service>>();
   private readonly counts = new Map<string, NamespaceCounts>();
   /** Pod UIDs that have had at least one attempt end (bound or PodScheduled=False). */
   private readonly attemptedUids = new Set<string>();
@@ -173,6 +182,84 @@ export class PerfCluster {
     this.engine.onNodeDelete(node);
   }
 
+  /** PUT of a node, then of its status (updateAny): the template replaces both. */
+  updateNode(update: Node): void {
+    const name = update.metadata.name ?? '';
+    const cur = this.nodes.get(name);
+    if (cur === undefined) throw new Error(`update: 404 NotFound nodes "${name}" not found`);
+    const base = defaultNode(update);
+    const next: Node = {
+      ...base,
+      metadata: {
+        ...base.metadata,
+        uid: cur.metadata.uid,
+        creationTimestamp: cur.metadata.creationTimestamp,
+        resourceVersion: this.nextResourceVersion(),
+      },
+    };
+    this.nodes.set(name, next);
+    this.engine.onNodeUpdate(cur, next);
+  }
+
+  updateNamespace(update: Namespace): void {
+    const name = update.metadata.name ?? '';
+    const cur = this.namespaces.get(name);
+    if (cur === undefined) throw new Error(`update: 404 NotFound namespaces "${name}" not found`);
+    const next = defaultNamespace({
+      ...update,
+      metadata: {
+        ...update.metadata,
+        uid: cur.metadata.uid,
+        resourceVersion: this.nextResourceVersion(),
+      },
+    } as Namespace);
+    this.namespaces.set(name, next);
+    this.engine.onOtherEvent('Namespace', ActionType.UpdateOther, cur, next);
+  }
+
+  createService(template: Service, namespace: string): Service {
+    this.createNamespace(undefined, namespace);
+    let byName = this.services.get(namespace);
+    if (byName === undefined) {
+      byName = new Map();
+      this.services.set(namespace, byName);
+    }
+    const names = byName;
+    const name = this.pickName(template.metadata, (n) => names.has(n));
+    const svc = defaultService({
+      ...template,
+      metadata: { ...template.metadata, name, namespace, ...this.newMeta() },
+    } as Service);
+    delete (svc.metadata as { generateName?: string }).generateName;
+    names.set(name, svc);
+    return svc;
+  }
+
+  updateService(update: Service, namespace: string): void {
+    const name = update.metadata.name ?? '';
+    const cur = this.services.get(namespace)?.get(name);
+    if (cur === undefined)
+      throw new Error(
+        `update: 404 NotFound services "${name}" not found in namespace ${namespace}`,
+      );
+    this.services.get(namespace)?.set(
+      name,
+      defaultService({
+        ...update,
+        metadata: {
+          ...update.metadata,
+          namespace,
+          uid: cur.metadata.uid,
+          resourceVersion: this.nextResourceVersion(),
+        },
+      } as Service),
+    );
+  }
+
+  deleteService(namespace: string, name: string): void {
+    this.services.get(namespace)?.delete(name);
+  }
+
   createPod(template: Pod, namespace: string): Pod {
     let byName = this.pods.get(namespace);
     if (byName === undefined) {
@@ -182,15 +269,48 @@ export class PerfCluster {
     }
     const names = byName;
     const name = this.pickName(template.metadata, (n) => names.has(n));
-    const pod = defaultPod({
-      ...template,
-      metadata: { ...template.metadata, name, namespace, ...this.newMeta() },
-    });
+    const pod = withSchedulingGatedCondition(
+      defaultPod({
+        ...template,
+        metadata: { ...template.metadata, name, namespace, ...this.newMeta() },
+      }),
+      formatTime(this.clock.now()),
+    );
     delete (pod.metadata as { generateName?: string }).generateName;
     names.set(name, pod);
     if (pod.spec.nodeName) this.countBinding(pod);
+    else if (pod.spec.schedulingGates?.length) this.markAttempted(pod);
     this.engine.onPodAdd(pod);
     return pod;
+  }
+
+  /**
+   * PUT of a pod, then of its status (updateAny). Of the spec, what a pod update may change is
+   * taken from the template (scheduling gates, tolerations, and labels / annotations of the
+   * metadata); the status is the template's, as UpdateStatus with the template's object sets it.
+   */
+  updatePod(update: Pod, namespace: string): void {
+    const name = update.metadata.name ?? '';
+    const cur = this.getPod(namespace, name);
+    if (cur === undefined)
+      throw new Error(`update: 404 NotFound pods "${name}" not found in namespace ${namespace}`);
+    const spec = { ...cur.spec };
+    const mutable = spec as { schedulingGates?: unknown; tolerations?: unknown };
+    mutable.schedulingGates = update.spec?.schedulingGates;
+    mutable.tolerations = update.spec?.tolerations ?? cur.spec.tolerations;
+    if (mutable.schedulingGates === undefined) delete mutable.schedulingGates;
+    const next: Pod = {
+      ...cur,
+      metadata: {
+        ...cur.metadata,
+        labels: update.metadata.labels,
+        annotations: update.metadata.annotations,
+        resourceVersion: this.nextResourceVersion(),
+      },
+      spec,
+      status: update.status ?? {},
+    };
+    this.replacePod(cur, next);
   }
 
   /** Pods of a namespace in creation order, optionally filtered by labels. */
@@ -234,7 +354,8 @@ export class PerfCluster {
       return;
     if (cur.metadata.deletionTimestamp !== undefined) return;
     const grace = cur.spec.terminationGracePeriodSeconds ?? 30;
-    if (!cur.spec.nodeName || grace === 0) {
+    const finalizers = (cur.metadata.finalizers?.length ?? 0) > 0;
+    if ((!cur.spec.nodeName || grace === 0) && !finalizers) {
       this.removePod(cur);
       return;
     }
@@ -248,6 +369,8 @@ export class PerfCluster {
       },
     };
     this.replacePod(cur, marked);
+    // The object goes once the kubelet confirms the deletion and no finalizer is left.
+    if (finalizers) return;
     this.clock.setTimer(grace * SECOND_US, () => {
       const now = this.getPod(namespace, name);
       if (now !== undefined && now.metadata.uid === cur.metadata.uid) this.removePod(now);
@@ -496,8 +619,47 @@ export class PerfCluster {
       ...EMPTY_CLUSTER_LISTERS,
       namespaceLabels: (ns) =>
         this.namespaces.get(ns)?.metadata.labels ?? EMPTY_CLUSTER_LISTERS.namespaceLabels(ns),
+      defaultSelectors: (pod) => this.serviceSelectors(pod),
     };
   }
+
+  /** GetPodServices: selectors of the pod's namespace's Services that select it. */
+  private serviceSelectors(pod: Pod): LabelSelector[] {
+    const out: LabelSelector[] = [];
+    for (const svc of this.services.get(pod.metadata.namespace ?? '')?.values() ?? []) {
+      const selector = svc.spec?.selector;
+      // A Service without a selector selects nothing, not everything.
+      if (selector === undefined || selector === null) continue;
+      if (selectorFromSet(selector).matches(pod.metadata.labels))
+        out.push({ matchLabels: selector });
+    }
+    return out;
+  }
+}
+
+/**
+ * The pod strategy's PrepareForCreate (pkg/registry/core/pod/strategy.go
+ * applySchedulingGatedCondition): a pod created with scheduling gates starts with
+ * PodScheduled=False, reason SchedulingGated.
+ */
+function withSchedulingGatedCondition(pod: Pod, now: string): Pod {
+  if (!pod.spec.schedulingGates?.length || pod.spec.nodeName) return pod;
+  return {
+    ...pod,
+    status: {
+      ...pod.status,
+      conditions: setCondition<PodCondition>(
+        pod.status?.conditions,
+        {
+          type: 'PodScheduled',
+          status: 'False',
+          reason: 'SchedulingGated',
+          message: 'Scheduling is blocked due to non-empty scheduling gates',
+        },
+        now,
+      ),
+    },
+  };
 }
 
 function matchesSet(labels: Labels | undefined, want: Readonly<Record<string, string>>): boolean {

@@ -27,15 +27,19 @@ import {
   durationOf,
   matchesLabelFilter,
   paramErrors,
+  resolveTemplateParams,
   WorkloadFileError,
   type BarrierOp,
   type ChurnOp,
+  type CreateAnyOp,
   type CreateNodesOp,
   type CreatePodsOp,
   type DeletePodsOp,
+  type KindObject,
   type Op,
   type ParamValue,
   type TestCase,
+  type UpdateAnyOp,
   type Workload,
   type WorkloadFile,
 } from './workload-file.ts';
@@ -115,6 +119,27 @@ export interface WorkloadResult {
   readonly state?: { readonly nodes: readonly Node[]; readonly pods: readonly Pod[] };
 }
 
+/** A selected workload ksim did not run, and why (printed by the CLI). */
+export interface SkippedWorkload {
+  readonly name: string;
+  readonly labels: readonly string[];
+  readonly threshold: number;
+  readonly reason: string;
+}
+
+/** A workload that started and failed (a wait timed out, a template did not render...). */
+export interface FailedWorkload {
+  readonly name: string;
+  readonly labels: readonly string[];
+  readonly threshold: number;
+  readonly error: string;
+}
+
+export type WorkloadOutcome =
+  | ({ readonly outcome: 'ran' } & WorkloadResult)
+  | ({ readonly outcome: 'skipped' } & SkippedWorkload)
+  | ({ readonly outcome: 'failed' } & FailedWorkload);
+
 const DEFAULT_ATTEMPT_COST_US = 1_000;
 const DEFAULT_WAIT_TIMEOUT_US = 10 * 60 * 1_000_000;
 
@@ -133,16 +158,48 @@ export function selectWorkloads(
   return out;
 }
 
+/**
+ * Runs the selected workloads in file order. A workload ksim cannot run (its test case uses a
+ * step ksim does not model, or its feature gates ask for behaviour ksim does not have) is
+ * skipped with the reason; one that fails while running is reported with its error and the
+ * others still run. Only a bad parameter override (a usage error) throws.
+ */
 export async function runWorkloadFile(
   file: WorkloadFile,
   opts: RunOptions,
-): Promise<WorkloadResult[]> {
-  const results: WorkloadResult[] = [];
+): Promise<WorkloadOutcome[]> {
+  const out: WorkloadOutcome[] = [];
   for (const { testCase, workload } of selectWorkloads(file, opts)) {
-    opts.onWorkloadStart?.(`${testCase.name}/${workload.name}`);
-    results.push(await runWorkload(testCase, workload, opts));
+    const name = `${testCase.name}/${workload.name}`;
+    const about = { name, labels: workload.labels, threshold: workload.threshold };
+    const reason = skipReason(testCase, workload);
+    if (reason !== undefined) {
+      out.push({ outcome: 'skipped', ...about, reason });
+      continue;
+    }
+    opts.onWorkloadStart?.(name);
+    try {
+      out.push({ outcome: 'ran', ...(await runWorkload(testCase, workload, opts)) });
+    } catch (e) {
+      if (e instanceof WorkloadFileError) throw e;
+      out.push({ outcome: 'failed', ...about, error: (e as Error).message });
+    }
   }
-  return results;
+  return out;
+}
+
+/** Why ksim does not run this workload: its test case's unsupported steps, then its gates. */
+export function skipReason(tc: TestCase, w: Workload): string | undefined {
+  if (tc.unsupported.length > 0) return tc.unsupported.join('; ');
+  return w.unsupported;
+}
+
+/** The workloads that ran (tests and callers that expect every selected workload to run). */
+export function ranOnly(outcomes: readonly WorkloadOutcome[]): WorkloadResult[] {
+  return outcomes.flatMap((o) => {
+    if (o.outcome === 'ran') return [o];
+    throw new Error(`${o.name} did not run: ${o.outcome === 'skipped' ? o.reason : o.error}`);
+  });
 }
 
 export async function runWorkload(
@@ -256,7 +313,7 @@ class Executor {
         const n = countOf(op.count, this.w.params);
         for (let i = 0; i < n; i++) {
           const name = `${op.prefix}-${i}`;
-          this.cluster.createNamespace(op.namespaceTemplate?.object, name);
+          this.cluster.createNamespace(op.namespaceTemplate?.render({ Index: i, Count: n }), name);
           if (!this.expected.has(name)) this.expected.set(name, 0);
         }
         return;
@@ -287,12 +344,86 @@ class Executor {
       case 'stopCollectingMetrics':
         this.stopCollecting();
         return;
+      case 'createAny':
+        return this.createAny(op);
+      case 'updateAny':
+        return this.updateAny(op);
+    }
+  }
+
+  /** createAny: `count` objects, each rendered with its Index; namespaced kinds need a namespace. */
+  private createAny(op: CreateAnyOp): void {
+    const n = countOf(op.count, this.w.params);
+    const tp = resolveTemplateParams(op.templateParams, this.w.params);
+    for (let i = 0; i < n; i++) {
+      const obj = op.template.render({ Index: i, Count: n, ...tp });
+      checkScope(obj, op.namespace, op.template.path);
+      this.createObject(obj, op.namespace ?? '');
+    }
+    this.cluster.drainEffects();
+  }
+
+  private createObject(obj: KindObject, namespace: string): string {
+    switch (obj.kind) {
+      case 'Node':
+        return this.cluster.createNode(obj).metadata.name ?? '';
+      case 'Namespace': {
+        const name = obj.metadata.name;
+        if (!name) throw this.fail(`createAny: namespace template needs metadata.name`);
+        if (!this.expected.has(name)) this.expected.set(name, 0);
+        return this.cluster.createNamespace(obj, name).metadata.name ?? '';
+      }
+      case 'Pod':
+        return this.cluster.createPod(obj, namespace).metadata.name ?? '';
+      case 'Service':
+        return this.cluster.createService(obj, namespace).metadata.name ?? '';
+    }
+  }
+
+  /** updateAny: `count` updates, all at once or `updatePerSecond`; the op waits for them all. */
+  private async updateAny(op: UpdateAnyOp): Promise<void> {
+    const n = countOf(op.count, this.w.params);
+    let next = 0;
+    const updateOne = (): void => {
+      const obj = op.template.render({ Index: next, Count: n });
+      next++;
+      checkScope(obj, op.namespace, op.template.path);
+      this.updateObject(obj, op.namespace ?? '');
+    };
+    if (op.updatePerSecond === 0) {
+      while (next < n) updateOne();
+      this.cluster.drainEffects();
+      return;
+    }
+    const stop = this.cluster.every(Math.max(1, Math.round(1e6 / op.updatePerSecond)), () => {
+      if (next < n) updateOne();
+      if (next >= n) stop();
+    });
+    this.stops.push(stop);
+    await this.driveUntil(
+      () => next >= n,
+      () => `${n - next} of ${n} updates from ${op.template.path}`,
+    );
+  }
+
+  private updateObject(obj: KindObject, namespace: string): void {
+    switch (obj.kind) {
+      case 'Node':
+        return this.cluster.updateNode(obj);
+      case 'Namespace':
+        return this.cluster.updateNamespace(obj);
+      case 'Pod':
+        return this.cluster.updatePod(obj, namespace);
+      case 'Service':
+        return this.cluster.updateService(obj, namespace);
     }
   }
 
   private createNodes(op: CreateNodesOp): void {
     const n = countOf(op.count, this.w.params);
     const label = op.labelNodePrepareStrategy;
+    const tp = resolveTemplateParams(op.templateParams, this.w.params);
+    const fixed = op.nodeTemplate.dynamic ? undefined : op.nodeTemplate.render({});
     for (let i = 0; i < n; i++) {
       const labels: Record<string, string> = {};
       // LabelNodePrepareStrategy assigns its values round-robin, starting over per op.
@@ -300,7 +431,8 @@ class Executor {
         labels[label.labelKey] = label.labelValues[i % label.labelValues.length] ?? '';
       if (op.uniqueNodeLabelStrategy !== undefined)
         labels[op.uniqueNodeLabelStrategy.labelKey] = `node-${this.nextNodeIndex + i}`;
-      this.cluster.createNode(op.nodeTemplate.object, labels, op.nodeAllocatable);
+      const template = fixed ?? op.nodeTemplate.render({ Index: i, Count: n, ...tp });
+      this.cluster.createNode(template, labels, op.nodeAllocatable);
     }
     this.nextNodeIndex += n;
   }
@@ -308,14 +440,20 @@ class Executor {
   private async createPods(op: CreatePodsOp, namespace: string): Promise<void> {
     if (!this.expected.has(namespace)) this.expected.set(namespace, 0);
     this.cluster.createNamespace(undefined, namespace);
-    const n = countOf(op.count, this.w.params);
+    const n =
+      countOf(op.count, this.w.params) *
+      (op.countMultiplier === undefined ? 1 : countOf(op.countMultiplier, this.w.params));
+    const tp = resolveTemplateParams(op.templateParams, this.w.params);
+    // A template without actions is the same object for every pod: render it once.
+    const fixed = op.podTemplate.dynamic ? undefined : op.podTemplate.render({});
     if (op.collectMetrics) {
       if (this.collector !== undefined) throw this.fail('metrics collection is overlapping');
       this.startCollecting('', [namespace], undefined);
     }
     const group: WaitGroup = { remaining: 0 };
     for (let i = 0; i < n; i++) {
-      const pod = this.cluster.createPod(op.podTemplate.object, namespace);
+      const template = fixed ?? op.podTemplate.render({ Index: i, Count: n, ...tp });
+      const pod = this.cluster.createPod(template, namespace);
       if (op.skipWaitToCompletion || pod.spec.nodeName) continue;
       group.remaining++;
       this.waiting.set(pod.metadata.uid ?? '', group);
@@ -372,17 +510,18 @@ class Executor {
     let round = 0;
     const stop = this.cluster.every(op.intervalUs, () => {
       op.templates.forEach((t, i) => {
-        const obj = t.object;
+        const obj = t.render({ Index: round, Count: op.number });
         if (op.mode === 'create') {
-          this.createChurnObject(obj, namespace);
+          this.createObject(obj, namespace);
           return;
         }
         const ring = slots[i] as (string | undefined)[];
         const slot = round % op.number;
         const name = ring[slot];
-        if (name === undefined) ring[slot] = this.createChurnObject(obj, namespace);
+        if (name === undefined) ring[slot] = this.createObject(obj, namespace);
         else {
           if (obj.kind === 'Node') this.cluster.deleteNode(name);
+          else if (obj.kind === 'Service') this.cluster.deleteService(namespace, name);
           else this.cluster.deletePod(namespace, name);
           ring[slot] = undefined;
         }
@@ -391,12 +530,6 @@ class Executor {
       if (op.mode === 'create' && op.number > 0 && round >= op.number) stop();
     });
     this.stops.push(stop);
-  }
-
-  private createChurnObject(obj: Node | Pod, namespace: string): string {
-    const created =
-      obj.kind === 'Node' ? this.cluster.createNode(obj) : this.cluster.createPod(obj, namespace);
-    return created.metadata.name ?? '';
   }
 
   private async barrier(op: BarrierOp): Promise<void> {
@@ -519,6 +652,17 @@ class Executor {
   private fail(message: string): Error {
     return new Error(`${this.tc.name}/${this.w.name}: ${message}`);
   }
+}
+
+/** createAny/updateAny's scope check (create.go): a namespace for namespaced kinds only. */
+function checkScope(obj: KindObject, namespace: string | undefined, path: string): void {
+  const namespaced = obj.kind === 'Pod' || obj.kind === 'Service';
+  if (namespaced && !namespace)
+    throw new Error(`namespace not set for ${path}, but /v1, Kind=${obj.kind} has scope namespace`);
+  if (!namespaced && namespace)
+    throw new Error(
+      `namespace ${JSON.stringify(namespace)} set for ${path}, but /v1, Kind=${obj.kind} has scope root`,
+    );
 }
 
 function matches(pod: Pod, selector: Readonly<Record<string, string>> | undefined): boolean {

@@ -1,29 +1,64 @@
 /**
  * scheduler_perf's configuration format (kubernetes/kubernetes test/integration/scheduler_perf:
- * scheduler_perf.go testCase/Workload/params, operations.go ops): a YAML list of test cases,
- * each a `workloadTemplate` of ops with `$param` references and a list of `workloads` that
- * give the params, labels, feature gates and a CI `threshold` in pods/s. Template paths are
- * relative to the configuration file, as upstream's `../templates/...`.
+ * scheduler_perf.go testCase/Workload/params, operations.go, create.go and update.go ops): a YAML
+ * list of test cases, each a `workloadTemplate` of ops with `$param` references and a list of
+ * `workloads` that give the params, labels, feature gates and a CI `threshold` in pods/s.
+ * Template paths are relative to the configuration file, as upstream's `../templates/...`;
+ * templates are Go text/template files rendered with {Index, Count, ...templateParams}.
  *
  * Parsing is strict like upstream's (DisallowUnknownFields, unknown opcodes, unused params), and
  * every error names the file, the test case and the path of the offending field. Templates are
- * read and checked here, so a missing file fails before anything runs.
+ * read and checked here, so a missing file fails before anything runs. What upstream supports
+ * but ksim does not model (DRA and PodGroup ops, steady-state pod creation, objects of other
+ * kinds, Go template constructs outside ksim's subset) does not fail the file: the test case is
+ * kept with `unsupported` reasons naming the step, and the runner skips it with that reason.
  */
 import { parse as parseYaml } from 'yaml';
 import type { Namespace } from '../../core/api/cluster-types.ts';
+import type { Service } from '../../core/api/kinds/service.ts';
 import type { Node } from '../../core/api/node-types.ts';
 import type { Pod } from '../../core/api/pod-types.ts';
 import { parseDuration } from '../scenario/schema.ts';
+import { gateSkipReason } from './feature-gates.ts';
+import { decodeLikeGo } from './go-decode.ts';
+import { GoTemplateError, hasTemplateActions, parseGoTemplate } from './go-template.ts';
 
 /** A count or duration given literally or as `$param`. */
 export type ParamRef = { readonly param: string };
 export type Countable = number | ParamRef;
 
+/** The kinds ksim's harness holds (the API objects the scheduler reads). */
+export type TemplateKind = 'Pod' | 'Node' | 'Namespace' | 'Service';
+export type KindObject = Pod | Node | Namespace | Service;
+type ObjectOf<K extends TemplateKind> = Extract<KindObject, { kind: K }>;
+
+/** What a template is executed with: upstream's {Index, Count} plus the op's templateParams. */
+export type TemplateEnv = Readonly<Record<string, unknown>>;
+
 export interface Template<T> {
   /** As written in the configuration file. */
   readonly path: string;
-  readonly object: T;
+  /** True when the file has Go template actions, so each object is rendered on its own. */
+  readonly dynamic: boolean;
+  /** The object for one environment; TemplateRenderError when the rendered text is wrong. */
+  render(env: TemplateEnv): T;
 }
+
+/** A template that failed when executed for one object (its static form was checked). */
+export class TemplateRenderError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'TemplateRenderError';
+  }
+}
+
+/** A `$param` in templateParams, resolved to the workload's value when the op runs. */
+export class TemplateParamRef {
+  constructor(readonly param: string) {}
+}
+
+/** An op's `templateParams`: literals, or `$param` references resolved per workload. */
+export type TemplateParams = Readonly<Record<string, unknown>>;
 
 export interface LabelNodePrepareStrategy {
   readonly labelKey: string;
@@ -37,6 +72,7 @@ export interface CreateNodesOp {
   readonly labelNodePrepareStrategy: LabelNodePrepareStrategy | undefined;
   readonly uniqueNodeLabelStrategy: { readonly labelKey: string } | undefined;
   readonly nodeAllocatable: Readonly<Record<string, string>> | undefined;
+  readonly templateParams: TemplateParams;
 }
 
 export interface CreateNamespacesOp {
@@ -49,11 +85,14 @@ export interface CreateNamespacesOp {
 export interface CreatePodsOp {
   readonly opcode: 'createPods';
   readonly count: Countable;
+  /** countMultiplierParam: the count is multiplied by this param. */
+  readonly countMultiplier: ParamRef | undefined;
   readonly podTemplate: Template<Pod>;
   readonly collectMetrics: boolean;
   readonly skipWaitToCompletion: boolean;
   /** Defaults to `namespace-<op index>`. */
   readonly namespace: string | undefined;
+  readonly templateParams: TemplateParams;
 }
 
 export interface CreatePodSetsOp {
@@ -79,7 +118,7 @@ export interface ChurnOp {
   readonly number: number;
   readonly intervalUs: number;
   readonly namespace: string | undefined;
-  readonly templates: readonly Template<Node | Pod>[];
+  readonly templates: readonly Template<Node | Pod | Service>[];
 }
 
 export interface BarrierOp {
@@ -105,6 +144,26 @@ export interface StopCollectingMetricsOp {
   readonly opcode: 'stopCollectingMetrics';
 }
 
+/** create.go createAny: `count` objects from a template, in `namespace` when namespaced. */
+export interface CreateAnyOp {
+  readonly opcode: 'createAny';
+  readonly namespace: string | undefined;
+  readonly template: Template<KindObject>;
+  /** Defaults to 1. */
+  readonly count: Countable;
+  readonly templateParams: TemplateParams;
+}
+
+/** update.go updateAny: `count` updates (Update, then UpdateStatus) from a template. */
+export interface UpdateAnyOp {
+  readonly opcode: 'updateAny';
+  readonly namespace: string | undefined;
+  readonly template: Template<KindObject>;
+  readonly count: Countable;
+  /** 0 updates all at once. */
+  readonly updatePerSecond: number;
+}
+
 export type Op =
   | CreateNodesOp
   | CreateNamespacesOp
@@ -115,7 +174,9 @@ export type Op =
   | BarrierOp
   | SleepOp
   | StartCollectingMetricsOp
-  | StopCollectingMetricsOp;
+  | StopCollectingMetricsOp
+  | CreateAnyOp
+  | UpdateAnyOp;
 
 export type ParamValue = number | string | boolean;
 
@@ -126,8 +187,10 @@ export interface Workload {
   readonly params: Readonly<Record<string, ParamValue>>;
   /** Upstream's CI floor in pods/s; 0 = none. */
   readonly threshold: number;
-  /** The test case's gates overridden by the workload's. Recorded; ksim has one behaviour. */
+  /** The test case's gates overridden by the workload's. */
   readonly featureGates: Readonly<Record<string, boolean>>;
+  /** Why ksim cannot run this workload (its feature gates, its threshold metric), if so. */
+  readonly unsupported: string | undefined;
 }
 
 export interface TestCase {
@@ -137,6 +200,11 @@ export interface TestCase {
   readonly workloads: readonly Workload[];
   /** A KubeSchedulerConfiguration object (`schedulerConfigPath`), not yet validated. */
   readonly schedulerConfig: unknown;
+  /**
+   * Steps ksim does not model, each naming where it is and why; non-empty means the test case
+   * is skipped (its ops are then only partly parsed).
+   */
+  readonly unsupported: readonly string[];
 }
 
 export interface WorkloadFile {
@@ -169,19 +237,34 @@ const OPCODES = [
   'sleep',
   'startCollectingMetrics',
   'stopCollectingMetrics',
+  'createAny',
+  'updateAny',
 ] as const;
 
-/** Upstream opcodes ksim's harness does not model (DRA, arbitrary objects). */
+/** Upstream opcodes ksim's harness does not model: a test case using one is skipped. */
 const UNSUPPORTED_OPCODES: Readonly<Record<string, string>> = {
-  createAny: 'arbitrary objects are not modelled; only nodes, namespaces and pods',
-  updateAny: 'arbitrary objects are not modelled; only nodes, namespaces and pods',
   createResourceClaims: 'ksim models no dynamic resource allocation',
   createResourceDriver: 'ksim models no dynamic resource allocation',
   allocResourceClaims: 'ksim models no dynamic resource allocation',
-  createPodGroups: 'ksim models no pod groups',
-  startCollectingProfile: 'profile with node --cpu-prof instead',
-  stopCollectingProfile: 'profile with node --cpu-prof instead',
+  createPodGroups: 'ksim models no PodGroups (gang scheduling)',
+  startCollectingProfile: 'ksim takes no pprof profiles (run under node --cpu-prof instead)',
+  stopCollectingProfile: 'ksim takes no pprof profiles (run under node --cpu-prof instead)',
 };
+
+/** Upstream op fields ksim does not implement: a test case setting one is skipped. */
+const UNSUPPORTED_FIELDS: Readonly<Record<string, Readonly<Record<string, string>>>> = {
+  createPods: {
+    steadyState: 'steady-state pod creation is not implemented',
+    steadyStateParam: 'steady-state pod creation is not implemented',
+    duration: 'steady-state pod creation is not implemented',
+    durationParam: 'steady-state pod creation is not implemented',
+    persistentVolumeTemplatePath: 'the harness creates no PersistentVolumes',
+    persistentVolumeClaimTemplatePath: 'the harness creates no PersistentVolumeClaims',
+  },
+  updateAny: { subresources: 'updates of named subresources are not implemented' },
+};
+
+const HELD_KINDS: readonly TemplateKind[] = ['Pod', 'Node', 'Namespace', 'Service'];
 
 /** Upstream's built-in pod when a test case names no template (test/utils MakePodSpec). */
 const DEFAULT_POD: Pod = {
@@ -223,13 +306,27 @@ const typeName = (v: unknown): string =>
 const isObject = (v: unknown): v is Json =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 
-/** Collects errors with a location prefix; one instance per file. */
+/**
+ * Collects errors with a location prefix; one instance per file. `unsupported` records a step
+ * ksim does not model against the test case being parsed, which is then skipped, not failed.
+ */
 class Reporter {
   readonly errors: string[] = [];
+  private skips: string[] = [];
   constructor(private readonly file: string) {}
 
   error(where: string, message: string): void {
     this.errors.push(`${this.file}: ${where}: ${message}`);
+  }
+
+  unsupported(where: string, reason: string): void {
+    this.skips.push(`${where}: ${reason}`);
+  }
+
+  /** Starts a test case; returns the list its unsupported steps go to. */
+  beginTestCase(): string[] {
+    this.skips = [];
+    return this.skips;
   }
 }
 
@@ -240,10 +337,14 @@ class Fields {
     private readonly where: string,
     private readonly r: Reporter,
     allowed: readonly string[],
+    upstreamOnly: Readonly<Record<string, string>> = {},
   ) {
-    for (const k of Object.keys(obj))
-      if (!allowed.includes(k))
-        r.error(`${where}.${k}`, `unknown field (allowed: ${allowed.join(', ')})`);
+    for (const k of Object.keys(obj)) {
+      if (allowed.includes(k)) continue;
+      const why = upstreamOnly[k];
+      if (why !== undefined) r.unsupported(`${where}.${k}`, why);
+      else r.error(`${where}.${k}`, `unknown field (allowed: ${allowed.join(', ')})`);
+    }
   }
 
   at(key: string): string {
@@ -306,6 +407,18 @@ class Fields {
     return undefined;
   }
 
+  /** `templateParams`: each value literal, or a `$param` string resolved per workload. */
+  templateParams(key: string): TemplateParams {
+    const raw = this.object(key) ?? {};
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(raw))
+      out[k] =
+        typeof v === 'string' && v.startsWith('$') && v.length > 1
+          ? new TemplateParamRef(v.slice(1))
+          : v;
+    return out;
+  }
+
   /** `count` / `countParam` (upstream's isValidCount): a literal or a `$param` reference. */
   countable(countKey: string, paramKey: string, fallback?: number): Countable {
     const ref = this.str(paramKey);
@@ -363,66 +476,179 @@ export function parseWorkloadFile(text: string, opts: ParseOptions): WorkloadFil
   return { path: opts.file, testCases };
 }
 
+/** How a template is checked: the kinds it may hold and what to do with others. */
+interface LoadOptions {
+  /** Namespace templates may leave the name out: createNamespaces names them. */
+  readonly nameless?: boolean;
+  /** createAny/updateAny: another kind makes the test case unsupported, not invalid. */
+  readonly otherKindsUnsupported?: boolean;
+}
+
+/** A checked template object, or the reason it is wrong. */
+type Checked =
+  { readonly ok: true; readonly object: KindObject } | { readonly ok: false; readonly why: string };
+
 class TemplateLoader {
-  private readonly cache = new Map<string, unknown>();
+  private readonly texts = new Map<string, string | undefined>();
 
   constructor(
     private readonly source: TemplateSource,
     private readonly r: Reporter,
   ) {}
 
-  /** A YAML file next to the configuration, parsed once per resolved path. */
-  yaml(path: string, where: string, what: string): unknown {
+  /** A file next to the configuration, read once per resolved path. */
+  private text(path: string, where: string, what: string): string | undefined {
     const resolved = this.source.resolve(path);
-    const cached = this.cache.get(resolved);
-    if (cached !== undefined) return cached;
-    const text = this.source.read(resolved);
-    if (text === undefined) {
+    if (!this.texts.has(resolved)) this.texts.set(resolved, this.source.read(resolved));
+    const text = this.texts.get(resolved);
+    if (text === undefined)
       this.r.error(where, `${what} ${path} not found (looked for ${resolved})`);
-      return undefined;
-    }
-    if (text.includes('{{')) {
-      this.r.error(
-        where,
-        `${what} ${path} uses Go text/template actions ({{ ... }}), which ksim does not expand`,
-      );
-      return undefined;
-    }
+    return text;
+  }
+
+  /** A YAML file (the scheduler configuration). */
+  yaml(path: string, where: string, what: string): unknown {
+    const text = this.text(path, where, what);
+    if (text === undefined) return undefined;
     try {
-      const obj: unknown = parseYaml(text);
-      this.cache.set(resolved, obj);
-      return obj;
+      return parseYaml(text);
     } catch (e) {
       this.r.error(where, `${what} ${path} is not valid YAML: ${(e as Error).message}`);
       return undefined;
     }
   }
 
-  load<K extends 'Pod' | 'Node' | 'Namespace'>(
+  load<K extends TemplateKind>(
     path: string,
     where: string,
     kinds: readonly K[],
-  ): Template<Extract<Node | Pod | Namespace, { kind: K }>> | undefined {
-    const obj = this.yaml(path, where, 'template');
-    if (obj === undefined) return undefined;
-    if (!isObject(obj) || !isObject(obj.metadata)) {
-      this.r.error(where, `template ${path} is not a Kubernetes object with metadata`);
-      return undefined;
-    }
-    if (!(kinds as readonly unknown[]).includes(obj.kind)) {
-      this.r.error(
-        where,
-        `template ${path} has kind ${JSON.stringify(obj.kind)}, expected ${kinds.join(' or ')}`,
-      );
-      return undefined;
-    }
-    const meta = obj.metadata;
-    if (typeof meta.name !== 'string' && typeof meta.generateName !== 'string')
-      this.r.error(where, `template ${path} needs metadata.name or metadata.generateName`);
-    if (obj.kind === 'Pod' && !isObject(obj.spec))
-      this.r.error(where, `template ${path} has no spec`);
-    return { path, object: obj as unknown as Extract<Node | Pod | Namespace, { kind: K }> };
+    opts: LoadOptions = {},
+  ): Template<ObjectOf<K>> | undefined {
+    const text = this.text(path, where, 'template');
+    if (text === undefined) return undefined;
+    return hasTemplateActions(text)
+      ? this.dynamic(text, path, where, kinds, opts)
+      : this.static(text, path, where, kinds, opts);
   }
+
+  private static<K extends TemplateKind>(
+    text: string,
+    path: string,
+    where: string,
+    kinds: readonly K[],
+    opts: LoadOptions,
+  ): Template<ObjectOf<K>> | undefined {
+    let obj: unknown;
+    try {
+      obj = parseYaml(text);
+    } catch (e) {
+      this.r.error(where, `template ${path} is not valid YAML: ${(e as Error).message}`);
+      return undefined;
+    }
+    if (opts.otherKindsUnsupported && isObject(obj) && !isHeldKind(obj.kind)) {
+      this.r.unsupported(where, otherKindReason(path, obj));
+      return undefined;
+    }
+    const c = checkObject(obj, path, kinds, opts);
+    if (!c.ok) {
+      this.r.error(where, c.why);
+      return undefined;
+    }
+    const object = c.object as ObjectOf<K>;
+    return { path, dynamic: false, render: () => object };
+  }
+
+  /** Parsed as a Go template now; each rendering is read and checked when it is made. */
+  private dynamic<K extends TemplateKind>(
+    text: string,
+    path: string,
+    where: string,
+    kinds: readonly K[],
+    opts: LoadOptions,
+  ): Template<ObjectOf<K>> | undefined {
+    let tmpl: ReturnType<typeof parseGoTemplate>;
+    try {
+      tmpl = parseGoTemplate(text, path);
+    } catch (e) {
+      if (!(e instanceof GoTemplateError)) throw e;
+      if (e.message.includes('not supported by ksim')) this.r.unsupported(where, e.message);
+      else this.r.error(where, `template ${path} is not a valid Go template: ${e.message}`);
+      return undefined;
+    }
+    // The kind line is plain text in every upstream template: check it before running anything.
+    const kind = /^kind:[ \t]*([A-Za-z]+)[ \t]*$/m.exec(text)?.[1];
+    if (kind !== undefined && !isHeldKind(kind) && opts.otherKindsUnsupported) {
+      this.r.unsupported(where, otherKindReason(path, { kind }));
+      return undefined;
+    }
+    if (kind !== undefined && !(kinds as readonly string[]).includes(kind)) {
+      this.r.error(where, `template ${path} has kind "${kind}", expected ${kinds.join(' or ')}`);
+      return undefined;
+    }
+    return {
+      path,
+      dynamic: true,
+      render: (env) => {
+        let rendered: string;
+        let obj: unknown;
+        try {
+          rendered = tmpl.render(env);
+          obj = parseYaml(rendered);
+        } catch (e) {
+          throw new TemplateRenderError(`template ${path}: ${(e as Error).message}`);
+        }
+        const c = checkObject(obj, path, kinds, opts);
+        if (!c.ok) throw new TemplateRenderError(c.why);
+        return c.object as ObjectOf<K>;
+      },
+    };
+  }
+}
+
+const isHeldKind = (k: unknown): k is TemplateKind =>
+  (HELD_KINDS as readonly unknown[]).includes(k);
+
+function otherKindReason(path: string, obj: Json): string {
+  const what = typeof obj.kind === 'string' ? obj.kind : JSON.stringify(obj.kind);
+  return `template ${path} holds a ${what}; ksim's scheduler_perf harness holds ${HELD_KINDS.join(', ')} only`;
+}
+
+/**
+ * A template's object as the API server would take it: a Kubernetes object of an allowed kind,
+ * with a name or generateName, decoded as upstream decodes it (members matched to fields
+ * case-insensitively; a member no field matches is an error, as UnmarshalStrict makes it).
+ */
+function checkObject(
+  obj: unknown,
+  path: string,
+  kinds: readonly TemplateKind[],
+  opts: LoadOptions,
+): Checked {
+  if (!isObject(obj) || !isObject(obj.metadata))
+    return { ok: false, why: `template ${path} is not a Kubernetes object with metadata` };
+  if (!(kinds as readonly unknown[]).includes(obj.kind))
+    return {
+      ok: false,
+      why: `template ${path} has kind ${JSON.stringify(obj.kind)}, expected ${kinds.join(' or ')}`,
+    };
+  const meta = obj.metadata;
+  const named = typeof meta.name === 'string' || typeof meta.generateName === 'string';
+  if (!named && !(opts.nameless && obj.kind === 'Namespace'))
+    return { ok: false, why: `template ${path} needs metadata.name or metadata.generateName` };
+  if (obj.kind === 'Pod' && !isObject(obj.spec))
+    return { ok: false, why: `template ${path} has no spec` };
+  const decoded = decodeLikeGo(obj);
+  if (decoded === undefined)
+    return {
+      ok: false,
+      why: `template ${path}: apiVersion ${JSON.stringify(obj.apiVersion)} has no kind ${JSON.stringify(obj.kind)}`,
+    };
+  if (decoded.unknown.length > 0)
+    return {
+      ok: false,
+      why: `template ${path}: unknown field ${decoded.unknown.map((u) => JSON.stringify(u)).join(', ')}`,
+    };
+  return { ok: true, object: decoded.value as unknown as KindObject };
 }
 
 function parseTestCase(
@@ -448,15 +674,12 @@ function parseTestCase(
     'schedulerConfigPath',
     'defaultThresholdMetricSelector',
   ]);
-  if (raw.defaultThresholdMetricSelector !== undefined)
-    r.error(
-      `${at}.defaultThresholdMetricSelector`,
-      'not supported: ksim compares SchedulingThroughput only',
-    );
+  const skips = r.beginTestCase();
+  const defaultMetric = metricSelector(g, 'defaultThresholdMetricSelector', r);
   const defaultPath = g.str('defaultPodTemplatePath');
-  const defaultPod =
+  const defaultPod: Template<Pod> | undefined =
     defaultPath === undefined
-      ? { path: '(built-in default pod)', object: DEFAULT_POD }
+      ? { path: '(built-in default pod)', dynamic: false, render: () => DEFAULT_POD }
       : loader.load(defaultPath, `${at}.defaultPodTemplatePath`, ['Pod']);
   const schedulerConfigPath = g.str('schedulerConfigPath');
   const schedulerConfig =
@@ -482,13 +705,30 @@ function parseTestCase(
     r.error(`${at}.workloads`, 'expected a non-empty list of workloads');
   else
     rawWorkloads.forEach((w, i) => {
-      const parsed = parseWorkload(w, `${at}.workloads[${i}]`, r, labels, gates);
+      const parsed = parseWorkload(w, `${at}.workloads[${i}]`, r, {
+        labels,
+        gates,
+        metric: defaultMetric,
+      });
       if (parsed === undefined) return;
       if (workloads.some((x) => x.name === parsed.name))
         r.error(`${at}.workloads[${i}].name`, `workload name ${parsed.name} is not unique`);
       workloads.push(parsed);
     });
-  return { name, labels, workloadTemplate, workloads, schedulerConfig };
+  return { name, labels, workloadTemplate, workloads, schedulerConfig, unsupported: skips };
+}
+
+/**
+ * `thresholdMetricSelector`: which metric the threshold is a floor for. ksim measures
+ * SchedulingThroughput only; a threshold on another metric is not compared (returns false).
+ */
+function metricSelector(f: Fields, key: string, r: Reporter): boolean {
+  const sel = f.object(key);
+  if (sel === undefined) return true;
+  const g = new Fields(sel, f.at(key), r, ['name', 'labels', 'expectLower']);
+  g.stringMap('labels');
+  g.bool('expectLower');
+  return (g.str('name', true) ?? '') === 'SchedulingThroughput';
 }
 
 function collectsMetrics(op: Op): boolean {
@@ -508,12 +748,19 @@ function parseGates(raw: Json | undefined, where: string, r: Reporter): Record<s
   return out;
 }
 
+/** What a workload inherits from its test case. */
+interface TestCaseDefaults {
+  readonly labels: readonly string[];
+  readonly gates: Readonly<Record<string, boolean>>;
+  /** Whether the test case's default threshold metric is SchedulingThroughput. */
+  readonly metric: boolean;
+}
+
 function parseWorkload(
   raw: unknown,
   where: string,
   r: Reporter,
-  tcLabels: readonly string[],
-  tcGates: Readonly<Record<string, boolean>>,
+  tc: TestCaseDefaults,
 ): Workload | undefined {
   if (!isObject(raw)) {
     r.error(where, `expected a workload mapping, got ${typeName(raw)}`);
@@ -528,11 +775,10 @@ function parseWorkload(
     'thresholdMetricSelector',
   ]);
   const name = f.str('name', true) ?? where;
-  if (raw.thresholdMetricSelector !== undefined)
-    r.error(
-      f.at('thresholdMetricSelector'),
-      'not supported: ksim compares SchedulingThroughput only',
-    );
+  const throughputFloor =
+    raw.thresholdMetricSelector === undefined
+      ? tc.metric
+      : metricSelector(f, 'thresholdMetricSelector', r);
   let threshold = 0;
   if (raw.threshold !== undefined) {
     if (typeof raw.threshold === 'number' && raw.threshold >= 0) threshold = raw.threshold;
@@ -548,12 +794,19 @@ function parseWorkload(
     else
       r.error(`${f.at('params')}.${k}`, `expected a number, string or boolean, got ${typeName(v)}`);
   }
-  const labels = [...new Set([...tcLabels, ...f.strings('labels')])];
+  const labels = [...new Set([...tc.labels, ...f.strings('labels')])];
   const featureGates = {
-    ...tcGates,
+    ...tc.gates,
     ...parseGates(f.object('featureGates'), f.at('featureGates'), r),
   };
-  return { name, labels, params, threshold, featureGates };
+  return {
+    name,
+    labels,
+    params,
+    threshold: throughputFloor ? threshold : 0,
+    featureGates,
+    unsupported: gateSkipReason(featureGates),
+  };
 }
 
 const OP_FIELDS: Readonly<Record<(typeof OPCODES)[number], readonly string[]>> = {
@@ -564,6 +817,7 @@ const OP_FIELDS: Readonly<Record<(typeof OPCODES)[number], readonly string[]>> =
     'labelNodePrepareStrategy',
     'uniqueNodeLabelStrategy',
     'nodeAllocatableStrategy',
+    'templateParams',
   ],
   createNamespaces: ['prefix', 'count', 'countParam', 'namespaceTemplatePath'],
   createPods: [
@@ -573,6 +827,8 @@ const OP_FIELDS: Readonly<Record<(typeof OPCODES)[number], readonly string[]>> =
     'collectMetrics',
     'skipWaitToCompletion',
     'namespace',
+    'templateParams',
+    'countMultiplierParam',
   ],
   createPodSets: ['count', 'countParam', 'namespacePrefix', 'createPodsOp'],
   deletePods: ['namespace', 'labelSelector', 'skipWaitToCompletion', 'deletePodsPerSecond'],
@@ -581,6 +837,8 @@ const OP_FIELDS: Readonly<Record<(typeof OPCODES)[number], readonly string[]>> =
   sleep: ['duration', 'durationParam'],
   startCollectingMetrics: ['name', 'namespaces', 'labelSelector'],
   stopCollectingMetrics: [],
+  createAny: ['namespace', 'templatePath', 'count', 'countParam', 'templateParams'],
+  updateAny: ['namespace', 'templatePath', 'count', 'countParam', 'updatePerSecond'],
 };
 
 function parseOp(
@@ -601,10 +859,7 @@ function parseOp(
   }
   const unsupported = UNSUPPORTED_OPCODES[opcode];
   if (unsupported !== undefined) {
-    r.error(
-      `${where}.opcode`,
-      `opcode ${JSON.stringify(opcode)} is not supported by ksim (${unsupported})`,
-    );
+    r.unsupported(`${where}.opcode`, `${opcode}: ${unsupported}`);
     return undefined;
   }
   if (!(OPCODES as readonly string[]).includes(opcode)) {
@@ -615,7 +870,7 @@ function parseOp(
     return undefined;
   }
   const code = opcode as (typeof OPCODES)[number];
-  const f = new Fields(raw, where, r, ['opcode', ...OP_FIELDS[code]]);
+  const f = new Fields(raw, where, r, ['opcode', ...OP_FIELDS[code]], UNSUPPORTED_FIELDS[code]);
   switch (code) {
     case 'createNodes':
       return parseCreateNodes(f, r, loader);
@@ -628,7 +883,7 @@ function parseOp(
         namespaceTemplate:
           tp === undefined
             ? undefined
-            : loader.load(tp, f.at('namespaceTemplatePath'), ['Namespace']),
+            : loader.load(tp, f.at('namespaceTemplatePath'), ['Namespace'], { nameless: true }),
       };
     }
     case 'createPods':
@@ -638,7 +893,13 @@ function parseOp(
       let createPodsOp: CreatePodsOp | undefined;
       if (inner === undefined) r.error(f.at('createPodsOp'), 'is required');
       else {
-        const g = new Fields(inner, f.at('createPodsOp'), r, ['opcode', ...OP_FIELDS.createPods]);
+        const g = new Fields(
+          inner,
+          f.at('createPodsOp'),
+          r,
+          ['opcode', ...OP_FIELDS.createPods],
+          UNSUPPORTED_FIELDS.createPods,
+        );
         if (inner.opcode !== 'createPods')
           r.error(g.at('opcode'), `expected createPods, got ${JSON.stringify(inner.opcode)}`);
         if (inner.namespace !== undefined)
@@ -692,7 +953,35 @@ function parseOp(
     }
     case 'stopCollectingMetrics':
       return { opcode: code };
+    case 'createAny':
+    case 'updateAny':
+      return parseAnyOp(code, f, loader);
   }
+}
+
+/** createAny / updateAny: a template of any kind ksim holds; other kinds skip the test case. */
+function parseAnyOp(
+  code: 'createAny' | 'updateAny',
+  f: Fields,
+  loader: TemplateLoader,
+): CreateAnyOp | UpdateAnyOp | undefined {
+  const path = f.str('templatePath', true);
+  const namespace = f.str('namespace');
+  const count = f.countable('count', 'countParam', 1);
+  const template =
+    path === undefined
+      ? undefined
+      : loader.load(path, f.at('templatePath'), HELD_KINDS, { otherKindsUnsupported: true });
+  if (template === undefined) return undefined;
+  if (code === 'createAny')
+    return {
+      opcode: code,
+      namespace,
+      template,
+      count,
+      templateParams: f.templateParams('templateParams'),
+    };
+  return { opcode: code, namespace, template, count, updatePerSecond: f.int('updatePerSecond', 0) };
 }
 
 function parseCreateNodes(
@@ -701,9 +990,9 @@ function parseCreateNodes(
   loader: TemplateLoader,
 ): CreateNodesOp | undefined {
   const tp = f.str('nodeTemplatePath');
-  const nodeTemplate =
+  const nodeTemplate: Template<Node> | undefined =
     tp === undefined
-      ? { path: '(built-in default node)', object: DEFAULT_NODE }
+      ? { path: '(built-in default node)', dynamic: false, render: () => DEFAULT_NODE }
       : loader.load(tp, f.at('nodeTemplatePath'), ['Node']);
   const strategies = [
     'labelNodePrepareStrategy',
@@ -743,6 +1032,7 @@ function parseCreateNodes(
     labelNodePrepareStrategy: label,
     uniqueNodeLabelStrategy: unique,
     nodeAllocatable,
+    templateParams: f.templateParams('templateParams'),
   };
 }
 
@@ -763,15 +1053,23 @@ function parseCreatePods(
       'collectMetrics and skipWaitToCompletion cannot be true at the same time',
     );
   const count = f.countable('count', 'countParam');
+  const multiplier = f.str('countMultiplierParam');
+  if (multiplier !== undefined && !(multiplier.startsWith('$') && multiplier.length > 1))
+    r.error(
+      f.at('countMultiplierParam'),
+      `expected a parameter reference like $name, got ${JSON.stringify(multiplier)}`,
+    );
   const namespace = f.str('namespace');
   if (podTemplate === undefined) return undefined;
   return {
     opcode: 'createPods',
     count,
+    countMultiplier: multiplier?.startsWith('$') ? { param: multiplier.slice(1) } : undefined,
     podTemplate,
     collectMetrics,
     skipWaitToCompletion,
     namespace,
+    templateParams: f.templateParams('templateParams'),
   };
 }
 
@@ -786,9 +1084,11 @@ function parseChurn(f: Fields, r: Reporter, loader: TemplateLoader): ChurnOp | u
   const paths = f.strings('templatePaths');
   if (paths.length === 0)
     r.error(f.at('templatePaths'), 'at least one template spec file needs to be specified');
-  const templates: Template<Node | Pod>[] = [];
+  const templates: Template<Node | Pod | Service>[] = [];
   paths.forEach((p, i) => {
-    const t = loader.load(p, `${f.at('templatePaths')}[${i}]`, ['Node', 'Pod']);
+    const t = loader.load(p, `${f.at('templatePaths')}[${i}]`, ['Node', 'Pod', 'Service'], {
+      otherKindsUnsupported: true,
+    });
     if (t !== undefined) templates.push(t);
   });
   return {
@@ -829,18 +1129,29 @@ export function parseGoDuration(text: string): number | undefined {
 }
 
 /** Every `$param` an op list references, with the op path, in order. */
-function paramRefs(
-  ops: readonly Op[],
-): { path: string; ref: ParamRef; kind: 'count' | 'duration' }[] {
-  const out: { path: string; ref: ParamRef; kind: 'count' | 'duration' }[] = [];
+function paramRefs(ops: readonly Op[]): { path: string; ref: ParamRef; kind: ParamKind }[] {
+  const out: { path: string; ref: ParamRef; kind: ParamKind }[] = [];
+  const templateParams = (at: string, tp: TemplateParams): void => {
+    for (const [k, v] of Object.entries(tp))
+      if (v instanceof TemplateParamRef)
+        out.push({ path: `${at}.templateParams.${k}`, ref: { param: v.param }, kind: 'any' });
+  };
   ops.forEach((op, i) => {
     const at = `workloadTemplate[${i}]`;
+    if (op.opcode !== 'createPodSets' && 'count' in op && typeof op.count !== 'number')
+      out.push({ path: `${at}.countParam`, ref: op.count, kind: 'count' });
     switch (op.opcode) {
-      case 'createNodes':
-      case 'createNamespaces':
       case 'createPods':
-        if (typeof op.count !== 'number')
-          out.push({ path: `${at}.countParam`, ref: op.count, kind: 'count' });
+        if (op.countMultiplier !== undefined)
+          out.push({ path: `${at}.countMultiplierParam`, ref: op.countMultiplier, kind: 'count' });
+        templateParams(at, op.templateParams);
+        break;
+      case 'createNodes':
+      case 'createAny':
+        templateParams(at, op.templateParams);
+        break;
+      case 'createNamespaces':
+      case 'updateAny':
         break;
       case 'createPodSets':
         if (typeof op.count !== 'number')
@@ -851,6 +1162,13 @@ function paramRefs(
             ref: op.createPodsOp.count,
             kind: 'count',
           });
+        if (op.createPodsOp.countMultiplier !== undefined)
+          out.push({
+            path: `${at}.createPodsOp.countMultiplierParam`,
+            ref: op.createPodsOp.countMultiplier,
+            kind: 'count',
+          });
+        templateParams(`${at}.createPodsOp`, op.createPodsOp.templateParams);
         break;
       case 'sleep':
         if (typeof op.duration !== 'number')
@@ -867,9 +1185,26 @@ function paramRefs(
   return out;
 }
 
-/** Upstream fails a workload whose params are undefined, mistyped or unused (typo guard). */
+type ParamKind = 'count' | 'duration' | 'any';
+
+/**
+ * Upstream fails a workload whose params are undefined, mistyped or unused (typo guard). A
+ * skipped test case is not checked: the params of the ops ksim did not parse look unused.
+ */
 function checkParams(tc: TestCase, w: Workload, r: Reporter, index: number): void {
+  if (tc.unsupported.length > 0) return;
   for (const e of paramErrors(tc, w)) r.error(`[${index}] (${tc.name}/${w.name})`, e);
+}
+
+/** An op's templateParams with `$param` references replaced by the workload's values. */
+export function resolveTemplateParams(
+  tp: TemplateParams,
+  params: Readonly<Record<string, ParamValue>>,
+): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(tp))
+    out[k] = v instanceof TemplateParamRef ? params[v.param] : v;
+  return out;
 }
 
 /** Problems with a workload's params against its test case's ops; empty when it can run. */

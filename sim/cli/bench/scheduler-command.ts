@@ -8,6 +8,7 @@ import {
   FLOOR_MULTIPLE,
   runSchedulerBench,
   type SchedulerBenchOptions,
+  type SchedulerBenchResult,
   type SchedulerBenchRow,
 } from './scheduler.ts';
 
@@ -19,18 +20,19 @@ export interface BenchSchedulerOptions extends SchedulerBenchOptions {
 const DEFAULT_OUT = 'out/bench/scheduler.json';
 
 /**
- * Prints one row per workload (name, `N pods/s`, the upstream floor and ksim's target, attempt
- * latency percentiles) and writes the rows as JSON. Exit code 1 when a workload misses its
- * target, 2 when the workload file is invalid.
+ * Prints one row per workload that ran (name, `N pods/s`, the upstream floor and ksim's target,
+ * attempt latency percentiles), a line per workload skipped (with the unsupported step or
+ * feature gate) or failed (with its error), and writes them as JSON. Exit code 1 when a
+ * workload misses its target or fails, 2 when the workload file is invalid.
  */
 export async function benchSchedulerCommand(
   file: string,
   opts: BenchSchedulerOptions,
   out: (s: string) => void,
 ): Promise<number> {
-  let rows: SchedulerBenchRow[];
+  let result: SchedulerBenchResult;
   try {
-    rows = await runSchedulerBench(file, {
+    result = await runSchedulerBench(file, {
       ...opts,
       onWorkloadStart: opts.onWorkloadStart ?? ((name) => out(`running ${name} ...`)),
     });
@@ -38,40 +40,44 @@ export async function benchSchedulerCommand(
     if (e instanceof WorkloadFileError) throw new CliError(e.message);
     throw e;
   }
-  if (rows.length === 0)
+  const { rows, skipped, failed } = result;
+  if (rows.length + skipped.length + failed.length === 0)
     throw new CliError(
       `no workload in ${file} matches the filters (label filter defaults to "performance")`,
     );
-  out(
-    table(
-      [
-        'workload',
-        'pods',
-        'wall ms',
-        'throughput',
-        'floor',
-        'target',
-        'attempt p50 µs',
-        'p90 µs',
-        'p99 µs',
-        'virtual s',
-        'attempts/pod',
-      ],
-      rows.map((r) => [
-        r.name,
-        r.measuredPods,
-        r.wallMs,
-        `${r.podsPerSecond.toLocaleString('en-US')} pods/s`,
-        r.floor === 0 ? 'none' : r.floor,
-        targetCell(r.podsPerSecond, r.target),
-        r.attemptLatencyUs.p50,
-        r.attemptLatencyUs.p90,
-        r.attemptLatencyUs.p99,
-        r.virtualSeconds,
-        r.attemptsPerPod,
-      ]),
-    ),
-  );
+  for (const s of skipped) out(`skipped ${s.name}: ${s.reason}`);
+  for (const f of failed) out(`FAILED ${f.name}: ${f.error}`);
+  if (rows.length > 0)
+    out(
+      table(
+        [
+          'workload',
+          'pods',
+          'wall ms',
+          'throughput',
+          'floor',
+          'target',
+          'attempt p50 µs',
+          'p90 µs',
+          'p99 µs',
+          'virtual s',
+          'attempts/pod',
+        ],
+        rows.map((r) => [
+          r.name,
+          r.measuredPods,
+          r.wallMs,
+          `${r.podsPerSecond.toLocaleString('en-US')} pods/s`,
+          r.floor === 0 ? 'none' : r.floor,
+          targetCell(r.podsPerSecond, r.target),
+          r.attemptLatencyUs.p50,
+          r.attemptLatencyUs.p90,
+          r.attemptLatencyUs.p99,
+          r.virtualSeconds,
+          r.attemptsPerPod,
+        ]),
+      ),
+    );
   const path = opts.out ?? DEFAULT_OUT;
   mkdirSync(dirname(path), { recursive: true });
   writeFileSync(
@@ -84,15 +90,17 @@ export async function benchSchedulerCommand(
         seed: opts.seed ?? 1,
         floorMultiple: FLOOR_MULTIPLE,
         extraTargets: EXTRA_TARGETS,
-        note: 'podsPerSecond = measured pods bound / wall seconds of the measured phase (SchedulingThroughput); featureGates are recorded, not applied',
+        note: "podsPerSecond = measured pods bound / wall seconds of the measured phase (SchedulingThroughput); a workload runs only when its featureGates match ksim's scheduler, else it is skipped",
         rows,
+        skipped,
+        failed,
       },
       null,
       2,
     ),
   );
   out(`wrote ${path}`);
-  return rows.every(meets) ? 0 : 1;
+  return rows.every(meets) && failed.length === 0 ? 0 : 1;
 }
 
 function meets(r: SchedulerBenchRow): boolean {

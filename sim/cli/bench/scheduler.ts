@@ -6,8 +6,10 @@
 import { loadWorkloadFile } from '../../scheduler-perf/load.ts';
 import {
   runWorkloadFile,
+  type FailedWorkload,
   type LatencyPercentilesUs,
   type RunOptions,
+  type SkippedWorkload,
 } from '../../scheduler-perf/runner.ts';
 import type { ParamValue } from '../../scheduler-perf/workload-file.ts';
 import { CliError } from '../errors.ts';
@@ -62,10 +64,17 @@ export interface SchedulerBenchRow {
 /** Wall clock for the harness only; it never flows into the simulation. */
 const wallMs = (): number => performance.now();
 
+/** The workloads that ran (rows), and those skipped or failed with their reasons. */
+export interface SchedulerBenchResult {
+  readonly rows: readonly SchedulerBenchRow[];
+  readonly skipped: readonly SkippedWorkload[];
+  readonly failed: readonly FailedWorkload[];
+}
+
 export async function runSchedulerBench(
   file: string,
   options: SchedulerBenchOptions = {},
-): Promise<SchedulerBenchRow[]> {
+): Promise<SchedulerBenchResult> {
   const wf = loadWorkloadFile(file);
   const overrides = options.params;
   const opts: RunOptions = {
@@ -85,8 +94,17 @@ export async function runSchedulerBench(
     ...(options.attemptCostUs === undefined ? {} : { attemptCostUs: options.attemptCostUs }),
     ...(options.onWorkloadStart === undefined ? {} : { onWorkloadStart: options.onWorkloadStart }),
   };
-  const results = await runWorkloadFile(wf, opts);
-  return results.map((r) => {
+  const outcomes = await runWorkloadFile(wf, opts);
+  const skipped: SkippedWorkload[] = [];
+  const failed: FailedWorkload[] = [];
+  for (const o of outcomes) {
+    if (o.outcome === 'skipped')
+      skipped.push({ name: o.name, labels: o.labels, threshold: o.threshold, reason: o.reason });
+    if (o.outcome === 'failed')
+      failed.push({ name: o.name, labels: o.labels, threshold: o.threshold, error: o.error });
+  }
+  const results = outcomes.flatMap((o) => (o.outcome === 'ran' ? [o] : []));
+  const rows = results.map((r): SchedulerBenchRow => {
     const m = r.metrics;
     const target = Math.max(r.threshold * FLOOR_MULTIPLE, EXTRA_TARGETS[r.name] ?? 0);
     return {
@@ -113,6 +131,7 @@ export async function runSchedulerBench(
       placementDigest: r.placementDigest,
     };
   });
+  return { rows, skipped, failed };
 }
 
 /** The --workload regular expression, or a one-line error saying why it is not one. */

@@ -1,6 +1,6 @@
 /**
- * PodTopologySpread's PreScore reads per-domain counts from the domain cache when a
- * constraint's inclusion policies admit every node. The cached sums must equal the node-by-node
+ * PodTopologySpread's PreScore reads per-domain counts from the domain cache, over the nodes
+ * each constraint's inclusion policies admit. The cached sums must equal the node-by-node
  * count scoring.go does, over random clusters (nodes without the topology label, with an empty
  * one, tainted, pods of other namespaces) and after the cluster changes between cycles.
  */
@@ -11,6 +11,7 @@ import { NodeInfo } from '../../../core/scheduler/framework/node-info.ts';
 import { podInfoOf } from '../../../core/scheduler/framework/pod-info.ts';
 import { filterConstraints } from '../../../core/scheduler/plugins/pod-topology-spread/common.ts';
 import { DomainCache } from '../../../core/scheduler/plugins/pod-topology-spread/domain-cache.ts';
+import { calPreFilterState } from '../../../core/scheduler/plugins/pod-topology-spread/filtering.ts';
 import { calPreScoreState } from '../../../core/scheduler/plugins/pod-topology-spread/scoring.ts';
 import { node, pod } from './fixtures.ts';
 
@@ -103,5 +104,76 @@ test.prop(
       expect(cached.weights).toEqual(plain.weights);
       expect([...cached.ignoredNodes]).toEqual([...plain.ignoredNodes]);
     }
+  },
+);
+
+/**
+ * PreFilter reads the same cache for hard constraints, whatever their inclusion policies: the
+ * per-domain counts, domain numbers and global minimum must equal filtering.go's node-by-node
+ * count. Pods that differ only in tolerations or node selector alternate on one cache, so an
+ * aggregate built for one pod's admitted nodes is never read for another's.
+ */
+test.prop(
+  [
+    fc.array(nodeArb, { minLength: 1, maxLength: 12 }),
+    fc.array(constraintArb, { minLength: 1, maxLength: 3 }),
+    fc.array(fc.record({ tolerates: fc.boolean(), ssd: fc.boolean() }), {
+      minLength: 1,
+      maxLength: 4,
+    }),
+    fc.array(fc.nat(), { maxLength: 4 }),
+  ],
+  { numRuns: 300 },
+)(
+  'PreFilter: cached counts equal the node-by-node count for every policy and pod',
+  (specs, cs, pods, changes) => {
+    const constraints: TopologySpreadConstraint[] = cs.map((c) => ({
+      maxSkew: c.maxSkew,
+      topologyKey: c.topologyKey,
+      whenUnsatisfiable: 'DoNotSchedule',
+      labelSelector: { matchLabels: { app: 'web' } },
+      ...(c.affinity === undefined ? {} : { nodeAffinityPolicy: c.affinity }),
+      ...(c.taints === undefined ? {} : { nodeTaintsPolicy: c.taints }),
+    }));
+    const cache = new DomainCache();
+    let nodes = specs.map((s, i) => buildNode(i, s, 0));
+    const cycles = [undefined, ...changes];
+    cycles.forEach((change, cycle) => {
+      if (change !== undefined) {
+        const i = change % nodes.length;
+        nodes = nodes.map((ni, j) =>
+          j === i ? buildNode(j, specs[j] as NodeSpec, 1 + (change % 3)) : ni,
+        );
+      }
+      const p = pods[cycle % pods.length] as { tolerates: boolean; ssd: boolean };
+      const pi = podInfoOf(
+        pod(`incoming-${cycle}`, {
+          labels: { app: 'web' },
+          spec: {
+            topologySpreadConstraints: constraints,
+            ...(p.ssd ? { nodeSelector: { disk: 'ssd' } } : {}),
+            ...(p.tolerates
+              ? { tolerations: [{ key: 'k', operator: 'Exists', effect: 'NoSchedule' }] }
+              : {}),
+          },
+        }),
+      );
+      const parsed = filterConstraints(constraints, pi.labels, 'DoNotSchedule');
+      const plain = calPreFilterState(pi, parsed, nodes);
+      const cached = calPreFilterState(pi, parsed, nodes, cache);
+      const sorted = (m: Map<string, Map<string, number>>): [string, [string, number][]][] =>
+        [...m].map(([k, v]) => [k, [...v].sort()] as [string, [string, number][]]).sort();
+      expect(sorted(cached.matchNum)).toEqual(sorted(plain.matchNum));
+      expect([...cached.domainsNum].sort()).toEqual([...plain.domainsNum].sort());
+      for (const c of parsed) expect(cached.minMatchNum(c)).toBe(plain.minMatchNum(c));
+      // AddPod on the cycle's state (as with nominated pods) must not reach the cache.
+      const first = nodes[0] as NodeInfo;
+      const added = podInfoOf(
+        pod(`added-${cycle}`, { labels: { app: 'web' }, nodeName: first.name }),
+      );
+      cached.updateWithPod(added, pi, first.node, 1);
+      const again = calPreFilterState(pi, parsed, nodes, cache);
+      expect(sorted(again.matchNum)).toEqual(sorted(plain.matchNum));
+    });
   },
 );

@@ -10,7 +10,11 @@ import { describe, expect, it } from 'vitest';
 import { CliError } from '../../../sim/cli/errors.ts';
 import { benchSchedulerCommand } from '../../../sim/cli/bench/scheduler-command.ts';
 import { loadWorkloadFile } from '../../../sim/scheduler-perf/load.ts';
-import { runWorkloadFile, type WorkloadResult } from '../../../sim/scheduler-perf/runner.ts';
+import {
+  runWorkloadFile,
+  type WorkloadOutcome,
+  type WorkloadResult,
+} from '../../../sim/scheduler-perf/runner.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'ksim-sched-perf-'));
 writeFileSync(
@@ -186,5 +190,112 @@ describe('ksim bench scheduler (library command)', () => {
     await expect(refused).rejects.toThrow(CliError);
     await expect(refused).rejects.toMatchObject({ exitCode: 2 });
     await expect(refused).rejects.toThrow('workloadTemplate[0].opcode: unknown opcode "explode"');
+  });
+});
+
+describe('createAny and updateAny', () => {
+  const anyDir = mkdtempSync(join(tmpdir(), 'ksim-sched-any-'));
+  writeFileSync(
+    join(anyDir, 'node-idx.yaml'),
+    `apiVersion: v1
+kind: Node
+metadata:
+  name: fixed-{{.Index}}
+  labels: {zone: z{{Mod .Index 2}}}
+spec:
+  taints: [{key: hold, effect: NoSchedule}]
+status: {capacity: {cpu: "4", memory: 8Gi, pods: "110"}}
+`,
+  );
+  writeFileSync(
+    join(anyDir, 'node-open.yaml'),
+    `apiVersion: v1
+kind: Node
+metadata:
+  name: fixed-{{.Index}}
+  labels: {zone: z{{Mod .Index 2}}, opened: "{{.Count}}"}
+status: {capacity: {cpu: "4", memory: 8Gi, pods: "110"}}
+`,
+  );
+  writeFileSync(
+    join(anyDir, 'svc.yaml'),
+    `apiVersion: v1
+kind: Service
+metadata: {generateName: svc-}
+spec: {selector: {app: web}, ports: [{port: 80}]}
+`,
+  );
+  writeFileSync(
+    join(anyDir, 'pod.yaml'),
+    `apiVersion: v1
+kind: Pod
+metadata: {generateName: p-, labels: {app: web}}
+spec: {containers: [{name: c, image: pause}]}
+`,
+  );
+  const config = (podOp: string): string => `
+- name: Any
+  defaultPodTemplatePath: pod.yaml
+  workloadTemplate:
+  - opcode: createAny
+    templatePath: node-idx.yaml
+    count: 3
+  - opcode: createAny
+    templatePath: svc.yaml
+    namespace: web
+  - opcode: updateAny
+    templatePath: node-open.yaml
+    count: 2
+    updatePerSecond: 10
+${podOp}
+  workloads:
+  - name: small
+    labels: [integration-test]
+`;
+
+  async function run(podOp: string): Promise<WorkloadOutcome> {
+    writeFileSync(join(anyDir, 'perf.yaml'), config(podOp));
+    let t = 0;
+    const [o] = await runWorkloadFile(loadWorkloadFile(join(anyDir, 'perf.yaml')), {
+      seed: 3,
+      now: () => (t += 1),
+      labelFilter: 'integration-test',
+      retainState: true,
+    });
+    return o as WorkloadOutcome;
+  }
+
+  it('creates objects from rendered templates and updates them at the given rate', async () => {
+    const o = await run(
+      `  - opcode: createPods\n    count: 6\n    namespace: web\n    collectMetrics: true`,
+    );
+    if (o.outcome !== 'ran') throw new Error(JSON.stringify(o));
+    const nodes = o.state?.nodes ?? [];
+    expect(nodes.map((n) => [n.metadata.name, n.metadata.labels?.zone])).toEqual([
+      ['fixed-0', 'z0'],
+      ['fixed-1', 'z1'],
+      ['fixed-2', 'z0'],
+    ]);
+    // updateAny replaced the first two nodes (taint gone, label added); the third keeps its taint.
+    expect(nodes.map((n) => [n.metadata.labels?.opened, n.spec?.taints?.length ?? 0])).toEqual([
+      ['2', 0],
+      ['2', 0],
+      [undefined, 1],
+    ]);
+    const placed = new Set((o.state?.pods ?? []).map((p) => p.spec.nodeName));
+    expect(placed).toEqual(new Set(['fixed-0', 'fixed-1']));
+    // Two updates at 10/s: the op waited 0.2 s of virtual time before the pods were created.
+    expect(o.totals.virtualSeconds).toBeGreaterThanOrEqual(0.2);
+    expect(o.metrics?.measuredPods).toBe(6);
+  });
+
+  it('fails the workload, not the run, when a namespaced object has no namespace', async () => {
+    const o = await run(
+      `  - opcode: createAny\n    templatePath: pod.yaml\n  - opcode: createPods\n    count: 1\n    namespace: web\n    collectMetrics: true`,
+    );
+    expect(o).toMatchObject({
+      outcome: 'failed',
+      error: 'namespace not set for pod.yaml, but /v1, Kind=Pod has scope namespace',
+    });
   });
 });

@@ -112,7 +112,7 @@ describe('the shipped workload files', () => {
       collectMetrics: true,
     });
     expect(
-      measure?.opcode === 'createPods' && measure.podTemplate.object.metadata.generateName,
+      measure?.opcode === 'createPods' && measure.podTemplate.render({}).metadata.generateName,
     ).toBe('pod-');
     const unsched = misc.testCases.find((t) => t.name === 'Unschedulable');
     expect(unsched?.workloadTemplate[2]).toMatchObject({
@@ -136,14 +136,37 @@ describe('workload file errors', () => {
     ]);
   });
 
-  it('says which upstream opcodes ksim does not model', () => {
-    expect(errorsOf(BASIC(`${OK_OPS}\n  - opcode: createAny\n    templatePath: svc.yaml`))).toEqual(
-      [
-        expect.stringContaining(
-          '[0] (Basic).workloadTemplate[2].opcode: opcode "createAny" is not supported by ksim',
-        ),
-      ],
+  it('keeps a test case with a step ksim does not model, with the reason naming the step', () => {
+    const f = parse(
+      BASIC(
+        `${OK_OPS}\n  - opcode: createPodGroups\n    countParam: $groups\n  - opcode: createPods\n    count: 1\n    steadyState: true`,
+        '{nodes: 5, pods: 10, groups: 2}',
+      ),
     );
+    expect(f.testCases[0]?.unsupported).toEqual([
+      '[0] (Basic).workloadTemplate[2].opcode: createPodGroups: ksim models no PodGroups (gang scheduling)',
+      '[0] (Basic).workloadTemplate[3].steadyState: steady-state pod creation is not implemented',
+    ]);
+  });
+
+  it('keeps a createAny of a kind ksim does not hold as unsupported, and checks its own kinds', () => {
+    const files = {
+      'pod.yaml': POD,
+      'node.yaml': NODE,
+      'claim.yaml': 'apiVersion: resource.k8s.io/v1\nkind: ResourceClaim\nmetadata: {name: c}\n',
+      'svc.yaml':
+        'apiVersion: v1\nkind: Service\nmetadata: {generateName: s-}\nspec: {selectr: {}}\n',
+    };
+    const f = parse(
+      BASIC(`${OK_OPS}\n  - opcode: createAny\n    templatePath: claim.yaml\n    namespace: ns`),
+      files,
+    );
+    expect(f.testCases[0]?.unsupported).toEqual([
+      "[0] (Basic).workloadTemplate[2].templatePath: template claim.yaml holds a ResourceClaim; ksim's scheduler_perf harness holds Pod, Node, Namespace, Service only",
+    ]);
+    expect(
+      errorsOf(BASIC(`${OK_OPS}\n  - opcode: createAny\n    templatePath: svc.yaml`), files),
+    ).toEqual([expect.stringContaining('template svc.yaml: unknown field "spec.selectr"')]);
   });
 
   it('names a missing template with the field that references it', () => {
@@ -169,14 +192,50 @@ describe('workload file errors', () => {
     ]);
   });
 
-  it('refuses Go text/template actions it cannot expand', () => {
-    const files = { 'pod.yaml': POD, 'idx.yaml': POD.replace('pod-', 'pod-{{.Index}}-') };
-    expect(
-      errorsOf(
-        BASIC(`${OK_OPS}\n  - opcode: createPods\n    count: 1\n    podTemplatePath: idx.yaml`),
-        files,
+  it('expands Go templates per object, and skips a test case using constructs ksim lacks', () => {
+    const files = {
+      'pod.yaml': POD,
+      'idx.yaml': POD.replace('pod-', 'pod-{{.Index}}-of-{{.Count}}-{{.size}}-'),
+      'range.yaml': POD.replace('pod-', '{{range .x}}{{end}}pod-'),
+    };
+    const f = parse(
+      BASIC(
+        `${OK_OPS}\n  - opcode: createPods\n    count: 1\n    podTemplatePath: idx.yaml\n    templateParams: {size: $pods}`,
       ),
-    ).toEqual([expect.stringContaining('template idx.yaml uses Go text/template actions')]);
+      files,
+    );
+    const op = f.testCases[0]?.workloadTemplate[2];
+    expect(op?.opcode === 'createPods' && op.podTemplate.dynamic).toBe(true);
+    const pod =
+      op?.opcode === 'createPods'
+        ? op.podTemplate.render({ Index: 3, Count: 4, size: 9 })
+        : undefined;
+    expect(pod?.metadata.generateName).toBe('pod-3-of-4-9-');
+    const skipped = parse(
+      BASIC(`${OK_OPS}\n  - opcode: createPods\n    count: 1\n    podTemplatePath: range.yaml`),
+      files,
+    );
+    expect(skipped.testCases[0]?.unsupported).toEqual([
+      '[0] (Basic).workloadTemplate[2].podTemplatePath: template: range.yaml:4: {{range}} is not supported by ksim',
+    ]);
+  });
+
+  it('accepts a Namespace template without a name and decodes members as Go does', () => {
+    const files = {
+      'pod.yaml': POD.replace('spec:', 'spec:\n  NodeName: ""'),
+      'node.yaml': NODE,
+      'ns.yaml': 'apiVersion: v1\nkind: Namespace\nmetadata: {labels: {team: devops}}\n',
+    };
+    const f = parse(
+      BASIC(
+        `${OK_OPS}\n  - opcode: createNamespaces\n    prefix: p\n    count: 1\n    namespaceTemplatePath: ns.yaml`,
+      ),
+      files,
+    );
+    const op = f.testCases[0]?.workloadTemplate[1];
+    const pod = op?.opcode === 'createPods' ? op.podTemplate.render({}) : undefined;
+    expect(pod?.spec).toHaveProperty('nodeName', '');
+    expect(pod?.spec).not.toHaveProperty('NodeName');
   });
 
   it('names an undefined parameter reference per workload', () => {

@@ -10,8 +10,10 @@ import { describe, expect, it } from 'vitest';
 import type { Pod } from '../../../core/api/pod-types.ts';
 import { loadWorkloadFile } from '../../../sim/scheduler-perf/load.ts';
 import {
+  ranOnly,
   runWorkloadFile,
   type RunOptions,
+  type WorkloadOutcome,
   type WorkloadResult,
 } from '../../../sim/scheduler-perf/runner.ts';
 import type { ParamValue } from '../../../sim/scheduler-perf/workload-file.ts';
@@ -27,13 +29,24 @@ function fakeNow(): () => number {
   return () => (t += 0.01);
 }
 
-/** Runs one workload of a file with its params replaced. */
+/** Runs one workload of a file with its params replaced; it must run to the end. */
 async function run(
   file: typeof misc,
   name: string,
   params: Record<string, ParamValue>,
   opts: Partial<RunOptions> = {},
 ): Promise<WorkloadResult> {
+  const [outcome] = await runOutcomes(file, name, params, opts);
+  return ranOnly([outcome as WorkloadOutcome])[0] as WorkloadResult;
+}
+
+/** Runs one workload of a file with its params replaced, whatever its outcome. */
+async function runOutcomes(
+  file: typeof misc,
+  name: string,
+  params: Record<string, ParamValue>,
+  opts: Partial<RunOptions> = {},
+): Promise<WorkloadOutcome[]> {
   const results = await runWorkloadFile(file, {
     seed: 1,
     now: fakeNow(),
@@ -44,7 +57,7 @@ async function run(
     ...opts,
   });
   expect(results.map((r) => r.name)).toEqual([name]);
-  return results[0] as WorkloadResult;
+  return results;
 }
 
 const podsIn = (r: WorkloadResult, ns: string): Pod[] =>
@@ -185,16 +198,17 @@ describe('affinity', () => {
   });
 
   it('SchedulingPodAntiAffinity: one pod more than nodes stays unscheduled and the wait times out', async () => {
-    await expect(
-      run(
-        affinity,
-        'SchedulingPodAntiAffinity/5000Nodes_2000Pods',
-        { initNodes: 5, initPods: 1, measurePods: 5 },
-        { waitTimeoutUs: 60_000_000 },
-      ),
-    ).rejects.toThrow(
-      'SchedulingPodAntiAffinity/5000Nodes_2000Pods: timed out after 60s of virtual time waiting for 1 of 5 pods in namespace sched-1 to be scheduled',
+    const [outcome] = await runOutcomes(
+      affinity,
+      'SchedulingPodAntiAffinity/5000Nodes_2000Pods',
+      { initNodes: 5, initPods: 1, measurePods: 5 },
+      { waitTimeoutUs: 60_000_000 },
     );
+    expect(outcome).toMatchObject({
+      outcome: 'failed',
+      error:
+        'SchedulingPodAntiAffinity/5000Nodes_2000Pods: timed out after 60s of virtual time waiting for 1 of 5 pods in namespace sched-1 to be scheduled',
+    });
   });
 
   it('SchedulingPodAffinity: blue pods all land in the one zone', async () => {

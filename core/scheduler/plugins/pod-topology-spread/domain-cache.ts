@@ -2,16 +2,57 @@
  * Per-domain matching-pod counts for PodTopologySpread's PreFilter and PreScore, kept across
  * cycles: each aggregate remembers, per node slot, the node object, its generation and its
  * labels when it last looked and recounts only the slots that moved (usually the node the
- * previous pod landed on), instead of visiting every node every cycle. Only for constraints
- * whose node-inclusion policies admit every node, so eligibility depends on the node's labels
- * alone: a node is eligible when it carries every one of `requiredKeys`. With no required keys
- * (PreScore under the system default constraints) every node is, and a node without the
- * topology label counts in the domain "" as scoring.go's `node.Labels[key]` reads it.
+ * previous pod landed on), instead of visiting every node every cycle. A node is eligible when
+ * it carries every one of `requiredKeys` and passes the constraint's node-inclusion policies
+ * (`admits`, which reads only the node and the part of the pod its `policyKey` spells out, so
+ * pods with equal keys share the aggregate). With no required keys (PreScore under the system
+ * default constraints) every node is, and a node without the topology label counts in the
+ * domain "" as scoring.go's `node.Labels[key]` reads it.
  */
+import type { Pod } from '../../../api/pod-types.ts';
 import type { LabelMatcher } from '../../../api/selectors.ts';
 import type { NodeInfo } from '../../framework/node-info.ts';
 import { AggregateCache, PerNodeAggregate } from '../../framework/per-node-aggregate.ts';
-import { countPodsMatchSelector, labelOf } from './common.ts';
+import type { RequiredNodeAffinity } from '../node-affinity/node-affinity.ts';
+import {
+  countPodsMatchSelector,
+  labelOf,
+  matchNodeInclusionPolicies,
+  type Constraint,
+} from './common.ts';
+
+/** Which nodes a constraint counts beyond their labels, and the cache key part saying so. */
+export interface Admission {
+  /** Undefined when every node with the required labels counts. */
+  readonly admits: ((ni: NodeInfo) => boolean) | undefined;
+  readonly policyKey: string;
+}
+
+/**
+ * matchNodeInclusionPolicies as an aggregate's eligibility: nodeAffinityPolicy Honor reads the
+ * pod's nodeSelector and required node affinity, nodeTaintsPolicy Honor its tolerations; the
+ * key holds exactly those, so two pods with equal keys admit the same nodes.
+ */
+export function admission(c: Constraint, pod: Pod, required: RequiredNodeAffinity): Admission {
+  const affinity =
+    c.nodeAffinityPolicy === 'Honor' &&
+    (required.selector !== undefined || required.affinity !== undefined);
+  const taints = c.nodeTaintsPolicy === 'Honor';
+  if (!affinity && !taints) return { admits: undefined, policyKey: '' };
+  const key = JSON.stringify([
+    affinity
+      ? [
+          pod.spec.nodeSelector ?? null,
+          pod.spec.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution ?? null,
+        ]
+      : null,
+    taints ? (pod.spec.tolerations ?? []) : null,
+  ]);
+  return {
+    admits: (ni) => ni.node !== undefined && matchNodeInclusionPolicies(c, pod, ni.node, required),
+    policyKey: key,
+  };
+}
 
 export interface Domain {
   /** Eligible nodes in the domain (the domain exists while > 0). */
@@ -23,9 +64,11 @@ export interface Domain {
 export class DomainAggregate extends PerNodeAggregate {
   /** Domain value -> eligible nodes and matching pods. */
   readonly domains = new Map<string, Domain>();
+  /** Domain value -> matching pods: `domains` as PreFilter's matchNum wants it, copied at once. */
+  readonly counts = new Map<string, number>();
   /** Domain of the slot's node, undefined when the node is not eligible. */
   private values: (string | undefined)[] = [];
-  private counts: number[] = [];
+  private slotCounts: number[] = [];
 
   constructor(
     private readonly topologyKey: string,
@@ -33,13 +76,14 @@ export class DomainAggregate extends PerNodeAggregate {
     private readonly requiredKeys: readonly string[],
     private readonly selector: LabelMatcher,
     private readonly namespace: string,
+    private readonly admits: ((ni: NodeInfo) => boolean) | undefined,
   ) {
     super();
   }
 
   protected override truncate(n: number): void {
     this.values.length = n;
-    this.counts.length = n;
+    this.slotCounts.length = n;
   }
 
   protected drop(slot: number): void {
@@ -47,21 +91,25 @@ export class DomainAggregate extends PerNodeAggregate {
     if (v === undefined) return;
     const d = this.domains.get(v) as Domain;
     d.nodes--;
-    d.count -= this.counts[slot] ?? 0;
-    if (d.nodes === 0) this.domains.delete(v);
+    d.count -= this.slotCounts[slot] ?? 0;
+    if (d.nodes === 0) {
+      this.domains.delete(v);
+      this.counts.delete(v);
+    } else this.counts.set(v, d.count);
     this.values[slot] = undefined;
-    this.counts[slot] = 0;
+    this.slotCounts[slot] = 0;
   }
 
   protected take(slot: number, ni: NodeInfo): void {
     const labels = ni.labels;
     this.values[slot] = undefined;
-    this.counts[slot] = 0;
+    this.slotCounts[slot] = 0;
     if (ni.node === undefined) return;
     if (this.requiredKeys.length > 0) {
       if (labels === undefined) return;
       for (const k of this.requiredKeys) if (!Object.hasOwn(labels, k)) return;
     }
+    if (this.admits !== undefined && !this.admits(ni)) return;
     const v = labelOf(labels, this.topologyKey) ?? '';
     const c =
       this.selector.empty || ni.pods.length === 0
@@ -74,8 +122,9 @@ export class DomainAggregate extends PerNodeAggregate {
     }
     d.nodes++;
     d.count += c;
+    this.counts.set(v, d.count);
     this.values[slot] = v;
-    this.counts[slot] = c;
+    this.slotCounts[slot] = c;
   }
 }
 
@@ -87,11 +136,12 @@ export class DomainCache extends AggregateCache<DomainAggregate> {
     requiredKeys: readonly string[],
     selector: LabelMatcher,
     namespace: string,
+    admission: Admission,
     list: readonly NodeInfo[],
   ): DomainAggregate {
     return this.lookup(
-      key,
-      () => new DomainAggregate(topologyKey, requiredKeys, selector, namespace),
+      `${key}\u0001${admission.policyKey}`,
+      () => new DomainAggregate(topologyKey, requiredKeys, selector, namespace, admission.admits),
       list,
     );
   }

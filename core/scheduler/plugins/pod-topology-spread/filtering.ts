@@ -17,7 +17,7 @@ import {
   nodeLabelsMatchSpreadConstraints,
   type Constraint,
 } from './common.ts';
-import type { DomainCache } from './domain-cache.ts';
+import { admission, type DomainCache } from './domain-cache.ts';
 
 interface CriticalPath {
   value: string | undefined;
@@ -62,11 +62,21 @@ export class CriticalPaths {
 export class PreFilterState implements StateData {
   constructor(
     readonly constraints: readonly Constraint[],
-    /** topologyKey -> domain value -> matching pods. */
+    /**
+     * topologyKey -> domain value -> matching pods. An inner map may be a domain cache's own,
+     * shared read-only: updateWithPod copies it before its first change (`owned`).
+     */
     readonly matchNum: Map<string, Map<string, number>>,
     readonly criticalPaths: Map<string, CriticalPaths>,
     /** topologyKey -> number of eligible domains (does not change on AddPod/RemovePod). */
     readonly domainsNum: ReadonlyMap<string, number>,
+    /**
+     * 1 where the pod matches constraint i's selector itself (filtering.go's selfMatchNum),
+     * worked out once per cycle rather than per node.
+     */
+    readonly selfMatch: readonly number[],
+    /** Keys of matchNum whose inner map this state made, and so may change in place. */
+    private readonly owned: Set<string>,
   ) {}
 
   clone(): PreFilterState {
@@ -74,7 +84,14 @@ export class PreFilterState implements StateData {
     for (const [k, v] of this.matchNum) m.set(k, new Map(v));
     const cp = new Map<string, CriticalPaths>();
     for (const [k, v] of this.criticalPaths) cp.set(k, v.clone());
-    return new PreFilterState(this.constraints, m, cp, this.domainsNum);
+    return new PreFilterState(
+      this.constraints,
+      m,
+      cp,
+      this.domainsNum,
+      this.selfMatch,
+      new Set(m.keys()),
+    );
   }
 
   minMatchNum(c: Constraint): number {
@@ -95,9 +112,10 @@ export class PreFilterState implements StateData {
       if (!matchNodeInclusionPolicies(c, preemptor.pod, node, required)) continue;
       const v = labelOf(node.metadata.labels, c.topologyKey) as string;
       let byValue = this.matchNum.get(c.topologyKey);
-      if (byValue === undefined) {
-        byValue = new Map();
+      if (byValue === undefined || !this.owned.has(c.topologyKey)) {
+        byValue = new Map(byValue);
         this.matchNum.set(c.topologyKey, byValue);
+        this.owned.add(c.topologyKey);
       }
       const n = (byValue.get(v) ?? 0) + delta;
       byValue.set(v, n);
@@ -113,14 +131,12 @@ export function calPreFilterState(
   cache?: DomainCache,
 ): PreFilterState {
   const matchNum = new Map<string, Map<string, number>>();
+  /** Keys whose map is a cache's own, read-only: copied before a second constraint adds to it. */
+  const shared = new Set<string>();
   const required = requiredNodeAffinity(pod.pod);
   const keys = constraints.map((c) => countKey(c.selector, pod.namespace));
-  const everyNode =
-    required.selector === undefined &&
-    required.affinity === undefined &&
-    constraints.every((c) => c.nodeTaintsPolicy === 'Ignore');
-  if (cache !== undefined && everyNode && constraints.length > 0) {
-    // Inclusion policies admit every node: the counts are the cached per-domain sums.
+  if (cache !== undefined && constraints.length > 0) {
+    // The counts are the cached per-domain sums over the nodes each constraint admits.
     const requiredKeys = [...new Set(constraints.map((c) => c.topologyKey))].sort();
     const suffix = requiredKeys.join('\0');
     for (let i = 0; i < constraints.length; i++) {
@@ -131,15 +147,22 @@ export function calPreFilterState(
         requiredKeys,
         c.selector,
         pod.namespace,
+        admission(c, pod.pod, required),
         allNodes,
       );
       if (agg.domains.size === 0) continue;
       let byValue = matchNum.get(c.topologyKey);
       if (byValue === undefined) {
-        byValue = new Map();
+        // The cache's map, shared for this cycle: nothing changes it before the next PreFilter.
+        matchNum.set(c.topologyKey, agg.counts);
+        shared.add(c.topologyKey);
+        continue;
+      }
+      if (shared.delete(c.topologyKey)) {
+        byValue = new Map(byValue);
         matchNum.set(c.topologyKey, byValue);
       }
-      for (const [v, d] of agg.domains) byValue.set(v, (byValue.get(v) ?? 0) + d.count);
+      for (const [v, n] of agg.counts) byValue.set(v, (byValue.get(v) ?? 0) + n);
     }
   } else
     for (const ni of allNodes) {
@@ -168,18 +191,21 @@ export function calPreFilterState(
     const paths = criticalPaths.get(key) as CriticalPaths;
     for (const [v, n] of byValue) paths.update(v, n);
   }
-  return new PreFilterState(constraints, matchNum, criticalPaths, domainsNum);
+  const owned = new Set([...matchNum.keys()].filter((k) => !shared.has(k)));
+  const selfMatch = constraints.map((c) => (c.selector.matches(pod.labels) ? 1 : 0));
+  return new PreFilterState(constraints, matchNum, criticalPaths, domainsNum, selfMatch, owned);
 }
 
 export type FilterVerdict = 'ok' | 'missingLabel' | 'skew';
 
-export function filterNode(s: PreFilterState, pod: PodInfo, ni: NodeInfo): FilterVerdict {
-  for (const c of s.constraints) {
+/** Filter for the pod the state was made for (its selfMatch is the pod's). */
+export function filterNode(s: PreFilterState, ni: NodeInfo): FilterVerdict {
+  for (let i = 0; i < s.constraints.length; i++) {
+    const c = s.constraints[i] as Constraint;
     const v = labelOf(ni.labels, c.topologyKey);
     if (v === undefined) return 'missingLabel';
-    const selfMatch = c.selector.matches(pod.labels) ? 1 : 0;
     const matches = s.matchNum.get(c.topologyKey)?.get(v) ?? 0;
-    if (matches + selfMatch - s.minMatchNum(c) > c.maxSkew) return 'skew';
+    if (matches + (s.selfMatch[i] as number) - s.minMatchNum(c) > c.maxSkew) return 'skew';
   }
   return 'ok';
 }

@@ -100,11 +100,11 @@ export class PodTopologySpread
     return undefined;
   }
 
-  filter(state: CycleState, pod: PodInfo, nodeInfo: NodeInfo): MaybeStatus {
+  filter(state: CycleState, _pod: PodInfo, nodeInfo: NodeInfo): MaybeStatus {
     const s = state.read<PreFilterState>(PRE_FILTER_KEY);
     if (s === undefined)
       return Status.error(`reading "${PRE_FILTER_KEY}" from cycleState: not found`);
-    switch (filterNode(s, pod, nodeInfo)) {
+    switch (filterNode(s, nodeInfo)) {
       case 'ok':
         return undefined;
       case 'missingLabel':

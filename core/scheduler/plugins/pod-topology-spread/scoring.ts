@@ -10,7 +10,7 @@ import type { NodeInfo } from '../../framework/node-info.ts';
 import type { PodInfo } from '../../framework/pod-info.ts';
 import { requiredNodeAffinity } from '../node-affinity/node-affinity.ts';
 import { LABEL_HOSTNAME } from './args.ts';
-import type { DomainCache } from './domain-cache.ts';
+import { admission, type DomainCache } from './domain-cache.ts';
 import {
   countKey,
   countOnNode,
@@ -76,15 +76,9 @@ export function calPreScoreState(
   );
   const required = requiredNodeAffinity(pod.pod);
   const keys = constraints.map((c) => countKey(c.selector, pod.namespace));
-  // Constraints whose inclusion policies admit every node read the cached per-domain sums;
-  // the rest count node by node.
-  const admitsEvery = (c: Constraint): boolean =>
-    c.nodeTaintsPolicy === 'Ignore' &&
-    (c.nodeAffinityPolicy === 'Ignore' ||
-      (required.selector === undefined && required.affinity === undefined));
-  const cached = constraints.map(
-    (c) => cache !== undefined && c.topologyKey !== LABEL_HOSTNAME && admitsEvery(c),
-  );
+  // Zone-like constraints read the cached per-domain sums over the nodes they admit;
+  // hostname domains are counted per node in Score.
+  const cached = constraints.map((c) => cache !== undefined && c.topologyKey !== LABEL_HOSTNAME);
   if (cached.includes(true)) {
     const requiredKeys = requireAllTopologies
       ? [...new Set(constraints.map((c) => c.topologyKey))].sort()
@@ -101,9 +95,10 @@ export function calPreScoreState(
         requiredKeys,
         c.selector,
         pod.namespace,
+        admission(c, pod.pod, required),
         allNodes,
       );
-      for (const v of m.keys()) m.set(v, agg.domains.get(v)?.count ?? 0);
+      for (const v of m.keys()) m.set(v, agg.counts.get(v) ?? 0);
     }
   }
   if (cached.includes(false)) {
