@@ -202,6 +202,9 @@ export function fsInodeCapacity(config: KubeletConfig): number | undefined {
   return Math.floor(Number(mustParseQuantity(text).nanos / 1_000_000_000n) / BYTES_PER_INODE);
 }
 
+/** The port the kubelet serves its API on (upstream's --port default), in Node status. */
+export const KUBELET_PORT = 10250;
+
 /**
  * allocatable = capacity − kube-reserved − system-reserved − the hard eviction threshold of
  * memory.available (memory) and nodefs.available (ephemeral storage), each absolute or a share

@@ -13,7 +13,7 @@ import type { ApiClient } from '../client/api-client.ts';
 import type { ProcessPorts } from '../ports/process.ts';
 import { uid as randomUid } from '../ports/random.ts';
 import { fnv1a64Hex } from '../util/fnv-hash.ts';
-import { nodeAllocatable, type KubeletConfig } from './config.ts';
+import { KUBELET_PORT, nodeAllocatable, type KubeletConfig } from './config.ts';
 
 /** Upstream's registration backoff: 100 ms doubling to 7 s. */
 const REGISTER_BACKOFF_INITIAL_US = 100_000;
@@ -209,6 +209,7 @@ export class NodeStatusReporter {
         { type: 'InternalIP', address: c.internalIP },
         { type: 'Hostname', address: c.nodeName },
       ],
+      daemonEndpoints: { kubeletEndpoint: { Port: KUBELET_PORT } },
       nodeInfo: {
         machineID: this.machineID,
         systemUUID: this.machineID,

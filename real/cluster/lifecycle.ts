@@ -21,6 +21,7 @@ import { issueClientCredential } from '../../core/apiserver/authn/client-credent
 import { planCluster } from '../../core/cluster/assembly.ts';
 import { ADMIN_IDENTITY } from '../../core/cluster/identities.ts';
 import { removeNamespaceState, unmountUnder } from '../containerd/daemon.ts';
+import { KUBELET_PORT } from '../../core/kubelet/config.ts';
 import { NETNS_DIR } from '../network/pod-network.ts';
 import {
   clusterPaths,
@@ -35,8 +36,8 @@ import { isClusterProcess, processesWith, readPid, signal } from './cluster-proc
 import { hostRoutes, tearDownNodeNetwork } from './node-network.ts';
 import { readSigner } from './signer.ts';
 
-/** Where a node agent listens inside its namespace (the kubelet's port upstream). */
-const NODE_PORT = 10250;
+/** Where a node agent listens inside its namespace (the kubelet's port, as upstream). */
+const NODE_PORT = KUBELET_PORT;
 const UP_TIMEOUT_MS = 120_000;
 /** How long a process may take to stop on SIGTERM before it is killed. */
 export const STOP_GRACE_MS = 20_000;

@@ -40,6 +40,7 @@ describe('kubelet node registration and lease', () => {
         zone: 'a',
       });
       expect(node.spec?.podCIDR).toBe('10.244.1.0/24');
+      expect(node.status?.daemonEndpoints).toEqual({ kubeletEndpoint: { Port: 10250 } });
       expect(node.status?.capacity).toMatchObject({ cpu: '8', memory: '32Gi', pods: '110' });
       // 32Gi minus the 100Mi hard eviction threshold; cpu minus system-reserved.
       expect(node.status?.allocatable).toMatchObject({
