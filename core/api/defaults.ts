@@ -85,6 +85,13 @@ export function defaultPodSpec(spec: PodSpec): PodSpec {
     ...(spec.initContainers !== undefined
       ? { initContainers: spec.initContainers.map((c) => defaultContainer(c, hostNetwork)) }
       : {}),
+    ...(spec.ephemeralContainers !== undefined
+      ? {
+          ephemeralContainers: spec.ephemeralContainers.map((c) =>
+            defaultContainer(c, hostNetwork),
+          ),
+        }
+      : {}),
     restartPolicy: spec.restartPolicy ?? 'Always',
     terminationGracePeriodSeconds:
       spec.terminationGracePeriodSeconds ?? DEFAULT_TERMINATION_GRACE_PERIOD_SECONDS,

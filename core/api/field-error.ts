@@ -10,6 +10,7 @@ export type FieldErrorType =
   | 'FieldValueInvalid'
   | 'FieldValueNotSupported'
   | 'FieldValueDuplicate'
+  | 'FieldValueNotFound'
   | 'FieldValueForbidden'
   | 'FieldValueTooLong'
   | 'FieldValueTooMany'
@@ -28,6 +29,7 @@ const TYPE_TEXT: Readonly<Record<FieldErrorType, string>> = {
   FieldValueInvalid: 'Invalid value',
   FieldValueNotSupported: 'Unsupported value',
   FieldValueDuplicate: 'Duplicate value',
+  FieldValueNotFound: 'Not found',
   FieldValueForbidden: 'Forbidden',
   FieldValueTooLong: 'Too long',
   FieldValueTooMany: 'Too many',
@@ -56,6 +58,10 @@ export function fieldNotSupported(
 
 export function fieldDuplicate(field: string, badValue: unknown, detail = ''): FieldError {
   return { type: 'FieldValueDuplicate', field, badValue, detail };
+}
+
+export function fieldNotFound(field: string, badValue: unknown): FieldError {
+  return { type: 'FieldValueNotFound', field, badValue, detail: '' };
 }
 
 export function fieldForbidden(field: string, detail: string): FieldError {

@@ -68,6 +68,12 @@ export interface NodeStatus {
   readonly addresses?: readonly NodeAddress[];
   readonly nodeInfo?: NodeSystemInfo;
   readonly images?: readonly ContainerImage[];
+  readonly daemonEndpoints?: NodeDaemonEndpoints;
+}
+
+/** Where the node's daemons listen (the kubelet's port). */
+export interface NodeDaemonEndpoints {
+  readonly kubeletEndpoint?: { readonly Port: number };
 }
 
 export interface Node {

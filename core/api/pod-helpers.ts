@@ -8,6 +8,9 @@ import { add, cmp, formatQuantity, mustParseQuantity, type Quantity } from './qu
 import { RESOURCE_CPU, RESOURCE_MEMORY, resourceAmount } from './resource-list.ts';
 import { parseTime } from './time.ts';
 
+/** The annotation that marks a mirror pod: the API's copy of a kubelet's static pod. */
+export const MIRROR_POD_ANNOTATION = 'kubernetes.io/config.mirror';
+
 type QuantityMap = Map<string, Quantity>;
 
 function addInto(acc: QuantityMap, list: ResourceList | undefined): void {

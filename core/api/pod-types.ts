@@ -123,6 +123,11 @@ export interface Container {
   readonly volumeMounts?: readonly VolumeMount[];
 }
 
+/** A debugging container added to a running pod: a container that may name its target. */
+export interface EphemeralContainer extends Container {
+  readonly targetContainerName?: string;
+}
+
 export type TaintEffect = 'NoSchedule' | 'PreferNoSchedule' | 'NoExecute';
 export type TolerationOperator = 'Exists' | 'Equal';
 
@@ -232,6 +237,8 @@ export type PreemptionPolicy = 'PreemptLowerPriority' | 'Never';
 export interface PodSpec {
   readonly containers: readonly Container[];
   readonly initContainers?: readonly Container[];
+  /** Added through pods/ephemeralcontainers only (`kubectl debug`); ksim's kubelet runs none. */
+  readonly ephemeralContainers?: readonly EphemeralContainer[];
   readonly nodeName?: string;
   readonly nodeSelector?: Readonly<Record<string, string>>;
   readonly schedulerName?: string;

@@ -4,6 +4,7 @@
  * validateTopologySpreadConstraints, ValidatePodUpdate). Like upstream it runs on defaulted objects:
  * fields that defaulting fills (restartPolicy, imagePullPolicy, port protocol, ...) are required.
  */
+import { MIRROR_POD_ANNOTATION } from './pod-helpers.ts';
 import {
   inclusiveRangeError,
   isDNS1123Label,
@@ -21,6 +22,7 @@ import {
   index,
   fieldInvalid as invalid,
   key,
+  fieldNotFound as notFound,
   fieldNotSupported as notSupported,
   fieldRequired as required,
   type FieldError,
@@ -284,6 +286,70 @@ function validateContainer(
   errs.push(...validatePorts(c, child(path, 'ports'), hostNetwork));
   errs.push(...validateEnv(c, child(path, 'env')));
   errs.push(...validateResourceRequirements(c.resources, child(path, 'resources')));
+  return errs;
+}
+
+/**
+ * The fields an ephemeral container may not set (upstream's validateFieldAllowList over
+ * EphemeralContainerCommon, in the struct's field order): what a pod relies on for its own
+ * service, since a debugging container must not become part of the workload.
+ */
+const EPHEMERAL_FORBIDDEN = [
+  'ports',
+  'resources',
+  'resizePolicy',
+  'restartPolicy',
+  'livenessProbe',
+  'readinessProbe',
+  'startupProbe',
+  'lifecycle',
+] as const;
+
+/** A field Go would see as set: not absent, not an empty list or object. */
+function isSet(v: unknown): boolean {
+  if (v === undefined || v === null) return false;
+  if (Array.isArray(v)) return v.length > 0;
+  if (typeof v === 'object') return Object.values(v).some(isSet);
+  return true;
+}
+
+/**
+ * validateEphemeralContainers: each one a valid container whose name is unique across every
+ * container of the pod, targeting an existing (non-ephemeral) container, without the fields
+ * above or volume subpaths. `names` holds the regular and init containers' names.
+ */
+function validateEphemeralContainers(
+  spec: PodSpec,
+  path: string,
+  names: Set<string>,
+  hostNetwork: boolean,
+): FieldError[] {
+  const errs: FieldError[] = [];
+  const others = new Set(names);
+  (spec.ephemeralContainers ?? []).forEach((ec, i) => {
+    const p = index(path, i);
+    errs.push(...validateContainer(ec as Container, p, names, hostNetwork));
+    if (ec.targetContainerName && !others.has(ec.targetContainerName)) {
+      errs.push(notFound(child(p, 'targetContainerName'), ec.targetContainerName));
+    }
+    for (const field of EPHEMERAL_FORBIDDEN) {
+      if (isSet((ec as unknown as Readonly<Record<string, unknown>>)[field])) {
+        errs.push(forbidden(child(p, field), 'cannot be set for an Ephemeral Container'));
+      }
+    }
+    (ec.volumeMounts ?? []).forEach((m, j) => {
+      for (const field of ['subPath', 'subPathExpr'] as const) {
+        if (m[field]) {
+          errs.push(
+            forbidden(
+              child(index(child(p, 'volumeMounts'), j), field),
+              'cannot be set for an Ephemeral Container',
+            ),
+          );
+        }
+      }
+    });
+  });
   return errs;
 }
 
@@ -565,6 +631,9 @@ export function validatePodSpec(spec: PodSpec | undefined, path = 'spec'): Field
     if (c.restartPolicy !== undefined)
       errs.push(forbidden(child(p, 'restartPolicy'), 'may not be set for non-init containers'));
   });
+  errs.push(
+    ...validateEphemeralContainers(spec, child(path, 'ephemeralContainers'), names, hostNetwork),
+  );
   if (!spec.restartPolicy) errs.push(required(child(path, 'restartPolicy'), ''));
   else if (!RESTART_POLICIES.includes(spec.restartPolicy)) {
     errs.push(notSupported(child(path, 'restartPolicy'), spec.restartPolicy, RESTART_POLICIES));
@@ -604,11 +673,51 @@ export function validatePodSpec(spec: PodSpec | undefined, path = 'spec'): Field
   return errs;
 }
 
+/** ValidatePodCreate: a valid pod, whose ephemeral containers only come later, one by one. */
 export function validatePod(pod: Pod): FieldError[] {
   return [
     ...validateObjectMeta(pod.metadata, true, nameIsDNSSubdomain),
     ...validatePodSpec(pod.spec),
+    ...((pod.spec?.ephemeralContainers?.length ?? 0) > 0
+      ? [forbidden(child('spec', 'ephemeralContainers'), 'cannot be set on create')]
+      : []),
   ];
+}
+
+/**
+ * ValidatePodEphemeralContainersUpdate (pods/ephemeralcontainers): the pod stays valid, a
+ * static pod's mirror takes none, and existing ephemeral containers may be neither removed nor
+ * changed; new ones may be added.
+ */
+export function validatePodEphemeralContainersUpdate(newPod: Pod, oldPod: Pod): FieldError[] {
+  const errs = [
+    ...validateObjectMetaUpdate(newPod.metadata, oldPod.metadata),
+    ...validatePodSpec(newPod.spec),
+  ];
+  if (oldPod.metadata.annotations?.[MIRROR_POD_ANNOTATION] !== undefined) {
+    return [forbidden('', 'static pods do not support ephemeral containers')];
+  }
+  const path = child('spec', 'ephemeralContainers');
+  const next = new Map((newPod.spec.ephemeralContainers ?? []).map((c) => [c.name, c]));
+  for (const old of oldPod.spec.ephemeralContainers ?? []) {
+    const now = next.get(old.name);
+    if (now === undefined) {
+      errs.push(
+        forbidden(
+          path,
+          `existing ephemeral containers ${JSON.stringify(old.name)} may not be removed\n`,
+        ),
+      );
+    } else if (!deepEqual(now, old)) {
+      errs.push(
+        forbidden(
+          child(path, old.name),
+          `existing ephemeral containers ${JSON.stringify(old.name)} may not be changed\n`,
+        ),
+      );
+    }
+  }
+  return errs;
 }
 
 // ---- update -------------------------------------------------------------------------------------

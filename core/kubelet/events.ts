@@ -13,12 +13,13 @@ import { nameSuffix, type Random } from '../ports/random.ts';
 
 export type EventType = 'Normal' | 'Warning';
 
-/** Upstream's reasons (pkg/kubelet/events/event.go). */
+/** Upstream's reasons (pkg/kubelet/events/event.go), and ksim's own for what it does not run. */
 export const EVENT_REASONS = {
   unhealthy: 'Unhealthy',
   killing: 'Killing',
   failedPostStartHook: 'FailedPostStartHook',
   failedPreStopHook: 'FailedPreStopHook',
+  ephemeralContainerIgnored: 'EphemeralContainerIgnored',
 } as const;
 
 export class KubeletEvents {

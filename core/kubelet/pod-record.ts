@@ -82,6 +82,8 @@ export interface PodRecord {
    */
   volumesWaitSinceUs: number | undefined;
   volumesReady: boolean;
+  /** Ephemeral containers already reported as not run (one Event each). */
+  readonly ephemeralIgnored: Set<string>;
 }
 
 /**
@@ -143,6 +145,7 @@ export function newPodRecord(pod: Pod): PodRecord {
     pullStartedUs: undefined,
     pullEndedUs: undefined,
     startupTraced: pod.status?.startTime !== undefined,
+    ephemeralIgnored: new Set(),
     evicted: undefined,
     evictionGracePeriodSeconds: 0,
   };

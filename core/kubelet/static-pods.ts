@@ -11,12 +11,13 @@
  *   the NodeRestriction admission plugin requires; a mirror whose hash differs, or that is
  *   being deleted, is deleted (grace 0, UID precondition) and created again.
  */
+import { MIRROR_POD_ANNOTATION } from '../api/pod-helpers.ts';
 import { defaultPod } from '../api/defaults.ts';
 import type { OwnerReference } from '../api/meta-types.ts';
 import type { Pod } from '../api/pod-types.ts';
 import { fnv1a64Hex } from '../util/fnv-hash.ts';
 
-export const CONFIG_MIRROR_ANNOTATION = 'kubernetes.io/config.mirror';
+export const CONFIG_MIRROR_ANNOTATION = MIRROR_POD_ANNOTATION;
 export const CONFIG_HASH_ANNOTATION = 'kubernetes.io/config.hash';
 export const CONFIG_SOURCE_ANNOTATION = 'kubernetes.io/config.source';
 export const CONFIG_SEEN_ANNOTATION = 'kubernetes.io/config.seen';

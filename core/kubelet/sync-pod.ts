@@ -28,7 +28,7 @@ import {
 } from '../ports/runtime.ts';
 import { backoffSinceEndsAt, backoffSinceUpdateEndsAt, nextBackoff } from './backoff.ts';
 import type { KubeletConfig } from './config.ts';
-import type { KubeletEvents } from './events.ts';
+import { EVENT_REASONS, type KubeletEvents } from './events.ts';
 import { runHook, type HookName } from './lifecycle-hooks.ts';
 import type { LifecycleHandler } from '../api/pod-types.ts';
 import type { ProberManager } from './prober/prober-manager.ts';
@@ -128,6 +128,7 @@ export class PodSync {
     const env = this.env;
     rec.startTime ??= formatTime(env.ports.clock.now());
     this.report(rec, false);
+    this.ignoreEphemeralContainers(rec);
     if (!(await this.volumesReady(rec))) return;
     let wakeAt: WakeAt;
     if (await this.ensureSandbox(rec)) wakeAt = await this.startContainers(rec);
@@ -176,6 +177,23 @@ export class PodSync {
     }
     env.workers.wakeAfter(rec.uid, VOLUME_RETRY_US);
     return false;
+  }
+
+  /**
+   * Ephemeral containers (`kubectl debug`) are not run by ksim's kubelet: each one added to the
+   * pod is reported once, with a Warning Event naming it, instead of being silently dropped.
+   */
+  private ignoreEphemeralContainers(rec: PodRecord): void {
+    for (const c of rec.pod.spec.ephemeralContainers ?? []) {
+      if (rec.ephemeralIgnored.has(c.name)) continue;
+      rec.ephemeralIgnored.add(c.name);
+      this.env.events.pod(
+        rec.pod,
+        'Warning',
+        EVENT_REASONS.ephemeralContainerIgnored,
+        `Ephemeral container ${JSON.stringify(c.name)} is not started: ksim's kubelet does not run ephemeral containers`,
+      );
+    }
   }
 
   /** Deletion or removal arrived while a step was in progress: the next sync handles it. */

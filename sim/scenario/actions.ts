@@ -5,6 +5,7 @@
  * the control plane cannot answer it; what the API server refuses for good is a `Rejection`
  * the run's report lists, and in the trace.
  */
+import { MIRROR_POD_ANNOTATION } from '../../core/api/pod-helpers.ts';
 import type { PatchContentType } from '../../core/api/http.ts';
 import type { Node, Taint } from '../../core/api/node-types.ts';
 import type { Pod } from '../../core/api/pod-types.ts';
@@ -44,7 +45,6 @@ const US_PER_SECOND = 1_000_000;
 /** kubectl drain asks again this long after a 429 (a disruption budget said no). */
 const EVICTION_RETRY_US = 5 * US_PER_SECOND;
 /** The annotation of a mirror pod (a static pod's copy in the API), which drain leaves alone. */
-const MIRROR_POD_ANNOTATION = 'kubernetes.io/config.mirror';
 const RESTARTED_AT_ANNOTATION = 'kubectl.kubernetes.io/restartedAt';
 
 const PATCH_TYPES: Readonly<Record<'strategic' | 'merge' | 'json', PatchContentType>> = {

@@ -8,7 +8,11 @@ import { OBJECT_META_FIELD_LABELS, objectMetaFields } from '../field-selectors.t
 import { validateObjectMetaUpdate } from '../meta-validation.ts';
 import { computePodQOS, isPodTerminal } from '../pod-helpers.ts';
 import type { Pod } from '../pod-types.ts';
-import { validatePod, validatePodUpdate } from '../pod-validation.ts';
+import {
+  validatePod,
+  validatePodEphemeralContainersUpdate,
+  validatePodUpdate,
+} from '../pod-validation.ts';
 import {
   conditionsPatch,
   defineResource,
@@ -43,6 +47,26 @@ const STATUS_STRATEGY: UpdateStrategy<Pod> = {
   // ValidatePodStatusUpdate checks metadata and the status fields; ksim checks the metadata
   // (spec is the stored one, so re-validating it would find nothing).
   validateUpdate: (next, old) => validateObjectMetaUpdate(next.metadata, old.metadata),
+};
+
+/**
+ * podEphemeralContainersStrategy (pods/ephemeralcontainers, what `kubectl debug` writes): only
+ * spec.ephemeralContainers changes; everything else, status included, is the stored pod's.
+ */
+const EPHEMERAL_CONTAINERS_STRATEGY: UpdateStrategy<Pod> = {
+  prepareForUpdate: (next, old) => ({
+    ...old,
+    metadata: {
+      ...old.metadata,
+      name: next.metadata.name,
+      namespace: next.metadata.namespace,
+      resourceVersion: next.metadata.resourceVersion,
+      uid: next.metadata.uid,
+    },
+    // A body without the list removes them all, which validation then refuses.
+    spec: { ...old.spec, ephemeralContainers: next.spec.ephemeralContainers },
+  }),
+  validateUpdate: validatePodEphemeralContainersUpdate,
 };
 
 /** podStrategy.CheckGracefulDelete: only a scheduled, running pod gets a grace period. */
@@ -137,6 +161,12 @@ export const POD = defineResource<Pod>({
   tracksGeneration: true,
   subresources: [
     { kind: 'strategy', name: 'status', verbs: STATUS_VERBS, strategy: STATUS_STRATEGY },
+    {
+      kind: 'strategy',
+      name: 'ephemeralcontainers',
+      verbs: STATUS_VERBS,
+      strategy: EPHEMERAL_CONTAINERS_STRATEGY,
+    },
     {
       kind: 'action',
       name: BINDING_SUBRESOURCE,

@@ -218,6 +218,31 @@ describe.skipIf(!existsSync(KUBECTL))('kubectl 1.32 typed clients (protobuf bodi
     expect(await jsonpath('clusterrolebinding', 'node-reader', '{.subjects[0].name}')).toBe('bob');
   });
 
+  it('adds an ephemeral container with kubectl debug, which the kubelet reports it does not run', async () => {
+    const name = (
+      await ok('get', 'pods', '-l', 'app=web', '-o', 'jsonpath={.items[0].metadata.name}')
+    ).trim();
+    expect(name).not.toBe('');
+    await ok('debug', name, '--image=busybox:1.36', '--container=dbg', '--target=nginx');
+    expect(await jsonpath('pod', name, '{.spec.ephemeralContainers[0].name}')).toBe('dbg');
+    expect(await jsonpath('pod', name, '{.spec.ephemeralContainers[0].targetContainerName}')).toBe(
+      'nginx',
+    );
+    let events = '';
+    for (let i = 0; i < 100 && !events.includes(name); i++) {
+      events = await ok(
+        'get',
+        'events',
+        '--field-selector',
+        'reason=EphemeralContainerIgnored',
+        '-o',
+        'jsonpath={.items[*].involvedObject.name}',
+      );
+      if (!events.includes(name)) await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(events).toContain(name);
+  });
+
   it('drains a node through evictions', async () => {
     const out = await ok('drain', 'node-3', '--ignore-daemonsets', '--timeout=60s');
     expect(out).toContain('node/node-3 drained');

@@ -5,6 +5,7 @@
  * bound to itself that reference nothing secret; it may write the status of, and delete, only
  * pods bound to itself. Users that are not nodes pass untouched.
  */
+import { MIRROR_POD_ANNOTATION } from '../../../api/pod-helpers.ts';
 import type { Pod } from '../../../api/pod-types.ts';
 import type { Node } from '../../../api/node-types.ts';
 import { deepEqual } from '../../../api/meta-validation.ts';
@@ -21,9 +22,6 @@ import {
 } from '../attributes.ts';
 
 export const NODE_RESTRICTION = 'NodeRestriction';
-
-/** The annotation that marks a static pod's mirror (kubetypes.ConfigMirrorAnnotationKey). */
-export const MIRROR_POD_ANNOTATION = 'kubernetes.io/config.mirror';
 
 export const nodeRestriction: AdmissionPlugin = {
   name: NODE_RESTRICTION,

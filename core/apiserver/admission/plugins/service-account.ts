@@ -10,6 +10,7 @@
  * random stream, so the suffix is derived from the pod's namespace and name (stable and still
  * unlikely to collide with a volume the pod has).
  */
+import { MIRROR_POD_ANNOTATION } from '../../../api/pod-helpers.ts';
 import * as errors from '../../../api/errors.ts';
 import type { ServiceAccount } from '../../../api/kinds/service-account.ts';
 import type { Container, Pod, Volume } from '../../../api/pod-types.ts';
@@ -23,7 +24,6 @@ export const TOKEN_MOUNT_PATH = '/var/run/secrets/kubernetes.io/serviceaccount';
 const TOKEN_VOLUME_PREFIX = 'kube-api-access-';
 /** The token's lifetime: an hour, plus upstream's 7 s to tell it from other tokens. */
 const TOKEN_EXPIRATION_SECONDS = 3607;
-const MIRROR_POD_ANNOTATION = 'kubernetes.io/config.mirror';
 /** How often the default service account is looked for before the pod is refused. */
 const DEFAULT_ACCOUNT_ATTEMPTS = 10;
 /** Upstream waits 100-200 ms at random between attempts; a fixed 150 ms here. */

@@ -115,6 +115,7 @@ const KUBE_1_32 = [
     verbs: ALL,
     subresources: {
       status: ['get', 'patch', 'update'],
+      ephemeralcontainers: ['get', 'patch', 'update'],
       binding: ['create'],
       eviction: ['create'],
       exec: ['create', 'get'],
