@@ -25,7 +25,11 @@ import { DEFAULT_LINK, DEFAULT_NETWORK } from '../../../sim/network.ts';
 import { runScenario } from '../../../sim/scenario/run.ts';
 import { parseScenario } from '../../../sim/scenario/scenario.ts';
 import { runStoreFuzz } from '../../../sim/store-fuzz/run-store-fuzz.ts';
-import type { Simulation } from '../../../sim/simulation.ts';
+import { Simulation } from '../../../sim/simulation.ts';
+import { ClusterInvariants } from '../../../sim/invariants/cluster-invariants.ts';
+import type { Entry, Index, NodeId, Term } from '../../../core/raft/types.ts';
+import { encodeEntryOp } from '../../../core/store/member/op-codec.ts';
+import type { Revision } from '../../../core/store/types.ts';
 import type { TraceSink } from '../../../sim/trace.ts';
 import {
   controlPlane,
@@ -712,6 +716,30 @@ describe('every emitted trace record matches its definition', () => {
       await api.delete('PersistentVolumeClaim', 'default', 'data');
       await ports.clock.sleep(10 * S);
     });
+    expect(problems).toEqual([]);
+  });
+
+  it('a committed history that moves a bound pod: invariant.violation', async () => {
+    const sim = new Simulation({ seed: 1 });
+    const problems = watch(sim);
+    const invariants = new ClusterInvariants(sim, { enabled: {} });
+    let index = 0;
+    const bind = (nodeName: string): void => {
+      index++;
+      const value = JSON.stringify({
+        kind: 'Pod',
+        metadata: { name: 'a', namespace: 'default', uid: 'uid-a' },
+        spec: { nodeName, containers: [{ name: 'c', image: 'i' }] },
+      });
+      const data = encodeEntryOp({ kind: 'put', key: '/registry/pods/default/a', value });
+      const entry: Entry = { type: 'normal', data, term: 1 as Term, index: index as Index };
+      invariants.probe.applied(1 as NodeId, entry, (index + 1) as Revision, 1 as Term);
+    };
+    bind('node-1');
+    bind('node-2');
+    sim.at(S, () => {});
+    await sim.run({ untilUs: S });
+    expect(invariants.finish().find((r) => r.name === 'pod-bound-once')?.violations).toBe(1);
     expect(problems).toEqual([]);
   });
 
