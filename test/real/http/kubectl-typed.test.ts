@@ -130,6 +130,45 @@ describe.skipIf(!existsSync(KUBECTL))('kubectl 1.32 typed clients (protobuf bodi
     ).toBe('80/8080/typed');
   });
 
+  it('prints rollout history, sorted events in custom columns, describes, and taints a node', async () => {
+    const history = (await ok('rollout', 'history', 'deployment/typed')).trim().split('\n');
+    expect(history[0]).toBe('deployment.apps/typed ');
+    expect(history[1]).toMatch(/^REVISION\s+CHANGE-CAUSE$/);
+    const revisions = history.slice(2).map((l) => Number(l.split(/\s+/)[0]));
+    expect(revisions.length).toBeGreaterThanOrEqual(2);
+    expect(revisions).toEqual([...revisions].sort((a, b) => a - b));
+
+    const events = (
+      await ok(
+        'get',
+        'events',
+        '--sort-by=.metadata.creationTimestamp',
+        '-o',
+        'custom-columns=CREATED:.metadata.creationTimestamp,REASON:.reason',
+      )
+    )
+      .trim()
+      .split('\n');
+    expect(events[0]).toMatch(/^CREATED\s+REASON$/);
+    const times = events.slice(1).map((l) => l.split(/\s+/)[0] ?? '');
+    expect(times.length).toBeGreaterThan(3);
+    expect(times).toEqual([...times].sort());
+
+    const described = await ok('describe', 'deployment', 'typed');
+    expect(described).toMatch(/^Name:\s+typed$/m);
+    expect(described).toMatch(/^Replicas:\s+3 desired \| /m);
+    expect(described).toMatch(/^StrategyType:\s+RollingUpdate$/m);
+
+    expect(await ok('taint', 'nodes', 'node-3', 'dedicated=infra:NoSchedule')).toBe(
+      'node/node-3 tainted\n',
+    );
+    expect(await jsonpath('node', 'node-3', '{.spec.taints[?(@.key=="dedicated")].effect}')).toBe(
+      'NoSchedule',
+    );
+    expect(await ok('taint', 'nodes', 'node-3', 'dedicated-')).toBe('node/node-3 untainted\n');
+    expect(await jsonpath('node', 'node-3', '{.spec.taints}')).toBe('');
+  });
+
   it('creates jobs, cronjobs, services, quotas and priority classes', async () => {
     expect(await ok('create', 'job', 'once', '--image=busybox', '--', 'echo', 'hi')).toBe(
       'job.batch/once created\n',
