@@ -45,6 +45,21 @@ describe('Inflights', () => {
     expect(f.full()).toBe(false);
   });
 
+  test('is full once its bytes reach maxBytes exactly (etcd: bytes >= maxBytes)', () => {
+    const f = new Inflights(100, 50);
+    f.add(asIndex(1), 20);
+    f.add(asIndex(2), 29);
+    expect(f.full()).toBe(false);
+    f.freeLE(asIndex(1));
+    f.add(asIndex(3), 21);
+    expect(f.sizeBytes()).toBe(50);
+    expect(f.full()).toBe(true);
+  });
+
+  test('refuses a capacity below one', () => {
+    expect(() => new Inflights(0, Infinity)).toThrow('inflights capacity must be positive');
+  });
+
   test('reset empties it', () => {
     const f = new Inflights(2, Infinity);
     f.add(asIndex(1), 1);
