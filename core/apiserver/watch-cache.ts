@@ -5,11 +5,22 @@ import { keyOf, objectKey } from '../api/meta.ts';
 import type { Status } from '../api/status-types.ts';
 import type { KObject } from '../api/types.ts';
 import type { WatchFrame } from '../api/http.ts';
+import type { Clock, Micros, TimerId } from '../ports/clock.ts';
 import type { Selectors } from './registry/selectors.ts';
 import type { ObjectStorage, StorageEvent } from './storage.ts';
 
 /** Events kept for resuming watches (upstream's default watch cache capacity is 100; we keep more). */
 export const DEFAULT_WATCH_CACHE_CAPACITY = 1_000;
+
+/**
+ * How often a watcher that allows bookmarks gets one (upstream's cacher: defaultBookmarkFrequency,
+ * one minute), besides the one 2 s before its deadline.
+ */
+export const BOOKMARK_FREQUENCY_US: Micros = 60_000_000;
+/** Upstream's cacher sends a watcher's last bookmark this long before the watch's deadline. */
+const BOOKMARK_BEFORE_DEADLINE_US: Micros = 2_000_000;
+/** Bookmarks due within the same second go out together (upstream's one-second time buckets). */
+const BOOKMARK_BUCKET_US: Micros = 1_000_000;
 
 /** One change, decoded once and shared by every watcher. */
 interface CachedEvent {
@@ -26,12 +37,18 @@ export interface CacheWatcher {
   readonly namespace: string | undefined;
   readonly selectors: Selectors;
   readonly bookmarks: boolean;
+  /** When the watch ends (its timeoutSeconds), on the API server's clock; none if unbounded. */
+  readonly deadlineUs?: Micros;
   send(frame: WatchFrame): void;
   /** Ends the watch; with a Status, that is sent as an ERROR frame first. */
   close(status?: Status): void;
 }
 
-type Registered = CacheWatcher & { readonly indexValue: string | undefined };
+type Registered = CacheWatcher & {
+  readonly indexValue: string | undefined;
+  /** The bookmark bucket this watcher waits in, if it is due one. */
+  bookmarkBucket?: number;
+};
 
 function matchesWith(
   obj: KObject,
@@ -67,6 +84,9 @@ export class WatchCache {
   private readonly unindexed = new Set<Registered>();
   private waiting: Array<() => void> = [];
   private storeWatch: { cancel(): void } | undefined;
+  /** Watchers due a bookmark, by the second it is due in. */
+  private readonly bookmarkBuckets = new Map<number, Set<Registered>>();
+  private bookmarkTimer: { readonly id: TimerId; readonly bucket: number } | undefined;
   /**
    * Field sets by object. Objects are immutable and shared (storage.ts), so a version's fields
    * are computed once: an event's `previous` is the object of the key's event before it.
@@ -77,6 +97,7 @@ export class WatchCache {
     private readonly storage: ObjectStorage,
     readonly definition: ResourceDefinition,
     private readonly prefix: string,
+    private readonly clock: Clock,
     private readonly capacity = DEFAULT_WATCH_CACHE_CAPACITY,
   ) {}
 
@@ -202,20 +223,16 @@ export class WatchCache {
     this.watchers.clear();
     this.byValue.clear();
     this.unindexed.clear();
+    this.bookmarkBuckets.clear();
+    if (this.bookmarkTimer !== undefined) this.clock.cancelTimer(this.bookmarkTimer.id);
+    this.bookmarkTimer = undefined;
   }
 
   private onEvent(ev: StorageEvent<KObject>): void {
+    // A progress notification only moves the cache's version: watchers get it in their next
+    // bookmark, on their own schedule (bookmarkDue), as upstream's cacher does.
     if (ev.type === 'progress') {
       this.rv = Math.max(this.rv, Number(ev.resourceVersion));
-      const bookmark: WatchFrame = {
-        type: 'BOOKMARK',
-        object: {
-          apiVersion: this.definition.resource.apiVersion,
-          kind: this.definition.resource.kind,
-          metadata: { resourceVersion: ev.resourceVersion },
-        },
-      };
-      for (const w of this.watchers) if (w.bookmarks) w.send(bookmark);
       return;
     }
     const rv = Number(ev.object.metadata?.resourceVersion);
@@ -283,7 +300,71 @@ export class WatchCache {
     return before ? { type: 'DELETED', object: ev.object } : undefined;
   }
 
+  /**
+   * Upstream's cacheWatcher.nextBookmarkTime: roughly every minute, and once 2 s before the
+   * watch's deadline; none once that moment has passed.
+   */
+  private scheduleBookmark(w: Registered): void {
+    if (!w.bookmarks) return;
+    const now = this.clock.now();
+    let at = now + BOOKMARK_FREQUENCY_US;
+    if (w.deadlineUs !== undefined) at = Math.min(at, w.deadlineUs - BOOKMARK_BEFORE_DEADLINE_US);
+    if (at < now) return;
+    const bucket = Math.ceil(at / BOOKMARK_BUCKET_US);
+    let due = this.bookmarkBuckets.get(bucket);
+    if (due === undefined) {
+      due = new Set();
+      this.bookmarkBuckets.set(bucket, due);
+    }
+    due.add(w);
+    w.bookmarkBucket = bucket;
+    if (this.bookmarkTimer === undefined || bucket < this.bookmarkTimer.bucket) this.armBookmarks();
+  }
+
+  /** One timer, at the earliest bucket with watchers in it. */
+  private armBookmarks(): void {
+    if (this.bookmarkTimer !== undefined) this.clock.cancelTimer(this.bookmarkTimer.id);
+    this.bookmarkTimer = undefined;
+    let first: number | undefined;
+    for (const bucket of this.bookmarkBuckets.keys()) {
+      if (first === undefined || bucket < first) first = bucket;
+    }
+    if (first === undefined) return;
+    const delay = Math.max(0, first * BOOKMARK_BUCKET_US - this.clock.now());
+    this.bookmarkTimer = {
+      id: this.clock.setTimer(delay, () => this.sendBookmarks()),
+      bucket: first,
+    };
+  }
+
+  /** Bookmarks at the cache's version to every watcher whose bucket is due, then the next ones. */
+  private sendBookmarks(): void {
+    this.bookmarkTimer = undefined;
+    const now = this.clock.now();
+    const due: Registered[] = [];
+    for (const [bucket, watchers] of this.bookmarkBuckets) {
+      if (bucket * BOOKMARK_BUCKET_US > now) continue;
+      this.bookmarkBuckets.delete(bucket);
+      for (const w of watchers) due.push(w);
+    }
+    const bookmark: WatchFrame = {
+      type: 'BOOKMARK',
+      object: {
+        apiVersion: this.definition.resource.apiVersion,
+        kind: this.definition.resource.kind,
+        metadata: { resourceVersion: String(this.rv) },
+      },
+    };
+    for (const w of due) {
+      w.bookmarkBucket = undefined;
+      w.send(bookmark);
+      if (this.watchers.has(w)) this.scheduleBookmark(w);
+    }
+    if (this.bookmarkTimer === undefined) this.armBookmarks();
+  }
+
   private register(w: Registered): void {
+    this.scheduleBookmark(w);
     this.watchers.add(w);
     if (w.indexValue === undefined) {
       this.unindexed.add(w);
@@ -298,6 +379,12 @@ export class WatchCache {
   }
 
   private unregister(w: Registered): void {
+    if (w.bookmarkBucket !== undefined) {
+      const due = this.bookmarkBuckets.get(w.bookmarkBucket);
+      due?.delete(w);
+      if (due?.size === 0) this.bookmarkBuckets.delete(w.bookmarkBucket);
+      w.bookmarkBucket = undefined;
+    }
     this.watchers.delete(w);
     this.unindexed.delete(w);
     if (w.indexValue !== undefined) {

@@ -450,12 +450,30 @@ export function storePeers(count: number): MemberPeer[] {
   return Array.from({ length: count }, (_, i) => ({ id: i + 1, address: storeMemberName(i) }));
 }
 
+/**
+ * How often a cluster's store tells a caught-up watcher with progress_notify its revision:
+ * etcd's default (--experimental-watch-progress-notify-interval, 10 minutes). The API server's
+ * watch caches take their version from it when their kind has no changes; clients get it in
+ * their bookmarks, about once a minute each. The store's own default (1 s) serves the store's
+ * tests and fuzzer, which check the notifications themselves.
+ */
+export const CLUSTER_STORE_PROGRESS_INTERVAL_US = 600_000_000;
+
 export function storePlans(spec: StoreSpec): ProcessPlan[] {
   if (spec.inMemory === true) return [inMemoryStorePlan(storeMemberName(0))];
   const peers = storePeers(spec.members);
   const probe = spec.probe === undefined ? {} : { probe: spec.probe };
   return peers.map((peer) =>
-    storeMemberPlan({ ...spec.tuning, ...probe, id: peer.id, peers }, peer.address),
+    storeMemberPlan(
+      {
+        progressIntervalUs: CLUSTER_STORE_PROGRESS_INTERVAL_US,
+        ...spec.tuning,
+        ...probe,
+        id: peer.id,
+        peers,
+      },
+      peer.address,
+    ),
   );
 }
 
@@ -465,7 +483,12 @@ export function storeMemberPlan(options: KvMemberOptions, address: string): Proc
 }
 
 export function inMemoryStorePlan(name: string): ProcessPlan {
-  return { name, role: 'store', start: (ports) => new KvService(ports) };
+  return {
+    name,
+    role: 'store',
+    start: (ports) =>
+      new KvService(ports, { progressIntervalUs: CLUSTER_STORE_PROGRESS_INTERVAL_US }),
+  };
 }
 
 export function apiServerPlan(options: ApiServerOptions, name: string = API_SERVER): ProcessPlan {

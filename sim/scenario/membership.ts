@@ -8,7 +8,11 @@
  * The changes are planned at load, in the order they run: each new member gets the next Raft
  * id, and a change that names a member the store will not have then is a scenario error.
  */
-import { storeMemberPlan, storePeers } from '../../core/cluster/assembly.ts';
+import {
+  CLUSTER_STORE_PROGRESS_INTERVAL_US,
+  storeMemberPlan,
+  storePeers,
+} from '../../core/cluster/assembly.ts';
 import { KvClient } from '../../core/store/kv-client.ts';
 import type { MemberPeer } from '../../core/store/member/kv-member.ts';
 import type { MembershipRequest } from '../../core/store/member/member-protocol.ts';
@@ -187,7 +191,15 @@ export class StoreMembers {
   private join(peer: MemberPeer): void {
     const { id, address } = peer;
     this.started.push({ id, address });
-    const plan = storeMemberPlan({ id, peers: [...this.started], join: true }, address);
+    const plan = storeMemberPlan(
+      {
+        id,
+        peers: [...this.started],
+        join: true,
+        progressIntervalUs: CLUSTER_STORE_PROGRESS_INTERVAL_US,
+      },
+      address,
+    );
     this.sim.spawnProcess(plan.name, plan.start);
   }
 }

@@ -189,6 +189,52 @@ describe('API server', () => {
     expect(registered).toEqual([1, 1, 1, 1, 1, 0]);
   });
 
+  it('sends bookmarks as upstream: about every minute and 2 s before the deadline, only when allowed', async () => {
+    const sim = controlPlane({ seed: 1 });
+    const bookmarks: Array<{ atS: number; rv: string }> = [];
+    let others = 0;
+    let plain = 0;
+    let latestRv = '';
+    let started = 0;
+    sim.spawnProcess('client', (p) =>
+      p.spawn(async () => {
+        await p.clock.sleep(100_000);
+        const api = new ApiClient(p.transport, 'apiserver');
+        started = p.clock.now();
+        api.watch(
+          'Pod',
+          undefined,
+          { allowWatchBookmarks: true, timeoutSeconds: 150 },
+          {
+            onFrame: (f) => {
+              if (f.type !== 'BOOKMARK') return void others++;
+              const rv = (f.object as Pod).metadata.resourceVersion ?? '';
+              bookmarks.push({ atS: (p.clock.now() - started) / 1_000_000, rv });
+            },
+            onClose: () => {},
+          },
+        );
+        api.watch(
+          'Pod',
+          undefined,
+          { timeoutSeconds: 150 },
+          { onFrame: () => plain++, onClose: () => {} },
+        );
+        for (let i = 0; i < 10; i++) {
+          const created = await api.create(pod(`p${i}`));
+          if (created.ok) latestRv = created.value.metadata.resourceVersion ?? '';
+          await p.clock.sleep(10_000_000);
+        }
+      }),
+    );
+    await sim.run({ untilUs: 200_000_000 });
+    // Due at 60 s and 120 s (in one-second buckets), then 2 s before the 150 s deadline.
+    expect(bookmarks.map((b) => Math.ceil(b.atS))).toEqual([61, 121, 149]);
+    expect(bookmarks.at(-1)?.rv).toBe(latestRv);
+    expect(others).toBe(10);
+    expect(plain).toBe(10);
+  });
+
   it('compacts history and answers 410 Expired for a watch from a compacted resourceVersion', async () => {
     await cluster(async (api, ports) => {
       const created = await api.create(pod('a'));
