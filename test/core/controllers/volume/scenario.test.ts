@@ -27,8 +27,11 @@ describe('scenarios/volumes.yaml', () => {
         }
         if (r.k === 'pv.bind') binds.push(r.claim);
         if (r.k === 'scheduler.bind') placements.push({ pod: r.pod, node: r.node });
-        // PreBind once took the cache's lag behind its own selected-node write for a reset.
-        if (r.k === 'scheduler.unschedulable') errors.push(`${r.reason}: ${r.message}`);
+        // PreBind once took the cache's lag behind its own selected-node write for a reset. A
+        // store reply lost to the scenario's 1% loss is another matter: the API server answers
+        // 500 ServerTimeout after the store client's timeout and the scheduler retries the pod.
+        if (r.k === 'scheduler.unschedulable' && !r.message.includes('could not be completed'))
+          errors.push(`${r.reason}: ${r.message}`);
       },
     });
     expect(report.expectations.filter((e) => !e.passed)).toEqual([]);
