@@ -496,6 +496,11 @@ export class KvMember {
       const rd = node.ready();
       const durable = this.persist(rd);
       if (durable !== undefined) await durable;
+      // The Ready's CPU time (WAL encoding, applying entries) passes before anything it says
+      // leaves the member; the loop is serial, as etcd's raft loop.
+      const entries = rd.entries.length + rd.committedEntries.length;
+      const spent = entries === 0 ? undefined : this.ports.cpu.charge('raft.ready', entries);
+      if (spent !== undefined) await spent;
       this.handleReady(rd);
       node.advance(rd);
       for (const m of rd.messages) if (m.kind === 'MsgSnap') node.reportSnapshot(m.to, true);

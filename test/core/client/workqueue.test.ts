@@ -9,7 +9,7 @@ async function inProcess(
   const sim = new Simulation({ seed: 1 });
   const log: string[] = [];
   sim.spawnProcess('p', (ports) =>
-    ports.spawn(() => body(new WorkQueue(ports.clock), log, () => ports.clock.now() - sim.epochUs)),
+    ports.spawn(() => body(new WorkQueue(ports), log, () => ports.clock.now() - sim.epochUs)),
   );
   await sim.run();
   return log;
