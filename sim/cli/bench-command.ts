@@ -281,6 +281,7 @@ export async function benchControllers(
         'wall s',
         'objects/s (wall)',
         'objects/s (virtual)',
+        'control-plane CPU s',
         'target',
         ...(repeat === 1 ? [] : ['runs (wall s)']),
       ],
@@ -293,6 +294,7 @@ export async function benchControllers(
         r.wallSeconds.toFixed(1),
         `${r.objectsPerSecond.toLocaleString('en-US')} objects/s`,
         `${r.virtualObjectsPerSecond.toLocaleString('en-US')} objects/s`,
+        cpuCell(r),
         wallTargetCell(r),
         ...(repeat === 1 ? [] : [spread(i)]),
       ]),
@@ -324,6 +326,12 @@ export async function benchControllers(
   )
     ? 0
     : 1;
+}
+
+/** Virtual CPU seconds per control-plane component (the cost model's charges). */
+function cpuCell(r: ControllersBenchRow): string {
+  const c = r.cpuSeconds;
+  return `api ${c.apiserver.toFixed(1)}, sched ${c.scheduler.toFixed(1)}, cm ${c['controller-manager'].toFixed(1)}, store ${c.store.toFixed(1)}`;
 }
 
 function wallTargetCell(r: ControllersBenchRow): string {

@@ -78,6 +78,13 @@ export interface ControllersBenchRow {
   readonly objectsPerSecond: number;
   /** The simulated cluster's throughput: objects per virtual second. */
   readonly virtualObjectsPerSecond: number;
+  /**
+   * Virtual CPU seconds the control plane's components were charged over the whole run, setup
+   * included (all 0 without a cost model).
+   */
+  readonly cpuSeconds: Readonly<
+    Record<'store' | 'apiserver' | 'scheduler' | 'controller-manager', number>
+  >;
   readonly events: number;
   readonly targetWallSeconds?: number;
 }
@@ -277,12 +284,23 @@ async function runWorkload(
     ),
     objectsPerSecond: wallSeconds === 0 ? 0 : Math.round(observed / wallSeconds),
     virtualObjectsPerSecond: virtualSeconds === 0 ? 0 : Math.round(observed / virtualSeconds),
+    cpuSeconds: {
+      store: cpuSecondsOf(sim, layout.store),
+      apiserver: cpuSecondsOf(sim, layout.apiServers),
+      scheduler: cpuSecondsOf(sim, layout.schedulers),
+      'controller-manager': cpuSecondsOf(sim, layout.controllerManagers),
+    },
     events: outcome.eventsRun,
     ...(target === undefined ? {} : { targetWallSeconds: target }),
   };
 }
 
 const round3 = (x: number): number => Math.round(x * 1000) / 1000;
+
+/** Virtual core-seconds the processes were charged by the cost model. */
+function cpuSecondsOf(sim: Simulation, names: readonly string[]): number {
+  return round3(names.reduce((sum, n) => sum + sim.process(n).cpuUsage.busyUs, 0) / 1e6);
+}
 
 function isNodeReady(n: Node): boolean {
   return (n.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
