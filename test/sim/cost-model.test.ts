@@ -239,6 +239,27 @@ describe('upstream-like: virtual time follows the work', () => {
   }, 600_000);
 });
 
+describe('a scenario names its cost model', () => {
+  const text = (costModel: unknown): string =>
+    scenario('bad', { costModel, nodes: [] }, { duration: '1s' });
+
+  it('accepts a model by name or with overrides', () => {
+    expect(parseScenario(text('upstream-like'), 'ok').spec.cluster.costModel).toBe('upstream-like');
+    const over = { model: 'zero', cores: { scheduler: 1 }, costs: { 'api.get': { baseUs: 9 } } };
+    expect(parseScenario(text(over), 'ok').spec.cluster.costModel).toEqual(over);
+  });
+
+  it.each([
+    ['fast', /costModel/],
+    [{ model: 'upstream-like', cores: { node: 2 } }, /cores/],
+    [{ model: 'upstream-like', cores: { apiserver: 0 } }, /apiserver/],
+    [{ model: 'upstream-like', costs: { 'api.get': { baseUs: -1 } } }, /baseUs/],
+    [{ model: 'upstream-like', costs: { 'api.frob': {} } }, /api\.frob/],
+  ])('refuses %j', (costModel, message) => {
+    expect(() => parseScenario(text(costModel), 'bad')).toThrow(message);
+  });
+});
+
 describe('benchmarks with a cost model', () => {
   it('ksim bench scheduler: virtual pods/s within what the per-attempt cost allows', async () => {
     const nodes = 500;
