@@ -14,12 +14,24 @@ import type { ProcessPorts } from '../core/ports/process.ts';
 import { SimNetfilter } from './netfilter.ts';
 import { SIM_SIGNER } from './signer.ts';
 import { SimRuntime, type SimRuntimeOptions } from './runtime.ts';
+import {
+  costModelSpec,
+  cpuProfiles,
+  type CostModelName,
+  type CostModelSpec,
+} from './cost-model.ts';
 import type { Simulation } from './simulation.ts';
 
 /** A simulated node's machine options: the container runtime's latencies and faults. */
 export type SimMachineOptions = Partial<SimRuntimeOptions>;
 
-export type SimClusterSpec = ClusterSpec<SimMachineOptions>;
+/**
+ * A simulated cluster: the assembly's spec, plus the CPU cost model of its processes (default
+ * `zero`: work is free).
+ */
+export type SimClusterSpec = ClusterSpec<SimMachineOptions> & {
+  readonly costModel?: CostModelName | CostModelSpec;
+};
 
 /** A simulated node's machine: its container runtime and its packet filter. */
 export interface SimMachine extends NodeMachine {
@@ -53,9 +65,10 @@ export const SIM_HOST: ClusterHost<SimMachineOptions> = {
 /** Starts every process of the cluster now, in the assembly's order. */
 export function buildCluster(sim: Simulation, spec: SimClusterSpec): ClusterLayout {
   const plan = planCluster(spec, SIM_HOST);
+  const cpu = cpuProfiles(costModelSpec(spec.costModel));
   for (const p of plan.processes) {
     if (sim.hasProcess(p.name)) throw new Error(`a process named ${p.name} already exists`);
   }
-  for (const p of plan.processes) sim.spawnProcess(p.name, p.start);
+  for (const p of plan.processes) sim.spawnProcess(p.name, p.start, cpu(p.role));
   return plan.layout;
 }

@@ -1,5 +1,7 @@
+import { FREE_CPU } from '../core/ports/cpu.ts';
 import type { ProcessPorts } from '../core/ports/process.ts';
 import { assert } from '../core/util/assert.ts';
+import { CpuUsage, SimCpu, type CpuProfile } from './cpu.ts';
 import type { EventLoop, EventOwner } from './event-loop.ts';
 import type { Network } from './network.ts';
 import { ProcessClock } from './process-clock.ts';
@@ -20,6 +22,8 @@ export class SimProcess implements EventOwner {
   alive = false;
   instance: unknown = undefined;
   readonly clock: ProcessClock;
+  /** What the process's processor did (zero without a CPU profile). */
+  readonly cpuUsage = new CpuUsage();
 
   constructor(
     readonly name: string,
@@ -31,6 +35,8 @@ export class SimProcess implements EventOwner {
     private readonly trace: TraceRecorder,
     epochUs: number,
     private readonly checkImmutability = false,
+    /** Its processor under the run's cost model; free work without one. */
+    private readonly cpuProfile: CpuProfile | undefined = undefined,
   ) {
     this.clock = new ProcessClock(loop, this, epochUs);
   }
@@ -51,6 +57,11 @@ export class SimProcess implements EventOwner {
       transport,
       disk: this.disk.port(this),
       trace: this.trace.forProcess(this.name),
+      // A restarted process starts with idle cores: the work queued before the crash died.
+      cpu:
+        this.cpuProfile === undefined
+          ? FREE_CPU
+          : new SimCpu(loop, this, this.cpuProfile, this.cpuUsage),
       checkImmutability: this.checkImmutability,
       spawn: (task) => {
         loop.schedule(0, task, this);

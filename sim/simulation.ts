@@ -1,4 +1,5 @@
 import { assert } from '../core/util/assert.ts';
+import type { CpuProfile } from './cpu.ts';
 import { DEFAULT_DISK, SimDisk, type DiskOptions } from './disk.ts';
 import { DEFAULT_EPOCH, epochUs } from './epoch.ts';
 import { EventLoop, type RunLimits, type RunOutcome } from './event-loop.ts';
@@ -91,8 +92,11 @@ export class Simulation {
     return this.loop.now;
   }
 
-  /** Registers a process and starts it now. Names are unique for the whole run. */
-  spawnProcess(name: string, factory: ProcessFactory): SimProcess {
+  /**
+   * Registers a process and starts it now. Names are unique for the whole run. With `cpu` its
+   * work costs virtual time on that processor (sim/cpu.ts); without, work is free.
+   */
+  spawnProcess(name: string, factory: ProcessFactory, cpu?: CpuProfile): SimProcess {
     assert(!this.processes.has(name), `process ${name} already exists`);
     const random = this.random.fork(`process/${name}`);
     const disk = new SimDisk(name, this.loop, random.fork('disk'), this.trace, this.diskOptions);
@@ -106,6 +110,7 @@ export class Simulation {
       this.trace,
       this.epochUs,
       this.checkImmutability,
+      cpu,
     );
     this.processes.set(name, proc);
     proc.start();

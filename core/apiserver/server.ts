@@ -31,6 +31,7 @@ import {
   type TokenObjectGetter,
 } from './authn/service-account-token.ts';
 import { isPrivileged, type UserInfo } from './authn/user.ts';
+import { requestWork } from './request-cost.ts';
 import { tokenIssuer } from './authn/token-issuer.ts';
 import { AccessControl, OPEN_ACCESS, type AccessOptions } from './authz/access-control.ts';
 import { requestAttributes } from './authz/attributes.ts';
@@ -284,10 +285,19 @@ export class ApiServer {
       if (decision.decision !== 'allow') {
         return { response: statusReply(forbiddenStatus(attributes, decision.reason)), user };
       }
-      return { response: await this.serve(req, user), user };
+      const response = await this.serve(req, user);
+      // The request's CPU time, while it still holds its in-flight slot (its answer waits).
+      const spent = this.ports.cpu.free ? undefined : this.chargeRequest(req, response);
+      if (spent !== undefined) await spent;
+      return { response, user };
     } finally {
       release();
     }
+  }
+
+  private chargeRequest(req: ApiRequest, response: ApiResponse): Promise<void> | undefined {
+    const { work, units } = requestWork(req, response);
+    return this.ports.cpu.charge(work, units);
   }
 
   private async serve(req: ApiRequest, user: UserInfo): Promise<ApiResponse> {

@@ -1,4 +1,5 @@
 import type { Clock } from '../ports/clock.ts';
+import type { Cpu } from '../ports/cpu.ts';
 
 /** client-go DefaultControllerRateLimiter's per-item part: 5 ms doubling to 1000 s. */
 export const DEFAULT_BASE_DELAY_US = 5_000;
@@ -9,6 +10,10 @@ export const DEFAULT_MAX_DELAY_US = 1_000_000_000;
  * added (dirty set), is never handed to two workers at once (processing set: an add during
  * processing re-queues it when `done` is called), can be added after a delay, and backs off
  * exponentially per item until `forget`.
+ *
+ * Every item a worker takes is one reconcile, the unit of a controller's work: `get` charges
+ * it to the process's processor (the CPU cost model) before handing the item over, so every
+ * controller's loop pays for its syncs in one place.
  */
 export class WorkQueue<T> {
   private readonly queue: T[] = [];
@@ -19,11 +24,18 @@ export class WorkQueue<T> {
   private readonly waiters: Array<(item: T | undefined) => void> = [];
   private shuttingDown = false;
 
+  private readonly clock: Clock;
+  private readonly cpu: Cpu;
+
+  /** `host`: the controller's process (its ports): timers from its clock, work on its cpu. */
   constructor(
-    private readonly clock: Clock,
+    host: { readonly clock: Clock; readonly cpu: Cpu },
     private readonly baseDelayUs = DEFAULT_BASE_DELAY_US,
     private readonly maxDelayUs = DEFAULT_MAX_DELAY_US,
-  ) {}
+  ) {
+    this.clock = host.clock;
+    this.cpu = host.cpu;
+  }
 
   get length(): number {
     return this.queue.length - this.head;
@@ -37,7 +49,7 @@ export class WorkQueue<T> {
     if (waiter !== undefined) {
       this.dirty.delete(item);
       this.processing.add(item);
-      waiter(item);
+      this.handOver(item, waiter);
       return;
     }
     this.queue.push(item);
@@ -72,10 +84,17 @@ export class WorkQueue<T> {
       }
       this.dirty.delete(item);
       this.processing.add(item);
-      return Promise.resolve(item);
+      return new Promise((resolve) => this.handOver(item, resolve));
     }
     if (this.shuttingDown) return Promise.resolve(undefined);
     return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  /** Gives `item` to a worker once its reconcile's CPU time has passed (at once when free). */
+  private handOver(item: T, worker: (item: T) => void): void {
+    const spent = this.cpu.charge('controller.reconcile', 1);
+    if (spent === undefined) worker(item);
+    else void spent.then(() => worker(item));
   }
 
   done(item: T): void {

@@ -120,6 +120,7 @@ export function balancedPorts(
     transport: new ApiServerBalancer(ports.transport, service, backends),
     disk: ports.disk,
     trace: ports.trace,
+    cpu: ports.cpu,
     checkImmutability: ports.checkImmutability,
     spawn: (task) => ports.spawn(task),
   };

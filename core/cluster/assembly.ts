@@ -653,6 +653,7 @@ function forkRandom(ports: ProcessPorts, label: string): ProcessPorts {
     transport: ports.transport,
     disk: ports.disk,
     trace: ports.trace,
+    cpu: ports.cpu,
     checkImmutability: ports.checkImmutability,
     spawn: (task) => ports.spawn(task),
   };

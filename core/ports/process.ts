@@ -1,4 +1,5 @@
 import type { Clock } from './clock.ts';
+import type { Cpu } from './cpu.ts';
 import type { Disk } from './disk.ts';
 import type { Random } from './random.ts';
 import type { Trace } from './trace.ts';
@@ -17,6 +18,11 @@ export interface ProcessPorts {
   readonly transport: Transport;
   readonly disk: Disk;
   readonly trace: Trace;
+  /**
+   * The process's processor: components charge their work to it (FREE_CPU in real mode and in
+   * simulations without a cost model).
+   */
+  readonly cpu: Cpu;
   /**
    * Check mode (DESIGN.md §8): the objects this process shares with others without copying
    * (decoded store objects, the watch cache's objects, informer caches) are deep-frozen, so a

@@ -35,6 +35,7 @@ import { InformerListers } from './informer-listers.ts';
 import type { Registry } from './framework/profile.ts';
 import {
   SchedulingEngine,
+  nodesTried,
   type AssumedDecision,
   type FailedDecision,
 } from './engine/scheduling-engine.ts';
@@ -212,6 +213,13 @@ export class Scheduler {
         this.wake = undefined;
         continue;
       }
+      // The cycle's CPU time passes before its decision acts, and the next cycle waits for it:
+      // one scheduling goroutine, as upstream's.
+      const spent =
+        d.kind === 'skipped'
+          ? undefined
+          : this.ports.cpu.charge('scheduler.attempt', nodesTried(d));
+      if (spent !== undefined) await spent;
       if (d.kind === 'assumed') this.ports.spawn(() => this.bindingCycle(d));
       else if (d.kind === 'failed') this.ports.spawn(() => this.reportFailure(d));
       // One cycle per event-loop turn: informer events and finished bindings run in between.

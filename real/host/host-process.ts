@@ -1,3 +1,4 @@
+import { FREE_CPU } from '../../core/ports/cpu.ts';
 import type { ProcessPorts } from '../../core/ports/process.ts';
 import { NO_TRACE, type Trace } from '../../core/ports/trace.ts';
 import type { Transport } from '../../core/ports/transport.ts';
@@ -84,6 +85,8 @@ export function hostProcess(options: HostProcessOptions): HostProcess {
     transport: options.transport,
     disk,
     trace,
+    // Real work takes real time: no virtual charge on top of it.
+    cpu: FREE_CPU,
     checkImmutability: false,
     // Detached, as in simulation: the task starts on a later turn of the loop, never inside
     // the caller, and an exception in it is a programmer error that ends the process.

@@ -256,6 +256,9 @@ export async function benchControllers(
       ? 'store: 3-member Raft store'
       : 'store: the in-memory store (--raft for the 3-member Raft store)',
   );
+  out(
+    `cost model: ${options.costModel ?? 'zero'}${options.costModel === 'upstream-like' ? '' : ' (--cost-model upstream-like: control-plane work takes virtual time)'}`,
+  );
   const runs: ControllersBenchRow[][] = [];
   for (let i = 0; i < repeat; i++) runs.push(await runControllersBench(options));
   const first = runs[0] ?? [];
@@ -277,6 +280,8 @@ export async function benchControllers(
         'virtual s',
         'wall s',
         'objects/s (wall)',
+        'objects/s (virtual)',
+        'control-plane CPU s',
         'target',
         ...(repeat === 1 ? [] : ['runs (wall s)']),
       ],
@@ -288,6 +293,8 @@ export async function benchControllers(
         r.virtualSeconds.toFixed(1),
         r.wallSeconds.toFixed(1),
         `${r.objectsPerSecond.toLocaleString('en-US')} objects/s`,
+        `${r.virtualObjectsPerSecond.toLocaleString('en-US')} objects/s`,
+        cpuCell(r),
         wallTargetCell(r),
         ...(repeat === 1 ? [] : [spread(i)]),
       ]),
@@ -301,9 +308,10 @@ export async function benchControllers(
         benchmark: 'controllers',
         node: process.version,
         store: options.raft ? 'raft-3' : 'in-memory',
+        costModel: options.costModel ?? 'zero',
         options,
         repeat,
-        note: 'wall and virtual seconds from the workload creation (all nodes Ready) to all pods Running (Deployment, DaemonSet) or the Job Complete; objects/s = objects / wall seconds',
+        note: "wall and virtual seconds from the workload creation (all nodes Ready) to all pods Running (Deployment, DaemonSet) or the Job Complete; objects/s = objects / wall seconds; virtual objects/s = objects / virtual seconds, the simulated cluster's own throughput (meaningful with a cost model)",
         rows,
         runs,
         targetsWallSeconds: CONTROLLERS_WALL_TARGET_S,
@@ -318,6 +326,12 @@ export async function benchControllers(
   )
     ? 0
     : 1;
+}
+
+/** Virtual CPU seconds per control-plane component (the cost model's charges). */
+function cpuCell(r: ControllersBenchRow): string {
+  const c = r.cpuSeconds;
+  return `api ${c.apiserver.toFixed(1)}, sched ${c.scheduler.toFixed(1)}, cm ${c['controller-manager'].toFixed(1)}, store ${c.store.toFixed(1)}`;
 }
 
 function wallTargetCell(r: ControllersBenchRow): string {

@@ -23,6 +23,7 @@ import { runCommand } from './run-command.ts';
 import { registerReplayCommand } from './replay-command.ts';
 import { registerImportCommand } from './import-command.ts';
 import { schemaCommand } from './schema-command.ts';
+import { COST_MODELS, type CostModelName } from '../cost-model.ts';
 import { realImageBuildCommand } from './real-image-command.ts';
 
 /** A count: a positive integer (the option is named by commander's message). */
@@ -51,6 +52,9 @@ const oneOf =
       );
     return found;
   };
+
+/** `--cost-model zero|upstream-like`. */
+const asCostModel = oneOf<CostModelName>(COST_MODELS);
 
 /** `--shard K/N`. */
 const asShard = (v: string): Shard => {
@@ -468,6 +472,11 @@ export async function main(
     .option('--daemon-nodes <n>', 'nodes under the DaemonSet (default 5000)', asCount)
     .option('--raft', 'the 3-member Raft store instead of the in-memory store')
     .option('--repeat <n>', 'run the benchmark n times; rows report the median run', asCount, 1)
+    .option(
+      '--cost-model <model>',
+      'CPU cost model: zero or upstream-like (default zero)',
+      asCostModel,
+    )
     .action(
       async (opts: {
         out: string;
@@ -478,6 +487,7 @@ export async function main(
         daemonNodes?: number;
         raft?: boolean;
         repeat: number;
+        costModel?: CostModelName;
       }) => {
         const { out: file, repeat, only, raft, ...rest } = opts;
         if (only !== undefined && !CONTROLLERS_WORKLOADS.includes(only as ControllersWorkload)) {
@@ -510,6 +520,11 @@ export async function main(
     .option('--workload <regex>', 'only workloads whose "TestCase/Workload" matches')
     .option('--label-filter <labels>', 'upstream label filter (default: performance)')
     .option('--param <name=value...>', 'override a workload parameter, e.g. --param initNodes=500')
+    .option(
+      '--cost-model <model>',
+      'virtual time per attempt from the CPU cost model (zero or upstream-like) instead of a fixed 1 ms',
+      asCostModel,
+    )
     .action(
       async (
         file: string,
@@ -519,6 +534,7 @@ export async function main(
           workload?: string;
           labelFilter?: string;
           param?: string[];
+          costModel?: CostModelName;
         },
       ) => {
         const params: Record<string, number> = {};
@@ -536,6 +552,7 @@ export async function main(
             ...(opts.workload === undefined ? {} : { workload: opts.workload }),
             ...(opts.labelFilter === undefined ? {} : { labelFilter: opts.labelFilter }),
             ...(opts.param === undefined ? {} : { params }),
+            ...(opts.costModel === undefined ? {} : { costModel: opts.costModel }),
           },
           out,
         );

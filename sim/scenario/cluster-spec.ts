@@ -29,6 +29,7 @@ export function clusterSpecOf(cluster: Scenario['spec']['cluster']): SimClusterS
     store: { members: cluster.store?.members ?? 1, inMemory: cluster.store?.inMemory ?? false },
     ...(cluster.controlPlane === undefined ? {} : { controlPlane: cluster.controlPlane }),
     ...(cluster.featureGates === undefined ? {} : { featureGates: featureGatesOf(cluster) }),
+    ...(cluster.costModel === undefined ? {} : { costModel: cluster.costModel }),
     ...(net === undefined
       ? {}
       : {

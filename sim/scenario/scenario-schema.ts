@@ -12,6 +12,8 @@ import { SIGNALS } from '../../core/kubelet/eviction/signals.ts';
 import { definitionFor, DEFINITIONS } from '../../core/api/kinds/index.ts';
 import { isQuantityError, parseQuantity } from '../../core/api/quantity.ts';
 import { MAX_CONTROL_PLANE_REPLICAS } from '../../core/cluster/assembly.ts';
+import { CPU_WORK_KINDS } from '../../core/ports/cpu.ts';
+import { CHARGED_ROLES, COST_MODELS } from '../cost-model.ts';
 import { duration, obj } from './schema.ts';
 import {
   alwaysSchema,
@@ -326,6 +328,34 @@ const featureGateSettings = obj(
   ),
 ).describe('--feature-gates of the API servers and controller managers (the gates ksim models)');
 
+const costModelName = z
+  .enum(COST_MODELS)
+  .describe(
+    'zero: computation takes no virtual time; upstream-like: calibrated on upstream figures',
+  );
+
+const workCost = obj({
+  baseUs: z.number().min(0).optional().describe('Microseconds of one core per charge'),
+  perUnitUs: z.number().min(0).optional().describe('Microseconds of one core per unit of work'),
+});
+
+const costModel = z
+  .union([
+    costModelName,
+    obj({
+      model: costModelName,
+      cores: obj(Object.fromEntries(CHARGED_ROLES.map((r) => [r, int.min(1).max(1024).optional()])))
+        .optional()
+        .describe('Cores of each process of a component (upstream-like: 8, 8, 2, 2)'),
+      costs: obj(Object.fromEntries(CPU_WORK_KINDS.map((k) => [k, workCost.optional()])))
+        .optional()
+        .describe("What a kind of work costs, over the model's own value"),
+    }),
+  ])
+  .describe(
+    'The CPU cost model: how much virtual time the control plane spends per request, scheduling attempt, reconcile and Raft entry (default zero)',
+  );
+
 const cluster = obj({
   store: obj({
     members: int
@@ -357,6 +387,7 @@ const cluster = obj({
   podNetwork: podNetwork.optional(),
   serviceNetwork: serviceNetwork.optional(),
   nodes: z.array(nodePool).describe('Pools of nodes, named pool by pool'),
+  costModel: costModel.optional(),
 }).describe('The cluster to build');
 
 const fault = z

@@ -45,6 +45,7 @@ import {
 } from '../../core/scheduler/framework/listers.ts';
 import type { Registry } from '../../core/scheduler/framework/profile.ts';
 import {
+  nodesTried,
   SchedulingEngine,
   type Decision,
   type FailedDecision,
@@ -78,6 +79,8 @@ export interface PerfClusterOptions {
 
 export class PerfCluster {
   readonly clock = new VirtualClock();
+  /** The nodes the last attempt filtered plus those it scored (its work, for the cost model). */
+  lastAttemptNodes = 0;
   readonly engine: SchedulingEngine;
   private readonly random: Random;
   private readonly nodes = new Map<string, Node>();
@@ -439,6 +442,7 @@ export class PerfCluster {
     const d = this.engine.scheduleOne();
     if (d === undefined) return 'idle';
     this.stats.attempts++;
+    this.lastAttemptNodes = d.kind === 'skipped' ? 0 : nodesTried(d);
     return this.finish(d);
   }
 

@@ -60,6 +60,11 @@ export interface RunOptions {
   ) => Readonly<Record<string, ParamValue>>;
   /** Virtual time one scheduling attempt takes; default 1 ms. */
   readonly attemptCostUs?: number;
+  /**
+   * Instead of a fixed cost: the virtual time of an attempt that filtered and scored `nodes`
+   * nodes in all (the CPU cost model's `scheduler.attempt`, sim/cost-model.ts).
+   */
+  readonly attemptCost?: (nodes: number) => number;
   /** How long (virtual) a wait may take before the workload fails; default 10 min as upstream. */
   readonly waitTimeoutUs?: number;
   /** Keep the final nodes and pods in the result (tests). */
@@ -585,7 +590,10 @@ class Executor {
     }
     if (c !== undefined) c.samplesUs.push((this.opts.now() - t0) * 1000);
     this.cluster.drainEffects();
-    this.cluster.clock.advance(this.attemptCostUs);
+    const cost = this.opts.attemptCost;
+    this.cluster.clock.advance(
+      cost === undefined ? this.attemptCostUs : cost(this.cluster.lastAttemptNodes),
+    );
   }
 
   private observeBound(pod: Pod): void {

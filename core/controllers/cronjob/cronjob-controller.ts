@@ -81,7 +81,7 @@ export class CronJobController implements Controller {
     informers: SharedInformers,
     private readonly options: CronJobControllerOptions = DEFAULT_CRON_JOB_CONTROLLER,
   ) {
-    this.queue = new WorkQueue(ports.clock);
+    this.queue = new WorkQueue(ports);
     this.events = new EventRecorder(ports, api, 'cronjob-controller');
     this.cronJobInformer = informers.informer('CronJob');
     this.jobInformer = informers.informer('Job');

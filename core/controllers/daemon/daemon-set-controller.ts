@@ -80,7 +80,7 @@ export class DaemonSetController implements Controller {
     informers: SharedInformers,
     private readonly options: DaemonSetControllerOptions = DEFAULT_DAEMON_SET_CONTROLLER,
   ) {
-    this.queue = new WorkQueue(ports.clock);
+    this.queue = new WorkQueue(ports);
     this.expectations = new ControllerExpectations(ports.clock, EXPECTATIONS_TIMEOUT_US);
     this.events = new EventRecorder(ports, api, 'daemonset-controller');
     this.backoff = new FailedPodBackoff();

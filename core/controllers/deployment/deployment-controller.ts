@@ -52,7 +52,7 @@ export class DeploymentController implements Controller {
     informers: SharedInformers,
     private readonly options: DeploymentControllerOptions = DEFAULT_DEPLOYMENT_CONTROLLER,
   ) {
-    this.queue = new WorkQueue(ports.clock);
+    this.queue = new WorkQueue(ports);
     this.events = new EventRecorder(ports, api, 'deployment-controller');
     this.dInformer = informers.informer('Deployment');
     this.rsInformer = informers.informer('ReplicaSet');

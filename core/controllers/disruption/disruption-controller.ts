@@ -52,7 +52,7 @@ export class DisruptionController implements Controller {
     private readonly api: ApiClient,
     informers: SharedInformers,
   ) {
-    this.queue = new WorkQueue(ports.clock);
+    this.queue = new WorkQueue(ports);
     this.pdbs = informers.informer('PodDisruptionBudget');
     this.pods = informers.informer('Pod');
     this.replicaSets = informers.informer('ReplicaSet');

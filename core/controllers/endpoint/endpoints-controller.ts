@@ -70,7 +70,7 @@ export class EndpointsController implements Controller {
     informers: SharedInformers,
     private readonly options: EndpointsControllerOptions = DEFAULT_ENDPOINTS_CONTROLLER,
   ) {
-    this.queue = new WorkQueue(ports.clock);
+    this.queue = new WorkQueue(ports);
     this.serviceInformer = informers.informer('Service');
     this.podInformer = informers.informer('Pod');
     this.endpointsInformer = informers.informer('Endpoints');

@@ -76,7 +76,7 @@ export class EndpointSliceController implements Controller {
     informers: SharedInformers,
     private readonly options: EndpointSliceControllerOptions = DEFAULT_ENDPOINT_SLICE_CONTROLLER,
   ) {
-    this.queue = new WorkQueue(ports.clock);
+    this.queue = new WorkQueue(ports);
     this.serviceInformer = informers.informer('Service');
     this.podInformer = informers.informer('Pod');
     this.sliceInformer = informers.informer('EndpointSlice');

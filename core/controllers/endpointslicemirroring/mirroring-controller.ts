@@ -63,7 +63,7 @@ export class EndpointSliceMirroringController implements Controller {
     informers: SharedInformers,
     private readonly options: MirroringControllerOptions = DEFAULT_MIRRORING_CONTROLLER,
   ) {
-    this.queue = new WorkQueue(ports.clock);
+    this.queue = new WorkQueue(ports);
     this.serviceInformer = informers.informer('Service');
     this.endpointsInformer = informers.informer('Endpoints');
     this.sliceInformer = informers.informer('EndpointSlice');

@@ -87,8 +87,8 @@ export class GarbageCollector implements Controller {
     informers: SharedInformers,
     private readonly options: GarbageCollectorOptions = DEFAULT_GARBAGE_COLLECTOR,
   ) {
-    this.attemptToDelete = new WorkQueue(ports.clock);
-    this.attemptToOrphan = new WorkQueue(ports.clock);
+    this.attemptToDelete = new WorkQueue(ports);
+    this.attemptToOrphan = new WorkQueue(ports);
     this.graph = new GraphBuilder({
       attemptToDelete: (n) => this.attemptToDelete.add(n),
       attemptToDeleteRateLimited: (n) => this.attemptToDelete.addRateLimited(n),

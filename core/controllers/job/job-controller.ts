@@ -83,7 +83,7 @@ export class JobController implements Controller {
     informers: SharedInformers,
     private readonly options: JobControllerOptions = DEFAULT_JOB_CONTROLLER,
   ) {
-    this.queue = new WorkQueue(ports.clock);
+    this.queue = new WorkQueue(ports);
     this.expectations = new ControllerExpectations(ports.clock, EXPECTATIONS_TIMEOUT_US);
     this.events = new EventRecorder(ports, api, 'job-controller');
     this.jobInformer = informers.informer('Job');

@@ -37,7 +37,7 @@ export class NamespaceController implements Controller {
     informers: SharedInformers,
     private readonly options: NamespaceControllerOptions = DEFAULT_NAMESPACE_CONTROLLER,
   ) {
-    this.queue = new WorkQueue(ports.clock, BASE_DELAY_US, MAX_DELAY_US);
+    this.queue = new WorkQueue(ports, BASE_DELAY_US, MAX_DELAY_US);
     this.deleter = new NamespacedResourcesDeleter(api, () => ports.clock.now());
     this.informer = informers.informer('Namespace');
     const enqueue = (ns: Namespace): void => {

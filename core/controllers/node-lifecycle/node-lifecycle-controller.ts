@@ -107,7 +107,7 @@ export class NodeLifecycleController implements Controller {
     informers: SharedInformers,
     private readonly options: NodeLifecycleOptions = DEFAULT_NODE_LIFECYCLE,
   ) {
-    this.nodeUpdates = new WorkQueue(ports.clock);
+    this.nodeUpdates = new WorkQueue(ports);
     this.nodes = informers.informer('Node');
     this.leases = informers.informer('Lease', NODE_LEASE_NAMESPACE);
     this.pods = informers.informer('Pod');

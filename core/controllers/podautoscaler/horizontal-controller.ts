@@ -106,7 +106,7 @@ export class HorizontalController implements Controller {
     informers: SharedInformers,
     private readonly options: HorizontalControllerOptions = DEFAULT_HORIZONTAL_CONTROLLER,
   ) {
-    this.queue = new WorkQueue(ports.clock);
+    this.queue = new WorkQueue(ports);
     this.events = new EventRecorder(ports, api, 'horizontal-pod-autoscaler');
     this.hpas = informers.informer('HorizontalPodAutoscaler');
     this.pods = informers.informer('Pod');

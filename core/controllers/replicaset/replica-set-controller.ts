@@ -75,7 +75,7 @@ export class ReplicaSetController implements Controller {
     private readonly kind: ReplicatedKind = REPLICA_SET,
   ) {
     this.name = kind.controllerName;
-    this.queue = new WorkQueue(ports.clock);
+    this.queue = new WorkQueue(ports);
     this.expectations = new ControllerExpectations(ports.clock, options.expectationsTimeoutUs);
     this.rsInformer = informers.informer(kind.gvk.kind);
     this.podInformer = informers.informer('Pod');

@@ -73,8 +73,8 @@ export class ResourceQuotaController implements Controller {
     private readonly informers: SharedInformers,
     private readonly options: ResourceQuotaControllerOptions = DEFAULT_RESOURCE_QUOTA_CONTROLLER,
   ) {
-    this.queue = new WorkQueue(ports.clock);
-    this.missingUsageQueue = new WorkQueue(ports.clock);
+    this.queue = new WorkQueue(ports);
+    this.missingUsageQueue = new WorkQueue(ports);
     this.quotaInformer = informers.informer('ResourceQuota');
     informers.addIndexer('ResourceQuota', undefined, NAMESPACE_INDEX, byNamespace);
     this.quotaInformer.addEventHandler({

@@ -38,7 +38,7 @@ export class RootCaCertPublisher implements Controller {
     informers: SharedInformers,
     private readonly rootCA: string,
   ) {
-    this.queue = new WorkQueue(ports.clock);
+    this.queue = new WorkQueue(ports);
     this.namespaces = informers.informer('Namespace');
     this.configMaps = informers.informer('ConfigMap');
     this.namespaces.addEventHandler({

@@ -29,7 +29,7 @@ export class ServiceAccountsController implements Controller {
     private readonly api: ApiClient,
     informers: SharedInformers,
   ) {
-    this.queue = new WorkQueue(ports.clock);
+    this.queue = new WorkQueue(ports);
     this.namespaces = informers.informer('Namespace');
     this.serviceAccounts = informers.informer('ServiceAccount');
     const enqueue = (ns: Namespace): void => this.queue.add(ns.metadata.name ?? '');

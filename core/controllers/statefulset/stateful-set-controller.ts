@@ -58,7 +58,7 @@ export class StatefulSetController implements Controller {
     private readonly options: StatefulSetControllerOptions = DEFAULT_STATEFUL_SET_CONTROLLER,
     private readonly gates: FeatureGates = DEFAULT_FEATURE_GATES,
   ) {
-    this.queue = new WorkQueue(ports.clock);
+    this.queue = new WorkQueue(ports);
     this.setInformer = informers.informer('StatefulSet');
     this.podInformer = informers.informer('Pod');
     this.revisionInformer = informers.informer('ControllerRevision');

@@ -37,7 +37,7 @@ export class TtlAfterFinishedController implements Controller {
     informers: SharedInformers,
     private readonly options: TtlAfterFinishedOptions = DEFAULT_TTL_AFTER_FINISHED,
   ) {
-    this.queue = new WorkQueue(ports.clock);
+    this.queue = new WorkQueue(ports);
     this.jobInformer = informers.informer('Job');
     const enqueue = (job: Job): void => {
       if (needsCleanup(job)) this.queue.add(keyOf(job));

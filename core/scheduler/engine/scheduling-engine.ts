@@ -14,6 +14,7 @@ import type { Node } from '../../api/node-types.ts';
 import type { Pod } from '../../api/pod-types.ts';
 import type { OtherEventResource } from '../framework/cluster-event.ts';
 import { DEFAULT_SCHEDULER_NAME } from '../../api/defaults.ts';
+import { assertNever } from '../../util/assert.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { Random } from '../../ports/random.ts';
 import { SchedulerCache, type CacheOptions } from '../cache/cache.ts';
@@ -89,6 +90,21 @@ export interface SkippedDecision {
 }
 
 export type Decision = AssumedDecision | FailedDecision | SkippedDecision;
+
+/**
+ * The work of a scheduling cycle, the unit the CPU cost model charges it by: nodes the filters
+ * ran on plus nodes scored.
+ */
+export function nodesTried(d: AssumedDecision | FailedDecision): number {
+  switch (d.kind) {
+    case 'assumed':
+      return d.result.evaluatedNodes + d.result.feasibleNodes;
+    case 'failed':
+      return d.fitError?.diagnosis.nodeToStatus.size ?? 0;
+    default:
+      return assertNever(d);
+  }
+}
 
 export type BindingOutcome =
   | { readonly kind: 'bound'; readonly nodeName: string }

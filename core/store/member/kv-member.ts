@@ -6,7 +6,8 @@
  *
  * The host loop (core/raft/README.md), run by `pump`, one Ready at a time:
  *   1. persist: WAL append of entries then hard state, fsync when the Ready says so (a received
- *      snapshot starts a new WAL segment instead); only then update MemoryStorage;
+ *      snapshot starts a new WAL segment instead), then spend the Ready's CPU time (the
+ *      ProcessPorts.cpu charge, free without a cost model); only then update MemoryStorage;
  *   2. send the Ready's messages as datagrams;
  *   3. apply the snapshot and committed entries, answer the proposals they complete, serve
  *      ReadIndex reads whose index is applied, deliver watch events;
@@ -496,6 +497,11 @@ export class KvMember {
       const rd = node.ready();
       const durable = this.persist(rd);
       if (durable !== undefined) await durable;
+      // The Ready's CPU time (WAL encoding, applying entries) passes before anything it says
+      // leaves the member; the loop is serial, as etcd's raft loop.
+      const entries = rd.entries.length + rd.committedEntries.length;
+      const spent = entries === 0 ? undefined : this.ports.cpu.charge('raft.ready', entries);
+      if (spent !== undefined) await spent;
       this.handleReady(rd);
       node.advance(rd);
       for (const m of rd.messages) if (m.kind === 'MsgSnap') node.reportSnapshot(m.to, true);

@@ -14,6 +14,7 @@ import { ApiClient, DEFAULT_API_CLIENT } from '../../../core/client/api-client.t
 import { Informer } from '../../../core/client/informer.ts';
 import type { ProcessPorts } from '../../../core/ports/process.ts';
 import { buildCluster, SIM_HOST, type SimMachineOptions } from '../../cluster.ts';
+import type { CostModelName } from '../../cost-model.ts';
 import { Simulation } from '../../simulation.ts';
 
 export type ControllersWorkload = 'deployment' | 'job' | 'daemonset';
@@ -37,6 +38,11 @@ export interface ControllersBenchOptions {
   readonly only?: ControllersWorkload;
   /** Virtual time a workload may take before the run gives up on it. */
   readonly limitUs: number;
+  /**
+   * The CPU cost model (sim/cost-model.ts): with `upstream-like` the control plane's work takes
+   * virtual time, so virtual seconds estimate how long a real cluster would take.
+   */
+  readonly costModel?: CostModelName;
   /** Receives each workload's trace as JSON lines (tests count pods from it). */
   readonly traceSink?: (workload: ControllersWorkload, line: string) => void;
 }
@@ -70,6 +76,15 @@ export interface ControllersBenchRow {
   /** Wall seconds of the cluster's start (nodes registering) before the workload. */
   readonly setupWallSeconds: number;
   readonly objectsPerSecond: number;
+  /** The simulated cluster's throughput: objects per virtual second. */
+  readonly virtualObjectsPerSecond: number;
+  /**
+   * Virtual CPU seconds the control plane's components were charged over the whole run, setup
+   * included (all 0 without a cost model).
+   */
+  readonly cpuSeconds: Readonly<
+    Record<'store' | 'apiserver' | 'scheduler' | 'controller-manager', number>
+  >;
   readonly events: number;
   readonly targetWallSeconds?: number;
 }
@@ -202,6 +217,7 @@ async function runWorkload(
     metricsServer: false,
     nodePools: [pool],
     podNetwork: { clusterCIDR: '10.0.0.0/8', nodeCIDRMaskSize: 24 },
+    ...(opts.costModel === undefined ? {} : { costModel: opts.costModel }),
   });
 
   let readyNodes = 0;
@@ -253,6 +269,7 @@ async function runWorkload(
   const endWallMs = doneUs === undefined ? wallMs() : doneWallMs;
   const endUs = doneUs ?? sim.now;
   const wallSeconds = startedUs === undefined ? 0 : (endWallMs - startedWallMs) / 1000;
+  const virtualSeconds = startedUs === undefined ? 0 : (endUs - startedUs) / 1e6;
   const target = CONTROLLERS_WALL_TARGET_S[w];
   return {
     name: w,
@@ -260,18 +277,30 @@ async function runWorkload(
     objects: goal.objects,
     observed,
     done: doneUs !== undefined,
-    virtualSeconds: startedUs === undefined ? 0 : (endUs - startedUs) / 1e6,
+    virtualSeconds,
     wallSeconds: round3(wallSeconds),
     setupWallSeconds: round3(
       ((startedUs === undefined ? endWallMs : startedWallMs) - setupStart) / 1000,
     ),
     objectsPerSecond: wallSeconds === 0 ? 0 : Math.round(observed / wallSeconds),
+    virtualObjectsPerSecond: virtualSeconds === 0 ? 0 : Math.round(observed / virtualSeconds),
+    cpuSeconds: {
+      store: cpuSecondsOf(sim, layout.store),
+      apiserver: cpuSecondsOf(sim, layout.apiServers),
+      scheduler: cpuSecondsOf(sim, layout.schedulers),
+      'controller-manager': cpuSecondsOf(sim, layout.controllerManagers),
+    },
     events: outcome.eventsRun,
     ...(target === undefined ? {} : { targetWallSeconds: target }),
   };
 }
 
 const round3 = (x: number): number => Math.round(x * 1000) / 1000;
+
+/** Virtual core-seconds the processes were charged by the cost model. */
+function cpuSecondsOf(sim: Simulation, names: readonly string[]): number {
+  return round3(names.reduce((sum, n) => sum + sim.process(n).cpuUsage.busyUs, 0) / 1e6);
+}
 
 function isNodeReady(n: Node): boolean {
   return (n.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');

@@ -61,6 +61,7 @@ export async function benchSchedulerCommand(
           'p90 µs',
           'p99 µs',
           'virtual s',
+          'virtual pods/s',
           'attempts/pod',
         ],
         rows.map((r) => [
@@ -74,6 +75,7 @@ export async function benchSchedulerCommand(
           r.attemptLatencyUs.p90,
           r.attemptLatencyUs.p99,
           r.virtualSeconds,
+          r.virtualPodsPerSecond,
           r.attemptsPerPod,
         ]),
       ),
@@ -88,9 +90,14 @@ export async function benchSchedulerCommand(
         file,
         node: process.version,
         seed: opts.seed ?? 1,
+        costModel:
+          opts.costModel ??
+          (opts.attemptCostUs === undefined
+            ? 'fixed 1 ms per attempt'
+            : `fixed ${opts.attemptCostUs} µs per attempt`),
         floorMultiple: FLOOR_MULTIPLE,
         extraTargets: EXTRA_TARGETS,
-        note: "podsPerSecond = measured pods bound / wall seconds of the measured phase (SchedulingThroughput); a workload runs only when its featureGates match ksim's scheduler, else it is skipped",
+        note: "podsPerSecond = measured pods bound / wall seconds of the measured phase (SchedulingThroughput); virtualPodsPerSecond = measured pods / virtual seconds, the simulated scheduler's throughput under the cost model; a workload runs only when its featureGates match ksim's scheduler, else it is skipped",
         rows,
         skipped,
         failed,

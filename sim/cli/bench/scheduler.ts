@@ -12,6 +12,8 @@ import {
   type SkippedWorkload,
 } from '../../scheduler-perf/runner.ts';
 import type { ParamValue } from '../../scheduler-perf/workload-file.ts';
+import { cpuProfiles, type CostModelName } from '../../cost-model.ts';
+import { workCostUs } from '../../cpu.ts';
 import { CliError } from '../errors.ts';
 
 /** ksim's target is this multiple of upstream's CI floor (the workload's `threshold`). */
@@ -32,6 +34,11 @@ export interface SchedulerBenchOptions {
   readonly params?: Readonly<Record<string, ParamValue>>;
   /** Virtual time per scheduling attempt, µs (default 1000). */
   readonly attemptCostUs?: number;
+  /**
+   * Instead of attemptCostUs: the CPU cost model's per-attempt cost, by nodes filtered and
+   * scored (`upstream-like`; `zero` makes attempts free in virtual time).
+   */
+  readonly costModel?: CostModelName;
   readonly onWorkloadStart?: (name: string) => void;
 }
 
@@ -47,6 +54,8 @@ export interface SchedulerBenchRow {
   readonly attempts: number;
   readonly attemptLatencyUs: LatencyPercentilesUs;
   readonly virtualSeconds: number;
+  /** The simulated scheduler's throughput: measured pods per virtual second. */
+  readonly virtualPodsPerSecond: number;
   readonly attemptsPerPod: number;
   readonly totals: {
     readonly nodes: number;
@@ -92,6 +101,7 @@ export async function runSchedulerBench(
           },
         }),
     ...(options.attemptCostUs === undefined ? {} : { attemptCostUs: options.attemptCostUs }),
+    ...(options.costModel === undefined ? {} : { attemptCost: attemptCost(options.costModel) }),
     ...(options.onWorkloadStart === undefined ? {} : { onWorkloadStart: options.onWorkloadStart }),
   };
   const outcomes = await runWorkloadFile(wf, opts);
@@ -117,6 +127,10 @@ export async function runSchedulerBench(
       attempts: m?.attempts ?? 0,
       attemptLatencyUs: m?.attemptLatencyUs ?? { p50: 0, p90: 0, p99: 0, max: 0 },
       virtualSeconds: m?.virtualSeconds ?? 0,
+      virtualPodsPerSecond:
+        m === undefined || m.virtualSeconds === 0
+          ? 0
+          : Math.round(m.measuredPods / m.virtualSeconds),
       attemptsPerPod: Math.round((m?.attemptsPerPod ?? 0) * 1000) / 1000,
       totals: {
         nodes: r.totals.nodes,
@@ -132,6 +146,12 @@ export async function runSchedulerBench(
     };
   });
   return { rows, skipped, failed };
+}
+
+/** The scheduler's cost per attempt under a cost model, as its process would be charged. */
+function attemptCost(model: CostModelName): (nodes: number) => number {
+  const cost = cpuProfiles({ model })('scheduler')?.costs['scheduler.attempt'];
+  return cost === undefined ? () => 0 : (nodes) => workCostUs(cost, nodes);
 }
 
 /** The --workload regular expression, or a one-line error saying why it is not one. */

@@ -1,21 +1,46 @@
 import { describe, expect, it } from 'vitest';
 import { WorkQueue } from '../../../core/client/workqueue.ts';
 import { Simulation } from '../../../sim/simulation.ts';
+import { cpuProfiles } from '../../../sim/cost-model.ts';
+import type { CpuProfile } from '../../../sim/cpu.ts';
 
 /** Runs `body` inside a simulated process and returns what it logged; `now` counts from 0. */
 async function inProcess(
   body: (q: WorkQueue<string>, log: string[], now: () => number) => Promise<void>,
+  cpu?: CpuProfile,
 ): Promise<string[]> {
   const sim = new Simulation({ seed: 1 });
   const log: string[] = [];
-  sim.spawnProcess('p', (ports) =>
-    ports.spawn(() => body(new WorkQueue(ports.clock), log, () => ports.clock.now() - sim.epochUs)),
+  sim.spawnProcess(
+    'p',
+    (ports) =>
+      ports.spawn(() => body(new WorkQueue(ports), log, () => ports.clock.now() - sim.epochUs)),
+    cpu,
   );
   await sim.run();
   return log;
 }
 
 describe('WorkQueue', () => {
+  it("charges each item a worker takes as a reconcile on the process's cores", async () => {
+    const profile = { ...cpuProfiles({ model: 'upstream-like' })('controller-manager')!, cores: 1 };
+    const costUs = profile.costs['controller.reconcile'].baseUs;
+    const log = await inProcess(async (q, log, now) => {
+      q.add('a');
+      q.add('b');
+      // Two workers take the queued items at once; a third waits for one.
+      const a = q.get();
+      const b = q.get();
+      log.push(`${(await a) as string}@${now()}`);
+      log.push(`${(await b) as string}@${now()}`);
+      const c = q.get();
+      q.add('c');
+      log.push(`${(await c) as string}@${now()}`);
+    }, profile);
+    // One core: the reconciles run one after another.
+    expect(log).toEqual([`a@${costUs}`, `b@${2 * costUs}`, `c@${3 * costUs}`]);
+  });
+
   it('queues an item once however often it is added, in first-added order', async () => {
     const log = await inProcess(async (q, log) => {
       for (const x of ['a', 'b', 'a', 'c', 'b']) q.add(x);

@@ -79,8 +79,8 @@ export class PersistentVolumeController implements Controller {
     informers: SharedInformers,
     private readonly options: PersistentVolumeControllerOptions = DEFAULT_PERSISTENT_VOLUME_CONTROLLER,
   ) {
-    this.claimQueue = new WorkQueue(ports.clock);
-    this.volumeQueue = new WorkQueue(ports.clock);
+    this.claimQueue = new WorkQueue(ports);
+    this.volumeQueue = new WorkQueue(ports);
     this.recorder = new EventRecorder(ports, api, 'persistentvolume-controller');
     this.claims = informers.informer('PersistentVolumeClaim');
     this.volumes = informers.informer('PersistentVolume');

@@ -29,7 +29,7 @@ export class PvProtectionController implements Controller {
     private readonly api: ApiClient,
     informers: SharedInformers,
   ) {
-    this.queue = new WorkQueue(ports.clock);
+    this.queue = new WorkQueue(ports);
     this.volumes = informers.informer('PersistentVolume');
     const changed = (v: PersistentVolume): void => {
       if (needsWork(v)) this.queue.add(keyOf(v));

@@ -48,7 +48,7 @@ export class PvcProtectionController implements Controller {
     private readonly api: ApiClient,
     informers: SharedInformers,
   ) {
-    this.queue = new WorkQueue(ports.clock);
+    this.queue = new WorkQueue(ports);
     this.claims = informers.informer('PersistentVolumeClaim');
     this.pods = informers.informer('Pod');
     informers.addIndexer('Pod', undefined, POD_CLAIM_INDEX, podClaimIndex);
