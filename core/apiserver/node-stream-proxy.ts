@@ -2,13 +2,14 @@
  * The API server's half of pods/log and pods/exec (node-stream.ts): authentication and
  * authorization as for any request (these long-running requests are exempt from max-in-flight,
  * as upstream's are), then the object, the definition's `locate`, and a stream to the node's
- * kubelet with the API server's own kubelet-client credential, whose frames go back unchanged.
+ * kubelet with the API server's own kubelet-client credential, whose frames go back unchanged,
+ * and to which the client's input (stdin, resizes) goes on unchanged.
  */
 import * as errors from '../api/errors.ts';
 import type { ApiRequest } from '../api/http.ts';
 import type { NodeStreamSubresource } from '../api/kinds/definition.ts';
 import { KUBELET_PROTOCOL } from '../api/kubelet-protocol.ts';
-import { refusal, type StreamFrame } from '../api/node-stream.ts';
+import { refusal, type StreamFrame, type StreamInput } from '../api/node-stream.ts';
 import type { Status } from '../api/status-types.ts';
 import type { KObject } from '../api/types.ts';
 import type { ProcessPorts } from '../ports/process.ts';
@@ -33,7 +34,7 @@ export interface NodeStreamEnv {
 export function proxyNodeStream(
   env: NodeStreamEnv,
   req: ApiRequest,
-  stream: ServerStream<StreamFrame>,
+  stream: ServerStream<StreamFrame, StreamInput>,
 ): Promise<void> {
   return serve(env, req, stream).then((refused) => {
     if (refused === undefined) return;
@@ -46,9 +47,13 @@ export function proxyNodeStream(
 async function serve(
   env: NodeStreamEnv,
   req: ApiRequest,
-  stream: ServerStream<StreamFrame>,
+  stream: ServerStream<StreamFrame, StreamInput>,
 ): Promise<Status | undefined> {
   const { ports } = env;
+  // Input that arrives while the request is checked waits, then goes to the kubelet in order.
+  const early: StreamInput[] = [];
+  let toKubelet: ((msg: StreamInput) => void) | undefined;
+  stream.onInput((msg) => (toKubelet === undefined ? early.push(msg) : toKubelet(msg)));
   const startUs = ports.clock.now();
   const query = req.query ?? {};
   const authn = await env.access.authenticate(req.authorization);
@@ -111,6 +116,8 @@ async function serve(
     },
   );
   stream.onClose(() => upstream.close());
+  toKubelet = (msg) => upstream.send(msg);
+  for (const msg of early.splice(0)) upstream.send(msg);
   return undefined;
 }
 
