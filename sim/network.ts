@@ -478,8 +478,7 @@ export class Network {
           stream.lastToClientUs = this.loop.now;
           this.delivered++;
           verify?.();
-          const serverSide = this.serverSide(stream, server.owner.incarnation);
-          return listener.onStream(from, req, serverSide as ServerStream<unknown, never>);
+          return listener.onStream(from, req, this.serverSide(stream, server.owner.incarnation));
         },
         null,
       );

@@ -58,8 +58,11 @@ export interface ServerStream<M = unknown, I = unknown> {
   onInput(cb: (msg: I) => void): void;
 }
 
-/** What a client sends on a stream of protocol types T (`input`), or never. */
-export type StreamInput<T> = T extends { readonly input: infer I } ? I : never;
+/**
+ * What a client sends on a stream of protocol types T (`input`); unknown for types that do not
+ * say (such a protocol has no `streamInput` codec, and sending on its streams is refused).
+ */
+export type StreamInput<T> = T extends { readonly input: infer I } ? I : unknown;
 
 /** The message types of one protocol, by shape. */
 export interface ProtocolTypes {

@@ -1,5 +1,4 @@
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
-import type { Codec } from '../../core/ports/codec.ts';
 import type {
   Address,
   CallResult,
@@ -301,8 +300,7 @@ class ClientConnection {
     const id = this.id();
     this.streams.set(id, handlers);
     this.writer.write(FRAME.open, id, bytes);
-    // This connection serves any protocol: its input codec is as wide as its messages.
-    const input = this.protocol.streamInput as Codec<unknown> | undefined;
+    const input = this.protocol.streamInput;
     return {
       close: () => {
         if (this.streams.delete(id)) this.writer.write(FRAME.close, id, new Uint8Array(0));
@@ -540,7 +538,7 @@ class ServerConnection {
         state.inputCallbacks.push(cb);
       },
     };
-    onStream.call(served.listener, from, req, stream as ServerStream<unknown, never>);
+    onStream.call(served.listener, from, req, stream);
   }
 
   /** Input on an open stream; bytes its codec refuses end the stream (as a bad message does). */

@@ -81,7 +81,8 @@ export function startCtrExec(
   let held: { stream: 'stdout' | 'stderr'; text: string } | undefined;
   let first = true;
   const output = (stream: 'stdout' | 'stderr') => (chunk: Buffer) => {
-    const text = chunk.toString('utf8');
+    const text = streams.tty ? withoutCtrNoise(chunk.toString('utf8')) : chunk.toString('utf8');
+    if (text === '') return;
     if (first) {
       first = false;
       if (text.startsWith('ctr: ')) {
@@ -135,6 +136,17 @@ export function startCtrExec(
     },
     done,
   };
+}
+
+/**
+ * ctr's own log line when a resize reaches it after the command ended ("resize pty ... cannot
+ * resize a stopped container"): it shares the pty with the command's output, but it is not
+ * the command's, so the client does not see it.
+ */
+const RESIZE_NOISE = /(?:\x1b\[\d+m)?ERRO(?:\x1b\[0m)?\[\d+\] resize pty[^\n]*\n/g;
+
+function withoutCtrNoise(text: string): string {
+  return text.replace(RESIZE_NOISE, '');
 }
 
 /** The pty `script` gave ctr (its child's stdin), once ctr runs. */

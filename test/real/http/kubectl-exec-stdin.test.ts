@@ -6,7 +6,6 @@
  * terminal) gets the pty's echo and CR LF and its size (a resize), `tty` names it. The session `--record` wrote holds each piece
  * of input as an admission, and `ksim replay-session` reruns it to the same trace.
  */
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,10 +13,11 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { replaySessionCommand } from '../../../sim/cli/replay-session-command.ts';
 import { parseSession } from '../../../sim/served-session.ts';
+import type { Result } from '../cluster/ksim.ts';
+import { runOnTerminal, runWithInput, SCRIPT, type Typing } from '../terminal.ts';
 import { serve, type ServedCluster } from './serve-process.ts';
 
 const KUBECTL = '/usr/bin/kubectl';
-const SCRIPT = '/usr/bin/script';
 const SCENARIO = 'scenarios/quickstart.yaml';
 let cluster: ServedCluster;
 let stopped = false;
@@ -25,66 +25,17 @@ let stopped = false;
 const sha256 = (file: string): string =>
   createHash('sha256').update(readFileSync(file)).digest('hex');
 
-interface Result {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
 const env = () => ({
   PATH: process.env.PATH ?? '',
   HOME: cluster.home,
   KUBECONFIG: cluster.kubeconfig,
 });
 
-/** kubectl with `input` on its stdin (a pipe, closed after the input). */
-function kubectl(input: string | undefined, ...args: string[]): Promise<Result> {
-  return new Promise((resolve) => {
-    const child = spawn(KUBECTL, args, { env: env(), stdio: 'pipe' });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code: code ?? -1, stdout, stderr });
-    });
-    if (input !== undefined) child.stdin.end(input);
-    else child.stdin.end();
-  });
-}
+const kubectl = (input: string | undefined, ...args: string[]): Promise<Result> =>
+  runWithInput(KUBECTL, args, env(), input);
 
-/**
- * kubectl on a terminal: util-linux `script` gives it a pty. `input` is typed once `ready`
- * shows in the output (kubectl has put its terminal in raw mode by then, so the typing reaches
- * the remote terminal as it would from a person).
- */
-function kubectlOnTerminal(
-  input: { readonly ready: string; readonly text: string } | undefined,
-  ...args: string[]
-): Promise<Result> {
-  const line = [KUBECTL, ...args].map((w) => `'${w}'`).join(' ');
-  return new Promise((resolve) => {
-    const child = spawn(SCRIPT, ['-qec', line, '/dev/null'], { env: env(), stdio: 'pipe' });
-    let stdout = '';
-    let stderr = '';
-    let typed = false;
-    child.stdout.on('data', (d: Buffer) => {
-      stdout += d.toString();
-      if (input !== undefined && !typed && stdout.includes(input.ready)) {
-        typed = true;
-        child.stdin.write(input.text);
-      }
-    });
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code: code ?? -1, stdout, stderr });
-    });
-  });
-}
+const kubectlOnTerminal = (typing: Typing | undefined, ...args: string[]): Promise<Result> =>
+  runOnTerminal(KUBECTL, args, env(), typing === undefined ? {} : { typing });
 
 async function until(what: string, check: () => Promise<boolean>): Promise<void> {
   const deadline = Date.now() + 60_000;
