@@ -49,7 +49,7 @@ describe.skipIf(unavailable !== undefined)(
       });
     }, 240_000);
 
-    afterAll(() => cluster.down(), 90_000);
+    afterAll(() => cluster.down(), 180_000);
 
     it('gives stdin to cat and to busybox sh, and ends them at its end', async () => {
       const hi = await kubectl('hi\n', 'exec', '-i', 'box', '--', 'cat');
