@@ -121,6 +121,8 @@ class Stream {
   lastToServerUs = 0;
   private readonly serverCloseCallbacks: Array<(reason: string) => void> = [];
   readonly serverInputCallbacks: Array<(msg: unknown) => void> = [];
+  /** Input that arrived before the server asked for it. */
+  readonly earlyInput: unknown[] = [];
 
   constructor(
     readonly client: NetNode,
@@ -496,6 +498,7 @@ export class Network {
         const verifyInput = this.check?.sent(protocol, 'streamInput', msg);
         this.toServer(stream, () => {
           verifyInput?.();
+          if (stream.serverInputCallbacks.length === 0) stream.earlyInput.push(msg);
           for (const cb of stream.serverInputCallbacks) cb(msg);
         });
       },
@@ -538,6 +541,7 @@ export class Network {
       onInput(cb) {
         assert(stream.server.owner.incarnation === serverIncarnation, 'stale server stream');
         stream.serverInputCallbacks.push(cb);
+        for (const msg of stream.earlyInput.splice(0)) cb(msg);
       },
     };
   }

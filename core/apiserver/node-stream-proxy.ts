@@ -50,10 +50,6 @@ async function serve(
   stream: ServerStream<StreamFrame, StreamInput>,
 ): Promise<Status | undefined> {
   const { ports } = env;
-  // Input that arrives while the request is checked waits, then goes to the kubelet in order.
-  const early: StreamInput[] = [];
-  let toKubelet: ((msg: StreamInput) => void) | undefined;
-  stream.onInput((msg) => (toKubelet === undefined ? early.push(msg) : toKubelet(msg)));
   const startUs = ports.clock.now();
   const query = req.query ?? {};
   const authn = await env.access.authenticate(req.authorization);
@@ -116,8 +112,8 @@ async function serve(
     },
   );
   stream.onClose(() => upstream.close());
-  toKubelet = (msg) => upstream.send(msg);
-  for (const msg of early.splice(0)) upstream.send(msg);
+  // Input that arrived while the request was checked is kept by the transport until now.
+  stream.onInput((msg) => upstream.send(msg));
   return undefined;
 }
 

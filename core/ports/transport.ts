@@ -54,7 +54,10 @@ export interface ServerStream<M = unknown, I = unknown> {
   close(): void;
   /** Called once when the client goes away or the stream breaks. */
   onClose(cb: (reason: string) => void): void;
-  /** Called with each message the client sends on the stream, in order (see ClientStream.send). */
+  /**
+   * Called with each message the client sends on the stream, in order (see ClientStream.send);
+   * what arrived before the first callback was registered is handed to it then.
+   */
   onInput(cb: (msg: I) => void): void;
 }
 

@@ -389,6 +389,8 @@ interface OpenServerStream {
   open: boolean;
   readonly closeCallbacks: Array<(reason: string) => void>;
   readonly inputCallbacks: Array<(msg: unknown) => void>;
+  /** Input that arrived before the server asked for it. */
+  readonly earlyInput: unknown[];
 }
 
 function parseHello(payload: Uint8Array): { from: Address; protocol: string } | undefined {
@@ -514,7 +516,12 @@ class ServerConnection {
       );
     }
     const id = frame.id;
-    const state: OpenServerStream = { open: true, closeCallbacks: [], inputCallbacks: [] };
+    const state: OpenServerStream = {
+      open: true,
+      closeCallbacks: [],
+      inputCallbacks: [],
+      earlyInput: [],
+    };
     this.streams.set(id, state);
     const writer = this.writer;
     const codec = served.protocol.streamMessage;
@@ -536,6 +543,7 @@ class ServerConnection {
       },
       onInput(cb) {
         state.inputCallbacks.push(cb);
+        for (const msg of state.earlyInput.splice(0)) cb(msg);
       },
     };
     onStream.call(served.listener, from, req, stream);
@@ -558,6 +566,7 @@ class ServerConnection {
       );
       return this.end(frame.id, stream, `bad stream input: ${(e as Error).message}`);
     }
+    if (stream.inputCallbacks.length === 0) stream.earlyInput.push(msg);
     for (const cb of stream.inputCallbacks) cb(msg);
   }
 

@@ -132,6 +132,25 @@ export function transportContract(host: string, run: TransportHarness): void {
       ]);
     });
 
+    it('keeps input that arrives before the server asks for it', async () => {
+      const got: unknown[] = [];
+      await run(['a', 'b'], async (w) => {
+        const streams: ServerStream[] = [];
+        w.transport('b').listen(CONTRACT_PROTOCOL, { onStream: (_f, _r, s) => streams.push(s) });
+        const stream = w.transport('a').openStream(CONTRACT_PROTOCOL, 'b', 0, {
+          onMessage: () => {},
+          onClose: () => {},
+        });
+        stream.send('early');
+        await until(w, () => streams.length === 1);
+        await w.sleep(50_000);
+        streams[0]!.onInput((m) => got.push(m));
+        stream.send('late');
+        await until(w, () => got.length === 2);
+      });
+      expect(got).toEqual(['early', 'late']);
+    });
+
     it('closes a stream nobody serves with the reason the simulated network gives', async () => {
       const closes: string[] = [];
       await run(['a', 'b'], async (w) => {
