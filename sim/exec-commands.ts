@@ -4,7 +4,7 @@
  * would:
  *
  * - `echo [-n] WORDS`, `true`, `false`, `sleep N` (takes N seconds), `hostname` (the pod's
- *   name), `env` / `printenv [NAME]` (PATH, HOSTNAME and the container's declared env),
+ *   name), `tty` (`/dev/pts/0` with a terminal, else `not a tty` and status 1), `env` / `printenv [NAME]` (PATH, HOSTNAME and the container's declared env),
  *   `cat FILE` / `ls FILE` / `test -f|-e FILE` of the files `KSIM_FILES` declares
  *   (container-health.ts; they are empty).
  * - `sh -c "<script>"` (also bash, ash, dash): statements separated by `;`, `&&` and `||`,
@@ -30,6 +30,29 @@ export interface ExecWorld {
   readonly hostname: string;
   /** Time since the container started, for KSIM_FILES' windows. */
   readonly sinceStartUs: number;
+  /** The exec has a terminal (`tty` names it). */
+  readonly tty?: boolean;
+}
+
+/** What an interactive shell keeps between lines: the last status. */
+export interface ShellState {
+  status: number;
+}
+
+/** One line an interactive shell read: its output, how long it took, whether it exited. */
+export interface ShellLine {
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly durationUs: number;
+  readonly exited: boolean;
+}
+
+/** Runs one line of an interactive shell (exec-session.ts) as `sh -c` runs its script. */
+export function runShellLine(world: ExecWorld, text: string, state: ShellState): ShellLine {
+  const run: Run = { stdout: '', stderr: '', status: state.status, durationUs: 0, exited: false };
+  script(world, text, run);
+  state.status = run.status;
+  return run;
 }
 
 export type ExecAnswer =
@@ -133,6 +156,11 @@ function builtin(world: ExecWorld, program: string, args: readonly string[], run
     case 'hostname':
       run.stdout += `${world.hostname}\n`;
       run.status = 0;
+      return true;
+    case 'tty':
+      // The first pty of the container's devpts: what busybox prints in a lone exec -t.
+      run.stdout += world.tty === true ? '/dev/pts/0\n' : 'not a tty\n';
+      run.status = world.tty === true ? 0 : 1;
       return true;
     case 'env':
     case 'printenv':

@@ -120,6 +120,9 @@ class Stream {
   lastToClientUs = 0;
   lastToServerUs = 0;
   private readonly serverCloseCallbacks: Array<(reason: string) => void> = [];
+  readonly serverInputCallbacks: Array<(msg: unknown) => void> = [];
+  /** Input that arrived before the server asked for it. */
+  readonly earlyInput: unknown[] = [];
 
   constructor(
     readonly client: NetNode,
@@ -443,7 +446,7 @@ export class Network {
     const from = client.name;
     if (server === undefined) {
       this.loop.schedule(0, () => handlers.onClose(`no process ${to}`), client.owner);
-      return { close() {} };
+      return { close() {}, send() {} };
     }
     const stream = new Stream(client, client.owner.incarnation, server, protocol, handlers);
     client.streams.add(stream);
@@ -461,6 +464,8 @@ export class Network {
     );
     if (!this.isBlocked(from, to)) {
       const at = this.arrival(from, to, true);
+      // The client's input follows its open on the same connection.
+      stream.lastToServerUs = at;
       this.loop.scheduleAt(
         at,
         () => {
@@ -486,6 +491,16 @@ export class Network {
         stream.state = 'closed';
         client.streams.delete(stream);
         this.notifyServerLater(stream, 'client closed');
+      },
+      send: (msg) => {
+        assert(protocol.streamInput !== undefined, `${protocol.name} streams carry no input`);
+        if (stream.state === 'closed') return;
+        const verifyInput = this.check?.sent(protocol, 'streamInput', msg);
+        this.toServer(stream, () => {
+          verifyInput?.();
+          if (stream.serverInputCallbacks.length === 0) stream.earlyInput.push(msg);
+          for (const cb of stream.serverInputCallbacks) cb(msg);
+        });
       },
     };
   }
@@ -523,7 +538,33 @@ export class Network {
         assert(stream.server.owner.incarnation === serverIncarnation, 'stale server stream');
         stream.onServerClose(cb);
       },
+      onInput(cb) {
+        assert(stream.server.owner.incarnation === serverIncarnation, 'stale server stream');
+        stream.serverInputCallbacks.push(cb);
+        for (const msg of stream.earlyInput.splice(0)) cb(msg);
+      },
     };
+  }
+
+  /**
+   * Delivers the client's input in order on the client->server direction, to a server that
+   * accepted the stream and has not seen it end.
+   */
+  private toServer(stream: Stream, deliver: () => void): void {
+    const at = Math.max(
+      this.arrival(stream.client.name, stream.server.name, true),
+      stream.lastToServerUs,
+    );
+    stream.lastToServerUs = at;
+    this.loop.scheduleAt(
+      at,
+      () => {
+        if (stream.state !== 'open' || !stream.established) return;
+        this.delivered++;
+        deliver();
+      },
+      stream.server.owner,
+    );
   }
 
   /** Delivers in order on the server->client direction; nothing arrives on a closed stream. */
@@ -642,7 +683,7 @@ class SimEndpoint implements Transport {
     req: T['open'],
     handlers: StreamHandlers<T['stream']>,
   ): ClientStream {
-    if (!this.current()) return { close() {} };
+    if (!this.current()) return { close() {}, send() {} };
     return this.network.openStream(this.node, protocol, to, req, handlers as StreamHandlers);
   }
 

@@ -8,13 +8,18 @@
  * callbacks there; what the caller does with them (write to a socket) does not touch the world.
  *
  * So the world depends on the outside only through what is admitted, when, and in which batch:
- * a `Recorder` sees each admission (a request, a watch or stream opened, one closed), and
+ * a `Recorder` sees each admission (a request, a watch or stream opened, input on a stream,
+ * one closed), and
  * replaying those at the same virtual times, batch by batch, reruns the served session
  * (sim/served-session.ts).
  */
 import { API_PROTOCOL } from '../core/api/http-codec.ts';
 import type { ApiRequest, ApiResponse, WatchFrame } from '../core/api/http.ts';
-import { API_STREAM_PROTOCOL, type StreamFrame } from '../core/api/node-stream.ts';
+import {
+  API_STREAM_PROTOCOL,
+  type StreamFrame,
+  type StreamInput,
+} from '../core/api/node-stream.ts';
 import type {
   Address,
   CallResult,
@@ -33,7 +38,9 @@ export const OUTSIDE_REQUEST_TIMEOUT_US = 60_000_000;
 export type Admission =
   | { readonly op: 'request'; readonly req: ApiRequest }
   | { readonly op: 'watch' | 'stream'; readonly id: number; readonly req: ApiRequest }
-  | { readonly op: 'close'; readonly id: number };
+  | { readonly op: 'close'; readonly id: number }
+  /** The client's input on stream `id` (an exec's stdin or a resize). */
+  | { readonly op: 'input'; readonly id: number; readonly input: StreamInput };
 
 /** Sees each admission: its virtual time and its batch (one `admit` call), in order. */
 export type Recorder = (atUs: number, batch: number, admission: Admission) => void;
@@ -80,8 +87,8 @@ export class OutsideRequests {
     return this.open('watch', API_PROTOCOL, req, handlers);
   }
 
-  /** pods/log and pods/exec, relayed as the API server streams them. */
-  stream(req: ApiRequest, handlers: StreamHandlers<StreamFrame>): ClientStream {
+  /** pods/log and pods/exec, relayed as the API server streams them; input goes in as admitted. */
+  stream(req: ApiRequest, handlers: StreamHandlers<StreamFrame>): ClientStream<StreamInput> {
     return this.open('stream', API_STREAM_PROTOCOL, req, handlers);
   }
 
@@ -90,20 +97,28 @@ export class OutsideRequests {
     protocol: Protocol<T>,
     req: ApiRequest,
     handlers: StreamHandlers<T['stream']>,
-  ): ClientStream {
-    let stream: ClientStream | undefined;
+  ): ClientStream<StreamInput> {
+    let stream: ClientStream<StreamInput> | undefined;
     let closed = false;
     const id = this.nextStreamId++;
     // Opened when admitted even if the client has gone since: what the world sees must follow
     // from the admissions alone (the close, admitted after, ends it), or a replay could differ.
     this.enqueue({ op, id, req }, () => {
-      stream = this.transport.openStream(protocol, this.apiServer, req, handlers);
+      stream = this.transport.openStream(
+        protocol,
+        this.apiServer,
+        req,
+        handlers,
+      ) as ClientStream<StreamInput>;
     });
     return {
       close: () => {
         if (closed) return;
         closed = true;
         this.enqueue({ op: 'close', id }, () => stream?.close());
+      },
+      send: (input) => {
+        if (!closed) this.enqueue({ op: 'input', id, input }, () => stream?.send(input));
       },
     };
   }

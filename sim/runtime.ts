@@ -18,6 +18,8 @@ import type {
   ContainerStatus,
   EventSubscription,
   ExecResult,
+  ExecSession,
+  ExecStreams,
   ExecSyncResult,
   FilesystemUsage,
   ImageInfo,
@@ -40,6 +42,7 @@ import { containerBehaviour, type ContainerBehaviour } from './runtime-behaviour
 import { Usage } from './usage-model.ts';
 import { ContainerLog, logModel, type LogModel } from './container-log.ts';
 import { execInContainer } from './exec-commands.ts';
+import { startExecSession } from './exec-session.ts';
 import {
   execCommand,
   healthBehaviour,
@@ -528,6 +531,41 @@ export class SimRuntime implements Runtime, ProbeNetwork {
     await this.clock.sleep(answer.durationUs);
     if (c.state !== 'running') return fail('Unknown', `container ${containerId} exited`);
     return ok(answer.result);
+  }
+
+  /** A user's exec with stdin or a terminal, as exec-session.ts models it. */
+  execStream(
+    containerId: string,
+    command: readonly string[],
+    streams: ExecStreams,
+    timeoutUs: number,
+  ): ExecSession {
+    const c = this.containers.get(containerId);
+    if (c?.state !== 'running') {
+      const failed = fail<number>('NotFound', `container ${containerId} is not running`);
+      return {
+        write() {},
+        closeStdin() {},
+        resize() {},
+        kill() {},
+        done: Promise.resolve(failed),
+      };
+    }
+    const sandbox = this.sandboxes.get(c.sandboxId);
+    const world = {
+      config: c.config,
+      health: c.health,
+      hostname: sandbox?.status.name ?? '',
+      sinceStartUs: this.sinceStartUs(c),
+    };
+    return startExecSession(
+      this.clock,
+      world,
+      command,
+      streams,
+      timeoutUs,
+      () => c.state === 'running',
+    );
   }
 
   /** The lines the container wrote so far (container-log.ts); read lazily, up to now. */

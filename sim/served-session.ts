@@ -16,6 +16,7 @@
  */
 import type { ApiRequest } from '../core/api/http.ts';
 import type { ClientStream } from '../core/ports/transport.ts';
+import { checkStreamInput } from '../core/api/node-stream.ts';
 import type { Admission, OutsideRequests } from './outside-requests.ts';
 import type { Simulation } from './simulation.ts';
 
@@ -135,6 +136,12 @@ function checkAdmission(l: Record<string, unknown>, where: string): SessionAdmis
     case 'close':
       if (typeof l.id !== 'number') throw new Error(`${where}: a close needs the id it closes`);
       break;
+    case 'input': {
+      if (typeof l.id !== 'number') throw new Error(`${where}: input needs the stream's id`);
+      const problem = checkStreamInput(l.input);
+      if (problem !== undefined) throw new Error(`${where}: input: ${problem}`);
+      break;
+    }
     default:
       throw new Error(`${where}: unknown op ${JSON.stringify(l.op)}`);
   }
@@ -152,7 +159,7 @@ export async function replaySession(
   outside: OutsideRequests,
   session: Session,
 ): Promise<void> {
-  const streams = new Map<number, ClientStream>();
+  const streams = new Map<number, ClientStream<unknown>>();
   const { admissions } = session;
   let i = 0;
   while (i < admissions.length) {
@@ -188,6 +195,12 @@ function start(
       const s = streams.get(a.id);
       if (s === undefined) throw new Error(`the session closes stream ${a.id}, never opened`);
       s.close();
+      return;
+    }
+    case 'input': {
+      const s = streams.get(a.id);
+      if (s === undefined) throw new Error(`the session writes to stream ${a.id}, never opened`);
+      s.send(a.input);
       return;
     }
   }

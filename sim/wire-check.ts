@@ -19,7 +19,8 @@ import { AssertionError } from '../core/util/assert.ts';
 import { deepFreeze } from '../core/util/freeze.ts';
 import { structuralDiff } from './structural-diff.ts';
 
-export type MessageShape = 'request' | 'reply' | 'streamOpen' | 'streamMessage' | 'datagram';
+export type MessageShape =
+  'request' | 'reply' | 'streamOpen' | 'streamMessage' | 'streamInput' | 'datagram';
 
 type Counts = Record<MessageShape, Map<unknown, number>>;
 
@@ -51,6 +52,7 @@ export class WireCheck {
         reply: new Map(),
         streamOpen: new Map(),
         streamMessage: new Map(),
+        streamInput: new Map(),
         datagram: new Map(),
       };
       this.counts.set(protocol, counts);
@@ -63,6 +65,7 @@ export class WireCheck {
     if (n % this.sampleEvery !== 0) return undefined;
     this.sampledCount++;
     const codec = protocol[shape];
+    if (codec === undefined) throw new AssertionError(`${protocol.name} carries no ${shape}`);
     const bytes = codec.encode(msg as never);
     return () => {
       const decoded: unknown = codec.decode(bytes);

@@ -11,8 +11,10 @@ import type { Protocol } from '../ports/transport.ts';
 import {
   KUBELET_STREAM_REQUEST_CODEC,
   STREAM_FRAME_CODEC,
+  STREAM_INPUT_CODEC,
   type KubeletStreamRequest,
   type StreamFrame,
+  type StreamInput,
 } from './node-stream.ts';
 
 export interface ResourceMetricsRequest {
@@ -106,6 +108,7 @@ export interface KubeletTypes {
   /** Container logs and exec (node-stream.ts), which the API server proxies. */
   readonly open: KubeletStreamRequest;
   readonly stream: StreamFrame;
+  readonly input: StreamInput;
   readonly datagram: never;
 }
 
@@ -115,6 +118,7 @@ export const KUBELET_PROTOCOL: Protocol<KubeletTypes> = {
   reply: KUBELET_REPLY_CODEC,
   streamOpen: KUBELET_STREAM_REQUEST_CODEC,
   streamMessage: STREAM_FRAME_CODEC,
+  streamInput: STREAM_INPUT_CODEC,
   datagram: noMessages('kubelet datagrams'),
 };
 

@@ -6,6 +6,9 @@
  * that node's kubelet (KUBELET_PROTOCOL), whose frames it relays. The HTTP front turns the
  * frames into a chunked body (logs) or WebSocket channels (exec).
  *
+ * The client's input (stdin, its end, terminal resizes) goes the other way on the same
+ * streams, and the API server relays it to the kubelet as it relays frames back.
+ *
  * Frames: `start` once the request was accepted (the front then sends its 200 or its
  * WebSocket upgrade), `data` for each piece of output, `end` with exec's outcome as upstream's
  * error-channel Status; or a single `error` with the HTTP answer when it was refused. The server
@@ -38,6 +41,24 @@ export type StreamFrame =
   | { readonly kind: 'end'; readonly status: ExecStatus }
   | { readonly kind: 'error'; readonly response: ApiResponse };
 
+/**
+ * What the client sends on an exec stream (remotecommand's channels 0 and 4, and v5's
+ * close of stdin): stdin bytes, the end of stdin, a terminal's new size.
+ */
+export type StreamInput =
+  | { readonly kind: 'stdin'; readonly data: string }
+  | { readonly kind: 'stdin-close' }
+  | { readonly kind: 'resize'; readonly width: number; readonly height: number };
+
+/** The streams an exec asks for (PodExecOptions). */
+export interface StreamOptions {
+  readonly stdin: boolean;
+  readonly stdout: boolean;
+  readonly stderr: boolean;
+  /** A terminal: stdout and stderr are one stream (stdout), resizes are carried. */
+  readonly tty: boolean;
+}
+
 /** What a log request asks of the kubelet (upstream's PodLogOptions, validated). */
 export interface LogOptions {
   readonly follow: boolean;
@@ -66,6 +87,8 @@ export type KubeletStreamRequest =
       readonly uid: string;
       readonly container: string;
       readonly command: readonly string[];
+      /** Absent: output only, no terminal (what older senders meant). */
+      readonly streams?: StreamOptions;
       readonly authorization?: string;
     };
 
@@ -102,7 +125,7 @@ function checkStreamRequest(v: unknown): string | undefined {
   if (v.kind === 'exec') {
     if (!Array.isArray(v.command) || v.command.some((w) => typeof w !== 'string'))
       return 'command must be a list of strings';
-    return undefined;
+    return v.streams === undefined ? undefined : checkStreamOptions(v.streams);
   }
   if (v.kind !== 'container-logs') return `unknown stream request ${JSON.stringify(v.kind)}`;
   const o = v.options;
@@ -113,6 +136,35 @@ function checkStreamRequest(v: unknown): string | undefined {
     if (!isOptionalNumber(o[f])) return `options.${f} must be a number`;
   return undefined;
 }
+
+function checkStreamOptions(o: unknown): string | undefined {
+  if (!isRecord(o)) return 'streams must be an object';
+  for (const f of ['stdin', 'stdout', 'stderr', 'tty'] as const)
+    if (typeof o[f] !== 'boolean') return `streams.${f} must be a boolean`;
+  return undefined;
+}
+
+const isDimension = (x: unknown): boolean =>
+  typeof x === 'number' && Number.isInteger(x) && x >= 0 && x <= 0xffff;
+
+/** Why `v` is not a StreamInput, or undefined. */
+export function checkStreamInput(v: unknown): string | undefined {
+  if (!isRecord(v)) return 'expected an object';
+  switch (v.kind) {
+    case 'stdin':
+      return typeof v.data === 'string' ? undefined : 'data must be a string';
+    case 'stdin-close':
+      return undefined;
+    case 'resize':
+      return isDimension(v.width) && isDimension(v.height)
+        ? undefined
+        : 'width and height must be integers from 0 to 65535';
+    default:
+      return `unknown stream input ${JSON.stringify(v.kind)}`;
+  }
+}
+
+export const STREAM_INPUT_CODEC: Codec<StreamInput> = jsonCodec('stream input', checkStreamInput);
 
 export const STREAM_FRAME_CODEC: Codec<StreamFrame> = jsonCodec('stream frame', checkFrame);
 export const KUBELET_STREAM_REQUEST_CODEC: Codec<KubeletStreamRequest> = jsonCodec(
@@ -125,16 +177,21 @@ export interface ApiStreamTypes {
   readonly reply: never;
   readonly open: ApiRequest;
   readonly stream: StreamFrame;
+  readonly input: StreamInput;
   readonly datagram: never;
 }
 
-/** Streaming requests to the API server (pods/log, pods/exec), beside API_PROTOCOL's watches. */
+/**
+ * Streaming requests to the API server (pods/log, pods/exec), beside
+ * API_PROTOCOL's watches; the client's stdin and resizes travel on the stream.
+ */
 export const API_STREAM_PROTOCOL: Protocol<ApiStreamTypes> = {
   name: 'api-stream',
   request: noMessages('API stream requests'),
   reply: noMessages('API stream replies'),
   streamOpen: API_REQUEST_CODEC,
   streamMessage: STREAM_FRAME_CODEC,
+  streamInput: STREAM_INPUT_CODEC,
   datagram: noMessages('API stream datagrams'),
 };
 

@@ -2,13 +2,14 @@
  * The API server's half of pods/log and pods/exec (node-stream.ts): authentication and
  * authorization as for any request (these long-running requests are exempt from max-in-flight,
  * as upstream's are), then the object, the definition's `locate`, and a stream to the node's
- * kubelet with the API server's own kubelet-client credential, whose frames go back unchanged.
+ * kubelet with the API server's own kubelet-client credential, whose frames go back unchanged,
+ * and to which the client's input (stdin, resizes) goes on unchanged.
  */
 import * as errors from '../api/errors.ts';
 import type { ApiRequest } from '../api/http.ts';
 import type { NodeStreamSubresource } from '../api/kinds/definition.ts';
 import { KUBELET_PROTOCOL } from '../api/kubelet-protocol.ts';
-import { refusal, type StreamFrame } from '../api/node-stream.ts';
+import { refusal, type StreamFrame, type StreamInput } from '../api/node-stream.ts';
 import type { Status } from '../api/status-types.ts';
 import type { KObject } from '../api/types.ts';
 import type { ProcessPorts } from '../ports/process.ts';
@@ -33,7 +34,7 @@ export interface NodeStreamEnv {
 export function proxyNodeStream(
   env: NodeStreamEnv,
   req: ApiRequest,
-  stream: ServerStream<StreamFrame>,
+  stream: ServerStream<StreamFrame, StreamInput>,
 ): Promise<void> {
   return serve(env, req, stream).then((refused) => {
     if (refused === undefined) return;
@@ -46,7 +47,7 @@ export function proxyNodeStream(
 async function serve(
   env: NodeStreamEnv,
   req: ApiRequest,
-  stream: ServerStream<StreamFrame>,
+  stream: ServerStream<StreamFrame, StreamInput>,
 ): Promise<Status | undefined> {
   const { ports } = env;
   const startUs = ports.clock.now();
@@ -111,6 +112,8 @@ async function serve(
     },
   );
   stream.onClose(() => upstream.close());
+  // Input that arrived while the request was checked is kept by the transport until now.
+  stream.onInput((msg) => upstream.send(msg));
   return undefined;
 }
 

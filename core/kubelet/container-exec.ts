@@ -5,12 +5,16 @@
  * NonZeroExitCode with the code as an ExitCode cause (kubectl exits with it), or an
  * InternalError for a command that could not run.
  *
- * The output is collected and sent when the command ends (the port's exec has no incremental
- * output and no stdin): enough for commands that end, not for interactive shells.
+ * Without stdin or a terminal the output is collected and sent when the command ends (the
+ * port's `exec`). With either (kubectl exec -i / -t) the command runs as an interactive session
+ * (the port's `execStream`): its output goes out as it comes, the client's stdin, end of stdin
+ * and terminal resizes go in, and a client that goes away kills the command, as the kubelet's
+ * streaming server ends the exec when its connection closes.
  */
 import * as errors from '../api/errors.ts';
-import type { ExecStatus, StreamFrame } from '../api/node-stream.ts';
-import type { Runtime } from '../ports/runtime.ts';
+import type { ExecStatus, StreamFrame, StreamInput, StreamOptions } from '../api/node-stream.ts';
+import type { Runtime, RuntimeResult } from '../ports/runtime.ts';
+import type { ServerStream } from '../ports/transport.ts';
 import type { LogSink } from './container-logs.ts';
 
 /** Upstream's --streaming-connection-idle-timeout (4 h): the longest an exec may run here. */
@@ -26,6 +30,55 @@ export function exitStatus(command: readonly string[], exitCode: number): ExecSt
     reason: 'NonZeroExitCode',
     details: { causes: [{ reason: 'ExitCode', message: String(exitCode) }] },
   };
+}
+
+/** What an exec's error channel says for the command's outcome. */
+function outcomeStatus(command: readonly string[], r: RuntimeResult<number>): ExecStatus {
+  if (!r.ok)
+    return errors.internalError(
+      `error executing command in container: failed to exec in container: ${r.message}`,
+    );
+  return r.value === 0 ? EXEC_SUCCESS : exitStatus(command, r.value);
+}
+
+/** kubectl exec -i / -t: the command with its streams attached until it ends. */
+export async function runInteractiveExec(
+  runtime: Runtime,
+  containerId: string,
+  command: readonly string[],
+  options: StreamOptions,
+  stream: ServerStream<StreamFrame, StreamInput>,
+): Promise<void> {
+  stream.send({ kind: 'start' });
+  const session = runtime.execStream(
+    containerId,
+    command,
+    {
+      stdin: options.stdin,
+      tty: options.tty,
+      onOutput: (channel, data) => {
+        const wanted = channel === 'stdout' ? options.stdout : options.stderr;
+        if (wanted && stream.open) stream.send({ kind: 'data', channel, data });
+      },
+    },
+    EXEC_TIMEOUT_US,
+  );
+  stream.onInput((msg) => {
+    switch (msg.kind) {
+      case 'stdin':
+        if (options.stdin) session.write(msg.data);
+        return;
+      case 'stdin-close':
+        session.closeStdin();
+        return;
+      case 'resize':
+        session.resize(msg.width, msg.height);
+        return;
+    }
+  });
+  stream.onClose(() => session.kill());
+  const r = await session.done;
+  if (stream.open) stream.send({ kind: 'end', status: outcomeStatus(command, r) });
 }
 
 export async function runExec(

@@ -9,12 +9,17 @@
  * -unauthorized-ttl (30 s).
  */
 import * as errors from '../api/errors.ts';
-import { refusal, type KubeletStreamRequest, type StreamFrame } from '../api/node-stream.ts';
+import {
+  refusal,
+  type KubeletStreamRequest,
+  type StreamFrame,
+  type StreamInput,
+} from '../api/node-stream.ts';
 import type { Status } from '../api/status-types.ts';
 import type { ServerStream } from '../ports/transport.ts';
 import type { Runtime } from '../ports/runtime.ts';
 import { streamLog } from './container-logs.ts';
-import { runExec } from './container-exec.ts';
+import { runExec, runInteractiveExec } from './container-exec.ts';
 import type { SubjectAccessReview } from '../api/access-review-types.ts';
 import {
   KUBELET_PROTOCOL,
@@ -60,7 +65,7 @@ export class KubeletServer {
 
   private async containerStream(
     req: KubeletStreamRequest,
-    stream: ServerStream<StreamFrame>,
+    stream: ServerStream<StreamFrame, StreamInput>,
   ): Promise<void> {
     const refused = await this.admitStream(req);
     if (errors.isStatus(refused)) {
@@ -73,8 +78,11 @@ export class KubeletServer {
         await streamLog(this.ports.clock, this.env.runtime, refused, req.options, stream);
         break;
       case 'exec':
-        await runExec(this.env.runtime, refused, req.command, stream);
+        if (req.streams !== undefined && (req.streams.stdin || req.streams.tty))
+          await runInteractiveExec(this.env.runtime, refused, req.command, req.streams, stream);
+        else await runExec(this.env.runtime, refused, req.command, stream);
         break;
+
       default:
         assertNever(req, 'kubelet stream request');
     }

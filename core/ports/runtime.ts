@@ -133,6 +133,34 @@ export interface ExecResult {
   readonly stderr: string;
 }
 
+/**
+ * The streams of an interactive exec (CRI Exec with stdin or a terminal, as kubectl exec -i/-t
+ * asks for): the command's output as it writes it; with a terminal, one stream (stdout) that
+ * echoes what is typed, as a terminal's line discipline does.
+ */
+export interface ExecStreams {
+  readonly stdin: boolean;
+  readonly tty: boolean;
+  onOutput(stream: 'stdout' | 'stderr', data: string): void;
+}
+
+/** A running interactive exec. */
+export interface ExecSession {
+  /** Bytes to the command's stdin (dropped when it has none or has closed it). */
+  write(data: string): void;
+  /** The end of stdin (the client's EOF). */
+  closeStdin(): void;
+  /** The terminal's new size (ignored without a terminal). */
+  resize(width: number, height: number): void;
+  /** The client went away: the command is killed. */
+  kill(): void;
+  /**
+   * Its exit code once it ended; a program that cannot start fails with ExecError, a command
+   * still running after the timeout with DeadlineExceeded, as `exec` does.
+   */
+  readonly done: Promise<RuntimeResult<number>>;
+}
+
 /** One line a container wrote (a CRI log file's line: time, stream, text without newline). */
 export interface LogLine {
   readonly timeUs: number;
@@ -276,6 +304,17 @@ export interface Runtime {
     command: readonly string[],
     timeoutUs: number,
   ): Promise<RuntimeResult<ExecResult>>;
+
+  /**
+   * Runs `command` in a running container with its streams attached (CRI Exec with stdin or
+   * tty): output as it comes, input as the session gives it.
+   */
+  execStream(
+    containerId: string,
+    command: readonly string[],
+    streams: ExecStreams,
+    timeoutUs: number,
+  ): ExecSession;
 
   /**
    * What the container wrote from `cursor` on (the kubelet reads the CRI log file the runtime

@@ -6,6 +6,9 @@
  *   or reply surfaces as `timeout`, whose outcome is unknown to the caller.
  * - `openStream`: an ordered, reliable stream of server messages (a watch over chunked HTTP)
  *   until it breaks; a break is reported once through `onClose` and the client reconnects.
+ *   A protocol with a `streamInput` codec also carries the client's messages to the server on
+ *   the stream, ordered and reliable as the server's (an exec's stdin and terminal resizes,
+ *   as upstream's SPDY or WebSocket streams carry them).
  *
  * Every call names a `Protocol`: one service's messages and their codecs. A process listens on
  * each protocol it serves (a store member on its peer protocol for Raft and on its client
@@ -35,18 +38,34 @@ export interface StreamHandlers<M = unknown> {
   onClose(reason: string): void;
 }
 
-export interface ClientStream {
+export interface ClientStream<I = unknown> {
   close(): void;
+  /**
+   * Sends `msg` to the server on this stream (only on a protocol with `streamInput`); after a
+   * close or a break it is dropped, as a write on a closed connection.
+   */
+  send(msg: I): void;
 }
 
-export interface ServerStream<M = unknown> {
+export interface ServerStream<M = unknown, I = unknown> {
   /** False once the stream is closed; sending on a closed stream is a no-op. */
   readonly open: boolean;
   send(msg: M): void;
   close(): void;
   /** Called once when the client goes away or the stream breaks. */
   onClose(cb: (reason: string) => void): void;
+  /**
+   * Called with each message the client sends on the stream, in order (see ClientStream.send);
+   * what arrived before the first callback was registered is handed to it then.
+   */
+  onInput(cb: (msg: I) => void): void;
 }
+
+/**
+ * What a client sends on a stream of protocol types T (`input`); unknown for types that do not
+ * say (such a protocol has no `streamInput` codec, and sending on its streams is refused).
+ */
+export type StreamInput<T> = T extends { readonly input: infer I } ? I : unknown;
 
 /** The message types of one protocol, by shape. */
 export interface ProtocolTypes {
@@ -71,6 +90,8 @@ export interface Protocol<T extends ProtocolTypes = ProtocolTypes> {
   readonly streamOpen: Codec<T['open']>;
   readonly streamMessage: Codec<T['stream']>;
   readonly datagram: Codec<T['datagram']>;
+  /** What clients send on an open stream; absent: streams carry only the server's messages. */
+  readonly streamInput?: Codec<StreamInput<T>>;
 }
 
 export interface Listener<T extends ProtocolTypes = ProtocolTypes> {
@@ -84,7 +105,7 @@ export interface Listener<T extends ProtocolTypes = ProtocolTypes> {
    * is not asked `onRequest`.
    */
   onCall?(from: Address, req: T['request'], reply: (body: T['reply']) => void): void;
-  onStream?(from: Address, req: T['open'], stream: ServerStream<T['stream']>): void;
+  onStream?(from: Address, req: T['open'], stream: ServerStream<T['stream'], StreamInput<T>>): void;
 }
 
 export interface Transport {
@@ -103,7 +124,7 @@ export interface Transport {
     to: Address,
     req: T['open'],
     handlers: StreamHandlers<T['stream']>,
-  ): ClientStream;
+  ): ClientStream<StreamInput<T>>;
 }
 
 /** Every shape any JSON value. */
@@ -112,6 +133,7 @@ export interface JsonTypes {
   readonly reply: unknown;
   readonly open: unknown;
   readonly stream: unknown;
+  readonly input: unknown;
   readonly datagram: unknown;
 }
 
@@ -123,6 +145,7 @@ export function jsonProtocol(name: string): Protocol<JsonTypes> {
     reply: JSON_VALUE_CODEC,
     streamOpen: JSON_VALUE_CODEC,
     streamMessage: JSON_VALUE_CODEC,
+    streamInput: JSON_VALUE_CODEC,
     datagram: JSON_VALUE_CODEC,
   };
 }

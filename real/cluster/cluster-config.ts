@@ -10,6 +10,7 @@ import type { ClusterSpec } from '../../core/cluster/assembly.ts';
 import type { StoreClient } from '../../core/store/kv-client.ts';
 import { nodePodCIDR, type PodNetwork } from '../../core/cluster/pod-network.ts';
 import { defaultInternalIP } from '../../core/kubelet/config.ts';
+import type { EtcdTlsFiles } from '../etcd/etcd-kv.ts';
 import { parseHostPort, type AddressBook } from '../host/address-book.ts';
 
 export const CLUSTER_FILE = 'cluster.json';
@@ -28,6 +29,8 @@ export interface RealClusterConfig {
    * instead of the built-in store; the cluster then starts no store member.
    */
   readonly etcd?: readonly string[];
+  /** `--store etcds://...`: TLS to that etcd, with the --etcd-* files (absolute paths). */
+  readonly etcdTls?: EtcdTlsFiles;
   readonly nodes: number;
   /** The HTTPS front on 127.0.0.1. */
   readonly httpsPort: number;

@@ -23,6 +23,7 @@ import { ADMIN_IDENTITY } from '../../core/cluster/identities.ts';
 import { removeNamespaceState, unmountUnder } from '../containerd/daemon.ts';
 import { KUBELET_PORT } from '../../core/kubelet/config.ts';
 import { NETNS_DIR } from '../network/pod-network.ts';
+import type { EtcdTarget } from '../etcd/etcd-kv.ts';
 import {
   clusterPaths,
   nodeAddresses,
@@ -63,7 +64,7 @@ export async function planRealCluster(
   nodes: number,
   members: number,
   port: number,
-  etcd?: readonly string[],
+  etcd?: EtcdTarget,
 ): Promise<RealClusterConfig | undefined> {
   const routes = await hostRoutes();
   let b: number | undefined;
@@ -83,7 +84,8 @@ export async function planRealCluster(
     version: 1 as const,
     tag,
     storeMembers: members,
-    ...(etcd === undefined ? {} : { etcd }),
+    ...(etcd === undefined ? {} : { etcd: etcd.endpoints }),
+    ...(etcd?.tls === undefined ? {} : { etcdTls: etcd.tls }),
     nodes,
     httpsPort: port,
     podNetwork,

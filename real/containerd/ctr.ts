@@ -28,6 +28,11 @@ export class Ctr {
   spawn(args: readonly string[]): ChildProcessWithoutNullStreams {
     return spawn(CTR_BINARY, [...this.globalArgs(), ...args], { stdio: 'pipe' });
   }
+
+  /** The whole command line of `ctr args` (to run under another program, `script`). */
+  argv(args: readonly string[]): string[] {
+    return [CTR_BINARY, ...this.globalArgs(), ...args];
+  }
 }
 
 /** ctr's own failures print `ctr: <message>` on stderr; the message without the prefix. */

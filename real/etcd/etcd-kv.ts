@@ -11,6 +11,8 @@
  * when etcd says it never took it (no leader, too many requests).
  */
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { rootCertificates } from 'node:tls';
 import type { CallOptions } from '@grpc/grpc-js';
 import { noop } from 'cockatiel';
 import {
@@ -54,25 +56,93 @@ import {
 export interface EtcdKvOptions {
   /** `host:port` of each member (etcd's --advertise-client-urls, without the scheme). */
   readonly endpoints: readonly string[];
+  /** TLS to every member (etcd's https client URLs); absent: plain gRPC. */
+  readonly tls?: EtcdTls;
   readonly requestTimeoutMs?: number;
   /** Reads are retried this many times; writes never are. */
   readonly readRetries?: number;
 }
 
+/** PEM contents: the CA that signed etcd's serving certificates, and a client certificate. */
+export interface EtcdTls {
+  /** Absent: the system's roots. */
+  readonly ca?: Buffer;
+  /** Both or neither: the client's certificate for etcd's --client-cert-auth. */
+  readonly cert?: Buffer;
+  readonly key?: Buffer;
+}
+
+/** kube-apiserver's --etcd-cafile, --etcd-certfile and --etcd-keyfile: paths to PEM files. */
+export interface EtcdTlsFiles {
+  readonly caFile?: string;
+  readonly certFile?: string;
+  readonly keyFile?: string;
+}
+
+/** Where the API server's etcd is, as `--store` and the --etcd-* flags name it. */
+export interface EtcdTarget {
+  readonly endpoints: readonly string[];
+  /** Present for `etcds://`: TLS, with these files (each optional). */
+  readonly tls?: EtcdTlsFiles;
+}
+
 const DEFAULT_REQUEST_TIMEOUT_MS = 5_000;
 const DEFAULT_READ_RETRIES = 3;
 
+const STORE_FORM = 'etcd://HOST:PORT[,HOST:PORT...] or etcds://... (TLS)';
+
 /** Parses `etcd://HOST:PORT[,HOST:PORT...]` into endpoints; a string saying what is wrong. */
 export function parseEtcdUrl(url: string): readonly string[] | string {
-  const prefix = 'etcd://';
-  if (!url.startsWith(prefix)) return `--store must be etcd://HOST:PORT[,HOST:PORT...], got ${url}`;
-  const endpoints = url.slice(prefix.length).split(',');
+  const target = parseEtcdStore(url);
+  if (typeof target === 'string') return target;
+  if (target.tls !== undefined) return `--store ${url}: expected etcd://, not etcds://`;
+  return target.endpoints;
+}
+
+/**
+ * `--store etcd://...` (plain) or `etcds://...` (TLS, as kube-apiserver's https://
+ * --etcd-servers), with the --etcd-* files, which only TLS uses: given with a plain URL they
+ * are refused rather than ignored. A client certificate needs its key and the key its
+ * certificate.
+ */
+export function parseEtcdStore(url: string, files: EtcdTlsFiles = {}): EtcdTarget | string {
+  const m = /^(etcds?):\/\/(.*)$/.exec(url);
+  if (m === null) return `--store must be ${STORE_FORM}, got ${url}`;
+  const endpoints = m[2]!.split(',');
   for (const e of endpoints) {
-    const m = /^([A-Za-z0-9.-]+|\[[0-9a-fA-F:]+\]):(\d{1,5})$/.exec(e);
-    if (m === null || Number(m[2]) < 1 || Number(m[2]) > 65_535)
+    const hp = /^([A-Za-z0-9.-]+|\[[0-9a-fA-F:]+\]):(\d{1,5})$/.exec(e);
+    if (hp === null || Number(hp[2]) < 1 || Number(hp[2]) > 65_535)
       return `--store ${url}: '${e}' is not HOST:PORT`;
   }
-  return endpoints;
+  const given = (['caFile', 'certFile', 'keyFile'] as const).filter((f) => files[f] !== undefined);
+  const flag = (f: string): string => `--etcd-${f.replace('File', 'file')}`;
+  if (m[1] === 'etcd') {
+    if (given.length > 0)
+      return `${given.map(flag).join(', ')} need TLS: use --store etcds://${m[2]!}`;
+    return { endpoints };
+  }
+  if ((files.certFile === undefined) !== (files.keyFile === undefined))
+    return '--etcd-certfile and --etcd-keyfile go together (a client certificate and its key)';
+  const tls: EtcdTlsFiles = {};
+  for (const f of given) (tls as Record<string, string>)[f] = files[f]!;
+  return { endpoints, tls };
+}
+
+/** Reads the --etcd-* files; an Error naming the flag and file that cannot be read. */
+export function readEtcdTls(files: EtcdTlsFiles): EtcdTls {
+  const read = (flag: string, path: string | undefined): Buffer | undefined => {
+    if (path === undefined) return undefined;
+    try {
+      return readFileSync(path);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      throw new Error(`${flag} ${path}: cannot read it (${code ?? String(e)})`);
+    }
+  };
+  const ca = read('--etcd-cafile', files.caFile);
+  const cert = read('--etcd-certfile', files.certFile);
+  const key = read('--etcd-keyfile', files.keyFile);
+  return { ...(ca && { ca }), ...(cert && { cert }), ...(key && { key }) };
 }
 
 const buf = (s: string): Buffer => Buffer.from(s, 'utf8');
@@ -212,6 +282,19 @@ const isRead = (op: Op): boolean =>
   op.kind === 'range' ||
   (op.kind === 'txn' && [...op.success, ...op.failure].every((o) => o.kind === 'range'));
 
+/** grpc's createSsl arguments; without a CA file, the roots node trusts. */
+function grpcCredentials(tls: EtcdTls): {
+  rootCertificate: Buffer;
+  privateKey?: Buffer;
+  certChain?: Buffer;
+} {
+  return {
+    rootCertificate: tls.ca ?? Buffer.from(rootCertificates.join('\n')),
+    ...(tls.key && { privateKey: tls.key }),
+    ...(tls.cert && { certChain: tls.cert }),
+  };
+}
+
 export class EtcdKv implements StoreClient {
   private readonly client: Etcd3;
   private readonly timeoutMs: number;
@@ -219,8 +302,10 @@ export class EtcdKv implements StoreClient {
 
   constructor(options: EtcdKvOptions) {
     if (options.endpoints.length === 0) throw new Error('EtcdKv needs at least one endpoint');
+    const tls = options.tls;
     this.client = new Etcd3({
-      hosts: options.endpoints.map((e) => `http://${e}`),
+      hosts: options.endpoints.map((e) => `${tls === undefined ? 'http' : 'https'}://${e}`),
+      ...(tls === undefined ? {} : { credentials: grpcCredentials(tls) }),
       // We decide what is retried (reads only), not the client library.
       faultHandling: { global: noop },
     });

@@ -15,6 +15,17 @@ export function etcdMissing(): string | undefined {
   return existsSync(ETCD_BINARY) ? undefined : `${ETCD_BINARY} is missing (Debian etcd-server)`;
 }
 
+/**
+ * TLS on the client URLs (etcd's --cert-file, --key-file, and with `trustedCaFile`
+ * --client-cert-auth: clients must show a certificate that CA signed). Peers stay plain: they
+ * talk over loopback only.
+ */
+export interface EtcdServerTls {
+  readonly certFile: string;
+  readonly keyFile: string;
+  readonly trustedCaFile?: string;
+}
+
 export interface EtcdMemberPorts {
   readonly client: number;
   readonly peer: number;
@@ -42,6 +53,7 @@ export class EtcdProcesses {
     private readonly root: string,
     private readonly ports: readonly EtcdMemberPorts[],
     private readonly progressNotifyMs = 1_000,
+    private readonly tls?: EtcdServerTls,
   ) {
     this.names = ports.map((_, i) => `etcd-${i}`);
   }
@@ -70,7 +82,7 @@ export class EtcdProcesses {
   async start(name: string, state: 'new' | 'existing' = 'existing'): Promise<void> {
     const ports = this.portsOf(name);
     const peerUrl = (p: EtcdMemberPorts): string => `http://127.0.0.1:${p.peer}`;
-    const clientUrl = `http://127.0.0.1:${ports.client}`;
+    const clientUrl = `${this.tls === undefined ? 'http' : 'https'}://127.0.0.1:${ports.client}`;
     const initialCluster = this.names.map((n, i) => `${n}=${peerUrl(this.ports[i]!)}`).join(',');
     const child = spawn(
       ETCD_BINARY,
@@ -85,6 +97,7 @@ export class EtcdProcesses {
         `--initial-cluster-state=${state}`,
         '--initial-cluster-token=ksim',
         `--experimental-watch-progress-notify-interval=${this.progressNotifyMs}ms`,
+        ...this.tlsFlags(),
         '--logger=zap',
         '--log-outputs=stderr',
       ],
@@ -108,6 +121,18 @@ export class EtcdProcesses {
     child.on('error', (e) => (running.output += `spawn failed: ${e.message}`));
     this.running.set(name, running);
     await this.waitServing(name, running);
+  }
+
+  private tlsFlags(): string[] {
+    const tls = this.tls;
+    if (tls === undefined) return [];
+    return [
+      `--cert-file=${tls.certFile}`,
+      `--key-file=${tls.keyFile}`,
+      ...(tls.trustedCaFile === undefined
+        ? []
+        : [`--trusted-ca-file=${tls.trustedCaFile}`, '--client-cert-auth']),
+    ];
   }
 
   /** Waits until the member says it serves client requests (it has joined a quorum). */

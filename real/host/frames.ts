@@ -25,6 +25,8 @@ export const FRAME = {
   streamMessage: 8,
   /** The server ended stream `id` (or never accepted it); the payload is the reason. */
   end: 9,
+  /** Client -> server on open stream `id`: the protocol's streamInput bytes. */
+  input: 10,
 } as const;
 
 export type FrameType = (typeof FRAME)[keyof typeof FRAME];

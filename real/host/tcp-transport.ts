@@ -153,7 +153,7 @@ export class TcpTransport implements Transport {
     const conn = this.connection(protocol, to);
     if (conn === undefined) {
       setImmediate(() => handlers.onClose(`no process ${to}`));
-      return { close() {} };
+      return { close() {}, send() {} };
     }
     return conn.openStream(bytes, handlers as StreamHandlers);
   }
@@ -300,9 +300,14 @@ class ClientConnection {
     const id = this.id();
     this.streams.set(id, handlers);
     this.writer.write(FRAME.open, id, bytes);
+    const input = this.protocol.streamInput;
     return {
       close: () => {
         if (this.streams.delete(id)) this.writer.write(FRAME.close, id, new Uint8Array(0));
+      },
+      send: (msg) => {
+        assert(input !== undefined, `${this.protocol.name} streams carry no input`);
+        if (this.streams.has(id)) this.writer.write(FRAME.input, id, input.encode(msg));
       },
     };
   }
@@ -383,6 +388,9 @@ class ClientConnection {
 interface OpenServerStream {
   open: boolean;
   readonly closeCallbacks: Array<(reason: string) => void>;
+  readonly inputCallbacks: Array<(msg: unknown) => void>;
+  /** Input that arrived before the server asked for it. */
+  readonly earlyInput: unknown[];
 }
 
 function parseHello(payload: Uint8Array): { from: Address; protocol: string } | undefined {
@@ -445,6 +453,8 @@ class ServerConnection {
         if (stream !== undefined) this.end(frame.id, stream, CLIENT_CLOSED);
         return;
       }
+      case FRAME.input:
+        return this.onInput(served, frame);
       default:
         return this.fail(CONNECTION_LOST);
     }
@@ -506,7 +516,12 @@ class ServerConnection {
       );
     }
     const id = frame.id;
-    const state: OpenServerStream = { open: true, closeCallbacks: [] };
+    const state: OpenServerStream = {
+      open: true,
+      closeCallbacks: [],
+      inputCallbacks: [],
+      earlyInput: [],
+    };
     this.streams.set(id, state);
     const writer = this.writer;
     const codec = served.protocol.streamMessage;
@@ -526,8 +541,33 @@ class ServerConnection {
       onClose(cb) {
         state.closeCallbacks.push(cb);
       },
+      onInput(cb) {
+        state.inputCallbacks.push(cb);
+        for (const msg of state.earlyInput.splice(0)) cb(msg);
+      },
     };
     onStream.call(served.listener, from, req, stream);
+  }
+
+  /** Input on an open stream; bytes its codec refuses end the stream (as a bad message does). */
+  private onInput(served: Served | undefined, frame: Frame): void {
+    const stream = this.streams.get(frame.id);
+    if (stream === undefined || !stream.open) return;
+    const codec = served?.protocol.streamInput;
+    let msg: unknown;
+    try {
+      if (codec === undefined) throw new Error('the protocol carries no stream input');
+      msg = codec.decode(frame.payload);
+    } catch (e) {
+      this.writer.write(
+        FRAME.end,
+        frame.id,
+        encoder.encode(`bad stream input: ${(e as Error).message}`),
+      );
+      return this.end(frame.id, stream, `bad stream input: ${(e as Error).message}`);
+    }
+    if (stream.inputCallbacks.length === 0) stream.earlyInput.push(msg);
+    for (const cb of stream.inputCallbacks) cb(msg);
   }
 
   private end(id: number, stream: OpenServerStream, reason: string): void {

@@ -20,7 +20,7 @@ import * as errors from '../../core/api/errors.ts';
 import { isOpenApiPath } from '../../core/apiserver/openapi.ts';
 import type { ApiRequest, ApiResponse, WatchFrame } from '../../core/api/http.ts';
 import type { Status } from '../../core/api/status-types.ts';
-import type { StreamFrame } from '../../core/api/node-stream.ts';
+import type { StreamFrame, StreamInput } from '../../core/api/node-stream.ts';
 import type { CallResult, ClientStream, StreamHandlers } from '../../core/ports/transport.ts';
 import {
   execWebSocketServer,
@@ -36,9 +36,9 @@ import { isWatch, toApiRequest } from './translate.ts';
 /** Where the front sends what it receives: the API server, by whatever way the host reaches it. */
 export interface ApiBackend {
   request(req: ApiRequest): Promise<CallResult<ApiResponse>>;
-  watch(req: ApiRequest, handlers: StreamHandlers<WatchFrame>): ClientStream;
+  watch(req: ApiRequest, handlers: StreamHandlers<WatchFrame>): { close(): void };
   /** pods/log and pods/exec (node-stream.ts); without it they are not found. */
-  stream?(req: ApiRequest, handlers: StreamHandlers<StreamFrame>): ClientStream;
+  stream?(req: ApiRequest, handlers: StreamHandlers<StreamFrame>): ClientStream<StreamInput>;
 }
 
 export interface TlsFiles {

@@ -7,25 +7,31 @@
  * SPDY when the upgrade fails; SPDY is not served, so a refused exec answers the fallback with
  * the refusal's Status (kubectl prints it) and an allowed one with a 400 that says so.
  *
- * Stdin is not carried (the port's exec has none): `kubectl exec` without `-i` works.
+ * The client's channels come back as the stream's input: 0 stdin, 4 a terminal's size
+ * (`{"Width":W,"Height":H}`), and v5's close signal (255 followed by the channel: 255 0 is the
+ * end of stdin, which v4 cannot say).
  */
 import type * as http from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import * as errors from '../../core/api/errors.ts';
 import type { ApiRequest, ApiResponse } from '../../core/api/http.ts';
-import type { StreamFrame } from '../../core/api/node-stream.ts';
+import type { StreamFrame, StreamInput } from '../../core/api/node-stream.ts';
 import type { ClientStream, StreamHandlers } from '../../core/ports/transport.ts';
 
 /** Opens a streaming request on the API server (API_STREAM_PROTOCOL). */
 export type OpenNodeStream = (
   req: ApiRequest,
   handlers: StreamHandlers<StreamFrame>,
-) => ClientStream;
+) => ClientStream<StreamInput>;
 
 export const EXEC_PROTOCOLS = ['v5.channel.k8s.io', 'v4.channel.k8s.io'] as const;
 
 const CHANNEL = { stdout: 1, stderr: 2, error: 3 } as const;
+const STDIN = 0;
+const RESIZE = 4;
+/** v5.channel.k8s.io: `255 N` closes channel N (remotecommand.StreamClose). */
+const STREAM_CLOSE = 255;
 
 /** Upstream's streaming subresources of pods, by the last segments of the path. */
 export function nodeStreamKind(path: string): 'log' | 'exec' | undefined {
@@ -145,6 +151,10 @@ export function upgradeExec(
           ws = upgraded;
           upgraded.on('close', () => stream.close());
           upgraded.on('error', () => stream.close());
+          upgraded.on('message', (data: Buffer, isBinary: boolean) => {
+            const input = isBinary ? clientInput(data) : undefined;
+            if (input !== undefined) stream.send(input);
+          });
           for (const f of pending.splice(0)) sendFrame(upgraded, f);
         });
         return;
@@ -163,6 +173,36 @@ export function upgradeExec(
     },
   });
   socket.on('error', () => stream.close());
+}
+
+/** A client's binary message as stream input; anything else (unknown channels) is dropped. */
+export function clientInput(data: Buffer): StreamInput | undefined {
+  const channel = data[0];
+  const payload = data.subarray(1);
+  switch (channel) {
+    case STDIN:
+      return payload.length === 0 ? undefined : { kind: 'stdin', data: payload.toString('utf8') };
+    case RESIZE:
+      return terminalSize(payload);
+    case STREAM_CLOSE:
+      return payload[0] === STDIN ? { kind: 'stdin-close' } : undefined;
+    default:
+      return undefined;
+  }
+}
+
+/** remotecommand.TerminalSize as JSON, `{"Width":80,"Height":24}`. */
+function terminalSize(payload: Buffer): StreamInput | undefined {
+  try {
+    const v = JSON.parse(payload.toString('utf8')) as { Width?: unknown; Height?: unknown };
+    const ok = (x: unknown): x is number =>
+      typeof x === 'number' && Number.isInteger(x) && x >= 0 && x <= 0xffff;
+    return ok(v.Width) && ok(v.Height)
+      ? { kind: 'resize', width: v.Width, height: v.Height }
+      : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function sendFrame(ws: WebSocket, frame: StreamFrame): void {

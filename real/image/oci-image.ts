@@ -33,10 +33,12 @@ const APPLETS = [
   'sed',
   'sh',
   'sleep',
+  'stty',
   'tail',
   'test',
   'tr',
   'true',
+  'tty',
   'wc',
   'yes',
 ] as const;

@@ -27,6 +27,8 @@ import type {
   ContainerStatus,
   EventSubscription,
   ExecResult,
+  ExecSession,
+  ExecStreams,
   ExecSyncResult,
   FilesystemUsage,
   ImageInfo,
@@ -47,6 +49,7 @@ import { parseImageList, parseSnapshotUsage, upperDirOf } from '../containerd/im
 import { readCgroupSample } from './cgroup-stats.ts';
 import { diskUsage } from './disk-usage.ts';
 import { readCriLog } from './cri-log.ts';
+import { startCtrExec } from './exec-session.ts';
 import {
   forgetContainer,
   loadPods,
@@ -701,6 +704,28 @@ export class ContainerdRuntime implements Runtime {
       return fail('ExecError', ctrError({ code, stdout, stderr, timedOut: false }));
     }
     return ok({ exitCode: code, stdout, stderr });
+  }
+
+  /** `ctr tasks exec` with its streams attached (exec-session.ts). */
+  execStream(
+    containerId: string,
+    command: readonly string[],
+    streams: ExecStreams,
+    timeoutUs: number,
+  ): ExecSession {
+    const c = this.containers.get(containerId);
+    if (c?.state !== 'running' || command.length === 0) {
+      const failed = fail<number>('NotFound', `container ${containerId} is not running`);
+      return {
+        write() {},
+        closeStdin() {},
+        resize() {},
+        kill() {},
+        done: Promise.resolve(failed),
+      };
+    }
+    const fifoDir = join(this.options.dir, 'fifo');
+    return startCtrExec(this.options.ctr, containerId, command, streams, timeoutUs, fifoDir);
   }
 
   async readContainerLog(containerId: string, cursor: number): Promise<RuntimeResult<LogChunk>> {

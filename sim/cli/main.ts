@@ -618,8 +618,11 @@ export async function main(
     .option('--store-members <n>', 'Raft store members, each its own process (default 1)', asCount)
     .option(
       '--store <url>',
-      'etcd://HOST:PORT[,HOST:PORT...]: an etcd v3 cluster (3.4+) instead of the built-in store',
+      'etcd://HOST:PORT[,HOST:PORT...]: an etcd v3 cluster (3.4+) instead of the built-in store; etcds:// for TLS',
     )
+    .option('--etcd-cafile <file>', "with etcds://: the CA of etcd's serving certificates (PEM)")
+    .option('--etcd-certfile <file>', 'with etcds://: a client certificate for etcd (PEM)')
+    .option('--etcd-keyfile <file>', "with etcds://: the client certificate's key (PEM)")
     .option('--port <n>', 'the HTTPS API port on 127.0.0.1', asCount, 6443)
     .action(
       async (opts: {
@@ -627,6 +630,9 @@ export async function main(
         nodes: number;
         storeMembers?: number;
         store?: string;
+        etcdCafile?: string;
+        etcdCertfile?: string;
+        etcdKeyfile?: string;
         port: number;
       }) => {
         exitCode = await realUpCommand(opts, out);

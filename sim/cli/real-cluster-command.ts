@@ -41,7 +41,13 @@ import {
   type ClusterStatus,
 } from '../../real/cluster/lifecycle.ts';
 import { setUpNodeNetwork } from '../../real/cluster/node-network.ts';
-import { EtcdKv, parseEtcdUrl } from '../../real/etcd/etcd-kv.ts';
+import {
+  EtcdKv,
+  parseEtcdStore,
+  readEtcdTls,
+  type EtcdTarget,
+  type EtcdTlsFiles,
+} from '../../real/etcd/etcd-kv.ts';
 import { readSigner, writeSigningKey } from '../../real/cluster/signer.ts';
 import { makeServingCertificates } from '../../real/http/certificates.ts';
 import { CliError, EXIT_INTERNAL, EXIT_OK, EXIT_VERDICT, fsReason } from './errors.ts';
@@ -68,8 +74,15 @@ export interface RealUpOptions {
   readonly dir: string;
   readonly nodes?: number;
   readonly storeMembers?: number;
-  /** `etcd://HOST:PORT[,HOST:PORT...]`: run the API server on this etcd, no store members. */
+  /**
+   * `etcd://HOST:PORT[,HOST:PORT...]` (or `etcds://` for TLS): run the API server on this
+   * etcd, no store members.
+   */
   readonly store?: string;
+  /** kube-apiserver's --etcd-cafile, --etcd-certfile, --etcd-keyfile (with `etcds://`). */
+  readonly etcdCafile?: string;
+  readonly etcdCertfile?: string;
+  readonly etcdKeyfile?: string;
   readonly port?: number;
 }
 
@@ -89,7 +102,7 @@ export async function realUpCommand(
     );
   if (!Number.isInteger(port) || port < 1 || port > 65_535)
     throw new CliError(`--port must be a port number (1-65535), got ${port}`);
-  const etcd = options.store === undefined ? undefined : parseEtcdUrl(options.store);
+  const etcd = etcdTarget(options);
   if (typeof etcd === 'string') throw new CliError(etcd);
   if (etcd !== undefined && options.storeMembers !== undefined)
     throw new CliError('--store-members and --store exclude each other: etcd has its own members');
@@ -145,7 +158,7 @@ export async function realUpCommand(
   const store =
     etcd === undefined
       ? `${members} store member${members === 1 ? '' : 's'}`
-      : `on etcd at ${etcd.join(',')}`;
+      : `on etcd at ${etcd.endpoints.join(',')}${etcd.tls === undefined ? '' : ' (TLS)'}`;
   out(`cluster up in ${dir}: ${store}, ${nodes} node${nodes === 1 ? '' : 's'}`);
   out(`API at https://127.0.0.1:${port}`);
   out(`kubeconfig: ${paths.kubeconfig}`);
@@ -154,9 +167,39 @@ export async function realUpCommand(
   return EXIT_OK;
 }
 
-/** Refuses an etcd that does not answer a read, before anything of the cluster is made. */
-async function checkEtcd(endpoints: readonly string[]): Promise<void> {
-  const kv = new EtcdKv({ endpoints, requestTimeoutMs: 3_000, readRetries: 1 });
+/**
+ * `--store` and the --etcd-* files; the files' paths made absolute (every process of the
+ * cluster reads them, from its own working directory). Undefined without `--store`.
+ */
+function etcdTarget(options: RealUpOptions): EtcdTarget | string | undefined {
+  const files: EtcdTlsFiles = {
+    ...(options.etcdCafile === undefined ? {} : { caFile: resolve(options.etcdCafile) }),
+    ...(options.etcdCertfile === undefined ? {} : { certFile: resolve(options.etcdCertfile) }),
+    ...(options.etcdKeyfile === undefined ? {} : { keyFile: resolve(options.etcdKeyfile) }),
+  };
+  if (options.store === undefined)
+    return Object.keys(files).length === 0 ? undefined : '--etcd-* files need --store etcds://...';
+  return parseEtcdStore(options.store, files);
+}
+
+/**
+ * Refuses an etcd that does not answer a read (or whose TLS files cannot be read or do not
+ * verify), before anything of the cluster is made.
+ */
+async function checkEtcd(etcd: EtcdTarget): Promise<void> {
+  let tls;
+  try {
+    tls = etcd.tls === undefined ? undefined : readEtcdTls(etcd.tls);
+  } catch (e) {
+    throw new CliError(e instanceof Error ? e.message : String(e));
+  }
+  const { endpoints } = etcd;
+  const kv = new EtcdKv({
+    endpoints,
+    ...(tls === undefined ? {} : { tls }),
+    requestTimeoutMs: 3_000,
+    readRetries: 1,
+  });
   try {
     const r = await kv.do({ kind: 'range', key: '/', rangeEnd: '\0', countOnly: true });
     if (r.kind !== 'range')

@@ -23,7 +23,7 @@ import {
 import { startNodeMachine, type RealNodeMachine } from '../../real/cluster/node-machine.ts';
 import { readSigner } from '../../real/cluster/signer.ts';
 import { transportBackend } from '../../real/cluster/transport-backend.ts';
-import { EtcdKv } from '../../real/etcd/etcd-kv.ts';
+import { EtcdKv, readEtcdTls } from '../../real/etcd/etcd-kv.ts';
 import { formatHostPort } from '../../real/host/address-book.ts';
 import { hostProcess } from '../../real/host/host-process.ts';
 import { TcpTransport } from '../../real/host/tcp-transport.ts';
@@ -58,8 +58,11 @@ export async function realProcessCommand(
   // On etcd, the API server's store client is the etcd adapter (closed when the process stops).
   let etcd: EtcdKv | undefined;
   const endpoints = config.etcd;
+  const tls = config.etcdTls === undefined ? undefined : readEtcdTls(config.etcdTls);
   const storeClient =
-    endpoints === undefined ? undefined : () => (etcd = new EtcdKv({ endpoints }));
+    endpoints === undefined
+      ? undefined
+      : () => (etcd = new EtcdKv({ endpoints, ...(tls === undefined ? {} : { tls }) }));
   const plan = planCluster(realClusterSpec(config, rootCA, storeClient), host);
   const process_ = plan.processes.find((p) => p.name === options.name);
   if (process_ === undefined) {

@@ -99,6 +99,58 @@ export function transportContract(host: string, run: TransportHarness): void {
       ]);
     });
 
+    it("carries the client's input to the server in order, from the moment it opens", async () => {
+      const events: string[] = [];
+      await run(['a', 'b'], async (w) => {
+        w.transport('b').listen(CONTRACT_PROTOCOL, {
+          onStream: (_from, req, stream) => {
+            events.push(`opened ${String(req)}`);
+            stream.onInput((m) => {
+              events.push(`server got ${String(m)}`);
+              stream.send(`echo ${String(m)}`);
+            });
+          },
+        });
+        const stream = w.transport('a').openStream(CONTRACT_PROTOCOL, 'b', 'x', {
+          onMessage: (m) => events.push(`client got ${String(m)}`),
+          onClose: (r) => events.push(`client heard: ${r}`),
+        });
+        // Sent before the server has seen the open: it must still come after it.
+        stream.send(1);
+        stream.send(2);
+        await until(w, () => events.length === 5);
+        stream.close();
+        stream.send(3);
+        await w.sleep(50_000);
+      });
+      expect(events).toEqual([
+        'opened x',
+        'server got 1',
+        'server got 2',
+        'client got echo 1',
+        'client got echo 2',
+      ]);
+    });
+
+    it('keeps input that arrives before the server asks for it', async () => {
+      const got: unknown[] = [];
+      await run(['a', 'b'], async (w) => {
+        const streams: ServerStream[] = [];
+        w.transport('b').listen(CONTRACT_PROTOCOL, { onStream: (_f, _r, s) => streams.push(s) });
+        const stream = w.transport('a').openStream(CONTRACT_PROTOCOL, 'b', 0, {
+          onMessage: () => {},
+          onClose: () => {},
+        });
+        stream.send('early');
+        await until(w, () => streams.length === 1);
+        await w.sleep(50_000);
+        streams[0]!.onInput((m) => got.push(m));
+        stream.send('late');
+        await until(w, () => got.length === 2);
+      });
+      expect(got).toEqual(['early', 'late']);
+    });
+
     it('closes a stream nobody serves with the reason the simulated network gives', async () => {
       const closes: string[] = [];
       await run(['a', 'b'], async (w) => {

@@ -5,7 +5,7 @@
  */
 import * as errors from '../errors.ts';
 import { fieldInvalid, type FieldError } from '../field-error.ts';
-import type { KubeletStreamRequest, LogOptions } from '../node-stream.ts';
+import type { KubeletStreamRequest, LogOptions, StreamOptions } from '../node-stream.ts';
 import type { Pod } from '../pod-types.ts';
 import type { Status } from '../status-types.ts';
 import { parseRfc3339 } from '../time.ts';
@@ -134,7 +134,19 @@ function locateExec(pod: Pod, query: Readonly<Record<string, string>>): Located 
     return errors.badRequest(
       `cannot exec into a container in a completed pod; current phase is ${phase}`,
     );
-  return { node, request: { kind: 'exec', ...target(pod), container, command } };
+  const streams = streamOptions(query);
+  return { node, request: { kind: 'exec', ...target(pod), container, command, streams } };
+}
+
+/** PodExecOptions' and PodAttachOptions' streams; with a terminal stderr is stdout's. */
+function streamOptions(query: Readonly<Record<string, string>>): StreamOptions {
+  const tty = isTrue(query.tty);
+  return {
+    stdin: isTrue(query.stdin),
+    stdout: isTrue(query.stdout),
+    stderr: isTrue(query.stderr) && !tty,
+    tty,
+  };
 }
 
 export const POD_LOG_SUBRESOURCE: NodeStreamSubresource<Pod> = {

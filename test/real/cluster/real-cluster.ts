@@ -64,7 +64,8 @@ export class RealCluster {
    * up) that no namespace, bridge, process, mount or cgroup of the cluster is left.
    */
   async down(): Promise<void> {
-    const down = await ksim(['real', 'down', '--dir', this.dir], 60_000);
+    // Under load (2 cores, many agents) a down takes most of a minute: room to finish.
+    const down = await ksim(['real', 'down', '--dir', this.dir], 150_000);
     const c = this.config;
     const left = c === undefined ? [] : readdirSafe(NETNS_DIR).filter((n) => n.includes(c.tag));
     const ps = await run('ps', ['-eo', 'args']);

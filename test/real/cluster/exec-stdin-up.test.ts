@@ -1,0 +1,115 @@
+/**
+ * `kubectl exec -i` and `-it` (kubectl 1.32) against `ksim real up`: stdin travels over the
+ * WebSocket channel protocol to the API server, over the framed-TCP transport to the node's
+ * kubelet and into `ctr tasks exec` in the busybox container — `cat` gives it back and ends at
+ * its end, busybox's shell runs it and exits with its code; with a terminal busybox's `tty`
+ * names a pty of the container, and the size of kubectl's terminal reaches the container's pty
+ * (`stty size` inside). A client that goes away in the middle leaves no exec process behind.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { KUBECTL, run, type Result } from './ksim.ts';
+import { RealCluster, realClusterUnavailable, until } from './real-cluster.ts';
+import { runOnTerminal, runWithInput, SCRIPT } from '../terminal.ts';
+import { existsSync } from 'node:fs';
+
+const unavailable =
+  realClusterUnavailable() ?? (existsSync(SCRIPT) ? undefined : `no ${SCRIPT} (util-linux)`);
+if (unavailable !== undefined) console.warn(`real exec -i/-t test skipped: ${unavailable}`);
+
+describe.skipIf(unavailable !== undefined)(
+  'kubectl exec -i / -it on ksim real up (as root)',
+  () => {
+    const cluster = new RealCluster('ksim-up-exec-');
+    const env = (): NodeJS.ProcessEnv => ({
+      PATH: process.env.PATH ?? '',
+      HOME: cluster.dir,
+      KUBECONFIG: join(cluster.dir, 'admin.kubeconfig'),
+    });
+    const kubectl = (input: string | undefined, ...args: string[]): Promise<Result> =>
+      runWithInput(KUBECTL, args, env(), input);
+
+    beforeAll(async () => {
+      const up = await cluster.up();
+      expect(up.code, up.stderr).toBe(0);
+      const made = await cluster.kubectl(
+        'run',
+        'box',
+        '--image=ksim.local/busybox:1',
+        '--restart=Never',
+        '--command',
+        '--',
+        'sleep',
+        '3600',
+      );
+      expect(made.code, made.stderr).toBe(0);
+      await until('box Running', 120_000, async () => {
+        const r = await cluster.kubectl('get', 'pod', 'box', '-o', 'jsonpath={.status.phase}');
+        return r.stdout === 'Running' ? true : undefined;
+      });
+    }, 240_000);
+
+    afterAll(() => cluster.down(), 180_000);
+
+    it('gives stdin to cat and to busybox sh, and ends them at its end', async () => {
+      const hi = await kubectl('hi\n', 'exec', '-i', 'box', '--', 'cat');
+      expect(hi, hi.stderr).toMatchObject({ code: 0, stdout: 'hi\n' });
+      const sh = await kubectl('echo one\necho two >&2\nexit 4\n', 'exec', '-i', 'box', '--', 'sh');
+      expect(sh.code).toBe(4);
+      expect(sh.stdout).toBe('one\n');
+      expect(sh.stderr).toContain('two\n');
+      // Bytes as they are: a line of 100,000 characters comes back whole.
+      const long = `${'x'.repeat(100_000)}\n`;
+      const wc = await kubectl(long, 'exec', '-i', 'box', '--', 'wc', '-c');
+      expect(wc.stdout.trim()).toBe('100001');
+    }, 120_000);
+
+    it('gives a pty with -it, sized as kubectl terminal', async () => {
+      const tty = await runOnTerminal(KUBECTL, ['exec', '-it', 'box', '--', 'tty'], env());
+      expect(tty.code, tty.stdout).toBe(0);
+      // ctr's own pty may add a CR of its own (\r\r\n), which a terminal shows the same.
+      expect(tty.stdout).toMatch(/^\/dev\/pts\/\d+\r+\n$/);
+      // The resize may reach the pty a moment after the command starts: it looks a few times.
+      const script =
+        'for i in 1 2 3 4 5 6 7 8 9 10; do s=$(stty size 2>/dev/null); [ "$s" = "30 100" ] && break; sleep 1; done; echo "$s"';
+      const size = await runOnTerminal(
+        KUBECTL,
+        ['exec', '-it', 'box', '--', 'sh', '-c', script],
+        env(),
+        {
+          size: { cols: 100, rows: 30 },
+        },
+      );
+      expect(size.stdout.trim()).toBe('30 100');
+      const typed = await runOnTerminal(KUBECTL, ['exec', '-it', 'box', '--', 'sh'], env(), {
+        typing: { ready: '# ', text: 'echo typed-$((6*7))\rexit 5\r' },
+      });
+      expect(typed.code, typed.stdout).toBe(5);
+      expect(typed.stdout).toMatch(/\/ # .*echo typed-\$\(\(6\*7\)\)\r+\ntyped-42\r+\n/);
+    }, 120_000);
+
+    it('kills the exec when the client goes away', async () => {
+      const child = runOnTerminal(
+        KUBECTL,
+        ['exec', '-it', 'box', '--', 'sh', '-c', 'sleep 777'],
+        env(),
+      );
+      const inContainer = async () =>
+        (await run('ps', ['-eo', 'pid,args'])).stdout
+          .split('\n')
+          .filter((l) => / sleep 777$/.test(l) && !l.includes('kubectl'));
+      await until('the exec to run', 30_000, async () =>
+        (await inContainer()).length > 0 ? true : undefined,
+      );
+      const kubectlPids = (await run('ps', ['-eo', 'pid,args'])).stdout
+        .split('\n')
+        .filter((l) => l.includes('exec -it box -- sh -c sleep 777') && l.includes(KUBECTL))
+        .map((l) => Number(l.trim().split(/\s+/)[0]));
+      for (const pid of kubectlPids) process.kill(pid, 'SIGKILL');
+      await child;
+      await until('the exec to be gone', 30_000, async () =>
+        (await inContainer()).length === 0 ? true : undefined,
+      );
+    }, 90_000);
+  },
+);
