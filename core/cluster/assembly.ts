@@ -56,6 +56,8 @@ import { balancedPorts } from './api-balancer.ts';
 import {
   checkPodNetwork,
   DEFAULT_POD_NETWORK,
+  nodeAddressesProblem,
+  nodeInternalIP,
   nodePodCIDR,
   podNetworkFullMessage,
   type PodNetwork,
@@ -260,7 +262,8 @@ export function planCluster<M>(spec: ClusterSpec<M>, host: ClusterHost<M>): Clus
     const poolNames = poolNodeNames(pool);
     for (let i = 1; i <= pool.count; i++) {
       const nodeName = poolNames[i - 1] as string;
-      const identity = nodeIdentity(nodeName, nodePodCIDR(net, nodes.length));
+      const index = nodes.length;
+      const identity = nodeIdentity(nodeName, nodePodCIDR(net, index), nodeInternalIP(net, index));
       const own = pool.nodeLabels?.[i - 1];
       const node = own === undefined ? pool : { ...pool, labels: { ...pool.labels, ...own } };
       processes.push(nodePlan(identity, node, host, net.clusterCIDR));
@@ -370,6 +373,10 @@ export function checkClusterSpec<M>(spec: ClusterSpec<M>): string[] {
   const room = checkPodNetwork(net);
   if (!room.ok) problems.push(`podNetwork: ${room.message}`);
   else if (nodeCount > room.nodes) problems.push(podNetworkFullMessage(net, nodeCount, room.nodes));
+  else {
+    const addresses = nodeAddressesProblem(net, nodeCount);
+    if (addresses !== undefined) problems.push(addresses);
+  }
   for (const p of rangeConfigProblems(spec.apiServer?.ranges ?? {}))
     problems.push(`apiServer: ${p}`);
   const settings: [string, Readonly<Record<string, boolean>> | undefined][] = [
@@ -560,9 +567,16 @@ export function credentialAuthenticator(signer: TokenSigner): RequestAuthenticat
   };
 }
 
-/** A node's identity; its address is derived from its pod range (see defaultInternalIP). */
-export function nodeIdentity(nodeName: string, podCIDR: string): NodeIdentity {
-  return { nodeName, podCIDR, internalIP: defaultInternalIP(podCIDR) };
+/**
+ * A node's identity; a cluster gives each node its InternalIP by position (nodeInternalIP),
+ * a lone node derives it from its pod range (see defaultInternalIP).
+ */
+export function nodeIdentity(
+  nodeName: string,
+  podCIDR: string,
+  internalIP: string = defaultInternalIP(podCIDR),
+): NodeIdentity {
+  return { nodeName, podCIDR, internalIP };
 }
 
 /**

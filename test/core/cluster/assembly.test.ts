@@ -5,7 +5,12 @@ import {
   type ClusterHost,
   type ClusterSpec,
 } from '../../../core/cluster/assembly.ts';
-import { nodePodCIDR } from '../../../core/cluster/pod-network.ts';
+import {
+  DEFAULT_POD_NETWORK,
+  nodeInternalIP,
+  nodePodCIDR,
+} from '../../../core/cluster/pod-network.ts';
+import { defaultInternalIP } from '../../../core/kubelet/config.ts';
 import { buildCluster } from '../../../sim/cluster.ts';
 import { SIM_SIGNER } from '../../../sim/signer.ts';
 import { Simulation } from '../../../sim/simulation.ts';
@@ -96,6 +101,39 @@ describe('cluster assembly', () => {
     expect(() => planCluster(spec(overrides as Partial<ClusterSpec<never>>), NO_HOST)).toThrow(
       message,
     );
+  });
+
+  it('refuses more nodes than there are node addresses before anything starts', () => {
+    const huge = spec({
+      nodePools: [{ namePrefix: 'n', count: 1_100_000 }],
+      podNetwork: { clusterCIDR: '10.0.0.0/8', nodeCIDRMaskSize: 30 },
+    });
+    expect(checkClusterSpec(huge)).toEqual([
+      "1100000 nodes do not fit the node addresses 172.16.0.0/12 (room for 1036288 from the pod network 10.0.0.0/8's first slot)",
+    ]);
+  });
+
+  it.each([
+    [DEFAULT_POD_NETWORK, 0, '172.20.0.2'],
+    [DEFAULT_POD_NETWORK, 1023, '172.23.255.2'],
+    [{ clusterCIDR: '10.0.0.0/8', nodeCIDRMaskSize: 24 }, 4095, '172.31.255.2'],
+    [{ clusterCIDR: '10.0.0.0/8', nodeCIDRMaskSize: 24 }, 4096, '172.16.0.3'],
+    [{ clusterCIDR: '10.0.0.0/24', nodeCIDRMaskSize: 26 }, 3, '172.16.3.2'],
+  ])('on %j node %i has the InternalIP %s', (net, index, ip) => {
+    expect(nodeInternalIP(net, index)).toBe(ip);
+  });
+
+  it('gives 5,000 nodes distinct InternalIPs, and the default network the addresses a lone node derives', () => {
+    const wide = { clusterCIDR: '10.0.0.0/8', nodeCIDRMaskSize: 24 };
+    const ips = Array.from({ length: 5000 }, (_, i) => nodeInternalIP(wide, i));
+    expect(new Set(ips).size).toBe(5000);
+    const small = { clusterCIDR: '10.0.0.0/24', nodeCIDRMaskSize: 26 };
+    expect(new Set([0, 1, 2, 3].map((i) => nodeInternalIP(small, i))).size).toBe(4);
+    // Existing clusters keep their addresses (and their traces).
+    for (let i = 0; i < 1024; i++) {
+      const cidr = nodePodCIDR(DEFAULT_POD_NETWORK, i);
+      expect(nodeInternalIP(DEFAULT_POD_NETWORK, i)).toBe(defaultInternalIP(cidr));
+    }
   });
 
   it('plans 5,000 nodes on a pod network with room for them', () => {
