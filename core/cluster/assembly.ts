@@ -10,6 +10,7 @@
  */
 import { isDNS1123Subdomain } from '../api/content-checks.ts';
 import { featureGateProblems } from '../api/feature-gates.ts';
+import { SERVICE_IP_RANGE } from '../api/kinds/service-allocation.ts';
 import { rangeConfigProblems } from '../apiserver/range-allocator.ts';
 import { ApiServer, type ApiServerOptions } from '../apiserver/server.ts';
 import { ApiClient } from '../client/api-client.ts';
@@ -60,6 +61,7 @@ import {
   nodeInternalIP,
   nodePodCIDR,
   podNetworkFullMessage,
+  podNetworkOverlaps,
   type PodNetwork,
 } from './pod-network.ts';
 
@@ -377,8 +379,13 @@ export function checkClusterSpec<M>(spec: ClusterSpec<M>): string[] {
     const addresses = nodeAddressesProblem(net, nodeCount);
     if (addresses !== undefined) problems.push(addresses);
   }
-  for (const p of rangeConfigProblems(spec.apiServer?.ranges ?? {}))
-    problems.push(`apiServer: ${p}`);
+  const rangeProblems = rangeConfigProblems(spec.apiServer?.ranges ?? {});
+  for (const p of rangeProblems) problems.push(`apiServer: ${p}`);
+  if (room.ok && rangeProblems.length === 0) {
+    const serviceRange =
+      spec.apiServer?.ranges?.[SERVICE_IP_RANGE.flag] ?? SERVICE_IP_RANGE.defaultRange;
+    for (const p of podNetworkOverlaps(net, serviceRange)) problems.push(`podNetwork: ${p}`);
+  }
   const settings: [string, Readonly<Record<string, boolean>> | undefined][] = [
     ['featureGates', spec.featureGates],
     ['apiServer.featureGates', spec.apiServer?.featureGates],

@@ -3,7 +3,7 @@
  * manager's node IPAM does with --cluster-cidr and --node-cidr-mask-size: node `i` gets the
  * i-th block of the mask size, in address order.
  */
-import { formatIPv4, parseCidr } from '../kubelet/pod-ip.ts';
+import { formatIPv4, parseCidr, type Cidr } from '../kubelet/pod-ip.ts';
 
 export interface PodNetwork {
   /** --cluster-cidr, an IPv4 CIDR. */
@@ -66,7 +66,8 @@ export function nodeInternalIP(net: PodNetwork, index: number): string {
   return formatIPv4(NODE_NETWORK_BASE + (slot % NODE_SLOTS) * 256 + host);
 }
 
-/** 172.16.0.0/12, where node addresses come from: 4,096 /24 slots. */
+/** Where node addresses come from: 4,096 /24 slots. */
+const NODE_NETWORK = '172.16.0.0/12';
 const NODE_NETWORK_BASE = 172 * 2 ** 24 + 16 * 2 ** 16;
 const NODE_SLOTS = 4096;
 /** .1 is each slot's gateway; .255 its broadcast address. */
@@ -92,9 +93,38 @@ export function nodeAddressesProblem(net: PodNetwork, nodes: number): string | u
 
 function nodeAddressesFullMessage(net: PodNetwork, nodes: number, room: number): string {
   return (
-    `${nodes} nodes do not fit the node addresses 172.16.0.0/12 (room for ${room} ` +
+    `${nodes} nodes do not fit the node addresses ${NODE_NETWORK} (room for ${room} ` +
     `from the pod network ${net.clusterCIDR}'s first slot)`
   );
+}
+
+/**
+ * Where the pod network collides with another range of the cluster: the Services' cluster IPs
+ * (--service-cluster-ip-range, as kubeadm refuses a podSubnet overlapping the serviceSubnet) or
+ * the nodes' own addresses. Either would give two things one address.
+ */
+export function podNetworkOverlaps(net: PodNetwork, serviceRange: string): string[] {
+  const pods = parseCidr(net.clusterCIDR);
+  if (pods === undefined) return []; // reported as the pod network's own problem
+  const others: [string, string][] = [
+    [`the service range ${serviceRange} (serviceNetwork.clusterIPRange)`, serviceRange],
+    [`the node addresses ${NODE_NETWORK}`, NODE_NETWORK],
+  ];
+  const problems: string[] = [];
+  for (const [what, range] of others) {
+    const other = parseCidr(range);
+    if (other !== undefined && cidrsOverlap(pods, other)) {
+      problems.push(
+        `clusterCIDR ${net.clusterCIDR} overlaps ${what}: pick a pod network clear of it`,
+      );
+    }
+  }
+  return problems;
+}
+
+function cidrsOverlap(a: Cidr, b: Cidr): boolean {
+  const end = (c: Cidr): number => c.base + 2 ** (32 - c.prefixLength);
+  return a.base < end(b) && b.base < end(a);
 }
 
 export function podNetworkFullMessage(net: PodNetwork, nodes: number, room: number): string {

@@ -106,11 +106,41 @@ describe('cluster assembly', () => {
   it('refuses more nodes than there are node addresses before anything starts', () => {
     const huge = spec({
       nodePools: [{ namePrefix: 'n', count: 1_100_000 }],
-      podNetwork: { clusterCIDR: '10.0.0.0/8', nodeCIDRMaskSize: 30 },
+      podNetwork: { clusterCIDR: '11.0.0.0/8', nodeCIDRMaskSize: 30 },
     });
     expect(checkClusterSpec(huge)).toEqual([
-      "1100000 nodes do not fit the node addresses 172.16.0.0/12 (room for 1036288 from the pod network 10.0.0.0/8's first slot)",
+      "1100000 nodes do not fit the node addresses 172.16.0.0/12 (room for 1036288 from the pod network 11.0.0.0/8's first slot)",
     ]);
+  });
+
+  it.each([
+    [
+      { podNetwork: { clusterCIDR: '10.0.0.0/8', nodeCIDRMaskSize: 24 } },
+      'podNetwork: clusterCIDR 10.0.0.0/8 overlaps the service range 10.96.0.0/12 (serviceNetwork.clusterIPRange): pick a pod network clear of it',
+    ],
+    [
+      {
+        podNetwork: { clusterCIDR: '10.244.0.0/14', nodeCIDRMaskSize: 24 },
+        apiServer: { ranges: { 'service-cluster-ip-range': '10.245.0.0/16' } },
+      },
+      'podNetwork: clusterCIDR 10.244.0.0/14 overlaps the service range 10.245.0.0/16 (serviceNetwork.clusterIPRange)',
+    ],
+    [
+      { podNetwork: { clusterCIDR: '172.20.0.0/16', nodeCIDRMaskSize: 24 } },
+      'podNetwork: clusterCIDR 172.20.0.0/16 overlaps the node addresses 172.16.0.0/12',
+    ],
+  ] as const)('refuses a pod network that overlaps another range: %j', (overrides, message) => {
+    expect(checkClusterSpec(spec(overrides as Partial<ClusterSpec<never>>)).join('\n')).toContain(
+      message,
+    );
+  });
+
+  it('accepts a pod network beside a service range it does not overlap', () => {
+    const ok = spec({
+      podNetwork: { clusterCIDR: '10.0.0.0/11', nodeCIDRMaskSize: 24 },
+      apiServer: { ranges: { 'service-cluster-ip-range': '10.128.0.0/16' } },
+    });
+    expect(checkClusterSpec(ok)).toEqual([]);
   });
 
   it.each([
@@ -140,7 +170,7 @@ describe('cluster assembly', () => {
     const plan = planCluster(
       spec({
         nodePools: [{ namePrefix: 'n', count: 5000 }],
-        podNetwork: { clusterCIDR: '10.0.0.0/8', nodeCIDRMaskSize: 24 },
+        podNetwork: { clusterCIDR: '10.0.0.0/11', nodeCIDRMaskSize: 24 },
       }),
       NO_HOST,
     );
