@@ -33,6 +33,11 @@ export interface CacheWatcher {
 
 type Registered = CacheWatcher & { readonly indexValue: string | undefined };
 
+interface Current {
+  readonly object: KObject;
+  fields: FieldSet | undefined;
+}
+
 function matchesWith(
   obj: KObject,
   fields: FieldSet,
@@ -56,7 +61,8 @@ function matchesWith(
  */
 export class WatchCache {
   private state: 'idle' | 'starting' | 'ready' = 'idle';
-  private readonly objects = new Map<string, KObject>();
+  /** The current object of each key, with its field set once something needed it. */
+  private readonly objects = new Map<string, Current>();
   private readonly window: CachedEvent[] = [];
   private windowHead = 0;
   /** The oldest resourceVersion a watch may resume from. */
@@ -67,11 +73,6 @@ export class WatchCache {
   private readonly unindexed = new Set<Registered>();
   private waiting: Array<() => void> = [];
   private storeWatch: { cancel(): void } | undefined;
-  /**
-   * Field sets by object. Objects are immutable and shared (storage.ts), so a version's fields
-   * are computed once: an event's `previous` is the object of the key's event before it.
-   */
-  private readonly fieldSets = new WeakMap<KObject, FieldSet>();
 
   constructor(
     private readonly storage: ObjectStorage,
@@ -89,7 +90,9 @@ export class WatchCache {
    * store, perhaps older (the event of a write may still be on its way).
    */
   current(namespace: string | undefined, name: string): KObject | undefined {
-    return this.state === 'ready' ? this.objects.get(objectKey(namespace, name)) : undefined;
+    return this.state === 'ready'
+      ? this.objects.get(objectKey(namespace, name))?.object
+      : undefined;
   }
 
   /** How many client watches are registered. */
@@ -114,9 +117,9 @@ export class WatchCache {
       return undefined;
     }
     if (fromRv === undefined || fromRv === 0) {
-      for (const obj of this.objects.values()) {
-        if (matchesWith(obj, this.fieldsOf(obj), watcher.selectors, watcher.namespace))
-          watcher.send({ type: 'ADDED', object: obj });
+      for (const cur of this.objects.values()) {
+        if (matchesWith(cur.object, this.fieldsOf(cur), watcher.selectors, watcher.namespace))
+          watcher.send({ type: 'ADDED', object: cur.object });
       }
     } else {
       for (let i = this.windowHead; i < this.window.length; i++) {
@@ -168,7 +171,8 @@ export class WatchCache {
       return;
     }
     this.objects.clear();
-    for (const obj of list.value.items) this.objects.set(keyOf(obj), obj);
+    for (const obj of list.value.items)
+      this.objects.set(keyOf(obj), { object: obj, fields: undefined });
     this.rv = listRv ?? Number(list.value.resourceVersion);
     this.windowStartRv = this.rv;
     this.window.length = 0;
@@ -219,30 +223,40 @@ export class WatchCache {
       return;
     }
     const rv = Number(ev.object.metadata?.resourceVersion);
+    const key = keyOf(ev.object);
+    const fields = this.definition.fields(ev.object);
     const cached: CachedEvent = {
       rv,
       type: ev.type,
       created: ev.type === 'put' && ev.created,
       object: ev.object,
       previous: ev.previous,
-      fields: this.fieldsOf(ev.object),
-      previousFields: ev.previous === undefined ? undefined : this.fieldsOf(ev.previous),
+      fields,
+      previousFields: this.previousFields(key, ev.previous),
     };
     this.rv = rv;
-    const key = keyOf(ev.object);
     if (ev.type === 'delete') this.objects.delete(key);
-    else this.objects.set(key, ev.object);
+    else this.objects.set(key, { object: ev.object, fields });
     this.remember(cached);
     this.dispatch(cached);
   }
 
-  private fieldsOf(obj: KObject): FieldSet {
-    let fields = this.fieldSets.get(obj);
-    if (fields === undefined) {
-      fields = this.definition.fields(obj);
-      this.fieldSets.set(obj, fields);
-    }
-    return fields;
+  private fieldsOf(cur: Current): FieldSet {
+    cur.fields ??= this.definition.fields(cur.object);
+    return cur.fields;
+  }
+
+  /**
+   * The fields of an event's `previous`: objects are immutable and shared (storage.ts), so when
+   * it is the key's current object (as it is unless the cache restarted in between), its
+   * fields were computed for the event before.
+   */
+  private previousFields(key: string, previous: KObject | undefined): FieldSet | undefined {
+    if (previous === undefined) return undefined;
+    const cur = this.objects.get(key);
+    return cur !== undefined && cur.object === previous
+      ? this.fieldsOf(cur)
+      : this.definition.fields(previous);
   }
 
   private remember(ev: CachedEvent): void {
