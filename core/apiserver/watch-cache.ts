@@ -50,6 +50,11 @@ type Registered = CacheWatcher & {
   bookmarkBucket?: number;
 };
 
+interface Current {
+  readonly object: KObject;
+  fields: FieldSet | undefined;
+}
+
 function matchesWith(
   obj: KObject,
   fields: FieldSet,
@@ -73,7 +78,8 @@ function matchesWith(
  */
 export class WatchCache {
   private state: 'idle' | 'starting' | 'ready' = 'idle';
-  private readonly objects = new Map<string, KObject>();
+  /** The current object of each key, with its field set once something needed it. */
+  private readonly objects = new Map<string, Current>();
   private readonly window: CachedEvent[] = [];
   private windowHead = 0;
   /** The oldest resourceVersion a watch may resume from. */
@@ -87,11 +93,6 @@ export class WatchCache {
   /** Watchers due a bookmark, by the second it is due in. */
   private readonly bookmarkBuckets = new Map<number, Set<Registered>>();
   private bookmarkTimer: { readonly id: TimerId; readonly bucket: number } | undefined;
-  /**
-   * Field sets by object. Objects are immutable and shared (storage.ts), so a version's fields
-   * are computed once: an event's `previous` is the object of the key's event before it.
-   */
-  private readonly fieldSets = new WeakMap<KObject, FieldSet>();
 
   constructor(
     private readonly storage: ObjectStorage,
@@ -110,7 +111,9 @@ export class WatchCache {
    * store, perhaps older (the event of a write may still be on its way).
    */
   current(namespace: string | undefined, name: string): KObject | undefined {
-    return this.state === 'ready' ? this.objects.get(objectKey(namespace, name)) : undefined;
+    return this.state === 'ready'
+      ? this.objects.get(objectKey(namespace, name))?.object
+      : undefined;
   }
 
   /** How many client watches are registered. */
@@ -135,9 +138,9 @@ export class WatchCache {
       return undefined;
     }
     if (fromRv === undefined || fromRv === 0) {
-      for (const obj of this.objects.values()) {
-        if (matchesWith(obj, this.fieldsOf(obj), watcher.selectors, watcher.namespace))
-          watcher.send({ type: 'ADDED', object: obj });
+      for (const cur of this.objects.values()) {
+        if (matchesWith(cur.object, this.fieldsOf(cur), watcher.selectors, watcher.namespace))
+          watcher.send({ type: 'ADDED', object: cur.object });
       }
     } else {
       for (let i = this.windowHead; i < this.window.length; i++) {
@@ -189,7 +192,8 @@ export class WatchCache {
       return;
     }
     this.objects.clear();
-    for (const obj of list.value.items) this.objects.set(keyOf(obj), obj);
+    for (const obj of list.value.items)
+      this.objects.set(keyOf(obj), { object: obj, fields: undefined });
     this.rv = listRv ?? Number(list.value.resourceVersion);
     this.windowStartRv = this.rv;
     this.window.length = 0;
@@ -236,30 +240,40 @@ export class WatchCache {
       return;
     }
     const rv = Number(ev.object.metadata?.resourceVersion);
+    const key = keyOf(ev.object);
+    const fields = this.definition.fields(ev.object);
     const cached: CachedEvent = {
       rv,
       type: ev.type,
       created: ev.type === 'put' && ev.created,
       object: ev.object,
       previous: ev.previous,
-      fields: this.fieldsOf(ev.object),
-      previousFields: ev.previous === undefined ? undefined : this.fieldsOf(ev.previous),
+      fields,
+      previousFields: this.previousFields(key, ev.previous),
     };
     this.rv = rv;
-    const key = keyOf(ev.object);
     if (ev.type === 'delete') this.objects.delete(key);
-    else this.objects.set(key, ev.object);
+    else this.objects.set(key, { object: ev.object, fields });
     this.remember(cached);
     this.dispatch(cached);
   }
 
-  private fieldsOf(obj: KObject): FieldSet {
-    let fields = this.fieldSets.get(obj);
-    if (fields === undefined) {
-      fields = this.definition.fields(obj);
-      this.fieldSets.set(obj, fields);
-    }
-    return fields;
+  private fieldsOf(cur: Current): FieldSet {
+    cur.fields ??= this.definition.fields(cur.object);
+    return cur.fields;
+  }
+
+  /**
+   * The fields of an event's `previous`: objects are immutable and shared (storage.ts), so when
+   * it is the key's current object (as it is unless the cache restarted in between), its
+   * fields were computed for the event before.
+   */
+  private previousFields(key: string, previous: KObject | undefined): FieldSet | undefined {
+    if (previous === undefined) return undefined;
+    const cur = this.objects.get(key);
+    return cur !== undefined && cur.object === previous
+      ? this.fieldsOf(cur)
+      : this.definition.fields(previous);
   }
 
   private remember(ev: CachedEvent): void {

@@ -10,6 +10,7 @@
  */
 import { isDNS1123Subdomain } from '../api/content-checks.ts';
 import { featureGateProblems } from '../api/feature-gates.ts';
+import { SERVICE_IP_RANGE } from '../api/kinds/service-allocation.ts';
 import { rangeConfigProblems } from '../apiserver/range-allocator.ts';
 import { ApiServer, type ApiServerOptions } from '../apiserver/server.ts';
 import { ApiClient } from '../client/api-client.ts';
@@ -56,8 +57,11 @@ import { balancedPorts } from './api-balancer.ts';
 import {
   checkPodNetwork,
   DEFAULT_POD_NETWORK,
+  nodeAddressesProblem,
+  nodeInternalIP,
   nodePodCIDR,
   podNetworkFullMessage,
+  podNetworkOverlaps,
   type PodNetwork,
 } from './pod-network.ts';
 
@@ -260,7 +264,8 @@ export function planCluster<M>(spec: ClusterSpec<M>, host: ClusterHost<M>): Clus
     const poolNames = poolNodeNames(pool);
     for (let i = 1; i <= pool.count; i++) {
       const nodeName = poolNames[i - 1] as string;
-      const identity = nodeIdentity(nodeName, nodePodCIDR(net, nodes.length));
+      const index = nodes.length;
+      const identity = nodeIdentity(nodeName, nodePodCIDR(net, index), nodeInternalIP(net, index));
       const own = pool.nodeLabels?.[i - 1];
       const node = own === undefined ? pool : { ...pool, labels: { ...pool.labels, ...own } };
       processes.push(nodePlan(identity, node, host, net.clusterCIDR));
@@ -370,8 +375,17 @@ export function checkClusterSpec<M>(spec: ClusterSpec<M>): string[] {
   const room = checkPodNetwork(net);
   if (!room.ok) problems.push(`podNetwork: ${room.message}`);
   else if (nodeCount > room.nodes) problems.push(podNetworkFullMessage(net, nodeCount, room.nodes));
-  for (const p of rangeConfigProblems(spec.apiServer?.ranges ?? {}))
-    problems.push(`apiServer: ${p}`);
+  else {
+    const addresses = nodeAddressesProblem(net, nodeCount);
+    if (addresses !== undefined) problems.push(addresses);
+  }
+  const rangeProblems = rangeConfigProblems(spec.apiServer?.ranges ?? {});
+  for (const p of rangeProblems) problems.push(`apiServer: ${p}`);
+  if (room.ok && rangeProblems.length === 0) {
+    const serviceRange =
+      spec.apiServer?.ranges?.[SERVICE_IP_RANGE.flag] ?? SERVICE_IP_RANGE.defaultRange;
+    for (const p of podNetworkOverlaps(net, serviceRange)) problems.push(`podNetwork: ${p}`);
+  }
   const settings: [string, Readonly<Record<string, boolean>> | undefined][] = [
     ['featureGates', spec.featureGates],
     ['apiServer.featureGates', spec.apiServer?.featureGates],
@@ -583,9 +597,16 @@ export function credentialAuthenticator(signer: TokenSigner): RequestAuthenticat
   };
 }
 
-/** A node's identity; its address is derived from its pod range (see defaultInternalIP). */
-export function nodeIdentity(nodeName: string, podCIDR: string): NodeIdentity {
-  return { nodeName, podCIDR, internalIP: defaultInternalIP(podCIDR) };
+/**
+ * A node's identity; a cluster gives each node its InternalIP by position (nodeInternalIP),
+ * a lone node derives it from its pod range (see defaultInternalIP).
+ */
+export function nodeIdentity(
+  nodeName: string,
+  podCIDR: string,
+  internalIP: string = defaultInternalIP(podCIDR),
+): NodeIdentity {
+  return { nodeName, podCIDR, internalIP };
 }
 
 /**

@@ -8,8 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ClusterSpec } from '../../core/cluster/assembly.ts';
 import type { StoreClient } from '../../core/store/kv-client.ts';
-import { nodePodCIDR, type PodNetwork } from '../../core/cluster/pod-network.ts';
-import { defaultInternalIP } from '../../core/kubelet/config.ts';
+import { nodeInternalIP, nodePodCIDR, type PodNetwork } from '../../core/cluster/pod-network.ts';
 import type { EtcdTlsFiles } from '../etcd/etcd-kv.ts';
 import { parseHostPort, type AddressBook } from '../host/address-book.ts';
 
@@ -82,7 +81,7 @@ export function nodeAddresses(
   index: number,
 ): { readonly podCIDR: string; readonly internalIP: string } {
   const podCIDR = nodePodCIDR(net, index);
-  return { podCIDR, internalIP: defaultInternalIP(podCIDR) };
+  return { podCIDR, internalIP: nodeInternalIP(net, index) };
 }
 
 /** Where things live in a cluster's directory. */

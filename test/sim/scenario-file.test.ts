@@ -48,6 +48,21 @@ describe('scenario files', () => {
     ]);
   });
 
+  it('refuses a pod network over the service range when the file is read, and takes 5,000 nodes on a wide one', () => {
+    const wide = (cidr: string): string =>
+      base
+        .replace('  cluster:', `  cluster:\n    podNetwork: { clusterCIDR: ${cidr} }`)
+        .replace('count: 3', 'count: 5000');
+    expect(problems(wide('10.0.0.0/11'))).toEqual([]);
+    const line =
+      wide('10.0.0.0/8')
+        .split('\n')
+        .findIndex((l) => l.includes('podNetwork:')) + 1;
+    expect(problems(wide('10.0.0.0/8'))).toEqual([
+      `test.yaml:${line}: spec.cluster: podNetwork: clusterCIDR 10.0.0.0/8 overlaps the service range 10.96.0.0/12 (serviceNetwork.clusterIPRange): pick a pod network clear of it`,
+    ]);
+  });
+
   it('reports wrong types, bad durations and quantities, and missing fields', () => {
     const text = base
       .replace('count: 3', 'count: three')

@@ -216,7 +216,7 @@ async function runWorkload(
     store: opts.raft ? { members: 3 } : { members: 1, inMemory: true },
     metricsServer: false,
     nodePools: [pool],
-    podNetwork: { clusterCIDR: '10.0.0.0/8', nodeCIDRMaskSize: 24 },
+    podNetwork: { clusterCIDR: '10.0.0.0/11', nodeCIDRMaskSize: 24 },
     ...(opts.costModel === undefined ? {} : { costModel: opts.costModel }),
   });
 

@@ -5,7 +5,12 @@ import {
   type ClusterHost,
   type ClusterSpec,
 } from '../../../core/cluster/assembly.ts';
-import { nodePodCIDR } from '../../../core/cluster/pod-network.ts';
+import {
+  DEFAULT_POD_NETWORK,
+  nodeInternalIP,
+  nodePodCIDR,
+} from '../../../core/cluster/pod-network.ts';
+import { defaultInternalIP } from '../../../core/kubelet/config.ts';
 import { buildCluster } from '../../../sim/cluster.ts';
 import { SIM_SIGNER } from '../../../sim/signer.ts';
 import { Simulation } from '../../../sim/simulation.ts';
@@ -98,11 +103,74 @@ describe('cluster assembly', () => {
     );
   });
 
+  it('refuses more nodes than there are node addresses before anything starts', () => {
+    const huge = spec({
+      nodePools: [{ namePrefix: 'n', count: 1_100_000 }],
+      podNetwork: { clusterCIDR: '11.0.0.0/8', nodeCIDRMaskSize: 30 },
+    });
+    expect(checkClusterSpec(huge)).toEqual([
+      "1100000 nodes do not fit the node addresses 172.16.0.0/12 (room for 1036288 from the pod network 11.0.0.0/8's first slot)",
+    ]);
+  });
+
+  it.each([
+    [
+      { podNetwork: { clusterCIDR: '10.0.0.0/8', nodeCIDRMaskSize: 24 } },
+      'podNetwork: clusterCIDR 10.0.0.0/8 overlaps the service range 10.96.0.0/12 (serviceNetwork.clusterIPRange): pick a pod network clear of it',
+    ],
+    [
+      {
+        podNetwork: { clusterCIDR: '10.244.0.0/14', nodeCIDRMaskSize: 24 },
+        apiServer: { ranges: { 'service-cluster-ip-range': '10.245.0.0/16' } },
+      },
+      'podNetwork: clusterCIDR 10.244.0.0/14 overlaps the service range 10.245.0.0/16 (serviceNetwork.clusterIPRange)',
+    ],
+    [
+      { podNetwork: { clusterCIDR: '172.20.0.0/16', nodeCIDRMaskSize: 24 } },
+      'podNetwork: clusterCIDR 172.20.0.0/16 overlaps the node addresses 172.16.0.0/12',
+    ],
+  ] as const)('refuses a pod network that overlaps another range: %j', (overrides, message) => {
+    expect(checkClusterSpec(spec(overrides as Partial<ClusterSpec<never>>)).join('\n')).toContain(
+      message,
+    );
+  });
+
+  it('accepts a pod network beside a service range it does not overlap', () => {
+    const ok = spec({
+      podNetwork: { clusterCIDR: '10.0.0.0/11', nodeCIDRMaskSize: 24 },
+      apiServer: { ranges: { 'service-cluster-ip-range': '10.128.0.0/16' } },
+    });
+    expect(checkClusterSpec(ok)).toEqual([]);
+  });
+
+  it.each([
+    [DEFAULT_POD_NETWORK, 0, '172.20.0.2'],
+    [DEFAULT_POD_NETWORK, 1023, '172.23.255.2'],
+    [{ clusterCIDR: '10.0.0.0/8', nodeCIDRMaskSize: 24 }, 4095, '172.31.255.2'],
+    [{ clusterCIDR: '10.0.0.0/8', nodeCIDRMaskSize: 24 }, 4096, '172.16.0.3'],
+    [{ clusterCIDR: '10.0.0.0/24', nodeCIDRMaskSize: 26 }, 3, '172.16.3.2'],
+  ])('on %j node %i has the InternalIP %s', (net, index, ip) => {
+    expect(nodeInternalIP(net, index)).toBe(ip);
+  });
+
+  it('gives 5,000 nodes distinct InternalIPs, and the default network the addresses a lone node derives', () => {
+    const wide = { clusterCIDR: '10.0.0.0/8', nodeCIDRMaskSize: 24 };
+    const ips = Array.from({ length: 5000 }, (_, i) => nodeInternalIP(wide, i));
+    expect(new Set(ips).size).toBe(5000);
+    const small = { clusterCIDR: '10.0.0.0/24', nodeCIDRMaskSize: 26 };
+    expect(new Set([0, 1, 2, 3].map((i) => nodeInternalIP(small, i))).size).toBe(4);
+    // Existing clusters keep their addresses (and their traces).
+    for (let i = 0; i < 1024; i++) {
+      const cidr = nodePodCIDR(DEFAULT_POD_NETWORK, i);
+      expect(nodeInternalIP(DEFAULT_POD_NETWORK, i)).toBe(defaultInternalIP(cidr));
+    }
+  });
+
   it('plans 5,000 nodes on a pod network with room for them', () => {
     const plan = planCluster(
       spec({
         nodePools: [{ namePrefix: 'n', count: 5000 }],
-        podNetwork: { clusterCIDR: '10.0.0.0/8', nodeCIDRMaskSize: 24 },
+        podNetwork: { clusterCIDR: '10.0.0.0/11', nodeCIDRMaskSize: 24 },
       }),
       NO_HOST,
     );
