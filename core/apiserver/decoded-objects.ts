@@ -34,6 +34,14 @@ interface Versions {
 
 export class DecodedObjects {
   private readonly entries = new Map<string, Versions>();
+  /**
+   * Walks `entries` in insertion order to evict the oldest. Kept across evictions: a new
+   * `keys()` starts at the table's first slot and steps over every slot deleted since the map
+   * last rehashed (thousands, as every write moves its key to the end), which made eviction
+   * the API server's costliest line on reads. This one stands on the entry it last returned,
+   * which eviction deleted; entries are only ever added at the end, behind it.
+   */
+  private oldest: Iterator<string> = this.entries.keys();
 
   constructor(
     private readonly freeze: boolean,
@@ -73,8 +81,16 @@ export class DecodedObjects {
     // Deleted first so the key moves to the end: the least recently written go first.
     if (versions !== undefined) this.entries.delete(key);
     this.entries.set(key, { newest: decoded, older });
-    if (this.entries.size > this.capacity) {
-      this.entries.delete(this.entries.keys().next().value as string);
+    if (this.entries.size > this.capacity) this.entries.delete(this.nextOldest());
+  }
+
+  private nextOldest(): string {
+    let next = this.oldest.next();
+    if (next.done === true) {
+      // Exhausted once, an iterator stays done: start a new one (the map is not empty here).
+      this.oldest = this.entries.keys();
+      next = this.oldest.next();
     }
+    return next.value as string;
   }
 }

@@ -32,18 +32,22 @@ export function shuffle<T>(random: Random, items: T[]): T[] {
 }
 
 const HEX = '0123456789abcdef';
+const HEX_CODES: readonly number[] = [...HEX].map((c) => c.charCodeAt(0));
+const DASH = '-'.charCodeAt(0);
+/** The 36 character codes of the UID being made, reused: one string per UID, not one per digit. */
+const uidCodes: number[] = new Array<number>(36).fill(0);
 
 /** An RFC 4122 version-4-shaped UID drawn from `random` (so UIDs are reproducible). */
 export function uid(random: Random): string {
-  let s = '';
+  let at = 0;
   for (let i = 0; i < 32; i++) {
     let d = random.int(16);
     if (i === 12) d = 4;
     else if (i === 16) d = 8 + (d & 3);
-    s += HEX[d];
-    if (i === 7 || i === 11 || i === 15 || i === 19) s += '-';
+    uidCodes[at++] = HEX_CODES[d]!;
+    if (i === 7 || i === 11 || i === 15 || i === 19) uidCodes[at++] = DASH;
   }
-  return s;
+  return String.fromCharCode.apply(null, uidCodes);
 }
 
 const NAME_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';

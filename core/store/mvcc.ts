@@ -28,6 +28,7 @@ import {
   NO_LEASE,
   revision,
   type CommittedRevision,
+  type Compare,
   type CompactOp,
   type CompactResult,
   type DeleteRangeOp,
@@ -151,18 +152,26 @@ export class MvccStore {
   txn(op: TxnOp): TxnResult | StoreError {
     const shape = checkTxn(op, this.limits);
     if (shape !== null) return this.error(shape);
-    const succeeded = op.compare.every((cmp) =>
-      compareHolds(cmp, this.index.get(cmp.key)?.latest() ?? null),
-    );
+    const succeeded = this.comparesHold(op.compare);
     const branch = succeeded ? op.success : op.failure;
-    for (const request of branch) {
-      const reason = this.checkRequestState(request);
+    for (let i = 0; i < branch.length; i++) {
+      const reason = this.checkRequestState(branch[i]!);
       if (reason !== null) return this.error(reason);
     }
-    return this.write((batch) => {
-      const responses = branch.map((request) => this.applyTxnRequest(batch, request));
-      return (header) => ({ kind: 'txn', header, succeeded, responses });
-    });
+    // The write path of `write` without its closures: every API server write is a txn.
+    const batch: WriteBatch = { beginRevision: this.currentRevision, events: [] };
+    const responses: TxnResponse[] = [];
+    for (let i = 0; i < branch.length; i++) responses.push(this.applyTxnRequest(batch, branch[i]!));
+    this.commit(batch);
+    return { kind: 'txn', header: this.header(), succeeded, responses };
+  }
+
+  private comparesHold(compares: readonly Compare[]): boolean {
+    for (let i = 0; i < compares.length; i++) {
+      const cmp = compares[i]!;
+      if (!compareHolds(cmp, this.index.get(cmp.key)?.latest() ?? null)) return false;
+    }
+    return true;
   }
 
   /** etcd compact: below or at the current compaction is 'compacted', above current is future. */
@@ -302,8 +311,13 @@ export class MvccStore {
 
   private applyTxnRequest(batch: WriteBatch, op: TxnRequestOp): TxnResponse {
     switch (op.kind) {
-      case 'put':
-        return this.applyPut(batch, op)(batchHeader(batch));
+      case 'put': {
+        const prev = this.putKey(batch, op);
+        const header = batchHeader(batch);
+        return op.prevKv === true && prev !== null
+          ? { kind: 'put', header, prevKv: prev }
+          : { kind: 'put', header };
+      }
       case 'delete-range':
         return this.applyDeleteRange(batch, op)(batchHeader(batch));
       case 'range':
@@ -311,17 +325,6 @@ export class MvccStore {
       default:
         return assertNever(op, 'txn request');
     }
-  }
-
-  private applyPut(
-    batch: WriteBatch,
-    op: PutOp,
-  ): (header: { readonly revision: Revision }) => PutResult {
-    const prev = this.putKey(batch, op);
-    return (header) =>
-      op.prevKv === true && prev !== null
-        ? { kind: 'put', header, prevKv: prev }
-        : { kind: 'put', header };
   }
 
   /** Writes the put into the index and the batch; returns the previous live value. */
@@ -395,6 +398,9 @@ export class MvccStore {
       `range limit ${op.limit} is not an integer`,
     );
     const limit = op.limit !== undefined && op.limit > 0 ? op.limit : Infinity;
+    if (op.rangeEnd === undefined || op.rangeEnd === '') {
+      return this.readKey(op, atLatest ? undefined : revision(requested), latestRevision);
+    }
     const kvs: KeyValue[] = [];
     let count = 0;
     const collect = op.countOnly !== true;
@@ -407,6 +413,19 @@ export class MvccStore {
     });
     const more = op.countOnly !== true && count > kvs.length;
     return { kind: 'range', header: { revision: latestRevision }, kvs, count, more };
+  }
+
+  /**
+   * `readRange` of a single key (every get), without a span and a visitor: at `at`, or the
+   * latest version when `at` is undefined. A limit cannot cut one key short.
+   */
+  private readKey(op: RangeOp, at: Revision | undefined, latestRevision: Revision): RangeResult {
+    const history = this.index.get(op.key);
+    const kv = history === undefined ? null : at === undefined ? history.latest() : history.at(at);
+    const header = { revision: latestRevision };
+    if (kv === null) return { kind: 'range', header, kvs: [], count: 0, more: false };
+    const kvs = op.countOnly === true ? [] : [op.keysOnly === true ? { ...kv, value: '' } : kv];
+    return { kind: 'range', header, kvs, count: 1, more: false };
   }
 }
 

@@ -24,11 +24,18 @@ export function checkTxn(op: TxnOp, limits: StoreLimits): StoreErrorReason | nul
   ) {
     return 'too-many-ops';
   }
-  for (const request of [...op.success, ...op.failure]) {
-    const reason = checkRequest(request);
+  const reason = checkRequests(op.success) ?? checkRequests(op.failure);
+  if (reason !== null) return reason;
+  if (hasDuplicateKeys(op.success) || hasDuplicateKeys(op.failure)) return 'duplicate-key-in-txn';
+  return null;
+}
+
+/** The first failing `checkRequest` of `ops`, in order. */
+function checkRequests(ops: readonly TxnRequestOp[]): StoreErrorReason | null {
+  for (let i = 0; i < ops.length; i++) {
+    const reason = checkRequest(ops[i]!);
     if (reason !== null) return reason;
   }
-  if (hasDuplicateKeys(op.success) || hasDuplicateKeys(op.failure)) return 'duplicate-key-in-txn';
   return null;
 }
 
@@ -38,6 +45,8 @@ export function checkTxn(op: TxnOp, limits: StoreLimits): StoreErrorReason | nul
  * O(puts × deletes), bounded by maxTxnOps².
  */
 function hasDuplicateKeys(ops: readonly TxnRequestOp[]): boolean {
+  // Nearly every txn's branch is one op, which cannot clash with itself: no Set to build.
+  if (ops.length < 2) return false;
   const puts = new Set<string>();
   const deletes: KeySpan[] = [];
   for (const op of ops) {

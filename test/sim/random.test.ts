@@ -35,4 +35,19 @@ describe('SeededRandom', () => {
     const p = shuffle(SeededRandom.root(2), [1, 2, 3, 4, 5, 6]);
     expect([...p].sort()).toEqual([1, 2, 3, 4, 5, 6]);
   });
+
+  it('makes a uid of 32 draws, one hex digit each, the version and variant digits fixed', () => {
+    let draws = 0;
+    const counting = {
+      int: (n: number) => {
+        expect(n).toBe(16);
+        return draws++ % 16;
+      },
+      float: () => 0,
+      fork: () => counting,
+    };
+    expect(uid(counting)).toBe('01234567-89ab-4def-8123-456789abcdef');
+    expect(draws).toBe(32);
+    expect(uid(counting)).toBe('01234567-89ab-4def-8123-456789abcdef');
+  });
 });

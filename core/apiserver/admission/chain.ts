@@ -31,7 +31,10 @@ export class AdmissionChain {
   async admit(a: AdmissionAttributes): Promise<MutationOutcome> {
     const warnings: string[] = [];
     let current = a;
-    for (const p of this.plugins) {
+    const plugins = this.plugins;
+    // Indexed, not for-of: in an async function each step of an iterator allocates its result.
+    for (let i = 0; i < plugins.length; i++) {
+      const p = plugins[i]!;
       if (p.admit === undefined || !p.handles(a.operation)) continue;
       const pending = p.admit(current);
       const r = pending instanceof Promise ? await pending : pending;
@@ -46,7 +49,9 @@ export class AdmissionChain {
 
   async validate(a: AdmissionAttributes): Promise<ValidationOutcome> {
     const warnings: string[] = [];
-    for (const p of this.plugins) {
+    const plugins = this.plugins;
+    for (let i = 0; i < plugins.length; i++) {
+      const p = plugins[i]!;
       if (p.validate === undefined || !p.handles(a.operation)) continue;
       const pending = p.validate(a);
       const r = pending instanceof Promise ? await pending : pending;

@@ -34,6 +34,9 @@ export interface Attributes {
 /** The namespace subresources the path syntax shares with namespaced collections. */
 const NAMESPACE_SUBRESOURCES = new Set(['status', 'finalize']);
 
+/** No field selector: shared, and frozen so that no holder can add to it. */
+const NO_REQUIREMENTS: readonly FieldRequirement[] = Object.freeze([]);
+
 /** NewRequestInfo: the attributes of a request line, before anything knows what it names. */
 export function requestAttributes(
   user: UserInfo,
@@ -41,37 +44,29 @@ export function requestAttributes(
   path: string,
   query: Readonly<Record<string, string>>,
 ): Attributes {
-  const nonResource: Attributes = {
-    user,
-    verb: method.toLowerCase(),
-    resourceRequest: false,
-    path,
-    namespace: '',
-    apiGroup: '',
-    apiVersion: '',
-    resource: '',
-    subresource: '',
-    name: '',
-    fieldSelector: [],
-  };
-  let parts = path.split('/').filter((p) => p !== '');
-  if (parts.length < 3 || (parts[0] !== 'api' && parts[0] !== 'apis')) return nonResource;
+  // Segments are read by position (`at` is where the version begins): every request comes
+  // here, and slicing the array at each step cost an array per step.
+  const parts = path.split('/').filter((p) => p !== '');
+  if (parts.length < 3 || (parts[0] !== 'api' && parts[0] !== 'apis')) {
+    return nonResourceAttributes(user, method, path);
+  }
   let apiGroup = '';
+  let at = 1;
   if (parts[0] === 'apis') {
-    if (parts.length < 4) return nonResource;
+    if (parts.length < 4) return nonResourceAttributes(user, method, path);
     apiGroup = parts[1] as string;
-    parts = parts.slice(2);
-  } else {
-    parts = parts.slice(1);
+    at = 2;
   }
-  const apiVersion = parts[0] as string;
-  parts = parts.slice(1);
+  const apiVersion = parts[at] as string;
+  at++;
   let namespace = '';
-  if (parts[0] === 'namespaces' && parts.length > 1) {
-    namespace = parts[1] as string;
-    if (parts.length > 2 && !NAMESPACE_SUBRESOURCES.has(parts[2] as string)) parts = parts.slice(2);
+  if (parts[at] === 'namespaces' && parts.length - at > 1) {
+    namespace = parts[at + 1] as string;
+    if (parts.length - at > 2 && !NAMESPACE_SUBRESOURCES.has(parts[at + 2] as string)) at += 2;
   }
-  const [resource = '', named = '', subresource = ''] = parts;
+  const resource = parts[at] ?? '';
+  const named = parts[at + 1] ?? '';
+  const subresource = parts[at + 2] ?? '';
   let verb = verbOf(method);
   let name = named;
   const fieldSelector = selectorRequirements(query.fieldSelector);
@@ -96,6 +91,22 @@ export function requestAttributes(
   };
 }
 
+function nonResourceAttributes(user: UserInfo, method: HttpMethod, path: string): Attributes {
+  return {
+    user,
+    verb: method.toLowerCase(),
+    resourceRequest: false,
+    path,
+    namespace: '',
+    apiGroup: '',
+    apiVersion: '',
+    resource: '',
+    subresource: '',
+    name: '',
+    fieldSelector: NO_REQUIREMENTS,
+  };
+}
+
 function verbOf(method: HttpMethod): string {
   switch (method) {
     case 'POST':
@@ -112,9 +123,9 @@ function verbOf(method: HttpMethod): string {
 }
 
 function selectorRequirements(text: string | undefined): readonly FieldRequirement[] {
-  if (!text) return [];
+  if (!text) return NO_REQUIREMENTS;
   const m = parseFieldSelector(text);
-  return isFieldSelectorError(m) ? [] : m.requirements;
+  return isFieldSelectorError(m) ? NO_REQUIREMENTS : m.requirements;
 }
 
 /** path.IsValidPathSegmentName. */

@@ -26,8 +26,10 @@ export async function getObject(
   if (Number.isNaN(minRv)) return invalidVersion(read.resourceVersion);
   const r = await ctx.storage.get<KObject>(keyFor(info, name));
   if (!r.ok) return storageFailure(info, name, r.failure);
-  const tooLarge = await checkNotOlderThan(ctx, info, minRv, r.value.metadata.resourceVersion);
-  return tooLarge ?? r.value;
+  const readRv = r.value.metadata.resourceVersion;
+  // Checked here first: a get without a version (nearly all) then pays no async call.
+  if (minRv === undefined || minRv <= Number(readRv)) return r.value;
+  return (await checkNotOlderThan(ctx, info, minRv, readRv)) ?? r.value;
 }
 
 function invalidVersion(rv: string | undefined): Status {

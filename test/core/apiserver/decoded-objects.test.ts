@@ -54,6 +54,28 @@ describe('decoded objects', () => {
     expect(objects.get('/a', 'a', 1, () => ({ a: 1 }))).not.toBe(a);
   });
 
+  it('forget the least recently written first, over many evictions', () => {
+    const objects = new DecodedObjects(false, 3);
+    const versions = new Map<string, object>();
+    const write = (key: string, rv: number): void => {
+      versions.set(
+        key,
+        objects.get(key, `${key}${rv}`, rv, () => ({ key, rv })),
+      );
+    };
+    const kept = (key: string, rv: number): boolean =>
+      objects.get(key, `${key}${rv}`, rv, () => ({ key, rv })) === versions.get(key);
+    // Rewriting a key moves it behind the others; each new key then evicts the oldest.
+    for (let round = 0; round < 50; round++) {
+      write(`/k${round}`, 1);
+      if (round > 0) write(`/k${round - 1}`, 2);
+    }
+    expect(kept('/k48', 2)).toBe(true);
+    expect(kept('/k49', 1)).toBe(true);
+    expect(kept('/k47', 2)).toBe(true);
+    expect(kept('/k46', 2)).toBe(false);
+  });
+
   it('freeze what they hand out in check mode', () => {
     const nested = { metadata: { labels: { x: '1' } } };
     expect(Object.isFrozen(new DecodedObjects(true).get('/k', 'v', 1, () => nested))).toBe(true);
