@@ -447,13 +447,16 @@ export class ApiServer {
       );
     const timeoutSeconds =
       query.timeoutSeconds === undefined ? undefined : Number(query.timeoutSeconds);
+    let deadlineUs: number | undefined;
     if (timeoutSeconds !== undefined && timeoutSeconds > 0) {
+      deadlineUs = this.ports.clock.now() + timeoutSeconds * 1_000_000;
       this.ports.clock.setTimer(timeoutSeconds * 1_000_000, () => close());
     }
     stop = await this.cacheFor(info.definition).watch(rv, {
       namespace: info.resource.namespaced ? info.namespace : undefined,
       selectors,
       bookmarks: query.allowWatchBookmarks === 'true',
+      ...(deadlineUs === undefined ? {} : { deadlineUs }),
       send: (frame) =>
         stream.send(
           presentFrame(info.definition, frame, { ...presentation, nowUs: this.ports.clock.now() }),
@@ -569,6 +572,7 @@ export class ApiServer {
         definition,
         collectionPrefix(storageResourceOf(definition), undefined),
         this.options.watchCacheCapacity,
+        () => this.ports.clock.now(),
       );
       this.watchCaches.set(served, cache);
     }

@@ -11,6 +11,13 @@ import type { ObjectStorage, StorageEvent } from './storage.ts';
 /** Events kept for resuming watches (upstream's default watch cache capacity is 100; we keep more). */
 export const DEFAULT_WATCH_CACHE_CAPACITY = 1_000;
 
+/** How often a watcher that asked for bookmarks gets one (upstream cacher's bookmarkFrequency). */
+export const BOOKMARK_FREQUENCY_US = 60_000_000;
+/** A watcher with a deadline gets its last bookmark this long before it (cache_watcher.go). */
+const BOOKMARK_BEFORE_DEADLINE_US = 2_000_000;
+/** Bookmark times are bucketed by second, as upstream's timeBucketWatchers. */
+const BOOKMARK_BUCKET_US = 1_000_000;
+
 /** One change, decoded once and shared by every watcher. */
 interface CachedEvent {
   readonly rv: number;
@@ -26,6 +33,8 @@ export interface CacheWatcher {
   readonly namespace: string | undefined;
   readonly selectors: Selectors;
   readonly bookmarks: boolean;
+  /** When the server ends the watch (its timeoutSeconds), in virtual microseconds; none if unset. */
+  readonly deadlineUs?: number;
   send(frame: WatchFrame): void;
   /** Ends the watch; with a Status, that is sent as an ERROR frame first. */
   close(status?: Status): void;
@@ -65,6 +74,15 @@ export class WatchCache {
   private readonly watchers = new Set<Registered>();
   private readonly byValue = new Map<string, Set<Registered>>();
   private readonly unindexed = new Set<Registered>();
+  /**
+   * Watchers that asked for bookmarks, by the second their next one is due. A bookmark goes to
+   * each about once a minute and 2 s before its deadline (upstream's cacher), not on every
+   * progress notification of the store: those come every second, and sending each to every
+   * watcher made bookmarks most of an idle cluster's messages.
+   */
+  private readonly bookmarkDue = new Map<number, Registered[]>();
+  /** The first bucket not yet popped. */
+  private bookmarkCursor = 0;
   private waiting: Array<() => void> = [];
   private storeWatch: { cancel(): void } | undefined;
   /**
@@ -78,6 +96,8 @@ export class WatchCache {
     readonly definition: ResourceDefinition,
     private readonly prefix: string,
     private readonly capacity = DEFAULT_WATCH_CACHE_CAPACITY,
+    /** Virtual time, for bookmark scheduling. */
+    private readonly now: () => number = () => 0,
   ) {}
 
   get resourceVersion(): number {
@@ -202,20 +222,13 @@ export class WatchCache {
     this.watchers.clear();
     this.byValue.clear();
     this.unindexed.clear();
+    this.bookmarkDue.clear();
   }
 
   private onEvent(ev: StorageEvent<KObject>): void {
     if (ev.type === 'progress') {
       this.rv = Math.max(this.rv, Number(ev.resourceVersion));
-      const bookmark: WatchFrame = {
-        type: 'BOOKMARK',
-        object: {
-          apiVersion: this.definition.resource.apiVersion,
-          kind: this.definition.resource.kind,
-          metadata: { resourceVersion: ev.resourceVersion },
-        },
-      };
-      for (const w of this.watchers) if (w.bookmarks) w.send(bookmark);
+      this.sendDueBookmarks();
       return;
     }
     const rv = Number(ev.object.metadata?.resourceVersion);
@@ -283,8 +296,47 @@ export class WatchCache {
     return before ? { type: 'DELETED', object: ev.object } : undefined;
   }
 
+  /** Bookmarks at the cache's version to the watchers whose time has come; each is due again. */
+  private sendDueBookmarks(): void {
+    const nowUs = this.now();
+    const last = Math.floor(nowUs / BOOKMARK_BUCKET_US);
+    let bookmark: WatchFrame | undefined;
+    for (; this.bookmarkCursor <= last; this.bookmarkCursor++) {
+      const due = this.bookmarkDue.get(this.bookmarkCursor);
+      if (due === undefined) continue;
+      this.bookmarkDue.delete(this.bookmarkCursor);
+      for (const w of due) {
+        // Watchers that ended stay in their bucket until it is popped.
+        if (!this.watchers.has(w)) continue;
+        bookmark ??= {
+          type: 'BOOKMARK',
+          object: {
+            apiVersion: this.definition.resource.apiVersion,
+            kind: this.definition.resource.kind,
+            metadata: { resourceVersion: String(this.rv) },
+          },
+        };
+        w.send(bookmark);
+        this.scheduleBookmark(w, nowUs);
+      }
+    }
+  }
+
+  /** Upstream's nextBookmarkTime: a minute from now, or 2 s before the deadline if sooner. */
+  private scheduleBookmark(w: Registered, nowUs: number): void {
+    if (!w.bookmarks) return;
+    let atUs = nowUs + BOOKMARK_FREQUENCY_US;
+    if (w.deadlineUs !== undefined) atUs = Math.min(atUs, w.deadlineUs - BOOKMARK_BEFORE_DEADLINE_US);
+    if (atUs < nowUs) return;
+    const bucket = Math.max(Math.floor(atUs / BOOKMARK_BUCKET_US), this.bookmarkCursor);
+    const due = this.bookmarkDue.get(bucket);
+    if (due === undefined) this.bookmarkDue.set(bucket, [w]);
+    else due.push(w);
+  }
+
   private register(w: Registered): void {
     this.watchers.add(w);
+    this.scheduleBookmark(w, this.now());
     if (w.indexValue === undefined) {
       this.unindexed.add(w);
       return;
