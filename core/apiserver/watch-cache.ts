@@ -112,6 +112,16 @@ export class WatchCache {
     return this.state === 'ready' ? this.objects.get(objectKey(namespace, name)) : undefined;
   }
 
+  /** What the cache keeps, as counts (tests check a long steady run keeps them bounded). */
+  get retained(): { objects: number; events: number; watchers: number; bookmarkBuckets: number } {
+    return {
+      objects: this.objects.size,
+      events: this.window.length - this.windowHead,
+      watchers: this.watchers.size,
+      bookmarkBuckets: this.bookmarkDue.size,
+    };
+  }
+
   /** How many client watches are registered. */
   get watching(): number {
     return this.watchers.size;
@@ -300,25 +310,26 @@ export class WatchCache {
   private sendDueBookmarks(): void {
     const nowUs = this.now();
     const last = Math.floor(nowUs / BOOKMARK_BUCKET_US);
-    let bookmark: WatchFrame | undefined;
+    const due: Registered[] = [];
     for (; this.bookmarkCursor <= last; this.bookmarkCursor++) {
-      const due = this.bookmarkDue.get(this.bookmarkCursor);
-      if (due === undefined) continue;
+      const bucket = this.bookmarkDue.get(this.bookmarkCursor);
+      if (bucket === undefined) continue;
       this.bookmarkDue.delete(this.bookmarkCursor);
-      for (const w of due) {
-        // Watchers that ended stay in their bucket until it is popped.
-        if (!this.watchers.has(w)) continue;
-        bookmark ??= {
-          type: 'BOOKMARK',
-          object: {
-            apiVersion: this.definition.resource.apiVersion,
-            kind: this.definition.resource.kind,
-            metadata: { resourceVersion: String(this.rv) },
-          },
-        };
-        w.send(bookmark);
-        this.scheduleBookmark(w, nowUs);
-      }
+      // Watchers that ended stay in their bucket until it is popped.
+      for (const w of bucket) if (this.watchers.has(w)) due.push(w);
+    }
+    if (due.length === 0) return;
+    const bookmark: WatchFrame = {
+      type: 'BOOKMARK',
+      object: {
+        apiVersion: this.definition.resource.apiVersion,
+        kind: this.definition.resource.kind,
+        metadata: { resourceVersion: String(this.rv) },
+      },
+    };
+    for (const w of due) {
+      w.send(bookmark);
+      this.scheduleBookmark(w, nowUs);
     }
   }
 
@@ -326,8 +337,11 @@ export class WatchCache {
   private scheduleBookmark(w: Registered, nowUs: number): void {
     if (!w.bookmarks) return;
     let atUs = nowUs + BOOKMARK_FREQUENCY_US;
-    if (w.deadlineUs !== undefined) atUs = Math.min(atUs, w.deadlineUs - BOOKMARK_BEFORE_DEADLINE_US);
-    if (atUs < nowUs) return;
+    if (w.deadlineUs !== undefined)
+      atUs = Math.min(atUs, w.deadlineUs - BOOKMARK_BEFORE_DEADLINE_US);
+    // Past the deadline's bookmark: none until the watch ends. Buckets already popped are
+    // never read again, so a time in one goes to the next bucket instead.
+    if (atUs <= nowUs) return;
     const bucket = Math.max(Math.floor(atUs / BOOKMARK_BUCKET_US), this.bookmarkCursor);
     const due = this.bookmarkDue.get(bucket);
     if (due === undefined) this.bookmarkDue.set(bucket, [w]);

@@ -7,6 +7,7 @@
  * seconds, how many times faster than real time, the events the loop ran, and the process's peak
  * resident set size.
  */
+import type { ClusterLayout, StoreMemberTuning } from '../../../core/cluster/assembly.ts';
 import { buildCluster } from '../../cluster.ts';
 import { Simulation } from '../../simulation.ts';
 import { DEFAULT_CONTROLLERS_BENCH, runControllersBench } from './controllers.ts';
@@ -50,6 +51,8 @@ export interface ClusterBenchRow {
   /** Pods rows: whether every pod was Running before the limit. Idle rows: always true. */
   readonly done: boolean;
   readonly wallSeconds: number;
+  /** User + system CPU seconds of the row: steadier than wall time on a loaded machine. */
+  readonly cpuSeconds: number;
   readonly virtualSeconds: number;
   readonly xRealTime: number;
   /** The process's peak resident set size so far, in MiB (it only grows across rows). */
@@ -65,7 +68,10 @@ const wallMs = (): number => performance.now();
 export async function runClusterBench(opts: ClusterBenchOptions): Promise<ClusterBenchRow[]> {
   const rows: ClusterBenchRow[] = [];
   for (const shape of opts.shapes) {
-    rows.push(shape.pods === 0 ? await runIdle(shape, opts) : await runPods(shape, opts));
+    const cpu = process.cpuUsage();
+    const r = shape.pods === 0 ? await runIdle(shape, opts) : await runPods(shape, opts);
+    const used = process.cpuUsage(cpu);
+    rows.push({ ...r, cpuSeconds: round3((used.user + used.system) / 1e6) });
   }
   return rows;
 }
@@ -73,32 +79,46 @@ export async function runClusterBench(opts: ClusterBenchOptions): Promise<Cluste
 /**
  * The control plane an idle cluster has (store, API server, scheduler, controller manager) and
  * N kubelets; kube-proxy and the metrics-server stay off, as in the controllers benchmark, so
- * the row measures the node heartbeat path.
+ * the row measures the node heartbeat path. Tests build the same cluster.
  */
-async function runIdle(shape: ClusterShape, opts: ClusterBenchOptions): Promise<ClusterBenchRow> {
-  const start = wallMs();
-  const sim = new Simulation({ seed: opts.seed, traceLevel: 'info', checkImmutability: false });
-  const sink = opts.traceSink;
-  if (sink !== undefined) sim.trace.addSink((line) => sink(shape.name, line));
-  buildCluster(sim, {
-    store: { members: 3 },
+export function buildIdleCluster(
+  sim: Simulation,
+  nodes: number,
+  tuning?: StoreMemberTuning,
+): ClusterLayout {
+  return buildCluster(sim, {
+    store: { members: 3, ...(tuning === undefined ? {} : { tuning }) },
     metricsServer: false,
     nodePools: [
       {
         namePrefix: 'node',
-        count: shape.nodes,
+        count: nodes,
         capacity: { cpu: '32', memory: '128Gi', pods: '110' },
         proxy: false,
       },
     ],
     podNetwork: { clusterCIDR: '10.0.0.0/8', nodeCIDRMaskSize: 24 },
   });
+}
+
+async function runIdle(
+  shape: ClusterShape,
+  opts: ClusterBenchOptions,
+): Promise<Omit<ClusterBenchRow, 'cpuSeconds'>> {
+  const start = wallMs();
+  const sim = new Simulation({ seed: opts.seed, traceLevel: 'info', checkImmutability: false });
+  const sink = opts.traceSink;
+  if (sink !== undefined) sim.trace.addSink((line) => sink(shape.name, line));
+  buildIdleCluster(sim, shape.nodes);
   const outcome = await sim.run({ untilUs: shape.virtualSeconds * 1_000_000 });
   const wallSeconds = (wallMs() - start) / 1000;
   return row(shape, true, wallSeconds, sim.now / 1e6, outcome.eventsRun);
 }
 
-async function runPods(shape: ClusterShape, opts: ClusterBenchOptions): Promise<ClusterBenchRow> {
+async function runPods(
+  shape: ClusterShape,
+  opts: ClusterBenchOptions,
+): Promise<Omit<ClusterBenchRow, 'cpuSeconds'>> {
   const sink = opts.traceSink;
   const [r] = await runControllersBench({
     ...DEFAULT_CONTROLLERS_BENCH,
@@ -120,7 +140,7 @@ function row(
   wallSeconds: number,
   virtualSeconds: number,
   events: number,
-): ClusterBenchRow {
+): Omit<ClusterBenchRow, 'cpuSeconds'> {
   return {
     name: shape.name,
     nodes: shape.nodes,
@@ -146,4 +166,35 @@ export function meetsTarget(r: ClusterBenchRow): boolean {
   if (t.xRealTime !== undefined && r.xRealTime < t.xRealTime) return false;
   if (t.wallSeconds !== undefined && r.wallSeconds > t.wallSeconds) return false;
   return true;
+}
+
+/** A shape named by `--only`, or the custom one `--nodes` (with `--pods`, `--virtual-seconds`) makes. */
+export function selectShapes(
+  only: readonly string[] | undefined,
+  custom: { nodes?: number; pods?: number; virtualSeconds?: number },
+): ClusterShape[] {
+  if (custom.nodes !== undefined) {
+    if (only !== undefined)
+      throw new Error('--only names the built-in rows; --nodes makes its own');
+    const pods = custom.pods ?? 0;
+    return [
+      {
+        name: pods === 0 ? `idle-${custom.nodes}` : `pods-${pods}`,
+        nodes: custom.nodes,
+        pods,
+        virtualSeconds: custom.virtualSeconds ?? (pods === 0 ? 3600 : 1800),
+      },
+    ];
+  }
+  if (custom.pods !== undefined || custom.virtualSeconds !== undefined) {
+    throw new Error('--pods and --virtual-seconds need --nodes');
+  }
+  if (only === undefined) return [...CLUSTER_SHAPES];
+  const names = CLUSTER_SHAPES.map((s) => s.name);
+  for (const o of only) {
+    if (!names.includes(o)) {
+      throw new Error(`--only: unknown row ${JSON.stringify(o)}; the rows are ${names.join(', ')}`);
+    }
+  }
+  return CLUSTER_SHAPES.filter((s) => only.includes(s.name));
 }
