@@ -33,7 +33,7 @@ export interface CacheWatcher {
   readonly namespace: string | undefined;
   readonly selectors: Selectors;
   readonly bookmarks: boolean;
-  /** When the server ends the watch (its timeoutSeconds), in virtual microseconds; none if unset. */
+  /** When the server ends the watch (its timeoutSeconds), on the cache's clock; none if unset. */
   readonly deadlineUs?: number;
   send(frame: WatchFrame): void;
   /** Ends the watch; with a Status, that is sent as an ERROR frame first. */
@@ -81,7 +81,7 @@ export class WatchCache {
    * watcher made bookmarks most of an idle cluster's messages.
    */
   private readonly bookmarkDue = new Map<number, Registered[]>();
-  /** The first bucket not yet popped. */
+  /** Every bucket below this one has been popped. */
   private bookmarkCursor = 0;
   private waiting: Array<() => void> = [];
   private storeWatch: { cancel(): void } | undefined;
@@ -96,7 +96,7 @@ export class WatchCache {
     readonly definition: ResourceDefinition,
     private readonly prefix: string,
     private readonly capacity = DEFAULT_WATCH_CACHE_CAPACITY,
-    /** Virtual time, for bookmark scheduling. */
+    /** The clock (microseconds), for bookmark scheduling. */
     private readonly now: () => number = () => 0,
   ) {}
 
@@ -310,11 +310,14 @@ export class WatchCache {
   private sendDueBookmarks(): void {
     const nowUs = this.now();
     const last = Math.floor(nowUs / BOOKMARK_BUCKET_US);
+    // Clocks read wall-clock-like microseconds, so buckets are found among the few that exist
+    // rather than by stepping through the seconds since the last pop.
+    const popped = [...this.bookmarkDue.keys()].filter((b) => b <= last).sort((a, b) => a - b);
+    this.bookmarkCursor = Math.max(this.bookmarkCursor, last + 1);
     const due: Registered[] = [];
-    for (; this.bookmarkCursor <= last; this.bookmarkCursor++) {
-      const bucket = this.bookmarkDue.get(this.bookmarkCursor);
-      if (bucket === undefined) continue;
-      this.bookmarkDue.delete(this.bookmarkCursor);
+    for (const b of popped) {
+      const bucket = this.bookmarkDue.get(b) as Registered[];
+      this.bookmarkDue.delete(b);
       // Watchers that ended stay in their bucket until it is popped.
       for (const w of bucket) if (this.watchers.has(w)) due.push(w);
     }
