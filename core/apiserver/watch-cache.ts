@@ -342,10 +342,10 @@ export class WatchCache {
     let atUs = nowUs + BOOKMARK_FREQUENCY_US;
     if (w.deadlineUs !== undefined)
       atUs = Math.min(atUs, w.deadlineUs - BOOKMARK_BEFORE_DEADLINE_US);
-    // Past the deadline's bookmark: none until the watch ends. Buckets already popped are
-    // never read again, so a time in one goes to the next bucket instead.
-    if (atUs <= nowUs) return;
-    const bucket = Math.max(Math.floor(atUs / BOOKMARK_BUCKET_US), this.bookmarkCursor);
+    // A time in a second already popped has had its bookmark (the one before the deadline,
+    // sent up to a second early): none more until the watch ends.
+    const bucket = Math.floor(atUs / BOOKMARK_BUCKET_US);
+    if (atUs <= nowUs || bucket < this.bookmarkCursor) return;
     const due = this.bookmarkDue.get(bucket);
     if (due === undefined) this.bookmarkDue.set(bucket, [w]);
     else due.push(w);
