@@ -478,6 +478,11 @@ export class ApiServer {
     else stop();
   }
 
+  /** What each watch cache keeps, by resource (WatchCache.retained). */
+  watchCacheRetained(): ReadonlyMap<string, WatchCache['retained']> {
+    return new Map([...this.watchCaches].map(([resource, cache]) => [resource, cache.retained]));
+  }
+
   /** apiserver_registered_watchers: the watches registered with the watch caches, by resource. */
   registeredWatchers(): ReadonlyMap<string, number> {
     return new Map([...this.watchCaches].map(([resource, cache]) => [resource, cache.watching]));

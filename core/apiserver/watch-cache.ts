@@ -116,6 +116,16 @@ export class WatchCache {
       : undefined;
   }
 
+  /** What the cache keeps, as counts (tests check a long steady run keeps them bounded). */
+  get retained(): { objects: number; events: number; watchers: number; bookmarkBuckets: number } {
+    return {
+      objects: this.objects.size,
+      events: this.window.length - this.windowHead,
+      watchers: this.watchers.size,
+      bookmarkBuckets: this.bookmarkBuckets.size,
+    };
+  }
+
   /** How many client watches are registered. */
   get watching(): number {
     return this.watchers.size;
@@ -234,7 +244,7 @@ export class WatchCache {
 
   private onEvent(ev: StorageEvent<KObject>): void {
     // A progress notification only moves the cache's version: watchers get it in their next
-    // bookmark, on their own schedule (bookmarkDue), as upstream's cacher does.
+    // bookmark, on their own schedule (scheduleBookmark), as upstream's cacher does.
     if (ev.type === 'progress') {
       this.rv = Math.max(this.rv, Number(ev.resourceVersion));
       return;
@@ -323,7 +333,8 @@ export class WatchCache {
     const now = this.clock.now();
     let at = now + BOOKMARK_FREQUENCY_US;
     if (w.deadlineUs !== undefined) at = Math.min(at, w.deadlineUs - BOOKMARK_BEFORE_DEADLINE_US);
-    if (at < now) return;
+    // At or past that moment (the bookmark before the deadline just went): none until it ends.
+    if (at <= now) return;
     const bucket = Math.ceil(at / BOOKMARK_BUCKET_US);
     let due = this.bookmarkBuckets.get(bucket);
     if (due === undefined) {

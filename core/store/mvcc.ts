@@ -119,6 +119,11 @@ export class MvccStore {
     return this.compactedRevision;
   }
 
+  /** Keys with a live value or a history above the compaction point. */
+  get keyCount(): number {
+    return this.index.size;
+  }
+
   put(op: PutOp): PutResult | StoreError {
     const reason = checkRequest(op) ?? this.checkPutState(op);
     if (reason !== null) return this.error(reason);

@@ -62,6 +62,10 @@ export class KvStateMachine {
     return this.store.compactRevision;
   }
 
+  get keyCount(): number {
+    return this.store.keyCount;
+  }
+
   apply<O extends Op>(op: O): ResultOf<O>;
   apply(op: Op): Result {
     switch (op.kind) {

@@ -4,6 +4,8 @@ import { CliError, EXIT_INTERNAL, EXIT_OK, EXIT_USAGE } from './errors.ts';
 import { parseDuration } from '../scenario/schema.ts';
 import { benchApiServer, benchControllers, benchKernel, benchStore } from './bench-command.ts';
 import { benchSchedulerCommand } from './bench/scheduler-command.ts';
+import { benchCluster } from './bench-cluster-command.ts';
+import { CLUSTER_SHAPES } from './bench/cluster.ts';
 import { CONTROLLERS_WORKLOADS, type ControllersWorkload } from './bench/controllers.ts';
 import { APISERVER_BENCH_PHASES, type ApiServerBenchPhase } from './bench/apiserver.ts';
 import { fuzzStoreCommand } from '../store-fuzz/fuzz-store.ts';
@@ -506,6 +508,51 @@ export async function main(
           },
           out,
         );
+      },
+    );
+
+  bench
+    .command('cluster')
+    .description(
+      'whole simulated clusters on the 3-member Raft store: idle nodes for a virtual hour, and nodes with a Deployment until all pods Run',
+    )
+    .option('--out <file>', 'JSON output file', 'out/bench/cluster.json')
+    .option('--json', 'print the JSON document instead of the table')
+    .option('--seed <n>', 'root seed', asSeed)
+    .option(
+      '--only <rows>',
+      `comma-separated rows: ${CLUSTER_SHAPES.map((s) => s.name).join(', ')} (default all)`,
+      (v: string) => v.split(',').map((x) => x.trim()),
+    )
+    .option(
+      '--nodes <n>',
+      'one custom row of this many nodes instead of the built-in rows',
+      asCount,
+    )
+    .option(
+      '--pods <n>',
+      'with --nodes: Deployment replicas (default 0, an idle row)',
+      asNonNegative,
+    )
+    .option(
+      '--virtual-seconds <n>',
+      'with --nodes: virtual seconds (idle) or the limit (pods)',
+      asCount,
+    )
+    .option('--repeat <n>', 'run the benchmark n times; rows report the median run', asCount, 1)
+    .action(
+      async (opts: {
+        out: string;
+        json?: boolean;
+        seed?: number;
+        only?: string[];
+        nodes?: number;
+        pods?: number;
+        virtualSeconds?: number;
+        repeat: number;
+      }) => {
+        const defined = Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined));
+        exitCode = await benchCluster(defined as typeof opts, out);
       },
     );
 

@@ -235,6 +235,57 @@ describe('API server', () => {
     expect(plain).toBe(10);
   });
 
+  it("sends a watcher's bookmarks about once a minute and 2 s before its deadline, not on every store progress notification", async () => {
+    const sim = controlPlane({ seed: 1 });
+    const bookmarks: { atUs: number; rv: number }[] = [];
+    let otherFrames = 0;
+    let createdRv = 0;
+    let startUs = 0;
+    let closedUs: number | undefined;
+    sim.spawnProcess('client', (p) =>
+      p.spawn(async () => {
+        await p.clock.sleep(100_000);
+        const api = new ApiClient(p.transport, 'apiserver');
+        startUs = p.clock.now();
+        api.watch(
+          'Pod',
+          undefined,
+          { allowWatchBookmarks: true, timeoutSeconds: 70 },
+          {
+            onFrame: (f) => {
+              if (f.type !== 'BOOKMARK') return void otherFrames++;
+              const rv = Number((f.object as Pod).metadata.resourceVersion);
+              bookmarks.push({ atUs: p.clock.now() - startUs, rv });
+            },
+            onClose: () => (closedUs = p.clock.now() - startUs),
+          },
+        );
+        // A watcher without bookmarks alongside, which must get none.
+        api.watch(
+          'Pod',
+          undefined,
+          { timeoutSeconds: 70 },
+          { onFrame: (f) => expect(f.type).not.toBe('BOOKMARK'), onClose: () => {} },
+        );
+        await p.clock.sleep(30_000_000);
+        const created = await api.create(pod('a'));
+        if (created.ok) createdRv = Number(created.value.metadata.resourceVersion);
+      }),
+    );
+    await sim.run({ untilUs: 75_000_000 });
+    expect(otherFrames).toBe(1);
+    expect(closedUs).toBeGreaterThanOrEqual(70_000_000);
+    // Bookmarks come at 60 s and at 68 s (each within the second its time falls in), each at a
+    // version past the write.
+    const seconds = bookmarks.map((b) => Math.round(b.atUs / 1_000_000));
+    expect(seconds).toHaveLength(2);
+    expect(seconds[0]).toBeGreaterThanOrEqual(59);
+    expect(seconds[0]).toBeLessThanOrEqual(61);
+    expect(seconds[1]).toBeGreaterThanOrEqual(67);
+    expect(seconds[1]).toBeLessThanOrEqual(69);
+    for (const b of bookmarks) expect(b.rv).toBeGreaterThanOrEqual(createdRv);
+  }, 300_000);
+
   it('compacts history and answers 410 Expired for a watch from a compacted resourceVersion', async () => {
     await cluster(async (api, ports) => {
       const created = await api.create(pod('a'));
