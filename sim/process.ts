@@ -1,4 +1,5 @@
 import type { ProcessPorts } from '../core/ports/process.ts';
+import { buggifyOn, SimBuggify, type BuggifyConfig } from './buggify.ts';
 import { assert } from '../core/util/assert.ts';
 import type { EventLoop, EventOwner } from './event-loop.ts';
 import type { Network } from './network.ts';
@@ -31,6 +32,7 @@ export class SimProcess implements EventOwner {
     private readonly trace: TraceRecorder,
     epochUs: number,
     private readonly checkImmutability = false,
+    private readonly buggify: BuggifyConfig | undefined = undefined,
   ) {
     this.clock = new ProcessClock(loop, this, epochUs);
   }
@@ -43,6 +45,10 @@ export class SimProcess implements EventOwner {
     const transport = this.network.attach(this);
     this.trace.record(this.name, 'process.start', { incarnation });
     const loop = this.loop;
+    const trace = this.trace.forProcess(this.name);
+    const buggify = buggifyOn(this.buggify)
+      ? new SimBuggify(this.buggify!, this.random.fork(`buggify-${incarnation}`), trace)
+      : undefined;
     const ports: ProcessPorts = {
       name: this.name,
       incarnation,
@@ -50,8 +56,9 @@ export class SimProcess implements EventOwner {
       random: this.random.fork(`incarnation-${incarnation}`),
       transport,
       disk: this.disk.port(this),
-      trace: this.trace.forProcess(this.name),
+      trace,
       checkImmutability: this.checkImmutability,
+      ...(buggify === undefined ? {} : { buggify }),
       spawn: (task) => {
         loop.schedule(0, task, this);
       },

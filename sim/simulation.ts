@@ -1,4 +1,5 @@
 import { assert } from '../core/util/assert.ts';
+import type { BuggifyConfig } from './buggify.ts';
 import { DEFAULT_DISK, SimDisk, type DiskOptions } from './disk.ts';
 import { DEFAULT_EPOCH, epochUs } from './epoch.ts';
 import { EventLoop, type RunLimits, type RunOutcome } from './event-loop.ts';
@@ -31,6 +32,8 @@ export interface SimulationOptions {
    */
   readonly checkImmutability?: boolean;
   readonly wireSampleEvery?: number;
+  /** Buggify sites turned on for this run (sim/buggify.ts); none by default. */
+  readonly buggify?: BuggifyConfig;
 }
 
 let defaultCheckImmutability = false;
@@ -61,6 +64,7 @@ export class Simulation {
   readonly wireCheck: WireCheck | undefined;
   private readonly processes = new Map<string, SimProcess>();
   private readonly diskOptions: DiskOptions;
+  private readonly buggify: BuggifyConfig | undefined;
 
   constructor(options: SimulationOptions) {
     assert(Number.isSafeInteger(options.seed), `seed must be an integer, got ${options.seed}`);
@@ -85,6 +89,7 @@ export class Simulation {
       this.wireCheck,
     );
     this.diskOptions = options.disk ?? DEFAULT_DISK;
+    this.buggify = options.buggify;
   }
 
   get now(): number {
@@ -106,6 +111,7 @@ export class Simulation {
       this.trace,
       this.epochUs,
       this.checkImmutability,
+      this.buggify,
     );
     this.processes.set(name, proc);
     proc.start();

@@ -31,7 +31,15 @@ export interface CacheWatcher {
   close(status?: Status): void;
 }
 
-type Registered = CacheWatcher & { readonly indexValue: string | undefined };
+type Registered = CacheWatcher & {
+  readonly indexValue: string | undefined;
+  /**
+   * Changes at or below this version are not the watcher's (upstream's cacheWatcher skips
+   * them): a cache still catching up with the store may dispatch changes older than the
+   * version a client resumes from, which its list already held.
+   */
+  readonly afterRv: number;
+};
 
 function matchesWith(
   obj: KObject,
@@ -129,6 +137,7 @@ export class WatchCache {
     const registered: Registered = {
       ...watcher,
       indexValue: indexedValue(this.definition.indexedField, watcher.selectors),
+      afterRv: fromRv ?? 0,
     };
     this.register(registered);
     return () => this.unregister(registered);
@@ -215,7 +224,8 @@ export class WatchCache {
           metadata: { resourceVersion: ev.resourceVersion },
         },
       };
-      for (const w of this.watchers) if (w.bookmarks) w.send(bookmark);
+      const rv = Number(ev.resourceVersion);
+      for (const w of this.watchers) if (w.bookmarks && rv > w.afterRv) w.send(bookmark);
       return;
     }
     const rv = Number(ev.object.metadata?.resourceVersion);
@@ -259,6 +269,7 @@ export class WatchCache {
 
   private dispatch(ev: CachedEvent): void {
     const send = (w: Registered): void => {
+      if (ev.rv <= w.afterRv) return;
       const frame = this.frameFor(ev, w);
       if (frame !== undefined) w.send(frame);
     };

@@ -9,3 +9,4 @@ export * from './process.ts';
 export * from './codec.ts';
 export * from './bytes.ts';
 export * from './probe-network.ts';
+export * from './buggify.ts';

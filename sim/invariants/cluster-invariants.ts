@@ -10,16 +10,23 @@
  * violation is recorded.
  */
 import type { Pod } from '../../core/api/pod-types.ts';
+import { API_PROTOCOL } from '../../core/api/http-codec.ts';
 import type { NodeProcess } from '../../core/cluster/assembly.ts';
+import type { ProcessPorts } from '../../core/ports/process.ts';
+import { defaultStoreClient } from '../../core/apiserver/server.ts';
+import type { StoreClient } from '../../core/store/kv-client.ts';
 import { podRequestsMillis } from '../../core/api/pod-helpers.ts';
 import { resourceListToMillis } from '../../core/api/resource-list.ts';
 import type { Entry, Index, NodeId, Term } from '../../core/raft/types.ts';
 import type { MemberProbe } from '../../core/store/member/member-probe.ts';
 import type { LeaseId, Revision } from '../../core/store/types.ts';
 import { RaftInvariants } from '../check/raft-invariants.ts';
+import type { SimMachine } from '../cluster.ts';
 import type { Simulation } from '../simulation.ts';
 import { CommittedObjects, type CommittedObject, type ObjectChange } from './committed-objects.ts';
 import { INVARIANT_NAMES, type InvariantName } from './names.ts';
+import { StoreHistory } from './store-history.ts';
+import { WatchStreamChecker } from './watch-streams.ts';
 
 export interface InvariantViolation {
   readonly invariant: InvariantName;
@@ -42,6 +49,8 @@ export interface ClusterInvariantsOptions {
   readonly ownerBoundUs?: number;
   /** The cluster's node processes, whose kube-proxy rules are checked at the end. */
   readonly nodes?: readonly string[];
+  /** `store-linearizable` checks the first this many store operations (DEFAULT_HISTORY_OPS). */
+  readonly historyOps?: number;
 }
 
 export const DEFAULT_OWNER_BOUND_US = 60_000_000;
@@ -52,6 +61,7 @@ const OBJECT_INVARIANTS: readonly InvariantName[] = [
   'owner-outlived',
   'service-live-endpoints',
   'gc-live-owner',
+  'watch-gap-free',
 ];
 const NO_PROBE: MemberProbe = {
   persisted: () => {},
@@ -98,6 +108,7 @@ export class ClusterInvariants {
   /** Pod IPs in use now (by pod uid), and when each pod of a released IP went. */
   private readonly podIPs = new Map<string, string>();
   private readonly ipGoneAtUs = new Map<string, number>();
+  private readonly storeHistory: StoreHistory | undefined;
 
   constructor(
     private readonly sim: Simulation,
@@ -110,9 +121,35 @@ export class ClusterInvariants {
     this.raft = new RaftInvariants(() => sim.now);
     this.probe = this.makeProbe();
     this.objects.onChange((c) => this.objectChanged(c));
+    if (this.on.has('watch-gap-free')) this.checkWatchStreams();
+    this.storeHistory = this.on.has('store-linearizable')
+      ? new StoreHistory(() => sim.now, options.historyOps)
+      : undefined;
     sim.trace.observe((r) =>
       this.traced(r.p, r.k, r as unknown as Readonly<Record<string, unknown>>),
     );
+  }
+
+  /**
+   * The API servers' store client, recording their history for `store-linearizable`; undefined
+   * (the default client) when that invariant is off.
+   */
+  get storeClient():
+    | ((ports: ProcessPorts, members: readonly string[]) => StoreClient)
+    | undefined {
+    const history = this.storeHistory;
+    if (history === undefined) return undefined;
+    return (ports, members) => history.wrap(defaultStoreClient(ports, members));
+  }
+
+  private checkWatchStreams(): void {
+    const checker = new WatchStreamChecker((m) => this.flag('watch-gap-free', m));
+    this.objects.onChange((c) => checker.committed(c));
+    this.sim.network.observeStreams({
+      protocol: API_PROTOCOL.name,
+      opened: (id, client, _server, request) => checker.opened(id, client, request),
+      delivered: (id, message) => checker.delivered(id, message),
+    });
   }
 
   get ok(): boolean {
@@ -123,6 +160,8 @@ export class ClusterInvariants {
   finish(): InvariantResult[] {
     this.checkOwnersOutlived();
     this.checkProxyEndpoints();
+    const history = this.storeHistory?.check();
+    if (history !== undefined) this.flag('store-linearizable', history);
     return INVARIANT_NAMES.map((name) => {
       const first = this.firsts.get(name);
       return {
@@ -276,6 +315,8 @@ export class ClusterInvariants {
         return;
       case 'gc.delete':
         return this.gcDeleted(String(fields?.object), String(fields?.uid));
+      case 'kubelet.container-start':
+        return this.containerStarted(process, String(fields?.pod), String(fields?.container));
     }
   }
 
@@ -290,6 +331,26 @@ export class ClusterInvariants {
         );
     }
     holders.set(process, identity);
+  }
+
+  /** No sandbox on the node runs two instances of one container. */
+  private containerStarted(node: string, pod: string, container: string): void {
+    if (!this.on.has('container-runs-once') || !this.sim.hasProcess(node)) return;
+    const machine = this.sim.process(node).instance as Partial<SimMachine> | undefined;
+    const running = machine?.runtime?.runningContainers() ?? [];
+    const seen = new Set<string>();
+    for (const c of running) {
+      const id = `${c.sandboxId}\u0000${c.name}`;
+      if (!seen.has(id)) {
+        seen.add(id);
+        continue;
+      }
+      this.flag(
+        'container-runs-once',
+        `${node} runs container ${c.name} twice in one sandbox (after starting ${pod}'s ${container})`,
+      );
+      return;
+    }
   }
 
   private gcDeleted(object: string, uid: string): void {

@@ -4,6 +4,7 @@
  * scenarios/scenario.schema.json). The descriptions are the help an editor shows.
  */
 import { INVARIANT_DOCS } from '../invariants/names.ts';
+import { BUGGIFY_SITES } from '../../core/ports/buggify.ts';
 import { z } from 'zod';
 import { isLabelValue, isQualifiedName } from '../../core/api/content-checks.ts';
 import { KNOWN_FEATURE_GATES } from '../../core/api/feature-gates.ts';
@@ -673,6 +674,16 @@ const invariantSwitches = obj(
   ),
 );
 
+/** One probability per buggify site (core/ports/buggify.ts), documented with it. */
+const buggifySites = obj(
+  Object.fromEntries(
+    Object.entries(BUGGIFY_SITES).map(([name, doc]) => [
+      name,
+      probability.optional().describe(`how often it fires when reached (default 0): ${doc}`),
+    ]),
+  ),
+);
+
 export const scenarioSchema = obj({
   apiVersion: z.literal('ksim.io/v1alpha1'),
   kind: z.literal('Scenario'),
@@ -697,6 +708,11 @@ export const scenarioSchema = obj({
       .optional()
       .describe(
         'The always-on invariants, checked during the run; a broken one fails it. `name: false` turns one off',
+      ),
+    buggify: buggifySites
+      .optional()
+      .describe(
+        'Buggify sites: rare but legal paths the components take with these probabilities (off by default)',
       ),
     traffic: z.array(trafficSpec).optional(),
     dns: obj({
