@@ -21,6 +21,7 @@ import type { Entry, Index, NodeId, Term } from '../../core/raft/types.ts';
 import type { MemberProbe } from '../../core/store/member/member-probe.ts';
 import type { LeaseId, Revision } from '../../core/store/types.ts';
 import { RaftInvariants } from '../check/raft-invariants.ts';
+import { MAX_REPLICAS_ANNOTATION } from '../../core/controllers/deployment/annotations.ts';
 import type { SimMachine } from '../cluster.ts';
 import type { Simulation } from '../simulation.ts';
 import { CommittedObjects, type CommittedObject, type ObjectChange } from './committed-objects.ts';
@@ -62,6 +63,7 @@ const OBJECT_INVARIANTS: readonly InvariantName[] = [
   'service-live-endpoints',
   'gc-live-owner',
   'watch-gap-free',
+  'rolling-update-bounds',
 ];
 const NO_PROBE: MemberProbe = {
   persisted: () => {},
@@ -135,8 +137,7 @@ export class ClusterInvariants {
    * (the default client) when that invariant is off.
    */
   get storeClient():
-    | ((ports: ProcessPorts, members: readonly string[]) => StoreClient)
-    | undefined {
+    ((ports: ProcessPorts, members: readonly string[]) => StoreClient) | undefined {
     const history = this.storeHistory;
     if (history === undefined) return undefined;
     return (ports, members) => history.wrap(defaultStoreClient(ports, members));
@@ -242,6 +243,42 @@ export class ClusterInvariants {
       this.dependents.delete(uid);
     }
     if (c.resource === 'pods') this.podChanged(uid, c);
+    else if (c.resource === 'replicasets') this.replicaSetChanged(c);
+  }
+
+  /**
+   * A Deployment's ReplicaSet scaled up: together its Deployment's ReplicaSets ask for at most
+   * replicas + maxSurge, as the controller computed them for this write (the max-replicas
+   * annotation it writes with every scale, upstream's SetReplicasAnnotations).
+   */
+  private replicaSetChanged(c: ObjectChange): void {
+    const after = c.after as ReplicaSetLike | undefined;
+    if (after === undefined || !this.on.has('rolling-update-bounds')) return;
+    const replicas = after.spec?.replicas ?? 1;
+    const before = (c.before as ReplicaSetLike | undefined)?.spec?.replicas ?? 0;
+    if (replicas <= before) return;
+    const owner = (after.metadata.ownerReferences ?? []).find(
+      (r) => r.kind === 'Deployment' && (r as { controller?: boolean }).controller === true,
+    );
+    const max = Number(after.metadata.annotations?.[MAX_REPLICAS_ANNOTATION]);
+    if (owner === undefined || !Number.isInteger(max)) return;
+    let total = 0;
+    for (const rs of this.replicaSetsOf(owner.uid)) total += rs.spec?.replicas ?? 1;
+    if (total > max)
+      this.flag(
+        'rolling-update-bounds',
+        `scaling ReplicaSet ${after.metadata.namespace ?? ''}/${after.metadata.name ?? ''} to ${replicas} makes Deployment ${owner.name}'s ReplicaSets ask for ${total} pods, above replicas + maxSurge = ${max}`,
+      );
+  }
+
+  /** The live ReplicaSets a Deployment (by uid) controls. */
+  private replicaSetsOf(deploymentUid: string): ReplicaSetLike[] {
+    const found: ReplicaSetLike[] = [];
+    // Only ReplicaSets name a Deployment as their owner.
+    for (const obj of this.live.values())
+      if ((obj.metadata.ownerReferences ?? []).some((r) => r.uid === deploymentUid))
+        found.push(obj as ReplicaSetLike);
+    return found;
   }
 
   private podChanged(uid: string, c: ObjectChange): void {
@@ -410,6 +447,13 @@ export class ClusterInvariants {
       }
     }
   }
+}
+
+interface ReplicaSetLike extends CommittedObject {
+  readonly metadata: CommittedObject['metadata'] & {
+    readonly annotations?: Readonly<Record<string, string>>;
+  };
+  readonly spec?: { readonly replicas?: number };
 }
 
 function podName(p: Pod): string {

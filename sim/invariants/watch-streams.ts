@@ -19,7 +19,11 @@ import type { WatchFrame } from '../../core/api/http.ts';
 import type { KObject } from '../../core/api/types.ts';
 import { collectionPrefix } from '../../core/apiserver/keys.ts';
 import { storageResourceOf } from '../../core/apiserver/registry/context.ts';
-import { matches, parseSelectors, type Selectors } from '../../core/apiserver/registry/selectors.ts';
+import {
+  matches,
+  parseSelectors,
+  type Selectors,
+} from '../../core/apiserver/registry/selectors.ts';
 import { parseRequest } from '../../core/apiserver/request-info.ts';
 import type { CommittedObject, ObjectChange } from './committed-objects.ts';
 
@@ -94,7 +98,7 @@ export class WatchStreamChecker {
   delivered(id: number, message: unknown): void {
     const s = this.streams.get(id);
     if (s === undefined || s.ended) return;
-    const frame = message as WatchFrame;
+    const frame = message as WatchFrame & { readonly object: KObject };
     if (frame.type === 'ERROR') {
       s.ended = true;
       this.streams.delete(id);
@@ -108,7 +112,10 @@ export class WatchStreamChecker {
       s.lastRv = Math.max(s.lastRv, rv);
       return;
     }
-    const key = `${s.prefix}${s.namespace === undefined && frame.object.metadata?.namespace !== undefined ? `${frame.object.metadata.namespace}/` : ''}${frame.object.metadata?.name ?? ''}`;
+    const meta = frame.object.metadata;
+    const ns =
+      s.namespace === undefined && meta?.namespace !== undefined ? `${meta.namespace}/` : '';
+    const key = `${s.prefix}${ns}${meta?.name ?? ''}`;
     const what = `${frame.type} ${key} at ${rv}`;
     if (rv <= s.lastRv) {
       this.fail(s, `${what} after revision ${s.lastRv} (out of order or delivered twice)`);

@@ -353,6 +353,21 @@ const cluster = obj({
   })
     .optional()
     .describe('How many of each control-plane component run'),
+  apiServer: obj({
+    compactionInterval: duration
+      .optional()
+      .describe(
+        "--etcd-compaction-interval: how often the API server compacts the store's history (default 5m; 0s: never)",
+      ),
+    watchCacheSize: int
+      .min(1)
+      .optional()
+      .describe(
+        '--default-watch-cache-size: changes per resource each API server keeps for resuming watches (default 1000); an older resume gets 410 Gone and the client relists',
+      ),
+  })
+    .optional()
+    .describe('Flags of the API servers'),
   featureGates: featureGateSettings.optional(),
   network: network.optional(),
   podNetwork: podNetwork.optional(),

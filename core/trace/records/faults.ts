@@ -156,7 +156,7 @@ export const FAULT_RECORDS = traceGroup(
     }),
     traceRecord('buggify.fired', {
       level: 'info',
-      doc: "A buggify site the run turned on fired in `p`: the component takes the site's rare path this time (README, \"Buggify\").",
+      doc: 'A buggify site the run turned on fired in `p`: the component takes the site\'s rare path this time (README, "Buggify").',
       fields: z.strictObject({
         site: z
           .string()
