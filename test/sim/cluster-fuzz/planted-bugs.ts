@@ -26,7 +26,6 @@ import { GarbageCollector } from '../../../core/controllers/garbage-collector/ga
 import type { KObject } from '../../../core/api/types.ts';
 import { PodSync } from '../../../core/kubelet/sync-pod.ts';
 import { SchedulerCache } from '../../../core/scheduler/cache/cache.ts';
-import { podKey } from '../../../core/scheduler/framework/pod-info.ts';
 import { replace, type Method } from '../store-fuzz/planted-bugs.ts';
 
 /** Small worlds, so a test runs a few of them in seconds. */
@@ -149,19 +148,18 @@ export function plantClusterBug(bug: ClusterBug): () => void {
           } as Method,
       );
     // A failed binding makes the cache forget not only that pod's assumption but every pod
-    // assumed on the same node: their bindings, still in flight, land on a node the scheduler
-    // has meanwhile filled again.
+    // assumed and not yet bound (a reset on the error path): their bindings, still in flight,
+    // land on nodes the scheduler has meanwhile given to pods that were waiting for room.
     case 'scheduler-cache-forgets-assumed-pod-on-bind-failure':
       return replace(
         SchedulerCache.prototype,
         'forgetPod',
         (original) =>
           function (this: SchedulerCacheInternals, pod: Pod) {
-            const node = this.podStates.get(podKey(pod))?.nodeName;
             original.call(this, pod as never);
             for (const other of [...this.assumed]) {
               const st = this.podStates.get(other);
-              if (st !== undefined && st.nodeName === node) original.call(this, st.pi.pod as never);
+              if (st !== undefined) original.call(this, st.pi.pod as never);
             }
           } as Method,
       );

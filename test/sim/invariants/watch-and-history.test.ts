@@ -48,7 +48,12 @@ const watchPods = (rv: number, query: Record<string, string> = {}) => ({
 describe('watch-gap-free', () => {
   it('a stream that delivers every change after its start, in order, passes', () => {
     const { c, found } = checker();
-    for (const [n, r] of [['a', 5], ['b', 6], ['a', 7]] as const) c.committed(change(n, r));
+    for (const [n, r] of [
+      ['a', 5],
+      ['b', 6],
+      ['a', 7],
+    ] as const)
+      c.committed(change(n, r));
     c.opened(1, 'kubelet', watchPods(5));
     c.delivered(1, { type: 'ADDED', object: pod('b', 6) });
     c.delivered(1, { type: 'MODIFIED', object: pod('a', 7) });
@@ -57,7 +62,12 @@ describe('watch-gap-free', () => {
 
   it('a change left out before a later one is a gap, naming it', () => {
     const { c, found } = checker();
-    for (const [n, r] of [['a', 5], ['b', 6], ['a', 7]] as const) c.committed(change(n, r));
+    for (const [n, r] of [
+      ['a', 5],
+      ['b', 6],
+      ['a', 7],
+    ] as const)
+      c.committed(change(n, r));
     c.opened(1, 'scheduler', watchPods(5));
     c.delivered(1, { type: 'MODIFIED', object: pod('a', 7) });
     expect(found).toEqual([
@@ -69,7 +79,10 @@ describe('watch-gap-free', () => {
     const { c, found } = checker();
     c.committed(change('a', 6));
     c.opened(1, 'x', watchPods(5));
-    c.delivered(1, { type: 'BOOKMARK', object: { kind: 'Pod', metadata: { resourceVersion: '6' } } });
+    c.delivered(1, {
+      type: 'BOOKMARK',
+      object: { kind: 'Pod', metadata: { resourceVersion: '6' } },
+    });
     expect(found).toHaveLength(1);
     expect(found[0]).toContain('a bookmark at 6');
   });
@@ -141,7 +154,9 @@ describe('store-linearizable', () => {
     await client.do({ kind: 'put', key: 'k', value: 'v' });
     now = 10;
     await client.do({ kind: 'range', key: 'k' });
-    expect(history.check()).toMatch(/^the API servers' store history \(2 ops\) is not linearizable/);
+    expect(history.check()).toMatch(
+      /^the API servers' store history \(2 ops\) is not linearizable/,
+    );
   });
 
   it('the same ops with the read after the write answered in order pass', async () => {
