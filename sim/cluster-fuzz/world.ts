@@ -265,6 +265,18 @@ function jobArbitrary(b: WorldBounds): fc.Arbitrary<WorldJob> {
 }
 
 /**
+ * How often a site fires when on: rarely or often, but a 429 (which costs its client a second)
+ * only rarely, or nothing else would happen in the world.
+ */
+const SITE_PROBABILITIES: Record<BuggifySite, readonly [number, ...number[]]> = {
+  'scheduler.bind-error': [0.05, 0.2, 0.5],
+  'scheduler.bind-slow': [0.2, 0.5],
+  'apiserver.throttle': [0.01, 0.05],
+  'apiserver.conflict': [0.05, 0.2],
+  'apiserver.watch-early-close': [0.05, 0.2, 0.5],
+};
+
+/**
  * Buggify sites: each on in about half the worlds, firing rarely or often. Shrinks towards
  * none, so a shrunk world keeps only the sites its failure needs.
  */
@@ -277,7 +289,7 @@ function buggifyArbitrary(): fc.Arbitrary<World['buggify']> {
         Object.fromEntries(
           BUGGIFY_SITE_NAMES.map((site) => [
             site,
-            sometimes(1, 1, fc.constantFrom(0.05, 0.2, 0.5)),
+            sometimes(1, 1, fc.constantFrom(...SITE_PROBABILITIES[site])),
           ]),
         ) as Record<BuggifySite, fc.Arbitrary<number | undefined>>,
       )
