@@ -134,8 +134,9 @@ export function plantClusterBug(bug: ClusterBug): () => void {
           } as Method,
       );
     // The watch cache's window (its compaction: the changes kept for resuming watches) drops
-    // its oldest change but keeps accepting resumes from before it, one change late: a client
-    // resuming just there is never sent the change that was dropped.
+    // its oldest changes but never moves the boundary it accepts resumes from: a client
+    // resuming from before the window is not told 410 Gone (to relist) but replayed what is
+    // left, without the changes that were dropped.
     case 'watch-cache-drops-event-at-compaction':
       return replace(
         WatchCache.prototype,
@@ -144,7 +145,7 @@ export function plantClusterBug(bug: ClusterBug): () => void {
           function (this: WatchCacheInternals, ...args: unknown[]) {
             const before = this.windowStartRv;
             original.call(this, ...(args as never[]));
-            if (this.windowStartRv !== before) this.windowStartRv = before;
+            this.windowStartRv = before;
           } as Method,
       );
     // A failed binding makes the cache forget not only that pod's assumption but every pod
