@@ -60,6 +60,8 @@ export const CLUSTER_BUGS: readonly ClusterBug[] = [
 
 interface WatchCacheInternals {
   windowStartRv: number;
+  /** The planted bug's own mark: the last change made the window drop one. */
+  compacted?: boolean;
 }
 
 interface SchedulerCacheInternals {
@@ -133,21 +135,34 @@ export function plantClusterBug(bug: ClusterBug): () => void {
             return result.error;
           } as Method,
       );
-    // The watch cache's window (its compaction: the changes kept for resuming watches) drops
-    // its oldest changes but never moves the boundary it accepts resumes from: a client
-    // resuming from before the window is not told 410 Gone (to relist) but replayed what is
-    // left, without the changes that were dropped.
-    case 'watch-cache-drops-event-at-compaction':
-      return replace(
+    // The watch cache's window (its compaction: the changes kept for resuming watches) is
+    // full and drops its oldest change to make room for a new one: that new change is kept for
+    // later resumes but never sent to the watchers already there.
+    case 'watch-cache-drops-event-at-compaction': {
+      const undoRemember = replace(
         WatchCache.prototype,
         'remember',
         (original) =>
           function (this: WatchCacheInternals, ...args: unknown[]) {
             const before = this.windowStartRv;
             original.call(this, ...(args as never[]));
-            this.windowStartRv = before;
+            this.compacted = this.windowStartRv !== before;
           } as Method,
       );
+      const undoDispatch = replace(
+        WatchCache.prototype,
+        'dispatch',
+        (original) =>
+          function (this: WatchCacheInternals, ...args: unknown[]) {
+            if (this.compacted === true) return;
+            original.call(this, ...(args as never[]));
+          } as Method,
+      );
+      return () => {
+        undoDispatch();
+        undoRemember();
+      };
+    }
     // A failed binding makes the cache forget not only that pod's assumption but every pod
     // assumed and not yet bound (a reset on the error path): their bindings, still in flight,
     // land on nodes the scheduler has meanwhile given to pods that were waiting for room.
