@@ -92,6 +92,7 @@ metadata: { name: trace-tour }
 spec:
   seed: 7
   duration: 11m
+  buggify: { scheduler.bind-slow: 0.1 } # buggify.fired
   cluster:
     store: { members: 3 }
     nodes:
