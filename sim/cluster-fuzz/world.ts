@@ -401,7 +401,7 @@ function roomyCpu(sets: readonly PodSet[], nodes: number): number {
  * scheduler fits them all once the room is there.
  */
 function tightPods(w: World): number {
-  const final = w.replicaSets.map((s) => ({
+  const final: PodSet[] = w.replicaSets.map((s) => ({
     replicas: s.deleteAtS !== undefined ? 0 : (s.scaleTo ?? s.replicas),
     cpuMillis: s.cpuMillis,
   }));
