@@ -111,7 +111,20 @@ interface NetNode {
   readonly streams: Set<Stream>;
 }
 
+/**
+ * Sees every stream of a protocol as its client does: opened when the server accepted it, and
+ * each message when it reaches the client (the invariant checkers' view of watch streams).
+ * It only reads: the run is the same with or without one.
+ */
+export interface StreamObserver {
+  readonly protocol: string;
+  opened(stream: number, client: string, server: string, request: unknown): void;
+  delivered(stream: number, message: unknown): void;
+}
+
 class Stream {
+  /** Numbered per network, for observers. */
+  id = 0;
   /** 'closing': the server closed gracefully and its last messages are still in flight. */
   state: 'open' | 'closing' | 'closed' = 'open';
   /** The server accepted the stream; until then the client's connect timeout may end it. */
@@ -119,6 +132,8 @@ class Stream {
   /** Deliveries on each direction are FIFO: nothing arrives before what was sent earlier. */
   lastToClientUs = 0;
   lastToServerUs = 0;
+  /** Who sees this stream's messages (observeStreams), if anyone. */
+  observers: StreamObserver[] | undefined;
   private readonly serverCloseCallbacks: Array<(reason: string) => void> = [];
   readonly serverInputCallbacks: Array<(msg: unknown) => void> = [];
   /** Input that arrived before the server asked for it. */
@@ -163,6 +178,8 @@ export class Network {
   private options: NetworkOptions;
   private delivered = 0;
   private dropped = 0;
+  private readonly streamObservers: StreamObserver[] = [];
+  private streamsOpened = 0;
 
   constructor(
     private readonly loop: EventLoop,
@@ -177,6 +194,16 @@ export class Network {
 
   get stats(): { readonly delivered: number; readonly dropped: number } {
     return { delivered: this.delivered, dropped: this.dropped };
+  }
+
+  observeStreams(observer: StreamObserver): void {
+    this.streamObservers.push(observer);
+  }
+
+  private observersOf(protocol: Protocol): StreamObserver[] | undefined {
+    if (this.streamObservers.length === 0) return undefined;
+    const found = this.streamObservers.filter((o) => o.protocol === protocol.name);
+    return found.length === 0 ? undefined : found;
   }
 
   /** Attaches a fresh incarnation of a process: a new endpoint with no listener yet. */
@@ -449,6 +476,7 @@ export class Network {
       return { close() {}, send() {} };
     }
     const stream = new Stream(client, client.owner.incarnation, server, protocol, handlers);
+    stream.id = ++this.streamsOpened;
     client.streams.add(stream);
     const failOpen = (reason: string): void => {
       if (stream.state === 'closed' || stream.established) return;
@@ -477,6 +505,11 @@ export class Network {
           }
           stream.established = true;
           server.streams.add(stream);
+          const observers = this.observersOf(protocol);
+          if (observers !== undefined) {
+            stream.observers = observers;
+            for (const o of observers) o.opened(stream.id, from, to, req);
+          }
           stream.lastToClientUs = this.loop.now;
           this.delivered++;
           verify?.();
@@ -514,12 +547,14 @@ export class Network {
       send(msg) {
         if (stream.state !== 'open') return;
         const verify = network.check?.sent(stream.protocol, 'streamMessage', msg);
+        const observers = stream.observers;
         network.toClient(
           stream,
-          verify === undefined
+          verify === undefined && observers === undefined
             ? () => stream.handlers.onMessage(msg)
             : () => {
-                verify();
+                verify?.();
+                if (observers !== undefined) for (const o of observers) o.delivered(stream.id, msg);
                 stream.handlers.onMessage(msg);
               },
         );

@@ -1,5 +1,6 @@
 import { FREE_CPU } from '../core/ports/cpu.ts';
 import type { ProcessPorts } from '../core/ports/process.ts';
+import { buggifyOn, SimBuggify, type BuggifyConfig } from './buggify.ts';
 import { assert } from '../core/util/assert.ts';
 import { CpuUsage, SimCpu, type CpuProfile } from './cpu.ts';
 import type { EventLoop, EventOwner } from './event-loop.ts';
@@ -37,6 +38,7 @@ export class SimProcess implements EventOwner {
     private readonly checkImmutability = false,
     /** Its processor under the run's cost model; free work without one. */
     private readonly cpuProfile: CpuProfile | undefined = undefined,
+    private readonly buggify: BuggifyConfig | undefined = undefined,
   ) {
     this.clock = new ProcessClock(loop, this, epochUs);
   }
@@ -49,6 +51,10 @@ export class SimProcess implements EventOwner {
     const transport = this.network.attach(this);
     this.trace.record(this.name, 'process.start', { incarnation });
     const loop = this.loop;
+    const trace = this.trace.forProcess(this.name);
+    const buggify = buggifyOn(this.buggify)
+      ? new SimBuggify(this.buggify!, this.random.fork(`buggify-${incarnation}`), trace)
+      : undefined;
     const ports: ProcessPorts = {
       name: this.name,
       incarnation,
@@ -56,13 +62,14 @@ export class SimProcess implements EventOwner {
       random: this.random.fork(`incarnation-${incarnation}`),
       transport,
       disk: this.disk.port(this),
-      trace: this.trace.forProcess(this.name),
+      trace,
       // A restarted process starts with idle cores: the work queued before the crash died.
       cpu:
         this.cpuProfile === undefined
           ? FREE_CPU
           : new SimCpu(loop, this, this.cpuProfile, this.cpuUsage),
       checkImmutability: this.checkImmutability,
+      ...(buggify === undefined ? {} : { buggify }),
       spawn: (task) => {
         loop.schedule(0, task, this);
       },

@@ -637,6 +637,14 @@ export class SimRuntime implements Runtime, ProbeNetwork {
     };
   }
 
+  /** The running containers, by sandbox and name (the invariant checkers' view). */
+  runningContainers(): { readonly sandboxId: string; readonly name: string }[] {
+    const running: { sandboxId: string; name: string }[] = [];
+    for (const c of this.containers.values())
+      if (c.state === 'running') running.push({ sandboxId: c.sandboxId, name: c.name });
+    return running;
+  }
+
   /** The container still runs: an answer it computes can go out. */
   isRunning(containerId: string): boolean {
     return this.containers.get(containerId)?.state === 'running';

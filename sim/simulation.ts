@@ -1,5 +1,6 @@
 import { assert } from '../core/util/assert.ts';
 import type { CpuProfile } from './cpu.ts';
+import type { BuggifyConfig } from './buggify.ts';
 import { DEFAULT_DISK, SimDisk, type DiskOptions } from './disk.ts';
 import { DEFAULT_EPOCH, epochUs } from './epoch.ts';
 import { EventLoop, type RunLimits, type RunOutcome } from './event-loop.ts';
@@ -32,6 +33,8 @@ export interface SimulationOptions {
    */
   readonly checkImmutability?: boolean;
   readonly wireSampleEvery?: number;
+  /** Buggify sites turned on for this run (sim/buggify.ts); none by default. */
+  readonly buggify?: BuggifyConfig;
 }
 
 let defaultCheckImmutability = false;
@@ -62,6 +65,7 @@ export class Simulation {
   readonly wireCheck: WireCheck | undefined;
   private readonly processes = new Map<string, SimProcess>();
   private readonly diskOptions: DiskOptions;
+  private readonly buggify: BuggifyConfig | undefined;
 
   constructor(options: SimulationOptions) {
     assert(Number.isSafeInteger(options.seed), `seed must be an integer, got ${options.seed}`);
@@ -86,6 +90,7 @@ export class Simulation {
       this.wireCheck,
     );
     this.diskOptions = options.disk ?? DEFAULT_DISK;
+    this.buggify = options.buggify;
   }
 
   get now(): number {
@@ -111,6 +116,7 @@ export class Simulation {
       this.epochUs,
       this.checkImmutability,
       cpu,
+      this.buggify,
     );
     this.processes.set(name, proc);
     proc.start();

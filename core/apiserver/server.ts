@@ -78,10 +78,10 @@ export interface ApiServerOptions {
   /** Store members, tried in order; the client follows leader hints. */
   readonly storeMembers: readonly string[];
   /**
-   * The store client, from the composition root (real mode's etcd adapter); by default a
-   * KvClient over the transport to `storeMembers`.
+   * The store client, from the composition root (real mode's etcd adapter, the simulation's
+   * history recorder around the default); by default `defaultStoreClient`.
    */
-  readonly storeClient?: (ports: ProcessPorts) => StoreClient;
+  readonly storeClient?: (ports: ProcessPorts, storeMembers: readonly string[]) => StoreClient;
   /** --etcd-compaction-interval (default 5 min); 0 disables compaction. */
   readonly compactionIntervalUs?: number;
   /** Changes per resource kept for resuming watches (DEFAULT_WATCH_CACHE_CAPACITY). */
@@ -107,6 +107,14 @@ export interface ApiServerOptions {
 }
 
 export const DEFAULT_COMPACTION_INTERVAL_US = 300_000_000;
+
+/** The built-in store's client over the transport to `storeMembers`. */
+export function defaultStoreClient(
+  ports: ProcessPorts,
+  storeMembers: readonly string[],
+): StoreClient {
+  return new KvClient(ports.transport, storeMembers, { ...DEFAULT_KV_CLIENT, clock: ports.clock });
+}
 
 /** How long the watches of a resource that stopped being served live on (see `unserved`). */
 const STORAGE_TEARDOWN_GRACE_US = 1_000_000;
@@ -142,11 +150,8 @@ export class ApiServer {
     private readonly options: ApiServerOptions,
   ) {
     this.kv =
-      options.storeClient?.(ports) ??
-      new KvClient(ports.transport, options.storeMembers, {
-        ...DEFAULT_KV_CLIENT,
-        clock: ports.clock,
-      });
+      options.storeClient?.(ports, options.storeMembers) ??
+      defaultStoreClient(ports, options.storeMembers);
     this.storage = new ObjectStorage(this.kv, ports.checkImmutability);
     const lookups: ObjectLookups = {
       get: (kind, namespace, name) => this.lookup(kind, namespace, name),
@@ -277,6 +282,10 @@ export class ApiServer {
       ? NO_RELEASE
       : this.inFlight.tryAcquire(req.method !== 'GET');
     if (release === undefined) return { response: TOO_MANY_REQUESTS, user };
+    if (release !== NO_RELEASE && this.ports.buggify?.fires('apiserver.throttle')) {
+      release();
+      return { response: TOO_MANY_REQUESTS, user };
+    }
     try {
       const query = req.query ?? NO_QUERY;
       const attributes = requestAttributes(user, req.method, req.path, query);
@@ -371,6 +380,14 @@ export class ApiServer {
         if (review !== undefined) return this.review(info, req.body, review);
         const ctx = this.writeContext(req, info);
         if (errors.isStatus(ctx)) return statusReply(ctx);
+        // Only a precondition can fail: an update that names a resourceVersion (an
+        // unconditional one, or a patch, is retried inside the server instead).
+        if (
+          info.verb === 'update' &&
+          hasResourceVersion(req.body) &&
+          this.ports.buggify?.fires('apiserver.conflict')
+        )
+          return statusReply(errors.conflict(info.resource.resource, name));
         if (info.verb === 'create') return this.registry.create(info, req.body, ctx);
         if (info.verb === 'update') return this.registry.update(info, name, req.body, ctx);
         return this.registry.patch(info, name, req.body, req.contentType, ctx);
@@ -462,6 +479,9 @@ export class ApiServer {
       deadlineUs = this.ports.clock.now() + timeoutSeconds * 1_000_000;
       this.ports.clock.setTimer(timeoutSeconds * 1_000_000, () => close());
     }
+    const buggify = this.ports.buggify;
+    if (buggify?.fires('apiserver.watch-early-close'))
+      this.ports.clock.setTimer(buggify.durationUs(1_000_000, 10_000_000), () => close());
     stop = await this.cacheFor(info.definition).watch(rv, {
       namespace: info.resource.namespaced ? info.namespace : undefined,
       selectors,
@@ -648,4 +668,11 @@ function scopeError(info: RequestInfo): Status | undefined {
     );
   }
   return info.verb === 'list' || info.verb === 'watch' ? undefined : errors.methodNotAllowed();
+}
+
+/** An update's body names the resourceVersion it was read at (a precondition). */
+function hasResourceVersion(body: unknown): boolean {
+  const rv = (body as { metadata?: { resourceVersion?: unknown } } | undefined)?.metadata
+    ?.resourceVersion;
+  return typeof rv === 'string' && rv !== '';
 }

@@ -48,6 +48,12 @@ type Registered = CacheWatcher & {
   readonly indexValue: string | undefined;
   /** The bookmark bucket this watcher waits in, if it is due one. */
   bookmarkBucket?: number;
+  /**
+   * Changes at or below this version are not the watcher's (upstream's cacheWatcher skips
+   * them): a cache still catching up with the store may dispatch changes older than the
+   * version a client resumes from, which its list already held.
+   */
+  readonly afterRv: number;
 };
 
 interface Current {
@@ -163,6 +169,7 @@ export class WatchCache {
     const registered: Registered = {
       ...watcher,
       indexValue: indexedValue(this.definition.indexedField, watcher.selectors),
+      afterRv: fromRv ?? 0,
     };
     this.register(registered);
     return () => this.unregister(registered);
@@ -300,6 +307,7 @@ export class WatchCache {
 
   private dispatch(ev: CachedEvent): void {
     const send = (w: Registered): void => {
+      if (ev.rv <= w.afterRv) return;
       const frame = this.frameFor(ev, w);
       if (frame !== undefined) w.send(frame);
     };
@@ -382,7 +390,8 @@ export class WatchCache {
     };
     for (const w of due) {
       w.bookmarkBucket = undefined;
-      w.send(bookmark);
+      // A watcher that resumed ahead of a cache still catching up gets no version behind it.
+      if (this.rv > w.afterRv) w.send(bookmark);
       if (this.watchers.has(w)) this.scheduleBookmark(w);
     }
     if (this.bookmarkTimer === undefined) this.armBookmarks();

@@ -10,3 +10,4 @@ export * from './codec.ts';
 export * from './bytes.ts';
 export * from './probe-network.ts';
 export * from './cpu.ts';
+export * from './buggify.ts';

@@ -1,3 +1,4 @@
+import type { Buggify } from './buggify.ts';
 import type { Clock } from './clock.ts';
 import type { Cpu } from './cpu.ts';
 import type { Disk } from './disk.ts';
@@ -31,6 +32,8 @@ export interface ProcessPorts {
    * never changes, and hot paths should not test it per object when it is off.
    */
   readonly checkImmutability: boolean;
+  /** The run's buggify sites (buggify.ts); absent when none is on, and always in real mode. */
+  readonly buggify?: Buggify;
   /**
    * Starts detached async work owned by this process (a control loop, a watch consumer). It dies
    * with the process; an exception in it is a programmer error and fails the run.

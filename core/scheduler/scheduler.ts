@@ -317,6 +317,11 @@ export class Scheduler {
   private actions(): SchedulerActions {
     return {
       bind: async (pod: Pod, nodeName: string): Promise<MaybeStatus> => {
+        const buggify = this.ports.buggify;
+        if (buggify?.fires('scheduler.bind-slow'))
+          await this.ports.clock.sleep(buggify.durationUs(500_000, 3_000_000));
+        if (buggify?.fires('scheduler.bind-error'))
+          return Status.error('binding rejected: 500 InternalError (buggify)');
         const r = await this.api.bind(
           pod.metadata.namespace ?? 'default',
           pod.metadata.name ?? '',

@@ -10,6 +10,7 @@
  * fast-check arbitraries: fast-check draws them from the seed and shrinks them.
  */
 import fc from 'fast-check';
+import { BUGGIFY_SITE_NAMES, type BuggifySite } from '../../core/ports/buggify.ts';
 
 /** The faults a world draws, within what the cluster promises to tolerate. */
 export type WorldFault =
@@ -36,6 +37,8 @@ export type WorldFault =
 export interface WorldReplicaSet {
   readonly replicas: number;
   readonly cpuMillis: number;
+  /** Its containers crash now and then (exit 1), so the kubelet restarts them. */
+  readonly crashing?: boolean;
   /** Scaled to this many at `scaleAtS`, if set. */
   readonly scaleTo?: number;
   readonly scaleAtS?: number;
@@ -53,6 +56,31 @@ export interface WorldQuota {
   readonly liftAtS: number;
 }
 
+/** A Deployment, perhaps rolled out (a new image) and scaled during the safety phase. */
+export interface WorldDeployment {
+  readonly replicas: number;
+  readonly cpuMillis: number;
+  readonly rolloutAtS?: number;
+  readonly scaleTo?: number;
+  readonly scaleAtS?: number;
+}
+
+/** A StatefulSet (behind its headless Service), perhaps scaled. */
+export interface WorldStatefulSet {
+  readonly replicas: number;
+  readonly cpuMillis: number;
+  readonly scaleTo?: number;
+  readonly scaleAtS?: number;
+}
+
+/** A Job whose pods run `runS` seconds and succeed. */
+export interface WorldJob {
+  readonly completions: number;
+  readonly parallelism: number;
+  readonly runS: number;
+  readonly cpuMillis: number;
+}
+
 /** What a seed draws; `scenarioOf` turns it into the scenario document. */
 export interface World {
   readonly storeMembers: 1 | 3;
@@ -61,8 +89,24 @@ export interface World {
   readonly nodes: number;
   readonly nodeCpuMillis: number;
   readonly replicaSets: readonly WorldReplicaSet[];
+  readonly deployments?: readonly WorldDeployment[];
+  readonly statefulSets?: readonly WorldStatefulSet[];
+  readonly jobs?: readonly WorldJob[];
+  /**
+   * A ConfigMap owned by the first two ReplicaSets (there are at least two): deleting one
+   * of them must leave it to the other.
+   */
+  readonly sharedConfigMap?: boolean;
   readonly faults: readonly WorldFault[];
   readonly quota?: WorldQuota;
+  /**
+   * The API server's store compaction interval and watch cache size, when not the defaults:
+   * small ones make resumes meet compaction and the cache's window (410 Gone, relists).
+   */
+  readonly compactionS?: number;
+  readonly watchCacheSize?: number;
+  /** Buggify sites on in this world, with how often each fires (spec.buggify). */
+  readonly buggify?: Readonly<Partial<Record<BuggifySite, number>>>;
   /** The safety phase, in virtual seconds; the heal comes at its end. */
   readonly safetyS: number;
   /** The liveness phase: convergence is required by its end. */
@@ -72,6 +116,8 @@ export interface World {
 export interface WorldBounds {
   readonly maxNodes: number;
   readonly maxReplicaSets: number;
+  /** Each of Deployments, StatefulSets and Jobs (default 0: none). */
+  readonly maxWorkloads?: number;
   readonly maxReplicas: number;
   readonly maxFaults: number;
   readonly safetyS: number;
@@ -81,6 +127,7 @@ export interface WorldBounds {
 export const DEFAULT_WORLD_BOUNDS: WorldBounds = {
   maxNodes: 5,
   maxReplicaSets: 3,
+  maxWorkloads: 1,
   maxReplicas: 6,
   maxFaults: 6,
   safetyS: 60,
@@ -147,6 +194,7 @@ function replicaSetArbitrary(b: WorldBounds): fc.Arbitrary<WorldReplicaSet> {
     .record({
       replicas: fc.integer({ min: 1, max: b.maxReplicas }),
       cpuMillis: fc.constantFrom(100, 200, 250, 500),
+      crashing: sometimes(3, 1, fc.constant(true as const)),
       scale: sometimes(
         1,
         1,
@@ -157,12 +205,96 @@ function replicaSetArbitrary(b: WorldBounds): fc.Arbitrary<WorldReplicaSet> {
       ),
       deleteAtS: sometimes(3, 1, fc.integer({ min: 5, max: b.safetyS - 1 })),
     })
-    .map(({ replicas, cpuMillis, scale, deleteAtS }) => ({
+    .map(({ replicas, cpuMillis, crashing, scale, deleteAtS }) => ({
       replicas,
       cpuMillis,
+      ...(crashing === undefined ? {} : { crashing }),
       ...(scale === undefined ? {} : { scaleTo: scale.to, scaleAtS: scale.atS }),
       ...(deleteAtS === undefined ? {} : { deleteAtS }),
     }));
+}
+
+function scaleArbitrary(b: WorldBounds) {
+  return sometimes(
+    1,
+    1,
+    fc.record({
+      to: fc.integer({ min: 0, max: b.maxReplicas }),
+      atS: fc.integer({ min: 5, max: b.safetyS - 1 }),
+    }),
+  );
+}
+
+function scaled(scale: { to: number; atS: number } | undefined) {
+  return scale === undefined ? {} : { scaleTo: scale.to, scaleAtS: scale.atS };
+}
+
+function deploymentArbitrary(b: WorldBounds): fc.Arbitrary<WorldDeployment> {
+  return fc
+    .record({
+      replicas: fc.integer({ min: 1, max: b.maxReplicas }),
+      cpuMillis: fc.constantFrom(100, 250),
+      rolloutAtS: sometimes(1, 2, fc.integer({ min: 5, max: b.safetyS - 1 })),
+      scale: scaleArbitrary(b),
+    })
+    .map(({ replicas, cpuMillis, rolloutAtS, scale }) => ({
+      replicas,
+      cpuMillis,
+      ...(rolloutAtS === undefined ? {} : { rolloutAtS }),
+      ...scaled(scale),
+    }));
+}
+
+function statefulSetArbitrary(b: WorldBounds): fc.Arbitrary<WorldStatefulSet> {
+  return fc
+    .record({
+      replicas: fc.integer({ min: 1, max: b.maxReplicas }),
+      cpuMillis: fc.constantFrom(100, 250),
+      scale: scaleArbitrary(b),
+    })
+    .map(({ replicas, cpuMillis, scale }) => ({ replicas, cpuMillis, ...scaled(scale) }));
+}
+
+function jobArbitrary(b: WorldBounds): fc.Arbitrary<WorldJob> {
+  return fc.record({
+    completions: fc.integer({ min: 1, max: b.maxReplicas }),
+    parallelism: fc.integer({ min: 1, max: 2 }),
+    runS: fc.integer({ min: 1, max: 20 }),
+    cpuMillis: fc.constantFrom(100, 250),
+  });
+}
+
+/**
+ * How often a site fires when on: rarely or often, but a 429 (which costs its client a second)
+ * only rarely, or nothing else would happen in the world.
+ */
+const SITE_PROBABILITIES: Record<BuggifySite, readonly [number, ...number[]]> = {
+  'scheduler.bind-error': [0.05, 0.2, 0.5],
+  'scheduler.bind-slow': [0.2, 0.5],
+  'apiserver.throttle': [0.01, 0.05],
+  'apiserver.conflict': [0.05, 0.2],
+  'apiserver.watch-early-close': [0.05, 0.2, 0.5],
+};
+
+/**
+ * Buggify sites: each on in about half the worlds, firing rarely or often. Shrinks towards
+ * none, so a shrunk world keeps only the sites its failure needs.
+ */
+function buggifyArbitrary(): fc.Arbitrary<World['buggify']> {
+  return sometimes(
+    1,
+    2,
+    fc
+      .record(
+        Object.fromEntries(
+          BUGGIFY_SITE_NAMES.map((site) => [
+            site,
+            sometimes(1, 1, fc.constantFrom(...SITE_PROBABILITIES[site])),
+          ]),
+        ) as Record<BuggifySite, fc.Arbitrary<number | undefined>>,
+      )
+      .map((sites) => Object.fromEntries(Object.entries(sites).filter(([, p]) => p !== undefined))),
+  ).map((b) => (b === undefined || Object.keys(b).length === 0 ? undefined : b));
 }
 
 /**
@@ -177,6 +309,13 @@ export function worldArbitrary(b: WorldBounds = DEFAULT_WORLD_BOUNDS): fc.Arbitr
       controllerManagers: fc.integer({ min: 1, max: 2 }),
       nodes: fc.integer({ min: 1, max: b.maxNodes }),
       replicaSets: fc.array(replicaSetArbitrary(b), { minLength: 1, maxLength: b.maxReplicaSets }),
+      deployments: fc.array(deploymentArbitrary(b), { maxLength: b.maxWorkloads ?? 0 }),
+      statefulSets: fc.array(statefulSetArbitrary(b), { maxLength: b.maxWorkloads ?? 0 }),
+      jobs: fc.array(jobArbitrary(b), { maxLength: b.maxWorkloads ?? 0 }),
+      sharedConfigMap: sometimes(1, 1, fc.constant(true as const)),
+      buggify: buggifyArbitrary(),
+      compactionS: sometimes(1, 1, fc.constantFrom(10, 30)),
+      watchCacheSize: sometimes(1, 1, fc.constantFrom(10, 50)),
       faults: fc.array(faultArbitrary(b.safetyS), { maxLength: b.maxFaults }),
       quota: sometimes(
         1,
@@ -187,30 +326,88 @@ export function worldArbitrary(b: WorldBounds = DEFAULT_WORLD_BOUNDS): fc.Arbitr
         }),
       ),
     })
-    .map(({ quota, faults, ...w }) => ({
-      ...w,
-      faults: faults.map((f) => resolveFault(f, faultableProcesses(w))),
-      ...(quota === undefined ? {} : { quota }),
-      nodeCpuMillis: roomyCpu(w.replicaSets, w.nodes),
-      safetyS: b.safetyS,
-      livenessS: b.livenessS,
-    }));
+    .map(
+      ({
+        quota,
+        faults,
+        deployments,
+        statefulSets,
+        jobs,
+        sharedConfigMap,
+        buggify,
+        compactionS,
+        watchCacheSize,
+        ...w
+      }) => ({
+        ...w,
+        ...(compactionS === undefined ? {} : { compactionS }),
+        ...(watchCacheSize === undefined ? {} : { watchCacheSize }),
+        ...(deployments.length === 0 ? {} : { deployments }),
+        ...(statefulSets.length === 0 ? {} : { statefulSets }),
+        ...(jobs.length === 0 ? {} : { jobs }),
+        ...(sharedConfigMap === true && w.replicaSets.length >= 2 ? { sharedConfigMap } : {}),
+        ...(buggify === undefined ? {} : { buggify }),
+        faults: faults.map((f) => resolveFault(f, faultableProcesses(w))),
+        ...(quota === undefined ? {} : { quota }),
+        nodeCpuMillis: roomyCpu(
+          podSets({ replicaSets: w.replicaSets, deployments, statefulSets, jobs }),
+          w.nodes,
+        ),
+        safetyS: b.safetyS,
+        livenessS: b.livenessS,
+      }),
+    );
 }
 
-/** Cpu per node (whole cores) for twice the largest demand the ReplicaSets can make. */
-function roomyCpu(sets: readonly WorldReplicaSet[], nodes: number): number {
+/** What a workload can ask of the nodes at most: pods of one size. */
+interface PodSet {
+  readonly replicas: number;
+  readonly scaleTo?: number;
+  readonly cpuMillis: number;
+}
+
+/**
+ * Every workload as its largest number of pods at once: a rollout surges by a quarter (25%,
+ * rounded up) and a Job's completed pods may still be counted on their nodes.
+ */
+function podSets(w: {
+  readonly replicaSets: readonly WorldReplicaSet[];
+  readonly deployments?: readonly WorldDeployment[];
+  readonly statefulSets?: readonly WorldStatefulSet[];
+  readonly jobs?: readonly WorldJob[];
+}): PodSet[] {
+  return [
+    ...w.replicaSets,
+    ...(w.deployments ?? []).map((d) => {
+      const most = Math.max(d.replicas, d.scaleTo ?? 0);
+      return { replicas: most + Math.ceil(most / 4), cpuMillis: d.cpuMillis };
+    }),
+    ...(w.statefulSets ?? []),
+    ...(w.jobs ?? []).map((j) => ({ replicas: j.completions, cpuMillis: j.cpuMillis })),
+  ];
+}
+
+/** Cpu per node (whole cores) for twice the largest demand the workloads can make. */
+function roomyCpu(sets: readonly PodSet[], nodes: number): number {
   const demand = sets.reduce((n, s) => n + Math.max(s.replicas, s.scaleTo ?? 0) * s.cpuMillis, 0);
   return Math.max(2000, Math.ceil((2 * demand) / nodes / 1000) * 1000);
 }
 
 /**
- * Pods per node: just enough for the largest number of pods the ReplicaSets can ask for at
- * once, so that the scheduler fills nodes to their pod limit (pods are all the same size there:
- * nothing fragments, a correct scheduler always fits them).
+ * Pods per node: just enough for what the workloads ask for at the end (ReplicaSets at their
+ * final size, deleted ones at none; the others at their largest). Until a ReplicaSet is
+ * deleted or scaled down, pods may wait for room, so the scheduler places pods while others
+ * are still being bound; pods are all the same size there (nothing fragments), and a correct
+ * scheduler fits them all once the room is there.
  */
-function tightPods(sets: readonly WorldReplicaSet[], nodes: number): number {
+function tightPods(w: World): number {
+  const final: PodSet[] = w.replicaSets.map((s) => ({
+    replicas: s.deleteAtS !== undefined ? 0 : (s.scaleTo ?? s.replicas),
+    cpuMillis: s.cpuMillis,
+  }));
+  const sets = [...final, ...podSets({ ...w, replicaSets: [] })];
   const most = sets.reduce((n, s) => n + Math.max(s.replicas, s.scaleTo ?? 0), 0);
-  return Math.max(1, Math.ceil(most / nodes));
+  return Math.max(1, Math.ceil(most / w.nodes));
 }
 
 const rsName = (i: number): string => `rs-${i}`;
@@ -237,6 +434,7 @@ export function scenarioOf(w: World, name = 'fuzz-world'): Record<string, unknow
         },
       });
   });
+  actions.push(...workloadActions(w));
   if (w.quota !== undefined)
     actions.push({
       at: at(w.quota.liftAtS),
@@ -262,6 +460,14 @@ export function scenarioOf(w: World, name = 'fuzz-world'): Record<string, unknow
       duration: at(endS),
       cluster: {
         store: { members: w.storeMembers },
+        ...(w.compactionS === undefined && w.watchCacheSize === undefined
+          ? {}
+          : {
+              apiServer: {
+                ...(w.compactionS === undefined ? {} : { compactionInterval: `${w.compactionS}s` }),
+                ...(w.watchCacheSize === undefined ? {} : { watchCacheSize: w.watchCacheSize }),
+              },
+            }),
         ...(w.schedulers > 1 || w.controllerManagers > 1
           ? { controlPlane: { schedulers: w.schedulers, controllerManagers: w.controllerManagers } }
           : {}),
@@ -272,7 +478,7 @@ export function scenarioOf(w: World, name = 'fuzz-world'): Record<string, unknow
             capacity: {
               cpu: `${w.nodeCpuMillis}m`,
               memory: '16Gi',
-              pods: String(tightPods(w.replicaSets, w.nodes)),
+              pods: String(tightPods(w)),
             },
           },
         ],
@@ -280,20 +486,18 @@ export function scenarioOf(w: World, name = 'fuzz-world'): Record<string, unknow
       objects: [
         ...(w.quota === undefined ? [] : [podQuota(w.quota.pods)]),
         ...w.replicaSets.flatMap((rs, i) => [replicaSet(rsName(i), rs), service(rsName(i))]),
+        ...(w.sharedConfigMap === true ? [sharedConfigMap()] : []),
+        ...workloadObjects(w),
       ],
       actions,
-      expect: w.replicaSets.map((rs, i) => {
-        const want = rs.deleteAtS !== undefined ? 0 : (rs.scaleTo ?? rs.replicas);
-        return {
-          name: `${rsName(i)} converged to ${want} Running pods after the heal`,
-          pods: {
-            namespace: 'default',
-            labelSelector: `app=${rsName(i)}`,
-            phase: 'Running',
-            count: want,
-          },
-        };
-      }),
+      expect: [
+        ...w.replicaSets.map((rs, i) => {
+          const want = rs.deleteAtS !== undefined ? 0 : (rs.scaleTo ?? rs.replicas);
+          return runningPods(rsName(i), want);
+        }),
+        ...workloadExpectations(w),
+      ],
+      ...(w.buggify === undefined ? {} : { buggify: w.buggify }),
     },
   };
 }
@@ -343,6 +547,172 @@ function faultActions(
   }
 }
 
+function runningPods(app: string, want: number): Record<string, unknown> {
+  return {
+    name: `${app} converged to ${want} Running pods after the heal`,
+    pods: { namespace: 'default', labelSelector: `app=${app}`, phase: 'Running', count: want },
+  };
+}
+
+const deployName = (i: number): string => `deploy-${i}`;
+const stsName = (i: number): string => `sts-${i}`;
+const jobName = (i: number): string => `job-${i}`;
+
+function workloadObjects(w: World): Record<string, unknown>[] {
+  return [
+    ...(w.deployments ?? []).map((d, i) => deployment(deployName(i), d)),
+    ...(w.statefulSets ?? []).flatMap((st, i) => [
+      headlessService(stsName(i)),
+      statefulSet(stsName(i), st),
+    ]),
+    ...(w.jobs ?? []).map((j, i) => job(jobName(i), j)),
+  ];
+}
+
+/** Rollouts (a new image through a strategic merge patch) and scales during the safety phase. */
+function workloadActions(w: World): Record<string, unknown>[] {
+  const at = (s: number): string => `${s}s`;
+  const scale = (kind: string, name: string, to: number, atS: number) => ({
+    at: at(atS),
+    scale: { kind, namespace: 'default', name, replicas: to },
+  });
+  const actions: Record<string, unknown>[] = [];
+  (w.deployments ?? []).forEach((d, i) => {
+    if (d.rolloutAtS !== undefined)
+      actions.push({
+        at: at(d.rolloutAtS),
+        patch: {
+          kind: 'Deployment',
+          namespace: 'default',
+          name: deployName(i),
+          patch: {
+            spec: { template: { spec: { containers: [{ name: 'app', image: 'nginx:1.26' }] } } },
+          },
+        },
+      });
+    if (d.scaleTo !== undefined && d.scaleAtS !== undefined)
+      actions.push(scale('Deployment', deployName(i), d.scaleTo, d.scaleAtS));
+  });
+  // The scale action knows ReplicaSets and Deployments: a StatefulSet is scaled by a patch.
+  (w.statefulSets ?? []).forEach((st, i) => {
+    if (st.scaleTo !== undefined && st.scaleAtS !== undefined)
+      actions.push({
+        at: at(st.scaleAtS),
+        patch: {
+          kind: 'StatefulSet',
+          namespace: 'default',
+          name: stsName(i),
+          patch: { spec: { replicas: st.scaleTo } },
+        },
+      });
+  });
+  return actions;
+}
+
+function workloadExpectations(w: World): Record<string, unknown>[] {
+  return [
+    ...(w.deployments ?? []).map((d, i) => runningPods(deployName(i), d.scaleTo ?? d.replicas)),
+    ...(w.statefulSets ?? []).map((st, i) => runningPods(stsName(i), st.scaleTo ?? st.replicas)),
+    ...(w.jobs ?? []).map((_, i) => ({
+      name: `${jobName(i)} complete after the heal`,
+      eventually: {
+        condition: { kind: 'Job', namespace: 'default', name: jobName(i), condition: 'Complete' },
+      },
+    })),
+  ];
+}
+
+function podSpec(cpuMillis: number, env?: Record<string, string>): Record<string, unknown> {
+  return {
+    containers: [
+      {
+        name: 'app',
+        image: 'nginx:1.25',
+        resources: { requests: { cpu: `${cpuMillis}m`, memory: '64Mi' } },
+        ...(env === undefined
+          ? {}
+          : { env: Object.entries(env).map(([name, value]) => ({ name, value })) }),
+      },
+    ],
+  };
+}
+
+function deployment(name: string, d: WorldDeployment): Record<string, unknown> {
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name, namespace: 'default', labels: { app: name } },
+    spec: {
+      replicas: d.replicas,
+      selector: { matchLabels: { app: name } },
+      template: { metadata: { labels: { app: name } }, spec: podSpec(d.cpuMillis) },
+    },
+  };
+}
+
+function headlessService(name: string): Record<string, unknown> {
+  return {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name, namespace: 'default' },
+    spec: { clusterIP: 'None', selector: { app: name }, ports: [{ port: 80, targetPort: 80 }] },
+  };
+}
+
+function statefulSet(name: string, st: WorldStatefulSet): Record<string, unknown> {
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'StatefulSet',
+    metadata: { name, namespace: 'default', labels: { app: name } },
+    spec: {
+      replicas: st.replicas,
+      serviceName: name,
+      selector: { matchLabels: { app: name } },
+      template: { metadata: { labels: { app: name } }, spec: podSpec(st.cpuMillis) },
+    },
+  };
+}
+
+function job(name: string, j: WorldJob): Record<string, unknown> {
+  return {
+    apiVersion: 'batch/v1',
+    kind: 'Job',
+    metadata: { name, namespace: 'default' },
+    spec: {
+      completions: j.completions,
+      parallelism: j.parallelism,
+      backoffLimit: 100,
+      template: {
+        spec: {
+          ...podSpec(j.cpuMillis, { KSIM_EXIT_AFTER_SECONDS: String(j.runS) }),
+          restartPolicy: 'OnFailure',
+        },
+      },
+    },
+  };
+}
+
+/**
+ * A ConfigMap owned by rs-0 and rs-1. The runner fills in the owners' uids at creation (an
+ * ownerReference without a uid names its owner by kind and name in a scenario).
+ */
+function sharedConfigMap(): Record<string, unknown> {
+  return {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: {
+      name: 'shared',
+      namespace: 'default',
+      ownerReferences: [0, 1].map((i) => ({
+        apiVersion: 'apps/v1',
+        kind: 'ReplicaSet',
+        name: rsName(i),
+      })),
+    },
+    data: { owners: `${rsName(0)},${rsName(1)}` },
+  };
+}
+
 function podQuota(pods: number): Record<string, unknown> {
   return {
     apiVersion: 'v1',
@@ -362,6 +732,9 @@ function service(name: string): Record<string, unknown> {
   };
 }
 
+/** One crash (exit 1) in 10 s of running, on average every 30 s. */
+const CRASHING_ENV = { KSIM_CRASH_PROBABILITY: '0.3', KSIM_CRASH_INTERVAL_SECONDS: '10' };
+
 function replicaSet(name: string, rs: WorldReplicaSet): Record<string, unknown> {
   return {
     apiVersion: 'apps/v1',
@@ -372,15 +745,7 @@ function replicaSet(name: string, rs: WorldReplicaSet): Record<string, unknown> 
       selector: { matchLabels: { app: name } },
       template: {
         metadata: { labels: { app: name } },
-        spec: {
-          containers: [
-            {
-              name: 'app',
-              image: 'nginx:1.25',
-              resources: { requests: { cpu: `${rs.cpuMillis}m`, memory: '64Mi' } },
-            },
-          ],
-        },
+        spec: podSpec(rs.cpuMillis, rs.crashing === true ? CRASHING_ENV : undefined),
       },
     },
   };

@@ -10,16 +10,24 @@
  * violation is recorded.
  */
 import type { Pod } from '../../core/api/pod-types.ts';
+import { API_PROTOCOL } from '../../core/api/http-codec.ts';
 import type { NodeProcess } from '../../core/cluster/assembly.ts';
+import type { ProcessPorts } from '../../core/ports/process.ts';
+import { defaultStoreClient } from '../../core/apiserver/server.ts';
+import type { StoreClient } from '../../core/store/kv-client.ts';
 import { podRequestsMillis } from '../../core/api/pod-helpers.ts';
 import { resourceListToMillis } from '../../core/api/resource-list.ts';
 import type { Entry, Index, NodeId, Term } from '../../core/raft/types.ts';
 import type { MemberProbe } from '../../core/store/member/member-probe.ts';
 import type { LeaseId, Revision } from '../../core/store/types.ts';
 import { RaftInvariants } from '../check/raft-invariants.ts';
+import { MAX_REPLICAS_ANNOTATION } from '../../core/controllers/deployment/annotations.ts';
+import type { SimMachine } from '../cluster.ts';
 import type { Simulation } from '../simulation.ts';
 import { CommittedObjects, type CommittedObject, type ObjectChange } from './committed-objects.ts';
 import { INVARIANT_NAMES, type InvariantName } from './names.ts';
+import { StoreHistory } from './store-history.ts';
+import { WatchStreamChecker } from './watch-streams.ts';
 
 export interface InvariantViolation {
   readonly invariant: InvariantName;
@@ -42,6 +50,8 @@ export interface ClusterInvariantsOptions {
   readonly ownerBoundUs?: number;
   /** The cluster's node processes, whose kube-proxy rules are checked at the end. */
   readonly nodes?: readonly string[];
+  /** `store-linearizable` checks the first this many store operations (DEFAULT_HISTORY_OPS). */
+  readonly historyOps?: number;
 }
 
 export const DEFAULT_OWNER_BOUND_US = 60_000_000;
@@ -52,6 +62,8 @@ const OBJECT_INVARIANTS: readonly InvariantName[] = [
   'owner-outlived',
   'service-live-endpoints',
   'gc-live-owner',
+  'watch-gap-free',
+  'rolling-update-bounds',
 ];
 const NO_PROBE: MemberProbe = {
   persisted: () => {},
@@ -98,6 +110,7 @@ export class ClusterInvariants {
   /** Pod IPs in use now (by pod uid), and when each pod of a released IP went. */
   private readonly podIPs = new Map<string, string>();
   private readonly ipGoneAtUs = new Map<string, number>();
+  private readonly storeHistory: StoreHistory | undefined;
 
   constructor(
     private readonly sim: Simulation,
@@ -110,9 +123,34 @@ export class ClusterInvariants {
     this.raft = new RaftInvariants(() => sim.now);
     this.probe = this.makeProbe();
     this.objects.onChange((c) => this.objectChanged(c));
+    if (this.on.has('watch-gap-free')) this.checkWatchStreams();
+    this.storeHistory = this.on.has('store-linearizable')
+      ? new StoreHistory(() => sim.now, options.historyOps)
+      : undefined;
     sim.trace.observe((r) =>
       this.traced(r.p, r.k, r as unknown as Readonly<Record<string, unknown>>),
     );
+  }
+
+  /**
+   * The API servers' store client, recording their history for `store-linearizable`; undefined
+   * (the default client) when that invariant is off.
+   */
+  get storeClient():
+    ((ports: ProcessPorts, members: readonly string[]) => StoreClient) | undefined {
+    const history = this.storeHistory;
+    if (history === undefined) return undefined;
+    return (ports, members) => history.wrap(defaultStoreClient(ports, members));
+  }
+
+  private checkWatchStreams(): void {
+    const checker = new WatchStreamChecker((m) => this.flag('watch-gap-free', m));
+    this.objects.onChange((c) => checker.committed(c));
+    this.sim.network.observeStreams({
+      protocol: API_PROTOCOL.name,
+      opened: (id, client, _server, request) => checker.opened(id, client, request),
+      delivered: (id, message) => checker.delivered(id, message),
+    });
   }
 
   get ok(): boolean {
@@ -123,6 +161,8 @@ export class ClusterInvariants {
   finish(): InvariantResult[] {
     this.checkOwnersOutlived();
     this.checkProxyEndpoints();
+    const history = this.storeHistory?.check();
+    if (history !== undefined) this.flag('store-linearizable', history);
     return INVARIANT_NAMES.map((name) => {
       const first = this.firsts.get(name);
       return {
@@ -203,6 +243,42 @@ export class ClusterInvariants {
       this.dependents.delete(uid);
     }
     if (c.resource === 'pods') this.podChanged(uid, c);
+    else if (c.resource === 'replicasets') this.replicaSetChanged(c);
+  }
+
+  /**
+   * A Deployment's ReplicaSet scaled up: together its Deployment's ReplicaSets ask for at most
+   * replicas + maxSurge, as the controller computed them for this write (the max-replicas
+   * annotation it writes with every scale, upstream's SetReplicasAnnotations).
+   */
+  private replicaSetChanged(c: ObjectChange): void {
+    const after = c.after as ReplicaSetLike | undefined;
+    if (after === undefined || !this.on.has('rolling-update-bounds')) return;
+    const replicas = after.spec?.replicas ?? 1;
+    const before = (c.before as ReplicaSetLike | undefined)?.spec?.replicas ?? 0;
+    if (replicas <= before) return;
+    const owner = (after.metadata.ownerReferences ?? []).find(
+      (r) => r.kind === 'Deployment' && (r as { controller?: boolean }).controller === true,
+    );
+    const max = Number(after.metadata.annotations?.[MAX_REPLICAS_ANNOTATION]);
+    if (owner === undefined || !Number.isInteger(max)) return;
+    let total = 0;
+    for (const rs of this.replicaSetsOf(owner.uid)) total += rs.spec?.replicas ?? 1;
+    if (total > max)
+      this.flag(
+        'rolling-update-bounds',
+        `scaling ReplicaSet ${after.metadata.namespace ?? ''}/${after.metadata.name ?? ''} to ${replicas} makes Deployment ${owner.name}'s ReplicaSets ask for ${total} pods, above replicas + maxSurge = ${max}`,
+      );
+  }
+
+  /** The live ReplicaSets a Deployment (by uid) controls. */
+  private replicaSetsOf(deploymentUid: string): ReplicaSetLike[] {
+    const found: ReplicaSetLike[] = [];
+    // Only ReplicaSets name a Deployment as their owner.
+    for (const obj of this.live.values())
+      if ((obj.metadata.ownerReferences ?? []).some((r) => r.uid === deploymentUid))
+        found.push(obj as ReplicaSetLike);
+    return found;
   }
 
   private podChanged(uid: string, c: ObjectChange): void {
@@ -276,6 +352,8 @@ export class ClusterInvariants {
         return;
       case 'gc.delete':
         return this.gcDeleted(String(fields?.object), String(fields?.uid));
+      case 'kubelet.container-start':
+        return this.containerStarted(process, String(fields?.pod), String(fields?.container));
     }
   }
 
@@ -290,6 +368,26 @@ export class ClusterInvariants {
         );
     }
     holders.set(process, identity);
+  }
+
+  /** No sandbox on the node runs two instances of one container. */
+  private containerStarted(node: string, pod: string, container: string): void {
+    if (!this.on.has('container-runs-once') || !this.sim.hasProcess(node)) return;
+    const machine = this.sim.process(node).instance as Partial<SimMachine> | undefined;
+    const running = machine?.runtime?.runningContainers() ?? [];
+    const seen = new Set<string>();
+    for (const c of running) {
+      const id = `${c.sandboxId}\u0000${c.name}`;
+      if (!seen.has(id)) {
+        seen.add(id);
+        continue;
+      }
+      this.flag(
+        'container-runs-once',
+        `${node} runs container ${c.name} twice in one sandbox (after starting ${pod}'s ${container})`,
+      );
+      return;
+    }
   }
 
   private gcDeleted(object: string, uid: string): void {
@@ -349,6 +447,13 @@ export class ClusterInvariants {
       }
     }
   }
+}
+
+interface ReplicaSetLike extends CommittedObject {
+  readonly metadata: CommittedObject['metadata'] & {
+    readonly annotations?: Readonly<Record<string, string>>;
+  };
+  readonly spec?: { readonly replicas?: number };
 }
 
 function podName(p: Pod): string {

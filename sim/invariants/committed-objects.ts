@@ -39,6 +39,8 @@ export interface ObjectChange {
   /** The resource, as in the storage key (`pods`, `nodes`, `replicasets`, ...). */
   readonly resource: string;
   readonly key: string;
+  /** The store revision of the change (the object's resourceVersion; a delete's own). */
+  readonly revision: number;
   readonly before: CommittedObject | undefined;
   readonly after: CommittedObject | undefined;
 }
@@ -82,11 +84,11 @@ export class CommittedObjects {
     this.sm.apply(decodeEntryOp(entry.data));
     for (const response of this.sm.drainWatchEvents()) {
       for (const e of response.events)
-        this.change(e.kv.key, e.type === 'PUT' ? e.kv.value : undefined);
+        this.change(e.kv.key, e.kv.modRevision, e.type === 'PUT' ? e.kv.value : undefined);
     }
   }
 
-  private change(key: string, value: string | undefined): void {
+  private change(key: string, revision: number, value: string | undefined): void {
     if (!key.startsWith(REGISTRY_ROOT)) return;
     const resource = key.slice(REGISTRY_ROOT.length, key.indexOf('/', REGISTRY_ROOT.length));
     if (SKIPPED.has(resource)) return;
@@ -94,7 +96,7 @@ export class CommittedObjects {
     const after = value === undefined ? undefined : (JSON.parse(value) as CommittedObject);
     if (after === undefined) this.decoded.delete(key);
     else this.decoded.set(key, after);
-    const change: ObjectChange = { resource, key, before, after };
+    const change: ObjectChange = { resource, key, revision, before, after };
     for (const l of this.listeners) l(change);
   }
 }

@@ -17,6 +17,14 @@ export const INVARIANT_DOCS = {
     "At the end of a run, every running node's kube-proxy rules route only to pods that exist, or that went less than 30 s ago (a node's proxy learns of a deletion through its watch).",
   'gc-live-owner':
     'The garbage collector never deletes an object that still has a live owner (one that exists and is not being deleted).',
+  'store-linearizable':
+    "The history of the API servers' store operations (each call, its answer, or an unknown outcome) is linearizable (sim/check's checker). Sampled for long runs: the first 2,000 operations are checked.",
+  'watch-gap-free':
+    'Every API watch stream that starts from a resourceVersion delivers the committed changes it selects in revision order, each once, with none missing before a later event or bookmark, until it ends (a 410 or a close; the client then resumes or relists). Events and Leases are not checked.',
+  'rolling-update-bounds':
+    "A Deployment's ReplicaSet is never scaled up so that the Deployment's ReplicaSets together ask for more pods than replicas + maxSurge, as the controller computed them for that write (the max-replicas annotation).",
+  'container-runs-once':
+    'No pod sandbox on a node runs two instances of the same container at once (checked whenever a kubelet starts a container).',
 } as const;
 
 export type InvariantName = keyof typeof INVARIANT_DOCS;

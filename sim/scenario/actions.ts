@@ -95,7 +95,7 @@ const namespaceOf = (kind: string, namespace: string | undefined): string =>
 
 /** Creates one of spec.objects. */
 export async function createObject(ctx: ActionContext, m: Manifest): Promise<void> {
-  const o = m.object;
+  const o = await withOwnerUids(ctx, m.object);
   const r = await untilAnswered(ctx.ports, () => ctx.api.create(o), notYetThere);
   // A 409 after a retry is the earlier attempt's create, whose answer was lost.
   if (r.ok || (r.status === 409 && r.retried)) return;
@@ -113,6 +113,29 @@ export async function createObject(ctx: ActionContext, m: Manifest): Promise<voi
     status: r.status,
     message,
   });
+}
+
+/**
+ * A scenario names an owner by kind and name: an ownerReference without a uid gets the uid of
+ * that object in the same namespace (created earlier in the scenario), read when the object is
+ * created. An owner that does not exist leaves the reference as it is, and the API server
+ * refuses it.
+ */
+async function withOwnerUids(ctx: ActionContext, o: KObject): Promise<KObject> {
+  const refs = o.metadata?.ownerReferences;
+  if (refs === undefined || refs.every((r) => r.uid)) return o;
+  const resolved = [];
+  for (const ref of refs) {
+    if (ref.uid) {
+      resolved.push(ref);
+      continue;
+    }
+    const owner = await untilAnswered(ctx.ports, () =>
+      ctx.api.get(ref.kind as Kind, o.metadata?.namespace ?? 'default', ref.name),
+    );
+    resolved.push(owner.ok ? { ...ref, uid: owner.value.metadata?.uid ?? '' } : ref);
+  }
+  return { ...o, metadata: { ...o.metadata, ownerReferences: resolved } } as KObject;
 }
 
 /** Performs an action other than a fault. */

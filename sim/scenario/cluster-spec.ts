@@ -24,8 +24,16 @@ export function clusterSpecOf(cluster: Scenario['spec']['cluster']): SimClusterS
   if (services?.nodePortRange !== undefined) {
     ranges['service-node-port-range'] = services.nodePortRange;
   }
+  const flags = cluster.apiServer ?? {};
+  const apiServer = {
+    ...(Object.keys(ranges).length === 0 ? {} : { ranges }),
+    ...(flags.compactionInterval === undefined
+      ? {}
+      : { compactionIntervalUs: flags.compactionInterval }),
+    ...(flags.watchCacheSize === undefined ? {} : { watchCacheCapacity: flags.watchCacheSize }),
+  };
   return {
-    ...(Object.keys(ranges).length === 0 ? {} : { apiServer: { ranges } }),
+    ...(Object.keys(apiServer).length === 0 ? {} : { apiServer }),
     store: { members: cluster.store?.members ?? 1, inMemory: cluster.store?.inMemory ?? false },
     ...(cluster.controlPlane === undefined ? {} : { controlPlane: cluster.controlPlane }),
     ...(cluster.featureGates === undefined ? {} : { featureGates: featureGatesOf(cluster) }),

@@ -210,6 +210,7 @@ export function startScenario(scenario: Scenario, options: RunOptions): Scenario
     traceLevel: options.traceLevel ?? 'info',
     checkTrace: options.checkTrace ?? false,
     network: { retransmitUs: 200_000, connectTimeoutUs: 1_000_000, link },
+    ...(spec.buggify === undefined ? {} : { buggify: spec.buggify }),
     ...(options.checkImmutability === undefined
       ? {}
       : { checkImmutability: options.checkImmutability }),
@@ -221,9 +222,11 @@ export function startScenario(scenario: Scenario, options: RunOptions): Scenario
     enabled: spec.invariants ?? {},
     nodes: clusterSpec.nodePools.flatMap(poolNodeNames),
   });
+  const storeClient = invariants.storeClient;
   const layout = buildCluster(sim, {
     ...clusterSpec,
     store: { ...clusterSpec.store, probe: invariants.probe },
+    ...(storeClient === undefined ? {} : { apiServer: { ...clusterSpec.apiServer, storeClient } }),
     ...(options.explain === undefined ? {} : { scheduler: { explain: options.explain } }),
     ...(options.rootCA === undefined ? {} : { controllerManager: { rootCA: options.rootCA } }),
   });

@@ -4,6 +4,7 @@
  * scenarios/scenario.schema.json). The descriptions are the help an editor shows.
  */
 import { INVARIANT_DOCS } from '../invariants/names.ts';
+import { BUGGIFY_SITES } from '../../core/ports/buggify.ts';
 import { z } from 'zod';
 import { isLabelValue, isQualifiedName } from '../../core/api/content-checks.ts';
 import { KNOWN_FEATURE_GATES } from '../../core/api/feature-gates.ts';
@@ -382,6 +383,21 @@ const cluster = obj({
   })
     .optional()
     .describe('How many of each control-plane component run'),
+  apiServer: obj({
+    compactionInterval: duration
+      .optional()
+      .describe(
+        "--etcd-compaction-interval: how often the API server compacts the store's history (default 5m; 0s: never)",
+      ),
+    watchCacheSize: int
+      .min(1)
+      .optional()
+      .describe(
+        '--default-watch-cache-size: changes per resource each API server keeps for resuming watches (default 1000); an older resume gets 410 Gone and the client relists',
+      ),
+  })
+    .optional()
+    .describe('Flags of the API servers'),
   featureGates: featureGateSettings.optional(),
   network: network.optional(),
   podNetwork: podNetwork.optional(),
@@ -704,6 +720,16 @@ const invariantSwitches = obj(
   ),
 );
 
+/** One probability per buggify site (core/ports/buggify.ts), documented with it. */
+const buggifySites = obj(
+  Object.fromEntries(
+    Object.entries(BUGGIFY_SITES).map(([name, doc]) => [
+      name,
+      probability.optional().describe(`how often it fires when reached (default 0): ${doc}`),
+    ]),
+  ),
+);
+
 export const scenarioSchema = obj({
   apiVersion: z.literal('ksim.io/v1alpha1'),
   kind: z.literal('Scenario'),
@@ -728,6 +754,11 @@ export const scenarioSchema = obj({
       .optional()
       .describe(
         'The always-on invariants, checked during the run; a broken one fails it. `name: false` turns one off',
+      ),
+    buggify: buggifySites
+      .optional()
+      .describe(
+        'Buggify sites: rare but legal paths the components take with these probabilities (off by default)',
       ),
     traffic: z.array(trafficSpec).optional(),
     dns: obj({

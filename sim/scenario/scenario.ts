@@ -6,6 +6,7 @@ import {
   DEFINITIONS,
   type RangeConfig,
 } from '../../core/api/kinds/index.ts';
+import type { KObject } from '../../core/api/types.ts';
 import { checkManifest, learnManifest } from '../../core/apiserver/registry/manifest-check.ts';
 import { parseDuration, validate, type SchemaError } from './schema.ts';
 import {
@@ -363,9 +364,20 @@ function manifestProblems(
   ranges: RangeConfig,
   catalog: DefinitionCatalog,
 ): string[] {
-  return checkManifest(m.object, { ranges, catalog })
+  return checkManifest(withPlaceholderOwnerUids(m.object), { ranges, catalog })
     .filter((p) => !exists || (p.type !== 'FieldValueRequired' && sets(m.object, p.field)))
     .map((p) => `${m.at(p.field)}: ${p.message}`);
+}
+
+/**
+ * An ownerReference without a uid names its owner by kind and name: the runner fills in the
+ * uid when it creates the object (actions.ts), so the check stands in a placeholder for it.
+ */
+function withPlaceholderOwnerUids(o: KObject): KObject {
+  const refs = o.metadata?.ownerReferences;
+  if (refs === undefined || refs.every((r) => r.uid)) return o;
+  const ownerReferences = refs.map((r) => (r.uid ? r : { ...r, uid: 'resolved-by-name' }));
+  return { ...o, metadata: { ...o.metadata, ownerReferences } } as KObject;
 }
 
 function sets(obj: unknown, field: readonly (string | number)[]): boolean {

@@ -47,7 +47,7 @@ const member = () => processName('The store member the fault is aimed at.');
 
 export const FAULT_RECORDS = traceGroup(
   'Faults',
-  'Faults injected by a scenario or the store fuzzer, at the moment they strike. Emitted by `sim`, except `fault.disk-wipe` (by the process whose disk is lost). Crashes and restarts appear as `process.crash` and `process.start`; `isolate` as `fault.partition`.',
+  'Faults injected by a scenario or the store fuzzer, at the moment they strike. Emitted by `sim`, except `fault.disk-wipe` (by the process whose disk is lost) and `buggify.fired` (by the process whose site fired). Crashes and restarts appear as `process.crash` and `process.start`; `isolate` as `fault.partition`.',
   [
     traceRecord('fault.partition', {
       level: 'info',
@@ -152,6 +152,17 @@ export const FAULT_RECORDS = traceGroup(
       fields: z.strictObject({
         process: member(),
         by: processName('The new member that takes its place.'),
+      }),
+    }),
+    traceRecord('buggify.fired', {
+      level: 'info',
+      doc: 'A buggify site the run turned on fired in `p`: the component takes the site\'s rare path this time (README, "Buggify").',
+      fields: z.strictObject({
+        site: z
+          .string()
+          .describe(
+            'The site, as `spec.buggify` names it (core/ports/buggify.ts): `scheduler.bind-error`, `apiserver.throttle`, ...',
+          ),
       }),
     }),
     traceRecord('fault.skipped', {

@@ -12,7 +12,7 @@ export const INVARIANT_RECORDS = traceGroup(
         invariant: z
           .string()
           .describe(
-            'Its name: `raft-safety`, `pod-bound-once`, `node-overcommit`, `one-leader-per-lease`, `owner-outlived`, `service-live-endpoints` or `gc-live-owner` (README, "Invariants").',
+            'Its name: `raft-safety`, `pod-bound-once`, `node-overcommit`, `one-leader-per-lease`, `owner-outlived`, `service-live-endpoints`, `gc-live-owner`, `store-linearizable`, `watch-gap-free`, `rolling-update-bounds` or `container-runs-once` (README, "Invariants").',
           ),
         message: z.string().describe('What broke, naming the objects and processes involved.'),
       }),

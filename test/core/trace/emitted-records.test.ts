@@ -92,6 +92,7 @@ metadata: { name: trace-tour }
 spec:
   seed: 7
   duration: 11m
+  buggify: { apiserver.watch-early-close: 0.05 } # buggify.fired
   cluster:
     store: { members: 3 }
     nodes:
@@ -206,6 +207,7 @@ describe('every emitted trace record matches its definition', () => {
       traceSink: sink,
     });
     expect(problems).toEqual([]);
+    expect(seen.has('buggify.fired')).toBe(true);
   });
 
   it('a store fuzz run with leader faults and membership changes', async () => {

@@ -19,6 +19,7 @@ import { runWorld, worldOf, worldYaml } from '../../../sim/cluster-fuzz/run-worl
 import { runScenario } from '../../../sim/scenario/run.ts';
 import { parseScenario } from '../../../sim/scenario/scenario.ts';
 import { main } from '../../../sim/cli/main.ts';
+import { BUGGIFY_SITE_NAMES } from '../../../core/ports/buggify.ts';
 import { plantClusterBug, TEST_BOUNDS } from './planted-bugs.ts';
 
 describe('cluster fuzz worlds', () => {
@@ -29,13 +30,27 @@ describe('cluster fuzz worlds', () => {
     worlds.forEach((w, i) => {
       const scenario = parseScenario(worldYaml(w, i + 1), `world-${i + 1}`);
       expect(scenario.spec.duration).toBe((w.safetyS + w.livenessS) * 1_000_000);
-      expect(scenario.spec.expect).toHaveLength(w.replicaSets.length);
+      const workloads =
+        (w.deployments?.length ?? 0) + (w.statefulSets?.length ?? 0) + (w.jobs?.length ?? 0);
+      expect(scenario.spec.expect).toHaveLength(w.replicaSets.length + workloads);
+      expect(scenario.spec.buggify).toEqual(w.buggify);
     });
     // The draw covers the shapes and faults it claims to.
     expect(new Set(worlds.map((w) => w.storeMembers))).toEqual(new Set([1, 3]));
     const kinds = new Set(worlds.flatMap((w) => w.faults.map((f) => f.kind)));
     expect(kinds).toEqual(new Set(['crash', 'isolate', 'clog', 'loss']));
     expect(worlds.some((w) => w.quota !== undefined)).toBe(true);
+    // Issue 17's second round: every workload kind, buggify sites, two owners, crashes.
+    expect(worlds.some((w) => (w.deployments ?? []).some((d) => d.rolloutAtS !== undefined))).toBe(
+      true,
+    );
+    expect(worlds.some((w) => w.statefulSets !== undefined)).toBe(true);
+    expect(worlds.some((w) => w.jobs !== undefined)).toBe(true);
+    expect(worlds.some((w) => w.sharedConfigMap === true)).toBe(true);
+    expect(worlds.some((w) => w.replicaSets.some((r) => r.crashing === true))).toBe(true);
+    const sites = new Set(worlds.flatMap((w) => Object.keys(w.buggify ?? {})));
+    expect([...sites].sort()).toEqual([...BUGGIFY_SITE_NAMES].sort());
+    expect(worlds.some((w) => w.buggify === undefined)).toBe(true);
   });
 
   it('shards split a campaign deterministically, disjoint and complete', () => {

@@ -20,6 +20,12 @@ import type { EndpointInfo } from '../../../core/proxy/endpoints.ts';
 import { KubeProxy } from '../../../core/proxy/kube-proxy.ts';
 import type { ProcessPorts } from '../../../core/ports/process.ts';
 import type { WorldBounds } from '../../../sim/cluster-fuzz/world.ts';
+import type { Pod } from '../../../core/api/pod-types.ts';
+import { WatchCache } from '../../../core/apiserver/watch-cache.ts';
+import { GarbageCollector } from '../../../core/controllers/garbage-collector/garbage-collector.ts';
+import type { KObject } from '../../../core/api/types.ts';
+import { PodSync } from '../../../core/kubelet/sync-pod.ts';
+import { SchedulerCache } from '../../../core/scheduler/cache/cache.ts';
 import { replace, type Method } from '../store-fuzz/planted-bugs.ts';
 
 /** Small worlds, so a test runs a few of them in seconds. */
@@ -35,14 +41,38 @@ export const TEST_BOUNDS: WorldBounds = {
 export type ClusterBug =
   | 'rs-expectations-kept-on-failed-create'
   | 'proxy-keeps-removed-endpoint'
-  | 'state-shared-across-runs';
+  | 'state-shared-across-runs'
+  | 'watch-cache-drops-event-at-compaction'
+  | 'scheduler-cache-forgets-assumed-pod-on-bind-failure'
+  | 'gc-deletes-dependent-with-live-owner'
+  | 'kubelet-double-starts-after-restart';
 
 /** The bugs `ksim fuzz cluster` must find. */
 export const CLUSTER_BUGS: readonly ClusterBug[] = [
   'state-shared-across-runs',
   'rs-expectations-kept-on-failed-create',
   'proxy-keeps-removed-endpoint',
+  'watch-cache-drops-event-at-compaction',
+  'scheduler-cache-forgets-assumed-pod-on-bind-failure',
+  'gc-deletes-dependent-with-live-owner',
+  'kubelet-double-starts-after-restart',
 ];
+
+interface WatchCacheInternals {
+  windowStartRv: number;
+  /** The planted bug's own mark: the last change made the window drop one. */
+  compacted?: boolean;
+}
+
+interface SchedulerCacheInternals {
+  readonly podStates: Map<string, { readonly nodeName: string; readonly pi: { pod: Pod } }>;
+  readonly assumed: Set<string>;
+}
+
+interface GcInternals {
+  getObject(id: unknown): Promise<{ kind: string; obj?: KObject }>;
+  deleteObject(id: unknown, policy: string, read: KObject): Promise<unknown>;
+}
 
 interface ReplicaSetControllerInternals {
   readonly api: ApiClient;
@@ -103,6 +133,76 @@ export function plantClusterBug(bug: ClusterBug): () => void {
             });
             if (unknown > 0) this.expectations.markUncertain(key);
             return result.error;
+          } as Method,
+      );
+    // The watch cache's window (its compaction: the changes kept for resuming watches) is
+    // full and drops its oldest change to make room for a new one: that new change is kept for
+    // later resumes but never sent to the watchers already there.
+    case 'watch-cache-drops-event-at-compaction': {
+      const undoRemember = replace(
+        WatchCache.prototype,
+        'remember',
+        (original) =>
+          function (this: WatchCacheInternals, ...args: unknown[]) {
+            const before = this.windowStartRv;
+            original.call(this, ...(args as never[]));
+            this.compacted = this.windowStartRv !== before;
+          } as Method,
+      );
+      const undoDispatch = replace(
+        WatchCache.prototype,
+        'dispatch',
+        (original) =>
+          function (this: WatchCacheInternals, ...args: unknown[]) {
+            if (this.compacted === true) return;
+            original.call(this, ...(args as never[]));
+          } as Method,
+      );
+      return () => {
+        undoDispatch();
+        undoRemember();
+      };
+    }
+    // A failed binding makes the cache forget not only that pod's assumption but every pod
+    // assumed and not yet bound (a reset on the error path): their bindings, still in flight,
+    // land on nodes the scheduler has meanwhile given to pods that were waiting for room.
+    case 'scheduler-cache-forgets-assumed-pod-on-bind-failure':
+      return replace(
+        SchedulerCache.prototype,
+        'forgetPod',
+        (original) =>
+          function (this: SchedulerCacheInternals, pod: Pod) {
+            original.call(this, pod as never);
+            for (const other of [...this.assumed]) {
+              const st = this.podStates.get(other);
+              if (st !== undefined) original.call(this, st.pi.pod as never);
+            }
+          } as Method,
+      );
+    // Where the collector should remove the references to owners that are gone and keep the
+    // dependent for its live owners, it deletes the dependent.
+    case 'gc-deletes-dependent-with-live-owner':
+      return replace(
+        GarbageCollector.prototype,
+        'removeOwnerReferences',
+        () =>
+          async function (this: GcInternals, item: { identity: unknown }) {
+            const latest = await this.getObject(item.identity);
+            if (latest.kind !== 'found' || latest.obj === undefined) return { kind: 'done' };
+            return this.deleteObject(item.identity, 'Background', latest.obj);
+          } as Method,
+      );
+    // Restarting a container that exited, the kubelet starts it twice: the first instance
+    // runs on untracked beside the one it knows.
+    case 'kubelet-double-starts-after-restart':
+      return replace(
+        PodSync.prototype,
+        'startContainer',
+        (original) =>
+          async function (this: unknown, ...args: unknown[]) {
+            const previous = args[2] as { state?: string } | undefined;
+            if (previous?.state === 'exited') await original.call(this, ...(args as never[]));
+            return original.call(this, ...(args as never[]));
           } as Method,
       );
     // A slice change adds endpoints but never removes one: deleted pods stay in the rules.
