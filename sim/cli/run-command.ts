@@ -352,6 +352,13 @@ export function summary(
       '',
     );
   }
+  if (r.drawnFaults.length > 0) {
+    lines.push(
+      `faults drawn from spec.faultRates (${r.drawnFaults.length}; as actions, they replay this seed's faults without the rates)`,
+      ...r.drawnFaults.map((a) => `  - ${a}`),
+      '',
+    );
+  }
   const broken = r.invariants.filter((v) => v.violations > 0);
   const off = r.invariants.filter((v) => !v.enabled).map((v) => v.name);
   lines.push(

@@ -20,7 +20,10 @@ import { Machines } from '../traffic/machines.ts';
 import type { Completed } from '../traffic/outcome.ts';
 import { TrafficRecorder } from '../traffic/recorder.ts';
 import { TrafficWindows } from '../traffic/window.ts';
-import { applyFault, type Fault } from '../faults.ts';
+import { applyFault, type Fault, type FaultContext } from '../faults.ts';
+import { LeaseLeaders } from '../lease-leaders.ts';
+import { drawFaults, drawnAction, type DrawnFault } from './fault-rates.ts';
+import { LABEL_TOPOLOGY_ZONE } from '../../core/controllers/node-lifecycle/zone-disruption.ts';
 import { ClusterInvariants, type InvariantResult } from '../invariants/cluster-invariants.ts';
 import { DEFAULT_LINK, type LinkOptions } from '../network.ts';
 import { Simulation } from '../simulation.ts';
@@ -118,6 +121,8 @@ export interface RunReport {
   readonly traffic: readonly TrafficReport[];
   /** The same per Service (generators to one Service added up), sorted by Service. */
   readonly services: readonly TrafficReport[];
+  /** The faults spec.faultRates drew for this seed, as timed fault actions (YAML lines). */
+  readonly drawnFaults: readonly string[];
   readonly passed: boolean;
 }
 
@@ -141,8 +146,30 @@ function linkFrom(
   };
 }
 
-export function toFault(f: ScenarioFault, currentLink: LinkOptions): Fault {
+export function toFault(
+  f: ScenarioFault,
+  currentLink: LinkOptions,
+  cluster: Scenario['spec']['cluster'],
+): Fault {
   switch (f.kind) {
+    case 'crash': {
+      const restart = f.restartAfter === undefined ? {} : { restartAfterUs: f.restartAfter };
+      if (f.leaderOf !== undefined)
+        return { kind: 'crash-lease-leader', lease: f.leaderOf, ...restart };
+      return { kind: 'crash', process: f.process as string, ...restart };
+    }
+    case 'zone-outage': {
+      const label = f.label ?? LABEL_TOPOLOGY_ZONE;
+      const processes = groupMembers(cluster, `${label}=${f.zone}`);
+      assert(typeof processes !== 'string', `checked at load: ${String(processes)}`);
+      return {
+        kind: 'zone-outage',
+        label,
+        zone: f.zone,
+        processes,
+        ...(f.duration === undefined ? {} : { durationUs: f.duration }),
+      };
+    }
     case 'clog':
       return { kind: 'clog', process: f.process, durationUs: f.duration };
     case 'link':
@@ -235,6 +262,9 @@ export function startScenario(scenario: Scenario, options: RunOptions): Scenario
   const windows = new TrafficWindows(sim);
   const recorder = new TrafficRecorder(windows, options.onRequest);
   const durationUs = options.durationUs ?? spec.duration;
+  const leaders = new LeaseLeaders(sim);
+  const faultContext: FaultContext = { leaseLeader: (lease) => leaders.leaderOf(lease) };
+  const drawn = scheduleDrawnFaults(sim, scenario, durationUs, link, faultContext);
   const rejections: Rejection[] = [];
   // The runner's informers by kind: pods and nodes always (the summary), the kinds predicates read.
   const informers = new Map<string, Informer<Kind>>();
@@ -290,7 +320,8 @@ export function startScenario(scenario: Scenario, options: RunOptions): Scenario
     });
     const perform = (action: ScenarioAction): void =>
       ports.spawn(async () => {
-        if (action.fault !== undefined) return applyFault(sim, toFault(action.fault, link));
+        if (action.fault !== undefined)
+          return applyFault(sim, toFault(action.fault, link, spec.cluster), faultContext);
         if (action.membership !== undefined) return changeMembership(ctx, action);
         return performAction(ctx, action);
       });
@@ -383,6 +414,7 @@ export function startScenario(scenario: Scenario, options: RunOptions): Scenario
       invariants: verdicts,
       traffic: generators.map((g) => g.report()),
       services: recorder.reports(),
+      drawnFaults: drawn,
       passed: expectations.every((e) => e.passed) && verdicts.every((v) => v.violations === 0),
     };
   };
@@ -413,6 +445,37 @@ function setGroupLinks(
       }
     }
   }
+}
+
+/**
+ * Draws spec.faultRates' faults from the seed, records each in the trace at the start as the
+ * explicit action that reproduces it, and schedules it; the actions, as YAML lines.
+ */
+function scheduleDrawnFaults(
+  sim: Simulation,
+  scenario: Scenario,
+  durationUs: number,
+  link: LinkOptions,
+  context: FaultContext,
+): string[] {
+  const spec = scenario.spec;
+  let drawn: DrawnFault[];
+  try {
+    drawn = drawFaults(
+      spec.faultRates ?? [],
+      sim.random.fork('fault-rates'),
+      durationUs,
+      spec.cluster,
+    );
+  } catch (e) {
+    throw new ScenarioError(scenario.metadata.name, [(e as Error).message]);
+  }
+  return drawn.map((d) => {
+    const action = drawnAction(d);
+    sim.trace.record('sim', 'fault.drawn', { rule: d.rule, atUs: d.atUs, action });
+    sim.at(d.atUs, () => applyFault(sim, toFault(d.fault, link, spec.cluster), context));
+    return action;
+  });
 }
 
 /** Informer handlers that pass every change of a kind to the scenario's watch. */
