@@ -8,6 +8,8 @@ import { describe, expect, it } from 'vitest';
 import { runScenario, type RunReport } from '../../../sim/scenario/run.ts';
 import { parseScenario, ScenarioError } from '../../../sim/scenario/scenario.ts';
 import { summary } from '../../../sim/cli/run-command.ts';
+import { drawFaults, drawnAction } from '../../../sim/scenario/fault-rates.ts';
+import { SeededRandom } from '../../../sim/random.ts';
 
 type TraceLine = Record<string, unknown> & { k: string; t: number; p: string };
 
@@ -175,5 +177,136 @@ describe('zone outage', () => {
     expect(problems(ZONES.replace('zone: a, duration: 90s', 'zone: d')).join('\n')).toMatch(
       /spec\.actions\[0\]\.fault\.zone: unknown zone: no node has the label topology\.kubernetes\.io\/zone=d/,
     );
+  });
+});
+
+const RATES = (rates: string, actions = '', duration = '2m') => `
+apiVersion: ksim.io/v1alpha1
+kind: Scenario
+metadata: { name: rates }
+spec:
+  duration: ${duration}
+  cluster:
+    nodes:
+      - namePrefix: node
+        count: 4
+        labels: { topology.kubernetes.io/zone: { roundRobin: [a, b] } }
+  faultRates:
+${rates}
+${actions}
+`;
+
+const rawCluster = (text: string) => parseScenario(text, 'rates.yaml').spec;
+
+describe('faults drawn from rates', () => {
+  it('draws a schedule from the seed: the same seed the same faults, another seed others', () => {
+    const spec = rawCluster(
+      RATES(
+        '    - { kind: crash, among: [node], every: 20s, duration: { min: 5s, max: 15s } }',
+        '',
+        '10m',
+      ),
+    );
+    const draw = (seed: number) =>
+      drawFaults(spec.faultRates ?? [], new SeededRandom(`x:${seed}`), spec.duration, spec.cluster);
+    const a = draw(1);
+    expect(draw(1)).toEqual(a);
+    expect(draw(2)).not.toEqual(a);
+    // Poisson arrivals of mean 20 s over 10 min: about 30 (a busy target is not drawn again).
+    expect(a.length).toBeGreaterThan(15);
+    expect(a.length).toBeLessThan(45);
+    for (const d of a) {
+      expect(d.fault.kind).toBe('crash');
+      const f = d.fault as { process: string; restartAfter: number };
+      expect(f.process).toMatch(/^node-[1-4]$/);
+      expect(f.restartAfter).toBeGreaterThanOrEqual(5 * S);
+      expect(f.restartAfter).toBeLessThanOrEqual(15 * S);
+      expect(d.atUs % 1000).toBe(0);
+    }
+    // A node is never drawn while it is down from an earlier draw.
+    const downUntil = new Map<string, number>();
+    for (const d of a) {
+      const f = d.fault as { process: string; restartAfter: number };
+      expect(d.atUs).toBeGreaterThanOrEqual(downUntil.get(f.process) ?? 0);
+      downUntil.set(f.process, d.atUs + f.restartAfter);
+    }
+  });
+
+  it('constant arrivals come every interval within the window; zones are drawn from among', () => {
+    const spec = rawCluster(
+      RATES(
+        '    - { kind: zone-outage, among: [a, b], every: 30s, arrival: constant, duration: 10s, from: 15s, until: 100s }',
+      ),
+    );
+    const drawn = drawFaults(
+      spec.faultRates ?? [],
+      new SeededRandom('y'),
+      spec.duration,
+      spec.cluster,
+    );
+    expect(drawn.map((d) => d.atUs)).toEqual([45 * S, 75 * S]);
+    for (const d of drawn) expect(d.fault).toMatchObject({ kind: 'zone-outage', duration: 10 * S });
+    expect(drawnAction(drawn[0]!)).toMatch(
+      /^\{ at: 45s, fault: \{ kind: zone-outage, zone: [ab], duration: 10s \} \}$/,
+    );
+  });
+
+  it('refuses bad rates with their path', () => {
+    const text = RATES(
+      [
+        '    - { kind: crash, among: [node], every: 0s }',
+        '    - { kind: zone-outage, among: [a, z], every: 1m }',
+        '    - { kind: clog, among: [nodes], every: 1m }',
+        '    - { kind: crash, leaderOf: kube-system/kube-scheduler, every: 1m }',
+        '    - { kind: crash, among: [node-1], every: 1ms }',
+      ].join('\n'),
+    );
+    const got = problems(text).join('\n');
+    expect(got).toMatch(/spec\.faultRates\[0\]\.every: a rate needs an interval above 0/);
+    expect(got).toMatch(/spec\.faultRates\[2\]\.duration: a clog needs a duration/);
+    const fixed = problems(
+      text
+        .replace('every: 0s', 'every: 1s')
+        .replace(
+          'every: 1m }\n    - { kind: crash, leaderOf',
+          'every: 1m, duration: 1s }\n    - { kind: crash, leaderOf',
+        ),
+    );
+    const all = fixed.join('\n');
+    expect(all).toMatch(
+      /spec\.faultRates\[1\]\.among: unknown zone: no node has the label topology\.kubernetes\.io\/zone=z/,
+    );
+    expect(all).toMatch(/spec\.faultRates\[2\]\.among: "nodes" is no process/);
+    expect(all).toMatch(
+      /spec\.faultRates\[3\]\.leaderOf: no leader is elected over kube-system\/kube-scheduler/,
+    );
+    expect(all).toMatch(/spec\.faultRates\[4\]\.every: would draw about 120000 faults/);
+  });
+
+  it('runs the drawn faults, traces and prints them; as explicit actions they replay the same faults', async () => {
+    const text = RATES(
+      '    - { kind: crash, among: [node], every: 30s, duration: { min: 5s, max: 20s }, from: 10s }',
+    );
+    const first = await run(text, 7);
+    const drawn = first.trace.filter((r) => r.k === 'fault.drawn');
+    expect(drawn.length).toBeGreaterThan(0);
+    expect(drawn.map((r) => r.action)).toEqual(first.report.drawnFaults);
+    expect(drawn.every((r) => r.t === 0)).toBe(true);
+    const faults = (trace: TraceLine[]) =>
+      trace
+        .filter((r) => (r.k === 'process.crash' || r.k === 'process.start') && r.t > 0)
+        .map((r) => `${r.t} ${r.k} ${r.p}`);
+    const crashes = first.trace.filter((r) => r.k === 'process.crash');
+    expect(crashes.map((r) => r.t)).toEqual(drawn.map((r) => r.atUs));
+    expect(summary(first.report, 1, undefined, false)).toContain(
+      `faults drawn from spec.faultRates (${drawn.length};`,
+    );
+    const explicit = RATES(
+      '    []',
+      `  actions:\n${first.report.drawnFaults.map((a) => `    - ${a}`).join('\n')}`,
+    );
+    const replay = await run(explicit, 7);
+    expect(replay.report.drawnFaults).toEqual([]);
+    expect(faults(replay.trace)).toEqual(faults(first.trace));
   });
 });
