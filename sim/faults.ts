@@ -43,6 +43,9 @@ export type Fault =
   | { readonly kind: 'clock-jump'; readonly process: string; readonly deltaUs: number }
   | { readonly kind: 'clock-rate'; readonly process: string; readonly rate: number };
 
+/** The faults that need no cluster around them: a Lease's leader, a zone's nodes. */
+export type ProcessFault = Exclude<Fault, { kind: 'crash-lease-leader' | 'zone-outage' }>;
+
 /** What some faults resolve when they strike. */
 export interface FaultContext {
   /** The process acting as leader of a Lease (namespace/name) now, if any. */

@@ -235,6 +235,7 @@ function thresholdsOf(spec: Slos | undefined): SloThresholds {
     },
     ...opt('podStartupUs', spec?.podStartup),
     ...opt('schedulingThroughput', spec?.schedulingThroughput),
+    ...opt('watchLatencyUs', spec?.watchLatency),
   };
 }
 

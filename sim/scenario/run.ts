@@ -22,6 +22,7 @@ import { TrafficRecorder } from '../traffic/recorder.ts';
 import { TrafficWindows } from '../traffic/window.ts';
 import { applyFault, type Fault, type FaultContext } from '../faults.ts';
 import { LeaseLeaders } from '../lease-leaders.ts';
+import type { MemberProbe } from '../../core/store/member/member-probe.ts';
 import { drawFaults, drawnAction, type DrawnFault } from './fault-rates.ts';
 import { LABEL_TOPOLOGY_ZONE } from '../../core/controllers/node-lifecycle/zone-disruption.ts';
 import { ClusterInvariants, type InvariantResult } from '../invariants/cluster-invariants.ts';
@@ -127,6 +128,8 @@ export interface RunReport {
 }
 
 const RUNNER = 'ksim-runner';
+/** One revision in ten: enough samples for a p99 in a short run, a few records per ten writes. */
+export const DEFAULT_WATCH_LATENCY_SAMPLE = 0.1;
 
 function linkFrom(
   base: LinkOptions,
@@ -243,6 +246,7 @@ export function startScenario(scenario: Scenario, options: RunOptions): Scenario
   });
   if (options.traceSink !== undefined) sim.trace.addSink(options.traceSink);
   if (options.traceObserver !== undefined) sim.trace.observe(options.traceObserver);
+  sim.trace.watchSampleEvery = watchSampleEvery(spec.slos?.watchLatencySample);
   const clusterSpec = clusterSpecOf(spec.cluster);
   const invariants = new ClusterInvariants(sim, {
     enabled: spec.invariants ?? {},
@@ -250,7 +254,7 @@ export function startScenario(scenario: Scenario, options: RunOptions): Scenario
   });
   const layout = buildCluster(sim, {
     ...clusterSpec,
-    store: { ...clusterSpec.store, probe: invariants.probe },
+    store: { ...clusterSpec.store, probe: watchCommits(sim, invariants.probe) },
     ...(options.explain === undefined ? {} : { scheduler: { explain: options.explain } }),
     ...(options.rootCA === undefined ? {} : { controllerManager: { rootCA: options.rootCA } }),
   });
@@ -445,6 +449,30 @@ function setGroupLinks(
       }
     }
   }
+}
+
+/** Every how many revisions watch latency is sampled; 0 for none. */
+export function watchSampleEvery(fraction = DEFAULT_WATCH_LATENCY_SAMPLE): number {
+  return fraction <= 0 ? 0 : Math.max(1, Math.round(1 / fraction));
+}
+
+/**
+ * The store members' probe, also recording when each sampled revision is committed: the first
+ * time any member applies the entry that made it (watch.committed), where watch latency starts.
+ */
+function watchCommits(sim: Simulation, probe: MemberProbe): MemberProbe {
+  let last = 0;
+  return {
+    ...probe,
+    applied: (member, entry, revision, term) => {
+      probe.applied(member, entry, revision, term);
+      if (revision <= last) return;
+      last = revision;
+      const every = sim.trace.watchSampleEvery;
+      if (every > 0 && revision % every === 0)
+        sim.trace.record('sim', 'watch.committed', { revision });
+    },
+  };
 }
 
 /**

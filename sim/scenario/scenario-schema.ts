@@ -385,6 +385,8 @@ const fault = z
       .refine((f) => (f.process === undefined) !== (f.leaderOf === undefined), {
         error: 'a crash needs exactly one of process and leaderOf',
       })
+      // The refinement, for editors (z.toJSONSchema cannot translate a refinement).
+      .meta({ oneOf: [{ required: ['process'] }, { required: ['leaderOf'] }] })
       .describe(
         'The process stops, losing memory, timers, connections and unsynced writes, until restart',
       ),
@@ -703,6 +705,14 @@ const slos = obj({
     .min(0)
     .optional()
     .describe('Least average pods bound per second, first to last binding (default: none)'),
+  watchLatency: duration
+    .optional()
+    .describe('p99 of watch latency, commit to delivery (default: none; upstream has no SLO yet)'),
+  watchLatencySample: probability
+    .optional()
+    .describe(
+      'The share of store revisions whose watch deliveries are traced and measured (default 0.1: every 10th revision; 0: none)',
+    ),
 }).describe('SLO thresholds, and whether a missed SLO fails the run');
 
 const trafficSpec = obj({

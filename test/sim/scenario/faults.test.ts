@@ -310,3 +310,59 @@ describe('faults drawn from rates', () => {
     expect(faults(replay.trace)).toEqual(faults(first.trace));
   });
 });
+
+describe('watch latency records', () => {
+  const SMALL = (sample: string) => `
+apiVersion: ksim.io/v1alpha1
+kind: Scenario
+metadata: { name: watch }
+spec:
+  duration: 20s
+  cluster:
+    store: { members: 3 }
+    nodes: [{ count: 2 }]
+  slos: { ${sample} }
+  objects:
+    - apiVersion: apps/v1
+      kind: ReplicaSet
+      metadata: { name: web }
+      spec:
+        replicas: 3
+        selector: { matchLabels: { app: web } }
+        template:
+          metadata: { labels: { app: web } }
+          spec: { containers: [{ name: c, image: nginx:1.25 }] }
+`;
+
+  it('records the commit of every sampled revision and its deliveries to watchers, after it', async () => {
+    const { trace } = await run(SMALL('watchLatencySample: 0.25'));
+    const commits = trace.filter((r) => r.k === 'watch.committed');
+    const deliveries = trace.filter((r) => r.k === 'watch.delivered');
+    expect(commits.length).toBeGreaterThan(10);
+    for (const c of commits) expect((c.revision as number) % 4).toBe(0);
+    const committedAt = new Map(commits.map((c) => [c.revision as number, c.t]));
+    // Not every write is watched (Events, say), and a pod write reaches several watchers.
+    expect(deliveries.length).toBeGreaterThan(10);
+    for (const d of deliveries) {
+      expect((d.revision as number) % 4).toBe(0);
+      const at = committedAt.get(d.revision as number);
+      expect(at, `revision ${String(d.revision)}`).toBeDefined();
+      expect(d.t).toBeGreaterThanOrEqual(at!);
+    }
+    // Pods are watched by the scheduler, the controller manager, the kubelets, metrics-server
+    // and the runner.
+    const podWatchers = new Set(deliveries.filter((d) => d.resource === 'pods').map((d) => d.p));
+    expect(podWatchers).toEqual(
+      new Set([
+        'scheduler',
+        'controller-manager',
+        'metrics-server',
+        'node-1',
+        'node-2',
+        'ksim-runner',
+      ]),
+    );
+    const none = await run(SMALL('watchLatencySample: 0'));
+    expect(none.trace.filter((r) => r.k.startsWith('watch.'))).toEqual([]);
+  });
+});
