@@ -1,4 +1,4 @@
-import { assertNever } from '../core/util/assert.ts';
+import { assert, assertNever } from '../core/util/assert.ts';
 import type { LinkOptions } from './network.ts';
 import type { Simulation } from './simulation.ts';
 
@@ -11,7 +11,20 @@ export type Fault =
   | { readonly kind: 'block'; readonly from: string; readonly to: string }
   | { readonly kind: 'isolate'; readonly process: string }
   | { readonly kind: 'heal' }
-  | { readonly kind: 'crash'; readonly process: string }
+  | { readonly kind: 'crash'; readonly process: string; readonly restartAfterUs?: number }
+  | {
+      readonly kind: 'crash-lease-leader';
+      readonly lease: string;
+      readonly restartAfterUs?: number;
+    }
+  | {
+      readonly kind: 'zone-outage';
+      readonly label: string;
+      readonly zone: string;
+      /** The zone's processes (its nodes), resolved from the cluster's labels. */
+      readonly processes: readonly string[];
+      readonly durationUs?: number;
+    }
   | { readonly kind: 'restart'; readonly process: string }
   | { readonly kind: 'clog'; readonly process: string; readonly durationUs: number }
   | {
@@ -30,7 +43,16 @@ export type Fault =
   | { readonly kind: 'clock-jump'; readonly process: string; readonly deltaUs: number }
   | { readonly kind: 'clock-rate'; readonly process: string; readonly rate: number };
 
-export function applyFault(sim: Simulation, fault: Fault): void {
+/** The faults that need no cluster around them: a Lease's leader, a zone's nodes. */
+export type ProcessFault = Exclude<Fault, { kind: 'crash-lease-leader' | 'zone-outage' }>;
+
+/** What some faults resolve when they strike. */
+export interface FaultContext {
+  /** The process acting as leader of a Lease (namespace/name) now, if any. */
+  readonly leaseLeader?: (lease: string) => string | undefined;
+}
+
+export function applyFault(sim: Simulation, fault: Fault, context: FaultContext = {}): void {
   switch (fault.kind) {
     case 'partition':
       return sim.network.partition(fault.groups);
@@ -41,7 +63,11 @@ export function applyFault(sim: Simulation, fault: Fault): void {
     case 'heal':
       return sim.network.heal();
     case 'crash':
-      return sim.crash(fault.process);
+      return crash(sim, fault.process, fault.restartAfterUs);
+    case 'crash-lease-leader':
+      return crashLeaseLeader(sim, fault, context);
+    case 'zone-outage':
+      return zoneOutage(sim, fault);
     case 'restart':
       return sim.restart(fault.process);
     case 'clog':
@@ -76,6 +102,42 @@ export function applyFault(sim: Simulation, fault: Fault): void {
     default:
       return assertNever(fault, 'fault');
   }
+}
+
+function crash(sim: Simulation, process: string, restartAfterUs: number | undefined): void {
+  sim.crash(process);
+  if (restartAfterUs !== undefined) sim.at(sim.now + restartAfterUs, () => sim.restart(process));
+}
+
+/** Resolved now, not when the scenario was written: leadership moves during a run. */
+function crashLeaseLeader(
+  sim: Simulation,
+  fault: Extract<Fault, { kind: 'crash-lease-leader' }>,
+  context: FaultContext,
+): void {
+  assert(context.leaseLeader !== undefined, 'a crash-lease-leader fault needs leaseLeader');
+  const process = context.leaseLeader(fault.lease);
+  sim.trace.record('sim', 'fault.lease-leader', {
+    lease: fault.lease,
+    ...(process === undefined ? {} : { process }),
+  });
+  if (process !== undefined) crash(sim, process, fault.restartAfterUs);
+}
+
+function zoneOutage(sim: Simulation, fault: Extract<Fault, { kind: 'zone-outage' }>): void {
+  const { label, zone, processes } = fault;
+  sim.trace.record('sim', 'fault.zone-outage', {
+    label,
+    zone,
+    processes: [...processes],
+    ...(fault.durationUs === undefined ? {} : { durationUs: fault.durationUs }),
+  });
+  for (const p of processes) sim.crash(p);
+  if (fault.durationUs === undefined) return;
+  sim.at(sim.now + fault.durationUs, () => {
+    sim.trace.record('sim', 'fault.zone-recovered', { label, zone, processes: [...processes] });
+    for (const p of processes) sim.restart(p);
+  });
 }
 
 /** Schedules each fault at its virtual time. */

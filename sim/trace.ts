@@ -37,6 +37,8 @@ export class TraceRecorder {
   private readonly headerLine: string;
   private count = 0;
   private digestValue: string | undefined;
+  /** Trace.watchSampleEvery of every process: the watch latency sample (0: none). */
+  watchSampleEvery = 0;
 
   constructor(
     private readonly clock: () => number,
@@ -98,6 +100,9 @@ export class TraceRecorder {
       },
       get debugEnabled() {
         return recorder.debugEnabled;
+      },
+      get watchSampleEvery() {
+        return recorder.watchSampleEvery;
       },
       debug(kind: string, fields?: unknown) {
         if (recorder.debugEnabled) recorder.line(process, kind, fields);

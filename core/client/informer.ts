@@ -173,7 +173,9 @@ export class Informer<K extends Kind> {
     const obj = frame.object as KindOf<K>;
     const rv = obj.metadata?.resourceVersion;
     if (rv !== undefined) this.lastRv = rv;
-    if (frame.type === 'BOOKMARK') return;
+    // ERROR frames never get here (watch() handles them).
+    if (frame.type === 'BOOKMARK' || frame.type === 'ERROR') return;
+    this.traceDelivery(frame.type, rv);
     const key = keyOf(obj);
     if (frame.type === 'DELETED') {
       const known = this.cache.get(key) ?? obj;
@@ -187,6 +189,16 @@ export class Informer<K extends Kind> {
       if (old === undefined) h.onAdd?.(obj);
       else h.onUpdate?.(old, obj);
     }
+  }
+
+  /** A delivery of a revision the host samples, for the watch latency SLI (watch.delivered). */
+  private traceDelivery(type: 'ADDED' | 'MODIFIED' | 'DELETED', rv: string | undefined): void {
+    const every = this.ports.trace.watchSampleEvery ?? 0;
+    if (every <= 0 || rv === undefined) return;
+    const revision = Number(rv);
+    if (!Number.isSafeInteger(revision) || revision % every !== 0) return;
+    const resource = (this.options.resource ?? resourceOf(this.kind)).resource;
+    this.ports.trace.emit('watch.delivered', { resource, revision, type });
   }
 
   /** Reconciles the cache with a fresh list: what vanished is deleted, the rest added or updated. */

@@ -13,6 +13,11 @@ export interface Trace {
   readonly debugEnabled: boolean;
   /** Records a debug-level event (dropped unless the run asked for debug records). */
   debug<K extends DebugTraceKind>(kind: K, ...fields: TraceFieldsArgs<K>): void;
+  /**
+   * Watch deliveries of revisions divisible by this are recorded (`watch.delivered`), the
+   * host's deterministic sample for the watch latency SLI; absent or 0: none.
+   */
+  readonly watchSampleEvery?: number;
 }
 
 export const NO_TRACE: Trace = {

@@ -16,12 +16,14 @@ import { RUNTIME_RECORDS } from './records/runtime.ts';
 import { SCHEDULER_RECORDS } from './records/scheduler.ts';
 import { SIM_RECORDS } from './records/sim.ts';
 import { STORE_RECORDS } from './records/store.ts';
+import { WATCH_RECORDS } from './records/watch.ts';
 
 /** Every record kind, by area, in the order docs/trace.md lists them. */
 export const TRACE_GROUPS = [
   HEADER_RECORDS,
   STORE_RECORDS,
   APISERVER_RECORDS,
+  WATCH_RECORDS,
   SCHEDULER_RECORDS,
   CONTROLLER_RECORDS,
   LEADER_ELECTION_RECORDS,

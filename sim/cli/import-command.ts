@@ -9,6 +9,8 @@ import { stringify } from 'yaml';
 import { parseDuration } from '../scenario/schema.ts';
 import { parseScenario, ScenarioError } from '../scenario/scenario.ts';
 import { importCluster, ImportError, readKubectlOutput } from '../import/kubectl-import.ts';
+import { importSchedulerPerf } from '../import/scheduler-perf-import.ts';
+import { loadWorkloadFile, WorkloadFileError } from '../scheduler-perf/index.ts';
 import { CliError, EXIT_OK, fsReason } from './errors.ts';
 
 export interface ImportCommandOptions {
@@ -16,6 +18,9 @@ export interface ImportCommandOptions {
   readonly out?: string;
   readonly name?: string;
   readonly duration: string;
+  /** `ksim import scheduler-perf`: the test case and workload. */
+  readonly case?: string;
+  readonly workload?: string;
 }
 
 /** A scenario name from the input file's name: `cluster.yaml` -> `cluster`. */
@@ -69,6 +74,50 @@ export function importCommand(
   return EXIT_OK;
 }
 
+/**
+ * `ksim import scheduler-perf <file> --case C --workload W`: one scheduler_perf workload as a
+ * scenario on the whole simulated cluster (sim/import/scheduler-perf-import.ts).
+ */
+export function importSchedulerPerfCommand(
+  file: string,
+  opts: ImportCommandOptions,
+  out: (s: string) => void,
+  err: (s: string) => void,
+): number {
+  if (opts.case === undefined || opts.workload === undefined)
+    throw new CliError('ksim import scheduler-perf needs --case NAME and --workload NAME');
+  let yaml: string;
+  let result: ReturnType<typeof importSchedulerPerf>;
+  try {
+    result = importSchedulerPerf(loadWorkloadFile(file), {
+      testCase: opts.case,
+      workload: opts.workload,
+      duration: opts.duration,
+      ...(opts.name === undefined ? {} : { name: opts.name }),
+    });
+    yaml = `# Imported by ksim import scheduler-perf from ${basename(file)} (${opts.case}/${opts.workload})\n${stringify(result.scenario, { lineWidth: 0, aliasDuplicateObjects: false })}`;
+    parseScenario(yaml, opts.out ?? '<imported scenario>');
+  } catch (e) {
+    if (e instanceof ImportError || e instanceof ScenarioError || e instanceof WorkloadFileError)
+      throw new CliError(e.message);
+    throw e;
+  }
+  const note = `imported ${result.nodes} nodes in ${result.pools} pools, ${result.pods} pods`;
+  if (opts.out === undefined) out(yaml.trimEnd());
+  else {
+    try {
+      writeFileSync(opts.out, yaml);
+    } catch (e) {
+      throw new CliError(`cannot write ${opts.out}: ${fsReason(e)}`);
+    }
+    out(`${note} -> ${opts.out}`);
+  }
+  const say = opts.out === undefined ? err : out;
+  if (opts.out === undefined) say(note);
+  for (const n of result.notes) say(`  note: ${n}`);
+  return EXIT_OK;
+}
+
 const scenarioDuration = (v: string): string => {
   if (parseDuration(v) === undefined)
     throw new InvalidArgumentError(
@@ -89,11 +138,23 @@ export function registerImportCommand(
     .description(
       'turn kubectl get ... -A -o yaml output into a scenario: nodes as pools, objects recreated, pods bound where they were',
     )
-    .argument('<kubectl-yaml>', 'the output of kubectl get nodes,pods,deployments,... -A -o yaml')
+    .argument(
+      '<input>',
+      'the output of kubectl get nodes,pods,deployments,... -A -o yaml; or scheduler-perf',
+    )
+    .argument('[file]', 'with scheduler-perf: a scheduler_perf configuration file')
     .option('-o, --out <file>', 'write the scenario here (default: stdout)')
     .option('--name <name>', "the scenario's name (default: from the file name)")
     .option('--duration <d>', 'virtual time the scenario runs', scenarioDuration, '2m')
-    .action((file: string, opts: ImportCommandOptions) => {
-      done(importCommand(file, opts, out, err));
+    .option('--case <name>', 'scheduler-perf: the test case')
+    .option('--workload <name>', 'scheduler-perf: the workload of the test case')
+    .action((input: string, file: string | undefined, opts: ImportCommandOptions) => {
+      if (input !== 'scheduler-perf') {
+        if (file !== undefined) throw new CliError(`unexpected argument ${JSON.stringify(file)}`);
+        return done(importCommand(input, opts, out, err));
+      }
+      if (file === undefined)
+        throw new CliError('ksim import scheduler-perf needs a scheduler_perf configuration file');
+      done(importSchedulerPerfCommand(file, opts, out, err));
     });
 }

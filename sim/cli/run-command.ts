@@ -235,6 +235,7 @@ function thresholdsOf(spec: Slos | undefined): SloThresholds {
     },
     ...opt('podStartupUs', spec?.podStartup),
     ...opt('schedulingThroughput', spec?.schedulingThroughput),
+    ...opt('watchLatencyUs', spec?.watchLatency),
   };
 }
 
@@ -349,6 +350,13 @@ export function summary(
     lines.push(
       'service traffic',
       table(['traffic', 'service', 'requests', 'ok', 'p50 / p99', 'errors', 'per backend'], rows),
+      '',
+    );
+  }
+  if (r.drawnFaults.length > 0) {
+    lines.push(
+      `faults drawn from spec.faultRates (${r.drawnFaults.length}; as actions, they replay this seed's faults without the rates)`,
+      ...r.drawnFaults.map((a) => `  - ${a}`),
       '',
     );
   }

@@ -254,3 +254,15 @@ export function groupMembers(
   const pools = cluster.nodes.map((p) => p.namePrefix ?? 'node').join(', ');
   return `no group named ${JSON.stringify(group)} (${CONTROL_PLANE_GROUP}, a node pool: ${pools}, or label=value)`;
 }
+
+/**
+ * The Leases the cluster's components elect leaders over: a component runs leader election
+ * only with several replicas (one acts, the others stand by).
+ */
+export function electedLeases(cluster: Scenario['spec']['cluster']): string[] {
+  const replicas = cluster.controlPlane ?? {};
+  return [
+    ...((replicas.schedulers ?? 1) > 1 ? ['kube-system/kube-scheduler'] : []),
+    ...((replicas.controllerManagers ?? 1) > 1 ? ['kube-system/kube-controller-manager'] : []),
+  ];
+}

@@ -20,7 +20,11 @@ import { Machines } from '../traffic/machines.ts';
 import type { Completed } from '../traffic/outcome.ts';
 import { TrafficRecorder } from '../traffic/recorder.ts';
 import { TrafficWindows } from '../traffic/window.ts';
-import { applyFault, type Fault } from '../faults.ts';
+import { applyFault, type Fault, type FaultContext } from '../faults.ts';
+import { LeaseLeaders } from '../lease-leaders.ts';
+import type { MemberProbe } from '../../core/store/member/member-probe.ts';
+import { drawFaults, drawnAction, type DrawnFault } from './fault-rates.ts';
+import { LABEL_TOPOLOGY_ZONE } from '../../core/controllers/node-lifecycle/zone-disruption.ts';
 import { ClusterInvariants, type InvariantResult } from '../invariants/cluster-invariants.ts';
 import { DEFAULT_LINK, type LinkOptions } from '../network.ts';
 import { Simulation } from '../simulation.ts';
@@ -118,10 +122,14 @@ export interface RunReport {
   readonly traffic: readonly TrafficReport[];
   /** The same per Service (generators to one Service added up), sorted by Service. */
   readonly services: readonly TrafficReport[];
+  /** The faults spec.faultRates drew for this seed, as timed fault actions (YAML lines). */
+  readonly drawnFaults: readonly string[];
   readonly passed: boolean;
 }
 
 const RUNNER = 'ksim-runner';
+/** One revision in ten: enough samples for a p99 in a short run, a few records per ten writes. */
+export const DEFAULT_WATCH_LATENCY_SAMPLE = 0.1;
 
 function linkFrom(
   base: LinkOptions,
@@ -141,8 +149,30 @@ function linkFrom(
   };
 }
 
-export function toFault(f: ScenarioFault, currentLink: LinkOptions): Fault {
+export function toFault(
+  f: ScenarioFault,
+  currentLink: LinkOptions,
+  cluster: Scenario['spec']['cluster'],
+): Fault {
   switch (f.kind) {
+    case 'crash': {
+      const restart = f.restartAfter === undefined ? {} : { restartAfterUs: f.restartAfter };
+      if (f.leaderOf !== undefined)
+        return { kind: 'crash-lease-leader', lease: f.leaderOf, ...restart };
+      return { kind: 'crash', process: f.process as string, ...restart };
+    }
+    case 'zone-outage': {
+      const label = f.label ?? LABEL_TOPOLOGY_ZONE;
+      const processes = groupMembers(cluster, `${label}=${f.zone}`);
+      assert(typeof processes !== 'string', `checked at load: ${String(processes)}`);
+      return {
+        kind: 'zone-outage',
+        label,
+        zone: f.zone,
+        processes,
+        ...(f.duration === undefined ? {} : { durationUs: f.duration }),
+      };
+    }
     case 'clog':
       return { kind: 'clog', process: f.process, durationUs: f.duration };
     case 'link':
@@ -217,6 +247,7 @@ export function startScenario(scenario: Scenario, options: RunOptions): Scenario
   });
   if (options.traceSink !== undefined) sim.trace.addSink(options.traceSink);
   if (options.traceObserver !== undefined) sim.trace.observe(options.traceObserver);
+  sim.trace.watchSampleEvery = watchSampleEvery(spec.slos?.watchLatencySample);
   const clusterSpec = clusterSpecOf(spec.cluster);
   const invariants = new ClusterInvariants(sim, {
     enabled: spec.invariants ?? {},
@@ -225,7 +256,7 @@ export function startScenario(scenario: Scenario, options: RunOptions): Scenario
   const storeClient = invariants.storeClient;
   const layout = buildCluster(sim, {
     ...clusterSpec,
-    store: { ...clusterSpec.store, probe: invariants.probe },
+    store: { ...clusterSpec.store, probe: watchCommits(sim, invariants.probe) },
     ...(storeClient === undefined ? {} : { apiServer: { ...clusterSpec.apiServer, storeClient } }),
     ...(options.explain === undefined ? {} : { scheduler: { explain: options.explain } }),
     ...(options.rootCA === undefined ? {} : { controllerManager: { rootCA: options.rootCA } }),
@@ -238,6 +269,9 @@ export function startScenario(scenario: Scenario, options: RunOptions): Scenario
   const windows = new TrafficWindows(sim);
   const recorder = new TrafficRecorder(windows, options.onRequest);
   const durationUs = options.durationUs ?? spec.duration;
+  const leaders = new LeaseLeaders(sim);
+  const faultContext: FaultContext = { leaseLeader: (lease) => leaders.leaderOf(lease) };
+  const drawn = scheduleDrawnFaults(sim, scenario, durationUs, link, faultContext);
   const rejections: Rejection[] = [];
   // The runner's informers by kind: pods and nodes always (the summary), the kinds predicates read.
   const informers = new Map<string, Informer<Kind>>();
@@ -293,7 +327,8 @@ export function startScenario(scenario: Scenario, options: RunOptions): Scenario
     });
     const perform = (action: ScenarioAction): void =>
       ports.spawn(async () => {
-        if (action.fault !== undefined) return applyFault(sim, toFault(action.fault, link));
+        if (action.fault !== undefined)
+          return applyFault(sim, toFault(action.fault, link, spec.cluster), faultContext);
         if (action.membership !== undefined) return changeMembership(ctx, action);
         return performAction(ctx, action);
       });
@@ -386,6 +421,7 @@ export function startScenario(scenario: Scenario, options: RunOptions): Scenario
       invariants: verdicts,
       traffic: generators.map((g) => g.report()),
       services: recorder.reports(),
+      drawnFaults: drawn,
       passed: expectations.every((e) => e.passed) && verdicts.every((v) => v.violations === 0),
     };
   };
@@ -416,6 +452,61 @@ function setGroupLinks(
       }
     }
   }
+}
+
+/** Every how many revisions watch latency is sampled; 0 for none. */
+export function watchSampleEvery(fraction = DEFAULT_WATCH_LATENCY_SAMPLE): number {
+  return fraction <= 0 ? 0 : Math.max(1, Math.round(1 / fraction));
+}
+
+/**
+ * The store members' probe, also recording when each sampled revision is committed: the first
+ * time any member applies the entry that made it (watch.committed), where watch latency starts.
+ */
+function watchCommits(sim: Simulation, probe: MemberProbe): MemberProbe {
+  let last = 0;
+  return {
+    ...probe,
+    applied: (member, entry, revision, term) => {
+      probe.applied(member, entry, revision, term);
+      if (revision <= last) return;
+      last = revision;
+      const every = sim.trace.watchSampleEvery;
+      if (every > 0 && revision % every === 0)
+        sim.trace.record('sim', 'watch.committed', { revision });
+    },
+  };
+}
+
+/**
+ * Draws spec.faultRates' faults from the seed, records each in the trace at the start as the
+ * explicit action that reproduces it, and schedules it; the actions, as YAML lines.
+ */
+function scheduleDrawnFaults(
+  sim: Simulation,
+  scenario: Scenario,
+  durationUs: number,
+  link: LinkOptions,
+  context: FaultContext,
+): string[] {
+  const spec = scenario.spec;
+  let drawn: DrawnFault[];
+  try {
+    drawn = drawFaults(
+      spec.faultRates ?? [],
+      sim.random.fork('fault-rates'),
+      durationUs,
+      spec.cluster,
+    );
+  } catch (e) {
+    throw new ScenarioError(scenario.metadata.name, [(e as Error).message]);
+  }
+  return drawn.map((d) => {
+    const action = drawnAction(d);
+    sim.trace.record('sim', 'fault.drawn', { rule: d.rule, atUs: d.atUs, action });
+    sim.at(d.atUs, () => applyFault(sim, toFault(d.fault, link, spec.cluster), context));
+    return action;
+  });
 }
 
 /** Informer handlers that pass every change of a kind to the scenario's watch. */

@@ -114,6 +114,15 @@ const latency = obj({
   max: duration.describe('Longest delivery time'),
 }).describe('Uniform latency in [min, max]');
 
+/** A Lease as namespace/name. */
+const leaseName = str
+  .regex(/^[a-z0-9.-]+\/[a-z0-9.-]+$/, { error: 'expected a Lease as namespace/name' })
+  .describe('A Lease, namespace/name: kube-system/kube-scheduler');
+
+const zoneLabel = str
+  .optional()
+  .describe('The node label whose value is the zone (default topology.kubernetes.io/zone)');
+
 const processGroup = str.describe(
   "control-plane (store, API servers, schedulers, controller managers, metrics-server), a node pool's namePrefix, or label=value (the nodes with that label)",
 );
@@ -408,9 +417,26 @@ const cluster = obj({
 
 const fault = z
   .discriminatedUnion('kind', [
-    obj({ kind: z.literal('crash'), process: processName }).describe(
-      'The process stops, losing memory, timers, connections and unsynced writes, until restart',
-    ),
+    obj({
+      kind: z.literal('crash'),
+      process: processName.optional(),
+      leaderOf: leaseName
+        .optional()
+        .describe(
+          'Instead of process: whichever process leads this Lease when the fault strikes (kube-system/kube-scheduler, kube-system/kube-controller-manager); nobody leading it is a traced no-op',
+        ),
+      restartAfter: duration
+        .optional()
+        .describe('Restart the process this long after the crash (default: it stays down)'),
+    })
+      .refine((f) => (f.process === undefined) !== (f.leaderOf === undefined), {
+        error: 'a crash needs exactly one of process and leaderOf',
+      })
+      // The refinement, for editors (z.toJSONSchema cannot translate a refinement).
+      .meta({ oneOf: [{ required: ['process'] }, { required: ['leaderOf'] }] })
+      .describe(
+        'The process stops, losing memory, timers, connections and unsynced writes, until restart',
+      ),
     obj({ kind: z.literal('restart'), process: processName }).describe(
       'A crashed process starts again from what its disk kept',
     ),
@@ -458,8 +484,70 @@ const fault = z
       process: processName,
       rate: z.number().min(0.001).max(1000),
     }).describe("The process's clock runs `rate` times as fast as virtual time"),
+    obj({
+      kind: z.literal('zone-outage'),
+      zone: str.describe('The zone: a value of the label'),
+      label: zoneLabel,
+      duration: duration
+        .optional()
+        .describe('The zone recovers (its nodes restart) after this long (default: it stays down)'),
+    }).describe('Every node of the zone crashes at once, as one fault, and later recovers'),
   ])
   .describe('A fault: crash, restart, isolate, partition, block, heal, clog, link, ...');
+
+export const RATE_FAULT_KINDS = ['crash', 'clog', 'zone-outage'] as const;
+
+/** How long each drawn fault lasts: a duration, or uniform between min and max. */
+const faultDuration = z
+  .union([duration, obj({ min: duration, max: duration })])
+  .refine((d) => typeof d === 'number' || d.min <= d.max, { error: 'min is more than max' })
+  .describe('How long each fault lasts: a duration, or {min, max} (uniform)');
+
+/**
+ * Faults drawn from rates: arrivals of one kind of fault at a mean interval, each aimed at a
+ * target drawn from `among`, each lasting a drawn duration. Drawn from the run's seed before it
+ * starts, so the same seed gives the same faults; the draw is traced and printed as explicit
+ * timed fault actions.
+ */
+const faultRate = obj({
+  name: str.optional(),
+  kind: z
+    .enum(RATE_FAULT_KINDS)
+    .describe('crash (restarted after duration), clog (for duration), zone-outage'),
+  among: z
+    .array(str)
+    .min(1)
+    .optional()
+    .describe(
+      'crash and clog: process names or groups (control-plane, a node pool, label=value); zone-outage: zone values. One is drawn per fault',
+    ),
+  leaderOf: leaseName.optional().describe('crash only, instead of among: the leader of a Lease'),
+  label: zoneLabel,
+  every: duration.describe('The mean interval between faults (poisson) or the interval (constant)'),
+  arrival: z
+    .enum(['poisson', 'constant'])
+    .optional()
+    .describe('poisson (exponential gaps, the default) or constant'),
+  duration: faultDuration.optional(),
+  from: duration.optional().describe('No fault before this virtual time (default 0)'),
+  until: duration.optional().describe('No fault after this virtual time (default: the end)'),
+})
+  .superRefine((r, ctx) => {
+    const issue = (path: string, message: string) =>
+      ctx.addIssue({ code: 'custom', path: [path], message });
+    if (r.every <= 0) issue('every', 'a rate needs an interval above 0');
+    if (r.kind === 'crash' && (r.among === undefined) === (r.leaderOf === undefined))
+      issue('among', 'a crash rate needs exactly one of among and leaderOf');
+    if (r.kind !== 'crash' && r.leaderOf !== undefined)
+      issue('leaderOf', 'leaderOf goes with kind crash');
+    if (r.kind !== 'crash' && r.among === undefined) issue('among', 'required field is missing');
+    if (r.kind === 'clog' && r.duration === undefined) issue('duration', 'a clog needs a duration');
+    if (r.kind !== 'zone-outage' && r.label !== undefined)
+      issue('label', 'label goes with kind zone-outage');
+    if (r.from !== undefined && r.until !== undefined && r.from > r.until)
+      issue('until', 'is before from');
+  })
+  .describe('Faults of one kind drawn at a rate from the seed');
 
 const namespace = str.optional().describe('Default: default (ignored for cluster-scoped kinds)');
 
@@ -664,6 +752,14 @@ const slos = obj({
     .min(0)
     .optional()
     .describe('Least average pods bound per second, first to last binding (default: none)'),
+  watchLatency: duration
+    .optional()
+    .describe('p99 of watch latency, commit to delivery (default: none; upstream has no SLO yet)'),
+  watchLatencySample: probability
+    .optional()
+    .describe(
+      'The share of store revisions whose watch deliveries are traced and measured (default 0.1: every 10th revision; 0: none)',
+    ),
 }).describe('SLO thresholds, and whether a missed SLO fails the run');
 
 const trafficSpec = obj({
@@ -743,6 +839,10 @@ export const scenarioSchema = obj({
       .optional()
       .describe('Kubernetes manifests (or {file: path}) created at the start, in order'),
     actions: z.array(action).optional(),
+    faultRates: z
+      .array(faultRate)
+      .optional()
+      .describe('Faults drawn from rates by the seed, besides the timed fault actions'),
     expect: z
       .array(expectation)
       .optional()
@@ -775,6 +875,7 @@ export const scenarioSchema = obj({
 
 export type RawScenario = z.output<typeof scenarioSchema>;
 export type ScenarioFault = z.output<typeof fault>;
+export type FaultRate = z.output<typeof faultRate>;
 export type Slos = z.output<typeof slos>;
 export type Expectation = z.output<typeof expectation>;
 export type TrafficSpec = z.output<typeof trafficSpec>;

@@ -9,6 +9,7 @@ import {
 import type { KObject } from '../../core/api/types.ts';
 import { checkManifest, learnManifest } from '../../core/apiserver/registry/manifest-check.ts';
 import { parseDuration, validate, type SchemaError } from './schema.ts';
+import { LABEL_TOPOLOGY_ZONE } from '../../core/controllers/node-lifecycle/zone-disruption.ts';
 import {
   ACTION_EFFECTS,
   scenarioSchema,
@@ -20,9 +21,11 @@ import {
   type TrafficSpec,
 } from './scenario-schema.ts';
 import { planMembership, type MembershipChange, type MembershipPlan } from './membership.ts';
+import { faultRateProblems } from './fault-rates.ts';
 import {
   clusterProblems,
   clusterSpecOf,
+  electedLeases,
   groupMembers,
   nodeNames,
   processNames,
@@ -108,6 +111,7 @@ export function parseScenario(
           }
         }),
       );
+      errors.push(...faultProblems(scenario.spec));
       membership = planMembership(scenario.spec, processNames(scenario.spec.cluster));
       for (const [i, message] of membership.problems)
         errors.push({ path: ['spec', 'actions', i, 'member'], message });
@@ -132,6 +136,42 @@ export function parseScenario(
     return change === undefined ? a : { ...a, membership: change };
   });
   return { ...resolved.scenario, spec: { ...spec, actions } };
+}
+
+/**
+ * Faults naming what the cluster does not have: a Lease nobody elects a leader over, a zone no
+ * node is in, a rate's target that is no process or group.
+ */
+function faultProblems(spec: RawScenario['spec']): SchemaError[] {
+  const errors: SchemaError[] = [];
+  const leases = electedLeases(spec.cluster);
+  const leaseProblem = (lease: string): string | undefined =>
+    leases.includes(lease)
+      ? undefined
+      : `no leader is elected over ${lease} in this cluster (${leases.length === 0 ? 'a component runs leader election only with several replicas: controlPlane.schedulers or controllerManagers' : `leases: ${leases.join(', ')}`})`;
+  (spec.actions ?? []).forEach((a, i) => {
+    const f = a.fault;
+    const path = ['spec', 'actions', i, 'fault'];
+    if (f?.kind === 'crash' && f.leaderOf !== undefined) {
+      const message = leaseProblem(f.leaderOf);
+      if (message !== undefined) errors.push({ path: [...path, 'leaderOf'], message });
+    }
+    if (f?.kind === 'zone-outage') {
+      const members = groupMembers(spec.cluster, `${f.label ?? LABEL_TOPOLOGY_ZONE}=${f.zone}`);
+      if (typeof members === 'string')
+        errors.push({ path: [...path, 'zone'], message: `unknown zone: ${members}` });
+    }
+  });
+  (spec.faultRates ?? []).forEach((rule, i) => {
+    const path = ['spec', 'faultRates', i];
+    if (rule.leaderOf !== undefined) {
+      const message = leaseProblem(rule.leaderOf);
+      if (message !== undefined) errors.push({ path: [...path, 'leaderOf'], message });
+    }
+    for (const [field, message] of faultRateProblems(rule, spec.cluster, spec.duration))
+      errors.push({ path: [...path, field], message });
+  });
+  return errors;
 }
 
 /**

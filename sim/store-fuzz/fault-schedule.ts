@@ -11,7 +11,7 @@
  */
 import type { Random } from '../../core/ports/random.ts';
 import { assertNever } from '../../core/util/assert.ts';
-import { applyFault, type Fault } from '../faults.ts';
+import { applyFault, type ProcessFault } from '../faults.ts';
 import { DEFAULT_LINK, type LinkOptions } from '../network.ts';
 import type { Simulation } from '../simulation.ts';
 import type { StoreCluster } from '../store-cluster.ts';
@@ -19,7 +19,7 @@ import { KvClient } from '../../core/store/kv-client.ts';
 import type { MembershipRequest } from '../../core/store/member/member-protocol.ts';
 
 export type StoreFault =
-  | Fault
+  | ProcessFault
   /**
    * Cuts the current leader off from every other member, both ways; the listed clients stay
    * on its side (they can reach only the old leader, the rest only the majority).

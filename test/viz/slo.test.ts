@@ -195,3 +195,48 @@ describe('the HTML report reads the same SLOs and verdicts', () => {
     expect(d.verdicts[0]).toMatchObject({ violatedAtUs: 3, objects: ['Pod/default/a'] });
   });
 });
+
+describe('watch latency', () => {
+  const committed = (t: number, revision: number): TraceRecord =>
+    ({ t, p: 'sim', k: 'watch.committed', revision }) as TraceRecord;
+  const delivered = (t: number, revision: number, resource = 'pods'): TraceRecord =>
+    ({ t, p: 'scheduler', k: 'watch.delivered', resource, revision, type: 'ADDED' }) as TraceRecord;
+
+  it('is each delivery minus its revision commit; p99 over every resource, the worst named', () => {
+    const c = new SloCollector(10 * S);
+    c.add(committed(9 * S, 10)); // before `from`, but its delivery after it counts
+    c.add(delivered(10 * S + 5_000, 10));
+    for (let i = 1; i <= 99; i++) {
+      c.add(committed(20 * S + i, 10 + 10 * i));
+      c.add(delivered(20 * S + i + 2_000, 10 + 10 * i, i === 50 ? 'leases' : 'pods'));
+    }
+    // A delivery of a revision whose commit was never recorded (the in-memory store) is skipped.
+    c.add(delivered(30 * S, 7));
+    const w = byName(c.results(), 'watch latency');
+    expect(w).toMatchObject({ slo: 'watch-latency', samples: 100, passed: true });
+    expect(w.threshold).toBeUndefined();
+    // 100 samples: 99 of 2 ms and one of 1.005 s: the p99 is the 99th, 2 ms.
+    expect(w.value).toBe(2_000);
+    expect(w.note).toBe('p50 2.00ms; highest p99: pods 1.00s');
+    const limited = new SloCollector();
+    limited.add(committed(1, 5));
+    limited.add(delivered(1 + 3 * S, 5));
+    const r = byName(limited.results({ watchLatencyUs: S }), 'watch latency');
+    expect(r).toMatchObject({ value: 3 * S, threshold: S, passed: false });
+  });
+
+  it('the report shows it without a verdict when no threshold is set', () => {
+    const b = new ReportBuilder();
+    b.add(committed(1, 4));
+    b.add(delivered(1_001, 4, 'nodes'));
+    expect(b.finish('t').slos).toEqual([
+      {
+        name: 'Watch latency, commit to delivery (1 deliveries sampled)',
+        target: 'none (no SLO upstream)',
+        observed: 'p99 1.00ms (p50 1.00ms; highest p99: nodes 1.00ms)',
+        passed: true,
+        reportedOnly: true,
+      },
+    ]);
+  });
+});

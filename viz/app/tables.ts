@@ -40,8 +40,8 @@ export function verdictTable(host: HTMLElement, data: ReportData, noVerdicts?: s
     .selectAll('tr')
     .data(data.slos)
     .join('tr')
-    .attr('class', (v) => (v.passed ? 'pass' : 'fail'));
-  rows.append('td').text((v) => (v.passed ? 'PASS' : 'FAIL'));
+    .attr('class', (v) => (v.reportedOnly ? 'info' : v.passed ? 'pass' : 'fail'));
+  rows.append('td').text((v) => (v.reportedOnly ? '-' : v.passed ? 'PASS' : 'FAIL'));
   rows.append('td').text((v) => v.name);
   rows.append('td').text((v) => v.target);
   rows.append('td').text((v) => v.observed);

@@ -212,6 +212,8 @@ export interface SloRow {
   readonly target: string;
   readonly observed: string;
   readonly passed: boolean;
+  /** Measured without a target: no verdict. */
+  readonly reportedOnly?: boolean;
 }
 
 /** An event log row: time, process, kind, object, the other fields as text. */

@@ -3,14 +3,17 @@
  * sig-scalability/slos): API call latency p99 per verb and scope (api_call_latency.md: 1 s for
  * mutating calls and single-object reads, 5 s for namespace-scoped lists, 30 s for
  * cluster-scoped lists), pod startup latency p99 without image pulls (pod_startup_latency.md:
- * 5 s), and scheduling throughput (pods bound per second, as scheduler_perf reports it; upstream
- * sets no threshold). The HTML report (api.ts) and `ksim run`'s SLO table share this reading.
+ * 5 s), scheduling throughput (pods bound per second, as scheduler_perf reports it; upstream
+ * sets no threshold), and watch latency (watch_latency.md, a WIP SLI without an SLO: from an
+ * object being stored to its event being ready for the watchers; here to the watcher's receipt,
+ * from the `watch.committed` and `watch.delivered` records of the sampled revisions). The HTML
+ * report (api.ts) and `ksim run`'s SLO table share this reading.
  *
  * Upstream measures over sliding 5-minute windows; a run is usually shorter, so the p99s here
  * are over the whole run.
  */
 import type { TraceRecord } from '../../core/trace/types.ts';
-import { quantile } from './stats.ts';
+import { formatUs, quantile } from './stats.ts';
 
 const S = 1_000_000;
 
@@ -49,10 +52,13 @@ export interface SloThresholds {
   readonly podStartupUs?: number;
   /** Least average pods bound per second. */
   readonly schedulingThroughput?: number;
+  /** Most p99 watch latency (upstream sets none). */
+  readonly watchLatencyUs?: number;
 }
 
 export interface SloResult {
-  readonly slo: 'api-call-latency' | 'pod-startup-latency' | 'scheduling-throughput';
+  readonly slo:
+    'api-call-latency' | 'pod-startup-latency' | 'scheduling-throughput' | 'watch-latency';
   /** API call latency: the class (GET, LIST namespace, LIST cluster, POST, ...). */
   readonly scope?: string;
   /** e.g. `API call latency GET`, `pod startup latency`, `scheduling throughput`. */
@@ -81,13 +87,27 @@ export class SloCollector {
   private firstBindUs = 0;
   private lastBindUs = 0;
   private readonly bindsPerSecond = new Map<number, number>();
+  /** When each sampled revision was committed, and the latency of each delivery, by resource. */
+  private readonly committedAtUs = new Map<number, number>();
+  private readonly watchLatencies = new Map<string, number[]>();
 
   /** Records before `fromUs` (a cluster's start-up, say) are left out. */
   constructor(private readonly fromUs = 0) {}
 
   add(r: TraceRecord): void {
+    // A commit before `fromUs` still starts the latency of a delivery after it.
+    if (r.k === 'watch.committed') this.committedAtUs.set(r.revision, r.t);
     if (r.t < this.fromUs) return;
     switch (r.k) {
+      case 'watch.delivered': {
+        const committed = this.committedAtUs.get(r.revision);
+        // The in-memory store records no commits: its deliveries have no start to measure from.
+        if (committed === undefined) return;
+        let l = this.watchLatencies.get(r.resource);
+        if (l === undefined) this.watchLatencies.set(r.resource, (l = []));
+        l.push(r.t - committed);
+        return;
+      }
       case 'api.request': {
         const key = requestClass(r.verb, r.path);
         let l = this.latencies.get(key);
@@ -135,7 +155,38 @@ export class SloCollector {
         ),
       },
       this.throughput(thresholds.schedulingThroughput),
+      this.watchLatency(thresholds.watchLatencyUs),
     ];
+  }
+
+  /** Over every resource; the note gives the p50 and the resource with the highest p99. */
+  private watchLatency(most: number | undefined): SloResult {
+    const all = [...this.watchLatencies.values()].flat().sort((a, b) => a - b);
+    const value = all.length === 0 ? undefined : quantile(all, 0.99);
+    let worst: [string, number] | undefined;
+    for (const [resource, l] of [...this.watchLatencies].sort(([a], [b]) => (a < b ? -1 : 1))) {
+      const p99 = quantile(
+        l.slice().sort((a, b) => a - b),
+        0.99,
+      );
+      if (worst === undefined || p99 > worst[1]) worst = [resource, p99];
+    }
+    return {
+      slo: 'watch-latency',
+      name: 'watch latency',
+      measure: 'p99',
+      unit: 'us',
+      samples: all.length,
+      ...(value === undefined ? {} : { value }),
+      ...(most === undefined ? {} : { threshold: most }),
+      comparison: '<=',
+      passed: value === undefined || most === undefined || value <= most,
+      ...(value === undefined || worst === undefined
+        ? {}
+        : {
+            note: `p50 ${formatUs(quantile(all, 0.5))}; highest p99: ${worst[0]} ${formatUs(worst[1])}`,
+          }),
+    };
   }
 
   private throughput(least: number | undefined): SloResult {

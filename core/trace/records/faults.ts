@@ -165,6 +165,50 @@ export const FAULT_RECORDS = traceGroup(
           ),
       }),
     }),
+    traceRecord('fault.lease-leader', {
+      level: 'info',
+      doc: 'A crash aimed at the leader of a Lease struck: it crashes the process leading the Lease now, or does nothing when nobody leads it.',
+      fields: z.strictObject({
+        lease: z.string().describe('The Lease, as namespace/name.'),
+        process: z
+          .string()
+          .optional()
+          .describe('The process leading it, which crashes; absent when nobody led it (a no-op).'),
+      }),
+    }),
+    traceRecord('fault.zone-outage', {
+      level: 'info',
+      doc: 'Every node of a zone crashed at once (`process.crash` follows for each); with `durationUs` the zone recovers that much later.',
+      fields: z.strictObject({
+        label: z.string().describe('The node label whose value is the zone.'),
+        zone: z.string().describe('The zone.'),
+        processes: z.array(z.string()).describe('The processes of the zone.'),
+        durationUs: z
+          .int()
+          .optional()
+          .describe('How long the outage lasts, in microseconds; absent: until restarted.'),
+      }),
+    }),
+    traceRecord('fault.zone-recovered', {
+      level: 'info',
+      doc: 'A zone outage ended: its processes start again (`process.start` follows for each).',
+      fields: z.strictObject({
+        label: z.string().describe('The node label whose value is the zone.'),
+        zone: z.string().describe('The zone.'),
+        processes: z.array(z.string()).describe('The processes of the zone.'),
+      }),
+    }),
+    traceRecord('fault.drawn', {
+      level: 'info',
+      doc: "A fault drawn from the scenario's `faultRates` by the seed, recorded at the start of the run as the explicit action that reproduces it.",
+      fields: z.strictObject({
+        rule: z.int().nonnegative().describe('The index of the rate in spec.faultRates.'),
+        atUs: micros('When the fault strikes, in microseconds.'),
+        action: z
+          .string()
+          .describe('The fault as a timed scenario action, one line of YAML (flow style).'),
+      }),
+    }),
     traceRecord('fault.skipped', {
       level: 'info',
       doc: 'A scheduled fault did nothing: the process it aims at is lost for good.',

@@ -108,4 +108,18 @@ describe('ksim import', () => {
       err: 'ksim: cannot read /nonexistent/x.yaml: no such file or directory',
     });
   });
+
+  it('scheduler-perf: one workload of a scheduler_perf file as a scenario', async () => {
+    const config = 'test/sim/scheduler-perf/fixtures/upstream/misc/performance-config.yaml';
+    const file = join(mkdtempSync(join(tmpdir(), 'ksim-import-')), 'basic.yaml');
+    const args = ['import', 'scheduler-perf', config, '--case', 'SchedulingBasic'];
+    const r = await ksim(...args, '--workload', '5Nodes_QueueingHintsEnabled', '-o', file);
+    expect(r.code).toBe(0);
+    expect(r.out).toContain(`imported 5 nodes in 1 pools, 15 pods -> ${file}`);
+    expect(parseScenario(readFileSync(file, 'utf8'), file).spec.actions).toHaveLength(10);
+    expect(await ksim(...args)).toMatchObject({
+      code: 2,
+      err: 'ksim: ksim import scheduler-perf needs --case NAME and --workload NAME',
+    });
+  });
 });

@@ -100,9 +100,13 @@ describe('control-plane replicas', () => {
     expect(problems(text.replace('apiServers: 3', 'apiServers: 0')).join('\n')).toMatch(
       /spec\.cluster\.controlPlane\.apiServers: must be >= 1, got 0/,
     );
-    const scenario = parseScenario(text.replace('schedulers: 2', 'schedulers: 1'), FILE);
+    // One scheduler runs no leader election: a crash of the Lease's leader is refused at load.
+    expect(problems(text.replace('schedulers: 2', 'schedulers: 1')).join('\n')).toMatch(
+      /spec\.actions\[2\]\.fault\.leaderOf: no leader is elected over kube-system\/kube-scheduler in this cluster \(leases: kube-system\/kube-controller-manager\)/,
+    );
+    const scenario = parseScenario(text.replace('apiServers: 3', 'apiServers: 1'), FILE);
     await expect(runScenario(scenario, { seed: 1 })).rejects.toThrow(
-      /no process named "scheduler-1" \(processes: .*, scheduler\)/,
+      /no process named "apiserver-0" \(processes: .*apiserver,/,
     );
   });
 
@@ -116,6 +120,12 @@ describe('control-plane replicas', () => {
     const [first, second] = acquired as [Rec, Rec];
     expect(first.t).toBeLessThan(CRASH_US);
     expect(second.t).toBeGreaterThanOrEqual(CRASH_US + LEASE_DURATION_US);
+    // The fault names the Lease, not a process: it struck whichever scheduler led it.
+    expect(records.find((r) => r.k === 'fault.lease-leader')).toMatchObject({
+      t: CRASH_US,
+      lease: 'kube-system/kube-scheduler',
+      process: first.p,
+    });
     expect(records.find((r) => r.k === 'process.crash' && r.p === 'scheduler-1')?.t).toBe(CRASH_US);
     // Binding periods: the acting scheduler's until its crash, the standby's after its takeover.
     const binds = spans(records, 'scheduler.bind');

@@ -1,0 +1,174 @@
+/**
+ * Faults drawn from rates (spec.faultRates): per rule an arrival process (Poisson: exponential
+ * gaps of mean `every`; or constant), a duration per fault and a target drawn from `among`.
+ * The whole schedule is drawn from the run's seed before the run starts, so it depends on
+ * nothing the run does, and each drawn fault is an ordinary fault action: the schedule is
+ * printed and traced as explicit actions, which reproduce the run when written into the file.
+ */
+import { stringify } from 'yaml';
+import type { Random } from '../../core/ports/random.ts';
+import { LABEL_TOPOLOGY_ZONE } from '../../core/controllers/node-lifecycle/zone-disruption.ts';
+import type { FaultRate, RawScenario, ScenarioFault } from './scenario-schema.ts';
+import { groupMembers, processNames } from './cluster-spec.ts';
+
+type Cluster = RawScenario['spec']['cluster'];
+
+/** A fault drawn from rule `rule` of spec.faultRates, in the form of a fault action. */
+export interface DrawnFault {
+  readonly rule: number;
+  readonly atUs: number;
+  readonly fault: ScenarioFault;
+}
+
+/** More would make a schedule nobody reads, and a run that does little besides faults. */
+export const MAX_DRAWN_FAULTS = 10_000;
+
+/** Drawn times and durations are whole milliseconds, so the printed actions read cleanly. */
+const MS = 1_000;
+
+/**
+ * Every rule's faults up to `endUs`, in time order (rule order at equal times). A target that
+ * is still down (or clogged) from an earlier fault of the same rule is not drawn again until it
+ * is back; an arrival with every target busy is dropped.
+ */
+export function drawFaults(
+  rules: readonly FaultRate[],
+  random: Random,
+  endUs: number,
+  cluster: Cluster,
+): DrawnFault[] {
+  const drawn = rules.flatMap((rule, i) =>
+    drawRule(rule, i, random.fork(`fault-rate-${i}`), endUs, cluster),
+  );
+  return drawn.sort((a, b) => a.atUs - b.atUs || a.rule - b.rule);
+}
+
+function drawRule(
+  rule: FaultRate,
+  index: number,
+  random: Random,
+  endUs: number,
+  cluster: Cluster,
+): DrawnFault[] {
+  const targets = rule.leaderOf === undefined ? targetsOf(rule, cluster) : [rule.leaderOf];
+  const busyUntil = new Map<string, number>();
+  const out: DrawnFault[] = [];
+  const untilUs = Math.min(rule.until ?? endUs, endUs);
+  let t = rule.from ?? 0;
+  for (;;) {
+    t += roundMs(rule.arrival === 'constant' ? rule.every : exponential(random, rule.every));
+    if (t > untilUs) return out;
+    const free = targets.filter((x) => (busyUntil.get(x) ?? 0) <= t);
+    const target = free[random.int(free.length)];
+    const durationUs = drawDuration(rule.duration, random);
+    if (target === undefined) continue;
+    busyUntil.set(target, durationUs === undefined ? Infinity : t + durationUs);
+    out.push({ rule: index, atUs: t, fault: faultOf(rule, target, durationUs) });
+    if (out.length > MAX_DRAWN_FAULTS)
+      throw new Error(
+        `spec.faultRates[${index}] draws more than ${MAX_DRAWN_FAULTS} faults: make every longer`,
+      );
+  }
+}
+
+function faultOf(rule: FaultRate, target: string, durationUs: number | undefined): ScenarioFault {
+  const lasting = (field: string) => (durationUs === undefined ? {} : { [field]: durationUs });
+  switch (rule.kind) {
+    case 'crash':
+      return rule.leaderOf === undefined
+        ? { kind: 'crash', process: target, ...lasting('restartAfter') }
+        : { kind: 'crash', leaderOf: target, ...lasting('restartAfter') };
+    case 'clog':
+      return { kind: 'clog', process: target, duration: durationUs ?? 0 };
+    case 'zone-outage':
+      return {
+        kind: 'zone-outage',
+        zone: target,
+        ...(rule.label === undefined ? {} : { label: rule.label }),
+        ...lasting('duration'),
+      };
+  }
+}
+
+/** An exponential gap of the given mean (inverse transform; 1 - u is never 0). */
+function exponential(random: Random, meanUs: number): number {
+  return -meanUs * Math.log(1 - random.float());
+}
+
+function drawDuration(d: FaultRate['duration'], random: Random): number | undefined {
+  if (d === undefined || typeof d === 'number') return d;
+  return roundMs(d.min + random.float() * (d.max - d.min));
+}
+
+/** At least a millisecond, so two arrivals of a rule are never at the same time. */
+function roundMs(us: number): number {
+  return Math.max(MS, Math.round(us / MS) * MS);
+}
+
+/** The processes (crash, clog) or zones (zone-outage) a rule draws from, deduplicated. */
+function targetsOf(rule: FaultRate, cluster: Cluster): string[] {
+  const among = rule.among ?? [];
+  if (rule.kind === 'zone-outage') return [...new Set(among)];
+  const processes = new Set(processNames(cluster));
+  return [
+    ...new Set(
+      among.flatMap((name) => {
+        if (processes.has(name)) return [name];
+        const members = groupMembers(cluster, name);
+        return typeof members === 'string' ? [] : members;
+      }),
+    ),
+  ];
+}
+
+/** What is wrong with a rule in this cluster (checked at load), as [path, message]. */
+export function faultRateProblems(
+  rule: FaultRate,
+  cluster: Cluster,
+  durationUs: number,
+): [string, string][] {
+  const problems: [string, string][] = [];
+  if (rule.kind === 'zone-outage') {
+    const label = rule.label ?? LABEL_TOPOLOGY_ZONE;
+    for (const zone of rule.among ?? []) {
+      const members = groupMembers(cluster, `${label}=${zone}`);
+      if (typeof members === 'string') problems.push(['among', `unknown zone: ${members}`]);
+    }
+  } else if (rule.among !== undefined) {
+    const processes = new Set(processNames(cluster));
+    for (const name of rule.among) {
+      if (processes.has(name)) continue;
+      const members = groupMembers(cluster, name);
+      if (typeof members === 'string')
+        problems.push(['among', `${JSON.stringify(name)} is no process (${members})`]);
+    }
+  }
+  const windowUs = Math.min(rule.until ?? durationUs, durationUs) - (rule.from ?? 0);
+  if (rule.every > 0 && windowUs / rule.every > MAX_DRAWN_FAULTS)
+    problems.push([
+      'every',
+      `would draw about ${Math.round(windowUs / rule.every)} faults (at most ${MAX_DRAWN_FAULTS}): make it longer`,
+    ]);
+  return problems;
+}
+
+/** A duration as the scenario language writes it; parseDuration reads it back exactly. */
+export function formatDuration(us: number): string {
+  return `${us / 1_000_000}s`;
+}
+
+const DURATION_FIELDS = new Set(['restartAfter', 'duration', 'by']);
+
+/** A drawn fault as a timed fault action, one line of YAML: paste it under spec.actions. */
+export function drawnAction(d: DrawnFault): string {
+  const fault = Object.fromEntries(
+    Object.entries(d.fault).map(([k, v]) => [
+      k,
+      DURATION_FIELDS.has(k) && typeof v === 'number' ? formatDuration(v) : v,
+    ]),
+  );
+  return stringify(
+    { at: formatDuration(d.atUs), fault },
+    { collectionStyle: 'flow', lineWidth: 0, flowCollectionPadding: true },
+  ).trim();
+}

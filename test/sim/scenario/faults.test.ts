@@ -1,0 +1,368 @@
+/**
+ * The scenario faults beyond the timed ones: a crash of whichever process leads a Lease, a zone
+ * outage, and faults drawn from rates. Each is observed in the trace: who crashed and when,
+ * the standby's takeover, the node lifecycle controller's taints and evictions, the
+ * replacements' bindings, and the drawn schedule replayed as explicit actions.
+ */
+import { describe, expect, it } from 'vitest';
+import { runScenario, type RunReport } from '../../../sim/scenario/run.ts';
+import { parseScenario, ScenarioError } from '../../../sim/scenario/scenario.ts';
+import { summary } from '../../../sim/cli/run-command.ts';
+import { drawFaults, drawnAction } from '../../../sim/scenario/fault-rates.ts';
+import { SeededRandom } from '../../../sim/random.ts';
+
+type TraceLine = Record<string, unknown> & { k: string; t: number; p: string };
+
+async function run(text: string, seed = 1): Promise<{ report: RunReport; trace: TraceLine[] }> {
+  const lines: string[] = [];
+  const report = await runScenario(parseScenario(text, 'faults.yaml'), {
+    seed,
+    checkTrace: true,
+    traceSink: (l) => lines.push(l),
+  });
+  return { report, trace: lines.map((l) => JSON.parse(l) as TraceLine) };
+}
+
+const problems = (text: string): string[] => {
+  try {
+    parseScenario(text, 'faults.yaml');
+  } catch (e) {
+    if (e instanceof ScenarioError) return [...e.problems];
+    throw e;
+  }
+  return [];
+};
+
+const S = 1_000_000;
+
+const ha = (duration: string, actions: string, rest = ''): string => `
+apiVersion: ksim.io/v1alpha1
+kind: Scenario
+metadata: { name: leader }
+spec:
+  duration: ${duration}
+  cluster:
+    controlPlane: { schedulers: 2 }
+    nodes: [{ namePrefix: node, count: 1 }]
+  actions:
+${actions}
+${rest}
+`;
+
+describe('crash of the leader of a Lease', () => {
+  it('crashes the acting leader at fault time; the standby takes over; restartAfter restarts it', async () => {
+    const { trace } = await run(
+      ha(
+        '70s',
+        `    - { at: 20s, fault: { kind: crash, leaderOf: kube-system/kube-scheduler, restartAfter: 30s } }
+    - { at: 25s, fault: { kind: crash, leaderOf: kube-system/kube-scheduler } }`,
+      ),
+    );
+    const acquired = trace.filter(
+      (r) => r.k === 'leader-election.acquired' && r.lease === 'kube-system/kube-scheduler',
+    );
+    const first = acquired[0]!;
+    expect(first.t).toBeLessThan(20 * S);
+    const resolved = trace.filter((r) => r.k === 'fault.lease-leader');
+    expect(resolved).toHaveLength(2);
+    // At 20 s the leader is the process that acquired the Lease first.
+    expect(resolved[0]).toMatchObject({ t: 20 * S, process: first.p });
+    const crash = trace.find((r) => r.k === 'process.crash' && r.p === first.p);
+    expect(crash?.t).toBe(20 * S);
+    // At 25 s nobody leads yet (the standby waits 15 s for the Lease to expire): a no-op.
+    expect(resolved[1]).toMatchObject({ t: 25 * S });
+    expect(resolved[1]!.process).toBeUndefined();
+    expect(trace.filter((r) => r.k === 'process.crash')).toHaveLength(1);
+    const takeover = acquired.find((r) => r.t > 20 * S);
+    expect(takeover?.p).not.toBe(first.p);
+    expect(takeover!.t).toBeGreaterThan(35 * S);
+    const restarted = trace.find((r) => r.k === 'process.start' && r.p === first.p && r.t > 0);
+    expect(restarted?.t).toBe(50 * S);
+  });
+
+  it('refuses a Lease the cluster elects no leader over', () => {
+    const one = ha(
+      '1m',
+      '    - { at: 5s, fault: { kind: crash, leaderOf: kube-system/kube-scheduler } }',
+    ).replace('controlPlane: { schedulers: 2 }', 'controlPlane: { controllerManagers: 2 }');
+    expect(problems(one).join('\n')).toMatch(
+      /faults\.yaml:\d+: spec\.actions\[0\]\.fault\.leaderOf: no leader is elected over kube-system\/kube-scheduler in this cluster \(leases: kube-system\/kube-controller-manager\)/,
+    );
+    const both = ha(
+      '1m',
+      '    - { at: 5s, fault: { kind: crash, process: scheduler-0, leaderOf: kube-system/kube-scheduler } }',
+    );
+    expect(problems(both).join('\n')).toMatch(/a crash needs exactly one of process and leaderOf/);
+  });
+});
+
+const ZONES = `
+apiVersion: ksim.io/v1alpha1
+kind: Scenario
+metadata: { name: zones }
+spec:
+  duration: 150s
+  cluster:
+    nodes:
+      - namePrefix: node
+        count: 3
+        labels: { topology.kubernetes.io/zone: { roundRobin: [a, b, c] } }
+  objects:
+    - apiVersion: apps/v1
+      kind: Deployment
+      metadata: { name: web }
+      spec:
+        replicas: 3
+        selector: { matchLabels: { app: web } }
+        template:
+          metadata: { labels: { app: web } }
+          spec:
+            topologySpreadConstraints:
+              - { maxSkew: 1, topologyKey: topology.kubernetes.io/zone, whenUnsatisfiable: ScheduleAnyway, labelSelector: { matchLabels: { app: web } } }
+            tolerations:
+              - { key: node.kubernetes.io/unreachable, operator: Exists, effect: NoExecute, tolerationSeconds: 10 }
+              - { key: node.kubernetes.io/not-ready, operator: Exists, effect: NoExecute, tolerationSeconds: 10 }
+            containers: [{ name: c, image: nginx:1.25 }]
+  actions:
+    - { at: 30s, fault: { kind: zone-outage, zone: a, duration: 90s } }
+`;
+
+describe('zone outage', () => {
+  it("stops the zone's kubelets; its nodes are tainted and their pods replaced in the other zones; it recovers", async () => {
+    const { trace, report } = await run(ZONES);
+    const outage = trace.find((r) => r.k === 'fault.zone-outage');
+    expect(outage).toMatchObject({
+      t: 30 * S,
+      label: 'topology.kubernetes.io/zone',
+      zone: 'a',
+      processes: ['node-1'],
+      durationUs: 90 * S,
+    });
+    expect(trace.find((r) => r.k === 'process.crash')).toMatchObject({ p: 'node-1', t: 30 * S });
+    // The kubelet stops: no lease renewal from node-1 during the outage.
+    const renewals = trace.filter(
+      (r) => r.k === 'kubelet.lease-renewed' && r.p === 'node-1' && r.t > 30 * S && r.t < 120 * S,
+    );
+    expect(renewals).toHaveLength(0);
+    // Upstream's schedule: Unknown after the 40 s grace period (node-monitor-grace-period),
+    // then the unreachable NoExecute taint, then the pods go when their 10 s toleration ends.
+    const unknown = trace.find((r) => r.k === 'node-lifecycle.node-unknown' && r.node === 'node-1');
+    expect(unknown!.t).toBeGreaterThanOrEqual(30 * S + 40 * S - 10 * S);
+    const taint = trace.find(
+      (r) =>
+        r.k === 'node-lifecycle.taint' &&
+        r.node === 'node-1' &&
+        JSON.stringify(r.added).includes('unreachable:NoExecute'),
+    );
+    expect(taint!.t).toBeGreaterThanOrEqual(unknown!.t);
+    const evicted = trace.filter((r) => r.k === 'taint-eviction.delete' && r.node === 'node-1');
+    expect(evicted).toHaveLength(1);
+    expect(evicted[0]!.t).toBeGreaterThanOrEqual(taint!.t + 10 * S);
+    const replacement = trace.find((r) => r.k === 'scheduler.bind' && r.t > evicted[0]!.t);
+    expect(['node-2', 'node-3']).toContain(replacement?.node);
+    // The zone comes back after 90 s and its node is Ready again.
+    expect(trace.find((r) => r.k === 'fault.zone-recovered')).toMatchObject({
+      t: 120 * S,
+      zone: 'a',
+    });
+    expect(trace.find((r) => r.k === 'process.start' && r.p === 'node-1' && r.t > 0)?.t).toBe(
+      120 * S,
+    );
+    expect(report.nodes.find((n) => n.name === 'node-1')?.ready).toBe('True');
+    const running = report.pods.filter((p) => p.phase === 'Running' && !p.terminating);
+    expect(running).toHaveLength(3);
+  });
+
+  it('refuses a zone no node is in', () => {
+    expect(problems(ZONES.replace('zone: a, duration: 90s', 'zone: d')).join('\n')).toMatch(
+      /spec\.actions\[0\]\.fault\.zone: unknown zone: no node has the label topology\.kubernetes\.io\/zone=d/,
+    );
+  });
+});
+
+const RATES = (rates: string, actions = '', duration = '2m') => `
+apiVersion: ksim.io/v1alpha1
+kind: Scenario
+metadata: { name: rates }
+spec:
+  duration: ${duration}
+  cluster:
+    nodes:
+      - namePrefix: node
+        count: 4
+        labels: { topology.kubernetes.io/zone: { roundRobin: [a, b] } }
+  faultRates:
+${rates}
+${actions}
+`;
+
+const rawCluster = (text: string) => parseScenario(text, 'rates.yaml').spec;
+
+describe('faults drawn from rates', () => {
+  it('draws a schedule from the seed: the same seed the same faults, another seed others', () => {
+    const spec = rawCluster(
+      RATES(
+        '    - { kind: crash, among: [node], every: 20s, duration: { min: 5s, max: 15s } }',
+        '',
+        '10m',
+      ),
+    );
+    const draw = (seed: number) =>
+      drawFaults(spec.faultRates ?? [], new SeededRandom(`x:${seed}`), spec.duration, spec.cluster);
+    const a = draw(1);
+    expect(draw(1)).toEqual(a);
+    expect(draw(2)).not.toEqual(a);
+    // Poisson arrivals of mean 20 s over 10 min: about 30 (a busy target is not drawn again).
+    expect(a.length).toBeGreaterThan(15);
+    expect(a.length).toBeLessThan(45);
+    for (const d of a) {
+      expect(d.fault.kind).toBe('crash');
+      const f = d.fault as { process: string; restartAfter: number };
+      expect(f.process).toMatch(/^node-[1-4]$/);
+      expect(f.restartAfter).toBeGreaterThanOrEqual(5 * S);
+      expect(f.restartAfter).toBeLessThanOrEqual(15 * S);
+      expect(d.atUs % 1000).toBe(0);
+    }
+    // A node is never drawn while it is down from an earlier draw.
+    const downUntil = new Map<string, number>();
+    for (const d of a) {
+      const f = d.fault as { process: string; restartAfter: number };
+      expect(d.atUs).toBeGreaterThanOrEqual(downUntil.get(f.process) ?? 0);
+      downUntil.set(f.process, d.atUs + f.restartAfter);
+    }
+  });
+
+  it('constant arrivals come every interval within the window; zones are drawn from among', () => {
+    const spec = rawCluster(
+      RATES(
+        '    - { kind: zone-outage, among: [a, b], every: 30s, arrival: constant, duration: 10s, from: 15s, until: 100s }',
+      ),
+    );
+    const drawn = drawFaults(
+      spec.faultRates ?? [],
+      new SeededRandom('y'),
+      spec.duration,
+      spec.cluster,
+    );
+    expect(drawn.map((d) => d.atUs)).toEqual([45 * S, 75 * S]);
+    for (const d of drawn) expect(d.fault).toMatchObject({ kind: 'zone-outage', duration: 10 * S });
+    expect(drawnAction(drawn[0]!)).toMatch(
+      /^\{ at: 45s, fault: \{ kind: zone-outage, zone: [ab], duration: 10s \} \}$/,
+    );
+  });
+
+  it('refuses bad rates with their path', () => {
+    const text = RATES(
+      [
+        '    - { kind: crash, among: [node], every: 0s }',
+        '    - { kind: zone-outage, among: [a, z], every: 1m }',
+        '    - { kind: clog, among: [nodes], every: 1m }',
+        '    - { kind: crash, leaderOf: kube-system/kube-scheduler, every: 1m }',
+        '    - { kind: crash, among: [node-1], every: 1ms }',
+      ].join('\n'),
+    );
+    const got = problems(text).join('\n');
+    expect(got).toMatch(/spec\.faultRates\[0\]\.every: a rate needs an interval above 0/);
+    expect(got).toMatch(/spec\.faultRates\[2\]\.duration: a clog needs a duration/);
+    const fixed = problems(
+      text
+        .replace('every: 0s', 'every: 1s')
+        .replace(
+          'every: 1m }\n    - { kind: crash, leaderOf',
+          'every: 1m, duration: 1s }\n    - { kind: crash, leaderOf',
+        ),
+    );
+    const all = fixed.join('\n');
+    expect(all).toMatch(
+      /spec\.faultRates\[1\]\.among: unknown zone: no node has the label topology\.kubernetes\.io\/zone=z/,
+    );
+    expect(all).toMatch(/spec\.faultRates\[2\]\.among: "nodes" is no process/);
+    expect(all).toMatch(
+      /spec\.faultRates\[3\]\.leaderOf: no leader is elected over kube-system\/kube-scheduler/,
+    );
+    expect(all).toMatch(/spec\.faultRates\[4\]\.every: would draw about 120000 faults/);
+  });
+
+  it('runs the drawn faults, traces and prints them; as explicit actions they replay the same faults', async () => {
+    const text = RATES(
+      '    - { kind: crash, among: [node], every: 30s, duration: { min: 5s, max: 20s }, from: 10s }',
+    );
+    const first = await run(text, 7);
+    const drawn = first.trace.filter((r) => r.k === 'fault.drawn');
+    expect(drawn.length).toBeGreaterThan(0);
+    expect(drawn.map((r) => r.action)).toEqual(first.report.drawnFaults);
+    expect(drawn.every((r) => r.t === 0)).toBe(true);
+    const faults = (trace: TraceLine[]) =>
+      trace
+        .filter((r) => (r.k === 'process.crash' || r.k === 'process.start') && r.t > 0)
+        .map((r) => `${r.t} ${r.k} ${r.p}`);
+    const crashes = first.trace.filter((r) => r.k === 'process.crash');
+    expect(crashes.map((r) => r.t)).toEqual(drawn.map((r) => r.atUs));
+    expect(summary(first.report, 1, undefined, false)).toContain(
+      `faults drawn from spec.faultRates (${drawn.length};`,
+    );
+    const explicit = RATES(
+      '    []',
+      `  actions:\n${first.report.drawnFaults.map((a) => `    - ${a}`).join('\n')}`,
+    );
+    const replay = await run(explicit, 7);
+    expect(replay.report.drawnFaults).toEqual([]);
+    expect(faults(replay.trace)).toEqual(faults(first.trace));
+  });
+});
+
+describe('watch latency records', () => {
+  const SMALL = (sample: string) => `
+apiVersion: ksim.io/v1alpha1
+kind: Scenario
+metadata: { name: watch }
+spec:
+  duration: 20s
+  cluster:
+    store: { members: 3 }
+    nodes: [{ count: 2 }]
+  slos: { ${sample} }
+  objects:
+    - apiVersion: apps/v1
+      kind: ReplicaSet
+      metadata: { name: web }
+      spec:
+        replicas: 3
+        selector: { matchLabels: { app: web } }
+        template:
+          metadata: { labels: { app: web } }
+          spec: { containers: [{ name: c, image: nginx:1.25 }] }
+`;
+
+  it('records the commit of every sampled revision and its deliveries to watchers, after it', async () => {
+    const { trace } = await run(SMALL('watchLatencySample: 0.25'));
+    const commits = trace.filter((r) => r.k === 'watch.committed');
+    const deliveries = trace.filter((r) => r.k === 'watch.delivered');
+    expect(commits.length).toBeGreaterThan(10);
+    for (const c of commits) expect((c.revision as number) % 4).toBe(0);
+    const committedAt = new Map(commits.map((c) => [c.revision as number, c.t]));
+    // Not every write is watched (Events, say), and a pod write reaches several watchers.
+    expect(deliveries.length).toBeGreaterThan(10);
+    for (const d of deliveries) {
+      expect((d.revision as number) % 4).toBe(0);
+      const at = committedAt.get(d.revision as number);
+      expect(at, `revision ${String(d.revision)}`).toBeDefined();
+      expect(d.t).toBeGreaterThanOrEqual(at!);
+    }
+    // Pods are watched by the scheduler, the controller manager, the kubelets, metrics-server
+    // and the runner.
+    const podWatchers = new Set(deliveries.filter((d) => d.resource === 'pods').map((d) => d.p));
+    expect(podWatchers).toEqual(
+      new Set([
+        'scheduler',
+        'controller-manager',
+        'metrics-server',
+        'node-1',
+        'node-2',
+        'ksim-runner',
+      ]),
+    );
+    const none = await run(SMALL('watchLatencySample: 0'));
+    expect(none.trace.filter((r) => r.k.startsWith('watch.'))).toEqual([]);
+  });
+});
