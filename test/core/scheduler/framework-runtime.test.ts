@@ -45,6 +45,7 @@ interface Script {
   preBindPreFlight?: MaybeStatus;
   preBind?: MaybeStatus;
   bind?: MaybeStatus;
+  events?: unknown[];
 }
 
 function scripted(name: string, s: Script, log: string[]): Plugin & Record<string, unknown> {
@@ -77,6 +78,7 @@ function scripted(name: string, s: Script, log: string[]): Plugin & Record<strin
     preBind: () => (log.push(`preBind ${name}`), Promise.resolve(s.preBind)),
     bind: () => (log.push(`bind ${name}`), Promise.resolve(s.bind)),
     postBind: () => log.push(`postBind ${name}`),
+    ...(s.events === undefined ? {} : { eventsToRegister: () => s.events }),
   };
 }
 
@@ -148,6 +150,48 @@ describe('Framework construction', () => {
     expect(() => build({ A: {} }, { points: { bind: [] } })).toThrow(
       'profile test-scheduler: at least one bind plugin is required',
     );
+  });
+
+  it('refuses an unregistered plugin and a plugin missing its extension point', () => {
+    const bare: Registry = new Map([
+      ['Sort', { points: ['queueSort'], factory: () => ({ name: 'Sort', less: () => false }) }],
+      [
+        'Bind',
+        {
+          points: ['bind'],
+          factory: () => ({ name: 'Bind', bind: () => Promise.resolve(undefined) }),
+        },
+      ],
+    ]);
+    const profile = (filter: string[]): ResolvedProfile => ({
+      schedulerName: 's',
+      percentageOfNodesToScore: 0,
+      points: {
+        ...(Object.fromEntries(EXTENSION_POINTS.map((p) => [p, []])) as unknown as Record<
+          ExtensionPoint,
+          string[]
+        >),
+        queueSort: ['Sort'],
+        bind: ['Bind'],
+        filter,
+      },
+      scoreWeights: new Map(),
+      pluginArgs: new Map(),
+    });
+    const deps = { nominator: { isEmpty: true } } as never;
+    expect(() => new Framework(profile(['Nope']), bare, deps)).toThrow(
+      'plugin Nope is not registered',
+    );
+    expect(() => new Framework(profile(['Sort']), bare, deps)).toThrow(
+      'plugin Sort does not implement filter',
+    );
+    expect(new Framework(profile([]), bare, deps).filterPlugins).toEqual([]);
+  });
+
+  it('collects the events each plugin registers for requeueing', () => {
+    const events = [{ event: { resource: 'Node', actionType: 'Add' } }];
+    const { fwk } = build({ A: {}, B: { events } });
+    expect([...fwk.eventsToRegister()]).toEqual([['B', events]]);
   });
 
   it('builds each plugin once however many points it serves, with its score weight', () => {
