@@ -132,7 +132,7 @@ function build(
     listers: undefined as never,
     nominator,
     clock,
-    random: new SeededRandom(1),
+    random: SeededRandom.root(1),
     actions: undefined as never,
   });
   return { fwk, log, clock };
