@@ -77,6 +77,14 @@ describe('Progress flow control', () => {
     expect(pr.pendingSnapshot).toBe(0);
   });
 
+  test('leaving snapshot state after acks beyond the snapshot probes after the acked index', () => {
+    const pr = progress('replicate', 3, 4);
+    pr.becomeSnapshot(asIndex(5));
+    expect(pr.maybeUpdate(asIndex(10))).toBe(true);
+    pr.becomeProbe();
+    expect(pr.next).toBe(11);
+  });
+
   test('canBumpCommit only when the follower has entries it has not been told are committed', () => {
     const pr = progress('replicate', 5, 8);
     pr.sentCommit = asIndex(5);

@@ -64,6 +64,19 @@ describe('ProgressTracker membership', () => {
     expect(t.progress.get(asNodeId(6))!.next).toBe(15);
   });
 
+  test('a change that changes nothing or is invalid leaves the membership alone', () => {
+    const t = tracker([1, 2]);
+    const pr2 = t.progress.get(asNodeId(2));
+    expect(t.apply(confChange('remove', asNodeId(9)), asIndex(12)).kind).toBe('unchanged');
+    expect(t.apply(confChange('add-voter', asNodeId(0)), asIndex(12)).kind).toBe('invalid');
+    expect(t.confState()).toEqual({ voters: [1, 2], learners: [] });
+    expect(t.progress.get(asNodeId(2))).toBe(pr2);
+  });
+
+  test('a configuration naming a member as both voter and learner is refused', () => {
+    expect(() => tracker([1, 2], [2])).toThrow('a member is both voter and learner');
+  });
+
   test('restore replaces every progress', () => {
     const t = tracker([1, 2, 3]);
     const before = t.progress.get(asNodeId(2));
@@ -159,6 +172,21 @@ describe('ReadOnly', () => {
     // Numbering continues after the confirmed ones.
     ro.add(req('d', 7));
     expect(ro.pendingSeq()).toBe(4);
+  });
+
+  test('after a membership change a lower majority echo does not take back confirmations', () => {
+    const ro = new ReadOnly();
+    for (const c of ['a', 'b']) ro.add(req(c, 1));
+    ro.recvAck(asNodeId(1), 2);
+    ro.recvAck(asNodeId(2), 2);
+    expect(ro.advance(voters).map((r) => r.ctx)).toEqual(['a', 'b']);
+    ro.add(req('c', 2));
+    // Voters 4 and 5 have echoed nothing: their majority is at 0, below what is confirmed.
+    expect(ro.advance(ids(1, 4, 5))).toEqual([]);
+    expect(ro.pendingSeq()).toBe(3);
+    ro.recvAck(asNodeId(4), 3);
+    ro.recvAck(asNodeId(1), 3);
+    expect(ro.advance(ids(1, 4, 5)).map((r) => r.ctx)).toEqual(['c']);
   });
 
   test('an older echo does not take back a newer one', () => {
