@@ -77,6 +77,15 @@ describe('KeyHistory reads', () => {
     ]);
   });
 
+  it('a history whose newest generation is closed (from a snapshot) has no live value', () => {
+    const h = new KeyHistory('k', [
+      { kvs: [kv(2, 1, 2)], subs: [0], tombstone: { revision: revision(3), sub: 0 } },
+    ]);
+    expect(h.latest()).toBeNull();
+    expect(valueAt(h, 2)).toBe('v2');
+    expect(valueAt(h, 3)).toBeNull();
+  });
+
   it('needs a generation', () => {
     expect(() => new KeyHistory('k', [])).toThrow('KeyHistory needs a generation');
   });
@@ -132,6 +141,17 @@ describe('KeyHistory compaction', () => {
     // Every read at or above the compaction revision is unchanged.
     const before = build();
     for (let r = at; r <= 16; r++) expect(valueAt(h, r)).toBe(valueAt(before, r));
+  });
+
+  it('sub-revisions stay aligned with their versions after a trim and later puts', () => {
+    const h = KeyHistory.created(kv(2, 1, 2), 5);
+    h.put(kv(3, 2, 2), 6);
+    h.put(kv(4, 3, 2), 7);
+    h.compact(revision(3));
+    h.put(kv(5, 4, 2), 8);
+    const [gen] = h.generations();
+    expect(gen!.kvs.map((v) => v.modRevision)).toEqual([3, 4, 5]);
+    expect(gen!.subs).toEqual([6, 7, 8]);
   });
 
   it('a deleted key compacted past its tombstone is gone; before it, its versions stay', () => {

@@ -30,6 +30,8 @@ describe('LeaseTable', () => {
   it('keys sort by code unit, as etcd sorts bytes', () => {
     expect(['b', 'B', 'a', '/x', 'ab'].sort(compareStrings)).toEqual(['/x', 'B', 'a', 'ab', 'b']);
     expect(compareStrings('a', 'a')).toBe(0);
+    expect(compareStrings('a', 'b')).toBe(-1);
+    expect(compareStrings('b', 'a')).toBe(1);
   });
 
   it.each([
