@@ -16,6 +16,7 @@ import {
   type Plugin,
   type PostFilterOutcome,
 } from '../../../core/scheduler/framework/interface.ts';
+import type { ExplainCollector } from '../../../core/scheduler/framework/explain.ts';
 import type { NodeInfo } from '../../../core/scheduler/framework/node-info.ts';
 import { NodeToStatus } from '../../../core/scheduler/framework/node-to-status.ts';
 import type { PodInfo } from '../../../core/scheduler/framework/pod-info.ts';
@@ -46,6 +47,10 @@ interface Script {
   preBind?: MaybeStatus;
   bind?: MaybeStatus;
   events?: unknown[];
+  /** Leave out the optional parts: PreFilter extensions and the PreBind preflight. */
+  bare?: boolean;
+  /** Score every node at once with this function instead of one by one. */
+  scoreAll?: (n: NodeInfo) => number;
 }
 
 function scripted(name: string, s: Script, log: string[]): Plugin & Record<string, unknown> {
@@ -54,10 +59,15 @@ function scripted(name: string, s: Script, log: string[]): Plugin & Record<strin
     preEnqueue: () => s.preEnqueue,
     less: () => false,
     preFilter: () => (log.push(`preFilter ${name}`), s.preFilter),
-    preFilterExtensions: {
-      addPod: () => (log.push(`addPod ${name}`), s.addPod),
-      removePod: () => (log.push(`removePod ${name}`), s.addPod),
-    },
+    ...(s.bare === true
+      ? {}
+      : {
+          preFilterExtensions: {
+            addPod: () => (log.push(`addPod ${name}`), s.addPod),
+            removePod: () => (log.push(`removePod ${name}`), s.addPod),
+          },
+          preBindPreFlight: () => s.preBindPreFlight,
+        }),
     filter: (_st: CycleState, _p: PodInfo, n: NodeInfo) => (
       log.push(`filter ${name} ${n.name}`),
       s.filter?.(n)
@@ -74,11 +84,16 @@ function scripted(name: string, s: Script, log: string[]): Plugin & Record<strin
     reserve: () => (log.push(`reserve ${name}`), s.reserve),
     unreserve: () => log.push(`unreserve ${name}`),
     permit: () => s.permit ?? { status: undefined, timeoutUs: 0 },
-    preBindPreFlight: () => s.preBindPreFlight,
     preBind: () => (log.push(`preBind ${name}`), Promise.resolve(s.preBind)),
     bind: () => (log.push(`bind ${name}`), Promise.resolve(s.bind)),
     postBind: () => log.push(`postBind ${name}`),
     ...(s.events === undefined ? {} : { eventsToRegister: () => s.events }),
+    ...(s.scoreAll === undefined
+      ? {}
+      : {
+          scoreAll: (_s: CycleState, _p: PodInfo, ns: NodeInfo[], sc: number[]) =>
+            ns.forEach((n, i) => (sc[i] = s.scoreAll!(n))),
+        }),
   };
 }
 
@@ -105,7 +120,10 @@ function build(
   const registry: Registry = new Map(
     names.map((n) => [
       n,
-      { points: [...EXTENSION_POINTS], factory: () => scripted(n, scripts[n]!, log) },
+      {
+        points: [...EXTENSION_POINTS],
+        factory: () => (log.push(`new ${n}`), scripted(n, scripts[n]!, log)),
+      },
     ]),
   );
   const points = Object.fromEntries(
@@ -135,6 +153,7 @@ function build(
     random: SeededRandom.root(1),
     actions: undefined as never,
   });
+  log.length = 0; // the plugins' construction is checked once, below
   return { fwk, log, clock };
 }
 
@@ -195,6 +214,32 @@ describe('Framework construction', () => {
   });
 
   it('builds each plugin once however many points it serves, with its score weight', () => {
+    const log: string[] = [];
+    const entry = (n: string) => ({
+      points: [...EXTENSION_POINTS],
+      factory: () => (log.push(`new ${n}`), scripted(n, {}, [])),
+    });
+    const all = (names: string[]) =>
+      Object.fromEntries(
+        EXTENSION_POINTS.map((p) => [p, p === 'queueSort' ? names.slice(0, 1) : names]),
+      ) as Record<ExtensionPoint, string[]>;
+    const once = new Framework(
+      {
+        schedulerName: 's',
+        percentageOfNodesToScore: 0,
+        points: all(['A', 'B']),
+        scoreWeights: new Map(),
+        pluginArgs: new Map(),
+      },
+      new Map([
+        ['A', entry('A')],
+        ['B', entry('B')],
+      ]),
+      { nominator: { isEmpty: true } } as never,
+    );
+    expect(log).toEqual(['new A', 'new B']);
+    expect(once.filterPlugins[0]).toBe(once.plugins.get('A'));
+    expect(once.scorePlugins[0]!.plugin).toBe(once.plugins.get('A'));
     const { fwk } = build({ A: {}, B: {} }, { weights: { B: 3 } });
     expect([...fwk.plugins.keys()]).toEqual(['A', 'B']);
     expect(fwk.scorePlugins.map((s) => [s.plugin.name, s.weight])).toEqual([
@@ -306,10 +351,11 @@ describe('PreFilter', () => {
       'B',
     ]);
     expect(log).toEqual(['addPod B', 'removePod B']);
-    expect(build({ A: {} }).fwk.runPreFilterExtensionAddPod(state, P, P, nodes[0]!)).toBe(
+    const fresh = new CycleState();
+    expect(build({ A: {} }).fwk.runPreFilterExtensionAddPod(fresh, P, P, nodes[0]!)).toBe(
       undefined,
     );
-    expect(build({ A: {} }).fwk.runPreFilterExtensionRemovePod(state, P, P, nodes[0]!)).toBe(
+    expect(build({ A: {} }).fwk.runPreFilterExtensionRemovePod(fresh, P, P, nodes[0]!)).toBe(
       undefined,
     );
   });
@@ -680,5 +726,98 @@ describe('Reserve, Permit, PreBind, Bind, PostBind', () => {
     const { fwk, log } = build({ A: {}, B: {} });
     fwk.runPostBindPlugins(new CycleState(), P, 'a');
     expect(log).toEqual(['postBind A', 'postBind B']);
+  });
+});
+
+describe('explicit Success statuses and optional plugin parts', () => {
+  const ok = Status.of('Success');
+
+  it('a plugin answering Success (not undefined) lets every point go on', async () => {
+    const { fwk, log } = build({
+      A: {
+        preFilter: ok,
+        addPod: ok,
+        filter: () => ok,
+        preScore: ok,
+        normalize: () => ok,
+        reserve: ok,
+        permit: { status: ok, timeoutUs: 0 },
+        preBind: ok,
+      },
+      B: { postFilter: { status: Status.unschedulable('no') } },
+    });
+    const state = new CycleState();
+    expect(fwk.runPreFilterPlugins(state, P).status).toBeUndefined();
+    expect(fwk.runPreFilterExtensionAddPod(state, P, P, nodes[0]!)).toBeUndefined();
+    expect(fwk.runPreFilterExtensionRemovePod(state, P, P, nodes[0]!)).toBeUndefined();
+    expect(fwk.runFilterPlugins(state, P, nodes[0]!)).toBeUndefined();
+    expect(fwk.runPreScorePlugins(state, P, nodes)).toBeUndefined();
+    expect(fwk.runScorePlugins(state, P, nodes, [0, 0, 0])).toBeUndefined();
+    expect(fwk.runReservePluginsReserve(state, P, 'a')).toBeUndefined();
+    expect(fwk.runPermitPlugins(state, P, 'a')).toBeUndefined();
+    expect(await fwk.runPreBindPlugins(state, P, 'a')).toBeUndefined();
+    expect(log).toContain('reserve B');
+    expect(log).toContain('preBind B');
+    const post = build({
+      A: { postFilter: { result: { nominatedNodeName: 'a', mode: 'Noop' }, status: ok } },
+      B: {},
+    });
+    expect(post.fwk.runPostFilterPlugins(state, P, new NodeToStatus())).toEqual({
+      result: { nominatedNodeName: 'a', mode: 'Noop' },
+      status: undefined,
+    });
+    expect(post.log).toEqual(['postFilter A']);
+    const bind = build({ A: { bind: ok }, B: {} });
+    expect(await bind.fwk.runBindPlugins(state, P, 'a')).toBeUndefined();
+    expect(bind.log).toEqual(['bind A']);
+  });
+
+  it('plugins without PreFilter extensions or a PreBind preflight are passed over', () => {
+    const { fwk, log } = build({ A: { bare: true }, B: {} });
+    const state = new CycleState();
+    expect(fwk.runPreFilterExtensionAddPod(state, P, P, nodes[0]!)).toBeUndefined();
+    expect(fwk.runPreFilterExtensionRemovePod(state, P, P, nodes[0]!)).toBeUndefined();
+    expect(log).toEqual(['addPod B', 'removePod B']);
+    expect(build({ A: { bare: true } }).fwk.preBindNeeded(state, P, 'a')).toBe(true);
+  });
+
+  it('a failing AddPod of a nominated pod is the filter’s answer', () => {
+    const other = podInfoOf(pod('q', { cpu: '1' }));
+    const { fwk, log } = build({ A: { addPod: Status.error('state') } }, { nominated: [other] });
+    expect(msgOf(fwk.runFilterPluginsWithNominatedPods(new CycleState(), P, nodes[0]!))).toEqual([
+      'Error',
+      'running AddPod on PreFilter plugin "A": state',
+      'A',
+    ]);
+    expect(log).toEqual(['addPod A']);
+  });
+
+  it('no PostFilter plugin: none to run', () => {
+    expect(build({ A: {} }, { points: { postFilter: [] } }).fwk.hasPostFilterPlugins()).toBe(false);
+  });
+
+  it('scoreAll scores every node at once; an explain collector sees raw and normalized scores', () => {
+    const seen: unknown[] = [];
+    const explain = {
+      preFilterResult: () => {},
+      pluginScores: (name: string, weight: number, raw: number[], normalized: number[]) =>
+        seen.push([name, weight, [...raw], [...normalized]]),
+    } as unknown as ExplainCollector;
+    const { fwk } = build(
+      {
+        A: {
+          scoreAll: (n) => ({ a: 1, b: 2, c: 3 })[n.name]!,
+          normalize: (sc) => {
+            for (let i = 0; i < sc.length; i++) sc[i] = sc[i]! * 10;
+            return undefined;
+          },
+        },
+      },
+      { weights: { A: 2 } },
+    );
+    const totals = [0, 0, 0];
+    expect(fwk.runScorePlugins(new CycleState(), P, nodes, totals, explain)).toBeUndefined();
+    expect(totals).toEqual([20, 40, 60]);
+    expect(seen).toEqual([['A', 2, [1, 2, 3], [10, 20, 30]]]);
   });
 });
