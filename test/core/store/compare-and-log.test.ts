@@ -38,6 +38,7 @@ describe('compareHolds', () => {
       ['=', below, false],
       ['!=', equal, false],
       ['!=', above, true],
+      ['!=', below, true],
       ['<', above, true],
       ['<', equal, false],
       ['<', below, false],
