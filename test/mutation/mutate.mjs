@@ -3,13 +3,18 @@
  * Mutation testing per layer (StrykerJS 9 with its vitest runner): `npm run mutate -- core/raft`
  * mutates the layer's sources and runs the layer's own test folder against each mutant.
  *
- *   npm run mutate -- <layer> [--files GLOB,...] [--concurrency N] [--no-incremental]
+ *   npm run mutate -- <layer> [--files GLOB,...] [--tests GLOB,...] [--concurrency N] [--no-incremental]
  *
  * Layers and their tests are listed in LAYERS. Results: a table on stdout, out/mutation/<layer>.html
  * and .json; the incremental file (out/mutation/<layer>.incremental.json) lets a later run test
  * only the mutants whose code or tests changed. Property tests run with a fixed fast-check seed
  * (KSIM_MUTATION=1, see test/support/check-mode.ts) so a mutant's verdict does not depend on the
  * seed drawn.
+ *
+ * `--tests` narrows the tests to some files of the layer's test folder (bare names are relative to
+ * it). A mutant killed by a subset is killed by the whole folder, so a narrowed score is a lower
+ * bound of the layer's; it makes a file's run affordable when the folder has slow tests that do
+ * not target it (the store's member tests for mvcc.ts).
  */
 import { Stryker } from '@stryker-mutator/core';
 
@@ -22,7 +27,7 @@ const LAYERS = {
 function usage(message) {
   process.stderr.write(`ksim mutate: ${message}\n`);
   process.stderr.write(
-    `usage: npm run mutate -- <${Object.keys(LAYERS).join('|')}> [--files GLOB,...] [--concurrency N] [--no-incremental]\n`,
+    `usage: npm run mutate -- <${Object.keys(LAYERS).join('|')}> [--files GLOB,...] [--tests GLOB,...] [--concurrency N] [--no-incremental]\n`,
   );
   process.exit(2);
 }
@@ -34,11 +39,18 @@ const testDir = LAYERS[layer];
 if (testDir === undefined)
   usage(`unknown layer "${layer}" (known: ${Object.keys(LAYERS).join(', ')})`);
 let files = [`${layer}/**/*.ts`];
+let tests = [`${testDir}/**/*.test.ts`];
 let concurrency = 2;
 let incremental = true;
 for (let i = 1; i < args.length; i++) {
   const a = args[i];
-  if (a === '--files') files = (args[++i] ?? usage('--files needs a value')).split(',');
+  if (a === '--files')
+    // A bare file name is relative to the layer: --files progress.ts,log.ts.
+    files = (args[++i] ?? usage('--files needs a value'))
+      .split(',')
+      .map((f) => (f.includes('/') ? f : `${layer}/${f}`));
+  else if (a === '--tests')
+    tests = (args[++i] ?? usage('--tests needs a value')).split(',').map((t) => `${testDir}/${t}`);
   else if (a === '--concurrency') {
     concurrency = Number(args[++i]);
     if (!Number.isInteger(concurrency) || concurrency < 1)
@@ -47,9 +59,18 @@ for (let i = 1; i < args.length; i++) {
   else usage(`unknown option ${a}`);
 }
 
-const slug = layer.replaceAll('/', '-');
+// A run narrowed by --files or --tests keeps its own report and incremental file, so measuring a
+// layer file by file does not overwrite the results of the files measured before.
+const slug =
+  layer.replaceAll('/', '-') +
+  (files[0] === `${layer}/**/*.ts`
+    ? ''
+    : `--${files.map((f) => f.replace(/^.*\//, '').replace(/\.ts$/, '')).join('+')}`) +
+  (tests[0] === `${testDir}/**/*.test.ts`
+    ? ''
+    : `@${tests.map((t) => t.replace(/^.*\//, '').replace(/\.test\.ts$/, '')).join('+')}`);
 process.env.KSIM_MUTATION = '1';
-process.env.KSIM_MUTATION_TESTS = testDir;
+process.env.KSIM_MUTATION_TESTS = tests.join(',');
 const stryker = new Stryker({
   testRunner: 'vitest',
   plugins: ['@stryker-mutator/vitest-runner'],

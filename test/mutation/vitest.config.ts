@@ -1,11 +1,33 @@
+import { relative } from 'node:path';
+import { BaseSequencer, type TestSpecification } from 'vitest/node';
 import { defineConfig } from 'vitest/config';
 import base from '../../vitest.config.ts';
 
 /**
- * The suite's configuration, narrowed to the test folder of the layer under mutation
- * (test/mutation/mutate.mjs sets KSIM_MUTATION_TESTS).
+ * The suite's configuration, narrowed to the test files of the layer under mutation
+ * (test/mutation/mutate.mjs sets KSIM_MUTATION_TESTS to a comma-separated list of globs).
  */
-const dir = process.env['KSIM_MUTATION_TESTS'];
-if (dir === undefined) throw new Error('KSIM_MUTATION_TESTS is not set: run npm run mutate');
+const tests = process.env['KSIM_MUTATION_TESTS'];
+if (tests === undefined) throw new Error('KSIM_MUTATION_TESTS is not set: run npm run mutate');
 
-export default defineConfig({ ...base, test: { ...base.test, include: [`${dir}/**/*.test.ts`] } });
+/**
+ * Quickest files first, property tests last. Stryker stops a mutant's run at the first failing
+ * test, and vitest's own order (slowest first) would run the layer's property test (seconds of
+ * simulations) before the unit test that kills most mutants in milliseconds.
+ */
+class QuickFirst extends BaseSequencer {
+  override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
+    const root = this.ctx.config.root;
+    const cost = (f: TestSpecification): number => {
+      if (f.moduleId.endsWith('.property.test.ts')) return Infinity;
+      const key = `${f.project.name}:${relative(root, f.moduleId)}`;
+      return this.ctx.cache.getFileTestResults(key)?.duration ?? 0;
+    };
+    return [...files].sort((a, b) => cost(a) - cost(b) || (a.moduleId < b.moduleId ? -1 : 1));
+  }
+}
+
+export default defineConfig({
+  ...base,
+  test: { ...base.test, include: tests.split(','), sequence: { sequencer: QuickFirst } },
+});
