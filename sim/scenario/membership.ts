@@ -14,7 +14,7 @@ import {
   storePeers,
 } from '../../core/cluster/assembly.ts';
 import { KvClient } from '../../core/store/kv-client.ts';
-import type { MemberPeer } from '../../core/store/member/kv-member.ts';
+import type { KvMemberOptions, MemberPeer } from '../../core/store/member/kv-member.ts';
 import type { MembershipRequest } from '../../core/store/member/member-protocol.ts';
 import type { ProcessPorts } from '../../core/ports/process.ts';
 import type { Simulation } from '../simulation.ts';
@@ -121,9 +121,15 @@ const FOR_GOOD = /already exists|does not exist|is not a learner|last voter|is m
 export class StoreMembers {
   private readonly started: MemberPeer[];
 
+  /**
+   * `memberOptions`: what every member of the cluster's store starts with (its tuning and the
+   * host's probe), so that a member joined during the run is configured and checked as the
+   * first ones are.
+   */
   constructor(
     private readonly sim: Simulation,
     count: number,
+    private readonly memberOptions: Omit<KvMemberOptions, 'id' | 'peers' | 'join'> = {},
   ) {
     this.started = storePeers(count);
   }
@@ -193,10 +199,11 @@ export class StoreMembers {
     this.started.push({ id, address });
     const plan = storeMemberPlan(
       {
+        progressIntervalUs: CLUSTER_STORE_PROGRESS_INTERVAL_US,
+        ...this.memberOptions,
         id,
         peers: [...this.started],
         join: true,
-        progressIntervalUs: CLUSTER_STORE_PROGRESS_INTERVAL_US,
       },
       address,
     );

@@ -254,15 +254,19 @@ export function startScenario(scenario: Scenario, options: RunOptions): Scenario
     nodes: clusterSpec.nodePools.flatMap(poolNodeNames),
   });
   const storeClient = invariants.storeClient;
+  const storeProbe = watchCommits(sim, invariants.probe);
   const layout = buildCluster(sim, {
     ...clusterSpec,
-    store: { ...clusterSpec.store, probe: watchCommits(sim, invariants.probe) },
+    store: { ...clusterSpec.store, probe: storeProbe },
     ...(storeClient === undefined ? {} : { apiServer: { ...clusterSpec.apiServer, storeClient } }),
     ...(options.explain === undefined ? {} : { scheduler: { explain: options.explain } }),
     ...(options.rootCA === undefined ? {} : { controllerManager: { rootCA: options.rootCA } }),
   });
   setGroupLinks(sim, spec.cluster, link);
-  const members = new StoreMembers(sim, spec.cluster.store?.members ?? 1);
+  const members = new StoreMembers(sim, spec.cluster.store?.members ?? 1, {
+    ...clusterSpec.store.tuning,
+    probe: storeProbe,
+  });
   checkProcessNames(scenario, sim);
   checkTrafficNodes(scenario, layout.nodes);
   const generators: TrafficGenerator[] = [];

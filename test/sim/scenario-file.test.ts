@@ -110,7 +110,9 @@ describe('scenario files', () => {
     expect(got).toMatch(
       /spec\.expect\[0\]\.pods\.phase: expected one of Pending, Running, Succeeded, Failed, Unknown, got "Runing"/,
     );
-    expect(got).toMatch(/spec\.actions\[0\]\.fault\.process: required field is missing/);
+    expect(got).toMatch(
+      /spec\.actions\[0\]\.fault: a crash needs exactly one of process and leaderOf/,
+    );
     expect(got).toMatch(/spec\.actions\[1\]\.scale\.replicas: expected an integer, got 1\.5/);
   });
 
