@@ -1,10 +1,11 @@
 import { defineConfig } from 'vitest/config';
 
-// Real-mode tests (test/real) mostly wait on other processes (containerd, etcd, kubectl, the
-// cluster's own node agents) and share host resources between files (network namespace and
-// bridge names, iptables chains), so they run one file at a time in their own project, beside
-// the simulation tests, which are CPU-bound and run one file at a time in theirs: on two cores
-// the two kinds overlap instead of queueing behind each other.
+// The simulation tests are CPU-bound and independent: they run two files at a time, one per
+// core. Real-mode tests (test/real) share host resources between files (network namespace
+// and bridge names, iptables chains, containerd and etcd processes) and mostly wait on other
+// processes: they run after the simulation tests, one file at a time. (Projects of one group
+// run side by side only if they allow the same number of workers, so the two kinds cannot
+// overlap.)
 const REAL_TESTS = 'test/real/**/*.test.ts';
 
 export default defineConfig({
@@ -25,12 +26,18 @@ export default defineConfig({
           name: 'sim',
           include: ['test/**/*.test.ts'],
           exclude: [REAL_TESTS],
-          fileParallelism: false,
+          maxWorkers: 2,
+          sequence: { groupOrder: 0 },
         },
       },
       {
         extends: true,
-        test: { name: 'real', include: [REAL_TESTS], fileParallelism: false },
+        test: {
+          name: 'real',
+          include: [REAL_TESTS],
+          maxWorkers: 1,
+          sequence: { groupOrder: 1 },
+        },
       },
     ],
   },

@@ -252,6 +252,7 @@ export function startScenario(scenario: Scenario, options: RunOptions): Scenario
   const invariants = new ClusterInvariants(sim, {
     enabled: spec.invariants ?? {},
     nodes: clusterSpec.nodePools.flatMap(poolNodeNames),
+    storeReportsCommits: clusterSpec.store.inMemory !== true,
   });
   const storeClient = invariants.storeClient;
   const storeProbe = watchCommits(sim, invariants.probe);

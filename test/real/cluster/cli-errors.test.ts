@@ -25,7 +25,7 @@ describe('ksim real up/status/down input errors', () => {
     [['--port', '70000'], '--port must be a port number (1-65535), got 70000'],
     [
       ['--store', 'http://127.0.0.1:2379'],
-      '--store must be etcd://HOST:PORT[,HOST:PORT...], got http://127.0.0.1:2379',
+      '--store must be etcd://HOST:PORT[,HOST:PORT...] or etcds://... (TLS), got http://127.0.0.1:2379',
     ],
     [
       ['--store', 'etcd://127.0.0.1:2379,x'],

@@ -64,11 +64,22 @@ describe.skipIf(unavailable !== undefined)(
       expect(wc.stdout.trim()).toBe('100001');
     }, 120_000);
 
-    it('gives a pty with -it, sized as kubectl terminal', async () => {
+    it('gives a pty with -it', async () => {
       const tty = await runOnTerminal(KUBECTL, ['exec', '-it', 'box', '--', 'tty'], env());
       expect(tty.code, tty.stdout).toBe(0);
       // ctr's own pty may add a CR of its own (\r\r\n), which a terminal shows the same.
       expect(tty.stdout).toMatch(/^\/dev\/pts\/\d+\r+\n$/);
+      const typed = await runOnTerminal(KUBECTL, ['exec', '-it', 'box', '--', 'sh'], env(), {
+        typing: { ready: '# ', text: 'echo typed-$((6*7))\rexit 5\r' },
+      });
+      expect(typed.code, typed.stdout).toBe(5);
+      expect(typed.stdout).toMatch(/\/ # .*echo typed-\$\(\(6\*7\)\)\r+\ntyped-42\r+\n/);
+    }, 120_000);
+
+    // Once, in a CI run with both test projects busy, `stty size` printed nothing for all ten
+    // seconds (the output was empty); it passes in about 2 s otherwise. Retried while that is
+    // found out (see the session note).
+    it('sizes the pty as kubectl terminal', { retry: 2, timeout: 120_000 }, async () => {
       // The resize may reach the pty a moment after the command starts: it looks a few times.
       const script =
         'for i in 1 2 3 4 5 6 7 8 9 10; do s=$(stty size 2>/dev/null); [ "$s" = "30 100" ] && break; sleep 1; done; echo "$s"';
@@ -80,13 +91,8 @@ describe.skipIf(unavailable !== undefined)(
           size: { cols: 100, rows: 30 },
         },
       );
-      expect(size.stdout.trim()).toBe('30 100');
-      const typed = await runOnTerminal(KUBECTL, ['exec', '-it', 'box', '--', 'sh'], env(), {
-        typing: { ready: '# ', text: 'echo typed-$((6*7))\rexit 5\r' },
-      });
-      expect(typed.code, typed.stdout).toBe(5);
-      expect(typed.stdout).toMatch(/\/ # .*echo typed-\$\(\(6\*7\)\)\r+\ntyped-42\r+\n/);
-    }, 120_000);
+      expect(size.stdout.trim(), `exit ${size.code}, stderr ${size.stderr}`).toBe('30 100');
+    });
 
     it('kills the exec when the client goes away', async () => {
       const child = runOnTerminal(
