@@ -58,20 +58,42 @@ export function importCommand(
     throw e;
   }
   const note = `imported ${result.nodes} nodes in ${result.pools} pools, ${result.objects} objects; skipped ${result.skipped.length}`;
-  if (opts.out === undefined) out(yaml.trimEnd());
-  else {
-    try {
-      writeFileSync(opts.out, yaml);
-    } catch (e) {
-      throw new CliError(`cannot write ${opts.out}: ${fsReason(e)}`);
-    }
-    out(`${note} -> ${opts.out}`);
-  }
-  // With the scenario on stdout, what was left out goes to stderr.
-  const say = opts.out === undefined ? err : out;
-  if (opts.out === undefined) say(note);
-  for (const s of result.skipped) say(`  skipped ${s}`);
+  writeImported(
+    yaml,
+    note,
+    result.skipped.map((s) => `  skipped ${s}`),
+    opts,
+    out,
+    err,
+  );
   return EXIT_OK;
+}
+
+/**
+ * Writes an imported scenario to `opts.out`, or to stdout when there is none, then says what
+ * was imported and what was left out: on stderr when the scenario itself went to stdout.
+ */
+function writeImported(
+  yaml: string,
+  note: string,
+  details: readonly string[],
+  opts: ImportCommandOptions,
+  out: (s: string) => void,
+  err: (s: string) => void,
+): void {
+  if (opts.out === undefined) {
+    out(yaml.trimEnd());
+    err(note);
+    for (const d of details) err(d);
+    return;
+  }
+  try {
+    writeFileSync(opts.out, yaml);
+  } catch (e) {
+    throw new CliError(`cannot write ${opts.out}: ${fsReason(e)}`);
+  }
+  out(`${note} -> ${opts.out}`);
+  for (const d of details) out(d);
 }
 
 /**
@@ -103,18 +125,14 @@ export function importSchedulerPerfCommand(
     throw e;
   }
   const note = `imported ${result.nodes} nodes in ${result.pools} pools, ${result.pods} pods`;
-  if (opts.out === undefined) out(yaml.trimEnd());
-  else {
-    try {
-      writeFileSync(opts.out, yaml);
-    } catch (e) {
-      throw new CliError(`cannot write ${opts.out}: ${fsReason(e)}`);
-    }
-    out(`${note} -> ${opts.out}`);
-  }
-  const say = opts.out === undefined ? err : out;
-  if (opts.out === undefined) say(note);
-  for (const n of result.notes) say(`  note: ${n}`);
+  writeImported(
+    yaml,
+    note,
+    result.notes.map((n) => `  note: ${n}`),
+    opts,
+    out,
+    err,
+  );
   return EXIT_OK;
 }
 

@@ -102,6 +102,8 @@ describe('ksim import', () => {
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/^# Imported by ksim import/);
     expect(r.err).toContain('imported 3 nodes');
+    expect(r.err).toContain('  skipped Event shop/');
+    expect(r.out).not.toContain('  skipped ');
     const missing = await ksim('import', '/nonexistent/x.yaml');
     expect(missing).toMatchObject({
       code: 2,
