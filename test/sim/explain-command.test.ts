@@ -3,18 +3,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { main } from '../../sim/cli/main.ts';
+import { runKsim as ksim } from '../support/ksim-cli.ts';
 
 /** Runs the CLI: `output` is what it wrote to stdout, `errors` what it wrote to stderr. */
-async function ksim(...args: string[]): Promise<{ code: number; output: string; errors: string }> {
-  const lines: string[] = [];
-  const errors: string[] = [];
-  const code = await main(['node', 'ksim', ...args], (s) => lines.push(s), {
-    err: (s) => errors.push(s),
-  });
-  return { code, output: lines.join('\n'), errors: errors.join('\n') };
-}
-
 const dir = mkdtempSync(join(tmpdir(), 'ksim-explain-'));
 
 /** Three nodes; `web` fits on two of them, `big` on none. */

@@ -4,19 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { TRACE_SCHEMA_VERSION } from '../../core/trace/version.ts';
-import { main } from '../../sim/cli/main.ts';
+import { runKsim as ksim } from '../support/ksim-cli.ts';
 import type { ReportData } from '../../viz/model/report-data.ts';
 
 /** Runs the CLI: `output` is what it wrote to stdout, `errors` what it wrote to stderr. */
-async function ksim(...args: string[]): Promise<{ code: number; output: string; errors: string }> {
-  const lines: string[] = [];
-  const errors: string[] = [];
-  const code = await main(['node', 'ksim', ...args], (s) => lines.push(s), {
-    err: (s) => errors.push(s),
-  });
-  return { code, output: lines.join('\n'), errors: errors.join('\n') };
-}
-
 const dir = mkdtempSync(join(tmpdir(), 'ksim-report-'));
 
 /** The data a report file inlines. */

@@ -4,16 +4,7 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { main } from '../../../sim/cli/main.ts';
-
-async function ksim(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(['node', 'ksim', ...args], (s) => out.push(s), {
-    err: (s) => err.push(s),
-  });
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
+import { runKsim as ksim } from '../../support/ksim-cli.ts';
 
 describe('ksim real up/status/down input errors', () => {
   const dir = mkdtempSync(join(tmpdir(), 'ksim-real-cli-'));
@@ -38,7 +29,7 @@ describe('ksim real up/status/down input errors', () => {
   ])('up %j', async (args, message) => {
     const r = await ksim('real', 'up', '--dir', join(dir, 'c1'), ...args);
     expect(r.code).toBe(2);
-    expect(r.err).toBe(`ksim: ${message}`);
+    expect(r.errors).toBe(`ksim: ${message}`);
   });
 
   // As root only: the root check comes before the port's.
@@ -49,7 +40,7 @@ describe('ksim real up/status/down input errors', () => {
     try {
       const r = await ksim('real', 'up', '--dir', join(dir, 'c2'), '--port', String(port));
       expect(r.code).toBe(2);
-      expect(r.err).toBe(`ksim: cannot use port ${port} on 127.0.0.1: address already in use`);
+      expect(r.errors).toBe(`ksim: cannot use port ${port} on 127.0.0.1: address already in use`);
     } finally {
       server.close();
     }
@@ -70,7 +61,7 @@ describe('ksim real up/status/down input errors', () => {
       `etcd://127.0.0.1:${port}`,
     );
     expect(r.code).toBe(2);
-    expect(r.err).toMatch(
+    expect(r.errors).toMatch(
       new RegExp(`^ksim: --store: etcd at 127.0.0.1:${port} does not answer: `),
     );
   });
@@ -79,13 +70,13 @@ describe('ksim real up/status/down input errors', () => {
     for (const command of ['status', 'down']) {
       const r = await ksim('real', command, '--dir', dir);
       expect(r.code).toBe(2);
-      expect(r.err).toBe(`ksim: no cluster in ${dir} (ksim real up --dir ${dir} makes one)`);
+      expect(r.errors).toBe(`ksim: no cluster in ${dir} (ksim real up --dir ${dir} makes one)`);
     }
   });
 
   it('status --json prints one error document', async () => {
     const r = await ksim('real', 'status', '--dir', dir, '--json');
-    expect(JSON.parse(r.out)).toEqual({
+    expect(JSON.parse(r.output)).toEqual({
       error: { message: `no cluster in ${dir} (ksim real up --dir ${dir} makes one)`, exitCode: 2 },
     });
   });

@@ -7,16 +7,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { main } from '../../../sim/cli/main.ts';
-
-async function ksim(...args: string[]): Promise<{ code: number; output: string; errors: string }> {
-  const lines: string[] = [];
-  const errors: string[] = [];
-  const code = await main(['node', 'ksim', ...args], (s) => lines.push(s), {
-    err: (s) => errors.push(s),
-  });
-  return { code, output: lines.join('\n'), errors: errors.join('\n') };
-}
+import { runKsim as ksim } from '../../support/ksim-cli.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'ksim-slo-'));
 
