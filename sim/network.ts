@@ -586,11 +586,7 @@ export class Network {
    * accepted the stream and has not seen it end.
    */
   private toServer(stream: Stream, deliver: () => void): void {
-    const at = Math.max(
-      this.arrival(stream.client.name, stream.server.name, true),
-      stream.lastToServerUs,
-    );
-    stream.lastToServerUs = at;
+    const at = this.inOrderToServer(stream);
     this.loop.scheduleAt(
       at,
       () => {
@@ -604,11 +600,7 @@ export class Network {
 
   /** Delivers in order on the server->client direction; nothing arrives on a closed stream. */
   private toClient(stream: Stream, deliver: () => void): void {
-    const at = Math.max(
-      this.arrival(stream.server.name, stream.client.name, true),
-      stream.lastToClientUs,
-    );
-    stream.lastToClientUs = at;
+    const at = this.inOrderToClient(stream);
     this.loop.scheduleAt(
       at,
       () => {
@@ -622,12 +614,31 @@ export class Network {
     );
   }
 
-  private notifyServerLater(stream: Stream, reason: string): void {
+  /**
+   * When the next client->server message of `stream` arrives: its own draw, but never before
+   * the one sent ahead of it (a stream is ordered, like TCP).
+   */
+  private inOrderToServer(stream: Stream): number {
     const at = Math.max(
       this.arrival(stream.client.name, stream.server.name, true),
       stream.lastToServerUs,
     );
     stream.lastToServerUs = at;
+    return at;
+  }
+
+  /** As inOrderToServer, server->client. */
+  private inOrderToClient(stream: Stream): number {
+    const at = Math.max(
+      this.arrival(stream.server.name, stream.client.name, true),
+      stream.lastToClientUs,
+    );
+    stream.lastToClientUs = at;
+    return at;
+  }
+
+  private notifyServerLater(stream: Stream, reason: string): void {
+    const at = this.inOrderToServer(stream);
     this.loop.scheduleAt(
       at,
       () => {
