@@ -42,7 +42,7 @@ export function startCtrExec(
   return streams.tty ? afterFirstSize(launch) : launch();
 }
 
-interface TerminalSize {
+export interface TerminalSize {
   readonly width: number;
   readonly height: number;
 }
@@ -57,7 +57,7 @@ interface TerminalSize {
  * is why `stty size` once printed nothing for ten seconds in CI. Started on a terminal that
  * already has the size, ctr's own first resize is the right one.
  */
-function afterFirstSize(launch: (size?: TerminalSize) => ExecSession): ExecSession {
+export function afterFirstSize(launch: (size?: TerminalSize) => ExecSession): ExecSession {
   let inner: ExecSession | undefined;
   let killed = false;
   const queued: ((s: ExecSession) => void)[] = [];

@@ -2,7 +2,8 @@
  * pods/attach through the API server to the kubelet and the simulated runtime's main process
  * (sim/main-process.ts): a `cat` with `stdin: true` gives back what is sent and, with stdinOnce,
  * exits when the first client's stdin ends (the pod completes, its log holds what it echoed);
- * without stdinOnce the container's stdin outlives a session; a plain attach streams what the
+ * without stdinOnce the container's stdin outlives a session; a shell on the container's
+ * terminal echoes what is typed and its exit ends the session; a plain attach streams what the
  * container writes until it exits; stdin sent to a container without one is dropped (as
  * containerd drops it); a container without stdin whose command is `cat` reads an empty stdin
  * and completes at once.
@@ -136,6 +137,22 @@ describe('pods/attach', () => {
       );
       second.input.close();
       expect((await getPod(api, 'open'))?.status?.phase).toBe('Running');
+    });
+  });
+
+  it('puts what is typed on the terminal of a tty shell, and ends at its exit', async () => {
+    const sim = controlPlane();
+    spawnNode(sim);
+    await runScript(sim, async (api, ports) => {
+      await api.create(withContainer('tty', { command: ['sh'], stdin: true, tty: true }));
+      await waitFor(ports, 'tty Running', podInPhase(api, 'tty', 'Running'), 60_000_000);
+      const a = attach(ports, 'tty', { stdin: 'true', stdout: 'true', tty: 'true' });
+      a.input.send({ kind: 'resize', width: 80, height: 24 });
+      a.input.send({ kind: 'stdin', data: 'echo hi\rexit 3\r' });
+      await a.closed;
+      expect(a.text()).toBe('echo hi\r\nhi\r\n/ # exit 3\r\n');
+      const p = await waitFor(ports, 'tty done', podInPhase(api, 'tty', 'Failed'), 5e6);
+      expect(p.status?.containerStatuses?.[0]?.state?.terminated?.exitCode).toBe(3);
     });
   });
 

@@ -3,7 +3,8 @@
  * serve`: pods/attach over the WebSocket channel protocol to the simulated main process. A
  * `cat` with `stdin: true` gives back what `attach -i` sends; a plain attach prints what a
  * running container writes until it exits, and so does `attach -i` to a container without
- * stdin, whose input goes nowhere (containerd drops it); `kubectl run -i --rm` makes a pod with
+ * stdin, whose input goes nowhere (containerd drops it); a shell on the container's terminal
+ * reads what `attach -i` sends through it; `kubectl run -i --rm` makes a pod with
  * stdin and stdinOnce, attaches, and deletes the pod once cat has read the end of its input.
  */
 import { existsSync, writeFileSync } from 'node:fs';
@@ -16,13 +17,14 @@ import { serve, type ServedCluster } from './serve-process.ts';
 const KUBECTL = '/usr/bin/kubectl';
 let cluster: ServedCluster;
 
+const env = () => ({
+  PATH: process.env.PATH ?? '',
+  HOME: cluster.home,
+  KUBECONFIG: cluster.kubeconfig,
+});
+
 const kubectl = (input: string | undefined, ...args: string[]): Promise<Result> =>
-  runWithInput(
-    KUBECTL,
-    args,
-    { PATH: process.env.PATH ?? '', HOME: cluster.home, KUBECONFIG: cluster.kubeconfig },
-    input,
-  );
+  runWithInput(KUBECTL, args, env(), input);
 
 async function running(name: string): Promise<void> {
   const deadline = Date.now() + 60_000;
@@ -51,6 +53,13 @@ spec:
 ---
 apiVersion: v1
 kind: Pod
+metadata: {name: shell}
+spec:
+  containers:
+  - {name: app, image: nginx:1.25, command: [sh], stdin: true, tty: true}
+---
+apiVersion: v1
+kind: Pod
 metadata: {name: talker}
 spec:
   restartPolicy: Never
@@ -62,6 +71,7 @@ spec:
     expect(applied.code, applied.stderr).toBe(0);
     await running('echo');
     await running('talker');
+    await running('shell');
   }, 90_000);
 
   afterAll(async () => {
@@ -83,6 +93,14 @@ spec:
     // The container's stdin outlives the session (no stdinOnce): it runs on.
     const again = await kubectl('again\n', 'attach', '-i', '-q', 'echo');
     expect(again.stdout).toBe('again\n');
+  }, 60_000);
+
+  it('reads stdin behind the terminal of a tty container', async () => {
+    // kubectl's stdin is a pipe, so it asks for no terminal; the container has one, and its
+    // shell reads the input through it: the echo, CR LF, the prompt.
+    const r = await kubectl('echo a""b\nexit 3\n', 'attach', '-i', 'shell');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toBe('echo a""b\r\nab\r\n/ # exit 3\r\n');
   }, 60_000);
 
   it('kubectl run -i --rm attaches, closes stdin once and deletes the pod', async () => {
