@@ -53,6 +53,10 @@ export function logModel(config: ContainerConfig): LogModel {
 /** One container instance's log, made as far as it has been read. */
 export class ContainerLog {
   private readonly lines: LogLine[] = [];
+  /** Indexes of the lines the main process wrote as it ran (main-process.ts), not the model. */
+  private readonly written = new Set<number>();
+  /** The end of what the main process wrote without a newline yet, per stream. */
+  private readonly partial = { stdout: '', stderr: '' };
   private scriptedNext = 0;
   private randomNextUs: number | undefined;
   private randomCount = 0;
@@ -70,6 +74,33 @@ export class ContainerLog {
     this.writeUntil(untilUs);
     const end = Math.min(this.lines.length, cursor + MAX_LINES_PER_READ);
     return { lines: this.lines.slice(cursor, end), cursor: end };
+  }
+
+  /** The cursor after every line written up to `untilUs`: where a reader from then on starts. */
+  end(untilUs: number): number {
+    this.writeUntil(untilUs);
+    return this.lines.length;
+  }
+
+  /**
+   * Lines the model made from `cursor` up to `untilUs`, leaving out what the main process wrote
+   * itself (an attached client got that as it was written).
+   */
+  readModelled(cursor: number, untilUs: number): { lines: LogLine[]; cursor: number } {
+    const read = this.read(cursor, untilUs);
+    const lines = read.lines.filter((_, i) => !this.written.has(cursor + i));
+    return { lines, cursor: read.cursor };
+  }
+
+  /** What the main process writes at `atUs` (after the model's lines up to then), by line. */
+  write(atUs: number, stream: 'stdout' | 'stderr', text: string): void {
+    this.writeUntil(atUs);
+    const parts = (this.partial[stream] + text).split('\n');
+    this.partial[stream] = parts.pop() ?? '';
+    for (const line of parts) {
+      this.written.add(this.lines.length);
+      this.lines.push({ timeUs: atUs, stream, text: line });
+    }
   }
 
   /** Whether every line up to `untilUs` has been handed out from `cursor`. */

@@ -30,12 +30,13 @@ const EXIT_INTERRUPTED = 130;
 /** Killed (the client went away): 128 + SIGKILL. */
 const EXIT_KILLED = 137;
 
-type Program =
+export type Program =
   | { readonly kind: 'cat' }
   | { readonly kind: 'shell'; readonly state: ShellState }
   | { readonly kind: 'once' };
 
-function programOf(argv: readonly string[]): Program {
+/** The kind of program `argv` runs: one that reads stdin (cat, a shell) or one that does not. */
+export function programOf(argv: readonly string[]): Program {
   const [program, ...args] = argv;
   const base = (program ?? '').slice((program ?? '').lastIndexOf('/') + 1);
   if (base === 'cat' && args.length === 0) return { kind: 'cat' };
@@ -64,10 +65,6 @@ export function startExecSession(
     finish(r);
   };
   const exit = (code: number): void => end({ ok: true, value: code });
-  const out = (stream: 'stdout' | 'stderr', text: string): void => {
-    if (ended || text === '') return;
-    streams.onOutput(streams.tty ? 'stdout' : stream, streams.tty ? onlcr(text) : text);
-  };
   const program = programOf(command);
   const ttyWorld: ExecWorld = { ...world, tty: streams.tty };
   timer = clock.setTimer(timeoutUs, () =>
@@ -77,6 +74,9 @@ export function startExecSession(
       message: `command "${command.join(' ')}" timed out`,
     }),
   );
+  const out = terminalOutput(streams.tty, (stream, text) => {
+    if (!ended) streams.onOutput(stream, text);
+  });
 
   if (program.kind === 'once') {
     const answer = execInContainer(ttyWorld, command);
@@ -90,9 +90,68 @@ export function startExecSession(
         exit(answer.result.exitCode);
       });
     }
-    return session();
+    return {
+      write: () => {},
+      closeStdin: () => {},
+      resize: () => {},
+      kill: () => exit(EXIT_KILLED),
+      done,
+    };
   }
 
+  const reader = startReader(clock, ttyWorld, program, streams.tty, {
+    out,
+    exit,
+    ended: () => ended,
+    running: () => {
+      if (running()) return true;
+      end({ ok: false, reason: 'Unknown', message: 'container exited' });
+      return false;
+    },
+  });
+  if (!streams.stdin) clock.setTimer(0, () => reader.endInput());
+  return {
+    write: (data) => {
+      if (streams.stdin) reader.input(data);
+    },
+    closeStdin: () => reader.endInput(),
+    // A simulated program draws nothing, so a new size changes no output.
+    resize: () => {},
+    kill: () => exit(EXIT_KILLED),
+    done,
+  };
+}
+
+/** Where a program that reads stdin writes, and how it ends. */
+export interface ReaderIo {
+  /** Output as the client sees it (terminalOutput's CR LF with a terminal). */
+  out(stream: 'stdout' | 'stderr', text: string): void;
+  exit(code: number): void;
+  /** The program has ended (its exit was called, or what ran it went away). */
+  ended(): boolean;
+  /** Whether it may go on after a line that took time (false: it ended meanwhile). */
+  running(): boolean;
+}
+
+/** A program reading stdin: what is typed or piped in, and the end of it. */
+export interface Reader {
+  /** Input as it arrives (through the terminal's discipline when there is one). */
+  input(data: string): void;
+  /** The end of stdin: cat exits, a shell runs what it has and exits. */
+  endInput(): void;
+}
+
+/**
+ * `cat` or an interactive shell reading its stdin, at the virtual times input arrives; with a
+ * terminal, behind the terminal's line discipline (echo, ICRNL, ^C, ^D on an empty line).
+ */
+export function startReader(
+  clock: Clock,
+  world: ExecWorld,
+  program: Exclude<Program, { kind: 'once' }>,
+  tty: boolean,
+  io: ReaderIo,
+): Reader {
   /** What the shell has read and not yet run; the line being typed, for ^D. */
   let pending = '';
   let typing = '';
@@ -101,13 +160,13 @@ export function startExecSession(
   let busy = false;
   const shellExit = (): void => {
     if (program.kind !== 'shell') return;
-    if (streams.tty) out('stdout', 'exit\n');
-    exit(program.state.status);
+    if (tty) io.out('stdout', 'exit\n');
+    io.exit(program.state.status);
   };
   /** Runs the shell's complete lines one after the other, each taking its time. */
   const pump = (): void => {
     if (program.kind !== 'shell') return;
-    while (!ended && !busy) {
+    while (!io.ended() && !busy) {
       const nl = pending.indexOf('\n');
       if (nl < 0) {
         if (inputEnded && pending !== '') pending += '\n';
@@ -117,14 +176,14 @@ export function startExecSession(
       }
       const statement = pending.slice(0, nl);
       pending = pending.slice(nl + 1);
-      const r = runShellLine(ttyWorld, statement, program.state);
+      const r = runShellLine(world, statement, program.state);
       const show = (): void => {
         busy = false;
-        if (!running()) return end({ ok: false, reason: 'Unknown', message: 'container exited' });
-        out('stdout', r.stdout);
-        out('stderr', r.stderr);
-        if (r.exited) return exit(program.state.status);
-        if (streams.tty && !(inputEnded && pending === '')) out('stdout', PROMPT);
+        if (!io.running()) return;
+        io.out('stdout', r.stdout);
+        io.out('stderr', r.stderr);
+        if (r.exited) return io.exit(program.state.status);
+        if (tty && !(inputEnded && pending === '')) io.out('stdout', PROMPT);
         pump();
       };
       if (r.durationUs === 0) {
@@ -137,55 +196,54 @@ export function startExecSession(
   };
   /** Input as the program reads it (after the terminal's discipline). */
   const feed = (text: string): void => {
-    if (program.kind === 'cat') return out('stdout', text);
+    if (program.kind === 'cat') return io.out('stdout', text);
     pending += text;
     pump();
   };
-  const endOfInput = (): void => {
-    if (inputEnded) return;
+  const endInput = (): void => {
+    if (inputEnded || io.ended()) return;
     inputEnded = true;
-    if (program.kind === 'cat') return exit(0);
+    if (program.kind === 'cat') return io.exit(0);
     pump();
   };
   // The terminal's line discipline: echo, ICRNL, ^D at a line's start, ^C.
   const typed = (data: string): void => {
     for (const ch of data) {
-      if (ended) return;
+      if (io.ended()) return;
       if (ch === CTRL_C) {
-        out('stdout', '^C\n');
-        return exit(EXIT_INTERRUPTED);
+        io.out('stdout', '^C\n');
+        return io.exit(EXIT_INTERRUPTED);
       }
       if (ch === CTRL_D) {
-        if (typing === '') return endOfInput();
+        if (typing === '') return endInput();
         continue;
       }
       const c = ch === '\r' ? '\n' : ch;
       typing = c === '\n' ? '' : typing + c;
-      out('stdout', c);
+      io.out('stdout', c);
       feed(c);
     }
   };
+  if (program.kind === 'shell' && tty) io.out('stdout', PROMPT);
+  return {
+    input: (data) => {
+      if (io.ended() || inputEnded) return;
+      if (tty) typed(data);
+      else feed(data);
+    },
+    endInput,
+  };
+}
 
-  if (program.kind === 'shell' && streams.tty) out('stdout', PROMPT);
-  if (!streams.stdin) clock.setTimer(0, endOfInput);
-  return session();
-
-  function session(): ExecSession {
-    return {
-      write: (data) => {
-        if (ended || inputEnded || !streams.stdin || program.kind === 'once') return;
-        if (streams.tty) typed(data);
-        else feed(data);
-      },
-      closeStdin: () => {
-        if (!ended && program.kind !== 'once') endOfInput();
-      },
-      // A simulated program draws nothing, so a new size changes no output.
-      resize: () => {},
-      kill: () => exit(EXIT_KILLED),
-      done,
-    };
-  }
+/** Output through a terminal when there is one: one stream, newlines as CR LF (ONLCR). */
+export function terminalOutput(
+  tty: boolean,
+  write: (stream: 'stdout' | 'stderr', text: string) => void,
+): (stream: 'stdout' | 'stderr', text: string) => void {
+  return (stream, text) => {
+    if (text === '') return;
+    write(tty ? 'stdout' : stream, tty ? onlcr(text) : text);
+  };
 }
 
 /** The terminal's ONLCR: output newlines reach the client as CR LF. */

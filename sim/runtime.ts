@@ -11,6 +11,7 @@ import type {
   TcpConnectAnswer,
 } from '../core/ports/probe-network.ts';
 import type {
+  AttachSession,
   ContainerConfig,
   ContainerState,
   ContainerResources,
@@ -34,6 +35,7 @@ import type {
   SandboxNetwork,
   SandboxStatus,
 } from '../core/ports/runtime.ts';
+import { failedAttachSession, failedExecSession, notRunning } from '../core/ports/runtime.ts';
 import type { Trace } from '../core/ports/trace.ts';
 import type { DebugTraceKind, TraceFieldsArgs } from '../core/trace/types.ts';
 import { assert } from '../core/util/assert.ts';
@@ -41,7 +43,8 @@ import { PodIpAllocator } from './ipam.ts';
 import { containerBehaviour, type ContainerBehaviour } from './runtime-behaviour.ts';
 import { Usage } from './usage-model.ts';
 import { ContainerLog, logModel, type LogModel } from './container-log.ts';
-import { execInContainer } from './exec-commands.ts';
+import { execInContainer, type ExecWorld } from './exec-commands.ts';
+import { MainProcess } from './main-process.ts';
 import { startExecSession } from './exec-session.ts';
 import {
   execCommand,
@@ -148,6 +151,8 @@ interface ContainerRecord {
   readonly logModel: LogModel;
   /** What it wrote, from its start on (container-log.ts). */
   log: ContainerLog | undefined;
+  /** Its main process's stdio while it runs, for attached clients (main-process.ts). */
+  main: MainProcess | undefined;
   readonly limits: ContainerResources;
   cpu: Usage | undefined;
   memory: Usage | undefined;
@@ -375,6 +380,7 @@ export class SimRuntime implements Runtime, ProbeNetwork {
       config,
       logModel: logModel(config),
       log: undefined,
+      main: undefined,
       limits: config.resources ?? {},
       cpu: undefined,
       memory: undefined,
@@ -413,6 +419,9 @@ export class SimRuntime implements Runtime, ProbeNetwork {
       this.behaviourRandom.fork(c.id).fork('log'),
     );
     this.refresh(c);
+    c.main = new MainProcess(this.clock, c.config, this.execWorld(c), c.log, (code) =>
+      this.exit(c, code),
+    );
     this.scheduleSelfExit(c);
     this.publish({ kind: 'container-started', container: c.status });
     return ok(undefined);
@@ -493,7 +502,7 @@ export class SimRuntime implements Runtime, ProbeNetwork {
     timeoutUs: number,
   ): Promise<RuntimeResult<ExecSyncResult>> {
     const c = this.containers.get(containerId);
-    if (c?.state !== 'running') return fail('NotFound', `container ${containerId} is not running`);
+    if (c?.state !== 'running') return fail('NotFound', notRunning(containerId));
     const outcome = execCommand(c.health, command, this.sinceStartUs(c));
     if (outcome.durationUs > timeoutUs) {
       await this.clock.sleep(timeoutUs);
@@ -511,7 +520,7 @@ export class SimRuntime implements Runtime, ProbeNetwork {
     timeoutUs: number,
   ): Promise<RuntimeResult<ExecResult>> {
     const c = this.containers.get(containerId);
-    if (c?.state !== 'running') return fail('NotFound', `container ${containerId} is not running`);
+    if (c?.state !== 'running') return fail('NotFound', notRunning(containerId));
     const sandbox = this.sandboxes.get(c.sandboxId);
     const answer = execInContainer(
       {
@@ -541,16 +550,7 @@ export class SimRuntime implements Runtime, ProbeNetwork {
     timeoutUs: number,
   ): ExecSession {
     const c = this.containers.get(containerId);
-    if (c?.state !== 'running') {
-      const failed = fail<number>('NotFound', `container ${containerId} is not running`);
-      return {
-        write() {},
-        closeStdin() {},
-        resize() {},
-        kill() {},
-        done: Promise.resolve(failed),
-      };
-    }
+    if (c?.state !== 'running') return failedExecSession('NotFound', notRunning(containerId));
     const sandbox = this.sandboxes.get(c.sandboxId);
     const world = {
       config: c.config,
@@ -566,6 +566,28 @@ export class SimRuntime implements Runtime, ProbeNetwork {
       timeoutUs,
       () => c.state === 'running',
     );
+  }
+
+  /** A client attached to the main process (main-process.ts). */
+  attach(containerId: string, streams: ExecStreams): AttachSession {
+    const c = this.containers.get(containerId);
+    if (c?.state !== 'running' || c.main === undefined)
+      return failedAttachSession('NotFound', notRunning(containerId));
+    return c.main.attach(streams);
+  }
+
+  /** What a command in the container sees of it (its shell's files, hostname, terminal). */
+  private execWorld(c: ContainerRecord): ExecWorld {
+    const runtime = this;
+    return {
+      config: c.config,
+      health: c.health,
+      hostname: this.sandboxes.get(c.sandboxId)?.status.name ?? '',
+      get sinceStartUs() {
+        return runtime.sinceStartUs(c);
+      },
+      tty: c.config.tty === true,
+    };
   }
 
   /** The lines the container wrote so far (container-log.ts); read lazily, up to now. */
@@ -813,6 +835,8 @@ export class SimRuntime implements Runtime, ProbeNetwork {
     c.finishedAtUs = this.clock.now();
     c.exitCode = exitCode;
     c.reason = reason ?? (exitCode === 0 ? 'Completed' : 'Error');
+    c.main?.exit();
+    c.main = undefined;
     this.refresh(c);
     this.debug('runtime.container-exit', { id: c.id, exitCode });
     this.publish({ kind: 'container-exited', container: c.status });

@@ -1,17 +1,17 @@
 /**
- * The streaming subresources a kubelet serves and the API server proxies (pods/log and
- * pods/exec; upstream's pod LogLocation / ExecLocation and the kubelet's /containerLogs and
- * /exec handlers). A client opens a stream on API_STREAM_PROTOCOL with the HTTP-shaped request;
+ * The streaming subresources a kubelet serves and the API server proxies (pods/log,
+ * pods/exec and pods/attach; upstream's pod LogLocation / ExecLocation / AttachLocation and the
+ * kubelet's /containerLogs, /exec and /attach handlers). A client opens a stream on API_STREAM_PROTOCOL with the HTTP-shaped request;
  * the API server authenticates and authorizes it, finds the pod's node and opens a stream to
  * that node's kubelet (KUBELET_PROTOCOL), whose frames it relays. The HTTP front turns the
- * frames into a chunked body (logs) or WebSocket channels (exec).
+ * frames into a chunked body (logs) or WebSocket channels (exec, attach).
  *
  * The client's input (stdin, its end, terminal resizes) goes the other way on the same
  * streams, and the API server relays it to the kubelet as it relays frames back.
  *
  * Frames: `start` once the request was accepted (the front then sends its 200 or its
- * WebSocket upgrade), `data` for each piece of output, `end` with exec's outcome as upstream's
- * error-channel Status; or a single `error` with the HTTP answer when it was refused. The server
+ * WebSocket upgrade), `data` for each piece of output, `end` with exec's or attach's outcome as
+ * upstream's error-channel Status; or a single `error` with the HTTP answer when it was refused. The server
  * closes the stream after `end` or `error`; the end of a log is the close itself.
  */
 import { isRecord, jsonCodec, type Codec } from '../ports/codec.ts';
@@ -23,7 +23,7 @@ import type { Status } from './status-types.ts';
 
 export type OutputChannel = 'stdout' | 'stderr';
 
-/** The Status of exec's error channel (upstream writes it without apiVersion and kind). */
+/** The Status of exec's and attach's error channel (upstream writes it without apiVersion and kind). */
 export interface ExecStatus {
   readonly metadata: object;
   readonly status: 'Success' | 'Failure';
@@ -90,6 +90,16 @@ export type KubeletStreamRequest =
       /** Absent: output only, no terminal (what older senders meant). */
       readonly streams?: StreamOptions;
       readonly authorization?: string;
+    }
+  | {
+      /** kubectl attach: the container's main process's stdio (PodAttachOptions). */
+      readonly kind: 'attach';
+      readonly namespace: string;
+      readonly pod: string;
+      readonly uid: string;
+      readonly container: string;
+      readonly streams: StreamOptions;
+      readonly authorization?: string;
     };
 
 const CHANNELS: readonly string[] = ['stdout', 'stderr'];
@@ -127,6 +137,7 @@ function checkStreamRequest(v: unknown): string | undefined {
       return 'command must be a list of strings';
     return v.streams === undefined ? undefined : checkStreamOptions(v.streams);
   }
+  if (v.kind === 'attach') return checkStreamOptions(v.streams);
   if (v.kind !== 'container-logs') return `unknown stream request ${JSON.stringify(v.kind)}`;
   const o = v.options;
   if (!isRecord(o)) return 'options must be an object';

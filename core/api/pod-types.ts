@@ -121,6 +121,12 @@ export interface Container {
   readonly terminationMessagePath?: string;
   readonly terminationMessagePolicy?: TerminationMessagePolicy;
   readonly volumeMounts?: readonly VolumeMount[];
+  /** The main process's stdin stays open for `kubectl attach -i`; otherwise it reads EOF. */
+  readonly stdin?: boolean;
+  /** Its stdin closes when the first attached client's stdin ends. */
+  readonly stdinOnce?: boolean;
+  /** The main process runs on a terminal (with stdin, what `kubectl run -it` asks for). */
+  readonly tty?: boolean;
 }
 
 /** A debugging container added to a running pod: a container that may name its target. */

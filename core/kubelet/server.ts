@@ -4,7 +4,8 @@
  * request is authenticated (the cluster's client CA, as kubelet --client-ca-file) and
  * authorized on this node by a SubjectAccessReview to the API server
  * (--authorization-mode=Webhook) — `get nodes/metrics`, and as upstream's auth.go maps the
- * other paths, `get nodes/proxy` for /containerLogs and `create nodes/proxy` for /exec — whose
+ * other paths, `get nodes/proxy` for /containerLogs and `create nodes/proxy` for /exec and
+ * /attach — whose
  * answers are cached for upstream's --authorization-webhook-cache-authorized-ttl (5 min) and
  * -unauthorized-ttl (30 s).
  */
@@ -20,6 +21,7 @@ import type { ServerStream } from '../ports/transport.ts';
 import type { Runtime } from '../ports/runtime.ts';
 import { streamLog } from './container-logs.ts';
 import { runExec, runInteractiveExec } from './container-exec.ts';
+import { runAttach } from './container-attach.ts';
 import type { SubjectAccessReview } from '../api/access-review-types.ts';
 import {
   KUBELET_PROTOCOL,
@@ -82,6 +84,9 @@ export class KubeletServer {
           await runInteractiveExec(this.env.runtime, refused, req.command, req.streams, stream);
         else await runExec(this.env.runtime, refused, req.command, stream);
         break;
+      case 'attach':
+        await runAttach(this.env.runtime, refused, req.streams, stream);
+        break;
 
       default:
         assertNever(req, 'kubelet stream request');
@@ -93,7 +98,7 @@ export class KubeletServer {
   private async admitStream(req: KubeletStreamRequest): Promise<string | Status> {
     const user = await this.env.authenticate(req.authorization);
     if (user === undefined) return errors.unauthorized();
-    const verb = req.kind === 'exec' ? 'create' : 'get';
+    const verb = req.kind === 'container-logs' ? 'get' : 'create';
     if (!(await this.authorized(user, verb, 'proxy'))) {
       return errors.forbidden(
         'nodes',

@@ -1,6 +1,7 @@
 /**
- * Which runtime container a log or exec request reaches, with upstream's refusals
- * (pkg/kubelet/kubelet_pods.go validateContainerLogStatus for logs; findContainer for exec).
+ * Which runtime container a log, exec or attach request reaches, with upstream's refusals
+ * (pkg/kubelet/kubelet_pods.go validateContainerLogStatus for logs; findContainer for exec and
+ * attach, which need it running).
  */
 import * as errors from '../api/errors.ts';
 import type { KubeletStreamRequest } from '../api/node-stream.ts';
@@ -18,7 +19,7 @@ export function streamTarget(
   if (rec === undefined || rec.key !== `${req.namespace}/${pod}` || rec.removed)
     return errors.notFound('pods', pod);
   const c = rec.containers.find((x) => x.spec.name === name);
-  if (req.kind === 'exec') {
+  if (req.kind === 'exec' || req.kind === 'attach') {
     const id = c?.containerId;
     if (id === undefined || runtimeState(id)?.state !== 'running')
       return errors.badRequest(`container not found (${JSON.stringify(name)})`);

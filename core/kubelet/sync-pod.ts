@@ -460,6 +460,9 @@ export class PodSync {
         ? {}
         : { annotations: { [CONTAINER_PORTS_ANNOTATION]: JSON.stringify(spec.ports) } }),
       ...containerResources(spec.resources?.limits),
+      ...(spec.stdin === true ? { stdin: true } : {}),
+      ...(spec.stdinOnce === true ? { stdinOnce: true } : {}),
+      ...(spec.tty === true ? { tty: true } : {}),
     });
     if (!created.ok) {
       c.waiting = { reason: 'CreateContainerError', message: created.message };

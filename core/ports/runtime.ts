@@ -94,6 +94,15 @@ export interface ContainerConfig {
   readonly annotations?: Readonly<Record<string, string>>;
   /** The container's limits (CRI LinuxContainerResources), from resources.limits. */
   readonly resources?: ContainerResources;
+  /**
+   * The main process gets a stdin that stays open for attached clients (CRI stdin, from the
+   * container's `stdin`); without it its stdin is empty.
+   */
+  readonly stdin?: boolean;
+  /** Its stdin closes when the first attached client's stdin ends (CRI stdin_once). */
+  readonly stdinOnce?: boolean;
+  /** The main process runs on a terminal (CRI tty). */
+  readonly tty?: boolean;
 }
 
 export interface ContainerResources {
@@ -159,6 +168,49 @@ export interface ExecSession {
    * still running after the timeout with DeadlineExceeded, as `exec` does.
    */
   readonly done: Promise<RuntimeResult<number>>;
+}
+
+/**
+ * A client attached to a container's main process (CRI Attach, kubectl attach): what the
+ * process writes from now on comes out, and with `stdin` what the client sends goes in.
+ */
+export interface AttachSession {
+  /** Bytes to the main process's stdin (dropped when the container has none). */
+  write(data: string): void;
+  /** The client's stdin ended: the session ends; with stdinOnce the container's stdin closes. */
+  closeStdin(): void;
+  /** The container's terminal takes this size (ignored without one). */
+  resize(width: number, height: number): void;
+  /** The client went away: the session ends, the container runs on. */
+  detach(): void;
+  /** Ends when the session does: the client's stdin ended or it left, or the container exited. */
+  readonly done: Promise<RuntimeResult<void>>;
+}
+
+/** Why a call that needs a running container was refused (NotFound, as CRI says). */
+export function notRunning(containerId: string): string {
+  return `container ${containerId} is not running`;
+}
+
+/** A session that could not start (a container not running): `done` already says why. */
+export function failedExecSession(reason: string, message: string): ExecSession {
+  return {
+    write() {},
+    closeStdin() {},
+    resize() {},
+    kill() {},
+    done: Promise.resolve({ ok: false, reason, message }),
+  };
+}
+
+export function failedAttachSession(reason: string, message: string): AttachSession {
+  return {
+    write() {},
+    closeStdin() {},
+    resize() {},
+    detach() {},
+    done: Promise.resolve({ ok: false, reason, message }),
+  };
 }
 
 /** One line a container wrote (a CRI log file's line: time, stream, text without newline). */
@@ -315,6 +367,13 @@ export interface Runtime {
     streams: ExecStreams,
     timeoutUs: number,
   ): ExecSession;
+
+  /**
+   * Attaches to the main process of a running container (CRI Attach): its output from now on,
+   * and its stdin when the container has one. Whether output is one terminal stream is the
+   * container's own `tty`, not the client's, as the kubelet takes it from the pod's spec.
+   */
+  attach(containerId: string, streams: ExecStreams): AttachSession;
 
   /**
    * What the container wrote from `cursor` on (the kubelet reads the CRI log file the runtime

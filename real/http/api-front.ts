@@ -307,7 +307,7 @@ export function startApiFront(
       `HTTP/1.1 ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
     );
   });
-  // WebSocket upgrades: pods/exec only (node-streams.ts); anything else is refused.
+  // WebSocket upgrades: pods/exec and pods/attach only (node-streams.ts); anything else is refused.
   const wss = execWebSocketServer();
   server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
     const parsed = toApiRequest(

@@ -1,7 +1,7 @@
 /**
- * pods/log and pods/exec over HTTP, as kube-apiserver serves them to kubectl: a log is a
- * `text/plain` chunked body that grows while a follow lasts; an exec is a WebSocket upgrade
- * speaking the channel protocol (v5.channel.k8s.io, or v4: every binary message starts with its
+ * pods/log, pods/exec and pods/attach over HTTP, as kube-apiserver serves them to kubectl: a log
+ * is a `text/plain` chunked body that grows while a follow lasts; an exec or attach is a
+ * WebSocket upgrade speaking the channel protocol (v5.channel.k8s.io, or v4: every binary message starts with its
  * channel — 1 stdout, 2 stderr, 3 the error channel's Status, 4 resize from the client — and
  * the server closes after the Status). kubectl 1.32 tries the WebSocket first and falls back to
  * SPDY when the upgrade fails; SPDY is not served, so a refused exec answers the fallback with
@@ -33,10 +33,14 @@ const RESIZE = 4;
 /** v5.channel.k8s.io: `255 N` closes channel N (remotecommand.StreamClose). */
 const STREAM_CLOSE = 255;
 
-/** Upstream's streaming subresources of pods, by the last segments of the path. */
+/**
+ * Upstream's streaming subresources of pods, by the last segments of the path: a log's body,
+ * or the channel protocol of exec and attach (the same on the wire).
+ */
 export function nodeStreamKind(path: string): 'log' | 'exec' | undefined {
-  const m = /^\/api\/v1\/namespaces\/[^/]+\/pods\/[^/]+\/(log|exec)$/.exec(path);
-  return m?.[1] as 'log' | 'exec' | undefined;
+  const m = /^\/api\/v1\/namespaces\/[^/]+\/pods\/[^/]+\/(log|exec|attach)$/.exec(path);
+  if (m === null) return undefined;
+  return m[1] === 'log' ? 'log' : 'exec';
 }
 
 type WriteAnswer = (r: ApiResponse) => void;
@@ -114,7 +118,7 @@ export function serveExecWithoutUpgrade(
 }
 
 const SPDY_UNSUPPORTED =
-  'exec is served over WebSocket (v5.channel.k8s.io) only; SPDY/3.1 upgrades are not supported';
+  'exec and attach are served over WebSocket (v5.channel.k8s.io) only; SPDY/3.1 upgrades are not supported';
 
 /**
  * Upgrades an exec to a WebSocket once the API server accepted it; a refusal is written as an

@@ -22,6 +22,7 @@ import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type {
+  AttachSession,
   ContainerConfig,
   ContainerStats,
   ContainerStatus,
@@ -42,6 +43,8 @@ import type {
   SandboxConfig,
   SandboxStatus,
 } from '../../core/ports/runtime.ts';
+import { failedAttachSession, failedExecSession, notRunning } from '../../core/ports/runtime.ts';
+import { attachToLog } from './log-attach.ts';
 import { ctrError, isNotFound, type Ctr } from '../containerd/ctr.ts';
 import { parseEventLine, type ContainerdEvent } from '../containerd/events.ts';
 import type { PodAttachment, PodNetwork } from '../network/pod-network.ts';
@@ -670,7 +673,7 @@ export class ContainerdRuntime implements Runtime {
     timeoutUs: number,
   ): Promise<RuntimeResult<{ code: number; stdout: string; stderr: string }>> {
     const c = this.containers.get(containerId);
-    if (c?.state !== 'running') return fail('NotFound', `container ${containerId} is not running`);
+    if (c?.state !== 'running') return fail('NotFound', notRunning(containerId));
     assert(command.length > 0, 'exec needs a command');
     const execId = `exec-${randomBytes(6).toString('hex')}`;
     const timeoutMs = Math.max(1, Math.ceil(timeoutUs / 1000));
@@ -714,18 +717,29 @@ export class ContainerdRuntime implements Runtime {
     timeoutUs: number,
   ): ExecSession {
     const c = this.containers.get(containerId);
-    if (c?.state !== 'running' || command.length === 0) {
-      const failed = fail<number>('NotFound', `container ${containerId} is not running`);
-      return {
-        write() {},
-        closeStdin() {},
-        resize() {},
-        kill() {},
-        done: Promise.resolve(failed),
-      };
-    }
+    if (c?.state !== 'running' || command.length === 0)
+      return failedExecSession('NotFound', notRunning(containerId));
     const fifoDir = join(this.options.dir, 'fifo');
     return startCtrExec(this.options.ctr, containerId, command, streams, timeoutUs, fifoDir);
+  }
+
+  /**
+   * kubectl attach: the container's output from now on, from its log file (log-attach.ts). A
+   * task's stdio goes to the binary log driver, which gives the process no stdin and no
+   * terminal, so a container that has them (`stdin`, `tty`) cannot be attached to yet: that
+   * needs its stdio on FIFOs the node agent holds (README, real mode's "Not yet").
+   */
+  attach(containerId: string, streams: ExecStreams): AttachSession {
+    const c = this.containers.get(containerId);
+    if (c?.state !== 'running') return failedAttachSession('NotFound', notRunning(containerId));
+    if (c.config.stdin === true || c.config.tty === true) {
+      return failedAttachSession(
+        'Unimplemented',
+        'real mode does not attach to a container with stdin or tty yet ' +
+          "(its stdio goes to containerd's log driver, not to FIFOs the node agent holds)",
+      );
+    }
+    return attachToLog(c.logPath, streams, () => c.state === 'exited');
   }
 
   async readContainerLog(containerId: string, cursor: number): Promise<RuntimeResult<LogChunk>> {

@@ -3,9 +3,10 @@
  * copies to and from the exec's FIFOs; the end of the client's stdin closes ctr's stdin, which
  * closes the process's. With a terminal ctr needs a terminal of its own to give the process a
  * pty (`--tty` reads its console from its stdin), so it runs under util-linux `script`, which
- * holds a pty for it and copies our pipes to and from that pty; a resize sets that pty's size
- * (`stty -F`), and the kernel's SIGWINCH makes ctr resize the container's pty, as it does for
- * a user's terminal.
+ * holds a pty for it and copies our pipes to and from that pty. The client's first size is set
+ * on that pty before ctr starts (afterFirstSize: ctr resizes the container's pty to it as it
+ * starts the process); each later size is set on it with `stty -F`, whose SIGWINCH makes ctr
+ * resize the container's pty, as it does for a user's terminal.
  *
  * A program that cannot start makes ctr print `ctr: ...` and fail: that first output is held
  * back and, when ctr then exits non-zero, reported as the exec's ExecError, as `exec` does.
@@ -19,6 +20,8 @@ import { runCommand } from '../os/command.ts';
 
 /** Killed (the client went away): 128 + SIGKILL. */
 const EXIT_KILLED = 137;
+/** How long a terminal session waits for the client's first size before it starts without. */
+const FIRST_SIZE_WAIT_MS = 5_000;
 /** How long a resize waits for ctr to have started under `script`. */
 const RESIZE_RETRY_MS = 100;
 const RESIZE_TRIES = 50;
@@ -34,6 +37,71 @@ export function startCtrExec(
   timeoutUs: number,
   fifoDir: string,
 ): ExecSession {
+  const launch = (size?: TerminalSize): ExecSession =>
+    launchCtrExec(ctr, containerId, command, streams, timeoutUs, fifoDir, size);
+  return streams.tty ? afterFirstSize(launch) : launch();
+}
+
+export interface TerminalSize {
+  readonly width: number;
+  readonly height: number;
+}
+
+/**
+ * A terminal session started once the client's first size is known (kubectl sends it as the
+ * stream opens), or after FIRST_SIZE_WAIT_MS without one; what the client sent before goes to
+ * it then, in order. ctr reads its terminal's size once as it starts the process and resizes
+ * the container's pty to it, in a goroutine of its own, and only then listens for SIGWINCH: a
+ * size set on ctr's terminal while it starts is either lost (before it listens) or overtaken
+ * by that first resize with the size it read before (0x0), so the pty can stay unsized. That
+ * is why `stty size` once printed nothing for ten seconds in CI. Started on a terminal that
+ * already has the size, ctr's own first resize is the right one.
+ */
+export function afterFirstSize(launch: (size?: TerminalSize) => ExecSession): ExecSession {
+  let inner: ExecSession | undefined;
+  let killed = false;
+  const queued: ((s: ExecSession) => void)[] = [];
+  let finish: (r: RuntimeResult<number>) => void = () => {};
+  const done = new Promise<RuntimeResult<number>>((resolve) => (finish = resolve));
+  const start = (size?: TerminalSize): void => {
+    if (inner !== undefined || killed) return;
+    clearTimeout(timer);
+    const session = launch(size);
+    inner = session;
+    void session.done.then(finish);
+    for (const call of queued.splice(0)) call(session);
+  };
+  const timer = setTimeout(() => start(), FIRST_SIZE_WAIT_MS);
+  const call = (f: (s: ExecSession) => void): void => {
+    if (inner !== undefined) f(inner);
+    else if (!killed) queued.push(f);
+  };
+  return {
+    write: (data) => call((s) => s.write(data)),
+    closeStdin: () => call((s) => s.closeStdin()),
+    resize: (width, height) => {
+      if (inner === undefined) start({ width, height });
+      else inner.resize(width, height);
+    },
+    kill: () => {
+      if (inner !== undefined) return inner.kill();
+      killed = true;
+      clearTimeout(timer);
+      finish({ ok: true, value: EXIT_KILLED });
+    },
+    done,
+  };
+}
+
+function launchCtrExec(
+  ctr: Ctr,
+  containerId: string,
+  command: readonly string[],
+  streams: ExecStreams,
+  timeoutUs: number,
+  fifoDir: string,
+  size: TerminalSize | undefined,
+): ExecSession {
   const execId = `exec-${randomBytes(6).toString('hex')}`;
   const args = [
     'tasks',
@@ -46,10 +114,12 @@ export function startCtrExec(
     containerId,
     ...command,
   ];
+  const ctrLine = `exec ${ctr.argv(args).map(shellQuote).join(' ')}`;
+  // The terminal `script` makes for ctr gets the size before ctr starts (afterFirstSize).
+  const line =
+    size === undefined ? ctrLine : `stty cols ${size.width} rows ${size.height}; ${ctrLine}`;
   const child: ChildProcessWithoutNullStreams = streams.tty
-    ? spawn('script', ['-qfec', ctr.argv(args).map(shellQuote).join(' '), '/dev/null'], {
-        stdio: 'pipe',
-      })
+    ? spawn('script', ['-qfec', line, '/dev/null'], { stdio: 'pipe' })
     : spawn(ctr.argv(args)[0]!, ctr.argv(args).slice(1), { stdio: 'pipe' });
   if (!streams.stdin && !streams.tty) child.stdin.end();
   let finish: (r: RuntimeResult<number>) => void = () => {};

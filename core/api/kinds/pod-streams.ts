@@ -1,6 +1,7 @@
 /**
- * pods/log and pods/exec: where the API server sends them (pkg/registry/core/pod/strategy.go
- * LogLocation and ExecLocation) and the options they take (PodLogOptions, PodExecOptions, with
+ * pods/log, pods/exec and pods/attach: where the API server sends them
+ * (pkg/registry/core/pod/strategy.go LogLocation, ExecLocation, AttachLocation) and the options
+ * they take (PodLogOptions, PodExecOptions, PodAttachOptions, with
  * ValidatePodLogOptions' checks and messages).
  */
 import * as errors from '../errors.ts';
@@ -138,6 +139,24 @@ function locateExec(pod: Pod, query: Readonly<Record<string, string>>): Located 
   return { node, request: { kind: 'exec', ...target(pod), container, command, streams } };
 }
 
+/**
+ * pods/attach (upstream's AttachLocation, streamLocation's checks): the container, which must
+ * be on a node; stdin, stdout, stderr and tty as asked. That the container has a stdin or a
+ * terminal is the kubelet's and the runtime's business, as upstream's.
+ */
+function locateAttach(pod: Pod, query: Readonly<Record<string, string>>): Located | Status {
+  const name = pod.metadata.name ?? '';
+  if (!isTrue(query.stdin) && !isTrue(query.stdout) && !isTrue(query.stderr))
+    return errors.badRequest('you must specify at least one of stdin, stdout, stderr');
+  const container = containerOf(pod, query.container);
+  if (errors.isStatus(container)) return container;
+  const node = pod.spec.nodeName;
+  if (node === undefined || node === '')
+    return errors.badRequest(`pod ${name} does not have a host assigned`);
+  const streams = streamOptions(query);
+  return { node, request: { kind: 'attach', ...target(pod), container, streams } };
+}
+
 /** PodExecOptions' and PodAttachOptions' streams; with a terminal stderr is stdout's. */
 function streamOptions(query: Readonly<Record<string, string>>): StreamOptions {
   const tty = isTrue(query.tty);
@@ -165,4 +184,13 @@ export const POD_EXEC_SUBRESOURCE: NodeStreamSubresource<Pod> = {
   body: { group: '', version: 'v1', kind: 'PodExecOptions' },
   alsoRequires: ['create'],
   locate: (pod, query) => locateExec(pod, query),
+};
+
+export const POD_ATTACH_SUBRESOURCE: NodeStreamSubresource<Pod> = {
+  kind: 'node-stream',
+  name: 'attach',
+  verbs: ['create', 'get'],
+  body: { group: '', version: 'v1', kind: 'PodAttachOptions' },
+  alsoRequires: ['create'],
+  locate: (pod, query) => locateAttach(pod, query),
 };

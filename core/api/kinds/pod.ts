@@ -23,7 +23,11 @@ import {
 import type { DeletionRules, PatchField, UpdateStrategy } from './definition.ts';
 import { BINDING_SUBRESOURCE, bindPod } from './pod-binding.ts';
 import { evictPod } from './pod-eviction.ts';
-import { POD_EXEC_SUBRESOURCE, POD_LOG_SUBRESOURCE } from './pod-streams.ts';
+import {
+  POD_ATTACH_SUBRESOURCE,
+  POD_EXEC_SUBRESOURCE,
+  POD_LOG_SUBRESOURCE,
+} from './pod-streams.ts';
 import { POD_TABLE } from './pod-table.ts';
 
 /**
@@ -183,6 +187,7 @@ export const POD = defineResource<Pod>({
     },
     POD_LOG_SUBRESOURCE,
     POD_EXEC_SUBRESOURCE,
+    POD_ATTACH_SUBRESOURCE,
   ],
   table: POD_TABLE,
   fieldSelectors: FIELD_LABELS,
