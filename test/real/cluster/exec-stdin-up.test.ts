@@ -5,13 +5,17 @@
  * its end, busybox's shell runs it and exits with its code; with a terminal busybox's `tty`
  * names a pty of the container, and the size of kubectl's terminal reaches the container's pty
  * (`stty size` inside). A client that goes away in the middle leaves no exec process behind.
+ * `kubectl attach` on the same cluster: a plain attach prints what a running container writes
+ * from then on, each line on its stream, and ends when the container exits; attaching stdin to
+ * a container with `stdin: true` is refused with the reason, as real mode gives containers no
+ * stdin yet (README, real mode's "Not yet").
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { KUBECTL, run, type Result } from './ksim.ts';
 import { RealCluster, realClusterUnavailable, until } from './real-cluster.ts';
 import { runOnTerminal, runWithInput, SCRIPT } from '../terminal.ts';
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 
 const unavailable =
   realClusterUnavailable() ?? (existsSync(SCRIPT) ? undefined : `no ${SCRIPT} (util-linux)`);
@@ -93,6 +97,54 @@ describe.skipIf(unavailable !== undefined)(
       );
       expect(size.stdout.trim(), `exit ${size.code}, stderr ${size.stderr}`).toBe('30 100');
     });
+
+    const apply = async (name: string, yaml: string): Promise<void> => {
+      const file = join(cluster.dir, `${name}.yaml`);
+      writeFileSync(file, yaml);
+      const applied = await cluster.kubectl('apply', '-f', file);
+      expect(applied.code, applied.stderr).toBe(0);
+      await until(`${name} Running`, 120_000, async () => {
+        const r = await cluster.kubectl('get', 'pod', name, '-o', 'jsonpath={.status.phase}');
+        return r.stdout === 'Running' ? true : undefined;
+      });
+    };
+
+    it('kubectl attach streams what the container writes until it exits', async () => {
+      // The talker waits 20 s before it speaks: time for kubectl to attach.
+      await apply(
+        'talker',
+        `apiVersion: v1
+kind: Pod
+metadata: {name: talker}
+spec:
+  restartPolicy: Never
+  containers:
+  - name: app
+    image: ksim.local/busybox:1
+    command: [sh, -c, 'sleep 20; echo one; echo two >&2; sleep 1']
+`,
+      );
+      const r = await cluster.kubectl('attach', 'talker');
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toBe('one\n');
+      expect(r.stderr).toContain('two\n');
+    }, 180_000);
+
+    it('kubectl attach -i refuses a container with stdin: true, saying why', async () => {
+      await apply(
+        'reader',
+        `apiVersion: v1
+kind: Pod
+metadata: {name: reader}
+spec:
+  containers:
+  - {name: app, image: ksim.local/busybox:1, command: [sleep, '3600'], stdin: true}
+`,
+      );
+      const r = await kubectl('hi\n', 'attach', '-i', 'reader');
+      expect(r.code).not.toBe(0);
+      expect(r.stderr).toContain('real mode does not attach to a container with stdin or tty yet');
+    }, 180_000);
 
     it('kills the exec when the client goes away', async () => {
       const child = runOnTerminal(
