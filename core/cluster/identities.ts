@@ -87,6 +87,8 @@ export const CONTROLLER_SERVICE_ACCOUNTS: Readonly<Record<ControllerName, string
   endpoint: 'endpoint-controller',
   endpointslicemirroring: 'endpointslicemirroring-controller',
   'node-lifecycle': 'node-controller',
+  // Upstream's nodeipam writes with the node-controller's client too.
+  nodeipam: 'node-controller',
   'taint-eviction': 'taint-eviction-controller',
   disruption: 'disruption-controller',
   garbagecollector: 'generic-garbage-collector',

@@ -11,6 +11,7 @@ export * from './manager.ts';
 export * from './namespace/index.ts';
 export * from './ttl-after-finished/index.ts';
 export * from './node-lifecycle/index.ts';
+export * from './nodeipam/index.ts';
 export * from './replicaset/index.ts';
 export * from './serviceaccount/index.ts';
 export * from './statefulset/index.ts';

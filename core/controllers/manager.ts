@@ -68,6 +68,7 @@ import {
   type ResourceQuotaControllerOptions,
 } from './resourcequota/resource-quota-controller.ts';
 import { RootCaCertPublisher } from './rootcacertpublisher/publisher.ts';
+import { NodeIpamController, type NodeIpamOptions } from './nodeipam/node-ipam-controller.ts';
 import { ServiceAccountsController } from './serviceaccount/service-accounts-controller.ts';
 import {
   DEFAULT_HORIZONTAL_CONTROLLER,
@@ -107,6 +108,7 @@ export type ControllerName =
   | 'endpoint'
   | 'endpointslicemirroring'
   | 'node-lifecycle'
+  | 'nodeipam'
   | 'taint-eviction'
   | 'disruption'
   | 'garbagecollector'
@@ -134,6 +136,7 @@ export const ALL_CONTROLLERS: readonly ControllerName[] = [
   'endpoint',
   'endpointslicemirroring',
   'node-lifecycle',
+  'nodeipam',
   'taint-eviction',
   'disruption',
   'garbagecollector',
@@ -180,6 +183,12 @@ export interface ControllerManagerOptions {
    */
   readonly rootCA?: string;
   readonly persistentVolume?: Partial<PersistentVolumeControllerOptions>;
+  /**
+   * --allocate-node-cidrs with --cluster-cidr and --node-cidr-mask-size: the node IPAM
+   * controller gives each Node a pod range; without it that controller does not run (nodes
+   * then bring their own, as the simulator's kubelets do).
+   */
+  readonly allocateNodeCIDRs?: NodeIpamOptions;
   /** --leader-elect: true with upstream's timings, or some of them changed. */
   readonly leaderElection?: boolean | Partial<LeaderElectionOptions>;
   /** --feature-gates (checked with featureGateProblems by whoever builds the options). */
@@ -338,6 +347,10 @@ export class ControllerManager {
           ...DEFAULT_NODE_LIFECYCLE,
           ...options.nodeLifecycle,
         });
+      case 'nodeipam':
+        return options.allocateNodeCIDRs === undefined
+          ? undefined
+          : new NodeIpamController(this.ports, api, informers, options.allocateNodeCIDRs);
       case 'taint-eviction':
         return new TaintEvictionController(this.ports, api, informers);
       case 'disruption':

@@ -721,6 +721,23 @@ describe('every emitted trace record matches its definition', () => {
     expect(problems).toEqual([]);
   });
 
+  it('node IPAM with room for one node: nodeipam.allocate, then nodeipam.sync-error', async () => {
+    const sim = controlPlane({ traceLevel: 'debug' });
+    const problems = watch(sim);
+    startControllerManager(sim, {
+      controllers: ['nodeipam'],
+      allocateNodeCIDRs: { clusterCIDR: '10.200.0.0/24', nodeCIDRMaskSize: 24 },
+    });
+    await runScript(sim, async (api, ports) => {
+      for (const name of ['a', 'b']) {
+        await mustCreate(ports, api, { apiVersion: 'v1', kind: 'Node', metadata: { name } });
+      }
+      await ports.clock.sleep(5 * S);
+    });
+    expect(seen.has('nodeipam.allocate') && seen.has('nodeipam.sync-error')).toBe(true);
+    expect(problems).toEqual([]);
+  });
+
   it('a committed history that moves a bound pod: invariant.violation', async () => {
     const sim = new Simulation({ seed: 1 });
     const problems = watch(sim);
