@@ -95,6 +95,8 @@ export const CONTROLLER_SERVICE_ACCOUNTS: Readonly<Record<ControllerName, string
   namespace: 'namespace-controller',
   serviceaccount: 'service-account-controller',
   'root-ca-cert-publisher': 'root-ca-cert-publisher',
+  csrapproving: 'certificate-controller',
+  csrsigning: 'certificate-controller',
   resourcequota: 'resourcequota-controller',
   podgc: 'pod-garbage-collector',
   horizontalpodautoscaling: 'horizontal-pod-autoscaler',

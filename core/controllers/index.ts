@@ -1,3 +1,4 @@
+export * from './certificates/index.ts';
 export * from './common/index.ts';
 export * from './cronjob/index.ts';
 export * from './daemon/index.ts';

@@ -69,6 +69,11 @@ import {
 } from './resourcequota/resource-quota-controller.ts';
 import { RootCaCertPublisher } from './rootcacertpublisher/publisher.ts';
 import { NodeIpamController, type NodeIpamOptions } from './nodeipam/node-ipam-controller.ts';
+import { CsrApprovingController } from './certificates/csr-approving-controller.ts';
+import {
+  CsrSigningController,
+  type CredentialIssuer,
+} from './certificates/csr-signing-controller.ts';
 import { ServiceAccountsController } from './serviceaccount/service-accounts-controller.ts';
 import {
   DEFAULT_HORIZONTAL_CONTROLLER,
@@ -115,6 +120,8 @@ export type ControllerName =
   | 'namespace'
   | 'serviceaccount'
   | 'root-ca-cert-publisher'
+  | 'csrapproving'
+  | 'csrsigning'
   | 'resourcequota'
   | 'podgc'
   | 'horizontalpodautoscaling'
@@ -143,6 +150,8 @@ export const ALL_CONTROLLERS: readonly ControllerName[] = [
   'namespace',
   'serviceaccount',
   'root-ca-cert-publisher',
+  'csrapproving',
+  'csrsigning',
   'resourcequota',
   'podgc',
   'horizontalpodautoscaling',
@@ -189,6 +198,11 @@ export interface ControllerManagerOptions {
    * then bring their own, as the simulator's kubelets do).
    */
   readonly allocateNodeCIDRs?: NodeIpamOptions;
+  /**
+   * --cluster-signing-cert-file/--cluster-signing-key-file: what signs approved kubelet client
+   * requests; without it neither the CSR approving nor the signing controller runs.
+   */
+  readonly clusterSigning?: CredentialIssuer;
   /** --leader-elect: true with upstream's timings, or some of them changed. */
   readonly leaderElection?: boolean | Partial<LeaderElectionOptions>;
   /** --feature-gates (checked with featureGateProblems by whoever builds the options). */
@@ -347,6 +361,16 @@ export class ControllerManager {
           ...DEFAULT_NODE_LIFECYCLE,
           ...options.nodeLifecycle,
         });
+      case 'csrapproving':
+        // Upstream runs the approver everywhere; here it runs with the signer, so a cluster
+        // that signs nothing keeps its traffic (no CSR informer) unchanged.
+        return options.clusterSigning === undefined
+          ? undefined
+          : new CsrApprovingController(this.ports, api, informers);
+      case 'csrsigning':
+        return options.clusterSigning === undefined
+          ? undefined
+          : new CsrSigningController(this.ports, api, informers, options.clusterSigning);
       case 'nodeipam':
         return options.allocateNodeCIDRs === undefined
           ? undefined

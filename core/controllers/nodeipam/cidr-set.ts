@@ -13,8 +13,7 @@ export const NO_CIDRS_REMAINING =
   'CIDR allocation failed; there are no remaining CIDRs left to allocate in the accepted range';
 
 export type CidrResult =
-  | { readonly ok: true; readonly cidr: string }
-  | { readonly ok: false; readonly message: string };
+  { readonly ok: true; readonly cidr: string } | { readonly ok: false; readonly message: string };
 
 export class CidrSet {
   private readonly cluster: Cidr;
