@@ -38,8 +38,7 @@ import { requestAttributes } from './authz/attributes.ts';
 import { forbiddenStatus } from './authz/authorizer.ts';
 import { ensureBootstrapObjects } from './bootstrap.ts';
 import { collectionPrefix, objectKey } from './keys.ts';
-import type { SecretGetter } from './authn/bootstrap-token.ts';
-import type { Secret } from '../api/kinds/secret.ts';
+import type { SecretGetter, TokenSecret } from './authn/bootstrap-token.ts';
 import {
   DEFAULT_MAX_MUTATING_REQUESTS_IN_FLIGHT,
   DEFAULT_MAX_REQUESTS_IN_FLIGHT,
@@ -522,7 +521,7 @@ export class ApiServer {
 
   /** A kube-system Secret, for the bootstrap token authenticator. */
   private readonly bootstrapSecret: SecretGetter = async (name) => {
-    const r = await this.storage.get<Secret>(objectKey('secrets', 'kube-system', name));
+    const r = await this.storage.get<TokenSecret>(objectKey('secrets', 'kube-system', name));
     if (r.ok) return r.value;
     return r.failure.kind === 'not-found' ? 'not-found' : 'unavailable';
   };

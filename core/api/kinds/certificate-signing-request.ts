@@ -381,7 +381,9 @@ function withStatus(
   conditions: readonly CertificateSigningRequestCondition[],
   certificate: string | undefined,
 ): CertificateSigningRequest {
+  const { conditions: _c, certificate: _cert, ...rest } = next.status ?? {};
   const status: CertificateSigningRequestStatus = {
+    ...rest,
     ...(conditions.length === 0 ? {} : { conditions }),
     ...(certificate === undefined || certificate === '' ? {} : { certificate }),
   };

@@ -8,7 +8,7 @@
  * (each must start with system:bootstrappers:). A node joins with such a token and uses it only
  * to ask for its own credential (certificates.k8s.io CertificateSigningRequests).
  */
-import type { Secret } from '../../api/kinds/secret.ts';
+import type { ObjectMeta } from '../../api/meta-types.ts';
 import { SECRET_TYPE_BOOTSTRAP_TOKEN } from '../../api/kinds/secret.ts';
 import { decodeBase64 } from '../../api/base64.ts';
 import { parseTime } from '../../api/time.ts';
@@ -23,8 +23,15 @@ export const BOOTSTRAPPERS_GROUP = 'system:bootstrappers';
 export const KUBEADM_NODE_TOKEN_GROUP = 'system:bootstrappers:kubeadm:default-node-token';
 const GROUP_PATTERN = /^system:bootstrappers:[a-z0-9:-]{0,255}[a-z0-9]$/;
 
+/** What the authenticator reads of a token's Secret. */
+export interface TokenSecret {
+  readonly metadata: ObjectMeta;
+  readonly type?: string;
+  readonly data?: Readonly<Record<string, string>>;
+}
+
 /** Reads kube-system Secrets: the Secret, 'not-found', or 'unavailable' when the store failed. */
-export type SecretGetter = (name: string) => Promise<Secret | 'not-found' | 'unavailable'>;
+export type SecretGetter = (name: string) => Promise<TokenSecret | 'not-found' | 'unavailable'>;
 
 export function bootstrapTokenAuthenticator(options: {
   readonly getSecret: SecretGetter;
@@ -53,7 +60,7 @@ export function bootstrapTokenAuthenticator(options: {
 
 /** Why the Secret does not vouch for the token, or the extra groups it grants. */
 function checkSecret(
-  secret: Secret,
+  secret: TokenSecret,
   id: string,
   tokenSecret: string,
   nowUs: number,
@@ -83,7 +90,7 @@ function checkSecret(
 
 const utf8 = new TextDecoder('utf-8', { fatal: false });
 
-function secretData(secret: Secret, key: string): string | undefined {
+function secretData(secret: TokenSecret, key: string): string | undefined {
   const value = secret.data?.[key];
   if (typeof value !== 'string') return undefined;
   const r = decodeBase64(value);

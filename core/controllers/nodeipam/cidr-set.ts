@@ -6,7 +6,20 @@
  * covers (a node's podCIDR set by someone else, or a larger range kept out of use); Release
  * frees them.
  */
-import { formatIPv4, parseCidr, type Cidr } from '../../kubelet/pod-ip.ts';
+import { formatCIDR, parseCIDR } from '../../api/ip.ts';
+
+interface Cidr {
+  /** The network address as a number. */
+  readonly base: number;
+  readonly prefixLength: number;
+}
+
+/** An IPv4 CIDR with room for a gateway and a pod (at most /30). */
+function parseCidr(text: string): Cidr | undefined {
+  const c = parseCIDR(text);
+  if (c === undefined || c.family !== 'IPv4' || c.prefixBits > 30) return undefined;
+  return { base: Number(c.network), prefixLength: c.prefixBits };
+}
 
 /** ErrCIDRRangeNoCIDRsRemaining. */
 export const NO_CIDRS_REMAINING =
@@ -90,7 +103,8 @@ export class CidrSet {
   }
 
   private blockCidr(index: number): string {
-    return `${formatIPv4(this.cluster.base + index * this.blockSize())}/${this.nodeMaskSize}`;
+    const network = BigInt(this.cluster.base + index * this.blockSize());
+    return formatCIDR({ family: 'IPv4', network, prefixBits: this.nodeMaskSize });
   }
 
   private blockSize(): number {
