@@ -3,7 +3,13 @@ import type { Event } from '../../../core/api/cluster-types.ts';
 import type { Node } from '../../../core/api/node-types.ts';
 import { CidrSet, NO_CIDRS_REMAINING } from '../../../core/controllers/nodeipam/cidr-set.ts';
 import { parseTraceRecord } from '../../../core/trace/index.ts';
-import { controlPlane, runScript, startControllerManager } from '../../support/cluster.ts';
+import type { Pod } from '../../../core/api/pod-types.ts';
+import {
+  controlPlane,
+  runScript,
+  spawnNode,
+  startControllerManager,
+} from '../../support/cluster.ts';
 import { mustCreate, waitFor } from './harness.ts';
 import { watchKindAsAdmin } from './workloads.ts';
 
@@ -113,5 +119,37 @@ describe('node IPAM controller (--allocate-node-cidrs)', () => {
       await ports.clock.sleep(5 * S);
       expect(nodes().get('a')?.spec?.podCIDR).toBeUndefined();
     });
+  });
+
+  it('a kubelet without --pod-cidr registers without one, takes the range IPAM gives its Node, and its pods get IPs from it', async () => {
+    const sim = controlPlane({ seed: 8, secure: true });
+    const records: string[] = [];
+    sim.trace.addSink((line) => {
+      const r = parseTraceRecord(line);
+      if (r.k === 'nodeipam.allocate') records.push(`${r.k} ${r.node} ${r.podCIDR}`);
+      if (r.k === 'kubelet.pod-cidr') records.push(`${r.k} ${r.node} ${r.podCIDR}`);
+    });
+    startControllerManager(sim, {
+      controllers: ['nodeipam'],
+      allocateNodeCIDRs: { clusterCIDR: '10.200.0.0/16', nodeCIDRMaskSize: 24 },
+    });
+    spawnNode(sim, { name: 'joiner', kubelet: { podCIDR: '', internalIP: '172.20.9.2' } });
+    const pods = watchKindAsAdmin(sim, 'Pod', 'watch-pods');
+    await runScript(sim, async (api, ports) => {
+      const pod: Pod = {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: 'p', namespace: 'default' },
+        spec: { nodeName: 'joiner', containers: [{ name: 'c', image: 'busybox' }] },
+      };
+      await mustCreate(ports, api, pod);
+      const ip = (): string | undefined => pods().get('default/p')?.status?.podIP;
+      await waitFor(ports, () => ip() !== undefined, 60 * S, 'pod IP');
+      expect(ip()).toMatch(/^10\.200\.0\.\d+$/);
+    });
+    expect(records).toEqual([
+      'nodeipam.allocate joiner 10.200.0.0/24',
+      'kubelet.pod-cidr joiner 10.200.0.0/24',
+    ]);
   });
 });

@@ -727,20 +727,24 @@ describe('every emitted trace record matches its definition', () => {
     expect(problems).toEqual([]);
   });
 
-  it('node IPAM with room for one node: nodeipam.allocate, then nodeipam.sync-error', async () => {
+  it('node IPAM with room for two nodes: a kubelet without a range takes one (kubelet.pod-cidr), nodeipam.allocate, then nodeipam.sync-error', async () => {
     const sim = controlPlane({ traceLevel: 'debug' });
     const problems = watch(sim);
     startControllerManager(sim, {
       controllers: ['nodeipam'],
-      allocateNodeCIDRs: { clusterCIDR: '10.200.0.0/24', nodeCIDRMaskSize: 24 },
+      allocateNodeCIDRs: { clusterCIDR: '10.200.0.0/23', nodeCIDRMaskSize: 24 },
     });
+    spawnNode(sim, { name: 'c', kubelet: { podCIDR: '', internalIP: '172.20.9.2' } });
     await runScript(sim, async (api, ports) => {
+      await ports.clock.sleep(15 * S);
       for (const name of ['a', 'b']) {
         await mustCreate(ports, api, { apiVersion: 'v1', kind: 'Node', metadata: { name } });
       }
       await ports.clock.sleep(5 * S);
     });
-    expect(seen.has('nodeipam.allocate') && seen.has('nodeipam.sync-error')).toBe(true);
+    expect(
+      ['nodeipam.allocate', 'nodeipam.sync-error', 'kubelet.pod-cidr'].filter((k) => !seen.has(k)),
+    ).toEqual([]);
     expect(problems).toEqual([]);
   });
 
