@@ -15,7 +15,7 @@ import { runWorker } from '../common/worker.ts';
  * said no tries again later, as upstream's ignorable errors do).
  */
 export abstract class CsrController implements Controller {
-  abstract readonly name: string;
+  abstract readonly name: 'csrapproving' | 'csrsigning';
   protected readonly csrs: Informer<'CertificateSigningRequest'>;
   private readonly queue: WorkQueue<string>;
 
