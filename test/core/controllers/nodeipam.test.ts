@@ -1,3 +1,4 @@
+import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
 import type { Event } from '../../../core/api/cluster-types.ts';
 import type { Node } from '../../../core/api/node-types.ts';
@@ -46,6 +47,42 @@ describe('CidrSet (cidrset.CidrSet)', () => {
     expect(() => new CidrSet('10.1.0.0/22', 20)).toThrow(/mask size 20 must be an integer/);
     expect(() => new CidrSet('10.1.0.0', 24)).toThrow(/not an IPv4 CIDR/);
   });
+});
+
+describe('CidrSet properties', () => {
+  // 10.1.0.0/21 in /24 blocks: 8 blocks, held as node ranges or occupied as a /23 (2 blocks).
+  const op = fc.oneof(
+    fc.constant({ kind: 'allocate' as const }),
+    fc.record({ kind: fc.constant('release' as const), block: fc.integer({ min: 0, max: 7 }) }),
+    fc.record({ kind: fc.constant('occupy' as const), pair: fc.integer({ min: 0, max: 3 }) }),
+  );
+  test.prop([fc.array(op, { maxLength: 200 })])(
+    'never hands out a used block, answers full only when all are used, and counts exactly',
+    (ops) => {
+      const set = new CidrSet('10.1.0.0/21', 24);
+      const used = new Set<number>();
+      const block = (i: number): string => `10.1.${i}.0/24`;
+      for (const o of ops) {
+        if (o.kind === 'allocate') {
+          const r = set.allocateNext();
+          if (!r.ok) expect(used.size).toBe(8);
+          else {
+            const i = Number(r.cidr.split('.')[2]);
+            expect(r.cidr).toBe(block(i));
+            expect(used.has(i)).toBe(false);
+            used.add(i);
+          }
+        } else if (o.kind === 'release') {
+          expect(set.release(block(o.block))).toBeUndefined();
+          used.delete(o.block);
+        } else {
+          expect(set.occupy(`10.1.${o.pair * 2}.0/23`)).toBeUndefined();
+          used.add(o.pair * 2).add(o.pair * 2 + 1);
+        }
+        expect(set.allocatedCount).toBe(used.size);
+      }
+    },
+  );
 });
 
 const node = (name: string, podCIDR?: string): Node => ({
