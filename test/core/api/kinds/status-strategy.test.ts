@@ -45,7 +45,8 @@ describe('status subresource strategies', () => {
           : part(old, 'status');
       expect(part(main, 'status')).toEqual(expected);
       // A CertificateSigningRequest's spec is immutable: csrStrategy keeps it as well.
-      const mainSpec = kind === 'CertificateSigningRequest' ? part(old, 'spec') : part(next, 'spec');
+      const mainSpec =
+        kind === 'CertificateSigningRequest' ? part(old, 'spec') : part(next, 'spec');
       expect(part(main, 'spec')).toEqual(mainSpec);
       const status = (sub as StrategySubresource<KObject>).strategy.prepareForUpdate(
         next,
