@@ -35,9 +35,11 @@ import type { CronJob } from './kinds/cron-job.ts';
 import type { EndpointSlice } from './kinds/endpoint-slice.ts';
 import type { HorizontalPodAutoscaler } from './kinds/horizontal-pod-autoscaler.ts';
 import type { CustomResourceDefinition } from './kinds/custom-resource-definition.ts';
+import type { CertificateSigningRequest } from './kinds/certificate-signing-request.ts';
 
 export type KObject =
   | Pod
+  | CertificateSigningRequest
   | Node
   | ReplicaSet
   | Lease

@@ -38,6 +38,7 @@ import { requestAttributes } from './authz/attributes.ts';
 import { forbiddenStatus } from './authz/authorizer.ts';
 import { ensureBootstrapObjects } from './bootstrap.ts';
 import { collectionPrefix, objectKey } from './keys.ts';
+import type { SecretGetter, TokenSecret } from './authn/bootstrap-token.ts';
 import {
   DEFAULT_MAX_MUTATING_REQUESTS_IN_FLIGHT,
   DEFAULT_MAX_REQUESTS_IN_FLIGHT,
@@ -202,6 +203,7 @@ export class ApiServer {
       spawn: (task) => ports.spawn(task),
       cacheFor: (d) => this.cacheFor(d),
       getObject: this.tokenObject,
+      getSecret: this.bootstrapSecret,
       ensure: (obj) => this.ensure(obj),
     });
     this.reviews = accessReviews(this.access);
@@ -514,6 +516,13 @@ export class ApiServer {
     const key = objectKey(resource, namespace === '' ? undefined : namespace, name);
     const r = await this.storage.get<KObject>(key);
     if (r.ok) return r.value.metadata;
+    return r.failure.kind === 'not-found' ? 'not-found' : 'unavailable';
+  };
+
+  /** A kube-system Secret, for the bootstrap token authenticator. */
+  private readonly bootstrapSecret: SecretGetter = async (name) => {
+    const r = await this.storage.get<TokenSecret>(objectKey('secrets', 'kube-system', name));
+    if (r.ok) return r.value;
     return r.failure.kind === 'not-found' ? 'not-found' : 'unavailable';
   };
 

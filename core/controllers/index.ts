@@ -1,3 +1,4 @@
+export * from './certificates/index.ts';
 export * from './common/index.ts';
 export * from './cronjob/index.ts';
 export * from './daemon/index.ts';
@@ -11,6 +12,7 @@ export * from './manager.ts';
 export * from './namespace/index.ts';
 export * from './ttl-after-finished/index.ts';
 export * from './node-lifecycle/index.ts';
+export * from './nodeipam/index.ts';
 export * from './replicaset/index.ts';
 export * from './serviceaccount/index.ts';
 export * from './statefulset/index.ts';

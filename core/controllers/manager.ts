@@ -68,6 +68,12 @@ import {
   type ResourceQuotaControllerOptions,
 } from './resourcequota/resource-quota-controller.ts';
 import { RootCaCertPublisher } from './rootcacertpublisher/publisher.ts';
+import { NodeIpamController, type NodeIpamOptions } from './nodeipam/node-ipam-controller.ts';
+import { CsrApprovingController } from './certificates/csr-approving-controller.ts';
+import {
+  CsrSigningController,
+  type CredentialIssuer,
+} from './certificates/csr-signing-controller.ts';
 import { ServiceAccountsController } from './serviceaccount/service-accounts-controller.ts';
 import {
   DEFAULT_HORIZONTAL_CONTROLLER,
@@ -107,12 +113,15 @@ export type ControllerName =
   | 'endpoint'
   | 'endpointslicemirroring'
   | 'node-lifecycle'
+  | 'nodeipam'
   | 'taint-eviction'
   | 'disruption'
   | 'garbagecollector'
   | 'namespace'
   | 'serviceaccount'
   | 'root-ca-cert-publisher'
+  | 'csrapproving'
+  | 'csrsigning'
   | 'resourcequota'
   | 'podgc'
   | 'horizontalpodautoscaling'
@@ -134,12 +143,15 @@ export const ALL_CONTROLLERS: readonly ControllerName[] = [
   'endpoint',
   'endpointslicemirroring',
   'node-lifecycle',
+  'nodeipam',
   'taint-eviction',
   'disruption',
   'garbagecollector',
   'namespace',
   'serviceaccount',
   'root-ca-cert-publisher',
+  'csrapproving',
+  'csrsigning',
   'resourcequota',
   'podgc',
   'horizontalpodautoscaling',
@@ -180,6 +192,17 @@ export interface ControllerManagerOptions {
    */
   readonly rootCA?: string;
   readonly persistentVolume?: Partial<PersistentVolumeControllerOptions>;
+  /**
+   * --allocate-node-cidrs with --cluster-cidr and --node-cidr-mask-size: the node IPAM
+   * controller gives each Node a pod range; without it that controller does not run (nodes
+   * then bring their own, as the simulator's kubelets do).
+   */
+  readonly allocateNodeCIDRs?: NodeIpamOptions;
+  /**
+   * --cluster-signing-cert-file/--cluster-signing-key-file: what signs approved kubelet client
+   * requests; without it neither the CSR approving nor the signing controller runs.
+   */
+  readonly clusterSigning?: CredentialIssuer;
   /** --leader-elect: true with upstream's timings, or some of them changed. */
   readonly leaderElection?: boolean | Partial<LeaderElectionOptions>;
   /** --feature-gates (checked with featureGateProblems by whoever builds the options). */
@@ -338,6 +361,20 @@ export class ControllerManager {
           ...DEFAULT_NODE_LIFECYCLE,
           ...options.nodeLifecycle,
         });
+      case 'csrapproving':
+        // Upstream runs the approver everywhere; here it runs with the signer, so a cluster
+        // that signs nothing keeps its traffic (no CSR informer) unchanged.
+        return options.clusterSigning === undefined
+          ? undefined
+          : new CsrApprovingController(this.ports, api, informers);
+      case 'csrsigning':
+        return options.clusterSigning === undefined
+          ? undefined
+          : new CsrSigningController(this.ports, api, informers, options.clusterSigning);
+      case 'nodeipam':
+        return options.allocateNodeCIDRs === undefined
+          ? undefined
+          : new NodeIpamController(this.ports, api, informers, options.allocateNodeCIDRs);
       case 'taint-eviction':
         return new TaintEvictionController(this.ports, api, informers);
       case 'disruption':

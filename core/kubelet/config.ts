@@ -78,7 +78,11 @@ export interface KubeletConfig {
   readonly taints: readonly Taint[];
   /** --register-schedulable (deprecated upstream, still served): false registers it cordoned. */
   readonly registerSchedulable: boolean;
-  /** The node's pod network, e.g. "10.244.3.0/24"; pod IPs come from it. */
+  /**
+   * --pod-cidr: the node's pod network, e.g. "10.244.3.0/24"; pod IPs come from it. "" takes
+   * it from the Node's spec.podCIDR once the controller manager's node IPAM has set it (then
+   * internalIP must be given).
+   */
   readonly podCIDR: string;
   /** The node's InternalIP (hostIP of its pods); derived from podCIDR when not given. */
   readonly internalIP: string;
@@ -128,8 +132,15 @@ const US_PER_SECOND = 1_000_000;
 
 export function resolveKubeletConfig(options: KubeletOptions): KubeletConfig {
   assert(options.nodeName.length > 0, 'kubelet needs a node name');
-  const cidr = parseCidr(options.podCIDR);
-  assert(cidr !== undefined, `podCIDR is not an IPv4 CIDR: ${options.podCIDR}`);
+  const fromNode = options.podCIDR === '';
+  assert(
+    fromNode || parseCidr(options.podCIDR) !== undefined,
+    `podCIDR is not an IPv4 CIDR: ${options.podCIDR}`,
+  );
+  assert(
+    !fromNode || options.internalIP !== undefined,
+    'a kubelet that takes its podCIDR from its Node needs an internalIP',
+  );
   const config = {
     systemReserved: {},
     kubeReserved: {},
@@ -149,7 +160,7 @@ export function resolveKubeletConfig(options: KubeletOptions): KubeletConfig {
     labels: {},
     taints: [],
     registerSchedulable: true,
-    internalIP: defaultInternalIP(options.podCIDR),
+    internalIP: fromNode ? '' : defaultInternalIP(options.podCIDR),
     nodeLeaseDurationSeconds: 40,
     nodeLeaseRenewIntervalUs: 10 * US_PER_SECOND,
     nodeLeaseRenewJitter: 0.04,

@@ -438,10 +438,31 @@ export class Kubelet {
    * until then sandboxes fail with a network that is not ready, and their pods retry.
    */
   private async configureRuntime(runtime: Runtime): Promise<void> {
+    const podCIDR = await this.podCIDR();
     for (;;) {
-      const r = await runtime.updateRuntimeConfig({ podCIDR: this.config.podCIDR });
+      const r = await runtime.updateRuntimeConfig({ podCIDR });
       if (r.ok) return;
       await this.ports.clock.sleep(this.config.plegRelistPeriodUs);
+    }
+  }
+
+  /**
+   * --pod-cidr, or else the Node's spec.podCIDR (upstream's updatePodCIDR from the node status
+   * loop): read again every relist period until node IPAM has set it.
+   */
+  private async podCIDR(): Promise<string> {
+    if (this.config.podCIDR !== '') return this.config.podCIDR;
+    for (;;) {
+      const assigned = this.nodeStatus.assignedPodCIDR;
+      if (assigned !== undefined) {
+        this.ports.trace.emit('kubelet.pod-cidr', {
+          node: this.config.nodeName,
+          podCIDR: assigned,
+        });
+        return assigned;
+      }
+      await this.ports.clock.sleep(this.config.plegRelistPeriodUs);
+      await this.nodeStatus.refresh();
     }
   }
 

@@ -92,6 +92,17 @@ export class NodeStatusReporter {
     this.bootID = randomUid(ports.random.fork('boot'));
   }
 
+  /** The Node's spec.podCIDR as last read (node IPAM's, when the kubelet has none of its own). */
+  get assignedPodCIDR(): string | undefined {
+    const cidr = this.node?.spec?.podCIDR;
+    return cidr === undefined || cidr === '' ? undefined : cidr;
+  }
+
+  /** Reads the Node again (updateStatus writes only when something changed or is due). */
+  refresh(): Promise<boolean> {
+    return this.updateStatus(false);
+  }
+
   /** The registered Node's uid (for the lease's owner reference), once known. */
   get nodeUid(): string | undefined {
     return this.node?.metadata.uid;
@@ -178,8 +189,7 @@ export class NodeStatusReporter {
         },
       },
       spec: {
-        podCIDR: c.podCIDR,
-        podCIDRs: [c.podCIDR],
+        ...(c.podCIDR === '' ? {} : { podCIDR: c.podCIDR, podCIDRs: [c.podCIDR] }),
         ...(c.taints.length > 0 ? { taints: c.taints } : {}),
         ...(c.registerSchedulable ? {} : { unschedulable: true }),
       },

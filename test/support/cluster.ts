@@ -92,7 +92,11 @@ export function spawnNode(sim: Simulation, spec: TestNode = {}): string {
     labels,
     ...kubelet
   } = spec.kubelet ?? {};
-  const identity = nodeIdentity(nodeName, podCIDR);
+  // A kubelet without a pod range (podCIDR '') gets one from node IPAM and needs its address.
+  const identity =
+    internalIP === undefined
+      ? nodeIdentity(nodeName, podCIDR)
+      : nodeIdentity(nodeName, podCIDR, internalIP);
   const pool = {
     kubelet,
     ...(capacity === undefined ? {} : { capacity }),
@@ -111,10 +115,7 @@ export function spawnNode(sim: Simulation, spec: TestNode = {}): string {
             return { ...machine, runtime: wrap(machine.runtime, ports) };
           },
         };
-  start(
-    sim,
-    nodePlan(internalIP === undefined ? identity : { ...identity, internalIP }, pool, host),
-  );
+  start(sim, nodePlan(identity, pool, host));
   return nodeName;
 }
 

@@ -16,6 +16,14 @@ import type { Status } from '../status-types.ts';
 import type { Kind, KObject } from '../types.ts';
 import type { KubeletStreamRequest } from '../node-stream.ts';
 
+/** Who sends a create (user.Info), for kinds that record it (CertificateSigningRequests). */
+export interface Requester {
+  readonly name: string;
+  readonly uid: string;
+  readonly groups: readonly string[];
+  readonly extra: Readonly<Record<string, readonly string[]>>;
+}
+
 /**
  * One kind. Behaviour is written as methods so that a `ResourceDefinition<Pod>` is usable where
  * the registry holds a `ResourceDefinition` of any kind (methods are checked bivariantly).
@@ -31,7 +39,7 @@ export interface ResourceDefinition<T extends KObject = KObject> {
    * PrepareForCreate: resets what a client may not set on create, such as status, and drops
    * fields whose feature gate is off on this server.
    */
-  prepareForCreate(obj: T, gates: FeatureGates): T;
+  prepareForCreate(obj: T, gates: FeatureGates, requester?: Requester): T;
   /** Create validation of a defaulted, prepared object. */
   validate(obj: T): FieldError[];
   /** Update strategy of the main resource (PUT and PATCH without a subresource). */

@@ -51,6 +51,7 @@ import { SUBJECT_ACCESS_REVIEW } from './subject-access-review.ts';
 import { ROLE } from './role.ts';
 import { ROLE_BINDING } from './role-binding.ts';
 import { CUSTOM_RESOURCE_DEFINITION } from './custom-resource-definition.ts';
+import { CERTIFICATE_SIGNING_REQUEST } from './certificate-signing-request.ts';
 
 export type * from './definition.ts';
 export { subresourceKind } from './definition.ts';
@@ -104,6 +105,7 @@ const SERVED: readonly ResourceDefinition[] = [
   ROLE_BINDING,
   ROLE,
   CUSTOM_RESOURCE_DEFINITION,
+  CERTIFICATE_SIGNING_REQUEST,
 ];
 
 /** The built-in kinds: what every API server serves before any custom resource. */

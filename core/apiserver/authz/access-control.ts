@@ -12,6 +12,7 @@ import type { Clock } from '../../ports/clock.ts';
 import { assert } from '../../util/assert.ts';
 import { RequestAuthenticator, type RequestAuthResult } from '../authn/authenticator.ts';
 import { clientCredentialAuthenticator } from '../authn/client-credential.ts';
+import { bootstrapTokenAuthenticator, type SecretGetter } from '../authn/bootstrap-token.ts';
 import {
   DEFAULT_SERVICE_ACCOUNT_ISSUER,
   serviceAccountTokenAuthenticator,
@@ -53,6 +54,11 @@ export interface AccessOptions {
   /** --anonymous-auth: a request without credentials is system:anonymous instead of a 401. */
   readonly anonymous?: boolean;
   readonly authorization?: AuthorizationMode;
+  /**
+   * --enable-bootstrap-token-auth: tokens `<id>.<secret>` backed by kube-system Secrets
+   * `bootstrap-token-<id>` authenticate as system:bootstrap:<id> (authn/bootstrap-token.ts).
+   */
+  readonly enableBootstrapTokenAuth?: boolean;
   /** --service-account-issuer (also the one audience, --api-audiences' default). */
   readonly serviceAccountIssuer?: string;
   /** --service-account-max-token-expiration in seconds (default 0: none). */
@@ -73,6 +79,8 @@ export interface AccessPorts {
   cacheFor(definition: ResourceDefinition): WatchCache;
   /** The metadata of objects tokens are bound to. */
   readonly getObject: TokenObjectGetter;
+  /** kube-system Secrets by name, for bootstrap tokens. */
+  readonly getSecret: SecretGetter;
   /** Creates an object as the API server itself; true once it exists (created or already there). */
   ensure(obj: KObject): Promise<boolean>;
 }
@@ -98,6 +106,9 @@ export class AccessControl {
     this.authenticator = new RequestAuthenticator(
       [
         ...(options.tokens === undefined ? [] : [tokenFileAuthenticator(options.tokens)]),
+        ...(options.enableBootstrapTokenAuth === true
+          ? [bootstrapTokenAuthenticator({ getSecret: ports.getSecret, nowUs })]
+          : []),
         ...(signer === undefined
           ? []
           : [

@@ -1,9 +1,10 @@
 /**
  * The RBAC bootstrap policy (plugin/pkg/auth/authorizer/rbac/bootstrappolicy/policy.go, as
  * rendered in its testdata/cluster-roles.yaml and cluster-role-bindings.yaml): the cluster roles
- * and bindings every cluster starts with. Left out: the certificates.k8s.io signer roles and
- * the roles of components ksim does not have (kube-aggregator, heapster, kubelet API admin,
- * node bootstrapper), which would grant access to APIs ksim does not serve.
+ * and bindings every cluster starts with. Left out: the certificates.k8s.io signer roles
+ * (ksim has no approve/sign admission checks on signers) and the roles of components ksim
+ * does not have (kube-aggregator, heapster, kubelet API admin), which would grant access to
+ * APIs ksim does not serve.
  */
 import type { ClusterRole, ClusterRoleBinding, PolicyRule } from '../../api/rbac-types.ts';
 import { ALL_SERVICE_ACCOUNTS_GROUP } from '../authn/user.ts';
@@ -305,6 +306,17 @@ const BOOTSTRAP_CLUSTER_ROLES: readonly ClusterRole[] = [
     ),
   ]),
   clusterRole('system:node', NODE_RULES),
+  // TLS bootstrap (policy.go): who may ask for a node client credential, and the requests the
+  // CSR approver approves on its own (csrapproving checks these with SubjectAccessReviews).
+  clusterRole('system:node-bootstrapper', [
+    rule(['create', 'get', 'list', 'watch'], [CERTIFICATES], ['certificatesigningrequests']),
+  ]),
+  clusterRole('system:certificates.k8s.io:certificatesigningrequests:nodeclient', [
+    rule(['create'], [CERTIFICATES], ['certificatesigningrequests/nodeclient']),
+  ]),
+  clusterRole('system:certificates.k8s.io:certificatesigningrequests:selfnodeclient', [
+    rule(['create'], [CERTIFICATES], ['certificatesigningrequests/selfnodeclient']),
+  ]),
   clusterRole('system:node-problem-detector', [
     rule(['get'], [LEGACY], ['nodes']),
     rule(['patch'], [LEGACY], ['nodes/status']),

@@ -8,7 +8,9 @@ import type { ClusterRole, ClusterRoleBinding, PolicyRule } from '../../api/rbac
 import {
   APPS,
   AUTOSCALING,
+  AUTHORIZATION,
   BATCH,
+  CERTIFICATES,
   clusterRole,
   clusterRoleBinding,
   DISCOVERY,
@@ -26,6 +28,18 @@ export const CONTROLLER_ROLE_PREFIX = 'system:controller:';
 const RBAC = 'rbac.authorization.k8s.io';
 
 const ROLES: Readonly<Record<string, readonly PolicyRule[]>> = {
+  'certificate-controller': [
+    rule(['get', 'list', 'watch', 'delete'], [CERTIFICATES], ['certificatesigningrequests']),
+    rule(
+      ['update'],
+      [CERTIFICATES],
+      ['certificatesigningrequests/status', 'certificatesigningrequests/approval'],
+    ),
+    rule(['approve'], [CERTIFICATES], ['signers'], ['kubernetes.io/kube-apiserver-client-kubelet']),
+    rule(['sign'], [CERTIFICATES], ['signers'], ['kubernetes.io/kube-apiserver-client-kubelet']),
+    rule(['create'], [AUTHORIZATION], ['subjectaccessreviews']),
+    eventsRule(),
+  ],
   'clusterrole-aggregation-controller': [
     rule(['escalate', 'get', 'list', 'watch', 'update', 'patch'], [RBAC], ['clusterroles']),
   ],

@@ -84,7 +84,7 @@ async function createOnce(
     }
     obj = allocated;
   }
-  obj = def.prepareForCreate(obj, ctx.featureGates);
+  obj = def.prepareForCreate(obj, ctx.featureGates, info.user);
   const name = obj.metadata.name ?? '';
   const errs = def.validate(obj);
   if (errs.length > 0) {

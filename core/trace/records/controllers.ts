@@ -319,6 +319,44 @@ export const CONTROLLER_RECORDS = traceGroup(
       doc: "Writing a node's taints failed; the controller tries again at its next pass.",
       fields: z.strictObject({ node: nodeName(), error: z.string().describe('What failed.') }),
     }),
+    traceRecord('nodeipam.allocate', {
+      level: 'info',
+      doc: "The node IPAM controller (--allocate-node-cidrs) set a Node's spec.podCIDR to the next free block of the cluster CIDR.",
+      fields: z.strictObject({
+        node: nodeName(),
+        podCIDR: z.string().describe('The pod range the node got, as a CIDR.'),
+      }),
+    }),
+    traceRecord('nodeipam.sync-error', {
+      level: 'debug',
+      doc: 'Allocating, holding or releasing a pod range for a Node failed (no block left, a range outside the cluster CIDR, a patch refused); the Node is retried with backoff.',
+      fields: z.strictObject({ node: nodeName(), error: z.string().describe('What failed.') }),
+    }),
+    traceRecord('csr.approve', {
+      level: 'info',
+      doc: 'The CSR approving controller approved a kubelet client CertificateSigningRequest after a SubjectAccessReview allowed its requester (AutoApproved).',
+      fields: z.strictObject({
+        csr: z.string().describe('The CertificateSigningRequest.'),
+        requester: z.string().describe('spec.username: who created the request.'),
+      }),
+    }),
+    traceRecord('csr.sign', {
+      level: 'info',
+      doc: 'The CSR signing controller issued the credential of an approved kubelet client CertificateSigningRequest (status.certificate).',
+      fields: z.strictObject({
+        csr: z.string().describe('The CertificateSigningRequest.'),
+        subject: z.string().describe("The credential's user (the request's CN)."),
+      }),
+    }),
+    traceRecord('csr.sync-error', {
+      level: 'debug',
+      doc: 'Handling a CertificateSigningRequest failed or its review did not allow it; it is retried with backoff.',
+      fields: z.strictObject({
+        controller: z.enum(['csrapproving', 'csrsigning']).describe('Which controller.'),
+        csr: z.string().describe('The CertificateSigningRequest.'),
+        error: z.string().describe('What failed.'),
+      }),
+    }),
     traceRecord('taint-eviction.scheduled', {
       level: 'debug',
       doc: 'A pod on a NoExecute-tainted node will be deleted when its toleration runs out.',

@@ -9,6 +9,14 @@ export const KUBELET_RECORDS = traceGroup(
   'Kubelet',
   'The node agent (core/kubelet): registration, admission, pod phases and containers. Emitted by the node process (`node-N`).',
   [
+    traceRecord('kubelet.pod-cidr', {
+      level: 'info',
+      doc: "A kubelet without --pod-cidr read its pod range from its Node's spec.podCIDR (set by the controller manager's node IPAM) and handed it to the runtime.",
+      fields: z.strictObject({
+        node: node(),
+        podCIDR: z.string().describe('The pod range, as a CIDR.'),
+      }),
+    }),
     traceRecord('kubelet.node-registered', {
       level: 'info',
       doc: 'The kubelet registered its Node object with the API server.',

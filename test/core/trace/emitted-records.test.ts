@@ -19,6 +19,12 @@ import {
 import type { ConfigMap } from '../../../core/api/kinds/config-map.ts';
 import type { OwnerReference } from '../../../core/api/meta-types.ts';
 import { traceJsonSchema } from '../../../core/trace/docs.ts';
+import { encodeCertificateRequest } from '../../../core/api/kinds/certificate-signing-request.ts';
+import { issueClientCredential } from '../../../core/apiserver/authn/client-credential.ts';
+import { bootstrapTokenSecret, KUBEADM_JOIN_BINDINGS } from '../../../core/cluster/join.ts';
+import { ApiClient } from '../../../core/client/api-client.ts';
+import { requestNodeCredential } from '../../../core/kubelet/tls-bootstrap.ts';
+import { SIM_SIGNER } from '../../../sim/signer.ts';
 import type { CronJob } from '../../../core/api/kinds/cron-job.ts';
 import { parseTraceRecord, TRACE_DEFINITIONS, TraceChecker } from '../../../core/trace/index.ts';
 import { DEFAULT_LINK, DEFAULT_NETWORK } from '../../../sim/network.ts';
@@ -718,6 +724,87 @@ describe('every emitted trace record matches its definition', () => {
       await api.delete('PersistentVolumeClaim', 'default', 'data');
       await ports.clock.sleep(10 * S);
     });
+    expect(problems).toEqual([]);
+  });
+
+  it('node IPAM with room for two nodes: a kubelet without a range takes one (kubelet.pod-cidr), nodeipam.allocate, then nodeipam.sync-error', async () => {
+    const sim = controlPlane({ traceLevel: 'debug' });
+    const problems = watch(sim);
+    startControllerManager(sim, {
+      controllers: ['nodeipam'],
+      allocateNodeCIDRs: { clusterCIDR: '10.200.0.0/23', nodeCIDRMaskSize: 24 },
+    });
+    spawnNode(sim, { name: 'c', kubelet: { podCIDR: '', internalIP: '172.20.9.2' } });
+    await runScript(sim, async (api, ports) => {
+      await ports.clock.sleep(15 * S);
+      for (const name of ['a', 'b']) {
+        await mustCreate(ports, api, { apiVersion: 'v1', kind: 'Node', metadata: { name } });
+      }
+      await ports.clock.sleep(5 * S);
+    });
+    expect(
+      ['nodeipam.allocate', 'nodeipam.sync-error', 'kubelet.pod-cidr'].filter((k) => !seen.has(k)),
+    ).toEqual([]);
+    expect(problems).toEqual([]);
+  });
+
+  it('TLS bootstrap: csr.approve and csr.sign for a joining node, csr.sync-error for a request its requester may not make', async () => {
+    const sim = controlPlane({
+      traceLevel: 'debug',
+      apiServer: {
+        access: { signer: SIM_SIGNER, authorization: 'Node,RBAC', enableBootstrapTokenAuth: true },
+      },
+    });
+    const problems = watch(sim);
+    startControllerManager(sim, {
+      controllers: ['csrapproving', 'csrsigning'],
+      clusterSigning: (subject) => issueClientCredential(SIM_SIGNER, subject),
+    });
+    await runScript(sim, async (api, ports) => {
+      const token = 'abcdef.0123456789abcdef';
+      await mustCreate(ports, api, bootstrapTokenSecret({ token }));
+      for (const b of KUBEADM_JOIN_BINDINGS) await mustCreate(ports, api, b);
+      await ports.clock.sleep(S);
+      const bootstrap = new ApiClient(ports.transport, API_SERVER, {
+        requestTimeoutUs: 10 * S,
+        credential: token,
+      });
+      const issued = await requestNodeCredential(ports, bootstrap, 'joiner', {
+        pollUs: S,
+        timeoutUs: 30 * S,
+      });
+      expect(issued.ok).toBe(true);
+      // A token allowed to ask (system:node-bootstrapper) but not to have node requests approved.
+      const plain = 'plains.0123456789abcdef';
+      await mustCreate(ports, api, bootstrapTokenSecret({ token: plain, groups: [] }));
+      await mustCreate(ports, api, {
+        ...KUBEADM_JOIN_BINDINGS[0]!,
+        metadata: { name: 'plain-bootstrap' },
+        subjects: [
+          { apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: 'system:bootstrap:plains' },
+        ],
+      });
+      await ports.clock.sleep(S);
+      await mustCreate(
+        ports,
+        new ApiClient(ports.transport, API_SERVER, { requestTimeoutUs: 10 * S, credential: plain }),
+        {
+          apiVersion: 'certificates.k8s.io/v1',
+          kind: 'CertificateSigningRequest',
+          metadata: { name: 'plain' },
+          spec: {
+            request: encodeCertificateRequest({
+              commonName: 'system:node:x',
+              organizations: ['system:nodes'],
+            }),
+            signerName: 'kubernetes.io/kube-apiserver-client-kubelet',
+            usages: ['digital signature', 'client auth'],
+          },
+        },
+      );
+      await ports.clock.sleep(5 * S);
+    });
+    expect(['csr.approve', 'csr.sign', 'csr.sync-error'].filter((k) => !seen.has(k))).toEqual([]);
     expect(problems).toEqual([]);
   });
 

@@ -303,6 +303,16 @@ const KUBE_1_32 = [
     subresources: { status: ['get', 'patch', 'update'] },
   },
   {
+    kind: 'CertificateSigningRequest',
+    apiVersion: 'certificates.k8s.io/v1',
+    resource: 'certificatesigningrequests',
+    namespaced: false,
+    shortNames: ['csr'],
+    categories: [],
+    verbs: ALL,
+    subresources: { approval: ['get', 'patch', 'update'], status: ['get', 'patch', 'update'] },
+  },
+  {
     kind: 'Lease',
     apiVersion: 'coordination.k8s.io/v1',
     resource: 'leases',

@@ -1,0 +1,141 @@
+import {
+  hasApprovalCondition,
+  KUBELET_CLIENT_SIGNER,
+  parseCertificateRequest,
+  type CertificateSigningRequest,
+  type CertificateSubject,
+} from '../../api/kinds/certificate-signing-request.ts';
+import type { SubjectAccessReview } from '../../api/access-review-types.ts';
+import { formatTime } from '../../api/time.ts';
+import { describeFailure } from '../common/api-errors.ts';
+import { CsrController } from './csr-controller.ts';
+
+const NODE_USER_PREFIX = 'system:node:';
+const NODES_GROUP = 'system:nodes';
+
+/** A kind of request the approver knows, and the permission its requester must have. */
+interface Recognizer {
+  readonly recognize: (csr: CertificateSigningRequest, subject: CertificateSubject) => boolean;
+  /** The subresource of certificatesigningrequests the requester must be allowed to create. */
+  readonly subresource: string;
+  readonly message: string;
+}
+
+/** ValidateKubeletClientCSR: O is system:nodes alone, CN system:node:<name>, client usages. */
+export function isNodeClientRequest(
+  csr: CertificateSigningRequest,
+  subject: CertificateSubject,
+): boolean {
+  if (csr.spec.signerName !== KUBELET_CLIENT_SIGNER) return false;
+  if (subject.organizations.length !== 1 || subject.organizations[0] !== NODES_GROUP) return false;
+  if (!subject.commonName.startsWith(NODE_USER_PREFIX)) return false;
+  const usages = [...(csr.spec.usages ?? [])].sort();
+  const allowed = [
+    ['client auth', 'digital signature', 'key encipherment'],
+    ['client auth', 'digital signature'],
+  ];
+  return allowed.some((a) => a.length === usages.length && a.every((u, i) => u === usages[i]));
+}
+
+const RECOGNIZERS: readonly Recognizer[] = [
+  {
+    recognize: (csr, subject) =>
+      isNodeClientRequest(csr, subject) && csr.spec.username === subject.commonName,
+    subresource: 'selfnodeclient',
+    message: 'Auto approving self kubelet client certificate after SubjectAccessReview.',
+  },
+  {
+    recognize: isNodeClientRequest,
+    subresource: 'nodeclient',
+    message: 'Auto approving kubelet client certificate after SubjectAccessReview.',
+  },
+];
+
+/**
+ * The CSR approving controller (pkg/controller/certificates/approver/sarapprove.go): a request
+ * for a kubelet client credential is approved when its requester may create
+ * certificatesigningrequests/nodeclient (anyone asking for a node: the bootstrap tokens'
+ * group) or, for a node renewing its own, /selfnodeclient; the controller asks the API server
+ * with a SubjectAccessReview. Other requests are left to other approvers (a human with
+ * `kubectl certificate approve`).
+ */
+export class CsrApprovingController extends CsrController {
+  readonly name = 'csrapproving';
+
+  protected async handle(csr: CertificateSigningRequest): Promise<string | undefined> {
+    if ((csr.status?.certificate ?? '') !== '' || hasApprovalCondition(csr)) return undefined;
+    const parsed = parseCertificateRequest(csr.spec.request);
+    if (!parsed.ok) return `unable to parse csr ${csr.metadata.name}: ${parsed.message}`;
+    const tried: string[] = [];
+    for (const r of RECOGNIZERS) {
+      if (!r.recognize(csr, parsed.value)) continue;
+      tried.push(r.subresource);
+      const allowed = await this.authorize(csr, r.subresource);
+      if (typeof allowed === 'string') return allowed;
+      if (allowed) return this.approve(csr, r.message);
+    }
+    if (tried.length === 0) return undefined;
+    return `recognized csr ${csr.metadata.name} as [${tried.join(' ')}] but subject access review was not approved`;
+  }
+
+  private async authorize(
+    csr: CertificateSigningRequest,
+    subresource: string,
+  ): Promise<boolean | string> {
+    const review: SubjectAccessReview = {
+      apiVersion: 'authorization.k8s.io/v1',
+      kind: 'SubjectAccessReview',
+      metadata: {},
+      spec: {
+        user: csr.spec.username ?? '',
+        ...(csr.spec.uid === undefined ? {} : { uid: csr.spec.uid }),
+        groups: [...(csr.spec.groups ?? [])],
+        ...(csr.spec.extra === undefined ? {} : { extra: csr.spec.extra }),
+        resourceAttributes: {
+          group: 'certificates.k8s.io',
+          resource: 'certificatesigningrequests',
+          verb: 'create',
+          subresource,
+        },
+      },
+    } as SubjectAccessReview;
+    const r = await this.api.create<SubjectAccessReview>(review);
+    if (!r.ok) return `subject access review for ${csr.metadata.name}: ${describeFailure(r)}`;
+    return r.value.status?.allowed === true;
+  }
+
+  private async approve(
+    csr: CertificateSigningRequest,
+    message: string,
+  ): Promise<string | undefined> {
+    const now = formatTime(this.ports.clock.now());
+    const approved: CertificateSigningRequest = {
+      ...csr,
+      status: {
+        ...csr.status,
+        conditions: [
+          ...(csr.status?.conditions ?? []),
+          {
+            type: 'Approved',
+            status: 'True',
+            reason: 'AutoApproved',
+            message,
+            lastUpdateTime: now,
+            lastTransitionTime: now,
+          },
+        ],
+      },
+    };
+    const r = await this.api.request<CertificateSigningRequest>(
+      'PUT',
+      `/apis/certificates.k8s.io/v1/certificatesigningrequests/${csr.metadata.name}/approval`,
+      { body: approved },
+    );
+    if (!r.ok) return `error updating approval for csr ${csr.metadata.name}: ${describeFailure(r)}`;
+    this.ports.trace.emit('csr.approve', {
+      csr: csr.metadata.name ?? '',
+      requester: csr.spec.username ?? '',
+    });
+    return undefined;
+  }
+}

@@ -1,0 +1,3 @@
+export * from './csr-approving-controller.ts';
+export * from './csr-controller.ts';
+export * from './csr-signing-controller.ts';

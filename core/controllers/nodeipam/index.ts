@@ -1,0 +1,2 @@
+export * from './cidr-set.ts';
+export * from './node-ipam-controller.ts';

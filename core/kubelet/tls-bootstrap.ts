@@ -1,0 +1,92 @@
+/**
+ * The kubelet's TLS bootstrap (pkg/kubelet/certificate/bootstrap, client-go's
+ * util/certificate/csr): with only a bootstrap token, a joining node asks for its own client
+ * credential — a CertificateSigningRequest for CN system:node:<name>, O system:nodes, signer
+ * kubernetes.io/kube-apiserver-client-kubelet, usages digital signature and client auth — and
+ * waits until the request carries a certificate (approved and signed by the controller
+ * manager) or is denied or failed. The credential then registers the Node like any kubelet's.
+ */
+import {
+  csrCondition,
+  encodeCertificateRequest,
+  KUBELET_CLIENT_SIGNER,
+  parseCertificate,
+  type CertificateSigningRequest,
+} from '../api/kinds/certificate-signing-request.ts';
+import type { ApiClient } from '../client/api-client.ts';
+import type { ProcessPorts } from '../ports/process.ts';
+
+export interface TlsBootstrapOptions {
+  /** How often the request is read back (upstream watches it). */
+  readonly pollUs: number;
+  /** How long to wait for a certificate (upstream: an hour). */
+  readonly timeoutUs: number;
+}
+
+export const DEFAULT_TLS_BOOTSTRAP: TlsBootstrapOptions = {
+  pollUs: 1_000_000,
+  timeoutUs: 3_600_000_000,
+};
+
+export type TlsBootstrapResult =
+  | { readonly ok: true; readonly credential: string; readonly csr: string }
+  | { readonly ok: false; readonly message: string };
+
+/** Asks for node `nodeName`'s credential through `bootstrap` (the bootstrap token's client). */
+export async function requestNodeCredential(
+  ports: ProcessPorts,
+  bootstrap: ApiClient,
+  nodeName: string,
+  options: TlsBootstrapOptions = DEFAULT_TLS_BOOTSTRAP,
+): Promise<TlsBootstrapResult> {
+  const created = await bootstrap.create<CertificateSigningRequest>({
+    apiVersion: 'certificates.k8s.io/v1',
+    kind: 'CertificateSigningRequest',
+    metadata: { generateName: 'csr-' },
+    spec: {
+      request: encodeCertificateRequest({
+        commonName: `system:node:${nodeName}`,
+        organizations: ['system:nodes'],
+      }),
+      signerName: KUBELET_CLIENT_SIGNER,
+      usages: ['digital signature', 'client auth'],
+    },
+  });
+  if (!created.ok)
+    return {
+      ok: false,
+      message: `cannot create certificate signing request: ${created.status} ${created.error.message ?? ''}`,
+    };
+  const name = created.value.metadata.name ?? '';
+  const deadline = ports.clock.monotonicNow() + options.timeoutUs;
+  for (;;) {
+    const r = await bootstrap.get('CertificateSigningRequest', undefined, name);
+    if (r.ok) {
+      const outcome = outcomeOf(r.value);
+      if (outcome !== undefined) return outcome.ok ? { ...outcome, csr: name } : outcome;
+    }
+    if (ports.clock.monotonicNow() >= deadline)
+      return { ok: false, message: `timed out waiting for certificate signing request ${name}` };
+    await ports.clock.sleep(options.pollUs);
+  }
+}
+
+/** WaitForCertificate's checks: the certificate, or why there will be none. */
+function outcomeOf(
+  csr: CertificateSigningRequest,
+): { ok: true; credential: string } | { ok: false; message: string } | undefined {
+  for (const type of ['Denied', 'Failed']) {
+    const c = csrCondition(csr, type);
+    if (c !== undefined)
+      return {
+        ok: false,
+        message: `certificate signing request is ${type.toLowerCase()}, reason: ${c.reason ?? ''}, message: ${c.message ?? ''}`,
+      };
+  }
+  const certificate = csr.status?.certificate ?? '';
+  if (certificate === '') return undefined;
+  const parsed = parseCertificate(certificate);
+  return parsed.ok
+    ? { ok: true, credential: parsed.value }
+    : { ok: false, message: `the issued certificate is unreadable: ${parsed.message}` };
+}
