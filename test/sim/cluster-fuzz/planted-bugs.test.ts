@@ -56,7 +56,7 @@ const FOUND_WITHIN: Partial<
   },
   'proxy-keeps-removed-endpoint': { seeds: 2, shows: /^invariant service-live-endpoints: / },
   'rs-expectations-kept-on-failed-create': {
-    seeds: 17,
+    seeds: 7,
     shows: /^expectation rs-\d converged to \d+ Running pods after the heal: /,
   },
   'gc-deletes-dependent-with-live-owner': {
@@ -68,8 +68,12 @@ const FOUND_WITHIN: Partial<
     shows: /^invariant watch-gap-free: .*'s watch of \/api\/v1\/\w+: the (change|delete) of /,
   },
   'kubelet-double-starts-after-restart': {
-    seeds: 12,
+    seeds: 9,
     shows: /^invariant container-runs-once: node-\d runs container app twice in one sandbox/,
+  },
+  'scheduler-cache-forgets-assumed-pod-on-bind-failure': {
+    seeds: 5,
+    shows: /^invariant node-overcommit: binding default\/[\w-]+ to node-\d makes its pods requests \d+ of \d+ allocatable/,
   },
 };
 
