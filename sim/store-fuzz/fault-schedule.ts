@@ -73,7 +73,7 @@ export interface ScheduleShape {
 const FIGURE_EIGHT_RETRY_US = 100_000;
 
 /** One schedule in this many has the Figure 8 shape. */
-export const FIGURE_EIGHT_ONE_IN = 3;
+export const FIGURE_EIGHT_ONE_IN = 4;
 
 /** Whether a schedule has the Figure 8 shape (its runs send small appends). */
 export function hasFigureEight(schedule: readonly ScheduledFault[]): boolean {
@@ -101,10 +101,12 @@ export function generateSchedule(random: Random, shape: ScheduleShape): Schedule
   // Drawn last, so the faults above are what they were before it existed. Its steps take a few
   // election timeouts, so it starts in the first half.
   if (shape.figureEight !== false && random.int(FIGURE_EIGHT_ONE_IN) === 0) {
-    const clients = shape.writers.filter((_, i) => i > 0);
+    // The readers too, as an isolated leader's (a stale read shows against the majority's
+    // writes); one writer stays with the majority.
+    const writers = shape.writers.length > 1 ? shape.writers.slice(1) : shape.writers;
     out.push({
       atUs: random.int(Math.floor(latestUs / 2)),
-      fault: { kind: 'figure-8', clients: clients.length > 0 ? clients : shape.writers },
+      fault: { kind: 'figure-8', clients: [...shape.readers, ...writers] },
     });
   }
   return out.sort((a, b) => a.atUs - b.atUs);

@@ -57,6 +57,8 @@ export interface StoreFuzzOptions {
   /** Default: drawn from the seed. */
   readonly faultSchedule?: readonly ScheduledFault[];
   readonly maxFaults?: number;
+  /** Draw the Figure 8 shape in a third of the schedules (default true). */
+  readonly figureEight?: boolean;
   /** After healing, a leader and a committed write within this much virtual time. */
   readonly livenessBoundUs?: number;
   readonly settleUs?: number;
@@ -141,6 +143,7 @@ export async function runStoreFuzz(options: StoreFuzzOptions): Promise<StoreFuzz
       writers: clientNames.filter((_, i) => !isReader(mix, i)),
       durationUs: options.durationUs,
       maxFaults: options.maxFaults ?? 8,
+      ...(options.figureEight === undefined ? {} : { figureEight: options.figureEight }),
     });
   const tap = new PersistedListeners();
   const cluster = new StoreCluster(sim, {

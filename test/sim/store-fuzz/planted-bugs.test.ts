@@ -15,6 +15,12 @@
  * Keep-alives that do not extend the deadline: 28 of 30 (the lease-deadline check). Compaction
  * that drops the version visible at the compaction revision: 23 of 30 (past reads; a member's
  * own assertion on 4).
+ *
+ * The Figure 8 shape (figure-eight.ts), in a quarter of the schedules since, spends the safety
+ * phase of its runs on itself (most of it without a leader the majority follows, so no lease
+ * expires and few writes compare), and its runs are mostly blind to these bugs: of seeds 1-12,
+ * 2, 9, 10 and 11 have it, and the floors fell from 12 to 9 (keep-alive, caught on 11 of the
+ * four) and from 10 to 8 (compaction, caught on 9); stale-read still 2 (6 and 7).
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { fuzzRunOptions } from '../../../sim/store-fuzz/fuzz-store.ts';
@@ -32,8 +38,8 @@ const BUDGET = 200_000;
 /** Seeds of 1..12 that catch each bug (measured), and the checker expected among them. */
 const PLANTED_FLOORS: Record<PlantedBug, { readonly floor: number; readonly by: string }> = {
   'stale-read': { floor: 2, by: 'linearizability' },
-  'keep-alive-no-extend': { floor: 12, by: 'lease' },
-  'compaction-off-by-one': { floor: 10, by: 'linearizability' },
+  'keep-alive-no-extend': { floor: 9, by: 'lease' },
+  'compaction-off-by-one': { floor: 8, by: 'linearizability' },
 };
 
 describe('planted bugs', () => {
@@ -71,10 +77,10 @@ describe('planted bugs', () => {
     }
   }, 120_000);
 
-  // Figure 8 of the Raft paper, by the fault shape made for it (figure-eight.ts, in a third of
-  // the schedules). Measured on seeds 1-16: seeds 2, 9 and 11 find it, of the six whose
-  // schedule has the shape (7, 10 and 13 do not: the election order differs), always as
-  // leader-completeness.
+  // Figure 8 of the Raft paper, by the fault shape made for it (figure-eight.ts, in a quarter
+  // of the schedules). Measured on seeds 1-20: seeds 2, 9 and 11 find it, of the five whose
+  // schedule has the shape (10 and 13 do not: the members are not where the shape needs them
+  // when it starts), always as leader-completeness.
   it('finds Raft committing an entry of an older term by counting replicas by seed 2', async () => {
     undo = plantOldTermCommit();
     const FOUND_BY = 2;
