@@ -332,7 +332,12 @@ export function applyStoreFault(
   context: StoreFaultContext = {},
 ): void {
   const target = targetOf(fault);
-  if (target !== undefined && cluster.isLost(target) && fault.kind !== 'replace-member') {
+  if (
+    target !== undefined &&
+    cluster.isLost(target) &&
+    fault.kind !== 'replace-member' &&
+    fault.kind !== 'figure-8'
+  ) {
     sim.trace.record('sim', 'fault.skipped', { kind: fault.kind, process: target, why: 'lost' });
     return;
   }

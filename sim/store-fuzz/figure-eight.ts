@@ -62,7 +62,7 @@ export function figureEight(
   let l3: string | undefined;
   let l3Term: Term = 0 as Term;
   const blocked = new Set<string>();
-  const idOf = (name: string): NodeId | undefined => cluster.peerNamed(name)?.id;
+  const idOf = (name: string): number | undefined => cluster.peerNamed(name)?.id;
 
   const giveUp = (why: Step): void => {
     if (step !== why) return;
@@ -105,7 +105,7 @@ export function figureEight(
   function followerPersisted(member: NodeId, entries: readonly Entry[]): boolean {
     if (step !== 'wait-append' || sim.now >= untilUs) return true;
     const last = entries[entries.length - 1];
-    const name = majority.find((n) => idOf(n) === member);
+    const name = majority.find((n) => idOf(n) === (member as number));
     if (last === undefined || name === undefined || name === l2) return false;
     if (last.term >= l3Term || blocked.has(name)) return false;
     blocked.add(name);
