@@ -1,8 +1,9 @@
 /**
  * A whole simulated world drawn from one seed, as TigerBeetle's VOPR draws one: the cluster's
  * shape (store members, control-plane replicas, nodes and their capacity), a workload of
- * ReplicaSets (each behind a Service) that are scaled and deleted, and a fault schedule (crashes, isolations, clogs,
- * packet loss) over a safety phase; then a heal of everything and a liveness phase at whose end
+ * ReplicaSets (each behind a Service) that are scaled and deleted, other workloads, sometimes a
+ * burst of pods beyond the nodes' room under slow and failing bindings, and a fault schedule
+ * (crashes, isolations, clogs, packet loss) over a safety phase; then a heal of everything and a liveness phase at whose end
  * every ReplicaSet must have exactly its replicas Running.
  *
  * The world IS a scenario document (what a scenario YAML file holds), so a failing world, once
