@@ -60,6 +60,27 @@ export function kvCheckModel(
 ): LinearizabilityModel<KvCheckState, Op, Result> {
   const limits = options.limits ?? DEFAULT_STORE_LIMITS;
   const encoder = new TextEncoder();
+  // The search steps from one state many times (one op after another, backtracking), and
+  // states are immutable: their keys, and the past hash of the states after them, are computed
+  // once per state object (measured: these keys were most of the store-linearizable check).
+  const pastHashes = new WeakMap<KvCheckState, string>();
+  const stateKeys = new WeakMap<ModelState, string>();
+  const pastHashAfter = (s: KvCheckState): string => {
+    let h = pastHashes.get(s);
+    if (h === undefined) {
+      h = fnv1a64Hex(encoder.encode(s.pastHash + kvsKey(s.current)));
+      pastHashes.set(s, h);
+    }
+    return h;
+  };
+  const currentKey = (state: ModelState): string => {
+    let k = stateKeys.get(state);
+    if (k === undefined) {
+      k = options.mode === 'exact' ? modelStateKey(state) : perKeyStateKey(state);
+      stateKeys.set(state, k);
+    }
+    return k;
+  };
   const advance = (s: KvCheckState, next: ModelState): KvCheckState => {
     if (!options.trackPast) return { current: next, past: null, pastHash: '' };
     assert(s.past !== null, 'tracked past without a head');
@@ -69,8 +90,7 @@ export function kvCheckModel(
     }
     // Keys only: past reads see a past revision's keys; compaction and leases are current state,
     // and hashing them would keep apart pasts that differ only in when a lease was granted.
-    const pastHash = fnv1a64Hex(encoder.encode(s.pastHash + kvsKey(s.current)));
-    return { current: next, past: { state: next, older: s.past }, pastHash };
+    return { current: next, past: { state: next, older: s.past }, pastHash: pastHashAfter(s) };
   };
   return {
     init: () => ({
@@ -83,7 +103,7 @@ export function kvCheckModel(
       return [next === s.current ? s : advance(s, next), result];
     },
     stateKey: (s) => {
-      const key = options.mode === 'exact' ? modelStateKey(s.current) : perKeyStateKey(s.current);
+      const key = currentKey(s.current);
       return options.trackPast ? `${key}#${s.pastHash}` : key;
     },
     readOnly: isReadOnly,

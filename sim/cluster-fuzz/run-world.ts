@@ -52,7 +52,7 @@ export async function runWorld(
   const shape = {
     seed,
     nodes: world.nodes,
-    pods: world.replicaSets.reduce((n, r) => n + r.replicas, 0),
+    pods: world.replicaSets.reduce((n, r) => n + r.replicas, world.burst?.replicas ?? 0),
     faults: world.faults.length,
   };
   let first: RunReport;

@@ -1,8 +1,9 @@
 /**
  * A whole simulated world drawn from one seed, as TigerBeetle's VOPR draws one: the cluster's
  * shape (store members, control-plane replicas, nodes and their capacity), a workload of
- * ReplicaSets (each behind a Service) that are scaled and deleted, and a fault schedule (crashes, isolations, clogs,
- * packet loss) over a safety phase; then a heal of everything and a liveness phase at whose end
+ * ReplicaSets (each behind a Service) that are scaled and deleted, other workloads, sometimes a
+ * burst of pods beyond the nodes' room under slow and failing bindings, and a fault schedule
+ * (crashes, isolations, clogs, packet loss) over a safety phase; then a heal of everything and a liveness phase at whose end
  * every ReplicaSet must have exactly its replicas Running.
  *
  * The world IS a scenario document (what a scenario YAML file holds), so a failing world, once
@@ -81,6 +82,20 @@ export interface WorldJob {
   readonly cpuMillis: number;
 }
 
+/**
+ * Scheduler pressure: a burst of pods beyond the room the nodes have (a ReplicaSet `burst`,
+ * deleted at `deleteAtS`), while bindings are slow (several in flight at once) and some fail.
+ * A scheduler must keep the room of every binding still in flight while the burst's pods wait
+ * for room; the buggify sites are on in every world that draws a burst.
+ */
+export interface WorldBurst {
+  readonly replicas: number;
+  readonly deleteAtS: number;
+  /** How often a binding is slowed (scheduler.bind-slow) and rejected (scheduler.bind-error). */
+  readonly bindSlow: number;
+  readonly bindError: number;
+}
+
 /** What a seed draws; `scenarioOf` turns it into the scenario document. */
 export interface World {
   readonly storeMembers: 1 | 3;
@@ -99,6 +114,7 @@ export interface World {
   readonly sharedConfigMap?: boolean;
   readonly faults: readonly WorldFault[];
   readonly quota?: WorldQuota;
+  readonly burst?: WorldBurst;
   /**
    * The API server's store compaction interval and watch cache size, when not the defaults:
    * small ones make resumes meet compaction and the cache's window (410 Gone, relists).
@@ -264,6 +280,15 @@ function jobArbitrary(b: WorldBounds): fc.Arbitrary<WorldJob> {
   });
 }
 
+function burstArbitrary(b: WorldBounds): fc.Arbitrary<WorldBurst> {
+  return fc.record({
+    replicas: fc.integer({ min: 2, max: b.maxReplicas + 2 }),
+    deleteAtS: fc.integer({ min: 10, max: b.safetyS - 1 }),
+    bindSlow: fc.constantFrom(0.5, 0.8),
+    bindError: fc.constantFrom(0.2, 0.5),
+  });
+}
+
 /**
  * How often a site fires when on: rarely or often, but a 429 (which costs its client a second)
  * only rarely, or nothing else would happen in the world.
@@ -325,10 +350,13 @@ export function worldArbitrary(b: WorldBounds = DEFAULT_WORLD_BOUNDS): fc.Arbitr
           liftAtS: fc.integer({ min: 5, max: Math.max(5, b.safetyS - 10) }),
         }),
       ),
+      // Drawn last, so that the fields above draw what they drew before it existed.
+      burst: sometimes(1, 1, burstArbitrary(b)),
     })
     .map(
       ({
         quota,
+        burst,
         faults,
         deployments,
         statefulSets,
@@ -349,6 +377,7 @@ export function worldArbitrary(b: WorldBounds = DEFAULT_WORLD_BOUNDS): fc.Arbitr
         ...(buggify === undefined ? {} : { buggify }),
         faults: faults.map((f) => resolveFault(f, faultableProcesses(w))),
         ...(quota === undefined ? {} : { quota }),
+        ...(burst === undefined ? {} : { burst }),
         nodeCpuMillis: roomyCpu(
           podSets({ replicaSets: w.replicaSets, deployments, statefulSets, jobs }),
           w.nodes,
@@ -412,9 +441,24 @@ function tightPods(w: World): number {
 
 const rsName = (i: number): string => `rs-${i}`;
 
+/** The burst's ReplicaSet: its pods wait for room the other workloads hold until it goes. */
+const BURST = 'burst';
+const BURST_CPU_MILLIS = 100;
+
+/** The world's buggify sites: those drawn, and the scheduler's under a burst. */
+export function worldBuggify(w: World): World['buggify'] {
+  if (w.burst === undefined) return w.buggify;
+  return {
+    ...w.buggify,
+    'scheduler.bind-slow': w.burst.bindSlow,
+    'scheduler.bind-error': w.burst.bindError,
+  };
+}
+
 /** The scenario document of a world: what `ksim run` reads from a file. */
 export function scenarioOf(w: World, name = 'fuzz-world'): Record<string, unknown> {
   const endS = w.safetyS + w.livenessS;
+  const buggify = worldBuggify(w);
   const at = (s: number): string => `${s}s`;
   const actions: Record<string, unknown>[] = [];
   w.replicaSets.forEach((rs, i) => {
@@ -435,6 +479,16 @@ export function scenarioOf(w: World, name = 'fuzz-world'): Record<string, unknow
       });
   });
   actions.push(...workloadActions(w));
+  if (w.burst !== undefined)
+    actions.push({
+      at: at(w.burst.deleteAtS),
+      delete: {
+        kind: 'ReplicaSet',
+        namespace: 'default',
+        name: BURST,
+        propagationPolicy: 'Background',
+      },
+    });
   if (w.quota !== undefined)
     actions.push({
       at: at(w.quota.liftAtS),
@@ -486,6 +540,9 @@ export function scenarioOf(w: World, name = 'fuzz-world'): Record<string, unknow
       objects: [
         ...(w.quota === undefined ? [] : [podQuota(w.quota.pods)]),
         ...w.replicaSets.flatMap((rs, i) => [replicaSet(rsName(i), rs), service(rsName(i))]),
+        ...(w.burst === undefined
+          ? []
+          : [replicaSet(BURST, { replicas: w.burst.replicas, cpuMillis: BURST_CPU_MILLIS })]),
         ...(w.sharedConfigMap === true ? [sharedConfigMap()] : []),
         ...workloadObjects(w),
       ],
@@ -493,11 +550,12 @@ export function scenarioOf(w: World, name = 'fuzz-world'): Record<string, unknow
       expect: [
         ...w.replicaSets.map((rs, i) => {
           const want = rs.deleteAtS !== undefined ? 0 : (rs.scaleTo ?? rs.replicas);
-          return runningPods(rsName(i), want);
+          return workloadExpectation('ReplicaSet', rsName(i), want);
         }),
         ...workloadExpectations(w),
+        ...(w.burst === undefined ? [] : [workloadExpectation('ReplicaSet', BURST, 0)]),
       ],
-      ...(w.buggify === undefined ? {} : { buggify: w.buggify }),
+      ...(buggify === undefined ? {} : { buggify }),
     },
   };
 }
@@ -545,13 +603,6 @@ function faultActions(
         ...(endS < safetyS ? [{ at: at(endS), fault: { kind: 'link', lossProbability: 0 } }] : []),
       ];
   }
-}
-
-function runningPods(app: string, want: number): Record<string, unknown> {
-  return {
-    name: `${app} converged to ${want} Running pods after the heal`,
-    pods: { namespace: 'default', labelSelector: `app=${app}`, phase: 'Running', count: want },
-  };
 }
 
 const deployName = (i: number): string => `deploy-${i}`;
@@ -611,15 +662,32 @@ function workloadActions(w: World): Record<string, unknown>[] {
 
 function workloadExpectations(w: World): Record<string, unknown>[] {
   return [
-    ...(w.deployments ?? []).map((d, i) => runningPods(deployName(i), d.scaleTo ?? d.replicas)),
-    ...(w.statefulSets ?? []).map((st, i) => runningPods(stsName(i), st.scaleTo ?? st.replicas)),
-    ...(w.jobs ?? []).map((_, i) => ({
-      name: `${jobName(i)} complete after the heal`,
-      eventually: {
-        condition: { kind: 'Job', namespace: 'default', name: jobName(i), condition: 'Complete' },
-      },
-    })),
+    ...(w.deployments ?? []).map((d, i) =>
+      workloadExpectation('Deployment', deployName(i), d.scaleTo ?? d.replicas),
+    ),
+    ...(w.statefulSets ?? []).map((st, i) =>
+      workloadExpectation('StatefulSet', stsName(i), st.scaleTo ?? st.replicas),
+    ),
+    ...(w.jobs ?? []).map((j, i) => workloadExpectation('Job', jobName(i), j.completions)),
   ];
+}
+
+type WorkloadKind = 'ReplicaSet' | 'Deployment' | 'StatefulSet' | 'Job';
+
+/**
+ * What a workload must have reached by the end of the liveness phase: `count` Running pods
+ * (labelled app=name), or for a Job its `count` completions (its Complete condition).
+ */
+function workloadExpectation(kind: WorkloadKind, name: string, count: number) {
+  if (kind === 'Job')
+    return {
+      name: `${name} complete (${count} completions) after the heal`,
+      eventually: { condition: { kind, namespace: 'default', name, condition: 'Complete' } },
+    };
+  return {
+    name: `${name} converged to ${count} Running pods after the heal`,
+    pods: { namespace: 'default', labelSelector: `app=${name}`, phase: 'Running', count },
+  };
 }
 
 function podSpec(cpuMillis: number, env?: Record<string, string>): Record<string, unknown> {

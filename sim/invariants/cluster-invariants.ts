@@ -89,6 +89,8 @@ const MAX_RECORDED = 10;
 
 interface Binding {
   readonly node: string;
+  /** namespace/name */
+  readonly pod: string;
   readonly requests: Readonly<Record<string, number>>;
 }
 
@@ -102,6 +104,12 @@ export class ClusterInvariants {
   private readonly objects = new CommittedObjects();
   /** Non-terminal bound pods by uid, and the node each is bound to. */
   private readonly bound = new Map<string, Binding>();
+  /**
+   * Pods (namespace/name) whose binding the scheduler saw fail: a binding that timed out may
+   * still commit later, after the scheduler forgot the pod and gave its room away (as
+   * upstream's does), so an overcommit on a node that holds one is not the scheduler's fault.
+   */
+  private readonly bindingGivenUp = new Set<string>();
   /** The node each pod uid was first bound to (kept after the pod is gone). */
   private readonly boundTo = new Map<string, string>();
   /** Every object uid that exists now, and when each deleted one went. */
@@ -303,7 +311,7 @@ export class ClusterInvariants {
     if (node !== '' && first === undefined) {
       this.boundTo.set(uid, node);
       const requests = podRequestsMillis(after!);
-      this.bound.set(uid, { node, requests });
+      this.bound.set(uid, { node, pod: podName(after!), requests });
       // Pods created already bound did not go through a scheduler: counted, not blamed.
       if (before !== undefined) this.checkNodeFits(node, after!);
     }
@@ -326,11 +334,14 @@ export class ClusterInvariants {
     if (list === undefined) return;
     const allocatable = resourceListToMillis(list);
     const used: Record<string, number> = { pods: 0 };
+    let excused = false;
     for (const b of this.bound.values()) {
       if (b.node !== node) continue;
+      if (this.bindingGivenUp.has(b.pod)) excused = true;
       used.pods!++;
       for (const [r, v] of Object.entries(b.requests)) used[r] = (used[r] ?? 0) + v;
     }
+    if (excused) return;
     for (const r of ['cpu', 'memory', 'pods']) {
       const limit = allocatable[r];
       const total = used[r] ?? 0;
@@ -362,6 +373,9 @@ export class ClusterInvariants {
         return this.gcDeleted(String(fields?.object), String(fields?.uid));
       case 'kubelet.container-start':
         return this.containerStarted(process, String(fields?.pod), String(fields?.container));
+      case 'scheduler.unschedulable':
+        if (fields?.reason === 'SchedulerError') this.bindingGivenUp.add(String(fields.pod));
+        return;
     }
   }
 

@@ -8,7 +8,7 @@ export const INVARIANT_DOCS = {
   'pod-bound-once':
     'A pod (by uid) is bound to at most one node and never moves: once spec.nodeName is committed, it never changes.',
   'node-overcommit':
-    "A binding never makes the requests (cpu, memory, pods) of a node's non-terminal pods exceed its allocatable. Pods created with spec.nodeName set bypass the scheduler and are counted but not blamed.",
+    "A binding never makes the requests (cpu, memory, pods) of a node's non-terminal pods exceed its allocatable. Pods created with spec.nodeName set bypass the scheduler and are counted but not blamed; a node holding a pod whose binding the scheduler saw fail (a timeout whose write still committed, after the scheduler gave the room away) is not checked.",
   'one-leader-per-lease':
     'At most one acting leader per leader-election Lease at any virtual time: from a leader-election.acquired record until its leader-election.lost or its process crashes.',
   'owner-outlived':

@@ -10,6 +10,7 @@ import { DEFAULT_POD_NETWORK } from '../../core/cluster/pod-network.ts';
 import { mustParseQuantity, value } from '../../core/api/quantity.ts';
 import { SIM_HOST, type SimClusterSpec, type SimMachineOptions } from '../cluster.ts';
 import type { LabelValue } from './scenario-schema.ts';
+import { LABEL_TOPOLOGY_ZONE } from '../../core/controllers/node-lifecycle/zone-disruption.ts';
 import type { Scenario } from './scenario.ts';
 
 const US_PER_SECOND = 1_000_000;
@@ -35,7 +36,9 @@ export function clusterSpecOf(cluster: Scenario['spec']['cluster']): SimClusterS
   return {
     ...(Object.keys(apiServer).length === 0 ? {} : { apiServer }),
     store: { members: cluster.store?.members ?? 1, inMemory: cluster.store?.inMemory ?? false },
-    ...(cluster.controlPlane === undefined ? {} : { controlPlane: cluster.controlPlane }),
+    ...(cluster.controlPlane === undefined
+      ? {}
+      : { controlPlane: replicasOf(cluster.controlPlane) }),
     ...(cluster.featureGates === undefined ? {} : { featureGates: featureGatesOf(cluster) }),
     ...(cluster.costModel === undefined ? {} : { costModel: cluster.costModel }),
     ...(net === undefined
@@ -230,6 +233,34 @@ function nodeLabels(cluster: Scenario['spec']['cluster']): Map<string, Record<st
 
 export const CONTROL_PLANE_GROUP = 'control-plane';
 
+type ControlPlane = NonNullable<Scenario['spec']['cluster']['controlPlane']>;
+
+/** The replica counts of spec.cluster.controlPlane, as the assembly takes them (no zones). */
+function replicasOf({ zones: _zones, ...replicas }: ControlPlane): Omit<ControlPlane, 'zones'> {
+  return replicas;
+}
+
+/**
+ * The zone (a value of topology.kubernetes.io/zone) of each control-plane process, from
+ * spec.cluster.controlPlane.zones: the replicas of each component are spread over the zones
+ * round-robin (etcd-0, apiserver-0, scheduler-0 ... in the first zone, the -1s in the second),
+ * as a highly available control plane puts one of each per zone.
+ */
+export function controlPlaneZones(cluster: Scenario['spec']['cluster']): Map<string, string> {
+  const zones = cluster.controlPlane?.zones;
+  const out = new Map<string, string>();
+  if (zones === undefined) return out;
+  const layout = planCluster(clusterSpecOf(cluster), SIM_HOST).layout;
+  for (const names of [
+    layout.store,
+    layout.apiServers,
+    layout.schedulers,
+    layout.controllerManagers,
+  ])
+    names.forEach((name, i) => out.set(name, zones[i % zones.length]!));
+  return out;
+}
+
 /**
  * The processes of a group of spec.cluster.network.between: the control plane, a node pool by
  * its namePrefix, or the nodes with a label (`key=value`); a message when it names none.
@@ -247,8 +278,13 @@ export function groupMembers(
   const eq = group.indexOf('=');
   if (eq > 0) {
     const [key, value] = [group.slice(0, eq), group.slice(eq + 1)];
+    // Control-plane processes are in the zones spec.cluster.controlPlane.zones gives them.
+    const controlPlane =
+      key === LABEL_TOPOLOGY_ZONE
+        ? [...controlPlaneZones(cluster)].filter(([, z]) => z === value).map(([n]) => n)
+        : [];
     const found = [...nodes].filter(([, l]) => l[key] === value).map(([n]) => n);
-    if (found.length > 0) return found;
+    if (controlPlane.length + found.length > 0) return [...controlPlane, ...found];
     return `no node has the label ${group}`;
   }
   const pools = cluster.nodes.map((p) => p.namePrefix ?? 'node').join(', ');

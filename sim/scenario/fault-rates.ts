@@ -50,7 +50,9 @@ function drawRule(
   endUs: number,
   cluster: Cluster,
 ): DrawnFault[] {
-  const targets = rule.leaderOf === undefined ? targetsOf(rule, cluster) : [rule.leaderOf];
+  const targets = targetsOf(rule, cluster);
+  // A partition takes the rule's processes all at once: one at a time.
+  const pool = rule.kind === 'partition' ? [PARTITION] : targets;
   const busyUntil = new Map<string, number>();
   const out: DrawnFault[] = [];
   const untilUs = Math.min(rule.until ?? endUs, endUs);
@@ -58,12 +60,14 @@ function drawRule(
   for (;;) {
     t += roundMs(rule.arrival === 'constant' ? rule.every : exponential(random, rule.every));
     if (t > untilUs) return out;
-    const free = targets.filter((x) => (busyUntil.get(x) ?? 0) <= t);
+    const free = pool.filter((x) => (busyUntil.get(x) ?? 0) <= t);
     const target = free[random.int(free.length)];
     const durationUs = drawDuration(rule.duration, random);
     if (target === undefined) continue;
-    busyUntil.set(target, durationUs === undefined ? Infinity : t + durationUs);
-    out.push({ rule: index, atUs: t, fault: faultOf(rule, target, durationUs) });
+    const lastingUs = rule.kind === 'clock-jump' ? 0 : durationUs;
+    busyUntil.set(target, lastingUs === undefined ? Infinity : t + lastingUs);
+    for (const f of faultsOf(rule, target, targets, durationUs, random))
+      if (t + f.afterUs <= endUs) out.push({ rule: index, atUs: t + f.afterUs, fault: f.fault });
     if (out.length > MAX_DRAWN_FAULTS)
       throw new Error(
         `spec.faultRates[${index}] draws more than ${MAX_DRAWN_FAULTS} faults: make every longer`,
@@ -71,23 +75,84 @@ function drawRule(
   }
 }
 
-function faultOf(rule: FaultRate, target: string, durationUs: number | undefined): ScenarioFault {
+/** The partition rule's one target: the network between its processes. */
+const PARTITION = 'network';
+
+/**
+ * The fault actions one arrival makes, after it by `afterUs`: the fault, and for a fault that
+ * has no end of its own (a partition, a clock's rate) the action that ends it.
+ */
+function faultsOf(
+  rule: FaultRate,
+  target: string,
+  targets: readonly string[],
+  durationUs: number | undefined,
+  random: Random,
+): { readonly afterUs: number; readonly fault: ScenarioFault }[] {
   const lasting = (field: string) => (durationUs === undefined ? {} : { [field]: durationUs });
+  const now = (fault: ScenarioFault) => [{ afterUs: 0, fault }];
   switch (rule.kind) {
     case 'crash':
-      return rule.leaderOf === undefined
-        ? { kind: 'crash', process: target, ...lasting('restartAfter') }
-        : { kind: 'crash', leaderOf: target, ...lasting('restartAfter') };
+      return now(
+        rule.leaderOf === undefined
+          ? { kind: 'crash', process: target, ...lasting('restartAfter') }
+          : { kind: 'crash', leaderOf: target, ...lasting('restartAfter') },
+      );
     case 'clog':
-      return { kind: 'clog', process: target, duration: durationUs ?? 0 };
+      return now({ kind: 'clog', process: target, duration: durationUs ?? 0 });
     case 'zone-outage':
-      return {
+      return now({
         kind: 'zone-outage',
         zone: target,
         ...(rule.label === undefined ? {} : { label: rule.label }),
         ...lasting('duration'),
-      };
+      });
+    case 'clock-jump':
+      return now({
+        kind: 'clock-jump',
+        process: target,
+        by: durationUs ?? 0,
+        ...(rule.backwards === true ? { backwards: true } : {}),
+      });
+    case 'clock-rate': {
+      const rate = drawRate(rule.rate ?? 1, random);
+      return [
+        { afterUs: 0, fault: { kind: 'clock-rate', process: target, rate } },
+        { afterUs: durationUs ?? 0, fault: { kind: 'clock-rate', process: target, rate: 1 } },
+      ];
+    }
+    case 'partition':
+      // The heal ends every network fault at once, as the heal action does.
+      return [
+        {
+          afterUs: 0,
+          fault: rule.oneWay === true ? oneWay(targets, random) : split(targets, random),
+        },
+        { afterUs: durationUs ?? 0, fault: { kind: 'heal' } },
+      ];
   }
+}
+
+/** Two non-empty sides, each process on a side drawn for it. */
+function split(processes: readonly string[], random: Random): ScenarioFault {
+  const sides: string[][] = [[], []];
+  for (const p of processes) sides[random.int(2)]!.push(p);
+  if (sides[0]!.length === 0) sides[0]!.push(sides[1]!.shift()!);
+  if (sides[1]!.length === 0) sides[1]!.push(sides[0]!.pop()!);
+  return { kind: 'partition', groups: sides };
+}
+
+/** Messages from one drawn process to another drawn process are dropped. */
+function oneWay(processes: readonly string[], random: Random): ScenarioFault {
+  const from = processes[random.int(processes.length)]!;
+  const others = processes.filter((p) => p !== from);
+  return { kind: 'block', from, to: others[random.int(others.length)]! };
+}
+
+/** A drawn clock rate, to three decimals so the printed action reads cleanly. */
+function drawRate(r: NonNullable<FaultRate['rate']>, random: Random): number {
+  if (typeof r === 'number') return r;
+  return Math.round((r.min + random.float() * (r.max - r.min)) * 1000) / 1000;
 }
 
 /** An exponential gap of the given mean (inverse transform; 1 - u is never 0). */
@@ -105,8 +170,9 @@ function roundMs(us: number): number {
   return Math.max(MS, Math.round(us / MS) * MS);
 }
 
-/** The processes (crash, clog) or zones (zone-outage) a rule draws from, deduplicated. */
+/** The processes (crash, clog, ...) or zones (zone-outage) a rule draws from, deduplicated. */
 function targetsOf(rule: FaultRate, cluster: Cluster): string[] {
+  if (rule.leaderOf !== undefined) return [rule.leaderOf];
   const among = rule.among ?? [];
   if (rule.kind === 'zone-outage') return [...new Set(among)];
   const processes = new Set(processNames(cluster));
@@ -142,6 +208,8 @@ export function faultRateProblems(
       if (typeof members === 'string')
         problems.push(['among', `${JSON.stringify(name)} is no process (${members})`]);
     }
+    if (rule.kind === 'partition' && problems.length === 0 && targetsOf(rule, cluster).length < 2)
+      problems.push(['among', 'a partition needs at least two processes']);
   }
   const windowUs = Math.min(rule.until ?? durationUs, durationUs) - (rule.from ?? 0);
   if (rule.every > 0 && windowUs / rule.every > MAX_DRAWN_FAULTS)

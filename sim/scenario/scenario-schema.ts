@@ -389,6 +389,13 @@ const cluster = obj({
     controllerManagers: replicas.describe(
       'Controller managers controller-manager-0 ...; several run with leader election, one acting (default 1: controller-manager)',
     ),
+    zones: z
+      .array(str)
+      .min(1)
+      .optional()
+      .describe(
+        'Zones (values of topology.kubernetes.io/zone) the replicas of each component are spread over, round-robin: etcd-0, apiserver-0, scheduler-0 and controller-manager-0 in the first. A zone-outage of a zone crashes its control-plane processes with its nodes (default: the control plane is in no zone)',
+      ),
   })
     .optional()
     .describe('How many of each control-plane component run'),
@@ -491,11 +498,20 @@ const fault = z
       duration: duration
         .optional()
         .describe('The zone recovers (its nodes restart) after this long (default: it stays down)'),
-    }).describe('Every node of the zone crashes at once, as one fault, and later recovers'),
+    }).describe(
+      'Every node of the zone (and every control-plane process spec.cluster.controlPlane.zones puts there) crashes at once, as one fault, and later recovers',
+    ),
   ])
   .describe('A fault: crash, restart, isolate, partition, block, heal, clog, link, ...');
 
-export const RATE_FAULT_KINDS = ['crash', 'clog', 'zone-outage'] as const;
+export const RATE_FAULT_KINDS = [
+  'crash',
+  'clog',
+  'zone-outage',
+  'partition',
+  'clock-jump',
+  'clock-rate',
+] as const;
 
 /** How long each drawn fault lasts: a duration, or uniform between min and max. */
 const faultDuration = z
@@ -513,13 +529,30 @@ const faultRate = obj({
   name: str.optional(),
   kind: z
     .enum(RATE_FAULT_KINDS)
-    .describe('crash (restarted after duration), clog (for duration), zone-outage'),
+    .describe(
+      'crash (restarted after duration), clog (for duration), zone-outage, partition (healed after duration), clock-jump (by duration), clock-rate (drift for duration)',
+    ),
   among: z
     .array(str)
     .min(1)
     .optional()
     .describe(
-      'crash and clog: process names or groups (control-plane, a node pool, label=value); zone-outage: zone values. One is drawn per fault',
+      'crash, clog, clock-jump and clock-rate: process names or groups (control-plane, a node pool, label=value), one drawn per fault; partition: the processes split into two random sides (or, oneWay, one cut off from another); zone-outage: zone values, one drawn per fault',
+    ),
+  oneWay: bool
+    .optional()
+    .describe(
+      'partition only: instead of two sides, messages from one drawn process to another are dropped (one direction)',
+    ),
+  backwards: bool.optional().describe('clock-jump only: the clocks jump back (default: forwards)'),
+  rate: z
+    .union([
+      z.number().min(0.001).max(1000),
+      obj({ min: z.number().min(0.001).max(1000), max: z.number().min(0.001).max(1000) }),
+    ])
+    .optional()
+    .describe(
+      'clock-rate only: how fast the drawn clock runs (a number, or {min, max}, uniform); it runs at 1 again after duration',
     ),
   leaderOf: leaseName.optional().describe('crash only, instead of among: the leader of a Lease'),
   label: zoneLabel,
@@ -542,6 +575,22 @@ const faultRate = obj({
       issue('leaderOf', 'leaderOf goes with kind crash');
     if (r.kind !== 'crash' && r.among === undefined) issue('among', 'required field is missing');
     if (r.kind === 'clog' && r.duration === undefined) issue('duration', 'a clog needs a duration');
+    for (const k of ['partition', 'clock-jump', 'clock-rate'] as const)
+      if (r.kind === k && r.duration === undefined)
+        issue('duration', `a ${k} rate needs a duration`);
+    if (r.kind === 'partition' && (r.among?.length ?? 0) < 2)
+      issue('among', 'a partition needs at least two processes or groups');
+    if (r.kind !== 'partition' && r.oneWay !== undefined)
+      issue('oneWay', 'oneWay goes with kind partition');
+    if (r.kind !== 'clock-jump' && r.backwards !== undefined)
+      issue('backwards', 'backwards goes with kind clock-jump');
+    if ((r.kind === 'clock-rate') !== (r.rate !== undefined))
+      issue(
+        'rate',
+        r.kind === 'clock-rate' ? 'a clock-rate needs a rate' : 'rate goes with kind clock-rate',
+      );
+    if (typeof r.rate === 'object' && r.rate.min > r.rate.max)
+      issue('rate', 'min is more than max');
     if (r.kind !== 'zone-outage' && r.label !== undefined)
       issue('label', 'label goes with kind zone-outage');
     if (r.from !== undefined && r.until !== undefined && r.from > r.until)

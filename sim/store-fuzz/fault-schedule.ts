@@ -10,7 +10,8 @@
  * fault model.
  */
 import type { Random } from '../../core/ports/random.ts';
-import { assertNever } from '../../core/util/assert.ts';
+import { assert, assertNever } from '../../core/util/assert.ts';
+import { figureEight, type PersistedTap } from './figure-eight.ts';
 import { applyFault, type ProcessFault } from '../faults.ts';
 import { DEFAULT_LINK, type LinkOptions } from '../network.ts';
 import type { Simulation } from '../simulation.ts';
@@ -37,7 +38,13 @@ export type StoreFault =
    * aimed at it do nothing). An admin client removes it, then adds a new voter in its place
    * and starts it: etcd's procedure for replacing a failed member.
    */
-  | { readonly kind: 'lose-member'; readonly process: string };
+  | { readonly kind: 'lose-member'; readonly process: string }
+  /**
+   * Figure 8 of the Raft paper (figure-eight.ts): the leader cut off with these clients, the next
+   * leader cut off as it is elected, the first re-elected and cut off from its followers as it
+   * catches them up, the second let back to them.
+   */
+  | { readonly kind: 'figure-8'; readonly clients: readonly string[] };
 
 export interface ScheduledFault {
   readonly atUs: number;
@@ -59,6 +66,18 @@ export interface ScheduleShape {
   readonly writers: readonly string[];
   readonly durationUs: number;
   readonly maxFaults: number;
+  /** Draw the Figure 8 shape (in one schedule of FIGURE_EIGHT_ONE_IN); default true. */
+  readonly figureEight?: boolean;
+}
+
+const FIGURE_EIGHT_RETRY_US = 100_000;
+
+/** One schedule in this many has the Figure 8 shape. */
+export const FIGURE_EIGHT_ONE_IN = 4;
+
+/** Whether a schedule has the Figure 8 shape (its runs send small appends). */
+export function hasFigureEight(schedule: readonly ScheduledFault[]): boolean {
+  return schedule.some((f) => f.fault.kind === 'figure-8');
 }
 
 /**
@@ -78,6 +97,17 @@ export function generateSchedule(random: Random, shape: ScheduleShape): Schedule
   if (random.int(8) === 0) {
     const process = shape.members[random.int(shape.members.length)]!;
     out.push({ atUs: random.int(latestUs), fault: { kind: 'lose-member', process } });
+  }
+  // Drawn last, so the faults above are what they were before it existed. Its steps take a few
+  // election timeouts, so it starts in the first half.
+  if (shape.figureEight !== false && random.int(FIGURE_EIGHT_ONE_IN) === 0) {
+    // The readers too, as an isolated leader's (a stale read shows against the majority's
+    // writes); one writer stays with the majority.
+    const writers = shape.writers.length > 1 ? shape.writers.slice(1) : shape.writers;
+    out.push({
+      atUs: random.int(Math.floor(latestUs / 2)),
+      fault: { kind: 'figure-8', clients: [...shape.readers, ...writers] },
+    });
   }
   return out.sort((a, b) => a.atUs - b.atUs);
 }
@@ -287,10 +317,27 @@ function targetOf(fault: StoreFault): string | undefined {
   return 'process' in fault ? fault.process : undefined;
 }
 
+/** What some faults watch as they unfold. */
+export interface StoreFaultContext {
+  readonly persisted?: PersistedTap;
+  /** The end of the safety phase: a fault that unfolds over time stops there. */
+  readonly untilUs?: number;
+}
+
 /** Applies one fault now (a crash-leader also schedules its victim's restart). */
-export function applyStoreFault(sim: Simulation, cluster: StoreCluster, fault: StoreFault): void {
+export function applyStoreFault(
+  sim: Simulation,
+  cluster: StoreCluster,
+  fault: StoreFault,
+  context: StoreFaultContext = {},
+): void {
   const target = targetOf(fault);
-  if (target !== undefined && cluster.isLost(target) && fault.kind !== 'replace-member') {
+  if (
+    target !== undefined &&
+    cluster.isLost(target) &&
+    fault.kind !== 'replace-member' &&
+    fault.kind !== 'figure-8'
+  ) {
     sim.trace.record('sim', 'fault.skipped', { kind: fault.kind, process: target, why: 'lost' });
     return;
   }
@@ -328,6 +375,28 @@ export function applyStoreFault(sim: Simulation, cluster: StoreCluster, fault: S
     case 'lose-member':
       cluster.lose(fault.process);
       return replaceMember(sim, cluster, fault.process, true);
+    case 'figure-8': {
+      assert(context.persisted !== undefined, 'a figure-8 fault needs the persisted tap');
+      const leader = cluster.leader();
+      // It starts from a leader: without one yet, it waits for one.
+      if (leader === undefined) {
+        const at = sim.now + FIGURE_EIGHT_RETRY_US;
+        if (at < (context.untilUs ?? Infinity))
+          sim.at(at, () => applyStoreFault(sim, cluster, fault, context));
+        return;
+      }
+      sim.trace.record('sim', 'fault.isolate-leader', {
+        process: leader.name,
+        clients: [...fault.clients],
+      });
+      return figureEight(
+        sim,
+        cluster,
+        context.persisted,
+        fault.clients,
+        context.untilUs ?? Number.MAX_SAFE_INTEGER,
+      );
+    }
     case 'link':
       // Per-link overrides cannot be cleared; the fuzzer only changes the default link.
       return applyFault(sim, { kind: 'link', link: fault.link });
@@ -378,6 +447,8 @@ export function describeFault(f: ScheduledFault): string {
     case 'clock-jump':
     case 'clock-rate':
       return `${at} ${fault.kind} ${fault.process}`;
+    case 'figure-8':
+      return `${at} figure-8 with ${fault.clients.join(',')}`;
     default:
       return assertNever(fault, 'store fault');
   }

@@ -13,7 +13,7 @@
 import type { KvMember } from '../../core/store/member/kv-member.ts';
 import type { MemberProbe, MemberView } from '../../core/store/member/member-probe.ts';
 import { revision, type LeaseId } from '../../core/store/types.ts';
-import type { Term } from '../../core/raft/types.ts';
+import type { Entry, NodeId, Term } from '../../core/raft/types.ts';
 import { LeaseDeadlines } from '../check/lease-deadlines.ts';
 import { SeededRandom } from '../random.ts';
 import { checkKvHistory } from '../check/kv-linearizability.ts';
@@ -25,9 +25,12 @@ import {
   applyStoreFault,
   describeFault,
   generateSchedule,
+  hasFigureEight,
   healAll,
   type ScheduledFault,
 } from './fault-schedule.ts';
+import type { PersistedTap } from './figure-eight.ts';
+import { storeMemberName } from '../../core/cluster/identities.ts';
 import { StoreCluster, type MemberTuning } from '../store-cluster.ts';
 import { coverageOf, type Coverage } from './coverage.ts';
 import { DEFAULT_WORKLOAD_MIX, isReader, type WorkloadMix } from './op-mix.ts';
@@ -54,6 +57,8 @@ export interface StoreFuzzOptions {
   /** Default: drawn from the seed. */
   readonly faultSchedule?: readonly ScheduledFault[];
   readonly maxFaults?: number;
+  /** Draw the Figure 8 shape in a third of the schedules (default true). */
+  readonly figureEight?: boolean;
   /** After healing, a leader and a committed write within this much virtual time. */
   readonly livenessBoundUs?: number;
   readonly settleUs?: number;
@@ -124,16 +129,37 @@ export async function runStoreFuzz(options: StoreFuzzOptions): Promise<StoreFuzz
   const deadlines = new LeaseDeadlines();
   // The workload exists only once the cluster does; expiries before that cannot happen.
   let workloadRef: Workload | undefined;
+  const mix = options.mix ?? DEFAULT_WORKLOAD_MIX;
+  const clientNames = Array.from({ length: options.clients }, (_, i) => `client-${i}`);
+  // The full mix adds a lease holder, which the fault schedule may cut off like any client.
+  const holderNames = mix === 'full' ? ['holder-0'] : [];
+  const schedule =
+    options.faultSchedule ??
+    generateSchedule(plan.fork('faults'), {
+      members: Array.from({ length: options.members }, (_, i) => storeMemberName(i)),
+      clients: [...clientNames, ...holderNames],
+      profile: mix,
+      readers: clientNames.filter((_, i) => isReader(mix, i)),
+      writers: clientNames.filter((_, i) => !isReader(mix, i)),
+      durationUs: options.durationUs,
+      maxFaults: options.maxFaults ?? 8,
+      ...(options.figureEight === undefined ? {} : { figureEight: options.figureEight }),
+    });
+  const tap = new PersistedListeners();
   const cluster = new StoreCluster(sim, {
     members: options.members,
-    probe: withReference(invariants, reference, (id, term) => {
+    probe: withReference(invariants, tap, reference, (id, term) => {
       deadlines.expiring(id, term, sim.now);
       workloadRef?.leaseExpiring(id);
     }),
-    tuning: options.tuning ?? defaultTuning(plan.fork('tuning')),
+    tuning: {
+      ...(options.tuning ?? defaultTuning(plan.fork('tuning'))),
+      // Figure 8 needs a leader that catches a follower up in several appends: with the short
+      // logs of a fuzzed history, only small messages make it do that.
+      ...(hasFigureEight(schedule) ? { maxSizePerMsgBytes: 1 } : {}),
+    },
   });
   const keyCount = options.keys ?? 4;
-  const mix = options.mix ?? DEFAULT_WORKLOAD_MIX;
   const workload = new Workload(sim, cluster.names, {
     keys: Array.from({ length: keyCount }, (_, i) => `${KEY_PREFIX}${i}`),
     thinkUs: options.thinkUs ?? 40_000,
@@ -145,10 +171,7 @@ export async function runStoreFuzz(options: StoreFuzzOptions): Promise<StoreFuzz
     mix,
   });
   workloadRef = workload;
-  const clientNames = Array.from({ length: options.clients }, (_, i) => `client-${i}`);
   for (const name of clientNames) workload.spawnClient(name);
-  // The full mix adds a lease holder, which the fault schedule may cut off like any client.
-  const holderNames = mix === 'full' ? ['holder-0'] : [];
   for (const name of holderNames)
     workload.spawnLeaseHolder(
       name,
@@ -160,18 +183,10 @@ export async function runStoreFuzz(options: StoreFuzzOptions): Promise<StoreFuzz
   for (let i = 0; i < (options.watchers ?? 2); i++)
     workload.spawnWatcher(`watcher-${i}`, i % 2 === 1);
 
-  const schedule =
-    options.faultSchedule ??
-    generateSchedule(plan.fork('faults'), {
-      members: cluster.names,
-      clients: [...clientNames, ...holderNames],
-      profile: mix,
-      readers: clientNames.filter((_, i) => isReader(mix, i)),
-      writers: clientNames.filter((_, i) => !isReader(mix, i)),
-      durationUs: options.durationUs,
-      maxFaults: options.maxFaults ?? 8,
-    });
-  for (const f of schedule) sim.at(f.atUs, () => applyStoreFault(sim, cluster, f.fault));
+  for (const f of schedule)
+    sim.at(f.atUs, () =>
+      applyStoreFault(sim, cluster, f.fault, { persisted: tap, untilUs: options.durationUs }),
+    );
 
   const violations: StoreFuzzViolation[] = [];
   const raftViolations = (): void => {
@@ -323,13 +338,31 @@ function currentMembers(cluster: StoreCluster, ids = configurationOf(cluster)): 
  * The checkers' probe, also feeding the reference replica every applied entry and telling the
  * workload of every expiry revoke a leader proposes.
  */
+/** Listeners on persisted appends (figure-eight.ts), each until it says it is done. */
+class PersistedListeners implements PersistedTap {
+  private listeners: ((member: NodeId, entries: readonly Entry[]) => boolean)[] = [];
+
+  onPersisted(listener: (member: NodeId, entries: readonly Entry[]) => boolean): void {
+    this.listeners.push(listener);
+  }
+
+  persisted(member: NodeId, entries: readonly Entry[]): void {
+    if (this.listeners.length === 0) return;
+    this.listeners = this.listeners.filter((l) => !l(member, entries));
+  }
+}
+
 function withReference(
   probe: MemberProbe,
+  tap: PersistedListeners,
   reference: ReferenceReplica,
   onLeaseExpiring: (id: LeaseId, term: Term) => void,
 ): MemberProbe {
   return {
-    persisted: (m, entries, prevTerm) => probe.persisted(m, entries, prevTerm),
+    persisted: (m, entries, prevTerm) => {
+      probe.persisted(m, entries, prevTerm);
+      tap.persisted(m, entries);
+    },
     leaderPersisted: (m, term, termAt, snapshotIndex) =>
       probe.leaderPersisted(m, term, termAt, snapshotIndex),
     applied: (m, entry, rev, nodeTerm) => {

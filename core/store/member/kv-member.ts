@@ -98,6 +98,11 @@ export interface KvMemberOptions {
   readonly catchUpEntries?: number;
   /** Most proposals in one Raft append. */
   readonly maxBatchEntries?: number;
+  /**
+   * Most bytes of entries in one Raft append message (etcd's maxSizePerMsg, 1 MiB; at least one
+   * entry goes in each): small ones make a leader catch a follower up in several messages.
+   */
+  readonly maxSizePerMsgBytes?: number;
   readonly progressIntervalUs?: number;
   /** Directory on the Disk port. */
   readonly dataDir?: string;
@@ -310,6 +315,9 @@ export class KvMember {
       heartbeatTicks: this.timing.heartbeatTicks,
       applied: snapIndex,
       disableProposalForwarding: true,
+      ...(this.options.maxSizePerMsgBytes === undefined
+        ? {}
+        : { maxSizePerMsgBytes: this.options.maxSizePerMsgBytes }),
     });
     this.started = true;
     this.ports.trace.emit('store.member.start', {

@@ -16,6 +16,7 @@ import {
   type FuzzClusterResult,
 } from '../../../sim/cluster-fuzz/fuzz-cluster.ts';
 import { runWorld, worldOf, worldYaml } from '../../../sim/cluster-fuzz/run-world.ts';
+import { worldBuggify } from '../../../sim/cluster-fuzz/world.ts';
 import { runScenario } from '../../../sim/scenario/run.ts';
 import { parseScenario } from '../../../sim/scenario/scenario.ts';
 import { main } from '../../../sim/cli/main.ts';
@@ -32,8 +33,9 @@ describe('cluster fuzz worlds', () => {
       expect(scenario.spec.duration).toBe((w.safetyS + w.livenessS) * 1_000_000);
       const workloads =
         (w.deployments?.length ?? 0) + (w.statefulSets?.length ?? 0) + (w.jobs?.length ?? 0);
-      expect(scenario.spec.expect).toHaveLength(w.replicaSets.length + workloads);
-      expect(scenario.spec.buggify).toEqual(w.buggify);
+      const burst = w.burst === undefined ? 0 : 1;
+      expect(scenario.spec.expect).toHaveLength(w.replicaSets.length + workloads + burst);
+      expect(scenario.spec.buggify).toEqual(worldBuggify(w));
     });
     // The draw covers the shapes and faults it claims to.
     expect(new Set(worlds.map((w) => w.storeMembers))).toEqual(new Set([1, 3]));
@@ -51,6 +53,13 @@ describe('cluster fuzz worlds', () => {
     const sites = new Set(worlds.flatMap((w) => Object.keys(w.buggify ?? {})));
     expect([...sites].sort()).toEqual([...BUGGIFY_SITE_NAMES].sort());
     expect(worlds.some((w) => w.buggify === undefined)).toBe(true);
+    // Scheduler pressure: a burst beyond the nodes' room, its bindings slow and failing.
+    const bursts = worlds.filter((w) => w.burst !== undefined);
+    expect(bursts.length).toBeGreaterThan(0);
+    for (const w of bursts) {
+      expect(worldBuggify(w)?.['scheduler.bind-slow']).toBe(w.burst!.bindSlow);
+      expect(worldBuggify(w)?.['scheduler.bind-error']).toBe(w.burst!.bindError);
+    }
   });
 
   it('shards split a campaign deterministically, disjoint and complete', () => {

@@ -173,6 +173,50 @@ describe('zone outage', () => {
     expect(running).toHaveLength(3);
   });
 
+  it('takes down the control-plane processes controlPlane.zones puts in the zone, with its nodes', async () => {
+    const text = `
+apiVersion: ksim.io/v1alpha1
+kind: Scenario
+metadata: { name: control-plane-zones }
+spec:
+  duration: 60s
+  cluster:
+    store: { members: 3 }
+    controlPlane: { apiServers: 2, schedulers: 2, zones: [a, b, c] }
+    nodes:
+      - namePrefix: node
+        count: 3
+        labels: { topology.kubernetes.io/zone: { roundRobin: [a, b, c] } }
+  objects:
+    - apiVersion: apps/v1
+      kind: ReplicaSet
+      metadata: { name: web }
+      spec:
+        replicas: 2
+        selector: { matchLabels: { app: web } }
+        template:
+          metadata: { labels: { app: web } }
+          spec: { containers: [{ name: c, image: nginx:1.25 }] }
+  actions:
+    - { at: 10s, fault: { kind: zone-outage, zone: a, duration: 20s } }
+    - { at: 35s, scale: { kind: ReplicaSet, name: web, replicas: 4 } }
+`;
+    const { report, trace } = await run(text);
+    // Zone a holds the first replica of each component (the one controller manager too) and
+    // node-1.
+    const zoneA = ['etcd-0', 'apiserver-0', 'scheduler-0', 'controller-manager', 'node-1'];
+    const outage = trace.find((r) => r.k === 'fault.zone-outage');
+    expect(outage?.processes).toEqual(zoneA);
+    const crashed = trace.filter((r) => r.k === 'process.crash' && r.t === 10 * S).map((r) => r.p);
+    expect(crashed.sort()).toEqual([...zoneA].sort());
+    const restarted = trace
+      .filter((r) => r.k === 'process.start' && r.t === 30 * S)
+      .map((r) => r.p);
+    expect(restarted.sort()).toEqual([...zoneA].sort());
+    // The rest of the control plane kept the cluster going: the scale after the outage is met.
+    expect(report.pods.filter((p) => p.phase === 'Running')).toHaveLength(4);
+  });
+
   it('refuses a zone no node is in', () => {
     expect(problems(ZONES.replace('zone: a, duration: 90s', 'zone: d')).join('\n')).toMatch(
       /spec\.actions\[0\]\.fault\.zone: unknown zone: no node has the label topology\.kubernetes\.io\/zone=d/,
@@ -249,6 +293,114 @@ describe('faults drawn from rates', () => {
     expect(drawnAction(drawn[0]!)).toMatch(
       /^\{ at: 45s, fault: \{ kind: zone-outage, zone: [ab], duration: 10s \} \}$/,
     );
+  });
+
+  it('draws partitions (two random sides, or one way) healed after their duration, and clock jumps and drift', () => {
+    const spec = rawCluster(
+      RATES(
+        [
+          '    - { kind: partition, among: [node, apiserver], every: 20s, duration: 5s }',
+          '    - { kind: partition, oneWay: true, among: [node-1, node-2, node-3], every: 20s, duration: { min: 1s, max: 3s } }',
+          '    - { kind: clock-jump, among: [node], every: 30s, duration: 2s, backwards: true }',
+          '    - { kind: clock-rate, among: [node-4], every: 30s, duration: 10s, rate: { min: 0.5, max: 2 } }',
+        ].join('\n'),
+        '',
+        '5m',
+      ),
+    );
+    const drawn = drawFaults(
+      spec.faultRates ?? [],
+      new SeededRandom('z'),
+      spec.duration,
+      spec.cluster,
+    );
+    const of = (rule: number) => drawn.filter((d) => d.rule === rule);
+    // Rule 0: each partition splits its five processes into two non-empty sides, and a heal
+    // follows 5 s later, before the next partition of the rule.
+    const parts = of(0);
+    expect(parts.length).toBeGreaterThan(4);
+    for (let i = 0; i < parts.length; i += 2) {
+      const f = parts[i]!.fault as { kind: string; groups: string[][] };
+      expect(f.kind).toBe('partition');
+      expect(f.groups).toHaveLength(2);
+      expect(f.groups.every((g) => g.length > 0)).toBe(true);
+      expect(f.groups.flat().sort()).toEqual(['apiserver', 'node-1', 'node-2', 'node-3', 'node-4']);
+      const heal = parts[i + 1];
+      if (heal === undefined) break;
+      expect(heal.fault).toEqual({ kind: 'heal' });
+      expect(heal.atUs - parts[i]!.atUs).toBe(5 * S);
+      if (parts[i + 2] !== undefined) expect(parts[i + 2]!.atUs).toBeGreaterThanOrEqual(heal.atUs);
+    }
+    // Different draws give different groupings.
+    const groupings = new Set(
+      parts.filter((d) => d.fault.kind === 'partition').map((d) => JSON.stringify(d.fault)),
+    );
+    expect(groupings.size).toBeGreaterThan(1);
+    // Rule 1: one way, from one of the three to another.
+    const blocks = of(1).filter((d) => d.fault.kind === 'block');
+    expect(blocks.length).toBeGreaterThan(0);
+    for (const d of blocks) {
+      const f = d.fault as { from: string; to: string };
+      expect(f.from).not.toBe(f.to);
+      expect([f.from, f.to].every((p) => /^node-[123]$/.test(p))).toBe(true);
+    }
+    // Rule 2: a node's clock jumps back 2 s.
+    expect(of(2).length).toBeGreaterThan(0);
+    for (const d of of(2))
+      expect(d.fault).toMatchObject({ kind: 'clock-jump', by: 2 * S, backwards: true });
+    // Rule 3: node-4's clock drifts at a drawn rate, then runs at 1 again 10 s later.
+    const rates = of(3);
+    expect(rates.length).toBeGreaterThan(1);
+    const first = rates[0]!.fault as { kind: string; rate: number };
+    expect(first.kind).toBe('clock-rate');
+    expect(first.rate).toBeGreaterThanOrEqual(0.5);
+    expect(first.rate).toBeLessThanOrEqual(2);
+    expect(rates[1]).toMatchObject({
+      atUs: rates[0]!.atUs + 10 * S,
+      fault: { kind: 'clock-rate', process: 'node-4', rate: 1 },
+    });
+    expect(drawnAction(rates[0]!)).toMatch(
+      /^\{ at: [\d.]+s, fault: \{ kind: clock-rate, process: node-4, rate: [\d.]+ \} \}$/,
+    );
+    expect(drawnAction(of(2)[0]!)).toMatch(
+      /^\{ at: [\d.]+s, fault: \{ kind: clock-jump, process: node-\d, by: 2s, backwards: true \} \}$/,
+    );
+  });
+
+  it('runs drawn partitions and clock faults as the faults they print', async () => {
+    const text = RATES(
+      [
+        '    - { kind: partition, among: [node, apiserver], every: 40s, duration: 5s, from: 10s }',
+        '    - { kind: clock-rate, among: [node], every: 40s, duration: 10s, rate: 2, from: 10s }',
+      ].join('\n'),
+    );
+    const { report, trace } = await run(text, 3);
+    const drawn = trace.filter((r) => r.k === 'fault.drawn');
+    expect(drawn.map((r) => r.action)).toEqual(report.drawnFaults);
+    const partitions = trace.filter((r) => r.k === 'fault.partition');
+    const heals = trace.filter((r) => r.k === 'fault.heal');
+    expect(partitions.length).toBeGreaterThan(0);
+    expect(heals.length).toBe(partitions.length);
+    expect(heals.map((r) => r.t)).toEqual(partitions.map((r) => r.t + 5 * S));
+    const rates = trace.filter((r) => r.k === 'fault.clock-rate');
+    expect(rates.map((r) => r.rate)).toEqual(rates.map((_, i) => (i % 2 === 0 ? 2 : 1)));
+  });
+
+  it('refuses rates of the new kinds without what they need', () => {
+    const got = problems(
+      RATES(
+        [
+          '    - { kind: partition, among: [node-1], every: 1m, duration: 1s }',
+          '    - { kind: clock-rate, among: [node], every: 1m, duration: 1s }',
+          '    - { kind: clock-jump, among: [node], every: 1m }',
+          '    - { kind: crash, among: [node], every: 1m, oneWay: true }',
+        ].join('\n'),
+      ),
+    ).join('\n');
+    expect(got).toMatch(/spec\.faultRates\[0\]\.among: a partition needs at least two processes/);
+    expect(got).toMatch(/spec\.faultRates\[1\]\.rate: a clock-rate needs a rate/);
+    expect(got).toMatch(/spec\.faultRates\[2\]\.duration: a clock-jump rate needs a duration/);
+    expect(got).toMatch(/spec\.faultRates\[3\]\.oneWay: oneWay goes with kind partition/);
   });
 
   it('refuses bad rates with their path', () => {

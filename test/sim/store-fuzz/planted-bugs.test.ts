@@ -15,11 +15,17 @@
  * Keep-alives that do not extend the deadline: 28 of 30 (the lease-deadline check). Compaction
  * that drops the version visible at the compaction revision: 23 of 30 (past reads; a member's
  * own assertion on 4).
+ *
+ * The Figure 8 shape (figure-eight.ts), in a quarter of the schedules since, spends the safety
+ * phase of its runs on itself (most of it without a leader the majority follows, so no lease
+ * expires and few writes compare), and its runs are mostly blind to these bugs: of seeds 1-12,
+ * 2, 9, 10 and 11 have it, and the floors fell from 12 to 9 (keep-alive, caught on 11 of the
+ * four) and from 10 to 8 (compaction, caught on 9); stale-read still 2 (6 and 7).
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { fuzzRunOptions } from '../../../sim/store-fuzz/fuzz-store.ts';
 import { runStoreFuzz } from '../../../sim/store-fuzz/run-store-fuzz.ts';
-import { plant, PLANTED_BUGS, type PlantedBug } from './planted-bugs.ts';
+import { plant, plantOldTermCommit, PLANTED_BUGS, type PlantedBug } from './planted-bugs.ts';
 
 const SEEDS = Number(process.env.KSIM_PLANTED_SEEDS ?? 12);
 /**
@@ -32,8 +38,8 @@ const BUDGET = 200_000;
 /** Seeds of 1..12 that catch each bug (measured), and the checker expected among them. */
 const PLANTED_FLOORS: Record<PlantedBug, { readonly floor: number; readonly by: string }> = {
   'stale-read': { floor: 2, by: 'linearizability' },
-  'keep-alive-no-extend': { floor: 12, by: 'lease' },
-  'compaction-off-by-one': { floor: 10, by: 'linearizability' },
+  'keep-alive-no-extend': { floor: 9, by: 'lease' },
+  'compaction-off-by-one': { floor: 8, by: 'linearizability' },
 };
 
 describe('planted bugs', () => {
@@ -70,4 +76,32 @@ describe('planted bugs', () => {
       expect(report.violations).toEqual([]);
     }
   }, 120_000);
+
+  // Figure 8 of the Raft paper, by the fault shape made for it (figure-eight.ts, in a quarter
+  // of the schedules). Measured on seeds 1-20: seeds 2, 9 and 11 find it, of the five whose
+  // schedule has the shape (10 and 13 do not: the members are not where the shape needs them
+  // when it starts), always as leader-completeness.
+  it('finds Raft committing an entry of an older term by counting replicas by seed 2', async () => {
+    undo = plantOldTermCommit();
+    const FOUND_BY = 2;
+    let found: { seed: number; message: string } | undefined;
+    for (let seed = 1; seed <= FOUND_BY && found === undefined; seed++) {
+      const report = await runStoreFuzz({
+        ...fuzzRunOptions(seed, { checkerMaxSteps: BUDGET }),
+        illustrationMaxSteps: 1_000,
+      });
+      const raft = report.violations.find((v) => v.kind === 'raft');
+      if (raft !== undefined) found = { seed, message: raft.message };
+    }
+    expect(found, `not found in seeds 1-${FOUND_BY}`).toBeDefined();
+    console.log(`old-term-commit: found by seed ${found!.seed}: ${found!.message}`);
+    expect(found!.message).toMatch(
+      /^leader-completeness at \d+us: leader \d+ of term \d+ has term \d+ at \d+, where \d+\/\d+ was committed by term \d+/,
+    );
+    undo();
+    undo = undefined;
+    const clean = await runStoreFuzz(fuzzRunOptions(found!.seed));
+    expect(clean.violations).toEqual([]);
+    expect(clean.schedule.some((f) => f.fault.kind === 'figure-8')).toBe(true);
+  }, 300_000);
 });

@@ -4,6 +4,8 @@
  * replaces one method on a prototype and returns the function that puts it back; nothing in
  * core/ knows about them.
  */
+import { RaftLog } from '../../../core/raft/log.ts';
+import type { Index } from '../../../core/raft/types.ts';
 import { KeyHistory } from '../../../core/store/key-history.ts';
 import { KvMember } from '../../../core/store/member/kv-member.ts';
 import { Lessor } from '../../../core/store/member/lessor.ts';
@@ -67,4 +69,23 @@ export function plant(bug: PlantedBug): () => void {
           } as Method,
       );
   }
+}
+
+/**
+ * Raft's leader commits the highest index a quorum has replicated whatever its term: an entry
+ * of an older term is committed by counting replicas, which Figure 8 of the Raft paper shows
+ * is unsafe (§5.4.2). Kept apart from PLANTED_BUGS: the fault shape that exposes it
+ * (figure-eight.ts) is in a third of the schedules, and its test states its own seeds.
+ */
+export function plantOldTermCommit(): () => void {
+  return replace(
+    RaftLog.prototype,
+    'maybeCommit',
+    () =>
+      function (this: RaftLog, index: Index) {
+        if (index <= this.committed) return false;
+        this.commitTo(index);
+        return true;
+      } as Method,
+  );
 }
