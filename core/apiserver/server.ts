@@ -582,7 +582,7 @@ export class ApiServer {
   }
 
   /** The watch cache's copy of an object, when its resource's cache runs (never starts one). */
-  private cachedObject(info: RequestInfo, name: string): KObject | undefined {
+  private cachedObject(info: RequestInfo, name: string): KObject | null | undefined {
     const d = info.definition;
     const cache = this.watchCaches.get(`${d.resource.apiVersion}|${d.resource.resource}`);
     if (cache === undefined || cache.definition !== d) return undefined;

@@ -158,7 +158,7 @@ function cachedState(
   name: string,
 ): KnownState | undefined {
   const object = ctx.cached(info, name);
-  return object === undefined ? undefined : { object, live: false };
+  return object === undefined || object === null ? undefined : { object, live: false };
 }
 
 async function liveState(
