@@ -33,6 +33,13 @@ export interface RegistryContext {
   /** The server's --feature-gates: kinds drop the fields of gates that are off. */
   readonly featureGates: FeatureGates;
   readonly cached: CachedObjects;
+  /** --event-ttl in seconds: how long kinds that expire after it live after their last write. */
+  readonly eventTtlSeconds: number;
+}
+
+/** The TTL a write of the resource is stored with (upstream's Store.TTLFunc), if any. */
+export function ttlOf(ctx: RegistryContext, info: RequestInfo): number | undefined {
+  return info.definition.expiresAfterEventTtl === true ? ctx.eventTtlSeconds : undefined;
 }
 
 /**
@@ -91,6 +98,7 @@ export function requestContext(
     tokens: base.tokens,
     featureGates: base.featureGates,
     cached: base.cached,
+    eventTtlSeconds: base.eventTtlSeconds,
     dryRun: options.dryRun,
     options,
     rawBody: request.rawBody,
