@@ -37,7 +37,8 @@ function watchDeletions(api: ApiClient, ports: ProcessPorts): Map<string, number
     {},
     {
       onFrame: (f: WatchFrame) => {
-        if (f.type === 'DELETED') deleted.set(f.object.metadata.name ?? '', ports.clock.now());
+        const name = (f.object as Event).metadata.name ?? '';
+        if (f.type === 'DELETED') deleted.set(name, ports.clock.now());
       },
       onClose: () => {},
     },
