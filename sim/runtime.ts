@@ -213,6 +213,8 @@ export class SimRuntime implements Runtime, ProbeNetwork {
   /** The list answers, rebuilt only after a change (so equal answers are the same object). */
   private containerList: RuntimeResult<readonly ContainerStatus[]> | undefined;
   private sandboxList: RuntimeResult<readonly SandboxStatus[]> | undefined;
+  /** Counts the changes that dropped a list answer (Runtime.listsVersion). */
+  private listChanges = 0;
 
   /**
    * `machine` is the node process's ports (or just their clock, random and trace): timers die
@@ -318,6 +320,7 @@ export class SimRuntime implements Runtime, ProbeNetwork {
     };
     this.sandboxes.set(id, { id, heldIP, status });
     this.sandboxList = undefined;
+    this.listChanges++;
     this.debug('runtime.sandbox-run', { sandbox: id, pod: `${config.namespace}/${config.name}` });
     return ok({ sandboxId: id });
   }
@@ -348,7 +351,12 @@ export class SimRuntime implements Runtime, ProbeNetwork {
     for (const c of [...this.containers.values()]) if (c.sandboxId === sandboxId) this.remove(c);
     this.sandboxes.delete(sandboxId);
     this.sandboxList = undefined;
+    this.listChanges++;
     return ok(undefined);
+  }
+
+  listsVersion(): number {
+    return this.listChanges;
   }
 
   async listPodSandboxes(): Promise<RuntimeResult<readonly SandboxStatus[]>> {
@@ -849,6 +857,7 @@ export class SimRuntime implements Runtime, ProbeNetwork {
     if (c.state === 'running') this.exit(c, EXIT_CODE_SIGKILL);
     this.containers.delete(c.id);
     this.containerList = undefined;
+    this.listChanges++;
     this.publish({ kind: 'container-removed', container: c.status });
   }
 
@@ -862,6 +871,7 @@ export class SimRuntime implements Runtime, ProbeNetwork {
     if (sandbox.status.state === 'notready') return;
     sandbox.status = { ...sandbox.status, state: 'notready' };
     this.sandboxList = undefined;
+    this.listChanges++;
     this.publish({ kind: 'sandbox-stopped', sandbox: sandbox.status });
   }
 
@@ -884,6 +894,7 @@ export class SimRuntime implements Runtime, ProbeNetwork {
       ...(c.reason === undefined ? {} : { reason: c.reason }),
     };
     this.containerList = undefined;
+    this.listChanges++;
   }
 
   private drawShutdownUs(): number {

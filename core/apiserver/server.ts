@@ -58,6 +58,7 @@ import { isPatchContentType } from './registry/patch.ts';
 import { parseSelectors } from './registry/selectors.ts';
 import { WatchCache } from './watch-cache.ts';
 import { parseRequest, requestInfoFor, type RequestInfo } from './request-info.ts';
+import { LeaseManager } from './lease-manager.ts';
 import { ObjectStorage, parseResourceVersion } from './storage.ts';
 import { responseInVersion } from './versions.ts';
 import { nonResourceResponse } from './discovery.ts';
@@ -85,6 +86,11 @@ export interface ApiServerOptions {
   readonly storeClient?: (ports: ProcessPorts, storeMembers: readonly string[]) => StoreClient;
   /** --etcd-compaction-interval (default 5 min); 0 disables compaction. */
   readonly compactionIntervalUs?: number;
+  /**
+   * --event-ttl in seconds (default 1 h): Events are stored on leases that expire them this
+   * long after their last write (lease-manager.ts).
+   */
+  readonly eventTtlSeconds?: number;
   /** Changes per resource kept for resuming watches (DEFAULT_WATCH_CACHE_CAPACITY). */
   readonly watchCacheCapacity?: number;
   /**
@@ -153,7 +159,11 @@ export class ApiServer {
     this.kv =
       options.storeClient?.(ports, options.storeMembers) ??
       defaultStoreClient(ports, options.storeMembers);
-    this.storage = new ObjectStorage(this.kv, ports.checkImmutability);
+    this.storage = new ObjectStorage(
+      this.kv,
+      ports.checkImmutability,
+      new LeaseManager(this.kv, ports.clock, ports.random.fork('leases')),
+    );
     const lookups: ObjectLookups = {
       get: (kind, namespace, name) => this.lookup(kind, namespace, name),
       list: (kind, namespace) => this.lookupList(kind, namespace),
@@ -169,6 +179,9 @@ export class ApiServer {
     this.registry = new Registry(this.storage, ports.clock, ports.random, {
       ranges: options.ranges ?? {},
       cached: (info, name) => this.cachedObject(info, name),
+      ...(options.eventTtlSeconds === undefined
+        ? {}
+        : { eventTtlSeconds: options.eventTtlSeconds }),
       admission: new AdmissionChain(
         admissionPlugins(lookups, hooks, options.admission, (us) => ports.clock.sleep(us), {
           access: quotas,
@@ -591,7 +604,7 @@ export class ApiServer {
   }
 
   /** The watch cache's copy of an object, when its resource's cache runs (never starts one). */
-  private cachedObject(info: RequestInfo, name: string): KObject | undefined {
+  private cachedObject(info: RequestInfo, name: string): KObject | null | undefined {
     const d = info.definition;
     const cache = this.watchCaches.get(`${d.resource.apiVersion}|${d.resource.resource}`);
     if (cache === undefined || cache.definition !== d) return undefined;

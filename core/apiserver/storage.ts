@@ -1,10 +1,12 @@
 import type { KvOutcome, KvWatch, StoreClient } from '../store/kv-client.ts';
 import { DecodedObjects } from './decoded-objects.ts';
+import type { LeaseManager } from './lease-manager.ts';
 import { prefixEnd } from './keys.ts';
 import { isPlainJson } from './plain-json.ts';
 import {
   revision,
   type KeyValue,
+  type LeaseId,
   type Revision,
   type TxnOp,
   type TxnRequestOp,
@@ -112,6 +114,10 @@ function encodeForWrite(obj: StoredObject): Encoded {
   };
 }
 
+function putOp(key: string, value: string, lease: LeaseId | undefined): TxnRequestOp {
+  return lease === undefined ? { kind: 'put', key, value } : { kind: 'put', key, value, lease };
+}
+
 export function parseResourceVersion(rv: string | undefined): number | undefined {
   if (rv === undefined || rv === '') return undefined;
   return /^\d+$/.test(rv) ? Number(rv) : Number.NaN;
@@ -125,12 +131,36 @@ export class ObjectStorage {
    */
   private readonly writing = new Map<string, Encoded>();
 
-  /** `checkImmutability`: freeze every object handed out (ProcessPorts.checkImmutability). */
+  /**
+   * `checkImmutability`: freeze every object handed out (ProcessPorts.checkImmutability).
+   * `leases`: where writes with a TTL get their store lease (none: a TTL is refused).
+   */
   constructor(
     private readonly kv: StoreClient,
     checkImmutability = false,
+    private readonly leases?: LeaseManager,
   ) {
     this.decoded = new DecodedObjects(checkImmutability);
+  }
+
+  /**
+   * The lease a write with `ttlSeconds` attaches its key to (upstream's etcd3 store ttlOpts):
+   * the store deletes the key when the lease expires, unless a later write moves it to another.
+   */
+  private async leaseFor(
+    ttlSeconds: number | undefined,
+  ): Promise<StorageResult<LeaseId | undefined>> {
+    if (ttlSeconds === undefined) return ok(undefined);
+    if (this.leases === undefined) return fail(unavailable('this storage grants no leases'));
+    const lease = await this.leases.leaseFor(ttlSeconds);
+    return lease.ok ? ok(lease.id) : fail(unavailable(lease.reason));
+  }
+
+  /** A write that named a lease the store does not know: the next write gets a new one. */
+  private leaseLost(r: { kind: string; reason?: string }, lease: LeaseId | undefined): void {
+    if (lease !== undefined && r.kind === 'error' && r.reason === 'lease-not-found') {
+      this.leases?.forget(lease);
+    }
   }
 
   /** The shared decoded object of `value`, stored under `key`, stamped with `rv`. */
@@ -197,14 +227,22 @@ export class ObjectStorage {
     return ok(r.header.revision);
   }
 
-  async create<T extends StoredObject>(key: string, obj: T): Promise<StorageResult<T>> {
+  /** Creates the object; with `ttlSeconds`, on a lease that expires it (see leaseFor). */
+  async create<T extends StoredObject>(
+    key: string,
+    obj: T,
+    ttlSeconds?: number,
+  ): Promise<StorageResult<T>> {
+    const lease = await this.leaseFor(ttlSeconds);
+    if (!lease.ok) return lease;
     const enc = encodeForWrite(obj);
     const r = await this.write(key, enc, {
       kind: 'txn',
       compare: [{ target: 'mod', key, result: '=', value: revision(0) }],
-      success: [{ kind: 'put', key, value: enc.value }],
+      success: [putOp(key, enc.value, lease.value)],
       failure: [],
     });
+    this.leaseLost(r, lease.value);
     if (r.kind !== 'txn') return fail(this.failureOf(r));
     if (!r.succeeded) return fail({ kind: 'exists' });
     return ok(this.written<T>(key, enc, r.header.revision));
@@ -213,23 +251,28 @@ export class ObjectStorage {
   /**
    * Replaces the object if its current resourceVersion is `expectedRv` (or unconditionally
    * when `expectedRv` is undefined, for strategies that allow it); a mismatch is a conflict.
+   * With `ttlSeconds` the object's life starts again (upstream recomputes the TTL on update).
    */
   async update<T extends StoredObject>(
     key: string,
     obj: T,
     expectedRv: number | undefined,
+    ttlSeconds?: number,
   ): Promise<StorageResult<T>> {
     const compare =
       expectedRv === undefined
         ? { target: 'mod' as const, key, result: '>' as const, value: revision(0) }
         : { target: 'mod' as const, key, result: '=' as const, value: revision(expectedRv) };
+    const lease = await this.leaseFor(ttlSeconds);
+    if (!lease.ok) return lease;
     const enc = encodeForWrite(obj);
     const r = await this.write(key, enc, {
       kind: 'txn',
       compare: [compare],
-      success: [{ kind: 'put', key, value: enc.value }],
+      success: [putOp(key, enc.value, lease.value)],
       failure: [{ kind: 'range', key }],
     });
+    this.leaseLost(r, lease.value);
     if (r.kind !== 'txn') return fail(this.failureOf(r));
     if (!r.succeeded) return fail(this.missingOrConflict(key, r.responses[0]));
     return ok(this.written<T>(key, enc, r.header.revision));

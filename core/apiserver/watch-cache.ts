@@ -114,12 +114,12 @@ export class WatchCache {
 
   /**
    * The object as of the cache's resourceVersion, while the cache runs: never newer than the
-   * store, perhaps older (the event of a write may still be on its way).
+   * store, perhaps older (the event of a write may still be on its way). Null when the running
+   * cache holds no such object; undefined when the cache does not run (only the store knows).
    */
-  current(namespace: string | undefined, name: string): KObject | undefined {
-    return this.state === 'ready'
-      ? this.objects.get(objectKey(namespace, name))?.object
-      : undefined;
+  current(namespace: string | undefined, name: string): KObject | null | undefined {
+    if (this.state !== 'ready') return undefined;
+    return this.objects.get(objectKey(namespace, name))?.object ?? null;
   }
 
   /** What the cache keeps, as counts (tests check a long steady run keeps them bounded). */

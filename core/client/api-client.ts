@@ -30,6 +30,14 @@ export interface ListOptions {
   readonly fieldSelector?: string;
 }
 
+export interface GetOptions {
+  /**
+   * "0": any version, served from the API server's watch cache when it runs (client-go's
+   * util.FromApiserverCache); undefined: the newest, read through the store.
+   */
+  readonly resourceVersion?: string;
+}
+
 export interface WatchOptions extends ListOptions {
   readonly resourceVersion?: string;
   readonly allowWatchBookmarks?: boolean;
@@ -222,13 +230,22 @@ export class ApiClient {
     kind: K,
     namespace: string | undefined,
     name: string,
+    opts: GetOptions = {},
   ): Promise<ApiResult<KindOf<K>>> {
-    return this.getAt(resourceOf(kind), namespace, name);
+    return this.getAt(resourceOf(kind), namespace, name, opts);
   }
 
   /** A get of any served resource, built-in or custom (see `discoverCustomResources`). */
-  getAt<T>(resource: ResourceInfo, namespace: string | undefined, name: string) {
-    return this.request<T>('GET', pathOf(resource, namespace, name));
+  getAt<T>(
+    resource: ResourceInfo,
+    namespace: string | undefined,
+    name: string,
+    opts: GetOptions = {},
+  ) {
+    const path = pathOf(resource, namespace, name);
+    return opts.resourceVersion === undefined
+      ? this.request<T>('GET', path)
+      : this.request<T>('GET', path, { query: { resourceVersion: opts.resourceVersion } });
   }
 
   list<K extends Kind>(

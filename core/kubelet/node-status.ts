@@ -20,6 +20,8 @@ const REGISTER_BACKOFF_INITIAL_US = 100_000;
 const REGISTER_BACKOFF_MAX_US = 7_000_000;
 /** nodeStatusUpdateRetry. */
 const STATUS_UPDATE_RETRIES = 5;
+/** client-go's util.FromApiserverCache: any version, from the API server's watch cache. */
+const FROM_API_SERVER_CACHE = { resourceVersion: '0' } as const;
 
 const CONDITIONS: readonly Omit<NodeCondition, 'lastHeartbeatTime' | 'lastTransitionTime'>[] = [
   {
@@ -147,11 +149,20 @@ export class NodeStatusReporter {
    * passed (or `force`); true once the API server has it. Comparing with the stored Node, not
    * with what this kubelet last wrote, is what upstream's tryUpdateNodeStatus does: another
    * writer (the node lifecycle controller setting Ready=Unknown) is corrected at the next update.
+   * The first read asks for any version, which the API server answers from its watch cache
+   * without a store round (upstream's tryUpdateNodeStatus: the Node GETs of every kubelet are
+   * most of a large cluster's reads); a conflict means that copy was stale, and the retries
+   * read the newest through the store.
    */
   private async updateStatus(force: boolean): Promise<boolean> {
     const nowUs = this.ports.clock.now();
     for (let attempt = 0; attempt < STATUS_UPDATE_RETRIES; attempt++) {
-      const got = await this.api.get('Node', undefined, this.config.nodeName);
+      const got = await this.api.get(
+        'Node',
+        undefined,
+        this.config.nodeName,
+        attempt === 0 ? FROM_API_SERVER_CACHE : {},
+      );
       if (!got.ok) return false;
       this.node = got.value;
       const status = this.status(this.node.status, nowUs);

@@ -333,6 +333,12 @@ export interface Runtime {
   removeContainer(containerId: string): Promise<RuntimeResult<void>>;
   /** Every container, sorted by id. */
   listContainers(): Promise<RuntimeResult<readonly ContainerStatus[]>>;
+  /**
+   * Optional: a number that moves whenever listContainers or listPodSandboxes would answer
+   * differently, read synchronously. With it the PLEG skips relists while it stands still (a
+   * node without changes costs its timer only); without it every period relists.
+   */
+  listsVersion?(): number;
   /** Resource use of every running container, sorted by id (CRI ListContainerStats). */
   listContainerStats(): Promise<RuntimeResult<readonly ContainerStats[]>>;
   /**

@@ -103,6 +103,12 @@ export interface ResourceDefinition<T extends KObject = KObject> {
    */
   readonly storageResource?: string;
   /**
+   * Objects are stored on a lease of the API server's --event-ttl (1 h), renewed by each write,
+   * so the store deletes them that long after their last write (upstream's event registry
+   * TTLFunc; the only kind upstream stores with a TTL).
+   */
+  readonly expiresAfterEventTtl?: boolean;
+  /**
    * The patch content types served, when not all four: strategic merge needs the Go types'
    * struct tags, so upstream answers a custom resource's with 415.
    */

@@ -104,6 +104,7 @@ const TABLE: readonly TableColumn<Event>[] = [
 export const EVENT = defineResource<Event>({
   discovery: { kind: 'Event', group: '', resource: 'events', namespaced: true, shortNames: ['ev'] },
   validate: validateEvent,
+  expiresAfterEventTtl: true,
   table: TABLE,
   fieldSelectors: [
     ...OBJECT_META_FIELD_LABELS,

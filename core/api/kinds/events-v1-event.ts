@@ -215,6 +215,7 @@ export const EVENTS_V1_EVENT = defineResource<Event>({
     shortNames: ['ev'],
   },
   storedAs: STORED_AS as StoredAs<Event>,
+  expiresAfterEventTtl: true,
   validate: validateEventsV1Create,
   update: { prepareForUpdate: (next) => next, validateUpdate: validateEventsV1Update },
   // printEvent serves both versions.

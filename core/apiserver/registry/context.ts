@@ -33,15 +33,23 @@ export interface RegistryContext {
   /** The server's --feature-gates: kinds drop the fields of gates that are off. */
   readonly featureGates: FeatureGates;
   readonly cached: CachedObjects;
+  /** --event-ttl in seconds: how long kinds that expire after it live after their last write. */
+  readonly eventTtlSeconds: number;
+}
+
+/** The TTL a write of the resource is stored with (upstream's Store.TTLFunc), if any. */
+export function ttlOf(ctx: RegistryContext, info: RequestInfo): number | undefined {
+  return info.definition.expiresAfterEventTtl === true ? ctx.eventTtlSeconds : undefined;
 }
 
 /**
- * The object a read-modify-write may start from instead of reading the store (upstream's
- * Cacher.GuaranteedUpdate passes the watch cache's copy down as the suggested current state):
- * the watch cache's, which is never newer than the store but may be older. Undefined when the
- * resource has no running cache or the cache does not hold the object.
+ * The watch cache's copy of an object, which is never newer than the store but may be older:
+ * what a read-modify-write may start from instead of reading the store (upstream's
+ * Cacher.GuaranteedUpdate passes it down as the suggested current state), and what a get with
+ * resourceVersion "0" answers (upstream's Cacher.Get). Null when the resource's cache runs and
+ * does not hold the object; undefined when the resource has no running cache.
  */
-export type CachedObjects = (info: RequestInfo, name: string) => KObject | undefined;
+export type CachedObjects = (info: RequestInfo, name: string) => KObject | null | undefined;
 
 export const NO_CACHED_OBJECTS: CachedObjects = () => undefined;
 
@@ -90,6 +98,7 @@ export function requestContext(
     tokens: base.tokens,
     featureGates: base.featureGates,
     cached: base.cached,
+    eventTtlSeconds: base.eventTtlSeconds,
     dryRun: options.dryRun,
     options,
     rawBody: request.rawBody,

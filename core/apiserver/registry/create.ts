@@ -14,7 +14,7 @@ import { admissionAttributes } from '../admission/request-attributes.ts';
 import type { RequestInfo } from '../request-info.ts';
 import { admitAmong } from './admit-among.ts';
 import { checkEnvelope, decodeObject, storedBody } from './body.ts';
-import { keyFor, storageFailure, type RequestContext } from './context.ts';
+import { keyFor, storageFailure, ttlOf, type RequestContext } from './context.ts';
 import { checkFields, trackWrite } from './fields.ts';
 
 type MutableMeta = { -readonly [K in keyof ObjectMeta]: ObjectMeta[K] };
@@ -117,7 +117,7 @@ async function createOnce(
     if (existing.failure.kind !== 'not-found') return storageFailure(info, name, existing.failure);
     return created;
   }
-  const r = await ctx.storage.create(key, created);
+  const r = await ctx.storage.create(key, created, ttlOf(ctx, info));
   const result = r.ok ? r.value : storageFailure(info, name, r.failure);
   return txn === undefined ? result : txn.settle(result);
 }

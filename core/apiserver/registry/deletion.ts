@@ -17,7 +17,13 @@ import { assert } from '../../util/assert.ts';
 import { admissionAttributes } from '../admission/request-attributes.ts';
 import type { RequestInfo } from '../request-info.ts';
 import { afterDelete } from './allocations.ts';
-import { keyFor, MAX_INTERNAL_RETRIES, storageFailure, type RequestContext } from './context.ts';
+import {
+  keyFor,
+  MAX_INTERNAL_RETRIES,
+  storageFailure,
+  ttlOf,
+  type RequestContext,
+} from './context.ts';
 import { listObjects } from './read.ts';
 import type { Selectors } from './selectors.ts';
 
@@ -53,7 +59,7 @@ export async function deleteObject(
     if (ctx.dryRun) return plan.action === 'mark' ? plan.obj : obj;
     const r =
       plan.action === 'mark'
-        ? await ctx.storage.update(key, plan.obj, rv)
+        ? await ctx.storage.update(key, plan.obj, rv, ttlOf(ctx, info))
         : await ctx.storage.delete<KObject>(key, rv);
     if (!r.ok && r.failure.kind === 'conflict') continue;
     const result = r.ok ? r.value : storageFailure(info, name, r.failure);

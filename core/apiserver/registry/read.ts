@@ -2,8 +2,10 @@
  * get and list (upstream Store.Get and Store.List over the etcd3 storage): resourceVersion and
  * resourceVersionMatch as upstream reads them, and list paging with limit and continue.
  *
- * Every read here is served by the store (ksim has no cached reads); "0" (any version) gets
- * the newest, which any-version allows, and a whole list as the watch cache would give it.
+ * A get with resourceVersion "0" (any version) is answered by the resource's watch cache when
+ * it runs, as upstream's Cacher.Get does, and by the store when it does not (upstream delegates
+ * while its cache is not ready, ResilientWatchCacheInitialization). Every other read is served
+ * by the store; a list at "0" gets the newest, as a whole list, as the watch cache would give it.
  */
 import * as errors from '../../api/errors.ts';
 import type { KList } from '../../api/meta-types.ts';
@@ -24,6 +26,11 @@ export async function getObject(
 ): Promise<KObject | Status> {
   const minRv = parseResourceVersion(read.resourceVersion);
   if (Number.isNaN(minRv)) return invalidVersion(read.resourceVersion);
+  if (minRv === 0) {
+    const cached = ctx.cached(info, name);
+    if (cached === null) return storageFailure(info, name, { kind: 'not-found' });
+    if (cached !== undefined) return cached;
+  }
   const r = await ctx.storage.get<KObject>(keyFor(info, name));
   if (!r.ok) return storageFailure(info, name, r.failure);
   const readRv = r.value.metadata.resourceVersion;

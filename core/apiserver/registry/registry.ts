@@ -37,6 +37,9 @@ import type { Selectors } from './selectors.ts';
 import { serveSubresource } from './subresources.ts';
 import { mainPath, updateObject } from './update.ts';
 
+/** kube-apiserver's --event-ttl default: one hour. */
+export const DEFAULT_EVENT_TTL_SECONDS = 3_600;
+
 export class Registry {
   private readonly base: RegistryContext;
 
@@ -51,6 +54,8 @@ export class Registry {
       readonly tokens?: TokenIssuer;
       readonly featureGates?: FeatureGates;
       readonly cached?: CachedObjects;
+      /** --event-ttl in seconds (DEFAULT_EVENT_TTL_SECONDS). */
+      readonly eventTtlSeconds?: number;
     } = {},
   ) {
     const allocations = new RangeAllocations(
@@ -71,6 +76,7 @@ export class Registry {
       tokens: options.tokens,
       featureGates: options.featureGates ?? DEFAULT_FEATURE_GATES,
       cached: options.cached ?? NO_CACHED_OBJECTS,
+      eventTtlSeconds: options.eventTtlSeconds ?? DEFAULT_EVENT_TTL_SECONDS,
     };
   }
 

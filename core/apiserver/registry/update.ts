@@ -18,6 +18,7 @@ import {
   keyFor,
   MAX_INTERNAL_RETRIES,
   storageFailure,
+  ttlOf,
   type RegistryContext,
   type RequestContext,
 } from './context.ts';
@@ -128,7 +129,7 @@ export async function guaranteedUpdate(
     if (deleting) txn?.rollback();
     const r = deleting
       ? await ctx.storage.delete<KObject>(key, oldRv)
-      : await ctx.storage.update(key, updated, oldRv);
+      : await ctx.storage.update(key, updated, oldRv, ttlOf(ctx, info));
     if (!r.ok && r.failure.kind === 'conflict' && (requestedRv === undefined || !live)) {
       if (!deleting) txn?.rollback();
       known = conflictState(r.failure);
@@ -158,7 +159,7 @@ function cachedState(
   name: string,
 ): KnownState | undefined {
   const object = ctx.cached(info, name);
-  return object === undefined ? undefined : { object, live: false };
+  return object === undefined || object === null ? undefined : { object, live: false };
 }
 
 async function liveState(
@@ -261,7 +262,12 @@ export async function storageUpdate(
       if (!live) continue;
       return next;
     }
-    const r = await ctx.storage.update(key, next, Number(current.metadata.resourceVersion));
+    const r = await ctx.storage.update(
+      key,
+      next,
+      Number(current.metadata.resourceVersion),
+      ttlOf(ctx, info),
+    );
     if (!r.ok && r.failure.kind === 'conflict') {
       known = conflictState(r.failure);
       continue;

@@ -40,8 +40,11 @@ class FakeRuntime {
   sandboxes: readonly SandboxStatus[] = [];
   private held: (() => void)[] = [];
   hold = false;
+  /** Calls of listContainers. */
+  lists = 0;
 
   listContainers(): Promise<RuntimeResult<readonly ContainerStatus[]>> {
+    this.lists++;
     const answer = { ok: true as const, value: this.containers };
     return this.answer(answer);
   }
@@ -200,5 +203,41 @@ describe('PLEG', () => {
     expect(log).toEqual(['a ->running']);
     expect(runtime.handlers).toBeUndefined();
     expect(clock.timers.at(-1)?.delayUs).toBe(1_000_000);
+  });
+
+  it("skips the periodic relist while the runtime's lists version stands still", async () => {
+    const { runtime, clock, log, pleg } = setup(false);
+    let version = 0;
+    const versioned = runtime as FakeRuntime & { listsVersion(): number };
+    versioned.listsVersion = () => version;
+    pleg.start();
+    await flush();
+    expect(runtime.lists).toBe(1);
+    // Idle ticks: the timer goes on, the runtime is not asked.
+    for (let i = 0; i < 3; i++) {
+      clock.timers.at(-1)?.fn();
+      await flush();
+    }
+    expect(runtime.lists).toBe(1);
+    expect(clock.timers).toHaveLength(4);
+    // A change moves the version: the next tick relists and sees it.
+    runtime.containers = [container('a', 'running')];
+    version++;
+    clock.timers.at(-1)?.fn();
+    await flush();
+    expect(runtime.lists).toBe(2);
+    expect(log).toEqual(['a ->running']);
+    // A change while a relist is in flight is read again at the next tick.
+    runtime.hold = true;
+    const relist = pleg.relist();
+    runtime.containers = [container('a', 'exited')];
+    version++;
+    runtime.release();
+    await relist;
+    runtime.hold = false;
+    clock.timers.at(-1)?.fn();
+    await flush();
+    expect(runtime.lists).toBe(4);
+    expect(log).toEqual(['a ->running', 'a running>exited']);
   });
 });
