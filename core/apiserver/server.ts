@@ -11,6 +11,7 @@ import {
   DEFINITIONS,
   definitionFor,
   definitionForPath,
+  mustDefinitionFor,
   type RangeConfig,
   type ResourceDefinition,
 } from '../api/kinds/index.ts';
@@ -22,7 +23,8 @@ import { accessReviews, type ReviewHandler } from './authz/reviews.ts';
 import { checkBody } from './registry/body.ts';
 import { AdmissionHooks } from './admission/hooks.ts';
 import type { ConversionHooks } from '../api/custom-resources/conversion.ts';
-import type { ObjectLookups } from './admission/lookups.ts';
+import { INFORMED_KINDS, type ObjectLookups } from './admission/lookups.ts';
+import { MirroredObjects } from './mirrored-objects.ts';
 import { admissionPlugins, type AdmissionOptions } from './admission/plugins.ts';
 import { keyFor, prefixFor, storageFailure, storageResourceOf } from './registry/context.ts';
 import { API_PROTOCOL } from '../api/http-codec.ts';
@@ -153,9 +155,22 @@ export class ApiServer {
       options.storeClient?.(ports, options.storeMembers) ??
       defaultStoreClient(ports, options.storeMembers);
     this.storage = new ObjectStorage(this.kv, ports.checkImmutability);
+    const informers = new Map(
+      INFORMED_KINDS.map((kind) => [
+        kind as Kind,
+        new MirroredObjects(
+          (d) => this.cacheFor(d),
+          mustDefinitionFor(kind),
+          ports.clock,
+          (task) => ports.spawn(task),
+        ),
+      ]),
+    );
     const lookups: ObjectLookups = {
       get: (kind, namespace, name) => this.lookup(kind, namespace, name),
       list: (kind, namespace) => this.lookupList(kind, namespace),
+      cached: <K extends Kind>(kind: K, namespace: string | undefined, name: string) =>
+        informers.get(kind)?.get(namespace, name) as KindOf<K> | undefined,
     };
     const hooks = options.admission?.hooks ?? new AdmissionHooks();
     const quotas = new QuotaCache({
@@ -169,9 +184,10 @@ export class ApiServer {
       ranges: options.ranges ?? {},
       cached: (info, name) => this.cachedObject(info, name),
       admission: new AdmissionChain(
-        admissionPlugins(lookups, hooks, options.admission, (us) => ports.clock.sleep(us), {
-          access: quotas,
+        admissionPlugins(lookups, hooks, options.admission, {
+          sleep: (us) => ports.clock.sleep(us),
           now: () => ports.clock.now(),
+          quotas,
         }),
       ),
       // The access control is built below; a write can only arrive once it is.

@@ -50,7 +50,7 @@ describe('admission', () => {
   it('runs upstream’s plugins in upstream’s order', () => {
     const chain = new AdmissionChain(
       admissionPlugins(
-        { get: async () => ({}) as never, list: async () => [] },
+        { get: async () => ({}) as never, list: async () => [], cached: () => undefined },
         new AdmissionHooks(),
       ),
     );
