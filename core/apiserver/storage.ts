@@ -143,14 +143,31 @@ export class ObjectStorage {
     });
   }
 
-  /** Sends a write of `enc` under `key`, known to `decode` until its answer is back. */
-  private async write(key: string, enc: Encoded, op: TxnOp): Promise<KvOutcome<TxnOp>> {
+  /**
+   * Sends a write of `enc` under `key`, known to `decode` until its answer is back, and answers
+   * what `settle` makes of the outcome: in the same microtask as the store's answer, so a
+   * write's result is one hop away from it, not two.
+   */
+  private write<R>(
+    key: string,
+    enc: Encoded,
+    op: TxnOp,
+    settle: (r: KvOutcome<TxnOp>) => StorageResult<R>,
+  ): Promise<StorageResult<R>> {
     this.writing.set(key, enc);
-    try {
-      return await this.kv.do(op);
-    } finally {
+    const done = (): void => {
       if (this.writing.get(key) === enc) this.writing.delete(key);
-    }
+    };
+    return this.kv.do(op).then(
+      (r) => {
+        done();
+        return settle(r);
+      },
+      (e: unknown) => {
+        done();
+        throw e;
+      },
+    );
   }
 
   /** The shared decoded object of a value this server has just written. */
@@ -160,12 +177,13 @@ export class ObjectStorage {
     return this.decoded.get(key, enc.value, rv, () => make(rv) as T);
   }
 
-  async get<T extends StoredObject>(key: string): Promise<StorageResult<T>> {
-    const r = await this.kv.do({ kind: 'range', key });
-    if (r.kind !== 'range') return fail(this.failureOf(r));
-    const kv = r.kvs[0];
-    if (kv === undefined) return fail({ kind: 'not-found' });
-    return ok(this.decode<T>(key, kv.value, kv.modRevision));
+  get<T extends StoredObject>(key: string): Promise<StorageResult<T>> {
+    return this.kv.do({ kind: 'range', key }).then((r) => {
+      if (r.kind !== 'range') return fail(this.failureOf(r));
+      const kv = r.kvs[0];
+      if (kv === undefined) return fail({ kind: 'not-found' });
+      return ok(this.decode<T>(key, kv.value, kv.modRevision));
+    });
   }
 
   async list<T extends StoredObject>(
@@ -197,24 +215,26 @@ export class ObjectStorage {
     return ok(r.header.revision);
   }
 
-  async create<T extends StoredObject>(key: string, obj: T): Promise<StorageResult<T>> {
+  create<T extends StoredObject>(key: string, obj: T): Promise<StorageResult<T>> {
     const enc = encodeForWrite(obj);
-    const r = await this.write(key, enc, {
+    const op: TxnOp = {
       kind: 'txn',
       compare: [{ target: 'mod', key, result: '=', value: revision(0) }],
       success: [{ kind: 'put', key, value: enc.value }],
       failure: [],
+    };
+    return this.write(key, enc, op, (r) => {
+      if (r.kind !== 'txn') return fail(this.failureOf(r));
+      if (!r.succeeded) return fail({ kind: 'exists' });
+      return ok(this.written<T>(key, enc, r.header.revision));
     });
-    if (r.kind !== 'txn') return fail(this.failureOf(r));
-    if (!r.succeeded) return fail({ kind: 'exists' });
-    return ok(this.written<T>(key, enc, r.header.revision));
   }
 
   /**
    * Replaces the object if its current resourceVersion is `expectedRv` (or unconditionally
    * when `expectedRv` is undefined, for strategies that allow it); a mismatch is a conflict.
    */
-  async update<T extends StoredObject>(
+  update<T extends StoredObject>(
     key: string,
     obj: T,
     expectedRv: number | undefined,
@@ -224,15 +244,17 @@ export class ObjectStorage {
         ? { target: 'mod' as const, key, result: '>' as const, value: revision(0) }
         : { target: 'mod' as const, key, result: '=' as const, value: revision(expectedRv) };
     const enc = encodeForWrite(obj);
-    const r = await this.write(key, enc, {
+    const op: TxnOp = {
       kind: 'txn',
       compare: [compare],
       success: [{ kind: 'put', key, value: enc.value }],
       failure: [{ kind: 'range', key }],
+    };
+    return this.write(key, enc, op, (r) => {
+      if (r.kind !== 'txn') return fail(this.failureOf(r));
+      if (!r.succeeded) return fail(this.missingOrConflict(key, r.responses[0]));
+      return ok(this.written<T>(key, enc, r.header.revision));
     });
-    if (r.kind !== 'txn') return fail(this.failureOf(r));
-    if (!r.succeeded) return fail(this.missingOrConflict(key, r.responses[0]));
-    return ok(this.written<T>(key, enc, r.header.revision));
   }
 
   /** Deletes the object if its resourceVersion is still `expectedRv` (when given). */

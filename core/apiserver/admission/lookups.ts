@@ -19,7 +19,7 @@ export interface ObjectLookups {
   /**
    * The object as the server's informer of `kind` holds it, without a store read; undefined
    * when the informer does not hold it (no such object as far as it knows, not synced yet, or
-   * a kind the server keeps no informer of: INFORMED_KINDS).
+   * a kind the server keeps no informer of: none that no plugin names in its `informed`).
    */
   cached<K extends Kind>(
     kind: K,
@@ -27,9 +27,6 @@ export interface ObjectLookups {
     name: string,
   ): KindOf<K> | undefined;
 }
-
-/** The kinds the API server keeps informers of for admission (their watch caches always run). */
-export const INFORMED_KINDS = ['Namespace'] as const satisfies readonly Kind[];
 
 /**
  * The informer's copy, else a live read (upstream's NamespaceGetterFromListerAndClient and the

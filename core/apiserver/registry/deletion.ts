@@ -17,7 +17,13 @@ import { assert } from '../../util/assert.ts';
 import { admissionAttributes } from '../admission/request-attributes.ts';
 import type { RequestInfo } from '../request-info.ts';
 import { afterDelete } from './allocations.ts';
-import { keyFor, MAX_INTERNAL_RETRIES, storageFailure, type RequestContext } from './context.ts';
+import {
+  keyFor,
+  MAX_INTERNAL_RETRIES,
+  storageFailure,
+  warnAll,
+  type RequestContext,
+} from './context.ts';
 import { listObjects } from './read.ts';
 import type { Selectors } from './selectors.ts';
 
@@ -42,10 +48,11 @@ export async function deleteObject(
     const obj = current.value;
     const precondition = checkPreconditions(info, name, obj, options);
     if (precondition !== undefined) return precondition;
-    const validated = await ctx.admission.validate(
+    const validating = ctx.admission.validate(
       admissionAttributes(ctx, info, 'DELETE', name, undefined, obj),
     );
-    for (const w of validated.warnings) ctx.warn(w);
+    const validated = validating instanceof Promise ? await validating : validating;
+    warnAll(ctx, validated.warnings);
     if (!validated.ok) return validated.status;
     const rv = Number(obj.metadata.resourceVersion);
     const plan = deletionPlan(info.definition, obj, options, ctx.clock.now());

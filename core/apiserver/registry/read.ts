@@ -16,20 +16,21 @@ import { keyFor, prefixFor, storageFailure, type RegistryContext } from './conte
 import { DEFAULT_READ_OPTIONS, type ReadOptions } from './options.ts';
 import { matches, type Selectors } from './selectors.ts';
 
-export async function getObject(
+export function getObject(
   ctx: RegistryContext,
   info: RequestInfo,
   name: string,
   read: ReadOptions = DEFAULT_READ_OPTIONS,
 ): Promise<KObject | Status> {
   const minRv = parseResourceVersion(read.resourceVersion);
-  if (Number.isNaN(minRv)) return invalidVersion(read.resourceVersion);
-  const r = await ctx.storage.get<KObject>(keyFor(info, name));
-  if (!r.ok) return storageFailure(info, name, r.failure);
-  const readRv = r.value.metadata.resourceVersion;
-  // Checked here first: a get without a version (nearly all) then pays no async call.
-  if (minRv === undefined || minRv <= Number(readRv)) return r.value;
-  return (await checkNotOlderThan(ctx, info, minRv, readRv)) ?? r.value;
+  if (Number.isNaN(minRv)) return Promise.resolve(invalidVersion(read.resourceVersion));
+  return ctx.storage.get<KObject>(keyFor(info, name)).then((r) => {
+    if (!r.ok) return storageFailure(info, name, r.failure);
+    const readRv = r.value.metadata.resourceVersion;
+    // Checked here first: a get without a version (nearly all) then pays no async call.
+    if (minRv === undefined || minRv <= Number(readRv)) return r.value;
+    return checkNotOlderThan(ctx, info, minRv, readRv).then((tooLarge) => tooLarge ?? r.value);
+  });
 }
 
 function invalidVersion(rv: string | undefined): Status {

@@ -66,6 +66,8 @@ describe('admission', () => {
       'MutatingAdmissionWebhook',
       'ValidatingAdmissionWebhook',
     ]);
+    // NamespaceLifecycle and PodSecurity read namespaces through the server's informer.
+    expect(chain.informedKinds).toEqual(['Namespace']);
   });
 
   it('mutates in order, then validates the object as it will be stored', async () => {

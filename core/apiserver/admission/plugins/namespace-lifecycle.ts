@@ -45,6 +45,7 @@ export function namespaceLifecycle(lookups: ObjectLookups, now: () => number): A
   const forceLive = new ForceLiveLookups(now);
   return {
     name: NAMESPACE_LIFECYCLE,
+    informed: ['Namespace'],
     handles: handlesOnly('CREATE', 'DELETE'),
     validate: (a) => {
       const isNamespace = a.resource.group === '' && a.resource.resource === 'namespaces';

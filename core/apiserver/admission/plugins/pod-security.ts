@@ -59,6 +59,7 @@ interface Check {
 export function podSecurity(lookups: ObjectLookups): AdmissionPlugin {
   return {
     name: POD_SECURITY,
+    informed: ['Namespace'],
     handles: handlesOnly('CREATE'),
     validate: (a) => {
       if (a.resource.group !== '' || a.resource.resource !== 'pods' || a.subresource !== '') {
