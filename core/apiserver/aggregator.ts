@@ -22,6 +22,8 @@ export interface AggregatedGroup {
 }
 
 export class Aggregator {
+  private groupList: readonly AggregatedGroup[] | undefined;
+
   constructor(
     private readonly transport: Transport,
     readonly apis: readonly AggregatedApi[],
@@ -31,25 +33,17 @@ export class Aggregator {
 
   /** The aggregated API a path belongs to. */
   find(path: string): AggregatedApi | undefined {
+    if (this.apis.length === 0) return undefined;
     return this.apis.find((a) => {
       const prefix = `/apis/${a.group}/${a.version}`;
       return path === prefix || path.startsWith(`${prefix}/`);
     });
   }
 
-  /** The APIGroup entries /apis lists for the aggregated groups. */
-  groups(): AggregatedGroup[] {
-    const byGroup = new Map<string, AggregatedGroup['versions'][number][]>();
-    for (const a of this.apis) {
-      const versions = byGroup.get(a.group) ?? [];
-      versions.push({ groupVersion: `${a.group}/${a.version}`, version: a.version });
-      byGroup.set(a.group, versions);
-    }
-    return [...byGroup].map(([name, versions]) => ({
-      name,
-      versions,
-      preferredVersion: versions[0] as AggregatedGroup['versions'][number],
-    }));
+  /** The APIGroup entries /apis lists for the aggregated groups (made once: `apis` is fixed). */
+  get groups(): readonly AggregatedGroup[] {
+    this.groupList ??= groupsOf(this.apis);
+    return this.groupList;
   }
 
   /**
@@ -86,4 +80,18 @@ export class Aggregator {
     const s = errors.serviceUnavailable('the server is currently unable to handle the request');
     return { status: 503, body: s };
   }
+}
+
+function groupsOf(apis: readonly AggregatedApi[]): readonly AggregatedGroup[] {
+  const byGroup = new Map<string, AggregatedGroup['versions'][number][]>();
+  for (const a of apis) {
+    const versions = byGroup.get(a.group) ?? [];
+    versions.push({ groupVersion: `${a.group}/${a.version}`, version: a.version });
+    byGroup.set(a.group, versions);
+  }
+  return [...byGroup].map(([name, versions]) => ({
+    name,
+    versions,
+    preferredVersion: versions[0] as AggregatedGroup['versions'][number],
+  }));
 }

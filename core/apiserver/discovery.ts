@@ -163,6 +163,7 @@ export function nonResourceResponse(
   accept?: string,
   remote?: ReadonlyMap<string, unknown>,
 ): ApiResponse | undefined {
+  if (namesResources(path)) return undefined;
   const trimmed = path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path;
   const wanted = aggregatedAccepted(accept);
   if (wanted !== undefined && (trimmed === '/api' || trimmed === '/apis')) {
@@ -178,6 +179,21 @@ export function nonResourceResponse(
   if (legacy === undefined || negotiate(accept, false)?.kind === 'json') return legacy;
   const refused = errors.notAcceptable(['application/json']);
   return { status: refused.code ?? 406, body: refused };
+}
+
+/**
+ * A path below a group version (`/api/v1/pods`, `/apis/apps/v1/deployments/x`) names resources:
+ * no document lives there, so a resource request is told so without any lookup.
+ */
+function namesResources(path: string): boolean {
+  const start = path.startsWith('/api/') ? 5 : path.startsWith('/apis/') ? 6 : -1;
+  if (start < 0) return false;
+  // Below `v1/` of the core group, below `<group>/<version>/` of the others.
+  let slashes = start === 5 ? 1 : 2;
+  for (let i = start; i < path.length - 1; i++) {
+    if (path.charCodeAt(i) === 47 && --slashes === 0) return true;
+  }
+  return false;
 }
 
 /** The aggregated /apis with the aggregated groups after the built-in ones, as the legacy list. */

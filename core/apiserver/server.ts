@@ -11,6 +11,7 @@ import {
   DEFINITIONS,
   definitionFor,
   definitionForPath,
+  mustDefinitionFor,
   type RangeConfig,
   type ResourceDefinition,
 } from '../api/kinds/index.ts';
@@ -23,6 +24,7 @@ import { checkBody } from './registry/body.ts';
 import { AdmissionHooks } from './admission/hooks.ts';
 import type { ConversionHooks } from '../api/custom-resources/conversion.ts';
 import type { ObjectLookups } from './admission/lookups.ts';
+import { MirroredObjects } from './mirrored-objects.ts';
 import { admissionPlugins, type AdmissionOptions } from './admission/plugins.ts';
 import { keyFor, prefixFor, storageFailure, storageResourceOf } from './registry/context.ts';
 import { API_PROTOCOL } from '../api/http-codec.ts';
@@ -164,9 +166,12 @@ export class ApiServer {
       ports.checkImmutability,
       new LeaseManager(this.kv, ports.clock, ports.random.fork('leases')),
     );
+    const informers = new Map<Kind, MirroredObjects>();
     const lookups: ObjectLookups = {
       get: (kind, namespace, name) => this.lookup(kind, namespace, name),
       list: (kind, namespace) => this.lookupList(kind, namespace),
+      cached: <K extends Kind>(kind: K, namespace: string | undefined, name: string) =>
+        informers.get(kind)?.get(namespace, name) as KindOf<K> | undefined,
     };
     const hooks = options.admission?.hooks ?? new AdmissionHooks();
     const quotas = new QuotaCache({
@@ -176,18 +181,30 @@ export class ApiServer {
       lookups,
       updateStatus: (obj) => this.updateStatusAsServer(obj),
     });
+    const admission = new AdmissionChain(
+      admissionPlugins(lookups, hooks, options.admission, {
+        sleep: (us) => ports.clock.sleep(us),
+        now: () => ports.clock.now(),
+        quotas,
+      }),
+    );
+    // The informers admission plugins read, fed by watch caches started with the server.
+    for (const kind of admission.informedKinds) {
+      const mirror = new MirroredObjects(
+        (d) => this.cacheFor(d),
+        mustDefinitionFor(kind),
+        ports.clock,
+        (task) => ports.spawn(task),
+      );
+      informers.set(kind, mirror);
+    }
     this.registry = new Registry(this.storage, ports.clock, ports.random, {
       ranges: options.ranges ?? {},
       cached: (info, name) => this.cachedObject(info, name),
       ...(options.eventTtlSeconds === undefined
         ? {}
         : { eventTtlSeconds: options.eventTtlSeconds }),
-      admission: new AdmissionChain(
-        admissionPlugins(lookups, hooks, options.admission, (us) => ports.clock.sleep(us), {
-          access: quotas,
-          now: () => ports.clock.now(),
-        }),
-      ),
+      admission,
       // The access control is built below; a write can only arrive once it is.
       guard: (a) => this.access.checkWrite(a),
       featureGates: featureGates(options.featureGates),
@@ -267,56 +284,66 @@ export class ApiServer {
     return this.requests;
   }
 
-  /** Serves one request and records it in the trace (verb, resource, code, latency, user). */
+  /**
+   * Serves one request and records it in the trace (verb, resource, code, latency, user): the
+   * handler chain in upstream's order, authentication (401), max-in-flight (429), authorization
+   * (403, decided on the request line alone), then the request itself. A stage that answered at
+   * once is not awaited, and the stages are one function, not one each: every `await`, of a
+   * value too, and every async function's answer cost a microtask hop of the event loop.
+   */
   async handle(req: ApiRequest): Promise<ApiResponse> {
     this.requests++;
     const startUs = this.ports.clock.now();
-    const { response, user } = await this.authenticateAndServe(req);
-    this.ports.trace.emit('api.request', {
-      verb: req.method,
-      path: req.path,
-      code: response.status,
-      latencyUs: this.ports.clock.now() - startUs,
-      ...(user === undefined ? {} : { user: user.name }),
-    });
-    return response;
-  }
-
-  /**
-   * The handler chain in upstream's order: authentication (401), max-in-flight (429),
-   * authorization (403, decided on the request line alone), then the request itself.
-   */
-  private async authenticateAndServe(
-    req: ApiRequest,
-  ): Promise<{ response: ApiResponse; user?: UserInfo }> {
     const pending = this.access.authenticate(req.authorization);
     const authn = pending instanceof Promise ? await pending : pending;
-    if (authn.kind === 'unauthorized') return { response: statusReply(errors.unauthorized()) };
+    if (authn.kind === 'unauthorized') {
+      return this.answered(req, startUs, statusReply(errors.unauthorized()), undefined);
+    }
     const user = authn.user;
     const release = isPrivileged(user)
       ? NO_RELEASE
       : this.inFlight.tryAcquire(req.method !== 'GET');
-    if (release === undefined) return { response: TOO_MANY_REQUESTS, user };
+    if (release === undefined) return this.answered(req, startUs, TOO_MANY_REQUESTS, user);
     if (release !== NO_RELEASE && this.ports.buggify?.fires('apiserver.throttle')) {
       release();
-      return { response: TOO_MANY_REQUESTS, user };
+      return this.answered(req, startUs, TOO_MANY_REQUESTS, user);
     }
+    let response: ApiResponse;
     try {
-      const query = req.query ?? NO_QUERY;
-      const attributes = requestAttributes(user, req.method, req.path, query);
+      const attributes = requestAttributes(user, req.method, req.path, req.query ?? NO_QUERY);
       const decided = this.access.authorize(attributes);
       const decision = decided instanceof Promise ? await decided : decided;
       if (decision.decision !== 'allow') {
-        return { response: statusReply(forbiddenStatus(attributes, decision.reason)), user };
+        response = statusReply(forbiddenStatus(attributes, decision.reason));
+      } else {
+        const served = this.serve(req, user);
+        response = served instanceof Promise ? await served : served;
+        // The request's CPU time, while it still holds its in-flight slot (its answer waits).
+        const spent = this.ports.cpu.free ? undefined : this.chargeRequest(req, response);
+        if (spent !== undefined) await spent;
       }
-      const response = await this.serve(req, user);
-      // The request's CPU time, while it still holds its in-flight slot (its answer waits).
-      const spent = this.ports.cpu.free ? undefined : this.chargeRequest(req, response);
-      if (spent !== undefined) await spent;
-      return { response, user };
     } finally {
       release();
     }
+    return this.answered(req, startUs, response, user);
+  }
+
+  /** Records a served request in the trace and hands its response back. */
+  private answered(
+    req: ApiRequest,
+    startUs: number,
+    response: ApiResponse,
+    user: UserInfo | undefined,
+  ): ApiResponse {
+    const latencyUs = this.ports.clock.now() - startUs;
+    const code = response.status;
+    this.ports.trace.emit(
+      'api.request',
+      user === undefined
+        ? { verb: req.method, path: req.path, code, latencyUs }
+        : { verb: req.method, path: req.path, code, latencyUs, user: user.name },
+    );
+    return response;
   }
 
   private chargeRequest(req: ApiRequest, response: ApiResponse): Promise<void> | undefined {
@@ -324,28 +351,49 @@ export class ApiServer {
     return this.ports.cpu.charge(work, units);
   }
 
-  private async serve(req: ApiRequest, user: UserInfo): Promise<ApiResponse> {
-    const query = req.query ?? NO_QUERY;
+  /** The request, authenticated and authorized: an answer at once when nothing was awaited. */
+  private serve(req: ApiRequest, user: UserInfo): ApiResponse | Promise<ApiResponse> {
     if (req.method === 'GET') {
-      const groups = this.aggregator.groups();
-      const remote =
-        groups.length > 0 && req.path === '/apis' && aggregatedAccepted(req.accept) !== undefined
-          ? await this.aggregator.resourceLists()
-          : undefined;
-      const document = nonResourceResponse(req.path, this.catalog, groups, req.accept, remote);
+      const groups = this.aggregator.groups;
+      // Aggregated /apis lists the aggregated groups' resources, which their servers tell.
+      if (
+        groups.length > 0 &&
+        req.path === '/apis' &&
+        aggregatedAccepted(req.accept) !== undefined
+      ) {
+        return this.aggregator
+          .resourceLists()
+          .then(
+            (remote) =>
+              nonResourceResponse(req.path, this.catalog, groups, req.accept, remote) ??
+              this.serveResource(req, user),
+          );
+      }
+      const document = nonResourceResponse(req.path, this.catalog, groups, req.accept);
       if (document !== undefined) return document;
     }
+    return this.serveResource(req, user);
+  }
+
+  private serveResource(req: ApiRequest, user: UserInfo): ApiResponse | Promise<ApiResponse> {
+    const query = req.query ?? NO_QUERY;
     const aggregated = this.aggregator.find(req.path);
     if (aggregated !== undefined) return this.aggregator.proxy(aggregated, req);
     const parsed = parseRequest(req.method, req.path, query, user, this.catalog);
     if (!parsed.ok) return statusReply(errors.notFound('', parsed.message));
     const info = parsed.info;
     if (info.verb !== 'get' && info.verb !== 'list') {
-      return responseInVersion(info, await this.route(info, query, req));
+      const routed = this.route(info, query, req);
+      return routed instanceof Promise
+        ? routed.then((r) => responseInVersion(info, r))
+        : responseInVersion(info, routed);
     }
     const presentation = this.presentation(req, info.verb === 'list');
     if (errors.isStatus(presentation)) return statusReply(presentation);
-    return present(info.definition, await this.route(info, query, req), presentation);
+    const routed = this.route(info, query, req);
+    return routed instanceof Promise
+      ? routed.then((r) => present(info.definition, r, presentation))
+      : present(info.definition, routed, presentation);
   }
 
   /** How a read is answered: the Accept header's representation (a 406 if none is served). */
@@ -361,11 +409,12 @@ export class ApiServer {
     return { representation, includeObject, nowUs: this.ports.clock.now() };
   }
 
-  private async route(
+  /** The request's verb through the registry: an answer at once when nothing was awaited. */
+  private route(
     info: RequestInfo,
     query: Readonly<Record<string, string>>,
     req: ApiRequest,
-  ): Promise<ApiResponse> {
+  ): ApiResponse | Promise<ApiResponse> {
     const name = info.name ?? '';
     const scope = scopeError(info);
     if (scope !== undefined) return statusReply(scope);

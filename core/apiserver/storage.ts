@@ -173,14 +173,31 @@ export class ObjectStorage {
     });
   }
 
-  /** Sends a write of `enc` under `key`, known to `decode` until its answer is back. */
-  private async write(key: string, enc: Encoded, op: TxnOp): Promise<KvOutcome<TxnOp>> {
+  /**
+   * Sends a write of `enc` under `key`, known to `decode` until its answer is back, and answers
+   * what `settle` makes of the outcome: in the same microtask as the store's answer, so a
+   * write's result is one hop away from it, not two.
+   */
+  private write<R>(
+    key: string,
+    enc: Encoded,
+    op: TxnOp,
+    settle: (r: KvOutcome<TxnOp>) => StorageResult<R>,
+  ): Promise<StorageResult<R>> {
     this.writing.set(key, enc);
-    try {
-      return await this.kv.do(op);
-    } finally {
+    const done = (): void => {
       if (this.writing.get(key) === enc) this.writing.delete(key);
-    }
+    };
+    return this.kv.do(op).then(
+      (r) => {
+        done();
+        return settle(r);
+      },
+      (e: unknown) => {
+        done();
+        throw e;
+      },
+    );
   }
 
   /** The shared decoded object of a value this server has just written. */
@@ -190,12 +207,13 @@ export class ObjectStorage {
     return this.decoded.get(key, enc.value, rv, () => make(rv) as T);
   }
 
-  async get<T extends StoredObject>(key: string): Promise<StorageResult<T>> {
-    const r = await this.kv.do({ kind: 'range', key });
-    if (r.kind !== 'range') return fail(this.failureOf(r));
-    const kv = r.kvs[0];
-    if (kv === undefined) return fail({ kind: 'not-found' });
-    return ok(this.decode<T>(key, kv.value, kv.modRevision));
+  get<T extends StoredObject>(key: string): Promise<StorageResult<T>> {
+    return this.kv.do({ kind: 'range', key }).then((r) => {
+      if (r.kind !== 'range') return fail(this.failureOf(r));
+      const kv = r.kvs[0];
+      if (kv === undefined) return fail({ kind: 'not-found' });
+      return ok(this.decode<T>(key, kv.value, kv.modRevision));
+    });
   }
 
   async list<T extends StoredObject>(
@@ -228,24 +246,35 @@ export class ObjectStorage {
   }
 
   /** Creates the object; with `ttlSeconds`, on a lease that expires it (see leaseFor). */
-  async create<T extends StoredObject>(
+  create<T extends StoredObject>(
     key: string,
     obj: T,
     ttlSeconds?: number,
   ): Promise<StorageResult<T>> {
-    const lease = await this.leaseFor(ttlSeconds);
-    if (!lease.ok) return lease;
+    if (ttlSeconds !== undefined) {
+      return this.onLease(ttlSeconds, (lease) => this.createOn<T>(key, obj, lease));
+    }
+    return this.createOn<T>(key, obj, undefined);
+  }
+
+  private createOn<T extends StoredObject>(
+    key: string,
+    obj: T,
+    lease: LeaseId | undefined,
+  ): Promise<StorageResult<T>> {
     const enc = encodeForWrite(obj);
-    const r = await this.write(key, enc, {
+    const op: TxnOp = {
       kind: 'txn',
       compare: [{ target: 'mod', key, result: '=', value: revision(0) }],
-      success: [putOp(key, enc.value, lease.value)],
+      success: [putOp(key, enc.value, lease)],
       failure: [],
+    };
+    return this.write(key, enc, op, (r) => {
+      this.leaseLost(r, lease);
+      if (r.kind !== 'txn') return fail(this.failureOf(r));
+      if (!r.succeeded) return fail({ kind: 'exists' });
+      return ok(this.written<T>(key, enc, r.header.revision));
     });
-    this.leaseLost(r, lease.value);
-    if (r.kind !== 'txn') return fail(this.failureOf(r));
-    if (!r.succeeded) return fail({ kind: 'exists' });
-    return ok(this.written<T>(key, enc, r.header.revision));
   }
 
   /**
@@ -253,29 +282,51 @@ export class ObjectStorage {
    * when `expectedRv` is undefined, for strategies that allow it); a mismatch is a conflict.
    * With `ttlSeconds` the object's life starts again (upstream recomputes the TTL on update).
    */
-  async update<T extends StoredObject>(
+  update<T extends StoredObject>(
     key: string,
     obj: T,
     expectedRv: number | undefined,
     ttlSeconds?: number,
   ): Promise<StorageResult<T>> {
+    if (ttlSeconds !== undefined) {
+      return this.onLease(ttlSeconds, (lease) => this.updateOn<T>(key, obj, expectedRv, lease));
+    }
+    return this.updateOn<T>(key, obj, expectedRv, undefined);
+  }
+
+  private updateOn<T extends StoredObject>(
+    key: string,
+    obj: T,
+    expectedRv: number | undefined,
+    lease: LeaseId | undefined,
+  ): Promise<StorageResult<T>> {
     const compare =
       expectedRv === undefined
         ? { target: 'mod' as const, key, result: '>' as const, value: revision(0) }
         : { target: 'mod' as const, key, result: '=' as const, value: revision(expectedRv) };
-    const lease = await this.leaseFor(ttlSeconds);
-    if (!lease.ok) return lease;
     const enc = encodeForWrite(obj);
-    const r = await this.write(key, enc, {
+    const op: TxnOp = {
       kind: 'txn',
       compare: [compare],
-      success: [putOp(key, enc.value, lease.value)],
+      success: [putOp(key, enc.value, lease)],
       failure: [{ kind: 'range', key }],
+    };
+    return this.write(key, enc, op, (r) => {
+      this.leaseLost(r, lease);
+      if (r.kind !== 'txn') return fail(this.failureOf(r));
+      if (!r.succeeded) return fail(this.missingOrConflict(key, r.responses[0]));
+      return ok(this.written<T>(key, enc, r.header.revision));
     });
-    this.leaseLost(r, lease.value);
-    if (r.kind !== 'txn') return fail(this.failureOf(r));
-    if (!r.succeeded) return fail(this.missingOrConflict(key, r.responses[0]));
-    return ok(this.written<T>(key, enc, r.header.revision));
+  }
+
+  /** Runs `write` on the lease for `ttlSeconds`, or fails as leaseFor does. */
+  private async onLease<R>(
+    ttlSeconds: number,
+    write: (lease: LeaseId | undefined) => Promise<StorageResult<R>>,
+  ): Promise<StorageResult<R>> {
+    const lease = await this.leaseFor(ttlSeconds);
+    if (!lease.ok) return lease;
+    return write(lease.value);
   }
 
   /** Deletes the object if its resourceVersion is still `expectedRv` (when given). */

@@ -7,7 +7,7 @@
  */
 import * as errors from '../../api/errors.ts';
 import type { Status } from '../../api/status-types.ts';
-import type { KObject } from '../../api/types.ts';
+import type { Kind, KObject } from '../../api/types.ts';
 import type { UserInfo } from '../authn/user.ts';
 
 export type Operation = 'CREATE' | 'UPDATE' | 'DELETE' | 'CONNECT';
@@ -62,6 +62,11 @@ export function deny(status: Status): AdmissionResult {
 /** admission.Interface, with MutationInterface and ValidationInterface as optional methods. */
 export interface AdmissionPlugin {
   readonly name: string;
+  /**
+   * The kinds the plugin reads through `ObjectLookups.cached`: the API server keeps an informer
+   * of each from its start (upstream's plugins ask for the informers they read).
+   */
+  readonly informed?: readonly Kind[];
   handles(operation: Operation): boolean;
   /** Mutating admission: may change the object (return it) or refuse. */
   admit?(a: AdmissionAttributes): AdmissionResult | Promise<AdmissionResult>;

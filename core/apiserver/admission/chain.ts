@@ -4,8 +4,8 @@
  * it will be stored. Warnings are collected for the response.
  */
 import type { Status } from '../../api/status-types.ts';
-import type { KObject } from '../../api/types.ts';
-import type { AdmissionAttributes, AdmissionPlugin } from './attributes.ts';
+import type { Kind, KObject } from '../../api/types.ts';
+import type { AdmissionAttributes, AdmissionPlugin, AdmissionResult } from './attributes.ts';
 
 export type MutationOutcome =
   | {
@@ -19,7 +19,14 @@ export type ValidationOutcome =
   | { readonly ok: true; readonly warnings: readonly string[] }
   | { readonly ok: false; readonly status: Status; readonly warnings: readonly string[] };
 
-/** Plugins may answer at once (most do) or later; only a later answer costs a wait. */
+/** Shared by the outcomes of requests no plugin warned about (frozen: nobody adds to it). */
+const NO_WARNINGS: readonly string[] = Object.freeze([]);
+
+/**
+ * Plugins may answer at once (most do, for most requests) or later. The chain answers at once
+ * when every plugin did, so a request that no plugin needs to wait for costs no promise and no
+ * microtask hop; from the first later answer on it continues asynchronously.
+ */
 export class AdmissionChain {
   /** `plugins`: in upstream's plugin order. */
   constructor(private readonly plugins: readonly AdmissionPlugin[]) {}
@@ -28,36 +35,89 @@ export class AdmissionChain {
     return this.plugins.map((p) => p.name);
   }
 
-  async admit(a: AdmissionAttributes): Promise<MutationOutcome> {
-    const warnings: string[] = [];
-    let current = a;
+  /** The kinds the plugins read through informers, each once, in plugin order. */
+  get informedKinds(): readonly Kind[] {
+    return [...new Set(this.plugins.flatMap((p) => p.informed ?? []))];
+  }
+
+  admit(a: AdmissionAttributes): MutationOutcome | Promise<MutationOutcome> {
+    return this.admitFrom(0, a, a, NO_WARNINGS);
+  }
+
+  validate(a: AdmissionAttributes): ValidationOutcome | Promise<ValidationOutcome> {
+    return this.validateFrom(0, a, NO_WARNINGS);
+  }
+
+  /** The mutating plugins from index `start` on, `current` being what the earlier ones left. */
+  private admitFrom(
+    start: number,
+    a: AdmissionAttributes,
+    current: AdmissionAttributes,
+    warnings: readonly string[],
+  ): MutationOutcome | Promise<MutationOutcome> {
     const plugins = this.plugins;
-    // Indexed, not for-of: in an async function each step of an iterator allocates its result.
-    for (let i = 0; i < plugins.length; i++) {
+    // Indexed, not for-of: each step of an iterator allocates its result.
+    for (let i = start; i < plugins.length; i++) {
       const p = plugins[i]!;
       if (p.admit === undefined || !p.handles(a.operation)) continue;
       const pending = p.admit(current);
-      const r = pending instanceof Promise ? await pending : pending;
-      if (r.warnings !== undefined && r.warnings.length > 0) warnings.push(...r.warnings);
-      if (!r.allowed) return { ok: false, status: r.status, warnings };
-      if (r.object !== undefined && r.object !== current.object) {
-        current = { ...current, object: r.object };
+      if (pending instanceof Promise) {
+        return pending.then((r) => {
+          const step = this.afterAdmit(r, current, warnings);
+          return 'ok' in step ? step : this.admitFrom(i + 1, a, step.current, step.warnings);
+        });
       }
+      const step = this.afterAdmit(pending, current, warnings);
+      if ('ok' in step) return step;
+      current = step.current;
+      warnings = step.warnings;
     }
     return { ok: true, object: current.object, warnings };
   }
 
-  async validate(a: AdmissionAttributes): Promise<ValidationOutcome> {
-    const warnings: string[] = [];
+  /** One mutating plugin's answer: the chain's outcome when it refused, else what goes on. */
+  private afterAdmit(
+    r: AdmissionResult,
+    current: AdmissionAttributes,
+    warnings: readonly string[],
+  ): MutationOutcome | { current: AdmissionAttributes; warnings: readonly string[] } {
+    const all = withWarnings(warnings, r.warnings);
+    if (!r.allowed) return { ok: false, status: r.status, warnings: all };
+    const next =
+      r.object !== undefined && r.object !== current.object
+        ? { ...current, object: r.object }
+        : current;
+    return { current: next, warnings: all };
+  }
+
+  private validateFrom(
+    start: number,
+    a: AdmissionAttributes,
+    warnings: readonly string[],
+  ): ValidationOutcome | Promise<ValidationOutcome> {
     const plugins = this.plugins;
-    for (let i = 0; i < plugins.length; i++) {
+    for (let i = start; i < plugins.length; i++) {
       const p = plugins[i]!;
       if (p.validate === undefined || !p.handles(a.operation)) continue;
       const pending = p.validate(a);
-      const r = pending instanceof Promise ? await pending : pending;
-      if (r.warnings !== undefined && r.warnings.length > 0) warnings.push(...r.warnings);
-      if (!r.allowed) return { ok: false, status: r.status, warnings };
+      if (pending instanceof Promise) {
+        return pending.then((r) => {
+          const all = withWarnings(warnings, r.warnings);
+          if (!r.allowed) return { ok: false, status: r.status, warnings: all };
+          return this.validateFrom(i + 1, a, all);
+        });
+      }
+      warnings = withWarnings(warnings, pending.warnings);
+      if (!pending.allowed) return { ok: false, status: pending.status, warnings };
     }
     return { ok: true, warnings };
   }
+}
+
+/** `warnings` and then `more`, copied only when there are more. */
+function withWarnings(
+  warnings: readonly string[],
+  more: readonly string[] | undefined,
+): readonly string[] {
+  return more === undefined || more.length === 0 ? warnings : [...warnings, ...more];
 }

@@ -33,21 +33,29 @@ export interface AdmissionOptions {
   readonly resourceQuota?: { readonly limitedResources?: readonly LimitedResource[] };
 }
 
-/**
- * `sleep` is for plugins that wait and look again (ServiceAccount, for the default account);
- * `quotas` is where ResourceQuota reads and charges quotas (the plugin is left out without it).
- */
+/** What plugins read besides lookups: the virtual clock, and where quotas are kept. */
+export interface AdmissionPorts {
+  /** For plugins that wait and look again (ServiceAccount, for the default account). */
+  sleep(us: number): Promise<void>;
+  /** Virtual time (NamespaceLifecycle's force-live-lookup entries, quota accounting). */
+  now(): number;
+  /** Where ResourceQuota reads and charges quotas (the plugin is left out without it). */
+  readonly quotas?: QuotaAccess;
+}
+
+const NO_PORTS: AdmissionPorts = { sleep: async () => undefined, now: () => 0 };
+
 export function admissionPlugins(
   lookups: ObjectLookups,
   hooks: AdmissionHooks,
   options: AdmissionOptions = {},
-  sleep: (us: number) => Promise<void> = async () => undefined,
-  quotas?: { readonly access: QuotaAccess; now(): number },
+  ports: AdmissionPorts = NO_PORTS,
 ): readonly AdmissionPlugin[] {
+  const quotas = ports.quotas;
   return [
-    namespaceLifecycle(lookups),
+    namespaceLifecycle(lookups, ports.now),
     limitRanger(lookups),
-    ...(options.serviceAccount === true ? [serviceAccount(lookups, sleep)] : []),
+    ...(options.serviceAccount === true ? [serviceAccount(lookups, ports.sleep)] : []),
     nodeRestriction,
     podSecurity(lookups),
     priority(lookups),
@@ -57,12 +65,6 @@ export function admissionPlugins(
     ...hookPlugins(hooks),
     ...(quotas === undefined
       ? []
-      : [
-          resourceQuota(
-            quotas.access,
-            () => quotas.now(),
-            options.resourceQuota?.limitedResources ?? [],
-          ),
-        ]),
+      : [resourceQuota(quotas, () => ports.now(), options.resourceQuota?.limitedResources ?? [])]),
   ];
 }

@@ -11,14 +11,25 @@ import type { KObject } from '../../api/types.ts';
 import type { RequestInfo } from '../request-info.ts';
 import { prefixFor, storageFailure, type RegistryContext } from './context.ts';
 
-export async function admitAmong(
+export function admitAmong(
   ctx: RegistryContext,
   info: RequestInfo,
   obj: KObject,
   operation: 'create' | 'update',
-): Promise<Status | undefined> {
+): Status | undefined | Promise<Status | undefined> {
   const check = info.definition.admitAmong;
+  // Most kinds have no such check: answered at once, without a promise.
   if (check === undefined) return undefined;
+  return checkAmong(ctx, info, obj, operation, check);
+}
+
+async function checkAmong(
+  ctx: RegistryContext,
+  info: RequestInfo,
+  obj: KObject,
+  operation: 'create' | 'update',
+  check: NonNullable<RequestInfo['definition']['admitAmong']>,
+): Promise<Status | undefined> {
   const name = obj.metadata.name ?? '';
   const existing = await ctx.storage.list<KObject>(prefixFor(info));
   if (!existing.ok) return storageFailure(info, name, existing.failure);

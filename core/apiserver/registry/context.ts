@@ -111,6 +111,11 @@ export function requestContext(
   };
 }
 
+/** Adds each of `messages` to the request's warnings (nearly always none). */
+export function warnAll(ctx: RequestContext, messages: readonly string[]): void {
+  for (let i = 0; i < messages.length; i++) ctx.warn(messages[i]!);
+}
+
 /**
  * How many times a read-modify-write retries when a concurrent writer changed the object
  * between its read and its write (GuaranteedUpdate). Upstream retries until the request times

@@ -10,11 +10,11 @@ import type { Status } from '../../api/status-types.ts';
 import { formatTime } from '../../api/time.ts';
 import type { KObject } from '../../api/types.ts';
 import { nameSuffix, uid } from '../../ports/random.ts';
-import { admissionAttributes } from '../admission/request-attributes.ts';
+import { admissionAttributes, withObject } from '../admission/request-attributes.ts';
 import type { RequestInfo } from '../request-info.ts';
 import { admitAmong } from './admit-among.ts';
 import { checkEnvelope, decodeObject, storedBody } from './body.ts';
-import { keyFor, storageFailure, ttlOf, type RequestContext } from './context.ts';
+import { keyFor, storageFailure, ttlOf, warnAll, type RequestContext } from './context.ts';
 import { checkFields, trackWrite } from './fields.ts';
 
 type MutableMeta = { -readonly [K in keyof ObjectMeta]: ObjectMeta[K] };
@@ -29,12 +29,12 @@ const GENERATE_NAME_ATTEMPTS = 8;
  * Creates `body`. `managed`: the body already carries the managedFields of the write (a
  * server-side apply that creates), so the Update tracking is skipped.
  */
-export async function createObject(
+export function createObject(
   ctx: RequestContext,
   info: RequestInfo,
   body: unknown,
   managed = false,
-): Promise<KObject | Status> {
+): KObject | Status | Promise<KObject | Status> {
   const shaped = checkEnvelope(info, body, undefined);
   if (errors.isStatus(shaped)) return shaped;
   const fielded = checkFields(ctx, info, shaped);
@@ -42,13 +42,30 @@ export async function createObject(
   const decoded = decodeObject(info, storedBody(info, fielded));
   if (errors.isStatus(decoded)) return decoded;
   const generated = !decoded.metadata.name && !!decoded.metadata.generateName;
+  // A named create is tried once: its answer is createOnce's, with no step of its own between.
+  if (!generated) return createOnce(ctx, info, decoded, managed, false);
+  return createGenerated(ctx, info, decoded, managed);
+}
+
+/** A create with generateName: another name while the one drawn exists. */
+async function createGenerated(
+  ctx: RequestContext,
+  info: RequestInfo,
+  decoded: KObject,
+  managed: boolean,
+): Promise<KObject | Status> {
   for (let attempt = 0; attempt < GENERATE_NAME_ATTEMPTS; attempt++) {
-    const r = await createOnce(ctx, info, decoded, managed, generated);
-    if (!generated || !errors.hasReason(r, 'AlreadyExists')) return r;
+    const r = await createOnce(ctx, info, decoded, managed, true);
+    if (!errors.hasReason(r, 'AlreadyExists')) return r;
   }
   return errors.serverTimeout(qualifiedResource(info.resource), 'POST', 0);
 }
 
+/**
+ * One attempt. Every step that may answer later (admission, the write guard, range allocation,
+ * the collection check) is awaited only when it did not answer at once: an `await` of a value
+ * still costs a microtask hop, and most creates wait for nothing but the store.
+ */
 async function createOnce(
   ctx: RequestContext,
   info: RequestInfo,
@@ -60,14 +77,19 @@ async function createOnce(
   const meta: MutableMeta = { ...shaped.metadata };
   if (generated) meta.name = `${meta.generateName}${nameSuffix(ctx.random)}`;
   const defaulted = def.defaults({ ...shaped, metadata: meta } as KObject);
-  const mutated = await ctx.admission.admit(
-    admissionAttributes(ctx, info, 'CREATE', meta.name ?? '', defaulted, undefined),
+  const attributes = admissionAttributes(
+    ctx,
+    info,
+    'CREATE',
+    meta.name ?? '',
+    defaulted,
+    undefined,
   );
-  for (const w of mutated.warnings) ctx.warn(w);
+  const admitting = ctx.admission.admit(attributes);
+  const mutated = admitting instanceof Promise ? await admitting : admitting;
+  warnAll(ctx, mutated.warnings);
   if (!mutated.ok) return mutated.status;
-  const guarded = ctx.guard(
-    admissionAttributes(ctx, info, 'CREATE', meta.name ?? '', mutated.object, undefined),
-  );
+  const guarded = ctx.guard(withObject(attributes, mutated.object));
   const refused = guarded instanceof Promise ? await guarded : guarded;
   if (refused !== undefined) return refused;
   // FillObjectMetaSystemFields runs before the strategy: a Job's generated selector names its uid.
@@ -91,19 +113,23 @@ async function createOnce(
     txn?.rollback();
     return errors.invalid(qualifiedKind(info.resource), name, errs);
   }
-  const validated = await ctx.admission.validate(
-    admissionAttributes(ctx, info, 'CREATE', name, obj, undefined),
-  );
-  for (const w of validated.warnings) ctx.warn(w);
-  const forbidden = validated.ok ? await admitAmong(ctx, info, obj, 'create') : validated.status;
+  const validating = ctx.admission.validate({ ...attributes, name, object: obj });
+  const validated = validating instanceof Promise ? await validating : validating;
+  warnAll(ctx, validated.warnings);
+  const among = validated.ok ? admitAmong(ctx, info, obj, 'create') : validated.status;
+  const forbidden = among instanceof Promise ? await among : among;
   if (forbidden !== undefined) {
     txn?.rollback();
     return forbidden;
   }
-  const stamped: MutableMeta = { ...obj.metadata, ...system };
-  delete stamped.resourceVersion;
-  delete stamped.deletionTimestamp;
-  delete stamped.deletionGracePeriodSeconds;
+  // The system fields win; the version and deletion fields are the store's to set.
+  const {
+    resourceVersion: _version,
+    deletionTimestamp: _deleted,
+    deletionGracePeriodSeconds: _grace,
+    ...kept
+  } = obj.metadata;
+  const stamped: MutableMeta = { ...kept, ...system };
   if (def.tracksGeneration) stamped.generation = 1;
   let created = { ...obj, metadata: stamped } as KObject;
   if (!managed) created = trackWrite(ctx, info, undefined, created);

@@ -22,6 +22,7 @@ import {
   MAX_INTERNAL_RETRIES,
   storageFailure,
   ttlOf,
+  warnAll,
   type RequestContext,
 } from './context.ts';
 import { listObjects } from './read.ts';
@@ -48,10 +49,11 @@ export async function deleteObject(
     const obj = current.value;
     const precondition = checkPreconditions(info, name, obj, options);
     if (precondition !== undefined) return precondition;
-    const validated = await ctx.admission.validate(
+    const validating = ctx.admission.validate(
       admissionAttributes(ctx, info, 'DELETE', name, undefined, obj),
     );
-    for (const w of validated.warnings) ctx.warn(w);
+    const validated = validating instanceof Promise ? await validating : validating;
+    warnAll(ctx, validated.warnings);
     if (!validated.ok) return validated.status;
     const rv = Number(obj.metadata.resourceVersion);
     const plan = deletionPlan(info.definition, obj, options, ctx.clock.now());

@@ -18,25 +18,26 @@ import { keyFor, prefixFor, storageFailure, type RegistryContext } from './conte
 import { DEFAULT_READ_OPTIONS, type ReadOptions } from './options.ts';
 import { matches, type Selectors } from './selectors.ts';
 
-export async function getObject(
+export function getObject(
   ctx: RegistryContext,
   info: RequestInfo,
   name: string,
   read: ReadOptions = DEFAULT_READ_OPTIONS,
 ): Promise<KObject | Status> {
   const minRv = parseResourceVersion(read.resourceVersion);
-  if (Number.isNaN(minRv)) return invalidVersion(read.resourceVersion);
+  if (Number.isNaN(minRv)) return Promise.resolve(invalidVersion(read.resourceVersion));
   if (minRv === 0) {
     const cached = ctx.cached(info, name);
-    if (cached === null) return storageFailure(info, name, { kind: 'not-found' });
-    if (cached !== undefined) return cached;
+    if (cached === null) return Promise.resolve(storageFailure(info, name, { kind: 'not-found' }));
+    if (cached !== undefined) return Promise.resolve(cached);
   }
-  const r = await ctx.storage.get<KObject>(keyFor(info, name));
-  if (!r.ok) return storageFailure(info, name, r.failure);
-  const readRv = r.value.metadata.resourceVersion;
-  // Checked here first: a get without a version (nearly all) then pays no async call.
-  if (minRv === undefined || minRv <= Number(readRv)) return r.value;
-  return (await checkNotOlderThan(ctx, info, minRv, readRv)) ?? r.value;
+  return ctx.storage.get<KObject>(keyFor(info, name)).then((r) => {
+    if (!r.ok) return storageFailure(info, name, r.failure);
+    const readRv = r.value.metadata.resourceVersion;
+    // Checked here first: a get without a version (nearly all) then pays no async call.
+    if (minRv === undefined || minRv <= Number(readRv)) return r.value;
+    return checkNotOlderThan(ctx, info, minRv, readRv).then((tooLarge) => tooLarge ?? r.value);
+  });
 }
 
 function invalidVersion(rv: string | undefined): Status {

@@ -93,12 +93,12 @@ export class Registry {
     return requestContext(this.base, options, request);
   }
 
-  async get(
+  get(
     info: RequestInfo,
     name: string,
     read: ReadOptions = DEFAULT_READ_OPTIONS,
   ): Promise<ApiResponse> {
-    return answer(await getObject(this.base, info, name, read));
+    return getObject(this.base, info, name, read).then((r) => answer(r));
   }
 
   async list(
@@ -109,12 +109,19 @@ export class Registry {
     return answer(await listObjects(this.base, info, sel, read));
   }
 
-  async create(info: RequestInfo, body: unknown, ctx = this.context()): Promise<ApiResponse> {
+  /** Answers at once when the create did (a refusal before any store request). */
+  create(
+    info: RequestInfo,
+    body: unknown,
+    ctx = this.context(),
+  ): ApiResponse | Promise<ApiResponse> {
     if (info.definition.createAs !== undefined) {
-      const r = await createAs(ctx, info, body);
-      return errors.isStatus(r) ? statusReply(r) : answer(r, 201, ctx);
+      return createAs(ctx, info, body).then((r) =>
+        errors.isStatus(r) ? statusReply(r) : answer(r, 201, ctx),
+      );
     }
-    return answer(await createObject(ctx, info, body), 201, ctx);
+    const r = createObject(ctx, info, body);
+    return r instanceof Promise ? r.then((v) => answer(v, 201, ctx)) : answer(r, 201, ctx);
   }
 
   async update(

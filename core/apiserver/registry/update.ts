@@ -8,7 +8,7 @@ import type { ObjectMeta } from '../../api/meta-types.ts';
 import { qualifiedKind, qualifiedResource } from '../../api/resources.ts';
 import type { Status } from '../../api/status-types.ts';
 import type { KObject } from '../../api/types.ts';
-import { admissionAttributes } from '../admission/request-attributes.ts';
+import { admissionAttributes, withObject } from '../admission/request-attributes.ts';
 import type { RequestInfo } from '../request-info.ts';
 import { parseResourceVersion, type StorageFailure } from '../storage.ts';
 import { admitAmong } from './admit-among.ts';
@@ -19,6 +19,7 @@ import {
   MAX_INTERNAL_RETRIES,
   storageFailure,
   ttlOf,
+  warnAll,
   type RegistryContext,
   type RequestContext,
 } from './context.ts';
@@ -202,12 +203,12 @@ async function prepareWrite(
   if (errors.isStatus(transformed)) return refused(transformed);
   const next = decodeObject(info, transformed);
   if (errors.isStatus(next)) return refused(next);
-  const mutated = await ctx.admission.admit(
-    admissionAttributes(ctx, info, 'UPDATE', name, next, old),
-  );
-  for (const w of mutated.warnings) ctx.warn(w);
+  const attributes = admissionAttributes(ctx, info, 'UPDATE', name, next, old);
+  const admitting = ctx.admission.admit(attributes);
+  const mutated = admitting instanceof Promise ? await admitting : admitting;
+  warnAll(ctx, mutated.warnings);
   if (!mutated.ok) return refused(mutated.status);
-  const guarded = ctx.guard(admissionAttributes(ctx, info, 'UPDATE', name, mutated.object, old));
+  const guarded = ctx.guard(withObject(attributes, mutated.object));
   const guard = guarded instanceof Promise ? await guarded : guarded;
   if (guard !== undefined) return refused(guard);
   // Upstream's BeginUpdate runs for the main resource only.
@@ -223,15 +224,15 @@ async function prepareWrite(
     return refused(errors.invalid(qualifiedKind(info.resource), name, errs));
   }
   const updated = path.managed === true ? prepared : trackWrite(ctx, info, old, prepared);
-  const validated = await ctx.admission.validate(
-    admissionAttributes(ctx, info, 'UPDATE', name, updated, old),
-  );
-  for (const w of validated.warnings) ctx.warn(w);
-  const forbidden = !validated.ok
+  const validating = ctx.admission.validate(withObject(attributes, updated));
+  const validated = validating instanceof Promise ? await validating : validating;
+  warnAll(ctx, validated.warnings);
+  const among = !validated.ok
     ? validated.status
     : path.admit
-      ? await admitAmong(ctx, info, updated, 'update')
+      ? admitAmong(ctx, info, updated, 'update')
       : undefined;
+  const forbidden = among instanceof Promise ? await among : among;
   if (forbidden !== undefined) {
     txn?.rollback();
     return refused(forbidden);

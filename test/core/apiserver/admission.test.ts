@@ -50,7 +50,7 @@ describe('admission', () => {
   it('runs upstream’s plugins in upstream’s order', () => {
     const chain = new AdmissionChain(
       admissionPlugins(
-        { get: async () => ({}) as never, list: async () => [] },
+        { get: async () => ({}) as never, list: async () => [], cached: () => undefined },
         new AdmissionHooks(),
       ),
     );
@@ -66,6 +66,8 @@ describe('admission', () => {
       'MutatingAdmissionWebhook',
       'ValidatingAdmissionWebhook',
     ]);
+    // NamespaceLifecycle and PodSecurity read namespaces through the server's informer.
+    expect(chain.informedKinds).toEqual(['Namespace']);
   });
 
   it('mutates in order, then validates the object as it will be stored', async () => {

@@ -116,22 +116,36 @@ describe('control-plane replicas', () => {
     const acquired = records.filter(
       (r) => r.k === 'leader-election.acquired' && r.lease === 'kube-system/kube-scheduler',
     );
-    expect(acquired.map((r) => r.p)).toEqual(['scheduler-1', 'scheduler-0']);
+    // Which replica wins the first election is the seed's; the other must take over.
+    expect(acquired.map((r) => r.p).sort()).toEqual(['scheduler-0', 'scheduler-1']);
     const [first, second] = acquired as [Rec, Rec];
     expect(first.t).toBeLessThan(CRASH_US);
-    expect(second.t).toBeGreaterThanOrEqual(CRASH_US + LEASE_DURATION_US);
+    // The standby waits a lease duration from the last renewal it could have seen: the crashed
+    // leader's last write of the Lease, which reached an API server no later than it was stored.
+    const renewals = records.filter(
+      (r) =>
+        r.k === 'api.request' &&
+        r.verb === 'PUT' &&
+        r.code === 200 &&
+        String(r.path).endsWith('/leases/kube-scheduler') &&
+        r.t <= CRASH_US,
+    );
+    const lastRenewal = renewals[renewals.length - 1] as Rec;
+    const renewedAtUs = lastRenewal.t - (lastRenewal.latencyUs as number);
+    expect(renewedAtUs).toBeGreaterThan(CRASH_US - 5_000_000);
+    expect(second.t).toBeGreaterThanOrEqual(renewedAtUs + LEASE_DURATION_US);
     // The fault names the Lease, not a process: it struck whichever scheduler led it.
     expect(records.find((r) => r.k === 'fault.lease-leader')).toMatchObject({
       t: CRASH_US,
       lease: 'kube-system/kube-scheduler',
       process: first.p,
     });
-    expect(records.find((r) => r.k === 'process.crash' && r.p === 'scheduler-1')?.t).toBe(CRASH_US);
+    expect(records.find((r) => r.k === 'process.crash' && r.p === first.p)?.t).toBe(CRASH_US);
     // Binding periods: the acting scheduler's until its crash, the standby's after its takeover.
     const binds = spans(records, 'scheduler.bind');
     expect([...binds.keys()].sort()).toEqual(['scheduler-0', 'scheduler-1']);
-    const [firstFrom, firstTo] = binds.get('scheduler-1') as [number, number];
-    const [secondFrom] = binds.get('scheduler-0') as [number, number];
+    const [firstFrom, firstTo] = binds.get(first.p) as [number, number];
+    const [secondFrom] = binds.get(second.p) as [number, number];
     expect(firstFrom).toBeGreaterThanOrEqual(first.t);
     expect(firstTo).toBeLessThanOrEqual(CRASH_US);
     expect(secondFrom).toBeGreaterThanOrEqual(second.t);

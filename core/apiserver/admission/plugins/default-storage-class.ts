@@ -8,7 +8,13 @@ import * as errors from '../../../api/errors.ts';
 import type { PersistentVolumeClaim } from '../../../api/kinds/persistent-volume-claim.ts';
 import type { StorageClass } from '../../../api/kinds/storage-class.ts';
 import { parseTime } from '../../../api/time.ts';
-import { ADMIT, deny, handlesOnly, type AdmissionPlugin } from '../attributes.ts';
+import {
+  ADMIT,
+  deny,
+  handlesOnly,
+  type AdmissionPlugin,
+  type AdmissionResult,
+} from '../attributes.ts';
 import type { ObjectLookups } from '../lookups.ts';
 
 export const DEFAULT_STORAGE_CLASS = 'DefaultStorageClass';
@@ -22,19 +28,20 @@ export function defaultStorageClass(lookups: ObjectLookups): AdmissionPlugin {
   return {
     name: DEFAULT_STORAGE_CLASS,
     handles: handlesOnly('CREATE'),
-    admit: async (a) => {
+    admit: (a) => {
       if (a.resource.group !== '' || a.resource.resource !== 'persistentvolumeclaims') return ADMIT;
       if (a.subresource !== '' || a.object?.kind !== 'PersistentVolumeClaim') return ADMIT;
       const pvc = a.object as PersistentVolumeClaim;
       if (pvc.spec?.storageClassName !== undefined) return ADMIT;
-      const classes = await lookups.list('StorageClass', undefined);
-      if (errors.isStatus(classes)) return deny(classes);
-      const chosen = defaultClass(classes);
-      if (chosen === undefined) return ADMIT;
-      return {
-        allowed: true,
-        object: { ...pvc, spec: { ...pvc.spec, storageClassName: chosen } },
-      };
+      return lookups.list('StorageClass', undefined).then((classes): AdmissionResult => {
+        if (errors.isStatus(classes)) return deny(classes);
+        const chosen = defaultClass(classes);
+        if (chosen === undefined) return ADMIT;
+        return {
+          allowed: true,
+          object: { ...pvc, spec: { ...pvc.spec, storageClassName: chosen } },
+        };
+      });
     },
   };
 }

@@ -17,7 +17,15 @@ import {
   valueBig,
   type Quantity,
 } from '../../../api/quantity.ts';
-import { ADMIT, deny, forbidden, handlesOnly, type AdmissionPlugin } from '../attributes.ts';
+import {
+  ADMIT,
+  deny,
+  forbidden,
+  handlesOnly,
+  type AdmissionAttributes,
+  type AdmissionPlugin,
+  type AdmissionResult,
+} from '../attributes.ts';
 import type { ObjectLookups } from '../lookups.ts';
 
 export const LIMIT_RANGER = 'LimitRanger';
@@ -26,14 +34,14 @@ export const LIMIT_RANGER_ANNOTATION = 'kubernetes.io/limit-ranger';
 type Item = NonNullable<LimitRange['spec']>['limits'][number];
 
 export function limitRanger(lookups: ObjectLookups): AdmissionPlugin {
-  const rangesOf = async (a: { namespace: string }) => lookups.list('LimitRange', a.namespace);
-  const isPodCreate = (a: Parameters<NonNullable<AdmissionPlugin['admit']>>[0]): boolean =>
+  const rangesOf = (a: { namespace: string }) => lookups.list('LimitRange', a.namespace);
+  const isPodCreate = (a: AdmissionAttributes): boolean =>
     a.operation === 'CREATE' &&
     a.resource.group === '' &&
     a.resource.resource === 'pods' &&
     a.subresource === '' &&
     a.object?.kind === 'Pod';
-  const isClaimWrite = (a: Parameters<NonNullable<AdmissionPlugin['admit']>>[0]): boolean =>
+  const isClaimWrite = (a: AdmissionAttributes): boolean =>
     a.resource.group === '' &&
     a.resource.resource === 'persistentvolumeclaims' &&
     a.subresource === '' &&
@@ -41,34 +49,39 @@ export function limitRanger(lookups: ObjectLookups): AdmissionPlugin {
   return {
     name: LIMIT_RANGER,
     handles: handlesOnly('CREATE', 'UPDATE'),
-    admit: async (a) => {
-      if (!isPodCreate(a)) return ADMIT;
-      const ranges = await rangesOf(a);
-      if (errors.isStatus(ranges)) return deny(ranges);
-      let pod = a.object as Pod;
-      for (const range of ranges) pod = applyDefaults(range, pod);
-      return { allowed: true, object: pod };
-    },
-    validate: async (a) => {
+    // Other kinds are admitted at once, with no promise to wait for.
+    admit: (a) => (isPodCreate(a) ? admitPod(a) : ADMIT),
+    validate: (a) => {
       const claim = isClaimWrite(a);
-      if (!claim && !isPodCreate(a)) return ADMIT;
-      const ranges = await rangesOf(a);
-      if (errors.isStatus(ranges)) return deny(ranges);
-      const problems: string[] = [];
-      for (const range of ranges) {
-        problems.push(
-          ...(claim
-            ? claimViolations(range, a.object as Claim, a.oldObject as Claim | undefined)
-            : violations(range, a.object as Pod)),
-        );
-      }
-      const unique = [...new Set(problems)];
-      if (unique.length === 0) return ADMIT;
-      // utilerrors.Aggregate: one error as is, several in brackets.
-      const message = unique.length === 1 ? (unique[0] ?? '') : `[${unique.join(', ')}]`;
-      return deny(forbidden(a, message));
+      return claim || isPodCreate(a) ? check(a, claim) : ADMIT;
     },
   };
+
+  async function admitPod(a: AdmissionAttributes): Promise<AdmissionResult> {
+    const ranges = await rangesOf(a);
+    if (errors.isStatus(ranges)) return deny(ranges);
+    let pod = a.object as Pod;
+    for (const range of ranges) pod = applyDefaults(range, pod);
+    return { allowed: true, object: pod };
+  }
+
+  async function check(a: AdmissionAttributes, claim: boolean): Promise<AdmissionResult> {
+    const ranges = await rangesOf(a);
+    if (errors.isStatus(ranges)) return deny(ranges);
+    const problems: string[] = [];
+    for (const range of ranges) {
+      problems.push(
+        ...(claim
+          ? claimViolations(range, a.object as Claim, a.oldObject as Claim | undefined)
+          : violations(range, a.object as Pod)),
+      );
+    }
+    const unique = [...new Set(problems)];
+    if (unique.length === 0) return ADMIT;
+    // utilerrors.Aggregate: one error as is, several in brackets.
+    const message = unique.length === 1 ? (unique[0] ?? '') : `[${unique.join(', ')}]`;
+    return deny(forbidden(a, message));
+  }
 }
 
 /** defaultContainerResourceRequirements + mergeContainerResources over every container. */

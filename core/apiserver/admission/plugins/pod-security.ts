@@ -10,8 +10,18 @@
  */
 import * as errors from '../../../api/errors.ts';
 import type { Pod as UpstreamPod, SecurityContext } from 'kubernetes-types/core/v1.d.ts';
-import { ADMIT, deny, forbidden, handlesOnly, type AdmissionPlugin } from '../attributes.ts';
-import type { ObjectLookups } from '../lookups.ts';
+import type { Namespace } from '../../../api/cluster-types.ts';
+import type { Status } from '../../../api/status-types.ts';
+import {
+  ADMIT,
+  deny,
+  forbidden,
+  handlesOnly,
+  type AdmissionAttributes,
+  type AdmissionPlugin,
+  type AdmissionResult,
+} from '../attributes.ts';
+import { cachedOrLive, type ObjectLookups } from '../lookups.ts';
 
 export const POD_SECURITY = 'PodSecurity';
 
@@ -49,32 +59,37 @@ interface Check {
 export function podSecurity(lookups: ObjectLookups): AdmissionPlugin {
   return {
     name: POD_SECURITY,
+    informed: ['Namespace'],
     handles: handlesOnly('CREATE'),
-    validate: async (a) => {
+    validate: (a) => {
       if (a.resource.group !== '' || a.resource.resource !== 'pods' || a.subresource !== '') {
         return ADMIT;
       }
-      const ns = await lookups.get('Namespace', undefined, a.namespace);
-      if (errors.isStatus(ns)) return ADMIT;
-      const labels = ns.metadata.labels ?? {};
-      const enforce = levelOf(labels[`${LABEL_PREFIX}enforce`]);
-      const warn = levelOf(labels[`${LABEL_PREFIX}warn`]);
-      const pod = a.object as unknown as UpstreamPod;
-      const enforced = violations(pod, enforce);
-      if (enforced.length > 0) {
-        return deny(
-          forbidden(a, `violates PodSecurity ${policyName(enforce)}: ${format(enforced)}`),
-        );
-      }
-      const warned = violations(pod, warn);
-      return warned.length === 0
-        ? ADMIT
-        : {
-            ...ADMIT,
-            warnings: [`would violate PodSecurity ${policyName(warn)}: ${format(warned)}`],
-          };
+      // Upstream's namespace getter: the informer's copy, else a live read.
+      const ns = cachedOrLive(lookups, 'Namespace', undefined, a.namespace);
+      return ns instanceof Promise ? ns.then((n) => admitPod(a, n)) : admitPod(a, ns);
     },
   };
+}
+
+/** The pod against the levels its namespace's labels enforce and warn of. */
+function admitPod(a: AdmissionAttributes, ns: Namespace | Status): AdmissionResult {
+  if (errors.isStatus(ns)) return ADMIT;
+  const labels = ns.metadata.labels ?? {};
+  const enforce = levelOf(labels[`${LABEL_PREFIX}enforce`]);
+  const warn = levelOf(labels[`${LABEL_PREFIX}warn`]);
+  const pod = a.object as unknown as UpstreamPod;
+  const enforced = violations(pod, enforce);
+  if (enforced.length > 0) {
+    return deny(forbidden(a, `violates PodSecurity ${policyName(enforce)}: ${format(enforced)}`));
+  }
+  const warned = violations(pod, warn);
+  return warned.length === 0
+    ? ADMIT
+    : {
+        ...ADMIT,
+        warnings: [`would violate PodSecurity ${policyName(warn)}: ${format(warned)}`],
+      };
 }
 
 function levelOf(value: string | undefined): Level {

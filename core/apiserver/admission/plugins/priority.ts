@@ -9,7 +9,15 @@
 import * as errors from '../../../api/errors.ts';
 import type { PriorityClass } from '../../../api/kinds/priority-class.ts';
 import type { Pod, PreemptionPolicy } from '../../../api/pod-types.ts';
-import { ADMIT, deny, forbidden, handlesOnly, type AdmissionPlugin } from '../attributes.ts';
+import {
+  ADMIT,
+  deny,
+  forbidden,
+  handlesOnly,
+  type AdmissionAttributes,
+  type AdmissionPlugin,
+  type AdmissionResult,
+} from '../attributes.ts';
 import type { ObjectLookups } from '../lookups.ts';
 
 export const PRIORITY = 'Priority';
@@ -27,7 +35,7 @@ export function priority(lookups: ObjectLookups): AdmissionPlugin {
   return {
     name: PRIORITY,
     handles: handlesOnly('CREATE', 'UPDATE'),
-    admit: async (a) => {
+    admit: (a) => {
       if (a.resource.group !== '' || a.resource.resource !== 'pods' || a.subresource !== '')
         return ADMIT;
       if (a.object?.kind !== 'Pod') return ADMIT;
@@ -38,40 +46,49 @@ export function priority(lookups: ObjectLookups): AdmissionPlugin {
         const preemptionPolicy = pod.spec.preemptionPolicy ?? old?.spec.preemptionPolicy;
         return { allowed: true, object: withPriority(pod, undefined, priority, preemptionPolicy) };
       }
-      const resolved = await resolve(lookups, pod.spec.priorityClassName);
-      if (errors.isStatus(resolved))
-        return deny(resolved.code === 404 ? forbidden(a, resolved.message ?? '') : resolved);
-      if (pod.spec.priority !== undefined && pod.spec.priority !== resolved.priority) {
-        return deny(
-          forbidden(
-            a,
-            `the integer value of priority (${pod.spec.priority}) must not be provided in pod spec; priority admission controller computed ${resolved.priority} from the given PriorityClass name`,
-          ),
-        );
-      }
-      const policy = resolved.preemptionPolicy;
-      if (
-        policy !== undefined &&
-        pod.spec.preemptionPolicy !== undefined &&
-        pod.spec.preemptionPolicy !== policy
-      ) {
-        return deny(
-          forbidden(
-            a,
-            `the string value of PreemptionPolicy (${pod.spec.preemptionPolicy}) must not be provided in pod spec; priority admission controller computed ${policy} from the given PriorityClass name`,
-          ),
-        );
-      }
-      return {
-        allowed: true,
-        object: withPriority(
-          pod,
-          resolved.className,
-          resolved.priority,
-          policy ?? pod.spec.preemptionPolicy,
-        ),
-      };
+      return admitCreate(lookups, a, pod);
     },
+  };
+}
+
+/** A pod's create: its priority from its class (or the default class), which it must not contradict. */
+async function admitCreate(
+  lookups: ObjectLookups,
+  a: AdmissionAttributes,
+  pod: Pod,
+): Promise<AdmissionResult> {
+  const resolved = await resolve(lookups, pod.spec.priorityClassName);
+  if (errors.isStatus(resolved))
+    return deny(resolved.code === 404 ? forbidden(a, resolved.message ?? '') : resolved);
+  if (pod.spec.priority !== undefined && pod.spec.priority !== resolved.priority) {
+    return deny(
+      forbidden(
+        a,
+        `the integer value of priority (${pod.spec.priority}) must not be provided in pod spec; priority admission controller computed ${resolved.priority} from the given PriorityClass name`,
+      ),
+    );
+  }
+  const policy = resolved.preemptionPolicy;
+  if (
+    policy !== undefined &&
+    pod.spec.preemptionPolicy !== undefined &&
+    pod.spec.preemptionPolicy !== policy
+  ) {
+    return deny(
+      forbidden(
+        a,
+        `the string value of PreemptionPolicy (${pod.spec.preemptionPolicy}) must not be provided in pod spec; priority admission controller computed ${policy} from the given PriorityClass name`,
+      ),
+    );
+  }
+  return {
+    allowed: true,
+    object: withPriority(
+      pod,
+      resolved.className,
+      resolved.priority,
+      policy ?? pod.spec.preemptionPolicy,
+    ),
   };
 }
 

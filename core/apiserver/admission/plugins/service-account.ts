@@ -14,7 +14,15 @@ import { MIRROR_POD_ANNOTATION } from '../../../api/pod-helpers.ts';
 import * as errors from '../../../api/errors.ts';
 import type { ServiceAccount } from '../../../api/kinds/service-account.ts';
 import type { Container, Pod, Volume } from '../../../api/pod-types.ts';
-import { ADMIT, deny, forbidden, handlesOnly, type AdmissionPlugin } from '../attributes.ts';
+import {
+  ADMIT,
+  deny,
+  forbidden,
+  handlesOnly,
+  type AdmissionAttributes,
+  type AdmissionPlugin,
+  type AdmissionResult,
+} from '../attributes.ts';
 import type { ObjectLookups } from '../lookups.ts';
 
 export const SERVICE_ACCOUNT = 'ServiceAccount';
@@ -38,29 +46,36 @@ export function serviceAccount(
   return {
     name: SERVICE_ACCOUNT,
     handles: handlesOnly('CREATE'),
-    admit: async (a) => {
+    admit: (a) => {
       if (a.resource.group !== '' || a.resource.resource !== 'pods' || a.subresource !== '')
         return ADMIT;
       if (a.object?.kind !== 'Pod') return ADMIT;
       const pod = a.object as Pod;
       if (pod.metadata.annotations?.[MIRROR_POD_ANNOTATION] !== undefined) return ADMIT;
-      const name = pod.spec.serviceAccountName || DEFAULT_SERVICE_ACCOUNT_NAME;
-      const sa = await findServiceAccount(lookups, sleep, a.namespace, name);
-      if (errors.isStatus(sa)) {
-        return deny(
-          forbidden(
-            a,
-            `error looking up service account ${a.namespace}/${name}: ${sa.message ?? ''}`,
-          ),
-        );
-      }
-      let next: Pod = { ...pod, spec: { ...pod.spec, serviceAccountName: name } };
-      if (shouldAutomount(sa, pod)) next = mountToken(next);
-      if ((pod.spec.imagePullSecrets ?? []).length === 0 && (sa.imagePullSecrets ?? []).length > 0)
-        next = { ...next, spec: { ...next.spec, imagePullSecrets: sa.imagePullSecrets } };
-      return { allowed: true, object: next };
+      return admitPod(lookups, sleep, a, pod);
     },
   };
+}
+
+/** A pod's service account: it must exist; its token and image pull secrets go to the pod. */
+async function admitPod(
+  lookups: ObjectLookups,
+  sleep: (us: number) => Promise<void>,
+  a: AdmissionAttributes,
+  pod: Pod,
+): Promise<AdmissionResult> {
+  const name = pod.spec.serviceAccountName || DEFAULT_SERVICE_ACCOUNT_NAME;
+  const sa = await findServiceAccount(lookups, sleep, a.namespace, name);
+  if (errors.isStatus(sa)) {
+    return deny(
+      forbidden(a, `error looking up service account ${a.namespace}/${name}: ${sa.message ?? ''}`),
+    );
+  }
+  let next: Pod = { ...pod, spec: { ...pod.spec, serviceAccountName: name } };
+  if (shouldAutomount(sa, pod)) next = mountToken(next);
+  if ((pod.spec.imagePullSecrets ?? []).length === 0 && (sa.imagePullSecrets ?? []).length > 0)
+    next = { ...next, spec: { ...next.spec, imagePullSecrets: sa.imagePullSecrets } };
+  return { allowed: true, object: next };
 }
 
 async function findServiceAccount(
