@@ -140,7 +140,7 @@ describe('checkManifest: a create checked without a cluster', () => {
     const [unknown] = checkManifest({ apiVersion: 'example.com/v1', kind: 'Widget' });
     expect(unknown?.field).toEqual(['kind']);
     expect(unknown?.message).toMatch(
-      /^kind Widget is not served \(served kinds: Binding, ClusterRole, .*Deployment, .*StorageClass, SubjectAccessReview\)$/,
+      /^kind Widget is not served \(served kinds: Binding, CertificateSigningRequest, ClusterRole, .*Deployment, .*StorageClass, SubjectAccessReview\)$/,
     );
     expect(checkManifest('web')[0]?.message).toMatch(/must be a mapping/);
   });
