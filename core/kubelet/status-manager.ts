@@ -58,10 +58,16 @@ export class StatusManager {
     this.kick(uid, entry);
   }
 
-  /** Whether the pod's status is the one the kubelet wants it to have. */
+  /**
+   * Whether the pod's status is the one the kubelet wants it to have. Asked on every update the
+   * informer delivers, right after `podUpdated` made that pod the entry's: objects are immutable,
+   * so the entry's JSON of its status serves here and for the next write's comparison.
+   */
   isDesired(pod: Pod): boolean {
     const entry = this.entries.get(pod.metadata.uid ?? '');
-    return entry !== undefined && entry.desiredJson === JSON.stringify(pod.status ?? {});
+    if (entry === undefined) return false;
+    const stored = entry.pod === pod ? this.storedJson(entry) : JSON.stringify(pod.status ?? {});
+    return entry.desiredJson === stored;
   }
 
   /** Deletes the pod with grace 0 once its desired status is stored. */

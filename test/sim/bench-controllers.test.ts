@@ -58,6 +58,9 @@ describe('ksim bench controllers', () => {
         virtualSeconds: number;
         wallSeconds: number;
         objectsPerSecond: number;
+        hostCpuSeconds: number;
+        events: number;
+        workloadEvents: number;
         targetWallSeconds?: number;
       }[];
     };
@@ -72,6 +75,10 @@ describe('ksim bench controllers', () => {
       expect(r.virtualSeconds).toBeGreaterThan(0);
       expect(typeof r.wallSeconds).toBe('number');
       expect(typeof r.objectsPerSecond).toBe('number');
+      expect(r.hostCpuSeconds).toBeGreaterThan(0);
+      // The workload's events are part of the run's, which also counts the nodes registering.
+      expect(r.workloadEvents).toBeGreaterThan(0);
+      expect(r.workloadEvents).toBeLessThan(r.events);
     }
     expect(json.rows[0]!.targetWallSeconds).toBe(20);
     // Exit 0 or 1 depends on the wall clock (the Deployment's 20 s target), never on 2 or 3.

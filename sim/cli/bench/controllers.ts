@@ -85,12 +85,27 @@ export interface ControllersBenchRow {
   readonly cpuSeconds: Readonly<
     Record<'store' | 'apiserver' | 'scheduler' | 'controller-manager', number>
   >;
+  /**
+   * CPU seconds the host process spent from the workload's creation to the goal (user and
+   * system, GC threads included). On a shared machine this varies less than wall seconds,
+   * which also count the time other processes held the cores.
+   */
+  readonly hostCpuSeconds: number;
+  /** Events of the whole run, setup included. */
   readonly events: number;
+  /** Events from the workload's creation to the goal: the simulated work, free of machine load. */
+  readonly workloadEvents: number;
   readonly targetWallSeconds?: number;
 }
 
 /** Wall clock for the harness only; it never flows into the simulation. */
 const wallMs = (): number => performance.now();
+
+/** The host process's CPU time (user + system), for the harness only. */
+const hostCpuUs = (): number => {
+  const c = process.cpuUsage();
+  return c.user + c.system;
+};
 
 const NAMESPACE = 'default';
 const APP = 'bench';
@@ -224,14 +239,20 @@ async function runWorkload(
   let observed = 0;
   let startedUs: number | undefined;
   let startedWallMs = 0;
+  let startedCpuUs = 0;
+  let startedEvents = 0;
   let doneUs: number | undefined;
   let doneWallMs = 0;
+  let doneCpuUs = 0;
+  let doneEvents = 0;
   /** `reached`: the goal holds (all Running, or the Job Complete), not merely the count. */
   const progress = (n: number, reached: boolean): void => {
     observed = n;
     if (startedUs === undefined || doneUs !== undefined || !reached) return;
     doneUs = sim.now;
     doneWallMs = wallMs();
+    doneCpuUs = hostCpuUs();
+    doneEvents = sim.loop.eventsProcessed;
   };
 
   sim.spawnProcess('bench', (ports: ProcessPorts) => {
@@ -252,6 +273,8 @@ async function runWorkload(
     const create = (): void => {
       startedUs = sim.now;
       startedWallMs = wallMs();
+      startedCpuUs = hostCpuUs();
+      startedEvents = sim.loop.eventsProcessed;
       nodes.stop();
       ports.spawn(async () => {
         const r = await api.create(goal.manifest as never);
@@ -267,6 +290,8 @@ async function runWorkload(
     stopWhen: () => doneUs !== undefined,
   });
   const endWallMs = doneUs === undefined ? wallMs() : doneWallMs;
+  const endCpuUs = doneUs === undefined ? hostCpuUs() : doneCpuUs;
+  const endEvents = doneUs === undefined ? sim.loop.eventsProcessed : doneEvents;
   const endUs = doneUs ?? sim.now;
   const wallSeconds = startedUs === undefined ? 0 : (endWallMs - startedWallMs) / 1000;
   const virtualSeconds = startedUs === undefined ? 0 : (endUs - startedUs) / 1e6;
@@ -290,7 +315,9 @@ async function runWorkload(
       scheduler: cpuSecondsOf(sim, layout.schedulers),
       'controller-manager': cpuSecondsOf(sim, layout.controllerManagers),
     },
+    hostCpuSeconds: startedUs === undefined ? 0 : round3((endCpuUs - startedCpuUs) / 1e6),
     events: outcome.eventsRun,
+    workloadEvents: startedUs === undefined ? 0 : endEvents - startedEvents,
     ...(target === undefined ? {} : { targetWallSeconds: target }),
   };
 }
