@@ -1,4 +1,5 @@
 import type { Disk, DiskReadResult } from '../core/ports/disk.ts';
+import { toBytes, type Bytes } from '../core/ports/lazy-bytes.ts';
 import type { Random } from '../core/ports/random.ts';
 import { assert } from '../core/util/assert.ts';
 import type { EventLoop, EventOwner } from './event-loop.ts';
@@ -27,27 +28,38 @@ export const DEFAULT_DISK: DiskOptions = {
 export const NO_DISK_FAULTS: DiskFaults = { tornWriteProbability: 0, readErrorProbability: 0 };
 
 interface FileState {
-  /** Chunks that survive a crash (kept as chunks so an fsync costs O(synced), not O(file)). */
-  durable: Uint8Array[];
+  /**
+   * Chunks that survive a crash (kept as chunks so an fsync costs O(synced), not O(file)).
+   * Lazy chunks stay objects until the file is read: a WAL that is never read back after a
+   * crash never encodes what it wrote.
+   */
+  durable: Bytes[];
   /** Appends since the last fsync, oldest first, each tagged with its issue number. */
   pending: PendingAppend[];
 }
 
 interface PendingAppend {
   readonly id: number;
-  readonly data: Uint8Array;
+  readonly data: Bytes;
 }
 
-function concat(parts: readonly Uint8Array[]): Uint8Array {
+function concat(parts: readonly Bytes[]): Uint8Array {
+  const chunks = parts.map(toBytes);
+  if (chunks.length === 1) return chunks[0]!.slice();
   let size = 0;
-  for (const p of parts) size += p.length;
+  for (const p of chunks) size += p.length;
   const out = new Uint8Array(size);
   let at = 0;
-  for (const p of parts) {
+  for (const p of chunks) {
     out.set(p, at);
     at += p.length;
   }
   return out;
+}
+
+/** Plain bytes are copied (the caller keeps its array); lazy content is immutable, kept as is. */
+function own(data: Bytes): Bytes {
+  return data instanceof Uint8Array ? data.slice() : data;
 }
 
 /**
@@ -97,7 +109,7 @@ export class SimDisk {
         return this.complete(owner, fsyncLatencyUs, () => this.doSync(path, upToId));
       },
       writeFile: (path, data) => {
-        const copy = data.slice();
+        const copy = own(data);
         return this.complete(owner, writeLatencyUs + fsyncLatencyUs, () => {
           this.files.set(path, { durable: [copy], pending: [] });
         });
@@ -125,12 +137,14 @@ export class SimDisk {
         first.data.length > 1 &&
         this.random.float() < this.faults.tornWriteProbability
       ) {
-        const keep = 1 + this.random.int(first.data.length - 1);
-        file.durable.push(first.data.slice(0, keep));
+        // Only a torn write needs the bytes of a lazy append.
+        const data = toBytes(first.data);
+        const keep = 1 + this.random.int(data.length - 1);
+        file.durable.push(data.slice(0, keep));
         this.trace.record(this.name, 'disk.torn-write', {
           path,
           keptBytes: keep,
-          lostBytes: first.data.length - keep,
+          lostBytes: data.length - keep,
         });
       }
       file.pending = [];
@@ -164,13 +178,13 @@ export class SimDisk {
     });
   }
 
-  private doAppend(path: string, data: Uint8Array): void {
+  private doAppend(path: string, data: Bytes): void {
     let file = this.files.get(path);
     if (file === undefined) {
       file = { durable: [], pending: [] };
       this.files.set(path, file);
     }
-    file.pending.push({ id: ++this.appendsIssued, data: data.slice() });
+    file.pending.push({ id: ++this.appendsIssued, data: own(data) });
   }
 
   private doSync(path: string, upToId: number): void {

@@ -1,10 +1,15 @@
 /**
  * Structural comparison for check mode's codec round trips. A property whose value is undefined
  * equals a missing one (JSON drops them, and readers test `=== undefined`); byte arrays compare
- * by content; everything else must match exactly, key order aside.
+ * by content, lazy bytes (a snapshot image) by the bytes they encode to, which is what a codec
+ * carries; everything else must match exactly, key order aside.
  */
+import { LazyBytes } from '../core/ports/lazy-bytes.ts';
+
 export function structuralDiff(a: unknown, b: unknown, path = '$'): string | undefined {
   if (a === b) return undefined;
+  if (a instanceof LazyBytes) return structuralDiff(a.bytes(), b, path);
+  if (b instanceof LazyBytes) return structuralDiff(a, b.bytes(), path);
   if (typeof a === 'number' && typeof b === 'number' && Number.isNaN(a) && Number.isNaN(b))
     return undefined;
   if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null)

@@ -10,15 +10,21 @@
  * process to honour this. Only reads report failure; an append, fsync or write that fails
  * leaves the process unable to trust its own disk, so the real host crashes the process, as
  * etcd does when fsync fails.
+ *
+ * What is appended or written may be `LazyBytes`: the simulated disk keeps the object and
+ * encodes it only when the file is read back (or an append is torn by a crash); a real disk
+ * encodes it when written. Either way the caller hands the content over: it must not change.
  */
+import type { Bytes } from './lazy-bytes.ts';
+
 export type DiskReadResult =
   | { readonly ok: true; readonly data: Uint8Array | undefined }
   | { readonly ok: false; readonly error: 'io' };
 
 export interface Disk {
-  append(path: string, data: Uint8Array): Promise<void>;
+  append(path: string, data: Bytes): Promise<void>;
   fsync(path: string): Promise<void>;
-  writeFile(path: string, data: Uint8Array): Promise<void>;
+  writeFile(path: string, data: Bytes): Promise<void>;
   /** Current content including buffered appends; `data` is undefined for a missing file. */
   read(path: string): Promise<DiskReadResult>;
   remove(path: string): Promise<void>;

@@ -8,6 +8,7 @@ export * from './trace.ts';
 export * from './process.ts';
 export * from './codec.ts';
 export * from './bytes.ts';
+export * from './lazy-bytes.ts';
 export * from './probe-network.ts';
 export * from './cpu.ts';
 export * from './buggify.ts';

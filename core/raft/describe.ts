@@ -3,6 +3,7 @@
  * data-driven tests, traces and debugging. Payload bytes print as a quoted string with
  * non-printable bytes escaped.
  */
+import { toBytes } from '../ports/lazy-bytes.ts';
 import { assertNever } from '../util/assert.ts';
 import { decodeConfChange, describeConfChange } from './conf-change.ts';
 import type { Message } from './messages.ts';
@@ -42,7 +43,7 @@ export function describeConfState(cs: ConfState): string {
 
 export function describeSnapshot(s: Snapshot): string {
   const m = s.metadata;
-  return `Index:${m.index} Term:${m.term} ${describeConfState(m.confState)} Data:${describeData(s.data)}`;
+  return `Index:${m.index} Term:${m.term} ${describeConfState(m.confState)} Data:${describeData(toBytes(s.data))}`;
 }
 
 export function describeHardState(hs: HardState): string {

@@ -5,6 +5,7 @@
  * has optional fields, so none has a flags byte.
  */
 import type { Codec } from '../ports/codec.ts';
+import { toBytes, type Bytes } from '../ports/lazy-bytes.ts';
 import {
   binaryCodec,
   bool,
@@ -16,6 +17,7 @@ import {
   str,
   struct,
   union,
+  type FieldCodec,
   type Variants,
 } from '../ports/struct-codec.ts';
 import type { Message } from './messages.ts';
@@ -38,13 +40,18 @@ const entryType = oneOf<EntryType>(['normal', 'conf-change']);
 
 const entry = struct<Entry>({ index, term, type: entryType, data: bytes });
 const proposedEntry = struct<ProposedEntry>({ type: entryType, data: bytes });
+/** A snapshot's data goes out as bytes (a lazy image is encoded here) and comes back as bytes. */
+const snapshotData: FieldCodec<Bytes> = {
+  write: (w, b) => w.bytes(toBytes(b)),
+  read: (r) => r.bytes(),
+};
 const snapshot = struct<Snapshot>({
   metadata: struct<SnapshotMetadata>({
     index,
     term,
     confState: struct<ConfState>({ voters: list(nodeId), learners: list(nodeId) }),
   }),
-  data: bytes,
+  data: snapshotData,
 });
 
 const envelope = { from: nodeId, to: nodeId, term };

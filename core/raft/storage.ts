@@ -3,6 +3,7 @@
  * the host writes it after each Ready (`MemoryStorage.append`, `setHardState`, `applySnapshot`)
  * and compacts it (`createSnapshot` then `compact`). Mirrors etcd-io/raft storage.go.
  */
+import type { Bytes } from '../ports/lazy-bytes.ts';
 import { assert } from '../util/assert.ts';
 import {
   asIndex,
@@ -99,7 +100,7 @@ export class MemoryStorage implements Storage {
    * Records a snapshot of the applied state at index i (<= last applied, which the host knows);
    * entries stay until `compact`.
    */
-  createSnapshot(i: Index, confState: ConfState, data: Uint8Array): StorageWriteResult {
+  createSnapshot(i: Index, confState: ConfState, data: Bytes): StorageWriteResult {
     if (i <= this.snap.metadata.index) {
       return { kind: 'out-of-date', reason: `snapshot ${i} is out of date` };
     }

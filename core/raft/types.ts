@@ -3,6 +3,7 @@
  * Shapes follow etcd-io/raft (raftpb/raft.proto) with TypeScript idioms: readonly fields, branded
  * numbers where mixing them up is the classic Raft bug (a term where an index belongs).
  */
+import type { Bytes } from '../ports/lazy-bytes.ts';
 
 declare const nodeIdBrand: unique symbol;
 declare const termBrand: unique symbol;
@@ -89,10 +90,14 @@ export interface SnapshotMetadata {
   readonly confState: ConfState;
 }
 
-/** State-machine image covering the log up to and including `metadata.index`. */
+/**
+ * State-machine image covering the log up to and including `metadata.index`. Raft never reads
+ * `data`; a host may make it `LazyBytes` (an immutable view of its state, encoded only where a
+ * codec or a disk read needs bytes), since taking a snapshot otherwise encodes the whole state.
+ */
 export interface Snapshot {
   readonly metadata: SnapshotMetadata;
-  readonly data: Uint8Array;
+  readonly data: Bytes;
 }
 
 export const EMPTY_SNAPSHOT: Snapshot = {

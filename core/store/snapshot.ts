@@ -13,7 +13,7 @@
 import { assert } from '../util/assert.ts';
 import { KeyHistory, type Generation } from './key-history.ts';
 import { MvccStore, type MvccStoreOptions } from './mvcc.ts';
-import { leaseId, revision, type KeyValue } from './types.ts';
+import { leaseId, revision, type KeyValue, type LeaseId, type Revision } from './types.ts';
 
 const FORMAT = 'ksim-mvcc/1';
 
@@ -34,16 +34,71 @@ interface SnapshotJson {
 }
 
 export function snapshot(store: MvccStore): Uint8Array {
-  const json: SnapshotJson = {
-    format: FORMAT,
+  return encodeImage(viewOf(store, (gens) => gens));
+}
+
+/**
+ * The retained state of a store at one moment, immutable: what a snapshot holds, before it is
+ * encoded. Taking one copies the small per-key arrays (versions, sub-revisions) and shares the
+ * KeyValue objects and value strings, which never change, so it costs O(keys + versions) small
+ * objects instead of the encoded bytes of every value. A Raft member keeps its latest snapshot
+ * as an image and encodes it only when bytes are needed (snapshot-image.ts).
+ */
+export interface StoreImage {
+  readonly revision: Revision;
+  readonly compactRevision: Revision;
+  readonly leases: readonly { readonly id: LeaseId; readonly ttlSeconds: number }[];
+  readonly keys: readonly (readonly [key: string, generations: readonly Generation[]])[];
+}
+
+export function imageOf(store: MvccStore): StoreImage {
+  return viewOf(store, (gens) => gens.map(copyGeneration));
+}
+
+function viewOf(
+  store: MvccStore,
+  generations: (gens: Generation[]) => readonly Generation[],
+): StoreImage {
+  return {
     revision: store.revision,
     compactRevision: store.compactRevision,
-    leases: store.leases().map(({ id, ttlSeconds }) => [id, ttlSeconds]),
+    leases: store.leases().map(({ id, ttlSeconds }) => ({ id, ttlSeconds })),
     keys: store
       .keyHistories()
-      .map(([key, history]) => [key, history.generations().map(encodeGeneration)]),
+      .map(([key, history]) => [key, generations(history.generations())] as const),
+  };
+}
+
+/** The snapshot bytes of an image: equal to `snapshot` of the store it was taken from. */
+export function encodeImage(image: StoreImage): Uint8Array {
+  const json: SnapshotJson = {
+    format: FORMAT,
+    revision: image.revision,
+    compactRevision: image.compactRevision,
+    leases: image.leases.map(({ id, ttlSeconds }) => [id, ttlSeconds]),
+    keys: image.keys.map(([key, generations]) => [key, generations.map(encodeGeneration)]),
   };
   return new TextEncoder().encode(JSON.stringify(json));
+}
+
+/** A new store holding the image's state; the image stays as it was (its arrays are copied). */
+export function restoreImage(image: StoreImage, options: MvccStoreOptions = {}): MvccStore {
+  return MvccStore.fromSnapshotParts(
+    {
+      revision: image.revision,
+      compactRevision: image.compactRevision,
+      leases: image.leases,
+      keys: image.keys.map(([key, generations]) => [
+        key,
+        new KeyHistory(key, generations.map(copyGeneration)),
+      ]),
+    },
+    options,
+  );
+}
+
+function copyGeneration(gen: Generation): Generation {
+  return { kvs: gen.kvs.slice(), subs: gen.subs.slice(), tombstone: gen.tombstone };
 }
 
 /** A new store with the snapshot's revision, compaction point, retained history and leases. */

@@ -9,7 +9,7 @@
 import { assert, assertNever } from '../util/assert.ts';
 import { fnv1a64Hex } from '../util/fnv-hash.ts';
 import { MvccStore, type MvccStoreOptions } from './mvcc.ts';
-import { restore, snapshot } from './snapshot.ts';
+import { imageOf, restore, restoreImage, snapshot, type StoreImage } from './snapshot.ts';
 import type {
   CommittedRevision,
   LeaseInfo,
@@ -34,8 +34,8 @@ export class KvStateMachine {
   private readonly store: MvccStore;
   private readonly hub: WatchHub;
 
-  /** An empty store at revision 1; or, given `snapshotBytes`, the restored store. */
-  constructor(options: KvStateMachineOptions = {}, snapshotBytes?: Uint8Array) {
+  /** An empty store at revision 1; or, given snapshot bytes or an image, the restored store. */
+  constructor(options: KvStateMachineOptions = {}, from?: Uint8Array | StoreImage) {
     let hub: WatchHub | undefined;
     const onCommit = (committed: CommittedRevision): void => {
       assert(hub !== undefined, 'commit before the watch hub exists');
@@ -43,15 +43,21 @@ export class KvStateMachine {
     };
     const storeOptions: MvccStoreOptions = { ...options, onCommit };
     this.store =
-      snapshotBytes === undefined
+      from === undefined
         ? new MvccStore(storeOptions)
-        : restore(snapshotBytes, storeOptions);
+        : from instanceof Uint8Array
+          ? restore(from, storeOptions)
+          : restoreImage(from, storeOptions);
     hub = new WatchHub(this.store);
     this.hub = hub;
   }
 
-  static restore(bytes: Uint8Array, options: KvStateMachineOptions = {}): KvStateMachine {
-    return new KvStateMachine(options, bytes);
+  /** From snapshot bytes, or from an image (which stays unchanged). */
+  static restore(
+    from: Uint8Array | StoreImage,
+    options: KvStateMachineOptions = {},
+  ): KvStateMachine {
+    return new KvStateMachine(options, from);
   }
 
   get revision(): Revision {
@@ -111,6 +117,11 @@ export class KvStateMachine {
 
   snapshot(): Uint8Array {
     return snapshot(this.store);
+  }
+
+  /** The state as an immutable image: `encodeImage` of it gives `snapshot()`'s bytes. */
+  image(): StoreImage {
+    return imageOf(this.store);
   }
 
   /** FNV-1a 64 of the snapshot: equal on replicas that applied the same entries. */

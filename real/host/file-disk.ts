@@ -2,6 +2,7 @@ import { constants } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Disk, DiskReadResult } from '../../core/ports/disk.ts';
+import { toBytes, type Bytes } from '../../core/ports/lazy-bytes.ts';
 import { assert } from '../../core/util/assert.ts';
 
 /** The suffix of writeFile's temporary files: never a port path, never listed. */
@@ -43,8 +44,8 @@ export class FileDisk implements Disk {
     void this.write(`clean ${root}`, () => this.removeLeftovers(''));
   }
 
-  append(path: string, data: Uint8Array): Promise<void> {
-    const copy = data.slice();
+  append(path: string, data: Bytes): Promise<void> {
+    const copy = toBytes(data).slice();
     const target = this.file(path);
     return this.write(`append ${path}`, async () => {
       const handle = await this.handle(path, target);
@@ -60,8 +61,8 @@ export class FileDisk implements Disk {
     });
   }
 
-  writeFile(path: string, data: Uint8Array): Promise<void> {
-    const copy = data.slice();
+  writeFile(path: string, data: Bytes): Promise<void> {
+    const copy = toBytes(data).slice();
     const target = this.file(path);
     return this.write(`write ${path}`, async () => {
       await this.closeHandle(path);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Disk } from '../../core/ports/disk.ts';
+import { LazyBytes } from '../../core/ports/lazy-bytes.ts';
 import { Simulation } from '../../sim/simulation.ts';
 import { diskContract } from '../support/disk-contract.ts';
 
@@ -84,6 +85,49 @@ describe('simulated disk', () => {
       await disk.append('wal', bytes('0123456789'));
       s.crash('db');
     });
+    const kept = text(sim.process('db').disk.durableContent('wal')) ?? '';
+    expect(kept.length).toBeGreaterThan(0);
+    expect(kept.length).toBeLessThan(10);
+    expect('0123456789'.startsWith(kept)).toBe(true);
+  });
+
+  it('keeps lazy content as objects until a read needs its bytes', async () => {
+    let encodes = 0;
+    const lazy = (s: string) =>
+      new LazyBytes(() => {
+        encodes++;
+        return bytes(s);
+      }, s.length);
+    let beforeRead = -1;
+    let seen: string | undefined;
+    await withDisk(async (disk) => {
+      await disk.writeFile('wal', lazy('head'));
+      await disk.append('wal', lazy('+a'));
+      await disk.fsync('wal');
+      await disk.append('wal', lazy('+b'));
+      beforeRead = encodes;
+      const r = await disk.read('wal');
+      seen = r.ok ? text(r.data) : 'error';
+    });
+    expect(beforeRead).toBe(0);
+    expect(seen).toBe('head+a+b');
+    expect(encodes).toBe(3);
+  });
+
+  it('tears a lazy append as it tears bytes, encoding only the torn one', async () => {
+    let encodes = 0;
+    const sim = await withDisk(async (disk, s) => {
+      s.process('db').disk.setFaults({ tornWriteProbability: 1, readErrorProbability: 0 });
+      await disk.append(
+        'wal',
+        new LazyBytes(() => {
+          encodes++;
+          return bytes('0123456789');
+        }, 10),
+      );
+      s.crash('db');
+    });
+    expect(encodes).toBe(1);
     const kept = text(sim.process('db').disk.durableContent('wal')) ?? '';
     expect(kept.length).toBeGreaterThan(0);
     expect(kept.length).toBeLessThan(10);

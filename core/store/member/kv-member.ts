@@ -52,7 +52,7 @@ import { Lessor } from './lessor.ts';
 import { bootstrapSnapshot, entriesAfter, recoverLog } from './member-boot.ts';
 import type { MemberProbe, MemberView } from './member-probe.ts';
 import type { MemberInfo, MemberReply, MemberRequest } from './member-protocol.ts';
-import { decodeMemberSnapshot, encodeMemberSnapshot } from './member-snapshot.ts';
+import { MemberImage, memberSnapshotParts } from './member-snapshot.ts';
 import {
   checkMembershipChange,
   memberList,
@@ -87,8 +87,8 @@ export interface KvMemberOptions {
   readonly heartbeatTicks?: number;
   /**
    * Take a snapshot and compact the log after this many applied entries (etcd --snapshot-count;
-   * 10,000 since etcd 3.6, 100,000 in 3.2-3.5). Until then every entry stays in memory twice per
-   * member (the Raft log and the simulated WAL), so this bounds an idle cluster's memory.
+   * 10,000 since etcd 3.6, 100,000 in 3.2-3.5). Until then every entry stays in the Raft log
+   * (the simulated WAL shares the same entry objects), so this bounds an idle cluster's memory.
    */
   readonly snapshotEntries?: number;
   /**
@@ -271,7 +271,7 @@ export class KvMember {
    * checking watch streams against the committed history). Uses a private copy of the store.
    */
   committedHistory(fromRevision: Revision): CommittedRevision[] {
-    const copy = KvStateMachine.restore(this.sm.snapshot());
+    const copy = KvStateMachine.restore(this.sm.image());
     const created = copy.watch({
       key: FROM_KEY,
       rangeEnd: FROM_KEY,
@@ -342,10 +342,10 @@ export class KvMember {
 
   private restoreStateMachine(snapshot: Snapshot): void {
     const smOptions = this.options.stateMachine ?? {};
-    const { members, removed, store } = decodeMemberSnapshot(snapshot.data);
+    const { members, removed, store } = memberSnapshotParts(snapshot.data);
     for (const id of removed) this.removedIds.add(asNodeId(id));
     this.sm =
-      store.byteLength === 0
+      store instanceof Uint8Array && store.byteLength === 0
         ? new KvStateMachine(smOptions)
         : KvStateMachine.restore(store, smOptions);
     if (members !== undefined) {
@@ -699,14 +699,17 @@ export class KvMember {
     });
   }
 
-  /** Snapshot of the applied state; the log keeps `catchUpEntries` behind it. */
+  /**
+   * Snapshot of the applied state; the log keeps `catchUpEntries` behind it. The snapshot is an
+   * image, encoded only if a follower needs it over a real wire or the WAL is read back.
+   */
   private async takeSnapshot(): Promise<void> {
     const storage = this.storage;
     const index = this.applied;
     storage.createSnapshot(
       index,
       this.confState,
-      encodeMemberSnapshot(this.memberList(), [...this.removedIds], this.sm.snapshot()),
+      new MemberImage(this.memberList(), [...this.removedIds], this.sm.image()),
     );
     const keepFrom = index - this.timing.catchUpEntries;
     if (keepFrom > storage.firstIndex()) storage.compact(asIndex(keepFrom));

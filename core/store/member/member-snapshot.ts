@@ -9,7 +9,13 @@
  * without the magic is a bare store image (the bootstrap image every member of a new cluster
  * starts from). `removed` lists members removed so far, so that one which missed its removal
  * can still be told after a restart.
+ *
+ * A member takes its snapshots as a `MemberImage`: the same content unencoded (an immutable view
+ * of the store), encoded to this layout only when bytes are needed. A member restoring from an
+ * image (after installing a leader's snapshot in simulation) restores from the view directly.
  */
+import { LazyBytes, type Bytes } from '../../ports/lazy-bytes.ts';
+import { encodeImage, type StoreImage } from '../snapshot.ts';
 import type { MemberPeer } from './kv-member.ts';
 
 const MAGIC = [0x6b, 0x73, 0x6d, 0x01] as const;
@@ -68,4 +74,37 @@ export function decodeMemberSnapshot(data: Uint8Array): {
     removed: removed as number[],
     store: data.subarray(end),
   };
+}
+
+/**
+ * Snapshot data kept as objects until bytes are needed; `bytes()` is `encodeMemberSnapshot`.
+ * Members and removed ids are kept as decoding the bytes would give them back.
+ */
+export class MemberImage extends LazyBytes {
+  readonly members: readonly MemberPeer[];
+  readonly removed: readonly number[];
+
+  constructor(
+    members: readonly MemberPeer[],
+    removed: readonly number[],
+    readonly store: StoreImage,
+  ) {
+    const book = [...members]
+      .sort((a, b) => a.id - b.id)
+      .map(({ id, address }) => ({ id, address }));
+    const gone = [...removed].sort((a, b) => a - b);
+    super(() => encodeMemberSnapshot(book, gone, encodeImage(store)));
+    this.members = book;
+    this.removed = gone;
+  }
+}
+
+/** `decodeMemberSnapshot` of any snapshot data; an image gives its store image, not bytes. */
+export function memberSnapshotParts(data: Bytes): {
+  readonly members: readonly MemberPeer[] | undefined;
+  readonly removed: readonly number[];
+  readonly store: Uint8Array | StoreImage;
+} {
+  if (data instanceof MemberImage) return data;
+  return decodeMemberSnapshot(data instanceof Uint8Array ? data : data.bytes());
 }

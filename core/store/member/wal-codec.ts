@@ -14,6 +14,7 @@
  * A torn append leaves a frame whose length runs past the end of the file or whose checksum
  * fails; `decodeRecords` stops there and reports how many bytes were whole.
  */
+import { toBytes } from '../../ports/lazy-bytes.ts';
 import { assertNever } from '../../util/assert.ts';
 import {
   asIndex,
@@ -45,7 +46,7 @@ function payloadBytes(record: WalRecord): number {
     case 'snapshot': {
       const { metadata, data } = record.snapshot;
       const cs = metadata.confState;
-      return 1 + 16 + 4 + 8 * cs.voters.length + 4 + 8 * cs.learners.length + 4 + data.byteLength;
+      return 1 + 16 + 4 + 8 * cs.voters.length + 4 + 8 * cs.learners.length + 4 + data.length;
     }
     case 'hard-state':
       return 1 + 24;
@@ -59,11 +60,16 @@ function payloadBytes(record: WalRecord): number {
   }
 }
 
-/** Frames the records back to back into one buffer (one disk append). */
-export function encodeRecords(records: readonly WalRecord[]): Uint8Array {
+/** The size `encodeRecords` gives, without encoding (a snapshot's lazy data is encoded). */
+export function recordsLength(records: readonly WalRecord[]): number {
   let total = 0;
   for (const r of records) total += FRAME_BYTES + payloadBytes(r);
-  const out = new Uint8Array(total);
+  return total;
+}
+
+/** Frames the records back to back into one buffer (one disk append). */
+export function encodeRecords(records: readonly WalRecord[]): Uint8Array {
+  const out = new Uint8Array(recordsLength(records));
   const view = new DataView(out.buffer);
   let at = 0;
   for (const r of records) {
@@ -80,7 +86,8 @@ function writePayload(record: WalRecord, out: Uint8Array, view: DataView, start:
   let at = start;
   switch (record.kind) {
     case 'snapshot': {
-      const { metadata, data } = record.snapshot;
+      const { metadata } = record.snapshot;
+      const data = toBytes(record.snapshot.data);
       view.setUint8(at, KIND_SNAPSHOT);
       view.setFloat64(at + 1, metadata.index, true);
       view.setFloat64(at + 9, metadata.term, true);

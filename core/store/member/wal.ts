@@ -12,8 +12,9 @@
  * first incomplete record; older segments, if a crash left any, are superseded by it.
  */
 import type { Disk } from '../../ports/disk.ts';
+import { LazyBytes } from '../../ports/lazy-bytes.ts';
 import type { Entry, HardState, Snapshot } from '../../raft/types.ts';
-import { decodeRecords, encodeRecords, type WalRecord } from './wal-codec.ts';
+import { decodeRecords, encodeRecords, recordsLength, type WalRecord } from './wal-codec.ts';
 
 export interface RecoveredLog {
   /** The segment replayed. */
@@ -65,7 +66,7 @@ export class Wal {
     if (entries.length > 0) records.push({ kind: 'entries', entries });
     if (hardState !== undefined) records.push({ kind: 'hard-state', hardState });
     if (records.length === 0) return;
-    void this.disk.append(this.path(this.seq), encodeRecords(records));
+    void this.disk.append(this.path(this.seq), walBytes(records, recordsLength(records)));
   }
 
   sync(): Promise<void> {
@@ -80,7 +81,7 @@ export class Wal {
     ];
     if (entries.length > 0) records.push({ kind: 'entries', entries });
     const next = this.seq + 1;
-    await this.disk.writeFile(this.path(next), encodeRecords(records));
+    await this.disk.writeFile(this.path(next), walBytes(records));
     this.seq = next;
     for (const old of await segmentPaths(this.disk, this.dir)) {
       if (old.seq < next) await this.disk.remove(old.path);
@@ -90,6 +91,15 @@ export class Wal {
   private path(seq: number): string {
     return segmentPath(this.dir, seq);
   }
+}
+
+/**
+ * Records as the disk is handed them: encoded (framed, checksummed) only when the file is read
+ * back or written to a real disk. The records share the entries and snapshot the member holds
+ * anyway, so a simulated WAL costs references, not a copy of every entry.
+ */
+function walBytes(records: readonly WalRecord[], knownLength?: number): LazyBytes {
+  return new LazyBytes(() => encodeRecords(records), knownLength);
 }
 
 function segmentPath(dir: string, seq: number): string {

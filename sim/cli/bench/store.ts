@@ -10,7 +10,8 @@
  * latency distribution clients saw (the modelled system's latency). A compactor keeps the MVCC
  * history short, as the API server's compactor would, so snapshots stay small.
  *
- * Wall time is read here only (performance.now); it never flows into the simulation.
+ * Wall and CPU time are read here only (performance.now, process.cpuUsage); they never flow into
+ * the simulation.
  */
 import type { ProcessPorts } from '../../../core/ports/process.ts';
 import { KvClient } from '../../../core/store/kv-client.ts';
@@ -30,6 +31,11 @@ export interface StoreBenchRow {
   readonly virtualSeconds: number;
   /** Simulation events per operation: how much kernel work one operation costs. */
   readonly eventsPerOp: number;
+  /**
+   * Process CPU time (user and system) per operation: steadier than the throughput on a shared
+   * machine, where other processes take the cores for part of the wall time.
+   */
+  readonly cpuUsPerOp: number;
 }
 
 export interface StoreBenchOptions {
@@ -61,7 +67,8 @@ export function describeStoreBench(rows: readonly StoreBenchRow[]): string[] {
   return rows.map(
     (r) =>
       `${r.opsPerSecond} ${r.name}/s (${r.ops} ops in ${r.wallMs} ms wall, ${r.virtualSeconds.toFixed(3)} s virtual, ` +
-      `latency p50 ${(r.latencyP50Us / 1000).toFixed(2)} ms p99 ${(r.latencyP99Us / 1000).toFixed(2)} ms virtual, ${r.eventsPerOp} events/op)`,
+      `latency p50 ${(r.latencyP50Us / 1000).toFixed(2)} ms p99 ${(r.latencyP99Us / 1000).toFixed(2)} ms virtual, ${r.eventsPerOp} events/op, ` +
+      `${r.cpuUsPerOp} CPU µs/op)`,
   );
 }
 
@@ -85,6 +92,12 @@ export const DEFAULT_STORE_BENCH: StoreBenchOptions = {
 /** Wall clock for the harness only. */
 const wallMs = (): number => performance.now();
 
+/** Process CPU time so far, user and system, in microseconds (the harness only). */
+const cpuUs = (): number => {
+  const { user, system } = process.cpuUsage();
+  return user + system;
+};
+
 type Phase = 'idle' | 'warmup' | 'measure' | 'done';
 
 /** Shared by the bench's client processes: what to do next and what was measured. */
@@ -96,6 +109,8 @@ class PhaseState {
   latencies: Float64Array;
   startWallMs = 0;
   endWallMs = 0;
+  startCpuUs = 0;
+  endCpuUs = 0;
   startVirtualUs = 0;
   endVirtualUs = 0;
   latestRevision = 1;
@@ -129,12 +144,14 @@ class PhaseState {
     if (this.measured >= this.latencies.length) {
       this.phase = 'done';
       this.endWallMs = wallMs();
+      this.endCpuUs = cpuUs();
       this.endVirtualUs = this.now();
     }
   }
 
   private mark(): void {
     this.startWallMs = wallMs();
+    this.startCpuUs = cpuUs();
     this.startVirtualUs = this.now();
   }
 }
@@ -221,6 +238,8 @@ async function runPhase(
     latencyP99Us: percentile(sorted, 99),
     virtualSeconds: (state.endVirtualUs - state.startVirtualUs) / 1e6,
     eventsPerOp: Math.round((events / Math.max(1, state.measured)) * 100) / 100,
+    cpuUsPerOp:
+      Math.round(((state.endCpuUs - state.startCpuUs) / Math.max(1, state.measured)) * 10) / 10,
   };
 }
 

@@ -9,6 +9,7 @@
  * - leader completeness: a new leader's log holds every entry committed in an earlier term;
  * - state machine safety: no two nodes apply different entries at one index.
  */
+import { toBytes } from '../../../core/ports/lazy-bytes.ts';
 import {
   asIndex,
   asNodeId,
@@ -400,6 +401,7 @@ function encodeState(state: Map<number, string>, upTo: number): Uint8Array {
 }
 
 function decodeState(snap: Snapshot): Map<number, string> {
-  if (snap.data.byteLength === 0) return new Map();
-  return new Map(JSON.parse(decoder.decode(snap.data)) as [number, string][]);
+  const data = toBytes(snap.data);
+  if (data.byteLength === 0) return new Map();
+  return new Map(JSON.parse(decoder.decode(data)) as [number, string][]);
 }

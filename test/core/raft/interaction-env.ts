@@ -6,6 +6,7 @@
  * Node defaults differ from the library's on purpose, to keep scripts short: election 3 ticks,
  * heartbeat 1 tick, PreVote and CheckQuorum off unless a script turns them on.
  */
+import { toBytes } from '../../../core/ports/lazy-bytes.ts';
 import {
   asIndex,
   asNodeId,
@@ -353,7 +354,7 @@ export class InteractionEnv {
 }
 
 function decodeState(snap: Snapshot): { index: number; data: string }[] {
-  const text = decoder.decode(snap.data);
+  const text = decoder.decode(toBytes(snap.data));
   if (text === '') return [];
   return text.split(',').map((item) => {
     const colon = item.indexOf(':');

@@ -7,6 +7,7 @@ import {
   type Op,
   type WatchResponse,
 } from '../../../core/store/index.ts';
+import { encodeImage } from '../../../core/store/snapshot.ts';
 import { fnv1a64Hex } from '../../../core/util/fnv-hash.ts';
 import { decodeEntryOp, encodeEntryOp } from '../../../core/store/member/op-codec.ts';
 
@@ -116,6 +117,49 @@ describe('snapshot', () => {
     const before = sm.hash();
     sm.watch({ key: '/a' });
     expect(sm.hash()).toBe(before);
+  });
+});
+
+describe('store image', () => {
+  it('encodes to the snapshot bytes of the moment it was taken, whatever the store does after', () => {
+    const sm = build();
+    const bytes = sm.snapshot();
+    const image = sm.image();
+    expect(encodeImage(image)).toEqual(bytes);
+    // Writes to a key the image holds (a new version, a delete, a new generation), a new key,
+    // a lease revoke and a compaction that trims the image's versions: the image stays.
+    const more: Op[] = [
+      { kind: 'put', key: '/c', value: 'c3' },
+      { kind: 'delete-range', key: '/b' },
+      { kind: 'put', key: '/b', value: 'again' },
+      { kind: 'put', key: '/new', value: 'n' },
+      { kind: 'lease-revoke', id: L },
+      { kind: 'compact', revision: rev(12) },
+    ];
+    for (const op of more) expect(sm.apply(op).kind).not.toBe('error');
+    expect(sm.snapshot()).not.toEqual(bytes);
+    expect(encodeImage(image)).toEqual(bytes);
+  });
+
+  it('restores a store that continues like the original and leaves the image as it was', () => {
+    const original = build();
+    const image = original.image();
+    const bytes = encodeImage(image);
+    const restored = KvStateMachine.restore(image);
+    expect(restored.hash()).toBe(original.hash());
+    for (const from of [5, 7, 9, 10])
+      expect(watchAll(restored, from)).toEqual(watchAll(original, from));
+    const more: Op[] = [
+      { kind: 'put', key: '/a', value: '5' },
+      { kind: 'delete-range', key: '/c' },
+      { kind: 'compact', revision: rev(10) },
+      { kind: 'put', key: '/d', value: 'd', prevKv: true },
+    ];
+    for (const op of more) expect(restored.apply(op)).toEqual(original.apply(op));
+    expect(restored.hash()).toBe(original.hash());
+    expect(encodeImage(image)).toEqual(bytes);
+    // A second store from the same image starts where the first did.
+    expect(KvStateMachine.restore(image).hash()).toBe(build().hash());
   });
 });
 

@@ -2,7 +2,10 @@ import { describe, expect, it } from 'vitest';
 import {
   decodeMemberSnapshot,
   encodeMemberSnapshot,
+  MemberImage,
+  memberSnapshotParts,
 } from '../../../../core/store/member/member-snapshot.ts';
+import { KvStateMachine } from '../../../../core/store/state-machine.ts';
 
 describe('member snapshot data', () => {
   const store = new TextEncoder().encode('{"format":"ksim-mvcc/1"}');
@@ -23,6 +26,24 @@ describe('member snapshot data', () => {
       { id: 3, address: 'etcd-2' },
     ]);
     expect(decoded.store).toEqual(store);
+  });
+
+  it('as an image, gives the parts decoding its bytes gives, and bytes equal to encoding them', () => {
+    const sm = new KvStateMachine();
+    sm.apply({ kind: 'put', key: '/a', value: '1' });
+    const members = [
+      { id: 3, address: 'etcd-2', learner: false },
+      { id: 1, address: 'etcd-0', learner: true },
+    ];
+    const image = new MemberImage(members, [5, 2], sm.image());
+    const bytes = image.bytes();
+    expect(bytes).toEqual(encodeMemberSnapshot(members, [5, 2], sm.snapshot()));
+    const decoded = memberSnapshotParts(bytes);
+    const parts = memberSnapshotParts(image);
+    expect(parts.members).toEqual(decoded.members);
+    expect(parts.removed).toEqual(decoded.removed);
+    expect(parts.store).toBe(image.store);
+    expect(KvStateMachine.restore(parts.store).hash()).toBe(sm.hash());
   });
 
   it('reads a bare store image (the bootstrap image) as having no address book', () => {

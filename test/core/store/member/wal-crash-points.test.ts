@@ -6,6 +6,7 @@
  * written. A flipped byte anywhere in the tail is caught the same way (the checksum), never read
  * as a record.
  */
+import { toBytes, type Bytes } from '../../../../core/ports/lazy-bytes.ts';
 import { describe, expect, it } from 'vitest';
 import type { Disk, DiskReadResult } from '../../../../core/ports/disk.ts';
 import {
@@ -22,7 +23,8 @@ import { encodeRecords, type WalRecord } from '../../../../core/store/member/wal
 /** A disk with no faults and no latency: recovery reads exactly the bytes it is given. */
 class BytesDisk implements Disk {
   readonly files = new Map<string, Uint8Array>();
-  async append(path: string, data: Uint8Array): Promise<void> {
+  async append(path: string, lazy: Bytes): Promise<void> {
+    const data = toBytes(lazy);
     const old = this.files.get(path) ?? new Uint8Array(0);
     const next = new Uint8Array(old.length + data.length);
     next.set(old);
@@ -30,8 +32,8 @@ class BytesDisk implements Disk {
     this.files.set(path, next);
   }
   async fsync(): Promise<void> {}
-  async writeFile(path: string, data: Uint8Array): Promise<void> {
-    this.files.set(path, data.slice());
+  async writeFile(path: string, data: Bytes): Promise<void> {
+    this.files.set(path, toBytes(data).slice());
   }
   async read(path: string): Promise<DiskReadResult> {
     return { ok: true, data: this.files.get(path) };
