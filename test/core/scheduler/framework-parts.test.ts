@@ -277,12 +277,12 @@ describe('Resource', () => {
     const a = new Resource();
     a.addNamed('cpu', 100);
     a.addNamed('memory', 10);
-    a.addNamed('ephemeral-storage', 1);
+    a.addNamed('ephemeral-storage', 6);
     a.addNamed('pods', 5);
     const b = new Resource();
     b.addNamed('cpu', 30);
     b.addNamed('memory', 3);
-    b.addNamed('ephemeral-storage', 1);
+    b.addNamed('ephemeral-storage', 4);
     b.addNamed('pods', 2);
     b.addNamed('x.io/y', 4);
     a.addResource(b, -1);
@@ -292,10 +292,10 @@ describe('Resource', () => {
       a.ephemeralStorage,
       a.allowedPodNumber,
       a.getScalar('x.io/y'),
-    ]).toEqual([70, 7, 0, 5, -4]);
+    ]).toEqual([70, 7, 2, 5, -4]);
     a.addResource(b, 1);
     expect([a.milliCPU, a.memory, a.ephemeralStorage, a.getScalar('x.io/y')]).toEqual([
-      100, 10, 1, 0,
+      100, 10, 6, 0,
     ]);
     a.addResource(new Resource(), 1);
     expect(a.milliCPU).toBe(100);
