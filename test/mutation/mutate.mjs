@@ -3,7 +3,10 @@
  * Mutation testing per layer (StrykerJS 9 with its vitest runner): `npm run mutate -- core/raft`
  * mutates the layer's sources and runs the layer's own test folder against each mutant.
  *
- *   npm run mutate -- <layer> [--files GLOB,...] [--tests GLOB,...] [--concurrency N] [--no-incremental]
+ *   npm run mutate -- <layer> [--files GLOB[:START-END],...] [--tests GLOB,...] [--concurrency N] [--no-incremental]
+ *
+ * A file may carry a line range, `--files raft.ts:400-520` (Stryker's `file:start-end`), so a
+ * large file can be measured in slices; each slice keeps its own report and incremental file.
  *
  * Layers and their tests are listed in LAYERS. Results: a table on stdout, out/mutation/<layer>.html
  * and .json; the incremental file (out/mutation/<layer>.incremental.json) lets a later run test
@@ -27,7 +30,7 @@ const LAYERS = {
 function usage(message) {
   process.stderr.write(`ksim mutate: ${message}\n`);
   process.stderr.write(
-    `usage: npm run mutate -- <${Object.keys(LAYERS).join('|')}> [--files GLOB,...] [--tests GLOB,...] [--concurrency N] [--no-incremental]\n`,
+    `usage: npm run mutate -- <${Object.keys(LAYERS).join('|')}> [--files GLOB[:START-END],...] [--tests GLOB,...] [--concurrency N] [--no-incremental]\n`,
   );
   process.exit(2);
 }
@@ -45,10 +48,13 @@ let incremental = true;
 for (let i = 1; i < args.length; i++) {
   const a = args[i];
   if (a === '--files')
-    // A bare file name is relative to the layer: --files progress.ts,log.ts.
-    files = (args[++i] ?? usage('--files needs a value'))
-      .split(',')
-      .map((f) => (f.includes('/') ? f : `${layer}/${f}`));
+    // A bare file name is relative to the layer: --files progress.ts,log.ts,raft.ts:400-520.
+    files = (args[++i] ?? usage('--files needs a value')).split(',').map((f) => {
+      const range = /:(\d+)-(\d+)$/.exec(f);
+      if (f.includes(':') && (range === null || Number(range[1]) > Number(range[2])))
+        usage(`--files ${f}: a line range is FILE:START-END with START <= END`);
+      return f.replace(/:.*$/, '').includes('/') ? f : `${layer}/${f}`;
+    });
   else if (a === '--tests')
     tests = (args[++i] ?? usage('--tests needs a value')).split(',').map((t) => `${testDir}/${t}`);
   else if (a === '--concurrency') {
@@ -65,7 +71,14 @@ const slug =
   layer.replaceAll('/', '-') +
   (files[0] === `${layer}/**/*.ts`
     ? ''
-    : `--${files.map((f) => f.replace(/^.*\//, '').replace(/\.ts$/, '')).join('+')}`) +
+    : `--${files
+        .map((f) =>
+          f
+            .replace(/^.*\//, '')
+            .replace(/\.ts(:|$)/, '$1')
+            .replace(':', '_L'),
+        )
+        .join('+')}`) +
   (tests[0] === `${testDir}/**/*.test.ts`
     ? ''
     : `@${tests.map((t) => t.replace(/^.*\//, '').replace(/\.test\.ts$/, '')).join('+')}`);

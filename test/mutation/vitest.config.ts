@@ -27,7 +27,17 @@ class QuickFirst extends BaseSequencer {
   }
 }
 
+/**
+ * The suite's projects (simulation and real-mode files) each carry their own `include`, which
+ * would override the narrowed one: a mutation run is a single project of the layer's files.
+ */
+const { projects: _projects, ...baseTest } = base.test ?? {};
+
 export default defineConfig({
   ...base,
-  test: { ...base.test, include: tests.split(','), sequence: { sequencer: QuickFirst } },
+  test: {
+    ...baseTest,
+    include: tests.split(','),
+    sequence: { sequencer: QuickFirst },
+  },
 });
