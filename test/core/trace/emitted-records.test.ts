@@ -614,9 +614,9 @@ describe('every emitted trace record matches its definition', () => {
       await ports.clock.sleep(2 * S);
       // Each delete makes the controller recount while admission charges the creates: the
       // controller's status update carries a version admission has moved on from (a 409).
-      for (let i = 0; i < 10; i++) await mustCreate(ports, api, cm(`old-${i}`));
+      for (let i = 0; i < 40; i++) await mustCreate(ports, api, cm(`old-${i}`));
       await Promise.all(
-        Array.from({ length: 10 }, async (_, i) => {
+        Array.from({ length: 40 }, async (_, i) => {
           await api.delete('ConfigMap', 'default', `old-${i}`);
           await api.create(cm(`new-${i}`));
         }),

@@ -118,6 +118,7 @@ const KUBE_1_32 = [
       ephemeralcontainers: ['get', 'patch', 'update'],
       binding: ['create'],
       eviction: ['create'],
+      attach: ['create', 'get'],
       exec: ['create', 'get'],
       log: ['get'],
     },
