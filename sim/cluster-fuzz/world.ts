@@ -706,14 +706,24 @@ function podSpec(cpuMillis: number, env?: Record<string, string>): Record<string
 }
 
 function deployment(name: string, d: WorldDeployment): Record<string, unknown> {
+  return replicated('Deployment', name, d.replicas, podSpec(d.cpuMillis));
+}
+
+/** A Deployment or ReplicaSet of `replicas` pods labelled app=`name`, in default. */
+function replicated(
+  kind: 'Deployment' | 'ReplicaSet',
+  name: string,
+  replicas: number,
+  pod: ReturnType<typeof podSpec>,
+): Record<string, unknown> {
   return {
     apiVersion: 'apps/v1',
-    kind: 'Deployment',
+    kind,
     metadata: { name, namespace: 'default', labels: { app: name } },
     spec: {
-      replicas: d.replicas,
+      replicas,
       selector: { matchLabels: { app: name } },
-      template: { metadata: { labels: { app: name } }, spec: podSpec(d.cpuMillis) },
+      template: { metadata: { labels: { app: name } }, spec: pod },
     },
   };
 }
@@ -804,17 +814,6 @@ function service(name: string): Record<string, unknown> {
 const CRASHING_ENV = { KSIM_CRASH_PROBABILITY: '0.3', KSIM_CRASH_INTERVAL_SECONDS: '10' };
 
 function replicaSet(name: string, rs: WorldReplicaSet): Record<string, unknown> {
-  return {
-    apiVersion: 'apps/v1',
-    kind: 'ReplicaSet',
-    metadata: { name, namespace: 'default', labels: { app: name } },
-    spec: {
-      replicas: rs.replicas,
-      selector: { matchLabels: { app: name } },
-      template: {
-        metadata: { labels: { app: name } },
-        spec: podSpec(rs.cpuMillis, rs.crashing === true ? CRASHING_ENV : undefined),
-      },
-    },
-  };
+  const env = rs.crashing === true ? CRASHING_ENV : undefined;
+  return replicated('ReplicaSet', name, rs.replicas, podSpec(rs.cpuMillis, env));
 }
