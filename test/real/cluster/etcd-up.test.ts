@@ -1,12 +1,15 @@
 /**
- * `ksim real up --store etcd://...` on three etcd 3.4 members the test starts: the cluster
- * starts no store member of its own, its API server keeps its objects in etcd (the keys are
- * there), a Deployment's pods run, and neither a kill -9 of the etcd leader nor a kill -9 of the
+ * `ksim real up --store etcds://...` on three etcd 3.4 members the test starts, serving clients
+ * over TLS and requiring client certificates (kube-apiserver's --etcd-servers=https://... with
+ * --etcd-cafile, --etcd-certfile, --etcd-keyfile): the cluster starts no store member of its
+ * own, its API server keeps its objects in etcd (the keys are there, read with etcdctl over
+ * TLS), the key file stays where the user put it, a Deployment's pods run, and neither a kill -9 of the etcd leader nor a kill -9 of the
  * API server (restarted as a supervisor would) loses an acknowledged object: the lists before
  * and after are equal; a kill -9 of the scheduler (restarted too) does not stop a new replica
- * from being placed and run.
+ * from being placed and run. (Plain etcd:// differs only in the client's connection options:
+ * EtcdKv is tested on both in test/real/etcd; one cluster here keeps the suite short.)
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startClusterProcess } from '../../../real/cluster/lifecycle.ts';
@@ -47,16 +50,33 @@ interface Listed {
   }[];
 }
 
-describe.skipIf(unavailable !== undefined)('ksim real up --store etcd:// (as root)', () => {
+describe.skipIf(unavailable !== undefined)('ksim real up --store etcds:// (as root)', () => {
   const cluster = new RealCluster('ksim-up-etcd-');
   const kubectl = (...args: string[]) => cluster.kubectl(...args);
   let etcd: TestEtcd;
 
   beforeAll(async () => {
-    etcd = await startTestEtcd(3);
-    const up = await cluster.up(['--store', `etcd://${etcd.etcd.endpoints.join(',')}`]);
+    etcd = await startTestEtcd(3, { tls: true });
+    const c = etcd.certificates!;
+    const up = await cluster.up([
+      '--store',
+      `etcds://${etcd.etcd.endpoints.join(',')}`,
+      '--etcd-cafile',
+      c.ca,
+      '--etcd-certfile',
+      c.clientCert,
+      '--etcd-keyfile',
+      c.clientKey,
+    ]);
     expect(up.code, up.stderr).toBe(0);
-    expect(up.stdout).toContain(`on etcd at ${etcd.etcd.endpoints.join(',')}`);
+    expect(up.stdout).toContain(`on etcd at ${etcd.etcd.endpoints.join(',')} (TLS)`);
+    expect(cluster.config?.etcdTls).toEqual({
+      caFile: c.ca,
+      certFile: c.clientCert,
+      keyFile: c.clientKey,
+    });
+    // The processes read the files from cluster.json: the key stays where the user put it.
+    expect(readFileSync(join(cluster.dir, 'cluster.json'), 'utf8')).not.toContain('PRIVATE KEY');
   }, 240_000);
 
   afterAll(async () => {
@@ -104,13 +124,7 @@ describe.skipIf(unavailable !== undefined)('ksim real up --store etcd:// (as roo
       return running.length === 2 ? true : undefined;
     });
     // The objects are etcd's: the Deployment is under the API server's key in etcd.
-    const keys = await run('etcdctl', [
-      `--endpoints=${etcd.etcd.endpoints.join(',')}`,
-      'get',
-      '--prefix',
-      '--keys-only',
-      '/',
-    ]);
+    const keys = await etcdctl(etcd, 'get', '--prefix', '--keys-only', '/');
     expect(keys.code, keys.stderr).toBe(0);
     expect(keys.stdout).toMatch(/deployments.*\/default\/web/);
 
@@ -165,17 +179,25 @@ async function killAndRestart(cluster: RealCluster, name: string): Promise<void>
  * member ids are uint64s, which JSON.parse would round.
  */
 async function etcdLeader(etcd: TestEtcd): Promise<string> {
-  const r = await run('etcdctl', [
-    `--endpoints=${etcd.etcd.endpoints.join(',')}`,
-    'endpoint',
-    'status',
-  ]);
+  const r = await etcdctl(etcd, 'endpoint', 'status');
   expect(r.code, r.stderr).toBe(0);
-  // "http://127.0.0.1:PORT, MEMBER-ID, VERSION, DB SIZE, IS LEADER, ..."
+  // "https://127.0.0.1:PORT, MEMBER-ID, VERSION, DB SIZE, IS LEADER, ..."
   const line = r.stdout.split('\n').find((l) => l.split(', ')[4] === 'true');
   if (line === undefined) throw new Error(`no leader in ${r.stdout}`);
-  const endpoint = line.split(', ')[0]!.replace(/^http:\/\//, '');
+  const endpoint = line.split(', ')[0]!.replace(/^https:\/\//, '');
   const name = etcd.etcd.names.find((n) => etcd.etcd.endpoint(n) === endpoint);
   if (name === undefined) throw new Error(`leader ${endpoint} is not one of ours`);
   return name;
+}
+
+/** etcdctl over TLS to the test's members, with the client certificate their CA signed. */
+function etcdctl(etcd: TestEtcd, ...args: string[]) {
+  const c = etcd.certificates!;
+  return run('etcdctl', [
+    `--endpoints=${etcd.etcd.endpoints.map((e) => `https://${e}`).join(',')}`,
+    `--cacert=${c.ca}`,
+    `--cert=${c.clientCert}`,
+    `--key=${c.clientKey}`,
+    ...args,
+  ]);
 }
