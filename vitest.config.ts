@@ -1,12 +1,14 @@
 import { defineConfig } from 'vitest/config';
 
 // The simulation tests are CPU-bound and independent: they run two files at a time, one per
-// core. Real-mode tests (test/real) share host resources between files (network namespace
-// and bridge names, iptables chains, containerd and etcd processes) and mostly wait on other
-// processes: they run after the simulation tests, one file at a time. (Projects of one group
-// run side by side only if they allow the same number of workers, so the two kinds cannot
-// overlap.)
-const REAL_TESTS = 'test/real/**/*.test.ts';
+// core. So do the real clients' tests against `ksim serve` (test/real/http: kubectl and
+// client-node on a free loopback port, each in a directory of its own). The host's tests
+// (test/real/{cluster,etcd,host,netfilter,runtime}) share host resources between files
+// (network namespace and bridge names, iptables chains, containerd and etcd processes) and
+// mostly wait on other processes: they run after the others, one file at a time. (Projects of
+// one group run side by side only if they allow the same number of workers, so the two kinds
+// cannot overlap.)
+const HOST_TESTS = 'test/real/{cluster,etcd,host,netfilter,runtime}/**/*.test.ts';
 
 export default defineConfig({
   test: {
@@ -25,7 +27,7 @@ export default defineConfig({
         test: {
           name: 'sim',
           include: ['test/**/*.test.ts'],
-          exclude: [REAL_TESTS],
+          exclude: [HOST_TESTS],
           maxWorkers: 2,
           sequence: { groupOrder: 0 },
         },
@@ -34,7 +36,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'real',
-          include: [REAL_TESTS],
+          include: [HOST_TESTS],
           maxWorkers: 1,
           sequence: { groupOrder: 1 },
         },

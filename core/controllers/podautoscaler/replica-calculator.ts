@@ -180,48 +180,30 @@ export function resourceReplicas(
   nowUs: number,
   options: CalculatorOptions = DEFAULT_CALCULATOR,
 ): Calculation {
-  if (pods.length === 0)
-    return { ok: false, error: 'no pods returned by selector while calculating replica count' };
-  const groups = groupPods(pods, allMetrics, resource, nowUs, options);
-  const metrics = without(without(allMetrics, groups.ignored), groups.unready);
-  if (metrics.size === 0)
-    return {
-      ok: false,
-      error: 'did not receive metrics for targeted pods (pods might be unready)',
-    };
+  const usable = usableMetrics(pods, allMetrics, resource, nowUs, options);
+  if (typeof usable === 'string') return { ok: false, error: usable };
   const requests = podRequests(pods, resource);
   if (typeof requests === 'string') return { ok: false, error: requests };
-  const first = utilizationRatio(metrics, requests, targetUtilization);
+  const first = utilizationRatio(usable.metrics, requests, targetUtilization);
   if (typeof first === 'string') return { ok: false, error: first };
-  const { ratio, utilization, rawAverageMilli } = first;
-  const timestampUs = latest(allMetrics);
-  const result = (replicas: number): Calculation => ({
+  // On a scale-down missing pods count as using max(100 %, the target) of their request, on
+  // a scale-up as using nothing: either way they damp the change.
+  const fallback = Math.max(100, targetUtilization);
+  const replicas = scaledReplicas(currentReplicas, usable, first.ratio, options, {
+    missingMilli: (name) => (first.ratio < 1 ? ((requests.get(name) ?? 0) * fallback) / 100 : 0),
+    ratioOf: (metrics) => {
+      const second = utilizationRatio(metrics, requests, targetUtilization);
+      return typeof second === 'string' ? second : second.ratio;
+    },
+  });
+  if (typeof replicas === 'string') return { ok: false, error: replicas };
+  return {
     ok: true,
     replicas,
-    utilization,
-    rawAverageMilli,
-    timestampUs,
-  });
-  const scaleUpWithUnready = groups.unready.size > 0 && ratio > 1;
-  if (!scaleUpWithUnready && groups.missing.size === 0) {
-    if (Math.abs(1 - ratio) <= options.tolerance) return result(currentReplicas);
-    return result(Math.ceil(ratio * groups.readyCount));
-  }
-  if (groups.missing.size > 0) {
-    // On a scale-down missing pods count as using max(100 %, the target) of their request, on
-    // a scale-up as using nothing: either way they damp the change.
-    const fallback = Math.max(100, targetUtilization);
-    for (const name of groups.missing) {
-      const milli = ratio < 1 ? ((requests.get(name) ?? 0) * fallback) / 100 : 0;
-      if (ratio !== 1) metrics.set(name, { milli, timestampUs: 0, windowUs: 0 });
-    }
-  }
-  if (scaleUpWithUnready) {
-    for (const name of groups.unready) metrics.set(name, { milli: 0, timestampUs: 0, windowUs: 0 });
-  }
-  const second = utilizationRatio(metrics, requests, targetUtilization);
-  if (typeof second === 'string') return { ok: false, error: second };
-  return result(dampedReplicas(currentReplicas, ratio, second.ratio, metrics.size, options));
+    utilization: first.utilization,
+    rawAverageMilli: first.rawAverageMilli,
+    timestampUs: latest(allMetrics),
+  };
 }
 
 /** GetRawResourceReplicas: an AverageValue target (milli-units per pod). */
@@ -234,46 +216,70 @@ export function rawResourceReplicas(
   nowUs: number,
   options: CalculatorOptions = DEFAULT_CALCULATOR,
 ): Calculation {
-  if (pods.length === 0)
-    return { ok: false, error: 'no pods returned by selector while calculating replica count' };
+  const usable = usableMetrics(pods, allMetrics, resource, nowUs, options);
+  if (typeof usable === 'string') return { ok: false, error: usable };
+  const average = (m: ReadonlyMap<string, PodMetric>): number => {
+    let sum = 0;
+    for (const v of m.values()) sum += v.milli;
+    return Math.trunc(sum / m.size);
+  };
+  const rawAverageMilli = average(usable.metrics);
+  const ratio = rawAverageMilli / targetAverageMilli;
+  const replicas = scaledReplicas(currentReplicas, usable, ratio, options, {
+    missingMilli: () => (ratio < 1 ? targetAverageMilli : 0),
+    ratioOf: (metrics) => average(metrics) / targetAverageMilli,
+  });
+  if (typeof replicas === 'string') return { ok: false, error: replicas };
+  return { ok: true, replicas, utilization: 0, rawAverageMilli, timestampUs: latest(allMetrics) };
+}
+
+/** The pods sorted into groups, and the metrics of the ready ones; or why there are none. */
+function usableMetrics(
+  pods: readonly PodView[],
+  allMetrics: PodMetrics,
+  resource: string,
+  nowUs: number,
+  options: CalculatorOptions,
+): { groups: Groups; metrics: Map<string, PodMetric> } | string {
+  if (pods.length === 0) return 'no pods returned by selector while calculating replica count';
   const groups = groupPods(pods, allMetrics, resource, nowUs, options);
   const metrics = without(without(allMetrics, groups.ignored), groups.unready);
   if (metrics.size === 0)
-    return {
-      ok: false,
-      error: 'did not receive metrics for targeted pods (pods might be unready)',
-    };
-  const usageRatio = (m: ReadonlyMap<string, PodMetric>) => {
-    let sum = 0;
-    for (const v of m.values()) sum += v.milli;
-    const average = Math.trunc(sum / m.size);
-    return { ratio: average / targetAverageMilli, average };
-  };
-  const first = usageRatio(metrics);
-  const timestampUs = latest(allMetrics);
-  const result = (replicas: number): Calculation => ({
-    ok: true,
-    replicas,
-    utilization: 0,
-    rawAverageMilli: first.average,
-    timestampUs,
-  });
-  const scaleUpWithUnready = groups.unready.size > 0 && first.ratio > 1;
+    return 'did not receive metrics for targeted pods (pods might be unready)';
+  return { groups, metrics };
+}
+
+/**
+ * The replica count for a usage `ratio` to the target, as both calculators end: the ready pods
+ * scaled by it, unless pods are missing metrics or a scale-up has unready pods; then those are
+ * filled in (missing ones with `missingMilli`, unready ones as using nothing), the ratio is
+ * taken again with `ratioOf`, and the change is damped.
+ */
+function scaledReplicas(
+  currentReplicas: number,
+  { groups, metrics }: { groups: Groups; metrics: Map<string, PodMetric> },
+  ratio: number,
+  options: CalculatorOptions,
+  fill: {
+    missingMilli: (pod: string) => number;
+    ratioOf: (metrics: ReadonlyMap<string, PodMetric>) => number | string;
+  },
+): number | string {
+  const scaleUpWithUnready = groups.unready.size > 0 && ratio > 1;
   if (!scaleUpWithUnready && groups.missing.size === 0) {
-    if (Math.abs(1 - first.ratio) <= options.tolerance) return result(currentReplicas);
-    return result(Math.ceil(first.ratio * groups.readyCount));
+    if (Math.abs(1 - ratio) <= options.tolerance) return currentReplicas;
+    return Math.ceil(ratio * groups.readyCount);
   }
-  if (groups.missing.size > 0) {
-    for (const name of groups.missing) {
-      const milli = first.ratio < 1 ? targetAverageMilli : 0;
-      if (first.ratio !== 1) metrics.set(name, { milli, timestampUs: 0, windowUs: 0 });
-    }
+  if (ratio !== 1) {
+    for (const name of groups.missing)
+      metrics.set(name, { milli: fill.missingMilli(name), timestampUs: 0, windowUs: 0 });
   }
   if (scaleUpWithUnready) {
     for (const name of groups.unready) metrics.set(name, { milli: 0, timestampUs: 0, windowUs: 0 });
   }
-  const second = usageRatio(metrics);
-  return result(dampedReplicas(currentReplicas, first.ratio, second.ratio, metrics.size, options));
+  const newRatio = fill.ratioOf(metrics);
+  if (typeof newRatio === 'string') return newRatio;
+  return dampedReplicas(currentReplicas, ratio, newRatio, metrics.size, options);
 }
 
 /**
