@@ -54,6 +54,8 @@ export class HeldStdio {
   private early: { stream: Stream; text: string }[] | undefined = [];
   private stdinClosed = false;
   private ended = false;
+  /** Why ctr (or `script`) could not be run at all. */
+  private spawnError: string | undefined;
   /** Resolves once ctr has exited and every piece of output went to the log and the clients. */
   readonly closed: Promise<void>;
 
@@ -84,7 +86,11 @@ export class HeldStdio {
         if (this.early === undefined) this.finishOutput();
         resolve();
       });
-      this.child.on('error', () => resolve());
+      this.child.on('error', (e) => {
+        this.spawnError = e.message;
+        this.ended = true;
+        resolve();
+      });
     });
   }
 
@@ -107,6 +113,7 @@ export class HeldStdio {
       this.child.kill('SIGKILL');
       return { ok: false, message: `ctr did not start task ${this.containerId} in time` };
     }
+    if (this.spawnError !== undefined) return { ok: false, message: this.spawnError };
     if (first === 'closed' && this.child.exitCode !== 0) {
       const text = (this.early ?? []).map((e) => e.text).join('');
       if (text.startsWith('ctr: ')) {
