@@ -34,6 +34,7 @@ import {
 } from './authn/service-account-token.ts';
 import { isPrivileged, type UserInfo } from './authn/user.ts';
 import { requestWork } from './request-cost.ts';
+import { defaultJwksUri, issuerDiscoveryResponse } from './authn/issuer-discovery.ts';
 import { tokenIssuer } from './authn/token-issuer.ts';
 import { AccessControl, OPEN_ACCESS, type AccessOptions } from './authz/access-control.ts';
 import { requestAttributes } from './authz/attributes.ts';
@@ -369,10 +370,19 @@ export class ApiServer {
               this.serveResource(req, user),
           );
       }
-      const document = nonResourceResponse(req.path, this.catalog, groups, req.accept);
+      const document =
+        nonResourceResponse(req.path, this.catalog, groups, req.accept) ??
+        this.issuerDiscovery(req.path);
       if (document !== undefined) return document;
     }
     return this.serveResource(req, user);
+  }
+
+  /** The ServiceAccount issuer's discovery documents, when its key has a public half. */
+  private issuerDiscovery(path: string): ApiResponse | undefined {
+    const access = this.access.options;
+    const issuer = access.serviceAccountIssuer ?? DEFAULT_SERVICE_ACCOUNT_ISSUER;
+    return issuerDiscoveryResponse(path, access.signer, issuer, defaultJwksUri(issuer));
   }
 
   private serveResource(req: ApiRequest, user: UserInfo): ApiResponse | Promise<ApiResponse> {

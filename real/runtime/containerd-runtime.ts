@@ -53,6 +53,7 @@ import { readCgroupSample } from './cgroup-stats.ts';
 import { diskUsage } from './disk-usage.ts';
 import { readCriLog } from './cri-log.ts';
 import { startCtrExec } from './exec-session.ts';
+import { HeldStdio } from './held-stdio.ts';
 import {
   forgetContainer,
   loadPods,
@@ -88,6 +89,10 @@ interface ContainerRecord extends SavedContainer {
   cpuSample: { readonly usageNs: number; readonly atUs: number } | undefined;
   /** The writable layer's directory (its snapshot's overlay upperdir), once looked up. */
   upperDir: string | undefined;
+  /** Called at containerd's task start event (a held-stdio start waits for it). */
+  startWaiters: (() => void)[];
+  /** The stdio of a container with stdin or a terminal, held by this runtime (held-stdio.ts). */
+  stdio: HeldStdio | undefined;
 }
 
 const ok = <T>(value: T): RuntimeResult<T> => ({ ok: true, value });
@@ -138,6 +143,9 @@ export class ContainerdRuntime implements Runtime {
           exitWaiters: [],
           cpuSample: undefined,
           upperDir: undefined,
+          startWaiters: [],
+          // Held by the runtime that started it: gone with it (README, real mode's "Not yet").
+          stdio: undefined,
         };
         this.containers.set(c.id, c);
         await this.settleFromTask(c, tasks.get(c.id));
@@ -275,7 +283,11 @@ export class ContainerdRuntime implements Runtime {
     switch (event.kind) {
       case 'task-start': {
         const c = this.containers.get(event.containerId);
-        if (c !== undefined) c.pid = event.pid;
+        // (An exec'd process starting is /tasks/exec-started, not this.)
+        if (c !== undefined) {
+          c.pid = event.pid;
+          for (const w of c.startWaiters.splice(0)) w();
+        }
         return;
       }
       case 'task-oom': {
@@ -504,6 +516,8 @@ export class ContainerdRuntime implements Runtime {
       exitWaiters: [],
       cpuSample: undefined,
       upperDir: undefined,
+      startWaiters: [],
+      stdio: undefined,
     };
     this.containers.set(id, c);
     this.save(c);
@@ -518,11 +532,8 @@ export class ContainerdRuntime implements Runtime {
       return fail('InvalidState', `container ${containerId} is ${c.state}, not created`);
     }
     const startedAtUs = this.nowUs();
-    const r = await this.options.ctr.run(
-      ['tasks', 'start', '--detach', '--log-uri', logDriverUri(c.logPath), containerId],
-      { timeoutMs: CTR_TIMEOUT_MS },
-    );
-    if (r.code !== 0) {
+    const failure = holdsStdio(c.config) ? await this.startHeld(c) : await this.startLogged(c);
+    if (failure !== undefined) {
       // As CRI reports a failed start: the container is exited, code 128, StartError.
       c.state = 'exited';
       c.exitCode = 128;
@@ -531,7 +542,7 @@ export class ContainerdRuntime implements Runtime {
       this.save(c);
       await this.options.ctr.run(['tasks', 'delete', '--force', containerId]);
       this.emit({ kind: 'container-exited', container: this.status(c) });
-      return fail('StartError', ctrError(r));
+      return fail('StartError', failure);
     }
     c.startedAtUs = startedAtUs;
     // The exit event may already have come (a command that ends at once).
@@ -539,6 +550,35 @@ export class ContainerdRuntime implements Runtime {
     this.save(c);
     this.emit({ kind: 'container-started', container: this.status(c) });
     return ok(undefined);
+  }
+
+  /** A task whose output goes to the binary log driver; undefined once started, or why not. */
+  private async startLogged(c: ContainerRecord): Promise<string | undefined> {
+    const r = await this.options.ctr.run(
+      ['tasks', 'start', '--detach', '--log-uri', logDriverUri(c.logPath), c.id],
+      { timeoutMs: CTR_TIMEOUT_MS },
+    );
+    return r.code === 0 ? undefined : ctrError(r);
+  }
+
+  /** A task whose stdio this runtime holds (held-stdio.ts); undefined once started, or why not. */
+  private async startHeld(c: ContainerRecord): Promise<string | undefined> {
+    const started = new Promise<void>((resolve) => c.startWaiters.push(resolve));
+    const stdio = new HeldStdio(
+      this.options.ctr,
+      c.id,
+      {
+        stdin: c.config.stdin === true,
+        stdinOnce: c.config.stdinOnce === true,
+        tty: c.config.tty === true,
+      },
+      c.logPath,
+    );
+    const r = await stdio.started(started, CTR_TIMEOUT_MS);
+    c.startWaiters.length = 0;
+    if (!r.ok) return r.message;
+    c.stdio = stdio;
+    return undefined;
   }
 
   async stopContainer(containerId: string, gracePeriodUs: number): Promise<RuntimeResult<void>> {
@@ -578,6 +618,8 @@ export class ContainerdRuntime implements Runtime {
     const c = this.containers.get(containerId);
     if (c === undefined) return ok(undefined);
     if (c.state === 'running') return fail('InvalidState', `container ${containerId} is running`);
+    // The ctr holding its stdio deletes the task as it ends: wait for it, briefly.
+    await c.stdio?.closedWithin(KILL_WAIT_MS);
     const ctr = this.options.ctr;
     const task = await ctr.run(['tasks', 'delete', containerId], { timeoutMs: CTR_TIMEOUT_MS });
     if (task.code !== 0 && !isNotFound(task)) {
@@ -724,19 +766,20 @@ export class ContainerdRuntime implements Runtime {
   }
 
   /**
-   * kubectl attach: the container's output from now on, from its log file (log-attach.ts). A
-   * task's stdio goes to the binary log driver, which gives the process no stdin and no
-   * terminal, so a container that has them (`stdin`, `tty`) cannot be attached to yet: that
-   * needs its stdio on FIFOs the node agent holds (README, real mode's "Not yet").
+   * kubectl attach. A container with stdin or a terminal has its stdio held by this runtime
+   * (held-stdio.ts): the client reads what the process writes and writes to its stdin. Any other
+   * container's output is followed in its log file (log-attach.ts); it has no stdin, so what the
+   * client sends is dropped, as containerd drops it.
    */
   attach(containerId: string, streams: ExecStreams): AttachSession {
     const c = this.containers.get(containerId);
     if (c?.state !== 'running') return failedAttachSession('NotFound', notRunning(containerId));
-    if (c.config.stdin === true || c.config.tty === true) {
+    if (c.stdio !== undefined) return c.stdio.attach(streams);
+    if (holdsStdio(c.config)) {
       return failedAttachSession(
-        'Unimplemented',
-        'real mode does not attach to a container with stdin or tty yet ' +
-          "(its stdio goes to containerd's log driver, not to FIFOs the node agent holds)",
+        'Unavailable',
+        `the stdio of container ${containerId} was held by the node agent that started it, ` +
+          'which has since restarted: real mode cannot attach to it again',
       );
     }
     return attachToLog(c.logPath, streams, () => c.state === 'exited');
@@ -774,6 +817,11 @@ export class ContainerdRuntime implements Runtime {
   logPath(containerId: string): string | undefined {
     return this.containers.get(containerId)?.logPath;
   }
+}
+
+/** A container with stdin or a terminal: the runtime holds its stdio instead of the log driver. */
+function holdsStdio(config: ContainerConfig): boolean {
+  return config.stdin === true || config.tty === true;
 }
 
 /** The driver that writes a task's output as a CRI log file (cri-log-driver.mjs). */
@@ -838,6 +886,8 @@ export function createArgs(s: SandboxRecord, config: ContainerConfig, id: string
     '--mount',
     `type=bind,src=${join(s.dir, 'resolv.conf')},dst=/etc/resolv.conf,options=rbind:ro`,
   );
+  // A terminal is in the container's spec (process.terminal); its task gets a pty.
+  if (config.tty === true) args.push('--tty');
   for (const [name, value] of Object.entries(config.env ?? {}))
     args.push('--env', `${name}=${value}`);
   args.push('--label', `io.kubernetes.sandbox.id=${s.id}`);

@@ -27,7 +27,7 @@ const RESIZE_RETRY_MS = 100;
 const RESIZE_TRIES = 50;
 
 /** A word quoted for `sh -c` (script runs its command through the shell). */
-const shellQuote = (w: string): string => `'${w.replace(/'/g, `'\\''`)}'`;
+export const shellQuote = (w: string): string => `'${w.replace(/'/g, `'\\''`)}'`;
 
 export function startCtrExec(
   ctr: Ctr,
@@ -215,12 +215,12 @@ function launchCtrExec(
  */
 const RESIZE_NOISE = /(?:\x1b\[\d+m)?ERRO(?:\x1b\[0m)?\[\d+\] resize pty[^\n]*\n/g;
 
-function withoutCtrNoise(text: string): string {
+export function withoutCtrNoise(text: string): string {
   return text.replace(RESIZE_NOISE, '');
 }
 
 /** The pty `script` gave ctr (its child's stdin), once ctr runs. */
-function ctrTerminal(scriptPid: number): string | undefined {
+export function ctrTerminal(scriptPid: number): string | undefined {
   try {
     const children = readFileSync(`/proc/${scriptPid}/task/${scriptPid}/children`, 'utf8')
       .trim()

@@ -14,4 +14,10 @@ export interface TokenSigner {
   sign(signingInput: string): string;
   /** Whether `signature` is this key's signature of `signingInput`. */
   verify(signingInput: string, signature: string): boolean;
+  /**
+   * The public half as a JSON Web Key (RFC 7517: use, kty, kid, crv/alg and the key's
+   * parameters), for an asymmetric key only: the API server publishes it on /openid/v1/jwks so
+   * that others verify its ServiceAccount tokens. A shared secret (HS256) has none.
+   */
+  readonly publicJwk?: Readonly<Record<string, string>>;
 }

@@ -6,16 +6,21 @@
  * names a pty of the container, and the size of kubectl's terminal reaches the container's pty
  * (`stty size` inside). A client that goes away in the middle leaves no exec process behind.
  * `kubectl attach` on the same cluster: a plain attach prints what a running container writes
- * from then on, each line on its stream, and ends when the container exits; attaching stdin to
- * a container with `stdin: true` is refused with the reason, as real mode gives containers no
- * stdin yet (README, real mode's "Not yet").
+ * from then on, each line on its stream, and ends when the container exits; `attach -i` writes
+ * to the stdin of a `cat` with `stdin: true`, which the runtime holds open for the next client
+ * and whose echo reaches both the client and `kubectl logs`; `kubectl run -i --rm` (stdinOnce)
+ * closes cat's stdin after its attach, so the pod ends and is deleted; `attach -it` (under
+ * `script`) types into a shell on the container's terminal. `kubectl get --raw /openid/v1/jwks`
+ * returns the cluster's ES256 public key, which verifies the admin kubeconfig's token.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { KUBECTL, run, type Result } from './ksim.ts';
 import { RealCluster, realClusterUnavailable, until } from './real-cluster.ts';
 import { runOnTerminal, runWithInput, SCRIPT } from '../terminal.ts';
-import { existsSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { createPublicKey, verify } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 
 const unavailable =
   realClusterUnavailable() ?? (existsSync(SCRIPT) ? undefined : `no ${SCRIPT} (util-linux)`);
@@ -98,19 +103,46 @@ describe.skipIf(unavailable !== undefined)(
       expect(size.stdout.trim(), `exit ${size.code}, stderr ${size.stderr}`).toBe('30 100');
     });
 
-    const apply = async (name: string, yaml: string): Promise<void> => {
-      const file = join(cluster.dir, `${name}.yaml`);
-      writeFileSync(file, yaml);
-      const applied = await cluster.kubectl('apply', '-f', file);
-      expect(applied.code, applied.stderr).toBe(0);
+    const running = async (name: string): Promise<void> => {
       await until(`${name} Running`, 120_000, async () => {
         const r = await cluster.kubectl('get', 'pod', name, '-o', 'jsonpath={.status.phase}');
         return r.stdout === 'Running' ? true : undefined;
       });
     };
+    const apply = async (name: string, yaml: string): Promise<void> => {
+      const file = join(cluster.dir, `${name}.yaml`);
+      writeFileSync(file, yaml);
+      const applied = await cluster.kubectl('apply', '-f', file);
+      expect(applied.code, applied.stderr).toBe(0);
+      await running(name);
+    };
+    /**
+     * `kubectl attach -i -q pod` typing `input` and ending its stdin once the echo came back:
+     * the end of a client's stdin ends its session (no stdinOnce), and what cat gives back
+     * after that is not the session's.
+     */
+    const attachTyping = (pod: string, input: string): Promise<Result> => {
+      const child = spawn(KUBECTL, ['attach', '-i', '-q', pod], { env: env(), stdio: 'pipe' });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d: Buffer) => {
+        stdout += d.toString();
+        if (stdout.includes(input)) child.stdin.end();
+      });
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      child.stdin.write(input);
+      const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+      return new Promise((resolve) =>
+        child.on('close', (code) => {
+          clearTimeout(timer);
+          resolve({ code: code ?? -1, stdout, stderr });
+        }),
+      );
+    };
 
     it('kubectl attach streams what the container writes until it exits', async () => {
-      // The talker waits 20 s before it speaks: time for kubectl to attach.
+      // The talker waits 20 s before it speaks: time for kubectl to attach. The pods the
+      // attach -i / -it tests use start with it.
       await apply(
         'talker',
         `apiVersion: v1
@@ -122,6 +154,26 @@ spec:
   - name: app
     image: ksim.local/busybox:1
     command: [sh, -c, 'sleep 20; echo one; echo two >&2; sleep 1']
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: reader}
+spec:
+  containers:
+  - {name: app, image: ksim.local/busybox:1, command: [cat], stdin: true}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: shell}
+spec:
+  restartPolicy: Never
+  containers:
+  - name: app
+    image: ksim.local/busybox:1
+    # Says tick each second (so a client knows it is attached) and runs each line it reads.
+    command: [sh, -c, 'while :; do echo tick; if read -t 1 line; then eval "$line"; fi; done']
+    stdin: true
+    tty: true
 `,
       );
       const r = await cluster.kubectl('attach', 'talker');
@@ -130,21 +182,80 @@ spec:
       expect(r.stderr).toContain('two\n');
     }, 180_000);
 
-    it('kubectl attach -i refuses a container with stdin: true, saying why', async () => {
-      await apply(
-        'reader',
-        `apiVersion: v1
-kind: Pod
-metadata: {name: reader}
-spec:
-  containers:
-  - {name: app, image: ksim.local/busybox:1, command: [sleep, '3600'], stdin: true}
-`,
+    it('kubectl attach -i writes to the stdin of cat, which stays open for the next', async () => {
+      await running('reader');
+      expect(await attachTyping('reader', 'hi\n')).toMatchObject({ code: 0, stdout: 'hi\n' });
+      expect(await attachTyping('reader', 'again\n')).toMatchObject({
+        code: 0,
+        stdout: 'again\n',
+      });
+      // Both went to the container's log, which the runtime writes for it.
+      const logs = await cluster.kubectl('logs', 'reader');
+      expect(logs.stdout).toBe('hi\nagain\n');
+    }, 120_000);
+
+    it('kubectl run -i --rm: stdinOnce closes stdin after the attach, cat ends, the pod goes', async () => {
+      const r = await kubectl(
+        'from run\n',
+        'run',
+        'once',
+        '-i',
+        '--rm',
+        '--restart=Never',
+        '--image=ksim.local/busybox:1',
+        '--',
+        'cat',
       );
-      const r = await kubectl('hi\n', 'attach', '-i', 'reader');
-      expect(r.code).not.toBe(0);
-      expect(r.stderr).toContain('real mode does not attach to a container with stdin or tty yet');
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toContain('from run\n');
+      expect(r.stdout).toContain('pod "once" deleted');
     }, 180_000);
+
+    it('kubectl attach -it types into the shell on the container terminal', async () => {
+      await running('shell');
+      const r = await runOnTerminal(KUBECTL, ['attach', '-it', 'shell'], env(), {
+        typing: { ready: 'tick', text: 'echo typed-$((6*7))\rexit 3\r' },
+      });
+      expect(r.code, r.stdout).toBe(0);
+      // The terminal's echo of what was typed (as it came), and what the line printed.
+      expect(r.stdout).toMatch(/echo typed-\$\(\(6\*7\)\)\r+\n/);
+      expect(r.stdout).toMatch(/\ntyped-42\r+\n/);
+      await until('shell to exit 3', 60_000, async () => {
+        const code = await cluster.kubectl(
+          'get',
+          'pod',
+          'shell',
+          '-o',
+          'jsonpath={.status.containerStatuses[0].state.terminated.exitCode}',
+        );
+        return code.stdout === '3' ? true : undefined;
+      });
+    }, 120_000);
+
+    it('publishes the service-account signing key: kubectl get --raw /openid/v1/jwks', async () => {
+      const r = await cluster.kubectl('get', '--raw', '/openid/v1/jwks');
+      expect(r.code, r.stderr).toBe(0);
+      const { keys } = JSON.parse(r.stdout) as { keys: Record<string, string>[] };
+      expect(keys).toHaveLength(1);
+      expect(keys[0]).toMatchObject({ use: 'sig', kty: 'EC', crv: 'P-256', alg: 'ES256' });
+      // The published key verifies the token the cluster signed into the admin kubeconfig.
+      const kubeconfig = readFileSync(join(cluster.dir, 'admin.kubeconfig'), 'utf8');
+      const token = /token: (\S+)/.exec(kubeconfig)?.[1] ?? '';
+      const [header, payload, signature] = token.split('.') as [string, string, string];
+      const key = createPublicKey({ key: keys[0]!, format: 'jwk' });
+      const valid = verify(
+        'sha256',
+        Buffer.from(`${header}.${payload}`),
+        { key, dsaEncoding: 'ieee-p1363' },
+        Buffer.from(signature, 'base64url'),
+      );
+      expect(valid).toBe(true);
+      const config = await cluster.kubectl('get', '--raw', '/.well-known/openid-configuration');
+      expect(JSON.parse(config.stdout)).toMatchObject({
+        jwks_uri: 'https://kubernetes.default.svc.cluster.local/openid/v1/jwks',
+        id_token_signing_alg_values_supported: ['ES256'],
+      });
+    }, 60_000);
 
     it('kills the exec when the client goes away', async () => {
       const child = runOnTerminal(

@@ -88,6 +88,32 @@ async function statusOf(
   return must(await runtime.listContainers()).find((c) => c.id === containerId);
 }
 
+/** An attach session to a container, its output collected. */
+function attached(runtime: Runtime, containerId: string, tty: boolean, stdin = true) {
+  let out = '';
+  const waiters: (() => void)[] = [];
+  const session = runtime.attach(containerId, {
+    stdin,
+    tty,
+    onOutput: (_stream, data) => {
+      out += data;
+      for (const w of waiters.splice(0)) w();
+    },
+  });
+  const saw = async (text: string): Promise<void> => {
+    const deadline = Date.now() + 20_000;
+    while (!out.includes(text)) {
+      if (Date.now() > deadline)
+        throw new Error(`no ${JSON.stringify(text)} in ${JSON.stringify(out)}`);
+      await new Promise<void>((r) => {
+        waiters.push(r);
+        setTimeout(r, 200);
+      });
+    }
+  };
+  return { session, saw, output: () => out };
+}
+
 describe.skipIf(unavailable !== undefined)('the containerd runtime (as root)', () => {
   let fx: RuntimeFixture | undefined;
   const runtime = (): Runtime => fx!.runtime;
@@ -206,6 +232,84 @@ describe.skipIf(unavailable !== undefined)('the containerd runtime (as root)', (
     expect((await statusOf(runtime(), containerId))?.state).toBe('running');
     const stats = must(await runtime().listContainerStats()).find((s) => s.id === containerId);
     expect(stats?.memoryWorkingSetBytes).toBeGreaterThan(0);
+  });
+
+  it('attach with stdin reaches a held stdin: cat echoes, stdinOnce closes it, a tty sizes and exits', async () => {
+    // A cat with stdin: what one session sends comes back; its stdin stays open for the next.
+    const reader = await runPod(runtime(), 'reader', { command: ['cat'], stdin: true });
+    const first = attached(runtime(), reader.containerId, false);
+    first.session.write('hi\n');
+    await first.saw('hi\n');
+    first.session.closeStdin();
+    expect(await first.session.done).toEqual({ ok: true, value: undefined });
+    const second = attached(runtime(), reader.containerId, false);
+    second.session.write('again\n');
+    await second.saw('again\n');
+    second.session.detach();
+    expect((await statusOf(runtime(), reader.containerId))?.state).toBe('running');
+    // Both reached the log, as kubectl logs reads it.
+    const lines = must(await runtime().readContainerLog(reader.containerId, 0)).lines;
+    expect(lines.map((l) => `${l.stream} ${l.text}`)).toEqual(['stdout hi', 'stdout again']);
+    // Without -i the client's input goes nowhere; a container without stdin drops it too.
+    const quiet = attached(runtime(), reader.containerId, false, false);
+    quiet.session.write('dropped\n');
+    quiet.session.detach();
+
+    // stdinOnce: the first session's end of input is the container's: cat ends, exit 0.
+    const once = await runPod(runtime(), 'once', {
+      command: ['cat'],
+      stdin: true,
+      stdinOnce: true,
+    });
+    const exited = exitOf(runtime(), once.containerId);
+    const only = attached(runtime(), once.containerId, false);
+    only.session.write('from once\n');
+    only.session.closeStdin();
+    expect(await only.session.done).toEqual({ ok: true, value: undefined });
+    expect(only.output()).toBe('from once\n');
+    expect(await exited).toMatchObject({ exitCode: 0, reason: 'Completed' });
+
+    // A shell on the container's terminal: the size reaches its pty, it echoes, exits 3.
+    const shell = await runPod(runtime(), 'shell', { command: ['sh'], stdin: true, tty: true });
+    const shellExit = exitOf(runtime(), shell.containerId);
+    const term = attached(runtime(), shell.containerId, true);
+    term.session.resize(100, 30);
+    // The resize reaches the pty through ctr's SIGWINCH: ask until it shows.
+    for (let i = 0; i < 20 && !term.output().includes('30 100'); i++) {
+      term.session.write('stty size\r');
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    expect(term.output()).toContain('30 100');
+    term.session.write('echo typed-$((6*7))\rexit 3\r');
+    expect(await term.session.done).toEqual({ ok: true, value: undefined });
+    // The terminal's CR LF (ctr's own pty may add a CR, as for an exec).
+    expect(term.output()).toMatch(/typed-42\r+\n/);
+    expect(await shellExit).toMatchObject({ exitCode: 3, reason: 'Error' });
+    const shellLog = must(await runtime().readContainerLog(shell.containerId, 0)).lines;
+    expect(shellLog.map((l) => l.text)).toContain('typed-42');
+    for (const pod of [reader, once, shell]) must(await runtime().removePodSandbox(pod.sandboxId));
+  });
+
+  it('a held-stdio container whose program is missing fails to start with StartError', async () => {
+    const { sandboxId } = must(await runtime().runPodSandbox(sandboxConfig('missing')));
+    const { containerId } = must(
+      await runtime().createContainer(sandboxId, {
+        name: 'main',
+        attempt: 0,
+        image: LOCAL_IMAGE,
+        command: ['no-such-program'],
+        stdin: true,
+      }),
+    );
+    const r = await runtime().startContainer(containerId);
+    expect(r).toMatchObject({ ok: false, reason: 'StartError' });
+    expect(r.ok ? '' : r.message).toContain('no-such-program');
+    expect(await statusOf(runtime(), containerId)).toMatchObject({
+      state: 'exited',
+      exitCode: 128,
+      reason: 'StartError',
+    });
+    must(await runtime().removePodSandbox(sandboxId));
   });
 
   it('exec separates stdout and stderr, and a program not in the image is an ExecError', async () => {
