@@ -78,8 +78,8 @@ export const KUBEADM_JOIN_BINDINGS: readonly ClusterRoleBinding[] = [
 /** kube-public/cluster-info, which a joining node reads with its token (kubeadm's discovery). */
 export const CLUSTER_INFO = { namespace: 'kube-public', name: 'cluster-info' } as const;
 /** ksim's keys in cluster-info: where nodes reach the API server's transport, and the pods' range. */
-export const CLUSTER_INFO_API_TRANSPORT = 'ksim.io/api-transport';
-export const CLUSTER_INFO_CLUSTER_CIDR = 'ksim.io/cluster-cidr';
+export const CLUSTER_INFO_API_TRANSPORT = 'ksim-api-transport';
+export const CLUSTER_INFO_CLUSTER_CIDR = 'ksim-cluster-cidr';
 /** The ServiceAccount kube-proxy runs as (kubeadm's kube-proxy DaemonSet). */
 export const KUBE_PROXY_SERVICE_ACCOUNT = { namespace: 'kube-system', name: 'kube-proxy' } as const;
 
@@ -153,8 +153,11 @@ export function clusterInfoObjects(info: ClusterInfo): readonly object[] {
 }
 
 /**
- * kube-proxy's ServiceAccount and kubeadm's binding of it to system:node-proxier: a joined
- * node's kube-proxy runs with a token of this account, which its kubelet requests.
+ * kube-proxy's ServiceAccount and kubeadm's binding of it to system:node-proxier. A joined
+ * node's kube-proxy runs with a token of this account. kubeadm hands it over as the projected
+ * token of its DaemonSet's pods; ksim runs kube-proxy in the node process, so the bootstrap
+ * token's group may request a token of this one account (the Node authorizer lets a node
+ * request tokens only for the accounts of pods bound to it).
  */
 export const KUBE_PROXY_OBJECTS: readonly object[] = [
   { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { ...KUBE_PROXY_SERVICE_ACCOUNT } },
@@ -168,5 +171,27 @@ export const KUBE_PROXY_OBJECTS: readonly object[] = [
       name: 'system:node-proxier',
     },
     subjects: [{ kind: 'ServiceAccount', ...KUBE_PROXY_SERVICE_ACCOUNT }],
+  },
+  {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'Role',
+    metadata: { name: 'ksim:kube-proxy-token', namespace: KUBE_PROXY_SERVICE_ACCOUNT.namespace },
+    rules: [
+      {
+        apiGroups: [''],
+        resources: ['serviceaccounts/token'],
+        resourceNames: [KUBE_PROXY_SERVICE_ACCOUNT.name],
+        verbs: ['create'],
+      },
+    ],
+  },
+  {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'RoleBinding',
+    metadata: { name: 'ksim:kube-proxy-token', namespace: KUBE_PROXY_SERVICE_ACCOUNT.namespace },
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'ksim:kube-proxy-token' },
+    subjects: [
+      { apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: KUBEADM_NODE_TOKEN_GROUP },
+    ],
   },
 ];

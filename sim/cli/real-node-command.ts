@@ -9,7 +9,7 @@
  *    CertificateSigningRequest for CN system:node:N, O system:nodes, signer
  *    kubernetes.io/kube-apiserver-client-kubelet, which the controller manager's csrapproving
  *    approves and csrsigning signs with the CA's key; the node waits for the credential;
- * 3. with that credential it asks for a token of kube-system/kube-proxy for its kube-proxy;
+ * 3. with the token it asks for a token of kube-system/kube-proxy for its kube-proxy;
  * 4. it starts its machine (its own containerd, pods on the cbr0 bridge, iptables here) and the
  *    node plan of the one cluster assembly: the kubelet registers the Node with its InternalIP,
  *    takes its podCIDR from node IPAM, and serves logs and exec on the kubelet port, where the
@@ -281,7 +281,7 @@ async function sourceAddressTowards(ip: string): Promise<string> {
 
 /**
  * The node's credentials by user: the kubelet's from TLS bootstrap with the token, and
- * kube-proxy's, a token of its ServiceAccount the kubelet's credential asks for.
+ * kube-proxy's, a token of its ServiceAccount the bootstrap token may ask for (join.ts).
  */
 async function joinCredentials(
   ports: Parameters<typeof requestNodeCredential>[0],
@@ -294,9 +294,8 @@ async function joinCredentials(
     timeoutUs: CSR_TIMEOUT_US,
   });
   if (!issued.ok) throw new Error(issued.message);
-  const kubelet = credentialClient(ports, issued.credential);
   const { namespace, name: account } = KUBE_PROXY_SERVICE_ACCOUNT;
-  const r = await kubelet.request<{ status?: { token?: string } }>(
+  const r = await bootstrap.request<{ status?: { token?: string } }>(
     'POST',
     `/api/v1/namespaces/${namespace}/serviceaccounts/${account}/token`,
     {
