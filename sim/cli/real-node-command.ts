@@ -18,9 +18,9 @@
  * It runs until SIGTERM or SIGINT, then removes its pods, containerd and pod bridge.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { isIPv4 } from 'node:net';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { isDNS1123Subdomain } from '../../core/api/content-checks.ts';
 import type { ConfigMap } from '../../core/api/kinds/config-map.ts';
 import { BOOTSTRAP_TOKEN_PATTERN } from '../../core/apiserver/authn/bootstrap-token.ts';
@@ -47,7 +47,14 @@ import { KUBELET_PORT } from '../../core/kubelet/config.ts';
 import { requestNodeCredential } from '../../core/kubelet/tls-bootstrap.ts';
 import { caCertificateHash, caVerifier } from '../../real/cluster/cluster-ca.ts';
 import { NODE_POD_BRIDGE } from '../../real/cluster/cluster-config.ts';
-import { commandLine, readPid } from '../../real/cluster/cluster-processes.ts';
+import {
+  commandLine,
+  processesWith,
+  readPid,
+  signal,
+} from '../../real/cluster/cluster-processes.ts';
+import { removeNamespaceState, unmountUnder } from '../../real/containerd/daemon.ts';
+import { NETNS_DIR } from '../../real/network/pod-network.ts';
 import { httpsRequest } from '../../real/cluster/lifecycle.ts';
 import { startNodeMachine } from '../../real/cluster/node-machine.ts';
 import { parseHostPort, type AddressBook, type HostPort } from '../../real/host/address-book.ts';
@@ -99,6 +106,32 @@ export function joinedNodeRuntimeNames(name: string) {
   return { containerdNamespace: `ksim-node-${name}`, podPrefix: `kn${h}p` };
 }
 
+/**
+ * Removes what a node stopped with SIGKILL left (a clean stop removes it itself): its
+ * containerd and shims, their containers' runc state and cgroups, mounts under its containerd
+ * directory, and its pods' network namespaces. A node runs it before it starts, too.
+ */
+export async function removeNodeLeftovers(dir: string, name: string): Promise<void> {
+  const paths = nodePaths(dir, name);
+  const names = joinedNodeRuntimeNames(name);
+  for (const pid of processesWith('--config', join(paths.containerd, 'config.toml')))
+    signal(pid, 'SIGKILL');
+  for (const shim of processesWith('-namespace', names.containerdNamespace))
+    signal(shim, 'SIGKILL');
+  removeNamespaceState(names.containerdNamespace);
+  await unmountUnder(paths.containerd);
+  for (const ns of readdirSafe(NETNS_DIR))
+    if (ns.startsWith(names.podPrefix)) await runCommand('ip', ['netns', 'delete', ns]);
+}
+
+function readdirSafe(path: string): string[] {
+  try {
+    return readdirSync(path);
+  } catch {
+    return [];
+  }
+}
+
 interface Discovered {
   readonly apiTransport: HostPort;
   readonly clusterCIDR: string;
@@ -126,6 +159,7 @@ export async function realNodeCommand(
   const running = readPid(paths.pid);
   if (running !== undefined && commandLine(running)?.includes('node') === true)
     throw new CliError(`a node is already running in ${dir} (pid ${running})`);
+  await removeNodeLeftovers(dir, name);
   const discovered = await discover(server, ca, token);
   const nodeIp = options.nodeIp ?? (await sourceAddressTowards(discovered.apiTransport.host));
   try {

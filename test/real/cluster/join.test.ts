@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NETNS_DIR } from '../../../real/network/pod-network.ts';
-import { joinedNodeRuntimeNames } from '../../../sim/cli/real-node-command.ts';
+import { joinedNodeRuntimeNames, removeNodeLeftovers } from '../../../sim/cli/real-node-command.ts';
 import { freePort, ksim, KUBECTL, run } from './ksim.ts';
 import { leftCgroups, readdirSafe, realClusterUnavailable, until } from './real-cluster.ts';
 
@@ -108,6 +108,7 @@ describe.skipIf(unavailable !== undefined)('ksim real control-plane and ksim rea
 
   afterAll(async () => {
     await stopNode();
+    await removeNodeLeftovers(nodeDir, NODE);
     if (existsSync(join(cpDir, 'cluster.json'))) await ksim(['real', 'down', '--dir', cpDir]);
     await removeNetwork();
     rmSync(root, { recursive: true, force: true });
