@@ -17,7 +17,7 @@ import {
   type NodeMachine,
 } from '../../core/cluster/assembly.ts';
 import { KUBE_APISERVER_KUBELET_CLIENT } from '../../core/api/kubelet-protocol.ts';
-import { API_SERVER } from '../../core/cluster/identities.ts';
+import { API_SERVER, METRICS_SERVER_IDENTITY } from '../../core/cluster/identities.ts';
 import {
   addressBook,
   clusterPaths,
@@ -109,7 +109,11 @@ export async function realProcessCommand(
     trace: { path: paths.trace(name), level: 'info', ksimVersion: KSIM_VERSION },
   });
   process_.start(hp.ports);
-  nodeBook?.follow(componentClient(hp.ports, signer, KUBE_APISERVER_KUBELET_CLIENT));
+  // Each lists Nodes as itself: the API server as its kubelet client, metrics-server as its
+  // ServiceAccount (system:metrics-server reads nodes).
+  const lister =
+    process_.role === 'apiserver' ? KUBE_APISERVER_KUBELET_CLIENT : METRICS_SERVER_IDENTITY;
+  nodeBook?.follow(componentClient(hp.ports, signer, lister));
   let front: ApiFront | undefined;
   if (name === API_SERVER) {
     front = await startApiFront(transportBackend(transport, API_SERVER), {
