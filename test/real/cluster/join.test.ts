@@ -1,7 +1,9 @@
 /**
  * A cluster from separate pieces on one machine: `ksim real control-plane` on a bridge address
  * of the host, and `ksim real node` in a network namespace of its own joined to that bridge by
- * a veth, as a second host on the same network would be. The node holds only the CA
+ * a veth, as a second host on the same network would be. `ksim real status` reports the
+ * control plane's five processes ready, and its join command is kept in its directory. The
+ * node holds only the CA
  * certificate and the bootstrap token: the test observes its CertificateSigningRequest approved
  * and signed for system:node:joiner, the Node Ready with a podCIDR node IPAM gave it, a pod
  * scheduled there started by its kubelet (the kubelet.container-start record in the node's
@@ -157,6 +159,19 @@ describe.skipIf(unavailable !== undefined)('ksim real control-plane and ksim rea
       'apiserver.key',
       'ca.crt',
       'ca.key',
+    ]);
+    expect(readFileSync(join(cpDir, 'join-command'), 'utf8')).toBe(`${joinLine.trim()}\n`);
+    const status = await ksim(['real', 'status', '--dir', cpDir, '--json']);
+    expect(status.code, status.stdout + status.stderr).toBe(0);
+    const processes = (
+      JSON.parse(status.stdout) as { processes: { role: string; ready: boolean }[] }
+    ).processes;
+    expect(processes.map((p) => [p.role, p.ready])).toEqual([
+      ['store', true],
+      ['apiserver', true],
+      ['scheduler', true],
+      ['controller-manager', true],
+      ['metrics-server', true],
     ]);
     const caFile = join(root, 'ca.crt');
     writeFileSync(caFile, readFileSync(flag('ca-file')));
