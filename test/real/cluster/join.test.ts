@@ -3,9 +3,8 @@
  * of the host, and `ksim real node` in a network namespace of its own joined to that bridge by
  * a veth, as a second host on the same network would be. `ksim real status` reports the
  * control plane's five processes ready, and its join command is kept in its directory. The
- * node holds only the CA
- * certificate and the bootstrap token: the test observes its CertificateSigningRequest approved
- * and signed for system:node:joiner, the Node Ready with a podCIDR node IPAM gave it, a pod
+ * node holds only the CA certificate and the bootstrap token: the test observes its
+ * CertificateSigningRequest approved and signed for system:node:joiner, the Node Ready with a podCIDR node IPAM gave it, a pod
  * scheduled there started by its kubelet (the kubelet.container-start record in the node's
  * trace) with an IP from that range, and `kubectl logs`, which the API server fetches from the
  * kubelet at the Node's InternalIP. Stopping the node and `ksim real down` then leave nothing
