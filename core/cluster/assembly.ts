@@ -99,6 +99,13 @@ export interface NodeProcess extends NodeMachine {
 export interface ClusterHost<M> {
   machine(ports: ProcessPorts, node: NodeIdentity, options: M | undefined): NodeMachine;
   readonly signer: TokenSigner;
+  /**
+   * The credential a node's agents present for `identity` (the kubelet's node identity,
+   * kube-proxy's). By default the cluster's key signs one; a node that joined a control plane
+   * on another host holds no signing key, only what the control plane issued to it (the
+   * kubelet's through TLS bootstrap), and `signer` then only verifies.
+   */
+  readonly nodeCredential?: (identity: ClientIdentity) => string;
 }
 
 export interface NodeIdentity {
@@ -626,7 +633,9 @@ export function nodePlan<M>(
     role: 'node',
     start: (ports): NodeProcess => {
       const machine = host.machine(ports, identity, pool.machine);
-      const api = componentClient(ports, host.signer, nodeClientIdentity(nodeName));
+      const credential =
+        host.nodeCredential ?? ((id: ClientIdentity) => issueClientCredential(host.signer, id));
+      const api = credentialClient(ports, credential(nodeClientIdentity(nodeName)));
       const kubelet = new Kubelet(
         ports,
         machine.runtime,
@@ -648,7 +657,7 @@ export function nodePlan<M>(
           : new KubeProxy(
               forkRandom(ports, 'kube-proxy'),
               machine.netfilter,
-              componentClient(ports, host.signer, KUBE_PROXY_IDENTITY),
+              credentialClient(ports, credential(KUBE_PROXY_IDENTITY)),
               {
                 clusterCIDR,
                 ...pool.proxy,
@@ -689,9 +698,14 @@ export function componentClient(
   signer: TokenSigner,
   identity: ClientIdentity,
 ): ApiClient {
+  return credentialClient(ports, issueClientCredential(signer, identity));
+}
+
+/** A component's client of the API server presenting `credential`, honouring Retry-After. */
+export function credentialClient(ports: ProcessPorts, credential: string): ApiClient {
   return new ApiClient(ports.transport, API_SERVER, {
     requestTimeoutUs: COMPONENT_REQUEST_TIMEOUT_US,
-    credential: issueClientCredential(signer, identity),
+    credential,
     clock: ports.clock,
   });
 }

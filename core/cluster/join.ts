@@ -8,6 +8,7 @@
 import type { ClusterRoleBinding } from '../api/rbac-types.ts';
 import type { Secret } from '../api/kinds/secret.ts';
 import { SECRET_TYPE_BOOTSTRAP_TOKEN } from '../api/kinds/secret.ts';
+import { encodeBase64Utf8 } from '../api/base64.ts';
 import { formatTime } from '../api/time.ts';
 import {
   BOOTSTRAP_TOKEN_PATTERN,
@@ -72,4 +73,125 @@ export const KUBEADM_JOIN_BINDINGS: readonly ClusterRoleBinding[] = [
     'system:certificates.k8s.io:certificatesigningrequests:selfnodeclient',
     NODES_GROUP,
   ),
+];
+
+/** kube-public/cluster-info, which a joining node reads with its token (kubeadm's discovery). */
+export const CLUSTER_INFO = { namespace: 'kube-public', name: 'cluster-info' } as const;
+/** ksim's keys in cluster-info: where nodes reach the API server's transport, and the pods' range. */
+export const CLUSTER_INFO_API_TRANSPORT = 'ksim-api-transport';
+export const CLUSTER_INFO_CLUSTER_CIDR = 'ksim-cluster-cidr';
+/** The ServiceAccount kube-proxy runs as (kubeadm's kube-proxy DaemonSet). */
+export const KUBE_PROXY_SERVICE_ACCOUNT = { namespace: 'kube-system', name: 'kube-proxy' } as const;
+
+export interface ClusterInfo {
+  /** The API server's HTTPS URL. */
+  readonly server: string;
+  /** The CA certificate (PEM) that signed the server's certificate. */
+  readonly caPem: string;
+  /** `host:port` of the API server's transport, where a node's agents send their requests. */
+  readonly apiTransport: string;
+  /** kube-proxy's --cluster-cidr. */
+  readonly clusterCIDR: string;
+}
+
+/**
+ * What a joining node reads before it has a credential of its own (kubeadm's bootstraptoken
+ * clusterinfo phase): the cluster-info ConfigMap with a kubeconfig naming the server and its
+ * CA, plus ksim's transport address and cluster CIDR, and a Role letting bootstrap tokens read
+ * it. kubeadm lets system:anonymous read it; here the token's group must, so a node without a
+ * valid token learns nothing.
+ */
+export function clusterInfoObjects(info: ClusterInfo): readonly object[] {
+  const kubeconfig = JSON.stringify({
+    apiVersion: 'v1',
+    kind: 'Config',
+    clusters: [
+      {
+        name: '',
+        cluster: {
+          server: info.server,
+          'certificate-authority-data': encodeBase64Utf8(info.caPem),
+        },
+      },
+    ],
+  });
+  const role = 'kubeadm:bootstrap-signer-clusterinfo';
+  return [
+    {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { ...CLUSTER_INFO },
+      data: {
+        kubeconfig,
+        [CLUSTER_INFO_API_TRANSPORT]: info.apiTransport,
+        [CLUSTER_INFO_CLUSTER_CIDR]: info.clusterCIDR,
+      },
+    },
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'Role',
+      metadata: { name: role, namespace: CLUSTER_INFO.namespace },
+      rules: [
+        {
+          apiGroups: [''],
+          resources: ['configmaps'],
+          resourceNames: [CLUSTER_INFO.name],
+          verbs: ['get'],
+        },
+      ],
+    },
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'RoleBinding',
+      metadata: { name: role, namespace: CLUSTER_INFO.namespace },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: role },
+      subjects: [
+        { apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: KUBEADM_NODE_TOKEN_GROUP },
+      ],
+    },
+  ];
+}
+
+/**
+ * kube-proxy's ServiceAccount and kubeadm's binding of it to system:node-proxier. A joined
+ * node's kube-proxy runs with a token of this account. kubeadm hands it over as the projected
+ * token of its DaemonSet's pods; ksim runs kube-proxy in the node process, so the bootstrap
+ * token's group may request a token of this one account (the Node authorizer lets a node
+ * request tokens only for the accounts of pods bound to it).
+ */
+export const KUBE_PROXY_OBJECTS: readonly object[] = [
+  { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { ...KUBE_PROXY_SERVICE_ACCOUNT } },
+  {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'ClusterRoleBinding',
+    metadata: { name: 'kubeadm:node-proxier' },
+    roleRef: {
+      apiGroup: 'rbac.authorization.k8s.io',
+      kind: 'ClusterRole',
+      name: 'system:node-proxier',
+    },
+    subjects: [{ kind: 'ServiceAccount', ...KUBE_PROXY_SERVICE_ACCOUNT }],
+  },
+  {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'Role',
+    metadata: { name: 'ksim:kube-proxy-token', namespace: KUBE_PROXY_SERVICE_ACCOUNT.namespace },
+    rules: [
+      {
+        apiGroups: [''],
+        resources: ['serviceaccounts/token'],
+        resourceNames: [KUBE_PROXY_SERVICE_ACCOUNT.name],
+        verbs: ['create'],
+      },
+    ],
+  },
+  {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'RoleBinding',
+    metadata: { name: 'ksim:kube-proxy-token', namespace: KUBE_PROXY_SERVICE_ACCOUNT.namespace },
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'ksim:kube-proxy-token' },
+    subjects: [
+      { apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: KUBEADM_NODE_TOKEN_GROUP },
+    ],
+  },
 ];

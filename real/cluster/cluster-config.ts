@@ -8,6 +8,11 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ClusterSpec } from '../../core/cluster/assembly.ts';
 import type { StoreClient } from '../../core/store/kv-client.ts';
+import {
+  issueClientCredential,
+  type ClientIdentity,
+} from '../../core/apiserver/authn/client-credential.ts';
+import type { TokenSigner } from '../../core/apiserver/authn/signer.ts';
 import { nodeInternalIP, nodePodCIDR, type PodNetwork } from '../../core/cluster/pod-network.ts';
 import type { EtcdTlsFiles } from '../etcd/etcd-kv.ts';
 import { parseHostPort, type AddressBook } from '../host/address-book.ts';
@@ -44,6 +49,12 @@ export interface RealClusterConfig {
   readonly nodeNetns: Readonly<Record<string, string>>;
   /** The plan's processes, in start order. */
   readonly processes: readonly ClusterProcess[];
+  /**
+   * `ksim real control-plane`: no node of the plan; nodes join over the network with a
+   * bootstrap token. The API server (transport and HTTPS front) listens on `listen`, the CA's
+   * key signs every credential (cluster-ca.ts), the CSR approver and signer and node IPAM run.
+   */
+  readonly controlPlane?: { readonly listen: string };
 }
 
 export interface ClusterProcess {
@@ -61,13 +72,27 @@ export function realClusterSpec(
   config: RealClusterConfig,
   rootCA?: string,
   storeClient?: () => StoreClient,
+  signer?: TokenSigner,
 ): ClusterSpec<undefined> {
+  const joinable = config.controlPlane !== undefined;
+  const access = joinable ? { access: { enableBootstrapTokenAuth: true } } : {};
+  const store = storeClient === undefined ? {} : { storeClient };
+  const apiServer = { ...store, ...access };
+  const controllerManager = {
+    ...(rootCA === undefined ? {} : { rootCA }),
+    // kubeadm's controller manager: --allocate-node-cidrs with the cluster CIDR, and the
+    // cluster CA signing the kubelets' client certificate requests.
+    ...(joinable ? { allocateNodeCIDRs: config.podNetwork } : {}),
+    ...(joinable && signer !== undefined
+      ? { clusterSigning: (subject: ClientIdentity) => issueClientCredential(signer, subject) }
+      : {}),
+  };
   return {
     store: { members: config.storeMembers },
-    ...(storeClient === undefined ? {} : { apiServer: { storeClient } }),
+    ...(Object.keys(apiServer).length === 0 ? {} : { apiServer }),
     podNetwork: config.podNetwork,
-    nodePools: [{ namePrefix: 'node', count: config.nodes }],
-    ...(rootCA === undefined ? {} : { controllerManager: { rootCA } }),
+    nodePools: config.nodes === 0 ? [] : [{ namePrefix: 'node', count: config.nodes }],
+    ...(Object.keys(controllerManager).length === 0 ? {} : { controllerManager }),
   };
 }
 
@@ -90,9 +115,11 @@ export function clusterPaths(dir: string) {
     config: join(dir, CLUSTER_FILE),
     signingKey: join(dir, 'pki', 'signing.key'),
     ca: join(dir, 'pki', 'ca.crt'),
+    caKey: join(dir, 'pki', 'ca.key'),
     cert: join(dir, 'pki', 'apiserver.crt'),
     key: join(dir, 'pki', 'apiserver.key'),
     kubeconfig: join(dir, 'admin.kubeconfig'),
+    joinCommand: join(dir, 'join-command'),
     log: (name: string) => join(dir, 'logs', `${name}.log`),
     trace: (name: string) => join(dir, 'traces', `${name}.jsonl`),
     data: (name: string) => join(dir, 'data', name),

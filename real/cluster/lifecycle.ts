@@ -24,6 +24,7 @@ import { removeNamespaceState, unmountUnder } from '../containerd/daemon.ts';
 import { KUBELET_PORT } from '../../core/kubelet/config.ts';
 import { NETNS_DIR } from '../network/pod-network.ts';
 import type { EtcdTarget } from '../etcd/etcd-kv.ts';
+import type { PodNetwork } from '../../core/cluster/pod-network.ts';
 import {
   clusterPaths,
   nodeAddresses,
@@ -35,7 +36,7 @@ import {
 } from './cluster-config.ts';
 import { isClusterProcess, processesWith, readPid, signal } from './cluster-processes.ts';
 import { hostRoutes, tearDownNodeNetwork } from './node-network.ts';
-import { readSigner } from './signer.ts';
+import { clusterSigner } from './cluster-ca.ts';
 
 /** Where a node agent listens inside its namespace (the kubelet's port, as upstream). */
 const NODE_PORT = KUBELET_PORT;
@@ -91,25 +92,15 @@ export async function planRealCluster(
     podNetwork,
   };
   const names = nodeNames({ nodes });
-  const plan = planCluster(
-    realClusterSpec({
-      ...base,
-      bridge: '',
-      bridgeAddress,
-      bridgePrefixLength: 16,
-      book: {},
-      nodeNetns: {},
-      processes: [],
-    }),
-    {
-      signer: { algorithm: 'none', keyId: 'plan', sign: () => '', verify: () => false },
-      machine: () => {
-        throw new Error('planning only');
-      },
-    },
-  );
-  // On etcd the plan's store members are not started: the API server talks to etcd itself.
-  const processes = plan.processes.filter((p) => etcd === undefined || p.role !== 'store');
+  const processes = plannedProcesses({
+    ...base,
+    bridge: '',
+    bridgeAddress,
+    bridgePrefixLength: 16,
+    book: {},
+    nodeNetns: {},
+    processes: [],
+  });
   const book: Record<string, string> = {};
   for (const p of processes) {
     if (p.role === 'node') {
@@ -127,8 +118,63 @@ export async function planRealCluster(
     bridgePrefixLength: 16,
     book,
     nodeNetns: Object.fromEntries(names.map((n) => [n, `ksim-${tag}-${n}`])),
-    processes: processes.map((p) => ({ name: p.name, role: p.role })),
+    processes,
   };
+}
+
+/**
+ * The processes the assembly plans for `config` (its book and process list still empty); on
+ * etcd the plan's store members are not started: the API server talks to etcd itself.
+ */
+function plannedProcesses(config: RealClusterConfig): ClusterProcess[] {
+  const plan = planCluster(realClusterSpec(config), {
+    signer: { algorithm: 'none', keyId: 'plan', sign: () => '', verify: () => false },
+    machine: () => {
+      throw new Error('planning only');
+    },
+  });
+  return plan.processes
+    .filter((p) => config.etcd === undefined || p.role !== 'store')
+    .map((p) => ({ name: p.name, role: p.role }));
+}
+
+/**
+ * A control plane alone (`ksim real control-plane`): store members (none on etcd), API server,
+ * scheduler, controller manager and metrics-server, no node. The API server's transport and
+ * HTTPS front listen on `listen`, where nodes of any host reach them; the rest on loopback.
+ */
+export async function planRealControlPlane(options: {
+  readonly members: number;
+  readonly port: number;
+  readonly listen: string;
+  readonly podNetwork: PodNetwork;
+  readonly etcd?: EtcdTarget;
+}): Promise<RealClusterConfig> {
+  const { etcd } = options;
+  const base: RealClusterConfig = {
+    version: 1,
+    tag: randomBytes(3).toString('hex'),
+    storeMembers: options.members,
+    ...(etcd === undefined ? {} : { etcd: etcd.endpoints }),
+    ...(etcd?.tls === undefined ? {} : { etcdTls: etcd.tls }),
+    nodes: 0,
+    httpsPort: options.port,
+    podNetwork: options.podNetwork,
+    bridge: '',
+    bridgeAddress: options.listen,
+    bridgePrefixLength: 0,
+    book: {},
+    nodeNetns: {},
+    processes: [],
+    controlPlane: { listen: options.listen },
+  };
+  const processes = plannedProcesses(base);
+  const book: Record<string, string> = {};
+  for (const p of processes) {
+    const host = p.role === 'apiserver' ? options.listen : '127.0.0.1';
+    book[p.name] = `${host}:${await freePort()}`;
+  }
+  return { ...base, book, processes };
 }
 
 /**
@@ -245,43 +291,82 @@ export async function waitUntilUp(
   }
 }
 
+/** The HTTPS front's host: the control plane's listen address, else loopback. */
+export function apiHost(config: RealClusterConfig): string {
+  return config.controlPlane?.listen ?? '127.0.0.1';
+}
+
 /** GET on the cluster's API as its admin; undefined when it does not answer. */
 export function apiGet(
   dir: string,
   config: RealClusterConfig,
   path: string,
 ): Promise<{ status: number; body: string } | undefined> {
+  return apiRequest(dir, config, 'GET', path);
+}
+
+/** A request to the cluster's API as its admin; undefined when it does not answer. */
+export function apiRequest(
+  dir: string,
+  config: RealClusterConfig,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; body: string } | undefined> {
   const paths = clusterPaths(dir);
   let ca: string;
   let token: string;
   try {
     ca = readFileSync(paths.ca, 'utf8');
-    token = issueClientCredential(
-      readSigner(paths.signingKey, `ksim-${config.tag}`),
-      ADMIN_IDENTITY,
-    );
+    token = issueClientCredential(clusterSigner(dir, config), ADMIN_IDENTITY);
   } catch {
     return Promise.resolve(undefined);
   }
+  return httpsRequest(
+    { host: apiHost(config), port: config.httpsPort, ca, authorization: `Bearer ${token}` },
+    method,
+    path,
+    body,
+  );
+}
+
+/** One HTTPS request, trusting only `ca`; undefined when the server does not answer. */
+export function httpsRequest(
+  server: {
+    readonly host: string;
+    readonly port: number;
+    readonly ca: string;
+    readonly authorization: string;
+  },
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; body: string } | undefined> {
+  const payload = body === undefined ? undefined : JSON.stringify(body);
   return new Promise((done) => {
-    const req = https.get(
+    const req = https.request(
       {
-        host: '127.0.0.1',
-        port: config.httpsPort,
+        host: server.host,
+        port: server.port,
+        method,
         path,
-        ca,
-        headers: { Authorization: `Bearer ${token}` },
+        ca: server.ca,
+        headers: {
+          Authorization: server.authorization,
+          ...(payload === undefined ? {} : { 'Content-Type': 'application/json' }),
+        },
         timeout: 3_000,
       },
       (res) => {
-        let body = '';
-        res.on('data', (d: Buffer) => (body += d.toString()));
-        res.on('end', () => done({ status: res.statusCode ?? 0, body }));
+        let text = '';
+        res.on('data', (d: Buffer) => (text += d.toString()));
+        res.on('end', () => done({ status: res.statusCode ?? 0, body: text }));
         res.on('error', () => done(undefined));
       },
     );
     req.on('timeout', () => req.destroy());
     req.on('error', () => done(undefined));
+    req.end(payload);
   });
 }
 
@@ -347,7 +432,7 @@ export async function clusterStatus(
   const readyz = await apiGet(dir, config, '/readyz');
   return {
     dir,
-    api: { url: `https://127.0.0.1:${config.httpsPort}`, ready: readyz?.status === 200 },
+    api: { url: `https://${apiHost(config)}:${config.httpsPort}`, ready: readyz?.status === 200 },
     processes,
   };
 }
@@ -393,6 +478,7 @@ export async function tearDownCluster(dir: string, config: RealClusterConfig): P
   for (const sub of ['c', 'pods', 'data', 'run', 'pki'])
     rmSync(`${dir}/${sub}`, { recursive: true, force: true });
   rmSync(paths.kubeconfig, { force: true });
+  rmSync(paths.joinCommand, { force: true });
   rmSync(paths.config, { force: true });
   releaseRange(config, dir);
   return stopped;

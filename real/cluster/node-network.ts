@@ -94,7 +94,8 @@ export async function tearDownNodeNetwork(config: RealClusterConfig): Promise<vo
     if (existsSync(`${NETNS_DIR}/${netns}`)) await runCommand('ip', ['netns', 'delete', netns]);
     await runCommand('ip', ['link', 'delete', uplinkName(config, i)]);
   }
-  await runCommand('ip', ['link', 'delete', config.bridge]);
+  // A control plane alone (`ksim real control-plane`) has no bridge of its own.
+  if (config.bridge !== '') await runCommand('ip', ['link', 'delete', config.bridge]);
 }
 
 /** Whether the host's routes leave room for a cluster using these prefixes. */

@@ -100,7 +100,15 @@ export function signClientCertificate(
   });
 }
 
-export function makeServingCertificates(): ServingCertificates {
+/**
+ * The CA and the API server's certificate, valid for loopback and for `addresses` (the IPs a
+ * control plane listens on for nodes of other hosts).
+ */
+export function makeServingCertificates(addresses: readonly string[] = []): ServingCertificates {
+  const extra = addresses
+    .filter((a) => a !== '127.0.0.1' && a !== '::1')
+    .map((a) => `,IP:${a}`)
+    .join('');
   return inTempDir((at) => {
     openssl([
       'req',
@@ -119,7 +127,7 @@ export function makeServingCertificates(): ServingCertificates {
       at,
       'server',
       '/CN=kube-apiserver',
-      'subjectAltName=IP:127.0.0.1,IP:::1,DNS:localhost\nextendedKeyUsage=serverAuth\n',
+      `subjectAltName=IP:127.0.0.1,IP:::1,DNS:localhost${extra}\nextendedKeyUsage=serverAuth\n`,
     );
     return {
       ca: readFileSync(at('ca.crt'), 'utf8'),

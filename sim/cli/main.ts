@@ -21,6 +21,8 @@ import { benchRealStore } from './bench/real-store.ts';
 import { realStoreCommand } from './real-store-command.ts';
 import { realDownCommand, realStatusCommand, realUpCommand } from './real-cluster-command.ts';
 import { realProcessCommand } from './real-process-command.ts';
+import { realControlPlaneCommand } from './real-control-plane-command.ts';
+import { realNodeCommand } from './real-node-command.ts';
 import { runCommand } from './run-command.ts';
 import { registerReplayCommand } from './replay-command.ts';
 import { registerImportCommand } from './import-command.ts';
@@ -686,9 +688,81 @@ export async function main(
       },
     );
   real
+    .command('control-plane')
+    .description(
+      'a control plane other hosts join (root not needed): store, API server, scheduler, controller manager; prints the join command',
+    )
+    .requiredOption('--data-dir <dir>', 'its directory: state, CA, pids, logs, traces, kubeconfig')
+    .requiredOption('--listen <ip>', 'the IPv4 address of this host nodes reach the API server at')
+    .option('--port <n>', 'the HTTPS API port on --listen', asCount, 6443)
+    .option('--store-members <n>', 'Raft store members, each its own process (default 1)', asCount)
+    .option(
+      '--store <url>',
+      'etcd://HOST:PORT[,HOST:PORT...]: an etcd v3 cluster (3.4+) instead of the built-in store; etcds:// for TLS',
+    )
+    .option('--etcd-cafile <file>', "with etcds://: the CA of etcd's serving certificates (PEM)")
+    .option('--etcd-certfile <file>', 'with etcds://: a client certificate for etcd (PEM)')
+    .option('--etcd-keyfile <file>', "with etcds://: the client certificate's key (PEM)")
+    .option(
+      '--pod-network-cidr <cidr>',
+      'the pods of all nodes; node IPAM gives each a /24 (default 10.244.0.0/16)',
+    )
+    .action(
+      async (opts: {
+        dataDir: string;
+        listen: string;
+        port: number;
+        storeMembers?: number;
+        store?: string;
+        etcdCafile?: string;
+        etcdCertfile?: string;
+        etcdKeyfile?: string;
+        podNetworkCidr?: string;
+      }) => {
+        exitCode = await realControlPlaneCommand(opts, out);
+      },
+    );
+  real
+    .command('node')
+    .description(
+      'join this host (its current network namespace) to a control plane as a node (root): kubelet, kube-proxy, containerd',
+    )
+    .requiredOption(
+      '--server <url>',
+      "the API server's https://HOST:PORT the control plane printed",
+    )
+    .requiredOption(
+      '--token <token>',
+      'the bootstrap token <id>.<secret> the control plane printed',
+    )
+    .requiredOption('--ca-file <file>', "the control plane's CA certificate (PEM)")
+    .requiredOption('--name <name>', 'the Node name')
+    .option('--ca-cert-hash <sha256:hex>', "refuse a CA file whose public key's hash differs")
+    .option(
+      '--dir <dir>',
+      'the node state: containerd, pods, trace (default /var/lib/ksim-node/NAME)',
+    )
+    .option(
+      '--node-ip <ip>',
+      "the node's InternalIP (default: this host's address towards the server)",
+    )
+    .action(
+      async (opts: {
+        server: string;
+        token: string;
+        caFile: string;
+        name: string;
+        caCertHash?: string;
+        dir?: string;
+        nodeIp?: string;
+      }) => {
+        exitCode = await realNodeCommand(opts, out);
+      },
+    );
+  real
     .command('status')
     .description('each process of a real cluster: alive or dead, pid, address, ready')
-    .requiredOption('--dir <dir>', 'the cluster directory ksim real up made')
+    .requiredOption('--dir <dir>', 'the cluster directory ksim real up or control-plane made')
     .option('--json', 'print one JSON document')
     .action(async (opts: { dir: string; json?: boolean }) => {
       exitCode = await realStatusCommand(opts, out);
@@ -696,7 +770,7 @@ export async function main(
   real
     .command('down')
     .description('stop a real cluster and remove its namespaces, bridge, containers and state')
-    .requiredOption('--dir <dir>', 'the cluster directory ksim real up made')
+    .requiredOption('--dir <dir>', 'the cluster directory ksim real up or control-plane made')
     .action(async (opts: { dir: string }) => {
       exitCode = await realDownCommand(opts, out);
     });

@@ -70,7 +70,15 @@ const NEEDED_BINARIES = [
   'openssl',
 ];
 
-export interface RealUpOptions {
+/** `--store` and kube-apiserver's --etcd-* files, as `up` and `control-plane` take them. */
+export interface EtcdStoreOptions {
+  readonly store?: string;
+  readonly etcdCafile?: string;
+  readonly etcdCertfile?: string;
+  readonly etcdKeyfile?: string;
+}
+
+export interface RealUpOptions extends EtcdStoreOptions {
   readonly dir: string;
   readonly nodes?: number;
   readonly storeMembers?: number;
@@ -171,7 +179,7 @@ export async function realUpCommand(
  * `--store` and the --etcd-* files; the files' paths made absolute (every process of the
  * cluster reads them, from its own working directory). Undefined without `--store`.
  */
-function etcdTarget(options: RealUpOptions): EtcdTarget | string | undefined {
+export function etcdTarget(options: EtcdStoreOptions): EtcdTarget | string | undefined {
   const files: EtcdTlsFiles = {
     ...(options.etcdCafile === undefined ? {} : { caFile: resolve(options.etcdCafile) }),
     ...(options.etcdCertfile === undefined ? {} : { certFile: resolve(options.etcdCertfile) }),
@@ -186,7 +194,7 @@ function etcdTarget(options: RealUpOptions): EtcdTarget | string | undefined {
  * Refuses an etcd that does not answer a read (or whose TLS files cannot be read or do not
  * verify), before anything of the cluster is made.
  */
-async function checkEtcd(etcd: EtcdTarget): Promise<void> {
+export async function checkEtcd(etcd: EtcdTarget): Promise<void> {
   let tls;
   try {
     tls = etcd.tls === undefined ? undefined : readEtcdTls(etcd.tls);
@@ -210,7 +218,7 @@ async function checkEtcd(etcd: EtcdTarget): Promise<void> {
 }
 
 /** SIGTERM, then SIGKILL after the grace period, to children this process started. */
-async function stopChildren(children: readonly ChildProcess[]): Promise<void> {
+export async function stopChildren(children: readonly ChildProcess[]): Promise<void> {
   const running = children.filter(
     (c) => c.pid !== undefined && c.exitCode === null && c.signalCode === null,
   );
@@ -238,7 +246,7 @@ function checkHost(): void {
     );
 }
 
-function refuseExisting(dir: string): void {
+export function refuseExisting(dir: string): void {
   let config: RealClusterConfig | undefined;
   try {
     config = readClusterConfig(dir);
@@ -259,17 +267,17 @@ function refuseExisting(dir: string): void {
   );
 }
 
-function checkPortFree(port: number): Promise<void> {
+export function checkPortFree(port: number, host = '127.0.0.1'): Promise<void> {
   return new Promise((ok, fail) => {
     const server = createServer();
     server.once('error', (e: NodeJS.ErrnoException) =>
       fail(
         new CliError(
-          `cannot use port ${port} on 127.0.0.1: ${e.code === 'EADDRINUSE' ? 'address already in use' : e.message}`,
+          `cannot use port ${port} on ${host}: ${e.code === 'EADDRINUSE' ? 'address already in use' : e.message}`,
         ),
       ),
     );
-    server.listen(port, '127.0.0.1', () => server.close(() => ok()));
+    server.listen(port, host, () => server.close(() => ok()));
   });
 }
 

@@ -10,8 +10,14 @@
  * node removes its pods, containerd and pod bridge).
  */
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { planCluster, type ClusterHost, type NodeMachine } from '../../core/cluster/assembly.ts';
-import { API_SERVER } from '../../core/cluster/identities.ts';
+import {
+  componentClient,
+  planCluster,
+  type ClusterHost,
+  type NodeMachine,
+} from '../../core/cluster/assembly.ts';
+import { KUBE_APISERVER_KUBELET_CLIENT } from '../../core/api/kubelet-protocol.ts';
+import { API_SERVER, METRICS_SERVER_IDENTITY } from '../../core/cluster/identities.ts';
 import {
   addressBook,
   clusterPaths,
@@ -21,7 +27,9 @@ import {
   realClusterSpec,
 } from '../../real/cluster/cluster-config.ts';
 import { startNodeMachine, type RealNodeMachine } from '../../real/cluster/node-machine.ts';
-import { readSigner } from '../../real/cluster/signer.ts';
+import { clusterSigner } from '../../real/cluster/cluster-ca.ts';
+import { apiHost } from '../../real/cluster/lifecycle.ts';
+import { NodeAddressBook } from '../../real/cluster/node-address-book.ts';
 import { transportBackend } from '../../real/cluster/transport-backend.ts';
 import { EtcdKv, readEtcdTls } from '../../real/etcd/etcd-kv.ts';
 import { formatHostPort } from '../../real/host/address-book.ts';
@@ -44,7 +52,7 @@ export async function realProcessCommand(
   if (config === undefined)
     throw new CliError(`no cluster in ${options.dir} (ksim real up makes one)`);
   const paths = clusterPaths(options.dir);
-  const signer = readSigner(paths.signingKey, `ksim-${config.tag}`);
+  const signer = clusterSigner(options.dir, config);
   let machine: NodeMachine | undefined;
   const host: ClusterHost<undefined> = {
     signer,
@@ -63,14 +71,21 @@ export async function realProcessCommand(
     endpoints === undefined
       ? undefined
       : () => (etcd = new EtcdKv({ endpoints, ...(tls === undefined ? {} : { tls }) }));
-  const plan = planCluster(realClusterSpec(config, rootCA, storeClient), host);
+  const plan = planCluster(realClusterSpec(config, rootCA, storeClient, signer), host);
   const process_ = plan.processes.find((p) => p.name === options.name);
   if (process_ === undefined) {
     const names = plan.processes.map((p) => p.name).join(', ');
     throw new CliError(`--name ${options.name} is not a process of this cluster (${names})`);
   }
   const name = process_.name;
-  const book = addressBook(config);
+  // Nodes that join a control plane are found through their Node objects, by the processes
+  // that dial kubelets: the API server (logs, exec, attach) and metrics-server.
+  const nodeBook =
+    config.controlPlane !== undefined &&
+    (process_.role === 'apiserver' || process_.role === 'metrics-server')
+      ? new NodeAddressBook(addressBook(config))
+      : undefined;
+  const book = nodeBook ?? addressBook(config);
   const transport = new TcpTransport(name, book);
   await transport.start();
   let node: RealNodeMachine | undefined;
@@ -94,9 +109,15 @@ export async function realProcessCommand(
     trace: { path: paths.trace(name), level: 'info', ksimVersion: KSIM_VERSION },
   });
   process_.start(hp.ports);
+  // Each lists Nodes as itself: the API server as its kubelet client, metrics-server as its
+  // ServiceAccount (system:metrics-server reads nodes).
+  const lister =
+    process_.role === 'apiserver' ? KUBE_APISERVER_KUBELET_CLIENT : METRICS_SERVER_IDENTITY;
+  nodeBook?.follow(componentClient(hp.ports, signer, lister));
   let front: ApiFront | undefined;
   if (name === API_SERVER) {
     front = await startApiFront(transportBackend(transport, API_SERVER), {
+      host: apiHost(config),
       port: config.httpsPort,
       tls: { key: readFileSync(paths.key, 'utf8'), cert: readFileSync(paths.cert, 'utf8') },
     });
@@ -114,6 +135,7 @@ export async function realProcessCommand(
     process.once('SIGTERM', resolve);
   });
   rmSync(paths.ready(name), { force: true });
+  nodeBook?.stop();
   await front?.close();
   await transport.close();
   // The clock stops first: no timer of the kubelet fires again to restart a container the

@@ -85,7 +85,7 @@ export class RealCluster {
 }
 
 /** cgroup directories named after the cluster's containerd namespaces (v1 and v2 layouts). */
-function leftCgroups(prefix: string): string[] {
+export function leftCgroups(prefix: string): string[] {
   const root = '/sys/fs/cgroup';
   const dirs = [root, ...readdirSafe(root).map((c) => join(root, c))];
   return dirs.flatMap((d) =>

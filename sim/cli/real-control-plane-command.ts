@@ -1,0 +1,224 @@
+/**
+ * `ksim real control-plane --data-dir D --listen ADDR`: a control plane that nodes of other
+ * hosts join, as `kubeadm init` makes one. It plans the control plane's processes with the one
+ * cluster assembly (no node), makes a CA whose key signs every credential of the cluster
+ * (real/cluster/cluster-ca.ts) and the API server's certificate for ADDR, starts each process
+ * detached as `ksim real up` does (`ksim real process`), waits until the API answers, then
+ * writes what kubeadm's bootstrap-token phases write (core/cluster/join.ts): a bootstrap token
+ * Secret, the bindings that let its holder ask for a node credential and have it approved, the
+ * kube-public/cluster-info ConfigMap nodes discover the cluster by, and kube-proxy's
+ * ServiceAccount. It prints the `ksim real node` command line that joins a node.
+ * `ksim real status|down --dir D` report and remove it as they do a cluster of `up`.
+ */
+import type { ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { isIPv4 } from 'node:net';
+import { resolve } from 'node:path';
+import { issueClientCredential } from '../../core/apiserver/authn/client-credential.ts';
+import { MAX_STORE_MEMBERS } from '../../core/cluster/assembly.ts';
+import { ADMIN_IDENTITY, API_SERVER } from '../../core/cluster/identities.ts';
+import {
+  bootstrapTokenSecret,
+  clusterInfoObjects,
+  DEFAULT_TOKEN_TTL_US,
+  KUBE_PROXY_OBJECTS,
+  KUBEADM_JOIN_BINDINGS,
+} from '../../core/cluster/join.ts';
+import { checkPodNetwork } from '../../core/cluster/pod-network.ts';
+import { caCertificateHash, caSigner } from '../../real/cluster/cluster-ca.ts';
+import { clusterPaths, type RealClusterConfig } from '../../real/cluster/cluster-config.ts';
+import {
+  apiRequest,
+  planRealControlPlane,
+  startClusterProcess,
+  tearDownCluster,
+  waitUntilUp,
+} from '../../real/cluster/lifecycle.ts';
+import { makeServingCertificates } from '../../real/http/certificates.ts';
+import { CliError, EXIT_INTERNAL, EXIT_OK, fsReason } from './errors.ts';
+import {
+  checkEtcd,
+  checkPortFree,
+  DEFAULT_HTTPS_PORT,
+  etcdTarget,
+  refuseExisting,
+  stopChildren,
+  type EtcdStoreOptions,
+} from './real-cluster-command.ts';
+import { kubeconfig } from './serve-command.ts';
+
+const BIN = new URL('./bin.mjs', import.meta.url).pathname;
+/** kubeadm's default --pod-network-cidr is none; ksim's default cluster CIDR, /24 per node. */
+export const DEFAULT_CONTROL_PLANE_POD_NETWORK = '10.244.0.0/16';
+const NODE_CIDR_MASK_SIZE = 24;
+/** Each object's create is retried this long while the API settles (RBAC, namespaces). */
+const CREATE_TIMEOUT_MS = 30_000;
+
+export interface RealControlPlaneOptions extends EtcdStoreOptions {
+  readonly dataDir: string;
+  /** The IPv4 address nodes reach the API server at (HTTPS and the components' transport). */
+  readonly listen: string;
+  readonly port?: number;
+  readonly storeMembers?: number;
+  readonly podNetworkCidr?: string;
+}
+
+export interface JoinCommand {
+  readonly server: string;
+  readonly token: string;
+  readonly caFile: string;
+  readonly caCertHash: string;
+}
+
+/** The `ksim real node` command line a node joins with (its --name left to fill in). */
+export function joinCommandLine(join: JoinCommand): string {
+  return `ksim real node --server ${join.server} --token ${join.token} --ca-file ${join.caFile} --ca-cert-hash ${join.caCertHash} --name NODE-NAME`;
+}
+
+export async function realControlPlaneCommand(
+  options: RealControlPlaneOptions,
+  out: (s: string) => void,
+): Promise<number> {
+  const dir = resolve(options.dataDir);
+  const port = options.port ?? DEFAULT_HTTPS_PORT;
+  const members = options.storeMembers ?? 1;
+  if (!isIPv4(options.listen))
+    throw new CliError(`--listen must be an IPv4 address of this host, got ${options.listen}`);
+  if (!Number.isInteger(port) || port < 1 || port > 65_535)
+    throw new CliError(`--port must be a port number (1-65535), got ${port}`);
+  if (!Number.isInteger(members) || members < 1 || members > MAX_STORE_MEMBERS)
+    throw new CliError(
+      `--store-members must be an integer from 1 to ${MAX_STORE_MEMBERS}, got ${members}`,
+    );
+  const podNetwork = {
+    clusterCIDR: options.podNetworkCidr ?? DEFAULT_CONTROL_PLANE_POD_NETWORK,
+    nodeCIDRMaskSize: NODE_CIDR_MASK_SIZE,
+  };
+  const net = checkPodNetwork(podNetwork);
+  if (!net.ok) throw new CliError(`--pod-network-cidr: ${net.message}`);
+  const etcd = etcdTarget(options);
+  if (typeof etcd === 'string') throw new CliError(etcd);
+  if (etcd !== undefined && options.storeMembers !== undefined)
+    throw new CliError('--store-members and --store exclude each other: etcd has its own members');
+  if (etcd !== undefined) await checkEtcd(etcd);
+  refuseExisting(dir);
+  await checkPortFree(port, options.listen);
+  try {
+    for (const sub of ['pki', 'logs', 'traces', 'run', 'data'])
+      mkdirSync(`${dir}/${sub}`, { recursive: true });
+  } catch (e) {
+    throw new CliError(`cannot make the control plane's directory ${dir}: ${fsReason(e)}`);
+  }
+  const config = await planRealControlPlane({
+    members,
+    port,
+    listen: options.listen,
+    podNetwork,
+    ...(etcd === undefined ? {} : { etcd }),
+  });
+  const paths = clusterPaths(dir);
+  const server = `https://${options.listen}:${port}`;
+  const children = new Map<string, ChildProcess>();
+  let join: JoinCommand;
+  try {
+    writeFileSync(paths.config, `${JSON.stringify(config, null, 2)}\n`);
+    const certificates = makeServingCertificates([options.listen]);
+    writeFileSync(paths.ca, certificates.ca);
+    writeFileSync(paths.caKey, certificates.caKey, { mode: 0o600 });
+    writeFileSync(paths.cert, certificates.cert);
+    writeFileSync(paths.key, certificates.key, { mode: 0o600 });
+    const admin = issueClientCredential(caSigner(certificates.caKey), ADMIN_IDENTITY);
+    writeFileSync(paths.kubeconfig, kubeconfig(server, certificates.ca, admin), { mode: 0o600 });
+    for (const p of config.processes)
+      children.set(p.name, startClusterProcess(BIN, dir, config, p));
+    await waitUntilUp(dir, config, children);
+    const token = await writeJoinObjects(dir, config, server, certificates.ca);
+    join = { server, token, caFile: paths.ca, caCertHash: caCertificateHash(certificates.ca) };
+    writeFileSync(paths.joinCommand, `${joinCommandLine(join)}\n`, { mode: 0o600 });
+  } catch (e) {
+    const message = e instanceof Error ? e.message : String(e);
+    await stopChildren([...children.values()]);
+    await tearDownCluster(dir, config);
+    throw new CliError(
+      `the control plane did not come up, and what was started is removed: ${message}`,
+      EXIT_INTERNAL,
+    );
+  }
+  const store =
+    etcd === undefined
+      ? `${members} store member${members === 1 ? '' : 's'}`
+      : `on etcd at ${etcd.endpoints.join(',')}`;
+  out(`control plane up in ${dir}: ${store}, pods in ${podNetwork.clusterCIDR}`);
+  out(`API at ${server}`);
+  out(`kubeconfig: ${paths.kubeconfig}`);
+  out(`CA: ${paths.ca} (${join.caCertHash})`);
+  out(`join a node (as root, on a host that reaches ${options.listen}; copy the CA file there):`);
+  out(`  ${joinCommandLine(join)}`);
+  out(`stop: ksim real down --dir ${dir}`);
+  return EXIT_OK;
+}
+
+/** A bootstrap token as kubeadm makes one: 6 and 16 characters of [a-z0-9]. */
+function newBootstrapToken(): string {
+  const alphabet = 'abcdefghijklmnopqrstuvwxyz0123456789';
+  const pick = (n: number): string =>
+    Array.from(randomBytes(n), (b) => alphabet[b % alphabet.length]).join('');
+  return `${pick(6)}.${pick(16)}`;
+}
+
+/**
+ * The objects `kubeadm init` writes for joining nodes, created as the admin; returns the token.
+ */
+async function writeJoinObjects(
+  dir: string,
+  config: RealClusterConfig,
+  server: string,
+  caPem: string,
+): Promise<string> {
+  const token = newBootstrapToken();
+  const objects = [
+    bootstrapTokenSecret({ token, expiresAtUs: Date.now() * 1000 + DEFAULT_TOKEN_TTL_US }),
+    ...KUBEADM_JOIN_BINDINGS,
+    ...clusterInfoObjects({
+      server,
+      caPem,
+      apiTransport: config.book[API_SERVER] ?? '',
+      clusterCIDR: config.podNetwork.clusterCIDR,
+    }),
+    ...KUBE_PROXY_OBJECTS,
+  ];
+  for (const obj of objects) await create(dir, config, obj);
+  return token;
+}
+
+async function create(dir: string, config: RealClusterConfig, obj: object): Promise<void> {
+  const o = obj as {
+    apiVersion: string;
+    kind: string;
+    metadata: { name: string; namespace?: string };
+  };
+  const path = collectionPath(o);
+  const deadline = Date.now() + CREATE_TIMEOUT_MS;
+  for (;;) {
+    const r = await apiRequest(dir, config, 'POST', path, obj);
+    if (r?.status === 201) return;
+    if (Date.now() > deadline)
+      throw new Error(
+        `cannot create ${o.kind} ${o.metadata.name}: ${r === undefined ? 'no answer' : `${r.status} ${r.body}`}`,
+      );
+    await new Promise((ok) => setTimeout(ok, 300));
+  }
+}
+
+/** The REST collection of the few kinds the join objects are. */
+function collectionPath(o: {
+  apiVersion: string;
+  kind: string;
+  metadata: { namespace?: string };
+}): string {
+  const base = o.apiVersion === 'v1' ? '/api/v1' : `/apis/${o.apiVersion}`;
+  const plural = `${o.kind.toLowerCase()}s`;
+  const ns = o.metadata.namespace;
+  return ns === undefined ? `${base}/${plural}` : `${base}/namespaces/${ns}/${plural}`;
+}

@@ -1,0 +1,352 @@
+/**
+ * `ksim real node --server URL --token T --ca-file F --name N`: a node joining a control plane
+ * (`ksim real control-plane`) from this host, as `kubeadm join` does, in the network namespace
+ * it is started in. It holds no key of the control plane, only the CA certificate:
+ *
+ * 1. discovery: kube-public/cluster-info, read over HTTPS (verified with the CA) with the
+ *    bootstrap token, names the API server's transport address and the cluster CIDR;
+ * 2. TLS bootstrap (core/kubelet/tls-bootstrap.ts): with the token it files a
+ *    CertificateSigningRequest for CN system:node:N, O system:nodes, signer
+ *    kubernetes.io/kube-apiserver-client-kubelet, which the controller manager's csrapproving
+ *    approves and csrsigning signs with the CA's key; the node waits for the credential;
+ * 3. with the token it asks for a token of kube-system/kube-proxy for its kube-proxy;
+ * 4. it starts its machine (its own containerd, pods on the cbr0 bridge, iptables here) and the
+ *    node plan of the one cluster assembly: the kubelet registers the Node with its InternalIP,
+ *    takes its podCIDR from node IPAM, and serves logs and exec on the kubelet port, where the
+ *    API server reaches it through the Node's address; kube-proxy programs this namespace.
+ *
+ * It runs until SIGTERM or SIGINT, then removes its pods, containerd and pod bridge.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { isIPv4 } from 'node:net';
+import { join, resolve } from 'node:path';
+import { isDNS1123Subdomain } from '../../core/api/content-checks.ts';
+import type { ConfigMap } from '../../core/api/kinds/config-map.ts';
+import { BOOTSTRAP_TOKEN_PATTERN } from '../../core/apiserver/authn/bootstrap-token.ts';
+import type { ClientIdentity } from '../../core/apiserver/authn/client-credential.ts';
+import {
+  credentialClient,
+  nodeIdentity,
+  nodePlan,
+  type ClusterHost,
+  type NodeMachine,
+} from '../../core/cluster/assembly.ts';
+import {
+  API_SERVER,
+  KUBE_PROXY_IDENTITY,
+  nodeClientIdentity,
+} from '../../core/cluster/identities.ts';
+import {
+  CLUSTER_INFO,
+  CLUSTER_INFO_API_TRANSPORT,
+  CLUSTER_INFO_CLUSTER_CIDR,
+  KUBE_PROXY_SERVICE_ACCOUNT,
+} from '../../core/cluster/join.ts';
+import { KUBELET_PORT } from '../../core/kubelet/config.ts';
+import { requestNodeCredential } from '../../core/kubelet/tls-bootstrap.ts';
+import { caCertificateHash, caVerifier } from '../../real/cluster/cluster-ca.ts';
+import { NODE_POD_BRIDGE } from '../../real/cluster/cluster-config.ts';
+import {
+  commandLine,
+  processesWith,
+  readPid,
+  signal,
+} from '../../real/cluster/cluster-processes.ts';
+import { removeNamespaceState, unmountUnder } from '../../real/containerd/daemon.ts';
+import { NETNS_DIR } from '../../real/network/pod-network.ts';
+import { httpsRequest } from '../../real/cluster/lifecycle.ts';
+import { startNodeMachine } from '../../real/cluster/node-machine.ts';
+import { parseHostPort, type AddressBook, type HostPort } from '../../real/host/address-book.ts';
+import { hostProcess } from '../../real/host/host-process.ts';
+import { TcpTransport } from '../../real/host/tcp-transport.ts';
+import { runCommand } from '../../real/os/command.ts';
+import { KSIM_VERSION } from '../version.ts';
+import { CliError, fsReason } from './errors.ts';
+
+export interface RealNodeOptions {
+  /** The API server's HTTPS URL, as the control plane printed it. */
+  readonly server: string;
+  /** A bootstrap token `<id>.<secret>`. */
+  readonly token: string;
+  /** The cluster CA's certificate (PEM). */
+  readonly caFile: string;
+  /** `sha256:<hex>` of the CA's public key: the CA file is refused unless it matches. */
+  readonly caCertHash?: string;
+  readonly name: string;
+  /** The node's state: containerd, pods, trace (default /var/lib/ksim-node/NAME). */
+  readonly dir?: string;
+  /** The node's InternalIP (default: this host's source address towards the API server). */
+  readonly nodeIp?: string;
+}
+
+/** How long the node waits for its certificate request to be approved and signed. */
+const CSR_TIMEOUT_US = 120_000_000;
+const CSR_POLL_US = 250_000;
+/** kube-proxy's token: a year, as it is not rotated while the node runs. */
+const PROXY_TOKEN_SECONDS = 365 * 24 * 3600;
+
+const NEEDED_BINARIES = ['containerd', 'ctr', 'runc', 'ip', 'iptables-restore'];
+
+/** Where the node's files live; short, as containerd's socket path must fit 108 bytes. */
+export function nodePaths(dir: string, name: string) {
+  return {
+    pid: `${dir}/node.pid`,
+    ready: `${dir}/node.ready`,
+    data: `${dir}/data`,
+    containerd: `${dir}/c`,
+    pods: `${dir}/pods`,
+    trace: `${dir}/traces/${name}.jsonl`,
+  };
+}
+
+/** The node's containerd namespace and pod-namespace prefix: unique on the host per name. */
+export function joinedNodeRuntimeNames(name: string) {
+  const h = createHash('sha256').update(name).digest('hex').slice(0, 6);
+  return { containerdNamespace: `ksim-node-${name}`, podPrefix: `kn${h}p` };
+}
+
+/**
+ * Removes what a node stopped with SIGKILL left (a clean stop removes it itself): its
+ * containerd and shims, their containers' runc state and cgroups, mounts under its containerd
+ * directory, and its pods' network namespaces. A node runs it before it starts, too.
+ */
+export async function removeNodeLeftovers(dir: string, name: string): Promise<void> {
+  const paths = nodePaths(dir, name);
+  const names = joinedNodeRuntimeNames(name);
+  for (const pid of processesWith('--config', join(paths.containerd, 'config.toml')))
+    signal(pid, 'SIGKILL');
+  for (const shim of processesWith('-namespace', names.containerdNamespace))
+    signal(shim, 'SIGKILL');
+  removeNamespaceState(names.containerdNamespace);
+  await unmountUnder(paths.containerd);
+  for (const ns of readdirSafe(NETNS_DIR))
+    if (ns.startsWith(names.podPrefix)) await runCommand('ip', ['netns', 'delete', ns]);
+}
+
+function readdirSafe(path: string): string[] {
+  try {
+    return readdirSync(path);
+  } catch {
+    return [];
+  }
+}
+
+interface Discovered {
+  readonly apiTransport: HostPort;
+  readonly clusterCIDR: string;
+}
+
+export async function realNodeCommand(
+  options: RealNodeOptions,
+  out: (s: string) => void,
+): Promise<number> {
+  const { name, token } = options;
+  const nameProblems = isDNS1123Subdomain(name);
+  if (nameProblems.length > 0)
+    throw new CliError(
+      `--name ${JSON.stringify(name)} is not a valid node name: ${nameProblems.join('; ')}`,
+    );
+  if (!BOOTSTRAP_TOKEN_PATTERN.test(token))
+    throw new CliError('--token must be a bootstrap token [a-z0-9]{6}.[a-z0-9]{16}');
+  const server = parseServer(options.server);
+  const ca = readCa(options.caFile, options.caCertHash);
+  if (options.nodeIp !== undefined && !isIPv4(options.nodeIp))
+    throw new CliError(`--node-ip must be an IPv4 address, got ${options.nodeIp}`);
+  checkNodeHost();
+  const dir = resolve(options.dir ?? `/var/lib/ksim-node/${name}`);
+  const paths = nodePaths(dir, name);
+  const running = readPid(paths.pid);
+  if (running !== undefined && commandLine(running)?.includes('node') === true)
+    throw new CliError(`a node is already running in ${dir} (pid ${running})`);
+  await removeNodeLeftovers(dir, name);
+  const discovered = await discover(server, ca, token);
+  const nodeIp = options.nodeIp ?? (await sourceAddressTowards(discovered.apiTransport.host));
+  try {
+    for (const sub of ['data', 'traces', 'pods']) mkdirSync(`${dir}/${sub}`, { recursive: true });
+    writeFileSync(paths.pid, String(process.pid));
+  } catch (e) {
+    throw new CliError(`cannot make the node's directory ${dir}: ${fsReason(e)}`);
+  }
+  const book: AddressBook = new Map([
+    [API_SERVER, discovered.apiTransport],
+    [name, { host: nodeIp, port: KUBELET_PORT }],
+  ]);
+  const transport = new TcpTransport(name, book);
+  await transport.start();
+  const hp = hostProcess({
+    name,
+    dataDir: paths.data,
+    transport,
+    trace: { path: paths.trace, level: 'info', ksimVersion: KSIM_VERSION },
+  });
+  const stop = async (): Promise<void> => {
+    rmSync(paths.ready, { force: true });
+    await transport.close();
+    await hp.close();
+  };
+  let credentials: ReadonlyMap<string, string>;
+  try {
+    credentials = await joinCredentials(hp.ports, name, token);
+  } catch (e) {
+    await stop();
+    rmSync(paths.pid, { force: true });
+    throw new CliError(
+      `node ${name} could not join: ${e instanceof Error ? e.message : String(e)}`,
+    );
+  }
+  const names = joinedNodeRuntimeNames(name);
+  const node = await startNodeMachine({
+    containerdDir: paths.containerd,
+    containerdNamespace: names.containerdNamespace,
+    podsDir: paths.pods,
+    podBridge: NODE_POD_BRIDGE,
+    podPrefix: names.podPrefix,
+  });
+  const machine: NodeMachine = node.machine;
+  const host: ClusterHost<undefined> = {
+    signer: caVerifier(ca),
+    machine: () => machine,
+    nodeCredential: (identity: ClientIdentity) => {
+      const credential = credentials.get(identity.user);
+      if (credential === undefined)
+        throw new Error(`node ${name} holds no credential of ${identity.user}`);
+      return credential;
+    },
+  };
+  // The podCIDR is left empty: the kubelet takes it from its Node once node IPAM sets it.
+  nodePlan(nodeIdentity(name, '', nodeIp), {}, host, discovered.clusterCIDR).start(hp.ports);
+  writeFileSync(paths.ready, JSON.stringify({ pid: process.pid, nodeIp }));
+  out(
+    `node ${name} joined ${options.server} at ${nodeIp} (kubelet port ${KUBELET_PORT})  seed ${hp.seed}`,
+  );
+  await new Promise<void>((done) => {
+    process.once('SIGINT', done);
+    process.once('SIGTERM', done);
+  });
+  // The clock stops first: no kubelet timer restarts a container the tear-down is killing.
+  await stop();
+  await node.close();
+  for (const made of [paths.data, paths.containerd, paths.pods, paths.pid])
+    rmSync(made, { recursive: true, force: true });
+  out(`node ${name} stopped; its pods, containerd and state removed (trace kept in ${dir}/traces)`);
+  return 0;
+}
+
+function parseServer(text: string): HostPort {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new CliError(`--server must be an https:// URL, got ${JSON.stringify(text)}`);
+  }
+  if (url.protocol !== 'https:' || url.pathname !== '/' || url.search !== '')
+    throw new CliError(`--server must be https://HOST:PORT, got ${JSON.stringify(text)}`);
+  const port = url.port === '' ? 443 : Number(url.port);
+  return { host: url.hostname.replace(/^\[|\]$/g, ''), port };
+}
+
+function readCa(path: string, hash: string | undefined): string {
+  let pem: string;
+  try {
+    pem = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new CliError(`--ca-file ${path}: ${fsReason(e)}`);
+  }
+  let actual: string;
+  try {
+    actual = caCertificateHash(pem);
+  } catch (e) {
+    throw new CliError(
+      `--ca-file ${path} is not a PEM certificate: ${e instanceof Error ? e.message : String(e)}`,
+    );
+  }
+  if (hash !== undefined && hash !== actual)
+    throw new CliError(
+      `--ca-file ${path}: its public key hash is ${actual}, not the expected ${hash}`,
+    );
+  return pem;
+}
+
+function checkNodeHost(): void {
+  if (process.platform !== 'linux') throw new CliError('ksim real node runs on Linux');
+  if (process.getuid?.() !== 0)
+    throw new CliError('ksim real node needs root (containerd, network namespaces, iptables)');
+  const path = (process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin').split(':');
+  const missing = NEEDED_BINARIES.filter((b) => !path.some((d) => existsSync(`${d}/${b}`)));
+  if (missing.length > 0)
+    throw new CliError(
+      `missing commands: ${missing.join(', ')} (Debian: apt-get install containerd runc iproute2 iptables)`,
+    );
+}
+
+/** kube-public/cluster-info through the HTTPS front, as the bootstrap token's holder. */
+async function discover(server: HostPort, ca: string, token: string): Promise<Discovered> {
+  const where = `https://${server.host}:${server.port}`;
+  const r = await httpsRequest(
+    { ...server, ca, authorization: `Bearer ${token}` },
+    'GET',
+    `/api/v1/namespaces/${CLUSTER_INFO.namespace}/configmaps/${CLUSTER_INFO.name}`,
+  );
+  if (r === undefined)
+    throw new CliError(`no answer from ${where} (is it up, and does --ca-file hold its CA?)`);
+  if (r.status === 401) throw new CliError(`${where} refused the bootstrap token (401)`);
+  if (r.status !== 200)
+    throw new CliError(
+      `${where}: cannot read ${CLUSTER_INFO.namespace}/${CLUSTER_INFO.name}: ${r.status} ${r.body}`,
+    );
+  const data = (JSON.parse(r.body) as ConfigMap).data ?? {};
+  const transport = parseHostPort(data[CLUSTER_INFO_API_TRANSPORT] ?? '');
+  const clusterCIDR = data[CLUSTER_INFO_CLUSTER_CIDR];
+  if (typeof transport === 'string' || clusterCIDR === undefined)
+    throw new CliError(
+      `${where}: cluster-info names no API transport or cluster CIDR (not a ksim control plane?)`,
+    );
+  return { apiTransport: transport, clusterCIDR };
+}
+
+/** The address this host sends from towards `ip` (the kubelet's default --node-ip). */
+async function sourceAddressTowards(ip: string): Promise<string> {
+  const r = await runCommand('ip', ['-4', '-o', 'route', 'get', ip]);
+  const m = / src (\d+\.\d+\.\d+\.\d+)/.exec(r.stdout);
+  if (m === null) throw new CliError(`no route from this host to ${ip}; give --node-ip`);
+  return m[1] as string;
+}
+
+/**
+ * The node's credentials by user: the kubelet's from TLS bootstrap with the token, and
+ * kube-proxy's, a token of its ServiceAccount the bootstrap token may ask for (join.ts).
+ */
+async function joinCredentials(
+  ports: Parameters<typeof requestNodeCredential>[0],
+  name: string,
+  token: string,
+): Promise<ReadonlyMap<string, string>> {
+  const bootstrap = credentialClient(ports, token);
+  const issued = await requestNodeCredential(ports, bootstrap, name, {
+    pollUs: CSR_POLL_US,
+    timeoutUs: CSR_TIMEOUT_US,
+  });
+  if (!issued.ok) throw new Error(issued.message);
+  const { namespace, name: account } = KUBE_PROXY_SERVICE_ACCOUNT;
+  const r = await bootstrap.request<{ status?: { token?: string } }>(
+    'POST',
+    `/api/v1/namespaces/${namespace}/serviceaccounts/${account}/token`,
+    {
+      body: {
+        apiVersion: 'authentication.k8s.io/v1',
+        kind: 'TokenRequest',
+        spec: { audiences: [], expirationSeconds: PROXY_TOKEN_SECONDS },
+      },
+    },
+  );
+  const proxyToken = r.ok ? r.value.status?.token : undefined;
+  if (proxyToken === undefined)
+    throw new Error(
+      `cannot get a token of ${namespace}/${account} for kube-proxy: ${r.ok ? 'no token in the answer' : `${r.status} ${r.error.message ?? ''}`}`,
+    );
+  return new Map([
+    [nodeClientIdentity(name).user, issued.credential],
+    [KUBE_PROXY_IDENTITY.user, proxyToken],
+  ]);
+}

@@ -1,0 +1,150 @@
+/**
+ * The pieces of `ksim real control-plane` / `ksim real node` that need no root: the CA's key as
+ * the cluster's signer (a node verifies with the certificate alone and cannot sign), the
+ * kubelet address a Node reports, and bad input refused with a clear message and exit code 2.
+ */
+import { X509Certificate } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import {
+  clientCredentialAuthenticator,
+  issueClientCredential,
+} from '../../../core/apiserver/authn/client-credential.ts';
+import type { Node } from '../../../core/api/node-types.ts';
+import { caCertificateHash, caSigner, caVerifier } from '../../../real/cluster/cluster-ca.ts';
+import { kubeletAddress } from '../../../real/cluster/node-address-book.ts';
+import { makeServingCertificates } from '../../../real/http/certificates.ts';
+import { runKsim as ksim } from '../../support/ksim-cli.ts';
+
+const NODE_USER = { user: 'system:node:n1', groups: ['system:nodes'] };
+
+describe('the cluster CA as signer', () => {
+  const ca = makeServingCertificates(['192.0.2.10']);
+  const other = makeServingCertificates();
+
+  it('signs on the control plane; the CA certificate alone verifies, and refuses other CAs', async () => {
+    const signer = caSigner(ca.caKey);
+    const verifier = caVerifier(ca.ca);
+    expect(signer.algorithm).toBe('ES256');
+    expect(verifier.keyId).toBe(signer.keyId);
+    expect(signer.keyId).toBe(caCertificateHash(ca.ca));
+    expect(signer.keyId).toMatch(/^sha256:[0-9a-f]{64}$/);
+    const credential = issueClientCredential(signer, NODE_USER);
+    const r = await clientCredentialAuthenticator(verifier).authenticateToken(credential);
+    expect(r.kind === 'authenticated' && [r.user.name, r.user.groups]).toEqual([
+      'system:node:n1',
+      ['system:nodes'],
+    ]);
+    const forged = issueClientCredential(caSigner(other.caKey), NODE_USER);
+    expect((await clientCredentialAuthenticator(verifier).authenticateToken(forged)).kind).toBe(
+      'unrecognized',
+    );
+    const [h, p, s] = credential.split('.') as [string, string, string];
+    const flipped = `${h}.${p}.${s.startsWith('A') ? 'B' : 'A'}${s.slice(1)}`;
+    expect(verifier.verify(`${h}.${p}`, flipped)).toBe(false);
+    expect(() => issueClientCredential(verifier, NODE_USER)).toThrow(/signs no credential/);
+  });
+
+  it("puts the control plane's listen address in the server certificate", () => {
+    expect(new X509Certificate(ca.cert).subjectAltName).toContain('IP Address:192.0.2.10');
+  });
+});
+
+describe('kubeletAddress', () => {
+  const node = (status: Node['status']): Node => ({
+    apiVersion: 'v1',
+    kind: 'Node',
+    metadata: { name: 'n1' },
+    ...(status === undefined ? {} : { status }),
+  });
+  it.each([
+    [undefined, undefined],
+    [{ addresses: [{ type: 'Hostname', address: 'n1' }] }, undefined],
+    [
+      {
+        addresses: [
+          { type: 'Hostname', address: 'n1' },
+          { type: 'InternalIP', address: '10.1.2.3' },
+        ],
+      },
+      { host: '10.1.2.3', port: 10250 },
+    ],
+    [
+      {
+        addresses: [{ type: 'InternalIP', address: '10.1.2.3' }],
+        daemonEndpoints: { kubeletEndpoint: { Port: 11250 } },
+      },
+      { host: '10.1.2.3', port: 11250 },
+    ],
+  ])('%j -> %j', (status, expected) => {
+    expect(kubeletAddress(node(status as Node['status']))).toEqual(expected);
+  });
+});
+
+describe('ksim real control-plane / node input errors', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ksim-join-cli-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const ca = makeServingCertificates();
+  const caFile = join(dir, 'ca.crt');
+  writeFileSync(caFile, ca.ca);
+  const notPem = join(dir, 'junk.crt');
+  writeFileSync(notPem, 'junk');
+
+  it.each([
+    [['--listen', 'somewhere'], '--listen must be an IPv4 address of this host, got somewhere'],
+    [
+      ['--listen', '127.0.0.1', '--port', '70000'],
+      '--port must be a port number (1-65535), got 70000',
+    ],
+    [
+      ['--listen', '127.0.0.1', '--store-members', '9'],
+      '--store-members must be an integer from 1 to 7, got 9',
+    ],
+    [
+      ['--listen', '127.0.0.1', '--pod-network-cidr', '10.0.0.0/33'],
+      '--pod-network-cidr: clusterCIDR "10.0.0.0/33" is not an IPv4 CIDR',
+    ],
+  ])('control-plane %j', async (args, message) => {
+    const r = await ksim('real', 'control-plane', '--data-dir', join(dir, 'cp'), ...args);
+    expect(r.code).toBe(2);
+    expect(r.errors).toBe(`ksim: ${message}`);
+  });
+
+  const good = {
+    server: 'https://192.0.2.1:6443',
+    token: 'abcdef.0123456789abcdef',
+    caFile,
+    name: 'n1',
+  };
+  it.each([
+    [{ name: 'N_1' }, /^--name "N_1" is not a valid node name: /],
+    [{ token: 'abc.def' }, /^--token must be a bootstrap token \[a-z0-9\]\{6\}\.\[a-z0-9\]\{16\}$/],
+    [{ server: 'http://192.0.2.1:6443' }, /^--server must be https:\/\/HOST:PORT, got /],
+    [{ caFile: join(dir, 'missing.crt') }, /^--ca-file .*missing\.crt: /],
+    [{ caFile: notPem }, /^--ca-file .*junk\.crt is not a PEM certificate: /],
+    [
+      { caCertHash: 'sha256:00' },
+      new RegExp(
+        `^--ca-file .*: its public key hash is ${caCertificateHash(ca.ca)}, not the expected sha256:00$`,
+      ),
+    ],
+  ])('node %j', async (change, message) => {
+    const o: Record<string, string> = { ...good, ...change };
+    const args = [
+      '--server',
+      o.server!,
+      '--token',
+      o.token!,
+      '--ca-file',
+      o.caFile!,
+      '--name',
+      o.name!,
+    ];
+    if (o.caCertHash !== undefined) args.push('--ca-cert-hash', o.caCertHash);
+    const r = await ksim('real', 'node', ...args);
+    expect(r.code).toBe(2);
+    expect(r.errors.replace(/^ksim: /, '')).toMatch(message);
+  });
+});
