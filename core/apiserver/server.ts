@@ -172,6 +172,8 @@ export class ApiServer {
       list: (kind, namespace) => this.lookupList(kind, namespace),
       cached: <K extends Kind>(kind: K, namespace: string | undefined, name: string) =>
         informers.get(kind)?.get(namespace, name) as KindOf<K> | undefined,
+      cachedList: <K extends Kind>(kind: K, namespace: string | undefined) =>
+        informers.get(kind)?.list(namespace) as KindOf<K>[] | undefined,
     };
     const hooks = options.admission?.hooks ?? new AdmissionHooks();
     const quotas = new QuotaCache({
