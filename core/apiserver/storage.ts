@@ -104,14 +104,27 @@ interface Encoded {
  * back every object the API server writes.
  */
 function encodeForWrite(obj: StoredObject): Encoded {
-  const { resourceVersion: _dropped, ...metadata } = obj.metadata ?? {};
-  const stored = { ...obj, metadata };
+  const stored = withoutResourceVersion(obj);
+  const metadata = stored.metadata;
   const value = JSON.stringify(stored);
   if (!isPlainJson(stored)) return { value, decoded: undefined };
   return {
     value,
     decoded: (rv) => ({ ...stored, metadata: { ...metadata, resourceVersion: String(rv) } }),
   };
+}
+
+/**
+ * `obj` with metadata and no resourceVersion member: itself when it already is (a create's
+ * object), so the encoding copies nothing it does not have to.
+ */
+function withoutResourceVersion(obj: StoredObject): { metadata: Record<string, unknown> } {
+  const meta = obj.metadata;
+  if (meta !== undefined && !('resourceVersion' in meta)) {
+    return obj as { metadata: Record<string, unknown> };
+  }
+  const { resourceVersion: _dropped, ...metadata } = meta ?? {};
+  return { ...obj, metadata };
 }
 
 function putOp(key: string, value: string, lease: LeaseId | undefined): TxnRequestOp {
