@@ -221,11 +221,20 @@ export class ObjectStorage {
   }
 
   get<T extends StoredObject>(key: string): Promise<StorageResult<T>> {
+    return this.getThen<T, StorageResult<T>>(key, (r) => r);
+  }
+
+  /**
+   * `get`, with `then` applied to its result in the store answer's callback: a reader that
+   * goes on from the result saves a promise and a microtask hop per step it adds here instead
+   * of chaining.
+   */
+  getThen<T extends StoredObject, R>(key: string, then: (r: StorageResult<T>) => R): Promise<R> {
     return this.kv.do({ kind: 'range', key }).then((r) => {
-      if (r.kind !== 'range') return fail(this.failureOf(r));
+      if (r.kind !== 'range') return then(fail(this.failureOf(r)));
       const kv = r.kvs[0];
-      if (kv === undefined) return fail({ kind: 'not-found' });
-      return ok(this.decode<T>(key, kv.value, kv.modRevision));
+      if (kv === undefined) return then(fail({ kind: 'not-found' }));
+      return then(ok(this.decode<T>(key, kv.value, kv.modRevision)));
     });
   }
 
