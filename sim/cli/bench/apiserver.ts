@@ -105,7 +105,8 @@ export class Scavenges {
   private readonly at: number[] = [];
   private readonly observer = new PerformanceObserver((list) => {
     for (const e of list.getEntries()) {
-      const kind = (e.detail as { kind?: number } | undefined)?.kind;
+      // A gc entry's detail names its kind (NodeGCPerformanceDetail).
+      const kind = (e as { detail?: { kind?: number } }).detail?.kind;
       if (kind === constants.NODE_PERFORMANCE_GC_MINOR) this.at.push(e.startTime);
     }
   });
