@@ -50,6 +50,17 @@ export class MirroredObjects {
     return this.byNamespace.get(namespace ?? '')?.get(name);
   }
 
+  /**
+   * The objects of `namespace` ("" or undefined: the cluster-scoped ones) in name order, as a
+   * store list gives them; undefined until the lister has synced.
+   */
+  list(namespace: string | undefined): KObject[] | undefined {
+    if (!this.synced) return undefined;
+    const byName = this.byNamespace.get(namespace ?? '');
+    if (byName === undefined) return [];
+    return [...byName.keys()].sort().map((name) => byName.get(name) as KObject);
+  }
+
   private upsert(obj: KObject): void {
     const namespace = obj.metadata.namespace ?? '';
     let byName = this.byNamespace.get(namespace);

@@ -6,6 +6,7 @@ import {
 import type { ResourceInfo } from '../api/resources.ts';
 import type { HttpMethod } from '../api/http.ts';
 import { APISERVER, type UserInfo } from './authn/user.ts';
+import { pathSegments } from './path-segments.ts';
 
 export type RequestVerb =
   'get' | 'list' | 'watch' | 'create' | 'update' | 'patch' | 'delete' | 'deletecollection';
@@ -57,15 +58,16 @@ export function parseRequest(
   user: UserInfo = APISERVER,
   catalog: DefinitionCatalog = BUILTIN_CATALOG,
 ): ParseResult {
-  const parts = path.split('/').filter((p) => p !== '');
+  // Segments are read by position (`at` is where the resource part begins), not sliced.
+  const parts = pathSegments(path);
   let apiVersion: string;
-  let rest: string[];
+  let at: number;
   if (parts[0] === 'api' && parts.length >= 2) {
     apiVersion = parts[1] as string;
-    rest = parts.slice(2);
+    at = 2;
   } else if (parts[0] === 'apis' && parts.length >= 3) {
     apiVersion = `${parts[1]}/${parts[2]}`;
-    rest = parts.slice(3);
+    at = 3;
   } else {
     return {
       ok: false,
@@ -75,14 +77,20 @@ export function parseRequest(
   let namespace: string | undefined;
   // `namespaces/{ns}/{resource}` selects a namespaced collection; `namespaces/{ns}` alone is the
   // namespace object itself, and `namespaces/{ns}/{sub}` one of its subresources.
-  if (rest[0] === NAMESPACES && rest.length >= 3 && !isNamespaceSubresource(catalog, rest[2])) {
-    namespace = rest[1];
-    rest = rest.slice(2);
+  if (
+    parts[at] === NAMESPACES &&
+    parts.length - at >= 3 &&
+    !isNamespaceSubresource(catalog, parts[at + 2])
+  ) {
+    namespace = parts[at + 1];
+    at += 2;
   }
-  const [resourceName, name, subresource, ...extra] = rest;
+  const resourceName = parts[at];
+  const name = parts[at + 1];
+  const subresource = parts[at + 2];
   const definition =
     resourceName === undefined ? undefined : catalog.forPath(apiVersion, resourceName);
-  if (definition === undefined || extra.length > 0) {
+  if (definition === undefined || parts.length - at > 3) {
     return {
       ok: false,
       message: `the server could not find the requested resource (${method} ${path})`,

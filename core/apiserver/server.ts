@@ -56,6 +56,7 @@ import {
   parseDeleteOptions,
   parseReadOptions,
   parseWriteOptions,
+  type ReadOptions,
 } from './registry/options.ts';
 import { isPatchContentType } from './registry/patch.ts';
 import { parseSelectors } from './registry/selectors.ts';
@@ -173,6 +174,8 @@ export class ApiServer {
       list: (kind, namespace) => this.lookupList(kind, namespace),
       cached: <K extends Kind>(kind: K, namespace: string | undefined, name: string) =>
         informers.get(kind)?.get(namespace, name) as KindOf<K> | undefined,
+      cachedList: <K extends Kind>(kind: K, namespace: string | undefined) =>
+        informers.get(kind)?.list(namespace) as KindOf<K>[] | undefined,
     };
     const hooks = options.admission?.hooks ?? new AdmissionHooks();
     const quotas = new QuotaCache({
@@ -400,10 +403,27 @@ export class ApiServer {
     }
     const presentation = this.presentation(req, info.verb === 'list');
     if (errors.isStatus(presentation)) return statusReply(presentation);
+    const show = (r: ApiResponse): ApiResponse => present(info.definition, r, presentation);
+    const read = this.plainGet(info, query);
+    if (read !== undefined) return this.registry.getThen(info, info.name ?? '', read, show);
     const routed = this.route(info, query, req);
-    return routed instanceof Promise
-      ? routed.then((r) => present(info.definition, r, presentation))
-      : present(info.definition, routed, presentation);
+    return routed instanceof Promise ? routed.then(show) : show(routed);
+  }
+
+  /**
+   * The read options of a get that `route` would hand straight to the registry (a named object
+   * of a resource that serves get, no subresource, valid options): such a get is answered and
+   * presented in the store answer's callback, with no promise step of its own. Undefined for
+   * any other request, which `route` serves, or refuses, as ever.
+   */
+  private plainGet(
+    info: RequestInfo,
+    query: Readonly<Record<string, string>>,
+  ): ReadOptions | undefined {
+    if (info.verb !== 'get' || info.subresource !== undefined) return undefined;
+    if (scopeError(info) !== undefined || !info.resource.verbs.includes('get')) return undefined;
+    const read = parseReadOptions(query);
+    return errors.isStatus(read) ? undefined : read;
   }
 
   /** How a read is answered: the Accept header's representation (a 406 if none is served). */

@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { Scavenges, settledGc } from '../../sim/cli/bench/apiserver.ts';
 import { main } from '../../sim/cli/main.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'ksim-bench-apiserver-'));
@@ -19,6 +20,7 @@ interface Row {
   readonly name: string;
   readonly ops: number;
   readonly cpuUsPerOp: number;
+  readonly scavengesPer1kOps: number;
   readonly virtualSeconds: number;
 }
 
@@ -46,10 +48,34 @@ describe('ksim bench apiserver --only', () => {
       expect(r.ops).toBe(40);
       expect(r.virtualSeconds).toBeGreaterThan(0);
       expect(r.cpuUsPerOp).toBeGreaterThan(0);
+      expect(r.scavengesPer1kOps).toBeGreaterThanOrEqual(0);
     }
     expect(output).toContain('CPU µs/op');
+    expect(output).toContain('scavenges/1k');
     expect(output).not.toContain('patch (json)');
   }, 120_000);
+
+  it('counts the scavenges of a span of wall-clock time, and none outside it', async () => {
+    const scavenges = new Scavenges();
+    const before = performance.now();
+    await settledGc();
+    const from = performance.now();
+    // Some hundred megabytes of short-lived objects fill the young generation many times.
+    let kept: object[] = [];
+    let made = 0;
+    for (let i = 0; i < 2_000_000; i++) {
+      kept.push({ i, name: `object-${i}` });
+      made++;
+      if (kept.length === 1_000) kept = [];
+    }
+    const to = performance.now();
+    await settledGc();
+    scavenges.stop();
+    expect(made).toBe(2_000_000);
+    expect(scavenges.between(from, to)).toBeGreaterThan(0);
+    expect(scavenges.between(to + 1e6, to + 2e6)).toBe(0);
+    expect(scavenges.between(before, to)).toBeGreaterThanOrEqual(scavenges.between(from, to));
+  });
 
   it('names the phases it knows when given another', async () => {
     const { code, err } = await ksim('bench', 'apiserver', '--only', 'create,lists');

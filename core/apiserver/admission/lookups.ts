@@ -26,6 +26,12 @@ export interface ObjectLookups {
     namespace: string | undefined,
     name: string,
   ): KindOf<K> | undefined;
+  /**
+   * Every object of `kind` in `namespace` as the server's informer holds them, in name order
+   * (the order a store list gives), without a store read; undefined when the informer has not
+   * synced, or the server keeps no informer of `kind`.
+   */
+  cachedList<K extends Kind>(kind: K, namespace: string | undefined): KindOf<K>[] | undefined;
 }
 
 /**
@@ -40,4 +46,17 @@ export function cachedOrLive<K extends Kind>(
   name: string,
 ): KindOf<K> | Promise<KindOf<K> | Status> {
   return lookups.cached(kind, namespace, name) ?? lookups.get(kind, namespace, name);
+}
+
+/**
+ * The informer's list, else a live list while it has not synced (upstream's plugins wait for
+ * their informers before admitting anything; a live read gives the same answer without the
+ * wait): a value at once in the common case.
+ */
+export function cachedListOrLive<K extends Kind>(
+  lookups: ObjectLookups,
+  kind: K,
+  namespace: string | undefined,
+): KindOf<K>[] | Promise<KindOf<K>[] | Status> {
+  return lookups.cachedList(kind, namespace) ?? lookups.list(kind, namespace);
 }

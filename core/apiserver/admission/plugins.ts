@@ -37,7 +37,10 @@ export interface AdmissionOptions {
 export interface AdmissionPorts {
   /** For plugins that wait and look again (ServiceAccount, for the default account). */
   sleep(us: number): Promise<void>;
-  /** Virtual time (NamespaceLifecycle's force-live-lookup entries, quota accounting). */
+  /**
+   * Virtual time (NamespaceLifecycle's force-live-lookup entries, LimitRanger's live lookups,
+   * quota accounting).
+   */
   now(): number;
   /** Where ResourceQuota reads and charges quotas (the plugin is left out without it). */
   readonly quotas?: QuotaAccess;
@@ -54,7 +57,7 @@ export function admissionPlugins(
   const quotas = ports.quotas;
   return [
     namespaceLifecycle(lookups, ports.now),
-    limitRanger(lookups),
+    limitRanger(lookups, ports.now),
     ...(options.serviceAccount === true ? [serviceAccount(lookups, ports.sleep)] : []),
     nodeRestriction,
     podSecurity(lookups),

@@ -11,6 +11,7 @@ import {
 } from '../../api/field-selectors.ts';
 import type { HttpMethod } from '../../api/http.ts';
 import type { UserInfo } from '../authn/user.ts';
+import { pathSegments } from '../path-segments.ts';
 
 export interface Attributes {
   readonly user: UserInfo;
@@ -46,7 +47,7 @@ export function requestAttributes(
 ): Attributes {
   // Segments are read by position (`at` is where the version begins): every request comes
   // here, and slicing the array at each step cost an array per step.
-  const parts = path.split('/').filter((p) => p !== '');
+  const parts = pathSegments(path);
   if (parts.length < 3 || (parts[0] !== 'api' && parts[0] !== 'apis')) {
     return nonResourceAttributes(user, method, path);
   }

@@ -20,6 +20,21 @@ import { checkFields, trackWrite } from './fields.ts';
 type MutableMeta = { -readonly [K in keyof ObjectMeta]: ObjectMeta[K] };
 
 /**
+ * The creationTimestamp of a create at `nowUs`: RFC3339 to the second, so every create in the
+ * same virtual second has the same text; the last one is kept rather than formatted again.
+ */
+let lastSecond = Number.NaN;
+let lastTimestamp = '';
+function creationTimestamp(nowUs: number): string {
+  const second = Math.floor(nowUs / 1_000_000);
+  if (second !== lastSecond) {
+    lastTimestamp = formatTime(nowUs);
+    lastSecond = second;
+  }
+  return lastTimestamp;
+}
+
+/**
  * How many names a create with generateName tries before giving up (upstream's
  * RetryGenerateName, GA in 1.32: eight attempts, then a 500 ServerTimeout).
  */
@@ -45,6 +60,39 @@ export function createObject(
   // A named create is tried once: its answer is createOnce's, with no step of its own between.
   if (!generated) return createOnce(ctx, info, decoded, managed, false);
   return createGenerated(ctx, info, decoded, managed);
+}
+
+/**
+ * The object to store: the system fields win; the version and deletion fields are the store's
+ * to set; a kind that tracks its generation starts at 1. The object itself when it already is
+ * that (as it is unless a strategy or hook set one of those fields): a copy changes nothing
+ * then, not even the order of its members.
+ */
+function stamp(
+  obj: KObject,
+  system: { readonly uid: string; readonly creationTimestamp: string },
+  tracksGeneration: boolean,
+): KObject {
+  const m = obj.metadata;
+  if (
+    !('resourceVersion' in m) &&
+    !('deletionTimestamp' in m) &&
+    !('deletionGracePeriodSeconds' in m) &&
+    m.uid === system.uid &&
+    m.creationTimestamp === system.creationTimestamp &&
+    (!tracksGeneration || m.generation === 1)
+  ) {
+    return obj;
+  }
+  const {
+    resourceVersion: _version,
+    deletionTimestamp: _deleted,
+    deletionGracePeriodSeconds: _grace,
+    ...kept
+  } = m;
+  const stamped: MutableMeta = { ...kept, ...system };
+  if (tracksGeneration) stamped.generation = 1;
+  return { ...obj, metadata: stamped } as KObject;
 }
 
 /** A create with generateName: another name while the one drawn exists. */
@@ -94,7 +142,7 @@ async function createOnce(
   if (refused !== undefined) return refused;
   // FillObjectMetaSystemFields runs before the strategy: a Job's generated selector names its uid.
   const admitted = mutated.object as KObject;
-  const system = { uid: uid(ctx.random), creationTimestamp: formatTime(ctx.clock.now()) };
+  const system = { uid: uid(ctx.random), creationTimestamp: creationTimestamp(ctx.clock.now()) };
   let obj = def.admit({ ...admitted, metadata: { ...admitted.metadata, ...system } } as KObject);
   // Upstream's BeginCreate: values from the kind's ranges, before PrepareForCreate.
   const txn = def.allocation === undefined ? undefined : await ctx.allocations.begin();
@@ -122,16 +170,7 @@ async function createOnce(
     txn?.rollback();
     return forbidden;
   }
-  // The system fields win; the version and deletion fields are the store's to set.
-  const {
-    resourceVersion: _version,
-    deletionTimestamp: _deleted,
-    deletionGracePeriodSeconds: _grace,
-    ...kept
-  } = obj.metadata;
-  const stamped: MutableMeta = { ...kept, ...system };
-  if (def.tracksGeneration) stamped.generation = 1;
-  let created = { ...obj, metadata: stamped } as KObject;
+  let created = stamp(obj, system, def.tracksGeneration === true);
   if (!managed) created = trackWrite(ctx, info, undefined, created);
   const key = keyFor(info, name);
   if (ctx.dryRun) {

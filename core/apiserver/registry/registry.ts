@@ -32,7 +32,7 @@ import { createObject } from './create.ts';
 import { deleteCollection, deleteObject } from './deletion.ts';
 import { DEFAULT_READ_OPTIONS, type ReadOptions, type WriteOptions } from './options.ts';
 import { patchObject } from './patch.ts';
-import { getObject, listObjects } from './read.ts';
+import { getObject, getObjectThen, listObjects } from './read.ts';
 import type { Selectors } from './selectors.ts';
 import { serveSubresource } from './subresources.ts';
 import { mainPath, updateObject } from './update.ts';
@@ -99,6 +99,16 @@ export class Registry {
     read: ReadOptions = DEFAULT_READ_OPTIONS,
   ): Promise<ApiResponse> {
     return getObject(this.base, info, name, read).then((r) => answer(r));
+  }
+
+  /** `get`, with `then` applied to the response in the same callback (getObjectThen). */
+  getThen<R>(
+    info: RequestInfo,
+    name: string,
+    read: ReadOptions,
+    then: (response: ApiResponse) => R,
+  ): Promise<R> {
+    return getObjectThen(this.base, info, name, read, (r) => then(answer(r)));
   }
 
   async list(

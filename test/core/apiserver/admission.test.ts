@@ -50,7 +50,12 @@ describe('admission', () => {
   it('runs upstream’s plugins in upstream’s order', () => {
     const chain = new AdmissionChain(
       admissionPlugins(
-        { get: async () => ({}) as never, list: async () => [], cached: () => undefined },
+        {
+          get: async () => ({}) as never,
+          list: async () => [],
+          cached: () => undefined,
+          cachedList: () => undefined,
+        },
         new AdmissionHooks(),
       ),
     );
@@ -66,8 +71,15 @@ describe('admission', () => {
       'MutatingAdmissionWebhook',
       'ValidatingAdmissionWebhook',
     ]);
-    // NamespaceLifecycle and PodSecurity read namespaces through the server's informer.
-    expect(chain.informedKinds).toEqual(['Namespace']);
+    // The plugins read through the server's informers, as upstream's read listers:
+    // NamespaceLifecycle and PodSecurity namespaces, LimitRanger, Priority, DefaultStorageClass
+    // (and ServiceAccount, when it runs) their kinds.
+    expect(chain.informedKinds).toEqual([
+      'Namespace',
+      'LimitRange',
+      'PriorityClass',
+      'StorageClass',
+    ]);
   });
 
   it('mutates in order, then validates the object as it will be stored', async () => {

@@ -43,6 +43,7 @@ function world(informer: Namespace | undefined, store: Namespace | undefined) {
     },
     list: async () => [],
     cached: () => w.informer as never,
+    cachedList: () => undefined,
   };
   return { w, plugin: namespaceLifecycle(lookups, () => w.nowUs) };
 }

@@ -2,7 +2,8 @@
  * DefaultStorageClass (plugin/pkg/admission/storage/storageclass/setdefault): a new
  * PersistentVolumeClaim that does not name a storage class (an explicit "" is a name: no class)
  * gets the default one, the class annotated is-default-class "true" (or its beta annotation);
- * of several defaults the newest wins, then the first by name.
+ * of several defaults the newest wins, then the first by name. The classes are read from the
+ * server's StorageClass informer (a live list while it has not synced), as upstream's lister.
  */
 import * as errors from '../../../api/errors.ts';
 import type { PersistentVolumeClaim } from '../../../api/kinds/persistent-volume-claim.ts';
@@ -15,7 +16,8 @@ import {
   type AdmissionPlugin,
   type AdmissionResult,
 } from '../attributes.ts';
-import type { ObjectLookups } from '../lookups.ts';
+import type { Status } from '../../../api/status-types.ts';
+import { cachedListOrLive, type ObjectLookups } from '../lookups.ts';
 
 export const DEFAULT_STORAGE_CLASS = 'DefaultStorageClass';
 
@@ -27,23 +29,29 @@ const IS_DEFAULT_ANNOTATIONS = [
 export function defaultStorageClass(lookups: ObjectLookups): AdmissionPlugin {
   return {
     name: DEFAULT_STORAGE_CLASS,
+    informed: ['StorageClass'],
     handles: handlesOnly('CREATE'),
     admit: (a) => {
       if (a.resource.group !== '' || a.resource.resource !== 'persistentvolumeclaims') return ADMIT;
       if (a.subresource !== '' || a.object?.kind !== 'PersistentVolumeClaim') return ADMIT;
       const pvc = a.object as PersistentVolumeClaim;
       if (pvc.spec?.storageClassName !== undefined) return ADMIT;
-      return lookups.list('StorageClass', undefined).then((classes): AdmissionResult => {
-        if (errors.isStatus(classes)) return deny(classes);
-        const chosen = defaultClass(classes);
-        if (chosen === undefined) return ADMIT;
-        return {
-          allowed: true,
-          object: { ...pvc, spec: { ...pvc.spec, storageClassName: chosen } },
-        };
-      });
+      const classes = cachedListOrLive(lookups, 'StorageClass', undefined);
+      return classes instanceof Promise
+        ? classes.then((c) => withDefault(pvc, c))
+        : withDefault(pvc, classes);
     },
   };
+}
+
+function withDefault(
+  pvc: PersistentVolumeClaim,
+  classes: readonly StorageClass[] | Status,
+): AdmissionResult {
+  if (errors.isStatus(classes)) return deny(classes);
+  const chosen = defaultClass(classes);
+  if (chosen === undefined) return ADMIT;
+  return { allowed: true, object: { ...pvc, spec: { ...pvc.spec, storageClassName: chosen } } };
 }
 
 /** GetDefaultClass: newest creationTimestamp first, then name ascending. */

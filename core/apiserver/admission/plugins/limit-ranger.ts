@@ -4,6 +4,12 @@
  * container does not set, noting what it set in the kubernetes.io/limit-ranger annotation, then
  * the Container and Pod min/max constraints are checked, refused with upstream's messages.
  * Left out: maxLimitRequestRatio and the PersistentVolumeClaim constraints.
+ *
+ * As upstream's, the plugin reads the server's LimitRange informer. A namespace the informer
+ * holds no LimitRange of is listed live, and that answer is reused for 30 s (upstream's
+ * liveLookupCache, filled one lookup at a time per namespace as its singleflight does): the
+ * informer may not have seen a LimitRange created a moment ago, and most namespaces have none,
+ * so without the reuse every pod create there would read the store.
  */
 import * as errors from '../../../api/errors.ts';
 import type { LimitRange } from '../../../api/kinds/limit-range.ts';
@@ -27,14 +33,23 @@ import {
   type AdmissionResult,
 } from '../attributes.ts';
 import type { ObjectLookups } from '../lookups.ts';
+import type { Status } from '../../../api/status-types.ts';
 
 export const LIMIT_RANGER = 'LimitRanger';
 export const LIMIT_RANGER_ANNOTATION = 'kubernetes.io/limit-ranger';
 
 type Item = NonNullable<LimitRange['spec']>['limits'][number];
 
-export function limitRanger(lookups: ObjectLookups): AdmissionPlugin {
-  const rangesOf = (a: { namespace: string }) => lookups.list('LimitRange', a.namespace);
+/** liveTTL: how long a live list of a namespace the informer shows no LimitRange in is reused. */
+export const LIMIT_RANGE_LIVE_TTL_US = 30_000_000;
+
+/** The size of upstream's liveLookupCache (an LRU of 10,000 namespaces). */
+const LIVE_LOOKUP_ENTRIES = 10_000;
+
+/** `now`: the virtual clock, for the live lookups' expiry. */
+export function limitRanger(lookups: ObjectLookups, now: () => number): AdmissionPlugin {
+  const live = new LiveLookups(lookups, now);
+  const rangesOf = (a: { namespace: string }) => live.rangesOf(a.namespace);
   const isPodCreate = (a: AdmissionAttributes): boolean =>
     a.operation === 'CREATE' &&
     a.resource.group === '' &&
@@ -48,39 +63,104 @@ export function limitRanger(lookups: ObjectLookups): AdmissionPlugin {
     a.object !== undefined;
   return {
     name: LIMIT_RANGER,
+    informed: ['LimitRange'],
     handles: handlesOnly('CREATE', 'UPDATE'),
     // Other kinds are admitted at once, with no promise to wait for.
-    admit: (a) => (isPodCreate(a) ? admitPod(a) : ADMIT),
+    admit: (a) => (isPodCreate(a) ? withRanges(rangesOf(a), (r) => admitPod(a, r)) : ADMIT),
     validate: (a) => {
       const claim = isClaimWrite(a);
-      return claim || isPodCreate(a) ? check(a, claim) : ADMIT;
+      return claim || isPodCreate(a) ? withRanges(rangesOf(a), (r) => check(a, claim, r)) : ADMIT;
     },
   };
+}
 
-  async function admitPod(a: AdmissionAttributes): Promise<AdmissionResult> {
-    const ranges = await rangesOf(a);
-    if (errors.isStatus(ranges)) return deny(ranges);
-    let pod = a.object as Pod;
-    for (const range of ranges) pod = applyDefaults(range, pod);
-    return { allowed: true, object: pod };
+/** `answer` of the ranges: at once when they are at hand, later when they are read live. */
+function withRanges(
+  ranges: readonly LimitRange[] | Promise<readonly LimitRange[] | Status>,
+  answer: (ranges: readonly LimitRange[]) => AdmissionResult,
+): AdmissionResult | Promise<AdmissionResult> {
+  const decide = (r: readonly LimitRange[] | Status): AdmissionResult =>
+    errors.isStatus(r) ? deny(r) : answer(r);
+  return ranges instanceof Promise ? ranges.then(decide) : decide(ranges);
+}
+
+function admitPod(a: AdmissionAttributes, ranges: readonly LimitRange[]): AdmissionResult {
+  let pod = a.object as Pod;
+  for (const range of ranges) pod = applyDefaults(range, pod);
+  return { allowed: true, object: pod };
+}
+
+function check(
+  a: AdmissionAttributes,
+  claim: boolean,
+  ranges: readonly LimitRange[],
+): AdmissionResult {
+  const problems: string[] = [];
+  for (const range of ranges) {
+    problems.push(
+      ...(claim
+        ? claimViolations(range, a.object as Claim, a.oldObject as Claim | undefined)
+        : violations(range, a.object as Pod)),
+    );
+  }
+  const unique = [...new Set(problems)];
+  if (unique.length === 0) return ADMIT;
+  // utilerrors.Aggregate: one error as is, several in brackets.
+  const message = unique.length === 1 ? (unique[0] ?? '') : `[${unique.join(', ')}]`;
+  return deny(forbidden(a, message));
+}
+
+type Ranges = readonly LimitRange[];
+
+interface LiveEntry {
+  /** Virtual µs until which a read list serves (unused while the read is under way). */
+  readonly untilUs: number;
+  readonly ranges: Ranges | Promise<Ranges | Status>;
+}
+
+/**
+ * GetLimitRanges: the informer's LimitRanges of a namespace; when it has none, a live list,
+ * reused until it expires. While the informer has not synced, every lookup is live (upstream
+ * waits for the informer instead).
+ */
+class LiveLookups {
+  /** By namespace, in the order filled: a list read, or the read still under way. */
+  private readonly entries = new Map<string, LiveEntry>();
+
+  constructor(
+    private readonly lookups: ObjectLookups,
+    private readonly now: () => number,
+  ) {}
+
+  rangesOf(namespace: string): Ranges | Promise<Ranges | Status> {
+    const informed = this.lookups.cachedList('LimitRange', namespace);
+    if (informed === undefined) return this.lookups.list('LimitRange', namespace);
+    if (informed.length > 0) return informed;
+    const entry = this.entries.get(namespace);
+    // An entry still being read is shared (singleflight); a read one serves until it expires.
+    if (entry !== undefined && (entry.ranges instanceof Promise || entry.untilUs >= this.now())) {
+      return entry.ranges;
+    }
+    const reading = this.lookups.list('LimitRange', namespace).then((r) => {
+      if (this.entries.get(namespace) !== pending) return r;
+      // A failed read is not remembered: the next lookup tries again.
+      if (errors.isStatus(r)) this.entries.delete(namespace);
+      else this.remember(namespace, { untilUs: this.now() + LIMIT_RANGE_LIVE_TTL_US, ranges: r });
+      return r;
+    });
+    const pending = { untilUs: 0, ranges: reading };
+    this.remember(namespace, pending);
+    return reading;
   }
 
-  async function check(a: AdmissionAttributes, claim: boolean): Promise<AdmissionResult> {
-    const ranges = await rangesOf(a);
-    if (errors.isStatus(ranges)) return deny(ranges);
-    const problems: string[] = [];
-    for (const range of ranges) {
-      problems.push(
-        ...(claim
-          ? claimViolations(range, a.object as Claim, a.oldObject as Claim | undefined)
-          : violations(range, a.object as Pod)),
-      );
+  /** The newest entry goes last; beyond the capacity the one filled longest ago goes. */
+  private remember(namespace: string, entry: LiveEntry): void {
+    this.entries.delete(namespace);
+    this.entries.set(namespace, entry);
+    if (this.entries.size > LIVE_LOOKUP_ENTRIES) {
+      const oldest = this.entries.keys().next();
+      if (oldest.done !== true) this.entries.delete(oldest.value);
     }
-    const unique = [...new Set(problems)];
-    if (unique.length === 0) return ADMIT;
-    // utilerrors.Aggregate: one error as is, several in brackets.
-    const message = unique.length === 1 ? (unique[0] ?? '') : `[${unique.join(', ')}]`;
-    return deny(forbidden(a, message));
   }
 }
 

@@ -5,6 +5,11 @@
  * naming a missing class, or stating a priority other than its class's, is refused. An update
  * keeps what creation set. (The check that only one class is globalDefault is the PriorityClass
  * definition's admitAmong.)
+ *
+ * As upstream's, the plugin reads the server's PriorityClass informer. One difference: a class
+ * the informer does not hold (created a moment ago) is read from the store before the pod is
+ * refused, and while the informer has not synced the default class is found by a live list;
+ * upstream refuses from its lister, and waits for it to sync.
  */
 import * as errors from '../../../api/errors.ts';
 import type { PriorityClass } from '../../../api/kinds/priority-class.ts';
@@ -18,7 +23,8 @@ import {
   type AdmissionPlugin,
   type AdmissionResult,
 } from '../attributes.ts';
-import type { ObjectLookups } from '../lookups.ts';
+import type { Status } from '../../../api/status-types.ts';
+import { cachedListOrLive, cachedOrLive, type ObjectLookups } from '../lookups.ts';
 
 export const PRIORITY = 'Priority';
 
@@ -34,6 +40,7 @@ interface Resolved {
 export function priority(lookups: ObjectLookups): AdmissionPlugin {
   return {
     name: PRIORITY,
+    informed: ['PriorityClass'],
     handles: handlesOnly('CREATE', 'UPDATE'),
     admit: (a) => {
       if (a.resource.group !== '' || a.resource.resource !== 'pods' || a.subresource !== '')
@@ -51,13 +58,26 @@ export function priority(lookups: ObjectLookups): AdmissionPlugin {
   };
 }
 
-/** A pod's create: its priority from its class (or the default class), which it must not contradict. */
-async function admitCreate(
+/**
+ * A pod's create: its priority from its class (or the default class), which it must not
+ * contradict. An answer at once when the informer holds what it needs.
+ */
+function admitCreate(
   lookups: ObjectLookups,
   a: AdmissionAttributes,
   pod: Pod,
-): Promise<AdmissionResult> {
-  const resolved = await resolve(lookups, pod.spec.priorityClassName);
+): AdmissionResult | Promise<AdmissionResult> {
+  const resolving = resolve(lookups, pod.spec.priorityClassName);
+  return resolving instanceof Promise
+    ? resolving.then((r) => admitResolved(a, pod, r))
+    : admitResolved(a, pod, resolving);
+}
+
+function admitResolved(
+  a: AdmissionAttributes,
+  pod: Pod,
+  resolved: Resolved | Status,
+): AdmissionResult {
   if (errors.isStatus(resolved))
     return deny(resolved.code === 404 ? forbidden(a, resolved.message ?? '') : resolved);
   if (pod.spec.priority !== undefined && pod.spec.priority !== resolved.priority) {
@@ -93,22 +113,31 @@ async function admitCreate(
 }
 
 /** The named class, or the default when no name is given; a 404 Status names a missing class. */
-async function resolve(
+function resolve(
   lookups: ObjectLookups,
   className: string | undefined,
-): Promise<Resolved | ReturnType<typeof errors.notFound>> {
+): Resolved | Status | Promise<Resolved | Status> {
   if (className !== undefined && className !== '') {
-    const pc = await lookups.get('PriorityClass', undefined, className);
-    if (errors.isStatus(pc)) {
-      return pc.code === 404
-        ? { ...pc, message: `no PriorityClass with name ${className} was found` }
-        : errors.internalError(
-            `failed to get PriorityClass with name ${className}: ${pc.message ?? ''}`,
-          );
-    }
-    return { className, priority: pc.value, preemptionPolicy: preemptionOf(pc) };
+    const pc = cachedOrLive(lookups, 'PriorityClass', undefined, className);
+    return pc instanceof Promise ? pc.then((c) => named(className, c)) : named(className, pc);
   }
-  const all = await lookups.list('PriorityClass', undefined);
+  const all = cachedListOrLive(lookups, 'PriorityClass', undefined);
+  return all instanceof Promise ? all.then(defaultOf) : defaultOf(all);
+}
+
+function named(className: string, pc: PriorityClass | Status): Resolved | Status {
+  if (errors.isStatus(pc)) {
+    return pc.code === 404
+      ? { ...pc, message: `no PriorityClass with name ${className} was found` }
+      : errors.internalError(
+          `failed to get PriorityClass with name ${className}: ${pc.message ?? ''}`,
+        );
+  }
+  return { className, priority: pc.value, preemptionPolicy: preemptionOf(pc) };
+}
+
+/** getDefaultPriorityClass: the globalDefault class with the lowest value, if any. */
+function defaultOf(all: readonly PriorityClass[] | Status): Resolved | Status {
   if (errors.isStatus(all)) {
     return errors.internalError(`failed to get default priority class: ${all.message ?? ''}`);
   }

@@ -9,10 +9,15 @@
  * Upstream names the volume kube-api-access-<5 random characters>; admission here has no
  * random stream, so the suffix is derived from the pod's namespace and name (stable and still
  * unlikely to collide with a volume the pod has).
+ *
+ * As upstream's getServiceAccount, the account is read from the server's informer, and from the
+ * store only when the informer does not hold it (then, for the default account, again and
+ * again while its controller may still be making it).
  */
 import { MIRROR_POD_ANNOTATION } from '../../../api/pod-helpers.ts';
 import * as errors from '../../../api/errors.ts';
 import type { ServiceAccount } from '../../../api/kinds/service-account.ts';
+import type { Status } from '../../../api/status-types.ts';
 import type { Container, Pod, Volume } from '../../../api/pod-types.ts';
 import {
   ADMIT,
@@ -45,6 +50,7 @@ export function serviceAccount(
 ): AdmissionPlugin {
   return {
     name: SERVICE_ACCOUNT,
+    informed: ['ServiceAccount'],
     handles: handlesOnly('CREATE'),
     admit: (a) => {
       if (a.resource.group !== '' || a.resource.resource !== 'pods' || a.subresource !== '')
@@ -57,15 +63,30 @@ export function serviceAccount(
   };
 }
 
-/** A pod's service account: it must exist; its token and image pull secrets go to the pod. */
-async function admitPod(
+/**
+ * A pod's service account: it must exist; its token and image pull secrets go to the pod. An
+ * answer at once when the informer holds the account.
+ */
+function admitPod(
   lookups: ObjectLookups,
   sleep: (us: number) => Promise<void>,
   a: AdmissionAttributes,
   pod: Pod,
-): Promise<AdmissionResult> {
+): AdmissionResult | Promise<AdmissionResult> {
   const name = pod.spec.serviceAccountName || DEFAULT_SERVICE_ACCOUNT_NAME;
-  const sa = await findServiceAccount(lookups, sleep, a.namespace, name);
+  const informed = lookups.cached('ServiceAccount', a.namespace, name);
+  if (informed !== undefined) return admitWith(a, pod, name, informed);
+  return findServiceAccount(lookups, sleep, a.namespace, name).then((sa) =>
+    admitWith(a, pod, name, sa),
+  );
+}
+
+function admitWith(
+  a: AdmissionAttributes,
+  pod: Pod,
+  name: string,
+  sa: ServiceAccount | Status,
+): AdmissionResult {
   if (errors.isStatus(sa)) {
     return deny(
       forbidden(a, `error looking up service account ${a.namespace}/${name}: ${sa.message ?? ''}`),
@@ -78,12 +99,13 @@ async function admitPod(
   return { allowed: true, object: next };
 }
 
+/** The store's account, looked for again a while when it is the default one. */
 async function findServiceAccount(
   lookups: ObjectLookups,
   sleep: (us: number) => Promise<void>,
   namespace: string,
   name: string,
-): Promise<ServiceAccount | ReturnType<typeof errors.notFound>> {
+): Promise<ServiceAccount | Status> {
   const attempts = name === DEFAULT_SERVICE_ACCOUNT_NAME ? DEFAULT_ACCOUNT_ATTEMPTS : 1;
   for (let i = 0; i < attempts; i++) {
     if (i > 0) await sleep(RETRY_INTERVAL_US);
