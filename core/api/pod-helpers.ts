@@ -94,20 +94,22 @@ export function podRequests(pod: Pod): ResourceList {
   return out;
 }
 
-const requestNumbers = new WeakMap<Pod, Readonly<Record<string, number>>>();
+const requestNumbers = new WeakMap<Pod['spec'], Readonly<Record<string, number>>>();
 
 /**
- * Effective requests as numbers (cpu in millicores, others in base units), memoised per pod
- * object: pods are immutable values, and the scheduler asks for the same pod many times.
+ * Effective requests as numbers (cpu in millicores, others in base units), memoised per spec
+ * object (they read nothing else): pods are immutable values, the scheduler asks for the same
+ * pod many times, and a pod's later versions (bound, with a new status) and pods made from one
+ * template object share their spec.
  */
 export function podRequestsMillis(pod: Pod): Readonly<Record<string, number>> {
-  let r = requestNumbers.get(pod);
+  let r = requestNumbers.get(pod.spec);
   if (r === undefined) {
     const out: Record<string, number> = {};
     for (const [name, q] of podResourceQuantities(pod, 'requests'))
       out[name] = resourceAmount(name, formatQuantity(q));
     r = Object.freeze(out);
-    requestNumbers.set(pod, r);
+    requestNumbers.set(pod.spec, r);
   }
   return r;
 }

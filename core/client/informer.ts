@@ -91,14 +91,21 @@ export class Informer<K extends Kind> {
   }
 
   byIndex(name: string, value: string): KindOf<K>[] {
+    const out: KindOf<K>[] = [];
+    this.forEachInIndex(name, value, (obj) => out.push(obj));
+    return out;
+  }
+
+  /** byIndex without the array: for callers that filter or count as they go. */
+  forEachInIndex(name: string, value: string, visit: (obj: KindOf<K>) => void): void {
     const idx = this.indexers.get(name);
     if (idx === undefined) throw new Error(`no index ${name} on the ${this.kind} informer`);
-    const out: KindOf<K>[] = [];
-    for (const key of idx.index.get(value) ?? []) {
+    const keys = idx.index.get(value);
+    if (keys === undefined) return;
+    for (const key of keys) {
       const obj = this.cache.get(key);
-      if (obj !== undefined) out.push(obj);
+      if (obj !== undefined) visit(obj);
     }
-    return out;
   }
 
   start(): void {

@@ -93,6 +93,8 @@ export class PerfCluster {
   /** Pod UIDs that have had at least one attempt end (bound or PodScheduled=False). */
   private readonly attemptedUids = new Set<string>();
   private readonly effects: (() => void)[] = [];
+  /** Template spec -> its defaulted spec (createPod). */
+  private readonly defaultedSpecs = new WeakMap<Pod['spec'], Pod['spec']>();
   private resourceVersion = 0;
   /** Listeners the runner uses for its waits. */
   onBound: ((pod: Pod) => void) | undefined = undefined;
@@ -273,10 +275,11 @@ export class PerfCluster {
     const names = byName;
     const name = this.pickName(template.metadata, (n) => names.has(n));
     const pod = withSchedulingGatedCondition(
-      defaultPod({
+      {
         ...template,
         metadata: { ...template.metadata, name, namespace, ...this.newMeta() },
-      }),
+        spec: this.defaultedSpec(template),
+      },
       formatTime(this.clock.now()),
     );
     delete (pod.metadata as { generateName?: string }).generateName;
@@ -285,6 +288,22 @@ export class PerfCluster {
     else if (pod.spec.schedulingGates?.length) this.markAttempted(pod);
     this.engine.onPodAdd(pod);
     return pod;
+  }
+
+  /**
+   * The API server's defaulting of the template's spec, done once per template object: a
+   * workload's pods mostly come from one rendered template, and objects are never changed in
+   * place, so its pods share one defaulted spec (and what the scheduler derives from it).
+   */
+  private defaultedSpec(template: Pod): Pod['spec'] {
+    const spec = template.spec as Pod['spec'] | undefined;
+    if (spec === undefined) return defaultPod(template).spec;
+    let d = this.defaultedSpecs.get(spec);
+    if (d === undefined) {
+      d = defaultPod(template).spec;
+      this.defaultedSpecs.set(spec, d);
+    }
+    return d;
   }
 
   /**

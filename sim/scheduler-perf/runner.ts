@@ -48,6 +48,11 @@ export interface RunOptions {
   readonly seed: number;
   /** Wall clock in milliseconds (performance.now in the CLI; a fake in tests). */
   readonly now: () => number;
+  /**
+   * The process's CPU time in milliseconds (process.cpuUsage in the CLI): beside the wall
+   * time, the window's CPU cost, steadier on a shared machine.
+   */
+  readonly cpuNow?: () => number;
   /** Upstream's label filter; default "performance". "" runs every workload. */
   readonly labelFilter?: string;
   /** Only workloads whose "TestCase/Workload" name matches. */
@@ -89,6 +94,9 @@ export interface MetricsWindow {
   readonly measuredPods: number;
   readonly wallMs: number;
   readonly podsPerSecond: number;
+  /** The process's CPU time over the window (0 without `cpuNow`), and pods per CPU second. */
+  readonly cpuMs: number;
+  readonly podsPerCpuSecond: number;
   /** Scheduling attempts in the window (any pod) and their wall latencies. */
   readonly attempts: number;
   readonly attemptLatencyUs: LatencyPercentilesUs;
@@ -268,6 +276,7 @@ interface Collector {
   readonly namespaces: ReadonlySet<string>;
   readonly selector: Readonly<Record<string, string>> | undefined;
   readonly startWallMs: number;
+  readonly startCpuMs: number;
   readonly startVirtualUs: number;
   readonly samplesUs: number[];
   bound: number;
@@ -632,6 +641,7 @@ class Executor {
       namespaces: new Set(namespaces),
       selector,
       startWallMs: this.opts.now(),
+      startCpuMs: this.opts.cpuNow?.() ?? 0,
       startVirtualUs: this.cluster.clock.now(),
       samplesUs: [],
       bound: 0,
@@ -642,6 +652,7 @@ class Executor {
     const c = this.collector;
     if (c === undefined) throw this.fail('stopCollectingMetrics without startCollectingMetrics');
     const wallMs = this.opts.now() - c.startWallMs;
+    const cpuMs = this.opts.cpuNow === undefined ? 0 : this.opts.cpuNow() - c.startCpuMs;
     this.collector = undefined;
     if (this.window !== undefined) throw this.fail('more than one metrics window');
     this.window = {
@@ -650,6 +661,8 @@ class Executor {
       measuredPods: c.bound,
       wallMs,
       podsPerSecond: wallMs > 0 ? c.bound / (wallMs / 1000) : 0,
+      cpuMs,
+      podsPerCpuSecond: cpuMs > 0 ? c.bound / (cpuMs / 1000) : 0,
       attempts: c.samplesUs.length,
       attemptLatencyUs: percentiles(c.samplesUs),
       virtualSeconds: (this.cluster.clock.now() - c.startVirtualUs) / 1e6,

@@ -28,7 +28,8 @@ export function calculateStatus(
     if (templateLabels.matches(pod.metadata.labels)) fullyLabeled++;
     if (!isPodReady(pod)) continue;
     ready++;
-    if (isPodAvailable(pod, minReadySeconds, nowUs)) available++;
+    // Without minReadySeconds a ready pod is available: no second look at its conditions.
+    if (minReadySeconds === 0 || isPodAvailable(pod, minReadySeconds, nowUs)) available++;
   }
   let conditions = status?.conditions ?? [];
   const failure = conditions.find((c) => c.type === REPLICA_FAILURE);

@@ -130,8 +130,8 @@ export class SchedulerCache {
   addPod(pod: Pod): void {
     const nodeName = pod.spec.nodeName;
     assert(nodeName !== undefined && nodeName !== '', 'addPod: pod is not bound');
-    const pi = podInfoOf(pod);
-    const st = this.podStates.get(pi.key);
+    const st = this.podStates.get(podKey(pod));
+    const pi = podInfoOf(pod, st?.pi);
     if (st !== undefined && this.assumed.has(pi.key)) {
       // Confirmed; the binding may even have landed elsewhere than assumed.
       this.unplace(st);
@@ -150,8 +150,8 @@ export class SchedulerCache {
 
   /** Informer: a bound pod changed (labels, requests on resize, ...). */
   updatePod(pod: Pod): void {
-    const pi = podInfoOf(pod);
-    const st = this.podStates.get(pi.key);
+    const st = this.podStates.get(podKey(pod));
+    const pi = podInfoOf(pod, st?.pi);
     if (st === undefined || this.assumed.has(pi.key)) {
       this.addPod(pod);
       return;

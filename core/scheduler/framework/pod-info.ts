@@ -63,13 +63,51 @@ export function podKey(pod: Pod): string {
   return `${pod.metadata.namespace ?? 'default'}/${pod.metadata.name ?? ''}`;
 }
 
-export function podInfoOf(pod: Pod): PodInfo {
+/**
+ * With `previous` (the PodInfo of an earlier version of the same pod), what the new version
+ * shares with it by reference is not derived again: a binding or a status write changes
+ * neither containers nor affinity, and upstream's PodInfo.Update likewise keeps the derived
+ * fields of the same pod.
+ */
+export function podInfoOf(pod: Pod, previous?: PodInfo): PodInfo {
   let pi = memo.get(pod);
   if (pi === undefined) {
-    pi = compute(pod);
+    pi =
+      previous !== undefined && sameDerivedInputs(previous.pod, pod)
+        ? { ...previous, pod }
+        : compute(pod);
     memo.set(pod, pi);
   }
   return pi;
+}
+
+/** The PodInfo already derived for this pod object, if any (never computes one). */
+export function cachedPodInfo(pod: Pod): PodInfo | undefined {
+  return memo.get(pod);
+}
+
+/**
+ * Whether every field `compute` reads is the same value or the same (immutable) object in
+ * both versions, so the derived fields carry over unchanged.
+ */
+function sameDerivedInputs(a: Pod, b: Pod): boolean {
+  if (a === b) return true;
+  const am = a.metadata;
+  const bm = b.metadata;
+  const as = a.spec;
+  const bs = b.spec;
+  return (
+    am.uid === bm.uid &&
+    am.name === bm.name &&
+    am.namespace === bm.namespace &&
+    am.labels === bm.labels &&
+    as.containers === bs.containers &&
+    as.initContainers === bs.initContainers &&
+    as.overhead === bs.overhead &&
+    as.affinity === bs.affinity &&
+    as.tolerations === bs.tolerations &&
+    as.priority === bs.priority
+  );
 }
 
 export function podPriority(pod: Pod): number {

@@ -1,10 +1,19 @@
 /**
  * A binary heap with O(log n) removal and update by key (pkg/scheduler/backend/heap): the
  * queues need to pull a pod out of the middle when it is updated or deleted.
+ *
+ * As upstream's heapItem, each entry carries its own position: moving an entry up or down
+ * writes a field instead of updating the key map at every level (with tens of thousands of
+ * pending pods, those map writes were most of a pop).
  */
+interface Slot<T> {
+  item: T;
+  index: number;
+}
+
 export class KeyedHeap<T> {
-  private readonly items: T[] = [];
-  private readonly index = new Map<string, number>();
+  private readonly slots: Slot<T>[] = [];
+  private readonly byKey = new Map<string, Slot<T>>();
 
   constructor(
     private readonly keyOf: (x: T) => string,
@@ -12,62 +21,62 @@ export class KeyedHeap<T> {
   ) {}
 
   get size(): number {
-    return this.items.length;
+    return this.slots.length;
   }
 
   has(key: string): boolean {
-    return this.index.has(key);
+    return this.byKey.has(key);
   }
 
   get(key: string): T | undefined {
-    const i = this.index.get(key);
-    return i === undefined ? undefined : this.items[i];
+    return this.byKey.get(key)?.item;
   }
 
   peek(): T | undefined {
-    return this.items[0];
+    return this.slots[0]?.item;
   }
 
   /** Adds, or replaces the item with the same key and restores the order. */
   addOrUpdate(x: T): void {
     const key = this.keyOf(x);
-    const i = this.index.get(key);
-    if (i !== undefined) {
-      this.items[i] = x;
-      this.fix(i);
+    const slot = this.byKey.get(key);
+    if (slot !== undefined) {
+      slot.item = x;
+      this.fix(slot.index);
       return;
     }
-    this.items.push(x);
-    this.index.set(key, this.items.length - 1);
-    this.up(this.items.length - 1);
+    const added: Slot<T> = { item: x, index: this.slots.length };
+    this.slots.push(added);
+    this.byKey.set(key, added);
+    this.up(added.index);
   }
 
   pop(): T | undefined {
-    if (this.items.length === 0) return undefined;
+    if (this.slots.length === 0) return undefined;
     return this.removeAt(0);
   }
 
   delete(key: string): T | undefined {
-    const i = this.index.get(key);
-    return i === undefined ? undefined : this.removeAt(i);
+    const slot = this.byKey.get(key);
+    return slot === undefined ? undefined : this.removeAt(slot.index);
   }
 
   /** Items in heap order (not sorted); for listing. */
   list(): readonly T[] {
-    return this.items;
+    return this.slots.map((s) => s.item);
   }
 
   private removeAt(i: number): T {
-    const items = this.items;
-    const x = items[i] as T;
-    const last = items.pop() as T;
-    this.index.delete(this.keyOf(x));
-    if (i < items.length) {
-      items[i] = last;
-      this.index.set(this.keyOf(last), i);
+    const slots = this.slots;
+    const slot = slots[i] as Slot<T>;
+    const last = slots.pop() as Slot<T>;
+    this.byKey.delete(this.keyOf(slot.item));
+    if (i < slots.length) {
+      slots[i] = last;
+      last.index = i;
       this.fix(i);
     }
-    return x;
+    return slot.item;
   }
 
   private fix(i: number): void {
@@ -75,39 +84,40 @@ export class KeyedHeap<T> {
   }
 
   private up(i: number): boolean {
-    const items = this.items;
-    const x = items[i] as T;
+    const slots = this.slots;
+    const s = slots[i] as Slot<T>;
     let moved = false;
     while (i > 0) {
       const p = (i - 1) >> 1;
-      const parent = items[p] as T;
-      if (!this.less(x, parent)) break;
-      items[i] = parent;
-      this.index.set(this.keyOf(parent), i);
+      const parent = slots[p] as Slot<T>;
+      if (!this.less(s.item, parent.item)) break;
+      slots[i] = parent;
+      parent.index = i;
       i = p;
       moved = true;
     }
-    items[i] = x;
-    this.index.set(this.keyOf(x), i);
+    slots[i] = s;
+    s.index = i;
     return moved;
   }
 
   private down(i: number): void {
-    const items = this.items;
-    const n = items.length;
-    const x = items[i] as T;
+    const slots = this.slots;
+    const n = slots.length;
+    const s = slots[i] as Slot<T>;
     for (;;) {
       const l = 2 * i + 1;
       if (l >= n) break;
       const r = l + 1;
-      const c = r < n && this.less(items[r] as T, items[l] as T) ? r : l;
-      const child = items[c] as T;
-      if (!this.less(child, x)) break;
-      items[i] = child;
-      this.index.set(this.keyOf(child), i);
-      i = c;
+      const left = slots[l] as Slot<T>;
+      const right = r < n ? (slots[r] as Slot<T>) : undefined;
+      const child = right !== undefined && this.less(right.item, left.item) ? right : left;
+      if (!this.less(child.item, s.item)) break;
+      slots[i] = child;
+      child.index = i;
+      i = child === left ? l : r;
     }
-    items[i] = x;
-    this.index.set(this.keyOf(x), i);
+    slots[i] = s;
+    s.index = i;
   }
 }

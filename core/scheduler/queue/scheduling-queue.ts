@@ -18,7 +18,7 @@ import {
   type ClusterEvent,
   type ClusterEventWithHint,
 } from '../framework/cluster-event.ts';
-import { podInfoOf, podKey, type PodInfo } from '../framework/pod-info.ts';
+import { cachedPodInfo, podInfoOf, podKey, type PodInfo } from '../framework/pod-info.ts';
 import { QueuedPodInfo } from '../framework/queued-pod-info.ts';
 import type { MaybeStatus } from '../framework/status.ts';
 import { backoffDurationUs } from './backoff.ts';
@@ -142,7 +142,7 @@ export class SchedulingQueue {
 
   /** Unscheduled pod updated (informer). */
   update(oldPod: Pod, newPod: Pod): void {
-    const pi = podInfoOf(newPod);
+    const pi = podInfoOf(newPod, cachedPodInfo(oldPod));
     const key = pi.key;
     const inActive = this.activeQ.get(key);
     if (inActive !== undefined) {

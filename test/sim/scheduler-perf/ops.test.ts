@@ -163,19 +163,34 @@ describe('ksim bench scheduler (library command)', () => {
     );
     const text = out.join('\n');
     expect(text).toMatch(
-      /SchedulingBasic\/5000Nodes_10000Pods\s+30\s+\d+\s+[\d,]+ pods\/s\s+680\s+5,000 (ok|MISSED)/,
+      /SchedulingBasic\/5000Nodes_10000Pods\s+30\s+\d+\s+[\d,]+ pods\/s\s+\d+\s+[\d,]+\s+680\s+8,000 (ok|MISSED)/,
     );
     const written = JSON.parse(readFileSync(json, 'utf8')) as {
-      rows: { name: string; measuredPods: number; floor: number; target: number }[];
+      rows: {
+        name: string;
+        measuredPods: number;
+        floor: number;
+        target: number;
+        cpuMs: number;
+        podsPerCpuSecond: number;
+      }[];
     };
     expect(written.rows).toEqual([
       expect.objectContaining({
         name: 'SchedulingBasic/5000Nodes_10000Pods',
         measuredPods: 30,
         floor: 680,
-        target: 5000,
+        target: 8000,
       }),
     ]);
+    // The window's CPU time is the process's own: some was spent, and the rate follows from it.
+    const row = written.rows[0];
+    expect(row?.cpuMs).toBeGreaterThan(0);
+    const cpuMs = row?.cpuMs ?? 0;
+    // Both figures are rounded: the rate agrees with 30 pods in cpuMs within that rounding.
+    expect(Math.abs((row?.podsPerCpuSecond ?? 0) - 30_000 / cpuMs)).toBeLessThanOrEqual(
+      (30_000 / cpuMs) * (0.5 / cpuMs) + 1,
+    );
     // The exit code follows the target; wall time is real here, so only its range is checked.
     expect([0, 1]).toContain(code);
   });

@@ -60,6 +60,22 @@ export function balancedResourceScorer(
   return Math.trunc((1 - std) * MAX_NODE_SCORE);
 }
 
+/** balancedResourceScorer for exactly two resources. */
+balancedResourceScorer.pair = (
+  req0: number,
+  alloc0: number,
+  req1: number,
+  alloc1: number,
+): number => {
+  let std = 0;
+  if (alloc0 !== 0 && alloc1 !== 0) {
+    const f0 = req0 / alloc0;
+    const f1 = req1 / alloc1;
+    std = Math.abs(((f0 > 1 ? 1 : f0) - (f1 > 1 ? 1 : f1)) / 2);
+  }
+  return Math.trunc((1 - std) * MAX_NODE_SCORE);
+};
+
 /** requested/allocatable capped at 1, or -1 for a resource without allocatable. */
 function fraction(requested: readonly number[], allocatable: readonly number[], i: number): number {
   const alloc = allocatable[i] as number;
@@ -95,9 +111,8 @@ export class BalancedAllocation implements PreScorePlugin, ScorePlugin {
   scoreAll(state: CycleState, pod: PodInfo, nodes: readonly NodeInfo[], scores: number[]): void {
     const s = this.preScoreState.read(state);
     const reqs = s?.podRequests ?? podRequestList(pod, this.args.resources, true);
-    const skip = s === undefined && reqs.every((r) => r === 0);
-    for (let i = 0; i < nodes.length; i++)
-      scores[i] = skip ? 0 : this.scorer.score(nodes[i] as NodeInfo, reqs);
+    if (s === undefined && reqs.every((r) => r === 0)) scores.fill(0, 0, nodes.length);
+    else this.scorer.scoreAll(nodes, reqs, scores);
   }
 }
 

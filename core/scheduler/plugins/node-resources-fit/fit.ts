@@ -237,8 +237,7 @@ export class Fit
     const reqs =
       this.preScoreState.read(state)?.podRequests ??
       podRequestList(pod, this.args.scoringStrategy.resources, false);
-    for (let i = 0; i < nodes.length; i++)
-      scores[i] = this.scorer.score(nodes[i] as NodeInfo, reqs);
+    this.scorer.scoreAll(nodes, reqs, scores);
   }
 
   eventsToRegister(): readonly ClusterEventWithHint[] {
