@@ -44,6 +44,20 @@ export function runWithInput(
   return done;
 }
 
+/**
+ * `file args` with its stdin held open: `react` sees all of its stdout so far after each piece
+ * of it, and may write to or end its stdin.
+ */
+export function runReacting(
+  file: string,
+  args: readonly string[],
+  env: NodeJS.ProcessEnv,
+  react: (stdout: string, stdin: NodeJS.WritableStream) => void,
+): { readonly stdin: NodeJS.WritableStream; readonly done: Promise<Result> } {
+  const child = spawn(file, args, { env, stdio: 'pipe' });
+  return { stdin: child.stdin, done: collect(child, (all) => react(all, child.stdin)) };
+}
+
 export interface Typing {
   /** Typed once this shows in the output. */
   readonly ready: string;

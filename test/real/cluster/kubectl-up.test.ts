@@ -4,13 +4,15 @@
  * containerd tasks with pod IPs, a connection from the node's namespace to the ClusterIP
  * reaches them through kube-proxy's iptables rules, deleting the Deployment removes the tasks,
  * `kubectl logs` reads the containers' CRI log files (-f, --previous, --tail, --timestamps,
- * -c) and `kubectl exec` runs commands as containerd task execs, and `ksim real down` leaves
- * no process, namespace or bridge behind.
+ * -c) and `kubectl exec` runs commands as containerd task execs, the exec and attach checks
+ * of exec-attach-checks.ts run on the same cluster, and `ksim real down` leaves no process,
+ * namespace or bridge behind.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { realClusterStatus } from '../../../sim/cli/real-cluster-command.ts';
+import { describeExecAndAttach } from './exec-attach-checks.ts';
 import { ksim, run } from './ksim.ts';
 import { RealCluster, realClusterUnavailable, until } from './real-cluster.ts';
 
@@ -262,4 +264,6 @@ describe.skipIf(unavailable !== undefined)('kubectl against ksim real up (as roo
     );
     expect((await kubectl('delete', 'service', 'talker-udp')).code).toBe(0);
   });
+
+  describeExecAndAttach(cluster);
 });

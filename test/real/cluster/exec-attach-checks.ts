@@ -1,35 +1,35 @@
 /**
- * `kubectl exec -i` and `-it` (kubectl 1.32) against `ksim real up`: stdin travels over the
+ * The exec and attach checks of the `ksim real up` suite (kubectl-up.test.ts runs them on its
+ * cluster, so the suite starts one cluster for both). `kubectl exec -i` and `-it` (kubectl 1.32): stdin travels over the
  * WebSocket channel protocol to the API server, over the framed-TCP transport to the node's
  * kubelet and into `ctr tasks exec` in the busybox container — `cat` gives it back and ends at
  * its end, busybox's shell runs it and exits with its code; with a terminal busybox's `tty`
  * names a pty of the container, and the size of kubectl's terminal reaches the container's pty
  * (`stty size` inside). A client that goes away in the middle leaves no exec process behind.
- * `kubectl attach` on the same cluster: a plain attach prints what a running container writes
- * from then on, each line on its stream, and ends when the container exits; `attach -i` writes
+ * `kubectl attach`: a plain attach prints what a running container writes from then on, each
+ * line on its stream, and ends when the container exits; `attach -i` writes
  * to the stdin of a `cat` with `stdin: true`, which the runtime holds open for the next client
  * and whose echo reaches both the client and `kubectl logs`; `kubectl run -i --rm` (stdinOnce)
  * closes cat's stdin after its attach, so the pod ends and is deleted; `attach -it` (under
  * `script`) types into a shell on the container's terminal. `kubectl get --raw /openid/v1/jwks`
  * returns the cluster's ES256 public key, which verifies the admin kubeconfig's token.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { join } from 'node:path';
-import { KUBECTL, run, type Result } from './ksim.ts';
-import { RealCluster, realClusterUnavailable, until } from './real-cluster.ts';
-import { runOnTerminal, runWithInput, SCRIPT } from '../terminal.ts';
-import { spawn } from 'node:child_process';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createPublicKey, verify } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { runOnTerminal, runReacting, runWithInput, SCRIPT } from '../terminal.ts';
+import { KUBECTL, run, type Result } from './ksim.ts';
+import { type RealCluster, until } from './real-cluster.ts';
 
-const unavailable =
-  realClusterUnavailable() ?? (existsSync(SCRIPT) ? undefined : `no ${SCRIPT} (util-linux)`);
-if (unavailable !== undefined) console.warn(`real exec -i/-t test skipped: ${unavailable}`);
+/** Why the exec and attach checks cannot run here (beyond a real cluster's needs), or undefined. */
+export const execAttachUnavailable = existsSync(SCRIPT) ? undefined : `no ${SCRIPT} (util-linux)`;
+if (execAttachUnavailable !== undefined)
+  console.warn(`real exec -i/-t and attach checks skipped: ${execAttachUnavailable}`);
 
-describe.skipIf(unavailable !== undefined)(
-  'kubectl exec -i / -it on ksim real up (as root)',
-  () => {
-    const cluster = new RealCluster('ksim-up-exec-');
+/** The checks, as a describe block inside the suite that brought `cluster` up. */
+export function describeExecAndAttach(cluster: RealCluster): void {
+  describe.skipIf(execAttachUnavailable !== undefined)('kubectl exec -i / -it and attach', () => {
     const env = (): NodeJS.ProcessEnv => ({
       PATH: process.env.PATH ?? '',
       HOME: cluster.dir,
@@ -39,8 +39,6 @@ describe.skipIf(unavailable !== undefined)(
       runWithInput(KUBECTL, args, env(), input);
 
     beforeAll(async () => {
-      const up = await cluster.up();
-      expect(up.code, up.stderr).toBe(0);
       const made = await cluster.kubectl(
         'run',
         'box',
@@ -57,8 +55,6 @@ describe.skipIf(unavailable !== undefined)(
         return r.stdout === 'Running' ? true : undefined;
       });
     }, 240_000);
-
-    afterAll(() => cluster.down(), 180_000);
 
     it('gives stdin to cat and to busybox sh, and ends them at its end', async () => {
       const hi = await kubectl('hi\n', 'exec', '-i', 'box', '--', 'cat');
@@ -122,38 +118,27 @@ describe.skipIf(unavailable !== undefined)(
      * after that is not the session's.
      */
     const attachTyping = (pod: string, input: string): Promise<Result> => {
-      const child = spawn(KUBECTL, ['attach', '-i', '-q', pod], { env: env(), stdio: 'pipe' });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d: Buffer) => {
-        stdout += d.toString();
-        if (stdout.includes(input)) child.stdin.end();
+      const attach = runReacting(KUBECTL, ['attach', '-i', '-q', pod], env(), (stdout, stdin) => {
+        if (stdout.includes(input)) stdin.end();
       });
-      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-      child.stdin.write(input);
-      const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-      return new Promise((resolve) =>
-        child.on('close', (code) => {
-          clearTimeout(timer);
-          resolve({ code: code ?? -1, stdout, stderr });
-        }),
-      );
+      attach.stdin.write(input);
+      return attach.done;
     };
 
     it('kubectl attach streams what the container writes until it exits', async () => {
-      // The talker waits 20 s before it speaks: time for kubectl to attach. The pods the
-      // attach -i / -it tests use start with it.
+      // The speaker says it is waiting until the test, once kubectl shows it is attached, lets
+      // it speak. The pods the attach -i / -it tests use start with it.
       await apply(
-        'talker',
+        'speaker',
         `apiVersion: v1
 kind: Pod
-metadata: {name: talker}
+metadata: {name: speaker}
 spec:
   restartPolicy: Never
   containers:
   - name: app
     image: ksim.local/busybox:1
-    command: [sh, -c, 'sleep 20; echo one; echo two >&2; sleep 1']
+    command: [sh, -c, 'until [ -e /tmp/go ]; do echo waiting; sleep 0.2; done; echo one; echo two >&2; sleep 1']
 ---
 apiVersion: v1
 kind: Pod
@@ -176,9 +161,18 @@ spec:
     tty: true
 `,
       );
-      const r = await cluster.kubectl('attach', 'talker');
+      let attached = false;
+      const attach = runReacting(KUBECTL, ['attach', 'speaker'], env(), (stdout) => {
+        attached = stdout.includes('waiting\n');
+      });
+      await until('kubectl attach to show what the speaker writes', 60_000, async () =>
+        attached ? true : undefined,
+      );
+      const go = await cluster.kubectl('exec', 'speaker', '--', 'touch', '/tmp/go');
+      expect(go.code, go.stderr).toBe(0);
+      const r = await attach.done;
       expect(r.code, r.stderr).toBe(0);
-      expect(r.stdout).toBe('one\n');
+      expect(r.stdout).toMatch(/^(waiting\n)+one\n$/);
       expect(r.stderr).toContain('two\n');
     }, 180_000);
 
@@ -280,5 +274,5 @@ spec:
         (await inContainer()).length === 0 ? true : undefined,
       );
     }, 90_000);
-  },
-);
+  });
+}
