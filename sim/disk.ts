@@ -165,6 +165,16 @@ export class SimDisk {
     this.trace.record(this.name, 'fault.disk-wipe');
   }
 
+  /**
+   * The chunks (appends and whole-file writes) every file holds, synced or not: what the disk
+   * keeps in memory, for tests that bound it over a long run.
+   */
+  retainedChunks(): number {
+    let n = 0;
+    for (const file of this.files.values()) n += file.durable.length + file.pending.length;
+    return n;
+  }
+
   /** Durable bytes of a file, for checkers and tests. */
   durableContent(path: string): Uint8Array | undefined {
     const file = this.files.get(path);
