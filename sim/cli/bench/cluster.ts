@@ -77,9 +77,10 @@ export async function runClusterBench(opts: ClusterBenchOptions): Promise<Cluste
   const rows: ClusterBenchRow[] = [];
   for (const shape of opts.shapes) {
     const cpu = process.cpuUsage();
-    const r = shape.pods === 0 ? await runIdle(shape, opts) : await runPods(shape, opts);
-    const used = process.cpuUsage(cpu);
-    rows.push({ ...r, cpuSeconds: round3((used.user + used.system) / 1e6) });
+    const r = shape.pods === 0 ? await runIdle(shape, opts, cpu) : await runPods(shape, opts);
+    const used = r.cpu ?? process.cpuUsage(cpu);
+    const { cpu: _, ...fields } = r;
+    rows.push({ ...fields, cpuSeconds: round3((used.user + used.system) / 1e6) });
   }
   return rows;
 }
@@ -109,11 +110,19 @@ export function buildIdleCluster(
   });
 }
 
+/**
+ * `cpu`: the row's CPU usage when it ended, if the row measures it itself (an idle row, so that
+ * the heap measurement's collections are left out).
+ */
+type RowResult = Omit<ClusterBenchRow, 'cpuSeconds'> & { readonly cpu?: NodeJS.CpuUsage };
+
 async function runIdle(
   shape: ClusterShape,
   opts: ClusterBenchOptions,
-): Promise<Omit<ClusterBenchRow, 'cpuSeconds'>> {
+  cpuStart: NodeJS.CpuUsage,
+): Promise<RowResult> {
   const heapBefore = retainedHeapBytes();
+  const cpuBefore = process.cpuUsage(cpuStart);
   const start = wallMs();
   const sim = new Simulation({ seed: opts.seed, traceLevel: 'info', checkImmutability: false });
   const sink = opts.traceSink;
@@ -121,10 +130,12 @@ async function runIdle(
   buildIdleCluster(sim, shape.nodes);
   const outcome = await sim.run({ untilUs: shape.virtualSeconds * 1_000_000 });
   const wallSeconds = (wallMs() - start) / 1000;
+  const ran = process.cpuUsage(cpuStart);
+  const cpu = { user: ran.user - cpuBefore.user, system: ran.system - cpuBefore.system };
   const r = row(shape, true, wallSeconds, sim.now / 1e6, outcome.eventsRun);
   // Measured while `sim` is still in use, so what it holds counts.
   const retained = retainedHeapBytes() - heapBefore;
-  return { ...r, retainedKiBPerNode: Math.round(retained / 1024 / shape.nodes) };
+  return { ...r, cpu, retainedKiBPerNode: Math.round(retained / 1024 / shape.nodes) };
 }
 
 /** V8's collector, made callable without --expose-gc on the command line (the harness only). */
@@ -142,10 +153,7 @@ function retainedHeapBytes(): number {
   return process.memoryUsage().heapUsed;
 }
 
-async function runPods(
-  shape: ClusterShape,
-  opts: ClusterBenchOptions,
-): Promise<Omit<ClusterBenchRow, 'cpuSeconds'>> {
+async function runPods(shape: ClusterShape, opts: ClusterBenchOptions): Promise<RowResult> {
   const sink = opts.traceSink;
   const [r] = await runControllersBench({
     ...DEFAULT_CONTROLLERS_BENCH,
