@@ -215,6 +215,7 @@ export class SimRuntime implements Runtime, ProbeNetwork {
   private sandboxList: RuntimeResult<readonly SandboxStatus[]> | undefined;
   /** Counts the changes that dropped a list answer (Runtime.listsVersion). */
   private listChanges = 0;
+  private readonly listsListeners: (() => void)[] = [];
 
   /**
    * `machine` is the node process's ports (or just their clock, random and trace): timers die
@@ -320,7 +321,7 @@ export class SimRuntime implements Runtime, ProbeNetwork {
     };
     this.sandboxes.set(id, { id, heldIP, status });
     this.sandboxList = undefined;
-    this.listChanges++;
+    this.listsChanged();
     this.debug('runtime.sandbox-run', { sandbox: id, pod: `${config.namespace}/${config.name}` });
     return ok({ sandboxId: id });
   }
@@ -351,12 +352,21 @@ export class SimRuntime implements Runtime, ProbeNetwork {
     for (const c of [...this.containers.values()]) if (c.sandboxId === sandboxId) this.remove(c);
     this.sandboxes.delete(sandboxId);
     this.sandboxList = undefined;
-    this.listChanges++;
+    this.listsChanged();
     return ok(undefined);
   }
 
   listsVersion(): number {
     return this.listChanges;
+  }
+
+  onListsChanged(onChange: () => void): void {
+    this.listsListeners.push(onChange);
+  }
+
+  private listsChanged(): void {
+    this.listChanges++;
+    for (const l of this.listsListeners) l();
   }
 
   async listPodSandboxes(): Promise<RuntimeResult<readonly SandboxStatus[]>> {
@@ -857,7 +867,7 @@ export class SimRuntime implements Runtime, ProbeNetwork {
     if (c.state === 'running') this.exit(c, EXIT_CODE_SIGKILL);
     this.containers.delete(c.id);
     this.containerList = undefined;
-    this.listChanges++;
+    this.listsChanged();
     this.publish({ kind: 'container-removed', container: c.status });
   }
 
@@ -871,7 +881,7 @@ export class SimRuntime implements Runtime, ProbeNetwork {
     if (sandbox.status.state === 'notready') return;
     sandbox.status = { ...sandbox.status, state: 'notready' };
     this.sandboxList = undefined;
-    this.listChanges++;
+    this.listsChanged();
     this.publish({ kind: 'sandbox-stopped', sandbox: sandbox.status });
   }
 
@@ -894,7 +904,7 @@ export class SimRuntime implements Runtime, ProbeNetwork {
       ...(c.reason === undefined ? {} : { reason: c.reason }),
     };
     this.containerList = undefined;
-    this.listChanges++;
+    this.listsChanged();
   }
 
   private drawShutdownUs(): number {

@@ -8,6 +8,7 @@
 import type { PressureCondition } from './eviction/signals.ts';
 import { setCondition } from '../api/conditions.ts';
 import type { ContainerImage, Node, NodeCondition, NodeStatus } from '../api/node-types.ts';
+import { deepEqual } from '../api/meta-validation.ts';
 import { formatTime } from '../api/time.ts';
 import type { ApiClient } from '../client/api-client.ts';
 import type { ProcessPorts } from '../ports/process.ts';
@@ -166,8 +167,7 @@ export class NodeStatusReporter {
       if (!got.ok) return false;
       this.node = got.value;
       const status = this.status(this.node.status, nowUs);
-      const unchanged =
-        JSON.stringify(materialOf(status)) === JSON.stringify(materialOf(this.node.status ?? {}));
+      const unchanged = !nodeStatusHasChanged(this.node.status ?? {}, status);
       const due = nowUs - this.lastReportUs >= this.config.nodeStatusReportFrequencyUs;
       if (!force && !due && unchanged) return true;
       const r = await this.api.updateStatus<Node>({ ...this.node, status });
@@ -247,10 +247,36 @@ export class NodeStatusReporter {
   }
 }
 
-/** The status without heartbeat times: what must change for an early write. */
-function materialOf(status: NodeStatus): NodeStatus {
-  return {
-    ...status,
-    conditions: (status.conditions ?? []).map(({ lastHeartbeatTime: _, ...rest }) => rest),
-  };
+/**
+ * Whether anything but heartbeat times differs: what must change for an early write
+ * (kubelet_node_status.go nodeStatusHasChanged, compared in place instead of through copies
+ * or JSON: every kubelet asks every 10 s).
+ */
+function nodeStatusHasChanged(original: NodeStatus, status: NodeStatus): boolean {
+  if (conditionsHaveChanged(original.conditions ?? [], status.conditions ?? [])) return true;
+  const a = original as Record<string, unknown>;
+  const b = status as Record<string, unknown>;
+  for (const k in a) if (k !== 'conditions' && !deepEqual(a[k], b[k])) return true;
+  for (const k in b) if (k !== 'conditions' && !(k in a) && b[k] !== undefined) return true;
+  return false;
+}
+
+/** nodeConditionsHaveChanged: the same conditions by type, heartbeat times aside. */
+function conditionsHaveChanged(
+  original: readonly NodeCondition[],
+  conditions: readonly NodeCondition[],
+): boolean {
+  if (original.length !== conditions.length) return true;
+  for (const c of conditions) {
+    const o = original.find((x) => x.type === c.type);
+    if (
+      o === undefined ||
+      o.status !== c.status ||
+      o.reason !== c.reason ||
+      o.message !== c.message ||
+      o.lastTransitionTime !== c.lastTransitionTime
+    )
+      return true;
+  }
+  return false;
 }

@@ -9,8 +9,11 @@
  * changed: a runtime that answers with the same array while nothing changed is recognised by
  * identity and skipped, and an event costs a map update, so neither grows with the number of
  * pods on the node. A runtime that tells its lists' version (the simulated one) is not even
- * asked while that version stands still, so an idle node's periodic relist costs one timer and
- * no promise: with thousands of nodes these ticks were a fifth of an idle cluster's events.
+ * asked while that version stands still; and one that also tells when it moves
+ * (onListsChanged) costs not even the timer: the PLEG parks when a period finds the lists
+ * unchanged and, at the next change, arms its timer for the period's next tick, so relists run
+ * at the times the periodic timer would have run them. With thousands of nodes these ticks were
+ * a fifth of an idle cluster's events.
  */
 import type { Clock, TimerId } from '../ports/clock.ts';
 import type {
@@ -60,6 +63,13 @@ export class Pleg {
   private timer: TimerId | undefined;
   /** The runtime's listsVersion as of the last relist that read both lists. */
   private listedVersion: number | undefined;
+  /**
+   * While parked (no timer, the lists unchanged): the monotonic time of the tick the periodic
+   * timer would run next.
+   */
+  private parkedTickUs: number | undefined;
+  /** Whether the runtime tells when its lists change, so the PLEG may park. */
+  private told = false;
 
   constructor(
     private readonly clock: Clock,
@@ -70,6 +80,10 @@ export class Pleg {
 
   /** Subscribes, learns what runs already, and relists for as long as the process lives. */
   start(): void {
+    if (this.runtime.listsVersion !== undefined && this.runtime.onListsChanged !== undefined) {
+      this.runtime.onListsChanged(this.unpark);
+      this.told = true;
+    }
     if (this.options.evented) this.subscribe();
     void this.relist();
     this.schedule();
@@ -133,19 +147,38 @@ export class Pleg {
     }
   }
 
+  private periodUs(): number {
+    return this.subscription === undefined
+      ? this.options.relistPeriodUs
+      : this.options.eventedRelistPeriodUs;
+  }
+
   private schedule(): void {
-    const periodUs =
-      this.subscription === undefined
-        ? this.options.relistPeriodUs
-        : this.options.eventedRelistPeriodUs;
-    this.timer = this.clock.setTimer(periodUs, this.onPeriod);
+    this.parkedTickUs = undefined;
+    this.timer = this.clock.setTimer(this.periodUs(), this.onPeriod);
   }
 
   private readonly onPeriod = (): void => {
     this.timer = undefined;
     if (this.options.evented && this.subscription === undefined) this.subscribe();
     if (!this.listsUnchanged()) void this.relist();
+    else if (this.told) {
+      this.parkedTickUs = this.clock.monotonicNow() + this.periodUs();
+      return;
+    }
     this.schedule();
+  };
+
+  /** The lists changed: a parked PLEG arms its timer for the next tick of its period. */
+  private readonly unpark = (): void => {
+    const tickUs = this.parkedTickUs;
+    if (tickUs === undefined) return;
+    this.parkedTickUs = undefined;
+    const periodUs = this.periodUs();
+    const nowUs = this.clock.monotonicNow();
+    const due =
+      nowUs <= tickUs ? tickUs : tickUs + Math.ceil((nowUs - tickUs) / periodUs) * periodUs;
+    this.timer = this.clock.setTimer(due - nowUs, this.onPeriod);
   };
 
   /** Whether the runtime's lists are those the last relist read (and none is in flight). */

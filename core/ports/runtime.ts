@@ -339,6 +339,12 @@ export interface Runtime {
    * node without changes costs its timer only); without it every period relists.
    */
   listsVersion?(): number;
+  /**
+   * Optional, with listsVersion: `onChange` is called whenever listsVersion moves. It is called
+   * in the middle of the runtime's own work, so it may only schedule what it does. With it the
+   * PLEG needs no timer while the lists stand still.
+   */
+  onListsChanged?(onChange: () => void): void;
   /** Resource use of every running container, sorted by id (CRI ListContainerStats). */
   listContainerStats(): Promise<RuntimeResult<readonly ContainerStats[]>>;
   /**

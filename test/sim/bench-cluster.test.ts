@@ -28,6 +28,8 @@ const TUNING = { snapshotEntries: 1_000, catchUpEntries: 500 };
 interface Sample {
   readonly minute: number;
   readonly raftLogEntries: number;
+  /** The most chunks a member's simulated disk holds (its WAL segments' records). */
+  readonly diskChunks: number;
   readonly revisions: number;
   readonly keys: number;
   readonly cacheObjects: number;
@@ -66,6 +68,7 @@ async function idleHour(): Promise<{ writes: Map<string, number>; samples: Sampl
     samples.push({
       minute: t / MINUTE_US,
       raftLogEntries: Math.max(...members.map((m) => m.raftLogEntries)),
+      diskChunks: Math.max(...layout.store.map((name) => sim.process(name).disk.retainedChunks())),
       revisions: Math.max(...members.map((m) => m.revisions)),
       keys: Math.max(...members.map((m) => m.keys)),
       cacheObjects: sum((c) => c.objects),
@@ -95,10 +98,15 @@ describe('idle cluster', () => {
     }
     expect(writes.size).toBe(2 * NODES);
 
-    // Raft logs are cut at each snapshot, keeping catchUpEntries behind it.
+    // Raft logs are cut at each snapshot, keeping catchUpEntries behind it; the WAL starts a
+    // new segment at each snapshot and drops the older ones (a record per Ready: at most one
+    // for each entry appended and one for each commit index moved).
     for (const s of samples) {
       expect(s.raftLogEntries, `raft log at ${s.minute} min`).toBeLessThanOrEqual(
         TUNING.snapshotEntries + TUNING.catchUpEntries + 100,
+      );
+      expect(s.diskChunks, `WAL records at ${s.minute} min`).toBeLessThanOrEqual(
+        2 * TUNING.snapshotEntries + 100,
       );
     }
     const early = samples.filter((s) => s.minute >= 15 && s.minute <= 30);
@@ -155,6 +163,7 @@ describe('ksim bench cluster', () => {
         cpuSeconds: number;
         xRealTime: number;
         peakRssMiB: number;
+        retainedKiBPerNode: number;
         events: number;
       }[];
     };
@@ -171,6 +180,8 @@ describe('ksim bench cluster', () => {
     ]);
     expect(row!.events).toBeGreaterThan(1_000);
     expect(row!.peakRssMiB).toBeGreaterThan(0);
+    // Two kubelets, a control plane and three store members keep some heap, per node.
+    expect(row!.retainedKiBPerNode).toBeGreaterThan(0);
     expect(row!.xRealTime).toBe(Math.round(60 / row!.wallSeconds));
     // A custom row has no target: the exit code does not depend on the wall clock.
     expect(code).toBe(0);
@@ -187,7 +198,9 @@ describe('ksim bench cluster', () => {
       '--out',
       join(dir, 'table.json'),
     );
-    expect(table.output).toMatch(/^row +nodes +pods +wall s +cpu s +virtual s +x real time/m);
+    expect(table.output).toMatch(
+      /^row +nodes +pods +wall s +cpu s +virtual s +x real time +peak RSS MiB +heap KiB\/node/m,
+    );
     expect(table.output).toMatch(/^idle-1 +1 +0 /m);
     const unknown = await ksim(
       'bench',

@@ -4,9 +4,11 @@
  * kubelets only renew their leases (every 10 s) and post node status (on change, else every
  * 5 min); a pods row creates a Deployment once every node is Ready and runs until all its pods
  * are Running (the controllers benchmark's Deployment workload). Rows report wall and virtual
- * seconds, how many times faster than real time, the events the loop ran, and the process's peak
- * resident set size.
+ * seconds, how many times faster than real time, the events the loop ran, the process's peak
+ * resident set size, and (idle rows) the heap the cluster retains per node.
  */
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import type { ClusterLayout, StoreMemberTuning } from '../../../core/cluster/assembly.ts';
 import { buildCluster } from '../../cluster.ts';
 import { Simulation } from '../../simulation.ts';
@@ -59,6 +61,12 @@ export interface ClusterBenchRow {
   readonly peakRssMiB: number;
   /** V8 heap in use at the end of the row, in MiB (garbage not yet collected included). */
   readonly heapUsedMiB: number;
+  /**
+   * Idle rows: what the cluster keeps on the V8 heap per node at the end of the row, in KiB:
+   * the heap after a full collection, less the heap after one before the cluster was built,
+   * over the nodes (control plane included). Undefined for pods rows.
+   */
+  readonly retainedKiBPerNode?: number;
   readonly events: number;
 }
 
@@ -69,9 +77,10 @@ export async function runClusterBench(opts: ClusterBenchOptions): Promise<Cluste
   const rows: ClusterBenchRow[] = [];
   for (const shape of opts.shapes) {
     const cpu = process.cpuUsage();
-    const r = shape.pods === 0 ? await runIdle(shape, opts) : await runPods(shape, opts);
-    const used = process.cpuUsage(cpu);
-    rows.push({ ...r, cpuSeconds: round3((used.user + used.system) / 1e6) });
+    const r = shape.pods === 0 ? await runIdle(shape, opts, cpu) : await runPods(shape, opts);
+    const used = r.cpu ?? process.cpuUsage(cpu);
+    const { cpu: _, ...fields } = r;
+    rows.push({ ...fields, cpuSeconds: round3((used.user + used.system) / 1e6) });
   }
   return rows;
 }
@@ -101,10 +110,19 @@ export function buildIdleCluster(
   });
 }
 
+/**
+ * `cpu`: the row's CPU usage when it ended, if the row measures it itself (an idle row, so that
+ * the heap measurement's collections are left out).
+ */
+type RowResult = Omit<ClusterBenchRow, 'cpuSeconds'> & { readonly cpu?: NodeJS.CpuUsage };
+
 async function runIdle(
   shape: ClusterShape,
   opts: ClusterBenchOptions,
-): Promise<Omit<ClusterBenchRow, 'cpuSeconds'>> {
+  cpuStart: NodeJS.CpuUsage,
+): Promise<RowResult> {
+  const heapBefore = retainedHeapBytes();
+  const cpuBefore = process.cpuUsage(cpuStart);
   const start = wallMs();
   const sim = new Simulation({ seed: opts.seed, traceLevel: 'info', checkImmutability: false });
   const sink = opts.traceSink;
@@ -112,13 +130,30 @@ async function runIdle(
   buildIdleCluster(sim, shape.nodes);
   const outcome = await sim.run({ untilUs: shape.virtualSeconds * 1_000_000 });
   const wallSeconds = (wallMs() - start) / 1000;
-  return row(shape, true, wallSeconds, sim.now / 1e6, outcome.eventsRun);
+  const ran = process.cpuUsage(cpuStart);
+  const cpu = { user: ran.user - cpuBefore.user, system: ran.system - cpuBefore.system };
+  const r = row(shape, true, wallSeconds, sim.now / 1e6, outcome.eventsRun);
+  // Measured while `sim` is still in use, so what it holds counts.
+  const retained = retainedHeapBytes() - heapBefore;
+  return { ...r, cpu, retainedKiBPerNode: Math.round(retained / 1024 / shape.nodes) };
 }
 
-async function runPods(
-  shape: ClusterShape,
-  opts: ClusterBenchOptions,
-): Promise<Omit<ClusterBenchRow, 'cpuSeconds'>> {
+/** V8's collector, made callable without --expose-gc on the command line (the harness only). */
+let fullGc: (() => void) | undefined;
+
+/** Heap in use after full collections: what is still referenced. */
+function retainedHeapBytes(): number {
+  if (fullGc === undefined) {
+    setFlagsFromString('--expose-gc');
+    fullGc = runInNewContext('gc') as () => void;
+  }
+  // A second pass collects what finalizers of the first released.
+  fullGc();
+  fullGc();
+  return process.memoryUsage().heapUsed;
+}
+
+async function runPods(shape: ClusterShape, opts: ClusterBenchOptions): Promise<RowResult> {
   const sink = opts.traceSink;
   const [r] = await runControllersBench({
     ...DEFAULT_CONTROLLERS_BENCH,

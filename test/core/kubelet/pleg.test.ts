@@ -68,11 +68,15 @@ class FakeRuntime {
   }
 }
 
-/** Timers only fire when the test says so. */
+/** Timers only fire when the test says so; time moves only when the test sets it. */
 class StillClock implements Clock {
   timers: { delayUs: number; fn: () => void }[] = [];
+  private nowUs = 0;
   now(): number {
-    return 0;
+    return this.nowUs;
+  }
+  at(us: number): void {
+    this.nowUs = us;
   }
   /** Never jumps: the same reading as now(). */
   monotonicNow(): number {
@@ -239,5 +243,56 @@ describe('PLEG', () => {
     await flush();
     expect(runtime.lists).toBe(4);
     expect(log).toEqual(['a ->running', 'a running>exited']);
+  });
+
+  it('parks without a timer when the runtime tells of changes, and relists at the next tick of its period', async () => {
+    const { runtime, clock, log, pleg } = setup(false);
+    let version = 0;
+    let told: (() => void) | undefined;
+    const versioned = runtime as FakeRuntime & {
+      listsVersion(): number;
+      onListsChanged(onChange: () => void): void;
+    };
+    versioned.listsVersion = () => version;
+    versioned.onListsChanged = (onChange) => (told = onChange);
+    const change = (containers: readonly ContainerStatus[]): void => {
+      runtime.containers = containers;
+      version++;
+      told?.();
+    };
+    pleg.start();
+    await flush();
+    expect(runtime.lists).toBe(1);
+    // The tick at 1 s finds nothing changed: no timer for 2 s.
+    clock.at(1_000_000);
+    clock.timers[0]?.fn();
+    await flush();
+    expect(clock.timers.map((t) => t.delayUs)).toEqual([1_000_000]);
+    // A change at 3.4 s: the periodic timer would relist at 4 s, so the timer is set for then;
+    // a second change before it sets no other.
+    clock.at(3_400_000);
+    change([container('a', 'running')]);
+    change([container('a', 'running'), container('b', 'created')]);
+    expect(clock.timers.map((t) => t.delayUs)).toEqual([1_000_000, 600_000]);
+    expect(runtime.lists).toBe(1);
+    clock.at(4_000_000);
+    clock.timers[1]?.fn();
+    await flush();
+    expect(runtime.lists).toBe(2);
+    expect(log).toEqual(['a ->running', 'b ->created']);
+    // That tick relisted, so the next is armed; at 5 s nothing changed and it parks again.
+    expect(clock.timers.at(-1)?.delayUs).toBe(1_000_000);
+    clock.at(5_000_000);
+    clock.timers.at(-1)?.fn();
+    await flush();
+    expect(clock.timers).toHaveLength(3);
+    // A change exactly at a tick's time is read by that tick.
+    clock.at(6_000_000);
+    change([container('a', 'exited')]);
+    expect(clock.timers.at(-1)?.delayUs).toBe(0);
+    clock.timers.at(-1)?.fn();
+    await flush();
+    expect(runtime.lists).toBe(3);
+    expect(log).toEqual(['a ->running', 'b ->created', 'a running>exited']);
   });
 });
