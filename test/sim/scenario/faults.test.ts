@@ -386,6 +386,111 @@ describe('faults drawn from rates', () => {
     expect(rates.map((r) => r.rate)).toEqual(rates.map((_, i) => (i % 2 === 0 ? 2 : 1)));
   });
 
+  it('draws link changes (one link, or the default link) and disk faults, each undone after its duration', () => {
+    const spec = rawCluster(
+      RATES(
+        [
+          '    - { kind: link, among: [node], every: 20s, duration: 4s, lossProbability: { min: 0.1, max: 0.3 }, latency: { min: 5ms, max: 50ms } }',
+          '    - { kind: link, every: 30s, duration: 2s, duplicateProbability: 0.2 }',
+          '    - { kind: disk-faults, among: [node-1, node-2], every: 30s, duration: 10s, tornWriteProbability: { min: 0.5, max: 1 }, readErrorProbability: 0.1 }',
+        ].join('\n'),
+        '',
+        '5m',
+      ),
+    );
+    const drawn = drawFaults(
+      spec.faultRates ?? [],
+      new SeededRandom('l'),
+      spec.duration,
+      spec.cluster,
+    );
+    const of = (rule: number) => drawn.filter((d) => d.rule === rule);
+    // Rule 0: the link from one node to another: a drawn loss and the latency, then, 4 s later,
+    // the same link back to the default (a link fault with nothing but its ends).
+    const links = of(0);
+    expect(links.length).toBeGreaterThan(4);
+    for (let i = 0; i + 1 < links.length; i += 2) {
+      const f = links[i]!.fault as { from: string; to: string; lossProbability: number };
+      expect(f).toMatchObject({ kind: 'link', latency: { min: 5_000, max: 50_000 } });
+      expect([f.from, f.to].every((p) => /^node-[1-4]$/.test(p))).toBe(true);
+      expect(f.from).not.toBe(f.to);
+      expect(f.lossProbability).toBeGreaterThanOrEqual(0.1);
+      expect(f.lossProbability).toBeLessThanOrEqual(0.3);
+      expect(links[i + 1]).toEqual({
+        rule: 0,
+        atUs: links[i]!.atUs + 4 * S,
+        fault: { kind: 'link', from: f.from, to: f.to },
+      });
+    }
+    expect(drawnAction(links[0]!)).toMatch(
+      /^\{ at: [\d.]+s, fault: \{ kind: link, from: node-\d, to: node-\d, latency: \{ min: 0\.005s, max: 0\.05s \}, lossProbability: [\d.]+ \} \}$/,
+    );
+    // Rule 1: without among, the default link, one change at a time.
+    const defaults = of(1);
+    expect(defaults.length).toBeGreaterThan(2);
+    expect(defaults[0]!.fault).toEqual({ kind: 'link', duplicateProbability: 0.2 });
+    expect(defaults[1]!.fault).toEqual({ kind: 'link' });
+    // Rule 2: a drawn node's disk tears writes and fails reads for 10 s, then is sound again.
+    const disks = of(2);
+    expect(disks.length).toBeGreaterThan(2);
+    const d0 = disks[0]!.fault as { process: string; tornWriteProbability: number };
+    expect(d0).toMatchObject({ kind: 'disk-faults', readErrorProbability: 0.1 });
+    expect(d0.process).toMatch(/^node-[12]$/);
+    expect(d0.tornWriteProbability).toBeGreaterThanOrEqual(0.5);
+    expect(disks[1]).toEqual({
+      rule: 2,
+      atUs: disks[0]!.atUs + 10 * S,
+      fault: {
+        kind: 'disk-faults',
+        process: d0.process,
+        tornWriteProbability: 0,
+        readErrorProbability: 0,
+      },
+    });
+  });
+
+  it('runs drawn link changes and disk faults as the faults they print, and replays them', async () => {
+    const text = RATES(
+      [
+        '    - { kind: link, among: [node, apiserver], every: 30s, duration: 5s, lossProbability: 0.2, from: 10s }',
+        '    - { kind: disk-faults, among: [node], every: 40s, duration: 10s, tornWriteProbability: 1, from: 10s }',
+      ].join('\n'),
+    );
+    const first = await run(text, 5);
+    const drawn = first.trace.filter((r) => r.k === 'fault.drawn');
+    expect(drawn.map((r) => r.action)).toEqual(first.report.drawnFaults);
+    const faults = (trace: TraceLine[]) =>
+      trace
+        .filter((r) => r.k === 'fault.link' || r.k === 'fault.disk')
+        .map(({ t, k, from, to, lossProbability, process, tornWriteProbability }) => ({
+          t,
+          k,
+          from,
+          to,
+          lossProbability,
+          process,
+          tornWriteProbability,
+        }));
+    const struck = faults(first.trace);
+    // Every drawn fault struck at its time: the links' loss on and off, the disks' tears.
+    expect(struck.map((f) => f.t)).toEqual(drawn.map((r) => r.atUs));
+    const links = struck.filter((f) => f.k === 'fault.link');
+    expect(links.length).toBeGreaterThan(1);
+    expect(links.map((f) => f.lossProbability)).toEqual(
+      links.map((_, i) => (i % 2 === 0 ? 0.2 : 0)),
+    );
+    const disks = struck.filter((f) => f.k === 'fault.disk');
+    expect(disks.map((f) => f.tornWriteProbability)).toEqual(
+      disks.map((_, i) => (i % 2 === 0 ? 1 : 0)),
+    );
+    const explicit = RATES(
+      '    []',
+      `  actions:\n${first.report.drawnFaults.map((a) => `    - ${a}`).join('\n')}`,
+    );
+    const replay = await run(explicit, 5);
+    expect(faults(replay.trace)).toEqual(struck);
+  });
+
   it('refuses rates of the new kinds without what they need', () => {
     const got = problems(
       RATES(
@@ -394,9 +499,20 @@ describe('faults drawn from rates', () => {
           '    - { kind: clock-rate, among: [node], every: 1m, duration: 1s }',
           '    - { kind: clock-jump, among: [node], every: 1m }',
           '    - { kind: crash, among: [node], every: 1m, oneWay: true }',
+          '    - { kind: link, among: [node], every: 1m, duration: 1s }',
+          '    - { kind: disk-faults, among: [node], every: 1m, duration: 1s, lossProbability: 0.1 }',
         ].join('\n'),
       ),
     ).join('\n');
+    expect(got).toMatch(
+      /spec\.faultRates\[4\]\.kind: a link rate needs latency, lossProbability or duplicateProbability/,
+    );
+    expect(got).toMatch(
+      /spec\.faultRates\[5\]\.lossProbability: lossProbability goes with kind link/,
+    );
+    expect(got).toMatch(
+      /spec\.faultRates\[5\]\.kind: a disk-faults rate needs tornWriteProbability or readErrorProbability/,
+    );
     expect(got).toMatch(/spec\.faultRates\[0\]\.among: a partition needs at least two processes/);
     expect(got).toMatch(/spec\.faultRates\[1\]\.rate: a clock-rate needs a rate/);
     expect(got).toMatch(/spec\.faultRates\[2\]\.duration: a clock-jump rate needs a duration/);
