@@ -53,7 +53,7 @@ export async function runWorld(
     seed,
     nodes: world.nodes,
     pods: world.replicaSets.reduce((n, r) => n + r.replicas, world.burst?.replicas ?? 0),
-    faults: world.faults.length,
+    faults: world.faults.length + (world.figureEightAtS === undefined ? 0 : 1),
   };
   let first: RunReport;
   try {
