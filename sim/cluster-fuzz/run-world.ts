@@ -108,7 +108,7 @@ export async function runWorld(
 
 async function runOnce(world: World, seed: number): Promise<RunReport> {
   const scenario = parseScenario(worldYaml(world, seed), `<fuzz world ${seed}>`);
-  return runScenario(scenario, { seed });
+  return runScenario(scenario, { seed, stopAtViolation: true });
 }
 
 export interface ShrinkResult {

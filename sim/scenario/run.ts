@@ -60,6 +60,11 @@ export interface RunOptions {
   readonly onProgress?: (virtualUs: number, events: number) => void;
   /** Default 20,000 events: a few milliseconds of wall time on this machine. */
   readonly progressEvents?: number;
+  /**
+   * End the run at the first broken invariant (the fuzzers: a failing world's verdict is
+   * known then, and a cluster whose store diverged may spin through events to no end).
+   */
+  readonly stopAtViolation?: boolean;
   /** Pods whose scheduling attempts the trace explains (SchedulerOptions.explain). */
   readonly explain?: readonly string[];
   /** Called when the run reaches its end, before the report (to read the world's final state). */
@@ -213,7 +218,8 @@ export function toFault(
 export async function runScenario(scenario: Scenario, options: RunOptions): Promise<RunReport> {
   const world = startScenario(scenario, options);
   const onProgress = options.onProgress;
-  if (onProgress === undefined) await world.sim.run({ untilUs: world.durationUs });
+  const stop = options.stopAtViolation === true ? { stopWhen: () => world.violated() } : {};
+  if (onProgress === undefined) await world.sim.run({ untilUs: world.durationUs, ...stop });
   else {
     // Stopping after a number of events and carrying on runs the same events in the same order.
     while (
@@ -221,6 +227,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
         await world.sim.run({
           untilUs: world.durationUs,
           maxEvents: options.progressEvents ?? 20_000,
+          ...stop,
         })
       ).reason === 'max-events'
     )
@@ -236,6 +243,8 @@ export interface ScenarioWorld {
   readonly layout: ClusterLayout;
   /** spec.duration, or the run's override. */
   readonly durationUs: number;
+  /** Whether an always-on invariant has broken so far. */
+  violated(): boolean;
   /** Records the expectations' verdicts in the trace and reports the run so far. */
   finish(): RunReport;
 }
@@ -452,7 +461,7 @@ export function startScenario(scenario: Scenario, options: RunOptions): Scenario
       passed: expectations.every((e) => e.passed) && verdicts.every((v) => v.violations === 0),
     };
   };
-  return { sim, layout, durationUs, finish };
+  return { sim, layout, durationUs, finish, violated: () => !invariants.ok };
 }
 
 /**
