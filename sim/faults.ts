@@ -41,15 +41,28 @@ export type Fault =
     }
   | { readonly kind: 'wipe-disk'; readonly process: string }
   | { readonly kind: 'clock-jump'; readonly process: string; readonly deltaUs: number }
-  | { readonly kind: 'clock-rate'; readonly process: string; readonly rate: number };
+  | { readonly kind: 'clock-rate'; readonly process: string; readonly rate: number }
+  /**
+   * Figure 8 of the Raft paper (store-fuzz/figure-eight.ts) on the store's members, with
+   * `clients` cut off beside the old leader; it unfolds for `durationUs` and then heals.
+   */
+  | { readonly kind: 'figure-8'; readonly clients: readonly string[]; readonly durationUs: number };
 
-/** The faults that need no cluster around them: a Lease's leader, a zone's nodes. */
-export type ProcessFault = Exclude<Fault, { kind: 'crash-lease-leader' | 'zone-outage' }>;
+/** The faults that need no cluster around them: a Lease's leader, a zone's nodes, the store's. */
+export type ProcessFault = Exclude<
+  Fault,
+  { kind: 'crash-lease-leader' | 'zone-outage' | 'figure-8' }
+>;
 
 /** What some faults resolve when they strike. */
 export interface FaultContext {
   /** The process acting as leader of a Lease (namespace/name) now, if any. */
   readonly leaseLeader?: (lease: string) => string | undefined;
+  /**
+   * Starts the Figure 8 shape on the store's members at the leader's next append, unfolding
+   * until `untilUs`.
+   */
+  readonly figureEight?: (clients: readonly string[], untilUs: number) => void;
 }
 
 export function applyFault(sim: Simulation, fault: Fault, context: FaultContext = {}): void {
@@ -68,6 +81,13 @@ export function applyFault(sim: Simulation, fault: Fault, context: FaultContext 
       return crashLeaseLeader(sim, fault, context);
     case 'zone-outage':
       return zoneOutage(sim, fault);
+    case 'figure-8': {
+      assert(context.figureEight !== undefined, 'a figure-8 fault needs figureEight');
+      const untilUs = sim.now + fault.durationUs;
+      context.figureEight(fault.clients, untilUs);
+      sim.at(untilUs, () => sim.network.heal());
+      return;
+    }
     case 'restart':
       return sim.restart(fault.process);
     case 'clog':

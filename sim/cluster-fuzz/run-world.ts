@@ -53,7 +53,7 @@ export async function runWorld(
     seed,
     nodes: world.nodes,
     pods: world.replicaSets.reduce((n, r) => n + r.replicas, world.burst?.replicas ?? 0),
-    faults: world.faults.length,
+    faults: world.faults.length + (world.figureEightAtS === undefined ? 0 : 1),
   };
   let first: RunReport;
   try {
@@ -108,7 +108,7 @@ export async function runWorld(
 
 async function runOnce(world: World, seed: number): Promise<RunReport> {
   const scenario = parseScenario(worldYaml(world, seed), `<fuzz world ${seed}>`);
-  return runScenario(scenario, { seed });
+  return runScenario(scenario, { seed, stopAtViolation: true });
 }
 
 export interface ShrinkResult {

@@ -3,7 +3,8 @@
  * shape (store members, control-plane replicas, nodes and their capacity), a workload of
  * ReplicaSets (each behind a Service) that are scaled and deleted, other workloads, sometimes a
  * burst of pods beyond the nodes' room under slow and failing bindings, and a fault schedule
- * (crashes, isolations, clogs, packet loss) over a safety phase; then a heal of everything and a liveness phase at whose end
+ * (crashes, isolations, clogs, packet loss; in some worlds of 3 store members Figure 8 of the
+ * Raft paper) over a safety phase; then a heal of everything and a liveness phase at whose end
  * every ReplicaSet must have exactly its replicas Running.
  *
  * The world IS a scenario document (what a scenario YAML file holds), so a failing world, once
@@ -11,6 +12,7 @@
  * fast-check arbitraries: fast-check draws them from the seed and shrinks them.
  */
 import fc from 'fast-check';
+import { STORE_MEMBER_PREFIX } from '../../core/cluster/identities.ts';
 import { BUGGIFY_SITE_NAMES, type BuggifySite } from '../../core/ports/buggify.ts';
 
 /** The faults a world draws, within what the cluster promises to tolerate. */
@@ -121,6 +123,11 @@ export interface World {
    */
   readonly compactionS?: number;
   readonly watchCacheSize?: number;
+  /**
+   * Figure 8 of the Raft paper (a `figure-8` fault) from this time to the end of the safety
+   * phase, with every other process cut off beside the old leader: only in worlds of 3 members.
+   */
+  readonly figureEightAtS?: number;
   /** Buggify sites on in this world, with how often each fires (spec.buggify). */
   readonly buggify?: Readonly<Partial<Record<BuggifySite, number>>>;
   /** The safety phase, in virtual seconds; the heal comes at its end. */
@@ -352,11 +359,19 @@ export function worldArbitrary(b: WorldBounds = DEFAULT_WORLD_BOUNDS): fc.Arbitr
       ),
       // Drawn last, so that the fields above draw what they drew before it existed.
       burst: sometimes(1, 1, burstArbitrary(b)),
+      // The same, after the burst. Its steps take a few election timeouts: it starts in the
+      // first half, once the cluster is up.
+      figureEightAtS: sometimes(
+        FIGURE_EIGHT_WITHOUT,
+        1,
+        fc.integer({ min: 5, max: Math.max(5, Math.floor(b.safetyS / 2)) }),
+      ),
     })
     .map(
       ({
         quota,
         burst,
+        figureEightAtS,
         faults,
         deployments,
         statefulSets,
@@ -378,6 +393,7 @@ export function worldArbitrary(b: WorldBounds = DEFAULT_WORLD_BOUNDS): fc.Arbitr
         faults: faults.map((f) => resolveFault(f, faultableProcesses(w))),
         ...(quota === undefined ? {} : { quota }),
         ...(burst === undefined ? {} : { burst }),
+        ...(figureEightAtS === undefined || w.storeMembers !== 3 ? {} : { figureEightAtS }),
         nodeCpuMillis: roomyCpu(
           podSets({ replicaSets: w.replicaSets, deployments, statefulSets, jobs }),
           w.nodes,
@@ -387,6 +403,9 @@ export function worldArbitrary(b: WorldBounds = DEFAULT_WORLD_BOUNDS): fc.Arbitr
       }),
     );
 }
+
+/** Of the worlds with 3 members, one in FIGURE_EIGHT_WITHOUT + 1 has the Figure 8 shape. */
+const FIGURE_EIGHT_WITHOUT = 2;
 
 /** What a workload can ask of the nodes at most: pods of one size. */
 interface PodSet {
@@ -496,6 +515,17 @@ export function scenarioOf(w: World, name = 'fuzz-world'): Record<string, unknow
     });
   const crashed = new Set<string>();
   for (const f of w.faults) actions.push(...faultActions(f, w.safetyS, crashed));
+  if (w.figureEightAtS !== undefined)
+    actions.push({
+      at: at(w.figureEightAtS),
+      fault: {
+        kind: 'figure-8',
+        // Every writer with the old leader: the API server, and its clients too (the
+        // components and the kubelets write through it), so the old leader appends entries.
+        clients: faultableProcesses(w).filter((p) => !p.startsWith(STORE_MEMBER_PREFIX)),
+        duration: at(w.safetyS - w.figureEightAtS),
+      },
+    });
   // The heal: every network fault ends, the link is the default again, every crashed process
   // comes back.
   actions.push({ at: at(w.safetyS), fault: { kind: 'heal' } });

@@ -1,6 +1,8 @@
 /**
  * Faults drawn from rates (spec.faultRates): per rule an arrival process (Poisson: exponential
- * gaps of mean `every`; or constant), a duration per fault and a target drawn from `among`.
+ * gaps of mean `every`; or constant), a duration per fault and a target drawn from `among`
+ * (a process, a zone, or for a link the link from one drawn process to another; a link rule
+ * without among changes the default link).
  * The whole schedule is drawn from the run's seed before the run starts, so it depends on
  * nothing the run does, and each drawn fault is an ordinary fault action: the schedule is
  * printed and traced as explicit actions, which reproduce the run when written into the file.
@@ -51,8 +53,14 @@ function drawRule(
   cluster: Cluster,
 ): DrawnFault[] {
   const targets = targetsOf(rule, cluster);
-  // A partition takes the rule's processes all at once: one at a time.
-  const pool = rule.kind === 'partition' ? [PARTITION] : targets;
+  // A partition takes the rule's processes all at once: one at a time; so does a change of the
+  // default link (a link rule without among).
+  const pool =
+    rule.kind === 'partition'
+      ? [PARTITION]
+      : rule.kind === 'link' && rule.among === undefined
+        ? [EVERY_LINK]
+        : targets;
   const busyUntil = new Map<string, number>();
   const out: DrawnFault[] = [];
   const untilUs = Math.min(rule.until ?? endUs, endUs);
@@ -77,6 +85,8 @@ function drawRule(
 
 /** The partition rule's one target: the network between its processes. */
 const PARTITION = 'network';
+/** A link rule's one target without among: the default link. */
+const EVERY_LINK = '*';
 
 /**
  * The fault actions one arrival makes, after it by `afterUs`: the fault, and for a fault that
@@ -121,6 +131,37 @@ function faultsOf(
         { afterUs: durationUs ?? 0, fault: { kind: 'clock-rate', process: target, rate: 1 } },
       ];
     }
+    case 'link': {
+      // Back to the default link of spec.cluster.network at the end: a link fault without
+      // latency or probabilities sets the default's.
+      const ends =
+        target === EVERY_LINK ? {} : { from: target, to: otherThan(target, targets, random) };
+      return [
+        { afterUs: 0, fault: { kind: 'link', ...ends, ...drawnLink(rule, random) } },
+        { afterUs: durationUs ?? 0, fault: { kind: 'link', ...ends } },
+      ];
+    }
+    case 'disk-faults':
+      return [
+        {
+          afterUs: 0,
+          fault: {
+            kind: 'disk-faults',
+            process: target,
+            tornWriteProbability: drawProbability(rule.tornWriteProbability, random),
+            readErrorProbability: drawProbability(rule.readErrorProbability, random),
+          },
+        },
+        {
+          afterUs: durationUs ?? 0,
+          fault: {
+            kind: 'disk-faults',
+            process: target,
+            tornWriteProbability: 0,
+            readErrorProbability: 0,
+          },
+        },
+      ];
     case 'partition':
       // The heal ends every network fault at once, as the heal action does.
       return [
@@ -147,6 +188,35 @@ function oneWay(processes: readonly string[], random: Random): ScenarioFault {
   const from = processes[random.int(processes.length)]!;
   const others = processes.filter((p) => p !== from);
   return { kind: 'block', from, to: others[random.int(others.length)]! };
+}
+
+/** A process of `processes` other than `from`, drawn. */
+function otherThan(from: string, processes: readonly string[], random: Random): string {
+  const others = processes.filter((p) => p !== from);
+  return others[random.int(others.length)]!;
+}
+
+/** What a link rule sets for one fault: its latency, and its probabilities drawn. */
+function drawnLink(rule: FaultRate, random: Random) {
+  return {
+    ...(rule.latency === undefined ? {} : { latency: rule.latency }),
+    ...(rule.lossProbability === undefined
+      ? {}
+      : { lossProbability: drawProbability(rule.lossProbability, random) }),
+    ...(rule.duplicateProbability === undefined
+      ? {}
+      : { duplicateProbability: drawProbability(rule.duplicateProbability, random) }),
+  };
+}
+
+/** A drawn probability (0 when the rule has none), to three decimals as a drawn rate. */
+function drawProbability(
+  p: number | { readonly min: number; readonly max: number } | undefined,
+  random: Random,
+): number {
+  if (p === undefined) return 0;
+  if (typeof p === 'number') return p;
+  return Math.round((p.min + random.float() * (p.max - p.min)) * 1000) / 1000;
 }
 
 /** A drawn clock rate, to three decimals so the printed action reads cleanly. */
@@ -208,8 +278,9 @@ export function faultRateProblems(
       if (typeof members === 'string')
         problems.push(['among', `${JSON.stringify(name)} is no process (${members})`]);
     }
-    if (rule.kind === 'partition' && problems.length === 0 && targetsOf(rule, cluster).length < 2)
-      problems.push(['among', 'a partition needs at least two processes']);
+    for (const k of ['partition', 'link'] as const)
+      if (rule.kind === k && problems.length === 0 && targetsOf(rule, cluster).length < 2)
+        problems.push(['among', `a ${k} needs at least two processes`]);
   }
   const windowUs = Math.min(rule.until ?? durationUs, durationUs) - (rule.from ?? 0);
   if (rule.every > 0 && windowUs / rule.every > MAX_DRAWN_FAULTS)
@@ -227,12 +298,20 @@ export function formatDuration(us: number): string {
 
 const DURATION_FIELDS = new Set(['restartAfter', 'duration', 'by']);
 
+function formatLatency(l: { readonly min: number; readonly max: number }) {
+  return { min: formatDuration(l.min), max: formatDuration(l.max) };
+}
+
 /** A drawn fault as a timed fault action, one line of YAML: paste it under spec.actions. */
 export function drawnAction(d: DrawnFault): string {
   const fault = Object.fromEntries(
     Object.entries(d.fault).map(([k, v]) => [
       k,
-      DURATION_FIELDS.has(k) && typeof v === 'number' ? formatDuration(v) : v,
+      DURATION_FIELDS.has(k) && typeof v === 'number'
+        ? formatDuration(v)
+        : k === 'latency'
+          ? formatLatency(v as { readonly min: number; readonly max: number })
+          : v,
     ]),
   );
   return stringify(

@@ -14,7 +14,8 @@ import {
   storePeers,
 } from '../../core/cluster/assembly.ts';
 import { KvClient } from '../../core/store/kv-client.ts';
-import type { KvMemberOptions, MemberPeer } from '../../core/store/member/kv-member.ts';
+import type { KvMember, KvMemberOptions, MemberPeer } from '../../core/store/member/kv-member.ts';
+import type { MemberView } from '../../core/store/member/member-probe.ts';
 import type { MembershipRequest } from '../../core/store/member/member-protocol.ts';
 import type { ProcessPorts } from '../../core/ports/process.ts';
 import type { Simulation } from '../simulation.ts';
@@ -191,6 +192,32 @@ export class StoreMembers {
       case 'replace':
         return (await add(change.by, false)) ?? remove(change.peer);
     }
+  }
+
+  /** Every member started, in id order (a removed one stays). */
+  get names(): readonly string[] {
+    return this.started.map((p) => p.address);
+  }
+
+  peerNamed(name: string): MemberPeer | undefined {
+    return this.started.find((p) => p.address === name);
+  }
+
+  /** A scenario loses no member for good: a removed one stays started. */
+  isLost(): boolean {
+    return false;
+  }
+
+  /** The started member that leads in the highest term, if any. */
+  leader(): MemberView | undefined {
+    let best: MemberView | undefined;
+    for (const { address } of this.started) {
+      const p = this.sim.process(address);
+      if (!p.alive) continue;
+      const v = (p.instance as KvMember).inspect();
+      if (v.started && v.role === 'leader' && (best === undefined || v.term > best.term)) best = v;
+    }
+    return best;
   }
 
   /** Starts `peer` as a new member of the running store, knowing every member started so far. */

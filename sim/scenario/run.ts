@@ -22,6 +22,11 @@ import { TrafficRecorder } from '../traffic/recorder.ts';
 import { TrafficWindows } from '../traffic/window.ts';
 import { applyFault, type Fault, type FaultContext } from '../faults.ts';
 import { LeaseLeaders } from '../lease-leaders.ts';
+import {
+  FIGURE_EIGHT_MAX_MSG_BYTES,
+  PersistedListeners,
+  startFigureEight,
+} from '../store-fuzz/figure-eight.ts';
 import type { MemberProbe } from '../../core/store/member/member-probe.ts';
 import { drawFaults, drawnAction, type DrawnFault } from './fault-rates.ts';
 import { LABEL_TOPOLOGY_ZONE } from '../../core/controllers/node-lifecycle/zone-disruption.ts';
@@ -55,6 +60,11 @@ export interface RunOptions {
   readonly onProgress?: (virtualUs: number, events: number) => void;
   /** Default 20,000 events: a few milliseconds of wall time on this machine. */
   readonly progressEvents?: number;
+  /**
+   * End the run at the first broken invariant (the fuzzers: a failing world's verdict is
+   * known then, and a cluster whose store diverged may spin through events to no end).
+   */
+  readonly stopAtViolation?: boolean;
   /** Pods whose scheduling attempts the trace explains (SchedulerOptions.explain). */
   readonly explain?: readonly string[];
   /** Called when the run reaches its end, before the report (to read the world's final state). */
@@ -128,6 +138,8 @@ export interface RunReport {
 }
 
 const RUNNER = 'ksim-runner';
+/** How long a figure-8 fault unfolds when the scenario does not say. */
+const FIGURE_EIGHT_DEFAULT_US = 30_000_000;
 /** One revision in ten: enough samples for a p99 in a short run, a few records per ten writes. */
 export const DEFAULT_WATCH_LATENCY_SAMPLE = 0.1;
 
@@ -191,6 +203,12 @@ export function toFault(
       };
     case 'clock-jump':
       return { kind: 'clock-jump', process: f.process, deltaUs: f.backwards ? -f.by : f.by };
+    case 'figure-8':
+      return {
+        kind: 'figure-8',
+        clients: f.clients ?? [],
+        durationUs: f.duration ?? FIGURE_EIGHT_DEFAULT_US,
+      };
     default:
       return f as Fault;
   }
@@ -200,7 +218,8 @@ export function toFault(
 export async function runScenario(scenario: Scenario, options: RunOptions): Promise<RunReport> {
   const world = startScenario(scenario, options);
   const onProgress = options.onProgress;
-  if (onProgress === undefined) await world.sim.run({ untilUs: world.durationUs });
+  const stop = options.stopAtViolation === true ? { stopWhen: () => world.violated() } : {};
+  if (onProgress === undefined) await world.sim.run({ untilUs: world.durationUs, ...stop });
   else {
     // Stopping after a number of events and carrying on runs the same events in the same order.
     while (
@@ -208,6 +227,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
         await world.sim.run({
           untilUs: world.durationUs,
           maxEvents: options.progressEvents ?? 20_000,
+          ...stop,
         })
       ).reason === 'max-events'
     )
@@ -223,6 +243,8 @@ export interface ScenarioWorld {
   readonly layout: ClusterLayout;
   /** spec.duration, or the run's override. */
   readonly durationUs: number;
+  /** Whether an always-on invariant has broken so far. */
+  violated(): boolean;
   /** Records the expectations' verdicts in the trace and reports the run so far. */
   finish(): RunReport;
 }
@@ -255,17 +277,22 @@ export function startScenario(scenario: Scenario, options: RunOptions): Scenario
     storeReportsCommits: clusterSpec.store.inMemory !== true,
   });
   const storeClient = invariants.storeClient;
-  const storeProbe = watchCommits(sim, invariants.probe);
+  const persisted = new PersistedListeners();
+  const storeProbe = tapPersisted(watchCommits(sim, invariants.probe), persisted);
+  const storeTuning = {
+    ...clusterSpec.store.tuning,
+    ...(hasFigureEight(spec) ? { maxSizePerMsgBytes: FIGURE_EIGHT_MAX_MSG_BYTES } : {}),
+  };
   const layout = buildCluster(sim, {
     ...clusterSpec,
-    store: { ...clusterSpec.store, probe: storeProbe },
+    store: { ...clusterSpec.store, tuning: storeTuning, probe: storeProbe },
     ...(storeClient === undefined ? {} : { apiServer: { ...clusterSpec.apiServer, storeClient } }),
     ...(options.explain === undefined ? {} : { scheduler: { explain: options.explain } }),
     ...(options.rootCA === undefined ? {} : { controllerManager: { rootCA: options.rootCA } }),
   });
   setGroupLinks(sim, spec.cluster, link);
   const members = new StoreMembers(sim, spec.cluster.store?.members ?? 1, {
-    ...clusterSpec.store.tuning,
+    ...storeTuning,
     probe: storeProbe,
   });
   checkProcessNames(scenario, sim);
@@ -275,7 +302,11 @@ export function startScenario(scenario: Scenario, options: RunOptions): Scenario
   const recorder = new TrafficRecorder(windows, options.onRequest);
   const durationUs = options.durationUs ?? spec.duration;
   const leaders = new LeaseLeaders(sim);
-  const faultContext: FaultContext = { leaseLeader: (lease) => leaders.leaderOf(lease) };
+  const faultContext: FaultContext = {
+    leaseLeader: (lease) => leaders.leaderOf(lease),
+    figureEight: (clients, untilUs) =>
+      startFigureEight(sim, members, persisted, clients, untilUs, 'next-append'),
+  };
   const drawn = scheduleDrawnFaults(sim, scenario, durationUs, link, faultContext);
   const rejections: Rejection[] = [];
   // The runner's informers by kind: pods and nodes always (the summary), the kinds predicates read.
@@ -430,7 +461,7 @@ export function startScenario(scenario: Scenario, options: RunOptions): Scenario
       passed: expectations.every((e) => e.passed) && verdicts.every((v) => v.violations === 0),
     };
   };
-  return { sim, layout, durationUs, finish };
+  return { sim, layout, durationUs, finish, violated: () => !invariants.ok };
 }
 
 /**
@@ -479,6 +510,22 @@ function watchCommits(sim: Simulation, probe: MemberProbe): MemberProbe {
       const every = sim.trace.watchSampleEvery;
       if (every > 0 && revision % every === 0)
         sim.trace.record('sim', 'watch.committed', { revision });
+    },
+  };
+}
+
+/** A scenario with a figure-8 fault: its store's members send one entry per append. */
+function hasFigureEight(spec: Scenario['spec']): boolean {
+  return spec.actions.some((a) => a.fault?.kind === 'figure-8');
+}
+
+/** The probe, also telling `tap` of every persisted append (the Figure 8 shape follows them). */
+function tapPersisted(probe: MemberProbe, tap: PersistedListeners): MemberProbe {
+  return {
+    ...probe,
+    persisted: (member, entries, prevTerm) => {
+      probe.persisted(member, entries, prevTerm);
+      tap.persisted(member, entries);
     },
   };
 }
@@ -571,6 +618,7 @@ function checkProcessNames(scenario: Scenario, sim: Simulation): void {
       f.from,
       f.to,
       ...((f.groups as string[][] | undefined) ?? []).flat(),
+      ...((f.clients as string[] | undefined) ?? []),
     ].filter((n) => typeof n === 'string');
     for (const n of names as string[]) {
       if (!known.has(n))

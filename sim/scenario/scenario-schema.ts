@@ -501,6 +501,22 @@ const fault = z
     }).describe(
       'Every node of the zone (and every control-plane process spec.cluster.controlPlane.zones puts there) crashes at once, as one fault, and later recovers',
     ),
+    obj({
+      kind: z.literal('figure-8'),
+      clients: z
+        .array(processName)
+        .optional()
+        .describe(
+          "Processes cut off beside the old leader, whose writes it appends but cannot commit (default: none; the API servers are the store's clients)",
+        ),
+      duration: duration
+        .optional()
+        .describe(
+          'The shape unfolds (or gives up) within this long, then the network heals (default 30s)',
+        ),
+    }).describe(
+      "Figure 8 of the Raft paper on the store's members (3 or more): the leader is cut off as it appends, the next leader is cut off as it is elected, the first is elected again and cut off from a follower it catches up with entries of its old term, and the second comes back. A Raft that commits an old-term entry by counting replicas loses it (raft-safety). Every step is traced as a network fault; the store's members send one entry per append in a run with this fault",
+    ),
   ])
   .describe('A fault: crash, restart, isolate, partition, block, heal, clog, link, ...');
 
@@ -511,7 +527,24 @@ export const RATE_FAULT_KINDS = [
   'partition',
   'clock-jump',
   'clock-rate',
+  'link',
+  'disk-faults',
 ] as const;
+
+/** A probability, or {min, max}: drawn uniformly per fault. */
+const drawnProbability = z
+  .union([probability, obj({ min: probability, max: probability })])
+  .refine((p) => typeof p === 'number' || p.min <= p.max, { error: 'min is more than max' })
+  .describe('A probability, or {min, max} (uniform, drawn per fault)');
+
+/** The fields of a rate that go with one kind only. */
+export const RATE_KIND_FIELDS = {
+  latency: 'link',
+  lossProbability: 'link',
+  duplicateProbability: 'link',
+  tornWriteProbability: 'disk-faults',
+  readErrorProbability: 'disk-faults',
+} as const;
 
 /** How long each drawn fault lasts: a duration, or uniform between min and max. */
 const faultDuration = z
@@ -530,14 +563,14 @@ const faultRate = obj({
   kind: z
     .enum(RATE_FAULT_KINDS)
     .describe(
-      'crash (restarted after duration), clog (for duration), zone-outage, partition (healed after duration), clock-jump (by duration), clock-rate (drift for duration)',
+      'crash (restarted after duration), clog (for duration), zone-outage, partition (healed after duration), clock-jump (by duration), clock-rate (drift for duration), link (latency, loss and duplication of a link changed for duration), disk-faults (torn writes and read errors on a disk for duration)',
     ),
   among: z
     .array(str)
     .min(1)
     .optional()
     .describe(
-      'crash, clog, clock-jump and clock-rate: process names or groups (control-plane, a node pool, label=value), one drawn per fault; partition: the processes split into two random sides (or, oneWay, one cut off from another); zone-outage: zone values, one drawn per fault',
+      'crash, clog, clock-jump, clock-rate and disk-faults: process names or groups (control-plane, a node pool, label=value), one drawn per fault; partition: the processes split into two random sides (or, oneWay, one cut off from another); zone-outage: zone values, one drawn per fault; link: the link from one drawn process to another (without among: the default link, every link)',
     ),
   oneWay: bool
     .optional()
@@ -555,6 +588,21 @@ const faultRate = obj({
       'clock-rate only: how fast the drawn clock runs (a number, or {min, max}, uniform); it runs at 1 again after duration',
     ),
   leaderOf: leaseName.optional().describe('crash only, instead of among: the leader of a Lease'),
+  latency: latency
+    .optional()
+    .describe("link only: the link's latency during the fault (default: unchanged)"),
+  lossProbability: drawnProbability
+    .optional()
+    .describe('link only: how often a message on the link is lost during the fault'),
+  duplicateProbability: drawnProbability
+    .optional()
+    .describe('link only: how often a message on the link is delivered twice during the fault'),
+  tornWriteProbability: drawnProbability
+    .optional()
+    .describe("disk-faults only: how often a crash tears a file's first unsynced write"),
+  readErrorProbability: drawnProbability
+    .optional()
+    .describe('disk-faults only: how often a read fails with an I/O error'),
   label: zoneLabel,
   every: duration.describe('The mean interval between faults (poisson) or the interval (constant)'),
   arrival: z
@@ -573,9 +621,10 @@ const faultRate = obj({
       issue('among', 'a crash rate needs exactly one of among and leaderOf');
     if (r.kind !== 'crash' && r.leaderOf !== undefined)
       issue('leaderOf', 'leaderOf goes with kind crash');
-    if (r.kind !== 'crash' && r.among === undefined) issue('among', 'required field is missing');
+    if (r.kind !== 'crash' && r.kind !== 'link' && r.among === undefined)
+      issue('among', 'required field is missing');
     if (r.kind === 'clog' && r.duration === undefined) issue('duration', 'a clog needs a duration');
-    for (const k of ['partition', 'clock-jump', 'clock-rate'] as const)
+    for (const k of ['partition', 'clock-jump', 'clock-rate', 'link', 'disk-faults'] as const)
       if (r.kind === k && r.duration === undefined)
         issue('duration', `a ${k} rate needs a duration`);
     if (r.kind === 'partition' && (r.among?.length ?? 0) < 2)
@@ -591,6 +640,24 @@ const faultRate = obj({
       );
     if (typeof r.rate === 'object' && r.rate.min > r.rate.max)
       issue('rate', 'min is more than max');
+    for (const [field, kind] of Object.entries(RATE_KIND_FIELDS))
+      if (r.kind !== kind && r[field as keyof typeof RATE_KIND_FIELDS] !== undefined)
+        issue(field, `${field} goes with kind ${kind}`);
+    if (r.kind === 'link' && r.latency !== undefined && r.latency.min > r.latency.max)
+      issue('latency', 'min is more than max');
+    if (
+      r.kind === 'link' &&
+      r.latency === undefined &&
+      r.lossProbability === undefined &&
+      r.duplicateProbability === undefined
+    )
+      issue('kind', 'a link rate needs latency, lossProbability or duplicateProbability');
+    if (
+      r.kind === 'disk-faults' &&
+      r.tornWriteProbability === undefined &&
+      r.readErrorProbability === undefined
+    )
+      issue('kind', 'a disk-faults rate needs tornWriteProbability or readErrorProbability');
     if (r.kind !== 'zone-outage' && r.label !== undefined)
       issue('label', 'label goes with kind zone-outage');
     if (r.from !== undefined && r.until !== undefined && r.from > r.until)

@@ -156,6 +156,14 @@ function faultProblems(spec: RawScenario['spec']): SchemaError[] {
       const message = leaseProblem(f.leaderOf);
       if (message !== undefined) errors.push({ path: [...path, 'leaderOf'], message });
     }
+    if (f?.kind === 'figure-8') {
+      const store = spec.cluster.store;
+      if (store?.inMemory === true || (store?.members ?? 1) < 3)
+        errors.push({
+          path,
+          message: `Figure 8 needs a replicated store of 3 or more members (spec.cluster.store.members is ${store?.inMemory === true ? 'in memory' : (store?.members ?? 1)})`,
+        });
+    }
     if (f?.kind === 'zone-outage') {
       const members = groupMembers(spec.cluster, `${f.label ?? LABEL_TOPOLOGY_ZONE}=${f.zone}`);
       if (typeof members === 'string')

@@ -11,7 +11,7 @@
  */
 import type { Random } from '../../core/ports/random.ts';
 import { assert, assertNever } from '../../core/util/assert.ts';
-import { figureEight, type PersistedTap } from './figure-eight.ts';
+import { startFigureEight, type PersistedTap } from './figure-eight.ts';
 import { applyFault, type ProcessFault } from '../faults.ts';
 import { DEFAULT_LINK, type LinkOptions } from '../network.ts';
 import type { Simulation } from '../simulation.ts';
@@ -69,8 +69,6 @@ export interface ScheduleShape {
   /** Draw the Figure 8 shape (in one schedule of FIGURE_EIGHT_ONE_IN); default true. */
   readonly figureEight?: boolean;
 }
-
-const FIGURE_EIGHT_RETRY_US = 100_000;
 
 /** One schedule in this many has the Figure 8 shape. */
 export const FIGURE_EIGHT_ONE_IN = 4;
@@ -377,19 +375,7 @@ export function applyStoreFault(
       return replaceMember(sim, cluster, fault.process, true);
     case 'figure-8': {
       assert(context.persisted !== undefined, 'a figure-8 fault needs the persisted tap');
-      const leader = cluster.leader();
-      // It starts from a leader: without one yet, it waits for one.
-      if (leader === undefined) {
-        const at = sim.now + FIGURE_EIGHT_RETRY_US;
-        if (at < (context.untilUs ?? Infinity))
-          sim.at(at, () => applyStoreFault(sim, cluster, fault, context));
-        return;
-      }
-      sim.trace.record('sim', 'fault.isolate-leader', {
-        process: leader.name,
-        clients: [...fault.clients],
-      });
-      return figureEight(
+      return startFigureEight(
         sim,
         cluster,
         context.persisted,

@@ -25,15 +25,89 @@
  * Each step has a deadline; a history that does not unfold gives up and heals. Nothing happens
  * after `untilUs` (the end of the safety phase, whose heal it leaves alone). Every step is a
  * network fault, traced as such (fault.partition, fault.block, fault.heal).
+ *
+ * The store fuzzer draws it (fault-schedule.ts) over its StoreCluster; a scenario's `figure-8`
+ * fault (and so `ksim fuzz cluster`'s worlds) over the cluster's store members.
  */
 import type { Entry, NodeId, Term } from '../../core/raft/types.ts';
+import type { MemberView } from '../../core/store/member/member-probe.ts';
 import type { Simulation } from '../simulation.ts';
-import type { StoreCluster } from '../store-cluster.ts';
 
 /** What the nemesis needs from the member probe: each follower's persisted appends. */
 export interface PersistedTap {
   /** Calls `listener` with every persisted batch until it returns true. */
   onPersisted(listener: (member: NodeId, entries: readonly Entry[]) => boolean): void;
+}
+
+/** Listeners on persisted appends, each until it says it is done: feed it from the probe. */
+export class PersistedListeners implements PersistedTap {
+  private listeners: ((member: NodeId, entries: readonly Entry[]) => boolean)[] = [];
+
+  onPersisted(listener: (member: NodeId, entries: readonly Entry[]) => boolean): void {
+    this.listeners.push(listener);
+  }
+
+  persisted(member: NodeId, entries: readonly Entry[]): void {
+    if (this.listeners.length === 0) return;
+    this.listeners = this.listeners.filter((l) => !l(member, entries));
+  }
+}
+
+/** The store members the nemesis follows (the store fuzzer's StoreCluster is one). */
+export interface FigureEightMembers {
+  /** Every member started, in id order. */
+  readonly names: readonly string[];
+  /** The started member that leads in the highest term, if any. */
+  leader(): MemberView | undefined;
+  /** A member gone for good (never started again). */
+  isLost(name: string): boolean;
+  peerNamed(name: string): { readonly id: number } | undefined;
+}
+
+/**
+ * Message size limit (bytes) of the members of a run with the shape: Figure 8 needs a leader
+ * that catches a follower up in several appends, and with the short logs of a fuzzed history
+ * only small messages make it do that (one entry per append).
+ */
+export const FIGURE_EIGHT_MAX_MSG_BYTES = 1;
+
+const LEADER_RETRY_US = 100_000;
+
+/**
+ * When step 1 strikes: at once (the store fuzzer's clients write all the time), or the moment
+ * the leader persists its next entries, before they leave (a cluster may be quiet for seconds,
+ * and a leader cut off without new entries has no log longer than the majority's).
+ */
+export type FigureEightStrike = 'now' | 'next-append';
+
+/**
+ * Starts the shape from the current leader (waiting for one, until `untilUs`). Step 1 is
+ * recorded as `fault.isolate-leader` with the clients cut off beside the leader.
+ */
+export function startFigureEight(
+  sim: Simulation,
+  cluster: FigureEightMembers,
+  tap: PersistedTap,
+  clients: readonly string[],
+  untilUs: number,
+  strike: FigureEightStrike = 'now',
+): void {
+  const leader = cluster.leader();
+  if (leader === undefined) {
+    const at = sim.now + LEADER_RETRY_US;
+    if (at < untilUs)
+      sim.at(at, () => startFigureEight(sim, cluster, tap, clients, untilUs, strike));
+    return;
+  }
+  if (strike === 'now') return figureEight(sim, cluster, leader, tap, clients, untilUs);
+  tap.onPersisted((member, entries) => {
+    if (sim.now >= untilUs) return true;
+    if ((member as number) !== leader.id || entries.length === 0) return false;
+    // Still its leader: a leader that lost its place persists nothing of its own.
+    if (cluster.leader()?.name === leader.name)
+      figureEight(sim, cluster, leader, tap, clients, untilUs);
+    return true;
+  });
 }
 
 /** How long each step waits for the cluster to get there before the nemesis gives up. */
@@ -43,15 +117,15 @@ const ACK_WINDOW_US = 300_000;
 
 type Step = 'wait-l2' | 'wait-l3' | 'wait-append' | 'done';
 
-export function figureEight(
+function figureEight(
   sim: Simulation,
-  cluster: StoreCluster,
+  cluster: FigureEightMembers,
+  l1: MemberView,
   tap: PersistedTap,
   clients: readonly string[],
   untilUs: number,
 ): void {
-  const l1 = cluster.leader();
-  if (l1 === undefined) return;
+  sim.trace.record('sim', 'fault.isolate-leader', { process: l1.name, clients: [...clients] });
   const members = cluster.names.filter((n) => !cluster.isLost(n));
   const others = members.filter((n) => n !== l1.name);
   const minority = [l1.name, ...others.slice(0, Math.floor((members.length - 1) / 2) - 1)];

@@ -13,7 +13,7 @@
 import type { KvMember } from '../../core/store/member/kv-member.ts';
 import type { MemberProbe, MemberView } from '../../core/store/member/member-probe.ts';
 import { revision, type LeaseId } from '../../core/store/types.ts';
-import type { Entry, NodeId, Term } from '../../core/raft/types.ts';
+import type { Term } from '../../core/raft/types.ts';
 import { LeaseDeadlines } from '../check/lease-deadlines.ts';
 import { SeededRandom } from '../random.ts';
 import { checkKvHistory } from '../check/kv-linearizability.ts';
@@ -29,7 +29,7 @@ import {
   healAll,
   type ScheduledFault,
 } from './fault-schedule.ts';
-import type { PersistedTap } from './figure-eight.ts';
+import { FIGURE_EIGHT_MAX_MSG_BYTES, PersistedListeners } from './figure-eight.ts';
 import { storeMemberName } from '../../core/cluster/identities.ts';
 import { StoreCluster, type MemberTuning } from '../store-cluster.ts';
 import { coverageOf, type Coverage } from './coverage.ts';
@@ -154,9 +154,7 @@ export async function runStoreFuzz(options: StoreFuzzOptions): Promise<StoreFuzz
     }),
     tuning: {
       ...(options.tuning ?? defaultTuning(plan.fork('tuning'))),
-      // Figure 8 needs a leader that catches a follower up in several appends: with the short
-      // logs of a fuzzed history, only small messages make it do that.
-      ...(hasFigureEight(schedule) ? { maxSizePerMsgBytes: 1 } : {}),
+      ...(hasFigureEight(schedule) ? { maxSizePerMsgBytes: FIGURE_EIGHT_MAX_MSG_BYTES } : {}),
     },
   });
   const keyCount = options.keys ?? 4;
@@ -338,20 +336,6 @@ function currentMembers(cluster: StoreCluster, ids = configurationOf(cluster)): 
  * The checkers' probe, also feeding the reference replica every applied entry and telling the
  * workload of every expiry revoke a leader proposes.
  */
-/** Listeners on persisted appends (figure-eight.ts), each until it says it is done. */
-class PersistedListeners implements PersistedTap {
-  private listeners: ((member: NodeId, entries: readonly Entry[]) => boolean)[] = [];
-
-  onPersisted(listener: (member: NodeId, entries: readonly Entry[]) => boolean): void {
-    this.listeners.push(listener);
-  }
-
-  persisted(member: NodeId, entries: readonly Entry[]): void {
-    if (this.listeners.length === 0) return;
-    this.listeners = this.listeners.filter((l) => !l(member, entries));
-  }
-}
-
 function withReference(
   probe: MemberProbe,
   tap: PersistedListeners,

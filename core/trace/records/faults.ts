@@ -127,7 +127,7 @@ export const FAULT_RECORDS = traceGroup(
     }),
     traceRecord('fault.isolate-leader', {
       level: 'info',
-      doc: 'The store fuzzer cut the current store leader off from the other members.',
+      doc: "The current store leader was cut off from the other members: the store fuzzer's `isolate-leader`, or the first step of Figure 8 (the store fuzzer's, or a scenario's `figure-8` fault).",
       fields: z.strictObject({
         process: processName('The leader.'),
         clients: z.array(z.string()).describe('Clients left on the side of the old leader.'),

@@ -42,6 +42,10 @@ describe('cluster fuzz worlds', () => {
     const kinds = new Set(worlds.flatMap((w) => w.faults.map((f) => f.kind)));
     expect(kinds).toEqual(new Set(['crash', 'isolate', 'clog', 'loss']));
     expect(worlds.some((w) => w.quota !== undefined)).toBe(true);
+    // Figure 8, only where there are 3 members to line it up on.
+    const figureEight = worlds.filter((w) => w.figureEightAtS !== undefined);
+    expect(figureEight.length).toBeGreaterThan(0);
+    expect(figureEight.every((w) => w.storeMembers === 3)).toBe(true);
     // Issue 17's second round: every workload kind, buggify sites, two owners, crashes.
     expect(worlds.some((w) => (w.deployments ?? []).some((d) => d.rolloutAtS !== undefined))).toBe(
       true,

@@ -26,7 +26,7 @@ import { GarbageCollector } from '../../../core/controllers/garbage-collector/ga
 import type { KObject } from '../../../core/api/types.ts';
 import { PodSync } from '../../../core/kubelet/sync-pod.ts';
 import { SchedulerCache } from '../../../core/scheduler/cache/cache.ts';
-import { replace, type Method } from '../store-fuzz/planted-bugs.ts';
+import { plantOldTermCommit, replace, type Method } from '../store-fuzz/planted-bugs.ts';
 
 /** Small worlds, so a test runs a few of them in seconds. */
 export const TEST_BOUNDS: WorldBounds = {
@@ -45,7 +45,8 @@ export type ClusterBug =
   | 'watch-cache-drops-event-at-compaction'
   | 'scheduler-cache-forgets-assumed-pod-on-bind-failure'
   | 'gc-deletes-dependent-with-live-owner'
-  | 'kubelet-double-starts-after-restart';
+  | 'kubelet-double-starts-after-restart'
+  | 'raft-commits-old-term-entry';
 
 /** The bugs `ksim fuzz cluster` must find. */
 export const CLUSTER_BUGS: readonly ClusterBug[] = [
@@ -56,6 +57,7 @@ export const CLUSTER_BUGS: readonly ClusterBug[] = [
   'scheduler-cache-forgets-assumed-pod-on-bind-failure',
   'gc-deletes-dependent-with-live-owner',
   'kubelet-double-starts-after-restart',
+  'raft-commits-old-term-entry',
 ];
 
 interface WatchCacheInternals {
@@ -89,6 +91,10 @@ interface KubeProxyInternals {
 
 export function plantClusterBug(bug: ClusterBug): () => void {
   switch (bug) {
+    // The store mode's: Raft commits an entry of an older term by counting replicas, which the
+    // Figure 8 shape (a figure-8 fault in some worlds of 3 members) shows is unsafe.
+    case 'raft-commits-old-term-entry':
+      return plantOldTermCommit();
     // Module-level state that outlives a run (a cache keyed by nothing, a counter): every
     // other createPods waits a second longer, counted across runs, so the same seed runs
     // differently the second time. Only the run-twice check can see it.

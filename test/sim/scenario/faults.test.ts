@@ -386,6 +386,121 @@ describe('faults drawn from rates', () => {
     expect(rates.map((r) => r.rate)).toEqual(rates.map((_, i) => (i % 2 === 0 ? 2 : 1)));
   });
 
+  it('draws link changes (one link, or the default link) and disk faults, each undone after its duration', () => {
+    const spec = rawCluster(
+      RATES(
+        [
+          '    - { kind: link, among: [node], every: 20s, duration: 4s, lossProbability: { min: 0.1, max: 0.3 }, latency: { min: 5ms, max: 50ms } }',
+          '    - { kind: link, every: 30s, duration: 2s, duplicateProbability: 0.2 }',
+          '    - { kind: disk-faults, among: [node-1, node-2], every: 30s, duration: 10s, tornWriteProbability: { min: 0.5, max: 1 }, readErrorProbability: 0.1 }',
+        ].join('\n'),
+        '',
+        '5m',
+      ),
+    );
+    const drawn = drawFaults(
+      spec.faultRates ?? [],
+      new SeededRandom('l'),
+      spec.duration,
+      spec.cluster,
+    );
+    const of = (rule: number) => drawn.filter((d) => d.rule === rule);
+    // Rule 0: the link from one node to another: a drawn loss and the latency, then, 4 s later,
+    // the same link back to the default (a link fault with nothing but its ends).
+    const links = of(0);
+    const starts = links.filter((d) => 'lossProbability' in d.fault);
+    expect(starts.length).toBeGreaterThan(2);
+    // Each start has its end, unless the end falls after the run.
+    expect(links.length - starts.length).toBe(
+      starts.filter((d) => d.atUs + 4 * S <= spec.duration).length,
+    );
+    for (const start of starts) {
+      const f = start.fault as { from: string; to: string; lossProbability: number };
+      expect(f).toMatchObject({ kind: 'link', latency: { min: 5_000, max: 50_000 } });
+      expect([f.from, f.to].every((p) => /^node-[1-4]$/.test(p))).toBe(true);
+      expect(f.from).not.toBe(f.to);
+      expect(f.lossProbability).toBeGreaterThanOrEqual(0.1);
+      expect(f.lossProbability).toBeLessThanOrEqual(0.3);
+      if (start.atUs + 4 * S > spec.duration) continue;
+      expect(links).toContainEqual({
+        rule: 0,
+        atUs: start.atUs + 4 * S,
+        fault: { kind: 'link', from: f.from, to: f.to },
+      });
+    }
+    expect(drawnAction(starts[0]!)).toMatch(
+      /^\{ at: [\d.]+s, fault: \{ kind: link, from: node-\d, to: node-\d, latency: \{ min: 0\.005s, max: 0\.05s \}, lossProbability: [\d.]+ \} \}$/,
+    );
+    // Rule 1: without among, the default link, one change at a time.
+    const defaults = of(1);
+    expect(defaults.length).toBeGreaterThan(2);
+    expect(defaults[0]!.fault).toEqual({ kind: 'link', duplicateProbability: 0.2 });
+    expect(defaults[1]!.fault).toEqual({ kind: 'link' });
+    // Rule 2: a drawn node's disk tears writes and fails reads for 10 s, then is sound again.
+    const disks = of(2);
+    expect(disks.length).toBeGreaterThan(2);
+    const d0 = disks[0]!.fault as { process: string; tornWriteProbability: number };
+    expect(d0).toMatchObject({ kind: 'disk-faults', readErrorProbability: 0.1 });
+    expect(d0.process).toMatch(/^node-[12]$/);
+    expect(d0.tornWriteProbability).toBeGreaterThanOrEqual(0.5);
+    expect(disks).toContainEqual({
+      rule: 2,
+      atUs: disks[0]!.atUs + 10 * S,
+      fault: {
+        kind: 'disk-faults',
+        process: d0.process,
+        tornWriteProbability: 0,
+        readErrorProbability: 0,
+      },
+    });
+  });
+
+  it('runs drawn link changes and disk faults as the faults they print, and replays them', async () => {
+    const text = RATES(
+      [
+        '    - { kind: link, among: [node, apiserver], every: 30s, duration: 5s, lossProbability: 0.2, from: 10s }',
+        '    - { kind: disk-faults, among: [node], every: 40s, duration: 10s, tornWriteProbability: 1, from: 10s }',
+      ].join('\n'),
+    );
+    const first = await run(text, 5);
+    const drawn = first.trace.filter((r) => r.k === 'fault.drawn');
+    expect(drawn.map((r) => r.action)).toEqual(first.report.drawnFaults);
+    const faults = (trace: TraceLine[]) =>
+      trace
+        .filter((r) => r.k === 'fault.link' || r.k === 'fault.disk')
+        .map(({ t, k, from, to, lossProbability, process, tornWriteProbability }) => ({
+          t,
+          k,
+          from,
+          to,
+          lossProbability,
+          process,
+          tornWriteProbability,
+        }));
+    const struck = faults(first.trace);
+    // Every drawn fault struck at its time: the links' loss on and off, the disks' tears.
+    expect(struck.map((f) => f.t)).toEqual(drawn.map((r) => r.atUs));
+    // Per link and per disk, the fault and its end alternate (different targets may overlap).
+    const alternating = (k: string, target: (f: (typeof struck)[number]) => string, on: number) => {
+      const byTarget = new Map<string, unknown[]>();
+      for (const f of struck.filter((x) => x.k === k)) {
+        const v = k === 'fault.link' ? f.lossProbability : f.tornWriteProbability;
+        byTarget.set(target(f), [...(byTarget.get(target(f)) ?? []), v]);
+      }
+      expect(byTarget.size).toBeGreaterThan(0);
+      for (const values of byTarget.values())
+        expect(values).toEqual(values.map((_, i) => (i % 2 === 0 ? on : 0)));
+    };
+    alternating('fault.link', (f) => `${String(f.from)}>${String(f.to)}`, 0.2);
+    alternating('fault.disk', (f) => String(f.process), 1);
+    const explicit = RATES(
+      '    []',
+      `  actions:\n${first.report.drawnFaults.map((a) => `    - ${a}`).join('\n')}`,
+    );
+    const replay = await run(explicit, 5);
+    expect(faults(replay.trace)).toEqual(struck);
+  });
+
   it('refuses rates of the new kinds without what they need', () => {
     const got = problems(
       RATES(
@@ -394,9 +509,20 @@ describe('faults drawn from rates', () => {
           '    - { kind: clock-rate, among: [node], every: 1m, duration: 1s }',
           '    - { kind: clock-jump, among: [node], every: 1m }',
           '    - { kind: crash, among: [node], every: 1m, oneWay: true }',
+          '    - { kind: link, among: [node], every: 1m, duration: 1s }',
+          '    - { kind: disk-faults, among: [node], every: 1m, duration: 1s, lossProbability: 0.1 }',
         ].join('\n'),
       ),
     ).join('\n');
+    expect(got).toMatch(
+      /spec\.faultRates\[4\]\.kind: a link rate needs latency, lossProbability or duplicateProbability/,
+    );
+    expect(got).toMatch(
+      /spec\.faultRates\[5\]\.lossProbability: lossProbability goes with kind link/,
+    );
+    expect(got).toMatch(
+      /spec\.faultRates\[5\]\.kind: a disk-faults rate needs tornWriteProbability or readErrorProbability/,
+    );
     expect(got).toMatch(/spec\.faultRates\[0\]\.among: a partition needs at least two processes/);
     expect(got).toMatch(/spec\.faultRates\[1\]\.rate: a clock-rate needs a rate/);
     expect(got).toMatch(/spec\.faultRates\[2\]\.duration: a clock-jump rate needs a duration/);
@@ -460,6 +586,30 @@ describe('faults drawn from rates', () => {
     const replay = await run(explicit, 7);
     expect(replay.report.drawnFaults).toEqual([]);
     expect(faults(replay.trace)).toEqual(faults(first.trace));
+  });
+});
+
+describe('figure-8', () => {
+  it('refuses a store of fewer than 3 members, or in memory', () => {
+    const scenario = (store: string, clients = '[apiserver]') => `
+apiVersion: ksim.io/v1alpha1
+kind: Scenario
+metadata: { name: f8 }
+spec:
+  duration: 1m
+  cluster:
+    store: ${store}
+    nodes: [{ namePrefix: node, count: 1 }]
+  actions:
+    - { at: 5s, fault: { kind: figure-8, clients: ${clients}, duration: 20s } }
+`;
+    expect(problems(scenario('{ members: 1 }')).join('\n')).toMatch(
+      /spec\.actions\[0\]\.fault: Figure 8 needs a replicated store of 3 or more members \(spec\.cluster\.store\.members is 1\)/,
+    );
+    expect(problems(scenario('{ inMemory: true }')).join('\n')).toMatch(
+      /Figure 8 needs a replicated store of 3 or more members \(spec\.cluster\.store\.members is in memory\)/,
+    );
+    expect(problems(scenario('{ members: 3 }'))).toEqual([]);
   });
 });
 
