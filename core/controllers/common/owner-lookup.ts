@@ -1,7 +1,7 @@
 import { objectKey, type HasMeta } from '../../api/meta.ts';
 import type { LabelSelector, OwnerReference } from '../../api/meta-types.ts';
 import { labelSelectorMatcher } from '../../api/selectors.ts';
-import { orphanIndexKey, POD_CONTROLLER_INDEX } from './pod-indexes.ts';
+import { CONTROLLER_INDEX, orphanIndexKey } from './pod-indexes.ts';
 
 /** An owner kind's cache as these helpers read it: objects with a label selector. */
 interface OwnerCache<T extends HasMeta & { readonly spec: { readonly selector?: LabelSelector } }> {
@@ -45,7 +45,7 @@ export function ownedOrOrphans<T>(
   owner: HasMeta,
 ): T[] {
   return [
-    ...cache.byIndex(POD_CONTROLLER_INDEX, owner.metadata.uid ?? ''),
-    ...cache.byIndex(POD_CONTROLLER_INDEX, orphanIndexKey(owner.metadata.namespace ?? '')),
+    ...cache.byIndex(CONTROLLER_INDEX, owner.metadata.uid ?? ''),
+    ...cache.byIndex(CONTROLLER_INDEX, orphanIndexKey(owner.metadata.namespace ?? '')),
   ];
 }

@@ -12,7 +12,7 @@ import type { ProcessPorts } from '../../ports/process.ts';
 import { isPodActive, podsToDelete } from '../common/active-pods.ts';
 import { describeFailure, outcomeUnknown } from '../common/api-errors.ts';
 import { waitForCacheSync } from '../common/cache-sync.ts';
-import type { Controller } from '../common/controller.ts';
+import { SyncStats, type Controller } from '../common/controller.ts';
 import { runWorker } from '../common/worker.ts';
 import { sameControllerRef, sameLabels } from '../common/equality.ts';
 import { claimObjects } from '../common/controller-ref-manager.ts';
@@ -66,6 +66,8 @@ export class ReplicaSetController implements Controller {
   private readonly podInformer: Informer<'Pod'>;
   private readonly queue: WorkQueue<string>;
   private readonly expectations: ControllerExpectations;
+  /** Syncs run and pods each walked (the RS's own pods and its namespace's orphans). */
+  readonly syncStats = new SyncStats();
 
   constructor(
     private readonly ports: ProcessPorts,
@@ -207,7 +209,9 @@ export class ReplicaSetController implements Controller {
     const spec = replicatedSpec(rs);
     const matcher = labelSelectorMatcher(spec.selector);
     const controllerRef = newControllerRef(rs, this.kind.gvk);
-    const candidates = ownedOrOrphans(this.podInformer, rs).filter(isPodActive);
+    const owned = ownedOrOrphans(this.podInformer, rs);
+    this.syncStats.record(key, owned.length);
+    const candidates = owned.filter(isPodActive);
     const claim = await claimObjects(this.api, rs, 'Pod', matcher, controllerRef, candidates);
     if (claim.error !== undefined) return claim.error;
     const active = claim.claimed;
