@@ -44,8 +44,9 @@ export function ownedOrOrphans<T>(
   cache: { byIndex(name: string, value: string): T[] },
   owner: HasMeta,
 ): T[] {
-  return [
-    ...cache.byIndex(CONTROLLER_INDEX, owner.metadata.uid ?? ''),
-    ...cache.byIndex(CONTROLLER_INDEX, orphanIndexKey(owner.metadata.namespace ?? '')),
-  ];
+  const owned = cache.byIndex(CONTROLLER_INDEX, owner.metadata.uid ?? '');
+  const orphans = cache.byIndex(CONTROLLER_INDEX, orphanIndexKey(owner.metadata.namespace ?? ''));
+  // byIndex returns a fresh array: append to it rather than copy 10,000 owned pods again.
+  for (const o of orphans) owned.push(o);
+  return owned;
 }

@@ -1,4 +1,4 @@
-import { isPodAvailable, isPodReady } from '../../api/pod-helpers.ts';
+import { getPodCondition, readyConditionAvailable } from '../../api/pod-helpers.ts';
 import type { Pod } from '../../api/pod-types.ts';
 import type { ReplicaSetCondition, ReplicaSetStatus } from '../../api/replica-set-types.ts';
 import { selectorFromSet } from '../../api/selectors.ts';
@@ -26,9 +26,11 @@ export function calculateStatus(
   let available = 0;
   for (const pod of activePods) {
     if (templateLabels.matches(pod.metadata.labels)) fullyLabeled++;
-    if (!isPodReady(pod)) continue;
+    // One look-up of the Ready condition serves both counts (IsPodReady, IsPodAvailable).
+    const cond = getPodCondition(pod, 'Ready');
+    if (cond?.status !== 'True') continue;
     ready++;
-    if (isPodAvailable(pod, minReadySeconds, nowUs)) available++;
+    if (readyConditionAvailable(cond, minReadySeconds, nowUs)) available++;
   }
   let conditions = status?.conditions ?? [];
   const failure = conditions.find((c) => c.type === REPLICA_FAILURE);
