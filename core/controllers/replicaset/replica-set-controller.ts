@@ -331,7 +331,8 @@ export class ReplicaSetController implements Controller {
     active: ActivePods,
     controllerRef: OwnerReference,
   ): Promise<SyncError> {
-    const diff = (active.pods?.length ?? active.counts.replicas) - spec.replicas;
+    const count = active.pods === undefined ? active.counts.replicas : active.pods.length;
+    const diff = count - spec.replicas;
     if (diff < 0)
       return this.createPods(
         key,
