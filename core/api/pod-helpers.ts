@@ -182,7 +182,15 @@ export function isPodTerminal(pod: Pod): boolean {
  * minReadySeconds before clock time `nowUs`.
  */
 export function isPodAvailable(pod: Pod, minReadySeconds: number, nowUs: number): boolean {
-  const ready = getPodCondition(pod, 'Ready');
+  return readyConditionAvailable(getPodCondition(pod, 'Ready'), minReadySeconds, nowUs);
+}
+
+/** isPodAvailable given the pod's Ready condition, for callers that already looked it up. */
+export function readyConditionAvailable(
+  ready: PodCondition | undefined,
+  minReadySeconds: number,
+  nowUs: number,
+): boolean {
   if (ready?.status !== 'True') return false;
   if (minReadySeconds === 0) return true;
   const since =

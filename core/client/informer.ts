@@ -44,9 +44,10 @@ export type IndexFunc<T> = (obj: T) => readonly string[];
 export class Informer<K extends Kind> {
   private readonly cache = new Map<string, KindOf<K>>();
   private readonly handlers: EventHandlers<KindOf<K>>[] = [];
+  /** Each index maps a value to its objects by key, in the order they were last stored. */
   private readonly indexers = new Map<
     string,
-    { fn: IndexFunc<KindOf<K>>; index: Map<string, Set<string>> }
+    { fn: IndexFunc<KindOf<K>>; index: Map<string, Map<string, KindOf<K>>> }
   >();
   private lastRv = '';
   private synced = false;
@@ -69,8 +70,8 @@ export class Informer<K extends Kind> {
   }
 
   addIndexer(name: string, fn: IndexFunc<KindOf<K>>): void {
-    const index = new Map<string, Set<string>>();
-    for (const [key, obj] of this.cache) for (const v of fn(obj)) addToIndex(index, v, key);
+    const index = new Map<string, Map<string, KindOf<K>>>();
+    for (const [key, obj] of this.cache) for (const v of fn(obj)) addToIndex(index, v, key, obj);
     this.indexers.set(name, { fn, index });
   }
 
@@ -100,12 +101,11 @@ export class Informer<K extends Kind> {
   forEachInIndex(name: string, value: string, visit: (obj: KindOf<K>) => void): void {
     const idx = this.indexers.get(name);
     if (idx === undefined) throw new Error(`no index ${name} on the ${this.kind} informer`);
-    const keys = idx.index.get(value);
-    if (keys === undefined) return;
-    for (const key of keys) {
-      const obj = this.cache.get(key);
-      if (obj !== undefined) visit(obj);
-    }
+    // The index holds the objects themselves: a controller reading 10,000 pods per sync pays
+    // no cache lookup per pod.
+    const objs = idx.index.get(value);
+    if (objs === undefined) return;
+    for (const obj of objs.values()) visit(obj);
   }
 
   start(): void {
@@ -237,7 +237,7 @@ export class Informer<K extends Kind> {
     this.cache.set(key, obj);
     for (const { fn, index } of this.indexers.values()) {
       if (old !== undefined) for (const v of fn(old)) index.get(v)?.delete(key);
-      for (const v of fn(obj)) addToIndex(index, v, key);
+      for (const v of fn(obj)) addToIndex(index, v, key, obj);
     }
   }
 
@@ -250,11 +250,16 @@ export class Informer<K extends Kind> {
   }
 }
 
-function addToIndex(index: Map<string, Set<string>>, value: string, key: string): void {
-  let keys = index.get(value);
-  if (keys === undefined) {
-    keys = new Set();
-    index.set(value, keys);
+function addToIndex<T>(
+  index: Map<string, Map<string, T>>,
+  value: string,
+  key: string,
+  obj: T,
+): void {
+  let objs = index.get(value);
+  if (objs === undefined) {
+    objs = new Map();
+    index.set(value, objs);
   }
-  keys.add(key);
+  objs.set(key, obj);
 }

@@ -285,6 +285,7 @@ export async function benchControllers(
         'wall s',
         'host CPU s',
         'events',
+        'syncs (objects walked)',
         'objects/s (wall)',
         'objects/s (virtual)',
         'control-plane CPU s',
@@ -300,6 +301,7 @@ export async function benchControllers(
         r.wallSeconds.toFixed(1),
         r.hostCpuSeconds.toFixed(1),
         r.workloadEvents.toLocaleString('en-US'),
+        syncsCell(r),
         `${r.objectsPerSecond.toLocaleString('en-US')} objects/s`,
         `${r.virtualObjectsPerSecond.toLocaleString('en-US')} objects/s`,
         cpuCell(r),
@@ -334,6 +336,15 @@ export async function benchControllers(
   )
     ? 0
     : 1;
+}
+
+/** Syncs per counted controller and the cached objects they walked, or "-" for none. */
+function syncsCell(r: ControllersBenchRow): string {
+  const cells = Object.entries(r.syncs).map(
+    ([name, s]) =>
+      `${name} ${s.syncs.toLocaleString('en-US')} (${s.walked.toLocaleString('en-US')})`,
+  );
+  return cells.length === 0 ? '-' : cells.join(', ');
 }
 
 /** Virtual CPU seconds per control-plane component (the cost model's charges). */

@@ -61,6 +61,7 @@ describe('ksim bench controllers', () => {
         hostCpuSeconds: number;
         events: number;
         workloadEvents: number;
+        syncs: Record<string, { syncs: number; walked: number; maxWalked: number }>;
         targetWallSeconds?: number;
       }[];
     };
@@ -81,6 +82,20 @@ describe('ksim bench controllers', () => {
       expect(r.workloadEvents).toBeLessThan(r.events);
     }
     expect(json.rows[0]!.targetWallSeconds).toBe(20);
+    // Seed 1's Deployment of 200 on this tree (2026-12-07): 25 Deployment syncs, 166 ReplicaSet
+    // syncs that read 538 pods in all: each pod about once per change (the pod tally), where a
+    // walk over the ReplicaSet's pods on every sync would read up to 200 each time.
+    const syncs = json.rows[0]!.syncs;
+    expect(Object.keys(syncs).sort()).toEqual(['deployment', 'replicaset']);
+    expect(syncs['deployment']!.syncs).toBeGreaterThan(0);
+    expect(syncs['deployment']!.syncs).toBeLessThanOrEqual(25);
+    expect(syncs['replicaset']!.syncs).toBeGreaterThan(0);
+    expect(syncs['replicaset']!.syncs).toBeLessThanOrEqual(166);
+    expect(syncs['replicaset']!.maxWalked).toBeLessThanOrEqual(200);
+    expect(syncs['replicaset']!.walked).toBeLessThanOrEqual(5 * 200);
+    expect(json.rows.slice(1).map((r) => r.syncs)).toEqual([{}, {}]);
+    expect(output).toContain('syncs (objects walked)');
+    expect(output).toMatch(/deployment \d+ \(\d+\), replicaset \d+ \([\d,]+\)/);
     // Exit 0 or 1 depends on the wall clock (the Deployment's 20 s target), never on 2 or 3.
     expect([0, 1]).toContain(code);
   }, 300_000);

@@ -1,7 +1,7 @@
 import { objectKey, type HasMeta } from '../../api/meta.ts';
 import type { LabelSelector, OwnerReference } from '../../api/meta-types.ts';
 import { labelSelectorMatcher } from '../../api/selectors.ts';
-import { orphanIndexKey, POD_CONTROLLER_INDEX } from './pod-indexes.ts';
+import { CONTROLLER_INDEX, orphanIndexKey } from './pod-indexes.ts';
 
 /** An owner kind's cache as these helpers read it: objects with a label selector. */
 interface OwnerCache<T extends HasMeta & { readonly spec: { readonly selector?: LabelSelector } }> {
@@ -44,8 +44,9 @@ export function ownedOrOrphans<T>(
   cache: { byIndex(name: string, value: string): T[] },
   owner: HasMeta,
 ): T[] {
-  return [
-    ...cache.byIndex(POD_CONTROLLER_INDEX, owner.metadata.uid ?? ''),
-    ...cache.byIndex(POD_CONTROLLER_INDEX, orphanIndexKey(owner.metadata.namespace ?? '')),
-  ];
+  const owned = cache.byIndex(CONTROLLER_INDEX, owner.metadata.uid ?? '');
+  const orphans = cache.byIndex(CONTROLLER_INDEX, orphanIndexKey(owner.metadata.namespace ?? ''));
+  // byIndex returns a fresh array: append to it rather than copy 10,000 owned pods again.
+  for (const o of orphans) owned.push(o);
+  return owned;
 }

@@ -9,6 +9,9 @@ import type { Pod } from '../../api/pod-types.ts';
  */
 export const POD_CONTROLLER_INDEX = 'controllerUID';
 
+/** The same index on other kinds (ReplicaSets by Deployment, ControllerRevisions by owner). */
+export const CONTROLLER_INDEX = POD_CONTROLLER_INDEX;
+
 export function podControllerIndex(pod: Pod): readonly string[] {
   return controllerIndex(pod);
 }

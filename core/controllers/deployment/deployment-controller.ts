@@ -14,11 +14,16 @@ import type { Informer } from '../../client/informer.ts';
 import { WorkQueue } from '../../client/workqueue.ts';
 import type { ProcessPorts } from '../../ports/process.ts';
 import { waitForCacheSync } from '../common/cache-sync.ts';
-import type { Controller } from '../common/controller.ts';
+import { SyncStats, type Controller } from '../common/controller.ts';
 import { claimObjects } from '../common/controller-ref-manager.ts';
 import { EventRecorder } from '../common/events.ts';
-import { ownersSelecting, resolveControllerRef } from '../common/owner-lookup.ts';
-import { POD_CONTROLLER_INDEX, podControllerIndex } from '../common/pod-indexes.ts';
+import { ownedOrOrphans, ownersSelecting, resolveControllerRef } from '../common/owner-lookup.ts';
+import {
+  CONTROLLER_INDEX,
+  controllerIndex,
+  POD_CONTROLLER_INDEX,
+  podControllerIndex,
+} from '../common/pod-indexes.ts';
 import type { SharedInformers } from '../common/shared-informers.ts';
 import { DEPLOYMENT_GVK, Rollout } from './rollout.ts';
 
@@ -28,9 +33,6 @@ export interface DeploymentControllerOptions {
 }
 
 export const DEFAULT_DEPLOYMENT_CONTROLLER: DeploymentControllerOptions = { workers: 5 };
-
-/** ReplicaSets by namespace, so a Deployment finds its candidates without a full scan. */
-const RS_NAMESPACE_INDEX = 'namespace';
 
 /**
  * The Deployment controller (pkg/controller/deployment/deployment_controller.go): watches
@@ -45,6 +47,8 @@ export class DeploymentController implements Controller {
   private readonly podInformer: Informer<'Pod'>;
   private readonly queue: WorkQueue<string>;
   private readonly events: EventRecorder;
+  /** Syncs run and ReplicaSets each walked (the Deployment's and its namespace's orphans). */
+  readonly syncStats = new SyncStats();
 
   constructor(
     private readonly ports: ProcessPorts,
@@ -58,9 +62,9 @@ export class DeploymentController implements Controller {
     this.rsInformer = informers.informer('ReplicaSet');
     this.podInformer = informers.informer('Pod');
     informers.addIndexer('Pod', undefined, POD_CONTROLLER_INDEX, podControllerIndex);
-    informers.addIndexer('ReplicaSet', undefined, RS_NAMESPACE_INDEX, (rs) => [
-      rs.metadata.namespace ?? '',
-    ]);
+    // ReplicaSets by controller UID, orphans by namespace: a Deployment reads only its own
+    // ReplicaSets and the ones it could adopt.
+    informers.addIndexer('ReplicaSet', undefined, CONTROLLER_INDEX, controllerIndex);
     this.dInformer.addEventHandler({
       onAdd: (d) => this.queue.add(keyOf(d)),
       onUpdate: (_old, d) => this.queue.add(keyOf(d)),
@@ -187,12 +191,8 @@ export class DeploymentController implements Controller {
     const matcher = labelSelectorMatcher(d.spec.selector);
     // An empty selector would select every pod of the namespace: upstream refuses to act.
     if (matcher.empty) return { error: undefined, rollout: undefined };
-    const candidates = this.rsInformer
-      .byIndex(RS_NAMESPACE_INDEX, d.metadata.namespace ?? '')
-      .filter((rs) => {
-        const ref = getControllerOf(rs);
-        return ref === undefined || ref.uid === d.metadata.uid;
-      });
+    const candidates = ownedOrOrphans(this.rsInformer, d);
+    this.syncStats.record(key, candidates.length);
     const controllerRef = newControllerRef(d, DEPLOYMENT_GVK);
     const claim = await claimObjects(this.api, d, 'ReplicaSet', matcher, controllerRef, candidates);
     if (claim.error !== undefined) return { error: claim.error, rollout: undefined };

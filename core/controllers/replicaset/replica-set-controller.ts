@@ -12,17 +12,23 @@ import type { ProcessPorts } from '../../ports/process.ts';
 import { isPodActive, podsToDelete } from '../common/active-pods.ts';
 import { describeFailure, outcomeUnknown } from '../common/api-errors.ts';
 import { waitForCacheSync } from '../common/cache-sync.ts';
-import type { Controller } from '../common/controller.ts';
+import { SyncStats, type Controller } from '../common/controller.ts';
 import { runWorker } from '../common/worker.ts';
 import { sameControllerRef, sameLabels } from '../common/equality.ts';
 import { claimObjects } from '../common/controller-ref-manager.ts';
-import { resolveControllerRef } from '../common/owner-lookup.ts';
+import { ownedOrOrphans, resolveControllerRef } from '../common/owner-lookup.ts';
 import { podFromTemplate } from '../common/pod-template.ts';
 import { ControllerExpectations, EXPECTATIONS_TIMEOUT_US } from '../common/expectations.ts';
 import { orphanIndexKey, POD_CONTROLLER_INDEX, podControllerIndex } from '../common/pod-indexes.ts';
 import type { SharedInformers } from '../common/shared-informers.ts';
 import { SLOW_START_INITIAL_BATCH_SIZE, slowStartBatch } from '../common/slow-start.ts';
-import { calculateStatus, statusUnchanged } from './replica-set-status.ts';
+import {
+  countPods,
+  statusFromCounts,
+  statusUnchanged,
+  type PodStatusCounts,
+} from './replica-set-status.ts';
+import { PodTally } from './pod-tally.ts';
 import {
   REPLICA_SET,
   replicatedSpec,
@@ -48,23 +54,15 @@ export const DEFAULT_REPLICA_SET_CONTROLLER: ReplicaSetControllerOptions = {
   expectationsTimeoutUs: EXPECTATIONS_TIMEOUT_US,
 };
 
-/**
- * The active pods among those the RS controls and the orphans of its namespace, gathered in one
- * pass: a sync of an RS with tens of thousands of pods builds one array, not three.
- */
-function activeOwnedOrOrphans(pods: Informer<'Pod'>, rs: Replicated): Pod[] {
-  const out: Pod[] = [];
-  for (const value of [rs.metadata.uid ?? '', orphanIndexKey(rs.metadata.namespace ?? '')])
-    pods.forEachInIndex(POD_CONTROLLER_INDEX, value, (pod) => {
-      if (isPodActive(pod)) out.push(pod);
-    });
-  return out;
-}
-
 /** updateReplicaSetStatus retries a conflicting status write once after a fresh GET. */
 const STATUS_UPDATE_RETRIES = 1;
 
 type SyncError = string | undefined;
+
+/** An RS's active claimed pods: the pods themselves, or only their status counts. */
+type ActivePods =
+  | { readonly pods: readonly Pod[]; readonly counts?: undefined }
+  | { readonly pods?: undefined; readonly counts: PodStatusCounts };
 
 /**
  * The ReplicaSet controller (pkg/controller/replicaset/replica_set.go): keeps each RS's number
@@ -79,6 +77,10 @@ export class ReplicaSetController implements Controller {
   private readonly podInformer: Informer<'Pod'>;
   private readonly queue: WorkQueue<string>;
   private readonly expectations: ControllerExpectations;
+  /** Syncs run and pods each walked (the RS's own pods and its namespace's orphans). */
+  readonly syncStats = new SyncStats();
+  /** Each RS's status counts, kept from the pods that changed since its last sync. */
+  private readonly tally = new PodTally();
 
   constructor(
     private readonly ports: ProcessPorts,
@@ -98,13 +100,24 @@ export class ReplicaSetController implements Controller {
       onUpdate: (_old, rs) => this.queue.add(keyOf(rs)),
       onDelete: (rs) => {
         this.expectations.delete(keyOf(rs));
+        this.tally.forget(rs.metadata.uid);
         this.queue.add(keyOf(rs));
       },
     });
     this.podInformer.addEventHandler({
-      onAdd: (pod) => this.podAdded(pod),
-      onUpdate: (old, pod) => this.podUpdated(old, pod),
-      onDelete: (pod) => this.podDeleted(pod),
+      onAdd: (pod) => {
+        this.tally.touch(pod);
+        this.podAdded(pod);
+      },
+      onUpdate: (old, pod) => {
+        this.tally.touch(old);
+        this.tally.touch(pod);
+        this.podUpdated(old, pod);
+      },
+      onDelete: (pod) => {
+        this.tally.touch(pod);
+        this.podDeleted(pod);
+      },
     });
   }
 
@@ -218,18 +231,16 @@ export class ReplicaSetController implements Controller {
     }
     const needsSync = this.expectations.satisfied(key);
     const spec = replicatedSpec(rs);
-    const matcher = labelSelectorMatcher(spec.selector);
     const controllerRef = newControllerRef(rs, this.kind.gvk);
-    const candidates = activeOwnedOrOrphans(this.podInformer, rs);
-    const claim = await claimObjects(this.api, rs, 'Pod', matcher, controllerRef, candidates);
-    if (claim.error !== undefined) return claim.error;
-    const active = claim.claimed;
+    const active = await this.claimPods(key, rs, spec, needsSync, controllerRef);
+    if ('error' in active) return active.error;
     let manageError: SyncError;
     if (needsSync && !isBeingDeleted(rs))
       manageError = await this.manageReplicas(key, rs, spec, active, controllerRef);
     const now = this.ports.clock.now();
     const current = replicatedStatus(rs);
-    const status = calculateStatus(spec, current, active, manageError, now, formatTime(now));
+    const counts = active.counts ?? countPods(spec, active.pods, now);
+    const status = statusFromCounts(spec, current, counts, manageError, formatTime(now));
     const written = await this.writeStatus(rs, status);
     if (written !== undefined) return written;
     const { replicas, minReadySeconds } = spec;
@@ -245,14 +256,83 @@ export class ReplicaSetController implements Controller {
     return manageError;
   }
 
+  /**
+   * The RS's active pods after claimObjects (getPodsForReplicaSet + claimPods): only their counts
+   * when the tally has them and nothing is to adopt, release or pick for deletion, else
+   * upstream's walk over its own pods and its namespace's orphans.
+   */
+  private async claimPods(
+    key: string,
+    rs: Replicated,
+    spec: ReplicatedSpec,
+    needsSync: boolean,
+    controllerRef: OwnerReference,
+  ): Promise<ActivePods | { readonly error: string }> {
+    const tallied = this.tallied(key, rs, spec, needsSync);
+    if (tallied.counts !== undefined) {
+      this.syncStats.record(key, tallied.walked);
+      return { counts: tallied.counts };
+    }
+    const owned = ownedOrOrphans(this.podInformer, rs);
+    this.syncStats.record(key, tallied.walked + owned.length);
+    const matcher = labelSelectorMatcher(spec.selector);
+    const candidates = owned.filter(isPodActive);
+    const claim = await claimObjects(this.api, rs, 'Pod', matcher, controllerRef, candidates);
+    if (claim.error !== undefined) return { error: claim.error };
+    return { pods: claim.claimed };
+  }
+
+  /**
+   * The tally's counts when they are what claimObjects and calculateStatus would give: no
+   * active orphan to adopt in the namespace, no owned pod to release, availability without a
+   * clock (minReadySeconds 0), and no pods to pick for a scale-down.
+   */
+  private tallied(
+    key: string,
+    rs: Replicated,
+    spec: ReplicatedSpec,
+    needsSync: boolean,
+  ): { readonly counts: PodStatusCounts | undefined; readonly walked: number } {
+    const none = { counts: undefined, walked: 0 };
+    if (spec.minReadySeconds !== 0) return none;
+    const orphans = this.podInformer.byIndex(
+      POD_CONTROLLER_INDEX,
+      orphanIndexKey(rs.metadata.namespace ?? ''),
+    );
+    if (orphans.some(isPodActive)) return { counts: undefined, walked: orphans.length };
+    const uid = rs.metadata.uid ?? '';
+    const { counts, walked } = this.tally.counts(
+      rs,
+      spec,
+      (podKey) => this.podInformer.get(podKey),
+      () => this.podInformer.byIndex(POD_CONTROLLER_INDEX, uid),
+    );
+    const scaleDown =
+      counts !== undefined && needsSync && !isBeingDeleted(rs) && counts.replicas > spec.replicas;
+    if (counts === undefined || scaleDown) return { counts: undefined, walked };
+    if (this.ports.checkImmutability) this.checkTally(key, spec, uid, counts);
+    return { counts, walked };
+  }
+
+  /** Check mode: the tally must count what a walk over the RS's pods counts. */
+  private checkTally(key: string, spec: ReplicatedSpec, uid: string, counts: PodStatusCounts) {
+    const pods = this.podInformer.byIndex(POD_CONTROLLER_INDEX, uid).filter(isPodActive);
+    const walked = countPods(spec, pods, this.ports.clock.now());
+    if (JSON.stringify(walked) !== JSON.stringify(counts))
+      throw new Error(
+        `ReplicaSet ${key}: pod tally ${JSON.stringify(counts)} differs from its pods' counts ${JSON.stringify(walked)}`,
+      );
+  }
+
   private async manageReplicas(
     key: string,
     rs: Replicated,
     spec: ReplicatedSpec,
-    active: readonly Pod[],
+    active: ActivePods,
     controllerRef: OwnerReference,
   ): Promise<SyncError> {
-    const diff = active.length - spec.replicas;
+    const count = active.pods === undefined ? active.counts.replicas : active.pods.length;
+    const diff = count - spec.replicas;
     if (diff < 0)
       return this.createPods(
         key,
@@ -261,8 +341,11 @@ export class ReplicaSetController implements Controller {
         Math.min(-diff, this.options.burstReplicas),
         controllerRef,
       );
-    if (diff > 0)
-      return this.deletePods(key, rs, active, Math.min(diff, this.options.burstReplicas));
+    if (diff > 0) {
+      // claimPods walks the pods whenever some may have to go.
+      if (active.pods === undefined) throw new Error(`ReplicaSet ${key}: scale-down without pods`);
+      return this.deletePods(key, rs, active.pods, Math.min(diff, this.options.burstReplicas));
+    }
     return undefined;
   }
 

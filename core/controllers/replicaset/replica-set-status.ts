@@ -1,10 +1,18 @@
-import { isPodAvailable, isPodReady } from '../../api/pod-helpers.ts';
+import { getPodCondition, readyConditionAvailable } from '../../api/pod-helpers.ts';
 import type { Pod } from '../../api/pod-types.ts';
 import type { ReplicaSetCondition, ReplicaSetStatus } from '../../api/replica-set-types.ts';
-import { selectorFromSet } from '../../api/selectors.ts';
+import { selectorFromSet, type LabelMatcher } from '../../api/selectors.ts';
 import type { ReplicatedSpec } from './replicated-kind.ts';
 
 export const REPLICA_FAILURE = 'ReplicaFailure';
+
+/** The counts calculateStatus makes over a ReplicaSet's active pods. */
+export interface PodStatusCounts {
+  readonly replicas: number;
+  readonly fullyLabeled: number;
+  readonly ready: number;
+  readonly available: number;
+}
 
 /**
  * calculateStatus (pkg/controller/replicaset/replica_set_utils.go): counts over the active
@@ -19,22 +27,48 @@ export function calculateStatus(
   nowUs: number,
   nowIso: string,
 ): ReplicaSetStatus {
-  const templateLabels = selectorFromSet(spec.template?.metadata?.labels ?? {});
+  return statusFromCounts(spec, status, countPods(spec, activePods, nowUs), manageError, nowIso);
+}
+
+/** calculateStatus's counting loop. */
+export function countPods(
+  spec: ReplicatedSpec,
+  activePods: readonly Pod[],
+  nowUs: number,
+): PodStatusCounts {
+  const templateLabels = templateLabelsMatcher(spec);
   const minReadySeconds = spec.minReadySeconds;
   let fullyLabeled = 0;
   let ready = 0;
   let available = 0;
   for (const pod of activePods) {
     if (templateLabels.matches(pod.metadata.labels)) fullyLabeled++;
-    if (!isPodReady(pod)) continue;
+    // One look-up of the Ready condition serves both counts (IsPodReady, IsPodAvailable).
+    const cond = getPodCondition(pod, 'Ready');
+    if (cond?.status !== 'True') continue;
     ready++;
-    // Without minReadySeconds a ready pod is available: no second look at its conditions.
-    if (minReadySeconds === 0 || isPodAvailable(pod, minReadySeconds, nowUs)) available++;
+    if (readyConditionAvailable(cond, minReadySeconds, nowUs)) available++;
   }
+  return { replicas: activePods.length, fullyLabeled, ready, available };
+}
+
+/** What "fully labeled" compares against: every label of the pod template. */
+export function templateLabelsMatcher(spec: ReplicatedSpec): LabelMatcher {
+  return selectorFromSet(spec.template?.metadata?.labels ?? {});
+}
+
+/** calculateStatus given the counts: the status fields and the ReplicaFailure condition. */
+export function statusFromCounts(
+  spec: ReplicatedSpec,
+  status: ReplicaSetStatus | undefined,
+  counts: PodStatusCounts,
+  manageError: string | undefined,
+  nowIso: string,
+): ReplicaSetStatus {
   let conditions = status?.conditions ?? [];
   const failure = conditions.find((c) => c.type === REPLICA_FAILURE);
   if (manageError !== undefined && failure === undefined) {
-    const diff = activePods.length - spec.replicas;
+    const diff = counts.replicas - spec.replicas;
     const reason = diff < 0 ? 'FailedCreate' : diff > 0 ? 'FailedDelete' : '';
     const cond: ReplicaSetCondition = {
       type: REPLICA_FAILURE,
@@ -48,10 +82,10 @@ export function calculateStatus(
     conditions = conditions.filter((c) => c.type !== REPLICA_FAILURE);
   }
   return {
-    replicas: activePods.length,
-    fullyLabeledReplicas: fullyLabeled,
-    readyReplicas: ready,
-    availableReplicas: available,
+    replicas: counts.replicas,
+    fullyLabeledReplicas: counts.fullyLabeled,
+    readyReplicas: counts.ready,
+    availableReplicas: counts.available,
     ...(status?.observedGeneration === undefined
       ? {}
       : { observedGeneration: status.observedGeneration }),

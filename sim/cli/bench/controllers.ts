@@ -13,6 +13,8 @@ import { ADMIN_IDENTITY } from '../../../core/cluster/identities.ts';
 import { ApiClient, DEFAULT_API_CLIENT } from '../../../core/client/api-client.ts';
 import { Informer } from '../../../core/client/informer.ts';
 import type { ProcessPorts } from '../../../core/ports/process.ts';
+import type { SyncStatsSnapshot } from '../../../core/controllers/common/controller.ts';
+import { ControllerManager, type ControllerName } from '../../../core/controllers/manager.ts';
 import { buildCluster, SIM_HOST, type SimMachineOptions } from '../../cluster.ts';
 import type { CostModelName } from '../../cost-model.ts';
 import { Simulation } from '../../simulation.ts';
@@ -95,8 +97,21 @@ export interface ControllersBenchRow {
   readonly events: number;
   /** Events from the workload's creation to the goal: the simulated work, free of machine load. */
   readonly workloadEvents: number;
+  /**
+   * Syncs of the workload's controllers from its creation to the goal, and the cached objects
+   * they walked (a ReplicaSet sync its pods, a Deployment sync its ReplicaSets): like events,
+   * the same on every machine for a given tree and seed.
+   */
+  readonly syncs: Readonly<Partial<Record<ControllerName, SyncStatsSnapshot>>>;
   readonly targetWallSeconds?: number;
 }
+
+/** The controllers whose syncs each workload counts (the Job and DaemonSet ones count none yet). */
+const COUNTED_CONTROLLERS: Readonly<Record<ControllersWorkload, readonly ControllerName[]>> = {
+  deployment: ['deployment', 'replicaset'],
+  job: [],
+  daemonset: [],
+};
 
 /** Wall clock for the harness only; it never flows into the simulation. */
 const wallMs = (): number => performance.now();
@@ -245,6 +260,10 @@ async function runWorkload(
   let doneWallMs = 0;
   let doneCpuUs = 0;
   let doneEvents = 0;
+  let startedSyncs: SyncCounts = {};
+  let doneSyncs: SyncCounts = {};
+  const syncsNow = (): SyncCounts =>
+    syncCounts(sim, layout.controllerManagers, COUNTED_CONTROLLERS[w]);
   /** `reached`: the goal holds (all Running, or the Job Complete), not merely the count. */
   const progress = (n: number, reached: boolean): void => {
     observed = n;
@@ -253,6 +272,7 @@ async function runWorkload(
     doneWallMs = wallMs();
     doneCpuUs = hostCpuUs();
     doneEvents = sim.loop.eventsProcessed;
+    doneSyncs = syncsNow();
   };
 
   sim.spawnProcess('bench', (ports: ProcessPorts) => {
@@ -275,6 +295,7 @@ async function runWorkload(
       startedWallMs = wallMs();
       startedCpuUs = hostCpuUs();
       startedEvents = sim.loop.eventsProcessed;
+      startedSyncs = syncsNow();
       nodes.stop();
       ports.spawn(async () => {
         const r = await api.create(goal.manifest as never);
@@ -292,6 +313,7 @@ async function runWorkload(
   const endWallMs = doneUs === undefined ? wallMs() : doneWallMs;
   const endCpuUs = doneUs === undefined ? hostCpuUs() : doneCpuUs;
   const endEvents = doneUs === undefined ? sim.loop.eventsProcessed : doneEvents;
+  const endSyncs = doneUs === undefined ? syncsNow() : doneSyncs;
   const endUs = doneUs ?? sim.now;
   const wallSeconds = startedUs === undefined ? 0 : (endWallMs - startedWallMs) / 1000;
   const virtualSeconds = startedUs === undefined ? 0 : (endUs - startedUs) / 1e6;
@@ -318,6 +340,7 @@ async function runWorkload(
     hostCpuSeconds: startedUs === undefined ? 0 : round3((endCpuUs - startedCpuUs) / 1e6),
     events: outcome.eventsRun,
     workloadEvents: startedUs === undefined ? 0 : endEvents - startedEvents,
+    syncs: syncsBetween(startedSyncs, endSyncs),
     ...(target === undefined ? {} : { targetWallSeconds: target }),
   };
 }
@@ -327,6 +350,45 @@ const round3 = (x: number): number => Math.round(x * 1000) / 1000;
 /** Virtual core-seconds the processes were charged by the cost model. */
 function cpuSecondsOf(sim: Simulation, names: readonly string[]): number {
   return round3(names.reduce((sum, n) => sum + sim.process(n).cpuUsage.busyUs, 0) / 1e6);
+}
+
+type SyncCounts = Partial<Record<ControllerName, SyncStatsSnapshot>>;
+
+/** The named controllers' sync counts, summed over the controller managers running now. */
+function syncCounts(
+  sim: Simulation,
+  managers: readonly string[],
+  names: readonly ControllerName[],
+): SyncCounts {
+  const out: SyncCounts = {};
+  for (const name of names) {
+    let sum: SyncStatsSnapshot = { syncs: 0, walked: 0, maxWalked: 0 };
+    for (const m of managers) {
+      const cm = sim.process(m).instance;
+      const stats = cm instanceof ControllerManager ? cm.controller(name)?.syncStats : undefined;
+      if (stats === undefined) continue;
+      sum = {
+        syncs: sum.syncs + stats.syncs,
+        walked: sum.walked + stats.walked,
+        maxWalked: Math.max(sum.maxWalked, stats.maxWalked),
+      };
+    }
+    out[name] = sum;
+  }
+  return out;
+}
+
+/**
+ * What the syncs did between two counts. The most one sync walked is the run's so far at the
+ * end (setup syncs walk nothing of the workload).
+ */
+function syncsBetween(start: SyncCounts, end: SyncCounts): SyncCounts {
+  const out: SyncCounts = {};
+  for (const [name, e] of Object.entries(end) as [ControllerName, SyncStatsSnapshot][]) {
+    const s = start[name] ?? { syncs: 0, walked: 0, maxWalked: 0 };
+    out[name] = { syncs: e.syncs - s.syncs, walked: e.walked - s.walked, maxWalked: e.maxWalked };
+  }
+  return out;
 }
 
 function isNodeReady(n: Node): boolean {

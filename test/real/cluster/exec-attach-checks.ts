@@ -168,7 +168,7 @@ spec:
       await until('kubectl attach to show what the speaker writes', 60_000, async () =>
         attached ? true : undefined,
       );
-      const go = await cluster.kubectl('exec', 'speaker', '--', 'touch', '/tmp/go');
+      const go = await cluster.kubectl('exec', 'speaker', '--', 'sh', '-c', ': > /tmp/go');
       expect(go.code, go.stderr).toBe(0);
       const r = await attach.done;
       expect(r.code, r.stderr).toBe(0);
