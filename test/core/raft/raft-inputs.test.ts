@@ -1,0 +1,136 @@
+/**
+ * Raft's inputs checked at the API (what the data-driven scripts cannot print): the results a
+ * follower returns when it forwards a request, what a restarted node takes from its config and
+ * storage (learner role, applied index), the guard against an empty proposal, and that entries
+ * the host reports persisted leave the unstable log.
+ */
+import { describe, expect, test } from 'vitest';
+import {
+  asIndex,
+  asNodeId,
+  asTerm,
+  EMPTY_DATA,
+  MemoryStorage,
+  Raft,
+  RawNode,
+  type Entry,
+} from '../../../core/raft/index.ts';
+import { AssertionError } from '../../../core/util/assert.ts';
+import { SeededRandom } from './seeded-random.ts';
+
+const n1 = asNodeId(1);
+const n2 = asNodeId(2);
+const n3 = asNodeId(3);
+
+const entry = (term: number, index: number): Entry => ({
+  term: asTerm(term),
+  index: asIndex(index),
+  type: 'normal',
+  data: new TextEncoder().encode(`e${index}`),
+});
+
+/** Storage restarted from a term-1 snapshot at index 1 (voters 1-3 unless given). */
+function storageAt(learners: number[] = []): MemoryStorage {
+  const storage = new MemoryStorage();
+  storage.applySnapshot({
+    metadata: {
+      index: asIndex(1),
+      term: asTerm(1),
+      confState: { voters: [1, 2, 3].map(asNodeId), learners: learners.map(asNodeId) },
+    },
+    data: EMPTY_DATA,
+  });
+  storage.setHardState({ term: asTerm(1), vote: asNodeId(0), commit: asIndex(1) });
+  return storage;
+}
+
+/** Node 1 following leader 2 in term 2. */
+function following(): RawNode {
+  const node = new RawNode({
+    id: n1,
+    storage: storageAt(),
+    random: new SeededRandom(1),
+    applied: asIndex(1),
+  });
+  node.step({
+    kind: 'MsgHeartbeat',
+    from: n2,
+    to: n1,
+    term: asTerm(2),
+    commit: asIndex(1),
+    readSeq: 0,
+  });
+  return node;
+}
+
+describe('a follower that knows the leader', () => {
+  test('forwards proposals, reads and transfers and says to whom', () => {
+    const node = following();
+    expect(node.propose(new TextEncoder().encode('x'))).toEqual({ kind: 'forwarded', to: n2 });
+    expect(node.readIndex('r')).toEqual({ kind: 'forwarded', to: n2 });
+    expect(node.transferLeader(n3)).toEqual({ kind: 'forwarded', to: n2 });
+    const rd = node.ready();
+    expect(rd.messages.map((m) => `${m.kind}->${m.to}`)).toEqual([
+      'MsgHeartbeatResp->2',
+      'MsgProp->2',
+      'MsgReadIndex->2',
+      'MsgTransferLeader->2',
+    ]);
+  });
+});
+
+describe('a node restarted from storage', () => {
+  test('knows it is a learner when its configuration says so', () => {
+    const random = new SeededRandom(1);
+    expect(
+      new Raft({ id: n3, storage: storageAt([4]), random, applied: asIndex(1) }).isLearner,
+    ).toBe(false);
+    const learner = new Raft({
+      id: asNodeId(4),
+      storage: storageAt([4]),
+      random,
+      applied: asIndex(1),
+    });
+    expect(learner.isLearner).toBe(true);
+  });
+
+  test('hands out only the committed entries above the applied index of its config', () => {
+    const storage = storageAt();
+    storage.append([entry(1, 2), entry(1, 3), entry(1, 4)]);
+    storage.setHardState({ term: asTerm(1), vote: asNodeId(0), commit: asIndex(4) });
+    const node = new RawNode({ id: n1, storage, random: new SeededRandom(1), applied: asIndex(3) });
+    expect(node.ready().committedEntries.map((e) => e.index)).toEqual([4]);
+    expect(node.status().applied).toBe(3);
+  });
+});
+
+describe('Raft guards and bookkeeping', () => {
+  test('refuses an empty proposal batch', () => {
+    const node = following();
+    expect(() => node.proposeBatch([])).toThrow(AssertionError);
+    expect(() => node.proposeBatch([])).toThrow('empty proposal');
+  });
+
+  test('entries reported persisted leave the unstable log', () => {
+    const raft = new Raft({
+      id: n1,
+      storage: storageAt(),
+      random: new SeededRandom(1),
+      applied: asIndex(1),
+    });
+    raft.step({
+      kind: 'MsgApp',
+      from: n2,
+      to: n1,
+      term: asTerm(2),
+      prevIndex: asIndex(1),
+      prevTerm: asTerm(1),
+      entries: [entry(2, 2), entry(2, 3)],
+      commit: asIndex(1),
+    });
+    expect(raft.log.unstable.entries.map((e) => e.index)).toEqual([2, 3]);
+    raft.stableTo(asIndex(3), asTerm(2));
+    expect(raft.log.unstable.entries).toEqual([]);
+    expect(raft.log.unstable.offset).toBe(4);
+  });
+});
