@@ -99,6 +99,8 @@ describe('a node restarted from storage', () => {
     storage.append([entry(1, 2), entry(1, 3), entry(1, 4)]);
     storage.setHardState({ term: asTerm(1), vote: asNodeId(0), commit: asIndex(4) });
     const node = new RawNode({ id: n1, storage, random: new SeededRandom(1), applied: asIndex(3) });
+    // Nothing else is pending (no message, no state change): the entry alone makes a Ready.
+    expect(node.hasReady()).toBe(true);
     expect(node.ready().committedEntries.map((e) => e.index)).toEqual([4]);
     expect(node.status().applied).toBe(3);
   });
@@ -132,5 +134,53 @@ describe('Raft guards and bookkeeping', () => {
     raft.stableTo(asIndex(3), asTerm(2));
     expect(raft.log.unstable.entries).toEqual([]);
     expect(raft.log.unstable.offset).toBe(4);
+  });
+});
+
+describe('RawNode.hasReady', () => {
+  test('a leader stepping down for CheckQuorum changes only its soft state, and that is a Ready', () => {
+    const storage = new MemoryStorage();
+    storage.applySnapshot({
+      metadata: {
+        index: asIndex(1),
+        term: asTerm(1),
+        confState: { voters: [n1, n2], learners: [] },
+      },
+      data: EMPTY_DATA,
+    });
+    const node = new RawNode({
+      id: n1,
+      storage,
+      random: new SeededRandom(1),
+      applied: asIndex(1),
+      checkQuorum: true,
+      preVote: false,
+      electionTicks: 10,
+      heartbeatTicks: 9,
+    });
+    const handle = () => {
+      const rd = node.ready();
+      storage.append(rd.entries);
+      if (rd.hardState !== undefined) storage.setHardState(rd.hardState);
+      node.advance(rd);
+      return rd;
+    };
+    node.campaign();
+    handle();
+    const term = node.status().hardState.term;
+    node.step({ kind: 'MsgVoteResp', from: n2, to: n1, term, reject: false });
+    handle();
+    expect(node.status().softState.role).toBe('leader');
+    while (node.hasReady()) handle();
+    // Node 2 never answers: after an election timeout the leader has no active quorum.
+    for (let i = 0; i < 9; i++) node.tick();
+    while (node.hasReady()) handle(); // the heartbeat of tick 9 (heartbeatTicks 9)
+    node.tick();
+    expect(node.status().softState).toEqual({ lead: 0, role: 'follower' });
+    expect(node.hasReady()).toBe(true);
+    const rd = handle();
+    expect(rd.softState).toEqual({ lead: 0, role: 'follower' });
+    expect(rd.hardState).toBeUndefined();
+    expect(rd.messages).toEqual([]);
   });
 });
