@@ -197,6 +197,15 @@ describe('Unstable', () => {
     expect(terms(none.entries)).toBe('1/5');
   });
 
+  test('truncateAndAppend copies the entries it takes over: the caller keeps its array', () => {
+    const u = unstable(5, run(5, 1));
+    const batch = run(5, 2);
+    u.truncateAndAppend(batch);
+    u.truncateAndAppend(run(6, 2));
+    expect(terms(batch)).toBe('2/5');
+    expect(terms(u.entries)).toBe('2/5 2/6');
+  });
+
   test('slice is bounded by the unstable range and by size', () => {
     const u = unstable(5, [ent4(1, 5), ent4(1, 6), ent4(1, 7)]);
     expect(terms(u.slice(asIndex(5), asIndex(8), Infinity))).toBe('1/5 1/6 1/7');
