@@ -101,8 +101,14 @@ describe('a node restarted from storage', () => {
     const node = new RawNode({ id: n1, storage, random: new SeededRandom(1), applied: asIndex(3) });
     // Nothing else is pending (no message, no state change): the entry alone makes a Ready.
     expect(node.hasReady()).toBe(true);
-    expect(node.ready().committedEntries.map((e) => e.index)).toEqual([4]);
-    expect(node.status().applied).toBe(3);
+    const rd = node.ready();
+    expect(rd.committedEntries.map((e) => e.index)).toEqual([4]);
+    // Handed out: not pending again while the host applies them, nor after.
+    expect(node.hasReady()).toBe(false);
+    node.advance(rd);
+    expect(node.hasReady()).toBe(false);
+    expect(node.status().applied).toBe(4);
+    expect(node.id).toBe(n1);
   });
 });
 
