@@ -14,7 +14,9 @@ import {
   Raft,
   RawNode,
   type Entry,
+  type NodeId,
 } from '../../../core/raft/index.ts';
+import type { Random } from '../../../core/ports/random.ts';
 import { AssertionError } from '../../../core/util/assert.ts';
 import { SeededRandom } from './seeded-random.ts';
 
@@ -188,5 +190,96 @@ describe('RawNode.hasReady', () => {
     expect(rd.softState).toEqual({ lead: 0, role: 'follower' });
     expect(rd.hardState).toBeUndefined();
     expect(rd.messages).toEqual([]);
+  });
+});
+
+describe('votes', () => {
+  const restarted = () =>
+    new RawNode({ id: n1, storage: storageAt(), random: new SeededRandom(1), applied: asIndex(1) });
+  const vote = (kind: 'MsgVote' | 'MsgPreVote', from: NodeId, term: number) =>
+    ({
+      kind,
+      from,
+      to: n1,
+      term: asTerm(term),
+      lastIndex: asIndex(1),
+      lastTerm: asTerm(1),
+      transfer: false,
+    }) as const;
+  const answers = (node: RawNode) =>
+    node
+      .ready()
+      .messages.map((m) => `${m.kind}->${m.to}${'reject' in m && m.reject ? ' rejected' : ''}`);
+
+  test('a vote is recorded; the same candidate gets it again, another one does not', () => {
+    const node = restarted();
+    node.step(vote('MsgVote', n2, 2));
+    node.step(vote('MsgVote', n2, 2));
+    node.step(vote('MsgVote', n3, 2));
+    expect(node.status().hardState.vote).toBe(n2);
+    expect(answers(node)).toEqual(['MsgVoteResp->2', 'MsgVoteResp->2', 'MsgVoteResp->3 rejected']);
+  });
+
+  test('a follower that knows its leader does not vote for another candidate of that term', () => {
+    const node = following();
+    node.step(vote('MsgVote', n3, 2));
+    expect(answers(node)).toEqual(['MsgHeartbeatResp->2', 'MsgVoteResp->3 rejected']);
+    expect(node.status().hardState.vote).toBe(0);
+  });
+
+  test('a pre-vote for the current term is refused once we voted; one for a later term is not', () => {
+    const node = restarted();
+    node.step(vote('MsgVote', n2, 2));
+    node.step(vote('MsgPreVote', n3, 2));
+    node.step(vote('MsgPreVote', n3, 3));
+    expect(answers(node)).toEqual([
+      'MsgVoteResp->2',
+      'MsgPreVoteResp->3 rejected',
+      'MsgPreVoteResp->3',
+    ]);
+  });
+});
+
+describe('the leader lease (CheckQuorum)', () => {
+  /** Always the longest randomized election timeout, so the follower does not campaign first. */
+  const longest: Random = { float: () => 0.999, int: (n) => n - 1, fork: () => longest };
+
+  test('ends after exactly one election timeout without hearing from the leader', () => {
+    const node = new RawNode({
+      id: n1,
+      storage: storageAt(),
+      random: longest,
+      applied: asIndex(1),
+      checkQuorum: true,
+      preVote: true,
+      electionTicks: 10,
+      heartbeatTicks: 1,
+    });
+    node.step({
+      kind: 'MsgHeartbeat',
+      from: n2,
+      to: n1,
+      term: asTerm(2),
+      commit: asIndex(1),
+      readSeq: 0,
+    });
+    const preVote = {
+      kind: 'MsgPreVote',
+      from: n3,
+      to: n1,
+      term: asTerm(3),
+      lastIndex: asIndex(1),
+      lastTerm: asTerm(1),
+      transfer: false,
+    } as const;
+    for (let i = 0; i < 9; i++) node.tick();
+    node.step(preVote); // 9 ticks: inside the lease, ignored
+    node.tick();
+    node.step(preVote); // 10 ticks: the lease is over
+    expect(node.ready().messages.map((m) => `${m.kind}->${m.to}`)).toEqual([
+      'MsgHeartbeatResp->2',
+      'MsgPreVoteResp->3',
+    ]);
+    expect(node.status().softState.role).toBe('follower');
   });
 });
