@@ -105,6 +105,15 @@ export class InteractionEnv {
         return this.compact(this.node(a), Number(a[1]?.key));
       case 'restart':
         return this.restart(this.node(a));
+      case 'report-unreachable':
+        // The host of node A could not deliver to node B: `report-unreachable A B`.
+        return this.node(a).rawNode.reportUnreachable(asNodeId(Number(a[1]?.key)));
+      case 'report-snapshot':
+        // `report-snapshot A B applied=true|false`: what A's host learned about its MsgSnap to B.
+        return this.node(a).rawNode.reportSnapshot(
+          asNodeId(Number(a[1]?.key)),
+          argVal(a, 'applied') === 'true',
+        );
       case 'status':
         return this.status(this.node(a));
       case 'raft-log':
@@ -170,6 +179,7 @@ export class InteractionEnv {
         maxSizePerMsgBytes: Number(argVal(a, 'max-msg-size') ?? `${1024 * 1024}`),
         preVote: bool('prevote'),
         checkQuorum: bool('checkquorum'),
+        disableProposalForwarding: argVal(a, 'forwarding') === 'false',
       };
       this.nodes.push({ id, rawNode: new RawNode(config), storage, config, state: [], confState });
     }

@@ -197,6 +197,15 @@ describe('Unstable', () => {
     expect(terms(none.entries)).toBe('1/5');
   });
 
+  test('truncateAndAppend copies the entries it takes over: the caller keeps its array', () => {
+    const u = unstable(5, run(5, 1));
+    const batch = run(5, 2);
+    u.truncateAndAppend(batch);
+    u.truncateAndAppend(run(6, 2));
+    expect(terms(batch)).toBe('2/5');
+    expect(terms(u.entries)).toBe('2/5 2/6');
+  });
+
   test('slice is bounded by the unstable range and by size', () => {
     const u = unstable(5, [ent4(1, 5), ent4(1, 6), ent4(1, 7)]);
     expect(terms(u.slice(asIndex(5), asIndex(8), Infinity))).toBe('1/5 1/6 1/7');
@@ -512,5 +521,38 @@ describe('RaftLog', () => {
     const l = split(3, 6);
     const got = l.slice(asIndex(lo), asIndex(hi), room * SIZE4);
     expect(got?.map((e) => e.index).join(' ')).toBe(want);
+  });
+
+  // Storage is only rewritten when the host persists a Ready; until then the unstable part
+  // decides which of storage's entries still count.
+  test('term hides storage entries below a pending snapshot', () => {
+    const l = new RaftLog(storage(...run(1, 1, 1, 1, 1, 1)), Infinity);
+    l.restore(snap(10, 2));
+    expect(l.term(asIndex(3))).toBeUndefined();
+    expect(l.term(asIndex(10))).toBe(2);
+  });
+
+  test('term hides storage entries beyond an unstable tail that replaced them', () => {
+    const l = new RaftLog(storage(...run(1, 1, 1, 1, 1, 1)), Infinity);
+    l.append(run(4, 2));
+    expect(l.lastIndex()).toBe(4);
+    expect(l.term(asIndex(4))).toBe(2);
+    expect(l.term(asIndex(5))).toBeUndefined();
+  });
+
+  test('maybeAppend appends only from the first conflict, not the entries it already has', () => {
+    const l = new RaftLog(storage(...run(1, 1, 1, 1)), Infinity);
+    expect(l.maybeAppend(asIndex(1), asTerm(1), asIndex(0), run(2, 1, 1, 2))).toBe(4);
+    expect(terms(l.unstable.entries)).toBe('2/4');
+    expect(terms(l.nextUnstableEntries())).toBe('2/4');
+  });
+
+  test('appliedTo below the applying mark leaves the entries in flight handed out', () => {
+    const l = new RaftLog(storage(...run(1, 1, 1, 1, 1)), Infinity);
+    l.commitTo(asIndex(4));
+    l.acceptApplying(asIndex(3));
+    l.appliedTo(asIndex(2));
+    expect([l.applied, l.applying]).toEqual([2, 3]);
+    expect(terms(l.nextCommittedEntries())).toBe('1/4');
   });
 });
