@@ -82,15 +82,16 @@ describe('ksim bench controllers', () => {
       expect(r.workloadEvents).toBeLessThan(r.events);
     }
     expect(json.rows[0]!.targetWallSeconds).toBe(20);
-    // Seed 1's Deployment of 200 on this tree (2026-12-07): 25 Deployment syncs, 166 ReplicaSet
-    // syncs that read 538 pods in all: each pod about once per change (the pod tally), where a
+    // Seed 1's Deployment of 200 on this tree (2026-12-07, merged): 27 Deployment syncs, 198
+    // ReplicaSet syncs that read 564 pods in all (25, 166 and 538 before the same day's kubelet
+    // and admission changes moved when pod updates arrive, and so how the work queue merges them): each pod about once per change (the pod tally), where a
     // walk over the ReplicaSet's pods on every sync would read up to 200 each time.
     const syncs = json.rows[0]!.syncs;
     expect(Object.keys(syncs).sort()).toEqual(['deployment', 'replicaset']);
     expect(syncs['deployment']!.syncs).toBeGreaterThan(0);
-    expect(syncs['deployment']!.syncs).toBeLessThanOrEqual(25);
+    expect(syncs['deployment']!.syncs).toBeLessThanOrEqual(27);
     expect(syncs['replicaset']!.syncs).toBeGreaterThan(0);
-    expect(syncs['replicaset']!.syncs).toBeLessThanOrEqual(166);
+    expect(syncs['replicaset']!.syncs).toBeLessThanOrEqual(198);
     expect(syncs['replicaset']!.maxWalked).toBeLessThanOrEqual(200);
     expect(syncs['replicaset']!.walked).toBeLessThanOrEqual(5 * 200);
     expect(json.rows.slice(1).map((r) => r.syncs)).toEqual([{}, {}]);

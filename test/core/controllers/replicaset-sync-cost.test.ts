@@ -75,11 +75,12 @@ describe('ReplicaSet controller sync cost', () => {
     // recounts the pods that changed since the last sync. Walking every pod of the ReplicaSet
     // on each of its 92 syncs would read more than 3,000.
     expect(stats.walked).toBeLessThanOrEqual(2 * 43);
-    // Seed 3 syncs big 83 times and small 9 times on this tree (2026-12-07): a change that makes
-    // the controller sync more often fails here.
+    // Seed 3 syncs big 85 times and small 9 times on this tree (2026-12-07, merged; 83 before the
+    // same day's kubelet and admission changes moved the timing): a change that makes the
+    // controller sync more often fails here.
     expect(big?.syncs).toBeGreaterThan(0);
     expect(small?.syncs).toBeGreaterThan(0);
-    expect(big?.syncs).toBeLessThanOrEqual(83);
+    expect(big?.syncs).toBeLessThanOrEqual(85);
     expect(small?.syncs).toBeLessThanOrEqual(9);
   });
 });
