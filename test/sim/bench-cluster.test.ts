@@ -180,8 +180,10 @@ describe('ksim bench cluster', () => {
     ]);
     expect(row!.events).toBeGreaterThan(1_000);
     expect(row!.peakRssMiB).toBeGreaterThan(0);
-    // Two kubelets, a control plane and three store members keep some heap, per node.
-    expect(row!.retainedKiBPerNode).toBeGreaterThan(0);
+    // The heap kept per node is measured (a whole number of KiB). Not asserted positive: this
+    // test shares its process with other files (vitest's isolate: false), whose caches can
+    // shrink during the row by more than a 2-node cluster keeps (once in CI: -465).
+    expect(Number.isInteger(row!.retainedKiBPerNode)).toBe(true);
     expect(row!.xRealTime).toBe(Math.round(60 / row!.wallSeconds));
     // A custom row has no target: the exit code does not depend on the wall clock.
     expect(code).toBe(0);
