@@ -38,6 +38,19 @@ const asCount = (v: string): number => {
   return n;
 };
 
+/** The store options `ksim real up` and `ksim real control-plane` share. */
+function withStoreOptions(command: Command): Command {
+  return command
+    .option('--store-members <n>', 'Raft store members, each its own process (default 1)', asCount)
+    .option(
+      '--store <url>',
+      'etcd://HOST:PORT[,HOST:PORT...]: an etcd v3 cluster (3.4+) instead of the built-in store; etcds:// for TLS',
+    )
+    .option('--etcd-cafile <file>', "with etcds://: the CA of etcd's serving certificates (PEM)")
+    .option('--etcd-certfile <file>', 'with etcds://: a client certificate for etcd (PEM)')
+    .option('--etcd-keyfile <file>', "with etcds://: the client certificate's key (PEM)");
+}
+
 /** A size that may be zero. */
 const asNonNegative = (v: string): number => {
   if (!/^\d+$/.test(v))
@@ -657,52 +670,45 @@ export async function main(
       },
     );
 
-  real
-    .command('up')
-    .description(
-      'start a whole cluster as processes on this host (root): store, control plane, nodes',
-    )
-    .requiredOption('--dir <dir>', 'the cluster directory: state, pids, logs, traces, kubeconfig')
-    .option('--nodes <n>', 'nodes, each its own network namespace and containerd', asCount, 1)
-    .option('--store-members <n>', 'Raft store members, each its own process (default 1)', asCount)
-    .option(
-      '--store <url>',
-      'etcd://HOST:PORT[,HOST:PORT...]: an etcd v3 cluster (3.4+) instead of the built-in store; etcds:// for TLS',
-    )
-    .option('--etcd-cafile <file>', "with etcds://: the CA of etcd's serving certificates (PEM)")
-    .option('--etcd-certfile <file>', 'with etcds://: a client certificate for etcd (PEM)')
-    .option('--etcd-keyfile <file>', "with etcds://: the client certificate's key (PEM)")
-    .option('--port <n>', 'the HTTPS API port on 127.0.0.1', asCount, 6443)
-    .action(
-      async (opts: {
-        dir: string;
-        nodes: number;
-        storeMembers?: number;
-        store?: string;
-        etcdCafile?: string;
-        etcdCertfile?: string;
-        etcdKeyfile?: string;
-        port: number;
-      }) => {
-        exitCode = await realUpCommand(opts, out);
-      },
-    );
-  real
-    .command('control-plane')
-    .description(
-      'a control plane other hosts join (root not needed): store, API server, scheduler, controller manager; prints the join command',
-    )
-    .requiredOption('--data-dir <dir>', 'its directory: state, CA, pids, logs, traces, kubeconfig')
-    .requiredOption('--listen <ip>', 'the IPv4 address of this host nodes reach the API server at')
-    .option('--port <n>', 'the HTTPS API port on --listen', asCount, 6443)
-    .option('--store-members <n>', 'Raft store members, each its own process (default 1)', asCount)
-    .option(
-      '--store <url>',
-      'etcd://HOST:PORT[,HOST:PORT...]: an etcd v3 cluster (3.4+) instead of the built-in store; etcds:// for TLS',
-    )
-    .option('--etcd-cafile <file>', "with etcds://: the CA of etcd's serving certificates (PEM)")
-    .option('--etcd-certfile <file>', 'with etcds://: a client certificate for etcd (PEM)')
-    .option('--etcd-keyfile <file>', "with etcds://: the client certificate's key (PEM)")
+  withStoreOptions(
+    real
+      .command('up')
+      .description(
+        'start a whole cluster as processes on this host (root): store, control plane, nodes',
+      )
+      .requiredOption('--dir <dir>', 'the cluster directory: state, pids, logs, traces, kubeconfig')
+      .option('--nodes <n>', 'nodes, each its own network namespace and containerd', asCount, 1)
+      .option('--port <n>', 'the HTTPS API port on 127.0.0.1', asCount, 6443),
+  ).action(
+    async (opts: {
+      dir: string;
+      nodes: number;
+      storeMembers?: number;
+      store?: string;
+      etcdCafile?: string;
+      etcdCertfile?: string;
+      etcdKeyfile?: string;
+      port: number;
+    }) => {
+      exitCode = await realUpCommand(opts, out);
+    },
+  );
+  withStoreOptions(
+    real
+      .command('control-plane')
+      .description(
+        'a control plane other hosts join (root not needed): store, API server, scheduler, controller manager; prints the join command',
+      )
+      .requiredOption(
+        '--data-dir <dir>',
+        'its directory: state, CA, pids, logs, traces, kubeconfig',
+      )
+      .requiredOption(
+        '--listen <ip>',
+        'the IPv4 address of this host nodes reach the API server at',
+      )
+      .option('--port <n>', 'the HTTPS API port on --listen', asCount, 6443),
+  )
     .option(
       '--pod-network-cidr <cidr>',
       'the pods of all nodes; node IPAM gives each a /24 (default 10.244.0.0/16)',
