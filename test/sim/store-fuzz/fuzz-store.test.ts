@@ -77,15 +77,17 @@ const REGRESSIONS: {
   },
 ];
 
-/** The `ksim fuzz store` path: schedules drawn from the seed, 3 or 5 members by seed. */
+/**
+ * The `ksim fuzz store` path: schedules drawn from the seed, 3 or 5 members by seed. 100
+ * histories here (the property tests beside this file draw 240 + 160 more from fast-check's
+ * own schedules each run); larger campaigns: `ksim fuzz store --runs N --workers 2`.
+ */
 describe('fuzzStore', () => {
-  for (const root of [1_000, 2_000]) {
-    it(`runs 100 seeded faulty histories from seed ${root} without a violation`, async () => {
-      const result = await fuzzStore({ runs: 100, seed: root });
-      expect(result.failures, result.firstFailure?.description).toBe(0);
-      expect(result.runs).toBe(100);
-    }, 400_000);
-  }
+  it('runs 100 seeded faulty histories from seed 1000 without a violation', async () => {
+    const result = await fuzzStore({ runs: 100, seed: 1_000 });
+    expect(result.failures, result.firstFailure?.description).toBe(0);
+    expect(result.runs).toBe(100);
+  }, 400_000);
 
   it('replaces a member whose disk is lost, through a partition', async () => {
     // Convergence requires every member of the final configuration to be up and equal, so
