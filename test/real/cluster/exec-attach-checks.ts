@@ -18,6 +18,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { createPublicKey, verify } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { expectRunOnceAttachesAndGoes } from '../kubectl-run-once.ts';
 import { runOnTerminal, runReacting, runWithInput, SCRIPT } from '../terminal.ts';
 import { KUBECTL, run, type Result } from './ksim.ts';
 import { type RealCluster, until } from './real-cluster.ts';
@@ -189,20 +190,7 @@ spec:
     }, 120_000);
 
     it('kubectl run -i --rm: stdinOnce closes stdin after the attach, cat ends, the pod goes', async () => {
-      const r = await kubectl(
-        'from run\n',
-        'run',
-        'once',
-        '-i',
-        '--rm',
-        '--restart=Never',
-        '--image=ksim.local/busybox:1',
-        '--',
-        'cat',
-      );
-      expect(r.code, r.stderr).toBe(0);
-      expect(r.stdout).toContain('from run\n');
-      expect(r.stdout).toContain('pod "once" deleted');
+      await expectRunOnceAttachesAndGoes(kubectl, 'ksim.local/busybox:1');
     }, 180_000);
 
     it('kubectl attach -it types into the shell on the container terminal', async () => {

@@ -12,6 +12,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Result } from '../cluster/ksim.ts';
+import { expectRunOnceAttachesAndGoes } from '../kubectl-run-once.ts';
 import { runOnTerminal, runWithInput, SCRIPT } from '../terminal.ts';
 import { serve, type ServedCluster } from './serve-process.ts';
 
@@ -132,20 +133,7 @@ spec:
     }, 60_000);
 
     it('kubectl run -i --rm attaches, closes stdin once and deletes the pod', async () => {
-      const r = await kubectl(
-        'from run\n',
-        'run',
-        'once',
-        '-i',
-        '--rm',
-        '--restart=Never',
-        '--image=nginx:1.25',
-        '--',
-        'cat',
-      );
-      expect(r.code, r.stderr).toBe(0);
-      expect(r.stdout).toContain('from run\n');
-      expect(r.stdout).toContain('pod "once" deleted');
+      await expectRunOnceAttachesAndGoes(kubectl, 'nginx:1.25');
       const gone = await kubectl(undefined, 'get', 'pod', 'once');
       expect(gone.stderr).toContain('NotFound');
     }, 90_000);
