@@ -19,7 +19,7 @@
  * state in D. Logs and traces stay.
  */
 import type { ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import { issueClientCredential } from '../../core/apiserver/authn/client-credential.ts';
@@ -50,6 +50,7 @@ import {
 } from '../../real/etcd/etcd-kv.ts';
 import { readSigner, writeSigningKey } from '../../real/cluster/signer.ts';
 import { makeServingCertificates } from '../../real/http/certificates.ts';
+import { checkRealHost, type HostNeeds } from './real-host-check.ts';
 import { CliError, EXIT_INTERNAL, EXIT_OK, EXIT_VERDICT, fsReason } from './errors.ts';
 import { table } from './format.ts';
 import { kubeconfig } from './serve-command.ts';
@@ -60,15 +61,12 @@ const BIN = new URL('./bin.mjs', import.meta.url).pathname;
 export const MAX_REAL_NODES = 16;
 export const DEFAULT_HTTPS_PORT = 6443;
 
-const NEEDED_BINARIES = [
-  'containerd',
-  'ctr',
-  'runc',
-  'ip',
-  'iptables-restore',
-  'nsenter',
-  'openssl',
-];
+const HOST_NEEDS: HostNeeds = {
+  command: 'ksim real up',
+  rootFor: 'network namespaces, containerd, iptables',
+  binaries: ['containerd', 'ctr', 'runc', 'ip', 'iptables-restore', 'nsenter', 'openssl'],
+  debianPackages: ['containerd', 'runc', 'iproute2', 'iptables', 'util-linux', 'openssl'],
+};
 
 /** `--store` and kube-apiserver's --etcd-* files, as `up` and `control-plane` take them. */
 export interface EtcdStoreOptions {
@@ -114,7 +112,7 @@ export async function realUpCommand(
   if (typeof etcd === 'string') throw new CliError(etcd);
   if (etcd !== undefined && options.storeMembers !== undefined)
     throw new CliError('--store-members and --store exclude each other: etcd has its own members');
-  checkHost();
+  checkRealHost(HOST_NEEDS);
   if (etcd !== undefined) await checkEtcd(etcd);
   refuseExisting(dir);
   await checkPortFree(port);
@@ -232,18 +230,6 @@ export async function stopChildren(children: readonly ChildProcess[]): Promise<v
     for (const c of running) c.kill('SIGKILL');
   }
   clearTimeout(timer);
-}
-
-function checkHost(): void {
-  if (process.platform !== 'linux') throw new CliError('ksim real up runs on Linux');
-  if (process.getuid?.() !== 0)
-    throw new CliError('ksim real up needs root (network namespaces, containerd, iptables)');
-  const path = (process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin').split(':');
-  const missing = NEEDED_BINARIES.filter((b) => !path.some((d) => existsSync(`${d}/${b}`)));
-  if (missing.length > 0)
-    throw new CliError(
-      `missing commands: ${missing.join(', ')} (Debian: apt-get install containerd runc iproute2 iptables util-linux openssl)`,
-    );
 }
 
 export function refuseExisting(dir: string): void {

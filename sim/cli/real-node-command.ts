@@ -18,7 +18,7 @@
  * It runs until SIGTERM or SIGINT, then removes its pods, containerd and pod bridge.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { isIPv4 } from 'node:net';
 import { join, resolve } from 'node:path';
 import { isDNS1123Subdomain } from '../../core/api/content-checks.ts';
@@ -62,6 +62,7 @@ import { hostProcess } from '../../real/host/host-process.ts';
 import { TcpTransport } from '../../real/host/tcp-transport.ts';
 import { runCommand } from '../../real/os/command.ts';
 import { KSIM_VERSION } from '../version.ts';
+import { checkRealHost, type HostNeeds } from './real-host-check.ts';
 import { CliError, fsReason } from './errors.ts';
 
 export interface RealNodeOptions {
@@ -86,7 +87,12 @@ const CSR_POLL_US = 250_000;
 /** kube-proxy's token: a year, as it is not rotated while the node runs. */
 const PROXY_TOKEN_SECONDS = 365 * 24 * 3600;
 
-const NEEDED_BINARIES = ['containerd', 'ctr', 'runc', 'ip', 'iptables-restore'];
+const HOST_NEEDS: HostNeeds = {
+  command: 'ksim real node',
+  rootFor: 'containerd, network namespaces, iptables',
+  binaries: ['containerd', 'ctr', 'runc', 'ip', 'iptables-restore'],
+  debianPackages: ['containerd', 'runc', 'iproute2', 'iptables'],
+};
 
 /** Where the node's files live; short, as containerd's socket path must fit 108 bytes. */
 export function nodePaths(dir: string, name: string) {
@@ -153,7 +159,7 @@ export async function realNodeCommand(
   const ca = readCa(options.caFile, options.caCertHash);
   if (options.nodeIp !== undefined && !isIPv4(options.nodeIp))
     throw new CliError(`--node-ip must be an IPv4 address, got ${options.nodeIp}`);
-  checkNodeHost();
+  checkRealHost(HOST_NEEDS);
   const dir = resolve(options.dir ?? `/var/lib/ksim-node/${name}`);
   const paths = nodePaths(dir, name);
   const running = readPid(paths.pid);
@@ -266,18 +272,6 @@ function readCa(path: string, hash: string | undefined): string {
       `--ca-file ${path}: its public key hash is ${actual}, not the expected ${hash}`,
     );
   return pem;
-}
-
-function checkNodeHost(): void {
-  if (process.platform !== 'linux') throw new CliError('ksim real node runs on Linux');
-  if (process.getuid?.() !== 0)
-    throw new CliError('ksim real node needs root (containerd, network namespaces, iptables)');
-  const path = (process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin').split(':');
-  const missing = NEEDED_BINARIES.filter((b) => !path.some((d) => existsSync(`${d}/${b}`)));
-  if (missing.length > 0)
-    throw new CliError(
-      `missing commands: ${missing.join(', ')} (Debian: apt-get install containerd runc iproute2 iptables)`,
-    );
 }
 
 /** kube-public/cluster-info through the HTTPS front, as the bootstrap token's holder. */
