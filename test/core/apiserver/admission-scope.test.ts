@@ -53,7 +53,7 @@ function plugins(): readonly AdmissionPlugin[] {
       quotas: {
         quotas: () => Promise.resolve([]),
         hasNone: () => true,
-        fresh: (namespace, name) => Promise.resolve(errors.notFound('resourcequotas', name)),
+        fresh: (_namespace, name) => Promise.resolve(errors.notFound('resourcequotas', name)),
         updateStatus: (q) => Promise.resolve(q),
       },
     },
