@@ -34,7 +34,11 @@ import {
 } from './authn/service-account-token.ts';
 import { isPrivileged, type UserInfo } from './authn/user.ts';
 import { requestWork } from './request-cost.ts';
-import { defaultJwksUri, issuerDiscoveryResponse } from './authn/issuer-discovery.ts';
+import {
+  defaultJwksUri,
+  isIssuerDiscoveryPath,
+  issuerDiscoveryResponse,
+} from './authn/issuer-discovery.ts';
 import { tokenIssuer } from './authn/token-issuer.ts';
 import { AccessControl, OPEN_ACCESS, type AccessOptions } from './authz/access-control.ts';
 import { requestAttributes } from './authz/attributes.ts';
@@ -381,8 +385,13 @@ export class ApiServer {
     return this.serveResource(req, user);
   }
 
-  /** The ServiceAccount issuer's discovery documents, when its key has a public half. */
+  /**
+   * The ServiceAccount issuer's discovery documents, when its key has a public half. Every
+   * other GET comes here too: it is turned away on its path before the issuer's key address
+   * is built (a regular expression and two strings per request).
+   */
   private issuerDiscovery(path: string): ApiResponse | undefined {
+    if (!isIssuerDiscoveryPath(path)) return undefined;
     const access = this.access.options;
     const issuer = access.serviceAccountIssuer ?? DEFAULT_SERVICE_ACCOUNT_ISSUER;
     return issuerDiscoveryResponse(path, access.signer, issuer, defaultJwksUri(issuer));

@@ -24,6 +24,12 @@ export interface GroupVersionResource {
   readonly resource: string;
 }
 
+/** A resource of a group ("" for the core group), any version. */
+export interface GroupResource {
+  readonly group: string;
+  readonly resource: string;
+}
+
 /** admission.Attributes. */
 export interface AdmissionAttributes {
   readonly operation: Operation;
@@ -68,10 +74,21 @@ export interface AdmissionPlugin {
    */
   readonly informed?: readonly Kind[];
   handles(operation: Operation): boolean;
+  /**
+   * The resources whose requests the plugin may change or refuse; undefined: any resource.
+   * The chain calls the plugin for no other (upstream's plugins look at the resource first
+   * and admit any other at once; said here, the chain skips them without the call).
+   */
+  readonly resources?: readonly GroupResource[];
   /** Mutating admission: may change the object (return it) or refuse. */
   admit?(a: AdmissionAttributes): AdmissionResult | Promise<AdmissionResult>;
   /** Validating admission: may only refuse; an object it returns is ignored. */
   validate?(a: AdmissionAttributes): AdmissionResult | Promise<AdmissionResult>;
+}
+
+/** Resources of the core group, for a plugin's `resources`. */
+export function coreResources(...resources: string[]): readonly GroupResource[] {
+  return resources.map((resource) => ({ group: '', resource }));
 }
 
 /** admission.NewHandler: a plugin for these operations only. */

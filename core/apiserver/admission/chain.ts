@@ -5,7 +5,13 @@
  */
 import type { Status } from '../../api/status-types.ts';
 import type { Kind, KObject } from '../../api/types.ts';
-import type { AdmissionAttributes, AdmissionPlugin, AdmissionResult } from './attributes.ts';
+import {
+  ADMIT,
+  type AdmissionAttributes,
+  type AdmissionPlugin,
+  type GroupVersionResource,
+  type Operation,
+} from './attributes.ts';
 
 export type MutationOutcome =
   | {
@@ -22,12 +28,31 @@ export type ValidationOutcome =
 /** Shared by the outcomes of requests no plugin warned about (frozen: nobody adds to it). */
 const NO_WARNINGS: readonly string[] = Object.freeze([]);
 
+/** The plugins that take part in one operation on one resource, in chain order. */
+interface Applicable {
+  readonly mutating: readonly AdmissionPlugin[];
+  readonly validating: readonly AdmissionPlugin[];
+}
+
+const OPERATIONS: readonly Operation[] = ['CREATE', 'UPDATE', 'DELETE', 'CONNECT'];
+
 /**
  * Plugins may answer at once (most do, for most requests) or later. The chain answers at once
  * when every plugin did, so a request that no plugin needs to wait for costs no promise and no
  * microtask hop; from the first later answer on it continues asynchronously.
+ *
+ * A request meets only the plugins that handle its operation on its resource: the chain sorts
+ * them out once per resource (the API server's attributes share one resource object per
+ * resource), not once per request and plugin.
  */
 export class AdmissionChain {
+  private readonly byResource = new WeakMap<
+    GroupVersionResource,
+    ReadonlyMap<Operation, Applicable>
+  >();
+  /** Plugin calls made, for tests that count the work a request costs. */
+  calls = 0;
+
   /** `plugins`: in upstream's plugin order. */
   constructor(private readonly plugins: readonly AdmissionPlugin[]) {}
 
@@ -41,70 +66,64 @@ export class AdmissionChain {
   }
 
   admit(a: AdmissionAttributes): MutationOutcome | Promise<MutationOutcome> {
-    return this.admitFrom(0, a, a, NO_WARNINGS);
+    return this.admitFrom(this.applicable(a).mutating, 0, a, NO_WARNINGS);
   }
 
   validate(a: AdmissionAttributes): ValidationOutcome | Promise<ValidationOutcome> {
-    return this.validateFrom(0, a, NO_WARNINGS);
+    return this.validateFrom(this.applicable(a).validating, 0, a, NO_WARNINGS);
   }
 
-  /** The mutating plugins from index `start` on, `current` being what the earlier ones left. */
+  private applicable(a: AdmissionAttributes): Applicable {
+    let byOperation = this.byResource.get(a.resource);
+    if (byOperation === undefined) {
+      byOperation = applicableTo(this.plugins, a.resource);
+      this.byResource.set(a.resource, byOperation);
+    }
+    return byOperation.get(a.operation) as Applicable;
+  }
+
+  /**
+   * The mutating `plugins` from index `start` on, `current` being what the earlier ones left.
+   * A step allocates nothing unless a plugin changed the object or warned.
+   */
   private admitFrom(
+    plugins: readonly AdmissionPlugin[],
     start: number,
-    a: AdmissionAttributes,
     current: AdmissionAttributes,
     warnings: readonly string[],
   ): MutationOutcome | Promise<MutationOutcome> {
-    const plugins = this.plugins;
     // Indexed, not for-of: each step of an iterator allocates its result.
     for (let i = start; i < plugins.length; i++) {
-      const p = plugins[i]!;
-      if (p.admit === undefined || !p.handles(a.operation)) continue;
-      const pending = p.admit(current);
-      if (pending instanceof Promise) {
-        return pending.then((r) => {
-          const step = this.afterAdmit(r, current, warnings);
-          return 'ok' in step ? step : this.admitFrom(i + 1, a, step.current, step.warnings);
+      this.calls++;
+      const r = (plugins[i] as AdmissionPlugin).admit?.(current) ?? ADMIT;
+      if (r instanceof Promise) {
+        return r.then((answer) => {
+          const all = withWarnings(warnings, answer.warnings);
+          if (!answer.allowed) return { ok: false, status: answer.status, warnings: all };
+          return this.admitFrom(plugins, i + 1, withObject(current, answer.object), all);
         });
       }
-      const step = this.afterAdmit(pending, current, warnings);
-      if ('ok' in step) return step;
-      current = step.current;
-      warnings = step.warnings;
+      warnings = withWarnings(warnings, r.warnings);
+      if (!r.allowed) return { ok: false, status: r.status, warnings };
+      current = withObject(current, r.object);
     }
     return { ok: true, object: current.object, warnings };
   }
 
-  /** One mutating plugin's answer: the chain's outcome when it refused, else what goes on. */
-  private afterAdmit(
-    r: AdmissionResult,
-    current: AdmissionAttributes,
-    warnings: readonly string[],
-  ): MutationOutcome | { current: AdmissionAttributes; warnings: readonly string[] } {
-    const all = withWarnings(warnings, r.warnings);
-    if (!r.allowed) return { ok: false, status: r.status, warnings: all };
-    const next =
-      r.object !== undefined && r.object !== current.object
-        ? { ...current, object: r.object }
-        : current;
-    return { current: next, warnings: all };
-  }
-
   private validateFrom(
+    plugins: readonly AdmissionPlugin[],
     start: number,
     a: AdmissionAttributes,
     warnings: readonly string[],
   ): ValidationOutcome | Promise<ValidationOutcome> {
-    const plugins = this.plugins;
     for (let i = start; i < plugins.length; i++) {
-      const p = plugins[i]!;
-      if (p.validate === undefined || !p.handles(a.operation)) continue;
-      const pending = p.validate(a);
+      this.calls++;
+      const pending = (plugins[i] as AdmissionPlugin).validate?.(a) ?? ADMIT;
       if (pending instanceof Promise) {
         return pending.then((r) => {
           const all = withWarnings(warnings, r.warnings);
           if (!r.allowed) return { ok: false, status: r.status, warnings: all };
-          return this.validateFrom(i + 1, a, all);
+          return this.validateFrom(plugins, i + 1, a, all);
         });
       }
       warnings = withWarnings(warnings, pending.warnings);
@@ -112,6 +131,32 @@ export class AdmissionChain {
     }
     return { ok: true, warnings };
   }
+}
+
+/** Per operation, the plugins of the chain that handle it on `resource`. */
+function applicableTo(
+  plugins: readonly AdmissionPlugin[],
+  resource: GroupVersionResource,
+): ReadonlyMap<Operation, Applicable> {
+  const serves = plugins.filter(
+    (p) =>
+      p.resources === undefined ||
+      p.resources.some((r) => r.group === resource.group && r.resource === resource.resource),
+  );
+  const byOperation = new Map<Operation, Applicable>();
+  for (const op of OPERATIONS) {
+    const handling = serves.filter((p) => p.handles(op));
+    byOperation.set(op, {
+      mutating: handling.filter((p) => p.admit !== undefined),
+      validating: handling.filter((p) => p.validate !== undefined),
+    });
+  }
+  return byOperation;
+}
+
+/** The attributes with the object a mutating plugin left (itself when it left it unchanged). */
+function withObject(a: AdmissionAttributes, object: KObject | undefined): AdmissionAttributes {
+  return object === undefined || object === a.object ? a : { ...a, object };
 }
 
 /** `warnings` and then `more`, copied only when there are more. */

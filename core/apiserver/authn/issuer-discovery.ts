@@ -26,7 +26,7 @@ export function issuerDiscoveryResponse(
   jwksUri: string,
 ): ApiResponse | undefined {
   const jwk = signer?.publicJwk;
-  if (jwk === undefined || (path !== OPENID_CONFIG_PATH && path !== JWKS_PATH)) return undefined;
+  if (jwk === undefined || !isIssuerDiscoveryPath(path)) return undefined;
   const cache = { 'Cache-Control': `public, max-age=${MAX_AGE_SECONDS}` };
   if (path === JWKS_PATH) {
     return {
@@ -47,6 +47,11 @@ export function issuerDiscoveryResponse(
     },
     headers: { 'Content-Type': 'application/json', ...cache },
   };
+}
+
+/** Whether `path` is one of the two discovery documents' (whatever the key). */
+export function isIssuerDiscoveryPath(path: string): boolean {
+  return path === OPENID_CONFIG_PATH || path === JWKS_PATH;
 }
 
 /** The keys' default address: the issuer's host, which reaches the API server in the cluster. */

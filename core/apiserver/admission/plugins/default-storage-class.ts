@@ -11,6 +11,7 @@ import type { StorageClass } from '../../../api/kinds/storage-class.ts';
 import { parseTime } from '../../../api/time.ts';
 import {
   ADMIT,
+  coreResources,
   deny,
   handlesOnly,
   type AdmissionPlugin,
@@ -30,6 +31,7 @@ export function defaultStorageClass(lookups: ObjectLookups): AdmissionPlugin {
   return {
     name: DEFAULT_STORAGE_CLASS,
     informed: ['StorageClass'],
+    resources: coreResources('persistentvolumeclaims'),
     handles: handlesOnly('CREATE'),
     admit: (a) => {
       if (a.resource.group !== '' || a.resource.resource !== 'persistentvolumeclaims') return ADMIT;

@@ -8,7 +8,7 @@ import {
   DEFAULT_NOT_READY_TOLERATION_SECONDS,
 } from '../../../api/defaults.ts';
 import type { Pod } from '../../../api/pod-types.ts';
-import { ADMIT, handlesOnly, type AdmissionPlugin } from '../attributes.ts';
+import { ADMIT, coreResources, handlesOnly, type AdmissionPlugin } from '../attributes.ts';
 
 export const DEFAULT_TOLERATION_SECONDS = 'DefaultTolerationSeconds';
 
@@ -17,6 +17,7 @@ export function defaultTolerationSeconds(
 ): AdmissionPlugin {
   return {
     name: DEFAULT_TOLERATION_SECONDS,
+    resources: coreResources('pods'),
     handles: handlesOnly('CREATE', 'UPDATE'),
     admit: (a) => {
       if (a.resource.group !== '' || a.resource.resource !== 'pods' || a.subresource !== '') {

@@ -25,6 +25,7 @@ import {
 } from '../../../api/quantity.ts';
 import {
   ADMIT,
+  coreResources,
   deny,
   forbidden,
   handlesOnly,
@@ -64,6 +65,7 @@ export function limitRanger(lookups: ObjectLookups, now: () => number): Admissio
   return {
     name: LIMIT_RANGER,
     informed: ['LimitRange'],
+    resources: coreResources('pods', 'persistentvolumeclaims'),
     handles: handlesOnly('CREATE', 'UPDATE'),
     // Other kinds are admitted at once, with no promise to wait for.
     admit: (a) => (isPodCreate(a) ? withRanges(rangesOf(a), (r) => admitPod(a, r)) : ADMIT),

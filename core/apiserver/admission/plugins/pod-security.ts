@@ -14,6 +14,7 @@ import type { Namespace } from '../../../api/cluster-types.ts';
 import type { Status } from '../../../api/status-types.ts';
 import {
   ADMIT,
+  coreResources,
   deny,
   forbidden,
   handlesOnly,
@@ -60,6 +61,7 @@ export function podSecurity(lookups: ObjectLookups): AdmissionPlugin {
   return {
     name: POD_SECURITY,
     informed: ['Namespace'],
+    resources: coreResources('pods'),
     handles: handlesOnly('CREATE'),
     validate: (a) => {
       if (a.resource.group !== '' || a.resource.resource !== 'pods' || a.subresource !== '') {

@@ -16,6 +16,7 @@ import type { PriorityClass } from '../../../api/kinds/priority-class.ts';
 import type { Pod, PreemptionPolicy } from '../../../api/pod-types.ts';
 import {
   ADMIT,
+  coreResources,
   deny,
   forbidden,
   handlesOnly,
@@ -41,6 +42,7 @@ export function priority(lookups: ObjectLookups): AdmissionPlugin {
   return {
     name: PRIORITY,
     informed: ['PriorityClass'],
+    resources: coreResources('pods'),
     handles: handlesOnly('CREATE', 'UPDATE'),
     admit: (a) => {
       if (a.resource.group !== '' || a.resource.resource !== 'pods' || a.subresource !== '')

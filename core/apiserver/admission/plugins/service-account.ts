@@ -21,6 +21,7 @@ import type { Status } from '../../../api/status-types.ts';
 import type { Container, Pod, Volume } from '../../../api/pod-types.ts';
 import {
   ADMIT,
+  coreResources,
   deny,
   forbidden,
   handlesOnly,
@@ -51,6 +52,7 @@ export function serviceAccount(
   return {
     name: SERVICE_ACCOUNT,
     informed: ['ServiceAccount'],
+    resources: coreResources('pods'),
     handles: handlesOnly('CREATE'),
     admit: (a) => {
       if (a.resource.group !== '' || a.resource.resource !== 'pods' || a.subresource !== '')

@@ -5,7 +5,7 @@
  * volume still bound, outlives its deletion until the protection controllers let it go.
  */
 import type { KObject } from '../../../api/types.ts';
-import { ADMIT, handlesOnly, type AdmissionPlugin } from '../attributes.ts';
+import { ADMIT, coreResources, handlesOnly, type AdmissionPlugin } from '../attributes.ts';
 
 export const STORAGE_OBJECT_IN_USE_PROTECTION = 'StorageObjectInUseProtection';
 
@@ -16,6 +16,7 @@ const FINALIZERS: Readonly<Record<string, string>> = {
 
 export const storageObjectInUseProtection: AdmissionPlugin = {
   name: STORAGE_OBJECT_IN_USE_PROTECTION,
+  resources: coreResources(...Object.keys(FINALIZERS)),
   handles: handlesOnly('CREATE'),
   admit: (a) => {
     if (a.resource.group !== '' || a.subresource !== '') return ADMIT;
