@@ -11,10 +11,9 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { POD_ROUTE_PROTOCOL } from '../../../real/cluster/pod-routes.ts';
 import { realClusterStatus, realStatusCommand } from '../../../sim/cli/real-cluster-command.ts';
 import { run } from './ksim.ts';
-import { RealCluster, realClusterUnavailable, until } from './real-cluster.ts';
+import { podRoutes, RealCluster, realClusterUnavailable, until } from './real-cluster.ts';
 
 const unavailable = realClusterUnavailable();
 if (unavailable !== undefined) console.warn(`real cluster test skipped: ${unavailable}`);
@@ -58,17 +57,6 @@ interface PodList {
     spec?: { nodeName?: string };
     status?: { phase?: string; podIP?: string };
   }[];
-}
-
-/** The routes the node agent made in namespace `netns` (pod-routes.ts), one `DEST via GW`. */
-async function podRoutes(netns: string): Promise<string[]> {
-  const r = await run('ip', ['-n', netns, '-4', 'route', 'show', 'proto', `${POD_ROUTE_PROTOCOL}`]);
-  expect(r.code, r.stderr).toBe(0);
-  return r.stdout
-    .trim()
-    .split('\n')
-    .filter((l) => l !== '')
-    .map((l) => l.split(' ').slice(0, 3).join(' '));
 }
 
 describe.skipIf(unavailable !== undefined)(
