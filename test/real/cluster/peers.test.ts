@@ -36,8 +36,11 @@ describe.skipIf(unavailable !== undefined)('ksim real control-plane --peers', ()
     });
 
   afterAll(async () => {
-    for (const dir of dirs)
-      if (existsSync(clusterPaths(dir).config)) await ksim(['real', 'down', '--dir', dir], 150_000);
+    await Promise.all(
+      dirs
+        .filter((dir) => existsSync(clusterPaths(dir).config))
+        .map((dir) => ksim(['real', 'down', '--dir', dir], 150_000)),
+    );
     const ps = (await run('ps', ['-eo', 'args'])).stdout;
     rmSync(root, { recursive: true, force: true });
     expect(ps.split('\n').filter((l) => l.includes(root))).toEqual([]);
