@@ -26,6 +26,8 @@ import { runCommand, type CommandResult } from '../os/command.ts';
  */
 export const POD_ROUTE_PROTOCOL = 107;
 const SYNC_POLL_US = 100_000;
+/** A sync whose route commands failed is tried again this much later (no Node may change). */
+const RETRY_US = 10_000_000;
 
 export interface PodRoute {
   /** Another node's pod range. */
@@ -75,7 +77,7 @@ export class PodRouteAgent {
   private lastProblem = '';
 
   constructor(
-    ports: ProcessPorts,
+    private readonly ports: ProcessPorts,
     api: ApiClient,
     private readonly nodeName: string,
     private readonly ip: IpCommand = hostIp,
@@ -142,6 +144,7 @@ export class PodRouteAgent {
     const problem = problems.join('; ');
     if (problem !== '' && problem !== this.lastProblem) this.report(problem);
     this.lastProblem = problem;
+    if (problem !== '') this.ports.clock.setTimer(RETRY_US, () => this.requestSync());
   }
 
   private async current(): Promise<PodRoute[]> {

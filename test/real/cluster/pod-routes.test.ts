@@ -79,6 +79,48 @@ function fakeIp(table: Map<string, string>): IpCommand {
 }
 
 describe('PodRouteAgent', () => {
+  it('reports a route the kernel refused once, and tries it again later', async () => {
+    const sim = controlPlane({ seed: 6 });
+    const table = new Map<string, string>();
+    const inner = fakeIp(table);
+    let refusals = 1;
+    const ip: IpCommand = async (args) => {
+      if (args[2] === 'replace' && refusals-- > 0)
+        return {
+          code: 2,
+          stdout: '',
+          stderr: 'Error: Nexthop has invalid gateway.\n',
+          timedOut: false,
+        };
+      return inner(args);
+    };
+    const reports: string[] = [];
+    let done = false;
+    sim.spawnProcess('node-1', (p) => {
+      new PodRouteAgent(p, new ApiClient(p.transport, 'apiserver'), 'node-1', ip, (m) =>
+        reports.push(m),
+      );
+    });
+    sim.spawnProcess('admin', (p) =>
+      p.spawn(async () => {
+        await p.clock.sleep(2_000_000); // the agent's first sync, with no other Node, is done
+        await new ApiClient(p.transport, 'apiserver').create(
+          node('node-2', '10.1.2.0/24', '172.16.0.3'),
+        );
+        await p.clock.sleep(2_000_000);
+        expect([...table.keys()]).toEqual([]);
+        await p.clock.sleep(15_000_000);
+        done = true;
+      }),
+    );
+    await sim.run({ untilUs: 60_000_000, stopWhen: () => done });
+    expect(done).toBe(true);
+    expect(reports).toEqual(['10.1.2.0/24 via 172.16.0.3: Error: Nexthop has invalid gateway.']);
+    expect([...table.entries()]).toEqual([
+      ['10.1.2.0/24', `via 172.16.0.3 proto ${POD_ROUTE_PROTOCOL}`],
+    ]);
+  });
+
   it('keeps a route per other Node, following joins, ranges, address changes and deletes, and removes its own on stop', async () => {
     const sim = controlPlane({ seed: 5 });
     const P = POD_ROUTE_PROTOCOL;
