@@ -8,7 +8,7 @@
  * Each plan's `start` builds the process's volatile state from its ports and is called at every
  * (re)start: whatever it builds dies with the process.
  */
-import { isDNS1123Subdomain } from '../api/content-checks.ts';
+import { isDNS1123Label, isDNS1123Subdomain } from '../api/content-checks.ts';
 import { featureGateProblems } from '../api/feature-gates.ts';
 import { SERVICE_IP_RANGE } from '../api/kinds/service-allocation.ts';
 import { rangeConfigProblems } from '../apiserver/range-allocator.ts';
@@ -153,6 +153,12 @@ export interface StoreSpec {
    * study the store (a crash of it loses everything).
    */
   readonly inMemory?: boolean;
+  /**
+   * The members' names, one per member, instead of `etcd-0` ..: Raft ids follow their order.
+   * A store whose members run on several hosts (`ksim real control-plane --peers`) is named
+   * by the list every host is given.
+   */
+  readonly names?: readonly string[];
   readonly tuning?: StoreMemberTuning;
   /** Every member reports to it (the host's checkers: Raft safety, the committed objects). */
   readonly probe?: MemberProbe;
@@ -337,6 +343,7 @@ export function checkClusterSpec<M>(spec: ClusterSpec<M>): string[] {
   } else if (inMemory === true && members !== 1) {
     problems.push(`an in-memory store has exactly one member, not ${members}`);
   }
+  if (spec.store.names !== undefined) problems.push(...storeNameProblems(spec));
   for (const [field, count] of Object.entries(spec.controlPlane ?? {})) {
     if (!Number.isInteger(count) || count < 1 || count > MAX_CONTROL_PLANE_REPLICAS) {
       problems.push(
@@ -404,9 +411,31 @@ export function checkClusterSpec<M>(spec: ClusterSpec<M>): string[] {
   return problems;
 }
 
+/** Named store members: one name per member, each a DNS label, none twice, no other process's. */
+function storeNameProblems<M>(spec: ClusterSpec<M>): string[] {
+  const names = spec.store.names ?? [];
+  const problems: string[] = [];
+  if (names.length !== spec.store.members)
+    problems.push(`store.names has ${names.length} names for ${spec.store.members} members`);
+  const others = controlPlaneNames({ ...spec, store: { members: 0 } });
+  names.forEach((name, i) => {
+    const bad = isDNS1123Label(name);
+    if (bad.length > 0)
+      problems.push(
+        `store.names[${i}]: ${JSON.stringify(name)} is not a DNS label: ${bad.join('; ')}`,
+      );
+    else if (names.indexOf(name) !== i) problems.push(`store.names[${i}]: ${name} is named twice`);
+    else if (others.includes(name))
+      problems.push(`store.names[${i}]: ${name} is a control-plane process`);
+  });
+  return problems;
+}
+
 function controlPlaneNames<M>(spec: ClusterSpec<M>): string[] {
   const members = spec.store.inMemory === true ? 1 : spec.store.members;
-  const store = Array.from({ length: Math.max(0, members) }, (_, i) => storeMemberName(i));
+  const store =
+    spec.store.names?.slice(0, Math.max(0, members)) ??
+    Array.from({ length: Math.max(0, members) }, (_, i) => storeMemberName(i));
   const replicas = spec.controlPlane ?? {};
   const counted = (base: string, count: number | undefined): string[] =>
     Number.isInteger(count ?? 1) && (count ?? 1) >= 1 ? replicaNames(base, count ?? 1) : [];
@@ -467,8 +496,11 @@ function isPoolMember(name: string, prefix: string, count: number): boolean {
 }
 
 /** The Raft members a store of `count` members starts with: ids 1..count, names etcd-0.. */
-export function storePeers(count: number): MemberPeer[] {
-  return Array.from({ length: count }, (_, i) => ({ id: i + 1, address: storeMemberName(i) }));
+export function storePeers(count: number, names?: readonly string[]): MemberPeer[] {
+  return Array.from({ length: count }, (_, i) => ({
+    id: i + 1,
+    address: names?.[i] ?? storeMemberName(i),
+  }));
 }
 
 /**
@@ -482,7 +514,7 @@ export const CLUSTER_STORE_PROGRESS_INTERVAL_US = 600_000_000;
 
 export function storePlans(spec: StoreSpec): ProcessPlan[] {
   if (spec.inMemory === true) return [inMemoryStorePlan(storeMemberName(0))];
-  const peers = storePeers(spec.members);
+  const peers = storePeers(spec.members, spec.names);
   const probe = spec.probe === undefined ? {} : { probe: spec.probe };
   return peers.map((peer) =>
     storeMemberPlan(

@@ -54,7 +54,17 @@ export interface RealClusterConfig {
    * bootstrap token. The API server (transport and HTTPS front) listens on `listen`, the CA's
    * key signs every credential (cluster-ca.ts), the CSR approver and signer and node IPAM run.
    */
-  readonly controlPlane?: { readonly listen: string };
+  readonly controlPlane?: {
+    readonly listen: string;
+    /**
+     * `--member NAME --peers ...`: the store's members run on several hosts, each control
+     * plane running one (this one `member`) beside its own API server, scheduler and
+     * controller manager; the scheduler and controller manager are leader-elected across them.
+     */
+    readonly member?: string;
+  };
+  /** With `member`: every member's name, in Raft-id order (their addresses are in `book`). */
+  readonly storeNames?: readonly string[];
 }
 
 export interface ClusterProcess {
@@ -78,7 +88,11 @@ export function realClusterSpec(
   const access = joinable ? { access: { enableBootstrapTokenAuth: true } } : {};
   const store = storeClient === undefined ? {} : { storeClient };
   const apiServer = { ...store, ...access };
+  // Several control planes serve one store: one scheduler and one controller manager act, as
+  // upstream's --leader-elect (on by default) has it.
+  const elected = config.controlPlane?.member === undefined ? {} : { leaderElection: true };
   const controllerManager = {
+    ...elected,
     ...(rootCA === undefined ? {} : { rootCA }),
     // kubeadm's controller manager: --allocate-node-cidrs with the cluster CIDR, and the
     // cluster CA signing the kubelets' client certificate requests.
@@ -87,9 +101,11 @@ export function realClusterSpec(
       ? { clusterSigning: (subject: ClientIdentity) => issueClientCredential(signer, subject) }
       : {}),
   };
+  const names = config.storeNames === undefined ? {} : { names: config.storeNames };
   return {
-    store: { members: config.storeMembers },
+    store: { members: config.storeMembers, ...names },
     ...(Object.keys(apiServer).length === 0 ? {} : { apiServer }),
+    ...(Object.keys(elected).length === 0 ? {} : { scheduler: elected }),
     podNetwork: config.podNetwork,
     nodePools: config.nodes === 0 ? [] : [{ namePrefix: 'node', count: config.nodes }],
     ...(Object.keys(controllerManager).length === 0 ? {} : { controllerManager }),

@@ -25,6 +25,7 @@ import { KUBELET_PORT } from '../../core/kubelet/config.ts';
 import { NETNS_DIR } from '../network/pod-network.ts';
 import type { EtcdTarget } from '../etcd/etcd-kv.ts';
 import type { PodNetwork } from '../../core/cluster/pod-network.ts';
+import { formatHostPort, type AddressBook } from '../host/address-book.ts';
 import {
   clusterPaths,
   nodeAddresses,
@@ -133,8 +134,10 @@ function plannedProcesses(config: RealClusterConfig): ClusterProcess[] {
       throw new Error('planning only');
     },
   });
+  const member = config.controlPlane?.member;
   return plan.processes
     .filter((p) => config.etcd === undefined || p.role !== 'store')
+    .filter((p) => member === undefined || p.role !== 'store' || p.name === member)
     .map((p) => ({ name: p.name, role: p.role }));
 }
 
@@ -149,12 +152,18 @@ export async function planRealControlPlane(options: {
   readonly listen: string;
   readonly podNetwork: PodNetwork;
   readonly etcd?: EtcdTarget;
+  /**
+   * `--member NAME --peers name=host:port,...`: the store's members on several hosts; this
+   * control plane runs `member` at its address in `peers`.
+   */
+  readonly peers?: { readonly member: string; readonly book: AddressBook };
 }): Promise<RealClusterConfig> {
-  const { etcd } = options;
+  const { etcd, peers } = options;
   const base: RealClusterConfig = {
     version: 1,
     tag: randomBytes(3).toString('hex'),
-    storeMembers: options.members,
+    storeMembers: peers === undefined ? options.members : peers.book.size,
+    ...(peers === undefined ? {} : { storeNames: [...peers.book.keys()] }),
     ...(etcd === undefined ? {} : { etcd: etcd.endpoints }),
     ...(etcd?.tls === undefined ? {} : { etcdTls: etcd.tls }),
     nodes: 0,
@@ -166,11 +175,16 @@ export async function planRealControlPlane(options: {
     book: {},
     nodeNetns: {},
     processes: [],
-    controlPlane: { listen: options.listen },
+    controlPlane: {
+      listen: options.listen,
+      ...(peers === undefined ? {} : { member: peers.member }),
+    },
   };
   const processes = plannedProcesses(base);
   const book: Record<string, string> = {};
+  for (const [name, address] of peers?.book ?? []) book[name] = formatHostPort(address);
   for (const p of processes) {
+    if (book[p.name] !== undefined) continue;
     const host = p.role === 'apiserver' ? options.listen : '127.0.0.1';
     book[p.name] = `${host}:${await freePort()}`;
   }

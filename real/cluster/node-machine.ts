@@ -2,9 +2,9 @@
  * A real node's machine, built in the node agent's process (which runs inside the node's
  * network namespace): its own containerd with the busybox image, the Runtime port on it with
  * pods on the node's pod bridge, the Netfilter port on this namespace's iptables, and probes
- * from this namespace. `close` removes the pods, the daemon and its state, and the bridge.
+ * from this namespace, with forwarding on. `close` removes the pods, the daemon and its state, and the bridge.
  */
-import { readdirSync } from 'node:fs';
+import { readdirSync, writeFileSync } from 'node:fs';
 import type { NodeMachine } from '../../core/cluster/assembly.ts';
 import { startContainerd, type Containerd } from '../containerd/daemon.ts';
 import { importBusyboxImage } from '../image/import.ts';
@@ -13,6 +13,9 @@ import { NETNS_DIR, PodNetwork } from '../network/pod-network.ts';
 import { runCommand } from '../os/command.ts';
 import { ContainerdRuntime } from '../runtime/containerd-runtime.ts';
 import { HostProbeNetwork } from '../runtime/probe-network.ts';
+
+/** The forwarding switch of this process's network namespace. */
+const IP_FORWARD = '/proc/sys/net/ipv4/ip_forward';
 
 export interface NodeMachineOptions {
   readonly containerdDir: string;
@@ -29,6 +32,9 @@ export interface RealNodeMachine {
 }
 
 export async function startNodeMachine(options: NodeMachineOptions): Promise<RealNodeMachine> {
+  // As the CNI bridge plugin does for its gateway (and kubeadm's preflight demands): pods
+  // reach other nodes' pods, and Services, only through this namespace's forwarding.
+  writeFileSync(IP_FORWARD, '1');
   const network = new PodNetwork({ bridge: options.podBridge, prefix: options.podPrefix });
   const containerd = await startContainerd({
     dir: options.containerdDir,

@@ -2,10 +2,11 @@
  * The network a real cluster's nodes live on, all on one host: each node is its own network
  * namespace, joined to a bridge in the host's namespace by a veth pair whose inner end (`eth0`)
  * holds the node's InternalIP; the bridge holds an address in the same subnet, where the API
- * server listens for the node agents. Inside a node namespace: forwarding on (pods reach other
- * nodes through it), a route for the service range (locally made packets are routed before
- * OUTPUT's DNAT rewrites a ClusterIP, so the range needs a route) and a route to every other
- * node's pod range through that node. The node agent makes its pod bridge (cbr0) itself.
+ * server listens for the node agents. Inside a node namespace: a route for the service range (locally made packets are routed before
+ * OUTPUT's DNAT rewrites a ClusterIP, so the range needs a route). The node agent makes the
+ * rest itself, as it does on a host of its own (`ksim real node`): its pod bridge (cbr0),
+ * forwarding, and the routes to the other nodes' pod ranges, from their Node objects
+ * (pod-routes.ts).
  * Nothing here touches the host's own addresses, routes or iptables beyond the bridge.
  */
 import { existsSync, readdirSync } from 'node:fs';
@@ -60,12 +61,6 @@ export async function setUpNodeNetwork(config: RealClusterConfig): Promise<void>
     await inNode(['addr', 'add', `${internalIP}/${config.bridgePrefixLength}`, 'dev', 'eth0']);
     await inNode(['link', 'set', 'eth0', 'up']);
     await inNode(['route', 'add', SERVICE_CIDR, 'via', config.bridgeAddress]);
-    for (const [j] of names.entries()) {
-      if (j === i) continue;
-      const other = nodeAddresses(config.podNetwork, j);
-      await inNode(['route', 'add', other.podCIDR, 'via', other.internalIP]);
-    }
-    await mustRun('ip', ['netns', 'exec', netns, 'sysctl', '-qw', 'net.ipv4.ip_forward=1']);
     // Replies of a pod reached through a ClusterIP from a pod on the same bridge must pass
     // the node's conntrack to be un-DNATed (per namespace since Linux 5.3; best effort before).
     await runCommand('ip', [

@@ -102,27 +102,35 @@ export function signClientCertificate(
 
 /**
  * The CA and the API server's certificate, valid for loopback and for `addresses` (the IPs a
- * control plane listens on for nodes of other hosts).
+ * control plane listens on for nodes of other hosts). With `existing`, that CA signs it (a
+ * control plane joining others that share their CA, as kubeadm's copied pki/ca.* files).
  */
-export function makeServingCertificates(addresses: readonly string[] = []): ServingCertificates {
+export function makeServingCertificates(
+  addresses: readonly string[] = [],
+  existing?: Pick<ServingCertificates, 'ca' | 'caKey'>,
+): ServingCertificates {
   const extra = addresses
     .filter((a) => a !== '127.0.0.1' && a !== '::1')
     .map((a) => `,IP:${a}`)
     .join('');
   return inTempDir((at) => {
-    openssl([
-      'req',
-      '-x509',
-      ...EC_KEY,
-      '-keyout',
-      at('ca.key'),
-      '-out',
-      at('ca.crt'),
-      '-days',
-      VALID_DAYS,
-      '-subj',
-      '/CN=ksim-ca',
-    ]);
+    if (existing !== undefined) {
+      writeFileSync(at('ca.crt'), existing.ca);
+      writeFileSync(at('ca.key'), existing.caKey, { mode: 0o600 });
+    } else
+      openssl([
+        'req',
+        '-x509',
+        ...EC_KEY,
+        '-keyout',
+        at('ca.key'),
+        '-out',
+        at('ca.crt'),
+        '-days',
+        VALID_DAYS,
+        '-subj',
+        '/CN=ksim-ca',
+      ]);
     const server = issueCertificate(
       at,
       'server',

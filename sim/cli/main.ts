@@ -713,8 +713,15 @@ export async function main(
       '--pod-network-cidr <cidr>',
       'the pods of all nodes; node IPAM gives each a /24 (default 10.244.0.0/16)',
     )
+    .option('--member <name>', 'with --peers: the store member this control plane runs')
+    .option(
+      '--peers <list>',
+      'name=host:port,...: every store member (on this host and others), the same list on each control plane',
+    )
     .action(
       async (opts: {
+        member?: string;
+        peers?: string;
         dataDir: string;
         listen: string;
         port: number;

@@ -9,12 +9,22 @@
  * kube-public/cluster-info ConfigMap nodes discover the cluster by, and kube-proxy's
  * ServiceAccount. It prints the `ksim real node` command line that joins a node.
  * `ksim real status|down --dir D` report and remove it as they do a cluster of `up`.
+ *
+ * With `--member NAME --peers name=host:port,...` the store's members run on several hosts:
+ * each control plane runs one member (NAME, at its --peers address) and its own API server,
+ * scheduler, controller manager and metrics-server, the scheduler and controller manager
+ * leader-elected across hosts; together the members form one Raft group over the transport.
+ * The control planes share one CA: copy the first one's D/pki/ca.crt and ca.key into the
+ * others' directories before starting them (as kubeadm's docs copy /etc/kubernetes/pki/ca.*);
+ * a control plane uses a CA it finds there instead of making one. Start them together: none
+ * answers until a majority of the members runs.
  */
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { isIPv4 } from 'node:net';
 import { resolve } from 'node:path';
+import { isDNS1123Label } from '../../core/api/content-checks.ts';
 import { issueClientCredential } from '../../core/apiserver/authn/client-credential.ts';
 import { MAX_STORE_MEMBERS } from '../../core/cluster/assembly.ts';
 import { ADMIN_IDENTITY, API_SERVER } from '../../core/cluster/identities.ts';
@@ -35,6 +45,7 @@ import {
   tearDownCluster,
   waitUntilUp,
 } from '../../real/cluster/lifecycle.ts';
+import { parseAddressBook, type AddressBook } from '../../real/host/address-book.ts';
 import { makeServingCertificates } from '../../real/http/certificates.ts';
 import { CliError, EXIT_INTERNAL, EXIT_OK, fsReason } from './errors.ts';
 import {
@@ -62,6 +73,10 @@ export interface RealControlPlaneOptions extends EtcdStoreOptions {
   readonly port?: number;
   readonly storeMembers?: number;
   readonly podNetworkCidr?: string;
+  /** With `peers`: the store member this control plane runs. */
+  readonly member?: string;
+  /** `name=host:port,...`: every store member, on this host and others, the same on each. */
+  readonly peers?: string;
 }
 
 export interface JoinCommand {
@@ -101,6 +116,9 @@ export async function realControlPlaneCommand(
   if (typeof etcd === 'string') throw new CliError(etcd);
   if (etcd !== undefined && options.storeMembers !== undefined)
     throw new CliError('--store-members and --store exclude each other: etcd has its own members');
+  const peers = storePeersOption(options);
+  if (peers !== undefined && (etcd !== undefined || options.storeMembers !== undefined))
+    throw new CliError('--peers names the store members: it excludes --store and --store-members');
   if (etcd !== undefined) await checkEtcd(etcd);
   refuseExisting(dir);
   await checkPortFree(port, options.listen);
@@ -116,14 +134,16 @@ export async function realControlPlaneCommand(
     listen: options.listen,
     podNetwork,
     ...(etcd === undefined ? {} : { etcd }),
+    ...(peers === undefined ? {} : { peers }),
   });
   const paths = clusterPaths(dir);
+  const sharedCa = readSharedCa(dir);
   const server = `https://${options.listen}:${port}`;
   const children = new Map<string, ChildProcess>();
   let join: JoinCommand;
   try {
     writeFileSync(paths.config, `${JSON.stringify(config, null, 2)}\n`);
-    const certificates = makeServingCertificates([options.listen]);
+    const certificates = makeServingCertificates([options.listen], sharedCa);
     writeFileSync(paths.ca, certificates.ca);
     writeFileSync(paths.caKey, certificates.caKey, { mode: 0o600 });
     writeFileSync(paths.cert, certificates.cert);
@@ -146,9 +166,11 @@ export async function realControlPlaneCommand(
     );
   }
   const store =
-    etcd === undefined
-      ? `${members} store member${members === 1 ? '' : 's'}`
-      : `on etcd at ${etcd.endpoints.join(',')}`;
+    peers !== undefined
+      ? `store member ${peers.member} of ${[...peers.book.keys()].join(', ')}`
+      : etcd === undefined
+        ? `${members} store member${members === 1 ? '' : 's'}`
+        : `on etcd at ${etcd.endpoints.join(',')}`;
   out(`control plane up in ${dir}: ${store}, pods in ${podNetwork.clusterCIDR}`);
   out(`API at ${server}`);
   out(`kubeconfig: ${paths.kubeconfig}`);
@@ -157,6 +179,45 @@ export async function realControlPlaneCommand(
   out(`  ${joinCommandLine(join)}`);
   out(`stop: ksim real down --dir ${dir}`);
   return EXIT_OK;
+}
+
+/** `--member` and `--peers`, both or neither; undefined without them. */
+function storePeersOption(
+  options: RealControlPlaneOptions,
+): { member: string; book: AddressBook } | undefined {
+  const { member, peers } = options;
+  if (member === undefined && peers === undefined) return undefined;
+  if (member === undefined || peers === undefined)
+    throw new CliError(
+      '--member and --peers go together: --member names the store member this control plane runs, --peers every member',
+    );
+  const book = parseAddressBook(peers);
+  if (typeof book === 'string') throw new CliError(`--peers: ${book}`);
+  if (!book.has(member))
+    throw new CliError(`--member ${member} is not among --peers (${[...book.keys()].join(', ')})`);
+  if (book.size > MAX_STORE_MEMBERS)
+    throw new CliError(`--peers names ${book.size} members; at most ${MAX_STORE_MEMBERS}`);
+  const bad = [...book.keys()].filter((n) => isDNS1123Label(n).length > 0);
+  if (bad.length > 0)
+    throw new CliError(`--peers: member names must be DNS labels: ${bad.join(', ')}`);
+  return { member, book };
+}
+
+/**
+ * The cluster CA a control plane shares with the others of its store, when D/pki holds one
+ * (ca.crt and ca.key, copied from the first control plane as kubeadm's docs copy
+ * /etc/kubernetes/pki/ca.*): credentials any of them signs then verify on all.
+ */
+function readSharedCa(dir: string): { ca: string; caKey: string } | undefined {
+  const paths = clusterPaths(dir);
+  if (!existsSync(paths.ca) && !existsSync(paths.caKey)) return undefined;
+  try {
+    return { ca: readFileSync(paths.ca, 'utf8'), caKey: readFileSync(paths.caKey, 'utf8') };
+  } catch (e) {
+    throw new CliError(
+      `${dir}/pki holds part of a CA (ca.crt and ca.key go together): ${fsReason(e)}`,
+    );
+  }
 }
 
 /** A bootstrap token as kubeadm makes one: 6 and 16 characters of [a-z0-9]. */
@@ -202,7 +263,9 @@ async function create(dir: string, config: RealClusterConfig, obj: object): Prom
   const deadline = Date.now() + CREATE_TIMEOUT_MS;
   for (;;) {
     const r = await apiRequest(dir, config, 'POST', path, obj);
-    if (r?.status === 201) return;
+    // 409: another control plane of the same store made it first (kubeadm's join
+    // --control-plane leaves such objects as they are).
+    if (r?.status === 201 || r?.status === 409) return;
     if (Date.now() > deadline)
       throw new Error(
         `cannot create ${o.kind} ${o.metadata.name}: ${r === undefined ? 'no answer' : `${r.status} ${r.body}`}`,

@@ -13,9 +13,10 @@
  * 4. it starts its machine (its own containerd, pods on the cbr0 bridge, iptables here) and the
  *    node plan of the one cluster assembly: the kubelet registers the Node with its InternalIP,
  *    takes its podCIDR from node IPAM, and serves logs and exec on the kubelet port, where the
- *    API server reaches it through the Node's address; kube-proxy programs this namespace.
+ *    API server reaches it through the Node's address; kube-proxy programs this namespace;
+ * 5. it keeps a route to every other Node's pod range via that Node's InternalIP (pod-routes.ts).
  *
- * It runs until SIGTERM or SIGINT, then removes its pods, containerd and pod bridge.
+ * It runs until SIGTERM or SIGINT, then removes its routes, pods, containerd and pod bridge.
  */
 import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -57,6 +58,7 @@ import { removeNamespaceState, unmountUnder } from '../../real/containerd/daemon
 import { NETNS_DIR } from '../../real/network/pod-network.ts';
 import { httpsRequest } from '../../real/cluster/lifecycle.ts';
 import { startNodeMachine } from '../../real/cluster/node-machine.ts';
+import { PodRouteAgent } from '../../real/cluster/pod-routes.ts';
 import { parseHostPort, type AddressBook, type HostPort } from '../../real/host/address-book.ts';
 import { hostProcess } from '../../real/host/host-process.ts';
 import { TcpTransport } from '../../real/host/tcp-transport.ts';
@@ -222,6 +224,11 @@ export async function realNodeCommand(
   };
   // The podCIDR is left empty: the kubelet takes it from its Node once node IPAM sets it.
   nodePlan(nodeIdentity(name, '', nodeIp), {}, host, discovered.clusterCIDR).start(hp.ports);
+  const routes = new PodRouteAgent(
+    hp.ports,
+    credentialClient(hp.ports, credentials.get(KUBE_PROXY_IDENTITY.user)!),
+    name,
+  );
   writeFileSync(paths.ready, JSON.stringify({ pid: process.pid, nodeIp }));
   out(
     `node ${name} joined ${options.server} at ${nodeIp} (kubelet port ${KUBELET_PORT})  seed ${hp.seed}`,
@@ -230,6 +237,7 @@ export async function realNodeCommand(
     process.once('SIGINT', done);
     process.once('SIGTERM', done);
   });
+  await routes.stop();
   // The clock stops first: no kubelet timer restarts a container the tear-down is killing.
   await stop();
   await node.close();

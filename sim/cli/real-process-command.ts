@@ -4,7 +4,8 @@
  * cluster's file, exactly as the simulator plans it, and started on the host's ports: wall
  * clock, files under D/data/NAME, a JSONL trace, the framed-TCP transport at its address-book
  * entry. A node process (started inside its node's network namespace) first builds its machine:
- * its own containerd, the Runtime on it, the Netfilter on the namespace's iptables. The API
+ * its own containerd, the Runtime on it, the Netfilter on the namespace's iptables, and then
+ * keeps the namespace's routes to the other nodes' pod ranges (pod-routes.ts). The API
  * server process also serves the HTTPS front on 127.0.0.1, passing requests to itself over the
  * transport. When it is up the process writes D/run/NAME.ready; SIGTERM stops it cleanly (a
  * node removes its pods, containerd and pod bridge).
@@ -17,7 +18,11 @@ import {
   type NodeMachine,
 } from '../../core/cluster/assembly.ts';
 import { KUBE_APISERVER_KUBELET_CLIENT } from '../../core/api/kubelet-protocol.ts';
-import { API_SERVER, METRICS_SERVER_IDENTITY } from '../../core/cluster/identities.ts';
+import {
+  API_SERVER,
+  KUBE_PROXY_IDENTITY,
+  METRICS_SERVER_IDENTITY,
+} from '../../core/cluster/identities.ts';
 import {
   addressBook,
   clusterPaths,
@@ -30,6 +35,7 @@ import { startNodeMachine, type RealNodeMachine } from '../../real/cluster/node-
 import { clusterSigner } from '../../real/cluster/cluster-ca.ts';
 import { apiHost } from '../../real/cluster/lifecycle.ts';
 import { NodeAddressBook } from '../../real/cluster/node-address-book.ts';
+import { PodRouteAgent } from '../../real/cluster/pod-routes.ts';
 import { transportBackend } from '../../real/cluster/transport-backend.ts';
 import { EtcdKv, readEtcdTls } from '../../real/etcd/etcd-kv.ts';
 import { formatHostPort } from '../../real/host/address-book.ts';
@@ -109,6 +115,11 @@ export async function realProcessCommand(
     trace: { path: paths.trace(name), level: 'info', ksimVersion: KSIM_VERSION },
   });
   process_.start(hp.ports);
+  // A node's routes to the other nodes' pod ranges, read from the Nodes as kube-proxy.
+  const routes =
+    process_.role === 'node'
+      ? new PodRouteAgent(hp.ports, componentClient(hp.ports, signer, KUBE_PROXY_IDENTITY), name)
+      : undefined;
   // Each lists Nodes as itself: the API server as its kubelet client, metrics-server as its
   // ServiceAccount (system:metrics-server reads nodes).
   const lister =
@@ -136,6 +147,7 @@ export async function realProcessCommand(
   });
   rmSync(paths.ready(name), { force: true });
   nodeBook?.stop();
+  await routes?.stop();
   await front?.close();
   await transport.close();
   // The clock stops first: no timer of the kubelet fires again to restart a container the

@@ -55,6 +55,31 @@ describe('cluster assembly', () => {
     });
   });
 
+  it('names store members as the spec says, Raft ids in their order, and refuses bad names', () => {
+    const plan = planCluster(
+      spec({ store: { members: 3, names: ['cp-a', 'cp-b', 'cp-c'] } }),
+      NO_HOST,
+    );
+    expect(plan.layout.store).toEqual(['cp-a', 'cp-b', 'cp-c']);
+    expect(plan.processes.filter((p) => p.role === 'store').map((p) => p.name)).toEqual([
+      'cp-a',
+      'cp-b',
+      'cp-c',
+    ]);
+    expect(checkClusterSpec(spec({ store: { members: 3, names: ['a', 'b'] } }))).toEqual([
+      'store.names has 2 names for 3 members',
+    ]);
+    expect(
+      checkClusterSpec(spec({ store: { members: 3, names: ['a', 'a', 'apiserver'] } })),
+    ).toEqual([
+      'store.names[1]: a is named twice',
+      'store.names[2]: apiserver is a control-plane process',
+    ]);
+    expect(checkClusterSpec(spec({ store: { members: 1, names: ['A_1'] } }))[0]).toMatch(
+      /^store\.names\[0\]: "A_1" is not a DNS label: /,
+    );
+  });
+
   it('leaves out the components a spec turns off, and uses one store process in memory', () => {
     const plan = planCluster(
       spec({ store: { members: 1, inMemory: true }, scheduler: false, controllerManager: false }),

@@ -106,6 +106,35 @@ describe('ksim real control-plane / node input errors', () => {
       ['--listen', '127.0.0.1', '--pod-network-cidr', '10.0.0.0/33'],
       '--pod-network-cidr: clusterCIDR "10.0.0.0/33" is not an IPv4 CIDR',
     ],
+    [
+      ['--listen', '127.0.0.1', '--member', 'a'],
+      '--member and --peers go together: --member names the store member this control plane runs, --peers every member',
+    ],
+    [
+      ['--listen', '127.0.0.1', '--member', 'z', '--peers', 'a=127.0.0.1:1,b=127.0.0.1:2'],
+      '--member z is not among --peers (a, b)',
+    ],
+    [
+      ['--listen', '127.0.0.1', '--member', 'a', '--peers', 'a=127.0.0.1:1,a=127.0.0.1:2'],
+      '--peers: a is named twice',
+    ],
+    [
+      ['--listen', '127.0.0.1', '--member', 'A', '--peers', 'A=127.0.0.1:1'],
+      '--peers: member names must be DNS labels: A',
+    ],
+    [
+      [
+        '--listen',
+        '127.0.0.1',
+        '--member',
+        'a',
+        '--peers',
+        'a=127.0.0.1:1',
+        '--store-members',
+        '3',
+      ],
+      '--peers names the store members: it excludes --store and --store-members',
+    ],
   ])('control-plane %j', async (args, message) => {
     const r = await ksim('real', 'control-plane', '--data-dir', join(dir, 'cp'), ...args);
     expect(r.code).toBe(2);

@@ -7,7 +7,8 @@
  * CertificateSigningRequest approved and signed for system:node:joiner, the Node Ready with a podCIDR node IPAM gave it, a pod
  * scheduled there started by its kubelet (the kubelet.container-start record in the node's
  * trace) with an IP from that range, and `kubectl logs`, which the API server fetches from the
- * kubelet at the Node's InternalIP. Stopping the node and `ksim real down` then leave nothing
+ * kubelet at the Node's InternalIP. The node routes another Node's pod range via its InternalIP
+ * while that Node exists (pod-routes.ts). Stopping the node and `ksim real down` then leave nothing
  * behind (with the namespace, veth and bridge the test made, removed even when it fails).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -19,7 +20,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NETNS_DIR } from '../../../real/network/pod-network.ts';
 import { joinedNodeRuntimeNames, removeNodeLeftovers } from '../../../sim/cli/real-node-command.ts';
 import { freePort, ksim, KUBECTL, run } from './ksim.ts';
-import { leftCgroups, readdirSafe, realClusterUnavailable, until } from './real-cluster.ts';
+import {
+  leftCgroups,
+  podRoutes,
+  readdirSafe,
+  realClusterUnavailable,
+  until,
+} from './real-cluster.ts';
 
 const unavailable = realClusterUnavailable();
 if (unavailable !== undefined) console.warn(`real join test skipped: ${unavailable}`);
@@ -37,6 +44,19 @@ spec:
   - name: app
     image: ksim.local/busybox:1
     command: ["sh", "-c", "echo hello from the joined node; exec sleep 3600"]
+`;
+
+/** A Node of no host, in the cluster's pod range, at `ip` on the test's bridge. */
+const GHOST_NODE = (ip: string) => `apiVersion: v1
+kind: Node
+metadata:
+  name: ghost
+spec:
+  podCIDR: 10.250.200.0/24
+status:
+  addresses:
+  - type: InternalIP
+    address: ${ip}
 `;
 
 /** A /24 of 192.168.240-254 the host routes nowhere, for the test's bridge. */
@@ -266,8 +286,24 @@ describe.skipIf(unavailable !== undefined)('ksim real control-plane and ksim rea
     });
     expect(logs).toBe('hello from the joined node\n');
 
+    // Another Node (an object alone: no host behind it) gets a route in the joined node's
+    // namespace to its pod range via its InternalIP; deleted, its route goes; made again, the
+    // route is back, and the node removes it when it stops.
+    const ghostFile = join(root, 'ghost.yaml');
+    writeFileSync(ghostFile, GHOST_NODE(`${subnet}.3`));
+    const ghostRoute = `10.250.200.0/24 via ${subnet}.3`;
+    const routesAre = (want: string[]) => async () =>
+      JSON.stringify(await podRoutes(netns)) === JSON.stringify(want) ? true : undefined;
+    expect((await kubectl('create', '-f', ghostFile)).code).toBe(0);
+    await until('the route to the other node', 30_000, routesAre([ghostRoute]));
+    expect((await kubectl('delete', 'node', 'ghost')).code).toBe(0);
+    await until('no route once it is deleted', 30_000, routesAre([]));
+    expect((await kubectl('create', '-f', ghostFile)).code).toBe(0);
+    await until('the route back', 30_000, routesAre([ghostRoute]));
+
     // Removal: the node cleans its machine up on SIGTERM, `down` the control plane.
     expect(await stopNode()).toBe(0);
+    expect(await podRoutes(netns)).toEqual([]);
     expect(readdirSafe(nodeDir)).toEqual(['traces']);
     const runtime = joinedNodeRuntimeNames(NODE);
     const podNamespaces = readdirSafe(NETNS_DIR).filter((n) => n.startsWith(runtime.podPrefix));

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'vitest';
 import { readClusterConfig, type RealClusterConfig } from '../../../real/cluster/cluster-config.ts';
+import { POD_ROUTE_PROTOCOL } from '../../../real/cluster/pod-routes.ts';
 import { NETNS_DIR } from '../../../real/network/pod-network.ts';
 import { realNetfilterUnavailable } from '../netfilter/host.ts';
 import { freePort, ksim, KUBECTL, run, type Result } from './ksim.ts';
@@ -101,4 +102,15 @@ export function readdirSafe(path: string): string[] {
   } catch {
     return [];
   }
+}
+
+/** The routes a node agent made in namespace `netns` (pod-routes.ts), each `DEST via GW`. */
+export async function podRoutes(netns: string): Promise<string[]> {
+  const r = await run('ip', ['-n', netns, '-4', 'route', 'show', 'proto', `${POD_ROUTE_PROTOCOL}`]);
+  if (r.code !== 0) throw new Error(`ip route show in ${netns}: ${r.stderr}`);
+  return r.stdout
+    .trim()
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => l.split(' ').slice(0, 3).join(' '));
 }

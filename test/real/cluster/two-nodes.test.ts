@@ -2,7 +2,9 @@
  * `ksim real up --nodes 2 --store-members 3` with kubectl: four busybox httpd pods spread over
  * both node namespaces, and a ClusterIP that, asked from node-2's namespace, is answered by
  * pods on both nodes (kube-proxy's DNAT, then the route to the other node's pod range over the
- * cluster bridge), and node-1's NodePort answers node-2 too. A store member killed with
+ * cluster bridge), and node-1's NodePort answers node-2 too. Each node agent keeps exactly one
+ * route, to the other node's pod range via its InternalIP (pod-routes.ts); a pod on node-1
+ * reaches a pod on node-2 at its pod IP; when node-2 is deleted, node-1's route goes. A store member killed with
  * SIGKILL does not stop the API: the other two still form a quorum. A node agent killed with
  * SIGKILL leaves containers running, and down removes them all the same.
  */
@@ -11,7 +13,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { realClusterStatus, realStatusCommand } from '../../../sim/cli/real-cluster-command.ts';
 import { run } from './ksim.ts';
-import { RealCluster, realClusterUnavailable, until } from './real-cluster.ts';
+import { podRoutes, RealCluster, realClusterUnavailable, until } from './real-cluster.ts';
 
 const unavailable = realClusterUnavailable();
 if (unavailable !== undefined) console.warn(`real cluster test skipped: ${unavailable}`);
@@ -50,7 +52,11 @@ spec:
 `;
 
 interface PodList {
-  items: { spec?: { nodeName?: string }; status?: { phase?: string; podIP?: string } }[];
+  items: {
+    metadata: { name: string };
+    spec?: { nodeName?: string };
+    status?: { phase?: string; podIP?: string };
+  }[];
 }
 
 describe.skipIf(unavailable !== undefined)(
@@ -80,6 +86,36 @@ describe.skipIf(unavailable !== undefined)(
       });
       const nodeOf = new Map(pods.map((p) => [p.status!.podIP!, p.spec!.nodeName!]));
       expect(new Set(nodeOf.values())).toEqual(new Set(['node-1', 'node-2']));
+
+      // Each node agent routes the other node's pod range via its InternalIP, from the Nodes.
+      const nodes = JSON.parse((await kubectl('get', 'nodes', '-o', 'json')).stdout) as {
+        items: {
+          metadata: { name: string };
+          spec: { podCIDR: string };
+          status: { addresses: { type: string; address: string }[] };
+        }[];
+      };
+      const routeTo = (name: string): string => {
+        const n = nodes.items.find((i) => i.metadata.name === name)!;
+        const ip = n.status.addresses.find((a) => a.type === 'InternalIP')!.address;
+        return `${n.spec.podCIDR} via ${ip}`;
+      };
+      const netns1 = cluster.config!.nodeNetns['node-1']!;
+      expect(await podRoutes(netns1)).toEqual([routeTo('node-2')]);
+      expect(await podRoutes(cluster.config!.nodeNetns['node-2']!)).toEqual([routeTo('node-1')]);
+      // A pod on node-1 reaches a pod on node-2 at its pod IP, no Service between them.
+      const client = pods.find((p) => p.spec?.nodeName === 'node-1')!;
+      const target = pods.find((p) => p.spec?.nodeName === 'node-2')!.status!.podIP!;
+      const direct = await kubectl(
+        'exec',
+        client.metadata.name,
+        '--',
+        'sh',
+        '-c',
+        `printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 3 ${target} 8080`,
+      );
+      expect(direct.code, direct.stderr).toBe(0);
+      expect(direct.stdout.trim().split('\n').at(-1)).toBe(target);
 
       const clusterIP = (
         await kubectl('get', 'service', 'web', '-o', 'jsonpath={.spec.clusterIP}')
@@ -140,6 +176,12 @@ describe.skipIf(unavailable !== undefined)(
       // running: down must remove them too (checked in afterAll).
       const agent = report.processes.find((p) => p.name === 'node-2')!;
       process.kill(agent.pid!, 'SIGKILL');
+      // node-2 leaves the cluster (kubectl delete node, as after a drain): node-1 drops its route.
+      const deleted = await kubectl('delete', 'node', 'node-2');
+      expect(deleted.code, deleted.stderr).toBe(0);
+      await until('node-1 without a route to node-2', 30_000, async () =>
+        (await podRoutes(netns1)).length === 0 ? true : undefined,
+      );
     });
   },
 );
