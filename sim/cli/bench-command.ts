@@ -286,6 +286,7 @@ export async function benchControllers(
         'host CPU s',
         'events',
         'syncs (objects walked)',
+        '429s (cm / scheduler / kubelets)',
         'objects/s (wall)',
         'objects/s (virtual)',
         'control-plane CPU s',
@@ -302,6 +303,7 @@ export async function benchControllers(
         r.hostCpuSeconds.toFixed(1),
         r.workloadEvents.toLocaleString('en-US'),
         syncsCell(r),
+        throttledCell(r),
         `${r.objectsPerSecond.toLocaleString('en-US')} objects/s`,
         `${r.virtualObjectsPerSecond.toLocaleString('en-US')} objects/s`,
         cpuCell(r),
@@ -345,6 +347,14 @@ function syncsCell(r: ControllersBenchRow): string {
       `${name} ${s.syncs.toLocaleString('en-US')} (${s.walked.toLocaleString('en-US')})`,
   );
   return cells.length === 0 ? '-' : cells.join(', ');
+}
+
+/** The API server's 429 answers to the controller manager, the scheduler and the kubelets. */
+function throttledCell(r: ControllersBenchRow): string {
+  const t = r.throttled;
+  return [t['controller-manager'], t.scheduler, t.kubelets]
+    .map((n) => n.toLocaleString('en-US'))
+    .join(' / ');
 }
 
 /** Virtual CPU seconds per control-plane component (the cost model's charges). */

@@ -9,6 +9,9 @@ import {
 } from '../../sim/cli/bench/controllers.ts';
 import { main } from '../../sim/cli/main.ts';
 
+/** Replicas enough (two batches of 500) for pod creates to meet the max-in-flight limit. */
+const THROTTLED_REPLICAS = 1_000;
+
 const dir = mkdtempSync(join(tmpdir(), 'ksim-bench-controllers-'));
 
 async function ksim(...args: string[]): Promise<{ code: number; output: string }> {
@@ -122,6 +125,66 @@ describe('ksim bench controllers', () => {
     expect(podsInPhase(lines.get('job') ?? [], 'Succeeded')).toBe(60);
     expect(podsInPhase(lines.get('daemonset') ?? [], 'Running')).toBe(7);
   }, 300_000);
+
+  it('counts the 429s each client got, and a ReplicaSet batch with a refused create waits its Retry-After second', async () => {
+    const lines: string[] = [];
+    const [row] = await runControllersBench({
+      ...DEFAULT_CONTROLLERS_BENCH,
+      only: 'deployment',
+      replicas: THROTTLED_REPLICAS,
+      nodes: THROTTLED_REPLICAS / 10,
+      traceSink: (_w, line) => {
+        if (line.includes('"k":"api.request"') || line.includes('"k":"rs.create-pods"'))
+          lines.push(line);
+      },
+    });
+    expect(row!.done).toBe(true);
+    const records = lines.map(
+      (l) =>
+        JSON.parse(l) as {
+          t: number;
+          k: string;
+          verb?: string;
+          path?: string;
+          code?: number;
+          latencyUs?: number;
+          user?: string;
+        },
+    );
+    // The workload's span starts with the Deployment's create (the bench's only one).
+    const start = records.findIndex((r) => r.verb === 'POST' && r.path?.endsWith('/deployments'));
+    expect(start).toBeGreaterThan(0);
+    const refused = records.slice(start).filter((r) => r.code === 429);
+    const by = (p: (u: string) => boolean) => refused.filter((r) => p(r.user ?? '')).length;
+    expect(row!.throttled).toEqual({
+      'controller-manager': by((u) => u.startsWith('system:serviceaccount:kube-system:')),
+      scheduler: by((u) => u === 'system:kube-scheduler'),
+      kubelets: by((u) => u.startsWith('system:node:')),
+      other: 0,
+    });
+    // At this size the max-in-flight limit (200 writes) is met: the chain that set the 10,000
+    // replica bench's virtual time (README, "Below its target") is exercised.
+    expect(row!.throttled['controller-manager']).toBeGreaterThan(0);
+    const batches = records.filter((r) => r.k === 'rs.create-pods').map((r) => r.t);
+    expect(batches.length).toBeGreaterThan(1);
+    let waited = 0;
+    for (let i = 0; i + 1 < batches.length; i++) {
+      const [from, to] = [batches[i]!, batches[i + 1]!];
+      const refusedCreate = records.some(
+        (r) =>
+          r.code === 429 &&
+          r.verb === 'POST' &&
+          r.path?.endsWith('/pods') === true &&
+          r.user?.startsWith('system:serviceaccount:kube-system:') === true &&
+          r.t >= from &&
+          r.t < to,
+      );
+      if (!refusedCreate) continue;
+      waited++;
+      expect(to - from).toBeGreaterThanOrEqual(1_000_000);
+    }
+    expect(waited).toBeGreaterThan(0);
+  }, 600_000);
 
   it('refuses an unknown workload with exit code 2', async () => {
     const { code } = await ksim('bench', 'controllers', '--only', 'statefulset');

@@ -103,7 +103,26 @@ export interface ControllersBenchRow {
    * the same on every machine for a given tree and seed.
    */
   readonly syncs: Readonly<Partial<Record<ControllerName, SyncStatsSnapshot>>>;
+  /**
+   * Requests the API server refused 429 (its max-in-flight limits) from the workload's creation
+   * to the goal, by client. Each costs its client the Retry-After second before it asks again,
+   * and a ReplicaSet's slow-start round waits for its last create: these tell a change in
+   * virtual time that comes from throttling (also the same on every machine).
+   */
+  readonly throttled: Readonly<Record<ThrottledClient, number>>;
   readonly targetWallSeconds?: number;
+}
+
+export type ThrottledClient = 'controller-manager' | 'scheduler' | 'kubelets' | 'other';
+
+/** The client a request's user is: the controllers run as kube-system service accounts. */
+function throttledClient(user: string | undefined): ThrottledClient {
+  if (user === undefined) return 'other';
+  if (user === 'system:kube-controller-manager') return 'controller-manager';
+  if (user.startsWith('system:serviceaccount:kube-system:')) return 'controller-manager';
+  if (user === 'system:kube-scheduler') return 'scheduler';
+  if (user.startsWith('system:node:')) return 'kubelets';
+  return 'other';
 }
 
 /** The controllers whose syncs each workload counts (the Job and DaemonSet ones count none yet). */
@@ -260,6 +279,17 @@ async function runWorkload(
   let doneWallMs = 0;
   let doneCpuUs = 0;
   let doneEvents = 0;
+  const throttled: Record<ThrottledClient, number> = {
+    'controller-manager': 0,
+    scheduler: 0,
+    kubelets: 0,
+    other: 0,
+  };
+  sim.trace.observe((r) => {
+    if (r.k !== 'api.request' || r.code !== 429) return;
+    if (startedUs === undefined || doneUs !== undefined) return;
+    throttled[throttledClient(r.user)]++;
+  });
   let startedSyncs: SyncCounts = {};
   let doneSyncs: SyncCounts = {};
   const syncsNow = (): SyncCounts =>
@@ -341,6 +371,7 @@ async function runWorkload(
     events: outcome.eventsRun,
     workloadEvents: startedUs === undefined ? 0 : endEvents - startedEvents,
     syncs: syncsBetween(startedSyncs, endSyncs),
+    throttled,
     ...(target === undefined ? {} : { targetWallSeconds: target }),
   };
 }
