@@ -29,21 +29,16 @@ interface Watched {
 
 function watchConfigMaps(api: ApiClient, resourceVersion?: string): Watched {
   const w: Watched = { frames: [], closed: false };
-  api.watch(
-    'ConfigMap',
-    'default',
-    resourceVersion === undefined ? {} : { resourceVersion },
-    {
-      onFrame: (f) => {
-        if (f.type === 'ERROR') w.frames.push(`ERROR ${(f.object as Status).code ?? ''}`);
-        else {
-          const meta = (f.object as KObject).metadata;
-          w.frames.push(`${f.type} ${meta?.name ?? ''} ${meta?.resourceVersion ?? ''}`);
-        }
-      },
-      onClose: () => (w.closed = true),
+  api.watch('ConfigMap', 'default', resourceVersion === undefined ? {} : { resourceVersion }, {
+    onFrame: (f) => {
+      if (f.type === 'ERROR') w.frames.push(`ERROR ${(f.object as Status).code ?? ''}`);
+      else {
+        const meta = (f.object as KObject).metadata;
+        w.frames.push(`${f.type} ${meta?.name ?? ''} ${meta?.resourceVersion ?? ''}`);
+      }
     },
-  );
+    onClose: () => (w.closed = true),
+  });
   return w;
 }
 
