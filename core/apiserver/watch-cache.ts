@@ -104,6 +104,11 @@ export class WatchCache {
   private reaching: Promise<boolean> | undefined;
   /** Counts store watches begun, so a replaced or broken one's late callbacks do nothing. */
   private generation = 0;
+  /**
+   * After reaching back, the version the cache had reached before: until it is there again,
+   * its objects are older than what it already showed, and reads go to the store.
+   */
+  private replayingToRv = 0;
   private rv = 0;
   private readonly watchers = new Set<Registered>();
   private readonly byValue = new Map<string, Set<Registered>>();
@@ -132,7 +137,7 @@ export class WatchCache {
    * cache holds no such object; undefined when the cache does not run (only the store knows).
    */
   current(namespace: string | undefined, name: string): KObject | null | undefined {
-    if (this.state !== 'ready') return undefined;
+    if (this.state !== 'ready' || this.rv < this.replayingToRv) return undefined;
     return this.objects.get(objectKey(namespace, name))?.object ?? null;
   }
 
@@ -237,6 +242,7 @@ export class WatchCache {
   private begin(items: readonly KObject[], rv: number): void {
     this.storeWatch?.cancel();
     const generation = ++this.generation;
+    this.replayingToRv = this.state === 'ready' ? this.rv : 0;
     this.objects.clear();
     for (const obj of items) this.objects.set(keyOf(obj), { object: obj, fields: undefined });
     this.rv = rv;
