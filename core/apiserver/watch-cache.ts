@@ -33,6 +33,14 @@ interface CachedEvent {
   readonly previousFields: FieldSet | undefined;
 }
 
+/**
+ * Shared by the watch caches of one API server: the version its first cache began at, which
+ * stands for the server's start (the caches its admission informers read start with it).
+ */
+export interface ServerStart {
+  rv?: number;
+}
+
 export interface CacheWatcher {
   readonly namespace: string | undefined;
   readonly selectors: Selectors;
@@ -125,6 +133,7 @@ export class WatchCache {
     private readonly prefix: string,
     private readonly clock: Clock,
     private readonly capacity = DEFAULT_WATCH_CACHE_CAPACITY,
+    private readonly serverStart: ServerStart = {},
   ) {}
 
   get resourceVersion(): number {
@@ -230,7 +239,9 @@ export class WatchCache {
       this.wake();
       return;
     }
-    this.begin(list.value.items, listRv ?? Number(list.value.resourceVersion));
+    const rv = listRv ?? Number(list.value.resourceVersion);
+    this.serverStart.rv ??= rv;
+    this.begin(list.value.items, rv);
     this.wake();
   }
 
@@ -268,11 +279,18 @@ export class WatchCache {
    * would hold it (watch_cache.go's getAllEventsSinceLocked takes any version from its list's
    * on until it drops an event). The cache begins again from a list at `rv`, as `start` does,
    * so every watch from `rv` on gets its changes. A window that dropped changes for its
-   * capacity, and a version the store compacted, reach back no further: that watch gets 410.
-   * False when the cache stopped meanwhile.
+   * capacity, a version the store compacted, and one from before the server's first cache
+   * began (upstream's caches list when the server starts: older is 410 there too) reach back
+   * no further: that watch gets 410. False when the cache stopped meanwhile.
    */
   private async reachBack(rv: number): Promise<boolean> {
-    while (this.isReady() && rv < this.windowStartRv && !this.trimmed && rv >= this.compactedRv) {
+    while (
+      this.isReady() &&
+      rv < this.windowStartRv &&
+      !this.trimmed &&
+      rv >= this.compactedRv &&
+      rv >= (this.serverStart.rv ?? 0)
+    ) {
       // Watches arriving together share one list; a watch from further back lists again after.
       const reaching = (this.reaching ??= this.listAt(rv).finally(() => {
         this.reaching = undefined;

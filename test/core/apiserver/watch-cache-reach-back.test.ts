@@ -12,6 +12,7 @@ import type { Status } from '../../../core/api/status-types.ts';
 import type { KObject } from '../../../core/api/types.ts';
 import type { ApiClient } from '../../../core/client/api-client.ts';
 import type { ProcessPorts } from '../../../core/ports/process.ts';
+import { API_SERVER } from '../../../core/cluster/identities.ts';
 import { controlPlane, runScript } from '../../support/cluster.ts';
 
 const configMap = (name: string): KObject => ({
@@ -119,6 +120,27 @@ describe('watch cache: a watch from before the cache started', () => {
       },
       { compactionIntervalUs: 1_000_000 },
     );
+  });
+
+  it('reaches back no further than the start of the server: an older version gets 410', async () => {
+    const sim = controlPlane();
+    await runScript(sim, async (api, ports) => {
+      const listed = await listedVersion(api);
+      await create(api, 'a');
+      // A new server: its caches begin at the store's version now, as upstream's list when the
+      // server starts, so a version from before it is older than any of them.
+      sim.crash(API_SERVER);
+      sim.restart(API_SERVER);
+      await ports.clock.sleep(2_000_000);
+      const b = await create(api, 'b');
+      const first = watchConfigMaps(api);
+      await ports.clock.sleep(10_000);
+      const late = watchConfigMaps(api, listed);
+      await ports.clock.sleep(10_000);
+      expect(late.frames).toEqual(['ERROR 410']);
+      expect(first.frames.map((f) => f.split(' ')[1])).toEqual(['a', 'b']);
+      expect(first.frames.at(-1)).toBe(b);
+    });
   });
 
   it('reaches back no further than its window once that dropped a change: 410', async () => {
