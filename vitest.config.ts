@@ -8,14 +8,7 @@ import { defineConfig } from 'vitest/config';
 // mostly wait on other processes: they run after the others, one file at a time. (Projects of
 // one group run side by side only if they allow the same number of workers, so the two kinds
 // cannot overlap.)
-//
-// concurrent-clients (100 watchers, 50 writers on one `ksim serve`) runs one at a time too: in
-// the pool it failed once in CI (2026-12-07: its watchers had not all seen the 200 creates
-// after 60 s, where it takes about 10 s alone); until that is understood it runs alone.
-const HOST_TESTS = [
-  'test/real/{cluster,etcd,host,netfilter,runtime}/**/*.test.ts',
-  'test/real/http/concurrent-clients.test.ts',
-];
+const HOST_TESTS = ['test/real/{cluster,etcd,host,netfilter,runtime}/**/*.test.ts'];
 
 export default defineConfig({
   test: {

@@ -64,7 +64,7 @@ import {
 } from './registry/options.ts';
 import { isPatchContentType } from './registry/patch.ts';
 import { parseSelectors } from './registry/selectors.ts';
-import { WatchCache } from './watch-cache.ts';
+import { WatchCache, type ServerStart } from './watch-cache.ts';
 import { parseRequest, requestInfoFor, type RequestInfo } from './request-info.ts';
 import { LeaseManager } from './lease-manager.ts';
 import { ObjectStorage, parseResourceVersion } from './storage.ts';
@@ -152,6 +152,8 @@ export class ApiServer {
   private readonly storage: ObjectStorage;
   private readonly registry: Registry;
   private readonly watchCaches = new Map<string, WatchCache>();
+  /** Where this server's watch caches may reach back to (WatchCache.reachBack). */
+  private readonly cachesStart: ServerStart = {};
   private readonly access: AccessControl;
   private readonly reviews: ReadonlyMap<string, ReviewHandler>;
   private readonly inFlight: InFlightLimiter;
@@ -718,6 +720,7 @@ export class ApiServer {
         collectionPrefix(storageResourceOf(definition), undefined),
         this.ports.clock,
         this.options.watchCacheCapacity,
+        this.cachesStart,
       );
       this.watchCaches.set(served, cache);
     }

@@ -7,7 +7,7 @@ import type { KObject } from '../api/types.ts';
 import type { WatchFrame } from '../api/http.ts';
 import type { Clock, Micros, TimerId } from '../ports/clock.ts';
 import type { Selectors } from './registry/selectors.ts';
-import type { ObjectStorage, StorageEvent } from './storage.ts';
+import type { ObjectStorage, StorageEvent, StorageFailure } from './storage.ts';
 
 /** Events kept for resuming watches (upstream's default watch cache capacity is 100; we keep more). */
 export const DEFAULT_WATCH_CACHE_CAPACITY = 1_000;
@@ -33,6 +33,14 @@ interface CachedEvent {
   readonly previousFields: FieldSet | undefined;
 }
 
+/**
+ * Shared by the watch caches of one API server: the version its first cache began at, which
+ * stands for the server's start (the caches its admission informers read start with it).
+ */
+export interface ServerStart {
+  rv?: number;
+}
+
 export interface CacheWatcher {
   readonly namespace: string | undefined;
   readonly selectors: Selectors;
@@ -48,12 +56,15 @@ type Registered = CacheWatcher & {
   readonly indexValue: string | undefined;
   /** The bookmark bucket this watcher waits in, if it is due one. */
   bookmarkBucket?: number;
-  /**
-   * Changes at or below this version are not the watcher's (upstream's cacheWatcher skips
-   * them): a cache still catching up with the store may dispatch changes older than the
-   * version a client resumes from, which its list already held.
-   */
+  /** The version the watch started from (0: the current state). */
   readonly afterRv: number;
+  /**
+   * The newest change the watcher has been brought to: changes at or below it are not sent
+   * (upstream's cacheWatcher skips them). A cache still catching up with the store may
+   * dispatch changes older than the version a client resumes from, which its list already
+   * held; a cache that reached back (`reachBack`) dispatches again what its watchers had.
+   */
+  seenRv: number;
 };
 
 interface Current {
@@ -90,6 +101,22 @@ export class WatchCache {
   private windowHead = 0;
   /** The oldest resourceVersion a watch may resume from. */
   private windowStartRv = 0;
+  /**
+   * The window dropped a change since the cache's list (upstream's removedEventSinceRelist):
+   * its start is its capacity's limit, no longer the moment the cache started.
+   */
+  private trimmed = false;
+  /** The store has compacted at least this far: no list reaches back before it. */
+  private compactedRv = 0;
+  /** The list at an older version a reach back waits for, if one is under way. */
+  private reaching: Promise<boolean> | undefined;
+  /** Counts store watches begun, so a replaced or broken one's late callbacks do nothing. */
+  private generation = 0;
+  /**
+   * After reaching back, the version the cache had reached before: until it is there again,
+   * its objects are older than what it already showed, and reads go to the store.
+   */
+  private replayingToRv = 0;
   private rv = 0;
   private readonly watchers = new Set<Registered>();
   private readonly byValue = new Map<string, Set<Registered>>();
@@ -106,6 +133,7 @@ export class WatchCache {
     private readonly prefix: string,
     private readonly clock: Clock,
     private readonly capacity = DEFAULT_WATCH_CACHE_CAPACITY,
+    private readonly serverStart: ServerStart = {},
   ) {}
 
   get resourceVersion(): number {
@@ -118,7 +146,7 @@ export class WatchCache {
    * cache holds no such object; undefined when the cache does not run (only the store knows).
    */
   current(namespace: string | undefined, name: string): KObject | null | undefined {
-    if (this.state !== 'ready') return undefined;
+    if (this.state !== 'ready' || this.rv < this.replayingToRv) return undefined;
     return this.objects.get(objectKey(namespace, name))?.object ?? null;
   }
 
@@ -145,11 +173,12 @@ export class WatchCache {
     fromRv: number | undefined,
     watcher: CacheWatcher,
   ): Promise<(() => void) | undefined> {
-    if (!(await this.ready(fromRv))) {
+    const resuming = fromRv !== undefined && fromRv !== 0;
+    if (!(await this.ready(fromRv)) || (resuming && !(await this.reachBack(fromRv)))) {
       watcher.close(errors.serverTimeout(this.definition.resource.resource, 'watch', 1));
       return undefined;
     }
-    if (fromRv !== undefined && fromRv !== 0 && fromRv < this.windowStartRv) {
+    if (resuming && fromRv < this.windowStartRv) {
       watcher.close(errors.expired(`too old resource version: ${fromRv} (${this.windowStartRv})`));
       return undefined;
     }
@@ -170,6 +199,7 @@ export class WatchCache {
       ...watcher,
       indexValue: indexedValue(this.definition.indexedField, watcher.selectors),
       afterRv: fromRv ?? 0,
+      seenRv: Math.max(fromRv ?? 0, this.rv),
     };
     this.register(registered);
     return () => this.unregister(registered);
@@ -199,6 +229,7 @@ export class WatchCache {
     let list =
       at === undefined ? undefined : await this.storage.list<KObject>(this.prefix, { atRv: at });
     let listRv = at;
+    if (list !== undefined && !list.ok) this.noteCompaction(list.failure);
     if (list === undefined || !list.ok) {
       list = await this.storage.list<KObject>(this.prefix);
       listRv = undefined;
@@ -208,19 +239,81 @@ export class WatchCache {
       this.wake();
       return;
     }
+    const rv = listRv ?? Number(list.value.resourceVersion);
+    this.serverStart.rv ??= rv;
+    this.begin(list.value.items, rv);
+    this.wake();
+  }
+
+  /**
+   * Makes the cache the store's state at `rv`, watched from there; a store watch already
+   * running is replaced. Watchers stay registered: what the new store watch sends again up to
+   * each one's `seenRv` is skipped.
+   */
+  private begin(items: readonly KObject[], rv: number): void {
+    this.storeWatch?.cancel();
+    const generation = ++this.generation;
+    this.replayingToRv = this.state === 'ready' ? this.rv : 0;
     this.objects.clear();
-    for (const obj of list.value.items)
-      this.objects.set(keyOf(obj), { object: obj, fields: undefined });
-    this.rv = listRv ?? Number(list.value.resourceVersion);
-    this.windowStartRv = this.rv;
+    for (const obj of items) this.objects.set(keyOf(obj), { object: obj, fields: undefined });
+    this.rv = rv;
+    this.windowStartRv = rv;
+    this.trimmed = false;
     this.window.length = 0;
     this.windowHead = 0;
-    this.storeWatch = this.storage.watch<KObject>(this.prefix, this.rv, {
-      onEvent: (ev) => this.onEvent(ev),
-      onClose: () => this.reset(),
+    this.storeWatch = this.storage.watch<KObject>(this.prefix, rv, {
+      onEvent: (ev) => {
+        if (generation === this.generation) this.onEvent(ev);
+      },
+      onClose: () => {
+        if (generation === this.generation) this.reset();
+      },
     });
     this.state = 'ready';
-    this.wake();
+  }
+
+  /**
+   * Makes the window reach back to `rv` when a watch resumes from before the cache started:
+   * a client that listed (from the store) before another client's watch started the cache
+   * holds a version the cache never had, where upstream's cache, started with the server,
+   * would hold it (watch_cache.go's getAllEventsSinceLocked takes any version from its list's
+   * on until it drops an event). The cache begins again from a list at `rv`, as `start` does,
+   * so every watch from `rv` on gets its changes. A window that dropped changes for its
+   * capacity, a version the store compacted, and one from before the server's first cache
+   * began (upstream's caches list when the server starts: older is 410 there too) reach back
+   * no further: that watch gets 410. False when the cache stopped meanwhile.
+   */
+  private async reachBack(rv: number): Promise<boolean> {
+    while (
+      this.isReady() &&
+      rv < this.windowStartRv &&
+      !this.trimmed &&
+      rv >= this.compactedRv &&
+      rv >= (this.serverStart.rv ?? 0)
+    ) {
+      // Watches arriving together share one list; a watch from further back lists again after.
+      const reaching = (this.reaching ??= this.listAt(rv).finally(() => {
+        this.reaching = undefined;
+      }));
+      if (!(await reaching)) break;
+    }
+    return this.isReady();
+  }
+
+  /** Lists at `rv` and, if the cache still runs and reaches no further back, begins there. */
+  private async listAt(rv: number): Promise<boolean> {
+    const list = await this.storage.list<KObject>(this.prefix, { atRv: rv });
+    if (!list.ok) {
+      this.noteCompaction(list.failure);
+      return false;
+    }
+    if (this.isReady() && rv < this.windowStartRv) this.begin(list.value.items, rv);
+    return true;
+  }
+
+  private noteCompaction(failure: StorageFailure): void {
+    if (failure.kind === 'compacted')
+      this.compactedRv = Math.max(this.compactedRv, failure.compactedRv);
   }
 
   private wake(): void {
@@ -240,6 +333,7 @@ export class WatchCache {
   /** The store watch broke: end every client watch (they resume) and start afresh on demand. */
   private reset(): void {
     this.state = 'idle';
+    this.generation++;
     for (const w of [...this.watchers]) w.close();
     this.watchers.clear();
     this.byValue.clear();
@@ -298,6 +392,7 @@ export class WatchCache {
     if (this.window.length - this.windowHead > this.capacity) {
       const dropped = this.window[this.windowHead++] as CachedEvent;
       this.windowStartRv = dropped.rv;
+      this.trimmed = true;
       if (this.windowHead > this.capacity) {
         this.window.splice(0, this.windowHead);
         this.windowHead = 0;
@@ -307,7 +402,8 @@ export class WatchCache {
 
   private dispatch(ev: CachedEvent): void {
     const send = (w: Registered): void => {
-      if (ev.rv <= w.afterRv) return;
+      if (ev.rv <= w.seenRv) return;
+      w.seenRv = ev.rv;
       const frame = this.frameFor(ev, w);
       if (frame !== undefined) w.send(frame);
     };
@@ -390,8 +486,9 @@ export class WatchCache {
     };
     for (const w of due) {
       w.bookmarkBucket = undefined;
-      // A watcher that resumed ahead of a cache still catching up gets no version behind it.
-      if (this.rv > w.afterRv) w.send(bookmark);
+      // A watcher that resumed ahead of a cache still catching up, or whose cache reached
+      // back and replays what it had, gets no version behind it.
+      if (this.rv > w.afterRv && this.rv >= w.seenRv) w.send(bookmark);
       if (this.watchers.has(w)) this.scheduleBookmark(w);
     }
     if (this.bookmarkTimer === undefined) this.armBookmarks();
