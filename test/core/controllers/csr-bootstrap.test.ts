@@ -7,9 +7,10 @@
 import { describe, expect, it } from 'vitest';
 import {
   encodeCertificateRequest,
+  standInCredential,
   type CertificateSigningRequest,
 } from '../../../core/api/kinds/certificate-signing-request.ts';
-import { issueClientCredential } from '../../../core/apiserver/authn/client-credential.ts';
+import { standInSigner } from '../../../core/controllers/certificates/stand-in-signer.ts';
 import { bootstrapTokenSecret, KUBEADM_JOIN_BINDINGS } from '../../../core/cluster/join.ts';
 import { API_SERVER } from '../../../core/cluster/identities.ts';
 import { ApiClient } from '../../../core/client/api-client.ts';
@@ -35,7 +36,7 @@ function cluster(seed: number) {
   });
   startControllerManager(sim, {
     controllers: ['csrapproving', 'csrsigning'],
-    clusterSigning: (subject) => issueClientCredential(SIM_SIGNER, subject),
+    clusterSigning: standInSigner(SIM_SIGNER),
   });
   const records: { k: string; [f: string]: unknown }[] = [];
   sim.trace.addSink((line) => {
@@ -73,7 +74,9 @@ describe('TLS bootstrap: bootstrap token -> CSR -> approved -> signed -> Node', 
         timeoutUs: 60 * S,
       });
       if (!issued.ok) throw new Error(issued.message);
-      const node = client(ports, issued.credential);
+      const credential = standInCredential(issued.certificate);
+      if (!credential.ok) throw new Error(credential.message);
+      const node = client(ports, credential.value);
       const registered = await node.create({
         apiVersion: 'v1',
         kind: 'Node',
