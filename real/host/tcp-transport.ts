@@ -1,4 +1,6 @@
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
+import { Duplex } from 'node:stream';
+import { X509Certificate } from 'node:crypto';
 import {
   connect as tlsConnect,
   createSecureContext,
@@ -247,10 +249,14 @@ export class TcpTransport implements Transport {
     const context = this.secureContext();
     if (context === undefined) return serve(socket);
     socket.once('data', (first: Buffer) => {
-      socket.pause();
-      socket.unshift(first);
-      if (first[0] !== TLS_HANDSHAKE) return serve(socket);
-      const secure = new TLSSocket(socket, {
+      if (first[0] !== TLS_HANDSHAKE) {
+        socket.pause();
+        socket.unshift(first);
+        serve(socket);
+        socket.resume();
+        return;
+      }
+      const secure = new TLSSocket(streamOf(socket, first), {
         isServer: true,
         secureContext: context,
         requestCert: true,
@@ -262,18 +268,36 @@ export class TcpTransport implements Transport {
         // Without a certificate (a node bootstrapping with its token) the connection is TLS
         // alone; one the CA did not sign is refused, as upstream's x509 authenticator fails it.
         if (Object.keys(peer).length === 0) return serve(secure);
-        if (!secure.authorized) return secure.destroy();
+        if (!this.signedByCa(secure.getPeerX509Certificate())) return secure.destroy();
         const fromPeer = this.options.tls?.fromPeer;
         serve(
           secure,
           fromPeer === undefined ? undefined : (protocol, msg) => fromPeer(peer, protocol, msg),
         );
       });
-      socket.resume();
     });
   }
 
   private context: SecureContext | undefined;
+  private clientCa: X509Certificate | undefined;
+
+  /**
+   * Whether the CA signed `cert` and it is valid now. A TLSSocket made outside a tls.Server
+   * never sets `authorized` (the server's handler does), so the check is made here; the client
+   * certificates this serves are the CA's own issue, with no intermediate.
+   */
+  private signedByCa(cert: X509Certificate | undefined): boolean {
+    const pem = this.options.tls?.server?.ca;
+    if (cert === undefined || pem === undefined) return false;
+    this.clientCa ??= new X509Certificate(pem);
+    const now = Date.now();
+    return (
+      cert.checkIssued(this.clientCa) &&
+      cert.verify(this.clientCa.publicKey) &&
+      Date.parse(cert.validFrom) <= now &&
+      now < Date.parse(cert.validTo)
+    );
+  }
 
   private secureContext(): SecureContext | undefined {
     const server = this.options.tls?.server;
@@ -281,6 +305,34 @@ export class TcpTransport implements Transport {
     this.context ??= createSecureContext({ cert: server.cert, key: server.key, ca: server.ca });
     return this.context;
   }
+}
+
+/**
+ * `socket`, whose first chunk was read already, as a stream that gives `first` again: a TLS
+ * server socket on a net.Socket takes over its handle and would never see that chunk, one on
+ * any other stream reads the stream.
+ */
+function streamOf(socket: Socket, first: Buffer): Duplex {
+  const stream = new Duplex({
+    read: () => void socket.resume(),
+    write: (chunk: Buffer, _encoding, done) => void socket.write(chunk, done),
+    final: (done) => {
+      socket.end();
+      done();
+    },
+    destroy: (error, done) => {
+      socket.destroy(error ?? undefined);
+      done(error);
+    },
+  });
+  stream.push(first);
+  socket.on('data', (chunk: Buffer) => {
+    if (!stream.push(chunk)) socket.pause();
+  });
+  socket.on('end', () => stream.push(null));
+  socket.on('close', () => stream.destroy());
+  socket.on('error', () => undefined);
+  return stream;
 }
 
 /** Writes frames, corked for the rest of the tick so a burst of frames is one system call. */

@@ -215,7 +215,7 @@ export async function realNodeCommand(
   };
   let joined: NodeCredential;
   try {
-    joined = reused ?? (await join(hp.ports, name, token, ca, discovered));
+    joined = reused ?? (await bootstrapNode(hp.ports, name, token, ca, discovered));
     writeNodeCredential(dir, joined);
   } catch (e) {
     await stop();
@@ -353,7 +353,7 @@ async function sourceAddressTowards(ip: string): Promise<string> {
  * certificate the controller manager signs for it, and a token of kube-system/kube-proxy for
  * kube-proxy (a Role lets the bootstrap token's group ask for that one account's: join.ts).
  */
-async function join(
+async function bootstrapNode(
   ports: Parameters<typeof requestNodeCredential>[0],
   name: string,
   token: string,
