@@ -1,4 +1,3 @@
 export * from './csr-approving-controller.ts';
 export * from './csr-controller.ts';
 export * from './csr-signing-controller.ts';
-export * from './stand-in-signer.ts';

@@ -10,10 +10,8 @@ import {
   standInCredential,
   type CertificateSigningRequest,
 } from '../../../core/api/kinds/certificate-signing-request.ts';
-import {
-  standInSigner,
-  type CertificateSigner,
-} from '../../../core/controllers/certificates/index.ts';
+import type { CertificateSigner } from '../../../core/controllers/certificates/index.ts';
+import { standInSigner } from '../../../core/cluster/stand-in-signer.ts';
 import { bootstrapTokenSecret, KUBEADM_JOIN_BINDINGS } from '../../../core/cluster/join.ts';
 import { API_SERVER } from '../../../core/cluster/identities.ts';
 import { ApiClient } from '../../../core/client/api-client.ts';

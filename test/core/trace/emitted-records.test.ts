@@ -20,7 +20,7 @@ import type { ConfigMap } from '../../../core/api/kinds/config-map.ts';
 import type { OwnerReference } from '../../../core/api/meta-types.ts';
 import { traceJsonSchema } from '../../../core/trace/docs.ts';
 import { encodeCertificateRequest } from '../../../core/api/kinds/certificate-signing-request.ts';
-import { standInSigner } from '../../../core/controllers/certificates/stand-in-signer.ts';
+import { standInSigner } from '../../../core/cluster/stand-in-signer.ts';
 import { bootstrapTokenSecret, KUBEADM_JOIN_BINDINGS } from '../../../core/cluster/join.ts';
 import { ApiClient } from '../../../core/client/api-client.ts';
 import { requestNodeCredential } from '../../../core/kubelet/tls-bootstrap.ts';

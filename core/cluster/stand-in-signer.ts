@@ -1,7 +1,7 @@
-import { standInCertificate } from '../../api/kinds/certificate-signing-request.ts';
-import { issueClientCredential } from '../../apiserver/authn/client-credential.ts';
-import type { TokenSigner } from '../../apiserver/authn/signer.ts';
-import type { CertificateSigner } from './csr-signing-controller.ts';
+import { standInCertificate } from '../api/kinds/certificate-signing-request.ts';
+import { issueClientCredential } from '../apiserver/authn/client-credential.ts';
+import type { TokenSigner } from '../apiserver/authn/signer.ts';
+import type { CertificateSigner } from '../controllers/certificates/csr-signing-controller.ts';
 
 /**
  * The simulator's signer behind the CertificateSigner port: deterministic, as every key in a
