@@ -4,11 +4,15 @@
  * a veth, as a second host on the same network would be. `ksim real status` reports the
  * control plane's five processes ready, and its join command is kept in its directory. The
  * node holds only the CA certificate and the bootstrap token: the test observes its
- * CertificateSigningRequest approved and signed for system:node:joiner, the Node Ready with a podCIDR node IPAM gave it, a pod
+ * CertificateSigningRequest approved and signed — an X.509 client certificate from the cluster
+ * CA for system:node:joiner, kept with its key in the node's pki/ — the API server recording
+ * the kubelet as system:node:joiner (mutual TLS, no bearer token), the Node Ready with a podCIDR node IPAM gave it, a pod
  * scheduled there started by its kubelet (the kubelet.container-start record in the node's
  * trace) with an IP from that range, and `kubectl logs`, which the API server fetches from the
- * kubelet at the Node's InternalIP. Stopping the node and `ksim real down` then leave nothing
- * behind (with the namespace, veth and bridge the test made, removed even when it fails).
+ * kubelet at the Node's InternalIP. The node restarted on its directory, with a token the
+ * cluster does not know, goes on with its stored certificate (its kubelet starts the pod's
+ * container again; still one CSR). Stopping the node and `ksim real down` then leave nothing
+ * but the node's pki/ and trace behind (with the namespace, veth and bridge the test made, removed even when it fails).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createPrivateKey, randomBytes, X509Certificate } from 'node:crypto';
