@@ -103,9 +103,11 @@ export interface ClusterHost<M> {
    * The credential a node's agents present for `identity` (the kubelet's node identity,
    * kube-proxy's). By default the cluster's key signs one; a node that joined a control plane
    * on another host holds no signing key, only what the control plane issued to it (the
-   * kubelet's through TLS bootstrap), and `signer` then only verifies.
+   * kubelet's through TLS bootstrap), and `signer` then only verifies. Undefined: the
+   * identity's requests carry no bearer token, as the host's transport authenticates them (a
+   * kubelet's client certificate on a mutual-TLS connection).
    */
-  readonly nodeCredential?: (identity: ClientIdentity) => string;
+  readonly nodeCredential?: (identity: ClientIdentity) => string | undefined;
 }
 
 export interface NodeIdentity {
@@ -734,10 +736,10 @@ export function componentClient(
 }
 
 /** A component's client of the API server presenting `credential`, honouring Retry-After. */
-export function credentialClient(ports: ProcessPorts, credential: string): ApiClient {
+export function credentialClient(ports: ProcessPorts, credential: string | undefined): ApiClient {
   return new ApiClient(ports.transport, API_SERVER, {
     requestTimeoutUs: COMPONENT_REQUEST_TIMEOUT_US,
-    credential,
+    ...(credential === undefined ? {} : { credential }),
     clock: ports.clock,
   });
 }

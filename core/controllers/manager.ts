@@ -72,7 +72,7 @@ import { NodeIpamController, type NodeIpamOptions } from './nodeipam/node-ipam-c
 import { CsrApprovingController } from './certificates/csr-approving-controller.ts';
 import {
   CsrSigningController,
-  type CredentialIssuer,
+  type CertificateSigner,
 } from './certificates/csr-signing-controller.ts';
 import { ServiceAccountsController } from './serviceaccount/service-accounts-controller.ts';
 import {
@@ -202,7 +202,9 @@ export interface ControllerManagerOptions {
    * --cluster-signing-cert-file/--cluster-signing-key-file: what signs approved kubelet client
    * requests; without it neither the CSR approving nor the signing controller runs.
    */
-  readonly clusterSigning?: CredentialIssuer;
+  readonly clusterSigning?: CertificateSigner;
+  /** --cluster-signing-duration: the longest certificate the signer issues (default a year). */
+  readonly clusterSigningDurationSeconds?: number;
   /** --leader-elect: true with upstream's timings, or some of them changed. */
   readonly leaderElection?: boolean | Partial<LeaderElectionOptions>;
   /** --feature-gates (checked with featureGateProblems by whoever builds the options). */
@@ -370,7 +372,13 @@ export class ControllerManager {
       case 'csrsigning':
         return options.clusterSigning === undefined
           ? undefined
-          : new CsrSigningController(this.ports, api, informers, options.clusterSigning);
+          : new CsrSigningController(
+              this.ports,
+              api,
+              informers,
+              options.clusterSigning,
+              options.clusterSigningDurationSeconds,
+            );
       case 'nodeipam':
         return options.allocateNodeCIDRs === undefined
           ? undefined

@@ -4,13 +4,16 @@
  * credential — a CertificateSigningRequest for CN system:node:<name>, O system:nodes, signer
  * kubernetes.io/kube-apiserver-client-kubelet, usages digital signature and client auth — and
  * waits until the request carries a certificate (approved and signed by the controller
- * manager) or is denied or failed. The credential then registers the Node like any kubelet's.
+ * manager) or is denied or failed. The certificate then registers the Node like any kubelet's.
+ * The request comes from the host (`TlsBootstrapOptions.request`): a real node makes a key pair
+ * and a PKCS#10 request for it; the simulator, which has no key pairs, files ksim's stand-in.
  */
 import {
   csrCondition,
   encodeCertificateRequest,
   KUBELET_CLIENT_SIGNER,
   parseCertificate,
+  type CertificateSubject,
   type CertificateSigningRequest,
 } from '../api/kinds/certificate-signing-request.ts';
 import type { ApiClient } from '../client/api-client.ts';
@@ -21,6 +24,13 @@ export interface TlsBootstrapOptions {
   readonly pollUs: number;
   /** How long to wait for a certificate (upstream: an hour). */
   readonly timeoutUs: number;
+  /**
+   * spec.request for the subject: a base64 PEM CERTIFICATE REQUEST block (default: the
+   * simulator's stand-in, which holds no key).
+   */
+  readonly request?: (subject: CertificateSubject) => string;
+  /** spec.expirationSeconds (upstream's kubelet leaves it out: the signer's duration). */
+  readonly expirationSeconds?: number;
 }
 
 export const DEFAULT_TLS_BOOTSTRAP: TlsBootstrapOptions = {
@@ -29,7 +39,8 @@ export const DEFAULT_TLS_BOOTSTRAP: TlsBootstrapOptions = {
 };
 
 export type TlsBootstrapResult =
-  | { readonly ok: true; readonly credential: string; readonly csr: string }
+  /** `certificate`: the PEM text of the issued certificate; `csr`: the request's name. */
+  | { readonly ok: true; readonly certificate: string; readonly csr: string }
   | { readonly ok: false; readonly message: string };
 
 /** Asks for node `nodeName`'s credential through `bootstrap` (the bootstrap token's client). */
@@ -44,12 +55,15 @@ export async function requestNodeCredential(
     kind: 'CertificateSigningRequest',
     metadata: { generateName: 'csr-' },
     spec: {
-      request: encodeCertificateRequest({
+      request: (options.request ?? encodeCertificateRequest)({
         commonName: `system:node:${nodeName}`,
         organizations: ['system:nodes'],
       }),
       signerName: KUBELET_CLIENT_SIGNER,
       usages: ['digital signature', 'client auth'],
+      ...(options.expirationSeconds === undefined
+        ? {}
+        : { expirationSeconds: options.expirationSeconds }),
     },
   });
   if (!created.ok)
@@ -74,7 +88,7 @@ export async function requestNodeCredential(
 /** WaitForCertificate's checks: the certificate, or why there will be none. */
 function outcomeOf(
   csr: CertificateSigningRequest,
-): { ok: true; credential: string } | { ok: false; message: string } | undefined {
+): { ok: true; certificate: string } | { ok: false; message: string } | undefined {
   for (const type of ['Denied', 'Failed']) {
     const c = csrCondition(csr, type);
     if (c !== undefined)
@@ -87,6 +101,6 @@ function outcomeOf(
   if (certificate === '') return undefined;
   const parsed = parseCertificate(certificate);
   return parsed.ok
-    ? { ok: true, credential: parsed.value }
+    ? { ok: true, certificate: parsed.value }
     : { ok: false, message: `the issued certificate is unreadable: ${parsed.message}` };
 }

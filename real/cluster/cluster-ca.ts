@@ -22,6 +22,8 @@ import { readFileSync } from 'node:fs';
 import type { TokenSigner } from '../../core/apiserver/authn/signer.ts';
 import { clusterPaths, type RealClusterConfig } from './cluster-config.ts';
 import { readSigner } from './signer.ts';
+import type { CertificateSigner } from '../../core/controllers/certificates/csr-signing-controller.ts';
+import { signCertificateRequest } from '../http/certificates.ts';
 
 /** ECDSA over P-256 with SHA-256, signatures as r||s (JWS, RFC 7518 section 3.4). */
 const ALGORITHM = 'ES256';
@@ -93,4 +95,17 @@ export function clusterSigner(dir: string, config: RealClusterConfig): TokenSign
   return config.controlPlane !== undefined
     ? caSigner(readFileSync(paths.caKey, 'utf8'))
     : readSigner(paths.signingKey, `ksim-${config.tag}`);
+}
+
+/**
+ * The controller manager's CSR signer of a control plane (--cluster-signing-cert-file and
+ * --cluster-signing-key-file: kubeadm points both at the cluster CA): X.509 certificates the CA
+ * signs for the PKCS#10 requests core validated.
+ */
+export function caCertificateSigner(caPem: string, caKeyPem: string): CertificateSigner {
+  return (req) =>
+    signCertificateRequest(
+      { ca: caPem, caKey: caKeyPem },
+      { request: req.request, usages: req.usages, durationSeconds: req.durationSeconds },
+    );
 }

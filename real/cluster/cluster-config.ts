@@ -8,11 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ClusterSpec } from '../../core/cluster/assembly.ts';
 import type { StoreClient } from '../../core/store/kv-client.ts';
-import {
-  issueClientCredential,
-  type ClientIdentity,
-} from '../../core/apiserver/authn/client-credential.ts';
-import type { TokenSigner } from '../../core/apiserver/authn/signer.ts';
+import type { CertificateSigner } from '../../core/controllers/certificates/csr-signing-controller.ts';
 import { nodeInternalIP, nodePodCIDR, type PodNetwork } from '../../core/cluster/pod-network.ts';
 import type { EtcdTlsFiles } from '../etcd/etcd-kv.ts';
 import { parseHostPort, type AddressBook } from '../host/address-book.ts';
@@ -77,12 +73,14 @@ export interface ClusterProcess {
  * `rootCA`: the API server's CA bundle, which the controller manager's root CA publisher puts in
  * every namespace (absent while `up` only plans the processes). `storeClient`: the API server's
  * store client when the cluster runs on etcd (the planned store members are then not started).
+ * `clusterSigning`: what signs the kubelets' certificate requests, in a control plane that
+ * nodes join (the cluster CA: cluster-ca.ts).
  */
 export function realClusterSpec(
   config: RealClusterConfig,
   rootCA?: string,
   storeClient?: () => StoreClient,
-  signer?: TokenSigner,
+  clusterSigning?: CertificateSigner,
 ): ClusterSpec<undefined> {
   const joinable = config.controlPlane !== undefined;
   const access = joinable ? { access: { enableBootstrapTokenAuth: true } } : {};
@@ -97,9 +95,7 @@ export function realClusterSpec(
     // kubeadm's controller manager: --allocate-node-cidrs with the cluster CIDR, and the
     // cluster CA signing the kubelets' client certificate requests.
     ...(joinable ? { allocateNodeCIDRs: config.podNetwork } : {}),
-    ...(joinable && signer !== undefined
-      ? { clusterSigning: (subject: ClientIdentity) => issueClientCredential(signer, subject) }
-      : {}),
+    ...(joinable && clusterSigning !== undefined ? { clusterSigning } : {}),
   };
   const names = config.storeNames === undefined ? {} : { names: config.storeNames };
   return {

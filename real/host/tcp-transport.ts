@@ -1,4 +1,14 @@
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
+import { Duplex } from 'node:stream';
+import { X509Certificate } from 'node:crypto';
+import {
+  connect as tlsConnect,
+  createSecureContext,
+  TLSSocket,
+  type ConnectionOptions,
+  type PeerCertificate,
+  type SecureContext,
+} from 'node:tls';
 import type {
   Address,
   CallResult,
@@ -24,7 +34,34 @@ export interface TcpTransportOptions {
    * connection: a peer that does not read must not make this process's memory grow unbounded.
    */
   readonly maxQueuedBytes: number;
+  /** Mutual TLS on some connections; without it every connection is plain TCP. */
+  readonly tls?: TcpTransportTls;
 }
+
+/**
+ * Mutual TLS for connections that cross hosts (a joined node and the API server): the client
+ * presents its certificate, the server accepts only a certificate its CA signed (upstream's
+ * --client-ca-file) and tells listeners who the peer is. Plain connections on the same port
+ * go on working (the control plane's own processes on loopback): a TLS ClientHello starts with
+ * the byte 0x16, which no frame can (it would announce a frame of over 350 MiB).
+ */
+export interface TcpTransportTls {
+  /**
+   * Server: the certificate and key it presents, and the CA a client certificate must chain to;
+   * a TLS client without a certificate is served without an identity.
+   */
+  readonly server?: { readonly cert: string; readonly key: string; readonly ca: string };
+  /**
+   * Server: what a listener gets for `msg` (a request or a stream's opening request of
+   * `protocol`) that came on a TLS connection whose client certificate `peer` verified.
+   */
+  readonly fromPeer?: (peer: PeerCertificate, protocol: string, msg: unknown) => unknown;
+  /** Client: TLS options (ca, cert, key) for connections to `to`; undefined: plain TCP. */
+  readonly client?: (to: Address) => ConnectionOptions | undefined;
+}
+
+/** The first byte of a TLS handshake record. */
+const TLS_HANDSHAKE = 0x16;
 
 export const DEFAULT_TCP_TRANSPORT: TcpTransportOptions = {
   connectTimeoutUs: 1_000_000,
@@ -113,6 +150,14 @@ export class TcpTransport implements Transport {
     if (server !== undefined) await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 
+  /**
+   * Drops this process's connections to `to` (their calls and streams see them break), so the
+   * next message opens new ones: with new TLS options, a certificate just issued.
+   */
+  closeConnections(to: Address): void {
+    for (const [key, c] of [...this.connections]) if (key.startsWith(`${to}\u0000`)) c.destroy();
+  }
+
   listen<T extends ProtocolTypes>(protocol: Protocol<T>, listener: Listener<T>): void {
     this.listeners.set(protocol.name, {
       protocol: protocol as Protocol,
@@ -164,22 +209,24 @@ export class TcpTransport implements Transport {
     if (existing !== undefined) return existing;
     const address = this.book.get(to);
     if (address === undefined || this.closed) return undefined;
-    const conn = new ClientConnection(
-      this.self,
-      to,
-      protocol,
-      createConnection({
-        host: address.host,
-        port: address.port,
-        noDelay: true,
-        keepAlive: true,
-        keepAliveInitialDelay: KEEPALIVE_DELAY_MS,
-      }),
-      this.options,
-      () => {
-        if (this.connections.get(key) === conn) this.connections.delete(key);
-      },
-    );
+    const secure = this.options.tls?.client?.(to);
+    const socket =
+      secure === undefined
+        ? createConnection({
+            host: address.host,
+            port: address.port,
+            noDelay: true,
+            keepAlive: true,
+            keepAliveInitialDelay: KEEPALIVE_DELAY_MS,
+          })
+        : tlsConnect({ ...secure, host: address.host, port: address.port });
+    if (secure !== undefined) {
+      socket.setNoDelay(true);
+      socket.setKeepAlive(true, KEEPALIVE_DELAY_MS);
+    }
+    const conn = new ClientConnection(this.self, to, protocol, socket, this.options, () => {
+      if (this.connections.get(key) === conn) this.connections.delete(key);
+    });
     this.connections.set(key, conn);
     return conn;
   }
@@ -190,13 +237,102 @@ export class TcpTransport implements Transport {
     socket.setNoDelay(true);
     socket.setKeepAlive(true, KEEPALIVE_DELAY_MS);
     this.accepted.add(socket);
-    new ServerConnection(
-      socket,
-      this.self,
-      (protocol) => this.listeners.get(protocol),
-      () => this.accepted.delete(socket),
+    const serve = (s: Socket, fromPeer?: (protocol: string, msg: unknown) => unknown): void => {
+      new ServerConnection(
+        s,
+        this.self,
+        (protocol) => this.listeners.get(protocol),
+        () => this.accepted.delete(socket),
+        fromPeer,
+      );
+    };
+    const context = this.secureContext();
+    if (context === undefined) return serve(socket);
+    socket.once('data', (first: Buffer) => {
+      if (first[0] !== TLS_HANDSHAKE) {
+        socket.pause();
+        socket.unshift(first);
+        serve(socket);
+        socket.resume();
+        return;
+      }
+      const secure = new TLSSocket(streamOf(socket, first), {
+        isServer: true,
+        secureContext: context,
+        requestCert: true,
+        rejectUnauthorized: false,
+      });
+      secure.on('error', () => socket.destroy());
+      secure.once('secure', () => {
+        const peer = secure.getPeerCertificate();
+        // Without a certificate (a node bootstrapping with its token) the connection is TLS
+        // alone; one the CA did not sign is refused, as upstream's x509 authenticator fails it.
+        if (Object.keys(peer).length === 0) return serve(secure);
+        if (!this.signedByCa(secure.getPeerX509Certificate())) return secure.destroy();
+        const fromPeer = this.options.tls?.fromPeer;
+        serve(
+          secure,
+          fromPeer === undefined ? undefined : (protocol, msg) => fromPeer(peer, protocol, msg),
+        );
+      });
+    });
+  }
+
+  private context: SecureContext | undefined;
+  private clientCa: X509Certificate | undefined;
+
+  /**
+   * Whether the CA signed `cert` and it is valid now. A TLSSocket made outside a tls.Server
+   * never sets `authorized` (the server's handler does), so the check is made here; the client
+   * certificates this serves are the CA's own issue, with no intermediate.
+   */
+  private signedByCa(cert: X509Certificate | undefined): boolean {
+    const pem = this.options.tls?.server?.ca;
+    if (cert === undefined || pem === undefined) return false;
+    this.clientCa ??= new X509Certificate(pem);
+    const now = Date.now();
+    return (
+      cert.checkIssued(this.clientCa) &&
+      cert.verify(this.clientCa.publicKey) &&
+      Date.parse(cert.validFrom) <= now &&
+      now < Date.parse(cert.validTo)
     );
   }
+
+  private secureContext(): SecureContext | undefined {
+    const server = this.options.tls?.server;
+    if (server === undefined) return undefined;
+    this.context ??= createSecureContext({ cert: server.cert, key: server.key, ca: server.ca });
+    return this.context;
+  }
+}
+
+/**
+ * `socket`, whose first chunk was read already, as a stream that gives `first` again: a TLS
+ * server socket on a net.Socket takes over its handle and would never see that chunk, one on
+ * any other stream reads the stream.
+ */
+function streamOf(socket: Socket, first: Buffer): Duplex {
+  const stream = new Duplex({
+    read: () => void socket.resume(),
+    write: (chunk: Buffer, _encoding, done) => void socket.write(chunk, done),
+    final: (done) => {
+      socket.end();
+      done();
+    },
+    destroy: (error, done) => {
+      socket.destroy(error ?? undefined);
+      done(error);
+    },
+  });
+  stream.push(first);
+  socket.on('data', (chunk: Buffer) => {
+    if (!stream.push(chunk)) socket.pause();
+  });
+  socket.on('end', () => stream.push(null));
+  socket.on('close', () => stream.destroy());
+  socket.on('error', () => undefined);
+  return stream;
 }
 
 /** Writes frames, corked for the rest of the tick so a burst of frames is one system call. */
@@ -416,6 +552,8 @@ class ServerConnection {
     private readonly self: Address,
     private readonly servedAs: (protocol: string) => Served | undefined,
     private readonly forget: () => void,
+    /** A verified TLS peer's view of each request and stream opening (TcpTransportTls). */
+    private readonly fromPeer?: (protocol: string, msg: unknown) => unknown,
   ) {
     this.writer = new FrameWriter(socket);
     const reader = new FrameReader();
@@ -484,6 +622,7 @@ class ServerConnection {
     } catch {
       return this.writer.write(FRAME.refused, frame.id, new Uint8Array(0));
     }
+    if (this.fromPeer !== undefined) req = this.fromPeer(served.protocol.name, req);
     let replied = false;
     const reply = (body: unknown): void => {
       if (replied || this.dead) return;
@@ -515,6 +654,7 @@ class ServerConnection {
         encoder.encode(`bad stream request: ${(e as Error).message}`),
       );
     }
+    if (this.fromPeer !== undefined) req = this.fromPeer(served.protocol.name, req);
     const id = frame.id;
     const state: OpenServerStream = {
       open: true,

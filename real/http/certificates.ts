@@ -5,10 +5,11 @@
  * signs client certificates (upstream's --client-ca-file): the subject's CN is the user and
  * each O a group, as the x509 authenticator reads them.
  */
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { X509Certificate } from 'node:crypto';
 
 export interface ServingCertificates {
   /** PEM: the CA that signed `cert` (for the client's certificate-authority-data). */
@@ -144,4 +145,169 @@ export function makeServingCertificates(
       caKey: readFileSync(at('ca.key'), 'utf8'),
     };
   });
+}
+
+/** A private key (P-256) and a PKCS#10 request for `subject` signed with it, both PEM. */
+export function makeKeyAndRequest(subject: CertificateSubject): {
+  readonly key: string;
+  readonly request: string;
+} {
+  return inTempDir((at) => {
+    openssl(
+      ['req', '-new', ...EC_KEY, '-keyout', at('key'), '-out', at('csr')].concat([
+        '-subj',
+        subjectArg(subject),
+      ]),
+    );
+    return { key: readFileSync(at('key'), 'utf8'), request: readFileSync(at('csr'), 'utf8') };
+  });
+}
+
+/** certificates.k8s.io key usages as x509v3 keyUsage and extendedKeyUsage names. */
+const KEY_USAGE: Readonly<Record<string, string>> = {
+  'digital signature': 'digitalSignature',
+  'content commitment': 'nonRepudiation',
+  'key encipherment': 'keyEncipherment',
+  'key agreement': 'keyAgreement',
+  'data encipherment': 'dataEncipherment',
+  'cert sign': 'keyCertSign',
+  'crl sign': 'cRLSign',
+  'encipher only': 'encipherOnly',
+  'decipher only': 'decipherOnly',
+};
+const EXTENDED_KEY_USAGE: Readonly<Record<string, string>> = {
+  'server auth': 'serverAuth',
+  'client auth': 'clientAuth',
+  'code signing': 'codeSigning',
+  'email protection': 'emailProtection',
+  timestamping: 'timeStamping',
+  'ocsp signing': 'OCSPSigning',
+};
+
+/** What the CA is asked to sign: a PKCS#10 request (PEM), its usages and how long it holds. */
+export interface CertificateRequestToSign {
+  readonly request: string;
+  readonly usages: readonly string[];
+  readonly durationSeconds: number;
+}
+
+/** upstream's signer backdates NotBefore by this much, for clocks a little behind. */
+const BACKDATE_SECONDS = 5 * 60;
+
+/** openssl's ASN.1 time, YYYYMMDDHHMMSSZ (GeneralizedTime). */
+function asn1Time(ms: number): string {
+  return `${new Date(ms).toISOString().replace(/[-:T]/g, '').slice(0, 14)}Z`;
+}
+
+/**
+ * The X.509 certificate (PEM) the CA `ca` issues for `req`, as upstream's local signer
+ * (pkg/controller/certificates/authority): the request's subject and public key, its usages as
+ * keyUsage/extendedKeyUsage, not a CA, valid from five minutes ago for `durationSeconds` (never
+ * beyond the CA's own expiry), a random serial; or why it is refused (a request whose
+ * self-signature does not verify, a usage no certificate can carry).
+ */
+export function signCertificateRequest(
+  ca: Pick<ServingCertificates, 'ca' | 'caKey'>,
+  req: CertificateRequestToSign,
+  nowMs: number = Date.now(),
+):
+  { readonly ok: true; readonly value: string } | { readonly ok: false; readonly message: string } {
+  const keyUsage = req.usages.filter((u) => KEY_USAGE[u] !== undefined).map((u) => KEY_USAGE[u]);
+  const extended = req.usages
+    .filter((u) => EXTENDED_KEY_USAGE[u] !== undefined)
+    .map((u) => EXTENDED_KEY_USAGE[u]);
+  const unknown = req.usages.filter(
+    (u) => KEY_USAGE[u] === undefined && EXTENDED_KEY_USAGE[u] === undefined,
+  );
+  if (unknown.length > 0)
+    return { ok: false, message: `the signer cannot issue usages ${unknown.join(', ')}` };
+  const caNotAfter = new X509Certificate(ca.ca).validTo;
+  const notAfterMs = Math.min(nowMs + req.durationSeconds * 1000, Date.parse(caNotAfter));
+  return inTempDir((at) => {
+    writeFileSync(at('ca.crt'), ca.ca);
+    writeFileSync(at('ca.key'), ca.caKey, { mode: 0o600 });
+    writeFileSync(at('req.csr'), req.request);
+    writeFileSync(at('index.txt'), '');
+    writeFileSync(at('serial'), '01\n');
+    writeFileSync(
+      at('ext'),
+      [
+        'basicConstraints=critical,CA:FALSE',
+        ...(keyUsage.length > 0 ? [`keyUsage=critical,${keyUsage.join(',')}`] : []),
+        ...(extended.length > 0 ? [`extendedKeyUsage=${extended.join(',')}`] : []),
+        'authorityKeyIdentifier=keyid',
+        '',
+      ].join('\n'),
+    );
+    // `openssl ca`, not `x509 -req`: only it takes a start and end time to the second.
+    writeFileSync(
+      at('ca.cnf'),
+      [
+        '[ca]',
+        'default_ca = signer',
+        '[signer]',
+        `database = ${at('index.txt')}`,
+        `serial = ${at('serial')}`,
+        `new_certs_dir = ${at('')}`,
+        'default_md = sha256',
+        'policy = any',
+        'unique_subject = no',
+        'email_in_dn = no',
+        '[any]',
+        'commonName = supplied',
+        '',
+      ].join('\n'),
+    );
+    // `openssl ca` skips a request whose signature fails and still exits 0, and OpenSSL 3.0's
+    // `req -verify` exits 0 either way: its message says which.
+    const verified = spawnSync('openssl', ['req', '-verify', '-noout', '-in', at('req.csr')], {
+      encoding: 'utf8',
+    });
+    const said = `${verified.stdout}${verified.stderr}`;
+    if (verified.status !== 0 || !/self-signature verify OK/.test(said))
+      return {
+        ok: false,
+        message: `the request's self-signature does not verify: ${lastLine(said)}`,
+      };
+    try {
+      execFileSync(
+        'openssl',
+        [
+          'ca',
+          '-batch',
+          '-notext',
+          '-config',
+          at('ca.cnf'),
+          '-cert',
+          at('ca.crt'),
+          '-keyfile',
+          at('ca.key'),
+          '-in',
+          at('req.csr'),
+          '-out',
+          at('out.crt'),
+          '-extfile',
+          at('ext'),
+          '-preserveDN',
+          '-rand_serial',
+          '-startdate',
+          asn1Time(nowMs - BACKDATE_SECONDS * 1000),
+          '-enddate',
+          asn1Time(notAfterMs),
+        ],
+        { stdio: ['ignore', 'pipe', 'pipe'] },
+      );
+    } catch (e) {
+      const stderr = String((e as { stderr?: Buffer }).stderr ?? '').trim();
+      return { ok: false, message: `the CA refused the request: ${lastLine(stderr)}` };
+    }
+    if (!existsSync(at('out.crt')))
+      return { ok: false, message: 'the CA refused the request: openssl ca issued nothing' };
+    return { ok: true, value: new X509Certificate(readFileSync(at('out.crt'))).toString() };
+  });
+}
+
+function lastLine(text: string): string {
+  const lines = text.split('\n').filter((l) => l.trim() !== '');
+  return lines.find((l) => /signature|error/i.test(l)) ?? lines.at(-1) ?? 'openssl failed';
 }

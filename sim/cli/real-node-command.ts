@@ -5,11 +5,14 @@
  *
  * 1. discovery: kube-public/cluster-info, read over HTTPS (verified with the CA) with the
  *    bootstrap token, names the API server's transport address and the cluster CIDR;
- * 2. TLS bootstrap (core/kubelet/tls-bootstrap.ts): with the token it files a
- *    CertificateSigningRequest for CN system:node:N, O system:nodes, signer
+ * 2. TLS bootstrap (core/kubelet/tls-bootstrap.ts): it makes a key pair and, with the token,
+ *    files a CertificateSigningRequest (PKCS#10) for CN system:node:N, O system:nodes, signer
  *    kubernetes.io/kube-apiserver-client-kubelet, which the controller manager's csrapproving
- *    approves and csrsigning signs with the CA's key; the node waits for the credential;
+ *    approves and csrsigning signs with the CA's key into an X.509 certificate; from then on
+ *    the kubelet reaches the API server over mutual TLS with that certificate;
  * 3. with the token it asks for a token of kube-system/kube-proxy for its kube-proxy;
+ *    the certificate, its key and what the join learnt stay in DIR/pki, so a restarted node
+ *    goes on with them while the certificate is valid instead of joining again;
  * 4. it starts its machine (its own containerd, pods on the cbr0 bridge, iptables here) and the
  *    node plan of the one cluster assembly: the kubelet registers the Node with its InternalIP,
  *    takes its podCIDR from node IPAM, and serves logs and exec on the kubelet port, where the
@@ -61,7 +64,14 @@ import { startNodeMachine } from '../../real/cluster/node-machine.ts';
 import { PodRouteAgent } from '../../real/cluster/pod-routes.ts';
 import { parseHostPort, type AddressBook, type HostPort } from '../../real/host/address-book.ts';
 import { hostProcess } from '../../real/host/host-process.ts';
-import { TcpTransport } from '../../real/host/tcp-transport.ts';
+import { DEFAULT_TCP_TRANSPORT, TcpTransport } from '../../real/host/tcp-transport.ts';
+import { makeKeyAndRequest } from '../../real/http/certificates.ts';
+import {
+  certificateProblem,
+  readNodeCredential,
+  writeNodeCredential,
+  type NodeCredential,
+} from '../../real/cluster/node-credential.ts';
 import { runCommand } from '../../real/os/command.ts';
 import { KSIM_VERSION } from '../version.ts';
 import { checkRealHost, type HostNeeds } from './real-host-check.ts';
@@ -168,7 +178,11 @@ export async function realNodeCommand(
   if (running !== undefined && commandLine(running)?.includes('node') === true)
     throw new CliError(`a node is already running in ${dir} (pid ${running})`);
   await removeNodeLeftovers(dir, name);
-  const discovered = await discover(server, ca, token);
+  const stored = readNodeCredential(dir, name, ca, Date.now());
+  if (stored.kind === 'unusable')
+    out(`node ${name}: its stored certificate is not used (${stored.reason}); joining again`);
+  const reused = stored.kind === 'usable' ? stored.credential : undefined;
+  const discovered = reused ?? (await discover(server, ca, token));
   const nodeIp = options.nodeIp ?? (await sourceAddressTowards(discovered.apiTransport.host));
   try {
     for (const sub of ['data', 'traces', 'pods']) mkdirSync(`${dir}/${sub}`, { recursive: true });
@@ -180,7 +194,21 @@ export async function realNodeCommand(
     [API_SERVER, discovered.apiTransport],
     [name, { host: nodeIp, port: KUBELET_PORT }],
   ]);
-  const transport = new TcpTransport(name, book);
+  // The API server is reached over TLS verified with the CA: with the token while
+  // bootstrapping, then with the kubelet's client certificate (mutual TLS).
+  let clientCert: { readonly cert: string; readonly key: string } | undefined = reused;
+  const transport = new TcpTransport(name, book, {
+    ...DEFAULT_TCP_TRANSPORT,
+    tls: {
+      client: (to) =>
+        to === API_SERVER
+          ? {
+              ca,
+              ...(clientCert === undefined ? {} : { cert: clientCert.cert, key: clientCert.key }),
+            }
+          : undefined,
+    },
+  });
   await transport.start();
   const hp = hostProcess({
     name,
@@ -193,9 +221,10 @@ export async function realNodeCommand(
     await transport.close();
     await hp.close();
   };
-  let credentials: ReadonlyMap<string, string>;
+  let joined: NodeCredential;
   try {
-    credentials = await joinCredentials(hp.ports, name, token);
+    joined = reused ?? (await bootstrapNode(hp.ports, name, token, ca, discovered));
+    writeNodeCredential(dir, joined);
   } catch (e) {
     await stop();
     rmSync(paths.pid, { force: true });
@@ -203,6 +232,13 @@ export async function realNodeCommand(
       `node ${name} could not join: ${e instanceof Error ? e.message : String(e)}`,
     );
   }
+  clientCert = joined;
+  transport.closeConnections(API_SERVER);
+  const credentials: ReadonlyMap<string, string | undefined> = new Map([
+    // No bearer token: the client certificate on the TLS connection is the kubelet's identity.
+    [nodeClientIdentity(name).user, undefined],
+    [KUBE_PROXY_IDENTITY.user, joined.proxyToken],
+  ]);
   const names = joinedNodeRuntimeNames(name);
   const node = await startNodeMachine({
     containerdDir: paths.containerd,
@@ -216,10 +252,9 @@ export async function realNodeCommand(
     signer: caVerifier(ca),
     machine: () => machine,
     nodeCredential: (identity: ClientIdentity) => {
-      const credential = credentials.get(identity.user);
-      if (credential === undefined)
+      if (!credentials.has(identity.user))
         throw new Error(`node ${name} holds no credential of ${identity.user}`);
-      return credential;
+      return credentials.get(identity.user);
     },
   };
   // The podCIDR is left empty: the kubelet takes it from its Node once node IPAM sets it.
@@ -231,7 +266,7 @@ export async function realNodeCommand(
   );
   writeFileSync(paths.ready, JSON.stringify({ pid: process.pid, nodeIp }));
   out(
-    `node ${name} joined ${options.server} at ${nodeIp} (kubelet port ${KUBELET_PORT})  seed ${hp.seed}`,
+    `node ${name} ${reused === undefined ? 'joined' : 'rejoined with its stored certificate'} ${options.server} at ${nodeIp} (kubelet port ${KUBELET_PORT})  seed ${hp.seed}`,
   );
   await new Promise<void>((done) => {
     process.once('SIGINT', done);
@@ -316,20 +351,34 @@ async function sourceAddressTowards(ip: string): Promise<string> {
 }
 
 /**
- * The node's credentials by user: the kubelet's from TLS bootstrap with the token, and
- * kube-proxy's, a token of its ServiceAccount the bootstrap token may ask for (join.ts).
+ * TLS bootstrap with the token: a key pair and a PKCS#10 request for the kubelet, the
+ * certificate the controller manager signs for it, and a token of kube-system/kube-proxy for
+ * kube-proxy (a Role lets the bootstrap token's group ask for that one account's: join.ts).
  */
-async function joinCredentials(
+async function bootstrapNode(
   ports: Parameters<typeof requestNodeCredential>[0],
   name: string,
   token: string,
-): Promise<ReadonlyMap<string, string>> {
+  ca: string,
+  discovered: Discovered,
+): Promise<NodeCredential> {
   const bootstrap = credentialClient(ports, token);
+  let key = '';
   const issued = await requestNodeCredential(ports, bootstrap, name, {
     pollUs: CSR_POLL_US,
     timeoutUs: CSR_TIMEOUT_US,
+    request: (subject) => {
+      const made = makeKeyAndRequest({
+        user: subject.commonName,
+        groups: subject.organizations,
+      });
+      key = made.key;
+      return Buffer.from(made.request).toString('base64');
+    },
   });
   if (!issued.ok) throw new Error(issued.message);
+  const problem = certificateProblem(issued.certificate, key, name, ca, Date.now());
+  if (problem !== undefined) throw new Error(`the issued certificate: ${problem}`);
   const { namespace, name: account } = KUBE_PROXY_SERVICE_ACCOUNT;
   const r = await bootstrap.request<{ status?: { token?: string } }>(
     'POST',
@@ -347,8 +396,5 @@ async function joinCredentials(
     throw new Error(
       `cannot get a token of ${namespace}/${account} for kube-proxy: ${r.ok ? 'no token in the answer' : `${r.status} ${r.error.message ?? ''}`}`,
     );
-  return new Map([
-    [nodeClientIdentity(name).user, issued.credential],
-    [KUBE_PROXY_IDENTITY.user, proxyToken],
-  ]);
+  return { ...discovered, cert: issued.certificate, key, proxyToken };
 }

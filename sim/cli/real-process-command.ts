@@ -32,7 +32,7 @@ import {
   realClusterSpec,
 } from '../../real/cluster/cluster-config.ts';
 import { startNodeMachine, type RealNodeMachine } from '../../real/cluster/node-machine.ts';
-import { clusterSigner } from '../../real/cluster/cluster-ca.ts';
+import { caCertificateSigner, clusterSigner } from '../../real/cluster/cluster-ca.ts';
 import { apiHost } from '../../real/cluster/lifecycle.ts';
 import { NodeAddressBook } from '../../real/cluster/node-address-book.ts';
 import { PodRouteAgent } from '../../real/cluster/pod-routes.ts';
@@ -40,7 +40,8 @@ import { transportBackend } from '../../real/cluster/transport-backend.ts';
 import { EtcdKv, readEtcdTls } from '../../real/etcd/etcd-kv.ts';
 import { formatHostPort } from '../../real/host/address-book.ts';
 import { hostProcess } from '../../real/host/host-process.ts';
-import { TcpTransport } from '../../real/host/tcp-transport.ts';
+import { DEFAULT_TCP_TRANSPORT, TcpTransport } from '../../real/host/tcp-transport.ts';
+import { peerCredentials } from '../../real/cluster/peer-credentials.ts';
 import { startApiFront, type ApiFront } from '../../real/http/api-front.ts';
 import { KSIM_VERSION } from '../version.ts';
 import { CliError } from './errors.ts';
@@ -72,12 +73,17 @@ export async function realProcessCommand(
   // On etcd, the API server's store client is the etcd adapter (closed when the process stops).
   let etcd: EtcdKv | undefined;
   const endpoints = config.etcd;
-  const tls = config.etcdTls === undefined ? undefined : readEtcdTls(config.etcdTls);
+  const etcdTls = config.etcdTls === undefined ? undefined : readEtcdTls(config.etcdTls);
   const storeClient =
     endpoints === undefined
       ? undefined
-      : () => (etcd = new EtcdKv({ endpoints, ...(tls === undefined ? {} : { tls }) }));
-  const plan = planCluster(realClusterSpec(config, rootCA, storeClient, signer), host);
+      : () =>
+          (etcd = new EtcdKv({ endpoints, ...(etcdTls === undefined ? {} : { tls: etcdTls }) }));
+  const joinable = config.controlPlane !== undefined;
+  const csrSigner = joinable
+    ? caCertificateSigner(readFileSync(paths.ca, 'utf8'), readFileSync(paths.caKey, 'utf8'))
+    : undefined;
+  const plan = planCluster(realClusterSpec(config, rootCA, storeClient, csrSigner), host);
   const process_ = plan.processes.find((p) => p.name === options.name);
   if (process_ === undefined) {
     const names = plan.processes.map((p) => p.name).join(', ');
@@ -92,7 +98,23 @@ export async function realProcessCommand(
       ? new NodeAddressBook(addressBook(config))
       : undefined;
   const book = nodeBook ?? addressBook(config);
-  const transport = new TcpTransport(name, book);
+  // A control plane's API server takes mutual TLS from nodes of other hosts on its transport.
+  const tls =
+    joinable && name === API_SERVER
+      ? {
+          server: {
+            cert: readFileSync(paths.cert, 'utf8'),
+            key: readFileSync(paths.key, 'utf8'),
+            ca: readFileSync(paths.ca, 'utf8'),
+          },
+          fromPeer: peerCredentials(signer),
+        }
+      : undefined;
+  const transport = new TcpTransport(
+    name,
+    book,
+    tls === undefined ? DEFAULT_TCP_TRANSPORT : { ...DEFAULT_TCP_TRANSPORT, tls },
+  );
   await transport.start();
   let node: RealNodeMachine | undefined;
   if (process_.role === 'node') {

@@ -5,13 +5,17 @@
  * client's own say), an approver adds the Approved or Denied condition through /approval, and
  * the signer writes status.certificate through /status.
  *
- * ksim's cluster credentials are signed tokens standing in for x509 certificates
- * (core/apiserver/authn/client-credential.ts), so the two PEM blocks carry those instead of
- * DER: a "CERTIFICATE REQUEST" block holds the subject asked for (CN and O) as JSON, with no
- * key pair; a "CERTIFICATE" block holds the issued credential. Both travel base64-encoded in
- * the JSON, as upstream's []byte fields do.
+ * spec.request is a PEM "CERTIFICATE REQUEST" block and status.certificate a PEM "CERTIFICATE"
+ * block, base64-encoded in the JSON as upstream's []byte fields are. A real node's request is a
+ * PKCS#10 request (DER, parsed here: core/api/pkcs10.ts) and its certificate X.509, which the
+ * signer's port makes. The simulator has no key pairs: its requests hold ksim's stand-in, the
+ * subject asked for (CN and O) as JSON, and its certificates the signed-token credential
+ * (core/apiserver/authn/client-credential.ts) that stands in for an X.509 one.
  */
 import { decodeBase64, encodeBase64Utf8 } from '../base64.ts';
+import { parsePkcs10, type CertificateRequestContent } from '../pkcs10.ts';
+
+export type { CertificateRequestContent } from '../pkcs10.ts';
 import {
   fieldDuplicate,
   fieldForbidden,
@@ -110,7 +114,7 @@ export interface CertificateSubject {
 const REQUEST_BLOCK = 'CERTIFICATE REQUEST';
 const CERTIFICATE_BLOCK = 'CERTIFICATE';
 
-/** spec.request for `subject`. */
+/** spec.request for `subject` as ksim's stand-in (the simulator's: no key pair). */
 export function encodeCertificateRequest(subject: CertificateSubject): string {
   const body = JSON.stringify({
     subject: { commonName: subject.commonName, organizations: subject.organizations },
@@ -121,15 +125,18 @@ export function encodeCertificateRequest(subject: CertificateSubject): string {
 export type Parsed<T> =
   { readonly ok: true; readonly value: T } | { readonly ok: false; readonly message: string };
 
-/** The subject of spec.request, or why it is not a certificate request. */
-export function parseCertificateRequest(request: string): Parsed<CertificateSubject> {
-  const body = pemBody(request, REQUEST_BLOCK);
+/** What spec.request asks for (a PKCS#10 request or ksim's stand-in), or why it is unreadable. */
+export function parseCertificateRequest(request: string): Parsed<CertificateRequestContent> {
+  const body = pemBytes(request, REQUEST_BLOCK);
   if (!body.ok) return body;
+  // A DER request starts with a SEQUENCE tag; the stand-in is JSON text.
+  if (body.value[0] === 0x30) return parsePkcs10(body.value);
+  const text = decodeUtf8(body.value);
   let parsed: unknown;
   try {
-    parsed = JSON.parse(body.value);
+    parsed = JSON.parse(text ?? '');
   } catch {
-    return { ok: false, message: 'the CERTIFICATE REQUEST block is not a request ksim issued' };
+    return { ok: false, message: 'the CERTIFICATE REQUEST block is not a PKCS#10 request' };
   }
   const subject = (parsed as { subject?: { commonName?: unknown; organizations?: unknown } })
     .subject;
@@ -137,17 +144,44 @@ export function parseCertificateRequest(request: string): Parsed<CertificateSubj
   const o = subject?.organizations;
   if (typeof cn !== 'string' || !Array.isArray(o) || o.some((g) => typeof g !== 'string'))
     return { ok: false, message: 'the CERTIFICATE REQUEST block names no subject' };
-  return { ok: true, value: { commonName: cn, organizations: o as string[] } };
+  const none: readonly string[] = [];
+  return {
+    ok: true,
+    value: {
+      commonName: cn,
+      organizations: o as string[],
+      dnsNames: none,
+      emailAddresses: none,
+      ipAddresses: none,
+      uris: none,
+    },
+  };
 }
 
-/** status.certificate holding `credential`. */
+/** The stand-in certificate holding `credential`, as PEM text (the simulator's signer). */
+export function standInCertificate(credential: string): string {
+  return pemBlock(CERTIFICATE_BLOCK, credential);
+}
+
+/** status.certificate holding the stand-in certificate of `credential`. */
 export function encodeCertificate(credential: string): string {
-  return encodeBase64Utf8(pemBlock(CERTIFICATE_BLOCK, credential));
+  return encodeBase64Utf8(standInCertificate(credential));
 }
 
-/** The credential status.certificate holds. */
+/** The PEM text of status.certificate, checked to be one CERTIFICATE block. */
 export function parseCertificate(certificate: string): Parsed<string> {
-  return pemBody(certificate, CERTIFICATE_BLOCK);
+  const body = pemBytes(certificate, CERTIFICATE_BLOCK);
+  return body.ok ? { ok: true, value: decodeText(certificate) ?? '' } : body;
+}
+
+/** The credential a stand-in certificate (PEM text) holds; an X.509 certificate holds none. */
+export function standInCredential(pem: string): Parsed<string> {
+  const body = pemBytes(encodeBase64Utf8(pem), CERTIFICATE_BLOCK);
+  if (!body.ok) return body;
+  const text = body.value[0] === 0x30 ? undefined : decodeUtf8(body.value);
+  return text === undefined
+    ? { ok: false, message: 'the certificate is an X.509 certificate, not a ksim credential' }
+    : { ok: true, value: text };
 }
 
 function pemBlock(type: string, body: string): string {
@@ -157,27 +191,32 @@ function pemBlock(type: string, body: string): string {
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
-function decodeText(base64: string): string | undefined {
-  const r = decodeBase64(base64);
-  if (!r.ok) return undefined;
+function decodeUtf8(bytes: Uint8Array): string | undefined {
   try {
-    return utf8.decode(r.bytes);
+    return utf8.decode(bytes);
   } catch {
     return undefined;
   }
 }
 
-function pemBody(field: string, type: string): Parsed<string> {
+function decodeText(base64: string): string | undefined {
+  const r = decodeBase64(base64);
+  return r.ok ? decodeUtf8(r.bytes) : undefined;
+}
+
+/** The bytes of the one PEM block of `type` that the base64 field `field` holds. */
+function pemBytes(field: string, type: string): Parsed<Uint8Array> {
   const pem = decodeText(field);
   const m =
     pem === undefined
       ? null
-      : /^-----BEGIN ([A-Z ]+)-----\n([A-Za-z0-9+/=\n]*)-----END \1-----\n?$/.exec(pem);
+      : /^-----BEGIN ([A-Z ]+)-----\r?\n([A-Za-z0-9+/=\r\n]*)-----END \1-----\r?\n?$/.exec(pem);
   if (m === null) return { ok: false, message: `PEM block type must be ${type}` };
   if (m[1] !== type) return { ok: false, message: `PEM block type must be ${type}` };
-  const body = decodeText((m[2] ?? '').replace(/\n/g, ''));
-  if (body === undefined) return { ok: false, message: `the ${type} block is not base64 text` };
-  return { ok: true, value: body };
+  const body = decodeBase64((m[2] ?? '').replace(/\r?\n/g, ''));
+  if (!body.ok || body.bytes.length === 0)
+    return { ok: false, message: `the ${type} block is not base64` };
+  return { ok: true, value: body.bytes };
 }
 
 /** The condition types upstream knows; Approved and Denied are the approver's. */

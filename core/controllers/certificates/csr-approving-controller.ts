@@ -3,7 +3,7 @@ import {
   KUBELET_CLIENT_SIGNER,
   parseCertificateRequest,
   type CertificateSigningRequest,
-  type CertificateSubject,
+  type CertificateRequestContent,
 } from '../../api/kinds/certificate-signing-request.ts';
 import type { SubjectAccessReview } from '../../api/access-review-types.ts';
 import { formatTime } from '../../api/time.ts';
@@ -15,26 +15,53 @@ const NODES_GROUP = 'system:nodes';
 
 /** A kind of request the approver knows, and the permission its requester must have. */
 interface Recognizer {
-  readonly recognize: (csr: CertificateSigningRequest, subject: CertificateSubject) => boolean;
+  readonly recognize: (
+    csr: CertificateSigningRequest,
+    request: CertificateRequestContent,
+  ) => boolean;
   /** The subresource of certificatesigningrequests the requester must be allowed to create. */
   readonly subresource: string;
   readonly message: string;
 }
 
-/** ValidateKubeletClientCSR: O is system:nodes alone, CN system:node:<name>, client usages. */
+/** The usages a kubelet client request may ask for (with or without key encipherment). */
+const KUBELET_CLIENT_USAGES = ['client auth', 'digital signature', 'key encipherment'];
+const KUBELET_CLIENT_USAGES_NO_RSA = ['client auth', 'digital signature'];
+
+/**
+ * ValidateKubeletClientCSR (pkg/apis/certificates/v1/helpers.go): why `request` with `usages`
+ * is not a kubelet client request (O exactly system:nodes, no subjectAltName, CN
+ * system:node:<name>, client usages), or undefined when it is one. The messages are upstream's.
+ */
+export function kubeletClientRequestProblem(
+  request: CertificateRequestContent,
+  usages: readonly string[],
+): string | undefined {
+  if (request.organizations.length !== 1 || request.organizations[0] !== NODES_GROUP)
+    return 'subject organization is not system:nodes';
+  if (request.dnsNames.length > 0) return 'DNS subjectAltNames are not allowed';
+  if (request.emailAddresses.length > 0) return 'Email subjectAltNames are not allowed';
+  if (request.ipAddresses.length > 0) return 'IP subjectAltNames are not allowed';
+  if (request.uris.length > 0) return 'URI subjectAltNames are not allowed';
+  if (!request.commonName.startsWith(NODE_USER_PREFIX))
+    return 'subject common name does not begin with system:node:';
+  const asked = [...new Set(usages)].sort();
+  const same = (a: readonly string[]): boolean =>
+    a.length === asked.length && a.every((u, i) => u === asked[i]);
+  if (!same(KUBELET_CLIENT_USAGES) && !same(KUBELET_CLIENT_USAGES_NO_RSA))
+    return `usages did not match [${KUBELET_CLIENT_USAGES.join(' ')}]`;
+  return undefined;
+}
+
+/** isNodeClientCert: the kubelet client signer and a valid kubelet client request. */
 export function isNodeClientRequest(
   csr: CertificateSigningRequest,
-  subject: CertificateSubject,
+  request: CertificateRequestContent,
 ): boolean {
-  if (csr.spec.signerName !== KUBELET_CLIENT_SIGNER) return false;
-  if (subject.organizations.length !== 1 || subject.organizations[0] !== NODES_GROUP) return false;
-  if (!subject.commonName.startsWith(NODE_USER_PREFIX)) return false;
-  const usages = [...(csr.spec.usages ?? [])].sort();
-  const allowed = [
-    ['client auth', 'digital signature', 'key encipherment'],
-    ['client auth', 'digital signature'],
-  ];
-  return allowed.some((a) => a.length === usages.length && a.every((u, i) => u === usages[i]));
+  return (
+    csr.spec.signerName === KUBELET_CLIENT_SIGNER &&
+    kubeletClientRequestProblem(request, csr.spec.usages ?? []) === undefined
+  );
 }
 
 const RECOGNIZERS: readonly Recognizer[] = [

@@ -1,27 +1,58 @@
+import { decodeBase64, encodeBase64Utf8 } from '../../api/base64.ts';
 import {
   csrCondition,
-  encodeCertificate,
   isApproved,
   KUBELET_CLIENT_SIGNER,
   parseCertificateRequest,
+  type CertificateRequestContent,
   type CertificateSigningRequest,
+  type Parsed,
 } from '../../api/kinds/certificate-signing-request.ts';
 import { formatTime } from '../../api/time.ts';
 import type { ApiClient } from '../../client/api-client.ts';
 import type { ProcessPorts } from '../../ports/process.ts';
 import { describeFailure } from '../common/api-errors.ts';
 import type { SharedInformers } from '../common/shared-informers.ts';
-import { isNodeClientRequest } from './csr-approving-controller.ts';
+import { kubeletClientRequestProblem } from './csr-approving-controller.ts';
 import { CsrController } from './csr-controller.ts';
+
+/** A request the controller validated, as the signer's port gets it. */
+export interface SigningRequest {
+  /** spec.request as PEM text. */
+  readonly request: string;
+  readonly content: CertificateRequestContent;
+  readonly usages: readonly string[];
+  /** How long the certificate is valid (upstream's duration()). */
+  readonly durationSeconds: number;
+}
 
 /**
  * What signs (kube-controller-manager --cluster-signing-cert-file/--cluster-signing-key-file):
- * a credential for the subject, user CN in groups O, that the API server accepts.
+ * the certificate for a validated request as PEM text, with the request's subject, the usages
+ * asked for and the duration, or why the request cannot be signed (a self-signature that does
+ * not verify). A real host signs with the cluster CA's key; the simulator's deterministic
+ * signer issues its stand-in credential.
  */
-export type CredentialIssuer = (subject: {
-  readonly user: string;
-  readonly groups: readonly string[];
-}) => string;
+export type CertificateSigner = (
+  request: SigningRequest,
+) => Parsed<string> | Promise<Parsed<string>>;
+
+/** --cluster-signing-duration's default: a year. */
+export const DEFAULT_CLUSTER_SIGNING_DURATION_SECONDS = 365 * 24 * 3600;
+/** The shortest certificate the signer makes: twice the clock skew it allows for. */
+const MIN_DURATION_SECONDS = 600;
+
+/**
+ * signer.go duration(): the signer's TTL unless the request asks for less (spec.expirationSeconds),
+ * and never under ten minutes.
+ */
+export function certificateDurationSeconds(
+  signerTtlSeconds: number,
+  expirationSeconds: number | undefined,
+): number {
+  if (expirationSeconds === undefined) return signerTtlSeconds;
+  return Math.max(MIN_DURATION_SECONDS, Math.min(signerTtlSeconds, expirationSeconds));
+}
 
 /**
  * The CSR signing controller for kubernetes.io/kube-apiserver-client-kubelet
@@ -37,7 +68,8 @@ export class CsrSigningController extends CsrController {
     ports: ProcessPorts,
     api: ApiClient,
     informers: SharedInformers,
-    private readonly issue: CredentialIssuer,
+    private readonly sign: CertificateSigner,
+    private readonly signerTtlSeconds: number = DEFAULT_CLUSTER_SIGNING_DURATION_SECONDS,
   ) {
     super(ports, api, informers);
   }
@@ -48,32 +80,48 @@ export class CsrSigningController extends CsrController {
     if (csr.spec.signerName !== KUBELET_CLIENT_SIGNER) return undefined;
     const parsed = parseCertificateRequest(csr.spec.request);
     if (!parsed.ok) return `unable to parse csr ${csr.metadata.name}: ${parsed.message}`;
-    const subject = parsed.value;
-    if (!isNodeClientRequest(csr, subject)) {
-      return this.writeStatus(csr, {
-        conditions: [
-          ...(csr.status?.conditions ?? []),
-          {
-            type: 'Failed',
-            status: 'True',
-            reason: 'SignerValidationFailure',
-            message: `invalid kubelet client request: subject CN=${subject.commonName} O=${subject.organizations.join(',')}, usages ${(csr.spec.usages ?? []).join(',')}`,
-            lastUpdateTime: formatTime(this.ports.clock.now()),
-          },
-        ],
-      });
-    }
-    const credential = this.issue({ user: subject.commonName, groups: subject.organizations });
+    const content = parsed.value;
+    const usages = csr.spec.usages ?? [];
+    const problem = kubeletClientRequestProblem(content, usages);
+    if (problem !== undefined) return this.fail(csr, `invalid kubelet client request: ${problem}`);
+    const pem = decodeBase64(csr.spec.request);
+    const signed = await this.sign({
+      request: pem.ok ? new TextDecoder().decode(pem.bytes) : '',
+      content,
+      usages,
+      durationSeconds: certificateDurationSeconds(
+        this.signerTtlSeconds,
+        csr.spec.expirationSeconds,
+      ),
+    });
+    if (!signed.ok) return this.fail(csr, signed.message);
     const error = await this.writeStatus(csr, {
       ...csr.status,
-      certificate: encodeCertificate(credential),
+      certificate: encodeBase64Utf8(signed.value),
     });
     if (error === undefined)
       this.ports.trace.emit('csr.sign', {
         csr: csr.metadata.name ?? '',
-        subject: subject.commonName,
+        subject: content.commonName,
       });
     return error;
+  }
+
+  /** The Failed condition (SignerValidationFailure): the request will not be signed. */
+  private fail(csr: CertificateSigningRequest, message: string): Promise<string | undefined> {
+    return this.writeStatus(csr, {
+      ...csr.status,
+      conditions: [
+        ...(csr.status?.conditions ?? []),
+        {
+          type: 'Failed',
+          status: 'True',
+          reason: 'SignerValidationFailure',
+          message,
+          lastUpdateTime: formatTime(this.ports.clock.now()),
+        },
+      ],
+    });
   }
 
   private async writeStatus(

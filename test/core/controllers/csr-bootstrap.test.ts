@@ -7,9 +7,11 @@
 import { describe, expect, it } from 'vitest';
 import {
   encodeCertificateRequest,
+  standInCredential,
   type CertificateSigningRequest,
 } from '../../../core/api/kinds/certificate-signing-request.ts';
-import { issueClientCredential } from '../../../core/apiserver/authn/client-credential.ts';
+import type { CertificateSigner } from '../../../core/controllers/certificates/index.ts';
+import { standInSigner } from '../../../core/cluster/stand-in-signer.ts';
 import { bootstrapTokenSecret, KUBEADM_JOIN_BINDINGS } from '../../../core/cluster/join.ts';
 import { API_SERVER } from '../../../core/cluster/identities.ts';
 import { ApiClient } from '../../../core/client/api-client.ts';
@@ -24,7 +26,7 @@ import { watchKindAsAdmin } from './workloads.ts';
 const S = 1_000_000;
 const TOKEN = 'abcdef.0123456789abcdef';
 
-function cluster(seed: number) {
+function cluster(seed: number, signer: CertificateSigner = standInSigner(SIM_SIGNER)) {
   const sim = controlPlane({
     seed,
     secure: true,
@@ -35,7 +37,7 @@ function cluster(seed: number) {
   });
   startControllerManager(sim, {
     controllers: ['csrapproving', 'csrsigning'],
-    clusterSigning: (subject) => issueClientCredential(SIM_SIGNER, subject),
+    clusterSigning: signer,
   });
   const records: { k: string; [f: string]: unknown }[] = [];
   sim.trace.addSink((line) => {
@@ -73,7 +75,9 @@ describe('TLS bootstrap: bootstrap token -> CSR -> approved -> signed -> Node', 
         timeoutUs: 60 * S,
       });
       if (!issued.ok) throw new Error(issued.message);
-      const node = client(ports, issued.credential);
+      const credential = standInCredential(issued.certificate);
+      if (!credential.ok) throw new Error(credential.message);
+      const node = client(ports, credential.value);
       const registered = await node.create({
         apiVersion: 'v1',
         kind: 'Node',
@@ -176,5 +180,72 @@ describe('TLS bootstrap: bootstrap token -> CSR -> approved -> signed -> Node', 
         error: 'recognized csr plain as [nodeclient] but subject access review was not approved',
       }),
     );
+  });
+
+  it('fails a request the signer port refuses, and an approved request that is no kubelet client request, without asking the port', async () => {
+    const asked: string[] = [];
+    const refusing: CertificateSigner = (req) => {
+      asked.push(req.content.commonName);
+      return { ok: false, message: 'the CA refused the request: no' };
+    };
+    const { sim } = cluster(8, refusing);
+    const csrs = watchKindAsAdmin(sim, 'CertificateSigningRequest', 'watch-csrs');
+    await runScript(sim, async (admin, ports) => {
+      await mustCreate(
+        ports,
+        admin,
+        bootstrapTokenSecret({ token: TOKEN, expiresAtUs: ports.clock.now() + 3600 * S }),
+      );
+      for (const b of KUBEADM_JOIN_BINDINGS) await mustCreate(ports, admin, b);
+      await ports.clock.sleep(S);
+      const issued = await requestNodeCredential(ports, client(ports, TOKEN), 'joiner', {
+        pollUs: S,
+        timeoutUs: 60 * S,
+      });
+      expect(issued).toEqual({
+        ok: false,
+        message:
+          'certificate signing request is failed, reason: SignerValidationFailure, message: the CA refused the request: no',
+      });
+      // Serving usages on the kubelet client signer: approved by hand, failed by the signer.
+      const created = await admin.create<CertificateSigningRequest>({
+        apiVersion: 'certificates.k8s.io/v1',
+        kind: 'CertificateSigningRequest',
+        metadata: { name: 'serving' },
+        spec: {
+          request: encodeCertificateRequest({
+            commonName: 'system:node:n',
+            organizations: ['system:nodes'],
+          }),
+          signerName: 'kubernetes.io/kube-apiserver-client-kubelet',
+          usages: ['digital signature', 'server auth'],
+        },
+      });
+      if (!created.ok) throw new Error(created.error.message);
+      const approval = await admin.request(
+        'PUT',
+        '/apis/certificates.k8s.io/v1/certificatesigningrequests/serving/approval',
+        {
+          body: {
+            ...created.value,
+            status: { conditions: [{ type: 'Approved', status: 'True', reason: 'ByHand' }] },
+          },
+        },
+      );
+      expect(approval.ok).toBe(true);
+      await waitFor(
+        ports,
+        () => csrs().get('serving')?.status?.conditions?.length === 2,
+        10 * S,
+        'serving failed',
+      );
+      const failed = csrs().get('serving')?.status?.conditions?.[1];
+      expect([failed?.type, failed?.reason, failed?.message]).toEqual([
+        'Failed',
+        'SignerValidationFailure',
+        'invalid kubelet client request: usages did not match [client auth digital signature key encipherment]',
+      ]);
+    });
+    expect(asked).toEqual(['system:node:joiner']);
   });
 });

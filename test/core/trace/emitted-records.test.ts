@@ -20,7 +20,7 @@ import type { ConfigMap } from '../../../core/api/kinds/config-map.ts';
 import type { OwnerReference } from '../../../core/api/meta-types.ts';
 import { traceJsonSchema } from '../../../core/trace/docs.ts';
 import { encodeCertificateRequest } from '../../../core/api/kinds/certificate-signing-request.ts';
-import { issueClientCredential } from '../../../core/apiserver/authn/client-credential.ts';
+import { standInSigner } from '../../../core/cluster/stand-in-signer.ts';
 import { bootstrapTokenSecret, KUBEADM_JOIN_BINDINGS } from '../../../core/cluster/join.ts';
 import { ApiClient } from '../../../core/client/api-client.ts';
 import { requestNodeCredential } from '../../../core/kubelet/tls-bootstrap.ts';
@@ -772,7 +772,7 @@ describe('every emitted trace record matches its definition', () => {
     const problems = watch(sim);
     startControllerManager(sim, {
       controllers: ['csrapproving', 'csrsigning'],
-      clusterSigning: (subject) => issueClientCredential(SIM_SIGNER, subject),
+      clusterSigning: standInSigner(SIM_SIGNER),
     });
     await runScript(sim, async (api, ports) => {
       const token = 'abcdef.0123456789abcdef';

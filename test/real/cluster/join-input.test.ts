@@ -3,8 +3,11 @@
  * the cluster's signer (a node verifies with the certificate alone and cannot sign), the
  * kubelet address a Node reports, and bad input refused with a clear message and exit code 2.
  */
-import { X509Certificate } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { CertificationRequest } from '@peculiar/asn1-csr';
+import { AsnConvert } from '@peculiar/asn1-schema';
+import { execFileSync } from 'node:child_process';
+import { createPrivateKey, X509Certificate } from 'node:crypto';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -13,9 +16,19 @@ import {
   issueClientCredential,
 } from '../../../core/apiserver/authn/client-credential.ts';
 import type { Node } from '../../../core/api/node-types.ts';
-import { caCertificateHash, caSigner, caVerifier } from '../../../real/cluster/cluster-ca.ts';
+import {
+  caCertificateHash,
+  caCertificateSigner,
+  caSigner,
+  caVerifier,
+} from '../../../real/cluster/cluster-ca.ts';
+import { readNodeCredential, writeNodeCredential } from '../../../real/cluster/node-credential.ts';
 import { kubeletAddress } from '../../../real/cluster/node-address-book.ts';
-import { makeServingCertificates } from '../../../real/http/certificates.ts';
+import {
+  makeKeyAndRequest,
+  makeServingCertificates,
+  signCertificateRequest,
+} from '../../../real/http/certificates.ts';
 import { runKsim as ksim } from '../../support/ksim-cli.ts';
 
 const NODE_USER = { user: 'system:node:n1', groups: ['system:nodes'] };
@@ -49,6 +62,142 @@ describe('the cluster CA as signer', () => {
 
   it("puts the control plane's listen address in the server certificate", () => {
     expect(new X509Certificate(ca.cert).subjectAltName).toContain('IP Address:192.0.2.10');
+  });
+});
+
+describe("the cluster CA signing kubelets' certificate requests", () => {
+  const ca = makeServingCertificates();
+  const other = makeServingCertificates();
+  const caCert = new X509Certificate(ca.ca);
+  const made = makeKeyAndRequest({ user: 'system:node:n1', groups: ['system:nodes'] });
+  const now = Date.parse('2026-12-07T12:00:00Z');
+  /** openssl's view of the certificate's extensions. */
+  const extensions = (pem: string): string =>
+    execFileSync(
+      'openssl',
+      ['x509', '-noout', '-ext', 'keyUsage,extendedKeyUsage,basicConstraints'],
+      {
+        input: pem,
+      },
+    ).toString();
+
+  it('issues the X.509 certificate of the request: its subject and key, the usages, the duration', async () => {
+    const signer = caCertificateSigner(ca.ca, ca.caKey);
+    const r = await signer({
+      request: made.request,
+      content: {
+        commonName: 'system:node:n1',
+        organizations: ['system:nodes'],
+        dnsNames: [],
+        emailAddresses: [],
+        ipAddresses: [],
+        uris: [],
+      },
+      usages: ['digital signature', 'key encipherment', 'client auth'],
+      durationSeconds: 3600,
+    });
+    if (!r.ok) throw new Error(r.message);
+    const cert = new X509Certificate(r.value);
+    expect(cert.subject.split('\n')).toEqual(['CN=system:node:n1', 'O=system:nodes']);
+    expect(cert.checkIssued(caCert) && cert.verify(caCert.publicKey)).toBe(true);
+    expect(cert.checkPrivateKey(createPrivateKey(made.key))).toBe(true);
+    expect(cert.ca).toBe(false);
+    const ext = extensions(r.value);
+    expect(ext).toMatch(/Key Usage: critical\n\s+Digital Signature, Key Encipherment\n/);
+    expect(ext).toMatch(/Extended Key Usage: \n\s+TLS Web Client Authentication\n/);
+    expect(ext).toMatch(/Basic Constraints: critical\n\s+CA:FALSE/);
+    // Valid from five minutes back for the hour asked (the CA is a year's, so no cap).
+    expect((Date.parse(cert.validTo) - Date.parse(cert.validFrom)) / 1000).toBe(3600 + 300);
+  });
+
+  it('ends a certificate no later than the CA, and makes one to the second', () => {
+    const r = signCertificateRequest(
+      ca,
+      { request: made.request, usages: ['client auth'], durationSeconds: 2 * 365 * 86400 },
+      now,
+    );
+    if (!r.ok) throw new Error(r.message);
+    const cert = new X509Certificate(r.value);
+    expect(cert.validTo).toBe(caCert.validTo);
+    expect(Date.parse(cert.validFrom)).toBe(now - 300_000);
+    expect(extensions(r.value)).not.toContain('Key Usage: critical');
+  });
+
+  it('refuses a request whose self-signature fails, and usages no certificate carries', () => {
+    // The request of one key with the signature another key made: its subject and key are
+    // not the signer's to certify.
+    const derOf = (pem: string): Buffer =>
+      Buffer.from(pem.replace(/-----[A-Z ]+-----/g, '').replace(/\s/g, ''), 'base64');
+    const mine = AsnConvert.parse(derOf(made.request), CertificationRequest);
+    const theirs = AsnConvert.parse(
+      derOf(makeKeyAndRequest({ user: 'system:node:n1', groups: ['system:nodes'] }).request),
+      CertificationRequest,
+    );
+    mine.signature = theirs.signature;
+    const body = Buffer.from(AsnConvert.serialize(mine)).toString('base64');
+    const forged = signCertificateRequest(ca, {
+      request: `-----BEGIN CERTIFICATE REQUEST-----\n${body}\n-----END CERTIFICATE REQUEST-----\n`,
+      usages: ['client auth'],
+      durationSeconds: 3600,
+    });
+    expect(forged.ok ? 'signed' : forged.message).toMatch(
+      /^the request's self-signature does not verify: .*signature/i,
+    );
+    expect(
+      signCertificateRequest(ca, {
+        request: made.request,
+        usages: ['client auth', 'any'],
+        durationSeconds: 3600,
+      }),
+    ).toEqual({
+      ok: false,
+      message: 'the signer cannot issue usages any',
+    });
+  });
+
+  it("keeps a node's certificate to restart with while the CA signed it, it is the node's and valid", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ksim-node-pki-'));
+    try {
+      const r = signCertificateRequest(
+        ca,
+        { request: made.request, usages: ['client auth'], durationSeconds: 3600 },
+        now,
+      );
+      if (!r.ok) throw new Error(r.message);
+      expect(readNodeCredential(dir, 'n1', ca.ca, now)).toEqual({ kind: 'none' });
+      const stored = {
+        cert: r.value,
+        key: made.key,
+        apiTransport: { host: '192.0.2.10', port: 6444 },
+        clusterCIDR: '10.244.0.0/16',
+        proxyToken: 'a.b.c',
+      };
+      writeNodeCredential(dir, stored);
+      expect(statSync(join(dir, 'pki', 'kubelet-client-current.pem')).mode & 0o777).toBe(0o600);
+      expect(readNodeCredential(dir, 'n1', ca.ca, now + 1000)).toEqual({
+        kind: 'usable',
+        credential: stored,
+      });
+      const why = (name: string, caPem: string, at: number): string => {
+        const c = readNodeCredential(dir, name, caPem, at);
+        return c.kind === 'unusable' ? c.reason : c.kind;
+      };
+      expect(why('n1', ca.ca, now + 3600_000)).toMatch(/^the stored certificate expired at /);
+      expect(why('n1', ca.ca, now - 600_000)).toMatch(/^the stored certificate is valid from /);
+      expect(why('n2', ca.ca, now)).toBe(
+        "the stored certificate is not node n2's (CN=system:node:n1, O=system:nodes)",
+      );
+      expect(why('n1', other.ca, now)).toBe(
+        'the stored certificate is not signed by the cluster CA',
+      );
+      writeNodeCredential(dir, {
+        ...stored,
+        key: makeKeyAndRequest({ user: 'x', groups: [] }).key,
+      });
+      expect(why('n1', ca.ca, now)).toBe("the stored key is not the certificate's");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

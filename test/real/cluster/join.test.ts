@@ -4,15 +4,19 @@
  * a veth, as a second host on the same network would be. `ksim real status` reports the
  * control plane's five processes ready, and its join command is kept in its directory. The
  * node holds only the CA certificate and the bootstrap token: the test observes its
- * CertificateSigningRequest approved and signed for system:node:joiner, the Node Ready with a podCIDR node IPAM gave it, a pod
+ * CertificateSigningRequest approved and signed — an X.509 client certificate from the cluster
+ * CA for system:node:joiner, kept with its key in the node's pki/ — the API server recording
+ * the kubelet as system:node:joiner (mutual TLS, no bearer token), the Node Ready with a podCIDR node IPAM gave it, a pod
  * scheduled there started by its kubelet (the kubelet.container-start record in the node's
  * trace) with an IP from that range, and `kubectl logs`, which the API server fetches from the
  * kubelet at the Node's InternalIP. The node routes another Node's pod range via its InternalIP
- * while that Node exists (pod-routes.ts). Stopping the node and `ksim real down` then leave nothing
- * behind (with the namespace, veth and bridge the test made, removed even when it fails).
+ * while that Node exists (pod-routes.ts). The node restarted on its directory, with a token the
+ * cluster does not know, goes on with its stored certificate (its kubelet starts the pod's
+ * container again; still one CSR). Stopping the node and `ksim real down` then leave nothing
+ * but the node's pki/ and trace behind (with the namespace, veth and bridge the test made, removed even when it fails).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createPrivateKey, randomBytes, X509Certificate } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -212,11 +216,14 @@ describe.skipIf(unavailable !== undefined)('ksim real control-plane and ksim rea
       '--dir',
       nodeDir,
     ];
-    node = spawn('nsenter', [`--net=${NETNS_DIR}/${netns}`, '--', process.execPath, ...args], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    node.stdout?.on('data', (d: Buffer) => (nodeOutput += d.toString()));
-    node.stderr?.on('data', (d: Buffer) => (nodeOutput += d.toString()));
+    const startNode = (): void => {
+      node = spawn('nsenter', [`--net=${NETNS_DIR}/${netns}`, '--', process.execPath, ...args], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      node.stdout?.on('data', (d: Buffer) => (nodeOutput += d.toString()));
+      node.stderr?.on('data', (d: Buffer) => (nodeOutput += d.toString()));
+    };
+    startNode();
 
     const ready = await withNodeOutput(
       until(`node ${NODE} Ready`, 180_000, async () => {
@@ -254,7 +261,48 @@ describe.skipIf(unavailable !== undefined)('ksim real control-plane and ksim rea
     expect(csr[0]!.spec.username).toBe(`system:bootstrap:${flag('token').split('.')[0]}`);
     expect(csr[0]!.spec.signerName).toBe('kubernetes.io/kube-apiserver-client-kubelet');
     expect(csr[0]!.status?.conditions?.map((c) => c.type)).toEqual(['Approved']);
-    expect(csr[0]!.status?.certificate ?? '').not.toBe('');
+    // The certificate is X.509 from the cluster CA for the node's subject, a client
+    // certificate backdated five minutes as upstream's signer does ...
+    const issuedPem = Buffer.from(csr[0]!.status?.certificate ?? '', 'base64').toString();
+    const cert = new X509Certificate(issuedPem);
+    const caCert = new X509Certificate(readFileSync(caFile));
+    expect(cert.subject.split('\n')).toEqual([`CN=system:node:${NODE}`, 'O=system:nodes']);
+    expect(cert.checkIssued(caCert) && cert.verify(caCert.publicKey)).toBe(true);
+    expect(cert.keyUsage).toEqual(['1.3.6.1.5.5.7.3.2']); // extendedKeyUsage clientAuth
+    expect(cert.ca).toBe(false);
+    // A year asked (upstream's default duration), capped at the CA's own expiry: the CA the
+    // control plane made minutes ago is itself a year's.
+    expect(cert.validTo).toBe(caCert.validTo);
+    expect(Date.parse(cert.validFrom)).toBeLessThan(Date.parse(caCert.validFrom));
+    // ... kept with its key by the node ...
+    const stored = readFileSync(join(nodeDir, 'pki', 'kubelet-client-current.pem'), 'utf8');
+    expect(stored.startsWith(cert.toString())).toBe(true);
+    expect(cert.checkPrivateKey(createPrivateKey(stored))).toBe(true);
+    // ... and the API server saw the kubelet as system:node:joiner (no bearer token: the
+    // certificate on the mutual-TLS connection), registering its own Node.
+    const apiRequests = () =>
+      readFileSync(join(cpDir, 'traces', 'apiserver.jsonl'), 'utf8')
+        .trim()
+        .split('\n')
+        .map(
+          (l) =>
+            JSON.parse(l) as {
+              k: string;
+              verb?: string;
+              path?: string;
+              code?: number;
+              user?: string;
+            },
+        )
+        .filter((r) => r.k === 'api.request');
+    expect(apiRequests()).toContainEqual(
+      expect.objectContaining({
+        verb: 'POST',
+        path: '/api/v1/nodes',
+        code: 201,
+        user: `system:node:${NODE}`,
+      }),
+    );
 
     const podFile = join(root, 'pod.yaml');
     writeFileSync(podFile, POD);
@@ -271,14 +319,17 @@ describe.skipIf(unavailable !== undefined)('ksim real control-plane and ksim rea
     expect(pod.spec?.nodeName).toBe(NODE);
     const prefix = podCIDR.split('.').slice(0, 3).join('.');
     expect(pod.status?.podIP?.startsWith(`${prefix}.`)).toBe(true);
-    const trace = readFileSync(join(nodeDir, 'traces', `${NODE}.jsonl`), 'utf8')
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l) as { k: string; pod?: string; podCIDR?: string });
-    expect(trace.filter((r) => r.k === 'kubelet.container-start').map((r) => r.pod)).toEqual([
-      'default/greeter',
-    ]);
-    expect(trace.find((r) => r.k === 'kubelet.pod-cidr')?.podCIDR).toBe(podCIDR);
+    const nodeTrace = () =>
+      readFileSync(join(nodeDir, 'traces', `${NODE}.jsonl`), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { k: string; pod?: string; podCIDR?: string });
+    const containerStarts = () =>
+      nodeTrace()
+        .filter((r) => r.k === 'kubelet.container-start')
+        .map((r) => r.pod);
+    expect(containerStarts()).toEqual(['default/greeter']);
+    expect(nodeTrace().find((r) => r.k === 'kubelet.pod-cidr')?.podCIDR).toBe(podCIDR);
 
     const logs = await until('the container log', 60_000, async () => {
       const r = await kubectl('logs', 'greeter');
@@ -301,10 +352,36 @@ describe.skipIf(unavailable !== undefined)('ksim real control-plane and ksim rea
     expect((await kubectl('create', '-f', ghostFile)).code).toBe(0);
     await until('the route back', 30_000, routesAre([ghostRoute]));
 
-    // Removal: the node cleans its machine up on SIGTERM, `down` the control plane.
+    // A restart goes on with the stored certificate: given a token the cluster does not know,
+    // the node files no second request and its kubelet starts the pod's container again.
     expect(await stopNode()).toBe(0);
     expect(await podRoutes(netns)).toEqual([]);
-    expect(readdirSafe(nodeDir)).toEqual(['traces']);
+    expect(readdirSafe(nodeDir)).toEqual(['pki', 'traces']);
+    const tokenAt = args.indexOf('--token') + 1;
+    args[tokenAt] = 'zzzzzz.zzzzzzzzzzzzzzzz';
+    startNode();
+    await withNodeOutput(
+      until('the pod started again after the restart', 180_000, async () => {
+        if (node?.exitCode !== null) throw new Error(`ksim real node exited: ${nodeOutput}`);
+        return containerStarts().length === 2 ? true : undefined;
+      }),
+    );
+    expect(nodeOutput).toContain(`node ${NODE} rejoined with its stored certificate`);
+    const after = JSON.parse((await kubectl('get', 'csr', '-o', 'json')).stdout) as {
+      items: unknown[];
+    };
+    expect(after.items).toHaveLength(1);
+    const csrCreates = apiRequests().filter(
+      (r) =>
+        r.verb === 'POST' && r.path === '/apis/certificates.k8s.io/v1/certificatesigningrequests',
+    );
+    expect(csrCreates).toHaveLength(1);
+
+    // Removal: the node cleans its machine up on SIGTERM (keeping its credential, as a
+    // kubelet keeps its pki), `down` the control plane.
+    expect(await stopNode()).toBe(0);
+    expect(await podRoutes(netns)).toEqual([]);
+    expect(readdirSafe(nodeDir)).toEqual(['pki', 'traces']);
     const runtime = joinedNodeRuntimeNames(NODE);
     const podNamespaces = readdirSafe(NETNS_DIR).filter((n) => n.startsWith(runtime.podPrefix));
     expect(leftCgroups(runtime.containerdNamespace)).toEqual([]);

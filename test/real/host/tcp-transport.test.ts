@@ -6,7 +6,13 @@ import { KvMember, type MemberPeer } from '../../../core/store/member/kv-member.
 import type { AddressBook } from '../../../real/host/address-book.ts';
 import { parseAddressBook } from '../../../real/host/address-book.ts';
 import { hostProcess, type HostProcess } from '../../../real/host/host-process.ts';
-import { TcpTransport } from '../../../real/host/tcp-transport.ts';
+import { DEFAULT_TCP_TRANSPORT, TcpTransport } from '../../../real/host/tcp-transport.ts';
+import { API_PROTOCOL } from '../../../core/api/http-codec.ts';
+import { bearerToken } from '../../../core/apiserver/authn/authenticator.ts';
+import { clientCredentialAuthenticator } from '../../../core/apiserver/authn/client-credential.ts';
+import { caSigner, caVerifier } from '../../../real/cluster/cluster-ca.ts';
+import { peerCredentials } from '../../../real/cluster/peer-credentials.ts';
+import { makeServingCertificates, signClientCertificate } from '../../../real/http/certificates.ts';
 import { WallClock } from '../../../real/host/wall-clock.ts';
 import { tempDir } from '../../support/temp-dir.ts';
 import { transportContract } from '../../support/transport-contract.ts';
@@ -217,5 +223,76 @@ describe('TcpTransport carrying the store', () => {
       'followers to catch up',
     );
     expect(new Set(members.map((m) => m.stateHash())).size).toBe(1);
+  });
+});
+
+describe('TcpTransport with mutual TLS', () => {
+  const ca = makeServingCertificates();
+  const other = makeServingCertificates();
+  const subject = { user: 'system:node:n1', groups: ['system:nodes'] };
+  const mine = signClientCertificate(ca, subject);
+  const forged = signClientCertificate(other, subject);
+
+  it('serves plain, TLS and mutual-TLS clients on one port, naming a verified peer, and refuses a certificate of another CA', async () => {
+    const book: AddressBook = new Map(
+      ['srv', 'plain', 'anon', 'node', 'forger'].map((n) => [n, { host: '127.0.0.1', port: 0 }]),
+    );
+    const server = new TcpTransport('srv', book, {
+      ...DEFAULT_TCP_TRANSPORT,
+      tls: {
+        server: { cert: ca.cert, key: ca.key, ca: ca.ca },
+        fromPeer: (peer, protocol, msg) => ({ msg, protocol, peer: peer.subject.CN }),
+      },
+    });
+    let current: { cert: string; key: string } | undefined;
+    const client = (name: string, cert: () => { cert: string; key: string } | undefined) =>
+      new TcpTransport(name, book, {
+        ...DEFAULT_TCP_TRANSPORT,
+        tls: { client: (to) => (to === 'srv' ? { ca: ca.ca, ...cert() } : undefined) },
+      });
+    const all = [
+      server,
+      new TcpTransport('plain', book),
+      client('anon', () => undefined),
+      client('node', () => current),
+      client('forger', () => forged),
+    ];
+    for (const t of all) {
+      cleanups.push(() => t.close());
+      await t.start();
+    }
+    server.listen(ECHO, { onRequest: (_from, req) => req });
+    const ask = (t: TcpTransport) => t.request(ECHO, 'srv', { n: 1 }, 3_000_000);
+    const [, plain, anon, node, forger] = all as [TcpTransport, ...TcpTransport[]];
+    expect(await ask(plain!)).toEqual({ kind: 'reply', body: { n: 1 } });
+    expect(await ask(anon!)).toEqual({ kind: 'reply', body: { n: 1 } });
+    // Without a certificate first; with one issued, the next connection presents it.
+    expect(await ask(node!)).toEqual({ kind: 'reply', body: { n: 1 } });
+    current = mine;
+    node!.closeConnections('srv');
+    expect(await ask(node!)).toEqual({
+      kind: 'reply',
+      body: { msg: { n: 1 }, protocol: 'echo', peer: 'system:node:n1' },
+    });
+    expect((await ask(forger!)).kind).not.toBe('reply');
+  });
+
+  it('hands the API server the cluster credential of a verified peer that sent no bearer token', async () => {
+    const signer = caSigner(ca.caKey);
+    const fromPeer = peerCredentials(signer);
+    const peer = { subject: { CN: 'system:node:n1', O: 'system:nodes' }, fingerprint256: 'f' };
+    const req = { kind: 'http', method: 'GET', path: '/api' };
+    const seen = fromPeer(peer as never, API_PROTOCOL.name, req) as { authorization: string };
+    const authn = await clientCredentialAuthenticator(caVerifier(ca.ca)).authenticateToken(
+      bearerToken(seen.authorization) ?? '',
+    );
+    expect(authn.kind === 'authenticated' && [authn.user.name, authn.user.groups]).toEqual([
+      'system:node:n1',
+      ['system:nodes'],
+    ]);
+    // A bearer token stays (kube-proxy's, on the node's connection); other protocols pass.
+    const withToken = { ...req, authorization: 'Bearer abc' };
+    expect(fromPeer(peer as never, API_PROTOCOL.name, withToken)).toBe(withToken);
+    expect(fromPeer(peer as never, 'echo', req)).toBe(req);
   });
 });

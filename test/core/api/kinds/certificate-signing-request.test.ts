@@ -6,6 +6,8 @@ import {
   encodeCertificateRequest,
   parseCertificate,
   parseCertificateRequest,
+  standInCertificate,
+  standInCredential,
   type CertificateSigningRequest,
 } from '../../../../core/api/kinds/certificate-signing-request.ts';
 import { encodeBase64Utf8 } from '../../../../core/api/base64.ts';
@@ -42,9 +44,18 @@ describe('CertificateSigningRequest', () => {
   it('round-trips the request and certificate blocks', () => {
     expect(parseCertificateRequest(REQUEST)).toEqual({
       ok: true,
-      value: { commonName: 'system:node:n1', organizations: ['system:nodes'] },
+      value: {
+        commonName: 'system:node:n1',
+        organizations: ['system:nodes'],
+        dnsNames: [],
+        emailAddresses: [],
+        ipAddresses: [],
+        uris: [],
+      },
     });
-    expect(parseCertificate(encodeCertificate('a.b.c'))).toEqual({ ok: true, value: 'a.b.c' });
+    const pem = parseCertificate(encodeCertificate('a.b.c'));
+    expect(pem).toEqual({ ok: true, value: standInCertificate('a.b.c') });
+    expect(standInCredential(standInCertificate('a.b.c'))).toEqual({ ok: true, value: 'a.b.c' });
     expect(parseCertificateRequest(encodeCertificate('x'))).toEqual({
       ok: false,
       message: 'PEM block type must be CERTIFICATE REQUEST',
