@@ -49,7 +49,6 @@ export function evaluateNodeHealth(
 ): HealthEvaluation {
   const status = node.status;
   const createdIso = node.metadata.creationTimestamp ?? formatTime(0);
-  const createdUs = parseTime(createdIso) ?? 0;
   const currentReady = getCondition(status?.conditions, 'Ready');
   let health = saved;
   let observedReady: NodeCondition;
@@ -62,6 +61,7 @@ export function evaluateNodeHealth(
       lastTransitionTime: createdIso,
     };
     gracePeriodUs = options.nodeStartupGracePeriodUs;
+    const createdUs = parseTime(createdIso) ?? 0;
     health =
       health === undefined
         ? {
