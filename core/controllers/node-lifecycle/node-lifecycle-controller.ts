@@ -109,7 +109,10 @@ export class NodeLifecycleController implements Controller {
   ) {
     this.nodeUpdates = new WorkQueue(ports);
     this.nodes = informers.informer('Node');
-    this.leases = informers.informer('Lease', NODE_LEASE_NAMESPACE);
+    // All namespaces, as upstream's shared LeaseInformer (it looks up kube-node-lease/<node>):
+    // the garbage collector watches every Lease already, so one watch serves both instead of a
+    // second stream carrying each node's renewal again.
+    this.leases = informers.informer('Lease');
     this.pods = informers.informer('Pod');
     informers.addIndexer('Pod', undefined, POD_NODE_INDEX, podNodeIndex);
     this.nodes.addEventHandler({
