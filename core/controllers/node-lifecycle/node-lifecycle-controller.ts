@@ -109,7 +109,8 @@ export class NodeLifecycleController implements Controller {
   ) {
     this.nodeUpdates = new WorkQueue(ports);
     this.nodes = informers.informer('Node');
-    // All namespaces, as upstream's shared LeaseInformer (it looks up kube-node-lease/<node>):
+    // All namespaces, as upstream's shared LeaseInformer (startNodeLifecycleController in
+    // cmd/kube-controller-manager/app/core.go; the lister looks up kube-node-lease/<node>):
     // the garbage collector watches every Lease already, so one watch serves both instead of a
     // second stream carrying each node's renewal again.
     this.leases = informers.informer('Lease');
