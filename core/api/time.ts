@@ -89,10 +89,22 @@ function render(unixUs: number, micro: boolean): string {
   const fracUs = unixUs - totalS * US_PER_SECOND;
   const days = floorDiv(totalS, SECONDS_PER_DAY);
   const secOfDay = totalS - days * SECONDS_PER_DAY;
-  const [y, mo, d] = civilFromDays(days);
   const clock = `${pad(floorDiv(secOfDay, 3600), 2)}:${pad(floorDiv(secOfDay % 3600, 60), 2)}:${pad(secOfDay % 60, 2)}`;
   const frac = micro ? `.${pad(fracUs, 6)}` : '';
-  return `${pad(y, 4)}-${pad(mo, 2)}-${pad(d, 2)}T${clock}${frac}Z`;
+  return `${datePart(days)}T${clock}${frac}Z`;
+}
+
+/** The last day rendered: timestamps come in runs from the same day (a pure memo). */
+let lastDays = Number.NaN;
+let lastDate = '';
+
+function datePart(days: number): string {
+  if (days !== lastDays) {
+    const [y, mo, d] = civilFromDays(days);
+    lastDate = `${pad(y, 4)}-${pad(mo, 2)}-${pad(d, 2)}`;
+    lastDays = days;
+  }
+  return lastDate;
 }
 
 /** metav1.Time rendering of Unix time `us`: seconds precision, truncated, UTC. */

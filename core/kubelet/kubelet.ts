@@ -8,6 +8,7 @@
  * Everything is kept per pod UID and per container id, so an event costs work proportional to
  * the pod it concerns, never to the number of pods on the node.
  */
+import { deepEqual } from '../api/meta-validation.ts';
 import { isPodTerminal } from '../api/pod-helpers.ts';
 import type { Pod, PodStatus } from '../api/pod-types.ts';
 import { computePodQOS } from '../api/pod-helpers.ts';
@@ -329,7 +330,11 @@ export class Kubelet {
   private async refreshImageCache(): Promise<void> {
     for (;;) {
       const images = await this.runtime.listImages();
-      if (images.ok) this.nodeImages = nodeStatusImages(images.value);
+      if (images.ok) {
+        // The same list keeps its identity, by which the node status check knows it unchanged.
+        const next = nodeStatusImages(images.value);
+        if (!deepEqual(next, this.nodeImages)) this.nodeImages = next;
+      }
       await this.ports.clock.sleep(IMAGE_CACHE_REFRESH_US);
     }
   }

@@ -28,7 +28,7 @@ export class NodeLease {
   start(): void {
     this.ports.spawn(async () => {
       for (;;) {
-        await this.ensureLease();
+        if (this.lease === undefined) await this.ensureLease();
         await this.renew();
         const jitter = this.ports.random.float() * this.config.nodeLeaseRenewJitter;
         await this.ports.clock.sleep(

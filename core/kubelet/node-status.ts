@@ -73,11 +73,33 @@ const PRESSURE: Readonly<Partial<Record<PressureCondition, (typeof CONDITIONS)[n
   },
 };
 
+/**
+ * What a status check found unchanged: the stored Node's resourceVersion and the kubelet's own
+ * inputs to the status (pressure conditions, the image list as last refreshed).
+ */
+interface UnchangedCheck {
+  readonly resourceVersion: string;
+  readonly pressure: number;
+  readonly images: readonly ContainerImage[];
+}
+
 export class NodeStatusReporter {
   private node: Node | undefined;
   private lastReportUs = 0;
   private readonly bootID: string;
   private readonly machineID: string;
+  /** The parts of the status that only the kubelet's configuration decides, made once. */
+  private readonly fixed: Pick<
+    NodeStatus,
+    'capacity' | 'allocatable' | 'addresses' | 'daemonEndpoints' | 'nodeInfo'
+  >;
+  /**
+   * The last check that found nothing to write. The status is a function of the stored Node
+   * and these inputs (heartbeat times aside, which the comparison ignores), so the same
+   * resourceVersion with the same inputs gives the same answer without building a status
+   * again: every kubelet checks every 10 s and an idle node's status is unchanged for hours.
+   */
+  private unchanged: UnchangedCheck | undefined;
 
   constructor(
     private readonly ports: ProcessPorts,
@@ -93,6 +115,7 @@ export class NodeStatusReporter {
     this.machineID =
       fnv1a64Hex(name) + fnv1a64Hex(new TextEncoder().encode(`machine/${config.nodeName}`));
     this.bootID = randomUid(ports.random.fork('boot'));
+    this.fixed = this.fixedStatus();
   }
 
   /** The Node's spec.podCIDR as last read (node IPAM's, when the kubelet has none of its own). */
@@ -166,9 +189,12 @@ export class NodeStatusReporter {
       );
       if (!got.ok) return false;
       this.node = got.value;
+      const due = nowUs - this.lastReportUs >= this.config.nodeStatusReportFrequencyUs;
+      const check = this.inputs(this.node);
+      if (!force && !due && sameCheck(this.unchanged, check)) return true;
       const status = this.status(this.node.status, nowUs);
       const unchanged = !nodeStatusHasChanged(this.node.status ?? {}, status);
-      const due = nowUs - this.lastReportUs >= this.config.nodeStatusReportFrequencyUs;
+      this.unchanged = unchanged ? check : undefined;
       if (!force && !due && unchanged) return true;
       const r = await this.api.updateStatus<Node>({ ...this.node, status });
       if (r.ok) {
@@ -178,6 +204,17 @@ export class NodeStatusReporter {
       if (r.status !== 409) return false;
     }
     return false;
+  }
+
+  private inputs(node: Node): UnchangedCheck {
+    let pressure = 0;
+    for (let i = 0; i < PRESSURE_TYPES.length; i++)
+      if (this.pressure(PRESSURE_TYPES[i]!)) pressure |= 1 << i;
+    return {
+      resourceVersion: node.metadata.resourceVersion ?? '',
+      pressure,
+      images: this.images(),
+    };
   }
 
   private reported(node: Node): void {
@@ -209,7 +246,6 @@ export class NodeStatusReporter {
   }
 
   private status(old: NodeStatus | undefined, nowUs: number): NodeStatus {
-    const c = this.config;
     const nowIso = formatTime(nowUs);
     let conditions: readonly NodeCondition[] = old?.conditions ?? [];
     for (const cond of CONDITIONS) {
@@ -220,12 +256,24 @@ export class NodeStatusReporter {
     }
     const { images: _, ...kept } = old ?? {};
     const images = this.images();
+    const f = this.fixed;
     return {
       ...kept,
       ...(images.length === 0 ? {} : { images }),
+      capacity: f.capacity,
+      allocatable: f.allocatable,
+      conditions,
+      addresses: f.addresses,
+      daemonEndpoints: f.daemonEndpoints,
+      nodeInfo: f.nodeInfo,
+    };
+  }
+
+  private fixedStatus(): typeof this.fixed {
+    const c = this.config;
+    return {
       capacity: c.capacity,
       allocatable: nodeAllocatable(c),
-      conditions,
       addresses: [
         { type: 'InternalIP', address: c.internalIP },
         { type: 'Hostname', address: c.nodeName },
@@ -245,6 +293,22 @@ export class NodeStatusReporter {
       },
     };
   }
+}
+
+const PRESSURE_TYPES: readonly PressureCondition[] = [
+  'MemoryPressure',
+  'DiskPressure',
+  'PIDPressure',
+];
+
+function sameCheck(a: UnchangedCheck | undefined, b: UnchangedCheck): boolean {
+  return (
+    a !== undefined &&
+    b.resourceVersion !== '' &&
+    a.resourceVersion === b.resourceVersion &&
+    a.pressure === b.pressure &&
+    a.images === b.images
+  );
 }
 
 /**

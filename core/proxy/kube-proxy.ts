@@ -29,6 +29,7 @@ import {
   LARGE_CLUSTER_ENDPOINTS_THRESHOLD,
   renderRules,
   type ProxierConfig,
+  type ProxyRules,
 } from './rules.ts';
 import { servicePorts, type ServicePortInfo } from './service-port.ts';
 import { SyncRunner } from './sync-runner.ts';
@@ -69,7 +70,13 @@ export class KubeProxy {
   private needFullSync = true;
   private lastFullSyncUs: Micros = 0;
   private lastCleanupUs: Micros = 0;
-  private rendered: string | undefined;
+  /**
+   * The rules of the last successful sync, rendered in full only when asked for (tests, the
+   * invariant checker, `ksim run`): a partial sync writes only the changed Services' chains,
+   * and rendering every Service's chains again at each sync, for a copy mostly unread, doubled
+   * its rendering.
+   */
+  private applied: { readonly rules: ProxyRules; text: string | undefined } | undefined;
   private nodeLabels = '';
   /** The UDP service ports as of the last successful sync (conntrack-cleanup.ts). */
   private tracked: ConntrackState = new Map();
@@ -123,7 +130,10 @@ export class KubeProxy {
 
   /** The full ruleset of the last sync, as iptables-restore text; undefined before the first. */
   get lastRenderedRules(): string | undefined {
-    return this.rendered;
+    const a = this.applied;
+    if (a === undefined) return undefined;
+    a.text ??= renderRules(a.rules);
+    return a.text;
   }
 
   private async waitForSync(): Promise<void> {
@@ -208,7 +218,6 @@ export class KubeProxy {
       staleChains: stale,
     });
     const r = await this.netfilter.restore(text);
-    const fullText = renderRules(rules);
     const chainsWritten = rules.natChains.filter(
       (l) => l.service !== undefined && (full || changed.has(l.service)),
     ).length;
@@ -227,9 +236,13 @@ export class KubeProxy {
       return this.failed(changed);
     }
     this.ports.trace.emit('proxy.sync', { ...counts, ok: true });
+    // A full sync without stale chains wrote exactly the full rendering.
+    this.applied = { rules, text: full && stale.length === 0 ? text : undefined };
     if (this.ports.trace.debugEnabled)
-      this.ports.trace.debug('proxy.rules', { node: this.options.nodeName, rules: fullText });
-    this.rendered = fullText;
+      this.ports.trace.debug('proxy.rules', {
+        node: this.options.nodeName,
+        rules: this.lastRenderedRules ?? '',
+      });
     await this.flushConntrack(conntrackState(ports, endpoints));
     if (cleanup) this.lastCleanupUs = now;
     this.needFullSync = false;

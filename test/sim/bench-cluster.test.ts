@@ -20,6 +20,10 @@ async function ksim(...args: string[]): Promise<{ code: number; output: string; 
 }
 
 const NODES = 3;
+/** More than any request's round trip on the default network (latencies are a few ms). */
+const RTT_US = 100_000;
+
+const gaps = (times: readonly number[]): number[] => times.slice(1).map((t, i) => t - times[i]!);
 const HOUR_US = 3_600_000_000;
 const MINUTE_US = 60_000_000;
 /** Small enough that the hour takes several snapshots; the bench runs etcd's defaults. */
@@ -42,18 +46,37 @@ interface Sample {
  * One idle cluster for a virtual hour: the API server's answered writes, counted from the trace,
  * and what the store members and watch caches keep, sampled every 5 minutes.
  */
-async function idleHour(): Promise<{ writes: Map<string, number>; samples: Sample[] }> {
+async function idleHour(): Promise<{
+  writes: Map<string, number[]>;
+  reads: Map<string, number>;
+  samples: Sample[];
+}> {
   const sim = new Simulation({ seed: 7, traceLevel: 'info' });
-  const writes = new Map<string, number>();
+  /** The virtual times at which the API server answered each node's lease and status writes. */
+  const writes = new Map<string, number[]>();
+  /** Each node's GETs of its Node: the kubelet's status checks. */
+  const reads = new Map<string, number>();
   sim.trace.addSink((line) => {
     if (!line.includes('"api.request"')) return;
-    const r = JSON.parse(line) as { p: string; verb: string; path: string; code: number };
-    if (r.p !== 'apiserver' || r.verb !== 'PUT' || r.code !== 200) return;
+    const r = JSON.parse(line) as {
+      t: number;
+      p: string;
+      verb: string;
+      path: string;
+      code: number;
+    };
+    if (r.p !== 'apiserver' || r.code !== 200) return;
+    const read = r.verb === 'GET' ? /^\/api\/v1\/nodes\/([^/]+)$/.exec(r.path) : null;
+    if (read !== null) reads.set(read[1]!, (reads.get(read[1]!) ?? 0) + 1);
+    if (r.verb !== 'PUT') return;
     const lease =
       /^\/apis\/coordination\.k8s\.io\/v1\/namespaces\/kube-node-lease\/leases\/(.+)$/.exec(r.path);
     const status = /^\/api\/v1\/nodes\/([^/]+)\/status$/.exec(r.path);
     const key = lease ? `lease ${lease[1]}` : status ? `status ${status[1]}` : undefined;
-    if (key !== undefined) writes.set(key, (writes.get(key) ?? 0) + 1);
+    if (key === undefined) return;
+    const times = writes.get(key) ?? [];
+    times.push(r.t);
+    writes.set(key, times);
   });
   const layout = buildIdleCluster(sim, NODES, TUNING);
   const samples: Sample[] = [];
@@ -77,24 +100,39 @@ async function idleHour(): Promise<{ writes: Map<string, number>; samples: Sampl
       bookmarkBuckets: sum((c) => c.bookmarkBuckets),
     });
   }
-  return { writes, samples };
+  return { writes, reads, samples };
 }
 
 describe('idle cluster', () => {
   it("writes at upstream's rate and keeps its memory-relevant structures bounded over a virtual hour", async () => {
-    const { writes, samples } = await idleHour();
+    const { writes, reads, samples } = await idleHour();
     for (let i = 0; i < NODES; i++) {
       const node = `node-${i + 1}`;
-      // A lease renewal every 10 s jittered by up to 4% (component-helpers lease controller):
-      // between 3600/10.4 and 3600/10 in the hour.
-      const leases = writes.get(`lease ${node}`) ?? 0;
-      expect(leases, `lease renewals of ${node}`).toBeGreaterThanOrEqual(345);
-      expect(leases, `lease renewals of ${node}`).toBeLessThanOrEqual(360);
-      // The status is unchanged after registration, so it is posted every
-      // nodeStatusReportFrequency (5 min): 11 or 12 times after the first write.
-      const status = writes.get(`status ${node}`) ?? 0;
-      expect(status, `status writes of ${node}`).toBeGreaterThanOrEqual(11);
-      expect(status, `status writes of ${node}`).toBeLessThanOrEqual(13);
+      // A lease renewal every 10 s jittered by up to 4% (component-helpers lease controller,
+      // wait.JitterUntil(renew, 10 s, 0.04)): each gap is the sleep plus the renewal's own
+      // round trip, so between 3600/10.4 and 3600/10 renewals in the hour.
+      const leases = writes.get(`lease ${node}`) ?? [];
+      expect(leases.length, `lease renewals of ${node}`).toBeGreaterThanOrEqual(345);
+      expect(leases.length, `lease renewals of ${node}`).toBeLessThanOrEqual(360);
+      for (const gap of gaps(leases)) {
+        expect(gap, `a lease renewal gap of ${node}`).toBeGreaterThanOrEqual(10_000_000);
+        expect(gap, `a lease renewal gap of ${node}`).toBeLessThanOrEqual(10_400_000 + RTT_US);
+      }
+      // The status is unchanged after registration, so it is posted only every
+      // nodeStatusReportFrequency (5 min), at the first 10 s check (nodeStatusUpdateFrequency)
+      // after 5 min since the last post: 11 or 12 times after the registration's write.
+      const status = writes.get(`status ${node}`) ?? [];
+      expect(status.length, `status writes of ${node}`).toBeGreaterThanOrEqual(11);
+      expect(status.length, `status writes of ${node}`).toBeLessThanOrEqual(13);
+      for (const gap of gaps(status).slice(1)) {
+        expect(gap, `a status write gap of ${node}`).toBeGreaterThanOrEqual(300_000_000);
+        expect(gap, `a status write gap of ${node}`).toBeLessThanOrEqual(310_000_000 + RTT_US);
+      }
+      // The status is still computed every 10 s (nodeStatusUpdateFrequency): each check reads
+      // the Node, as upstream's tryUpdateNodeStatus does, whether or not it then writes.
+      const checks = reads.get(node) ?? 0;
+      expect(checks, `status checks of ${node}`).toBeGreaterThanOrEqual(355);
+      expect(checks, `status checks of ${node}`).toBeLessThanOrEqual(361);
     }
     expect(writes.size).toBe(2 * NODES);
 

@@ -18,6 +18,8 @@ export interface NodeHealth {
   readonly readyTransitionTimestampUs: number;
   /** renewTime of the Lease last seen renewed, in virtual µs. */
   readonly leaseRenewUs: number | undefined;
+  /** That renewTime as the Lease wrote it, so an unchanged Lease is not parsed again. */
+  readonly leaseRenewTime?: string;
 }
 
 export interface HealthOptions {
@@ -49,7 +51,6 @@ export function evaluateNodeHealth(
 ): HealthEvaluation {
   const status = node.status;
   const createdIso = node.metadata.creationTimestamp ?? formatTime(0);
-  const createdUs = parseTime(createdIso) ?? 0;
   const currentReady = getCondition(status?.conditions, 'Ready');
   let health = saved;
   let observedReady: NodeCondition;
@@ -62,6 +63,7 @@ export function evaluateNodeHealth(
       lastTransitionTime: createdIso,
     };
     gracePeriodUs = options.nodeStartupGracePeriodUs;
+    const createdUs = parseTime(createdIso) ?? 0;
     health =
       health === undefined
         ? {
@@ -102,13 +104,25 @@ export function evaluateNodeHealth(
         : health.readyTransitionTimestampUs,
     );
   }
+  const renewTime = lease?.spec?.renewTime;
+  // Every node is evaluated every 5 s and its Lease renewed every 10 s: half the passes see
+  // the renewTime they saw before.
   const renewUs =
-    lease?.spec?.renewTime === undefined ? undefined : parseTime(lease.spec.renewTime);
+    renewTime === undefined
+      ? undefined
+      : renewTime === saved?.leaseRenewTime
+        ? saved.leaseRenewUs
+        : parseTime(renewTime);
   if (
     renewUs !== undefined &&
     (health.leaseRenewUs === undefined || health.leaseRenewUs < renewUs)
   ) {
-    health = { ...health, leaseRenewUs: renewUs, probeTimestampUs: nowUs };
+    health = {
+      ...health,
+      leaseRenewUs: renewUs,
+      leaseRenewTime: renewTime,
+      probeTimestampUs: nowUs,
+    };
   }
   // Upstream asks now.After(probe + grace). Its passes drift by their own run time, so the pass
   // 40 s after the probe is a few ms late and fires; our passes are exactly 5 s apart and would
@@ -124,6 +138,7 @@ export function evaluateNodeHealth(
     probeTimestampUs: health.probeTimestampUs,
     readyTransitionTimestampUs: nowUs,
     leaseRenewUs: renewUs,
+    ...(renewTime === undefined ? {} : { leaseRenewTime: renewTime }),
   };
   return { health, observedReady, currentReady: newReady, write: { conditions, health: written } };
 }
