@@ -235,6 +235,27 @@ describe('watch', () => {
     ]);
   });
 
+  it('drain orders responses by watch id, not by which watcher a change reached first', () => {
+    const sm = new KvStateMachine();
+    const onA = created(sm.watch({ key: 'a' }));
+    const onB = created(sm.watch({ key: 'b' }));
+    sm.apply(put('b')); // 2: reaches the second watcher first
+    sm.apply(put('a')); // 3
+    expect(summary(sm.drainWatchEvents())).toEqual([
+      [onA, 3, ['PUT a=v']],
+      [onB, 2, ['PUT b=v']],
+    ]);
+  });
+
+  it('catching up from the past skips revisions that did not touch the watched keys', () => {
+    const sm = storeWith([put('a', '1'), put('b'), put('a', '2')]); // 2..4
+    const id = created(sm.watch({ key: 'a', startRevision: rev(2) }));
+    expect(summary(sm.drainWatchEvents())).toEqual([
+      [id, 2, ['PUT a=1']],
+      [id, 4, ['PUT a=2']],
+    ]);
+  });
+
   it('refuses an empty key', () => {
     expect(new KvStateMachine().watch({ key: '' })).toMatchObject({
       kind: 'error',
