@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   FROM_KEY,
   KvStateMachine,
+  MvccStore,
   prefix,
   revision,
   type Op,
@@ -9,6 +10,8 @@ import {
   type WatchCreateResult,
   type WatchId,
   type WatchResponse,
+  WatchHub,
+  watchId,
 } from '../../../core/store/index.ts';
 
 const rev = revision;
@@ -256,10 +259,28 @@ describe('watch', () => {
     ]);
   });
 
-  it('refuses an empty key', () => {
-    expect(new KvStateMachine().watch({ key: '' })).toMatchObject({
+  it('refuses an empty key, with the current revision and nothing else', () => {
+    expect(storeWith([put('a')]).watch({ key: '' })).toEqual({
       kind: 'error',
       reason: 'empty-key',
+      header: { revision: 2 },
     });
+  });
+
+  it('progress for an unknown or cancelled id reports nothing for it', () => {
+    const sm = new KvStateMachine();
+    const gone = created(sm.watch({ key: 'a' }));
+    const kept = created(sm.watch({ key: 'a' }));
+    sm.cancelWatch(gone);
+    expect(sm.progress([gone, kept, watchId(99)])).toEqual([{ watchId: kept, revision: 1 }]);
+  });
+
+  it('the hub counts its watchers', () => {
+    const hub = new WatchHub(new MvccStore());
+    const a = created(hub.watch({ key: 'a' }));
+    created(hub.watch({ key: 'b', rangeEnd: 'c' }));
+    expect(hub.size).toBe(2);
+    hub.cancel(a);
+    expect(hub.size).toBe(1);
   });
 });
