@@ -439,7 +439,7 @@ describe('messages a candidate or follower receives in its own term', () => {
     },
   );
 
-  /** Node 1 following 2 in term 2 with entries 2..4 of term 2 persisted, committed through 3. */
+  /** Node 1 following 2 in term 2 with entries 2..5 of term 2 persisted, committed through 3. */
   const committedThrough3 = (): RawNode => {
     const storage = storageAt();
     const rn = new RawNode({ id: n1, storage, random: new SeededRandom(1), applied: asIndex(1) });
@@ -450,7 +450,7 @@ describe('messages a candidate or follower receives in its own term', () => {
       term: t2,
       prevIndex: asIndex(1),
       prevTerm: asTerm(1),
-      entries: [entry(2, 2), entry(2, 3), entry(2, 4)],
+      entries: [entry(2, 2), entry(2, 3), entry(2, 4), entry(2, 5)],
       commit: asIndex(3),
     });
     const rd = rn.ready();
@@ -480,7 +480,13 @@ describe('messages a candidate or follower receives in its own term', () => {
   test.each([
     { snap: 3, term: 2, commit: 3, answer: 'index 3', why: 'at the commit index: nothing new' },
     { snap: 2, term: 2, commit: 3, answer: 'index 3', why: 'below the commit index: nothing new' },
-    { snap: 4, term: 2, commit: 4, answer: 'index 4', why: 'its last entry held: commits it' },
+    {
+      snap: 4,
+      term: 2,
+      commit: 4,
+      answer: 'index 4',
+      why: 'whose last entry we hold: commits it, answers with it (not our last index)',
+    },
   ])('a snapshot $why', ({ snap, term, commit, answer }) => {
     const rn = committedThrough3();
     rn.step({ kind: 'MsgSnap', from: n2, to: n1, term: t2, snapshot: snapshotAt(snap, term) });
@@ -491,6 +497,29 @@ describe('messages a candidate or follower receives in its own term', () => {
       [answer],
     );
   });
+});
+
+test('a follower restarted from a snapshot at 5 does not install an older one', () => {
+  const storage = new MemoryStorage();
+  const confState = { voters: [n1, n2, n3], learners: [] };
+  storage.applySnapshot({
+    metadata: { index: asIndex(5), term: asTerm(1), confState },
+    data: EMPTY_DATA,
+  });
+  storage.setHardState({ term: asTerm(1), vote: asNodeId(0), commit: asIndex(5) });
+  const rn = new RawNode({ id: n1, storage, random: new SeededRandom(1), applied: asIndex(5) });
+  rn.step({
+    kind: 'MsgSnap',
+    from: n2,
+    to: n1,
+    term: asTerm(2),
+    snapshot: { metadata: { index: asIndex(3), term: asTerm(1), confState }, data: EMPTY_DATA },
+  });
+  const rd = rn.ready();
+  expect(rd.snapshot).toBeUndefined();
+  expect(rd.messages.map((m) => (m.kind === 'MsgAppResp' ? `index ${m.index}` : m.kind))).toEqual([
+    'index 5',
+  ]);
 });
 
 describe('the hard state a node restarts from', () => {
