@@ -4,6 +4,7 @@ import {
   KvStateMachine,
   leaseId,
   MAX_LEASE_TTL_SECONDS,
+  MvccStore,
   prefix,
   revision,
   type DeleteRangeOp,
@@ -556,11 +557,41 @@ describe('edges', () => {
     );
   });
 
-  it('prevKv on a put of a new key returns no prevKv', () => {
-    expect(new KvStateMachine().apply(put('a', '1', { prevKv: true }))).toEqual({
+  it('a put returns prevKv only when asked for and the key had a value', () => {
+    const sm = new KvStateMachine();
+    expect(sm.apply(put('a', '1', { prevKv: true }))).toEqual({
       kind: 'put',
       header: { revision: 2 },
     });
+    expect(sm.apply(put('a', '2'))).toEqual({ kind: 'put', header: { revision: 3 } });
+  });
+
+  it('compacting at the current revision is accepted; a later compaction trims again', () => {
+    // a@2, a@3; compact 3 keeps a@3 only (the last at or below it).
+    const sm = storeWith([put('a', '1'), put('a', '2')]);
+    expect(sm.apply({ kind: 'compact', revision: rev(3) })).toEqual({
+      kind: 'compact',
+      header: { revision: 3 },
+    });
+    const keysOf = (): unknown =>
+      (JSON.parse(new TextDecoder().decode(sm.snapshot())) as { keys: unknown[] }).keys;
+    expect(keysOf()).toEqual([['a', [[2, 2, [[3, 0, 0, '2']], null]]]]);
+    // a@4 and b@5 are written after the compaction at 3; compacting at 5 drops a@3.
+    storeOps(sm, [put('a', '3'), put('b')]);
+    sm.apply({ kind: 'compact', revision: rev(5) });
+    expect(keysOf()).toEqual([
+      ['a', [[2, 3, [[4, 0, 0, '3']], null]]],
+      ['b', [[5, 1, [[5, 0, 0, 'v']], null]]],
+    ]);
+  });
+
+  it('history below or at the compaction point is refused', () => {
+    const store = new MvccStore();
+    store.put(put('a'));
+    store.put(put('a'));
+    store.compact({ kind: 'compact', revision: rev(2) });
+    expect(() => store.history(rev(2))).toThrow('history from 2 is compacted');
+    expect([...store.history(rev(3))].map((c) => c.revision)).toEqual([3]);
   });
 
   it('every compare of a txn must hold', () => {
