@@ -14,6 +14,7 @@ import {
   Raft,
   RawNode,
   type Entry,
+  type Message,
   type NodeId,
 } from '../../../core/raft/index.ts';
 import type { Random } from '../../../core/ports/random.ts';
@@ -281,5 +282,255 @@ describe('the leader lease (CheckQuorum)', () => {
       'MsgPreVoteResp->3',
     ]);
     expect(node.status().softState.role).toBe('follower');
+  });
+});
+
+/**
+ * Messages by role (raft.ts stepCandidate, stepFollower, handleAppendEntries, restore): each
+ * kind a role receives in its own term, stepped directly, with what it answers or forwards.
+ */
+describe('messages a candidate or follower receives in its own term', () => {
+  const node = (extra: { preVote?: boolean; disableProposalForwarding?: boolean } = {}) =>
+    new RawNode({
+      id: n1,
+      storage: storageAt(),
+      random: new SeededRandom(1),
+      applied: asIndex(1),
+      ...extra,
+    });
+  const sent = (rn: RawNode): string[] => {
+    const rd = rn.ready();
+    rn.advance(rd);
+    return rd.messages.map((m) => `${m.kind}->${m.to}`);
+  };
+  /** Node 1 campaigning in term 2, its vote requests already handed out. */
+  const candidate = (): RawNode => {
+    const rn = node({ preVote: false });
+    rn.campaign();
+    expect(sent(rn)).toEqual(['MsgVote->2', 'MsgVote->3']);
+    return rn;
+  };
+  const t2 = asTerm(2);
+  const snapshotAt = (index: number, term: number) => ({
+    metadata: {
+      index: asIndex(index),
+      term: asTerm(term),
+      confState: { voters: [n1, n2, n3], learners: [] },
+    },
+    data: EMPTY_DATA,
+  });
+  const others: Message[] = [
+    { kind: 'MsgProp', from: n3, to: n1, term: asTerm(0), entries: [entry(0, 0)] },
+    { kind: 'MsgReadIndex', from: n3, to: n1, term: asTerm(0), ctx: 'r' },
+    { kind: 'MsgReadIndexResp', from: n3, to: n1, term: t2, index: asIndex(1), ctx: 'r' },
+    { kind: 'MsgTransferLeader', from: n3, to: n1, term: t2, transferee: n3 },
+    { kind: 'MsgTimeoutNow', from: n3, to: n1, term: t2 },
+    {
+      kind: 'MsgAppResp',
+      from: n3,
+      to: n1,
+      term: t2,
+      index: asIndex(1),
+      reject: false,
+      rejectHintIndex: asIndex(0),
+      rejectHintTerm: asTerm(0),
+    },
+    { kind: 'MsgHeartbeatResp', from: n3, to: n1, term: t2, readSeq: 0 },
+  ];
+
+  test.each(others.map((m) => [m.kind, m] as const))('a candidate ignores %s', (_kind, m) => {
+    const rn = candidate();
+    rn.step(m);
+    expect(rn.status().softState.role).toBe('candidate');
+    expect(rn.hasReady()).toBe(false);
+  });
+
+  test.each([
+    {
+      kind: 'MsgApp',
+      m: {
+        kind: 'MsgApp',
+        from: n2,
+        to: n1,
+        term: t2,
+        prevIndex: asIndex(1),
+        prevTerm: asTerm(1),
+        entries: [entry(2, 2)],
+        commit: asIndex(1),
+      },
+      answer: 'MsgAppResp->2 index 2',
+    },
+    {
+      kind: 'MsgSnap',
+      m: { kind: 'MsgSnap', from: n2, to: n1, term: t2, snapshot: snapshotAt(5, 2) },
+      answer: 'MsgAppResp->2 index 5',
+    },
+  ] as const)('a candidate follows the sender of a $kind of its term', ({ m, answer }) => {
+    const rn = candidate();
+    rn.step(m as Message);
+    expect(rn.status().softState).toEqual({ lead: n2, role: 'follower' });
+    const rd = rn.ready();
+    expect(
+      rd.messages.map((x) => `${x.kind}->${x.to} index ${'index' in x ? x.index : ''}`),
+    ).toEqual([answer]);
+  });
+
+  test('a pre-candidate does not count a vote, nor a candidate a pre-vote', () => {
+    const pre = node({ preVote: true });
+    pre.campaign();
+    expect(sent(pre)).toEqual(['MsgPreVote->2', 'MsgPreVote->3']);
+    pre.step({ kind: 'MsgVoteResp', from: n2, to: n1, term: asTerm(1), reject: false });
+    expect(pre.status().softState.role).toBe('pre-candidate');
+    pre.step({ kind: 'MsgPreVoteResp', from: n2, to: n1, term: t2, reject: false });
+    expect(pre.status().softState.role).toBe('candidate');
+    // The other pre-vote arrives late: it is not a vote for the real election.
+    pre.step({ kind: 'MsgPreVoteResp', from: n3, to: n1, term: t2, reject: false });
+    expect(pre.status().softState.role).toBe('candidate');
+  });
+
+  test.each([
+    {
+      name: 'knows its leader',
+      forwarding: true,
+      leader: true,
+      expected: ['MsgProp', 'MsgReadIndex', 'MsgTransferLeader'],
+    },
+    {
+      name: 'does not forward proposals',
+      forwarding: false,
+      leader: true,
+      expected: ['MsgReadIndex', 'MsgTransferLeader'],
+    },
+    { name: 'knows no leader', forwarding: true, leader: false, expected: [] },
+  ])('a follower that $name forwards $expected to it', ({ forwarding, leader, expected }) => {
+    const rn = node({ disableProposalForwarding: !forwarding });
+    if (leader) {
+      rn.step({ kind: 'MsgHeartbeat', from: n2, to: n1, term: t2, commit: asIndex(1), readSeq: 0 });
+    } else {
+      rn.step({ kind: 'MsgVoteResp', from: n2, to: n1, term: t2, reject: true });
+    }
+    expect(rn.status().hardState.term).toBe(2);
+    sent(rn);
+    for (const m of others.slice(0, 4)) {
+      if (m.kind !== 'MsgReadIndexResp') rn.step(m);
+    }
+    const rd = rn.ready();
+    expect(rd.messages.map((m) => `${m.kind}->${m.to}`)).toEqual(expected.map((k) => `${k}->2`));
+    const transfer = rd.messages.find((m) => m.kind === 'MsgTransferLeader');
+    if (transfer !== undefined)
+      expect(transfer).toEqual({
+        kind: 'MsgTransferLeader',
+        from: n1,
+        to: n2,
+        term: t2,
+        transferee: n3,
+      });
+  });
+
+  test.each(['MsgHeartbeatResp', 'MsgVoteResp', 'MsgPreVoteResp', 'MsgAppResp'])(
+    'a follower ignores a %s of its term',
+    (kind) => {
+      const rn = following();
+      sent(rn);
+      const base = others.find((m) => m.kind === kind);
+      rn.step(base ?? ({ kind, from: n3, to: n1, term: t2, reject: false } as Message));
+      expect(rn.status().softState).toEqual({ lead: n2, role: 'follower' });
+      expect(rn.hasReady()).toBe(false);
+    },
+  );
+
+  /** Node 1 following 2 in term 2 with entries 2..5 of term 2 persisted, committed through 3. */
+  const committedThrough3 = (): RawNode => {
+    const storage = storageAt();
+    const rn = new RawNode({ id: n1, storage, random: new SeededRandom(1), applied: asIndex(1) });
+    rn.step({
+      kind: 'MsgApp',
+      from: n2,
+      to: n1,
+      term: t2,
+      prevIndex: asIndex(1),
+      prevTerm: asTerm(1),
+      entries: [entry(2, 2), entry(2, 3), entry(2, 4), entry(2, 5)],
+      commit: asIndex(3),
+    });
+    const rd = rn.ready();
+    storage.append(rd.entries);
+    if (rd.hardState !== undefined) storage.setHardState(rd.hardState);
+    rn.advance(rd);
+    return rn;
+  };
+  const answers = (rn: RawNode) =>
+    rn.ready().messages.map((m) => (m.kind === 'MsgAppResp' ? `index ${m.index}` : m.kind));
+
+  test('an append below the commit index is answered with the commit index', () => {
+    const rn = committedThrough3();
+    rn.step({
+      kind: 'MsgApp',
+      from: n2,
+      to: n1,
+      term: t2,
+      prevIndex: asIndex(2),
+      prevTerm: t2,
+      entries: [],
+      commit: asIndex(3),
+    });
+    expect(answers(rn)).toEqual(['index 3']);
+  });
+
+  test.each([
+    { snap: 3, term: 2, commit: 3, answer: 'index 3', why: 'at the commit index: nothing new' },
+    { snap: 2, term: 2, commit: 3, answer: 'index 3', why: 'below the commit index: nothing new' },
+    {
+      snap: 4,
+      term: 2,
+      commit: 4,
+      answer: 'index 4',
+      why: 'whose last entry we hold: commits it, answers with it (not our last index)',
+    },
+  ])('a snapshot $why', ({ snap, term, commit, answer }) => {
+    const rn = committedThrough3();
+    rn.step({ kind: 'MsgSnap', from: n2, to: n1, term: t2, snapshot: snapshotAt(snap, term) });
+    expect(rn.status().hardState.commit).toBe(commit);
+    const rd = rn.ready();
+    expect(rd.snapshot).toBeUndefined();
+    expect(rd.messages.map((m) => (m.kind === 'MsgAppResp' ? `index ${m.index}` : m.kind))).toEqual(
+      [answer],
+    );
+  });
+});
+
+test('a follower restarted from a snapshot at 5 does not install an older one', () => {
+  const storage = new MemoryStorage();
+  const confState = { voters: [n1, n2, n3], learners: [] };
+  storage.applySnapshot({
+    metadata: { index: asIndex(5), term: asTerm(1), confState },
+    data: EMPTY_DATA,
+  });
+  storage.setHardState({ term: asTerm(1), vote: asNodeId(0), commit: asIndex(5) });
+  const rn = new RawNode({ id: n1, storage, random: new SeededRandom(1), applied: asIndex(5) });
+  rn.step({
+    kind: 'MsgSnap',
+    from: n2,
+    to: n1,
+    term: asTerm(2),
+    snapshot: { metadata: { index: asIndex(3), term: asTerm(1), confState }, data: EMPTY_DATA },
+  });
+  const rd = rn.ready();
+  expect(rd.snapshot).toBeUndefined();
+  expect(rd.messages.map((m) => (m.kind === 'MsgAppResp' ? `index ${m.index}` : m.kind))).toEqual([
+    'index 5',
+  ]);
+});
+
+describe('the hard state a node restarts from', () => {
+  test.each([
+    { commit: 5, why: 'beyond the last entry' },
+    { commit: 0, why: 'below the snapshot' },
+  ])('is refused with a commit index $why', ({ commit }) => {
+    const storage = storageAt();
+    storage.setHardState({ term: asTerm(1), vote: asNodeId(0), commit: asIndex(commit) });
+    expect(
+      () => new RawNode({ id: n1, storage, random: new SeededRandom(1), applied: asIndex(1) }),
+    ).toThrow(`1 state.commit ${commit} is out of range [1, 1]`);
   });
 });

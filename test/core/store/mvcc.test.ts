@@ -3,6 +3,8 @@ import {
   FROM_KEY,
   KvStateMachine,
   leaseId,
+  MAX_LEASE_TTL_SECONDS,
+  MvccStore,
   prefix,
   revision,
   type DeleteRangeOp,
@@ -536,3 +538,99 @@ describe('leases', () => {
 function storeOps(sm: KvStateMachine, ops: readonly Op[]): void {
   for (const op of ops) expect(sm.apply(op).kind).not.toBe('error');
 }
+
+/** Boundaries of etcd's kvstore and lessor behaviour that the cases above do not reach. */
+describe('edges', () => {
+  it.each([
+    { id: 8, ttlSeconds: 1, ok: true },
+    { id: 8, ttlSeconds: MAX_LEASE_TTL_SECONDS, ok: true },
+    { id: 8, ttlSeconds: MAX_LEASE_TTL_SECONDS + 1, ok: false },
+    { id: Number.MAX_SAFE_INTEGER, ttlSeconds: 5, ok: true },
+    { id: Number.MAX_SAFE_INTEGER + 1, ttlSeconds: 5, ok: false },
+    { id: 1.5, ttlSeconds: 5, ok: false },
+  ])('lease-grant id $id ttl $ttlSeconds accepted: $ok', ({ id, ttlSeconds, ok }) => {
+    const result = new KvStateMachine().apply({ kind: 'lease-grant', id: leaseId(id), ttlSeconds });
+    expect(result).toEqual(
+      ok
+        ? { kind: 'lease-grant', header: { revision: 1 }, id, ttlSeconds }
+        : { kind: 'error', reason: 'invalid-lease', header: { revision: 1 } },
+    );
+  });
+
+  it('a put returns prevKv only when asked for and the key had a value', () => {
+    const sm = new KvStateMachine();
+    expect(sm.apply(put('a', '1', { prevKv: true }))).toEqual({
+      kind: 'put',
+      header: { revision: 2 },
+    });
+    expect(sm.apply(put('a', '2'))).toEqual({ kind: 'put', header: { revision: 3 } });
+  });
+
+  it('compacting at the current revision is accepted; a later compaction trims again', () => {
+    // a@2, a@3; compact 3 keeps a@3 only (the last at or below it).
+    const sm = storeWith([put('a', '1'), put('a', '2')]);
+    expect(sm.apply({ kind: 'compact', revision: rev(3) })).toEqual({
+      kind: 'compact',
+      header: { revision: 3 },
+    });
+    const keysOf = (): unknown =>
+      (JSON.parse(new TextDecoder().decode(sm.snapshot())) as { keys: unknown[] }).keys;
+    expect(keysOf()).toEqual([['a', [[2, 2, [[3, 0, 0, '2']], null]]]]);
+    // a@4 and b@5 are written after the compaction at 3; compacting at 5 drops a@3.
+    storeOps(sm, [put('a', '3'), put('b')]);
+    sm.apply({ kind: 'compact', revision: rev(5) });
+    expect(keysOf()).toEqual([
+      ['a', [[2, 3, [[4, 0, 0, '3']], null]]],
+      ['b', [[5, 1, [[5, 0, 0, 'v']], null]]],
+    ]);
+  });
+
+  it('history below or at the compaction point is refused', () => {
+    const store = new MvccStore();
+    store.put(put('a'));
+    store.put(put('a'));
+    store.compact({ kind: 'compact', revision: rev(2) });
+    expect(() => store.history(rev(2))).toThrow('history from 2 is compacted');
+    expect([...store.history(rev(3))].map((c) => c.revision)).toEqual([3]);
+  });
+
+  it('every compare of a txn must hold', () => {
+    const sm = storeWith([put('a', '1'), put('b', '2')]);
+    const holds = { target: 'value', key: 'a', result: '=', value: '1' } as const;
+    const fails = { target: 'value', key: 'b', result: '=', value: '1' } as const;
+    for (const [compare, succeeded] of [
+      [[holds, fails], false],
+      [[fails, holds], false],
+      [[holds, holds], true],
+    ] as const) {
+      expect(
+        sm.apply({ kind: 'txn', compare: [...compare], success: [put('s')], failure: [put('f')] }),
+      ).toMatchObject({ succeeded, responses: [{ kind: 'put' }] });
+      expect(kvsOf(sm.apply(get(succeeded ? 's' : 'f')))).toHaveLength(1);
+    }
+  });
+
+  it('keyCount counts keys with a live value or a history above the compaction point', () => {
+    const sm = storeWith([put('a'), put('b'), del('a')]); // a@2, b@3, a deleted @4
+    expect(sm.keyCount).toBe(2);
+    sm.apply({ kind: 'compact', revision: rev(3) });
+    expect(sm.keyCount).toBe(2); // a's delete at 4 is above the compaction point
+    sm.apply({ kind: 'compact', revision: rev(4) });
+    expect(sm.keyCount).toBe(1);
+  });
+
+  it('an error at the current revision carries no compactRevision unless it is compacted', () => {
+    const sm = storeWith([put('a'), put('a'), { kind: 'compact', revision: rev(2) }]);
+    expect(sm.apply(get('a', { revision: rev(9) }))).toEqual({
+      kind: 'error',
+      reason: 'future-revision',
+      header: { revision: 3 },
+    });
+    expect(sm.apply({ kind: 'compact', revision: rev(2) })).toEqual({
+      kind: 'error',
+      reason: 'compacted',
+      header: { revision: 3 },
+      compactRevision: 2,
+    });
+  });
+});

@@ -101,6 +101,19 @@ describe('snapshot', () => {
     expect(restored.hash()).toBe(original.hash());
   });
 
+  it('restores a key whose last change is a delete above the compaction point', () => {
+    const original = new KvStateMachine();
+    for (const op of [
+      { kind: 'put', key: '/x', value: '1' },
+      { kind: 'delete-range', key: '/x' },
+    ] as const)
+      expect(original.apply(op).kind).not.toBe('error');
+    const restored = KvStateMachine.restore(original.snapshot());
+    expect(allKeysAt(restored, 2)).toEqual(allKeysAt(original, 2));
+    expect(watchAll(restored, 2)).toEqual(watchAll(original, 2));
+    expect(restored.hash()).toBe(original.hash());
+  });
+
   it('is deterministic and sensitive to state', () => {
     expect(build().hash()).toBe(build().hash());
     const changed = build();

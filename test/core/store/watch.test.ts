@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   FROM_KEY,
   KvStateMachine,
+  MvccStore,
   prefix,
   revision,
   type Op,
@@ -9,6 +10,8 @@ import {
   type WatchCreateResult,
   type WatchId,
   type WatchResponse,
+  WatchHub,
+  watchId,
 } from '../../../core/store/index.ts';
 
 const rev = revision;
@@ -235,10 +238,49 @@ describe('watch', () => {
     ]);
   });
 
-  it('refuses an empty key', () => {
-    expect(new KvStateMachine().watch({ key: '' })).toMatchObject({
+  it('drain orders responses by watch id, not by which watcher a change reached first', () => {
+    const sm = new KvStateMachine();
+    const onA = created(sm.watch({ key: 'a' }));
+    const onB = created(sm.watch({ key: 'b' }));
+    sm.apply(put('b')); // 2: reaches the second watcher first
+    sm.apply(put('a')); // 3
+    expect(summary(sm.drainWatchEvents())).toEqual([
+      [onA, 3, ['PUT a=v']],
+      [onB, 2, ['PUT b=v']],
+    ]);
+  });
+
+  it('catching up from the past skips revisions that did not touch the watched keys', () => {
+    const sm = storeWith([put('a', '1'), put('b'), put('a', '2')]); // 2..4
+    const id = created(sm.watch({ key: 'a', startRevision: rev(2) }));
+    expect(summary(sm.drainWatchEvents())).toEqual([
+      [id, 2, ['PUT a=1']],
+      [id, 4, ['PUT a=2']],
+    ]);
+  });
+
+  it('refuses an empty key, with the current revision and nothing else', () => {
+    expect(storeWith([put('a')]).watch({ key: '' })).toEqual({
       kind: 'error',
       reason: 'empty-key',
+      header: { revision: 2 },
     });
+  });
+
+  it('progress for an unknown or cancelled id reports nothing for it', () => {
+    const sm = new KvStateMachine();
+    const gone = created(sm.watch({ key: 'a' }));
+    const kept = created(sm.watch({ key: 'a' }));
+    sm.cancelWatch(gone);
+    expect(sm.progress([gone, kept, watchId(99)])).toEqual([{ watchId: kept, revision: 1 }]);
+  });
+
+  it('the hub counts its watchers', () => {
+    const hub = new WatchHub(new MvccStore());
+    const a = created(hub.watch({ key: 'a' }));
+    created(hub.watch({ key: 'b', rangeEnd: 'c' }));
+    expect(hub.size).toBe(2);
+    hub.cancel(a);
+    expect(hub.size).toBe(1);
   });
 });
