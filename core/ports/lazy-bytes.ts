@@ -20,10 +20,12 @@ export class LazyBytes {
 
   /**
    * `knownLength`: the encoded size when it is cheap to know without encoding (a WAL record
-   * batch's frames); `length` encodes otherwise.
+   * batch's frames); `length` encodes otherwise. Without `make`, a subclass's `encode` makes the
+   * bytes: content held in the subclass's own fields costs no closure and context beside it,
+   * which matters for small content kept in large numbers (a simulated WAL's appends).
    */
   constructor(
-    make: () => Uint8Array,
+    make?: () => Uint8Array,
     private readonly knownLength?: number,
   ) {
     this.#make = make;
@@ -37,11 +39,16 @@ export class LazyBytes {
   /** The encoded bytes, computed once; callers must not modify them. */
   bytes(): Uint8Array {
     if (this.#bytes === undefined) {
-      this.#bytes = this.#make!();
+      this.#bytes = this.#make === undefined ? this.encode() : this.#make();
       // What the encoder closed over is no longer needed once the bytes exist.
       this.#make = undefined;
     }
     return this.#bytes;
+  }
+
+  /** Called once, by a subclass constructed without `make`; it may drop its content after. */
+  protected encode(): Uint8Array {
+    throw new Error('LazyBytes: neither a make function nor an encode method');
   }
 }
 

@@ -72,7 +72,18 @@ export interface MvccSnapshotParts {
 /** The changes of the write txn being applied; they all get revision `beginRevision + 1`. */
 interface WriteBatch {
   readonly beginRevision: Revision;
-  readonly events: WatchEvent[];
+  /** Replaced at the first change by `addEvent`. */
+  events: WatchEvent[];
+}
+
+/**
+ * Appends a change to the batch. Nearly every revision holds one change, kept as long as the
+ * revision is retained: a one-element literal holds one slot, where a push onto an empty array
+ * reserves seventeen (about 130 bytes more per revision, on every member).
+ */
+function addEvent(batch: WriteBatch, event: WatchEvent): void {
+  if (batch.events.length === 0) batch.events = [event];
+  else batch.events.push(event);
 }
 
 export class MvccStore {
@@ -355,7 +366,7 @@ export class MvccStore {
     }
     this.moveLease(op.key, prev?.lease ?? NO_LEASE, kv.lease);
     this.awaitCompaction(written);
-    batch.events.push(prev === null ? { type: 'PUT', kv } : { type: 'PUT', kv, prevKv: prev });
+    addEvent(batch, prev === null ? { type: 'PUT', kv } : { type: 'PUT', kv, prevKv: prev });
     return prev;
   }
 
@@ -382,7 +393,7 @@ export class MvccStore {
     history.delete(rev, batch.events.length);
     this.moveLease(key, prev.lease, NO_LEASE);
     this.awaitCompaction(history);
-    batch.events.push({ type: 'DELETE', kv: tombstoneKv(key, rev), prevKv: prev });
+    addEvent(batch, { type: 'DELETE', kv: tombstoneKv(key, rev), prevKv: prev });
   }
 
   private moveLease(key: string, from: LeaseId, to: LeaseId): void {

@@ -62,11 +62,9 @@ export class Wal {
 
   /** Buffers records for the current segment; durable after the next `sync`. */
   append(entries: readonly Entry[], hardState: HardState | undefined): void {
-    const records: WalRecord[] = [];
-    if (entries.length > 0) records.push({ kind: 'entries', entries });
-    if (hardState !== undefined) records.push({ kind: 'hard-state', hardState });
-    if (records.length === 0) return;
-    void this.disk.append(this.path(this.seq), walBytes(records, recordsLength(records)));
+    const written = entries.length > 0 ? entries : undefined;
+    if (written === undefined && hardState === undefined) return;
+    void this.disk.append(this.path(this.seq), new WalAppend(written, hardState));
   }
 
   sync(): Promise<void> {
@@ -100,6 +98,41 @@ export class Wal {
  */
 function walBytes(records: readonly WalRecord[], knownLength?: number): LazyBytes {
   return new LazyBytes(() => encodeRecords(records), knownLength);
+}
+
+/**
+ * One Ready's records (its entries, then its hard state), as `walBytes` would give them. A
+ * simulated disk keeps every append since the last snapshot, one per Ready on every member: held
+ * as this one object they cost about a fifth of a closure over a record list (measured on an idle
+ * cluster of 100 nodes after a virtual hour, 13,000 appends per member: 16 MiB of heap, most of
+ * the store's share, before).
+ */
+class WalAppend extends LazyBytes {
+  #entries: readonly Entry[] | undefined;
+  #hardState: HardState | undefined;
+
+  constructor(entries: readonly Entry[] | undefined, hardState: HardState | undefined) {
+    super(undefined, recordsLength(appendRecords(entries, hardState)));
+    this.#entries = entries;
+    this.#hardState = hardState;
+  }
+
+  protected override encode(): Uint8Array {
+    const bytes = encodeRecords(appendRecords(this.#entries, this.#hardState));
+    this.#entries = undefined;
+    this.#hardState = undefined;
+    return bytes;
+  }
+}
+
+function appendRecords(
+  entries: readonly Entry[] | undefined,
+  hardState: HardState | undefined,
+): WalRecord[] {
+  const records: WalRecord[] = [];
+  if (entries !== undefined) records.push({ kind: 'entries', entries });
+  if (hardState !== undefined) records.push({ kind: 'hard-state', hardState });
+  return records;
 }
 
 function segmentPath(dir: string, seq: number): string {

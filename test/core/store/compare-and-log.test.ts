@@ -118,6 +118,25 @@ describe('RevisionLog', () => {
     );
   });
 
+  it('gives back each revision with its changes, one or several, in order', () => {
+    const log = new RevisionLog();
+    const two: CommittedRevision = {
+      revision: revision(3),
+      events: [
+        { type: 'PUT', kv: { ...kv, key: 'a', modRevision: revision(3) } },
+        { type: 'PUT', kv: { ...kv, key: 'b', modRevision: revision(3) } },
+      ],
+    };
+    log.append(entry(2));
+    log.append(two);
+    log.append(entry(4));
+    const back = [...log.from(revision(2))];
+    expect(back).toEqual([entry(2), two, entry(4)]);
+    expect(back[1]!.events).toBe(two.events);
+    log.dropThrough(revision(2));
+    expect([...log.from(revision(0))]).toEqual([two, entry(4)]);
+  });
+
   it('visits entries appended while iterating', () => {
     const log = new RevisionLog();
     log.append(entry(2));

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Disk } from '../../../../core/ports/disk.ts';
+import { LazyBytes, toBytes, type Bytes } from '../../../../core/ports/lazy-bytes.ts';
 import {
   asIndex,
   asNodeId,
@@ -8,6 +9,7 @@ import {
   type Snapshot,
 } from '../../../../core/raft/types.ts';
 import { readWal, Wal, type WalReadResult } from '../../../../core/store/member/wal.ts';
+import { encodeRecords } from '../../../../core/store/member/wal-codec.ts';
 import { Simulation } from '../../../../sim/simulation.ts';
 
 const e = (index: number, term = 1): Entry => ({
@@ -96,5 +98,49 @@ describe('Wal', () => {
     sim.process('m').disk.setFaults({ tornWriteProbability: 0, readErrorProbability: 1 });
     expect((await withDisk(sim, (disk) => readWal(disk, 'd', 3))).kind).toBe('unreadable');
     expect((await withDisk(sim, (disk) => readWal(disk, 'empty', 3))).kind).toBe('empty');
+  });
+
+  it("hands the disk each Ready's records lazily: the size known at once, the bytes those of its records", async () => {
+    const appended: Bytes[] = [];
+    const disk: Disk = {
+      append: (_path, data) => {
+        appended.push(data);
+        return Promise.resolve();
+      },
+      fsync: () => Promise.resolve(),
+      writeFile: () => Promise.resolve(),
+      read: () => Promise.resolve({ ok: true, data: undefined }),
+      remove: () => Promise.resolve(),
+      list: () => Promise.resolve([]),
+    };
+    const wal = await Wal.start(disk, 'd', 0, snap(1), hs(1), []);
+    wal.append([e(2), e(3)], hs(2));
+    wal.append([e(4)], undefined);
+    wal.append([], hs(4));
+    wal.append([], undefined);
+    const expected = [
+      encodeRecords([
+        { kind: 'entries', entries: [e(2), e(3)] },
+        { kind: 'hard-state', hardState: hs(2) },
+      ]),
+      encodeRecords([{ kind: 'entries', entries: [e(4)] }]),
+      encodeRecords([{ kind: 'hard-state', hardState: hs(4) }]),
+    ];
+    expect(appended).toHaveLength(3);
+    appended.forEach((data, i) => {
+      expect(data).toBeInstanceOf(LazyBytes);
+      expect(data.length).toBe(expected[i]!.length);
+      expect(toBytes(data)).toEqual(expected[i]);
+      // Encoded once: the same bytes again.
+      expect(toBytes(data)).toBe(toBytes(data));
+    });
+  });
+});
+
+describe('LazyBytes', () => {
+  it('without a make function, a class that does not encode fails clearly', () => {
+    expect(() => new LazyBytes().bytes()).toThrow(
+      'LazyBytes: neither a make function nor an encode method',
+    );
   });
 });
