@@ -71,6 +71,16 @@ export class PersistentVolumeController implements Controller {
   private readonly recorder: EventRecorder;
   /** The last Event per object: repeats of a waiting state are not written again. */
   private readonly lastEvent = new Map<string, string>();
+  /**
+   * Volumes whose create got an answer that does not settle it (a lost reply's timeout, a 5xx),
+   * by name, with the claim and class it was made for: when the volume shows up, this
+   * controller made it, and it is recorded as provisioned then, once, as a create answered 201
+   * is.
+   */
+  private readonly unsettledCreates = new Map<
+    string,
+    { readonly claim: PersistentVolumeClaim; readonly className: string }
+  >();
   private running = true;
 
   constructor(
@@ -96,10 +106,14 @@ export class PersistentVolumeController implements Controller {
       },
     });
     this.volumes.addEventHandler({
-      onAdd: (v) => this.volumeQueue.add(keyOf(v)),
+      onAdd: (v) => {
+        this.settleCreate(v.metadata.name);
+        this.volumeQueue.add(keyOf(v));
+      },
       onUpdate: (_o, v) => this.volumeQueue.add(keyOf(v)),
       onDelete: (v) => {
         this.lastEvent.delete(`volume:${keyOf(v)}`);
+        this.unsettledCreates.delete(v.metadata.name);
         // deleteVolume: a claim bound to it is lost.
         const ref = v.spec?.claimRef;
         if (ref?.name) this.claimQueue.add(objectKey(ref.namespace, ref.name));
@@ -282,25 +296,44 @@ export class PersistentVolumeController implements Controller {
     const name = provisionedVolumeName(annotated);
     if (this.volumes.get(name) !== undefined) return undefined;
     const r = await this.api.create(simulatedVolume(annotated, cls));
-    if (!r.ok && r.status !== 409) {
+    if (r.ok) {
+      this.unsettledCreates.delete(name);
+      this.provisioned(annotated, name, className);
+    } else if (r.status >= 500) {
+      // The create may have landed with its reply lost (a timeout): it is ours if the volume
+      // shows up. (A 409 is not: the volume was there before this create.)
+      this.unsettledCreates.set(name, { claim: annotated, className });
+      if (this.volumes.get(name) !== undefined) this.settleCreate(name);
+    }
+    if (!r.ok && r.status !== 409 && this.volumes.get(name) === undefined) {
       this.claimEvent(annotated, 'Warning', 'ProvisioningFailed', describeFailure(r));
       return `provision ${name}: ${describeFailure(r)}`;
     }
-    if (r.ok) {
-      this.ports.trace.emit('pv.provision', {
-        claim: keyOf(annotated),
-        volume: name,
-        storageClass: className,
-        node: selectedNode(annotated) ?? '',
-      });
-      this.claimEvent(
-        annotated,
-        'Normal',
-        'ProvisioningSucceeded',
-        `Successfully provisioned volume ${name} using ${SIMULATED_PROVISIONER}`,
-      );
-    }
     return this.updateClaimPhase(annotated, 'Pending');
+  }
+
+  /** A volume whose create's answer did not settle it has shown up: it was this controller's. */
+  private settleCreate(name: string): void {
+    const made = this.unsettledCreates.get(name);
+    if (made === undefined) return;
+    this.unsettledCreates.delete(name);
+    this.provisioned(made.claim, name, made.className);
+  }
+
+  /** This controller's create of `name` for `claim` took effect: traced, and an Event. */
+  private provisioned(claim: PersistentVolumeClaim, name: string, className: string): void {
+    this.ports.trace.emit('pv.provision', {
+      claim: keyOf(claim),
+      volume: name,
+      storageClass: className,
+      node: selectedNode(claim) ?? '',
+    });
+    this.claimEvent(
+      claim,
+      'Normal',
+      'ProvisioningSucceeded',
+      `Successfully provisioned volume ${name} using ${SIMULATED_PROVISIONER}`,
+    );
   }
 
   /** setClaimProvisioner: the claim names the provisioner asked (GA and beta annotations). */

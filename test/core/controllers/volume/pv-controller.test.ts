@@ -6,6 +6,7 @@ import {
   ANN_SELECTED_NODE,
   ANN_STORAGE_PROVISIONER,
 } from '../../../../core/api/volume-binding.ts';
+import { API_SERVER, CONTROLLER_MANAGER } from '../../../../core/cluster/identities.ts';
 import { runScript } from '../../../support/cluster.ts';
 import { mustCreate, mustUpdate, retry, waitFor } from '../harness.ts';
 import {
@@ -203,6 +204,32 @@ describe('PersistentVolume binder', () => {
       node: '',
     });
     expect(eventReasons(w, 'data')).toEqual(['ProvisioningSucceeded']);
+  });
+
+  it('records a volume whose create reply was lost as provisioned once, when the volume shows up', async () => {
+    const w = volumeWorld();
+    // The API server's 201 for the volume's create never reaches the controller manager (the
+    // link is cut one way as the reply leaves, for 2 s): its create times out, and the volume
+    // it made reaches it through its informer.
+    let cut = false;
+    w.sim.trace.observe((r) => {
+      if (cut || r.k !== 'api.request' || r.verb !== 'POST') return;
+      if (r.path !== '/api/v1/persistentvolumes' || r.code !== 201) return;
+      cut = true;
+      w.sim.network.block(API_SERVER, CONTROLLER_MANAGER);
+      w.sim.at(w.sim.now + 2_000_000, () => w.sim.network.heal());
+    });
+    let uid = '';
+    await runScript(w.sim, async (api, ports) => {
+      await mustCreate(ports, api, storageClass('sim'));
+      uid = (await mustCreate(ports, api, claim('data', '3Gi', { cls: 'sim' }))).metadata.uid ?? '';
+      await waitFor(ports, () => boundTo(w, 'data') !== undefined, 2 * MINUTE_US, 'bound');
+    });
+    expect(cut).toBe(true);
+    expect(w.records.filter((r) => r.k === 'pv.provision')).toMatchObject([
+      { claim: 'default/data', volume: `pvc-${uid}`, storageClass: 'sim' },
+    ]);
+    expect(w.records.filter((r) => r.k === 'pv.bind')).toHaveLength(1);
   });
 
   it('WaitForFirstConsumer: waits for the selected node, then provisions a volume with node affinity to it', async () => {
