@@ -2,7 +2,9 @@ import { defineConfig } from 'vitest/config';
 
 // The simulation tests are CPU-bound and independent: they run two files at a time, one per
 // core. So do the real clients' tests against `ksim serve` (test/real/http: kubectl and
-// client-node on a free loopback port, each in a directory of its own). The host's tests
+// client-node on a free loopback port, each in a directory of its own) and the real processes
+// that need only loopback ports and a directory of their own (test/real/loopback: three
+// control planes sharing a store with --peers). The host's tests
 // (test/real/{cluster,etcd,host,netfilter,runtime}) share host resources between files
 // (network namespace and bridge names, iptables chains, containerd and etcd processes) and
 // mostly wait on other processes: they run after the others, one file at a time. (Projects of

@@ -14,8 +14,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { clusterPaths } from '../../../real/cluster/cluster-config.ts';
 import { readPid } from '../../../real/cluster/cluster-processes.ts';
 import { makeServingCertificates } from '../../../real/http/certificates.ts';
-import { freePort, ksim, KUBECTL, run } from './ksim.ts';
-import { until } from './real-cluster.ts';
+import { freePort, ksim, KUBECTL, run } from '../cluster/ksim.ts';
+import { until } from '../cluster/real-cluster.ts';
 
 const unavailable = existsSync(KUBECTL) ? undefined : `no kubectl at ${KUBECTL}`;
 if (unavailable !== undefined) console.warn(`control-plane --peers test skipped: ${unavailable}`);
