@@ -107,13 +107,13 @@ export class PersistentVolumeController implements Controller {
     });
     this.volumes.addEventHandler({
       onAdd: (v) => {
-        this.settleCreate(v.metadata.name);
+        this.settleCreate(v.metadata.name ?? '');
         this.volumeQueue.add(keyOf(v));
       },
       onUpdate: (_o, v) => this.volumeQueue.add(keyOf(v)),
       onDelete: (v) => {
         this.lastEvent.delete(`volume:${keyOf(v)}`);
-        this.unsettledCreates.delete(v.metadata.name);
+        this.unsettledCreates.delete(v.metadata.name ?? '');
         // deleteVolume: a claim bound to it is lost.
         const ref = v.spec?.claimRef;
         if (ref?.name) this.claimQueue.add(objectKey(ref.namespace, ref.name));
