@@ -13,6 +13,7 @@ import {
   DEFAULT_CLUSTER_SIGNING_DURATION_SECONDS,
   kubeletClientRequestProblem,
 } from '../../../core/controllers/certificates/index.ts';
+import { kubeletRequestContent } from '../../support/csr.ts';
 
 /** openssl req -new -subj /CN=system:node:n1/O=system:nodes/O=extra with four subjectAltNames. */
 const PKCS10 = `-----BEGIN CERTIFICATE REQUEST-----
@@ -26,14 +27,7 @@ L2QwCgYIKoZIzj0EAwIDSAAwRQIhAPaOUe+BO3wCbB+oYCUbuEi0xojueJ54RicC
 -----END CERTIFICATE REQUEST-----
 `;
 
-const NODE: CertificateRequestContent = {
-  commonName: 'system:node:n1',
-  organizations: ['system:nodes'],
-  dnsNames: [],
-  emailAddresses: [],
-  ipAddresses: [],
-  uris: [],
-};
+const NODE: CertificateRequestContent = kubeletRequestContent('n1');
 const CLIENT = ['digital signature', 'client auth'];
 
 describe('kubelet client certificate requests', () => {

@@ -30,6 +30,7 @@ import {
   signCertificateRequest,
 } from '../../../real/http/certificates.ts';
 import { runKsim as ksim } from '../../support/ksim-cli.ts';
+import { kubeletRequestContent } from '../../support/csr.ts';
 
 const NODE_USER = { user: 'system:node:n1', groups: ['system:nodes'] };
 
@@ -85,14 +86,7 @@ describe("the cluster CA signing kubelets' certificate requests", () => {
     const signer = caCertificateSigner(ca.ca, ca.caKey);
     const r = await signer({
       request: made.request,
-      content: {
-        commonName: 'system:node:n1',
-        organizations: ['system:nodes'],
-        dnsNames: [],
-        emailAddresses: [],
-        ipAddresses: [],
-        uris: [],
-      },
+      content: kubeletRequestContent('n1'),
       usages: ['digital signature', 'key encipherment', 'client auth'],
       durationSeconds: 3600,
     });

@@ -11,6 +11,7 @@ import {
   type CertificateSigningRequest,
 } from '../../../../core/api/kinds/certificate-signing-request.ts';
 import { encodeBase64Utf8 } from '../../../../core/api/base64.ts';
+import { kubeletRequestContent } from '../../../support/csr.ts';
 
 const REQUEST = encodeCertificateRequest({
   commonName: 'system:node:n1',
@@ -44,14 +45,7 @@ describe('CertificateSigningRequest', () => {
   it('round-trips the request and certificate blocks', () => {
     expect(parseCertificateRequest(REQUEST)).toEqual({
       ok: true,
-      value: {
-        commonName: 'system:node:n1',
-        organizations: ['system:nodes'],
-        dnsNames: [],
-        emailAddresses: [],
-        ipAddresses: [],
-        uris: [],
-      },
+      value: kubeletRequestContent('n1'),
     });
     const pem = parseCertificate(encodeCertificate('a.b.c'));
     expect(pem).toEqual({ ok: true, value: standInCertificate('a.b.c') });
