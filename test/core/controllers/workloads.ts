@@ -120,24 +120,40 @@ export class FakeKubelets {
 
 /**
  * Counts the active and the available (active and Ready) pods labelled `labelKey`=`app` after every
- * pod event, and keeps the extremes seen while `watching` is on.
+ * pod event, and keeps the extremes seen while `watching` is on. With `replicaSets`, it also
+ * watches the ReplicaSets of that template label and keeps two bounds a Deployment's rolling
+ * update promises, as upstream's deployment controller states them: the sum of the ReplicaSets'
+ * spec.replicas (`maxSpecTotal`), and the active pods each ReplicaSet still wants, at most its
+ * spec.replicas (`maxWanted`). A ReplicaSet scaled down deletes its extra pods while another
+ * scaled up creates, and upstream does not order the two: for a moment there may be one active
+ * pod more than maxSurge, which `maxActive` sees and `maxWanted` does not count.
  */
 export class RolloutMonitor {
   watching = false;
   maxActive = 0;
+  maxWanted = 0;
+  maxSpecTotal = 0;
   minAvailable = Infinity;
   readonly history: { atUs: number; active: number; available: number }[] = [];
   private informer: Informer<'Pod'> | undefined;
+  private replicaSetInformer: Informer<'ReplicaSet'> | undefined;
 
   constructor(
     private readonly sim: Simulation,
     private readonly app: string,
     private readonly labelKey = 'app',
+    options: { readonly replicaSets?: boolean } = {},
   ) {
     sim.spawnProcess(`monitor-${app}`, (p) => {
+      const check = (): void => this.observe();
+      if (options.replicaSets === true) {
+        const rsInf = new Informer(p, adminClient(p), 'ReplicaSet');
+        this.replicaSetInformer = rsInf;
+        rsInf.addEventHandler({ onAdd: check, onUpdate: check, onDelete: check });
+        rsInf.start();
+      }
       const inf = new Informer(p, adminClient(p), 'Pod');
       this.informer = inf;
-      const check = (): void => this.observe();
       inf.addEventHandler({ onAdd: check, onUpdate: check, onDelete: check });
       inf.start();
     });
@@ -166,6 +182,29 @@ export class RolloutMonitor {
     if (!this.watching) return;
     this.maxActive = Math.max(this.maxActive, active);
     this.minAvailable = Math.min(this.minAvailable, available);
+    if (this.replicaSetInformer !== undefined) this.observeReplicaSets(this.replicaSetInformer);
+  }
+
+  private observeReplicaSets(informer: Informer<'ReplicaSet'>): void {
+    const specs = new Map<string, number>();
+    for (const rs of informer.list())
+      if (rs.spec?.template?.metadata?.labels?.[this.labelKey] === this.app)
+        specs.set(rs.metadata.uid ?? '', rs.spec?.replicas ?? 1);
+    const perOwner = new Map<string, number>();
+    let unowned = 0;
+    for (const pod of this.active()) {
+      const owner = pod.metadata.ownerReferences?.find((r) => r.controller === true)?.uid;
+      if (owner === undefined || !specs.has(owner)) unowned++;
+      else perOwner.set(owner, (perOwner.get(owner) ?? 0) + 1);
+    }
+    let wanted = unowned;
+    let specTotal = 0;
+    for (const [uid, spec] of specs) {
+      specTotal += spec;
+      wanted += Math.min(perOwner.get(uid) ?? 0, spec);
+    }
+    this.maxWanted = Math.max(this.maxWanted, wanted);
+    this.maxSpecTotal = Math.max(this.maxSpecTotal, specTotal);
   }
 }
 
