@@ -47,6 +47,17 @@ function cluster(seed: number, signer: CertificateSigner = standInSigner(SIM_SIG
   return { sim, records };
 }
 
+/** What kubeadm init leaves for joining: the token's Secret and the join bindings, a second on. */
+async function kubeadmInit(ports: ProcessPorts, admin: ApiClient): Promise<void> {
+  await mustCreate(
+    ports,
+    admin,
+    bootstrapTokenSecret({ token: TOKEN, expiresAtUs: ports.clock.now() + 3600 * S }),
+  );
+  for (const b of KUBEADM_JOIN_BINDINGS) await mustCreate(ports, admin, b);
+  await ports.clock.sleep(S);
+}
+
 const client = (ports: ProcessPorts, credential: string): ApiClient =>
   new ApiClient(ports.transport, API_SERVER, { requestTimeoutUs: 10 * S, credential });
 
@@ -55,13 +66,7 @@ describe('TLS bootstrap: bootstrap token -> CSR -> approved -> signed -> Node', 
     const { sim, records } = cluster(6);
     const csrs = watchKindAsAdmin(sim, 'CertificateSigningRequest', 'watch-csrs');
     await runScript(sim, async (admin, ports) => {
-      await mustCreate(
-        ports,
-        admin,
-        bootstrapTokenSecret({ token: TOKEN, expiresAtUs: ports.clock.now() + 3600 * S }),
-      );
-      for (const b of KUBEADM_JOIN_BINDINGS) await mustCreate(ports, admin, b);
-      await ports.clock.sleep(S);
+      await kubeadmInit(ports, admin);
       const bootstrap = client(ports, TOKEN);
       // The token alone may not register a Node.
       const early = await bootstrap.create({
@@ -191,13 +196,7 @@ describe('TLS bootstrap: bootstrap token -> CSR -> approved -> signed -> Node', 
     const { sim } = cluster(8, refusing);
     const csrs = watchKindAsAdmin(sim, 'CertificateSigningRequest', 'watch-csrs');
     await runScript(sim, async (admin, ports) => {
-      await mustCreate(
-        ports,
-        admin,
-        bootstrapTokenSecret({ token: TOKEN, expiresAtUs: ports.clock.now() + 3600 * S }),
-      );
-      for (const b of KUBEADM_JOIN_BINDINGS) await mustCreate(ports, admin, b);
-      await ports.clock.sleep(S);
+      await kubeadmInit(ports, admin);
       const issued = await requestNodeCredential(ports, client(ports, TOKEN), 'joiner', {
         pollUs: S,
         timeoutUs: 60 * S,
