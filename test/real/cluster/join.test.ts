@@ -240,7 +240,8 @@ describe.skipIf(unavailable !== undefined)('ksim real control-plane and ksim rea
         const isReady = n.status?.conditions?.some(
           (c) => c.type === 'Ready' && c.status === 'True',
         );
-        return isReady === true ? n : undefined;
+        // Ready and node IPAM's range can reach the Node in either order: wait for both.
+        return isReady === true && n.spec?.podCIDR !== undefined ? n : undefined;
       }),
     );
     expect(ready.status?.addresses).toContainEqual({ type: 'InternalIP', address: `${subnet}.2` });
