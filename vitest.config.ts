@@ -7,9 +7,10 @@ import { defineConfig } from 'vitest/config';
 // control planes sharing a store with --peers). The host's tests
 // (test/real/{cluster,etcd,host,netfilter,runtime}) share host resources between files
 // (network namespace and bridge names, iptables chains, containerd and etcd processes) and
-// mostly wait on other processes: they run after the others, one file at a time. (Projects of
-// one group run side by side only if they allow the same number of workers, so the two kinds
-// cannot overlap.)
+// mostly wait on other processes: they run one file at a time. `npm test` runs the two
+// projects side by side in two vitest processes (test/run-projects.mjs), so the host tests'
+// waiting overlaps the simulations; a plain `vitest run` runs them one after the other
+// (projects of one group run side by side only if they allow the same number of workers).
 const HOST_TESTS = ['test/real/{cluster,etcd,host,netfilter,runtime}/**/*.test.ts'];
 
 export default defineConfig({
