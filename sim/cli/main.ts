@@ -759,6 +759,10 @@ export async function main(
       '--node-ip <ip>',
       "the node's InternalIP (default: this host's address towards the server)",
     )
+    .option(
+      '--rotate-server-certificates',
+      'ask the cluster CA for a kubelet serving certificate (approved by an admin) and serve TLS with it on the kubelet port',
+    )
     .action(
       async (opts: {
         server: string;
@@ -768,6 +772,7 @@ export async function main(
         caCertHash?: string;
         dir?: string;
         nodeIp?: string;
+        rotateServerCertificates?: boolean;
       }) => {
         exitCode = await realNodeCommand(opts, out);
       },
