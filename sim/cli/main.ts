@@ -718,10 +718,15 @@ export async function main(
       '--peers <list>',
       'name=host:port,...: every store member (on this host and others), the same list on each control plane',
     )
+    .option(
+      '--kubelet-certificate-authority <file>',
+      "dial kubelets over TLS and verify their serving certificates with this CA (PEM; may be DATA-DIR/pki/ca.crt, the cluster's own)",
+    )
     .action(
       async (opts: {
         member?: string;
         peers?: string;
+        kubeletCertificateAuthority?: string;
         dataDir: string;
         listen: string;
         port: number;
