@@ -29,7 +29,7 @@ export const KUBELET_RECORDS = traceGroup(
     }),
     traceRecord('kubelet.certificate-rotate-error', {
       level: 'info',
-      doc: "A certificate rotation failed (the request denied, failed, not issued in time, or the certificate unusable): the kubelet keeps its current certificate and tries again after a backoff.",
+      doc: 'A certificate rotation failed (the request denied, failed, not issued in time, or the certificate unusable): the kubelet keeps its current certificate and tries again after a backoff.',
       fields: z.strictObject({
         node: node(),
         signer: z.string().describe('spec.signerName of the request.'),

@@ -40,7 +40,6 @@ import {
   FileCertificateKeeper,
   validityOf,
 } from '../../../real/cluster/kubelet-certificates.ts';
-import { encodeBase64Utf8 } from '../../../core/api/base64.ts';
 import { parseCertificateRequest } from '../../../core/api/kinds/certificate-signing-request.ts';
 import { kubeletAddress } from '../../../real/cluster/node-address-book.ts';
 import {
