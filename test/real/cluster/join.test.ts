@@ -12,7 +12,12 @@
  * kubelet at the Node's InternalIP. The node routes another Node's pod range via its InternalIP
  * while that Node exists (pod-routes.ts). The node restarted on its directory, with a token the
  * cluster does not know, goes on with its stored certificate (its kubelet starts the pod's
- * container again; still one CSR). Stopping the node and `ksim real down` then leave nothing
+ * container again). Kubelet certificates: the node (--rotate-server-certificates) files a
+ * serving request an admin approves with `kubectl certificate approve`; the API server
+ * (--kubelet-certificate-authority) cannot fetch logs before, and the kubelet port presents the
+ * issued certificate after; a client certificate near its end, put in place before the
+ * restart, is rotated at once through a request approved as selfnodeclient, the new pair in a
+ * file of its own behind the moved -current link. Stopping the node and `ksim real down` then leave nothing
  * but the node's pki/ and trace behind (with the namespace, veth and bridge the test made, removed even when it fails).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
