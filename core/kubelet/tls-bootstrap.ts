@@ -12,6 +12,7 @@ import {
   csrCondition,
   encodeCertificateRequest,
   KUBELET_CLIENT_SIGNER,
+  KUBELET_SERVING_SIGNER,
   parseCertificate,
   type CertificateSubject,
   type CertificateSigningRequest,
@@ -44,23 +45,63 @@ export type TlsBootstrapResult =
   | { readonly ok: false; readonly message: string };
 
 /** Asks for node `nodeName`'s credential through `bootstrap` (the bootstrap token's client). */
-export async function requestNodeCredential(
+export function requestNodeCredential(
   ports: ProcessPorts,
   bootstrap: ApiClient,
   nodeName: string,
   options: TlsBootstrapOptions = DEFAULT_TLS_BOOTSTRAP,
 ): Promise<TlsBootstrapResult> {
-  const created = await bootstrap.create<CertificateSigningRequest>({
+  return requestCertificate(ports, bootstrap, kubeletClientRequest(nodeName), options);
+}
+
+/** What a kubelet asks a certificate for: the signer, the subject and the usages. */
+export interface KubeletCertificateRequest {
+  readonly signerName: string;
+  readonly subject: CertificateSubject;
+  readonly usages: readonly string[];
+}
+
+/** The kubelet's client certificate (bootstrap and rotation): digital signature, client auth. */
+export function kubeletClientRequest(nodeName: string): KubeletCertificateRequest {
+  return {
+    signerName: KUBELET_CLIENT_SIGNER,
+    subject: { commonName: `system:node:${nodeName}`, organizations: ['system:nodes'] },
+    usages: ['digital signature', 'client auth'],
+  };
+}
+
+/**
+ * The kubelet's serving certificate (serverTLSBootstrap, pkg/kubelet/certificate/kubelet.go
+ * NewKubeletServerCertificateManager): CN system:node:<name>, O system:nodes, usages digital
+ * signature and server auth (an EC key needs no key encipherment); the names it is asked for
+ * are the host's request's subjectAltNames.
+ */
+export function kubeletServingRequest(nodeName: string): KubeletCertificateRequest {
+  return {
+    signerName: KUBELET_SERVING_SIGNER,
+    subject: { commonName: `system:node:${nodeName}`, organizations: ['system:nodes'] },
+    usages: ['digital signature', 'server auth'],
+  };
+}
+
+/**
+ * Files a CertificateSigningRequest for `what` through `client` (client-go's
+ * util/certificate/csr RequestCertificate) and waits for its certificate (WaitForCertificate).
+ */
+export async function requestCertificate(
+  ports: ProcessPorts,
+  client: ApiClient,
+  what: KubeletCertificateRequest,
+  options: TlsBootstrapOptions,
+): Promise<TlsBootstrapResult> {
+  const created = await client.create<CertificateSigningRequest>({
     apiVersion: 'certificates.k8s.io/v1',
     kind: 'CertificateSigningRequest',
     metadata: { generateName: 'csr-' },
     spec: {
-      request: (options.request ?? encodeCertificateRequest)({
-        commonName: `system:node:${nodeName}`,
-        organizations: ['system:nodes'],
-      }),
-      signerName: KUBELET_CLIENT_SIGNER,
-      usages: ['digital signature', 'client auth'],
+      request: (options.request ?? encodeCertificateRequest)(what.subject),
+      signerName: what.signerName,
+      usages: [...what.usages],
       ...(options.expirationSeconds === undefined
         ? {}
         : { expirationSeconds: options.expirationSeconds }),
@@ -74,7 +115,7 @@ export async function requestNodeCredential(
   const name = created.value.metadata.name ?? '';
   const deadline = ports.clock.monotonicNow() + options.timeoutUs;
   for (;;) {
-    const r = await bootstrap.get('CertificateSigningRequest', undefined, name);
+    const r = await client.get('CertificateSigningRequest', undefined, name);
     if (r.ok) {
       const outcome = outcomeOf(r.value);
       if (outcome !== undefined) return outcome.ok ? { ...outcome, csr: name } : outcome;

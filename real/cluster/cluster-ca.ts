@@ -100,12 +100,18 @@ export function clusterSigner(dir: string, config: RealClusterConfig): TokenSign
 /**
  * The controller manager's CSR signer of a control plane (--cluster-signing-cert-file and
  * --cluster-signing-key-file: kubeadm points both at the cluster CA): X.509 certificates the CA
- * signs for the PKCS#10 requests core validated.
+ * signs for the PKCS#10 requests core validated, kubelet client and serving alike, with the
+ * request's DNS and IP subjectAltNames (a client request has none: core refuses it otherwise).
  */
 export function caCertificateSigner(caPem: string, caKeyPem: string): CertificateSigner {
   return (req) =>
     signCertificateRequest(
       { ca: caPem, caKey: caKeyPem },
-      { request: req.request, usages: req.usages, durationSeconds: req.durationSeconds },
+      {
+        request: req.request,
+        usages: req.usages,
+        durationSeconds: req.durationSeconds,
+        altNames: { dnsNames: req.content.dnsNames, ipAddresses: req.content.ipAddresses },
+      },
     );
 }

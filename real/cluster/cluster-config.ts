@@ -58,6 +58,12 @@ export interface RealClusterConfig {
      * controller manager; the scheduler and controller manager are leader-elected across them.
      */
     readonly member?: string;
+    /**
+     * `--kubelet-certificate-authority`: the CA file (PEM) the API server verifies joined
+     * kubelets' serving certificates with; with it, it dials their kubelet port over TLS and
+     * checks the certificate names the Node's InternalIP. Without it, plain framed TCP.
+     */
+    readonly kubeletCertificateAuthority?: string;
   };
   /** With `member`: every member's name, in Raft-id order (their addresses are in `book`). */
   readonly storeNames?: readonly string[];

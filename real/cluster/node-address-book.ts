@@ -33,6 +33,11 @@ export class NodeAddressBook extends Map<string, HostPort> implements AddressBoo
     return super.get(name) ?? this.nodes.get(name);
   }
 
+  /** Whether `name` is a Node's kubelet the book found (not one of its static entries). */
+  isNode(name: string): boolean {
+    return !super.has(name) && this.nodes.has(name);
+  }
+
   /** Lists Nodes through `api` now and every NODE_ADDRESS_REFRESH_MS until `stop`. */
   follow(api: ApiClient): void {
     const refresh = async (): Promise<void> => {

@@ -8,8 +8,8 @@
  * valid, or whose key is not the file's, is not used: the node then bootstraps again.
  */
 import { createPrivateKey, X509Certificate } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { formatHostPort, parseHostPort, type HostPort } from '../host/address-book.ts';
 
 /** What a node needs to run once it has joined. */
@@ -27,14 +27,55 @@ export function nodeCredentialPaths(dir: string) {
   return {
     pki: join(dir, 'pki'),
     current: join(dir, 'pki', 'kubelet-client-current.pem'),
+    serving: join(dir, 'pki', 'kubelet-server-current.pem'),
     joined: join(dir, 'pki', 'joined.json'),
   };
 }
 
-export function writeNodeCredential(dir: string, c: NodeCredential): void {
+/** The two certificates a kubelet keeps: its client certificate and its serving certificate. */
+export type KubeletPair = 'kubelet-client' | 'kubelet-server';
+
+/** upstream's file name time, Go's layout 2006-01-02-15-04-05 in UTC. */
+function pairTime(nowMs: number): string {
+  return new Date(nowMs).toISOString().slice(0, 19).replace(/[T:]/g, '-');
+}
+
+/**
+ * Stores a certificate and its key as upstream's certificate FileStore does: a new file
+ * `pki/<pair>-<time>.pem` (certificate then key, the owner's only), then the
+ * `<pair>-current.pem` symlink moved to it in one rename, so a reader sees the old pair or the
+ * new one, never half of one. Earlier files stay, as upstream leaves them. Returns the file.
+ */
+export function writeCertificatePair(
+  dir: string,
+  pair: KubeletPair,
+  cert: string,
+  key: string,
+  nowMs: number,
+): string {
+  const pki = join(dir, 'pki');
+  mkdirSync(pki, { recursive: true, mode: 0o700 });
+  const file = join(pki, `${pair}-${pairTime(nowMs)}.pem`);
+  writeFileSync(file, `${cert.trimEnd()}\n${key.trimEnd()}\n`, { mode: 0o600 });
+  const current = join(pki, `${pair}-current.pem`);
+  const next = `${current}.updating`;
+  rmSync(next, { force: true });
+  // Relative, as upstream's link: the directory may be moved.
+  symlinkSync(basename(file), next);
+  renameSync(next, current);
+  return file;
+}
+
+/** The certificate and key of `pem` (a pair file), or undefined when it lacks one. */
+export function splitPair(pem: string): { cert: string; key: string } | undefined {
+  const cert = CERT_BLOCK.exec(pem)?.[0];
+  const key = KEY_BLOCK.exec(pem)?.[0];
+  return cert === undefined || key === undefined ? undefined : { cert, key };
+}
+
+export function writeNodeCredential(dir: string, c: NodeCredential, nowMs: number): void {
   const paths = nodeCredentialPaths(dir);
-  mkdirSync(paths.pki, { recursive: true, mode: 0o700 });
-  writeFileSync(paths.current, `${c.cert.trimEnd()}\n${c.key.trimEnd()}\n`, { mode: 0o600 });
+  writeCertificatePair(dir, 'kubelet-client', c.cert, c.key, nowMs);
   writeFileSync(
     paths.joined,
     `${JSON.stringify({

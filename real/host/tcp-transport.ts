@@ -158,6 +158,16 @@ export class TcpTransport implements Transport {
     for (const [key, c] of [...this.connections]) if (key.startsWith(`${to}\u0000`)) c.destroy();
   }
 
+  /**
+   * Serves TLS with `server` from now on (a kubelet's serving certificate, issued or rotated
+   * while it runs): connections made from here on get it, open ones keep theirs.
+   */
+  setServerTls(server: NonNullable<TcpTransportTls['server']>): void {
+    this.replacedServerTls = server;
+    this.context = undefined;
+    this.clientCa = undefined;
+  }
+
   listen<T extends ProtocolTypes>(protocol: Protocol<T>, listener: Listener<T>): void {
     this.listeners.set(protocol.name, {
       protocol: protocol as Protocol,
@@ -280,6 +290,12 @@ export class TcpTransport implements Transport {
 
   private context: SecureContext | undefined;
   private clientCa: X509Certificate | undefined;
+  /** setServerTls's credentials, which replace the options' from then on. */
+  private replacedServerTls: TcpTransportTls['server'];
+
+  private get serverTls(): TcpTransportTls['server'] {
+    return this.replacedServerTls ?? this.options.tls?.server;
+  }
 
   /**
    * Whether the CA signed `cert` and it is valid now. A TLSSocket made outside a tls.Server
@@ -287,7 +303,7 @@ export class TcpTransport implements Transport {
    * certificates this serves are the CA's own issue, with no intermediate.
    */
   private signedByCa(cert: X509Certificate | undefined): boolean {
-    const pem = this.options.tls?.server?.ca;
+    const pem = this.serverTls?.ca;
     if (cert === undefined || pem === undefined) return false;
     this.clientCa ??= new X509Certificate(pem);
     const now = Date.now();
@@ -300,7 +316,7 @@ export class TcpTransport implements Transport {
   }
 
   private secureContext(): SecureContext | undefined {
-    const server = this.options.tls?.server;
+    const server = this.serverTls;
     if (server === undefined) return undefined;
     this.context ??= createSecureContext({ cert: server.cert, key: server.key, ca: server.ca });
     return this.context;

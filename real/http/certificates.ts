@@ -10,6 +10,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { X509Certificate } from 'node:crypto';
+import { isIP } from 'node:net';
 
 export interface ServingCertificates {
   /** PEM: the CA that signed `cert` (for the client's certificate-authority-data). */
@@ -147,17 +148,54 @@ export function makeServingCertificates(
   });
 }
 
-/** A private key (P-256) and a PKCS#10 request for `subject` signed with it, both PEM. */
-export function makeKeyAndRequest(subject: CertificateSubject): {
+/** The subjectAltNames a certificate or request carries (a serving certificate's names). */
+export interface SubjectAltNames {
+  readonly dnsNames: readonly string[];
+  readonly ipAddresses: readonly string[];
+}
+
+/** A DNS name openssl's configuration takes as it is (no separator, quote or escape). */
+const SAFE_DNS_NAME = /^[A-Za-z0-9*]([A-Za-z0-9.*-]{0,252})$/;
+
+/**
+ * `subjectAltName=...` for openssl, or why the names cannot be written: a name holding a comma
+ * or newline would add names of its own to the configuration line, so only plain DNS names and
+ * IP addresses are taken.
+ */
+function subjectAltNameLine(names: SubjectAltNames): string | { readonly problem: string } {
+  const bad =
+    names.dnsNames.find((n) => !SAFE_DNS_NAME.test(n)) ??
+    names.ipAddresses.find((ip) => isIP(ip) === 0);
+  if (bad !== undefined)
+    return {
+      problem: `the subjectAltName ${JSON.stringify(bad)} is not a DNS name or IP address the signer takes`,
+    };
+  const all = [
+    ...names.dnsNames.map((n) => `DNS:${n}`),
+    ...names.ipAddresses.map((ip) => `IP:${ip}`),
+  ];
+  return all.length === 0 ? '' : `subjectAltName=${all.join(',')}`;
+}
+
+/**
+ * A private key (P-256) and a PKCS#10 request for `subject` signed with it, both PEM; with
+ * `altNames`, the request asks for them (a kubelet serving request names its addresses).
+ */
+export function makeKeyAndRequest(
+  subject: CertificateSubject,
+  altNames?: SubjectAltNames,
+): {
   readonly key: string;
   readonly request: string;
 } {
+  const san = altNames === undefined ? '' : subjectAltNameLine(altNames);
+  if (typeof san !== 'string') throw new Error(san.problem);
   return inTempDir((at) => {
     openssl(
-      ['req', '-new', ...EC_KEY, '-keyout', at('key'), '-out', at('csr')].concat([
-        '-subj',
-        subjectArg(subject),
-      ]),
+      ['req', '-new', ...EC_KEY, '-keyout', at('key'), '-out', at('csr')].concat(
+        ['-subj', subjectArg(subject)],
+        san === '' ? [] : ['-addext', san],
+      ),
     );
     return { key: readFileSync(at('key'), 'utf8'), request: readFileSync(at('csr'), 'utf8') };
   });
@@ -184,11 +222,15 @@ const EXTENDED_KEY_USAGE: Readonly<Record<string, string>> = {
   'ocsp signing': 'OCSPSigning',
 };
 
-/** What the CA is asked to sign: a PKCS#10 request (PEM), its usages and how long it holds. */
+/**
+ * What the CA is asked to sign: a PKCS#10 request (PEM), its usages, how long it holds, and
+ * the request's subjectAltNames, which the certificate carries (upstream's signer copies them).
+ */
 export interface CertificateRequestToSign {
   readonly request: string;
   readonly usages: readonly string[];
   readonly durationSeconds: number;
+  readonly altNames?: SubjectAltNames;
 }
 
 /** upstream's signer backdates NotBefore by this much, for clocks a little behind. */
@@ -202,9 +244,10 @@ function asn1Time(ms: number): string {
 /**
  * The X.509 certificate (PEM) the CA `ca` issues for `req`, as upstream's local signer
  * (pkg/controller/certificates/authority): the request's subject and public key, its usages as
- * keyUsage/extendedKeyUsage, not a CA, valid from five minutes ago for `durationSeconds` (never
- * beyond the CA's own expiry), a random serial; or why it is refused (a request whose
- * self-signature does not verify, a usage no certificate can carry).
+ * keyUsage/extendedKeyUsage, its subjectAltNames, not a CA, valid from five minutes ago for
+ * `durationSeconds` (never beyond the CA's own expiry), a random serial; or why it is refused (a
+ * request whose self-signature does not verify, a usage no certificate can carry, a
+ * subjectAltName that is not a plain DNS name or IP address).
  */
 export function signCertificateRequest(
   ca: Pick<ServingCertificates, 'ca' | 'caKey'>,
@@ -221,6 +264,8 @@ export function signCertificateRequest(
   );
   if (unknown.length > 0)
     return { ok: false, message: `the signer cannot issue usages ${unknown.join(', ')}` };
+  const san = req.altNames === undefined ? '' : subjectAltNameLine(req.altNames);
+  if (typeof san !== 'string') return { ok: false, message: san.problem };
   const caNotAfter = new X509Certificate(ca.ca).validTo;
   const notAfterMs = Math.min(nowMs + req.durationSeconds * 1000, Date.parse(caNotAfter));
   return inTempDir((at) => {
@@ -235,6 +280,7 @@ export function signCertificateRequest(
         'basicConstraints=critical,CA:FALSE',
         ...(keyUsage.length > 0 ? [`keyUsage=critical,${keyUsage.join(',')}`] : []),
         ...(extended.length > 0 ? [`extendedKeyUsage=${extended.join(',')}`] : []),
+        ...(san === '' ? [] : [san]),
         'authorityKeyIdentifier=keyid',
         '',
       ].join('\n'),

@@ -718,10 +718,15 @@ export async function main(
       '--peers <list>',
       'name=host:port,...: every store member (on this host and others), the same list on each control plane',
     )
+    .option(
+      '--kubelet-certificate-authority <file>',
+      "dial kubelets over TLS and verify their serving certificates with this CA (PEM; may be DATA-DIR/pki/ca.crt, the cluster's own)",
+    )
     .action(
       async (opts: {
         member?: string;
         peers?: string;
+        kubeletCertificateAuthority?: string;
         dataDir: string;
         listen: string;
         port: number;
@@ -759,6 +764,10 @@ export async function main(
       '--node-ip <ip>',
       "the node's InternalIP (default: this host's address towards the server)",
     )
+    .option(
+      '--rotate-server-certificates',
+      'ask the cluster CA for a kubelet serving certificate (approved by an admin) and serve TLS with it on the kubelet port',
+    )
     .action(
       async (opts: {
         server: string;
@@ -768,6 +777,7 @@ export async function main(
         caCertHash?: string;
         dir?: string;
         nodeIp?: string;
+        rotateServerCertificates?: boolean;
       }) => {
         exitCode = await realNodeCommand(opts, out);
       },

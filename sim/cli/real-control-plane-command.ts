@@ -20,7 +20,7 @@
  * answers until a majority of the members runs.
  */
 import type { ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, X509Certificate } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { isIPv4 } from 'node:net';
 import { resolve } from 'node:path';
@@ -77,6 +77,12 @@ export interface RealControlPlaneOptions extends EtcdStoreOptions {
   readonly member?: string;
   /** `name=host:port,...`: every store member, on this host and others, the same on each. */
   readonly peers?: string;
+  /**
+   * The API server's --kubelet-certificate-authority: kubelets are dialled over TLS and their
+   * serving certificates verified with this CA file (it may be this control plane's own
+   * `pki/ca.crt`, written as it starts).
+   */
+  readonly kubeletCertificateAuthority?: string;
 }
 
 export interface JoinCommand {
@@ -128,7 +134,7 @@ export async function realControlPlaneCommand(
   } catch (e) {
     throw new CliError(`cannot make the control plane's directory ${dir}: ${fsReason(e)}`);
   }
-  const config = await planRealControlPlane({
+  const planned = await planRealControlPlane({
     members,
     port,
     listen: options.listen,
@@ -136,6 +142,17 @@ export async function realControlPlaneCommand(
     ...(etcd === undefined ? {} : { etcd }),
     ...(peers === undefined ? {} : { peers }),
   });
+  const kubeletCa =
+    options.kubeletCertificateAuthority === undefined
+      ? undefined
+      : resolve(options.kubeletCertificateAuthority);
+  const config =
+    kubeletCa === undefined || planned.controlPlane === undefined
+      ? planned
+      : {
+          ...planned,
+          controlPlane: { ...planned.controlPlane, kubeletCertificateAuthority: kubeletCa },
+        };
   const paths = clusterPaths(dir);
   const sharedCa = readSharedCa(dir);
   const server = `https://${options.listen}:${port}`;
@@ -150,6 +167,7 @@ export async function realControlPlaneCommand(
     writeFileSync(paths.key, certificates.key, { mode: 0o600 });
     const admin = issueClientCredential(caSigner(certificates.caKey), ADMIN_IDENTITY);
     writeFileSync(paths.kubeconfig, kubeconfig(server, certificates.ca, admin), { mode: 0o600 });
+    if (kubeletCa !== undefined) checkKubeletCa(kubeletCa);
     for (const p of config.processes)
       children.set(p.name, startClusterProcess(BIN, dir, config, p));
     await waitUntilUp(dir, config, children);
@@ -179,6 +197,17 @@ export async function realControlPlaneCommand(
   out(`  ${joinCommandLine(join)}`);
   out(`stop: ksim real down --dir ${dir}`);
   return EXIT_OK;
+}
+
+/** Throws unless `path` holds a PEM certificate (read once the control plane's CA exists). */
+function checkKubeletCa(path: string): void {
+  try {
+    new X509Certificate(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw new Error(
+      `--kubelet-certificate-authority ${path} is not a readable PEM certificate: ${e instanceof Error ? e.message : String(e)}`,
+    );
+  }
 }
 
 /** `--member` and `--peers`, both or neither; undefined without them. */

@@ -48,7 +48,13 @@ import {
   KUBE_PROXY_SERVICE_ACCOUNT,
 } from '../../core/cluster/join.ts';
 import { KUBELET_PORT } from '../../core/kubelet/config.ts';
-import { requestNodeCredential } from '../../core/kubelet/tls-bootstrap.ts';
+import { CertificateManager } from '../../core/kubelet/certificate-manager.ts';
+import {
+  kubeletClientRequest,
+  kubeletServingRequest,
+  requestNodeCredential,
+} from '../../core/kubelet/tls-bootstrap.ts';
+import { FileCertificateKeeper } from '../../real/cluster/kubelet-certificates.ts';
 import { caCertificateHash, caVerifier } from '../../real/cluster/cluster-ca.ts';
 import { NODE_POD_BRIDGE } from '../../real/cluster/cluster-config.ts';
 import {
@@ -91,6 +97,12 @@ export interface RealNodeOptions {
   readonly dir?: string;
   /** The node's InternalIP (default: this host's source address towards the API server). */
   readonly nodeIp?: string;
+  /**
+   * The kubelet's --rotate-server-certificates (serverTLSBootstrap): it asks for a serving
+   * certificate from the cluster CA (signer kubernetes.io/kubelet-serving, which an admin
+   * approves) and serves TLS with it on its kubelet port once issued.
+   */
+  readonly rotateServerCertificates?: boolean;
 }
 
 /** How long the node waits for its certificate request to be approved and signed. */
@@ -224,7 +236,7 @@ export async function realNodeCommand(
   let joined: NodeCredential;
   try {
     joined = reused ?? (await bootstrapNode(hp.ports, name, token, ca, discovered));
-    writeNodeCredential(dir, joined);
+    if (reused === undefined) writeNodeCredential(dir, joined, Date.now());
   } catch (e) {
     await stop();
     rmSync(paths.pid, { force: true });
@@ -232,8 +244,25 @@ export async function realNodeCommand(
       `node ${name} could not join: ${e instanceof Error ? e.message : String(e)}`,
     );
   }
-  clientCert = joined;
-  transport.closeConnections(API_SERVER);
+  // The client certificate from now on is the certificate manager's, which rotates it: each
+  // one it installs closes the connections to the API server, so new ones present it (as
+  // upstream's kubelet closes its connections when its client certificate rotates).
+  const clientKeeper = new FileCertificateKeeper({
+    dir,
+    pair: 'kubelet-client',
+    nodeName: name,
+    ca,
+    nowMs: Date.now,
+    use: (pair) => {
+      clientCert = pair;
+      transport.closeConnections(API_SERVER);
+    },
+  });
+  if (clientKeeper.current() === undefined) {
+    await stop();
+    rmSync(paths.pid, { force: true });
+    throw new CliError(`node ${name}: its certificate in ${dir}/pki is not usable`);
+  }
   const credentials: ReadonlyMap<string, string | undefined> = new Map([
     // No bearer token: the client certificate on the TLS connection is the kubelet's identity.
     [nodeClientIdentity(name).user, undefined],
@@ -259,6 +288,34 @@ export async function realNodeCommand(
   };
   // The podCIDR is left empty: the kubelet takes it from its Node once node IPAM sets it.
   nodePlan(nodeIdentity(name, '', nodeIp), {}, host, discovered.clusterCIDR).start(hp.ports);
+  const managers = [
+    new CertificateManager(
+      hp.ports,
+      credentialClient(hp.ports, undefined),
+      name,
+      kubeletClientRequest(name),
+      clientKeeper,
+    ),
+  ];
+  if (options.rotateServerCertificates === true)
+    managers.push(
+      new CertificateManager(
+        hp.ports,
+        credentialClient(hp.ports, undefined),
+        name,
+        kubeletServingRequest(name),
+        new FileCertificateKeeper({
+          dir,
+          pair: 'kubelet-server',
+          nodeName: name,
+          ca,
+          altNames: { dnsNames: [name], ipAddresses: [nodeIp] },
+          nowMs: Date.now,
+          use: (pair) => transport.setServerTls({ ...pair, ca }),
+        }),
+      ),
+    );
+  for (const m of managers) m.start();
   const routes = new PodRouteAgent(
     hp.ports,
     credentialClient(hp.ports, credentials.get(KUBE_PROXY_IDENTITY.user)!),
@@ -272,6 +329,7 @@ export async function realNodeCommand(
     process.once('SIGINT', done);
     process.once('SIGTERM', done);
   });
+  for (const m of managers) m.stop();
   await routes.stop();
   // The clock stops first: no kubelet timer restarts a container the tear-down is killing.
   await stop();

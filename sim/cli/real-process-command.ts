@@ -98,6 +98,11 @@ export async function realProcessCommand(
       ? new NodeAddressBook(addressBook(config))
       : undefined;
   const book = nodeBook ?? addressBook(config);
+  // With --kubelet-certificate-authority the API server dials joined kubelets over TLS and
+  // verifies their serving certificates with that CA and the Node's InternalIP (Node's
+  // checkServerIdentity matches an IP host against the certificate's IP subjectAltNames).
+  const kubeletCaPath = config.controlPlane?.kubeletCertificateAuthority;
+  const kubeletCa = kubeletCaPath === undefined ? undefined : readFileSync(kubeletCaPath, 'utf8');
   // A control plane's API server takes mutual TLS from nodes of other hosts on its transport.
   const tls =
     joinable && name === API_SERVER
@@ -108,6 +113,9 @@ export async function realProcessCommand(
             ca: readFileSync(paths.ca, 'utf8'),
           },
           fromPeer: peerCredentials(signer),
+          ...(kubeletCa === undefined || nodeBook === undefined
+            ? {}
+            : { client: (to: string) => (nodeBook.isNode(to) ? { ca: kubeletCa } : undefined) }),
         }
       : undefined;
   const transport = new TcpTransport(

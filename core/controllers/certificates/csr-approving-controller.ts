@@ -45,12 +45,49 @@ export function kubeletClientRequestProblem(
   if (request.uris.length > 0) return 'URI subjectAltNames are not allowed';
   if (!request.commonName.startsWith(NODE_USER_PREFIX))
     return 'subject common name does not begin with system:node:';
-  const asked = [...new Set(usages)].sort();
-  const same = (a: readonly string[]): boolean =>
-    a.length === asked.length && a.every((u, i) => u === asked[i]);
-  if (!same(KUBELET_CLIENT_USAGES) && !same(KUBELET_CLIENT_USAGES_NO_RSA))
+  if (
+    !sameUsages(usages, KUBELET_CLIENT_USAGES) &&
+    !sameUsages(usages, KUBELET_CLIENT_USAGES_NO_RSA)
+  )
     return `usages did not match [${KUBELET_CLIENT_USAGES.join(' ')}]`;
   return undefined;
+}
+
+/** The usages a kubelet serving request may ask for (with or without key encipherment). */
+const KUBELET_SERVING_USAGES = ['digital signature', 'key encipherment', 'server auth'];
+const KUBELET_SERVING_USAGES_NO_RSA = ['digital signature', 'server auth'];
+
+/**
+ * ValidateKubeletServingCSR (pkg/apis/certificates/v1/helpers.go): why `request` with `usages`
+ * is not a kubelet serving request (O exactly system:nodes, a DNS or IP subjectAltName and no
+ * email or URI one, serving usages, CN system:node:<name>), or undefined when it is one. The
+ * checks run in upstream's order and the messages are upstream's.
+ */
+export function kubeletServingRequestProblem(
+  request: CertificateRequestContent,
+  usages: readonly string[],
+): string | undefined {
+  if (request.organizations.length !== 1 || request.organizations[0] !== NODES_GROUP)
+    return 'subject organization is not system:nodes';
+  if (request.dnsNames.length === 0 && request.ipAddresses.length === 0)
+    return 'DNS or IP subjectAltName is required';
+  if (request.emailAddresses.length > 0) return 'Email subjectAltNames are not allowed';
+  if (request.uris.length > 0) return 'URI subjectAltNames are not allowed';
+  if (
+    !sameUsages(usages, KUBELET_SERVING_USAGES) &&
+    !sameUsages(usages, KUBELET_SERVING_USAGES_NO_RSA)
+  )
+    return `usages did not match [${KUBELET_SERVING_USAGES.join(' ')}]`;
+  if (!request.commonName.startsWith(NODE_USER_PREFIX))
+    return 'subject common name does not begin with system:node:';
+  return undefined;
+}
+
+/** Whether `usages` and `want` are the same set (sets.String's Equal). */
+function sameUsages(usages: readonly string[], want: readonly string[]): boolean {
+  const asked = [...new Set(usages)].sort();
+  const sorted = [...want].sort();
+  return asked.length === sorted.length && asked.every((u, i) => u === sorted[i]);
 }
 
 /** isNodeClientCert: the kubelet client signer and a valid kubelet client request. */

@@ -3,6 +3,7 @@ import {
   csrCondition,
   isApproved,
   KUBELET_CLIENT_SIGNER,
+  KUBELET_SERVING_SIGNER,
   parseCertificateRequest,
   type CertificateRequestContent,
   type CertificateSigningRequest,
@@ -13,11 +14,16 @@ import type { ApiClient } from '../../client/api-client.ts';
 import type { ProcessPorts } from '../../ports/process.ts';
 import { describeFailure } from '../common/api-errors.ts';
 import type { SharedInformers } from '../common/shared-informers.ts';
-import { kubeletClientRequestProblem } from './csr-approving-controller.ts';
+import {
+  kubeletClientRequestProblem,
+  kubeletServingRequestProblem,
+} from './csr-approving-controller.ts';
 import { CsrController } from './csr-controller.ts';
 
 /** A request the controller validated, as the signer's port gets it. */
 export interface SigningRequest {
+  /** spec.signerName: which of the signers this controller runs (SIGNERS). */
+  readonly signerName: string;
   /** spec.request as PEM text. */
   readonly request: string;
   readonly content: CertificateRequestContent;
@@ -55,11 +61,28 @@ export function certificateDurationSeconds(
 }
 
 /**
- * The CSR signing controller for kubernetes.io/kube-apiserver-client-kubelet
- * (pkg/controller/certificates/signer/signer.go): an approved, not failed request without a
- * certificate gets one through /status; one that is not a valid kubelet client request gets
- * the Failed condition (SignerValidationFailure) instead. Other signers' requests are left
- * alone.
+ * The signers the controller runs and the check each makes of a request (signer.go's
+ * isKubeletClient and isKubeletServing): kubeadm points both at the cluster CA.
+ */
+const SIGNERS: Readonly<
+  Record<
+    string,
+    {
+      readonly problem: (c: CertificateRequestContent, u: readonly string[]) => string | undefined;
+      readonly what: string;
+    }
+  >
+> = {
+  [KUBELET_CLIENT_SIGNER]: { problem: kubeletClientRequestProblem, what: 'kubelet client' },
+  [KUBELET_SERVING_SIGNER]: { problem: kubeletServingRequestProblem, what: 'kubelet serving' },
+};
+
+/**
+ * The CSR signing controller for kubernetes.io/kube-apiserver-client-kubelet and
+ * kubernetes.io/kubelet-serving (pkg/controller/certificates/signer/signer.go): an approved,
+ * not failed request without a certificate gets one through /status; one that is not a valid
+ * request of its signer (ValidateKubeletClientCSR, ValidateKubeletServingCSR) gets the Failed
+ * condition (SignerValidationFailure) instead. Other signers' requests are left alone.
  */
 export class CsrSigningController extends CsrController {
   readonly name = 'csrsigning';
@@ -77,15 +100,17 @@ export class CsrSigningController extends CsrController {
   protected async handle(csr: CertificateSigningRequest): Promise<string | undefined> {
     if (!isApproved(csr) || csrCondition(csr, 'Failed') !== undefined) return undefined;
     if ((csr.status?.certificate ?? '') !== '') return undefined;
-    if (csr.spec.signerName !== KUBELET_CLIENT_SIGNER) return undefined;
+    const signer = SIGNERS[csr.spec.signerName];
+    if (signer === undefined) return undefined;
     const parsed = parseCertificateRequest(csr.spec.request);
     if (!parsed.ok) return `unable to parse csr ${csr.metadata.name}: ${parsed.message}`;
     const content = parsed.value;
     const usages = csr.spec.usages ?? [];
-    const problem = kubeletClientRequestProblem(content, usages);
-    if (problem !== undefined) return this.fail(csr, `invalid kubelet client request: ${problem}`);
+    const problem = signer.problem(content, usages);
+    if (problem !== undefined) return this.fail(csr, `invalid ${signer.what} request: ${problem}`);
     const pem = decodeBase64(csr.spec.request);
     const signed = await this.sign({
+      signerName: csr.spec.signerName,
       request: pem.ok ? new TextDecoder().decode(pem.bytes) : '',
       content,
       usages,

@@ -17,6 +17,26 @@ export const KUBELET_RECORDS = traceGroup(
         podCIDR: z.string().describe('The pod range, as a CIDR.'),
       }),
     }),
+    traceRecord('kubelet.certificate-rotate', {
+      level: 'info',
+      doc: "The kubelet's certificate manager installed a new certificate (a client certificate rotated at 70-90 % of the old one's lifetime, or a serving certificate) with a new key, from an issued CertificateSigningRequest.",
+      fields: z.strictObject({
+        node: node(),
+        signer: z.string().describe('spec.signerName: kubelet client or kubelet serving.'),
+        csr: z.string().describe('The CertificateSigningRequest that was issued.'),
+        notAfterUs: micros("The new certificate's NotAfter (Unix microseconds)."),
+      }),
+    }),
+    traceRecord('kubelet.certificate-rotate-error', {
+      level: 'info',
+      doc: 'A certificate rotation failed (the request denied, failed, not issued in time, or the certificate unusable): the kubelet keeps its current certificate and tries again after a backoff.',
+      fields: z.strictObject({
+        node: node(),
+        signer: z.string().describe('spec.signerName of the request.'),
+        error: z.string().describe('What failed.'),
+        retryInUs: micros('How long until the next attempt, in microseconds.'),
+      }),
+    }),
     traceRecord('kubelet.node-registered', {
       level: 'info',
       doc: 'The kubelet registered its Node object with the API server.',

@@ -1,7 +1,8 @@
 /**
  * What core reads from a kubelet's certificate request and checks before the signer's port is
  * asked: a PKCS#10 request (made with openssl, kept here as a fixture) parsed for its subject
- * and subjectAltNames, upstream's ValidateKubeletClientCSR errors in its order, and the
+ * and subjectAltNames, upstream's ValidateKubeletClientCSR and ValidateKubeletServingCSR errors
+ * in their order, and the
  * certificate's duration from spec.expirationSeconds and the signer's TTL.
  */
 import { describe, expect, it } from 'vitest';
@@ -12,6 +13,7 @@ import {
   certificateDurationSeconds,
   DEFAULT_CLUSTER_SIGNING_DURATION_SECONDS,
   kubeletClientRequestProblem,
+  kubeletServingRequestProblem,
 } from '../../../core/controllers/certificates/index.ts';
 import { kubeletRequestContent } from '../../support/csr.ts';
 
@@ -119,5 +121,63 @@ describe('kubelet client certificate requests', () => {
     expect(certificateDurationSeconds(DEFAULT_CLUSTER_SIGNING_DURATION_SECONDS, asked)).toBe(
       seconds,
     );
+  });
+});
+
+const SERVING = ['digital signature', 'server auth'];
+const SERVING_USAGES_MESSAGE =
+  'usages did not match [digital signature key encipherment server auth]';
+
+describe('kubelet serving certificate requests (ValidateKubeletServingCSR)', () => {
+  const named: Partial<CertificateRequestContent> = { ipAddresses: ['10.0.0.2'] };
+  it.each<[string, Partial<CertificateRequestContent>, readonly string[], string | undefined]>([
+    ['an IP name', named, SERVING, undefined],
+    ['a DNS name', { dnsNames: ['n1'] }, SERVING, undefined],
+    [
+      'both, with key encipherment',
+      { dnsNames: ['n1'], ipAddresses: ['10.0.0.2'] },
+      [...SERVING, 'key encipherment'],
+      undefined,
+    ],
+    [
+      'no organization',
+      { ...named, organizations: [] },
+      SERVING,
+      'subject organization is not system:nodes',
+    ],
+    ['no name at all', {}, SERVING, 'DNS or IP subjectAltName is required'],
+    [
+      'an email',
+      { ...named, emailAddresses: ['a@b'] },
+      SERVING,
+      'Email subjectAltNames are not allowed',
+    ],
+    ['a URI', { ...named, uris: ['spiffe://a'] }, SERVING, 'URI subjectAltNames are not allowed'],
+    ['client usages', named, CLIENT, SERVING_USAGES_MESSAGE],
+    ['an extra usage', named, [...SERVING, 'client auth'], SERVING_USAGES_MESSAGE],
+    [
+      'a user CN',
+      { ...named, commonName: 'alice' },
+      SERVING,
+      'subject common name does not begin with system:node:',
+    ],
+    // Upstream checks usages before the CN: a request wrong in both says usages.
+    ['usages and CN wrong', { ...named, commonName: 'alice' }, CLIENT, SERVING_USAGES_MESSAGE],
+    // The organization before the names.
+    [
+      'organization and names wrong',
+      { organizations: ['x'] },
+      SERVING,
+      'subject organization is not system:nodes',
+    ],
+  ])('%s', (_name, change, usages, problem) => {
+    expect(kubeletServingRequestProblem({ ...NODE, ...change }, usages)).toBe(problem);
+  });
+
+  it('a serving request is no client request and the other way round', () => {
+    expect(kubeletClientRequestProblem({ ...NODE, ...named }, SERVING)).toBe(
+      'IP subjectAltNames are not allowed',
+    );
+    expect(kubeletServingRequestProblem(NODE, CLIENT)).toBe('DNS or IP subjectAltName is required');
   });
 });

@@ -19,11 +19,21 @@ import {
 import type { ConfigMap } from '../../../core/api/kinds/config-map.ts';
 import type { OwnerReference } from '../../../core/api/meta-types.ts';
 import { traceJsonSchema } from '../../../core/trace/docs.ts';
-import { encodeCertificateRequest } from '../../../core/api/kinds/certificate-signing-request.ts';
+import {
+  encodeCertificateRequest,
+  standInCredential,
+} from '../../../core/api/kinds/certificate-signing-request.ts';
 import { standInSigner } from '../../../core/cluster/stand-in-signer.ts';
 import { bootstrapTokenSecret, KUBEADM_JOIN_BINDINGS } from '../../../core/cluster/join.ts';
 import { ApiClient } from '../../../core/client/api-client.ts';
-import { requestNodeCredential } from '../../../core/kubelet/tls-bootstrap.ts';
+import {
+  kubeletClientRequest,
+  requestNodeCredential,
+} from '../../../core/kubelet/tls-bootstrap.ts';
+import {
+  CertificateManager,
+  type CertificateValidity,
+} from '../../../core/kubelet/certificate-manager.ts';
 import { SIM_SIGNER } from '../../../sim/signer.ts';
 import type { CronJob } from '../../../core/api/kinds/cron-job.ts';
 import { parseTraceRecord, TRACE_DEFINITIONS, TraceChecker } from '../../../core/trace/index.ts';
@@ -762,7 +772,7 @@ describe('every emitted trace record matches its definition', () => {
     expect(problems).toEqual([]);
   });
 
-  it('TLS bootstrap: csr.approve and csr.sign for a joining node, csr.sync-error for a request its requester may not make', async () => {
+  it('TLS bootstrap: csr.approve and csr.sign for a joining node, its certificate rotated once and then not installed, csr.sync-error for a request its requester may not make', async () => {
     const sim = controlPlane({
       traceLevel: 'debug',
       apiServer: {
@@ -788,6 +798,37 @@ describe('every emitted trace record matches its definition', () => {
         timeoutUs: 30 * S,
       });
       expect(issued.ok).toBe(true);
+      const credential = issued.ok ? standInCredential(issued.certificate) : undefined;
+      if (!credential?.ok) throw new Error('no credential');
+      // The certificate manager: a certificate past its rotation deadline is rotated
+      // (kubelet.certificate-rotate); the next one the keeper will not install
+      // (kubelet.certificate-rotate-error).
+      const spent = (): CertificateValidity => ({
+        notBeforeUs: ports.clock.now() - 100 * S,
+        notAfterUs: ports.clock.now() + S,
+      });
+      let installs = 0;
+      const manager = new CertificateManager(
+        ports,
+        new ApiClient(ports.transport, API_SERVER, {
+          requestTimeoutUs: 10 * S,
+          credential: credential.value,
+        }),
+        'joiner',
+        kubeletClientRequest('joiner'),
+        {
+          current: spent,
+          request: encodeCertificateRequest,
+          install: () =>
+            ++installs === 1
+              ? { ok: true, validity: spent() }
+              : { ok: false, message: 'the issued certificate is not for the key' },
+        },
+        { pollUs: S, timeoutUs: 30 * S, initialBackoffUs: S, maxBackoffUs: S },
+      );
+      manager.start();
+      while (installs < 2) await ports.clock.sleep(S);
+      manager.stop();
       // A token allowed to ask (system:node-bootstrapper) but not to have node requests approved.
       const plain = 'plains.0123456789abcdef';
       await mustCreate(ports, api, bootstrapTokenSecret({ token: plain, groups: [] }));
@@ -818,7 +859,15 @@ describe('every emitted trace record matches its definition', () => {
       );
       await ports.clock.sleep(5 * S);
     });
-    expect(['csr.approve', 'csr.sign', 'csr.sync-error'].filter((k) => !seen.has(k))).toEqual([]);
+    expect(
+      [
+        'csr.approve',
+        'csr.sign',
+        'csr.sync-error',
+        'kubelet.certificate-rotate',
+        'kubelet.certificate-rotate-error',
+      ].filter((k) => !seen.has(k)),
+    ).toEqual([]);
     expect(problems).toEqual([]);
   });
 

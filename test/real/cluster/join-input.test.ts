@@ -7,7 +7,15 @@ import { CertificationRequest } from '@peculiar/asn1-csr';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { execFileSync } from 'node:child_process';
 import { createPrivateKey, X509Certificate } from 'node:crypto';
-import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -22,7 +30,17 @@ import {
   caSigner,
   caVerifier,
 } from '../../../real/cluster/cluster-ca.ts';
-import { readNodeCredential, writeNodeCredential } from '../../../real/cluster/node-credential.ts';
+import {
+  readNodeCredential,
+  writeCertificatePair,
+  writeNodeCredential,
+} from '../../../real/cluster/node-credential.ts';
+import {
+  carriesNames,
+  FileCertificateKeeper,
+  validityOf,
+} from '../../../real/cluster/kubelet-certificates.ts';
+import { parseCertificateRequest } from '../../../core/api/kinds/certificate-signing-request.ts';
 import { kubeletAddress } from '../../../real/cluster/node-address-book.ts';
 import {
   makeKeyAndRequest,
@@ -85,6 +103,7 @@ describe("the cluster CA signing kubelets' certificate requests", () => {
   it('issues the X.509 certificate of the request: its subject and key, the usages, the duration', async () => {
     const signer = caCertificateSigner(ca.ca, ca.caKey);
     const r = await signer({
+      signerName: 'kubernetes.io/kube-apiserver-client-kubelet',
       request: made.request,
       content: kubeletRequestContent('n1'),
       usages: ['digital signature', 'key encipherment', 'client auth'],
@@ -166,7 +185,7 @@ describe("the cluster CA signing kubelets' certificate requests", () => {
         clusterCIDR: '10.244.0.0/16',
         proxyToken: 'a.b.c',
       };
-      writeNodeCredential(dir, stored);
+      writeNodeCredential(dir, stored, now);
       expect(statSync(join(dir, 'pki', 'kubelet-client-current.pem')).mode & 0o777).toBe(0o600);
       expect(readNodeCredential(dir, 'n1', ca.ca, now + 1000)).toEqual({
         kind: 'usable',
@@ -184,16 +203,184 @@ describe("the cluster CA signing kubelets' certificate requests", () => {
       expect(why('n1', other.ca, now)).toBe(
         'the stored certificate is not signed by the cluster CA',
       );
-      writeNodeCredential(dir, {
-        ...stored,
-        key: makeKeyAndRequest({ user: 'x', groups: [] }).key,
-      });
+      writeNodeCredential(
+        dir,
+        { ...stored, key: makeKeyAndRequest({ user: 'x', groups: [] }).key },
+        now + 1000,
+      );
       expect(why('n1', ca.ca, now)).toBe("the stored key is not the certificate's");
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
   });
 });
+
+describe("a kubelet's certificates on disk, installed and rotated", () => {
+  const ca = makeServingCertificates();
+  const now = Date.parse('2026-12-07T12:00:00Z');
+  const sign = (
+    request: string,
+    usages: string[],
+    altNames?: { dnsNames: string[]; ipAddresses: string[] },
+  ) => {
+    const r = signCertificateRequest(
+      ca,
+      { request, usages, durationSeconds: 3600, ...(altNames === undefined ? {} : { altNames }) },
+      now,
+    );
+    if (!r.ok) throw new Error(r.message);
+    return r.value;
+  };
+  const pemOf = (base64: string) => Buffer.from(base64, 'base64').toString();
+
+  it('stores each pair in a file of its own and moves the -current link to the newest in one rename', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ksim-node-pki-'));
+    try {
+      const a = makeKeyAndRequest(NODE_USER);
+      const b = makeKeyAndRequest(NODE_USER);
+      const first = writeCertificatePair(
+        dir,
+        'kubelet-client',
+        sign(a.request, ['client auth']),
+        a.key,
+        now,
+      );
+      const second = writeCertificatePair(
+        dir,
+        'kubelet-client',
+        sign(b.request, ['client auth']),
+        b.key,
+        now + 61_000,
+      );
+      expect(first).toBe(join(dir, 'pki', 'kubelet-client-2026-12-07-12-00-00.pem'));
+      expect(second).toBe(join(dir, 'pki', 'kubelet-client-2026-12-07-12-01-01.pem'));
+      expect(readdirSync(join(dir, 'pki')).sort()).toEqual([
+        'kubelet-client-2026-12-07-12-00-00.pem',
+        'kubelet-client-2026-12-07-12-01-01.pem',
+        'kubelet-client-current.pem',
+      ]);
+      // Relative, so the directory can move; the pair it names is the second.
+      expect(readlinkSync(join(dir, 'pki', 'kubelet-client-current.pem'))).toBe(
+        'kubelet-client-2026-12-07-12-01-01.pem',
+      );
+      expect(readFileSync(join(dir, 'pki', 'kubelet-client-current.pem'), 'utf8')).toContain(
+        b.key.trim(),
+      );
+      expect(statSync(second).mode & 0o777).toBe(0o600);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('the client keeper uses the stored pair, installs an issued certificate for its new key, and refuses one for another key', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ksim-node-pki-'));
+    try {
+      const a = makeKeyAndRequest(NODE_USER);
+      const stored = sign(a.request, ['client auth']);
+      writeCertificatePair(dir, 'kubelet-client', stored, a.key, now);
+      const used: string[] = [];
+      let clock = now + 1000;
+      const keeper = new FileCertificateKeeper({
+        dir,
+        pair: 'kubelet-client',
+        nodeName: 'n1',
+        ca: ca.ca,
+        nowMs: () => clock,
+        use: (p) => used.push(p.cert),
+      });
+      expect(used).toEqual([stored]);
+      expect(keeper.current()).toEqual(validityOf(stored));
+      expect(keeper.current()?.notAfterUs).toBe((now + 3600_000) * 1000);
+      // A certificate for a key other than the request's is not installed.
+      const request = keeper.request({
+        commonName: 'system:node:n1',
+        organizations: ['system:nodes'],
+      });
+      const stray = sign(makeKeyAndRequest(NODE_USER).request, ['client auth']);
+      expect(keeper.install(stray)).toEqual({
+        ok: false,
+        message: "the issued certificate: the key is not the certificate's",
+      });
+      const issued = sign(pemOf(request), ['client auth']);
+      clock = now + 2000;
+      const installed = keeper.install(issued);
+      expect(installed).toEqual({ ok: true, validity: validityOf(issued) });
+      expect(used).toEqual([stored, issued]);
+      expect(readNodeCredentialPair(dir)).toContain(new X509Certificate(issued).toString().trim());
+      expect(
+        readdirSync(join(dir, 'pki')).filter((f) => f !== 'kubelet-client-current.pem'),
+      ).toHaveLength(2);
+      // Nothing pending any more: a second install of it is refused.
+      expect(keeper.install(issued)).toEqual({ ok: false, message: 'no request is pending' });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("the serving keeper asks for the node's names, which the CA copies; a stored certificate for other names is asked for again", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ksim-node-pki-'));
+    try {
+      const names = { dnsNames: ['n1'], ipAddresses: ['192.0.2.7'] };
+      const options = {
+        dir,
+        pair: 'kubelet-server' as const,
+        nodeName: 'n1',
+        ca: ca.ca,
+        altNames: names,
+        nowMs: () => now + 1000,
+        use: () => undefined,
+      };
+      const keeper = new FileCertificateKeeper(options);
+      expect(keeper.current()).toBeUndefined();
+      const request = keeper.request({
+        commonName: 'system:node:n1',
+        organizations: ['system:nodes'],
+      });
+      const content = parseCertificateRequest(request);
+      expect(content.ok && [content.value.dnsNames, content.value.ipAddresses]).toEqual([
+        ['n1'],
+        ['192.0.2.7'],
+      ]);
+      const issued = sign(pemOf(request), ['digital signature', 'server auth'], names);
+      const cert = new X509Certificate(issued);
+      expect(cert.subjectAltName).toBe('DNS:n1, IP Address:192.0.2.7');
+      expect(cert.keyUsage).toEqual(['1.3.6.1.5.5.7.3.1']);
+      expect(keeper.install(issued).ok).toBe(true);
+      expect(carriesNames(issued, names)).toBe(true);
+      expect(new FileCertificateKeeper(options).current()).toEqual(validityOf(issued));
+      const moved = { ...options, altNames: { dnsNames: ['n1'], ipAddresses: ['192.0.2.8'] } };
+      expect(new FileCertificateKeeper(moved).current()).toBeUndefined();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses subjectAltNames it cannot write as they are', () => {
+    const made = makeKeyAndRequest(NODE_USER);
+    const r = signCertificateRequest(
+      ca,
+      {
+        request: made.request,
+        usages: ['server auth'],
+        durationSeconds: 3600,
+        altNames: { dnsNames: ['n1,IP:10.0.0.1'], ipAddresses: [] },
+      },
+      now,
+    );
+    expect(r).toEqual({
+      ok: false,
+      message:
+        'the subjectAltName "n1,IP:10.0.0.1" is not a DNS name or IP address the signer takes',
+    });
+    expect(() => makeKeyAndRequest(NODE_USER, { dnsNames: [], ipAddresses: ['10.0.0'] })).toThrow(
+      'the subjectAltName "10.0.0" is not a DNS name or IP address the signer takes',
+    );
+  });
+});
+
+function readNodeCredentialPair(dir: string): string {
+  return readFileSync(join(dir, 'pki', 'kubelet-client-current.pem'), 'utf8');
+}
 
 describe('kubeletAddress', () => {
   const node = (status: Node['status']): Node => ({

@@ -12,16 +12,33 @@
  * kubelet at the Node's InternalIP. The node routes another Node's pod range via its InternalIP
  * while that Node exists (pod-routes.ts). The node restarted on its directory, with a token the
  * cluster does not know, goes on with its stored certificate (its kubelet starts the pod's
- * container again; still one CSR). Stopping the node and `ksim real down` then leave nothing
+ * container again). Kubelet certificates: the node (--rotate-server-certificates) files a
+ * serving request an admin approves with `kubectl certificate approve`; the API server
+ * (--kubelet-certificate-authority) cannot fetch logs before, and the kubelet port presents the
+ * issued certificate after; a client certificate near its end, put in place before the
+ * restart, is rotated at once through a request approved as selfnodeclient, the new pair in a
+ * file of its own behind the moved -current link. Stopping the node and `ksim real down` then leave nothing
  * but the node's pki/ and trace behind (with the namespace, veth and bridge the test made, removed even when it fails).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createPrivateKey, randomBytes, X509Certificate } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  lstatSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  readlinkSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { connect as tlsConnect } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NETNS_DIR } from '../../../real/network/pod-network.ts';
+import { writeCertificatePair } from '../../../real/cluster/node-credential.ts';
+import { makeKeyAndRequest, signCertificateRequest } from '../../../real/http/certificates.ts';
 import { joinedNodeRuntimeNames, removeNodeLeftovers } from '../../../sim/cli/real-node-command.ts';
 import { freePort, ksim, KUBECTL, run } from './ksim.ts';
 import {
@@ -166,6 +183,9 @@ describe.skipIf(unavailable !== undefined)('ksim real control-plane and ksim rea
         String(port),
         '--pod-network-cidr',
         '10.250.0.0/16',
+        // The API server verifies the kubelets' serving certificates with the cluster's CA.
+        '--kubelet-certificate-authority',
+        join(cpDir, 'pki', 'ca.crt'),
       ],
       300_000,
     );
@@ -215,6 +235,7 @@ describe.skipIf(unavailable !== undefined)('ksim real control-plane and ksim rea
       NODE,
       '--dir',
       nodeDir,
+      '--rotate-server-certificates',
     ];
     const startNode = (): void => {
       node = spawn('nsenter', [`--net=${NETNS_DIR}/${netns}`, '--', process.execPath, ...args], {
@@ -248,16 +269,22 @@ describe.skipIf(unavailable !== undefined)('ksim real control-plane and ksim rea
     const podCIDR = ready.spec?.podCIDR ?? '';
     expect(podCIDR).toMatch(/^10\.250\.\d+\.0\/24$/);
 
-    // The request the node filed with its token, approved and signed by the controller manager.
-    const csrs = await kubectl('get', 'csr', '-o', 'json');
-    const csr = (
-      JSON.parse(csrs.stdout) as {
-        items: {
-          spec: { username: string; signerName: string };
-          status?: { certificate?: string; conditions?: { type: string }[] };
-        }[];
-      }
-    ).items;
+    // The request the node filed with its token, approved and signed by the controller manager,
+    // and its serving request, filed with its client certificate, left for an admin.
+    type Csr = {
+      metadata: { name: string };
+      spec: { username: string; signerName: string; usages: string[] };
+      status?: { certificate?: string; conditions?: { type: string; message?: string }[] };
+    };
+    const listCsrs = async (): Promise<Csr[]> =>
+      (JSON.parse((await kubectl('get', 'csr', '-o', 'json')).stdout) as { items: Csr[] }).items;
+    const serving = await until('the serving request', 60_000, async () =>
+      (await listCsrs()).find((c) => c.spec.signerName === 'kubernetes.io/kubelet-serving'),
+    );
+    expect(serving.spec.username).toBe(`system:node:${NODE}`);
+    expect(serving.spec.usages).toEqual(['digital signature', 'server auth']);
+    expect(serving.status?.conditions ?? []).toEqual([]);
+    const csr = (await listCsrs()).filter((c) => c.spec.signerName !== serving.spec.signerName);
     expect(csr).toHaveLength(1);
     expect(csr[0]!.spec.username).toBe(`system:bootstrap:${flag('token').split('.')[0]}`);
     expect(csr[0]!.spec.signerName).toBe('kubernetes.io/kube-apiserver-client-kubelet');
@@ -276,7 +303,10 @@ describe.skipIf(unavailable !== undefined)('ksim real control-plane and ksim rea
     expect(cert.validTo).toBe(caCert.validTo);
     expect(Date.parse(cert.validFrom)).toBeLessThan(Date.parse(caCert.validFrom));
     // ... kept with its key by the node ...
-    const stored = readFileSync(join(nodeDir, 'pki', 'kubelet-client-current.pem'), 'utf8');
+    const currentLink = join(nodeDir, 'pki', 'kubelet-client-current.pem');
+    expect(lstatSync(currentLink).isSymbolicLink()).toBe(true);
+    expect(readlinkSync(currentLink)).toMatch(/^kubelet-client-\d{4}(-\d\d){5}\.pem$/);
+    const stored = readFileSync(currentLink, 'utf8');
     expect(stored.startsWith(cert.toString())).toBe(true);
     expect(cert.checkPrivateKey(createPrivateKey(stored))).toBe(true);
     // ... and the API server saw the kubelet as system:node:joiner (no bearer token: the
@@ -332,6 +362,44 @@ describe.skipIf(unavailable !== undefined)('ksim real control-plane and ksim rea
     expect(containerStarts()).toEqual(['default/greeter']);
     expect(nodeTrace().find((r) => r.k === 'kubelet.pod-cidr')?.podCIDR).toBe(podCIDR);
 
+    // The API server dials the kubelet over TLS and verifies it with the CA: until an admin
+    // approves the serving request the kubelet serves no certificate, and logs fail.
+    const early = await kubectl('logs', 'greeter', '--request-timeout=30s');
+    expect(early.code).not.toBe(0);
+    const approve = await kubectl('certificate', 'approve', serving.metadata.name);
+    expect(approve.code, approve.stderr).toBe(0);
+    const servingLink = join(nodeDir, 'pki', 'kubelet-server-current.pem');
+    await withNodeOutput(
+      until('the serving certificate stored', 60_000, async () =>
+        existsSync(servingLink) ? true : undefined,
+      ),
+    );
+    const servingPem = readFileSync(servingLink, 'utf8');
+    const servingCert = new X509Certificate(servingPem);
+    expect(readlinkSync(servingLink)).toMatch(/^kubelet-server-\d{4}(-\d\d){5}\.pem$/);
+    expect(servingCert.subject.split('\n')).toEqual([`CN=system:node:${NODE}`, 'O=system:nodes']);
+    expect(servingCert.subjectAltName).toBe(`DNS:${NODE}, IP Address:${subnet}.2`);
+    expect(servingCert.keyUsage).toEqual(['1.3.6.1.5.5.7.3.1']); // extendedKeyUsage serverAuth
+    expect(servingCert.checkIssued(caCert) && servingCert.verify(caCert.publicKey)).toBe(true);
+    // What the kubelet port presents to a TLS client: that certificate, verified with the CA
+    // for the node's address.
+    const presented = await until(
+      'the kubelet port serving TLS',
+      30_000,
+      () =>
+        new Promise<string | undefined>((done) => {
+          const socket = tlsConnect({ host: `${subnet}.2`, port: 10250, ca: readFileSync(caFile) });
+          socket.once('secureConnect', () => {
+            const fp = socket.authorized
+              ? socket.getPeerX509Certificate()?.fingerprint256
+              : undefined;
+            socket.destroy();
+            done(fp);
+          });
+          socket.once('error', () => done(undefined));
+        }),
+    );
+    expect(presented).toBe(servingCert.fingerprint256);
     const logs = await until('the container log', 60_000, async () => {
       const r = await kubectl('logs', 'greeter');
       return r.code === 0 && r.stdout.includes('hello') ? r.stdout : undefined;
@@ -360,6 +428,27 @@ describe.skipIf(unavailable !== undefined)('ksim real control-plane and ksim rea
     expect(readdirSafe(nodeDir)).toEqual(['pki', 'traces']);
     const tokenAt = args.indexOf('--token') + 1;
     args[tokenAt] = 'zzzzzz.zzzzzzzzzzzzzzzz';
+    // The node's client certificate replaced by one near its end, as the node would hold after
+    // most of a lifetime: the CA's, for the node, from 590 s ago until 60 s from now. Its
+    // rotation deadline (70-90 % of its 650 s) has passed: the certificate manager rotates it
+    // at once, with a request filed as system:node:joiner.
+    const shortMade = makeKeyAndRequest({ user: `system:node:${NODE}`, groups: ['system:nodes'] });
+    const writtenMs = Date.now();
+    const short = signCertificateRequest(
+      {
+        ca: readFileSync(join(cpDir, 'pki', 'ca.crt'), 'utf8'),
+        caKey: readFileSync(join(cpDir, 'pki', 'ca.key'), 'utf8'),
+      },
+      {
+        request: shortMade.request,
+        usages: ['digital signature', 'client auth'],
+        durationSeconds: 350,
+      },
+      writtenMs - 290_000,
+    );
+    if (!short.ok) throw new Error(short.message);
+    const shortCert = new X509Certificate(short.value);
+    writeCertificatePair(nodeDir, 'kubelet-client', short.value, shortMade.key, writtenMs - 1000);
     startNode();
     await withNodeOutput(
       until('the pod started again after the restart', 180_000, async () => {
@@ -368,15 +457,58 @@ describe.skipIf(unavailable !== undefined)('ksim real control-plane and ksim rea
       }),
     );
     expect(nodeOutput).toContain(`node ${NODE} rejoined with its stored certificate`);
-    const after = JSON.parse((await kubectl('get', 'csr', '-o', 'json')).stdout) as {
-      items: unknown[];
-    };
-    expect(after.items).toHaveLength(1);
-    const csrCreates = apiRequests().filter(
-      (r) =>
-        r.verb === 'POST' && r.path === '/apis/certificates.k8s.io/v1/certificatesigningrequests',
+    type Rotate = { k: string; signer?: string; csr?: string; notAfterUs?: number };
+    const rotation = await withNodeOutput(
+      until('the client certificate rotated', 120_000, async () =>
+        (nodeTrace() as Rotate[]).find(
+          (r) =>
+            r.k === 'kubelet.certificate-rotate' &&
+            r.signer === 'kubernetes.io/kube-apiserver-client-kubelet',
+        ),
+      ),
     );
-    expect(csrCreates).toHaveLength(1);
+    // The rotation's request: filed by the node itself, approved as selfnodeclient, signed.
+    const rotatedCsr = (await listCsrs()).find((c) => c.metadata.name === rotation.csr);
+    expect(rotatedCsr?.spec.username).toBe(`system:node:${NODE}`);
+    expect(rotatedCsr?.status?.conditions?.map((c) => c.message)).toEqual([
+      'Auto approving self kubelet client certificate after SubjectAccessReview.',
+    ]);
+    // The new pair in a new file, the current link moved to it, the short one left beside it.
+    const rotatedPem = readFileSync(currentLink, 'utf8');
+    const rotatedCert = new X509Certificate(rotatedPem);
+    expect(rotatedCert.fingerprint256).not.toBe(shortCert.fingerprint256);
+    expect(rotatedCert.toString()).toBe(
+      new X509Certificate(Buffer.from(rotatedCsr?.status?.certificate ?? '', 'base64')).toString(),
+    );
+    expect(rotatedCert.checkPrivateKey(createPrivateKey(rotatedPem))).toBe(true);
+    expect(rotatedCert.validTo).toBe(caCert.validTo);
+    expect(Date.parse(rotatedCert.validTo) * 1000).toBe(rotation.notAfterUs);
+    const clientFiles = readdirSync(join(nodeDir, 'pki')).filter((f) =>
+      /^kubelet-client-\d/.test(f),
+    );
+    expect(clientFiles).toHaveLength(3);
+    expect(readlinkSync(currentLink)).toBe(clientFiles.sort().at(-1));
+    // The serving certificate was kept across the restart: no second serving request.
+    const after = await listCsrs();
+    expect(after.map((c) => c.spec.signerName).sort()).toEqual([
+      'kubernetes.io/kube-apiserver-client-kubelet',
+      'kubernetes.io/kube-apiserver-client-kubelet',
+      'kubernetes.io/kubelet-serving',
+    ]);
+    // Once the short certificate has expired the kubelet still reaches the API server: its
+    // connections were made again with the new certificate.
+    const expiredMs = Date.parse(shortCert.validTo);
+    await until('the short certificate expired', 120_000, async () =>
+      Date.now() > expiredMs + 1000 ? true : undefined,
+    );
+    const seenAtExpiry = apiRequests().length;
+    await until('the kubelet heard after the expiry', 60_000, async () =>
+      apiRequests()
+        .slice(seenAtExpiry)
+        .some((r) => r.user === `system:node:${NODE}` && (r.code ?? 500) < 400)
+        ? true
+        : undefined,
+    );
 
     // Removal: the node cleans its machine up on SIGTERM (keeping its credential, as a
     // kubelet keeps its pki), `down` the control plane.

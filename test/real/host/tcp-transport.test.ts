@@ -14,6 +14,8 @@ import { caSigner, caVerifier } from '../../../real/cluster/cluster-ca.ts';
 import { peerCredentials } from '../../../real/cluster/peer-credentials.ts';
 import { makeServingCertificates, signClientCertificate } from '../../../real/http/certificates.ts';
 import { WallClock } from '../../../real/host/wall-clock.ts';
+import { X509Certificate } from 'node:crypto';
+import { connect as tlsConnect } from 'node:tls';
 import { tempDir } from '../../support/temp-dir.ts';
 import { transportContract } from '../../support/transport-contract.ts';
 
@@ -294,5 +296,51 @@ describe('TcpTransport with mutual TLS', () => {
     const withToken = { ...req, authorization: 'Bearer abc' };
     expect(fromPeer(peer as never, API_PROTOCOL.name, withToken)).toBe(withToken);
     expect(fromPeer(peer as never, 'echo', req)).toBe(req);
+  });
+
+  it('serves TLS with a certificate set while it runs (a kubelet serving certificate issued, then rotated), plain clients unchanged', async () => {
+    const book: AddressBook = new Map(
+      ['kubelet', 'apiserver', 'plain'].map((n) => [n, { host: '127.0.0.1', port: 0 }]),
+    );
+    const kubelet = new TcpTransport('kubelet', book);
+    const verifying = new TcpTransport('apiserver', book, {
+      ...DEFAULT_TCP_TRANSPORT,
+      tls: { client: (to) => (to === 'kubelet' ? { ca: ca.ca } : undefined) },
+    });
+    const plain = new TcpTransport('plain', book);
+    for (const t of [kubelet, verifying, plain]) {
+      cleanups.push(() => t.close());
+      await t.start();
+    }
+    kubelet.listen(ECHO, { onRequest: (_from, req) => req });
+    const ask = (t: TcpTransport) => t.request(ECHO, 'kubelet', { n: 1 }, 3_000_000);
+    /** The certificate a TLS client verifying with the CA is served, or undefined. */
+    const served = (): Promise<string | undefined> =>
+      new Promise((done) => {
+        const s = tlsConnect({ host: '127.0.0.1', port: book.get('kubelet')!.port, ca: ca.ca });
+        s.once('secureConnect', () => {
+          done(s.authorized ? s.getPeerX509Certificate()?.fingerprint256 : undefined);
+          s.destroy();
+        });
+        s.once('error', () => done(undefined));
+      });
+    // No serving certificate yet: a TLS client gets nothing, a plain one is served.
+    expect(await served()).toBeUndefined();
+    expect((await ask(verifying)).kind).not.toBe('reply');
+    expect(await ask(plain)).toEqual({ kind: 'reply', body: { n: 1 } });
+    const first = makeServingCertificates([], { ca: ca.ca, caKey: ca.caKey });
+    kubelet.setServerTls({ cert: first.cert, key: first.key, ca: ca.ca });
+    expect(await served()).toBe(new X509Certificate(first.cert).fingerprint256);
+    verifying.closeConnections('kubelet');
+    expect(await ask(verifying)).toEqual({ kind: 'reply', body: { n: 1 } });
+    const second = makeServingCertificates([], { ca: ca.ca, caKey: ca.caKey });
+    kubelet.setServerTls({ cert: second.cert, key: second.key, ca: ca.ca });
+    expect(await served()).toBe(new X509Certificate(second.cert).fingerprint256);
+    expect(await ask(plain)).toEqual({ kind: 'reply', body: { n: 1 } });
+    // A certificate of another CA is not accepted by the verifying client.
+    const stranger = makeServingCertificates();
+    kubelet.setServerTls({ cert: stranger.cert, key: stranger.key, ca: stranger.ca });
+    verifying.closeConnections('kubelet');
+    expect((await ask(verifying)).kind).not.toBe('reply');
   });
 });
