@@ -52,6 +52,8 @@ import {
   InFlightLimiter,
   TOO_MANY_REQUESTS,
 } from './max-in-flight.ts';
+import { FlowControl, type Classification } from './flow-control/flow-control.ts';
+import type { Decision } from './flow-control/queue-set.ts';
 import { ensureSystemNamespaces } from './namespaces.ts';
 import { Registry } from './registry/registry.ts';
 import type { RequestContext } from './registry/context.ts';
@@ -109,9 +111,18 @@ export interface ApiServerOptions {
   readonly ranges?: RangeConfig;
   /** Authentication and authorization (OPEN_ACCESS when absent: everyone may do anything). */
   readonly access?: AccessOptions;
-  /** --max-requests-inflight (400) and --max-mutating-requests-inflight (200); 0: no limit. */
+  /**
+   * --max-requests-inflight (400) and --max-mutating-requests-inflight (200). With priority and
+   * fairness their sum is the seats its priority levels share; without, each limits its kind
+   * of request, and 0 means no limit.
+   */
   readonly maxRequestsInFlight?: number;
   readonly maxMutatingRequestsInFlight?: number;
+  /**
+   * --enable-priority-and-fairness (default true): requests over a priority level's seats wait
+   * in its fair queues (flow-control/); false falls back to max-in-flight's immediate 429s.
+   */
+  readonly enablePriorityAndFairness?: boolean;
   readonly admission?: AdmissionOptions;
   /** In-process conversion webhooks for CRDs with conversion strategy Webhook. */
   readonly conversionHooks?: ConversionHooks;
@@ -139,6 +150,34 @@ const statusReply = (s: Status): ApiResponse => ({ status: s.code ?? 500, body: 
 /** What a privileged request, exempt from max-in-flight, releases: nothing. */
 const NO_RELEASE = (): void => {};
 
+/** What priority and fairness did with a request that waited or was refused, for the trace. */
+interface FlowRecord {
+  readonly flowSchema: string;
+  readonly priorityLevel: string;
+  readonly queueWaitUs: number;
+}
+
+/** The concurrency limit's answer: go ahead (and give the seat back), or 429. */
+type Gate =
+  | { readonly release: () => void; readonly flow: FlowRecord | undefined }
+  | { readonly release: undefined; readonly flow: FlowRecord | undefined };
+
+const EXEMPT: Gate = { release: NO_RELEASE, flow: undefined };
+const REFUSED: Gate = { release: undefined, flow: undefined };
+
+/** A flow-control decision as a gate; the flow is recorded only when it waited or was refused. */
+function gateOf(flow: Classification, decision: Decision): Gate {
+  const record =
+    decision.kind === 'execute' && decision.waitedUs === 0
+      ? undefined
+      : {
+          flowSchema: flow.flowSchema,
+          priorityLevel: flow.priorityLevel,
+          queueWaitUs: decision.waitedUs,
+        };
+  return { release: decision.kind === 'execute' ? decision.finish : undefined, flow: record };
+}
+
 /** The query of a request without one, shared: frozen, so a handler that writes to it throws. */
 const NO_QUERY: Readonly<Record<string, string>> = Object.freeze({});
 
@@ -156,6 +195,8 @@ export class ApiServer {
   private readonly cachesStart: ServerStart = {};
   private readonly access: AccessControl;
   private readonly reviews: ReadonlyMap<string, ReviewHandler>;
+  /** Priority and fairness, or max-in-flight when it is disabled. */
+  private readonly flowControl: FlowControl | undefined;
   private readonly inFlight: InFlightLimiter;
   /** What this server serves: the built-in kinds and the Established custom resources. */
   private readonly catalog = new DefinitionCatalog(DEFINITIONS);
@@ -234,10 +275,14 @@ export class ApiServer {
     // Started before the first request can arrive: allocating writes wait for it.
     const repaired = this.registry.allocations.repair();
     ports.spawn(() => repaired);
-    this.inFlight = new InFlightLimiter(
-      options.maxRequestsInFlight ?? DEFAULT_MAX_REQUESTS_IN_FLIGHT,
-      options.maxMutatingRequestsInFlight ?? DEFAULT_MAX_MUTATING_REQUESTS_IN_FLIGHT,
-    );
+    const maxReadOnly = options.maxRequestsInFlight ?? DEFAULT_MAX_REQUESTS_IN_FLIGHT;
+    const maxMutating =
+      options.maxMutatingRequestsInFlight ?? DEFAULT_MAX_MUTATING_REQUESTS_IN_FLIGHT;
+    this.inFlight = new InFlightLimiter(maxReadOnly, maxMutating);
+    this.flowControl =
+      options.enablePriorityAndFairness === false
+        ? undefined
+        : new FlowControl({ serverConcurrencyLimit: maxReadOnly + maxMutating }, ports.clock);
     this.access = new AccessControl(options.access ?? OPEN_ACCESS, {
       clock: ports.clock,
       spawn: (task) => ports.spawn(task),
@@ -296,7 +341,8 @@ export class ApiServer {
 
   /**
    * Serves one request and records it in the trace (verb, resource, code, latency, user): the
-   * handler chain in upstream's order, authentication (401), max-in-flight (429), authorization
+   * handler chain in upstream's order, authentication (401), priority and fairness or
+   * max-in-flight (a wait in a queue, or 429), authorization
    * (403, decided on the request line alone), then the request itself. A stage that answered at
    * once is not awaited, and the stages are one function, not one each: every `await`, of a
    * value too, and every async function's answer cost a microtask hop of the event loop.
@@ -310,13 +356,15 @@ export class ApiServer {
       return this.answered(req, startUs, statusReply(errors.unauthorized()), undefined);
     }
     const user = authn.user;
-    const release = isPrivileged(user)
-      ? NO_RELEASE
-      : this.inFlight.tryAcquire(req.method !== 'GET');
-    if (release === undefined) return this.answered(req, startUs, TOO_MANY_REQUESTS, user);
+    const gated = this.gate(req, user);
+    const gate = gated instanceof Promise ? await gated : gated;
+    const release = gate.release;
+    if (release === undefined) {
+      return this.answered(req, startUs, TOO_MANY_REQUESTS, user, gate.flow);
+    }
     if (release !== NO_RELEASE && this.ports.buggify?.fires('apiserver.throttle')) {
       release();
-      return this.answered(req, startUs, TOO_MANY_REQUESTS, user);
+      return this.answered(req, startUs, TOO_MANY_REQUESTS, user, gate.flow);
     }
     let response: ApiResponse;
     try {
@@ -335,7 +383,25 @@ export class ApiServer {
     } finally {
       release();
     }
-    return this.answered(req, startUs, response, user);
+    return this.answered(req, startUs, response, user, gate.flow);
+  }
+
+  /**
+   * The concurrency limit: priority and fairness's decision (at once, or after a wait in a
+   * queue), or max-in-flight's, which never waits. Super-users are exempt from both.
+   */
+  private gate(req: ApiRequest, user: UserInfo): Gate | Promise<Gate> {
+    const flowControl = this.flowControl;
+    if (flowControl === undefined) {
+      if (isPrivileged(user)) return EXEMPT;
+      const release = this.inFlight.tryAcquire(req.method !== 'GET');
+      return release === undefined ? REFUSED : { release, flow: undefined };
+    }
+    const flow = flowControl.classify(user, req.method, req.path, req.query ?? NO_QUERY);
+    const admission = flowControl.admit(flow);
+    if (admission === undefined) return EXEMPT;
+    if (admission.kind === 'queued') return admission.decision.then((d) => gateOf(flow, d));
+    return gateOf(flow, admission);
   }
 
   /** Records a served request in the trace and hands its response back. */
@@ -344,15 +410,15 @@ export class ApiServer {
     startUs: number,
     response: ApiResponse,
     user: UserInfo | undefined,
+    flow?: FlowRecord,
   ): ApiResponse {
     const latencyUs = this.ports.clock.now() - startUs;
     const code = response.status;
-    this.ports.trace.emit(
-      'api.request',
+    const base =
       user === undefined
         ? { verb: req.method, path: req.path, code, latencyUs }
-        : { verb: req.method, path: req.path, code, latencyUs, user: user.name },
-    );
+        : { verb: req.method, path: req.path, code, latencyUs, user: user.name };
+    this.ports.trace.emit('api.request', flow === undefined ? base : { ...base, ...flow });
     return response;
   }
 

@@ -261,6 +261,11 @@ export async function benchControllers(
       : 'store: the in-memory store (--raft for the 3-member Raft store)',
   );
   out(
+    options.priorityAndFairness === false
+      ? 'API server: max-in-flight (429 over 400 reads / 200 writes at once)'
+      : 'API server: priority and fairness (--no-priority-and-fairness for max-in-flight)',
+  );
+  out(
     `cost model: ${options.costModel ?? 'zero'}${options.costModel === 'upstream-like' ? '' : ' (--cost-model upstream-like: control-plane work takes virtual time)'}`,
   );
   const runs: ControllersBenchRow[][] = [];
@@ -287,6 +292,7 @@ export async function benchControllers(
         'events',
         'syncs (objects walked)',
         '429s (cm / scheduler / kubelets)',
+        'queued (cm / scheduler / kubelets; max wait)',
         'objects/s (wall)',
         'objects/s (virtual)',
         'control-plane CPU s',
@@ -304,6 +310,7 @@ export async function benchControllers(
         r.workloadEvents.toLocaleString('en-US'),
         syncsCell(r),
         throttledCell(r),
+        queuedCell(r),
         `${r.objectsPerSecond.toLocaleString('en-US')} objects/s`,
         `${r.virtualObjectsPerSecond.toLocaleString('en-US')} objects/s`,
         cpuCell(r),
@@ -355,6 +362,15 @@ function throttledCell(r: ControllersBenchRow): string {
   return [t['controller-manager'], t.scheduler, t.kubelets]
     .map((n) => n.toLocaleString('en-US'))
     .join(' / ');
+}
+
+/** Requests that waited for a priority level's seat, by client, and the longest wait. */
+function queuedCell(r: ControllersBenchRow): string {
+  const q = r.queued;
+  const counts = [q['controller-manager'], q.scheduler, q.kubelets]
+    .map((n) => n.toLocaleString('en-US'))
+    .join(' / ');
+  return `${counts}; ${r.maxQueueWaitSeconds.toFixed(3)} s`;
 }
 
 /** Virtual CPU seconds per control-plane component (the cost model's charges). */

@@ -494,6 +494,10 @@ export async function main(
       'CPU cost model: zero or upstream-like (default zero)',
       asCostModel,
     )
+    .option(
+      '--no-priority-and-fairness',
+      "the API server's --enable-priority-and-fairness=false: max-in-flight's 429s instead of fair queues",
+    )
     .action(
       async (opts: {
         out: string;
@@ -505,6 +509,7 @@ export async function main(
         raft?: boolean;
         repeat: number;
         costModel?: CostModelName;
+        priorityAndFairness: boolean;
       }) => {
         const { out: file, repeat, only, raft, ...rest } = opts;
         if (only !== undefined && !CONTROLLERS_WORKLOADS.includes(only as ControllersWorkload)) {

@@ -126,10 +126,11 @@ describe('ksim bench controllers', () => {
     expect(podsInPhase(lines.get('daemonset') ?? [], 'Running')).toBe(7);
   }, 300_000);
 
-  it('counts the 429s each client got, and a ReplicaSet batch with a refused create waits its Retry-After second', async () => {
+  it('with max-in-flight, counts the 429s each client got, and a ReplicaSet batch with a refused create waits its Retry-After second', async () => {
     const lines: string[] = [];
     const [row] = await runControllersBench({
       ...DEFAULT_CONTROLLERS_BENCH,
+      priorityAndFairness: false,
       only: 'deployment',
       replicas: THROTTLED_REPLICAS,
       nodes: THROTTLED_REPLICAS / 10,
@@ -184,6 +185,37 @@ describe('ksim bench controllers', () => {
       expect(to - from).toBeGreaterThanOrEqual(1_000_000);
     }
     expect(waited).toBeGreaterThan(0);
+  }, 600_000);
+
+  it("with priority and fairness, the burst that max-in-flight refused waits in workload-high's queues", async () => {
+    const waits: { user: string; queueWaitUs: number; priorityLevel: string }[] = [];
+    const [row] = await runControllersBench({
+      ...DEFAULT_CONTROLLERS_BENCH,
+      only: 'deployment',
+      replicas: THROTTLED_REPLICAS,
+      nodes: THROTTLED_REPLICAS / 10,
+      traceSink: (_w, line) => {
+        if (!line.includes('"queueWaitUs"')) return;
+        const r = JSON.parse(line) as { user: string; queueWaitUs: number; priorityLevel: string };
+        waits.push(r);
+      },
+    });
+    expect(row!.done).toBe(true);
+    // The ReplicaSet controller's creates (kube-system service accounts: workload-high, 98 of
+    // the 600 seats) queue; none is refused, so no slow-start round loses a Retry-After second.
+    expect(row!.throttled).toEqual({
+      'controller-manager': 0,
+      scheduler: 0,
+      kubelets: 0,
+      other: 0,
+    });
+    expect(row!.queued['controller-manager']).toBeGreaterThan(0);
+    const controllers = waits.filter((w) =>
+      w.user.startsWith('system:serviceaccount:kube-system:'),
+    );
+    expect(controllers.length).toBeGreaterThan(0);
+    expect(new Set(controllers.map((w) => w.priorityLevel))).toEqual(new Set(['workload-high']));
+    expect(row!.maxQueueWaitSeconds).toBe(Math.max(...waits.map((w) => w.queueWaitUs)) / 1e6);
   }, 600_000);
 
   it('refuses an unknown workload with exit code 2', async () => {

@@ -23,6 +23,24 @@ export const APISERVER_RECORDS = traceGroup(
         code: z.int().describe('The HTTP status code of the answer.'),
         latencyUs: micros('Virtual time from the request to the answer, in microseconds.'),
         user: user(),
+        flowSchema: z
+          .string()
+          .optional()
+          .describe(
+            'The API Priority and Fairness FlowSchema that classified the request; present only when the request waited in a queue of its priority level or was refused by it (a 429).',
+          ),
+        priorityLevel: z
+          .string()
+          .optional()
+          .describe(
+            'The priority level whose seats the request waited for or was refused by; present with `flowSchema`.',
+          ),
+        queueWaitUs: z
+          .int()
+          .optional()
+          .describe(
+            "How long the request waited in its priority level's queue before it executed or was refused (a timed-out wait), in microseconds; present with `flowSchema`.",
+          ),
       }),
     }),
     traceRecord('api.watch', {

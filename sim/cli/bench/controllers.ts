@@ -45,6 +45,11 @@ export interface ControllersBenchOptions {
    * virtual time, so virtual seconds estimate how long a real cluster would take.
    */
   readonly costModel?: CostModelName;
+  /**
+   * The API server's --enable-priority-and-fairness (default true): false puts max-in-flight's
+   * immediate 429s back in front of requests.
+   */
+  readonly priorityAndFairness?: boolean;
   /** Receives each workload's trace as JSON lines (tests count pods from it). */
   readonly traceSink?: (workload: ControllersWorkload, line: string) => void;
 }
@@ -104,12 +109,19 @@ export interface ControllersBenchRow {
    */
   readonly syncs: Readonly<Partial<Record<ControllerName, SyncStatsSnapshot>>>;
   /**
-   * Requests the API server refused 429 (its max-in-flight limits) from the workload's creation
-   * to the goal, by client. Each costs its client the Retry-After second before it asks again,
-   * and a ReplicaSet's slow-start round waits for its last create: these tell a change in
-   * virtual time that comes from throttling (also the same on every machine).
+   * Requests the API server refused 429 (a priority level's full queues, or max-in-flight's
+   * limits when priority and fairness is off) from the workload's creation to the goal, by
+   * client. Each costs its client the Retry-After second before it asks again, and a
+   * ReplicaSet's slow-start round waits for its last create: these tell a change in virtual
+   * time that comes from throttling (also the same on every machine).
    */
   readonly throttled: Readonly<Record<ThrottledClient, number>>;
+  /**
+   * Requests that waited in a priority level's queue for a seat over the same span, by client,
+   * and their longest wait in virtual seconds.
+   */
+  readonly queued: Readonly<Record<ThrottledClient, number>>;
+  readonly maxQueueWaitSeconds: number;
   readonly targetWallSeconds?: number;
 }
 
@@ -266,6 +278,9 @@ async function runWorkload(
     metricsServer: false,
     nodePools: [pool],
     podNetwork: { clusterCIDR: '10.0.0.0/11', nodeCIDRMaskSize: 24 },
+    ...(opts.priorityAndFairness === false
+      ? { apiServer: { enablePriorityAndFairness: false } }
+      : {}),
     ...(opts.costModel === undefined ? {} : { costModel: opts.costModel }),
   });
 
@@ -285,10 +300,14 @@ async function runWorkload(
     kubelets: 0,
     other: 0,
   };
+  const queued: Record<ThrottledClient, number> = { ...throttled };
+  let maxQueueWaitUs = 0;
   sim.trace.observe((r) => {
-    if (r.k !== 'api.request' || r.code !== 429) return;
+    if (r.k !== 'api.request') return;
     if (startedUs === undefined || doneUs !== undefined) return;
-    throttled[throttledClient(r.user)]++;
+    if (r.code === 429) throttled[throttledClient(r.user)]++;
+    else if (r.queueWaitUs !== undefined) queued[throttledClient(r.user)]++;
+    if (r.queueWaitUs !== undefined) maxQueueWaitUs = Math.max(maxQueueWaitUs, r.queueWaitUs);
   });
   let startedSyncs: SyncCounts = {};
   let doneSyncs: SyncCounts = {};
@@ -372,6 +391,8 @@ async function runWorkload(
     workloadEvents: startedUs === undefined ? 0 : endEvents - startedEvents,
     syncs: syncsBetween(startedSyncs, endSyncs),
     throttled,
+    queued,
+    maxQueueWaitSeconds: maxQueueWaitUs / 1e6,
     ...(target === undefined ? {} : { targetWallSeconds: target }),
   };
 }

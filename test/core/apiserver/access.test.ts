@@ -177,10 +177,16 @@ describe('a pod’s service account under RBAC', () => {
   });
 });
 
-describe('max in flight', () => {
+describe('max in flight (--enable-priority-and-fairness=false)', () => {
   it('answers 429 with Retry-After beyond the limit, and a client with a clock retries', async () => {
     await run(
-      { apiServer: { maxMutatingRequestsInFlight: 2, maxRequestsInFlight: 3 } },
+      {
+        apiServer: {
+          maxMutatingRequestsInFlight: 2,
+          maxRequestsInFlight: 3,
+          enablePriorityAndFairness: false,
+        },
+      },
       async (p) => {
         const impatient = new ApiClient(p.transport, 'apiserver');
         const creates = await Promise.all(
@@ -213,6 +219,80 @@ describe('max in flight', () => {
         expect(unlimited.map((r) => r.status)).toEqual([201, 201, 201]);
       },
     );
+  });
+});
+
+describe('priority and fairness', () => {
+  it("queues a burst over its level's seats instead of refusing it, and records the wait", async () => {
+    // 5 seats in all: global-default's share (20 of 245) rounds up to 1 seat.
+    const apiServer = { maxMutatingRequestsInFlight: 2, maxRequestsInFlight: 3 };
+    const waits: {
+      code: number;
+      flowSchema?: string;
+      priorityLevel?: string;
+      queueWaitUs?: number;
+    }[] = [];
+    const sim = controlPlane({ seed: 3, apiServer });
+    sim.trace.observe((r) => {
+      if (r.k === 'api.request' && r.user === 'system:anonymous' && r.verb === 'POST') {
+        const { code, flowSchema, priorityLevel, queueWaitUs } = r;
+        waits.push({ code, flowSchema, priorityLevel, queueWaitUs });
+      }
+    });
+    let statuses: number[] = [];
+    sim.spawnProcess('client', (p) =>
+      p.spawn(async () => {
+        await p.clock.sleep(100_000);
+        const anonymous = new ApiClient(p.transport, 'apiserver');
+        const creates = await Promise.all(
+          [0, 1, 2, 3, 4, 5].map((i) => anonymous.create(pod(`q${i}`, 'default'))),
+        );
+        statuses = creates.map((r) => r.status);
+      }),
+    );
+    await sim.run({ untilUs: 60_000_000, stopWhen: () => statuses.length > 0 });
+    // max-in-flight refused three of these at once (the test above); here all are served.
+    expect(statuses).toEqual([201, 201, 201, 201, 201, 201]);
+    const queued = waits.filter((w) => w.queueWaitUs !== undefined);
+    expect(queued).toHaveLength(5);
+    for (const w of queued) {
+      expect(w).toMatchObject({
+        code: 201,
+        flowSchema: 'global-default',
+        priorityLevel: 'global-default',
+      });
+      expect(w.queueWaitUs).toBeGreaterThan(0);
+    }
+    // One seat: each waits for the one before it, so the waits grow.
+    const sorted = queued.map((w) => w.queueWaitUs as number);
+    expect([...sorted].sort((a, b) => a - b)).toEqual(sorted);
+  });
+
+  it("refuses 429 when the hand's queues are full, naming the level in the trace", async () => {
+    const apiServer = { maxMutatingRequestsInFlight: 2, maxRequestsInFlight: 3 };
+    const refused: { flowSchema?: string; priorityLevel?: string }[] = [];
+    const sim = controlPlane({ seed: 3, apiServer });
+    sim.trace.observe((r) => {
+      if (r.k === 'api.request' && r.code === 429)
+        refused.push({ flowSchema: r.flowSchema, priorityLevel: r.priorityLevel });
+    });
+    let statuses: number[] = [];
+    sim.spawnProcess('client', (p) =>
+      p.spawn(async () => {
+        await p.clock.sleep(100_000);
+        const anonymous = new ApiClient(p.transport, 'apiserver');
+        // One flow (one user) reaches at most handSize 6 queues of 50: 1 seat + 300 waiting.
+        const creates = await Promise.all(
+          Array.from({ length: 320 }, (_, i) => anonymous.create(pod(`b${i}`, 'default'))),
+        );
+        statuses = creates.map((r) => r.status);
+      }),
+    );
+    await sim.run({ untilUs: 120_000_000, stopWhen: () => statuses.length > 0 });
+    expect(statuses.filter((s) => s === 201)).toHaveLength(301);
+    expect(statuses.filter((s) => s === 429)).toHaveLength(19);
+    expect(refused).toHaveLength(19);
+    expect(refused[0]).toEqual({ flowSchema: 'global-default', priorityLevel: 'global-default' });
   });
 });
 
