@@ -71,13 +71,15 @@ export function podRequestList(
   resources: readonly ResourceSpec[],
   useRequested: boolean,
 ): number[] {
-  return resources.map((r) => {
-    if (!useRequested) {
-      if (r.name === RESOURCE_CPU) return pod.nonZeroMilliCPU;
-      if (r.name === RESOURCE_MEMORY) return pod.nonZeroMemory;
-    }
-    return pod.requests.get(r.name);
-  });
+  // Once per plugin per attempt: a plain loop, no closure.
+  const out: number[] = [];
+  for (let i = 0; i < resources.length; i++) {
+    const name = (resources[i] as ResourceSpec).name;
+    if (!useRequested && name === RESOURCE_CPU) out.push(pod.nonZeroMilliCPU);
+    else if (!useRequested && name === RESOURCE_MEMORY) out.push(pod.nonZeroMemory);
+    else out.push(pod.requests.get(name));
+  }
+  return out;
 }
 
 const KIND_CPU = 0;
