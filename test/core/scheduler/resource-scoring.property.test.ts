@@ -58,7 +58,7 @@ test.prop([fc.array(nodeArb, { minLength: 1, maxLength: 8 }), requestArb])(
       Balanced.New(undefined),
     ]) {
       const state = new CycleState();
-      if (pl.preScore(state, pi, nodes)?.code === 'Skip') continue;
+      if (pl.preScore(state, pi)?.code === 'Skip') continue;
       const single = nodes.map((ni) => pl.score(state, pi, ni));
       const batch: number[] = [];
       pl.scoreAll(state, pi, nodes, batch);
