@@ -366,8 +366,10 @@ export class Framework implements Handle {
     const maxScore = MAX_NODE_SCORE;
     const scores = this.scratchScores;
     scores.length = n;
-    for (const { plugin, weight } of this.scorePlugins) {
-      if (state.skipScorePlugins.has(plugin.name)) continue;
+    const skip = state.skipScorePlugins;
+    for (let p = 0; p < this.scorePlugins.length; p++) {
+      const { plugin, weight } = this.scorePlugins[p] as WeightedScorePlugin;
+      if (skip.size > 0 && skip.has(plugin.name)) continue;
       if (plugin.scoreAll !== undefined) plugin.scoreAll(state, pod, nodes, scores);
       else for (let i = 0; i < n; i++) scores[i] = plugin.score(state, pod, nodes[i] as NodeInfo);
       const raw = explain === undefined ? undefined : scores.slice(0, n);

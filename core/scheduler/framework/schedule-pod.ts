@@ -58,6 +58,8 @@ export class PodScheduler {
   nextStartNodeIndex = 0;
   /** Reused across cycles: the loops allocate per cycle, not per node. */
   private feasible: NodeInfo[] = [];
+  /** Reused across cycles like `feasible`: the weighted score totals, parallel to it. */
+  private readonly totals: number[] = [];
 
   constructor(
     private readonly random: Random,
@@ -170,37 +172,82 @@ export class PodScheduler {
   ): NodeInfo[] | Status {
     const numAll = nodes.length;
     const feasible = this.feasible;
-    feasible.length = 0;
-    if (numAll === 0) return feasible;
+    if (numAll === 0) {
+      feasible.length = 0;
+      return feasible;
+    }
     const toFind = fwk.hasScorePlugins()
       ? numFeasibleNodesToFind(fwk.percentageOfNodesToScore, numAll)
       : 1;
-    const start = this.nextStartNodeIndex;
+    // The index can pass the end of a list narrowed by PreFilter.
+    const start = this.nextStartNodeIndex % numAll;
+    // Sized for the most it can hold, filled by index, trimmed at the end: setting the length
+    // to 0 and pushing would drop the backing store and regrow it (copies and garbage) per pod.
+    feasible.length = toFind;
     const filters = state.activeFilters ?? fwk.filterPlugins;
     if (filters.length === 0) {
-      for (let i = 0; i < toFind; i++) feasible.push(nodes[(start + i) % numAll] as NodeInfo);
+      for (let i = 0; i < toFind; i++) feasible[i] = nodes[(start + i) % numAll] as NodeInfo;
       return feasible;
     }
+    // From the start index to the end, then from 0 up to it: the same order as
+    // (start + i) % numAll without a division per node.
+    let found = this.filterRange(fwk, state, pod, diagnosis, nodes, start, numAll, 0, toFind);
+    if (found >= 0 && found < toFind)
+      found = this.filterRange(fwk, state, pod, diagnosis, nodes, 0, start, found, toFind);
+    if (found < 0) {
+      feasible.length = 0;
+      return this.filterError as Status;
+    }
+    feasible.length = found;
+    return feasible;
+  }
+
+  /** The Error status that stopped the last filterRange (which then returned -1). */
+  private filterError: Status | undefined = undefined;
+
+  /**
+   * Filters nodes[from, to) into `feasible` from index `found` until it holds `toFind`;
+   * returns how many it holds, or -1 when a filter answered Error (kept in filterError).
+   */
+  private filterRange(
+    fwk: Framework,
+    state: CycleState,
+    pod: PodInfo,
+    diagnosis: Diagnosis,
+    nodes: readonly NodeInfo[],
+    from: number,
+    to: number,
+    found: number,
+    toFind: number,
+  ): number {
+    const feasible = this.feasible;
     const statuses = diagnosis.nodeToStatus;
     const plain = fwk.nominator.isEmpty;
-    for (let i = 0; i < numAll; i++) {
-      const ni = nodes[(start + i) % numAll] as NodeInfo;
+    let n = found;
+    for (let i = from; i < to; i++) {
+      const ni = nodes[i] as NodeInfo;
       const s = plain
         ? fwk.runFilterPlugins(state, pod, ni)
         : fwk.runFilterPluginsWithNominatedPods(state, pod, ni);
       if (s === undefined) {
-        feasible.push(ni);
-        if (feasible.length >= toFind) break;
+        feasible[n++] = ni;
+        if (n >= toFind) return n;
         continue;
       }
-      if (s.code === 'Error') return s;
+      if (s.code === 'Error') {
+        this.filterError = s;
+        return -1;
+      }
       statuses.set(ni.name, s, ni);
       if (s.plugin !== '') diagnosis.unschedulablePlugins.add(s.plugin);
     }
-    return feasible;
+    return n;
   }
 
-  /** Weighted sums of the normalized plugin scores, parallel to `nodes`. */
+  /**
+   * Weighted sums of the normalized plugin scores, parallel to `nodes` (a reused array: valid
+   * until the next call).
+   */
   prioritizeNodes(
     fwk: Framework,
     state: CycleState,
@@ -208,8 +255,11 @@ export class PodScheduler {
     nodes: readonly NodeInfo[],
     explain?: ExplainCollector,
   ): number[] | Status {
-    const totals = new Array<number>(nodes.length).fill(0);
+    const totals = this.totals;
+    // Resized and filled in place, not emptied and pushed (see findNodesThatPassFilters).
+    totals.length = nodes.length;
     if (!fwk.hasScorePlugins()) return totals.fill(1);
+    totals.fill(0);
     const pre = fwk.runPreScorePlugins(state, pod, nodes);
     if (pre !== undefined) return pre;
     const s = fwk.runScorePlugins(state, pod, nodes, totals, explain);

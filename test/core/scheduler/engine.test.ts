@@ -49,6 +49,31 @@ describe('scheduling cycle', () => {
     expect(host(b)).toBeGreaterThanOrEqual(100);
   });
 
+  it('starts a PreFilter-narrowed list at the rotating index modulo its length', async () => {
+    const t = makeEngine();
+    for (let i = 0; i < 200; i++)
+      t.engine.onNodeAdd(node(`n${i}`, i === 5 || i === 7 ? { cpu: '1' } : {}));
+    t.engine.onPodAdd(pod('a'));
+    // The first pod moved the start index to 100; NodeAffinity narrows the next to 3 nodes.
+    // One term per name: a metadata.name requirement takes exactly one value, as upstream's.
+    const affinity = {
+      nodeAffinity: {
+        requiredDuringSchedulingIgnoredDuringExecution: {
+          nodeSelectorTerms: ['n5', 'n6', 'n7'].map((name) => ({
+            matchFields: [{ key: 'metadata.name', operator: 'In' as const, values: [name] }],
+          })),
+        },
+      },
+    };
+    t.engine.onPodAdd(pod('c', { cpu: '2', spec: { affinity } }));
+    const [, c] = await drain(t);
+    expect(c?.kind === 'assumed' && c.result).toEqual({
+      suggestedHost: 'n6',
+      evaluatedNodes: 3,
+      feasibleNodes: 1,
+    });
+  });
+
   it('breaks ties with the seeded stream: same seed, same decisions', async () => {
     const run = async (seed: number) => {
       const t = makeEngine(undefined, seed);

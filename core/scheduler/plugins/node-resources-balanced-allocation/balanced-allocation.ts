@@ -21,6 +21,7 @@ import {
 import {
   podRequestList,
   ResourceAllocationScorer,
+  type CpuMemoryScoreAll,
 } from '../node-resources-fit/resource-allocation.ts';
 
 export const NAME = NODE_RESOURCES_BALANCED_ALLOCATION;
@@ -60,21 +61,22 @@ export function balancedResourceScorer(
   return Math.trunc((1 - std) * MAX_NODE_SCORE);
 }
 
-/** balancedResourceScorer for exactly two resources. */
-balancedResourceScorer.pair = (
-  req0: number,
-  alloc0: number,
-  req1: number,
-  alloc1: number,
-): number => {
-  let std = 0;
-  if (alloc0 !== 0 && alloc1 !== 0) {
-    const f0 = req0 / alloc0;
-    const f1 = req1 / alloc1;
-    std = Math.abs(((f0 > 1 ? 1 : f0) - (f1 > 1 ? 1 : f1)) / 2);
+/** balancedResourceScorer for cpu + memory over all nodes (see Scorer.cpuMemory). */
+balancedResourceScorer.cpuMemory = ((nodes, useRequested, podCpu, podMemory, scores) => {
+  for (let i = 0; i < nodes.length; i++) {
+    const ni = nodes[i] as NodeInfo;
+    const used = useRequested ? ni.requested : ni.nonZeroRequested;
+    const cpu = ni.allocatable.milliCPU;
+    const memory = ni.allocatable.memory;
+    let std = 0;
+    if (cpu !== 0 && memory !== 0) {
+      const f0 = (used.milliCPU + podCpu) / cpu;
+      const f1 = (used.memory + podMemory) / memory;
+      std = Math.abs(((f0 > 1 ? 1 : f0) - (f1 > 1 ? 1 : f1)) / 2);
+    }
+    scores[i] = Math.trunc((1 - std) * MAX_NODE_SCORE);
   }
-  return Math.trunc((1 - std) * MAX_NODE_SCORE);
-};
+}) satisfies CpuMemoryScoreAll;
 
 /** requested/allocatable capped at 1, or -1 for a resource without allocatable. */
 function fraction(requested: readonly number[], allocatable: readonly number[], i: number): number {

@@ -17,12 +17,26 @@ import { isScalarResourceName } from '../../framework/resource.ts';
 import type { ResourceSpec } from './args.ts';
 
 /**
- * (requested, allocatable) arrays parallel to the configured resources. `pair`, when present,
- * gives the same score for exactly two resources passed as numbers: the default cpu + memory
- * configuration's hot path, without the scratch arrays.
+ * Scores every node for a pod's cpu and memory requests (the default two-resource
+ * configuration, cpu then memory), into `scores`: the same numbers as the scorer itself.
+ * `useRequested` as for ResourceAllocationScorer.
+ */
+export type CpuMemoryScoreAll = (
+  nodes: readonly NodeInfo[],
+  useRequested: boolean,
+  podCpu: number,
+  podMemory: number,
+  scores: number[],
+) => void;
+
+/**
+ * (requested, allocatable) arrays parallel to the configured resources. `cpuMemory`, when
+ * present, is the hot path for exactly cpu + memory: a loop over the nodes in the scorer's own
+ * code, because a call per node through a shared call site is not inlined and boxes its
+ * arguments (memory amounts are beyond the small-integer range), two heap numbers per node.
  */
 export type Scorer = ((requested: readonly number[], allocatable: readonly number[]) => number) & {
-  pair?: (req0: number, alloc0: number, req1: number, alloc1: number) => number;
+  cpuMemory?: CpuMemoryScoreAll;
 };
 
 /**
@@ -48,18 +62,24 @@ export function weightedMeanScorer(
   if (resources.length === 2) {
     const w0 = (resources[0] as ResourceSpec).weight;
     const w1 = (resources[1] as ResourceSpec).weight;
-    scorer.pair = (req0, alloc0, req1, alloc1) => {
-      let score = 0;
-      let weightSum = 0;
-      if (alloc0 !== 0) {
-        score += perResource(req0, alloc0) * w0;
-        weightSum += w0;
+    scorer.cpuMemory = (nodes, useRequested, podCpu, podMemory, scores) => {
+      for (let i = 0; i < nodes.length; i++) {
+        const ni = nodes[i] as NodeInfo;
+        const used = useRequested ? ni.requested : ni.nonZeroRequested;
+        const cpu = ni.allocatable.milliCPU;
+        const memory = ni.allocatable.memory;
+        let score = 0;
+        let weightSum = 0;
+        if (cpu !== 0) {
+          score += perResource(used.milliCPU + podCpu, cpu) * w0;
+          weightSum += w0;
+        }
+        if (memory !== 0) {
+          score += perResource(used.memory + podMemory, memory) * w1;
+          weightSum += w1;
+        }
+        scores[i] = weightSum === 0 ? 0 : Math.trunc(score / weightSum);
       }
-      if (alloc1 !== 0) {
-        score += perResource(req1, alloc1) * w1;
-        weightSum += w1;
-      }
-      return weightSum === 0 ? 0 : Math.trunc(score / weightSum);
     };
   }
   return scorer;
@@ -71,13 +91,15 @@ export function podRequestList(
   resources: readonly ResourceSpec[],
   useRequested: boolean,
 ): number[] {
-  return resources.map((r) => {
-    if (!useRequested) {
-      if (r.name === RESOURCE_CPU) return pod.nonZeroMilliCPU;
-      if (r.name === RESOURCE_MEMORY) return pod.nonZeroMemory;
-    }
-    return pod.requests.get(r.name);
-  });
+  // Once per plugin per attempt: a plain loop, no closure.
+  const out: number[] = [];
+  for (let i = 0; i < resources.length; i++) {
+    const name = (resources[i] as ResourceSpec).name;
+    if (!useRequested && name === RESOURCE_CPU) out.push(pod.nonZeroMilliCPU);
+    else if (!useRequested && name === RESOURCE_MEMORY) out.push(pod.nonZeroMemory);
+    else out.push(pod.requests.get(name));
+  }
+  return out;
 }
 
 const KIND_CPU = 0;
@@ -111,7 +133,7 @@ export class ResourceAllocationScorer {
     this.kinds = resources.map((r) => kindOf(r.name));
     this.names = resources.map((r) => r.name);
     this.cpuMemory =
-      scorer.pair !== undefined &&
+      scorer.cpuMemory !== undefined &&
       this.kinds.length === 2 &&
       this.kinds[0] === KIND_CPU &&
       this.kinds[1] === KIND_MEMORY;
@@ -119,28 +141,13 @@ export class ResourceAllocationScorer {
 
   /** score() for each node into `scores`, with the cpu + memory case unrolled. */
   scoreAll(nodes: readonly NodeInfo[], podRequests: readonly number[], scores: number[]): void {
-    const pair = this.scorer.pair;
-    if (!this.cpuMemory || pair === undefined) {
+    const cpuMemory = this.scorer.cpuMemory;
+    if (!this.cpuMemory || cpuMemory === undefined) {
       for (let i = 0; i < nodes.length; i++)
         scores[i] = this.score(nodes[i] as NodeInfo, podRequests);
       return;
     }
-    const podCpu = podRequests[0] as number;
-    const podMemory = podRequests[1] as number;
-    const useRequested = this.useRequested;
-    for (let i = 0; i < nodes.length; i++) {
-      const ni = nodes[i] as NodeInfo;
-      const used = useRequested ? ni.requested : ni.nonZeroRequested;
-      const alloc = ni.allocatable;
-      const cpu = alloc.milliCPU;
-      const memory = alloc.memory;
-      scores[i] = pair(
-        cpu === 0 ? 0 : used.milliCPU + podCpu,
-        cpu,
-        memory === 0 ? 0 : used.memory + podMemory,
-        memory,
-      );
-    }
+    cpuMemory(nodes, this.useRequested, podRequests[0] as number, podRequests[1] as number, scores);
   }
 
   /** Reuses two scratch arrays: no allocation per node. */
