@@ -22,7 +22,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NETNS_DIR } from '../../../real/network/pod-network.ts';
-import { joinedNodeRuntimeNames, removeNodeLeftovers } from '../../../sim/cli/real-node-command.ts';
+import { joinedNodeRuntimeNames, removeNodeLeftovers } from '../../../real/cluster/joined-node.ts';
 import { freePort, ksim, KUBECTL, run } from './ksim.ts';
 import {
   leftCgroups,
@@ -383,7 +383,7 @@ describe.skipIf(unavailable !== undefined)('ksim real control-plane and ksim rea
     expect(await stopNode()).toBe(0);
     expect(await podRoutes(netns)).toEqual([]);
     expect(readdirSafe(nodeDir)).toEqual(['pki', 'traces']);
-    const runtime = joinedNodeRuntimeNames(NODE);
+    const runtime = joinedNodeRuntimeNames(nodeDir, NODE);
     const podNamespaces = readdirSafe(NETNS_DIR).filter((n) => n.startsWith(runtime.podPrefix));
     expect(leftCgroups(runtime.containerdNamespace)).toEqual([]);
     const down = await ksim(['real', 'down', '--dir', cpDir]);
