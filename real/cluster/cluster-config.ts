@@ -49,8 +49,10 @@ export interface RealClusterConfig {
   readonly processes: readonly ClusterProcess[];
   /**
    * A control plane nodes join over the network with a bootstrap token (`ksim real
-   * control-plane`, and `up` on its bridge address: its nodes join the same way). The API server (transport and HTTPS front) listens on `listen`, the CA's
-   * key signs every credential (cluster-ca.ts), the CSR approver and signer and node IPAM run.
+   * control-plane`, and `up` on its bridge address: its nodes join the same way). The API
+   * server (transport and HTTPS front) listens on `listen`, the CA's key signs every
+   * credential (cluster-ca.ts), the CSR approver and signer and node IPAM run. (Both commands
+   * set it; a file without it is of an older ksim.)
    */
   readonly controlPlane?: {
     readonly listen: string;

@@ -58,10 +58,11 @@ async function freePort(): Promise<number> {
 
 /**
  * Picks `up`'s names and addresses: a control plane as `ksim real control-plane` plans it,
- * listening on the bridge at 172.(16+B%16).255.1, pods in 10.B.0.0/16 (a /24 per node, node IPAM
- * hands them out), node InternalIPs 172.(16+B%16).i.2 as the assembly derives them — with B such that the host routes neither range already (another cluster, Docker)
- * and no other cluster has claimed it (two `up`s at once see the same routes). Undefined when
- * every such range is taken.
+ * listening on the bridge at 172.(16+B%16).255.1, pods in 10.B.0.0/16 (a /24 per node, node
+ * IPAM hands them out), node InternalIPs 172.(16+B%16).i.2 as the assembly derives them — with
+ * B such that the host routes neither range already (another cluster, Docker) and no other
+ * cluster has claimed it (two `up`s at once see the same routes). Undefined when every such
+ * range is taken.
  */
 export async function planRealCluster(
   dir: string,
@@ -229,7 +230,7 @@ function shuffled<T>(items: T[]): T[] {
   return out;
 }
 
-/** What a node joins the control plane with: `ksim real node`'s flags, as `join-command` has them. */
+/** What a node joins the control plane with: `ksim real node`'s flags, as D/join-command has them. */
 export interface NodeJoin {
   readonly server: string;
   readonly token: string;
