@@ -21,7 +21,7 @@ import {
 import { readFileSync } from 'node:fs';
 import type { TokenSigner } from '../../core/apiserver/authn/signer.ts';
 import { clusterPaths, type RealClusterConfig } from './cluster-config.ts';
-import { readSigner } from './signer.ts';
+import { publicJwk, readSigner } from './signer.ts';
 import type { CertificateSigner } from '../../core/controllers/certificates/csr-signing-controller.ts';
 import { signCertificateRequest } from '../http/certificates.ts';
 
@@ -59,14 +59,17 @@ export function caSigner(caKeyPem: string): TokenSigner {
   if (privateKey.asymmetricKeyType !== 'ec')
     throw new Error(`the CA key is ${privateKey.asymmetricKeyType}, expected an EC (P-256) key`);
   const publicKey = createPublicKey(privateKey);
+  const keyId = publicKeyHash(publicKey);
   return {
     algorithm: ALGORITHM,
-    keyId: publicKeyHash(publicKey),
+    keyId,
     sign: (input) =>
       sign('sha256', Buffer.from(input), { key: privateKey, dsaEncoding: 'ieee-p1363' }).toString(
         'base64url',
       ),
     verify: verifier(publicKey),
+    // The API server publishes it on /openid/v1/jwks, as upstream its service-account key.
+    publicJwk: publicJwk(publicKey, keyId),
   };
 }
 

@@ -1,8 +1,9 @@
 /**
- * A real cluster's plan on disk (`<dir>/cluster.json`): what `ksim real up` decided once — its
- * size, its addresses, its network — so every process it starts, `status` and `down` read the
- * same facts. The processes themselves come from the one cluster assembly (core/cluster):
- * `realClusterSpec` turns this file into the ClusterSpec the simulator would run.
+ * A real cluster's plan on disk (`<dir>/cluster.json`): what `ksim real up` or
+ * `ksim real control-plane` decided once — its size, its addresses, its network — so every
+ * process it starts, `status` and `down` read the same facts. The control plane's processes
+ * come from the one cluster assembly (core/cluster): `realClusterSpec` turns this file into the
+ * ClusterSpec the simulator would run; `up`'s nodes are `ksim real node` processes that join it.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -31,8 +32,9 @@ export interface RealClusterConfig {
   readonly etcd?: readonly string[];
   /** `--store etcds://...`: TLS to that etcd, with the --etcd-* files (absolute paths). */
   readonly etcdTls?: EtcdTlsFiles;
+  /** `up`'s nodes `node-1..N`, each a `ksim real node` in its namespace (none: control-plane). */
   readonly nodes: number;
-  /** The HTTPS front on 127.0.0.1. */
+  /** The HTTPS front's port, on the control plane's listen address. */
   readonly httpsPort: number;
   readonly podNetwork: PodNetwork;
   /** The host's bridge joining the node namespaces, holding `bridgeAddress/bridgePrefixLength`. */
@@ -46,9 +48,11 @@ export interface RealClusterConfig {
   /** The plan's processes, in start order. */
   readonly processes: readonly ClusterProcess[];
   /**
-   * `ksim real control-plane`: no node of the plan; nodes join over the network with a
-   * bootstrap token. The API server (transport and HTTPS front) listens on `listen`, the CA's
-   * key signs every credential (cluster-ca.ts), the CSR approver and signer and node IPAM run.
+   * A control plane nodes join over the network with a bootstrap token (`ksim real
+   * control-plane`, and `up` on its bridge address: its nodes join the same way). The API
+   * server (transport and HTTPS front) listens on `listen`, the CA's key signs every
+   * credential (cluster-ca.ts), the CSR approver and signer and node IPAM run. (Both commands
+   * set it; a file without it is of an older ksim.)
    */
   readonly controlPlane?: {
     readonly listen: string;
@@ -75,7 +79,9 @@ export interface ClusterProcess {
 }
 
 /**
- * The cluster the assembly plans: M store members, the control plane, N nodes `node-i`.
+ * The control plane the assembly plans: M store members, API server, scheduler, controller
+ * manager, metrics-server. Nodes are never planned here: each joins as `ksim real node` does
+ * (its own plan of the assembly, `nodePlan`), `up`'s nodes too.
  * `rootCA`: the API server's CA bundle, which the controller manager's root CA publisher puts in
  * every namespace (absent while `up` only plans the processes). `storeClient`: the API server's
  * store client when the cluster runs on etcd (the planned store members are then not started).
@@ -109,7 +115,7 @@ export function realClusterSpec(
     ...(Object.keys(apiServer).length === 0 ? {} : { apiServer }),
     ...(Object.keys(elected).length === 0 ? {} : { scheduler: elected }),
     podNetwork: config.podNetwork,
-    nodePools: config.nodes === 0 ? [] : [{ namePrefix: 'node', count: config.nodes }],
+    nodePools: [],
     ...(Object.keys(controllerManager).length === 0 ? {} : { controllerManager }),
   };
 }
@@ -143,10 +149,11 @@ export function clusterPaths(dir: string) {
     data: (name: string) => join(dir, 'data', name),
     pid: (name: string) => join(dir, 'run', `${name}.pid`),
     ready: (name: string) => join(dir, 'run', `${name}.ready`),
-    containerdPid: (name: string) => join(dir, 'run', `${name}.containerd.pid`),
-    // Short: containerd's socket path must fit a sockaddr_un (108 bytes).
-    containerd: (name: string) => join(dir, 'c', name),
-    pods: (name: string) => join(dir, 'pods', name),
+    /**
+     * A node's directory, its `ksim real node --dir` (joined-node.ts); short, as containerd's
+     * socket path below it must fit a sockaddr_un (108 bytes).
+     */
+    node: (name: string) => join(dir, 'nodes', name),
   };
 }
 
@@ -170,13 +177,4 @@ export function addressBook(config: RealClusterConfig): AddressBook {
     book.set(name, address);
   }
   return book;
-}
-
-/** containerd namespace and pod-namespace prefix of a node: unique on the host. */
-export function nodeRuntimeNames(config: RealClusterConfig, node: string) {
-  const index = node.slice('node-'.length);
-  return {
-    containerdNamespace: `ksim-${config.tag}-${node}`,
-    podPrefix: `k${config.tag}${index}p`,
-  };
 }

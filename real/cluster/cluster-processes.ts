@@ -1,6 +1,6 @@
 /**
  * A real cluster's OS processes as `ksim real up` leaves them: detached, one per process of
- * the plan, their pids in D/run. A pid counts as ours only while its command line still names
+ * the control plane's plan and one per node, their pids in D/run. A pid counts as ours only while its command line still names
  * `real process` and the cluster's directory (a pid the OS reused for something else, or a
  * zombie, is not alive).
  */
@@ -24,13 +24,18 @@ export function commandLine(pid: number): string[] | undefined {
   }
 }
 
-/** Whether `pid` is a live `ksim real process --dir <dir>` (after nsenter's exec). */
+/**
+ * Whether `pid` is a live process of the cluster in `dir` (after nsenter's exec): a
+ * `ksim real process --dir <dir>`, or one of its nodes, `ksim real node --dir <dir>/nodes/NAME`.
+ */
 export function isClusterProcess(pid: number | undefined, dir: string): boolean {
   if (pid === undefined) return false;
   const argv = commandLine(pid);
   if (argv === undefined) return false;
   const at = argv.indexOf('--dir');
-  return argv.includes('process') && at >= 0 && argv[at + 1] === dir;
+  const given = at >= 0 ? argv[at + 1] : undefined;
+  if (argv.includes('process')) return given === dir;
+  return argv.includes('node') && given?.startsWith(`${dir}/nodes/`) === true;
 }
 
 /** Processes whose command line has `flag value` next to each other (containerd's shims). */

@@ -11,6 +11,7 @@ import {
   existsSync,
   mkdirSync,
   openSync,
+  readdirSync,
   readFileSync,
   rmSync,
   writeFileSync,
@@ -20,7 +21,8 @@ import { createServer } from 'node:net';
 import { issueClientCredential } from '../../core/apiserver/authn/client-credential.ts';
 import { planCluster } from '../../core/cluster/assembly.ts';
 import { ADMIN_IDENTITY } from '../../core/cluster/identities.ts';
-import { removeNamespaceState, unmountUnder } from '../containerd/daemon.ts';
+import { assert } from '../../core/util/assert.ts';
+import { removeNamespaceState } from '../containerd/daemon.ts';
 import { KUBELET_PORT } from '../../core/kubelet/config.ts';
 import { NETNS_DIR } from '../network/pod-network.ts';
 import type { EtcdTarget } from '../etcd/etcd-kv.ts';
@@ -30,12 +32,12 @@ import {
   clusterPaths,
   nodeAddresses,
   nodeNames,
-  nodeRuntimeNames,
   realClusterSpec,
   type ClusterProcess,
   type RealClusterConfig,
 } from './cluster-config.ts';
-import { isClusterProcess, processesWith, readPid, signal } from './cluster-processes.ts';
+import { isClusterProcess, readPid, signal } from './cluster-processes.ts';
+import { joinedNodeRuntimeNames, nodePaths, removeNodeLeftovers } from './joined-node.ts';
 import { hostRoutes, tearDownNodeNetwork } from './node-network.ts';
 import { clusterSigner } from './cluster-ca.ts';
 
@@ -55,11 +57,12 @@ async function freePort(): Promise<number> {
 }
 
 /**
- * Picks the cluster's names and addresses: pods in 10.B.0.0/16 (a /24 per node), node
- * InternalIPs 172.(16+B%16).i.2 as the assembly derives them, and the bridge at .255.1 of that
- * /16 — with B such that the host routes neither range already (another cluster, Docker)
- * and no other cluster has claimed it (two `up`s at once see the same routes). Undefined when
- * every such range is taken.
+ * Picks `up`'s names and addresses: a control plane as `ksim real control-plane` plans it,
+ * listening on the bridge at 172.(16+B%16).255.1, pods in 10.B.0.0/16 (a /24 per node, node
+ * IPAM hands them out), node InternalIPs 172.(16+B%16).i.2 as the assembly derives them — with
+ * B such that the host routes neither range already (another cluster, Docker) and no other
+ * cluster has claimed it (two `up`s at once see the same routes). Undefined when every such
+ * range is taken.
  */
 export async function planRealCluster(
   dir: string,
@@ -79,53 +82,40 @@ export async function planRealCluster(
     }
   }
   if (b === undefined) return undefined;
-  const tag = randomBytes(3).toString('hex');
   const podNetwork = { clusterCIDR: `10.${b}.0.0/16`, nodeCIDRMaskSize: 24 };
   const bridgeAddress = `172.${16 + (b & 15)}.255.1`;
-  const base = {
-    version: 1 as const,
-    tag,
-    storeMembers: members,
-    ...(etcd === undefined ? {} : { etcd: etcd.endpoints }),
-    ...(etcd?.tls === undefined ? {} : { etcdTls: etcd.tls }),
-    nodes,
-    httpsPort: port,
+  // The control plane listens on the bridge, where the node namespaces reach it.
+  const controlPlane = await planRealControlPlane({
+    members,
+    port,
+    listen: bridgeAddress,
     podNetwork,
-  };
-  const names = nodeNames({ nodes });
-  const processes = plannedProcesses({
-    ...base,
-    bridge: '',
-    bridgeAddress,
-    bridgePrefixLength: 16,
-    book: {},
-    nodeNetns: {},
-    processes: [],
+    ...(etcd === undefined ? {} : { etcd }),
   });
-  const book: Record<string, string> = {};
-  for (const p of processes) {
-    if (p.role === 'node') {
-      book[p.name] = `${nodeAddresses(podNetwork, names.indexOf(p.name)).internalIP}:${NODE_PORT}`;
-    } else {
-      // The API server listens on the bridge, where node agents reach it; the rest on loopback.
-      const host = p.role === 'apiserver' ? bridgeAddress : '127.0.0.1';
-      book[p.name] = `${host}:${await freePort()}`;
-    }
-  }
+  const { tag } = controlPlane;
+  const names = nodeNames({ nodes });
+  const book: Record<string, string> = { ...controlPlane.book };
+  for (const [i, name] of names.entries())
+    book[name] = `${nodeAddresses(podNetwork, i).internalIP}:${NODE_PORT}`;
   return {
-    ...base,
+    ...controlPlane,
+    nodes,
     bridge: `kb${tag}`,
     bridgeAddress,
     bridgePrefixLength: 16,
     book,
     nodeNetns: Object.fromEntries(names.map((n) => [n, `ksim-${tag}-${n}`])),
-    processes,
+    processes: [
+      ...controlPlane.processes,
+      ...names.map((name): ClusterProcess => ({ name, role: 'node' })),
+    ],
   };
 }
 
 /**
- * The processes the assembly plans for `config` (its book and process list still empty); on
- * etcd the plan's store members are not started: the API server talks to etcd itself.
+ * The control plane's processes the assembly plans for `config` (its book and process list
+ * still empty); on etcd the plan's store members are not started: the API server talks to
+ * etcd itself.
  */
 function plannedProcesses(config: RealClusterConfig): ClusterProcess[] {
   const plan = planCluster(realClusterSpec(config), {
@@ -240,27 +230,37 @@ function shuffled<T>(items: T[]): T[] {
   return out;
 }
 
+/** What a node joins the control plane with: `ksim real node`'s flags, as D/join-command has them. */
+export interface NodeJoin {
+  readonly server: string;
+  readonly token: string;
+  readonly caFile: string;
+  readonly caCertHash: string;
+}
+
 /**
- * Starts one `ksim real process` (the command `bin` runs) for process `p`, detached, its
- * output in its log and its pid in D/run; a node's inside its namespace. The child is returned
- * so its starter can tell when it exits (its command line names the cluster only once nsenter
- * has exec'd, so the pid alone cannot tell a starting process from a dead one).
+ * Starts process `p` detached, its output in its log and its pid in D/run: a control-plane
+ * process as `ksim real process` (the command `bin` runs), a node as `ksim real node` joining
+ * with `join` inside its namespace — the command a node of another host runs. The child is
+ * returned so its starter can tell when it exits (its command line names the cluster only once
+ * nsenter has exec'd, so the pid alone cannot tell a starting process from a dead one).
  */
 export function startClusterProcess(
   bin: string,
   dir: string,
   config: RealClusterConfig,
   p: ClusterProcess,
+  join?: NodeJoin,
 ): ChildProcess {
   const paths = clusterPaths(dir);
-  const args = [bin, 'real', 'process', '--dir', dir, '--name', p.name];
+  const args = p.role === 'node' ? nodeArgs(dir, config, p.name, join) : processArgs(dir, p);
   const netns = config.nodeNetns[p.name];
   // nsenter switches only the network namespace (ip netns exec would also remount /sys,
   // hiding the cgroup tree runc needs) and then execs, so the pid stays the process's.
   const [file, argv] =
     netns === undefined
-      ? [process.execPath, args]
-      : ['nsenter', [`--net=${NETNS_DIR}/${netns}`, '--', process.execPath, ...args]];
+      ? [process.execPath, [bin, ...args]]
+      : ['nsenter', [`--net=${NETNS_DIR}/${netns}`, '--', process.execPath, bin, ...args]];
   const log = openSync(paths.log(p.name), 'a');
   const child = spawn(file, argv, { detached: true, stdio: ['ignore', log, log] });
   closeSync(log);
@@ -271,9 +271,47 @@ export function startClusterProcess(
   return child;
 }
 
+function processArgs(dir: string, p: ClusterProcess): string[] {
+  return ['real', 'process', '--dir', dir, '--name', p.name];
+}
+
+function nodeArgs(
+  dir: string,
+  config: RealClusterConfig,
+  name: string,
+  join: NodeJoin | undefined,
+): string[] {
+  assert(join !== undefined, `node ${name} starts with the control plane's join command`);
+  const index = nodeNames(config).indexOf(name);
+  return [
+    'real',
+    'node',
+    '--server',
+    join.server,
+    '--token',
+    join.token,
+    '--ca-file',
+    join.caFile,
+    '--ca-cert-hash',
+    join.caCertHash,
+    '--name',
+    name,
+    '--dir',
+    clusterPaths(dir).node(name),
+    '--node-ip',
+    nodeAddresses(config.podNetwork, index).internalIP,
+  ];
+}
+
+/** The file process `p` writes when it is up (a node's in its own directory). */
+export function readyFile(dir: string, p: ClusterProcess): string {
+  const paths = clusterPaths(dir);
+  return p.role === 'node' ? nodePaths(paths.node(p.name), p.name).ready : paths.ready(p.name);
+}
+
 /**
- * Waits until every process wrote its ready file, then until the API lists every node Ready;
- * throws, with the tail of every log, when a process exits or the time is up.
+ * Waits until every process in `children` wrote its ready file, then until the API lists each
+ * node among them Ready; throws, with the tail of their logs, when one exits or the time is up.
  */
 export async function waitUntilUp(
   dir: string,
@@ -281,26 +319,26 @@ export async function waitUntilUp(
   children: ReadonlyMap<string, ChildProcess>,
   timeoutMs: number = UP_TIMEOUT_MS,
 ): Promise<void> {
-  const paths = clusterPaths(dir);
+  const started = config.processes.filter((p) => children.has(p.name));
+  const nodes = started.filter((p) => p.role === 'node').length;
   const deadline = Date.now() + timeoutMs;
-  const failure = (why: string): Error => new Error(`${why}\n${logTails(dir, config)}`);
+  const failure = (why: string): Error => new Error(`${why}\n${logTails(dir, started)}`);
   const exited = (name: string): boolean => {
     const child = children.get(name);
     if (child === undefined || child.pid === undefined) return true;
     return child.exitCode !== null || child.signalCode !== null;
   };
   for (;;) {
-    const dead = config.processes.filter((p) => exited(p.name));
+    const dead = started.filter((p) => exited(p.name));
     if (dead.length > 0) throw failure(`${dead.map((p) => p.name).join(', ')} exited`);
-    if (config.processes.every((p) => existsSync(paths.ready(p.name)))) break;
+    if (started.every((p) => existsSync(readyFile(dir, p)))) break;
     if (Date.now() > deadline) throw failure('processes not ready in time');
     await sleep(POLL_MS);
   }
   for (;;) {
     const readyNodes = await readyNodeCount(dir, config);
-    if (readyNodes === config.nodes) return;
-    if (Date.now() > deadline)
-      throw failure(`${readyNodes ?? 0} of ${config.nodes} nodes Ready in time`);
+    if (readyNodes === nodes) return;
+    if (Date.now() > deadline) throw failure(`${readyNodes ?? 0} of ${nodes} nodes Ready in time`);
     await sleep(POLL_MS * 2);
   }
 }
@@ -395,9 +433,9 @@ async function readyNodeCount(dir: string, config: RealClusterConfig): Promise<n
   ).length;
 }
 
-function logTails(dir: string, config: RealClusterConfig): string {
+function logTails(dir: string, processes: readonly ClusterProcess[]): string {
   const paths = clusterPaths(dir);
-  return config.processes
+  return processes
     .map((p) => {
       let text = '';
       try {
@@ -440,7 +478,7 @@ export async function clusterStatus(
       pid,
       alive,
       address: config.book[p.name] ?? '',
-      ready: alive && existsSync(paths.ready(p.name)),
+      ready: alive && existsSync(readyFile(dir, p)),
     };
   });
   const readyz = await apiGet(dir, config, '/readyz');
@@ -452,8 +490,9 @@ export async function clusterStatus(
 }
 
 /**
- * Stops every process and removes everything the cluster made outside D/logs and D/traces.
- * Node agents stop first, so each removes its own pods while it can; then the control plane.
+ * Stops every process and removes everything the cluster made outside D/logs, D/traces and
+ * the nodes' traces (D/nodes/NAME/traces). Nodes stop first, so each removes its own pods and
+ * routes while it can; then the control plane.
  */
 export async function tearDownCluster(dir: string, config: RealClusterConfig): Promise<number> {
   const paths = clusterPaths(dir);
@@ -471,31 +510,32 @@ export async function tearDownCluster(dir: string, config: RealClusterConfig): P
     for (const pid of pids) if (isClusterProcess(pid, dir)) signal(pid, 'SIGKILL');
     stopped += pids.length;
   }
-  // What a killed node agent could not remove: its containerd, the shims, the containers.
-  for (const node of nodeNames(config)) {
-    const { containerdNamespace } = nodeRuntimeNames(config, node);
-    const daemon = readPid(paths.containerdPid(node));
-    if (
-      daemon !== undefined &&
-      (readFileSafe(`/proc/${daemon}/cmdline`) ?? '').includes(paths.containerd(node))
-    )
-      signal(daemon, 'SIGKILL');
-    for (const shim of processesWith('-namespace', containerdNamespace)) signal(shim, 'SIGKILL');
-    removeNamespaceState(containerdNamespace);
-    await unmountUnder(paths.containerd(node));
-  }
+  // What a killed node could not remove: its containerd, the shims, the containers, pods.
+  for (const node of nodeNames(config)) await removeNodeLeftovers(paths.node(node), node);
   await tearDownNodeNetwork(config);
   for (const node of nodeNames(config)) {
     // A second pass: cgroups whose processes were still dying on the first.
-    removeNamespaceState(nodeRuntimeNames(config, node).containerdNamespace);
+    removeNamespaceState(joinedNodeRuntimeNames(paths.node(node), node).containerdNamespace);
+    // A node's trace stays, as the control plane's do.
+    for (const entry of readdirSafe(paths.node(node)))
+      if (entry !== 'traces')
+        rmSync(`${paths.node(node)}/${entry}`, { recursive: true, force: true });
   }
-  for (const sub of ['c', 'pods', 'data', 'run', 'pki'])
+  for (const sub of ['data', 'run', 'pki'])
     rmSync(`${dir}/${sub}`, { recursive: true, force: true });
   rmSync(paths.kubeconfig, { force: true });
   rmSync(paths.joinCommand, { force: true });
   rmSync(paths.config, { force: true });
   releaseRange(config, dir);
   return stopped;
+}
+
+function readdirSafe(path: string): string[] {
+  try {
+    return readdirSync(path);
+  } catch {
+    return [];
+  }
 }
 
 function readFileSafe(path: string): string | undefined {

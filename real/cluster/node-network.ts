@@ -9,13 +9,12 @@
  * (pod-routes.ts).
  * Nothing here touches the host's own addresses, routes or iptables beyond the bridge.
  */
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { NETNS_DIR } from '../network/pod-network.ts';
 import { mustRun, runCommand } from '../os/command.ts';
 import {
   nodeAddresses,
   nodeNames,
-  nodeRuntimeNames,
   SERVICE_CIDR,
   type RealClusterConfig,
 } from './cluster-config.ts';
@@ -75,15 +74,11 @@ export async function setUpNodeNetwork(config: RealClusterConfig): Promise<void>
 }
 
 /**
- * Removes the node namespaces (their veths, pod bridges and iptables rules go with them), any
- * pod namespace a node left behind, and the bridge. Idempotent: whatever is already gone is
- * skipped.
+ * Removes the node namespaces (their veths, pod bridges and iptables rules go with them) and
+ * the bridge; a node's pod namespaces are its own to remove (joined-node.ts). Idempotent:
+ * whatever is already gone is skipped.
  */
 export async function tearDownNodeNetwork(config: RealClusterConfig): Promise<void> {
-  const prefixes = nodeNames(config).map((n) => nodeRuntimeNames(config, n).podPrefix);
-  for (const name of readdirSafe(NETNS_DIR)) {
-    if (prefixes.some((p) => name.startsWith(p))) await runCommand('ip', ['netns', 'delete', name]);
-  }
   for (const [i, node] of nodeNames(config).entries()) {
     const netns = config.nodeNetns[node]!;
     if (existsSync(`${NETNS_DIR}/${netns}`)) await runCommand('ip', ['netns', 'delete', netns]);
@@ -96,12 +91,4 @@ export async function tearDownNodeNetwork(config: RealClusterConfig): Promise<vo
 /** Whether the host's routes leave room for a cluster using these prefixes. */
 export async function hostRoutes(): Promise<string> {
   return (await runCommand('ip', ['-4', 'route', 'show'])).stdout;
-}
-
-function readdirSafe(dir: string): string[] {
-  try {
-    return readdirSync(dir);
-  } catch {
-    return [];
-  }
 }

@@ -68,7 +68,6 @@ function verifierOf(publicKey: KeyObject, keyId: string): TokenSigner {
   ) {
     throw new Error(`the signing key must be an ECDSA P-256 key (${SIGNING_ALGORITHM})`);
   }
-  const jwk = publicKey.export({ format: 'jwk' });
   return {
     algorithm: SIGNING_ALGORITHM,
     keyId,
@@ -88,16 +87,21 @@ function verifierOf(publicKey: KeyObject, keyId: string): TokenSigner {
         bytes,
       );
     },
-    // go-jose's field order, as upstream's /openid/v1/jwks writes the key.
-    publicJwk: {
-      use: 'sig',
-      kty: 'EC',
-      kid: keyId,
-      crv: 'P-256',
-      alg: SIGNING_ALGORITHM,
-      x: String(jwk.x),
-      y: String(jwk.y),
-    },
+    publicJwk: publicJwk(publicKey, keyId),
+  };
+}
+
+/** A P-256 public key as the JWK /openid/v1/jwks publishes (go-jose's field order, as upstream). */
+export function publicJwk(publicKey: KeyObject, keyId: string): Readonly<Record<string, string>> {
+  const jwk = publicKey.export({ format: 'jwk' });
+  return {
+    use: 'sig',
+    kty: 'EC',
+    kid: keyId,
+    crv: 'P-256',
+    alg: SIGNING_ALGORITHM,
+    x: String(jwk.x),
+    y: String(jwk.y),
   };
 }
 

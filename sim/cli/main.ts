@@ -679,11 +679,11 @@ export async function main(
     real
       .command('up')
       .description(
-        'start a whole cluster as processes on this host (root): store, control plane, nodes',
+        'start a whole cluster as processes on this host (root): a control plane, and nodes that join it as ksim real node does',
       )
       .requiredOption('--dir <dir>', 'the cluster directory: state, pids, logs, traces, kubeconfig')
       .option('--nodes <n>', 'nodes, each its own network namespace and containerd', asCount, 1)
-      .option('--port <n>', 'the HTTPS API port on 127.0.0.1', asCount, 6443),
+      .option('--port <n>', "the HTTPS API port on the cluster bridge's address", asCount, 6443),
   ).action(
     async (opts: {
       dir: string;
@@ -804,9 +804,11 @@ export async function main(
     });
   real
     .command('process')
-    .description('one process of a real cluster (what ksim real up starts)')
+    .description(
+      'one control-plane process of a real cluster (what ksim real up and control-plane start)',
+    )
     .requiredOption('--dir <dir>', 'the cluster directory')
-    .requiredOption('--name <name>', 'the process: etcd-0, apiserver, scheduler, ..., node-1')
+    .requiredOption('--name <name>', 'the process: etcd-0, apiserver, scheduler, ...')
     .action(async (opts: { dir: string; name: string }) => {
       exitCode = await realProcessCommand(opts, out);
     });

@@ -1,30 +1,30 @@
 /**
  * `ksim real up | status | down --dir D`: a whole cluster as real processes on this host.
  *
- * `up` decides the cluster once (D/cluster.json: size, addresses, network), makes its
- * certificates, signing key and admin kubeconfig, builds the node namespaces on a bridge
- * (real/cluster/node-network.ts), then starts one detached `ksim real process` per process of
- * the plan the simulator would run — store members (none with `--store etcd://...`: the API
- * server then keeps its objects in that etcd), API server (with the HTTPS front on
- * 127.0.0.1), scheduler, controller manager, metrics-server, and one node agent (kubelet on its
- * own containerd + kube-proxy on its namespace's iptables) inside each node namespace — and
- * waits until the API answers and every node is Ready. Logs and traces go to D/logs and
- * D/traces. Components reach the API server over the framed-TCP transport (API_PROTOCOL), the
- * way they reach it in simulation, so no core code learns HTTP; kubectl and other clients use
- * the HTTPS front.
+ * `up` is `ksim real control-plane` plus `ksim real node`s on one host, through the same
+ * functions. It decides the cluster once (D/cluster.json: size, addresses, network), builds
+ * the node namespaces on a bridge (real/cluster/node-network.ts) — the network several hosts
+ * would share — and brings up the control plane listening on the bridge's address
+ * (real-control-plane-start.ts): store members (none with `--store etcd://...`: the API server
+ * then keeps its objects in that etcd), API server with the HTTPS front, scheduler,
+ * controller manager, metrics-server, each a detached `ksim real process`, and the bootstrap
+ * token and join objects. Then each node is a detached `ksim real node` inside its namespace,
+ * started with the join command (D/join-command) as a user would start one on another host:
+ * TLS bootstrap through a CertificateSigningRequest, a podCIDR from node IPAM, routes to the
+ * other nodes' pod ranges. `up` returns when every node is Ready. Processes, not one
+ * process: the cluster outlives `up`, and `status`/`down` find each by its pid file.
+ * Logs go to D/logs, traces to D/traces and D/nodes/NAME/traces.
  *
- * `down` stops the processes (SIGTERM: a node agent removes its pods and containerd; SIGKILL
- * after a grace period), then removes whatever a killed process left: containerd's shims and
- * containers, runc state and cgroups, pod and node namespaces, the bridge, and the cluster's
- * state in D. Logs and traces stay.
+ * `down` stops the nodes (SIGTERM: a node removes its pods, routes and containerd; SIGKILL
+ * after a grace period), then the control plane, then removes whatever a killed process left:
+ * containerd's shims and containers, runc state and cgroups, pod and node namespaces, the
+ * bridge, and the cluster's state in D. Logs and traces stay.
  */
 import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
-import { issueClientCredential } from '../../core/apiserver/authn/client-credential.ts';
 import { MAX_STORE_MEMBERS } from '../../core/cluster/assembly.ts';
-import { ADMIN_IDENTITY } from '../../core/cluster/identities.ts';
 import {
   clusterPaths,
   readClusterConfig,
@@ -48,15 +48,10 @@ import {
   type EtcdTarget,
   type EtcdTlsFiles,
 } from '../../real/etcd/etcd-kv.ts';
-import { readSigner, writeSigningKey } from '../../real/cluster/signer.ts';
-import { makeServingCertificates } from '../../real/http/certificates.ts';
 import { checkRealHost, type HostNeeds } from './real-host-check.ts';
 import { CliError, EXIT_INTERNAL, EXIT_OK, EXIT_VERDICT, fsReason } from './errors.ts';
 import { table } from './format.ts';
-import { kubeconfig } from './serve-command.ts';
-
-/** The command `ksim real up` starts each process with (this CLI). */
-const BIN = new URL('./bin.mjs', import.meta.url).pathname;
+import { BIN, startControlPlane } from './real-control-plane-start.ts';
 
 export const MAX_REAL_NODES = 16;
 export const DEFAULT_HTTPS_PORT = 6443;
@@ -128,28 +123,16 @@ export async function realUpCommand(
     throw new CliError('no free address range for the cluster: every 172.16-31 /16 is routed');
   const paths = clusterPaths(dir);
   const children = new Map<string, ChildProcess>();
+  let api: string;
   try {
     // First: the file also makes this cluster's claim on its address range hold.
     writeFileSync(paths.config, `${JSON.stringify(config, null, 2)}\n`);
-    writeSigningKey(paths.signingKey);
-    const certificates = makeServingCertificates();
-    writeFileSync(paths.ca, certificates.ca);
-    writeFileSync(paths.cert, certificates.cert);
-    writeFileSync(paths.key, certificates.key, { mode: 0o600 });
-    const token = issueClientCredential(
-      readSigner(paths.signingKey, `ksim-${config.tag}`),
-      ADMIN_IDENTITY,
-    );
-    writeFileSync(
-      paths.kubeconfig,
-      kubeconfig(`https://127.0.0.1:${port}`, certificates.ca, token),
-      {
-        mode: 0o600,
-      },
-    );
     await setUpNodeNetwork(config);
+    const join = await startControlPlane(dir, config, children);
+    api = join.server;
+    // Each node joins as a node of another host does: `ksim real node` in its namespace.
     for (const p of config.processes)
-      children.set(p.name, startClusterProcess(BIN, dir, config, p));
+      if (p.role === 'node') children.set(p.name, startClusterProcess(BIN, dir, config, p, join));
     await waitUntilUp(dir, config, children);
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e);
@@ -166,7 +149,7 @@ export async function realUpCommand(
       ? `${members} store member${members === 1 ? '' : 's'}`
       : `on etcd at ${etcd.endpoints.join(',')}${etcd.tls === undefined ? '' : ' (TLS)'}`;
   out(`cluster up in ${dir}: ${store}, ${nodes} node${nodes === 1 ? '' : 's'}`);
-  out(`API at https://127.0.0.1:${port}`);
+  out(`API at ${api}`);
   out(`kubeconfig: ${paths.kubeconfig}`);
   out(`try: kubectl --kubeconfig ${paths.kubeconfig} get nodes`);
   out(`stop: ksim real down --dir ${dir}`);

@@ -1,13 +1,11 @@
 /**
  * `ksim real control-plane --data-dir D --listen ADDR`: a control plane that nodes of other
  * hosts join, as `kubeadm init` makes one. It plans the control plane's processes with the one
- * cluster assembly (no node), makes a CA whose key signs every credential of the cluster
- * (real/cluster/cluster-ca.ts) and the API server's certificate for ADDR, starts each process
- * detached as `ksim real up` does (`ksim real process`), waits until the API answers, then
- * writes what kubeadm's bootstrap-token phases write (core/cluster/join.ts): a bootstrap token
- * Secret, the bindings that let its holder ask for a node credential and have it approved, the
- * kube-public/cluster-info ConfigMap nodes discover the cluster by, and kube-proxy's
- * ServiceAccount. It prints the `ksim real node` command line that joins a node.
+ * cluster assembly (no node) and brings them up as `ksim real up` does, through the same
+ * function (real-control-plane-start.ts): a CA whose key signs every credential of the cluster
+ * (real/cluster/cluster-ca.ts), the API server's certificate for ADDR, each process detached
+ * (`ksim real process`), and kubeadm's bootstrap-token objects once the API answers. It prints
+ * the `ksim real node` command line that joins a node.
  * `ksim real status|down --dir D` report and remove it as they do a cluster of `up`.
  *
  * With `--member NAME --peers name=host:port,...` the store's members run on several hosts:
@@ -20,34 +18,21 @@
  * answers until a majority of the members runs.
  */
 import type { ChildProcess } from 'node:child_process';
-import { randomBytes, X509Certificate } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { isIPv4 } from 'node:net';
 import { resolve } from 'node:path';
 import { isDNS1123Label } from '../../core/api/content-checks.ts';
-import { issueClientCredential } from '../../core/apiserver/authn/client-credential.ts';
 import { MAX_STORE_MEMBERS } from '../../core/cluster/assembly.ts';
-import { ADMIN_IDENTITY, API_SERVER } from '../../core/cluster/identities.ts';
-import {
-  bootstrapTokenSecret,
-  clusterInfoObjects,
-  DEFAULT_TOKEN_TTL_US,
-  KUBE_PROXY_OBJECTS,
-  KUBEADM_JOIN_BINDINGS,
-} from '../../core/cluster/join.ts';
 import { checkPodNetwork } from '../../core/cluster/pod-network.ts';
-import { caCertificateHash, caSigner } from '../../real/cluster/cluster-ca.ts';
-import { clusterPaths, type RealClusterConfig } from '../../real/cluster/cluster-config.ts';
+import { clusterPaths } from '../../real/cluster/cluster-config.ts';
 import {
-  apiRequest,
   planRealControlPlane,
-  startClusterProcess,
   tearDownCluster,
-  waitUntilUp,
+  type NodeJoin,
 } from '../../real/cluster/lifecycle.ts';
 import { parseAddressBook, type AddressBook } from '../../real/host/address-book.ts';
-import { makeServingCertificates } from '../../real/http/certificates.ts';
 import { CliError, EXIT_INTERNAL, EXIT_OK, fsReason } from './errors.ts';
+import { joinCommandLine, startControlPlane } from './real-control-plane-start.ts';
 import {
   checkEtcd,
   checkPortFree,
@@ -57,14 +42,10 @@ import {
   stopChildren,
   type EtcdStoreOptions,
 } from './real-cluster-command.ts';
-import { kubeconfig } from './serve-command.ts';
 
-const BIN = new URL('./bin.mjs', import.meta.url).pathname;
 /** kubeadm's default --pod-network-cidr is none; ksim's default cluster CIDR, /24 per node. */
 export const DEFAULT_CONTROL_PLANE_POD_NETWORK = '10.244.0.0/16';
 const NODE_CIDR_MASK_SIZE = 24;
-/** Each object's create is retried this long while the API settles (RBAC, namespaces). */
-const CREATE_TIMEOUT_MS = 30_000;
 
 export interface RealControlPlaneOptions extends EtcdStoreOptions {
   readonly dataDir: string;
@@ -83,18 +64,6 @@ export interface RealControlPlaneOptions extends EtcdStoreOptions {
    * `pki/ca.crt`, written as it starts).
    */
   readonly kubeletCertificateAuthority?: string;
-}
-
-export interface JoinCommand {
-  readonly server: string;
-  readonly token: string;
-  readonly caFile: string;
-  readonly caCertHash: string;
-}
-
-/** The `ksim real node` command line a node joins with (its --name left to fill in). */
-export function joinCommandLine(join: JoinCommand): string {
-  return `ksim real node --server ${join.server} --token ${join.token} --ca-file ${join.caFile} --ca-cert-hash ${join.caCertHash} --name NODE-NAME`;
 }
 
 export async function realControlPlaneCommand(
@@ -155,25 +124,11 @@ export async function realControlPlaneCommand(
         };
   const paths = clusterPaths(dir);
   const sharedCa = readSharedCa(dir);
-  const server = `https://${options.listen}:${port}`;
   const children = new Map<string, ChildProcess>();
-  let join: JoinCommand;
+  let join: NodeJoin;
   try {
     writeFileSync(paths.config, `${JSON.stringify(config, null, 2)}\n`);
-    const certificates = makeServingCertificates([options.listen], sharedCa);
-    writeFileSync(paths.ca, certificates.ca);
-    writeFileSync(paths.caKey, certificates.caKey, { mode: 0o600 });
-    writeFileSync(paths.cert, certificates.cert);
-    writeFileSync(paths.key, certificates.key, { mode: 0o600 });
-    const admin = issueClientCredential(caSigner(certificates.caKey), ADMIN_IDENTITY);
-    writeFileSync(paths.kubeconfig, kubeconfig(server, certificates.ca, admin), { mode: 0o600 });
-    if (kubeletCa !== undefined) checkKubeletCa(kubeletCa);
-    for (const p of config.processes)
-      children.set(p.name, startClusterProcess(BIN, dir, config, p));
-    await waitUntilUp(dir, config, children);
-    const token = await writeJoinObjects(dir, config, server, certificates.ca);
-    join = { server, token, caFile: paths.ca, caCertHash: caCertificateHash(certificates.ca) };
-    writeFileSync(paths.joinCommand, `${joinCommandLine(join)}\n`, { mode: 0o600 });
+    join = await startControlPlane(dir, config, children, sharedCa);
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e);
     await stopChildren([...children.values()]);
@@ -190,24 +145,13 @@ export async function realControlPlaneCommand(
         ? `${members} store member${members === 1 ? '' : 's'}`
         : `on etcd at ${etcd.endpoints.join(',')}`;
   out(`control plane up in ${dir}: ${store}, pods in ${podNetwork.clusterCIDR}`);
-  out(`API at ${server}`);
+  out(`API at ${join.server}`);
   out(`kubeconfig: ${paths.kubeconfig}`);
   out(`CA: ${paths.ca} (${join.caCertHash})`);
   out(`join a node (as root, on a host that reaches ${options.listen}; copy the CA file there):`);
   out(`  ${joinCommandLine(join)}`);
   out(`stop: ksim real down --dir ${dir}`);
   return EXIT_OK;
-}
-
-/** Throws unless `path` holds a PEM certificate (read once the control plane's CA exists). */
-function checkKubeletCa(path: string): void {
-  try {
-    new X509Certificate(readFileSync(path, 'utf8'));
-  } catch (e) {
-    throw new Error(
-      `--kubelet-certificate-authority ${path} is not a readable PEM certificate: ${e instanceof Error ? e.message : String(e)}`,
-    );
-  }
 }
 
 /** `--member` and `--peers`, both or neither; undefined without them. */
@@ -247,70 +191,4 @@ function readSharedCa(dir: string): { ca: string; caKey: string } | undefined {
       `${dir}/pki holds part of a CA (ca.crt and ca.key go together): ${fsReason(e)}`,
     );
   }
-}
-
-/** A bootstrap token as kubeadm makes one: 6 and 16 characters of [a-z0-9]. */
-function newBootstrapToken(): string {
-  const alphabet = 'abcdefghijklmnopqrstuvwxyz0123456789';
-  const pick = (n: number): string =>
-    Array.from(randomBytes(n), (b) => alphabet[b % alphabet.length]).join('');
-  return `${pick(6)}.${pick(16)}`;
-}
-
-/**
- * The objects `kubeadm init` writes for joining nodes, created as the admin; returns the token.
- */
-async function writeJoinObjects(
-  dir: string,
-  config: RealClusterConfig,
-  server: string,
-  caPem: string,
-): Promise<string> {
-  const token = newBootstrapToken();
-  const objects = [
-    bootstrapTokenSecret({ token, expiresAtUs: Date.now() * 1000 + DEFAULT_TOKEN_TTL_US }),
-    ...KUBEADM_JOIN_BINDINGS,
-    ...clusterInfoObjects({
-      server,
-      caPem,
-      apiTransport: config.book[API_SERVER] ?? '',
-      clusterCIDR: config.podNetwork.clusterCIDR,
-    }),
-    ...KUBE_PROXY_OBJECTS,
-  ];
-  for (const obj of objects) await create(dir, config, obj);
-  return token;
-}
-
-async function create(dir: string, config: RealClusterConfig, obj: object): Promise<void> {
-  const o = obj as {
-    apiVersion: string;
-    kind: string;
-    metadata: { name: string; namespace?: string };
-  };
-  const path = collectionPath(o);
-  const deadline = Date.now() + CREATE_TIMEOUT_MS;
-  for (;;) {
-    const r = await apiRequest(dir, config, 'POST', path, obj);
-    // 409: another control plane of the same store made it first (kubeadm's join
-    // --control-plane leaves such objects as they are).
-    if (r?.status === 201 || r?.status === 409) return;
-    if (Date.now() > deadline)
-      throw new Error(
-        `cannot create ${o.kind} ${o.metadata.name}: ${r === undefined ? 'no answer' : `${r.status} ${r.body}`}`,
-      );
-    await new Promise((ok) => setTimeout(ok, 300));
-  }
-}
-
-/** The REST collection of the few kinds the join objects are. */
-function collectionPath(o: {
-  apiVersion: string;
-  kind: string;
-  metadata: { namespace?: string };
-}): string {
-  const base = o.apiVersion === 'v1' ? '/api/v1' : `/apis/${o.apiVersion}`;
-  const plural = `${o.kind.toLowerCase()}s`;
-  const ns = o.metadata.namespace;
-  return ns === undefined ? `${base}/${plural}` : `${base}/namespaces/${ns}/${plural}`;
 }

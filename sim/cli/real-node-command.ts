@@ -21,10 +21,9 @@
  *
  * It runs until SIGTERM or SIGINT, then removes its routes, pods, containerd and pod bridge.
  */
-import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { isIPv4 } from 'node:net';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { isDNS1123Subdomain } from '../../core/api/content-checks.ts';
 import type { ConfigMap } from '../../core/api/kinds/config-map.ts';
 import { BOOTSTRAP_TOKEN_PATTERN } from '../../core/apiserver/authn/bootstrap-token.ts';
@@ -57,14 +56,12 @@ import {
 import { FileCertificateKeeper } from '../../real/cluster/kubelet-certificates.ts';
 import { caCertificateHash, caVerifier } from '../../real/cluster/cluster-ca.ts';
 import { NODE_POD_BRIDGE } from '../../real/cluster/cluster-config.ts';
+import { commandLine, readPid } from '../../real/cluster/cluster-processes.ts';
 import {
-  commandLine,
-  processesWith,
-  readPid,
-  signal,
-} from '../../real/cluster/cluster-processes.ts';
-import { removeNamespaceState, unmountUnder } from '../../real/containerd/daemon.ts';
-import { NETNS_DIR } from '../../real/network/pod-network.ts';
+  joinedNodeRuntimeNames,
+  nodePaths,
+  removeNodeLeftovers,
+} from '../../real/cluster/joined-node.ts';
 import { httpsRequest } from '../../real/cluster/lifecycle.ts';
 import { startNodeMachine } from '../../real/cluster/node-machine.ts';
 import { PodRouteAgent } from '../../real/cluster/pod-routes.ts';
@@ -117,50 +114,6 @@ const HOST_NEEDS: HostNeeds = {
   binaries: ['containerd', 'ctr', 'runc', 'ip', 'iptables-restore'],
   debianPackages: ['containerd', 'runc', 'iproute2', 'iptables'],
 };
-
-/** Where the node's files live; short, as containerd's socket path must fit 108 bytes. */
-export function nodePaths(dir: string, name: string) {
-  return {
-    pid: `${dir}/node.pid`,
-    ready: `${dir}/node.ready`,
-    data: `${dir}/data`,
-    containerd: `${dir}/c`,
-    pods: `${dir}/pods`,
-    trace: `${dir}/traces/${name}.jsonl`,
-  };
-}
-
-/** The node's containerd namespace and pod-namespace prefix: unique on the host per name. */
-export function joinedNodeRuntimeNames(name: string) {
-  const h = createHash('sha256').update(name).digest('hex').slice(0, 6);
-  return { containerdNamespace: `ksim-node-${name}`, podPrefix: `kn${h}p` };
-}
-
-/**
- * Removes what a node stopped with SIGKILL left (a clean stop removes it itself): its
- * containerd and shims, their containers' runc state and cgroups, mounts under its containerd
- * directory, and its pods' network namespaces. A node runs it before it starts, too.
- */
-export async function removeNodeLeftovers(dir: string, name: string): Promise<void> {
-  const paths = nodePaths(dir, name);
-  const names = joinedNodeRuntimeNames(name);
-  for (const pid of processesWith('--config', join(paths.containerd, 'config.toml')))
-    signal(pid, 'SIGKILL');
-  for (const shim of processesWith('-namespace', names.containerdNamespace))
-    signal(shim, 'SIGKILL');
-  removeNamespaceState(names.containerdNamespace);
-  await unmountUnder(paths.containerd);
-  for (const ns of readdirSafe(NETNS_DIR))
-    if (ns.startsWith(names.podPrefix)) await runCommand('ip', ['netns', 'delete', ns]);
-}
-
-function readdirSafe(path: string): string[] {
-  try {
-    return readdirSync(path);
-  } catch {
-    return [];
-  }
-}
 
 interface Discovered {
   readonly apiTransport: HostPort;
@@ -268,7 +221,7 @@ export async function realNodeCommand(
     [nodeClientIdentity(name).user, undefined],
     [KUBE_PROXY_IDENTITY.user, joined.proxyToken],
   ]);
-  const names = joinedNodeRuntimeNames(name);
+  const names = joinedNodeRuntimeNames(dir, name);
   const node = await startNodeMachine({
     containerdDir: paths.containerd,
     containerdNamespace: names.containerdNamespace,

@@ -1,41 +1,26 @@
 /**
- * `ksim real process --dir D --name NAME`: one process of a real cluster, as `ksim real up`
- * starts it. The process is planned by the one cluster assembly (core/cluster) from the
- * cluster's file, exactly as the simulator plans it, and started on the host's ports: wall
- * clock, files under D/data/NAME, a JSONL trace, the framed-TCP transport at its address-book
- * entry. A node process (started inside its node's network namespace) first builds its machine:
- * its own containerd, the Runtime on it, the Netfilter on the namespace's iptables, and then
- * keeps the namespace's routes to the other nodes' pod ranges (pod-routes.ts). The API
- * server process also serves the HTTPS front on 127.0.0.1, passing requests to itself over the
- * transport. When it is up the process writes D/run/NAME.ready; SIGTERM stops it cleanly (a
- * node removes its pods, containerd and pod bridge).
+ * `ksim real process --dir D --name NAME`: one control-plane process of a real cluster, as
+ * `ksim real up` and `ksim real control-plane` start it. The process is planned by the one
+ * cluster assembly (core/cluster) from the cluster's file, exactly as the simulator plans it,
+ * and started on the host's ports: wall clock, files under D/data/NAME, a JSONL trace, the
+ * framed-TCP transport at its address-book entry. The API server process also serves the HTTPS
+ * front on the control plane's listen address, passing requests to itself over the transport.
+ * When it is up the process writes D/run/NAME.ready; SIGTERM stops it cleanly. Nodes are not
+ * its: they run `ksim real node` (real-node-command.ts), `up`'s too.
  */
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import {
-  componentClient,
-  planCluster,
-  type ClusterHost,
-  type NodeMachine,
-} from '../../core/cluster/assembly.ts';
+import { componentClient, planCluster, type ClusterHost } from '../../core/cluster/assembly.ts';
 import { KUBE_APISERVER_KUBELET_CLIENT } from '../../core/api/kubelet-protocol.ts';
-import {
-  API_SERVER,
-  KUBE_PROXY_IDENTITY,
-  METRICS_SERVER_IDENTITY,
-} from '../../core/cluster/identities.ts';
+import { API_SERVER, METRICS_SERVER_IDENTITY } from '../../core/cluster/identities.ts';
 import {
   addressBook,
   clusterPaths,
-  NODE_POD_BRIDGE,
-  nodeRuntimeNames,
   readClusterConfig,
   realClusterSpec,
 } from '../../real/cluster/cluster-config.ts';
-import { startNodeMachine, type RealNodeMachine } from '../../real/cluster/node-machine.ts';
 import { caCertificateSigner, clusterSigner } from '../../real/cluster/cluster-ca.ts';
 import { apiHost } from '../../real/cluster/lifecycle.ts';
 import { NodeAddressBook } from '../../real/cluster/node-address-book.ts';
-import { PodRouteAgent } from '../../real/cluster/pod-routes.ts';
 import { transportBackend } from '../../real/cluster/transport-backend.ts';
 import { EtcdKv, readEtcdTls } from '../../real/etcd/etcd-kv.ts';
 import { formatHostPort } from '../../real/host/address-book.ts';
@@ -60,13 +45,10 @@ export async function realProcessCommand(
     throw new CliError(`no cluster in ${options.dir} (ksim real up makes one)`);
   const paths = clusterPaths(options.dir);
   const signer = clusterSigner(options.dir, config);
-  let machine: NodeMachine | undefined;
   const host: ClusterHost<undefined> = {
     signer,
     machine: () => {
-      if (machine === undefined)
-        throw new Error('the node machine is built before the node starts');
-      return machine;
+      throw new Error('a node joins as ksim real node, never as a ksim real process');
     },
   };
   const rootCA = existsSync(paths.ca) ? readFileSync(paths.ca, 'utf8') : undefined;
@@ -124,19 +106,6 @@ export async function realProcessCommand(
     tls === undefined ? DEFAULT_TCP_TRANSPORT : { ...DEFAULT_TCP_TRANSPORT, tls },
   );
   await transport.start();
-  let node: RealNodeMachine | undefined;
-  if (process_.role === 'node') {
-    const names = nodeRuntimeNames(config, name);
-    node = await startNodeMachine({
-      containerdDir: paths.containerd(name),
-      containerdNamespace: names.containerdNamespace,
-      podsDir: paths.pods(name),
-      podBridge: NODE_POD_BRIDGE,
-      podPrefix: names.podPrefix,
-    });
-    writeFileSync(paths.containerdPid(name), String(node.containerd.pid));
-    machine = node.machine;
-  }
   mkdirSync(paths.data(name), { recursive: true });
   const hp = hostProcess({
     name,
@@ -145,11 +114,6 @@ export async function realProcessCommand(
     trace: { path: paths.trace(name), level: 'info', ksimVersion: KSIM_VERSION },
   });
   process_.start(hp.ports);
-  // A node's routes to the other nodes' pod ranges, read from the Nodes as kube-proxy.
-  const routes =
-    process_.role === 'node'
-      ? new PodRouteAgent(hp.ports, componentClient(hp.ports, signer, KUBE_PROXY_IDENTITY), name)
-      : undefined;
   // Each lists Nodes as itself: the API server as its kubelet client, metrics-server as its
   // ServiceAccount (system:metrics-server reads nodes).
   const lister =
@@ -177,14 +141,10 @@ export async function realProcessCommand(
   });
   rmSync(paths.ready(name), { force: true });
   nodeBook?.stop();
-  await routes?.stop();
   await front?.close();
   await transport.close();
-  // The clock stops first: no timer of the kubelet fires again to restart a container the
-  // machine's tear-down is killing.
   await hp.close();
   etcd?.close();
-  await node?.close();
   out(`${name} stopped`);
   return 0;
 }

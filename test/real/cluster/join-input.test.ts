@@ -63,6 +63,8 @@ describe('the cluster CA as signer', () => {
     expect(verifier.keyId).toBe(signer.keyId);
     expect(signer.keyId).toBe(caCertificateHash(ca.ca));
     expect(signer.keyId).toMatch(/^sha256:[0-9a-f]{64}$/);
+    // Its public half, which the API server publishes on /openid/v1/jwks.
+    expect(signer.publicJwk).toMatchObject({ kid: signer.keyId, kty: 'EC', alg: 'ES256' });
     const credential = issueClientCredential(signer, NODE_USER);
     const r = await clientCredentialAuthenticator(verifier).authenticateToken(credential);
     expect(r.kind === 'authenticated' && [r.user.name, r.user.groups]).toEqual([

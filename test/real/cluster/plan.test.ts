@@ -1,7 +1,8 @@
 /**
- * What `ksim real up` decides before it starts anything: every process of the assembly's plan
- * gets an address (node agents on their InternalIP, the API server on the bridge where nodes
- * reach it, the rest on loopback), node namespaces and runtime names unique to the cluster.
+ * What `ksim real up` decides before it starts anything: a control plane as `ksim real
+ * control-plane` plans it, listening on the bridge where the node namespaces reach it, and the
+ * nodes that join it: every process gets an address (nodes on their InternalIP, the API server
+ * on the bridge, the rest on loopback), node namespaces unique to the cluster.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,11 +10,12 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { defaultInternalIP } from '../../../core/kubelet/config.ts';
 import {
+  clusterPaths,
   nodeAddresses,
-  nodeRuntimeNames,
   realClusterSpec,
   type RealClusterConfig,
 } from '../../../real/cluster/cluster-config.ts';
+import { joinedNodeRuntimeNames } from '../../../real/cluster/joined-node.ts';
 import { planRealCluster, releaseRange } from '../../../real/cluster/lifecycle.ts';
 import { uplinkName } from '../../../real/cluster/node-network.ts';
 
@@ -58,15 +60,22 @@ describe('planRealCluster', () => {
       expect(internalIP.split('.').slice(0, 2)).toEqual(c.bridgeAddress.split('.').slice(0, 2));
       expect(c.nodeNetns[node]).toBe(`ksim-${c.tag}-${node}`);
     }
-    expect(nodeRuntimeNames(c, 'node-2')).toEqual({
-      containerdNamespace: `ksim-${c.tag}-node-2`,
-      podPrefix: `k${c.tag}2p`,
-    });
+    // The API server (transport and HTTPS front) listens on the bridge, as a control plane
+    // of `ksim real control-plane --listen` does; nodes join it, the assembly plans none.
+    expect(c.controlPlane).toEqual({ listen: c.bridgeAddress });
     expect(realClusterSpec(c)).toEqual({
       store: { members: 3 },
+      apiServer: { access: { enableBootstrapTokenAuth: true } },
       podNetwork: c.podNetwork,
-      nodePools: [{ namePrefix: 'node', count: 2 }],
+      nodePools: [],
+      controllerManager: { allocateNodeCIDRs: c.podNetwork },
     });
+    // Each node's runtime names are its directory's: two clusters' node-1s never share them.
+    const other = joinedNodeRuntimeNames('/elsewhere/nodes/node-1', 'node-1');
+    const mine = joinedNodeRuntimeNames(clusterPaths(dir).node('node-1'), 'node-1');
+    expect(mine.containerdNamespace).toMatch(/^ksim-n[0-9a-f]{6}-node-1$/);
+    expect(mine.containerdNamespace).not.toBe(other.containerdNamespace);
+    expect(mine.podPrefix).not.toBe(other.podPrefix);
   });
 
   it('names interfaces within Linux limits (15 bytes)', async () => {

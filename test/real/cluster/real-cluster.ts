@@ -7,7 +7,13 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'vitest';
-import { readClusterConfig, type RealClusterConfig } from '../../../real/cluster/cluster-config.ts';
+import {
+  clusterPaths,
+  nodeNames,
+  readClusterConfig,
+  type RealClusterConfig,
+} from '../../../real/cluster/cluster-config.ts';
+import { joinedNodeRuntimeNames } from '../../../real/cluster/joined-node.ts';
 import { POD_ROUTE_PROTOCOL } from '../../../real/cluster/pod-routes.ts';
 import { NETNS_DIR } from '../../../real/network/pod-network.ts';
 import { realNetfilterUnavailable } from '../netfilter/host.ts';
@@ -50,6 +56,18 @@ export class RealCluster {
     return up;
   }
 
+  /** Each node's containerd namespace and pod-namespace prefix (joined-node.ts). */
+  nodeRuntimes(): { containerdNamespace: string; podPrefix: string }[] {
+    const c = this.config;
+    if (c === undefined) return [];
+    return nodeNames(c).map((n) => joinedNodeRuntimeNames(clusterPaths(this.dir).node(n), n));
+  }
+
+  /** The containerd socket of node `name`. */
+  containerdSocket(name: string): string {
+    return join(clusterPaths(this.dir).node(name), 'c', 'containerd.sock');
+  }
+
   kubectl(...args: string[]): Promise<Result> {
     return run(KUBECTL, args, {
       env: {
@@ -68,10 +86,14 @@ export class RealCluster {
     // Under load (2 cores, many agents) a down takes most of a minute: room to finish.
     const down = await ksim(['real', 'down', '--dir', this.dir], 150_000);
     const c = this.config;
-    const left = c === undefined ? [] : readdirSafe(NETNS_DIR).filter((n) => n.includes(c.tag));
+    const runtimes = c === undefined ? [] : this.nodeRuntimes();
+    const left = readdirSafe(NETNS_DIR).filter(
+      (n) =>
+        (c !== undefined && n.includes(c.tag)) || runtimes.some((r) => n.startsWith(r.podPrefix)),
+    );
     const ps = await run('ps', ['-eo', 'args']);
     const mounts = readFileSync('/proc/self/mountinfo', 'utf8');
-    const cgroups = c === undefined ? [] : leftCgroups(`ksim-${c.tag}-`);
+    const cgroups = runtimes.flatMap((r) => leftCgroups(r.containerdNamespace));
     rmSync(this.dir, { recursive: true, force: true });
     expect(down.code, down.stderr).toBe(0);
     expect(mounts).not.toContain(this.dir);
