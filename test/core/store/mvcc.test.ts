@@ -566,6 +566,32 @@ describe('edges', () => {
     expect(sm.apply(put('a', '2'))).toEqual({ kind: 'put', header: { revision: 3 } });
   });
 
+  it('a put inside a txn returns prevKv only when asked for and the key had a value', () => {
+    // etcd's txn put response carries prev_kv under the same rule as a plain put.
+    const sm = storeWith([put('a', '1'), put('b', '2')]); // a@2, b@3
+    expect(
+      sm.apply({
+        kind: 'txn',
+        compare: [],
+        success: [put('a', 'x', { prevKv: true }), put('b', 'y'), put('c', 'z', { prevKv: true })],
+        failure: [],
+      }),
+    ).toEqual({
+      kind: 'txn',
+      header: { revision: 4 },
+      succeeded: true,
+      responses: [
+        {
+          kind: 'put',
+          header: { revision: 4 },
+          prevKv: { key: 'a', value: '1', createRevision: 2, modRevision: 2, version: 1, lease: 0 },
+        },
+        { kind: 'put', header: { revision: 4 } },
+        { kind: 'put', header: { revision: 4 } },
+      ],
+    });
+  });
+
   it('compacting at the current revision is accepted; a later compaction trims again', () => {
     // a@2, a@3; compact 3 keeps a@3 only (the last at or below it).
     const sm = storeWith([put('a', '1'), put('a', '2')]);
