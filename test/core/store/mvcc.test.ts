@@ -391,6 +391,120 @@ describe('txn', () => {
   });
 });
 
+/** etcd kvstore_test.go TestKVRange*, read from both paths: one key (a get) and a span. */
+describe('reads at a revision, with count-only, keys-only and limits', () => {
+  // foo@2, foo1@3, foo2@4, foo1 changed @5, foo deleted @6
+  const sm = storeWith([
+    put('foo', 'a'),
+    put('foo1', 'b'),
+    put('foo2', 'c'),
+    put('foo1', 'B'),
+    del('foo'),
+  ]);
+  const span = (extra: Partial<RangeOp> = {}): RangeOp => get('foo', { rangeEnd: 'fop', ...extra });
+  const kv = (key: string, value: string, create: number, mod: number, version: number) => ({
+    key,
+    value,
+    createRevision: create,
+    modRevision: mod,
+    version,
+    lease: 0,
+  });
+
+  it.each([
+    { at: 2, kvs: [kv('foo', 'a', 2, 2, 1)] },
+    { at: 3, kvs: [kv('foo', 'a', 2, 2, 1), kv('foo1', 'b', 3, 3, 1)] },
+    { at: 5, kvs: [kv('foo', 'a', 2, 2, 1), kv('foo1', 'B', 3, 5, 2), kv('foo2', 'c', 4, 4, 1)] },
+    { at: 6, kvs: [kv('foo1', 'B', 3, 5, 2), kv('foo2', 'c', 4, 4, 1)] },
+    { at: 0, kvs: [kv('foo1', 'B', 3, 5, 2), kv('foo2', 'c', 4, 4, 1)] },
+  ])('a span at revision $at holds the versions then live', ({ at, kvs }) => {
+    expect(sm.apply(span({ revision: rev(at) }))).toEqual({
+      kind: 'range',
+      header: { revision: 6 },
+      kvs,
+      count: kvs.length,
+      more: false,
+    });
+  });
+
+  it('a span at a past revision with a limit counts every key and says there is more', () => {
+    expect(sm.apply(span({ revision: rev(5), limit: 2 }))).toEqual({
+      kind: 'range',
+      header: { revision: 6 },
+      kvs: [kv('foo', 'a', 2, 2, 1), kv('foo1', 'B', 3, 5, 2)],
+      count: 3,
+      more: true,
+    });
+  });
+
+  it('count-only and keys-only on a span at a past revision', () => {
+    expect(sm.apply(span({ revision: rev(5), countOnly: true, limit: 1 }))).toEqual({
+      kind: 'range',
+      header: { revision: 6 },
+      kvs: [],
+      count: 3,
+      more: false,
+    });
+    expect(sm.apply(span({ revision: rev(3), keysOnly: true }))).toEqual({
+      kind: 'range',
+      header: { revision: 6 },
+      kvs: [kv('foo', '', 2, 2, 1), kv('foo1', '', 3, 3, 1)],
+      count: 2,
+      more: false,
+    });
+  });
+
+  it.each([
+    { name: 'latest', op: get('foo1'), kvs: [kv('foo1', 'B', 3, 5, 2)], count: 1 },
+    {
+      name: 'at a past revision',
+      op: get('foo1', { revision: rev(4) }),
+      kvs: [kv('foo1', 'b', 3, 3, 1)],
+      count: 1,
+    },
+    {
+      name: 'deleted now, live then',
+      op: get('foo', { revision: rev(5) }),
+      kvs: [kv('foo', 'a', 2, 2, 1)],
+      count: 1,
+    },
+    { name: 'deleted', op: get('foo'), kvs: [], count: 0 },
+    { name: 'not yet created', op: get('foo2', { revision: rev(3) }), kvs: [], count: 0 },
+    { name: 'count-only', op: get('foo1', { countOnly: true }), kvs: [], count: 1 },
+    {
+      name: 'count-only of a missing key',
+      op: get('nope', { countOnly: true }),
+      kvs: [],
+      count: 0,
+    },
+    {
+      name: 'keys-only',
+      op: get('foo1', { keysOnly: true }),
+      kvs: [kv('foo1', '', 3, 5, 2)],
+      count: 1,
+    },
+    {
+      name: 'keys-only at a past revision',
+      op: get('foo1', { keysOnly: true, revision: rev(3) }),
+      kvs: [kv('foo1', '', 3, 3, 1)],
+      count: 1,
+    },
+    { name: 'limit 1', op: get('foo1', { limit: 1 }), kvs: [kv('foo1', 'B', 3, 5, 2)], count: 1 },
+  ])('one key, $name', ({ op, kvs, count }) => {
+    expect(sm.apply(op)).toEqual({
+      kind: 'range',
+      header: { revision: 6 },
+      kvs,
+      count,
+      more: false,
+    });
+  });
+
+  it('a limit that is not an integer is a bug in the caller', () => {
+    expect(() => sm.apply(span({ limit: 1.5 }))).toThrow('range limit 1.5 is not an integer');
+  });
+});
+
 describe('compaction', () => {
   // a@2,3,4  b@5 deleted@6  c@7
   const build = (): KvStateMachine =>
