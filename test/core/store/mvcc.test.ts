@@ -500,6 +500,15 @@ describe('reads at a revision, with count-only, keys-only and limits', () => {
     });
   });
 
+  it('a limit of 0 is no limit (etcd RangeRequest.limit)', () => {
+    expect(sm.apply(span({ revision: rev(5), limit: 0 }))).toMatchObject({ count: 3, more: false });
+    expect(kvsOf(sm.apply(span({ revision: rev(5), limit: 0 })))).toEqual([
+      ['foo', 'a'],
+      ['foo1', 'B'],
+      ['foo2', 'c'],
+    ]);
+  });
+
   it('a limit that is not an integer is a bug in the caller', () => {
     expect(() => sm.apply(span({ limit: 1.5 }))).toThrow('range limit 1.5 is not an integer');
   });
