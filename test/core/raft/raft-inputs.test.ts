@@ -136,7 +136,7 @@ describe('a configuration change applied', () => {
   });
 });
 
-describe('the order of a Ready\'s messages', () => {
+describe("the order of a Ready's messages", () => {
   test('messages that wait for the append come after those that do not (etcd msgsAfterAppend)', () => {
     // A follower answers an append (an MsgAppResp, which promises the entries are persisted)
     // and then forwards a proposal (an MsgProp, which promises nothing): the proposal leaves
