@@ -9,6 +9,7 @@ import {
   asIndex,
   asNodeId,
   asTerm,
+  confChange,
   EMPTY_DATA,
   MemoryStorage,
   Raft,
@@ -112,6 +113,50 @@ describe('a node restarted from storage', () => {
     expect(node.hasReady()).toBe(false);
     expect(node.status().applied).toBe(4);
     expect(node.id).toBe(n1);
+  });
+});
+
+describe('a configuration change applied', () => {
+  test('sets whether this node is a learner, as a restart from that configuration would', () => {
+    const raft = new Raft({
+      id: asNodeId(4),
+      storage: storageAt(),
+      random: new SeededRandom(1),
+      applied: asIndex(1),
+    });
+    expect(raft.isLearner).toBe(false); // not a member yet
+    raft.applyConfChange(confChange('add-learner', asNodeId(4)));
+    expect(raft.isLearner).toBe(true);
+    raft.applyConfChange(confChange('add-voter', asNodeId(4)));
+    expect(raft.isLearner).toBe(false);
+    raft.applyConfChange(confChange('add-learner', asNodeId(4))); // demoted
+    expect(raft.isLearner).toBe(true);
+    raft.applyConfChange(confChange('remove', asNodeId(4)));
+    expect(raft.isLearner).toBe(false);
+  });
+});
+
+describe("the order of a Ready's messages", () => {
+  test('messages that wait for the append come after those that do not (etcd msgsAfterAppend)', () => {
+    // A follower answers an append (an MsgAppResp, which promises the entries are persisted)
+    // and then forwards a proposal (an MsgProp, which promises nothing): the proposal leaves
+    // first, as in etcd-io/raft's Ready, whose Messages are msgs followed by msgsAfterAppend.
+    const node = following();
+    node.advance(node.ready()); // the heartbeat response
+    node.step({
+      kind: 'MsgApp',
+      from: n2,
+      to: n1,
+      term: asTerm(2),
+      prevIndex: asIndex(1),
+      prevTerm: asTerm(1),
+      entries: [entry(2, 2)],
+      commit: asIndex(1),
+    });
+    expect(node.propose(new TextEncoder().encode('x'))).toEqual({ kind: 'forwarded', to: n2 });
+    const rd = node.ready();
+    expect(rd.entries.map((e) => e.index)).toEqual([2]);
+    expect(rd.messages.map((m) => `${m.kind}->${m.to}`)).toEqual(['MsgProp->2', 'MsgAppResp->2']);
   });
 });
 

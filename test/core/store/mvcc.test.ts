@@ -391,6 +391,129 @@ describe('txn', () => {
   });
 });
 
+/** etcd kvstore_test.go TestKVRange*, read from both paths: one key (a get) and a span. */
+describe('reads at a revision, with count-only, keys-only and limits', () => {
+  // foo@2, foo1@3, foo2@4, foo1 changed @5, foo deleted @6
+  const sm = storeWith([
+    put('foo', 'a'),
+    put('foo1', 'b'),
+    put('foo2', 'c'),
+    put('foo1', 'B'),
+    del('foo'),
+  ]);
+  const span = (extra: Partial<RangeOp> = {}): RangeOp => get('foo', { rangeEnd: 'fop', ...extra });
+  const kv = (key: string, value: string, create: number, mod: number, version: number) => ({
+    key,
+    value,
+    createRevision: create,
+    modRevision: mod,
+    version,
+    lease: 0,
+  });
+
+  it.each([
+    { at: 2, kvs: [kv('foo', 'a', 2, 2, 1)] },
+    { at: 3, kvs: [kv('foo', 'a', 2, 2, 1), kv('foo1', 'b', 3, 3, 1)] },
+    { at: 5, kvs: [kv('foo', 'a', 2, 2, 1), kv('foo1', 'B', 3, 5, 2), kv('foo2', 'c', 4, 4, 1)] },
+    { at: 6, kvs: [kv('foo1', 'B', 3, 5, 2), kv('foo2', 'c', 4, 4, 1)] },
+    { at: 0, kvs: [kv('foo1', 'B', 3, 5, 2), kv('foo2', 'c', 4, 4, 1)] },
+  ])('a span at revision $at holds the versions then live', ({ at, kvs }) => {
+    expect(sm.apply(span({ revision: rev(at) }))).toEqual({
+      kind: 'range',
+      header: { revision: 6 },
+      kvs,
+      count: kvs.length,
+      more: false,
+    });
+  });
+
+  it('a span at a past revision with a limit counts every key and says there is more', () => {
+    expect(sm.apply(span({ revision: rev(5), limit: 2 }))).toEqual({
+      kind: 'range',
+      header: { revision: 6 },
+      kvs: [kv('foo', 'a', 2, 2, 1), kv('foo1', 'B', 3, 5, 2)],
+      count: 3,
+      more: true,
+    });
+  });
+
+  it('count-only and keys-only on a span at a past revision', () => {
+    expect(sm.apply(span({ revision: rev(5), countOnly: true, limit: 1 }))).toEqual({
+      kind: 'range',
+      header: { revision: 6 },
+      kvs: [],
+      count: 3,
+      more: false,
+    });
+    expect(sm.apply(span({ revision: rev(3), keysOnly: true }))).toEqual({
+      kind: 'range',
+      header: { revision: 6 },
+      kvs: [kv('foo', '', 2, 2, 1), kv('foo1', '', 3, 3, 1)],
+      count: 2,
+      more: false,
+    });
+  });
+
+  it.each([
+    { name: 'latest', op: get('foo1'), kvs: [kv('foo1', 'B', 3, 5, 2)], count: 1 },
+    {
+      name: 'at a past revision',
+      op: get('foo1', { revision: rev(4) }),
+      kvs: [kv('foo1', 'b', 3, 3, 1)],
+      count: 1,
+    },
+    {
+      name: 'deleted now, live then',
+      op: get('foo', { revision: rev(5) }),
+      kvs: [kv('foo', 'a', 2, 2, 1)],
+      count: 1,
+    },
+    { name: 'deleted', op: get('foo'), kvs: [], count: 0 },
+    { name: 'not yet created', op: get('foo2', { revision: rev(3) }), kvs: [], count: 0 },
+    { name: 'count-only', op: get('foo1', { countOnly: true }), kvs: [], count: 1 },
+    {
+      name: 'count-only of a missing key',
+      op: get('nope', { countOnly: true }),
+      kvs: [],
+      count: 0,
+    },
+    {
+      name: 'keys-only',
+      op: get('foo1', { keysOnly: true }),
+      kvs: [kv('foo1', '', 3, 5, 2)],
+      count: 1,
+    },
+    {
+      name: 'keys-only at a past revision',
+      op: get('foo1', { keysOnly: true, revision: rev(3) }),
+      kvs: [kv('foo1', '', 3, 3, 1)],
+      count: 1,
+    },
+    { name: 'limit 1', op: get('foo1', { limit: 1 }), kvs: [kv('foo1', 'B', 3, 5, 2)], count: 1 },
+  ])('one key, $name', ({ op, kvs, count }) => {
+    expect(sm.apply(op)).toEqual({
+      kind: 'range',
+      header: { revision: 6 },
+      kvs,
+      count,
+      more: false,
+    });
+  });
+
+  it('a limit of 0 is no limit (etcd RangeRequest.limit)', () => {
+    expect(sm.apply(span({ revision: rev(5), limit: 0 }))).toMatchObject({ count: 3, more: false });
+    expect(kvsOf(sm.apply(span({ revision: rev(5), limit: 0 })))).toEqual([
+      ['foo', 'a'],
+      ['foo1', 'B'],
+      ['foo2', 'c'],
+    ]);
+  });
+
+  it('a limit that is not an integer is a bug in the caller', () => {
+    expect(() => sm.apply(span({ limit: 1.5 }))).toThrow('range limit 1.5 is not an integer');
+  });
+});
+
 describe('compaction', () => {
   // a@2,3,4  b@5 deleted@6  c@7
   const build = (): KvStateMachine =>
@@ -564,6 +687,32 @@ describe('edges', () => {
       header: { revision: 2 },
     });
     expect(sm.apply(put('a', '2'))).toEqual({ kind: 'put', header: { revision: 3 } });
+  });
+
+  it('a put inside a txn returns prevKv only when asked for and the key had a value', () => {
+    // etcd's txn put response carries prev_kv under the same rule as a plain put.
+    const sm = storeWith([put('a', '1'), put('b', '2')]); // a@2, b@3
+    expect(
+      sm.apply({
+        kind: 'txn',
+        compare: [],
+        success: [put('a', 'x', { prevKv: true }), put('b', 'y'), put('c', 'z', { prevKv: true })],
+        failure: [],
+      }),
+    ).toEqual({
+      kind: 'txn',
+      header: { revision: 4 },
+      succeeded: true,
+      responses: [
+        {
+          kind: 'put',
+          header: { revision: 4 },
+          prevKv: { key: 'a', value: '1', createRevision: 2, modRevision: 2, version: 1, lease: 0 },
+        },
+        { kind: 'put', header: { revision: 4 } },
+        { kind: 'put', header: { revision: 4 } },
+      ],
+    });
   });
 
   it('compacting at the current revision is accepted; a later compaction trims again', () => {

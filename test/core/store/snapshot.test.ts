@@ -82,9 +82,43 @@ describe('snapshot', () => {
   it('rebuilds the watch history above the compaction point', () => {
     const original = build();
     const restored = KvStateMachine.restore(original.snapshot());
+    // Strictly equal: a rebuilt PUT that opens a generation has no prevKv field, as the live one.
     for (const from of [5, 7, 9, 10])
-      expect(watchAll(restored, from)).toEqual(watchAll(original, from));
+      expect(watchAll(restored, from)).toStrictEqual(watchAll(original, from));
     expect(watchAll(restored, 5).map((r) => r.revision)).toEqual([5, 6, 7, 8, 9]);
+  });
+
+  it('refuses a snapshot whose history does not add up, naming what is wrong', () => {
+    type Json = { revision: number; keys: [string, [number, number, unknown[][], unknown][]][] };
+    const tampered = (change: (json: Json) => void): Uint8Array => {
+      const json = JSON.parse(new TextDecoder().decode(build().snapshot())) as Json;
+      change(json);
+      return new TextEncoder().encode(JSON.stringify(json));
+    };
+    expect(() =>
+      KvStateMachine.restore(
+        tampered((json) => {
+          json.revision = 10;
+        }),
+      ),
+    ).toThrow('snapshot: revision 10 has no changes');
+    expect(() =>
+      KvStateMachine.restore(
+        tampered((json) => {
+          json.revision = 8;
+        }),
+      ),
+    ).toThrow('snapshot: changes above the current revision');
+    // /c's put at 9, the only change of revision 9, claims sub-revision 1.
+    expect(() =>
+      KvStateMachine.restore(
+        tampered((json) => {
+          const c = json.keys.find(([key]) => key === '/c')!;
+          const version = c[1][0]![2].find(([modRevision]) => modRevision === 9)!;
+          version[1] = 1;
+        }),
+      ),
+    ).toThrow('snapshot: revision 9 has sub-revision gaps');
   });
 
   it('a restored store continues exactly like the original', () => {
