@@ -25,6 +25,7 @@ import { US_PER_SECOND, type Micros } from '../ports/clock.ts';
 import type { Netfilter } from '../ports/netfilter.ts';
 import type { ProcessPorts } from '../ports/process.ts';
 import { endpointsOfSlices, sliceService, type EndpointInfo } from './endpoints.ts';
+import { endpointChainName } from './hash.ts';
 import { JUMP_CHAINS, KUBELET_JUMP_CHAINS } from './jump-chains.ts';
 import {
   DEFAULT_MASQUERADE_MARK,
@@ -56,6 +57,8 @@ export const DEFAULT_SYNC_PERIOD_US = 30 * US_PER_SECOND;
 /** The proxier's burstSyncs. */
 const BURST_SYNCS = 2;
 const CACHE_SYNC_POLL_US = 100_000;
+/** KUBE-SEP names kept before they are forgotten all at once. */
+const CHAIN_NAMES_KEPT = 10_000;
 
 export class KubeProxy {
   readonly config: ProxierConfig;
@@ -71,6 +74,11 @@ export class KubeProxy {
   private readonly endpointsByService = new Map<string, Map<string, EndpointInfo[]>>();
   private readonly changed = new Set<string>();
   private readonly rules: RulesCache;
+  /**
+   * KUBE-SEP chain names already hashed: a slice change recomputes its Service's endpoints,
+   * mostly the same ones (upstream's endpointInfo keeps its name the same way). Bounded.
+   */
+  private chainNames = new Map<string, string>();
   private initialized = false;
   private needFullSync = true;
   private lastFullSyncUs: Micros = 0;
@@ -177,10 +185,23 @@ export class KubeProxy {
     } else {
       this.endpointsByService.set(
         service,
-        endpointsOfSlices([...slices.values()], this.options.nodeName),
+        endpointsOfSlices([...slices.values()], this.options.nodeName, (name, protocol, ep) =>
+          this.chainName(name, protocol, ep),
+        ),
       );
     }
     this.markChanged(service);
+  }
+
+  private chainName(servicePortName: string, protocol: string, endpoint: string): string {
+    const key = `${servicePortName} ${protocol} ${endpoint}`;
+    let name = this.chainNames.get(key);
+    if (name === undefined) {
+      if (this.chainNames.size >= CHAIN_NAMES_KEPT) this.chainNames = new Map();
+      name = endpointChainName(servicePortName, protocol, endpoint);
+      this.chainNames.set(key, name);
+    }
+    return name;
   }
 
   private nodeChanged(labels: Readonly<Record<string, string>> | undefined): void {

@@ -22,8 +22,10 @@ export type RestoreOutcome =
 const COUNTERS = /^\[\d+:\d+\]$/;
 
 /**
- * The rules parsed from append lines by the last restores: those of the restore before and of
- * this one (older ones are dropped, so it holds at most two restores' lines).
+ * The rules parsed from append lines by earlier restores. Bounded: once the lines of this
+ * generation pass MEMO_LINES, the older generation is dropped at the end of the restore, so it
+ * holds the lines used since then and at most about twice MEMO_LINES (a Service's chains come
+ * back only when it changes, many restores later).
  */
 export class RuleMemo {
   private previous = new Map<string, Appended>();
@@ -40,12 +42,15 @@ export class RuleMemo {
     this.current.set(`${table} ${line}`, appended);
   }
 
-  /** A restore ended: what it did not use is forgotten at the end of the next. */
+  /** A restore ended. */
   rotate(): void {
+    if (this.current.size < MEMO_LINES) return;
     this.previous = this.current;
     this.current = new Map();
   }
 }
+
+const MEMO_LINES = 4096;
 
 interface Appended {
   readonly chain: string;
