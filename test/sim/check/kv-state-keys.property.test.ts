@@ -9,6 +9,7 @@
 import fc from 'fast-check';
 import { test } from '@fast-check/vitest';
 import { afterAll, describe, expect } from 'vitest';
+import { leaseId } from '../../../core/store/index.ts';
 import type { KeyValue, ModelState, Op, Result } from '../../../core/store/index.ts';
 import {
   checkLinearizable,
@@ -32,7 +33,7 @@ const scenarioArb = fc.record({
   flip: fc.option(fc.tuple(fc.nat(), fc.nat()), { nil: undefined }),
 });
 
-const sortedKvs = (s: ModelState): KeyValue[] =>
+const sortedKvs = (s: Pick<ModelState, 'kvs'>): KeyValue[] =>
   [...s.kvs.values()].sort((a, b) => (a.key < b.key ? -1 : 1));
 
 /** The whole state, and the whole past (the last state of each older revision) when tracked. */
@@ -71,11 +72,19 @@ function flipped(ops: readonly KvOperation[], read: number, value: number): KvOp
   );
   const target = reads[read % Math.max(reads.length, 1)];
   const put = puts[value % Math.max(puts.length, 1)];
-  if (target === undefined || put === undefined || target.result?.kind !== 'range') return [...ops];
+  if (target?.op.kind !== 'range' || target.result?.kind !== 'range' || put === undefined)
+    return [...ops];
   const rev = target.result.header.revision;
-  const kv = { key: target.op.key, value: put.value, createRevision: rev, modRevision: rev };
-  const result = { ...target.result, kvs: [{ ...kv, version: 1, lease: 0 }], count: 1 };
-  return ops.map((o) => (o.id === target.id ? { ...target, result: result as Result } : o));
+  const kv: KeyValue = {
+    key: target.op.key,
+    value: put.value,
+    createRevision: rev,
+    modRevision: rev,
+    version: 1,
+    lease: leaseId(0),
+  };
+  const result: Result = { ...target.result, kvs: [kv], count: 1 };
+  return ops.map((o) => (o.id === target.id ? { ...target, result } : o));
 }
 
 describe('incremental state keys', () => {
@@ -147,7 +156,7 @@ describe('KvDigests', () => {
         // A fresh copy, so nothing is shared with the stepwise digests.
         const copy = new Map([...next].map(([k, kv]) => [k, { ...kv }]));
         expect(digest).toBe(new KvDigests().of(copy));
-        const content = JSON.stringify(sortedKvs({ kvs: next } as ModelState));
+        const content = JSON.stringify(sortedKvs({ kvs: next }));
         const other = seen.get(digest);
         if (other !== undefined) expect(content).toBe(other);
         seen.set(digest, content);
