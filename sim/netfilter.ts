@@ -24,7 +24,7 @@ import {
   type Verdict,
 } from './netfilter/evaluate.ts';
 import { parseIpv4 } from './netfilter/ipv4.ts';
-import { restore } from './netfilter/restore.ts';
+import { restore, RuleMemo } from './netfilter/restore.ts';
 import { parseRule } from './netfilter/rule-parser.ts';
 import { emptyRuleset, type Ruleset, type Table } from './netfilter/ruleset.ts';
 import { save } from './netfilter/save.ts';
@@ -59,6 +59,8 @@ export class SimNetfilter implements Netfilter {
   private readonly localAddresses: readonly string[];
   private readonly recent: RecentLists = new Map();
   private readonly conntrack = new ConnectionTable();
+  /** Rules parsed from the last restores' lines (kube-proxy sends most of them every time). */
+  private readonly parsed = new RuleMemo();
   private nextPort = 0;
 
   /**
@@ -77,7 +79,7 @@ export class SimNetfilter implements Netfilter {
   }
 
   async restore(rules: string): Promise<NetfilterResult> {
-    const r = restore(this.ruleset, rules);
+    const r = restore(this.ruleset, rules, this.parsed);
     if (!r.ok) return { ok: false, line: r.line, message: r.message };
     this.ruleset = r.ruleset;
     return ok(undefined);

@@ -33,10 +33,14 @@ export function sliceService(slice: EndpointSlice): string | undefined {
   return `${slice.metadata.namespace ?? ''}/${name}`;
 }
 
-/** Endpoints per service port key (servicePortKey) of one Service's slices. */
+/**
+ * Endpoints per service port key (servicePortKey) of one Service's slices. `chainName` names
+ * each endpoint's KUBE-SEP chain (a proxier may remember the names it hashed).
+ */
 export function endpointsOfSlices(
   slices: readonly EndpointSlice[],
   nodeName: string,
+  chainName: typeof endpointChainName = endpointChainName,
 ): Map<string, EndpointInfo[]> {
   const byPort = new Map<string, Map<string, EndpointInfo>>();
   for (const slice of slices) {
@@ -60,7 +64,7 @@ export function endpointsOfSlices(
           ip,
           port: port.port,
           endpoint,
-          chainName: endpointChainName(name, protocol, endpoint),
+          chainName: chainName(name, protocol, endpoint),
           ready: ep.conditions?.ready !== false,
           serving: ep.conditions?.serving !== false,
           terminating: ep.conditions?.terminating === true,

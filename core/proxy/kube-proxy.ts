@@ -11,6 +11,10 @@
  *
  * Everything is rebuilt at a restart, and the rendering depends only on the API objects, so a
  * restarted kube-proxy renders the same rules as before it crashed.
+ *
+ * Upstream builds every Service's rules at every sync and then writes only the changed ones;
+ * here each Service's part of the rules is kept until the Service or its EndpointSlices change
+ * (rules-cache.ts), so a sync builds only what it writes: the same lines, in the same order.
  */
 import type { EndpointSlice } from '../api/kinds/endpoint-slice.ts';
 import type { Service } from '../api/kinds/service-types.ts';
@@ -21,9 +25,9 @@ import { US_PER_SECOND, type Micros } from '../ports/clock.ts';
 import type { Netfilter } from '../ports/netfilter.ts';
 import type { ProcessPorts } from '../ports/process.ts';
 import { endpointsOfSlices, sliceService, type EndpointInfo } from './endpoints.ts';
+import { endpointChainName } from './hash.ts';
 import { JUMP_CHAINS, KUBELET_JUMP_CHAINS } from './jump-chains.ts';
 import {
-  buildRules,
   DEFAULT_MASQUERADE_MARK,
   isServiceChainName,
   LARGE_CLUSTER_ENDPOINTS_THRESHOLD,
@@ -31,6 +35,7 @@ import {
   type ProxierConfig,
   type ProxyRules,
 } from './rules.ts';
+import { RulesCache } from './rules-cache.ts';
 import { servicePorts, type ServicePortInfo } from './service-port.ts';
 import { SyncRunner } from './sync-runner.ts';
 
@@ -52,6 +57,8 @@ export const DEFAULT_SYNC_PERIOD_US = 30 * US_PER_SECOND;
 /** The proxier's burstSyncs. */
 const BURST_SYNCS = 2;
 const CACHE_SYNC_POLL_US = 100_000;
+/** KUBE-SEP names kept before they are forgotten all at once. */
+const CHAIN_NAMES_KEPT = 10_000;
 
 export class KubeProxy {
   readonly config: ProxierConfig;
@@ -66,6 +73,12 @@ export class KubeProxy {
   /** Per Service: endpoints per service port key, recomputed when its slices change. */
   private readonly endpointsByService = new Map<string, Map<string, EndpointInfo[]>>();
   private readonly changed = new Set<string>();
+  private readonly rules: RulesCache;
+  /**
+   * KUBE-SEP chain names already hashed: a slice change recomputes its Service's endpoints,
+   * mostly the same ones (upstream's endpointInfo keeps its name the same way). Bounded.
+   */
+  private chainNames = new Map<string, string>();
   private initialized = false;
   private needFullSync = true;
   private lastFullSyncUs: Micros = 0;
@@ -98,6 +111,7 @@ export class KubeProxy {
       conntrackTCPLiberal: options.conntrackTCPLiberal ?? false,
     };
     this.syncPeriodUs = options.syncPeriodUs ?? DEFAULT_SYNC_PERIOD_US;
+    this.rules = new RulesCache(this.config);
     this.runner = new SyncRunner(ports.clock, () => this.sync(), {
       minIntervalUs: options.minSyncPeriodUs ?? DEFAULT_MIN_SYNC_PERIOD_US,
       maxIntervalUs: FULL_SYNC_PERIOD_US,
@@ -171,10 +185,23 @@ export class KubeProxy {
     } else {
       this.endpointsByService.set(
         service,
-        endpointsOfSlices([...slices.values()], this.options.nodeName),
+        endpointsOfSlices([...slices.values()], this.options.nodeName, (name, protocol, ep) =>
+          this.chainName(name, protocol, ep),
+        ),
       );
     }
     this.markChanged(service);
+  }
+
+  private chainName(servicePortName: string, protocol: string, endpoint: string): string {
+    const key = `${servicePortName} ${protocol} ${endpoint}`;
+    let name = this.chainNames.get(key);
+    if (name === undefined) {
+      if (this.chainNames.size >= CHAIN_NAMES_KEPT) this.chainNames = new Map();
+      name = endpointChainName(servicePortName, protocol, endpoint);
+      this.chainNames.set(key, name);
+    }
+    return name;
   }
 
   private nodeChanged(labels: Readonly<Record<string, string>> | undefined): void {
@@ -188,6 +215,7 @@ export class KubeProxy {
 
   private markChanged(service: string): void {
     this.changed.add(service);
+    this.rules.invalidate(service);
     if (this.initialized) this.runner.run();
   }
 
@@ -201,13 +229,14 @@ export class KubeProxy {
       const error = await this.ensureJumps();
       if (error !== undefined) return this.failed(changed);
     }
-    const ports = [...this.portsByService.keys()]
-      .sort(compare)
-      .flatMap((k) => this.portsByService.get(k) ?? []);
+    // A full sync builds every Service's rules again, as each of upstream's syncs does.
+    if (full) this.rules.clear();
+    const services = [...this.portsByService.keys()].sort(compare);
+    const ports = services.flatMap((k) => this.portsByService.get(k) ?? []);
     const endpoints = new Map<string, EndpointInfo[]>();
     for (const byPort of this.endpointsByService.values())
       for (const [k, eps] of byPort) endpoints.set(k, eps);
-    const rules = buildRules(this.config, ports, endpoints);
+    const rules = this.rules.build(services, (k) => this.portsByService.get(k) ?? [], endpoints);
     // iptables-save is costly on a large node: there upstream looks for stale chains only once
     // per syncPeriod (stale chains are unreferenced, so harmless meanwhile).
     const large = rules.endpointCount > LARGE_CLUSTER_ENDPOINTS_THRESHOLD;

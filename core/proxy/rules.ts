@@ -91,14 +91,285 @@ export function buildRules(
   services: readonly ServicePortInfo[],
   endpoints: ReadonlyMap<string, readonly EndpointInfo[]>,
 ): ProxyRules {
+  let endpointCount = 0;
+  for (const svc of services) endpointCount += endpointCountOf(svc, endpoints);
+  const largeClusterMode = endpointCount > LARGE_CLUSTER_ENDPOINTS_THRESHOLD;
+  const segments = services.map((svc) =>
+    serviceRules(
+      config,
+      svc,
+      endpoints.get(servicePortKey(svc.name, svc.protocol)) ?? [],
+      largeClusterMode,
+    ),
+  );
+  return assembleRules(config, segments, endpointCount);
+}
+
+/** The endpoints of one Service port, which together decide largeClusterMode. */
+export function endpointCountOf(
+  svc: ServicePortInfo,
+  endpoints: ReadonlyMap<string, readonly EndpointInfo[]>,
+): number {
+  return endpoints.get(servicePortKey(svc.name, svc.protocol))?.length ?? 0;
+}
+
+/**
+ * What one Service port adds to the node's rules. It depends only on the port, its endpoints,
+ * the configuration and largeClusterMode, so a proxier may keep it until one of those changes.
+ */
+export interface ServiceRules {
+  readonly filterRules: readonly string[];
+  readonly natChains: readonly NatLine[];
+  readonly natRules: readonly NatLine[];
+  readonly activeNatChains: readonly string[];
+}
+
+/** One Service port's part of syncProxyRules' loop over the service map. */
+export function serviceRules(
+  config: ProxierConfig,
+  svc: ServicePortInfo,
+  all: readonly EndpointInfo[],
+  largeClusterMode: boolean,
+): ServiceRules {
+  const filterRules: string[] = [];
+  const natChains: NatLine[] = [];
+  const natRules: NatLine[] = [];
+  const activeNatChains: string[] = [];
+  const nodeIP = parseIpv4(config.nodeIP);
+  const local = config.clusterCIDR;
+  const comment = (text: string) => (largeClusterMode ? '' : ` -m comment --comment ${text}`);
+  const protocol = svc.protocol;
+  const name = svc.name;
+  const own = (text: string): NatLine => ({ text, service: svc.service });
+  const { clusterEndpoints, localEndpoints, allReachableEndpoints, hasAnyEndpoints } =
+    categorizeEndpoints(all, svc);
+  const hasEndpoints = hasAnyEndpoints;
+  const clusterPolicyChain = svc.clusterPolicyChain;
+  const usesClusterPolicyChain = clusterEndpoints.length > 0 && usesClusterEndpointsOf(svc);
+  const localPolicyChain = svc.localPolicyChain;
+  const usesLocalPolicyChain = localEndpoints.length > 0 && usesLocalEndpointsOf(svc);
+
+  let internalPolicyChain = clusterPolicyChain;
+  let hasInternalEndpoints = hasEndpoints;
+  if (svc.internalPolicyLocal) {
+    internalPolicyChain = localPolicyChain;
+    if (localEndpoints.length === 0) hasInternalEndpoints = false;
+  }
+  const internalTrafficChain = internalPolicyChain;
+
+  let externalPolicyChain = clusterPolicyChain;
+  let hasExternalEndpoints = hasEndpoints;
+  if (svc.externalPolicyLocal) {
+    externalPolicyChain = localPolicyChain;
+    if (localEndpoints.length === 0) hasExternalEndpoints = false;
+  }
+  const externalTrafficChain = svc.externalChain;
+  const usesExternalTrafficChain = hasEndpoints && externallyAccessibleOf(svc);
+
+  let loadBalancerTrafficChain = externalTrafficChain;
+  const fwChain = svc.firewallChain;
+  const usesFWChain =
+    hasEndpoints && svc.loadBalancerVIPs.length > 0 && svc.loadBalancerSourceRanges.length > 0;
+  if (usesFWChain) loadBalancerTrafficChain = fwChain;
+
+  let internalFilterTarget = '';
+  let internalFilterComment = '';
+  let externalFilterTarget = '';
+  let externalFilterComment = '';
+  if (!hasEndpoints) {
+    internalFilterTarget = 'REJECT';
+    internalFilterComment = q(`${name} has no endpoints`);
+    externalFilterTarget = 'REJECT';
+    externalFilterComment = internalFilterComment;
+  } else {
+    if (!hasInternalEndpoints) {
+      internalFilterTarget = 'DROP';
+      internalFilterComment = q(`${name} has no local endpoints`);
+    }
+    if (!hasExternalEndpoints) {
+      externalFilterTarget = 'DROP';
+      externalFilterComment = q(`${name} has no local endpoints`);
+    }
+  }
+
+  const proto = `-m ${protocol} -p ${protocol}`;
+  const clusterIPMatch = `${proto} -d ${svc.clusterIP} --dport ${svc.port}`;
+
+  // Capture the cluster IP.
+  if (hasInternalEndpoints) {
+    natRules.push({
+      text: `-A ${KUBE_SERVICES} -m comment --comment ${q(`${name} cluster IP`)} ${clusterIPMatch} -j ${internalTrafficChain}`,
+    });
+  } else {
+    filterRules.push(
+      `-A ${KUBE_SERVICES} -m comment --comment ${internalFilterComment} ${clusterIPMatch} -j ${internalFilterTarget}`,
+    );
+  }
+
+  // Capture external IPs.
+  for (const ip of svc.externalIPs) {
+    const match = `${proto} -d ${ip} --dport ${svc.port}`;
+    if (hasEndpoints) {
+      natRules.push({
+        text: `-A ${KUBE_SERVICES} -m comment --comment ${q(`${name} external IP`)} ${match} -j ${externalTrafficChain}`,
+      });
+    }
+    if (!hasExternalEndpoints) {
+      filterRules.push(
+        `-A ${KUBE_EXTERNAL_SERVICES} -m comment --comment ${externalFilterComment} ${match} -j ${externalFilterTarget}`,
+      );
+    }
+  }
+
+  // Capture load-balancer ingress.
+  for (const lbip of svc.loadBalancerVIPs) {
+    const match = `${proto} -d ${lbip} --dport ${svc.port}`;
+    if (hasEndpoints) {
+      natRules.push({
+        text: `-A ${KUBE_SERVICES} -m comment --comment ${q(`${name} loadbalancer IP`)} ${match} -j ${loadBalancerTrafficChain}`,
+      });
+    }
+    if (usesFWChain) {
+      filterRules.push(
+        `-A ${KUBE_PROXY_FIREWALL} -m comment --comment ${q(`${name} traffic not accepted by ${fwChain}`)} ${match} -j DROP`,
+      );
+    }
+  }
+  if (!hasExternalEndpoints) {
+    for (const lbip of svc.loadBalancerVIPs) {
+      filterRules.push(
+        `-A ${KUBE_EXTERNAL_SERVICES} -m comment --comment ${externalFilterComment} ${proto} -d ${lbip} --dport ${svc.port} -j ${externalFilterTarget}`,
+      );
+    }
+  }
+
+  // Capture node ports. (Upstream adds a 127.0.0.0/8 rule with an nfacct counter when the
+  // kernel has nfacct; the simulated node has none, as upstream's tests assume.)
+  if (svc.nodePort !== 0) {
+    if (hasEndpoints) {
+      natRules.push({
+        text: `-A ${KUBE_NODEPORTS} -m comment --comment ${name} ${proto} --dport ${svc.nodePort} -j ${externalTrafficChain}`,
+      });
+    }
+    if (!hasExternalEndpoints) {
+      filterRules.push(
+        `-A ${KUBE_EXTERNAL_SERVICES} -m comment --comment ${externalFilterComment} -m addrtype --dst-type LOCAL ${proto} --dport ${svc.nodePort} -j ${externalFilterTarget}`,
+      );
+    }
+  }
+
+  if (svc.healthCheckNodePort !== 0) {
+    filterRules.push(
+      `-A ${KUBE_NODEPORTS} -m comment --comment ${q(`${name} health check node port`)} -m tcp -p tcp --dport ${svc.healthCheckNodePort} -j ACCEPT`,
+    );
+  }
+
+  // Internal traffic handling.
+  if (hasInternalEndpoints) {
+    const args = `-m comment --comment ${q(`${name} cluster IP`)} ${clusterIPMatch}`;
+    if (config.masqueradeAll) {
+      natRules.push(own(`-A ${internalTrafficChain} ${args} -j ${KUBE_MARK_MASQ}`));
+    } else if (local !== undefined) {
+      natRules.push(own(`-A ${internalTrafficChain} ${args} ! -s ${local} -j ${KUBE_MARK_MASQ}`));
+    }
+  }
+
+  // External traffic handling.
+  if (usesExternalTrafficChain) {
+    natChains.push(own(chainLine(externalTrafficChain)));
+    activeNatChains.push(externalTrafficChain);
+    const ext = `-A ${externalTrafficChain}`;
+    if (!svc.externalPolicyLocal) {
+      natRules.push(
+        own(
+          `${ext} -m comment --comment ${q(`masquerade traffic for ${name} external destinations`)} -j ${KUBE_MARK_MASQ}`,
+        ),
+      );
+    } else {
+      if (local !== undefined) {
+        natRules.push(
+          own(
+            `${ext} -m comment --comment ${q(`pod traffic for ${name} external destinations`)} -s ${local} -j ${clusterPolicyChain}`,
+          ),
+        );
+      }
+      natRules.push(
+        own(
+          `${ext} -m comment --comment ${q(`masquerade LOCAL traffic for ${name} external destinations`)} -m addrtype --src-type LOCAL -j ${KUBE_MARK_MASQ}`,
+        ),
+      );
+      natRules.push(
+        own(
+          `${ext} -m comment --comment ${q(`route LOCAL traffic for ${name} external destinations`)} -m addrtype --src-type LOCAL -j ${clusterPolicyChain}`,
+        ),
+      );
+    }
+    if (hasExternalEndpoints) natRules.push(own(`${ext} -j ${externalPolicyChain}`));
+  }
+
+  // The load balancer source-range firewall.
+  if (usesFWChain) {
+    natChains.push(own(chainLine(fwChain)));
+    activeNatChains.push(fwChain);
+    const args = `-A ${fwChain} -m comment --comment ${q(`${name} loadbalancer IP`)}`;
+    let allowFromNode = false;
+    for (const cidr of svc.loadBalancerSourceRanges) {
+      natRules.push(own(`${args} -s ${formatIpv4Cidr(cidr)} -j ${externalTrafficChain}`));
+      if (nodeIP !== undefined && cidrContains(cidr, nodeIP)) allowFromNode = true;
+    }
+    if (allowFromNode) {
+      for (const lbip of svc.loadBalancerVIPs)
+        natRules.push(own(`${args} -s ${lbip} -j ${externalTrafficChain}`));
+    }
+    natRules.push(
+      own(
+        `-A ${fwChain} -m comment --comment ${q(`other traffic to ${name} will be dropped by KUBE-PROXY-FIREWALL`)}`,
+      ),
+    );
+  }
+
+  if (usesClusterPolicyChain) {
+    natChains.push(own(chainLine(clusterPolicyChain)));
+    activeNatChains.push(clusterPolicyChain);
+    for (const text of serviceToEndpointRules(svc, clusterPolicyChain, clusterEndpoints, comment))
+      natRules.push(own(text));
+  }
+  if (usesLocalPolicyChain) {
+    natChains.push(own(chainLine(localPolicyChain)));
+    activeNatChains.push(localPolicyChain);
+    for (const text of serviceToEndpointRules(svc, localPolicyChain, localEndpoints, comment))
+      natRules.push(own(text));
+  }
+
+  // The per-endpoint chains.
+  for (const ep of allReachableEndpoints) {
+    const chain = ep.chainName;
+    natChains.push(own(chainLine(chain)));
+    activeNatChains.push(chain);
+    const args = `-A ${chain}${comment(name)}`;
+    natRules.push(own(`${args} -s ${ep.ip} -j ${KUBE_MARK_MASQ}`));
+    const affinity =
+      svc.stickyMaxAgeSeconds === undefined ? '' : ` -m recent --name ${chain} --set`;
+    natRules.push(own(`${args}${affinity} ${proto} -j DNAT --to-destination ${ep.endpoint}`));
+  }
+  return { filterRules, natChains, natRules, activeNatChains };
+}
+
+/**
+ * The node's rules: the chains and rules of every sync around the Service ports' parts, in the
+ * order given (Services by name, each one's ports by name).
+ */
+export function assembleRules(
+  config: ProxierConfig,
+  segments: readonly ServiceRules[],
+  endpointCount: number,
+): ProxyRules {
   const filterChains: string[] = [];
   const filterRules: string[] = [];
   const natChains: NatLine[] = [];
   const natRules: NatLine[] = [];
   const activeNatChains = new Set<string>();
   const mark = config.masqueradeMark;
-  const nodeIP = parseIpv4(config.nodeIP);
-  const local = config.clusterCIDR;
 
   for (const c of [
     KUBE_SERVICES,
@@ -125,228 +396,11 @@ export function buildRules(
     );
   }
 
-  let endpointCount = 0;
-  for (const svc of services)
-    endpointCount += endpoints.get(servicePortKey(svc.name, svc.protocol))?.length ?? 0;
-  const largeClusterMode = endpointCount > LARGE_CLUSTER_ENDPOINTS_THRESHOLD;
-  const comment = (text: string) => (largeClusterMode ? '' : ` -m comment --comment ${text}`);
-
-  for (const svc of services) {
-    const protocol = svc.protocol;
-    const name = svc.name;
-    const own = (text: string): NatLine => ({ text, service: svc.service });
-    const all = endpoints.get(servicePortKey(name, protocol)) ?? [];
-    const { clusterEndpoints, localEndpoints, allReachableEndpoints, hasAnyEndpoints } =
-      categorizeEndpoints(all, svc);
-    const hasEndpoints = hasAnyEndpoints;
-    const clusterPolicyChain = svc.clusterPolicyChain;
-    const usesClusterPolicyChain = clusterEndpoints.length > 0 && usesClusterEndpointsOf(svc);
-    const localPolicyChain = svc.localPolicyChain;
-    const usesLocalPolicyChain = localEndpoints.length > 0 && usesLocalEndpointsOf(svc);
-
-    let internalPolicyChain = clusterPolicyChain;
-    let hasInternalEndpoints = hasEndpoints;
-    if (svc.internalPolicyLocal) {
-      internalPolicyChain = localPolicyChain;
-      if (localEndpoints.length === 0) hasInternalEndpoints = false;
-    }
-    const internalTrafficChain = internalPolicyChain;
-
-    let externalPolicyChain = clusterPolicyChain;
-    let hasExternalEndpoints = hasEndpoints;
-    if (svc.externalPolicyLocal) {
-      externalPolicyChain = localPolicyChain;
-      if (localEndpoints.length === 0) hasExternalEndpoints = false;
-    }
-    const externalTrafficChain = svc.externalChain;
-    const usesExternalTrafficChain = hasEndpoints && externallyAccessibleOf(svc);
-
-    let loadBalancerTrafficChain = externalTrafficChain;
-    const fwChain = svc.firewallChain;
-    const usesFWChain =
-      hasEndpoints && svc.loadBalancerVIPs.length > 0 && svc.loadBalancerSourceRanges.length > 0;
-    if (usesFWChain) loadBalancerTrafficChain = fwChain;
-
-    let internalFilterTarget = '';
-    let internalFilterComment = '';
-    let externalFilterTarget = '';
-    let externalFilterComment = '';
-    if (!hasEndpoints) {
-      internalFilterTarget = 'REJECT';
-      internalFilterComment = q(`${name} has no endpoints`);
-      externalFilterTarget = 'REJECT';
-      externalFilterComment = internalFilterComment;
-    } else {
-      if (!hasInternalEndpoints) {
-        internalFilterTarget = 'DROP';
-        internalFilterComment = q(`${name} has no local endpoints`);
-      }
-      if (!hasExternalEndpoints) {
-        externalFilterTarget = 'DROP';
-        externalFilterComment = q(`${name} has no local endpoints`);
-      }
-    }
-
-    const proto = `-m ${protocol} -p ${protocol}`;
-    const clusterIPMatch = `${proto} -d ${svc.clusterIP} --dport ${svc.port}`;
-
-    // Capture the cluster IP.
-    if (hasInternalEndpoints) {
-      natRules.push({
-        text: `-A ${KUBE_SERVICES} -m comment --comment ${q(`${name} cluster IP`)} ${clusterIPMatch} -j ${internalTrafficChain}`,
-      });
-    } else {
-      filterRules.push(
-        `-A ${KUBE_SERVICES} -m comment --comment ${internalFilterComment} ${clusterIPMatch} -j ${internalFilterTarget}`,
-      );
-    }
-
-    // Capture external IPs.
-    for (const ip of svc.externalIPs) {
-      const match = `${proto} -d ${ip} --dport ${svc.port}`;
-      if (hasEndpoints) {
-        natRules.push({
-          text: `-A ${KUBE_SERVICES} -m comment --comment ${q(`${name} external IP`)} ${match} -j ${externalTrafficChain}`,
-        });
-      }
-      if (!hasExternalEndpoints) {
-        filterRules.push(
-          `-A ${KUBE_EXTERNAL_SERVICES} -m comment --comment ${externalFilterComment} ${match} -j ${externalFilterTarget}`,
-        );
-      }
-    }
-
-    // Capture load-balancer ingress.
-    for (const lbip of svc.loadBalancerVIPs) {
-      const match = `${proto} -d ${lbip} --dport ${svc.port}`;
-      if (hasEndpoints) {
-        natRules.push({
-          text: `-A ${KUBE_SERVICES} -m comment --comment ${q(`${name} loadbalancer IP`)} ${match} -j ${loadBalancerTrafficChain}`,
-        });
-      }
-      if (usesFWChain) {
-        filterRules.push(
-          `-A ${KUBE_PROXY_FIREWALL} -m comment --comment ${q(`${name} traffic not accepted by ${fwChain}`)} ${match} -j DROP`,
-        );
-      }
-    }
-    if (!hasExternalEndpoints) {
-      for (const lbip of svc.loadBalancerVIPs) {
-        filterRules.push(
-          `-A ${KUBE_EXTERNAL_SERVICES} -m comment --comment ${externalFilterComment} ${proto} -d ${lbip} --dport ${svc.port} -j ${externalFilterTarget}`,
-        );
-      }
-    }
-
-    // Capture node ports. (Upstream adds a 127.0.0.0/8 rule with an nfacct counter when the
-    // kernel has nfacct; the simulated node has none, as upstream's tests assume.)
-    if (svc.nodePort !== 0) {
-      if (hasEndpoints) {
-        natRules.push({
-          text: `-A ${KUBE_NODEPORTS} -m comment --comment ${name} ${proto} --dport ${svc.nodePort} -j ${externalTrafficChain}`,
-        });
-      }
-      if (!hasExternalEndpoints) {
-        filterRules.push(
-          `-A ${KUBE_EXTERNAL_SERVICES} -m comment --comment ${externalFilterComment} -m addrtype --dst-type LOCAL ${proto} --dport ${svc.nodePort} -j ${externalFilterTarget}`,
-        );
-      }
-    }
-
-    if (svc.healthCheckNodePort !== 0) {
-      filterRules.push(
-        `-A ${KUBE_NODEPORTS} -m comment --comment ${q(`${name} health check node port`)} -m tcp -p tcp --dport ${svc.healthCheckNodePort} -j ACCEPT`,
-      );
-    }
-
-    // Internal traffic handling.
-    if (hasInternalEndpoints) {
-      const args = `-m comment --comment ${q(`${name} cluster IP`)} ${clusterIPMatch}`;
-      if (config.masqueradeAll) {
-        natRules.push(own(`-A ${internalTrafficChain} ${args} -j ${KUBE_MARK_MASQ}`));
-      } else if (local !== undefined) {
-        natRules.push(own(`-A ${internalTrafficChain} ${args} ! -s ${local} -j ${KUBE_MARK_MASQ}`));
-      }
-    }
-
-    // External traffic handling.
-    if (usesExternalTrafficChain) {
-      natChains.push(own(chainLine(externalTrafficChain)));
-      activeNatChains.add(externalTrafficChain);
-      const ext = `-A ${externalTrafficChain}`;
-      if (!svc.externalPolicyLocal) {
-        natRules.push(
-          own(
-            `${ext} -m comment --comment ${q(`masquerade traffic for ${name} external destinations`)} -j ${KUBE_MARK_MASQ}`,
-          ),
-        );
-      } else {
-        if (local !== undefined) {
-          natRules.push(
-            own(
-              `${ext} -m comment --comment ${q(`pod traffic for ${name} external destinations`)} -s ${local} -j ${clusterPolicyChain}`,
-            ),
-          );
-        }
-        natRules.push(
-          own(
-            `${ext} -m comment --comment ${q(`masquerade LOCAL traffic for ${name} external destinations`)} -m addrtype --src-type LOCAL -j ${KUBE_MARK_MASQ}`,
-          ),
-        );
-        natRules.push(
-          own(
-            `${ext} -m comment --comment ${q(`route LOCAL traffic for ${name} external destinations`)} -m addrtype --src-type LOCAL -j ${clusterPolicyChain}`,
-          ),
-        );
-      }
-      if (hasExternalEndpoints) natRules.push(own(`${ext} -j ${externalPolicyChain}`));
-    }
-
-    // The load balancer source-range firewall.
-    if (usesFWChain) {
-      natChains.push(own(chainLine(fwChain)));
-      activeNatChains.add(fwChain);
-      const args = `-A ${fwChain} -m comment --comment ${q(`${name} loadbalancer IP`)}`;
-      let allowFromNode = false;
-      for (const cidr of svc.loadBalancerSourceRanges) {
-        natRules.push(own(`${args} -s ${formatIpv4Cidr(cidr)} -j ${externalTrafficChain}`));
-        if (nodeIP !== undefined && cidrContains(cidr, nodeIP)) allowFromNode = true;
-      }
-      if (allowFromNode) {
-        for (const lbip of svc.loadBalancerVIPs)
-          natRules.push(own(`${args} -s ${lbip} -j ${externalTrafficChain}`));
-      }
-      natRules.push(
-        own(
-          `-A ${fwChain} -m comment --comment ${q(`other traffic to ${name} will be dropped by KUBE-PROXY-FIREWALL`)}`,
-        ),
-      );
-    }
-
-    if (usesClusterPolicyChain) {
-      natChains.push(own(chainLine(clusterPolicyChain)));
-      activeNatChains.add(clusterPolicyChain);
-      for (const text of serviceToEndpointRules(svc, clusterPolicyChain, clusterEndpoints, comment))
-        natRules.push(own(text));
-    }
-    if (usesLocalPolicyChain) {
-      natChains.push(own(chainLine(localPolicyChain)));
-      activeNatChains.add(localPolicyChain);
-      for (const text of serviceToEndpointRules(svc, localPolicyChain, localEndpoints, comment))
-        natRules.push(own(text));
-    }
-
-    // The per-endpoint chains.
-    for (const ep of allReachableEndpoints) {
-      const chain = ep.chainName;
-      natChains.push(own(chainLine(chain)));
-      activeNatChains.add(chain);
-      const args = `-A ${chain}${comment(name)}`;
-      natRules.push(own(`${args} -s ${ep.ip} -j ${KUBE_MARK_MASQ}`));
-      const affinity =
-        svc.stickyMaxAgeSeconds === undefined ? '' : ` -m recent --name ${chain} --set`;
-      natRules.push(own(`${args}${affinity} ${proto} -j DNAT --to-destination ${ep.endpoint}`));
-    }
+  for (const segment of segments) {
+    for (const r of segment.filterRules) filterRules.push(r);
+    for (const c of segment.natChains) natChains.push(c);
+    for (const r of segment.natRules) natRules.push(r);
+    for (const c of segment.activeNatChains) activeNatChains.add(c);
   }
 
   // The tail call to KUBE-NODEPORTS: last in KUBE-SERVICES (nodePortAddresses matches all).

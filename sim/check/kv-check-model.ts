@@ -9,6 +9,9 @@
  * the state key then also carries a running hash (SHA-1) of the past revisions' keys (a
  * collision could prune an unexplored branch; accepted). Without past reads in
  * the history the past is irrelevant and is not tracked, which keeps memoisation sharper.
+ *
+ * In exact mode a state's keys enter its key as an incremental digest (kv-digest.ts): a step
+ * hashes only the key-values it changed.
  */
 import { createHash } from 'node:crypto';
 import { initialModelState, step, type ModelState } from '../../core/store/model.ts';
@@ -26,6 +29,7 @@ import {
   type TxnResponse,
 } from '../../core/store/types.ts';
 import { assert } from '../../core/util/assert.ts';
+import { KvDigests } from './kv-digest.ts';
 import { RevisionFacts } from './kv-revision-facts.ts';
 import type { LinearizabilityModel } from './linearizability.ts';
 
@@ -62,23 +66,25 @@ export function kvCheckModel(
   // The search steps from one state many times (one op after another, backtracking), and
   // states are immutable: their keys, and the past hash of the states after them, are computed
   // once per state object (measured: these keys were most of the store-linearizable check).
-  // The sorted keys' JSON is shared by a state's own key and the past hash after it (a cluster
-  // run's store holds hundreds of keys: sorting and writing them twice was half its cost).
+  // The key-values enter both as a digest that each step updates with the keys it changed (a
+  // cluster run's store holds hundreds of keys: writing them all out at each step was most of
+  // the check's cost).
   const pastHashes = new WeakMap<KvCheckState, string>();
   const stateKeys = new WeakMap<ModelState, string>();
-  const kvsJson = new WeakMap<ModelState, string>();
-  const kvsKeyOf = (state: ModelState): string => {
-    let k = kvsJson.get(state);
+  const digests = new KvDigests();
+  const leasesJson = new WeakMap<ModelState['leases'], string>();
+  const leasesKeyOf = (leases: ModelState['leases']): string => {
+    let k = leasesJson.get(leases);
     if (k === undefined) {
-      k = kvsKey(state);
-      kvsJson.set(state, k);
+      k = JSON.stringify([...leases].sort((a, b) => a[0] - b[0]));
+      leasesJson.set(leases, k);
     }
     return k;
   };
   const pastHashAfter = (s: KvCheckState): string => {
     let h = pastHashes.get(s);
     if (h === undefined) {
-      h = pastHash(s.pastHash, kvsKeyOf(s.current));
+      h = pastHash(s.pastHash, digests.of(s.current.kvs));
       pastHashes.set(s, h);
     }
     return h;
@@ -86,7 +92,10 @@ export function kvCheckModel(
   const currentKey = (state: ModelState): string => {
     let k = stateKeys.get(state);
     if (k === undefined) {
-      k = options.mode === 'exact' ? exactStateKey(state, kvsKeyOf(state)) : perKeyStateKey(state);
+      k =
+        options.mode === 'exact'
+          ? `[${state.revision},${state.compactRevision},${digests.of(state.kvs)},${leasesKeyOf(state.leases)}]`
+          : perKeyStateKey(state);
       stateKeys.set(state, k);
     }
     return k;
@@ -110,7 +119,9 @@ export function kvCheckModel(
     }),
     step: (s, op) => {
       const [next, result] = apply(s, op, limits);
-      return [next === s.current ? s : advance(s, next), result];
+      if (next === s.current) return [s, result];
+      if (options.mode === 'exact') digests.derived(next.kvs, s.current.kvs);
+      return [advance(s, next), result];
     },
     stateKey: (s) => {
       const key = currentKey(s.current);
@@ -140,24 +151,9 @@ const revisionProgress = {
   bound: (_op: Op, observed: Result): number => observed.header.revision,
 };
 
-/**
- * core's modelStateKey, with the keys' JSON (kvsKey) given: the same fields, in canonical order.
- */
-function exactStateKey(state: ModelState, kvs: string): string {
-  const leases = [...state.leases].sort((a, b) => a[0] - b[0]);
-  return `[${state.revision},${state.compactRevision},${kvs},${JSON.stringify(leases)}]`;
-}
-
-/**
- * The running hash of the past: 64-bit FNV-1a's role, by the native SHA-1 (a JavaScript byte
- * loop over the whole state's JSON at every new revision was a tenth of the check).
- */
-function pastHash(before: string, kvs: string): string {
-  return createHash('sha1').update(before).update(kvs).digest('base64');
-}
-
-function kvsKey(state: ModelState): string {
-  return JSON.stringify([...state.kvs.values()].sort((a, b) => (a.key < b.key ? -1 : 1)));
+/** The running hash of the past: the one before, and the digest of a past revision's keys. */
+function pastHash(before: string, kvsDigest: string): string {
+  return createHash('sha1').update(before).update(kvsDigest).digest('base64');
 }
 
 /**

@@ -2,8 +2,14 @@
  * iptables-restore --noflush on a ruleset, as a pure function: the input's tables are edited on
  * copies and the result is the whole new ruleset, or the first failing line and why (nothing
  * changes then: iptables-nft-restore commits the input as one transaction).
+ *
+ * kube-proxy restores its top-level chains (a rule per Service port) at every sync, so the same
+ * append lines come back again and again: a RuleMemo keeps the rules the last restores parsed
+ * from them, and a line seen before is appended without being parsed again. Only the checks
+ * that depend on the table (its chain, and the chain it jumps to, exist) are made again.
  */
 import type { NetfilterTable } from '../../core/ports/netfilter.ts';
+import type { Rule } from './rule.ts';
 import { parseRule } from './rule-parser.ts';
 import { isTable, type Ruleset, type Table } from './ruleset.ts';
 import { TableEdit } from './table-edit.ts';
@@ -15,7 +21,51 @@ export type RestoreOutcome =
 
 const COUNTERS = /^\[\d+:\d+\]$/;
 
-export function restore(ruleset: Ruleset, text: string): RestoreOutcome {
+/**
+ * The rules parsed from append lines by earlier restores. Bounded: once the lines of this
+ * generation pass MEMO_LINES, the older generation is dropped at the end of the restore, so it
+ * holds the lines used since then and at most about twice MEMO_LINES (a Service's chains come
+ * back only when it changes, many restores later).
+ */
+export class RuleMemo {
+  private previous = new Map<string, Appended>();
+  private current = new Map<string, Appended>();
+
+  get(table: NetfilterTable, line: string): Appended | undefined {
+    const key = `${table} ${line}`;
+    const hit = this.current.get(key) ?? this.previous.get(key);
+    if (hit !== undefined) this.current.set(key, hit);
+    return hit;
+  }
+
+  set(table: NetfilterTable, line: string, appended: Appended): void {
+    this.current.set(`${table} ${line}`, appended);
+  }
+
+  /** A restore ended. */
+  rotate(): void {
+    if (this.current.size < MEMO_LINES) return;
+    this.previous = this.current;
+    this.current = new Map();
+  }
+}
+
+const MEMO_LINES = 4096;
+
+interface Appended {
+  readonly chain: string;
+  readonly rule: Rule;
+}
+
+export function restore(ruleset: Ruleset, text: string, memo?: RuleMemo): RestoreOutcome {
+  try {
+    return restoreLines(ruleset, text, memo);
+  } finally {
+    memo?.rotate();
+  }
+}
+
+function restoreLines(ruleset: Ruleset, text: string, memo: RuleMemo | undefined): RestoreOutcome {
   const done = new Map<NetfilterTable, Table>();
   let edit: TableEdit | undefined;
   const lines = text.split('\n');
@@ -43,7 +93,7 @@ export function restore(ruleset: Ruleset, text: string): RestoreOutcome {
       edit = undefined;
       continue;
     }
-    const error = line.startsWith(':') ? chainLine(edit, line) : command(edit, line);
+    const error = line.startsWith(':') ? chainLine(edit, line) : command(edit, line, memo);
     if (error !== undefined) return fail(error);
   }
   if (edit !== undefined)
@@ -69,7 +119,9 @@ function chainLine(edit: TableEdit, line: string): string | undefined {
   return edit.declare(name, policy);
 }
 
-function command(edit: TableEdit, line: string): string | undefined {
+function command(edit: TableEdit, line: string, memo: RuleMemo | undefined): string | undefined {
+  const known = memo?.get(edit.table, line);
+  if (known !== undefined && stillValid(edit, known)) return edit.add(known.chain, known.rule);
   const args = tokenize(line);
   if (typeof args === 'string') return args;
   const [cmd, chain, ...rest] = args;
@@ -78,7 +130,12 @@ function command(edit: TableEdit, line: string): string | undefined {
   switch (cmd) {
     case '-A':
     case '--append':
-      return needChain() ?? addRule(edit, chain as string, rest, undefined);
+      return (
+        needChain() ??
+        addRule(edit, chain as string, rest, undefined, (rule) =>
+          memo?.set(edit.table, line, { chain: chain as string, rule }),
+        )
+      );
     case '-I':
     case '--insert': {
       const missing = needChain();
@@ -111,11 +168,23 @@ function addRule(
   chain: string,
   spec: readonly string[],
   index: number | undefined,
+  parsedOk?: (rule: Rule) => void,
 ): string | undefined {
   if (!edit.has(chain)) return `chain ${chain} does not exist`;
   const parsed = parseRule(spec, { table: edit.table, chainExists: (c) => edit.has(c) });
   if (!parsed.ok) return parsed.error;
   if (parsed.rule.target.kind === 'jump' && edit.isBuiltin(parsed.rule.target.chain))
     return `cannot jump to built-in chain ${parsed.rule.target.chain}`;
+  parsedOk?.(parsed.rule);
   return edit.add(chain, parsed.rule, index);
+}
+
+/**
+ * A remembered line appends as it did: its chain and the chain it jumps to must exist now, as
+ * they did then (otherwise it is parsed again, for the error). Nothing else a parse checks
+ * depends on the table's contents.
+ */
+function stillValid(edit: TableEdit, known: Appended): boolean {
+  const to = known.rule.target;
+  return edit.has(known.chain) && (to.kind !== 'jump' || edit.has(to.chain));
 }
