@@ -198,7 +198,7 @@ describe('token cache (token/cache/cached_token_authenticator.go)', () => {
     const cache = new AuthenticationCache(() => 0, 2);
     const ok = async (): Promise<RequestAuthResult> => {
       computed++;
-      return { kind: 'authenticated', user: { name: 'u', groups: [], extra: {} } };
+      return { kind: 'authenticated', user: { name: 'u', uid: '', groups: [], extra: {} } };
     };
     await cache.get('a', ok);
     await cache.get('b', ok);
