@@ -32,6 +32,7 @@ import {
   type ClientIdentity,
 } from '../apiserver/authn/client-credential.ts';
 import type { AggregatedApi } from '../api/aggregation.ts';
+import { JwtVerifier } from '../apiserver/authn/jwt.ts';
 import { ALL_AUTHENTICATED } from '../apiserver/authn/user.ts';
 import type { RequestAuthenticator } from '../api/kubelet-protocol.ts';
 import { METRICS_GROUP, METRICS_VERSION } from '../api/metrics-types.ts';
@@ -615,7 +616,7 @@ export function metricsServerPlan(
         componentClient(ports, signer, METRICS_SERVER_IDENTITY),
         {
           kubeletToken: issueClientCredential(signer, METRICS_SERVER_IDENTITY),
-          authenticate: credentialAuthenticator(signer),
+          authenticate: credentialAuthenticator(signer, () => ports.clock.now()),
         },
         options,
       ),
@@ -626,8 +627,11 @@ export function metricsServerPlan(
  * Checks a bearer token against the cluster's key, as a server outside the API server does with
  * the cluster's client CA (kubelet --client-ca-file, metrics-server --requestheader-client-ca-file).
  */
-export function credentialAuthenticator(signer: TokenSigner): RequestAuthenticator {
-  const authenticator = clientCredentialAuthenticator(signer);
+export function credentialAuthenticator(
+  signer: TokenSigner,
+  nowUs: () => number,
+): RequestAuthenticator {
+  const authenticator = clientCredentialAuthenticator(new JwtVerifier(signer), nowUs);
   return async (authorization) => {
     const token = authorization?.startsWith('Bearer ') ? authorization.slice(7) : undefined;
     if (token === undefined) return undefined;
@@ -683,7 +687,7 @@ export function nodePlan<M>(
           labels: pool.labels ?? {},
         },
         machine.probes,
-        credentialAuthenticator(host.signer),
+        credentialAuthenticator(host.signer, () => ports.clock.now()),
       );
       const proxy =
         pool.proxy === false

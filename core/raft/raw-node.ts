@@ -16,15 +16,16 @@ import {
 import type { Ready } from './ready.ts';
 import { raftStatus, type RaftStatus } from './status.ts';
 import {
-  hardStateEqual,
   type ConfState,
   type HardState,
   type NodeId,
   type ProposedEntry,
+  type ReadState,
   type SoftState,
 } from './types.ts';
 
 const NO_MESSAGES: readonly Message[] = [];
+const NO_READ_STATES: readonly ReadState[] = Object.freeze([]);
 
 export class RawNode {
   private readonly raft: Raft;
@@ -101,9 +102,20 @@ export class RawNode {
     if (r.msgs.length > 0 || r.msgsAfterAppend.length > 0) return true;
     if (r.log.unstable.hasNextEntries() || r.log.hasNextCommittedEntries()) return true;
     if (r.readStates.length > 0 || r.log.nextUnstableSnapshot() !== undefined) return true;
-    const soft = this.prevSoftState;
-    if (soft.lead !== r.lead || soft.role !== r.role) return true;
-    return !hardStateEqual(r.hardState(), this.prevHardState);
+    return this.softStateChanged() || this.hardStateChanged();
+  }
+
+  // Compared field by field: hasReady runs on every turn of the host's loop, and building the
+  // states to compare them was most of what an idle store allocated there.
+  private softStateChanged(): boolean {
+    const r = this.raft;
+    return r.lead !== this.prevSoftState.lead || r.role !== this.prevSoftState.role;
+  }
+
+  private hardStateChanged(): boolean {
+    const r = this.raft;
+    const prev = this.prevHardState;
+    return r.term !== prev.term || r.vote !== prev.vote || r.log.committed !== prev.commit;
   }
 
   /** Collects pending work; the caller must process it and call advance() before the next. */
@@ -111,11 +123,10 @@ export class RawNode {
     assert(!this.awaitingAdvance, 'ready() called again before advance()');
     const r = this.raft;
     r.flushAppends();
-    const soft = r.softState();
-    const softChanged =
-      soft.lead !== this.prevSoftState.lead || soft.role !== this.prevSoftState.role;
-    const hard = r.hardState();
-    const hardChanged = !hardStateEqual(hard, this.prevHardState);
+    const softChanged = this.softStateChanged();
+    const soft = softChanged ? r.softState() : this.prevSoftState;
+    const hardChanged = this.hardStateChanged();
+    const hard = hardChanged ? r.hardState() : this.prevHardState;
     const entries = r.log.nextUnstableEntries();
     const committedEntries = r.log.nextCommittedEntries();
     const snapshot = r.log.nextUnstableSnapshot();
@@ -126,7 +137,8 @@ export class RawNode {
       snapshot,
       committedEntries,
       messages: this.takeMessages(),
-      readStates: r.readStates,
+      // The raft keeps collecting into its own array while the host holds this Ready.
+      readStates: r.readStates.length === 0 ? NO_READ_STATES : r.readStates,
       mustSync:
         entries.length > 0 ||
         snapshot !== undefined ||
@@ -135,7 +147,7 @@ export class RawNode {
     };
     if (softChanged) this.prevSoftState = soft;
     if (hardChanged) this.prevHardState = hard;
-    r.readStates = [];
+    if (r.readStates.length > 0) r.readStates = [];
     r.log.acceptUnstable();
     const lastCommitted = committedEntries[committedEntries.length - 1];
     if (lastCommitted !== undefined) r.log.acceptApplying(lastCommitted.index);

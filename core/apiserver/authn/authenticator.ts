@@ -15,7 +15,15 @@ import {
 } from './user.ts';
 
 export type TokenAuthResult =
-  | { readonly kind: 'authenticated'; readonly user: UserInfo }
+  | {
+      readonly kind: 'authenticated';
+      readonly user: UserInfo;
+      /**
+       * The first virtual instant (µs) at which the token is no longer valid, when it has an
+       * end: a remembered answer is not given from then on.
+       */
+      readonly endUs?: number;
+    }
   /** Not a token this authenticator issues: the next one may know it. */
   | { readonly kind: 'unrecognized' }
   /** This authenticator's kind of token, refused (expired, revoked, bound object gone). */
@@ -28,7 +36,7 @@ export interface TokenAuthenticator {
 }
 
 export type RequestAuthResult =
-  | { readonly kind: 'authenticated'; readonly user: UserInfo }
+  | { readonly kind: 'authenticated'; readonly user: UserInfo; readonly endUs?: number }
   | { readonly kind: 'unauthorized'; readonly reason: string };
 
 const ANONYMOUS: UserInfo = userInfo(ANONYMOUS_USER, [ALL_UNAUTHENTICATED]);
@@ -50,8 +58,12 @@ export class RequestAuthenticator {
     const reasons: string[] = [];
     for (const a of this.tokens) {
       const r = await a.authenticateToken(token);
-      if (r.kind === 'authenticated')
-        return { kind: 'authenticated', user: withAuthenticated(r.user) };
+      if (r.kind === 'authenticated') {
+        const user = withAuthenticated(r.user);
+        return r.endUs === undefined
+          ? { kind: 'authenticated', user }
+          : { kind: 'authenticated', user, endUs: r.endUs };
+      }
       if (r.kind === 'invalid') reasons.push(`${a.name}: ${r.reason}`);
     }
     return { kind: 'unauthorized', reason: reasons.join('; ') || 'invalid bearer token' };

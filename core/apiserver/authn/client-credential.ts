@@ -6,10 +6,12 @@
  * joins later authenticates as system:node:<name> without the server having heard of it.
  *
  * It travels as a bearer token (a JWT whose issuer is CLIENT_CA_ISSUER), so the same
- * credential works for components and for a user's kubeconfig.
+ * credential works for components and for a user's kubeconfig. One issued with an end of
+ * validity (the certificate's NotAfter, as the claim `exp` in seconds) is refused after it,
+ * as crypto/x509 refuses an expired certificate: no leeway.
  */
 import type { TokenAuthenticator, TokenAuthResult } from './authenticator.ts';
-import { looksLikeJwt, signJwt, verifyJwt } from './jwt.ts';
+import { JwtVerifier, looksLikeJwt, signJwt, type JwtClaims } from './jwt.ts';
 import type { TokenSigner } from './signer.ts';
 import { userInfo } from './user.ts';
 
@@ -21,24 +23,53 @@ export interface ClientIdentity {
   readonly groups: readonly string[];
 }
 
-/** A credential for `identity`, as a bearer token. */
-export function issueClientCredential(signer: TokenSigner, identity: ClientIdentity): string {
-  return signJwt(signer, { iss: CLIENT_CA_ISSUER, sub: identity.user, groups: identity.groups });
+const US_PER_SECOND = 1_000_000;
+
+/**
+ * A credential for `identity`, as a bearer token; valid until `notAfterSeconds` (virtual
+ * seconds) when given, for ever otherwise.
+ */
+export function issueClientCredential(
+  signer: TokenSigner,
+  identity: ClientIdentity,
+  notAfterSeconds?: number,
+): string {
+  const claims: JwtClaims = { iss: CLIENT_CA_ISSUER, sub: identity.user, groups: identity.groups };
+  return signJwt(
+    signer,
+    notAfterSeconds === undefined ? claims : { ...claims, exp: notAfterSeconds },
+  );
 }
 
-export function clientCredentialAuthenticator(signer: TokenSigner): TokenAuthenticator {
+/** `keys`: the cluster's key, or a verifier of it that remembers what it verified. */
+export function clientCredentialAuthenticator(
+  keys: TokenSigner | JwtVerifier,
+  nowUs: () => number,
+): TokenAuthenticator {
+  const verifier = keys instanceof JwtVerifier ? keys : new JwtVerifier(keys);
   return {
     name: 'client-credential',
     authenticateToken: async (token): Promise<TokenAuthResult> => {
       if (!looksLikeJwt(token)) return { kind: 'unrecognized' };
-      const r = verifyJwt(signer, token);
+      const r = verifier.verify(token);
       if (!r.ok || r.claims.iss !== CLIENT_CA_ISSUER) return { kind: 'unrecognized' };
-      const { sub, groups } = r.claims;
+      const { sub, groups, exp } = r.claims;
       if (typeof sub !== 'string' || sub === '') {
         return { kind: 'invalid', reason: 'credential without a subject' };
       }
+      if (exp !== undefined && typeof exp !== 'number') {
+        return { kind: 'invalid', reason: 'credential with a malformed expiry' };
+      }
+      // Valid up to and including the instant NotAfter (x509: refused when now.After(NotAfter)).
+      const endUs = exp === undefined ? undefined : exp * US_PER_SECOND + 1;
+      if (endUs !== undefined && nowUs() >= endUs) {
+        return { kind: 'invalid', reason: 'credential has expired' };
+      }
       const names = Array.isArray(groups) ? groups.filter((g) => typeof g === 'string') : [];
-      return { kind: 'authenticated', user: userInfo(sub, names as string[]) };
+      const user = userInfo(sub, names as string[]);
+      return endUs === undefined
+        ? { kind: 'authenticated', user }
+        : { kind: 'authenticated', user, endUs };
     },
   };
 }

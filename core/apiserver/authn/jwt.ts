@@ -3,6 +3,8 @@
  * through the host's TokenSigner. Only what the API server's tokens need: no encryption, one
  * key at a time.
  */
+import { assert } from '../../util/assert.ts';
+import { deepFreeze } from '../../util/freeze.ts';
 import type { TokenSigner } from './signer.ts';
 
 export type JwtClaims = Readonly<Record<string, unknown>>;
@@ -60,6 +62,52 @@ export function verifyJwt(signer: TokenSigner, token: string): JwtResult {
   const claims = parseObject(base64UrlDecode(payload));
   return claims === undefined ? { ok: false, reason: 'malformed claims' } : { ok: true, claims };
 }
+
+/**
+ * Verifies tokens of one key and remembers the claims of those it verified, so a client that
+ * sends the same credential every 10 s (a kubelet's lease renewals) has its signature checked
+ * and its claims decoded once, not per request: upstream checks a client certificate at each
+ * TLS handshake of a long-lived connection, which the simulator does not model. Whether a token
+ * carries this key's signature depends only on the token and the key, so nothing remembered
+ * here goes stale; what depends on time (expiry, bound objects) the authenticators check on
+ * every use. Failures are not remembered (a stranger's tokens must not evict the cluster's).
+ * The memory is bounded: past `maxEntries` the least recently used token is forgotten.
+ */
+export class JwtVerifier {
+  private readonly verified = new Map<string, JwtClaims>();
+
+  constructor(
+    readonly signer: TokenSigner,
+    readonly maxEntries: number = VERIFIED_TOKENS_MAX,
+  ) {
+    assert(maxEntries > 0, `JwtVerifier needs room for a token, got maxEntries ${maxEntries}`);
+  }
+
+  verify(token: string): JwtResult {
+    const claims = this.verified.get(token);
+    if (claims !== undefined) {
+      this.verified.delete(token);
+      this.verified.set(token, claims);
+      return { ok: true, claims };
+    }
+    const r = verifyJwt(this.signer, token);
+    if (!r.ok) return r;
+    if (this.verified.size >= this.maxEntries) {
+      this.verified.delete(this.verified.keys().next().value as string);
+    }
+    const frozen = deepFreeze(r.claims);
+    this.verified.set(token, frozen);
+    return { ok: true, claims: frozen };
+  }
+
+  /** How many verified tokens are remembered now. */
+  get size(): number {
+    return this.verified.size;
+  }
+}
+
+/** upstream's token cache holds 32 stripes of 128 entries. */
+export const VERIFIED_TOKENS_MAX = 4096;
 
 function parseObject(text: string | undefined): Record<string, unknown> | undefined {
   if (text === undefined) return undefined;

@@ -8,7 +8,7 @@
 import type { ObjectMeta } from '../../api/meta-types.ts';
 import { parseTime } from '../../api/time.ts';
 import type { TokenAuthenticator, TokenAuthResult } from './authenticator.ts';
-import { looksLikeJwt, signJwt, verifyJwt, type JwtClaims } from './jwt.ts';
+import { JwtVerifier, looksLikeJwt, signJwt, type JwtClaims } from './jwt.ts';
 import type { TokenSigner } from './signer.ts';
 import { serviceAccountGroups, serviceAccountUsername, type UserInfo } from './user.ts';
 
@@ -95,7 +95,8 @@ export function issueServiceAccountToken(
 }
 
 export interface ServiceAccountAuthenticatorOptions {
-  readonly signer: TokenSigner;
+  /** The cluster's key, or a verifier of it that remembers what it verified. */
+  readonly signer: TokenSigner | JwtVerifier;
   readonly issuer: string;
   /** --api-audiences: a token must name one of them. */
   readonly audiences: readonly string[];
@@ -106,11 +107,12 @@ export interface ServiceAccountAuthenticatorOptions {
 export function serviceAccountTokenAuthenticator(
   o: ServiceAccountAuthenticatorOptions,
 ): TokenAuthenticator {
+  const verifier = o.signer instanceof JwtVerifier ? o.signer : new JwtVerifier(o.signer);
   return {
     name: 'service-account-token',
     authenticateToken: async (token): Promise<TokenAuthResult> => {
       if (!looksLikeJwt(token)) return { kind: 'unrecognized' };
-      const r = verifyJwt(o.signer, token);
+      const r = verifier.verify(token);
       if (!r.ok || r.claims.iss !== o.issuer) return { kind: 'unrecognized' };
       const claims = parseClaims(r.claims);
       if (typeof claims === 'string') return { kind: 'invalid', reason: claims };
@@ -124,7 +126,9 @@ export function serviceAccountTokenAuthenticator(
       }
       const bound = await checkBoundObjects(o.getObject, claims, o.nowUs());
       if (bound !== undefined) return { kind: 'invalid', reason: bound };
-      return { kind: 'authenticated', user: userOf(claims) };
+      // checkWindow refuses it from the second after exp plus the leeway on.
+      const endUs = (claims.exp + LEEWAY_SECONDS + 1) * US_PER_SECOND;
+      return { kind: 'authenticated', user: userOf(claims), endUs };
     },
   };
 }

@@ -18,6 +18,7 @@ import {
   serviceAccountTokenAuthenticator,
   type TokenObjectGetter,
 } from '../authn/service-account-token.ts';
+import { JwtVerifier } from '../authn/jwt.ts';
 import type { TokenSigner } from '../authn/signer.ts';
 import { AuthenticationCache } from '../authn/token-cache.ts';
 import { tokenFileAuthenticator, type StaticToken } from '../authn/token-file.ts';
@@ -90,7 +91,7 @@ export class AccessControl {
   private readonly authorizers: readonly (Authorizer & RuleResolver)[];
   readonly issuer: string;
   readonly rbac: RbacAuthorizer | undefined;
-  private readonly authenticated: AuthenticationCache<RequestAuthResult>;
+  private readonly authenticated: AuthenticationCache;
   private ready: Promise<void> = Promise.resolve();
   /** The policy is in place: authorization answers without waiting. */
   private isReady = true;
@@ -100,7 +101,7 @@ export class AccessControl {
     private readonly ports: AccessPorts,
   ) {
     this.issuer = options.serviceAccountIssuer ?? DEFAULT_SERVICE_ACCOUNT_ISSUER;
-    const signer = options.signer;
+    const signer = options.signer === undefined ? undefined : new JwtVerifier(options.signer);
     const nowUs = (): number => ports.clock.now();
     this.authenticated = new AuthenticationCache(nowUs);
     this.authenticator = new RequestAuthenticator(
@@ -112,7 +113,7 @@ export class AccessControl {
         ...(signer === undefined
           ? []
           : [
-              clientCredentialAuthenticator(signer),
+              clientCredentialAuthenticator(signer, nowUs),
               serviceAccountTokenAuthenticator({
                 signer,
                 issuer: this.issuer,

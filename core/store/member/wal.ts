@@ -33,11 +33,16 @@ export interface RecoveredLog {
 const SEGMENT_DIGITS = 12;
 
 export class Wal {
+  /** The current segment's file: built once per segment, not on each of its appends and syncs. */
+  private currentPath: string;
+
   private constructor(
     private readonly disk: Disk,
     private readonly dir: string,
     private seq: number,
-  ) {}
+  ) {
+    this.currentPath = segmentPath(dir, seq);
+  }
 
   /**
    * Starts a fresh segment after `previous` (0 on a new disk) holding the given state, and
@@ -64,11 +69,11 @@ export class Wal {
   append(entries: readonly Entry[], hardState: HardState | undefined): void {
     const written = entries.length > 0 ? entries : undefined;
     if (written === undefined && hardState === undefined) return;
-    void this.disk.append(this.path(this.seq), new WalAppend(written, hardState));
+    void this.disk.append(this.currentPath, new WalAppend(written, hardState));
   }
 
   sync(): Promise<void> {
-    return this.disk.fsync(this.path(this.seq));
+    return this.disk.fsync(this.currentPath);
   }
 
   /** Moves to a new segment whose head is the given state; older segments are deleted. */
@@ -79,15 +84,13 @@ export class Wal {
     ];
     if (entries.length > 0) records.push({ kind: 'entries', entries });
     const next = this.seq + 1;
-    await this.disk.writeFile(this.path(next), walBytes(records));
+    const path = segmentPath(this.dir, next);
+    await this.disk.writeFile(path, walBytes(records));
     this.seq = next;
+    this.currentPath = path;
     for (const old of await segmentPaths(this.disk, this.dir)) {
       if (old.seq < next) await this.disk.remove(old.path);
     }
-  }
-
-  private path(seq: number): string {
-    return segmentPath(this.dir, seq);
   }
 }
 

@@ -66,15 +66,15 @@ describe('the cluster CA as signer', () => {
     // Its public half, which the API server publishes on /openid/v1/jwks.
     expect(signer.publicJwk).toMatchObject({ kid: signer.keyId, kty: 'EC', alg: 'ES256' });
     const credential = issueClientCredential(signer, NODE_USER);
-    const r = await clientCredentialAuthenticator(verifier).authenticateToken(credential);
+    const r = await clientCredentialAuthenticator(verifier, () => 0).authenticateToken(credential);
     expect(r.kind === 'authenticated' && [r.user.name, r.user.groups]).toEqual([
       'system:node:n1',
       ['system:nodes'],
     ]);
     const forged = issueClientCredential(caSigner(other.caKey), NODE_USER);
-    expect((await clientCredentialAuthenticator(verifier).authenticateToken(forged)).kind).toBe(
-      'unrecognized',
-    );
+    expect(
+      (await clientCredentialAuthenticator(verifier, () => 0).authenticateToken(forged)).kind,
+    ).toBe('unrecognized');
     const [h, p, s] = credential.split('.') as [string, string, string];
     const flipped = `${h}.${p}.${s.startsWith('A') ? 'B' : 'A'}${s.slice(1)}`;
     expect(verifier.verify(`${h}.${p}`, flipped)).toBe(false);

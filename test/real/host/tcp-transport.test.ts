@@ -285,7 +285,7 @@ describe('TcpTransport with mutual TLS', () => {
     const peer = { subject: { CN: 'system:node:n1', O: 'system:nodes' }, fingerprint256: 'f' };
     const req = { kind: 'http', method: 'GET', path: '/api' };
     const seen = fromPeer(peer as never, API_PROTOCOL.name, req) as { authorization: string };
-    const authn = await clientCredentialAuthenticator(caVerifier(ca.ca)).authenticateToken(
+    const authn = await clientCredentialAuthenticator(caVerifier(ca.ca), () => 0).authenticateToken(
       bearerToken(seen.authorization) ?? '',
     );
     expect(authn.kind === 'authenticated' && [authn.user.name, authn.user.groups]).toEqual([
