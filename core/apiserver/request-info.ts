@@ -123,7 +123,8 @@ function isNamespaceSubresource(catalog: DefinitionCatalog, segment: string | un
   return segment !== undefined && subresources.includes(segment);
 }
 
-function verbOf(method: HttpMethod, named: boolean, watch: boolean): RequestVerb {
+/** The verb of a request (RequestInfoFactory): by method, and whether it names an object. */
+export function verbOf(method: HttpMethod, named: boolean, watch: boolean): RequestVerb {
   switch (method) {
     case 'GET':
       return watch ? 'watch' : named ? 'get' : 'list';

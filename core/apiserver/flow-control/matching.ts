@@ -9,6 +9,7 @@ import type { HttpMethod } from '../../api/http.ts';
 import type { UserInfo } from '../authn/user.ts';
 import { splitServiceAccountUsername } from '../authn/user.ts';
 import { pathSegments } from '../path-segments.ts';
+import { verbOf } from '../request-info.ts';
 import {
   ALL,
   type FlowSchemaConfig,
@@ -68,21 +69,6 @@ export function requestDigest(
     resource: subresource === undefined ? resource : `${resource}/${subresource}`,
     namespace,
   };
-}
-
-function verbOf(method: HttpMethod, named: boolean, watch: boolean): string {
-  switch (method) {
-    case 'GET':
-      return watch ? 'watch' : named ? 'get' : 'list';
-    case 'POST':
-      return 'create';
-    case 'PUT':
-      return 'update';
-    case 'PATCH':
-      return 'patch';
-    case 'DELETE':
-      return named ? 'delete' : 'deletecollection';
-  }
 }
 
 /** FlowSchemas in the order they are tried: matchingPrecedence, then name. */
