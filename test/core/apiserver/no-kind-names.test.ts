@@ -11,13 +11,15 @@ const ROOT = join(import.meta.dirname, '..', '..', '..');
  * NamespaceLifecycle admission and system namespaces controller are), the authorizers (RBAC
  * reads its own kinds; the Node authorizer follows pods to what they reference) and the
  * admission plugins, each of which is about particular kinds, as upstream's are, and the
- * apiextensions controllers, which are about CustomResourceDefinitions.
+ * apiextensions controllers, which are about CustomResourceDefinitions. Flow control's FlowSchema
+ * subjects are of kind User, Group or ServiceAccount, as RBAC's subjects are.
  */
 const EXEMPT = new Set(['core/apiserver/namespaces.ts']);
 const EXEMPT_FOLDERS = [
   'core/apiserver/authz/',
   'core/apiserver/admission/plugins/',
   'core/apiserver/apiextensions/',
+  'core/apiserver/flow-control/',
 ];
 
 function sourcesUnder(dir: string): string[] {

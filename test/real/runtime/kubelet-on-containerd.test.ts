@@ -32,8 +32,11 @@ const WALL: WallClock = {
     }),
 };
 
-/** How long (wall time) the pod may take to be Running and Ready. */
-const RUNNING_WITHIN_MS = 30_000;
+/**
+ * How long (wall time) the pod may take to be Running and Ready: generous, as the suite runs
+ * the host tests beside the simulations, which keep both cores busy.
+ */
+const RUNNING_WITHIN_MS = 120_000;
 
 describe.skipIf(unavailable !== undefined)('the kubelet on containerd (as root)', () => {
   let fx: RuntimeFixture | undefined;
@@ -146,5 +149,5 @@ describe.skipIf(unavailable !== undefined)('the kubelet on containerd (as root)'
       2_000_000,
     );
     expect(answer).toMatchObject({ kind: 'response', statusCode: 200, body: 'real\n' });
-  });
+  }, 180_000);
 });
