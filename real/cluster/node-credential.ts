@@ -115,10 +115,10 @@ export function readNodeCredential(
   } catch (e) {
     return { kind: 'unusable', reason: `${paths.joined}: ${(e as Error).message}` };
   }
-  const cert = CERT_BLOCK.exec(pem)?.[0];
-  const key = KEY_BLOCK.exec(pem)?.[0];
-  if (cert === undefined || key === undefined)
+  const pair = splitPair(pem);
+  if (pair === undefined)
     return { kind: 'unusable', reason: `${paths.current} holds no certificate and key` };
+  const { cert, key } = pair;
   const problem = certificateProblem(cert, key, name, caPem, nowMs);
   if (problem !== undefined) return { kind: 'unusable', reason: problem };
   const transport = parseHostPort(String(joined.apiTransport ?? ''));

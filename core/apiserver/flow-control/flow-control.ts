@@ -49,7 +49,9 @@ export interface Classification {
 export class FlowControl {
   private readonly schemas: readonly FlowSchemaConfig[];
   private readonly levels = new Map<string, QueueSet | undefined>();
-  private readonly hashes = new Map<string, bigint>();
+  /** Flow hashes by schema, then distinguisher: no key string is built per request. */
+  private readonly hashes = new Map<string, Map<string, bigint>>();
+  private hashCount = 0;
 
   constructor(
     options: FlowControlOptions,
@@ -123,13 +125,22 @@ export class FlowControl {
   }
 
   private flowHash(schema: string, distinguisher: string): bigint {
-    const key = `${schema}\u0000${distinguisher}`;
-    let hash = this.hashes.get(key);
+    let bySchema = this.hashes.get(schema);
+    let hash = bySchema?.get(distinguisher);
     if (hash === undefined) {
       hash = hashFlowId(schema, distinguisher);
       // One entry per user or namespace seen: bounded, like the queue sets' hands.
-      if (this.hashes.size >= MAX_REMEMBERED_FLOWS) this.hashes.clear();
-      this.hashes.set(key, hash);
+      if (this.hashCount >= MAX_REMEMBERED_FLOWS) {
+        this.hashes.clear();
+        this.hashCount = 0;
+        bySchema = undefined;
+      }
+      if (bySchema === undefined) {
+        bySchema = new Map();
+        this.hashes.set(schema, bySchema);
+      }
+      bySchema.set(distinguisher, hash);
+      this.hashCount++;
     }
     return hash;
   }

@@ -190,6 +190,20 @@ describe('classification by the default FlowSchemas of 1.32', () => {
     const exempt = flowControl.classify(admin, 'GET', '/api/v1/pods', {});
     expect(exempt.flowHash).toBe(hashFlowId('exempt', ''));
   });
+
+  it('remembers flow hashes, and past its bound starts over without a wrong one', () => {
+    const hashOf = (name: string): bigint =>
+      flowControl.classify(userInfo(name, ['system:authenticated']), 'GET', '/api/v1/pods', {})
+        .flowHash;
+    // 5,000 users overrun the 4,096 remembered flows once; every answer, first or remembered,
+    // is the flow's own hash.
+    for (let round = 0; round < 2; round++) {
+      for (let i = 0; i < 5000; i++) {
+        expect(hashOf(`user-${i}`)).toBe(hashFlowId('global-default', `user-${i}`));
+      }
+    }
+    expect(hashOf('alice')).toBe(hashFlowId('global-default', 'alice'));
+  });
 });
 
 describe('request digest', () => {
